@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { IntentopsError } from '../errors.js'
+import { defaultConfig, loadConfig, parseConfig } from './load.js'
+
+function catchErr(fn: () => unknown): IntentopsError {
+  try {
+    fn()
+  } catch (e) {
+    return e as IntentopsError
+  }
+  throw new Error('expected an error')
+}
+
+describe('config', () => {
+  it('applies defaults and deep-freezes', () => {
+    const c = parseConfig('fields: {subject: 2, body: 1}\n', 'intentops.yml')
+    expect(c.fields).toEqual({ subject: 2, body: 1 })
+    expect(c.fallback.intent).toBe('nlu_fallback')
+    expect(c.data).toEqual(['data'])
+    expect(Object.isFrozen(c.fallback)).toBe(true)
+  })
+  it('points unknown keys at their line and column', () => {
+    const e = catchErr(() => parseConfig('name: x\nfallback:\n  threshhold: 0.2\n', 'intentops.yml'))
+    expect(e.code).toBe('ERR_CONFIG_INVALID')
+    expect(e.location).toEqual({ file: 'intentops.yml', line: 3, column: 3 })
+    expect(e.message).toContain('unknown key `fallback.threshhold`')
+  })
+  it('reports wrong types and ranges with positions', () => {
+    const e = catchErr(() => parseConfig('data: 3\nfallback:\n  threshold: 2\n', 'c.yml'))
+    expect(e.message).toContain('2 problems')
+    expect(e.message).toContain('c.yml:1:7: `data`: expected array')
+    expect(e.message).toContain('c.yml:3:14: `fallback.threshold`')
+  })
+  it('reports YAML syntax errors with a position', () => {
+    const e = catchErr(() => parseConfig('name: x\nname: y\n', 'c.yml'))
+    expect(e.code).toBe('ERR_YAML_SYNTAX')
+    expect(e.location?.line).toBe(2)
+  })
+  it('refuses alias bombs', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (let i = 0; i < 8; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      )
+    const e = catchErr(() => parseConfig(`${bomb.join('\n')}\n`, 'c.yml'))
+    expect(e.code).toBe('ERR_YAML_ALIAS_BOMB')
+  })
+  it('uses defaults when there is no intentops.yml', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-cfg-'))
+    const loaded = await loadConfig({ dir })
+    expect(loaded.file).toBeUndefined()
+    expect(loaded.config).toEqual(defaultConfig())
+    await expect(loadConfig({ dir, required: true })).rejects.toMatchObject({ code: 'ERR_CONFIG_NOT_FOUND' })
+    writeFileSync(path.join(dir, 'intentops.yml'), 'language: de\n')
+    expect((await loadConfig({ dir })).config.language).toBe('de')
+  })
+})

@@ -1,0 +1,100 @@
+/**
+ * Load `intentops.yml`: parse with positions, apply defaults, validate against the one schema, deep-freeze.
+ * @module
+ */
+import path from 'node:path'
+import { Value } from '@sinclair/typebox/value'
+import { createError, formatLocation, type SourceLocation } from '../errors.js'
+import { pathExists, readTextFile } from '../util/fs.js'
+import { keyLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
+import { type Config, ConfigSchema } from './schema.js'
+
+export const CONFIG_FILE_NAME = 'intentops.yml'
+
+export interface LoadedConfig {
+  config: Readonly<Config>
+  /** Absolute path of the config file, or undefined when defaults were used. */
+  file: string | undefined
+  /** The project root: the config's directory, or the working directory. */
+  root: string
+}
+
+export interface ConfigIssue {
+  message: string
+  location: SourceLocation
+}
+
+/** A deep-frozen config holding only defaults: what a plain Rasa project without intentops.yml gets. */
+export function defaultConfig(): Readonly<Config> {
+  return deepFreeze(Value.Default(ConfigSchema, {}) as Config)
+}
+
+/**
+ * Find and load the config. `explicit` is a --config path; otherwise `dir/intentops.yml` is used when present and
+ * defaults when not (unless `required`).
+ */
+export async function loadConfig(opts: { dir: string; explicit?: string; required?: boolean }): Promise<LoadedConfig> {
+  const file = opts.explicit ? path.resolve(opts.dir, opts.explicit) : path.join(opts.dir, CONFIG_FILE_NAME)
+  if (!opts.explicit && !(await pathExists(file))) {
+    if (opts.required) throw createError('ERR_CONFIG_NOT_FOUND', { dir: opts.dir })
+    return { config: defaultConfig(), file: undefined, root: path.resolve(opts.dir) }
+  }
+  const text = await readTextFile(file, { maxBytes: 1024 * 1024 })
+  return { config: parseConfig(text, file), file, root: path.dirname(file) }
+}
+
+/** Parse and validate config text; throws ERR_CONFIG_INVALID listing every problem with its position. */
+export function parseConfig(text: string, file: string): Readonly<Config> {
+  const parsed = parseYaml(text, file)
+  const raw = parsed.value ?? {}
+  const issues = validateConfigValue(raw, parsed)
+  const first = issues[0]
+  if (first) {
+    const detail =
+      issues.length === 1
+        ? first.message
+        : `${issues.length} problems:\n${issues.map((i) => `  ${formatLocation(i.location)}: ${i.message}`).join('\n')}`
+    throw createError('ERR_CONFIG_INVALID', { detail }, { location: first.location })
+  }
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as Config
+  return deepFreeze(withDefaults)
+}
+
+/** Every schema problem of a parsed config, with positions and the fix in words. */
+export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIssue[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return [
+      {
+        message: 'the config must be a mapping of keys to values',
+        location: { file: parsed.file, line: 1, column: 1 },
+      },
+    ]
+  }
+  const candidate = Value.Default(ConfigSchema, structuredClone(raw))
+  const issues: ConfigIssue[] = []
+  const seen = new Set<string>()
+  for (const err of Value.Errors(ConfigSchema, candidate)) {
+    const key = `${err.path}|${err.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const parts = err.path.split('/').slice(1)
+    const isUnknown = /unexpected property/i.test(err.message) || /additional/i.test(err.message)
+    const location = isUnknown
+      ? keyLocation(parsed.doc, parts, parsed.file, parsed.lineCounter)
+      : pointerLocation(parsed, err.path)
+    const where = err.path === '' ? 'the config' : `\`${parts.join('.')}\``
+    const message = isUnknown
+      ? `unknown key ${where}; check its spelling against docs/configuration.md`
+      : `${where}: ${err.message.toLowerCase()}`
+    issues.push({ message, location })
+  }
+  return issues
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v)
+  }
+  return value
+}

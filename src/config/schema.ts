@@ -1,0 +1,121 @@
+/**
+ * The one schema for `intentops.yml`. Defaults live here, in the schema, and nowhere else.
+ * @module
+ */
+import { type Static, Type } from '@sinclair/typebox'
+
+const Step = Type.Object(
+  { type: Type.String({ minLength: 1, description: 'Component type name from the NLU catalog.' }) },
+  { additionalProperties: true, description: 'One pipeline step; its other keys are the component params.' },
+)
+
+export const FallbackConfigSchema = Type.Object(
+  {
+    intent: Type.String({ default: 'nlu_fallback', minLength: 1, description: 'Intent name predicted on fallback.' }),
+    threshold: Type.Number({
+      default: 0.3,
+      minimum: 0,
+      maximum: 1,
+      description: 'Top confidence below this → fallback.',
+    }),
+    ambiguityThreshold: Type.Number({
+      default: 0.1,
+      minimum: 0,
+      maximum: 1,
+      description: 'Gap between the top two confidences below this → fallback.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const ValidationConfigSchema = Type.Object(
+  {
+    minExamples: Type.Integer({ default: 5, minimum: 0, description: 'Warn for intents with fewer examples.' }),
+    imbalanceRatio: Type.Number({
+      default: 10,
+      minimum: 1,
+      description: 'Warn when the largest intent has this many times the examples of the smallest.',
+    }),
+    minEntityExamples: Type.Integer({
+      default: 3,
+      minimum: 0,
+      description: 'Warn for entities with fewer annotated examples.',
+    }),
+    nearDuplicateThreshold: Type.Number({
+      default: 0.9,
+      minimum: 0,
+      maximum: 1,
+      description: 'Token Jaccard similarity above which two examples under different intents are near-duplicates.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const GateConfigSchema = Type.Object(
+  {
+    minMacroF1: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Minimum macro-F1 on the test set.' }),
+    ),
+    minAccuracy: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Minimum accuracy on the test set.' }),
+    ),
+    minDelta: Type.Number({
+      default: 0,
+      description: 'The candidate macro-F1 must exceed the current holder by more than this.',
+    }),
+    maxIntentF1Drop: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'No intent may lose more F1 than this against the holder.' }),
+    ),
+    mustPass: Type.Boolean({ default: true, description: 'Every must-pass sentence must pass.' }),
+    maxModelBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'Largest model file allowed.' })),
+    maxLatencyP99Ms: Type.Optional(Type.Number({ minimum: 0, description: 'Slowest p99 prediction latency allowed.' })),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const NotifyConfigSchema = Type.Object(
+  {
+    webhooks: Type.Array(
+      Type.Object(
+        {
+          url: Type.String({
+            minLength: 1,
+            description: 'Webhook URL; `$VAR` or `${VAR}` reads it from the environment.',
+          }),
+          format: Type.Union([Type.Literal('slack'), Type.Literal('json')], { default: 'slack' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'Where to post promote, gate-failure, pipeline-failure and drift events.' },
+    ),
+    retries: Type.Integer({ default: 4, minimum: 1, maximum: 10, description: 'Attempts per webhook, with backoff.' }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const ConfigSchema = Type.Object(
+  {
+    version: Type.Literal(1, { default: 1, description: 'Config format version.' }),
+    name: Type.String({ default: 'intentops-bot', minLength: 1, description: 'Model name in the registry.' }),
+    language: Type.String({ default: 'en', minLength: 2, description: 'Language code of the training data.' }),
+    data: Type.Array(Type.String({ minLength: 1 }), { default: ['data'], description: 'Training data paths.' }),
+    tests: Type.Array(Type.String({ minLength: 1 }), { default: ['tests'], description: 'Must-pass test paths.' }),
+    fields: Type.Record(Type.String(), Type.Number({ minimum: 0 }), {
+      default: {},
+      description: 'Weights of message fields (e.g. subject: 2, body: 1).',
+    }),
+    pipeline: Type.Array(Step, { default: [], description: 'NLU steps; empty means the default pipeline.' }),
+    fallback: FallbackConfigSchema,
+    validation: ValidationConfigSchema,
+    gates: GateConfigSchema,
+    notify: NotifyConfigSchema,
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>
+export type FallbackConfig = Static<typeof FallbackConfigSchema>
+export type ValidationConfig = Static<typeof ValidationConfigSchema>
+export type GateConfig = Static<typeof GateConfigSchema>
+export type NotifyConfig = Static<typeof NotifyConfigSchema>
+export type PipelineStepConfig = Static<typeof Step>

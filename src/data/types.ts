@@ -1,0 +1,92 @@
+/**
+ * The training-data model shared by every module: intents, examples (single- or multi-field), entities,
+ * synonyms, regexes and lookup tables. Every element remembers where it came from.
+ * @module
+ */
+
+/** Where an element was read from. `line`/`column` are 1-based; absent for formats without lines. */
+export interface SourceRef {
+  file: string
+  line?: number
+  column?: number
+}
+
+/**
+ * One annotated entity span. `start`/`end` are UTF-16 offsets into the example's text (or into `fields[field]`
+ * for a multi-field message), end exclusive.
+ */
+export interface EntityAnnotation {
+  start: number
+  end: number
+  /** The entity type, e.g. `city`. */
+  entity: string
+  /** The canonical value; equals the covered text unless a synonym value was given. */
+  value: string
+  role?: string
+  group?: string
+  /** For multi-field messages: which field the offsets refer to. Absent means `text`. */
+  field?: string
+}
+
+/** A message is either plain text or a set of named fields (e.g. subject and body) with weights in the config. */
+export interface MessageInput {
+  text?: string
+  fields?: Record<string, string>
+}
+
+export interface Example {
+  /** The plain text (with inline annotations removed). For multi-field messages, the fields joined by newlines. */
+  text: string
+  /** Present for multi-field messages. */
+  fields?: Record<string, string>
+  intent: string
+  entities: EntityAnnotation[]
+  metadata?: Record<string, unknown>
+  source?: SourceRef
+}
+
+export interface IntentInfo {
+  name: string
+  metadata?: Record<string, unknown>
+  source?: SourceRef
+}
+
+/** Maps every example string to one canonical value. */
+export interface Synonym {
+  value: string
+  examples: string[]
+  source?: SourceRef
+}
+
+export interface RegexFeature {
+  name: string
+  patterns: string[]
+  source?: SourceRef
+}
+
+export interface LookupTable {
+  name: string
+  elements: string[]
+  /** When the elements were read from a file (`examples: path/to/file.txt`). */
+  file?: string
+  source?: SourceRef
+}
+
+export interface TrainingData {
+  intents: IntentInfo[]
+  examples: Example[]
+  synonyms: Synonym[]
+  regexes: RegexFeature[]
+  lookups: LookupTable[]
+}
+
+export function emptyTrainingData(): TrainingData {
+  return { intents: [], examples: [], synonyms: [], regexes: [], lookups: [] }
+}
+
+/** The text the engine sees for an example or message: `text`, or the fields joined in key order. */
+export function messageText(m: MessageInput): string {
+  if (m.text !== undefined) return m.text
+  if (!m.fields) return ''
+  return Object.values(m.fields).join('\n')
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { createError, ERROR_CATALOG, IntentopsError } from './errors.js'
+
+const docs = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
+const documented = new Set([...docs.matchAll(/^### (ERR_[A-Z0-9_]+)\s*$/gm)].map((m) => m[1]))
+
+describe('error catalog', () => {
+  it('documents every code in docs/errors.md', () => {
+    const missing = Object.keys(ERROR_CATALOG).filter((c) => !documented.has(c))
+    expect(missing).toEqual([])
+  })
+  it('documents no code that does not exist', () => {
+    const extra = [...documented].filter((c) => c !== undefined && !(c in ERROR_CATALOG))
+    expect(extra).toEqual([])
+  })
+  it('fills templates, keeps status and location', () => {
+    const e = createError(
+      'ERR_FILE_TOO_LARGE',
+      { path: 'a.yml', size: 10, limit: 5 },
+      { location: { file: 'a.yml', line: 3, column: 2 } },
+    )
+    expect(e).toBeInstanceOf(IntentopsError)
+    expect(e.message).toBe('a.yml is 10 bytes, over the 5-byte limit')
+    expect(e.statusCode).toBe(413)
+    expect(e.describe()).toBe('a.yml:3:2: a.yml is 10 bytes, over the 5-byte limit')
+    expect(e.toJSON()).toMatchObject({ code: 'ERR_FILE_TOO_LARGE', location: { line: 3 } })
+  })
+  it('uses valid HTTP statuses and non-empty messages', () => {
+    for (const [code, entry] of Object.entries(ERROR_CATALOG)) {
+      expect(code).toMatch(/^ERR_[A-Z0-9_]+$/)
+      expect(entry.status).toBeGreaterThanOrEqual(400)
+      expect(entry.status).toBeLessThan(600)
+      expect(entry.message.length).toBeGreaterThan(0)
+    }
+  })
+})

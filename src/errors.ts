@@ -1,0 +1,170 @@
+/**
+ * The error catalog: every error intentops raises has a stable code, an HTTP status and a message template.
+ * `docs/errors.md` mirrors this file; `src/errors.test.ts` keeps the two in sync. Codes are never reused.
+ * @module
+ */
+
+/** Where in a data or config file an error points. Lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string
+  line?: number
+  column?: number
+}
+
+interface CatalogEntry {
+  /** HTTP status when the error crosses the API. */
+  status: number
+  /** Message template; `{name}` placeholders are filled from params. */
+  message: string
+  /** How to fix it, shown under the message. */
+  hint?: string
+}
+
+/**
+ * Keep sections grouped by module. Add new codes at the end of their section; never rename or reuse a code.
+ */
+export const ERROR_CATALOG = Object.freeze({
+  // ── general / io ─────────────────────────────────────────────────────────────
+  ERR_INTERNAL: { status: 500, message: 'Internal error: {detail}' },
+  ERR_INVALID_ARGUMENT: { status: 400, message: '{detail}' },
+  ERR_FILE_NOT_FOUND: {
+    status: 404,
+    message: 'File not found: {path}',
+    hint: 'Check the path, or run `intentops init` to scaffold a project.',
+  },
+  ERR_FILE_UNREADABLE: { status: 400, message: 'Cannot read {path}: {detail}' },
+  ERR_FILE_TOO_LARGE: {
+    status: 413,
+    message: '{path} is {size} bytes, over the {limit}-byte limit',
+    hint: 'Split the file into several smaller files in the same directory.',
+  },
+  ERR_FILE_BINARY: {
+    status: 400,
+    message: '{path} looks like a binary file, not text',
+    hint: 'Data files must be UTF-8 text.',
+  },
+  ERR_FILE_ENCODING: {
+    status: 400,
+    message: '{path} is not valid UTF-8 (first bad byte at offset {offset})',
+    hint: 'Re-save the file as UTF-8.',
+  },
+  ERR_PATH_OUTSIDE_PROJECT: {
+    status: 400,
+    message: '{path} is outside the project directory {root}',
+    hint: 'Data paths must stay inside the project; copy the file into it.',
+  },
+  ERR_WRITE_FAILED: { status: 500, message: 'Cannot write {path}: {detail}' },
+
+  // ── config ───────────────────────────────────────────────────────────────────
+  ERR_CONFIG_INVALID: {
+    status: 400,
+    message: 'Invalid config: {detail}',
+    hint: 'See docs/configuration.md for every key.',
+  },
+  ERR_CONFIG_NOT_FOUND: {
+    status: 404,
+    message: 'No intentops.yml in {dir}',
+    hint: 'Run `intentops init` or pass --config FILE.',
+  },
+
+  // ── yaml ─────────────────────────────────────────────────────────────────────
+  ERR_YAML_SYNTAX: { status: 400, message: 'YAML syntax error: {detail}' },
+  ERR_YAML_ALIAS_BOMB: {
+    status: 400,
+    message: 'Too many YAML alias expansions ({detail})',
+    hint: 'Remove recursive or heavily repeated anchors (&name / *name).',
+  },
+  ERR_YAML_TOO_DEEP: {
+    status: 400,
+    message: 'YAML nesting deeper than {limit} levels',
+    hint: 'Flatten the structure.',
+  },
+
+  // ── cli ──────────────────────────────────────────────────────────────────────
+  ERR_CLI_USAGE: { status: 400, message: '{detail}', hint: 'Run `intentops --help`.' },
+  ERR_INIT_NOT_EMPTY: {
+    status: 409,
+    message: '{dir} already contains {file}',
+    hint: 'Choose an empty directory, or pass --force to overwrite the scaffold files.',
+  },
+
+  // ── pipeline ─────────────────────────────────────────────────────────────────
+  ERR_PUBLISH_NO_TARGET: {
+    status: 400,
+    message: 'Cannot publish the report on {provider}: missing {missing}',
+    hint: 'Run inside a pull-request (GitHub) or merge-request (GitLab) pipeline, or set the variables; see docs/ci.md.',
+  },
+  ERR_PIPELINE_LOCKED: {
+    status: 409,
+    message: 'Another pipeline run holds the lock in {dir} and did not finish within {seconds} s',
+    hint: 'Wait for it to finish; a crashed run releases the lock after 30 s.',
+  },
+  ERR_PIPELINE_NO_CACHE: {
+    status: 409,
+    message: 'Cannot start --from {from}: stage {stage} has no cached result',
+    hint: 'Run the pipeline once without --from.',
+  },
+  ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+} satisfies Record<string, CatalogEntry>)
+
+export type ErrorCode = keyof typeof ERROR_CATALOG
+
+export interface ErrorOptions {
+  cause?: unknown
+  location?: SourceLocation
+  hint?: string
+}
+
+/** The one error class of intentops. `code` is stable; `message` is for people. */
+export class IntentopsError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly params: Readonly<Record<string, unknown>>
+  readonly location: SourceLocation | undefined
+  readonly hint: string | undefined
+
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}, options: ErrorOptions = {}) {
+    const entry: CatalogEntry = ERROR_CATALOG[code]
+    super(formatTemplate(entry.message, params), options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'IntentopsError'
+    this.code = code
+    this.statusCode = entry.status
+    this.params = Object.freeze({ ...params })
+    this.location = options.location
+    this.hint = options.hint ?? entry.hint
+  }
+
+  /** `file:line:column: message` when the error has a location. */
+  describe(): string {
+    return this.location ? `${formatLocation(this.location)}: ${this.message}` : this.message
+  }
+
+  toJSON(): { code: ErrorCode; message: string; location?: SourceLocation; hint?: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.location ? { location: this.location } : {}),
+      ...(this.hint ? { hint: this.hint } : {}),
+    }
+  }
+}
+
+/** Shorthand: `throw createError('ERR_FILE_NOT_FOUND', { path })`. */
+export function createError(code: ErrorCode, params: Record<string, unknown> = {}, options: ErrorOptions = {}) {
+  return new IntentopsError(code, params, options)
+}
+
+export function isIntentopsError(err: unknown): err is IntentopsError {
+  return err instanceof IntentopsError
+}
+
+export function formatLocation(loc: SourceLocation): string {
+  let s = loc.file
+  if (loc.line !== undefined) s += `:${loc.line}`
+  if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`
+  return s
+}
+
+function formatTemplate(template: string, params: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (m, key: string) => (key in params ? String(params[key]) : m))
+}

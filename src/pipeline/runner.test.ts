@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { listRuns, runStages, type Stage, stageStatus } from './runner.js'
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+
+interface Ctx {
+  dir: string
+  calls: string[]
+}
+
+// Real stages over real files: "train" counts words of data.txt per config.txt's mode; "test" reads train's output.
+const stages: Stage<Ctx>[] = [
+  {
+    name: 'validate',
+    cache: true,
+    inputs: (c) => ({ data: sha(readFileSync(path.join(c.dir, 'data.txt'), 'utf8')) }),
+    async run(c) {
+      c.calls.push('validate')
+      const text = readFileSync(path.join(c.dir, 'data.txt'), 'utf8')
+      return text.includes('BROKEN') ? { outputs: { ok: false }, fail: 'data has errors' } : { outputs: { ok: true } }
+    },
+  },
+  {
+    name: 'train',
+    cache: true,
+    inputs: (c) => ({
+      data: sha(readFileSync(path.join(c.dir, 'data.txt'), 'utf8')),
+      config: sha(readFileSync(path.join(c.dir, 'config.txt'), 'utf8')),
+    }),
+    async run(c) {
+      c.calls.push('train')
+      const words = readFileSync(path.join(c.dir, 'data.txt'), 'utf8').split(/\s+/).filter(Boolean)
+      return { outputs: { words: words.length } }
+    },
+  },
+  {
+    name: 'test',
+    cache: true,
+    inputs: () => ({}),
+    async run(c, up) {
+      c.calls.push('test')
+      return { outputs: { score: Number(up.train!.words) * 2 } }
+    },
+  },
+  {
+    name: 'notify',
+    cache: false,
+    inputs: () => ({}),
+    async run(c) {
+      c.calls.push('notify')
+      return { outputs: {} }
+    },
+  },
+]
+
+let ctx: Ctx
+let stateDir: string
+beforeEach(() => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'io-pipe-'))
+  writeFileSync(path.join(dir, 'data.txt'), 'a b c')
+  writeFileSync(path.join(dir, 'config.txt'), 'mode: 1')
+  ctx = { dir, calls: [] }
+  stateDir = path.join(dir, '.intentops')
+})
+
+describe('runStages', () => {
+  it('runs everything once, then nothing cacheable when inputs are unchanged', async () => {
+    const first = await runStages(stages, ctx, { stateDir })
+    expect(first.status).toBe('passed')
+    expect(first.stages.map((s) => s.status)).toEqual(['ran', 'ran', 'ran', 'ran'])
+    expect(first.stages[2]!.outputs).toEqual({ score: 6 })
+    ctx.calls = []
+    const second = await runStages(stages, ctx, { stateDir })
+    expect(second.stages.map((s) => s.status)).toEqual(['cached', 'cached', 'cached', 'ran'])
+    expect(ctx.calls).toEqual(['notify'])
+    expect(second.stages[2]!.outputs).toEqual({ score: 6 })
+  })
+
+  it('re-runs exactly what a changed input reaches, and says why', async () => {
+    await runStages(stages, ctx, { stateDir })
+    writeFileSync(path.join(ctx.dir, 'config.txt'), 'mode: 2')
+    ctx.calls = []
+    const run = await runStages(stages, ctx, { stateDir })
+    expect(ctx.calls).toEqual(['train', 'test', 'notify'])
+    expect(run.stages[1]!.reason).toBe('changed: config')
+    expect(run.stages[2]!.reason).toBe('upstream changed: train')
+  })
+
+  it('stops at a failing stage, skips the rest, and does not cache the failure', async () => {
+    writeFileSync(path.join(ctx.dir, 'data.txt'), 'BROKEN')
+    const run = await runStages(stages, ctx, { stateDir })
+    expect(run.status).toBe('failed')
+    expect(run.stages.map((s) => s.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped'])
+    expect(run.stages[0]!.reason).toBe('data has errors')
+    ctx.calls = []
+    await runStages(stages, ctx, { stateDir })
+    expect(ctx.calls[0]).toBe('validate')
+  })
+
+  it('honours --until and --from, and refuses --from without a cache', async () => {
+    const partial = await runStages(stages, ctx, { stateDir, until: 'train' })
+    expect(partial.stages.map((s) => s.status)).toEqual(['ran', 'ran', 'skipped', 'skipped'])
+    ctx.calls = []
+    writeFileSync(path.join(ctx.dir, 'data.txt'), 'a b c d')
+    const from = await runStages(stages, ctx, { stateDir, from: 'test' })
+    // validate and train come from the cache even though data changed; test runs on the cached train output
+    expect(ctx.calls).toEqual(['test', 'notify'])
+    expect(from.stages[2]!.outputs).toEqual({ score: 6 })
+    const fresh = mkdtempSync(path.join(tmpdir(), 'io-pipe-'))
+    const noCache = await runStages(stages, ctx, { stateDir: fresh, from: 'test' })
+    expect(noCache.status).toBe('failed')
+    expect(noCache.stages[0]!.error?.code).toBe('ERR_PIPELINE_NO_CACHE')
+    await expect(runStages(stages, ctx, { stateDir, until: 'nope' })).rejects.toMatchObject({ code: 'ERR_CLI_USAGE' })
+  })
+
+  it('reports stale stages without running them, and keeps run records', async () => {
+    expect((await stageStatus(stages, ctx, stateDir)).map((s) => s.state)).toEqual([
+      'stale',
+      'stale',
+      'stale',
+      'not cached',
+    ])
+    await runStages(stages, ctx, { stateDir })
+    expect((await stageStatus(stages, ctx, stateDir)).map((s) => s.state)).toEqual([
+      'fresh',
+      'fresh',
+      'fresh',
+      'not cached',
+    ])
+    writeFileSync(path.join(ctx.dir, 'data.txt'), 'x')
+    const st = await stageStatus(stages, ctx, stateDir)
+    expect(st[0]).toEqual({ name: 'validate', state: 'stale', reason: 'changed: data' })
+    expect(st[1]).toEqual({ name: 'train', state: 'stale', reason: 'upstream stage validate is stale' })
+    expect(ctx.calls).toEqual(['validate', 'train', 'test', 'notify'])
+    await runStages(stages, ctx, { stateDir })
+    const runs = await listRuns(stateDir)
+    expect(runs).toHaveLength(2)
+    expect(runs[0]!.startedAt >= runs[1]!.startedAt).toBe(true)
+  })
+})

@@ -1,0 +1,105 @@
+/**
+ * Safe file access: size-bounded, UTF-8-checked reads and atomic writes (temp file + rename).
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import { createError } from '../errors.js'
+
+/** Data and config files larger than this are refused before they are parsed. */
+export const DEFAULT_MAX_TEXT_FILE_BYTES = 20 * 1024 * 1024
+
+export interface ReadTextOptions {
+  /** Refuse files larger than this many bytes. */
+  maxBytes?: number
+  /** When set, refuse paths that resolve outside this directory. */
+  root?: string
+}
+
+/** Read a UTF-8 text file with clear errors for missing, huge, binary or mis-encoded files. */
+export async function readTextFile(file: string, options: ReadTextOptions = {}): Promise<string> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_TEXT_FILE_BYTES
+  if (options.root) assertInside(options.root, file)
+  let stat: import('node:fs').Stats
+  try {
+    stat = await fsp.stat(file)
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'ENOENT') throw createError('ERR_FILE_NOT_FOUND', { path: file }, { cause: err })
+    throw createError('ERR_FILE_UNREADABLE', { path: file, detail: e.code ?? e.message }, { cause: err })
+  }
+  if (stat.isDirectory()) throw createError('ERR_FILE_UNREADABLE', { path: file, detail: 'it is a directory' })
+  if (stat.size > maxBytes) throw createError('ERR_FILE_TOO_LARGE', { path: file, size: stat.size, limit: maxBytes })
+  let buf: Buffer
+  try {
+    buf = await fsp.readFile(file)
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    throw createError('ERR_FILE_UNREADABLE', { path: file, detail: e.code ?? e.message }, { cause: err })
+  }
+  return decodeUtf8(buf, file)
+}
+
+/** Decode strictly: a NUL byte means binary, a bad sequence is reported with its byte offset. */
+export function decodeUtf8(buf: Uint8Array, file: string): string {
+  const nul = buf.indexOf(0)
+  if (nul !== -1) throw createError('ERR_FILE_BINARY', { path: file })
+  try {
+    let text = new TextDecoder('utf-8', { fatal: true }).decode(buf)
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+    return text
+  } catch {
+    throw createError('ERR_FILE_ENCODING', { path: file, offset: firstInvalidUtf8Offset(buf) })
+  }
+}
+
+function firstInvalidUtf8Offset(buf: Uint8Array): number {
+  let i = 0
+  while (i < buf.length) {
+    const b = buf[i]!
+    const len = b < 0x80 ? 1 : b >> 5 === 0b110 ? 2 : b >> 4 === 0b1110 ? 3 : b >> 3 === 0b11110 ? 4 : 0
+    if (len === 0 || i + len > buf.length) return i
+    for (let k = 1; k < len; k++) if ((buf[i + k]! & 0xc0) !== 0x80) return i
+    i += len
+  }
+  return i
+}
+
+/** Throw ERR_PATH_OUTSIDE_PROJECT unless `file` resolves inside `root`. */
+export function assertInside(root: string, file: string): void {
+  const rel = path.relative(path.resolve(root), path.resolve(root, file))
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw createError('ERR_PATH_OUTSIDE_PROJECT', { path: file, root })
+  }
+}
+
+/** Write atomically: a crash leaves either the old file or the new one, never half of it. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file)
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    await fsp.mkdir(dir, { recursive: true })
+    const fh = await fsp.open(tmp, 'w')
+    try {
+      await fh.writeFile(data)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await fsp.rename(tmp, file)
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }).catch(() => {})
+    const e = err as NodeJS.ErrnoException
+    throw createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
+  }
+}
+
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await fsp.access(p)
+    return true
+  } catch {
+    return false
+  }
+}

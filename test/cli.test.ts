@@ -1,0 +1,29 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { memoryIO } from '../src/cli/io.js'
+import { runCli } from '../src/cli/program.js'
+import { VERSION } from '../src/version.js'
+
+describe('cli', () => {
+  it('prints the version', async () => {
+    const io = memoryIO(process.cwd())
+    expect(await runCli(['--version'], io)).toBe(0)
+    expect(io.out().trim()).toBe(VERSION)
+  })
+  it('exits 2 on an unknown command', async () => {
+    const io = memoryIO(process.cwd())
+    expect(await runCli(['frobnicate'], io)).toBe(2)
+    expect(io.err()).toContain("unknown command 'frobnicate'")
+  })
+  it('reports a bad config with code, position and hint, and exits 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-cli-'))
+    writeFileSync(path.join(dir, 'intentops.yml'), 'langauge: en\n')
+    const io = memoryIO(dir)
+    expect(await runCli(['config'], io)).toBe(1)
+    expect(io.err()).toMatch(/^error ERR_CONFIG_INVALID: .*intentops\.yml:1:1: .*unknown key `langauge`/)
+    expect(io.err()).toContain('hint:')
+    expect(io.err()).not.toContain('    at ')
+  })
+})
