@@ -40,7 +40,14 @@ describe('withPipelineLock', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
-    await new Promise<void>((r) => child.stdout.once('data', () => r()))
+    let out = ''
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        if (out.includes('held')) resolve()
+      })
+      child.once('exit', (code) => reject(new Error(`holder exited early with ${code}: ${out}`)))
+    })
     expect(existsSync(path.join(dir, 'pipeline.lock'))).toBe(true)
     child.kill('SIGKILL')
     let ran = false
