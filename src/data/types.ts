@@ -90,3 +90,21 @@ export function messageText(m: MessageInput): string {
   if (!m.fields) return ''
   return Object.values(m.fields).join('\n')
 }
+
+/**
+ * One must-pass sentence from `tests/*.yml`: a message and the intent (and, when the text carries inline
+ * annotations, the entities) the model must return.
+ */
+export interface MustPassCase {
+  /** Plain text with annotations removed; for multi-field cases, the fields joined like `messageText`. */
+  text: string
+  fields?: Record<string, string>
+  intent: string
+  /** Checked only when the case's text had annotations: each must be predicted with the same span and value. */
+  entities?: EntityAnnotation[]
+  /** The intent's confidence must be at least this. */
+  minConfidence?: number
+  /** A failure is reported but does not fail the command or the gate. */
+  allowFailure: boolean
+  source?: SourceRef
+}
