@@ -40,6 +40,7 @@ export { isNotModified } from './registry/backend.js'
 export { createFsBackend, type FsBackendOptions } from './registry/backends/fs.js'
 export { createMemoryBackend } from './registry/backends/memory.js'
 export { createS3Backend, type S3BackendOptions } from './registry/backends/s3.js'
+export { diffVersions, type VersionDiff } from './registry/diff.js'
 export { toEvalSummary } from './registry/eval-summary.js'
 export {
   evaluateGate,
