@@ -84,6 +84,11 @@ export interface RegistryBackend {
    * react at once and still poll, so an implementation may miss or repeat events.
    */
   watch?(key: string, signal: AbortSignal): AsyncIterable<void>
+  /**
+   * Optional: remove what crashed writers left behind (temp files of interrupted writes) older than `before`.
+   * Returns how many were removed. Never touches a visible object.
+   */
+  removeLeftovers?(before: Date): Promise<number>
   /** Release clients and watchers. */
   close?(): Promise<void>
 }

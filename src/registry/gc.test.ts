@@ -1,6 +1,10 @@
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { evalSummary, modelBytes, signedRegistry } from '../../test/helpers/registry.js'
 import { defaultConfig } from '../config/load.js'
+import { createFsBackend } from './backends/fs.js'
 import { createMemoryBackend } from './backends/memory.js'
 import { collectGarbage } from './gc.js'
 import { keys } from './layout.js'
@@ -74,5 +78,26 @@ describe('collectGarbage', () => {
     await expect(collectGarbage(registry, { keep: 0, actor: 'a' })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     })
+  })
+
+  it('removes temp files that crashed writers left on disk, once they are older than the grace period', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-gc-'))
+    try {
+      const { registry } = signedRegistry(createFsBackend({ root: dir }))
+      await registry.publish({ name: 'bot', bytes: modelBytes('a'), author: 'a' })
+      const blobs = path.join(dir, 'blobs', 'sha256')
+      const stale = path.join(blobs, '.abc.123.deadbeef.tmp')
+      const fresh = path.join(blobs, '.def.456.cafebabe.tmp')
+      writeFileSync(stale, 'half a model')
+      writeFileSync(fresh, 'a write in progress')
+      const old = new Date(Date.now() - 2 * 3_600_000)
+      utimesSync(stale, old, old)
+      const report = await collectGarbage(registry, { keep: 5, actor: 'a' })
+      expect(report.leftoversRemoved).toBe(1)
+      expect(readdirSync(blobs).filter((f) => f.startsWith('.'))).toEqual(['.def.456.cafebabe.tmp'])
+      expect((await registry.loadVersion('bot', 1)).version).toBe(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -40,6 +40,8 @@ export interface GcReport {
   blobsDeleted: string[]
   /** Why unreferenced blobs were left, when they were. */
   blobsSkipped?: string
+  /** Temp files of interrupted writes removed (or that would be). */
+  leftoversRemoved: number
 }
 
 /**
@@ -107,8 +109,13 @@ export async function collectGarbage(registry: ModelRegistry, options: GcOptions
       }
     }
     const blobsDeleted: string[] = []
-    if (unreadable) return { dryRun, models, blobsDeleted, blobsSkipped: `${unreadable}; blobs were left alone` }
     const now = registry.clock().getTime()
+    // Temp files are never referenced: any older than the grace period belongs to a writer that died.
+    const leftoversRemoved =
+      !dryRun && registry.backend.removeLeftovers ? await registry.backend.removeLeftovers(new Date(now - graceMs)) : 0
+    if (unreadable) {
+      return { dryRun, models, blobsDeleted, blobsSkipped: `${unreadable}; blobs were left alone`, leftoversRemoved }
+    }
     for (const blob of await registry.backend.list(keys.blobs)) {
       const digest = `sha256:${blob.key.slice(keys.blobs.length)}`
       if (referenced.has(digest) || now - blob.lastModified.getTime() < graceMs) continue
@@ -118,8 +125,8 @@ export async function collectGarbage(registry: ModelRegistry, options: GcOptions
       }
       blobsDeleted.push(digest)
     }
-    return { dryRun, models, blobsDeleted }
+    return { dryRun, models, blobsDeleted, leftoversRemoved }
   }
-  if (!(await registry.checkFormat())) return { dryRun, models: [], blobsDeleted: [] }
+  if (!(await registry.checkFormat())) return { dryRun, models: [], blobsDeleted: [], leftoversRemoved: 0 }
   return dryRun ? run(undefined) : registry.withLock(run)
 }

@@ -207,7 +207,8 @@ export const AuditEventSchema = Type.Object({
 /** A create-only audit entry for what leaves no other trace: gate decisions and garbage collection. */
 export type AuditEvent = Static<typeof AuditEventSchema>
 
-const DOC_FORMAT_VERSION = 1
+/** The version of the JSON documents this code writes and the newest it reads. */
+export const DOCUMENT_FORMAT_VERSION = 1
 
 /**
  * Parse a stored JSON document, checking the schema and refusing newer document versions with a clear error.
@@ -227,11 +228,11 @@ export function parseDocument<S extends TSchema>(
   }
   const version = (value as { formatVersion?: unknown; record?: { formatVersion?: unknown } } | null) ?? {}
   const found = typeof version.formatVersion === 'number' ? version.formatVersion : version.record?.formatVersion
-  if (typeof found === 'number' && found > DOC_FORMAT_VERSION) {
+  if (typeof found === 'number' && found > DOCUMENT_FORMAT_VERSION) {
     throw createError('ERR_REGISTRY_FORMAT_NEWER', {
       location: `${location} (${key})`,
       found,
-      supported: DOC_FORMAT_VERSION,
+      supported: DOCUMENT_FORMAT_VERSION,
     })
   }
   const problem = firstSchemaProblem(schema, value)
@@ -243,5 +244,3 @@ export function parseDocument<S extends TSchema>(
 export function encodeDocument(value: unknown): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`)
 }
-
-export const DOCUMENT_FORMAT_VERSION = DOC_FORMAT_VERSION

@@ -344,6 +344,8 @@ export function register(program: Command, io: CliIO): void {
           lines.push(
             `model files: ${verb} ${report.blobsDeleted.length}${report.blobsSkipped ? ` (${report.blobsSkipped})` : ''}`,
           )
+          if (report.leftoversRemoved > 0)
+            lines.push(`temp files of interrupted writes: deleted ${report.leftoversRemoved}`)
           return `${lines.join('\n')}\n`
         })
       }),

@@ -231,6 +231,36 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       }
     },
 
+    async removeLeftovers(before) {
+      let removed = 0
+      const sweep = async (dir: string): Promise<void> => {
+        let entries: import('node:fs').Dirent[]
+        try {
+          entries = await fsp.readdir(dir, { withFileTypes: true })
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+          throw err
+        }
+        for (const e of entries) {
+          const full = path.join(dir, e.name)
+          if (e.isDirectory() && e.name !== LOCK_DIR) await sweep(full)
+          else if (e.isFile() && e.name.startsWith('.') && e.name.endsWith('.tmp')) {
+            const st = await fsp.stat(full).catch(() => null)
+            if (st && st.mtime < before) {
+              await fsp.rm(full, { force: true })
+              removed++
+            }
+          }
+        }
+      }
+      try {
+        await sweep(root)
+      } catch (err) {
+        throw fail('removeLeftovers', '', err)
+      }
+      return removed
+    },
+
     async *watch(key, signal) {
       assertValidKey(key)
       const file = fileOf(key)
