@@ -12,4 +12,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./config.js'),
   () => import('./report.js'),
   () => import('./registry.js'),
+  // ── nlu ──
+  () => import('./nlu.js'),
 ]
