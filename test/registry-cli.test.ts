@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -8,9 +9,10 @@ import { loadConfig } from '../src/config/load.js'
 import { keys } from '../src/registry/layout.js'
 import { openRegistry } from '../src/registry/open.js'
 import { startRecordingServer } from './helpers/recording-server.js'
-import { evalSummary, modelBytes } from './helpers/registry.js'
+import { evalSummary, modelBytes, trainedModelBytes } from './helpers/registry.js'
 
 let dir: string
+let gitHead: string
 const env = { INTENTOPS_AUTHOR: 'Ada <ada@example.com>' }
 const cli = async (...argv: string[]) => {
   const io = memoryIO(dir, env)
@@ -23,18 +25,23 @@ const json = async (...argv: string[]) => {
   return JSON.parse(res.out)
 }
 
-/** Publish through the library, as `intentops publish` will. */
-async function publish(label: string, f1: number) {
-  const { config, root } = await loadConfig({ dir })
-  const registry = await openRegistry({ config: config.registry, root, env, signingKey: true })
-  return registry.publish({
-    name: config.name,
-    bytes: modelBytes(label),
-    author: 'ci',
-    training: { dataFingerprint: `sha256:data-${label}`, configFingerprint: 'sha256:cfg', labels: ['greet', label] },
-    eval: evalSummary(f1),
-    git: { commit: 'c'.repeat(40), dirty: false },
-  })
+/** Train a real model, write it and its evaluation summary, and publish it with the CLI. */
+async function publish(label: string, f1: number, drop: number) {
+  const { bytes } = await trainedModelBytes({ drop, name: 'support-bot' })
+  writeFileSync(path.join(dir, `${label}.iom`), bytes)
+  writeFileSync(path.join(dir, `${label}.eval.json`), JSON.stringify(evalSummary(f1)))
+  const res = await cli(
+    'publish',
+    `${label}.iom`,
+    '--eval',
+    `${label}.eval.json`,
+    '--tag',
+    `label=${label}`,
+    '--author',
+    'ci',
+  )
+  expect(res.code, res.err).toBe(0)
+  return res
 }
 
 describe('registry commands', () => {
@@ -47,9 +54,25 @@ describe('registry commands', () => {
       path.join(dir, 'intentops.yml'),
       `name: support-bot\nregistry:\n  signingKey: .intentops/keys/intentops-signing.key\n  trustedKeys:\n    - ${pair.publicKey}\n`,
     )
-    await publish('one', 0.8)
-    await publish('two', 0.75)
-    await publish('three', 0.9)
+    execFileSync('git', ['init', '-q', dir])
+    execFileSync('git', [
+      '-C',
+      dir,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@x',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'init',
+    ])
+    const head = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD']).toString().trim()
+    gitHead = head
+    await publish('one', 0.8, 3)
+    await publish('two', 0.75, 4)
+    await publish('three', 0.9, 0)
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -96,13 +119,14 @@ describe('registry commands', () => {
     expect(res.code, res.err).toBe(0)
     for (const line of [
       /^support-bot v3\n/,
-      /model file +sha256:[0-9a-f]{64} \(2\.0 KB\)/,
+      /model file +sha256:[0-9a-f]{64} \(\d+\.\d KB\)/,
       /verified +yes: record, signature \(key [0-9a-f]{16}\) and model digest check out/,
       /published +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ by ci/,
-      new RegExp(`git +${'c'.repeat(40)}\n`),
-      /data +sha256:data-three/,
-      /config +sha256:cfg/,
-      /training set +2 intents/,
+      new RegExp(`git +${gitHead} \\(uncommitted changes\\)`),
+      /data +sha256:[0-9a-f]{64}\n/,
+      /config +sha256:[0-9a-f]{64}\n/,
+      /trained +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, in \d+(\.\d)? m?s, on intentops \d+\.\d+\.\d+, Node v\d+/,
+      /training set +\d+ examples, 4 intents, language en/,
       /publisher +intentops \d+\.\d+\.\d+, Node v\d+/,
       /evaluation +accuracy 0\.900 {2}macro-F1 0\.900 {2}weighted-F1 0\.900 {2}must-pass 2\/2 {2}\(test set sha256:t1\)/,
       /aliases +production/,
@@ -112,12 +136,27 @@ describe('registry commands', () => {
     }
     const data = await json('models', 'show', '3')
     expect(data).toMatchObject({ record: { version: 3 }, verification: { ok: true }, aliases: ['production'] })
+    // The lineage is the model file's own manifest.
+    const { readManifest } = await import('../src/nlu/model-file.js')
+    const manifest = readManifest(readFileSync(path.join(dir, 'three.iom')))
+    expect(data.record.training).toMatchObject({
+      dataFingerprint: manifest.dataFingerprint,
+      configFingerprint: manifest.configFingerprint,
+      trainedAt: manifest.trainedAt,
+      examples: manifest.examples,
+      labels: manifest.labels,
+    })
+    expect(data.record.tags).toEqual({ label: 'three' })
+    expect(data.record.git).toEqual({ commit: gitHead, dirty: true, branch: expect.any(String) })
   })
 
   it('models diff compares lineage and metrics', async () => {
     const d = await json('models', 'diff', '1', 'production')
-    expect(d.lineage.map((c: { field: string }) => c.field)).toContain('training.dataFingerprint')
-    expect(d.labels).toEqual({ added: ['three'], removed: ['one'] })
+    expect(d.lineage.map((c: { field: string }) => c.field)).toEqual(
+      expect.arrayContaining(['blob.digest', 'training.dataFingerprint', 'training.examples']),
+    )
+    expect(d.labels).toEqual({ added: [], removed: [] })
+    expect(d.tags).toEqual([{ field: 'label', from: 'one', to: 'three' }])
     expect(d.metrics.find((m: { metric: string }) => m.metric === 'macroF1').delta).toBeCloseTo(0.1, 10)
     expect(d.sameTestSet).toBe(true)
     const text = await cli('models', 'diff', '1', '3')
@@ -241,6 +280,46 @@ describe('registry commands with webhooks', () => {
       const dead = await run(hook.url, 'promote', '2', '--to', 'production', '--force', '--reason', 'test')
       expect(dead.code).toBe(0)
       expect(dead.err).toContain('warning: notification to 127.0.0.1')
+    } finally {
+      rmSync(project, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('intentops publish', () => {
+  it('refuses files that are not model files, bad tags and a missing signing key, storing nothing', async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'io-regcli-pub-'))
+    try {
+      const run = async (...argv: string[]) => {
+        const io = memoryIO(project, {})
+        return { code: await runCli(argv, io), out: io.out(), err: io.err() }
+      }
+      writeFileSync(path.join(project, 'notes.iom'), 'just some text')
+      const notModel = await run('publish', 'notes.iom')
+      expect(notModel.code).toBe(1)
+      expect(notModel.err).toMatch(/^error ERR_MODEL_NOT_A_MODEL: .*notes\.iom is not an intentops model file/)
+      const missing = await run('publish', 'nope.iom')
+      expect(missing.err).toMatch(/^error ERR_FILE_NOT_FOUND/)
+      const { bytes } = await trainedModelBytes()
+      writeFileSync(path.join(project, 'm.iom'), bytes)
+      const tag = await run('publish', 'm.iom', '--tag', 'novalue')
+      expect(tag.err).toContain('--tag must be key=value')
+      const unsigned = await run('publish', 'm.iom')
+      expect(unsigned.err).toMatch(/^error ERR_REGISTRY_NO_SIGNING_KEY/)
+      expect(unsigned.err).toContain('intentops keys generate')
+      // A truncated copy of a real model fails the model file's own checks.
+      writeFileSync(path.join(project, 'cut.iom'), bytes.subarray(0, bytes.length - 100))
+      const cut = await run('publish', 'cut.iom', '--registry', 'reg')
+      expect(cut.err).toMatch(/^error ERR_MODEL_TRUNCATED/)
+      const { existsSync } = await import('node:fs')
+      expect(existsSync(path.join(project, '.intentops'))).toBe(false)
+      expect(existsSync(path.join(project, 'reg'))).toBe(false)
+      // With a key given on the command line it publishes, under the model's own name.
+      expect((await run('keys', 'generate', '--out', 'k')).code).toBe(0)
+      const ok = await run('publish', 'm.iom', '--key', 'k/intentops-signing.key', '--json')
+      expect(ok.code, ok.err).toBe(0)
+      expect(JSON.parse(ok.out)).toMatchObject({ name: 'intentops-bot', version: 1, blobExisted: false })
+      expect(ok.err).toContain('warning: the signing key')
     } finally {
       rmSync(project, { recursive: true, force: true })
     }

@@ -34,6 +34,9 @@ export const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace
 const short = (digest: string | null | undefined, n = 19) =>
   digest ? (digest.length > n ? `${digest.slice(0, n)}…` : digest) : '-'
 
+const duration = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`)
+const nodeVersion = (v: string) => (/^\d/.test(v) ? `v${v}` : v)
+
 /** The full lineage of a version, one labelled line each. */
 export function renderLineage(
   record: VersionRecord,
@@ -57,9 +60,9 @@ export function renderLineage(
       'trained',
       [
         t.trainedAt ? when(t.trainedAt) : null,
-        t.trainingMs !== null ? `in ${(t.trainingMs / 1000).toFixed(1)} s` : null,
+        t.trainingMs !== null ? `in ${duration(t.trainingMs)}` : null,
         t.toolkitVersion ? `on intentops ${t.toolkitVersion}` : null,
-        t.nodeVersion ? `Node ${t.nodeVersion}` : null,
+        t.nodeVersion ? `Node ${nodeVersion(t.nodeVersion)}` : null,
       ]
         .filter(Boolean)
         .join(', ') || '-',
@@ -79,7 +82,7 @@ export function renderLineage(
   }
   lines.push([
     'publisher',
-    `intentops ${r.publisher.toolkitVersion}, Node ${r.publisher.nodeVersion}, ${r.publisher.os}`,
+    `intentops ${r.publisher.toolkitVersion}, Node ${nodeVersion(r.publisher.nodeVersion)}, ${r.publisher.os}`,
   ])
   const e = r.eval
   lines.push([

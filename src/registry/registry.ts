@@ -64,6 +64,8 @@ export interface PublishInput {
   git?: GitInfo | null
   /** Defaults to this process's toolkit, Node and OS versions. */
   publisher?: VersionRecord['publisher']
+  /** Called as the publish goes through its steps, for progress displays. */
+  onProgress?: (done: number, total: number, step: string) => void
 }
 
 export interface PublishResult {
@@ -479,9 +481,12 @@ export class ModelRegistry {
     }
     await this.ensureFormat()
     const digest = sha256Digest(input.bytes)
+    input.onProgress?.(0, 3, 'storing the model file')
     const blobExisted = await this.storeBlob(digest, input.bytes)
+    input.onProgress?.(1, 3, 'waiting for the registry lock')
 
     return this.withLock(async (lock) => {
+      input.onProgress?.(2, 3, 'writing the version record')
       // A concurrent gc may have removed an unreferenced blob between our upload and the lock.
       if (!(await this.backend.head(keys.blob(digest)))) await this.storeBlob(digest, input.bytes)
       const existing = await this.versionNumbers(input.name)
@@ -518,6 +523,7 @@ export class ModelRegistry {
         await lock.assertHeld()
         try {
           await this.backend.put(key, encodeDocument(signed), { ifNoneMatch: '*' })
+          input.onProgress?.(3, 3, 'done')
           return { name: input.name, version, key, signed, blobExisted, warnings }
         } catch (err) {
           // Only a writer outside the lock can get here; take the next number rather than fail.

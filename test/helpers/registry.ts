@@ -64,3 +64,20 @@ export function evalSummary(macroF1: number, extra: Partial<EvalSummary> = {}): 
     ...extra,
   }
 }
+
+/**
+ * Train a small real model (the NLU toy data, optionally without some intents' later examples) and return the
+ * bytes of its model file.
+ */
+export async function trainedModelBytes(options: { seed?: number; drop?: number; name?: string } = {}) {
+  const { defaultConfig } = await import('../../src/config/load.js')
+  const { trainModel } = await import('../../src/nlu/train.js')
+  const { encodeModel } = await import('../../src/nlu/model-file.js')
+  const { toyTrainingData } = await import('../../src/nlu/testing.js')
+  const data = toyTrainingData()
+  // Dropping every k-th example changes the data fingerprint and the model.
+  if (options.drop) data.examples = data.examples.filter((_, i) => i % options.drop! !== 0)
+  const config = { ...defaultConfig(), ...(options.name ? { name: options.name } : {}) }
+  const model = await trainModel(data, { config, seed: options.seed ?? 1, workers: 0 })
+  return { bytes: encodeModel(model), manifest: model.manifest }
+}

@@ -13,6 +13,8 @@ interface CommonOptions {
   json?: boolean
 }
 
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
 function common(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
@@ -70,7 +72,81 @@ async function withRegistry<T>(
   }
 }
 
+/** Show progress only for a step that has already taken over a second. */
+async function slowProgress(io: CliIO, label: string, quiet: boolean | undefined) {
+  const { createProgress } = await import('../progress.js')
+  const started = Date.now()
+  let bar: ReturnType<typeof createProgress> | undefined
+  return {
+    update(done: number, total: number, note: string) {
+      if (quiet) return
+      if (!bar && Date.now() - started > 1000) bar = createProgress(io, label, total)
+      bar?.update(done, total, note)
+    },
+    stop() {
+      bar?.stop()
+    },
+  }
+}
+
 export function register(program: Command, io: CliIO): void {
+  // ── publish ──
+  common(
+    program
+      .command('publish')
+      .description('store a model file as the next signed version, with its lineage and evaluation')
+      .argument('<model>', 'model file written by `intentops train`'),
+  )
+    .option('--eval <report.json>', 'evaluation of this model (`intentops test` report or summary), kept for gates')
+    .option('--tag <key=value>', 'tag the version (repeatable)', collect, [])
+    .option('--author <name>', 'who is publishing (default: INTENTOPS_AUTHOR or the git user)')
+    .option('--key <file>', 'signing key file (default: $INTENTOPS_SIGNING_KEY or registry.signingKey)')
+    .action(
+      async (file: string, opts: CommonOptions & { eval?: string; tag: string[]; author?: string; key?: string }) => {
+        const path = await import('node:path')
+        const { createError } = await import('../../errors.js')
+        const { readModelBytes, readManifest } = await import('../../nlu/model-file.js')
+        const { trainingLineage } = await import('../../registry/model-lineage.js')
+        const { gitInfo, resolveActor } = await import('../../registry/lineage.js')
+        const { bytes: size } = await import('../registry-format.js')
+        const tags: Record<string, string> = {}
+        for (const t of opts.tag) {
+          const eq = t.indexOf('=')
+          if (eq <= 0) throw createError('ERR_CLI_USAGE', { detail: `--tag must be key=value, got "${t}"` })
+          tags[t.slice(0, eq)] = t.slice(eq + 1)
+        }
+        const modelFile = path.resolve(io.cwd, file)
+        const bytes = await readModelBytes(modelFile)
+        // Verifies the file's own digest and format before anything is stored.
+        const manifest = readManifest(bytes, { source: modelFile })
+        const evalSummary = opts.eval ? await readEval(io, opts.eval) : null
+        await withRegistry(io, opts, opts.key ? path.resolve(io.cwd, opts.key) : true, async ({ registry, root }) => {
+          const progress = await slowProgress(io, 'publishing', opts.json)
+          const res = await registry.publish({
+            name: opts.model ?? manifest.name,
+            bytes,
+            training: trainingLineage(manifest),
+            eval: evalSummary,
+            tags,
+            author: await resolveActor(root, opts.author, io.env),
+            git: await gitInfo(root),
+            onProgress: (done, total, step) => progress.update(done, total, step),
+          })
+          progress.stop()
+          for (const w of res.warnings) io.stderr(`warning: ${w}\n`)
+          const signer = res.signed.signatures[0]?.keyId
+          print(io, opts.json, res, () => {
+            const r = res.signed.record
+            return (
+              `published ${res.name} v${res.version}  ${r.blob.digest} (${size(r.blob.size)}${res.blobExisted ? ', already stored' : ''})\n` +
+              `  ${signer ? `signed by key ${signer}` : 'unsigned'}; data ${r.training.dataFingerprint ?? '-'}; ` +
+              `git ${r.git ? `${r.git.commit.slice(0, 12)}${r.git.dirty ? ' (dirty)' : ''}` : '-'}\n`
+            )
+          })
+        })
+      },
+    )
+
   // ── promote ──
   common(
     program
@@ -286,8 +362,13 @@ export function register(program: Command, io: CliIO): void {
       const version = ref !== undefined ? await registry.resolveVersion(name, ref) : undefined
       let progress: ReturnType<typeof createProgress> | undefined
       const started = Date.now()
+      const { decodeModel } = await import('../../nlu/model-file.js')
       const report = await verifyRegistry(registry, {
         ...(ref !== undefined || opts.model ? { name } : {}),
+        // Beyond the registry's checks: the bytes must load as a model.
+        checkModel: (m) => {
+          decodeModel(m.bytes, { source: `${m.name} v${m.version}` })
+        },
         ...(version !== undefined ? { version } : {}),
         onProgress: (done, total) => {
           // Only a long run earns a progress bar.
