@@ -132,6 +132,8 @@ export function parseMustPass(
     const annotated = (raw: string, node: Node, field?: string): string => {
       const r = parseAnnotatedText(raw.trim())
       const start = loc(node)
+      const quoted = isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')
+      if (quoted && start.column !== undefined) start.column++
       for (const issue of r.issues) {
         out.diagnostics.push(
           errorDiagnostic(
