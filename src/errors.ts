@@ -94,7 +94,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{detail}',
     hint: 'See docs/data-format.md for the keys each block may have.',
   },
-  ERR_DATA_SYNTAX: { status: 400, message: 'Invalid {format}: {detail}' },
+  ERR_DATA_SYNTAX: {
+    status: 400,
+    message: 'Invalid {format}: {detail}',
+    hint: 'Fix the syntax at this position; docs/data-format.md shows every format.',
+  },
   ERR_DATA_EMPTY_EXAMPLE: {
     status: 400,
     message: 'Empty example in intent {intent}',

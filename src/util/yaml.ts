@@ -44,7 +44,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   return { file, doc, lineCounter, value }
 }
 
-function yamlHint(code: string): string | undefined {
+function yamlHint(code: string): string {
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'Each key may appear once in a mapping; remove or rename the duplicate.'
@@ -54,7 +54,7 @@ function yamlHint(code: string): string | undefined {
     case 'TAB_AS_INDENT':
       return 'YAML does not allow tabs for indentation; use spaces.'
     default:
-      return undefined
+      return 'Check the indentation and quoting here; quote text that contains ": " or starts with "[", "{", "*" or "&".'
   }
 }
 

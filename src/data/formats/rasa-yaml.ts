@@ -173,7 +173,7 @@ class Walker {
       const k = isScalar(p.key) ? String(p.key.value) : ''
       if (!ALLOWED_KEYS[kind].has(k)) {
         this.schema(
-          `unknown key \`${k}\` in a ${kind} block; allowed: ${[...ALLOWED_KEYS[kind]].join(', ')}`,
+          `unknown key \`${k}\` in ${kind === 'intent' ? 'an' : 'a'} ${kind} block; allowed: ${[...ALLOWED_KEYS[kind]].join(', ')}`,
           this.loc(p.key as Node),
         )
       }
