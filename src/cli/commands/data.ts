@@ -200,10 +200,12 @@ export function register(program: Command, io: CliIO): void {
       const data = loaded.data
       const lost = DATA_FORMATS[opts.to].lossy.filter((k) =>
         k === 'metadata'
-          ? data.examples.some((e) => e.metadata) || data.intents.some((i) => i.metadata)
-          : k === 'fields'
-            ? data.examples.some((e) => e.fields)
-            : data[k].length > 0,
+          ? data.examples.some((e) => e.metadata)
+          : k === 'intent metadata'
+            ? data.intents.some((i) => i.metadata)
+            : k === 'fields'
+              ? data.examples.some((e) => e.fields)
+              : data[k].length > 0,
       )
       for (const k of lost) io.stderr(`warning: ${opts.to} cannot hold ${k}; they are left out\n`)
       const out = path.resolve(io.cwd, opts.out)

@@ -26,17 +26,32 @@ export interface FormatSpec {
   /** File extension written by default. */
   extension: string
   /** What the format cannot hold, for a warning on conversion. */
-  lossy: ReadonlyArray<'synonyms' | 'regexes' | 'lookups' | 'metadata' | 'fields'>
+  lossy: ReadonlyArray<'synonyms' | 'regexes' | 'lookups' | 'metadata' | 'intent metadata' | 'fields'>
   parse(text: string, file: string): ParsedDataFile
   format(data: TrainingData, options?: FormatOptions): string
 }
 
 export const DATA_FORMATS: Readonly<Record<DataFormat, FormatSpec>> = Object.freeze({
   yaml: { extension: '.yml', lossy: [], parse: parseRasaYaml, format: formatRasaYaml },
-  'rasa-json': { extension: '.json', lossy: [], parse: parseRasaJson, format: formatRasaJson },
-  nlpjs: { extension: '.json', lossy: ['metadata', 'fields'], parse: parseNlpjs, format: formatNlpjs },
-  csv: { extension: '.csv', lossy: ['synonyms', 'regexes', 'lookups'], parse: parseCsv, format: formatCsv },
-  jsonl: { extension: '.jsonl', lossy: ['synonyms', 'regexes', 'lookups'], parse: parseJsonl, format: formatJsonl },
+  'rasa-json': { extension: '.json', lossy: ['intent metadata'], parse: parseRasaJson, format: formatRasaJson },
+  nlpjs: {
+    extension: '.json',
+    lossy: ['metadata', 'intent metadata', 'fields'],
+    parse: parseNlpjs,
+    format: formatNlpjs,
+  },
+  csv: {
+    extension: '.csv',
+    lossy: ['synonyms', 'regexes', 'lookups', 'intent metadata'],
+    parse: parseCsv,
+    format: formatCsv,
+  },
+  jsonl: {
+    extension: '.jsonl',
+    lossy: ['synonyms', 'regexes', 'lookups', 'intent metadata'],
+    parse: parseJsonl,
+    format: formatJsonl,
+  },
 })
 
 export const DATA_FORMAT_NAMES = Object.keys(DATA_FORMATS) as DataFormat[]
