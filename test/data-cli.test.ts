@@ -130,10 +130,7 @@ describe('intentops data validate', () => {
       ],
       [
         'deep nesting',
-        () => (
-          writeFileSync(path.join(dir, 'data/deep.yml'), `nlu: ${'['.repeat(200)}${']'.repeat(200)}\n`),
-          ['data/deep.yml']
-        ),
+        () => put('data/deep.yml', `nlu: ${'['.repeat(200)}${']'.repeat(200)}\n`),
         /^data\/deep\.yml:1:\d+: error ERR_YAML_TOO_DEEP: YAML nesting deeper than 64 levels$/,
       ],
       [
