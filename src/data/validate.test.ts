@@ -4,7 +4,13 @@ import type { ValidationConfig } from '../config/schema.js'
 import { loadTrainingDataDetailed } from './load.js'
 import { loadMustPassDetailed, validateMustPass } from './must-pass.js'
 import type { Example } from './types.js'
-import { findNearDuplicates, findNearDuplicatesBruteForce, normalizeExample, validateTrainingData } from './validate.js'
+import {
+  exampleTokens,
+  findNearDuplicates,
+  findNearDuplicatesBruteForce,
+  normalizeExample,
+  validateTrainingData,
+} from './validate.js'
 
 const root = new URL('../../test/fixtures/validation/', import.meta.url).pathname
 const validation: ValidationConfig = {
@@ -182,5 +188,23 @@ describe('findNearDuplicates', () => {
       { text: 'Where is my order?', intent: 'b', entities: [] },
     ]
     expect(findNearDuplicates(exs, 0.7)).toEqual([{ a: 1, b: 2, similarity: 0.8 }])
+  })
+})
+
+describe('exampleTokens', () => {
+  it('finds the same words on the ASCII fast path as the Unicode pattern', () => {
+    const unicode = (t: string) =>
+      t
+        .normalize('NFKC')
+        .toLowerCase()
+        .match(/[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu) ?? []
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ -~]{0,40}$/), (t) => {
+        expect(exampleTokens(t)).toEqual(unicode(t))
+      }),
+      { numRuns: 500 },
+    )
+    expect(exampleTokens("Don't  STOP-me'now 42x")).toEqual(["don't", 'stop', "me'now", '42x'])
+    expect(exampleTokens('Café Straße')).toEqual(['café', 'straße'])
   })
 })

@@ -8,6 +8,7 @@
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
+import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
 import type { Example, SourceRef, TrainingData } from './types.js'
 
 export interface ValidateOptions {
@@ -17,11 +18,45 @@ export interface ValidateOptions {
   fields?: Readonly<Record<string, number>>
 }
 
-const WORD_RE = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu
+export { exampleTokens }
 
-/** Lowercased word tokens of a text (NFKC), the unit both duplicate checks compare. */
-export function exampleTokens(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(WORD_RE) ?? []
+/** Token ids of every example plus what tells exact duplicates apart, computed once per validation. */
+interface Prepared {
+  idx: TokenIndex
+  /** For multi-field and token-less examples: the normalised key as a string (otherwise the id sequence is the key). */
+  strKey: Array<string | undefined>
+  seqHash: Int32Array
+}
+
+function prepare(examples: readonly Example[]): Prepared {
+  const idx = indexTokens(examples.map((ex) => (ex.fields ? Object.values(ex.fields).join(' ') : ex.text)))
+  const n = examples.length
+  const strKey: Array<string | undefined> = new Array(n)
+  const seqHash = new Int32Array(n)
+  for (let i = 0; i < n; i++) {
+    const ex = examples[i]!
+    const from = idx.start[i]!
+    const to = idx.start[i + 1]!
+    if (ex.fields) strKey[i] = normalizeExample(ex)
+    else if (from === to) strKey[i] = ex.text.trim()
+    let h = 0x9e3779b9
+    for (let k = from; k < to; k++) h = Math.imul(h ^ idx.seq[k]!, 0x85ebca6b) ^ (h >>> 13)
+    seqHash[i] = h
+  }
+  return { idx, strKey, seqHash }
+}
+
+/** Whether two examples are the same after normalisation. */
+function sameKey(p: Prepared, i: number, j: number): boolean {
+  const a = p.strKey[i]
+  const b = p.strKey[j]
+  if (a !== undefined || b !== undefined) return a === b
+  if (p.seqHash[i] !== p.seqHash[j]) return false
+  const { seq, start } = p.idx
+  const la = start[i + 1]! - start[i]!
+  if (la !== start[j + 1]! - start[j]!) return false
+  for (let k = 0; k < la; k++) if (seq[start[i]! + k] !== seq[start[j]! + k]) return false
+  return true
 }
 
 /**
@@ -60,14 +95,16 @@ function short(text: string, max = 60): string {
 /** Run every check on a loaded training set. Diagnostics come back sorted by file and position. */
 export function validateTrainingData(data: TrainingData, options: ValidateOptions): Diagnostic[] {
   const out: Diagnostic[] = []
-  checkDuplicates(data, out)
+  // Tokens and normalised keys are computed once and shared by the duplicate and near-duplicate checks.
+  const prepared = prepare(data.examples)
+  checkDuplicates(data, prepared, out)
   checkSynonyms(data, out)
   checkRegexes(data, out)
   checkCounts(data, options.validation, out)
   checkEntities(data, options.validation, out)
   checkFields(data, options.fields, out)
   const best = new Map<number, NearDuplicatePair>()
-  for (const p of findNearDuplicates(data.examples, options.validation.nearDuplicateThreshold)) {
+  for (const p of nearDuplicatePairs(data.examples, options.validation.nearDuplicateThreshold, prepared)) {
     const prev = best.get(p.b)
     if (!prev || p.similarity > prev.similarity) best.set(p.b, p)
   }
@@ -91,17 +128,28 @@ export function validateTrainingData(data: TrainingData, options: ValidateOption
   return out.sort(compareDiagnostics)
 }
 
-function checkDuplicates(data: TrainingData, out: Diagnostic[]): void {
-  const seen = new Map<string, Example>()
-  for (const ex of data.examples) {
-    const key = normalizeExample(ex)
-    const first = seen.get(key)
-    if (!first) {
-      seen.set(key, ex)
-      continue
+function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): void {
+  const byString = new Map<string, number>()
+  const byHash = new Map<number, number[]>()
+  for (let i = 0; i < data.examples.length; i++) {
+    let first: number | undefined
+    const sk = p.strKey[i]
+    if (sk !== undefined) {
+      first = byString.get(sk)
+      if (first === undefined) byString.set(sk, i)
+    } else {
+      const bucket = byHash.get(p.seqHash[i]!)
+      if (bucket) first = bucket.find((j) => sameKey(p, i, j))
+      if (first === undefined) {
+        if (bucket) bucket.push(i)
+        else byHash.set(p.seqHash[i]!, [i])
+      }
     }
-    const firstAt = formatLocation(where(first.source))
-    if (first.intent === ex.intent) {
+    if (first === undefined) continue
+    const ex = data.examples[i]!
+    const prev = data.examples[first]!
+    const firstAt = formatLocation(where(prev.source))
+    if (prev.intent === ex.intent) {
       out.push(
         errorDiagnostic(
           'ERR_DATA_DUPLICATE_EXAMPLE',
@@ -113,7 +161,7 @@ function checkDuplicates(data: TrainingData, out: Diagnostic[]): void {
       out.push(
         errorDiagnostic(
           'ERR_DATA_CONFLICT',
-          { text: short(ex.text), intent: ex.intent, other: first.intent, first: firstAt },
+          { text: short(ex.text), intent: ex.intent, other: prev.intent, first: firstAt },
           where(ex.source),
         ),
       )
@@ -210,7 +258,8 @@ function checkCounts(data: TrainingData, v: ValidationConfig, out: Diagnostic[])
 function checkEntities(data: TrainingData, v: ValidationConfig, out: Diagnostic[]): void {
   const counts = new Map<string, { n: number; at: SourceLocation }>()
   for (const ex of data.examples) {
-    const inThis = new Set(ex.entities.map((e) => e.entity))
+    if (ex.entities.length === 0) continue
+    const inThis = ex.entities.length === 1 ? [ex.entities[0]!.entity] : new Set(ex.entities.map((e) => e.entity))
     for (const entity of inThis) {
       const c = counts.get(entity)
       if (c) c.n++
@@ -259,91 +308,130 @@ export interface NearDuplicatePair {
  * Every pair of examples under different intents whose token sets have Jaccard similarity ≥ `threshold` but that
  * are not exact duplicates (those are conflicts), sorted by the later example.
  *
- * Prefix filtering: with tokens ordered rarest first, two sets with Jaccard ≥ t must share a token among the
- * first |S| − ⌈t·|S|⌉ + 1 of each; only such candidates are compared, which keeps the search near linear.
+ * Exact, and close to linear on real data (PPJoin): sets are processed by size with tokens ordered rarest first.
+ * Two sets with Jaccard ≥ t share a token among the first |x| − ⌈t·|x|⌉ + 1 of the probing set and the first
+ * |y| − ⌈2t/(1+t)·|y|⌉ + 1 of the indexed one; candidates must also fit the size bound and the positional bound
+ * before the exact similarity is computed.
  */
 export function findNearDuplicates(examples: readonly Example[], threshold: number): NearDuplicatePair[] {
-  if (threshold <= 0 || threshold > 1) return []
+  return nearDuplicatePairs(examples, threshold, prepare(examples))
+}
+
+function nearDuplicatePairs(examples: readonly Example[], threshold: number, prepared: Prepared): NearDuplicatePair[] {
+  if (!(threshold > 0 && threshold <= 1)) return []
   const n = examples.length
-  const vocab = new Map<string, number>()
-  const sets: Int32Array[] = new Array(n)
-  const keys: string[] = new Array(n)
-  const df: number[] = []
+  const eps = 1e-9
+  // Sets live in one flat array (set i is tok[start[i]] .. tok[start[i + 1] - 1]): no per-example allocation.
+  const tok = new Int32Array(prepared.idx.seq.length)
+  const start = new Int32Array(n + 1)
+  let w = 0
   for (let i = 0; i < n; i++) {
-    const ex = examples[i]!
-    keys[i] = normalizeExample(ex)
-    const toks = new Set(exampleTokens(ex.fields ? Object.values(ex.fields).join(' ') : ex.text))
-    const ids = new Int32Array(toks.size)
-    let k = 0
-    for (const t of toks) {
-      let id = vocab.get(t)
-      if (id === undefined) {
-        id = df.length
-        vocab.set(t, id)
-        df.push(0)
-      }
-      df[id]!++
-      ids[k++] = id
-    }
-    sets[i] = ids
+    start[i] = w
+    const from = prepared.idx.start[i]!
+    const to = prepared.idx.start[i + 1]!
+    for (let k = from; k < to; k++) tok[w++] = prepared.idx.seq[k]!
+    w = start[i]! + sortUnique(tok, start[i]!, w)
   }
-  // Rank tokens rarest first; ties by id for a total order.
+  start[n] = w
+  const vocab = { size: prepared.idx.vocabSize }
+  const df = new Int32Array(vocab.size)
+  for (let k = 0; k < w; k++) df[tok[k]!]!++
+  // Rank tokens rarest first (ties by id, a total order) and sort each set by rank.
   const order = Array.from(df.keys()).sort((x, y) => df[x]! - df[y]! || x - y)
   const rank = new Int32Array(df.length)
-  order.forEach((id, r) => {
-    rank[id] = r
-  })
-  for (const s of sets) {
-    for (let k = 0; k < s.length; k++) s[k] = rank[s[k]!]!
-    s.sort()
+  for (let r = 0; r < order.length; r++) rank[order[r]!] = r
+  for (let k = 0; k < w; k++) tok[k] = rank[tok[k]!]!
+  for (let i = 0; i < n; i++) sortUnique(tok, start[i]!, start[i + 1]!)
+  const size = (i: number) => start[i + 1]! - start[i]!
+  const intentIds = new Map<string, number>()
+  const intentOf = new Int32Array(n)
+  for (let i = 0; i < n; i++) {
+    const name = examples[i]!.intent
+    let id = intentIds.get(name)
+    if (id === undefined) {
+      id = intentIds.size
+      intentIds.set(name, id)
+    }
+    intentOf[i] = id
   }
-  const bySize = Array.from(sets.keys()).sort((x, y) => sets[x]!.length - sets[y]!.length || x - y)
-  const index = new Map<number, number[]>()
+  const bySize = Array.from({ length: n }, (_, i) => i).sort((x, y) => size(x) - size(y) || x - y)
+  // Postings hold (example, position) pairs in processing order, so sizes along a posting never decrease.
+  const postIds: number[][] = Array.from({ length: vocab.size }, () => [])
+  const postPos: number[][] = Array.from({ length: vocab.size }, () => [])
+  const stamp = new Int32Array(n).fill(-1)
   const pairs: NearDuplicatePair[] = []
-  const eps = 1e-9
   for (const i of bySize) {
-    const s = sets[i]!
-    if (s.length === 0) continue
-    const prefix = s.length - Math.ceil(threshold * s.length - eps) + 1
-    const minSize = Math.ceil(threshold * s.length - eps)
-    const seen = new Set<number>()
-    for (let k = 0; k < prefix && k < s.length; k++) {
-      const posting = index.get(s[k]!)
-      if (!posting) continue
-      for (const j of posting) {
-        if (seen.has(j)) continue
-        seen.add(j)
-        const t = sets[j]!
-        if (t.length < minSize) continue
-        if (examples[j]!.intent === examples[i]!.intent || keys[j] === keys[i]) continue
-        const sim = jaccardSorted(s, t)
+    const lx = size(i)
+    if (lx === 0) continue
+    const xs = start[i]!
+    const probe = lx - Math.ceil(threshold * lx - eps) + 1
+    const minSize = Math.ceil(threshold * lx - eps)
+    for (let p = 0; p < probe && p < lx; p++) {
+      const ids = postIds[tok[xs + p]!]!
+      const pos = postPos[tok[xs + p]!]!
+      // first entry whose size reaches minSize
+      let lo = 0
+      let hi = ids.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (size(ids[mid]!) < minSize) lo = mid + 1
+        else hi = mid
+      }
+      for (let k = lo; k < ids.length; k++) {
+        const j = ids[k]!
+        if (stamp[j] === i || intentOf[j] === intentOf[i]) continue
+        stamp[j] = i
+        const ly = size(j)
+        const need = Math.ceil((threshold / (1 + threshold)) * (lx + ly) - eps)
+        // positional bound: this match plus the tokens after it in the shorter remainder
+        if (1 + Math.min(lx - p - 1, ly - pos[k]! - 1) < need) continue
+        if (sameKey(prepared, i, j)) continue
+        const inter = overlap(tok, xs, lx, start[j]!, ly)
+        const sim = inter / (lx + ly - inter)
         if (sim + eps >= threshold)
           pairs.push(i < j ? { a: i, b: j, similarity: sim } : { a: j, b: i, similarity: sim })
       }
     }
-    for (let k = 0; k < prefix && k < s.length; k++) {
-      const tok = s[k]!
-      const posting = index.get(tok)
-      if (posting) posting.push(i)
-      else index.set(tok, [i])
+    const index = lx - Math.ceil(((2 * threshold) / (1 + threshold)) * lx - eps) + 1
+    for (let p = 0; p < index && p < lx; p++) {
+      postIds[tok[xs + p]!]!.push(i)
+      postPos[tok[xs + p]!]!.push(p)
     }
   }
   return pairs.sort((x, y) => x.b - y.b || x.a - y.a)
 }
 
-function jaccardSorted(a: Int32Array, b: Int32Array): number {
+/** Sort a[from..to) in place (insertion sort: sets are small) and drop repeats; returns the new length. */
+function sortUnique(a: Int32Array, from: number, to: number): number {
+  for (let k = from + 1; k < to; k++) {
+    const v = a[k]!
+    let m = k - 1
+    while (m >= from && a[m]! > v) {
+      a[m + 1] = a[m]!
+      m--
+    }
+    a[m + 1] = v
+  }
+  let out = from
+  for (let k = from; k < to; k++) if (k === from || a[k] !== a[out - 1]) a[out++] = a[k]!
+  return out - from
+}
+
+function overlap(a: Int32Array, as: number, la: number, bs: number, lb: number): number {
   let i = 0
   let j = 0
   let inter = 0
-  while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
+  while (i < la && j < lb) {
+    const x = a[as + i]!
+    const y = a[bs + j]!
+    if (x === y) {
       inter++
       i++
       j++
-    } else if (a[i]! < b[j]!) i++
+    } else if (x < y) i++
     else j++
   }
-  return inter / (a.length + b.length - inter)
+  return inter
 }
 
 /** Exact O(n²) near-duplicate search, kept as the reference for tests and the benchmark. */

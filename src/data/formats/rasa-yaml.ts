@@ -224,21 +224,23 @@ class Walker {
     const v = examplesPair.value as Node | null
     if (isScalar(v) && typeof v.value === 'string') {
       for (const line of this.lines(v)) {
-        const t = line.text.trim()
-        if (t === '' || t.startsWith('#')) continue
-        if (!t.startsWith('-')) {
+        // index arithmetic instead of trim/slice chains: this runs once per example line
+        const raw = line.text
+        const first = leadingSpaces(raw)
+        if (first === raw.length || raw.charCodeAt(first) === 35 /* # */) continue
+        if (raw.charCodeAt(first) !== 45 /* - */) {
           this.schema(
             `example line must start with "- " in intent \`${name}\``,
-            { file: this.file, line: line.line, column: line.column + leadingSpaces(line.text) },
+            { file: this.file, line: line.line, column: line.column + first },
             'Begin each example with "- ", one example per line.',
           )
           continue
         }
-        const dash = line.text.indexOf('-')
-        const rest = line.text.slice(dash + 1)
-        const body = rest.trim()
-        const col = line.column + dash + 1 + leadingSpaces(rest)
-        this.example(name, body, { file: this.file, line: line.line, column: col })
+        let b = first + 1
+        while (b < raw.length && (raw.charCodeAt(b) === 32 || raw.charCodeAt(b) === 9)) b++
+        let e = raw.length
+        while (e > b && /\s/.test(raw[e - 1]!)) e--
+        this.example(name, raw.slice(b, e), { file: this.file, line: line.line, column: line.column + b })
       }
       return
     }
@@ -424,19 +426,19 @@ class Walker {
     }
     return valueLines.map((text, i) => {
       const lineNo = start.line + 1 + i
-      const src = this.sourceLine(lineNo)
-      const indent = text === '' ? 0 : Math.max(0, src.length - text.length)
+      // The value line is the source line minus the block's indentation: the difference in length is the indent.
+      const indent = text === '' ? 0 : Math.max(0, this.sourceLineLength(lineNo) - text.length)
       return { text, line: lineNo, column: indent + 1 }
     })
   }
 
-  sourceLine(lineNo: number): string {
+  sourceLineLength(lineNo: number): number {
     const from = this.lineStarts[lineNo - 1]
-    if (from === undefined) return ''
+    if (from === undefined) return 0
     const next = this.lineStarts[lineNo]
-    let s = this.text.slice(from, next === undefined ? this.text.length : next - 1)
-    if (s.endsWith('\r')) s = s.slice(0, -1)
-    return s
+    let end = next === undefined ? this.text.length : next - 1
+    if (end > from && this.text.charCodeAt(end - 1) === 13) end--
+    return end - from
   }
 }
 
