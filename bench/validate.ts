@@ -47,7 +47,8 @@ const zipf = () => vocab[Math.min(vocab.length - 1, Math.floor(vocab.length * ra
 function sentence(intent: number): string {
   const len = 4 + Math.floor(rand() * 9)
   const words = [`w${intent}x`, ...Array.from({ length: len - 1 }, zipf)]
-  if (rand() < 0.15) words.splice(1 + Math.floor(rand() * (len - 1)), 0, `[${cities[Math.floor(rand() * cities.length)]}](city)`)
+  if (rand() < 0.15)
+    words.splice(1 + Math.floor(rand() * (len - 1)), 0, `[${cities[Math.floor(rand() * cities.length)]}](city)`)
   return words.join(' ')
 }
 
@@ -67,7 +68,15 @@ for (let f = 0; f < FILES; f++) {
   for (const [intent, list] of byIntent) {
     lines.push(`- intent: intent_${intent}`, '  examples: |', ...list.map((s) => `    - ${s}`))
   }
-  if (f === 0) lines.push('- synonym: Paris', '  examples: |', '    - paname', '- regex: zip', '  examples: |', '    - \\b\\d{5}\\b')
+  if (f === 0)
+    lines.push(
+      '- synonym: Paris',
+      '  examples: |',
+      '    - paname',
+      '- regex: zip',
+      '  examples: |',
+      '    - \\b\\d{5}\\b',
+    )
   writeFileSync(path.join(dir, 'data', `part-${f}.yml`), `${lines.join('\n')}\n`)
 }
 
@@ -103,7 +112,13 @@ const nearDup = subsets.map((n) => {
   const b = performance.now()
   const slow = findNearDuplicatesBruteForce(xs, validation.nearDuplicateThreshold)
   const c = performance.now()
-  return { examples: n, prefixFilterMs: b - a, bruteForceMs: c - b, pairs: fast.length, samePairs: fast.length === slow.length }
+  return {
+    examples: n,
+    prefixFilterMs: b - a,
+    bruteForceMs: c - b,
+    pairs: fast.length,
+    samePairs: fast.length === slow.length,
+  }
 })
 rmSync(dir, { recursive: true, force: true })
 
@@ -124,7 +139,10 @@ const result = {
   targetMs: 2000,
   metTarget: total < 2000,
   rssGrowthMb: rssMb,
-  diagnostics: { errors: diagnostics.filter((d) => d.severity === 'error').length, warnings: diagnostics.filter((d) => d.severity === 'warning').length },
+  diagnostics: {
+    errors: diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: diagnostics.filter((d) => d.severity === 'warning').length,
+  },
   bareYamlParseMs: tp1 - tp0,
   nearDuplicates: nearDup,
 }
@@ -144,7 +162,9 @@ console.log(`  peer: bare yaml.parse of the same files          ${ms(result.bare
 console.log('near-duplicate search, prefix filtering vs all pairs:')
 console.log('  examples   prefix filter     all pairs   pairs  same result')
 for (const r of nearDup) {
-  console.log(`  ${String(r.examples).padStart(8)}  ${ms(r.prefixFilterMs)}  ${ms(r.bruteForceMs)}  ${String(r.pairs).padStart(6)}  ${r.samePairs ? 'yes' : 'NO'}`)
+  console.log(
+    `  ${String(r.examples).padStart(8)}  ${ms(r.prefixFilterMs)}  ${ms(r.bruteForceMs)}  ${String(r.pairs).padStart(6)}  ${r.samePairs ? 'yes' : 'NO'}`,
+  )
 }
 const outDir = new URL('./results/', import.meta.url).pathname
 mkdirSync(outDir, { recursive: true })

@@ -173,3 +173,15 @@ describe('formatRasaYaml', () => {
     )
   })
 })
+
+describe('scalar names', () => {
+  it('stay on one line even when YAML would prefer a block', () => {
+    const data = emptyTrainingData()
+    data.synonyms.push({ value: '...0', examples: ['.'] })
+    data.examples.push({ text: 'x', intent: 'a: b', entities: [] })
+    const back = parseRasaYaml(formatRasaYaml(data), 'x.yml')
+    expect(back.diagnostics).toEqual([])
+    expect(back.data.synonyms[0]!.value).toBe('...0')
+    expect(back.data.intents[0]!.name).toBe('a: b')
+  })
+})

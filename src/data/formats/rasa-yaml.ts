@@ -526,7 +526,7 @@ export function intentBlocks(data: TrainingData): IntentBlock[] {
 
 /** A YAML scalar on one line, quoted only when it has to be. */
 export function scalar(value: string): string {
-  return stringify(value, { lineWidth: 0 }).trimEnd()
+  return stringify(value, { lineWidth: 0, blockQuote: false }).trimEnd()
 }
 
 function indent(text: string, by: string): string {
