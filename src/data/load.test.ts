@@ -72,3 +72,18 @@ describe('loadTrainingData', () => {
     ])
   })
 })
+
+describe('symlinks', () => {
+  it('refuses a data file that links outside the project', async () => {
+    const { symlinkSync } = await import('node:fs')
+    const outside = mkdtempSync(path.join(tmpdir(), 'io-outside-'))
+    writeFileSync(path.join(outside, 'secret.yml'), 'nlu: []\n')
+    symlinkSync(path.join(outside, 'secret.yml'), path.join(dir, 'data/link.yml'))
+    try {
+      const r = await loadTrainingDataDetailed(['data/link.yml'], { root: dir })
+      expect(r.diagnostics).toMatchObject([{ code: 'ERR_PATH_OUTSIDE_PROJECT' }])
+    } finally {
+      rmSync(outside, { recursive: true, force: true })
+    }
+  })
+})

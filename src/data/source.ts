@@ -60,8 +60,13 @@ export function fsSource(root: string): DataSource {
       await walk(rel)
       return out.sort()
     },
-    read(relPath) {
-      return readTextFile(abs(toRootRelative(absRoot, relPath)), { root: absRoot })
+    async read(relPath) {
+      const file = abs(toRootRelative(absRoot, relPath))
+      // A symlink inside the project may point outside it: check where it really leads.
+      const real = await fsp.realpath(file).catch(() => file)
+      const realRoot = await fsp.realpath(absRoot).catch(() => absRoot)
+      if (real !== file) assertInside(realRoot, real)
+      return readTextFile(file, { root: absRoot })
     },
   }
 }

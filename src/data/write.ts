@@ -8,16 +8,17 @@ import path from 'node:path'
 import { isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml'
 import { createError, isIntentopsError } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
-import { parseYaml } from '../util/yaml.js'
 import { diagnosticToError } from './diagnostics.js'
 import { canonicalExample, fingerprintTrainingData } from './fingerprint.js'
 import { DATA_FORMATS, type DataFormat, type FormatOptions, formatForPath } from './formats/index.js'
+import type { ParsedDataFile } from './formats/parsed-file.js'
 import {
   exampleLine,
   fitsBlockLine,
   intentBlocks,
   nluItems,
   parseRasaYaml,
+  parseRasaYamlDocument,
   renderIntentBlock,
   scalar,
 } from './formats/rasa-yaml.js'
@@ -80,10 +81,16 @@ function lineEnd(text: string, offset: number): number {
   return i === -1 ? text.length : i + 1
 }
 
-function lineOf(text: string, offset: number): number {
-  let n = 1
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++
-  return n
+/** 1-based line of an offset, by binary search over the line starts. */
+function lineAt(offsets: readonly number[], offset: number): number {
+  let lo = 0
+  let hi = offsets.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (offsets[mid]! <= offset) lo = mid
+    else hi = mid - 1
+  }
+  return lo + 1
 }
 
 /** Offsets of the start of each line (1-based line numbers index into it with line - 1). */
@@ -94,13 +101,13 @@ function lineOffsets(text: string): number[] {
 }
 
 /** Model an existing Rasa YAML file for editing; throws the first parse error (the file must be valid to edit). */
-function modelFile(text: string, file: string): FileModel {
-  const parsed = parseRasaYaml(text, file)
+function modelFile(text: string, file: string): FileModel & { parsed: ParsedDataFile } {
+  const both = parseRasaYamlDocument(text, file)
+  const parsed = both.file
   const firstError = parsed.diagnostics.find((d) => d.severity === 'error')
   if (firstError) throw diagnosticToError(firstError)
-  const doc = parseYaml(text, file).doc
-  const root = doc.contents
-  const model: FileModel = { text, blocks: [], itemIndent: 0 }
+  const root = both.yaml!.doc.contents
+  const model: FileModel & { parsed: ParsedDataFile } = { text, blocks: [], itemIndent: 0, parsed }
   if (!isMap(root)) return model
   const nluPair = root.items.find((p) => isScalar(p.key) && p.key.value === 'nlu')
   if (!nluPair || !isSeq(nluPair.value)) return model
@@ -131,21 +138,34 @@ function modelFile(text: string, file: string): FileModel {
     }
     model.blocks.push(block)
   }
-  const blockAt = (line: number) =>
-    model.blocks.find((b) => line >= lineOf(text, b.start) && offsets[line - 1]! < b.end)
+  // Blocks are in file order: find an example's block by binary search on the blocks' first lines.
+  const startLines = model.blocks.map((b) => lineAt(offsets, b.start))
+  const blockAt = (line: number) => {
+    let lo = 0
+    let hi = model.blocks.length - 1
+    if (hi < 0 || line < startLines[0]!) return undefined
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (startLines[mid]! <= line) lo = mid
+      else hi = mid - 1
+    }
+    const b = model.blocks[lo]!
+    return offsets[line - 1]! < b.end ? b : undefined
+  }
   for (const ex of parsed.data.examples) {
     const b = blockAt(ex.source?.line ?? 0)
     if (b) b.examples.push(ex)
   }
-  for (const b of model.blocks) {
-    if (b.kind === 'synonym')
-      b.entries = parsed.data.synonyms.find((s) => s.source?.line === lineOf(text, b.start))?.examples ?? []
-    if (b.kind === 'regex')
-      b.entries = parsed.data.regexes.find((s) => s.source?.line === lineOf(text, b.start))?.patterns ?? []
-    if (b.kind === 'lookup' && b.lookupPath === undefined) {
-      b.entries = parsed.data.lookups.find((s) => s.source?.line === lineOf(text, b.start))?.elements ?? []
-    }
-  }
+  const byLine = <T extends { source?: { line?: number } }>(xs: T[]) => new Map(xs.map((x) => [x.source?.line, x]))
+  const synonyms = byLine(parsed.data.synonyms)
+  const regexes = byLine(parsed.data.regexes)
+  const lookups = byLine(parsed.data.lookups)
+  model.blocks.forEach((b, i) => {
+    const line = startLines[i]
+    if (b.kind === 'synonym') b.entries = synonyms.get(line)?.examples ?? []
+    if (b.kind === 'regex') b.entries = regexes.get(line)?.patterns ?? []
+    if (b.kind === 'lookup' && b.lookupPath === undefined) b.entries = lookups.get(line)?.elements ?? []
+  })
   const first = seq.items[0]
   if (first && isMap(first) && first.range) model.itemIndent = first.range[0] - lineStart(text, first.range[0]) - 2
   model.appendAt = seq.range ? seq.range[2] : text.length
@@ -170,7 +190,12 @@ function sameJson(a: unknown, b: unknown): boolean {
  * is unchanged. `dir` is the file's root-relative directory, for lookup file references.
  */
 export function updateRasaYaml(text: string, file: string, desired: TrainingData, dir?: string): string {
-  const model = modelFile(text, file)
+  return editModel(modelFile(text, file), desired, dir)
+}
+
+function editModel(model: FileModel, desired: TrainingData, dir?: string): string {
+  const text = model.text
+  const offsets = lineOffsets(text)
   if (model.appendAt === undefined) {
     const base = text.trim() === '' ? '' : `${text}${text.endsWith('\n') ? '' : '\n'}`
     const fresh = DATA_FORMATS.yaml.format(desired, dir === undefined ? {} : { dir })
@@ -247,12 +272,12 @@ export function updateRasaYaml(text: string, file: string, desired: TrainingData
     if (!removed.length && !added.length && !metaChanged) continue
     if (literal && !metaChanged && added.every(fitsBlockLine) && (kept.length > 0 || !added.length)) {
       for (const ex of removed) {
-        const at = lineOffsets(text)[(ex.source?.line ?? 1) - 1]!
+        const at = offsets[(ex.source?.line ?? 1) - 1]!
         edits.push({ start: at, end: lineEnd(text, at), text: '' })
       }
       if (added.length) {
-        const lastLine = Math.max(...b.examples.map((e) => e.source?.line ?? 0))
-        const lastAt = lineOffsets(text)[lastLine - 1]!
+        const lastLine = b.examples.reduce((m, e) => Math.max(m, e.source?.line ?? 0), 0)
+        const lastAt = offsets[lastLine - 1]!
         const src = text.slice(lastAt, lineEnd(text, lastAt))
         const pad = ' '.repeat(src.length - src.trimStart().length)
         const insertAt = lineEnd(text, lastAt)
@@ -458,9 +483,9 @@ export async function addExamples(
   if (!intent.trim()) throw createError('ERR_INVALID_ARGUMENT', { detail: 'intent must be a non-empty name' })
   const source = fsSource(root)
   const existing = (await readIfExists(source, rel)) ?? ''
-  const current = existing.trim() ? parseRasaYaml(existing, rel) : undefined
-  const bad = current?.diagnostics.find((d) => d.severity === 'error')
-  if (bad) throw diagnosticToError(bad)
+  // one parse serves both the current content and the edit
+  const model = modelFile(existing, rel)
+  const current = existing.trim() ? model.parsed : undefined
   const parsedNew = toExamples(intent, examples, rel)
   const data = current?.data ?? emptyTrainingData()
   // lookups that read files: keep the reference as written
@@ -469,7 +494,7 @@ export async function addExamples(
   }
   data.examples.push(...parsedNew)
   if (!data.intents.some((i) => i.name === intent)) data.intents.push({ name: intent })
-  const next = updateRasaYaml(existing, rel, data, path.posix.dirname(rel))
+  const next = editModel(model, data, path.posix.dirname(rel))
   if (next !== existing) await writeFileAtomic(path.join(root, rel), next)
   return parsedNew.length
 }

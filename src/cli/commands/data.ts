@@ -17,6 +17,23 @@ async function project(io: CliIO, opts: ProjectOpts) {
   return { root, config: loaded.config, data, rel }
 }
 
+/** Progress for loading that appears only once loading has taken over a second. */
+async function loadProgress(io: CliIO, label: string) {
+  const { createProgress } = await import('../progress.js')
+  const started = Date.now()
+  let bar: import('../progress.js').Progress | undefined
+  return {
+    onProgress(done: number, total: number) {
+      if (!bar && (Date.now() - started < 1000 || done >= total)) return
+      bar ??= createProgress(io, label, total)
+      bar.update(done, total)
+    },
+    stop() {
+      bar?.stop()
+    },
+  }
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
@@ -37,24 +54,19 @@ export function register(program: Command, io: CliIO): void {
     .option('--strict', 'treat warnings as errors')
     .action(async (opts: ProjectOpts & { json?: boolean; strict?: boolean }) => {
       const { validateProject } = await import('../../data/project.js')
-      const { createProgress } = await import('../progress.js')
       const { formatLocation } = await import('../../errors.js')
       const pc = (await import('picocolors')).default.createColors(io.isTTY && !opts.json)
       const { root, config, data: paths } = await project(io, opts)
-      let progress: import('../progress.js').Progress | undefined
+      const progress = await loadProgress(io, 'loading data')
       const report = await validateProject({
         root,
         data: paths,
         tests: [...config.tests],
         validation: config.validation,
         fields: config.fields,
-        onProgress: (done, total) => {
-          if (total < 20) return
-          progress ??= createProgress(io, 'loading data', total)
-          progress.update(done, total)
-        },
+        onProgress: progress.onProgress,
       })
-      progress?.stop()
+      progress.stop()
       const failed = report.errorCount > 0 || (opts.strict === true && report.warningCount > 0)
       if (opts.json) {
         const { data: _data, ...rest } = report
@@ -86,7 +98,9 @@ export function register(program: Command, io: CliIO): void {
       const { loadTrainingData } = await import('../../data/load.js')
       const { dataStats } = await import('../../data/stats.js')
       const { root, data: paths } = await project(io, opts)
-      const stats = dataStats(await loadTrainingData(paths, { root }))
+      const progress = await loadProgress(io, 'loading data')
+      const stats = dataStats(await loadTrainingData(paths, { root, onProgress: progress.onProgress }))
+      progress.stop()
       if (opts.json) {
         io.stdout(`${JSON.stringify(stats, null, 2)}\n`)
         return
@@ -130,7 +144,9 @@ export function register(program: Command, io: CliIO): void {
           })
         }
         const { root, data: paths } = await project(io, opts)
-        const loaded = await loadTrainingDataDetailed(paths, { root })
+        const progress = await loadProgress(io, 'loading data')
+        const loaded = await loadTrainingDataDetailed(paths, { root, onProgress: progress.onProgress })
+        progress.stop()
         const first = loaded.diagnostics.find((d) => d.severity === 'error')
         if (first) throw diagnosticToError(first)
         const inputFormats = new Set(loaded.files.filter((f) => f.isNlu && f.examples > 0).map((f) => f.format))
@@ -194,7 +210,9 @@ export function register(program: Command, io: CliIO): void {
       }
       const root = io.cwd
       const rel = path.relative(root, path.resolve(root, input)).split(path.sep).join('/') || '.'
-      const loaded = await loadTrainingDataDetailed([rel], { root })
+      const progress = await loadProgress(io, 'loading data')
+      const loaded = await loadTrainingDataDetailed([rel], { root, onProgress: progress.onProgress })
+      progress.stop()
       const first = loaded.diagnostics.find((d) => d.severity === 'error')
       if (first) throw diagnosticToError(first)
       const data = loaded.data

@@ -458,15 +458,20 @@ function asRecord(v: unknown): Record<string, unknown> {
 
 /** Parse Rasa NLU YAML. Never throws: YAML syntax errors and schema problems come back as diagnostics. */
 export function parseRasaYaml(text: string, file: string): ParsedDataFile {
+  return parseRasaYamlDocument(text, file).file
+}
+
+/** `parseRasaYaml` plus the YAML document it walked (absent on a YAML error), for in-place editing. */
+export function parseRasaYamlDocument(text: string, file: string): { file: ParsedDataFile; yaml?: ParsedYaml } {
   let parsed: ParsedYaml
   try {
     parsed = parseYaml(text, file)
   } catch (err) {
     const out = emptyParsedFile()
     out.diagnostics.push(diagnosticFromError(err, file))
-    return out
+    return { file: out }
   }
-  return new Walker(parsed, text).run()
+  return { file: new Walker(parsed, text).run(), yaml: parsed }
 }
 
 // ── writing ──────────────────────────────────────────────────────────────────
