@@ -115,3 +115,16 @@ describe('addExamples', () => {
     })
   })
 })
+
+describe('saveTrainingData with several formats', () => {
+  it('leaves unchanged JSONL and CSV files alone and rewrites the one that changed', async () => {
+    writeFileSync(path.join(dir, 'data/more.jsonl'), '{"text":"howdy","intent":"greet"}\n')
+    writeFileSync(path.join(dir, 'data/more.csv'), 'text,intent\nciao,goodbye\n')
+    const data = await loadTrainingData(['data'], { root: dir })
+    expect(await saveTrainingData(data, { root: dir })).toEqual([])
+    data.examples.find((e) => e.text === 'ciao')!.intent = 'greet'
+    expect(await saveTrainingData(data, { root: dir })).toEqual(['data/more.csv'])
+    expect(read('data/more.csv')).toBe('text,intent\nciao,greet\n')
+    expect(read('data/more.jsonl')).toBe('{"text":"howdy","intent":"greet"}\n')
+  })
+})
