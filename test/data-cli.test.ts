@@ -216,3 +216,26 @@ describe('intentops data stats, split and convert', () => {
     expect((await run(['data', 'convert', 'data', '--to', 'xml', '--out', 'x'])).code).toBe(1)
   })
 })
+
+describe('intentops data validate on many problems', () => {
+  it('prints the first 50 of each code for people and every one with --json', async () => {
+    mkdirSync(path.join(dir, 'data'))
+    const lines = ['version: "3.1"', 'nlu:', '- intent: greet', '  examples: |']
+    for (let i = 0; i < 60; i++) lines.push('    - hello there', '    - hello there')
+    put('data/nlu.yml', `${lines.join('\n')}\n`)
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(1)
+    expect(v.out.match(/ERR_DATA_DUPLICATE_EXAMPLE: /g)).toHaveLength(50)
+    expect(v.out).toContain('… and 69 more ERR_DATA_DUPLICATE_EXAMPLE (--json lists every one)\n')
+    const json = JSON.parse((await run(['data', 'validate', '--json'])).out)
+    expect(json.errorCount).toBe(119)
+  })
+
+  it('says what is missing in an empty directory', async () => {
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(1)
+    expect(v.out).toMatch(
+      /^data: error ERR_FILE_NOT_FOUND: File not found: data\n {2}hint: Check the path, or run `intentops init`/,
+    )
+  })
+})

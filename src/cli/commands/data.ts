@@ -34,6 +34,9 @@ async function loadProgress(io: CliIO, label: string) {
   }
 }
 
+/** Diagnostics of one code printed for people before the rest are summarised. */
+const MAX_PER_CODE = 50
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
@@ -72,10 +75,18 @@ export function register(program: Command, io: CliIO): void {
         const { data: _data, ...rest } = report
         io.stdout(`${JSON.stringify({ ...rest, strict: opts.strict === true, passed: !failed }, null, 2)}\n`)
       } else {
+        // A person reads the first few of each kind; --json has them all.
+        const shown = new Map<string, number>()
         for (const d of report.diagnostics) {
+          const n = (shown.get(d.code) ?? 0) + 1
+          shown.set(d.code, n)
+          if (n > MAX_PER_CODE) continue
           const sev = d.severity === 'error' ? pc.red('error') : pc.yellow('warning')
           io.stdout(`${formatLocation(d.location)}: ${sev} ${pc.dim(d.code)}: ${d.message}\n`)
           if (d.hint) io.stdout(`  ${pc.dim(`hint: ${d.hint}`)}\n`)
+        }
+        for (const [code, n] of shown) {
+          if (n > MAX_PER_CODE) io.stdout(`… and ${n - MAX_PER_CODE} more ${code} (--json lists every one)\n`)
         }
         const nluFiles = report.files.filter((f) => f.isNlu).length
         const s = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`
