@@ -46,7 +46,9 @@ export const WARNING_CATALOG = Object.freeze({
   },
 } satisfies Record<string, { message: string; hint: string }>)
 
+/** A code of `WARNING_CATALOG`. */
 export type WarningCode = keyof typeof WARNING_CATALOG
+/** Errors fail validation; warnings fail it only with `--strict`. */
 export type Severity = 'error' | 'warning'
 
 /** One problem found in the data. `location` always names a file; line and column are 1-based. */

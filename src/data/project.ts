@@ -36,6 +36,7 @@ export interface ValidationReport {
   data: TrainingData
 }
 
+/** Load, check and report a whole project: data files, must-pass files, every check. */
 export async function validateProject(options: ValidateProjectOptions): Promise<ValidationReport> {
   const source = fsSource(options.root)
   const loaded = await loadTrainingDataDetailed(options.data, {

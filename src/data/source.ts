@@ -31,6 +31,7 @@ export function toRootRelative(root: string, p: string): string {
   return rel.split(path.sep).join('/') || '.'
 }
 
+/** Data in the working tree under `root`; symlinks that lead outside it are refused. */
 export function fsSource(root: string): DataSource {
   const absRoot = path.resolve(root)
   const abs = (rel: string) => path.join(absRoot, ...rel.split('/'))

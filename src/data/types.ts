@@ -89,6 +89,7 @@ export interface TrainingData {
   lookups: LookupTable[]
 }
 
+/** A training set with nothing in it. */
 export function emptyTrainingData(): TrainingData {
   return { intents: [], examples: [], synonyms: [], regexes: [], lookups: [] }
 }

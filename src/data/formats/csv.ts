@@ -16,6 +16,7 @@ interface CsvRow {
   info: { lines: number }
 }
 
+/** Parse CSV training data; every problem comes back as a diagnostic with its line. */
 export function parseCsv(text: string, file: string): ParsedDataFile {
   const out = emptyParsedFile()
   let rows: CsvRow[]
@@ -74,6 +75,7 @@ function parseJsonCell(raw: string, column: string, at: { file: string; line: nu
   }
 }
 
+/** Render examples as CSV: field columns when every example has fields, `text` otherwise. */
 export function formatCsv(data: TrainingData): string {
   const fieldNames: string[] = []
   for (const ex of data.examples)

@@ -11,6 +11,7 @@ import type { ParsedDataFile } from './parsed-file.js'
 import { formatRasaJson, parseRasaJson } from './rasa-json.js'
 import { formatRasaYaml, parseRasaYaml } from './rasa-yaml.js'
 
+/** Names of the training-data formats. */
 export type DataFormat = 'yaml' | 'rasa-json' | 'nlpjs' | 'csv' | 'jsonl'
 
 export interface FormatOptions {
@@ -31,6 +32,7 @@ export interface FormatSpec {
   format(data: TrainingData, options?: FormatOptions): string
 }
 
+/** Every format by name: how to parse it, render it, and what it cannot hold. */
 export const DATA_FORMATS: Readonly<Record<DataFormat, FormatSpec>> = Object.freeze({
   yaml: { extension: '.yml', lossy: [], parse: parseRasaYaml, format: formatRasaYaml },
   'rasa-json': { extension: '.json', lossy: ['intent metadata'], parse: parseRasaJson, format: formatRasaJson },
@@ -54,11 +56,13 @@ export const DATA_FORMATS: Readonly<Record<DataFormat, FormatSpec>> = Object.fre
   },
 })
 
+/** The format names, for usage messages. */
 export const DATA_FORMAT_NAMES = Object.keys(DATA_FORMATS) as DataFormat[]
 
 /** File extensions a directory walk picks up as training data. */
 export const DATA_EXTENSIONS: ReadonlySet<string> = new Set(['.yml', '.yaml', '.json', '.csv', '.jsonl', '.ndjson'])
 
+/** Whether a name is one of `DATA_FORMATS`. */
 export function isDataFormat(name: string): name is DataFormat {
   return Object.hasOwn(DATA_FORMATS, name)
 }

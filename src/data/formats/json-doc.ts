@@ -14,6 +14,7 @@ export interface JsonDoc {
   at(path: ReadonlyArray<string | number>): SourceLocation
 }
 
+/** Parse JSON keeping positions; a syntax error becomes an ERR_DATA_SYNTAX diagnostic. */
 export function parseJsonDoc(text: string, file: string, diags: Diagnostic[]): JsonDoc | undefined {
   let parsed: ParsedYaml
   try {
@@ -51,6 +52,7 @@ export function parseJsonDoc(text: string, file: string, diags: Diagnostic[]): J
   }
 }
 
+/** A plain object (not null, not an array). */
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }

@@ -8,6 +8,7 @@ import type { TrainingData } from '../types.js'
 import { exampleFromRecord, exampleToRecord } from './common.js'
 import { emptyParsedFile, type ParsedDataFile } from './parsed-file.js'
 
+/** Parse JSON Lines training data, one example per line. */
 export function parseJsonl(text: string, file: string): ParsedDataFile {
   const out = emptyParsedFile()
   const lines = text.split('\n')
@@ -48,6 +49,7 @@ export function addIntents(data: TrainingData): void {
   }
 }
 
+/** Render examples as JSON Lines. */
 export function formatJsonl(data: TrainingData): string {
   return data.examples.map((ex) => `${JSON.stringify(exampleToRecord(ex))}\n`).join('')
 }

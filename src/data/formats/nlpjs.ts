@@ -8,6 +8,7 @@ import type { TrainingData } from '../types.js'
 import { isObject, parseJsonDoc } from './json-doc.js'
 import { emptyParsedFile, type ParsedDataFile } from './parsed-file.js'
 
+/** Parse an NLP.js corpus with positions. */
 export function parseNlpjs(text: string, file: string): ParsedDataFile {
   const out = emptyParsedFile()
   const doc = parseJsonDoc(text, file, out.diagnostics)
@@ -78,6 +79,7 @@ function stripSlashes(p: string): string {
   return m ? m[1]! : p
 }
 
+/** Render an NLP.js corpus: intents with utterances, lookups as enum entities, regexes as regex entities. */
 export function formatNlpjs(data: TrainingData, options: { locale?: string; name?: string } = {}): string {
   const byIntent = new Map<string, string[]>()
   for (const i of data.intents) byIntent.set(i.name, [])

@@ -15,6 +15,7 @@ export interface ParsedDataFile {
   isNlu: boolean
 }
 
+/** A parse result with no data and no problems. */
 export function emptyParsedFile(isNlu = true): ParsedDataFile {
   return { data: emptyTrainingData(), diagnostics: [], lookupFiles: [], isNlu }
 }

@@ -19,6 +19,7 @@ const SECTIONS = new Set([
   'lookup_tables',
 ])
 
+/** Parse Rasa JSON training data with positions. */
 export function parseRasaJson(text: string, file: string): ParsedDataFile {
   const out = emptyParsedFile()
   const doc = parseJsonDoc(text, file, out.diagnostics)
@@ -118,6 +119,7 @@ export function parseRasaJson(text: string, file: string): ParsedDataFile {
   return out
 }
 
+/** Render Rasa JSON; example fields go into example metadata, since the format has none. */
 export function formatRasaJson(data: TrainingData): string {
   const doc = {
     rasa_nlu_data: {

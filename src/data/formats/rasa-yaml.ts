@@ -583,6 +583,7 @@ export function exampleListItem(ex: Example): string {
   return stringify([obj], { lineWidth: 0 }).trimEnd()
 }
 
+/** One `- intent:` item as lines at column 0: a `|` block when every example fits on a line, else the list form. */
 export function renderIntentBlock(block: IntentBlock): string[] {
   const lines = [`- intent: ${scalar(block.intent)}`]
   if (block.metadata) lines.push('  metadata:', indent(stringify(block.metadata, { lineWidth: 0 }).trimEnd(), '    '))
