@@ -87,3 +87,12 @@ describe('symlinks', () => {
     }
   })
 })
+
+describe('default root', () => {
+  it('reads absolute paths without a root, showing them relative to their common directory', async () => {
+    put('data/a.jsonl', '{"text": "hi", "intent": "greet"}\n')
+    put('data/sub/b.jsonl', '{"text": "bye", "intent": "bye"}\n')
+    const data = await loadTrainingData([path.join(dir, 'data/a.jsonl'), path.join(dir, 'data/sub')])
+    expect(data.examples.map((e) => e.source?.file)).toEqual(['a.jsonl', 'sub/b.jsonl'])
+  })
+})

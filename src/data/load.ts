@@ -18,7 +18,10 @@ import { type DataSource, fsSource } from './source.js'
 import { emptyTrainingData, type SourceRef, type TrainingData } from './types.js'
 
 export interface LoadOptions {
-  /** Project root: relative paths resolve against it and nothing outside it may be read. Default: the cwd. */
+  /**
+   * Project root: relative paths resolve against it and nothing outside it may be read. Default: the cwd, or,
+   * when `paths` has absolute paths, the deepest directory that holds all of them (and the cwd for relative ones).
+   */
   root?: string
   /** Read from here instead of the working tree under `root` (e.g. a git revision). */
   source?: DataSource
@@ -52,7 +55,7 @@ export async function loadTrainingData(paths: string[], options: LoadOptions = {
 
 /** Load and merge every supported file under `paths`, collecting every problem instead of stopping. */
 export async function loadTrainingDataDetailed(paths: string[], options: LoadOptions = {}): Promise<LoadResult> {
-  const source = options.source ?? fsSource(options.root ?? process.cwd())
+  const source = options.source ?? fsSource(options.root ?? defaultRoot(paths))
   const diagnostics: Diagnostic[] = []
   const fileSet: string[] = []
   for (const p of paths) {
@@ -77,6 +80,21 @@ export async function loadTrainingDataDetailed(paths: string[], options: LoadOpt
     options.onProgress?.(++done, fileSet.length)
   }
   return { data: mergeTrainingData(parts.map((p) => p.data)), diagnostics, files }
+}
+
+/** The deepest directory holding every path (absolute ones by their parent directory) and the cwd if needed. */
+export function defaultRoot(paths: readonly string[]): string {
+  const cwd = process.cwd()
+  const dirs = paths.map((p) => (path.isAbsolute(p) ? path.dirname(path.resolve(p)) : cwd))
+  if (dirs.length === 0) return cwd
+  let common = dirs[0]!.split(path.sep)
+  for (const d of dirs.slice(1)) {
+    const parts = d.split(path.sep)
+    let k = 0
+    while (k < common.length && k < parts.length && common[k] === parts[k]) k++
+    common = common.slice(0, k)
+  }
+  return common.join(path.sep) || path.sep
 }
 
 /** Read and parse one root-relative file, including the lookup files it names. */

@@ -14,11 +14,12 @@ import {
   warningDiagnostic,
 } from './diagnostics.js'
 import { parseAnnotatedText } from './inline-entities.js'
+import { defaultRoot } from './load.js'
 import { type DataSource, fsSource } from './source.js'
 import type { EntityAnnotation, MustPassCase, TrainingData } from './types.js'
 
 export interface MustPassLoadOptions {
-  /** Project root; relative paths resolve against it. Default: the cwd. */
+  /** Project root; relative paths resolve against it. Default: as for `loadTrainingData`. */
   root?: string
   source?: DataSource
 }
@@ -45,7 +46,7 @@ export async function loadMustPassDetailed(
   paths: string[],
   options: MustPassLoadOptions = {},
 ): Promise<MustPassLoadResult> {
-  const source = options.source ?? fsSource(options.root ?? process.cwd())
+  const source = options.source ?? fsSource(options.root ?? defaultRoot(paths))
   const out: MustPassLoadResult = { cases: [], diagnostics: [], files: [] }
   const files: string[] = []
   for (const p of paths) {
