@@ -122,6 +122,20 @@ const nearDup = subsets.map((n) => {
 })
 rmSync(dir, { recursive: true, force: true })
 
+// Stress: 100k short commands over a 40-word vocabulary, so most examples repeat or nearly repeat each other.
+const words = vocab.slice(0, 40)
+const short = Array.from({ length: N }, (_, i) => ({
+  text: Array.from({ length: 1 + Math.floor(rand() * 3) }, () => words[Math.floor(rand() * words.length)]).join(' '),
+  intent: `intent_${i % 50}`,
+  entities: [],
+}))
+const ts0 = performance.now()
+const shortDiagnostics = validateTrainingData(
+  { intents: [], examples: short, synonyms: [], regexes: [], lookups: [] },
+  { validation },
+)
+const ts1 = performance.now()
+
 const total = t2 - t0
 const result = {
   date: new Date().toISOString(),
@@ -144,6 +158,7 @@ const result = {
     warnings: diagnostics.filter((d) => d.severity === 'warning').length,
   },
   bareYamlParseMs: tp1 - tp0,
+  stressShortCommands: { examples: N, vocabulary: 40, validateMs: ts1 - ts0, diagnostics: shortDiagnostics.length },
   nearDuplicates: nearDup,
 }
 
@@ -159,6 +174,9 @@ console.log(
 )
 console.log(`  memory (RSS growth)                              ${rssMb.toFixed(0).padStart(7)} MB`)
 console.log(`  peer: bare yaml.parse of the same files          ${ms(result.bareYamlParseMs)}`)
+console.log(
+  `  stress: validate ${N} short repeated commands      ${ms(ts1 - ts0)}   (${shortDiagnostics.length} diagnostics)`,
+)
 console.log('near-duplicate search, prefix filtering vs all pairs:')
 console.log('  examples   prefix filter     all pairs   pairs  same result')
 for (const r of nearDup) {

@@ -208,3 +208,54 @@ describe('exampleTokens', () => {
     expect(exampleTokens('Café Straße')).toEqual(['café', 'straße'])
   })
 })
+
+describe('near-duplicate warnings', () => {
+  const words = ['where', 'is', 'my', 'order', 'cancel', 'the', 'flight', 'please', 'now', 'book']
+  it('flag exactly the examples with an earlier near-duplicate under another intent, naming the closest', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            tokens: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }),
+            intent: fc.constantFrom('a', 'b', 'c'),
+          }),
+          { maxLength: 40 },
+        ),
+        fc.constantFrom(0.5, 0.75, 0.9),
+        (rows, t) => {
+          const exs: Example[] = rows.map((r, i) => ({
+            text: r.tokens.join(' '),
+            intent: r.intent,
+            entities: [],
+            source: { file: 'f', line: i + 1, column: 1 },
+          }))
+          const diags = validateTrainingData(
+            { intents: [], examples: exs, synonyms: [], regexes: [], lookups: [] },
+            { validation: { minExamples: 0, imbalanceRatio: 1e9, minEntityExamples: 0, nearDuplicateThreshold: t } },
+          )
+          const warned = new Map(
+            diags
+              .filter((d) => d.code === 'WARN_DATA_NEAR_DUPLICATE')
+              .map((d) => [d.location.line! - 1, Number(/at f:(\d+):1$/.exec(d.message)![1]) - 1]),
+          )
+          // expected: brute force over examples that do not repeat an earlier one
+          const seen = new Set<string>()
+          const repeated = exs.map((e) => {
+            const k = normalizeExample(e)
+            const r = seen.has(k)
+            seen.add(k)
+            return r
+          })
+          const pairs = findNearDuplicatesBruteForce(exs, t).filter((p) => !repeated[p.a] && !repeated[p.b])
+          const best = new Map<number, number>()
+          for (const p of pairs) best.set(p.b, Math.max(best.get(p.b) ?? 0, p.similarity))
+          expect([...warned.keys()].sort((x, y) => x - y)).toEqual([...best.keys()].sort((x, y) => x - y))
+          for (const [b, a] of warned) {
+            expect(pairs.find((p) => p.a === a && p.b === b)?.similarity).toBeCloseTo(best.get(b)!, 9)
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})

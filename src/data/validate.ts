@@ -97,18 +97,18 @@ export function validateTrainingData(data: TrainingData, options: ValidateOption
   const out: Diagnostic[] = []
   // Tokens and normalised keys are computed once and shared by the duplicate and near-duplicate checks.
   const prepared = prepare(data.examples)
-  checkDuplicates(data, prepared, out)
+  const repeated = checkDuplicates(data, prepared, out)
   checkSynonyms(data, out)
   checkRegexes(data, out)
   checkCounts(data, options.validation, out)
   checkEntities(data, options.validation, out)
   checkFields(data, options.fields, out)
-  const best = new Map<number, NearDuplicatePair>()
-  for (const p of nearDuplicatePairs(data.examples, options.validation.nearDuplicateThreshold, prepared)) {
-    const prev = best.get(p.b)
-    if (!prev || p.similarity > prev.similarity) best.set(p.b, p)
-  }
-  for (const pair of best.values()) {
+  for (const pair of nearDuplicateWarnings(
+    data.examples,
+    options.validation.nearDuplicateThreshold,
+    prepared,
+    repeated,
+  )) {
     const a = data.examples[pair.a]!
     const b = data.examples[pair.b]!
     out.push(
@@ -128,7 +128,9 @@ export function validateTrainingData(data: TrainingData, options: ValidateOption
   return out.sort(compareDiagnostics)
 }
 
-function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): void {
+/** Report duplicates and conflicts; returns which examples repeat an earlier one. */
+function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): Uint8Array {
+  const repeated = new Uint8Array(data.examples.length)
   const byString = new Map<string, number>()
   const byHash = new Map<number, number[]>()
   for (let i = 0; i < data.examples.length; i++) {
@@ -146,6 +148,7 @@ function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): vo
       }
     }
     if (first === undefined) continue
+    repeated[i] = 1
     const ex = data.examples[i]!
     const prev = data.examples[first]!
     const firstAt = formatLocation(where(prev.source))
@@ -167,6 +170,7 @@ function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): vo
       )
     }
   }
+  return repeated
 }
 
 /** A text may map to one canonical value, whether the mapping comes from a synonym block or an annotation. */
@@ -317,11 +321,17 @@ export function findNearDuplicates(examples: readonly Example[], threshold: numb
   return nearDuplicatePairs(examples, threshold, prepare(examples))
 }
 
-function nearDuplicatePairs(examples: readonly Example[], threshold: number, prepared: Prepared): NearDuplicatePair[] {
-  if (!(threshold > 0 && threshold <= 1)) return []
+/** Token sets of every example, sorted rarest token first, in one flat array. */
+interface SetTable {
+  /** Set i is tok[start[i]] .. tok[start[i + 1] - 1], ascending by token rarity rank. */
+  tok: Int32Array
+  start: Int32Array
+  vocabSize: number
+  intentOf: Int32Array
+}
+
+function buildSets(examples: readonly Example[], prepared: Prepared): SetTable {
   const n = examples.length
-  const eps = 1e-9
-  // Sets live in one flat array (set i is tok[start[i]] .. tok[start[i + 1] - 1]): no per-example allocation.
   const tok = new Int32Array(prepared.idx.seq.length)
   const start = new Int32Array(n + 1)
   let w = 0
@@ -333,8 +343,7 @@ function nearDuplicatePairs(examples: readonly Example[], threshold: number, pre
     w = start[i]! + sortUnique(tok, start[i]!, w)
   }
   start[n] = w
-  const vocab = { size: prepared.idx.vocabSize }
-  const df = new Int32Array(vocab.size)
+  const df = new Int32Array(prepared.idx.vocabSize)
   for (let k = 0; k < w; k++) df[tok[k]!]!++
   // Rank tokens rarest first (ties by id, a total order) and sort each set by rank.
   const order = Array.from(df.keys()).sort((x, y) => df[x]! - df[y]! || x - y)
@@ -342,7 +351,6 @@ function nearDuplicatePairs(examples: readonly Example[], threshold: number, pre
   for (let r = 0; r < order.length; r++) rank[order[r]!] = r
   for (let k = 0; k < w; k++) tok[k] = rank[tok[k]!]!
   for (let i = 0; i < n; i++) sortUnique(tok, start[i]!, start[i + 1]!)
-  const size = (i: number) => start[i + 1]! - start[i]!
   const intentIds = new Map<string, number>()
   const intentOf = new Int32Array(n)
   for (let i = 0; i < n; i++) {
@@ -354,12 +362,30 @@ function nearDuplicatePairs(examples: readonly Example[], threshold: number, pre
     }
     intentOf[i] = id
   }
-  const bySize = Array.from({ length: n }, (_, i) => i).sort((x, y) => size(x) - size(y) || x - y)
-  // Postings hold (example, position) pairs in processing order, so sizes along a posting never decrease.
-  const postIds: number[][] = Array.from({ length: vocab.size }, () => [])
-  const postPos: number[][] = Array.from({ length: vocab.size }, () => [])
-  const stamp = new Int32Array(n).fill(-1)
-  const pairs: NearDuplicatePair[] = []
+  return { tok, start, vocabSize: df.length, intentOf }
+}
+
+/**
+ * PPJoin over the sets `ids`: calls `found(i, j, similarity)` for every pair with Jaccard ≥ `threshold` that
+ * `accept(i, j)` lets through. Sets are processed by size; a pair must share a token among the first
+ * |x| − ⌈t·|x|⌉ + 1 of the probing set and the first |y| − ⌈2t/(1+t)·|y|⌉ + 1 of the indexed one, fit the size
+ * bound, and fit the positional bound before its similarity is computed.
+ */
+function ppjoin(
+  sets: SetTable,
+  ids: readonly number[],
+  threshold: number,
+  accept: (i: number, j: number) => boolean,
+  found: (i: number, j: number, similarity: number) => void,
+): void {
+  const { tok, start } = sets
+  const eps = 1e-9
+  const size = (i: number) => start[i + 1]! - start[i]!
+  const bySize = [...ids].sort((x, y) => size(x) - size(y) || x - y)
+  // Postings hold (set, position) pairs in processing order, so sizes along a posting never decrease.
+  const postIds: number[][] = Array.from({ length: sets.vocabSize }, () => [])
+  const postPos: number[][] = Array.from({ length: sets.vocabSize }, () => [])
+  const stamp = new Int32Array(start.length).fill(-1)
   for (const i of bySize) {
     const lx = size(i)
     if (lx === 0) continue
@@ -367,29 +393,28 @@ function nearDuplicatePairs(examples: readonly Example[], threshold: number, pre
     const probe = lx - Math.ceil(threshold * lx - eps) + 1
     const minSize = Math.ceil(threshold * lx - eps)
     for (let p = 0; p < probe && p < lx; p++) {
-      const ids = postIds[tok[xs + p]!]!
+      const post = postIds[tok[xs + p]!]!
       const pos = postPos[tok[xs + p]!]!
       // first entry whose size reaches minSize
       let lo = 0
-      let hi = ids.length
+      let hi = post.length
       while (lo < hi) {
         const mid = (lo + hi) >> 1
-        if (size(ids[mid]!) < minSize) lo = mid + 1
+        if (size(post[mid]!) < minSize) lo = mid + 1
         else hi = mid
       }
-      for (let k = lo; k < ids.length; k++) {
-        const j = ids[k]!
-        if (stamp[j] === i || intentOf[j] === intentOf[i]) continue
+      for (let k = lo; k < post.length; k++) {
+        const j = post[k]!
+        if (stamp[j] === i) continue
         stamp[j] = i
         const ly = size(j)
         const need = Math.ceil((threshold / (1 + threshold)) * (lx + ly) - eps)
         // positional bound: this match plus the tokens after it in the shorter remainder
         if (1 + Math.min(lx - p - 1, ly - pos[k]! - 1) < need) continue
-        if (sameKey(prepared, i, j)) continue
+        if (!accept(i, j)) continue
         const inter = overlap(tok, xs, lx, start[j]!, ly)
         const sim = inter / (lx + ly - inter)
-        if (sim + eps >= threshold)
-          pairs.push(i < j ? { a: i, b: j, similarity: sim } : { a: j, b: i, similarity: sim })
+        if (sim + eps >= threshold) found(i, j, sim)
       }
     }
     const index = lx - Math.ceil(((2 * threshold) / (1 + threshold)) * lx - eps) + 1
@@ -398,7 +423,98 @@ function nearDuplicatePairs(examples: readonly Example[], threshold: number, pre
       postPos[tok[xs + p]!]!.push(p)
     }
   }
+}
+
+/** Every near-duplicate pair across intents (exact duplicates excluded), sorted by the later example. */
+function nearDuplicatePairs(examples: readonly Example[], threshold: number, prepared: Prepared): NearDuplicatePair[] {
+  if (!(threshold > 0 && threshold <= 1)) return []
+  const sets = buildSets(examples, prepared)
+  const pairs: NearDuplicatePair[] = []
+  ppjoin(
+    sets,
+    Array.from(examples.keys()),
+    threshold,
+    (i, j) => sets.intentOf[i] !== sets.intentOf[j] && !sameKey(prepared, i, j),
+    (i, j, similarity) => pairs.push(i < j ? { a: i, b: j, similarity } : { a: j, b: i, similarity }),
+  )
   return pairs.sort((x, y) => x.b - y.b || x.a - y.a)
+}
+
+/**
+ * For each example that has an earlier near-duplicate under another intent, the most similar such earlier example.
+ * Examples flagged in `skip` (exact repeats, already errors) take no part. Examples with identical token sets are
+ * joined once as a group, so many repeated short commands cannot make the search quadratic.
+ */
+function nearDuplicateWarnings(
+  examples: readonly Example[],
+  threshold: number,
+  prepared: Prepared,
+  skip: Uint8Array,
+): NearDuplicatePair[] {
+  if (!(threshold > 0 && threshold <= 1)) return []
+  const sets = buildSets(examples, prepared)
+  const { tok, start, intentOf } = sets
+  // Group the remaining examples by identical token set; members are in index order.
+  const groups: number[][] = []
+  const groupOf = new Int32Array(examples.length).fill(-1)
+  const byHash = new Map<number, number[]>()
+  for (let i = 0; i < examples.length; i++) {
+    if (skip[i] || start[i + 1] === start[i]) continue
+    let h = 0x2545f491
+    for (let k = start[i]!; k < start[i + 1]!; k++) h = Math.imul(h ^ tok[k]!, 0x9e3779b1) ^ (h >>> 15)
+    const candidates = byHash.get(h)
+    const same = candidates?.find((g) => sameSet(sets, groups[g]![0]!, i))
+    if (same !== undefined) {
+      groups[same]!.push(i)
+      groupOf[i] = same
+    } else {
+      groupOf[i] = groups.length
+      if (candidates) candidates.push(groups.length)
+      else byHash.set(h, [groups.length])
+      groups.push([i])
+    }
+  }
+  // The earliest member of a group, and the earliest whose intent differs from it: enough to find, for any
+  // example, the earliest member of the group under another intent.
+  const first = groups.map((g) => g[0]!)
+  const firstOther = groups.map((g) => g.find((m) => intentOf[m] !== intentOf[g[0]!]) ?? -1)
+  const partnerIn = (g: number, x: number) => (intentOf[first[g]!] !== intentOf[x] ? first[g]! : firstOther[g]!)
+  const bestPartner = new Int32Array(examples.length).fill(-1)
+  const bestSim = new Float64Array(examples.length)
+  const offer = (x: number, g: number, sim: number) => {
+    const p = partnerIn(g, x)
+    if (p !== -1 && p < x && (bestPartner[x] === -1 || sim > bestSim[x]!)) {
+      bestPartner[x] = p
+      bestSim[x] = sim
+    }
+  }
+  // Same token set, different wording (exact repeats were skipped): similarity 1.
+  for (let g = 0; g < groups.length; g++) for (const x of groups[g]!) offer(x, g, 1)
+  ppjoin(
+    sets,
+    first,
+    threshold,
+    () => true,
+    (i, j, sim) => {
+      const gi = groupOf[i]!
+      const gj = groupOf[j]!
+      for (const x of groups[gi]!) offer(x, gj, sim)
+      for (const x of groups[gj]!) offer(x, gi, sim)
+    },
+  )
+  const out: NearDuplicatePair[] = []
+  for (let x = 0; x < examples.length; x++) {
+    if (bestPartner[x] !== -1) out.push({ a: bestPartner[x]!, b: x, similarity: bestSim[x]! })
+  }
+  return out
+}
+
+function sameSet(sets: SetTable, i: number, j: number): boolean {
+  const { tok, start } = sets
+  const l = start[i + 1]! - start[i]!
+  if (l !== start[j + 1]! - start[j]!) return false
+  for (let k = 0; k < l; k++) if (tok[start[i]! + k] !== tok[start[j]! + k]) return false
+  return true
 }
 
 /** Sort a[from..to) in place (insertion sort: sets are small) and drop repeats; returns the new length. */
