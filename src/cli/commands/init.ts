@@ -18,6 +18,7 @@ export function register(program: Command, io: CliIO): void {
       })
       const shown = path.relative(io.cwd, target) || '.'
       for (const f of files) io.stdout(`created ${path.join(shown, f)}\n`)
-      io.stdout(`\nnext: cd ${shown} && intentops data validate && intentops data stats\n`)
+      const cd = shown === '.' ? '' : `cd ${shown} && `
+      io.stdout(`\nnext: ${cd}intentops data validate && intentops data stats\n`)
     })
 }
