@@ -128,3 +128,14 @@ describe('saveTrainingData with several formats', () => {
     expect(read('data/more.jsonl')).toBe('{"text":"howdy","intent":"greet"}\n')
   })
 })
+
+describe('addExamples idempotency', () => {
+  it('skips examples the intent already has, and repeats within one call', async () => {
+    const before = read('data/nlu.yml')
+    expect(await addExamples('data/nlu.yml', 'greet', ['hello', 'hi there'], { root: dir })).toBe(0)
+    expect(read('data/nlu.yml')).toBe(before)
+    expect(await addExamples('data/nlu.yml', 'greet', ['yo', 'yo'], { root: dir })).toBe(1)
+    expect(await addExamples('data/nlu.yml', 'greet', ['yo'], { root: dir })).toBe(0)
+    expect(read('data/nlu.yml').match(/ {4}- yo\n/g)).toHaveLength(1)
+  })
+})

@@ -467,7 +467,8 @@ export type NewExample = string | (MessageInput & { metadata?: Record<string, un
 
 /**
  * Append examples to an intent in a YAML file, creating the file or the intent block when absent. Existing bytes
- * are kept: the new lines go after the intent's last example. Returns the number of examples appended.
+ * are kept: the new lines go after the intent's last example. Examples the intent already has in the file are
+ * skipped, so appending twice changes nothing. Returns the number of examples appended.
  */
 export async function addExamples(
   file: string,
@@ -486,7 +487,15 @@ export async function addExamples(
   // one parse serves both the current content and the edit
   const model = modelFile(existing, rel)
   const current = existing.trim() ? model.parsed : undefined
-  const parsedNew = toExamples(intent, examples, rel)
+  // Appending is idempotent: an example the intent already has in this file (or earlier in the batch) is skipped.
+  const have = new Set((current?.data.examples ?? []).filter((e) => e.intent === intent).map(canonicalExample))
+  const parsedNew = toExamples(intent, examples, rel).filter((ex) => {
+    const key = canonicalExample(ex)
+    if (have.has(key)) return false
+    have.add(key)
+    return true
+  })
+  if (parsedNew.length === 0) return 0
   const data = current?.data ?? emptyTrainingData()
   // lookups that read files: keep the reference as written
   for (const ref of current?.lookupFiles ?? []) {
