@@ -214,6 +214,9 @@ describe('intentops data stats, split and convert', () => {
     const csv = await run(['data', 'convert', 'data', '--to', 'csv', '--out', 'nlu.csv'])
     expect(csv.err).toContain('warning: csv cannot hold synonyms; they are left out')
     expect((await run(['data', 'convert', 'data', '--to', 'xml', '--out', 'x'])).code).toBe(1)
+    const outside = new URL('./fixtures/diff-v1.yml', import.meta.url).pathname
+    const fromOutside = await run(['data', 'convert', outside, '--to', 'jsonl', '--out', 'v1.jsonl'])
+    expect(fromOutside.out).toBe('wrote v1.jsonl (7 examples, jsonl)\n')
   })
 })
 

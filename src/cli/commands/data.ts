@@ -219,8 +219,11 @@ export function register(program: Command, io: CliIO): void {
           detail: `--to must be one of ${Object.keys(DATA_FORMATS).join(', ')}, got "${opts.to}"`,
         })
       }
-      const root = io.cwd
-      const rel = path.relative(root, path.resolve(root, input)).split(path.sep).join('/') || '.'
+      // Converting is not tied to a project: a file outside the working directory is read from its own directory.
+      const abs = path.resolve(io.cwd, input)
+      const inside = !path.relative(io.cwd, abs).startsWith('..')
+      const root = inside ? io.cwd : path.dirname(abs)
+      const rel = path.relative(root, abs).split(path.sep).join('/') || '.'
       const progress = await loadProgress(io, 'loading data')
       const loaded = await loadTrainingDataDetailed([rel], { root, onProgress: progress.onProgress })
       progress.stop()
