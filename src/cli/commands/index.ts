@@ -14,4 +14,7 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./registry.js'),
   // ── nlu ──
   () => import('./nlu.js'),
+  // ── data ──
+  () => import('./init.js'),
+  () => import('./data.js'),
 ]
