@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto'
 import type { GateConfig } from '../config/schema.js'
-import { canonicalJson } from '../data/fingerprint.js'
 import { createError, isIntentopsError } from '../errors.js'
 import type { EvalSummary } from '../eval/types.js'
 import type { RegistryBackend, RegistryLock } from './backend.js'
+import { canonicalize } from './canonical.js'
 import { evaluateGate, type GateResult } from './gate.js'
 import {
   type AliasFile,
@@ -154,7 +154,7 @@ export function sha256Digest(bytes: Uint8Array): string {
 
 /** `sha256:` of the canonical JSON of an alias move: the `prev` link of the next move. */
 export function moveDigest(move: AliasMove): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(move)).digest('hex')}`
+  return `sha256:${createHash('sha256').update(canonicalize(move)).digest('hex')}`
 }
 
 /**

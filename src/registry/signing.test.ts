@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -104,6 +105,34 @@ describe('signing', () => {
     )
     expect(() => parsePrivateKey('-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----', 'k.pem')).toThrow(
       expect.objectContaining({ code: 'ERR_REGISTRY_KEY_INVALID', message: expect.stringContaining('k.pem') }),
+    )
+  })
+
+  it('signs exactly as before: the signing payload is part of the registry format', () => {
+    // A fixed ed25519 key (seed of 32 sevens); ed25519 signatures are deterministic.
+    const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, 7)])
+    const pem = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' })
+    const signer = parsePrivateKey(pem.toString(), 'fixed key')
+    expect(signer.keyId).toBe('fe812c12f3ab4ce6')
+    expect(signer.publicKey).toBe('ed25519:6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw')
+    const fixed: VersionRecord = {
+      ...record(),
+      author: 'Ada',
+      git: null,
+      training: {
+        dataFingerprint: null,
+        configFingerprint: null,
+        trainedAt: null,
+        trainingMs: null,
+        toolkitVersion: null,
+        nodeVersion: null,
+      },
+      tags: {},
+    }
+    const signed = signVersion(fixed, signer)
+    expect(signed.digest).toBe('sha256:c8780616960671c2beb422725579166f4bd24720c4149dede13d46144ac138ae')
+    expect(signed.signatures[0]!.signature).toBe(
+      'beR2T9xRzh+Z48cFfm2bcGPZUeh5cddy0l5NW/ODqT5N4nF1Ab946DGA8Rs0dDg+1AcGUKZl+d/tPwF8AGTqDg==',
     )
   })
 })

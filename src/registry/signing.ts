@@ -15,9 +15,9 @@ import {
 } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
-import { canonicalJson } from '../data/fingerprint.js'
 import { createError } from '../errors.js'
 import { pathExists, writeFileAtomic } from '../util/fs.js'
+import { canonicalize } from './canonical.js'
 import type { Signature, SignedVersion, VersionRecord } from './layout.js'
 
 /** A public key the registry trusts. */
@@ -150,11 +150,11 @@ export async function generateSigningKeys(dir: string, options: { force?: boolea
 
 /** `sha256:` of the canonical JSON of a record: what a version file stores as its digest. */
 export function recordDigest(record: VersionRecord): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(record)).digest('hex')}`
+  return `sha256:${createHash('sha256').update(canonicalize(record)).digest('hex')}`
 }
 
 function signingPayload(record: VersionRecord): Buffer {
-  return Buffer.from(SIGNING_DOMAIN + canonicalJson(record), 'utf8')
+  return Buffer.from(SIGNING_DOMAIN + canonicalize(record), 'utf8')
 }
 
 /** Wrap a record with its digest and, when a signer is given, its signature. */
