@@ -105,6 +105,13 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Run the pipeline once without --from.',
   },
   ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+
+  // ── bench ────────────────────────────────────────────────────────────────────
+  ERR_BENCH_PEER_FAILED: {
+    status: 500,
+    message: 'Benchmark system {system} failed on {dataset}: {detail}',
+    hint: 'Run `bash bench/setup.sh` to install the peers (scikit-learn, fastText); see bench/README.md.',
+  },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG
