@@ -39,8 +39,9 @@ Options:
   --repeat N              runs per system and dataset; the table shows medians (default 1)
   --seed N                seed for every system (default 1)
   --warmup N              untimed predictions before the timed pass (default 200)
-  --threshold-rule RULE   'sum' (max in-scope accuracy + oos recall on valid, default) or 'recall:R'
-                          (lowest threshold with oos recall >= R on valid, R in 0..1)
+  --threshold-rule RULES  how fallback thresholds are chosen on valid, comma-separated, one table row each
+                          (default sum,recall:0.5): 'sum' maximises in-scope accuracy + oos recall,
+                          'recall:R' is the lowest threshold with oos recall >= R (R in 0..1)
   --oos-label LABEL       label of out-of-scope messages (default oos)
   --intentops-config FILE intentops.yml for the intentops run (default: the default pipeline)
   --python PATH           interpreter with scikit-learn and fasttext (default /usr/bin/python3)
@@ -56,7 +57,7 @@ interface Options {
   repeat: number
   seed: number
   warmup: number
-  rule: ThresholdRule
+  rules: ThresholdRule[]
   oosLabel: string
   intentopsConfig: string | undefined
   python: string
@@ -77,7 +78,7 @@ function parseOptions(argv: string[], root: string, env: CliIO['env']): Options 
       repeat: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       warmup: { type: 'string', default: '200' },
-      'threshold-rule': { type: 'string', default: 'sum' },
+      'threshold-rule': { type: 'string', default: 'sum,recall:0.5' },
       'oos-label': { type: 'string', default: 'oos' },
       'intentops-config': { type: 'string' },
       python: { type: 'string', default: env.INTENTOPS_BENCH_PYTHON ?? '/usr/bin/python3' },
@@ -108,7 +109,7 @@ function parseOptions(argv: string[], root: string, env: CliIO['env']): Options 
     repeat: int('repeat', values.repeat, 1),
     seed: int('seed', values.seed, 0),
     warmup: int('warmup', values.warmup, 0),
-    rule: parseRule(values['threshold-rule']),
+    rules: parseRules(values['threshold-rule']),
     oosLabel: values['oos-label'],
     intentopsConfig: values['intentops-config'] ? path.resolve(values['intentops-config']) : undefined,
     python: values.python,
@@ -119,15 +120,23 @@ function parseOptions(argv: string[], root: string, env: CliIO['env']): Options 
   }
 }
 
-/** `sum` or `recall:R` with R in [0, 1]. */
-export function parseRule(value: string): ThresholdRule {
-  if (value === 'sum') return { kind: 'sum' }
-  const m = /^recall:(\d*\.?\d+)$/.exec(value)
-  const target = m ? Number(m[1]) : Number.NaN
-  if (!(target >= 0 && target <= 1)) {
-    throw new UsageError(`--threshold-rule must be 'sum' or 'recall:R' with R between 0 and 1, got '${value}'`)
-  }
-  return { kind: 'recall', target }
+/** A comma-separated list of `sum` and `recall:R` (R in [0, 1]). */
+export function parseRules(value: string): ThresholdRule[] {
+  const rules = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((v): ThresholdRule => {
+      if (v === 'sum') return { kind: 'sum' }
+      const m = /^recall:(\d*\.?\d+)$/.exec(v)
+      const target = m ? Number(m[1]) : Number.NaN
+      if (!(target >= 0 && target <= 1)) {
+        throw new UsageError(`--threshold-rule takes 'sum' or 'recall:R' with R between 0 and 1, got '${v}'`)
+      }
+      return { kind: 'recall', target }
+    })
+  if (rules.length === 0) throw new UsageError('--threshold-rule needs at least one rule')
+  return rules
 }
 
 /** CLINC150 and Banking77 from the nearest `shared/datasets` above the repository (or $INTENTOPS_BENCH_DATASETS). */
@@ -200,7 +209,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       seed: opts.seed,
       repeat: opts.repeat,
       warmup: opts.warmup,
-      thresholdRule: opts.rule,
+      thresholdRules: opts.rules,
       oosLabel: opts.oosLabel,
     },
     datasets: [],
@@ -340,7 +349,7 @@ async function runOnce(
       },
     )
     bar.update(total, undefined, 'done')
-    const metrics = scoreRun(dataset, result, opts.rule)
+    const metrics = scoreRun(dataset, result, opts.rules)
     return { version: result.version, settings: result.settings, metrics }
   } catch (err) {
     if (!isIntentopsError(err)) throw err

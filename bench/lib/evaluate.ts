@@ -28,6 +28,8 @@ export interface IntentMetrics {
 }
 
 export interface ThresholdedMetrics extends IntentMetrics {
+  /** The rule that chose the threshold. */
+  rule: ThresholdRule
   threshold: number
   /** What the threshold gave on the validation split it was chosen on. */
   valid: { inScopeAccuracy: number; oosRecall: number }
@@ -36,8 +38,11 @@ export interface ThresholdedMetrics extends IntentMetrics {
 export interface RunMetrics {
   /** The top label as predicted (the out-of-scope label is an ordinary class). */
   intent: IntentMetrics
-  /** With the fallback threshold chosen on the valid split; null without confidences, valid split or oos label. */
-  withThreshold: ThresholdedMetrics | null
+  /**
+   * With a fallback threshold chosen on the valid split, one entry per rule; empty without confidences, valid split
+   * or out-of-scope label.
+   */
+  fallback: ThresholdedMetrics[]
   /** Exact-span entity scores; null when the test split has no `entities` or the system extracts none. */
   entities: EntityScores | null
   trainMs: number
@@ -46,23 +51,25 @@ export interface RunMetrics {
   peakRssBytes: number
 }
 
-export function scoreRun(dataset: BenchDataset, result: PeerResult, rule: ThresholdRule): RunMetrics {
+export function scoreRun(dataset: BenchDataset, result: PeerResult, rules: readonly ThresholdRule[]): RunMetrics {
   const gold = dataset.test.examples.map((e) => e.intent)
   const labels = result.test.map((p) => p.label)
   const oos = dataset.oosLabel
   const intent = intentMetrics(gold, labels, oos)
 
-  let withThreshold: ThresholdedMetrics | null = null
+  const fallback: ThresholdedMetrics[] = []
   if (oos !== null && dataset.valid && result.valid) {
     const validGold = dataset.valid.examples.map((e) => e.intent)
-    const choice = chooseThreshold(validGold, result.valid, oos, rule)
-    if (choice) {
+    for (const rule of rules) {
+      const choice = chooseThreshold(validGold, result.valid, oos, rule)
+      if (!choice) continue
       const thresholded = applyThreshold(result.test, choice.threshold, oos)
-      withThreshold = {
+      fallback.push({
         ...intentMetrics(gold, thresholded, oos),
+        rule,
         threshold: choice.threshold,
         valid: { inScopeAccuracy: choice.inScopeAccuracy, oosRecall: choice.oosRecall },
-      }
+      })
     }
   }
 
@@ -78,7 +85,7 @@ export function scoreRun(dataset: BenchDataset, result: PeerResult, rule: Thresh
   const lat = result.latencyMs
   return {
     intent,
-    withThreshold,
+    fallback,
     entities,
     trainMs: result.trainMs,
     latencyMs: {
@@ -102,8 +109,8 @@ function intentMetrics(gold: string[], pred: string[], oos: string | null): Inte
 }
 
 /**
- * The element-wise median of same-shaped values: numbers become their median, other leaves come from the first
- * run. Repeated runs of a system are summarised this way, so one noisy run on a shared machine does not decide.
+ * The element-wise median of same-shaped values (objects by key, arrays by index): numbers become their median,
+ * other leaves come from the first run. Repeated runs of a system are summarised this way, so one noisy run on a shared machine does not decide.
  */
 export function medianOf<T>(runs: readonly T[]): T {
   if (runs.length === 0) throw createError('ERR_INVALID_ARGUMENT', { detail: 'medianOf needs at least one run' })
@@ -116,7 +123,10 @@ function mergeMedian(values: unknown[]): unknown {
     const nums = values.filter((v): v is number => typeof v === 'number')
     return percentile(nums, 0.5)
   }
-  if (first === null || typeof first !== 'object' || Array.isArray(first)) return first
+  if (Array.isArray(first)) {
+    return first.map((_, i) => mergeMedian(values.map((v) => (Array.isArray(v) ? v[i] : undefined))))
+  }
+  if (first === null || typeof first !== 'object') return first
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(first)) {
     out[key] = mergeMedian(values.map((v) => (v as Record<string, unknown> | null)?.[key]))

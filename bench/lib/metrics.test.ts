@@ -183,35 +183,45 @@ describe('scoring a run', () => {
     ],
   }
 
+  const rules = [{ kind: 'sum' }, { kind: 'recall', target: 0 }] as const
+
   it('scores the raw labels, the thresholded labels and the entities from the predictions alone', () => {
-    const m = scoreRun(dataset, result, { kind: 'sum' })
+    const m = scoreRun(dataset, result, rules)
     expect(m.intent).toMatchObject({ accuracy: 2 / 3, inScopeAccuracy: 1, oosRecall: 0 })
-    expect(m.withThreshold!.threshold).toBeCloseTo(0.6, 12)
+    expect(m.fallback).toHaveLength(2)
+    expect(m.fallback[0]!.threshold).toBeCloseTo(0.6, 12)
     // Test with t = 0.6: a, b, oos → all right.
-    expect(m.withThreshold).toMatchObject({ accuracy: 1, macroF1: 1, inScopeAccuracy: 1, oosRecall: 1 })
+    expect(m.fallback[0]).toMatchObject({ accuracy: 1, macroF1: 1, inScopeAccuracy: 1, oosRecall: 1 })
+    // A target recall of 0 is met without any threshold: the raw labels again.
+    expect(m.fallback[1]).toMatchObject({ threshold: 0, accuracy: 2 / 3, oosRecall: 0, rule: rules[1] })
     expect(m.entities!.micro.f1).toBe(1)
     expect(m.latencyMs.p50).toBeCloseTo(0.2, 12)
     expect(m.latencyMs.max).toBeCloseTo(0.3, 12)
   })
 
   it('summarises repeated runs by element-wise medians', () => {
-    const a = scoreRun(dataset, result, { kind: 'sum' })
-    const b = scoreRun(dataset, { ...result, trainMs: 30 }, { kind: 'sum' })
-    const c = scoreRun(dataset, { ...result, trainMs: 20, peakRssBytes: 1e6 }, { kind: 'sum' })
+    const a = scoreRun(dataset, result, rules)
+    const b = scoreRun(dataset, { ...result, trainMs: 30 }, rules)
+    const c = scoreRun(dataset, { ...result, trainMs: 20, peakRssBytes: 1e6 }, rules)
+    c.fallback[0]!.threshold = 0.1
+    b.fallback[0]!.threshold = 0.2
     const m = medianOf([a, b, c])
     expect(m.trainMs).toBe(20)
     expect(m.peakRssBytes).toBe(9e6)
     expect(m.intent.accuracy).toBeCloseTo(2 / 3, 12)
+    // Arrays go element by element: thresholds 0.6, 0.2, 0.1 → 0.2.
+    expect(m.fallback[0]!.threshold).toBeCloseTo(0.2, 12)
+    expect(m.fallback[1]!.rule).toEqual({ kind: 'recall', target: 0 })
   })
 
   it('renders a table with the thresholded row and writes it between the README markers', () => {
-    const m = scoreRun(dataset, result, { kind: 'sum' })
+    const m = scoreRun(dataset, result, rules)
     const md = renderMarkdown({
       kind: 'intentops-nlu-bench',
       formatVersion: 1,
       startedAt: '2026-01-02T03:04:05.000Z',
       machine: { cpu: 'CPU', cores: 2, ramBytes: 2 ** 30, os: 'Linux', node: 'v20', python: '3.11', loadAverage: 1 },
-      settings: { seed: 1, repeat: 1, warmup: 0, thresholdRule: { kind: 'sum' }, oosLabel: 'oos' },
+      settings: { seed: 1, repeat: 1, warmup: 0, thresholdRules: [...rules], oosLabel: 'oos' },
       datasets: [
         {
           name: 'toy',
@@ -225,7 +235,8 @@ describe('scoring a run', () => {
       failures: [],
     })
     expect(md).toContain('| Toy | 66.67 | 55.56 | 100.00 | 0.00 | 0.01 s | 0.200 ms | 0.298 ms | 0.0 MB | 9.0 MB |')
-    expect(md).toContain('| Toy + fallback (t = 0.600) | 100.00 | 100.00 | 100.00 | 100.00 |')
+    expect(md).toContain('| Toy + fallback, max sum (t = 0.600) | 100.00 | 100.00 | 100.00 | 100.00 | ″ |')
+    expect(md).toContain('| Toy + fallback, OOS recall ≥ 0 % (t = 0.000) | 66.67 | 55.56 | 100.00 | 0.00 | ″ |')
     expect(md).toContain('| Toy | city | 100.00 | 100.00 | 100.00 | 1 |')
     const readme = 'intro\n<!-- nlu-bench:results:start -->\nold\n<!-- nlu-bench:results:end -->\nrest\n'
     expect(replaceBetweenMarkers(readme, md)).toBe(

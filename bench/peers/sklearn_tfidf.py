@@ -11,6 +11,7 @@ import pickle
 import sys
 import warnings
 
+import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -54,6 +55,11 @@ def main():
         warnings.simplefilter("always", ConvergenceWarning)
         train_ms = pc.timed_fit(lambda: model.fit(train_x, train_y))
         converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # lbfgs leaves LogisticRegression's weights as a strided view; predicting one message would then copy the whole
+    # weight matrix on every call. Fortran order (LinearSVC's already) makes coef_.T contiguous: same predictions,
+    # no copy, which is how one would deploy it.
+    clf = model.named_steps["clf"]
+    clf.coef_ = np.asfortranarray(clf.coef_)
 
     model_path = f"{req['workDir']}/model.pkl"
     with open(model_path, "wb") as f:
