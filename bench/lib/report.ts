@@ -112,11 +112,14 @@ export function renderMarkdown(report: BenchReport): string {
     `Node ${m.node}${m.python ? `, Python ${m.python}` : ''}. Load average at start: ${m.loadAverage.toFixed(2)}.`,
   )
   const s = report.settings
+  const anyFallback = report.datasets.some((d) => d.systems.some((x) => x.metrics.fallback.length > 0))
   lines.push(
     `Seed ${s.seed}; ${s.repeat === 1 ? 'one run per system' : `medians of ${s.repeat} runs per system`}; ` +
-      `${s.warmup} warm-up predictions before the timed pass. ` +
-      `Fallback thresholds (the "+ fallback" rows) are chosen on valid.jsonl and applied unchanged to test.jsonl: ` +
-      `${s.thresholdRules.map(describeRule).join('; ')}.`,
+      `${s.warmup} warm-up predictions before the timed pass.` +
+      (anyFallback
+        ? ' Fallback thresholds (the "+ fallback" rows) are chosen on valid.jsonl and applied unchanged to ' +
+          `test.jsonl: ${s.thresholdRules.map(describeRule).join('; ')}.`
+        : ''),
   )
   lines.push('')
   for (const d of report.datasets) {

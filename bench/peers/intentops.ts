@@ -7,9 +7,9 @@
  */
 import path from 'node:path'
 import { defaultConfig, loadConfig } from '../../src/config/load.js'
-import type { Config } from '../../src/config/schema.js'
 import type { TrainingData } from '../../src/data/types.js'
-import type { TrainedModel } from '../../src/nlu/types.js'
+import { encodeModel } from '../../src/nlu/model-file.js'
+import { trainModel } from '../../src/nlu/train.js'
 import { writeFileAtomic } from '../../src/util/fs.js'
 import { VERSION } from '../../src/version.js'
 import type { BenchSplit } from '../lib/dataset.js'
@@ -25,15 +25,6 @@ import {
   timed,
   warmUp,
 } from './peer-runtime.js'
-
-/** The contract of `src/nlu/train.ts` (docs/architecture.md, "Training and model files"). */
-export interface TrainModelOptions {
-  config: Readonly<Config>
-  seed: number
-  onProgress?: (fraction: number) => void
-}
-type TrainModel = (data: TrainingData, options: TrainModelOptions) => TrainedModel | Promise<TrainedModel>
-type EncodeModel = (model: TrainedModel) => Uint8Array | Promise<Uint8Array>
 
 /** The benchmark's JSONL rows as the engine's training data, entities included. */
 export function toTrainingData(split: BenchSplit): TrainingData {
@@ -59,24 +50,11 @@ export function toTrainingData(split: BenchSplit): TrainingData {
   }
 }
 
-// Resolved at run time so the runner type-checks against the declared contract before the engine is merged.
-async function loadEngine(): Promise<{ trainModel: TrainModel; encodeModel: EncodeModel }> {
-  const trainUrl = new URL('../../src/nlu/train.js', import.meta.url).href
-  const fileUrl = new URL('../../src/nlu/model-file.js', import.meta.url).href
-  const train = (await import(trainUrl)) as { trainModel?: TrainModel }
-  const file = (await import(fileUrl)) as { encodeModel?: EncodeModel }
-  if (typeof train.trainModel !== 'function' || typeof file.encodeModel !== 'function') {
-    throw new Error('the NLU engine does not export trainModel and encodeModel')
-  }
-  return { trainModel: train.trainModel, encodeModel: file.encodeModel }
-}
-
 runPeer(async () => {
   const req = await readRequest()
   const { train, valid, test } = await readSplits(req)
   const configFile = typeof req.options.configFile === 'string' ? req.options.configFile : undefined
   const config = configFile ? (await loadConfig({ dir: process.cwd(), explicit: configFile })).config : defaultConfig()
-  const { trainModel, encodeModel } = await loadEngine()
   const data = toTrainingData(train)
 
   progress('train', 0, 1000)
@@ -84,10 +62,10 @@ runPeer(async () => {
     trainModel(data, {
       config,
       seed: req.seed,
-      onProgress: (f) => progress('train', Math.round(f * 1000), 1000),
+      onProgress: (p) => progress('train', Math.round(p.fraction * 1000), 1000),
     }),
   )
-  const bytes = await encodeModel(model)
+  const bytes = encodeModel(model)
   await writeFileAtomic(path.join(req.workDir, 'model.intentops'), bytes)
 
   const predictOne = (text: string): PeerPrediction => {
