@@ -234,7 +234,7 @@ describe('scoring a run', () => {
       ],
       failures: [],
     })
-    expect(md).toContain('| Toy | 66.67 | 55.56 | 100.00 | 0.00 | 0.01 s | 0.200 ms | 0.298 ms | 0.0 MB | 9.0 MB |')
+    expect(md).toContain('| Toy | 66.67 | 55.56 | 100.00 | 0.00 | 0.01 s | 0.200 ms | 0.298 ms | 3 kB | 9.0 MB |')
     expect(md).toContain('| Toy + fallback, max sum (t = 0.600) | 100.00 | 100.00 | 100.00 | 100.00 | ″ |')
     expect(md).toContain('| Toy + fallback, OOS recall ≥ 0 % (t = 0.000) | 66.67 | 55.56 | 100.00 | 0.00 | ″ |')
     expect(md).toContain('| Toy | city | 100.00 | 100.00 | 100.00 | 1 |')

@@ -99,7 +99,11 @@ const pct = (x: number | null) => (x === null || Number.isNaN(x) ? '–' : (x * 
 const seconds = (ms: number) => (ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(2)} s`)
 const millis = (ms: number) => (ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(3)} ms`)
 const megabytes = (bytes: number) =>
-  bytes >= 10e6 ? `${(bytes / 1e6).toFixed(0)} MB` : `${(bytes / 1e6).toFixed(1)} MB`
+  bytes >= 10e6
+    ? `${(bytes / 1e6).toFixed(0)} MB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${Math.max(1, Math.round(bytes / 1e3))} kB`
 const count = (n: number) => n.toLocaleString('en-US')
 
 /** The results as Markdown: one table per dataset, entity tables where the data has entities. */
@@ -151,6 +155,11 @@ export function renderMarkdown(report: BenchReport): string {
     for (const f of failed) lines.push(`| ${f.system} | failed: ${f.code} | | | | | | |${oos ? ' | |' : ''}`)
     lines.push('')
     const withEntities = d.systems.filter((x) => x.metrics.entities !== null)
+    const without = d.systems.filter((x) => x.metrics.entities === null)
+    if (d.hasEntities && without.length) {
+      lines.push(`${without.map((x) => x.label).join(', ')}: no entity extraction.`)
+      lines.push('')
+    }
     if (d.hasEntities && withEntities.length) {
       lines.push(`Entities on ${d.name}, exact span and type:`)
       lines.push('')
