@@ -39,8 +39,8 @@ const MAX_SPLIT_BYTES = 500 * 1024 * 1024
 /** Read and validate a dataset directory. `oosLabel` is the label that marks out-of-scope messages (`oos`). */
 export async function readDataset(dir: string, options: { oosLabel: string }): Promise<BenchDataset> {
   const abs = path.resolve(dir)
-  const train = await readSplit(path.join(abs, 'train.jsonl'))
-  const test = await readSplit(path.join(abs, 'test.jsonl'))
+  const train = await readRequiredSplit(path.join(abs, 'train.jsonl'))
+  const test = await readRequiredSplit(path.join(abs, 'test.jsonl'))
   const validFile = path.join(abs, 'valid.jsonl')
   const valid = (await pathExists(validFile)) ? await readSplit(validFile) : null
   if (train.examples.length === 0) throw emptySplit(train.file)
@@ -48,6 +48,17 @@ export async function readDataset(dir: string, options: { oosLabel: string }): P
   if (valid && valid.examples.length === 0) throw emptySplit(valid.file)
   const hasOos = test.examples.some((e) => e.intent === options.oosLabel)
   return { name: path.basename(abs), dir: abs, train, valid, test, oosLabel: hasOos ? options.oosLabel : null }
+}
+
+async function readRequiredSplit(file: string): Promise<BenchSplit> {
+  if (!(await pathExists(file))) {
+    throw createError(
+      'ERR_FILE_NOT_FOUND',
+      { path: file },
+      { hint: 'A benchmark dataset is a directory with train.jsonl and test.jsonl (and optionally valid.jsonl).' },
+    )
+  }
+  return readSplit(file)
 }
 
 function emptySplit(file: string) {
