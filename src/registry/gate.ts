@@ -9,6 +9,7 @@ import type { EvalSummary } from '../eval/types.js'
 
 export type GateRuleStatus = 'pass' | 'fail' | 'skip'
 
+/** The outcome of one rule, with the reason in words and the numbers compared. */
 export interface GateRuleResult {
   /** `evaluation`, `sameTestSet`, or the policy key: `minMacroF1`, `minDelta`, `mustPass`, ... */
   rule: string
@@ -18,6 +19,7 @@ export interface GateRuleResult {
   limit?: number | string | null
 }
 
+/** The outcome of a gate: passed only when no rule failed. */
 export interface GateResult {
   passed: boolean
   rules: GateRuleResult[]
@@ -26,6 +28,7 @@ export interface GateResult {
   baseline: { version: number | null } | null
 }
 
+/** The version that wants the alias. */
 export interface GateCandidate {
   version?: number | null
   /** Its evaluation summary; null when none was given (the gate then fails). */
@@ -34,6 +37,7 @@ export interface GateCandidate {
   modelBytes: number
 }
 
+/** The alias's current holder. */
 export interface GateBaseline {
   version?: number | null
   summary: EvalSummary | null

@@ -9,6 +9,7 @@ import { failedRules } from './gate.js'
 import type { AliasMove } from './layout.js'
 import type { ModelRegistry } from './registry.js'
 
+/** One entry of the audit trail, by kind. */
 export type AuditEntry =
   | { kind: 'publish'; at: string; actor: string; name: string; version: number; digest: string; signed: boolean }
   | {

@@ -18,6 +18,7 @@ import { EvalSummarySchema, firstSchemaProblem } from './eval-summary.js'
 
 /** The registry format this code writes and the newest it reads. */
 export const REGISTRY_FORMAT_VERSION = 1
+/** The registry's format file at its root. */
 export const FORMAT_KEY = 'format.json'
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -28,6 +29,7 @@ const SEQ_DIGITS = 12
 /** Reserved words that read as version references, never as alias names. */
 const RESERVED_ALIASES = new Set(['latest'])
 
+/** Throw `ERR_REGISTRY_INVALID_REF` unless `name` can name a model (it becomes a key segment). */
 export function assertModelName(name: string): void {
   if (!NAME.test(name)) {
     throw createError('ERR_REGISTRY_INVALID_REF', {
@@ -38,6 +40,7 @@ export function assertModelName(name: string): void {
   }
 }
 
+/** Throw `ERR_REGISTRY_INVALID_REF` unless `alias` can name an alias (lowercase, never `latest` or a number). */
 export function assertAliasName(alias: string): void {
   if (!ALIAS.test(alias) || RESERVED_ALIASES.has(alias)) {
     throw createError('ERR_REGISTRY_INVALID_REF', {
@@ -48,12 +51,14 @@ export function assertAliasName(alias: string): void {
   }
 }
 
+/** True for a `sha256:<64 hex>` digest. */
 export function isDigest(value: string): boolean {
   return DIGEST.test(value)
 }
 
 const pad = (n: number) => String(n).padStart(SEQ_DIGITS, '0')
 
+/** The storage key of every registry document. */
 export const keys = {
   format: FORMAT_KEY,
   blobs: 'blobs/sha256/',
@@ -112,6 +117,7 @@ export const GitInfoSchema = Type.Object({
 })
 export type GitInfo = Static<typeof GitInfoSchema>
 
+/** Schema of a version record (see `VersionRecord`). */
 export const VersionRecordSchema = Type.Object({
   format: Type.Literal('intentops-registry-version'),
   formatVersion: Type.Integer({ minimum: 1 }),
@@ -153,6 +159,7 @@ export const GateRuleResultSchema = Type.Object({
   limit: Type.Optional(Nullable(Type.Union([Type.Number(), Type.String()]))),
 })
 
+/** A gate result as stored in an audit event (see `GateResult` in `gate.ts`). */
 export const GateResultSchema = Type.Object({
   passed: Type.Boolean(),
   rules: Type.Array(GateRuleResultSchema),
@@ -160,6 +167,7 @@ export const GateResultSchema = Type.Object({
   baseline: Nullable(Type.Object({ version: Nullable(Type.Integer()) })),
 })
 
+/** One move of an alias: a promotion or a rollback. */
 export const AliasMoveSchema = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
   action: Type.Union([Type.Literal('promote'), Type.Literal('rollback')]),

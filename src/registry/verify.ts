@@ -7,11 +7,13 @@
 import { isIntentopsError } from '../errors.js'
 import type { ModelRegistry, VerifiedModel } from './registry.js'
 
+/** One thing wrong, with its error code. */
 export interface Problem {
   code: string
   message: string
 }
 
+/** What checking one version found. */
 export interface VersionCheck {
   name: string
   version: number
@@ -22,6 +24,7 @@ export interface VersionCheck {
   problems: Problem[]
 }
 
+/** What checking one alias found. */
 export interface AliasCheck {
   name: string
   alias: string
