@@ -105,6 +105,29 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Run the pipeline once without --from.',
   },
   ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+
+  // ── nlu: crf entity tagger ───────────────────────────────────────────────────
+  ERR_CRF_INVALID_PARAM: {
+    status: 400,
+    message: "The '{name}' parameter of the crf entity extractor must be {expected}. Got {got} instead.",
+    hint: 'Fix the crf step in the pipeline of intentops.yml; docs/nlu.md lists its parameters.',
+  },
+  ERR_CRF_ANNOTATION: {
+    status: 400,
+    message: 'Entity {entity} at {start}-{end} does not fit a text of {length} characters',
+    hint: 'Entity offsets are UTF-16 positions into the example text, end exclusive; fix or re-annotate the example.',
+  },
+  ERR_CRF_INVALID_REGEX: {
+    status: 400,
+    message: "Regex '{name}' has a pattern JavaScript cannot compile: {pattern} ({detail})",
+    hint: 'Rewrite the pattern in syntax both Python and JavaScript accept.',
+  },
+  ERR_CRF_INVALID_STATE: {
+    status: 400,
+    message: 'Invalid crf entity tagger state: {detail}',
+    hint: 'The model file is damaged or was not written by this version of intentops; retrain the model.',
+  },
+  ERR_CRF_ABORTED: { status: 499, message: 'Training of the crf entity tagger was cancelled' },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

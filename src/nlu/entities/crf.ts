@@ -1,0 +1,805 @@
+/**
+ * The learned entity tagger: a linear-chain conditional random field over BILOU tags.
+ *
+ * Training maximises the L2-regularised conditional log-likelihood with L-BFGS. Features are hashed
+ * (`crf-features.ts`), and, as in CRFsuite, a state weight exists only for a (feature, tag) pair seen in the training
+ * data, which keeps the model small and training fast. Transitions are dense over the tags, but BILOU-invalid ones
+ * (`O → I-x`, `B-x → O`, …) are fixed at -∞ in training and decoding, so the output is always well-formed.
+ * Each entity's confidence is the exact marginal probability of its span's tag sequence.
+ * @module
+ */
+import type { EntityAnnotation, Example, TrainingData } from '../../data/types.js'
+import { createError, type IntentopsError } from '../../errors.js'
+import type {
+  ComponentState,
+  EntityExtractor,
+  FitContext,
+  FittedEntityExtractor,
+  JsonValue,
+  NumericArray,
+} from '../component.js'
+import { tokenize } from '../tokenizer.js'
+import type { EntityPrediction } from '../types.js'
+import { CrfFeaturizer, type CrfLookupSource, type CrfRegexSource, type FeatureToken } from './crf-features.js'
+import {
+  type CrfPotentials,
+  crfBackward,
+  crfExpectations,
+  crfForward,
+  crfPotentials,
+  crfSpanLogProb,
+  crfStructure,
+  crfViterbi,
+} from './crf-inference.js'
+import { minimizeLbfgs } from './crf-lbfgs.js'
+import { type CrfCharSpan, crfSpansFromTags, crfTagCount, crfTagsFromSpans } from './crf-tags.js'
+
+/** Parameters of the `crf` entity extractor. */
+export interface CrfParams {
+  /** L2 penalty λ: the objective is the negative log-likelihood plus λ/2·‖w‖². Larger means smoother. */
+  l2: number
+  /** L-BFGS iterations at most. */
+  maxIterations: number
+  /** Stop when the objective improved by less than this fraction over the last 10 iterations. */
+  tolerance: number
+  /** L-BFGS correction pairs kept (memory is 2 × this × the number of weights). */
+  memory: number
+  /** Features are hashed into 2^hashBits keys. */
+  hashBits: number
+  /** Context words on each side of a token used as features. */
+  window: number
+}
+
+/** Defaults: chosen on the validation split of `bench/entity-data.ts`, never on its test split. */
+export const DEFAULT_CRF_PARAMS: Readonly<CrfParams> = Object.freeze({
+  l2: 0.1,
+  maxIterations: 200,
+  tolerance: 1e-5,
+  memory: 6,
+  hashBits: 20,
+  window: 2,
+})
+
+const CRF_STATE_VERSION = 1
+// Tags are stored as Uint16.
+const MAX_LABELS = 16_000
+// Retained inference buffers are capped; longer texts use one-off buffers.
+const RETAINED_TOKENS = 2048
+
+/** What one label of the tagger stands for: an entity type with its optional role and group. */
+export interface CrfLabel {
+  entity: string
+  role?: string
+  group?: string
+}
+
+/** `city`, `city#destination`, `amount@2`, `city#origin@1`. */
+export function crfLabelName(label: CrfLabel): string {
+  return `${label.entity}${label.role !== undefined ? `#${label.role}` : ''}${label.group !== undefined ? `@${label.group}` : ''}`
+}
+
+/** How training ended. */
+export interface CrfFitInfo {
+  iterations: number
+  evaluations: number
+  stop: string
+  /** Final objective (regularised negative log-likelihood). */
+  loss: number
+  sequences: number
+  tokens: number
+  /** Annotations left out because they covered no token or overlapped another. */
+  droppedAnnotations: number
+}
+
+interface CrfModel {
+  params: CrfParams
+  labels: CrfLabel[]
+  lookups: CrfLookupSource[]
+  regexes: CrfRegexSource[]
+  /** Hashed key of each attribute (a feature with at least one weight). */
+  attrKeys: Uint32Array
+  /** Attribute `a` owns pairs `attrOffsets[a] … attrOffsets[a+1])`. */
+  attrOffsets: Uint32Array
+  pairTags: Uint16Array
+  pairWeights: Float32Array
+  transitions: Float32Array
+  startWeights: Float32Array
+  endWeights: Float32Array
+  fit: CrfFitInfo
+}
+
+const PARAM_RULES: Record<keyof CrfParams, { expected: string; ok: (v: number) => boolean }> = {
+  l2: { expected: 'a finite number >= 0', ok: (v) => Number.isFinite(v) && v >= 0 },
+  maxIterations: { expected: 'an integer in [1, 10000]', ok: (v) => Number.isInteger(v) && v >= 1 && v <= 10_000 },
+  tolerance: { expected: 'a number in (0, 1)', ok: (v) => Number.isFinite(v) && v > 0 && v < 1 },
+  memory: { expected: 'an integer in [1, 50]', ok: (v) => Number.isInteger(v) && v >= 1 && v <= 50 },
+  hashBits: { expected: 'an integer in [10, 30]', ok: (v) => Number.isInteger(v) && v >= 10 && v <= 30 },
+  window: { expected: 'an integer in [0, 4]', ok: (v) => Number.isInteger(v) && v >= 0 && v <= 4 },
+}
+
+/** Checks every parameter's type and range and refuses unknown ones; returns a clean copy. */
+export function validateCrfParams(params: Readonly<Record<string, unknown>>): CrfParams {
+  for (const key of Object.keys(params)) {
+    if (!(key in PARAM_RULES)) {
+      throw createError('ERR_CRF_INVALID_PARAM', {
+        name: key,
+        expected: `one of ${Object.keys(PARAM_RULES).join(', ')}`,
+        got: 'an unknown parameter',
+      })
+    }
+  }
+  const out: Record<string, number> = {}
+  for (const [key, rule] of Object.entries(PARAM_RULES)) {
+    const v = params[key] ?? DEFAULT_CRF_PARAMS[key as keyof CrfParams]
+    if (typeof v !== 'number' || !rule.ok(v)) {
+      throw createError('ERR_CRF_INVALID_PARAM', { name: key, expected: rule.expected, got: JSON.stringify(v) ?? v })
+    }
+    out[key] = v
+  }
+  return out as unknown as CrfParams
+}
+
+/**
+ * The untrained `crf` entity extractor: holds its params, nothing else.
+ * @example
+ * const crf = new CrfEntityExtractor({ l2: 0.1 })
+ * const tagger = crf.fit(trainingData, { seed: 1 })
+ * tagger.extract('fly to Paris', tokenize('fly to Paris'))
+ * // [{ start: 7, end: 12, value: 'Paris', entity: 'city', extractor: 'crf', confidence_entity: 0.98, ... }]
+ */
+export class CrfEntityExtractor implements EntityExtractor<CrfParams> {
+  readonly type = 'crf'
+  readonly params: Readonly<CrfParams>
+
+  constructor(params: Partial<CrfParams> = {}) {
+    this.params = Object.freeze({ ...DEFAULT_CRF_PARAMS, ...params })
+  }
+
+  /**
+   * Trains on every annotated example (examples without entities teach what is not an entity). Deterministic:
+   * the optimiser uses no randomness, so `ctx.seed` changes nothing. Throws `ERR_CRF_INVALID_PARAM`,
+   * `ERR_CRF_ANNOTATION`, `ERR_CRF_INVALID_REGEX` or `ERR_CRF_ABORTED`.
+   */
+  fit(data: TrainingData, ctx: FitContext): FittedCrfEntityExtractor {
+    const params = validateCrfParams(this.params as unknown as Record<string, unknown>)
+    checkAborted(ctx.signal)
+    const lookups = data.lookups.map((l) => ({ name: l.name, elements: [...l.elements] }))
+    const regexes = data.regexes.map((r) => ({ name: r.name, patterns: [...r.patterns] }))
+    const featurizer = new CrfFeaturizer(params.hashBits, params.window, lookups, regexes)
+    const sequences = collectSequences(data)
+    const labels = collectLabels(sequences)
+    const corpus = buildCorpus(sequences, labels, featurizer, ctx.signal)
+    const weights = train(corpus, params, ctx)
+    const L = corpus.L
+    const P = corpus.pairTags.length
+    const model: CrfModel = {
+      params,
+      labels,
+      lookups,
+      regexes,
+      attrKeys: corpus.attrKeys,
+      attrOffsets: corpus.attrOffsets,
+      pairTags: corpus.pairTags,
+      pairWeights: Float32Array.from(weights.x.subarray(0, P)),
+      transitions: Float32Array.from(weights.x.subarray(P, P + L * L)),
+      startWeights: Float32Array.from(weights.x.subarray(P + L * L, P + L * L + L)),
+      endWeights: Float32Array.from(weights.x.subarray(P + L * L + L, P + L * L + 2 * L)),
+      fit: {
+        iterations: weights.iterations,
+        evaluations: weights.evaluations,
+        stop: weights.stop,
+        loss: weights.value,
+        sequences: corpus.numSequences,
+        tokens: corpus.numTokens,
+        droppedAnnotations: corpus.dropped,
+      },
+    }
+    ctx.onProgress?.(1)
+    return new FittedCrfEntityExtractor(model, featurizer)
+  }
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw createError('ERR_CRF_ABORTED', {}, { cause: signal.reason })
+}
+
+// ── training data → sequences ────────────────────────────────────────────────
+
+interface Sequence {
+  text: string
+  entities: EntityAnnotation[]
+  example: Example
+}
+
+/**
+ * One sequence per plain example; a multi-field example whose entities name their field gives one sequence per
+ * field, as the pipeline tags each field on its own.
+ */
+function collectSequences(data: TrainingData): Sequence[] {
+  const out: Sequence[] = []
+  for (const example of data.examples) {
+    const entities = example.entities ?? []
+    if (example.fields && entities.some((e) => e.field !== undefined)) {
+      for (const [field, text] of Object.entries(example.fields)) {
+        out.push({ text, entities: entities.filter((e) => e.field === field), example })
+      }
+    } else {
+      out.push({ text: example.text, entities: entities.filter((e) => e.field === undefined), example })
+    }
+  }
+  for (const seq of out) {
+    for (const e of seq.entities) {
+      if (
+        !Number.isInteger(e.start) ||
+        !Number.isInteger(e.end) ||
+        e.start < 0 ||
+        e.end <= e.start ||
+        e.end > seq.text.length
+      ) {
+        throw createError(
+          'ERR_CRF_ANNOTATION',
+          { entity: e.entity, start: e.start, end: e.end, length: seq.text.length },
+          seq.example.source ? { location: seq.example.source } : {},
+        )
+      }
+    }
+  }
+  return out
+}
+
+function labelKey(e: { entity: string; role?: string | undefined; group?: string | undefined }): string {
+  return JSON.stringify([e.entity, e.role ?? null, e.group ?? null])
+}
+
+/** Distinct labels, sorted by name so the tag numbering does not depend on example order. */
+function collectLabels(sequences: Sequence[]): CrfLabel[] {
+  const seen = new Map<string, CrfLabel>()
+  for (const seq of sequences) {
+    for (const e of seq.entities) {
+      const key = labelKey(e)
+      if (seen.has(key)) continue
+      const label: CrfLabel = { entity: e.entity }
+      if (e.role !== undefined) label.role = e.role
+      if (e.group !== undefined) label.group = e.group
+      seen.set(key, label)
+    }
+  }
+  const labels = [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
+  if (labels.length > MAX_LABELS) {
+    throw createError('ERR_CRF_INVALID_PARAM', {
+      name: 'labels',
+      expected: `at most ${MAX_LABELS} distinct entity/role/group combinations`,
+      got: labels.length,
+    })
+  }
+  return labels
+}
+
+/** The training set as flat typed arrays: tags, attribute ids per token, and the (attribute, tag) pairs. */
+interface Corpus {
+  L: number
+  numSequences: number
+  numTokens: number
+  dropped: number
+  /** Sequence `s` owns tokens `seqStart[s] … seqStart[s+1])`. */
+  seqStart: Int32Array
+  tags: Uint16Array
+  /** Token `t` owns attributes `featStart[t] … featStart[t+1])` of `featAttr`. */
+  featStart: Int32Array
+  featAttr: Int32Array
+  attrKeys: Uint32Array
+  attrOffsets: Uint32Array
+  pairTags: Uint16Array
+  /** For each token feature, the pair index of (attribute, gold tag). */
+  featGoldPair: Int32Array
+}
+
+function buildCorpus(
+  sequences: Sequence[],
+  labels: CrfLabel[],
+  featurizer: CrfFeaturizer,
+  signal: AbortSignal | undefined,
+): Corpus {
+  const L = crfTagCount(labels.length)
+  const labelIndex = new Map(labels.map((l, i) => [labelKey(l), i]))
+  const seqStart: number[] = [0]
+  const tags: number[] = []
+  const featStart: number[] = [0]
+  const featAttr: number[] = []
+  const attrByKey = new Map<number, number>()
+  const attrKeys: number[] = []
+  let dropped = 0
+  for (let s = 0; s < sequences.length; s++) {
+    if ((s & 255) === 0) checkAborted(signal)
+    const seq = sequences[s]!
+    const tokens = tokenize(seq.text)
+    if (tokens.length === 0) {
+      dropped += seq.entities.length
+      continue
+    }
+    const spans: CrfCharSpan[] = seq.entities.map((e) => ({
+      start: e.start,
+      end: e.end,
+      label: labelIndex.get(labelKey(e))!,
+    }))
+    const tagged = crfTagsFromSpans(tokens, spans)
+    dropped += tagged.dropped.length
+    const { keys, offsets } = featurizer.extract(seq.text, tokens)
+    for (let t = 0; t < tokens.length; t++) {
+      tags.push(tagged.tags[t]!)
+      for (let k = offsets[t]!; k < offsets[t + 1]!; k++) {
+        const key = keys[k]!
+        let a = attrByKey.get(key)
+        if (a === undefined) {
+          a = attrKeys.length
+          attrByKey.set(key, a)
+          attrKeys.push(key)
+        }
+        featAttr.push(a)
+      }
+      featStart.push(featAttr.length)
+    }
+    seqStart.push(tags.length)
+  }
+  // A state weight exists for each (attribute, tag) seen together in training.
+  const pairSet = new Set<number>()
+  for (let t = 0; t < tags.length; t++) {
+    for (let k = featStart[t]!; k < featStart[t + 1]!; k++) pairSet.add(featAttr[k]! * L + tags[t]!)
+  }
+  const pairs = Float64Array.from(pairSet).sort()
+  const attrOffsets = new Uint32Array(attrKeys.length + 1)
+  const pairTags = new Uint16Array(pairs.length)
+  for (let p = 0; p < pairs.length; p++) {
+    const a = Math.floor(pairs[p]! / L)
+    pairTags[p] = pairs[p]! - a * L
+    attrOffsets[a + 1] = p + 1
+  }
+  for (let a = 1; a <= attrKeys.length; a++) attrOffsets[a] = Math.max(attrOffsets[a]!, attrOffsets[a - 1]!)
+  const featGoldPair = new Int32Array(featAttr.length)
+  for (let t = 0; t < tags.length; t++) {
+    for (let k = featStart[t]!; k < featStart[t + 1]!; k++) {
+      const a = featAttr[k]!
+      let p = attrOffsets[a]!
+      while (pairTags[p] !== tags[t]) p++
+      featGoldPair[k] = p
+    }
+  }
+  return {
+    L,
+    numSequences: seqStart.length - 1,
+    numTokens: tags.length,
+    dropped,
+    seqStart: Int32Array.from(seqStart),
+    tags: Uint16Array.from(tags),
+    featStart: Int32Array.from(featStart),
+    featAttr: Int32Array.from(featAttr),
+    attrKeys: Uint32Array.from(attrKeys),
+    attrOffsets,
+    pairTags,
+    featGoldPair,
+  }
+}
+
+// ── training ─────────────────────────────────────────────────────────────────
+
+/**
+ * The objective: Σ_sequences (log Z − score(gold)) + λ/2·‖w‖², and its gradient
+ * E_model[features] − E_data[features] + λ·w. Weights: pairs, then L×L transitions, then start and end.
+ */
+function crfObjective(corpus: Corpus, l2: number): (w: Float64Array, grad: Float64Array) => number {
+  const { L, seqStart, tags, featStart, featAttr, attrOffsets, pairTags, featGoldPair } = corpus
+  const P = pairTags.length
+  const transOff = P
+  const startOff = P + L * L
+  const endOff = startOff + L
+  const structure = crfStructure(L)
+  let maxLen = 1
+  for (let s = 0; s + 1 < seqStart.length; s++) maxLen = Math.max(maxLen, seqStart[s + 1]! - seqStart[s]!)
+  const scores = new Float64Array(maxLen * L)
+  const alpha = new Float64Array(maxLen * L)
+  const beta = new Float64Array(maxLen * L)
+  const node = new Float64Array(maxLen * L)
+  const work = new Float64Array(2 * L)
+  // Empirical feature counts are constant: count them once.
+  const empirical = new Float64Array(P + L * L + 2 * L)
+  for (let k = 0; k < featGoldPair.length; k++) empirical[featGoldPair[k]!]!++
+  for (let s = 0; s + 1 < seqStart.length; s++) {
+    const a = seqStart[s]!
+    const b = seqStart[s + 1]!
+    empirical[startOff + tags[a]!]!++
+    empirical[endOff + tags[b - 1]!]!++
+    for (let t = a + 1; t < b; t++) empirical[transOff + tags[t - 1]! * L + tags[t]!]!++
+  }
+  let pot: CrfPotentials | undefined
+
+  return (w, grad) => {
+    pot = crfPotentials(
+      structure,
+      w.subarray(transOff, startOff),
+      w.subarray(startOff, endOff),
+      w.subarray(endOff, endOff + L),
+      pot,
+    )
+    grad.fill(0)
+    const transGrad = grad.subarray(transOff, startOff)
+    let value = 0
+    for (let s = 0; s + 1 < seqStart.length; s++) {
+      const first = seqStart[s]!
+      const n = seqStart[s + 1]! - first
+      scores.fill(0, 0, n * L)
+      for (let t = 0; t < n; t++) {
+        const row = t * L
+        for (let k = featStart[first + t]!; k < featStart[first + t + 1]!; k++) {
+          const attr = featAttr[k]!
+          for (let p = attrOffsets[attr]!; p < attrOffsets[attr + 1]!; p++) scores[row + pairTags[p]!]! += w[p]!
+        }
+      }
+      const logZ = crfForward(pot, scores, n, alpha, work)
+      crfBackward(pot, scores, n, beta, work)
+      value += logZ
+      crfExpectations(pot, scores, n, alpha, beta, logZ, node, transGrad, work)
+      for (let t = 0; t < n; t++) {
+        const row = t * L
+        for (let k = featStart[first + t]!; k < featStart[first + t + 1]!; k++) {
+          const attr = featAttr[k]!
+          for (let p = attrOffsets[attr]!; p < attrOffsets[attr + 1]!; p++) grad[p]! += node[row + pairTags[p]!]!
+        }
+      }
+      for (let j = 0; j < L; j++) {
+        grad[startOff + j]! += node[j]!
+        grad[endOff + j]! += node[(n - 1) * L + j]!
+      }
+    }
+    let norm = 0
+    for (let i = 0; i < w.length; i++) {
+      const wi = w[i]!
+      value -= wi * empirical[i]!
+      norm += wi * wi
+      grad[i] = grad[i]! - empirical[i]! + l2 * wi
+    }
+    return value + 0.5 * l2 * norm
+  }
+}
+
+/**
+ * The training objective (regularised negative log-likelihood) of `data` as a function of the weight vector, for
+ * diagnostics and gradient checks. Weights are laid out as (feature, tag) pairs, then the L×L transitions, then
+ * the start and end weights of each tag.
+ */
+export function crfTrainingObjective(
+  data: TrainingData,
+  params: Partial<CrfParams> = {},
+): { size: number; labels: CrfLabel[]; evaluate: (w: Float64Array, grad: Float64Array) => number } {
+  const p = validateCrfParams({ ...DEFAULT_CRF_PARAMS, ...params })
+  const featurizer = new CrfFeaturizer(p.hashBits, p.window, data.lookups, data.regexes)
+  const sequences = collectSequences(data)
+  const labels = collectLabels(sequences)
+  const corpus = buildCorpus(sequences, labels, featurizer, undefined)
+  return {
+    size: corpus.pairTags.length + corpus.L * corpus.L + 2 * corpus.L,
+    labels,
+    evaluate: crfObjective(corpus, p.l2),
+  }
+}
+
+function train(corpus: Corpus, params: CrfParams, ctx: FitContext) {
+  const L = corpus.L
+  const size = corpus.pairTags.length + L * L + 2 * L
+  if (corpus.numTokens === 0) {
+    return { x: new Float64Array(size), value: 0, iterations: 0, evaluations: 0, stop: 'no-data' }
+  }
+  return minimizeLbfgs(crfObjective(corpus, params.l2), new Float64Array(size), {
+    memory: params.memory,
+    maxIterations: params.maxIterations,
+    epsilon: 1e-5,
+    delta: params.tolerance,
+    period: 10,
+    onIteration: (iteration) => {
+      checkAborted(ctx.signal)
+      ctx.onProgress?.(iteration / params.maxIterations)
+    },
+  })
+}
+
+// ── the fitted tagger ────────────────────────────────────────────────────────
+
+/** A trained CRF tagger. Build it with `CrfEntityExtractor.fit` or `crfFromState`. */
+export class FittedCrfEntityExtractor implements FittedEntityExtractor {
+  readonly type = 'crf'
+  readonly params: Readonly<CrfParams>
+  readonly labels: readonly CrfLabel[]
+  /** How training ended (iterations, final loss, dropped annotations). */
+  readonly fitInfo: Readonly<CrfFitInfo>
+  private readonly model: CrfModel
+  private readonly featurizer: CrfFeaturizer
+  private readonly L: number
+  private readonly potentials: CrfPotentials
+  // Open-addressing table from hashed feature key to attribute id.
+  private readonly tableKeys: Uint32Array
+  private readonly tableIds: Int32Array
+  private readonly tableShift: number
+  private cap = 0
+  private scores = new Float64Array(0)
+  private alpha = new Float64Array(0)
+  private beta = new Float64Array(0)
+  private back = new Int32Array(0)
+  private tags = new Uint16Array(0)
+  private readonly work: Float64Array
+
+  /** @internal Use `fit` or `crfFromState`. */
+  constructor(model: CrfModel, featurizer: CrfFeaturizer) {
+    this.model = model
+    this.featurizer = featurizer
+    this.params = Object.freeze({ ...model.params })
+    this.labels = Object.freeze(model.labels.map((l) => Object.freeze({ ...l })))
+    this.fitInfo = Object.freeze({ ...model.fit })
+    this.L = crfTagCount(model.labels.length)
+    this.potentials = crfPotentials(crfStructure(this.L), model.transitions, model.startWeights, model.endWeights)
+    this.work = new Float64Array(2 * this.L)
+    const n = model.attrKeys.length
+    let bits = 1
+    while (1 << bits < 2 * n) bits++
+    this.tableShift = 32 - bits
+    this.tableKeys = new Uint32Array(1 << bits)
+    this.tableIds = new Int32Array(1 << bits).fill(-1)
+    const mask = (1 << bits) - 1
+    for (let a = 0; a < n; a++) {
+      const key = model.attrKeys[a]!
+      let slot = Math.imul(key, 0x9e3779b1) >>> this.tableShift
+      while (this.tableIds[slot] !== -1) {
+        if (this.tableKeys[slot] === key)
+          throw createError('ERR_CRF_INVALID_STATE', { detail: `attribute key ${key} appears twice` })
+        slot = (slot + 1) & mask
+      }
+      this.tableKeys[slot] = key
+      this.tableIds[slot] = a
+    }
+  }
+
+  /** Label names as they appear in reports, e.g. `city#destination`. */
+  get labelNames(): string[] {
+    return this.model.labels.map(crfLabelName)
+  }
+
+  /** The distinct entity types the tagger can return. */
+  get entityTypes(): string[] {
+    return [...new Set(this.model.labels.map((l) => l.entity))].sort()
+  }
+
+  /**
+   * Entities in `text`. `tokens` give the boundaries (from the pipeline's tokenizer); features are read from the
+   * original characters, so tokens lowercased or accent-folded by the pipeline do not change the result.
+   */
+  extract(text: string, tokens: readonly FeatureToken[]): EntityPrediction[] {
+    const n = tokens.length
+    if (n === 0 || this.model.labels.length === 0) return []
+    const L = this.L
+    const { scores, alpha, beta, back, tags } = this.buffers(n)
+    const { keys, offsets } = this.featurizer.extract(text, tokens)
+    const { attrOffsets, pairTags, pairWeights } = this.model
+    const { tableKeys, tableIds, tableShift } = this
+    const mask = tableKeys.length - 1
+    scores.fill(0, 0, n * L)
+    for (let t = 0; t < n; t++) {
+      const row = t * L
+      for (let k = offsets[t]!; k < offsets[t + 1]!; k++) {
+        const key = keys[k]!
+        let slot = Math.imul(key, 0x9e3779b1) >>> tableShift
+        let a = tableIds[slot]!
+        while (a !== -1 && tableKeys[slot] !== key) {
+          slot = (slot + 1) & mask
+          a = tableIds[slot]!
+        }
+        if (a === -1) continue
+        for (let p = attrOffsets[a]!; p < attrOffsets[a + 1]!; p++) scores[row + pairTags[p]!]! += pairWeights[p]!
+      }
+    }
+    // Viterbi's delta table goes into `alpha`, which the forward pass overwrites afterwards.
+    crfViterbi(this.potentials, scores, n, tags, alpha, back)
+    const spans = crfSpansFromTags(tags, n)
+    if (spans.length === 0) return []
+    const logZ = crfForward(this.potentials, scores, n, alpha, this.work)
+    crfBackward(this.potentials, scores, n, beta, this.work)
+    const out: EntityPrediction[] = []
+    for (const span of spans) {
+      const label = this.model.labels[span.label]!
+      const start = tokens[span.first]!.start
+      const end = tokens[span.last]!.end
+      const logP = crfSpanLogProb(this.potentials, scores, alpha, beta, logZ, tags, span.first, span.last)
+      const prediction: EntityPrediction = {
+        start,
+        end,
+        value: text.slice(start, end),
+        entity: label.entity,
+        extractor: 'crf',
+        confidence_entity: Math.min(1, Math.max(0, Math.exp(logP))),
+      }
+      if (label.role !== undefined) prediction.role = label.role
+      if (label.group !== undefined) prediction.group = label.group
+      out.push(prediction)
+    }
+    return out
+  }
+
+  private buffers(n: number) {
+    const L = this.L
+    if (n > RETAINED_TOKENS) {
+      return {
+        scores: new Float64Array(n * L),
+        alpha: new Float64Array(n * L),
+        beta: new Float64Array(n * L),
+        back: new Int32Array(n * L),
+        tags: new Uint16Array(n),
+      }
+    }
+    if (n > this.cap) {
+      const cap = Math.min(RETAINED_TOKENS, Math.max(n, 2 * this.cap, 32))
+      this.cap = cap
+      this.scores = new Float64Array(cap * L)
+      this.alpha = new Float64Array(cap * L)
+      this.beta = new Float64Array(cap * L)
+      this.back = new Int32Array(cap * L)
+      this.tags = new Uint16Array(cap)
+    }
+    return { scores: this.scores, alpha: this.alpha, beta: this.beta, back: this.back, tags: this.tags }
+  }
+
+  /** JSON (params, labels, lookup tables, regexes) plus typed arrays (keys and weights); copies, safe to keep. */
+  toState(): ComponentState {
+    const m = this.model
+    const json = {
+      version: CRF_STATE_VERSION,
+      params: { ...m.params },
+      labels: m.labels.map((l) => ({ ...l })),
+      lookups: m.lookups.map((l) => ({ name: l.name, elements: [...l.elements] })),
+      regexes: m.regexes.map((r) => ({ name: r.name, patterns: [...r.patterns] })),
+      fit: { ...m.fit },
+    }
+    return {
+      // A round trip through JSON text: proves the header is plain JSON and shares nothing with the model.
+      json: JSON.parse(JSON.stringify(json)) as JsonValue,
+      arrays: {
+        attrKeys: m.attrKeys.slice(),
+        attrOffsets: m.attrOffsets.slice(),
+        pairTags: m.pairTags.slice(),
+        pairWeights: m.pairWeights.slice(),
+        transitions: m.transitions.slice(),
+        startWeights: m.startWeights.slice(),
+        endWeights: m.endWeights.slice(),
+      },
+    }
+  }
+}
+
+// ── state ────────────────────────────────────────────────────────────────────
+
+function invalid(detail: string, cause?: unknown): IntentopsError {
+  return createError('ERR_CRF_INVALID_STATE', { detail }, cause === undefined ? {} : { cause })
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function stringArray(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw invalid(`${what} must be an array of strings`)
+  return [...v]
+}
+
+function typedArray<T extends NumericArray>(
+  arrays: Record<string, unknown>,
+  name: string,
+  ctor: new (n: number) => T,
+  length: number | undefined,
+): T {
+  const a = arrays[name]
+  if (!(a instanceof ctor)) throw invalid(`array '${name}' is missing or is not a ${ctor.name}`)
+  if (length !== undefined && a.length !== length) {
+    throw invalid(`array '${name}' has ${a.length} entries, the header implies ${length}`)
+  }
+  return a
+}
+
+function allFinite(a: Float32Array, name: string): void {
+  for (let i = 0; i < a.length; i++)
+    if (!Number.isFinite(a[i]!)) throw invalid(`array '${name}' holds a non-finite weight at ${i}`)
+}
+
+/**
+ * Rebuilds a fitted tagger from `toState()` output (as read back from a model file). Every array's type and length
+ * is checked against the JSON header and every index against its range before anything is derived from them, so
+ * a damaged or hostile state throws `ERR_CRF_INVALID_STATE` and never allocates more than the state's own size.
+ */
+export function crfFromState(state: ComponentState): FittedCrfEntityExtractor {
+  if (!isRecord(state) || !isRecord(state.json) || !isRecord(state.arrays)) {
+    throw invalid('expected { json: object, arrays: object }')
+  }
+  const json = state.json
+  const arrays = state.arrays as Record<string, unknown>
+  if (json.version !== CRF_STATE_VERSION) {
+    throw invalid(`unsupported version ${JSON.stringify(json.version)} (this build reads ${CRF_STATE_VERSION})`)
+  }
+  if (!isRecord(json.params)) throw invalid('params must be an object')
+  let params: CrfParams
+  try {
+    params = validateCrfParams(json.params)
+  } catch (err) {
+    throw invalid(err instanceof Error ? err.message : String(err), err)
+  }
+  if (!Array.isArray(json.labels) || json.labels.length > MAX_LABELS)
+    throw invalid(`labels must be an array of at most ${MAX_LABELS}`)
+  const seen = new Set<string>()
+  const labels: CrfLabel[] = json.labels.map((l, i) => {
+    if (!isRecord(l) || typeof l.entity !== 'string' || l.entity === '')
+      throw invalid(`label ${i} needs a non-empty entity`)
+    const label: CrfLabel = { entity: l.entity }
+    for (const key of ['role', 'group'] as const) {
+      const v = l[key]
+      if (v === undefined) continue
+      if (typeof v !== 'string') throw invalid(`label ${i}: ${key} must be a string`)
+      label[key] = v
+    }
+    const k = labelKey(label)
+    if (seen.has(k)) throw invalid(`label ${crfLabelName(label)} appears twice`)
+    seen.add(k)
+    return label
+  })
+  if (!Array.isArray(json.lookups) || !Array.isArray(json.regexes)) throw invalid('lookups and regexes must be arrays')
+  const lookups = json.lookups.map((l, i) => {
+    if (!isRecord(l) || typeof l.name !== 'string') throw invalid(`lookup ${i} needs a name`)
+    return { name: l.name, elements: stringArray(l.elements, `lookup ${l.name} elements`) }
+  })
+  const regexes = json.regexes.map((r, i) => {
+    if (!isRecord(r) || typeof r.name !== 'string') throw invalid(`regex ${i} needs a name`)
+    return { name: r.name, patterns: stringArray(r.patterns, `regex ${r.name} patterns`) }
+  })
+  const fit = isRecord(json.fit) ? json.fit : {}
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+
+  const L = crfTagCount(labels.length)
+  const attrKeys = typedArray(arrays, 'attrKeys', Uint32Array, undefined)
+  const attrOffsets = typedArray(arrays, 'attrOffsets', Uint32Array, attrKeys.length + 1)
+  const pairTags = typedArray(arrays, 'pairTags', Uint16Array, undefined)
+  const pairWeights = typedArray(arrays, 'pairWeights', Float32Array, pairTags.length)
+  const transitions = typedArray(arrays, 'transitions', Float32Array, L * L)
+  const startWeights = typedArray(arrays, 'startWeights', Float32Array, L)
+  const endWeights = typedArray(arrays, 'endWeights', Float32Array, L)
+  if (attrOffsets[0] !== 0 || attrOffsets[attrKeys.length] !== pairTags.length) {
+    throw invalid('attrOffsets must start at 0 and end at the number of pairs')
+  }
+  for (let a = 0; a < attrKeys.length; a++) {
+    if (attrOffsets[a + 1]! < attrOffsets[a]!) throw invalid(`attrOffsets decreases at ${a}`)
+    if (params.hashBits < 32 && attrKeys[a]! >= 2 ** params.hashBits)
+      throw invalid(`attribute key ${attrKeys[a]} is outside 2^hashBits`)
+  }
+  for (let p = 0; p < pairTags.length; p++)
+    if (pairTags[p]! >= L) throw invalid(`pair ${p} names tag ${pairTags[p]} of ${L}`)
+  allFinite(pairWeights, 'pairWeights')
+  allFinite(transitions, 'transitions')
+  allFinite(startWeights, 'startWeights')
+  allFinite(endWeights, 'endWeights')
+
+  const model: CrfModel = {
+    params,
+    labels,
+    lookups,
+    regexes,
+    attrKeys: attrKeys.slice(),
+    attrOffsets: attrOffsets.slice(),
+    pairTags: pairTags.slice(),
+    pairWeights: pairWeights.slice(),
+    transitions: transitions.slice(),
+    startWeights: startWeights.slice(),
+    endWeights: endWeights.slice(),
+    fit: {
+      iterations: num(fit.iterations),
+      evaluations: num(fit.evaluations),
+      stop: typeof fit.stop === 'string' ? fit.stop : '',
+      loss: num(fit.loss),
+      sequences: num(fit.sequences),
+      tokens: num(fit.tokens),
+      droppedAnnotations: num(fit.droppedAnnotations),
+    },
+  }
+  return new FittedCrfEntityExtractor(model, new CrfFeaturizer(params.hashBits, params.window, lookups, regexes))
+}
