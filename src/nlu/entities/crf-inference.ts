@@ -3,9 +3,9 @@
  *
  * Sequences are given as state scores `scores[t·L + j]` (the summed feature weights of tag `j` at token `t`);
  * `CrfPotentials` hold the transition, start and end weights. Disallowed BILOU transitions are -∞, so every sum and
- * max runs only over allowed predecessor (or successor) lists. Forward and backward keep log values and compute
- * each log-sum-exp with two shifts, the previous column's maximum and the transition column's (or row's) maximum,
- * so every exponential is at most 1: L exponentials per token instead of one per allowed transition.
+ * max runs only over allowed predecessor (or successor) lists. Every log-sum-exp subtracts the maximum of its own
+ * terms, so these passes are exact for weights of any magnitude. They are the reference implementation and the
+ * fallback; training and prediction normally run the faster kernels of `crf-block.ts`.
  * @module
  */
 import { crfEndAllowed, crfStartAllowed, crfTransitionAllowed } from './crf-tags.js'
@@ -22,15 +22,9 @@ export interface CrfPotentials {
   /** For tag `j`, its allowed predecessors are `predIdx[predStart[j] … predStart[j+1])`. */
   readonly predStart: Int32Array
   readonly predIdx: Int32Array
-  /** `exp(trans[i, j] - colMax[j])` in predecessor order. */
-  readonly predExp: Float64Array
-  readonly colMax: Float64Array
   /** For tag `i`, its allowed successors are `succIdx[succStart[i] … succStart[i+1])`. */
   readonly succStart: Int32Array
   readonly succIdx: Int32Array
-  /** `exp(trans[i, j] - rowMax[i])` in successor order. */
-  readonly succExp: Float64Array
-  readonly rowMax: Float64Array
 }
 
 /** Allowed BILOU transitions for `L` tags as predecessor and successor lists. */
@@ -63,114 +57,92 @@ export function crfStructure(L: number): CrfStructure {
 
 /**
  * Potentials from raw weights: `trans` is L×L (entries of disallowed transitions are ignored), `start` and `end`
- * have L entries. Reuses `into` when given (training rebuilds the potentials at every evaluation).
+ * have L entries.
  */
 export function crfPotentials(
   structure: CrfStructure,
   trans: ArrayLike<number>,
   start: ArrayLike<number>,
   end: ArrayLike<number>,
-  into?: CrfPotentials,
 ): CrfPotentials {
   const { L, predStart, predIdx, succStart, succIdx } = structure
-  const pot: CrfPotentials = into ?? {
+  const pot: CrfPotentials = {
     L,
-    trans: new Float64Array(L * L),
+    trans: new Float64Array(L * L).fill(Number.NEGATIVE_INFINITY),
     start: new Float64Array(L),
     end: new Float64Array(L),
     predStart,
     predIdx,
-    predExp: new Float64Array(predIdx.length),
-    colMax: new Float64Array(L),
     succStart,
     succIdx,
-    succExp: new Float64Array(succIdx.length),
-    rowMax: new Float64Array(L),
   }
-  pot.trans.fill(Number.NEGATIVE_INFINITY)
   for (let j = 0; j < L; j++) {
     pot.start[j] = crfStartAllowed(j) ? start[j]! : Number.NEGATIVE_INFINITY
     pot.end[j] = crfEndAllowed(j) ? end[j]! : Number.NEGATIVE_INFINITY
-    let max = Number.NEGATIVE_INFINITY
-    for (let k = predStart[j]!; k < predStart[j + 1]!; k++) {
-      const i = predIdx[k]!
-      const w = trans[i * L + j]!
-      pot.trans[i * L + j] = w
-      if (w > max) max = w
-    }
-    pot.colMax[j] = max
-    for (let k = predStart[j]!; k < predStart[j + 1]!; k++) pot.predExp[k] = Math.exp(trans[predIdx[k]! * L + j]! - max)
-  }
-  for (let i = 0; i < L; i++) {
-    let max = Number.NEGATIVE_INFINITY
-    for (let k = succStart[i]!; k < succStart[i + 1]!; k++) max = Math.max(max, trans[i * L + succIdx[k]!]!)
-    pot.rowMax[i] = max
-    for (let k = succStart[i]!; k < succStart[i + 1]!; k++) pot.succExp[k] = Math.exp(trans[i * L + succIdx[k]!]! - max)
+    for (let k = predStart[j]!; k < predStart[j + 1]!; k++) pot.trans[predIdx[k]! * L + j] = trans[predIdx[k]! * L + j]!
   }
   return pot
 }
 
 /**
  * Forward pass: `alpha[t·L + j]` = log of the summed potentials of all prefixes ending in tag `j` at `t`.
- * `work` needs L entries. Returns log Z, the log partition function.
+ * Returns log Z, the log partition function.
  */
-export function crfForward(
-  pot: CrfPotentials,
-  scores: Float64Array,
-  n: number,
-  alpha: Float64Array,
-  work: Float64Array,
-): number {
-  const { L, predStart, predIdx, predExp, colMax } = pot
+export function crfForward(pot: CrfPotentials, scores: Float64Array, n: number, alpha: Float64Array): number {
+  const { L, predStart, predIdx, trans } = pot
   for (let j = 0; j < L; j++) alpha[j] = pot.start[j]! + scores[j]!
   for (let t = 1; t < n; t++) {
     const prev = (t - 1) * L
     const cur = t * L
-    let shift = Number.NEGATIVE_INFINITY
-    for (let i = 0; i < L; i++) if (alpha[prev + i]! > shift) shift = alpha[prev + i]!
-    for (let i = 0; i < L; i++) work[i] = Math.exp(alpha[prev + i]! - shift)
     for (let j = 0; j < L; j++) {
+      let max = Number.NEGATIVE_INFINITY
+      for (let k = predStart[j]!; k < predStart[j + 1]!; k++) {
+        const i = predIdx[k]!
+        max = Math.max(max, alpha[prev + i]! + trans[i * L + j]!)
+      }
       let sum = 0
-      for (let k = predStart[j]!; k < predStart[j + 1]!; k++) sum += work[predIdx[k]!]! * predExp[k]!
-      alpha[cur + j] = sum > 0 ? scores[cur + j]! + shift + colMax[j]! + Math.log(sum) : Number.NEGATIVE_INFINITY
+      if (max > Number.NEGATIVE_INFINITY) {
+        for (let k = predStart[j]!; k < predStart[j + 1]!; k++) {
+          const i = predIdx[k]!
+          sum += Math.exp(alpha[prev + i]! + trans[i * L + j]! - max)
+        }
+      }
+      alpha[cur + j] = sum > 0 ? scores[cur + j]! + max + Math.log(sum) : Number.NEGATIVE_INFINITY
     }
   }
   const last = (n - 1) * L
-  let shift = Number.NEGATIVE_INFINITY
-  for (let j = 0; j < L; j++) shift = Math.max(shift, alpha[last + j]! + pot.end[j]!)
+  let max = Number.NEGATIVE_INFINITY
+  for (let j = 0; j < L; j++) max = Math.max(max, alpha[last + j]! + pot.end[j]!)
   let sum = 0
-  for (let j = 0; j < L; j++) sum += Math.exp(alpha[last + j]! + pot.end[j]! - shift)
-  return shift + Math.log(sum)
+  for (let j = 0; j < L; j++) sum += Math.exp(alpha[last + j]! + pot.end[j]! - max)
+  return max + Math.log(sum)
 }
 
 /**
  * Backward pass: `beta[t·L + i]` = log of the summed potentials of all suffixes after tag `i` at `t`
- * (including the end potential, excluding the score at `t`). `work` needs 2L entries.
+ * (including the end potential, excluding the score at `t`).
  */
-export function crfBackward(
-  pot: CrfPotentials,
-  scores: Float64Array,
-  n: number,
-  beta: Float64Array,
-  work: Float64Array,
-): void {
-  const { L, succStart, succIdx, succExp, rowMax } = pot
+export function crfBackward(pot: CrfPotentials, scores: Float64Array, n: number, beta: Float64Array): void {
+  const { L, succStart, succIdx, trans } = pot
   const last = (n - 1) * L
   for (let i = 0; i < L; i++) beta[last + i] = pot.end[i]!
   for (let t = n - 2; t >= 0; t--) {
     const next = (t + 1) * L
     const cur = t * L
-    let shift = Number.NEGATIVE_INFINITY
-    for (let j = 0; j < L; j++) {
-      const v = scores[next + j]! + beta[next + j]!
-      work[L + j] = v
-      if (v > shift) shift = v
-    }
-    for (let j = 0; j < L; j++) work[j] = Math.exp(work[L + j]! - shift)
     for (let i = 0; i < L; i++) {
+      let max = Number.NEGATIVE_INFINITY
+      for (let k = succStart[i]!; k < succStart[i + 1]!; k++) {
+        const j = succIdx[k]!
+        max = Math.max(max, trans[i * L + j]! + scores[next + j]! + beta[next + j]!)
+      }
       let sum = 0
-      for (let k = succStart[i]!; k < succStart[i + 1]!; k++) sum += succExp[k]! * work[succIdx[k]!]!
-      beta[cur + i] = sum > 0 ? shift + rowMax[i]! + Math.log(sum) : Number.NEGATIVE_INFINITY
+      if (max > Number.NEGATIVE_INFINITY) {
+        for (let k = succStart[i]!; k < succStart[i + 1]!; k++) {
+          const j = succIdx[k]!
+          sum += Math.exp(trans[i * L + j]! + scores[next + j]! + beta[next + j]! - max)
+        }
+      }
+      beta[cur + i] = sum > 0 ? max + Math.log(sum) : Number.NEGATIVE_INFINITY
     }
   }
 }
@@ -254,8 +226,8 @@ export function crfSpanLogProb(
 }
 
 /**
- * Adds the expected transition counts of one sequence to `transOut[i·L + j]`, and the node marginals
- * P(y_t = j) to `nodeOut[t·L + j]` (overwritten). `work` needs 2L entries.
+ * Adds the expected transition counts of one sequence to `transOut[k]` (k indexes the allowed transitions in
+ * predecessor order, as `predIdx`), and writes the node marginals P(y_t = j) to `nodeOut[t·L + j]`.
  */
 export function crfExpectations(
   pot: CrfPotentials,
@@ -266,39 +238,17 @@ export function crfExpectations(
   logZ: number,
   nodeOut: Float64Array,
   transOut: Float64Array,
-  work: Float64Array,
 ): void {
-  const { L, predStart, predIdx, predExp, colMax } = pot
+  const { L, predStart, predIdx, trans } = pot
   for (let k = 0; k < n * L; k++) nodeOut[k] = Math.exp(alpha[k]! + beta[k]! - logZ)
   for (let t = 1; t < n; t++) {
     const prev = (t - 1) * L
     const cur = t * L
-    // P(i, j) = exp(alpha[t-1, i] + trans[i, j] + scores[t, j] + beta[t, j] - logZ), factored into bounded terms.
-    let a = Number.NEGATIVE_INFINITY
-    let b = Number.NEGATIVE_INFINITY
-    for (let i = 0; i < L; i++) a = Math.max(a, alpha[prev + i]!)
-    for (let j = 0; j < L; j++) b = Math.max(b, scores[cur + j]! + beta[cur + j]! + colMax[j]!)
-    const scale = a + b - logZ
-    if (scale < 600) {
-      const factor = Math.exp(scale)
-      for (let i = 0; i < L; i++) work[i] = Math.exp(alpha[prev + i]! - a)
-      for (let j = 0; j < L; j++) work[L + j] = Math.exp(scores[cur + j]! + beta[cur + j]! + colMax[j]! - b) * factor
-      for (let j = 0; j < L; j++) {
-        const wj = work[L + j]!
-        if (wj === 0) continue
-        for (let k = predStart[j]!; k < predStart[j + 1]!; k++) {
-          const i = predIdx[k]!
-          transOut[i * L + j] = transOut[i * L + j]! + work[i]! * predExp[k]! * wj
-        }
-      }
-    } else {
-      // Far-apart magnitudes that the factored form could overflow on: one exponential per allowed pair.
-      for (let j = 0; j < L; j++) {
-        const v = scores[cur + j]! + beta[cur + j]! - logZ
-        for (let k = predStart[j]!; k < predStart[j + 1]!; k++) {
-          const i = predIdx[k]!
-          transOut[i * L + j] = transOut[i * L + j]! + Math.exp(alpha[prev + i]! + pot.trans[i * L + j]! + v)
-        }
+    for (let j = 0; j < L; j++) {
+      const right = scores[cur + j]! + beta[cur + j]! - logZ
+      for (let k = predStart[j]!; k < predStart[j + 1]!; k++) {
+        const i = predIdx[k]!
+        transOut[k] = transOut[k]! + Math.exp(alpha[prev + i]! + trans[i * L + j]! + right)
       }
     }
   }

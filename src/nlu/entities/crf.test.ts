@@ -331,6 +331,24 @@ describe('crf state', () => {
     expect(run(fitted, texts[0]!)).toEqual(before)
   })
 
+  it('keeps confidences finite and exact when weights are too large for probability space', () => {
+    const state = throughBytes(fitted.toState())
+    const scaled = crfFromState(state)
+    for (const name of ['pairWeights', 'transitions', 'startWeights', 'endWeights']) {
+      const a = state.arrays[name] as Float32Array
+      for (let i = 0; i < a.length; i++) a[i] = a[i]! * 2000
+    }
+    const huge = crfFromState(state)
+    const text = texts[0]!
+    const got = run(huge, text)
+    // Scaling every weight keeps the best path, and makes it near-certain.
+    expect(got.map((e) => [e.start, e.end, e.entity])).toEqual(run(scaled, text).map((e) => [e.start, e.end, e.entity]))
+    for (const e of got) {
+      expect(Number.isFinite(e.confidence_entity)).toBe(true)
+      expect(e.confidence_entity).toBeGreaterThan(0.99)
+    }
+  })
+
   function mutated(change: (s: { json: Record<string, unknown>; arrays: Record<string, unknown> }) => void) {
     const s = throughBytes(fitted.toState()) as unknown as {
       json: Record<string, unknown>

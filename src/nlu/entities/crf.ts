@@ -20,6 +20,19 @@ import type {
 } from '../component.js'
 import { tokenize } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
+import {
+  addBlockCounts,
+  type CrfBlock,
+  type CrfBlockScratch,
+  crfBlock,
+  crfBlockCounts,
+  crfBlockForwardBackward,
+  crfBlockScratch,
+  crfBlockSpanProb,
+  crfBlockViterbi,
+  resetBlockCounts,
+  setBlockWeights,
+} from './crf-block.js'
 import { CrfFeaturizer, type CrfLookupSource, type CrfRegexSource, type FeatureToken } from './crf-features.js'
 import {
   type CrfPotentials,
@@ -29,7 +42,6 @@ import {
   crfPotentials,
   crfSpanLogProb,
   crfStructure,
-  crfViterbi,
 } from './crf-inference.js'
 import { minimizeLbfgs } from './crf-lbfgs.js'
 import { type CrfCharSpan, crfSpansFromTags, crfTagCount, crfTagsFromSpans } from './crf-tags.js'
@@ -53,8 +65,8 @@ export interface CrfParams {
 /** Defaults: chosen on the validation split of `bench/entity-data.ts`, never on its test split. */
 export const DEFAULT_CRF_PARAMS: Readonly<CrfParams> = Object.freeze({
   l2: 0.1,
-  maxIterations: 200,
-  tolerance: 1e-5,
+  maxIterations: 100,
+  tolerance: 1e-3,
   memory: 6,
   hashBits: 20,
   window: 2,
@@ -399,7 +411,10 @@ function crfObjective(corpus: Corpus, l2: number): (w: Float64Array, grad: Float
   const alpha = new Float64Array(maxLen * L)
   const beta = new Float64Array(maxLen * L)
   const node = new Float64Array(maxLen * L)
-  const work = new Float64Array(2 * L)
+  const block = crfBlock((L - 1) / 4)
+  const blockScratch = crfBlockScratch(block, maxLen)
+  const blockCounts = crfBlockCounts(block.K)
+  const transCsr = new Float64Array(structure.predIdx.length)
   // Empirical feature counts are constant: count them once.
   const empirical = new Float64Array(P + L * L + 2 * L)
   for (let k = 0; k < featGoldPair.length; k++) empirical[featGoldPair[k]!]!++
@@ -410,18 +425,13 @@ function crfObjective(corpus: Corpus, l2: number): (w: Float64Array, grad: Float
     empirical[endOff + tags[b - 1]!]!++
     for (let t = a + 1; t < b; t++) empirical[transOff + tags[t - 1]! * L + tags[t]!]!++
   }
-  let pot: CrfPotentials | undefined
-
   return (w, grad) => {
-    pot = crfPotentials(
-      structure,
-      w.subarray(transOff, startOff),
-      w.subarray(startOff, endOff),
-      w.subarray(endOff, endOff + L),
-      pot,
-    )
+    // Log-space potentials are built only if a sequence needs the fallback.
+    let pot: CrfPotentials | undefined
+    setBlockWeights(block, w.subarray(transOff, startOff), w.subarray(startOff, endOff), w.subarray(endOff, endOff + L))
     grad.fill(0)
-    const transGrad = grad.subarray(transOff, startOff)
+    transCsr.fill(0)
+    resetBlockCounts(blockCounts)
     let value = 0
     for (let s = 0; s + 1 < seqStart.length; s++) {
       const first = seqStart[s]!
@@ -434,10 +444,20 @@ function crfObjective(corpus: Corpus, l2: number): (w: Float64Array, grad: Float
           for (let p = attrOffsets[attr]!; p < attrOffsets[attr + 1]!; p++) scores[row + pairTags[p]!]! += w[p]!
         }
       }
-      const logZ = crfForward(pot, scores, n, alpha, work)
-      crfBackward(pot, scores, n, beta, work)
+      let logZ = crfBlockForwardBackward(block, scores, n, blockScratch, node, blockCounts)
+      if (Number.isNaN(logZ)) {
+        // Scores too far apart for probability space: the log-space passes handle any magnitude.
+        pot ??= crfPotentials(
+          structure,
+          w.subarray(transOff, startOff),
+          w.subarray(startOff, endOff),
+          w.subarray(endOff, endOff + L),
+        )
+        logZ = crfForward(pot, scores, n, alpha)
+        crfBackward(pot, scores, n, beta)
+        crfExpectations(pot, scores, n, alpha, beta, logZ, node, transCsr)
+      }
       value += logZ
-      crfExpectations(pot, scores, n, alpha, beta, logZ, node, transGrad, work)
       for (let t = 0; t < n; t++) {
         const row = t * L
         for (let k = featStart[first + t]!; k < featStart[first + t + 1]!; k++) {
@@ -449,6 +469,11 @@ function crfObjective(corpus: Corpus, l2: number): (w: Float64Array, grad: Float
         grad[startOff + j]! += node[j]!
         grad[endOff + j]! += node[(n - 1) * L + j]!
       }
+    }
+    addBlockCounts(block, blockCounts, grad.subarray(transOff, startOff))
+    const { predStart, predIdx } = structure
+    for (let j = 0; j < L; j++) {
+      for (let k = predStart[j]!; k < predStart[j + 1]!; k++) grad[transOff + predIdx[k]! * L + j]! += transCsr[k]!
     }
     let norm = 0
     for (let i = 0; i < w.length; i++) {
@@ -518,13 +543,10 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
   private readonly tableKeys: Uint32Array
   private readonly tableIds: Int32Array
   private readonly tableShift: number
-  private cap = 0
-  private scores = new Float64Array(0)
-  private alpha = new Float64Array(0)
-  private beta = new Float64Array(0)
-  private back = new Int32Array(0)
-  private tags = new Uint16Array(0)
-  private readonly work: Float64Array
+  private readonly block: CrfBlock
+  private scratch: CrfBlockScratch
+  private scores: Float64Array
+  private tags: Uint16Array
 
   /** @internal Use `fit` or `crfFromState`. */
   constructor(model: CrfModel, featurizer: CrfFeaturizer) {
@@ -535,7 +557,11 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
     this.fitInfo = Object.freeze({ ...model.fit })
     this.L = crfTagCount(model.labels.length)
     this.potentials = crfPotentials(crfStructure(this.L), model.transitions, model.startWeights, model.endWeights)
-    this.work = new Float64Array(2 * this.L)
+    this.block = crfBlock(model.labels.length)
+    setBlockWeights(this.block, model.transitions, model.startWeights, model.endWeights)
+    this.scratch = crfBlockScratch(this.block, 32)
+    this.scores = new Float64Array(32 * this.L)
+    this.tags = new Uint16Array(32)
     const n = model.attrKeys.length
     let bits = 1
     while (1 << bits < 2 * n) bits++
@@ -574,7 +600,7 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
     const n = tokens.length
     if (n === 0 || this.model.labels.length === 0) return []
     const L = this.L
-    const { scores, alpha, beta, back, tags } = this.buffers(n)
+    const { scores, scratch, tags } = this.buffers(n)
     const { keys, offsets } = this.featurizer.extract(text, tokens)
     const { attrOffsets, pairTags, pairWeights } = this.model
     const { tableKeys, tableIds, tableShift } = this
@@ -594,54 +620,59 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
         for (let p = attrOffsets[a]!; p < attrOffsets[a + 1]!; p++) scores[row + pairTags[p]!]! += pairWeights[p]!
       }
     }
-    // Viterbi's delta table goes into `alpha`, which the forward pass overwrites afterwards.
-    crfViterbi(this.potentials, scores, n, tags, alpha, back)
+    crfBlockViterbi(this.block, scores, n, scratch, tags)
     const spans = crfSpansFromTags(tags, n)
     if (spans.length === 0) return []
-    const logZ = crfForward(this.potentials, scores, n, alpha, this.work)
-    crfBackward(this.potentials, scores, n, beta, this.work)
+    const confidence = this.spanConfidence(scores, n, scratch, tags, spans)
     const out: EntityPrediction[] = []
-    for (const span of spans) {
+    spans.forEach((span, i) => {
       const label = this.model.labels[span.label]!
       const start = tokens[span.first]!.start
       const end = tokens[span.last]!.end
-      const logP = crfSpanLogProb(this.potentials, scores, alpha, beta, logZ, tags, span.first, span.last)
       const prediction: EntityPrediction = {
         start,
         end,
         value: text.slice(start, end),
         entity: label.entity,
         extractor: 'crf',
-        confidence_entity: Math.min(1, Math.max(0, Math.exp(logP))),
+        confidence_entity: Math.min(1, Math.max(0, confidence[i]!)),
       }
       if (label.role !== undefined) prediction.role = label.role
       if (label.group !== undefined) prediction.group = label.group
       out.push(prediction)
-    }
+    })
     return out
   }
 
-  private buffers(n: number) {
+  /** The exact marginal probability of each span's tags: scaled forward-backward, or log space if that underflows. */
+  private spanConfidence(
+    scores: Float64Array,
+    n: number,
+    scratch: CrfBlockScratch,
+    tags: Uint16Array,
+    spans: readonly { first: number; last: number }[],
+  ): number[] {
+    if (!Number.isNaN(crfBlockForwardBackward(this.block, scores, n, scratch))) {
+      return spans.map((s) => crfBlockSpanProb(this.block, scratch, tags, s.first, s.last))
+    }
+    const { alpha, beta } = scratch
+    const logZ = crfForward(this.potentials, scores, n, alpha)
+    crfBackward(this.potentials, scores, n, beta)
+    return spans.map((s) => Math.exp(crfSpanLogProb(this.potentials, scores, alpha, beta, logZ, tags, s.first, s.last)))
+  }
+
+  private buffers(n: number): { scores: Float64Array; scratch: CrfBlockScratch; tags: Uint16Array } {
     const L = this.L
     if (n > RETAINED_TOKENS) {
-      return {
-        scores: new Float64Array(n * L),
-        alpha: new Float64Array(n * L),
-        beta: new Float64Array(n * L),
-        back: new Int32Array(n * L),
-        tags: new Uint16Array(n),
-      }
+      return { scores: new Float64Array(n * L), scratch: crfBlockScratch(this.block, n), tags: new Uint16Array(n) }
     }
-    if (n > this.cap) {
-      const cap = Math.min(RETAINED_TOKENS, Math.max(n, 2 * this.cap, 32))
-      this.cap = cap
+    if (n > this.scratch.capacity) {
+      const cap = Math.min(RETAINED_TOKENS, Math.max(n, 2 * this.scratch.capacity))
+      this.scratch = crfBlockScratch(this.block, cap)
       this.scores = new Float64Array(cap * L)
-      this.alpha = new Float64Array(cap * L)
-      this.beta = new Float64Array(cap * L)
-      this.back = new Int32Array(cap * L)
       this.tags = new Uint16Array(cap)
     }
-    return { scores: this.scores, alpha: this.alpha, beta: this.beta, back: this.back, tags: this.tags }
+    return { scores: this.scores, scratch: this.scratch, tags: this.tags }
   }
 
   /** JSON (params, labels, lookup tables, regexes) plus typed arrays (keys and weights); copies, safe to keep. */
