@@ -17,7 +17,12 @@ import type { CliIO } from '../src/cli/io.js'
 import { createProgress } from '../src/cli/progress.js'
 import type { EntityAnnotation, Example, LookupTable, RegexFeature, TrainingData } from '../src/data/types.js'
 import { isIntentopsError } from '../src/errors.js'
-import { CrfEntityExtractor, type CrfParams, type FittedCrfEntityExtractor } from '../src/nlu/entities/crf.js'
+import {
+  CrfEntityExtractor,
+  type CrfParams,
+  crfParams,
+  type FittedCrfEntityExtractor,
+} from '../src/nlu/entities/crf.js'
 import { tokenize } from '../src/nlu/tokenizer.js'
 import type { EntityPrediction } from '../src/nlu/types.js'
 import { writeFileAtomic } from '../src/util/fs.js'
@@ -300,7 +305,7 @@ const processIO: CliIO = {
 function fitCrf(data: TrainingData, params: Partial<CrfParams>, label: string) {
   const bar = createProgress(processIO, label, 100)
   const t0 = performance.now()
-  const fitted = new CrfEntityExtractor(params).fit(data, {
+  const fitted = new CrfEntityExtractor(crfParams(params)).fit(data, {
     seed: 1,
     onProgress: (f) => bar.update(Math.round(f * 100)),
   })

@@ -106,28 +106,92 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
 
-  // ── nlu: crf entity tagger ───────────────────────────────────────────────────
-  ERR_CRF_INVALID_PARAM: {
+  // ── nlu ──────────────────────────────────────────────────────────────────────
+  ERR_NLU_PARAM_INVALID: {
     status: 400,
-    message: "The '{name}' parameter of the crf entity extractor must be {expected}. Got {got} instead.",
-    hint: 'Fix the crf step in the pipeline of intentops.yml; docs/nlu.md lists its parameters.',
+    message: 'Invalid params for {component}: {detail}',
+    hint: 'See docs/nlu.md for every component and its parameters.',
   },
+  ERR_NLU_UNKNOWN_COMPONENT: {
+    status: 400,
+    message: "Unknown pipeline step type '{type}' at {where}",
+    hint: 'Known types: {known}. See docs/nlu.md.',
+  },
+  ERR_NLU_PIPELINE_INVALID: {
+    status: 400,
+    message: 'Invalid pipeline: {detail}',
+    hint: 'A pipeline needs at least one featurizer, then exactly one classifier; see docs/nlu.md.',
+  },
+  ERR_NLU_REGEX_INVALID: {
+    status: 400,
+    message: "The regex '{name}' has an invalid pattern /{pattern}/: {detail}",
+    hint: 'Patterns use JavaScript regular-expression syntax with the u flag.',
+  },
+  ERR_NLU_NO_TRAINING_DATA: {
+    status: 400,
+    message: 'Cannot train: {detail}',
+    hint: 'Add examples to the data files, or point --data at them.',
+  },
+  ERR_NLU_MESSAGE_INVALID: {
+    status: 400,
+    message: 'Invalid message: {detail}',
+    hint: 'Send {"text": "..."} or {"fields": {"subject": "...", "body": "..."}}.',
+  },
+  ERR_NLU_NO_HELD_OUT: {
+    status: 400,
+    message: 'Cannot choose the fallback threshold: {detail}',
+    hint: 'Pass --validation FILE, or use a classifier with calibration (the default).',
+  },
+  ERR_NLU_OOS_INTENT_MISSING: {
+    status: 400,
+    message: "The out-of-scope intent '{intent}' has no examples in {where}",
+    hint: 'Add examples of out-of-scope messages under that intent, or name the right one with --oos-intent.',
+  },
+  ERR_TRAIN_ABORTED: { status: 499, message: 'Training was interrupted' },
+
+  // ── model file ───────────────────────────────────────────────────────────────
+  ERR_MODEL_NOT_A_MODEL: {
+    status: 400,
+    message: '{source} is not an intentops model file ({detail})',
+    hint: 'Model files are written by `intentops train`; check the path.',
+  },
+  ERR_MODEL_TRUNCATED: {
+    status: 400,
+    message: '{source} is truncated: it has {size} bytes, its header says {expected}',
+    hint: 'The copy or download was cut short; copy the file again or retrain.',
+  },
+  ERR_MODEL_DIGEST: {
+    status: 400,
+    message: '{source} fails its SHA-256 check: the file is corrupted or was modified',
+    hint: 'Do not edit model files; copy the original again or retrain.',
+  },
+  ERR_MODEL_VERSION: {
+    status: 400,
+    message: '{source} has model format {found}; this intentops reads format {supported}.x',
+    hint: 'Retrain the model with this version of intentops, or use the version that wrote it.',
+  },
+  ERR_MODEL_TOO_LARGE: {
+    status: 413,
+    message: '{source} is {size} bytes, over the {limit}-byte model size limit',
+    hint: 'Raise the limit only for files you trust; check that the path names a model file.',
+  },
+  ERR_MODEL_CORRUPT: {
+    status: 400,
+    message: '{source} is malformed: {detail}',
+    hint: 'The file passed its checksum but its contents are inconsistent; it was not written by intentops. Retrain.',
+  },
+  ERR_MODEL_UNKNOWN_COMPONENT: {
+    status: 400,
+    message: "{source} uses component type '{type}', which this intentops does not know",
+    hint: 'Upgrade intentops, or retrain the model with this version.',
+  },
+
+  // ── nlu: crf entity tagger ───────────────────────────────────────────────────
   ERR_CRF_ANNOTATION: {
     status: 400,
     message: 'Entity {entity} at {start}-{end} does not fit a text of {length} characters',
     hint: 'Entity offsets are UTF-16 positions into the example text, end exclusive; fix or re-annotate the example.',
   },
-  ERR_CRF_INVALID_REGEX: {
-    status: 400,
-    message: "Regex '{name}' has a pattern JavaScript cannot compile: {pattern} ({detail})",
-    hint: 'Rewrite the pattern in syntax both Python and JavaScript accept.',
-  },
-  ERR_CRF_INVALID_STATE: {
-    status: 400,
-    message: 'Invalid crf entity tagger state: {detail}',
-    hint: 'The model file is damaged or was not written by this version of intentops; retrain the model.',
-  },
-  ERR_CRF_ABORTED: { status: 499, message: 'Training of the crf entity tagger was cancelled' },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

@@ -25,4 +25,59 @@ export {
   isIntentopsError,
   type SourceLocation,
 } from './errors.js'
+// ── nlu ──────────────────────────────────────────────────────────────────────────
+export { type CatalogEntry, COMPONENT_CATALOG, catalogEntry, componentTypes } from './nlu/catalog.js'
+export type {
+  Classifier,
+  ClassifierFitContext,
+  ComponentState,
+  EntityExtractor,
+  Featurizer,
+  FeaturizerFitContext,
+  FitContext,
+  FittedClassifier,
+  FittedEntityExtractor,
+  FittedFeaturizer,
+} from './nlu/component.js'
+export { type BilouSpan, fromBilou, toBilou } from './nlu/entities/bilou.js'
+// ── nlu: crf entity tagger ──
+export {
+  CrfEntityExtractor,
+  type CrfFitInfo,
+  type CrfLabel,
+  type CrfParams,
+  CrfParamsSchema,
+  crfFromState,
+  crfLabelName,
+  crfParams,
+  crfTrainingObjective,
+  DEFAULT_CRF_PARAMS,
+  FittedCrfEntityExtractor,
+} from './nlu/entities/crf.js'
+// ── end crf ──
+export { chooseThreshold, type ThresholdChoice } from './nlu/fallback.js'
+export {
+  DEFAULT_MAX_MODEL_BYTES,
+  type DecodeOptions,
+  decodeModel,
+  encodeModel,
+  loadModel,
+  MODEL_FORMAT_VERSION,
+  readManifest,
+  saveModel,
+} from './nlu/model-file.js'
+export { buildPipeline, DEFAULT_PIPELINE } from './nlu/pipeline.js'
+export { CsrBuilder, type CsrMatrix, SparseVector } from './nlu/sparse.js'
+export { type Token, type TokenizerParams, tokenize } from './nlu/tokenizer.js'
+export { type TrainConfig, type TrainOptions, type TrainReport, type TrainResult, trainModel } from './nlu/train.js'
+export type {
+  EntityPrediction,
+  IntentParser,
+  IntentScore,
+  ManifestStep,
+  ModelManifest,
+  ParseOptions,
+  ParseResult,
+  TrainedModel,
+} from './nlu/types.js'
 export { VERSION } from './version.js'

@@ -8,11 +8,11 @@ function features(f: CrfFeaturizer, text: string): number[][] {
   return tokens.map((_, t) => Array.from(keys.subarray(offsets[t]!, offsets[t + 1]!)))
 }
 
-const plain = new CrfFeaturizer(20, 2, [], [])
+const plain = new CrfFeaturizer(20, 2, [], [], false)
 
 describe('CrfFeaturizer', () => {
   it('hashes every feature into [0, 2^hashBits)', () => {
-    const small = new CrfFeaturizer(10, 2, [], [])
+    const small = new CrfFeaturizer(10, 2, [], [], false)
     for (const row of features(small, 'Book 2 tickets to São Paulo, ASAP! 東京 x')) {
       for (const key of row) expect(key).toBeLessThan(1024)
       expect(new Set(row).size).toBeGreaterThan(row.length - 3)
@@ -42,7 +42,7 @@ describe('CrfFeaturizer', () => {
     const shared = a.filter((k) => b.includes(k)).length
     // The word two to the left, the word one to the right and the right bigram differ; the shapes agree.
     expect(shared).toBe(a.length - 3)
-    const wide = new CrfFeaturizer(20, 3, [], [])
+    const wide = new CrfFeaturizer(20, 3, [], [], false)
     expect(features(wide, 'fly to rome today')[2]!.length).toBe(a.length + 2)
   })
 
@@ -55,6 +55,7 @@ describe('CrfFeaturizer', () => {
         { name: 'borough', elements: ['York City'] },
       ],
       [],
+      false,
     )
     const text = 'new YORK city and rome or york'
     const withLookups = features(f, text)
@@ -68,14 +69,14 @@ describe('CrfFeaturizer', () => {
   })
 
   it('marks tokens overlapping a regex match', () => {
-    const f = new CrfFeaturizer(20, 2, [], [{ name: 'code', patterns: ['[A-Z]{2}-\\d+', 'zz'] }])
+    const f = new CrfFeaturizer(20, 2, [], [{ name: 'code', patterns: ['[A-Z]{2}-\\d+', 'zz'] }], true)
     const text = 'use AB-12 or fizz now'
     const extra = features(f, text).map((row, t) => row.length - features(plain, text)[t]!.length)
     expect(extra).toEqual([0, 1, 1, 0, 1, 0])
   })
 
   it('reuses its buffers across calls without mixing results', () => {
-    const f = new CrfFeaturizer(20, 2, [{ name: 'c', elements: ['rome'] }], [{ name: 'd', patterns: ['\\d'] }])
+    const f = new CrfFeaturizer(20, 2, [{ name: 'c', elements: ['rome'] }], [{ name: 'd', patterns: ['\\d'] }], false)
     const long = features(f, 'a b c d e f g h i j k l m n o p q r s t u v w x y z rome 1 '.repeat(20))
     const first = features(f, 'to rome 2')
     features(f, 'x')

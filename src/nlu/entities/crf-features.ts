@@ -7,12 +7,15 @@
  * B/I/L/U position in the match) and the regexes whose matches overlap it.
  *
  * Words are hashed character by character straight from the original text (FNV-1a over lowercased UTF-16 code
- * units), so extracting features allocates no substrings; only regex matching allocates, as `RegExp.exec` must.
+ * units, through the shared character tables), so extracting features allocates no substrings; only regex matching
+ * allocates, as `RegExp.exec` must. Lookup tables are matched by the allocation-free `LookupMatcher` and regexes are
+ * compiled by `compilePattern`, as the `lookup_entities`, `regex_entities` and `regex_features` steps do.
  * @module
  */
-import { createError } from '../../errors.js'
-import { tokenize } from '../tokenizer.js'
+import { charTables } from '../chars.js'
 import { firstTokenEndingAfter } from './crf-tags.js'
+import { LookupMatcher } from './lookup.js'
+import { compilePattern, MAX_REGEX_INPUT } from './regex.js'
 
 /** Token boundaries into the text; features read the characters from the text itself. */
 export interface FeatureToken {
@@ -43,19 +46,7 @@ function mix(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0
 }
 
-// Lowercase one UTF-16 code unit. Non-ASCII results are memoised: a table of a pure function.
-const lowerTable = new Uint16Array(65536)
-const lowerKnown = new Uint8Array(65536)
-
-function lowerCode(c: number): number {
-  if (c < 128) return c >= 65 && c <= 90 ? c | 32 : c
-  if (lowerKnown[c] === 1) return lowerTable[c]!
-  const s = String.fromCharCode(c).toLowerCase()
-  const l = s.length === 1 ? s.charCodeAt(0) : c
-  lowerTable[c] = l
-  lowerKnown[c] = 1
-  return l
-}
+const { lower } = charTables()
 
 /** Shape class of a code unit: X upper, x lower (or caseless letter), d digit, the character itself otherwise. */
 function shapeCode(c: number): number {
@@ -63,13 +54,13 @@ function shapeCode(c: number): number {
   if (c >= 65 && c <= 90) return 88 // X
   if (c >= 97 && c <= 122) return 120 // x
   if (c < 128) return c
-  return lowerCode(c) !== c ? 88 : 120
+  return lower[c] !== c ? 88 : 120
 }
 
 /** Hash of the lowercased characters `text[start … end)`; also used for lookup elements. */
 function hashWord(text: string, start: number, end: number): number {
   let h = FNV_OFFSET
-  for (let i = start; i < end; i++) h = Math.imul(h ^ lowerCode(text.charCodeAt(i)), FNV_PRIME)
+  for (let i = start; i < end; i++) h = Math.imul(h ^ lower[text.charCodeAt(i)]!, FNV_PRIME)
   return h >>> 0
 }
 
@@ -100,15 +91,6 @@ const FLAG_TITLE = 2
 const FLAG_UPPER = 4
 // Shapes collapse runs longer than this, as spaCy does: "Xxxxxxxx" → "Xxxx".
 const SHAPE_MAX_RUN = 4
-/** Longest lookup element, in tokens, that is matched; longer elements are ignored. */
-export const MAX_LOOKUP_TOKENS = 16
-
-interface LookupEntry {
-  table: number
-  /** Lowercased element tokens, compared on a hash hit so a collision never makes a false match. */
-  tokens: string[]
-}
-
 /** Compiled feature settings: lookup tables and regexes. Build once per model; `extract` reuses its buffers. */
 export class CrfFeaturizer {
   readonly hashBits: number
@@ -116,8 +98,7 @@ export class CrfFeaturizer {
   readonly lookupNames: readonly string[]
   readonly regexNames: readonly string[]
   private readonly shift: number
-  private readonly lookup = new Map<number, LookupEntry[]>()
-  private readonly maxLookupTokens: number
+  private readonly matcher: LookupMatcher
   private readonly regexes: RegExp[][]
   // Per-token scratch, grown on demand.
   private cap = 0
@@ -134,44 +115,25 @@ export class CrfFeaturizer {
   private regexHit = new Uint8Array(0)
   private keyBuf = new Uint32Array(0)
   private offsetBuf = new Uint32Array(0)
+  // The tokens of the current `extract` call, for the lookup callback.
+  private current: readonly FeatureToken[] = []
+  private readonly onLookup = (table: number, first: number, last: number) => this.markLookup(table, first, last)
 
-  /**
-   * Throws `ERR_CRF_INVALID_REGEX` for a pattern JavaScript cannot compile. Patterns compile with the `u` flag
-   * when they can, and without it otherwise (Rasa's patterns are Python syntax, mostly compatible).
-   */
+  /** Throws ERR_NLU_REGEX_INVALID for a pattern that does not compile (with the `u` flag, as every regex step). */
   constructor(
     hashBits: number,
     window: number,
     lookups: readonly CrfLookupSource[],
     regexes: readonly CrfRegexSource[],
+    caseSensitive: boolean,
   ) {
     this.hashBits = hashBits
     this.window = window
     this.shift = 32 - hashBits
     this.lookupNames = lookups.map((l) => l.name)
     this.regexNames = regexes.map((r) => r.name)
-    let maxTokens = 0
-    lookups.forEach((table, index) => {
-      for (const element of table.elements) {
-        const toks = tokenize(element)
-        if (toks.length === 0 || toks.length > MAX_LOOKUP_TOKENS) continue
-        maxTokens = Math.max(maxTokens, toks.length)
-        let h = FNV_OFFSET
-        const lowered: string[] = []
-        for (const tok of toks) {
-          h = mix(h, hashWord(element, tok.start, tok.end))
-          let s = ''
-          for (let i = tok.start; i < tok.end; i++) s += String.fromCharCode(lowerCode(element.charCodeAt(i)))
-          lowered.push(s)
-        }
-        const list = this.lookup.get(h)
-        const entry = { table: index, tokens: lowered }
-        if (!list) this.lookup.set(h, [entry])
-        else if (!list.some((e) => e.table === index && sameTokens(e.tokens, lowered))) list.push(entry)
-      }
-    })
-    this.maxLookupTokens = maxTokens
-    this.regexes = regexes.map((r) => r.patterns.map((p) => compilePattern(r.name, p)))
+    this.matcher = new LookupMatcher(lookups, false)
+    this.regexes = regexes.map((r) => r.patterns.map((p) => compilePattern(p, r.name, caseSensitive, false)))
   }
 
   /** Upper bound on the number of features of one token. */
@@ -264,22 +226,22 @@ export class CrfFeaturizer {
       let p3 = FNV_OFFSET
       let lastClass = -1
       let run = 0
-      let upper = 0
-      let lower = 0
+      let uppers = 0
+      let lowers = 0
       let digits = 0
       let firstUpper = false
       for (let i = start; i < end; i++) {
         const c = text.charCodeAt(i)
-        const lc = lowerCode(c)
+        const lc = lower[c]!
         word = Math.imul(word ^ lc, FNV_PRIME)
         const k = i - start
         if (k === 1) p2 = word
         if (k === 2) p3 = word
         const cls = shapeCode(c)
         if (cls === 88) {
-          upper++
+          uppers++
           if (k === 0) firstUpper = true
-        } else if (cls === 120) lower++
+        } else if (cls === 120) lowers++
         else if (cls === 100) digits++
         if (cls === lastClass) run++
         else {
@@ -301,36 +263,24 @@ export class CrfFeaturizer {
       this.suffix3[t] = hashWord(text, Math.max(start, end - 3), end)
       let f = 0
       if (len > 0 && digits === len) f |= FLAG_DIGIT
-      if (firstUpper && upper === 1 && lower > 0) f |= FLAG_TITLE
-      if (upper > 0 && lower === 0) f |= FLAG_UPPER
+      if (firstUpper && uppers === 1 && lowers > 0) f |= FLAG_TITLE
+      if (uppers > 0 && lowers === 0) f |= FLAG_UPPER
       this.flags[t] = f
     }
   }
 
-  /** Marks, per table, the leftmost-longest non-overlapping matches with the B/I/L/U position of each token. */
+  /**
+   * Marks, per table, the leftmost-longest non-overlapping matches with the B/I/L/U position of each token: each
+   * table is matched on its own, so a phrase of one table never hides a phrase of another.
+   */
   private matchLookups(text: string, tokens: readonly FeatureToken[]): void {
     const n = tokens.length
     const nl = this.lookupNames.length
     this.lookupLen.fill(0, 0, n * nl)
     this.lookupPos.fill(0, 0, n * nl)
-    for (let t = 0; t < n; t++) {
-      let h = FNV_OFFSET
-      const maxLen = Math.min(this.maxLookupTokens, n - t)
-      for (let len = 1; len <= maxLen; len++) {
-        h = mix(h, this.word[t + len - 1]!)
-        const entries = this.lookup.get(h)
-        if (!entries) continue
-        for (const e of entries) {
-          if (
-            e.tokens.length === len &&
-            this.lookupLen[t * nl + e.table]! < len &&
-            matches(text, tokens, t, e.tokens)
-          ) {
-            this.lookupLen[t * nl + e.table] = len
-          }
-        }
-      }
-    }
+    this.current = tokens
+    this.matcher.match(text, false, this.onLookup)
+    this.current = []
     for (let j = 0; j < nl; j++) {
       for (let t = 0; t < n; ) {
         const len = this.lookupLen[t * nl + j]!
@@ -346,15 +296,32 @@ export class CrfFeaturizer {
     }
   }
 
+  /** Records the longest match of `table` starting at each of our tokens. */
+  private markLookup(table: number, first: number, last: number): void {
+    const sc = this.matcher.scanner
+    const start = sc.srcStart[first]!
+    const end = sc.srcEnd[last]!
+    const tokens = this.current
+    // Map the matcher's tokens to ours by offsets, so a pipeline tokenizer with other boundaries still lines up.
+    const a = firstTokenEndingAfter(tokens, start)
+    if (a >= tokens.length || tokens[a]!.start >= end) return
+    let b = a
+    while (b + 1 < tokens.length && tokens[b + 1]!.start < end) b++
+    const i = a * this.lookupNames.length + table
+    this.lookupLen[i] = Math.max(this.lookupLen[i]!, b - a + 1)
+  }
+
   /** Marks every token that overlaps a match of each regex. */
   private matchRegexes(text: string, tokens: readonly FeatureToken[]): void {
     const n = tokens.length
     const nr = this.regexNames.length
     this.regexHit.fill(0, 0, n * nr)
+    // Bounds the time a slow pattern can take on a huge message, as the other regex steps do.
+    const input = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text
     for (let j = 0; j < nr; j++) {
       for (const re of this.regexes[j]!) {
         re.lastIndex = 0
-        for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        for (let m = re.exec(input); m !== null; m = re.exec(input)) {
           const ms = m.index
           const me = ms + m[0].length
           if (me === ms) {
@@ -365,37 +332,6 @@ export class CrfFeaturizer {
             this.regexHit[t * nr + j] = 1
         }
       }
-    }
-  }
-}
-
-function sameTokens(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i])
-}
-
-/** Whether tokens `t …` of `text` equal `element` (lowercased), compared character by character. */
-function matches(text: string, tokens: readonly FeatureToken[], t: number, element: readonly string[]): boolean {
-  for (let k = 0; k < element.length; k++) {
-    const tok = tokens[t + k]!
-    const e = element[k]!
-    if (tok.end - tok.start !== e.length) return false
-    for (let i = 0; i < e.length; i++) if (lowerCode(text.charCodeAt(tok.start + i)) !== e.charCodeAt(i)) return false
-  }
-  return true
-}
-
-function compilePattern(name: string, pattern: string): RegExp {
-  try {
-    return new RegExp(pattern, 'gu')
-  } catch {
-    try {
-      return new RegExp(pattern, 'g')
-    } catch (err) {
-      throw createError(
-        'ERR_CRF_INVALID_REGEX',
-        { name, pattern, detail: err instanceof Error ? err.message : String(err) },
-        { cause: err },
-      )
     }
   }
 }

@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { tokenize } from '../tokenizer.js'
+import { fromBilou } from './bilou.js'
 import {
   CRF_BEGIN,
   CRF_INSIDE,
@@ -14,8 +16,8 @@ import {
   crfTagLabel,
   crfTagName,
   crfTagPosition,
-  crfTagsFromSpans,
   crfTransitionAllowed,
+  firstTokenEndingAfter,
 } from './crf-tags.js'
 
 const names = ['city', 'date']
@@ -41,30 +43,6 @@ describe('crf BILOU tags', () => {
     ])
   })
 
-  it('tags multi-token, single-token and misaligned spans over tokens', () => {
-    const text = 'fly from New York City to Paris on 3rd-May'
-    const tokens = tokenize(text)
-    const at = (s: string) => text.indexOf(s)
-    const { tags, dropped } = crfTagsFromSpans(tokens, [
-      { start: at('Paris'), end: at('Paris') + 5, label: 0 },
-      { start: at('New'), end: at('City') + 4, label: 0 },
-      // Cuts the token "3rd" in the middle: the whole token is taken.
-      { start: at('rd-May'), end: text.length, label: 1 },
-    ])
-    expect(dropped).toEqual([])
-    expect(tagNames(tags)).toEqual(['O', 'O', 'B-city', 'I-city', 'L-city', 'O', 'U-city', 'O', 'B-date', 'L-date'])
-  })
-
-  it('drops spans that cover no token or overlap an earlier one', () => {
-    const text = 'from New York to Rome'
-    const tokens = tokenize(text)
-    const overlap = { start: 9, end: 13, label: 1 }
-    const empty = { start: 4, end: 5, label: 1 }
-    const { tags, dropped } = crfTagsFromSpans(tokens, [overlap, { start: 5, end: 13, label: 0 }, empty])
-    expect(tagNames(tags)).toEqual(['O', 'B-city', 'L-city', 'O', 'O'])
-    expect(dropped).toEqual([empty, overlap])
-  })
-
   it('decodes valid sequences exactly and broken ones leniently', () => {
     const valid = [0, crfTag(0, CRF_BEGIN), crfTag(0, CRF_INSIDE), crfTag(0, CRF_LAST), crfTag(1, CRF_UNIT), 0]
     expect(crfSpansFromTags(valid)).toEqual([
@@ -82,18 +60,24 @@ describe('crf BILOU tags', () => {
     expect(crfSpansFromTags(new Uint16Array(0))).toEqual([])
   })
 
-  it('round-trips spans through tags', () => {
-    const tokens = Array.from({ length: 12 }, (_, i) => ({ start: 2 * i, end: 2 * i + 1 }))
-    const spans = [
-      { start: 0, end: 5, label: 1 },
-      { start: 8, end: 9, label: 0 },
-      { start: 12, end: 23, label: 1 },
-    ]
-    const { tags } = crfTagsFromSpans(tokens, spans)
-    expect(crfSpansFromTags(tags)).toEqual([
-      { first: 0, last: 2, label: 1 },
-      { first: 4, last: 4, label: 0 },
-      { first: 6, last: 11, label: 1 },
+  it('decodes every tag sequence exactly as fromBilou decodes its tag names', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: crfTagCount(2) - 1 }), { maxLength: 12 }), (tags) => {
+        const tokens = tags.map((_, i) => ({ text: 'w', start: 2 * i, end: 2 * i + 1 }))
+        const expected = fromBilou(tokens, tagNames(tags)).map((s) => ({
+          first: s.firstToken,
+          last: s.lastToken,
+          label: names.indexOf(s.label),
+        }))
+        expect(crfSpansFromTags(tags)).toEqual(expected)
+      }),
+    )
+  })
+
+  it('finds the first token ending after an offset', () => {
+    const tokens = tokenize('fly  to New York')
+    expect([0, 2, 3, 4, 5, 7, 8, 15, 16, 99].map((o) => firstTokenEndingAfter(tokens, o))).toEqual([
+      0, 0, 1, 1, 1, 2, 2, 3, 4, 4,
     ])
   })
 

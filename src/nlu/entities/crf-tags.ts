@@ -1,5 +1,6 @@
 /**
- * BILOU tags as the CRF tagger numbers them, and the transitions a valid BILOU sequence may take.
+ * BILOU tags as the CRF tagger numbers them (the typed-array form of the string tags of `bilou.ts`), and the
+ * transitions a valid BILOU sequence may take.
  *
  * Tag 0 is `O` (outside). Label `k` (an entity type with its optional role and group) owns tags `1 + 4k + p` where
  * `p` is 0 = B (begin), 1 = I (inside), 2 = L (last), 3 = U (unit, a one-token entity).
@@ -71,13 +72,6 @@ export function crfEndAllowed(tag: number): boolean {
   return closesEntity(tag)
 }
 
-/** A character span to tag, with the index of its label. */
-export interface CrfCharSpan {
-  start: number
-  end: number
-  label: number
-}
-
 /** A span of tokens, `first` to `last` inclusive, with the index of its label. */
 export interface CrfTokenSpan {
   first: number
@@ -89,46 +83,6 @@ export interface CrfTokenSpan {
 export interface CrfTokenBounds {
   start: number
   end: number
-}
-
-export interface CrfTagsResult {
-  tags: Uint16Array
-  /** Spans that covered no token or overlapped an earlier span, and were left out. */
-  dropped: CrfCharSpan[]
-}
-
-/**
- * BILOU tags for `tokens` from character spans. A span takes every token it overlaps, so a span that cuts a token
- * takes the whole token. Spans are placed by start (longer first); one that covers no token, or a token an earlier
- * span took, is returned in `dropped`.
- */
-export function crfTagsFromSpans(tokens: readonly CrfTokenBounds[], spans: readonly CrfCharSpan[]): CrfTagsResult {
-  const tags = new Uint16Array(tokens.length)
-  const taken = new Uint8Array(tokens.length)
-  const dropped: CrfCharSpan[] = []
-  const ordered = [...spans].sort((a, b) => a.start - b.start || b.end - a.end)
-  for (const span of ordered) {
-    let first = -1
-    let last = -1
-    for (let t = firstTokenEndingAfter(tokens, span.start); t < tokens.length; t++) {
-      const tok = tokens[t]!
-      if (tok.start >= span.end) break
-      if (first === -1) first = t
-      last = t
-    }
-    let clash = first === -1
-    for (let t = first; !clash && t <= last; t++) clash = taken[t] === 1
-    if (clash) {
-      dropped.push(span)
-      continue
-    }
-    for (let t = first; t <= last; t++) {
-      taken[t] = 1
-      const position = first === last ? CRF_UNIT : t === first ? CRF_BEGIN : t === last ? CRF_LAST : CRF_INSIDE
-      tags[t] = crfTag(span.label, position)
-    }
-  }
-  return { tags, dropped }
 }
 
 /** Index of the first token whose end is past `offset` (binary search; tokens are sorted). */
@@ -144,8 +98,9 @@ export function firstTokenEndingAfter(tokens: readonly CrfTokenBounds[], offset:
 }
 
 /**
- * Entity spans from a tag sequence. Valid BILOU sequences decode exactly; a broken one (which constrained
- * decoding never produces) is read leniently: an entity runs while its label continues, and a stray I or L starts one.
+ * Entity spans from a tag sequence, by the rules of `fromBilou` (`bilou.ts`) on numbered tags, allocating only the
+ * result. Valid BILOU sequences decode exactly; a broken one (which constrained decoding never produces) is read
+ * leniently: an entity runs while its label continues, and a stray I or L starts one.
  */
 export function crfSpansFromTags(tags: ArrayLike<number>, length: number = tags.length): CrfTokenSpan[] {
   const spans: CrfTokenSpan[] = []

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import type { EntityAnnotation, Example, TrainingData } from '../../data/types.js'
 import { IntentopsError } from '../../errors.js'
-import type { ComponentState, NumericArray } from '../component.js'
+import type { ComponentState } from '../component.js'
+import { roundTripState } from '../testing.js'
 import { tokenize } from '../tokenizer.js'
-import { CrfEntityExtractor, crfFromState, crfLabelName, crfTrainingObjective, validateCrfParams } from './crf.js'
+import {
+  CrfEntityExtractor,
+  type CrfParams,
+  crfFromState,
+  crfLabelName,
+  crfParams,
+  crfTrainingObjective,
+} from './crf.js'
 
 /** Builds an example from text with `[covered](entity#role)` marks. */
 function ex(marked: string, intent = 'any'): Example {
@@ -23,6 +31,8 @@ function ex(marked: string, intent = 'any'): Example {
   text += marked.slice(last)
   return { text, intent, entities }
 }
+
+const crf = (params: Partial<CrfParams> = {}) => new CrfEntityExtractor(crfParams(params))
 
 function data(examples: Example[], extra: Partial<TrainingData> = {}): TrainingData {
   return { intents: [], examples, synonyms: [], regexes: [], lookups: [], ...extra }
@@ -44,7 +54,7 @@ function travelData(): TrainingData {
   return data(examples)
 }
 
-const fitted = new CrfEntityExtractor().fit(travelData(), { seed: 1 })
+const fitted = crf().fit(travelData(), { seed: 1 })
 
 function run(tagger: { extract: typeof fitted.extract }, text: string) {
   return tagger.extract(text, tokenize(text))
@@ -98,7 +108,7 @@ describe('CrfEntityExtractor', () => {
         ex(`a [${size}](size@1) pizza with [${topping}](topping@1)`),
       ]
     })
-    const tagger = new CrfEntityExtractor().fit(data(examples), { seed: 1 })
+    const tagger = crf().fit(data(examples), { seed: 1 })
     const got = run(tagger, 'one extra large with pineapple and a small with cheese')
     expect(got.map((e) => [e.value, e.entity, e.group])).toEqual([
       ['extra large', 'size', '1'],
@@ -122,12 +132,12 @@ describe('CrfEntityExtractor', () => {
         ex(`can I pay in ${others[i]}`),
       ])
     const lookups = [{ name: 'currency', elements: currencies }]
-    const withLookup = new CrfEntityExtractor().fit(data(examples, { lookups }), { seed: 1 })
+    const withLookup = crf().fit(data(examples, { lookups }), { seed: 1 })
     expect(simple(withLookup, 'pay in rupees please')).toEqual([['rupees', 'currency']])
     expect(simple(withLookup, 'can I pay in francs')).toEqual([['francs', 'currency']])
     expect(simple(withLookup, 'pay in pieces please')).toEqual([])
     // Without the table, two unseen words in the same context get the same answer.
-    const without = new CrfEntityExtractor().fit(data(examples), { seed: 1 })
+    const without = crf().fit(data(examples), { seed: 1 })
     expect(simple(without, 'pay in rupees please').length).toBe(simple(without, 'pay in pieces please').length)
   })
 
@@ -145,7 +155,7 @@ describe('CrfEntityExtractor', () => {
         ],
       }
     })
-    const tagger = new CrfEntityExtractor().fit(data(examples), { seed: 1 })
+    const tagger = crf().fit(data(examples), { seed: 1 })
     expect(simple(tagger, 'Trip to Madrid')).toEqual([['Madrid', 'city']])
     expect(simple(tagger, 'Please book Madrid for me')).toEqual([['Madrid', 'city']])
   })
@@ -155,68 +165,72 @@ describe('CrfEntityExtractor', () => {
     input.lookups.push({ name: 'city', elements: ['Paris', 'Rome'] })
     input.regexes.push({ name: 'nights', patterns: ['\\d+'] })
     const before = structuredClone(input)
-    const crf = new CrfEntityExtractor({ maxIterations: 40 })
-    const a = crf.fit(input, { seed: 7 }).toState()
-    const b = crf.fit(input, { seed: 7 }).toState()
-    const c = crf.fit(input, { seed: 8 }).toState()
+    const tagger = crf({ maxIterations: 40 })
+    const a = tagger.fit(input, { seed: 7 }).toState()
+    const b = tagger.fit(input, { seed: 7 }).toState()
+    const c = tagger.fit(input, { seed: 8 }).toState()
     expect(input).toEqual(before)
     expect(b).toEqual(a)
     // The optimiser has no randomness: the seed changes nothing.
     expect(c).toEqual(a)
-    expect(crf.params.maxIterations).toBe(40)
+    expect(tagger.params.maxIterations).toBe(40)
   })
 
   it('reports progress and honours the abort signal', () => {
     const progress: number[] = []
-    new CrfEntityExtractor({ maxIterations: 20 }).fit(travelData(), { seed: 1, onProgress: (f) => progress.push(f) })
+    crf({ maxIterations: 20 }).fit(travelData(), { seed: 1, onProgress: (f) => progress.push(f) })
     expect(progress.length).toBeGreaterThan(2)
     expect(progress.at(-1)).toBe(1)
     expect([...progress].sort((x, y) => x - y)).toEqual(progress)
 
     const before = new AbortController()
     before.abort()
-    expect(() => new CrfEntityExtractor().fit(travelData(), { seed: 1, signal: before.signal })).toThrow(
-      expect.objectContaining({ code: 'ERR_CRF_ABORTED' }),
+    expect(() => crf().fit(travelData(), { seed: 1, signal: before.signal })).toThrow(
+      expect.objectContaining({ name: 'AbortError' }),
     )
     const during = new AbortController()
     let calls = 0
     const onProgress = () => {
       if (++calls === 3) during.abort()
     }
-    expect(() => new CrfEntityExtractor().fit(travelData(), { seed: 1, signal: during.signal, onProgress })).toThrow(
-      expect.objectContaining({ code: 'ERR_CRF_ABORTED' }),
+    expect(() => crf().fit(travelData(), { seed: 1, signal: during.signal, onProgress })).toThrow(
+      expect.objectContaining({ name: 'AbortError' }),
     )
     expect(calls).toBe(3)
   })
 
   it('fits data without entities into a tagger that finds none', () => {
-    const tagger = new CrfEntityExtractor().fit(data([ex('hello'), ex('bye now')]), { seed: 1 })
+    const tagger = crf().fit(data([ex('hello'), ex('bye now')]), { seed: 1 })
     expect(run(tagger, 'hello Paris')).toEqual([])
     expect(crfFromState(tagger.toState()).labels).toEqual([])
-    const empty = new CrfEntityExtractor().fit(data([]), { seed: 1 })
+    const empty = crf().fit(data([]), { seed: 1 })
     expect(run(empty, 'anything')).toEqual([])
   })
 
   it('refuses bad params and bad annotations with catalog errors', () => {
     const bad = [{ l2: -1 }, { maxIterations: 0 }, { hashBits: 40 }, { window: 1.5 }, { tolerance: 0 }, { l3: 1 }]
     for (const params of bad) {
-      const err = catchError(() => new CrfEntityExtractor(params as never).fit(travelData(), { seed: 1 }))
-      expect(err.code, JSON.stringify(params)).toBe('ERR_CRF_INVALID_PARAM')
-      expect(err.message).toMatch(/^The '\w+' parameter of the crf entity extractor must be /)
+      const err = catchError(() =>
+        new CrfEntityExtractor({ ...crfParams({}), ...params } as CrfParams).fit(travelData(), { seed: 1 }),
+      )
+      expect(err.code, JSON.stringify(params)).toBe('ERR_NLU_PARAM_INVALID')
+      expect(err.message).toMatch(
+        /^Invalid params for crf: (The '\w+' parameter of crf must be |crf has no parameter 'l3')/,
+      )
     }
-    expect(catchError(() => validateCrfParams({ l2: '1' })).message).toBe(
-      `The 'l2' parameter of the crf entity extractor must be a finite number >= 0. Got "1" instead.`,
+    expect(catchError(() => crfParams({ l2: '1' })).message).toBe(
+      `Invalid params for crf: The 'l2' parameter of crf must be a number in [0, 1000000]. Got '1' instead.`,
     )
     const broken = ex('fly to [Paris](city)')
     broken.entities[0]!.end = 99
     broken.source = { file: 'data/nlu.yml', line: 12, column: 7 }
-    const err = catchError(() => new CrfEntityExtractor().fit(data([broken]), { seed: 1 }))
+    const err = catchError(() => crf().fit(data([broken]), { seed: 1 }))
     expect(err.code).toBe('ERR_CRF_ANNOTATION')
     expect(err.describe()).toBe('data/nlu.yml:12:7: Entity city at 7-99 does not fit a text of 12 characters')
     const regex = catchError(() =>
-      new CrfEntityExtractor().fit(data([ex('a')], { regexes: [{ name: 'r', patterns: ['(unclosed'] }] }), { seed: 1 }),
+      crf().fit(data([ex('to [Rome](city)')], { regexes: [{ name: 'r', patterns: ['(unclosed'] }] }), { seed: 1 }),
     )
-    expect(regex.code).toBe('ERR_CRF_INVALID_REGEX')
+    expect(regex.code).toBe('ERR_NLU_REGEX_INVALID')
   })
 
   it('does not crash on empty, huge, emoji, mixed-script or control-character text', () => {
@@ -292,18 +306,8 @@ describe('crf training objective', () => {
 })
 
 describe('crf state', () => {
-  /** Through a model file's representation: JSON text and little-endian bytes. */
-  function throughBytes(state: ComponentState): ComponentState {
-    const arrays: Record<string, NumericArray> = {}
-    for (const [name, a] of Object.entries(state.arrays)) {
-      const bytes = Buffer.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
-      const copy = new Uint8Array(bytes.length)
-      copy.set(bytes)
-      const Ctor = a.constructor as new (b: ArrayBuffer) => NumericArray
-      arrays[name] = new Ctor(copy.buffer)
-    }
-    return { json: JSON.parse(JSON.stringify(state.json)), arrays }
-  }
+  /** Through the model file's container (JSON header plus little-endian sections) and back. */
+  const throughBytes = roundTripState
 
   const texts = [
     'fly from Lisbon to Buenos Aires on friday',
@@ -390,14 +394,14 @@ describe('crf state', () => {
   for (const [what, state] of hostile) {
     it(`refuses a state with ${what}`, () => {
       const err = catchError(() => crfFromState(state))
-      expect(err.code).toBe('ERR_CRF_INVALID_STATE')
-      expect(err.message).toMatch(/^Invalid crf entity tagger state: /)
+      expect(err.code).toBe('ERR_NLU_PARAM_INVALID')
+      expect(err.message).toMatch(/^Invalid params for crf: (The saved state of crf is invalid: |The 'hashBits')/)
     })
   }
 
   it('refuses a state whose regex does not compile', () => {
     const state = mutated((s) => (s.json.regexes = [{ name: 'bad', patterns: ['(?<'] }]))
-    expect(catchError(() => crfFromState(state)).code).toBe('ERR_CRF_INVALID_REGEX')
+    expect(catchError(() => crfFromState(state)).code).toBe('ERR_NLU_REGEX_INVALID')
   })
 })
 

@@ -8,6 +8,7 @@
  * Each entity's confidence is the exact marginal probability of its span's tag sequence.
  * @module
  */
+import { type Static, Type } from '@sinclair/typebox'
 import type { EntityAnnotation, Example, TrainingData } from '../../data/types.js'
 import { createError, type IntentopsError } from '../../errors.js'
 import type {
@@ -18,8 +19,10 @@ import type {
   JsonValue,
   NumericArray,
 } from '../component.js'
+import { paramError, validateParams } from '../params.js'
 import { tokenize } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
+import { parseTag, toBilou } from './bilou.js'
 import {
   addBlockCounts,
   type CrfBlock,
@@ -44,33 +47,64 @@ import {
   crfStructure,
 } from './crf-inference.js'
 import { minimizeLbfgs } from './crf-lbfgs.js'
-import { type CrfCharSpan, crfSpansFromTags, crfTagCount, crfTagsFromSpans } from './crf-tags.js'
+import {
+  CRF_BEGIN,
+  CRF_INSIDE,
+  CRF_LAST,
+  CRF_OUTSIDE,
+  CRF_UNIT,
+  crfSpansFromTags,
+  crfTag,
+  crfTagCount,
+} from './crf-tags.js'
+import { mergeTables } from './lookup.js'
+import { checkPatterns, mergePatterns } from './regex.js'
+
+const POSITION = { B: CRF_BEGIN, I: CRF_INSIDE, L: CRF_LAST, U: CRF_UNIT } as const
+
+export const CrfParamsSchema = Type.Object(
+  {
+    l2: Type.Number({
+      default: 0.1,
+      minimum: 0,
+      maximum: 1_000_000,
+      description: 'L2 penalty λ: training minimises the negative log-likelihood plus λ/2·‖w‖². Larger is smoother.',
+    }),
+    maxIterations: Type.Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'Most L-BFGS iterations.' }),
+    tolerance: Type.Number({
+      default: 0.001,
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description: 'Stop when the objective improved by less than this fraction over the last 10 iterations.',
+    }),
+    memory: Type.Integer({
+      default: 6,
+      minimum: 1,
+      maximum: 50,
+      description: 'L-BFGS correction pairs kept; training memory grows by 16 bytes × this × the number of weights.',
+    }),
+    hashBits: Type.Integer({
+      default: 20,
+      minimum: 10,
+      maximum: 30,
+      description: 'Token features are hashed into 2^hashBits keys (no vocabulary is kept).',
+    }),
+    window: Type.Integer({ default: 2, minimum: 0, maximum: 4, description: 'Context words on each side of a token.' }),
+    caseSensitive: Type.Boolean({ default: false, description: 'Regex features match letter case exactly.' }),
+  },
+  { additionalProperties: false },
+)
 
 /** Parameters of the `crf` entity extractor. */
-export interface CrfParams {
-  /** L2 penalty λ: the objective is the negative log-likelihood plus λ/2·‖w‖². Larger means smoother. */
-  l2: number
-  /** L-BFGS iterations at most. */
-  maxIterations: number
-  /** Stop when the objective improved by less than this fraction over the last 10 iterations. */
-  tolerance: number
-  /** L-BFGS correction pairs kept (memory is 2 × this × the number of weights). */
-  memory: number
-  /** Features are hashed into 2^hashBits keys. */
-  hashBits: number
-  /** Context words on each side of a token used as features. */
-  window: number
+export type CrfParams = Static<typeof CrfParamsSchema>
+
+/** Applies defaults and validates; throws ERR_NLU_PARAM_INVALID naming the first bad parameter. */
+export function crfParams(raw: unknown): CrfParams {
+  return validateParams('crf', CrfParamsSchema, raw)
 }
 
-/** Defaults: chosen on the validation split of `bench/entity-data.ts`, never on its test split. */
-export const DEFAULT_CRF_PARAMS: Readonly<CrfParams> = Object.freeze({
-  l2: 0.1,
-  maxIterations: 100,
-  tolerance: 1e-3,
-  memory: 6,
-  hashBits: 20,
-  window: 2,
-})
+/** The defaults, chosen on the valid split of `bench/entity-data.ts` (never on its test split). */
+export const DEFAULT_CRF_PARAMS: Readonly<CrfParams> = Object.freeze(crfParams({}))
 
 const CRF_STATE_VERSION = 1
 // Tags are stored as Uint16.
@@ -120,66 +154,41 @@ interface CrfModel {
   fit: CrfFitInfo
 }
 
-const PARAM_RULES: Record<keyof CrfParams, { expected: string; ok: (v: number) => boolean }> = {
-  l2: { expected: 'a finite number >= 0', ok: (v) => Number.isFinite(v) && v >= 0 },
-  maxIterations: { expected: 'an integer in [1, 10000]', ok: (v) => Number.isInteger(v) && v >= 1 && v <= 10_000 },
-  tolerance: { expected: 'a number in (0, 1)', ok: (v) => Number.isFinite(v) && v > 0 && v < 1 },
-  memory: { expected: 'an integer in [1, 50]', ok: (v) => Number.isInteger(v) && v >= 1 && v <= 50 },
-  hashBits: { expected: 'an integer in [10, 30]', ok: (v) => Number.isInteger(v) && v >= 10 && v <= 30 },
-  window: { expected: 'an integer in [0, 4]', ok: (v) => Number.isInteger(v) && v >= 0 && v <= 4 },
-}
-
-/** Checks every parameter's type and range and refuses unknown ones; returns a clean copy. */
-export function validateCrfParams(params: Readonly<Record<string, unknown>>): CrfParams {
-  for (const key of Object.keys(params)) {
-    if (!(key in PARAM_RULES)) {
-      throw createError('ERR_CRF_INVALID_PARAM', {
-        name: key,
-        expected: `one of ${Object.keys(PARAM_RULES).join(', ')}`,
-        got: 'an unknown parameter',
-      })
-    }
-  }
-  const out: Record<string, number> = {}
-  for (const [key, rule] of Object.entries(PARAM_RULES)) {
-    const v = params[key] ?? DEFAULT_CRF_PARAMS[key as keyof CrfParams]
-    if (typeof v !== 'number' || !rule.ok(v)) {
-      throw createError('ERR_CRF_INVALID_PARAM', { name: key, expected: rule.expected, got: JSON.stringify(v) ?? v })
-    }
-    out[key] = v
-  }
-  return out as unknown as CrfParams
-}
-
 /**
  * The untrained `crf` entity extractor: holds its params, nothing else.
  * @example
- * const crf = new CrfEntityExtractor({ l2: 0.1 })
+ * const crf = new CrfEntityExtractor(crfParams({ l2: 0.1 }))
  * const tagger = crf.fit(trainingData, { seed: 1 })
  * tagger.extract('fly to Paris', tokenize('fly to Paris'))
  * // [{ start: 7, end: 12, value: 'Paris', entity: 'city', extractor: 'crf', confidence_entity: 0.98, ... }]
  */
 export class CrfEntityExtractor implements EntityExtractor<CrfParams> {
   readonly type = 'crf'
-  readonly params: Readonly<CrfParams>
+  constructor(readonly params: Readonly<CrfParams>) {}
 
-  constructor(params: Partial<CrfParams> = {}) {
-    this.params = Object.freeze({ ...DEFAULT_CRF_PARAMS, ...params })
+  getParams(): Record<string, JsonValue> {
+    return structuredClone(this.params) as unknown as Record<string, JsonValue>
   }
 
   /**
-   * Trains on every annotated example (examples without entities teach what is not an entity). Deterministic:
-   * the optimiser uses no randomness, so `ctx.seed` changes nothing. Throws `ERR_CRF_INVALID_PARAM`,
-   * `ERR_CRF_ANNOTATION`, `ERR_CRF_INVALID_REGEX` or `ERR_CRF_ABORTED`.
+   * Trains on every example (examples without entities teach what is not an entity); with no annotated entity at
+   * all, returns a tagger that finds none, without training. Deterministic: the optimiser uses no randomness, so
+   * `ctx.seed` changes nothing. Throws ERR_NLU_PARAM_INVALID, ERR_CRF_ANNOTATION or ERR_NLU_REGEX_INVALID, and the
+   * signal's reason when aborted.
    */
   fit(data: TrainingData, ctx: FitContext): FittedCrfEntityExtractor {
-    const params = validateCrfParams(this.params as unknown as Record<string, unknown>)
-    checkAborted(ctx.signal)
-    const lookups = data.lookups.map((l) => ({ name: l.name, elements: [...l.elements] }))
-    const regexes = data.regexes.map((r) => ({ name: r.name, patterns: [...r.patterns] }))
-    const featurizer = new CrfFeaturizer(params.hashBits, params.window, lookups, regexes)
+    const params = crfParams(this.params)
+    ctx.signal?.throwIfAborted()
     const sequences = collectSequences(data)
     const labels = collectLabels(sequences)
+    if (labels.length === 0) {
+      ctx.onProgress?.(1)
+      return new FittedCrfEntityExtractor(emptyModel(params, sequences.length))
+    }
+    checkPatterns(data.regexes, params.caseSensitive)
+    const lookups = mergeTables(data.lookups)
+    const regexes = mergePatterns(data.regexes)
+    const featurizer = new CrfFeaturizer(params.hashBits, params.window, lookups, regexes, params.caseSensitive)
     const corpus = buildCorpus(sequences, labels, featurizer, ctx.signal)
     const weights = train(corpus, params, ctx)
     const L = corpus.L
@@ -211,8 +220,22 @@ export class CrfEntityExtractor implements EntityExtractor<CrfParams> {
   }
 }
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw createError('ERR_CRF_ABORTED', {}, { cause: signal.reason })
+/** The model of data without entities: one tag (O), no features. */
+function emptyModel(params: CrfParams, sequences: number): CrfModel {
+  return {
+    params,
+    labels: [],
+    lookups: [],
+    regexes: [],
+    attrKeys: new Uint32Array(0),
+    attrOffsets: new Uint32Array(1),
+    pairTags: new Uint16Array(0),
+    pairWeights: new Float32Array(0),
+    transitions: new Float32Array(1),
+    startWeights: new Float32Array(1),
+    endWeights: new Float32Array(1),
+    fit: { iterations: 0, evaluations: 0, stop: 'no-entities', loss: 0, sequences, tokens: 0, droppedAnnotations: 0 },
+  }
 }
 
 // ── training data → sequences ────────────────────────────────────────────────
@@ -278,11 +301,10 @@ function collectLabels(sequences: Sequence[]): CrfLabel[] {
   }
   const labels = [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
   if (labels.length > MAX_LABELS) {
-    throw createError('ERR_CRF_INVALID_PARAM', {
-      name: 'labels',
-      expected: `at most ${MAX_LABELS} distinct entity/role/group combinations`,
-      got: labels.length,
-    })
+    throw paramError(
+      'crf',
+      `crf tags at most ${MAX_LABELS} entity/role/group combinations; the data has ${labels.length}.`,
+    )
   }
   return labels
 }
@@ -322,23 +344,22 @@ function buildCorpus(
   const attrKeys: number[] = []
   let dropped = 0
   for (let s = 0; s < sequences.length; s++) {
-    if ((s & 255) === 0) checkAborted(signal)
+    if ((s & 255) === 0) signal?.throwIfAborted()
     const seq = sequences[s]!
     const tokens = tokenize(seq.text)
     if (tokens.length === 0) {
       dropped += seq.entities.length
       continue
     }
-    const spans: CrfCharSpan[] = seq.entities.map((e) => ({
-      start: e.start,
-      end: e.end,
-      label: labelIndex.get(labelKey(e))!,
-    }))
-    const tagged = crfTagsFromSpans(tokens, spans)
-    dropped += tagged.dropped.length
+    const names = toBilou(tokens, seq.entities, labelKey)
+    const seqTags = names.map((name) => {
+      const { prefix, label } = parseTag(name)
+      return prefix === 'O' ? CRF_OUTSIDE : crfTag(labelIndex.get(label)!, POSITION[prefix])
+    })
+    dropped += seq.entities.length - crfSpansFromTags(seqTags).length
     const { keys, offsets } = featurizer.extract(seq.text, tokens)
     for (let t = 0; t < tokens.length; t++) {
-      tags.push(tagged.tags[t]!)
+      tags.push(seqTags[t]!)
       for (let k = offsets[t]!; k < offsets[t + 1]!; k++) {
         const key = keys[k]!
         let a = attrByKey.get(key)
@@ -495,8 +516,14 @@ export function crfTrainingObjective(
   data: TrainingData,
   params: Partial<CrfParams> = {},
 ): { size: number; labels: CrfLabel[]; evaluate: (w: Float64Array, grad: Float64Array) => number } {
-  const p = validateCrfParams({ ...DEFAULT_CRF_PARAMS, ...params })
-  const featurizer = new CrfFeaturizer(p.hashBits, p.window, data.lookups, data.regexes)
+  const p = crfParams(params)
+  const featurizer = new CrfFeaturizer(
+    p.hashBits,
+    p.window,
+    mergeTables(data.lookups),
+    mergePatterns(data.regexes),
+    p.caseSensitive,
+  )
   const sequences = collectSequences(data)
   const labels = collectLabels(sequences)
   const corpus = buildCorpus(sequences, labels, featurizer, undefined)
@@ -520,7 +547,7 @@ function train(corpus: Corpus, params: CrfParams, ctx: FitContext) {
     delta: params.tolerance,
     period: 10,
     onIteration: (iteration) => {
-      checkAborted(ctx.signal)
+      ctx.signal?.throwIfAborted()
       ctx.onProgress?.(iteration / params.maxIterations)
     },
   })
@@ -535,6 +562,8 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
   readonly labels: readonly CrfLabel[]
   /** How training ended (iterations, final loss, dropped annotations). */
   readonly fitInfo: Readonly<CrfFitInfo>
+  /** The distinct entity types the tagger can return, sorted. */
+  readonly entityTypes: readonly string[]
   private readonly model: CrfModel
   private readonly featurizer: CrfFeaturizer
   private readonly L: number
@@ -549,12 +578,15 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
   private tags: Uint16Array
 
   /** @internal Use `fit` or `crfFromState`. */
-  constructor(model: CrfModel, featurizer: CrfFeaturizer) {
+  constructor(model: CrfModel, featurizer?: CrfFeaturizer) {
     this.model = model
-    this.featurizer = featurizer
+    const p = model.params
+    this.featurizer =
+      featurizer ?? new CrfFeaturizer(p.hashBits, p.window, model.lookups, model.regexes, p.caseSensitive)
     this.params = Object.freeze({ ...model.params })
     this.labels = Object.freeze(model.labels.map((l) => Object.freeze({ ...l })))
     this.fitInfo = Object.freeze({ ...model.fit })
+    this.entityTypes = Object.freeze([...new Set(model.labels.map((l) => l.entity))].sort())
     this.L = crfTagCount(model.labels.length)
     this.potentials = crfPotentials(crfStructure(this.L), model.transitions, model.startWeights, model.endWeights)
     this.block = crfBlock(model.labels.length)
@@ -573,8 +605,7 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
       const key = model.attrKeys[a]!
       let slot = Math.imul(key, 0x9e3779b1) >>> this.tableShift
       while (this.tableIds[slot] !== -1) {
-        if (this.tableKeys[slot] === key)
-          throw createError('ERR_CRF_INVALID_STATE', { detail: `attribute key ${key} appears twice` })
+        if (this.tableKeys[slot] === key) throw invalid(`attribute key ${key} appears twice`)
         slot = (slot + 1) & mask
       }
       this.tableKeys[slot] = key
@@ -585,11 +616,6 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
   /** Label names as they appear in reports, e.g. `city#destination`. */
   get labelNames(): string[] {
     return this.model.labels.map(crfLabelName)
-  }
-
-  /** The distinct entity types the tagger can return. */
-  get entityTypes(): string[] {
-    return [...new Set(this.model.labels.map((l) => l.entity))].sort()
   }
 
   /**
@@ -704,8 +730,8 @@ export class FittedCrfEntityExtractor implements FittedEntityExtractor {
 
 // ── state ────────────────────────────────────────────────────────────────────
 
-function invalid(detail: string, cause?: unknown): IntentopsError {
-  return createError('ERR_CRF_INVALID_STATE', { detail }, cause === undefined ? {} : { cause })
+function invalid(detail: string): IntentopsError {
+  return paramError('crf', `The saved state of crf is invalid: ${detail}.`)
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -739,7 +765,8 @@ function allFinite(a: Float32Array, name: string): void {
 /**
  * Rebuilds a fitted tagger from `toState()` output (as read back from a model file). Every array's type and length
  * is checked against the JSON header and every index against its range before anything is derived from them, so
- * a damaged or hostile state throws `ERR_CRF_INVALID_STATE` and never allocates more than the state's own size.
+ * a damaged or hostile state throws ERR_NLU_PARAM_INVALID ("The saved state of crf is invalid: …"; the model loader
+ * reports it as ERR_MODEL_CORRUPT) and never allocates more than the state's own size.
  */
 export function crfFromState(state: ComponentState): FittedCrfEntityExtractor {
   if (!isRecord(state) || !isRecord(state.json) || !isRecord(state.arrays)) {
@@ -751,12 +778,7 @@ export function crfFromState(state: ComponentState): FittedCrfEntityExtractor {
     throw invalid(`unsupported version ${JSON.stringify(json.version)} (this build reads ${CRF_STATE_VERSION})`)
   }
   if (!isRecord(json.params)) throw invalid('params must be an object')
-  let params: CrfParams
-  try {
-    params = validateCrfParams(json.params)
-  } catch (err) {
-    throw invalid(err instanceof Error ? err.message : String(err), err)
-  }
+  const params = crfParams(json.params)
   if (!Array.isArray(json.labels) || json.labels.length > MAX_LABELS)
     throw invalid(`labels must be an array of at most ${MAX_LABELS}`)
   const seen = new Set<string>()
@@ -832,5 +854,5 @@ export function crfFromState(state: ComponentState): FittedCrfEntityExtractor {
       droppedAnnotations: num(fit.droppedAnnotations),
     },
   }
-  return new FittedCrfEntityExtractor(model, new CrfFeaturizer(params.hashBits, params.window, lookups, regexes))
+  return new FittedCrfEntityExtractor(model)
 }
