@@ -17,12 +17,15 @@ import type { CliIO } from '../src/cli/io.js'
 import { createProgress } from '../src/cli/progress.js'
 import type { EntityAnnotation, Example, LookupTable, RegexFeature, TrainingData } from '../src/data/types.js'
 import { isIntentopsError } from '../src/errors.js'
+import type { FittedEntityExtractor } from '../src/nlu/component.js'
 import {
   CrfEntityExtractor,
   type CrfParams,
   crfParams,
   type FittedCrfEntityExtractor,
 } from '../src/nlu/entities/crf.js'
+import { LookupEntities, lookupEntitiesParams, mergeTables } from '../src/nlu/entities/lookup.js'
+import { RegexEntities, regexEntitiesParams } from '../src/nlu/entities/regex.js'
 import { tokenize } from '../src/nlu/tokenizer.js'
 import type { EntityPrediction } from '../src/nlu/types.js'
 import { writeFileAtomic } from '../src/util/fs.js'
@@ -131,73 +134,33 @@ function trainingData(d: Dataset, split: Split): TrainingData {
 // ── the regex + lookup baseline ──────────────────────────────────────────────
 
 /**
- * Regex and lookup matching as a bot without a learned tagger has it: every lookup table and regex names its entity,
- * and every entity value annotated in training is added to its entity's table. Matches are case-insensitive on whole
- * tokens (lookups) or as written (regexes); overlaps go to the longest match, then the leftmost.
+ * What a bot gets without a learned tagger: the library's `regex_entities` and `lookup_entities` steps with their
+ * defaults, where every regex and lookup table names its entity. To make the baseline as strong as it can honestly
+ * be, every entity value annotated in training is added to its entity's lookup table (a gazetteer of the training
+ * data), and overlapping matches are resolved as a bot author would want: the longest wins, then the lookup.
  */
 class RegexLookupBaseline {
-  private readonly phrases = new Map<string, string>()
-  private readonly maxTokens: number
-  private readonly regexes: { entity: string; re: RegExp }[]
+  private readonly lookup: FittedEntityExtractor
+  private readonly regex: FittedEntityExtractor
 
   constructor(data: TrainingData) {
-    const votes = new Map<string, Map<string, number>>()
-    const vote = (phrase: string, entity: string, weight: number) => {
-      const m = votes.get(phrase) ?? new Map<string, number>()
-      m.set(entity, (m.get(entity) ?? 0) + weight)
-      votes.set(phrase, m)
-    }
-    for (const table of data.lookups) for (const e of table.elements) vote(key(e), table.name, 1e6)
-    for (const ex of data.examples) for (const e of ex.entities) vote(key(ex.text.slice(e.start, e.end)), e.entity, 1)
-    let maxTokens = 1
-    for (const [phrase, m] of votes) {
-      if (!phrase) continue
-      const best = [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]!
-      this.phrases.set(phrase, best[0])
-      maxTokens = Math.max(maxTokens, phrase.split(' ').length)
-    }
-    this.maxTokens = maxTokens
-    this.regexes = data.regexes.flatMap((r) => r.patterns.map((p) => ({ entity: r.name, re: new RegExp(p, 'g') })))
+    const values: LookupTable[] = data.examples.flatMap((ex) =>
+      ex.entities.map((e) => ({ name: e.entity, elements: [ex.text.slice(e.start, e.end)] })),
+    )
+    const withValues: TrainingData = { ...data, lookups: mergeTables([...data.lookups, ...values]) }
+    this.lookup = new LookupEntities(lookupEntitiesParams({})).fit(withValues, { seed: 1 })
+    this.regex = new RegexEntities(regexEntitiesParams({})).fit(withValues, { seed: 1 })
   }
 
   extract(text: string): EntityPrediction[] {
     const tokens = tokenize(text)
-    const found: { start: number; end: number; entity: string; rank: number }[] = []
-    for (let i = 0; i < tokens.length; i++) {
-      let phrase = ''
-      for (let n = 1; n <= this.maxTokens && i + n <= tokens.length; n++) {
-        phrase = n === 1 ? tokens[i]!.text : `${phrase} ${tokens[i + n - 1]!.text}`
-        const entity = this.phrases.get(phrase)
-        if (entity) found.push({ start: tokens[i]!.start, end: tokens[i + n - 1]!.end, entity, rank: 0 })
-      }
-    }
-    for (const { entity, re } of this.regexes) {
-      re.lastIndex = 0
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        if (m[0].length === 0) re.lastIndex++
-        else found.push({ start: m.index, end: m.index + m[0].length, entity, rank: 1 })
-      }
-    }
-    found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start || a.rank - b.rank)
-    const kept: typeof found = []
-    for (const f of found) if (kept.every((k) => f.end <= k.start || f.start >= k.end)) kept.push(f)
-    return kept
-      .sort((a, b) => a.start - b.start)
-      .map((f) => ({
-        start: f.start,
-        end: f.end,
-        value: text.slice(f.start, f.end),
-        entity: f.entity,
-        extractor: 'regex+lookup',
-        confidence_entity: 1,
-      }))
+    const found = [...this.lookup.extract(text, tokens), ...this.regex.extract(text, tokens)]
+    // Stable sort: among equally long spans the lookup's, listed first, win.
+    const byLength = [...found].sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start)
+    const kept: EntityPrediction[] = []
+    for (const f of byLength) if (kept.every((k) => f.end <= k.start || f.start >= k.end)) kept.push(f)
+    return kept.sort((a, b) => a.start - b.start)
   }
-}
-
-function key(phrase: string): string {
-  return tokenize(phrase)
-    .map((t) => t.text)
-    .join(' ')
 }
 
 // ── metrics ──────────────────────────────────────────────────────────────────
