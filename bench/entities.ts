@@ -267,15 +267,17 @@ const processIO: CliIO = {
 
 function fitCrf(data: TrainingData, params: Partial<CrfParams>, label: string) {
   const bar = createProgress(processIO, label, 100)
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const fitted = new CrfEntityExtractor(crfParams(params)).fit(data, {
     seed: 1,
     onProgress: (f) => bar.update(Math.round(f * 100)),
   })
   const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   bar.update(100)
   bar.stop()
-  return { fitted, ms }
+  return { fitted, ms, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
 function crfExtract(fitted: FittedCrfEntityExtractor) {
@@ -288,6 +290,28 @@ function stateBytes(fitted: FittedCrfEntityExtractor): number {
 }
 
 const pct = (x: number) => (100 * x).toFixed(1)
+
+/**
+ * Nanoseconds per multiply-add of a small dense matrix-vector loop over Float64Arrays, the CRF's inner loop: it
+ * tells how fast this machine (and its load) runs such code, so timings can be compared across machines.
+ */
+function calibrate(): number {
+  const m = 27
+  const e = Float64Array.from({ length: m * m }, (_, i) => (i % 7) / 7)
+  const a = Float64Array.from({ length: m }, (_, i) => i / m)
+  const out = new Float64Array(m)
+  const rounds = 40_000
+  const t0 = process.hrtime.bigint()
+  for (let r = 0; r < rounds; r++) {
+    for (let s = 0; s < m; s++) {
+      let sum = 0
+      for (let k = 0; k < m; k++) sum += a[k]! * e[s * m + k]!
+      out[s] = sum
+    }
+    a[r % m] = out[r % m]! * 0.5
+  }
+  return Number(process.hrtime.bigint() - t0) / (rounds * m * m)
+}
 
 function renderTable(baseline: EntityMetrics, crf: EntityMetrics): string {
   const rows = [
@@ -347,7 +371,7 @@ async function main(argv: string[]): Promise<number> {
     l2 = [...selection].sort((a, b) => b.validMicroF1 - a.validMicroF1 || a.l2 - b.l2)[0]!.l2
   }
   const params: Partial<CrfParams> = l2 === undefined ? {} : { l2 }
-  const { fitted, ms: trainMs } = fitCrf(train, params, 'crf final')
+  const { fitted, ms: trainMs, cpuMs: trainCpuMs } = fitCrf(train, params, 'crf final')
   const crfRun = timedPredict(crfExtract(fitted), d.test.examples)
   const crf = evaluate(d.test.examples, crfRun.predictions)
 
@@ -364,6 +388,8 @@ async function main(argv: string[]): Promise<number> {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    loadAverage: os.loadavg()[0]!,
+    nsPerMultiplyAdd: calibrate(),
   }
   const report = {
     date,
@@ -381,6 +407,7 @@ async function main(argv: string[]): Promise<number> {
       params: fitted.params,
       fit: fitted.fitInfo,
       trainMs,
+      trainCpuMs,
       latencyUs: { p50: crfRun.p50Us, p99: crfRun.p99Us },
       stateBytes: stateBytes(fitted),
       metrics: crf,
@@ -399,11 +426,11 @@ async function main(argv: string[]): Promise<number> {
   const lines = [
     `## Entities: ${d.name}`,
     '',
-    `${date}, ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}. Exact-span precision / recall / F1 (%) on the test split; slot values in test are unseen in train.`,
+    `${date}, ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average ${machine.loadAverage.toFixed(1)}, ${machine.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add of the CRF's inner loop. Exact-span precision / recall / F1 (%) on the test split; its slot values are unseen in train.`,
     '',
     renderTable(baseline, crf),
     '',
-    `crf: l2=${fitted.params.l2}${selection.length ? ' (chosen on valid)' : ''}, trained in ${(trainMs / 1000).toFixed(2)} s (${fitted.fitInfo.iterations} L-BFGS iterations, ${fitted.fitInfo.tokens} tokens), ` +
+    `crf: l2=${fitted.params.l2}${selection.length ? ' (chosen on valid)' : ''}, trained in ${(trainMs / 1000).toFixed(1)} s (${(trainCpuMs / 1000).toFixed(1)} s of CPU; ${fitted.fitInfo.iterations} L-BFGS iterations over ${fitted.fitInfo.tokens} tokens), ` +
       `predict p50 ${crfRun.p50Us.toFixed(1)} µs / p99 ${crfRun.p99Us.toFixed(1)} µs per message (tokenising included), state ${(report.crf.stateBytes / 1024).toFixed(0)} KiB, peak RSS ${report.peakRssMb} MB.`,
     `regex+lookup: predict p50 ${baselineRun.p50Us.toFixed(1)} µs / p99 ${baselineRun.p99Us.toFixed(1)} µs.`,
     `crf beats regex+lookup on micro-F1: ${report.crfBeatsBaseline ? 'yes' : 'NO'} (${pct(crf.micro.f1)} vs ${pct(baseline.micro.f1)}).`,

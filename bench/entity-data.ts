@@ -81,7 +81,8 @@ const LAST_NAMES = [
 const ACCOUNT_TYPES = [
   'checking', 'savings', 'credit card', 'business', 'joint', 'brokerage', 'retirement', 'student', 'travel',
   'money market', 'current', 'premium savings', 'kids', 'holiday savings', 'emergency fund', 'investment',
-  'high yield savings', 'visa', 'mastercard', 'debit card',
+  'high yield savings', 'visa', 'mastercard', 'debit card', 'certificate of deposit', 'high interest checking',
+  'online savings', 'rewards credit card', 'small business', 'cash back card', 'health savings',
 ]
 // biome-ignore format: word lists read best packed
 const BILLERS = [

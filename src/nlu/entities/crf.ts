@@ -70,7 +70,7 @@ export const CrfParamsSchema = Type.Object(
       maximum: 1_000_000,
       description: 'L2 penalty λ: training minimises the negative log-likelihood plus λ/2·‖w‖². Larger is smoother.',
     }),
-    maxIterations: Type.Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'Most L-BFGS iterations.' }),
+    maxIterations: Type.Integer({ default: 50, minimum: 1, maximum: 10_000, description: 'Most L-BFGS iterations.' }),
     tolerance: Type.Number({
       default: 0.001,
       exclusiveMinimum: 0,
@@ -103,7 +103,11 @@ export function crfParams(raw: unknown): CrfParams {
   return validateParams('crf', CrfParamsSchema, raw)
 }
 
-/** The defaults, chosen on the valid split of `bench/entity-data.ts` (never on its test split). */
+/**
+ * The defaults. `l2` is the usual CRF choice (Rasa's and sklearn-crfsuite's c2 = 0.1 is λ = 0.2 here);
+ * `maxIterations` was chosen on the valid split of `bench/entity-data.ts` (never its test split), where stopping at
+ * 50 iterations scored as well as running to convergence, in half the time.
+ */
 export const DEFAULT_CRF_PARAMS: Readonly<CrfParams> = Object.freeze(crfParams({}))
 
 const CRF_STATE_VERSION = 1
