@@ -1,5 +1,8 @@
 /**
  * An entity-annotated dataset for a small travel and banking bot, generated from templates with varied slot values.
+ * Its travel half extends the scaffold bot of `intentops init` (templates/default): the same entities (`city` with
+ * roles `departure` and `destination`, `date`, `booking_ref`, `flight_number`, `seat_type`) and the same regexes;
+ * the banking half adds amounts, currencies, account types (roles `source` and `target`), people and billers.
  *
  * `npx tsx bench/entity-data.ts OUT_DIR [--seed N] [--train N] [--valid N] [--test N]` writes `train.jsonl`,
  * `valid.jsonl`, `test.jsonl` (one `{"text","intent","entities":[{"start","end","entity","value","role"?}]}` a line)
@@ -94,6 +97,12 @@ const CURRENCIES = [
   'dollars', 'euros', 'pounds', 'yen', 'francs', 'rupees', 'pesos', 'USD', 'EUR', 'GBP', 'JPY', 'CHF', 'bucks',
   'kronor', 'zloty', 'CAD', 'AUD', 'reais', 'dirhams', 'won',
 ]
+// biome-ignore format: word lists read best packed
+const SEAT_TYPES = [
+  'window', 'aisle', 'middle', 'exit row', 'extra legroom', 'business class', 'economy', 'premium economy',
+  'first class', 'bulkhead', 'front row', 'emergency exit row', 'upper deck', 'lie-flat',
+]
+const AIRLINES = ['LH', 'BA', 'AF', 'UA', 'DL', 'KL', 'IB', 'AA', 'EK', 'QR', 'TK', 'LX', 'OS', 'SK', 'AY', 'TP']
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']
 // biome-ignore format: word lists read best packed
 const MONTHS = [
@@ -153,6 +162,7 @@ interface Pools {
   accounts: string[]
   billers: string[]
   currencies: string[]
+  seats: string[]
 }
 
 /** A slot value: its text, and the entity (if any) it is annotated as. Plain strings are template text. */
@@ -234,10 +244,27 @@ function money(rng: Rng, pools: Pools): Part[] {
   return [amount]
 }
 
+/** Six letters and digits, at least two of each, as the scaffold bot's `QX7K2P`. */
 function bookingRef(rng: Rng): Slot {
   const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ'
-  const text = `${letters[Math.floor(rng() * letters.length)]}${letters[Math.floor(rng() * letters.length)]}${1000 + Math.floor(rng() * 9000)}`
-  return { text, entity: 'booking_ref' }
+  for (;;) {
+    let text = ''
+    for (let i = 0; i < 6; i++)
+      text += rng() < 0.55 ? letters[Math.floor(rng() * letters.length)] : String(Math.floor(rng() * 10))
+    const digits = text.replace(/\D/g, '').length
+    if (digits >= 2 && digits <= 4) return { text, entity: 'booking_ref' }
+  }
+}
+
+/** An airline code and two to four digits: `LH1234`, `BA287`. */
+function flightNumber(rng: Rng): Slot {
+  const airline = pick(rng, AIRLINES)
+  const digits = String(10 + Math.floor(rng() * 9990))
+  return { text: `${airline}${rng() < 0.15 ? ' ' : ''}${digits}`, entity: 'flight_number' }
+}
+
+function seat(rng: Rng, pools: Pools): Slot {
+  return { text: casing(rng, pick(rng, pools.seats)), entity: 'seat_type' }
 }
 
 function nights(rng: Rng): Slot {
@@ -256,18 +283,18 @@ const TEMPLATES: Record<string, { weight: number; templates: Template[] }> = {
   book_flight: {
     weight: 0.22,
     templates: [
-      (r, p) => ['book a flight from ', city(r, p, 'origin'), ' to ', city(r, p, 'destination'), ' ', ...date(r)],
+      (r, p) => ['book a flight from ', city(r, p, 'departure'), ' to ', city(r, p, 'destination'), ' ', ...date(r)],
       (r, p) => ['I want to fly to ', city(r, p, 'destination'), ' ', ...date(r)],
-      (r, p) => ['fly from ', city(r, p, 'origin'), ' to ', city(r, p, 'destination')],
-      (r, p) => ['any flights ', ...date(r), ' from ', city(r, p, 'origin'), ' to ', city(r, p, 'destination'), '?'],
-      (r, p) => ['I need to get to ', city(r, p, 'destination'), ' from ', city(r, p, 'origin'), ' by ', ...date(r)],
+      (r, p) => ['fly from ', city(r, p, 'departure'), ' to ', city(r, p, 'destination')],
+      (r, p) => ['any flights ', ...date(r), ' from ', city(r, p, 'departure'), ' to ', city(r, p, 'destination'), '?'],
+      (r, p) => ['I need to get to ', city(r, p, 'destination'), ' from ', city(r, p, 'departure'), ' by ', ...date(r)],
       (r, p) => ['cheapest ticket to ', city(r, p, 'destination'), ' please'],
-      (r, p) => ['one way ', city(r, p, 'origin'), ' - ', city(r, p, 'destination'), ' ', ...date(r)],
-      (r, p) => ['leaving ', city(r, p, 'origin'), ' ', ...date(r), ', going to ', city(r, p, 'destination')],
-      (r, p) => [city(r, p, 'origin'), ' to ', city(r, p, 'destination'), ', ', ...date(r)],
+      (r, p) => ['one way ', city(r, p, 'departure'), ' - ', city(r, p, 'destination'), ' ', ...date(r)],
+      (r, p) => ['leaving ', city(r, p, 'departure'), ' ', ...date(r), ', going to ', city(r, p, 'destination')],
+      (r, p) => [city(r, p, 'departure'), ' to ', city(r, p, 'destination'), ', ', ...date(r)],
       (r, p) => ['can you find me a flight to ', city(r, p, 'destination'), ' departing ', ...date(r)],
-      (r, p) => ['is there a direct flight between ', city(r, p, 'origin'), ' and ', city(r, p, 'destination'), '?'],
-      (r, p) => ["I'm in ", city(r, p, 'origin'), ' and need to be in ', city(r, p, 'destination'), ' ', ...date(r)],
+      (r, p) => ['is there a direct flight between ', city(r, p, 'departure'), ' and ', city(r, p, 'destination'), '?'],
+      (r, p) => ["I'm in ", city(r, p, 'departure'), ' and need to be in ', city(r, p, 'destination'), ' ', ...date(r)],
       (r, p) => ['return trip to ', city(r, p, 'destination'), ' leaving ', ...date(r)],
     ],
   },
@@ -344,6 +371,25 @@ const TEMPLATES: Record<string, { weight: number; templates: Template[] }> = {
       (r, p) => ["what's the exchange rate from ", cur(r, p), ' to ', cur(r, p)],
       (r, p) => ['how many ', cur(r, p), ' do I get for ', ...money(r, p), '?'],
       (r, p) => ['convert ', ...money(r, p), ' to ', cur(r, p)],
+    ],
+  },
+  flight_status: {
+    weight: 0.05,
+    templates: [
+      (r) => ['is flight ', flightNumber(r), ' on time?'],
+      (r) => ['has ', flightNumber(r), ' been delayed'],
+      (r) => ['when does ', flightNumber(r), ' land'],
+      (r, p) => ['is my flight ', flightNumber(r), ' to ', city(r, p, 'destination'), ' delayed?'],
+      (r) => ['track flight ', flightNumber(r)],
+    ],
+  },
+  choose_seat: {
+    weight: 0.05,
+    templates: [
+      (r, p) => ['I want a ', seat(r, p), ' seat'],
+      (r, p) => ['can I get a ', seat(r, p), ' seat on my flight to ', city(r, p, 'destination'), '?'],
+      (r, p) => ['upgrade me to ', seat(r, p), ' on ', flightNumber(r)],
+      (r, p) => ['is there a ', seat(r, p), ' seat left ', ...date(r), '?'],
     ],
   },
   cancel_booking: {
@@ -433,6 +479,7 @@ export function generateEntityDataset(options: Partial<EntityDataOptions> = {}):
   const accounts = split(rng, ACCOUNT_TYPES)
   const billers = split(rng, BILLERS)
   const currencies = split(rng, CURRENCIES)
+  const seats = split(rng, SEAT_TYPES)
   const pools = (k: 'train' | 'valid' | 'test'): Pools => ({
     cities: cities[k],
     first: first[k],
@@ -440,6 +487,7 @@ export function generateEntityDataset(options: Partial<EntityDataOptions> = {}):
     accounts: accounts[k],
     billers: billers[k],
     currencies: currencies[k],
+    seats: seats[k],
   })
   return {
     train: generateSplit(rng, pools('train'), o.train),
@@ -450,11 +498,14 @@ export function generateEntityDataset(options: Partial<EntityDataOptions> = {}):
       { name: 'account_type', elements: gazetteer(rng, ACCOUNT_TYPES) },
       { name: 'biller', elements: gazetteer(rng, BILLERS) },
       { name: 'currency', elements: gazetteer(rng, CURRENCIES) },
+      { name: 'seat_type', elements: gazetteer(rng, SEAT_TYPES) },
       { name: 'date', elements: [...RELATIVE_DATES, ...WEEKDAYS, ...WEEKDAYS.map((d) => `next ${d}`)] },
     ],
     regexes: [
       { name: 'amount', patterns: ['\\b\\d{1,3}(?:,\\d{3})+(?:\\.\\d{2})?\\b', '\\b\\d+(?:\\.\\d{2})?\\b'] },
-      { name: 'booking_ref', patterns: ['\\b[A-Z]{2}\\d{4}\\b'] },
+      // The scaffold bot's patterns: a flight number's pattern also matches some booking references.
+      { name: 'booking_ref', patterns: ['\\b[A-Z0-9]{6}\\b'] },
+      { name: 'flight_number', patterns: ['\\b[A-Z]{2}\\d{2,4}\\b'] },
       { name: 'date', patterns: ['\\b\\d{4}-\\d{2}-\\d{2}\\b', '\\b\\d{1,2}/\\d{1,2}\\b'] },
     ],
   }

@@ -88,6 +88,73 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Choose an empty directory, or pass --force to overwrite the scaffold files.',
   },
 
+  // ── data ─────────────────────────────────────────────────────────────────────
+  ERR_DATA_SCHEMA: {
+    status: 400,
+    message: '{detail}',
+    hint: 'See docs/data-format.md for the keys each block may have.',
+  },
+  ERR_DATA_SYNTAX: {
+    status: 400,
+    message: 'Invalid {format}: {detail}',
+    hint: 'Fix the syntax at this position; docs/data-format.md shows every format.',
+  },
+  ERR_DATA_EMPTY_EXAMPLE: {
+    status: 400,
+    message: 'Empty example in intent {intent}',
+    hint: 'Write the sentence after "- ", or delete the line.',
+  },
+  ERR_DATA_DUPLICATE_EXAMPLE: {
+    status: 400,
+    message: 'Duplicate example "{text}" in intent {intent} (first at {first})',
+    hint: 'Delete one of the two lines.',
+  },
+  ERR_DATA_CONFLICT: {
+    status: 400,
+    message: 'Example "{text}" is labelled {intent} here and {other} at {first}',
+    hint: 'An example teaches one intent: keep it under the right intent and delete or reword the other.',
+  },
+  ERR_DATA_BAD_ANNOTATION: {
+    status: 400,
+    message: 'Malformed entity annotation: {detail}',
+    hint: 'Write entities as [text](entity), [text](entity:value) or [text]{"entity": "e", "role": "r"}.',
+  },
+  ERR_DATA_SYNONYM_CONFLICT: {
+    status: 400,
+    message: '"{text}" maps to "{value}" here and to "{other}" at {first}',
+    hint: 'A text can have one canonical value: remove it from one of the synonyms or annotations.',
+  },
+  ERR_DATA_BAD_REGEX: {
+    status: 400,
+    message: 'Regex {name} does not compile: {detail}',
+    hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+  },
+  ERR_DATA_LOOKUP_NOT_FOUND: {
+    status: 400,
+    message: 'Lookup table {name} reads {path}, which does not exist',
+    hint: 'The path is relative to the data file; create the file or fix the path.',
+  },
+  ERR_DATA_UNSUPPORTED_FORMAT: {
+    status: 400,
+    message: 'Cannot read {path} as training data: {detail}',
+    hint: 'Use .yml/.yaml (Rasa NLU YAML), .json (Rasa JSON or NLP.js corpus), .csv or .jsonl.',
+  },
+  ERR_DATA_NO_FILES: {
+    status: 404,
+    message: 'No training data files in {path}',
+    hint: 'Add data/nlu.yml (see docs/data-format.md), or run `intentops init`.',
+  },
+  ERR_MUST_PASS_UNKNOWN_INTENT: {
+    status: 400,
+    message: 'Must-pass case expects intent {intent}, which has no training examples',
+    hint: 'Fix the intent name, or add examples for it to the training data.',
+  },
+  ERR_GIT: {
+    status: 400,
+    message: 'git {command} failed: {detail}',
+    hint: 'Run inside a git repository and check the ref with `git log --oneline`.',
+  },
+
   // ── pipeline ─────────────────────────────────────────────────────────────────
   ERR_PUBLISH_NO_TARGET: {
     status: 400,
@@ -186,11 +253,11 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Upgrade intentops, or retrain the model with this version.',
   },
 
-  // ── nlu: crf entity tagger ───────────────────────────────────────────────────
-  ERR_CRF_ANNOTATION: {
-    status: 400,
-    message: 'Entity {entity} at {start}-{end} does not fit a text of {length} characters',
-    hint: 'Entity offsets are UTF-16 positions into the example text, end exclusive; fix or re-annotate the example.',
+  // ── bench ────────────────────────────────────────────────────────────────────
+  ERR_BENCH_PEER_FAILED: {
+    status: 500,
+    message: 'Benchmark system {system} failed on {dataset}: {detail}',
+    hint: 'Run `bash bench/setup.sh` to install the peers (scikit-learn, fastText); see bench/README.md.',
   },
 } satisfies Record<string, CatalogEntry>)
 

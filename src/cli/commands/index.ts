@@ -13,4 +13,7 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./report.js'),
   // ── nlu ──
   () => import('./nlu.js'),
+  // ── data ──
+  () => import('./init.js'),
+  () => import('./data.js'),
 ]

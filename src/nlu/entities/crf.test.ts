@@ -225,8 +225,10 @@ describe('CrfEntityExtractor', () => {
     broken.entities[0]!.end = 99
     broken.source = { file: 'data/nlu.yml', line: 12, column: 7 }
     const err = catchError(() => crf().fit(data([broken]), { seed: 1 }))
-    expect(err.code).toBe('ERR_CRF_ANNOTATION')
-    expect(err.describe()).toBe('data/nlu.yml:12:7: Entity city at 7-99 does not fit a text of 12 characters')
+    expect(err.code).toBe('ERR_DATA_BAD_ANNOTATION')
+    expect(err.describe()).toBe(
+      "data/nlu.yml:12:7: Malformed entity annotation: entity 'city' at 7-99 does not fit a text of 12 characters",
+    )
     const regex = catchError(() =>
       crf().fit(data([ex('to [Rome](city)')], { regexes: [{ name: 'r', patterns: ['(unclosed'] }] }), { seed: 1 }),
     )

@@ -177,7 +177,7 @@ export class CrfEntityExtractor implements EntityExtractor<CrfParams> {
   /**
    * Trains on every example (examples without entities teach what is not an entity); with no annotated entity at
    * all, returns a tagger that finds none, without training. Deterministic: the optimiser uses no randomness, so
-   * `ctx.seed` changes nothing. Throws ERR_NLU_PARAM_INVALID, ERR_CRF_ANNOTATION or ERR_NLU_REGEX_INVALID, and the
+   * `ctx.seed` changes nothing. Throws ERR_NLU_PARAM_INVALID, ERR_DATA_BAD_ANNOTATION or ERR_NLU_REGEX_INVALID, and the
    * signal's reason when aborted.
    */
   fit(data: TrainingData, ctx: FitContext): FittedCrfEntityExtractor {
@@ -276,9 +276,14 @@ function collectSequences(data: TrainingData): Sequence[] {
         e.end > seq.text.length
       ) {
         throw createError(
-          'ERR_CRF_ANNOTATION',
-          { entity: e.entity, start: e.start, end: e.end, length: seq.text.length },
-          seq.example.source ? { location: seq.example.source } : {},
+          'ERR_DATA_BAD_ANNOTATION',
+          {
+            detail: `entity '${e.entity}' at ${e.start}-${e.end} does not fit a text of ${seq.text.length} characters`,
+          },
+          {
+            hint: 'Entity offsets are UTF-16 positions into the text, end exclusive; fix or re-annotate the example.',
+            ...(seq.example.source ? { location: seq.example.source } : {}),
+          },
         )
       }
     }
