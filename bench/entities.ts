@@ -404,7 +404,7 @@ async function main(argv: string[]): Promise<number> {
   const lines = [
     `## Entities: ${d.name}`,
     '',
-    `Run of ${date} on ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}; load average ${machine.loadAverage.toFixed(1)}, ${machine.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add of the CRF's inner loop (an idle desktop runs it in about 0.5). ` +
+    `Run of ${date} on ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}; load average ${machine.loadAverage.toFixed(1)}, ${machine.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add of the CRF's inner loop (bound by one add's latency: about 1 ns on an idle 4 GHz core). ` +
       `Dataset ${d.name}: ${d.train.examples.length} train, ${d.valid?.examples.length ?? 0} valid, ${d.test.examples.length} test messages. ` +
       'Exact-span precision / recall / F1 (%) on test.' +
       (selection.length
