@@ -4,7 +4,7 @@
  * @module
  */
 import type { Comparison, IntentDelta } from '../compare.js'
-import { mdText, percent, score, signed } from './format.js'
+import { mdCode, mdText, percent, score, signed } from './format.js'
 
 export interface ComparisonMarkdownOptions {
   headingLevel?: number
@@ -28,7 +28,7 @@ const STATUS_MARK: Record<IntentDelta['status'], string> = {
 }
 
 function intentRow(r: IntentDelta): string {
-  return `| \`${mdText(r.intent, 60)}\` | ${STATUS_MARK[r.status]} | ${r.a ? score(r.a.f1) : '–'} | ${r.b ? score(r.b.f1) : '–'} | ${signed(r.deltaF1)} | ${r.fixed} | ${r.broken} |`
+  return `| ${mdCode(r.intent, 60)} | ${STATUS_MARK[r.status]} | ${r.a ? score(r.a.f1) : '–'} | ${r.b ? score(r.b.f1) : '–'} | ${signed(r.deltaF1)} | ${r.fixed} | ${r.broken} |`
 }
 
 const INTENT_HEADER = [
@@ -114,7 +114,7 @@ export function renderComparisonMarkdown(c: Comparison, options: ComparisonMarkd
       '|---|---|---|---|',
       ...shown.map(
         (x) =>
-          `| ${mdText(x.text, 90)} | \`${mdText(x.gold, 40)}\` | \`${mdText(x.a.intent, 40)}\` ${score(x.a.confidence)} | \`${mdText(x.b.intent, 40)}\` ${score(x.b.confidence)} |`,
+          `| ${mdText(x.text, 90)} | ${mdCode(x.gold, 40)} | ${mdCode(x.a.intent, 40)} ${score(x.a.confidence)} | ${mdCode(x.b.intent, 40)} ${score(x.b.confidence)} |`,
       ),
       '',
       '</details>',

@@ -36,6 +36,14 @@ export function mdText(s: string, max = 120): string {
     .replace(/([`*_[\]])/g, '\\$1')
 }
 
+/** A label as an inline code span, safe in a table cell: one line, pipes escaped, length bounded. */
+export function mdCode(s: string, max = 60): string {
+  const one = s.replace(/\s+/g, ' ').trim()
+  const cut = (one.length > max ? `${one.slice(0, max - 1)}…` : one).replace(/\|/g, '\\|')
+  const fence = cut.includes('`') ? '``' : '`'
+  return `${fence}${fence.length > 1 ? ' ' : ''}${cut}${fence.length > 1 ? ' ' : ''}${fence}`
+}
+
 /** Text safe in HTML element content and attribute values. */
 export function htmlText(s: string): string {
   return s

@@ -7,7 +7,7 @@
 import { topConfusions } from '../metrics.js'
 import { describeMustPassFailure } from '../must-pass.js'
 import type { EvalReport } from '../types.js'
-import { mdText, ms, percent, score, signed } from './format.js'
+import { mdCode, mdText, ms, percent, score, signed } from './format.js'
 
 export interface MarkdownOptions {
   /** Heading level of the title. Default 2. */
@@ -38,7 +38,7 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
   const maxErrors = options.maxErrors ?? 30
   const maxConfusions = options.maxConfusions ?? 20
   const out: string[] = []
-  const name = report.model ? `\`${report.model.name}\`` : 'model'
+  const name = report.model ? mdCode(report.model.name, 80) : 'model'
   const how =
     report.mode === 'cross-validation' && report.crossValidation
       ? `${report.crossValidation.folds}-fold cross-validation`
@@ -90,14 +90,14 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
     .sort((a, b) => a[1].f1 - b[1].f1 || (a[0] < b[0] ? -1 : 1))
     .slice(0, 5)
   if (worst.length > 0) {
-    out.push(`**Weakest intents:** ${worst.map(([l, m]) => `\`${mdText(l, 60)}\` ${score(m.f1)}`).join(', ')}`, '')
+    out.push(`**Weakest intents:** ${worst.map(([l, m]) => `${mdCode(l, 60)} ${score(m.f1)}`).join(', ')}`, '')
   }
   const confusions = topConfusionPairs(report, maxConfusions)
   if (confusions.length > 0) {
     out.push(
       `**Most confused:** ${confusions
         .slice(0, 5)
-        .map((c) => `\`${mdText(c.gold, 40)}\` → \`${mdText(c.predicted, 40)}\` (${c.count})`)
+        .map((c) => `${mdCode(c.gold, 40)} → ${mdCode(c.predicted, 40)} (${c.count})`)
         .join(', ')}`,
       '',
     )
@@ -132,7 +132,7 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
         Object.entries(report.intent.perLabel)
           .sort((a, b) => a[1].f1 - b[1].f1 || (a[0] < b[0] ? -1 : 1))
           .map(([label, m]) => [
-            `\`${mdText(label, 60)}\``,
+            `${mdCode(label, 60)}`,
             score(m.precision),
             score(m.recall),
             score(m.f1),
@@ -151,7 +151,7 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
         `Most confused pairs (top ${confusions.length})`,
         table(
           ['gold', 'predicted', 'count'],
-          confusions.map((c) => [`\`${mdText(c.gold, 60)}\``, `\`${mdText(c.predicted, 60)}\``, String(c.count)]),
+          confusions.map((c) => [`${mdCode(c.gold, 60)}`, `${mdCode(c.predicted, 60)}`, String(c.count)]),
         ),
       ),
     )
@@ -165,8 +165,8 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
           ['text', 'gold', 'predicted', 'confidence'],
           shown.map((e) => [
             mdText(e.text, 100),
-            `\`${mdText(e.gold, 40)}\``,
-            `\`${mdText(e.predicted, 40)}\``,
+            `${mdCode(e.gold, 40)}`,
+            `${mdCode(e.predicted, 40)}`,
             score(e.confidence),
           ]),
         ),
@@ -185,8 +185,8 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
               ['text', 'expected', 'got', 'problem', 'allowed'],
               listed.map((r) => [
                 mdText(r.text, 80),
-                `\`${mdText(r.intent, 40)}\``,
-                `\`${mdText(r.predicted, 40)}\` ${score(r.confidence)}`,
+                `${mdCode(r.intent, 40)}`,
+                `${mdCode(r.predicted, 40)} ${score(r.confidence)}`,
                 r.failures.map((f) => mdText(describeMustPassFailure(f), 100)).join('; '),
                 r.allowFailure ? 'yes' : 'no',
               ]),
@@ -206,7 +206,7 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
               const x = e.exact.perEntity[t]!
               const k = e.token.perEntity[t]!
               return [
-                `\`${mdText(t, 40)}\``,
+                `${mdCode(t, 40)}`,
                 score(x.precision),
                 score(x.recall),
                 score(x.f1),
@@ -242,7 +242,7 @@ export function renderMarkdown(report: EvalReport, options: MarkdownOptions = {}
         ],
       ),
       '',
-      `Fallback (\`${mdText(fb.intent, 40)}\`) answered ${fb.count} messages: ${fb.caught} would have been wrong or were out of scope (precision ${score(fb.precision)}), ${fb.lost} would have been right. It caught ${percent(fb.recall)} of the mistakes.${fb.outOfScope.total > 0 ? ` Out-of-scope messages: ${fb.outOfScope.fellBack}/${fb.outOfScope.total} fell back.` : ''}`,
+      `Fallback (${mdCode(fb.intent, 40)}) answered ${fb.count} messages: ${fb.caught} would have been wrong or were out of scope (precision ${score(fb.precision)}), ${fb.lost} would have been right. It caught ${percent(fb.recall)} of the mistakes.${fb.outOfScope.total > 0 ? ` Out-of-scope messages: ${fb.outOfScope.fellBack}/${fb.outOfScope.total} fell back.` : ''}`,
       '',
       `Expected calibration error ${score(report.calibration.ece)}, maximum ${score(report.calibration.mce)}, Brier score ${score(report.calibration.brier)}.`,
       '',

@@ -26,14 +26,29 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const loader = Object.assign(vega.loader(), { load: refuse, sanitize: refuse, http: refuse, file: refuse })
   let view: import('vega').View | undefined
   try {
-    const compiled = vl.compile(spec).spec
-    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader })
+    const compiled = vl.compile(spec, { logger: silentLogger(vega) }).spec
+    if (loadsExternalData(compiled)) throw new Error('charts must carry their data inline, not load a url')
+    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader, logLevel: vega.None })
     return await view.toSVG()
   } catch (err) {
     throw createError('ERR_INTERNAL', { detail: `chart rendering failed: ${(err as Error).message}` }, { cause: err })
   } finally {
     view?.finalize()
   }
+}
+
+/** True when any data set of a compiled Vega spec (at any nesting level) names a `url` to load. */
+function loadsExternalData(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(loadsExternalData)
+  if (!node || typeof node !== 'object') return false
+  const obj = node as Record<string, unknown>
+  if (Array.isArray(obj.data) && obj.data.some((d) => d && typeof d === 'object' && 'url' in d)) return true
+  return Array.isArray(obj.marks) && obj.marks.some(loadsExternalData)
+}
+
+/** Library code never prints: compile warnings (e.g. about empty domains) are dropped. */
+function silentLogger(vega: Vega) {
+  return vega.logger(vega.None)
 }
 
 /** Render several specs, keyed like the input. */

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest'
+import { syntheticPredictions } from '../../../test/helpers/eval-fixtures.js'
+import { confusionHeatmapSpec, reportCharts } from '../charts.js'
+import { buildReport } from '../evaluate.js'
+import type { EvalReport } from '../types.js'
+import { renderHtml } from './html.js'
+import { renderMarkdown, summaryLineCount } from './markdown.js'
+import { renderSvg } from './svg.js'
+
+/** A Banking77-sized report with every optional section present. */
+function bigReport(): EvalReport {
+  const preds = syntheticPredictions(77, 40, 11)
+  const r = buildReport(preds, {
+    mode: 'cross-validation',
+    testSetFingerprint: 'sha256:x',
+    crossValidation: {
+      folds: 5,
+      seed: 1,
+      perFold: [0, 1, 2, 3, 4].map((fold) => ({
+        fold,
+        accuracy: 0.8 + fold / 100,
+        macroF1: 0.79,
+        weightedF1: 0.8,
+        trainExamples: 2464,
+        testExamples: 616,
+        trainingMs: 1200,
+      })),
+    },
+    latenciesMs: [0.2, 0.3, 0.25, 1.5],
+  })
+  r.mustPass = {
+    total: 12,
+    passed: 4,
+    failed: 8,
+    failedRequired: 7,
+    allowedFailures: 1,
+    results: Array.from({ length: 12 }, (_, i) => ({
+      text: `must pass sentence ${i}`,
+      intent: 'intent_00_',
+      predicted: i < 4 ? 'intent_00_' : 'intent_01_x',
+      confidence: 0.7,
+      passed: i < 4,
+      allowFailure: i === 11,
+      failures:
+        i < 4 ? [] : [{ kind: 'intent' as const, expected: 'intent_00_', actual: 'intent_01_x', confidence: 0.7 }],
+      unexpectedEntities: [],
+    })),
+  }
+  r.learningCurve = {
+    seed: 1,
+    evaluatedOn: 'holdout',
+    testExamples: 600,
+    points: [10, 25, 50, 100].map((percent) => ({
+      percent,
+      trainExamples: percent * 30,
+      trainingMs: 100,
+      accuracy: 0.5 + percent / 300,
+      macroF1: 0.45 + percent / 300,
+      weightedF1: 0.5 + percent / 300,
+    })),
+  }
+  return r
+}
+
+describe('Markdown report', () => {
+  const report = bigReport()
+  const md = renderMarkdown(report)
+
+  it('keeps the summary before the first <details> under 60 lines for 77 intents', () => {
+    expect(summaryLineCount(md)).toBeLessThan(60)
+    expect(md.indexOf('<details>')).toBeGreaterThan(0)
+    expect(md).toContain('| macro F1 |')
+    expect(md).toContain('**Weakest intents:**')
+    expect(md).toContain('**Must-pass failures:**')
+    expect(md).toContain('❌ 4/12 passed (1 allowed to fail)')
+  })
+
+  it('puts every intent in the folded detail and stays small enough for a PR comment', () => {
+    for (const label of report.intent.labels) expect(md).toContain(`\`${label}\``)
+    expect(md.length).toBeLessThan(60_000)
+    expect((md.match(/<details>/g) ?? []).length).toBe((md.match(/<\/details>/g) ?? []).length)
+  })
+
+  it('escapes message text so it cannot break tables or inject HTML', () => {
+    expect(md).not.toContain('<markup>')
+    expect(md).toContain('&lt;markup&gt;')
+    expect(md).toContain('\\| with')
+  })
+})
+
+describe('charts', () => {
+  it('are plain JSON Vega-Lite specs with inline data', () => {
+    const charts = reportCharts(bigReport())
+    expect(Object.keys(charts).sort()).toEqual(['confidence', 'confusion', 'f1', 'learningCurve', 'reliability'])
+    for (const spec of Object.values(charts)) {
+      expect(JSON.parse(JSON.stringify(spec))).toEqual(spec)
+      expect(JSON.stringify(spec)).not.toMatch(/"url"\s*:/)
+    }
+  })
+
+  it('limits the heatmap to the most confused intents', () => {
+    const spec = confusionHeatmapSpec(bigReport().intent.confusion, { maxIntents: 8 }) as {
+      data: { values: Array<{ gold: string }> }
+    }
+    expect(new Set(spec.data.values.map((v) => v.gold)).size).toBeLessThanOrEqual(8)
+  })
+
+  it('render to SVG on the server and refuse to load data from a URL', async () => {
+    const svg = await renderSvg(reportCharts(bigReport()).f1)
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(svg).toContain('intent_00_')
+    await expect(
+      renderSvg({ data: { url: 'http://127.0.0.1:9/data.json' }, mark: 'bar', encoding: {} } as never),
+    ).rejects.toMatchObject({ code: 'ERR_INTERNAL' })
+  })
+})
+
+describe('HTML report', () => {
+  it('is one self-contained file with every chart inline and text escaped', async () => {
+    const html = await renderHtml(bigReport())
+    for (const chart of ['confusion', 'f1', 'confidence', 'reliability', 'learningCurve']) {
+      expect(html).toMatch(new RegExp(`data-chart="${chart}"[^>]*><svg`))
+    }
+    expect(html).toContain("default-src 'none'")
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/)
+    expect(html).not.toContain('<markup>')
+    expect(html).toContain('id="intents"')
+  })
+})
