@@ -55,6 +55,7 @@ export function confusionHeatmapSpec(confusion: ConfusionMatrix, options: { maxI
       if (c > 0) values.push({ gold: g, predicted: p, count: c, error: g !== p })
     }
   }
+  const maxError = values.reduce((m, v) => (v.error && v.count > m ? v.count : m), 0)
   const size = Math.max(120, Math.min(640, labels.length * 24))
   return {
     $schema: SCHEMA,
@@ -83,7 +84,10 @@ export function confusionHeatmapSpec(confusion: ConfusionMatrix, options: { maxI
       },
       {
         mark: { type: 'text', fontSize: 10 },
-        encoding: { text: { field: 'count', type: 'quantitative' }, color: { value: '#222' } },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: `datum.error && datum.count > ${maxError / 2}`, value: 'white' }, value: '#222' },
+        },
       },
     ],
     config: CONFIG,
@@ -197,6 +201,7 @@ export function reliabilitySpec(c: Calibration): TopLevelSpec {
           x: { field: 'lower', type: 'quantitative' },
           x2: { field: 'upper' },
           y: { field: 'accuracy', type: 'quantitative' },
+          y2: { datum: 0 },
           tooltip: [
             { field: 'lower', type: 'quantitative', title: 'from' },
             { field: 'upper', type: 'quantitative', title: 'to' },

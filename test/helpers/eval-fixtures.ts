@@ -4,8 +4,9 @@
  */
 import type { Example, MessageInput } from '../../src/data/types.js'
 import { messageText } from '../../src/data/types.js'
+import { buildReport } from '../../src/eval/evaluate.js'
 import { createRandom } from '../../src/eval/random.js'
-import type { Prediction } from '../../src/eval/types.js'
+import type { EvalReport, Prediction } from '../../src/eval/types.js'
 import type { EntityPrediction, IntentParser, ParseOptions, ParseResult } from '../../src/nlu/types.js'
 
 export interface TableEntry {
@@ -78,4 +79,59 @@ export function syntheticPredictions(intents: number, perIntent: number, seed: n
     }
   }
   return out
+}
+
+/** A Banking77-sized report with every optional section present. */
+export function bigReport(): EvalReport {
+  const preds = syntheticPredictions(77, 40, 11)
+  const r = buildReport(preds, {
+    mode: 'cross-validation',
+    testSetFingerprint: 'sha256:x',
+    crossValidation: {
+      folds: 5,
+      seed: 1,
+      perFold: [0, 1, 2, 3, 4].map((fold) => ({
+        fold,
+        accuracy: 0.8 + fold / 100,
+        macroF1: 0.79,
+        weightedF1: 0.8,
+        trainExamples: 2464,
+        testExamples: 616,
+        trainingMs: 1200,
+      })),
+    },
+    latenciesMs: [0.2, 0.3, 0.25, 1.5],
+  })
+  r.mustPass = {
+    total: 12,
+    passed: 4,
+    failed: 8,
+    failedRequired: 7,
+    allowedFailures: 1,
+    results: Array.from({ length: 12 }, (_, i) => ({
+      text: `must pass sentence ${i}`,
+      intent: 'intent_00_',
+      predicted: i < 4 ? 'intent_00_' : 'intent_01_x',
+      confidence: 0.7,
+      passed: i < 4,
+      allowFailure: i === 11,
+      failures:
+        i < 4 ? [] : [{ kind: 'intent' as const, expected: 'intent_00_', actual: 'intent_01_x', confidence: 0.7 }],
+      unexpectedEntities: [],
+    })),
+  }
+  r.learningCurve = {
+    seed: 1,
+    evaluatedOn: 'holdout',
+    testExamples: 600,
+    points: [10, 25, 50, 100].map((percent) => ({
+      percent,
+      trainExamples: percent * 30,
+      trainingMs: 100,
+      accuracy: 0.5 + percent / 300,
+      macroF1: 0.45 + percent / 300,
+      weightedF1: 0.5 + percent / 300,
+    })),
+  }
+  return r
 }
