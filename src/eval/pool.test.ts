@@ -54,7 +54,7 @@ describe('runJobs', () => {
       context: { offset: 0 },
       concurrency: 2,
       signal: ac.signal,
-      onResult: (i, r) => {
+      onResult: (_, r) => {
         kept.push(r.value)
         if (kept.length === 2) setTimeout(() => ac.abort(), 50)
       },
