@@ -104,6 +104,21 @@ describe('evaluate', async () => {
     expect(headlineScores(report.predictions).macroF1).toBe(report.intent.macroAvg.f1)
   })
 
+  it('treats a fallback intent the model learned as a class as a real answer, not a fallback', async () => {
+    const oos = tableParser(['book', 'nlu_fallback'], {
+      gibberish: { scores: { nlu_fallback: 0.9, book: 0.1 } },
+      'book it': { scores: { book: 0.52, nlu_fallback: 0.48 } }, // ambiguous: the rule falls back
+    })
+    const r = await evaluate(oos, [example('gibberish', 'nlu_fallback'), example('book it', 'book')])
+    expect(r.predictions[0]).toMatchObject({ predicted: 'nlu_fallback', top: 'nlu_fallback' })
+    expect(r.predictions[1]).toMatchObject({
+      predicted: 'nlu_fallback',
+      top: 'book',
+      second: { intent: 'nlu_fallback' },
+    })
+    expect(r.fallback).toMatchObject({ count: 1, lost: 1, caught: 0, outOfScope: { total: 1, fellBack: 1 } })
+  })
+
   it('refuses an empty test set and honours an aborted signal', async () => {
     await expect(evaluate(parser, [])).rejects.toMatchObject({ code: 'ERR_EVAL_NO_TEST_DATA' })
     const ac = new AbortController()

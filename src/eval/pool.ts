@@ -4,7 +4,10 @@
  * loaded by each worker. The shared context (the training data) is cloned into each worker once, not per job.
  * @module
  */
+import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { createError, ERROR_CATALOG, type ErrorCode, IntentopsError } from '../errors.js'
 
@@ -86,11 +89,19 @@ export function deserializeError(e: SerializedError, kind: string): IntentopsErr
 
 const HOST_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-host.ts' : './worker-host.js', import.meta.url)
 
+/** The ESM entry of tsx's loader API, resolved from this package (not from the working directory). */
+function tsxApiUrl(): string {
+  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api')
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
+  return pathToFileURL(path.join(path.dirname(pkg), 'dist/esm/api/index.mjs')).href
+}
+
 function spawnWorker(workerData: unknown, resourceLimits?: import('node:worker_threads').ResourceLimits): Worker {
   const options = { workerData, ...(resourceLimits ? { resourceLimits } : {}) }
   if (HOST_URL.pathname.endsWith('.ts')) {
     // Running from TypeScript sources (tests, tsx): register the tsx loader inside the worker before loading it.
-    const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(HOST_URL.href)}) })`
+    const tsx = tsxApiUrl()
+    const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(HOST_URL.href)}) })`
     return new Worker(code, { ...options, eval: true })
   }
   return new Worker(HOST_URL, options)
@@ -112,6 +123,8 @@ export async function runJobs<J, C, R>(jobs: readonly J[], options: RunJobsOptio
   let next = 0
   let finished = 0
   const workers: Worker[] = []
+  // workers stopped because the queue ran dry: their exit code (1 after terminate) is not a failure
+  const retired = new Set<Worker>()
   return new Promise<R[]>((resolve, reject) => {
     let settled = false
     const finish = (err?: unknown) => {
@@ -128,6 +141,7 @@ export async function runJobs<J, C, R>(jobs: readonly J[], options: RunJobsOptio
     const feed = (w: Worker) => {
       if (settled) return
       if (next >= jobs.length) {
+        retired.add(w)
         void w.terminate()
         return
       }
@@ -160,7 +174,7 @@ export async function runJobs<J, C, R>(jobs: readonly J[], options: RunJobsOptio
       })
       w.on('error', (err) => finish(deserializeError(serializeError(err), kind)))
       w.on('exit', (code) => {
-        if (!settled && code !== 0) {
+        if (!settled && code !== 0 && !retired.has(w)) {
           finish(createError('ERR_EVAL_WORKER_FAILED', { kind, detail: `the worker exited with code ${code}` }))
         }
       })

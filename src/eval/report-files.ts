@@ -26,7 +26,7 @@ export async function writeReports(report: EvalReport, dir: string): Promise<Wri
     html: path.join(dir, 'report.html'),
   }
   const html = await renderHtml(report)
-  await writeFileAtomic(files.json, `${JSON.stringify(report, null, 1)}\n`)
+  await writeFileAtomic(files.json, `${JSON.stringify(report)}\n`)
   await writeFileAtomic(files.markdown, renderMarkdown(report))
   await writeFileAtomic(files.html, html)
   return files

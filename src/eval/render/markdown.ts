@@ -20,10 +20,14 @@ export interface MarkdownOptions {
   maxConfusions?: number
 }
 
+const NUMERIC_CELL = /^[-+]?[\d.,]+( %| ms| s)?$|^–$/
+
+/** A GFM table; columns whose cells are all numbers are right-aligned. */
 function table(header: string[], rows: string[][]): string[] {
+  const align = header.map((_, i) => i > 0 && rows.length > 0 && rows.every((r) => NUMERIC_CELL.test(r[i] ?? '')))
   return [
     `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    `|${align.map((right) => (right ? '---:' : '---')).join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ]
 }

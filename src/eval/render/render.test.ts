@@ -3,7 +3,7 @@ import { bigReport } from '../../../test/helpers/eval-fixtures.js'
 import { confusionHeatmapSpec, reportCharts } from '../charts.js'
 import { renderHtml } from './html.js'
 import { renderMarkdown, summaryLineCount } from './markdown.js'
-import { renderSvg } from './svg.js'
+import { chartLibrary, renderSvg } from './svg.js'
 
 describe('Markdown report', () => {
   const report = bigReport()
@@ -46,6 +46,13 @@ describe('charts', () => {
       data: { values: Array<{ gold: string }> }
     }
     expect(new Set(spec.data.values.map((v) => v.gold)).size).toBeLessThanOrEqual(8)
+  })
+
+  it('load vega and vega-lite from their single-file bundles', async () => {
+    const lib = await chartLibrary()
+    expect(lib.source).toBe('bundles')
+    expect(lib.vega).toMatch(/^6\./)
+    expect(lib.vegaLite).toMatch(/^6\./)
   })
 
   it('render to SVG on the server and refuse to load data from a URL', async () => {

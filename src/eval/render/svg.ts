@@ -3,17 +3,66 @@
  * libraries load lazily, on the first chart.
  * @module
  */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import vm from 'node:vm'
 import type { TopLevelSpec } from 'vega-lite'
 import { createError } from '../../errors.js'
 
 type Vega = typeof import('vega')
 type VegaLite = typeof import('vega-lite')
 
-let libs: Promise<{ vega: Vega; vl: VegaLite }> | undefined
+let libs: Promise<{ vega: Vega; vl: VegaLite; source: 'bundles' | 'modules' }> | undefined
 
-function load(): Promise<{ vega: Vega; vl: VegaLite }> {
-  libs ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vl]) => ({ vega, vl }))
+/**
+ * Load vega and vega-lite from their published single-file bundles when present: evaluating two minified files
+ * costs about a fifth of the CPU of resolving and linking their hundreds of ES modules (≈ 100 ms instead of
+ * ≈ 450 ms), and that load is most of a cold report render. Falls back to the ES modules.
+ */
+function load(): Promise<{ vega: Vega; vl: VegaLite; source: 'bundles' | 'modules' }> {
+  libs ??= (async () => {
+    try {
+      const require = createRequire(import.meta.url)
+      const vegaFile = path.join(path.dirname(require.resolve('vega')), 'vega.min.js')
+      const vlFile = path.join(path.dirname(require.resolve('vega-lite')), 'vega-lite.min.js')
+      const vega = loadBundle(vegaFile, {}) as Vega
+      const vl = loadBundle(vlFile, { vega }) as VegaLite
+      if (typeof vega.View === 'function' && typeof vl.compile === 'function') return { vega, vl, source: 'bundles' }
+    } catch {
+      // a different package layout: use the ES modules
+    }
+    const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')])
+    return { vega, vl, source: 'modules' }
+  })()
   return libs
+}
+
+/** Which build of vega the renderer uses: the single-file bundles, or the ES modules as a fallback. */
+export async function chartLibrary(): Promise<{ source: 'bundles' | 'modules'; vega: string; vegaLite: string }> {
+  const { vega, vl, source } = await load()
+  return { source, vega: vega.version, vegaLite: vl.version }
+}
+
+/** Evaluate a UMD bundle from node_modules the way Node evaluates a CommonJS file, with the given dependencies. */
+function loadBundle(file: string, deps: Record<string, unknown>): unknown {
+  const source = readFileSync(file, 'utf8')
+  const wrapper = vm.runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: file }) as (
+    exports: unknown,
+    require: (id: string) => unknown,
+    module: { exports: unknown },
+  ) => void
+  const module = { exports: {} as unknown }
+  wrapper.call(
+    undefined,
+    module.exports,
+    (id) => {
+      if (!(id in deps)) throw new Error(`${path.basename(file)} requires ${id}`)
+      return deps[id]
+    },
+    module,
+  )
+  return module.exports
 }
 
 /**
