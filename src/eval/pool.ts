@@ -34,8 +34,6 @@ export interface RunJobsOptions<C, R> {
   onResult?: (jobIndex: number, result: R) => void
   /** For messages: "fold", "trial". */
   kind?: string
-  /** Extra resource limits for each worker. */
-  resourceLimits?: import('node:worker_threads').ResourceLimits
 }
 
 /** Messages between the pool and a worker host. */
@@ -96,8 +94,8 @@ function tsxApiUrl(): string {
   return pathToFileURL(path.join(path.dirname(pkg), 'dist/esm/api/index.mjs')).href
 }
 
-function spawnWorker(workerData: unknown, resourceLimits?: import('node:worker_threads').ResourceLimits): Worker {
-  const options = { workerData, ...(resourceLimits ? { resourceLimits } : {}) }
+function spawnWorker(workerData: unknown): Worker {
+  const options = { workerData }
   if (HOST_URL.pathname.endsWith('.ts')) {
     // Running from TypeScript sources (tests, tsx): register the tsx loader inside the worker before loading it.
     const tsx = tsxApiUrl()
@@ -149,7 +147,7 @@ export async function runJobs<J, C, R>(jobs: readonly J[], options: RunJobsOptio
       w.postMessage({ type: 'run', index, job: jobs[index] })
     }
     for (let i = 0; i < concurrency; i++) {
-      const w = spawnWorker({ module: options.module.href, context: options.context }, options.resourceLimits)
+      const w = spawnWorker({ module: options.module.href, context: options.context })
       workers.push(w)
       w.on('message', (msg: HostMessage) => {
         if (settled) return

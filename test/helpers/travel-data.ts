@@ -91,14 +91,18 @@ export function generateExamples(perIntent: number, seed: number, skipIntents: s
   return out
 }
 
-/** nlu.yml text for examples, grouped by intent. */
-export function nluYaml(examples: Generated[]): string {
+/** nlu.yml text for examples, grouped by intent; with `lookup`, a lookup table of the cities. */
+export function nluYaml(examples: Generated[], lookup = false): string {
   const byIntent = new Map<string, string[]>()
   for (const e of examples) byIntent.set(e.intent, [...(byIntent.get(e.intent) ?? []), e.annotated])
   const lines = ['version: "3.1"', 'nlu:']
   for (const [intent, texts] of byIntent) {
     lines.push(`- intent: ${intent}`, '  examples: |')
     for (const t of texts) lines.push(`    - ${t}`)
+  }
+  if (lookup) {
+    lines.push('- lookup: city', '  examples: |')
+    for (const c of CITIES) lines.push(`    - ${c}`)
   }
   return `${lines.join('\n')}\n`
 }
@@ -130,7 +134,7 @@ export function writeTravelProject(options: {
   const train = generateExamples(options.perIntent ?? 30, seed, options.skipIntents)
   const trainSet = new Set(train.map((e) => e.annotated))
   const test = generateExamples(options.testPerIntent ?? 12, seed + 1000).filter((e) => !trainSet.has(e.annotated))
-  writeFileSync(path.join(dir, 'data', 'nlu.yml'), nluYaml(train))
+  writeFileSync(path.join(dir, 'data', 'nlu.yml'), nluYaml(train, true))
   writeFileSync(path.join(dir, 'eval', 'test.yml'), nluYaml(test))
   writeFileSync(
     path.join(dir, 'tests', 'must-pass.yml'),
