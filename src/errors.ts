@@ -88,6 +88,73 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Choose an empty directory, or pass --force to overwrite the scaffold files.',
   },
 
+  // ── data ─────────────────────────────────────────────────────────────────────
+  ERR_DATA_SCHEMA: {
+    status: 400,
+    message: '{detail}',
+    hint: 'See docs/data-format.md for the keys each block may have.',
+  },
+  ERR_DATA_SYNTAX: {
+    status: 400,
+    message: 'Invalid {format}: {detail}',
+    hint: 'Fix the syntax at this position; docs/data-format.md shows every format.',
+  },
+  ERR_DATA_EMPTY_EXAMPLE: {
+    status: 400,
+    message: 'Empty example in intent {intent}',
+    hint: 'Write the sentence after "- ", or delete the line.',
+  },
+  ERR_DATA_DUPLICATE_EXAMPLE: {
+    status: 400,
+    message: 'Duplicate example "{text}" in intent {intent} (first at {first})',
+    hint: 'Delete one of the two lines.',
+  },
+  ERR_DATA_CONFLICT: {
+    status: 400,
+    message: 'Example "{text}" is labelled {intent} here and {other} at {first}',
+    hint: 'An example teaches one intent: keep it under the right intent and delete or reword the other.',
+  },
+  ERR_DATA_BAD_ANNOTATION: {
+    status: 400,
+    message: 'Malformed entity annotation: {detail}',
+    hint: 'Write entities as [text](entity), [text](entity:value) or [text]{"entity": "e", "role": "r"}.',
+  },
+  ERR_DATA_SYNONYM_CONFLICT: {
+    status: 400,
+    message: '"{text}" maps to "{value}" here and to "{other}" at {first}',
+    hint: 'A text can have one canonical value: remove it from one of the synonyms or annotations.',
+  },
+  ERR_DATA_BAD_REGEX: {
+    status: 400,
+    message: 'Regex {name} does not compile: {detail}',
+    hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+  },
+  ERR_DATA_LOOKUP_NOT_FOUND: {
+    status: 400,
+    message: 'Lookup table {name} reads {path}, which does not exist',
+    hint: 'The path is relative to the data file; create the file or fix the path.',
+  },
+  ERR_DATA_UNSUPPORTED_FORMAT: {
+    status: 400,
+    message: 'Cannot read {path} as training data: {detail}',
+    hint: 'Use .yml/.yaml (Rasa NLU YAML), .json (Rasa JSON or NLP.js corpus), .csv or .jsonl.',
+  },
+  ERR_DATA_NO_FILES: {
+    status: 404,
+    message: 'No training data files in {path}',
+    hint: 'Add data/nlu.yml (see docs/data-format.md), or run `intentops init`.',
+  },
+  ERR_MUST_PASS_UNKNOWN_INTENT: {
+    status: 400,
+    message: 'Must-pass case expects intent {intent}, which has no training examples',
+    hint: 'Fix the intent name, or add examples for it to the training data.',
+  },
+  ERR_GIT: {
+    status: 400,
+    message: 'git {command} failed: {detail}',
+    hint: 'Run inside a git repository and check the ref with `git log --oneline`.',
+  },
+
   // ── pipeline ─────────────────────────────────────────────────────────────────
   ERR_PUBLISH_NO_TARGET: {
     status: 400,
@@ -105,6 +172,7 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Run the pipeline once without --from.',
   },
   ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+
   // ── eval ─────────────────────────────────────────────────────────────────────
   ERR_EVAL_NO_TEST_DATA: {
     status: 400,
@@ -141,6 +209,86 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message: 'Invalid tuning parameter {param}: {detail}',
     hint: 'A parameter names a pipeline step (its `name`, or its `type` when unnamed) and one of its params.',
+  },
+
+  // ── nlu ──────────────────────────────────────────────────────────────────────
+  ERR_NLU_PARAM_INVALID: {
+    status: 400,
+    message: 'Invalid params for {component}: {detail}',
+    hint: 'See docs/nlu.md for every component and its parameters.',
+  },
+  ERR_NLU_UNKNOWN_COMPONENT: {
+    status: 400,
+    message: "Unknown pipeline step type '{type}' at {where}",
+    hint: 'Known types: {known}. See docs/nlu.md.',
+  },
+  ERR_NLU_PIPELINE_INVALID: {
+    status: 400,
+    message: 'Invalid pipeline: {detail}',
+    hint: 'A pipeline needs at least one featurizer, then exactly one classifier; see docs/nlu.md.',
+  },
+  ERR_NLU_REGEX_INVALID: {
+    status: 400,
+    message: "The regex '{name}' has an invalid pattern /{pattern}/: {detail}",
+    hint: 'Patterns use JavaScript regular-expression syntax with the u flag.',
+  },
+  ERR_NLU_NO_TRAINING_DATA: {
+    status: 400,
+    message: 'Cannot train: {detail}',
+    hint: 'Add examples to the data files, or point --data at them.',
+  },
+  ERR_NLU_MESSAGE_INVALID: {
+    status: 400,
+    message: 'Invalid message: {detail}',
+    hint: 'Send {"text": "..."} or {"fields": {"subject": "...", "body": "..."}}.',
+  },
+  ERR_NLU_NO_HELD_OUT: {
+    status: 400,
+    message: 'Cannot choose the fallback threshold: {detail}',
+    hint: 'Pass --validation FILE, or use a classifier with calibration (the default).',
+  },
+  ERR_NLU_OOS_INTENT_MISSING: {
+    status: 400,
+    message: "The out-of-scope intent '{intent}' has no examples in {where}",
+    hint: 'Add examples of out-of-scope messages under that intent, or name the right one with --oos-intent.',
+  },
+  ERR_TRAIN_ABORTED: { status: 499, message: 'Training was interrupted' },
+
+  // ── model file ───────────────────────────────────────────────────────────────
+  ERR_MODEL_NOT_A_MODEL: {
+    status: 400,
+    message: '{source} is not an intentops model file ({detail})',
+    hint: 'Model files are written by `intentops train`; check the path.',
+  },
+  ERR_MODEL_TRUNCATED: {
+    status: 400,
+    message: '{source} is truncated: it has {size} bytes, its header says {expected}',
+    hint: 'The copy or download was cut short; copy the file again or retrain.',
+  },
+  ERR_MODEL_DIGEST: {
+    status: 400,
+    message: '{source} fails its SHA-256 check: the file is corrupted or was modified',
+    hint: 'Do not edit model files; copy the original again or retrain.',
+  },
+  ERR_MODEL_VERSION: {
+    status: 400,
+    message: '{source} has model format {found}; this intentops reads format {supported}.x',
+    hint: 'Retrain the model with this version of intentops, or use the version that wrote it.',
+  },
+  ERR_MODEL_TOO_LARGE: {
+    status: 413,
+    message: '{source} is {size} bytes, over the {limit}-byte model size limit',
+    hint: 'Raise the limit only for files you trust; check that the path names a model file.',
+  },
+  ERR_MODEL_CORRUPT: {
+    status: 400,
+    message: '{source} is malformed: {detail}',
+    hint: 'The file passed its checksum but its contents are inconsistent; it was not written by intentops. Retrain.',
+  },
+  ERR_MODEL_UNKNOWN_COMPONENT: {
+    status: 400,
+    message: "{source} uses component type '{type}', which this intentops does not know",
+    hint: 'Upgrade intentops, or retrain the model with this version.',
   },
 } satisfies Record<string, CatalogEntry>)
 

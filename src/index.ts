@@ -5,18 +5,72 @@
 export { defaultConfig, loadConfig, parseConfig } from './config/load.js'
 export type { Config, FallbackConfig, GateConfig, PipelineStepConfig, ValidationConfig } from './config/schema.js'
 export { ConfigSchema } from './config/schema.js'
+export {
+  type Diagnostic,
+  formatDiagnostic,
+  type Severity,
+  WARNING_CATALOG,
+  type WarningCode,
+} from './data/diagnostics.js'
+export {
+  type DataDiff,
+  type DiffExample,
+  diffTrainingData,
+  displayExample,
+  type IntentDiff,
+  type ListChange,
+  type MarkdownOptions,
+  type MovedExample,
+  renderDiffMarkdown,
+} from './data/diff.js'
+export { canonicalJson, fingerprintConfig, fingerprintTrainingData } from './data/fingerprint.js'
+export { DATA_FORMATS, type DataFormat, detectFormat, type FormatOptions } from './data/formats/index.js'
+export { formatAnnotatedText, parseAnnotatedText } from './data/inline-entities.js'
+export {
+  type LoadedFile,
+  type LoadOptions,
+  type LoadResult,
+  loadTrainingData,
+  loadTrainingDataDetailed,
+  mergeTrainingData,
+} from './data/load.js'
+export { loadMustPass, loadMustPassDetailed, validateMustPass } from './data/must-pass.js'
+export { type ValidationReport, validateProject } from './data/project.js'
+export { PROJECT_TEMPLATES, type ProjectTemplate, scaffoldProject } from './data/scaffold.js'
+export { type DataSource, fsSource, gitSource } from './data/source.js'
+export { type SplitParams, type SplitResult, splitTrainingData } from './data/split.js'
+export { type DataStats, dataStats } from './data/stats.js'
+// ── data ──
 export type {
   EntityAnnotation,
   Example,
   IntentInfo,
   LookupTable,
   MessageInput,
+  MustPassCase,
   RegexFeature,
   SourceRef,
   Synonym,
   TrainingData,
 } from './data/types.js'
 export { emptyTrainingData, messageText } from './data/types.js'
+export {
+  findNearDuplicates,
+  type NearDuplicatePair,
+  normalizeExample,
+  type ValidateOptions,
+  validateTrainingData,
+} from './data/validate.js'
+export { type DataVersion, loadDataVersion } from './data/version.js'
+export {
+  addExamples,
+  formatTrainingData,
+  type NewExample,
+  saveTrainingData,
+  updateRasaYaml,
+  writeTrainingDataFile,
+} from './data/write.js'
+// ── end data ──
 export {
   createError,
   ERROR_CATALOG,
@@ -25,4 +79,44 @@ export {
   isIntentopsError,
   type SourceLocation,
 } from './errors.js'
+// ── nlu ──────────────────────────────────────────────────────────────────────────
+export { type CatalogEntry, COMPONENT_CATALOG, catalogEntry, componentTypes } from './nlu/catalog.js'
+export type {
+  Classifier,
+  ClassifierFitContext,
+  ComponentState,
+  EntityExtractor,
+  Featurizer,
+  FeaturizerFitContext,
+  FitContext,
+  FittedClassifier,
+  FittedEntityExtractor,
+  FittedFeaturizer,
+} from './nlu/component.js'
+export { type BilouSpan, fromBilou, toBilou } from './nlu/entities/bilou.js'
+export { chooseThreshold, type ThresholdChoice } from './nlu/fallback.js'
+export {
+  DEFAULT_MAX_MODEL_BYTES,
+  type DecodeOptions,
+  decodeModel,
+  encodeModel,
+  loadModel,
+  MODEL_FORMAT_VERSION,
+  readManifest,
+  saveModel,
+} from './nlu/model-file.js'
+export { buildPipeline, DEFAULT_PIPELINE } from './nlu/pipeline.js'
+export { CsrBuilder, type CsrMatrix, SparseVector } from './nlu/sparse.js'
+export { type Token, type TokenizerParams, tokenize } from './nlu/tokenizer.js'
+export { type TrainConfig, type TrainOptions, type TrainReport, type TrainResult, trainModel } from './nlu/train.js'
+export type {
+  EntityPrediction,
+  IntentParser,
+  IntentScore,
+  ManifestStep,
+  ModelManifest,
+  ParseOptions,
+  ParseResult,
+  TrainedModel,
+} from './nlu/types.js'
 export { VERSION } from './version.js'

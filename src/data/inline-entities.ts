@@ -25,15 +25,19 @@ const ALLOWED_KEYS = new Set(['entity', 'value', 'role', 'group'])
 
 /** Parse annotated text; plain brackets that are not followed by `(`, `{` or `[{` stay literal text, as in Rasa. */
 export function parseAnnotatedText(source: string): ParsedAnnotatedText {
+  // Most examples carry no annotation at all.
+  if (source.indexOf('[') === -1) return { text: source, entities: [], issues: [] }
   let text = ''
   const entities: EntityAnnotation[] = []
   const issues: InlineIssue[] = []
   let i = 0
   while (i < source.length) {
-    const ch = source[i]!
-    if (ch !== '[') {
-      text += ch
-      i++
+    if (source[i] !== '[') {
+      // copy the run up to the next '[' in one slice
+      const next = source.indexOf('[', i)
+      const end = next === -1 ? source.length : next
+      text += source.slice(i, end)
+      i = end
       continue
     }
     const close = findSpanEnd(source, i + 1)

@@ -56,20 +56,29 @@ export interface Synonym {
   value: string
   examples: string[]
   source?: SourceRef
+  /** Where each of `examples` was written, index for index, when known. */
+  sources?: SourceRef[]
 }
 
 export interface RegexFeature {
   name: string
   patterns: string[]
   source?: SourceRef
+  /** Where each of `patterns` was written, index for index, when known. */
+  sources?: SourceRef[]
 }
 
 export interface LookupTable {
   name: string
   elements: string[]
-  /** When the elements were read from a file (`examples: path/to/file.txt`). */
+  /**
+   * When the elements were read from a file (`examples: path/to/file.txt`): that file's path relative to the
+   * project root, with `/` separators.
+   */
   file?: string
   source?: SourceRef
+  /** Where each of `elements` was written, index for index, when known. */
+  sources?: SourceRef[]
 }
 
 export interface TrainingData {
@@ -80,6 +89,7 @@ export interface TrainingData {
   lookups: LookupTable[]
 }
 
+/** A training set with nothing in it. */
 export function emptyTrainingData(): TrainingData {
   return { intents: [], examples: [], synonyms: [], regexes: [], lookups: [] }
 }

@@ -1,26 +1,67 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { tokenize } from './tokenizer.js'
+import { TextScanner, tokenize } from './tokenizer.js'
 
 describe('tokenize', () => {
-  it('keeps offsets into the original text', () => {
+  it('keeps offsets into the original text and normalises apostrophes', () => {
     const text = 'Book a table in Zürich, don’t wait!'
     const toks = tokenize(text)
-    expect(toks.map((t) => t.text)).toEqual(['book', 'a', 'table', 'in', 'zürich', 'don’t', 'wait'])
-    for (const t of toks) expect(text.slice(t.start, t.end).toLowerCase()).toBe(t.text)
+    expect(toks.map((t) => t.text)).toEqual(['book', 'a', 'table', 'in', 'zürich', "don't", 'wait'])
+    expect(toks.map((t) => [t.start, t.end])).toEqual([
+      [0, 4],
+      [5, 6],
+      [7, 12],
+      [13, 15],
+      [16, 22],
+      [24, 29],
+      [30, 34],
+    ])
+    for (const t of toks) expect(text.slice(t.start, t.end).toLowerCase().replace('’', "'")).toBe(t.text)
   })
-  it('folds accents when asked, and handles mixed scripts and emoji', () => {
-    const text = 'Café 東京 😀 Москва 42'
+  it('folds accents when asked, precomposed or not, and handles mixed scripts and emoji', () => {
+    const text = 'Café 東京 😀 Москва 42 e\u0301cole'
     expect(tokenize(text, { lowercase: true, foldAccents: true }).map((t) => t.text)).toEqual([
       'cafe',
       '東京',
       'москва',
       '42',
+      'ecole',
     ])
     const toks = tokenize(text)
     expect(text.slice(toks[2]!.start, toks[2]!.end)).toBe('Москва')
+    expect(toks[4]).toEqual({ text: 'e\u0301cole', start: 21, end: 27 })
+    expect(tokenize('ÉCOLE', { lowercase: false, foldAccents: true })[0]!.text).toBe('ECOLE')
   })
-  it('returns nothing for empty or symbol-only text', () => {
+  it('keeps letters outside the Basic Multilingual Plane, with their offsets', () => {
+    const text = 'a 𝐀𝐁c 𠀀𠀁 z'
+    const toks = tokenize(text)
+    expect(toks.map((t) => text.slice(t.start, t.end))).toEqual(['a', '𝐀𝐁c', '𠀀𠀁', 'z'])
+  })
+  it('returns nothing for empty, symbol-only or control-character text, and survives lone surrogates', () => {
     expect(tokenize('')).toEqual([])
-    expect(tokenize(' \u0000\t!!! ')).toEqual([])
+    expect(tokenize(' \u0000\t!!! \u001b[0m ')).toEqual([{ text: '0m', start: 9, end: 11 }])
+    expect(tokenize('\uD800 x \uDFFF').map((t) => t.text)).toEqual(['x'])
+    expect(tokenize("'quoted' it's").map((t) => t.text)).toEqual(['quoted', "it's"])
+  })
+  it('handles very long tokens and texts', () => {
+    const long = 'x'.repeat(200_000)
+    expect(tokenize(long)).toEqual([{ text: long, start: 0, end: 200_000 }])
+    expect(tokenize('ab '.repeat(50_000))).toHaveLength(50_000)
+  })
+  it('the allocation-free scanner and tokenize agree on any text', () => {
+    const scanner = new TextScanner({ lowercase: true, foldAccents: true })
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => {
+        const n = scanner.scan(s)
+        const toks = tokenize(s, { lowercase: true, foldAccents: true })
+        expect(n).toBe(toks.length)
+        for (let i = 0; i < n; i++) {
+          expect(scanner.tokenText(i)).toBe(toks[i]!.text)
+          expect([scanner.srcStart[i], scanner.srcEnd[i]]).toEqual([toks[i]!.start, toks[i]!.end])
+          expect(toks[i]!.start).toBeLessThan(toks[i]!.end)
+        }
+      }),
+      { numRuns: 500 },
+    )
   })
 })

@@ -1,10 +1,16 @@
 /**
  * Unicode-aware tokenizer that keeps character offsets, so entities map back to the original text.
+ *
+ * A token starts with a letter or digit (`\p{L}`, `\p{N}`), continues with letters, digits and combining marks,
+ * and joins across an inner apostrophe ("don't", "l’homme"). Everything else separates tokens. Two entry points
+ * share one definition: {@link TextScanner} fills reusable typed arrays and allocates nothing per call (the
+ * featurizers' predict path), and {@link tokenize} returns `Token` objects (entity extractors).
  * @module
  */
+import { astralCharClass, CH_APOSTROPHE, CH_MARK, CH_SURROGATE, CH_WORD, charTables } from './chars.js'
 
 export interface Token {
-  /** Normalised form (lowercased / accent-folded as configured). */
+  /** Normalised form (lowercased / accent-folded as configured; apostrophes become `'`). */
   text: string
   /** UTF-16 offset of the first character in the original text. */
   start: number
@@ -15,7 +21,7 @@ export interface Token {
 export interface TokenizerParams {
   /** Lowercase tokens. Default true. */
   lowercase: boolean
-  /** Strip combining marks after NFD (é → e). Default false. */
+  /** Strip combining marks after canonical decomposition (é → e). Default false. */
   foldAccents: boolean
 }
 
@@ -24,22 +30,155 @@ export const DEFAULT_TOKENIZER_PARAMS: Readonly<TokenizerParams> = Object.freeze
   foldAccents: false,
 })
 
-// Letters and digits, with inner apostrophes and combining marks kept in the word ("don't", "naïve" in NFD).
-const TOKEN_RE = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’][\p{L}\p{N}\p{M}]+)*/gu
-const COMBINING_RE = /\p{M}+/gu
+const APOSTROPHE = 39
+
+/**
+ * Scans text into tokens held in reusable typed arrays. One instance is not reentrant; each fitted component owns
+ * its own. After `scan(text)`, token `i` is `chars[tokStart[i]..tokEnd[i])` (normalised code units) and covers
+ * `text[srcStart[i]..srcEnd[i])`.
+ */
+export class TextScanner {
+  chars = new Uint16Array(256)
+  tokStart = new Int32Array(64)
+  tokEnd = new Int32Array(64)
+  srcStart = new Int32Array(64)
+  srcEnd = new Int32Array(64)
+  count = 0
+  private readonly lowercase: boolean
+  private readonly foldAccents: boolean
+
+  constructor(params: Readonly<TokenizerParams> = DEFAULT_TOKENIZER_PARAMS) {
+    this.lowercase = params.lowercase
+    this.foldAccents = params.foldAccents
+  }
+
+  /** Tokenize `text`; returns the number of tokens. */
+  scan(text: string): number {
+    const { cls, lower, fold } = charTables()
+    const n = text.length
+    if (this.chars.length < n + 2) this.chars = new Uint16Array(Math.max(n + 2, this.chars.length * 2))
+    const chars = this.chars
+    let len = 0
+    let count = 0
+    let i = 0
+    while (i < n) {
+      // Find the start of the next token.
+      let c = text.charCodeAt(i)
+      let k = cls[c]!
+      let width = 1
+      if (k === CH_SURROGATE) {
+        const cp = text.codePointAt(i)!
+        if (cp > 0xffff) {
+          k = astralCharClass(cp)
+          width = 2
+        } else k = 0
+      }
+      if (k !== CH_WORD) {
+        i += width
+        continue
+      }
+      if (count === this.tokStart.length) this.growTokens()
+      const tokenStart = len
+      this.srcStart[count] = i
+      let end = i
+      // Consume the token.
+      while (i < n) {
+        c = text.charCodeAt(i)
+        k = cls[c]!
+        width = 1
+        if (k === CH_SURROGATE) {
+          const cp = text.codePointAt(i)!
+          if (cp > 0xffff) {
+            k = astralCharClass(cp)
+            width = 2
+          } else k = 0
+        }
+        if (k === CH_WORD) {
+          if (width === 2) {
+            chars[len++] = c
+            chars[len++] = text.charCodeAt(i + 1)
+          } else {
+            let m = this.lowercase ? lower[c]! : c
+            if (this.foldAccents) m = fold[m]!
+            chars[len++] = m
+          }
+          i += width
+          end = i
+        } else if (k === CH_MARK) {
+          if (!this.foldAccents) {
+            if (width === 2) {
+              chars[len++] = c
+              chars[len++] = text.charCodeAt(i + 1)
+            } else chars[len++] = c
+          }
+          i += width
+          end = i
+        } else if (k === CH_APOSTROPHE && i + 1 < n && isWordStart(text, i + 1, cls)) {
+          chars[len++] = APOSTROPHE
+          i += 1
+        } else break
+      }
+      this.tokStart[count] = tokenStart
+      this.tokEnd[count] = len
+      this.srcEnd[count] = end
+      count++
+    }
+    this.count = count
+    return count
+  }
+
+  /** The normalised text of token `i` (allocates; for tests and entity code, not for the hot path). */
+  tokenText(i: number): string {
+    let s = ''
+    // Chunked: spreading a very long token into one call would overflow the argument stack.
+    for (let a = this.tokStart[i]!, end = this.tokEnd[i]!; a < end; a += 4096) {
+      s += String.fromCharCode(...this.chars.subarray(a, Math.min(end, a + 4096)))
+    }
+    return s
+  }
+
+  private growTokens(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2)
+      b.set(a)
+      return b
+    }
+    this.tokStart = grow(this.tokStart)
+    this.tokEnd = grow(this.tokEnd)
+    this.srcStart = grow(this.srcStart)
+    this.srcEnd = grow(this.srcEnd)
+  }
+}
+
+function isWordStart(text: string, i: number, cls: Uint8Array): boolean {
+  const k = cls[text.charCodeAt(i)]!
+  if (k === CH_WORD) return true
+  if (k !== CH_SURROGATE) return false
+  const cp = text.codePointAt(i)!
+  return cp > 0xffff && astralCharClass(cp) === CH_WORD
+}
+
+const sharedScanners = new Map<string, TextScanner>()
 
 /** Split text into word tokens with offsets into the original string. */
-export function tokenize(text: string, params: TokenizerParams = DEFAULT_TOKENIZER_PARAMS): Token[] {
-  const tokens: Token[] = []
-  TOKEN_RE.lastIndex = 0
-  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
-    tokens.push({ text: normalizeToken(m[0], params), start: m.index, end: m.index + m[0].length })
+export function tokenize(text: string, params: Readonly<TokenizerParams> = DEFAULT_TOKENIZER_PARAMS): Token[] {
+  const key = `${params.lowercase ? 1 : 0}${params.foldAccents ? 1 : 0}`
+  let scanner = sharedScanners.get(key)
+  if (!scanner) {
+    scanner = new TextScanner(params)
+    sharedScanners.set(key, scanner)
+  }
+  const count = scanner.scan(text)
+  const tokens: Token[] = new Array(count)
+  for (let t = 0; t < count; t++) {
+    tokens[t] = { text: scanner.tokenText(t), start: scanner.srcStart[t]!, end: scanner.srcEnd[t]! }
   }
   return tokens
 }
 
-export function normalizeToken(raw: string, params: TokenizerParams): string {
-  let t = params.lowercase ? raw.toLowerCase() : raw
-  if (params.foldAccents) t = t.normalize('NFD').replace(COMBINING_RE, '').normalize('NFC')
-  return t
+/** Normalise one word the way the tokenizer normalises token text. */
+export function normalizeToken(raw: string, params: Readonly<TokenizerParams> = DEFAULT_TOKENIZER_PARAMS): string {
+  return tokenize(raw, params)
+    .map((t) => t.text)
+    .join(' ')
 }

@@ -20,7 +20,7 @@ export interface EntityPrediction {
   group?: string
   /** For multi-field messages: the field the offsets refer to. */
   field?: string
-  /** The component that found it, e.g. `regex`, `lookup`, `crf`. */
+  /** The pipeline step type that found it, e.g. `regex_entities`, `lookup_entities`, `crf`. */
   extractor: string
   confidence_entity: number
   /** Present when a synonym replaced the covered text. */

@@ -3,7 +3,18 @@
  * and absurd nesting before they cost memory.
  * @module
  */
-import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
+import {
+  type Document,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml'
 import { createError, type SourceLocation } from '../errors.js'
 
 export const MAX_YAML_DEPTH = 64
@@ -38,13 +49,23 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT })
   } catch (err) {
     const msg = (err as Error).message
-    if (/alias/i.test(msg)) throw createError('ERR_YAML_ALIAS_BOMB', { detail: msg }, { location: { file } })
+    if (/alias/i.test(msg)) {
+      // point at the first alias, where the expansion starts
+      let at: SourceLocation = { file }
+      visit(doc, {
+        Alias(_key, node) {
+          at = nodeLocation(node as unknown as Node, file, lineCounter)
+          return visit.BREAK
+        },
+      })
+      throw createError('ERR_YAML_ALIAS_BOMB', { detail: msg }, { location: at })
+    }
     throw createError('ERR_YAML_SYNTAX', { detail: msg }, { location: { file } })
   }
   return { file, doc, lineCounter, value }
 }
 
-function yamlHint(code: string): string | undefined {
+function yamlHint(code: string): string {
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'Each key may appear once in a mapping; remove or rename the duplicate.'
@@ -54,7 +75,7 @@ function yamlHint(code: string): string | undefined {
     case 'TAB_AS_INDENT':
       return 'YAML does not allow tabs for indentation; use spaces.'
     default:
-      return undefined
+      return 'Check the indentation and quoting here; quote text that contains ": " or starts with "[", "{", "*" or "&".'
   }
 }
 

@@ -119,13 +119,9 @@ export interface TravelProject {
  * Write a project: `data/nlu.yml` (training), `eval/test.yml` (held out, different seed), `tests/must-pass.yml`,
  * and `intentops.yml` when given.
  */
-export function writeTravelProject(options: {
-  perIntent?: number
-  testPerIntent?: number
-  seed?: number
-  config?: string
-  skipIntents?: string[]
-} = {}): TravelProject {
+export function writeTravelProject(
+  options: { perIntent?: number; testPerIntent?: number; seed?: number; config?: string; skipIntents?: string[] } = {},
+): TravelProject {
   const dir = mkdtempSync(path.join(tmpdir(), 'io-travel-'))
   mkdirSync(path.join(dir, 'data'))
   mkdirSync(path.join(dir, 'eval'))

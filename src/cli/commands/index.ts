@@ -11,4 +11,9 @@ export type RegisterCommands = (program: Command, io: CliIO) => void
 export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCommands }>> = [
   () => import('./config.js'),
   () => import('./report.js'),
+  // ── nlu ──
+  () => import('./nlu.js'),
+  // ── data ──
+  () => import('./init.js'),
+  () => import('./data.js'),
 ]

@@ -1,0 +1,77 @@
+/**
+ * Validate a whole project in one pass: load every data file and must-pass file, collect loading problems, run
+ * every check, and return one report. This is what `intentops data validate` prints.
+ * @module
+ */
+import type { ValidationConfig } from '../config/schema.js'
+import { compareDiagnostics, type Diagnostic } from './diagnostics.js'
+import { type LoadedFile, loadTrainingDataDetailed } from './load.js'
+import { loadMustPassDetailed, validateMustPass } from './must-pass.js'
+import { fsSource } from './source.js'
+import type { TrainingData } from './types.js'
+import { validateTrainingData } from './validate.js'
+
+export interface ValidateProjectOptions {
+  /** Project root (absolute). */
+  root: string
+  /** Data paths relative to the root. */
+  data: string[]
+  /** Must-pass paths relative to the root; paths that do not exist are skipped. */
+  tests?: string[]
+  validation: ValidationConfig
+  fields?: Readonly<Record<string, number>>
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface ValidationReport {
+  /** True when there is no error (warnings allowed). */
+  ok: boolean
+  errorCount: number
+  warningCount: number
+  /** Sorted by file and position. */
+  diagnostics: Diagnostic[]
+  files: LoadedFile[]
+  testFiles: string[]
+  counts: { examples: number; intents: number; mustPass: number }
+  data: TrainingData
+}
+
+/** Load, check and report a whole project: data files, must-pass files, every check. */
+export async function validateProject(options: ValidateProjectOptions): Promise<ValidationReport> {
+  const source = fsSource(options.root)
+  const loaded = await loadTrainingDataDetailed(options.data, {
+    source,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  })
+  const diagnostics = [...loaded.diagnostics]
+  diagnostics.push(
+    ...validateTrainingData(loaded.data, { validation: options.validation, fields: options.fields ?? {} }),
+  )
+  const testPaths: string[] = []
+  for (const p of options.tests ?? []) {
+    try {
+      await source.list(p)
+      testPaths.push(p)
+    } catch {
+      // A project without tests/ is fine; must-pass files are optional.
+    }
+  }
+  const tests = await loadMustPassDetailed(testPaths, { source })
+  diagnostics.push(...tests.diagnostics, ...validateMustPass(tests.cases, loaded.data))
+  diagnostics.sort(compareDiagnostics)
+  const errorCount = diagnostics.filter((d) => d.severity === 'error').length
+  return {
+    ok: errorCount === 0,
+    errorCount,
+    warningCount: diagnostics.length - errorCount,
+    diagnostics,
+    files: loaded.files,
+    testFiles: tests.files,
+    counts: {
+      examples: loaded.data.examples.length,
+      intents: new Set(loaded.data.examples.map((e) => e.intent)).size,
+      mustPass: tests.cases.length,
+    },
+    data: loaded.data,
+  }
+}

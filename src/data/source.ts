@@ -1,0 +1,136 @@
+/**
+ * Where training data is read from: the working tree, or a git revision (for `intentops data diff`). Paths are
+ * relative to the project root with `/` separators, and nothing outside the root is ever read.
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import { createError } from '../errors.js'
+import { assertInside, DEFAULT_MAX_TEXT_FILE_BYTES, decodeUtf8, readTextFile } from '../util/fs.js'
+import { DATA_EXTENSIONS } from './formats/index.js'
+
+export interface DataSource {
+  /** Absolute project root. */
+  readonly root: string
+  /** Shown in reports: `working tree` or the git ref. */
+  readonly label: string
+  /** Data files at a root-relative path: the file itself, or every data file below a directory, sorted. */
+  list(relPath: string): Promise<string[]>
+  /** The text of a root-relative file; throws catalog errors (not found, binary, too large, bad UTF-8). */
+  read(relPath: string): Promise<string>
+}
+
+/** Directories a walk never enters. */
+const SKIP_DIRS = new Set(['node_modules', 'dist', 'results'])
+
+/** Make `p` (relative to `root` or absolute) root-relative with `/` separators; refuse paths outside the root. */
+export function toRootRelative(root: string, p: string): string {
+  assertInside(root, p)
+  const rel = path.relative(path.resolve(root), path.resolve(root, p))
+  return rel.split(path.sep).join('/') || '.'
+}
+
+/** Data in the working tree under `root`; symlinks that lead outside it are refused. */
+export function fsSource(root: string): DataSource {
+  const absRoot = path.resolve(root)
+  const abs = (rel: string) => path.join(absRoot, ...rel.split('/'))
+  return {
+    root: absRoot,
+    label: 'working tree',
+    async list(relPath) {
+      const rel = toRootRelative(absRoot, relPath)
+      let stat: import('node:fs').Stats
+      try {
+        stat = await fsp.stat(abs(rel))
+      } catch (err) {
+        throw createError('ERR_FILE_NOT_FOUND', { path: rel }, { cause: err })
+      }
+      if (!stat.isDirectory()) return [rel]
+      const out: string[] = []
+      const walk = async (dir: string) => {
+        const entries = await fsp.readdir(abs(dir), { withFileTypes: true })
+        for (const e of entries) {
+          if (e.name.startsWith('.')) continue
+          const child = dir === '.' ? e.name : `${dir}/${e.name}`
+          if (e.isDirectory()) {
+            if (!SKIP_DIRS.has(e.name)) await walk(child)
+          } else if (e.isFile() && DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(child)
+        }
+      }
+      await walk(rel)
+      return out.sort()
+    },
+    async read(relPath) {
+      const file = abs(toRootRelative(absRoot, relPath))
+      // A symlink inside the project may point outside it: check where it really leads.
+      const real = await fsp.realpath(file).catch(() => file)
+      const realRoot = await fsp.realpath(absRoot).catch(() => absRoot)
+      if (real !== file) assertInside(realRoot, real)
+      return readTextFile(file, { root: absRoot })
+    },
+  }
+}
+
+/** Run git in `cwd`; resolves stdout as a Buffer, rejects with ERR_GIT. */
+export function git(cwd: string, args: string[], maxBuffer = DEFAULT_MAX_TEXT_FILE_BYTES * 2): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, encoding: 'buffer', maxBuffer }, (err, stdout, stderr) => {
+      if (err) {
+        const detail = (stderr?.toString('utf8').trim().split('\n')[0] || err.message).slice(0, 300)
+        reject(createError('ERR_GIT', { command: args.slice(0, 2).join(' '), detail }, { cause: err }))
+      } else resolve(stdout)
+    })
+  })
+}
+
+/** Data as committed at `ref` (a branch, tag or commit), read with `git ls-tree` and `git show`. */
+export async function gitSource(root: string, ref: string): Promise<DataSource> {
+  const absRoot = path.resolve(root)
+  if (ref.startsWith('-')) throw createError('ERR_GIT', { command: 'rev-parse', detail: `"${ref}" is not a ref` })
+  await git(absRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => {
+    throw createError('ERR_GIT', { command: 'rev-parse', detail: `unknown revision "${ref}"` })
+  })
+  // ls-tree paths are relative to the repository top; the project may sit in a subdirectory of it.
+  const prefix = (await git(absRoot, ['rev-parse', '--show-prefix'])).toString('utf8').trim()
+  return {
+    root: absRoot,
+    label: ref,
+    async list(relPath) {
+      const rel = toRootRelative(absRoot, relPath)
+      const spec = rel === '.' ? '.' : rel
+      const out = (
+        await git(absRoot, [
+          'ls-tree',
+          '-r',
+          '-z',
+          '--name-only',
+          '--full-tree',
+          ref,
+          '--',
+          `${prefix}${spec === '.' ? '' : spec}`,
+        ])
+      )
+        .toString('utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((f) => f.slice(prefix.length))
+      const files = out.filter((f) => (f === rel ? true : DATA_EXTENSIONS.has(path.posix.extname(f).toLowerCase())))
+      const visible = files.filter((f) => !f.split('/').some((part) => part.startsWith('.') || SKIP_DIRS.has(part)))
+      if (visible.length === 0 && !out.includes(rel)) {
+        throw createError('ERR_FILE_NOT_FOUND', { path: `${ref}:${rel}` })
+      }
+      return visible.sort()
+    },
+    async read(relPath) {
+      const rel = toRootRelative(absRoot, relPath)
+      const buf = await git(absRoot, ['show', `${ref}:${prefix}${rel}`]).catch((err) => {
+        throw createError('ERR_FILE_NOT_FOUND', { path: `${ref}:${rel}` }, { cause: err })
+      })
+      if (buf.length > DEFAULT_MAX_TEXT_FILE_BYTES) {
+        throw createError('ERR_FILE_TOO_LARGE', { path: rel, size: buf.length, limit: DEFAULT_MAX_TEXT_FILE_BYTES })
+      }
+      return decodeUtf8(buf, rel)
+    },
+  }
+}

@@ -1,0 +1,261 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { ValidationConfig } from '../config/schema.js'
+import { loadTrainingDataDetailed } from './load.js'
+import { loadMustPassDetailed, validateMustPass } from './must-pass.js'
+import type { Example } from './types.js'
+import {
+  exampleTokens,
+  findNearDuplicates,
+  findNearDuplicatesBruteForce,
+  normalizeExample,
+  validateTrainingData,
+} from './validate.js'
+
+const root = new URL('../../test/fixtures/validation/', import.meta.url).pathname
+const validation: ValidationConfig = {
+  minExamples: 3,
+  imbalanceRatio: 5,
+  minEntityExamples: 2,
+  nearDuplicateThreshold: 0.8,
+}
+
+async function check(file: string, fields: Record<string, number> = {}) {
+  const r = await loadTrainingDataDetailed([file], { root })
+  return [...r.diagnostics, ...validateTrainingData(r.data, { validation, fields })]
+}
+
+// One fixture per check: the code, the exact position and the message it must produce.
+const cases: Array<[string, string, string, RegExp, Record<string, number>?]> = [
+  [
+    'yaml-syntax.yml',
+    'ERR_YAML_SYNTAX',
+    '6:1',
+    /YAML syntax error: A block sequence may not be used as an implicit map key/,
+  ],
+  [
+    'unknown-key.yml',
+    'ERR_DATA_SCHEMA',
+    '4:3',
+    /^unknown key `exmaples` in an intent block; allowed: intent, examples, metadata$/,
+  ],
+  ['wrong-type.yml', 'ERR_DATA_SCHEMA', '4:13', /^`examples` of intent `greet` must be a block/],
+  ['empty-example.yml', 'ERR_DATA_EMPTY_EXAMPLE', '6:6', /^Empty example in intent greet$/],
+  [
+    'duplicate.yml',
+    'ERR_DATA_DUPLICATE_EXAMPLE',
+    '7:7',
+    /^Duplicate example "Hello there!" in intent greet \(first at duplicate\.yml:5:7\)$/,
+  ],
+  [
+    'conflict.yml',
+    'ERR_DATA_CONFLICT',
+    '10:7',
+    /^Example "Hey there" is labelled goodbye here and greet at conflict\.yml:6:7$/,
+  ],
+  ['bad-annotation-bracket.yml', 'ERR_DATA_BAD_ANNOTATION', '5:14', /unbalanced brackets: '\[' is never closed/],
+  ['bad-annotation-json.yml', 'ERR_DATA_BAD_ANNOTATION', '5:21', /bad JSON in entity annotation \{"entity": city\}/],
+  ['bad-annotation-empty.yml', 'ERR_DATA_BAD_ANNOTATION', '5:14', /empty entity span/],
+  [
+    'synonym-conflict.yml',
+    'ERR_DATA_SYNONYM_CONFLICT',
+    '5:7',
+    /^"NYC" maps to "Newark" here and to "New York" at synonym-conflict\.yml:8:7$/,
+  ],
+  ['bad-regex.yml', 'ERR_DATA_BAD_REGEX', '6:7', /^Regex zipcode does not compile: .*Unterminated character class/],
+  [
+    'missing-lookup.yml',
+    'ERR_DATA_LOOKUP_NOT_FOUND',
+    '4:13',
+    /^Lookup table city reads lookups\/nowhere\.txt, which does not exist$/,
+  ],
+  [
+    'lookup-outside.yml',
+    'ERR_PATH_OUTSIDE_PROJECT',
+    '4:13',
+    /^\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd is outside the project directory/,
+  ],
+  ['bad.json', 'ERR_DATA_SYNTAX', '3:18', /^Invalid JSON: /],
+  ['bad.jsonl', 'ERR_DATA_SYNTAX', '2:1', /^Invalid JSON line: /],
+  ['bad.csv', 'ERR_DATA_SYNTAX', '3:', /^Invalid CSV: Quote Not Closed/],
+  ['few-examples.yml', 'WARN_DATA_FEW_EXAMPLES', '3:3', /^Intent greet has 2 examples, fewer than 3$/],
+  ['imbalance.yml', 'WARN_DATA_IMBALANCE', '21:3', /^Intent small has 3 examples, 5\.3× fewer than big \(16\)$/],
+  [
+    'few-entity-examples.yml',
+    'WARN_DATA_FEW_ENTITY_EXAMPLES',
+    '5:7',
+    /^Entity city is annotated in 1 example, fewer than 2$/,
+  ],
+  [
+    'near-duplicate.yml',
+    'WARN_DATA_NEAR_DUPLICATE',
+    '8:7',
+    /^Example "please where is my order right now" \(cancel_order\) is nearly the same as "where is my order right now please" \(order_status\) at near-duplicate\.yml:5:7$/,
+  ],
+  [
+    'unknown-field.yml',
+    'WARN_DATA_UNKNOWN_FIELD',
+    '5:5',
+    /^Field boddy has no weight in intentops\.yml `fields` \(known: subject, body\)$/,
+    { subject: 2, body: 1 },
+  ],
+  ['not-nlu.yml', 'WARN_DATA_IGNORED_FILE', '2:1', /^not-nlu\.yml holds no NLU training data/],
+]
+
+describe('validation checks', () => {
+  it.each(cases)('%s reports %s at %s', async (file, code, at, message, fields) => {
+    const diags = await check(file, fields)
+    const hit = diags.find((d) => d.code === code)
+    expect(hit, JSON.stringify(diags)).toBeDefined()
+    expect(`${hit!.location.line}:${hit!.location.column ?? ''}`).toBe(at)
+    expect(hit!.location.file).toBe(file)
+    expect(hit!.message).toMatch(message)
+    expect(hit!.hint).toBeTruthy()
+    expect(hit!.severity).toBe(code.startsWith('WARN') ? 'warning' : 'error')
+  })
+
+  it('reports unknown intents (error) and entities (warning) in must-pass files', async () => {
+    const tests = await loadMustPassDetailed(['must-pass-unknown.yml'], { root })
+    const data = (await loadTrainingDataDetailed(['few-examples.yml'], { root })).data
+    const diags = validateMustPass(tests.cases, data)
+    expect(diags.map((d) => [d.code, d.severity, `${d.location.line}:${d.location.column}`, d.message])).toEqual([
+      [
+        'ERR_MUST_PASS_UNKNOWN_INTENT',
+        'error',
+        '3:5',
+        'Must-pass case expects intent book_flight, which has no training examples',
+      ],
+      [
+        'WARN_MUST_PASS_UNKNOWN_ENTITY',
+        'warning',
+        '3:5',
+        'Must-pass case expects entity city, which no training example annotates',
+      ],
+    ])
+  })
+
+  it('collects the problems of many files in one pass', async () => {
+    const r = await loadTrainingDataDetailed(['yaml-syntax.yml', 'bad.json', 'bad-regex.yml', 'conflict.yml'], { root })
+    const all = [...r.diagnostics, ...validateTrainingData(r.data, { validation, fields: {} })]
+    const codes = new Set(all.map((d) => d.code))
+    for (const c of ['ERR_YAML_SYNTAX', 'ERR_DATA_SYNTAX', 'ERR_DATA_BAD_REGEX', 'ERR_DATA_CONFLICT'])
+      expect(codes).toContain(c)
+  })
+
+  it('is clean on a good data set', async () => {
+    const r = await loadTrainingDataDetailed(['data'], {
+      root: new URL('../../templates/default/', import.meta.url).pathname,
+    })
+    expect(r.diagnostics).toEqual([])
+    const diags = validateTrainingData(r.data, {
+      validation: { minExamples: 10, imbalanceRatio: 5, minEntityExamples: 3, nearDuplicateThreshold: 0.9 },
+    })
+    expect(diags).toEqual([])
+  })
+})
+
+describe('normalizeExample', () => {
+  it('ignores case, width, spacing and punctuation but not words', () => {
+    expect(normalizeExample({ text: '  Hello,   THERE! ' })).toBe(normalizeExample({ text: 'hello there' }))
+    expect(normalizeExample({ text: 'ｈｅｌｌｏ' })).toBe('hello')
+    expect(normalizeExample({ text: 'hello there' })).not.toBe(normalizeExample({ text: 'hello here' }))
+    expect(normalizeExample({ text: '?' })).toBe('?')
+  })
+})
+
+describe('findNearDuplicates', () => {
+  const words = ['where', 'is', 'my', 'order', 'cancel', 'the', 'flight', 'refund', 'please', 'now', 'a', 'book']
+  const example = fc.record({
+    tokens: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 7 }),
+    intent: fc.constantFrom('a', 'b', 'c'),
+  })
+  it('finds exactly the pairs the brute-force search finds', () => {
+    fc.assert(
+      fc.property(fc.array(example, { maxLength: 40 }), fc.constantFrom(0.5, 0.6, 0.75, 0.8, 0.9, 1), (rows, t) => {
+        const exs: Example[] = rows.map((r) => ({ text: r.tokens.join(' '), intent: r.intent, entities: [] }))
+        const key = (p: { a: number; b: number }) => `${p.a}-${p.b}`
+        const fast = findNearDuplicates(exs, t).map(key).sort()
+        const slow = findNearDuplicatesBruteForce(exs, t).map(key).sort()
+        expect(fast).toEqual(slow)
+      }),
+      { numRuns: 200 },
+    )
+  })
+  it('never pairs examples of the same intent or exact duplicates', () => {
+    const exs: Example[] = [
+      { text: 'where is my order', intent: 'a', entities: [] },
+      { text: 'where is my order now', intent: 'a', entities: [] },
+      { text: 'Where is my order?', intent: 'b', entities: [] },
+    ]
+    expect(findNearDuplicates(exs, 0.7)).toEqual([{ a: 1, b: 2, similarity: 0.8 }])
+  })
+})
+
+describe('exampleTokens', () => {
+  it('finds the same words on the ASCII fast path as the Unicode pattern', () => {
+    const unicode = (t: string) =>
+      t
+        .normalize('NFKC')
+        .toLowerCase()
+        .match(/[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu) ?? []
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ -~]{0,40}$/), (t) => {
+        expect(exampleTokens(t)).toEqual(unicode(t))
+      }),
+      { numRuns: 500 },
+    )
+    expect(exampleTokens("Don't  STOP-me'now 42x")).toEqual(["don't", 'stop', "me'now", '42x'])
+    expect(exampleTokens('Café Straße')).toEqual(['café', 'straße'])
+  })
+})
+
+describe('near-duplicate warnings', () => {
+  const words = ['where', 'is', 'my', 'order', 'cancel', 'the', 'flight', 'please', 'now', 'book']
+  it('flag exactly the examples with an earlier near-duplicate under another intent, naming the closest', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            tokens: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }),
+            intent: fc.constantFrom('a', 'b', 'c'),
+          }),
+          { maxLength: 40 },
+        ),
+        fc.constantFrom(0.5, 0.75, 0.9),
+        (rows, t) => {
+          const exs: Example[] = rows.map((r, i) => ({
+            text: r.tokens.join(' '),
+            intent: r.intent,
+            entities: [],
+            source: { file: 'f', line: i + 1, column: 1 },
+          }))
+          const diags = validateTrainingData(
+            { intents: [], examples: exs, synonyms: [], regexes: [], lookups: [] },
+            { validation: { minExamples: 0, imbalanceRatio: 1e9, minEntityExamples: 0, nearDuplicateThreshold: t } },
+          )
+          const warned = new Map(
+            diags
+              .filter((d) => d.code === 'WARN_DATA_NEAR_DUPLICATE')
+              .map((d) => [d.location.line! - 1, Number(/at f:(\d+):1$/.exec(d.message)![1]) - 1]),
+          )
+          // expected: brute force over examples that do not repeat an earlier one
+          const seen = new Set<string>()
+          const repeated = exs.map((e) => {
+            const k = normalizeExample(e)
+            const r = seen.has(k)
+            seen.add(k)
+            return r
+          })
+          const pairs = findNearDuplicatesBruteForce(exs, t).filter((p) => !repeated[p.a] && !repeated[p.b])
+          const best = new Map<number, number>()
+          for (const p of pairs) best.set(p.b, Math.max(best.get(p.b) ?? 0, p.similarity))
+          expect([...warned.keys()].sort((x, y) => x - y)).toEqual([...best.keys()].sort((x, y) => x - y))
+          for (const [b, a] of warned) {
+            expect(pairs.find((p) => p.a === a && p.b === b)?.similarity).toBeCloseTo(best.get(b)!, 9)
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})

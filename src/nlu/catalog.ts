@@ -1,0 +1,120 @@
+/**
+ * The frozen component catalog: the only place a pipeline step's `type` (from `intentops.yml` or from a model
+ * file) turns into code. `create` validates params and returns an untrained component; `fromState` rebuilds a
+ * fitted one from the JSON and typed arrays of a model file. An unknown type is an error, never a lookup of code.
+ * @module
+ */
+import type { TObject } from '@sinclair/typebox'
+import { FittedLinearClassifier } from './classifiers/linear-model.js'
+import { LinearSvm, LinearSvmParamsSchema, linearSvmParams } from './classifiers/linear-svm.js'
+import {
+  LogisticRegression,
+  LogisticRegressionParamsSchema,
+  logisticRegressionParams,
+} from './classifiers/logistic-regression.js'
+import type {
+  Classifier,
+  ComponentState,
+  EntityExtractor,
+  Featurizer,
+  FittedClassifier,
+  FittedEntityExtractor,
+  FittedFeaturizer,
+} from './component.js'
+import {
+  FittedLookupEntities,
+  LookupEntities,
+  LookupEntitiesParamsSchema,
+  lookupEntitiesParams,
+} from './entities/lookup.js'
+import { FittedRegexEntities, RegexEntities, RegexEntitiesParamsSchema, regexEntitiesParams } from './entities/regex.js'
+import {
+  FittedRegexFeatures,
+  RegexFeaturesParamsSchema,
+  RegexFeaturizer,
+  regexFeaturesParams,
+} from './featurizers/regex-features.js'
+import { FittedTfidf, TfidfFeaturizer, TfidfParamsSchema, tfidfParams } from './featurizers/tfidf.js'
+
+interface EntryBase {
+  /** One line for docs and error hints. */
+  description: string
+  /** The params schema (TypeBox), with defaults and descriptions. */
+  schema: TObject
+}
+
+export interface FeaturizerEntry extends EntryBase {
+  kind: 'featurizer'
+  create(params: unknown): Featurizer
+  fromState(state: ComponentState): FittedFeaturizer
+}
+
+export interface ClassifierEntry extends EntryBase {
+  kind: 'classifier'
+  create(params: unknown): Classifier
+  fromState(state: ComponentState): FittedClassifier
+}
+
+export interface EntityExtractorEntry extends EntryBase {
+  kind: 'entity_extractor'
+  create(params: unknown): EntityExtractor
+  fromState(state: ComponentState): FittedEntityExtractor
+}
+
+export type CatalogEntry = FeaturizerEntry | ClassifierEntry | EntityExtractorEntry
+export type ComponentKind = CatalogEntry['kind']
+
+export const COMPONENT_CATALOG: Readonly<Record<string, Readonly<CatalogEntry>>> = Object.freeze({
+  tfidf: Object.freeze({
+    kind: 'featurizer',
+    description: 'TF-IDF of word n-grams or of character n-grams inside words, from a vocabulary or hashed.',
+    schema: TfidfParamsSchema,
+    create: (params: unknown) => new TfidfFeaturizer(tfidfParams(params)),
+    fromState: (state: ComponentState) => FittedTfidf.fromState(state),
+  }),
+  regex_features: Object.freeze({
+    kind: 'featurizer',
+    description: 'One binary feature per regex and per lookup table of the training data.',
+    schema: RegexFeaturesParamsSchema,
+    create: (params: unknown) => new RegexFeaturizer(regexFeaturesParams(params)),
+    fromState: (state: ComponentState) => FittedRegexFeatures.fromState(state),
+  }),
+  linear_svm: Object.freeze({
+    kind: 'classifier',
+    description: 'One-vs-rest linear SVM (dual coordinate descent), temperature-calibrated on held-out folds.',
+    schema: LinearSvmParamsSchema,
+    create: (params: unknown) => new LinearSvm(linearSvmParams(params)),
+    fromState: (state: ComponentState) => FittedLinearClassifier.fromState('linear_svm', state),
+  }),
+  logistic_regression: Object.freeze({
+    kind: 'classifier',
+    description: 'Multinomial logistic regression (L2), temperature-calibrated on held-out folds.',
+    schema: LogisticRegressionParamsSchema,
+    create: (params: unknown) => new LogisticRegression(logisticRegressionParams(params)),
+    fromState: (state: ComponentState) => FittedLinearClassifier.fromState('logistic_regression', state),
+  }),
+  regex_entities: Object.freeze({
+    kind: 'entity_extractor',
+    description: "Entities from the training data's regexes named like annotated entities.",
+    schema: RegexEntitiesParamsSchema,
+    create: (params: unknown) => new RegexEntities(regexEntitiesParams(params)),
+    fromState: (state: ComponentState) => FittedRegexEntities.fromState(state),
+  }),
+  lookup_entities: Object.freeze({
+    kind: 'entity_extractor',
+    description: "Entities from the training data's lookup tables named like annotated entities.",
+    schema: LookupEntitiesParamsSchema,
+    create: (params: unknown) => new LookupEntities(lookupEntitiesParams(params)),
+    fromState: (state: ComponentState) => FittedLookupEntities.fromState(state),
+  }),
+} satisfies Record<string, CatalogEntry>)
+
+/** The catalog entry of `type`, or undefined. Own keys only: `constructor` or `__proto__` are not types. */
+export function catalogEntry(type: string): Readonly<CatalogEntry> | undefined {
+  return Object.hasOwn(COMPONENT_CATALOG, type) ? COMPONENT_CATALOG[type] : undefined
+}
+
+/** Every known type name, sorted. */
+export function componentTypes(): string[] {
+  return Object.keys(COMPONENT_CATALOG).sort()
+}

@@ -1,0 +1,171 @@
+/**
+ * Linear SVM, one-vs-rest: L2-regularised squared hinge loss solved by dual coordinate descent (as liblinear),
+ * classes trained in parallel worker threads, confidences calibrated by temperature scaling on held-out folds.
+ * @module
+ */
+import { type Static, Type } from '@sinclair/typebox'
+import type { Classifier, ClassifierFitContext, JsonValue } from '../component.js'
+import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from '../parallel.js'
+import { Nullable, validateParams } from '../params.js'
+import type { CsrMatrix } from '../sparse.js'
+import { fitTemperature, softmaxInPlace, stratifiedFolds } from './calibration.js'
+import { FittedLinearClassifier } from './linear-model.js'
+import type { SvmJob, SvmShared } from './svm-jobs.js'
+import { rowSqNorms } from './svm-solver.js'
+
+export const CalibrationSchema = Type.Union([Type.Literal('temperature'), Type.Literal('none')], {
+  default: 'temperature',
+  description: 'Fit a softmax temperature on held-out folds so confidences match accuracy; none uses T = 1.',
+})
+
+export const LinearSvmParamsSchema = Type.Object(
+  {
+    C: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1e6,
+      default: 1,
+      description: 'Inverse regularisation strength: larger fits the training data more closely.',
+    }),
+    tol: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 10,
+      default: 0.1,
+      description: 'Stopping tolerance on the projected gradient.',
+    }),
+    maxIter: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: 'Most passes over the data.' }),
+    interceptScaling: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1000,
+      default: 1,
+      description: 'Value of the constant feature that carries the (regularised) intercept.',
+    }),
+    classWeight: Type.Union([Type.Literal('balanced'), Type.Null()], {
+      default: null,
+      description: "'balanced' scales each class's C by n / (classes × n_class); null weighs all classes equally.",
+    }),
+    calibration: CalibrationSchema,
+    calibrationFolds: Type.Integer({
+      minimum: 2,
+      maximum: 10,
+      default: 3,
+      description: 'Folds for the held-out scores that calibration is fitted on.',
+    }),
+    workers: Nullable(
+      Type.Integer({ minimum: 0, maximum: 64 }),
+      'Worker threads; null picks by problem size and cores, 0 trains in the calling thread.',
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export type LinearSvmParams = Static<typeof LinearSvmParamsSchema>
+
+export function linearSvmParams(raw: unknown): LinearSvmParams {
+  return validateParams('linear_svm', LinearSvmParamsSchema, raw)
+}
+
+/** Negatives in the first working set of each class, as a multiple of its positives. */
+const INIT_NEGATIVES = 2
+
+export class LinearSvm implements Classifier<LinearSvmParams> {
+  readonly type = 'linear_svm'
+  constructor(readonly params: Readonly<LinearSvmParams>) {}
+
+  getParams(): Record<string, JsonValue> {
+    return structuredClone(this.params) as unknown as Record<string, JsonValue>
+  }
+
+  async fit(x: CsrMatrix, y: Int32Array, nClasses: number, ctx: ClassifierFitContext): Promise<FittedLinearClassifier> {
+    const p = this.params
+    const N = x.rows
+    const F = x.cols
+    const K = nClasses
+    const params = this.getParams()
+    if (K < 2 || N === 0) {
+      return new FittedLinearClassifier(this.type, K, F, new Float32Array(F * K), new Float32Array(K), 1, params)
+    }
+    const calibrate = p.calibration === 'temperature' && N >= 2 * p.calibrationFolds
+    const nWorkers = p.workers ?? ctx.workers ?? defaultWorkerCount(N * K)
+    const useWorkers = nWorkers > 1
+    const alloc64 = (n: number) => (useWorkers ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n))
+    const share = <T extends Int32Array | Float32Array | Float64Array>(a: T): T => {
+      if (!useWorkers) return a
+      const b = new (a.constructor as { new (buf: SharedArrayBuffer): T })(new SharedArrayBuffer(a.byteLength))
+      b.set(a as never)
+      return b
+    }
+    const counts = new Float64Array(K)
+    for (let i = 0; i < N; i++) counts[y[i]!]!++
+    const classWeight =
+      p.classWeight === 'balanced' ? Array.from(counts, (n) => (n > 0 ? N / (K * n) : 1)) : ([] as number[])
+    const shared: SvmShared = {
+      indptr: share(x.indptr),
+      indices: share(x.indices),
+      values: share(x.values),
+      labels: share(y),
+      sqnorm: share(rowSqNorms(x.indptr, x.values)),
+      cols: F,
+      nRows: N,
+      nClasses: K,
+      fold: share(calibrate ? stratifiedFolds(y, K, p.calibrationFolds, ctx.seed) : new Int32Array(N).fill(-1)),
+      wFull: alloc64(K * (F + 1)),
+      alphaFull: alloc64(K * N),
+      heldOut: alloc64(calibrate ? N * K : 0),
+    }
+    const options = {
+      c: p.C,
+      classWeight,
+      tol: p.tol,
+      maxIter: p.maxIter,
+      bias: p.interceptScaling,
+      seed: ctx.seed,
+      initNegatives: INIT_NEGATIVES,
+    }
+    const chunk = Math.max(1, Math.ceil(K / Math.max(1, nWorkers * 6)))
+    const jobs = (phase: 'full' | 'fold', fold: number): SvmJob[] => {
+      const out: SvmJob[] = []
+      for (let k = 0; k < K; k += chunk) {
+        const classes = Array.from({ length: Math.min(chunk, K - k) }, (_, j) => k + j)
+        out.push({ kind: 'svm', phase, fold, classes, options })
+      }
+      return out
+    }
+    const full = jobs('full', -1)
+    const folds = calibrate ? Array.from({ length: p.calibrationFolds }, (_, f) => jobs('fold', f)).flat() : []
+    const total = full.length + folds.length
+    let done = 0
+    const tick = () => ctx.onProgress?.(++done / total)
+    const runner: JobRunner = useWorkers
+      ? workerRunner(Math.min(nWorkers, full.length), shared, ctx.signal)
+      : inThreadRunner(shared, ctx.signal)
+    try {
+      await runner.runAll(full, tick)
+      await runner.runAll(folds, tick)
+    } finally {
+      await runner.close()
+    }
+
+    const weights = new Float32Array(F * K)
+    const intercept = new Float32Array(K)
+    for (let k = 0; k < K; k++) {
+      const base = k * (F + 1)
+      for (let f = 0; f < F; f++) weights[f * K + k] = shared.wFull[base + f]!
+      intercept[k] = shared.wFull[base + F]! * p.interceptScaling
+    }
+    let temperature = 1
+    if (calibrate) {
+      temperature = fitTemperature(shared.heldOut, y, K)
+      if (ctx.onHeldOut) {
+        const proba = new Float32Array(N * K)
+        const row = new Float64Array(K)
+        for (let i = 0; i < N; i++) {
+          for (let k = 0; k < K; k++) row[k] = shared.heldOut[i * K + k]!
+          softmaxInPlace(row, K, temperature)
+          proba.set(row, i * K)
+        }
+        ctx.onHeldOut(proba)
+      }
+    }
+    return new FittedLinearClassifier(this.type, K, F, weights, intercept, temperature, params)
+  }
+}

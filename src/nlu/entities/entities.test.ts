@@ -1,0 +1,130 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { EntityAnnotation } from '../../data/types.js'
+import { toyTrainingData } from '../testing.js'
+import { tokenize } from '../tokenizer.js'
+import type { EntityPrediction } from '../types.js'
+import { fromBilou, parseTag, toBilou } from './bilou.js'
+import { LookupEntities, lookupEntitiesParams } from './lookup.js'
+import { compilePattern, RegexEntities, regexEntitiesParams } from './regex.js'
+import { applySynonyms, buildSynonymMap } from './synonyms.js'
+
+describe('BILOU', () => {
+  const text = 'fly from New York City to Paris on Monday'
+  const tokens = tokenize(text)
+  const ents: EntityAnnotation[] = [
+    { start: 9, end: 22, entity: 'city', value: 'New York City' },
+    { start: 26, end: 31, entity: 'city', value: 'Paris' },
+    { start: 35, end: 41, entity: 'day', value: 'Monday' },
+  ]
+  it('tags tokens and decodes the tags back to the same spans', () => {
+    const tags = toBilou(tokens, ents)
+    expect(tags).toEqual(['O', 'O', 'B-city', 'I-city', 'L-city', 'O', 'U-city', 'O', 'U-day'])
+    expect(fromBilou(tokens, tags).map((s) => [s.label, text.slice(s.start, s.end)])).toEqual([
+      ['city', 'New York City'],
+      ['city', 'Paris'],
+      ['day', 'Monday'],
+    ])
+  })
+  it('tags by another label when asked, and keeps the first of overlapping entities', () => {
+    const roles = toBilou(
+      tokens,
+      [
+        { ...ents[0]!, role: 'from' },
+        { ...ents[1]!, role: 'to' },
+      ],
+      (e) => e.role ?? 'O',
+    )
+    expect(roles.filter((t) => t !== 'O')).toEqual(['B-from', 'I-from', 'L-from', 'U-to'])
+    const overlap = toBilou(tokens, [ents[0]!, { start: 13, end: 17, entity: 'state', value: 'York' }])
+    expect(overlap.slice(2, 5)).toEqual(['B-city', 'I-city', 'L-city'])
+  })
+  it('decodes broken sequences leniently', () => {
+    const t = tokenize('a b c d e')
+    expect(fromBilou(t, ['I-x', 'L-x', 'B-y', 'O', 'U-z']).map((s) => [s.label, s.firstToken, s.lastToken])).toEqual([
+      ['x', 0, 1],
+      ['y', 2, 2],
+      ['z', 4, 4],
+    ])
+    expect(fromBilou(t, ['B-x', 'I-y', 'L-y', 'city', 'O']).map((s) => [s.label, s.firstToken, s.lastToken])).toEqual([
+      ['x', 0, 0],
+      ['y', 1, 2],
+      ['city', 3, 3],
+    ])
+    expect(parseTag('U-city')).toEqual({ prefix: 'U', label: 'city' })
+  })
+  it('round-trips any set of non-overlapping token-aligned entities', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('O', 'a', 'b'), { minLength: 1, maxLength: 12 }), (labels) => {
+        const words = labels.map((_, i) => `w${i}`)
+        const toks = tokenize(words.join(' '))
+        const spans: EntityAnnotation[] = []
+        for (let i = 0; i < labels.length; ) {
+          let j = i
+          while (j + 1 < labels.length && labels[j + 1] === labels[i] && (j - i) % 3 !== 2) j++
+          if (labels[i] !== 'O') spans.push({ start: toks[i]!.start, end: toks[j]!.end, entity: labels[i]!, value: '' })
+          i = j + 1
+        }
+        const decoded = fromBilou(toks, toBilou(toks, spans))
+        expect(decoded.map((s) => [s.start, s.end, s.label])).toEqual(spans.map((s) => [s.start, s.end, s.entity]))
+      }),
+    )
+  })
+})
+
+describe('regex and lookup entities', () => {
+  const data = toyTrainingData()
+  it('extracts regex entities with Unicode word boundaries', () => {
+    const x = new RegexEntities(regexEntitiesParams({})).fit(data, { seed: 0 })
+    expect(x.extract('codes 12345 and 123456 and é54321', [])).toEqual([
+      { start: 6, end: 11, entity: 'zipcode', value: '12345', extractor: 'regex_entities', confidence_entity: 1 },
+    ])
+    const loose = new RegexEntities(regexEntitiesParams({ useWordBoundaries: false })).fit(data, { seed: 0 })
+    expect(loose.extract('123456', []).map((e) => e.value)).toEqual(['12345'])
+  })
+  it('matches lookup phrases on whole tokens, longest first, ignoring case', () => {
+    const x = new LookupEntities(lookupEntitiesParams({})).fit(data, { seed: 0 })
+    const text = 'From NEW YORK to san francisco, not Parisian'
+    expect(x.extract(text, []).map((e) => [e.value, e.start, e.end])).toEqual([
+      ['NEW YORK', 5, 13],
+      ['san francisco', 17, 30],
+    ])
+    const folded = new LookupEntities(lookupEntitiesParams({ foldAccents: true })).fit(
+      { ...data, lookups: [{ name: 'city', elements: ['Zürich'] }] },
+      { seed: 0 },
+    )
+    expect(folded.extract('to zurich', []).map((e) => e.value)).toEqual(['zurich'])
+  })
+  it('uses only tables and regexes named like annotated entities unless told which', () => {
+    const d = { ...data, lookups: [...data.lookups, { name: 'fruit', elements: ['apple'] }] }
+    expect(new LookupEntities(lookupEntitiesParams({})).fit(d, { seed: 0 }).entityTypes).toEqual(['city'])
+    expect(new LookupEntities(lookupEntitiesParams({ entities: ['fruit'] })).fit(d, { seed: 0 }).entityTypes).toEqual([
+      'fruit',
+    ])
+  })
+  it('reports a bad pattern with its data file position', () => {
+    const bad = { ...data, regexes: [{ name: 'zipcode', patterns: ['(\\d{5}'], source: { file: 'nlu.yml', line: 7 } }] }
+    expect(() => new RegexEntities(regexEntitiesParams({})).fit(bad, { seed: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_NLU_REGEX_INVALID', location: { file: 'nlu.yml', line: 7 } }),
+    )
+    expect(() => compilePattern('[', 'x', false, true)).toThrow(/The regex 'x' has an invalid pattern \/\[\//)
+  })
+})
+
+describe('synonyms', () => {
+  it('learns from synonym lists and from annotations, and maps values case-insensitively', () => {
+    const map = buildSynonymMap(toyTrainingData())
+    expect(map).toEqual({ 'big apple': 'New York', nyc: 'New York' })
+    const ents: EntityPrediction[] = [
+      { start: 0, end: 3, entity: 'city', value: 'Nyc ', extractor: 'x', confidence_entity: 1 },
+      { start: 4, end: 9, entity: 'city', value: 'Paris', extractor: 'x', confidence_entity: 1 },
+      { start: 4, end: 9, entity: 'city', value: 'constructor', extractor: 'x', confidence_entity: 1 },
+    ]
+    applySynonyms(ents, map)
+    expect(ents.map((e) => [e.value, e.processors])).toEqual([
+      ['New York', ['synonyms']],
+      ['Paris', undefined],
+      ['constructor', undefined],
+    ])
+  })
+})

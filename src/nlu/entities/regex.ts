@@ -1,0 +1,173 @@
+/**
+ * Regular-expression entities: every `regex` of the training data named like an annotated entity becomes an
+ * extractor of that entity (as Rasa's RegexEntityExtractor). Also the pattern compiler shared with the regex
+ * featurizer.
+ * @module
+ */
+import { type Static, Type } from '@sinclair/typebox'
+import type { RegexFeature, TrainingData } from '../../data/types.js'
+import { createError } from '../../errors.js'
+import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
+import { Nullable, paramError, validateParams } from '../params.js'
+import type { Token } from '../tokenizer.js'
+import type { EntityPrediction } from '../types.js'
+import { annotatedEntityTypes } from './lookup.js'
+
+/**
+ * Patterns are run on at most this many leading characters of a message, bounding the time a slow pattern can take
+ * on a huge message.
+ */
+export const MAX_REGEX_INPUT = 10_000
+
+/** One named group of patterns, as stored in a model file. */
+export interface PatternSet {
+  name: string
+  patterns: string[]
+}
+
+/**
+ * Compile a pattern with Unicode semantics; `wordBoundaries` requires the match not to touch a letter or digit on
+ * either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID with the data file position.
+ */
+export function compilePattern(
+  pattern: string,
+  name: string,
+  caseSensitive: boolean,
+  wordBoundaries: boolean,
+  source?: RegexFeature['source'],
+): RegExp {
+  const body = wordBoundaries ? `(?<![\\p{L}\\p{N}_])(?:${pattern})(?![\\p{L}\\p{N}_])` : pattern
+  try {
+    // Validate the bare pattern first so an error message shows the user's pattern, not our wrapper.
+    new RegExp(pattern, 'u')
+    return new RegExp(body, caseSensitive ? 'gu' : 'giu')
+  } catch (err) {
+    throw createError(
+      'ERR_NLU_REGEX_INVALID',
+      { name, pattern, detail: (err as Error).message },
+      { cause: err, ...(source ? { location: source } : {}) },
+    )
+  }
+}
+
+/** Regexes of the same name merged; patterns deduplicated and sorted so the state does not depend on data order. */
+export function mergePatterns(regexes: readonly RegexFeature[]): PatternSet[] {
+  const byName = new Map<string, Set<string>>()
+  for (const r of regexes) {
+    const set = byName.get(r.name) ?? new Set<string>()
+    for (const p of r.patterns) set.add(p)
+    byName.set(r.name, set)
+  }
+  return [...byName.keys()].sort().map((name) => ({ name, patterns: [...byName.get(name)!].sort() }))
+}
+
+/** Check every pattern of the training data compiles, reporting the first bad one with its file position. */
+export function checkPatterns(regexes: readonly RegexFeature[], caseSensitive: boolean): void {
+  for (const r of regexes) for (const p of r.patterns) compilePattern(p, r.name, caseSensitive, false, r.source)
+}
+
+export const RegexEntitiesParamsSchema = Type.Object(
+  {
+    caseSensitive: Type.Boolean({ default: false, description: 'Match letter case exactly.' }),
+    useWordBoundaries: Type.Boolean({
+      default: true,
+      description: 'A match may not start or end inside a word.',
+    }),
+    entities: Nullable(
+      Type.Array(Type.String({ minLength: 1 })),
+      'Regexes to use, by name; null uses every regex named like an entity annotated in the training data.',
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export type RegexEntitiesParams = Static<typeof RegexEntitiesParamsSchema>
+
+export function regexEntitiesParams(raw: unknown): RegexEntitiesParams {
+  return validateParams('regex_entities', RegexEntitiesParamsSchema, raw)
+}
+
+export class RegexEntities implements EntityExtractor<RegexEntitiesParams> {
+  readonly type = 'regex_entities'
+  constructor(readonly params: Readonly<RegexEntitiesParams>) {}
+
+  getParams(): Record<string, JsonValue> {
+    return structuredClone(this.params) as unknown as Record<string, JsonValue>
+  }
+
+  fit(data: TrainingData, _ctx: FitContext): FittedRegexEntities {
+    const wanted = this.params.entities ? new Set(this.params.entities) : annotatedEntityTypes(data)
+    const chosen = data.regexes.filter((r) => wanted.has(r.name))
+    checkPatterns(chosen, this.params.caseSensitive)
+    return new FittedRegexEntities(this.params, mergePatterns(chosen))
+  }
+}
+
+export class FittedRegexEntities implements FittedEntityExtractor {
+  readonly type = 'regex_entities'
+  readonly entityTypes: readonly string[]
+  private readonly compiled: Array<{ name: string; re: RegExp }>
+
+  constructor(
+    readonly params: Readonly<RegexEntitiesParams>,
+    private readonly sets: PatternSet[],
+  ) {
+    this.compiled = sets.flatMap((s) =>
+      s.patterns.map((p) => ({
+        name: s.name,
+        re: compilePattern(p, s.name, params.caseSensitive, params.useWordBoundaries),
+      })),
+    )
+    this.entityTypes = sets.map((s) => s.name)
+  }
+
+  extract(text: string, _tokens: readonly Token[]): EntityPrediction[] {
+    const input = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text
+    const out: EntityPrediction[] = []
+    const seen = new Set<string>()
+    for (const { name, re } of this.compiled) {
+      re.lastIndex = 0
+      for (let m = re.exec(input); m !== null; m = re.exec(input)) {
+        if (m[0].length === 0) {
+          re.lastIndex++
+          continue
+        }
+        const start = m.index
+        const end = start + m[0].length
+        const key = `${name}\u0000${start}\u0000${end}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        out.push({ start, end, entity: name, value: m[0], extractor: this.type, confidence_entity: 1 })
+      }
+    }
+    return out.sort((a, b) => a.start - b.start || a.end - b.end)
+  }
+
+  toState(): ComponentState {
+    return {
+      json: { params: this.params as unknown as JsonValue, patterns: this.sets as unknown as JsonValue },
+      arrays: {},
+    }
+  }
+
+  static fromState(state: ComponentState): FittedRegexEntities {
+    const json = state.json as { params?: unknown; patterns?: unknown }
+    return new FittedRegexEntities(regexEntitiesParams(json.params), checkPatternSets('regex_entities', json.patterns))
+  }
+}
+
+/** Check the shape of saved pattern sets. */
+export function checkPatternSets(component: string, raw: unknown): PatternSet[] {
+  const ok =
+    Array.isArray(raw) &&
+    raw.every(
+      (s) =>
+        s &&
+        typeof s === 'object' &&
+        typeof (s as { name?: unknown }).name === 'string' &&
+        Array.isArray((s as { patterns?: unknown }).patterns) &&
+        (s as { patterns: unknown[] }).patterns.every((p) => typeof p === 'string'),
+    )
+  if (!ok) throw paramError(component, `The saved state of ${component} has bad patterns.`)
+  return raw as PatternSet[]
+}

@@ -1,0 +1,119 @@
+/**
+ * Binary features from the training data's regexes and lookup tables: one column per regex name ("some pattern of
+ * `zipcode` matches") and one per lookup table ("some phrase of `city` occurs"). They let the intent classifier
+ * use knowledge that the examples alone may not cover.
+ * @module
+ */
+import { type Static, Type } from '@sinclair/typebox'
+import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
+import { checkTables, LookupMatcher, mergeTables } from '../entities/lookup.js'
+import { checkPatternSets, checkPatterns, compilePattern, MAX_REGEX_INPUT, mergePatterns } from '../entities/regex.js'
+import { validateParams } from '../params.js'
+import type { SparseVector } from '../sparse.js'
+
+export const RegexFeaturesParamsSchema = Type.Object(
+  {
+    useRegexes: Type.Boolean({ default: true, description: 'One feature per regex name.' }),
+    useLookups: Type.Boolean({ default: true, description: 'One feature per lookup table.' }),
+    caseSensitive: Type.Boolean({ default: false, description: 'Regexes match letter case exactly.' }),
+    foldAccents: Type.Boolean({ default: false, description: 'Lookup phrases match regardless of accents.' }),
+    weight: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      default: 1,
+      description: 'Value of a feature that fires.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export type RegexFeaturesParams = Static<typeof RegexFeaturesParamsSchema>
+
+export function regexFeaturesParams(raw: unknown): RegexFeaturesParams {
+  return validateParams('regex_features', RegexFeaturesParamsSchema, raw)
+}
+
+export class RegexFeaturizer implements Featurizer<RegexFeaturesParams> {
+  readonly type = 'regex_features'
+  constructor(readonly params: Readonly<RegexFeaturesParams>) {}
+
+  getParams(): Record<string, JsonValue> {
+    return structuredClone(this.params) as unknown as Record<string, JsonValue>
+  }
+
+  fit(_texts: readonly string[], ctx: FeaturizerFitContext): FittedRegexFeatures {
+    const p = this.params
+    if (p.useRegexes) checkPatterns(ctx.data.regexes, p.caseSensitive)
+    return new FittedRegexFeatures(
+      p,
+      p.useRegexes ? mergePatterns(ctx.data.regexes) : [],
+      p.useLookups ? mergeTables(ctx.data.lookups) : [],
+    )
+  }
+}
+
+export class FittedRegexFeatures implements FittedFeaturizer {
+  readonly type = 'regex_features'
+  readonly dim: number
+  private readonly regexes: RegExp[][]
+  private readonly matcher: LookupMatcher
+  private readonly hit: Uint8Array
+
+  constructor(
+    readonly params: Readonly<RegexFeaturesParams>,
+    private readonly patterns: ReturnType<typeof mergePatterns>,
+    private readonly tables: ReturnType<typeof mergeTables>,
+  ) {
+    this.regexes = patterns.map((s) =>
+      // Sticky-free, non-global copies: `test` must not carry lastIndex from one message to the next.
+      s.patterns.map((p) => new RegExp(compilePattern(p, s.name, params.caseSensitive, false).source, flags(params))),
+    )
+    this.matcher = new LookupMatcher(tables, params.foldAccents)
+    this.dim = patterns.length + tables.length
+    this.hit = new Uint8Array(tables.length)
+  }
+
+  transformOne(text: string, out: SparseVector, offset: number, scale: number): void {
+    if (this.dim === 0) return
+    const value = this.params.weight * scale
+    if (this.regexes.length > 0) {
+      const input = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text
+      for (let r = 0; r < this.regexes.length; r++) {
+        if (this.regexes[r]!.some((re) => re.test(input))) out.push(offset + r, value)
+      }
+    }
+    if (this.tables.length > 0) {
+      const hit = this.hit
+      hit.fill(0)
+      this.matcher.match(text, false, (t) => {
+        hit[t] = 1
+      })
+      const base = offset + this.patterns.length
+      for (let t = 0; t < hit.length; t++) if (hit[t] === 1) out.push(base + t, value)
+    }
+  }
+
+  toState(): ComponentState {
+    return {
+      json: {
+        params: this.params as unknown as JsonValue,
+        patterns: this.patterns as unknown as JsonValue,
+        tables: this.tables as unknown as JsonValue,
+      },
+      arrays: {},
+    }
+  }
+
+  static fromState(state: ComponentState): FittedRegexFeatures {
+    const json = state.json as { params?: unknown; patterns?: unknown; tables?: unknown }
+    return new FittedRegexFeatures(
+      regexFeaturesParams(json.params),
+      checkPatternSets('regex_features', json.patterns),
+      checkTables('regex_features', json.tables),
+    )
+  }
+}
+
+function flags(p: Readonly<RegexFeaturesParams>): string {
+  return p.caseSensitive ? 'u' : 'iu'
+}

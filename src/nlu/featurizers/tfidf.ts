@@ -1,0 +1,439 @@
+/**
+ * TF-IDF over word n-grams or character n-grams inside word boundaries (`char_wb`, each word padded with a space
+ * on both sides, as in scikit-learn). Features come from a vocabulary learned at fit time, pruned by document
+ * frequency and size, or from feature hashing. N-grams are never materialised as strings: their hashes roll over
+ * the scanner's code units, and a vocabulary is a table of 64-bit n-gram hashes.
+ * @module
+ */
+import { type Static, Type } from '@sinclair/typebox'
+import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
+import { fmix32, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
+import { Nullable, paramError, validateParams } from '../params.js'
+import type { SparseVector } from '../sparse.js'
+import { ENGLISH_STOP_WORDS } from '../stop-words.js'
+import { TextScanner } from '../tokenizer.js'
+
+export const TfidfParamsSchema = Type.Object(
+  {
+    analyzer: Type.Union([Type.Literal('word'), Type.Literal('char_wb')], {
+      default: 'word',
+      description: 'N-grams of words, or of characters inside word boundaries.',
+    }),
+    ngramMin: Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Shortest n-gram.' }),
+    ngramMax: Type.Integer({ minimum: 1, maximum: 8, default: 2, description: 'Longest n-gram.' }),
+    lowercase: Type.Boolean({ default: true, description: 'Lowercase before extracting n-grams.' }),
+    foldAccents: Type.Boolean({ default: false, description: 'Strip accents (é → e) before extracting n-grams.' }),
+    sublinearTf: Type.Boolean({ default: true, description: 'Use 1 + ln(tf) instead of the raw term count.' }),
+    useIdf: Type.Boolean({ default: true, description: 'Weight by smoothed inverse document frequency.' }),
+    norm: Type.Union([Type.Literal('l2'), Type.Literal('none')], {
+      default: 'l2',
+      description: 'Scale each message to unit length.',
+    }),
+    minDf: Type.Integer({
+      minimum: 1,
+      default: 1,
+      description: 'Drop n-grams that occur in fewer training messages than this.',
+    }),
+    maxDf: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 1,
+      description: 'Drop n-grams that occur in more than this fraction of training messages.',
+    }),
+    maxFeatures: Nullable(
+      Type.Integer({ minimum: 1 }),
+      'Keep only the most frequent n-grams (by document frequency); null keeps all.',
+    ),
+    hashBits: Nullable(
+      Type.Integer({ minimum: 8, maximum: 24 }),
+      'Use feature hashing into 2^hashBits columns instead of a vocabulary; null learns a vocabulary.',
+    ),
+    stopWords: Type.Union([Type.Literal('english'), Type.Array(Type.String({ minLength: 1 })), Type.Null()], {
+      default: null,
+      description: "Words to skip: 'english', a list, or null for none.",
+    }),
+    weight: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      default: 1,
+      description: 'Multiplies this block after normalisation, to weigh it against other featurizers.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export type TfidfParams = Static<typeof TfidfParamsSchema>
+
+/** Validate raw params (applying defaults) and check the relations between them. */
+export function tfidfParams(raw: unknown, component = 'tfidf'): TfidfParams {
+  const p = validateParams(component, TfidfParamsSchema, raw)
+  if (p.ngramMin > p.ngramMax) {
+    throw paramError(
+      component,
+      `The 'ngramMin' parameter of ${component} must be at most 'ngramMax' (${p.ngramMax}). Got ${p.ngramMin} instead.`,
+    )
+  }
+  if (p.hashBits !== null && p.maxFeatures !== null) {
+    throw paramError(component, `${component} takes either 'hashBits' or 'maxFeatures', not both.`)
+  }
+  return p
+}
+
+/** An untrained TF-IDF featurizer. */
+export class TfidfFeaturizer implements Featurizer<TfidfParams> {
+  readonly type = 'tfidf'
+  constructor(readonly params: Readonly<TfidfParams>) {}
+
+  getParams(): Record<string, JsonValue> {
+    return structuredClone(this.params) as unknown as Record<string, JsonValue>
+  }
+
+  fit(texts: readonly string[], ctx: FeaturizerFitContext): FittedTfidf {
+    const p = this.params
+    const ex = new NgramExtractor(p)
+    const nDocs = texts.length
+    if (p.hashBits !== null) {
+      const dim = 2 ** p.hashBits
+      const mask = dim - 1
+      const df = new Float64Array(dim)
+      const lastDoc = new Int32Array(dim)
+      for (let d = 0; d < nDocs; d++) {
+        const n = ex.extract(texts[d]!)
+        for (let j = 0; j < n; j++) {
+          const f = ex.ka[j]! & mask
+          if (lastDoc[f] !== d + 1) {
+            lastDoc[f] = d + 1
+            df[f]!++
+          }
+        }
+        if ((d & 1023) === 1023) ctx.signal?.throwIfAborted()
+      }
+      const idf = new Float32Array(dim)
+      for (let f = 0; f < dim; f++) idf[f] = Math.log((1 + nDocs) / (1 + df[f]!)) + 1
+      return new FittedTfidf(p, dim, idf, undefined, undefined)
+    }
+
+    const table = new KeyTable(1 << 16)
+    let keyA: Uint32Array = new Uint32Array(1 << 16)
+    let keyB: Uint32Array = new Uint32Array(1 << 16)
+    let df: Int32Array = new Int32Array(1 << 16)
+    let lastDoc: Int32Array = new Int32Array(1 << 16)
+    for (let d = 0; d < nDocs; d++) {
+      const n = ex.extract(texts[d]!)
+      for (let j = 0; j < n; j++) {
+        const a = ex.ka[j]!
+        const b = ex.kb[j]!
+        const size = table.size
+        const id = table.intern(a, b, size)
+        if (id === size) {
+          if (id === keyA.length) {
+            keyA = growU32(keyA)
+            keyB = growU32(keyB)
+            df = growI32(df)
+            lastDoc = growI32(lastDoc)
+          }
+          keyA[id] = a
+          keyB[id] = b
+        }
+        if (lastDoc[id] !== d + 1) {
+          lastDoc[id] = d + 1
+          df[id]!++
+        }
+      }
+      if ((d & 1023) === 1023) ctx.signal?.throwIfAborted()
+    }
+
+    const total = table.size
+    const maxDocs = p.maxDf * nDocs
+    let kept: number[] = []
+    for (let id = 0; id < total; id++) if (df[id]! >= p.minDf && df[id]! <= maxDocs) kept.push(id)
+    const byKey = (x: number, y: number) => keyA[x]! - keyA[y]! || keyB[x]! - keyB[y]!
+    if (p.maxFeatures !== null && kept.length > p.maxFeatures) {
+      kept.sort((x, y) => df[y]! - df[x]! || byKey(x, y))
+      kept = kept.slice(0, p.maxFeatures)
+    }
+    // Columns in key order: the vocabulary does not depend on the order of the training examples.
+    kept.sort(byKey)
+    const dim = kept.length
+    const outA = new Uint32Array(dim)
+    const outB = new Uint32Array(dim)
+    const idf = new Float32Array(dim)
+    for (let f = 0; f < dim; f++) {
+      const id = kept[f]!
+      outA[f] = keyA[id]!
+      outB[f] = keyB[id]!
+      idf[f] = Math.log((1 + nDocs) / (1 + df[id]!)) + 1
+    }
+    return new FittedTfidf(p, dim, idf, outA, outB)
+  }
+}
+
+/** A fitted TF-IDF featurizer: the vocabulary (n-gram hash keys) and idf weights. */
+export class FittedTfidf implements FittedFeaturizer {
+  readonly type = 'tfidf'
+  private readonly table: KeyTable | undefined
+  private readonly mask: number
+  private readonly ex: NgramExtractor
+  private tf: Float64Array
+  private touched = new Int32Array(256)
+  private weights = new Float64Array(256)
+
+  constructor(
+    readonly params: Readonly<TfidfParams>,
+    readonly dim: number,
+    private readonly idf: Float32Array,
+    private readonly keyA: Uint32Array | undefined,
+    private readonly keyB: Uint32Array | undefined,
+  ) {
+    this.ex = new NgramExtractor(params)
+    this.mask = dim - 1
+    this.tf = new Float64Array(dim)
+    if (keyA && keyB) {
+      this.table = new KeyTable(dim)
+      for (let f = 0; f < dim; f++) this.table.intern(keyA[f]!, keyB[f]!, f)
+    }
+  }
+
+  transformOne(text: string, out: SparseVector, offset: number, scale: number): void {
+    const n = this.ex.extract(text)
+    if (n > this.touched.length) {
+      this.touched = new Int32Array(n)
+      this.weights = new Float64Array(n)
+    }
+    const { ka, kb } = this.ex
+    const tf = this.tf
+    const touched = this.touched
+    const table = this.table
+    let m = 0
+    for (let j = 0; j < n; j++) {
+      const f = table ? table.get(ka[j]!, kb[j]!) : ka[j]! & this.mask
+      if (f < 0) continue
+      if (tf[f] === 0) touched[m++] = f
+      tf[f]!++
+    }
+    const { sublinearTf, useIdf } = this.params
+    const idf = this.idf
+    const w = this.weights
+    let norm = 0
+    for (let i = 0; i < m; i++) {
+      const f = touched[i]!
+      const t = tf[f]!
+      const v = (sublinearTf ? 1 + Math.log(t) : t) * (useIdf ? idf[f]! : 1)
+      w[i] = v
+      norm += v * v
+      tf[f] = 0
+    }
+    let factor = scale * this.params.weight
+    if (this.params.norm === 'l2' && norm > 0) factor /= Math.sqrt(norm)
+    for (let i = 0; i < m; i++) out.push(offset + touched[i]!, w[i]! * factor)
+  }
+
+  toState(): ComponentState {
+    const arrays: ComponentState['arrays'] = { idf: this.idf }
+    if (this.keyA && this.keyB) {
+      arrays.keyA = this.keyA
+      arrays.keyB = this.keyB
+    }
+    return { json: { params: this.params as unknown as JsonValue, dim: this.dim }, arrays }
+  }
+
+  static fromState(state: ComponentState): FittedTfidf {
+    const json = state.json as { params: unknown; dim: number }
+    const params = tfidfParams(json.params)
+    const { idf, keyA, keyB } = state.arrays
+    const dim = json.dim
+    if (!(idf instanceof Float32Array) || idf.length !== dim) throw stateError('idf')
+    if (params.hashBits !== null) {
+      if (dim !== 2 ** params.hashBits) throw stateError('dim')
+      return new FittedTfidf(params, dim, idf, undefined, undefined)
+    }
+    if (!(keyA instanceof Uint32Array) || !(keyB instanceof Uint32Array) || keyA.length !== dim) {
+      throw stateError('keyA/keyB')
+    }
+    if (keyB.length !== dim) throw stateError('keyB')
+    return new FittedTfidf(params, dim, idf, keyA, keyB)
+  }
+}
+
+function stateError(what: string) {
+  return paramError('tfidf', `The saved state of tfidf has a bad '${what}' section.`)
+}
+
+const WORD_SALT = 0x2545f491
+const CHAR_SALT = 0x9e3779b9
+const SPACE = 32
+
+/**
+ * Turns a text into the 64-bit hash keys of its n-grams, written into reusable arrays `ka`/`kb`. Allocates only
+ * when a text is longer than any seen before.
+ */
+export class NgramExtractor {
+  ka = new Uint32Array(1024)
+  kb = new Uint32Array(1024)
+  private ta = new Uint32Array(64)
+  private tb = new Uint32Array(64)
+  private readonly scanner: TextScanner
+  private readonly stop: KeyTable | undefined
+  private readonly word: boolean
+  private readonly nMin: number
+  private readonly nMax: number
+
+  constructor(p: Readonly<TfidfParams>) {
+    this.scanner = new TextScanner({ lowercase: p.lowercase, foldAccents: p.foldAccents })
+    this.word = p.analyzer === 'word'
+    this.nMin = p.ngramMin
+    this.nMax = p.ngramMax
+    const words = p.stopWords === 'english' ? ENGLISH_STOP_WORDS : p.stopWords
+    if (words && words.length > 0) {
+      this.stop = new KeyTable(words.length)
+      const sc = new TextScanner({ lowercase: p.lowercase, foldAccents: p.foldAccents })
+      for (const w of words) {
+        // A stop word is matched token by token; a multi-token entry ("it's" is one token) adds each part.
+        const count = sc.scan(w)
+        for (let t = 0; t < count; t++) {
+          const [a, b] = tokenHash(sc.chars, sc.tokStart[t]!, sc.tokEnd[t]!)
+          this.stop.intern(a, b, 0)
+        }
+      }
+    }
+  }
+
+  /** Extract the n-gram keys of `text`; returns how many were written. */
+  extract(text: string): number {
+    const sc = this.scanner
+    const nTok = sc.scan(text)
+    if (nTok > this.ta.length) {
+      this.ta = new Uint32Array(nTok * 2)
+      this.tb = new Uint32Array(nTok * 2)
+    }
+    const chars = sc.chars
+    // Token hashes, without stop words.
+    let t = 0
+    for (let i = 0; i < nTok; i++) {
+      const s = sc.tokStart[i]!
+      const e = sc.tokEnd[i]!
+      let a = H1_INIT
+      let b = H2_INIT
+      for (let j = s; j < e; j++) {
+        a = step1(a, chars[j]!)
+        b = step2(b, chars[j]!)
+      }
+      a = fmix32(a)
+      b = fmix32(b ^ 0x5bd1e995)
+      if (this.stop && this.stop.get(a, b) >= 0) continue
+      // Reuse the scanner's arrays to remember which tokens survived.
+      sc.tokStart[t] = s
+      sc.tokEnd[t] = e
+      this.ta[t] = a
+      this.tb[t] = b
+      t++
+    }
+    return this.word ? this.wordNgrams(t) : this.charNgrams(t)
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.ka.length) return
+    let cap = this.ka.length * 2
+    while (cap < n) cap *= 2
+    const ka = new Uint32Array(cap)
+    ka.set(this.ka)
+    const kb = new Uint32Array(cap)
+    kb.set(this.kb)
+    this.ka = ka
+    this.kb = kb
+  }
+
+  private wordNgrams(nTok: number): number {
+    const { nMin, nMax, ta, tb } = this
+    this.ensure(nTok * (nMax - nMin + 1))
+    const { ka, kb } = this
+    let k = 0
+    for (let n = nMin; n <= nMax; n++) {
+      for (let i = 0; i + n <= nTok; i++) {
+        if (n === 1) {
+          ka[k] = ta[i]!
+          kb[k] = tb[i]!
+        } else {
+          let a = H1_INIT ^ WORD_SALT ^ n
+          let b = H2_INIT ^ WORD_SALT ^ n
+          for (let j = i; j < i + n; j++) {
+            a = step1(a, ta[j]!)
+            b = step2(b, tb[j]!)
+          }
+          ka[k] = fmix32(a)
+          kb[k] = fmix32(b)
+        }
+        k++
+      }
+    }
+    return k
+  }
+
+  private charNgrams(nTok: number): number {
+    const sc = this.scanner
+    const chars = sc.chars
+    const { nMin, nMax } = this
+    let total = 0
+    for (let i = 0; i < nTok; i++) total += (sc.tokEnd[i]! - sc.tokStart[i]! + 2) * (nMax - nMin + 1) + 1
+    this.ensure(total)
+    const { ka, kb } = this
+    let k = 0
+    for (let i = 0; i < nTok; i++) {
+      const s = sc.tokStart[i]!
+      const e = sc.tokEnd[i]!
+      // Padded word: position -1 and (e - s) are spaces.
+      const len = e - s + 2
+      if (len < nMin) {
+        let a = H1_INIT ^ CHAR_SALT
+        let b = H2_INIT ^ CHAR_SALT
+        for (let p = 0; p < len; p++) {
+          const c = p === 0 || p === len - 1 ? SPACE : chars[s + p - 1]!
+          a = step1(a, c)
+          b = step2(b, c)
+        }
+        ka[k] = fmix32(a)
+        kb[k] = fmix32(b)
+        k++
+        continue
+      }
+      for (let p = 0; p < len; p++) {
+        let a = H1_INIT ^ CHAR_SALT
+        let b = H2_INIT ^ CHAR_SALT
+        const stop = Math.min(len, p + nMax)
+        for (let q = p; q < stop; q++) {
+          const c = q === 0 || q === len - 1 ? SPACE : chars[s + q - 1]!
+          a = step1(a, c)
+          b = step2(b, c)
+          if (q - p + 1 >= nMin) {
+            ka[k] = fmix32(a)
+            kb[k] = fmix32(b)
+            k++
+          }
+        }
+      }
+    }
+    return k
+  }
+}
+
+function tokenHash(chars: Uint16Array, s: number, e: number): [number, number] {
+  let a = H1_INIT
+  let b = H2_INIT
+  for (let j = s; j < e; j++) {
+    a = step1(a, chars[j]!)
+    b = step2(b, chars[j]!)
+  }
+  return [fmix32(a), fmix32(b ^ 0x5bd1e995)]
+}
+
+function growU32(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2)
+  b.set(a)
+  return b
+}
+
+function growI32(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2)
+  b.set(a)
+  return b
+}

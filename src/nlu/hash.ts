@@ -1,0 +1,104 @@
+/**
+ * Hashing of n-grams without building their strings: two independent 32-bit hashes rolled over UTF-16 code
+ * units, finalised with MurmurHash3's mixer, act as one 64-bit key (a collision between two of a million n-grams
+ * has odds near 1 in 10^7), and an open-addressing table maps keys to feature indexes.
+ * @module
+ */
+
+export const H1_INIT = 0x811c9dc5
+export const H2_INIT = 0x3c6ef372
+
+/** One FNV-1a step over a UTF-16 code unit. */
+export function step1(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193)
+}
+
+/** A second, independent multiplicative step. */
+export function step2(h: number, c: number): number {
+  return (Math.imul(h ^ c, 0x2c1b3c6d) + 0x297a2d39) | 0
+}
+
+/** MurmurHash3 finaliser: spreads every input bit over the output; returns an unsigned 32-bit value. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** Hash of a whole string, the same as rolling `step1`/`step2` over its code units then `fmix32`. */
+export function hashString(s: string, salt = 0): [number, number] {
+  let a = H1_INIT ^ salt
+  let b = H2_INIT ^ salt
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    a = step1(a, c)
+    b = step2(b, c)
+  }
+  return [fmix32(a), fmix32(b ^ 0x5bd1e995)]
+}
+
+/**
+ * Open-addressing hash table from 64-bit keys (two uint32 halves) to non-negative int32 values, linear probing,
+ * kept at most half full. Deterministic: equal insertions in equal order give equal tables.
+ */
+export class KeyTable {
+  private k1: Uint32Array
+  private k2: Uint32Array
+  private v: Int32Array
+  private mask: number
+  size = 0
+
+  constructor(expected = 16) {
+    let cap = 16
+    while (cap < expected * 2) cap *= 2
+    this.k1 = new Uint32Array(cap)
+    this.k2 = new Uint32Array(cap)
+    this.v = new Int32Array(cap).fill(-1)
+    this.mask = cap - 1
+  }
+
+  /** The value stored for the key, or -1. */
+  get(a: number, b: number): number {
+    const k1 = this.k1
+    const k2 = this.k2
+    const v = this.v
+    const mask = this.mask
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask
+    for (;;) {
+      const x = v[i]!
+      if (x === -1) return -1
+      if (k1[i] === a && k2[i] === b) return x
+      i = (i + 1) & mask
+    }
+  }
+
+  /** Store `value` for the key unless present; returns the stored value. */
+  intern(a: number, b: number, value: number): number {
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask
+    for (;;) {
+      const x = this.v[i]!
+      if (x === -1) break
+      if (this.k1[i] === a && this.k2[i] === b) return x
+      i = (i + 1) & this.mask
+    }
+    this.k1[i] = a
+    this.k2[i] = b
+    this.v[i] = value
+    this.size++
+    if (this.size * 2 > this.v.length) this.rehash(this.v.length * 2)
+    return value
+  }
+
+  private rehash(cap: number): void {
+    const { k1, k2, v } = this
+    this.k1 = new Uint32Array(cap)
+    this.k2 = new Uint32Array(cap)
+    this.v = new Int32Array(cap).fill(-1)
+    this.mask = cap - 1
+    this.size = 0
+    for (let i = 0; i < v.length; i++) if (v[i] !== -1) this.intern(k1[i]!, k2[i]!, v[i]!)
+  }
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { defaultConfig } from '../config/load.js'
+import type { ErrorCode } from '../errors.js'
+import {
+  decodeComponentState,
+  decodeModel,
+  encodeComponentState,
+  encodeModel,
+  loadModel,
+  readManifest,
+  saveModel,
+} from './model-file.js'
+import { toyTrainingData } from './testing.js'
+import { trainModel } from './train.js'
+import type { TrainedModel } from './types.js'
+
+let model: TrainedModel
+let bytes: Uint8Array
+
+beforeAll(async () => {
+  model = await trainModel(toyTrainingData(), { config: defaultConfig(), seed: 3, workers: 0 })
+  bytes = encodeModel(model)
+})
+
+/** Rewrite the header JSON of a model file and fix its length fields and digest, as a hostile writer would. */
+// biome-ignore lint/suspicious/noExplicitAny: the test rewrites arbitrary header fields
+type AnyHeader = any
+
+function forge(mutate: (header: AnyHeader) => void, opts: { major?: number } = {}): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const headerLength = view.getUint32(16, true)
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + headerLength)))
+  mutate(header)
+  const json = new TextEncoder().encode(JSON.stringify(header))
+  const oldDataStart = Math.ceil((32 + headerLength) / 8) * 8
+  const newDataStart = Math.ceil((32 + json.length) / 8) * 8
+  const data = bytes.subarray(oldDataStart, bytes.length - 32)
+  const out = new Uint8Array(newDataStart + data.length + 32)
+  out.set(bytes.subarray(0, 32))
+  out.set(json, 32)
+  out.set(data, newDataStart)
+  const v = new DataView(out.buffer)
+  v.setUint32(16, json.length, true)
+  v.setBigUint64(24, BigInt(out.length), true)
+  if (opts.major !== undefined) v.setUint16(8, opts.major, true)
+  out.set(
+    createHash('sha256')
+      .update(out.subarray(0, out.length - 32))
+      .digest(),
+    out.length - 32,
+  )
+  return out
+}
+
+function refused(fn: () => unknown, code: ErrorCode, message: RegExp) {
+  try {
+    fn()
+  } catch (err) {
+    expect((err as { code?: string }).code).toBe(code)
+    expect((err as Error).message).toMatch(message)
+    return
+  }
+  throw new Error(`expected ${code}`)
+}
+
+describe('model file', () => {
+  it('round-trips bit-exactly and parses identically', () => {
+    const loaded = decodeModel(bytes)
+    expect(Buffer.from(encodeModel(loaded)).equals(Buffer.from(bytes))).toBe(true)
+    for (const text of ['book a flight to Rome', 'hello', 'zip 10115 forecast', '']) {
+      expect(loaded.parse(text)).toEqual(model.parse(text))
+    }
+    expect(loaded.manifest).toEqual(model.manifest)
+  })
+  it('records lineage in the manifest, readable without loading the model', () => {
+    const m = readManifest(bytes)
+    expect(m).toMatchObject({
+      format: 'intentops-model',
+      formatVersion: { major: 1, minor: 0 },
+      labels: ['book_flight', 'goodbye', 'greet', 'weather'],
+      entities: ['city', 'zipcode'],
+      seed: 3,
+      examples: 20,
+      nodeVersion: process.versions.node,
+    })
+    expect(m.dataFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(m.steps.map((s) => s.type)).toEqual([
+      'tfidf',
+      'tfidf',
+      'regex_features',
+      'linear_svm',
+      'regex_entities',
+      'lookup_entities',
+    ])
+  })
+  it('refuses a truncated file', () => {
+    refused(
+      () => decodeModel(bytes.subarray(0, bytes.length - 100)),
+      'ERR_MODEL_TRUNCATED',
+      /is truncated: it has \d+ bytes, its header says \d+/,
+    )
+    refused(() => decodeModel(bytes.subarray(0, 40)), 'ERR_MODEL_TRUNCATED', /truncated/)
+    refused(() => readManifest(bytes.subarray(0, 20)), 'ERR_MODEL_TRUNCATED', /at least 64/)
+  })
+  it('refuses a tampered file', () => {
+    for (const at of [40, Math.floor(bytes.length / 2), bytes.length - 40, bytes.length - 1]) {
+      const bad = bytes.slice()
+      bad[at]! ^= 0x01
+      refused(() => decodeModel(bad), 'ERR_MODEL_DIGEST', /fails its SHA-256 check/)
+    }
+  })
+  it('refuses another format major version, even with a valid digest', () => {
+    refused(
+      () => decodeModel(forge(() => {}, { major: 2 })),
+      'ERR_MODEL_VERSION',
+      /has model format 2\.0; this intentops reads format 1\.x/,
+    )
+    expect(decodeModel(forge(() => {})).labels).toEqual(model.labels)
+  })
+  it('refuses files over the size limit before reading them', async () => {
+    refused(() => decodeModel(bytes, { maxBytes: 1000 }), 'ERR_MODEL_TOO_LARGE', /over the 1000-byte model size limit/)
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-model-'))
+    const file = path.join(dir, 'm.iom')
+    writeFileSync(file, bytes)
+    await expect(loadModel(file, { maxBytes: 1000 })).rejects.toMatchObject({ code: 'ERR_MODEL_TOO_LARGE' })
+  })
+  it('refuses a hostile header that claims huge sections, without allocating them', () => {
+    const huge = forge((h) => {
+      h.components[0].arrays[0].length = 2 ** 40
+    })
+    refused(() => decodeModel(huge), 'ERR_MODEL_CORRUPT', /lies outside the file/)
+    const shifted = forge((h) => {
+      h.components[0].arrays[0].offset = 1e9
+    })
+    refused(() => decodeModel(shifted), 'ERR_MODEL_CORRUPT', /lies outside the file/)
+  })
+  it('refuses unknown component types instead of importing anything', () => {
+    const evil = forge((h) => {
+      h.manifest.steps[0].type = '../../../../tmp/evil.js'
+    })
+    refused(() => decodeModel(evil), 'ERR_MODEL_UNKNOWN_COMPONENT', /component type '..\/..\/..\/..\/tmp\/evil.js'/)
+    const proto = forge((h) => {
+      h.manifest.steps[0].type = 'constructor'
+    })
+    refused(() => decodeModel(proto), 'ERR_MODEL_UNKNOWN_COMPONENT', /'constructor'/)
+  })
+  it('refuses inconsistent contents with a valid digest', () => {
+    refused(
+      () => decodeModel(forge((h) => (h.manifest.labels = ['a', 'b']))),
+      'ERR_MODEL_CORRUPT',
+      /classifier has 4 classes/,
+    )
+    refused(() => decodeModel(forge((h) => delete h.manifest.fallback)), 'ERR_MODEL_CORRUPT', /header does not match/)
+    refused(() => decodeModel(forge((h) => (h.components[0].json.dim = 3))), 'ERR_MODEL_CORRUPT', /bad 'idf' section/)
+  })
+  it('refuses files that are not model files', () => {
+    refused(() => decodeModel(new TextEncoder().encode('{"json": true}')), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)
+    refused(() => decodeModel(new Uint8Array(0)), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)
+    refused(
+      () => decodeModel(encodeComponentState({ json: {}, arrays: {} })),
+      'ERR_MODEL_NOT_A_MODEL',
+      /single component/,
+    )
+  })
+  it('saves atomically and loads from disk', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-model-'))
+    const file = path.join(dir, 'models', 'model.iom')
+    await saveModel(file, model)
+    expect(readdirSync(path.dirname(file))).toEqual(['model.iom'])
+    const loaded = await loadModel(file)
+    expect(loaded.parse('see you later').intent.name).toBe('goodbye')
+    await expect(loadModel(path.join(dir, 'missing.iom'))).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' })
+  })
+  it('round-trips a component state with every array type', () => {
+    const state = {
+      json: { a: 1, nested: [true, null, 'x'] },
+      arrays: {
+        f32: Float32Array.of(1.5, -0, Number.NaN, 3.4e38),
+        f64: Float64Array.of(Math.PI, -1e-300),
+        i32: Int32Array.of(-2147483648, 7),
+        u32: Uint32Array.of(4294967295),
+        u16: Uint16Array.of(65535, 1, 2),
+        u8: Uint8Array.of(255, 0, 1),
+      },
+    }
+    const back = decodeComponentState(encodeComponentState(state))
+    expect(back.json).toEqual(state.json)
+    for (const [k, a] of Object.entries(state.arrays)) {
+      expect(back.arrays[k]!.constructor).toBe(a.constructor)
+      expect(Buffer.from(back.arrays[k]!.buffer).equals(Buffer.from(a.buffer))).toBe(true)
+    }
+  })
+})

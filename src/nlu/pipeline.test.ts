@@ -1,0 +1,165 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { defaultConfig } from '../config/load.js'
+import type { PipelineStepConfig } from '../config/schema.js'
+import type { TrainingData } from '../data/types.js'
+import { buildPipeline, DEFAULT_PIPELINE } from './pipeline.js'
+import { HOSTILE_TEXTS, toyTrainingData } from './testing.js'
+import { trainModel } from './train.js'
+import type { TrainedModel } from './types.js'
+
+const steps = (s: object[]) => s as PipelineStepConfig[]
+
+describe('buildPipeline', () => {
+  it('uses the default pipeline for an empty list and names steps', () => {
+    const p = buildPipeline([])
+    expect(p.steps.map((s) => s.name)).toEqual(DEFAULT_PIPELINE.map((s) => (s as { name?: string }).name))
+    const auto = buildPipeline(
+      steps([{ type: 'tfidf' }, { type: 'tfidf', analyzer: 'char_wb' }, { type: 'linear_svm' }]),
+    )
+    expect(auto.steps.map((s) => s.name)).toEqual(['tfidf', 'tfidf_2', 'linear_svm'])
+  })
+  it('returns params that rebuild an equal pipeline', () => {
+    const p = buildPipeline([])
+    const rebuilt = buildPipeline(p.getParams().map((s) => ({ type: s.type, name: s.name, ...s.params })))
+    expect(rebuilt.getParams()).toEqual(p.getParams())
+    expect(JSON.parse(JSON.stringify(p.getParams()))).toEqual(p.getParams())
+  })
+  it.each([
+    [
+      [{ type: 'tfidf', ngramMax: 9 }, { type: 'linear_svm' }],
+      'ERR_NLU_PARAM_INVALID',
+      "Invalid params for step 'tfidf' (pipeline[0], tfidf): The 'ngramMax' parameter of tfidf must be an int in [1, 8]. Got 9 instead.",
+    ],
+    [[{ type: 'bert' }], 'ERR_NLU_UNKNOWN_COMPONENT', "Unknown pipeline step type 'bert' at pipeline[0]"],
+    [[{ type: '__proto__' }], 'ERR_NLU_UNKNOWN_COMPONENT', "Unknown pipeline step type '__proto__' at pipeline[0]"],
+    [[{ type: 'tfidf' }], 'ERR_NLU_PIPELINE_INVALID', 'exactly one classifier step, found 0'],
+    [
+      [{ type: 'tfidf' }, { type: 'linear_svm' }, { type: 'logistic_regression' }],
+      'ERR_NLU_PIPELINE_INVALID',
+      'found 2',
+    ],
+    [[{ type: 'linear_svm' }], 'ERR_NLU_PIPELINE_INVALID', 'no featurizer'],
+    [
+      [{ type: 'tfidf' }, { type: 'linear_svm' }, { type: 'regex_features' }],
+      'ERR_NLU_PIPELINE_INVALID',
+      "featurizer 'regex_features' comes after the classifier",
+    ],
+    [
+      [
+        { type: 'tfidf', name: 'x' },
+        { type: 'linear_svm', name: 'x' },
+      ],
+      'ERR_NLU_PIPELINE_INVALID',
+      "two steps are named 'x'",
+    ],
+  ])('refuses %j with %s', (config, code, message) => {
+    expect(() => buildPipeline(steps(config))).toThrow(
+      expect.objectContaining({ code, message: expect.stringContaining(message) }),
+    )
+  })
+})
+
+describe('parse', () => {
+  let model: TrainedModel
+  beforeAll(async () => {
+    model = await trainModel(toyTrainingData(), { config: defaultConfig(), seed: 1, workers: 0 })
+  })
+  it('returns the Rasa /model/parse shape with a full ranking', () => {
+    const r = model.parse('book me a flight to NYC')
+    expect(Object.keys(r)).toEqual(['text', 'intent', 'intent_ranking', 'entities'])
+    expect(r.text).toBe('book me a flight to NYC')
+    expect(r.intent.name).toBe('book_flight')
+    expect(r.intent_ranking).toHaveLength(4)
+    expect(r.intent_ranking[0]).toEqual(r.intent)
+    const total = r.intent_ranking.reduce((s, i) => s + i.confidence, 0)
+    expect(total).toBeCloseTo(1, 9)
+    for (let i = 1; i < 4; i++)
+      expect(r.intent_ranking[i]!.confidence).toBeLessThanOrEqual(r.intent_ranking[i - 1]!.confidence)
+    expect(r.entities).toEqual([
+      {
+        start: 20,
+        end: 23,
+        entity: 'city',
+        value: 'New York',
+        extractor: 'lookup_entities',
+        confidence_entity: 1,
+        processors: ['synonyms'],
+      },
+    ])
+    expect(model.parse('book me a flight to NYC', { topK: 2 }).intent_ranking).toHaveLength(2)
+  })
+  it('falls back below the threshold, as Rasa does, unless asked not to', async () => {
+    const config = { ...defaultConfig(), fallback: { intent: 'nope', threshold: 0.99, ambiguityThreshold: 0 } }
+    const strict = await trainModel(toyTrainingData(), { config, seed: 1, workers: 0 })
+    const r = strict.parse('what about the weather or a flight')
+    expect(r.intent).toEqual({ name: 'nope', confidence: 0.99 })
+    expect(r.intent_ranking[0]).toEqual({ name: 'nope', confidence: 0.99 })
+    expect(r.intent_ranking).toHaveLength(5)
+    expect(strict.parse('what about the weather or a flight', { fallback: false }).intent.name).not.toBe('nope')
+  })
+  it('survives hostile text: empty, 100 KB, emoji, mixed scripts, control characters', () => {
+    for (const text of [...HOSTILE_TEXTS, 'a'.repeat(100_000), '🙂'.repeat(50_000), 'book 10115 '.repeat(10_000)]) {
+      const r = model.parse(text)
+      expect(r.text).toBe(text)
+      expect([...model.labels, model.manifest.fallback.intent]).toContain(r.intent.name)
+      expect(r.intent_ranking.every((i) => Number.isFinite(i.confidence))).toBe(true)
+      for (const e of r.entities) expect(e.end).toBeLessThanOrEqual(text.length)
+    }
+  })
+  it('refuses malformed messages with a clear error', () => {
+    for (const bad of [{}, { text: 3 }, { fields: { a: 1 } }, { fields: 'x' }, null]) {
+      expect(() => model.parse(bad as never)).toThrow(expect.objectContaining({ code: 'ERR_NLU_MESSAGE_INVALID' }))
+    }
+  })
+})
+
+describe('multi-field messages', () => {
+  const data = (): TrainingData => {
+    const ex = (subject: string, body: string, intent: string) => ({
+      text: `${subject}\n${body}`,
+      fields: { subject, body },
+      intent,
+      entities: [],
+    })
+    return {
+      intents: [],
+      examples: [
+        ex('refund', 'please look at my account', 'refund'),
+        ex('refund request', 'the weather is nice', 'refund'),
+        ex('money back', 'hello team', 'refund'),
+        ex('refund please', 'thanks', 'refund'),
+        ex('login broken', 'please look at my account', 'login'),
+        ex('cannot log in', 'refund policy question', 'login'),
+        ex('password reset', 'hello team', 'login'),
+        ex('login fails', 'thanks', 'login'),
+      ],
+      synonyms: [],
+      regexes: [],
+      lookups: [],
+    }
+  }
+  it('weighs fields as configured and reports per-field entities', async () => {
+    const base = defaultConfig()
+    const subjectHeavy = await trainModel(data(), {
+      config: { ...base, fields: { subject: 5, body: 1 } },
+      seed: 1,
+      workers: 0,
+    })
+    const bodyHeavy = await trainModel(data(), {
+      config: { ...base, fields: { subject: 1, body: 5 } },
+      seed: 1,
+      workers: 0,
+    })
+    const msg = { fields: { subject: 'login broken again', body: 'refund refund refund' } }
+    const off = { fallback: false }
+    expect(subjectHeavy.parse(msg, off).intent.name).toBe('login')
+    expect(bodyHeavy.parse(msg, off).intent.name).toBe('refund')
+    const r = subjectHeavy.parse(msg)
+    expect(r.fields).toEqual(msg.fields)
+    expect(r.text).toBe('login broken again\nrefund refund refund')
+    const ignoreBody = await trainModel(data(), { config: { ...base, fields: { body: 0 } }, seed: 1, workers: 0 })
+    expect(ignoreBody.parse({ fields: { subject: 'refund', body: 'login login login' } }, off).intent.name).toBe(
+      'refund',
+    )
+  })
+})

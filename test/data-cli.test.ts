@@ -1,0 +1,244 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { memoryIO } from '../src/cli/io.js'
+import { runCli } from '../src/cli/program.js'
+import { loadTrainingData } from '../src/data/load.js'
+
+const rasaProject = new URL('./fixtures/rasa-project/', import.meta.url).pathname
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'io-data-cli-'))
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+function put(file: string, content: string | Buffer): string[] {
+  writeFileSync(path.join(dir, file), content)
+  return [file]
+}
+
+async function run(argv: string[], cwd = dir) {
+  const io = memoryIO(cwd)
+  const code = await runCli(argv, io)
+  return { code, out: io.out(), err: io.err() }
+}
+
+describe('intentops init', () => {
+  it('scaffolds a project that validates clean, and refuses to overwrite it without --force', async () => {
+    const init = await run(['init', 'demo'])
+    expect(init.code).toBe(0)
+    expect(init.out).toContain('created demo/data/nlu.yml')
+    for (const f of ['intentops.yml', 'data/nlu.yml', 'data/lookups/cities.txt', 'tests/must-pass.yml', '.gitignore']) {
+      expect(existsSync(path.join(dir, 'demo', f))).toBe(true)
+    }
+    const demo = path.join(dir, 'demo')
+    const v = await run(['data', 'validate'], demo)
+    expect(v.code).toBe(0)
+    expect(v.out).toMatch(
+      /^✔ 0 errors, 0 warnings in 1 data file \(\d+ examples, 12 intents, 12 must-pass cases\)\ntraining data is valid\n$/,
+    )
+    const data = await loadTrainingData(['data'], { root: demo })
+    const perIntent = new Map<string, number>()
+    for (const e of data.examples) perIntent.set(e.intent, (perIntent.get(e.intent) ?? 0) + 1)
+    expect(perIntent.size).toBeGreaterThanOrEqual(10)
+    for (const n of perIntent.values()) expect(n).toBeGreaterThanOrEqual(12)
+    expect(data.examples.some((e) => e.entities.some((x) => x.role))).toBe(true)
+    expect(data.synonyms.length && data.regexes.length && data.lookups[0]?.file).toBeTruthy()
+
+    const again = await run(['init', 'demo'])
+    expect(again.code).toBe(1)
+    expect(again.err).toMatch(/^error ERR_INIT_NOT_EMPTY: .*demo already contains data\/lookups\/cities\.txt\n/)
+    expect((await run(['init', 'demo', '--force'])).code).toBe(0)
+  })
+
+  it('scaffolds the multi-field triage template', async () => {
+    expect((await run(['init', '--template', 'triage'])).code).toBe(0)
+    expect(readFileSync(path.join(dir, 'intentops.yml'), 'utf8')).toMatch(/fields:\n {2}subject: 2\n {2}body: 1/)
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(0)
+    expect(v.out).toContain('6 intents, 6 must-pass cases')
+    const stats = await run(['data', 'stats'])
+    expect(stats.out).toContain('fields: subject (72 examples), body (72 examples)')
+    expect((await run(['init', 'x', '--template', 'nope'])).err).toContain('unknown template "nope"')
+  })
+})
+
+describe('intentops data validate', () => {
+  it('works in a plain Rasa project without intentops.yml, and --strict fails on warnings', async () => {
+    cpSync(rasaProject, dir, { recursive: true })
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(0)
+    expect(v.out).toContain(
+      'data/nlu.yml:51:3: warning WARN_DATA_FEW_EXAMPLES: Intent goodbye has 4 examples, fewer than 5\n',
+    )
+    expect(v.out).toMatch(/✔ 0 errors, \d+ warnings in 1 data file \(29 examples, 6 intents, 0 must-pass cases\)/)
+    const strict = await run(['data', 'validate', '--strict'])
+    expect(strict.code).toBe(1)
+    expect(strict.out).toMatch(/✖ 0 errors, \d+ warnings/)
+    const json = await run(['data', 'validate', '--json'])
+    const report = JSON.parse(json.out)
+    expect(report).toMatchObject({ ok: true, errorCount: 0, passed: true, counts: { examples: 29, intents: 6 } })
+    expect(report.diagnostics[0]).toMatchObject({
+      severity: 'warning',
+      location: { file: 'data/nlu.yml' },
+      hint: expect.any(String),
+    })
+  })
+
+  it('lists every problem with file:line:column and a hint, and exits 1', async () => {
+    cpSync(new URL('./fixtures/validation/', import.meta.url).pathname, path.join(dir, 'data'), { recursive: true })
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(1)
+    expect(v.out).toContain(
+      'data/duplicate.yml:7:7: error ERR_DATA_DUPLICATE_EXAMPLE: Duplicate example "Hello there!" in intent greet (first at data/duplicate.yml:5:7)\n  hint: Delete one of the two lines.\n',
+    )
+    expect(v.out).toContain('data/bad-regex.yml:6:7: error ERR_DATA_BAD_REGEX:')
+    expect(v.out).toContain('data/yaml-syntax.yml:6:1: error ERR_YAML_SYNTAX:')
+    expect(v.out).not.toContain('    at ')
+  })
+
+  it('takes --data paths relative to the working directory and thresholds from intentops.yml', async () => {
+    mkdirSync(path.join(dir, 'nlu'))
+    writeFileSync(
+      path.join(dir, 'nlu/a.yml'),
+      'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n    - hello\n',
+    )
+    writeFileSync(path.join(dir, 'intentops.yml'), 'version: 1\nvalidation:\n  minExamples: 2\n')
+    expect((await run(['data', 'validate', '--data', 'nlu', '--strict'])).code).toBe(0)
+    writeFileSync(path.join(dir, 'intentops.yml'), 'version: 1\nvalidation:\n  minExamples: 3\n')
+    const v = await run(['data', 'validate', '-d', 'nlu'])
+    expect(v.out).toContain('nlu/a.yml:3:3: warning WARN_DATA_FEW_EXAMPLES: Intent greet has 2 examples, fewer than 3')
+  })
+
+  describe('bad input: one line with the position, no stack trace, exit 1', () => {
+    const cases: Array<[string, () => string[], RegExp]> = [
+      [
+        'a binary file',
+        () => put('data/bin.yml', Buffer.from([0x6e, 0, 1, 2])),
+        /^data\/bin\.yml: error ERR_FILE_BINARY: .*data\/bin\.yml looks like a binary file, not text$/,
+      ],
+      [
+        'a 50 MB file',
+        () => put('data/big.yml', Buffer.alloc(50 * 1024 * 1024, 0x61)),
+        /^data\/big\.yml: error ERR_FILE_TOO_LARGE: .*is 52428800 bytes, over the 20971520-byte limit$/,
+      ],
+      [
+        'invalid UTF-8',
+        () => put('data/l1.yml', Buffer.from('nlu: caf\xe9\n', 'latin1')),
+        /^data\/l1\.yml: error ERR_FILE_ENCODING: .* is not valid UTF-8 \(first bad byte at offset 8\)$/,
+      ],
+      [
+        'deep nesting',
+        () => put('data/deep.yml', `nlu: ${'['.repeat(200)}${']'.repeat(200)}\n`),
+        /^data\/deep\.yml:1:\d+: error ERR_YAML_TOO_DEEP: YAML nesting deeper than 64 levels$/,
+      ],
+      [
+        'an alias bomb',
+        () => {
+          const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]']
+          for (let i = 1; i < 9; i++)
+            lines.push(
+              `a${i}: &a${i} [${Array(10)
+                .fill(`*a${i - 1}`)
+                .join(', ')}]`,
+            )
+          writeFileSync(path.join(dir, 'data/bomb.yml'), `${lines.join('\n')}\nnlu: []\n`)
+          return ['data/bomb.yml']
+        },
+        /^data\/bomb\.yml:2:\d+: error ERR_YAML_ALIAS_BOMB: Too many YAML alias expansions/,
+      ],
+      ['a path outside the project', () => ['../outside'], /^\.\.\/outside: error ERR_PATH_OUTSIDE_PROJECT: /],
+      [
+        'a lookup file that cannot be read',
+        () => {
+          mkdirSync(path.join(dir, 'data/lookups'))
+          writeFileSync(path.join(dir, 'data/l.yml'), 'version: "3.1"\nnlu:\n- lookup: city\n  examples: lookups\n')
+          return ['data/l.yml']
+        },
+        /^data\/l\.yml:4:13: error ERR_FILE_UNREADABLE: lookup city: Cannot read .*lookups: it is a directory$/,
+      ],
+    ]
+    it.each(cases)('%s', async (_name, setup, line) => {
+      mkdirSync(path.join(dir, 'data'), { recursive: true })
+      const paths = setup()
+      const v = await run(['data', 'validate', ...paths.flatMap((p) => ['--data', p])])
+      expect(v.code).toBe(1)
+      const problems = v.out.split('\n').filter((l) => / (error|warning) [A-Z_]+: /.test(l))
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toMatch(line)
+      expect(v.out + v.err).not.toMatch(/\n\s+at /)
+    })
+  })
+})
+
+describe('intentops data stats, split and convert', () => {
+  beforeEach(() => cpSync(rasaProject, dir, { recursive: true }))
+
+  it('prints counts per intent and entity, or JSON', async () => {
+    const s = await run(['data', 'stats'])
+    expect(s.code).toBe(0)
+    expect(s.out).toMatch(/^29 examples · 6 intents · 7 entity types · 2 synonyms · 2 regexes · 2 lookup tables/)
+    expect(s.out).toMatch(/\nbook_flight\s+6\s+20\.7%\s+11\s+█+\n/)
+    expect(s.out).toMatch(/\ncity\s+8\s+6\s+role departure, role destination\n/)
+    expect(JSON.parse((await run(['data', 'stats', '--json'])).out)).toMatchObject({ examples: 29 })
+  })
+
+  it('splits stratified in the input format, the same way for the same seed', async () => {
+    const a = await run(['data', 'split', '--seed', '3', '--out', 'out'])
+    expect(a.code).toBe(0)
+    expect(a.out).toBe('wrote out/train.yml (23 examples)\nwrote out/test.yml (6 examples)\n')
+    const train = readFileSync(path.join(dir, 'out/train.yml'), 'utf8')
+    expect(train).toContain('- lookup: city\n  examples: ../data/lookups/cities.txt\n')
+    const first = readFileSync(path.join(dir, 'out/test.yml'), 'utf8')
+    await run(['data', 'split', '--seed', '3', '--out', 'out'])
+    expect(readFileSync(path.join(dir, 'out/test.yml'), 'utf8')).toBe(first)
+    const both = await loadTrainingData(['out'], { root: dir })
+    expect(both.examples).toHaveLength(29)
+    expect((await run(['data', 'split', '--test-fraction', '1.5'])).err).toContain(
+      '--test-fraction must be between 0 and 1',
+    )
+  })
+
+  it('converts between formats and says what a format cannot hold', async () => {
+    const toJson = await run(['data', 'convert', 'data', '--to', 'rasa-json', '--out', 'nlu.json'])
+    expect(toJson.code).toBe(0)
+    expect(toJson.err).toBe('warning: rasa-json cannot hold intent metadata; they are left out\n')
+    const back = await run(['data', 'convert', 'nlu.json', '--to', 'yaml', '--out', 'back/nlu.yml'])
+    expect(back.out).toBe('wrote back/nlu.yml (29 examples, yaml)\n')
+    const a = await loadTrainingData(['data'], { root: dir })
+    const b = await loadTrainingData(['back'], { root: dir })
+    expect(b.examples.map((e) => [e.text, e.intent, e.entities])).toEqual(
+      a.examples.map((e) => [e.text, e.intent, e.entities]),
+    )
+    const csv = await run(['data', 'convert', 'data', '--to', 'csv', '--out', 'nlu.csv'])
+    expect(csv.err).toContain('warning: csv cannot hold synonyms; they are left out')
+    expect((await run(['data', 'convert', 'data', '--to', 'xml', '--out', 'x'])).code).toBe(1)
+    const outside = new URL('./fixtures/diff-v1.yml', import.meta.url).pathname
+    const fromOutside = await run(['data', 'convert', outside, '--to', 'jsonl', '--out', 'v1.jsonl'])
+    expect(fromOutside.out).toBe('wrote v1.jsonl (7 examples, jsonl)\n')
+  })
+})
+
+describe('intentops data validate on many problems', () => {
+  it('prints the first 50 of each code for people and every one with --json', async () => {
+    mkdirSync(path.join(dir, 'data'))
+    const lines = ['version: "3.1"', 'nlu:', '- intent: greet', '  examples: |']
+    for (let i = 0; i < 60; i++) lines.push('    - hello there', '    - hello there')
+    put('data/nlu.yml', `${lines.join('\n')}\n`)
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(1)
+    expect(v.out.match(/ERR_DATA_DUPLICATE_EXAMPLE: /g)).toHaveLength(50)
+    expect(v.out).toContain('… and 69 more ERR_DATA_DUPLICATE_EXAMPLE (--json lists every one)\n')
+    const json = JSON.parse((await run(['data', 'validate', '--json'])).out)
+    expect(json.errorCount).toBe(119)
+  })
+
+  it('says what is missing in an empty directory', async () => {
+    const v = await run(['data', 'validate'])
+    expect(v.code).toBe(1)
+    expect(v.out).toMatch(
+      /^data: error ERR_FILE_NOT_FOUND: File not found: data\n {2}hint: Check the path, or run `intentops init`/,
+    )
+  })
+})

@@ -1,0 +1,109 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { memoryIO } from '../src/cli/io.js'
+import { runCli } from '../src/cli/program.js'
+import { toyTrainingData } from '../src/nlu/testing.js'
+
+let dir: string
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'io-nlu-cli-'))
+  const rows = toyTrainingData().examples.map((e) => JSON.stringify({ text: e.text, intent: e.intent }))
+  writeFileSync(path.join(dir, 'train.jsonl'), `${rows.join('\n')}\n`)
+  const io = memoryIO(dir)
+  expect(await runCli(['train', '--data', 'train.jsonl', '--seed', '3', '--workers', '0'], io)).toBe(0)
+  expect(io.out()).toMatch(
+    /trained 'intentops-bot' on 20 examples, 4 intents in [\d.]+ s\nwrote models\/model\.iom \([\d.]+ KB\)\n/,
+  )
+})
+
+describe('intentops train', () => {
+  it('works outside a project, with the default pipeline, and writes the default model path', () => {
+    expect(existsSync(path.join(dir, 'models', 'model.iom'))).toBe(true)
+  })
+  it('prints a JSON summary and honours --out', async () => {
+    const io = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'train.jsonl', '-o', 'out/m.iom', '--json', '--workers', '0'], io)).toBe(0)
+    const summary = JSON.parse(io.out())
+    expect(summary).toMatchObject({ examples: 20, intents: 4, model: path.join(dir, 'out', 'm.iom') })
+    expect(summary.bytes).toBeGreaterThan(1000)
+  })
+  it('refuses bad options and bad pipelines with clear errors', async () => {
+    let io = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'train.jsonl', '--seed', 'x'], io)).toBe(1)
+    expect(io.err()).toContain('error ERR_CLI_USAGE: --seed must be an integer in [0, 4294967295], got "x"')
+    io = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'train.jsonl', '--target-oos-recall', '1.5'], io)).toBe(1)
+    expect(io.err()).toContain('--target-oos-recall must be a number in [0, 1]')
+    writeFileSync(path.join(dir, 'bad.yml'), 'pipeline:\n  - type: tfidf\n    ngramMax: 9\n  - type: linear_svm\n')
+    io = memoryIO(dir)
+    expect(await runCli(['train', '-c', 'bad.yml', '-d', 'train.jsonl'], io)).toBe(1)
+    expect(io.err()).toContain("The 'ngramMax' parameter of tfidf must be an int in [1, 8]. Got 9 instead.")
+    expect(io.err()).toContain('hint: See docs/nlu.md')
+    io = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'missing.jsonl'], io)).toBe(1)
+    expect(io.err()).toContain('ERR_FILE_NOT_FOUND')
+  })
+})
+
+describe('intentops predict', () => {
+  it('parses one text', async () => {
+    const io = memoryIO(dir)
+    expect(await runCli(['predict', '--text', 'book a flight to Paris', '--top-k', '2'], io)).toBe(0)
+    const r = JSON.parse(io.out())
+    expect(r.text).toBe('book a flight to Paris')
+    expect(r.intent_ranking).toHaveLength(2)
+    expect(r.intent_ranking[0].name).toBe('book_flight')
+  })
+  it('parses a JSONL file in input order into --out', async () => {
+    const inputs = ['hello there', 'see you later', 'fly me to Tokyo', 'is it sunny today']
+    writeFileSync(
+      path.join(dir, 'in.jsonl'),
+      `${inputs.map((t) => JSON.stringify({ text: t })).join('\n')}\n\n${JSON.stringify({ fields: { a: 'bye' } })}\n`,
+    )
+    const io = memoryIO(dir)
+    expect(await runCli(['predict', '-f', 'in.jsonl', '-o', 'out.jsonl', '--no-fallback'], io)).toBe(0)
+    expect(io.out()).toBe('')
+    const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.text)).toEqual([...inputs, 'bye'])
+    expect(lines.map((l) => l.intent.name)).toEqual(['greet', 'goodbye', 'book_flight', 'weather', 'goodbye'])
+  })
+  it('points at the bad line of an input file', async () => {
+    writeFileSync(path.join(dir, 'bad.jsonl'), '{"text": "ok"}\n{"txt": "no"}\n')
+    const io = memoryIO(dir)
+    expect(await runCli(['predict', '-f', 'bad.jsonl'], io)).toBe(1)
+    expect(io.err()).toContain(`error ERR_NLU_MESSAGE_INVALID: ${path.join(dir, 'bad.jsonl')}:2:1: Invalid message`)
+    const io2 = memoryIO(dir)
+    expect(await runCli(['predict', '--text', 'a', '--file', 'bad.jsonl'], io2)).toBe(1)
+    expect(io2.err()).toContain('give exactly one of --text or --file')
+  })
+  it('refuses a damaged model file', async () => {
+    const bytes = readFileSync(path.join(dir, 'models', 'model.iom'))
+    bytes[bytes.length - 5]! ^= 0xff
+    writeFileSync(path.join(dir, 'damaged.iom'), bytes)
+    const io = memoryIO(dir)
+    expect(await runCli(['predict', '-m', 'damaged.iom', '--text', 'hi'], io)).toBe(1)
+    expect(io.err()).toContain('damaged.iom fails its SHA-256 check')
+  })
+})
+
+describe('intentops shell', () => {
+  it('parses each typed line until an empty one', async () => {
+    const io = memoryIO(dir)
+    io.stdin = Readable.from(['hello there\nsee you later\n\nignored\n'])
+    expect(await runCli(['shell', '--top-k', '1'], io)).toBe(0)
+    const parses = io
+      .out()
+      .split(/\n(?=\{)/)
+      .map((s) => JSON.parse(s))
+    expect(parses.map((p) => p.text)).toEqual(['hello there', 'see you later'])
+    expect(parses[0].intent_ranking).toHaveLength(1)
+    expect(io.err()).toContain("loaded 'intentops-bot' (4 intents)")
+  })
+})
