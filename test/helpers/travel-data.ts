@@ -67,8 +67,12 @@ interface Generated {
   intent: string
 }
 
+const PREFIXES = ['', '', 'please ', 'hey, ', 'um ', 'ok so ', 'hi, ']
+const SUFFIXES = ['', '', ' please', ' thanks', ' now', '?', ' asap']
+
 function fill(template: string, random: () => number): string {
-  return template
+  const pick = (xs: string[]) => xs[Math.floor(random() * xs.length)]!
+  return `${pick(PREFIXES)}${template}${pick(SUFFIXES)}`
     .replace(/\{city\}/g, () => `[${CITIES[Math.floor(random() * CITIES.length)]}](city)`)
     .replace(/\{date\}/g, () => `[${DATES[Math.floor(random() * DATES.length)]}](date)`)
 }
@@ -115,6 +119,12 @@ export interface TravelProject {
   tests: string
 }
 
+/** Write annotated examples as an nlu.yml at `file` inside the project `dir`. */
+export function writeNlu(dir: string, file: string, examples: Generated[]): void {
+  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+  writeFileSync(path.join(dir, file), nluYaml(examples, true))
+}
+
 /**
  * Write a project: `data/nlu.yml` (training), `eval/test.yml` (held out, different seed), `tests/must-pass.yml`,
  * and `intentops.yml` when given.
@@ -129,7 +139,10 @@ export function writeTravelProject(
   const seed = options.seed ?? 1
   const train = generateExamples(options.perIntent ?? 30, seed, options.skipIntents)
   const trainSet = new Set(train.map((e) => e.annotated))
-  const test = generateExamples(options.testPerIntent ?? 12, seed + 1000).filter((e) => !trainSet.has(e.annotated))
+  // held out: generated with another seed, without the sentences training already has
+  const test = generateExamples((options.testPerIntent ?? 12) * 2, seed + 1000)
+    .filter((e) => !trainSet.has(e.annotated))
+    .filter((e, i, all) => all.slice(0, i).filter((x) => x.intent === e.intent).length < (options.testPerIntent ?? 12))
   writeFileSync(path.join(dir, 'data', 'nlu.yml'), nluYaml(train, true))
   writeFileSync(path.join(dir, 'eval', 'test.yml'), nluYaml(test))
   writeFileSync(
