@@ -10,7 +10,7 @@ import { buildReport, fingerprintTestSet, headlineScores } from './evaluate.js'
 import { foldIndices, stratifiedFolds } from './folds.js'
 import { EVAL_JOBS_MODULE, type JobContext, type TrainEvalJob, type TrainEvalResult } from './jobs.js'
 import type { ZeroDivision } from './metrics.js'
-import { defaultConcurrency, runJobs } from './pool.js'
+import { defaultConcurrency, runJobs, trainWorkersFor } from './pool.js'
 import { deriveSeed } from './random.js'
 import type { EvalReport, FoldScore } from './types.js'
 
@@ -53,9 +53,13 @@ export async function crossValidate(data: TrainingData, options: CrossValidateOp
   const assignment = stratifiedFolds(labels, folds, seed)
   const config = options.config as Config
   const jobs: TrainEvalJob[] = []
-  const concurrency = options.concurrency ?? defaultConcurrency(folds + (options.fullModel ? 1 : 0))
-  // folds in parallel workers train in one thread each; a single in-process run lets training use the cores
-  const trainWorkers = concurrency > 1 ? { trainWorkers: 0 } : {}
+  const count = folds + (options.fullModel ? 1 : 0)
+  const concurrency = options.concurrency ?? defaultConcurrency(count)
+  // folds in parallel workers train in one thread each, except in a last round that leaves cores idle
+  const trainWorkers = (i: number) => {
+    const w = trainWorkersFor(i, count, concurrency)
+    return w === undefined ? {} : { trainWorkers: w }
+  }
   // the full model goes first: it is the longest job, so it should not start last
   if (options.fullModel) {
     jobs.push({
@@ -65,12 +69,13 @@ export async function crossValidate(data: TrainingData, options: CrossValidateOp
       train: data.examples.map((_, i) => i),
       test: [],
       keepModel: true,
-      ...trainWorkers,
+      ...trainWorkers(0),
     })
   }
   for (let f = 0; f < folds; f++) {
     const { train, test } = foldIndices(assignment, f)
-    jobs.push({ kind: 'train-eval', config, seed: deriveSeed(seed, 'fold', f), train, test, fold: f, ...trainWorkers })
+    const job: TrainEvalJob = { kind: 'train-eval', config, seed: deriveSeed(seed, 'fold', f), train, test, fold: f }
+    jobs.push({ ...job, ...trainWorkers(jobs.length) })
   }
   const progress = new Float64Array(jobs.length)
   const weights = jobs.map((j) => j.train.length)

@@ -10,7 +10,7 @@ import { headlineScores } from './evaluate.js'
 import { stratifiedHoldout, stratifiedSubset } from './folds.js'
 import { EVAL_JOBS_MODULE, type JobContext, type TrainEvalJob, type TrainEvalResult } from './jobs.js'
 import type { ZeroDivision } from './metrics.js'
-import { defaultConcurrency, runJobs } from './pool.js'
+import { defaultConcurrency, runJobs, trainWorkersFor } from './pool.js'
 import type { LearningCurve } from './types.js'
 
 export interface LearningCurveOptions {
@@ -80,7 +80,6 @@ export async function learningCurve(data: TrainingData, options: LearningCurveOp
   const poolLabels = pool.map((i) => data.examples[i]!.intent)
   const config = options.config as Config
   const concurrency = options.concurrency ?? defaultConcurrency(percents.length)
-  const trainWorkers = concurrency > 1 ? { trainWorkers: 0 } : {}
   const jobs: TrainEvalJob[] = percents
     .map((percent) => ({
       kind: 'train-eval' as const,
@@ -88,9 +87,12 @@ export async function learningCurve(data: TrainingData, options: LearningCurveOp
       seed,
       train: stratifiedSubset(poolLabels, percent / 100, seed).map((k) => pool[k]!),
       test,
-      ...trainWorkers,
     }))
     .reverse() // largest first: the longest jobs should not start last
+    .map((job, i, all) => {
+      const w = trainWorkersFor(i, all.length, concurrency)
+      return w === undefined ? job : { ...job, trainWorkers: w }
+    })
   const progress = new Float64Array(jobs.length)
   const weights = jobs.map((j) => j.train.length)
   const totalWeight = weights.reduce((a, b) => a + b, 0)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ArithmeticJob } from '../../test/fixtures/eval/arithmetic-jobs.js'
-import { runJobs } from './pool.js'
+import { runJobs, trainWorkersFor } from './pool.js'
 
 const module = new URL('../../test/fixtures/eval/arithmetic-jobs.ts', import.meta.url)
 type Result = { n: number; value: number; thread: number }
@@ -62,5 +62,14 @@ describe('runJobs', () => {
     await expect(run).rejects.toMatchObject({ code: 'ERR_EVAL_ABORTED' })
     expect(kept.sort()).toEqual([1, 4])
     expect(Date.now() - started).toBeLessThan(8000)
+  })
+})
+
+describe('trainWorkersFor', () => {
+  it('keeps parallel jobs to one training thread, except in a last round that leaves cores idle', () => {
+    // 5 folds on 2 workers: two full rounds, then one fold alone that may use both cores
+    expect([0, 1, 2, 3, 4].map((i) => trainWorkersFor(i, 5, 2))).toEqual([0, 0, 0, 0, undefined])
+    expect([0, 1, 2, 3].map((i) => trainWorkersFor(i, 4, 2))).toEqual([0, 0, 0, 0])
+    expect(trainWorkersFor(0, 5, 1)).toBeUndefined()
   })
 })

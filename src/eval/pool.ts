@@ -57,6 +57,17 @@ export function defaultConcurrency(jobs: number): number {
   return Math.max(1, Math.min(jobs, availableParallelism()))
 }
 
+/**
+ * Worker threads a training job may use inside a pool of `concurrency` workers running `jobs` jobs: none while
+ * every core has a job of its own, but the jobs of the last, partial round get the cores the others leave idle.
+ * `undefined` lets training choose.
+ */
+export function trainWorkersFor(index: number, jobs: number, concurrency: number): number | undefined {
+  if (concurrency <= 1) return undefined
+  const tail = jobs % concurrency
+  return tail > 0 && index >= jobs - tail ? undefined : 0
+}
+
 /** Turn an error into data that crosses a thread (or, later, a machine) boundary. */
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof IntentopsError) {

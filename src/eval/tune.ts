@@ -19,7 +19,7 @@ import {
   type TuneMetric,
   trialConfig,
 } from './jobs.js'
-import { defaultConcurrency, runJobs } from './pool.js'
+import { defaultConcurrency, runJobs, trainWorkersFor } from './pool.js'
 import { type Assignment, gridPoints, randomPoints, type TuneParam, validateSpace } from './tune-space.js'
 
 export const TUNE_REPORT_FORMAT = 'intentops-tune'
@@ -92,7 +92,7 @@ export function planTrials(data: TrainingData, options: TuneOptions): TrialSpec[
     seed,
     metric: options.metric ?? 'macroF1',
     dataFingerprint,
-    ...(concurrency > 1 ? { trainWorkers: 0 } : {}),
+    ...(trainWorkersFor(trial, points.length, concurrency) === 0 ? { trainWorkers: 0 } : {}),
   }))
 }
 
