@@ -290,6 +290,13 @@ export const ERROR_CATALOG = Object.freeze({
     message: "{source} uses component type '{type}', which this intentops does not know",
     hint: 'Upgrade intentops, or retrain the model with this version.',
   },
+
+  // ── bench ────────────────────────────────────────────────────────────────────
+  ERR_BENCH_PEER_FAILED: {
+    status: 500,
+    message: 'Benchmark system {system} failed on {dataset}: {detail}',
+    hint: 'Run `bash bench/setup.sh` to install the peers (scikit-learn, fastText); see bench/README.md.',
+  },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG
