@@ -48,11 +48,12 @@ export function mostConfusedLabels(confusion: ConfusionMatrix, limit: number): s
 export function confusionHeatmapSpec(confusion: ConfusionMatrix, options: { maxIntents?: number } = {}): TopLevelSpec {
   const labels = mostConfusedLabels(confusion, options.maxIntents ?? 20)
   const pos = new Map(confusion.labels.map((l, i) => [l, i]))
-  const values: Array<{ gold: string; predicted: string; count: number; error: boolean }> = []
+  const values: Array<{ gold: string; predicted: string; count: number; error: boolean; errors: number | null }> = []
   for (const g of labels) {
     for (const p of labels) {
       const c = confusion.matrix[pos.get(g)!]![pos.get(p)!]!
-      if (c > 0) values.push({ gold: g, predicted: p, count: c, error: g !== p })
+      // `errors` drives the colour, so the diagonal's large counts do not wash the confusions out
+      if (c > 0) values.push({ gold: g, predicted: p, count: c, error: g !== p, errors: g !== p ? c : null })
     }
   }
   const maxError = values.reduce((m, v) => (v.error && v.count > m ? v.count : m), 0)
@@ -64,16 +65,25 @@ export function confusionHeatmapSpec(confusion: ConfusionMatrix, options: { maxI
     width: size,
     height: size,
     encoding: {
-      x: { field: 'predicted', type: 'nominal', sort: labels, title: 'predicted', axis: { labelAngle: -45 } },
-      y: { field: 'gold', type: 'nominal', sort: labels, title: 'gold' },
+      x: {
+        field: 'predicted',
+        type: 'nominal',
+        sort: labels,
+        title: 'predicted',
+        axis: { labelAngle: -45, grid: false },
+      },
+      y: { field: 'gold', type: 'nominal', sort: labels, title: 'gold', axis: { grid: false } },
     },
     layer: [
       {
-        mark: { type: 'rect' },
+        mark: { type: 'rect', invalid: null },
         encoding: {
           color: {
-            condition: { test: 'datum.error', field: 'count', type: 'quantitative', scale: { scheme: 'reds' } },
-            value: '#dfe8f3',
+            field: 'errors',
+            type: 'quantitative',
+            scale: { scheme: 'reds', domainMin: 0 },
+            title: 'confusions',
+            condition: { test: '!datum.error', value: '#dfe8f3' },
           },
           tooltip: [
             { field: 'gold', type: 'nominal' },
@@ -83,10 +93,13 @@ export function confusionHeatmapSpec(confusion: ConfusionMatrix, options: { maxI
         },
       },
       {
-        mark: { type: 'text', fontSize: 10 },
+        mark: { type: 'text', fontSize: 10, baseline: 'middle' },
         encoding: {
           text: { field: 'count', type: 'quantitative' },
-          color: { condition: { test: `datum.error && datum.count > ${maxError / 2}`, value: 'white' }, value: '#222' },
+          color: {
+            condition: { test: `datum.error && datum.count > ${0.7 * maxError}`, value: 'white' },
+            value: '#222',
+          },
         },
       },
     ],
