@@ -54,11 +54,12 @@ export function renderComparisonMarkdown(c: Comparison, options: ComparisonMarkd
     '|---|---:|---:|---:|',
   )
   for (const m of c.overall) {
-    const better = m.delta === 0 ? '' : m.delta > 0 === m.higherIsBetter ? ' ▲' : ' ▼'
-    const fmt = m.metric.includes('ms') ? (x: number) => x.toFixed(2) : m.metric === 'fallback rate' ? percent : score
-    out.push(
-      `| ${m.metric} | ${fmt(m.a)} | ${fmt(m.b)} | ${signed(m.delta, m.metric.includes('ms') ? 2 : 3)}${better} |`,
-    )
+    const digits = m.metric.includes('ms') ? 2 : 3
+    const delta = signed(m.delta, digits)
+    // ▲ better, ▼ worse; only for a change visible at the printed precision
+    const better = Number(delta) === 0 ? '' : m.delta > 0 === m.higherIsBetter ? ' ▲' : ' ▼'
+    const fmt = digits === 2 ? (x: number) => x.toFixed(2) : m.metric === 'fallback rate' ? percent : score
+    out.push(`| ${m.metric} | ${fmt(m.a)} | ${fmt(m.b)} | ${delta}${better} |`)
   }
   out.push('')
   if (c.mustPass) {

@@ -13,11 +13,12 @@ export function percent(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '–'
 }
 
-/** A signed difference with three decimals; `+0.000` for no change. */
+/** A signed difference, `+0.012` / `-0.012`; a change that rounds to zero prints as `0.000`, without a sign. */
 export function signed(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return '–'
-  const s = x.toFixed(digits)
-  return x >= 0 && !s.startsWith('-') ? `+${s}` : s
+  const s = Math.abs(x).toFixed(digits)
+  if (Number(s) === 0) return s
+  return `${x > 0 ? '+' : '-'}${s}`
 }
 
 export function ms(x: number): string {
