@@ -14,8 +14,9 @@ export interface ComparisonMarkdownOptions {
   maxIntents?: number
 }
 
+/** `p = 0.412` or `p < 0.001`. */
 function pValue(p: number): string {
-  return p < 0.001 ? '< 0.001' : p.toFixed(3)
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`
 }
 
 const STATUS_MARK: Record<IntentDelta['status'], string> = {
@@ -48,7 +49,7 @@ export function renderComparisonMarkdown(c: Comparison, options: ComparisonMarkd
   out.push(
     `${h} Comparison: ${mdText(c.b.label, 80)} (B) against ${mdText(c.a.label, 80)} (A)`,
     '',
-    `**${mark} ${c.verdict}** — McNemar ${t.method === 'exact' ? 'exact binomial' : 'χ² with continuity correction'} test on ${c.testSet.examples} paired messages: B fixed ${c.changes.fixed.length}, broke ${c.changes.broken.length}; p = ${pValue(t.pValue)} (α = ${t.alpha}).`,
+    `**${mark} ${c.verdict}** — McNemar ${t.method === 'exact' ? 'exact binomial' : 'χ² with continuity correction'} test on ${c.testSet.examples} paired messages: B fixed ${c.changes.fixed.length}, broke ${c.changes.broken.length}; ${pValue(t.pValue)} (α = ${t.alpha}).`,
     '',
     '| metric | A | B | Δ |',
     '|---|---:|---:|---:|',
