@@ -21,6 +21,7 @@ export interface ReliabilityBin {
   accuracy: number
 }
 
+/** Calibration of the top confidence over equal-width bins. */
 export interface Calibration {
   /** Expected calibration error: Σ (n_b / n) · |accuracy_b − confidence_b| over equal-width bins. */
   ece: number

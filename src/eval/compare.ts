@@ -9,6 +9,7 @@ import { compareLabels } from './metrics.js'
 import { type McNemarResult, mcnemar } from './significance.js'
 import type { ClassMetrics, EvalReport, ModelInfo, Prediction } from './types.js'
 
+/** `format` of a comparison JSON; readers check it with `formatVersion`. */
 export const COMPARISON_FORMAT = 'intentops-comparison'
 export const COMPARISON_VERSION = 1
 
@@ -67,6 +68,7 @@ export interface ComparisonSide {
   createdAt: string
 }
 
+/** The result of `compareReports`: written as `comparison.json` and rendered to Markdown. */
 export interface Comparison {
   format: typeof COMPARISON_FORMAT
   formatVersion: typeof COMPARISON_VERSION
@@ -92,6 +94,7 @@ export interface Comparison {
   unpaired: number
 }
 
+/** Options of `compareReports`. */
 export interface CompareOptions {
   /** Significance level of McNemar's test. Default 0.05. */
   alpha?: number

@@ -14,6 +14,7 @@ import { defaultConcurrency, runJobs, trainWorkersFor } from './pool.js'
 import { deriveSeed } from './random.js'
 import type { EvalReport, FoldScore } from './types.js'
 
+/** Options of `crossValidate`. */
 export interface CrossValidateOptions {
   config: Readonly<Config>
   /** Number of folds. Default 5. */

@@ -30,6 +30,7 @@ export interface EntityScores {
   weighted: ClassMetrics
 }
 
+/** Entity scores per type, exact-span and token-level. */
 export interface EntityReport {
   /** Entity types seen in gold or predictions, sorted. */
   entities: string[]

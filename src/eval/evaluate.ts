@@ -215,6 +215,7 @@ export function meanAndStd(scores: readonly HeadlineScores[]): { mean: HeadlineS
   }
 }
 
+/** Mean and p50 / p90 / p99 of per-message parse times. */
 export function latencyStats(latenciesMs: ArrayLike<number>): LatencyStats {
   const sorted = Float64Array.from(latenciesMs).sort()
   return {

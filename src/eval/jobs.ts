@@ -72,6 +72,7 @@ export interface TrialSpec {
   trainWorkers?: number
 }
 
+/** The outcome of one trial: its scores over the folds, or why it failed. */
 export interface TrialResult {
   kind: 'trial'
   trial: number

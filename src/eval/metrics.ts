@@ -20,6 +20,7 @@ export interface ClassMetrics {
   support: number
 }
 
+/** Per-label and averaged scores, the shape of scikit-learn's `classification_report(output_dict=True)`. */
 export interface ClassificationReport {
   /** The labels reported, in report order. */
   labels: string[]

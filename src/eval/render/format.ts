@@ -21,6 +21,7 @@ export function signed(x: number, digits = 3): string {
   return `${x > 0 ? '+' : '-'}${s}`
 }
 
+/** Milliseconds: two decimals below 10, none above. */
 export function ms(x: number): string {
   return x < 10 ? x.toFixed(2) : x.toFixed(0)
 }
