@@ -150,6 +150,21 @@ export type {
   FittedFeaturizer,
 } from './nlu/component.js'
 export { type BilouSpan, fromBilou, toBilou } from './nlu/entities/bilou.js'
+// ── nlu: crf entity tagger ──
+export {
+  CrfEntityExtractor,
+  type CrfFitInfo,
+  type CrfLabel,
+  type CrfParams,
+  CrfParamsSchema,
+  crfFromState,
+  crfLabelName,
+  crfParams,
+  crfTrainingObjective,
+  DEFAULT_CRF_PARAMS,
+  FittedCrfEntityExtractor,
+} from './nlu/entities/crf.js'
+// ── end crf ──
 export { chooseThreshold, type ThresholdChoice } from './nlu/fallback.js'
 export {
   DEFAULT_MAX_MODEL_BYTES,

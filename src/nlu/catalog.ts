@@ -21,6 +21,7 @@ import type {
   FittedEntityExtractor,
   FittedFeaturizer,
 } from './component.js'
+import { CrfEntityExtractor, CrfParamsSchema, crfFromState, crfParams } from './entities/crf.js'
 import {
   FittedLookupEntities,
   LookupEntities,
@@ -106,6 +107,15 @@ export const COMPONENT_CATALOG: Readonly<Record<string, Readonly<CatalogEntry>>>
     schema: LookupEntitiesParamsSchema,
     create: (params: unknown) => new LookupEntities(lookupEntitiesParams(params)),
     fromState: (state: ComponentState) => FittedLookupEntities.fromState(state),
+  }),
+  crf: Object.freeze({
+    kind: 'entity_extractor',
+    description:
+      'Learned entity tagger: a linear-chain CRF over BILOU tags with word, shape, affix, context, lookup and regex ' +
+      'features; learns roles and groups, and gives each entity the marginal probability of its span.',
+    schema: CrfParamsSchema,
+    create: (params: unknown) => new CrfEntityExtractor(crfParams(params)),
+    fromState: (state: ComponentState) => crfFromState(state),
   }),
 } satisfies Record<string, CatalogEntry>)
 

@@ -20,6 +20,12 @@ const CASES: Array<{ type: string; label: string; params: Record<string, unknown
   { type: 'logistic_regression', label: 'in-thread', params: { workers: 0 } },
   { type: 'regex_entities', label: 'defaults', params: {} },
   { type: 'lookup_entities', label: 'defaults', params: {} },
+  { type: 'crf', label: 'defaults', params: {} },
+  {
+    type: 'crf',
+    label: 'small hash space, no context, case-sensitive regexes',
+    params: { hashBits: 10, window: 0, caseSensitive: true },
+  },
 ]
 
 describe.each(CASES)('$type ($label)', ({ type, params }) => {
