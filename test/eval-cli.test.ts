@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { memoryIO } from '../src/cli/io.js'
 import { runCli } from '../src/cli/program.js'
 import { defaultConfig } from '../src/config/load.js'
@@ -9,7 +9,9 @@ import { parseReport } from '../src/eval/report-files.js'
 import type { TuneReport } from '../src/eval/tune.js'
 import { encodeModel } from '../src/nlu/model-file.js'
 import { trainModel } from '../src/nlu/train.js'
-import { generateExamples, writeNlu, writeTravelProject } from './helpers/travel-data.js'
+import { generateExamples, removeTravelProjects, writeNlu, writeTravelProject } from './helpers/travel-data.js'
+
+afterAll(removeTravelProjects)
 
 async function cli(dir: string, args: string[], setup?: (io: ReturnType<typeof memoryIO>) => void) {
   const io = memoryIO(dir)

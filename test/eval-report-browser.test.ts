@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
@@ -61,5 +61,6 @@ describe('HTML report in a browser', () => {
     expect(requests).toEqual([])
     expect(errors).toEqual([])
     await page.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 })

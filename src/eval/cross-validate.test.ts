@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest'
-import { generateExamples, writeTravelProject } from '../../test/helpers/travel-data.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { generateExamples, removeTravelProjects, writeTravelProject } from '../../test/helpers/travel-data.js'
 import { defaultConfig } from '../config/load.js'
 import { loadTrainingData } from '../data/load.js'
 import { crossValidate } from './cross-validate.js'
+
+afterAll(removeTravelProjects)
 
 describe('crossValidate', () => {
   it('gives the same report whether folds run in worker threads or in this thread', async () => {

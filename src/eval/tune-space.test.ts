@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../config/load.js'
 import type { PipelineStepConfig } from '../config/schema.js'
 import {
@@ -111,8 +111,18 @@ describe('search space', () => {
 })
 
 describe('writeBestConfig', () => {
+  const dirs: string[] = []
+  const tempDir = () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'io-tune-'))
+    dirs.push(d)
+    return d
+  }
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  })
+
   it('sets values in place, keeping comments and layout, and the result still validates', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'io-tune-'))
+    const dir = tempDir()
     const file = path.join(dir, 'intentops.yml')
     writeFileSync(
       file,
@@ -141,7 +151,7 @@ describe('writeBestConfig', () => {
   })
 
   it('writes the default pipeline out when the config has none, and creates a missing file', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'io-tune-'))
+    const dir = tempDir()
     const file = path.join(dir, 'intentops.yml')
     writeFileSync(file, '# keep me\nname: bot\n')
     await writeBestConfig(file, [{ step: 'tfidf', param: 'ngramMax', value: 3 }], pipeline)

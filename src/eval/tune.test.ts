@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest'
-import { writeTravelProject } from '../../test/helpers/travel-data.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { removeTravelProjects, writeTravelProject } from '../../test/helpers/travel-data.js'
 import { defaultConfig } from '../config/load.js'
 import { loadTrainingData } from '../data/load.js'
 import { runTrial } from './jobs.js'
 import { effectivePipeline, planTrials } from './tune.js'
+
+afterAll(removeTravelProjects)
 
 describe('tuning trials', () => {
   it('are self-contained JSON specs; running one gives the same result anywhere', async () => {

@@ -3,7 +3,7 @@
  * entity annotations, a held-out test file and must-pass sentences. Sentences come from templates and slot values
  * picked by a seeded generator, so train and test differ but share the vocabulary of each intent.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createRandom } from '../../src/eval/random.js'
@@ -119,6 +119,13 @@ export interface TravelProject {
   tests: string
 }
 
+const created: string[] = []
+
+/** Remove every project this process wrote; call from `afterAll`. */
+export function removeTravelProjects(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
 /** Write annotated examples as an nlu.yml at `file` inside the project `dir`. */
 export function writeNlu(dir: string, file: string, examples: Generated[]): void {
   mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
@@ -133,6 +140,7 @@ export function writeTravelProject(
   options: { perIntent?: number; testPerIntent?: number; seed?: number; config?: string; skipIntents?: string[] } = {},
 ): TravelProject {
   const dir = mkdtempSync(path.join(tmpdir(), 'io-travel-'))
+  created.push(dir)
   mkdirSync(path.join(dir, 'data'))
   mkdirSync(path.join(dir, 'eval'))
   mkdirSync(path.join(dir, 'tests'))
