@@ -16,4 +16,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   // ── data ──
   () => import('./init.js'),
   () => import('./data.js'),
+  // ── eval ──
+  () => import('./eval.js'),
 ]
