@@ -298,6 +298,44 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Pass the report.json written by `intentops test`.',
   },
 
+  // ── eval ─────────────────────────────────────────────────────────────────────
+  ERR_EVAL_NO_TEST_DATA: {
+    status: 400,
+    message: 'No test data: {detail}',
+    hint: 'Pass --test PATH with labelled examples, or --cross-validation to evaluate on the training data.',
+  },
+  ERR_EVAL_ABORTED: { status: 499, message: 'The evaluation was interrupted' },
+  ERR_EVAL_FOLDS: {
+    status: 400,
+    message: 'Cannot run {folds}-fold cross-validation: {detail}',
+    hint: 'Use 2 ≤ --folds ≤ the number of examples; intents with fewer examples than folds are left out of some folds.',
+  },
+  ERR_EVAL_TEST_SET_MISMATCH: {
+    status: 409,
+    message: 'Cannot compare {a} with {b}: they were evaluated on different test sets ({fa} vs {fb})',
+    hint: 'Evaluate both on the same --test data, or with the same data, --folds and --seed.',
+  },
+  ERR_EVAL_BAD_REPORT: {
+    status: 400,
+    message: '{path} is not a readable evaluation report: {detail}',
+    hint: 'Pass a report.json written by `intentops test` (same major version), or a model file.',
+  },
+  ERR_EVAL_WORKER_FAILED: {
+    status: 500,
+    message: 'A {kind} job failed in a worker thread: {detail}',
+    hint: 'Set INTENTOPS_DEBUG=1 for the stack trace; run with --concurrency 1 to run in-process.',
+  },
+  ERR_TUNE_NO_PARAMS: {
+    status: 400,
+    message: 'Nothing to tune: no parameters declared',
+    hint: 'Declare tune.params in intentops.yml or pass --param step.param=v1,v2 (see docs/evaluation.md).',
+  },
+  ERR_TUNE_INVALID_PARAM: {
+    status: 400,
+    message: 'Invalid tuning parameter {param}: {detail}',
+    hint: 'A parameter names a pipeline step (its `name`, or its `type` when unnamed) and one of its params.',
+  },
+
   // ── nlu ──────────────────────────────────────────────────────────────────────
   ERR_NLU_PARAM_INVALID: {
     status: 400,

@@ -79,6 +79,62 @@ export {
   isIntentopsError,
   type SourceLocation,
 } from './errors.js'
+// ── eval ─────────────────────────────────────────────────────────────────────────
+export { type Calibration, type ConfidenceHistogram, calibration, confidenceHistogram } from './eval/calibration.js'
+export {
+  confidenceHistogramSpec,
+  confusionHeatmapSpec,
+  intentDeltaSpec,
+  intentF1Spec,
+  learningCurveSpec,
+  type ReportCharts,
+  reliabilitySpec,
+  reportCharts,
+} from './eval/charts.js'
+export { type CompareOptions, type Comparison, compareReports, type IntentDelta, type Verdict } from './eval/compare.js'
+export { type CompareRunOptions, runCompare } from './eval/compare-run.js'
+export { type CrossValidateOptions, type CrossValidationRun, crossValidate } from './eval/cross-validate.js'
+export { type EntityReport, type EntitySpan, entityMetrics } from './eval/entity-metrics.js'
+export {
+  buildReport,
+  type EvaluateOptions,
+  evaluate,
+  fingerprintTestSet,
+  headlineScores,
+  predictExamples,
+} from './eval/evaluate.js'
+export { runTrial, type TrialResult, type TrialSpec } from './eval/jobs.js'
+export { type LearningCurveOptions, type LearningCurveRun, learningCurve } from './eval/learning-curve.js'
+export {
+  type ClassificationReport,
+  type ClassMetrics,
+  classificationReport,
+  confusionMatrix,
+  type ZeroDivision,
+} from './eval/metrics.js'
+export { checkMustPass, runMustPass } from './eval/must-pass.js'
+export { renderComparisonMarkdown } from './eval/render/compare-markdown.js'
+export { renderHtml } from './eval/render/html.js'
+export { renderMarkdown } from './eval/render/markdown.js'
+export { renderSvg } from './eval/render/svg.js'
+export { renderTuneHtml, renderTuneMarkdown, renderTuneTable, writeTuneFiles } from './eval/render/tune.js'
+export { parseReport, readReport, writeReports } from './eval/report-files.js'
+export { type McNemarResult, mcnemar } from './eval/significance.js'
+export { summarize } from './eval/summary.js'
+export { runTest, type TestRun, type TestRunOptions } from './eval/test-run.js'
+export { type TuneOptions, type TuneReport, tune } from './eval/tune.js'
+export { parseParamFlag, type TuneParam } from './eval/tune-space.js'
+export { writeBestConfig } from './eval/tune-write.js'
+export type {
+  EvalReport,
+  EvalSummary,
+  IntentMetrics,
+  MustPassReport,
+  MustPassResult,
+  MustPassSummary,
+  Prediction,
+} from './eval/types.js'
+// ── end eval ─────────────────────────────────────────────────────────────────────
 // ── nlu ──────────────────────────────────────────────────────────────────────────
 export { type CatalogEntry, COMPONENT_CATALOG, catalogEntry, componentTypes } from './nlu/catalog.js'
 export type {

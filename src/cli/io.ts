@@ -11,6 +11,12 @@ export interface CliIO {
   isTTY: boolean
   /** Lines typed by a person, for interactive commands (`intentops shell`). */
   stdin?: NodeJS.ReadableStream
+  /**
+   * Opt in to graceful interruption: returns a signal aborted by the first Ctrl-C (SIGINT), so a long command can
+   * stop cleanly and keep what it finished; a second Ctrl-C ends the process. Commands that never call it keep the
+   * default (Ctrl-C ends the process at once). Absent in tests unless they provide one.
+   */
+  interrupt?: () => AbortSignal
   /** Set by a command to end with this exit code instead of 0 (1 = errors found, 2 = usage). */
   exitCode?: number
 }

@@ -153,6 +153,57 @@ export const RegistryConfigSchema = Type.Object(
 )
 // ── end registry ──────────────────────────────────────────────────────────────
 
+// ── tune ─────────────────────────────────────────────────────────────────────
+export const TuneParamSchema = Type.Object(
+  {
+    step: Type.String({
+      minLength: 1,
+      description: 'Pipeline step to tune: its `name`, or its `type` when the step has no name.',
+    }),
+    param: Type.String({ minLength: 1, description: 'The parameter of that step.' }),
+    values: Type.Optional(
+      Type.Array(Type.Union([Type.Number(), Type.String(), Type.Boolean()]), {
+        minItems: 1,
+        description: 'Values to try. Give either `values` or a `min`/`max` range.',
+      }),
+    ),
+    min: Type.Optional(Type.Number({ description: 'Lower end of a numeric range (inclusive).' })),
+    max: Type.Optional(Type.Number({ description: 'Upper end of a numeric range (inclusive).' })),
+    log: Type.Boolean({
+      default: false,
+      description: 'Spread the range on a log scale (regularisation strengths, learning rates).',
+    }),
+    integer: Type.Boolean({ default: false, description: 'Round range values to integers.' }),
+    steps: Type.Integer({ default: 5, minimum: 2, description: 'Points a range contributes to a grid search.' }),
+  },
+  { additionalProperties: false },
+)
+
+export const TuneConfigSchema = Type.Object(
+  {
+    method: Type.Union([Type.Literal('grid'), Type.Literal('random')], {
+      default: 'random',
+      description: '`grid` tries every combination; `random` samples `trials` of them.',
+    }),
+    trials: Type.Integer({ default: 20, minimum: 1, description: 'Trials of a random search.' }),
+    folds: Type.Integer({ default: 3, minimum: 2, description: 'Cross-validation folds scoring each trial.' }),
+    metric: Type.Union([Type.Literal('macroF1'), Type.Literal('weightedF1'), Type.Literal('accuracy')], {
+      default: 'macroF1',
+      description: 'What the search maximises, averaged over folds.',
+    }),
+    seed: Type.Integer({
+      default: 42,
+      description: 'Seed of the sampling, the folds and training: equal seeds, equal results.',
+    }),
+    params: Type.Array(TuneParamSchema, {
+      default: [],
+      description: 'The search space: `{ step, param, values }` or `{ step, param, min, max, log, integer, steps }`.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Hyper-parameter search for `intentops tune`.' },
+)
+// ── end tune ─────────────────────────────────────────────────────────────────
+
 export const ConfigSchema = Type.Object(
   {
     version: Type.Literal(1, { default: 1, description: 'Config format version.' }),
@@ -170,6 +221,8 @@ export const ConfigSchema = Type.Object(
     gates: GateConfigSchema,
     notify: NotifyConfigSchema,
     registry: RegistryConfigSchema,
+
+    tune: TuneConfigSchema,
   },
   { additionalProperties: false },
 )
@@ -181,3 +234,5 @@ export type GateConfig = Static<typeof GateConfigSchema>
 export type NotifyConfig = Static<typeof NotifyConfigSchema>
 export type RegistryConfig = Static<typeof RegistryConfigSchema>
 export type PipelineStepConfig = Static<typeof Step>
+export type TuneConfig = Static<typeof TuneConfigSchema>
+export type TuneParamConfig = Static<typeof TuneParamSchema>

@@ -17,4 +17,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   // ── data ──
   () => import('./init.js'),
   () => import('./data.js'),
+  // ── eval ──
+  () => import('./eval.js'),
 ]
