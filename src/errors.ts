@@ -297,6 +297,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{path} is not an evaluation report or summary: {detail}',
     hint: 'Pass the report.json written by `intentops test`.',
   },
+  ERR_REGISTRY_EVAL_MISMATCH: {
+    status: 409,
+    message: '{path} evaluates another model than {what}: {detail}',
+    hint: 'Evaluate this model file (`intentops test --model <file>`) and pass that report.json.',
+  },
 
   // ── eval ─────────────────────────────────────────────────────────────────────
   ERR_EVAL_NO_TEST_DATA: {

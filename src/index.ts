@@ -206,7 +206,7 @@ export { createFsBackend, type FsBackendOptions } from './registry/backends/fs.j
 export { createMemoryBackend } from './registry/backends/memory.js'
 export { createS3Backend, type S3BackendOptions } from './registry/backends/s3.js'
 export { diffVersions, type VersionDiff } from './registry/diff.js'
-export { toEvalSummary } from './registry/eval-summary.js'
+export { assertEvaluates, type Evaluation, readEvaluation, toEvalSummary } from './registry/eval-summary.js'
 export {
   evaluateGate,
   failedRules,

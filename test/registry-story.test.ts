@@ -1,6 +1,6 @@
 /**
  * The whole registry story, through the CLI: train twice (the second time with more data), evaluate both on one
- * test set, publish both, promote the first, promote the second (it passes the gate only because it is better),
+ * test set with `intentops test`, publish both with their reports, promote the first, promote the second (it passes the gate only because it is better),
  * try a worse one (refused), tamper with the live model's file (refused everywhere), roll back, and read the audit
  * log. Data: a slice of BANKING77 from /work/shared/datasets (read in place, never copied into the repository).
  */
@@ -12,11 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryIO } from '../src/cli/io.js'
 import { runCli } from '../src/cli/program.js'
 import { loadConfig } from '../src/config/load.js'
-import { fingerprintTrainingData } from '../src/data/fingerprint.js'
-import { loadTrainingData } from '../src/data/load.js'
-import type { TrainingData } from '../src/data/types.js'
-import type { EvalSummary, IntentMetrics } from '../src/eval/types.js'
-import { decodeModel, loadModel } from '../src/nlu/model-file.js'
+import type { EvalSummary } from '../src/eval/types.js'
+import { decodeModel } from '../src/nlu/model-file.js'
 import { keys } from '../src/registry/layout.js'
 import { openRegistry } from '../src/registry/open.js'
 
@@ -60,42 +57,6 @@ function slice(split: string, perIntent: number): string {
   return `${rows.join('\n')}\n`
 }
 
-/** Accuracy, per-intent and macro/weighted F1 of a model file on a test set. */
-async function evaluate(modelFile: string, test: TrainingData): Promise<EvalSummary> {
-  const model = await loadModel(modelFile)
-  const labels = [...new Set(test.examples.map((e) => e.intent))]
-  const tp = new Map<string, number>()
-  const fp = new Map<string, number>()
-  const fn = new Map<string, number>()
-  let correct = 0
-  for (const ex of test.examples) {
-    const predicted = model.parse(ex.text, { fallback: false }).intent.name
-    if (predicted === ex.intent) {
-      correct++
-      tp.set(ex.intent, (tp.get(ex.intent) ?? 0) + 1)
-    } else {
-      fp.set(predicted, (fp.get(predicted) ?? 0) + 1)
-      fn.set(ex.intent, (fn.get(ex.intent) ?? 0) + 1)
-    }
-  }
-  const perIntent: Record<string, IntentMetrics> = {}
-  for (const l of labels) {
-    const t = tp.get(l) ?? 0
-    const precision = t + (fp.get(l) ?? 0) === 0 ? 0 : t / (t + (fp.get(l) ?? 0))
-    const recall = t / (t + (fn.get(l) ?? 0))
-    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall)
-    perIntent[l] = { precision, recall, f1, support: t + (fn.get(l) ?? 0) }
-  }
-  const f1s = Object.values(perIntent)
-  return {
-    testSetFingerprint: fingerprintTrainingData(test),
-    accuracy: correct / test.examples.length,
-    macroF1: f1s.reduce((a, m) => a + m.f1, 0) / f1s.length,
-    weightedF1: f1s.reduce((a, m) => a + m.f1 * m.support, 0) / test.examples.length,
-    perIntent,
-  }
-}
-
 describe('the registry story, end to end', () => {
   const summaries: Record<string, EvalSummary> = {}
 
@@ -122,22 +83,27 @@ describe('the registry story, end to end', () => {
         '',
       ].join('\n'),
     )
-    const test = await loadTrainingData(['test.jsonl'], { root: dir })
     for (const [name, data, seed] of [
       ['small', 'small.jsonl', '1'],
       ['large', 'large.jsonl', '1'],
       ['small-again', 'small.jsonl', '2'],
     ] as const) {
       await ok('train', '--data', data, '--out', `${name}.iom`, '--seed', seed, '--workers', '0')
-      summaries[name] = await evaluate(path.join(dir, `${name}.iom`), test)
-      writeFileSync(path.join(dir, `${name}.eval.json`), JSON.stringify(summaries[name]))
+      // Every model is evaluated on the same test set; the report carries the test-set fingerprint.
+      const res = await ok('test', '--model', `${name}.iom`, '--test', 'test.jsonl', '--out', `eval-${name}`, '--json')
+      summaries[name] = JSON.parse(res.out).summary
     }
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('publishes both models with their lineage, and promotes the first', async () => {
-    const v1 = JSON.parse((await ok('publish', 'small.iom', '--eval', 'small.eval.json', '--json')).out)
-    const v2 = JSON.parse((await ok('publish', 'large.iom', '--eval', 'large.eval.json', '--json')).out)
+    // A report of another model is refused: the scores must belong to the model they are published with.
+    const wrong = await cli('publish', 'large.iom', '--eval', 'eval-small/report.json')
+    expect(wrong.code).toBe(1)
+    expect(wrong.err).toMatch(/^error ERR_REGISTRY_EVAL_MISMATCH: .*eval-small\/report\.json evaluates another model/)
+    const v1 = JSON.parse((await ok('publish', 'small.iom', '--eval', 'eval-small/report.json', '--json')).out)
+    const v2 = JSON.parse((await ok('publish', 'large.iom', '--eval', 'eval-large/report.json', '--json')).out)
+    expect(v1.signed.record.eval).toEqual(summaries.small)
     expect([v1.version, v2.version]).toEqual([1, 2])
     expect(v2.signed.record.training.examples).toBeGreaterThan(v1.signed.record.training.examples)
     expect(v2.signed.record.training.dataFingerprint).not.toBe(v1.signed.record.training.dataFingerprint)
@@ -160,11 +126,14 @@ describe('the registry story, end to end', () => {
     expect(gate.rules.find((r: { rule: string }) => r.rule === 'sameTestSet').status).toBe('pass')
 
     // A model trained on the small data again is worse than the holder: the gate refuses it.
-    await ok('publish', 'small-again.iom', '--eval', 'small-again.eval.json')
+    await ok('publish', 'small-again.iom', '--eval', 'eval-small-again/report.json')
     const worse = await cli('promote', '3', '--to', 'production')
     expect(worse.code).toBe(1)
     expect(worse.err).toContain('ERR_REGISTRY_GATE_FAILED')
     expect(worse.out).toMatch(/FAIL {2}minDelta/)
+    // Nor can it borrow the better model's scores at promotion time.
+    const borrowed = await cli('promote', '3', '--to', 'production', '--eval', 'eval-large/report.json')
+    expect(borrowed.err).toMatch(/^error ERR_REGISTRY_EVAL_MISMATCH: .* than banking-bot v3/)
     expect((await ok('models', 'show', 'production', '--json')).out).toContain('"version": 2')
   })
 

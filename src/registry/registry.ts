@@ -11,6 +11,7 @@ import { createError, isIntentopsError } from '../errors.js'
 import type { EvalSummary } from '../eval/types.js'
 import type { RegistryBackend, RegistryLock } from './backend.js'
 import { canonicalize } from './canonical.js'
+import { assertEvaluates, type Evaluation } from './eval-summary.js'
 import { evaluateGate, type GateResult } from './gate.js'
 import {
   type AliasFile,
@@ -104,6 +105,12 @@ export interface PromoteInput {
   candidateEval?: EvalSummary | null
   /** The current holder's evaluation on the same test set; default: the summary stored with that version. */
   baselineEval?: EvalSummary | null
+  /**
+   * Evaluations read from files (`readEvaluation`), used instead of `candidateEval` / `baselineEval`; each is
+   * checked (while holding the lock, against the actual holder) to evaluate the version it is used for.
+   */
+  candidateEvaluation?: Evaluation
+  baselineEvaluation?: Evaluation
   /** Move the alias even when the gate fails. Needs `reason`. */
   force?: boolean
   reason?: string
@@ -624,9 +631,16 @@ export class ModelRegistry {
       if (from === input.version) {
         return { ...base, promoted: true, changed: false, gate: null, event: null, move: null }
       }
+      if (input.candidateEvaluation) {
+        assertEvaluates(input.candidateEvaluation, candidate.record.training, `${input.name} v${input.version}`)
+      }
       let baselineEval: EvalSummary | null = null
       if (from !== null) {
-        if (input.baselineEval !== undefined) baselineEval = input.baselineEval
+        if (input.baselineEvaluation) {
+          const holder = await this.readVersion(input.name, from)
+          assertEvaluates(input.baselineEvaluation, holder.record.training, `${input.name} v${from}`)
+          baselineEval = input.baselineEvaluation.summary
+        } else if (input.baselineEval !== undefined) baselineEval = input.baselineEval
         else {
           baselineEval = await this.readVersion(input.name, from)
             .then((s) => s.record.eval)
@@ -637,7 +651,11 @@ export class ModelRegistry {
         input.policy,
         {
           version: input.version,
-          summary: input.candidateEval !== undefined ? input.candidateEval : candidate.record.eval,
+          summary: input.candidateEvaluation
+            ? input.candidateEvaluation.summary
+            : input.candidateEval !== undefined
+              ? input.candidateEval
+              : candidate.record.eval,
           modelBytes: candidate.record.blob.size,
         },
         from === null ? null : { version: from, summary: baselineEval },

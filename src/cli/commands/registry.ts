@@ -40,18 +40,8 @@ async function context(io: CliIO, opts: CommonOptions, signing: boolean | string
 
 async function readEval(io: CliIO, file: string) {
   const path = await import('node:path')
-  const { readTextFile } = await import('../../util/fs.js')
-  const { createError } = await import('../../errors.js')
-  const { toEvalSummary } = await import('../../registry/eval-summary.js')
-  const full = path.resolve(io.cwd, file)
-  const text = await readTextFile(full)
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    throw createError('ERR_REGISTRY_EVAL_INVALID', { path: full, detail: 'not valid JSON' }, { cause: err })
-  }
-  return toEvalSummary(value, full)
+  const { readEvaluation } = await import('../../registry/eval-summary.js')
+  return readEvaluation(path.resolve(io.cwd, file))
 }
 
 function print(io: CliIO, json: boolean | undefined, value: unknown, text: () => string) {
@@ -119,14 +109,17 @@ export function register(program: Command, io: CliIO): void {
         const bytes = await readModelBytes(modelFile)
         // Verifies the file's own digest and format before anything is stored.
         const manifest = readManifest(bytes, { source: modelFile })
-        const evalSummary = opts.eval ? await readEval(io, opts.eval) : null
+        const { assertEvaluates } = await import('../../registry/eval-summary.js')
+        const training = trainingLineage(manifest)
+        const evaluation = opts.eval ? await readEval(io, opts.eval) : undefined
+        if (evaluation) assertEvaluates(evaluation, training, modelFile)
         await withRegistry(io, opts, opts.key ? path.resolve(io.cwd, opts.key) : true, async ({ registry, root }) => {
           const progress = await slowProgress(io, 'publishing', opts.json)
           const res = await registry.publish({
             name: opts.model ?? manifest.name,
             bytes,
-            training: trainingLineage(manifest),
-            eval: evalSummary,
+            training,
+            eval: evaluation?.summary ?? null,
             tags,
             author: await resolveActor(root, opts.author, io.env),
             git: await gitInfo(root),
@@ -183,8 +176,8 @@ export function register(program: Command, io: CliIO): void {
             version,
             alias: opts.to,
             policy: config.gates,
-            ...(opts.eval ? { candidateEval: await readEval(io, opts.eval) } : {}),
-            ...(opts.baselineEval ? { baselineEval: await readEval(io, opts.baselineEval) } : {}),
+            ...(opts.eval ? { candidateEvaluation: await readEval(io, opts.eval) } : {}),
+            ...(opts.baselineEval ? { baselineEvaluation: await readEval(io, opts.baselineEval) } : {}),
             force: opts.force === true,
             ...(opts.reason ? { reason: opts.reason } : {}),
             actor: await resolveActor(root, opts.author, io.env),
