@@ -173,6 +173,136 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
 
+  // ── registry ─────────────────────────────────────────────────────────────────
+  ERR_REGISTRY_FORMAT_NEWER: {
+    status: 409,
+    message: 'The registry at {location} uses format version {found}; this intentops reads format {supported} or older',
+    hint: 'Upgrade intentops before reading or writing this registry; older versions never rewrite a newer registry.',
+  },
+  ERR_REGISTRY_FORMAT_INVALID: {
+    status: 422,
+    message: 'The registry at {location} has an unreadable format file: {detail}',
+    hint: 'Restore `format.json` from a backup, or point `registry.path` at the right directory.',
+  },
+  ERR_REGISTRY_MODEL_NOT_FOUND: {
+    status: 404,
+    message: 'No model named {name} in the registry at {location}',
+    hint: 'Run `intentops models list` to see what is published, or `intentops publish <model>`.',
+  },
+  ERR_REGISTRY_VERSION_NOT_FOUND: {
+    status: 404,
+    message: 'Model {name} has no version {version}',
+    hint: 'Run `intentops models list` to see the versions.',
+  },
+  ERR_REGISTRY_ALIAS_NOT_SET: {
+    status: 404,
+    message: 'Alias {alias} of model {name} points to no version',
+    hint: 'Promote a version first: `intentops promote <version> --to {alias}`.',
+  },
+  ERR_REGISTRY_INVALID_REF: {
+    status: 400,
+    message: 'Invalid {what} "{value}": {rule}',
+  },
+  ERR_REGISTRY_RECORD_INVALID: {
+    status: 422,
+    message: 'Registry entry {key} is invalid: {detail}',
+    hint: 'The entry was damaged or written by hand; `intentops models verify` lists every damaged entry.',
+  },
+  ERR_REGISTRY_RECORD_DIGEST_MISMATCH: {
+    status: 422,
+    message: 'Version record {key} was changed after it was published: its content hashes to {actual}, not {expected}',
+    hint: 'Records are immutable. Restore it from a backup or publish the model again as a new version.',
+  },
+  ERR_REGISTRY_BLOB_MISSING: {
+    status: 404,
+    message: 'The model file of {name} v{version} ({digest}) is missing from the registry',
+    hint: 'Publish the same model file again (`intentops publish`) to restore it, or promote another version.',
+  },
+  ERR_REGISTRY_BLOB_CORRUPT: {
+    status: 422,
+    message: 'The model file of {name} v{version} is corrupt: expected {expected} ({size} bytes), found {actual}',
+    hint: 'The stored bytes were changed. Publish the original model file again to restore it; it is never served.',
+  },
+  ERR_REGISTRY_UNSIGNED: {
+    status: 403,
+    message: '{name} v{version} is not signed by a trusted key',
+    hint: 'Publish with a signing key (`intentops keys generate`, then `registry.signingKey`), or set `registry.allowUnsigned: true` to accept unsigned models.',
+  },
+  ERR_REGISTRY_SIGNATURE_INVALID: {
+    status: 403,
+    message: 'The signature of {name} v{version} by key {keyId} does not verify: the record was tampered with',
+    hint: 'Never serve this version. Publish the model again from the pipeline that holds the signing key.',
+  },
+  ERR_REGISTRY_KEY_UNTRUSTED: {
+    status: 403,
+    message: '{name} v{version} is signed by key {keyId}, which is not in `registry.trustedKeys`',
+    hint: 'Add that public key to `registry.trustedKeys` if you trust its owner (`intentops keys show` prints it).',
+  },
+  ERR_REGISTRY_KEY_INVALID: {
+    status: 400,
+    message: 'Invalid {kind} key {source}: {detail}',
+    hint: 'Keys are ed25519: a PEM file from `intentops keys generate`, or `ed25519:<base64>` for a public key.',
+  },
+  ERR_REGISTRY_NO_SIGNING_KEY: {
+    status: 400,
+    message: 'No signing key to sign {name} v{version} with',
+    hint: 'Run `intentops keys generate`, then set `registry.signingKey` or the INTENTOPS_SIGNING_KEY variable; or set `registry.allowUnsigned: true`.',
+  },
+  ERR_REGISTRY_KEYS_EXIST: {
+    status: 409,
+    message: '{path} already exists',
+    hint: 'Pass --force to replace the key pair (models signed with the old key then need the old public key in trustedKeys), or choose another --out.',
+  },
+  ERR_REGISTRY_PRECONDITION: {
+    status: 412,
+    message: 'Registry entry {key} already exists',
+  },
+  ERR_REGISTRY_LOCKED: {
+    status: 409,
+    message: 'Another writer holds the registry lock on {location} and did not release it within {seconds} s',
+    hint: 'Wait for the other publish or promotion to finish; a crashed writer releases the lock after 30 s.',
+  },
+  ERR_REGISTRY_LOCK_LOST: {
+    status: 409,
+    message: 'The registry lock on {location} was taken over while this command held it; nothing was changed',
+    hint: 'Run the command again. A lock is taken over when its holder stops refreshing it (a paused or overloaded process).',
+  },
+  ERR_REGISTRY_BACKEND: {
+    status: 502,
+    message: 'Registry storage error on {location} ({operation} {key}): {detail}',
+    hint: 'Check the path or bucket, the credentials and the network; the registry was left unchanged.',
+  },
+  ERR_REGISTRY_S3_CLIENT_MISSING: {
+    status: 500,
+    message: 'The S3 registry backend needs the package @aws-sdk/client-s3, which is not installed',
+    hint: 'Run `npm install @aws-sdk/client-s3` in the project.',
+  },
+  ERR_REGISTRY_GATE_FAILED: {
+    status: 409,
+    message: '{name} v{version} did not pass the gate for {alias}: {failed}',
+    hint: 'Fix the model, or override with --force --reason "..." (the override and its reason are logged).',
+  },
+  ERR_REGISTRY_REASON_REQUIRED: {
+    status: 400,
+    message: 'A forced {action} needs a reason',
+    hint: 'Pass --reason "why this is safe"; it is written to the audit log.',
+  },
+  ERR_REGISTRY_NO_ROLLBACK_TARGET: {
+    status: 409,
+    message: 'Alias {alias} of {name} has no earlier holder to roll back to',
+    hint: 'Promote a version explicitly: `intentops promote <version> --to {alias}`.',
+  },
+  ERR_REGISTRY_EVAL_INVALID: {
+    status: 400,
+    message: '{path} is not an evaluation report or summary: {detail}',
+    hint: 'Pass the report.json written by `intentops test`.',
+  },
+  ERR_REGISTRY_EVAL_MISMATCH: {
+    status: 409,
+    message: '{path} evaluates another model than {what}: {detail}',
+    hint: 'Evaluate this model file (`intentops test --model <file>`) and pass that report.json.',
+  },
+
   // ── eval ─────────────────────────────────────────────────────────────────────
   ERR_EVAL_NO_TEST_DATA: {
     status: 400,

@@ -190,4 +190,84 @@ export type {
   ParseResult,
   TrainedModel,
 } from './nlu/types.js'
+// ── registry ──
+export type {
+  GetOptions,
+  LockOptions,
+  NotModified,
+  ObjectInfo,
+  PutOptions,
+  RegistryBackend,
+  RegistryLock,
+  StoredObject,
+} from './registry/backend.js'
+export { isNotModified } from './registry/backend.js'
+export { createFsBackend, type FsBackendOptions } from './registry/backends/fs.js'
+export { createMemoryBackend } from './registry/backends/memory.js'
+export { createS3Backend, type S3BackendOptions } from './registry/backends/s3.js'
+export { diffVersions, type VersionDiff } from './registry/diff.js'
+export { assertEvaluates, type Evaluation, readEvaluation, toEvalSummary } from './registry/eval-summary.js'
+export {
+  evaluateGate,
+  failedRules,
+  type GateBaseline,
+  type GateCandidate,
+  type GateResult,
+  type GateRuleResult,
+} from './registry/gate.js'
+export { collectGarbage, type GcOptions, type GcReport } from './registry/gc.js'
+export {
+  type AuditEntry,
+  aliasTimeline,
+  auditLog,
+  type HolderInterval,
+  holdersDuring,
+  parseTimeQuery,
+  type TimeQuery,
+} from './registry/history.js'
+export type {
+  AliasFile,
+  AliasMove,
+  AuditEvent,
+  GitInfo,
+  SignedVersion,
+  TrainingLineage,
+  VersionRecord,
+} from './registry/layout.js'
+export { gitInfo, publisherInfo, resolveActor } from './registry/lineage.js'
+export { acquireObjectLock } from './registry/object-lock.js'
+export {
+  backendFromConfig,
+  loadSigner,
+  loadTrustPolicy,
+  type OpenRegistryOptions,
+  openRegistry,
+} from './registry/open.js'
+export {
+  type AliasState,
+  ModelRegistry,
+  type PromoteInput,
+  type PromoteResult,
+  type PublishInput,
+  type PublishResult,
+  type RegistryOptions,
+  type RollbackInput,
+  type RollbackResult,
+  rollbackTarget,
+  type VerifiedModel,
+} from './registry/registry.js'
+export {
+  checkSignatures,
+  type GeneratedKeyPair,
+  generateSigningKeys,
+  type PublicKeyInfo,
+  parsePrivateKey,
+  parsePublicKey,
+  type Signer,
+  signVersion,
+  type TrustPolicy,
+} from './registry/signing.js'
+export { type VerifyReport, verifyRegistry } from './registry/verify.js'
+export { type AliasChange, type WatchAliasOptions, watchAlias } from './registry/watch.js'
 export { VERSION } from './version.js'
+// ── end registry ──

@@ -93,6 +93,66 @@ export const NotifyConfigSchema = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+// ── registry ──────────────────────────────────────────────────────────────────
+export const RegistryConfigSchema = Type.Object(
+  {
+    backend: Type.Union([Type.Literal('fs'), Type.Literal('s3')], {
+      default: 'fs',
+      description: 'Where versions are stored: a local directory (`fs`) or an S3-compatible bucket (`s3`).',
+    }),
+    path: Type.String({
+      default: '.intentops/registry',
+      minLength: 1,
+      description: 'Registry directory of the `fs` backend, relative to the project.',
+    }),
+    bucket: Type.Optional(Type.String({ minLength: 1, description: 'Bucket of the `s3` backend (must exist).' })),
+    prefix: Type.String({ default: '', description: 'Key prefix inside the bucket, e.g. `registry/`.' }),
+    endpoint: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Endpoint URL of an S3-compatible store (MinIO, R2, ...); omit for AWS.',
+      }),
+    ),
+    region: Type.String({ default: 'us-east-1', minLength: 1, description: 'S3 region.' }),
+    forcePathStyle: Type.Boolean({
+      default: false,
+      description: 'Path-style S3 URLs (`endpoint/bucket/key`); most S3-compatible stores need it.',
+    }),
+    trustedKeys: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Public keys whose signatures are accepted: `ed25519:<base64>` lines or paths to `.pub` files (`intentops keys generate`).',
+    }),
+    allowUnsigned: Type.Boolean({
+      default: false,
+      description: 'Accept and publish versions without a trusted signature. Tampered signatures are refused anyway.',
+    }),
+    signingKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Private key file that signs published versions, relative to the project.',
+      }),
+    ),
+    signingKeyEnv: Type.String({
+      default: 'INTENTOPS_SIGNING_KEY',
+      minLength: 1,
+      description: 'Environment variable with the private key (PEM text or a file path); wins over `signingKey`.',
+    }),
+    lockTimeoutMs: Type.Integer({
+      default: 60_000,
+      minimum: 0,
+      description: 'How long a publish, promotion or rollback waits for another writer, ms.',
+    }),
+    lockStaleMs: Type.Integer({
+      default: 30_000,
+      minimum: 2000,
+      description: 'A writer lock not refreshed for this long belongs to a dead process and is taken over, ms.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+)
+// ── end registry ──────────────────────────────────────────────────────────────
+
 // ── tune ─────────────────────────────────────────────────────────────────────
 export const TuneParamSchema = Type.Object(
   {
@@ -160,6 +220,8 @@ export const ConfigSchema = Type.Object(
     validation: ValidationConfigSchema,
     gates: GateConfigSchema,
     notify: NotifyConfigSchema,
+    registry: RegistryConfigSchema,
+
     tune: TuneConfigSchema,
   },
   { additionalProperties: false },
@@ -170,6 +232,7 @@ export type FallbackConfig = Static<typeof FallbackConfigSchema>
 export type ValidationConfig = Static<typeof ValidationConfigSchema>
 export type GateConfig = Static<typeof GateConfigSchema>
 export type NotifyConfig = Static<typeof NotifyConfigSchema>
+export type RegistryConfig = Static<typeof RegistryConfigSchema>
 export type PipelineStepConfig = Static<typeof Step>
 export type TuneConfig = Static<typeof TuneConfigSchema>
 export type TuneParamConfig = Static<typeof TuneParamSchema>

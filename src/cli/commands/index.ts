@@ -11,6 +11,7 @@ export type RegisterCommands = (program: Command, io: CliIO) => void
 export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCommands }>> = [
   () => import('./config.js'),
   () => import('./report.js'),
+  () => import('./registry.js'),
   // ── nlu ──
   () => import('./nlu.js'),
   // ── data ──

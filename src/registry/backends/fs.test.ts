@@ -1,0 +1,85 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { RegistryBackend } from '../backend.js'
+import { testRegistryBackend } from '../testing.js'
+import { createFsBackend } from './fs.js'
+
+const roots = new Map<RegistryBackend, string>()
+const fresh = () => {
+  const root = path.join(mkdtempSync(path.join(tmpdir(), 'io-fsreg-')), 'registry')
+  const backend = createFsBackend({ root })
+  roots.set(backend, root)
+  return backend
+}
+
+describe('fs backend', () => {
+  testRegistryBackend(fresh, {
+    reopen: (b) => createFsBackend({ root: roots.get(b)! }),
+    cleanup: (b) => rmSync(path.dirname(roots.get(b)!), { recursive: true, force: true }),
+  })
+
+  it('lets exactly one of many concurrent create-only writes win, without a lock', async () => {
+    const b = fresh()
+    const handles = Array.from({ length: 12 }, () => createFsBackend({ root: roots.get(b)! }))
+    const results = await Promise.allSettled(
+      handles.map((h, i) => h.put('v/000001.json', new TextEncoder().encode(`writer ${i}`), { ifNoneMatch: '*' })),
+    )
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'ERR_REGISTRY_PRECONDITION' })
+    }
+  })
+
+  it('leaves no temp files behind, and never lists hidden files', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    await b.put('a/x.json', new TextEncoder().encode('1'))
+    await b.put('a/x.json', new TextEncoder().encode('2'))
+    await expect(b.put('a/x.json', new TextEncoder().encode('3'), { ifNoneMatch: '*' })).rejects.toThrow()
+    expect(readdirSync(path.join(root, 'a'))).toEqual(['x.json'])
+    // A temp file of a writer that crashed mid-write is invisible.
+    writeFileSync(path.join(root, 'a', '.x.json.123.abc.tmp'), 'half')
+    expect((await b.list('a/')).map((o) => o.key)).toEqual(['a/x.json'])
+  })
+
+  it('creates the registry directory on first write only', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    expect(await b.get('format.json')).toBeNull()
+    expect(await b.list('')).toEqual([])
+    expect(existsSync(root)).toBe(false)
+    await b.put('format.json', new TextEncoder().encode('{}'))
+    expect(existsSync(path.join(root, 'format.json'))).toBe(true)
+  })
+
+  it('reports a storage failure as ERR_REGISTRY_BACKEND naming the operation and key', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    await b.put('x', new TextEncoder().encode('a file where a directory is needed'))
+    await expect(b.put('x/y.json', new TextEncoder().encode('1'))).rejects.toMatchObject({
+      code: 'ERR_REGISTRY_BACKEND',
+      message: expect.stringContaining(`(put x/y.json)`),
+    })
+    expect(root).toBeTruthy()
+  })
+
+  it('hints at changes of a key through fs.watch', async () => {
+    const b = fresh()
+    await b.put('m/aliases/production.json', new TextEncoder().encode('1'))
+    const ac = new AbortController()
+    const seen: number[] = []
+    const watching = (async () => {
+      for await (const _ of b.watch!('m/aliases/production.json', ac.signal)) {
+        seen.push(Date.now())
+        ac.abort()
+      }
+    })()
+    await new Promise((r) => setTimeout(r, 100))
+    await b.put('m/aliases/other.json', new TextEncoder().encode('x'))
+    await b.put('m/aliases/production.json', new TextEncoder().encode('2'))
+    await watching
+    expect(seen.length).toBe(1)
+  })
+})

@@ -1,0 +1,282 @@
+/**
+ * The local-directory registry backend (the default, `.intentops/registry`). Every write goes to a hidden temp
+ * file that is synced and then renamed (or hard-linked, for create-only writes) into place, so a crash never leaves
+ * a partial object; locks are `proper-lockfile` lock directories that a crashed holder's successor takes over.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import type { BigIntStats } from 'node:fs'
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import lockfile from 'proper-lockfile'
+import { createError, isIntentopsError } from '../../errors.js'
+import {
+  assertValidKey,
+  backendError,
+  type GetOptions,
+  type LockOptions,
+  type NotModified,
+  type ObjectInfo,
+  type PutOptions,
+  type RegistryBackend,
+  type RegistryLock,
+  type StoredObject,
+} from '../backend.js'
+
+export interface FsBackendOptions {
+  /** The registry directory; created on the first write. */
+  root: string
+}
+
+const LOCK_DIR = '.locks'
+const LOCK_POLL_MS = 100
+
+function etagOf(st: BigIntStats): string {
+  // The inode changes on every rename into place, mtime and size on any in-place edit.
+  return `"${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}"`
+}
+
+function infoOf(key: string, st: BigIntStats): ObjectInfo {
+  return { key, etag: etagOf(st), size: Number(st.size), lastModified: new Date(Number(st.mtimeMs)) }
+}
+
+/**
+ * A registry in a local directory. Safe for several processes on one machine (or on a shared file system with
+ * working `link`, `rename` and `mkdir` semantics).
+ * @example
+ * const backend = createFsBackend({ root: '.intentops/registry' })
+ */
+export function createFsBackend(options: FsBackendOptions): RegistryBackend {
+  const root = path.resolve(options.root)
+  const fileOf = (key: string) => path.join(root, ...key.split('/'))
+  const fail = (operation: string, key: string, err: unknown) =>
+    isIntentopsError(err) ? err : backendError(root, operation, key, err)
+
+  async function get(key: string, opts?: GetOptions): Promise<StoredObject | NotModified | null> {
+    assertValidKey(key)
+    let fh: fsp.FileHandle
+    try {
+      fh = await fsp.open(fileOf(key), 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw fail('get', key, err)
+    }
+    try {
+      // Stat the open handle, so the ETag belongs to the bytes read even if the file is replaced meanwhile.
+      const st = await fh.stat({ bigint: true })
+      if (!st.isFile()) throw backendError(root, 'get', key, new Error('not a regular file'))
+      const etag = etagOf(st)
+      if (opts?.ifNoneMatch !== undefined && opts.ifNoneMatch === etag) return { key, etag, notModified: true }
+      const data = new Uint8Array(await fh.readFile())
+      return { ...infoOf(key, st), data }
+    } catch (err) {
+      throw fail('get', key, err)
+    } finally {
+      await fh.close()
+    }
+  }
+
+  async function syncDir(dir: string): Promise<void> {
+    // Makes the rename durable across a power loss; not every platform can open a directory.
+    const dh = await fsp.open(dir, 'r').catch(() => undefined)
+    if (!dh) return
+    await dh.sync().catch(() => {})
+    await dh.close()
+  }
+
+  async function walk(dir: string, rel: string, out: ObjectInfo[]): Promise<void> {
+    let entries: import('node:fs').Dirent[]
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true })
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      throw err
+    }
+    for (const e of entries) {
+      // Hidden names are temp files and lock directories, never objects.
+      if (e.name.startsWith('.')) continue
+      const key = rel ? `${rel}/${e.name}` : e.name
+      const full = path.join(dir, e.name)
+      if (e.isDirectory()) await walk(full, key, out)
+      else if (e.isFile()) {
+        const st = await fsp.stat(full, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return null
+          throw err
+        })
+        if (st) out.push(infoOf(key, st))
+      }
+    }
+  }
+
+  return {
+    kind: 'fs',
+    location: root,
+    get: get as RegistryBackend['get'],
+
+    async head(key) {
+      assertValidKey(key)
+      try {
+        const st = await fsp.stat(fileOf(key), { bigint: true })
+        return st.isFile() ? infoOf(key, st) : null
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+        throw fail('head', key, err)
+      }
+    },
+
+    async put(key, data, opts: PutOptions = {}) {
+      assertValidKey(key)
+      const file = fileOf(key)
+      const dir = path.dirname(file)
+      const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+      try {
+        await fsp.mkdir(dir, { recursive: true })
+        const fh = await fsp.open(tmp, 'wx', 0o644)
+        try {
+          await fh.writeFile(data)
+          await fh.sync()
+        } finally {
+          await fh.close()
+        }
+        if (opts.ifNoneMatch === '*') {
+          // link() fails with EEXIST instead of replacing: an atomic create-only write.
+          try {
+            await fsp.link(tmp, file)
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+              throw createError('ERR_REGISTRY_PRECONDITION', { key })
+            throw err
+          } finally {
+            await fsp.rm(tmp, { force: true })
+          }
+        } else {
+          await fsp.rename(tmp, file)
+        }
+        await syncDir(dir)
+        return infoOf(key, await fsp.stat(file, { bigint: true }))
+      } catch (err) {
+        await fsp.rm(tmp, { force: true }).catch(() => {})
+        throw fail('put', key, err)
+      }
+    },
+
+    async list(prefix) {
+      if (prefix !== '') assertValidKey(prefix, true)
+      const slash = prefix.lastIndexOf('/')
+      const dirKey = slash === -1 ? '' : prefix.slice(0, slash)
+      const out: ObjectInfo[] = []
+      try {
+        await walk(dirKey ? fileOf(dirKey) : root, dirKey, out)
+      } catch (err) {
+        throw fail('list', prefix, err)
+      }
+      return out.filter((o) => o.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    },
+
+    async delete(key) {
+      assertValidKey(key)
+      try {
+        await fsp.rm(fileOf(key), { force: true })
+      } catch (err) {
+        throw fail('delete', key, err)
+      }
+    },
+
+    async lock(name: string, lockOpts: LockOptions): Promise<RegistryLock> {
+      assertValidKey(name)
+      const lockRoot = path.join(root, LOCK_DIR)
+      const target = path.join(lockRoot, name)
+      try {
+        await fsp.mkdir(lockRoot, { recursive: true })
+      } catch (err) {
+        throw fail('lock', name, err)
+      }
+      const controller = new AbortController()
+      let release: () => Promise<void>
+      try {
+        release = await lockfile.lock(target, {
+          realpath: false,
+          lockfilePath: `${target}.lock`,
+          stale: Math.max(2000, lockOpts.staleMs),
+          retries: {
+            retries: Math.max(0, Math.ceil(lockOpts.waitMs / LOCK_POLL_MS)),
+            factor: 1,
+            minTimeout: LOCK_POLL_MS,
+            maxTimeout: LOCK_POLL_MS,
+          },
+          onCompromised: (err) => controller.abort(err),
+        })
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+          throw createError(
+            'ERR_REGISTRY_LOCKED',
+            { location: root, seconds: Math.round(lockOpts.waitMs / 1000) },
+            { cause: err },
+          )
+        }
+        throw fail('lock', name, err)
+      }
+      let released = false
+      return {
+        signal: controller.signal,
+        async assertHeld() {
+          if (released || controller.signal.aborted) throw createError('ERR_REGISTRY_LOCK_LOST', { location: root })
+        },
+        async release() {
+          if (released) return
+          released = true
+          if (!controller.signal.aborted) await release().catch(() => {})
+        },
+      }
+    },
+
+    async removeLeftovers(before) {
+      let removed = 0
+      const sweep = async (dir: string): Promise<void> => {
+        let entries: import('node:fs').Dirent[]
+        try {
+          entries = await fsp.readdir(dir, { withFileTypes: true })
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+          throw err
+        }
+        for (const e of entries) {
+          const full = path.join(dir, e.name)
+          if (e.isDirectory() && e.name !== LOCK_DIR) await sweep(full)
+          else if (e.isFile() && e.name.startsWith('.') && e.name.endsWith('.tmp')) {
+            const st = await fsp.stat(full).catch(() => null)
+            if (st && st.mtime < before) {
+              await fsp.rm(full, { force: true })
+              removed++
+            }
+          }
+        }
+      }
+      try {
+        await sweep(root)
+      } catch (err) {
+        throw fail('removeLeftovers', '', err)
+      }
+      return removed
+    },
+
+    async *watch(key, signal) {
+      assertValidKey(key)
+      const file = fileOf(key)
+      const base = path.basename(file)
+      try {
+        // Watch the directory: a rename into place replaces the inode a file watcher would hold.
+        for await (const ev of fsp.watch(path.dirname(file), { signal })) {
+          if (ev.filename === base) yield
+        }
+      } catch (err) {
+        if (signal.aborted) return
+        const code = (err as NodeJS.ErrnoException).code
+        // A directory that does not exist yet, or a platform without fs.watch: the caller's polling covers it.
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM') return
+        throw fail('watch', key, err)
+      }
+    },
+  }
+}

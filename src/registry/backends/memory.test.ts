@@ -1,0 +1,7 @@
+import { describe } from 'vitest'
+import { testRegistryBackend } from '../testing.js'
+import { createMemoryBackend } from './memory.js'
+
+describe('memory backend', () => {
+  testRegistryBackend(() => createMemoryBackend())
+})
