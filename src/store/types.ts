@@ -1,0 +1,127 @@
+/**
+ * The store contract: the prediction log, human reviews and API tokens, behind one interface with two real
+ * backends (SQLite, embedded default; PostgreSQL, shared deployments), both on one Kysely query layer. Serving writes
+ * predictions; the review inbox, analytics and drift read them; review export turns reviews into training data.
+ * @module
+ */
+import type { EntityPrediction, IntentScore } from '../nlu/types.js'
+
+/** One logged prediction. Times are epoch milliseconds (UTC) so both backends sort and bucket them the same way. */
+export interface PredictionRecord {
+  /** Request id, unique; also the review key. */
+  id: string
+  ts: number
+  messageId?: string
+  /** Keyed hash of the sender id: the raw id is never stored. */
+  senderHash?: string
+  /** The message text after redaction; for multi-field messages, the fields joined by newlines. */
+  text: string
+  /** Multi-field messages, after redaction. */
+  fields?: Record<string, string>
+  intent: string
+  confidence: number
+  /** Top-1 minus top-2 confidence (1 when there is only one intent): small means ambiguous. */
+  margin: number
+  /** True when the fallback rule replaced the classifier's intent. */
+  fallback: boolean
+  /** The best three intents, best first. */
+  ranking: IntentScore[]
+  entities: EntityPrediction[]
+  modelName: string
+  modelVersion: string
+  latencyMs: number
+  /** Where the message came from: `api`, `rasa`, `triage`, `ui`, or a client-given channel. */
+  channel: string
+  metadata?: Record<string, unknown>
+}
+
+export type ReviewAction = 'confirm' | 'relabel' | 'out_of_scope' | 'entities' | 'skip' | 'delete'
+
+/** One human decision on one prediction. Reviews are append-only: the latest review of a prediction is its label. */
+export interface ReviewRecord {
+  id: string
+  predictionId: string
+  action: ReviewAction
+  /** The label after the decision (for confirm: the predicted intent; for out_of_scope: the fallback intent). */
+  intent?: string
+  /** The label before the decision: the model's intent, or the previous review's. */
+  previousIntent: string
+  /** Corrected entity spans (for `entities`, and optionally with confirm or relabel). */
+  entities?: Array<Pick<EntityPrediction, 'start' | 'end' | 'entity' | 'value' | 'role' | 'group' | 'field'>>
+  reviewer: string
+  ts: number
+  note?: string
+  /** Set by review export once the example was written into the training data. */
+  exportedAt?: number
+}
+
+export type InboxOrder = 'confidence' | 'margin' | 'fallback' | 'newest'
+
+export interface PredictionQuery {
+  intent?: string
+  modelVersion?: string
+  channel?: string
+  /** Inclusive lower and exclusive upper bound on `ts`. */
+  from?: number
+  to?: number
+  /** Case-insensitive substring of the text. */
+  search?: string
+  /** `false`: only predictions nobody reviewed (the inbox); `true`: only reviewed ones. */
+  reviewed?: boolean
+  order?: InboxOrder
+  limit?: number
+  /** Opaque keyset cursor from the previous page. */
+  cursor?: string
+}
+
+export interface Page<T> {
+  items: T[]
+  nextCursor?: string
+}
+
+export type TokenRole = 'admin' | 'annotator' | 'client'
+
+export interface TokenRecord {
+  id: string
+  name: string
+  role: TokenRole
+  createdAt: number
+  revokedAt?: number
+  lastUsedAt?: number
+}
+
+export interface PredictionStore {
+  /** Brings the schema up to date; safe to call on every start. */
+  migrate(): Promise<void>
+  /** Throws when the backend is unreachable (readiness). */
+  ping(): Promise<void>
+  /** Writes a batch in one transaction; records whose id exists are ignored, so retries are safe. */
+  insertPredictions(records: readonly PredictionRecord[]): Promise<void>
+  getPrediction(id: string): Promise<PredictionRecord | undefined>
+  queryPredictions(query: PredictionQuery): Promise<Page<PredictionRecord>>
+  /** Streams matching records in time order, for export and analytics jobs. */
+  streamPredictions(query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>): AsyncIterable<PredictionRecord>
+  /** Deletes predictions (and their reviews) older than `before`; returns how many predictions went. */
+  purgePredictions(before: number): Promise<number>
+
+  /** Commits the review before resolving: a UI may show success only after this resolves. */
+  addReview(review: ReviewRecord): Promise<void>
+  listReviews(query: {
+    predictionId?: string
+    reviewer?: string
+    from?: number
+    to?: number
+    exported?: boolean
+    limit?: number
+  }): Promise<ReviewRecord[]>
+  markReviewsExported(ids: readonly string[], at: number): Promise<void>
+
+  /** Returns the plaintext token once; only its hash is stored. */
+  createToken(input: { name: string; role: TokenRole }): Promise<{ token: string; record: TokenRecord }>
+  /** The record of a live (not revoked) token, or undefined. */
+  verifyToken(token: string): Promise<TokenRecord | undefined>
+  listTokens(): Promise<TokenRecord[]>
+  revokeToken(idOrName: string): Promise<boolean>
+
+  close(): Promise<void>
+}
