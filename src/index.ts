@@ -273,6 +273,7 @@ export { VERSION } from './version.js'
 // ── end registry ──
 
 // ── store ──
+export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
 export {
   DEFAULT_PAGE_SIZE,
   hashToken,
@@ -282,6 +283,7 @@ export {
   type StoreDialect,
   type StoreStats,
 } from './store/kysely-store.js'
+export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
 export { type OpenStoreOptions, openStore } from './store/open.js'
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
 export {
