@@ -69,8 +69,16 @@ export function openPostgresStore(options: PostgresStoreOptions): KyselyPredicti
     db,
     dialect: 'postgres',
     location: redactUrl(url),
-    ...(schema
-      ? { beforeMigrate: async () => void (await sql`create schema if not exists ${sql.id(schema)}`.execute(db)) }
-      : {}),
+    ...(schema ? { beforeMigrate: () => createSchema(db, schema) } : {}),
   })
+}
+
+/** `if not exists` still races when replicas start together; losing that race is fine. */
+async function createSchema(db: Kysely<StoreDatabase>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code !== '23505' && code !== '42P06') throw err
+  }
 }
