@@ -38,7 +38,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
   const record = (s: ServedModel, p: Prediction, m: MessageIn, channel: string) => {
     ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
-    ctx.predictionLog?.push(toRecord(s, p, m, channel, ctx.senderKey))
+    ctx.predictionLog?.push(toRecord(s, p, m, channel))
   }
   const checkBatch = (size: number) => {
     if (size > config.maxBatchSize) {

@@ -60,7 +60,7 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const message = { text: body.text, ...(body.message_id !== undefined ? { message_id: body.message_id } : {}) }
       const p = predict(s, message, request.id)
       ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
-      ctx.predictionLog?.push(toRecord(s, p, message, 'rasa', ctx.senderKey))
+      ctx.predictionLog?.push(toRecord(s, p, message, 'rasa'))
       return {
         text: p.result.text,
         intent: p.result.intent,
