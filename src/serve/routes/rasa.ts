@@ -64,7 +64,8 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         text: p.result.text,
         intent: p.result.intent,
-        intent_ranking: p.result.intent_ranking,
+        intent_ranking:
+          config.rankingLength > 0 ? p.result.intent_ranking.slice(0, config.rankingLength) : p.result.intent_ranking,
         entities: p.result.entities.map((e) => ({ ...e, confidence: e.confidence_entity })),
         ...(body.message_id !== undefined ? { message_id: body.message_id } : {}),
       }
