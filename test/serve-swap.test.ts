@@ -217,6 +217,63 @@ describe('hot swap', () => {
     }
   })
 
+  it('keeps watching after a refused admin change, and watches the alias an admin switched to', async () => {
+    const { app, server } = await serve()
+    try {
+      await expect(app.intentops.models.activateVersion(99)).rejects.toMatchObject({
+        code: 'ERR_SERVE_MODEL_LOAD_FAILED',
+      })
+      const holder = (await registry.readAlias('bot', 'production'))!.version
+      const other = holder === 1 ? 2 : 1
+      await registry.promote({
+        name: 'bot',
+        version: other,
+        alias: 'production',
+        policy: gates,
+        actor: 't',
+        force: true,
+        reason: 'watch goes on',
+      })
+      await waitFor(() => app.intentops.holder.current?.version === String(other))
+
+      await registry.promote({
+        name: 'bot',
+        version: holder,
+        alias: 'canary',
+        policy: gates,
+        actor: 't',
+        force: true,
+        reason: 'canary',
+      })
+      await app.intentops.models.activateAlias('canary')
+      expect(app.intentops.holder.current?.version).toBe(String(holder))
+      await registry.promote({
+        name: 'bot',
+        version: other,
+        alias: 'canary',
+        policy: gates,
+        actor: 't',
+        force: true,
+        reason: 'canary moves',
+      })
+      await waitFor(() => app.intentops.holder.current?.version === String(other))
+      // production moving no longer matters to this server.
+      await registry.promote({
+        name: 'bot',
+        version: holder,
+        alias: 'production',
+        policy: gates,
+        actor: 't',
+        force: true,
+        reason: 'x',
+      })
+      await new Promise((r) => setTimeout(r, 300))
+      expect(app.intentops.holder.current?.version).toBe(String(other))
+    } finally {
+      await server.close()
+    }
+  })
+
   it('brings several servers on one registry to the same version', async () => {
     const servers = await Promise.all([serve(100), serve(100), serve(100)])
     try {

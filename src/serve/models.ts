@@ -81,23 +81,43 @@ export class ModelManager {
   async activateVersion(ref: string | number): Promise<ServedModel> {
     const registry = this.#requireRegistry()
     const version = await registry.resolveVersion(this.name, ref)
-    const served = await this.holder.swap(`${this.name} v${version}`, async () =>
-      fromVerified(await registry.loadVersion(this.name, version)),
+    return this.#switchTo(
+      `${this.name} v${version}`,
+      async () => fromVerified(await registry.loadVersion(this.name, version)),
+      () => ({ kind: 'version', version }),
     )
-    await this.stop()
-    this.#current = { kind: 'version', version }
-    return served
   }
 
   /** Serve and watch another alias. */
   async activateAlias(alias: string): Promise<ServedModel> {
     const registry = this.#requireRegistry()
-    const served = await this.holder.swap(`${this.name}@${alias}`, async () =>
-      fromVerified(await registry.resolveAlias(this.name, alias), alias),
+    return this.#switchTo(
+      `${this.name}@${alias}`,
+      async () => fromVerified(await registry.resolveAlias(this.name, alias), alias),
+      () => ({ kind: 'alias', alias }),
     )
+  }
+
+  /**
+   * Change what is served. The watch stops first, so it cannot swap in between; it resumes on the new alias, or on
+   * the old one when the load fails (the old model keeps serving).
+   */
+  async #switchTo(
+    label: string,
+    load: () => Promise<{ bytes: Uint8Array; source: ModelSource }>,
+    next: (served: ServedModel) => Current,
+  ): Promise<ServedModel> {
+    const previous = this.#current
     await this.stop()
-    this.#current = { kind: 'alias', alias }
-    this.#startWatch(alias, false).catch(() => undefined)
+    let served: ServedModel
+    try {
+      served = await this.holder.swap(label, load)
+    } catch (err) {
+      if (previous?.kind === 'alias' && this.registry) void this.#startWatch(previous.alias)
+      throw err
+    }
+    this.#current = next(served)
+    if (this.#current.kind === 'alias') void this.#startWatch(this.#current.alias)
     return served
   }
 
@@ -133,18 +153,22 @@ export class ModelManager {
     )
   }
 
+  /** Serve a file. `trusted`: the operator named it at start (only its digest is checked). */
   async #swapFile(file: string, trusted: boolean): Promise<ServedModel> {
     const label = path.relative(this.#options.root, file) || file
     let verified: VerifiedModel | undefined
-    const served = await this.holder.swap(label, async () => {
+    const load = async (): Promise<{ bytes: Uint8Array; source: ModelSource }> => {
       const bytes = await readModelBytes(file)
       if (trusted || this.#options.allowUnsignedFiles) return { bytes, source: { kind: 'file', path: file } }
       verified = await this.#findSigned(bytes)
       if (!verified) throw createError('ERR_SERVE_MODEL_UNTRUSTED_FILE', { path: label })
       return fromVerified(verified)
-    })
-    if (!trusted) await this.stop()
-    this.#current = verified ? { kind: 'version', version: verified.version } : { kind: 'file', path: file }
+    }
+    const next = (): Current =>
+      verified ? { kind: 'version', version: verified.version } : { kind: 'file', path: file }
+    if (!trusted) return this.#switchTo(label, load, next)
+    const served = await this.holder.swap(label, load)
+    this.#current = next()
     return served
   }
 
