@@ -16,7 +16,7 @@ import { buildApp } from '../src/serve/app.js'
 import { resolveServeConfig } from '../src/serve/config.js'
 import { startServer } from '../src/serve/server.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
-import { openSqliteStore } from '../src/store/sqlite.js'
+import { logQueueOptions, openLogWriter, openStore } from '../src/store/open.js'
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
   modelFile: string
@@ -41,9 +41,11 @@ const logOff = await buildApp({
 })
 await logOff.ready()
 
-const store = openSqliteStore({ file: args.dbPath })
-await store.migrate()
-const predictionLog = new PredictionLogQueue({ store, maxSize: 100_000 })
+// As `intentops serve` does: the store as configured (default redaction), the log written by its writer thread.
+const storeConfig = { ...defaultConfig().store, path: args.dbPath }
+const store = await openStore(storeConfig, { root: process.cwd() })
+const writer = openLogWriter(storeConfig, store, { root: process.cwd() })
+const predictionLog = new PredictionLogQueue({ ...logQueueOptions(storeConfig), store: writer })
 const logOn = await buildApp({
   config: config({ model: args.modelFile, logPredictions: true }),
   root: process.cwd(),
@@ -51,6 +53,7 @@ const logOn = await buildApp({
   store,
   ownsStore: true,
   predictionLog,
+  logWriter: writer,
   logger: false,
 })
 await logOn.ready()

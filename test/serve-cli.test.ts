@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryIO } from '../src/cli/io.js'
 import { runCli } from '../src/cli/program.js'
 import { tempDir, writeModelFile } from './helpers/serve.js'
 
 const repo = path.resolve(import.meta.dirname, '..')
-const tsx = path.join(repo, 'node_modules/.bin/tsx')
 const main = path.join(repo, 'src/cli/main.ts')
 
 let dir: string
@@ -22,7 +22,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Start `intentops serve` in a child process; resolves with its URL once it listens. */
 function spawnServe(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(tsx, [main, 'serve', ...args], { cwd: dir, env: { ...process.env, ...env } })
+  // tsx as a loader of this very process (not its wrapper process), so signals reach the server directly.
+  const tsx = pathToFileURL(path.join(repo, 'node_modules/tsx/dist/esm/index.mjs')).href
+  const child = spawn(process.execPath, ['--import', tsx, main, 'serve', ...args], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+  })
   let stderr = ''
   let stdout = ''
   const url = new Promise<string>((resolve, reject) => {

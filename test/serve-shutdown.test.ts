@@ -1,13 +1,13 @@
 /**
- * `intentops serve` as a real child process with a SQLite prediction log: SIGTERM drains in-flight requests and
- * flushes the queue (no answered prediction is lost); SIGKILL loses at most what was still queued.
+ * `intentops serve` as a real child process (`node dist/cli/main.js serve`, built by `npm test` before the tests;
+ * built here when missing) with a SQLite prediction log: SIGTERM drains in-flight requests and flushes the queue
+ * (no answered prediction is lost); SIGKILL loses at most what was still queued.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openSqliteStore } from '../src/store/sqlite.js'
-import { bundleScript } from './helpers/bundle.js'
 import { tempDir, waitFor, writeModelFile } from './helpers/serve.js'
 
 let dir: string
@@ -18,16 +18,16 @@ const children: ChildProcess[] = []
 beforeAll(async () => {
   dir = tempDir()
   ;({ file } = await writeModelFile(dir))
-  cli = await bundleScript(path.resolve(import.meta.dirname, '../src/cli/main.ts'))
+  const repo = path.resolve(import.meta.dirname, '..')
+  cli = path.join(repo, 'dist/cli/main.js')
+  if (!existsSync(cli))
+    execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: repo,
+    })
 })
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
-  try {
-    unlinkSync(cli)
-  } catch {
-    // already gone
-  }
 })
 
 function project(name: string, flushIntervalMs: number): string {

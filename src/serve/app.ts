@@ -66,6 +66,8 @@ export interface BuildAppOptions {
   ownsStore?: boolean
   /** Where predictions go when `config.logPredictions` is on; flushed and closed with the app. */
   predictionLog?: PredictionLog
+  /** What the log queue writes through (the store's SQLite writer thread); closed after the queue drained. */
+  logWriter?: { close(): Promise<void> }
   /** A pino logger, or false for none. Default: pino at `config.logLevel` on stdout. */
   logger?: FastifyBaseLogger | boolean
   /** Extra routes: each is registered after ours, and can use `requireRole`. */
@@ -274,6 +276,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       if (abandoned > 0) app.log.error({ abandoned }, 'predictions not written before the shutdown deadline')
       else app.log.info({ written: options.predictionLog.written }, 'prediction log flushed')
     }
+    await options.logWriter?.close()
     if (options.store && options.ownsStore) await options.store.close()
   })
   return app as unknown as ServeApp

@@ -48,17 +48,18 @@ export function register(program: Command, io: CliIO): void {
         ...(location ? { location } : {}),
       })
       const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
-      const { openStore } = await import('../../store/open.js')
+      const { openStore, openLogWriter, logQueueOptions } = await import('../../store/open.js')
       const { PredictionLogQueue } = await import('../../store/log-queue.js')
       const storeConfig = loaded.config.store
       const store = await openStore(storeConfig, { root: loaded.root, env: io.env })
-      const predictionLog = serve.logPredictions
+      // SQLite writes happen on a writer thread, so a batch never stalls requests.
+      const writer = serve.logPredictions
+        ? openLogWriter(storeConfig, store, { root: loaded.root, env: io.env })
+        : undefined
+      const predictionLog = writer
         ? new PredictionLogQueue({
-            store,
-            maxSize: storeConfig.queueSize,
-            batchSize: storeConfig.batchSize,
-            flushIntervalMs: storeConfig.flushIntervalMs,
-            retryMaxMs: storeConfig.retryMaxMs,
+            ...logQueueOptions(storeConfig),
+            store: writer,
             onError: (err, info) => logger.warn({ err, ...info }, 'prediction log write failed; retrying'),
           })
         : undefined
@@ -73,9 +74,11 @@ export function register(program: Command, io: CliIO): void {
           store,
           ownsStore: true,
           ...(predictionLog ? { predictionLog } : {}),
+          ...(writer ? { logWriter: writer } : {}),
           logger,
         })
       } catch (err) {
+        await writer?.close().catch(() => undefined)
         await store.close().catch(() => undefined)
         throw err
       }
