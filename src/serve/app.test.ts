@@ -271,6 +271,70 @@ describe('status routes', () => {
   })
 })
 
+describe('CORS and metrics', () => {
+  it('answers preflights only for the configured origins', async () => {
+    const cors = await readyApp({
+      config: serveConfig({ model: file, corsOrigins: ['https://bot.example'] }),
+      root: dir,
+    })
+    try {
+      const preflight = (origin: string) =>
+        cors.inject({
+          method: 'OPTIONS',
+          url: '/v1/parse',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        })
+      const ok = await preflight('https://bot.example')
+      expect(ok.statusCode).toBe(204)
+      expect(ok.headers['access-control-allow-origin']).toBe('https://bot.example')
+      const other = await preflight('https://evil.example')
+      expect(other.headers['access-control-allow-origin']).toBeUndefined()
+      // Without configured origins, no CORS headers at all.
+      const none = await app.inject({
+        method: 'POST',
+        url: '/v1/parse',
+        payload: { text: 'hi' },
+        headers: { origin: 'https://bot.example' },
+      })
+      expect(none.headers['access-control-allow-origin']).toBeUndefined()
+    } finally {
+      await cors.close()
+    }
+  })
+
+  it('counts requests by route and status, predictions by intent, fallbacks and the served model', async () => {
+    const fresh = await readyApp({ config: serveConfig({ model: file }), root: dir })
+    try {
+      for (const text of ['hello there', 'hi', 'fly me to Tokyo']) {
+        await fresh.inject({ method: 'POST', url: '/v1/parse', payload: { text } })
+      }
+      await fresh.inject({ method: 'POST', url: '/v1/parse', payload: { nope: 1 } })
+      await fresh.inject({ url: '/nowhere' })
+      const res = await fresh.inject({ url: '/metrics' })
+      expect(res.headers['content-type']).toMatch(/^text\/plain/)
+      const m = res.body
+      expect(m).toContain('intentops_http_requests_total{route="/v1/parse",method="POST",status="200"} 3')
+      expect(m).toContain('intentops_http_requests_total{route="/v1/parse",method="POST",status="400"} 1')
+      expect(m).toContain('intentops_http_requests_total{route="unmatched",method="GET",status="404"} 1')
+      expect(m).toContain('intentops_predictions_total{intent="greet"} 2')
+      expect(m).toContain('intentops_predictions_total{intent="book_flight"} 1')
+      expect(m).toMatch(/intentops_fallbacks_total \d+/)
+      expect(m).toMatch(
+        /intentops_model_info\{name="intentops-bot",version="file:[0-9a-f]{12}",digest="sha256:[0-9a-f]{64}",source="file"\} 1/,
+      )
+      expect(m).toContain('intentops_model_loads_total{result="ok"} 1')
+      expect(m).toContain('intentops_prediction_log_queue_depth 0')
+      expect(m).toContain('intentops_prediction_log_dropped_total 0')
+    } finally {
+      await fresh.close()
+    }
+  })
+})
+
 describe('ranking length', () => {
   it('cuts intent_ranking to serve.rankingLength on both APIs, and top_k overrides it', async () => {
     const short = await readyApp({ config: serveConfig({ model: file, rankingLength: 2 }), root: dir })
