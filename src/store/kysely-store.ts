@@ -109,8 +109,14 @@ export class KyselyPredictionStore implements PredictionStore {
     } catch (err) {
       throw this.migrationError(err)
     }
-    const { error } = await createMigrator(this.db).migrateToLatest()
+    const schema = this.dialect === 'postgres' ? await this.currentSchema() : undefined
+    const { error } = await createMigrator(this.db, schema).migrateToLatest()
     if (error) throw this.migrationError(error)
+  }
+
+  private async currentSchema(): Promise<string> {
+    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(this.db)
+    return rows[0]!.s
   }
 
   private migrationError(error: unknown): Error {

@@ -220,11 +220,14 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) }
 
-export function createMigrator(db: Kysely<StoreDatabase>): Migrator {
+export function createMigrator(db: Kysely<StoreDatabase>, schema?: string): Migrator {
   return new Migrator({
     db,
     provider,
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    // Without a schema, Kysely takes a migration table in ANY schema of the database as ours, and then fails to
+    // find it on the search_path: two stores in two schemas of one database would break each other.
+    ...(schema ? { migrationTableSchema: schema } : {}),
   })
 }
