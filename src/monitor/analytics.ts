@@ -464,7 +464,11 @@ export interface TopNgrams {
   byIntent: Array<{ intent: string; messages: number; words: NgramCount[]; bigrams: NgramCount[] }>
 }
 
-const STOP = new Set(ENGLISH_STOP_WORDS)
+/**
+ * The engine's list leaves out words that often carry an intent ("not", "my", "how"); top-word lists are for people
+ * reading what users talk about, so those go too.
+ */
+const STOP = new Set([...ENGLISH_STOP_WORDS, 'my', 'not', 'no', 'how', 'can', 'will', 'just', 'also', 'please'])
 
 /**
  * Counts words and bigrams of texts with stop words removed. A bigram is two adjacent tokens of the text, neither a
@@ -520,14 +524,11 @@ async function countRecentTexts(
       const c = cursor
       qb = qb.where((eb) => eb.or([eb('ts', '<', c.ts), eb.and([eb('ts', '=', c.ts), eb('id', '<', c.id)])]))
     }
-    const rows = await qb
-      .orderBy('ts', 'desc')
-      .orderBy('id', 'desc')
-      .limit(Math.min(PAGE, maxMessages - messages))
-      .execute()
+    const want = Math.min(PAGE, maxMessages - messages)
+    const rows = await qb.orderBy('ts', 'desc').orderBy('id', 'desc').limit(want).execute()
     for (const row of rows) onText(row.text, row.intent)
     messages += rows.length
-    if (rows.length < PAGE) return { messages, sampled: false }
+    if (rows.length < want) return { messages, sampled: false }
     const last = rows[rows.length - 1]!
     cursor = { ts: Number(last.ts), id: last.id }
   }
