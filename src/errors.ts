@@ -483,8 +483,8 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_ANALYTICS_UNKNOWN: {
     status: 404,
-    message: 'Unknown analytics "{what}"',
-    hint: 'One of: {known}.',
+    message: 'Unknown analytics "{what}"; use one of {known}',
+    hint: 'Run `intentops analytics --help`.',
   },
 } satisfies Record<string, CatalogEntry>)
 

@@ -662,3 +662,65 @@ export type AnalyticsResult =
   | Corrections
   | TopNgrams
   | EmergingNgrams
+
+// ── dispatch ─────────────────────────────────────────────────────────────────
+
+/** Every analytics by the name the CLI and the HTTP API use. */
+export const ANALYTICS_KINDS = Object.freeze([
+  'intents',
+  'channels',
+  'rates',
+  'ngrams',
+  'emerging',
+  'corrections',
+  'latency',
+] as const)
+
+export type AnalyticsKind = (typeof ANALYTICS_KINDS)[number]
+
+export function isAnalyticsKind(what: string): what is AnalyticsKind {
+  return (ANALYTICS_KINDS as readonly string[]).includes(what)
+}
+
+export interface RunAnalyticsOptions {
+  /** `monitor.lowConfidence`, for `rates`. */
+  lowConfidence: number
+  /** Loads the training data, for `emerging` only. */
+  loadTraining: () => Promise<TrainingData>
+  /** Top-N lists (`ngrams`, `emerging`). */
+  limit?: number
+  maxMessages?: number
+  now?: number
+}
+
+/** One analytics by name; unknown names throw `ERR_ANALYTICS_UNKNOWN`. */
+export async function runAnalytics(
+  src: AnalyticsSource,
+  what: string,
+  query: AnalyticsQuery,
+  options: RunAnalyticsOptions,
+): Promise<AnalyticsResult> {
+  const now = options.now ?? Date.now()
+  const words = {
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}),
+  }
+  switch (what) {
+    case 'intents':
+      return intentDistribution(src, query, now)
+    case 'channels':
+      return channelVolume(src, query, now)
+    case 'rates':
+      return rates(src, { ...query, lowConfidence: options.lowConfidence }, now)
+    case 'latency':
+      return latency(src, query, now)
+    case 'corrections':
+      return corrections(src, query, now)
+    case 'ngrams':
+      return topNgrams(src, { ...query, ...words }, now)
+    case 'emerging':
+      return emergingNgrams(src, await options.loadTraining(), { ...query, ...words }, now)
+    default:
+      throw createError('ERR_ANALYTICS_UNKNOWN', { what, known: ANALYTICS_KINDS.join(', ') })
+  }
+}

@@ -25,8 +25,8 @@ export interface MonitorOptions {
   /** `training`, a duration, or `FROM..TO`; default `config.reference`. */
   reference?: string
   now?: number
-  /** Called after each page of predictions read: messages so far. */
-  onProgress?: (read: number) => void
+  /** Called after each page of predictions read: messages so far, and how many the windows hold. */
+  onProgress?: (read: number, total: number) => void
 }
 
 const PAGE = 10_000
@@ -61,6 +61,16 @@ export async function sampleWindow(
   return b.build()
 }
 
+async function countWindow(src: AnalyticsSource, w: Pick<TimeWindow, 'from' | 'to'>): Promise<number> {
+  const row = await src.db
+    .selectFrom('predictions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('ts', '>=', w.from)
+    .where('ts', '<', w.to)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
 /** Runs every drift check of the recent window against the training data or a reference window. */
 export async function monitorDrift(
   src: AnalyticsSource,
@@ -73,16 +83,19 @@ export async function monitorDrift(
   const refSpec = parseReference(options.reference ?? config.reference, recentSpec)
   const sampleOptions = { maxTexts: config.domainSamples, seed: config.seed }
   const train = trainingSample(training, sampleOptions)
+  const windows = refSpec.kind === 'training' ? [recentSpec] : [recentSpec, refSpec]
+  let total = 0
+  if (options.onProgress) for (const w of windows) total += await countWindow(src, w)
   let read = 0
   const recent = await sampleWindow(src, recentSpec, {
     ...sampleOptions,
-    onProgress: (n) => options.onProgress?.(read + n),
+    onProgress: (n) => options.onProgress?.(read + n, total),
   })
   read = recent.size
   const reference =
     refSpec.kind === 'training'
       ? train
-      : await sampleWindow(src, refSpec, { ...sampleOptions, onProgress: (n) => options.onProgress?.(read + n) })
+      : await sampleWindow(src, refSpec, { ...sampleOptions, onProgress: (n) => options.onProgress?.(read + n, total) })
   return runDriftChecks(
     {
       recent,
