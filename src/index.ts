@@ -322,6 +322,7 @@ export { renderCharts as renderMonitorCharts, renderHtmlPage as renderMonitorHtm
 export { type AnalyticsRoutesOptions, analyticsRoutes } from './monitor/routes.js'
 export { jensenShannon, ksTwoSample, psi, rocAuc } from './monitor/stats.js'
 // ── store ──
+export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
 export {
   DEFAULT_PAGE_SIZE,
   hashToken,
@@ -331,6 +332,7 @@ export {
   type StoreDialect,
   type StoreStats,
 } from './store/kysely-store.js'
+export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
 export { type OpenStoreOptions, openStore } from './store/open.js'
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
 export {

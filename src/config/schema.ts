@@ -250,7 +250,11 @@ export const StoreConfigSchema = Type.Object(
           replacement: '[email]',
         },
         { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
-        { pattern: '(?<![\\w+])\\+?\\d(?:[ ()./-]?\\d){6,14}(?!\\w)', replacement: '[phone]' },
+        {
+          pattern:
+            '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
+          replacement: '[phone]',
+        },
       ],
       description:
         'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off.',

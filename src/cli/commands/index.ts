@@ -19,6 +19,8 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./data.js'),
   // ── eval ──
   () => import('./eval.js'),
+  // ── store ──
+  () => import('./store.js'),
   // ── monitor ──
   () => import('./monitor.js'),
 ]
