@@ -480,24 +480,32 @@ export class NgramCounter {
   readonly bigrams = new Map<string, number>()
   messages = 0
   private readonly scanner = new TextScanner()
+  /** Per distinct token: counted or skipped, so the stop-word and letter tests run once per word, not per use. */
+  private readonly keep = new Map<string, boolean>()
 
-  add(text: string): void {
+  /** Count one text `weight` times (a group of identical messages). */
+  add(text: string, weight = 1): void {
     const n = this.scanner.scan(text)
     let prev: string | undefined
     for (let t = 0; t < n; t++) {
       const tok = this.scanner.tokenText(t)
-      if (STOP.has(tok) || !/\p{L}/u.test(tok)) {
+      let ok = this.keep.get(tok)
+      if (ok === undefined) {
+        ok = !STOP.has(tok) && /\p{L}/u.test(tok)
+        this.keep.set(tok, ok)
+      }
+      if (!ok) {
         prev = undefined
         continue
       }
-      this.words.set(tok, (this.words.get(tok) ?? 0) + 1)
+      this.words.set(tok, (this.words.get(tok) ?? 0) + weight)
       if (prev !== undefined) {
         const bg = `${prev} ${tok}`
-        this.bigrams.set(bg, (this.bigrams.get(bg) ?? 0) + 1)
+        this.bigrams.set(bg, (this.bigrams.get(bg) ?? 0) + weight)
       }
       prev = tok
     }
-    this.messages++
+    this.messages += weight
   }
 }
 
@@ -508,34 +516,38 @@ export function topCounts(m: ReadonlyMap<string, number>, limit: number): NgramC
     .map(([ngram, count]) => ({ ngram, count }))
 }
 
+/**
+ * Feeds the newest `maxMessages` messages of the range to `onText`, identical (text, intent) pairs grouped by the
+ * database so each distinct text is tokenized once.
+ */
 async function countRecentTexts(
   src: AnalyticsSource,
   r: Resolved,
   maxMessages: number,
-  onText: (text: string, intent: string) => void,
+  onText: (text: string, intent: string, count: number) => void,
 ): Promise<{ messages: number; sampled: boolean }> {
-  // Keyset pages newest first on the (ts, id) index, so memory stays bounded on any range.
-  const PAGE = 10_000
+  const newest = filtered(src.db.selectFrom('predictions').select(['text', 'intent']), r)
+    .orderBy('ts', 'desc')
+    .orderBy('id', 'desc')
+    .limit(maxMessages)
+  const rows = await src.db
+    .selectFrom(newest.as('recent'))
+    .select(['text', 'intent', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['text', 'intent'])
+    .execute()
   let messages = 0
-  let cursor: { ts: number; id: string } | undefined
-  while (messages < maxMessages) {
-    let qb = filtered(src.db.selectFrom('predictions').select(['ts', 'id', 'text', 'intent']), r)
-    if (cursor) {
-      const c = cursor
-      qb = qb.where((eb) => eb.or([eb('ts', '<', c.ts), eb.and([eb('ts', '=', c.ts), eb('id', '<', c.id)])]))
-    }
-    const want = Math.min(PAGE, maxMessages - messages)
-    const rows = await qb.orderBy('ts', 'desc').orderBy('id', 'desc').limit(want).execute()
-    for (const row of rows) onText(row.text, row.intent)
-    messages += rows.length
-    if (rows.length < want) return { messages, sampled: false }
-    const last = rows[rows.length - 1]!
-    cursor = { ts: Number(last.ts), id: last.id }
+  for (const row of rows) {
+    const n = Number(row.n)
+    onText(row.text, row.intent, n)
+    messages += n
   }
-  // Full: there may be more. One cheap probe says whether the cut lost anything.
+  if (messages < maxMessages) return { messages, sampled: false }
+  // Full: one probe past the cut says whether it lost anything.
   const more = await filtered(src.db.selectFrom('predictions').select('id'), r)
-    .where((eb) => eb.or([eb('ts', '<', cursor!.ts), eb.and([eb('ts', '=', cursor!.ts), eb('id', '<', cursor!.id)])]))
+    .orderBy('ts', 'desc')
+    .orderBy('id', 'desc')
     .limit(1)
+    .offset(maxMessages)
     .execute()
   return { messages, sampled: more.length > 0 }
 }
@@ -550,15 +562,20 @@ export async function topNgrams(
   const limit = query.limit ?? 20
   const overall = new NgramCounter()
   const per = new Map<string, NgramCounter>()
-  const { messages, sampled } = await countRecentTexts(src, r, query.maxMessages ?? DEFAULT_MAX_MESSAGES, (t, i) => {
-    overall.add(t)
-    let c = per.get(i)
-    if (!c) {
-      c = new NgramCounter()
-      per.set(i, c)
-    }
-    c.add(t)
-  })
+  const { messages, sampled } = await countRecentTexts(
+    src,
+    r,
+    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
+    (text, intent, n) => {
+      overall.add(text, n)
+      let c = per.get(intent)
+      if (!c) {
+        c = new NgramCounter()
+        per.set(intent, c)
+      }
+      c.add(text, n)
+    },
+  )
   return {
     kind: 'ngrams',
     range: r.range,
@@ -613,8 +630,8 @@ export async function emergingNgrams(
 ): Promise<EmergingNgrams> {
   const r = resolve(query, now)
   const recent = new NgramCounter()
-  const { messages, sampled } = await countRecentTexts(src, r, query.maxMessages ?? DEFAULT_MAX_MESSAGES, (t) =>
-    recent.add(t),
+  const { messages, sampled } = await countRecentTexts(src, r, query.maxMessages ?? DEFAULT_MAX_MESSAGES, (t, _i, n) =>
+    recent.add(t, n),
   )
   const train = new NgramCounter()
   for (const ex of training.examples) train.add(messageText(ex))

@@ -11,6 +11,7 @@ import type { MonitorConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
 import { ANALYTICS_KINDS, type AnalyticsQuery, type AnalyticsSource, runAnalytics } from './analytics.js'
 import { analyticsCharts, driftSpec } from './charts.js'
+import { ensureAnalyticsIndexes } from './indexes.js'
 import { monitorDrift } from './monitor.js'
 import { parseInstant } from './window.js'
 
@@ -68,6 +69,7 @@ function toQuery(q: Static<typeof AnalyticsQuerySchema>): AnalyticsQuery {
  */
 export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async (app, options) => {
   const now = options.now ?? Date.now
+  await ensureAnalyticsIndexes(options.source)
   app.addHook('preHandler', options.auth)
 
   app.get('/v1/analytics', async () => ({ analytics: [...ANALYTICS_KINDS], drift: '/v1/analytics/drift' }))

@@ -26,6 +26,8 @@ async function openProject(io: CliIO, configFile: string | undefined) {
   const { openStore } = await import('../../store/open.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(configFile ? { explicit: configFile } : {}) })
   const store = await openStore(loaded.config.store, { root: loaded.root, env: io.env })
+  const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
+  await ensureAnalyticsIndexes(store)
   const loadTraining = async () => {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
