@@ -66,6 +66,7 @@ describe('intentops analytics', () => {
     expect(await runCli(['analytics', 'intents', '-c', 'shifted.yml'], io)).toBe(0)
     expect(io.out()).toMatch(/^intents, .* \.\. .*: 600 messages\nintent +count +share\n/)
     expect(io.out()).toContain('nlu_fallback')
+    expect(io.err()).toContain('creating the analytics index (once per store')
     io = memoryIO(dir)
     const from = new Date(NOW - 7 * DAY).toISOString()
     expect(await runCli(['analytics', 'rates', '-c', 'shifted.yml', '--from', from, '--json'], io)).toBe(0)

@@ -20,6 +20,7 @@ import {
   rates,
   topNgrams,
 } from './analytics.js'
+import { ensureAnalyticsIndexes, hasAnalyticsIndex } from './indexes.js'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 10, 1)
@@ -228,6 +229,15 @@ function analyticsSuite(
       const crypto = r.items.find((i) => i.ngram === 'crypto')!
       expect(crypto).toMatchObject({ n: 1, count: 3, trainingCount: 0 })
       expect(crypto.lift).toBeCloseTo(((3 + 1) / 6) * 3, 9)
+    })
+
+    it('creates the covering analytics index once, and the aggregations keep their results', async () => {
+      expect(await hasAnalyticsIndex(store)).toBe(false)
+      const before = await rates(store, { ...RANGE, lowConfidence: 0.5 })
+      await ensureAnalyticsIndexes(store)
+      await ensureAnalyticsIndexes(store)
+      expect(await hasAnalyticsIndex(store)).toBe(true)
+      expect(await rates(store, { ...RANGE, lowConfidence: 0.5 })).toEqual(before)
     })
 
     it('refuses an empty range', async () => {

@@ -20,14 +20,30 @@ async function intOption(flag: string, value: string | undefined, min: number): 
   return n
 }
 
+/**
+ * Prints what is going on when `work` takes over a second (a query has no progress to count). Only asynchronous
+ * drivers let the timer fire: on PostgreSQL the note shows while waiting; a SQLite query blocks the event loop.
+ */
+async function slowNote<T>(io: CliIO, note: string, work: Promise<T>): Promise<T> {
+  const timer = setTimeout(() => io.stderr(`${note}...\n`), 1000)
+  try {
+    return await work
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** The project's config and its store, opened (and migrated) for reading. */
 async function openProject(io: CliIO, configFile: string | undefined) {
   const { loadConfig } = await import('../../config/load.js')
   const { openStore } = await import('../../store/open.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(configFile ? { explicit: configFile } : {}) })
   const store = await openStore(loaded.config.store, { root: loaded.root, env: io.env })
-  const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
-  await ensureAnalyticsIndexes(store)
+  const { ensureAnalyticsIndexes, hasAnalyticsIndex } = await import('../../monitor/indexes.js')
+  if (!(await hasAnalyticsIndex(store))) {
+    io.stderr('creating the analytics index (once per store; a large log takes a few seconds)\n')
+    await ensureAnalyticsIndexes(store)
+  }
   const loadTraining = async () => {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
@@ -121,12 +137,16 @@ export function register(program: Command, io: CliIO): void {
       }
       const { config, store, loadTraining } = await openProject(io, opts.config)
       try {
-        const result = await runAnalytics(store, what, query, {
-          lowConfidence: config.monitor.lowConfidence,
-          loadTraining,
-          ...(limit !== undefined ? { limit } : {}),
-          ...(maxMessages !== undefined ? { maxMessages } : {}),
-        })
+        const result = await slowNote(
+          io,
+          `computing ${what}`,
+          runAnalytics(store, what, query, {
+            lowConfidence: config.monitor.lowConfidence,
+            loadTraining,
+            ...(limit !== undefined ? { limit } : {}),
+            ...(maxMessages !== undefined ? { maxMessages } : {}),
+          }),
+        )
         const written = await writeOutputs(io, result, what, opts)
         if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`)
         else io.stdout(formatAnalytics(result))
