@@ -6,14 +6,15 @@
  *
  *   npx tsx bench/analytics.ts [--rows 1000000] [--rounds 3] [--backends sqlite,postgres] [--keep]
  *
- * PostgreSQL comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). With --keep the seeded SQLite
- * file and PostgreSQL schema stay (named after the row count) and the next run reuses them.
+ * PostgreSQL is the DATABASE_URL server (default postgres://postgres@127.0.0.1:5432/test), in a database of its own
+ * (`intentops_bench_analytics`, dropped afterwards). With --keep the seeded SQLite file and that database stay and
+ * the next run reuses them.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { sql } from 'kysely'
+import pg from 'pg'
 import { ANALYTICS_KINDS, runAnalytics } from '../src/monitor/analytics.js'
 import { ensureAnalyticsIndexes } from '../src/monitor/indexes.js'
 import { syntheticTraffic, syntheticTrainingData, type TrafficShift } from '../src/monitor/testing.js'
@@ -81,6 +82,23 @@ async function seed(store: KyselyPredictionStore, label: string): Promise<number
   return (performance.now() - started) / 1000
 }
 
+const BENCH_DB = 'intentops_bench_analytics'
+
+/** The URL of the benchmark's own database on the DATABASE_URL server, created when missing. */
+async function benchDatabase(url: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [BENCH_DB])
+    if (exists.rowCount === 0) await admin.query(`create database ${BENCH_DB}`)
+  } finally {
+    await admin.end()
+  }
+  const u = new URL(url)
+  u.pathname = `/${BENCH_DB}`
+  return u.toString()
+}
+
 interface Timing {
   backend: string
   query: string
@@ -145,13 +163,16 @@ async function withBackend(
       if (!values.keep) for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true })
     }
   } else {
-    const schema = values.keep ? `iops_bench_analytics_${ROWS}` : `iops_bench_analytics_${process.pid}`
-    store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 4 })
+    // A database of its own, not a schema in the shared one: the store's migrator looks for its bookkeeping tables in
+    // every schema of a database, so a long-lived bench schema would confuse other test runs there.
+    const url = await benchDatabase(DATABASE_URL)
+    store = openPostgresStore({ url, poolSize: 4 })
     drop = async () => {
       if (values.keep) return
-      const admin = openPostgresStore({ url: DATABASE_URL, poolSize: 1 })
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db)
-      await admin.close()
+      const admin = new pg.Client({ connectionString: DATABASE_URL })
+      await admin.connect()
+      await admin.query(`drop database if exists ${BENCH_DB}`)
+      await admin.end()
     }
   }
   try {
@@ -163,10 +184,11 @@ async function withBackend(
       if (existing > 0) throw new Error(`${backend} holds ${existing} rows, not ${ROWS}; drop it or run without --keep`)
       log(`${backend}: seeding ${ROWS} predictions`)
       seedSeconds = await seed(store, backend)
-      if (backend === 'postgres') await sql`analyze`.execute(store.db)
     }
     const t = performance.now()
     await ensureAnalyticsIndexes(store)
+    // Fresh planner statistics, as a deployment's periodic `optimize` keeps them.
+    await store.optimize()
     const indexSeconds = (performance.now() - t) / 1000
     log(`${backend}: analytics index ready in ${indexSeconds.toFixed(1)} s`)
     log(`${backend}: timing ${QUERIES.length} queries × ${ROUNDS} rounds`)

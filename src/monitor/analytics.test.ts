@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainingData } from '../data/types.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
@@ -261,15 +261,23 @@ analyticsSuite('sqlite', async () => {
 
 const DATABASE_URL = process.env.DATABASE_URL
 if (DATABASE_URL) {
+  // A database of its own rather than a schema: the store's migrator looks for its bookkeeping tables in every schema
+  // of a database, so another run's schema in the shared one could make it skip creating ours.
   analyticsSuite('postgres', async () => {
-    const schema = `iops_analytics_${process.pid}_${randomBytes(4).toString('hex')}`
-    const store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 2 })
+    const name = `iops_analytics_${process.pid}_${randomBytes(4).toString('hex')}`
+    const admin = new pg.Client({ connectionString: DATABASE_URL })
+    await admin.connect()
+    await admin.query(`create database ${name}`)
+    await admin.end()
+    const url = new URL(DATABASE_URL)
+    url.pathname = `/${name}`
     return {
-      store,
+      store: openPostgresStore({ url: url.toString(), poolSize: 2 }),
       cleanup: async () => {
-        const admin = openPostgresStore({ url: DATABASE_URL, poolSize: 1 })
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db)
-        await admin.close()
+        const c = new pg.Client({ connectionString: DATABASE_URL })
+        await c.connect()
+        await c.query(`drop database if exists ${name}`)
+        await c.end()
       },
     }
   })

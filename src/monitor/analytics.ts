@@ -94,8 +94,8 @@ export const MAX_BUCKETS = 24 * 366
 
 type PredictionsQuery<O> = SelectQueryBuilder<StoreDatabase, 'predictions', O>
 
-function filtered<O>(qb: PredictionsQuery<O>, r: Resolved): PredictionsQuery<O> {
-  let out = qb.where('ts', '>=', r.from).where('ts', '<', r.to)
+function filtered<O>(qb: PredictionsQuery<O>, r: Resolved, from = r.from, to = r.to): PredictionsQuery<O> {
+  let out = qb.where('ts', '>=', from).where('ts', '<', to)
   if (r.q.intent !== undefined) out = out.where('intent', '=', r.q.intent)
   if (r.q.channel !== undefined) out = out.where('channel', '=', r.q.channel)
   if (r.q.modelVersion !== undefined) out = out.where('model_version', '=', r.q.modelVersion)
@@ -105,6 +105,49 @@ function filtered<O>(qb: PredictionsQuery<O>, r: Resolved): PredictionsQuery<O> 
 /** Start of the UTC bucket of `ts`, computed by the database (integer arithmetic, the same on both backends). */
 function bucketExpr(bucketMs: number) {
   return sql<number>`(ts - (ts % ${sql.lit(bucketMs)}))`
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: rows of caller-built aggregations, read by column name
+type AggregateRow = Record<string, any>
+
+/**
+ * Runs an aggregation grouped by time bucket and `keys`. `build(from, to)` selects the aggregates (one named
+ * `count`, the number of rows) and the keys over `[from, to)`, without grouping. PostgreSQL groups everything in one
+ * query (hash aggregation). SQLite sorts every row of a grouped query, which dominates on a million rows, so there
+ * the same query runs once per bucket: it sorts only that bucket's rows, or none when an index leads with the key.
+ */
+async function aggregateByBucket(
+  src: AnalyticsSource,
+  r: Resolved,
+  build: (from: number, to: number) => PredictionsQuery<AggregateRow>,
+  keys: readonly string[],
+): Promise<Array<AggregateRow & { bucket: number }>> {
+  let rows: Array<AggregateRow & { bucket: number }>
+  if (src.dialect === 'postgres') {
+    rows = (await build(r.from, r.to)
+      .select(bucketExpr(r.bucketMs).as('bucket'))
+      .groupBy([sql.ref('bucket'), ...keys.map((k) => sql.ref(k))])
+      .execute()) as Array<AggregateRow & { bucket: number }>
+  } else {
+    rows = []
+    for (let b = r.from - (r.from % r.bucketMs); b < r.to; b += r.bucketMs) {
+      let qb = build(Math.max(b, r.from), Math.min(b + r.bucketMs, r.to))
+      if (keys.length > 0) qb = qb.groupBy(keys.map((k) => sql.ref(k)))
+      for (const row of await qb.execute()) rows.push({ ...row, bucket: b })
+    }
+  }
+  return rows
+    .filter((row) => Number(row.count) > 0)
+    .map((row) => ({ ...row, bucket: Number(row.bucket) }))
+    .sort((a, b) => a.bucket - b.bucket || keyOrder(a, b, keys))
+}
+
+function keyOrder(a: AggregateRow, b: AggregateRow, keys: readonly string[]): number {
+  for (const k of keys) {
+    if (a[k] < b[k]) return -1
+    if (a[k] > b[k]) return 1
+  }
+  return 0
 }
 
 const iso = (ms: number) => new Date(Number(ms)).toISOString()
@@ -129,17 +172,19 @@ export async function intentDistribution(
   now = Date.now(),
 ): Promise<IntentDistribution> {
   const r = resolve(query, now)
-  const rows = await filtered(
-    src.db
-      .selectFrom('predictions')
-      .select([bucketExpr(r.bucketMs).as('bucket'), 'intent', (eb) => eb.fn.countAll<number>().as('count')]),
+  const rows = await aggregateByBucket(
+    src,
     r,
+    (from, to) =>
+      filtered(
+        src.db.selectFrom('predictions').select(['intent', (eb) => eb.fn.countAll<number>().as('count')]),
+        r,
+        from,
+        to,
+      ),
+    ['intent'],
   )
-    .groupBy(['bucket', 'intent'])
-    .orderBy('bucket')
-    .orderBy('intent')
-    .execute()
-  const series = rows.map((x) => ({ bucket: iso(x.bucket), intent: x.intent, count: Number(x.count) }))
+  const series = rows.map((x) => ({ bucket: iso(x.bucket), intent: String(x.intent), count: Number(x.count) }))
   const { total, items } = totalsBy(series, (s) => s.intent)
   return {
     kind: 'intents',
@@ -180,17 +225,19 @@ export async function channelVolume(
   now = Date.now(),
 ): Promise<ChannelVolume> {
   const r = resolve(query, now)
-  const rows = await filtered(
-    src.db
-      .selectFrom('predictions')
-      .select([bucketExpr(r.bucketMs).as('bucket'), 'channel', (eb) => eb.fn.countAll<number>().as('count')]),
+  const rows = await aggregateByBucket(
+    src,
     r,
+    (from, to) =>
+      filtered(
+        src.db.selectFrom('predictions').select(['channel', (eb) => eb.fn.countAll<number>().as('count')]),
+        r,
+        from,
+        to,
+      ),
+    ['channel'],
   )
-    .groupBy(['bucket', 'channel'])
-    .orderBy('bucket')
-    .orderBy('channel')
-    .execute()
-  const series = rows.map((x) => ({ bucket: iso(x.bucket), channel: x.channel, count: Number(x.count) }))
+  const series = rows.map((x) => ({ bucket: iso(x.bucket), channel: String(x.channel), count: Number(x.count) }))
   const { total, items } = totalsBy(series, (s) => s.channel)
   return {
     kind: 'channels',
@@ -227,20 +274,24 @@ export async function rates(
 ): Promise<Rates> {
   const r = resolve(query, now)
   const threshold = query.lowConfidence
-  const rows = await filtered(
-    src.db
-      .selectFrom('predictions')
-      .select([
-        bucketExpr(r.bucketMs).as('bucket'),
-        (eb) => eb.fn.countAll<number>().as('total'),
-        sql<number>`sum(fallback)`.as('fallback'),
-        sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
-      ]),
+  const rows = await aggregateByBucket(
+    src,
     r,
+    (from, to) =>
+      filtered(
+        src.db
+          .selectFrom('predictions')
+          .select([
+            (eb) => eb.fn.countAll<number>().as('count'),
+            sql<number>`sum(fallback)`.as('fallback'),
+            sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
+          ]),
+        r,
+        from,
+        to,
+      ),
+    [],
   )
-    .groupBy('bucket')
-    .orderBy('bucket')
-    .execute()
   const counts = (total: number, fallback: number, low: number): RateCounts => ({
     total,
     fallback,
@@ -250,7 +301,7 @@ export async function rates(
   })
   const series = rows.map((x) => ({
     bucket: iso(x.bucket),
-    ...counts(Number(x.total), Number(x.fallback), Number(x.low)),
+    ...counts(Number(x.count), Number(x.fallback), Number(x.low)),
   }))
   const sum = (f: (s: RateCounts) => number) => series.reduce((acc, s) => acc + f(s), 0)
   return {
@@ -297,20 +348,25 @@ export async function latency(src: AnalyticsSource, query: AnalyticsQuery = {}, 
     src.dialect === 'postgres'
       ? sql<number>`floor(latency_ms * ${sql.lit(scale)})::bigint`
       : sql<number>`cast(latency_ms * ${sql.lit(scale)} as integer)`
-  const rows = await filtered(
-    src.db
-      .selectFrom('predictions')
-      .select([
-        bucketExpr(r.bucketMs).as('bucket'),
-        bin.as('bin'),
-        (eb) => eb.fn.countAll<number>().as('count'),
-        sql<number>`sum(latency_ms)`.as('sum'),
-        sql<number>`max(latency_ms)`.as('max'),
-      ]),
+  const rows = await aggregateByBucket(
+    src,
     r,
+    (from, to) =>
+      filtered(
+        src.db
+          .selectFrom('predictions')
+          .select([
+            bin.as('bin'),
+            (eb) => eb.fn.countAll<number>().as('count'),
+            sql<number>`sum(latency_ms)`.as('sum'),
+            sql<number>`max(latency_ms)`.as('max'),
+          ]),
+        r,
+        from,
+        to,
+      ),
+    ['bin'],
   )
-    .groupBy(['bucket', 'bin'])
-    .execute()
   const all: Bin[] = []
   const perBucket = new Map<number, Bin[]>()
   for (const row of rows) {
