@@ -317,6 +317,7 @@ export {
   runDriftChecks,
   trainingSample,
 } from './monitor/drift.js'
+export { ensureAnalyticsIndexes, hasAnalyticsIndex } from './monitor/indexes.js'
 export { alertDrift, type MonitorOptions, monitorDrift } from './monitor/monitor.js'
 export { renderCharts as renderMonitorCharts, renderHtmlPage as renderMonitorHtml } from './monitor/render.js'
 export { type AnalyticsRoutesOptions, analyticsRoutes } from './monitor/routes.js'
