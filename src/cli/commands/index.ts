@@ -23,4 +23,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./serve.js'),
   // ── store ──
   () => import('./store.js'),
+  // ── monitor ──
+  () => import('./monitor.js'),
 ]
