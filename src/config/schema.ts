@@ -204,6 +204,35 @@ export const TuneConfigSchema = Type.Object(
 )
 // ── end tune ─────────────────────────────────────────────────────────────────
 
+// ── review ───────────────────────────────────────────────────────────────────
+export const ReviewConfigSchema = Type.Object(
+  {
+    order: Type.Union(
+      [Type.Literal('confidence'), Type.Literal('margin'), Type.Literal('fallback'), Type.Literal('newest')],
+      {
+        default: 'confidence',
+        description:
+          'Inbox order: lowest `confidence` first, smallest top-2 `margin` first, `fallback` answers first, or `newest` first.',
+      },
+    ),
+    pageSize: Type.Integer({ default: 50, minimum: 1, maximum: 500, description: 'Messages read for one inbox page.' }),
+    nearDuplicateThreshold: Type.Number({
+      default: 0.8,
+      minimum: 0.5,
+      maximum: 1,
+      description:
+        'Word and word-pair overlap (Jaccard) from which two inbox messages form one group; 1 groups exact duplicates only.',
+    }),
+    exportFile: Type.String({
+      default: 'data/reviewed.yml',
+      minLength: 1,
+      description: 'Where `intentops review export` writes examples of intents that have no YAML file yet.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'The review inbox and the export of reviews.' },
+)
+// ── end review ───────────────────────────────────────────────────────────────
+
 export const ConfigSchema = Type.Object(
   {
     version: Type.Literal(1, { default: 1, description: 'Config format version.' }),
@@ -223,6 +252,7 @@ export const ConfigSchema = Type.Object(
     registry: RegistryConfigSchema,
 
     tune: TuneConfigSchema,
+    review: ReviewConfigSchema,
   },
   { additionalProperties: false },
 )
@@ -236,3 +266,4 @@ export type RegistryConfig = Static<typeof RegistryConfigSchema>
 export type PipelineStepConfig = Static<typeof Step>
 export type TuneConfig = Static<typeof TuneConfigSchema>
 export type TuneParamConfig = Static<typeof TuneParamSchema>
+export type ReviewConfig = Static<typeof ReviewConfigSchema>
