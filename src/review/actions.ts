@@ -62,7 +62,11 @@ export function latestReview(reviews: readonly ReviewRecord[]): ReviewRecord | u
   return best
 }
 
-function checkSpans(p: PredictionRecord, spans: NonNullable<ReviewDecision['entities']>): EntitySpan[] {
+/** Check corrected spans against a message; returns them with `value` filled from the covered text. */
+export function checkEntitySpans(
+  p: Pick<PredictionRecord, 'text' | 'fields'>,
+  spans: NonNullable<ReviewDecision['entities']>,
+): EntitySpan[] {
   const out: EntitySpan[] = []
   const bad = (s: (typeof spans)[number], detail: string) =>
     createError('ERR_REVIEW_BAD_ENTITY', { start: s.start, end: s.end, entity: s.entity, detail })
@@ -135,7 +139,7 @@ export async function decide(
     records.push(p)
   }
   const anchor = records[0]!
-  const spans = decision.entities ? checkSpans(anchor, decision.entities) : undefined
+  const spans = decision.entities ? checkEntitySpans(anchor, decision.entities) : undefined
   const reviews: ReviewRecord[] = []
   const skipped: string[] = []
   for (const p of records) {
