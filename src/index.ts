@@ -271,3 +271,37 @@ export { type VerifyReport, verifyRegistry } from './registry/verify.js'
 export { type AliasChange, type WatchAliasOptions, watchAlias } from './registry/watch.js'
 export { VERSION } from './version.js'
 // ── end registry ──
+
+// ── store ──
+export {
+  DEFAULT_PAGE_SIZE,
+  hashToken,
+  KyselyPredictionStore,
+  type KyselyStoreOptions,
+  MAX_PAGE_SIZE,
+  type StoreDialect,
+  type StoreStats,
+} from './store/kysely-store.js'
+export { type OpenStoreOptions, openStore } from './store/open.js'
+export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
+export {
+  createRedactor,
+  DEFAULT_REDACTION_RULES,
+  hashSender,
+  type RedactionRule,
+  type Redactor,
+} from './store/redact.js'
+export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
+export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
+export type {
+  InboxOrder,
+  Page,
+  PredictionQuery,
+  PredictionRecord,
+  PredictionStore,
+  ReviewAction,
+  ReviewRecord,
+  TokenRecord,
+  TokenRole,
+} from './store/types.js'
+// ── end store ──
