@@ -16,6 +16,7 @@ import type { PredictionRecord, PredictionStore, TokenRecord } from '../store/ty
 import { checkEntitySpans, decide, REVIEW_ACTIONS } from './actions.js'
 import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
+import { parseTime } from './time.js'
 
 /** What a "Try it" parse gives: the prediction fields of a log record. */
 export type TryParse = Pick<
@@ -90,18 +91,6 @@ const ExampleBody = Type.Object({
   newIntent: Type.Optional(Type.Boolean()),
   entities: Type.Optional(Type.Array(Entity, { maxItems: 100 })),
 })
-
-/** A time filter: epoch ms, or an ISO date/time. */
-export function parseTime(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-  if (!Number.isFinite(ms)) {
-    throw createError('ERR_REVIEW_INVALID', {
-      detail: `${name} must be an ISO date or epoch milliseconds, got "${value}"`,
-    })
-  }
-  return ms
-}
 
 export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app, options) => {
   const { store, config } = options
