@@ -509,6 +509,98 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Redaction rule {where} does not compile: {detail}',
     hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
   },
+
+  // ── serve ────────────────────────────────────────────────────────────────────
+  ERR_SERVE_BAD_REQUEST: {
+    status: 400,
+    message: 'Invalid request: {detail}',
+    hint: 'See docs/http-api.md for the request shape of this route.',
+  },
+  ERR_SERVE_INVALID_JSON: {
+    status: 400,
+    message: 'The request body is not valid JSON: {detail}',
+    hint: 'Send a JSON object with `Content-Type: application/json`.',
+  },
+  ERR_SERVE_INVALID_UTF8: {
+    status: 400,
+    message: 'The request body is not valid UTF-8 (first bad byte at offset {offset})',
+    hint: 'Encode the body as UTF-8.',
+  },
+  ERR_SERVE_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'Unsupported content type {type}',
+    hint: 'Send `Content-Type: application/json`.',
+  },
+  ERR_SERVE_BODY_TOO_LARGE: {
+    status: 413,
+    message: 'The request body is over the {limit}-byte limit',
+    hint: 'Send fewer or shorter messages, or raise `serve.bodyLimitBytes`.',
+  },
+  ERR_SERVE_BODY_TIMEOUT: {
+    status: 408,
+    message: 'The request body was not received within {ms} ms',
+    hint: 'Send the whole body at once; slow uploads are cut off (`serve.bodyTimeoutMs`).',
+  },
+  ERR_SERVE_TEXT_TOO_LONG: {
+    status: 413,
+    message: '{where} is {length} characters, over the {limit}-character limit',
+    hint: 'Shorten the message, or raise `serve.maxTextLength`.',
+  },
+  ERR_SERVE_BATCH_TOO_LARGE: {
+    status: 413,
+    message: 'The batch holds {size} messages, over the limit of {limit}',
+    hint: 'Split it into several requests, or raise `serve.maxBatchSize`.',
+  },
+  ERR_SERVE_ROUTE_NOT_FOUND: {
+    status: 404,
+    message: 'No route {method} {url}',
+    hint: 'See docs/http-api.md for the routes, or open /docs.',
+  },
+  ERR_SERVE_NO_MODEL: {
+    status: 503,
+    message: 'No model is loaded yet ({detail})',
+    hint: 'Promote a version to the served alias, or start with `intentops serve --model FILE`.',
+  },
+  ERR_SERVE_UNAUTHORIZED: {
+    status: 401,
+    message: 'This route needs a token: {detail}',
+    hint: 'Send `Authorization: Bearer <token>`; `intentops tokens create` makes one.',
+  },
+  ERR_SERVE_FORBIDDEN: {
+    status: 403,
+    message: 'A {role} token cannot use this route; it needs {required}',
+    hint: 'Use a token with the right role (`intentops tokens create --role ...`).',
+  },
+  ERR_SERVE_AUTH_UNAVAILABLE: {
+    status: 503,
+    message: 'Tokens cannot be checked: {detail}',
+    hint: 'Tokens live in the store; check that it is configured and reachable.',
+  },
+  ERR_SERVE_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests: {max} per {window} allowed; retry in {retry}',
+    hint: 'Slow down, or raise `serve.rateLimit`.',
+  },
+  ERR_SERVE_MODEL_LOAD_FAILED: {
+    status: 422,
+    message: 'Model {source} was not loaded, the current model keeps serving: {detail}',
+    hint: 'Check the model with `intentops models verify`; the server log has the cause.',
+  },
+  ERR_SERVE_MODEL_UNTRUSTED_FILE: {
+    status: 422,
+    message: 'Model file {path} matches no signed version in the registry',
+    hint: 'Publish it (`intentops publish`) and name the version, or set `registry.allowUnsigned: true`.',
+  },
+  ERR_SERVE_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'The store is not reachable: {detail}',
+    hint: 'Predictions wait in the log queue; check the database.',
+  },
+  ERR_SERVE_SHUTTING_DOWN: {
+    status: 503,
+    message: 'The server is shutting down',
+    hint: 'Retry on another replica.',
+  },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

@@ -317,6 +317,100 @@ export const StoreConfigSchema = Type.Object(
   { additionalProperties: false, default: {} },
 )
 // ── end store ────────────────────────────────────────────────────────────────
+// ── serve ────────────────────────────────────────────────────────────────────
+export const ServeConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address `intentops serve` listens on.' }),
+    port: Type.Integer({ default: 5005, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
+    alias: Type.String({
+      default: 'production',
+      pattern: '^[a-z][a-z0-9_-]*$',
+      description: 'Registry alias to serve and watch; a promotion or rollback anywhere is picked up.',
+    }),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Serve this model file instead of the alias (its digest is checked; it is not watched).',
+      }),
+    ),
+    watchIntervalMs: Type.Integer({
+      default: 2000,
+      minimum: 50,
+      description: 'How often the alias is polled for a new holder, ms.',
+    }),
+    bodyLimitBytes: Type.Integer({
+      default: 1_048_576,
+      minimum: 1024,
+      description: 'Largest request body; bigger bodies get 413.',
+    }),
+    maxTextLength: Type.Integer({
+      default: 10_000,
+      minimum: 1,
+      description: 'Longest message text (or sum of field lengths), in characters.',
+    }),
+    maxBatchSize: Type.Integer({
+      default: 1000,
+      minimum: 1,
+      description: 'Most messages in one `/v1/parse/batch` or `/v1/messages` request.',
+    }),
+    bodyTimeoutMs: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      description: 'A request body not fully received within this time gets 408 and the connection is closed.',
+    }),
+    requestTimeoutMs: Type.Integer({
+      default: 30_000,
+      minimum: 1000,
+      description: 'Hard limit on receiving a whole request (headers and body), enforced by the HTTP server.',
+    }),
+    connectionTimeoutMs: Type.Integer({
+      default: 60_000,
+      minimum: 1000,
+      description: 'An idle connection is closed after this long, ms.',
+    }),
+    keepAliveTimeoutMs: Type.Integer({
+      default: 72_000,
+      minimum: 1000,
+      description: 'How long an idle keep-alive connection stays open, ms (above a load balancer’s idle timeout).',
+    }),
+    shutdownTimeoutMs: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      description: 'On SIGTERM, in-flight requests and the prediction log get this long to finish, ms.',
+    }),
+    requireTokenForParse: Type.Boolean({
+      default: false,
+      description: 'Parse routes need a token (any role); admin routes always need an admin token.',
+    }),
+    logPredictions: Type.Boolean({ default: true, description: 'Record every prediction in the prediction log.' }),
+    docs: Type.Boolean({ default: true, description: 'Serve the OpenAPI document and its UI at `/docs`.' }),
+    logLevel: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info', description: 'Level of the structured (pino) logs on stdout.' },
+    ),
+    corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Origins allowed to call the API from a browser (`*` for any); empty turns CORS off.',
+    }),
+    corsCredentials: Type.Boolean({ default: false, description: 'Allow credentials on cross-origin requests.' }),
+    rateLimit: Type.Integer({
+      default: 6000,
+      minimum: 0,
+      description: 'Requests allowed per window for each token (or client address without one); 0 turns it off.',
+    }),
+    rateLimitWindowMs: Type.Integer({ default: 60_000, minimum: 1000, description: 'The rate-limit window, ms.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'The HTTP server of `intentops serve`.' },
+)
+// ── end serve ────────────────────────────────────────────────────────────────
 
 export const ConfigSchema = Type.Object(
   {
@@ -339,6 +433,7 @@ export const ConfigSchema = Type.Object(
     tune: TuneConfigSchema,
     review: ReviewConfigSchema,
     store: StoreConfigSchema,
+    serve: ServeConfigSchema,
   },
   { additionalProperties: false },
 )
@@ -355,3 +450,4 @@ export type TuneParamConfig = Static<typeof TuneParamSchema>
 export type ReviewConfig = Static<typeof ReviewConfigSchema>
 export type StoreConfig = Static<typeof StoreConfigSchema>
 export type RedactionRuleConfig = Static<typeof RedactionRuleSchema>
+export type ServeConfig = Static<typeof ServeConfigSchema>

@@ -21,4 +21,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./eval.js'),
   // ── review ──
   () => import('./review.js'),
+  // ── serve ──
+  () => import('./serve.js'),
 ]
