@@ -56,6 +56,12 @@ export function register(program: Command, io: CliIO): void {
         allowUnsigned: loaded.config.registry.allowUnsigned,
         ...(io.env.INTENTOPS_SENDER_KEY ? { senderKey: io.env.INTENTOPS_SENDER_KEY } : {}),
         logger,
+        // ── review ──
+        plugins: (await import('../review-plugins.js')).reviewPlugins({
+          config: loaded.config,
+          root: loaded.root,
+          registry,
+        }),
       })
       try {
         await app.ready()

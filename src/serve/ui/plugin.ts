@@ -69,7 +69,12 @@ const CSP =
 
 function vendorFiles(): Record<string, string> {
   const require = createRequire(import.meta.url)
-  const dir = (pkg: string) => path.dirname(require.resolve(`${pkg}/package.json`))
+  // packages that hide package.json behind `exports`: walk up from the entry point to the package's own directory
+  const dir = (pkg: string) => {
+    let d = path.dirname(require.resolve(pkg))
+    while (path.basename(d) !== pkg && path.dirname(d) !== d) d = path.dirname(d)
+    return d
+  }
   return {
     'vega.min.js': path.join(dir('vega'), 'build', 'vega.min.js'),
     'vega-lite.min.js': path.join(dir('vega-lite'), 'build', 'vega-lite.min.js'),
