@@ -97,13 +97,14 @@ export async function reviewCharts(
       spec: {
         $schema: SCHEMA,
         data: { values: [...traffic.values()] },
-        width: 460,
+        width: { step: 28 },
         height: 220,
         mark: { type: 'bar' },
         encoding: {
-          x: { field: 'time', type: 'temporal', timeUnit, title: null },
+          // ordinal: one bar per bucket, however few buckets have traffic
+          x: { field: 'time', type: 'ordinal', timeUnit, title: null, axis: { labelAngle: -45 } },
           y: { field: 'count', type: 'quantitative', title: 'messages', stack: 'zero' },
-          color: { field: 'intent', type: 'nominal', title: 'intent' },
+          color: { field: 'intent', type: 'nominal', title: 'intent', legend: { labelLimit: 220 } },
           tooltip: [
             { field: 'time', type: 'temporal', timeUnit, title: 'time' },
             { field: 'intent', type: 'nominal' },
@@ -150,7 +151,13 @@ export async function reviewCharts(
         mark: { type: 'line', point: true, color: '#d9534f' },
         encoding: {
           x: { field: 'time', type: 'temporal', timeUnit, title: null },
-          y: { field: 'rate', type: 'quantitative', title: 'fallback rate', axis: { format: '%' } },
+          y: {
+            field: 'rate',
+            type: 'quantitative',
+            title: 'fallback rate',
+            axis: { format: '.0%' },
+            scale: { domain: [0, 1] },
+          },
           tooltip: [
             { field: 'time', type: 'temporal', timeUnit, title: 'time' },
             { field: 'rate', type: 'quantitative', format: '.1%' },
