@@ -758,7 +758,8 @@ async function renderAnalytics(root) {
 let analyticsRange
 
 // ── Models ───────────────────────────────────────────────────────────────────
-const num = (x, d = 3) => (x === null || x === undefined ? '—' : Number(x).toFixed(d))
+const num = (x, d = 3) =>
+  x === null || x === undefined ? '—' : Number.isInteger(x) && Math.abs(x) >= 10 ? String(x) : Number(x).toFixed(d)
 const short = (s, n = 12) =>
   s
     ? String(s)
@@ -930,7 +931,10 @@ function compareForm(m) {
               'p',
               { class: 'help' },
               'Changed: ',
-              d.lineage.map((c) => `${c.field} ${short(c.from, 16)} → ${short(c.to, 16)}`).join('; '),
+              d.lineage
+                .filter((c) => c.field !== 'createdAt')
+                .map((c) => `${c.field} ${short(c.from, 16)} → ${short(c.to, 16)}`)
+                .join('; '),
             )
           : h('p', { class: 'help' }, 'Same training data, config and code.'),
         d.sameTestSet === false
@@ -939,7 +943,7 @@ function compareForm(m) {
               { class: 'error-text' },
               'The two versions were evaluated on different test sets: compare the numbers with care.',
             )
-          : null,
+          : '',
       )
     })
   return h(
