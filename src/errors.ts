@@ -601,6 +601,23 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The server is shutting down',
     hint: 'Retry on another replica.',
   },
+
+  // ── monitor ──────────────────────────────────────────────────────────────────
+  ERR_ANALYTICS_RANGE: {
+    status: 400,
+    message: 'The analytics range {from} .. {to} is empty or too long ({detail})',
+    hint: '`--from` must be before `--to` (ISO dates or epoch ms); use `--bucket day` for long ranges.',
+  },
+  ERR_MONITOR_WINDOW: {
+    status: 400,
+    message: 'Cannot read the {what} "{value}": {detail}',
+    hint: 'Use a duration such as `7d`, `24h`, `30m` or `2w`, or (for --reference) `training` or `FROM..TO` with ISO dates.',
+  },
+  ERR_ANALYTICS_UNKNOWN: {
+    status: 404,
+    message: 'Unknown analytics "{what}"; use one of {known}',
+    hint: 'Run `intentops analytics --help`.',
+  },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

@@ -270,9 +270,59 @@ export {
 export { type VerifyReport, verifyRegistry } from './registry/verify.js'
 export { type AliasChange, type WatchAliasOptions, watchAlias } from './registry/watch.js'
 export { VERSION } from './version.js'
+
 // ── end registry ──
 
+// ── end store ──
+// ── monitor ──
+export {
+  ANALYTICS_KINDS,
+  type AnalyticsKind,
+  type AnalyticsQuery,
+  type AnalyticsResult,
+  type AnalyticsSource,
+  type ChannelVolume,
+  type Corrections,
+  channelVolume,
+  corrections,
+  type EmergingNgrams,
+  emergingNgrams,
+  type IntentDistribution,
+  intentDistribution,
+  type Latency,
+  latency,
+  type Rates,
+  rates,
+  runAnalytics,
+  type TopNgrams,
+  topNgrams,
+} from './monitor/analytics.js'
+export {
+  analyticsCharts,
+  channelVolumeSpec,
+  correctionRateSpec,
+  driftSpec,
+  emergingSpec,
+  intentDistributionSpec,
+  latencySpec,
+  ratesSpec,
+  topNgramsSpec,
+} from './monitor/charts.js'
+export {
+  type DriftCheck,
+  type DriftReport,
+  type DriftSample,
+  DriftSampleBuilder,
+  domainClassifierAuc,
+  runDriftChecks,
+  trainingSample,
+} from './monitor/drift.js'
+export { alertDrift, type MonitorOptions, monitorDrift } from './monitor/monitor.js'
+export { renderCharts as renderMonitorCharts, renderHtmlPage as renderMonitorHtml } from './monitor/render.js'
+export { type AnalyticsRoutesOptions, analyticsRoutes } from './monitor/routes.js'
+export { jensenShannon, ksTwoSample, psi, rocAuc } from './monitor/stats.js'
 // ── store ──
+export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
 export {
   DEFAULT_PAGE_SIZE,
   hashToken,
@@ -282,6 +332,7 @@ export {
   type StoreDialect,
   type StoreStats,
 } from './store/kysely-store.js'
+export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
 export { type OpenStoreOptions, openStore } from './store/open.js'
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
 export {
@@ -304,4 +355,4 @@ export type {
   TokenRecord,
   TokenRole,
 } from './store/types.js'
-// ── end store ──
+// ── end monitor ──

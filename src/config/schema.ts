@@ -278,7 +278,11 @@ export const StoreConfigSchema = Type.Object(
           replacement: '[email]',
         },
         { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
-        { pattern: '(?<![\\w+])\\+?\\d(?:[ ()./-]?\\d){6,14}(?!\\w)', replacement: '[phone]' },
+        {
+          pattern:
+            '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
+          replacement: '[phone]',
+        },
       ],
       description:
         'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off.',
@@ -411,6 +415,90 @@ export const ServeConfigSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'The HTTP server of `intentops serve`.' },
 )
 // ── end serve ────────────────────────────────────────────────────────────────
+// ── monitor ──────────────────────────────────────────────────────────────────
+export const MonitorConfigSchema = Type.Object(
+  {
+    window: Type.String({
+      default: '7d',
+      pattern: '^[0-9]+[mhdw]$',
+      description: 'Recent window `intentops monitor` checks, ending now: a number and `m`, `h`, `d` or `w`.',
+    }),
+    reference: Type.String({
+      default: 'training',
+      minLength: 1,
+      description:
+        'What the window is compared with: `training` (the training data), a duration (the window just before) or `FROM..TO` (ISO dates).',
+    }),
+    minSamples: Type.Integer({
+      default: 50,
+      minimum: 1,
+      description: 'Fewer predictions than this in either sample skips the checks instead of guessing.',
+    }),
+    lowConfidence: Type.Number({
+      default: 0.5,
+      minimum: 0,
+      maximum: 1,
+      description: 'Predictions below this confidence count as low-confidence in analytics.',
+    }),
+    maxPsi: Type.Number({
+      default: 0.25,
+      minimum: 0,
+      description: 'Intent distribution: population stability index above this fails (0.1–0.25 is a moderate shift).',
+    }),
+    maxJensenShannon: Type.Number({
+      default: 0.1,
+      minimum: 0,
+      maximum: 1,
+      description: 'Intent distribution: Jensen–Shannon divergence (bits) above this fails.',
+    }),
+    maxOovShare: Type.Number({
+      default: 0.25,
+      minimum: 0,
+      maximum: 1,
+      description: 'Share of recent tokens that never occur in the training data above this fails.',
+    }),
+    maxLengthKs: Type.Number({
+      default: 0.2,
+      minimum: 0,
+      maximum: 1,
+      description: 'Text length (tokens): Kolmogorov–Smirnov statistic above this (and significant) fails.',
+    }),
+    maxConfidenceKs: Type.Number({
+      default: 0.2,
+      minimum: 0,
+      maximum: 1,
+      description: 'Confidence: Kolmogorov–Smirnov statistic above this (and significant) fails.',
+    }),
+    maxConfidenceDrop: Type.Number({
+      default: 0.1,
+      minimum: 0,
+      maximum: 1,
+      description: 'Confidence: a mean lower than the reference mean by more than this fails.',
+    }),
+    pValue: Type.Number({
+      default: 0.01,
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Significance level of the KS tests: a shift must also have a p-value below this.',
+    }),
+    maxDomainAuc: Type.Number({
+      default: 0.7,
+      minimum: 0.5,
+      maximum: 1,
+      description:
+        'Domain classifier: cross-validated ROC AUC of telling recent texts from reference texts above this fails (0.5 = indistinguishable).',
+    }),
+    domainSamples: Type.Integer({
+      default: 2000,
+      minimum: 20,
+      description: 'Texts per side the domain classifier trains on (a uniform sample of each).',
+    }),
+    domainFolds: Type.Integer({ default: 5, minimum: 2, maximum: 10, description: 'Cross-validation folds.' }),
+    seed: Type.Integer({ default: 42, description: 'Seed of the samples and folds: equal seeds, equal results.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Drift checks of `intentops monitor` and analytics.' },
+)
+// ── end monitor ──────────────────────────────────────────────────────────────
 
 export const ConfigSchema = Type.Object(
   {
@@ -434,6 +522,7 @@ export const ConfigSchema = Type.Object(
     review: ReviewConfigSchema,
     store: StoreConfigSchema,
     serve: ServeConfigSchema,
+    monitor: MonitorConfigSchema,
   },
   { additionalProperties: false },
 )
@@ -451,3 +540,4 @@ export type ReviewConfig = Static<typeof ReviewConfigSchema>
 export type StoreConfig = Static<typeof StoreConfigSchema>
 export type RedactionRuleConfig = Static<typeof RedactionRuleSchema>
 export type ServeConfig = Static<typeof ServeConfigSchema>
+export type MonitorConfig = Static<typeof MonitorConfigSchema>

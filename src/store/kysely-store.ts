@@ -510,6 +510,16 @@ export class KyselyPredictionStore implements PredictionStore {
     }
   }
 
+  /**
+   * Refresh the planner's statistics after bulk loads or purges, so filtered inbox queries pick the right index.
+   * PostgreSQL's autovacuum does this on its own eventually; SQLite never does.
+   */
+  async optimize(): Promise<void> {
+    // A bare ANALYZE on PostgreSQL would visit every table of the database, not just ours.
+    if (this.dialect === 'postgres') await sql`analyze predictions, reviews, tokens`.execute(this.db)
+    else await sql`analyze`.execute(this.db)
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

@@ -56,16 +56,29 @@ export function openPostgresStore(options: PostgresStoreOptions): KyselyPredicti
     types,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
-  // An idle client losing its server (restart, failover) must not crash the process; the next query reconnects.
+  // A connection losing its server (restart, failover) must not crash the process: pg emits 'error' on the client,
+  // and a client checked out by a query has no listener of the pool's. The query itself still fails (and is
+  // retried by the caller); the pool drops the broken client on release and connects afresh.
   pool.on('error', () => {})
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) })
   return new KyselyPredictionStore({
     ...rest,
     db,
     dialect: 'postgres',
     location: redactUrl(url),
-    ...(schema
-      ? { beforeMigrate: async () => void (await sql`create schema if not exists ${sql.id(schema)}`.execute(db)) }
-      : {}),
+    ...(schema ? { beforeMigrate: () => createSchema(db, schema) } : {}),
   })
+}
+
+/** `if not exists` still races when replicas start together; losing that race is fine. */
+async function createSchema(db: Kysely<StoreDatabase>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code !== '23505' && code !== '42P06') throw err
+  }
 }

@@ -14,11 +14,18 @@ export interface RedactionRule {
   flags?: string
 }
 
-/** E-mail addresses, card-like digit runs (13–19 digits, spaces or dashes allowed), then phone numbers. */
+/**
+ * E-mail addresses, card-like digit runs (13–19 digits, spaces or dashes allowed), then phone numbers: `+` and 8–20
+ * digits, North-American `(555) 123-4567` shapes, or national numbers with a leading 0. Dates and short numbers stay.
+ */
 export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
   { pattern: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}', replacement: '[email]' },
   { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
-  { pattern: '(?<![\\w+])\\+?\\d(?:[ ()./-]?\\d){6,14}(?!\\w)', replacement: '[phone]' },
+  {
+    pattern:
+      '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
+    replacement: '[phone]',
+  },
 ])
 
 export type Redactor = (text: string) => string

@@ -163,9 +163,30 @@ const initial: Migration = {
   },
 }
 
+/** The intent-filtered inbox keeps its order inside the index, down to the `id` tie-break, so it needs no sort. */
+const intentInbox: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.dropIndex('predictions_intent').ifExists().execute()
+    await db.schema
+      .createIndex('predictions_intent_inbox')
+      .on('predictions')
+      .columns(['intent', 'reviewed', 'confidence', 'id'])
+      .execute()
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('predictions_intent_inbox').ifExists().execute()
+    await db.schema
+      .createIndex('predictions_intent')
+      .on('predictions')
+      .columns(['intent', 'reviewed', 'confidence'])
+      .execute()
+  },
+}
+
 /** Every migration, in order. Names sort lexically; never rename or edit one that shipped, add a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
+  '0002_intent_inbox_index': intentInbox,
 })
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) }

@@ -5,9 +5,10 @@ import path from 'node:path'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { testPredictionStore } from './contract.js'
+import { samplePrediction, testPredictionStore } from './contract.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
+import { MIGRATION_TABLE, MIGRATIONS } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
 import type { PredictionStore } from './types.js'
 
@@ -90,6 +91,45 @@ describe('postgres connection', () => {
       expect((await client.query('select 1 as one')).rows[0].one).toBe(1)
     } finally {
       await client.end()
+    }
+  })
+})
+
+describe('migrations', () => {
+  const check = async (store: KyselyPredictionStore) => {
+    await store.migrate()
+    await store.migrate()
+    const rows = await store.db
+      .selectFrom(MIGRATION_TABLE as 'store_meta')
+      .select(sql<string>`name`.as('name'))
+      .orderBy(sql`name`)
+      .execute()
+    expect(rows.map((r) => r.name)).toEqual(Object.keys(MIGRATIONS))
+    await store.insertPredictions([samplePrediction(1)])
+    await store.optimize()
+    expect(
+      (await store.queryPredictions({ intent: 'refund', reviewed: false, order: 'confidence' })).items,
+    ).toHaveLength(1)
+  }
+
+  it('records each migration once on SQLite', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    try {
+      await check(store)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it.runIf(DATABASE_URL)('records each migration once on PostgreSQL, also when replicas start together', async () => {
+    const schema = `iops_mig_${process.pid}_${randomBytes(4).toString('hex')}`
+    const stores = [0, 1, 2].map(() => openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 2 }))
+    try {
+      await Promise.all(stores.map((s) => s.migrate()))
+      await check(stores[0]!)
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(stores[0]!.db)
+      await Promise.all(stores.map((s) => s.close()))
     }
   })
 })

@@ -23,4 +23,8 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./review.js'),
   // ── serve ──
   () => import('./serve.js'),
+  // ── store ──
+  () => import('./store.js'),
+  // ── monitor ──
+  () => import('./monitor.js'),
 ]
