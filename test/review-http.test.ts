@@ -166,13 +166,34 @@ describe('review API', () => {
     const res = (await call('GET', '/v1/ui/charts?window=1d', 'annotator')).json()
     expect(res.charts.map((c: { id: string }) => c.id)).toEqual([
       'intents',
+      'rates',
       'channels',
-      'fallback',
-      'confidence',
       'corrections',
+      'confusion',
+      'confidence',
+      'ngrams',
+      'emerging',
+      'latency',
     ])
     for (const c of res.charts) expect(c.spec.$schema).toMatch(/vega-lite/)
     expect((await call('GET', '/v1/ui/charts?window=forever', 'annotator')).statusCode).toBe(400)
+    // the analytics API of the monitor is mounted too, behind the same role check
+    expect((await call('GET', '/v1/analytics/channels', 'annotator')).json().kind).toBe('channels')
+    expect((await call('GET', '/v1/analytics/channels', 'client')).statusCode).toBe(403)
+  })
+
+  it('shows the drift checks, each passed, failed or skipped for lack of data', async () => {
+    const res = (await call('GET', '/v1/ui/drift', 'annotator')).json()
+    expect(res.checks.map((c: { name: string }) => c.name)).toEqual([
+      'intent_distribution',
+      'oov_share',
+      'text_length',
+      'confidence',
+      'domain_classifier',
+    ])
+    // a handful of messages is too few to judge
+    expect(res.checks.every((c: { status: string; passed: boolean }) => c.status === 'skipped' && c.passed)).toBe(true)
+    expect(res.window).toMatch(/messages\) against/)
   })
 })
 

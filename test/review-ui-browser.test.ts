@@ -278,8 +278,22 @@ describe('review UI in a browser', () => {
 
     // Analytics: every chart drawn as SVG by vega-embed
     await page.click('#nav a[data-page=analytics]')
-    await page.locator('figure[data-chart="corrections"] svg').waitFor()
-    for (const chart of ['intents', 'channels', 'fallback', 'confidence', 'corrections']) {
+    await page.locator('figure[data-chart="latency"] svg').waitFor()
+    const charts = await page
+      .locator('figure[data-chart]')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { chart: string } }).dataset.chart))
+    expect(charts).toEqual([
+      'intents',
+      'rates',
+      'channels',
+      'corrections',
+      'confusion',
+      'confidence',
+      'ngrams',
+      'emerging',
+      'latency',
+    ])
+    for (const chart of charts) {
       const svg = page.locator(`figure[data-chart="${chart}"] svg`)
       expect(await svg.count()).toBe(1)
       expect((await svg.boundingBox())!.width).toBeGreaterThan(100)
@@ -296,9 +310,12 @@ describe('review UI in a browser', () => {
     await expect(page.locator('table.compare tr', { hasText: 'macroF1' }).innerText()).resolves.toContain('+0.040')
     await page.screenshot({ path: path.join(ARTIFACTS, '5-models.png'), fullPage: true })
 
-    // Drift: an empty state that says why
+    // Drift: every check, none judged on so few messages
     await page.click('#nav a[data-page=drift]')
-    await page.locator('.empty', { hasText: 'No drift report' }).waitFor()
+    await page.locator('#drift-checks').waitFor()
+    await expect(page.locator('#drift-checks tbody tr').count()).resolves.toBe(5)
+    await expect(page.locator('#drift-checks tbody').innerText()).resolves.toContain('Mix of intents')
+    await page.screenshot({ path: path.join(ARTIFACTS, '5b-drift.png'), fullPage: true })
 
     // Try it: the parse, then saved with the right intent
     await page.click('#nav a[data-page=try]')

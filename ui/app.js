@@ -1015,7 +1015,11 @@ async function renderDrift(root) {
             h('td', {}, c.title ?? c.name),
             h('td', { class: 'num' }, num(c.value)),
             h('td', { class: 'num' }, num(c.threshold)),
-            h('td', { class: c.passed ? 'pass' : 'fail' }, c.passed ? 'pass' : 'fail'),
+            h(
+              'td',
+              { class: c.status === 'skipped' ? 'muted' : c.passed ? 'pass' : 'fail' },
+              c.status === 'skipped' ? 'not enough data' : c.passed ? 'pass' : 'fail',
+            ),
             h('td', { class: 'help' }, c.detail ?? ''),
           ),
         ),

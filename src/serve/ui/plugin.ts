@@ -30,6 +30,8 @@ export interface UiDriftCheck {
   title?: string
   value: number | null
   threshold: number | null
+  /** `skipped` when there was too little data to decide. */
+  status?: 'pass' | 'fail' | 'skipped'
   passed: boolean
   detail?: string
 }
