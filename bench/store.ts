@@ -13,13 +13,17 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import type { CliIO } from '../src/cli/io.js'
 import { createProgress } from '../src/cli/progress.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
+import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { openPostgresStore } from '../src/store/postgres.js'
+import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
+import { type LogWriter, SqliteWorkerWriter } from '../src/store/sqlite-writer.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord } from '../src/store/types.js'
 
 const { values } = parseArgs({
@@ -29,12 +33,14 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '5000' },
     repeat: { type: 'string', default: '5' },
     out: { type: 'string' },
+    'queue-records': { type: 'string' },
   },
 })
 const ROWS = Number(values.rows)
 const BATCH = Number(values.batch)
 const REPEAT = Number(values.repeat)
 const BACKENDS = values.backends.split(',').map((b) => b.trim())
+const QUEUE_RECORDS = Number(values['queue-records'] ?? Math.min(100_000, Math.max(10_000, Math.floor(ROWS / 10))))
 const TARGET_MS = 200
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -234,6 +240,100 @@ async function run(backend: string): Promise<BackendResult> {
   }
 }
 
+interface QueueResult {
+  writer: string
+  records: number
+  seconds: number
+  recordsPerSecond: number
+  loopDelayP99Ms: number
+  loopDelayMaxMs: number
+  dropped: number
+}
+
+/**
+ * The log queue as the server drives it: records pushed from the event loop at full speed while the loop's delay is
+ * sampled. A writer that runs on the loop's own thread (better-sqlite3 is synchronous) shows up as delay.
+ */
+async function queueRun(label: string, open: () => Promise<{ writer: LogWriter; close: () => Promise<void> }>) {
+  const { writer, close } = await open()
+  // Warm up (the writer thread starts, connections open) before the clock runs.
+  await writer.insertPredictions([{ ...synthetic(0, rng(1)), id: 'q-warm-up' }])
+  const rand = rng(7)
+  const queue = new PredictionLogQueue({ store: writer, maxSize: 1_000_000, batchSize: 500, flushIntervalMs: 50 })
+  const h = monitorEventLoopDelay({ resolution: 1 })
+  h.enable()
+  const t0 = performance.now()
+  for (let i = 0; i < QUEUE_RECORDS; i += 200) {
+    for (let j = i; j < Math.min(QUEUE_RECORDS, i + 200); j++) queue.push({ ...synthetic(j, rand), id: `q-${j}` })
+    // A server handles requests between pushes; yield like one would.
+    await new Promise((r) => setImmediate(r))
+  }
+  await queue.close()
+  const seconds = (performance.now() - t0) / 1000
+  h.disable()
+  await writer.close()
+  await close()
+  return {
+    writer: label,
+    records: QUEUE_RECORDS,
+    seconds: r1(seconds),
+    recordsPerSecond: Math.round(QUEUE_RECORDS / seconds),
+    loopDelayP99Ms: r1(h.percentile(99) / 1e6),
+    loopDelayMaxMs: r1(h.max / 1e6),
+    dropped: queue.dropped,
+  } satisfies QueueResult
+}
+
+const queueResults: QueueResult[] = []
+for (const b of BACKENDS) {
+  if (b === 'sqlite') {
+    for (const mode of ['same thread', 'writer thread'] as const) {
+      queueResults.push(
+        await queueRun(`sqlite, ${mode}`, async () => {
+          const dir = mkdtempSync(path.join(tmpdir(), 'intentops-bench-queue-'))
+          const file = path.join(dir, 'store.db')
+          const store = openSqliteStore({ file, redact: createRedactor(DEFAULT_REDACTION_RULES) })
+          await store.migrate()
+          const writer: LogWriter =
+            mode === 'writer thread'
+              ? new SqliteWorkerWriter({ file, redaction: DEFAULT_REDACTION_RULES })
+              : { insertPredictions: (r) => store.insertPredictions(r), close: async () => {} }
+          return {
+            writer,
+            close: async () => {
+              if ((await store.countPredictions()) !== QUEUE_RECORDS + 1) throw new Error('log queue lost records')
+              await store.close()
+              rmSync(dir, { recursive: true, force: true })
+            },
+          }
+        }),
+      )
+    }
+  } else {
+    queueResults.push(
+      await queueRun('postgres', async () => {
+        const schema = `iops_bench_q_${randomBytes(4).toString('hex')}`
+        const store = openPostgresStore({
+          url: DATABASE_URL,
+          schema,
+          poolSize: 4,
+          redact: createRedactor(DEFAULT_REDACTION_RULES),
+        })
+        await store.migrate()
+        return {
+          writer: { insertPredictions: (r) => store.insertPredictions(r), close: async () => {} },
+          close: async () => {
+            if ((await store.countPredictions()) !== QUEUE_RECORDS + 1) throw new Error('log queue lost records')
+            await sql`drop schema ${sql.id(schema)} cascade`.execute(store.db)
+            await store.close()
+          },
+        }
+      }),
+    )
+  }
+  process.stderr.write(`log queue: ${queueResults.at(-1)!.writer} done\n`)
+}
+
 const results: BackendResult[] = []
 for (const b of BACKENDS) results.push(await run(b))
 
@@ -269,6 +369,16 @@ for (const [i, q] of results[0]!.aggregates.entries()) {
     `${pad(q.query, 34)}${results.map((r) => lpad(`${r.aggregates[i]!.first} / ${r.aggregates[i]!.median}`, 22)).join('')}`,
   )
 }
+lines.push('')
+lines.push(`log queue: ${QUEUE_RECORDS.toLocaleString('en')} records pushed from the event loop, redaction on`)
+lines.push(
+  `${pad('writer', 34)}${lpad('records/s', 12)}${lpad('loop p99 ms', 14)}${lpad('loop max ms', 14)}${lpad('dropped', 10)}`,
+)
+for (const q of queueResults) {
+  lines.push(
+    `${pad(q.writer, 34)}${lpad(q.recordsPerSecond.toLocaleString('en'), 12)}${lpad(q.loopDelayP99Ms, 14)}${lpad(q.loopDelayMaxMs, 14)}${lpad(q.dropped, 10)}`,
+  )
+}
 const allUnder = results.every((r) => r.inbox.filter((q) => !q.query.includes('search')).every((q) => q.underTarget))
 lines.push('')
 lines.push(
@@ -292,6 +402,7 @@ writeFileSync(
       targetMet: allUnder,
       node: process.version,
       results,
+      logQueue: queueResults,
     },
     null,
     2,

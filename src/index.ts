@@ -333,7 +333,7 @@ export {
   type StoreStats,
 } from './store/kysely-store.js'
 export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
-export { type OpenStoreOptions, openStore } from './store/open.js'
+export { logQueueOptions, type OpenStoreOptions, openLogWriter, openStore } from './store/open.js'
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
 export {
   createRedactor,
@@ -344,6 +344,7 @@ export {
 } from './store/redact.js'
 export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
+export { type LogWriter, SqliteWorkerWriter, type SqliteWorkerWriterOptions } from './store/sqlite-writer.js'
 export type {
   InboxOrder,
   Page,

@@ -6,9 +6,11 @@ import path from 'node:path'
 import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
+import type { PredictionLogQueueOptions } from './log-queue.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
+import { type LogWriter, SqliteWorkerWriter } from './sqlite-writer.js'
 
 export interface OpenStoreOptions {
   /** The project root; a relative `store.path` resolves against it. */
@@ -32,7 +34,7 @@ export async function openStore(
 ): Promise<KyselyPredictionStore> {
   const env = options.env ?? {}
   const redact = createRedactor(config.redaction)
-  const senderKey = config.senderKey ? expandEnv(config.senderKey, env) : env.INTENTOPS_SENDER_KEY
+  const senderKey = resolveSenderKey(config, env)
   const common = {
     redact,
     ...(senderKey ? { senderKey } : {}),
@@ -64,4 +66,40 @@ export async function openStore(
     }
   }
   return store
+}
+
+function resolveSenderKey(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>) {
+  return config.senderKey ? expandEnv(config.senderKey, env) : env.INTENTOPS_SENDER_KEY
+}
+
+/**
+ * Where the prediction log queue should write. For SQLite, a writer thread with its own connection to the same file
+ * (better-sqlite3 blocks the thread it runs on); for PostgreSQL, whose driver is asynchronous, `store` itself.
+ * `store` must be the store opened (and migrated) from the same config. Closing the writer leaves `store` open.
+ */
+export function openLogWriter(
+  config: Readonly<StoreConfig>,
+  store: KyselyPredictionStore,
+  options: { root: string; env?: Readonly<Record<string, string | undefined>> },
+): LogWriter {
+  if (config.backend === 'sqlite') {
+    const senderKey = resolveSenderKey(config, options.env ?? {})
+    return new SqliteWorkerWriter({
+      file: path.resolve(options.root, config.path),
+      busyTimeoutMs: config.busyTimeoutMs,
+      redaction: config.redaction,
+      ...(senderKey ? { senderKey } : {}),
+    })
+  }
+  return { insertPredictions: (records) => store.insertPredictions(records), close: async () => {} }
+}
+
+/** The queue's sizes and timings from the `store` config section. */
+export function logQueueOptions(config: Readonly<StoreConfig>): Omit<PredictionLogQueueOptions, 'store'> {
+  return {
+    maxSize: config.queueSize,
+    batchSize: config.batchSize,
+    flushIntervalMs: config.flushIntervalMs,
+    retryMaxMs: config.retryMaxMs,
+  }
 }
