@@ -321,6 +321,28 @@ export { alertDrift, type MonitorOptions, monitorDrift } from './monitor/monitor
 export { renderCharts as renderMonitorCharts, renderHtmlPage as renderMonitorHtml } from './monitor/render.js'
 export { type AnalyticsRoutesOptions, analyticsRoutes } from './monitor/routes.js'
 export { jensenShannon, ksTwoSample, psi, rocAuc } from './monitor/stats.js'
+// ── serve ──
+export {
+  type BuildAppOptions,
+  buildApp,
+  type PredictionLog,
+  type ServeApp,
+  type ServeContext,
+  type ServePlugin,
+} from './serve/app.js'
+export { authenticate, bearerToken, requestToken, requireRole, TokenVerifier } from './serve/auth.js'
+export { envName, resolveServeConfig, type ServeFlags, serveEnvVars } from './serve/config.js'
+export { createServeMetrics, type ServeMetrics } from './serve/metrics.js'
+export {
+  ModelHolder,
+  type ModelLoadEvent,
+  type ModelSource,
+  prepareModel,
+  type ServedModel,
+} from './serve/model-holder.js'
+export { ModelManager, type ModelManagerOptions } from './serve/models.js'
+export { type RunningServer, type StartServerOptions, startServer } from './serve/server.js'
+// ── end serve ──
 // ── store ──
 export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
 export {

@@ -357,6 +357,11 @@ export const ServeConfigSchema = Type.Object(
       minimum: 1,
       description: 'Most messages in one `/v1/parse/batch` or `/v1/messages` request.',
     }),
+    rankingLength: Type.Integer({
+      default: 10,
+      minimum: 0,
+      description: 'Intents in `intent_ranking` (as Rasa’s `ranking_length`); 0 returns all. `top_k` overrides it.',
+    }),
     bodyTimeoutMs: Type.Integer({
       default: 10_000,
       minimum: 100,
