@@ -35,6 +35,8 @@ export interface ExportOptions {
   now?: () => number
   /** Environment of the git commands (tests pin the author). */
   env?: NodeJS.ProcessEnv
+  /** Called as reviewed messages are read, for progress displays. */
+  onProgress?: (done: number, total: number) => void
 }
 
 export interface ExportedExample {
@@ -129,7 +131,7 @@ async function branchExists(name: string, cwd: string, env?: NodeJS.ProcessEnv):
 }
 
 /** Gather the unexported reviews: one candidate example per message whose latest decision gives it a label. */
-async function plan(store: PredictionStore) {
+async function plan(store: PredictionStore, onProgress?: (done: number, total: number) => void) {
   const pending = await store.listReviews({ exported: false, limit: 1_000_000 })
   const byPrediction = new Map<string, ReviewRecord[]>()
   for (const r of pending) {
@@ -143,7 +145,9 @@ async function plan(store: PredictionStore) {
   const order = [...byPrediction.entries()]
     .map(([id, rs]) => ({ id, rs, latest: latestReview(rs)! }))
     .sort((a, b) => a.latest.ts - b.latest.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  let done = 0
   for (const { id, rs } of order) {
+    if (onProgress && ++done % 100 === 0) onProgress(done, order.length)
     const prediction = await store.getPrediction(id)
     const all = prediction ? await store.listReviews({ predictionId: id }) : rs
     const latest = latestReview(all)!
@@ -172,6 +176,7 @@ async function plan(store: PredictionStore) {
     }
     candidates.push({ prediction, intent: latest.intent, entities, example, reviewIds: ids })
   }
+  onProgress?.(order.length, order.length)
   return { candidates, settled }
 }
 
@@ -214,7 +219,7 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     if (f && !f.startsWith('(') && isYaml(f)) intentFile.set(ex.intent, f)
   }
 
-  const { candidates, settled } = await plan(store)
+  const { candidates, settled } = await plan(store, options.onProgress)
   const toMark = [...settled]
   const duplicates: SkippedExample[] = []
   const conflicts: SkippedExample[] = []

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { sql } from 'kysely'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createTempDatabase } from '../../test/helpers/pg-database.js'
 import { isIntentopsError } from '../errors.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import { openPostgresStore } from '../store/postgres.js'
@@ -13,15 +12,24 @@ import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
 import { prediction } from './testing.js'
 
-/** The same tests on both backends; PostgreSQL runs when DATABASE_URL is set (CI sets it), in a schema of its own. */
+/** The same tests on both backends; PostgreSQL runs when DATABASE_URL is set (CI sets it), in a database of its own. */
 const DATABASE_URL = process.env.DATABASE_URL
-const BACKENDS: Array<{ name: string; open: () => { store: KyselyPredictionStore; cleanup: () => Promise<void> } }> = [
+const BACKENDS: Array<{
+  name: string
+  open: () => { store: () => Promise<KyselyPredictionStore>; cleanup: () => Promise<void> }
+}> = [
   {
     name: 'sqlite',
     open: () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'io-review-'))
       const store = openSqliteStore({ file: path.join(dir, 'store.db') })
-      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
+      return {
+        store: async () => store,
+        cleanup: async () => {
+          await store.close()
+          rmSync(dir, { recursive: true, force: true })
+        },
+      }
     },
   },
   ...(DATABASE_URL
@@ -29,12 +37,16 @@ const BACKENDS: Array<{ name: string; open: () => { store: KyselyPredictionStore
         {
           name: 'postgres',
           open: () => {
-            const schema = `iops_review_${process.pid}_${randomBytes(4).toString('hex')}`
-            const store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 2 })
+            const db = createTempDatabase(DATABASE_URL, 'iops_review')
+            let store: KyselyPredictionStore | undefined
             return {
-              store,
+              store: async () => {
+                store = openPostgresStore({ url: (await db).url, poolSize: 2 })
+                return store
+              },
               cleanup: async () => {
-                await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
+                await store?.close()
+                await (await db).drop()
               },
             }
           },
@@ -54,9 +66,19 @@ const ctx: ReviewContext = {
 const options = { order: 'confidence' as const, pageSize: 50, nearDuplicateThreshold: 0.8 }
 
 describe.each(BACKENDS)('review on $name', ({ open }) => {
-  beforeEach(async () => {
-    ;({ store, cleanup } = open())
+  beforeAll(async () => {
+    const opened = open()
+    cleanup = opened.cleanup
+    store = await opened.store()
     await store.migrate()
+  })
+  afterAll(async () => {
+    await cleanup()
+  })
+  beforeEach(async () => {
+    // every test starts from the same log
+    await store.db.deleteFrom('reviews').execute()
+    await store.db.deleteFrom('predictions').execute()
     const day = Date.UTC(2026, 10, 1)
     await store.insertPredictions([
       prediction('p1', 'book a flight to Paris', 'book_flight', 0.55, { ts: day + 1, channel: 'web' }),
@@ -66,10 +88,6 @@ describe.each(BACKENDS)('review on $name', ({ open }) => {
       prediction('p5', 'book a flight to Paris please', 'book_flight', 0.7, { ts: day + 5, modelVersion: '2' }),
       prediction('p6', 'what is the weather', 'other', 0.4, { ts: day + 6 }),
     ])
-  })
-  afterEach(async () => {
-    await cleanup()
-    await store.close()
   })
 
   const ids = (page: Awaited<ReturnType<typeof listInbox>>) => page.groups.map((g) => g.members.map((m) => m.id))

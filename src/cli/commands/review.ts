@@ -182,8 +182,17 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: StoreOpts & { file?: string; gitBranch?: string; dryRun?: boolean; json?: boolean }) => {
       const path = await import('node:path')
       const { exportReviews } = await import('../../review/export.js')
+      const { createProgress } = await import('../progress.js')
       await withStore(io, opts, async ({ root, config, store }) => {
+        // the bar appears only once reading the reviews has taken over a second
+        const started = Date.now()
+        let bar: import('../progress.js').Progress | undefined
         const res = await exportReviews(store, {
+          onProgress: (done, total) => {
+            if (!bar && (Date.now() - started < 1000 || done >= total)) return
+            bar ??= createProgress(io, 'reading reviews', total)
+            bar.update(done, total)
+          },
           root,
           config,
           ...(opts.file ? { file: path.relative(root, path.resolve(io.cwd, opts.file)) } : {}),
@@ -191,6 +200,7 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.dryRun ? { dryRun: true } : {}),
           env: { ...process.env, ...io.env },
         })
+        bar?.stop()
         if (opts.json) {
           io.stdout(`${JSON.stringify(res, null, 2)}\n`)
           return
