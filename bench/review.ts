@@ -7,7 +7,8 @@
  *   npx tsx bench/review.ts [--rows 1000000] [--rounds 5] [--backends sqlite,postgres]
  *                           [--sqlite FILE] [--pg-schema NAME]
  *
- * Without --sqlite / --pg-schema it seeds a temporary log of --rows synthetic predictions (dropped afterwards); with
+ * Without --sqlite / --pg-schema it seeds a temporary log of --rows synthetic predictions (a temporary SQLite file, a
+ * temporary PostgreSQL database; both dropped afterwards); with
  * them it reads an already seeded log without writing to it (e.g. the one `bench/analytics.ts --keep` leaves:
  * /tmp/intentops-bench-analytics/sqlite-1000000.db and schema iops_bench_analytics_1000000).
  */
@@ -22,6 +23,7 @@ import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { openPostgresStore } from '../src/store/postgres.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import type { InboxOrder } from '../src/store/types.js'
+import { createTempDatabase } from '../test/helpers/pg-database.js'
 
 const { values } = parseArgs({
   options: {
@@ -135,14 +137,16 @@ async function withBackend(backend: string): Promise<Timing[]> {
       cleanup = async () => rmSync(dir, { recursive: true, force: true })
       seeded = true
     }
+  } else if (values['pg-schema']) {
+    store = openPostgresStore({ url: DATABASE_URL, schema: values['pg-schema'], poolSize: 2 })
   } else {
-    const schema = values['pg-schema'] ?? `iops_bench_review_${process.pid}`
-    store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 2 })
-    if (!values['pg-schema']) {
-      seeded = true
-      cleanup = async () => {
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
-      }
+    // a database of its own: the run neither sees nor disturbs other schemas of the server
+    const db = await createTempDatabase(DATABASE_URL, 'iops_bench_review')
+    store = openPostgresStore({ url: db.url, poolSize: 2 })
+    seeded = true
+    cleanup = async () => {
+      await store.close()
+      await db.drop()
     }
   }
   try {
@@ -163,8 +167,11 @@ async function withBackend(backend: string): Promise<Timing[]> {
     log(`${backend}: ${rows} predictions`)
     return await measure(backend, store, rows)
   } finally {
-    await cleanup()
-    await store.close()
+    if (seeded && backend === 'postgres') await cleanup()
+    else {
+      await store.close()
+      await cleanup()
+    }
   }
 }
 
