@@ -107,7 +107,9 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         names: data ? [...new Set([...data.intents.map((i) => i.name), ...data.examples.map((e) => e.intent)])] : [],
       }
     }
-    const reviewed = (await store.listReviews({ limit: 10_000 })).flatMap((r) => (r.intent ? [r.intent] : []))
+    // exported reviews are in the training data already; the pending ones may name intents it does not have yet
+    const pending = await store.listReviews({ exported: false, limit: 100_000 })
+    const reviewed = pending.flatMap((r) => (r.intent ? [r.intent] : []))
     return [...new Set([...trainingIntents.names, ...(options.modelLabels?.() ?? []), ...reviewed])].sort()
   }
   const reviewer = async (request: FastifyRequest) => {
