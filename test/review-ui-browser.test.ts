@@ -276,6 +276,15 @@ describe('review UI in a browser', () => {
     await page.locator('#inbox-list .row', { hasText: 'Oslo' }).first().waitFor({ state: 'detached' })
     expect(await rows.count()).toBe(1)
 
+    // delete the last one as junk: x asks first, and the inbox is then empty
+    await select(page, 'put me through to an agent')
+    await page.keyboard.press('x')
+    await page.locator('dialog[open]', { hasText: 'Delete this message?' }).waitFor()
+    await page.screenshot({ path: path.join(ARTIFACTS, '3b-delete.png'), fullPage: true })
+    await page.click('dialog[open] [data-answer=yes]')
+    await page.locator('#toast', { hasText: 'Deleted. Saved.' }).waitFor()
+    await page.locator('#inbox-empty', { hasText: 'Nothing to review' }).waitFor()
+
     // Analytics: every chart drawn as SVG by vega-embed
     await page.click('#nav a[data-page=analytics]')
     await page.locator('figure[data-chart="latency"] svg').waitFor()
@@ -351,6 +360,7 @@ describe('review UI in a browser', () => {
       ['confirm', 'baggage_allowance', 'baggage_allowance', 'dana', 'can I bring two suitcases'],
       ['entities', 'book_flight', 'book_flight', 'dana', 'I want to fly to Oslo'],
       ['entities', 'book_flight', 'book_flight', 'dana', 'I want to fly to Oslo'],
+      ['delete', 'talk_to_human', '', 'dana', ''],
       ['relabel', 'baggage_allowance', 'check_weather', 'dana', 'how cold is it outside'],
     ])
 
