@@ -428,6 +428,47 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Run `bash bench/setup.sh` to install the peers (scikit-learn, fastText); see bench/README.md.',
   },
 
+  // ── review ───────────────────────────────────────────────────────────────────
+  ERR_REVIEW_NOT_FOUND: {
+    status: 404,
+    message: 'No logged prediction with id {id}',
+    hint: 'It may have been deleted or purged; reload the inbox.',
+  },
+  ERR_REVIEW_INVALID: {
+    status: 400,
+    message: 'Invalid review: {detail}',
+  },
+  ERR_REVIEW_UNKNOWN_INTENT: {
+    status: 400,
+    message: "The intent '{intent}' is not in the training data",
+    hint: 'Pick an existing intent, or create it on purpose (`newIntent: true`, `--new-intent`).',
+  },
+  ERR_REVIEW_BAD_ENTITY: {
+    status: 400,
+    message: 'Entity span {start}-{end} ({entity}) does not fit the message: {detail}',
+    hint: 'Offsets are UTF-16 code units into the message text (or into the named field), end exclusive.',
+  },
+  ERR_REVIEW_EXPORT_FILE: {
+    status: 400,
+    message: 'Cannot export reviews into {path}: {detail}',
+    hint: 'Give a YAML file (.yml or .yaml) inside the project, e.g. --file data/reviewed.yml.',
+  },
+  ERR_REVIEW_GIT: {
+    status: 500,
+    message: 'git {command} failed: {detail}',
+    hint: 'Run the export inside a git repository with a configured user.name and user.email.',
+  },
+  ERR_REVIEW_GIT_BRANCH_EXISTS: {
+    status: 409,
+    message: "The git branch '{branch}' exists already",
+    hint: 'Choose another --git-branch name, or delete the old branch.',
+  },
+  ERR_REVIEW_GIT_DIRTY: {
+    status: 409,
+    message: 'Data files have uncommitted changes: {files}',
+    hint: 'Commit or stash them first: --git-branch commits only what the export writes.',
+  },
+
   // ── serve ────────────────────────────────────────────────────────────────────
   ERR_SERVE_BAD_REQUEST: {
     status: 400,

@@ -19,6 +19,8 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./data.js'),
   // ── eval ──
   () => import('./eval.js'),
+  // ── review ──
+  () => import('./review.js'),
   // ── serve ──
   () => import('./serve.js'),
   // ── store ──

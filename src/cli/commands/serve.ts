@@ -76,6 +76,12 @@ export function register(program: Command, io: CliIO): void {
           ...(predictionLog ? { predictionLog } : {}),
           ...(writer ? { logWriter: writer } : {}),
           logger,
+          // ── review ──
+          plugins: (await import('../review-plugins.js')).reviewPlugins({
+            config: loaded.config,
+            root: loaded.root,
+            registry,
+          }),
         })
       } catch (err) {
         await writer?.close().catch(() => undefined)
