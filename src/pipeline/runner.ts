@@ -34,8 +34,30 @@ export interface Stage<C> {
    */
   cache: boolean
   /** Fingerprints of what the stage reads; `upstream` holds earlier stages' outputs. */
+  /**
+   * Runs even after an earlier stage failed or stopped the run (reports and notifications must say so), though never
+   * past `--until`. `run.halted` tells it what happened.
+   */
+  always?: boolean
+  /**
+   * Whether cached outputs still point at something real (a model file that was deleted, say); when not, the stage
+   * runs again.
+   */
+  outputsValid?(ctx: C, outputs: JsonRecord): Promise<boolean> | boolean
   inputs(ctx: C, upstream: Readonly<Record<string, JsonRecord>>): Promise<StageInputs> | StageInputs
-  run(ctx: C, upstream: Readonly<Record<string, JsonRecord>>, signal?: AbortSignal): Promise<StageResult>
+  run(
+    ctx: C,
+    upstream: Readonly<Record<string, JsonRecord>>,
+    signal?: AbortSignal,
+    run?: RunSoFar,
+  ): Promise<StageResult>
+}
+
+/** What an `always` stage learns about the run so far. */
+export interface RunSoFar {
+  id: string
+  halted?: 'failed' | 'stopped'
+  stages: readonly StageRecord[]
 }
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'stopped'
@@ -68,6 +90,8 @@ export interface RunOptions {
   until?: string
   signal?: AbortSignal
   onStage?: (event: { name: string; phase: 'start' | 'end'; record?: StageRecord }) => void
+  /** Fills the run record's `summary` from the finished stages, before the record is written. */
+  summarize?: (record: RunRecord) => JsonRecord
 }
 
 interface CacheEntry {
@@ -147,8 +171,8 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
     const stage = stages[i]!
     const t0 = performance.now()
     const rec: StageRecord = { name: stage.name, status: 'skipped', durationMs: 0 }
-    if (halted || i > until) {
-      rec.reason = halted ? `an earlier stage ${halted}` : `after --until ${opts.until}`
+    if ((halted && !stage.always) || i > until) {
+      rec.reason = i > until ? `after --until ${opts.until}` : `an earlier stage ${halted}`
       record.stages.push(rec)
       continue
     }
@@ -159,7 +183,13 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       const upstreamKeys = { ...keys }
       const key = stageKey(stage, inputs, upstreamKeys)
       rec.key = key
-      const prev = stage.cache ? await readJson<CacheEntry>(cacheFile(opts.stateDir, stage.name)) : undefined
+      let prev = stage.cache ? await readJson<CacheEntry>(cacheFile(opts.stateDir, stage.name)) : undefined
+      let invalid = false
+      if (prev && stage.outputsValid && !(await stage.outputsValid(ctx, prev.outputs))) {
+        if (i < from) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
+        prev = undefined
+        invalid = true
+      }
       if (i < from) {
         // --from: earlier stages must come from the cache, whatever changed since
         if (!prev) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
@@ -173,8 +203,13 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
         rec.outputs = prev.outputs
         keys[stage.name] = key
       } else {
-        rec.reason = stage.cache ? staleReason(prev, inputs, upstreamKeys) : 'always runs'
-        const result = await stage.run(ctx, upstream, opts.signal)
+        rec.reason = invalid
+          ? 'cached output missing'
+          : stage.cache
+            ? staleReason(prev, inputs, upstreamKeys)
+            : 'always runs'
+        const soFar: RunSoFar = { id: record.id, stages: record.stages, ...(halted ? { halted } : {}) }
+        const result = await stage.run(ctx, upstream, opts.signal, soFar)
         rec.outputs = result.outputs
         keys[stage.name] = key
         if (result.fail) {
@@ -213,6 +248,7 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
   }
   record.status = halted === 'failed' ? 'failed' : halted === 'stopped' ? 'stopped' : 'passed'
   record.finishedAt = new Date().toISOString()
+  if (opts.summarize) record.summary = opts.summarize(record)
   await writeFileAtomic(path.join(opts.stateDir, 'runs', `${record.id}.json`), `${JSON.stringify(record, null, 2)}\n`)
   return record
 }
@@ -238,6 +274,11 @@ export async function stageStatus<C>(stages: readonly Stage<C>[], ctx: C, stateD
       continue
     }
     const prev = await readJson<CacheEntry>(cacheFile(stateDir, stage.name))
+    if (!staleAbove && prev && stage.outputsValid && !(await stage.outputsValid(ctx, prev.outputs))) {
+      out.push({ name: stage.name, state: 'stale', reason: 'cached output missing' })
+      staleAbove = stage.name
+      continue
+    }
     if (staleAbove || !prev) {
       out.push({
         name: stage.name,

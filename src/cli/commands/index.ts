@@ -19,4 +19,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./data.js'),
   // ── eval ──
   () => import('./eval.js'),
+  // ── pipeline ──
+  () => import('./pipeline.js'),
 ]
