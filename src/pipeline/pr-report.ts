@@ -128,7 +128,11 @@ export async function writePrReport(
     md.push(
       '### Metrics',
       '',
-      outputs.compare ? `No model holds \`${alias}\` yet: nothing to compare with.` : 'Not compared with production.',
+      outputs.compare?.sameModel
+        ? `\`${alias}\` already serves this very model.`
+        : outputs.compare
+          ? `No model holds \`${alias}\` yet: nothing to compare with.`
+          : 'Not compared with production.',
       '',
       '| metric | candidate |',
       '|---|---:|',

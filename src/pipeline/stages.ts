@@ -273,6 +273,13 @@ const compare: Stage<PipelineContext> = {
     if (!state) return { outputs: { alias, baseline: null } }
     const holder = await registry.resolveAlias(ctx.config.name, alias)
     const sameModel = holder.record.blob.digest === up.train!.modelDigest
+    const holderInfo = {
+      version: holder.version,
+      digest: holder.record.blob.digest,
+      git: holder.record.git?.commit ?? null,
+    }
+    // Scoring a model against itself tells nothing: the gate stops the run as up to date.
+    if (sameModel) return { outputs: { alias, baseline: holderInfo, sameModel } }
     const { decodeModel } = await import('../nlu/model-file.js')
     const { evaluate } = await import('../eval/evaluate.js')
     const { runMustPass } = await import('../eval/must-pass.js')
