@@ -186,12 +186,13 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       let prev = stage.cache ? await readJson<CacheEntry>(cacheFile(opts.stateDir, stage.name)) : undefined
       let invalid = false
       if (prev && stage.outputsValid && !(await stage.outputsValid(ctx, prev.outputs))) {
-        if (i < from) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
+        if (i < from && stage.cache) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
         prev = undefined
         invalid = true
       }
-      if (i < from) {
-        // --from: earlier stages must come from the cache, whatever changed since
+      if (i < from && stage.cache) {
+        // --from: earlier cached stages come from the cache, whatever changed since; uncached ones (gate, publish)
+        // run as usual, since they are cheap or idempotent and later stages need their outputs
         if (!prev) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
         rec.status = 'cached'
         rec.reason = `before --from ${opts.from}`
