@@ -126,7 +126,12 @@ export function pipelineError(record: RunRecord): IntentopsError | undefined {
   // The stage's own code stays visible: it is the one docs/errors.md explains.
   const code = failed.error?.code
   if (code && code !== 'ERR_INTERNAL') {
-    return createError('ERR_PIPELINE_STAGE_FAILED', { stage: failed.name, detail: `${code}: ${failed.error!.message}` })
+    const hint = failed.error!.hint
+    return createError(
+      'ERR_PIPELINE_STAGE_FAILED',
+      { stage: failed.name, detail: `${code}: ${failed.error!.message}` },
+      hint ? { hint } : {},
+    )
   }
   return createError('ERR_PIPELINE_STAGE_FAILED', { stage: failed.name, detail: failed.reason ?? 'unknown error' })
 }

@@ -70,7 +70,7 @@ export interface StageRecord {
   outputs?: JsonRecord
   /** Why it ran (which inputs changed), why it was skipped, or why it failed. */
   reason?: string
-  error?: { code: string; message: string }
+  error?: { code: string; message: string; hint?: string }
 }
 
 export interface RunRecord {
@@ -174,6 +174,7 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
     if ((halted && !stage.always) || i > until) {
       rec.reason = i > until ? `after --until ${opts.until}` : `an earlier stage ${halted}`
       record.stages.push(rec)
+      opts.onStage?.({ name: stage.name, phase: 'end', record: rec })
       continue
     }
     opts.onStage?.({ name: stage.name, phase: 'start' })
@@ -237,9 +238,13 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       }
       upstream[stage.name] = rec.outputs ?? {}
     } catch (err) {
-      const e = err as { code?: string; message?: string }
+      const e = err as { code?: string; message?: string; hint?: string }
       rec.status = 'failed'
-      rec.error = { code: e.code ?? 'ERR_INTERNAL', message: e.message ?? String(err) }
+      rec.error = {
+        code: e.code ?? 'ERR_INTERNAL',
+        message: e.message ?? String(err),
+        ...(e.hint ? { hint: e.hint } : {}),
+      }
       rec.reason = rec.error.message
       halted = 'failed'
     }
