@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startRecordingServer } from '../../test/helpers/recording-server.js'
 import { defaultConfig } from '../config/load.js'
-import { deliverNotifications, runEvent } from './deliver.js'
+import { deliverNotifications, MAX_COMMENT_CHARS, runEvent } from './deliver.js'
 import type { RunSoFar, StageRecord } from './runner.js'
 import type { PipelineContext } from './stages.js'
 
@@ -120,5 +123,32 @@ describe('deliverNotifications', () => {
     expect(out.event).toBe('pipeline_failed')
     expect(out.failures).toEqual([`webhook ${new URL(srv.url).host}: HTTP 500 after 1 attempts`])
     expect(out.prSkipped).toBe('not running in CI')
+  })
+
+  it('posts an over-long report truncated below the code host limit', async () => {
+    const srv = await startRecordingServer((r) =>
+      r.method === 'GET' ? { body: [] } : { status: 201, body: { id: 5 } },
+    )
+    close = srv.close
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-deliver-'))
+    writeFileSync(path.join(dir, 'report.md'), `## big\n${'x'.repeat(100_000)}\n`)
+    const c = {
+      ...ctx({
+        GITHUB_ACTIONS: 'true',
+        GITHUB_REPOSITORY: 'a/b',
+        GITHUB_TOKEN: 't',
+        GITHUB_API_URL: srv.url,
+        INTENTOPS_PR_NUMBER: '3',
+        GITHUB_SHA: 'abc',
+      }),
+      root: dir,
+    }
+    const out = await deliverNotifications(c, { report: { markdown: 'report.md' } }, { id: 'r', stages: [] })
+    expect(out.pr).toMatchObject({ provider: 'github', number: 3, ok: true, action: 'created' })
+    const body = (srv.requests.find((r) => r.method === 'POST')!.json as { body: string }).body
+    expect(body.length).toBeLessThan(65_536)
+    expect(body.length).toBeGreaterThan(MAX_COMMENT_CHARS)
+    expect(body).toContain('truncated: the full report is the CI artifact `report.md`')
+    expect(readFileSync(path.join(dir, 'report.md'), 'utf8').length).toBeGreaterThan(100_000)
   })
 })

@@ -58,6 +58,9 @@ export function runEvent(
   return null
 }
 
+/** Below GitHub's 65 536-character comment limit, with room for the marker and the truncation note. */
+export const MAX_COMMENT_CHARS = 60_000
+
 function inCi(env: PipelineContext['env']): boolean {
   return Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI)
 }
@@ -95,7 +98,12 @@ export async function deliverNotifications(
     }
     if (target) {
       const { publishPrReport } = await import('./pr-publish.js')
-      const markdown = await readTextFile(path.resolve(ctx.root, String(up.report.markdown)), { maxBytes: 1024 * 1024 })
+      const full = await readTextFile(path.resolve(ctx.root, String(up.report.markdown)), { maxBytes: 1024 * 1024 })
+      // Code hosts cap a comment at 65 536 characters (GitHub) or 1 MB (GitLab); the file keeps everything.
+      const markdown =
+        full.length > MAX_COMMENT_CHARS
+          ? `${full.slice(0, MAX_COMMENT_CHARS)}\n\n… truncated: the full report is the CI artifact \`${String(up.report.markdown)}\`.\n`
+          : full
       const { verdict, headline } = verdictOf(up, soFar)
       const res = await publishPrReport(
         target,
