@@ -81,7 +81,8 @@ describe('GitHub Actions workflow', () => {
     expect(commands(main).at(-1)).toBe('intentops pipeline run')
     const nightly = wf.jobs.nightly!
     expect(nightly.if).toContain("'schedule'")
-    expect(commands(nightly)).toEqual(['intentops retrain'])
+    expect(commands(nightly)).toEqual([`intentops retrain --git-branch intentops/reviews-$\{{ github.run_id }}`])
+    expect(nightly.steps.at(-2)!.run).toBe('git push origin HEAD')
     for (const job of Object.values(wf.jobs)) for (const c of commands(job)) await checkCommand(c)
   })
 
@@ -121,10 +122,13 @@ describe('GitLab CI pipeline', () => {
     expect(rules('promote')).toEqual([main])
     expect(job('promote').script).toEqual(['intentops pipeline run'])
     expect(rules('retrain')).toEqual(['$CI_PIPELINE_SOURCE == "schedule"'])
-    expect(job('retrain').script).toEqual(['intentops retrain'])
+    expect(job('retrain').script.filter((c) => c.startsWith('intentops'))).toEqual([
+      'intentops retrain --git-branch intentops/reviews-$CI_PIPELINE_ID',
+    ])
+    expect(job('retrain').script.at(-1)).toMatch(/^git push .* HEAD$/)
     for (const name of ['validate', 'train', 'test', 'report', 'promote', 'retrain']) {
       expect(ci.stages).toContain(job(name).stage)
-      for (const c of job(name).script) await checkCommand(c)
+      for (const c of job(name).script.filter((x) => x.startsWith('intentops'))) await checkCommand(c)
     }
   })
 })

@@ -120,8 +120,14 @@ ${report}
     runs-on: ubuntu-latest
     steps:
 ${setup}
+      - name: Git identity for the export commit
+        run: git config user.name "intentops" && git config user.email "intentops@users.noreply.github.com"
+      # The exported reviews are committed on a new branch and pushed, so the promoted model's lineage points at a
+      # commit that exists; open a pull request from it to bring the examples into ${main}.
       - name: Retrain with reviewed corrections
-        run: intentops retrain
+        run: intentops retrain --git-branch intentops/reviews-\${{ github.run_id }}
+      - name: Push the branch with the exported reviews
+        run: git push origin HEAD
 ${report}
 `
 }
@@ -196,7 +202,10 @@ retrain:
   rules:
     - if: $CI_PIPELINE_SOURCE == "schedule"
   script:
-    - intentops retrain
+    - git config user.name "intentops" && git config user.email "intentops@noreply.$CI_SERVER_HOST"
+    # exported reviews go on a new branch, pushed so the promoted model's lineage points at a commit that exists
+    - intentops retrain --git-branch intentops/reviews-$CI_PIPELINE_ID
+    - git push "https://oauth2:$INTENTOPS_GITLAB_TOKEN@$CI_SERVER_HOST/$CI_PROJECT_PATH.git" HEAD
   artifacts:
     when: always
     paths:
