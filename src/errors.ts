@@ -462,6 +462,48 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Benchmark system {system} failed on {dataset}: {detail}',
     hint: 'Run `bash bench/setup.sh` to install the peers (scikit-learn, fastText); see bench/README.md.',
   },
+
+  // ── store ────────────────────────────────────────────────────────────────────
+  ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'The {backend} store at {location} is unreachable: {detail}',
+    hint: 'Check that the database is running and `store.url` / DATABASE_URL (or `store.path`) is right.',
+  },
+  ERR_STORE_MIGRATION_FAILED: {
+    status: 500,
+    message: 'Cannot bring the store at {location} up to date: {detail}',
+    hint: 'Check that the database user may create tables (and the schema); see docs/store.md.',
+  },
+  ERR_STORE_NO_URL: {
+    status: 400,
+    message: '`store.backend` is postgres but no URL is set',
+    hint: 'Set `store.url` in intentops.yml or the DATABASE_URL environment variable.',
+  },
+  ERR_STORE_BAD_CURSOR: {
+    status: 400,
+    message: 'Invalid page cursor: {detail}',
+    hint: 'Pass back `nextCursor` from the previous page unchanged, with the same order; omit it for the first page.',
+  },
+  ERR_STORE_PREDICTION_NOT_FOUND: {
+    status: 404,
+    message: 'No logged prediction with id {id}',
+    hint: 'It may have been purged by retention; list predictions to find current ids.',
+  },
+  ERR_STORE_TOKEN_EXISTS: {
+    status: 409,
+    message: 'A live token named {name} already exists',
+    hint: 'Choose another name, or revoke the old token first (`intentops tokens revoke NAME`).',
+  },
+  ERR_STORE_TOKEN_NOT_FOUND: {
+    status: 404,
+    message: 'No live token with id or name {token}',
+    hint: 'Run `intentops tokens list` to see the tokens.',
+  },
+  ERR_STORE_REDACTION_INVALID: {
+    status: 400,
+    message: 'Redaction rule {where} does not compile: {detail}',
+    hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+  },
 } satisfies Record<string, CatalogEntry>)
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

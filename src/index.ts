@@ -271,3 +271,40 @@ export { type VerifyReport, verifyRegistry } from './registry/verify.js'
 export { type AliasChange, type WatchAliasOptions, watchAlias } from './registry/watch.js'
 export { VERSION } from './version.js'
 // ── end registry ──
+
+// ── store ──
+export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
+export {
+  DEFAULT_PAGE_SIZE,
+  hashToken,
+  KyselyPredictionStore,
+  type KyselyStoreOptions,
+  MAX_PAGE_SIZE,
+  type StoreDialect,
+  type StoreStats,
+} from './store/kysely-store.js'
+export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
+export { logQueueOptions, type OpenStoreOptions, openLogWriter, openStore } from './store/open.js'
+export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
+export {
+  createRedactor,
+  DEFAULT_REDACTION_RULES,
+  hashSender,
+  type RedactionRule,
+  type Redactor,
+} from './store/redact.js'
+export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
+export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
+export { type LogWriter, SqliteWorkerWriter, type SqliteWorkerWriterOptions } from './store/sqlite-writer.js'
+export type {
+  InboxOrder,
+  Page,
+  PredictionQuery,
+  PredictionRecord,
+  PredictionStore,
+  ReviewAction,
+  ReviewRecord,
+  TokenRecord,
+  TokenRole,
+} from './store/types.js'
+// ── end store ──

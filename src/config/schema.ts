@@ -204,6 +204,96 @@ export const TuneConfigSchema = Type.Object(
 )
 // ── end tune ─────────────────────────────────────────────────────────────────
 
+// ── store ────────────────────────────────────────────────────────────────────
+export const RedactionRuleSchema = Type.Object(
+  {
+    pattern: Type.String({ minLength: 1, description: 'JavaScript regular expression; every match is replaced.' }),
+    replacement: Type.String({ description: 'Text written instead of each match.' }),
+    flags: Type.Optional(Type.String({ pattern: '^[imsuy]*$', description: 'Extra regex flags (`g` is implied).' })),
+  },
+  { additionalProperties: false },
+)
+
+export const StoreConfigSchema = Type.Object(
+  {
+    backend: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
+      default: 'sqlite',
+      description: 'Where the prediction log, reviews and tokens live: an embedded SQLite file or PostgreSQL.',
+    }),
+    path: Type.String({
+      default: '.intentops/store.db',
+      minLength: 1,
+      description: 'SQLite database file, relative to the project.',
+    }),
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'PostgreSQL URL; `$VAR` reads it from the environment. Default: DATABASE_URL.',
+      }),
+    ),
+    schema: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$',
+        description: 'PostgreSQL schema of the store tables (created if missing); default: the search_path.',
+      }),
+    ),
+    poolSize: Type.Integer({ default: 10, minimum: 1, maximum: 100, description: 'PostgreSQL connections.' }),
+    busyTimeoutMs: Type.Integer({
+      default: 5000,
+      minimum: 0,
+      description: 'How long a SQLite writer waits for another connection’s lock, ms.',
+    }),
+    redaction: Type.Array(RedactionRuleSchema, {
+      default: [
+        {
+          pattern: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+          replacement: '[email]',
+        },
+        { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
+        {
+          pattern:
+            '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
+          replacement: '[phone]',
+        },
+      ],
+      description:
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off.',
+    }),
+    senderKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Key of the sender-id HMAC; `$VAR` reads the environment. Default: INTENTOPS_SENDER_KEY, else a random key kept in the store.',
+      }),
+    ),
+    queueSize: Type.Integer({
+      default: 10_000,
+      minimum: 1,
+      description:
+        'Predictions held in memory while waiting to be written; beyond it new ones are dropped and counted.',
+    }),
+    batchSize: Type.Integer({ default: 500, minimum: 1, description: 'Most predictions written in one transaction.' }),
+    flushIntervalMs: Type.Integer({
+      default: 200,
+      minimum: 1,
+      description: 'Longest time a prediction waits in the queue before a write, ms.',
+    }),
+    retryMaxMs: Type.Integer({
+      default: 30_000,
+      minimum: 10,
+      description: 'Longest pause between write retries while the store is down (backoff doubles up to this), ms.',
+    }),
+    retentionDays: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'Predictions older than this many days are purged (`intentops log purge` without --before).',
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+)
+// ── end store ────────────────────────────────────────────────────────────────
+
 // ── stages (intentops pipeline run) ──────────────────────────────────────────
 export const DeployTargetSchema = Type.Object(
   {
@@ -280,6 +370,7 @@ export const ConfigSchema = Type.Object(
 
     tune: TuneConfigSchema,
     stages: StagesConfigSchema,
+    store: StoreConfigSchema,
   },
   { additionalProperties: false },
 )
@@ -295,3 +386,5 @@ export type TuneConfig = Static<typeof TuneConfigSchema>
 export type TuneParamConfig = Static<typeof TuneParamSchema>
 export type StagesConfig = Static<typeof StagesConfigSchema>
 export type DeployTargetConfig = Static<typeof DeployTargetSchema>
+export type StoreConfig = Static<typeof StoreConfigSchema>
+export type RedactionRuleConfig = Static<typeof RedactionRuleSchema>

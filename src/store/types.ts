@@ -33,6 +33,15 @@ export interface PredictionRecord {
   /** Where the message came from: `api`, `rasa`, `triage`, `ui`, or a client-given channel. */
   channel: string
   metadata?: Record<string, unknown>
+  /**
+   * The raw sender id, on input only: the store replaces it with `senderHash` (keyed HMAC) and never stores it.
+   * Ignored when `senderHash` is set.
+   */
+  senderId?: string
+  /** Read back only: the latest review's label, action and time (`label` is absent for `delete`). */
+  label?: string
+  reviewAction?: ReviewAction
+  reviewedAt?: number
 }
 
 export type ReviewAction = 'confirm' | 'relabel' | 'out_of_scope' | 'entities' | 'skip' | 'delete'

@@ -21,4 +21,6 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./eval.js'),
   // ── pipeline ──
   () => import('./pipeline.js'),
+  // ── store ──
+  () => import('./store.js'),
 ]

@@ -1,0 +1,253 @@
+/**
+ * Prediction-log and token commands: `log purge|export|stats` and `tokens create|list|revoke`. Each opens the store
+ * from `intentops.yml` (or `--store`) and calls into `src/store/`, imported lazily.
+ * @module
+ */
+import type { Command } from 'commander'
+import type { CliIO } from '../io.js'
+
+interface StoreOptions {
+  config?: string
+  store?: string
+  json?: boolean
+}
+
+interface FilterOptions {
+  from?: string
+  to?: string
+  intent?: string
+  modelVersion?: string
+  channel?: string
+  search?: string
+  reviewed?: boolean
+  unreviewed?: boolean
+}
+
+const DAY_MS = 86_400_000
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
+    .option('--store <location>', 'SQLite file or postgres:// URL (default: `store` in intentops.yml)')
+}
+
+/**
+ * A time for `--before`, `--from`, `--to`: an ISO date (`2026-01-31`, midnight UTC), an ISO date-time, or an age
+ * such as `30d` or `12h` (that long before now).
+ */
+export async function parseTime(value: string, flag: string, now = Date.now()): Promise<number> {
+  const { createError } = await import('../../errors.js')
+  const age = /^(\d+(?:\.\d+)?)([dh])$/.exec(value)
+  if (age) return now - Number(age[1]) * (age[2] === 'd' ? DAY_MS : 3_600_000)
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value)
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
+    throw createError('ERR_CLI_USAGE', {
+      detail: `${flag} "${value}" is not a date: use 2026-01-31, 2026-01-31T12:00:00Z, or an age such as 30d or 12h`,
+    })
+  }
+  return ms
+}
+
+async function withStore<T>(
+  io: CliIO,
+  opts: StoreOptions,
+  fn: (
+    store: import('../../store/kysely-store.js').KyselyPredictionStore,
+    config: import('../../config/schema.js').StoreConfig,
+  ) => Promise<T>,
+): Promise<T> {
+  const { loadConfig } = await import('../../config/load.js')
+  const { openStore } = await import('../../store/open.js')
+  const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
+  let config = loaded.config.store
+  const location = opts.store ?? io.env.INTENTOPS_STORE
+  if (location) {
+    const pg = /^postgres(ql)?:\/\//.test(location)
+    config = pg
+      ? { ...config, backend: 'postgres', url: location }
+      : { ...config, backend: 'sqlite', path: (await import('node:path')).resolve(io.cwd, location) }
+  }
+  const store = await openStore(config, { root: loaded.root, env: io.env })
+  try {
+    return await fn(store, config)
+  } finally {
+    await store.close()
+  }
+}
+
+async function filters(opts: FilterOptions) {
+  const { createError } = await import('../../errors.js')
+  if (opts.reviewed && opts.unreviewed) {
+    throw createError('ERR_CLI_USAGE', { detail: '--reviewed and --unreviewed exclude each other' })
+  }
+  return {
+    ...(opts.from ? { from: await parseTime(opts.from, '--from') } : {}),
+    ...(opts.to ? { to: await parseTime(opts.to, '--to') } : {}),
+    ...(opts.intent ? { intent: opts.intent } : {}),
+    ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}),
+    ...(opts.channel ? { channel: opts.channel } : {}),
+    ...(opts.search ? { search: opts.search } : {}),
+    ...(opts.reviewed ? { reviewed: true } : {}),
+    ...(opts.unreviewed ? { reviewed: false } : {}),
+  }
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString())
+
+export function register(program: Command, io: CliIO): void {
+  const log = program.command('log').description('the prediction log: purge, export, stats')
+
+  common(log.command('purge').description('delete logged predictions (and their reviews) older than a date'))
+    .option('--before <date>', 'cut-off: 2026-01-31, an ISO time, or an age like 90d (default: store.retentionDays)')
+    .option('--json', 'print JSON')
+    .action(async (opts: StoreOptions & { before?: string }) => {
+      const { createError } = await import('../../errors.js')
+      await withStore(io, opts, async (store, config) => {
+        let before: number
+        if (opts.before) before = await parseTime(opts.before, '--before')
+        else if (config.retentionDays !== undefined) before = Date.now() - config.retentionDays * DAY_MS
+        else {
+          throw createError('ERR_CLI_USAGE', {
+            detail: 'give --before DATE, or set store.retentionDays in intentops.yml',
+          })
+        }
+        const purged = await store.purgePredictions(before)
+        if (opts.json) io.stdout(`${JSON.stringify({ purged, before: iso(before) })}\n`)
+        else io.stdout(`purged ${purged} prediction${purged === 1 ? '' : 's'} logged before ${iso(before)}\n`)
+      })
+    })
+
+  common(log.command('export').description('write logged predictions as JSONL or CSV, oldest first'))
+    .option('--format <format>', 'jsonl or csv', 'jsonl')
+    .option('-o, --out <file>', 'write to this file, atomically (default: stdout)')
+    .option('--from <date>', 'only predictions at or after this time')
+    .option('--to <date>', 'only predictions before this time')
+    .option('--intent <name>', 'only this predicted intent')
+    .option('--model-version <version>', 'only this model version')
+    .option('--channel <name>', 'only this channel')
+    .option('--search <text>', 'only texts containing this (case-insensitive)')
+    .option('--reviewed', 'only reviewed predictions')
+    .option('--unreviewed', 'only predictions nobody reviewed')
+    .action(async (opts: StoreOptions & FilterOptions & { format: string; out?: string }) => {
+      const path = await import('node:path')
+      const { exportPredictions, writeStreamAtomic } = await import('../../store/export.js')
+      const { createProgress } = await import('../progress.js')
+      const format = opts.format as 'jsonl' | 'csv'
+      const query = await filters(opts)
+      await withStore(io, opts, async (store) => {
+        if (!opts.out) {
+          await exportPredictions(store, query, { format, write: (chunk) => io.stdout(chunk) })
+          return
+        }
+        const out = path.resolve(io.cwd, opts.out)
+        const total = await store.countPredictions(query)
+        const started = Date.now()
+        let bar: ReturnType<typeof createProgress> | undefined
+        const n = await writeStreamAtomic(out, (write) =>
+          exportPredictions(store, query, {
+            format,
+            write,
+            onProgress: (done) => {
+              if (!bar && Date.now() - started > 1000) bar = createProgress(io, 'exporting', total)
+              bar?.update(done, total)
+            },
+          }),
+        )
+        bar?.stop()
+        io.stderr(`wrote ${n} prediction${n === 1 ? '' : 's'} to ${opts.out}\n`)
+      })
+    })
+
+  common(log.command('stats').description('count logged predictions, reviews and tokens'))
+    .option('--json', 'print JSON')
+    .action(async (opts: StoreOptions) => {
+      await withStore(io, opts, async (store) => {
+        const s = await store.stats()
+        if (opts.json) {
+          io.stdout(`${JSON.stringify({ backend: store.dialect, location: store.location, ...s }, null, 2)}\n`)
+          return
+        }
+        const lines = [
+          `store        ${store.dialect} ${store.location}`,
+          `predictions  ${s.predictions} (${s.unreviewed} unreviewed, ${s.reviewed} reviewed, ${s.fallback} fallback)`,
+          `time range   ${iso(s.oldest)} … ${iso(s.newest)}`,
+          `reviews      ${s.reviews} (${s.exportedReviews} exported)`,
+          `live tokens  ${s.liveTokens}`,
+        ]
+        for (const [title, counts] of [
+          ['by channel', s.byChannel],
+          ['by model version', s.byModelVersion],
+        ] as const) {
+          const entries = Object.entries(counts)
+          if (entries.length === 0) continue
+          lines.push(`${title}:`)
+          for (const [k, v] of entries) lines.push(`  ${k.padEnd(20)} ${v}`)
+        }
+        io.stdout(`${lines.join('\n')}\n`)
+      })
+    })
+
+  const tokens = program.command('tokens').description('API tokens for the server and the review UI')
+
+  common(tokens.command('create').description('create a token; it is printed once and only its hash is kept'))
+    .requiredOption('--name <name>', 'a name to recognise it by (unique among live tokens)')
+    .requiredOption('--role <role>', 'admin, annotator or client')
+    .option('--json', 'print JSON')
+    .action(async (opts: StoreOptions & { name: string; role: string }) => {
+      await withStore(io, opts, async (store) => {
+        const { token, record } = await store.createToken({
+          name: opts.name,
+          role: opts.role as 'admin' | 'annotator' | 'client',
+        })
+        if (opts.json) io.stdout(`${JSON.stringify({ token, ...record })}\n`)
+        else io.stdout(`${token}\n`)
+        io.stderr(`created ${record.role} token ${record.name} (${record.id}); copy it now, it is not shown again\n`)
+      })
+    })
+
+  common(tokens.command('list').description('list tokens (never their values)'))
+    .option('--json', 'print JSON')
+    .action(async (opts: StoreOptions) => {
+      await withStore(io, opts, async (store) => {
+        const list = await store.listTokens()
+        if (opts.json) {
+          io.stdout(`${JSON.stringify(list, null, 2)}\n`)
+          return
+        }
+        if (list.length === 0) {
+          io.stdout('no tokens; create one with `intentops tokens create --name NAME --role ROLE`\n')
+          return
+        }
+        const rows = list.map((t) => [
+          t.id,
+          t.name,
+          t.role,
+          iso(t.createdAt),
+          t.revokedAt === undefined ? 'live' : `revoked ${iso(t.revokedAt)}`,
+          t.lastUsedAt === undefined ? 'never used' : `used ${iso(t.lastUsedAt)}`,
+        ])
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+        io.stdout(
+          `${rows
+            .map((r) =>
+              r
+                .map((c, i) => c.padEnd(widths[i]!))
+                .join('  ')
+                .trimEnd(),
+            )
+            .join('\n')}\n`,
+        )
+      })
+    })
+
+  common(tokens.command('revoke').description('revoke a live token by id or name').argument('<token>', 'id or name'))
+    .option('--json', 'print JSON')
+    .action(async (idOrName: string, opts: StoreOptions) => {
+      const { createError } = await import('../../errors.js')
+      await withStore(io, opts, async (store) => {
+        if (!(await store.revokeToken(idOrName))) throw createError('ERR_STORE_TOKEN_NOT_FOUND', { token: idOrName })
+        if (opts.json) io.stdout(`${JSON.stringify({ revoked: idOrName })}\n`)
+        else io.stdout(`revoked ${idOrName}\n`)
+      })
+    })
+}

@@ -1,0 +1,474 @@
+/**
+ * The contract every `PredictionStore` must meet, as a vitest suite shared by the SQLite and PostgreSQL backends:
+ *
+ * ```ts
+ * testPredictionStore('sqlite', () => openSqliteStore({ file: tmpFile() }), { dump: ... })
+ * ```
+ * Imported only by tests, so the library never loads vitest.
+ * @module
+ */
+import { describe, expect, it } from 'vitest'
+import { isIntentopsError } from '../errors.js'
+import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore, ReviewRecord } from './types.js'
+
+export interface PredictionStoreSuiteOptions {
+  /** Every byte the backend holds for this store, as text: the tests search it for secrets that must not be there. */
+  dump?: (store: PredictionStore) => Promise<string>
+  /** A second, independent handle on the same storage, as another process would open it. */
+  reopen?: (store: PredictionStore) => Promise<PredictionStore>
+  /** Called after each test with the store it used (before `close`). */
+  cleanup?: (store: PredictionStore) => Promise<void>
+}
+
+const T0 = Date.UTC(2026, 0, 1)
+const MIN = 60_000
+
+/** A deterministic prediction; `i` varies every sortable column, with deliberate ties on confidence and margin. */
+export function samplePrediction(i: number, over: Partial<PredictionRecord> = {}): PredictionRecord {
+  const intents = ['greet', 'refund', 'book_flight', 'nlu_fallback']
+  const intent = intents[i % intents.length]!
+  const confidence = Math.round(((i * 37) % 100) / 5) / 20 // 0, 0.05, …, 0.95: many ties
+  return {
+    id: `p-${String(i).padStart(5, '0')}`,
+    ts: T0 + ((i * 7919) % 1000) * MIN + i,
+    messageId: `m-${i}`,
+    text: `Message number ${i} about ${intent}`,
+    intent,
+    confidence,
+    margin: Math.round(((i * 13) % 50) / 5) / 10,
+    fallback: intent === 'nlu_fallback',
+    ranking: [
+      { name: intent, confidence },
+      { name: 'other', confidence: Math.max(0, confidence - 0.1) },
+    ],
+    entities: [],
+    modelName: 'bot',
+    modelVersion: i % 3 === 0 ? 'v1' : 'v2',
+    latencyMs: 1 + (i % 5) / 10,
+    channel: ['api', 'rasa', 'ui'][i % 3]!,
+    ...over,
+  }
+}
+
+function expectedOrder(records: PredictionRecord[], order: InboxOrder): string[] {
+  const cmp = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0)
+  const sorted = [...records].sort((a, b) => {
+    switch (order) {
+      case 'confidence':
+        return cmp(a.confidence, b.confidence) || cmp(a.id, b.id)
+      case 'margin':
+        return cmp(a.margin, b.margin) || cmp(a.id, b.id)
+      case 'fallback':
+        return cmp(Number(b.fallback), Number(a.fallback)) || cmp(a.confidence, b.confidence) || cmp(a.id, b.id)
+      default:
+        return cmp(b.ts, a.ts) || cmp(b.id, a.id)
+    }
+  })
+  return sorted.map((r) => r.id)
+}
+
+async function allPages(store: PredictionStore, query: PredictionQuery): Promise<string[]> {
+  const ids: string[] = []
+  let cursor: string | undefined
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await store.queryPredictions({ ...query, ...(cursor ? { cursor } : {}) })
+    ids.push(...page.items.map((p) => p.id))
+    if (!page.nextCursor) return ids
+    expect(page.items.length).toBe(query.limit ?? 50)
+    cursor = page.nextCursor
+  }
+  throw new Error('pagination does not end')
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err, `expected ${code}`).toBeDefined()
+  expect(isIntentopsError(err) ? err.code : err).toBe(code)
+}
+
+function review(over: Partial<ReviewRecord> & Pick<ReviewRecord, 'id' | 'predictionId' | 'action'>): ReviewRecord {
+  return { previousIntent: 'greet', reviewer: 'ann', ts: T0 + 10_000 * MIN, ...over }
+}
+
+/**
+ * Register the store contract tests in a `describe` block named `name`.
+ * @param create returns a fresh, empty, not yet migrated store for each test
+ */
+export function testPredictionStore(
+  name: string,
+  create: () => PredictionStore | Promise<PredictionStore>,
+  options: PredictionStoreSuiteOptions = {},
+): void {
+  const withStore = (fn: (s: PredictionStore) => Promise<void>) => async () => {
+    const store = await create()
+    try {
+      await store.migrate()
+      await fn(store)
+    } finally {
+      await options.cleanup?.(store)
+      await store.close()
+    }
+  }
+
+  describe(`PredictionStore contract: ${name}`, () => {
+    it(
+      'migrates twice without change and answers ping',
+      withStore(async (s) => {
+        await s.insertPredictions([samplePrediction(1)])
+        await s.migrate()
+        await s.ping()
+        expect((await s.getPrediction('p-00001'))?.text).toBe('Message number 1 about refund')
+      }),
+    )
+
+    it(
+      'round-trips every field, and ignores records whose id exists (retries are safe)',
+      withStore(async (s) => {
+        const full = samplePrediction(7, {
+          senderHash: 'abc123',
+          fields: { subject: 'Refund', body: 'charged twice' },
+          entities: [
+            { start: 0, end: 6, entity: 'city', value: 'Paris', role: 'to', extractor: 'crf', confidence_entity: 0.9 },
+          ],
+          metadata: { tenant: 'x', n: 2, nested: { ok: true } },
+          fallback: true,
+          confidence: 0.123456789012345,
+        })
+        await s.insertPredictions([full])
+        await s.insertPredictions([{ ...full, text: 'changed', intent: 'other' }, samplePrediction(8)])
+        await s.insertPredictions([samplePrediction(9), samplePrediction(9)])
+        expect(await s.getPrediction(full.id)).toEqual(full)
+        expect((await s.getPrediction('p-00008'))?.id).toBe('p-00008')
+        expect(await s.getPrediction('missing')).toBeUndefined()
+        const page = await s.queryPredictions({ limit: 100 })
+        expect(page.items.map((p) => p.id).sort()).toEqual(['p-00007', 'p-00008', 'p-00009'])
+        await s.insertPredictions([])
+      }),
+    )
+
+    it(
+      'hashes a raw sender id with a stable key and never stores the id',
+      withStore(async (s) => {
+        await s.insertPredictions([
+          samplePrediction(1, { senderId: 'user-4711@example.org' }),
+          samplePrediction(2, { senderId: 'user-4711@example.org' }),
+          samplePrediction(3, { senderId: 'someone-else' }),
+        ])
+        const [a, b, c] = await Promise.all(['p-00001', 'p-00002', 'p-00003'].map((id) => s.getPrediction(id)))
+        expect(a?.senderHash).toMatch(/^[0-9a-f]{64}$/)
+        expect(a?.senderHash).toBe(b?.senderHash)
+        expect(c?.senderHash).not.toBe(a?.senderHash)
+        expect(a).not.toHaveProperty('senderId')
+        if (options.dump) expect(await options.dump(s)).not.toContain('user-4711')
+      }),
+    )
+
+    it(
+      'filters by intent, model version, channel, time range, review state and text search',
+      withStore(async (s) => {
+        const records = Array.from({ length: 60 }, (_, i) => samplePrediction(i))
+        records.push(samplePrediction(100, { text: 'Refund 100% of my MONEY_back please' }))
+        await s.insertPredictions(records)
+        const ids = async (q: PredictionQuery) => (await allPages(s, { ...q, limit: 1000 })).sort()
+        const want = (f: (r: PredictionRecord) => boolean) =>
+          records
+            .filter(f)
+            .map((r) => r.id)
+            .sort()
+        expect(await ids({ intent: 'refund' })).toEqual(want((r) => r.intent === 'refund'))
+        expect(await ids({ modelVersion: 'v1' })).toEqual(want((r) => r.modelVersion === 'v1'))
+        expect(await ids({ channel: 'ui' })).toEqual(want((r) => r.channel === 'ui'))
+        const from = T0 + 200 * MIN
+        const to = T0 + 600 * MIN
+        expect(await ids({ from, to })).toEqual(want((r) => r.ts >= from && r.ts < to))
+        expect(await ids({ from: records[5]!.ts, to: records[5]!.ts + 1 })).toEqual(['p-00005'])
+        expect(await ids({ intent: 'greet', channel: 'api', modelVersion: 'v1' })).toEqual(
+          want((r) => r.intent === 'greet' && r.channel === 'api' && r.modelVersion === 'v1'),
+        )
+        expect(await ids({ search: 'NUMBER 1' })).toEqual(want((r) => r.text.toLowerCase().includes('number 1')))
+        // LIKE wildcards in the search are literal characters.
+        expect(await ids({ search: '100%' })).toEqual(['p-00100'])
+        expect(await ids({ search: 'money_back' })).toEqual(['p-00100'])
+        expect(await ids({ search: 'y_b' })).toEqual(['p-00100'])
+        expect(await ids({ search: '%' })).toEqual(['p-00100'])
+        expect(await ids({ search: 'no such words' })).toEqual([])
+        expect(await ids({ reviewed: false })).toEqual(want(() => true))
+        expect(await ids({ reviewed: true })).toEqual([])
+        await s.addReview(review({ id: 'r1', predictionId: 'p-00003', action: 'confirm' }))
+        expect(await ids({ reviewed: true })).toEqual(['p-00003'])
+        expect(await ids({ reviewed: false })).toEqual(want((r) => r.id !== 'p-00003'))
+        expect(await ids({ reviewed: false, intent: 'book_flight' })).toEqual(
+          want((r) => r.id !== 'p-00003' && r.intent === 'book_flight'),
+        )
+      }),
+    )
+
+    for (const order of ['confidence', 'margin', 'fallback', 'newest'] as const) {
+      it(
+        `orders the inbox by ${order} and pages through it by keyset without duplicates or gaps`,
+        withStore(async (s) => {
+          const records = Array.from({ length: 103 }, (_, i) => samplePrediction(i))
+          await s.insertPredictions(records)
+          const first = await s.queryPredictions({ order, limit: 10 })
+          expect(first.items.map((r) => r.id)).toEqual(expectedOrder(records, order).slice(0, 10))
+          expect(await allPages(s, { order, limit: 7 })).toEqual(expectedOrder(records, order))
+          expect(await allPages(s, { order, limit: 4, reviewed: false, channel: 'api' })).toEqual(
+            expectedOrder(
+              records.filter((r) => r.channel === 'api'),
+              order,
+            ),
+          )
+          // Rows inserted behind the cursor do not shift the next page; rows ahead of it appear in order.
+          const page1 = await s.queryPredictions({ order, limit: 20 })
+          await s.insertPredictions([samplePrediction(500), samplePrediction(501)])
+          const rest = await allPages(s, { order, limit: 20, cursor: page1.nextCursor! })
+          const all = expectedOrder([...records, samplePrediction(500), samplePrediction(501)], order)
+          const lastSeen = all.indexOf(page1.items.at(-1)!.id)
+          expect(rest).toEqual(all.slice(lastSeen + 1))
+          // The last page carries no cursor.
+          const whole = await s.queryPredictions({ order, limit: 1000 })
+          expect(whole.items).toHaveLength(105)
+          expect(whole.nextCursor).toBeUndefined()
+        }),
+      )
+    }
+
+    it(
+      'refuses tampered cursors, cursors of another order and bad limits',
+      withStore(async (s) => {
+        await s.insertPredictions(Array.from({ length: 5 }, (_, i) => samplePrediction(i)))
+        const page = await s.queryPredictions({ order: 'confidence', limit: 2 })
+        expect(page.nextCursor).toBeDefined()
+        await expectCode(s.queryPredictions({ order: 'margin', cursor: page.nextCursor! }), 'ERR_STORE_BAD_CURSOR')
+        await expectCode(s.queryPredictions({ order: 'confidence', cursor: 'not a cursor!' }), 'ERR_STORE_BAD_CURSOR')
+        const forged = Buffer.from(JSON.stringify({ o: 'confidence', k: ['x', 1] })).toString('base64url')
+        await expectCode(s.queryPredictions({ order: 'confidence', cursor: forged }), 'ERR_STORE_BAD_CURSOR')
+        await expectCode(s.queryPredictions({ limit: 0 }), 'ERR_INVALID_ARGUMENT')
+        await expectCode(s.queryPredictions({ order: 'random' as InboxOrder }), 'ERR_INVALID_ARGUMENT')
+        expect(
+          (await s.queryPredictions({ order: 'confidence', cursor: page.nextCursor!, limit: 2 })).items,
+        ).toHaveLength(2)
+      }),
+    )
+
+    it(
+      'streams every matching record in time order across batches',
+      withStore(async (s) => {
+        const records = Array.from({ length: 2300 }, (_, i) => samplePrediction(i))
+        await s.insertPredictions(records)
+        const seen: PredictionRecord[] = []
+        for await (const r of s.streamPredictions({})) seen.push(r)
+        const byTime = [...records].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1))
+        expect(seen.map((r) => r.id)).toEqual(byTime.map((r) => r.id))
+        const refunds: string[] = []
+        for await (const r of s.streamPredictions({ intent: 'refund', from: T0 + 100 * MIN })) refunds.push(r.id)
+        expect(refunds).toEqual(byTime.filter((r) => r.intent === 'refund' && r.ts >= T0 + 100 * MIN).map((r) => r.id))
+      }),
+    )
+
+    it(
+      'purges predictions older than a time together with their reviews',
+      withStore(async (s) => {
+        const records = Array.from({ length: 40 }, (_, i) => samplePrediction(i))
+        await s.insertPredictions(records)
+        const cut = T0 + 500 * MIN
+        const old = records.filter((r) => r.ts < cut)
+        const young = records.filter((r) => r.ts >= cut)
+        await s.addReview(review({ id: 'r-old', predictionId: old[0]!.id, action: 'confirm' }))
+        await s.addReview(review({ id: 'r-young', predictionId: young[0]!.id, action: 'confirm' }))
+        expect(await s.purgePredictions(cut)).toBe(old.length)
+        expect(await s.getPrediction(old[0]!.id)).toBeUndefined()
+        expect(await s.getPrediction(young[0]!.id)).toBeDefined()
+        expect((await s.listReviews({})).map((r) => r.id)).toEqual(['r-young'])
+        expect(await s.purgePredictions(cut)).toBe(0)
+        expect((await allPages(s, { limit: 1000 })).length).toBe(young.length)
+      }),
+    )
+
+    it(
+      'keeps every review, and the latest one is the label',
+      withStore(async (s) => {
+        await s.insertPredictions([samplePrediction(1), samplePrediction(2), samplePrediction(3)])
+        const t = T0 + 20_000 * MIN
+        await s.addReview(
+          review({ id: 'a', predictionId: 'p-00001', action: 'confirm', previousIntent: 'refund', ts: t }),
+        )
+        let p = await s.getPrediction('p-00001')
+        expect(p).toMatchObject({ label: 'refund', reviewAction: 'confirm', reviewedAt: t })
+        await s.addReview(
+          review({
+            id: 'b',
+            predictionId: 'p-00001',
+            action: 'relabel',
+            intent: 'cancel',
+            previousIntent: p!.label!,
+            reviewer: 'bob',
+            ts: t + 1000,
+            note: 'user wants to cancel',
+            entities: [{ start: 0, end: 7, entity: 'thing', value: 'Message' }],
+          }),
+        )
+        // An older decision arriving late is kept in the audit but does not relabel.
+        await s.addReview(
+          review({
+            id: 'c',
+            predictionId: 'p-00001',
+            action: 'relabel',
+            intent: 'greet',
+            previousIntent: 'refund',
+            ts: t - 5,
+          }),
+        )
+        p = await s.getPrediction('p-00001')
+        expect(p).toMatchObject({ label: 'cancel', reviewAction: 'relabel', reviewedAt: t + 1000 })
+        const audit = await s.listReviews({ predictionId: 'p-00001' })
+        expect(audit.map((r) => r.id)).toEqual(['c', 'a', 'b'])
+        expect(audit[1]).toEqual({
+          id: 'a',
+          predictionId: 'p-00001',
+          action: 'confirm',
+          intent: 'refund',
+          previousIntent: 'refund',
+          reviewer: 'ann',
+          ts: t,
+        })
+        expect(audit[2]).toMatchObject({
+          previousIntent: 'refund',
+          intent: 'cancel',
+          note: 'user wants to cancel',
+          entities: [{ start: 0, end: 7, entity: 'thing', value: 'Message' }],
+        })
+        // A retried review (same id) is a no-op.
+        await s.addReview(review({ id: 'b', predictionId: 'p-00001', action: 'out_of_scope', ts: t + 9999 }))
+        expect((await s.getPrediction('p-00001'))?.label).toBe('cancel')
+        expect(await s.listReviews({ predictionId: 'p-00001' })).toHaveLength(3)
+
+        // Skip records the decision but leaves the prediction in the inbox.
+        await s.addReview(review({ id: 'd', predictionId: 'p-00002', action: 'skip', ts: t }))
+        expect((await s.getPrediction('p-00002'))?.label).toBeUndefined()
+        expect((await s.queryPredictions({ reviewed: false, limit: 10 })).items.map((r) => r.id)).toContain('p-00002')
+
+        // Delete (junk or PII) takes the text out of the log and out of the inbox.
+        await s.addReview(review({ id: 'e', predictionId: 'p-00003', action: 'delete', ts: t }))
+        const deleted = await s.getPrediction('p-00003')
+        expect(deleted).toMatchObject({ text: '', reviewAction: 'delete' })
+        expect(deleted?.label).toBeUndefined()
+        expect((await s.queryPredictions({ search: 'number 3', limit: 10 })).items).toEqual([])
+        if (options.dump) expect(await options.dump(s)).not.toContain('Message number 3 ')
+
+        await expectCode(
+          s.addReview(review({ id: 'x', predictionId: 'nope', action: 'confirm' })),
+          'ERR_STORE_PREDICTION_NOT_FOUND',
+        )
+        await expectCode(
+          s.addReview(review({ id: 'y', predictionId: 'p-00002', action: 'approve' as ReviewRecord['action'] })),
+          'ERR_INVALID_ARGUMENT',
+        )
+      }),
+    )
+
+    it(
+      'commits a review before addReview resolves',
+      withStore(async (s) => {
+        await s.insertPredictions([samplePrediction(1)])
+        await s.addReview(review({ id: 'a', predictionId: 'p-00001', action: 'relabel', intent: 'cancel' }))
+        const other = options.reopen ? await options.reopen(s) : s
+        try {
+          expect((await other.listReviews({ predictionId: 'p-00001' })).map((r) => r.id)).toEqual(['a'])
+          expect((await other.getPrediction('p-00001'))?.label).toBe('cancel')
+        } finally {
+          if (other !== s) await other.close()
+        }
+      }),
+    )
+
+    it(
+      'lists reviews by reviewer, time and export state, and marks them exported',
+      withStore(async (s) => {
+        await s.insertPredictions(Array.from({ length: 6 }, (_, i) => samplePrediction(i)))
+        for (let i = 0; i < 6; i++) {
+          await s.addReview(
+            review({
+              id: `r${i}`,
+              predictionId: samplePrediction(i).id,
+              action: 'confirm',
+              reviewer: i % 2 ? 'bob' : 'ann',
+              ts: T0 + i,
+            }),
+          )
+        }
+        const ids = (rs: ReviewRecord[]) => rs.map((r) => r.id)
+        expect(ids(await s.listReviews({ reviewer: 'bob' }))).toEqual(['r1', 'r3', 'r5'])
+        expect(ids(await s.listReviews({ from: T0 + 2, to: T0 + 4 }))).toEqual(['r2', 'r3'])
+        expect(ids(await s.listReviews({ limit: 2 }))).toEqual(['r0', 'r1'])
+        await s.markReviewsExported(['r1', 'r4', 'unknown'], T0 + 100)
+        await s.markReviewsExported([], T0 + 200)
+        expect(ids(await s.listReviews({ exported: true }))).toEqual(['r1', 'r4'])
+        expect(ids(await s.listReviews({ exported: false }))).toEqual(['r0', 'r2', 'r3', 'r5'])
+        expect((await s.listReviews({ exported: true }))[0]?.exportedAt).toBe(T0 + 100)
+      }),
+    )
+
+    it(
+      'creates tokens whose plaintext is returned once and only hashed in storage',
+      withStore(async (s) => {
+        const { token, record } = await s.createToken({ name: 'ci', role: 'admin' })
+        expect(token.length).toBeGreaterThanOrEqual(40)
+        expect(record).toMatchObject({ name: 'ci', role: 'admin' })
+        expect(record.revokedAt).toBeUndefined()
+        const verified = await s.verifyToken(token)
+        expect(verified).toMatchObject({ id: record.id, name: 'ci', role: 'admin' })
+        expect(verified?.lastUsedAt).toBeTypeOf('number')
+        expect(await s.verifyToken(`${token}x`)).toBeUndefined()
+        expect(await s.verifyToken(token.slice(0, -1))).toBeUndefined()
+        expect(await s.verifyToken('')).toBeUndefined()
+        const listed = await s.listTokens()
+        expect(listed).toHaveLength(1)
+        expect(JSON.stringify(listed)).not.toContain(token)
+        if (options.dump) {
+          const dump = await options.dump(s)
+          expect(dump).not.toContain(token)
+          expect(dump).not.toContain(token.slice(4, 30))
+          expect(dump).toContain(record.id)
+        }
+      }),
+    )
+
+    it(
+      'gives roles, refuses a second live token of one name, and revokes by id or name',
+      withStore(async (s) => {
+        const admin = await s.createToken({ name: 'ops', role: 'admin' })
+        const ann = await s.createToken({ name: 'anna', role: 'annotator' })
+        const client = await s.createToken({ name: 'web', role: 'client' })
+        expect((await s.verifyToken(ann.token))?.role).toBe('annotator')
+        expect((await s.verifyToken(client.token))?.role).toBe('client')
+        await expectCode(s.createToken({ name: 'ops', role: 'client' }), 'ERR_STORE_TOKEN_EXISTS')
+        await expectCode(s.createToken({ name: 'x', role: 'root' as 'admin' }), 'ERR_INVALID_ARGUMENT')
+        await expectCode(s.createToken({ name: '', role: 'admin' }), 'ERR_INVALID_ARGUMENT')
+
+        expect(await s.revokeToken(admin.record.id)).toBe(true)
+        expect(await s.verifyToken(admin.token)).toBeUndefined()
+        expect(await s.revokeToken(admin.record.id)).toBe(false)
+        expect(await s.revokeToken('anna')).toBe(true)
+        expect(await s.verifyToken(ann.token)).toBeUndefined()
+        expect(await s.revokeToken('nobody')).toBe(false)
+        expect((await s.verifyToken(client.token))?.name).toBe('web')
+
+        // A revoked name may be reused; the old token stays dead.
+        const again = await s.createToken({ name: 'ops', role: 'annotator' })
+        expect((await s.verifyToken(again.token))?.role).toBe('annotator')
+        expect(await s.verifyToken(admin.token)).toBeUndefined()
+        const listed = await s.listTokens()
+        expect(listed.map((t) => `${t.name}:${t.role}:${t.revokedAt !== undefined}`).sort()).toEqual([
+          'anna:annotator:true',
+          'ops:admin:true',
+          'ops:annotator:false',
+          'web:client:false',
+        ])
+      }),
+    )
+  })
+}

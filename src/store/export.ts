@@ -1,0 +1,151 @@
+/**
+ * Export of the prediction log as JSONL or CSV, streamed record by record so a million rows never sit in memory, and
+ * written atomically when it goes to a file.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { createWriteStream, promises as fsp } from 'node:fs'
+import path from 'node:path'
+import { stringify } from 'csv-stringify/sync'
+import { createError, isIntentopsError } from '../errors.js'
+import type { PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
+
+export type ExportFormat = 'jsonl' | 'csv'
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv']
+
+export const CSV_COLUMNS = [
+  'id',
+  'time',
+  'intent',
+  'confidence',
+  'margin',
+  'fallback',
+  'text',
+  'fields',
+  'ranking',
+  'entities',
+  'model_name',
+  'model_version',
+  'latency_ms',
+  'channel',
+  'message_id',
+  'sender_hash',
+  'label',
+  'review_action',
+  'metadata',
+] as const
+
+function csvRow(r: PredictionRecord): string {
+  const json = (v: unknown) => (v === undefined ? '' : JSON.stringify(v))
+  return stringify([
+    [
+      r.id,
+      new Date(r.ts).toISOString(),
+      r.intent,
+      r.confidence,
+      r.margin,
+      r.fallback ? 'true' : 'false',
+      r.text,
+      json(r.fields),
+      json(r.ranking),
+      json(r.entities),
+      r.modelName,
+      r.modelVersion,
+      r.latencyMs,
+      r.channel,
+      r.messageId ?? '',
+      r.senderHash ?? '',
+      r.label ?? '',
+      r.reviewAction ?? '',
+      json(r.metadata),
+    ],
+  ])
+}
+
+/**
+ * Write every matching prediction, in time order, through `write` (which may return a promise to apply
+ * backpressure). Returns how many were written.
+ */
+export async function exportPredictions(
+  store: Pick<PredictionStore, 'streamPredictions'>,
+  query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>,
+  options: { format: ExportFormat; write: (chunk: string) => void | Promise<void>; onProgress?: (n: number) => void },
+): Promise<number> {
+  if (!EXPORT_FORMATS.includes(options.format)) {
+    throw createError('ERR_CLI_USAGE', { detail: `unknown export format "${options.format}"; use jsonl or csv` })
+  }
+  if (options.format === 'csv') await options.write(stringify([[...CSV_COLUMNS]]))
+  let n = 0
+  let buffer = ''
+  for await (const r of store.streamPredictions(query)) {
+    buffer += options.format === 'csv' ? csvRow(r) : `${JSON.stringify(r)}\n`
+    n++
+    if (buffer.length >= 64 * 1024) {
+      await options.write(buffer)
+      buffer = ''
+      options.onProgress?.(n)
+    }
+  }
+  if (buffer) await options.write(buffer)
+  options.onProgress?.(n)
+  return n
+}
+
+/**
+ * Stream into a temporary file beside `file`, fsync, then rename over it: readers see the old file or the complete
+ * new one, never a partial export. On failure the temporary file is removed and the old file kept.
+ */
+export async function writeStreamAtomic<T>(
+  file: string,
+  produce: (write: (chunk: string) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const dir = path.dirname(file)
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const fail = (err: unknown) => {
+    const e = err as NodeJS.ErrnoException
+    return createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
+  }
+  try {
+    await fsp.mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw fail(err)
+  }
+  const out = createWriteStream(tmp, { flags: 'wx' })
+  let streamError: unknown
+  out.on('error', (err) => {
+    streamError = err
+  })
+  const write = (chunk: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (streamError) return reject(streamError)
+      if (out.write(chunk)) return resolve()
+      const onDrain = () => {
+        out.off('error', onError)
+        resolve()
+      }
+      const onError = (err: unknown) => {
+        out.off('drain', onDrain)
+        reject(err)
+      }
+      out.once('drain', onDrain).once('error', onError)
+    })
+  try {
+    const result = await produce(write)
+    await new Promise<void>((resolve, reject) => {
+      out.end((err?: Error | null) => (err ? reject(err) : resolve()))
+    })
+    if (streamError) throw streamError
+    const fh = await fsp.open(tmp, 'r+')
+    try {
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await fsp.rename(tmp, file)
+    return result
+  } catch (err) {
+    out.destroy()
+    await fsp.rm(tmp, { force: true }).catch(() => {})
+    throw isIntentopsError(err) ? err : fail(err)
+  }
+}

@@ -1,0 +1,667 @@
+/**
+ * The one `PredictionStore` implementation, on Kysely: SQLite and PostgreSQL differ only in the dialect they hand in.
+ * @module
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely'
+import { createError, isIntentopsError } from '../errors.js'
+import type { Redactor } from './redact.js'
+import { hashSender } from './redact.js'
+import { createMigrator, type PredictionsTable, type StoreDatabase, type TokensTable } from './schema.js'
+import type {
+  InboxOrder,
+  Page,
+  PredictionQuery,
+  PredictionRecord,
+  PredictionStore,
+  ReviewAction,
+  ReviewRecord,
+  TokenRecord,
+  TokenRole,
+} from './types.js'
+
+export type StoreDialect = 'sqlite' | 'postgres'
+
+export interface KyselyStoreOptions {
+  db: Kysely<StoreDatabase>
+  dialect: StoreDialect
+  /** Applied to text, field values and entity values before writing. */
+  redact?: Redactor
+  /** HMAC key for sender ids; when absent a random key is created once and kept in the store itself. */
+  senderKey?: string
+  /** The clock (epoch ms), for tests. */
+  now?: () => number
+  /** Runs after the Kysely instance is destroyed (e.g. to drop a test schema). */
+  onClose?: () => Promise<void>
+  /** Where the store lives, for messages (a file path or a URL without password). */
+  location?: string
+  /** Runs before the migrations (e.g. to create the PostgreSQL schema). */
+  beforeMigrate?: () => Promise<void>
+  /** Runs after text was erased (a `delete` review, a purge), to push the old bytes out of journals. */
+  afterErase?: () => Promise<void>
+}
+
+export interface StoreStats {
+  predictions: number
+  reviewed: number
+  unreviewed: number
+  fallback: number
+  reviews: number
+  exportedReviews: number
+  liveTokens: number
+  oldest?: number
+  newest?: number
+  byChannel: Record<string, number>
+  byModelVersion: Record<string, number>
+}
+
+export const DEFAULT_PAGE_SIZE = 50
+export const MAX_PAGE_SIZE = 1000
+const TOKEN_PREFIX = 'iop_'
+const INSERT_CHUNK = 500
+const STREAM_BATCH = 1000
+/** `lastUsedAt` is refreshed at most this often, so verifying a token is not a write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000
+const ROLES: readonly TokenRole[] = ['admin', 'annotator', 'client']
+const ORDERS: readonly InboxOrder[] = ['confidence', 'margin', 'fallback', 'newest']
+const ACTIONS: readonly ReviewAction[] = ['confirm', 'relabel', 'out_of_scope', 'entities', 'skip', 'delete']
+
+type PredictionRow = Selectable<PredictionsTable>
+type Eb = ExpressionBuilder<StoreDatabase, 'predictions'>
+
+export class KyselyPredictionStore implements PredictionStore {
+  /** The query builder, for read-only analytics over the same tables. */
+  readonly db: Kysely<StoreDatabase>
+  readonly dialect: StoreDialect
+  readonly location: string
+  private readonly redact: Redactor
+  private readonly now: () => number
+  private readonly onClose: (() => Promise<void>) | undefined
+  private readonly beforeMigrate: (() => Promise<void>) | undefined
+  private readonly afterErase: (() => Promise<void>) | undefined
+  private senderKeyPromise: Promise<string> | undefined
+  private closed = false
+
+  constructor(options: KyselyStoreOptions) {
+    this.db = options.db
+    this.dialect = options.dialect
+    this.location = options.location ?? options.dialect
+    this.redact = options.redact ?? ((t) => t)
+    this.now = options.now ?? Date.now
+    this.onClose = options.onClose
+    this.beforeMigrate = options.beforeMigrate
+    this.afterErase = options.afterErase
+    if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
+  }
+
+  async migrate(): Promise<void> {
+    // Kysely's migrator holds a lock row, so replicas starting together on one PostgreSQL schema run each step once.
+    await this.ping()
+    try {
+      await this.beforeMigrate?.()
+    } catch (err) {
+      throw this.migrationError(err)
+    }
+    const { error } = await createMigrator(this.db).migrateToLatest()
+    if (error) throw this.migrationError(error)
+  }
+
+  private migrationError(error: unknown): Error {
+    if (isIntentopsError(error)) return error
+    return createError(
+      'ERR_STORE_MIGRATION_FAILED',
+      { location: this.location, detail: (error as Error)?.message ?? String(error) },
+      { cause: error },
+    )
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.db)
+    } catch (err) {
+      throw createError(
+        'ERR_STORE_UNAVAILABLE',
+        { backend: this.dialect, location: this.location, detail: (err as Error).message },
+        { cause: err },
+      )
+    }
+  }
+
+  /** The sender HMAC key: configured, else the one persisted in the store (created on first use). */
+  senderKey(): Promise<string> {
+    this.senderKeyPromise ??= this.loadSenderKey().catch((err) => {
+      this.senderKeyPromise = undefined
+      throw err
+    })
+    return this.senderKeyPromise
+  }
+
+  private async loadSenderKey(): Promise<string> {
+    const fresh = randomBytes(32).toString('base64url')
+    await this.db
+      .insertInto('store_meta')
+      .values({ key: 'sender_key', value: fresh })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute()
+    const row = await this.db
+      .selectFrom('store_meta')
+      .select('value')
+      .where('key', '=', 'sender_key')
+      .executeTakeFirstOrThrow()
+    return row.value
+  }
+
+  async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const needsKey = records.some((r) => r.senderHash === undefined && r.senderId !== undefined)
+    const key = needsKey ? await this.senderKey() : ''
+    const rows = records.map((r) => this.toRow(r, key))
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('predictions')
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute()
+      }
+    })
+  }
+
+  private toRow(r: PredictionRecord, senderKey: string): PredictionRow {
+    const text = this.redact(r.text)
+    const fields = r.fields
+      ? Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, this.redact(v)]))
+      : undefined
+    const entities = r.entities.map((e) => (typeof e.value === 'string' ? { ...e, value: this.redact(e.value) } : e))
+    const senderHash = r.senderHash ?? (r.senderId !== undefined ? hashSender(senderKey, r.senderId) : null)
+    return {
+      id: r.id,
+      ts: r.ts,
+      message_id: r.messageId ?? null,
+      sender_hash: senderHash,
+      text,
+      search_text: searchable(text, fields),
+      fields: fields ? JSON.stringify(fields) : null,
+      intent: r.intent,
+      confidence: r.confidence,
+      margin: r.margin,
+      fallback: r.fallback ? 1 : 0,
+      ranking: JSON.stringify(r.ranking),
+      entities: JSON.stringify(entities),
+      model_name: r.modelName,
+      model_version: r.modelVersion,
+      latency_ms: r.latencyMs,
+      channel: r.channel,
+      metadata: r.metadata ? JSON.stringify(r.metadata) : null,
+      reviewed: 0,
+      label: null,
+      review_action: null,
+      reviewed_at: null,
+    }
+  }
+
+  async getPrediction(id: string): Promise<PredictionRecord | undefined> {
+    const row = await this.db.selectFrom('predictions').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? fromRow(row) : undefined
+  }
+
+  async queryPredictions(query: PredictionQuery): Promise<Page<PredictionRecord>> {
+    const order = query.order ?? 'newest'
+    if (!ORDERS.includes(order)) {
+      throw createError('ERR_INVALID_ARGUMENT', { detail: `unknown order "${order}"; use ${ORDERS.join(', ')}` })
+    }
+    const limit = pageSize(query.limit)
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
+    let q = this.db
+      .selectFrom('predictions')
+      .selectAll()
+      .where((eb) => eb.and(filters(eb, query)))
+    if (after) q = q.where((eb) => afterCursor(eb, order, after))
+    switch (order) {
+      case 'confidence':
+        q = q.orderBy('confidence', 'asc').orderBy('id', 'asc')
+        break
+      case 'margin':
+        q = q.orderBy('margin', 'asc').orderBy('id', 'asc')
+        break
+      case 'fallback':
+        q = q.orderBy('fallback', 'desc').orderBy('confidence', 'asc').orderBy('id', 'asc')
+        break
+      case 'newest':
+        q = q.orderBy('ts', 'desc').orderBy('id', 'desc')
+        break
+    }
+    const rows = await q.limit(limit + 1).execute()
+    const more = rows.length > limit
+    const items = (more ? rows.slice(0, limit) : rows).map(fromRow)
+    const last = more ? rows[limit - 1] : undefined
+    return last ? { items, nextCursor: encodeCursor(order, cursorKey(order, last)) } : { items }
+  }
+
+  async countPredictions(query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'> = {}): Promise<number> {
+    const row = await this.db
+      .selectFrom('predictions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where((eb) => eb.and(filters(eb, query)))
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+
+  async *streamPredictions(
+    query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>,
+  ): AsyncIterable<PredictionRecord> {
+    let after: [number, string] | undefined
+    for (;;) {
+      let q = this.db
+        .selectFrom('predictions')
+        .selectAll()
+        .where((eb) => eb.and(filters(eb, query)))
+      if (after) {
+        const [ts, id] = after
+        q = q.where((eb) => eb(eb.refTuple('ts', 'id'), '>', eb.tuple(ts, id)))
+      }
+      const rows = await q.orderBy('ts', 'asc').orderBy('id', 'asc').limit(STREAM_BATCH).execute()
+      for (const row of rows) yield fromRow(row)
+      if (rows.length < STREAM_BATCH) return
+      const last = rows[rows.length - 1]!
+      after = [last.ts, last.id]
+    }
+  }
+
+  async purgePredictions(before: number): Promise<number> {
+    if (!Number.isFinite(before)) throw createError('ERR_INVALID_ARGUMENT', { detail: 'purge needs a finite time' })
+    const n = await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('reviews')
+        .where('prediction_id', 'in', (eb) => eb.selectFrom('predictions').select('id').where('ts', '<', before))
+        .execute()
+      const res = await trx.deleteFrom('predictions').where('ts', '<', before).executeTakeFirst()
+      return Number(res.numDeletedRows)
+    })
+    if (n > 0) await this.afterErase?.()
+    return n
+  }
+
+  async addReview(review: ReviewRecord): Promise<void> {
+    if (!ACTIONS.includes(review.action)) {
+      throw createError('ERR_INVALID_ARGUMENT', {
+        detail: `unknown review action "${review.action}"; use ${ACTIONS.join(', ')}`,
+      })
+    }
+    const erased = await this.db.transaction().execute(async (trx) => {
+      const prediction = await trx
+        .selectFrom('predictions')
+        .select(['id', 'intent'])
+        .where('id', '=', review.predictionId)
+        .executeTakeFirst()
+      if (!prediction) throw createError('ERR_STORE_PREDICTION_NOT_FOUND', { id: review.predictionId })
+      const intent = review.intent ?? (review.action === 'confirm' ? prediction.intent : undefined)
+      const inserted = await trx
+        .insertInto('reviews')
+        .values({
+          id: review.id,
+          prediction_id: review.predictionId,
+          action: review.action,
+          intent: intent ?? null,
+          previous_intent: review.previousIntent,
+          entities: review.entities ? JSON.stringify(review.entities) : null,
+          reviewer: review.reviewer,
+          ts: review.ts,
+          note: review.note ?? null,
+          exported_at: review.exportedAt ?? null,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst()
+      // A retried review (same id) changes nothing; a skip is recorded but leaves the prediction in the inbox.
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0 || review.action === 'skip') return false
+      const scrub =
+        review.action === 'delete'
+          ? { text: '', search_text: '', fields: null, entities: '[]', metadata: null, sender_hash: null }
+          : {}
+      await trx
+        .updateTable('predictions')
+        .set({
+          reviewed: 1,
+          label: review.action === 'delete' ? null : (intent ?? null),
+          review_action: review.action,
+          reviewed_at: review.ts,
+          ...scrub,
+        })
+        .where('id', '=', review.predictionId)
+        // Latest wins: an older review arriving late is kept in the audit but does not relabel.
+        .where((eb) => eb.or([eb('reviewed_at', 'is', null), eb('reviewed_at', '<=', review.ts)]))
+        .execute()
+      return review.action === 'delete'
+    })
+    if (erased) await this.afterErase?.()
+  }
+
+  async listReviews(query: {
+    predictionId?: string
+    reviewer?: string
+    from?: number
+    to?: number
+    exported?: boolean
+    limit?: number
+  }): Promise<ReviewRecord[]> {
+    let q = this.db.selectFrom('reviews').selectAll()
+    if (query.predictionId !== undefined) q = q.where('prediction_id', '=', query.predictionId)
+    if (query.reviewer !== undefined) q = q.where('reviewer', '=', query.reviewer)
+    if (query.from !== undefined) q = q.where('ts', '>=', query.from)
+    if (query.to !== undefined) q = q.where('ts', '<', query.to)
+    if (query.exported === true) q = q.where('exported_at', 'is not', null)
+    if (query.exported === false) q = q.where('exported_at', 'is', null)
+    q = q.orderBy('ts', 'asc').orderBy('id', 'asc')
+    if (query.limit !== undefined) q = q.limit(Math.max(0, Math.floor(query.limit)))
+    const rows = await q.execute()
+    return rows.map((r) => ({
+      id: r.id,
+      predictionId: r.prediction_id,
+      action: r.action as ReviewAction,
+      ...(r.intent !== null ? { intent: r.intent } : {}),
+      previousIntent: r.previous_intent,
+      ...(r.entities !== null ? { entities: JSON.parse(r.entities) } : {}),
+      reviewer: r.reviewer,
+      ts: r.ts,
+      ...(r.note !== null ? { note: r.note } : {}),
+      ...(r.exported_at !== null ? { exportedAt: r.exported_at } : {}),
+    }))
+  }
+
+  async markReviewsExported(ids: readonly string[], at: number): Promise<void> {
+    if (ids.length === 0) return
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+        await trx
+          .updateTable('reviews')
+          .set({ exported_at: at })
+          .where('id', 'in', ids.slice(i, i + INSERT_CHUNK))
+          .execute()
+      }
+    })
+  }
+
+  async createToken(input: { name: string; role: TokenRole }): Promise<{ token: string; record: TokenRecord }> {
+    const name = input.name?.trim()
+    if (!name || name.length > 100 || /[\s]/.test(name)) {
+      throw createError('ERR_INVALID_ARGUMENT', {
+        detail: `token name "${input.name}" must be 1–100 characters without spaces`,
+      })
+    }
+    if (!ROLES.includes(input.role)) {
+      throw createError('ERR_INVALID_ARGUMENT', {
+        detail: `unknown token role "${input.role}"; use ${ROLES.join(', ')}`,
+      })
+    }
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
+    const record: TokenRecord = {
+      id: `tok_${randomBytes(8).toString('hex')}`,
+      name,
+      role: input.role,
+      createdAt: this.now(),
+    }
+    await this.db.transaction().execute(async (trx) => {
+      const live = await trx
+        .selectFrom('tokens')
+        .select('id')
+        .where('name', '=', name)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      if (live) throw createError('ERR_STORE_TOKEN_EXISTS', { name })
+      try {
+        await trx
+          .insertInto('tokens')
+          .values({
+            id: record.id,
+            name,
+            role: record.role,
+            hash: hashToken(token),
+            created_at: record.createdAt,
+            revoked_at: null,
+            last_used_at: null,
+          })
+          .execute()
+      } catch (err) {
+        // Two creators raced past the check: the partial unique index decides.
+        if (/unique|duplicate/i.test((err as Error).message)) {
+          throw createError('ERR_STORE_TOKEN_EXISTS', { name }, { cause: err })
+        }
+        throw err
+      }
+    })
+    return { token, record }
+  }
+
+  async verifyToken(token: string): Promise<TokenRecord | undefined> {
+    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined
+    const row = await this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('hash', '=', hashToken(token))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    if (!row) return undefined
+    const now = this.now()
+    if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
+      await this.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', row.id).execute()
+      row.last_used_at = now
+    }
+    return tokenFromRow(row)
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    const rows = await this.db.selectFrom('tokens').selectAll().orderBy('created_at').orderBy('id').execute()
+    return rows.map(tokenFromRow)
+  }
+
+  async revokeToken(idOrName: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('tokens')
+      .set({ revoked_at: this.now() })
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
+  }
+
+  async stats(): Promise<StoreStats> {
+    const p = await this.db
+      .selectFrom('predictions')
+      .select((eb) => [
+        eb.fn.countAll().as('n'),
+        eb.fn.sum<number | string | null>('reviewed').as('reviewed'),
+        eb.fn.sum<number | string | null>('fallback').as('fallback'),
+        eb.fn.min('ts').as('oldest'),
+        eb.fn.max('ts').as('newest'),
+      ])
+      .executeTakeFirstOrThrow()
+    const r = await this.db
+      .selectFrom('reviews')
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.count('exported_at').as('exported')])
+      .executeTakeFirstOrThrow()
+    const t = await this.db
+      .selectFrom('tokens')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow()
+    const group = async (col: 'channel' | 'model_version') => {
+      const rows = await this.db
+        .selectFrom('predictions')
+        .select([col, (eb) => eb.fn.countAll().as('n')])
+        .groupBy(col)
+        .orderBy(col)
+        .execute()
+      return Object.fromEntries(rows.map((row) => [row[col] as string, Number(row.n)]))
+    }
+    const predictions = Number(p.n)
+    const reviewed = Number(p.reviewed ?? 0)
+    return {
+      predictions,
+      reviewed,
+      unreviewed: predictions - reviewed,
+      fallback: Number(p.fallback ?? 0),
+      reviews: Number(r.n),
+      exportedReviews: Number(r.exported),
+      liveTokens: Number(t.n),
+      ...(p.oldest !== null && p.oldest !== undefined ? { oldest: Number(p.oldest) } : {}),
+      ...(p.newest !== null && p.newest !== undefined ? { newest: Number(p.newest) } : {}),
+      byChannel: await group('channel'),
+      byModelVersion: await group('model_version'),
+    }
+  }
+
+  /**
+   * Refresh the planner's statistics after bulk loads or purges, so filtered inbox queries pick the right index.
+   * PostgreSQL's autovacuum does this on its own eventually; SQLite never does.
+   */
+  async optimize(): Promise<void> {
+    // A bare ANALYZE on PostgreSQL would visit every table of the database, not just ours.
+    if (this.dialect === 'postgres') await sql`analyze predictions, reviews, tokens`.execute(this.db)
+    else await sql`analyze`.execute(this.db)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.db.destroy()
+    await this.onClose?.()
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex')
+}
+
+function searchable(text: string, fields: Record<string, string> | undefined): string {
+  const parts = [text, ...(fields ? Object.values(fields) : [])]
+  return parts.join('\n').toLowerCase()
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw createError('ERR_INVALID_ARGUMENT', { detail: `page limit must be a positive integer, got ${limit}` })
+  }
+  return Math.min(limit, MAX_PAGE_SIZE)
+}
+
+function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>) {
+  const where = []
+  if (query.intent !== undefined) where.push(eb('intent', '=', query.intent))
+  if (query.modelVersion !== undefined) where.push(eb('model_version', '=', query.modelVersion))
+  if (query.channel !== undefined) where.push(eb('channel', '=', query.channel))
+  if (query.from !== undefined) where.push(eb('ts', '>=', query.from))
+  if (query.to !== undefined) where.push(eb('ts', '<', query.to))
+  if (query.reviewed !== undefined) where.push(eb('reviewed', '=', query.reviewed ? 1 : 0))
+  if (query.search !== undefined && query.search !== '') {
+    const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    where.push(sql<boolean>`${sql.ref('search_text')} like ${pattern} escape '\\'`)
+  }
+  return where
+}
+
+type CursorKey = Array<number | string>
+
+function cursorKey(order: InboxOrder, row: PredictionRow): CursorKey {
+  switch (order) {
+    case 'confidence':
+      return [row.confidence, row.id]
+    case 'margin':
+      return [row.margin, row.id]
+    case 'fallback':
+      return [row.fallback, row.confidence, row.id]
+    case 'newest':
+      return [row.ts, row.id]
+  }
+}
+
+function afterCursor(eb: Eb, order: InboxOrder, key: CursorKey) {
+  switch (order) {
+    case 'confidence':
+      return eb(eb.refTuple('confidence', 'id'), '>', eb.tuple(key[0] as number, key[1] as string))
+    case 'margin':
+      return eb(eb.refTuple('margin', 'id'), '>', eb.tuple(key[0] as number, key[1] as string))
+    case 'fallback':
+      // Mixed directions (fallback desc, then confidence and id asc) cannot be one row comparison.
+      return eb.or([
+        eb('fallback', '<', key[0] as number),
+        eb.and([
+          eb('fallback', '=', key[0] as number),
+          eb(eb.refTuple('confidence', 'id'), '>', eb.tuple(key[1] as number, key[2] as string)),
+        ]),
+      ])
+    case 'newest':
+      return eb(eb.refTuple('ts', 'id'), '<', eb.tuple(key[0] as number, key[1] as string))
+  }
+}
+
+function encodeCursor(order: InboxOrder, key: CursorKey): string {
+  return Buffer.from(JSON.stringify({ o: order, k: key }), 'utf8').toString('base64url')
+}
+
+function decodeCursor(cursor: string, order: InboxOrder): CursorKey {
+  const bad = (detail: string) => createError('ERR_STORE_BAD_CURSOR', { detail })
+  if (typeof cursor !== 'string' || cursor.length > 2000 || !/^[A-Za-z0-9_-]*$/.test(cursor)) {
+    throw bad('it is not a cursor this store issued')
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    throw bad('it is not a cursor this store issued')
+  }
+  const c = parsed as { o?: unknown; k?: unknown }
+  if (!c || typeof c !== 'object' || !Array.isArray(c.k)) throw bad('it is not a cursor this store issued')
+  if (c.o !== order) throw bad(`it belongs to order "${String(c.o)}", not "${order}"`)
+  const key = c.k as unknown[]
+  const shape: Record<InboxOrder, string[]> = {
+    confidence: ['number', 'string'],
+    margin: ['number', 'string'],
+    fallback: ['number', 'number', 'string'],
+    newest: ['number', 'string'],
+  }
+  const want = shape[order]
+  if (
+    key.length !== want.length ||
+    key.some((v, i) => typeof v !== want[i] || (typeof v === 'number' && !Number.isFinite(v)))
+  ) {
+    throw bad('its key does not match the order')
+  }
+  return key as CursorKey
+}
+
+function fromRow(row: PredictionRow): PredictionRecord {
+  return {
+    id: row.id,
+    ts: Number(row.ts),
+    ...(row.message_id !== null ? { messageId: row.message_id } : {}),
+    ...(row.sender_hash !== null ? { senderHash: row.sender_hash } : {}),
+    text: row.text,
+    ...(row.fields !== null ? { fields: JSON.parse(row.fields) } : {}),
+    intent: row.intent,
+    confidence: row.confidence,
+    margin: row.margin,
+    fallback: row.fallback === 1,
+    ranking: JSON.parse(row.ranking),
+    entities: JSON.parse(row.entities),
+    modelName: row.model_name,
+    modelVersion: row.model_version,
+    latencyMs: row.latency_ms,
+    channel: row.channel,
+    ...(row.metadata !== null ? { metadata: JSON.parse(row.metadata) } : {}),
+    ...(row.label !== null ? { label: row.label } : {}),
+    ...(row.review_action !== null ? { reviewAction: row.review_action as ReviewAction } : {}),
+    ...(row.reviewed_at !== null ? { reviewedAt: Number(row.reviewed_at) } : {}),
+  }
+}
+
+function tokenFromRow(row: Selectable<TokensTable>): TokenRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as TokenRole,
+    createdAt: Number(row.created_at),
+    ...(row.revoked_at !== null ? { revokedAt: Number(row.revoked_at) } : {}),
+    ...(row.last_used_at !== null ? { lastUsedAt: Number(row.last_used_at) } : {}),
+  }
+}

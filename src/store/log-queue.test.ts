@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { samplePrediction } from './contract.js'
+import { PredictionLogQueue } from './log-queue.js'
+import { openPostgresStore } from './postgres.js'
+import { openSqliteStore } from './sqlite.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+function tmpFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'intentops-queue-'))
+  dirs.push(dir)
+  return path.join(dir, 'store.db')
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+const records = (from: number, n: number) => Array.from({ length: n }, (_, i) => samplePrediction(from + i))
+
+describe('PredictionLogQueue on SQLite', () => {
+  it('writes a full batch at once and a partial one at the interval or on flush', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const q = new PredictionLogQueue({ store, batchSize: 10, flushIntervalMs: 60_000 })
+    try {
+      for (const r of records(0, 5)) expect(q.push(r)).toBe(true)
+      await new Promise((r) => setTimeout(r, 50))
+      expect(q.written).toBe(0)
+      expect(q.depth).toBe(5)
+      for (const r of records(5, 5)) q.push(r)
+      await waitFor(() => q.written === 10, 'the full batch')
+      q.push(samplePrediction(10))
+      expect(await q.flush()).toBe(0)
+      expect(q.stats()).toEqual({ depth: 0, dropped: 0, written: 11, failedWrites: 0, healthy: true })
+      expect(await store.countPredictions()).toBe(11)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
+  it('writes on the interval without a flush', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const q = new PredictionLogQueue({ store, batchSize: 1000, flushIntervalMs: 20 })
+    try {
+      for (const r of records(0, 3)) q.push(r)
+      await waitFor(() => q.written === 3, 'the interval write')
+      expect(await store.countPredictions()).toBe(3)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
+  it("retries while another connection's exclusive transaction locks the file, then lands every record once", async () => {
+    const file = tmpFile()
+    const store = openSqliteStore({ file, busyTimeoutMs: 10 })
+    await store.migrate()
+    const errors: unknown[] = []
+    const q = new PredictionLogQueue({
+      store,
+      batchSize: 25,
+      flushIntervalMs: 5,
+      retryBaseMs: 10,
+      retryMaxMs: 50,
+      onError: (e) => errors.push(e),
+    })
+    const other = new Database(file)
+    try {
+      for (const r of records(0, 30)) q.push(r)
+      await q.flush()
+      other.exec('BEGIN EXCLUSIVE')
+      for (const r of records(30, 200)) expect(q.push(r)).toBe(true)
+      await waitFor(() => q.stats().failedWrites >= 2, 'failed writes')
+      expect(q.stats().healthy).toBe(false)
+      expect(String(errors[0])).toMatch(/locked|busy/i)
+      expect(q.depth).toBeGreaterThan(0)
+      other.exec('COMMIT')
+      expect(await q.flush()).toBe(0)
+      const rows = other.prepare('select id from predictions order by id').all() as Array<{ id: string }>
+      expect(rows.map((r) => r.id)).toEqual(records(0, 230).map((r) => r.id))
+      expect(q.stats()).toMatchObject({ depth: 0, dropped: 0, written: 230, healthy: true })
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
+      await q.close()
+      await store.close()
+    }
+  })
+
+  it('drops and counts records beyond the bound instead of blocking, and close drains the rest', async () => {
+    const file = tmpFile()
+    const store = openSqliteStore({ file, busyTimeoutMs: 5 })
+    await store.migrate()
+    const q = new PredictionLogQueue({ store, maxSize: 50, batchSize: 10, flushIntervalMs: 1, retryBaseMs: 5 })
+    const other = new Database(file)
+    try {
+      other.exec('BEGIN EXCLUSIVE')
+      const accepted = records(0, 80).map((r) => q.push(r))
+      expect(accepted.filter(Boolean)).toHaveLength(50)
+      expect(accepted.slice(50).every((a) => a === false)).toBe(true)
+      expect(q.dropped).toBe(30)
+      expect(q.depth).toBe(50)
+      other.exec('COMMIT')
+      expect(await q.close()).toBe(0)
+      expect(q.push(samplePrediction(999))).toBe(false)
+      expect(q.stats()).toMatchObject({ depth: 0, dropped: 31, written: 50 })
+      const n = other.prepare('select count(*) as n from predictions').get() as { n: number }
+      expect(n.n).toBe(50)
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
+      await store.close()
+    }
+  })
+
+  it('close with a deadline abandons what the store could not take, and counts it', async () => {
+    const file = tmpFile()
+    const store = openSqliteStore({ file, busyTimeoutMs: 5 })
+    await store.migrate()
+    const q = new PredictionLogQueue({ store, batchSize: 10, flushIntervalMs: 1, retryBaseMs: 5, retryMaxMs: 20 })
+    const other = new Database(file)
+    try {
+      other.exec('BEGIN EXCLUSIVE')
+      for (const r of records(0, 40)) q.push(r)
+      expect(await q.close({ timeoutMs: 150 })).toBe(40)
+      expect(q.stats()).toMatchObject({ depth: 0, dropped: 40, written: 0 })
+    } finally {
+      other.exec('ROLLBACK')
+      other.close()
+      await store.close()
+    }
+  })
+})
+
+/** A TCP relay in front of PostgreSQL that can go down and come back on the same port, like a restarted server. */
+async function startRelay(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host)
+    sockets.add(client).add(upstream)
+    const drop = () => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
+    client.on('error', drop).on('close', drop)
+    upstream.on('error', drop).on('close', drop)
+    client.pipe(upstream).pipe(client)
+  })
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve((server.address() as net.AddressInfo).port)
+      })
+    })
+  const port = await listen(0)
+  return {
+    port,
+    /** Refuse new connections and cut every open one. */
+    stop: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()))
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+      await closed
+    },
+    start: async () => void (await listen(port)),
+  }
+}
+
+const DATABASE_URL = process.env.DATABASE_URL
+
+describe.runIf(DATABASE_URL)('PredictionLogQueue on PostgreSQL going away', () => {
+  const schema = `iops_queue_${process.pid}_${randomBytes(4).toString('hex')}`
+  const direct = () => new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5000 })
+
+  afterAll(async () => {
+    const c = direct()
+    await c.connect()
+    await c.query(`drop schema if exists ${schema} cascade`)
+    await c.end()
+  })
+
+  async function countDirect(): Promise<{ n: number; distinct: number }> {
+    const c = direct()
+    await c.connect()
+    try {
+      const r = await c.query(`select count(*)::int as n, count(distinct id)::int as d from ${schema}.predictions`)
+      return { n: r.rows[0].n, distinct: r.rows[0].d }
+    } finally {
+      await c.end()
+    }
+  }
+
+  it('keeps answering pushes while the server is unreachable, and writes every queued record once it is back', async () => {
+    const url = new URL(DATABASE_URL!)
+    const relay = await startRelay({ host: url.hostname, port: Number(url.port || 5432) })
+    const viaRelay = new URL(DATABASE_URL!)
+    viaRelay.hostname = '127.0.0.1'
+    viaRelay.port = String(relay.port)
+    const store = openPostgresStore({ url: viaRelay.toString(), schema, poolSize: 2, connectTimeoutMs: 500 })
+    await store.migrate()
+    const errors: unknown[] = []
+    const q = new PredictionLogQueue({
+      store,
+      batchSize: 40,
+      flushIntervalMs: 5,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      onError: (e) => errors.push(e),
+    })
+    try {
+      for (const r of records(0, 100)) q.push(r)
+      await q.flush()
+      expect(await countDirect()).toEqual({ n: 100, distinct: 100 })
+
+      await relay.stop()
+      for (const r of records(100, 150)) expect(q.push(r)).toBe(true)
+      await waitFor(() => q.stats().failedWrites >= 2, 'failed writes while down')
+      // More traffic during the outage: pushes still return at once.
+      for (const r of records(250, 150)) expect(q.push(r)).toBe(true)
+      expect(q.stats()).toMatchObject({ healthy: false, dropped: 0 })
+      expect(q.depth).toBe(300)
+      await expect(store.ping()).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
+      expect(await countDirect()).toEqual({ n: 100, distinct: 100 })
+
+      await relay.start()
+      expect(await q.flush({ timeoutMs: 20_000 })).toBe(0)
+      expect(await countDirect()).toEqual({ n: 400, distinct: 400 })
+      expect(q.stats()).toMatchObject({ depth: 0, dropped: 0, written: 400, healthy: true })
+      expect(errors.length).toBeGreaterThanOrEqual(2)
+      // Every record is the one pushed, not a half-written or duplicated batch.
+      const back = await store.getPrediction(samplePrediction(333).id)
+      expect(back?.text).toBe(samplePrediction(333).text)
+    } finally {
+      await q.close({ timeoutMs: 1000 })
+      await store.close()
+      await relay.stop().catch(() => {})
+    }
+  })
+
+  it('retries while the table is unavailable (renamed away) and lands every record once restored', async () => {
+    const store = openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 2 })
+    await store.migrate()
+    await sql`delete from predictions`.execute(store.db)
+    const q = new PredictionLogQueue({ store, batchSize: 30, flushIntervalMs: 5, retryBaseMs: 10, retryMaxMs: 100 })
+    const admin = direct()
+    await admin.connect()
+    try {
+      await admin.query(`alter table ${schema}.predictions rename to predictions_away`)
+      for (const r of records(0, 90)) q.push(r)
+      await waitFor(() => q.stats().failedWrites >= 2, 'failed writes while renamed')
+      expect(q.depth).toBe(90)
+      await admin.query(`alter table ${schema}.predictions_away rename to predictions`)
+      expect(await q.close({ timeoutMs: 20_000 })).toBe(0)
+      expect(await countDirect()).toEqual({ n: 90, distinct: 90 })
+      expect(q.written).toBe(90)
+    } finally {
+      await admin.query(`alter table if exists ${schema}.predictions_away rename to predictions`).catch(() => {})
+      await admin.end()
+      await store.close()
+    }
+  })
+})

@@ -1,0 +1,213 @@
+/**
+ * Gets predictions into the store without ever holding up a request: `push` only appends to a bounded in-memory
+ * queue; one background writer takes batches off it, and retries with backoff while the store is down. When the queue
+ * is full, new records are dropped and counted. Retries are safe because `insertPredictions` ignores ids it already
+ * has, so a batch whose commit succeeded but whose answer was lost is not written twice.
+ * @module
+ */
+import type { PredictionRecord, PredictionStore } from './types.js'
+
+export interface PredictionLogQueueOptions {
+  store: Pick<PredictionStore, 'insertPredictions'>
+  /** Records held (queued plus being written) before new ones are dropped. */
+  maxSize?: number
+  /** Most records per write. A full batch is written at once, without waiting for the interval. */
+  batchSize?: number
+  /** Longest time a record waits before a write starts, ms. */
+  flushIntervalMs?: number
+  /** First retry pause after a failed write; it doubles per failure up to `retryMaxMs`. */
+  retryBaseMs?: number
+  retryMaxMs?: number
+  /** Called on each failed write attempt (for logs); the batch is kept and retried. */
+  onError?: (error: unknown, info: { attempt: number; batch: number; retryInMs: number }) => void
+}
+
+export interface LogQueueStats {
+  /** Records waiting or being written. */
+  depth: number
+  /** Records refused because the queue was full or closed, or abandoned by `close` at its deadline. */
+  dropped: number
+  /** Records the store confirmed. */
+  written: number
+  /** Failed write attempts (each is retried). */
+  failedWrites: number
+  /** False from a failed write until the next successful one. */
+  healthy: boolean
+}
+
+const DEFAULTS = { maxSize: 10_000, batchSize: 500, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
+
+export class PredictionLogQueue {
+  private readonly store: Pick<PredictionStore, 'insertPredictions'>
+  private readonly options: typeof DEFAULTS
+  private readonly onError: PredictionLogQueueOptions['onError']
+  private queue: PredictionRecord[] = []
+  private inflight: PredictionRecord[] = []
+  private running: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private sleeping: { timer: NodeJS.Timeout; wake: () => void } | undefined
+  private closed = false
+  private aborted = false
+  private attempt = 0
+  private counters = { dropped: 0, written: 0, failedWrites: 0 }
+  private healthy = true
+
+  constructor(options: PredictionLogQueueOptions) {
+    this.store = options.store
+    this.onError = options.onError
+    const pick = (key: keyof typeof DEFAULTS, min: number) => {
+      const v = options[key] ?? DEFAULTS[key]
+      if (!Number.isFinite(v) || v < min) throw new RangeError(`log queue ${key} must be at least ${min}, got ${v}`)
+      return Math.floor(v)
+    }
+    this.options = {
+      maxSize: pick('maxSize', 1),
+      batchSize: pick('batchSize', 1),
+      flushIntervalMs: pick('flushIntervalMs', 0),
+      retryBaseMs: pick('retryBaseMs', 1),
+      retryMaxMs: pick('retryMaxMs', 1),
+    }
+  }
+
+  /** Queue one record; never blocks or throws. False when it was dropped (queue full or closed). */
+  push(record: PredictionRecord): boolean {
+    if (this.closed || this.depth >= this.options.maxSize) {
+      this.counters.dropped++
+      return false
+    }
+    this.queue.push(record)
+    if (this.queue.length >= this.options.batchSize) this.kick()
+    else this.schedule()
+    return true
+  }
+
+  get depth(): number {
+    return this.queue.length + this.inflight.length
+  }
+  get dropped(): number {
+    return this.counters.dropped
+  }
+  get written(): number {
+    return this.counters.written
+  }
+
+  stats(): LogQueueStats {
+    return { depth: this.depth, ...this.counters, healthy: this.healthy }
+  }
+
+  /**
+   * Resolves once every record queued so far is written, retrying through outages. With `timeoutMs`, gives up
+   * waiting after that long (the writer keeps going) and resolves with the records still unwritten.
+   */
+  async flush(options: { timeoutMs?: number } = {}): Promise<number> {
+    this.clearTimer()
+    // Cut a backoff pause short: a flush is a good moment to try again.
+    this.sleeping?.wake()
+    this.kick()
+    const run = this.running
+    if (!run) return this.depth
+    if (options.timeoutMs === undefined) {
+      await this.until(() => this.depth === 0)
+      return 0
+    }
+    let timeout: NodeJS.Timeout | undefined
+    const timedOut = new Promise<void>((resolve) => {
+      timeout = setTimeout(resolve, options.timeoutMs)
+    })
+    await Promise.race([this.until(() => this.depth === 0), timedOut])
+    clearTimeout(timeout)
+    return this.depth
+  }
+
+  /**
+   * Stops accepting records and writes what is queued. Resolves with the number of records that could not be
+   * written before `timeoutMs` (default: wait as long as it takes); those are abandoned.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<number> {
+    this.closed = true
+    const left = await this.flush(options)
+    this.clearTimer()
+    if (left === 0) return 0
+    this.aborted = true
+    this.sleeping?.wake()
+    await this.running
+    // A write in progress at the deadline may still have landed; count only what is left after it.
+    const abandoned = this.depth
+    this.counters.dropped += abandoned
+    this.inflight = []
+    this.queue = []
+    return abandoned
+  }
+
+  private schedule(): void {
+    if (this.timer || this.running) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.kick()
+    }, this.options.flushIntervalMs)
+    this.timer.unref?.()
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private kick(): void {
+    if (this.running || this.aborted || this.depth === 0) return
+    this.clearTimer()
+    this.running = this.drain().finally(() => {
+      this.running = undefined
+      // Records that arrived while the last write finished wait for the next interval.
+      if (this.queue.length > 0 && !this.aborted) this.schedule()
+    })
+  }
+
+  private async until(done: () => boolean): Promise<void> {
+    while (!done() && !this.aborted) {
+      this.kick()
+      if (this.running) await this.running
+      else if (!done()) await new Promise((r) => setImmediate(r))
+    }
+  }
+
+  /** The one writer: takes batches until the queue is empty, keeping a failed batch to retry it first. */
+  private async drain(): Promise<void> {
+    while (!this.aborted && (this.inflight.length > 0 || this.queue.length > 0)) {
+      if (this.inflight.length === 0) this.inflight = this.queue.splice(0, this.options.batchSize)
+      try {
+        await this.store.insertPredictions(this.inflight)
+        this.counters.written += this.inflight.length
+        this.inflight = []
+        this.attempt = 0
+        this.healthy = true
+      } catch (err) {
+        this.counters.failedWrites++
+        this.healthy = false
+        this.attempt++
+        const base = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.attempt - 1))
+        const retryInMs = Math.round(base / 2 + (Math.random() * base) / 2)
+        try {
+          this.onError?.(err, { attempt: this.attempt, batch: this.inflight.length, retryInMs })
+        } catch {
+          // A failing logger must not stop the writer.
+        }
+        await this.sleep(retryInMs)
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.sleeping = undefined
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      // While open, a retry pause must not keep a finished process alive; while closing, it must.
+      if (!this.closed) timer.unref?.()
+      this.sleeping = { timer, wake }
+    })
+  }
+}

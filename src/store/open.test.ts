@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, describe, expect, it } from 'vitest'
+import { defaultConfig, parseConfig } from '../config/load.js'
+import type { StoreConfig } from '../config/schema.js'
+import { samplePrediction } from './contract.js'
+import { openStore } from './open.js'
+import { createRedactor, DEFAULT_REDACTION_RULES, hashSender } from './redact.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+function tmpRoot(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'intentops-open-'))
+  dirs.push(dir)
+  return dir
+}
+const storeConfig = (over: Partial<StoreConfig> = {}): StoreConfig => ({ ...defaultConfig().store, ...over })
+const rawBytes = (file: string) =>
+  [file, `${file}-wal`].map((f) => (existsSync(f) ? readFileSync(f).toString('latin1') : '')).join('')
+
+describe('default redaction rules', () => {
+  const redact = createRedactor(DEFAULT_REDACTION_RULES)
+
+  it('are the config defaults', () => {
+    expect(defaultConfig().store.redaction).toEqual(DEFAULT_REDACTION_RULES)
+  })
+
+  it.each([
+    ['write to john.doe+refunds@mail.example.co.uk today', 'write to [email] today'],
+    ['my card is 4111 1111 1111 1111, expiry soon', 'my card is [card], expiry soon'],
+    ['card 4111-1111-1111-1111', 'card [card]'],
+    ['call +1 (555) 123-4567 now', 'call [phone] now'],
+    ['call (555) 123-4567', 'call [phone]'],
+    ['ring 555.123.4567', 'ring [phone]'],
+    ['meine Nummer ist 0176 12345678', 'meine Nummer ist [phone]'],
+    ['+44 20 7946 0958', '[phone]'],
+  ])('mask %j', (input, output) => {
+    expect(redact(input)).toBe(output)
+  })
+
+  it.each([
+    'book a flight on 2026-01-01 for 2 people',
+    'order 12345 was late',
+    'I paid 149.99 for room 1204',
+    'version 1.2.3',
+  ])('leave %j alone', (input) => {
+    expect(redact(input)).toBe(input)
+  })
+
+  it('refuse a pattern that does not compile, naming the rule', () => {
+    expect(() => createRedactor([{ pattern: '(', replacement: 'x' }])).toThrow(
+      expect.objectContaining({ code: 'ERR_STORE_REDACTION_INVALID', message: expect.stringContaining('[0]') }),
+    )
+  })
+})
+
+describe('openStore', () => {
+  it('opens SQLite under .intentops/ by default, redacting text, fields and entity values before writing', async () => {
+    const root = tmpRoot()
+    const store = await openStore(storeConfig(), { root, env: {} })
+    try {
+      expect(store.dialect).toBe('sqlite')
+      const file = path.join(root, '.intentops', 'store.db')
+      expect(existsSync(file)).toBe(true)
+      await store.insertPredictions([
+        samplePrediction(1, {
+          text: 'refund to jane.roe@example.org please, card 4111 1111 1111 1111',
+          fields: { subject: 'Refund', body: 'call me on +49 30 1234 5678' },
+          entities: [
+            {
+              start: 10,
+              end: 30,
+              entity: 'email',
+              value: 'jane.roe@example.org',
+              extractor: 'regex',
+              confidence_entity: 1,
+            },
+          ],
+        }),
+      ])
+      const back = await store.getPrediction('p-00001')
+      expect(back?.text).toBe('refund to [email] please, card [card]')
+      expect(back?.fields).toEqual({ subject: 'Refund', body: 'call me on [phone]' })
+      expect(back?.entities[0]?.value).toBe('[email]')
+      expect((await store.queryPredictions({ search: '[email]' })).items).toHaveLength(1)
+      const bytes = rawBytes(file)
+      expect(bytes).toContain('[email]')
+      for (const secret of ['jane.roe', '4111 1111', '1234 5678']) expect(bytes).not.toContain(secret)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('writes text unchanged when redaction is turned off', async () => {
+    const store = await openStore(storeConfig({ redaction: [] }), { root: tmpRoot() })
+    try {
+      await store.insertPredictions([samplePrediction(1, { text: 'mail a@b.example' })])
+      expect((await store.getPrediction('p-00001'))?.text).toBe('mail a@b.example')
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('hashes senders with INTENTOPS_SENDER_KEY, else with a key kept in the store across opens', async () => {
+    const root = tmpRoot()
+    const key = 'k'.repeat(32)
+    const withKey = await openStore(storeConfig(), { root, env: { INTENTOPS_SENDER_KEY: key } })
+    await withKey.insertPredictions([samplePrediction(1, { senderId: 'alice' })])
+    expect((await withKey.getPrediction('p-00001'))?.senderHash).toBe(hashSender(key, 'alice'))
+    await withKey.close()
+
+    const first = await openStore(storeConfig(), { root, env: {} })
+    await first.insertPredictions([samplePrediction(2, { senderId: 'alice' })])
+    const persisted = (await first.getPrediction('p-00002'))?.senderHash
+    expect(persisted).not.toBe(hashSender(key, 'alice'))
+    await first.close()
+    const again = await openStore(storeConfig(), { root, env: {} })
+    await again.insertPredictions([samplePrediction(3, { senderId: 'alice' })])
+    expect((await again.getPrediction('p-00003'))?.senderHash).toBe(persisted)
+    await again.close()
+
+    const elsewhere = await openStore(storeConfig(), { root: tmpRoot(), env: {} })
+    await elsewhere.insertPredictions([samplePrediction(4, { senderId: 'alice' })])
+    expect((await elsewhere.getPrediction('p-00004'))?.senderHash).not.toBe(persisted)
+    await elsewhere.close()
+
+    const fromConfig = await openStore(storeConfig({ senderKey: '$MY_KEY' }), { root, env: { MY_KEY: key } })
+    await fromConfig.insertPredictions([samplePrediction(5, { senderId: 'alice' })])
+    expect((await fromConfig.getPrediction('p-00005'))?.senderHash).toBe(hashSender(key, 'alice'))
+    await fromConfig.close()
+  })
+
+  it('needs a URL for PostgreSQL, and says so', async () => {
+    await expect(openStore(storeConfig({ backend: 'postgres' }), { root: tmpRoot(), env: {} })).rejects.toMatchObject({
+      code: 'ERR_STORE_NO_URL',
+    })
+  })
+
+  it('reports an unreachable PostgreSQL as ERR_STORE_UNAVAILABLE, without the password', async () => {
+    const err = await openStore(storeConfig({ backend: 'postgres', url: 'postgres://u:s3cret@127.0.0.1:1/none' }), {
+      root: tmpRoot(),
+    }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
+    expect((err as Error).message).toContain('127.0.0.1:1')
+    expect((err as Error).message).not.toContain('s3cret')
+  })
+
+  it('reports a SQLite file that cannot be created', async () => {
+    const root = tmpRoot()
+    const blocker = path.join(root, 'file')
+    await import('node:fs/promises').then((fs) => fs.writeFile(blocker, 'x'))
+    await expect(openStore(storeConfig({ path: 'file/store.db' }), { root })).rejects.toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+    })
+  })
+
+  it.runIf(process.env.DATABASE_URL)('opens PostgreSQL from $DATABASE_URL in its own schema', async () => {
+    const schema = `iops_open_${process.pid}_${randomBytes(4).toString('hex')}`
+    const store = await openStore(storeConfig({ backend: 'postgres', url: '$DATABASE_URL', schema }), {
+      root: tmpRoot(),
+      env: { DATABASE_URL: process.env.DATABASE_URL },
+    })
+    try {
+      expect(store.dialect).toBe('postgres')
+      await store.insertPredictions([samplePrediction(1, { text: 'x@y.example' })])
+      expect((await store.getPrediction('p-00001'))?.text).toBe('[email]')
+      const where = await sql<{
+        s: string
+      }>`select table_schema as s from information_schema.tables where table_name = 'predictions' and table_schema = ${schema}`.execute(
+        store.db,
+      )
+      expect(where.rows).toEqual([{ s: schema }])
+    } finally {
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(store.db)
+      await store.close()
+    }
+  })
+})
+
+describe('store config', () => {
+  it('validates the backend and fills defaults', () => {
+    const c = parseConfig('store:\n  backend: postgres\n  url: $DATABASE_URL\n  retentionDays: 30\n', 'intentops.yml')
+    expect(c.store).toMatchObject({ backend: 'postgres', url: '$DATABASE_URL', retentionDays: 30, queueSize: 10_000 })
+    expect(() => parseConfig('store:\n  backend: mysql\n', 'intentops.yml')).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    )
+    expect(() => parseConfig('store:\n  schema: "a;drop"\n', 'intentops.yml')).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    )
+  })
+})

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, describe, expect, it } from 'vitest'
+import { defaultConfig } from '../config/load.js'
+import { samplePrediction } from './contract.js'
+import { PredictionLogQueue } from './log-queue.js'
+import { logQueueOptions, openLogWriter, openStore } from './open.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+describe('SQLite log writer thread', () => {
+  it('writes through its own connection with the same redaction and sender key as the store', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    const config = { ...defaultConfig().store, busyTimeoutMs: 20 }
+    const store = await openStore(config, { root })
+    const writer = openLogWriter(config, store, { root })
+    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), retryBaseMs: 10, retryMaxMs: 50 })
+    const other = new Database(path.join(root, config.path))
+    try {
+      await store.insertPredictions([samplePrediction(0, { senderId: 'alice' })])
+      for (let i = 1; i <= 1500; i++) {
+        queue.push(
+          samplePrediction(i, { senderId: i === 1 ? 'alice' : `s${i}`, text: `mail me at user${i}@example.com` }),
+        )
+      }
+      expect(await queue.flush()).toBe(0)
+      expect(await store.countPredictions()).toBe(1501)
+      const one = await store.getPrediction('p-00001')
+      expect(one?.text).toBe('mail me at [email]')
+      expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
+
+      // A lock held by another connection fails the thread's writes; the queue retries until it is released.
+      other.exec('BEGIN EXCLUSIVE')
+      for (let i = 2000; i < 2100; i++) queue.push(samplePrediction(i))
+      const failedBefore = queue.stats().failedWrites
+      const end = Date.now() + 10_000
+      while (queue.stats().failedWrites < failedBefore + 2 && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 10))
+      expect(queue.stats().failedWrites).toBeGreaterThanOrEqual(failedBefore + 2)
+      other.exec('COMMIT')
+      expect(await queue.close()).toBe(0)
+      expect(await store.countPredictions()).toBe(1601)
+      expect(queue.stats()).toMatchObject({ written: 1600, dropped: 0, healthy: true })
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
+      await writer.close()
+      await store.close()
+    }
+  })
+
+  it('hands PostgreSQL writes to the store itself', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    const config = defaultConfig().store
+    const store = await openStore(config, { root })
+    try {
+      const writer = openLogWriter({ ...config, backend: 'postgres' }, store, { root })
+      await writer.insertPredictions([samplePrediction(1)])
+      expect(await store.countPredictions()).toBe(1)
+      await writer.close()
+      await store.ping()
+    } finally {
+      await store.close()
+    }
+  })
+})

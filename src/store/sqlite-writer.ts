@@ -1,0 +1,106 @@
+/**
+ * A log writer for SQLite that runs in a worker thread. better-sqlite3 is synchronous, so writing the prediction log
+ * on the server's own thread would stall every request for the length of each batch; here the main thread only
+ * posts the records.
+ * @module
+ */
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { createError } from '../errors.js'
+import type { RedactionRule } from './redact.js'
+import type { PredictionRecord } from './types.js'
+
+export interface LogWriter {
+  insertPredictions(records: readonly PredictionRecord[]): Promise<void>
+  close(): Promise<void>
+}
+
+export interface SqliteWorkerWriterOptions {
+  /** The store file; the main thread's store must have migrated it. */
+  file: string
+  busyTimeoutMs?: number
+  redaction: readonly RedactionRule[]
+  senderKey?: string
+}
+
+type Reply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string }
+
+export class SqliteWorkerWriter implements LogWriter {
+  private worker: Worker | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
+  private closed = false
+
+  constructor(private readonly options: SqliteWorkerWriterOptions) {}
+
+  insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(createError('ERR_INTERNAL', { detail: 'the log writer is closed' }))
+    if (records.length === 0) return Promise.resolve()
+    const worker = this.spawn()
+    const id = this.nextId++
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      // Held only while a write is in flight, so an idle writer never keeps the process alive.
+      worker.ref()
+      worker.postMessage({ type: 'insert', id, records })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const worker = this.worker
+    if (!worker) return
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve())
+      // Keep the process alive until the thread has closed its connection.
+      worker.ref()
+      worker.postMessage({ type: 'close' })
+    })
+  }
+
+  private spawn(): Worker {
+    if (this.worker) return this.worker
+    const { file, busyTimeoutMs = 5000, redaction, senderKey } = this.options
+    const worker = startWorker({ file, busyTimeoutMs, redaction: [...redaction], ...(senderKey ? { senderKey } : {}) })
+    worker.on('message', (reply: Reply) => {
+      const p = this.pending.get(reply.id)
+      if (!p) return
+      this.pending.delete(reply.id)
+      if (this.pending.size === 0) worker.unref()
+      if (reply.ok) p.resolve()
+      else p.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}))
+    })
+    const fail = (err: Error) => {
+      // A dead thread fails what it held; the next write starts a new one (the queue retries those batches).
+      if (this.worker === worker) this.worker = undefined
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id)
+        p.reject(err)
+      }
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`the SQLite log writer thread exited (code ${code})`)))
+    worker.unref()
+    this.worker = worker
+    return worker
+  }
+}
+
+const SELF = import.meta.url
+const WORKER_URL = new URL(SELF.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', SELF)
+
+function startWorker(workerData: unknown): Worker {
+  if (WORKER_URL.pathname.endsWith('.ts')) {
+    // Running from TypeScript sources (tests, tsx): register the tsx loader inside the worker before loading it.
+    const require = createRequire(SELF)
+    const pkgFile = require.resolve('tsx/package.json')
+    const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> }
+    const tsx = pathToFileURL(path.join(path.dirname(pkgFile), pkg.exports['./esm/api']!.import.default)).href
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
+    return new Worker(code, { eval: true, workerData })
+  }
+  return new Worker(WORKER_URL, { workerData })
+}

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { samplePrediction, testPredictionStore } from './contract.js'
+import type { KyselyPredictionStore } from './kysely-store.js'
+import { openPostgresStore } from './postgres.js'
+import { MIGRATION_TABLE, MIGRATIONS } from './schema.js'
+import { openSqliteStore } from './sqlite.js'
+import type { PredictionStore } from './types.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+function tmpFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'intentops-store-'))
+  dirs.push(dir)
+  return path.join(dir, '.intentops', 'store.db')
+}
+
+const files = new WeakMap<PredictionStore, string>()
+
+testPredictionStore(
+  'sqlite',
+  () => {
+    const file = tmpFile()
+    const store = openSqliteStore({ file })
+    files.set(store, file)
+    return store
+  },
+  {
+    // The raw bytes of the database and its WAL: a secret written anywhere would show up here.
+    dump: async (s) => {
+      const file = files.get(s)!
+      const read = (f: string) => {
+        try {
+          return readFileSync(f).toString('latin1')
+        } catch {
+          return ''
+        }
+      }
+      return read(file) + read(`${file}-wal`)
+    },
+    reopen: async (s) => openSqliteStore({ file: files.get(s)! }),
+  },
+)
+
+const DATABASE_URL = process.env.DATABASE_URL
+const schemas = new WeakMap<PredictionStore, string>()
+
+if (DATABASE_URL) {
+  testPredictionStore(
+    'postgres',
+    () => {
+      const schema = `iops_store_${process.pid}_${randomBytes(4).toString('hex')}`
+      const store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 3 })
+      schemas.set(store, schema)
+      return store
+    },
+    {
+      dump: async (s) => {
+        const db = (s as KyselyPredictionStore).db
+        const out: string[] = []
+        for (const table of ['predictions', 'reviews', 'tokens', 'store_meta'] as const) {
+          const rows = await db.selectFrom(table).selectAll().execute()
+          out.push(JSON.stringify(rows))
+        }
+        return out.join('\n')
+      },
+      reopen: async (s) => openPostgresStore({ url: DATABASE_URL, schema: schemas.get(s)!, poolSize: 1 }),
+      cleanup: async (s) => {
+        await sql`drop schema if exists ${sql.id(schemas.get(s)!)} cascade`.execute((s as KyselyPredictionStore).db)
+      },
+    },
+  )
+} else {
+  describe('PredictionStore contract: postgres', () => {
+    it.skip('needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test); CI always sets it', () => {})
+  })
+}
+
+describe('postgres connection', () => {
+  it.runIf(DATABASE_URL)('reaches the DATABASE_URL server (fails, never skips, when it is set but down)', async () => {
+    const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5000 })
+    await client.connect()
+    try {
+      expect((await client.query('select 1 as one')).rows[0].one).toBe(1)
+    } finally {
+      await client.end()
+    }
+  })
+})
+
+describe('migrations', () => {
+  const check = async (store: KyselyPredictionStore) => {
+    await store.migrate()
+    await store.migrate()
+    const rows = await store.db
+      .selectFrom(MIGRATION_TABLE as 'store_meta')
+      .select(sql<string>`name`.as('name'))
+      .orderBy(sql`name`)
+      .execute()
+    expect(rows.map((r) => r.name)).toEqual(Object.keys(MIGRATIONS))
+    await store.insertPredictions([samplePrediction(1)])
+    await store.optimize()
+    expect(
+      (await store.queryPredictions({ intent: 'refund', reviewed: false, order: 'confidence' })).items,
+    ).toHaveLength(1)
+  }
+
+  it('records each migration once on SQLite', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    try {
+      await check(store)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it.runIf(DATABASE_URL)('records each migration once on PostgreSQL, also when replicas start together', async () => {
+    const schema = `iops_mig_${process.pid}_${randomBytes(4).toString('hex')}`
+    const stores = [0, 1, 2].map(() => openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 2 }))
+    try {
+      await Promise.all(stores.map((s) => s.migrate()))
+      await check(stores[0]!)
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(stores[0]!.db)
+      await Promise.all(stores.map((s) => s.close()))
+    }
+  })
+})

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parse } from 'csv-parse/sync'
+import { sql } from 'kysely'
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { memoryIO } from '../src/cli/io.js'
+import { runCli } from '../src/cli/program.js'
+import { defaultConfig } from '../src/config/load.js'
+import { samplePrediction } from '../src/store/contract.js'
+import { hashToken } from '../src/store/kysely-store.js'
+import { openStore } from '../src/store/open.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+let dir: string
+const cli = async (...argv: string[]) => {
+  const io = memoryIO(dir, {})
+  const code = await runCli(argv, io)
+  return { code, out: io.out(), err: io.err() }
+}
+const DAY = 86_400_000
+const T0 = Date.UTC(2026, 0, 1)
+
+async function seed(n: number) {
+  const store = await openStore(defaultConfig().store, { root: dir })
+  try {
+    await store.insertPredictions(
+      Array.from({ length: n }, (_, i) =>
+        samplePrediction(i, { ts: T0 + i * DAY, text: i === 2 ? 'Say "hi", then, a\nnew line' : `message ${i}` }),
+      ),
+    )
+    await store.addReview({
+      id: 'r1',
+      predictionId: 'p-00001',
+      action: 'relabel',
+      intent: 'cancel',
+      previousIntent: 'refund',
+      reviewer: 'ann',
+      ts: T0 + 100 * DAY,
+    })
+  } finally {
+    await store.close()
+  }
+}
+
+describe('log and tokens commands (SQLite under .intentops/)', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-'))
+    dirs.push(dir)
+  })
+
+  it('log stats counts predictions, reviews and tokens', async () => {
+    await seed(10)
+    const res = await cli('log', 'stats')
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toContain('predictions  10 (9 unreviewed, 1 reviewed')
+    expect(res.out).toContain('reviews      1 (0 exported)')
+    const json = JSON.parse((await cli('log', 'stats', '--json')).out)
+    expect(json).toMatchObject({ backend: 'sqlite', predictions: 10, reviewed: 1, reviews: 1, oldest: T0 })
+    expect(json.byChannel).toEqual({ api: 4, rasa: 3, ui: 3 })
+  })
+
+  it('log export streams JSONL to stdout with filters', async () => {
+    await seed(10)
+    const res = await cli('log', 'export', '--intent', 'refund')
+    expect(res.code, res.err).toBe(0)
+    const lines = res.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines.map((r) => r.id)).toEqual(['p-00001', 'p-00005', 'p-00009'])
+    expect(lines[0]).toMatchObject({ intent: 'refund', label: 'cancel', reviewAction: 'relabel' })
+    const ranged = await cli('log', 'export', '--from', '2026-01-03', '--to', '2026-01-05', '--unreviewed')
+    expect(
+      ranged.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).id),
+    ).toEqual(['p-00002', 'p-00003'])
+    const reviewed = await cli('log', 'export', '--reviewed')
+    expect(reviewed.out.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('log export --format csv --out writes a complete file atomically, with quoting that round-trips', async () => {
+    await seed(10)
+    const res = await cli('log', 'export', '--format', 'csv', '--out', 'out/log.csv')
+    expect(res.code, res.err).toBe(0)
+    expect(res.err).toContain('wrote 10 predictions to out/log.csv')
+    const rows = parse(readFileSync(path.join(dir, 'out/log.csv'), 'utf8'), { columns: true }) as Array<
+      Record<string, string>
+    >
+    expect(rows).toHaveLength(10)
+    expect(rows[2]).toMatchObject({
+      id: 'p-00002',
+      text: 'Say "hi", then, a\nnew line',
+      time: '2026-01-03T00:00:00.000Z',
+    })
+    expect(JSON.parse(rows[0]!.ranking!)[0]).toMatchObject({ name: 'greet' })
+    expect(readdirSync(path.join(dir, 'out'))).toEqual(['log.csv'])
+  })
+
+  it('log export keeps the old file when the export fails', async () => {
+    await seed(3)
+    writeFileSync(path.join(dir, 'keep.jsonl'), 'old\n')
+    const res = await cli('log', 'export', '--format', 'xml', '--out', 'keep.jsonl')
+    expect(res.code).toBe(1)
+    expect(res.err).toContain('unknown export format "xml"')
+    expect(readFileSync(path.join(dir, 'keep.jsonl'), 'utf8')).toBe('old\n')
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('log purge --before removes older predictions and their reviews, and prints how many went', async () => {
+    await seed(10)
+    const res = await cli('log', 'purge', '--before', '2026-01-04')
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toBe('purged 3 predictions logged before 2026-01-04T00:00:00.000Z\n')
+    const stats = JSON.parse((await cli('log', 'stats', '--json')).out)
+    expect(stats).toMatchObject({ predictions: 7, reviews: 0 })
+    expect(JSON.parse((await cli('log', 'purge', '--before', '2026-01-04', '--json')).out).purged).toBe(0)
+  })
+
+  it('log purge uses store.retentionDays, and explains what is missing without it', async () => {
+    await seed(3)
+    const missing = await cli('log', 'purge')
+    expect(missing.code).toBe(1)
+    expect(missing.err).toContain('give --before DATE, or set store.retentionDays')
+    const bad = await cli('log', 'purge', '--before', 'last tuesday')
+    expect(bad.code).toBe(1)
+    expect(bad.err).toContain('--before "last tuesday" is not a date')
+    writeFileSync(path.join(dir, 'intentops.yml'), 'store:\n  retentionDays: 30\n')
+    const res = await cli('log', 'purge', '--json')
+    expect(res.code, res.err).toBe(0)
+    // The seeded predictions are from January 2026, long before "now minus 30 days" in any test run after that.
+    expect(JSON.parse(res.out).purged).toBe(Date.now() - 30 * DAY > T0 + 3 * DAY ? 3 : 0)
+  })
+
+  it('tokens create prints the token once; list never shows it; revoke by name or id', async () => {
+    const created = await cli('tokens', 'create', '--name', 'ci', '--role', 'admin')
+    expect(created.code, created.err).toBe(0)
+    const token = created.out.trim()
+    expect(token).toMatch(/^iop_[A-Za-z0-9_-]{40,}$/)
+    expect(created.err).toContain('not shown again')
+    const ann = JSON.parse((await cli('tokens', 'create', '--name', 'anna', '--role', 'annotator', '--json')).out)
+    expect(ann).toMatchObject({ name: 'anna', role: 'annotator' })
+
+    const list = await cli('tokens', 'list')
+    expect(list.out).toMatch(/ci\s+admin\s+\S+\s+live\s+never used/)
+    expect(list.out).not.toContain(token)
+    expect(list.out).not.toContain(ann.token)
+
+    const store = await openStore(defaultConfig().store, { root: dir })
+    try {
+      expect((await store.verifyToken(token))?.role).toBe('admin')
+      const rows = await store.db.selectFrom('tokens').selectAll().execute()
+      expect(rows.map((r) => r.hash).sort()).toEqual([hashToken(token), hashToken(ann.token)].sort())
+      expect(JSON.stringify(rows)).not.toContain(token)
+    } finally {
+      await store.close()
+    }
+
+    const dup = await cli('tokens', 'create', '--name', 'ci', '--role', 'client')
+    expect(dup.code).toBe(1)
+    expect(dup.err).toContain('ERR_STORE_TOKEN_EXISTS')
+    const badRole = await cli('tokens', 'create', '--name', 'x', '--role', 'root')
+    expect(badRole.code).toBe(1)
+    expect(badRole.err).toContain('unknown token role "root"')
+
+    expect((await cli('tokens', 'revoke', 'ci')).out).toBe('revoked ci\n')
+    expect((await cli('tokens', 'revoke', ann.id)).code).toBe(0)
+    const gone = await cli('tokens', 'revoke', 'ci')
+    expect(gone.code).toBe(1)
+    expect(gone.err).toContain('ERR_STORE_TOKEN_NOT_FOUND')
+    const after = JSON.parse((await cli('tokens', 'list', '--json')).out)
+    expect(after.every((t: { revokedAt?: number }) => typeof t.revokedAt === 'number')).toBe(true)
+  })
+
+  it('--store points the commands at another SQLite file', async () => {
+    const res = await cli('tokens', 'create', '--name', 'a', '--role', 'client', '--store', 'elsewhere.db')
+    expect(res.code, res.err).toBe(0)
+    expect(existsSync(path.join(dir, 'elsewhere.db'))).toBe(true)
+    expect(existsSync(path.join(dir, '.intentops', 'store.db'))).toBe(false)
+  })
+})
+
+describe.runIf(process.env.DATABASE_URL)('log and tokens commands on PostgreSQL', () => {
+  it('creates a token, exports and purges through the configured PostgreSQL schema', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-pg-'))
+    dirs.push(dir)
+    const schema = `iops_cli_${process.pid}_${randomBytes(4).toString('hex')}`
+    writeFileSync(path.join(dir, 'intentops.yml'), `store:\n  backend: postgres\n  url: $PGURL\n  schema: ${schema}\n`)
+    const env = { PGURL: process.env.DATABASE_URL }
+    const run = async (...argv: string[]) => {
+      const io = memoryIO(dir, env)
+      const code = await runCli(argv, io)
+      return { code, out: io.out(), err: io.err() }
+    }
+    const store = await openStore(
+      { ...defaultConfig().store, backend: 'postgres', schema },
+      {
+        root: dir,
+        env: { DATABASE_URL: process.env.DATABASE_URL },
+      },
+    )
+    try {
+      await store.insertPredictions(Array.from({ length: 5 }, (_, i) => samplePrediction(i, { ts: T0 + i * DAY })))
+      const created = await run('tokens', 'create', '--name', 'ops', '--role', 'admin')
+      expect(created.code, created.err).toBe(0)
+      expect((await store.verifyToken(created.out.trim()))?.name).toBe('ops')
+      const exported = await run('log', 'export', '--channel', 'api')
+      expect(exported.code, exported.err).toBe(0)
+      expect(
+        exported.out
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).id),
+      ).toEqual(['p-00000', 'p-00003'])
+      expect((await run('log', 'purge', '--before', '2026-01-03')).out).toContain('purged 2 predictions')
+      expect(await store.countPredictions()).toBe(3)
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
+      await store.close()
+    }
+  })
+})
