@@ -462,6 +462,46 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Benchmark system {system} failed on {dataset}: {detail}',
     hint: 'Run `bash bench/setup.sh` to install the peers (scikit-learn, fastText); see bench/README.md.',
   },
+  // ── review ───────────────────────────────────────────────────────────────────
+  ERR_REVIEW_NOT_FOUND: {
+    status: 404,
+    message: 'No logged prediction with id {id}',
+    hint: 'It may have been deleted or purged; reload the inbox.',
+  },
+  ERR_REVIEW_INVALID: {
+    status: 400,
+    message: 'Invalid review: {detail}',
+  },
+  ERR_REVIEW_UNKNOWN_INTENT: {
+    status: 400,
+    message: "The intent '{intent}' is not in the training data",
+    hint: 'Pick an existing intent, or create it on purpose (`newIntent: true`, `--new-intent`).',
+  },
+  ERR_REVIEW_BAD_ENTITY: {
+    status: 400,
+    message: 'Entity span {start}-{end} ({entity}) does not fit the message: {detail}',
+    hint: 'Offsets are UTF-16 code units into the message text (or into the named field), end exclusive.',
+  },
+  ERR_REVIEW_EXPORT_FILE: {
+    status: 400,
+    message: 'Cannot export reviews into {path}: {detail}',
+    hint: 'Give a YAML file (.yml or .yaml) inside the project, e.g. --file data/reviewed.yml.',
+  },
+  ERR_REVIEW_GIT: {
+    status: 500,
+    message: 'git {command} failed: {detail}',
+    hint: 'Run the export inside a git repository with a configured user.name and user.email.',
+  },
+  ERR_REVIEW_GIT_BRANCH_EXISTS: {
+    status: 409,
+    message: "The git branch '{branch}' exists already",
+    hint: 'Choose another --git-branch name, or delete the old branch.',
+  },
+  ERR_REVIEW_GIT_DIRTY: {
+    status: 409,
+    message: 'Data files have uncommitted changes: {files}',
+    hint: 'Commit or stash them first: --git-branch commits only what the export writes.',
+  },
 
   // ── store ────────────────────────────────────────────────────────────────────
   ERR_STORE_UNAVAILABLE: {
@@ -503,6 +543,115 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message: 'Redaction rule {where} does not compile: {detail}',
     hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+  },
+
+  // ── serve ────────────────────────────────────────────────────────────────────
+  ERR_SERVE_BAD_REQUEST: {
+    status: 400,
+    message: 'Invalid request: {detail}',
+    hint: 'See docs/http-api.md for the request shape of this route.',
+  },
+  ERR_SERVE_INVALID_JSON: {
+    status: 400,
+    message: 'The request body is not valid JSON: {detail}',
+    hint: 'Send a JSON object with `Content-Type: application/json`.',
+  },
+  ERR_SERVE_INVALID_UTF8: {
+    status: 400,
+    message: 'The request body is not valid UTF-8 (first bad byte at offset {offset})',
+    hint: 'Encode the body as UTF-8.',
+  },
+  ERR_SERVE_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'Unsupported content type {type}',
+    hint: 'Send `Content-Type: application/json`.',
+  },
+  ERR_SERVE_BODY_TOO_LARGE: {
+    status: 413,
+    message: 'The request body is over the {limit}-byte limit',
+    hint: 'Send fewer or shorter messages, or raise `serve.bodyLimitBytes`.',
+  },
+  ERR_SERVE_BODY_TIMEOUT: {
+    status: 408,
+    message: 'The request body was not received within {ms} ms',
+    hint: 'Send the whole body at once; slow uploads are cut off (`serve.bodyTimeoutMs`).',
+  },
+  ERR_SERVE_TEXT_TOO_LONG: {
+    status: 413,
+    message: '{where} is {length} characters, over the {limit}-character limit',
+    hint: 'Shorten the message, or raise `serve.maxTextLength`.',
+  },
+  ERR_SERVE_BATCH_TOO_LARGE: {
+    status: 413,
+    message: 'The batch holds {size} messages, over the limit of {limit}',
+    hint: 'Split it into several requests, or raise `serve.maxBatchSize`.',
+  },
+  ERR_SERVE_ROUTE_NOT_FOUND: {
+    status: 404,
+    message: 'No route {method} {url}',
+    hint: 'See docs/http-api.md for the routes, or open /docs.',
+  },
+  ERR_SERVE_NO_MODEL: {
+    status: 503,
+    message: 'No model is loaded yet ({detail})',
+    hint: 'Promote a version to the served alias, or start with `intentops serve --model FILE`.',
+  },
+  ERR_SERVE_UNAUTHORIZED: {
+    status: 401,
+    message: 'This route needs a token: {detail}',
+    hint: 'Send `Authorization: Bearer <token>`; `intentops tokens create` makes one.',
+  },
+  ERR_SERVE_FORBIDDEN: {
+    status: 403,
+    message: 'A {role} token cannot use this route; it needs {required}',
+    hint: 'Use a token with the right role (`intentops tokens create --role ...`).',
+  },
+  ERR_SERVE_AUTH_UNAVAILABLE: {
+    status: 503,
+    message: 'Tokens cannot be checked: {detail}',
+    hint: 'Tokens live in the store; check that it is configured and reachable.',
+  },
+  ERR_SERVE_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests: {max} per {window} allowed; retry in {retry}',
+    hint: 'Slow down, or raise `serve.rateLimit`.',
+  },
+  ERR_SERVE_MODEL_LOAD_FAILED: {
+    status: 422,
+    message: 'Model {source} was not loaded, the current model keeps serving: {detail}',
+    hint: 'Check the model with `intentops models verify`; the server log has the cause.',
+  },
+  ERR_SERVE_MODEL_UNTRUSTED_FILE: {
+    status: 422,
+    message: 'Model file {path} matches no signed version in the registry',
+    hint: 'Publish it (`intentops publish`) and name the version, or set `registry.allowUnsigned: true`.',
+  },
+  ERR_SERVE_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'The store is not reachable: {detail}',
+    hint: 'Predictions wait in the log queue; check the database.',
+  },
+  ERR_SERVE_SHUTTING_DOWN: {
+    status: 503,
+    message: 'The server is shutting down',
+    hint: 'Retry on another replica.',
+  },
+
+  // ── monitor ──────────────────────────────────────────────────────────────────
+  ERR_ANALYTICS_RANGE: {
+    status: 400,
+    message: 'The analytics range {from} .. {to} is empty or too long ({detail})',
+    hint: '`--from` must be before `--to` (ISO dates or epoch ms); use `--bucket day` for long ranges.',
+  },
+  ERR_MONITOR_WINDOW: {
+    status: 400,
+    message: 'Cannot read the {what} "{value}": {detail}',
+    hint: 'Use a duration such as `7d`, `24h`, `30m` or `2w`, or (for --reference) `training` or `FROM..TO` with ISO dates.',
+  },
+  ERR_ANALYTICS_UNKNOWN: {
+    status: 404,
+    message: 'Unknown analytics "{what}"; use one of {known}',
+    hint: 'Run `intentops analytics --help`.',
   },
 } satisfies Record<string, CatalogEntry>)
 

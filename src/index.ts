@@ -270,8 +270,57 @@ export {
 export { type VerifyReport, verifyRegistry } from './registry/verify.js'
 export { type AliasChange, type WatchAliasOptions, watchAlias } from './registry/watch.js'
 export { VERSION } from './version.js'
+
 // ── end registry ──
 
+// ── end store ──
+// ── monitor ──
+export {
+  ANALYTICS_KINDS,
+  type AnalyticsKind,
+  type AnalyticsQuery,
+  type AnalyticsResult,
+  type AnalyticsSource,
+  type ChannelVolume,
+  type Corrections,
+  channelVolume,
+  corrections,
+  type EmergingNgrams,
+  emergingNgrams,
+  type IntentDistribution,
+  intentDistribution,
+  type Latency,
+  latency,
+  type Rates,
+  rates,
+  runAnalytics,
+  type TopNgrams,
+  topNgrams,
+} from './monitor/analytics.js'
+export {
+  analyticsCharts,
+  channelVolumeSpec,
+  correctionRateSpec,
+  driftSpec,
+  emergingSpec,
+  intentDistributionSpec,
+  latencySpec,
+  ratesSpec,
+  topNgramsSpec,
+} from './monitor/charts.js'
+export {
+  type DriftCheck,
+  type DriftReport,
+  type DriftSample,
+  DriftSampleBuilder,
+  domainClassifierAuc,
+  runDriftChecks,
+  trainingSample,
+} from './monitor/drift.js'
+export { alertDrift, type MonitorOptions, monitorDrift } from './monitor/monitor.js'
+export { renderCharts as renderMonitorCharts, renderHtmlPage as renderMonitorHtml } from './monitor/render.js'
+export { type AnalyticsRoutesOptions, analyticsRoutes } from './monitor/routes.js'
+export { jensenShannon, ksTwoSample, psi, rocAuc } from './monitor/stats.js'
 // ── store ──
 export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
 export {
@@ -307,4 +356,4 @@ export type {
   TokenRecord,
   TokenRole,
 } from './store/types.js'
-// ── end store ──
+// ── end monitor ──

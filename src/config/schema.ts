@@ -204,6 +204,34 @@ export const TuneConfigSchema = Type.Object(
 )
 // ── end tune ─────────────────────────────────────────────────────────────────
 
+// ── review ───────────────────────────────────────────────────────────────────
+export const ReviewConfigSchema = Type.Object(
+  {
+    order: Type.Union(
+      [Type.Literal('confidence'), Type.Literal('margin'), Type.Literal('fallback'), Type.Literal('newest')],
+      {
+        default: 'confidence',
+        description:
+          'Inbox order: lowest `confidence` first, smallest top-2 `margin` first, `fallback` answers first, or `newest` first.',
+      },
+    ),
+    pageSize: Type.Integer({ default: 50, minimum: 1, maximum: 500, description: 'Messages read for one inbox page.' }),
+    nearDuplicateThreshold: Type.Number({
+      default: 0.8,
+      minimum: 0.5,
+      maximum: 1,
+      description:
+        'Word and word-pair overlap (Jaccard) from which two inbox messages form one group; 1 groups exact duplicates only.',
+    }),
+    exportFile: Type.String({
+      default: 'data/reviewed.yml',
+      minLength: 1,
+      description: 'Where `intentops review export` writes examples of intents that have no YAML file yet.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'The review inbox and the export of reviews.' },
+)
+// ── end review ───────────────────────────────────────────────────────────────
 // ── store ────────────────────────────────────────────────────────────────────
 export const RedactionRuleSchema = Type.Object(
   {
@@ -293,6 +321,184 @@ export const StoreConfigSchema = Type.Object(
   { additionalProperties: false, default: {} },
 )
 // ── end store ────────────────────────────────────────────────────────────────
+// ── serve ────────────────────────────────────────────────────────────────────
+export const ServeConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address `intentops serve` listens on.' }),
+    port: Type.Integer({ default: 5005, minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free one).' }),
+    alias: Type.String({
+      default: 'production',
+      pattern: '^[a-z][a-z0-9_-]*$',
+      description: 'Registry alias to serve and watch; a promotion or rollback anywhere is picked up.',
+    }),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Serve this model file instead of the alias (its digest is checked; it is not watched).',
+      }),
+    ),
+    watchIntervalMs: Type.Integer({
+      default: 2000,
+      minimum: 50,
+      description: 'How often the alias is polled for a new holder, ms.',
+    }),
+    bodyLimitBytes: Type.Integer({
+      default: 1_048_576,
+      minimum: 1024,
+      description: 'Largest request body; bigger bodies get 413.',
+    }),
+    maxTextLength: Type.Integer({
+      default: 10_000,
+      minimum: 1,
+      description: 'Longest message text (or sum of field lengths), in characters.',
+    }),
+    maxBatchSize: Type.Integer({
+      default: 1000,
+      minimum: 1,
+      description: 'Most messages in one `/v1/parse/batch` or `/v1/messages` request.',
+    }),
+    bodyTimeoutMs: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      description: 'A request body not fully received within this time gets 408 and the connection is closed.',
+    }),
+    requestTimeoutMs: Type.Integer({
+      default: 30_000,
+      minimum: 1000,
+      description: 'Hard limit on receiving a whole request (headers and body), enforced by the HTTP server.',
+    }),
+    connectionTimeoutMs: Type.Integer({
+      default: 60_000,
+      minimum: 1000,
+      description: 'An idle connection is closed after this long, ms.',
+    }),
+    keepAliveTimeoutMs: Type.Integer({
+      default: 72_000,
+      minimum: 1000,
+      description: 'How long an idle keep-alive connection stays open, ms (above a load balancer’s idle timeout).',
+    }),
+    shutdownTimeoutMs: Type.Integer({
+      default: 10_000,
+      minimum: 100,
+      description: 'On SIGTERM, in-flight requests and the prediction log get this long to finish, ms.',
+    }),
+    requireTokenForParse: Type.Boolean({
+      default: false,
+      description: 'Parse routes need a token (any role); admin routes always need an admin token.',
+    }),
+    logPredictions: Type.Boolean({ default: true, description: 'Record every prediction in the prediction log.' }),
+    docs: Type.Boolean({ default: true, description: 'Serve the OpenAPI document and its UI at `/docs`.' }),
+    logLevel: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info', description: 'Level of the structured (pino) logs on stdout.' },
+    ),
+    corsOrigins: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Origins allowed to call the API from a browser (`*` for any); empty turns CORS off.',
+    }),
+    corsCredentials: Type.Boolean({ default: false, description: 'Allow credentials on cross-origin requests.' }),
+    rateLimit: Type.Integer({
+      default: 6000,
+      minimum: 0,
+      description: 'Requests allowed per window for each token (or client address without one); 0 turns it off.',
+    }),
+    rateLimitWindowMs: Type.Integer({ default: 60_000, minimum: 1000, description: 'The rate-limit window, ms.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'The HTTP server of `intentops serve`.' },
+)
+// ── end serve ────────────────────────────────────────────────────────────────
+// ── monitor ──────────────────────────────────────────────────────────────────
+export const MonitorConfigSchema = Type.Object(
+  {
+    window: Type.String({
+      default: '7d',
+      pattern: '^[0-9]+[mhdw]$',
+      description: 'Recent window `intentops monitor` checks, ending now: a number and `m`, `h`, `d` or `w`.',
+    }),
+    reference: Type.String({
+      default: 'training',
+      minLength: 1,
+      description:
+        'What the window is compared with: `training` (the training data), a duration (the window just before) or `FROM..TO` (ISO dates).',
+    }),
+    minSamples: Type.Integer({
+      default: 50,
+      minimum: 1,
+      description: 'Fewer predictions than this in either sample skips the checks instead of guessing.',
+    }),
+    lowConfidence: Type.Number({
+      default: 0.5,
+      minimum: 0,
+      maximum: 1,
+      description: 'Predictions below this confidence count as low-confidence in analytics.',
+    }),
+    maxPsi: Type.Number({
+      default: 0.25,
+      minimum: 0,
+      description: 'Intent distribution: population stability index above this fails (0.1–0.25 is a moderate shift).',
+    }),
+    maxJensenShannon: Type.Number({
+      default: 0.1,
+      minimum: 0,
+      maximum: 1,
+      description: 'Intent distribution: Jensen–Shannon divergence (bits) above this fails.',
+    }),
+    maxOovShare: Type.Number({
+      default: 0.25,
+      minimum: 0,
+      maximum: 1,
+      description: 'Share of recent tokens that never occur in the training data above this fails.',
+    }),
+    maxLengthKs: Type.Number({
+      default: 0.2,
+      minimum: 0,
+      maximum: 1,
+      description: 'Text length (tokens): Kolmogorov–Smirnov statistic above this (and significant) fails.',
+    }),
+    maxConfidenceKs: Type.Number({
+      default: 0.2,
+      minimum: 0,
+      maximum: 1,
+      description: 'Confidence: Kolmogorov–Smirnov statistic above this (and significant) fails.',
+    }),
+    maxConfidenceDrop: Type.Number({
+      default: 0.1,
+      minimum: 0,
+      maximum: 1,
+      description: 'Confidence: a mean lower than the reference mean by more than this fails.',
+    }),
+    pValue: Type.Number({
+      default: 0.01,
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Significance level of the KS tests: a shift must also have a p-value below this.',
+    }),
+    maxDomainAuc: Type.Number({
+      default: 0.7,
+      minimum: 0.5,
+      maximum: 1,
+      description:
+        'Domain classifier: cross-validated ROC AUC of telling recent texts from reference texts above this fails (0.5 = indistinguishable).',
+    }),
+    domainSamples: Type.Integer({
+      default: 2000,
+      minimum: 20,
+      description: 'Texts per side the domain classifier trains on (a uniform sample of each).',
+    }),
+    domainFolds: Type.Integer({ default: 5, minimum: 2, maximum: 10, description: 'Cross-validation folds.' }),
+    seed: Type.Integer({ default: 42, description: 'Seed of the samples and folds: equal seeds, equal results.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Drift checks of `intentops monitor` and analytics.' },
+)
+// ── end monitor ──────────────────────────────────────────────────────────────
 
 // ── stages (intentops pipeline run) ──────────────────────────────────────────
 export const DeployTargetSchema = Type.Object(
@@ -370,7 +576,10 @@ export const ConfigSchema = Type.Object(
 
     tune: TuneConfigSchema,
     stages: StagesConfigSchema,
+    review: ReviewConfigSchema,
     store: StoreConfigSchema,
+    serve: ServeConfigSchema,
+    monitor: MonitorConfigSchema,
   },
   { additionalProperties: false },
 )
@@ -386,5 +595,8 @@ export type TuneConfig = Static<typeof TuneConfigSchema>
 export type TuneParamConfig = Static<typeof TuneParamSchema>
 export type StagesConfig = Static<typeof StagesConfigSchema>
 export type DeployTargetConfig = Static<typeof DeployTargetSchema>
+export type ReviewConfig = Static<typeof ReviewConfigSchema>
 export type StoreConfig = Static<typeof StoreConfigSchema>
 export type RedactionRuleConfig = Static<typeof RedactionRuleSchema>
+export type ServeConfig = Static<typeof ServeConfigSchema>
+export type MonitorConfig = Static<typeof MonitorConfigSchema>

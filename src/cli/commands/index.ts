@@ -21,6 +21,12 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./eval.js'),
   // ── pipeline ──
   () => import('./pipeline.js'),
+  // ── review ──
+  () => import('./review.js'),
+  // ── serve ──
+  () => import('./serve.js'),
   // ── store ──
   () => import('./store.js'),
+  // ── monitor ──
+  () => import('./monitor.js'),
 ]

@@ -1,0 +1,220 @@
+import type { Command } from 'commander'
+import type { CliIO } from '../io.js'
+
+interface StoreOpts {
+  config?: string
+}
+
+/** The project's config and its store, opened and migrated; the caller closes the store. */
+async function open(io: CliIO, opts: StoreOpts) {
+  const { loadConfig } = await import('../../config/load.js')
+  const { openStore } = await import('../../store/open.js')
+  const loaded = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+  const store = await openStore(loaded.config.store, { root: loaded.root, env: io.env })
+  return { root: loaded.root, config: loaded.config, store }
+}
+
+async function withStore<T>(io: CliIO, opts: StoreOpts, fn: (p: Awaited<ReturnType<typeof open>>) => Promise<T>) {
+  const p = await open(io, opts)
+  try {
+    return await fn(p)
+  } finally {
+    await p.store.close()
+  }
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`.padStart(4)
+const oneLine = (s: string, max = 70) => {
+  const t = s.replace(/\s+/g, ' ').trim()
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t
+}
+
+export function register(program: Command, io: CliIO): void {
+  const review = program
+    .command('review')
+    .description('the review inbox: list, audit, export reviews into training data')
+
+  review
+    .command('list')
+    .description('unreviewed messages, most uncertain first, grouped with their duplicates')
+    .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
+    .option('--order <order>', 'confidence, margin, fallback or newest (default: review.order)')
+    .option('--intent <name>', 'only messages the model gave this intent')
+    .option('--model-version <v>', 'only messages of this model version')
+    .option('--channel <name>', 'only messages from this channel')
+    .option('--from <time>', 'from this ISO date/time (inclusive)')
+    .option('--to <time>', 'until this ISO date/time (exclusive)')
+    .option('--search <text>', 'only messages containing this text')
+    .option('--limit <n>', 'messages to read (default: review.pageSize)')
+    .option('--json', 'print the page as JSON')
+    .action(
+      async (
+        opts: StoreOpts & {
+          order?: string
+          intent?: string
+          modelVersion?: string
+          channel?: string
+          from?: string
+          to?: string
+          search?: string
+          limit?: string
+          json?: boolean
+        },
+      ) => {
+        const { createError } = await import('../../errors.js')
+        const { listInbox } = await import('../../review/inbox.js')
+        const { parseTime } = await import('../../review/time.js')
+        const orders = ['confidence', 'margin', 'fallback', 'newest'] as const
+        if (opts.order !== undefined && !orders.includes(opts.order as (typeof orders)[number])) {
+          throw createError('ERR_CLI_USAGE', { detail: `--order must be one of ${orders.join(', ')}` })
+        }
+        const limit = opts.limit === undefined ? undefined : Number(opts.limit)
+        if (limit !== undefined && !(Number.isInteger(limit) && limit > 0 && limit <= 10_000)) {
+          throw createError('ERR_CLI_USAGE', {
+            detail: `--limit must be an integer from 1 to 10000, got "${opts.limit}"`,
+          })
+        }
+        const from = parseTime(opts.from, '--from')
+        const to = parseTime(opts.to, '--to')
+        await withStore(io, opts, async ({ config, store }) => {
+          const page = await listInbox(
+            store,
+            {
+              ...(opts.intent ? { intent: opts.intent } : {}),
+              ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}),
+              ...(opts.channel ? { channel: opts.channel } : {}),
+              ...(opts.search ? { search: opts.search } : {}),
+              ...(from !== undefined ? { from } : {}),
+              ...(to !== undefined ? { to } : {}),
+            },
+            {
+              order: (opts.order as (typeof orders)[number] | undefined) ?? config.review.order,
+              pageSize: limit ?? config.review.pageSize,
+              nearDuplicateThreshold: config.review.nearDuplicateThreshold,
+            },
+          )
+          if (opts.json) {
+            io.stdout(`${JSON.stringify(page, null, 2)}\n`)
+            return
+          }
+          if (page.groups.length === 0) {
+            io.stdout('nothing to review\n')
+            return
+          }
+          for (const g of page.groups) {
+            const extra = g.size > 1 ? ` (+${g.size - 1} similar)` : ''
+            const fb = g.fallback ? ' fallback' : ''
+            io.stdout(`${pct(g.confidence)}  ${g.intent}${fb}  ${oneLine(g.text)}${extra}  [${g.id}]\n`)
+          }
+          io.stdout(
+            `${page.messages} message${page.messages === 1 ? '' : 's'} in ${page.groups.length} group${page.groups.length === 1 ? '' : 's'}, by ${page.order}${page.nextCursor ? '; more remain' : ''}\n`,
+          )
+        })
+      },
+    )
+
+  review
+    .command('audit')
+    .description('who reviewed what and when, with the label before each decision')
+    .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
+    .option('--reviewer <name>', 'only this reviewer')
+    .option('--prediction <id>', 'only reviews of this message')
+    .option('--from <time>', 'from this ISO date/time (inclusive)')
+    .option('--to <time>', 'until this ISO date/time (exclusive)')
+    .option('--limit <n>', 'most reviews to show, newest first', '100')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: StoreOpts & {
+          reviewer?: string
+          prediction?: string
+          from?: string
+          to?: string
+          limit: string
+          json?: boolean
+        },
+      ) => {
+        const { createError } = await import('../../errors.js')
+        const { listAudit } = await import('../../review/audit.js')
+        const { parseTime } = await import('../../review/time.js')
+        const limit = Number(opts.limit)
+        if (!(Number.isInteger(limit) && limit > 0)) {
+          throw createError('ERR_CLI_USAGE', { detail: `--limit must be a positive integer, got "${opts.limit}"` })
+        }
+        const from = parseTime(opts.from, '--from')
+        const to = parseTime(opts.to, '--to')
+        await withStore(io, opts, async ({ store }) => {
+          const items = await listAudit(store, {
+            ...(opts.reviewer ? { reviewer: opts.reviewer } : {}),
+            ...(opts.prediction ? { predictionId: opts.prediction } : {}),
+            ...(from !== undefined ? { from } : {}),
+            ...(to !== undefined ? { to } : {}),
+            limit,
+          })
+          if (opts.json) {
+            io.stdout(`${JSON.stringify({ items }, null, 2)}\n`)
+            return
+          }
+          if (items.length === 0) {
+            io.stdout('no reviews\n')
+            return
+          }
+          for (const a of items) {
+            const label = a.intent ? `${a.previousIntent} → ${a.intent}` : a.previousIntent
+            const ents = a.entities
+              ? ` entities: ${a.entities.map((e) => `${e.entity}=${e.value}`).join(', ') || 'none'}`
+              : ''
+            const text = a.text ? `  "${oneLine(a.text, 50)}"` : a.action === 'delete' ? '  (deleted)' : ''
+            io.stdout(`${new Date(a.ts).toISOString()}  ${a.reviewer}  ${a.action}  ${label}${ents}${text}\n`)
+          }
+        })
+      },
+    )
+
+  review
+    .command('export')
+    .description("write reviewed messages into the training data: each intent's file, or data/reviewed.yml")
+    .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
+    .option('--file <path>', 'YAML file for intents that have none yet (default: review.exportFile)')
+    .option('--git-branch <name>', 'create this branch and commit the written files on it')
+    .option('--dry-run', 'show what would be written, write and mark nothing')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: StoreOpts & { file?: string; gitBranch?: string; dryRun?: boolean; json?: boolean }) => {
+      const path = await import('node:path')
+      const { exportReviews } = await import('../../review/export.js')
+      await withStore(io, opts, async ({ root, config, store }) => {
+        const res = await exportReviews(store, {
+          root,
+          config,
+          ...(opts.file ? { file: path.relative(root, path.resolve(io.cwd, opts.file)) } : {}),
+          ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
+          ...(opts.dryRun ? { dryRun: true } : {}),
+          env: { ...process.env, ...io.env },
+        })
+        if (opts.json) {
+          io.stdout(`${JSON.stringify(res, null, 2)}\n`)
+          return
+        }
+        for (const w of res.warnings) io.stderr(`warning: ${w}\n`)
+        const n = res.written.length
+        const verb = opts.dryRun ? 'would add' : 'added'
+        io.stdout(
+          `${verb} ${n} example${n === 1 ? '' : 's'}${res.files.length ? ` to ${res.files.join(', ')}` : ''}; ` +
+            `${res.duplicates.length} already in the training data, ${res.conflicts.length} conflict${res.conflicts.length === 1 ? '' : 's'}\n`,
+        )
+        for (const c of res.conflicts) {
+          const where = c.existing.source
+            ? `${c.existing.source.file}${c.existing.source.line ? `:${c.existing.source.line}` : ''}`
+            : `message ${c.existing.predictionId}`
+          io.stdout(`conflict: "${c.text}" reviewed as ${c.intent}, but ${where} has it as ${c.existing.intent}\n`)
+        }
+        if (res.conflicts.length) {
+          io.stdout(
+            '  conflicts are not written; relabel them in the inbox or fix the training data, then export again\n',
+          )
+        }
+        if (res.branch) io.stdout(`committed ${res.commit?.slice(0, 12)} on branch ${res.branch}\n`)
+        io.stdout(`\n${res.markdown}\n`)
+      })
+    })
+}

@@ -1,0 +1,84 @@
+/**
+ * `intentops serve`: the HTTP API on the served alias (watched) or a model file, until SIGTERM or SIGINT.
+ * @module
+ */
+import type { Command } from 'commander'
+import type { CliIO } from '../io.js'
+
+interface ServeOptions {
+  config?: string
+  host?: string
+  port?: string
+  alias?: string
+  model?: string
+  registry?: string
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('serve')
+    .description('serve the model over HTTP (intentops and Rasa-compatible routes), swapping in promoted versions')
+    .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
+    .option('--host <host>', 'address to listen on (default: serve.host, 127.0.0.1)')
+    .option('-p, --port <port>', 'TCP port (default: serve.port, 5005; 0 picks a free port)')
+    .option('--alias <alias>', 'registry alias to serve and watch (default: serve.alias, production)')
+    .option('--model <file>', 'serve this model file instead of the alias')
+    .option('--registry <location>', 'registry directory or s3://bucket/prefix (default: registry in intentops.yml)')
+    .action(async (opts: ServeOptions) => {
+      const path = await import('node:path')
+      const { pino } = await import('pino')
+      const { loadConfig } = await import('../../config/load.js')
+      const { openRegistry } = await import('../../registry/open.js')
+      const { resolveServeConfig } = await import('../../serve/config.js')
+      const { buildApp } = await import('../../serve/app.js')
+      const { startServer } = await import('../../serve/server.js')
+
+      const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
+      const serve = resolveServeConfig(loaded.config.serve, io.env, {
+        ...(opts.host !== undefined ? { host: opts.host } : {}),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+        ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
+        ...(opts.model !== undefined ? { model: path.resolve(io.cwd, opts.model) } : {}),
+      })
+      const location = opts.registry ?? io.env.INTENTOPS_REGISTRY
+      const registry = await openRegistry({
+        config: loaded.config.registry,
+        root: loaded.root,
+        env: io.env,
+        ...(location ? { location } : {}),
+      })
+      const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
+      const app = await buildApp({
+        config: serve,
+        root: loaded.root,
+        modelName: loaded.config.name,
+        registry,
+        allowUnsigned: loaded.config.registry.allowUnsigned,
+        ...(io.env.INTENTOPS_SENDER_KEY ? { senderKey: io.env.INTENTOPS_SENDER_KEY } : {}),
+        logger,
+        // ── review ──
+        plugins: (await import('../review-plugins.js')).reviewPlugins({
+          config: loaded.config,
+          root: loaded.root,
+          registry,
+        }),
+      })
+      try {
+        await app.ready()
+      } catch (err) {
+        await app.close().catch(() => undefined)
+        throw err
+      }
+      const server = await startServer(app)
+      const served = app.intentops.holder.current
+      io.stderr(
+        `intentops serve: listening on ${server.url}, ${
+          served
+            ? `serving ${served.name} ${served.version}`
+            : `no model yet (waiting for ${loaded.config.name}@${serve.alias})`
+        }\n`,
+      )
+      await server.closed
+      await registry.backend.close?.()
+    })
+}

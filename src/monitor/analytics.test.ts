@@ -1,0 +1,297 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TrainingData } from '../data/types.js'
+import type { KyselyPredictionStore } from '../store/kysely-store.js'
+import { openPostgresStore } from '../store/postgres.js'
+import { openSqliteStore } from '../store/sqlite.js'
+import type { PredictionRecord, ReviewRecord } from '../store/types.js'
+import {
+  channelVolume,
+  corrections,
+  emergingNgrams,
+  intentDistribution,
+  latency,
+  latencyStats,
+  NgramCounter,
+  rates,
+  topNgrams,
+} from './analytics.js'
+import { ensureAnalyticsIndexes, hasAnalyticsIndex } from './indexes.js'
+
+const DAY = 86_400_000
+const T0 = Date.UTC(2026, 10, 1)
+const RANGE = { from: T0, to: T0 + 2 * DAY }
+
+function rec(
+  i: number,
+  ts: number,
+  text: string,
+  intent: string,
+  channel: string,
+  confidence: number,
+  latencyMs: number,
+  fallback = false,
+): PredictionRecord {
+  return {
+    id: `a${i}`,
+    ts,
+    text,
+    intent,
+    confidence,
+    margin: confidence / 2,
+    fallback,
+    ranking: [{ name: intent, confidence }],
+    entities: [],
+    modelName: 'bot',
+    modelVersion: i < 4 ? '1' : '2',
+    latencyMs,
+    channel,
+  }
+}
+
+const RECORDS: PredictionRecord[] = [
+  rec(0, T0 + 1000, 'hello there', 'greet', 'api', 0.9, 1.0),
+  rec(1, T0 + 2000, 'hi there my friend', 'greet', 'rasa', 0.4, 2.0),
+  rec(2, T0 + 3000, 'reset my crypto wallet', 'nlu_fallback', 'api', 0.2, 3.0, true),
+  rec(3, T0 + 4000, 'book a flight to paris', 'book_flight', 'api', 0.8, 10.0),
+  rec(4, T0 + DAY + 5000, 'where is my crypto wallet', 'track_order', 'ui', 0.95, 1.5),
+  rec(5, T0 + DAY + 6000, 'hello hello crypto wallet', 'greet', 'api', 0.3, 4.0),
+  // Outside the range.
+  rec(6, T0 + 2 * DAY, 'hello there', 'greet', 'api', 0.9, 100),
+]
+
+function review(
+  id: string,
+  predictionId: string,
+  action: ReviewRecord['action'],
+  intent: string | undefined,
+  ts: number,
+) {
+  return { id, predictionId, action, previousIntent: '', reviewer: 'ann', ts, ...(intent ? { intent } : {}) }
+}
+
+const TRAINING: TrainingData = {
+  intents: [{ name: 'greet' }, { name: 'book_flight' }],
+  examples: [
+    { text: 'hello there', intent: 'greet', entities: [] },
+    { text: 'hi', intent: 'greet', entities: [] },
+    { text: 'book a flight to paris', intent: 'book_flight', entities: [] },
+  ],
+  synonyms: [],
+  regexes: [],
+  lookups: [],
+}
+
+function analyticsSuite(
+  name: string,
+  open: () => Promise<{ store: KyselyPredictionStore; cleanup: () => Promise<void> }>,
+) {
+  describe(`analytics on ${name}`, () => {
+    let store: KyselyPredictionStore
+    let cleanup: () => Promise<void>
+    beforeAll(async () => {
+      ;({ store, cleanup } = await open())
+      await store.migrate()
+      await store.insertPredictions(RECORDS)
+      await store.addReview(review('r0', 'a0', 'confirm', undefined, T0 + 10))
+      await store.addReview(review('r1', 'a1', 'relabel', 'goodbye', T0 + 11))
+      await store.addReview(review('r2', 'a2', 'out_of_scope', 'nlu_fallback', T0 + 12))
+      await store.addReview(review('r3', 'a3', 'relabel', 'track_order', T0 + 13))
+      // The latest review is the label: a3 was relabelled twice.
+      await store.addReview(review('r4', 'a3', 'relabel', 'greet', T0 + 14))
+      await store.addReview(review('r5', 'a4', 'skip', undefined, T0 + 15))
+      await store.addReview(review('r6', 'a6', 'relabel', 'book_flight', T0 + 16))
+    })
+    afterAll(async () => {
+      await store.close()
+      await cleanup()
+    })
+
+    it('counts intents per day in the database', async () => {
+      const r = await intentDistribution(store, RANGE)
+      expect(r.total).toBe(6)
+      expect(r.range).toEqual({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-03T00:00:00.000Z', bucket: 'day' })
+      expect(r.intents[0]).toEqual({ intent: 'greet', count: 3, share: 0.5 })
+      expect(r.series).toEqual([
+        { bucket: '2026-11-01T00:00:00.000Z', intent: 'book_flight', count: 1 },
+        { bucket: '2026-11-01T00:00:00.000Z', intent: 'greet', count: 2 },
+        { bucket: '2026-11-01T00:00:00.000Z', intent: 'nlu_fallback', count: 1 },
+        { bucket: '2026-11-02T00:00:00.000Z', intent: 'greet', count: 1 },
+        { bucket: '2026-11-02T00:00:00.000Z', intent: 'track_order', count: 1 },
+      ])
+      const hourly = await intentDistribution(store, { ...RANGE, bucket: 'hour', intent: 'greet' })
+      expect(hourly.series).toEqual([
+        { bucket: '2026-11-01T00:00:00.000Z', intent: 'greet', count: 2 },
+        { bucket: '2026-11-02T00:00:00.000Z', intent: 'greet', count: 1 },
+      ])
+    })
+
+    it('counts volume by channel, with filters', async () => {
+      const r = await channelVolume(store, RANGE)
+      expect(r.channels).toEqual([
+        { channel: 'api', count: 4, share: 4 / 6 },
+        { channel: 'rasa', count: 1, share: 1 / 6 },
+        { channel: 'ui', count: 1, share: 1 / 6 },
+      ])
+      const v2 = await channelVolume(store, { ...RANGE, modelVersion: '2' })
+      expect(v2.total).toBe(2)
+      const api = await channelVolume(store, { ...RANGE, channel: 'api' })
+      expect(api.series.map((s) => s.count)).toEqual([3, 1])
+    })
+
+    it('computes fallback and low-confidence rates', async () => {
+      const r = await rates(store, { ...RANGE, lowConfidence: 0.5 })
+      expect(r).toMatchObject({ total: 6, fallback: 1, lowConfidence: 3, fallbackRate: 1 / 6, lowConfidenceRate: 0.5 })
+      expect(r.series).toEqual([
+        {
+          bucket: '2026-11-01T00:00:00.000Z',
+          total: 4,
+          fallback: 1,
+          lowConfidence: 2,
+          fallbackRate: 0.25,
+          lowConfidenceRate: 0.5,
+        },
+        {
+          bucket: '2026-11-02T00:00:00.000Z',
+          total: 2,
+          fallback: 0,
+          lowConfidence: 1,
+          fallbackRate: 0,
+          lowConfidenceRate: 0.5,
+        },
+      ])
+    })
+
+    it('computes latency percentiles from a histogram built by the database', async () => {
+      const r = await latency(store, RANGE)
+      // Latencies 1, 1.5, 2, 3, 4, 10: nearest rank.
+      expect(r).toMatchObject({ count: 6, p50: 2, p90: 10, p99: 10, max: 10 })
+      expect(r.mean).toBeCloseTo(21.5 / 6, 9)
+      expect(r.series.map((s) => [s.bucket, s.count, s.p50, s.max])).toEqual([
+        ['2026-11-01T00:00:00.000Z', 4, 2, 10],
+        ['2026-11-02T00:00:00.000Z', 2, 1.5, 4],
+      ])
+    })
+
+    it('measures corrections and live accuracy from the latest review of each prediction', async () => {
+      const r = await corrections(store, RANGE)
+      // a0 confirmed, a1 greet→goodbye, a2 out of scope (as predicted), a3 book_flight→greet; a4 only skipped.
+      expect(r).toMatchObject({ reviewed: 4, corrected: 2, correctionRate: 0.5, liveAccuracy: 0.5 })
+      expect(r.byIntent).toEqual([
+        { intent: 'book_flight', reviewed: 1, corrected: 1, correctionRate: 1 },
+        { intent: 'greet', reviewed: 2, corrected: 1, correctionRate: 0.5 },
+        { intent: 'nlu_fallback', reviewed: 1, corrected: 0, correctionRate: 0 },
+      ])
+      const { labels, matrix } = r.confusion
+      expect(labels).toEqual(['book_flight', 'goodbye', 'greet', 'nlu_fallback'])
+      const cell = (gold: string, predicted: string) => matrix[labels.indexOf(gold)]![labels.indexOf(predicted)]
+      expect(cell('greet', 'greet')).toBe(1)
+      expect(cell('goodbye', 'greet')).toBe(1)
+      expect(cell('greet', 'book_flight')).toBe(1)
+      expect(cell('nlu_fallback', 'nlu_fallback')).toBe(1)
+      expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(4)
+    })
+
+    it('counts top words and bigrams without stop words, overall and per intent', async () => {
+      const r = await topNgrams(store, RANGE)
+      expect(r.messages).toBe(6)
+      expect(r.sampled).toBe(false)
+      expect(r.words.slice(0, 3)).toEqual([
+        { ngram: 'crypto', count: 3 },
+        { ngram: 'hello', count: 3 },
+        { ngram: 'wallet', count: 3 },
+      ])
+      expect(r.words.map((w) => w.ngram)).not.toContain('my')
+      expect(r.bigrams[0]).toEqual({ ngram: 'crypto wallet', count: 3 })
+      // "where is my crypto": stop words break bigrams instead of gluing words together.
+      expect(r.bigrams.map((b) => b.ngram)).not.toContain('where crypto')
+      const greet = r.byIntent.find((x) => x.intent === 'greet')!
+      expect(greet.messages).toBe(3)
+      expect(greet.words[0]).toEqual({ ngram: 'hello', count: 3 })
+      // The newest messages first when capped.
+      const capped = await topNgrams(store, { ...RANGE, maxMessages: 2 })
+      expect(capped).toMatchObject({ messages: 2, sampled: true })
+      expect(capped.words.find((w) => w.ngram === 'crypto')?.count).toBe(2)
+      const exact = await topNgrams(store, { ...RANGE, maxMessages: 6 })
+      expect(exact.sampled).toBe(false)
+    })
+
+    it('finds emerging n-grams: frequent now, rare in the training data', async () => {
+      const r = await emergingNgrams(store, TRAINING, { ...RANGE, minCount: 2 })
+      expect(r.trainingExamples).toBe(3)
+      const names = r.items.map((i) => i.ngram)
+      expect(names.slice(0, 3).sort()).toEqual(['crypto', 'crypto wallet', 'wallet'])
+      expect(names).not.toContain('paris')
+      const crypto = r.items.find((i) => i.ngram === 'crypto')!
+      expect(crypto).toMatchObject({ n: 1, count: 3, trainingCount: 0 })
+      expect(crypto.lift).toBeCloseTo(((3 + 1) / 6) * 3, 9)
+    })
+
+    it('creates the covering analytics index once, and the aggregations keep their results', async () => {
+      expect(await hasAnalyticsIndex(store)).toBe(false)
+      const before = await rates(store, { ...RANGE, lowConfidence: 0.5 })
+      await ensureAnalyticsIndexes(store)
+      await ensureAnalyticsIndexes(store)
+      expect(await hasAnalyticsIndex(store)).toBe(true)
+      expect(await rates(store, { ...RANGE, lowConfidence: 0.5 })).toEqual(before)
+    })
+
+    it('refuses an empty range', async () => {
+      await expect(intentDistribution(store, { from: T0, to: T0 })).rejects.toMatchObject({
+        code: 'ERR_ANALYTICS_RANGE',
+      })
+    })
+  })
+}
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+analyticsSuite('sqlite', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'intentops-analytics-'))
+  dirs.push(dir)
+  return { store: openSqliteStore({ file: path.join(dir, 'store.db') }), cleanup: async () => {} }
+})
+
+const DATABASE_URL = process.env.DATABASE_URL
+if (DATABASE_URL) {
+  analyticsSuite('postgres', async () => {
+    const schema = `iops_analytics_${process.pid}_${randomBytes(4).toString('hex')}`
+    const store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 2 })
+    return {
+      store,
+      cleanup: async () => {
+        const admin = openPostgresStore({ url: DATABASE_URL, poolSize: 1 })
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db)
+        await admin.close()
+      },
+    }
+  })
+}
+
+describe('latencyStats', () => {
+  it('merges bins and takes nearest-rank percentiles', () => {
+    const s = latencyStats([
+      { bin: 10, count: 98, sum: 98, max: 1.05 },
+      { bin: 500, count: 1, sum: 50, max: 50 },
+      { bin: 10, count: 1, sum: 1, max: 1 },
+    ])
+    expect(s).toMatchObject({ count: 100, p50: 1, p99: 1, max: 50 })
+    expect(latencyStats([]).count).toBe(0)
+  })
+})
+
+describe('NgramCounter', () => {
+  it('skips stop words and tokens without letters', () => {
+    const c = new NgramCounter()
+    c.add('Call me at [phone] on 12, not about the refund refund')
+    expect([...c.words.keys()].sort()).toEqual(['call', 'phone', 'refund'])
+    expect([...c.bigrams]).toEqual([['refund refund', 1]])
+  })
+})

@@ -1,0 +1,743 @@
+/**
+ * Analytics over the prediction log. Counts, buckets and rates run inside the database through Kysely, with the same
+ * code on SQLite and PostgreSQL; word counts need the tokenizer and run here over the most recent messages. Every
+ * function returns plain JSON, shared by the CLI (`intentops analytics`), the HTTP API (`/v1/analytics/...`) and the
+ * chart specs in `charts.ts`.
+ * @module
+ */
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely'
+import { messageText, type TrainingData } from '../data/types.js'
+import { createError } from '../errors.js'
+import type { ConfusionMatrix } from '../eval/types.js'
+import { ENGLISH_STOP_WORDS } from '../nlu/stop-words.js'
+import { TextScanner } from '../nlu/tokenizer.js'
+import type { StoreDialect } from '../store/kysely-store.js'
+import type { StoreDatabase } from '../store/schema.js'
+
+/** What analytics read: a Kysely instance over the store tables and its dialect (a `KyselyPredictionStore` is one). */
+export interface AnalyticsSource {
+  readonly db: Kysely<StoreDatabase>
+  readonly dialect: StoreDialect
+}
+
+export type Bucket = 'hour' | 'day'
+
+export const BUCKET_MS: Readonly<Record<Bucket, number>> = Object.freeze({ hour: 3_600_000, day: 86_400_000 })
+
+/** Which predictions to look at. Times are epoch ms: `from` inclusive, `to` exclusive. */
+export interface AnalyticsQuery {
+  from?: number
+  to?: number
+  bucket?: Bucket
+  intent?: string
+  channel?: string
+  modelVersion?: string
+}
+
+/** The resolved range every result echoes, so a chart or a table can say what it shows. */
+export interface AnalyticsRange {
+  from: string
+  to: string
+  bucket: Bucket
+  intent?: string
+  channel?: string
+  modelVersion?: string
+}
+
+/** Default range: the last 7 days, by day. */
+export const DEFAULT_RANGE_MS = 7 * BUCKET_MS.day
+
+interface Resolved {
+  from: number
+  to: number
+  bucket: Bucket
+  bucketMs: number
+  q: AnalyticsQuery
+  range: AnalyticsRange
+}
+
+function resolve(q: AnalyticsQuery, now: number): Resolved {
+  const to = q.to ?? now
+  const from = q.from ?? to - DEFAULT_RANGE_MS
+  const bucket = q.bucket ?? 'day'
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    throw createError('ERR_ANALYTICS_RANGE', {
+      from: Number.isFinite(from) ? new Date(from).toISOString() : String(from),
+      to: Number.isFinite(to) ? new Date(to).toISOString() : String(to),
+      detail: 'from must be before to',
+    })
+  }
+  if (!(bucket in BUCKET_MS)) {
+    throw createError('ERR_INVALID_ARGUMENT', { detail: `bucket must be hour or day, got "${bucket}"` })
+  }
+  const bucketMs = BUCKET_MS[bucket]
+  if ((to - from) / bucketMs > MAX_BUCKETS) {
+    throw createError('ERR_ANALYTICS_RANGE', {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      detail: `more than ${MAX_BUCKETS} ${bucket} buckets`,
+    })
+  }
+  const range: AnalyticsRange = {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    bucket,
+    ...(q.intent !== undefined ? { intent: q.intent } : {}),
+    ...(q.channel !== undefined ? { channel: q.channel } : {}),
+    ...(q.modelVersion !== undefined ? { modelVersion: q.modelVersion } : {}),
+  }
+  return { from, to, bucket, bucketMs, q, range }
+}
+
+/** Enough for a year by hour; bounds the size of any series an HTTP client can ask for. */
+export const MAX_BUCKETS = 24 * 366
+
+type PredictionsQuery<O> = SelectQueryBuilder<StoreDatabase, 'predictions', O>
+
+function filtered<O>(qb: PredictionsQuery<O>, r: Resolved): PredictionsQuery<O> {
+  let out = qb.where('ts', '>=', r.from).where('ts', '<', r.to)
+  if (r.q.intent !== undefined) out = out.where('intent', '=', r.q.intent)
+  if (r.q.channel !== undefined) out = out.where('channel', '=', r.q.channel)
+  if (r.q.modelVersion !== undefined) out = out.where('model_version', '=', r.q.modelVersion)
+  return out
+}
+
+/** Start of the UTC bucket of `ts`, computed by the database (integer arithmetic, the same on both backends). */
+function bucketExpr(bucketMs: number) {
+  return sql<number>`(ts - (ts % ${sql.lit(bucketMs)}))`
+}
+
+const iso = (ms: number) => new Date(Number(ms)).toISOString()
+const share = (part: number, total: number) => (total === 0 ? 0 : part / total)
+
+// ── intent distribution ──────────────────────────────────────────────────────
+
+export interface IntentDistribution {
+  kind: 'intents'
+  range: AnalyticsRange
+  total: number
+  /** Every intent in the range, most frequent first. */
+  intents: Array<{ intent: string; count: number; share: number }>
+  /** Counts per bucket and intent; buckets without predictions are absent. */
+  series: Array<{ bucket: string; intent: string; count: number }>
+}
+
+/** Predicted intents over time. */
+export async function intentDistribution(
+  src: AnalyticsSource,
+  query: AnalyticsQuery = {},
+  now = Date.now(),
+): Promise<IntentDistribution> {
+  const r = resolve(query, now)
+  const rows = await filtered(
+    src.db
+      .selectFrom('predictions')
+      .select([bucketExpr(r.bucketMs).as('bucket'), 'intent', (eb) => eb.fn.countAll<number>().as('count')]),
+    r,
+  )
+    .groupBy(['bucket', 'intent'])
+    .orderBy('bucket')
+    .orderBy('intent')
+    .execute()
+  const series = rows.map((x) => ({ bucket: iso(x.bucket), intent: x.intent, count: Number(x.count) }))
+  const { total, items } = totalsBy(series, (s) => s.intent)
+  return {
+    kind: 'intents',
+    range: r.range,
+    total,
+    intents: items.map(([intent, count]) => ({ intent, count, share: share(count, total) })),
+    series,
+  }
+}
+
+function totalsBy<T extends { count: number }>(
+  rows: readonly T[],
+  key: (row: T) => string,
+): { total: number; items: Array<[string, number]> } {
+  const m = new Map<string, number>()
+  let total = 0
+  for (const row of rows) {
+    m.set(key(row), (m.get(key(row)) ?? 0) + row.count)
+    total += row.count
+  }
+  return { total, items: [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)) }
+}
+
+// ── volume by channel ────────────────────────────────────────────────────────
+
+export interface ChannelVolume {
+  kind: 'channels'
+  range: AnalyticsRange
+  total: number
+  channels: Array<{ channel: string; count: number; share: number }>
+  series: Array<{ bucket: string; channel: string; count: number }>
+}
+
+/** Message volume per channel over time. */
+export async function channelVolume(
+  src: AnalyticsSource,
+  query: AnalyticsQuery = {},
+  now = Date.now(),
+): Promise<ChannelVolume> {
+  const r = resolve(query, now)
+  const rows = await filtered(
+    src.db
+      .selectFrom('predictions')
+      .select([bucketExpr(r.bucketMs).as('bucket'), 'channel', (eb) => eb.fn.countAll<number>().as('count')]),
+    r,
+  )
+    .groupBy(['bucket', 'channel'])
+    .orderBy('bucket')
+    .orderBy('channel')
+    .execute()
+  const series = rows.map((x) => ({ bucket: iso(x.bucket), channel: x.channel, count: Number(x.count) }))
+  const { total, items } = totalsBy(series, (s) => s.channel)
+  return {
+    kind: 'channels',
+    range: r.range,
+    total,
+    channels: items.map(([channel, count]) => ({ channel, count, share: share(count, total) })),
+    series,
+  }
+}
+
+// ── fallback and low-confidence rates ────────────────────────────────────────
+
+export interface RateCounts {
+  total: number
+  fallback: number
+  lowConfidence: number
+  fallbackRate: number
+  lowConfidenceRate: number
+}
+
+export interface Rates extends RateCounts {
+  kind: 'rates'
+  range: AnalyticsRange
+  /** Predictions below this confidence count as low-confidence (`monitor.lowConfidence`). */
+  threshold: number
+  series: Array<{ bucket: string } & RateCounts>
+}
+
+/** Fallback rate and low-confidence rate, overall and per bucket. */
+export async function rates(
+  src: AnalyticsSource,
+  query: AnalyticsQuery & { lowConfidence: number },
+  now = Date.now(),
+): Promise<Rates> {
+  const r = resolve(query, now)
+  const threshold = query.lowConfidence
+  const rows = await filtered(
+    src.db
+      .selectFrom('predictions')
+      .select([
+        bucketExpr(r.bucketMs).as('bucket'),
+        (eb) => eb.fn.countAll<number>().as('total'),
+        sql<number>`sum(fallback)`.as('fallback'),
+        sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
+      ]),
+    r,
+  )
+    .groupBy('bucket')
+    .orderBy('bucket')
+    .execute()
+  const counts = (total: number, fallback: number, low: number): RateCounts => ({
+    total,
+    fallback,
+    lowConfidence: low,
+    fallbackRate: share(fallback, total),
+    lowConfidenceRate: share(low, total),
+  })
+  const series = rows.map((x) => ({
+    bucket: iso(x.bucket),
+    ...counts(Number(x.total), Number(x.fallback), Number(x.low)),
+  }))
+  const sum = (f: (s: RateCounts) => number) => series.reduce((acc, s) => acc + f(s), 0)
+  return {
+    kind: 'rates',
+    range: r.range,
+    threshold,
+    ...counts(
+      sum((s) => s.total),
+      sum((s) => s.fallback),
+      sum((s) => s.lowConfidence),
+    ),
+    series,
+  }
+}
+
+// ── latency percentiles ──────────────────────────────────────────────────────
+
+/** Latencies are histogrammed by the database in bins of this many ms; percentiles are exact to this resolution. */
+export const LATENCY_RESOLUTION_MS = 0.1
+
+export interface LatencyStats {
+  count: number
+  mean: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  max: number
+}
+
+export interface Latency extends LatencyStats {
+  kind: 'latency'
+  range: AnalyticsRange
+  resolutionMs: number
+  series: Array<{ bucket: string } & LatencyStats>
+}
+
+/** Latency percentiles (nearest rank over a 0.1 ms histogram the database builds), overall and per bucket. */
+export async function latency(src: AnalyticsSource, query: AnalyticsQuery = {}, now = Date.now()): Promise<Latency> {
+  const r = resolve(query, now)
+  const scale = 1 / LATENCY_RESOLUTION_MS
+  // Non-negative values: a cast truncates on SQLite, floor() is the same on PostgreSQL (whose cast rounds).
+  const bin =
+    src.dialect === 'postgres'
+      ? sql<number>`floor(latency_ms * ${sql.lit(scale)})::bigint`
+      : sql<number>`cast(latency_ms * ${sql.lit(scale)} as integer)`
+  const rows = await filtered(
+    src.db
+      .selectFrom('predictions')
+      .select([
+        bucketExpr(r.bucketMs).as('bucket'),
+        bin.as('bin'),
+        (eb) => eb.fn.countAll<number>().as('count'),
+        sql<number>`sum(latency_ms)`.as('sum'),
+        sql<number>`max(latency_ms)`.as('max'),
+      ]),
+    r,
+  )
+    .groupBy(['bucket', 'bin'])
+    .execute()
+  const all: Bin[] = []
+  const perBucket = new Map<number, Bin[]>()
+  for (const row of rows) {
+    const b: Bin = { bin: Number(row.bin), count: Number(row.count), sum: Number(row.sum), max: Number(row.max) }
+    all.push(b)
+    const key = Number(row.bucket)
+    const list = perBucket.get(key)
+    if (list) list.push(b)
+    else perBucket.set(key, [b])
+  }
+  const series = [...perBucket]
+    .sort((a, b) => a[0] - b[0])
+    .map(([bucket, bins]) => ({ bucket: iso(bucket), ...latencyStats(bins) }))
+  return { kind: 'latency', range: r.range, resolutionMs: LATENCY_RESOLUTION_MS, ...latencyStats(all), series }
+}
+
+interface Bin {
+  bin: number
+  count: number
+  sum: number
+  max: number
+}
+
+/** Nearest-rank percentiles from histogram bins (several rows may share a bin). */
+export function latencyStats(bins: readonly Bin[]): LatencyStats {
+  const merged = new Map<number, number>()
+  let count = 0
+  let sum = 0
+  let max = 0
+  for (const b of bins) {
+    merged.set(b.bin, (merged.get(b.bin) ?? 0) + b.count)
+    count += b.count
+    sum += b.sum
+    max = Math.max(max, b.max)
+  }
+  const sorted = [...merged].sort((a, b) => a[0] - b[0])
+  const at = (p: number) => {
+    if (count === 0) return 0
+    const rank = Math.max(1, Math.ceil(p * count))
+    let seen = 0
+    for (const [bin, c] of sorted) {
+      seen += c
+      if (seen >= rank) return Math.min(max, bin * LATENCY_RESOLUTION_MS)
+    }
+    return max
+  }
+  return {
+    count,
+    mean: count === 0 ? 0 : sum / count,
+    p50: at(0.5),
+    p90: at(0.9),
+    p95: at(0.95),
+    p99: at(0.99),
+    max,
+  }
+}
+
+// ── corrections and live accuracy ────────────────────────────────────────────
+
+export interface Corrections {
+  kind: 'corrections'
+  range: AnalyticsRange
+  /** Predictions in the range with a human label (the latest review; deleted ones excluded). */
+  reviewed: number
+  /** Of those, how many humans labelled differently from the model. */
+  corrected: number
+  correctionRate: number
+  /** 1 − correction rate: accuracy of the model on reviewed traffic. */
+  liveAccuracy: number
+  /** Per predicted intent, most corrected first. */
+  byIntent: Array<{ intent: string; reviewed: number; corrected: number; correctionRate: number }>
+  /** Rows: the human label ("gold"); columns: the model's prediction. */
+  confusion: ConfusionMatrix
+}
+
+/**
+ * Correction rate by intent and the confusion matrix of model predictions against human labels. Reviewed traffic is
+ * not a random sample (the inbox shows uncertain predictions first), so live accuracy is a lower bound in practice.
+ */
+export async function corrections(
+  src: AnalyticsSource,
+  query: AnalyticsQuery = {},
+  now = Date.now(),
+): Promise<Corrections> {
+  const r = resolve(query, now)
+  const rows = await filtered(
+    src.db
+      .selectFrom('predictions')
+      .select(['intent', 'label', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('reviewed', '=', 1)
+      .where('label', 'is not', null),
+    r,
+  )
+    .groupBy(['intent', 'label'])
+    .execute()
+  const perIntent = new Map<string, { reviewed: number; corrected: number }>()
+  const labels = new Set<string>()
+  let reviewed = 0
+  let corrected = 0
+  for (const row of rows) {
+    const label = row.label as string
+    const count = Number(row.count)
+    labels.add(row.intent)
+    labels.add(label)
+    const s = perIntent.get(row.intent) ?? { reviewed: 0, corrected: 0 }
+    s.reviewed += count
+    reviewed += count
+    if (label !== row.intent) {
+      s.corrected += count
+      corrected += count
+    }
+    perIntent.set(row.intent, s)
+  }
+  const sortedLabels = [...labels].sort()
+  const pos = new Map(sortedLabels.map((l, i) => [l, i]))
+  const matrix = sortedLabels.map(() => new Array<number>(sortedLabels.length).fill(0))
+  for (const row of rows) matrix[pos.get(row.label as string)!]![pos.get(row.intent)!]! += Number(row.count)
+  return {
+    kind: 'corrections',
+    range: r.range,
+    reviewed,
+    corrected,
+    correctionRate: share(corrected, reviewed),
+    liveAccuracy: reviewed === 0 ? 0 : 1 - corrected / reviewed,
+    byIntent: [...perIntent]
+      .map(([intent, s]) => ({ intent, ...s, correctionRate: share(s.corrected, s.reviewed) }))
+      .sort((a, b) => b.correctionRate - a.correctionRate || b.reviewed - a.reviewed || (a.intent < b.intent ? -1 : 1)),
+    confusion: { labels: sortedLabels, matrix },
+  }
+}
+
+// ── words and bigrams ────────────────────────────────────────────────────────
+
+/** Word counting reads at most this many of the most recent messages in the range (the result says when it did). */
+export const DEFAULT_MAX_MESSAGES = 100_000
+
+export interface NgramCount {
+  ngram: string
+  count: number
+}
+
+export interface TopNgrams {
+  kind: 'ngrams'
+  range: AnalyticsRange
+  /** Messages counted; `sampled` when the range held more than `maxMessages` and only the newest were read. */
+  messages: number
+  sampled: boolean
+  words: NgramCount[]
+  bigrams: NgramCount[]
+  /** The same per predicted intent (most frequent intents first). */
+  byIntent: Array<{ intent: string; messages: number; words: NgramCount[]; bigrams: NgramCount[] }>
+}
+
+/**
+ * The engine's list leaves out words that often carry an intent ("not", "my", "how"); top-word lists are for people
+ * reading what users talk about, so those go too.
+ */
+const STOP = new Set([...ENGLISH_STOP_WORDS, 'my', 'not', 'no', 'how', 'can', 'will', 'just', 'also', 'please'])
+
+/**
+ * Counts words and bigrams of texts with stop words removed. A bigram is two adjacent tokens of the text, neither a
+ * stop word, so removing stop words never glues together words that were apart. Tokens without a letter (numbers,
+ * redaction masks' digits) are skipped too.
+ */
+export class NgramCounter {
+  readonly words = new Map<string, number>()
+  readonly bigrams = new Map<string, number>()
+  messages = 0
+  private readonly scanner = new TextScanner()
+  /** Per distinct token: counted or skipped, so the stop-word and letter tests run once per word, not per use. */
+  private readonly keep = new Map<string, boolean>()
+
+  /** Count one text `weight` times (a group of identical messages). */
+  add(text: string, weight = 1): void {
+    const n = this.scanner.scan(text)
+    let prev: string | undefined
+    for (let t = 0; t < n; t++) {
+      const tok = this.scanner.tokenText(t)
+      let ok = this.keep.get(tok)
+      if (ok === undefined) {
+        ok = !STOP.has(tok) && /\p{L}/u.test(tok)
+        this.keep.set(tok, ok)
+      }
+      if (!ok) {
+        prev = undefined
+        continue
+      }
+      this.words.set(tok, (this.words.get(tok) ?? 0) + weight)
+      if (prev !== undefined) {
+        const bg = `${prev} ${tok}`
+        this.bigrams.set(bg, (this.bigrams.get(bg) ?? 0) + weight)
+      }
+      prev = tok
+    }
+    this.messages += weight
+  }
+}
+
+export function topCounts(m: ReadonlyMap<string, number>, limit: number): NgramCount[] {
+  return [...m]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, limit)
+    .map(([ngram, count]) => ({ ngram, count }))
+}
+
+/**
+ * Feeds the newest `maxMessages` messages of the range to `onText`, identical (text, intent) pairs grouped by the
+ * database so each distinct text is tokenized once.
+ */
+async function countRecentTexts(
+  src: AnalyticsSource,
+  r: Resolved,
+  maxMessages: number,
+  onText: (text: string, intent: string, count: number) => void,
+): Promise<{ messages: number; sampled: boolean }> {
+  const newest = filtered(src.db.selectFrom('predictions').select(['text', 'intent']), r)
+    .orderBy('ts', 'desc')
+    .orderBy('id', 'desc')
+    .limit(maxMessages)
+  const rows = await src.db
+    .selectFrom(newest.as('recent'))
+    .select(['text', 'intent', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['text', 'intent'])
+    .execute()
+  let messages = 0
+  for (const row of rows) {
+    const n = Number(row.n)
+    onText(row.text, row.intent, n)
+    messages += n
+  }
+  if (messages < maxMessages) return { messages, sampled: false }
+  // Full: one probe past the cut says whether it lost anything.
+  const more = await filtered(src.db.selectFrom('predictions').select('id'), r)
+    .orderBy('ts', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .offset(maxMessages)
+    .execute()
+  return { messages, sampled: more.length > 0 }
+}
+
+/** Top words and bigrams, stop words removed, overall and per predicted intent. */
+export async function topNgrams(
+  src: AnalyticsSource,
+  query: AnalyticsQuery & { limit?: number; maxMessages?: number } = {},
+  now = Date.now(),
+): Promise<TopNgrams> {
+  const r = resolve(query, now)
+  const limit = query.limit ?? 20
+  const overall = new NgramCounter()
+  const per = new Map<string, NgramCounter>()
+  const { messages, sampled } = await countRecentTexts(
+    src,
+    r,
+    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
+    (text, intent, n) => {
+      overall.add(text, n)
+      let c = per.get(intent)
+      if (!c) {
+        c = new NgramCounter()
+        per.set(intent, c)
+      }
+      c.add(text, n)
+    },
+  )
+  return {
+    kind: 'ngrams',
+    range: r.range,
+    messages,
+    sampled,
+    words: topCounts(overall.words, limit),
+    bigrams: topCounts(overall.bigrams, limit),
+    byIntent: [...per]
+      .sort((a, b) => b[1].messages - a[1].messages || (a[0] < b[0] ? -1 : 1))
+      .map(([intent, c]) => ({
+        intent,
+        messages: c.messages,
+        words: topCounts(c.words, limit),
+        bigrams: topCounts(c.bigrams, limit),
+      })),
+  }
+}
+
+// ── emerging n-grams ─────────────────────────────────────────────────────────
+
+export interface EmergingNgram {
+  ngram: string
+  /** 1 for words, 2 for bigrams. */
+  n: 1 | 2
+  count: number
+  /** Occurrences per 1000 recent messages. */
+  perThousand: number
+  trainingCount: number
+  /** How many times more frequent (per message) than in the training data, with add-one smoothing. */
+  lift: number
+}
+
+export interface EmergingNgrams {
+  kind: 'emerging'
+  range: AnalyticsRange
+  messages: number
+  sampled: boolean
+  trainingExamples: number
+  items: EmergingNgram[]
+}
+
+/**
+ * Emerging n-grams: frequent in the range, rare in the training data. Scored by smoothed lift (recent rate over
+ * training rate, each per message, with one extra occurrence on both sides), among n-grams seen at least `minCount`
+ * times; ties broken by count.
+ */
+export async function emergingNgrams(
+  src: AnalyticsSource,
+  training: TrainingData,
+  query: AnalyticsQuery & { limit?: number; minCount?: number; maxMessages?: number } = {},
+  now = Date.now(),
+): Promise<EmergingNgrams> {
+  const r = resolve(query, now)
+  const recent = new NgramCounter()
+  const { messages, sampled } = await countRecentTexts(src, r, query.maxMessages ?? DEFAULT_MAX_MESSAGES, (t, _i, n) =>
+    recent.add(t, n),
+  )
+  const train = new NgramCounter()
+  for (const ex of training.examples) train.add(messageText(ex))
+  return {
+    kind: 'emerging',
+    range: r.range,
+    messages,
+    sampled,
+    trainingExamples: train.messages,
+    items: emerging(recent, train, { limit: query.limit ?? 20, minCount: query.minCount ?? 3 }),
+  }
+}
+
+/** The scoring of {@link emergingNgrams}, on two counters. */
+export function emerging(
+  recent: NgramCounter,
+  training: NgramCounter,
+  options: { limit: number; minCount: number },
+): EmergingNgram[] {
+  const items: EmergingNgram[] = []
+  const rm = Math.max(1, recent.messages)
+  const tm = Math.max(1, training.messages)
+  for (const [n, counts, trainCounts] of [
+    [1, recent.words, training.words],
+    [2, recent.bigrams, training.bigrams],
+  ] as const) {
+    for (const [ngram, count] of counts) {
+      if (count < options.minCount) continue
+      const trainingCount = trainCounts.get(ngram) ?? 0
+      const lift = (count + 1) / rm / ((trainingCount + 1) / tm)
+      if (lift <= 1) continue
+      items.push({ ngram, n, count, perThousand: (1000 * count) / rm, trainingCount, lift })
+    }
+  }
+  return items
+    .sort((a, b) => b.lift - a.lift || b.count - a.count || (a.ngram < b.ngram ? -1 : 1))
+    .slice(0, options.limit)
+}
+
+export type AnalyticsResult =
+  | IntentDistribution
+  | ChannelVolume
+  | Rates
+  | Latency
+  | Corrections
+  | TopNgrams
+  | EmergingNgrams
+
+// ── dispatch ─────────────────────────────────────────────────────────────────
+
+/** Every analytics by the name the CLI and the HTTP API use. */
+export const ANALYTICS_KINDS = Object.freeze([
+  'intents',
+  'channels',
+  'rates',
+  'ngrams',
+  'emerging',
+  'corrections',
+  'latency',
+] as const)
+
+export type AnalyticsKind = (typeof ANALYTICS_KINDS)[number]
+
+export function isAnalyticsKind(what: string): what is AnalyticsKind {
+  return (ANALYTICS_KINDS as readonly string[]).includes(what)
+}
+
+export interface RunAnalyticsOptions {
+  /** `monitor.lowConfidence`, for `rates`. */
+  lowConfidence: number
+  /** Loads the training data, for `emerging` only. */
+  loadTraining: () => Promise<TrainingData>
+  /** Top-N lists (`ngrams`, `emerging`). */
+  limit?: number
+  maxMessages?: number
+  now?: number
+}
+
+/** One analytics by name; unknown names throw `ERR_ANALYTICS_UNKNOWN`. */
+export async function runAnalytics(
+  src: AnalyticsSource,
+  what: string,
+  query: AnalyticsQuery,
+  options: RunAnalyticsOptions,
+): Promise<AnalyticsResult> {
+  const now = options.now ?? Date.now()
+  const words = {
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}),
+  }
+  switch (what) {
+    case 'intents':
+      return intentDistribution(src, query, now)
+    case 'channels':
+      return channelVolume(src, query, now)
+    case 'rates':
+      return rates(src, { ...query, lowConfidence: options.lowConfidence }, now)
+    case 'latency':
+      return latency(src, query, now)
+    case 'corrections':
+      return corrections(src, query, now)
+    case 'ngrams':
+      return topNgrams(src, { ...query, ...words }, now)
+    case 'emerging':
+      return emergingNgrams(src, await options.loadTraining(), { ...query, ...words }, now)
+    default:
+      throw createError('ERR_ANALYTICS_UNKNOWN', { what, known: ANALYTICS_KINDS.join(', ') })
+  }
+}

@@ -1,0 +1,213 @@
+import { readFileSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { gitRepo } from '../../test/helpers/git-repo.js'
+import { isIntentopsError } from '../errors.js'
+import type { KyselyPredictionStore } from '../store/kysely-store.js'
+import { openSqliteStore } from '../store/sqlite.js'
+import { decide, type ReviewContext } from './actions.js'
+import { exportReviews } from './export.js'
+import { prediction } from './testing.js'
+
+const NLU = `version: "3.1"
+
+# Greetings and bookings.
+nlu:
+# People say hello.
+- intent: greet
+  examples: |
+    - hi
+    - hello
+- intent: book_flight
+  examples: |
+    - book a flight to [Rome](city)
+    - I need a plane ticket
+`
+
+const OTHER = `version: "3.1"
+nlu:
+  - intent: cancel_flight
+    examples: |
+      - cancel my flight
+`
+
+let repo: ReturnType<typeof gitRepo>
+let store: KyselyPredictionStore
+let clock = 1_000
+const ctx: ReviewContext = {
+  intents: new Set(['greet', 'book_flight', 'cancel_flight']),
+  outOfScopeIntent: 'nlu_fallback',
+  now: () => ++clock,
+}
+const config = { data: ['data'], review: { exportFile: 'data/reviewed.yml' } }
+
+beforeEach(async () => {
+  repo = gitRepo('io-review-export-')
+  repo.write('data/nlu.yml', NLU)
+  repo.write('data/cancel.yml', OTHER)
+  repo.write('.gitignore', '.intentops/\n')
+  repo.commit('data')
+  store = openSqliteStore({ file: path.join(repo.dir, '.intentops', 'store.db') })
+  await store.migrate()
+  await store.insertPredictions([
+    prediction('a', 'good morning', 'greet', 0.5),
+    prediction('b', 'fly me to Paris', 'greet', 0.4),
+    prediction('c', 'Hello!', 'greet', 0.6), // normalised duplicate of "hello"
+    prediction('d', 'I need a plane ticket', 'cancel_flight', 0.4), // conflicts with book_flight
+    prediction('e', 'please cancel the booking', 'book_flight', 0.45),
+    prediction('f', 'what is the weather like', 'greet', 0.2),
+    prediction('g', 'asdfgh', 'greet', 0.1),
+    prediction('h', 'my card is 4111', 'greet', 0.1),
+  ])
+  const say = (ids: string[], action: 'confirm' | 'relabel' | 'skip' | 'delete' | 'out_of_scope', intent?: string) =>
+    decide(store, { predictionIds: ids, action, ...(intent ? { intent, newIntent: true } : {}), reviewer: 'ann' }, ctx)
+  await say(['a'], 'confirm')
+  await say(['b'], 'relabel', 'book_flight')
+  await decide(
+    store,
+    { predictionIds: ['b'], action: 'entities', entities: [{ start: 10, end: 15, entity: 'city' }], reviewer: 'bob' },
+    ctx,
+  )
+  await say(['c'], 'confirm')
+  await say(['d'], 'confirm')
+  await say(['e'], 'relabel', 'cancel_flight')
+  await say(['f'], 'relabel', 'weather')
+  await say(['g'], 'skip')
+  await say(['h'], 'delete')
+})
+afterEach(async () => {
+  await store.close()
+  rmSync(repo.dir, { recursive: true, force: true })
+})
+
+const read = (f: string) => readFileSync(path.join(repo.dir, f), 'utf8')
+
+describe('review export', () => {
+  it("writes each example into its intent's file, new intents into reviewed.yml, keeping comments and layout", async () => {
+    const res = await exportReviews(store, { root: repo.dir, config })
+    expect(read('data/nlu.yml')).toBe(`version: "3.1"
+
+# Greetings and bookings.
+nlu:
+# People say hello.
+- intent: greet
+  examples: |
+    - hi
+    - hello
+    - good morning
+- intent: book_flight
+  examples: |
+    - book a flight to [Rome](city)
+    - I need a plane ticket
+    - fly me to [Paris](city)
+`)
+    expect(read('data/cancel.yml')).toBe(`version: "3.1"
+nlu:
+  - intent: cancel_flight
+    examples: |
+      - cancel my flight
+      - please cancel the booking
+`)
+    expect(read('data/reviewed.yml')).toContain('- intent: weather\n  examples: |\n    - what is the weather like\n')
+    expect(res.files).toEqual(['data/cancel.yml', 'data/nlu.yml', 'data/reviewed.yml'])
+    expect(res.written.map((w) => [w.predictionId, w.intent, w.text])).toEqual([
+      ['a', 'greet', 'good morning'],
+      ['b', 'book_flight', 'fly me to [Paris](city)'],
+      ['e', 'cancel_flight', 'please cancel the booking'],
+      ['f', 'weather', 'what is the weather like'],
+    ])
+    expect(res.duplicates).toMatchObject([
+      { predictionId: 'c', intent: 'greet', existing: { intent: 'greet', source: { file: 'data/nlu.yml', line: 9 } } },
+    ])
+    expect(res.conflicts).toMatchObject([
+      {
+        predictionId: 'd',
+        intent: 'cancel_flight',
+        existing: { intent: 'book_flight', source: { file: 'data/nlu.yml' } },
+      },
+    ])
+    // the diff shows exactly the four additions
+    expect(res.diff.summary).toMatchObject({ added: 4, removed: 0, moved: 0, intentsAdded: ['weather'] })
+    expect(res.markdown).toContain('fly me to [Paris](city)')
+    // exported: everything but the conflict (a, b twice, c, e, f, g, h)
+    expect(res.marked).toBe(8)
+    expect((await store.listReviews({ exported: false })).map((r) => r.predictionId)).toEqual(['d'])
+  })
+
+  it('is idempotent: a second export writes nothing and reports the conflict again', async () => {
+    await exportReviews(store, { root: repo.dir, config })
+    const before = read('data/nlu.yml')
+    const again = await exportReviews(store, { root: repo.dir, config })
+    expect(again.written).toEqual([])
+    expect(again.conflicts.map((c) => c.predictionId)).toEqual(['d'])
+    expect(again.diff.unchanged).toBe(true)
+    expect(read('data/nlu.yml')).toBe(before)
+  })
+
+  it('reports two reviews that disagree about the same text as conflicts and writes neither', async () => {
+    await store.insertPredictions([
+      prediction('x1', 'new route please', 'greet', 0.3),
+      prediction('x2', 'New route, please!', 'greet', 0.3),
+    ])
+    await decide(store, { predictionIds: ['x1'], action: 'relabel', intent: 'book_flight', reviewer: 'ann' }, ctx)
+    await decide(store, { predictionIds: ['x2'], action: 'relabel', intent: 'cancel_flight', reviewer: 'bob' }, ctx)
+    const res = await exportReviews(store, { root: repo.dir, config, dryRun: true })
+    expect(res.conflicts.map((c) => c.predictionId).sort()).toEqual(['d', 'x1', 'x2'])
+    expect(res.written.map((w) => w.predictionId)).not.toContain('x1')
+    // a dry run writes and marks nothing
+    expect(read('data/nlu.yml')).toBe(NLU)
+    expect(res.marked).toBe(0)
+    expect(res.diff.summary.added).toBe(4)
+  })
+
+  it('commits on a new git branch, and refuses an existing branch or dirty data files', async () => {
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Test',
+      GIT_AUTHOR_EMAIL: 'test@example.com',
+      GIT_COMMITTER_NAME: 'Test',
+      GIT_COMMITTER_EMAIL: 'test@example.com',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    }
+    const errorCode = async (p: Promise<unknown>) =>
+      p.then(
+        () => 'no error',
+        (e) => (isIntentopsError(e) ? e.code : String(e)),
+      )
+    repo.git('branch', 'taken')
+    expect(await errorCode(exportReviews(store, { root: repo.dir, config, gitBranch: 'taken', env }))).toBe(
+      'ERR_REVIEW_GIT_BRANCH_EXISTS',
+    )
+    repo.write('data/nlu.yml', `${NLU}\n`)
+    expect(await errorCode(exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-1', env }))).toBe(
+      'ERR_REVIEW_GIT_DIRTY',
+    )
+    repo.git('checkout', '--', 'data/nlu.yml')
+    // nothing was marked by the refused runs
+    expect(await store.listReviews({ exported: true })).toEqual([])
+
+    const res = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-1', env })
+    expect(res.branch).toBe('reviews-1')
+    expect(repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('reviews-1')
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(res.commit)
+    expect(repo.git('status', '--porcelain').trim()).toBe('')
+    expect(repo.git('show', '--stat', '--format=%s', 'HEAD')).toMatch(
+      /^Add 4 reviewed examples to the training data\n\n data\/cancel.yml +\| 1 \+\n data\/nlu.yml +\| 2 \+\+\n data\/reviewed.yml/,
+    )
+    expect(repo.git('diff', 'main', 'reviews-1', '--', 'data/nlu.yml')).toContain('+    - fly me to [Paris](city)')
+  })
+
+  it('refuses an export file that is not YAML or lies outside the project', async () => {
+    for (const file of ['data/reviewed.csv', '../elsewhere.yml']) {
+      const err = await exportReviews(store, { root: repo.dir, config, file }).catch((e) => e)
+      expect(isIntentopsError(err) && err.code).toBe('ERR_REVIEW_EXPORT_FILE')
+    }
+  })
+
+  it('warns when the export file is outside the training data paths, and still diffs only the additions', async () => {
+    const res = await exportReviews(store, { root: repo.dir, config, file: 'extra/reviewed.yml' })
+    expect(res.warnings[0]).toMatch(/extra\/reviewed.yml is outside the training data paths/)
+    expect(res.diff.summary.added).toBe(4)
+    expect(read('extra/reviewed.yml')).toContain('what is the weather like')
+  })
+})

@@ -1,0 +1,158 @@
+/**
+ * The review inbox: logged predictions nobody has reviewed, most uncertain first, filtered, and grouped so that
+ * duplicates and near duplicates take one decision.
+ * @module
+ */
+import type { EntityPrediction, IntentScore } from '../nlu/types.js'
+import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from '../store/types.js'
+import { groupNearDuplicates, jaccard, normalizeMessage, shingles } from './group.js'
+
+/** Filters of the inbox; every one is optional. */
+export type InboxFilter = Pick<PredictionQuery, 'intent' | 'modelVersion' | 'channel' | 'from' | 'to' | 'search'>
+
+export interface InboxOptions {
+  order: InboxOrder
+  /** Predictions read for one page; they are grouped, so a page shows this many messages in fewer groups. */
+  pageSize: number
+  nearDuplicateThreshold: number
+}
+
+/** One message of a group. */
+export interface InboxMember {
+  id: string
+  ts: number
+  text: string
+  fields?: Record<string, string>
+  channel: string
+  modelVersion: string
+  confidence: number
+}
+
+/** Messages that take one decision; the first (most uncertain) member speaks for the group. */
+export interface InboxGroup {
+  /** The id of the first member. */
+  id: string
+  text: string
+  fields?: Record<string, string>
+  intent: string
+  confidence: number
+  margin: number
+  fallback: boolean
+  ranking: IntentScore[]
+  entities: EntityPrediction[]
+  modelName: string
+  modelVersion: string
+  channel: string
+  ts: number
+  /** How many messages the group holds (members.length). */
+  size: number
+  members: InboxMember[]
+}
+
+export interface InboxPage {
+  order: InboxOrder
+  groups: InboxGroup[]
+  /** Messages on this page, over all groups. */
+  messages: number
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string
+}
+
+function member(p: PredictionRecord): InboxMember {
+  return {
+    id: p.id,
+    ts: p.ts,
+    text: p.text,
+    ...(p.fields ? { fields: p.fields } : {}),
+    channel: p.channel,
+    modelVersion: p.modelVersion,
+    confidence: p.confidence,
+  }
+}
+
+function toGroup(records: readonly PredictionRecord[]): InboxGroup {
+  const first = records[0]!
+  return {
+    id: first.id,
+    text: first.text,
+    ...(first.fields ? { fields: first.fields } : {}),
+    intent: first.intent,
+    confidence: first.confidence,
+    margin: first.margin,
+    fallback: first.fallback,
+    ranking: first.ranking,
+    entities: first.entities,
+    modelName: first.modelName,
+    modelVersion: first.modelVersion,
+    channel: first.channel,
+    ts: first.ts,
+    size: records.length,
+    members: records.map(member),
+  }
+}
+
+/** One page of the inbox, grouped. */
+export async function listInbox(
+  store: PredictionStore,
+  filter: InboxFilter & { cursor?: string },
+  options: InboxOptions,
+): Promise<InboxPage> {
+  const page = await store.queryPredictions({
+    ...filter,
+    reviewed: false,
+    order: options.order,
+    limit: options.pageSize,
+  })
+  const groups = groupNearDuplicates(page.items, (p) => p, { threshold: options.nearDuplicateThreshold })
+  return {
+    order: options.order,
+    groups: groups.map(toGroup),
+    messages: page.items.length,
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+  }
+}
+
+/** The longest token of a text: a selective substring to find candidate duplicates with the store's text search. */
+function probe(text: string): string {
+  const words = text.split(/[^\p{L}\p{N}']+/u).filter(Boolean)
+  return words.reduce((best, w) => (w.length > best.length ? w : best), '') || text.trim()
+}
+
+/**
+ * The group of one prediction across the whole log, not just a page: every unreviewed message that is a duplicate
+ * or near duplicate of it, the prediction itself first. At most `limit` members (default 1000).
+ */
+export async function findGroup(
+  store: PredictionStore,
+  id: string,
+  options: Pick<InboxOptions, 'nearDuplicateThreshold'> & { limit?: number },
+): Promise<InboxGroup | undefined> {
+  const head = await store.getPrediction(id)
+  if (!head) return undefined
+  const limit = options.limit ?? 1000
+  const key = normalizeMessage(head)
+  const sh = shingles(key)
+  const members: PredictionRecord[] = [head]
+  let cursor: string | undefined
+  // candidates share the head's longest word; the exact test runs here, on normalised text
+  do {
+    const page = await store.queryPredictions({
+      search: probe(head.text),
+      reviewed: false,
+      order: 'newest',
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    })
+    for (const p of page.items) {
+      if (p.id === head.id || members.length >= limit) continue
+      const k = normalizeMessage(p)
+      if (
+        k === key ||
+        (options.nearDuplicateThreshold < 1 && jaccard(sh, shingles(k)) >= options.nearDuplicateThreshold)
+      )
+        members.push(p)
+    }
+    cursor = page.nextCursor
+  } while (cursor && members.length < limit)
+  return toGroup(members)
+}

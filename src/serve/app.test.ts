@@ -1,0 +1,298 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readyApp, serveConfig, tempDir, writeModelFile } from '../../test/helpers/serve.js'
+import { VERSION } from '../version.js'
+import type { ServeApp } from './app.js'
+
+const fixture = JSON.parse(
+  readFileSync(new URL('../../test/fixtures/rasa/model-parse.json', import.meta.url), 'utf8'),
+) as {
+  parse: { query: Record<string, string>; request: Record<string, unknown>; response: Record<string, unknown> }
+  version: Record<string, unknown>
+  status: Record<string, unknown>
+  error: Record<string, unknown>
+}
+
+/** The JSON type of every key, recursively (arrays by their first element): the shape a Rasa client relies on. */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length ? [shape(value[0])] : []
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]))
+  }
+  return value === null ? 'null' : typeof value
+}
+
+let dir: string
+let file: string
+let app: ServeApp
+
+beforeAll(async () => {
+  dir = tempDir()
+  ;({ file } = await writeModelFile(dir))
+  app = await readyApp({ config: serveConfig({ model: file }), root: dir })
+})
+afterAll(async () => {
+  await app.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({
+    method: 'POST',
+    url,
+    payload: payload as string,
+    headers: { 'content-type': 'application/json', ...headers },
+  })
+
+describe('POST /v1/parse', () => {
+  it('returns intent, confidence, ranking, entities, model version and request id', async () => {
+    const res = await post('/v1/parse', { text: 'book a flight to Paris', message_id: 'm-1' })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.intent.name).toBe('book_flight')
+    expect(body.intent.confidence).toBeGreaterThan(0.5)
+    expect(body.intent_ranking[0]).toEqual(body.intent)
+    expect(body.intent_ranking).toHaveLength(4)
+    expect(body.entities).toContainEqual(
+      expect.objectContaining({ entity: 'city', value: 'Paris', start: 17, end: 22 }),
+    )
+    expect(body.model).toEqual({ name: 'intentops-bot', version: expect.stringMatching(/^file:[0-9a-f]{12}$/) })
+    expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(res.headers['x-request-id']).toBe(body.request_id)
+    expect(body.message_id).toBe('m-1')
+    expect(body.fallback).toBe(false)
+  })
+
+  it('parses multi-field messages and honours top_k', async () => {
+    const res = await post('/v1/parse', { fields: { subject: 'weather', body: 'will it rain in Paris' }, top_k: 2 })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.intent.name).toBe('weather')
+    expect(body.fields).toEqual({ subject: 'weather', body: 'will it rain in Paris' })
+    expect(body.intent_ranking).toHaveLength(2)
+  })
+
+  it('reports the fallback when the model is unsure', async () => {
+    const res = await post('/v1/parse', { text: 'zzzz qqqq' })
+    const body = res.json()
+    expect(body.fallback).toBe(body.intent.name === 'nlu_fallback')
+  })
+
+  it.each([
+    ['malformed JSON', '{"text": "hi"', 400, 'ERR_SERVE_INVALID_JSON'],
+    ['an empty body', '', 400, 'ERR_SERVE_INVALID_JSON'],
+    ['a wrong type', { text: 5 }, 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['an unknown key', { text: 'hi', txet: 'hi' }, 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['neither text nor fields', { message_id: 'x' }, 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['both text and fields', { text: 'a', fields: { body: 'b' } }, 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['an array body', [1, 2], 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['a text over the limit', { text: 'a'.repeat(10_001) }, 413, 'ERR_SERVE_TEXT_TOO_LONG'],
+  ])('answers %s with a JSON catalog error', async (_what, payload, status, code) => {
+    const res = await post('/v1/parse', payload)
+    expect(res.statusCode).toBe(status)
+    expect(res.headers['content-type']).toMatch(/^application\/json/)
+    const body = res.json()
+    expect(body.code).toBe(code)
+    expect(body.message.length).toBeGreaterThan(10)
+    expect(body.hint).toBeTruthy()
+    expect(body.request_id).toBe(res.headers['x-request-id'])
+  })
+
+  it('names the offending key in validation errors', async () => {
+    const res = await post('/v1/parse', { text: 'hi', txet: 'hi' })
+    expect(res.json().message).toContain("unknown key 'txet'")
+    const res2 = await post('/v1/parse', { fields: { subject: 3 } })
+    expect(res2.json().message).toContain('body.fields.subject')
+  })
+
+  it('refuses other content types with 415', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/parse',
+      payload: 'text=hi',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(res.statusCode).toBe(415)
+    expect(res.json().code).toBe('ERR_SERVE_UNSUPPORTED_MEDIA_TYPE')
+  })
+
+  it('refuses invalid UTF-8 with the offset of the bad byte', async () => {
+    const payload = Buffer.concat([Buffer.from('{"text": "caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/parse',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'ERR_SERVE_INVALID_UTF8', message: expect.stringContaining('offset 13') })
+  })
+
+  it('keeps prototype pollution out of parsed bodies', async () => {
+    const res = await post('/v1/parse', '{"text":"hi","__proto__":{"polluted":true}}')
+    expect(res.statusCode).toBe(400)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})
+
+describe('POST /v1/parse/batch and /v1/messages', () => {
+  it('parses a batch in order with one model version', async () => {
+    const res = await post('/v1/parse/batch', { messages: [{ text: 'hello there' }, { text: 'fly me to Tokyo' }] })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.results.map((r: { intent: { name: string } }) => r.intent.name)).toEqual(['greet', 'book_flight'])
+    expect(new Set(body.results.map((r: { request_id: string }) => r.request_id)).size).toBe(2)
+    expect(body.results.every((r: { model: unknown }) => JSON.stringify(r.model) === JSON.stringify(body.model))).toBe(
+      true,
+    )
+  })
+
+  it('refuses a 10k-entry batch with 413 and stays healthy', async () => {
+    const messages = Array.from({ length: 10_000 }, (_, i) => ({ text: `hello ${i}` }))
+    const res = await post('/v1/parse/batch', { messages })
+    expect(res.statusCode).toBe(413)
+    expect(res.json()).toMatchObject({ code: 'ERR_SERVE_BATCH_TOO_LARGE', message: expect.stringContaining('10000') })
+    expect((await app.inject({ url: '/health' })).statusCode).toBe(200)
+  })
+
+  it('names the bad message of a batch', async () => {
+    const res = await post('/v1/parse/batch', { messages: [{ text: 'ok' }, { text: 'a'.repeat(10_001) }] })
+    expect(res.statusCode).toBe(413)
+    expect(res.json().message).toContain('messages[1].text')
+  })
+
+  it('classifies triage messages', async () => {
+    const res = await post('/v1/messages', {
+      messages: [
+        { id: 't1', subject: 'weather', body: 'is it sunny today' },
+        { id: 't2', body: 'book a flight to Berlin' },
+      ],
+    })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.classifications).toEqual([
+      { id: 't1', category: 'weather', confidence: expect.any(Number), request_id: expect.any(String) },
+      { id: 't2', category: 'book_flight', confidence: expect.any(Number), request_id: expect.any(String) },
+    ])
+    const empty = await post('/v1/messages', { messages: [{ id: 'x' }] })
+    expect(empty.statusCode).toBe(400)
+    expect(empty.json().message).toContain('messages[0]')
+  })
+})
+
+describe('Rasa-compatible routes', () => {
+  it("answers Rasa's documented /model/parse request with a ParseResult of the documented shape", async () => {
+    const query = new URLSearchParams(fixture.parse.query).toString()
+    const res = await post(`/model/parse?${query}`, fixture.parse.request)
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.text).toBe(fixture.parse.request.text)
+    const documented = shape(fixture.parse.response) as Record<string, unknown>
+    const ours = shape(body) as Record<string, unknown>
+    expect(ours.intent).toEqual(documented.intent)
+    expect(ours.intent_ranking).toEqual(documented.intent_ranking)
+    expect(body.intent.name).toBe('greet')
+    const withEntity = await post('/model/parse', { text: 'book a flight to Paris' })
+    const entity = shape(withEntity.json().entities) as Array<Record<string, unknown>>
+    expect(entity[0]).toMatchObject((documented.entities as Array<Record<string, unknown>>)[0]!)
+  })
+
+  it('accepts emulation_mode in the body and ignores it', async () => {
+    const res = await post('/model/parse', { text: 'hello', emulation_mode: 'WIT' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json().intent.name).toBe('greet')
+  })
+
+  it("answers errors in Rasa's error shape", async () => {
+    const res = await post('/model/parse', { message_id: 'x' })
+    expect(res.statusCode).toBe(400)
+    const body = res.json()
+    expect(shape(body)).toMatchObject({ ...(shape(fixture.error) as object), help: 'string' })
+    expect(body).toMatchObject({ status: 'failure', reason: 'ERR_SERVE_BAD_REQUEST', code: 400, version: VERSION })
+    const bad = await post('/model/parse', '{nope')
+    expect(bad.json()).toMatchObject({ status: 'failure', reason: 'ERR_SERVE_INVALID_JSON', code: 400 })
+  })
+
+  it('GET /version and /status have the documented shapes', async () => {
+    const version = await app.inject({ url: '/version' })
+    expect(shape(version.json())).toEqual(shape(fixture.version))
+    expect(version.json().version).toBe(VERSION)
+    const status = await app.inject({ url: '/status' })
+    expect(shape(status.json())).toEqual(shape(fixture.status))
+    expect(status.json().model_file).toBe(file)
+  })
+
+  it('PUT /model needs an admin token, in the Rasa error shape', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/model', payload: { model_file: 'x' } })
+    expect(res.statusCode).toBe(401)
+    expect(res.json()).toMatchObject({ status: 'failure', reason: 'ERR_SERVE_UNAUTHORIZED', code: 401 })
+  })
+})
+
+describe('status routes', () => {
+  it('GET /health and /ready', async () => {
+    expect((await app.inject({ url: '/health' })).json()).toEqual({ status: 'ok' })
+    const ready = await app.inject({ url: '/ready' })
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toMatchObject({ status: 'ready', store: 'none', model: { name: 'intentops-bot' } })
+  })
+
+  it('GET /v1/models describes the served file', async () => {
+    const body = (await app.inject({ url: '/v1/models' })).json()
+    expect(body.active).toMatchObject({
+      source: 'file',
+      path: file,
+      labels: ['book_flight', 'goodbye', 'greet', 'weather'],
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    })
+    expect(body.versions).toEqual([])
+  })
+
+  it('serves the OpenAPI document and its UI at /docs from local assets', async () => {
+    const doc = (await app.inject({ url: '/docs/json' })).json()
+    for (const p of ['/v1/parse', '/v1/parse/batch', '/v1/messages', '/model/parse', '/model', '/status', '/version']) {
+      expect(doc.paths[p]).toBeDefined()
+    }
+    expect(doc.paths['/v1/parse'].post.requestBody.content['application/json'].schema.properties.text).toBeDefined()
+    const html = await app.inject({ url: '/docs' })
+    expect(html.statusCode).toBe(200)
+    expect(html.body).toContain('swagger-ui-bundle.js')
+    expect(html.body).not.toMatch(/src="https?:/)
+    const bundle = await app.inject({ url: '/docs/static/swagger-ui-bundle.js' })
+    expect(bundle.statusCode).toBe(200)
+    expect(bundle.body.length).toBeGreaterThan(100_000)
+  })
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await app.inject({ url: '/v2/nothing' })
+    expect(res.statusCode).toBe(404)
+    expect(res.json().code).toBe('ERR_SERVE_ROUTE_NOT_FOUND')
+  })
+})
+
+describe('without a model', () => {
+  it('answers 503 on parse and not ready, but stays live', async () => {
+    const empty = await readyApp({ config: serveConfig(), root: path.join(dir, 'none') })
+    try {
+      const res = await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
+      expect(res.statusCode).toBe(503)
+      expect(res.json().code).toBe('ERR_SERVE_NO_MODEL')
+      expect((await empty.inject({ url: '/ready' })).statusCode).toBe(503)
+      expect((await empty.inject({ url: '/health' })).statusCode).toBe(200)
+    } finally {
+      await empty.close()
+    }
+  })
+
+  it('refuses to start on a corrupt model file', async () => {
+    const bad = path.join(dir, 'bad.iom')
+    const bytes = readFileSync(file)
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 40) ^ 0xff, bytes.length - 40)
+    writeFileSync(bad, bytes)
+    await expect(readyApp({ config: serveConfig({ model: bad }), root: dir })).rejects.toMatchObject({
+      code: 'ERR_SERVE_MODEL_LOAD_FAILED',
+      message: expect.stringContaining('ERR_MODEL_DIGEST'),
+    })
+  })
+})

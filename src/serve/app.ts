@@ -1,0 +1,273 @@
+/**
+ * The app factory: a Fastify instance with every route, hook and plugin, and no `listen()`. Tests inject requests
+ * into it or listen on loopback; `startServer` adds the socket and the signals.
+ * @module
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import http from 'node:http'
+import fastifyCors from '@fastify/cors'
+import fastifyRateLimit from '@fastify/rate-limit'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyPluginCallback,
+  type FastifyServerOptions,
+} from 'fastify'
+import type { ServeConfig } from '../config/schema.js'
+import { createError } from '../errors.js'
+import type { ModelRegistry } from '../registry/registry.js'
+import type { PredictionStore } from '../store/types.js'
+import { VERSION } from '../version.js'
+import { TokenVerifier } from './auth.js'
+import { installJsonParser, mustClose } from './body.js'
+import { sendError, toCatalogError } from './errors.js'
+import { createServeMetrics, type ServeMetrics } from './metrics.js'
+import { ModelHolder } from './model-holder.js'
+import { ModelManager } from './models.js'
+import type { PredictionSink } from './predict.js'
+import { adminRoutes } from './routes/admin.js'
+import { parseRoutes } from './routes/parse.js'
+import { rasaRoutes } from './routes/rasa.js'
+import { statusRoutes } from './routes/status.js'
+
+/** A plugin other modules mount on the server (review UI, analytics), with its options. */
+export type ServePlugin =
+  | FastifyPluginAsync
+  | FastifyPluginCallback
+  | { plugin: FastifyPluginAsync | FastifyPluginCallback; options?: Record<string, unknown> }
+
+/** A prediction sink with the lifecycle and counters of the store's log queue. */
+export interface PredictionLog extends PredictionSink {
+  flush(): Promise<void>
+  close(): Promise<void>
+  readonly depth: number
+  readonly dropped: number
+}
+
+export interface BuildAppOptions {
+  /** The resolved `serve` section (see `resolveServeConfig`). */
+  config: Readonly<ServeConfig>
+  /** Project root: relative model paths resolve against it. */
+  root: string
+  /** Registry model name. */
+  modelName: string
+  registry?: ModelRegistry
+  /** `registry.allowUnsigned`: serve model files that match no signed version. */
+  allowUnsigned?: boolean
+  /** The store: tokens, readiness; closed with the app when `ownsStore`. */
+  store?: PredictionStore
+  ownsStore?: boolean
+  /** Where predictions go when `config.logPredictions` is on; flushed and closed with the app. */
+  predictionLog?: PredictionLog
+  /** Key of the sender-id hash. Default: random per process (hashes then only group within one run). */
+  senderKey?: string
+  /** A pino logger, or false for none. Default: pino at `config.logLevel` on stdout. */
+  logger?: FastifyBaseLogger | boolean
+  /** Extra routes: each is registered after ours, and can use `requireRole`. */
+  plugins?: readonly ServePlugin[]
+  /** Load the model (file or alias watch) when the app starts. Default true. */
+  autoLoad?: boolean
+}
+
+/** What routes and plugins reach through `app.intentops`. */
+export interface ServeContext {
+  config: Readonly<ServeConfig>
+  models: ModelManager
+  holder: ModelHolder
+  tokens: TokenVerifier
+  metrics: ServeMetrics
+  store: PredictionStore | undefined
+  predictionLog: PredictionLog | undefined
+  senderKey: string
+  /** Set once shutdown began: new requests get 503. */
+  closing: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    intentops: ServeContext
+  }
+  interface FastifyContextConfig {
+    /** The route speaks Rasa: errors in Rasa's shape, `?token=` accepted. */
+    rasa?: boolean
+  }
+}
+
+export type ServeApp = FastifyInstance
+
+/**
+ * Build the server without listening.
+ * @example
+ * const app = await buildApp({ config: resolved.serve, root, modelName: config.name, registry, store })
+ * await app.ready()
+ * const res = await app.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hello' } })
+ */
+export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
+  const config = options.config
+  const loggerOption: Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> =
+    options.logger === undefined || options.logger === true
+      ? { logger: { level: config.logLevel } }
+      : options.logger === false
+        ? { logger: false }
+        : { loggerInstance: options.logger }
+
+  const app = Fastify({
+    ...loggerOption,
+    genReqId: () => randomUUID(),
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // The Node server enforces the hard limits: a request that never completes is cut by requestTimeout.
+    serverFactory: (handler) =>
+      http.createServer(
+        {
+          requestTimeout: config.requestTimeoutMs,
+          headersTimeout: Math.min(config.requestTimeoutMs, 20_000),
+          keepAliveTimeout: config.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+        },
+        handler,
+      ),
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const holder = new ModelHolder()
+  const models = new ModelManager({
+    holder,
+    ...(options.registry ? { registry: options.registry } : {}),
+    name: options.modelName,
+    ...(config.model ? { file: config.model } : { alias: config.alias }),
+    root: options.root,
+    allowUnsignedFiles: options.allowUnsigned ?? false,
+    watchIntervalMs: config.watchIntervalMs,
+    log: app.log,
+  })
+  const metrics = createServeMetrics({
+    holder,
+    ...(options.predictionLog ? { predictionLog: options.predictionLog } : {}),
+  })
+  const context: ServeContext = {
+    config,
+    models,
+    holder,
+    tokens: new TokenVerifier(options.store ? { store: options.store } : {}),
+    metrics,
+    store: options.store,
+    predictionLog: config.logPredictions ? options.predictionLog : undefined,
+    senderKey: options.senderKey ?? randomBytes(32).toString('base64url'),
+    closing: false,
+  }
+  app.decorate('intentops', context)
+  holder.onLoad((event) => {
+    if (!event.ok) app.log.error({ err: event.error, source: event.source }, 'model load failed')
+    else app.log.info({ source: event.source, version: event.served?.version, ms: event.ms }, 'model loaded')
+  })
+
+  installJsonParser(app, config)
+
+  app.setErrorHandler((err, request, reply) => {
+    const e = toCatalogError(err, config)
+    if (e.statusCode >= 500) request.log.error({ err }, e.message)
+    else request.log.info({ code: e.code }, e.message)
+    return sendError(e, request, reply)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendError(createError('ERR_SERVE_ROUTE_NOT_FOUND', { method: request.method, url: request.url }), request, reply),
+  )
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    if (context.closing) {
+      reply.header('connection', 'close')
+      throw createError('ERR_SERVE_SHUTTING_DOWN')
+    }
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (mustClose(request)) reply.header('connection', 'close')
+    return payload
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime)
+  })
+
+  if (config.corsOrigins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+      credentials: config.corsCredentials,
+      methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['content-type', 'authorization'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    })
+  }
+  if (config.rateLimit > 0) {
+    const { authenticate } = await import('./auth.js')
+    await app.register(fastifyRateLimit, {
+      global: true,
+      hook: 'preParsing',
+      max: config.rateLimit,
+      timeWindow: config.rateLimitWindowMs,
+      keyGenerator: async (request) => {
+        const token = await authenticate(request).catch(() => undefined)
+        return token ? `token:${token.id}` : `ip:${request.ip}`
+      },
+      errorResponseBuilder: (_request, ctx) =>
+        createError('ERR_SERVE_RATE_LIMITED', {
+          max: ctx.max,
+          window: `${Math.round(config.rateLimitWindowMs / 1000)} s`,
+          retry: ctx.after,
+        }),
+    })
+  }
+  if (config.docs) {
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'intentops',
+          version: VERSION,
+          description: 'Intent classification with hot model swap, a prediction log and Rasa-compatible routes.',
+        },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'A token from `intentops tokens create`.' },
+          },
+        },
+      },
+    })
+    await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true })
+  }
+
+  await app.register(statusRoutes)
+  await app.register(parseRoutes)
+  await app.register(rasaRoutes)
+  await app.register(adminRoutes)
+  for (const p of options.plugins ?? []) {
+    if (typeof p === 'function') await app.register(p)
+    else await app.register(p.plugin, p.options ?? {})
+  }
+
+  if (options.autoLoad !== false) {
+    app.addHook('onReady', async () => {
+      await models.start()
+    })
+  }
+  app.addHook('onClose', async () => {
+    context.closing = true
+    await models.stop()
+    if (options.predictionLog) {
+      try {
+        await options.predictionLog.close()
+      } catch (err) {
+        app.log.error({ err }, 'the prediction log did not flush')
+      }
+    }
+    if (options.store && options.ownsStore) await options.store.close()
+  })
+  return app as unknown as ServeApp
+}

@@ -1,0 +1,137 @@
+/**
+ * The JSON body parser: a byte limit checked against Content-Length and while reading, a deadline for the whole
+ * body (slow uploads get 408 and lose their connection), strict UTF-8, and Fastify's prototype-poisoning-safe JSON
+ * parse.
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { createError } from '../errors.js'
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export interface BodyLimits {
+  bodyLimitBytes: number
+  bodyTimeoutMs: number
+}
+
+/** Install the parser for `application/json` (and `+json` types); every other content type gets 415. */
+export function installJsonParser(app: FastifyInstance, limits: BodyLimits): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeAllContentTypeParsers()
+  const handler = (
+    request: FastifyRequest,
+    payload: IncomingMessage,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
+    readBody(request, payload, limits).then(
+      (buf) => {
+        let text: string
+        try {
+          text = decoder.decode(buf)
+        } catch {
+          done(createError('ERR_SERVE_INVALID_UTF8', { offset: firstBadUtf8(buf) }))
+          return
+        }
+        parseJson(request, text, (err, body) => done(err ? toSyntaxError(err) : null, body))
+      },
+      (err: Error) => done(err),
+    )
+  }
+  app.addContentTypeParser('application/json', handler)
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, handler)
+}
+
+function toSyntaxError(err: Error): Error {
+  if (err.name === 'SyntaxError' || (err as { code?: string }).code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return err
+  return Object.assign(new SyntaxError(err.message), { cause: err })
+}
+
+function readBody(request: FastifyRequest, payload: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limits.bodyLimitBytes) {
+    markClose(request)
+    return Promise.reject(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let settled = false
+    const finish = (err: Error | null, buf?: Buffer) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      payload.off('data', onData)
+      payload.off('end', onEnd)
+      payload.off('error', onError)
+      if (err) {
+        markClose(request)
+        // Stop reading: the connection closes after the error answer.
+        payload.pause()
+        reject(err)
+      } else resolve(buf!)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limits.bodyLimitBytes) {
+        finish(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      if (Number.isFinite(declared) && declared !== size) {
+        finish(createError('ERR_SERVE_BAD_REQUEST', { detail: 'the body length does not match Content-Length' }))
+        return
+      }
+      finish(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    }
+    const onError = (err: Error) => finish(createError('ERR_SERVE_BAD_REQUEST', { detail: err.message }))
+    const timer = setTimeout(
+      () => finish(createError('ERR_SERVE_BODY_TIMEOUT', { ms: limits.bodyTimeoutMs })),
+      limits.bodyTimeoutMs,
+    )
+    payload.on('data', onData)
+    payload.on('end', onEnd)
+    payload.on('error', onError)
+  })
+}
+
+const kClose = Symbol('intentops.closeConnection')
+
+function markClose(request: FastifyRequest): void {
+  ;(request as unknown as Record<symbol, boolean>)[kClose] = true
+}
+
+/** Whether the answer to this request must close the connection (its body was not read to the end). */
+export function mustClose(request: FastifyRequest): boolean {
+  return (request as unknown as Record<symbol, boolean>)[kClose] === true
+}
+
+/** Offset of the first byte that breaks UTF-8 decoding. */
+export function firstBadUtf8(buf: Uint8Array): number {
+  let lo = 0
+  let hi = buf.length
+  // Validity of a prefix is monotone (streaming decode accepts an unfinished last sequence), so bisect.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (validPrefix(buf.subarray(0, mid))) lo = mid
+    else hi = mid - 1
+  }
+  // The valid prefix may end inside a sequence that the next byte breaks: report where that sequence starts.
+  for (let j = lo - 1; j >= Math.max(0, lo - 3); j--) {
+    const b = buf[j]!
+    if (b >= 0xc0) return (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) > lo - j ? j : lo
+    if (b < 0x80) break
+  }
+  return lo
+}
+
+function validPrefix(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true })
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { defaultConfig, parseConfig } from '../config/load.js'
+import { envName, resolveServeConfig, serveEnvVars } from './config.js'
+
+const base = defaultConfig().serve
+
+describe('resolveServeConfig', () => {
+  it('applies defaults, then intentops.yml, then the environment, then flags', () => {
+    const fromFile = parseConfig('serve:\n  port: 6000\n  alias: staging\n  maxBatchSize: 50\n', 'intentops.yml').serve
+    const resolved = resolveServeConfig(
+      fromFile,
+      { INTENTOPS_SERVE_PORT: '7000', INTENTOPS_SERVE_CORS_ORIGINS: 'https://a.example, https://b.example' },
+      { port: '8000' },
+    )
+    expect(resolved.port).toBe(8000)
+    expect(resolved.alias).toBe('staging')
+    expect(resolved.maxBatchSize).toBe(50)
+    expect(resolved.corsOrigins).toEqual(['https://a.example', 'https://b.example'])
+    expect(resolved.host).toBe('127.0.0.1')
+    expect(Object.isFrozen(resolved)).toBe(true)
+    expect(resolveServeConfig(fromFile, { INTENTOPS_SERVE_PORT: '7000' }).port).toBe(7000)
+  })
+
+  it('reads booleans and numbers from the environment', () => {
+    const r = resolveServeConfig(base, {
+      INTENTOPS_SERVE_REQUIRE_TOKEN_FOR_PARSE: 'true',
+      INTENTOPS_SERVE_LOG_PREDICTIONS: '0',
+      INTENTOPS_SERVE_RATE_LIMIT: '10',
+    })
+    expect(r.requireTokenForParse).toBe(true)
+    expect(r.logPredictions).toBe(false)
+    expect(r.rateLimit).toBe(10)
+  })
+
+  it.each([
+    [{ INTENTOPS_SERVE_PORT: 'eighty' }, {}, /serve\.port.*\$INTENTOPS_SERVE_PORT/],
+    [{ INTENTOPS_SERVE_PORT: '70000' }, {}, /serve\.port.*65535/],
+    [{ INTENTOPS_SERVE_LOG_PREDICTIONS: 'maybe' }, {}, /serve\.logPredictions.*\$INTENTOPS_SERVE_LOG_PREDICTIONS/],
+    [{}, { port: '-1' }, /serve\.port` \(from --port\)/],
+    [{}, { alias: 'Not An Alias' }, /serve\.alias` \(from --alias\)/],
+  ])('refuses bad values with ERR_CONFIG_INVALID naming the source: %j %j', (env, flags, pattern) => {
+    expect(() => resolveServeConfig(base, env, flags)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringMatching(pattern) }),
+    )
+  })
+
+  it('refuses unknown keys in the serve section of intentops.yml', () => {
+    expect(() => parseConfig('serve:\n  prot: 80\n', 'intentops.yml')).toThrow(/unknown key `serve.prot`/)
+  })
+
+  it('names one environment variable per key', () => {
+    expect(envName(['rateLimitWindowMs'])).toBe('INTENTOPS_SERVE_RATE_LIMIT_WINDOW_MS')
+    const names = serveEnvVars().map((v) => v.name)
+    expect(names).toContain('INTENTOPS_SERVE_HOST')
+    expect(new Set(names).size).toBe(names.length)
+  })
+})

@@ -1,0 +1,69 @@
+/**
+ * Every error a route can meet, turned into a catalog error and answered as JSON: `{ code, message, hint,
+ * request_id }`, or Rasa's `{ version, status: "failure", reason, message, code }` on the Rasa-compatible routes.
+ * @module
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
+import { VERSION } from '../version.js'
+
+/** Map a Fastify, parser or plugin error onto the catalog. */
+export function toCatalogError(err: unknown, limits: { bodyLimitBytes: number }): IntentopsError {
+  if (isIntentopsError(err)) return err
+  const e = err as FastifyError & { validationContext?: string; statusCode?: number }
+  if (e.validation) {
+    const first = e.validation[0]
+    const where = `${e.validationContext ?? 'body'}${first?.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`
+    const detail = first
+      ? first.keyword === 'additionalProperties'
+        ? `${where} has an unknown key '${String((first.params as { additionalProperty?: string }).additionalProperty)}'`
+        : `${where} ${first.message ?? 'is invalid'}`
+      : e.message
+    return createError('ERR_SERVE_BAD_REQUEST', { detail }, { cause: err })
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }, { cause: err })
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return createError('ERR_SERVE_UNSUPPORTED_MEDIA_TYPE', { type: e.message.replace(/^.*: /, '') }, { cause: err })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return createError('ERR_SERVE_INVALID_JSON', { detail: 'the body is empty' }, { cause: err })
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return createError('ERR_SERVE_BAD_REQUEST', { detail: 'the body length does not match Content-Length' })
+  }
+  if (e instanceof SyntaxError || e.name === 'SyntaxError') {
+    return createError('ERR_SERVE_INVALID_JSON', { detail: e.message }, { cause: err })
+  }
+  if (e.statusCode === 408) return createError('ERR_SERVE_BODY_TIMEOUT', { ms: '?' }, { cause: err })
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return createError('ERR_SERVE_BAD_REQUEST', { detail: e.message }, { cause: err })
+  }
+  return createError('ERR_INTERNAL', { detail: e?.message ?? String(err) }, { cause: err })
+}
+
+export function errorBody(err: IntentopsError, request: FastifyRequest, rasa: boolean) {
+  if (rasa) {
+    return {
+      version: VERSION,
+      status: 'failure' as const,
+      reason: err.code,
+      message: err.message,
+      details: {},
+      ...(err.hint ? { help: err.hint } : {}),
+      code: err.statusCode,
+    }
+  }
+  return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), request_id: request.id }
+}
+
+/** Send a catalog error the way the route speaks. */
+export function sendError(err: IntentopsError, request: FastifyRequest, reply: FastifyReply) {
+  const rasa = (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true
+  if (err.statusCode === 429 && err.params.retryAfter !== undefined) {
+    reply.header('retry-after', String(err.params.retryAfter))
+  }
+  return reply
+    .code(err.statusCode)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(err, request, rasa))
+}

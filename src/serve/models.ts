@@ -1,0 +1,225 @@
+/**
+ * Which model the server serves and where it comes from: a registry alias it watches (the default), a version an
+ * admin pinned, or a model file. Every load goes through the `ModelHolder`, so it is verified before it serves.
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import path from 'node:path'
+import type { FastifyBaseLogger } from 'fastify'
+import { createError } from '../errors.js'
+import { readModelBytes } from '../nlu/model-file.js'
+import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
+import { watchAlias } from '../registry/watch.js'
+import { assertInside } from '../util/fs.js'
+import type { ModelHolder, ModelSource, ServedModel } from './model-holder.js'
+
+export interface ModelManagerOptions {
+  holder: ModelHolder
+  registry?: ModelRegistry
+  /** Registry model name (`name` of intentops.yml). */
+  name: string
+  /** The alias to serve and watch; undefined when serving a file. */
+  alias?: string
+  /** A model file to serve instead of the alias; the operator chose it, so only its digest is checked. */
+  file?: string
+  /** Project root: `PUT /model` file paths must resolve inside it. */
+  root: string
+  /** Serve files that match no signed registry version (`registry.allowUnsigned`). */
+  allowUnsignedFiles: boolean
+  watchIntervalMs: number
+  log: FastifyBaseLogger
+}
+
+type Current = { kind: 'alias'; alias: string } | { kind: 'version'; version: number } | { kind: 'file'; path: string }
+
+export class ModelManager {
+  readonly holder: ModelHolder
+  readonly registry: ModelRegistry | undefined
+  readonly name: string
+  #options: ModelManagerOptions
+  #current: Current | undefined
+  #watch: AbortController | undefined
+  #watchDone: Promise<void> | undefined
+
+  constructor(options: ModelManagerOptions) {
+    this.#options = options
+    this.holder = options.holder
+    this.registry = options.registry
+    this.name = options.name
+    if (options.file) this.#current = { kind: 'file', path: path.resolve(options.root, options.file) }
+    else if (options.alias) this.#current = { kind: 'alias', alias: options.alias }
+  }
+
+  /** The alias being watched, if any. */
+  get alias(): string | undefined {
+    return this.#current?.kind === 'alias' ? this.#current.alias : undefined
+  }
+
+  /**
+   * Load the configured model. A file must load (the server refuses to start otherwise); an alias is watched, and
+   * this resolves once its current holder loaded or failed, so a server starts serving at once when it can.
+   */
+  async start(): Promise<void> {
+    const current = this.#current
+    if (current?.kind === 'file') {
+      await this.#swapFile(current.path, true)
+    } else if (current?.kind === 'alias' && this.registry) {
+      await this.#startWatch(current.alias)
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#watch?.abort()
+    await this.#watchDone
+    this.#watch = undefined
+    this.#watchDone = undefined
+  }
+
+  /** Serve a version (`7`, `v7`, `latest` or an alias name, resolved once); the alias watch stops. */
+  async activateVersion(ref: string | number): Promise<ServedModel> {
+    const registry = this.#requireRegistry()
+    const version = await registry.resolveVersion(this.name, ref)
+    const served = await this.holder.swap(`${this.name} v${version}`, async () =>
+      fromVerified(await registry.loadVersion(this.name, version)),
+    )
+    await this.stop()
+    this.#current = { kind: 'version', version }
+    return served
+  }
+
+  /** Serve and watch another alias. */
+  async activateAlias(alias: string): Promise<ServedModel> {
+    const registry = this.#requireRegistry()
+    const served = await this.holder.swap(`${this.name}@${alias}`, async () =>
+      fromVerified(await registry.resolveAlias(this.name, alias), alias),
+    )
+    await this.stop()
+    this.#current = { kind: 'alias', alias }
+    this.#startWatch(alias, false).catch(() => undefined)
+    return served
+  }
+
+  /**
+   * `PUT /model`: a registry version or alias, or a file inside the project. A file must match a signed version
+   * of the registry (by SHA-256) unless unsigned files are allowed.
+   */
+  async replace(modelFile: string): Promise<ServedModel> {
+    const ref = modelFile.trim()
+    const looksLikeRef = /^(v?\d+|latest|[a-z][a-z0-9_-]*)$/.test(ref)
+    if (looksLikeRef && this.registry) {
+      if (/^(v?\d+|latest)$/.test(ref)) return this.activateVersion(ref)
+      return this.activateAlias(ref)
+    }
+    const file = path.resolve(this.#options.root, ref)
+    assertInside(this.#options.root, file)
+    return this.#swapFile(file, false)
+  }
+
+  /** Load the current source again (the alias holder, the pinned version or the file). */
+  async reload(): Promise<ServedModel> {
+    const current = this.#current
+    if (!current) throw createError('ERR_SERVE_NO_MODEL', { detail: 'nothing is configured to serve' })
+    if (current.kind === 'file') return this.#swapFile(current.path, true)
+    const registry = this.#requireRegistry()
+    if (current.kind === 'version') {
+      return this.holder.swap(`${this.name} v${current.version}`, async () =>
+        fromVerified(await registry.loadVersion(this.name, current.version)),
+      )
+    }
+    return this.holder.swap(`${this.name}@${current.alias}`, async () =>
+      fromVerified(await registry.resolveAlias(this.name, current.alias), current.alias),
+    )
+  }
+
+  async #swapFile(file: string, trusted: boolean): Promise<ServedModel> {
+    const label = path.relative(this.#options.root, file) || file
+    let verified: VerifiedModel | undefined
+    const served = await this.holder.swap(label, async () => {
+      const bytes = await readModelBytes(file)
+      if (trusted || this.#options.allowUnsignedFiles) return { bytes, source: { kind: 'file', path: file } }
+      verified = await this.#findSigned(bytes)
+      if (!verified) throw createError('ERR_SERVE_MODEL_UNTRUSTED_FILE', { path: label })
+      return fromVerified(verified)
+    })
+    if (!trusted) await this.stop()
+    this.#current = verified ? { kind: 'version', version: verified.version } : { kind: 'file', path: file }
+    return served
+  }
+
+  /** The registry version holding exactly these bytes, loaded and verified; newest first. */
+  async #findSigned(bytes: Uint8Array): Promise<VerifiedModel | undefined> {
+    if (!this.registry) return undefined
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+    const versions = await this.registry.versionNumbers(this.name).catch(() => [] as number[])
+    for (const v of versions.reverse()) {
+      const signed = await this.registry.readVersion(this.name, v)
+      if (signed.record.blob.digest === digest) return this.registry.loadVersion(this.name, v)
+    }
+    return undefined
+  }
+
+  #requireRegistry(): ModelRegistry {
+    if (!this.registry) {
+      throw createError('ERR_INVALID_ARGUMENT', { detail: 'this server has no registry; it serves a model file' })
+    }
+    return this.registry
+  }
+
+  /** Watch `alias`; resolves after the first report (the current holder, or an error) was handled. */
+  #startWatch(alias: string, initial = true): Promise<void> {
+    const registry = this.#requireRegistry()
+    const controller = new AbortController()
+    this.#watch = controller
+    const log = this.#options.log
+    let firstHandled: () => void = () => undefined
+    const first = new Promise<void>((resolve) => {
+      firstHandled = resolve
+    })
+    this.#watchDone = (async () => {
+      try {
+        for await (const change of watchAlias(registry, this.name, alias, {
+          signal: controller.signal,
+          intervalMs: this.#options.watchIntervalMs,
+          initial,
+        })) {
+          if (change.type === 'error') {
+            log.error({ err: change.error, alias, version: change.version }, 'alias watch: the new holder was refused')
+            this.holder.fail(`${this.name}@${alias}`, change.error)
+          } else if (change.model) {
+            const model = change.model
+            const current = this.holder.current
+            if (!(current?.source.kind === 'registry' && current.source.version === model.version)) {
+              await this.holder
+                .swap(`${this.name} v${model.version}`, async () => fromVerified(model, alias))
+                .then(
+                  (s) => log.info({ version: s.version, alias }, 'serving a new model'),
+                  (err) => log.error({ err, alias }, 'model load failed; the old model keeps serving'),
+                )
+            }
+          } else if (change.version === null) {
+            log.warn({ alias, name: this.name }, 'the served alias is not set; waiting for a promotion')
+          }
+          firstHandled()
+        }
+      } catch (err) {
+        log.error({ err }, 'alias watch stopped')
+      } finally {
+        firstHandled()
+      }
+    })()
+    return initial ? first : Promise.resolve()
+  }
+}
+
+function fromVerified(model: VerifiedModel, alias?: string): { bytes: Uint8Array; source: ModelSource } {
+  return {
+    bytes: model.bytes,
+    source: {
+      kind: 'registry',
+      name: model.name,
+      version: model.version,
+      ...(alias ? { alias } : {}),
+      signedBy: model.signature.signedBy ? [model.signature.signedBy] : [],
+    },
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * One prediction: parse a message with the model a request picked up, shape the response, and build the record for
+ * the prediction log.
+ * @module
+ */
+import { createHmac, randomUUID } from 'node:crypto'
+import { createError } from '../errors.js'
+import type { IntentScore, ParseResult } from '../nlu/types.js'
+import type { PredictionRecord } from '../store/types.js'
+import type { ServedModel } from './model-holder.js'
+import type { ParseResponse } from './schemas.js'
+
+/** Where predictions go; the store's log queue implements it. `push` never blocks and never throws. */
+export interface PredictionSink {
+  push(record: PredictionRecord): void
+}
+
+export interface MessageIn {
+  text?: string
+  fields?: Record<string, string>
+  message_id?: string
+  sender_id?: string
+  channel?: string
+  metadata?: Record<string, unknown>
+}
+
+export interface Prediction {
+  id: string
+  result: ParseResult
+  fallback: boolean
+  /** The classifier's ranking, without the fallback intent the rule put on top. */
+  scores: IntentScore[]
+  margin: number
+  latencyMs: number
+}
+
+/** Check a message's shape and size before parsing; `where` names it in errors (`messages[3]`). */
+export function checkMessage(message: MessageIn, maxTextLength: number, where: string): void {
+  if (message.fields !== undefined) {
+    if (message.text !== undefined) {
+      throw createError('ERR_SERVE_BAD_REQUEST', { detail: `${where}: give \`text\` or \`fields\`, not both` })
+    }
+    const keys = Object.keys(message.fields)
+    if (keys.length === 0) throw createError('ERR_SERVE_BAD_REQUEST', { detail: `${where}.fields is empty` })
+    if (keys.length > 32) throw createError('ERR_SERVE_BAD_REQUEST', { detail: `${where}.fields has over 32 fields` })
+    let length = 0
+    for (const v of Object.values(message.fields)) length += v.length
+    if (length > maxTextLength) {
+      throw createError('ERR_SERVE_TEXT_TOO_LONG', { where: `${where}.fields`, length, limit: maxTextLength })
+    }
+    return
+  }
+  if (message.text === undefined) {
+    throw createError('ERR_SERVE_BAD_REQUEST', { detail: `${where} needs \`text\` or \`fields\`` })
+  }
+  if (message.text.length > maxTextLength) {
+    throw createError('ERR_SERVE_TEXT_TOO_LONG', {
+      where: `${where}.text`,
+      length: message.text.length,
+      limit: maxTextLength,
+    })
+  }
+}
+
+/** Parse with the fallback rule and tell whether it fired (it adds the fallback intent on top of the ranking). */
+export function predict(served: ServedModel, message: MessageIn, id: string = randomUUID()): Prediction {
+  const started = performance.now()
+  const input = message.fields !== undefined ? { fields: message.fields } : { text: message.text ?? '' }
+  const result = served.model.parse(input)
+  const fallback = result.intent_ranking.length > served.model.labels.length
+  const scores = fallback ? result.intent_ranking.slice(1) : result.intent_ranking
+  const margin = scores.length > 1 ? scores[0]!.confidence - scores[1]!.confidence : 1
+  return { id, result, fallback, scores, margin, latencyMs: performance.now() - started }
+}
+
+export function toResponse(
+  served: ServedModel,
+  p: Prediction,
+  message: MessageIn,
+  topK: number | undefined,
+): ParseResponse {
+  const r = p.result
+  return {
+    request_id: p.id,
+    ...(message.message_id !== undefined ? { message_id: message.message_id } : {}),
+    text: r.text,
+    ...(r.fields ? { fields: r.fields } : {}),
+    intent: r.intent,
+    intent_ranking: topK === undefined ? r.intent_ranking : r.intent_ranking.slice(0, topK),
+    entities: r.entities,
+    fallback: p.fallback,
+    model: { name: served.name, version: served.version },
+  }
+}
+
+/** A keyed hash of a sender id, so the log can group a sender's messages without holding the id. */
+export function hashSender(senderId: string, key: string): string {
+  return createHmac('sha256', key).update(senderId).digest('base64url')
+}
+
+export function toRecord(
+  served: ServedModel,
+  p: Prediction,
+  message: MessageIn,
+  channel: string,
+  senderKey: string,
+): PredictionRecord {
+  const r = p.result
+  return {
+    id: p.id,
+    ts: Date.now(),
+    ...(message.message_id !== undefined ? { messageId: message.message_id } : {}),
+    ...(message.sender_id !== undefined ? { senderHash: hashSender(message.sender_id, senderKey) } : {}),
+    text: r.text,
+    ...(r.fields ? { fields: r.fields } : {}),
+    intent: r.intent.name,
+    confidence: r.intent.confidence,
+    margin: p.margin,
+    fallback: p.fallback,
+    ranking: p.scores.slice(0, 3),
+    entities: r.entities,
+    modelName: served.name,
+    modelVersion: served.version,
+    latencyMs: p.latencyMs,
+    channel: message.channel ?? channel,
+    ...(message.metadata !== undefined ? { metadata: message.metadata } : {}),
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The intentops parse routes: one message, a batch, and the triage shape. Each request reads the served model once,
+ * so a swap during the request does not change its answer.
+ * @module
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { createError } from '../../errors.js'
+import { requireRole } from '../auth.js'
+import type { ServedModel } from '../model-holder.js'
+import { checkMessage, type MessageIn, type Prediction, predict, toRecord, toResponse } from '../predict.js'
+import {
+  BatchRequestSchema,
+  BatchResponseSchema,
+  ErrorSchema,
+  ParseRequestSchema,
+  ParseResponseSchema,
+  TriageRequestSchema,
+  TriageResponseSchema,
+} from '../schemas.js'
+
+const errors = { '4xx': ErrorSchema, '5xx': ErrorSchema }
+
+export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.intentops
+  const { config } = ctx
+  const guard = config.requireTokenForParse ? { preHandler: requireRole('client') } : {}
+  const security = config.requireTokenForParse ? [{ bearer: [] }] : []
+
+  const served = (): ServedModel => {
+    const s = ctx.holder.current
+    if (!s) {
+      throw createError('ERR_SERVE_NO_MODEL', {
+        detail: ctx.holder.lastError ? `the last load failed: ${ctx.holder.lastError.message}` : 'none loaded',
+      })
+    }
+    return s
+  }
+  const record = (s: ServedModel, p: Prediction, m: MessageIn, channel: string) => {
+    ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
+    ctx.predictionLog?.push(toRecord(s, p, m, channel, ctx.senderKey))
+  }
+  const checkBatch = (size: number) => {
+    if (size > config.maxBatchSize) {
+      throw createError('ERR_SERVE_BATCH_TOO_LARGE', { size, limit: config.maxBatchSize })
+    }
+  }
+
+  app.post(
+    '/v1/parse',
+    {
+      ...guard,
+      schema: {
+        summary: 'Parse one message',
+        description: 'Classify `text` (or multi-field `fields`) and extract entities; the prediction is logged.',
+        tags: ['parse'],
+        security,
+        body: ParseRequestSchema,
+        response: { 200: ParseResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const body = request.body
+      checkMessage(body, config.maxTextLength, 'body')
+      const s = served()
+      const p = predict(s, body, request.id)
+      record(s, p, body, 'api')
+      return toResponse(s, p, body, body.top_k)
+    },
+  )
+
+  app.post(
+    '/v1/parse/batch',
+    {
+      ...guard,
+      schema: {
+        summary: 'Parse several messages',
+        description: 'Up to `serve.maxBatchSize` messages, all parsed by the same model.',
+        tags: ['parse'],
+        security,
+        body: BatchRequestSchema,
+        response: { 200: BatchResponseSchema, ...errors },
+      },
+      // The size is checked before validation so a huge batch is refused without validating every entry.
+      preValidation: async (request: FastifyRequest) => {
+        const msgs = (request.body as { messages?: unknown } | undefined)?.messages
+        if (Array.isArray(msgs)) checkBatch(msgs.length)
+      },
+    },
+    async (request) => {
+      const { messages, top_k } = request.body
+      checkBatch(messages.length)
+      for (const [i, m] of messages.entries()) checkMessage(m, config.maxTextLength, `messages[${i}]`)
+      const s = served()
+      const results = messages.map((m) => {
+        const p = predict(s, m)
+        record(s, p, m, 'api')
+        return toResponse(s, p, m, top_k)
+      })
+      return { model: { name: s.name, version: s.version }, results }
+    },
+  )
+
+  app.post(
+    '/v1/messages',
+    {
+      ...guard,
+      schema: {
+        summary: 'Triage messages',
+        description: 'Classify `{id, subject, body}` messages into categories (intents).',
+        tags: ['parse'],
+        security,
+        body: TriageRequestSchema,
+        response: { 200: TriageResponseSchema, ...errors },
+      },
+      preValidation: async (request: FastifyRequest) => {
+        const msgs = (request.body as { messages?: unknown } | undefined)?.messages
+        if (Array.isArray(msgs)) checkBatch(msgs.length)
+      },
+    },
+    async (request) => {
+      const { messages } = request.body
+      checkBatch(messages.length)
+      const inputs: MessageIn[] = messages.map((m, i) => {
+        const fields: Record<string, string> = {}
+        if (m.subject !== undefined) fields.subject = m.subject
+        if (m.body !== undefined) fields.body = m.body
+        if (Object.keys(fields).length === 0) {
+          throw createError('ERR_SERVE_BAD_REQUEST', { detail: `messages[${i}] needs \`subject\` or \`body\`` })
+        }
+        const input = { fields, message_id: m.id }
+        checkMessage(input, config.maxTextLength, `messages[${i}]`)
+        return input
+      })
+      const s = served()
+      const classifications = inputs.map((m) => {
+        const p = predict(s, m)
+        record(s, p, m, 'triage')
+        return {
+          id: m.message_id!,
+          category: p.result.intent.name,
+          confidence: p.result.intent.confidence,
+          request_id: p.id,
+        }
+      })
+      return { classifications, model: { name: s.name, version: s.version } }
+    },
+  )
+}

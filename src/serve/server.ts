@@ -1,0 +1,69 @@
+/**
+ * Listen and shut down: `startServer` binds the app to a socket and, on SIGTERM or SIGINT, stops accepting, lets
+ * in-flight requests finish, flushes the prediction log and closes the store (the app's onClose hooks), within
+ * `serve.shutdownTimeoutMs`; connections still open after that are cut.
+ * @module
+ */
+import type { ServeApp } from './app.js'
+
+export interface StartServerOptions {
+  host?: string
+  port?: number
+  /** Signals that start a graceful shutdown. Default SIGTERM and SIGINT; [] for none (tests). */
+  signals?: readonly NodeJS.Signals[]
+}
+
+export interface RunningServer {
+  app: ServeApp
+  /** `http://host:port` actually bound. */
+  url: string
+  port: number
+  /** Graceful shutdown; resolves when everything is flushed and closed. Safe to call twice. */
+  close(reason?: string): Promise<void>
+  /** Resolves once the server has shut down (by a signal or `close`). */
+  closed: Promise<void>
+}
+
+export async function startServer(app: ServeApp, options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = app.intentops.config
+  const host = options.host ?? config.host
+  const port = options.port ?? config.port
+  await app.listen({ host, port })
+  const address = app.server.address()
+  const bound = typeof address === 'object' && address ? address.port : port
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`
+
+  let resolveClosed: () => void = () => undefined
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r
+  })
+  let closing: Promise<void> | undefined
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT']
+  const onSignal = (signal: NodeJS.Signals) => {
+    void close(signal)
+  }
+  for (const s of signals) process.once(s, onSignal)
+
+  function close(reason = 'close'): Promise<void> {
+    if (closing) return closing
+    closing = (async () => {
+      for (const s of signals) process.off(s, onSignal)
+      app.log.info({ reason }, 'shutting down: draining requests and flushing the prediction log')
+      app.intentops.closing = true
+      const timer = setTimeout(() => {
+        app.log.warn('shutdown timeout: closing the remaining connections')
+        app.server.closeAllConnections()
+      }, config.shutdownTimeoutMs)
+      try {
+        await app.close()
+      } finally {
+        clearTimeout(timer)
+        app.log.info('shut down')
+        resolveClosed()
+      }
+    })()
+    return closing
+  }
+
+  return { app, url, port: bound, close, closed }
+}

@@ -1,0 +1,216 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reviewPlugins } from '../src/cli/review-plugins.js'
+import { defaultConfig } from '../src/config/load.js'
+import { prediction } from '../src/review/testing.js'
+import type { ServeApp } from '../src/serve/app.js'
+import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
+import { openSqliteStore } from '../src/store/sqlite.js'
+import { readyApp, serveConfig, tempDir, writeModelFile } from './helpers/serve.js'
+
+let dir: string
+let app: ServeApp
+let store: KyselyPredictionStore
+const tokens: Record<'admin' | 'annotator' | 'client', string> = { admin: '', annotator: '', client: '' }
+
+beforeAll(async () => {
+  dir = tempDir('io-review-http-')
+  mkdirSync(path.join(dir, 'data'))
+  writeFileSync(
+    path.join(dir, 'data/nlu.yml'),
+    'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n- intent: book_flight\n  examples: |\n    - book a flight\n',
+  )
+  store = openSqliteStore({ file: path.join(dir, 'store.db') })
+  await store.migrate()
+  for (const role of ['admin', 'annotator', 'client'] as const) {
+    tokens[role] = (await store.createToken({ name: `${role}-1`, role })).token
+  }
+  await store.insertPredictions([
+    prediction('p1', 'hello there', 'greet', 0.5, { ts: Date.now() - 60_000 }),
+    prediction('p2', 'Hello there!', 'greet', 0.6, { ts: Date.now() - 50_000 }),
+    prediction('p3', 'fly to Rome', 'greet', 0.3, { ts: Date.now() - 40_000, channel: 'web' }),
+  ])
+  const { file } = await writeModelFile(dir)
+  const config = { ...defaultConfig(), data: ['data'] }
+  app = await readyApp({
+    config: serveConfig({ model: file }),
+    root: dir,
+    store,
+    plugins: reviewPlugins({ config, root: dir }),
+  })
+})
+afterAll(async () => {
+  await app.close()
+  await store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const call = (method: 'GET' | 'POST', url: string, role?: keyof typeof tokens, payload?: unknown) =>
+  app.inject({
+    method,
+    url,
+    headers: {
+      ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}),
+      ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(payload !== undefined ? { payload: JSON.stringify(payload) } : {}),
+  })
+
+describe('review API', () => {
+  it('needs an annotator or admin token: 401 without, 403 for a client token, on every route', async () => {
+    const routes: Array<['GET' | 'POST', string, unknown?]> = [
+      ['GET', '/v1/review/me'],
+      ['GET', '/v1/review/inbox'],
+      ['GET', '/v1/review/groups/p1'],
+      ['POST', '/v1/review/decisions', { predictionIds: ['p1'], action: 'confirm' }],
+      ['GET', '/v1/review/audit'],
+      ['GET', '/v1/review/intents'],
+      ['POST', '/v1/review/try', { text: 'hi' }],
+      ['POST', '/v1/review/examples', { text: 'hi there', intent: 'greet' }],
+      ['GET', '/v1/ui/models'],
+      ['GET', '/v1/ui/charts'],
+      ['GET', '/v1/ui/drift'],
+    ]
+    for (const [method, url, body] of routes) {
+      const anon = await call(method, url, undefined, body)
+      expect([url, anon.statusCode]).toEqual([url, 401])
+      const client = await call(method, url, 'client', body)
+      expect([url, client.statusCode, client.json().code]).toEqual([url, 403, 'ERR_SERVE_FORBIDDEN'])
+    }
+    expect(await store.listReviews({})).toEqual([])
+    expect((await call('GET', '/v1/review/me', 'annotator')).json()).toEqual({ name: 'annotator-1', role: 'annotator' })
+    expect((await call('GET', '/v1/review/me', 'admin')).statusCode).toBe(200)
+  })
+
+  it('lists the inbox grouped, decides for the group, and shows it in the audit', async () => {
+    const page = (await call('GET', '/v1/review/inbox', 'annotator')).json()
+    expect(page.groups.map((g: { members: Array<{ id: string }> }) => g.members.map((m) => m.id))).toEqual([
+      ['p3'],
+      ['p1', 'p2'],
+    ])
+    const filtered = (await call('GET', '/v1/review/inbox?channel=web&order=newest', 'annotator')).json()
+    expect(filtered.groups.map((g: { id: string }) => g.id)).toEqual(['p3'])
+    expect((await call('GET', '/v1/review/inbox?from=yesterday', 'annotator')).json().code).toBe('ERR_REVIEW_INVALID')
+
+    const res = await call('POST', '/v1/review/decisions', 'annotator', {
+      predictionIds: ['p1', 'p2'],
+      action: 'relabel',
+      intent: 'book_flight',
+    })
+    expect(res.statusCode).toBe(201)
+    expect(res.json().reviews).toHaveLength(2)
+    const audit = (await call('GET', '/v1/review/audit?reviewer=annotator-1', 'admin')).json()
+    expect(
+      audit.items.map((a: Record<string, string>) => [a.predictionId, a.intent, a.previousIntent, a.text]),
+    ).toEqual([
+      ['p2', 'book_flight', 'greet', 'Hello there!'],
+      ['p1', 'book_flight', 'greet', 'hello there'],
+    ])
+    expect((await call('GET', '/v1/review/inbox', 'annotator')).json().groups).toHaveLength(1)
+  })
+
+  it('answers bad decisions with catalog errors and stays up', async () => {
+    const unknown = await call('POST', '/v1/review/decisions', 'annotator', {
+      predictionIds: ['p3'],
+      action: 'relabel',
+      intent: 'wether_typo',
+    })
+    expect([unknown.statusCode, unknown.json().code]).toEqual([400, 'ERR_REVIEW_UNKNOWN_INTENT'])
+    const missing = await call('POST', '/v1/review/decisions', 'annotator', { predictionIds: ['nope'], action: 'skip' })
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'ERR_REVIEW_NOT_FOUND'])
+    const badAction = await call('POST', '/v1/review/decisions', 'annotator', { predictionIds: ['p3'], action: 'nuke' })
+    expect(badAction.statusCode).toBe(400)
+    const span = await call('POST', '/v1/review/decisions', 'annotator', {
+      predictionIds: ['p3'],
+      action: 'entities',
+      entities: [{ start: 7, end: 99, entity: 'city' }],
+    })
+    expect([span.statusCode, span.json().code]).toEqual([400, 'ERR_REVIEW_BAD_ENTITY'])
+    expect((await call('GET', '/health')).statusCode).toBe(200)
+  })
+
+  it('parses a Try it message without logging it, and saves it as a reviewed example', async () => {
+    const before = (await store.queryPredictions({ limit: 100 })).items.length
+    const parsed = (await call('POST', '/v1/review/try', 'annotator', { text: 'book a flight to Paris' })).json()
+    expect(parsed.intent).toBe('book_flight')
+    expect(parsed.entities).toContainEqual(expect.objectContaining({ entity: 'city', value: 'Paris' }))
+    expect((await store.queryPredictions({ limit: 100 })).items.length).toBe(before)
+
+    const saved = await call('POST', '/v1/review/examples', 'annotator', {
+      text: 'I want to go to Oslo',
+      intent: 'book_flight',
+    })
+    expect(saved.statusCode).toBe(201)
+    const { prediction: p, review } = saved.json()
+    expect(p.channel).toBe('ui')
+    expect(review).toMatchObject({
+      predictionId: p.id,
+      intent: 'book_flight',
+      reviewer: 'annotator-1',
+      note: 'saved from Try it',
+    })
+    expect((await store.getPrediction(p.id))?.label).toBe('book_flight')
+    const unknown = await call('POST', '/v1/review/examples', 'annotator', { text: 'what time is it', intent: 'time' })
+    expect(unknown.json().code).toBe('ERR_REVIEW_UNKNOWN_INTENT')
+    const created = await call('POST', '/v1/review/examples', 'annotator', {
+      text: 'what time is it',
+      intent: 'time',
+      newIntent: true,
+    })
+    expect(created.statusCode).toBe(201)
+    expect((await call('GET', '/v1/review/intents', 'annotator')).json().intents).toContain('time')
+  })
+
+  it('serves the charts of the Analytics page as Vega-Lite specs', async () => {
+    const res = (await call('GET', '/v1/ui/charts?window=1d', 'annotator')).json()
+    expect(res.charts.map((c: { id: string }) => c.id)).toEqual([
+      'intents',
+      'rates',
+      'channels',
+      'corrections',
+      'confusion',
+      'confidence',
+      'ngrams',
+      'emerging',
+      'latency',
+    ])
+    for (const c of res.charts) expect(c.spec.$schema).toMatch(/vega-lite/)
+    expect((await call('GET', '/v1/ui/charts?window=forever', 'annotator')).statusCode).toBe(400)
+    // the analytics API of the monitor is mounted too, behind the same role check
+    expect((await call('GET', '/v1/analytics/channels', 'annotator')).json().kind).toBe('channels')
+    expect((await call('GET', '/v1/analytics/channels', 'client')).statusCode).toBe(403)
+  })
+
+  it('shows the drift checks, each passed, failed or skipped for lack of data', async () => {
+    const res = (await call('GET', '/v1/ui/drift', 'annotator')).json()
+    expect(res.checks.map((c: { name: string }) => c.name)).toEqual([
+      'intent_distribution',
+      'oov_share',
+      'text_length',
+      'confidence',
+      'domain_classifier',
+    ])
+    // a handful of messages is too few to judge
+    expect(res.checks.every((c: { status: string; passed: boolean }) => c.status === 'skipped' && c.passed)).toBe(true)
+    expect(res.window).toMatch(/messages\) against/)
+  })
+})
+
+describe('web UI files', () => {
+  it('serves the pages and the chart libraries locally, with a strict content security policy', async () => {
+    expect((await call('GET', '/ui')).statusCode).toBe(302)
+    const page = await call('GET', '/ui/')
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['content-type']).toMatch(/text\/html/)
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'")
+    expect(page.body).toContain('/ui/vendor/vega-embed.min.js')
+    expect(page.body).not.toMatch(/https?:\/\//)
+    const embed = await call('GET', '/ui/vendor/vega-embed.min.js')
+    expect(embed.statusCode).toBe(200)
+    expect(embed.headers['content-type']).toMatch(/javascript/)
+    expect((await call('GET', '/ui/inbox')).headers['content-type']).toMatch(/text\/html/)
+    expect((await call('GET', '/ui/../package.json')).statusCode).toBe(404)
+    expect((await call('GET', '/ui/nope.js')).statusCode).toBe(404)
+  })
+})
