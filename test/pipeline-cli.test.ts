@@ -9,6 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { memoryIO } from '../src/cli/io.js'
 import { runCli } from '../src/cli/program.js'
 import type { RunRecord } from '../src/pipeline/runner.js'
+import { decide } from '../src/review/actions.js'
+import { prediction } from '../src/review/testing.js'
+import { openSqliteStore } from '../src/store/sqlite.js'
+import { gitRepo } from './helpers/git-repo.js'
 import { startRecordingServer } from './helpers/recording-server.js'
 
 const servers: Array<{ close: () => Promise<void> }> = []
@@ -184,5 +188,61 @@ describe('intentops retrain and report pr', () => {
     expect(res.out).toContain('![F1 per intent](charts/intent-f1.svg)')
     expect(res.out).toMatch(/wrote pr\/report\.md \(passed; 1 charts\)/)
     expect(readFileSync(path.join(dir, 'pr', 'charts', 'intent-f1.svg'), 'utf8')).toMatch(/^<svg/)
+  })
+})
+
+describe('intentops retrain with a review store', () => {
+  it('exports the reviewed corrections on a git branch, retrains and promotes; then has nothing to export', async () => {
+    const repo = gitRepo('io-retrain-')
+    const dir = repo.dir
+    const proj = project('gates:\n  minDelta: -0.5\n')
+    for (const f of ['intentops.yml', 'data/nlu.yml', 'eval/test.yml'])
+      repo.write(f, readFileSync(path.join(proj, f), 'utf8'))
+    repo.write('.gitignore', '.intentops/\n')
+    repo.commit('the pizza bot')
+    const env = {
+      GIT_AUTHOR_NAME: 'Test',
+      GIT_AUTHOR_EMAIL: 'test@example.com',
+      GIT_COMMITTER_NAME: 'Test',
+      GIT_COMMITTER_EMAIL: 'test@example.com',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      PATH: process.env.PATH ?? '',
+    }
+    expect((await cli(dir, ['pipeline', 'run'], env)).code).toBe(0)
+
+    // traffic was logged and reviewed: one misclassified pizza order relabelled, one greeting confirmed
+    const store = openSqliteStore({ file: path.join(dir, '.intentops', 'store.db') })
+    await store.migrate()
+    await store.insertPredictions([
+      prediction('p1', 'a pizza with mushrooms and olives', 'greet', 0.41),
+      prediction('p2', 'howdy partner', 'greet', 0.55),
+    ])
+    const ctx = { intents: new Set(Object.keys(INTENTS)), outOfScopeIntent: 'nlu_fallback' }
+    await decide(store, { predictionIds: ['p1'], action: 'relabel', intent: 'order_pizza', reviewer: 'ann' }, ctx)
+    await decide(store, { predictionIds: ['p2'], action: 'confirm', reviewer: 'ann' }, ctx)
+    await store.close()
+
+    const res = await cli(dir, ['retrain', '--git-branch', 'reviews-1'], env)
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toMatch(/^exported 2 reviewed examples into .* on branch reviews-1 \([0-9a-f]{12}\)$/m)
+    expect(res.out).toMatch(/train\s+ran/)
+    expect(res.out).toContain('pizza v2 is now production')
+    expect(repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('reviews-1')
+    expect(repo.git('show', '--stat', 'HEAD')).toContain('Add 2 reviewed examples to the training data')
+    const data = repo.git('show', 'HEAD:data/nlu.yml')
+    expect(data).toContain('a pizza with mushrooms and olives')
+    expect(data).toContain('howdy partner')
+    // the promoted version records the commit that holds the exported examples
+    const shown = JSON.parse((await cli(dir, ['models', 'show', 'production', '--json'])).out) as {
+      record: { version: number; git: { commit: string } }
+    }
+    expect(shown.record.version).toBe(2)
+    expect(shown.record.git.commit).toBe(repo.git('rev-parse', 'HEAD').trim())
+
+    const again = await cli(dir, ['retrain'], env)
+    expect(again.code, again.err).toBe(0)
+    expect(again.out).toMatch(/^nothing to export: no reviewed corrections waiting/m)
+    expect(again.out).toContain('trained nothing')
   })
 })
