@@ -53,11 +53,14 @@ $cli pipeline status
 $cli pipeline run
 
 # ── serve, curl parse, review, export, retrain, promote again ──
-# Wired once `intentops serve` and the review loop are in:
-#   intentops serve --alias production &             # hot-swaps when the alias moves
-#   curl -s localhost:5005/model/parse -d '{"text":"book a flight to Paris"}'
-#   intentops review ...                             # confirm / relabel logged predictions
-#   intentops retrain                                # export the reviews into data/, then the pipeline: promote again
+# To wire once serving and the review loop are merged (commands as they stand on their branches):
+#   admin=$($cli tokens create --name demo-admin --role admin --json | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')
+#   $cli serve --alias production --port 5055 &          # hot-swaps when the alias moves; wait for /health
+#   curl -s localhost:5055/model/parse -d '{"text":"book a flight to Paris"}'
+#   curl -s -H "Authorization: Bearer $admin" localhost:5055/v1/review/inbox   # then POST /v1/review/decisions
+#   $cli review export                                  # reviewed messages into data/
+#   $cli retrain                                        # (or retrain alone: it exports, then runs the pipeline)
+#   curl -s localhost:5055/status                       # the server now serves v2
 # ── end serve/review ──
 
 step "run records and metrics across runs"
