@@ -8,13 +8,13 @@ cli="node $root/dist/cli/main.js"
 [ -f "$root/dist/cli/main.js" ] || (cd "$root" && npm run build --silent)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-cd "$root"
+demo="${INTENTOPS_DEMO_DIR:-$root/demo}"   # tests point it at a temporary directory
 $cli --version
-rm -rf demo
+rm -rf "$demo"
 
-step "init: scaffold the example bot into ./demo, in its own git repository"
-$cli init demo
-cd demo
+step "init: scaffold the example bot into $demo, in its own git repository"
+$cli init "$demo"
+cd "$demo"
 export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.com GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.com
 export INTENTOPS_AUTHOR="demo <demo@example.com>"
 git init -q -b main

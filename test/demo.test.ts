@@ -1,0 +1,30 @@
+/**
+ * The README's quick start: `npm run demo` on the built CLI, in a temporary directory.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const root = path.resolve(import.meta.dirname, '..')
+const dir = mkdtempSync(path.join(tmpdir(), 'io-demo-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('npm run demo', () => {
+  it('runs the loop on the example bot: validate, train, test, pipeline to production, then trains nothing', async () => {
+    const demo = path.join(dir, 'demo')
+    const { stdout } = await promisify(execFile)('bash', [path.join(root, 'scripts', 'demo.sh')], {
+      cwd: root,
+      env: { ...process.env, INTENTOPS_DEMO_DIR: demo },
+      maxBuffer: 16 * 1024 * 1024,
+    })
+    expect(stdout).toContain('travel-assistant v1 is now production')
+    expect(stdout).toMatch(/verified\s+yes: record, signature/)
+    expect(stdout).toContain('training data and config unchanged: trained nothing')
+    expect(stdout).toContain('production already serves this model (v1)')
+    expect(stdout).toMatch(/chart: .*metrics-history\.svg/)
+    expect(existsSync(path.join(demo, '.intentops', 'report', 'report.md'))).toBe(true)
+  }, 300_000) // trains three times, and builds the CLI first when dist/ is missing
+})
