@@ -173,6 +173,11 @@ describe('intentops retrain and report pr', () => {
     expect(res.code, res.err).toBe(0)
     expect(res.out).toMatch(/^nothing to export: .*retraining on the data as it is/m)
     expect(res.out).toContain('pizza v1 is now production')
+    const json = await cli(dir, ['retrain', '--json'])
+    expect(json.code, json.err).toBe(0)
+    const parsed = JSON.parse(json.out) as { export: { exported: number; message: string }; run: RunRecord }
+    expect(parsed.export).toMatchObject({ exported: 0, branch: null })
+    expect(parsed.run.stages.find((s) => s.name === 'train')!.status).toBe('cached')
   })
 
   it('report pr rebuilds the comment from the latest run, and says when there is none', async () => {

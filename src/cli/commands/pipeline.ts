@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
 
 type Progress = import('../progress.js').Progress
+type RunRecord = import('../../pipeline/runner.js').RunRecord
 
 /** The project root: where intentops.yml is, else the working directory. */
 async function findRoot(io: CliIO): Promise<string> {
@@ -55,7 +56,11 @@ interface RunFlags {
 }
 
 /** Run the pipeline and print it; shared by `pipeline run` and `retrain`. Returns the record. */
-export async function runAndPrint(io: CliIO, opts: RunFlags, extra: { heading?: string } = {}) {
+export async function runAndPrint(
+  io: CliIO,
+  opts: RunFlags,
+  extra: { heading?: string; json?: (record: RunRecord) => unknown } = {},
+) {
   const { loadConfig } = await import('../../config/load.js')
   const { readTextFile } = await import('../../util/fs.js')
   const { runPipeline, pipelineError } = await import('../../pipeline/run.js')
@@ -95,7 +100,7 @@ export async function runAndPrint(io: CliIO, opts: RunFlags, extra: { heading?: 
     progress.stop()
   }
   const path = await import('node:path')
-  if (opts.json) io.stdout(`${JSON.stringify(record, null, 2)}\n`)
+  if (opts.json) io.stdout(`${JSON.stringify(extra.json ? extra.json(record) : record, null, 2)}\n`)
   else {
     const s = record.summary ?? {}
     const lines: string[] = []
@@ -344,8 +349,9 @@ export function register(program: Command, io: CliIO): void {
         env: io.env,
         ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
       })
-      if (opts.json) io.stdout(`${JSON.stringify({ export: exported }, null, 2)}\n`)
-      else io.stdout(`${exported.message}\n`)
-      await runAndPrint(io, opts, { heading: opts.json ? undefined : 'running the pipeline' })
+      if (!opts.json) io.stdout(`${exported.message}\n`)
+      await runAndPrint(io, opts, {
+        ...(opts.json ? { json: (run) => ({ export: exported, run }) } : { heading: 'running the pipeline' }),
+      })
     })
 }
