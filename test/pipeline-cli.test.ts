@@ -112,6 +112,18 @@ describe('a failing stage', () => {
     expect(JSON.parse(models.out).models).toEqual([])
     expect((await cli(dir, ['models', 'show', 'production'])).code).toBe(1)
   })
+
+  it('points at the file and line of broken data', async () => {
+    const dir = project()
+    writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)
+    const res = await cli(dir, ['pipeline', 'run'])
+    expect(res.code).toBe(1)
+    expect(res.err).toMatch(
+      /^error ERR_PIPELINE_STAGE_FAILED: Stage validate failed: ERR_YAML_SYNTAX: data\/nlu\.yml:\d+:\d+: /,
+    )
+    expect(res.err).toMatch(/hint: /)
+    expect(res.out).toMatch(/train\s+skipped\s+an earlier stage failed/)
+  })
 })
 
 describe('notifications', () => {

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
-import { createError } from '../errors.js'
+import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 
 export type JsonRecord = Record<string, unknown>
@@ -238,11 +238,13 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       }
       upstream[stage.name] = rec.outputs ?? {}
     } catch (err) {
-      const e = err as { code?: string; message?: string; hint?: string }
+      const e = err as { code?: string; message?: string; hint?: string; location?: SourceLocation }
       rec.status = 'failed'
+      // The record outlives the error object: keep where it points (file:line) in the message.
+      const where = e.location ? `${formatLocation(e.location)}: ` : ''
       rec.error = {
         code: e.code ?? 'ERR_INTERNAL',
-        message: e.message ?? String(err),
+        message: `${where}${e.message ?? String(err)}`,
         ...(e.hint ? { hint: e.hint } : {}),
       }
       rec.reason = rec.error.message
