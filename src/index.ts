@@ -321,6 +321,51 @@ export { alertDrift, type MonitorOptions, monitorDrift } from './monitor/monitor
 export { renderCharts as renderMonitorCharts, renderHtmlPage as renderMonitorHtml } from './monitor/render.js'
 export { type AnalyticsRoutesOptions, analyticsRoutes } from './monitor/routes.js'
 export { jensenShannon, ksTwoSample, psi, rocAuc } from './monitor/stats.js'
+// ── review ──
+export {
+  type DecisionResult,
+  decide,
+  latestReview,
+  type ReviewContext,
+  type ReviewDecision,
+} from './review/actions.js'
+export { type AuditEntry as ReviewAuditEntry, type AuditQuery as ReviewAuditQuery, listAudit } from './review/audit.js'
+export { type ReviewChart, reviewCharts } from './review/charts.js'
+export { type ExportOptions, type ExportResult, exportReviews } from './review/export.js'
+export { groupNearDuplicates, jaccard, normalizeMessage, shingles } from './review/group.js'
+export { type ReviewRoutesOptions, reviewRoutes } from './review/http.js'
+export {
+  findGroup,
+  type InboxFilter,
+  type InboxGroup,
+  type InboxOptions,
+  type InboxPage,
+  listInbox,
+} from './review/inbox.js'
+// ── end review ──
+// ── serve ──
+export {
+  type BuildAppOptions,
+  buildApp,
+  type PredictionLog,
+  type ServeApp,
+  type ServeContext,
+  type ServePlugin,
+} from './serve/app.js'
+export { authenticate, bearerToken, requestToken, requireRole, TokenVerifier } from './serve/auth.js'
+export { envName, resolveServeConfig, type ServeFlags, serveEnvVars } from './serve/config.js'
+export { createServeMetrics, type ServeMetrics } from './serve/metrics.js'
+export {
+  ModelHolder,
+  type ModelLoadEvent,
+  type ModelSource,
+  prepareModel,
+  type ServedModel,
+} from './serve/model-holder.js'
+export { ModelManager, type ModelManagerOptions } from './serve/models.js'
+export { type RunningServer, type StartServerOptions, startServer } from './serve/server.js'
+export { type UiOptions, uiPlugin } from './serve/ui/plugin.js'
+// ── end serve ──
 // ── store ──
 export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
 export {

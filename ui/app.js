@@ -161,6 +161,12 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
   const list = h('ul', { role: 'listbox' })
   let active = 0
   let options = []
+  // the chosen name stays in the box and the list closes, so the choice is visible
+  const choose = (o) => {
+    input.value = o.intent
+    list.hidden = true
+    onPick(o)
+  }
   const refresh = () => {
     const q = input.value.trim().toLowerCase()
     const matches = names.filter((n) => n.toLowerCase().includes(q))
@@ -179,7 +185,7 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
             'aria-selected': i === active ? 'true' : 'false',
             onmousedown: (e) => {
               e.preventDefault()
-              onPick(o)
+              choose(o)
             },
           },
           o.isNew ? `Create new intent “${o.intent}”` : o.intent,
@@ -197,7 +203,7 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
     else if (e.key === 'ArrowUp') active = Math.max(active - 1, 0)
     else if (e.key === 'Enter') {
       e.preventDefault()
-      if (options[active]) onPick(options[active])
+      if (options[active]) choose(options[active])
       return
     } else if (e.key === 'Escape') {
       e.preventDefault()

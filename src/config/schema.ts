@@ -357,6 +357,11 @@ export const ServeConfigSchema = Type.Object(
       minimum: 1,
       description: 'Most messages in one `/v1/parse/batch` or `/v1/messages` request.',
     }),
+    rankingLength: Type.Integer({
+      default: 10,
+      minimum: 0,
+      description: 'Intents in `intent_ranking` (as Rasa’s `ranking_length`); 0 returns all. `top_k` overrides it.',
+    }),
     bodyTimeoutMs: Type.Integer({
       default: 10_000,
       minimum: 100,
@@ -519,7 +524,8 @@ export const StagesConfigSchema = Type.Object(
   {
     testData: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
-      description: 'Labelled held-out test data; empty means a stratified hold-out split of the training data.',
+      description:
+        'Labelled held-out test data; empty means a stable hold-out of the training data, by a hash of each text.',
     }),
     holdout: Type.Number({
       default: 0.2,

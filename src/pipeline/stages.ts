@@ -12,7 +12,6 @@ import type { Config } from '../config/schema.js'
 import { canonicalJson, fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
 import { loadTrainingData, loadTrainingDataDetailed } from '../data/load.js'
 import { loadMustPass, validateMustPass } from '../data/must-pass.js'
-import { splitTrainingData } from '../data/split.js'
 import type { MustPassCase, TrainingData } from '../data/types.js'
 import { validateTrainingData } from '../data/validate.js'
 import { createError } from '../errors.js'
@@ -87,8 +86,48 @@ async function trainTest(ctx: PipelineContext): Promise<{ train: TrainingData; t
     const test = await loadTrainingData([...s.testData], { root: ctx.root })
     return { train: await trainingData(ctx), test, plan: `files:${s.testData.join(',')}` }
   }
-  ctx.memo.split ??= splitTrainingData(await trainingData(ctx), { testFraction: s.holdout, seed: s.seed })
-  return { ...ctx.memo.split, plan: `holdout:${s.holdout}:${s.seed}` }
+  ctx.memo.split ??= stableSplit(await trainingData(ctx), s.holdout, s.seed)
+  return { ...ctx.memo.split, plan: `stable-holdout:${s.holdout}:${s.seed}` }
+}
+
+/**
+ * A hold-out that stays put as the data changes: each example's side is decided by a hash of its text (not of its
+ * label, so fixing a label does not move it), with a fallback per intent so that every intent with two or more
+ * examples has one on each side. Adding examples therefore never moves an example production was trained on into
+ * the test set, which would flatter production in the comparison; a shuffled split would.
+ */
+export function stableSplit(
+  data: TrainingData,
+  fraction: number,
+  seed: number,
+): { train: TrainingData; test: TrainingData } {
+  const score = (i: number) => {
+    const ex = data.examples[i]!
+    const h = createHash('sha256')
+      .update(`${seed}\n${canonicalJson(ex.fields ?? ex.text)}`)
+      .digest()
+    return h.readUInt32BE(0) / 2 ** 32
+  }
+  const byIntent = new Map<string, Array<{ i: number; u: number }>>()
+  data.examples.forEach((ex, i) => {
+    const list = byIntent.get(ex.intent) ?? []
+    list.push({ i, u: score(i) })
+    byIntent.set(ex.intent, list)
+  })
+  const inTest = new Uint8Array(data.examples.length)
+  for (const list of byIntent.values()) {
+    if (list.length < 2) continue
+    list.sort((a, b) => a.u - b.u || a.i - b.i)
+    const chosen = list.filter((x) => x.u < fraction)
+    if (chosen.length === 0) chosen.push(list[0]!)
+    if (chosen.length === list.length) chosen.pop()
+    for (const x of chosen) inTest[x.i] = 1
+  }
+  const part = (side: number): TrainingData => ({
+    ...data,
+    examples: data.examples.filter((_, i) => inTest[i] === side),
+  })
+  return { train: part(0), test: { ...part(1), synonyms: [], regexes: [], lookups: [] } }
 }
 
 function summaryOf(upstream: Readonly<Record<string, JsonRecord>>, stage: string): EvalSummary | undefined {

@@ -1,17 +1,50 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isIntentopsError } from '../errors.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
+import { openPostgresStore } from '../store/postgres.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import { decide, type ReviewContext } from './actions.js'
 import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
 import { prediction } from './testing.js'
 
-let dir: string
+/** The same tests on both backends; PostgreSQL runs when DATABASE_URL is set (CI sets it), in a schema of its own. */
+const DATABASE_URL = process.env.DATABASE_URL
+const BACKENDS: Array<{ name: string; open: () => { store: KyselyPredictionStore; cleanup: () => Promise<void> } }> = [
+  {
+    name: 'sqlite',
+    open: () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'io-review-'))
+      const store = openSqliteStore({ file: path.join(dir, 'store.db') })
+      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
+    },
+  },
+  ...(DATABASE_URL
+    ? [
+        {
+          name: 'postgres',
+          open: () => {
+            const schema = `iops_review_${process.pid}_${randomBytes(4).toString('hex')}`
+            const store = openPostgresStore({ url: DATABASE_URL, schema, poolSize: 2 })
+            return {
+              store,
+              cleanup: async () => {
+                await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
+              },
+            }
+          },
+        },
+      ]
+    : []),
+]
+
 let store: KyselyPredictionStore
+let cleanup: () => Promise<void>
 let clock = 1_000
 const ctx: ReviewContext = {
   intents: new Set(['greet', 'book_flight', 'cancel_flight', 'other']),
@@ -20,188 +53,191 @@ const ctx: ReviewContext = {
 }
 const options = { order: 'confidence' as const, pageSize: 50, nearDuplicateThreshold: 0.8 }
 
-beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'io-review-'))
-  store = openSqliteStore({ file: path.join(dir, 'store.db') })
-  await store.migrate()
-  const day = Date.UTC(2026, 10, 1)
-  await store.insertPredictions([
-    prediction('p1', 'book a flight to Paris', 'book_flight', 0.55, { ts: day + 1, channel: 'web' }),
-    prediction('p2', 'hello there', 'greet', 0.9, { ts: day + 2 }),
-    prediction('p3', 'Book a flight to Paris!', 'book_flight', 0.6, { ts: day + 3 }),
-    prediction('p4', 'cancel it', 'cancel_flight', 0.3, { ts: day + 86_400_000, fallback: true, channel: 'web' }),
-    prediction('p5', 'book a flight to Paris please', 'book_flight', 0.7, { ts: day + 5, modelVersion: '2' }),
-    prediction('p6', 'what is the weather', 'other', 0.4, { ts: day + 6 }),
-  ])
-})
-afterEach(async () => {
-  await store.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-const ids = (page: Awaited<ReturnType<typeof listInbox>>) => page.groups.map((g) => g.members.map((m) => m.id))
-
-describe('inbox', () => {
-  it('orders by confidence and groups duplicates and near duplicates under the most uncertain message', async () => {
-    const page = await listInbox(store, {}, options)
-    expect(ids(page)).toEqual([['p4'], ['p6'], ['p1', 'p3', 'p5'], ['p2']])
-    expect(page.messages).toBe(6)
-    const g = page.groups[2]!
-    expect(g).toMatchObject({ id: 'p1', text: 'book a flight to Paris', intent: 'book_flight', size: 3 })
-  })
-
-  it('groups only exact normalised duplicates at threshold 1', async () => {
-    const page = await listInbox(store, {}, { ...options, nearDuplicateThreshold: 1 })
-    expect(ids(page)).toEqual([['p4'], ['p6'], ['p1', 'p3'], ['p5'], ['p2']])
-  })
-
-  it('orders fallback first, by margin, or newest first', async () => {
-    expect(ids(await listInbox(store, {}, { ...options, order: 'fallback' }))[0]).toEqual(['p4'])
-    expect(ids(await listInbox(store, {}, { ...options, order: 'newest' }))[0]).toEqual(['p4'])
-    const byMargin = await listInbox(store, {}, { ...options, order: 'margin', nearDuplicateThreshold: 1 })
-    const margins = byMargin.groups.map((g) => g.margin)
-    expect(margins).toEqual([...margins].sort((a, b) => a - b))
-  })
-
-  it('filters by intent, model version, channel, date range and text', async () => {
-    expect(ids(await listInbox(store, { intent: 'book_flight' }, options))).toEqual([['p1', 'p3', 'p5']])
-    expect(ids(await listInbox(store, { modelVersion: '2' }, options))).toEqual([['p5']])
-    expect(ids(await listInbox(store, { channel: 'web' }, options))).toEqual([['p4'], ['p1']])
+describe.each(BACKENDS)('review on $name', ({ open }) => {
+  beforeEach(async () => {
+    ;({ store, cleanup } = open())
+    await store.migrate()
     const day = Date.UTC(2026, 10, 1)
-    expect(ids(await listInbox(store, { from: day + 86_400_000 }, options))).toEqual([['p4']])
-    expect(ids(await listInbox(store, { to: day + 4 }, options))).toEqual([['p1', 'p3'], ['p2']])
-    expect(ids(await listInbox(store, { search: 'WEATHER' }, options))).toEqual([['p6']])
-  })
-
-  it('pages with a cursor without losing or repeating messages', async () => {
-    const seen: string[] = []
-    let cursor: string | undefined
-    let pages = 0
-    do {
-      const page = await listInbox(store, cursor ? { cursor } : {}, { ...options, pageSize: 4 })
-      seen.push(...page.groups.flatMap((g) => g.members.map((m) => m.id)))
-      cursor = page.nextCursor
-      pages++
-    } while (cursor && pages < 10)
-    expect(pages).toBe(2)
-    expect(seen.sort()).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'])
-  })
-
-  it('finds a group over the whole log, not just one page', async () => {
-    const g = await findGroup(store, 'p3', { nearDuplicateThreshold: 0.8 })
-    expect(g?.members.map((m) => m.id)).toEqual(['p3', 'p5', 'p1'])
-    expect(await findGroup(store, 'nope', { nearDuplicateThreshold: 0.8 })).toBeUndefined()
-  })
-})
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (err) {
-    if (isIntentopsError(err)) return err.code
-    throw err
-  }
-  return 'no error'
-}
-
-describe('decisions', () => {
-  it('confirm labels the whole group, records reviewer, time and previous label, and empties the inbox of it', async () => {
-    const res = await decide(store, { predictionIds: ['p1', 'p3', 'p5'], action: 'confirm', reviewer: 'ann' }, ctx)
-    expect(res.reviews).toHaveLength(3)
-    const audit = await listAudit(store, { reviewer: 'ann' })
-    expect(audit.map((a) => [a.predictionId, a.action, a.intent, a.previousIntent, a.reviewer])).toEqual([
-      ['p5', 'confirm', 'book_flight', 'book_flight', 'ann'],
-      ['p3', 'confirm', 'book_flight', 'book_flight', 'ann'],
-      ['p1', 'confirm', 'book_flight', 'book_flight', 'ann'],
+    await store.insertPredictions([
+      prediction('p1', 'book a flight to Paris', 'book_flight', 0.55, { ts: day + 1, channel: 'web' }),
+      prediction('p2', 'hello there', 'greet', 0.9, { ts: day + 2 }),
+      prediction('p3', 'Book a flight to Paris!', 'book_flight', 0.6, { ts: day + 3 }),
+      prediction('p4', 'cancel it', 'cancel_flight', 0.3, { ts: day + 86_400_000, fallback: true, channel: 'web' }),
+      prediction('p5', 'book a flight to Paris please', 'book_flight', 0.7, { ts: day + 5, modelVersion: '2' }),
+      prediction('p6', 'what is the weather', 'other', 0.4, { ts: day + 6 }),
     ])
-    expect(audit[0]!.text).toBe('book a flight to Paris please')
-    expect(audit.every((a) => a.ts > 1000)).toBe(true)
-    expect(ids(await listInbox(store, {}, options))).toEqual([['p4'], ['p6'], ['p2']])
+  })
+  afterEach(async () => {
+    await cleanup()
+    await store.close()
   })
 
-  it('relabel refuses an unknown intent unless it is new on purpose, and writes nothing when refused', async () => {
-    expect(
-      await code(decide(store, { predictionIds: ['p6'], action: 'relabel', intent: 'weather', reviewer: 'ann' }, ctx)),
-    ).toBe('ERR_REVIEW_UNKNOWN_INTENT')
-    expect(await store.listReviews({})).toEqual([])
-    await decide(
-      store,
-      { predictionIds: ['p6'], action: 'relabel', intent: 'weather', newIntent: true, reviewer: 'ann' },
-      ctx,
-    )
-    // a second reviewer changes it again: the previous label is the first reviewer's, not the model's
-    await decide(store, { predictionIds: ['p6'], action: 'relabel', intent: 'other', reviewer: 'bob' }, ctx)
-    const audit = await listAudit(store, { predictionId: 'p6' })
-    expect(audit.map((a) => [a.reviewer, a.intent, a.previousIntent])).toEqual([
-      ['bob', 'other', 'weather'],
-      ['ann', 'weather', 'other'],
-    ])
-    expect((await store.getPrediction('p6'))?.label).toBe('other')
-  })
+  const ids = (page: Awaited<ReturnType<typeof listInbox>>) => page.groups.map((g) => g.members.map((m) => m.id))
 
-  it('out of scope takes the fallback intent; skip leaves the message in the inbox', async () => {
-    await decide(store, { predictionIds: ['p6'], action: 'out_of_scope', reviewer: 'ann' }, ctx)
-    await decide(store, { predictionIds: ['p2'], action: 'skip', reviewer: 'ann' }, ctx)
-    const [oos] = await store.listReviews({ predictionId: 'p6' })
-    expect(oos).toMatchObject({ action: 'out_of_scope', intent: 'nlu_fallback', previousIntent: 'other' })
-    expect(ids(await listInbox(store, {}, options))).toEqual([['p4'], ['p1', 'p3', 'p5'], ['p2']])
-  })
-
-  it('fixes entity spans on the messages with the same text, and checks the spans', async () => {
-    const res = await decide(
-      store,
-      {
-        predictionIds: ['p1', 'p3'],
-        action: 'entities',
-        entities: [{ start: 17, end: 22, entity: 'city' }],
-        reviewer: 'ann',
-      },
-      ctx,
-    )
-    expect(res.skipped).toEqual(['p3'])
-    expect(res.reviews[0]).toMatchObject({
-      predictionId: 'p1',
-      intent: 'book_flight',
-      entities: [{ start: 17, end: 22, entity: 'city', value: 'Paris' }],
+  describe('inbox', () => {
+    it('orders by confidence and groups duplicates and near duplicates under the most uncertain message', async () => {
+      const page = await listInbox(store, {}, options)
+      expect(ids(page)).toEqual([['p4'], ['p6'], ['p1', 'p3', 'p5'], ['p2']])
+      expect(page.messages).toBe(6)
+      const g = page.groups[2]!
+      expect(g).toMatchObject({ id: 'p1', text: 'book a flight to Paris', intent: 'book_flight', size: 3 })
     })
-    const bad = (entities: Array<{ start: number; end: number; entity: string }>) =>
-      code(decide(store, { predictionIds: ['p2'], action: 'entities', entities, reviewer: 'ann' }, ctx))
-    expect(await bad([{ start: 3, end: 40, entity: 'x' }])).toBe('ERR_REVIEW_BAD_ENTITY')
-    expect(await bad([{ start: 3, end: 3, entity: 'x' }])).toBe('ERR_REVIEW_BAD_ENTITY')
-    expect(await bad([{ start: 5, end: 7, entity: 'x' }])).toBe('ERR_REVIEW_BAD_ENTITY') // " t": starts with a space
-    expect(
-      await bad([
-        { start: 0, end: 5, entity: 'a' },
-        { start: 2, end: 4, entity: 'b' },
-      ]),
-    ).toBe('ERR_REVIEW_BAD_ENTITY')
-    expect(await store.listReviews({ predictionId: 'p2' })).toEqual([])
+
+    it('groups only exact normalised duplicates at threshold 1', async () => {
+      const page = await listInbox(store, {}, { ...options, nearDuplicateThreshold: 1 })
+      expect(ids(page)).toEqual([['p4'], ['p6'], ['p1', 'p3'], ['p5'], ['p2']])
+    })
+
+    it('orders fallback first, by margin, or newest first', async () => {
+      expect(ids(await listInbox(store, {}, { ...options, order: 'fallback' }))[0]).toEqual(['p4'])
+      expect(ids(await listInbox(store, {}, { ...options, order: 'newest' }))[0]).toEqual(['p4'])
+      const byMargin = await listInbox(store, {}, { ...options, order: 'margin', nearDuplicateThreshold: 1 })
+      const margins = byMargin.groups.map((g) => g.margin)
+      expect(margins).toEqual([...margins].sort((a, b) => a - b))
+    })
+
+    it('filters by intent, model version, channel, date range and text', async () => {
+      expect(ids(await listInbox(store, { intent: 'book_flight' }, options))).toEqual([['p1', 'p3', 'p5']])
+      expect(ids(await listInbox(store, { modelVersion: '2' }, options))).toEqual([['p5']])
+      expect(ids(await listInbox(store, { channel: 'web' }, options))).toEqual([['p4'], ['p1']])
+      const day = Date.UTC(2026, 10, 1)
+      expect(ids(await listInbox(store, { from: day + 86_400_000 }, options))).toEqual([['p4']])
+      expect(ids(await listInbox(store, { to: day + 4 }, options))).toEqual([['p1', 'p3'], ['p2']])
+      expect(ids(await listInbox(store, { search: 'WEATHER' }, options))).toEqual([['p6']])
+    })
+
+    it('pages with a cursor without losing or repeating messages', async () => {
+      const seen: string[] = []
+      let cursor: string | undefined
+      let pages = 0
+      do {
+        const page = await listInbox(store, cursor ? { cursor } : {}, { ...options, pageSize: 4 })
+        seen.push(...page.groups.flatMap((g) => g.members.map((m) => m.id)))
+        cursor = page.nextCursor
+        pages++
+      } while (cursor && pages < 10)
+      expect(pages).toBe(2)
+      expect(seen.sort()).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'])
+    })
+
+    it('finds a group over the whole log, not just one page', async () => {
+      const g = await findGroup(store, 'p3', { nearDuplicateThreshold: 0.8 })
+      expect(g?.members.map((m) => m.id)).toEqual(['p3', 'p5', 'p1'])
+      expect(await findGroup(store, 'nope', { nearDuplicateThreshold: 0.8 })).toBeUndefined()
+    })
   })
 
-  it('delete erases the text from the store and keeps the audit record', async () => {
-    await decide(store, { predictionIds: ['p6'], action: 'delete', reviewer: 'ann', note: 'PII' }, ctx)
-    expect((await store.getPrediction('p6'))?.text).toBe('')
-    const [a] = await listAudit(store, { predictionId: 'p6' })
-    expect(a).toMatchObject({ action: 'delete', reviewer: 'ann', previousIntent: 'other', note: 'PII' })
-    expect(a!.text).toBe('')
-  })
+  async function code(p: Promise<unknown>): Promise<string> {
+    try {
+      await p
+    } catch (err) {
+      if (isIntentopsError(err)) return err.code
+      throw err
+    }
+    return 'no error'
+  }
 
-  it('refuses malformed decisions and unknown messages before writing anything', async () => {
-    expect(await code(decide(store, { predictionIds: ['p1', 'nope'], action: 'confirm', reviewer: 'ann' }, ctx))).toBe(
-      'ERR_REVIEW_NOT_FOUND',
-    )
-    expect(await code(decide(store, { predictionIds: [], action: 'confirm', reviewer: 'ann' }, ctx))).toBe(
-      'ERR_REVIEW_INVALID',
-    )
-    expect(await code(decide(store, { predictionIds: ['p1'], action: 'confirm', reviewer: ' ' }, ctx))).toBe(
-      'ERR_REVIEW_INVALID',
-    )
-    expect(await code(decide(store, { predictionIds: ['p1'], action: 'relabel', reviewer: 'ann' }, ctx))).toBe(
-      'ERR_REVIEW_INVALID',
-    )
-    expect(
-      await code(decide(store, { predictionIds: ['p1'], action: 'bogus' as 'confirm', reviewer: 'ann' }, ctx)),
-    ).toBe('ERR_REVIEW_INVALID')
-    expect(await store.listReviews({})).toEqual([])
+  describe('decisions', () => {
+    it('confirm labels the whole group, records reviewer, time and previous label, and empties the inbox of it', async () => {
+      const res = await decide(store, { predictionIds: ['p1', 'p3', 'p5'], action: 'confirm', reviewer: 'ann' }, ctx)
+      expect(res.reviews).toHaveLength(3)
+      const audit = await listAudit(store, { reviewer: 'ann' })
+      expect(audit.map((a) => [a.predictionId, a.action, a.intent, a.previousIntent, a.reviewer])).toEqual([
+        ['p5', 'confirm', 'book_flight', 'book_flight', 'ann'],
+        ['p3', 'confirm', 'book_flight', 'book_flight', 'ann'],
+        ['p1', 'confirm', 'book_flight', 'book_flight', 'ann'],
+      ])
+      expect(audit[0]!.text).toBe('book a flight to Paris please')
+      expect(audit.every((a) => a.ts > 1000)).toBe(true)
+      expect(ids(await listInbox(store, {}, options))).toEqual([['p4'], ['p6'], ['p2']])
+    })
+
+    it('relabel refuses an unknown intent unless it is new on purpose, and writes nothing when refused', async () => {
+      expect(
+        await code(
+          decide(store, { predictionIds: ['p6'], action: 'relabel', intent: 'weather', reviewer: 'ann' }, ctx),
+        ),
+      ).toBe('ERR_REVIEW_UNKNOWN_INTENT')
+      expect(await store.listReviews({})).toEqual([])
+      await decide(
+        store,
+        { predictionIds: ['p6'], action: 'relabel', intent: 'weather', newIntent: true, reviewer: 'ann' },
+        ctx,
+      )
+      // a second reviewer changes it again: the previous label is the first reviewer's, not the model's
+      await decide(store, { predictionIds: ['p6'], action: 'relabel', intent: 'other', reviewer: 'bob' }, ctx)
+      const audit = await listAudit(store, { predictionId: 'p6' })
+      expect(audit.map((a) => [a.reviewer, a.intent, a.previousIntent])).toEqual([
+        ['bob', 'other', 'weather'],
+        ['ann', 'weather', 'other'],
+      ])
+      expect((await store.getPrediction('p6'))?.label).toBe('other')
+    })
+
+    it('out of scope takes the fallback intent; skip leaves the message in the inbox', async () => {
+      await decide(store, { predictionIds: ['p6'], action: 'out_of_scope', reviewer: 'ann' }, ctx)
+      await decide(store, { predictionIds: ['p2'], action: 'skip', reviewer: 'ann' }, ctx)
+      const [oos] = await store.listReviews({ predictionId: 'p6' })
+      expect(oos).toMatchObject({ action: 'out_of_scope', intent: 'nlu_fallback', previousIntent: 'other' })
+      expect(ids(await listInbox(store, {}, options))).toEqual([['p4'], ['p1', 'p3', 'p5'], ['p2']])
+    })
+
+    it('fixes entity spans on the messages with the same text, and checks the spans', async () => {
+      const res = await decide(
+        store,
+        {
+          predictionIds: ['p1', 'p3'],
+          action: 'entities',
+          entities: [{ start: 17, end: 22, entity: 'city' }],
+          reviewer: 'ann',
+        },
+        ctx,
+      )
+      expect(res.skipped).toEqual(['p3'])
+      expect(res.reviews[0]).toMatchObject({
+        predictionId: 'p1',
+        intent: 'book_flight',
+        entities: [{ start: 17, end: 22, entity: 'city', value: 'Paris' }],
+      })
+      const bad = (entities: Array<{ start: number; end: number; entity: string }>) =>
+        code(decide(store, { predictionIds: ['p2'], action: 'entities', entities, reviewer: 'ann' }, ctx))
+      expect(await bad([{ start: 3, end: 40, entity: 'x' }])).toBe('ERR_REVIEW_BAD_ENTITY')
+      expect(await bad([{ start: 3, end: 3, entity: 'x' }])).toBe('ERR_REVIEW_BAD_ENTITY')
+      expect(await bad([{ start: 5, end: 7, entity: 'x' }])).toBe('ERR_REVIEW_BAD_ENTITY') // " t": starts with a space
+      expect(
+        await bad([
+          { start: 0, end: 5, entity: 'a' },
+          { start: 2, end: 4, entity: 'b' },
+        ]),
+      ).toBe('ERR_REVIEW_BAD_ENTITY')
+      expect(await store.listReviews({ predictionId: 'p2' })).toEqual([])
+    })
+
+    it('delete erases the text from the store and keeps the audit record', async () => {
+      await decide(store, { predictionIds: ['p6'], action: 'delete', reviewer: 'ann', note: 'PII' }, ctx)
+      expect((await store.getPrediction('p6'))?.text).toBe('')
+      const [a] = await listAudit(store, { predictionId: 'p6' })
+      expect(a).toMatchObject({ action: 'delete', reviewer: 'ann', previousIntent: 'other', note: 'PII' })
+      expect(a!.text).toBe('')
+    })
+
+    it('refuses malformed decisions and unknown messages before writing anything', async () => {
+      expect(
+        await code(decide(store, { predictionIds: ['p1', 'nope'], action: 'confirm', reviewer: 'ann' }, ctx)),
+      ).toBe('ERR_REVIEW_NOT_FOUND')
+      expect(await code(decide(store, { predictionIds: [], action: 'confirm', reviewer: 'ann' }, ctx))).toBe(
+        'ERR_REVIEW_INVALID',
+      )
+      expect(await code(decide(store, { predictionIds: ['p1'], action: 'confirm', reviewer: ' ' }, ctx))).toBe(
+        'ERR_REVIEW_INVALID',
+      )
+      expect(await code(decide(store, { predictionIds: ['p1'], action: 'relabel', reviewer: 'ann' }, ctx))).toBe(
+        'ERR_REVIEW_INVALID',
+      )
+      expect(
+        await code(decide(store, { predictionIds: ['p1'], action: 'bogus' as 'confirm', reviewer: 'ann' }, ctx)),
+      ).toBe('ERR_REVIEW_INVALID')
+      expect(await store.listReviews({})).toEqual([])
+    })
   })
 })

@@ -271,6 +271,22 @@ describe('status routes', () => {
   })
 })
 
+describe('ranking length', () => {
+  it('cuts intent_ranking to serve.rankingLength on both APIs, and top_k overrides it', async () => {
+    const short = await readyApp({ config: serveConfig({ model: file, rankingLength: 2 }), root: dir })
+    try {
+      const v1 = await short.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hello there' } })
+      expect(v1.json().intent_ranking).toHaveLength(2)
+      const k3 = await short.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hello there', top_k: 3 } })
+      expect(k3.json().intent_ranking).toHaveLength(3)
+      const rasa = await short.inject({ method: 'POST', url: '/model/parse', payload: { text: 'hello there' } })
+      expect(rasa.json().intent_ranking).toHaveLength(2)
+    } finally {
+      await short.close()
+    }
+  })
+})
+
 describe('without a model', () => {
   it('answers 503 on parse and not ready, but stays live', async () => {
     const empty = await readyApp({ config: serveConfig(), root: path.join(dir, 'none') })

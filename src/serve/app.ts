@@ -3,7 +3,7 @@
  * into it or listen on loopback; `startServer` adds the socket and the signals.
  * @module
  */
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import fastifyCors from '@fastify/cors'
 import fastifyRateLimit from '@fastify/rate-limit'
@@ -40,12 +40,15 @@ export type ServePlugin =
   | FastifyPluginCallback
   | { plugin: FastifyPluginAsync | FastifyPluginCallback; options?: Record<string, unknown> }
 
-/** A prediction sink with the lifecycle and counters of the store's log queue. */
+/** A prediction sink with the lifecycle and counters of the store's log queue (`PredictionLogQueue`). */
 export interface PredictionLog extends PredictionSink {
-  flush(): Promise<void>
-  close(): Promise<void>
+  /** Resolves when everything queued is written (or `timeoutMs` passed), with the number still unwritten. */
+  flush(options?: { timeoutMs?: number }): Promise<number>
+  /** Stops accepting, writes what is queued within `timeoutMs`; resolves with the number abandoned. */
+  close(options?: { timeoutMs?: number }): Promise<number>
   readonly depth: number
   readonly dropped: number
+  readonly written: number
 }
 
 export interface BuildAppOptions {
@@ -63,8 +66,6 @@ export interface BuildAppOptions {
   ownsStore?: boolean
   /** Where predictions go when `config.logPredictions` is on; flushed and closed with the app. */
   predictionLog?: PredictionLog
-  /** Key of the sender-id hash. Default: random per process (hashes then only group within one run). */
-  senderKey?: string
   /** A pino logger, or false for none. Default: pino at `config.logLevel` on stdout. */
   logger?: FastifyBaseLogger | boolean
   /** Extra routes: each is registered after ours, and can use `requireRole`. */
@@ -82,7 +83,6 @@ export interface ServeContext {
   metrics: ServeMetrics
   store: PredictionStore | undefined
   predictionLog: PredictionLog | undefined
-  senderKey: string
   /** Set once shutdown began: new requests get 503. */
   closing: boolean
 }
@@ -160,7 +160,6 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     metrics,
     store: options.store,
     predictionLog: config.logPredictions ? options.predictionLog : undefined,
-    senderKey: options.senderKey ?? randomBytes(32).toString('base64url'),
     closing: false,
   }
   app.decorate('intentops', context)
@@ -261,11 +260,9 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     context.closing = true
     await models.stop()
     if (options.predictionLog) {
-      try {
-        await options.predictionLog.close()
-      } catch (err) {
-        app.log.error({ err }, 'the prediction log did not flush')
-      }
+      const abandoned = await options.predictionLog.close({ timeoutMs: config.shutdownTimeoutMs })
+      if (abandoned > 0) app.log.error({ abandoned }, 'predictions not written before the shutdown deadline')
+      else app.log.info({ written: options.predictionLog.written }, 'prediction log flushed')
     }
     if (options.store && options.ownsStore) await options.store.close()
   })

@@ -15,7 +15,7 @@ export interface ServeMetrics {
 
 export function createServeMetrics(options: {
   holder: ModelHolder
-  predictionLog?: { readonly depth: number; readonly dropped: number }
+  predictionLog?: { readonly depth: number; readonly dropped: number; readonly written: number }
 }): ServeMetrics {
   const registry = new Registry()
   const requests = new Counter({
@@ -79,6 +79,14 @@ export function createServeMetrics(options: {
     registers: [registry],
     collect() {
       this.set(log?.dropped ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'intentops_prediction_log_written_total',
+    help: 'Predictions the store confirmed.',
+    registers: [registry],
+    collect() {
+      this.set(log?.written ?? 0)
     },
   })
   return {

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { createError, isIntentopsError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import { decodeModel } from '../nlu/model-file.js'
 import type { TrainedModel } from '../nlu/types.js'
 
@@ -142,7 +142,8 @@ export class ModelHolder {
   }
 
   /** Record a failure that happened before a load could start (a watch that could not read the alias). */
-  fail(label: string, error: Error): void {
+  fail(label: string, err: Error): void {
+    const error = loadError(label, err)
     this.lastError = error
     this.#emit({ ok: false, source: label, error, ms: 0 })
   }
@@ -156,4 +157,10 @@ export class ModelHolder {
       }
     }
   }
+}
+
+function loadError(label: string, err: unknown): IntentopsError {
+  if (isIntentopsError(err) && err.code === 'ERR_SERVE_MODEL_LOAD_FAILED') return err
+  const detail = isIntentopsError(err) ? `${err.code}: ${err.message}` : (err as Error).message
+  return createError('ERR_SERVE_MODEL_LOAD_FAILED', { source: label, detail }, { cause: err })
 }

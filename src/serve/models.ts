@@ -40,6 +40,7 @@ export class ModelManager {
   #current: Current | undefined
   #watch: AbortController | undefined
   #watchDone: Promise<void> | undefined
+  #recheck: Promise<void> | undefined
 
   constructor(options: ModelManagerOptions) {
     this.#options = options
@@ -71,6 +72,7 @@ export class ModelManager {
   async stop(): Promise<void> {
     this.#watch?.abort()
     await this.#watchDone
+    await this.#recheck
     this.#watch = undefined
     this.#watchDone = undefined
   }
@@ -185,10 +187,14 @@ export class ModelManager {
           if (change.type === 'error') {
             log.error({ err: change.error, alias, version: change.version }, 'alias watch: the new holder was refused')
             this.holder.fail(`${this.name}@${alias}`, change.error)
+            this.#clearWhenBack(alias, controller.signal)
           } else if (change.model) {
             const model = change.model
             const current = this.holder.current
-            if (!(current?.source.kind === 'registry' && current.source.version === model.version)) {
+            if (current?.source.kind === 'registry' && current.source.version === model.version) {
+              // The alias came back to what we serve: nothing to load, and no failure stands.
+              this.holder.lastError = undefined
+            } else {
               await this.holder
                 .swap(`${this.name} v${model.version}`, async () => fromVerified(model, alias))
                 .then(
@@ -208,6 +214,27 @@ export class ModelManager {
       }
     })()
     return initial ? first : Promise.resolve()
+  }
+
+  /**
+   * The watch reports nothing when, after refused holders, the alias moves back to the version we still serve
+   * (for the watch, that version never changed). Poll the alias until then, and clear the failure.
+   */
+  #clearWhenBack(alias: string, signal: AbortSignal): void {
+    if (this.#recheck) return
+    const registry = this.#requireRegistry()
+    this.#recheck = (async () => {
+      while (!signal.aborted && this.holder.lastError) {
+        await new Promise((r) => setTimeout(r, this.#options.watchIntervalMs))
+        const state = await registry.readAlias(this.name, alias).catch(() => null)
+        const current = this.holder.current
+        if (state && current?.source.kind === 'registry' && current.source.version === state.version) {
+          this.holder.lastError = undefined
+        }
+      }
+    })().finally(() => {
+      this.#recheck = undefined
+    })
   }
 }
 

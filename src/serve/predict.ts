@@ -3,7 +3,7 @@
  * the prediction log.
  * @module
  */
-import { createHmac, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { createError } from '../errors.js'
 import type { IntentScore, ParseResult } from '../nlu/types.js'
 import type { PredictionRecord } from '../store/types.js'
@@ -93,24 +93,14 @@ export function toResponse(
   }
 }
 
-/** A keyed hash of a sender id, so the log can group a sender's messages without holding the id. */
-export function hashSender(senderId: string, key: string): string {
-  return createHmac('sha256', key).update(senderId).digest('base64url')
-}
-
-export function toRecord(
-  served: ServedModel,
-  p: Prediction,
-  message: MessageIn,
-  channel: string,
-  senderKey: string,
-): PredictionRecord {
+export function toRecord(served: ServedModel, p: Prediction, message: MessageIn, channel: string): PredictionRecord {
   const r = p.result
   return {
     id: p.id,
     ts: Date.now(),
     ...(message.message_id !== undefined ? { messageId: message.message_id } : {}),
-    ...(message.sender_id !== undefined ? { senderHash: hashSender(message.sender_id, senderKey) } : {}),
+    // The store hashes it with its own key before writing; the raw id is never stored.
+    ...(message.sender_id !== undefined ? { senderId: message.sender_id } : {}),
     text: r.text,
     ...(r.fields ? { fields: r.fields } : {}),
     intent: r.intent.name,

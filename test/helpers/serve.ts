@@ -45,3 +45,50 @@ export async function readyApp(
   await app.ready()
   return app
 }
+
+/** A TCP relay in front of a server (PostgreSQL) that can go down and come back on the same port. */
+export async function startRelay(target: { host: string; port: number }) {
+  const net = await import('node:net')
+  const sockets = new Set<import('node:net').Socket>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host)
+    sockets.add(client).add(upstream)
+    const drop = () => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
+    client.on('error', drop).on('close', drop)
+    upstream.on('error', drop).on('close', drop)
+    client.pipe(upstream).pipe(client)
+  })
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve((server.address() as import('node:net').AddressInfo).port)
+      })
+    })
+  const port = await listen(0)
+  return {
+    port,
+    /** Refuse new connections and cut every open one. */
+    stop: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()))
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+      await closed
+    },
+    start: async () => void (await listen(port)),
+  }
+}
+
+export async function waitFor(fn: () => boolean | Promise<boolean>, what = 'a condition', ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

@@ -48,21 +48,43 @@ export function register(program: Command, io: CliIO): void {
         ...(location ? { location } : {}),
       })
       const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
-      const app = await buildApp({
-        config: serve,
-        root: loaded.root,
-        modelName: loaded.config.name,
-        registry,
-        allowUnsigned: loaded.config.registry.allowUnsigned,
-        ...(io.env.INTENTOPS_SENDER_KEY ? { senderKey: io.env.INTENTOPS_SENDER_KEY } : {}),
-        logger,
-        // ── review ──
-        plugins: (await import('../review-plugins.js')).reviewPlugins({
-          config: loaded.config,
+      const { openStore } = await import('../../store/open.js')
+      const { PredictionLogQueue } = await import('../../store/log-queue.js')
+      const storeConfig = loaded.config.store
+      const store = await openStore(storeConfig, { root: loaded.root, env: io.env })
+      const predictionLog = serve.logPredictions
+        ? new PredictionLogQueue({
+            store,
+            maxSize: storeConfig.queueSize,
+            batchSize: storeConfig.batchSize,
+            flushIntervalMs: storeConfig.flushIntervalMs,
+            retryMaxMs: storeConfig.retryMaxMs,
+            onError: (err, info) => logger.warn({ err, ...info }, 'prediction log write failed; retrying'),
+          })
+        : undefined
+      let app: Awaited<ReturnType<typeof buildApp>>
+      try {
+        app = await buildApp({
+          config: serve,
           root: loaded.root,
+          modelName: loaded.config.name,
           registry,
-        }),
-      })
+          allowUnsigned: loaded.config.registry.allowUnsigned,
+          store,
+          ownsStore: true,
+          ...(predictionLog ? { predictionLog } : {}),
+          logger,
+          // ── review ──
+          plugins: (await import('../review-plugins.js')).reviewPlugins({
+            config: loaded.config,
+            root: loaded.root,
+            registry,
+          }),
+        })
+      } catch (err) {
+        await store.close().catch(() => undefined)
+        throw err
+      }
       try {
         await app.ready()
       } catch (err) {

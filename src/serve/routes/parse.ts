@@ -38,8 +38,10 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
   const record = (s: ServedModel, p: Prediction, m: MessageIn, channel: string) => {
     ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
-    ctx.predictionLog?.push(toRecord(s, p, m, channel, ctx.senderKey))
+    ctx.predictionLog?.push(toRecord(s, p, m, channel))
   }
+  const topK = (requested: number | undefined) =>
+    requested ?? (config.rankingLength > 0 ? config.rankingLength : undefined)
   const checkBatch = (size: number) => {
     if (size > config.maxBatchSize) {
       throw createError('ERR_SERVE_BATCH_TOO_LARGE', { size, limit: config.maxBatchSize })
@@ -65,7 +67,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const s = served()
       const p = predict(s, body, request.id)
       record(s, p, body, 'api')
-      return toResponse(s, p, body, body.top_k)
+      return toResponse(s, p, body, topK(body.top_k))
     },
   )
 
@@ -95,7 +97,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const results = messages.map((m) => {
         const p = predict(s, m)
         record(s, p, m, 'api')
-        return toResponse(s, p, m, top_k)
+        return toResponse(s, p, m, topK(top_k))
       })
       return { model: { name: s.name, version: s.version }, results }
     },

@@ -60,11 +60,12 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const message = { text: body.text, ...(body.message_id !== undefined ? { message_id: body.message_id } : {}) }
       const p = predict(s, message, request.id)
       ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
-      ctx.predictionLog?.push(toRecord(s, p, message, 'rasa', ctx.senderKey))
+      ctx.predictionLog?.push(toRecord(s, p, message, 'rasa'))
       return {
         text: p.result.text,
         intent: p.result.intent,
-        intent_ranking: p.result.intent_ranking,
+        intent_ranking:
+          config.rankingLength > 0 ? p.result.intent_ranking.slice(0, config.rankingLength) : p.result.intent_ranking,
         entities: p.result.entities.map((e) => ({ ...e, confidence: e.confidence_entity })),
         ...(body.message_id !== undefined ? { message_id: body.message_id } : {}),
       }

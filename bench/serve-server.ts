@@ -1,0 +1,84 @@
+/**
+ * The server process of `bench/serve.ts`: one Node process hosting, on loopback ports, a bare Fastify route that
+ * returns a constant, the intentops app with the prediction log off, the app with the log on (SQLite), and the app
+ * serving a watched registry alias (for swaps). Prints the ports as one JSON line; SIGTERM closes everything,
+ * flushing the log.
+ *
+ *   npx tsx bench/serve-server.ts '{"modelFile": "...", "registryDir": "...", "publicKey": "ed25519:...", "dbPath": "..."}'
+ * @module
+ */
+import Fastify from 'fastify'
+import { defaultConfig } from '../src/config/load.js'
+import { createFsBackend } from '../src/registry/backends/fs.js'
+import { ModelRegistry } from '../src/registry/registry.js'
+import { parsePublicKey } from '../src/registry/signing.js'
+import { buildApp } from '../src/serve/app.js'
+import { resolveServeConfig } from '../src/serve/config.js'
+import { startServer } from '../src/serve/server.js'
+import { PredictionLogQueue } from '../src/store/log-queue.js'
+import { openSqliteStore } from '../src/store/sqlite.js'
+
+const args = JSON.parse(process.argv[2] ?? '{}') as {
+  modelFile: string
+  registryDir: string
+  publicKey: string
+  dbPath: string
+}
+
+// Rate limiting stays on (its cost is part of every request) with a budget the benchmark cannot reach.
+const config = (overrides: Record<string, unknown>) =>
+  resolveServeConfig({ ...defaultConfig().serve, logLevel: 'silent', rateLimit: 1_000_000_000, ...overrides }, {})
+
+const bare = Fastify({ logger: false })
+bare.post('/constant', async () => ({ ok: true }))
+await bare.listen({ host: '127.0.0.1', port: 0 })
+
+const logOff = await buildApp({
+  config: config({ model: args.modelFile, logPredictions: false }),
+  root: process.cwd(),
+  modelName: 'bench',
+  logger: false,
+})
+await logOff.ready()
+
+const store = openSqliteStore({ file: args.dbPath })
+await store.migrate()
+const predictionLog = new PredictionLogQueue({ store, maxSize: 100_000 })
+const logOn = await buildApp({
+  config: config({ model: args.modelFile, logPredictions: true }),
+  root: process.cwd(),
+  modelName: 'bench',
+  store,
+  ownsStore: true,
+  predictionLog,
+  logger: false,
+})
+await logOn.ready()
+
+const registry = new ModelRegistry(createFsBackend({ root: args.registryDir }), {
+  trust: { trustedKeys: [parsePublicKey(args.publicKey, 'bench key')], allowUnsigned: false },
+})
+const swap = await buildApp({
+  config: config({ logPredictions: false, watchIntervalMs: 200 }),
+  root: process.cwd(),
+  modelName: 'bench',
+  registry,
+  logger: false,
+})
+await swap.ready()
+
+const servers = await Promise.all([logOff, logOn, swap].map((app) => startServer(app, { port: 0, signals: [] })))
+const port = (a: typeof bare) => (a.server.address() as { port: number }).port
+process.stdout.write(
+  `${JSON.stringify({ pid: process.pid, bare: port(bare), logOff: servers[0]!.port, logOn: servers[1]!.port, swap: servers[2]!.port })}\n`,
+)
+
+process.once('SIGTERM', () => {
+  void (async () => {
+    await bare.close()
+    await Promise.all(servers.map((s) => s.close('SIGTERM')))
+    process.stdout.write(
+      `${JSON.stringify({ closed: true, written: predictionLog.written, dropped: predictionLog.dropped })}\n`,
+    )
+  })()
+})

@@ -1,0 +1,355 @@
+/**
+ * Serving benchmark, one server process (spawned) on loopback, driven by autocannon, all in one run:
+ *   1. throughput and latency of a bare Fastify route returning a constant, `/v1/parse` with the prediction log off,
+ *      and `/v1/parse` with the log on (SQLite), at 50 connections; then every logged prediction is counted;
+ *   2. 20 model swaps (promotions and rollbacks of a watched alias) during a 30 s load: failed requests, and
+ *      answers that do not match what the version they name predicts ("half-loaded");
+ *   3. RSS of the server over a soak under load (5 minutes by default).
+ * Prints a table and writes bench/results/serve-<date>.json. Models are trained from `templates/default`.
+ *
+ *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300]
+ * @module
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import Database from 'better-sqlite3'
+import { loadConfig } from '../src/config/load.js'
+import { loadTrainingData } from '../src/data/load.js'
+import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
+import { trainModel } from '../src/nlu/train.js'
+import { createFsBackend } from '../src/registry/backends/fs.js'
+import { ModelRegistry } from '../src/registry/registry.js'
+import { evalSummary, testSigner } from '../test/helpers/registry.js'
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    'swap-seconds': { type: 'string', default: '30' },
+    swaps: { type: 'string', default: '20' },
+    'soak-seconds': { type: 'string', default: '300' },
+    help: { type: 'boolean', default: false },
+  },
+})
+if (values.help) {
+  process.stdout.write(
+    'npm run bench:serve -- [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S]\n',
+  )
+  process.exit(0)
+}
+const duration = Number(values.duration)
+const rounds = Number(values.rounds)
+const connections = Number(values.connections)
+const swapSeconds = Number(values['swap-seconds'])
+const swapCount = Number(values.swaps)
+const soakSeconds = Number(values['soak-seconds'])
+
+const repo = path.resolve(import.meta.dirname, '..')
+const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-serve-'))
+const log = (s: string) => process.stderr.write(`${s}\n`)
+
+// ── models from the default template ──
+log('training two models on templates/default ...')
+const template = path.join(repo, 'templates/default')
+const { config, root } = await loadConfig({ dir: template })
+const data = await loadTrainingData(
+  config.data.map((p) => path.resolve(root, p)),
+  { root },
+)
+const modelA = await trainModel(data, { config: { ...config, name: 'bench' }, seed: 1, workers: 0 })
+const dataB = { ...data, examples: data.examples.filter((_, i) => i % 4 !== 0) }
+const modelB = await trainModel(dataB, { config: { ...config, name: 'bench' }, seed: 2, workers: 0 })
+const bytesA = encodeModel(modelA)
+const bytesB = encodeModel(modelB)
+const modelFile = path.join(work, 'model.iom')
+writeFileSync(modelFile, bytesA)
+
+const TEXTS = [
+  'hi there',
+  'I want to book a flight to Lisbon next Friday',
+  'how much luggage can I take',
+  'cancel my reservation please',
+  'is flight BA117 on time',
+  'can I get my money back',
+]
+const bodies = TEXTS.map((text) => JSON.stringify({ text }))
+/** version → text → "intent confidence" that version predicts, to catch answers from a half-loaded model. */
+const expected: Record<string, Record<string, string>> = {
+  '1': Object.fromEntries(TEXTS.map((t) => [t, sig(decodeModel(bytesA).parse(t).intent)])),
+  '2': Object.fromEntries(TEXTS.map((t) => [t, sig(decodeModel(bytesB).parse(t).intent)])),
+}
+function sig(i: { name: string; confidence: number }) {
+  return `${i.name} ${i.confidence}`
+}
+
+// ── registry with two signed versions ──
+const key = testSigner()
+const registryDir = path.join(work, 'registry')
+mkdirSync(registryDir)
+const registry = new ModelRegistry(createFsBackend({ root: registryDir }), {
+  trust: { trustedKeys: [key.publicKey], allowUnsigned: false },
+  signer: key.signer,
+})
+await registry.publish({ name: 'bench', bytes: bytesA, author: 'bench', eval: evalSummary(0.8) })
+await registry.publish({ name: 'bench', bytes: bytesB, author: 'bench', eval: evalSummary(0.9) })
+const gates = config.gates
+const policy = { ...gates, minMacroF1: undefined, mustPass: false }
+await registry.promote({ name: 'bench', version: 1, alias: 'production', policy, actor: 'bench' })
+
+// ── the server process ──
+const dbPath = path.join(work, 'store.db')
+const child: ChildProcess = spawn(
+  path.join(repo, 'node_modules/.bin/tsx'),
+  [
+    path.join(repo, 'bench/serve-server.ts'),
+    JSON.stringify({ modelFile, registryDir, publicKey: key.signer.publicKey, dbPath }),
+  ],
+  { cwd: work, stdio: ['ignore', 'pipe', 'inherit'] },
+)
+const lines = createInterface({ input: child.stdout! })
+const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve))
+const ports = JSON.parse(await nextLine()) as { pid: number; bare: number; logOff: number; logOn: number; swap: number }
+const url = (port: number) => `http://127.0.0.1:${port}`
+
+interface Run {
+  requestsPerSec: number
+  p50: number
+  p99: number
+  ok: number
+  non2xx: number
+  errors: number
+  timeouts: number
+}
+
+async function load(target: string, seconds: number, conns = connections, check?: (body: string) => void) {
+  const result = await autocannon({
+    url: target,
+    connections: conns,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: bodies.map((body) => ({
+      method: 'POST' as const,
+      body,
+      ...(check ? { onResponse: (_status: number, resBody: string) => check(resBody) } : {}),
+    })),
+  })
+  return {
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  } satisfies Run
+}
+
+const rssMb = () => {
+  const status = readFileSync(`/proc/${ports.pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024
+}
+
+// ── 1. throughput: the three targets in turn, `rounds` times, so a busy moment of the machine hits all alike ──
+const TARGETS = [
+  ['bare Fastify (constant)', `${url(ports.bare)}/constant`],
+  ['/v1/parse, log off', `${url(ports.logOff)}/v1/parse`],
+  ['/v1/parse, log on (SQLite)', `${url(ports.logOn)}/v1/parse`],
+] as const
+const all: Record<string, Run[]> = Object.fromEntries(TARGETS.map(([name]) => [name, []]))
+for (const [, target] of TARGETS) await load(target, 2)
+for (let round = 1; round <= rounds; round++) {
+  for (const [name, target] of TARGETS) {
+    log(`load: ${name}, round ${round}/${rounds} (${duration} s at ${connections} connections) ...`)
+    all[name]!.push(await load(target, duration))
+  }
+}
+/** The round with the median throughput of each target. */
+const runs: Record<string, Run> = Object.fromEntries(
+  Object.entries(all).map(([name, rs]) => [
+    name,
+    [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[rs.length >> 1]!,
+  ]),
+)
+const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+const count = () => (db.prepare('select count(*) as n from predictions').get() as { n: number }).n
+/** Successful parses the server itself counted (autocannon stops counting answers still in flight at its deadline). */
+const answered200 = async (port: number) => {
+  await new Promise((r) => setTimeout(r, 500))
+  const text = await (await fetch(`${url(port)}/metrics`)).text()
+  return Number(
+    /intentops_http_requests_total\{route="\/v1\/parse",method="POST",status="200"\} (\d+)/.exec(text)?.[1] ?? 0,
+  )
+}
+const logOnOk = await answered200(ports.logOn)
+const deadline = Date.now() + 30_000
+while (count() < logOnOk && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+const logged = count()
+
+// ── 2. swaps under load ──
+log(`swaps: ${swapCount} during ${swapSeconds} s of load ...`)
+let halfLoaded = 0
+const seenVersions = new Set<string>()
+const checkAnswer = (body: string) => {
+  try {
+    const r = JSON.parse(body) as {
+      text: string
+      intent: { name: string; confidence: number }
+      model: { version: string }
+    }
+    seenVersions.add(r.model.version)
+    if (expected[r.model.version]?.[r.text] !== sig(r.intent)) halfLoaded++
+  } catch {
+    halfLoaded++
+  }
+}
+const swapLoad = load(`${url(ports.swap)}/v1/parse`, swapSeconds, connections, checkAnswer)
+const swapTimes: number[] = []
+const gap = (swapSeconds * 1000 * 0.8) / swapCount
+await new Promise((r) => setTimeout(r, gap / 2))
+for (let i = 0; i < swapCount; i++) {
+  const target = i % 2 === 0 ? 2 : 1
+  const t = performance.now()
+  if (target === 2) await registry.promote({ name: 'bench', version: 2, alias: 'production', policy, actor: 'bench' })
+  else await registry.rollback({ name: 'bench', alias: 'production', actor: 'bench' })
+  // Picked up when /v1/models reports it.
+  for (;;) {
+    const active = (await (await fetch(`${url(ports.swap)}/v1/models`)).json()) as {
+      active: { version: string } | null
+    }
+    if (active.active?.version === String(target)) break
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  swapTimes.push(performance.now() - t)
+  await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - t))))
+}
+const swapRun = await swapLoad
+const metrics = await (await fetch(`${url(ports.swap)}/metrics`)).text()
+const loadsOk = Number(/intentops_model_loads_total\{result="ok"\} (\d+)/.exec(metrics)?.[1])
+const loadsFailed = Number(/intentops_model_loads_total\{result="failed"\} (\d+)/.exec(metrics)?.[1])
+
+// ── 3. soak ──
+log(`soak: ${soakSeconds} s of load on the log-on server, sampling RSS ...`)
+const samples: Array<{ t: number; rssMb: number }> = []
+const started = Date.now()
+const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rssMb: rssMb() }), 1000)
+const soakRun = await load(`${url(ports.logOn)}/v1/parse`, soakSeconds, 10)
+clearInterval(sampler)
+const logOnAnsweredTotal = await answered200(ports.logOn)
+// Warm-up: the first fifth of the soak (caches, JIT, SQLite page cache), at most 60 s.
+const warmup = Math.min(60, soakSeconds / 5)
+const steady = samples.filter((s) => s.t >= warmup).map((s) => s.rssMb)
+const window = Math.max(1, Math.floor(steady.length / 10))
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+const firstMean = mean(steady.slice(0, window))
+const lastMean = mean(steady.slice(-window))
+const rss = {
+  warmupSeconds: warmup,
+  startMb: firstMean,
+  endMb: lastMean,
+  minMb: Math.min(...steady),
+  maxMb: Math.max(...steady),
+  driftPct: ((lastMean - firstMean) / firstMean) * 100,
+  rangePct: ((Math.max(...steady) - Math.min(...steady)) / Math.min(...steady)) * 100,
+}
+
+// ── shutdown: the log-on server flushes everything it answered ──
+child.kill('SIGTERM')
+const closed = JSON.parse(await nextLine()) as { written: number; dropped: number }
+const totalLogged = count()
+db.close()
+
+// ── report ──
+const bare = runs['bare Fastify (constant)']!
+const off = runs['/v1/parse, log off']!
+const on = runs['/v1/parse, log on (SQLite)']!
+const targets = {
+  parseVsBare: { value: off.requestsPerSec / bare.requestsPerSec, target: '>= 0.60' },
+  parseP99Ms: { value: off.p99, target: '< 5' },
+  logOnVsLogOff: { value: on.requestsPerSec / off.requestsPerSec, target: '>= 0.85' },
+  recordsLost: { value: logOnOk - logged, target: '0' },
+  recordsLostAfterSoakAndShutdown: { value: logOnAnsweredTotal - totalLogged, target: '0' },
+  swapFailedRequests: { value: swapRun.non2xx + swapRun.errors + swapRun.timeouts, target: '0' },
+  swapHalfLoaded: { value: halfLoaded, target: '0' },
+  rssDriftPct: { value: rss.driftPct, target: '|x| <= 10' },
+}
+const pass = {
+  parseVsBare: targets.parseVsBare.value >= 0.6,
+  parseP99Ms: targets.parseP99Ms.value < 5,
+  logOnVsLogOff: targets.logOnVsLogOff.value >= 0.85,
+  recordsLost: targets.recordsLost.value === 0,
+  recordsLostAfterSoakAndShutdown: targets.recordsLostAfterSoakAndShutdown.value === 0,
+  swapFailedRequests: targets.swapFailedRequests.value === 0,
+  swapHalfLoaded: targets.swapHalfLoaded.value === 0,
+  rssDriftPct: Math.abs(targets.rssDriftPct.value) <= 10,
+}
+
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
+const table = [
+  `| run | req/s | p50 ms | p99 ms | 2xx | non-2xx | errors |`,
+  `|---|---:|---:|---:|---:|---:|---:|`,
+  ...Object.entries(runs).map(
+    ([name, r]) =>
+      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
+  ),
+  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
+  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
+]
+const summary = [
+  `| target | value | goal | |`,
+  `|---|---:|---|---|`,
+  ...Object.entries(targets).map(
+    ([k, t]) =>
+      `| ${k} | ${f(t.value, k.endsWith('Pct') || k.endsWith('Ms') ? 2 : 3)} | ${t.target} | ${pass[k as keyof typeof pass] ? 'pass' : 'FAIL'} |`,
+  ),
+]
+process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
+process.stdout.write(
+  `logged with the log on: ${logged} of ${logOnOk} answered; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped})\n` +
+    `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
+    `RSS after ${f(rss.warmupSeconds, 0)} s warm-up: ${f(rss.startMb)} → ${f(rss.endMb)} MB (min ${f(rss.minMb)}, max ${f(rss.maxMb)}, drift ${f(rss.driftPct, 2)}%)\n`,
+)
+
+const date = new Date().toISOString().slice(0, 10)
+const out = path.join(repo, 'bench/results', `serve-${date}.json`)
+writeFileSync(
+  out,
+  `${JSON.stringify(
+    {
+      benchmark: 'serve',
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: process.platform },
+      settings: {
+        duration,
+        connections,
+        swapSeconds,
+        swaps: swapCount,
+        soakSeconds,
+        texts: TEXTS,
+        model: 'templates/default',
+      },
+      runs,
+      swap: { run: swapRun, halfLoaded, pickupMs: swapTimes, versionsSeen: [...seenVersions], loadsOk, loadsFailed },
+      soak: { run: soakRun, rss, samples },
+      log: { answered: logOnOk, logged, answeredWithSoak: logOnAnsweredTotal, afterShutdown: totalLogged, closed },
+      rounds: all,
+      targets,
+      pass,
+    },
+    null,
+    2,
+  )}\n`,
+)
+process.stdout.write(`wrote ${path.relative(repo, out)}\n`)
+rmSync(work, { recursive: true, force: true })
+
+function percentile(xs: number[], p: number) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN
+}

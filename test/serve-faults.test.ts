@@ -1,0 +1,206 @@
+/**
+ * Bad input on a real socket: oversized and chunked bodies, slow (slowloris) bodies and headers, invalid UTF-8, and a
+ * fast-check fuzz of /v1/parse. Every bad request gets a 4xx JSON catalog error and the server stays healthy.
+ */
+
+import { rmSync } from 'node:fs'
+import net from 'node:net'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ServeApp } from '../src/serve/app.js'
+import { type RunningServer, startServer } from '../src/serve/server.js'
+import { readyApp, serveConfig, tempDir, writeModelFile } from './helpers/serve.js'
+
+let dir: string
+let app: ServeApp
+let server: RunningServer
+let port: number
+
+beforeAll(async () => {
+  dir = tempDir()
+  const { file } = await writeModelFile(dir)
+  app = await readyApp({
+    config: serveConfig({ model: file, bodyLimitBytes: 64 * 1024, bodyTimeoutMs: 600, requestTimeoutMs: 2000 }),
+    root: dir,
+  })
+  server = await startServer(app, { port: 0, signals: [] })
+  port = server.port
+})
+afterAll(async () => {
+  await server.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** Send raw bytes on a fresh connection; resolves with everything the server wrote and whether it closed. */
+function raw(chunks: Array<string | Buffer>, gapMs = 0, waitMs = 5000): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1')
+    let text = ''
+    let closed = false
+    const done = () => resolve({ text, closed })
+    const timer = setTimeout(() => {
+      socket.destroy()
+      done()
+    }, waitMs)
+    socket.on('data', (d) => {
+      text += d.toString('latin1')
+    })
+    socket.on('error', () => undefined)
+    socket.on('close', () => {
+      closed = true
+      clearTimeout(timer)
+      done()
+    })
+    void (async () => {
+      for (const c of chunks) {
+        if (socket.destroyed) return
+        socket.write(c)
+        if (gapMs) await new Promise((r) => setTimeout(r, gapMs))
+      }
+    })()
+  })
+}
+
+function statusAndJson(text: string): { status: number; body: Record<string, unknown> } {
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1])
+  const body = text.slice(text.indexOf('\r\n\r\n') + 4)
+  return { status, body: JSON.parse(body) as Record<string, unknown> }
+}
+
+async function healthy() {
+  const res = await fetch(`${server.url}/health`)
+  expect(res.status).toBe(200)
+  const parse = await fetch(`${server.url}/v1/parse`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'hello there' }),
+  })
+  expect(parse.status).toBe(200)
+}
+
+describe('oversized bodies', () => {
+  it('refuses a body whose Content-Length is over the limit before reading it, and closes', async () => {
+    const body = JSON.stringify({ text: 'a'.repeat(200 * 1024) })
+    const res = await fetch(`${server.url}/v1/parse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({
+      code: 'ERR_SERVE_BODY_TOO_LARGE',
+      message: expect.stringContaining('65536'),
+    })
+    await healthy()
+  })
+
+  it('refuses a chunked body once it grows over the limit', async () => {
+    const head =
+      'POST /v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n'
+    const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`
+    const parts = [head, chunk('{"text": "'), ...Array.from({ length: 20 }, () => chunk('a'.repeat(8192)))]
+    const { text, closed } = await raw(parts, 5)
+    const { status, body } = statusAndJson(text)
+    expect(status).toBe(413)
+    expect(body.code).toBe('ERR_SERVE_BODY_TOO_LARGE')
+    expect(closed).toBe(true)
+    await healthy()
+  })
+
+  it('refuses a body shorter than its Content-Length once it stalls', async () => {
+    const head = 'POST /v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n'
+    const { text } = await raw([head, '{"text": "hi"}'])
+    const { status, body } = statusAndJson(text)
+    expect(status).toBe(408)
+    expect(body.code).toBe('ERR_SERVE_BODY_TIMEOUT')
+  })
+})
+
+describe('slow clients', () => {
+  it('cuts a slowloris body with 408 JSON and closes the connection', async () => {
+    const payload = JSON.stringify({ text: 'hello there, this body arrives one byte at a time' })
+    const head = `POST /v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\n\r\n`
+    const started = Date.now()
+    const { text, closed } = await raw([head, ...payload.split('')], 100)
+    const { status, body } = statusAndJson(text)
+    expect(status).toBe(408)
+    expect(body).toMatchObject({ code: 'ERR_SERVE_BODY_TIMEOUT', message: expect.stringContaining('600 ms') })
+    expect(closed).toBe(true)
+    expect(Date.now() - started).toBeLessThan(3000)
+    await healthy()
+  })
+
+  it('cuts slow headers at the request timeout', async () => {
+    const started = Date.now()
+    const lines = [
+      'POST /v1/parse HTTP/1.1\r\n',
+      'Host: x\r\n',
+      ...Array.from({ length: 50 }, (_, i) => `X-Slow-${i}: 1\r\n`),
+    ]
+    const { text, closed } = await raw(lines, 200, 10_000)
+    expect(closed).toBe(true)
+    expect(text).toMatch(/^HTTP\/1\.1 408/)
+    expect(Date.now() - started).toBeLessThan(5000)
+    await healthy()
+  })
+
+  it('serves other clients while slow ones hang', async () => {
+    const slow = Array.from({ length: 20 }, () =>
+      raw(
+        ['POST /v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"te'],
+        0,
+        3000,
+      ),
+    )
+    await healthy()
+    const results = await Promise.all(slow)
+    expect(results.every((r) => r.text.startsWith('HTTP/1.1 408'))).toBe(true)
+  })
+})
+
+describe('fuzzing /v1/parse', () => {
+  it('answers any JSON value with 200 or a 4xx catalog error, never a 5xx', async () => {
+    const messages = fc.oneof(
+      fc.record({ text: fc.string({ unit: 'binary', maxLength: 300 }) }, { requiredKeys: [] }),
+      fc.record({
+        fields: fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ unit: 'grapheme', maxLength: 50 })),
+      }),
+      fc.record({ text: fc.anything(), top_k: fc.anything(), message_id: fc.anything() }, { requiredKeys: [] }),
+      fc.jsonValue(),
+    )
+    await fc.assert(
+      fc.asyncProperty(messages, async (payload) => {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/parse',
+          payload: JSON.stringify(payload),
+          headers: { 'content-type': 'application/json' },
+        })
+        expect(res.statusCode === 200 || (res.statusCode >= 400 && res.statusCode < 500)).toBe(true)
+        const body = res.json()
+        if (res.statusCode === 200) {
+          expect(typeof body.intent.name).toBe('string')
+          expect(body.intent.confidence).toBeGreaterThanOrEqual(0)
+        } else expect(body.code).toMatch(/^ERR_SERVE_/)
+      }),
+      { numRuns: 300, seed: 42 },
+    )
+  })
+
+  it('answers arbitrary bytes with a 4xx catalog error', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/parse',
+          payload: Buffer.from(bytes),
+          headers: { 'content-type': 'application/json' },
+        })
+        expect(res.statusCode).toBeLessThan(500)
+        if (res.statusCode !== 200) expect(res.json().code).toMatch(/^ERR_SERVE_/)
+      }),
+      { numRuns: 200, seed: 7 },
+    )
+    await healthy()
+  })
+})

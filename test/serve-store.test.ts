@@ -1,0 +1,410 @@
+/**
+ * The server with a real store: every prediction in the log with all its fields, tokens and roles, admin routes,
+ * rate limiting, and PostgreSQL going away mid-run.
+ */
+import { randomBytes } from 'node:crypto'
+import { copyFileSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import type { FastifyPluginAsync } from 'fastify'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultConfig } from '../src/config/load.js'
+import { createFsBackend } from '../src/registry/backends/fs.js'
+import { ModelRegistry } from '../src/registry/registry.js'
+import type { ServeApp } from '../src/serve/app.js'
+import { requireRole } from '../src/serve/auth.js'
+import { startServer } from '../src/serve/server.js'
+import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
+import { PredictionLogQueue } from '../src/store/log-queue.js'
+import { openPostgresStore } from '../src/store/postgres.js'
+import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
+import { openSqliteStore } from '../src/store/sqlite.js'
+import { evalSummary, testSigner } from './helpers/registry.js'
+import { readyApp, serveConfig, startRelay, tempDir, waitFor, writeModelFile } from './helpers/serve.js'
+
+const gates = defaultConfig().gates
+let dir: string
+let registry: ModelRegistry
+let store: KyselyPredictionStore
+let unsignedFile: string
+let signedFile: string
+const tokens: Record<'admin' | 'annotator' | 'client', string> = { admin: '', annotator: '', client: '' }
+
+beforeAll(async () => {
+  dir = tempDir()
+  const key = testSigner()
+  registry = new ModelRegistry(createFsBackend({ root: path.join(dir, 'registry') }), {
+    trust: { trustedKeys: [key.publicKey], allowUnsigned: false },
+    signer: key.signer,
+  })
+  const a = await writeModelFile(dir, 'a.iom', { seed: 1, name: 'bot' })
+  const b = await writeModelFile(dir, 'b.iom', { seed: 2, drop: 3, name: 'bot' })
+  const c = await writeModelFile(dir, 'c.iom', { seed: 3, drop: 4, name: 'bot' })
+  signedFile = b.file
+  unsignedFile = c.file
+  await registry.publish({ name: 'bot', bytes: a.bytes, author: 't', eval: evalSummary(0.8) })
+  await registry.publish({ name: 'bot', bytes: b.bytes, author: 't', eval: evalSummary(0.9) })
+  await registry.promote({ name: 'bot', version: 1, alias: 'production', policy: gates, actor: 't' })
+  await registry.promote({ name: 'bot', version: 2, alias: 'staging', policy: gates, actor: 't' })
+  store = openSqliteStore({
+    file: path.join(dir, 'store.db'),
+    senderKey: 'k',
+    redact: createRedactor(DEFAULT_REDACTION_RULES),
+  })
+  await store.migrate()
+  for (const role of ['admin', 'annotator', 'client'] as const) {
+    tokens[role] = (await store.createToken({ name: role, role })).token
+  }
+})
+afterAll(async () => {
+  await store.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const bearer = (role: keyof typeof tokens) => ({ authorization: `Bearer ${tokens[role]}` })
+
+async function appWith(overrides: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  const predictionLog = new PredictionLogQueue({ store, flushIntervalMs: 10 })
+  const app = await readyApp({
+    config: serveConfig({ watchIntervalMs: 100, ...overrides }),
+    root: dir,
+    registry,
+    modelName: 'bot',
+    store,
+    predictionLog,
+    ...extra,
+  })
+  return { app, predictionLog }
+}
+
+describe('the prediction log', () => {
+  let app: ServeApp
+  let log: PredictionLogQueue
+  beforeAll(async () => {
+    ;({ app, predictionLog: log } = await appWith())
+  })
+  afterAll(() => app.close())
+
+  it('records every prediction with all its fields, redacted, without the raw sender id', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/parse',
+      payload: {
+        text: 'book a flight to Paris, write to ann@example.com',
+        message_id: 'msg-1',
+        sender_id: 'user-42',
+        channel: 'web',
+        metadata: { locale: 'en-GB' },
+      },
+    })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    await log.flush()
+    const rec = await store.getPrediction(body.request_id)
+    expect(rec).toMatchObject({
+      id: body.request_id,
+      messageId: 'msg-1',
+      text: 'book a flight to Paris, write to [email]',
+      intent: body.intent.name,
+      confidence: body.intent.confidence,
+      fallback: false,
+      modelName: 'bot',
+      modelVersion: '1',
+      channel: 'web',
+      metadata: { locale: 'en-GB' },
+    })
+    expect(rec!.ts).toBeGreaterThan(Date.now() - 60_000)
+    expect(rec!.senderHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(JSON.stringify(rec)).not.toContain('user-42')
+    expect(rec!.ranking).toHaveLength(3)
+    expect(rec!.ranking[0]).toEqual(body.intent_ranking[0])
+    expect(rec!.margin).toBeCloseTo(body.intent_ranking[0].confidence - body.intent_ranking[1].confidence, 10)
+    expect(rec!.entities).toEqual(body.entities)
+    expect(rec!.latencyMs).toBeGreaterThan(0)
+  })
+
+  it('records batch, triage and Rasa predictions with their channel', async () => {
+    const batch = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/parse/batch',
+        payload: { messages: [{ text: 'hi' }, { fields: { subject: 'weather', body: 'rain?' } }] },
+      })
+    ).json()
+    const triage = (
+      await app.inject({ method: 'POST', url: '/v1/messages', payload: { messages: [{ id: 't', body: 'bye' }] } })
+    ).json()
+    const rasa = await app.inject({
+      method: 'POST',
+      url: '/model/parse',
+      payload: { text: 'hello there', message_id: 'r-1' },
+    })
+    await log.flush()
+    const [b0, b1] = batch.results
+    expect(await store.getPrediction(b0.request_id)).toMatchObject({ channel: 'api', text: 'hi' })
+    expect(await store.getPrediction(b1.request_id)).toMatchObject({ fields: { subject: 'weather', body: 'rain?' } })
+    expect(await store.getPrediction(triage.classifications[0].request_id)).toMatchObject({
+      channel: 'triage',
+      messageId: 't',
+    })
+    const rasaRec = await store.getPrediction(rasa.headers['x-request-id'] as string)
+    expect(rasaRec).toMatchObject({ channel: 'rasa', messageId: 'r-1', text: 'hello there' })
+  })
+
+  it('records nothing when logging is off', async () => {
+    const { app: quiet, predictionLog } = await appWith({ logPredictions: false })
+    try {
+      const res = await quiet.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
+      expect(res.statusCode).toBe(200)
+      expect(predictionLog.depth).toBe(0)
+      expect(await store.getPrediction(res.json().request_id)).toBeUndefined()
+    } finally {
+      await quiet.close()
+    }
+  })
+
+  it('reports the store in /ready and the log counters in /metrics', async () => {
+    expect((await app.inject({ url: '/ready' })).json()).toMatchObject({ status: 'ready', store: 'ok' })
+    const metrics = (await app.inject({ url: '/metrics' })).body
+    expect(metrics).toMatch(/intentops_prediction_log_written_total [1-9]/)
+    expect(metrics).toMatch(/intentops_predictions_total\{intent="greet"\} [1-9]/)
+    expect(metrics).toMatch(/intentops_http_requests_total\{route="\/v1\/parse",method="POST",status="200"\} [1-9]/)
+    expect(metrics).toMatch(/intentops_http_request_duration_seconds_bucket\{le="0.005",route="\/v1\/parse"/)
+  })
+})
+
+describe('tokens and roles', () => {
+  let app: ServeApp
+  beforeAll(async () => {
+    const plugin: FastifyPluginAsync = async (instance) => {
+      instance.get('/v1/review/ping', { preHandler: requireRole('annotator') }, async () => ({ ok: true }))
+    }
+    ;({ app } = await appWith({}, { plugins: [plugin] }))
+  })
+  afterAll(() => app.close())
+
+  it('admin routes: 401 without a token, 403 for weaker roles, 200 for admin', async () => {
+    const put = (headers: Record<string, string>) =>
+      app.inject({ method: 'PUT', url: '/v1/models/active', payload: { version: 1 }, headers })
+    expect((await put({})).json().code).toBe('ERR_SERVE_UNAUTHORIZED')
+    expect((await put({})).statusCode).toBe(401)
+    expect((await put({ authorization: 'Bearer nope' })).statusCode).toBe(401)
+    expect((await put({ authorization: 'Basic abc' })).statusCode).toBe(401)
+    const client = await put(bearer('client'))
+    expect(client.statusCode).toBe(403)
+    expect(client.json()).toMatchObject({ code: 'ERR_SERVE_FORBIDDEN', message: expect.stringContaining('client') })
+    expect((await put(bearer('annotator'))).statusCode).toBe(403)
+    expect((await put(bearer('admin'))).statusCode).toBe(200)
+  })
+
+  it('a revoked token is refused', async () => {
+    const { token, record } = await store.createToken({ name: 'temp', role: 'admin' })
+    await store.revokeToken(record.id)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/models/reload',
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(res.statusCode).toBe(401)
+  })
+
+  it('requireRole protects routes mounted by plugins', async () => {
+    expect((await app.inject({ url: '/v1/review/ping' })).statusCode).toBe(401)
+    expect((await app.inject({ url: '/v1/review/ping', headers: bearer('client') })).statusCode).toBe(403)
+    expect((await app.inject({ url: '/v1/review/ping', headers: bearer('annotator') })).json()).toEqual({ ok: true })
+    expect((await app.inject({ url: '/v1/review/ping', headers: bearer('admin') })).statusCode).toBe(200)
+  })
+
+  it('parse routes need a token when configured, and Rasa routes take ?token=', async () => {
+    const { app: locked } = await appWith({ requireTokenForParse: true })
+    try {
+      const parse = (headers: Record<string, string>, url = '/v1/parse') =>
+        locked.inject({ method: 'POST', url, payload: { text: 'hi' }, headers })
+      expect((await parse({})).statusCode).toBe(401)
+      expect((await parse(bearer('client'))).statusCode).toBe(200)
+      expect((await parse({}, '/model/parse')).json()).toMatchObject({ status: 'failure', code: 401 })
+      expect((await parse({}, `/model/parse?token=${tokens.client}`)).statusCode).toBe(200)
+      // ?token= is Rasa's convention only.
+      expect((await parse({}, `/v1/parse?token=${tokens.client}`)).statusCode).toBe(401)
+    } finally {
+      await locked.close()
+    }
+  })
+
+  it('answers 503 when a token cannot be checked for lack of a store', async () => {
+    const bare = await readyApp({ config: serveConfig(), root: dir, registry, modelName: 'bot' })
+    try {
+      const res = await bare.inject({ method: 'POST', url: '/v1/models/reload', headers: bearer('admin') })
+      expect(res.statusCode).toBe(503)
+      expect(res.json().code).toBe('ERR_SERVE_AUTH_UNAVAILABLE')
+    } finally {
+      await bare.close()
+    }
+  })
+})
+
+describe('admin routes', () => {
+  let app: ServeApp
+  beforeAll(async () => {
+    ;({ app } = await appWith())
+  })
+  afterAll(() => app.close())
+  const admin = () => bearer('admin')
+
+  it('pins a version, switches the alias, reloads', async () => {
+    const pin = await app.inject({
+      method: 'PUT',
+      url: '/v1/models/active',
+      payload: { version: 'v2' },
+      headers: admin(),
+    })
+    expect(pin.statusCode).toBe(200)
+    expect(pin.json().active).toMatchObject({ version: '2', source: 'registry', signed_by: [expect.any(String)] })
+    expect((await app.inject({ url: '/v1/models' })).json()).toMatchObject({ alias: null, active: { version: '2' } })
+    const alias = await app.inject({
+      method: 'PUT',
+      url: '/v1/models/active',
+      payload: { alias: 'production' },
+      headers: admin(),
+    })
+    expect(alias.json().active).toMatchObject({ version: '1', alias: 'production' })
+    const models = (await app.inject({ url: '/v1/models' })).json()
+    expect(models.alias).toBe('production')
+    expect(models.versions).toEqual([
+      { version: 2, created_at: expect.any(String), aliases: ['staging'] },
+      { version: 1, created_at: expect.any(String), aliases: ['production'] },
+    ])
+    const reload = await app.inject({ method: 'POST', url: '/v1/models/reload', headers: admin() })
+    expect(reload.json().active.version).toBe('1')
+    const missing = await app.inject({
+      method: 'PUT',
+      url: '/v1/models/active',
+      payload: { version: 99 },
+      headers: admin(),
+    })
+    expect(missing.statusCode).toBe(422)
+    expect(missing.json().message).toContain('ERR_REGISTRY_VERSION_NOT_FOUND')
+    expect(app.intentops.holder.current?.version).toBe('1')
+    const bad = await app.inject({
+      method: 'PUT',
+      url: '/v1/models/active',
+      payload: { version: 1, alias: 'x' },
+      headers: admin(),
+    })
+    expect(bad.statusCode).toBe(400)
+  })
+
+  it("Rasa's PUT /model takes a version, an alias, or a signed model file; refuses unsigned and outside files", async () => {
+    const put = (model_file: string) =>
+      app.inject({ method: 'PUT', url: '/model', payload: { model_file }, headers: admin() })
+    const v2 = await put('2')
+    expect(v2.statusCode).toBe(204)
+    expect(v2.body).toBe('')
+    expect(app.intentops.holder.current?.version).toBe('2')
+    expect((await put('production')).statusCode).toBe(204)
+    expect(app.intentops.holder.current?.version).toBe('1')
+    // A copy of version 2's file is recognised by its digest and served as the signed version.
+    copyFileSync(signedFile, path.join(dir, 'copy-of-b.iom'))
+    expect((await put('copy-of-b.iom')).statusCode).toBe(204)
+    expect(app.intentops.holder.current).toMatchObject({ version: '2', source: { kind: 'registry' } })
+    const unsigned = await put(path.basename(unsignedFile))
+    expect(unsigned.statusCode).toBe(422)
+    expect(unsigned.json()).toMatchObject({
+      status: 'failure',
+      reason: 'ERR_SERVE_MODEL_LOAD_FAILED',
+      message: expect.stringContaining('ERR_SERVE_MODEL_UNTRUSTED_FILE'),
+    })
+    const outside = await put('/etc/passwd')
+    expect(outside.statusCode).toBe(400)
+    expect(outside.json().reason).toBe('ERR_PATH_OUTSIDE_PROJECT')
+    expect(app.intentops.holder.current?.version).toBe('2')
+  })
+})
+
+describe('rate limiting', () => {
+  it('limits each token (or address) to serve.rateLimit requests per window with a catalog 429', async () => {
+    const { app } = await appWith({ rateLimit: 3, rateLimitWindowMs: 60_000 })
+    try {
+      const parse = (headers: Record<string, string> = {}) =>
+        app.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' }, headers })
+      for (let i = 0; i < 3; i++) expect((await parse()).statusCode).toBe(200)
+      const limited = await parse()
+      expect(limited.statusCode).toBe(429)
+      expect(limited.json()).toMatchObject({ code: 'ERR_SERVE_RATE_LIMITED' })
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+      // Another key (a token) has its own budget.
+      expect((await parse(bearer('client'))).statusCode).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+const DATABASE_URL = process.env.DATABASE_URL
+
+describe.runIf(DATABASE_URL)('PostgreSQL going away mid-run', () => {
+  const schema = `iops_serve_${process.pid}_${randomBytes(4).toString('hex')}`
+  afterAll(async () => {
+    const c = new pg.Client({ connectionString: DATABASE_URL })
+    await c.connect()
+    await c.query(`drop schema if exists ${schema} cascade`)
+    await c.end()
+  })
+
+  it('keeps answering while the store is unreachable, and writes every queued prediction once it is back', async () => {
+    const url = new URL(DATABASE_URL!)
+    const relay = await startRelay({ host: url.hostname, port: Number(url.port || 5432) })
+    const viaRelay = new URL(DATABASE_URL!)
+    viaRelay.hostname = '127.0.0.1'
+    viaRelay.port = String(relay.port)
+    const pgStore = openPostgresStore({ url: viaRelay.toString(), schema, poolSize: 2, connectTimeoutMs: 500 })
+    await pgStore.migrate()
+    const predictionLog = new PredictionLogQueue({
+      store: pgStore,
+      flushIntervalMs: 10,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+    })
+    const app = await readyApp({
+      config: serveConfig(),
+      root: dir,
+      registry,
+      modelName: 'bot',
+      store: pgStore,
+      predictionLog,
+    })
+    const server = await startServer(app, { port: 0, signals: [] })
+    const ids: string[] = []
+    const send = async (i: number) => {
+      const res = await fetch(`${server.url}/v1/parse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: `hello number ${i}` }),
+      })
+      expect(res.status).toBe(200)
+      ids.push(((await res.json()) as { request_id: string }).request_id)
+    }
+    try {
+      for (let i = 0; i < 20; i++) await send(i)
+      await predictionLog.flush()
+      await relay.stop()
+      for (let i = 20; i < 80; i++) await send(i)
+      const ready = await fetch(`${server.url}/ready`)
+      expect(ready.status).toBe(503)
+      expect(await ready.json()).toMatchObject({ store: 'unreachable', code: 'ERR_SERVE_STORE_UNAVAILABLE' })
+      await waitFor(() => predictionLog.stats().failedWrites > 0, 'a failed write')
+      expect(predictionLog.depth).toBe(60)
+      await relay.start()
+      expect(await predictionLog.flush({ timeoutMs: 20_000 })).toBe(0)
+      const c = new pg.Client({ connectionString: DATABASE_URL })
+      await c.connect()
+      const r = await c.query(`select id from ${schema}.predictions`)
+      await c.end()
+      expect(new Set(r.rows.map((row: { id: string }) => row.id))).toEqual(new Set(ids))
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200)
+    } finally {
+      await server.close()
+      await relay.stop().catch(() => undefined)
+    }
+  })
+})
