@@ -285,7 +285,7 @@ async function queueRun(label: string, open: () => Promise<{ writer: LogWriter; 
 }
 
 const queueResults: QueueResult[] = []
-for (const b of BACKENDS) {
+for (const b of QUEUE_RECORDS > 0 ? BACKENDS : []) {
   if (b === 'sqlite') {
     for (const mode of ['same thread', 'writer thread'] as const) {
       queueResults.push(
@@ -369,11 +369,13 @@ for (const [i, q] of results[0]!.aggregates.entries()) {
     `${pad(q.query, 34)}${results.map((r) => lpad(`${r.aggregates[i]!.first} / ${r.aggregates[i]!.median}`, 22)).join('')}`,
   )
 }
-lines.push('')
-lines.push(`log queue: ${QUEUE_RECORDS.toLocaleString('en')} records pushed from the event loop, redaction on`)
-lines.push(
-  `${pad('writer', 34)}${lpad('records/s', 12)}${lpad('loop p99 ms', 14)}${lpad('loop max ms', 14)}${lpad('dropped', 10)}`,
-)
+if (queueResults.length > 0) {
+  lines.push('')
+  lines.push(`log queue: ${QUEUE_RECORDS.toLocaleString('en')} records pushed from the event loop, redaction on`)
+  lines.push(
+    `${pad('writer', 34)}${lpad('records/s', 12)}${lpad('loop p99 ms', 14)}${lpad('loop max ms', 14)}${lpad('dropped', 10)}`,
+  )
+}
 for (const q of queueResults) {
   lines.push(
     `${pad(q.writer, 34)}${lpad(q.recordsPerSecond.toLocaleString('en'), 12)}${lpad(q.loopDelayP99Ms, 14)}${lpad(q.loopDelayMaxMs, 14)}${lpad(q.dropped, 10)}`,

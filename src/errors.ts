@@ -539,6 +539,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'No live token with id or name {token}',
     hint: 'Run `intentops tokens list` to see the tokens.',
   },
+  ERR_STORE_INVALID_RECORD: {
+    status: 400,
+    message: 'Prediction record {id} cannot be logged: {detail}',
+    hint: 'Build records with every field of PredictionRecord (src/store/types.ts); times are epoch milliseconds.',
+  },
   ERR_STORE_REDACTION_INVALID: {
     status: 400,
     message: 'Redaction rule {where} does not compile: {detail}',

@@ -82,6 +82,11 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
         .split('\n')
         .map((l) => JSON.parse(l).id),
     ).toEqual(['p-00002', 'p-00003'])
+    // An age counts back from now; the seeded January 2026 traffic is older than 30 days.
+    const recent = await cli('log', 'export', '--from', '30d')
+    expect(recent.code, recent.err).toBe(0)
+    expect(recent.out).toBe('')
+    expect((await cli('log', 'export', '--from', '36500d')).out.trim().split('\n')).toHaveLength(10)
     const reviewed = await cli('log', 'export', '--reviewed')
     expect(reviewed.out.trim().split('\n')).toHaveLength(1)
   })

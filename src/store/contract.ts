@@ -150,6 +150,24 @@ export function testPredictionStore(
     )
 
     it(
+      'refuses a batch holding an invalid record, naming it, and writes none of the batch',
+      withStore(async (s) => {
+        const bad = [
+          { ...samplePrediction(2), confidence: Number.NaN },
+          { ...samplePrediction(2), text: undefined as unknown as string },
+          { ...samplePrediction(2), fallback: 'yes' as unknown as boolean },
+          { ...samplePrediction(2), fields: { a: 1 } as unknown as Record<string, string> },
+          { ...samplePrediction(2), id: '' },
+        ]
+        for (const record of bad) {
+          const err = await s.insertPredictions([samplePrediction(1), record]).catch((e: unknown) => e)
+          expect(isIntentopsError(err) && err.code).toBe('ERR_STORE_INVALID_RECORD')
+        }
+        expect((await s.queryPredictions({})).items).toEqual([])
+      }),
+    )
+
+    it(
       'hashes a raw sender id with a stable key and never stores the id',
       withStore(async (s) => {
         await s.insertPredictions([

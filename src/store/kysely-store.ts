@@ -39,6 +39,11 @@ export interface KyselyStoreOptions {
   beforeMigrate?: () => Promise<void>
   /** Runs after text was erased (a `delete` review, a purge), to push the old bytes out of journals. */
   afterErase?: () => Promise<void>
+  /**
+   * Writes converted rows in one transaction, ignoring existing ids, instead of the generic multi-row insert (a
+   * backend's faster path for the one hot write; it must keep the same semantics).
+   */
+  insertRows?: (rows: PredictionRow[]) => Promise<void>
 }
 
 export interface StoreStats {
@@ -66,7 +71,7 @@ const ROLES: readonly TokenRole[] = ['admin', 'annotator', 'client']
 const ORDERS: readonly InboxOrder[] = ['confidence', 'margin', 'fallback', 'newest']
 const ACTIONS: readonly ReviewAction[] = ['confirm', 'relabel', 'out_of_scope', 'entities', 'skip', 'delete']
 
-type PredictionRow = Selectable<PredictionsTable>
+export type PredictionRow = Selectable<PredictionsTable>
 type Eb = ExpressionBuilder<StoreDatabase, 'predictions'>
 
 export class KyselyPredictionStore implements PredictionStore {
@@ -79,6 +84,7 @@ export class KyselyPredictionStore implements PredictionStore {
   private readonly onClose: (() => Promise<void>) | undefined
   private readonly beforeMigrate: (() => Promise<void>) | undefined
   private readonly afterErase: (() => Promise<void>) | undefined
+  private readonly insertRows: ((rows: PredictionRow[]) => Promise<void>) | undefined
   private senderKeyPromise: Promise<string> | undefined
   private closed = false
 
@@ -91,6 +97,7 @@ export class KyselyPredictionStore implements PredictionStore {
     this.onClose = options.onClose
     this.beforeMigrate = options.beforeMigrate
     this.afterErase = options.afterErase
+    this.insertRows = options.insertRows
     if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
   }
 
@@ -153,9 +160,17 @@ export class KyselyPredictionStore implements PredictionStore {
 
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
     if (records.length === 0) return
+    for (const r of records) {
+      const problem = checkPrediction(r)
+      if (problem) throw createError('ERR_STORE_INVALID_RECORD', { id: recordId(r), detail: problem })
+    }
     const needsKey = records.some((r) => r.senderHash === undefined && r.senderId !== undefined)
     const key = needsKey ? await this.senderKey() : ''
     const rows = records.map((r) => this.toRow(r, key))
+    if (this.insertRows) {
+      await this.insertRows(rows)
+      return
+    }
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx
@@ -526,6 +541,45 @@ export class KyselyPredictionStore implements PredictionStore {
     await this.db.destroy()
     await this.onClose?.()
   }
+}
+
+const recordId = (r: unknown) => {
+  const id = (r as { id?: unknown } | null)?.id
+  return typeof id === 'string' ? JSON.stringify(id.slice(0, 100)) : '(without id)'
+}
+
+/**
+ * What is wrong with a prediction record, or undefined when it can be stored. Cheap enough to run on every request,
+ * so a bad record is refused at the door instead of failing (and blocking) a whole batch later.
+ */
+export function checkPrediction(r: PredictionRecord): string | undefined {
+  if (r === null || typeof r !== 'object') return 'not an object'
+  if (typeof r.id !== 'string' || r.id.length === 0 || r.id.length > 200)
+    return '`id` must be a string of 1–200 characters'
+  for (const key of ['ts', 'confidence', 'margin', 'latencyMs'] as const) {
+    if (typeof r[key] !== 'number' || !Number.isFinite(r[key])) return `\`${key}\` must be a finite number`
+  }
+  for (const key of ['text', 'intent', 'modelName', 'modelVersion', 'channel'] as const) {
+    if (typeof r[key] !== 'string') return `\`${key}\` must be a string`
+  }
+  for (const key of ['messageId', 'senderHash', 'senderId'] as const) {
+    if (r[key] !== undefined && typeof r[key] !== 'string') return `\`${key}\` must be a string when given`
+  }
+  if (typeof r.fallback !== 'boolean') return '`fallback` must be true or false'
+  if (!Array.isArray(r.ranking)) return '`ranking` must be a list'
+  if (!Array.isArray(r.entities)) return '`entities` must be a list'
+  if (r.fields !== undefined) {
+    if (r.fields === null || typeof r.fields !== 'object' || Array.isArray(r.fields))
+      return '`fields` must be an object'
+    for (const v of Object.values(r.fields)) if (typeof v !== 'string') return '`fields` values must be strings'
+  }
+  if (
+    r.metadata !== undefined &&
+    (r.metadata === null || typeof r.metadata !== 'object' || Array.isArray(r.metadata))
+  ) {
+    return '`metadata` must be an object'
+  }
+  return undefined
 }
 
 export function hashToken(token: string): string {

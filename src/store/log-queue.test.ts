@@ -46,7 +46,10 @@ describe('PredictionLogQueue on SQLite', () => {
       await waitFor(() => q.written === 10, 'the full batch')
       q.push(samplePrediction(10))
       expect(await q.flush()).toBe(0)
-      expect(q.stats()).toEqual({ depth: 0, dropped: 0, written: 11, failedWrites: 0, healthy: true })
+      // A record that could never be stored is refused at the door, not left to fail its batch forever.
+      expect(q.push({ ...samplePrediction(11), confidence: Number.NaN })).toBe(false)
+      expect(await q.flush()).toBe(0)
+      expect(q.stats()).toEqual({ depth: 0, dropped: 0, invalid: 1, written: 11, failedWrites: 0, healthy: true })
       expect(await store.countPredictions()).toBe(11)
     } finally {
       await q.close()

@@ -5,6 +5,7 @@
  * has, so a batch whose commit succeeded but whose answer was lost is not written twice.
  * @module
  */
+import { checkPrediction } from './kysely-store.js'
 import type { PredictionRecord, PredictionStore } from './types.js'
 
 export interface PredictionLogQueueOptions {
@@ -27,6 +28,8 @@ export interface LogQueueStats {
   depth: number
   /** Records refused because the queue was full or closed, or abandoned by `close` at its deadline. */
   dropped: number
+  /** Records refused by `push` because they could never be stored (see `checkPrediction`). */
+  invalid: number
   /** Records the store confirmed. */
   written: number
   /** Failed write attempts (each is retried). */
@@ -49,7 +52,7 @@ export class PredictionLogQueue {
   private closed = false
   private aborted = false
   private attempt = 0
-  private counters = { dropped: 0, written: 0, failedWrites: 0 }
+  private counters = { dropped: 0, invalid: 0, written: 0, failedWrites: 0 }
   private healthy = true
 
   constructor(options: PredictionLogQueueOptions) {
@@ -69,8 +72,15 @@ export class PredictionLogQueue {
     }
   }
 
-  /** Queue one record; never blocks or throws. False when it was dropped (queue full or closed). */
+  /**
+   * Queue one record; never blocks or throws. False when it was dropped (queue full or closed) or refused as
+   * invalid (counted apart, because a record that cannot be stored would fail its whole batch on every retry).
+   */
   push(record: PredictionRecord): boolean {
+    if (checkPrediction(record) !== undefined) {
+      this.counters.invalid++
+      return false
+    }
     if (this.closed || this.depth >= this.options.maxSize) {
       this.counters.dropped++
       return false
@@ -182,6 +192,13 @@ export class PredictionLogQueue {
         this.attempt = 0
         this.healthy = true
       } catch (err) {
+        // By code, not class: errors from a writer thread arrive as plain errors carrying the code.
+        if ((err as { code?: unknown } | null)?.code === 'ERR_STORE_INVALID_RECORD') {
+          // Retrying cannot help; the records were checked at push, so only a writer stricter than ours gets here.
+          this.counters.invalid += this.inflight.length
+          this.inflight = []
+          continue
+        }
         this.counters.failedWrites++
         this.healthy = false
         this.attempt++

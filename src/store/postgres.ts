@@ -9,7 +9,7 @@ import { KyselyPredictionStore, type KyselyStoreOptions } from './kysely-store.j
 import type { StoreDatabase } from './schema.js'
 
 export interface PostgresStoreOptions
-  extends Omit<KyselyStoreOptions, 'db' | 'dialect' | 'location' | 'beforeMigrate' | 'afterErase'> {
+  extends Omit<KyselyStoreOptions, 'db' | 'dialect' | 'location' | 'beforeMigrate' | 'afterErase' | 'insertRows'> {
   url: string
   /** A schema of its own (created by `migrate`); default: the connection's search_path. */
   schema?: string

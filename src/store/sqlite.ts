@@ -8,11 +8,11 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { createError } from '../errors.js'
-import { KyselyPredictionStore, type KyselyStoreOptions } from './kysely-store.js'
+import { KyselyPredictionStore, type KyselyStoreOptions, type PredictionRow } from './kysely-store.js'
 import type { StoreDatabase } from './schema.js'
 
 export interface SqliteStoreOptions
-  extends Omit<KyselyStoreOptions, 'db' | 'dialect' | 'location' | 'beforeMigrate' | 'afterErase'> {
+  extends Omit<KyselyStoreOptions, 'db' | 'dialect' | 'location' | 'beforeMigrate' | 'afterErase' | 'insertRows'> {
   /** The database file (its directory is created), or `:memory:`. */
   file: string
   /** How long a writer waits for another connection's lock before failing, ms. */
@@ -40,6 +40,26 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     )
   }
   const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) })
+  // The prediction log's hot write: Kysely compiles the one-row insert once, better-sqlite3 prepares it once and
+  // runs it per row inside one transaction. Measured ~1.6× the multi-row insert, whose compile and prepare dominate.
+  let insertOne: Database.Statement | undefined
+  let columns: Array<keyof PredictionRow> = []
+  const insertMany = database.transaction((rows: PredictionRow[]) => {
+    for (const row of rows) insertOne!.run(columns.map((c) => row[c]))
+  })
+  const insertRows = async (rows: PredictionRow[]) => {
+    if (!insertOne) {
+      columns = Object.keys(rows[0]!) as Array<keyof PredictionRow>
+      const compiled = db
+        .insertInto('predictions')
+        .values(rows[0]!)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .compile()
+      insertOne = database.prepare(compiled.sql)
+    }
+    // Holding Kysely's connection keeps this transaction apart from any other query on the same connection.
+    await db.connection().execute(async () => insertMany(rows))
+  }
   return new KyselyPredictionStore({
     ...rest,
     db,
@@ -48,5 +68,6 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     // The WAL still holds the pre-erase page images until a checkpoint; truncating it drops them (best effort: a
     // long-running reader can hold the checkpoint back, and the next one then clears it).
     afterErase: async () => void (await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)),
+    insertRows,
   })
 }
