@@ -172,6 +172,41 @@ export const ERROR_CATALOG = Object.freeze({
     hint: 'Run the pipeline once without --from.',
   },
   ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+  ERR_PIPELINE_DATA_INVALID: {
+    status: 400,
+    message: 'The training data has {count} error(s); the first: {first}',
+    hint: 'Run `intentops data validate` to see every problem with its file and line.',
+  },
+  ERR_PIPELINE_GATE_FAILED: {
+    status: 409,
+    message: 'The candidate failed the gate against {alias}: {failed}; {alias} is unchanged',
+    hint: 'See the gate table in the report (`intentops runs show`); fix the data or relax `gates` in intentops.yml.',
+  },
+  ERR_PIPELINE_STAGE_FAILED: {
+    status: 500,
+    message: 'Stage {stage} failed: {detail}',
+    hint: 'Nothing after the failed stage ran; `intentops runs show` has the run record.',
+  },
+  ERR_PIPELINE_NOTIFY_FAILED: {
+    status: 502,
+    message: '{count} notification(s) could not be delivered: {detail}',
+    hint: 'Check the webhook URL and the code-host token; without --strict-notify this is only a warning.',
+  },
+  ERR_DEPLOY_FAILED: {
+    status: 502,
+    message: 'The server {server} did not load {model}: {detail}',
+    hint: 'Check the URL and the admin token; the server answers 204 to `PUT /model` when it serves the new model.',
+  },
+  ERR_RUN_NOT_FOUND: {
+    status: 404,
+    message: 'No pipeline run {id} in {dir}',
+    hint: 'List the runs with `intentops runs list`; run `intentops pipeline run` to make one.',
+  },
+  ERR_CI_TEMPLATE_EXISTS: {
+    status: 409,
+    message: '{file} already exists',
+    hint: 'Pass --force to overwrite it, or merge the template by hand.',
+  },
 
   // ── registry ─────────────────────────────────────────────────────────────────
   ERR_REGISTRY_FORMAT_NEWER: {

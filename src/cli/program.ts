@@ -12,6 +12,8 @@ export async function buildProgram(io: CliIO): Promise<Command> {
   const program = new Command('intentops')
     .description('Intent classifiers from YAML in git to production traffic, and back.')
     .version(VERSION, '-V, --version')
+    // Program options only before the command name, so a command may have its own `--version` (`deploy`).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })

@@ -505,6 +505,63 @@ export const MonitorConfigSchema = Type.Object(
 )
 // ── end monitor ──────────────────────────────────────────────────────────────
 
+// ── stages (intentops pipeline run) ──────────────────────────────────────────
+export const DeployTargetSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      description: 'Base URL of a running server; `$VAR` reads it from the environment.',
+    }),
+    token: Type.String({
+      default: '$INTENTOPS_ADMIN_TOKEN',
+      description: 'Admin token sent as `Authorization: Bearer`; `$VAR` reads it from the environment.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export const StagesConfigSchema = Type.Object(
+  {
+    testData: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Labelled held-out test data; empty means a stable hold-out of the training data, by a hash of each text.',
+    }),
+    holdout: Type.Number({
+      default: 0.2,
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description: 'Share of each intent held out for testing when `testData` is empty.',
+    }),
+    seed: Type.Integer({ default: 42, description: 'Seed of the hold-out split and of training.' }),
+    crossValidationFolds: Type.Integer({
+      default: 0,
+      minimum: 0,
+      description: 'Also cross-validate with this many folds in the test stage (0 = off); reported, not gated.',
+    }),
+    alias: Type.String({ default: 'production', minLength: 1, description: 'The alias compared with and promoted.' }),
+    promote: Type.Boolean({ default: true, description: 'Publish and promote a candidate that passes the gate.' }),
+    baseRef: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Git revision the report diffs the data against; default: the CI base branch, else the commit production was trained from.',
+      }),
+    ),
+    reportDir: Type.String({
+      default: '.intentops/report',
+      minLength: 1,
+      description: 'Where the pipeline writes report.md and its SVG charts.',
+    }),
+    deploy: Type.Array(DeployTargetSchema, {
+      default: [],
+      description: 'Servers told to load the new model (`PUT /model`) after a promotion.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'The stages of `intentops pipeline run`.' },
+)
+// ── end stages ───────────────────────────────────────────────────────────────
+
 export const ConfigSchema = Type.Object(
   {
     version: Type.Literal(1, { default: 1, description: 'Config format version.' }),
@@ -524,6 +581,7 @@ export const ConfigSchema = Type.Object(
     registry: RegistryConfigSchema,
 
     tune: TuneConfigSchema,
+    stages: StagesConfigSchema,
     review: ReviewConfigSchema,
     store: StoreConfigSchema,
     serve: ServeConfigSchema,
@@ -541,6 +599,8 @@ export type RegistryConfig = Static<typeof RegistryConfigSchema>
 export type PipelineStepConfig = Static<typeof Step>
 export type TuneConfig = Static<typeof TuneConfigSchema>
 export type TuneParamConfig = Static<typeof TuneParamSchema>
+export type StagesConfig = Static<typeof StagesConfigSchema>
+export type DeployTargetConfig = Static<typeof DeployTargetSchema>
 export type ReviewConfig = Static<typeof ReviewConfigSchema>
 export type StoreConfig = Static<typeof StoreConfigSchema>
 export type RedactionRuleConfig = Static<typeof RedactionRuleSchema>

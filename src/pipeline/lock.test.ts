@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, utimesSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -33,13 +33,19 @@ describe('withPipelineLock', () => {
   })
 
   it('takes over the lock of a process that was killed', async () => {
+    // The holder must stay alive on its own: the lock library's refresh timer is unref'd, so a holder waiting on a
+    // bare promise exits at once and removes its lock on exit, racing the checks below. And staleness is decided by
+    // the lock's mtime: rather than wait for real time to pass (a loaded machine delays the child's refreshes and
+    // the parent's retries alike), the holder keeps the default 30 s window and the dead holder's lock is aged by hand.
     const dir = mkdtempSync(path.join(tmpdir(), 'io-lock-'))
     const lockUrl = new URL('./lock.ts', import.meta.url).pathname
     const script = `import { withPipelineLock } from ${JSON.stringify(lockUrl)}
-      await withPipelineLock(${JSON.stringify(dir)}, () => { console.log('held'); return new Promise(() => {}) }, { staleMs: 2000 })`
+      setInterval(() => {}, 60_000)
+      await withPipelineLock(${JSON.stringify(dir)}, () => { console.log('held'); return new Promise(() => {}) })`
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     let out = ''
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
@@ -48,15 +54,24 @@ describe('withPipelineLock', () => {
       })
       child.once('exit', (code) => reject(new Error(`holder exited early with ${code}: ${out}`)))
     })
-    expect(existsSync(path.join(dir, 'pipeline.lock'))).toBe(true)
+    const lockDir = path.join(dir, 'pipeline.lock')
+    expect(existsSync(lockDir)).toBe(true)
+    // A live holder's lock is respected.
+    await expect(withPipelineLock(dir, async () => {}, { waitMs: 300 })).rejects.toMatchObject({
+      code: 'ERR_PIPELINE_LOCKED',
+    })
     child.kill('SIGKILL')
+    await exited
+    expect(existsSync(lockDir)).toBe(true)
+    const past = new Date(Date.now() - 60_000)
+    utimesSync(lockDir, past, past)
     let ran = false
     await withPipelineLock(
       dir,
       async () => {
         ran = true
       },
-      { staleMs: 2000, waitMs: 10_000 },
+      { waitMs: 5000 },
     )
     expect(ran).toBe(true)
   })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
@@ -140,5 +140,62 @@ describe('runStages', () => {
     const runs = await listRuns(stateDir)
     expect(runs).toHaveLength(2)
     expect(runs[0]!.startedAt >= runs[1]!.startedAt).toBe(true)
+  })
+
+  it('runs an always stage after a failure, telling it what happened, but never past --until', async () => {
+    const seen: Array<string | undefined> = []
+    const withReport: Stage<Ctx>[] = [
+      ...stages,
+      {
+        name: 'report',
+        cache: false,
+        always: true,
+        inputs: () => ({}),
+        async run(_c, up, _s, run) {
+          seen.push(run?.halted)
+          return {
+            outputs: { failedStages: run!.stages.filter((x) => x.status === 'failed').length, up: Object.keys(up) },
+          }
+        },
+      },
+    ]
+    writeFileSync(path.join(ctx.dir, 'data.txt'), 'BROKEN')
+    const failed = await runStages(withReport, ctx, { stateDir, summarize: (r) => ({ stages: r.stages.length }) })
+    expect(failed.status).toBe('failed')
+    expect(failed.stages.map((s) => s.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped', 'ran'])
+    expect(failed.stages[4]!.outputs).toEqual({ failedStages: 1, up: ['validate'] })
+    expect(failed.summary).toEqual({ stages: 5 })
+    const partial = await runStages(withReport, ctx, { stateDir, until: 'validate' })
+    expect(partial.stages.at(-1)!.status).toBe('skipped')
+    expect(seen).toEqual(['failed'])
+  })
+
+  it('re-runs a cached stage whose outputs no longer exist', async () => {
+    const artifact = path.join(ctx.dir, 'model.bin')
+    const producing: Stage<Ctx>[] = [
+      {
+        name: 'train',
+        cache: true,
+        inputs: (c) => ({ data: sha(readFileSync(path.join(c.dir, 'data.txt'), 'utf8')) }),
+        outputsValid: (_c, out) => existsSync(String(out.file)),
+        async run(c) {
+          c.calls.push('train')
+          writeFileSync(artifact, 'weights')
+          return { outputs: { file: artifact } }
+        },
+      },
+    ]
+    await runStages(producing, ctx, { stateDir })
+    expect((await runStages(producing, ctx, { stateDir })).stages[0]!.status).toBe('cached')
+    rmSync(artifact)
+    expect((await stageStatus(producing, ctx, stateDir))[0]).toEqual({
+      name: 'train',
+      state: 'stale',
+      reason: 'cached output missing',
+    })
+    const again = await runStages(producing, ctx, { stateDir })
+    expect(again.stages[0]).toMatchObject({ status: 'ran', reason: 'cached output missing' })
+    expect(ctx.calls).toEqual(['train', 'train'])
+    expect(existsSync(artifact)).toBe(true)
   })
 })

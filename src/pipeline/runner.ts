@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
-import { createError } from '../errors.js'
+import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 
 export type JsonRecord = Record<string, unknown>
@@ -34,8 +34,30 @@ export interface Stage<C> {
    */
   cache: boolean
   /** Fingerprints of what the stage reads; `upstream` holds earlier stages' outputs. */
+  /**
+   * Runs even after an earlier stage failed or stopped the run (reports and notifications must say so), though never
+   * past `--until`. `run.halted` tells it what happened.
+   */
+  always?: boolean
+  /**
+   * Whether cached outputs still point at something real (a model file that was deleted, say); when not, the stage
+   * runs again.
+   */
+  outputsValid?(ctx: C, outputs: JsonRecord): Promise<boolean> | boolean
   inputs(ctx: C, upstream: Readonly<Record<string, JsonRecord>>): Promise<StageInputs> | StageInputs
-  run(ctx: C, upstream: Readonly<Record<string, JsonRecord>>, signal?: AbortSignal): Promise<StageResult>
+  run(
+    ctx: C,
+    upstream: Readonly<Record<string, JsonRecord>>,
+    signal?: AbortSignal,
+    run?: RunSoFar,
+  ): Promise<StageResult>
+}
+
+/** What an `always` stage learns about the run so far. */
+export interface RunSoFar {
+  id: string
+  halted?: 'failed' | 'stopped'
+  stages: readonly StageRecord[]
 }
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'stopped'
@@ -48,7 +70,7 @@ export interface StageRecord {
   outputs?: JsonRecord
   /** Why it ran (which inputs changed), why it was skipped, or why it failed. */
   reason?: string
-  error?: { code: string; message: string }
+  error?: { code: string; message: string; hint?: string }
 }
 
 export interface RunRecord {
@@ -68,6 +90,8 @@ export interface RunOptions {
   until?: string
   signal?: AbortSignal
   onStage?: (event: { name: string; phase: 'start' | 'end'; record?: StageRecord }) => void
+  /** Fills the run record's `summary` from the finished stages, before the record is written. */
+  summarize?: (record: RunRecord) => JsonRecord
 }
 
 interface CacheEntry {
@@ -147,9 +171,10 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
     const stage = stages[i]!
     const t0 = performance.now()
     const rec: StageRecord = { name: stage.name, status: 'skipped', durationMs: 0 }
-    if (halted || i > until) {
-      rec.reason = halted ? `an earlier stage ${halted}` : `after --until ${opts.until}`
+    if ((halted && !stage.always) || i > until) {
+      rec.reason = i > until ? `after --until ${opts.until}` : `an earlier stage ${halted}`
       record.stages.push(rec)
+      opts.onStage?.({ name: stage.name, phase: 'end', record: rec })
       continue
     }
     opts.onStage?.({ name: stage.name, phase: 'start' })
@@ -159,9 +184,16 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       const upstreamKeys = { ...keys }
       const key = stageKey(stage, inputs, upstreamKeys)
       rec.key = key
-      const prev = stage.cache ? await readJson<CacheEntry>(cacheFile(opts.stateDir, stage.name)) : undefined
-      if (i < from) {
-        // --from: earlier stages must come from the cache, whatever changed since
+      let prev = stage.cache ? await readJson<CacheEntry>(cacheFile(opts.stateDir, stage.name)) : undefined
+      let invalid = false
+      if (prev && stage.outputsValid && !(await stage.outputsValid(ctx, prev.outputs))) {
+        if (i < from && stage.cache) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
+        prev = undefined
+        invalid = true
+      }
+      if (i < from && stage.cache) {
+        // --from: earlier cached stages come from the cache, whatever changed since; uncached ones (gate, publish)
+        // run as usual, since they are cheap or idempotent and later stages need their outputs
         if (!prev) throw createError('ERR_PIPELINE_NO_CACHE', { stage: stage.name, from: opts.from })
         rec.status = 'cached'
         rec.reason = `before --from ${opts.from}`
@@ -173,8 +205,13 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
         rec.outputs = prev.outputs
         keys[stage.name] = key
       } else {
-        rec.reason = stage.cache ? staleReason(prev, inputs, upstreamKeys) : 'always runs'
-        const result = await stage.run(ctx, upstream, opts.signal)
+        rec.reason = invalid
+          ? 'cached output missing'
+          : stage.cache
+            ? staleReason(prev, inputs, upstreamKeys)
+            : 'always runs'
+        const soFar: RunSoFar = { id: record.id, stages: record.stages, ...(halted ? { halted } : {}) }
+        const result = await stage.run(ctx, upstream, opts.signal, soFar)
         rec.outputs = result.outputs
         keys[stage.name] = key
         if (result.fail) {
@@ -201,9 +238,15 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       }
       upstream[stage.name] = rec.outputs ?? {}
     } catch (err) {
-      const e = err as { code?: string; message?: string }
+      const e = err as { code?: string; message?: string; hint?: string; location?: SourceLocation }
       rec.status = 'failed'
-      rec.error = { code: e.code ?? 'ERR_INTERNAL', message: e.message ?? String(err) }
+      // The record outlives the error object: keep where it points (file:line) in the message.
+      const where = e.location ? `${formatLocation(e.location)}: ` : ''
+      rec.error = {
+        code: e.code ?? 'ERR_INTERNAL',
+        message: `${where}${e.message ?? String(err)}`,
+        ...(e.hint ? { hint: e.hint } : {}),
+      }
       rec.reason = rec.error.message
       halted = 'failed'
     }
@@ -213,6 +256,7 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
   }
   record.status = halted === 'failed' ? 'failed' : halted === 'stopped' ? 'stopped' : 'passed'
   record.finishedAt = new Date().toISOString()
+  if (opts.summarize) record.summary = opts.summarize(record)
   await writeFileAtomic(path.join(opts.stateDir, 'runs', `${record.id}.json`), `${JSON.stringify(record, null, 2)}\n`)
   return record
 }
@@ -238,6 +282,11 @@ export async function stageStatus<C>(stages: readonly Stage<C>[], ctx: C, stateD
       continue
     }
     const prev = await readJson<CacheEntry>(cacheFile(stateDir, stage.name))
+    if (!staleAbove && prev && stage.outputsValid && !(await stage.outputsValid(ctx, prev.outputs))) {
+      out.push({ name: stage.name, state: 'stale', reason: 'cached output missing' })
+      staleAbove = stage.name
+      continue
+    }
     if (staleAbove || !prev) {
       out.push({
         name: stage.name,

@@ -19,6 +19,8 @@ export const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register: RegisterCo
   () => import('./data.js'),
   // ── eval ──
   () => import('./eval.js'),
+  // ── pipeline ──
+  () => import('./pipeline.js'),
   // ── review ──
   () => import('./review.js'),
   // ── serve ──

@@ -87,4 +87,45 @@ export function register(program: Command, io: CliIO): void {
       }
       if (opts.strict && reports.some((r) => !r.ok)) io.exitCode = 1
     })
+
+  report
+    .command('pr')
+    .description(
+      'build the pull-request comment from the latest pipeline run: gate verdict, metric deltas against production, must-pass results, data diff and SVG charts',
+    )
+    .option('-c, --config <file>', 'config file (default: intentops.yml)')
+    .option('--run <id>', 'build it from this run (default: the latest)')
+    .option(
+      '--base <ref>',
+      'git revision to diff the data against (default: the CI base branch, else production’s commit)',
+    )
+    .option('-o, --out <dir>', 'where to write report.md and charts/ (default: stages.reportDir)')
+    .option('--print', 'also print the Markdown')
+    .action(async (opts: { config?: string; run?: string; base?: string; out?: string; print?: boolean }) => {
+      const path = await import('node:path')
+      const { loadConfig } = await import('../../config/load.js')
+      const { findRun } = await import('../../pipeline/history.js')
+      const { stateDirOf } = await import('../../pipeline/run.js')
+      const { writePrReport } = await import('../../pipeline/pr-report.js')
+      const { readTextFile } = await import('../../util/fs.js')
+      const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+      const run = await findRun(stateDirOf(root), opts.run)
+      const outputs = Object.fromEntries(run.stages.filter((s) => s.outputs).map((s) => [s.name, s.outputs!]))
+      const halted = run.status === 'passed' ? undefined : run.status
+      const written = await writePrReport(
+        {
+          root,
+          config,
+          env: io.env,
+          ...(opts.base ? { baseRef: opts.base } : {}),
+          ...(opts.out ? { outDir: path.resolve(io.cwd, opts.out) } : {}),
+        },
+        outputs,
+        { stages: run.stages, ...(halted ? { halted } : {}) },
+      )
+      if (opts.print) io.stdout(await readTextFile(written.markdown))
+      io.stdout(
+        `wrote ${path.relative(io.cwd, written.markdown)} (${written.verdict}; ${written.charts.length} charts)\n`,
+      )
+    })
 }

@@ -1,0 +1,75 @@
+/**
+ * The export half of `intentops retrain`: reviewed corrections from the prediction store go into the training data
+ * (`exportReviews` of the review module, optionally committed on a new git branch); the CLI then runs the pipeline.
+ * A project that never served traffic has no store and retrains on its data as it is.
+ * @module
+ */
+import path from 'node:path'
+import type { Config } from '../config/schema.js'
+import { pathExists } from '../util/fs.js'
+
+export interface RetrainExportOptions {
+  root: string
+  config: Readonly<Config>
+  env?: Readonly<Record<string, string | undefined>>
+  /** Commit the exported examples on this new branch. */
+  gitBranch?: string
+}
+
+export interface RetrainExportResult {
+  /** Examples written into the data files. */
+  exported: number
+  branch: string | null
+  commit: string | null
+  /** One line for people: what was exported, or why nothing was. */
+  message: string
+}
+
+/** Exports reviews; injected by tests, and replaced by the real export once the store is configured. */
+export type ReviewExporter = (options: RetrainExportOptions) => Promise<RetrainExportResult>
+
+const nothing = (message: string): RetrainExportResult => ({ exported: 0, branch: null, commit: null, message })
+
+/** The store configured in `intentops.yml` (`store` section), exported with the review module's `exportReviews`. */
+export const exportFromStore: ReviewExporter = async (options) => {
+  const store = options.config.store
+  if (store.backend === 'sqlite') {
+    const file = path.resolve(options.root, store.path)
+    // A project that never served has no store; creating an empty one just to find nothing in it helps nobody.
+    if (!(await pathExists(file))) {
+      return nothing(
+        `nothing to export: no review store at ${path.relative(options.root, file)}; retraining on the data as it is`,
+      )
+    }
+  }
+  const { openStore } = await import('../store/open.js')
+  const { exportReviews } = await import('../review/export.js')
+  const opened = await openStore(store, { root: options.root, ...(options.env ? { env: options.env } : {}) })
+  try {
+    const res = await exportReviews(opened, {
+      root: options.root,
+      config: options.config,
+      ...(options.gitBranch ? { gitBranch: options.gitBranch } : {}),
+      ...(options.env ? { env: { ...process.env, ...options.env } as NodeJS.ProcessEnv } : {}),
+    })
+    const n = res.written.length
+    return {
+      exported: n,
+      branch: res.branch ?? null,
+      commit: res.commit ?? null,
+      message:
+        n === 0
+          ? `nothing to export: no reviewed corrections waiting${res.marked ? ` (${res.marked} reviews settled without new examples)` : ''}`
+          : `exported ${n} reviewed example${n === 1 ? '' : 's'} into ${res.files.join(', ')}${res.branch ? ` on branch ${res.branch} (${res.commit?.slice(0, 12)})` : ''}`,
+    }
+  } finally {
+    await opened.close()
+  }
+}
+
+export async function retrainExport(
+  options: RetrainExportOptions,
+  exporter: ReviewExporter = exportFromStore,
+): Promise<RetrainExportResult> {
+  return exporter(options)
+}

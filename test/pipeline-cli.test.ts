@@ -1,0 +1,265 @@
+/**
+ * The pipeline commands around the run itself: status, deploy, notification failures, retrain, report pr, and a
+ * failing stage that must leave the registry untouched. Real files, real registry, real HTTP on loopback.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { memoryIO } from '../src/cli/io.js'
+import { runCli } from '../src/cli/program.js'
+import type { RunRecord } from '../src/pipeline/runner.js'
+import { decide } from '../src/review/actions.js'
+import { prediction } from '../src/review/testing.js'
+import { openSqliteStore } from '../src/store/sqlite.js'
+import { gitRepo } from './helpers/git-repo.js'
+import { startRecordingServer } from './helpers/recording-server.js'
+
+const servers: Array<{ close: () => Promise<void> }> = []
+afterAll(async () => {
+  for (const s of servers) await s.close()
+})
+
+const INTENTS: Record<string, string[]> = {
+  greet: ['hello', 'hi there', 'good morning', 'hey', 'hello friend', 'good evening', 'hi bot', 'hey you'],
+  goodbye: ['bye', 'goodbye', 'see you later', 'bye bye', 'farewell', 'see you soon', 'catch you later', 'so long'],
+  order_pizza: [
+    'I want a pizza',
+    'order a large pizza',
+    'get me a pepperoni pizza',
+    'one margherita please',
+    'can I order pizza',
+    'deliver a pizza to me',
+    'pizza with extra cheese',
+    'I would like to order a pizza',
+  ],
+}
+const TEST: Record<string, string[]> = {
+  greet: ['hello there', 'hi', 'morning'],
+  goodbye: ['bye for now', 'see you', 'goodbye friend'],
+  order_pizza: ['order pizza now', 'a pizza please', 'I want to order a large pizza'],
+}
+const yaml = (intents: Record<string, string[]>) =>
+  `version: "3.1"\nnlu:\n${Object.entries(intents)
+    .map(([i, xs]) => `- intent: ${i}\n  examples: |\n${xs.map((x) => `    - ${x}`).join('\n')}\n`)
+    .join('')}`
+
+function project(extraConfig = '') {
+  const dir = mkdtempSync(path.join(tmpdir(), 'io-pipe-cli-'))
+  mkdirSync(path.join(dir, 'data'))
+  mkdirSync(path.join(dir, 'eval'))
+  writeFileSync(path.join(dir, 'data', 'nlu.yml'), yaml(INTENTS))
+  writeFileSync(path.join(dir, 'eval', 'test.yml'), yaml(TEST))
+  writeFileSync(
+    path.join(dir, 'intentops.yml'),
+    `version: 1\nname: pizza\nregistry:\n  allowUnsigned: true\nstages:\n  testData: [eval]\n${extraConfig}`,
+  )
+  return dir
+}
+
+async function cli(dir: string, args: string[], env: Record<string, string> = {}) {
+  const io = memoryIO(dir, { INTENTOPS_AUTHOR: 'test', ...env })
+  const code = await runCli(args, io)
+  return { code, out: io.out(), err: io.err() }
+}
+
+describe('intentops pipeline status', () => {
+  it('names the stale stages and why, and reads fresh after a run', async () => {
+    const dir = project()
+    const before = await cli(dir, ['pipeline', 'status', '--json'])
+    const states = JSON.parse(before.out) as Array<{ name: string; state: string; reason: string }>
+    expect(states.slice(0, 3).map((s) => [s.name, s.state, s.reason])).toEqual([
+      ['validate', 'stale', 'never ran'],
+      ['train', 'stale', 'never ran'],
+      ['test', 'stale', 'never ran'],
+    ])
+    expect(states.find((s) => s.name === 'gate')!.state).toBe('not cached')
+    expect((await cli(dir, ['pipeline', 'run', '--until', 'test'])).code).toBe(0)
+    const fresh = await cli(dir, ['pipeline', 'status'])
+    expect(fresh.out).toMatch(/validate\s+fresh/)
+    expect(fresh.out).toMatch(/test\s+fresh/)
+    // a training setting changes: validation is still fresh, training is stale because of the config
+    const cfg = path.join(dir, 'intentops.yml')
+    writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}fallback:\n  threshold: 0.2\n`)
+    const stale = await cli(dir, ['pipeline', 'status'])
+    expect(stale.out).toMatch(/validate\s+fresh/)
+    expect(stale.out).toMatch(/train\s+stale\s+changed: config/)
+    expect(stale.out).toMatch(/test\s+stale\s+upstream stage train is stale/)
+    expect(stale.out).toContain('the next run starts at train')
+  })
+})
+
+describe('a failing stage', () => {
+  it('stops with a catalog error, publishes nothing and moves no alias', async () => {
+    const dir = project('pipeline:\n  - type: NoSuchFeaturizer\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'])
+    expect(res.code).toBe(1)
+    expect(res.err).toMatch(/error ERR_PIPELINE_STAGE_FAILED: Stage train failed: ERR_NLU_UNKNOWN_COMPONENT/)
+    const record = JSON.parse(res.out) as RunRecord
+    expect(record.stages.map((s) => s.status)).toEqual([
+      'ran',
+      'failed',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+      'ran',
+      'ran',
+    ])
+    const models = await cli(dir, ['models', 'list', '--json'])
+    expect(JSON.parse(models.out).models).toEqual([])
+    expect((await cli(dir, ['models', 'show', 'production'])).code).toBe(1)
+  })
+
+  it('points at the file and line of broken data', async () => {
+    const dir = project()
+    writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)
+    const res = await cli(dir, ['pipeline', 'run'])
+    expect(res.code).toBe(1)
+    expect(res.err).toMatch(
+      /^error ERR_PIPELINE_STAGE_FAILED: Stage validate failed: ERR_YAML_SYNTAX: data\/nlu\.yml:\d+:\d+: /,
+    )
+    expect(res.err).toMatch(/hint: /)
+    expect(res.out).toMatch(/train\s+skipped\s+an earlier stage failed/)
+  })
+})
+
+describe('notifications', () => {
+  it('an unreachable webhook is a warning for a passing run, and an error with --strict-notify', async () => {
+    const dir = project('notify:\n  retries: 1\n  webhooks:\n    - url: http://127.0.0.1:9/hook\n      format: json\n')
+    const ok = await cli(dir, ['pipeline', 'run'])
+    expect(ok.code, ok.err).toBe(0)
+    expect(ok.out).toContain('pizza v1 is now production')
+    expect(ok.err).toMatch(/warning: webhook 127\.0\.0\.1:9: .+ after 1 attempts/)
+    // a fresh registry, so the next run promotes (and notifies) again
+    const strict = await cli(dir, [
+      'pipeline',
+      'run',
+      '--strict-notify',
+      '--registry',
+      path.join(dir, 'other-registry'),
+    ])
+    expect(strict.code).toBe(1)
+    expect(strict.err).toContain('error ERR_PIPELINE_STAGE_FAILED: Stage notify failed: ERR_PIPELINE_NOTIFY_FAILED')
+    // the promotion itself happened: notification problems never undo it
+    expect(strict.out).toContain('pizza v1 is now production')
+  })
+})
+
+describe('intentops deploy', () => {
+  it('PUTs the model on the admin API with the bearer token and expects 204', async () => {
+    let status = 204
+    const srv = await startRecordingServer(() => ({ status }))
+    servers.push(srv)
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-deploy-'))
+    const ok = await cli(dir, ['deploy', '--server', `${srv.url}/`, '--token', 'tok', '--version', 'v3'])
+    expect(ok.code, ok.err).toBe(0)
+    expect(ok.out).toContain('now serves v3')
+    expect(srv.requests[0]).toMatchObject({ method: 'PUT', path: '/model', json: { model_file: 'v3' } })
+    expect(srv.requests[0]!.headers.authorization).toBe('Bearer tok')
+
+    const alias = await cli(dir, ['deploy', '--server', srv.url], { INTENTOPS_ADMIN_TOKEN: 'env-tok' })
+    expect(alias.code).toBe(0)
+    expect(srv.requests[1]!.json).toEqual({ model_file: 'production' })
+    expect(srv.requests[1]!.headers.authorization).toBe('Bearer env-tok')
+
+    status = 401
+    const denied = await cli(dir, ['deploy', '--server', srv.url, '--token', 'bad', '--alias', 'candidate'])
+    expect(denied.code).toBe(1)
+    expect(denied.err).toContain(`error ERR_DEPLOY_FAILED: The server ${srv.url} did not load candidate: HTTP 401`)
+    expect(srv.requests).toHaveLength(3)
+
+    const usage = await cli(dir, ['deploy', '--server', srv.url, '--token', 't', '--version', '1', '--alias', 'p'])
+    expect(usage.code).toBe(1)
+    expect(usage.err).toContain('give one of --version, --alias and --model-file')
+    expect((await cli(dir, ['deploy', '--server', srv.url])).err).toContain('--token (or INTENTOPS_ADMIN_TOKEN)')
+  })
+})
+
+describe('intentops retrain and report pr', () => {
+  it('retrain says there is nothing to export without a store, then runs the pipeline', async () => {
+    const dir = project()
+    const res = await cli(dir, ['retrain'])
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toMatch(/^nothing to export: .*retraining on the data as it is/m)
+    expect(res.out).toContain('pizza v1 is now production')
+    const json = await cli(dir, ['retrain', '--json'])
+    expect(json.code, json.err).toBe(0)
+    const parsed = JSON.parse(json.out) as { export: { exported: number; message: string }; run: RunRecord }
+    expect(parsed.export).toMatchObject({ exported: 0, branch: null })
+    expect(parsed.run.stages.find((s) => s.name === 'train')!.status).toBe('cached')
+  })
+
+  it('report pr rebuilds the comment from the latest run, and says when there is none', async () => {
+    const dir = project()
+    const none = await cli(dir, ['report', 'pr'])
+    expect(none.code).toBe(1)
+    expect(none.err).toContain('ERR_RUN_NOT_FOUND')
+    expect((await cli(dir, ['pipeline', 'run', '--no-publish'])).code).toBe(0)
+    const res = await cli(dir, ['report', 'pr', '--print', '--out', 'pr'])
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toContain('## intentops: 🟢 gate passed: the candidate may replace production')
+    expect(res.out).toContain('No model holds `production` yet')
+    expect(res.out).toContain('![F1 per intent](charts/intent-f1.svg)')
+    expect(res.out).toMatch(/wrote pr\/report\.md \(passed; 1 charts\)/)
+    expect(readFileSync(path.join(dir, 'pr', 'charts', 'intent-f1.svg'), 'utf8')).toMatch(/^<svg/)
+  })
+})
+
+describe('intentops retrain with a review store', () => {
+  it('exports the reviewed corrections on a git branch, retrains and promotes; then has nothing to export', async () => {
+    const repo = gitRepo('io-retrain-')
+    const dir = repo.dir
+    const proj = project('gates:\n  minDelta: -0.5\n')
+    for (const f of ['intentops.yml', 'data/nlu.yml', 'eval/test.yml'])
+      repo.write(f, readFileSync(path.join(proj, f), 'utf8'))
+    repo.write('.gitignore', '.intentops/\n')
+    repo.commit('the pizza bot')
+    const env = {
+      GIT_AUTHOR_NAME: 'Test',
+      GIT_AUTHOR_EMAIL: 'test@example.com',
+      GIT_COMMITTER_NAME: 'Test',
+      GIT_COMMITTER_EMAIL: 'test@example.com',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      PATH: process.env.PATH ?? '',
+    }
+    expect((await cli(dir, ['pipeline', 'run'], env)).code).toBe(0)
+
+    // traffic was logged and reviewed: one misclassified pizza order relabelled, one greeting confirmed
+    const store = openSqliteStore({ file: path.join(dir, '.intentops', 'store.db') })
+    await store.migrate()
+    await store.insertPredictions([
+      prediction('p1', 'a pizza with mushrooms and olives', 'greet', 0.41),
+      prediction('p2', 'howdy partner', 'greet', 0.55),
+    ])
+    const ctx = { intents: new Set(Object.keys(INTENTS)), outOfScopeIntent: 'nlu_fallback' }
+    await decide(store, { predictionIds: ['p1'], action: 'relabel', intent: 'order_pizza', reviewer: 'ann' }, ctx)
+    await decide(store, { predictionIds: ['p2'], action: 'confirm', reviewer: 'ann' }, ctx)
+    await store.close()
+
+    const res = await cli(dir, ['retrain', '--git-branch', 'reviews-1'], env)
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toMatch(/^exported 2 reviewed examples into .* on branch reviews-1 \([0-9a-f]{12}\)$/m)
+    expect(res.out).toMatch(/train\s+ran/)
+    expect(res.out).toContain('pizza v2 is now production')
+    expect(repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('reviews-1')
+    expect(repo.git('show', '--stat', 'HEAD')).toContain('Add 2 reviewed examples to the training data')
+    const data = repo.git('show', 'HEAD:data/nlu.yml')
+    expect(data).toContain('a pizza with mushrooms and olives')
+    expect(data).toContain('howdy partner')
+    // the promoted version records the commit that holds the exported examples
+    const shown = JSON.parse((await cli(dir, ['models', 'show', 'production', '--json'])).out) as {
+      record: { version: number; git: { commit: string } }
+    }
+    expect(shown.record.version).toBe(2)
+    expect(shown.record.git.commit).toBe(repo.git('rev-parse', 'HEAD').trim())
+
+    const again = await cli(dir, ['retrain'], env)
+    expect(again.code, again.err).toBe(0)
+    expect(again.out).toMatch(/^nothing to export: no reviewed corrections waiting/m)
+    expect(again.out).toContain('trained nothing')
+  })
+})
