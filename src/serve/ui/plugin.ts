@@ -91,13 +91,26 @@ export const uiPlugin: FastifyPluginAsync<UiOptions> = async (app, options) => {
     ['index.html', path.join(dir, 'index.html')],
     ['app.css', path.join(dir, 'app.css')],
     ['app.js', path.join(dir, 'app.js')],
-    ...Object.entries(vendorFiles()).map(([k, v]) => [`vendor/${k}`, v] as [string, string]),
   ])
+  const VENDOR = ['vendor/vega.min.js', 'vendor/vega-lite.min.js', 'vendor/vega-embed.min.js']
+  // the chart libraries are found on first use, so a server bundled without them still starts and serves the API
+  let vendor: Record<string, string> | undefined
+  const pathOf = (name: string): string => {
+    if (!name.startsWith('vendor/')) return files.get(name)!
+    try {
+      vendor ??= vendorFiles()
+    } catch (err) {
+      throw createError('ERR_INTERNAL', {
+        detail: `the web UI's chart libraries (vega, vega-lite, vega-embed) cannot be found: ${(err as Error).message}`,
+      })
+    }
+    return vendor[name.slice('vendor/'.length)]!
+  }
   const cache = new Map<string, Buffer>()
   const load = async (name: string) => {
     let body = cache.get(name)
     if (!body) {
-      body = await readFile(files.get(name)!)
+      body = await readFile(pathOf(name))
       cache.set(name, body)
     }
     return body
@@ -116,7 +129,7 @@ export const uiPlugin: FastifyPluginAsync<UiOptions> = async (app, options) => {
   app.get('/ui/', { schema: { hide: true } }, (_req, reply) => send('index.html', reply))
   app.get<{ Params: { '*': string } }>('/ui/*', { schema: { hide: true } }, async (req, reply) => {
     const name = req.params['*']
-    if (!files.has(name)) {
+    if (!files.has(name) && !VENDOR.includes(name)) {
       // unknown paths are pages of the single-page app
       if (!path.extname(name)) return send('index.html', reply)
       throw createError('ERR_REVIEW_NOT_FOUND', { id: `/ui/${name}` })
