@@ -109,7 +109,15 @@ export class KyselyPredictionStore implements PredictionStore {
     } catch (err) {
       throw this.migrationError(err)
     }
-    const { error } = await createMigrator(this.db).migrateToLatest()
+    let schema: string | undefined
+    if (this.dialect === 'postgres') {
+      const res = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(this.db)
+      schema = res.rows[0]?.schema ?? undefined
+      if (!schema) {
+        throw this.migrationError(new Error('the connection has no current schema (check search_path / store.schema)'))
+      }
+    }
+    const { error } = await createMigrator(this.db, schema).migrateToLatest()
     if (error) throw this.migrationError(error)
   }
 
