@@ -109,14 +109,16 @@ export class KyselyPredictionStore implements PredictionStore {
     } catch (err) {
       throw this.migrationError(err)
     }
-    const schema = this.dialect === 'postgres' ? await this.currentSchema() : undefined
+    let schema: string | undefined
+    if (this.dialect === 'postgres') {
+      const res = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(this.db)
+      schema = res.rows[0]?.schema ?? undefined
+      if (!schema) {
+        throw this.migrationError(new Error('the connection has no current schema (check search_path / store.schema)'))
+      }
+    }
     const { error } = await createMigrator(this.db, schema).migrateToLatest()
     if (error) throw this.migrationError(error)
-  }
-
-  private async currentSchema(): Promise<string> {
-    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(this.db)
-    return rows[0]!.s
   }
 
   private migrationError(error: unknown): Error {

@@ -211,15 +211,37 @@ const intentOrders: Migration = {
   },
 }
 
+/**
+ * Model versions follow each other in time, so the newest-first inbox of an older version walked past every row of
+ * the newer ones (0.4–0.8 s on 1M rows, bench/store.ts). Its own index serves it directly.
+ */
+const versionNewest: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createIndex('predictions_version_newest')
+      .on('predictions')
+      .columns(['model_version', 'reviewed', 'ts', 'id'])
+      .execute()
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('predictions_version_newest').ifExists().execute()
+  },
+}
+
 /** Every migration, in order. Names sort lexically; never rename or edit one that shipped, add a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
   '0002_intent_inbox_index': intentInbox,
   '0003_intent_order_indexes': intentOrders,
+  '0004_version_newest_index': versionNewest,
 })
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) }
 
+/**
+ * @param schema the PostgreSQL schema the store lives in. Without it Kysely looks for its bookkeeping tables in every
+ * schema of the database, finds another store's, and then fails to use them unqualified.
+ */
 export function createMigrator(db: Kysely<StoreDatabase>, schema?: string): Migrator {
   return new Migrator({
     db,

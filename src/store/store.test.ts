@@ -132,4 +132,22 @@ describe('migrations', () => {
       await Promise.all(stores.map((s) => s.close()))
     }
   })
+
+  it.runIf(DATABASE_URL)(
+    'keeps stores in different schemas of one database apart, migrating side by side',
+    async () => {
+      const names = [0, 1, 2, 3].map((i) => `iops_mig_${process.pid}_${i}_${randomBytes(3).toString('hex')}`)
+      const stores = names.map((schema) => openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 1 }))
+      try {
+        await stores[0]!.migrate()
+        await Promise.all(stores.map((s) => s.migrate()))
+        for (const [i, s] of stores.entries()) await s.insertPredictions([samplePrediction(i)])
+        for (const [i, s] of stores.entries())
+          expect((await s.queryPredictions({})).items.map((p) => p.id)).toEqual([samplePrediction(i).id])
+      } finally {
+        for (const schema of names) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(stores[0]!.db)
+        await Promise.all(stores.map((s) => s.close()))
+      }
+    },
+  )
 })
