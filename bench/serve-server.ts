@@ -45,7 +45,14 @@ await logOff.ready()
 const storeConfig = { ...defaultConfig().store, path: args.dbPath }
 const store = await openStore(storeConfig, { root: process.cwd() })
 const writer = openLogWriter(storeConfig, store, { root: process.cwd() })
-const predictionLog = new PredictionLogQueue({ ...logQueueOptions(storeConfig), store: writer })
+let lastError = ''
+const predictionLog = new PredictionLogQueue({
+  ...logQueueOptions(storeConfig),
+  store: writer,
+  onError: (err) => {
+    lastError = (err as Error).message
+  },
+})
 const logOn = await buildApp({
   config: config({ model: args.modelFile, logPredictions: true }),
   root: process.cwd(),
@@ -80,8 +87,6 @@ process.once('SIGTERM', () => {
   void (async () => {
     await bare.close()
     await Promise.all(servers.map((s) => s.close('SIGTERM')))
-    process.stdout.write(
-      `${JSON.stringify({ closed: true, written: predictionLog.written, dropped: predictionLog.dropped })}\n`,
-    )
+    process.stdout.write(`${JSON.stringify({ closed: true, ...predictionLog.stats(), lastError })}\n`)
   })()
 })

@@ -261,7 +261,12 @@ const rss = {
 
 // ── shutdown: the log-on server flushes everything it answered ──
 child.kill('SIGTERM')
-const closed = JSON.parse(await nextLine()) as { written: number; dropped: number }
+const closed = JSON.parse(await nextLine()) as {
+  written: number
+  dropped: number
+  failedWrites: number
+  lastError: string
+}
 const totalLogged = count()
 db.close()
 
@@ -311,7 +316,7 @@ const summary = [
 ]
 process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
 process.stdout.write(
-  `logged with the log on: ${logged} of ${logOnOk} answered; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped})\n` +
+  `logged with the log on: ${logged} of ${logOnOk} answered; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
     `RSS after ${f(rss.warmupSeconds, 0)} s warm-up: ${f(rss.startMb)} → ${f(rss.endMb)} MB (min ${f(rss.minMb)}, max ${f(rss.maxMb)}, drift ${f(rss.driftPct, 2)}%)\n`,
 )

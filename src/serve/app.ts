@@ -16,6 +16,7 @@ import Fastify, {
   type FastifyPluginAsync,
   type FastifyPluginCallback,
   type FastifyServerOptions,
+  LogController,
 } from 'fastify'
 import type { ServeConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
@@ -123,7 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: false,
     // Two log lines per request cost more than parsing does; requests are logged once, at debug, in onResponse.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // The Node server enforces the hard limits: a request that never completes is cut by requestTimeout.
@@ -184,23 +185,27 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     sendError(createError('ERR_SERVE_ROUTE_NOT_FOUND', { method: request.method, url: request.url }), request, reply),
   )
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: on the hot path, three promises less per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     if (context.closing) {
       reply.header('connection', 'close')
-      throw createError('ERR_SERVE_SHUTTING_DOWN')
+      done(createError('ERR_SERVE_SHUTTING_DOWN'))
+      return
     }
+    done()
   })
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (mustClose(request)) reply.header('connection', 'close')
-    return payload
+    done(null, payload)
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime)
     request.log.debug(
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
       'request completed',
     )
+    done()
   })
 
   if (config.corsOrigins.length > 0) {
