@@ -4,12 +4,23 @@
  * calibration temperature.
  * @module
  */
+import { Type } from '@sinclair/typebox'
 import type { ComponentState, FittedClassifier, JsonValue } from '../component.js'
+import { roundToHalf } from '../half.js'
 import { paramError } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 import { softmaxInPlace } from './calibration.js'
 
+export const WeightPrecisionSchema = Type.Union([Type.Literal('f16'), Type.Literal('f32')], {
+  default: 'f16',
+  description:
+    'Precision of the weights in the model file: f16 (half precision) halves the file; the model predicts with the rounded weights, so it answers the same before and after saving.',
+})
+
 export class FittedLinearClassifier implements FittedClassifier {
+  /** Weights are half-precision values, saved as `f16`. */
+  readonly half: boolean
+
   constructor(
     readonly type: string,
     readonly nClasses: number,
@@ -21,7 +32,12 @@ export class FittedLinearClassifier implements FittedClassifier {
     readonly temperature: number,
     /** The params the classifier was trained with, kept for `toState`. */
     readonly params: Record<string, JsonValue>,
-  ) {}
+    /** The weights are already half values (loaded from an `f16` section): skip rounding them. */
+    rounded = false,
+  ) {
+    this.half = params.weightPrecision === 'f16'
+    if (this.half && !rounded) roundToHalf(weights)
+  }
 
   /** Raw scores (before calibration) of every class. */
   decision(x: SparseVector, out: Float64Array): void {
@@ -52,6 +68,7 @@ export class FittedLinearClassifier implements FittedClassifier {
         temperature: this.temperature,
       },
       arrays: { weights: this.weights, intercept: this.intercept },
+      ...(this.half ? { half: ['weights'] } : {}),
     }
   }
 
@@ -74,7 +91,17 @@ export class FittedLinearClassifier implements FittedClassifier {
     if (!(intercept instanceof Float32Array) || intercept.length !== K) {
       throw paramError(type, `The saved state of ${type} has a bad 'intercept' section.`)
     }
+    for (const a of [weights, intercept]) {
+      for (let i = 0; i < a.length; i++) {
+        if (!Number.isFinite(a[i]!))
+          throw paramError(type, `The saved state of ${type} has a weight that is not finite.`)
+      }
+    }
     const params = (json.params ?? {}) as Record<string, JsonValue>
-    return new FittedLinearClassifier(type, K as number, F as number, weights, intercept, T, params)
+    const half = params.weightPrecision === 'f16'
+    if (half !== (state.half ?? []).includes('weights')) {
+      throw paramError(type, `The saved state of ${type} stores its weights in another precision than its params say.`)
+    }
+    return new FittedLinearClassifier(type, K as number, F as number, weights, intercept, T, params, half)
   }
 }
