@@ -5,6 +5,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import type { ErrorCode } from '../errors.js'
+import { halfBits, halfValue } from './half.js'
 import type { NluModel } from './model.js'
 import {
   decodeComponentState,
@@ -260,7 +261,7 @@ describe('model file', () => {
         u32: Uint32Array.of(4294967295),
         u16: Uint16Array.of(65535, 1, 2),
         u8: Uint8Array.of(255, 0, 1),
-        half: Float32Array.of(1.5, -0.000060975551605224609375, 65504, -2),
+        half: Float32Array.of(1.5, -(2 ** -14) * 0.999, 65504, -2).map((v) => halfValue(halfBits(v))),
       },
       half: ['half'],
     }

@@ -97,8 +97,8 @@ export function rankByScore(score: Float64Array, order: Int32Array, n: number): 
 function before(score: Float64Array, a: number, b: number): boolean {
   let sa = score[a]!
   let sb = score[b]!
-  if (sa !== sa) sa = Number.NEGATIVE_INFINITY
-  if (sb !== sb) sb = Number.NEGATIVE_INFINITY
+  if (Number.isNaN(sa)) sa = Number.NEGATIVE_INFINITY
+  if (Number.isNaN(sb)) sb = Number.NEGATIVE_INFINITY
   return sa > sb || (sa === sb && a < b)
 }
 
