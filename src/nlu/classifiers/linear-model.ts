@@ -92,11 +92,9 @@ export class FittedLinearClassifier implements FittedClassifier {
       nFeatures: this.nFeatures,
       temperature: this.temperature,
     }
-    // Files from before sparse weights (params without weightPrecision) keep the dense layout: they round-trip.
-    const sparse =
-      this.params.weightPrecision === undefined
-        ? undefined
-        : sparsify(this.weights, this.nFeatures, this.nClasses, this.half ? 2 : 4)
+    // The sparse layout came with f16 sections (format 1.1); f32 weights keep the dense layout of format 1.0, which
+    // older readers load, and a 1.0 file round-trips bit-exactly.
+    const sparse = this.half ? sparsify(this.weights, this.nFeatures, this.nClasses, 2) : undefined
     if (sparse) {
       return {
         json: { ...json, weightLayout: 'sparse' },
