@@ -503,8 +503,9 @@ export function generateEntityDataset(options: Partial<EntityDataOptions> = {}):
     ],
     regexes: [
       { name: 'amount', patterns: ['\\b\\d{1,3}(?:,\\d{3})+(?:\\.\\d{2})?\\b', '\\b\\d+(?:\\.\\d{2})?\\b'] },
-      // The scaffold bot's patterns: a flight number's pattern also matches some booking references.
-      { name: 'booking_ref', patterns: ['\\b[A-Z0-9]{6}\\b'] },
+      // The scaffold bot's patterns: a booking reference needs a digit and is not shaped like a flight number, but
+      // a flight number's pattern still matches some booking references.
+      { name: 'booking_ref', patterns: ['\\b(?=[A-Z]*\\d)(?![A-Z]{2}\\d{4}\\b)[A-Z0-9]{6}\\b'] },
       { name: 'flight_number', patterns: ['\\b[A-Z]{2}\\d{2,4}\\b'] },
       { name: 'date', patterns: ['\\b\\d{4}-\\d{2}-\\d{2}\\b', '\\b\\d{1,2}/\\d{1,2}\\b'] },
     ],

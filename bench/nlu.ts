@@ -4,7 +4,7 @@
  * Writes `bench/results/nlu-<date>.json`, prints a Markdown table and puts it into bench/README.md.
  * @module
  */
-import { existsSync, promises as fsp } from 'node:fs'
+import { existsSync, promises as fsp, realpathSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -362,8 +362,9 @@ async function runOnce(
   }
 }
 
-// Only this entry touches the process; `main` takes its IO as an argument.
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+// Only this entry touches the process; `main` takes its IO as an argument. Real paths on both sides: started through a
+// symlinked directory (a linked node_modules), argv[1] names the link while import.meta.url names its target.
+if (process.argv[1] && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(path.resolve(process.argv[1]))) {
   const code = await main(process.argv.slice(2), {
     cwd: process.cwd(),
     env: process.env,

@@ -75,3 +75,36 @@ describe('a pipeline with the crf step', () => {
     ])
   })
 })
+
+describe('the crf step with regex and lookup steps', () => {
+  it('merges overlapping entities: the longer span, then the earlier step; roles come from the crf', async () => {
+    const data = travel()
+    data.lookups = [{ name: 'city', elements: ['Paris', 'London', 'Athens', 'New York'] }]
+    data.regexes = [{ name: 'code', patterns: ['\\b[A-Z][a-z]{3}\\b'] }]
+    data.examples.push(example('my code is Abcd', 'greet', [['Abcd', 'code']]))
+    const config = {
+      ...defaultConfig(),
+      pipeline: [
+        { type: 'tfidf', analyzer: 'word' },
+        { type: 'linear_svm', workers: 0 },
+        { type: 'lookup_entities' },
+        { type: 'regex_entities', caseSensitive: true },
+        { type: 'crf', l2: 0.1 },
+      ],
+    }
+    const model = decodeModel(encodeModel(await trainModel(data, { config, seed: 1, workers: 0 })))
+    const text = 'fly from New York to Athens or Rome'
+    const parsed = model.parse(text)
+    // "New York" (lookup) beats the regex's and the crf's "York" (the crf never saw a two-word city, so the spans
+    // differ and no role passes); "Athens" is found by lookup and crf, and keeps the crf's role;
+    // "Rome" (regex "Rome" and crf "Rome") goes to the regex, which comes first.
+    expect(parsed.entities.map((e) => [text.slice(e.start, e.end), e.entity, e.role, e.extractor])).toEqual([
+      ['New York', 'city', undefined, 'lookup_entities'],
+      ['Athens', 'city', 'destination', 'lookup_entities'],
+      ['Rome', 'code', undefined, 'regex_entities'],
+    ])
+    for (let i = 1; i < parsed.entities.length; i++) {
+      expect(parsed.entities[i]!.start).toBeGreaterThanOrEqual(parsed.entities[i - 1]!.end)
+    }
+  })
+})

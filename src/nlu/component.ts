@@ -21,6 +21,11 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export interface ComponentState {
   json: JsonValue
   arrays: Record<string, NumericArray>
+  /**
+   * Float32Array arrays stored as IEEE half precision (`f16` sections, format 1.1), each value rounded to the
+   * nearest half. Round them before use (`roundToHalf`) so that a model predicts the same before and after saving.
+   */
+  half?: readonly string[]
 }
 
 export interface FitContext {

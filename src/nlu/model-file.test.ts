@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import type { ErrorCode } from '../errors.js'
+import { halfBits, halfValue } from './half.js'
+import type { NluModel } from './model.js'
 import {
   decodeComponentState,
   decodeModel,
@@ -80,7 +82,7 @@ describe('model file', () => {
     const m = readManifest(bytes)
     expect(m).toMatchObject({
       format: 'intentops-model',
-      formatVersion: { major: 1, minor: 0 },
+      formatVersion: { major: 1, minor: 1 },
       labels: ['book_flight', 'goodbye', 'greet', 'weather'],
       entities: ['city', 'zipcode'],
       seed: 3,
@@ -117,7 +119,7 @@ describe('model file', () => {
     refused(
       () => decodeModel(forge(() => {}, { major: 2 })),
       'ERR_MODEL_VERSION',
-      /has model format 2\.0; this intentops reads format 1\.x/,
+      /has model format 2\.1; this intentops reads format 1\.x/,
     )
     expect(decodeModel(forge(() => {})).labels).toEqual(model.labels)
   })
@@ -175,6 +177,80 @@ describe('model file', () => {
     expect(loaded.parse('see you later').intent.name).toBe('goodbye')
     await expect(loadModel(path.join(dir, 'missing.iom'))).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' })
   })
+  it('stores linear weights as half precision (format 1.1) and predicts the same after loading', async () => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    expect([view.getUint16(8, true), view.getUint16(10, true)]).toEqual([1, 1])
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + view.getUint32(16, true))))
+    const classifier = header.components.find((c: AnyHeader) => c.name === 'classifier')
+    const stored = classifier.arrays.find((a: AnyHeader) => a.name === 'weights' || a.name === 'weightValues')
+    expect(stored.dtype).toBe('f16')
+    expect(classifier.arrays.find((a: AnyHeader) => a.name === 'intercept').dtype).toBe('f32')
+
+    const config = defaultConfig()
+    const svm32 = { type: 'linear_svm', weightPrecision: 'f32' }
+    const f32 = await trainModel(toyTrainingData(), {
+      config: { ...config, pipeline: [{ type: 'tfidf' }, svm32] },
+      seed: 3,
+      workers: 0,
+    })
+    const f16 = await trainModel(toyTrainingData(), {
+      config: { ...config, pipeline: [{ type: 'tfidf' }, { type: 'linear_svm' }] },
+      seed: 3,
+      workers: 0,
+    })
+    const [b32, b16] = [encodeModel(f32), encodeModel(f16)]
+    const state = (m: TrainedModel) => (m as NluModel).pipeline.classifier.toState()
+    const values = (m: TrainedModel) => (state(m).arrays.weights ?? state(m).arrays.weightValues)!
+    expect(values(f16).length).toBe(values(f32).length)
+    expect(b32.length - b16.length).toBeGreaterThanOrEqual(values(f32).byteLength / 2 - 64)
+    // files without f16 sections are format 1.0, which older readers load
+    expect(new DataView(b32.buffer).getUint16(10, true)).toBe(0)
+    expect(f32.manifest.formatVersion).toEqual({ major: 1, minor: 0 })
+    const loaded = decodeModel(b16)
+    expect(Buffer.from(encodeModel(loaded)).equals(Buffer.from(b16))).toBe(true)
+    for (const text of ['book a flight to Rome', 'hello', 'zip 10115 forecast', 'weather in Paris']) {
+      expect(loaded.parse(text)).toEqual(f16.parse(text))
+      expect(f16.parse(text).intent.name).toBe(f32.parse(text).intent.name)
+      expect(f16.parse(text).intent.confidence).toBeCloseTo(f32.parse(text).intent.confidence, 2)
+    }
+  })
+  it('loads a format 1.0 file written by the previous release, bit-exactly and with the same parses', () => {
+    const dir = new URL('../../test/fixtures/models/', import.meta.url)
+    const old = new Uint8Array(readFileSync(new URL('model-1.0.iom', dir)))
+    const expected = JSON.parse(readFileSync(new URL('model-1.0.parse.json', dir), 'utf8'))
+    const loaded = decodeModel(old)
+    expect(loaded.manifest.formatVersion).toEqual({ major: 1, minor: 0 })
+    expect(Buffer.from(encodeModel(loaded)).equals(Buffer.from(old))).toBe(true)
+    const probes = ['book a flight to Rome', 'hello', 'zip 10115 forecast', '', 'weather in Paris tomorrow']
+    expect(probes.map((t) => loaded.parse(t))).toEqual(expected)
+  })
+  it('refuses half-precision weights whose params say f32, and non-finite weights', () => {
+    refused(
+      () =>
+        decodeModel(
+          forge((h) => {
+            h.components.find((c: AnyHeader) => c.name === 'classifier').json.params.weightPrecision = 'f32'
+          }),
+        ),
+      'ERR_MODEL_CORRUPT',
+      /another precision than its params say/,
+    )
+    const inf = bytes.slice()
+    const view = new DataView(inf.buffer)
+    const header = JSON.parse(new TextDecoder().decode(inf.subarray(32, 32 + view.getUint32(16, true))))
+    const w = header.components
+      .find((c: AnyHeader) => c.name === 'classifier')
+      .arrays.find((a: AnyHeader) => a.name === 'weights' || a.name === 'weightValues')
+    const at = Math.ceil((32 + view.getUint32(16, true)) / 8) * 8 + w.offset
+    view.setUint16(at, 0x7c00, true)
+    inf.set(
+      createHash('sha256')
+        .update(inf.subarray(0, inf.length - 32))
+        .digest(),
+      inf.length - 32,
+    )
+    refused(() => decodeModel(inf), 'ERR_MODEL_CORRUPT', /not finite/)
+  })
   it('round-trips a component state with every array type', () => {
     const state = {
       json: { a: 1, nested: [true, null, 'x'] },
@@ -185,9 +261,12 @@ describe('model file', () => {
         u32: Uint32Array.of(4294967295),
         u16: Uint16Array.of(65535, 1, 2),
         u8: Uint8Array.of(255, 0, 1),
+        half: Float32Array.of(1.5, -(2 ** -14) * 0.999, 65504, -2).map((v) => halfValue(halfBits(v))),
       },
+      half: ['half'],
     }
     const back = decodeComponentState(encodeComponentState(state))
+    expect(back.half).toEqual(['half'])
     expect(back.json).toEqual(state.json)
     for (const [k, a] of Object.entries(state.arrays)) {
       expect(back.arrays[k]!.constructor).toBe(a.constructor)

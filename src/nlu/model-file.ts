@@ -29,12 +29,25 @@ import { createError, type ErrorCode, isIntentopsError } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { catalogEntry } from './catalog.js'
 import type { ComponentState, NumericArray } from './component.js'
+import { fromHalfBits, toHalfBits } from './half.js'
 import { NluModel } from './model.js'
 import { FittedPipeline, type FittedStep } from './pipeline.js'
 import type { ModelManifest, TrainedModel } from './types.js'
 
-/** The format this version writes; files with the same major and any minor are read. */
-export const MODEL_FORMAT_VERSION = Object.freeze({ major: 1, minor: 0 })
+/**
+ * The format this version writes; files with the same major and any minor are read. 1.1 added `f16` sections;
+ * a file without them is written as the version its manifest records, so a 1.0 file round-trips bit-exactly.
+ */
+export const MODEL_FORMAT_VERSION = Object.freeze({ major: 1, minor: 1 })
+
+/** The first minor version with `f16` sections. */
+const HALF_MINOR = 1
+
+/** The format version a fitted pipeline is saved in: 1.1 when a state has `f16` sections, else 1.0. */
+export function formatVersionFor(pipeline: FittedPipeline): { major: number; minor: number } {
+  const half = pipeline.states().some((s) => (s.state.half ?? []).length > 0)
+  return { major: MODEL_FORMAT_VERSION.major, minor: half ? HALF_MINOR : 0 }
+}
 
 /** Files larger than this are refused unless the caller raises the limit. */
 export const DEFAULT_MAX_MODEL_BYTES = 1024 * 1024 * 1024
@@ -52,6 +65,8 @@ const DTYPES = {
   u32: { ctor: Uint32Array, size: 4 },
   u16: { ctor: Uint16Array, size: 2 },
   u8: { ctor: Uint8Array, size: 1 },
+  // Half precision: 2 bytes a value in the file, widened to a Float32Array when read.
+  f16: { ctor: Float32Array, size: 2 },
 } as const
 type Dtype = keyof typeof DTYPES
 
@@ -130,15 +145,11 @@ export function encodeModel(model: TrainedModel): Uint8Array {
   const components: Header['components'] = []
   const blobs: Array<{ offset: number; array: NumericArray }> = []
   let offset = 0
+  let half = false
   for (const s of model.pipeline.states()) {
-    const arrays: Header['components'][number]['arrays'] = []
-    for (const name of Object.keys(s.state.arrays).sort()) {
-      const array = s.state.arrays[name]!
-      offset = align8(offset)
-      arrays.push({ name, dtype: dtypeOf(array), offset, length: array.length })
-      blobs.push({ offset, array })
-      offset += array.byteLength
-    }
+    const { arrays, end } = layoutSections(s.state, offset, blobs)
+    if (arrays.some((a) => a.dtype === 'f16')) half = true
+    offset = end
     components.push({ name: s.name, json: s.state.json, arrays })
   }
   const header: Header = { manifest: model.manifest, components, synonyms: { ...model.pipeline.synonyms } }
@@ -147,9 +158,14 @@ export function encodeModel(model: TrainedModel): Uint8Array {
   const total = dataStart + align8(offset) + DIGEST
   const buf = new Uint8Array(total)
   const view = new DataView(buf.buffer)
+  const recorded = model.manifest.formatVersion
+  const minor = Math.max(
+    recorded.major === MODEL_FORMAT_VERSION.major ? Math.min(recorded.minor, MODEL_FORMAT_VERSION.minor) : 0,
+    half ? HALF_MINOR : 0,
+  )
   buf.set(MAGIC, 0)
   view.setUint16(8, MODEL_FORMAT_VERSION.major, true)
-  view.setUint16(10, MODEL_FORMAT_VERSION.minor, true)
+  view.setUint16(10, minor, true)
   view.setUint32(12, 0, true)
   view.setUint32(16, json.length, true)
   view.setUint32(20, 0, true)
@@ -163,6 +179,29 @@ export function encodeModel(model: TrainedModel): Uint8Array {
     total - DIGEST,
   )
   return buf
+}
+
+/**
+ * Lay out a state's sections from `offset` on (sorted by name, 8-byte aligned), pushing what to write onto
+ * `blobs`; arrays named in `state.half` become `f16` sections of their half bit patterns.
+ */
+function layoutSections(
+  state: ComponentState,
+  offset: number,
+  blobs: Array<{ offset: number; array: NumericArray }>,
+): { arrays: Header['components'][number]['arrays']; end: number } {
+  const arrays: Header['components'][number]['arrays'] = []
+  const half = new Set(state.half ?? [])
+  for (const name of Object.keys(state.arrays).sort()) {
+    const source = state.arrays[name]!
+    const asHalf = half.has(name) && source instanceof Float32Array
+    const array = asHalf ? toHalfBits(source) : source
+    offset = align8(offset)
+    arrays.push({ name, dtype: asHalf ? 'f16' : dtypeOf(array), offset, length: array.length })
+    blobs.push({ offset, array })
+    offset += array.byteLength
+  }
+  return { arrays, end: offset }
 }
 
 function writeLittleEndian(buf: Uint8Array, at: number, a: NumericArray): void {
@@ -303,6 +342,7 @@ function readComponent(
 ): ComponentState {
   const dataEnd = bytes.length - DIGEST
   const arrays: Record<string, NumericArray> = {}
+  const half: string[] = []
   for (const spec of c.arrays) {
     const { ctor, size } = DTYPES[spec.dtype as Dtype]
     const start = dataStart + spec.offset
@@ -315,9 +355,12 @@ function readComponent(
     if (Object.hasOwn(arrays, spec.name)) {
       fail('ERR_MODEL_CORRUPT', source, { detail: `section '${c.name}.${spec.name}' appears twice` })
     }
-    arrays[spec.name] = readLittleEndian(bytes, start, spec.length, spec.dtype as Dtype, ctor)
+    if (spec.dtype === 'f16') {
+      arrays[spec.name] = fromHalfBits(readLittleEndian(bytes, start, spec.length, 'u16', Uint16Array) as Uint16Array)
+      half.push(spec.name)
+    } else arrays[spec.name] = readLittleEndian(bytes, start, spec.length, spec.dtype as Dtype, ctor)
   }
-  return { json: c.json as ComponentState['json'], arrays }
+  return { json: c.json as ComponentState['json'], arrays, ...(half.length > 0 ? { half: half.sort() } : {}) }
 }
 
 function checkShapes(steps: readonly FittedStep[], manifest: ModelManifest, source: string): void {
@@ -404,16 +447,8 @@ export async function readModelBytes(file: string, maxBytes = DEFAULT_MAX_MODEL_
  * `decodeModel`.
  */
 export function encodeComponentState(state: ComponentState): Uint8Array {
-  const arrays: Header['components'][number]['arrays'] = []
   const blobs: Array<{ offset: number; array: NumericArray }> = []
-  let offset = 0
-  for (const name of Object.keys(state.arrays).sort()) {
-    const array = state.arrays[name]!
-    offset = align8(offset)
-    arrays.push({ name, dtype: dtypeOf(array), offset, length: array.length })
-    blobs.push({ offset, array })
-    offset += array.byteLength
-  }
+  const { arrays, end: offset } = layoutSections(state, 0, blobs)
   const json = new TextEncoder().encode(JSON.stringify({ json: state.json, arrays }))
   const dataStart = align8(FIXED + json.length)
   const total = dataStart + align8(offset) + DIGEST
@@ -421,7 +456,7 @@ export function encodeComponentState(state: ComponentState): Uint8Array {
   const view = new DataView(buf.buffer)
   buf.set(MAGIC, 0)
   view.setUint16(8, MODEL_FORMAT_VERSION.major, true)
-  view.setUint16(10, MODEL_FORMAT_VERSION.minor, true)
+  view.setUint16(10, arrays.some((a) => a.dtype === 'f16') ? HALF_MINOR : 0, true)
   view.setUint32(12, COMPONENT_FLAG, true)
   view.setUint32(16, json.length, true)
   view.setBigUint64(24, BigInt(total), true)

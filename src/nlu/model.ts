@@ -61,8 +61,7 @@ export class NluModel implements TrainedModel {
     const K = labels.length
     const proba = this.pipeline.classify(msg)
     const order = this.order
-    for (let k = 0; k < K; k++) order[k] = k
-    order.sort((a, b) => proba[b]! - proba[a]! || a - b)
+    rankByScore(proba, order, K)
     const topK = options.topK === undefined ? K : Math.max(0, Math.min(K, Math.floor(options.topK)))
     const ranking: IntentScore[] = new Array(topK)
     for (let r = 0; r < topK; r++) ranking[r] = { name: labels[order[r]!]!, confidence: proba[order[r]!]! }
@@ -82,4 +81,68 @@ export class NluModel implements TrainedModel {
       entities: this.pipeline.extractEntities(msg),
     }
   }
+}
+
+/**
+ * `order[0..n)` = `0..n-1` sorted by descending `score`, ties by ascending index: the same order as a stable sort,
+ * without a comparator closure (parsing calls this once per message on every intent). Insertion sort for short
+ * runs, median-of-three quicksort above.
+ */
+export function rankByScore(score: Float64Array, order: Int32Array, n: number): void {
+  for (let k = 0; k < n; k++) order[k] = k
+  sortRange(score, order, 0, n - 1)
+}
+
+/** Whether index `a` ranks before index `b` (a NaN score ranks as −∞). */
+function before(score: Float64Array, a: number, b: number): boolean {
+  let sa = score[a]!
+  let sb = score[b]!
+  if (Number.isNaN(sa)) sa = Number.NEGATIVE_INFINITY
+  if (Number.isNaN(sb)) sb = Number.NEGATIVE_INFINITY
+  return sa > sb || (sa === sb && a < b)
+}
+
+function sortRange(score: Float64Array, order: Int32Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1
+    // Median of three to the middle, then Hoare partition around it.
+    if (before(score, order[mid]!, order[lo]!)) swap(order, mid, lo)
+    if (before(score, order[hi]!, order[lo]!)) swap(order, hi, lo)
+    if (before(score, order[hi]!, order[mid]!)) swap(order, hi, mid)
+    const pivot = order[mid]!
+    let i = lo
+    let j = hi
+    while (i <= j) {
+      while (before(score, order[i]!, pivot)) i++
+      while (before(score, pivot, order[j]!)) j--
+      if (i <= j) {
+        swap(order, i, j)
+        i++
+        j--
+      }
+    }
+    // Recurse into the smaller side, loop on the larger: stack depth stays logarithmic.
+    if (j - lo < hi - i) {
+      sortRange(score, order, lo, j)
+      lo = i
+    } else {
+      sortRange(score, order, i, hi)
+      hi = j
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const v = order[i]!
+    let j = i - 1
+    while (j >= lo && before(score, v, order[j]!)) {
+      order[j + 1] = order[j]!
+      j--
+    }
+    order[j + 1] = v
+  }
+}
+
+function swap(a: Int32Array, i: number, j: number): void {
+  const t = a[i]!
+  a[i] = a[j]!
+  a[j] = t
 }

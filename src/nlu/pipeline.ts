@@ -18,6 +18,7 @@ import type {
   FittedFeaturizer,
   JsonValue,
 } from './component.js'
+import { mergeEntities, type RankedEntity } from './entities/merge.js'
 import { applySynonyms, buildSynonymMap, type SynonymMap } from './entities/synonyms.js'
 import { CsrBuilder, SparseVector } from './sparse.js'
 import { tokenize } from './tokenizer.js'
@@ -332,11 +333,13 @@ export class FittedPipeline {
     return this.proba
   }
 
-  /** Entities of a message from every extractor, merged, with synonyms applied. */
+  /**
+   * Entities of a message from every extractor, with synonyms applied. Overlapping spans are resolved by
+   * {@link mergeEntities}: the longer span wins, then the earlier step in the pipeline, then the higher confidence.
+   */
   extractEntities(message: MessageInput): EntityPrediction[] {
     if (this.entitySteps.length === 0) return []
-    const out: EntityPrediction[] = []
-    const seen = new Set<string>()
+    const found: RankedEntity[] = []
     const parts = message.fields
       ? Object.keys(message.fields)
           .sort()
@@ -345,18 +348,15 @@ export class FittedPipeline {
     for (const part of parts) {
       if (part.text === '') continue
       const tokens = tokenize(part.text)
-      for (const step of this.entitySteps) {
-        for (const e of step.fitted.extract(part.text, tokens)) {
-          // The first extractor (in pipeline order) to find a span for an entity type keeps it.
-          const key = `${part.field ?? ''}\u0000${e.start}\u0000${e.end}\u0000${e.entity}`
-          if (seen.has(key)) continue
-          seen.add(key)
-          out.push(part.field !== undefined ? { ...e, field: part.field } : e)
+      for (let priority = 0; priority < this.entitySteps.length; priority++) {
+        for (const e of this.entitySteps[priority]!.fitted.extract(part.text, tokens)) {
+          found.push({ entity: part.field !== undefined ? { ...e, field: part.field } : e, priority })
         }
       }
     }
+    const out = mergeEntities(found)
     applySynonyms(out, this.synonyms)
-    return out.sort((a, b) => (a.field ?? '').localeCompare(b.field ?? '') || a.start - b.start || a.end - b.end)
+    return out
   }
 
   /** Every step's state, by step name. */

@@ -9,7 +9,7 @@ import { createError, isIntentopsError } from '../errors.js'
 import { VERSION } from '../version.js'
 import { chooseThreshold, type ThresholdChoice } from './fallback.js'
 import { NluModel } from './model.js'
-import { MODEL_FORMAT_VERSION } from './model-file.js'
+import { formatVersionFor } from './model-file.js'
 import { buildPipeline, type PipelineProgress } from './pipeline.js'
 import type { ModelManifest, TrainedModel } from './types.js'
 
@@ -131,7 +131,7 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
 
   const manifest: ModelManifest = {
     format: 'intentops-model',
-    formatVersion: { ...MODEL_FORMAT_VERSION },
+    formatVersion: formatVersionFor(fitted),
     name: config.name ?? 'intentops-bot',
     labels: [...fitted.labels],
     entities: fitted.entityTypes,

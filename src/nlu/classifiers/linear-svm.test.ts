@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { NumericArray } from '../component.js'
+import { SparseVector } from '../sparse.js'
 import { toyClassification } from '../testing.js'
+import { FittedLinearClassifier } from './linear-model.js'
 import { LinearSvm, linearSvmParams } from './linear-svm.js'
 import { LogisticRegression, logisticRegressionParams } from './logistic-regression.js'
 
@@ -22,8 +25,10 @@ describe('linear classifiers', () => {
     const { params: _pa, ...ja } = a.json as Record<string, unknown>
     const { params: _pb, ...jb } = b.json as Record<string, unknown>
     expect(jb).toEqual(ja)
-    expect(Buffer.from(b.arrays.weights!.buffer).equals(Buffer.from(a.arrays.weights!.buffer))).toBe(true)
-    expect(Buffer.from(b.arrays.intercept!.buffer).equals(Buffer.from(a.arrays.intercept!.buffer))).toBe(true)
+    expect(Object.keys(b.arrays)).toEqual(Object.keys(a.arrays))
+    for (const [name, array] of Object.entries(a.arrays)) {
+      expect(Buffer.from(b.arrays[name]!.buffer).equals(Buffer.from(array.buffer)), name).toBe(true)
+    }
   })
   it('reports held-out probabilities for every row and fits a temperature on them', async () => {
     let held: Float32Array | undefined
@@ -66,5 +71,69 @@ describe('linear classifiers', () => {
       "The 'C' parameter of linear_svm must be a number in (0, 1000000]. Got 0 instead.",
     )
     expect(() => logisticRegressionParams({ maxEpochs: 1.5 })).toThrow(/'maxEpochs' .* must be an int in \[1, 10000\]/)
+  })
+})
+
+describe('sparse linear weights', () => {
+  const base = (overrides: Record<string, NumericArray>) => ({
+    json: { params: { weightPrecision: 'f32' }, nClasses: 3, nFeatures: 2, temperature: 1, weightLayout: 'sparse' },
+    arrays: {
+      weightOffsets: Uint32Array.of(0, 2, 3),
+      weightClasses: Uint16Array.of(0, 2, 1),
+      weightValues: Float32Array.of(0.5, -1, 2),
+      intercept: Float32Array.of(0, 0.1, 0),
+      ...overrides,
+    },
+  })
+
+  it('scores like the dense matrix they come from', () => {
+    const m = FittedLinearClassifier.fromState('linear_svm', base({}))
+    const v = new SparseVector()
+    v.push(0, 2)
+    v.push(1, 1)
+    const out = new Float64Array(3)
+    m.decision(v, out)
+    // feature 0 (value 2): class 0 += 2·0.5, class 2 += 2·(−1); feature 1 (value 1): class 1 += 2
+    expect(Array.from(out)).toEqual([1, Math.fround(0.1) + 2, -2])
+    const dense = new FittedLinearClassifier(
+      'linear_svm',
+      3,
+      2,
+      Float32Array.of(0.5, 0, -1, 0, 2, 0),
+      Float32Array.of(0, 0.1, 0),
+      1,
+      { weightPrecision: 'f32' },
+    )
+    const again = new Float64Array(3)
+    dense.decision(v, again)
+    expect(Array.from(again)).toEqual(Array.from(out))
+    // a mostly-zero matrix is kept and saved sparse, a small dense one dense
+    const w = new Float32Array(200 * 10)
+    for (let f = 0; f < 200; f += 3) w[f * 10 + (f % 10)] = 1
+    const big = new FittedLinearClassifier('linear_svm', 10, 200, w, new Float32Array(10), 1, {
+      weightPrecision: 'f16',
+    })
+    expect(big.toState().json).toMatchObject({ weightLayout: 'sparse' })
+    expect(big.toState().half).toEqual(['weightValues'])
+    expect(dense.toState().arrays.weights).toBeInstanceOf(Float32Array)
+  })
+
+  it('refuses offsets, classes or values that do not fit', () => {
+    const bad: Array<[Record<string, NumericArray>, RegExp]> = [
+      [{ weightOffsets: Uint32Array.of(0, 2, 9) }, /weightValues/],
+      [{ weightOffsets: Uint32Array.of(1, 2, 3) }, /weightOffsets/],
+      [{ weightClasses: Uint16Array.of(0, 3, 1) }, /weightClasses/],
+      [{ weightClasses: Uint16Array.of(2, 0, 1) }, /weightClasses/],
+      [{ weightValues: Float32Array.of(0.5, Number.NaN, 2) }, /not finite/],
+    ]
+    const huge = base({})
+    huge.json.nClasses = 2 ** 20
+    huge.arrays.intercept = new Float32Array(2 ** 20)
+    huge.arrays.weightOffsets = new Uint32Array(2 ** 9 + 1)
+    huge.json.nFeatures = 2 ** 9
+    expect(() => FittedLinearClassifier.fromState('linear_svm', huge)).toThrow(/more weights than a model may have/)
+    for (const [overrides, message] of bad) {
+      expect(() => FittedLinearClassifier.fromState('linear_svm', base(overrides))).toThrow(message)
+    }
   })
 })

@@ -8,8 +8,8 @@ import type { Classifier, ClassifierFitContext, JsonValue } from '../component.j
 import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from '../parallel.js'
 import { Nullable, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
-import { fitTemperature, softmaxInPlace, stratifiedFolds } from './calibration.js'
-import { FittedLinearClassifier } from './linear-model.js'
+import { fitTemperature, foldRows, softmaxInPlace, stratifiedFolds } from './calibration.js'
+import { FittedLinearClassifier, WeightPrecisionSchema } from './linear-model.js'
 import type { SvmJob, SvmShared } from './svm-jobs.js'
 import { rowSqNorms } from './svm-solver.js'
 
@@ -43,12 +43,20 @@ export const LinearSvmParamsSchema = Type.Object(
       default: null,
       description: "'balanced' scales each class's C by n / (classes × n_class); null weighs all classes equally.",
     }),
+    weightPrecision: WeightPrecisionSchema,
     calibration: CalibrationSchema,
     calibrationFolds: Type.Integer({
       minimum: 2,
       maximum: 10,
       default: 3,
       description: 'Folds for the held-out scores that calibration is fitted on.',
+    }),
+    calibrationRounds: Type.Integer({
+      minimum: 1,
+      maximum: 10,
+      default: 1,
+      description:
+        'Folds held out in turn for the temperature fit (each costs one re-fit on the other folds); at most calibrationFolds. Held-out confidences asked for by threshold selection cover every fold.',
     }),
     workers: Nullable(
       Type.Integer({ minimum: 0, maximum: 64 }),
@@ -131,7 +139,11 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
       return out
     }
     const full = jobs('full', -1)
-    const folds = calibrate ? Array.from({ length: p.calibrationFolds }, (_, f) => jobs('fold', f)).flat() : []
+    // The temperature is one number: a fold or two of held-out scores fit it as well as all of them, at a fraction
+    // of the cost. Every fold is scored only when the caller wants held-out confidences for every row.
+    const rounds = Math.min(p.calibrationRounds, p.calibrationFolds)
+    const nFolds = calibrate ? (ctx.onHeldOut ? p.calibrationFolds : rounds) : 0
+    const folds = Array.from({ length: nFolds }, (_, f) => jobs('fold', f)).flat()
     const total = full.length + folds.length
     let done = 0
     const tick = () => ctx.onProgress?.(++done / total)
@@ -154,7 +166,7 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
     }
     let temperature = 1
     if (calibrate) {
-      temperature = fitTemperature(shared.heldOut, y, K)
+      temperature = fitHeldOutTemperature(shared.heldOut, y, K, shared.fold, rounds)
       if (ctx.onHeldOut) {
         const proba = new Float32Array(N * K)
         const row = new Float64Array(K)
@@ -168,4 +180,26 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
     }
     return new FittedLinearClassifier(this.type, K, F, weights, intercept, temperature, params)
   }
+}
+
+/** The temperature fitted on the held-out scores of the rows in folds `0..rounds-1`. */
+function fitHeldOutTemperature(
+  heldOut: Float64Array,
+  y: Int32Array,
+  K: number,
+  fold: Int32Array,
+  rounds: number,
+): number {
+  const inRounds = new Int32Array(fold.length)
+  for (let i = 0; i < fold.length; i++) inRounds[i] = fold[i]! < rounds ? 0 : 1
+  const rows = foldRows(inRounds, 0, true)
+  if (rows.length === fold.length) return fitTemperature(heldOut, y, K)
+  const scores = new Float64Array(rows.length * K)
+  const labels = new Int32Array(rows.length)
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r]!
+    scores.set(heldOut.subarray(i * K, (i + 1) * K), r * K)
+    labels[r] = y[i]!
+  }
+  return fitTemperature(scores, labels, K)
 }

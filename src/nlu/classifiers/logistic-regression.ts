@@ -9,7 +9,7 @@ import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from
 import { Nullable, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
 import { fitTemperature, softmaxInPlace, stratifiedFolds } from './calibration.js'
-import { FittedLinearClassifier } from './linear-model.js'
+import { FittedLinearClassifier, WeightPrecisionSchema } from './linear-model.js'
 import { CalibrationSchema } from './linear-svm.js'
 import type { LogregJob, LogregShared } from './logreg-jobs.js'
 import { solveSag } from './sag-solver.js'
@@ -29,6 +29,7 @@ export const LogisticRegressionParamsSchema = Type.Object(
       description: 'Stop when an epoch changes no weight by more than this fraction of the largest weight.',
     }),
     maxEpochs: Type.Integer({ minimum: 1, maximum: 10000, default: 30, description: 'Most passes over the data.' }),
+    weightPrecision: WeightPrecisionSchema,
     calibration: CalibrationSchema,
     calibrationFolds: Type.Integer({
       minimum: 2,

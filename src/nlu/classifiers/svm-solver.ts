@@ -160,12 +160,14 @@ export function solveSvmWorkingSet(
   }
   const biasIdx = p.cols
   const bias = opt.bias
+  let violRows: Int32Array = new Int32Array(256)
+  let violGrad: Float64Array = new Float64Array(256)
   let passes = 0
   for (;;) {
     passes += solveSvmDual(p, set.subarray(0, size), positive, opt, w, alpha)
     if (size === rows.length) break
-    let added = 0
     const wb = w[biasIdx]! * bias
+    let nViol = 0
     for (let s = 0; s < rows.length; s++) {
       const i = rows[s]!
       if (inSet[i] === 1) continue
@@ -173,18 +175,56 @@ export function solveSvmWorkingSet(
       for (let j = indptr[i]!, e = indptr[i + 1]!; j < e; j++) dot += w[indices[j]!]! * values[j]!
       const yi = labels[i] === positive ? 1 : -1
       // alpha_i = 0 here, so the gradient is y·w·x − 1; a violation is a negative gradient beyond tolerance.
-      if (yi * dot - 1 < -opt.tol) {
-        inSet[i] = 1
-        if (size === set.length) {
-          const grown = new Int32Array(set.length * 2)
-          grown.set(set)
-          set = grown
+      const g = yi * dot - 1
+      if (g < -opt.tol) {
+        if (nViol === violRows.length) {
+          violRows = growI32(violRows)
+          violGrad = growF64(violGrad, violRows.length)
         }
-        set[size++] = i
-        added++
+        violRows[nViol] = i
+        violGrad[nViol++] = g
       }
     }
+    if (nViol === 0) break
+    // Add the worst violators first, at most as many as the set holds: most violators of an early solution are
+    // fixed by the few that become support vectors, so adding them all would grow the set tenfold for nothing.
+    let take = nViol
+    const cap = Math.max(size, MIN_ADD)
+    if (nViol > cap) {
+      const order = Array.from({ length: nViol }, (_, t) => t)
+      order.sort((a, b) => violGrad[a]! - violGrad[b]! || violRows[a]! - violRows[b]!)
+      const picked = new Int32Array(cap)
+      for (let t = 0; t < cap; t++) picked[t] = violRows[order[t]!]!
+      violRows.set(picked)
+      take = cap
+    }
+    if (size + take > set.length) {
+      const grown = new Int32Array(Math.max(set.length * 2, size + take))
+      grown.set(set)
+      set = grown
+    }
+    for (let t = 0; t < take; t++) {
+      const i = violRows[t]!
+      inSet[i] = 1
+      set[size++] = i
+    }
+    const added = take
     if (added === 0) break
   }
   return passes
+}
+
+/** Fewest violators added to a working set in one round. */
+const MIN_ADD = 64
+
+function growI32(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2)
+  b.set(a)
+  return b
+}
+
+function growF64(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n)
+  b.set(a)
+  return b
 }
