@@ -192,7 +192,7 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
   })
 })
 
-describe.runIf(process.env.DATABASE_URL)('log and tokens commands on PostgreSQL', () => {
+describe('log and tokens commands on PostgreSQL', () => {
   it('creates a token, exports and purges through the configured PostgreSQL schema', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-pg-'))
     dirs.push(dir)

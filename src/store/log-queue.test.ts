@@ -192,7 +192,7 @@ async function startRelay(target: { host: string; port: number }) {
 
 const DATABASE_URL = process.env.DATABASE_URL
 
-describe.runIf(DATABASE_URL)('PredictionLogQueue on PostgreSQL going away', () => {
+describe('PredictionLogQueue on PostgreSQL going away', () => {
   const schema = `iops_queue_${process.pid}_${randomBytes(4).toString('hex')}`
   const direct = () => new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5000 })
 

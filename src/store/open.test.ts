@@ -159,7 +159,7 @@ describe('openStore', () => {
     })
   })
 
-  it.runIf(process.env.DATABASE_URL)('opens PostgreSQL from $DATABASE_URL in its own schema', async () => {
+  it('opens PostgreSQL from $DATABASE_URL in its own schema', async () => {
     const schema = `iops_open_${process.pid}_${randomBytes(4).toString('hex')}`
     const store = await openStore(storeConfig({ backend: 'postgres', url: '$DATABASE_URL', schema }), {
       root: tmpRoot(),
