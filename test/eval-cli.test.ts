@@ -90,11 +90,22 @@ describe('intentops test', () => {
     expect(r.err).not.toMatch(/"hello"/)
   })
 
+  it('cross-validates when no test data is given, and says so', async () => {
+    const p = writeTravelProject({ perIntent: 6 })
+    const r = await cli(p.dir, ['test', '--folds', '3', '--out', 'cv', '--json'])
+    expect(r.err).toContain('no --test data given: cross-validating the training data (3-fold')
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.out) as { files: Record<string, string> }
+    const report = JSON.parse(readFileSync(out.files.json!, 'utf8')) as {
+      mode: string
+      crossValidation: { folds: number }
+    }
+    expect(report.mode).toBe('cross-validation')
+    expect(report.crossValidation.folds).toBe(3)
+  })
+
   it('explains bad input with a catalog error and a non-zero exit', async () => {
     const p = writeTravelProject({ perIntent: 5 })
-    const none = await cli(p.dir, ['test'])
-    expect(none.code).toBe(1)
-    expect(none.err).toContain('error ERR_EVAL_NO_TEST_DATA')
     const folds = await cli(p.dir, ['test', '--cross-validation', '--folds', '1'])
     expect(folds.code).toBe(1)
     expect(folds.err).toContain('--folds must be an integer ≥ 2')

@@ -98,6 +98,14 @@ export function register(program: Command, io: CliIO): void {
           throw await usage(`--zero-division must be 0 or 1, got "${opts.zeroDivision}"`)
         }
         const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+        // With nothing to score on, the honest default is cross-validation: scoring on the training data would
+        // flatter the model.
+        if (!opts.model && !opts.test && !opts.crossValidation && !opts.learningCurve) {
+          opts.crossValidation = true
+          io.stderr(
+            `no --test data given: cross-validating the training data (${folds}-fold; --test FILE to use a test set)\n`,
+          )
+        }
         const progress = await stagedProgress(io)
         let run: Awaited<ReturnType<typeof runTest>>
         try {
