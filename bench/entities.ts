@@ -287,8 +287,10 @@ function renderTable(baseline: EntityMetrics, crf: EntityMetrics): string {
     '| entity | support | regex+lookup P | R | F1 | crf P | R | F1 |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
+  // The better F1 of the two is in bold (both on a tie).
+  const best = (mine: number, other: number) => (mine >= other ? `**${pct(mine)}**` : pct(mine))
   const line = (name: string, b: Prf, c: Prf) =>
-    `| ${name} | ${c.support} | ${pct(b.precision)} | ${pct(b.recall)} | ${pct(b.f1)} | ${pct(c.precision)} | ${pct(c.recall)} | **${pct(c.f1)}** |`
+    `| ${name} | ${c.support} | ${pct(b.precision)} | ${pct(b.recall)} | ${best(b.f1, c.f1)} | ${pct(c.precision)} | ${pct(c.recall)} | ${best(c.f1, b.f1)} |`
   const names = [...new Set([...Object.keys(baseline.perEntity), ...Object.keys(crf.perEntity)])].sort()
   const none = prf(0, 0, 0)
   for (const n of names) {
@@ -299,7 +301,7 @@ function renderTable(baseline: EntityMetrics, crf: EntityMetrics): string {
   }
   rows.push(line('micro', baseline.micro, crf.micro))
   rows.push(line('micro, with role', baseline.microWithRole, crf.microWithRole))
-  rows.push(`| macro-F1 | | | | ${pct(baseline.macroF1)} | | | **${pct(crf.macroF1)}** |`)
+  rows.push(`| macro-F1 | | | | ${best(baseline.macroF1, crf.macroF1)} | | | ${best(crf.macroF1, baseline.macroF1)} |`)
   return rows.join('\n')
 }
 
