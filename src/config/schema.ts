@@ -295,12 +295,17 @@ export const StoreConfigSchema = Type.Object(
       }),
     ),
     queueSize: Type.Integer({
-      default: 10_000,
+      default: 50_000,
       minimum: 1,
       description:
         'Predictions held in memory while waiting to be written; beyond it new ones are dropped and counted.',
     }),
-    batchSize: Type.Integer({ default: 500, minimum: 1, description: 'Most predictions written in one transaction.' }),
+    batchSize: Type.Integer({
+      default: 5_000,
+      minimum: 1,
+      description:
+        'Most predictions written in one transaction; batches grow up to it only under load (a write starts at most flushIntervalMs after a prediction arrives).',
+    }),
     flushIntervalMs: Type.Integer({
       default: 200,
       minimum: 1,

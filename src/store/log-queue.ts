@@ -38,7 +38,7 @@ export interface LogQueueStats {
   healthy: boolean
 }
 
-const DEFAULTS = { maxSize: 10_000, batchSize: 500, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
+const DEFAULTS = { maxSize: 50_000, batchSize: 5_000, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
 
 export class PredictionLogQueue {
   private readonly store: Pick<PredictionStore, 'insertPredictions'>

@@ -185,7 +185,7 @@ describe('openStore', () => {
 describe('store config', () => {
   it('validates the backend and fills defaults', () => {
     const c = parseConfig('store:\n  backend: postgres\n  url: $DATABASE_URL\n  retentionDays: 30\n', 'intentops.yml')
-    expect(c.store).toMatchObject({ backend: 'postgres', url: '$DATABASE_URL', retentionDays: 30, queueSize: 10_000 })
+    expect(c.store).toMatchObject({ backend: 'postgres', url: '$DATABASE_URL', retentionDays: 30, queueSize: 50_000 })
     expect(() => parseConfig('store:\n  backend: mysql\n', 'intentops.yml')).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
     )

@@ -32,6 +32,15 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     database.pragma('synchronous = NORMAL')
     // Erased text (delete reviews, purges) is zeroed in the file rather than left in free pages.
     if (!readonly) database.pragma('secure_delete = ON')
+    // Each logged row lands at a random place in several inbox indexes, so a batch dirties hundreds of pages per
+    // index. SQLite's 2 MiB default cache spilled them to the WAL mid-transaction and the 1000-page auto-checkpoint
+    // copied them back every few batches: 4,400 rows/s at 100k rows, against 19,000 with these (bench/store.ts).
+    // The cache grows only as pages are used; the WAL is truncated back to 64 MiB after a checkpoint.
+    database.pragma('cache_size = -65536')
+    if (!readonly) {
+      database.pragma('wal_autocheckpoint = 20000')
+      database.pragma('journal_size_limit = 67108864')
+    }
   } catch (err) {
     throw createError(
       'ERR_STORE_UNAVAILABLE',
@@ -45,7 +54,11 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
   let insertOne: Database.Statement | undefined
   let columns: Array<keyof PredictionRow> = []
   const insertMany = database.transaction((rows: PredictionRow[]) => {
-    for (const row of rows) insertOne!.run(columns.map((c) => row[c]))
+    const values: unknown[] = new Array(columns.length)
+    for (const row of rows) {
+      for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]!]
+      insertOne!.run(values)
+    }
   })
   const insertRows = async (rows: PredictionRow[]) => {
     if (!insertOne) {
