@@ -24,7 +24,7 @@ import type { ModelRegistry } from '../registry/registry.js'
 import type { PredictionStore } from '../store/types.js'
 import { VERSION } from '../version.js'
 import { TokenVerifier } from './auth.js'
-import { installJsonParser, mustClose } from './body.js'
+import { installJsonParser } from './body.js'
 import { sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
@@ -195,16 +195,16 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     }
     done()
   })
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (mustClose(request)) reply.header('connection', 'close')
-    done(null, payload)
-  })
+  // No onSend hook: only an unread body forces `connection: close`, and that is always an error `sendError` answers.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime)
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'request completed',
-    )
+    // Built only when it is written: the object costs more than a silent logger's call.
+    if (logsDebug(request.log)) {
+      request.log.debug(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'request completed',
+      )
+    }
     done()
   })
 
@@ -285,4 +285,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     if (options.store && options.ownsStore) await options.store.close()
   })
   return app as unknown as ServeApp
+}
+
+/** Whether `debug` lines are written; `logger: false` (no `level`) writes none. */
+function logsDebug(log: FastifyBaseLogger): boolean {
+  const enabled = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled
+  return enabled ? enabled.call(log, 'debug') : log.level !== undefined
 }

@@ -24,19 +24,20 @@ export function installJsonParser(app: FastifyInstance, limits: BodyLimits): voi
     payload: IncomingMessage,
     done: (err: Error | null, body?: unknown) => void,
   ) => {
-    readBody(request, payload, limits).then(
-      (buf) => {
-        let text: string
-        try {
-          text = decoder.decode(buf)
-        } catch {
-          done(createError('ERR_SERVE_INVALID_UTF8', { offset: firstBadUtf8(buf) }))
-          return
-        }
-        parseJson(request, text, (err, body) => done(err ? toSyntaxError(err) : null, body))
-      },
-      (err: Error) => done(err),
-    )
+    readBody(request, payload, limits, (err, buf) => {
+      if (err) {
+        done(err)
+        return
+      }
+      let text: string
+      try {
+        text = decoder.decode(buf)
+      } catch {
+        done(createError('ERR_SERVE_INVALID_UTF8', { offset: firstBadUtf8(buf!) }))
+        return
+      }
+      parseJson(request, text, (e, body) => done(e ? toSyntaxError(e) : null, body))
+    })
   }
   app.addContentTypeParser('application/json', handler)
   app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, handler)
@@ -47,54 +48,62 @@ function toSyntaxError(err: Error): Error {
   return Object.assign(new SyntaxError(err.message), { cause: err })
 }
 
-function readBody(request: FastifyRequest, payload: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+// Callback style, not a promise: this runs for every request with a body.
+function readBody(
+  request: FastifyRequest,
+  payload: IncomingMessage,
+  limits: BodyLimits,
+  callback: (err: Error | null, buf?: Buffer) => void,
+): void {
   const declared = Number(request.headers['content-length'])
   if (Number.isFinite(declared) && declared > limits.bodyLimitBytes) {
     markClose(request)
-    return Promise.reject(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
+    callback(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
+    return
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let settled = false
-    const finish = (err: Error | null, buf?: Buffer) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      payload.off('data', onData)
-      payload.off('end', onEnd)
-      payload.off('error', onError)
-      if (err) {
-        markClose(request)
-        // Stop reading: the connection closes after the error answer.
-        payload.pause()
-        reject(err)
-      } else resolve(buf!)
+  const chunks: Buffer[] = []
+  let size = 0
+  let settled = false
+  const finish = (err: Error | null, buf?: Buffer) => {
+    if (settled) return
+    settled = true
+    if (timer) clearTimeout(timer)
+    payload.off('data', onData)
+    payload.off('end', onEnd)
+    payload.off('error', onError)
+    if (err) {
+      markClose(request)
+      // Stop reading: the connection closes after the error answer.
+      payload.pause()
+      callback(err)
+    } else callback(null, buf)
+  }
+  const onData = (chunk: Buffer) => {
+    size += chunk.length
+    if (size > limits.bodyLimitBytes) {
+      finish(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
+      return
     }
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limits.bodyLimitBytes) {
-        finish(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
-        return
-      }
-      chunks.push(chunk)
+    chunks.push(chunk)
+  }
+  const onEnd = () => {
+    if (Number.isFinite(declared) && declared !== size) {
+      finish(createError('ERR_SERVE_BAD_REQUEST', { detail: 'the body length does not match Content-Length' }))
+      return
     }
-    const onEnd = () => {
-      if (Number.isFinite(declared) && declared !== size) {
-        finish(createError('ERR_SERVE_BAD_REQUEST', { detail: 'the body length does not match Content-Length' }))
-        return
-      }
-      finish(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
-    }
-    const onError = (err: Error) => finish(createError('ERR_SERVE_BAD_REQUEST', { detail: err.message }))
-    const timer = setTimeout(
-      () => finish(createError('ERR_SERVE_BODY_TIMEOUT', { ms: limits.bodyTimeoutMs })),
-      limits.bodyTimeoutMs,
-    )
-    payload.on('data', onData)
-    payload.on('end', onEnd)
-    payload.on('error', onError)
-  })
+    finish(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+  }
+  const onError = (err: Error) => finish(createError('ERR_SERVE_BAD_REQUEST', { detail: err.message }))
+  // A body the HTTP parser already holds whole (the usual small request) cannot be slow: no deadline to arm.
+  const timer = payload.complete
+    ? undefined
+    : setTimeout(
+        () => finish(createError('ERR_SERVE_BODY_TIMEOUT', { ms: limits.bodyTimeoutMs })),
+        limits.bodyTimeoutMs,
+      )
+  payload.on('data', onData)
+  payload.on('end', onEnd)
+  payload.on('error', onError)
 }
 
 const kClose = Symbol('intentops.closeConnection')

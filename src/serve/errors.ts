@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import { VERSION } from '../version.js'
+import { mustClose } from './body.js'
 
 /** Map a Fastify, parser or plugin error onto the catalog. */
 export function toCatalogError(err: unknown, limits: { bodyLimitBytes: number }): IntentopsError {
@@ -59,6 +60,8 @@ export function errorBody(err: IntentopsError, request: FastifyRequest, rasa: bo
 /** Send a catalog error the way the route speaks. */
 export function sendError(err: IntentopsError, request: FastifyRequest, reply: FastifyReply) {
   const rasa = (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true
+  // The body was not read to the end: the connection cannot carry another request.
+  if (mustClose(request)) reply.header('connection', 'close')
   if (err.statusCode === 429 && err.params.retryAfter !== undefined) {
     reply.header('retry-after', String(err.params.retryAfter))
   }

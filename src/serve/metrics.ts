@@ -89,15 +89,30 @@ export function createServeMetrics(options: {
       this.set(log?.written ?? 0)
     },
   })
+  // Label children cached by key: prom-client hashes a label object on every call otherwise. The keys are bounded
+  // (routes × methods × statuses, and the model's intents); a swap to a model with new intents only adds entries.
+  const requestChildren = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>()
+  const predictionChildren = new Map<string, { inc(): void }>()
   return {
     registry,
     observeRequest(route, method, status, ms) {
-      const labels = { route, method, status: String(status) }
-      requests.inc(labels)
-      latency.observe(labels, ms / 1000)
+      const key = `${route} ${method} ${status}`
+      let child = requestChildren.get(key)
+      if (!child) {
+        const labels = { route, method, status: String(status) }
+        child = { count: requests.labels(labels), time: latency.labels(labels) }
+        if (requestChildren.size < 10_000) requestChildren.set(key, child)
+      }
+      child.count.inc()
+      child.time.observe(ms / 1000)
     },
     observePrediction(intent, fallback) {
-      predictions.inc({ intent })
+      let child = predictionChildren.get(intent)
+      if (!child) {
+        child = predictions.labels({ intent })
+        if (predictionChildren.size < 10_000) predictionChildren.set(intent, child)
+      }
+      child.inc()
       if (fallback) fallbacks.inc()
     },
   }
