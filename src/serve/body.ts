@@ -61,6 +61,15 @@ function readBody(
     callback(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
     return
   }
+  // The usual small request: the HTTP parser already holds the whole body, so take it without listeners or a timer.
+  if (payload.complete === true && payload.readableLength === declared && !payload.readableFlowing) {
+    const buf = declared === 0 ? Buffer.alloc(0) : (payload.read() as Buffer | null)
+    if (buf !== null && buf.length === declared) {
+      callback(null, buf)
+      return
+    }
+    if (buf !== null) payload.unshift(buf)
+  }
   const chunks: Buffer[] = []
   let size = 0
   let settled = false
@@ -94,7 +103,7 @@ function readBody(
     finish(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
   }
   const onError = (err: Error) => finish(createError('ERR_SERVE_BAD_REQUEST', { detail: err.message }))
-  // A body the HTTP parser already holds whole (the usual small request) cannot be slow: no deadline to arm.
+  // A body the HTTP parser already holds whole cannot be slow: no deadline to arm.
   const timer = payload.complete
     ? undefined
     : setTimeout(
