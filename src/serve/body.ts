@@ -61,8 +61,9 @@ function readBody(
     callback(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
     return
   }
-  // The usual small request: the HTTP parser already holds the whole body, so take it without listeners or a timer.
-  if (payload.complete === true && payload.readableLength === declared && !payload.readableFlowing) {
+  // Every declared byte is already buffered (the usual small request once a hook yielded): the HTTP parser bounds the
+  // body by Content-Length, so it is whole; take it without listeners or a timer.
+  if (Number.isFinite(declared) && payload.readableLength === declared && !payload.readableFlowing) {
     const buf = declared === 0 ? Buffer.alloc(0) : (payload.read() as Buffer | null)
     if (buf !== null && buf.length === declared) {
       callback(null, buf)
