@@ -7,13 +7,13 @@ import type { TopLevelSpec } from 'vega-lite'
 import type { Calibration, ConfidenceHistogram } from './calibration.js'
 import type { ClassMetrics, ConfusionMatrix, LearningCurve } from './types.js'
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 const COLOR_RIGHT = '#2f7ed8'
 const COLOR_WRONG = '#d9534f'
 
-/** Shared look: fonts, no heavy borders, readable axis labels. */
-const CONFIG = {
+/** Shared look of every chart (reports, analytics, the web UI): fonts, no heavy borders, readable axis labels. */
+export const CONFIG = {
   font: FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },

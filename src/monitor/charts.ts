@@ -4,7 +4,7 @@
  * @module
  */
 import type { TopLevelSpec } from 'vega-lite'
-import { confusionHeatmapSpec } from '../eval/charts.js'
+import { CONFIG, confusionHeatmapSpec, SCHEMA } from '../eval/charts.js'
 import type {
   AnalyticsResult,
   ChannelVolume,
@@ -17,18 +17,8 @@ import type {
 } from './analytics.js'
 import type { DriftReport } from './drift.js'
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 const COLOR_MAIN = '#2f7ed8'
 const COLOR_BAD = '#d9534f'
-
-const CONFIG = {
-  font: FONT,
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' },
-} as const
 
 /** Series with many categories keep the largest ones and fold the rest into `other`, so a legend stays readable. */
 export const MAX_SERIES = 10

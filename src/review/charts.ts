@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite'
 import { confidenceHistogram } from '../eval/calibration.js'
-import { confidenceHistogramSpec, confusionHeatmapSpec } from '../eval/charts.js'
+import { CONFIG, confidenceHistogramSpec, confusionHeatmapSpec, SCHEMA } from '../eval/charts.js'
 import type { PredictionStore } from '../store/types.js'
 
 export interface ReviewChart {
@@ -17,14 +17,6 @@ export interface ReviewChart {
   spec: TopLevelSpec
 }
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
-const CONFIG = {
-  font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' },
-} as const
 const DAY = 86_400_000
 /** Intents drawn by name in the traffic chart; the rest are summed as "(other intents)". */
 const TOP_INTENTS = 8

@@ -5,21 +5,8 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { collect, intOption, usage } from '../options.js'
 import type { Progress } from '../progress.js'
-
-const collect = (value: string, previous: string[] = []) => [...previous, value]
-
-async function usage(detail: string) {
-  const { createError } = await import('../../errors.js')
-  return createError('ERR_CLI_USAGE', { detail })
-}
-
-async function intOption(flag: string, value: string | undefined, min: number): Promise<number | undefined> {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw await usage(`${flag} must be an integer ≥ ${min}, got "${value}"`)
-  return n
-}
 
 /** One progress bar per stage; a new stage closes the previous bar. */
 async function stagedProgress(io: CliIO) {

@@ -5,20 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
-
-const collect = (value: string, previous: string[] = []) => [...previous, value]
-
-async function usage(detail: string) {
-  const { createError } = await import('../../errors.js')
-  return createError('ERR_CLI_USAGE', { detail })
-}
-
-async function intOption(flag: string, value: string | undefined, min: number): Promise<number | undefined> {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw await usage(`${flag} must be an integer ≥ ${min}, got "${value}"`)
-  return n
-}
+import { collect, intOption, usage } from '../options.js'
 
 /**
  * Prints what is going on when `work` takes over a second (a query has no progress to count). Only asynchronous

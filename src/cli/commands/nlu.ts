@@ -5,11 +5,10 @@
 import type { Command } from 'commander'
 import { createError, isIntentopsError } from '../../errors.js'
 import type { CliIO } from '../io.js'
+import { collect } from '../options.js'
 
 /** Where `train` writes and `predict`/`shell` read when no path is given, relative to the project root. */
 export const DEFAULT_MODEL_PATH = 'models/model.iom'
-
-const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 export function register(program: Command, io: CliIO): void {
   program

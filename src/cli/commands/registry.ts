@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { collect } from '../options.js'
 
 interface CommonOptions {
   config?: string
@@ -12,8 +13,6 @@ interface CommonOptions {
   model?: string
   json?: boolean
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function common(cmd: Command): Command {
   return cmd
