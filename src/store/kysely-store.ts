@@ -3,11 +3,12 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
 import { createError, isIntentopsError } from '../errors.js'
 import type { Redactor } from './redact.js'
 import { hashSender } from './redact.js'
 import { createMigrator, type PredictionsTable, type StoreDatabase, type TokensTable } from './schema.js'
+import { ftsQuery, likePattern, parseSearch, searchText } from './search.js'
 import type {
   InboxOrder,
   Page,
@@ -64,6 +65,12 @@ export const DEFAULT_PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 1000
 const TOKEN_PREFIX = 'iop_'
 const INSERT_CHUNK = 500
+/**
+ * Past this many FTS matches a SQLite page walks its order index and tests each row's words instead (same meaning,
+ * see search.ts): with matches that dense it finds a page after a few thousand rows, while fetching and sorting
+ * every match grows with their number.
+ */
+const DENSE_MATCHES = 2000
 const STREAM_BATCH = 1000
 /** `lastUsedAt` is refreshed at most this often, so verifying a token is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
@@ -203,7 +210,7 @@ export class KyselyPredictionStore implements PredictionStore {
       message_id: r.messageId ?? null,
       sender_hash: senderHash,
       text,
-      search_text: searchable(text, fields),
+      search_text: searchText(text, fields),
       fields: fields ? JSON.stringify(fields) : null,
       intent: r.intent,
       confidence: r.confidence,
@@ -235,10 +242,11 @@ export class KyselyPredictionStore implements PredictionStore {
     }
     const limit = pageSize(query.limit)
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
+    const search = await this.searchCondition(query.search, true)
     let q = this.db
       .selectFrom('predictions')
       .selectAll()
-      .where((eb) => eb.and(filters(eb, query)))
+      .where((eb) => eb.and(filters(eb, query, search)))
     if (after) q = q.where((eb) => afterCursor(eb, order, after))
     switch (order) {
       case 'confidence':
@@ -262,10 +270,11 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   async countPredictions(query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'> = {}): Promise<number> {
+    const search = await this.searchCondition(query.search, false)
     const row = await this.db
       .selectFrom('predictions')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where((eb) => eb.and(filters(eb, query)))
+      .where((eb) => eb.and(filters(eb, query, search)))
       .executeTakeFirstOrThrow()
     return Number(row.n)
   }
@@ -274,11 +283,12 @@ export class KyselyPredictionStore implements PredictionStore {
     query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>,
   ): AsyncIterable<PredictionRecord> {
     let after: [number, string] | undefined
+    const search = await this.searchCondition(query.search, false)
     for (;;) {
       let q = this.db
         .selectFrom('predictions')
         .selectAll()
-        .where((eb) => eb.and(filters(eb, query)))
+        .where((eb) => eb.and(filters(eb, query, search)))
       if (after) {
         const [ts, id] = after
         q = q.where((eb) => eb(eb.refTuple('ts', 'id'), '>', eb.tuple(ts, id)))
@@ -289,6 +299,27 @@ export class KyselyPredictionStore implements PredictionStore {
       const last = rows[rows.length - 1]!
       after = [last.ts, last.id]
     }
+  }
+
+  /**
+   * The text-search condition of a query, or undefined without one. SQLite asks its FTS5 index; a page query (which
+   * stops at its limit) first counts the matches, up to `DENSE_MATCHES`, to pick between the index and the order
+   * walk. PostgreSQL's planner makes that choice itself from the trigram index's estimate.
+   */
+  private async searchCondition(search: string | undefined, page: boolean): Promise<Condition | undefined> {
+    if (search === undefined || search.trim() === '') return undefined
+    const phrases = parseSearch(search)
+    const like = () => phrases.map((p) => sql<boolean>`${sql.ref('search_text')} like ${likePattern(p)}`)
+    if (this.dialect === 'postgres') return like()
+    const match = ftsQuery(phrases)
+    if (page) {
+      const res = await sql<{ n: number }>`select count(*) as n from (select rowid from predictions_fts
+        where predictions_fts match ${match} limit ${DENSE_MATCHES + 1})`.execute(this.db)
+      if (Number(res.rows[0]?.n ?? 0) > DENSE_MATCHES) return like()
+    }
+    return [
+      sql<boolean>`${sql.ref('predictions.rowid')} in (select rowid from predictions_fts where predictions_fts match ${match})`,
+    ]
   }
 
   async purgePredictions(before: number): Promise<number> {
@@ -594,11 +625,6 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
 }
 
-function searchable(text: string, fields: Record<string, string> | undefined): string {
-  const parts = [text, ...(fields ? Object.values(fields) : [])]
-  return parts.join('\n').toLowerCase()
-}
-
 function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE
   if (!Number.isInteger(limit) || limit < 1) {
@@ -607,7 +633,9 @@ function pageSize(limit: number | undefined): number {
   return Math.min(limit, MAX_PAGE_SIZE)
 }
 
-function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>) {
+type Condition = Array<RawBuilder<boolean>>
+
+function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>, search?: Condition) {
   const where = []
   if (query.intent !== undefined) where.push(eb('intent', '=', query.intent))
   if (query.modelVersion !== undefined) where.push(eb('model_version', '=', query.modelVersion))
@@ -615,10 +643,7 @@ function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'curso
   if (query.from !== undefined) where.push(eb('ts', '>=', query.from))
   if (query.to !== undefined) where.push(eb('ts', '<', query.to))
   if (query.reviewed !== undefined) where.push(eb('reviewed', '=', query.reviewed ? 1 : 0))
-  if (query.search !== undefined && query.search !== '') {
-    const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    where.push(sql<boolean>`${sql.ref('search_text')} like ${pattern} escape '\\'`)
-  }
+  if (search) where.push(...search)
   return where
 }
 
