@@ -4,6 +4,7 @@
  * @module
  */
 import type { EntityPrediction, IntentScore } from '../nlu/types.js'
+import { searchWords } from '../store/search.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from '../store/types.js'
 import { groupNearDuplicates, jaccard, normalizeMessage, shingles } from './group.js'
 
@@ -112,10 +113,13 @@ export async function listInbox(
   }
 }
 
-/** The longest token of a text: a selective substring to find candidate duplicates with the store's text search. */
-function probe(text: string): string {
-  const words = text.split(/[^\p{L}\p{N}']+/u).filter(Boolean)
-  return words.reduce((best, w) => (w.length > best.length ? w : best), '') || text.trim()
+/** The longest word of a message: a selective word to find candidate duplicates with the store's text index. */
+function probe(message: { text: string; fields?: Record<string, string> }): string | undefined {
+  const words = searchWords([message.text, ...Object.values(message.fields ?? {})].join(' '))
+  return words.reduce<string | undefined>(
+    (best, w) => (best === undefined || w.length > best.length ? w : best),
+    undefined,
+  )
 }
 
 /**
@@ -134,10 +138,13 @@ export async function findGroup(
   const sh = shingles(key)
   const members: PredictionRecord[] = [head]
   let cursor: string | undefined
-  // candidates share the head's longest word; the exact test runs here, on normalised text
+  // Candidates share the head's longest word (the store's text index finds them); the exact test runs here, on
+  // normalised text. A message without words has no duplicates the index could find.
+  const word = probe(head)
+  if (word === undefined) return toGroup(members)
   do {
     const page = await store.queryPredictions({
-      search: probe(head.text),
+      search: word,
       reviewed: false,
       order: 'newest',
       limit: 500,
