@@ -219,9 +219,10 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
 }
 
 // ── message text with entity highlights ──────────────────────────────────────
-function messageView(text, entities) {
-  const el = h('div', { class: 'message', tabindex: '-1' })
-  const spans = [...entities].filter((e) => e.field === undefined).sort((a, b) => a.start - b.start)
+/** The text (or one field of a multi-field message) with the entities whose offsets refer to it marked. */
+function messageView(text, entities, field) {
+  const el = h('div', { class: 'message', tabindex: '-1', dataset: field === undefined ? {} : { field } })
+  const spans = [...entities].filter((e) => e.field === field).sort((a, b) => a.start - b.start)
   let pos = 0
   for (const e of spans) {
     if (e.start < pos) continue
@@ -311,7 +312,11 @@ function inboxFilters() {
         ].map(([v, t]) => h('option', { value: v, selected: (f.order ?? '') === v }, t)),
       ),
     ),
-    field('search', 'Text contains', { type: 'search', placeholder: 'e.g. refund' }),
+    field('search', 'Words', {
+      type: 'search',
+      placeholder: 'e.g. refund or "lost bag"',
+      title: 'Messages with words starting like these (any order); quote words that belong together',
+    }),
     field('intent', 'Predicted intent'),
     field('channel', 'Channel'),
     field('modelVersion', 'Model version'),
@@ -430,19 +435,41 @@ function renderInbox(root) {
   list.querySelector('.selected')?.scrollIntoView({ block: 'nearest' })
 }
 
+/** The entities being edited: the unsaved ones, else the group's predicted ones. */
+function currentEntities(g) {
+  return (
+    inbox.entities ??
+    g.entities.map((e) => ({
+      start: e.start,
+      end: e.end,
+      entity: e.entity,
+      ...(e.field !== undefined ? { field: e.field } : {}),
+    }))
+  )
+}
+
+/** The text an entity's offsets refer to: its field's, or the message's. */
+const spanText = (g, e) => (e.field === undefined ? g.text : (g.fields?.[e.field] ?? '')).slice(e.start, e.end)
+
 function inboxDetail(g) {
-  const ents =
-    inbox.entities ?? g.entities.map((e) => ({ start: e.start, end: e.end, entity: e.entity, value: e.value }))
-  const msg = messageView(g.text, ents)
+  const ents = currentEntities(g)
   const entityForm = h('div', { id: 'entity-form' })
-  msg.addEventListener('mouseup', () => offerEntity(msg, entityForm, g))
-  msg.addEventListener('keyup', () => offerEntity(msg, entityForm, g))
+  // A multi-field message shows each field on its own, and a selection's offsets count within its field.
+  const parts = g.fields
+    ? Object.entries(g.fields).map(([name, text]) => ({ name, msg: messageView(text, ents, name) }))
+    : [{ name: undefined, msg: messageView(g.text, ents, undefined) }]
+  for (const { name, msg } of parts) {
+    msg.addEventListener('mouseup', () => offerEntity(msg, entityForm, g, name))
+    msg.addEventListener('keyup', () => offerEntity(msg, entityForm, g, name))
+  }
   const others = g.members.slice(1)
   const detail = h(
     'section',
     { class: 'detail', id: 'detail', 'aria-label': 'Selected message' },
     h('div', { class: 'help' }, 'Message'),
-    msg,
+    parts.map(({ name, msg }) =>
+      name === undefined ? msg : h('div', { class: 'field' }, h('div', { class: 'field-name' }, name), msg),
+    ),
     entityForm,
     ents.length || inbox.entities
       ? h(
@@ -452,7 +479,7 @@ function inboxDetail(g) {
             h(
               'span',
               { class: 'chip' },
-              `${e.entity}: ${g.text.slice(e.start, e.end)}`,
+              `${e.entity}: ${spanText(g, e)}${e.field !== undefined ? ` (${e.field})` : ''}`,
               h(
                 'button',
                 {
@@ -555,7 +582,7 @@ function inboxDetail(g) {
   return detail
 }
 
-function offerEntity(msg, box, g) {
+function offerEntity(msg, box, g, field) {
   const sel = selectionIn(msg)
   if (!sel) return
   const input = h('input', {
@@ -570,12 +597,10 @@ function offerEntity(msg, box, g) {
       input.focus()
       return
     }
-    const current =
-      inbox.entities ?? g.entities.map((e) => ({ start: e.start, end: e.end, entity: e.entity, value: e.value }))
-    // a new span replaces any it overlaps
+    // a new span replaces any it overlaps in the same field
     inbox.entities = [
-      ...current.filter((e) => e.end <= sel.start || e.start >= sel.end),
-      { start: sel.start, end: sel.end, entity: name },
+      ...currentEntities(g).filter((e) => e.field !== field || e.end <= sel.start || e.start >= sel.end),
+      { start: sel.start, end: sel.end, entity: name, ...(field !== undefined ? { field } : {}) },
     ]
     renderPage()
     $('#save-entities')?.focus()
@@ -659,7 +684,12 @@ async function decideSelected(action, pick) {
     if (pick.isNew) body.newIntent = true
   }
   if (inbox.entities && ['confirm', 'relabel', 'entities'].includes(action)) {
-    body.entities = inbox.entities.map(({ start, end, entity }) => ({ start, end, entity }))
+    body.entities = inbox.entities.map(({ start, end, entity, field }) => ({
+      start,
+      end,
+      entity,
+      ...(field !== undefined ? { field } : {}),
+    }))
   }
   if (action === 'entities' && !body.entities) body.entities = []
   inbox.busy = true
