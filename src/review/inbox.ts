@@ -113,13 +113,18 @@ export async function listInbox(
   }
 }
 
-/** The longest word of a message: a selective word to find candidate duplicates with the store's text index. */
-function probe(message: { text: string; fields?: Record<string, string> }): string | undefined {
-  const words = searchWords([message.text, ...Object.values(message.fields ?? {})].join(' '))
-  return words.reduce<string | undefined>(
-    (best, w) => (best === undefined || w.length > best.length ? w : best),
-    undefined,
-  )
+/**
+ * The text search that finds a message's duplicate candidates through the store's text index. A near duplicate of
+ * a short message cannot lack any of its words: dropping one of `n` words takes at least 2 of its 2n − 1 shingles
+ * (words and word pairs) away, so the Jaccard similarity falls to at most 1 − 2/(2n − 1); below the threshold every
+ * candidate must hold every word, and asking for all of them is as selective as it gets. A longer message's near
+ * duplicates may lack a word, and are looked for by its longest (most telling) word alone.
+ */
+function probe(message: { text: string; fields?: Record<string, string> }, threshold: number): string | undefined {
+  const words = [...new Set(searchWords([message.text, ...Object.values(message.fields ?? {})].join(' ')))]
+  if (words.length === 0) return undefined
+  if (threshold >= 1 || 1 - 2 / (2 * words.length - 1) < threshold) return words.join(' ')
+  return words.reduce((best, w) => (w.length > best.length ? w : best))
 }
 
 /**
@@ -138,13 +143,13 @@ export async function findGroup(
   const sh = shingles(key)
   const members: PredictionRecord[] = [head]
   let cursor: string | undefined
-  // Candidates share the head's longest word (the store's text index finds them); the exact test runs here, on
-  // normalised text. A message without words has no duplicates the index could find.
-  const word = probe(head)
-  if (word === undefined) return toGroup(members)
+  // The store's text index finds the candidates; the exact test runs here, on normalised text. A message without
+  // words has no duplicates the index could find.
+  const search = probe(head, options.nearDuplicateThreshold)
+  if (search === undefined) return toGroup(members)
   do {
     const page = await store.queryPredictions({
-      search: word,
+      search,
       reviewed: false,
       order: 'newest',
       limit: 500,
