@@ -66,9 +66,9 @@ export const MAX_PAGE_SIZE = 1000
 const TOKEN_PREFIX = 'iop_'
 const INSERT_CHUNK = 500
 /**
- * Past this many FTS matches a SQLite page walks its order index and tests each row's words instead (same meaning,
- * see search.ts): with matches that dense it finds a page after a few thousand rows, while fetching and sorting
- * every match grows with their number.
+ * Past this many FTS matches SQLite walks an order index and tests each row's words instead (same meaning, see
+ * search.ts): with matches that dense a page is found after a few thousand rows, while fetching and sorting every
+ * match grows with their number.
  */
 const DENSE_MATCHES = 2000
 const STREAM_BATCH = 1000
@@ -242,9 +242,8 @@ export class KyselyPredictionStore implements PredictionStore {
     }
     const limit = pageSize(query.limit)
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
-    const search = await this.searchCondition(query.search, true)
-    let q = this.db
-      .selectFrom('predictions')
+    const search = await this.searchPlan(query.search)
+    let q = this.from(search)
       .selectAll()
       .where((eb) => eb.and(filters(eb, query, search)))
     if (after) q = q.where((eb) => afterCursor(eb, order, after))
@@ -270,9 +269,8 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   async countPredictions(query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'> = {}): Promise<number> {
-    const search = await this.searchCondition(query.search, false)
-    const row = await this.db
-      .selectFrom('predictions')
+    const search = await this.searchPlan(query.search)
+    const row = await this.from(search)
       .select((eb) => eb.fn.countAll().as('n'))
       .where((eb) => eb.and(filters(eb, query, search)))
       .executeTakeFirstOrThrow()
@@ -283,10 +281,9 @@ export class KyselyPredictionStore implements PredictionStore {
     query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>,
   ): AsyncIterable<PredictionRecord> {
     let after: [number, string] | undefined
-    const search = await this.searchCondition(query.search, false)
+    const search = await this.searchPlan(query.search)
     for (;;) {
-      let q = this.db
-        .selectFrom('predictions')
+      let q = this.from(search)
         .selectAll()
         .where((eb) => eb.and(filters(eb, query, search)))
       if (after) {
@@ -302,24 +299,36 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   /**
-   * The text-search condition of a query, or undefined without one. SQLite asks its FTS5 index; a page query (which
-   * stops at its limit) first counts the matches, up to `DENSE_MATCHES`, to pick between the index and the order
-   * walk. PostgreSQL's planner makes that choice itself from the trigram index's estimate.
+   * How to answer a query's text search, or undefined without one. PostgreSQL tests the words with `LIKE`, and its
+   * planner picks the trigram index or an order index from its estimate. SQLite first counts the FTS5 matches, up
+   * to `DENSE_MATCHES`: few, and the query starts from them; more, and it walks the order index testing `LIKE`
+   * (same meaning, see search.ts), which finds a page after a few thousand rows.
    */
-  private async searchCondition(search: string | undefined, page: boolean): Promise<Condition | undefined> {
+  private async searchPlan(search: string | undefined): Promise<SearchPlan | undefined> {
     if (search === undefined || search.trim() === '') return undefined
     const phrases = parseSearch(search)
-    const like = () => phrases.map((p) => sql<boolean>`${sql.ref('search_text')} like ${likePattern(p)}`)
-    if (this.dialect === 'postgres') return like()
+    const like = { like: phrases.map((p) => sql<boolean>`${sql.ref('search_text')} like ${likePattern(p)}`) }
+    if (this.dialect === 'postgres') return like
     const match = ftsQuery(phrases)
-    if (page) {
-      const res = await sql<{ n: number }>`select count(*) as n from (select rowid from predictions_fts
-        where predictions_fts match ${match} limit ${DENSE_MATCHES + 1})`.execute(this.db)
-      if (Number(res.rows[0]?.n ?? 0) > DENSE_MATCHES) return like()
-    }
-    return [
-      sql<boolean>`${sql.ref('predictions.rowid')} in (select rowid from predictions_fts where predictions_fts match ${match})`,
-    ]
+    const res = await sql<{ n: number }>`select count(*) as n from (select rowid from predictions_fts
+      where predictions_fts match ${match} limit ${DENSE_MATCHES + 1})`.execute(this.db)
+    return Number(res.rows[0]?.n ?? 0) > DENSE_MATCHES ? like : { fts: match }
+  }
+
+  /**
+   * The predictions a query reads: all of them, or those an FTS5 match lists. SQLite keeps a CROSS JOIN's order, so
+   * the matches drive the query; as `rowid in (…)`, a store without planner statistics walked an order index and
+   * tested every row against the matches instead (a full inbox scan for a word no message holds).
+   */
+  private from(search: SearchPlan | undefined) {
+    const all = this.db.selectFrom('predictions')
+    if (!search || !('fts' in search)) return all
+    const matches = sql`(select rowid as fts_rowid from predictions_fts where predictions_fts match ${search.fts})`
+    // the filters and orders name predictions' columns unqualified, and the match adds only `fts_rowid`
+    return this.db
+      .selectFrom(matches.as('fts'))
+      .crossJoin('predictions')
+      .where(sql<boolean>`predictions.rowid = fts.fts_rowid`) as unknown as typeof all
   }
 
   async purgePredictions(before: number): Promise<number> {
@@ -633,9 +642,9 @@ function pageSize(limit: number | undefined): number {
   return Math.min(limit, MAX_PAGE_SIZE)
 }
 
-type Condition = Array<RawBuilder<boolean>>
+type SearchPlan = { like: Array<RawBuilder<boolean>> } | { fts: string }
 
-function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>, search?: Condition) {
+function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>, search?: SearchPlan) {
   const where = []
   if (query.intent !== undefined) where.push(eb('intent', '=', query.intent))
   if (query.modelVersion !== undefined) where.push(eb('model_version', '=', query.modelVersion))
@@ -643,7 +652,7 @@ function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'curso
   if (query.from !== undefined) where.push(eb('ts', '>=', query.from))
   if (query.to !== undefined) where.push(eb('ts', '<', query.to))
   if (query.reviewed !== undefined) where.push(eb('reviewed', '=', query.reviewed ? 1 : 0))
-  if (search) where.push(...search)
+  if (search && 'like' in search) where.push(...search.like)
   return where
 }
 
