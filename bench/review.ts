@@ -21,6 +21,7 @@ import { syntheticTraffic } from '../src/monitor/testing.js'
 import { findGroup, type InboxOptions, listInbox } from '../src/review/inbox.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { openPostgresStore } from '../src/store/postgres.js'
+import { searchWords } from '../src/store/search.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import type { InboxOrder } from '../src/store/types.js'
 import { createTempDatabase } from '../test/helpers/pg-database.js'
@@ -107,6 +108,16 @@ async function measure(backend: string, store: KyselyPredictionStore, rows: numb
     record('inbox page grouped, intent filter', await time(() => listInbox(store, { intent }, options)))
   }
   record('inbox page grouped, search "refund"', await time(() => listInbox(store, { search: 'refund' }, options)))
+  // a word of the first message: many matches, where SQLite walks the order index instead of the text index
+  const common = searchWords(first.groups[0]?.text ?? '').sort((a, b) => b.length - a.length)[0]
+  if (common) {
+    const found = await listInbox(store, { search: common }, options)
+    record(
+      `inbox page grouped, search "${common}"`,
+      await time(() => listInbox(store, { search: common }, options)),
+      found.groups.length,
+    )
+  }
   if (first.nextCursor) {
     const cursor = first.nextCursor
     record('inbox second page (cursor)', await time(() => listInbox(store, { cursor }, options)))
@@ -200,9 +211,7 @@ console.log(
   `\nslowest grouped first page: ${worst.toFixed(1)} ms (target < 200 ms): ${worst < 200 ? 'met' : 'NOT met'}`,
 )
 for (const t of timings.filter((x) => x.case.includes('search'))) {
-  console.log(
-    `text search, ${t.backend}: ${t.medianMs.toFixed(1)} ms${t.medianMs < 200 ? '' : ' (over 200 ms: a substring scan)'}`,
-  )
+  console.log(`text search, ${t.backend}: ${t.medianMs.toFixed(1)} ms${t.medianMs < 200 ? '' : ' (over 200 ms)'}`)
 }
 
 const outDir = path.resolve(import.meta.dirname, 'results')

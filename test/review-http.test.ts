@@ -92,6 +92,14 @@ describe('review API', () => {
     const filtered = (await call('GET', '/v1/review/inbox?channel=web&order=newest', 'annotator')).json()
     expect(filtered.groups.map((g: { id: string }) => g.id)).toEqual(['p3'])
     expect((await call('GET', '/v1/review/inbox?from=yesterday', 'annotator')).json().code).toBe('ERR_REVIEW_INVALID')
+    const searched = (
+      await call('GET', `/v1/review/inbox?search=${encodeURIComponent('"HELLO the"')}`, 'annotator')
+    ).json()
+    expect(searched.groups.map((g: { members: Array<{ id: string }> }) => g.members.map((m) => m.id))).toEqual([
+      ['p1', 'p2'],
+    ])
+    const noWords = await call('GET', `/v1/review/inbox?search=${encodeURIComponent('%!')}`, 'annotator')
+    expect([noWords.statusCode, noWords.json().code]).toEqual([400, 'ERR_INVALID_ARGUMENT'])
 
     const res = await call('POST', '/v1/review/decisions', 'annotator', {
       predictionIds: ['p1', 'p2'],

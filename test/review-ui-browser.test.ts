@@ -4,7 +4,7 @@
  * entity, saves a "Try it" message, looks at the charts and the models; then `intentops review export` writes the
  * expected YAML and diff. Screenshots go to test/artifacts/review-ui/ (git-ignored).
  */
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,7 @@ import { runCli } from '../src/cli/program.js'
 import { reviewPlugins } from '../src/cli/review-plugins.js'
 import { loadConfig } from '../src/config/load.js'
 import { loadTrainingData } from '../src/data/load.js'
+import { decodeModel } from '../src/nlu/model-file.js'
 import { createMemoryBackend } from '../src/registry/backends/memory.js'
 import type { ServeApp } from '../src/serve/app.js'
 import { predict } from '../src/serve/predict.js'
@@ -399,5 +400,80 @@ describe('review UI in a browser', () => {
     }
     expect(repo.git('status', '--porcelain').trim()).toBe('')
     expect(repo.git('diff', '--stat', 'main', 'review/ui-test')).toMatch(/2 files changed, 1\d insertions\(\+\)/)
+  })
+
+  it('fixes an entity inside one field of a multi-field message, and exports it into that field', async () => {
+    const fields = { subject: 'Bag missing', body: 'my bag did not arrive in Oslo' }
+    const text = `${fields.subject}\n${fields.body}`
+    const p = predict(
+      {
+        model: decodeModel(readFileSync(path.join(repo.dir, 'model.iom'))),
+        name: 'travel-assistant',
+        version: '1',
+        digest: '',
+        source: { kind: 'file', path: 'model.iom' },
+        loadedAt: 0,
+      },
+      { text },
+      'msg-fields',
+    )
+    await store.insertPredictions([
+      {
+        id: p.id,
+        ts: Date.now(),
+        text,
+        fields,
+        intent: p.result.intent.name,
+        confidence: p.result.intent.confidence,
+        margin: p.margin,
+        fallback: p.fallback,
+        ranking: p.scores.slice(0, 3),
+        entities: [],
+        modelName: 'travel-assistant',
+        modelVersion: '1',
+        latencyMs: p.latencyMs,
+        channel: 'triage',
+      },
+    ])
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await signIn(page, tokens.annotator)
+    await page.locator('#detail .message[data-field=body]', { hasText: fields.body }).waitFor()
+    expect(await page.locator('#detail .field-name').allInnerTexts()).toEqual(['subject', 'body'])
+    // "Oslo" is selected in the body, where its offsets count from the field's start
+    const box = (await page.evaluate(`(() => {
+      const el = document.querySelector('#detail .message[data-field=body]')
+      const n = el.firstChild
+      const i = n.data.indexOf('Oslo')
+      const r = document.createRange()
+      r.setStart(n, i)
+      r.setEnd(n, i + 4)
+      const b = r.getBoundingClientRect()
+      return { x: b.x + b.width / 2, y: b.y + b.height / 2 }
+    })()`)) as { x: number; y: number }
+    await page.mouse.dblclick(box.x, box.y)
+    await page.locator('#entity-form', { hasText: 'Mark “Oslo” as' }).waitFor()
+    await page.fill('#entity-name', 'city')
+    await page.click('#entity-add')
+    await page.locator('#entity-chips', { hasText: 'city: Oslo (body)' }).waitFor()
+    await expect(page.locator('#detail .message[data-field=body] mark.ent').innerText()).resolves.toBe('Oslo')
+    await page.screenshot({ path: path.join(ARTIFACTS, '7-field-entity.png'), fullPage: true })
+    await page.click('#save-entities')
+    await page.locator('#toast', { hasText: 'Entities saved. Saved.' }).waitFor()
+    await page.locator('#inbox-empty', { hasText: 'Nothing to review' }).waitFor()
+    expect(errors).toEqual([])
+    await page.close()
+
+    const [saved] = await store.listReviews({ predictionId: p.id })
+    expect(saved?.entities).toEqual([{ start: 25, end: 29, entity: 'city', value: 'Oslo', field: 'body' }])
+    const io = memoryIO(repo.dir, GIT_ENV)
+    expect(await runCli(['review', 'export'], io)).toBe(0)
+    const written = [readFileSync(path.join(repo.dir, 'data/nlu.yml'), 'utf8')]
+    if (existsSync(path.join(repo.dir, 'data/reviewed.yml')))
+      written.push(readFileSync(path.join(repo.dir, 'data/reviewed.yml'), 'utf8'))
+    expect(written.join('\n')).toMatch(
+      /- fields:\n {6,8}subject: Bag missing\n {6,8}body: my bag did not arrive in \[Oslo\]\(city\)\n/,
+    )
   })
 })

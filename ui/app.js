@@ -1,17 +1,46 @@
+// @ts-check
 // The intentops review UI: plain modules, no framework. Pages: Inbox, Analytics, Models, Drift, Try it.
 // Every request carries the token from sessionStorage as a Bearer token; success is shown only after the server
 // answered, and the server answers a decision only after the store committed it.
 
-const TOKEN_KEY = 'intentops.token'
-const $ = (sel, root = document) => root.querySelector(sel)
+// Shapes of the server's answers, as far as the page reads them (the HTTP API in docs/http-api.md is the reference).
+/** @typedef {{ start: number, end: number, entity: string, value?: unknown, field?: string }} Entity */
+/** @typedef {{ name: string, confidence: number }} IntentScore */
+/** @typedef {{ id: string, ts: number, text: string, fields?: Record<string, string>, channel: string, modelVersion: string, confidence: number }} InboxMember */
+/**
+ * @typedef {{ id: string, text: string, fields?: Record<string, string>, intent: string, confidence: number,
+ *   margin: number, fallback: boolean, ranking: IntentScore[], entities: Entity[], modelName: string,
+ *   modelVersion: string, channel: string, ts: number, size: number, members: InboxMember[] }} InboxGroup
+ */
+/** @typedef {{ intent: string, isNew: boolean }} IntentChoice */
+/** @typedef {{ name: string, role: string }} Me */
+/** @typedef {string | number | Node | null | undefined | false} Child */
+/** @typedef {Record<string, unknown>} Attrs */
 
-/** Build an element: h('div', { class: 'x', onclick: fn }, 'text', child). Text is never parsed as HTML. */
+const TOKEN_KEY = 'intentops.token'
+/**
+ * The first element matching `sel`. Typed as present: callers ask for elements the page holds, or check with `?.`.
+ * @template {Element} [T=HTMLElement]
+ * @param {string} sel
+ * @param {ParentNode} [root]
+ * @returns {T}
+ */
+const $ = (sel, root = document) => /** @type {T} */ (root.querySelector(sel))
+
+/**
+ * Build an element: h('div', { class: 'x', onclick: fn }, 'text', child). Text is never parsed as HTML.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs | null} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag)
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === undefined || v === null || v === false) continue
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v)
-    else if (k === 'class') el.className = v
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), /** @type {EventListener} */ (v))
+    else if (k === 'class') el.className = String(v)
     else if (k === 'dataset') Object.assign(el.dataset, v)
     else el.setAttribute(k, v === true ? '' : String(v))
   }
@@ -22,12 +51,16 @@ function h(tag, attrs = {}, ...children) {
   return el
 }
 
-const pct = (x) => `${Math.round(x * 100)}%`
-const when = (ms) => new Date(ms).toLocaleString()
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+const pct = (/** @type {number} */ x) => `${Math.round(x * 100)}%`
+const when = (/** @type {number} */ ms) => new Date(ms).toLocaleString()
+const plural = (/** @type {number} */ n, /** @type {string} */ one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
 // ── api ──────────────────────────────────────────────────────────────────────
 class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {{ message?: string, code?: string, hint?: string } | undefined} body
+   */
   constructor(status, body) {
     super(body?.message ?? `request failed (${status})`)
     this.status = status
@@ -36,6 +69,12 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * @param {string} method
+ * @param {string} url
+ * @param {unknown} [body]
+ * @returns {Promise<any>} the answer's JSON; each caller knows its route's shape
+ */
 async function api(method, url, body) {
   const token = sessionStorage.getItem(TOKEN_KEY)
   const res = await fetch(url, {
@@ -61,6 +100,7 @@ async function api(method, url, body) {
   return data
 }
 
+/** @param {(Error & { code?: string, hint?: string }) | null} [err] */
 function showError(err) {
   const box = $('#error')
   if (!err) {
@@ -68,15 +108,18 @@ function showError(err) {
     box.textContent = ''
     return
   }
+  // replaceChildren would write a null as the text "null"
   box.replaceChildren(
     h('strong', {}, err.code === 'ERR_SERVE_FORBIDDEN' ? 'Not allowed: ' : 'Something went wrong: '),
     err.message,
-    err.hint ? h('div', { class: 'help' }, err.hint) : null,
+    ...(err.hint ? [h('div', { class: 'help' }, err.hint)] : []),
   )
   box.hidden = false
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let toastTimer
+/** @param {string} text */
 function toast(text) {
   const t = $('#toast')
   t.textContent = text
@@ -87,7 +130,13 @@ function toast(text) {
   }, 3500)
 }
 
-/** A yes/no question in a modal dialog; resolves true on yes. */
+/**
+ * A yes/no question in a modal dialog; resolves true on yes.
+ * @param {string} question
+ * @param {string} yes
+ * @param {string} [detail]
+ * @returns {Promise<boolean>}
+ */
 function ask(question, yes, detail) {
   return new Promise((resolve) => {
     const dlg = h(
@@ -102,7 +151,7 @@ function ask(question, yes, detail) {
         h('button', { type: 'button', 'data-answer': 'no', onclick: () => close(false) }, 'Cancel'),
       ),
     )
-    const close = (v) => {
+    const close = (/** @type {boolean} */ v) => {
       dlg.close()
       dlg.remove()
       resolve(v)
@@ -115,13 +164,16 @@ function ask(question, yes, detail) {
 }
 
 // ── session ──────────────────────────────────────────────────────────────────
+/** @type {Me | undefined} */
 let me
 
+/** @param {string} token */
 async function signIn(token) {
   sessionStorage.setItem(TOKEN_KEY, token)
   try {
     me = await api('GET', '/v1/review/me')
-  } catch (err) {
+  } catch (e) {
+    const err = /** @type {ApiError} */ (e)
     sessionStorage.removeItem(TOKEN_KEY)
     me = undefined
     if (err.status === 403)
@@ -131,6 +183,7 @@ async function signIn(token) {
   }
 }
 
+/** @param {string} [message] */
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY)
   me = undefined
@@ -139,15 +192,19 @@ function signOut(message) {
 }
 
 // ── intents (for the pickers) ────────────────────────────────────────────────
+/** @type {{ intents: string[] } | undefined} */
 let intentCache
+/** @returns {Promise<{ intents: string[] }>} */
 async function intents(refresh = false) {
-  if (!intentCache || refresh) intentCache = await api('GET', '/v1/review/intents')
+  if (!intentCache || refresh)
+    intentCache = /** @type {{ intents: string[] }} */ (await api('GET', '/v1/review/intents'))
   return intentCache
 }
 
 /**
  * A type-ahead intent picker: arrows move, Enter picks, Escape cancels. Typing a name that does not exist offers to
  * create it. `onPick({ intent, isNew })`.
+ * @param {{ names: string[], initial?: string, onPick: (choice: IntentChoice) => void, onCancel?: () => void, label?: string }} options
  */
 function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' }) {
   const input = h('input', {
@@ -160,9 +217,10 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
   })
   const list = h('ul', { role: 'listbox' })
   let active = 0
+  /** @type {IntentChoice[]} */
   let options = []
   // the chosen name stays in the box and the list closes, so the choice is visible
-  const choose = (o) => {
+  const choose = (/** @type {IntentChoice} */ o) => {
     input.value = o.intent
     list.hidden = true
     onPick(o)
@@ -183,7 +241,7 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
             role: 'option',
             class: `${i === active ? 'active' : ''} ${o.isNew ? 'new' : ''}`,
             'aria-selected': i === active ? 'true' : 'false',
-            onmousedown: (e) => {
+            onmousedown: (/** @type {MouseEvent} */ e) => {
               e.preventDefault()
               choose(o)
             },
@@ -219,9 +277,15 @@ function intentPicker({ names, initial = '', onPick, onCancel, label = 'Intent' 
 }
 
 // ── message text with entity highlights ──────────────────────────────────────
-function messageView(text, entities) {
-  const el = h('div', { class: 'message', tabindex: '-1' })
-  const spans = [...entities].filter((e) => e.field === undefined).sort((a, b) => a.start - b.start)
+/** The text (or one field of a multi-field message) with the entities whose offsets refer to it marked. */
+/**
+ * @param {string} text
+ * @param {Entity[]} entities
+ * @param {string | undefined} field
+ */
+function messageView(text, entities, field) {
+  const el = h('div', { class: 'message', tabindex: '-1', dataset: field === undefined ? {} : { field } })
+  const spans = [...entities].filter((e) => e.field === field).sort((a, b) => a.start - b.start)
   let pos = 0
   for (const e of spans) {
     if (e.start < pos) continue
@@ -234,6 +298,10 @@ function messageView(text, entities) {
 }
 
 /** Offsets of the selection inside `container`, trimmed of spaces; undefined when nothing is selected there. */
+/**
+ * @param {HTMLElement} container
+ * @returns {{ start: number, end: number, text: string } | undefined}
+ */
 function selectionIn(container) {
   const sel = window.getSelection()
   if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return undefined
@@ -244,13 +312,19 @@ function selectionIn(container) {
   pre.setEnd(r.startContainer, r.startOffset)
   let start = pre.toString().length
   let end = start + r.toString().length
-  const text = container.textContent
+  const text = container.textContent ?? ''
   while (start < end && /\s/.test(text[start])) start++
   while (end > start && /\s/.test(text[end - 1])) end--
   return end > start ? { start, end, text: text.slice(start, end) } : undefined
 }
 
 // ── Inbox ────────────────────────────────────────────────────────────────────
+/**
+ * The inbox page's state. `entities` holds unsaved entity edits of the selected group (null: none).
+ * @type {{ filters: Record<string, string>, groups: InboxGroup[], selected: number, cursor: string | undefined,
+ *   cursors: Array<string | undefined>, next: string | undefined, entities: Entity[] | null,
+ *   mode: 'idle' | 'relabel', busy: boolean }}
+ */
 const inbox = {
   filters: {},
   groups: [],
@@ -260,6 +334,7 @@ const inbox = {
   next: undefined,
   entities: null,
   mode: 'idle',
+  busy: false,
 }
 
 async function loadInbox() {
@@ -276,16 +351,19 @@ async function loadInbox() {
 
 function inboxFilters() {
   const f = inbox.filters
-  const field = (name, label, attrs = {}) =>
+  const field = (/** @type {string} */ name, /** @type {string} */ label, /** @type {Attrs} */ attrs = {}) =>
     h('label', {}, label, h('input', { type: 'text', name, value: f[name] ?? '', ...attrs }))
   const form = h(
     'form',
     {
       class: 'filters',
-      onsubmit: async (e) => {
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
         e.preventDefault()
-        const data = new FormData(e.target)
-        inbox.filters = Object.fromEntries([...data.entries()].filter(([, v]) => v !== ''))
+        const data = new FormData(/** @type {HTMLFormElement} */ (e.target))
+        /** @type {Record<string, string>} */
+        const filters = {}
+        for (const [k, v] of data.entries()) if (typeof v === 'string' && v !== '') filters[k] = v
+        inbox.filters = filters
         inbox.cursor = undefined
         inbox.cursors = []
         inbox.selected = 0
@@ -311,7 +389,11 @@ function inboxFilters() {
         ].map(([v, t]) => h('option', { value: v, selected: (f.order ?? '') === v }, t)),
       ),
     ),
-    field('search', 'Text contains', { type: 'search', placeholder: 'e.g. refund' }),
+    field('search', 'Words', {
+      type: 'search',
+      placeholder: 'e.g. refund or "lost bag"',
+      title: 'Messages with words starting like these (any order); quote words that belong together',
+    }),
     field('intent', 'Predicted intent'),
     field('channel', 'Channel'),
     field('modelVersion', 'Model version'),
@@ -322,6 +404,7 @@ function inboxFilters() {
   return form
 }
 
+/** @param {HTMLElement} root */
 function renderInbox(root) {
   root.append(
     h('h1', {}, 'Inbox'),
@@ -430,19 +513,47 @@ function renderInbox(root) {
   list.querySelector('.selected')?.scrollIntoView({ block: 'nearest' })
 }
 
+/** The entities being edited: the unsaved ones, else the group's predicted ones. */
+/**
+ * @param {InboxGroup} g
+ * @returns {Entity[]}
+ */
+function currentEntities(g) {
+  return (
+    inbox.entities ??
+    g.entities.map((e) => ({
+      start: e.start,
+      end: e.end,
+      entity: e.entity,
+      ...(e.field !== undefined ? { field: e.field } : {}),
+    }))
+  )
+}
+
+/** The text an entity's offsets refer to: its field's, or the message's. */
+const spanText = (/** @type {InboxGroup} */ g, /** @type {Entity} */ e) =>
+  (e.field === undefined ? g.text : (g.fields?.[e.field] ?? '')).slice(e.start, e.end)
+
+/** @param {InboxGroup} g */
 function inboxDetail(g) {
-  const ents =
-    inbox.entities ?? g.entities.map((e) => ({ start: e.start, end: e.end, entity: e.entity, value: e.value }))
-  const msg = messageView(g.text, ents)
+  const ents = currentEntities(g)
   const entityForm = h('div', { id: 'entity-form' })
-  msg.addEventListener('mouseup', () => offerEntity(msg, entityForm, g))
-  msg.addEventListener('keyup', () => offerEntity(msg, entityForm, g))
+  // A multi-field message shows each field on its own, and a selection's offsets count within its field.
+  const parts = g.fields
+    ? Object.entries(g.fields).map(([name, text]) => ({ name, msg: messageView(text, ents, name) }))
+    : [{ name: undefined, msg: messageView(g.text, ents, undefined) }]
+  for (const { name, msg } of parts) {
+    msg.addEventListener('mouseup', () => offerEntity(msg, entityForm, g, name))
+    msg.addEventListener('keyup', () => offerEntity(msg, entityForm, g, name))
+  }
   const others = g.members.slice(1)
   const detail = h(
     'section',
     { class: 'detail', id: 'detail', 'aria-label': 'Selected message' },
     h('div', { class: 'help' }, 'Message'),
-    msg,
+    parts.map(({ name, msg }) =>
+      name === undefined ? msg : h('div', { class: 'field' }, h('div', { class: 'field-name' }, name), msg),
+    ),
     entityForm,
     ents.length || inbox.entities
       ? h(
@@ -452,7 +563,7 @@ function inboxDetail(g) {
             h(
               'span',
               { class: 'chip' },
-              `${e.entity}: ${g.text.slice(e.start, e.end)}`,
+              `${e.entity}: ${spanText(g, e)}${e.field !== undefined ? ` (${e.field})` : ''}`,
               h(
                 'button',
                 {
@@ -555,7 +666,13 @@ function inboxDetail(g) {
   return detail
 }
 
-function offerEntity(msg, box, g) {
+/**
+ * @param {HTMLElement} msg
+ * @param {HTMLElement} box
+ * @param {InboxGroup} g
+ * @param {string | undefined} field
+ */
+function offerEntity(msg, box, g, field) {
   const sel = selectionIn(msg)
   if (!sel) return
   const input = h('input', {
@@ -570,12 +687,10 @@ function offerEntity(msg, box, g) {
       input.focus()
       return
     }
-    const current =
-      inbox.entities ?? g.entities.map((e) => ({ start: e.start, end: e.end, entity: e.entity, value: e.value }))
-    // a new span replaces any it overlaps
+    // a new span replaces any it overlaps in the same field
     inbox.entities = [
-      ...current.filter((e) => e.end <= sel.start || e.start >= sel.end),
-      { start: sel.start, end: sel.end, entity: name },
+      ...currentEntities(g).filter((e) => e.field !== field || e.end <= sel.start || e.start >= sel.end),
+      { start: sel.start, end: sel.end, entity: name, ...(field !== undefined ? { field } : {}) },
     ]
     renderPage()
     $('#save-entities')?.focus()
@@ -600,6 +715,7 @@ function offerEntity(msg, box, g) {
   input.focus()
 }
 
+/** @type {string[]} */
 let relabelNames = []
 function relabelBox() {
   const { el, input } = intentPicker({
@@ -641,32 +757,43 @@ async function deleteSelected() {
   if (yes) await decideSelected('delete')
 }
 
+/** @type {Record<string, (g: InboxGroup, pick?: IntentChoice) => string>} */
 const DONE = {
   confirm: (g) => `Confirmed “${g.intent}”`,
-  relabel: (_g, o) => `Relabelled as “${o.intent}”`,
+  relabel: (_g, o) => `Relabelled as “${o?.intent}”`,
   out_of_scope: () => 'Marked out of scope',
   entities: () => 'Entities saved',
   skip: () => 'Skipped',
   delete: () => 'Deleted',
 }
 
+/**
+ * @param {string} action
+ * @param {IntentChoice} [pick]
+ */
 async function decideSelected(action, pick) {
   const g = inbox.groups[inbox.selected]
   if (!g || inbox.busy) return
+  /** @type {{ predictionIds: string[], action: string, intent?: string, newIntent?: boolean, entities?: Entity[] }} */
   const body = { predictionIds: g.members.map((m) => m.id), action }
-  if (action === 'relabel') {
+  if (action === 'relabel' && pick) {
     body.intent = pick.intent
     if (pick.isNew) body.newIntent = true
   }
   if (inbox.entities && ['confirm', 'relabel', 'entities'].includes(action)) {
-    body.entities = inbox.entities.map(({ start, end, entity }) => ({ start, end, entity }))
+    body.entities = inbox.entities.map(({ start, end, entity, field }) => ({
+      start,
+      end,
+      entity,
+      ...(field !== undefined ? { field } : {}),
+    }))
   }
   if (action === 'entities' && !body.entities) body.entities = []
   inbox.busy = true
   await run(async () => {
     const res = await api('POST', '/v1/review/decisions', body)
     const n = res.reviews.length
-    toast(`${DONE[action](g, pick)}${n > 1 ? ` for ${n} messages` : ''}. Saved.`)
+    toast(`${DONE[action]?.(g, pick)}${n > 1 ? ` for ${n} messages` : ''}. Saved.`)
     if (pick?.isNew) intentCache = undefined
     await loadInbox()
     renderPage()
@@ -674,6 +801,7 @@ async function decideSelected(action, pick) {
   inbox.busy = false
 }
 
+/** @param {KeyboardEvent} e */
 function inboxKeys(e) {
   if (route() !== 'inbox' || !me) return
   const t = e.target
@@ -682,7 +810,7 @@ function inboxKeys(e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return
   const n = inbox.groups.length
   if (!n) return
-  const move = (d) => {
+  const move = (/** @type {number} */ d) => {
     inbox.selected = Math.max(0, Math.min(n - 1, inbox.selected + d))
     inbox.entities = null
     inbox.mode = 'idle'
@@ -700,7 +828,7 @@ function inboxKeys(e) {
     s: () => decideSelected('skip'),
     x: () => deleteSelected(),
   }
-  const fn = actions[e.key]
+  const fn = /** @type {Record<string, () => unknown>} */ (actions)[e.key]
   if (!fn) return
   if (e.key === 'Enter' && t instanceof HTMLButtonElement) return
   e.preventDefault()
@@ -708,6 +836,7 @@ function inboxKeys(e) {
 }
 
 // ── Analytics ────────────────────────────────────────────────────────────────
+/** @param {HTMLElement} root */
 async function renderAnalytics(root) {
   root.append(
     h('h1', {}, 'Analytics'),
@@ -757,22 +886,25 @@ async function renderAnalytics(root) {
     try {
       await window.vegaEmbed(target, c.spec, { actions: false, renderer: 'svg' })
     } catch (err) {
-      target.replaceChildren(h('p', { class: 'error-text' }, `This chart could not be drawn: ${err.message}`))
+      const message = err instanceof Error ? err.message : String(err)
+      target.replaceChildren(h('p', { class: 'error-text' }, `This chart could not be drawn: ${message}`))
     }
   }
 }
+/** @type {string | undefined} */
 let analyticsRange
 
 // ── Models ───────────────────────────────────────────────────────────────────
-const num = (x, d = 3) =>
+const num = (/** @type {number | null | undefined} */ x, d = 3) =>
   x === null || x === undefined ? '—' : Number.isInteger(x) && Math.abs(x) >= 10 ? String(x) : Number(x).toFixed(d)
-const short = (s, n = 12) =>
+const short = (/** @type {unknown} */ s, n = 12) =>
   s
     ? String(s)
         .replace(/^sha256:/, '')
         .slice(0, n)
     : '—'
 
+/** @param {HTMLElement} root */
 async function renderModels(root) {
   root.append(
     h('h1', {}, 'Models'),
@@ -815,7 +947,7 @@ async function renderModels(root) {
         h(
           'tbody',
           {},
-          m.versions.map((v) =>
+          m.versions.map((/** @type {any} */ v) =>
             h(
               'tr',
               {},
@@ -823,7 +955,7 @@ async function renderModels(root) {
               h(
                 'td',
                 {},
-                v.aliases.map((a) => h('span', { class: 'badge alias' }, a)),
+                v.aliases.map((/** @type {string} */ a) => h('span', { class: 'badge alias' }, a)),
               ),
               h('td', {}, new Date(v.createdAt).toLocaleString()),
               h('td', {}, v.author),
@@ -855,7 +987,7 @@ async function renderModels(root) {
           h(
             'tbody',
             {},
-            m.aliases.map((a) =>
+            m.aliases.map((/** @type {any} */ a) =>
               h(
                 'tr',
                 {},
@@ -867,7 +999,7 @@ async function renderModels(root) {
                   {},
                   a.history
                     .map(
-                      (mv) =>
+                      (/** @type {any} */ mv) =>
                         `${mv.action} ${mv.from ? `v${mv.from}` : '∅'}→v${mv.to} by ${mv.actor}${mv.reason ? ` (${mv.reason})` : ''}`,
                     )
                     .join('; '),
@@ -882,9 +1014,10 @@ async function renderModels(root) {
   }
 }
 
+/** @param {any} m a model of /v1/ui/models, with at least two versions */
 function compareForm(m) {
-  const opts = (sel) =>
-    m.versions.map((v) =>
+  const opts = (/** @type {string} */ sel) =>
+    m.versions.map((/** @type {any} */ v) =>
       h(
         'option',
         { value: v.version, selected: v.version === sel },
@@ -897,8 +1030,8 @@ function compareForm(m) {
   const go = () =>
     run(async () => {
       const d = await api('GET', `/v1/ui/models/${encodeURIComponent(m.name)}/compare?from=${a.value}&to=${b.value}`)
-      const delta = (x) =>
-        x === null
+      const delta = (/** @type {number | null | undefined} */ x) =>
+        x === null || x === undefined
           ? '—'
           : h('span', { class: x > 0 ? 'up' : x < 0 ? 'down' : '' }, `${x > 0 ? '+' : ''}${x.toFixed(3)}`)
       out.replaceChildren(
@@ -920,7 +1053,7 @@ function compareForm(m) {
           h(
             'tbody',
             {},
-            [...d.metrics, ...d.intents.map((x) => ({ ...x, metric: `F1 ${x.metric}` }))].map((x) =>
+            [...d.metrics, ...d.intents.map((/** @type {any} */ x) => ({ ...x, metric: `F1 ${x.metric}` }))].map((x) =>
               h(
                 'tr',
                 {},
@@ -938,8 +1071,8 @@ function compareForm(m) {
               { class: 'help' },
               'Changed: ',
               d.lineage
-                .filter((c) => c.field !== 'createdAt')
-                .map((c) => `${c.field} ${short(c.from, 16)} → ${short(c.to, 16)}`)
+                .filter((/** @type {any} */ c) => c.field !== 'createdAt')
+                .map((/** @type {any} */ c) => `${c.field} ${short(c.from, 16)} → ${short(c.to, 16)}`)
                 .join('; '),
             )
           : h('p', { class: 'help' }, 'Same training data, config and code.'),
@@ -969,6 +1102,7 @@ function compareForm(m) {
 }
 
 // ── Drift ────────────────────────────────────────────────────────────────────
+/** @param {HTMLElement} root */
 async function renderDrift(root) {
   root.append(
     h('h1', {}, 'Drift'),
@@ -1014,7 +1148,7 @@ async function renderDrift(root) {
       h(
         'tbody',
         {},
-        res.checks.map((c) =>
+        res.checks.map((/** @type {any} */ c) =>
           h(
             'tr',
             {},
@@ -1035,6 +1169,7 @@ async function renderDrift(root) {
 }
 
 // ── Try it ───────────────────────────────────────────────────────────────────
+/** @param {HTMLElement} root */
 async function renderTry(root) {
   root.append(
     h('h1', {}, 'Try it'),
@@ -1074,7 +1209,7 @@ async function renderTry(root) {
         h(
           'div',
           { class: 'detail' },
-          messageView(text, p.entities),
+          messageView(text, p.entities, undefined),
           h(
             'p',
             {},
@@ -1085,7 +1220,7 @@ async function renderTry(root) {
           h(
             'div',
             { class: 'ranking' },
-            p.ranking.map((r) =>
+            p.ranking.map((/** @type {IntentScore} */ r) =>
               h(
                 'div',
                 { class: 'bar' },
@@ -1099,7 +1234,7 @@ async function renderTry(root) {
             ? h(
                 'div',
                 { class: 'chips' },
-                p.entities.map((e) => h('span', { class: 'chip' }, `${e.entity}: ${e.value}`)),
+                p.entities.map((/** @type {Entity} */ e) => h('span', { class: 'chip' }, `${e.entity}: ${e.value}`)),
               )
             : null,
           h('h2', {}, 'Save as a training example'),
@@ -1139,6 +1274,7 @@ async function renderTry(root) {
 }
 
 // ── shell ────────────────────────────────────────────────────────────────────
+/** @type {Record<string, (root: HTMLElement) => unknown>} */
 const PAGES = {
   inbox: renderInbox,
   analytics: renderAnalytics,
@@ -1151,13 +1287,17 @@ const route = () => {
   return r in PAGES ? r : 'inbox'
 }
 
-/** Run an action, showing its error in the banner instead of failing silently. */
+/**
+ * Run an action, showing its error in the banner instead of failing silently.
+ * @param {() => unknown} fn
+ */
 async function run(fn) {
   showError()
   try {
     await fn()
-  } catch (err) {
-    console.error(err)
+  } catch (e) {
+    console.error(e)
+    const err = /** @type {ApiError} */ (e)
     if (err.status !== 401) showError(err)
   }
 }
@@ -1165,12 +1305,14 @@ async function run(fn) {
 async function renderPage() {
   const root = $('#page')
   const page = route()
-  for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === page)
+  for (const a of document.querySelectorAll('a'))
+    if (a.closest('#nav')) a.classList.toggle('active', a.dataset.page === page)
   const fresh = h('div', { id: `page-${page}` })
   root.replaceChildren(fresh)
-  await run(() => PAGES[page](fresh))
+  await run(() => PAGES[page]?.(fresh))
 }
 
+/** @type {string | undefined} */
 let lastRoute
 async function render() {
   const signedIn = Boolean(me)
@@ -1178,7 +1320,7 @@ async function render() {
   $('#page').hidden = !signedIn
   $('#nav').hidden = !signedIn
   $('#logout').hidden = !signedIn
-  $('#who').textContent = signedIn ? `${me.name} (${me.role})` : ''
+  $('#who').textContent = me ? `${me.name} (${me.role})` : ''
   if (!signedIn) {
     $('#token').focus()
     return
@@ -1193,12 +1335,13 @@ $('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault()
   $('#login-error').textContent = ''
   try {
-    await signIn($('#token').value.trim())
-    $('#token').value = ''
+    const input = /** @type {HTMLInputElement} */ ($('#token'))
+    await signIn(input.value.trim())
+    input.value = ''
     lastRoute = undefined
     await render()
   } catch (err) {
-    $('#login-error').textContent = err.message
+    $('#login-error').textContent = err instanceof Error ? err.message : String(err)
   }
 })
 $('#logout').addEventListener('click', () => signOut())

@@ -469,7 +469,7 @@ export function runDriftChecks(
   }
 }
 
-/** The drift report as a notification summary and details (Slack-compatible via `src/pipeline/notify.ts`). */
+/** The drift report as a notification summary and details (Slack-compatible via `src/util/notify.ts`). */
 export function driftSummary(report: DriftReport): { summary: string; details: Record<string, string> } {
   const summary = report.passed
     ? `no drift in ${report.recent.label} against ${report.reference.label}`

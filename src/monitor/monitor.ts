@@ -5,8 +5,8 @@
  */
 import type { MonitorConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
-import type { RetryOptions } from '../pipeline/http.js'
-import { type DeliveryReport, notify, type WebhookTarget } from '../pipeline/notify.js'
+import type { RetryOptions } from '../util/http.js'
+import { type DeliveryReport, notify, type WebhookTarget } from '../util/notify.js'
 import type { AnalyticsSource } from './analytics.js'
 import {
   type DriftReport,

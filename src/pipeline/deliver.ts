@@ -6,7 +6,7 @@
  */
 import path from 'node:path'
 import { readTextFile } from '../util/fs.js'
-import { type NotifyEvent, notify, webhookTargets } from './notify.js'
+import { type NotifyEvent, notify, webhookTargets } from '../util/notify.js'
 import { detectPrTarget } from './pr-publish.js'
 import { verdictOf } from './pr-report.js'
 import type { JsonRecord, RunSoFar } from './runner.js'

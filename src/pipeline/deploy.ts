@@ -4,7 +4,7 @@
  * before swapping; a 204 means it is serving the new model.
  * @module
  */
-import { fetchWithRetry, type HttpResult, type RetryOptions } from './http.js'
+import { fetchWithRetry, type HttpResult, type RetryOptions } from '../util/http.js'
 
 export interface DeployRequest {
   /** Base URL of the server, e.g. `http://nlu.internal:5005`. */

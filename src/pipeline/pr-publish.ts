@@ -5,7 +5,7 @@
  * @module
  */
 import { createError } from '../errors.js'
-import { fetchWithRetry, type RetryOptions } from './http.js'
+import { fetchWithRetry, type RetryOptions } from '../util/http.js'
 
 /** Hidden marker that identifies our comment among the others on the PR. */
 export const REPORT_MARKER = '<!-- intentops-report -->'

@@ -18,7 +18,7 @@ import { createError } from '../errors.js'
 import type { EvalReport, EvalSummary } from '../eval/types.js'
 import type { ModelRegistry } from '../registry/registry.js'
 import { pathExists, writeFileAtomic } from '../util/fs.js'
-import type { RetryOptions } from './http.js'
+import type { RetryOptions } from '../util/http.js'
 import type { JsonRecord, RunRecord, RunSoFar, Stage, StageRecord } from './runner.js'
 
 export const STAGE_NAMES = [

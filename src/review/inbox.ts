@@ -4,6 +4,7 @@
  * @module
  */
 import type { EntityPrediction, IntentScore } from '../nlu/types.js'
+import { searchWords } from '../store/search.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from '../store/types.js'
 import { groupNearDuplicates, jaccard, normalizeMessage, shingles } from './group.js'
 
@@ -112,10 +113,18 @@ export async function listInbox(
   }
 }
 
-/** The longest token of a text: a selective substring to find candidate duplicates with the store's text search. */
-function probe(text: string): string {
-  const words = text.split(/[^\p{L}\p{N}']+/u).filter(Boolean)
-  return words.reduce((best, w) => (w.length > best.length ? w : best), '') || text.trim()
+/**
+ * The text search that finds a message's duplicate candidates through the store's text index. A near duplicate of
+ * a short message cannot lack any of its words: dropping one of `n` words takes at least 2 of its 2n − 1 shingles
+ * (words and word pairs) away, so the Jaccard similarity falls to at most 1 − 2/(2n − 1); below the threshold every
+ * candidate must hold every word, and asking for all of them is as selective as it gets. A longer message's near
+ * duplicates may lack a word, and are looked for by its longest (most telling) word alone.
+ */
+function probe(message: { text: string; fields?: Record<string, string> }, threshold: number): string | undefined {
+  const words = [...new Set(searchWords([message.text, ...Object.values(message.fields ?? {})].join(' ')))]
+  if (words.length === 0) return undefined
+  if (threshold >= 1 || 1 - 2 / (2 * words.length - 1) < threshold) return words.join(' ')
+  return words.reduce((best, w) => (w.length > best.length ? w : best))
 }
 
 /**
@@ -134,10 +143,13 @@ export async function findGroup(
   const sh = shingles(key)
   const members: PredictionRecord[] = [head]
   let cursor: string | undefined
-  // candidates share the head's longest word; the exact test runs here, on normalised text
+  // The store's text index finds the candidates; the exact test runs here, on normalised text. A message without
+  // words has no duplicates the index could find.
+  const search = probe(head, options.nearDuplicateThreshold)
+  if (search === undefined) return toGroup(members)
   do {
     const page = await store.queryPredictions({
-      search: probe(head.text),
+      search,
       reviewed: false,
       order: 'newest',
       limit: 500,

@@ -143,6 +143,26 @@ describe.each(BACKENDS)('review on $name', ({ open }) => {
       expect(g?.members.map((m) => m.id)).toEqual(['p3', 'p5', 'p1'])
       expect(await findGroup(store, 'nope', { nearDuplicateThreshold: 0.8 })).toBeUndefined()
     })
+
+    it('finds near duplicates of a long message that lack one of its words, and none among other messages', async () => {
+      const long = 'please tell me the status of my order number 42 today'
+      await store.insertPredictions([
+        prediction('q1', long, 'order_status', 0.4),
+        // the last word dropped: 19 of 21 shingles shared, Jaccard 0.9
+        prediction('q2', 'please tell me the status of my order number 42', 'order_status', 0.5),
+        prediction('q3', 'Please tell me the STATUS of my order number 42 today!', 'order_status', 0.6),
+        prediction('q4', 'tell me a joke about my order', 'chitchat', 0.6),
+        prediction('q5', '???', 'nlu_fallback', 0.1),
+      ])
+      const g = await findGroup(store, 'q1', { nearDuplicateThreshold: 0.8 })
+      expect(g?.members.map((m) => m.id).sort()).toEqual(['q1', 'q2', 'q3'])
+      expect((await findGroup(store, 'q1', { nearDuplicateThreshold: 1 }))?.members.map((m) => m.id)).toEqual([
+        'q1',
+        'q3',
+      ])
+      // a message without words groups alone
+      expect((await findGroup(store, 'q5', { nearDuplicateThreshold: 0.8 }))?.members.map((m) => m.id)).toEqual(['q5'])
+    })
   })
 
   async function code(p: Promise<unknown>): Promise<string> {

@@ -206,13 +206,24 @@ export function testPredictionStore(
         expect(await ids({ intent: 'greet', channel: 'api', modelVersion: 'v1' })).toEqual(
           want((r) => r.intent === 'greet' && r.channel === 'api' && r.modelVersion === 'v1'),
         )
-        expect(await ids({ search: 'NUMBER 1' })).toEqual(want((r) => r.text.toLowerCase().includes('number 1')))
-        // LIKE wildcards in the search are literal characters.
+        // Words match the start of a message's words, whatever the case; all words must match, in any order.
+        const words = (r: PredictionRecord) => r.text.toLowerCase().split(/[^a-z0-9]+/)
+        expect(await ids({ search: 'NUMBER 1' })).toEqual(
+          want((r) => words(r).includes('number') && words(r).some((w) => w.startsWith('1'))),
+        )
+        expect(await ids({ search: '"number 1"' })).toEqual(want((r) => /number 1/i.test(r.text)))
+        expect(await ids({ search: 'about 5' })).toEqual(want((r) => words(r).some((w) => w.startsWith('5'))))
+        expect(await ids({ search: 'umber' })).toEqual([])
+        // Punctuation separates words and is otherwise ignored; LIKE wildcards are not wildcards.
         expect(await ids({ search: '100%' })).toEqual(['p-00100'])
         expect(await ids({ search: 'money_back' })).toEqual(['p-00100'])
-        expect(await ids({ search: 'y_b' })).toEqual(['p-00100'])
-        expect(await ids({ search: '%' })).toEqual(['p-00100'])
+        expect(await ids({ search: 'MONEY-BA' })).toEqual(['p-00100'])
+        expect(await ids({ search: 'back money' })).toEqual(['p-00100'])
+        expect(await ids({ search: '"back money"' })).toEqual([])
+        expect(await ids({ search: 'y_b' })).toEqual([])
         expect(await ids({ search: 'no such words' })).toEqual([])
+        await expectCode(s.queryPredictions({ search: '%' }), 'ERR_INVALID_ARGUMENT')
+        await expectCode(s.queryPredictions({ search: '?! …', intent: 'greet' }), 'ERR_INVALID_ARGUMENT')
         expect(await ids({ reviewed: false })).toEqual(want(() => true))
         expect(await ids({ reviewed: true })).toEqual([])
         await s.addReview(review({ id: 'r1', predictionId: 'p-00003', action: 'confirm' }))
@@ -221,6 +232,57 @@ export function testPredictionStore(
         expect(await ids({ reviewed: false, intent: 'book_flight' })).toEqual(
           want((r) => r.id !== 'p-00003' && r.intent === 'book_flight'),
         )
+      }),
+    )
+
+    it(
+      'searches words without case or accents, in text and fields, by index and by order walk alike',
+      withStore(async (s) => {
+        const base = Array.from({ length: 20 }, (_, i) => samplePrediction(i))
+        const extra = [
+          samplePrediction(201, { text: 'Ich möchte eine Rückerstattung für CAFÉ-Bestellungen' }),
+          samplePrediction(202, {
+            text: 'je veux un café',
+            fields: { subject: 'Remboursement', body: 'je veux un café' },
+          }),
+          samplePrediction(203, { text: 'Zyxwvut code 42b', entities: [] }),
+        ]
+        await s.insertPredictions([...base, ...extra])
+        const ids = async (q: PredictionQuery) => (await allPages(s, { ...q, limit: 1000 })).sort()
+        expect(await ids({ search: 'cafe' })).toEqual(['p-00201', 'p-00202'])
+        expect(await ids({ search: 'RUCKERST' })).toEqual(['p-00201'])
+        expect(await ids({ search: 'remboursement' })).toEqual(['p-00202'])
+        expect(await ids({ search: 'remb caf' })).toEqual(['p-00202'])
+        expect(await ids({ search: '"cafe bestell"' })).toEqual(['p-00201'])
+        expect(await ids({ search: '"veux un cafe"' })).toEqual(['p-00202'])
+        expect(await ids({ search: '"un veux"' })).toEqual([])
+        expect(await ids({ search: '42' })).toEqual(['p-00203'])
+        expect(await ids({ search: 'zyxwvut', reviewed: false, order: 'confidence' })).toEqual(['p-00203'])
+        // A delete review takes the message out of the index (and its words out of the stored bytes).
+        await s.addReview(review({ id: 'del', predictionId: 'p-00203', action: 'delete' }))
+        expect(await ids({ search: 'zyxwvut' })).toEqual([])
+        expect(await ids({ search: 'code' })).toEqual([])
+        if (options.dump) expect((await options.dump(s)).toLowerCase()).not.toContain('zyxwvut')
+        // A purge too; and re-inserting a purged id indexes it afresh.
+        expect(await s.purgePredictions(samplePrediction(202).ts + 1)).toBeGreaterThan(0)
+        const left = new Set(await ids({}))
+        expect(await ids({ search: 'cafe' })).toEqual(['p-00201', 'p-00202'].filter((id) => left.has(id)))
+        await s.insertPredictions([samplePrediction(202, { text: 'un cafe encore' })])
+        expect(await ids({ search: 'encore' })).toEqual(['p-00202'])
+
+        // Over 2000 matches a page may be found by walking the order instead of the index: same answers, same order.
+        const many = Array.from({ length: 2100 }, (_, i) =>
+          samplePrediction(1000 + i, { text: `bulk word ${i % 7 === 0 ? 'seventh' : 'other'} ${i}` }),
+        )
+        await s.insertPredictions(many)
+        for (const order of ['confidence', 'newest'] as const) {
+          const want = expectedOrder(many, order)
+          expect(await allPages(s, { search: 'bulk', order, limit: 500 })).toEqual(want)
+          const sevenths = many.filter((_, i) => i % 7 === 0)
+          expect(await allPages(s, { search: 'bulk seventh', order, limit: 100 })).toEqual(
+            expectedOrder(sevenths, order),
+          )
+        }
       }),
     )
 

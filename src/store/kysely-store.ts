@@ -3,11 +3,12 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
 import { createError, isIntentopsError } from '../errors.js'
 import type { Redactor } from './redact.js'
 import { hashSender } from './redact.js'
 import { createMigrator, type PredictionsTable, type StoreDatabase, type TokensTable } from './schema.js'
+import { ftsQuery, likePattern, parseSearch, searchText } from './search.js'
 import type {
   InboxOrder,
   Page,
@@ -64,6 +65,12 @@ export const DEFAULT_PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 1000
 const TOKEN_PREFIX = 'iop_'
 const INSERT_CHUNK = 500
+/**
+ * Past this many FTS matches SQLite walks an order index and tests each row's words instead (same meaning, see
+ * search.ts): with matches that dense a page is found after a few thousand rows, while fetching and sorting every
+ * match grows with their number.
+ */
+const DENSE_MATCHES = 2000
 const STREAM_BATCH = 1000
 /** `lastUsedAt` is refreshed at most this often, so verifying a token is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
@@ -203,7 +210,7 @@ export class KyselyPredictionStore implements PredictionStore {
       message_id: r.messageId ?? null,
       sender_hash: senderHash,
       text,
-      search_text: searchable(text, fields),
+      search_text: searchText(text, fields),
       fields: fields ? JSON.stringify(fields) : null,
       intent: r.intent,
       confidence: r.confidence,
@@ -235,10 +242,10 @@ export class KyselyPredictionStore implements PredictionStore {
     }
     const limit = pageSize(query.limit)
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
-    let q = this.db
-      .selectFrom('predictions')
+    const search = await this.searchPlan(query.search)
+    let q = this.from(search)
       .selectAll()
-      .where((eb) => eb.and(filters(eb, query)))
+      .where((eb) => eb.and(filters(eb, query, search)))
     if (after) q = q.where((eb) => afterCursor(eb, order, after))
     switch (order) {
       case 'confidence':
@@ -262,10 +269,10 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   async countPredictions(query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'> = {}): Promise<number> {
-    const row = await this.db
-      .selectFrom('predictions')
+    const search = await this.searchPlan(query.search)
+    const row = await this.from(search)
       .select((eb) => eb.fn.countAll().as('n'))
-      .where((eb) => eb.and(filters(eb, query)))
+      .where((eb) => eb.and(filters(eb, query, search)))
       .executeTakeFirstOrThrow()
     return Number(row.n)
   }
@@ -274,11 +281,11 @@ export class KyselyPredictionStore implements PredictionStore {
     query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>,
   ): AsyncIterable<PredictionRecord> {
     let after: [number, string] | undefined
+    const search = await this.searchPlan(query.search)
     for (;;) {
-      let q = this.db
-        .selectFrom('predictions')
+      let q = this.from(search)
         .selectAll()
-        .where((eb) => eb.and(filters(eb, query)))
+        .where((eb) => eb.and(filters(eb, query, search)))
       if (after) {
         const [ts, id] = after
         q = q.where((eb) => eb(eb.refTuple('ts', 'id'), '>', eb.tuple(ts, id)))
@@ -289,6 +296,39 @@ export class KyselyPredictionStore implements PredictionStore {
       const last = rows[rows.length - 1]!
       after = [last.ts, last.id]
     }
+  }
+
+  /**
+   * How to answer a query's text search, or undefined without one. PostgreSQL tests the words with `LIKE`, and its
+   * planner picks the trigram index or an order index from its estimate. SQLite first counts the FTS5 matches, up
+   * to `DENSE_MATCHES`: few, and the query starts from them; more, and it walks the order index testing `LIKE`
+   * (same meaning, see search.ts), which finds a page after a few thousand rows.
+   */
+  private async searchPlan(search: string | undefined): Promise<SearchPlan | undefined> {
+    if (search === undefined || search.trim() === '') return undefined
+    const phrases = parseSearch(search)
+    const like = { like: phrases.map((p) => sql<boolean>`${sql.ref('search_text')} like ${likePattern(p)}`) }
+    if (this.dialect === 'postgres') return like
+    const match = ftsQuery(phrases)
+    const res = await sql<{ n: number }>`select count(*) as n from (select rowid from predictions_fts
+      where predictions_fts match ${match} limit ${DENSE_MATCHES + 1})`.execute(this.db)
+    return Number(res.rows[0]?.n ?? 0) > DENSE_MATCHES ? like : { fts: match }
+  }
+
+  /**
+   * The predictions a query reads: all of them, or those an FTS5 match lists. SQLite keeps a CROSS JOIN's order, so
+   * the matches drive the query; as `rowid in (…)`, a store without planner statistics walked an order index and
+   * tested every row against the matches instead (a full inbox scan for a word no message holds).
+   */
+  private from(search: SearchPlan | undefined) {
+    const all = this.db.selectFrom('predictions')
+    if (!search || !('fts' in search)) return all
+    const matches = sql`(select rowid as fts_rowid from predictions_fts where predictions_fts match ${search.fts})`
+    // the filters and orders name predictions' columns unqualified, and the match adds only `fts_rowid`
+    return this.db
+      .selectFrom(matches.as('fts'))
+      .crossJoin('predictions')
+      .where(sql<boolean>`predictions.rowid = fts.fts_rowid`) as unknown as typeof all
   }
 
   async purgePredictions(before: number): Promise<number> {
@@ -594,11 +634,6 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
 }
 
-function searchable(text: string, fields: Record<string, string> | undefined): string {
-  const parts = [text, ...(fields ? Object.values(fields) : [])]
-  return parts.join('\n').toLowerCase()
-}
-
 function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE
   if (!Number.isInteger(limit) || limit < 1) {
@@ -607,7 +642,9 @@ function pageSize(limit: number | undefined): number {
   return Math.min(limit, MAX_PAGE_SIZE)
 }
 
-function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>) {
+type SearchPlan = { like: Array<RawBuilder<boolean>> } | { fts: string }
+
+function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>, search?: SearchPlan) {
   const where = []
   if (query.intent !== undefined) where.push(eb('intent', '=', query.intent))
   if (query.modelVersion !== undefined) where.push(eb('model_version', '=', query.modelVersion))
@@ -615,10 +652,7 @@ function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'curso
   if (query.from !== undefined) where.push(eb('ts', '>=', query.from))
   if (query.to !== undefined) where.push(eb('ts', '<', query.to))
   if (query.reviewed !== undefined) where.push(eb('reviewed', '=', query.reviewed ? 1 : 0))
-  if (query.search !== undefined && query.search !== '') {
-    const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    where.push(sql<boolean>`${sql.ref('search_text')} like ${pattern} escape '\\'`)
-  }
+  if (search && 'like' in search) where.push(...search.like)
   return where
 }
 

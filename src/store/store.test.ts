@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { samplePrediction, testPredictionStore } from './contract.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
-import { MIGRATION_TABLE, MIGRATIONS } from './schema.js'
+import { createMigrator, MIGRATION_TABLE, MIGRATIONS } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
 import type { PredictionStore } from './types.js'
 
@@ -127,6 +127,42 @@ describe('migrations', () => {
     } finally {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(stores[0]!.db)
       await Promise.all(stores.map((s) => s.close()))
+    }
+  })
+
+  // Rows logged before 0007 hold lower-cased raw text in search_text; the migration rewrites and indexes them.
+  const backfill = async (store: KyselyPredictionStore, schema?: string) => {
+    if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db)
+    const { error } = await createMigrator(store.db, schema).migrateTo('0004_version_newest_index')
+    expect(error).toBeUndefined()
+    const records = Array.from({ length: 1203 }, (_, i) => samplePrediction(i))
+    records[7] = samplePrediction(7, { text: 'Où est ma Crème brûlée?', fields: { subject: 'Dessert' } })
+    await store.insertPredictions(records)
+    await store.db.updateTable('predictions').set({ search_text: sql`lower(text)` }).execute()
+    await store.migrate()
+    expect((await store.queryPredictions({ search: 'creme brul' })).items.map((p) => p.id)).toEqual(['p-00007'])
+    expect((await store.queryPredictions({ search: 'dessert' })).items.map((p) => p.id)).toEqual(['p-00007'])
+    expect((await store.queryPredictions({ search: '"number 1202"' })).items.map((p) => p.id)).toEqual(['p-01202'])
+    expect(await store.countPredictions({ search: 'message' })).toBe(1202)
+  }
+
+  it('backfills the text index of rows logged before it on SQLite', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    try {
+      await backfill(store)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('backfills the text index of rows logged before it on PostgreSQL', async () => {
+    const schema = `iops_mig_${process.pid}_${randomBytes(4).toString('hex')}`
+    const store = openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 2 })
+    try {
+      await backfill(store, schema)
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
+      await store.close()
     }
   })
 

@@ -73,7 +73,7 @@ export interface PredictionQuery {
   /** Inclusive lower and exclusive upper bound on `ts`. */
   from?: number
   to?: number
-  /** Case-insensitive substring of the text. */
+  /** Words the text or fields must hold (each matches a word start; quoted words as a phrase): see search.ts. */
   search?: string
   /** `false`: only predictions nobody reviewed (the inbox); `true`: only reviewed ones. */
   reviewed?: boolean

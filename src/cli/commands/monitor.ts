@@ -172,7 +172,7 @@ export function register(program: Command, io: CliIO): void {
       }) => {
         const { monitorDrift, alertDrift } = await import('../../monitor/monitor.js')
         const { formatDrift } = await import('../../monitor/format.js')
-        const { webhookTargets } = await import('../../pipeline/notify.js')
+        const { webhookTargets } = await import('../../util/notify.js')
         const { createProgress } = await import('../progress.js')
         const { config, store, loadTraining } = await openProject(io, opts.config)
         let report: import('../../monitor/drift.js').DriftReport

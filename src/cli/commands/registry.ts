@@ -578,7 +578,7 @@ async function sendNotification(
   summary: string,
   details: Record<string, string | number | boolean | null>,
 ): Promise<void> {
-  const { notify, webhookTargets } = await import('../../pipeline/notify.js')
+  const { notify, webhookTargets } = await import('../../util/notify.js')
   const targets = webhookTargets(notifyConfig, io.env)
   if (targets.length === 0) return
   const reports = await notify(targets, { kind, summary, details }, { attempts: notifyConfig.retries })

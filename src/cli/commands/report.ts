@@ -69,7 +69,7 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: { event: string; summary: string; config?: string; strict?: boolean }) => {
       const { loadConfig } = await import('../../config/load.js')
       const { createError } = await import('../../errors.js')
-      const { notify, webhookTargets } = await import('../../pipeline/notify.js')
+      const { notify, webhookTargets } = await import('../../util/notify.js')
       const kinds = ['promoted', 'gate_failed', 'pipeline_failed', 'pipeline_passed', 'drift_alert'] as const
       const kind = kinds.find((k) => k === opts.event)
       if (!kind) throw createError('ERR_CLI_USAGE', { detail: `--event must be one of ${kinds.join(', ')}` })

@@ -44,7 +44,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--channel <name>', 'only messages from this channel')
     .option('--from <time>', 'from this ISO date/time (inclusive)')
     .option('--to <time>', 'until this ISO date/time (exclusive)')
-    .option('--search <text>', 'only messages containing this text')
+    .option('--search <text>', 'only messages with these words (each matches a word start; quote a phrase)')
     .option('--limit <n>', 'messages to read (default: review.pageSize)')
     .option('--json', 'print the page as JSON')
     .action(

@@ -125,7 +125,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--intent <name>', 'only this predicted intent')
     .option('--model-version <version>', 'only this model version')
     .option('--channel <name>', 'only this channel')
-    .option('--search <text>', 'only texts containing this (case-insensitive)')
+    .option('--search <text>', 'only messages with these words (each matches a word start; quote a phrase)')
     .option('--reviewed', 'only reviewed predictions')
     .option('--unreviewed', 'only predictions nobody reviewed')
     .action(async (opts: StoreOptions & FilterOptions & { format: string; out?: string }) => {
