@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainingData } from '../data/types.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import { openPostgresStore } from '../store/postgres.js'
+import { LATENCY_BINS, LATENCY_RELATIVE_ERROR, latencyBin, latencyBinValue } from '../store/rollups.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { PredictionRecord, ReviewRecord } from '../store/types.js'
 import {
@@ -166,15 +167,25 @@ function analyticsSuite(
       ])
     })
 
-    it('computes latency percentiles from a histogram built by the database', async () => {
+    it("computes latency percentiles from the rollups' log-scale histogram, within its relative error", async () => {
       const r = await latency(store, RANGE)
-      // Latencies 1, 1.5, 2, 3, 4, 10: nearest rank.
-      expect(r).toMatchObject({ count: 6, p50: 2, p90: 10, p99: 10, max: 10 })
+      const near = (got: number, exact: number) =>
+        expect(Math.abs(got - exact), `${got} vs ${exact}`).toBeLessThanOrEqual(exact * r.relativeError + 1e-12)
+      expect(r.relativeError).toBeCloseTo(2 ** (1 / 8) - 1, 12)
+      // Latencies 1, 1.5, 2, 3, 4, 10: nearest rank; count, mean and max are exact.
+      expect(r).toMatchObject({ count: 6, max: 10 })
+      near(r.p50, 2)
+      near(r.p90, 10)
+      near(r.p99, 10)
       expect(r.mean).toBeCloseTo(21.5 / 6, 9)
-      expect(r.series.map((s) => [s.bucket, s.count, s.p50, s.max])).toEqual([
-        ['2026-11-01T00:00:00.000Z', 4, 2, 10],
-        ['2026-11-02T00:00:00.000Z', 2, 1.5, 4],
+      expect(r.series.map((s) => [s.bucket, s.count, s.max])).toEqual([
+        ['2026-11-01T00:00:00.000Z', 4, 10],
+        ['2026-11-02T00:00:00.000Z', 2, 4],
       ])
+      near(r.series[0]!.p50, 2)
+      near(r.series[1]!.p50, 1.5)
+      // Ranks land in different bins: 2 and 3 are more than one bin apart.
+      expect(r.series[0]!.p50).toBeLessThan(r.p90)
     })
 
     it('measures corrections and live accuracy from the latest review of each prediction', async () => {
@@ -285,13 +296,18 @@ if (DATABASE_URL) {
 
 describe('latencyStats', () => {
   it('merges bins and takes nearest-rank percentiles', () => {
-    const s = latencyStats([
-      { bin: 10, count: 98, sum: 98, max: 1.05 },
-      { bin: 500, count: 1, sum: 50, max: 50 },
-      { bin: 10, count: 1, sum: 1, max: 1 },
-    ])
-    expect(s).toMatchObject({ count: 100, p50: 1, p99: 1, max: 50 })
-    expect(latencyStats([]).count).toBe(0)
+    const bins = new Array<number>(LATENCY_BINS).fill(0)
+    bins[latencyBin(1)] = 99
+    bins[latencyBin(50)] = 1
+    const s = latencyStats({ count: 100, sum: 149, max: 50, bins })
+    expect(s).toMatchObject({ count: 100, mean: 1.49, max: 50 })
+    expect(s.p99).toBe(latencyBinValue(latencyBin(1)))
+    expect(Math.abs(s.p99 - 1)).toBeLessThanOrEqual(LATENCY_RELATIVE_ERROR)
+    // A bin's middle above the exact maximum is clamped to it.
+    const one = new Array<number>(LATENCY_BINS).fill(0)
+    one[latencyBin(50)] = 1
+    expect(latencyStats({ count: 1, sum: 50, max: 50, bins: one }).p50).toBeLessThanOrEqual(50)
+    expect(latencyStats({ count: 0, sum: 0, max: 0, bins: one.map(() => 0) }).p50).toBe(0)
   })
 })
 
