@@ -227,10 +227,12 @@ function analyticsSuite(
       expect(greet.words[0]).toEqual({ ngram: 'hello', count: 3 })
       // The newest messages first when capped.
       const capped = await topNgrams(store, { ...RANGE, maxMessages: 2 })
-      expect(capped).toMatchObject({ messages: 2, sampled: true })
+      // The newest two are a5 and a4: the counts cover the window from a4's time on, and say so.
+      expect(capped).toMatchObject({ messages: 2, sampled: true, readFrom: new Date(T0 + DAY + 5000).toISOString() })
       expect(capped.words.find((w) => w.ngram === 'crypto')?.count).toBe(2)
       const exact = await topNgrams(store, { ...RANGE, maxMessages: 6 })
       expect(exact.sampled).toBe(false)
+      expect(exact).not.toHaveProperty('readFrom')
     })
 
     it('finds emerging n-grams: frequent now, rare in the training data', async () => {

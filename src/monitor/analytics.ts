@@ -590,6 +590,8 @@ export interface TopNgrams {
   /** Messages counted; `sampled` when the range held more than `maxMessages` and only the newest were read. */
   messages: number
   sampled: boolean
+  /** When sampled: the time of the oldest message read, so the counts describe `[readFrom, to)`, not the range. */
+  readFrom?: string
   words: NgramCount[]
   bigrams: NgramCount[]
   /** The same per predicted intent (most frequent intents first). */
@@ -657,7 +659,7 @@ async function countRecentTexts(
   r: Resolved,
   maxMessages: number,
   onText: (text: string, intent: string, count: number) => void,
-): Promise<{ messages: number; sampled: boolean }> {
+): Promise<{ messages: number; sampled: boolean; readFrom?: string }> {
   const newest = filtered(src.db.selectFrom('predictions').select(['text', 'intent']), r)
     .orderBy('ts', 'desc')
     .orderBy('id', 'desc')
@@ -674,14 +676,15 @@ async function countRecentTexts(
     messages += n
   }
   if (messages < maxMessages) return { messages, sampled: false }
-  // Full: one probe past the cut says whether it lost anything.
-  const more = await filtered(src.db.selectFrom('predictions').select('id'), r)
+  // Full: the last message read and one past the cut say when the read window starts and whether it lost anything.
+  const edge = await filtered(src.db.selectFrom('predictions').select('ts'), r)
     .orderBy('ts', 'desc')
     .orderBy('id', 'desc')
-    .limit(1)
-    .offset(maxMessages)
+    .limit(2)
+    .offset(maxMessages - 1)
     .execute()
-  return { messages, sampled: more.length > 0 }
+  const sampled = edge.length > 1
+  return { messages, sampled, ...(sampled ? { readFrom: iso(edge[0]!.ts) } : {}) }
 }
 
 /** Top words and bigrams, stop words removed, overall and per predicted intent. */
@@ -694,7 +697,7 @@ export async function topNgrams(
   const limit = query.limit ?? 20
   const overall = new NgramCounter()
   const per = new Map<string, NgramCounter>()
-  const { messages, sampled } = await countRecentTexts(
+  const { messages, sampled, readFrom } = await countRecentTexts(
     src,
     r,
     query.maxMessages ?? DEFAULT_MAX_MESSAGES,
@@ -713,6 +716,7 @@ export async function topNgrams(
     range: r.range,
     messages,
     sampled,
+    ...(readFrom ? { readFrom } : {}),
     words: topCounts(overall.words, limit),
     bigrams: topCounts(overall.bigrams, limit),
     byIntent: [...per]
@@ -745,6 +749,7 @@ export interface EmergingNgrams {
   range: AnalyticsRange
   messages: number
   sampled: boolean
+  readFrom?: string
   trainingExamples: number
   items: EmergingNgram[]
 }
@@ -762,8 +767,11 @@ export async function emergingNgrams(
 ): Promise<EmergingNgrams> {
   const r = resolve(query, now)
   const recent = new NgramCounter()
-  const { messages, sampled } = await countRecentTexts(src, r, query.maxMessages ?? DEFAULT_MAX_MESSAGES, (t, _i, n) =>
-    recent.add(t, n),
+  const { messages, sampled, readFrom } = await countRecentTexts(
+    src,
+    r,
+    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
+    (t, _i, n) => recent.add(t, n),
   )
   const train = new NgramCounter()
   for (const ex of training.examples) train.add(messageText(ex))
@@ -772,6 +780,7 @@ export async function emergingNgrams(
     range: r.range,
     messages,
     sampled,
+    ...(readFrom ? { readFrom } : {}),
     trainingExamples: train.messages,
     items: emerging(recent, train, { limit: query.limit ?? 20, minCount: query.minCount ?? 3 }),
   }
