@@ -10,7 +10,7 @@
 import { type Kysely, sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { isIntentopsError } from '../errors.js'
-import { CONF_COLUMNS, HOUR_MS, LAT_COLUMNS } from './rollups.js'
+import { CONF_COLUMNS, HOUR_MS, LAT_COLUMNS, rebuildRollups } from './rollups.js'
 import { createMigrator } from './schema.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore, ReviewRecord } from './types.js'
 
@@ -134,6 +134,7 @@ export function randomPredictions(count: number, seed: number, hours = 30, prefi
 // biome-ignore lint/suspicious/noExplicitAny: the rollup table's columns are generated
 type AnyDb = Kysely<any>
 const dbOf = (s: PredictionStore) => (s as unknown as { db: AnyDb }).db
+const dbDialect = (s: PredictionStore) => (s as unknown as { dialect: 'sqlite' | 'postgres' }).dialect
 
 /**
  * The rollup table against the same numbers counted from the raw log by the database: per hour, model version,
@@ -420,6 +421,25 @@ export function testPredictionStore(
           records[899]!,
         ])
         await expectRollupsMatchRaw(s)
+        // Two writers at once (as two replicas would), over the same hours and partly the same ids.
+        if (options.reopen) {
+          const other = await options.reopen(s)
+          try {
+            const more = randomPredictions(600, 8, 30, 'w')
+            await Promise.all([
+              ...[0, 1, 2].map((k) => s.insertPredictions(more.slice(k * 150, k * 150 + 200))),
+              ...[0, 1, 2].map((k) => other.insertPredictions(more.slice(600 - k * 150 - 200, 600 - k * 150))),
+            ])
+            await expectRollupsMatchRaw(s)
+            await s.addReview(review({ id: 'w-del', predictionId: more[0]!.id, action: 'delete' }))
+            await expectRollupsMatchRaw(s)
+            await dbOf(s).deleteFrom('reviews').where('id', '=', 'w-del').execute()
+            await dbOf(s).deleteFrom('predictions').where('id', 'like', 'w-%').execute()
+            await rebuildRollups(dbOf(s), dbDialect(s), T0, T0 + 31 * HOUR_MS)
+          } finally {
+            await other.close()
+          }
+        }
         const ids = records.map((r) => r.id)
         const t = T0 + 20_000 * MIN
         // Deleted (junk, PII) predictions leave the rollups; other reviews do not change them.

@@ -164,7 +164,9 @@ export async function applyRollups(
   dialect: StoreDialect,
   acc: RollupAccumulator,
 ): Promise<void> {
-  const cells = [...acc.cells.values()]
+  // One key order for every writer: PostgreSQL replicas upserting overlapping cells then lock them in the same order
+  // and wait for each other instead of deadlocking.
+  const cells = [...acc.cells.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
   for (let i = 0; i < cells.length; i += UPSERT_CHUNK) {
     const chunk = cells.slice(i, i + UPSERT_CHUNK)
     const values = sql.join(chunk.map((c) => sql`(${sql.join(cellValues(c))})`))
