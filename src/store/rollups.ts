@@ -282,8 +282,13 @@ export async function createRollupTable(
   db: Kysely<any>,
   onProgress?: (p: RebuildProgress) => void,
 ): Promise<void> {
+  // Kysely runs SQLite migrations outside a transaction: one of our own keeps the backfill all or nothing, and the
+  // `if not exists` plus the rebuild's delete-first make a re-run after a crash (before the migration was recorded)
+  // safe.
+  if (!db.isTransaction) return db.transaction().execute((trx) => createRollupTable(trx, onProgress))
   let t = db.schema
     .createTable(ROLLUP_TABLE)
+    .ifNotExists()
     .addColumn('hour', 'bigint', (c) => c.notNull())
     .addColumn('model_version', 'text', (c) => c.notNull())
     .addColumn('channel', 'text', (c) => c.notNull())
