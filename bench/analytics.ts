@@ -109,10 +109,20 @@ interface Timing {
   roundsMs: number[]
 }
 
-const QUERIES: Array<{ name: string; what: string; query: Record<string, unknown>; maxMessages?: number }> = [
+const QUERIES: Array<{
+  name: string
+  what: string
+  query: Record<string, unknown>
+  maxMessages?: number
+  lowConfidence?: number
+}> = [
   ...ANALYTICS_KINDS.map((what) => ({ name: what, what, query: {} })),
   { name: 'intents (hourly)', what: 'intents', query: { bucket: 'hour' } },
   { name: 'rates (one intent)', what: 'rates', query: { intent: 'track_order' } },
+  // Edges off the hour: the partial first and last hours are read raw, the rest from the rollups.
+  { name: 'intents (edges off the hour)', what: 'intents', query: { from: START + 1_234_567, to: END - 987_654 } },
+  // A threshold off the rollups' 0.05 grid is answered from the raw rows.
+  { name: 'rates (threshold 0.37, raw rows)', what: 'rates', query: {}, lowConfidence: 0.37 },
   { name: 'ngrams (all 1M texts)', what: 'ngrams', query: {}, maxMessages: ROWS },
 ]
 
@@ -127,7 +137,7 @@ async function measure(backend: string, store: KyselyPredictionStore): Promise<T
         q.what,
         { from: START, to: END, ...q.query },
         {
-          lowConfidence: 0.5,
+          lowConfidence: q.lowConfidence ?? 0.5,
           loadTraining: async () => training,
           now: END,
           ...(q.maxMessages ? { maxMessages: q.maxMessages } : {}),

@@ -10,6 +10,20 @@ export interface Progress {
   stop(): void
 }
 
+/**
+ * Progress of a store migration's data backfill (the rollups of migration 0005), shown only when there is enough to
+ * wait for: a large log takes seconds to a minute, a small one finishes before a bar would draw.
+ */
+export function migrationProgress(io: CliIO): (p: { done: number; total: number }) => void {
+  let bar: Progress | undefined
+  return ({ done, total }) => {
+    if (total < 100_000) return
+    bar ??= createProgress(io, 'backfilling analytics rollups (rows)', total)
+    bar.update(done, total)
+    if (done >= total) bar.stop()
+  }
+}
+
 export function createProgress(io: CliIO, label: string, total: number): Progress {
   if (io.isTTY) {
     const bar = new cliProgress.SingleBar(

@@ -5,11 +5,14 @@ import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TrainingData } from '../data/types.js'
+import { randomPredictions, seededRandom } from '../store/contract.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import { openPostgresStore } from '../store/postgres.js'
+import { LATENCY_BINS, LATENCY_RELATIVE_ERROR, latencyBin, latencyBinValue } from '../store/rollups.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { PredictionRecord, ReviewRecord } from '../store/types.js'
 import {
+  type AnalyticsQuery,
   channelVolume,
   corrections,
   emergingNgrams,
@@ -166,15 +169,25 @@ function analyticsSuite(
       ])
     })
 
-    it('computes latency percentiles from a histogram built by the database', async () => {
+    it("computes latency percentiles from the rollups' log-scale histogram, within its relative error", async () => {
       const r = await latency(store, RANGE)
-      // Latencies 1, 1.5, 2, 3, 4, 10: nearest rank.
-      expect(r).toMatchObject({ count: 6, p50: 2, p90: 10, p99: 10, max: 10 })
+      const near = (got: number, exact: number) =>
+        expect(Math.abs(got - exact), `${got} vs ${exact}`).toBeLessThanOrEqual(exact * r.relativeError + 1e-12)
+      expect(r.relativeError).toBeCloseTo(2 ** (1 / 8) - 1, 12)
+      // Latencies 1, 1.5, 2, 3, 4, 10: nearest rank; count, mean and max are exact.
+      expect(r).toMatchObject({ count: 6, max: 10 })
+      near(r.p50, 2)
+      near(r.p90, 10)
+      near(r.p99, 10)
       expect(r.mean).toBeCloseTo(21.5 / 6, 9)
-      expect(r.series.map((s) => [s.bucket, s.count, s.p50, s.max])).toEqual([
-        ['2026-11-01T00:00:00.000Z', 4, 2, 10],
-        ['2026-11-02T00:00:00.000Z', 2, 1.5, 4],
+      expect(r.series.map((s) => [s.bucket, s.count, s.max])).toEqual([
+        ['2026-11-01T00:00:00.000Z', 4, 10],
+        ['2026-11-02T00:00:00.000Z', 2, 4],
       ])
+      near(r.series[0]!.p50, 2)
+      near(r.series[1]!.p50, 1.5)
+      // Ranks land in different bins: 2 and 3 are more than one bin apart.
+      expect(r.series[0]!.p50).toBeLessThan(r.p90)
     })
 
     it('measures corrections and live accuracy from the latest review of each prediction', async () => {
@@ -214,10 +227,12 @@ function analyticsSuite(
       expect(greet.words[0]).toEqual({ ngram: 'hello', count: 3 })
       // The newest messages first when capped.
       const capped = await topNgrams(store, { ...RANGE, maxMessages: 2 })
-      expect(capped).toMatchObject({ messages: 2, sampled: true })
+      // The newest two are a5 and a4: the counts cover the window from a4's time on, and say so.
+      expect(capped).toMatchObject({ messages: 2, sampled: true, readFrom: new Date(T0 + DAY + 5000).toISOString() })
       expect(capped.words.find((w) => w.ngram === 'crypto')?.count).toBe(2)
       const exact = await topNgrams(store, { ...RANGE, maxMessages: 6 })
       expect(exact.sampled).toBe(false)
+      expect(exact).not.toHaveProperty('readFrom')
     })
 
     it('finds emerging n-grams: frequent now, rare in the training data', async () => {
@@ -238,6 +253,93 @@ function analyticsSuite(
       await ensureAnalyticsIndexes(store)
       expect(await hasAnalyticsIndex(store)).toBe(true)
       expect(await rates(store, { ...RANGE, lowConfidence: 0.5 })).toEqual(before)
+    })
+
+    it('answers from the rollups exactly as a raw count, for random ranges, edges off the hour, filters and deletes', async () => {
+      const random = randomPredictions(1500, 11, 60, 'z')
+      await store.insertPredictions(random)
+      const start = Math.min(...random.map((r) => r.ts))
+      const all = await intentDistribution(store, { from: start, to: start + 3 * DAY })
+      // A prediction deleted by review (junk, PII) leaves every analytics.
+      await store.addReview(review('zdel', random[5]!.id, 'delete', undefined, T0 + 20))
+      await store.addReview(review('zdel2', random[6]!.id, 'delete', undefined, T0 + 20))
+      expect((await intentDistribution(store, { from: start, to: start + 3 * DAY })).total).toBe(all.total - 2)
+      const rnd = seededRandom(5)
+      const HOUR = 3_600_000
+      const cases: AnalyticsQuery[] = [
+        { from: start, to: start + 3 * DAY },
+        { from: start + 10 * HOUR, to: start + 11 * HOUR },
+        { from: start + 10 * HOUR + 5, to: start + 10 * HOUR + 1_800_000 },
+      ]
+      for (let i = 0; i < 14; i++) {
+        const from = start + Math.floor(rnd() * 40 * HOUR)
+        const filter = [{}, { intent: 'refund' }, { channel: 'ui' }, { modelVersion: 'v2' }][i % 4]!
+        cases.push({ from, to: from + 1 + Math.floor(rnd() * 30 * HOUR), bucket: i % 3 ? 'hour' : 'day', ...filter })
+      }
+      const db = store.db
+      for (const q of cases) {
+        const bucketMs = q.bucket === 'hour' ? HOUR : DAY
+        let sel = db
+          .selectFrom('predictions')
+          .select(['ts', 'intent', 'channel', 'fallback', 'confidence', 'latency_ms'])
+          .where('ts', '>=', q.from!)
+          .where('ts', '<', q.to!)
+          .where((eb) => eb.or([eb('review_action', 'is', null), eb('review_action', '!=', 'delete')]))
+        if (q.intent) sel = sel.where('intent', '=', q.intent)
+        if (q.channel) sel = sel.where('channel', '=', q.channel)
+        if (q.modelVersion) sel = sel.where('model_version', '=', q.modelVersion)
+        const raw = (await sel.execute()).map((r) => ({ ...r, ts: Number(r.ts) }))
+        const bucketOf = (ts: number) => new Date(ts - (ts % bucketMs)).toISOString()
+        const countBy = (key: (r: (typeof raw)[number]) => string) => {
+          const m = new Map<string, number>()
+          for (const r of raw) m.set(key(r), (m.get(key(r)) ?? 0) + 1)
+          return m
+        }
+        const label = JSON.stringify(q)
+        const intents = await intentDistribution(store, q)
+        expect(new Map(intents.series.map((x) => [`${x.bucket} ${x.intent}`, x.count])), label).toEqual(
+          countBy((r) => `${bucketOf(r.ts)} ${r.intent}`),
+        )
+        expect(intents.total, label).toBe(raw.length)
+        const channels = await channelVolume(store, q)
+        expect(new Map(channels.series.map((x) => [`${x.bucket} ${x.channel}`, x.count])), label).toEqual(
+          countBy((r) => `${bucketOf(r.ts)} ${r.channel}`),
+        )
+        // 0.5 is on the rollups' confidence grid, 0.37 is not (raw rows answer); both must be exact.
+        for (const threshold of [0.5, 0.05, 0.95, 0.37]) {
+          const got = await rates(store, { ...q, lowConfidence: threshold })
+          const want = new Map<string, [number, number, number]>()
+          for (const r of raw) {
+            const w = want.get(bucketOf(r.ts)) ?? [0, 0, 0]
+            want.set(bucketOf(r.ts), [w[0] + 1, w[1] + r.fallback, w[2] + (r.confidence < threshold ? 1 : 0)])
+          }
+          expect(
+            new Map(got.series.map((x) => [x.bucket, [x.total, x.fallback, x.lowConfidence]])),
+            `${label} ${threshold}`,
+          ).toEqual(want)
+        }
+        const lat = await latency(store, q)
+        const byBucket = new Map<string, number[]>()
+        for (const r of raw) byBucket.set(bucketOf(r.ts), [...(byBucket.get(bucketOf(r.ts)) ?? []), r.latency_ms])
+        expect(lat.series.map((x) => x.bucket)).toEqual([...byBucket.keys()].sort())
+        for (const x of lat.series) {
+          const values = byBucket.get(x.bucket)!.sort((a, b) => a - b)
+          expect(x.count).toBe(values.length)
+          expect(x.max).toBe(values.at(-1))
+          expect(x.mean).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 6)
+          for (const [p, got] of [
+            [0.5, x.p50],
+            [0.9, x.p90],
+            [0.99, x.p99],
+          ] as const) {
+            const exact = values[Math.max(1, Math.ceil(p * values.length)) - 1]!
+            // Below 0.1 ms the first bin's error is absolute (0.05 ms).
+            expect(Math.abs(got - exact), `${label} p${p * 100}`).toBeLessThanOrEqual(
+              Math.max(exact * lat.relativeError, 0.05) + 1e-9,
+            )
+          }
+        }
+      }
     })
 
     it('refuses an empty range', async () => {
@@ -285,13 +387,18 @@ if (DATABASE_URL) {
 
 describe('latencyStats', () => {
   it('merges bins and takes nearest-rank percentiles', () => {
-    const s = latencyStats([
-      { bin: 10, count: 98, sum: 98, max: 1.05 },
-      { bin: 500, count: 1, sum: 50, max: 50 },
-      { bin: 10, count: 1, sum: 1, max: 1 },
-    ])
-    expect(s).toMatchObject({ count: 100, p50: 1, p99: 1, max: 50 })
-    expect(latencyStats([]).count).toBe(0)
+    const bins = new Array<number>(LATENCY_BINS).fill(0)
+    bins[latencyBin(1)] = 99
+    bins[latencyBin(50)] = 1
+    const s = latencyStats({ count: 100, sum: 149, max: 50, bins })
+    expect(s).toMatchObject({ count: 100, mean: 1.49, max: 50 })
+    expect(s.p99).toBe(latencyBinValue(latencyBin(1)))
+    expect(Math.abs(s.p99 - 1)).toBeLessThanOrEqual(LATENCY_RELATIVE_ERROR)
+    // A bin's middle above the exact maximum is clamped to it.
+    const one = new Array<number>(LATENCY_BINS).fill(0)
+    one[latencyBin(50)] = 1
+    expect(latencyStats({ count: 1, sum: 50, max: 50, bins: one }).p50).toBeLessThanOrEqual(50)
+    expect(latencyStats({ count: 0, sum: 0, max: 0, bins: one.map(() => 0) }).p50).toBe(0)
   })
 })
 

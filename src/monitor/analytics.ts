@@ -1,6 +1,8 @@
 /**
- * Analytics over the prediction log. Counts, buckets and rates run inside the database through Kysely, with the same
- * code on SQLite and PostgreSQL; word counts need the tokenizer and run here over the most recent messages. Every
+ * Analytics over the prediction log. Counts, rates and latency read the hourly rollups the store keeps
+ * (`prediction_rollups`, see store/rollups.ts): whole hours of the range come from there, summed by the database, and
+ * the partial hours at the range's edges from the raw rows, so counts equal a raw count exactly. Word counts need the
+ * tokenizer and run here over the most recent messages. Predictions deleted by review (junk, PII) never count. Every
  * function returns plain JSON, shared by the CLI (`intentops analytics`), the HTTP API (`/v1/analytics/...`) and the
  * chart specs in `charts.ts`.
  * @module
@@ -12,6 +14,22 @@ import type { ConfusionMatrix } from '../eval/types.js'
 import { ENGLISH_STOP_WORDS } from '../nlu/stop-words.js'
 import { TextScanner } from '../nlu/tokenizer.js'
 import type { StoreDialect } from '../store/kysely-store.js'
+import {
+  CONFIDENCE_BINS,
+  ceilHour,
+  confColumn,
+  countedPrediction,
+  floorHour,
+  LAT_COLUMNS,
+  LATENCY_BINS,
+  LATENCY_RELATIVE_ERROR,
+  latencyBinValue,
+  ROLLUP_SOURCE_COLUMNS,
+  ROLLUP_TABLE,
+  RollupAccumulator,
+  type RollupCell,
+  type RollupSourceRow,
+} from '../store/rollups.js'
 import type { StoreDatabase } from '../store/schema.js'
 
 /** What analytics read: a Kysely instance over the store tables and its dialect (a `KyselyPredictionStore` is one). */
@@ -95,7 +113,7 @@ export const MAX_BUCKETS = 24 * 366
 type PredictionsQuery<O> = SelectQueryBuilder<StoreDatabase, 'predictions', O>
 
 function filtered<O>(qb: PredictionsQuery<O>, r: Resolved, from = r.from, to = r.to): PredictionsQuery<O> {
-  let out = qb.where('ts', '>=', from).where('ts', '<', to)
+  let out = qb.where('ts', '>=', from).where('ts', '<', to).where(countedPrediction())
   if (r.q.intent !== undefined) out = out.where('intent', '=', r.q.intent)
   if (r.q.channel !== undefined) out = out.where('channel', '=', r.q.channel)
   if (r.q.modelVersion !== undefined) out = out.where('model_version', '=', r.q.modelVersion)
@@ -150,6 +168,95 @@ function keyOrder(a: AggregateRow, b: AggregateRow, keys: readonly string[]): nu
   return 0
 }
 
+/** One aggregate: its SQL over rollup rows (summed unless `max`) and the same over a cell built from raw rows. */
+interface Measure {
+  sql: string
+  cell: (c: RollupCell) => number
+  max?: boolean
+}
+
+type Dimension = 'intent' | 'channel'
+
+const cellKey: Record<Dimension, (c: RollupCell) => string> = {
+  intent: (c) => c.intent,
+  channel: (c) => c.channel,
+}
+
+/**
+ * Aggregates `measures` over the range by time bucket and `keys`. Whole hours come from the rollup table, grouped by
+ * the database (a 30-day range is tens of thousands of rollup rows, not a million predictions); the partial hours at
+ * either edge are read raw and binned here with the rollups' own code, then both are added up.
+ */
+async function aggregateRollups(
+  src: AnalyticsSource,
+  r: Resolved,
+  measures: Readonly<Record<string, Measure>>,
+  keys: readonly Dimension[],
+): Promise<Array<AggregateRow & { bucket: number }>> {
+  const out = new Map<string, AggregateRow & { bucket: number }>()
+  const names = Object.keys(measures)
+  const merge = (row: AggregateRow & { bucket: number }) => {
+    const id = [row.bucket, ...keys.map((k) => row[k])].join('\u0000')
+    const have = out.get(id)
+    if (!have) {
+      out.set(id, row)
+      return
+    }
+    for (const m of names) have[m] = measures[m]!.max ? Math.max(have[m], row[m]) : have[m] + row[m]
+  }
+  const wholeFrom = ceilHour(r.from)
+  const wholeTo = floorHour(r.to)
+  const edges: Array<[number, number]> = []
+  if (wholeFrom < wholeTo) {
+    if (r.from < wholeFrom) edges.push([r.from, wholeFrom])
+    if (wholeTo < r.to) edges.push([wholeTo, r.to])
+    // biome-ignore lint/suspicious/noExplicitAny: the rollup table's columns are generated (rollups.ts)
+    const db = src.db as unknown as Kysely<any>
+    let q = db
+      .selectFrom(ROLLUP_TABLE)
+      .select([
+        sql<number>`(hour - (hour % ${sql.lit(r.bucketMs)}))`.as('bucket'),
+        ...keys,
+        ...names.map((m) => sql.raw(measures[m]!.max ? `max(${measures[m]!.sql})` : `sum(${measures[m]!.sql})`).as(m)),
+      ])
+      .where('hour', '>=', wholeFrom)
+      .where('hour', '<', wholeTo)
+    if (r.q.intent !== undefined) q = q.where('intent', '=', r.q.intent)
+    if (r.q.channel !== undefined) q = q.where('channel', '=', r.q.channel)
+    if (r.q.modelVersion !== undefined) q = q.where('model_version', '=', r.q.modelVersion)
+    const rows = await q.groupBy([sql.ref('bucket'), ...keys.map((k) => sql.ref(k))]).execute()
+    for (const row of rows) {
+      const x: AggregateRow & { bucket: number } = { bucket: Number(row.bucket) }
+      for (const k of keys) x[k] = row[k]
+      for (const m of names) x[m] = Number(row[m])
+      merge(x)
+    }
+  } else {
+    edges.push([r.from, r.to])
+  }
+  for (const [from, to] of edges) {
+    const acc = new RollupAccumulator()
+    const raw = await filtered(
+      src.db.selectFrom('predictions').select([...ROLLUP_SOURCE_COLUMNS]),
+      r,
+      from,
+      to,
+    ).execute()
+    for (const row of raw) acc.add(row as RollupSourceRow)
+    for (const c of acc.cells.values()) {
+      const x: AggregateRow & { bucket: number } = { bucket: c.hour - (c.hour % r.bucketMs) }
+      for (const k of keys) x[k] = cellKey[k](c)
+      for (const m of names) x[m] = measures[m]!.cell(c)
+      merge(x)
+    }
+  }
+  return [...out.values()]
+    .filter((row) => Number(row.count) > 0)
+    .sort((a, b) => a.bucket - b.bucket || keyOrder(a, b, keys))
+}
+
+const COUNT: Measure = { sql: 'n', cell: (c) => c.n }
+
 const iso = (ms: number) => new Date(Number(ms)).toISOString()
 const share = (part: number, total: number) => (total === 0 ? 0 : part / total)
 
@@ -172,18 +279,7 @@ export async function intentDistribution(
   now = Date.now(),
 ): Promise<IntentDistribution> {
   const r = resolve(query, now)
-  const rows = await aggregateByBucket(
-    src,
-    r,
-    (from, to) =>
-      filtered(
-        src.db.selectFrom('predictions').select(['intent', (eb) => eb.fn.countAll<number>().as('count')]),
-        r,
-        from,
-        to,
-      ),
-    ['intent'],
-  )
+  const rows = await aggregateRollups(src, r, { count: COUNT }, ['intent'])
   const series = rows.map((x) => ({ bucket: iso(x.bucket), intent: String(x.intent), count: Number(x.count) }))
   const { total, items } = totalsBy(series, (s) => s.intent)
   return {
@@ -225,18 +321,7 @@ export async function channelVolume(
   now = Date.now(),
 ): Promise<ChannelVolume> {
   const r = resolve(query, now)
-  const rows = await aggregateByBucket(
-    src,
-    r,
-    (from, to) =>
-      filtered(
-        src.db.selectFrom('predictions').select(['channel', (eb) => eb.fn.countAll<number>().as('count')]),
-        r,
-        from,
-        to,
-      ),
-    ['channel'],
-  )
+  const rows = await aggregateRollups(src, r, { count: COUNT }, ['channel'])
   const series = rows.map((x) => ({ bucket: iso(x.bucket), channel: String(x.channel), count: Number(x.count) }))
   const { total, items } = totalsBy(series, (s) => s.channel)
   return {
@@ -274,24 +359,40 @@ export async function rates(
 ): Promise<Rates> {
   const r = resolve(query, now)
   const threshold = query.lowConfidence
-  const rows = await aggregateByBucket(
-    src,
-    r,
-    (from, to) =>
-      filtered(
-        src.db
-          .selectFrom('predictions')
-          .select([
-            (eb) => eb.fn.countAll<number>().as('count'),
-            sql<number>`sum(fallback)`.as('fallback'),
-            sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
-          ]),
+  // The rollups hold confidence in bins of 0.05: a threshold on a bin edge is answered from them exactly, any other
+  // one (or 0 and 1, whose bins are open-ended) from the raw rows, which is slower but just as exact.
+  const edge = Math.round(threshold * CONFIDENCE_BINS)
+  const onGrid = edge >= 1 && edge < CONFIDENCE_BINS && edge / CONFIDENCE_BINS === threshold
+  const lowBins = Array.from({ length: onGrid ? edge : 0 }, (_, k) => k)
+  const rows = onGrid
+    ? await aggregateRollups(
+        src,
         r,
-        from,
-        to,
-      ),
-    [],
-  )
+        {
+          count: COUNT,
+          fallback: { sql: 'fallback_n', cell: (c) => c.fallback },
+          low: { sql: lowBins.map(confColumn).join(' + '), cell: (c) => lowBins.reduce((a, k) => a + c.conf[k]!, 0) },
+        },
+        [],
+      )
+    : await aggregateByBucket(
+        src,
+        r,
+        (from, to) =>
+          filtered(
+            src.db
+              .selectFrom('predictions')
+              .select([
+                (eb) => eb.fn.countAll<number>().as('count'),
+                sql<number>`sum(fallback)`.as('fallback'),
+                sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
+              ]),
+            r,
+            from,
+            to,
+          ),
+        [],
+      )
   const counts = (total: number, fallback: number, low: number): RateCounts => ({
     total,
     fallback,
@@ -319,9 +420,6 @@ export async function rates(
 
 // ── latency percentiles ──────────────────────────────────────────────────────
 
-/** Latencies are histogrammed by the database in bins of this many ms; percentiles are exact to this resolution. */
-export const LATENCY_RESOLUTION_MS = 0.1
-
 export interface LatencyStats {
   count: number
   mean: number
@@ -335,92 +433,70 @@ export interface LatencyStats {
 export interface Latency extends LatencyStats {
   kind: 'latency'
   range: AnalyticsRange
-  resolutionMs: number
+  /** Largest relative error of a percentile (log-scale histogram, see store/rollups.ts); count, mean and max are exact. */
+  relativeError: number
   series: Array<{ bucket: string } & LatencyStats>
 }
 
-/** Latency percentiles (nearest rank over a 0.1 ms histogram the database builds), overall and per bucket. */
-export async function latency(src: AnalyticsSource, query: AnalyticsQuery = {}, now = Date.now()): Promise<Latency> {
-  const r = resolve(query, now)
-  const scale = 1 / LATENCY_RESOLUTION_MS
-  // Non-negative values: a cast truncates on SQLite, floor() is the same on PostgreSQL (whose cast rounds).
-  const bin =
-    src.dialect === 'postgres'
-      ? sql<number>`floor(latency_ms * ${sql.lit(scale)})::bigint`
-      : sql<number>`cast(latency_ms * ${sql.lit(scale)} as integer)`
-  const rows = await aggregateByBucket(
-    src,
-    r,
-    (from, to) =>
-      filtered(
-        src.db
-          .selectFrom('predictions')
-          .select([
-            bin.as('bin'),
-            (eb) => eb.fn.countAll<number>().as('count'),
-            sql<number>`sum(latency_ms)`.as('sum'),
-            sql<number>`max(latency_ms)`.as('max'),
-          ]),
-        r,
-        from,
-        to,
-      ),
-    ['bin'],
-  )
-  const all: Bin[] = []
-  const perBucket = new Map<number, Bin[]>()
-  for (const row of rows) {
-    const b: Bin = { bin: Number(row.bin), count: Number(row.count), sum: Number(row.sum), max: Number(row.max) }
-    all.push(b)
-    const key = Number(row.bucket)
-    const list = perBucket.get(key)
-    if (list) list.push(b)
-    else perBucket.set(key, [b])
-  }
-  const series = [...perBucket]
-    .sort((a, b) => a[0] - b[0])
-    .map(([bucket, bins]) => ({ bucket: iso(bucket), ...latencyStats(bins) }))
-  return { kind: 'latency', range: r.range, resolutionMs: LATENCY_RESOLUTION_MS, ...latencyStats(all), series }
-}
-
-interface Bin {
-  bin: number
+/** A latency histogram in the rollups' log-scale bins, with the exact count, sum and maximum. */
+export interface LatencyHistogram {
   count: number
   sum: number
   max: number
+  bins: readonly number[]
 }
 
-/** Nearest-rank percentiles from histogram bins (several rows may share a bin). */
-export function latencyStats(bins: readonly Bin[]): LatencyStats {
-  const merged = new Map<number, number>()
-  let count = 0
-  let sum = 0
-  let max = 0
-  for (const b of bins) {
-    merged.set(b.bin, (merged.get(b.bin) ?? 0) + b.count)
-    count += b.count
-    sum += b.sum
-    max = Math.max(max, b.max)
-  }
-  const sorted = [...merged].sort((a, b) => a[0] - b[0])
-  const at = (p: number) => {
-    if (count === 0) return 0
-    const rank = Math.max(1, Math.ceil(p * count))
-    let seen = 0
-    for (const [bin, c] of sorted) {
-      seen += c
-      if (seen >= rank) return Math.min(max, bin * LATENCY_RESOLUTION_MS)
+const LATENCY_MEASURES: Readonly<Record<string, Measure>> = Object.freeze({
+  count: COUNT,
+  sum: { sql: 'lat_sum', cell: (c) => c.latSum },
+  max: { sql: 'lat_max', cell: (c) => c.latMax, max: true },
+  ...Object.fromEntries(LAT_COLUMNS.map((col, b) => [col, { sql: col, cell: (c: RollupCell) => c.lat[b]! }])),
+})
+
+/**
+ * Latency percentiles (nearest rank over the rollups' log-scale histogram, each within `relativeError` of the exact
+ * value), overall and per bucket.
+ */
+export async function latency(src: AnalyticsSource, query: AnalyticsQuery = {}, now = Date.now()): Promise<Latency> {
+  const r = resolve(query, now)
+  const rows = await aggregateRollups(src, r, LATENCY_MEASURES, [])
+  const all: LatencyHistogram = { count: 0, sum: 0, max: 0, bins: new Array<number>(LATENCY_BINS).fill(0) }
+  const series = rows.map((row) => {
+    const h: LatencyHistogram = {
+      count: Number(row.count),
+      sum: Number(row.sum),
+      max: Number(row.max),
+      bins: LAT_COLUMNS.map((col) => Number(row[col])),
     }
-    return max
+    all.max = all.count === 0 ? h.max : Math.max(all.max, h.max)
+    all.count += h.count
+    all.sum += h.sum
+    for (let b = 0; b < LATENCY_BINS; b++) (all.bins as number[])[b]! += h.bins[b]!
+    return { bucket: iso(row.bucket), ...latencyStats(h) }
+  })
+  return { kind: 'latency', range: r.range, relativeError: LATENCY_RELATIVE_ERROR, ...latencyStats(all), series }
+}
+
+/** Nearest-rank percentiles from a histogram: the rank is exact, the value is its bin's middle (at most the max). */
+export function latencyStats(h: LatencyHistogram): LatencyStats {
+  const at = (p: number) => {
+    if (h.count === 0) return 0
+    const rank = Math.max(1, Math.ceil(p * h.count))
+    let seen = 0
+    for (let b = 0; b < h.bins.length; b++) {
+      seen += h.bins[b]!
+      if (seen >= rank) return Math.min(h.max, latencyBinValue(b))
+    }
+    return h.max
   }
   return {
-    count,
-    mean: count === 0 ? 0 : sum / count,
+    count: h.count,
+    mean: h.count === 0 ? 0 : h.sum / h.count,
     p50: at(0.5),
     p90: at(0.9),
     p95: at(0.95),
     p99: at(0.99),
-    max,
+    max: h.max,
   }
 }
 
@@ -514,6 +590,8 @@ export interface TopNgrams {
   /** Messages counted; `sampled` when the range held more than `maxMessages` and only the newest were read. */
   messages: number
   sampled: boolean
+  /** When sampled: the time of the oldest message read, so the counts describe `[readFrom, to)`, not the range. */
+  readFrom?: string
   words: NgramCount[]
   bigrams: NgramCount[]
   /** The same per predicted intent (most frequent intents first). */
@@ -581,7 +659,7 @@ async function countRecentTexts(
   r: Resolved,
   maxMessages: number,
   onText: (text: string, intent: string, count: number) => void,
-): Promise<{ messages: number; sampled: boolean }> {
+): Promise<{ messages: number; sampled: boolean; readFrom?: string }> {
   const newest = filtered(src.db.selectFrom('predictions').select(['text', 'intent']), r)
     .orderBy('ts', 'desc')
     .orderBy('id', 'desc')
@@ -598,14 +676,15 @@ async function countRecentTexts(
     messages += n
   }
   if (messages < maxMessages) return { messages, sampled: false }
-  // Full: one probe past the cut says whether it lost anything.
-  const more = await filtered(src.db.selectFrom('predictions').select('id'), r)
+  // Full: the last message read and one past the cut say when the read window starts and whether it lost anything.
+  const edge = await filtered(src.db.selectFrom('predictions').select('ts'), r)
     .orderBy('ts', 'desc')
     .orderBy('id', 'desc')
-    .limit(1)
-    .offset(maxMessages)
+    .limit(2)
+    .offset(maxMessages - 1)
     .execute()
-  return { messages, sampled: more.length > 0 }
+  const sampled = edge.length > 1
+  return { messages, sampled, ...(sampled ? { readFrom: iso(edge[0]!.ts) } : {}) }
 }
 
 /** Top words and bigrams, stop words removed, overall and per predicted intent. */
@@ -618,7 +697,7 @@ export async function topNgrams(
   const limit = query.limit ?? 20
   const overall = new NgramCounter()
   const per = new Map<string, NgramCounter>()
-  const { messages, sampled } = await countRecentTexts(
+  const { messages, sampled, readFrom } = await countRecentTexts(
     src,
     r,
     query.maxMessages ?? DEFAULT_MAX_MESSAGES,
@@ -637,6 +716,7 @@ export async function topNgrams(
     range: r.range,
     messages,
     sampled,
+    ...(readFrom ? { readFrom } : {}),
     words: topCounts(overall.words, limit),
     bigrams: topCounts(overall.bigrams, limit),
     byIntent: [...per]
@@ -669,6 +749,7 @@ export interface EmergingNgrams {
   range: AnalyticsRange
   messages: number
   sampled: boolean
+  readFrom?: string
   trainingExamples: number
   items: EmergingNgram[]
 }
@@ -686,8 +767,11 @@ export async function emergingNgrams(
 ): Promise<EmergingNgrams> {
   const r = resolve(query, now)
   const recent = new NgramCounter()
-  const { messages, sampled } = await countRecentTexts(src, r, query.maxMessages ?? DEFAULT_MAX_MESSAGES, (t, _i, n) =>
-    recent.add(t, n),
+  const { messages, sampled, readFrom } = await countRecentTexts(
+    src,
+    r,
+    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
+    (t, _i, n) => recent.add(t, n),
   )
   const train = new NgramCounter()
   for (const ex of training.examples) train.add(messageText(ex))
@@ -696,6 +780,7 @@ export async function emergingNgrams(
     range: r.range,
     messages,
     sampled,
+    ...(readFrom ? { readFrom } : {}),
     trainingExamples: train.messages,
     items: emerging(recent, train, { limit: query.limit ?? 20, minCount: query.minCount ?? 3 }),
   }

@@ -77,7 +77,7 @@ export function formatAnalytics(r: AnalyticsResult): string {
       )}\n`
     case 'ngrams': {
       const parts = [
-        `top words and bigrams, ${head}: ${r.messages} messages${r.sampled ? ' (the newest)' : ''}`,
+        `top words and bigrams, ${head}: ${r.messages} messages${r.sampled ? ` (the newest, from ${r.readFrom})` : ''}`,
         ngramTable(r.words, r.bigrams),
       ]
       for (const i of r.byIntent.slice(0, 10)) {
@@ -86,7 +86,7 @@ export function formatAnalytics(r: AnalyticsResult): string {
       return `${parts.join('\n')}\n`
     }
     case 'emerging':
-      return `emerging n-grams, ${head}: ${r.messages} messages${r.sampled ? ' (the newest)' : ''} against ${
+      return `emerging n-grams, ${head}: ${r.messages} messages${r.sampled ? ` (the newest, from ${r.readFrom})` : ''} against ${
         r.trainingExamples
       } training examples\n${table(
         ['n-gram', 'count', 'per 1000', 'in training', 'lift'],

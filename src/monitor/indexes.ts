@@ -3,7 +3,9 @@
  * `ts`, so a range of the log is aggregated from the index alone (no row lookups); `predictions_analytics_intent`
  * leads with the intent, so SQLite counts intents per bucket by skip-scan without sorting (channels use the store's
  * `(channel, ts)` index the same way). Created idempotently by the analytics entry points (CLI, HTTP plugin,
- * benchmark) rather than by a store migration, so the store's migration sequence stays its own.
+ * benchmark) rather than by a store migration, so the store's migration sequence stays its own. Since the hourly
+ * rollups answer counts, rates and latency, they serve only what still reads raw rows (partial edge hours, a
+ * low-confidence threshold off the rollups' grid).
  * @module
  */
 import { sql } from 'kysely'

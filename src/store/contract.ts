@@ -7,8 +7,11 @@
  * Imported only by tests, so the library never loads vitest.
  * @module
  */
+import { type Kysely, sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { isIntentopsError } from '../errors.js'
+import { CONF_COLUMNS, HOUR_MS, LAT_COLUMNS, rebuildRollups } from './rollups.js'
+import { createMigrator } from './schema.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore, ReviewRecord } from './types.js'
 
 export interface PredictionStoreSuiteOptions {
@@ -91,6 +94,104 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
 
 function review(over: Partial<ReviewRecord> & Pick<ReviewRecord, 'id' | 'predictionId' | 'action'>): ReviewRecord {
   return { previousIntent: 'greet', reviewer: 'ann', ts: T0 + 10_000 * MIN, ...over }
+}
+
+/** A small deterministic generator, so randomised data is the same on every run and backend. */
+export function seededRandom(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 2 ** 32
+  }
+}
+
+/**
+ * Random predictions over `hours` hours from T0: every filter dimension varies, confidences include the exact edges
+ * of the rollups' bins and their neighbours, latencies span five orders of magnitude.
+ */
+export function randomPredictions(count: number, seed: number, hours = 30, prefix = 'q'): PredictionRecord[] {
+  const rnd = seededRandom(seed)
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!
+  return Array.from({ length: count }, (_, i) => {
+    const k = Math.floor(rnd() * 21)
+    const confidence = pick([k / 20, Math.min(1, k / 20 + 1e-9), Math.max(0, k / 20 - 1e-12), rnd()])
+    const intent = pick(['greet', 'refund', 'book_flight', 'nlu_fallback'])
+    return samplePrediction(i, {
+      id: `${prefix}-${String(i).padStart(5, '0')}`,
+      ts: T0 + Math.floor(rnd() * hours * HOUR_MS),
+      intent,
+      confidence,
+      fallback: intent === 'nlu_fallback' || rnd() < 0.05,
+      latencyMs: pick([0.1, 1, 2 ** 0.25 / 10, 0.01 * 10 ** (rnd() * 5)]),
+      modelVersion: pick(['v1', 'v2']),
+      channel: pick(['api', 'rasa', 'ui']),
+    })
+  })
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the rollup table's columns are generated
+type AnyDb = Kysely<any>
+const dbOf = (s: PredictionStore) => (s as unknown as { db: AnyDb }).db
+const dbDialect = (s: PredictionStore) => (s as unknown as { dialect: 'sqlite' | 'postgres' }).dialect
+
+/**
+ * The rollup table against the same numbers counted from the raw log by the database: per hour, model version,
+ * channel and intent, the count, fallbacks, predictions below each confidence bin edge, and the latency maximum.
+ */
+export async function expectRollupsMatchRaw(s: PredictionStore): Promise<void> {
+  const db = dbOf(s)
+  const edges = Array.from({ length: CONF_COLUMNS.length - 1 }, (_, k) => k + 1)
+  const rolled = await db
+    .selectFrom('prediction_rollups')
+    .select([
+      'hour',
+      'model_version',
+      'channel',
+      'intent',
+      'n',
+      'fallback_n',
+      'lat_max',
+      'lat_sum',
+      ...edges.map((k) => sql.raw(CONF_COLUMNS.slice(0, k).join(' + ')).as(`below_${k}`)),
+      sql.raw(LAT_COLUMNS.join(' + ')).as('lat_n'),
+    ])
+    .orderBy('hour')
+    .orderBy('model_version')
+    .orderBy('channel')
+    .orderBy('intent')
+    .execute()
+  const raw = await db
+    .selectFrom('predictions')
+    .select([
+      sql`ts - (ts % ${sql.lit(HOUR_MS)})`.as('hour'),
+      'model_version',
+      'channel',
+      'intent',
+      sql`count(*)`.as('n'),
+      sql`sum(fallback)`.as('fallback_n'),
+      sql`max(latency_ms)`.as('lat_max'),
+      sql`sum(latency_ms)`.as('lat_sum'),
+      ...edges.map((k) => sql`sum(case when confidence < ${k / 20} then 1 else 0 end)`.as(`below_${k}`)),
+    ])
+    .where((eb) => eb.or([eb('review_action', 'is', null), eb('review_action', '<>', 'delete')]))
+    .groupBy([sql.ref('hour'), 'model_version', 'channel', 'intent'])
+    .orderBy('hour')
+    .orderBy('model_version')
+    .orderBy('channel')
+    .orderBy('intent')
+    .execute()
+  const shape = (rows: Array<Record<string, unknown>>) =>
+    rows.map((r) => {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(r)) out[k] = typeof v === 'string' && /^-?\d/.test(v) ? Number(v) : v
+      out.lat_sum = Math.round(Number(out.lat_sum) * 1e6) / 1e6
+      delete out.lat_n
+      return out
+    })
+  expect(shape(rolled)).toEqual(shape(raw))
+  for (const r of rolled) expect(Number(r.lat_n)).toBe(Number(r.n))
 }
 
 /**
@@ -365,6 +466,93 @@ export function testPredictionStore(
         expect((await s.listReviews({})).map((r) => r.id)).toEqual(['r-young'])
         expect(await s.purgePredictions(cut)).toBe(0)
         expect((await allPages(s, { limit: 1000 })).length).toBe(young.length)
+      }),
+    )
+
+    it(
+      'keeps the hourly rollups equal to the raw log through inserts, retries, reviews, purges and a backfill',
+      withStore(async (s) => {
+        const records = randomPredictions(900, 7)
+        await s.insertPredictions(records.slice(0, 400))
+        await s.insertPredictions(records.slice(400, 800))
+        await expectRollupsMatchRaw(s)
+        // A retried batch, partly new, with changed content under existing ids (ignored) and an id twice.
+        await s.insertPredictions([
+          ...records.slice(350, 450).map((r) => ({ ...r, intent: 'other', latencyMs: 9999 })),
+          ...records.slice(800),
+          records[899]!,
+        ])
+        await expectRollupsMatchRaw(s)
+        // Two writers at once (as two replicas would), over the same hours and partly the same ids.
+        if (options.reopen) {
+          const other = await options.reopen(s)
+          try {
+            const more = randomPredictions(600, 8, 30, 'w')
+            await Promise.all([
+              ...[0, 1, 2].map((k) => s.insertPredictions(more.slice(k * 150, k * 150 + 200))),
+              ...[0, 1, 2].map((k) => other.insertPredictions(more.slice(600 - k * 150 - 200, 600 - k * 150))),
+            ])
+            await expectRollupsMatchRaw(s)
+            await s.addReview(review({ id: 'w-del', predictionId: more[0]!.id, action: 'delete' }))
+            await expectRollupsMatchRaw(s)
+            await dbOf(s).deleteFrom('reviews').where('id', '=', 'w-del').execute()
+            await dbOf(s).deleteFrom('predictions').where('id', 'like', 'w-%').execute()
+            await rebuildRollups(dbOf(s), dbDialect(s), T0, T0 + 31 * HOUR_MS)
+          } finally {
+            await other.close()
+          }
+        }
+        const ids = records.map((r) => r.id)
+        const t = T0 + 20_000 * MIN
+        // Deleted (junk, PII) predictions leave the rollups; other reviews do not change them.
+        for (const [i, id] of [ids[3], ids[50], ids[51], ids[400]].entries()) {
+          await s.addReview(review({ id: `d${i}`, predictionId: id!, action: 'delete', ts: t }))
+        }
+        await s.addReview(review({ id: 'd-again', predictionId: ids[3]!, action: 'delete', ts: t + 1 }))
+        await s.addReview(review({ id: 'rl', predictionId: ids[7]!, action: 'relabel', intent: 'greet', ts: t }))
+        await s.addReview(review({ id: 'sk', predictionId: ids[8]!, action: 'skip', ts: t }))
+        // An older decision arriving late changes nothing; a newer one that is not a delete brings it back.
+        await s.addReview(review({ id: 'late', predictionId: ids[50]!, action: 'confirm', ts: t - 1 }))
+        await s.addReview(review({ id: 'back', predictionId: ids[51]!, action: 'confirm', ts: t + 1 }))
+        await expectRollupsMatchRaw(s)
+        const counted = async () =>
+          Number(
+            (await dbOf(s).selectFrom('prediction_rollups').select(sql`sum(n)`.as('n')).executeTakeFirstOrThrow()).n,
+          )
+        expect(await counted()).toBe(900 - 3)
+        // A purge cut inside an hour: whole hours go, the boundary hour keeps what is after the cut.
+        const cut = T0 + 7 * HOUR_MS + 1_234_567
+        const purged = await s.purgePredictions(cut)
+        expect(purged).toBe(records.filter((r) => r.ts < cut).length)
+        await expectRollupsMatchRaw(s)
+        await s.purgePredictions(T0 + 9 * HOUR_MS)
+        await expectRollupsMatchRaw(s)
+        // Migration 0005 backfills the rollups from the rows a log already holds.
+        const db = dbOf(s)
+        const before = await db.selectFrom('prediction_rollups').selectAll().orderBy('hour').orderBy('intent').execute()
+        const schema = await sql<{ s: string | null }>`select current_schema() as s`.execute(db).then(
+          (r) => r.rows[0]?.s ?? undefined,
+          () => undefined,
+        )
+        // biome-ignore lint/suspicious/noExplicitAny: the migrator takes the store's own Kysely instance
+        const migrator = createMigrator(db as any, schema ?? undefined)
+        // Down to before 0005 (later migrations go down with it), then up again.
+        expect((await migrator.migrateTo('0004_version_newest_index')).error).toBeUndefined()
+        await expect(db.selectFrom('prediction_rollups').selectAll().execute()).rejects.toThrow()
+        const progress: Array<[number, number]> = []
+        // biome-ignore lint/suspicious/noExplicitAny: migrate's options are the Kysely store's
+        await (s as any).migrate({
+          onProgress: (p: { done: number; total: number }) => progress.push([p.done, p.total]),
+        })
+        await expectRollupsMatchRaw(s)
+        const rebuilt = await db
+          .selectFrom('prediction_rollups')
+          .selectAll()
+          .orderBy('hour')
+          .orderBy('intent')
+          .execute()
+        expect(rebuilt.length).toBe(before.length)
+        expect(progress.at(-1)).toEqual([await counted(), await counted()])
       }),
     )
 

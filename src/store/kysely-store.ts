@@ -7,6 +7,16 @@ import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, 
 import { createError, isIntentopsError } from '../errors.js'
 import type { Redactor } from './redact.js'
 import { hashSender } from './redact.js'
+import {
+  applyRollups,
+  ceilHour,
+  deleteRollupsBefore,
+  floorHour,
+  HOUR_MS,
+  type RebuildProgress,
+  RollupAccumulator,
+  rebuildRollups,
+} from './rollups.js'
 import { createMigrator, type PredictionsTable, type StoreDatabase, type TokensTable } from './schema.js'
 import { ftsQuery, likePattern, parseSearch, searchText } from './search.js'
 import type {
@@ -108,7 +118,8 @@ export class KyselyPredictionStore implements PredictionStore {
     if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
   }
 
-  async migrate(): Promise<void> {
+  /** @param options.onProgress reports long data migrations (the rollup backfill of a large log) */
+  async migrate(options: { onProgress?: (p: RebuildProgress) => void } = {}): Promise<void> {
     // Kysely's migrator holds a lock row, so replicas starting together on one PostgreSQL schema run each step once.
     await this.ping()
     try {
@@ -124,7 +135,7 @@ export class KyselyPredictionStore implements PredictionStore {
         throw this.migrationError(new Error('the connection has no current schema (check search_path / store.schema)'))
       }
     }
-    const { error } = await createMigrator(this.db, schema).migrateToLatest()
+    const { error } = await createMigrator(this.db, schema, options.onProgress).migrateToLatest()
     if (error) throw this.migrationError(error)
   }
 
@@ -187,13 +198,20 @@ export class KyselyPredictionStore implements PredictionStore {
       return
     }
     await this.db.transaction().execute(async (trx) => {
+      // Only rows actually inserted count in the rollups: a retried batch must not count twice.
+      const rollups = new RollupAccumulator()
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        await trx
+        const chunk = rows.slice(i, i + INSERT_CHUNK)
+        const inserted = await trx
           .insertInto('predictions')
-          .values(rows.slice(i, i + INSERT_CHUNK))
+          .values(chunk)
           .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
           .execute()
+        const ids = new Set(inserted.map((r) => r.id))
+        for (const row of chunk) if (ids.delete(row.id)) rollups.add(row)
       }
+      await applyRollups(trx, this.dialect, rollups)
     })
   }
 
@@ -339,6 +357,9 @@ export class KyselyPredictionStore implements PredictionStore {
         .where('prediction_id', 'in', (eb) => eb.selectFrom('predictions').select('id').where('ts', '<', before))
         .execute()
       const res = await trx.deleteFrom('predictions').where('ts', '<', before).executeTakeFirst()
+      // Whole hours before the cut go; the hour the cut falls into is recounted from the rows it keeps.
+      await deleteRollupsBefore(trx, floorHour(before))
+      if (ceilHour(before) !== before) await rebuildRollups(trx, this.dialect, floorHour(before), ceilHour(before))
       return Number(res.numDeletedRows)
     })
     if (n > 0) await this.afterErase?.()
@@ -354,7 +375,7 @@ export class KyselyPredictionStore implements PredictionStore {
     const erased = await this.db.transaction().execute(async (trx) => {
       const prediction = await trx
         .selectFrom('predictions')
-        .select(['id', 'intent'])
+        .select(['id', 'intent', 'ts', 'model_version', 'channel', 'review_action'])
         .where('id', '=', review.predictionId)
         .executeTakeFirst()
       if (!prediction) throw createError('ERR_STORE_PREDICTION_NOT_FOUND', { id: review.predictionId })
@@ -381,7 +402,7 @@ export class KyselyPredictionStore implements PredictionStore {
         review.action === 'delete'
           ? { text: '', search_text: '', fields: null, entities: '[]', metadata: null, sender_hash: null }
           : {}
-      await trx
+      const updated = await trx
         .updateTable('predictions')
         .set({
           reviewed: 1,
@@ -393,7 +414,15 @@ export class KyselyPredictionStore implements PredictionStore {
         .where('id', '=', review.predictionId)
         // Latest wins: an older review arriving late is kept in the audit but does not relabel.
         .where((eb) => eb.or([eb('reviewed_at', 'is', null), eb('reviewed_at', '<=', review.ts)]))
-        .execute()
+        .executeTakeFirst()
+      // Deleted predictions leave the analytics; a later review that is not a delete brings one back.
+      const applied = Number(updated.numUpdatedRows) > 0
+      if (applied && (review.action === 'delete') !== (prediction.review_action === 'delete')) {
+        const hour = floorHour(Number(prediction.ts))
+        await rebuildRollups(trx, this.dialect, hour, hour + HOUR_MS, {
+          key: { modelVersion: prediction.model_version, channel: prediction.channel, intent: prediction.intent },
+        })
+      }
       return review.action === 'delete'
     })
     if (erased) await this.afterErase?.()
@@ -579,7 +608,8 @@ export class KyselyPredictionStore implements PredictionStore {
    */
   async optimize(): Promise<void> {
     // A bare ANALYZE on PostgreSQL would visit every table of the database, not just ours.
-    if (this.dialect === 'postgres') await sql`analyze predictions, reviews, tokens`.execute(this.db)
+    if (this.dialect === 'postgres')
+      await sql`analyze predictions, prediction_rollups, reviews, tokens`.execute(this.db)
     else await sql`analyze`.execute(this.db)
   }
 

@@ -20,6 +20,8 @@ export interface OpenStoreOptions {
   migrate?: boolean
   /** The clock (epoch ms), for tests. */
   now?: () => number
+  /** Reports a migration's data backfill (rows done of total), e.g. the analytics rollups on a large log. */
+  onMigrationProgress?: (p: { done: number; total: number }) => void
 }
 
 /** `$VAR` / `${VAR}` from the environment, so secrets stay out of the config file. */
@@ -59,7 +61,7 @@ export async function openStore(
   }
   if (options.migrate !== false) {
     try {
-      await store.migrate()
+      await store.migrate(options.onMigrationProgress ? { onProgress: options.onMigrationProgress } : {})
     } catch (err) {
       await store.close().catch(() => {})
       throw err

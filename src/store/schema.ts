@@ -4,6 +4,7 @@
  * @module
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely'
+import { createRollupTable, type RebuildProgress, ROLLUP_TABLE } from './rollups.js'
 import { searchText } from './search.js'
 
 export interface PredictionsTable {
@@ -317,22 +318,41 @@ async function trigramSchema(db: AnyDb): Promise<string> {
   return schema
 }
 
+/**
+ * Hourly rollups for analytics (see rollups.ts), backfilled from the rows already logged, in batches.
+ * @param onProgress reports the backfill (rows read of rows to read) on large logs
+ */
+export function predictionRollups(onProgress?: (p: RebuildProgress) => void): Migration {
+  return {
+    up: (db: AnyDb) => createRollupTable(db, onProgress),
+    down: async (db: AnyDb) => void (await db.schema.dropTable(ROLLUP_TABLE).ifExists().execute()),
+  }
+}
+
 /** Every migration, in order. Names sort lexically; never rename or edit one that shipped, add a new one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
   '0002_intent_inbox_index': intentInbox,
   '0003_intent_order_indexes': intentOrders,
   '0004_version_newest_index': versionNewest,
+  '0005_prediction_rollups': predictionRollups(),
   '0007_text_search': textSearch,
 })
-
-const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) }
 
 /**
  * @param schema the PostgreSQL schema the store lives in. Without it Kysely looks for its bookkeeping tables in every
  * schema of the database, finds another store's, and then fails to use them unqualified.
  */
-export function createMigrator(db: Kysely<StoreDatabase>, schema?: string): Migrator {
+export function createMigrator(
+  db: Kysely<StoreDatabase>,
+  schema?: string,
+  onProgress?: (p: RebuildProgress) => void,
+): Migrator {
+  const migrations = {
+    ...MIGRATIONS,
+    ...(onProgress ? { '0005_prediction_rollups': predictionRollups(onProgress) } : {}),
+  }
+  const provider: MigrationProvider = { getMigrations: async () => migrations }
   return new Migrator({
     db,
     provider,

@@ -4,7 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
-import { samplePrediction } from './contract.js'
+import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
 import { PredictionLogQueue } from './log-queue.js'
 import { logQueueOptions, openLogWriter, openStore } from './open.js'
 
@@ -47,6 +47,8 @@ describe('SQLite log writer thread', () => {
       expect(await queue.close()).toBe(0)
       expect(await store.countPredictions()).toBe(1601)
       expect(queue.stats()).toMatchObject({ written: 1600, dropped: 0, healthy: true })
+      // The thread keeps the hourly rollups in the same transactions, retried batches counted once.
+      await expectRollupsMatchRaw(store)
     } finally {
       if (other.inTransaction) other.exec('ROLLBACK')
       other.close()

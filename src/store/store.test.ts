@@ -130,10 +130,10 @@ describe('migrations', () => {
     }
   })
 
-  // Rows logged before 0007 hold lower-cased raw text in search_text; the migration rewrites and indexes them.
+  // Rows logged before 0007 (after 0005, which the insert path needs) hold lower-cased raw text in search_text; the migration rewrites and indexes them.
   const backfill = async (store: KyselyPredictionStore, schema?: string) => {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db)
-    const { error } = await createMigrator(store.db, schema).migrateTo('0004_version_newest_index')
+    const { error } = await createMigrator(store.db, schema).migrateTo('0005_prediction_rollups')
     expect(error).toBeUndefined()
     const records = Array.from({ length: 1203 }, (_, i) => samplePrediction(i))
     records[7] = samplePrediction(7, { text: 'Où est ma Crème brûlée?', fields: { subject: 'Dessert' } })

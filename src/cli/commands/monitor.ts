@@ -25,7 +25,11 @@ async function openProject(io: CliIO, configFile: string | undefined) {
   const { loadConfig } = await import('../../config/load.js')
   const { openStore } = await import('../../store/open.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(configFile ? { explicit: configFile } : {}) })
-  const store = await openStore(loaded.config.store, { root: loaded.root, env: io.env })
+  const store = await openStore(loaded.config.store, {
+    root: loaded.root,
+    env: io.env,
+    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
+  })
   const { ensureAnalyticsIndexes, hasAnalyticsIndex } = await import('../../monitor/indexes.js')
   if (!(await hasAnalyticsIndex(store))) {
     io.stderr('creating the analytics index (once per store; a large log takes a few seconds)\n')

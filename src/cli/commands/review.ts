@@ -10,7 +10,11 @@ async function open(io: CliIO, opts: StoreOpts) {
   const { loadConfig } = await import('../../config/load.js')
   const { openStore } = await import('../../store/open.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
-  const store = await openStore(loaded.config.store, { root: loaded.root, env: io.env })
+  const store = await openStore(loaded.config.store, {
+    root: loaded.root,
+    env: io.env,
+    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
+  })
   return { root: loaded.root, config: loaded.config, store }
 }
 

@@ -51,7 +51,11 @@ export function register(program: Command, io: CliIO): void {
       const { openStore, openLogWriter, logQueueOptions } = await import('../../store/open.js')
       const { PredictionLogQueue } = await import('../../store/log-queue.js')
       const storeConfig = loaded.config.store
-      const store = await openStore(storeConfig, { root: loaded.root, env: io.env })
+      const store = await openStore(storeConfig, {
+        root: loaded.root,
+        env: io.env,
+        onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
+      })
       // SQLite writes happen on a writer thread, so a batch never stalls requests.
       const writer = serve.logPredictions
         ? openLogWriter(storeConfig, store, { root: loaded.root, env: io.env })

@@ -67,7 +67,11 @@ async function withStore<T>(
       ? { ...config, backend: 'postgres', url: location }
       : { ...config, backend: 'sqlite', path: (await import('node:path')).resolve(io.cwd, location) }
   }
-  const store = await openStore(config, { root: loaded.root, env: io.env })
+  const store = await openStore(config, {
+    root: loaded.root,
+    env: io.env,
+    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
+  })
   try {
     return await fn(store, config)
   } finally {
