@@ -32,8 +32,7 @@ const { values, positionals } = parseArgs({
   },
 })
 if (positionals.length !== 1) {
-  console.error('usage: npx tsx bench/oos-bias.ts DATASET_DIR [--out FILE] [--oos-label LABEL] [--seed N]')
-  process.exit(2)
+  throw new Error('usage: npx tsx bench/oos-bias.ts DATASET_DIR [--out FILE] [--oos-label LABEL] [--seed N]')
 }
 const dir = path.resolve(positionals[0]!)
 const oosLabel = values['oos-label']
