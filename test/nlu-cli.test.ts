@@ -43,6 +43,12 @@ describe('intentops train', () => {
     const t = JSON.parse(io.out()).thresholdChoice
     expect(t.goal).toEqual({ maxInScopeFallback: 0.25 })
     expect(t.inScopeFallback).toBeLessThanOrEqual(0.25)
+    // With an ambiguity threshold this wide, near-ties alone exceed the budget: the command says so.
+    writeFileSync(path.join(dir, 'wide.yml'), 'fallback:\n  ambiguityThreshold: 0.99\n')
+    io = memoryIO(dir)
+    expect(await runCli([...args, '-c', 'wide.yml'], io)).toBe(0)
+    expect(io.out()).toContain('fallback threshold 0 chosen')
+    expect(io.out()).toContain('note: the ambiguity threshold (0.99) alone sends more than 25% of in-scope messages')
     io = memoryIO(dir)
     expect(await runCli(['train', '-d', 'train.jsonl', '--max-fallback', '2'], io)).toBe(1)
     expect(io.err()).toContain('--max-fallback must be a number in [0, 1]')

@@ -113,6 +113,12 @@ export function register(program: Command, io: CliIO): void {
               `in-scope accuracy ${(100 * t.inScopeAccuracy).toFixed(1)}%, ` +
               `in-scope fallback ${(100 * t.inScopeFallback).toFixed(1)}%\n`,
           )
+          if ('maxInScopeFallback' in t.goal && t.inScopeFallback > t.goal.maxInScopeFallback) {
+            io.stdout(
+              `note: the ambiguity threshold (${m.fallback.ambiguityThreshold}) alone sends more than ` +
+                `${100 * t.goal.maxInScopeFallback}% of in-scope messages to the fallback; lower fallback.ambiguityThreshold to leave room for a threshold\n`,
+            )
+          }
         }
         io.stdout(`wrote ${path.relative(io.cwd, out) || out} (${formatBytes(summary.bytes)})\n`)
       },
