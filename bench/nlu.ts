@@ -40,10 +40,12 @@ Options:
   --seed N                seed for every system (default 1)
   --warmup N              untimed predictions before the timed pass (default 200)
   --threshold-rule RULES  how fallback thresholds are chosen on valid, comma-separated, one table row each
-                          (default sum,recall:0.5): 'sum' maximises in-scope accuracy + oos recall,
-                          'recall:R' is the lowest threshold with oos recall >= R (R in 0..1)
+                          (default sum,recall:0.5,reject:0.01): 'sum' maximises in-scope accuracy + oos
+                          recall, 'recall:R' is the lowest threshold with oos recall >= R (R in 0..1),
+                          'reject:R' the best oos recall sending at most R of in-scope messages to fallback
   --oos-label LABEL       label of out-of-scope messages (default oos)
-  --intentops-config FILE intentops.yml for the intentops run (default: the default pipeline)
+  --intentops-config FILE intentops.yml for every intentops run; 'default' for the default pipeline everywhere
+                          (default: bench/configs/<dataset>.yml where one exists, else the default pipeline)
   --python PATH           interpreter with scikit-learn and fasttext (default /usr/bin/python3)
   --timeout MINUTES       limit per system run (default 60)
   --out FILE              results JSON (default bench/results/nlu-<date>.json)
@@ -78,7 +80,7 @@ function parseOptions(argv: string[], root: string, env: CliIO['env']): Options 
       repeat: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       warmup: { type: 'string', default: '200' },
-      'threshold-rule': { type: 'string', default: 'sum,recall:0.5' },
+      'threshold-rule': { type: 'string', default: 'sum,recall:0.5,reject:0.01' },
       'oos-label': { type: 'string', default: 'oos' },
       'intentops-config': { type: 'string' },
       python: { type: 'string', default: env.INTENTOPS_BENCH_PYTHON ?? '/usr/bin/python3' },
@@ -111,7 +113,10 @@ function parseOptions(argv: string[], root: string, env: CliIO['env']): Options 
     warmup: int('warmup', values.warmup, 0),
     rules: parseRules(values['threshold-rule']),
     oosLabel: values['oos-label'],
-    intentopsConfig: values['intentops-config'] ? path.resolve(values['intentops-config']) : undefined,
+    intentopsConfig:
+      values['intentops-config'] === undefined || values['intentops-config'] === 'default'
+        ? values['intentops-config']
+        : path.resolve(values['intentops-config']),
     python: values.python,
     timeoutMs: timeout * 60_000,
     out: values.out ? path.resolve(values.out) : undefined,
@@ -128,18 +133,32 @@ export function parseRules(value: string): ThresholdRule[] {
     .filter(Boolean)
     .map((v): ThresholdRule => {
       if (v === 'sum') return { kind: 'sum' }
-      const m = /^recall:(\d*\.?\d+)$/.exec(v)
-      const target = m ? Number(m[1]) : Number.NaN
-      if (!(target >= 0 && target <= 1)) {
-        throw new UsageError(`--threshold-rule takes 'sum' or 'recall:R' with R between 0 and 1, got '${v}'`)
+      const m = /^(recall|reject):(\d*\.?\d+)$/.exec(v)
+      const r = m ? Number(m[2]) : Number.NaN
+      if (!(r >= 0 && r <= 1)) {
+        throw new UsageError(
+          `--threshold-rule takes 'sum', 'recall:R' or 'reject:R' with R between 0 and 1, got '${v}'`,
+        )
       }
-      return { kind: 'recall', target }
+      return m![1] === 'recall' ? { kind: 'recall', target: r } : { kind: 'reject', budget: r }
     })
   if (rules.length === 0) throw new UsageError('--threshold-rule needs at least one rule')
   return rules
 }
 
 /** CLINC150 and Banking77 from the nearest `shared/datasets` above the repository (or $INTENTOPS_BENCH_DATASETS). */
+/**
+ * The intentops.yml for intentops on `dataset`: `--intentops-config` when given ('default': none), else the
+ * dataset's own `bench/configs/<name>.yml` when there is one. Such a file must say how it was chosen on the
+ * dataset's valid split (bench/README.md).
+ */
+function intentopsConfigFor(dataset: BenchDataset, opts: Options, root: string): string | undefined {
+  if (opts.intentopsConfig === 'default') return undefined
+  if (opts.intentopsConfig) return opts.intentopsConfig
+  const own = path.join(root, 'bench', 'configs', `${dataset.name}.yml`)
+  return existsSync(own) ? own : undefined
+}
+
 function defaultDatasets(root: string, env: CliIO['env']): string[] {
   const names = ['clinc150', 'banking77']
   const candidates = env.INTENTOPS_BENCH_DATASETS ? [path.resolve(env.INTENTOPS_BENCH_DATASETS)] : []
@@ -318,6 +337,7 @@ async function runOnce(
     },
     io.isTTY ? 1000 : 15_000,
   )
+  const configFile = spec.id === 'intentops' ? intentopsConfigFor(dataset, opts, root) : undefined
   const request: PeerRequest = {
     system: spec.id,
     dataset: dataset.name,
@@ -328,7 +348,7 @@ async function runOnce(
     seed: opts.seed,
     warmup: opts.warmup,
     oosLabel: dataset.oosLabel,
-    options: spec.id === 'intentops' && opts.intentopsConfig ? { configFile: opts.intentopsConfig } : {},
+    options: configFile ? { configFile } : {},
   }
   try {
     const result = await runPeer(
@@ -350,7 +370,8 @@ async function runOnce(
     )
     bar.update(total, undefined, 'done')
     const metrics = scoreRun(dataset, result, opts.rules)
-    return { version: result.version, settings: result.settings, metrics }
+    const settings = configFile ? { ...result.settings, config: path.relative(root, configFile) } : result.settings
+    return { version: result.version, settings, metrics }
   } catch (err) {
     if (!isIntentopsError(err)) throw err
     io.stderr(`\nerror ${err.code}: ${err.message}\n${err.hint ? `  ${err.hint}\n` : ''}`)

@@ -415,7 +415,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_NLU_OOS_INTENT_MISSING: {
     status: 400,
     message: "The out-of-scope intent '{intent}' has no examples in {where}",
-    hint: 'Add examples of out-of-scope messages under that intent, or name the right one with --oos-intent.',
+    hint: 'Add examples of out-of-scope messages under that intent, name the right one with --oos-intent, or use --max-fallback, which needs none.',
   },
   ERR_TRAIN_ABORTED: { status: 499, message: 'Training was interrupted' },
 

@@ -165,7 +165,7 @@ export {
   FittedCrfEntityExtractor,
 } from './nlu/entities/crf.js'
 // ── end crf ──
-export { chooseThreshold, type ThresholdChoice } from './nlu/fallback.js'
+export { chooseThreshold, chooseThresholdForFallbackBudget, type ThresholdChoice } from './nlu/fallback.js'
 export {
   DEFAULT_MAX_MODEL_BYTES,
   type DecodeOptions,

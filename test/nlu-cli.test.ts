@@ -31,6 +31,28 @@ describe('intentops train', () => {
     expect(summary).toMatchObject({ examples: 20, intents: 4, model: path.join(dir, 'out', 'm.iom') })
     expect(summary.bytes).toBeGreaterThan(1000)
   })
+  it('chooses the fallback threshold for a budget of in-scope fallbacks with --max-fallback', async () => {
+    let io = memoryIO(dir)
+    const args = ['train', '-d', 'train.jsonl', '-o', 'out/fb.iom', '--workers', '0', '--max-fallback', '0.25']
+    expect(await runCli(args, io)).toBe(0)
+    expect(io.out()).toMatch(
+      /fallback threshold [\d.]+ chosen on the held-out folds: in-scope accuracy [\d.]+%, in-scope fallback [\d.]+%\n/,
+    )
+    io = memoryIO(dir)
+    expect(await runCli([...args, '--json'], io)).toBe(0)
+    const t = JSON.parse(io.out()).thresholdChoice
+    expect(t.goal).toEqual({ maxInScopeFallback: 0.25 })
+    expect(t.inScopeFallback).toBeLessThanOrEqual(0.25)
+    // With an ambiguity threshold this wide, near-ties alone exceed the budget: the command says so.
+    writeFileSync(path.join(dir, 'wide.yml'), 'fallback:\n  ambiguityThreshold: 0.99\n')
+    io = memoryIO(dir)
+    expect(await runCli([...args, '-c', 'wide.yml'], io)).toBe(0)
+    expect(io.out()).toContain('fallback threshold 0 chosen')
+    expect(io.out()).toContain('note: the ambiguity threshold (0.99) alone sends more than 25% of in-scope messages')
+    io = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'train.jsonl', '--max-fallback', '2'], io)).toBe(1)
+    expect(io.err()).toContain('--max-fallback must be a number in [0, 1]')
+  })
   it('refuses bad options and bad pipelines with clear errors', async () => {
     let io = memoryIO(dir)
     expect(await runCli(['train', '-d', 'train.jsonl', '--seed', 'x'], io)).toBe(1)

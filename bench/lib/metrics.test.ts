@@ -84,6 +84,20 @@ describe('fallback threshold', () => {
     expect(full!.threshold).toBeCloseTo(0.35, 12)
   })
 
+  it('catches the most out-of-scope messages within a budget of in-scope fallbacks', () => {
+    // In-scope fallbacks per candidate: t = 0: 0, 0.25: 1 (the right b at 0.2), 0.35: 1, 0.5: 2, 0.85: 3.
+    const none = chooseThreshold(g, p, 'oos', { kind: 'reject', budget: 0.2 })
+    expect(none!.threshold).toBe(0)
+    expect(none!.oosRecall).toBe(0.5)
+    // One of four in-scope messages may fall back: recall reaches 1 at 0.35, and higher thresholds add nothing.
+    const one = chooseThreshold(g, p, 'oos', { kind: 'reject', budget: 0.25 })
+    expect(one!.threshold).toBeCloseTo(0.35, 12)
+    expect(one!.oosRecall).toBe(1)
+    expect(one!.inScopeAccuracy).toBeCloseTo(0.5, 12)
+    // A larger budget buys no more recall, and the lowest threshold with the best recall stays.
+    expect(chooseThreshold(g, p, 'oos', { kind: 'reject', budget: 0.5 })!.threshold).toBeCloseTo(0.35, 12)
+  })
+
   it('has no threshold without confidences or without out-of-scope examples', () => {
     expect(
       chooseThreshold(

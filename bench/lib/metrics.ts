@@ -81,10 +81,13 @@ export function applyThreshold(preds: readonly ScoredLabel[], threshold: number,
  * How the fallback threshold is chosen on the validation split:
  * - `sum`: maximise in-scope accuracy + out-of-scope recall;
  * - `recall`: reach out-of-scope recall of at least `target` with the best in-scope accuracy (the lowest such
- *   threshold, since raising it can only trade in-scope hits for out-of-scope ones).
+ *   threshold, since raising it can only trade in-scope hits for out-of-scope ones);
+ * - `reject`: the best out-of-scope recall among the thresholds that turn at most a share `budget` of the in-scope
+ *   messages into the fallback (Neyman–Pearson: a bound on false fallbacks, the most recall under it). It reads only how the
+ *   in-scope messages score, so out-of-scope messages of valid that are easier or harder than test's do not move it.
  * Ties go to the lowest threshold.
  */
-export type ThresholdRule = { kind: 'sum' } | { kind: 'recall'; target: number }
+export type ThresholdRule = { kind: 'sum' } | { kind: 'recall'; target: number } | { kind: 'reject'; budget: number }
 
 export interface ThresholdChoice {
   threshold: number
@@ -124,6 +127,9 @@ export function chooseThreshold(
   scored.sort((a, b) => preds[a]!.confidence! - preds[b]!.confidence!)
 
   const candidates: ThresholdChoice[] = [{ threshold: 0, inScopeAccuracy: inHits / nIn, oosRecall: oosHits / nOos }]
+  // In-scope messages the fallback takes that were not answered with the out-of-scope label already, per candidate.
+  let inFallback = 0
+  const inFallbacks = [0]
   // Sweep upwards: each group of equal confidences flips to the fallback once the threshold passes it.
   let k = 0
   while (k < scored.length) {
@@ -134,14 +140,16 @@ export function chooseThreshold(
       const p = preds[i]!
       if (g === oosLabel) {
         if (p.label !== oosLabel) oosHits++
-      } else if (p.label === g) {
-        inHits--
+      } else {
+        if (p.label === g) inHits--
+        if (p.label !== oosLabel) inFallback++
       }
       k++
     }
     if (k === scored.length) break
     const next = preds[scored[k]!]!.confidence!
     candidates.push({ threshold: (value + next) / 2, inScopeAccuracy: inHits / nIn, oosRecall: oosHits / nOos })
+    inFallbacks.push(inFallback)
   }
 
   if (rule.kind === 'sum') {
@@ -150,6 +158,13 @@ export function chooseThreshold(
       if (c.inScopeAccuracy + c.oosRecall > best.inScopeAccuracy + best.oosRecall) best = c
     }
     return best
+  }
+  if (rule.kind === 'reject') {
+    let best = 0
+    for (let c = 1; c < candidates.length; c++) {
+      if (inFallbacks[c]! <= rule.budget * nIn && candidates[c]!.oosRecall > candidates[best]!.oosRecall) best = c
+    }
+    return candidates[best]!
   }
   const reaching = candidates.find((c) => c.oosRecall >= rule.target)
   return reaching ?? candidates[candidates.length - 1]!

@@ -83,14 +83,18 @@ export function machineInfo(python: string | null): MachineInfo {
 
 /** The rule in words, for the text above the tables. */
 export function describeRule(rule: ThresholdRule): string {
-  return rule.kind === 'sum'
-    ? '"max sum" maximises in-scope accuracy + OOS recall on valid.jsonl'
-    : `"OOS recall ≥ ${percentLabel(rule.target)}" is the lowest threshold reaching that OOS recall on valid.jsonl`
+  if (rule.kind === 'sum') return '"max sum" maximises in-scope accuracy + OOS recall on valid.jsonl'
+  if (rule.kind === 'reject') {
+    return `"in-scope fallback ≤ ${percentLabel(rule.budget)}" is the threshold with the best OOS recall on valid.jsonl that sends at most that share of valid.jsonl's in-scope messages to the fallback`
+  }
+  return `"OOS recall ≥ ${percentLabel(rule.target)}" is the lowest threshold reaching that OOS recall on valid.jsonl`
 }
 
 /** The rule's short name, for table rows. */
 export function ruleLabel(rule: ThresholdRule): string {
-  return rule.kind === 'sum' ? 'max sum' : `OOS recall ≥ ${percentLabel(rule.target)}`
+  if (rule.kind === 'sum') return 'max sum'
+  if (rule.kind === 'reject') return `in-scope fallback ≤ ${percentLabel(rule.budget)}`
+  return `OOS recall ≥ ${percentLabel(rule.target)}`
 }
 
 const percentLabel = (x: number) => `${Number((x * 100).toFixed(2))} %`
@@ -154,6 +158,12 @@ export function renderMarkdown(report: BenchReport): string {
     const failed = report.failures.filter((f) => f.dataset === d.name)
     for (const f of failed) lines.push(`| ${f.system} | failed: ${f.code} | | | | | | |${oos ? ' | |' : ''}`)
     lines.push('')
+    for (const sys of d.systems) {
+      const config = sys.settings.config
+      if (typeof config === 'string' && config !== 'defaults') {
+        lines.push(`${sys.label} ran with \`${config}\` (its params and how they were chosen are in that file).`, '')
+      }
+    }
     const withEntities = d.systems.filter((x) => x.metrics.entities !== null)
     const without = d.systems.filter((x) => x.metrics.entities === null)
     if (d.hasEntities && without.length) {

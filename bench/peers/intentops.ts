@@ -7,12 +7,10 @@
  */
 import path from 'node:path'
 import { defaultConfig, loadConfig } from '../../src/config/load.js'
-import type { TrainingData } from '../../src/data/types.js'
 import { encodeModel } from '../../src/nlu/model-file.js'
 import { trainModel } from '../../src/nlu/train.js'
 import { writeFileAtomic } from '../../src/util/fs.js'
 import { VERSION } from '../../src/version.js'
-import type { BenchSplit } from '../lib/dataset.js'
 import type { PeerPrediction } from '../lib/protocol.js'
 import {
   emit,
@@ -25,30 +23,7 @@ import {
   timed,
   warmUp,
 } from './peer-runtime.js'
-
-/** The benchmark's JSONL rows as the engine's training data, entities included. */
-export function toTrainingData(split: BenchSplit): TrainingData {
-  const intents: string[] = []
-  const seen = new Set<string>()
-  for (const ex of split.examples) {
-    if (!seen.has(ex.intent)) {
-      seen.add(ex.intent)
-      intents.push(ex.intent)
-    }
-  }
-  return {
-    intents: intents.map((name) => ({ name })),
-    examples: split.examples.map((ex) => ({
-      text: ex.text,
-      intent: ex.intent,
-      entities: ex.entities ? ex.entities.map((e) => ({ ...e })) : [],
-      source: { file: split.file },
-    })),
-    synonyms: [],
-    regexes: [],
-    lookups: [],
-  }
-}
+import { toTrainingData } from './training-data.js'
 
 runPeer(async () => {
   const req = await readRequest()

@@ -97,6 +97,8 @@ export interface ClassifierFitContext extends FitContext {
   onHeldOut?: (proba: Float32Array) => void
   /** Worker threads to use; 0 or 1 trains in the calling thread. Default: chosen by the classifier. */
   workers?: number
+  /** Label of each class index, for params that name intents. */
+  labels?: readonly string[]
 }
 
 /** An untrained intent classifier over sparse rows. Labels are class indexes `0..nClasses-1`. */

@@ -17,7 +17,13 @@ const CASES: Array<{ type: string; label: string; params: Record<string, unknown
     label: 'balanced, uncalibrated',
     params: { workers: 0, classWeight: 'balanced', calibration: 'none' },
   },
+  {
+    type: 'linear_svm',
+    label: 'class weight and bias by intent',
+    params: { workers: 0, classWeight: { b: 3 }, classBias: { a: 0.1 } },
+  },
   { type: 'logistic_regression', label: 'in-thread', params: { workers: 0 } },
+  { type: 'logistic_regression', label: 'class bias by intent', params: { workers: 0, classBias: { d: -0.1 } } },
   { type: 'regex_entities', label: 'defaults', params: {} },
   { type: 'lookup_entities', label: 'defaults', params: {} },
   { type: 'crf', label: 'defaults', params: {} },

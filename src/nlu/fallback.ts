@@ -12,9 +12,64 @@ export interface ThresholdChoice {
   oosRecall: number
   /** Accuracy on the held-out in-scope messages at that threshold (a fallback counts as wrong). */
   inScopeAccuracy: number
+  /** Share of the held-out in-scope messages the fallback takes (those answered out of scope are not counted). */
+  inScopeFallback: number
   /** Held-out messages used, and how many of them were out of scope. */
   examples: number
   oosExamples: number
+}
+
+/** Top confidence, best class and ambiguity of every row. */
+function summarize(
+  proba: Float32Array | Float64Array,
+  n: number,
+  K: number,
+  ambiguityThreshold: number,
+): { top: Float64Array; pred: Int32Array; ambiguous: Uint8Array } {
+  const top = new Float64Array(n)
+  const pred = new Int32Array(n)
+  const ambiguous = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    let b = 0
+    let s = -1
+    for (let k = 1; k < K; k++) if (proba[i * K + k]! > proba[i * K + b]!) b = k
+    for (let k = 0; k < K; k++) if (k !== b && proba[i * K + k]! > s) s = proba[i * K + k]!
+    top[i] = proba[i * K + b]!
+    pred[i] = b
+    ambiguous[i] = isFallback(top[i]!, Math.max(0, s), { threshold: 0, ambiguityThreshold }) ? 1 : 0
+  }
+  return { top, pred, ambiguous }
+}
+
+/** In-scope accuracy, out-of-scope recall and in-scope fallback share at threshold `t`. */
+function measure(
+  rows: { top: Float64Array; pred: Int32Array; ambiguous: Uint8Array },
+  labels: Int32Array,
+  oos: number,
+  t: number,
+): { oosRecall: number; inScopeAccuracy: number; inScopeFallback: number } {
+  const { top, pred, ambiguous } = rows
+  const n = labels.length
+  let nOos = 0
+  let caught = 0
+  let right = 0
+  let fell = 0
+  for (let i = 0; i < n; i++) {
+    const falls = top[i]! < t || ambiguous[i] === 1
+    if (labels[i] === oos) {
+      nOos++
+      if (falls || pred[i] === oos) caught++
+    } else {
+      if (!falls && pred[i] === labels[i]) right++
+      if (falls && pred[i] !== oos) fell++
+    }
+  }
+  const nIn = n - nOos
+  return {
+    oosRecall: nOos ? caught / nOos : 1,
+    inScopeAccuracy: nIn ? right / nIn : 1,
+    inScopeFallback: nIn ? fell / nIn : 0,
+  }
 }
 
 /**
@@ -31,32 +86,11 @@ export function chooseThreshold(
   ambiguityThreshold: number,
 ): ThresholdChoice {
   const n = labels.length
-  const K = nClasses
-  const top = new Float64Array(n)
-  const pred = new Int32Array(n)
-  const ambiguous = new Uint8Array(n)
-  for (let i = 0; i < n; i++) {
-    let b = 0
-    let s = -1
-    for (let k = 1; k < K; k++) if (proba[i * K + k]! > proba[i * K + b]!) b = k
-    for (let k = 0; k < K; k++) if (k !== b && proba[i * K + k]! > s) s = proba[i * K + k]!
-    top[i] = proba[i * K + b]!
-    pred[i] = b
-    ambiguous[i] = isFallback(top[i]!, Math.max(0, s), { threshold: 0, ambiguityThreshold }) ? 1 : 0
-  }
+  const rows = summarize(proba, n, nClasses, ambiguityThreshold)
+  const { top, pred } = rows
   let nOos = 0
   for (let i = 0; i < n; i++) if (labels[i] === oos) nOos++
-  const evaluate = (t: number) => {
-    let caught = 0
-    let right = 0
-    for (let i = 0; i < n; i++) {
-      const falls = top[i]! < t || ambiguous[i] === 1
-      if (labels[i] === oos) {
-        if (falls || pred[i] === oos) caught++
-      } else if (!falls && pred[i] === labels[i]) right++
-    }
-    return { oosRecall: nOos ? caught / nOos : 1, inScopeAccuracy: n - nOos ? right / (n - nOos) : 1 }
-  }
+  const evaluate = (t: number) => measure(rows, labels, oos, t)
   // Candidate thresholds: 0 and just above each out-of-scope row's top confidence (recall only changes there).
   const candidates = [0]
   for (let i = 0; i < n; i++) if (labels[i] === oos && pred[i] !== oos) candidates.push(nextUp(top[i]!))
@@ -72,4 +106,45 @@ export function chooseThreshold(
 /** The smallest double above `x` rounded to 6 decimals, so thresholds print cleanly and still exclude `x`. */
 function nextUp(x: number): number {
   return Math.min(1, Math.floor(x * 1e6 + 1) / 1e6)
+}
+
+/**
+ * Find the highest threshold `t` that sends at most a share `budget` of the held-out in-scope messages to the
+ * fallback, which catches the most out-of-scope messages the budget allows. It reads only how in-scope messages
+ * score, so it needs no out-of-scope examples (`oos` may be −1) and does not depend on how alike the held-out and
+ * the live out-of-scope messages are. Messages answered with the out-of-scope intent are not counted against the
+ * budget; near-ties under the ambiguity threshold are.
+ */
+export function chooseThresholdForFallbackBudget(
+  proba: Float32Array | Float64Array,
+  labels: Int32Array,
+  nClasses: number,
+  oos: number,
+  budget: number,
+  ambiguityThreshold: number,
+): ThresholdChoice {
+  const n = labels.length
+  const rows = summarize(proba, n, nClasses, ambiguityThreshold)
+  const { top, pred, ambiguous } = rows
+  let nOos = 0
+  let nIn = 0
+  let alreadyFalling = 0
+  const candidates: number[] = []
+  for (let i = 0; i < n; i++) {
+    if (labels[i] === oos) {
+      nOos++
+      continue
+    }
+    nIn++
+    if (pred[i] === oos) continue
+    if (ambiguous[i] === 1) alreadyFalling++
+    else candidates.push(top[i]!)
+  }
+  candidates.sort((a, b) => a - b)
+  // `top < t` falls back: t equal to the (k+1)-th smallest in-scope confidence sends exactly the k below it.
+  const k = Math.floor(budget * nIn + 1e-9) - alreadyFalling
+  let t = 0
+  if (k >= candidates.length) t = candidates.length ? nextUp(candidates[candidates.length - 1]!) : 1
+  else if (k > 0) t = Math.floor(candidates[k]! * 1e6) / 1e6
+  return { threshold: t, ...measure(rows, labels, oos, t), examples: n, oosExamples: nOos }
 }

@@ -198,6 +198,7 @@ export class Pipeline {
         ...ctxBase,
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         ...(options.onHeldOut ? { onHeldOut: options.onHeldOut } : {}),
+        labels,
         onProgress: (f) => report('classify', 0.1 + 0.85 * f),
       })
       fittedSteps.push({ name: step.name, type: step.type, kind: 'classifier', fitted, params: getParams(step) })

@@ -212,7 +212,9 @@ export function toyClassification(nClasses = 4, perClass = 12, seed = 1): { x: C
 export function classifierChecks(factory: () => Classifier): NamedCheck[] {
   const { x, y } = toyClassification()
   const K = 4
-  const fitToy = (seed = 3) => factory().fit(x, y, K, { seed })
+  // Named classes, for params that name intents (class weights, class biases).
+  const labels = ['a', 'b', 'c', 'd']
+  const fitToy = (seed = 3) => factory().fit(x, y, K, { seed, labels })
   const predictAll = (m: Awaited<ReturnType<typeof fitToy>>) => {
     const out: number[][] = []
     const v = new SparseVector()
@@ -259,9 +261,9 @@ export function classifierChecks(factory: () => Classifier): NamedCheck[] {
       name: 'fit is idempotent and deterministic for a seed',
       run: async () => {
         const c = factory()
-        const a = (await c.fit(x, y, K, { seed: 5 })).toState()
-        const b = (await c.fit(x, y, K, { seed: 5 })).toState()
-        const d = (await factory().fit(x, y, K, { seed: 5 })).toState()
+        const a = (await c.fit(x, y, K, { seed: 5, labels })).toState()
+        const b = (await c.fit(x, y, K, { seed: 5, labels })).toState()
+        const d = (await factory().fit(x, y, K, { seed: 5, labels })).toState()
         sameState(a, b, 'fitting twice')
         sameState(a, d, 'fitting a fresh instance')
       },

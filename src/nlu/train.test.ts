@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import { fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
 import { emptyTrainingData, type TrainingData } from '../data/types.js'
-import { chooseThreshold } from './fallback.js'
+import { chooseThreshold, chooseThresholdForFallbackBudget } from './fallback.js'
 import { encodeModel, readManifest } from './model-file.js'
 import { toyTrainingData } from './testing.js'
 import { trainModel } from './train.js'
@@ -74,7 +74,40 @@ describe('trainModel', () => {
       { text: 'hello again', intent: 'greet', entities: [] },
     )
     const v = await trainModel(withOos(), { config, workers: 0, targetOosRecall: 1, validation })
-    expect(v.report.threshold).toMatchObject({ source: 'validation', oosRecall: 1, examples: 2, oosExamples: 1 })
+    // The validation rows are pooled with the held-out folds of the training data.
+    const n = withOos().examples.length
+    expect(v.report.threshold).toMatchObject({
+      source: 'validation and held-out folds',
+      oosRecall: 1,
+      examples: n + 2,
+      oosExamples: 9,
+      goal: { targetOosRecall: 1 },
+    })
+    const noFolds = { ...config, pipeline: [{ type: 'tfidf' }, { type: 'linear_svm', calibration: 'none' }] }
+    const w = await trainModel(withOos(), { config: noFolds, workers: 0, targetOosRecall: 1, validation })
+    expect(w.report.threshold).toMatchObject({ source: 'validation', examples: 2, oosExamples: 1 })
+  })
+  it('chooses the highest threshold within a budget of in-scope fallbacks, with or without out-of-scope examples', async () => {
+    // Near-ties under the default ambiguity threshold would spend part of the budget; measure the threshold alone.
+    const plain = { ...config, fallback: { ...config.fallback, ambiguityThreshold: 0 } }
+    for (const data of [toyTrainingData(), withOos()]) {
+      const none = await trainModel(data, { config: plain, workers: 0, maxInScopeFallback: 0 })
+      const some = await trainModel(data, { config: plain, workers: 0, maxInScopeFallback: 0.2 })
+      const t0 = none.report.threshold!
+      const t1 = some.report.threshold!
+      expect(t0.inScopeFallback).toBe(0)
+      expect(t1.inScopeFallback).toBeGreaterThan(0)
+      expect(t1.inScopeFallback).toBeLessThanOrEqual(0.2)
+      expect(t1.threshold).toBeGreaterThan(t0.threshold)
+      expect(t1.goal).toEqual({ maxInScopeFallback: 0.2 })
+      expect(some.manifest.fallback.threshold).toBe(t1.threshold)
+    }
+    await expect(
+      trainModel(withOos(), { config, workers: 0, maxInScopeFallback: 0.1, targetOosRecall: 0.5 }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await expect(trainModel(withOos(), { config, maxInScopeFallback: -0.1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    })
   })
   it('explains what is missing', async () => {
     await expect(trainModel(emptyTrainingData(), { config })).rejects.toMatchObject({
@@ -130,5 +163,57 @@ describe('chooseThreshold', () => {
     })
     // An ambiguity threshold counts near-ties as fallbacks while measuring.
     expect(chooseThreshold(proba, labels, 3, 2, 2 / 3, 0.25)).toMatchObject({ threshold: 0, oosRecall: 2 / 3 })
+  })
+})
+
+describe('chooseThresholdForFallbackBudget', () => {
+  // in-scope rows (label 0 or 1) with top confidences 0.9, 0.6, 0.55, 0.4 (the 0.4 one answered oos), and two
+  // out-of-scope rows at 0.5 (answered 0) and 0.8 (answered oos).
+  const proba = Float64Array.of(
+    0.9,
+    0.05,
+    0.05,
+    0.2,
+    0.6,
+    0.2,
+    0.55,
+    0.3,
+    0.15,
+    0.3,
+    0.3,
+    0.4,
+    0.5,
+    0.3,
+    0.2,
+    0.1,
+    0.1,
+    0.8,
+  )
+  const labels = Int32Array.of(0, 1, 0, 1, 2, 2)
+  it('sends at most the budget of in-scope messages to the fallback, and catches all it can under it', () => {
+    // The row answered oos does not count: a budget of 1/4 lets the 0.55 row fall back, t = 0.6 keeps the 0.6 row.
+    expect(chooseThresholdForFallbackBudget(proba, labels, 3, 2, 0.25, 0)).toMatchObject({
+      threshold: 0.6,
+      inScopeFallback: 0.25,
+      oosRecall: 1,
+      inScopeAccuracy: 0.5,
+    })
+    expect(chooseThresholdForFallbackBudget(proba, labels, 3, 2, 0.2, 0)).toMatchObject({
+      threshold: 0,
+      inScopeFallback: 0,
+      oosRecall: 0.5,
+    })
+    // Every in-scope row may fall back: just above the highest.
+    expect(chooseThresholdForFallbackBudget(proba, labels, 3, 2, 1, 0).threshold).toBe(0.900001)
+    // Without out-of-scope rows or intent.
+    expect(
+      chooseThresholdForFallbackBudget(proba.subarray(0, 12), labels.subarray(0, 4), 3, -1, 0.25, 0),
+    ).toMatchObject({
+      threshold: 0.55,
+      inScopeFallback: 0.25,
+      oosExamples: 0,
+    })
+    // A near-tie under the ambiguity threshold already spends the budget.
+    expect(chooseThresholdForFallbackBudget(proba, labels, 3, 2, 0.25, 0.3).threshold).toBe(0)
   })
 })

@@ -7,7 +7,7 @@ import { fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.
 import type { TrainingData } from '../data/types.js'
 import { createError, isIntentopsError } from '../errors.js'
 import { VERSION } from '../version.js'
-import { chooseThreshold, type ThresholdChoice } from './fallback.js'
+import { chooseThreshold, chooseThresholdForFallbackBudget, type ThresholdChoice } from './fallback.js'
 import { NluModel } from './model.js'
 import { formatVersionFor } from './model-file.js'
 import { buildPipeline, type PipelineProgress } from './pipeline.js'
@@ -26,10 +26,16 @@ export interface TrainOptions {
   workers?: number
   /**
    * Choose the fallback threshold so that at least this fraction of held-out out-of-scope messages is caught
-   * (predicted as `oosIntent` or as the fallback). Held-out data: `validation`, or else the classifier's
-   * held-out folds.
+   * (predicted as `oosIntent` or as the fallback). Held-out data: the classifier's held-out folds, pooled with
+   * `validation` when given.
    */
   targetOosRecall?: number
+  /**
+   * Instead of `targetOosRecall`: choose the highest fallback threshold that sends at most this fraction of
+   * held-out in-scope messages to the fallback. Needs no out-of-scope examples, and is not misled when the held-out
+   * out-of-scope messages are easier (or harder) than live ones. Same held-out data as `targetOosRecall`.
+   */
+  maxInScopeFallback?: number
   /** The out-of-scope intent. Default `oos`. */
   oosIntent?: string
   /** Held-out data for choosing the threshold. */
@@ -39,7 +45,11 @@ export interface TrainOptions {
 /** What `trainModel` attaches to its result besides the model. */
 export interface TrainReport {
   /** Present when a fallback threshold was chosen. */
-  threshold?: ThresholdChoice & { source: 'validation' | 'held-out folds' }
+  threshold?: ThresholdChoice & {
+    source: 'validation' | 'held-out folds' | 'validation and held-out folds'
+    /** What the threshold was chosen for. */
+    goal: { targetOosRecall: number } | { maxInScopeFallback: number }
+  }
 }
 
 /** A trained model with the report of how it was trained. */
@@ -63,11 +73,24 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
   const pipeline = buildPipeline(config.pipeline)
   const oosIntent = options.oosIntent ?? 'oos'
   const target = options.targetOosRecall
+  const budget = options.maxInScopeFallback
   if (target !== undefined && !(target >= 0 && target <= 1)) {
     throw createError('ERR_INVALID_ARGUMENT', {
       detail: `the target out-of-scope recall must be in [0, 1], got ${target}`,
     })
   }
+  if (budget !== undefined && !(budget >= 0 && budget <= 1)) {
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `the largest in-scope fallback share must be in [0, 1], got ${budget}`,
+    })
+  }
+  if (target !== undefined && budget !== undefined) {
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail:
+        'choose the fallback threshold for a target out-of-scope recall or for an in-scope fallback share, not both',
+    })
+  }
+  const choosing = target !== undefined || budget !== undefined
   let heldOut: Float32Array | undefined
   const fitted = await pipeline
     .fit(data, {
@@ -76,7 +99,8 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(target !== undefined && !options.validation
+      // Held-out folds always take part: with validation data they add the training set's own variety.
+      ...(choosing
         ? {
             onHeldOut: (p: Float32Array) => {
               heldOut = p
@@ -91,42 +115,56 @@ export async function trainModel(data: TrainingData, options: TrainOptions): Pro
 
   const fallback = { ...config.fallback }
   const report: TrainReport = {}
-  if (target !== undefined) {
+  if (choosing) {
     const labels = fitted.labels
     const oos = labels.indexOf(oosIntent)
     const K = labels.length
-    let proba: Float32Array | Float64Array
-    let y: Int32Array
-    let source: 'validation' | 'held-out folds'
+    const parts: Array<{ proba: Float32Array; y: Int32Array }> = []
+    if (heldOut) parts.push({ proba: heldOut, y: Int32Array.from(data.examples, (e) => labels.indexOf(e.intent)) })
+    let nValidOos = 0
     if (options.validation) {
       const rows = options.validation.examples.filter((e) => labels.includes(e.intent))
-      proba = new Float32Array(rows.length * K)
-      y = new Int32Array(rows.length)
+      const proba = new Float32Array(rows.length * K)
+      const y = new Int32Array(rows.length)
       rows.forEach((ex, i) => {
         proba.set(fitted.classify(ex.fields ? { fields: ex.fields } : { text: ex.text }), i * K)
         y[i] = labels.indexOf(ex.intent)
+        if (y[i] === oos) nValidOos++
       })
-      source = 'validation'
-    } else {
-      if (!heldOut) {
-        throw createError('ERR_NLU_NO_HELD_OUT', {
-          detail: 'no --validation data, and the classifier computed no held-out confidences (calibration is off)',
-        })
-      }
-      proba = heldOut
-      y = new Int32Array(data.examples.map((e) => labels.indexOf(e.intent)))
-      source = 'held-out folds'
+      parts.push({ proba, y })
     }
-    if (oos === -1 || !y.includes(oos)) {
+    if (parts.length === 0) {
+      throw createError('ERR_NLU_NO_HELD_OUT', {
+        detail: 'no --validation data, and the classifier computed no held-out confidences (calibration is off)',
+      })
+    }
+    const source = !options.validation ? 'held-out folds' : heldOut ? 'validation and held-out folds' : 'validation'
+    const n = parts.reduce((a, p) => a + p.y.length, 0)
+    const proba = new Float32Array(n * K)
+    const y = new Int32Array(n)
+    let at = 0
+    for (const p of parts) {
+      proba.set(p.proba, at * K)
+      y.set(p.y, at)
+      at += p.y.length
+    }
+    if (target !== undefined && (oos === -1 || !y.includes(oos))) {
       throw createError('ERR_NLU_OOS_INTENT_MISSING', {
         intent: oosIntent,
         where:
-          oos === -1 ? 'the training data' : source === 'validation' ? 'the validation data' : 'the held-out folds',
+          oos === -1 ? 'the training data' : nValidOos === 0 && !heldOut ? 'the validation data' : 'the held-out folds',
       })
     }
-    const choice = chooseThreshold(proba, y, K, oos, target, fallback.ambiguityThreshold)
+    const choice =
+      target !== undefined
+        ? chooseThreshold(proba, y, K, oos, target, fallback.ambiguityThreshold)
+        : chooseThresholdForFallbackBudget(proba, y, K, oos, budget!, fallback.ambiguityThreshold)
     fallback.threshold = choice.threshold
-    report.threshold = { ...choice, source }
+    report.threshold = {
+      ...choice,
+      source,
+      goal: target !== undefined ? { targetOosRecall: target } : { maxInScopeFallback: budget! },
+    }
   }
 
   const manifest: ModelManifest = {

@@ -20,8 +20,16 @@ export function register(program: Command, io: CliIO): void {
     .option('--seed <n>', 'random seed', '0')
     .option('--workers <n>', 'worker threads for the classifier (default: by problem size and cores)')
     .option('--target-oos-recall <r>', 'choose the fallback threshold so held-out out-of-scope recall is at least r')
+    .option(
+      '--max-fallback <r>',
+      'instead of --target-oos-recall: the highest fallback threshold that sends at most a share r of held-out in-scope messages to the fallback',
+    )
     .option('--oos-intent <name>', 'the out-of-scope intent for --target-oos-recall', 'oos')
-    .option('--validation <path>', 'held-out data for --target-oos-recall (default: the held-out folds)', collect)
+    .option(
+      '--validation <path>',
+      'held-out data for the threshold, pooled with the held-out folds of the training data (repeatable)',
+      collect,
+    )
     .option('--json', 'print the training summary as JSON')
     .action(
       async (opts: {
@@ -31,6 +39,7 @@ export function register(program: Command, io: CliIO): void {
         seed: string
         workers?: string
         targetOosRecall?: string
+        maxFallback?: string
         oosIntent: string
         validation?: string[]
         json?: boolean
@@ -46,6 +55,7 @@ export function register(program: Command, io: CliIO): void {
         const workers = opts.workers === undefined ? undefined : intOption('--workers', opts.workers, 0, 64)
         const target =
           opts.targetOosRecall === undefined ? undefined : fraction('--target-oos-recall', opts.targetOosRecall)
+        const budget = opts.maxFallback === undefined ? undefined : fraction('--max-fallback', opts.maxFallback)
         const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
         const dataPaths = (opts.data ?? [...loaded.config.data]).map((p) =>
           path.resolve(opts.data ? io.cwd : loaded.root, p),
@@ -65,7 +75,9 @@ export function register(program: Command, io: CliIO): void {
             config: loaded.config,
             seed,
             ...(workers !== undefined ? { workers } : {}),
-            ...(target !== undefined ? { targetOosRecall: target, oosIntent: opts.oosIntent } : {}),
+            ...(target !== undefined ? { targetOosRecall: target } : {}),
+            ...(budget !== undefined ? { maxInScopeFallback: budget } : {}),
+            oosIntent: opts.oosIntent,
             ...(validation ? { validation } : {}),
             onProgress: (p) => progress.update(Math.round(p.fraction * 100), 100, p.stage),
           })
@@ -96,9 +108,17 @@ export function register(program: Command, io: CliIO): void {
         const t = model.report.threshold
         if (t) {
           io.stdout(
-            `fallback threshold ${t.threshold} chosen on the ${t.source}: out-of-scope recall ` +
-              `${(100 * t.oosRecall).toFixed(1)}%, in-scope accuracy ${(100 * t.inScopeAccuracy).toFixed(1)}%\n`,
+            `fallback threshold ${t.threshold} chosen on the ${t.source}: ` +
+              `${t.oosExamples ? `out-of-scope recall ${(100 * t.oosRecall).toFixed(1)}%, ` : ''}` +
+              `in-scope accuracy ${(100 * t.inScopeAccuracy).toFixed(1)}%, ` +
+              `in-scope fallback ${(100 * t.inScopeFallback).toFixed(1)}%\n`,
           )
+          if ('maxInScopeFallback' in t.goal && t.inScopeFallback > t.goal.maxInScopeFallback) {
+            io.stdout(
+              `note: the ambiguity threshold (${m.fallback.ambiguityThreshold}) alone sends more than ` +
+                `${100 * t.goal.maxInScopeFallback}% of in-scope messages to the fallback; lower fallback.ambiguityThreshold to leave room for a threshold\n`,
+            )
+          }
         }
         io.stdout(`wrote ${path.relative(io.cwd, out) || out} (${formatBytes(summary.bytes)})\n`)
       },

@@ -20,6 +20,45 @@ export const WeightPrecisionSchema = Type.Union([Type.Literal('f16'), Type.Liter
     'Precision of the weights in the model file: f16 (half precision) halves the file; the model predicts with the rounded weights, so it answers the same before and after saving.',
 })
 
+export const ClassBiasSchema = Type.Record(
+  Type.String({ minLength: 1 }),
+  Type.Number({ minimum: -100, maximum: 100 }),
+  {
+    default: {},
+    description:
+      "Offsets added to the named intents' decision values after training (in decision-value units, before the temperature), e.g. `{oos: 0.3}` to answer the out-of-scope intent more often; choose them on held-out data. Every name must be an intent of the training data.",
+  },
+)
+
+/**
+ * `classBias` as a per-class offset vector (null when empty). A name that is not a label is an error rather than a
+ * silent no-op, so a misspelt intent cannot pass unnoticed.
+ */
+export function classOffsets(
+  component: string,
+  spec: Readonly<Record<string, number>>,
+  labels: readonly string[] | undefined,
+  nClasses: number,
+): Float64Array | null {
+  const names = Object.keys(spec)
+  if (names.length === 0) return null
+  const out = new Float64Array(nClasses)
+  for (const name of names) {
+    const k = labels ? labels.indexOf(name) : -1
+    if (k === -1) throw paramError(component, `classBias names '${name}', which is not an intent of the training data.`)
+    out[k] = spec[name]!
+  }
+  return out
+}
+
+/** Add `offsets` to the intercepts and to every row of row-major `rows × K` held-out scores. */
+export function applyClassOffsets(offsets: Float64Array | null, intercept: Float32Array, heldOut: Float64Array): void {
+  if (!offsets) return
+  const K = offsets.length
+  for (let k = 0; k < K; k++) intercept[k] = intercept[k]! + offsets[k]!
+  for (let i = 0; i < heldOut.length; i++) heldOut[i] = heldOut[i]! + offsets[i % K]!
+}
+
 /** The non-zero weights of each feature: feature `f`'s pairs are `[offsets[f], offsets[f + 1])`. */
 interface SparseWeights {
   offsets: Uint32Array

@@ -64,6 +64,54 @@ describe('linear classifiers', () => {
       new LinearSvm(linearSvmParams({ workers: 2 })).fit(x, y, 6, { seed: 1, signal: ac.signal }),
     ).rejects.toThrow()
   })
+  const labels = ['a', 'b', 'c', 'd', 'e', 'f']
+  it.each([
+    ['linear_svm', (extra: object) => new LinearSvm(linearSvmParams({ workers: 0, ...extra }))],
+    [
+      'logistic_regression',
+      (extra: object) => new LogisticRegression(logisticRegressionParams({ workers: 0, ...extra })),
+    ],
+  ])('%s adds classBias to the named intents only, in the model and in held-out confidences', async (_n, make) => {
+    let heldPlain: Float32Array | undefined
+    let heldBiased: Float32Array | undefined
+    const plain = await make({}).fit(x, y, 6, { seed: 2, labels, onHeldOut: (p) => (heldPlain = p) })
+    const biased = await make({ classBias: { c: 0.75, e: -0.25 } }).fit(x, y, 6, {
+      seed: 2,
+      labels,
+      onHeldOut: (p) => (heldBiased = p),
+    })
+    expect(Array.from(biased.weights)).toEqual(Array.from(plain.weights))
+    expect(biased.temperature).toBe(plain.temperature)
+    const shift = [0, 0, 0.75, 0, -0.25, 0]
+    for (let k = 0; k < 6; k++) expect(biased.intercept[k]).toBeCloseTo(plain.intercept[k]! + shift[k]!, 6)
+    // softmax((s + b) / T) = softmax(s / T) reweighted by exp(b / T)
+    const T = plain.temperature
+    for (let r = 0; r < 3; r++) {
+      const w = shift.map((b, k) => heldPlain![r * 6 + k]! * Math.exp(b / T))
+      const z = w.reduce((a, v) => a + v, 0)
+      for (let k = 0; k < 6; k++) expect(heldBiased![r * 6 + k]).toBeCloseTo(w[k]! / z, 5)
+    }
+    await expect(make({ classBias: { nope: 1 } }).fit(x, y, 6, { seed: 2, labels })).rejects.toThrow(
+      /classBias names 'nope', which is not an intent/,
+    )
+  })
+  it('linear_svm weighs the named intents by classWeight', async () => {
+    const train = (classWeight: unknown) =>
+      new LinearSvm(linearSvmParams({ workers: 0, calibration: 'none', classWeight })).fit(x, y, 6, { seed: 2, labels })
+    const plain = await train(null)
+    const mapped = await train({ b: 5 })
+    const balanced = await train('balanced')
+    // Only class b's one-vs-rest problem changes; the toy classes are equal-sized, so 'balanced' changes none.
+    for (let f = 0; f < plain.nFeatures; f++) {
+      for (const k of [0, 2, 3, 4, 5]) expect(mapped.weights[f * 6 + k]).toBe(plain.weights[f * 6 + k])
+      for (let k = 0; k < 6; k++) expect(balanced.weights[f * 6 + k]).toBe(plain.weights[f * 6 + k])
+    }
+    let changed = 0
+    for (let f = 0; f < plain.nFeatures; f++) if (mapped.weights[f * 6 + 1] !== plain.weights[f * 6 + 1]) changed++
+    expect(changed).toBeGreaterThan(0)
+    await expect(train({ z: 2 })).rejects.toThrow(/classWeight names 'z', which is not an intent/)
+    expect(() => linearSvmParams({ classWeight: { b: 0 } })).toThrow(/'classWeight' parameter of linear_svm/)
+  })
   it('handles a single class and validates params', async () => {
     const one = await new LinearSvm(linearSvmParams({})).fit(x, new Int32Array(x.rows), 1, { seed: 1 })
     expect(one.nClasses).toBe(1)

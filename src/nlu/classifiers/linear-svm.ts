@@ -6,10 +6,16 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { Classifier, ClassifierFitContext, JsonValue } from '../component.js'
 import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from '../parallel.js'
-import { Nullable, validateParams } from '../params.js'
+import { Nullable, paramError, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
 import { fitTemperature, foldRows, softmaxInPlace, stratifiedFolds } from './calibration.js'
-import { FittedLinearClassifier, WeightPrecisionSchema } from './linear-model.js'
+import {
+  applyClassOffsets,
+  ClassBiasSchema,
+  classOffsets,
+  FittedLinearClassifier,
+  WeightPrecisionSchema,
+} from './linear-model.js'
 import type { SvmJob, SvmShared } from './svm-jobs.js'
 import { rowSqNorms } from './svm-solver.js'
 
@@ -17,6 +23,19 @@ export const CalibrationSchema = Type.Union([Type.Literal('temperature'), Type.L
   default: 'temperature',
   description: 'Fit a softmax temperature on held-out folds so confidences match accuracy; none uses T = 1.',
 })
+
+export const ClassWeightSchema = Type.Union(
+  [
+    Type.Literal('balanced'),
+    Type.Null(),
+    Type.Record(Type.String({ minLength: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+  ],
+  {
+    default: null,
+    description:
+      "Multiplier of C for each class's positives: 'balanced' is n / (classes × n_class); a mapping of intent names to multipliers weighs the listed intents (e.g. `{oos: 2}`) and 1 the others; null weighs all classes equally.",
+  },
+)
 
 export const LinearSvmParamsSchema = Type.Object(
   {
@@ -39,10 +58,8 @@ export const LinearSvmParamsSchema = Type.Object(
       default: 1,
       description: 'Value of the constant feature that carries the (regularised) intercept.',
     }),
-    classWeight: Type.Union([Type.Literal('balanced'), Type.Null()], {
-      default: null,
-      description: "'balanced' scales each class's C by n / (classes × n_class); null weighs all classes equally.",
-    }),
+    classWeight: ClassWeightSchema,
+    classBias: ClassBiasSchema,
     weightPrecision: WeightPrecisionSchema,
     calibration: CalibrationSchema,
     calibrationFolds: Type.Integer({
@@ -104,8 +121,8 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
     }
     const counts = new Float64Array(K)
     for (let i = 0; i < N; i++) counts[y[i]!]!++
-    const classWeight =
-      p.classWeight === 'balanced' ? Array.from(counts, (n) => (n > 0 ? N / (K * n) : 1)) : ([] as number[])
+    const classWeight = classWeights(this.type, p.classWeight, counts, ctx.labels)
+    const offsets = classOffsets(this.type, p.classBias, ctx.labels, K)
     const shared: SvmShared = {
       indptr: share(x.indptr),
       indices: share(x.indices),
@@ -166,7 +183,9 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
     }
     let temperature = 1
     if (calibrate) {
+      // The temperature is fitted on the scores the classifier learnt; the offsets are a choice made on top of them.
       temperature = fitHeldOutTemperature(shared.heldOut, y, K, shared.fold, rounds)
+      applyClassOffsets(offsets, intercept, shared.heldOut)
       if (ctx.onHeldOut) {
         const proba = new Float32Array(N * K)
         const row = new Float64Array(K)
@@ -177,9 +196,37 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
         }
         ctx.onHeldOut(proba)
       }
-    }
+    } else applyClassOffsets(offsets, intercept, new Float64Array(0))
     return new FittedLinearClassifier(this.type, K, F, weights, intercept, temperature, params)
   }
+}
+
+/**
+ * The multiplier of C for each class (empty: all 1). A mapping names intents, so it needs the labels; a name that is
+ * not a label is an error rather than a silent no-op.
+ */
+export function classWeights(
+  component: string,
+  spec: LinearSvmParams['classWeight'],
+  counts: Float64Array,
+  labels: readonly string[] | undefined,
+): number[] {
+  const K = counts.length
+  if (spec === null) return []
+  if (spec === 'balanced') {
+    let N = 0
+    for (const n of counts) N += n
+    return Array.from(counts, (n) => (n > 0 ? N / (K * n) : 1))
+  }
+  const out = new Array<number>(K).fill(1)
+  for (const [name, w] of Object.entries(spec)) {
+    const k = labels ? labels.indexOf(name) : -1
+    if (k === -1) {
+      throw paramError(component, `classWeight names '${name}', which is not an intent of the training data.`)
+    }
+    out[k] = w
+  }
+  return out
 }
 
 /** The temperature fitted on the held-out scores of the rows in folds `0..rounds-1`. */

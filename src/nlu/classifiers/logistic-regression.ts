@@ -9,7 +9,13 @@ import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from
 import { Nullable, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
 import { fitTemperature, softmaxInPlace, stratifiedFolds } from './calibration.js'
-import { FittedLinearClassifier, WeightPrecisionSchema } from './linear-model.js'
+import {
+  applyClassOffsets,
+  ClassBiasSchema,
+  classOffsets,
+  FittedLinearClassifier,
+  WeightPrecisionSchema,
+} from './linear-model.js'
 import { CalibrationSchema } from './linear-svm.js'
 import type { LogregJob, LogregShared } from './logreg-jobs.js'
 import { solveSag } from './sag-solver.js'
@@ -29,6 +35,7 @@ export const LogisticRegressionParamsSchema = Type.Object(
       description: 'Stop when an epoch changes no weight by more than this fraction of the largest weight.',
     }),
     maxEpochs: Type.Integer({ minimum: 1, maximum: 10000, default: 30, description: 'Most passes over the data.' }),
+    classBias: ClassBiasSchema,
     weightPrecision: WeightPrecisionSchema,
     calibration: CalibrationSchema,
     calibrationFolds: Type.Integer({
@@ -75,6 +82,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
       return new FittedLinearClassifier(this.type, K, F, new Float32Array(F * K), new Float32Array(K), 1, params)
     }
     const calibrate = p.calibration === 'temperature' && N >= 2 * p.calibrationFolds
+    const offsets = classOffsets(this.type, p.classBias, ctx.labels, K)
     const nWorkers = calibrate ? (p.workers ?? ctx.workers ?? defaultWorkerCount(N * K)) : 0
     const useWorkers = nWorkers > 1
     const alloc = (n: number) => (useWorkers ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n))
@@ -142,6 +150,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
     let temperature = 1
     if (calibrate) {
       temperature = fitTemperature(shared.heldOut, y, K)
+      applyClassOffsets(offsets, intercept, shared.heldOut)
       if (ctx.onHeldOut) {
         const proba = new Float32Array(N * K)
         const row = new Float64Array(K)
@@ -152,7 +161,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
         }
         ctx.onHeldOut(proba)
       }
-    }
+    } else applyClassOffsets(offsets, intercept, new Float64Array(0))
     return new FittedLinearClassifier(this.type, K, F, weights, intercept, temperature, params)
   }
 }
