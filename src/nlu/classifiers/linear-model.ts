@@ -13,7 +13,7 @@ import { roundToHalf } from '../half.js'
 import { paramError } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 import { softmaxInPlace } from './calibration.js'
-import { ScoreKernel } from './score-kernel.js'
+import { kernelHolding, ScoreKernel } from './score-kernel.js'
 
 export const WeightPrecisionSchema = Type.Union([Type.Literal('f16'), Type.Literal('f32')], {
   default: 'f16',
@@ -52,8 +52,10 @@ export class FittedLinearClassifier implements FittedClassifier {
     rounded = false,
   ) {
     this.half = params.weightPrecision === 'f16'
-    this.kernel = ScoreKernel.create(nFeatures, nClasses)
-    if (this.kernel) {
+    const adopted = weights instanceof Float32Array ? kernelHolding(weights, nFeatures, nClasses) : undefined
+    this.kernel = adopted ?? ScoreKernel.create(nFeatures, nClasses)
+    if (adopted) this.weights = weights as Float32Array
+    else if (this.kernel) {
       this.weights = this.kernel.weights
       if (weights instanceof Float32Array) this.weights.set(weights)
       else densify(weights, nFeatures, nClasses, this.weights)

@@ -10,6 +10,7 @@ import { Nullable, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
 import { fitTemperature, foldRows, softmaxInPlace, stratifiedFolds } from './calibration.js'
 import { FittedLinearClassifier, WeightPrecisionSchema } from './linear-model.js'
+import { weightMatrix } from './score-kernel.js'
 import type { SvmJob, SvmShared } from './svm-jobs.js'
 import { rowSqNorms } from './svm-solver.js'
 
@@ -163,7 +164,7 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
       await runner.close()
     }
 
-    const weights = new Float32Array(F * K)
+    const weights = weightMatrix(F, K)
     const intercept = new Float32Array(K)
     for (let k = 0; k < K; k++) {
       const base = k * (F + 1)

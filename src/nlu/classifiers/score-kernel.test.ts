@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Rng } from '../random.js'
 import { SparseVector } from '../sparse.js'
 import { FittedLinearClassifier } from './linear-model.js'
-import { ScoreKernel } from './score-kernel.js'
+import { ScoreKernel, weightMatrix } from './score-kernel.js'
 
 function randomModel(F: number, K: number, seed: number, precision: 'f16' | 'f32') {
   const rng = new Rng(seed)
@@ -60,5 +60,18 @@ describe('SIMD scoring kernel', () => {
     const saved = m.toState().arrays.weights as Float32Array
     expect(saved.byteOffset).toBe(0)
     expect(saved.buffer.byteLength).toBe(10 * 3 * 4)
+  })
+})
+
+describe('weightMatrix', () => {
+  it('hands out a kernel matrix that the classifier adopts without a copy', () => {
+    const w = weightMatrix(6, 5)
+    w[7] = 1.5
+    const m = new FittedLinearClassifier('linear_svm', 5, 6, w, new Float32Array(5), 1, { weightPrecision: 'f32' })
+    expect(m.weights).toBe(w)
+    // A matrix of another shape, or a plain array, is copied into a kernel of its own.
+    const other = new FittedLinearClassifier('linear_svm', 6, 5, w, new Float32Array(6), 1, { weightPrecision: 'f32' })
+    expect(other.weights).not.toBe(w)
+    expect(Array.from(other.weights)).toEqual(Array.from(w))
   })
 })

@@ -189,6 +189,26 @@ function scoreModule(): object | null {
   return compiled
 }
 
+/** The kernel whose memory holds each matrix handed out by {@link weightMatrix}. */
+const kernelOf = new WeakMap<Float32Array, ScoreKernel>()
+
+/**
+ * A zeroed `nFeatures × nClasses` weight matrix for a classifier to fill: a kernel's weights where WebAssembly SIMD
+ * is available (the classifier then adopts the kernel instead of copying the matrix into one), else a plain array.
+ */
+export function weightMatrix(nFeatures: number, nClasses: number): Float32Array {
+  const kernel = ScoreKernel.create(nFeatures, nClasses)
+  if (!kernel) return new Float32Array(nFeatures * nClasses)
+  kernelOf.set(kernel.weights, kernel)
+  return kernel.weights
+}
+
+/** The kernel holding `weights` when they came from {@link weightMatrix} with this shape. */
+export function kernelHolding(weights: Float32Array, nFeatures: number, nClasses: number): ScoreKernel | undefined {
+  const kernel = kernelOf.get(weights)
+  return kernel && kernel.nFeatures === nFeatures && kernel.nClasses === nClasses ? kernel : undefined
+}
+
 /** Entries of a message copied into the kernel's memory per call; longer messages take several calls. */
 const CHUNK = 1024
 
