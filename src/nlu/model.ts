@@ -61,8 +61,9 @@ export class NluModel implements TrainedModel {
     const K = labels.length
     const proba = this.pipeline.classify(msg)
     const order = this.order
-    rankByScore(proba, order, K)
     const topK = options.topK === undefined ? K : Math.max(0, Math.min(K, Math.floor(options.topK)))
+    // The fallback rule reads the best two, so at least two are ranked.
+    rankTop(proba, order, K, Math.min(K, Math.max(2, topK)))
     const ranking: IntentScore[] = new Array(topK)
     for (let r = 0; r < topK; r++) ranking[r] = { name: labels[order[r]!]!, confidence: proba[order[r]!]! }
     let intent: IntentScore = { name: labels[order[0]!]!, confidence: proba[order[0]!]! }
@@ -98,6 +99,41 @@ export function rankByScore(score: Float64Array, order: Int32Array, n: number): 
     order[k] = k
   }
   sortRange(key, order, 0, n - 1)
+}
+
+/**
+ * `order[0..k)` = the `k` best of `0..n-1` in {@link rankByScore}'s order (the rest of `order` is unspecified).
+ * For a short ranking (`top_k` of a few intents out of hundreds) it keeps a sorted list of the best `k` while
+ * scanning once, and most scores are rejected by one comparison with the current `k`-th; otherwise it sorts all.
+ */
+export function rankTop(score: Float64Array, order: Int32Array, n: number, k: number): void {
+  if (k * 8 > n) {
+    rankByScore(score, order, n)
+    return
+  }
+  if (k <= 0) return
+  let m = 0
+  for (let c = 0; c < n; c++) {
+    let s = score[c]!
+    if (Number.isNaN(s)) s = Number.NEGATIVE_INFINITY
+    if (m === k) {
+      const last = order[k - 1]!
+      let sl = score[last]!
+      if (Number.isNaN(sl)) sl = Number.NEGATIVE_INFINITY
+      // Ties go to the lower index, which was seen first: a later equal score never enters a full list.
+      if (!(s > sl)) continue
+      m--
+    }
+    let j = m - 1
+    for (; j >= 0; j--) {
+      let so = score[order[j]!]!
+      if (Number.isNaN(so)) so = Number.NEGATIVE_INFINITY
+      if (!(s > so)) break
+      order[j + 1] = order[j]!
+    }
+    order[j + 1] = c
+    m++
+  }
 }
 
 /** Scratch for {@link rankByScore}: sorting is synchronous, so one array serves every model. */
