@@ -246,6 +246,12 @@ class Featurize {
     this.dim = off
   }
 
+  /** One plain text, weight 1: the common case, without building parts. */
+  runText(text: string, out: SparseVector): void {
+    out.clear()
+    for (let k = 0; k < this.featurizers.length; k++) this.featurizers[k]!.transformOne(text, out, this.offsets[k]!, 1)
+  }
+
   run(parts: readonly WeightedText[], out: SparseVector): void {
     out.clear()
     const used = parts.filter((p) => p.weight > 0)
@@ -332,8 +338,8 @@ export class FittedPipeline {
 
   /** Classify a message; the returned array is reused by the next call. */
   classify(message: MessageInput): Float64Array {
-    const parts = messageParts(message, this.fields)
-    this.featurize.run(parts, this.vector)
+    if (message.fields) this.featurize.run(messageParts(message, this.fields), this.vector)
+    else this.featurize.runText(message.text ?? '', this.vector)
     if (this.labels.length === 1) this.proba[0] = 1
     else this.classifier.predictProba(this.vector, this.proba)
     return this.proba
