@@ -7,11 +7,12 @@
  *
  * ```wat
  * (func (export "score") (param $n $K $w $idx $val $out i32)
- *   (local $j $c $row $o $K4 $stride i32) (local $v f64) (local $vv $x v128)
- *   K4 = K & ~3; stride = K * 4
+ *   (local $j $c $row $o $K4 $stride $K8 i32) (local $v f64) (local $vv $x $y v128)
+ *   K4 = K & ~3; K8 = K & ~7; stride = K * 4
  *   for j in 0..n:
  *     row = w + idx[j] * stride; v = f64(val[j]); vv = f64x2.splat(v)
- *     for c in 0..K4 step 4:               ;; four classes: two f64x2 lanes each from one f32x4 load
+ *     for c in 0..K8 step 8:               ;; the same as below on two f32x4 loads, x and y
+ *     for c in K8..K4 step 4:              ;; four classes: two f64x2 lanes each from one f32x4 load
  *       x = v128.load(row + 4c)
  *       out[c..c+2]   += vv * f64x2.promote_low_f32x4(x)
  *       out[c+2..c+4] += vv * f64x2.promote_low_f32x4(shuffle(x, lanes 2,3))
@@ -69,20 +70,40 @@ const ROW = 8
 const O = 9
 const K4 = 10
 const STRIDE = 11
-const V = 12
-const VV = 13
-const X = 14
+const K8 = 12
+const V = 13
+const VV = 14
+const X = 15
+const Y = 16
 
 /** memarg: alignment exponent, then offset. */
 const mem = (align: number, offset = 0) => [align, offset]
 const simd = (op: number[], ...rest: number[]) => [SIMD, ...op, ...rest]
 const inc = (local: number, by: number) => [GET, local, I32_CONST, by, I32_ADD, SET, local]
+/** `out[O + offset .. +16) += vv * (low or high two lanes of x, widened)`. */
+const lanes = (x: number, offset: number, high: boolean) => [
+  GET,
+  O,
+  GET,
+  O,
+  ...simd(V128_LOAD, ...mem(0, offset)),
+  GET,
+  VV,
+  GET,
+  x,
+  ...(high ? [GET, x, ...simd(I8X16_SHUFFLE, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15)] : []),
+  ...simd(F64X2_PROMOTE_LOW_F32X4),
+  ...simd(F64X2_MUL),
+  ...simd(F64X2_ADD),
+  ...simd(V128_STORE, ...mem(0, offset)),
+]
 
 // biome-ignore format: laid out as one instruction group per line, like assembly
 const body = [
   // locals: 6 × i32, 1 × f64, 2 × v128
-  3, 6, I32, 1, F64, 2, V128,
+  3, 7, I32, 1, F64, 3, V128,
   GET, K, I32_CONST, 0x7c /* -4 */, I32_AND, SET, K4,
+  GET, K, I32_CONST, 0x78 /* -8 */, I32_AND, SET, K8,
   GET, K, I32_CONST, 2, I32_SHL, SET, STRIDE,
   I32_CONST, 0, SET, J,
   BLOCK, EMPTY, LOOP, EMPTY,
@@ -93,6 +114,17 @@ const body = [
   GET, VAL, GET, J, I32_CONST, 2, I32_SHL, I32_ADD, F32_LOAD, ...mem(2), F64_PROMOTE_F32, TEE, V,
   ...simd(F64X2_SPLAT), SET, VV,
   I32_CONST, 0, SET, C,
+  // eight classes a step: two f32x4 loads, four f64x2 lanes
+  BLOCK, EMPTY, LOOP, EMPTY,
+  GET, C, GET, K8, I32_GE_U, BR_IF, 1,
+  GET, ROW, GET, C, I32_CONST, 2, I32_SHL, I32_ADD, TEE, O,
+  ...simd(V128_LOAD, ...mem(0)), SET, X,
+  GET, O, ...simd(V128_LOAD, ...mem(0, 16)), SET, Y,
+  GET, OUT, GET, C, I32_CONST, 3, I32_SHL, I32_ADD, SET, O,
+  ...lanes(X, 0, false), ...lanes(X, 16, true), ...lanes(Y, 32, false), ...lanes(Y, 48, true),
+  ...inc(C, 8),
+  BR, 0,
+  END, END,
   BLOCK, EMPTY, LOOP, EMPTY,
   GET, C, GET, K4, I32_GE_U, BR_IF, 1,
   GET, ROW, GET, C, I32_CONST, 2, I32_SHL, I32_ADD, ...simd(V128_LOAD, ...mem(0)), SET, X,
