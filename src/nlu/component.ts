@@ -52,7 +52,7 @@ export interface FittedEntityExtractor {
   /** `tokens` are the tokenizer's output for `text` (offsets into `text`). */
   extract(text: string, tokens: readonly Token[]): EntityPrediction[]
   toState(): ComponentState
-  /** Entity types this extractor can return. */
+  /** Entity types this extractor can return; when empty, it returns none and parsing skips it. */
   readonly entityTypes?: readonly string[]
 }
 

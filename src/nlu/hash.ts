@@ -42,63 +42,72 @@ export function hashString(s: string, salt = 0): [number, number] {
 
 /**
  * Open-addressing hash table from 64-bit keys (two uint32 halves) to non-negative int32 values, linear probing,
- * kept at most half full. Deterministic: equal insertions in equal order give equal tables.
+ * kept at most half full. Deterministic: equal insertions in equal order give equal tables. A slot's two key
+ * halves and value sit side by side, so a lookup (one per n-gram on the predict path) touches one cache line.
  */
 export class KeyTable {
-  private k1: Uint32Array
-  private k2: Uint32Array
-  private v: Int32Array
+  /** Slot `i` is `[3i]` = key's first half, `[3i + 1]` = second half (both as int32), `[3i + 2]` = value or -1. */
+  private slots: Int32Array
   private mask: number
   size = 0
 
   constructor(expected = 16) {
     let cap = 16
     while (cap < expected * 2) cap *= 2
-    this.k1 = new Uint32Array(cap)
-    this.k2 = new Uint32Array(cap)
-    this.v = new Int32Array(cap).fill(-1)
+    this.slots = emptySlots(cap)
     this.mask = cap - 1
   }
 
   /** The value stored for the key, or -1. */
   get(a: number, b: number): number {
-    const k1 = this.k1
-    const k2 = this.k2
-    const v = this.v
+    const slots = this.slots
     const mask = this.mask
+    const a32 = a | 0
+    const b32 = b | 0
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask
     for (;;) {
-      const x = v[i]!
+      const at = i * 3
+      const x = slots[at + 2]!
       if (x === -1) return -1
-      if (k1[i] === a && k2[i] === b) return x
+      if (slots[at] === a32 && slots[at + 1] === b32) return x
       i = (i + 1) & mask
     }
   }
 
   /** Store `value` for the key unless present; returns the stored value. */
   intern(a: number, b: number, value: number): number {
+    const a32 = a | 0
+    const b32 = b | 0
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask
     for (;;) {
-      const x = this.v[i]!
+      const at = i * 3
+      const x = this.slots[at + 2]!
       if (x === -1) break
-      if (this.k1[i] === a && this.k2[i] === b) return x
+      if (this.slots[at] === a32 && this.slots[at + 1] === b32) return x
       i = (i + 1) & this.mask
     }
-    this.k1[i] = a
-    this.k2[i] = b
-    this.v[i] = value
+    const at = i * 3
+    this.slots[at] = a32
+    this.slots[at + 1] = b32
+    this.slots[at + 2] = value
     this.size++
-    if (this.size * 2 > this.v.length) this.rehash(this.v.length * 2)
+    if (this.size * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2)
     return value
   }
 
   private rehash(cap: number): void {
-    const { k1, k2, v } = this
-    this.k1 = new Uint32Array(cap)
-    this.k2 = new Uint32Array(cap)
-    this.v = new Int32Array(cap).fill(-1)
+    const old = this.slots
+    this.slots = emptySlots(cap)
     this.mask = cap - 1
     this.size = 0
-    for (let i = 0; i < v.length; i++) if (v[i] !== -1) this.intern(k1[i]!, k2[i]!, v[i]!)
+    for (let at = 0; at < old.length; at += 3) {
+      if (old[at + 2] !== -1) this.intern(old[at]! >>> 0, old[at + 1]! >>> 0, old[at + 2]!)
+    }
   }
+}
+
+function emptySlots(cap: number): Int32Array {
+  const slots = new Int32Array(cap * 3)
+  for (let at = 2; at < slots.length; at += 3) slots[at] = -1
+  return slots
 }

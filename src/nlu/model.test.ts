@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { rankByScore } from './model.js'
+import { rankByScore, rankTop } from './model.js'
 
 describe('rankByScore', () => {
   it('orders by descending score, ties by index, as a stable sort does', () => {
@@ -28,5 +28,25 @@ describe('rankByScore', () => {
       for (let i = 1; i < n; i++) expect(score[order[i - 1]!]!).toBeGreaterThanOrEqual(score[order[i]!]!)
       expect(new Set(order).size).toBe(n)
     }
+  })
+
+  it('ranks the best k as the full sort does, for every k', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(0, 0.1, 0.25, 0.5, 1, 1e-300, Number.NaN), { minLength: 1, maxLength: 200 }),
+        fc.nat(),
+        (values, kRaw) => {
+          const n = values.length
+          const k = kRaw % (n + 1)
+          const score = Float64Array.from(values)
+          const full = new Int32Array(n)
+          rankByScore(score, full, n)
+          const top = new Int32Array(n)
+          rankTop(score, top, n, k)
+          expect(Array.from(top.subarray(0, k))).toEqual(Array.from(full.subarray(0, k)))
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })

@@ -61,8 +61,9 @@ export class NluModel implements TrainedModel {
     const K = labels.length
     const proba = this.pipeline.classify(msg)
     const order = this.order
-    rankByScore(proba, order, K)
     const topK = options.topK === undefined ? K : Math.max(0, Math.min(K, Math.floor(options.topK)))
+    // The fallback rule reads the best two, so at least two are ranked.
+    rankTop(proba, order, K, Math.min(K, Math.max(2, topK)))
     const ranking: IntentScore[] = new Array(topK)
     for (let r = 0; r < topK; r++) ranking[r] = { name: labels[order[r]!]!, confidence: proba[order[r]!]! }
     let intent: IntentScore = { name: labels[order[0]!]!, confidence: proba[order[0]!]! }
@@ -85,36 +86,79 @@ export class NluModel implements TrainedModel {
 
 /**
  * `order[0..n)` = `0..n-1` sorted by descending `score`, ties by ascending index: the same order as a stable sort,
- * without a comparator closure (parsing calls this once per message on every intent). Insertion sort for short
- * runs, median-of-three quicksort above.
+ * without a comparator closure (parsing calls this once per message on every intent). The scores are first copied
+ * into a scratch array with NaN as −∞, so a comparison is two array reads and no NaN checks. Insertion sort for
+ * short runs, median-of-three quicksort above.
  */
 export function rankByScore(score: Float64Array, order: Int32Array, n: number): void {
-  for (let k = 0; k < n; k++) order[k] = k
-  sortRange(score, order, 0, n - 1)
+  if (sortKeys.length < n) sortKeys = new Float64Array(Math.max(n, sortKeys.length * 2))
+  const key = sortKeys
+  for (let k = 0; k < n; k++) {
+    const s = score[k]!
+    key[k] = Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s
+    order[k] = k
+  }
+  sortRange(key, order, 0, n - 1)
 }
 
-/** Whether index `a` ranks before index `b` (a NaN score ranks as −∞). */
-function before(score: Float64Array, a: number, b: number): boolean {
-  let sa = score[a]!
-  let sb = score[b]!
-  if (Number.isNaN(sa)) sa = Number.NEGATIVE_INFINITY
-  if (Number.isNaN(sb)) sb = Number.NEGATIVE_INFINITY
-  return sa > sb || (sa === sb && a < b)
+/**
+ * `order[0..k)` = the `k` best of `0..n-1` in {@link rankByScore}'s order (the rest of `order` is unspecified).
+ * For a short ranking (`top_k` of a few intents out of hundreds) it keeps a sorted list of the best `k` while
+ * scanning once, and most scores are rejected by one comparison with the current `k`-th; otherwise it sorts all.
+ */
+export function rankTop(score: Float64Array, order: Int32Array, n: number, k: number): void {
+  if (k * 8 > n) {
+    rankByScore(score, order, n)
+    return
+  }
+  if (k <= 0) return
+  let m = 0
+  for (let c = 0; c < n; c++) {
+    let s = score[c]!
+    if (Number.isNaN(s)) s = Number.NEGATIVE_INFINITY
+    if (m === k) {
+      const last = order[k - 1]!
+      let sl = score[last]!
+      if (Number.isNaN(sl)) sl = Number.NEGATIVE_INFINITY
+      // Ties go to the lower index, which was seen first: a later equal score never enters a full list.
+      if (!(s > sl)) continue
+      m--
+    }
+    let j = m - 1
+    for (; j >= 0; j--) {
+      let so = score[order[j]!]!
+      if (Number.isNaN(so)) so = Number.NEGATIVE_INFINITY
+      if (!(s > so)) break
+      order[j + 1] = order[j]!
+    }
+    order[j + 1] = c
+    m++
+  }
 }
 
-function sortRange(score: Float64Array, order: Int32Array, lo: number, hi: number): void {
+/** Scratch for {@link rankByScore}: sorting is synchronous, so one array serves every model. */
+let sortKeys = new Float64Array(256)
+
+/** Whether index `a` ranks before index `b`. */
+function before(key: Float64Array, a: number, b: number): boolean {
+  const ka = key[a]!
+  const kb = key[b]!
+  return ka > kb || (ka === kb && a < b)
+}
+
+function sortRange(key: Float64Array, order: Int32Array, lo: number, hi: number): void {
   while (hi - lo > 16) {
     const mid = (lo + hi) >>> 1
     // Median of three to the middle, then Hoare partition around it.
-    if (before(score, order[mid]!, order[lo]!)) swap(order, mid, lo)
-    if (before(score, order[hi]!, order[lo]!)) swap(order, hi, lo)
-    if (before(score, order[hi]!, order[mid]!)) swap(order, hi, mid)
+    if (before(key, order[mid]!, order[lo]!)) swap(order, mid, lo)
+    if (before(key, order[hi]!, order[lo]!)) swap(order, hi, lo)
+    if (before(key, order[hi]!, order[mid]!)) swap(order, hi, mid)
     const pivot = order[mid]!
     let i = lo
     let j = hi
     while (i <= j) {
-      while (before(score, order[i]!, pivot)) i++
-      while (before(score, pivot, order[j]!)) j--
+      while (before(key, order[i]!, pivot)) i++
+      while (before(key, pivot, order[j]!)) j--
       if (i <= j) {
         swap(order, i, j)
         i++
@@ -123,17 +167,17 @@ function sortRange(score: Float64Array, order: Int32Array, lo: number, hi: numbe
     }
     // Recurse into the smaller side, loop on the larger: stack depth stays logarithmic.
     if (j - lo < hi - i) {
-      sortRange(score, order, lo, j)
+      sortRange(key, order, lo, j)
       lo = i
     } else {
-      sortRange(score, order, i, hi)
+      sortRange(key, order, i, hi)
       hi = j
     }
   }
   for (let i = lo + 1; i <= hi; i++) {
     const v = order[i]!
     let j = i - 1
-    while (j >= lo && before(score, v, order[j]!)) {
+    while (j >= lo && before(key, v, order[j]!)) {
       order[j + 1] = order[j]!
       j--
     }

@@ -113,6 +113,40 @@ describe('parse', () => {
   })
 })
 
+describe('entity extractors with nothing to match', () => {
+  it('are skipped without changing what the others find', async () => {
+    const off = { fallback: false }
+    const text = 'fly to Berlin, zip 10115'
+    const config = defaultConfig()
+    const full = await trainModel(toyTrainingData(), { config, seed: 1, workers: 0 })
+    // No regex: the regex step can return no entity type and is skipped; the lookup step still runs.
+    const noRegex = await trainModel({ ...toyTrainingData(), regexes: [] }, { config, seed: 1, workers: 0 })
+    const lookupOnly = await trainModel(
+      { ...toyTrainingData(), regexes: [] },
+      {
+        config: {
+          ...config,
+          pipeline: steps([{ type: 'tfidf' }, { type: 'linear_svm' }, { type: 'lookup_entities' }]),
+        },
+        seed: 1,
+        workers: 0,
+      },
+    )
+    const entities = (m: TrainedModel) => m.parse(text, off).entities.map((e) => [e.entity, e.value, e.extractor])
+    expect(entities(full)).toEqual([
+      ['city', 'Berlin', 'lookup_entities'],
+      ['zipcode', '10115', 'regex_entities'],
+    ])
+    expect(entities(noRegex)).toEqual([['city', 'Berlin', 'lookup_entities']])
+    expect(entities(lookupOnly)).toEqual(entities(noRegex))
+    const nothing = await trainModel(
+      { ...toyTrainingData(), regexes: [], lookups: [] },
+      { config, seed: 1, workers: 0 },
+    )
+    expect(nothing.parse(text, off).entities).toEqual([])
+  })
+})
+
 describe('multi-field messages', () => {
   const data = (): TrainingData => {
     const ex = (subject: string, body: string, intent: string) => ({

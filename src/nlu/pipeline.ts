@@ -247,6 +247,12 @@ class Featurize {
     this.dim = off
   }
 
+  /** One plain text, weight 1: the common case, without building parts. */
+  runText(text: string, out: SparseVector): void {
+    out.clear()
+    for (let k = 0; k < this.featurizers.length; k++) this.featurizers[k]!.transformOne(text, out, this.offsets[k]!, 1)
+  }
+
   run(parts: readonly WeightedText[], out: SparseVector): void {
     out.clear()
     const used = parts.filter((p) => p.weight > 0)
@@ -295,6 +301,7 @@ export interface IntentScores {
 export class FittedPipeline {
   readonly classifier: FittedClassifier
   readonly entitySteps: ReadonlyArray<{ name: string; fitted: FittedEntityExtractor }>
+  private readonly activeEntitySteps: ReadonlyArray<{ fitted: FittedEntityExtractor; priority: number }>
   private readonly featurize: Featurize
   private readonly vector = new SparseVector()
   private readonly proba: Float64Array
@@ -316,6 +323,11 @@ export class FittedPipeline {
     if (!classifier) throw createError('ERR_NLU_PIPELINE_INVALID', { detail: 'it has no classifier step' })
     this.classifier = classifier
     this.entitySteps = entitySteps
+    // An extractor that can return no entity type (a regex or lookup step with nothing to match) is skipped, and
+    // with it the tokenizing, when parsing; its position still sets the priority of the others.
+    this.activeEntitySteps = entitySteps
+      .map((s, priority) => ({ fitted: s.fitted, priority }))
+      .filter((s) => s.fitted.entityTypes === undefined || s.fitted.entityTypes.length > 0)
     this.featurize = new Featurize(featurizers)
     this.proba = new Float64Array(Math.max(1, labels.length))
   }
@@ -327,8 +339,8 @@ export class FittedPipeline {
 
   /** Classify a message; the returned array is reused by the next call. */
   classify(message: MessageInput): Float64Array {
-    const parts = messageParts(message, this.fields)
-    this.featurize.run(parts, this.vector)
+    if (message.fields) this.featurize.run(messageParts(message, this.fields), this.vector)
+    else this.featurize.runText(message.text ?? '', this.vector)
     if (this.labels.length === 1) this.proba[0] = 1
     else this.classifier.predictProba(this.vector, this.proba)
     return this.proba
@@ -339,7 +351,8 @@ export class FittedPipeline {
    * {@link mergeEntities}: the longer span wins, then the earlier step in the pipeline, then the higher confidence.
    */
   extractEntities(message: MessageInput): EntityPrediction[] {
-    if (this.entitySteps.length === 0) return []
+    const steps = this.activeEntitySteps
+    if (steps.length === 0) return []
     const found: RankedEntity[] = []
     const parts = message.fields
       ? Object.keys(message.fields)
@@ -349,8 +362,8 @@ export class FittedPipeline {
     for (const part of parts) {
       if (part.text === '') continue
       const tokens = tokenize(part.text)
-      for (let priority = 0; priority < this.entitySteps.length; priority++) {
-        for (const e of this.entitySteps[priority]!.fitted.extract(part.text, tokens)) {
+      for (const { fitted, priority } of steps) {
+        for (const e of fitted.extract(part.text, tokens)) {
           found.push({ entity: part.field !== undefined ? { ...e, field: part.field } : e, priority })
         }
       }

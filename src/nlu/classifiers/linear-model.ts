@@ -13,6 +13,7 @@ import { roundToHalf } from '../half.js'
 import { paramError } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 import { softmaxInPlace } from './calibration.js'
+import { kernelHolding, ScoreKernel } from './score-kernel.js'
 
 export const WeightPrecisionSchema = Type.Union([Type.Literal('f16'), Type.Literal('f32')], {
   default: 'f16',
@@ -72,6 +73,8 @@ export class FittedLinearClassifier implements FittedClassifier {
   readonly half: boolean
   /** `nFeatures × nClasses`, feature-major. */
   readonly weights: Float32Array
+  /** Holds `weights` and scores a message with SIMD; undefined where WebAssembly SIMD is unavailable. */
+  private readonly kernel: ScoreKernel | undefined
 
   /** `weights` is `nFeatures × nClasses`, feature-major, or sparse (from a model file). */
   constructor(
@@ -88,12 +91,33 @@ export class FittedLinearClassifier implements FittedClassifier {
     rounded = false,
   ) {
     this.half = params.weightPrecision === 'f16'
-    this.weights = weights instanceof Float32Array ? weights : densify(weights, nFeatures, nClasses)
+    const adopted = weights instanceof Float32Array ? kernelHolding(weights, nFeatures, nClasses) : undefined
+    this.kernel = adopted ?? ScoreKernel.create(nFeatures, nClasses)
+    if (adopted) this.weights = weights as Float32Array
+    else if (this.kernel) {
+      this.weights = this.kernel.weights
+      if (weights instanceof Float32Array) this.weights.set(weights)
+      else densify(weights, nFeatures, nClasses, this.weights)
+    } else {
+      this.weights =
+        weights instanceof Float32Array
+          ? weights
+          : densify(weights, nFeatures, nClasses, new Float32Array(nFeatures * nClasses))
+    }
     if (this.half && !rounded) roundToHalf(this.weights)
   }
 
   /** Raw scores (before calibration) of every class. */
   decision(x: SparseVector, out: Float64Array): void {
+    if (this.kernel) {
+      this.kernel.score(x.idx, x.val, x.n, this.intercept, out)
+      return
+    }
+    this.decisionJs(x, out)
+  }
+
+  /** {@link decision} in plain JavaScript: the same operations in the same order, so bit-identical scores. */
+  decisionJs(x: SparseVector, out: Float64Array): void {
     const K = this.nClasses
     const F = this.nFeatures
     const b = this.intercept
@@ -148,7 +172,8 @@ export class FittedLinearClassifier implements FittedClassifier {
     }
     return {
       json,
-      arrays: { weights: this.weights, intercept: this.intercept },
+      // A copy: `weights` may be a view on the scoring kernel's memory, whose buffer holds more than the weights.
+      arrays: { weights: this.weights.slice(), intercept: this.intercept },
       ...(this.half ? { half: ['weights'] } : {}),
     }
   }
@@ -222,8 +247,7 @@ export class FittedLinearClassifier implements FittedClassifier {
 /** Most weights (features × classes) a sparse state may expand to: 1 GiB of float32. */
 const MAX_DENSE_WEIGHTS = 2 ** 28
 
-function densify(w: SparseWeights, F: number, K: number): Float32Array {
-  const out = new Float32Array(F * K)
+function densify(w: SparseWeights, F: number, K: number, out: Float32Array): Float32Array {
   for (let f = 0; f < F; f++) {
     for (let t = w.offsets[f]!, e = w.offsets[f + 1]!; t < e; t++) out[f * K + w.classes[t]!] = w.values[t]!
   }

@@ -19,6 +19,7 @@ import {
 import { CalibrationSchema } from './linear-svm.js'
 import type { LogregJob, LogregShared } from './logreg-jobs.js'
 import { solveSag } from './sag-solver.js'
+import { weightMatrix } from './score-kernel.js'
 
 export const LogisticRegressionParamsSchema = Type.Object(
   {
@@ -145,7 +146,8 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
       await runner.close()
     }
 
-    const weights = Float32Array.from(shared.wFull)
+    const weights = weightMatrix(F, K)
+    weights.set(shared.wFull)
     const intercept = Float32Array.from(shared.bFull)
     let temperature = 1
     if (calibrate) {
