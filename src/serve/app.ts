@@ -3,10 +3,8 @@
  * into it or listen on loopback; `startServer` adds the socket and the signals.
  * @module
  */
-import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import fastifyCors from '@fastify/cors'
-import fastifyRateLimit from '@fastify/rate-limit'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -15,21 +13,24 @@ import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
   type FastifyPluginCallback,
+  type FastifyReply,
   type FastifyServerOptions,
   LogController,
 } from 'fastify'
 import type { ServeConfig } from '../config/schema.js'
-import { createError } from '../errors.js'
+import { createError, type IntentopsError } from '../errors.js'
 import type { ModelRegistry } from '../registry/registry.js'
 import type { PredictionStore } from '../store/types.js'
+import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
-import { TokenVerifier } from './auth.js'
+import { authenticate, bearerToken, TokenVerifier } from './auth.js'
 import { installJsonParser } from './body.js'
 import { sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
 import { ModelManager } from './models.js'
 import type { PredictionSink } from './predict.js'
+import { RateLimiter } from './rate-limit.js'
 import { adminRoutes } from './routes/admin.js'
 import { parseRoutes } from './routes/parse.js'
 import { rasaRoutes } from './routes/rasa.js'
@@ -120,7 +121,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
 
   const app = Fastify({
     ...loggerOption,
-    genReqId: () => randomUUID(),
+    // Time-ordered: the request id is the prediction's key in the log, whose primary-key index then appends.
+    genReqId: uuidv7,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: false,
     // Two log lines per request cost more than parsing does; requests are logged once, at debug, in onResponse.
@@ -218,26 +220,39 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     })
   }
   if (config.rateLimit > 0) {
-    const { authenticate } = await import('./auth.js')
-    await app.register(fastifyRateLimit, {
-      global: true,
-      hook: 'preParsing',
-      max: config.rateLimit,
-      timeWindow: config.rateLimitWindowMs,
-      // Synchronous for the common case (no token): the limiter then costs no extra promise per request.
-      keyGenerator: (request) => {
-        if (!request.headers.authorization && !(request.routeOptions.config?.rasa === true)) return `ip:${request.ip}`
-        return authenticate(request).then(
-          (token) => (token ? `token:${token.id}` : `ip:${request.ip}`),
-          () => `ip:${request.ip}`,
-        )
-      },
-      errorResponseBuilder: (_request, ctx) =>
-        createError('ERR_SERVE_RATE_LIMITED', {
-          max: ctx.max,
-          window: `${Math.round(config.rateLimitWindowMs / 1000)} s`,
-          retry: ctx.after,
-        }),
+    // After CORS's hook, so a 429 still carries the CORS headers a browser needs to read it.
+    const byIp = new RateLimiter({ max: config.rateLimit, windowMs: config.rateLimitWindowMs })
+    const byToken = new RateLimiter({ max: config.rateLimit, windowMs: config.rateLimitWindowMs })
+    const window = `${Math.round(config.rateLimitWindowMs / 1000)} s`
+    const limit = (limiter: RateLimiter, key: string, reply: FastifyReply): IntentopsError | undefined => {
+      const left = limiter.take(key)
+      reply.header('x-ratelimit-limit', limiter.max)
+      if (left >= 0) {
+        reply.header('x-ratelimit-remaining', left)
+        reply.header('x-ratelimit-reset', limiter.resetSeconds(left))
+        return undefined
+      }
+      const retry = limiter.retryAfterSeconds(key)
+      reply.header('x-ratelimit-remaining', 0)
+      reply.header('x-ratelimit-reset', retry)
+      return createError('ERR_SERVE_RATE_LIMITED', { max: limiter.max, window, retry: `${retry} s`, retryAfter: retry })
+    }
+    app.addHook('onRequest', (request, reply, done) => {
+      // Unknown routes are not limited (as before): they answer 404 without any work.
+      if (request.is404) {
+        done()
+        return
+      }
+      // No token (the usual parse request): keyed by address, decided without a promise.
+      if (bearerToken(request) === undefined && !request.headers.authorization) {
+        done(limit(byIp, request.ip, reply))
+        return
+      }
+      // A token is limited by its id; an unknown or malformed one by the address (the route then answers 401).
+      authenticate(request).then(
+        (token) => done(token ? limit(byToken, token.id, reply) : limit(byIp, request.ip, reply)),
+        () => done(limit(byIp, request.ip, reply)),
+      )
     })
   }
   if (config.docs) {
