@@ -16,6 +16,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
   LogController,
+  type onRequestHookHandler,
 } from 'fastify'
 import type { ServeConfig } from '../config/schema.js'
 import { createError, type IntentopsError } from '../errors.js'
@@ -220,7 +221,6 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     })
   }
   if (config.rateLimit > 0) {
-    // After CORS's hook, so a 429 still carries the CORS headers a browser needs to read it.
     const byIp = new RateLimiter({ max: config.rateLimit, windowMs: config.rateLimitWindowMs })
     const byToken = new RateLimiter({ max: config.rateLimit, windowMs: config.rateLimitWindowMs })
     const window = `${Math.round(config.rateLimitWindowMs / 1000)} s`
@@ -237,22 +237,23 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       reply.header('x-ratelimit-reset', retry)
       return createError('ERR_SERVE_RATE_LIMITED', { max: limiter.max, window, retry: `${retry} s`, retryAfter: retry })
     }
-    app.addHook('onRequest', (request, reply, done) => {
-      // Unknown routes are not limited (as before): they answer 404 without any work.
-      if (request.is404) {
-        done()
-        return
+    // Per route, as @fastify/rate-limit did: unknown URLs (404) are not counted, every route mounted later is, and a
+    // route's hook runs after the global ones (CORS), so a 429 still carries the CORS headers.
+    app.addHook('onRoute', (route) => {
+      const rasa = route.config?.rasa === true
+      const hook: onRequestHookHandler = (request, reply, done) => {
+        // No token (the usual parse request): keyed by address, decided without a promise.
+        if (!request.headers.authorization && (!rasa || bearerToken(request) === undefined)) {
+          done(limit(byIp, request.ip, reply))
+          return
+        }
+        // A token is limited by its id; an unknown or malformed one by the address (the route then answers 401).
+        authenticate(request).then(
+          (token) => done(token ? limit(byToken, token.id, reply) : limit(byIp, request.ip, reply)),
+          () => done(limit(byIp, request.ip, reply)),
+        )
       }
-      // No token (the usual parse request): keyed by address, decided without a promise.
-      if (bearerToken(request) === undefined && !request.headers.authorization) {
-        done(limit(byIp, request.ip, reply))
-        return
-      }
-      // A token is limited by its id; an unknown or malformed one by the address (the route then answers 401).
-      authenticate(request).then(
-        (token) => done(token ? limit(byToken, token.id, reply) : limit(byIp, request.ip, reply)),
-        () => done(limit(byIp, request.ip, reply)),
-      )
+      route.onRequest = route.onRequest === undefined ? [hook] : [...[route.onRequest].flat(), hook]
     })
   }
   if (config.docs) {
