@@ -3,10 +3,8 @@
  * into it or listen on loopback; `startServer` adds the socket and the signals.
  * @module
  */
-import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import fastifyCors from '@fastify/cors'
-import fastifyRateLimit from '@fastify/rate-limit'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -15,21 +13,25 @@ import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
   type FastifyPluginCallback,
+  type FastifyReply,
   type FastifyServerOptions,
   LogController,
+  type onRequestHookHandler,
 } from 'fastify'
 import type { ServeConfig } from '../config/schema.js'
-import { createError } from '../errors.js'
+import { createError, type IntentopsError } from '../errors.js'
 import type { ModelRegistry } from '../registry/registry.js'
 import type { PredictionStore } from '../store/types.js'
+import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
-import { TokenVerifier } from './auth.js'
+import { authenticate, bearerToken, TokenVerifier } from './auth.js'
 import { installJsonParser } from './body.js'
 import { sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
 import { ModelManager } from './models.js'
 import type { PredictionSink } from './predict.js'
+import { RateLimiter } from './rate-limit.js'
 import { adminRoutes } from './routes/admin.js'
 import { parseRoutes } from './routes/parse.js'
 import { rasaRoutes } from './routes/rasa.js'
@@ -120,7 +122,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
 
   const app = Fastify({
     ...loggerOption,
-    genReqId: () => randomUUID(),
+    // Time-ordered: the request id is the prediction's key in the log, whose primary-key index then appends.
+    genReqId: uuidv7,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: false,
     // Two log lines per request cost more than parsing does; requests are logged once, at debug, in onResponse.
@@ -218,26 +221,39 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     })
   }
   if (config.rateLimit > 0) {
-    const { authenticate } = await import('./auth.js')
-    await app.register(fastifyRateLimit, {
-      global: true,
-      hook: 'preParsing',
-      max: config.rateLimit,
-      timeWindow: config.rateLimitWindowMs,
-      // Synchronous for the common case (no token): the limiter then costs no extra promise per request.
-      keyGenerator: (request) => {
-        if (!request.headers.authorization && !(request.routeOptions.config?.rasa === true)) return `ip:${request.ip}`
-        return authenticate(request).then(
-          (token) => (token ? `token:${token.id}` : `ip:${request.ip}`),
-          () => `ip:${request.ip}`,
+    const byIp = new RateLimiter({ max: config.rateLimit, windowMs: config.rateLimitWindowMs })
+    const byToken = new RateLimiter({ max: config.rateLimit, windowMs: config.rateLimitWindowMs })
+    const window = `${Math.round(config.rateLimitWindowMs / 1000)} s`
+    const limit = (limiter: RateLimiter, key: string, reply: FastifyReply): IntentopsError | undefined => {
+      const left = limiter.take(key)
+      reply.header('x-ratelimit-limit', limiter.max)
+      if (left >= 0) {
+        reply.header('x-ratelimit-remaining', left)
+        reply.header('x-ratelimit-reset', limiter.resetSeconds(left))
+        return undefined
+      }
+      const retry = limiter.retryAfterSeconds(key)
+      reply.header('x-ratelimit-remaining', 0)
+      reply.header('x-ratelimit-reset', retry)
+      return createError('ERR_SERVE_RATE_LIMITED', { max: limiter.max, window, retry: `${retry} s`, retryAfter: retry })
+    }
+    // Per route, as @fastify/rate-limit did: unknown URLs (404) are not counted, every route mounted later is, and a
+    // route's hook runs after the global ones (CORS), so a 429 still carries the CORS headers.
+    app.addHook('onRoute', (route) => {
+      const rasa = route.config?.rasa === true
+      const hook: onRequestHookHandler = (request, reply, done) => {
+        // No token (the usual parse request): keyed by address, decided without a promise.
+        if (!request.headers.authorization && (!rasa || bearerToken(request) === undefined)) {
+          done(limit(byIp, request.ip, reply))
+          return
+        }
+        // A token is limited by its id; an unknown or malformed one by the address (the route then answers 401).
+        authenticate(request).then(
+          (token) => done(token ? limit(byToken, token.id, reply) : limit(byIp, request.ip, reply)),
+          () => done(limit(byIp, request.ip, reply)),
         )
-      },
-      errorResponseBuilder: (_request, ctx) =>
-        createError('ERR_SERVE_RATE_LIMITED', {
-          max: ctx.max,
-          window: `${Math.round(config.rateLimitWindowMs / 1000)} s`,
-          retry: ctx.after,
-        }),
+      }
+      route.onRequest = route.onRequest === undefined ? [hook] : [...[route.onRequest].flat(), hook]
     })
   }
   if (config.docs) {

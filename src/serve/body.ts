@@ -54,6 +54,7 @@ function readBody(
   payload: IncomingMessage,
   limits: BodyLimits,
   callback: (err: Error | null, buf?: Buffer) => void,
+  deferred = false,
 ): void {
   const declared = Number(request.headers['content-length'])
   if (Number.isFinite(declared) && declared > limits.bodyLimitBytes) {
@@ -61,8 +62,8 @@ function readBody(
     callback(createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }))
     return
   }
-  // Every declared byte is already buffered (the usual small request once a hook yielded): the HTTP parser bounds the
-  // body by Content-Length, so it is whole; take it without listeners or a timer.
+  // Every declared byte is already buffered: the HTTP parser bounds the body by Content-Length, so it is whole; take
+  // it without listeners or a timer.
   if (Number.isFinite(declared) && payload.readableLength === declared && !payload.readableFlowing) {
     const buf = declared === 0 ? Buffer.alloc(0) : (payload.read() as Buffer | null)
     if (buf !== null && buf.length === declared) {
@@ -70,6 +71,12 @@ function readBody(
       return
     }
     if (buf !== null) payload.unshift(buf)
+  }
+  // With synchronous hooks the parser gets here from the headers callback, before it hands over the body bytes of
+  // the same packet. One microtask later (after the packet is parsed) a small body is buffered whole.
+  if (!deferred && payload.readableLength === 0 && !payload.complete) {
+    queueMicrotask(() => readBody(request, payload, limits, callback, true))
+    return
   }
   const chunks: Buffer[] = []
   let size = 0

@@ -3,10 +3,10 @@
  * the prediction log.
  * @module
  */
-import { randomUUID } from 'node:crypto'
 import { createError } from '../errors.js'
 import type { IntentScore, ParseResult } from '../nlu/types.js'
 import type { PredictionRecord } from '../store/types.js'
+import { uuidv7 } from '../util/uuid.js'
 import type { ServedModel } from './model-holder.js'
 import type { ParseResponse } from './schemas.js'
 
@@ -63,7 +63,7 @@ export function checkMessage(message: MessageIn, maxTextLength: number, where: s
 }
 
 /** Parse with the fallback rule and tell whether it fired (it adds the fallback intent on top of the ranking). */
-export function predict(served: ServedModel, message: MessageIn, id: string = randomUUID()): Prediction {
+export function predict(served: ServedModel, message: MessageIn, id: string = uuidv7()): Prediction {
   const started = performance.now()
   const input = message.fields !== undefined ? { fields: message.fields } : { text: message.text ?? '' }
   const result = served.model.parse(input)
