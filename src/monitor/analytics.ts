@@ -20,6 +20,7 @@ import {
   confColumn,
   countedPrediction,
   floorHour,
+  HOUR_MS,
   LAT_COLUMNS,
   LATENCY_BINS,
   LATENCY_RELATIVE_ERROR,
@@ -576,7 +577,10 @@ export async function corrections(
 
 // ── words and bigrams ────────────────────────────────────────────────────────
 
-/** Word counting reads at most this many of the most recent messages in the range (the result says when it did). */
+/**
+ * Word counting reads at most this many messages of the range; a range holding more is sampled uniformly over its
+ * whole span and the counts are scaled up (the result says so).
+ */
 export const DEFAULT_MAX_MESSAGES = 100_000
 
 export interface NgramCount {
@@ -584,17 +588,22 @@ export interface NgramCount {
   count: number
 }
 
-export interface TopNgrams {
+/** How the messages of a word count were read. */
+export interface TextSample {
+  /** Messages in the range (exact, from the rollups). */
+  messages: number
+  /** Messages read and tokenized: all of them, or a sample when the range holds more than `maxMessages`. */
+  sampleSize: number
+  /** True when sampled: every count (and per-intent `messages`) is then an estimate for the whole range. */
+  sampled: boolean
+}
+
+export interface TopNgrams extends TextSample {
   kind: 'ngrams'
   range: AnalyticsRange
-  /** Messages counted; `sampled` when the range held more than `maxMessages` and only the newest were read. */
-  messages: number
-  sampled: boolean
-  /** When sampled: the time of the oldest message read, so the counts describe `[readFrom, to)`, not the range. */
-  readFrom?: string
   words: NgramCount[]
   bigrams: NgramCount[]
-  /** The same per predicted intent (most frequent intents first). */
+  /** The same per predicted intent (most frequent intents first); `messages` estimated when sampled. */
   byIntent: Array<{ intent: string; messages: number; words: NgramCount[]; bigrams: NgramCount[] }>
 }
 
@@ -617,7 +626,7 @@ export class NgramCounter {
   /** Per distinct token: counted or skipped, so the stop-word and letter tests run once per word, not per use. */
   private readonly keep = new Map<string, boolean>()
 
-  /** Count one text `weight` times (a group of identical messages). */
+  /** Count one text `weight` times (a group of identical messages, scaled up when they are a sample). */
   add(text: string, weight = 1): void {
     const n = this.scanner.scan(text)
     let prev: string | undefined
@@ -647,47 +656,150 @@ export function topCounts(m: ReadonlyMap<string, number>, limit: number): NgramC
   return [...m]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, limit)
-    .map(([ngram, count]) => ({ ngram, count }))
+    .map(([ngram, count]) => ({ ngram, count: Math.round(count) }))
+}
+
+/** A stretch of one hour of the range, and how many of its first messages (by time) the sample reads. */
+interface Slice {
+  hour: number
+  from: number
+  to: number
+  take: number
+}
+
+/** The sample is read in about this many slices of the range, at most this many per hour. */
+const SAMPLE_SLICES = 2000
+const MAX_SLICES_PER_HOUR = 60
+/** Slices per SQLite statement (a compound select holds at most 500). */
+const SLICES_PER_QUERY = 400
+
+/**
+ * Where a sample of `max` messages is read from: each hour of the range gets a quota proportional to its count
+ * (systematic allocation over the running total, so the quotas add up to `max`), spread evenly over sub-slices of the
+ * hour. Every slice is an index range on `ts` read in time order up to its quota: cheap and deterministic.
+ */
+export function sampleSlices(
+  hours: ReadonlyArray<{ hour: number; from: number; to: number; count: number }>,
+  max: number,
+): Slice[] {
+  const total = hours.reduce((a, h) => a + h.count, 0)
+  const perHour = Math.max(1, Math.min(MAX_SLICES_PER_HOUR, Math.round(SAMPLE_SLICES / Math.max(1, hours.length))))
+  const slices: Slice[] = []
+  let seen = 0
+  for (const h of hours) {
+    const before = Math.floor((seen * max) / total)
+    seen += h.count
+    const quota = Math.floor((seen * max) / total) - before
+    if (quota <= 0) continue
+    const parts = Math.min(perHour, quota)
+    const width = (h.to - h.from) / parts
+    for (let k = 0; k < parts; k++) {
+      const from = k === 0 ? h.from : Math.floor(h.from + k * width)
+      const to = k === parts - 1 ? h.to : Math.floor(h.from + (k + 1) * width)
+      const take = Math.floor(((k + 1) * quota) / parts) - Math.floor((k * quota) / parts)
+      if (to > from && take > 0) slices.push({ hour: h.hour, from, to, take })
+    }
+  }
+  return slices
 }
 
 /**
- * Feeds the newest `maxMessages` messages of the range to `onText`, identical (text, intent) pairs grouped by the
- * database so each distinct text is tokenized once.
+ * Feeds the messages of the range to `onText`, identical (text, intent) pairs grouped by the database so each
+ * distinct text is tokenized once. A range of at most `maxMessages` is read whole; a larger one is sampled over its
+ * whole span ({@link sampleSlices}), each message read standing for `messages / maxMessages` of the range, so the
+ * counts estimate the whole range.
  */
-async function countRecentTexts(
+async function readTexts(
   src: AnalyticsSource,
   r: Resolved,
   maxMessages: number,
-  onText: (text: string, intent: string, count: number) => void,
-): Promise<{ messages: number; sampled: boolean; readFrom?: string }> {
-  const newest = filtered(src.db.selectFrom('predictions').select(['text', 'intent']), r)
-    .orderBy('ts', 'desc')
-    .orderBy('id', 'desc')
-    .limit(maxMessages)
-  const rows = await src.db
-    .selectFrom(newest.as('recent'))
-    .select(['text', 'intent', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy(['text', 'intent'])
-    .execute()
-  let messages = 0
-  for (const row of rows) {
-    const n = Number(row.n)
-    onText(row.text, row.intent, n)
-    messages += n
+  onText: (text: string, intent: string, weight: number) => void,
+): Promise<TextSample> {
+  // Per-hour counts: whole hours from the rollups, the partial edge hours from raw rows (exact either way).
+  const counts = await aggregateRollups(src, { ...r, bucketMs: HOUR_MS }, { count: COUNT }, [])
+  const hours = counts.map((c) => ({
+    hour: c.bucket,
+    from: Math.max(c.bucket, r.from),
+    to: Math.min(c.bucket + HOUR_MS, r.to),
+    count: Number(c.count),
+  }))
+  const messages = hours.reduce((a, h) => a + h.count, 0)
+  if (messages <= maxMessages) {
+    const rows = await filtered(
+      src.db.selectFrom('predictions').select(['text', 'intent', (eb) => eb.fn.countAll<number>().as('n')]),
+      r,
+    )
+      .groupBy(['text', 'intent'])
+      .execute()
+    let read = 0
+    for (const row of rows) {
+      onText(row.text, row.intent, Number(row.n))
+      read += Number(row.n)
+    }
+    return { messages, sampleSize: read, sampled: false }
   }
-  if (messages < maxMessages) return { messages, sampled: false }
-  // Full: the last message read and one past the cut say when the read window starts and whether it lost anything.
-  const edge = await filtered(src.db.selectFrom('predictions').select('ts'), r)
-    .orderBy('ts', 'desc')
-    .orderBy('id', 'desc')
-    .limit(2)
-    .offset(maxMessages - 1)
-    .execute()
-  const sampled = edge.length > 1
-  return { messages, sampled, ...(sampled ? { readFrom: iso(edge[0]!.ts) } : {}) }
+  const slices = sampleSlices(hours, maxMessages)
+  const rows: Array<{ hour: number; text: string; intent: string; n: number }> = []
+  if (src.dialect === 'postgres') {
+    // One statement: the slices as a VALUES list, each read through a LATERAL index range scan.
+    const values = sql.join(
+      slices.map((x) => sql`(${sql.lit(x.hour)}, ${sql.lit(x.from)}, ${sql.lit(x.to)}, ${sql.lit(x.take)})`),
+    )
+    const where = sliceWhere(r)
+    const res = await sql<{ hour: number; text: string; intent: string; n: number }>`select s.hour, p.text, p.intent,
+      count(*) as n from (values ${values}) as s(hour, lo, hi, take) cross join lateral (select text, intent
+      from predictions where ts >= s.lo and ts < s.hi${where} order by ts, id limit s.take) p
+      group by s.hour, p.text, p.intent`.execute(src.db)
+    rows.push(...res.rows)
+  } else {
+    for (let i = 0; i < slices.length; i += SLICES_PER_QUERY) {
+      const parts = slices.slice(i, i + SLICES_PER_QUERY).map(
+        (x) => sql`select ${sql.lit(x.hour)} as hour, text, intent from (select text, intent from predictions
+          where ts >= ${sql.lit(x.from)} and ts < ${sql.lit(x.to)}${sliceWhere(r)} order by ts, id limit ${sql.lit(x.take)})`,
+      )
+      const res = await sql<{ hour: number; text: string; intent: string; n: number }>`select hour, text, intent,
+        count(*) as n from (${sql.join(parts, sql` union all `)}) group by hour, text, intent`.execute(src.db)
+      rows.push(...res.rows)
+    }
+  }
+  // Each message read stands for messages/maxMessages of the range; an hour whose slices held fewer messages than
+  // their quotas (traffic bunched within the hour) weighs its messages up to the quota.
+  const quota = new Map<number, number>()
+  for (const x of slices) quota.set(x.hour, (quota.get(x.hour) ?? 0) + x.take)
+  const read = new Map<number, number>()
+  for (const row of rows) read.set(Number(row.hour), (read.get(Number(row.hour)) ?? 0) + Number(row.n))
+  const scale = messages / maxMessages
+  let sampleSize = 0
+  for (const row of rows) {
+    const hour = Number(row.hour)
+    const n = Number(row.n)
+    sampleSize += n
+    onText(row.text, row.intent, (n * scale * quota.get(hour)!) / read.get(hour)!)
+  }
+  return { messages, sampleSize, sampled: true }
 }
 
-/** Top words and bigrams, stop words removed, overall and per predicted intent. */
+/** The query's filters besides time, as SQL appended to a slice's `where` (deleted predictions never count). */
+function sliceWhere(r: Resolved) {
+  const parts = [sql` and ${countedPrediction()}`]
+  if (r.q.intent !== undefined) parts.push(sql` and intent = ${r.q.intent}`)
+  if (r.q.channel !== undefined) parts.push(sql` and channel = ${r.q.channel}`)
+  if (r.q.modelVersion !== undefined) parts.push(sql` and model_version = ${r.q.modelVersion}`)
+  return sql.join(parts, sql``)
+}
+
+function maxMessagesOf(max: number | undefined): number {
+  const m = max ?? DEFAULT_MAX_MESSAGES
+  if (!Number.isInteger(m) || m < 1) {
+    throw createError('ERR_INVALID_ARGUMENT', { detail: `maxMessages must be a positive integer, got ${m}` })
+  }
+  return m
+}
+
+/**
+ * Top words and bigrams, stop words removed, overall and per predicted intent. Over more than `maxMessages` messages
+ * the counts are estimates from a uniform sample of the range (`sampled`, `sampleSize`).
+ */
 export async function topNgrams(
   src: AnalyticsSource,
   query: AnalyticsQuery & { limit?: number; maxMessages?: number } = {},
@@ -697,33 +809,26 @@ export async function topNgrams(
   const limit = query.limit ?? 20
   const overall = new NgramCounter()
   const per = new Map<string, NgramCounter>()
-  const { messages, sampled, readFrom } = await countRecentTexts(
-    src,
-    r,
-    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
-    (text, intent, n) => {
-      overall.add(text, n)
-      let c = per.get(intent)
-      if (!c) {
-        c = new NgramCounter()
-        per.set(intent, c)
-      }
-      c.add(text, n)
-    },
-  )
+  const sample = await readTexts(src, r, maxMessagesOf(query.maxMessages), (text, intent, n) => {
+    overall.add(text, n)
+    let c = per.get(intent)
+    if (!c) {
+      c = new NgramCounter()
+      per.set(intent, c)
+    }
+    c.add(text, n)
+  })
   return {
     kind: 'ngrams',
     range: r.range,
-    messages,
-    sampled,
-    ...(readFrom ? { readFrom } : {}),
+    ...sample,
     words: topCounts(overall.words, limit),
     bigrams: topCounts(overall.bigrams, limit),
     byIntent: [...per]
       .sort((a, b) => b[1].messages - a[1].messages || (a[0] < b[0] ? -1 : 1))
       .map(([intent, c]) => ({
         intent,
-        messages: c.messages,
+        messages: Math.round(c.messages),
         words: topCounts(c.words, limit),
         bigrams: topCounts(c.bigrams, limit),
       })),
@@ -744,12 +849,9 @@ export interface EmergingNgram {
   lift: number
 }
 
-export interface EmergingNgrams {
+export interface EmergingNgrams extends TextSample {
   kind: 'emerging'
   range: AnalyticsRange
-  messages: number
-  sampled: boolean
-  readFrom?: string
   trainingExamples: number
   items: EmergingNgram[]
 }
@@ -767,20 +869,13 @@ export async function emergingNgrams(
 ): Promise<EmergingNgrams> {
   const r = resolve(query, now)
   const recent = new NgramCounter()
-  const { messages, sampled, readFrom } = await countRecentTexts(
-    src,
-    r,
-    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
-    (t, _i, n) => recent.add(t, n),
-  )
+  const sample = await readTexts(src, r, maxMessagesOf(query.maxMessages), (t, _i, n) => recent.add(t, n))
   const train = new NgramCounter()
   for (const ex of training.examples) train.add(messageText(ex))
   return {
     kind: 'emerging',
     range: r.range,
-    messages,
-    sampled,
-    ...(readFrom ? { readFrom } : {}),
+    ...sample,
     trainingExamples: train.messages,
     items: emerging(recent, train, { limit: query.limit ?? 20, minCount: query.minCount ?? 3 }),
   }
@@ -804,7 +899,7 @@ export function emerging(
       const trainingCount = trainCounts.get(ngram) ?? 0
       const lift = (count + 1) / rm / ((trainingCount + 1) / tm)
       if (lift <= 1) continue
-      items.push({ ngram, n, count, perThousand: (1000 * count) / rm, trainingCount, lift })
+      items.push({ ngram, n, count: Math.round(count), perThousand: (1000 * count) / rm, trainingCount, lift })
     }
   }
   return items

@@ -102,7 +102,11 @@ export function register(program: Command, io: CliIO): void {
     .option('--channel <name>', 'only predictions from this channel')
     .option('--model-version <v>', 'only predictions of this model version')
     .option('--limit <n>', 'entries of top lists (ngrams, emerging)', '20')
-    .option('--max-messages <n>', 'ngrams and emerging read at most this many of the newest messages', '100000')
+    .option(
+      '--max-messages <n>',
+      'ngrams and emerging tokenize at most this many messages (more: a sample over the range, counts estimated)',
+      '100000',
+    )
     .option('--json', 'print the result as JSON')
     .option('--svg <dir>', 'write each chart as an SVG file into this directory')
     .option('--html <file>', 'write one HTML page with the charts and the table')
