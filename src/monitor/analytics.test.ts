@@ -310,13 +310,22 @@ function analyticsSuite(
       expect(crypto.lift).toBeCloseTo(((3 + 1) / 6) * 3, 9)
     })
 
-    it('creates the covering analytics index once, and the aggregations keep their results', async () => {
-      expect(await hasAnalyticsIndex(store)).toBe(false)
-      const before = await rates(store, { ...RANGE, lowConfidence: 0.5 })
-      await ensureAnalyticsIndexes(store)
-      await ensureAnalyticsIndexes(store)
+    it('drops the analytics indexes earlier versions created, and the results stay the same', async () => {
+      const before = await rates(store, { ...RANGE, lowConfidence: 0.37 })
+      await store.db.schema.createIndex('predictions_analytics').on('predictions').columns(['ts', 'intent']).execute()
+      await store.db.schema
+        .createIndex('predictions_analytics_intent')
+        .on('predictions')
+        .columns(['intent', 'ts'])
+        .execute()
       expect(await hasAnalyticsIndex(store)).toBe(true)
-      expect(await rates(store, { ...RANGE, lowConfidence: 0.5 })).toEqual(before)
+      await ensureAnalyticsIndexes(store)
+      await ensureAnalyticsIndexes(store)
+      expect(await hasAnalyticsIndex(store)).toBe(false)
+      expect(await rates(store, { ...RANGE, lowConfidence: 0.37 })).toEqual(before)
+      await expect(rates(store, { ...RANGE, lowConfidence: Number.NaN })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      })
     })
 
     it('answers from the rollups exactly as a raw count, for random ranges, edges off the hour, filters and deletes', async () => {
@@ -369,8 +378,8 @@ function analyticsSuite(
         expect(new Map(channels.series.map((x) => [`${x.bucket} ${x.channel}`, x.count])), label).toEqual(
           countBy((r) => `${bucketOf(r.ts)} ${r.channel}`),
         )
-        // 0.5 is on the rollups' confidence grid, 0.37 is not (raw rows answer); both must be exact.
-        for (const threshold of [0.5, 0.05, 0.95, 0.37]) {
+        // 0.5 is on the rollups' confidence grid, the others are not (a raw band adds to the bins below); all exact.
+        for (const threshold of [0.5, 0.05, 0.95, 0.37, 0.01, 0, -0.5, 0.999, 1, 1.5]) {
           const got = await rates(store, { ...q, lowConfidence: threshold })
           const want = new Map<string, [number, number, number]>()
           for (const r of raw) {

@@ -18,6 +18,7 @@ import {
   CONFIDENCE_BINS,
   ceilHour,
   confColumn,
+  confidenceBin,
   countedPrediction,
   floorHour,
   HOUR_MS,
@@ -128,38 +129,6 @@ function bucketExpr(bucketMs: number) {
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of caller-built aggregations, read by column name
 type AggregateRow = Record<string, any>
-
-/**
- * Runs an aggregation grouped by time bucket and `keys`. `build(from, to)` selects the aggregates (one named
- * `count`, the number of rows) and the keys over `[from, to)`, without grouping. PostgreSQL groups everything in one
- * query (hash aggregation). SQLite sorts every row of a grouped query, which dominates on a million rows, so there
- * the same query runs once per bucket: it sorts only that bucket's rows, or none when an index leads with the key.
- */
-async function aggregateByBucket(
-  src: AnalyticsSource,
-  r: Resolved,
-  build: (from: number, to: number) => PredictionsQuery<AggregateRow>,
-  keys: readonly string[],
-): Promise<Array<AggregateRow & { bucket: number }>> {
-  let rows: Array<AggregateRow & { bucket: number }>
-  if (src.dialect === 'postgres') {
-    rows = (await build(r.from, r.to)
-      .select(bucketExpr(r.bucketMs).as('bucket'))
-      .groupBy([sql.ref('bucket'), ...keys.map((k) => sql.ref(k))])
-      .execute()) as Array<AggregateRow & { bucket: number }>
-  } else {
-    rows = []
-    for (let b = r.from - (r.from % r.bucketMs); b < r.to; b += r.bucketMs) {
-      let qb = build(Math.max(b, r.from), Math.min(b + r.bucketMs, r.to))
-      if (keys.length > 0) qb = qb.groupBy(keys.map((k) => sql.ref(k)))
-      for (const row of await qb.execute()) rows.push({ ...row, bucket: b })
-    }
-  }
-  return rows
-    .filter((row) => Number(row.count) > 0)
-    .map((row) => ({ ...row, bucket: Number(row.bucket) }))
-    .sort((a, b) => a.bucket - b.bucket || keyOrder(a, b, keys))
-}
 
 function keyOrder(a: AggregateRow, b: AggregateRow, keys: readonly string[]): number {
   for (const k of keys) {
@@ -360,40 +329,42 @@ export async function rates(
 ): Promise<Rates> {
   const r = resolve(query, now)
   const threshold = query.lowConfidence
-  // The rollups hold confidence in bins of 0.05: a threshold on a bin edge is answered from them exactly, any other
-  // one (or 0 and 1, whose bins are open-ended) from the raw rows, which is slower but just as exact.
-  const edge = Math.round(threshold * CONFIDENCE_BINS)
-  const onGrid = edge >= 1 && edge < CONFIDENCE_BINS && edge / CONFIDENCE_BINS === threshold
-  const lowBins = Array.from({ length: onGrid ? edge : 0 }, (_, k) => k)
-  const rows = onGrid
-    ? await aggregateRollups(
-        src,
-        r,
-        {
-          count: COUNT,
-          fallback: { sql: 'fallback_n', cell: (c) => c.fallback },
-          low: { sql: lowBins.map(confColumn).join(' + '), cell: (c) => lowBins.reduce((a, k) => a + c.conf[k]!, 0) },
-        },
-        [],
-      )
-    : await aggregateByBucket(
-        src,
-        r,
-        (from, to) =>
-          filtered(
-            src.db
-              .selectFrom('predictions')
-              .select([
-                (eb) => eb.fn.countAll<number>().as('count'),
-                sql<number>`sum(fallback)`.as('fallback'),
-                sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
-              ]),
-            r,
-            from,
-            to,
-          ),
-        [],
-      )
+  if (!Number.isFinite(threshold)) {
+    throw createError('ERR_INVALID_ARGUMENT', { detail: `low-confidence threshold must be a number, got ${threshold}` })
+  }
+  // The rollups hold confidence in bins of 0.05. Every bin below the threshold's bin counts whole, from them; of the
+  // threshold's own bin only the rows under it do, counted raw: a confidence band of at most 0.05, none on a bin edge.
+  const k = confidenceBin(threshold)
+  const lowBins = Array.from({ length: k }, (_, b) => b)
+  const rows = await aggregateRollups(
+    src,
+    r,
+    {
+      count: COUNT,
+      fallback: { sql: 'fallback_n', cell: (c) => c.fallback },
+      low: {
+        sql: k === 0 ? '0' : lowBins.map(confColumn).join(' + '),
+        cell: (c) => lowBins.reduce((a, b) => a + c.conf[b]!, 0),
+      },
+    },
+    [],
+  )
+  const binFloor = k === 0 ? undefined : k / CONFIDENCE_BINS
+  if (binFloor === undefined || threshold > binFloor) {
+    // `reviewed in (0, 1)` holds for every row; it lets the (reviewed, confidence, id) inbox index (or, with an
+    // intent, (intent, reviewed, confidence)) serve the band as two range scans.
+    let band = src.db
+      .selectFrom('predictions')
+      .select([bucketExpr(r.bucketMs).as('bucket'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('reviewed', 'in', [0, 1])
+      .where('confidence', '<', threshold)
+    if (binFloor !== undefined) band = band.where('confidence', '>=', binFloor)
+    const extra = new Map<number, number>()
+    for (const row of await filtered(band, r).groupBy(sql.ref('bucket')).execute()) {
+      extra.set(Number(row.bucket), Number(row.n))
+    }
+    for (const row of rows) row.low = Number(row.low) + (extra.get(row.bucket) ?? 0)
+  }
   const counts = (total: number, fallback: number, low: number): RateCounts => ({
     total,
     fallback,

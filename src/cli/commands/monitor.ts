@@ -30,11 +30,9 @@ async function openProject(io: CliIO, configFile: string | undefined) {
     env: io.env,
     onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
   })
-  const { ensureAnalyticsIndexes, hasAnalyticsIndex } = await import('../../monitor/indexes.js')
-  if (!(await hasAnalyticsIndex(store))) {
-    io.stderr('creating the analytics index (once per store; a large log takes a few seconds)\n')
-    await ensureAnalyticsIndexes(store)
-  }
+  // drops the indexes earlier versions created for analytics (see monitor/indexes.ts)
+  const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
+  await ensureAnalyticsIndexes(store)
   const loadTraining = async () => {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
