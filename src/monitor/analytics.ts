@@ -641,7 +641,7 @@ interface Slice {
 /** The sample is read in about this many slices of the range, at most this many per hour. */
 const SAMPLE_SLICES = 2000
 const MAX_SLICES_PER_HOUR = 60
-/** Slices per SQLite statement (a compound select holds at most 500). */
+/** Slices per SQLite statement, plus the rest of the last hour (a compound select holds at most 500 terms). */
 const SLICES_PER_QUERY = 400
 
 /**
@@ -710,43 +710,57 @@ async function readTexts(
     return { messages, sampleSize: read, sampled: false }
   }
   const slices = sampleSlices(hours, maxMessages)
-  const rows: Array<{ hour: number; text: string; intent: string; n: number }> = []
+  const quota = new Map<number, number>()
+  for (const x of slices) quota.set(x.hour, (quota.get(x.hour) ?? 0) + x.take)
+  // Each message read stands for messages/maxMessages of the range; an hour whose slices held fewer messages than
+  // their quotas (traffic bunched within the hour) weighs its messages up to the quota. The database sums the
+  // weights per distinct (text, intent), so each distinct text is tokenized once here.
+  const scale = sql.lit(messages / maxMessages)
+  const weight = sql`hq * 1.0 * ${scale} / count(*) over (partition by hour)`
+  type Row = { text: string; intent: string; n: number; weight: number }
+  const rows: Row[] = []
   if (src.dialect === 'postgres') {
     // One statement: the slices as a VALUES list, each read through a LATERAL index range scan.
     const values = sql.join(
-      slices.map((x) => sql`(${sql.lit(x.hour)}, ${sql.lit(x.from)}, ${sql.lit(x.to)}, ${sql.lit(x.take)})`),
+      slices.map(
+        (x) => sql`(${sql.lit(x.hour)}, ${sql.lit(quota.get(x.hour)!)}, ${sql.lit(x.from)}, ${sql.lit(x.to)},
+          ${sql.lit(x.take)})`,
+      ),
     )
-    const where = sliceWhere(r)
-    const res = await sql<{ hour: number; text: string; intent: string; n: number }>`select s.hour, p.text, p.intent,
-      count(*) as n from (values ${values}) as s(hour, lo, hi, take) cross join lateral (select text, intent
-      from predictions where ts >= s.lo and ts < s.hi${where} order by ts, id limit s.take) p
-      group by s.hour, p.text, p.intent`.execute(src.db)
+    const res = await sql<Row>`select text, intent, count(*) as n, sum(w) as weight from (select p.text, p.intent,
+      ${weight} as w from (values ${values}) as s(hour, hq, lo, hi, take) cross join lateral (select text, intent
+      from predictions where ts >= s.lo and ts < s.hi${sliceWhere(r)} order by ts, id limit s.take) p) x
+      group by text, intent`.execute(src.db)
     rows.push(...res.rows)
   } else {
-    for (let i = 0; i < slices.length; i += SLICES_PER_QUERY) {
-      const parts = slices.slice(i, i + SLICES_PER_QUERY).map(
-        (x) => sql`select ${sql.lit(x.hour)} as hour, text, intent from (select text, intent from predictions
-          where ts >= ${sql.lit(x.from)} and ts < ${sql.lit(x.to)}${sliceWhere(r)} order by ts, id limit ${sql.lit(x.take)})`,
+    // Compound selects of whole hours (at most 500 terms each), so the window counts an hour's reads in one place.
+    const batches: Slice[][] = [[]]
+    for (const x of slices) {
+      const last = batches[batches.length - 1]!
+      if (last.length >= SLICES_PER_QUERY && last[last.length - 1]!.hour !== x.hour) batches.push([x])
+      else last.push(x)
+    }
+    for (const batch of batches.filter((b) => b.length > 0)) {
+      const parts = batch.map(
+        (x) => sql`select ${sql.lit(x.hour)} as hour, ${sql.lit(quota.get(x.hour)!)} as hq, text, intent from (select
+          text, intent from predictions where ts >= ${sql.lit(x.from)} and ts < ${sql.lit(x.to)}${sliceWhere(r)}
+          order by ts, id limit ${sql.lit(x.take)})`,
       )
-      const res = await sql<{ hour: number; text: string; intent: string; n: number }>`select hour, text, intent,
-        count(*) as n from (${sql.join(parts, sql` union all `)}) group by hour, text, intent`.execute(src.db)
+      const res = await sql<Row>`select text, intent, count(*) as n, sum(w) as weight from (select text, intent,
+        ${weight} as w from (${sql.join(parts, sql` union all `)})) group by text, intent`.execute(src.db)
       rows.push(...res.rows)
     }
   }
-  // Each message read stands for messages/maxMessages of the range; an hour whose slices held fewer messages than
-  // their quotas (traffic bunched within the hour) weighs its messages up to the quota.
-  const quota = new Map<number, number>()
-  for (const x of slices) quota.set(x.hour, (quota.get(x.hour) ?? 0) + x.take)
-  const read = new Map<number, number>()
-  for (const row of rows) read.set(Number(row.hour), (read.get(Number(row.hour)) ?? 0) + Number(row.n))
-  const scale = messages / maxMessages
+  const merged = new Map<string, Row>()
   let sampleSize = 0
   for (const row of rows) {
-    const hour = Number(row.hour)
-    const n = Number(row.n)
-    sampleSize += n
-    onText(row.text, row.intent, (n * scale * quota.get(hour)!) / read.get(hour)!)
+    sampleSize += Number(row.n)
+    const key = `${row.text}\u0000${row.intent}`
+    const have = merged.get(key)
+    if (have) have.weight += Number(row.weight)
+    else merged.set(key, { ...row, weight: Number(row.weight) })
   }
+  for (const row of merged.values()) onText(row.text, row.intent, row.weight)
   return { messages, sampleSize, sampled: true }
 }
 
