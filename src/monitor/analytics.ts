@@ -2,7 +2,7 @@
  * Analytics over the prediction log. Counts, rates and latency read the hourly rollups the store keeps
  * (`prediction_rollups`, see store/rollups.ts): whole hours of the range come from there, summed by the database, and
  * the partial hours at the range's edges from the raw rows, so counts equal a raw count exactly. Word counts need the
- * tokenizer and run here over the most recent messages. Predictions deleted by review (junk, PII) never count. Every
+ * tokenizer and run here, over the whole range or, past a cap, a uniform sample of it. Predictions deleted by review (junk, PII) never count. Every
  * function returns plain JSON, shared by the CLI (`intentops analytics`), the HTTP API (`/v1/analytics/...`) and the
  * chart specs in `charts.ts`.
  * @module
