@@ -259,7 +259,7 @@ function analyticsSuite(
           records.push(rec(i, ts, `my account ${word} question`, i % 2 ? 'help' : 'ask', 'api', 0.5, 1))
         }
       }
-      weeks.forEach(([word, n], w) => add(S + 7 * w * DAY, 7 * DAY, n, word))
+      for (const [w, [word, n]] of weeks.entries()) add(S + 7 * w * DAY, 7 * DAY, n, word)
       add(S + 28 * DAY, 2 * DAY, 1500, 'crypto')
       await store.insertPredictions(records)
       const range = { from: S, to: S + 30 * DAY }
