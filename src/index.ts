@@ -293,6 +293,7 @@ export {
   type Rates,
   rates,
   runAnalytics,
+  type TextSample,
   type TopNgrams,
   topNgrams,
 } from './monitor/analytics.js'
@@ -367,7 +368,7 @@ export { type RunningServer, type StartServerOptions, startServer } from './serv
 export { type UiOptions, uiPlugin } from './serve/ui/plugin.js'
 // ── end serve ──
 // ── store ──
-export { CSV_COLUMNS, type ExportFormat, exportPredictions, writeStreamAtomic } from './store/export.js'
+export { CSV_COLUMNS, type ExportFormat, exportPredictions, exportQuery, writeStreamAtomic } from './store/export.js'
 export {
   DEFAULT_PAGE_SIZE,
   hashToken,

@@ -225,14 +225,78 @@ function analyticsSuite(
       const greet = r.byIntent.find((x) => x.intent === 'greet')!
       expect(greet.messages).toBe(3)
       expect(greet.words[0]).toEqual({ ngram: 'hello', count: 3 })
-      // The newest messages first when capped.
+      // Capped: a sample spread over the range (one message from each day's hour), counts scaled to the range.
       const capped = await topNgrams(store, { ...RANGE, maxMessages: 2 })
-      // The newest two are a5 and a4: the counts cover the window from a4's time on, and say so.
-      expect(capped).toMatchObject({ messages: 2, sampled: true, readFrom: new Date(T0 + DAY + 5000).toISOString() })
-      expect(capped.words.find((w) => w.ngram === 'crypto')?.count).toBe(2)
+      expect(capped).toMatchObject({ messages: 6, sampleSize: 2, sampled: true })
+      expect(capped.words).toEqual(['crypto', 'hello', 'wallet'].map((ngram) => ({ ngram, count: 3 })))
+      expect(capped.byIntent.map((x) => [x.intent, x.messages])).toEqual([
+        ['greet', 3],
+        ['track_order', 3],
+      ])
       const exact = await topNgrams(store, { ...RANGE, maxMessages: 6 })
-      expect(exact.sampled).toBe(false)
-      expect(exact).not.toHaveProperty('readFrom')
+      expect(exact).toMatchObject({ messages: 6, sampleSize: 6, sampled: false })
+      expect(exact.words).toEqual(r.words)
+      await expect(topNgrams(store, { ...RANGE, maxMessages: 0 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      })
+    })
+
+    it('samples word counts over the whole range when it holds more than the cap, and estimates the counts', async () => {
+      // 30 days: four weeks of 200, 300, 400 and 600 messages, each week with its own topic, then 1500 messages in
+      // the last two days about crypto. The newest 300 would all be about crypto.
+      const S = T0 + 60 * DAY
+      const weeks = [
+        ['parcel', 200],
+        ['refund', 300],
+        ['voucher', 400],
+        ['delivery', 600],
+      ] as const
+      const records: PredictionRecord[] = []
+      const add = (from: number, span: number, n: number, word: string) => {
+        for (let k = 0; k < n; k++) {
+          const i = 10_000 + records.length
+          const ts = from + Math.floor(((k + 0.5) * span) / n)
+          records.push(rec(i, ts, `my account ${word} question`, i % 2 ? 'help' : 'ask', 'api', 0.5, 1))
+        }
+      }
+      for (const [w, [word, n]] of weeks.entries()) add(S + 7 * w * DAY, 7 * DAY, n, word)
+      add(S + 28 * DAY, 2 * DAY, 1500, 'crypto')
+      await store.insertPredictions(records)
+      const range = { from: S, to: S + 30 * DAY }
+      const exact = await topNgrams(store, { ...range, maxMessages: 3000, limit: 6 })
+      expect(exact).toMatchObject({ messages: 3000, sampleSize: 3000, sampled: false })
+      expect(exact.words).toEqual([
+        { ngram: 'account', count: 3000 },
+        { ngram: 'question', count: 3000 },
+        { ngram: 'crypto', count: 1500 },
+        { ngram: 'delivery', count: 600 },
+        { ngram: 'voucher', count: 400 },
+        { ngram: 'refund', count: 300 },
+      ])
+      const sampled = await topNgrams(store, { ...range, maxMessages: 300, limit: 7 })
+      expect(sampled).toMatchObject({ messages: 3000, sampled: true })
+      expect(sampled.sampleSize).toBeGreaterThan(270)
+      expect(sampled.sampleSize).toBeLessThanOrEqual(300)
+      // Every week's topic is found, in the exact count's order, each count within 15% of the exact one.
+      const exactAll = await topNgrams(store, { ...range, maxMessages: 3000, limit: 7 })
+      expect(sampled.words.map((w) => w.ngram)).toEqual(exactAll.words.map((w) => w.ngram))
+      for (const w of exactAll.words) {
+        const got = sampled.words.find((x) => x.ngram === w.ngram)!.count
+        expect(Math.abs(got - w.count), w.ngram).toBeLessThanOrEqual(0.15 * w.count)
+      }
+      const total = sampled.byIntent.reduce((a, x) => a + x.messages, 0)
+      expect(Math.abs(total - 3000)).toBeLessThanOrEqual(2)
+      // Filters apply to the sample too; emerging n-grams read the same sample.
+      const ask = await topNgrams(store, { ...range, intent: 'ask', maxMessages: 100 })
+      expect(ask).toMatchObject({ messages: 1500, sampled: true })
+      expect(ask.byIntent.map((x) => x.intent)).toEqual(['ask'])
+      expect(ask.words.map((w) => w.ngram)).toEqual(expect.arrayContaining(['parcel', 'refund', 'voucher', 'crypto']))
+      const em = await emergingNgrams(store, TRAINING, { ...range, maxMessages: 300, minCount: 2 })
+      expect(em).toMatchObject({ messages: 3000, sampled: true })
+      // Against 3 training examples only words in more than a third of the messages have a lift above 1.
+      expect(em.items.map((i) => i.ngram)).toEqual(expect.arrayContaining(['account', 'crypto']))
+      const crypto = em.items.find((i) => i.ngram === 'crypto')!
+      expect(Math.abs(crypto.count - 1500)).toBeLessThanOrEqual(150)
     })
 
     it('finds emerging n-grams: frequent now, rare in the training data', async () => {
@@ -246,13 +310,22 @@ function analyticsSuite(
       expect(crypto.lift).toBeCloseTo(((3 + 1) / 6) * 3, 9)
     })
 
-    it('creates the covering analytics index once, and the aggregations keep their results', async () => {
-      expect(await hasAnalyticsIndex(store)).toBe(false)
-      const before = await rates(store, { ...RANGE, lowConfidence: 0.5 })
-      await ensureAnalyticsIndexes(store)
-      await ensureAnalyticsIndexes(store)
+    it('drops the analytics indexes earlier versions created, and the results stay the same', async () => {
+      const before = await rates(store, { ...RANGE, lowConfidence: 0.37 })
+      await store.db.schema.createIndex('predictions_analytics').on('predictions').columns(['ts', 'intent']).execute()
+      await store.db.schema
+        .createIndex('predictions_analytics_intent')
+        .on('predictions')
+        .columns(['intent', 'ts'])
+        .execute()
       expect(await hasAnalyticsIndex(store)).toBe(true)
-      expect(await rates(store, { ...RANGE, lowConfidence: 0.5 })).toEqual(before)
+      await ensureAnalyticsIndexes(store)
+      await ensureAnalyticsIndexes(store)
+      expect(await hasAnalyticsIndex(store)).toBe(false)
+      expect(await rates(store, { ...RANGE, lowConfidence: 0.37 })).toEqual(before)
+      await expect(rates(store, { ...RANGE, lowConfidence: Number.NaN })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      })
     })
 
     it('answers from the rollups exactly as a raw count, for random ranges, edges off the hour, filters and deletes', async () => {
@@ -305,8 +378,8 @@ function analyticsSuite(
         expect(new Map(channels.series.map((x) => [`${x.bucket} ${x.channel}`, x.count])), label).toEqual(
           countBy((r) => `${bucketOf(r.ts)} ${r.channel}`),
         )
-        // 0.5 is on the rollups' confidence grid, 0.37 is not (raw rows answer); both must be exact.
-        for (const threshold of [0.5, 0.05, 0.95, 0.37]) {
+        // 0.5 is on the rollups' confidence grid, the others are not (a raw band adds to the bins below); all exact.
+        for (const threshold of [0.5, 0.05, 0.95, 0.37, 0.01, 0, -0.5, 0.999, 1, 1.5]) {
           const got = await rates(store, { ...q, lowConfidence: threshold })
           const want = new Map<string, [number, number, number]>()
           for (const r of raw) {

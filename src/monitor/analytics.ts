@@ -2,7 +2,7 @@
  * Analytics over the prediction log. Counts, rates and latency read the hourly rollups the store keeps
  * (`prediction_rollups`, see store/rollups.ts): whole hours of the range come from there, summed by the database, and
  * the partial hours at the range's edges from the raw rows, so counts equal a raw count exactly. Word counts need the
- * tokenizer and run here over the most recent messages. Predictions deleted by review (junk, PII) never count. Every
+ * tokenizer and run here, over the whole range or, past a cap, a uniform sample of it. Predictions deleted by review (junk, PII) never count. Every
  * function returns plain JSON, shared by the CLI (`intentops analytics`), the HTTP API (`/v1/analytics/...`) and the
  * chart specs in `charts.ts`.
  * @module
@@ -18,8 +18,10 @@ import {
   CONFIDENCE_BINS,
   ceilHour,
   confColumn,
+  confidenceBin,
   countedPrediction,
   floorHour,
+  HOUR_MS,
   LAT_COLUMNS,
   LATENCY_BINS,
   LATENCY_RELATIVE_ERROR,
@@ -127,38 +129,6 @@ function bucketExpr(bucketMs: number) {
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of caller-built aggregations, read by column name
 type AggregateRow = Record<string, any>
-
-/**
- * Runs an aggregation grouped by time bucket and `keys`. `build(from, to)` selects the aggregates (one named
- * `count`, the number of rows) and the keys over `[from, to)`, without grouping. PostgreSQL groups everything in one
- * query (hash aggregation). SQLite sorts every row of a grouped query, which dominates on a million rows, so there
- * the same query runs once per bucket: it sorts only that bucket's rows, or none when an index leads with the key.
- */
-async function aggregateByBucket(
-  src: AnalyticsSource,
-  r: Resolved,
-  build: (from: number, to: number) => PredictionsQuery<AggregateRow>,
-  keys: readonly string[],
-): Promise<Array<AggregateRow & { bucket: number }>> {
-  let rows: Array<AggregateRow & { bucket: number }>
-  if (src.dialect === 'postgres') {
-    rows = (await build(r.from, r.to)
-      .select(bucketExpr(r.bucketMs).as('bucket'))
-      .groupBy([sql.ref('bucket'), ...keys.map((k) => sql.ref(k))])
-      .execute()) as Array<AggregateRow & { bucket: number }>
-  } else {
-    rows = []
-    for (let b = r.from - (r.from % r.bucketMs); b < r.to; b += r.bucketMs) {
-      let qb = build(Math.max(b, r.from), Math.min(b + r.bucketMs, r.to))
-      if (keys.length > 0) qb = qb.groupBy(keys.map((k) => sql.ref(k)))
-      for (const row of await qb.execute()) rows.push({ ...row, bucket: b })
-    }
-  }
-  return rows
-    .filter((row) => Number(row.count) > 0)
-    .map((row) => ({ ...row, bucket: Number(row.bucket) }))
-    .sort((a, b) => a.bucket - b.bucket || keyOrder(a, b, keys))
-}
 
 function keyOrder(a: AggregateRow, b: AggregateRow, keys: readonly string[]): number {
   for (const k of keys) {
@@ -359,40 +329,42 @@ export async function rates(
 ): Promise<Rates> {
   const r = resolve(query, now)
   const threshold = query.lowConfidence
-  // The rollups hold confidence in bins of 0.05: a threshold on a bin edge is answered from them exactly, any other
-  // one (or 0 and 1, whose bins are open-ended) from the raw rows, which is slower but just as exact.
-  const edge = Math.round(threshold * CONFIDENCE_BINS)
-  const onGrid = edge >= 1 && edge < CONFIDENCE_BINS && edge / CONFIDENCE_BINS === threshold
-  const lowBins = Array.from({ length: onGrid ? edge : 0 }, (_, k) => k)
-  const rows = onGrid
-    ? await aggregateRollups(
-        src,
-        r,
-        {
-          count: COUNT,
-          fallback: { sql: 'fallback_n', cell: (c) => c.fallback },
-          low: { sql: lowBins.map(confColumn).join(' + '), cell: (c) => lowBins.reduce((a, k) => a + c.conf[k]!, 0) },
-        },
-        [],
-      )
-    : await aggregateByBucket(
-        src,
-        r,
-        (from, to) =>
-          filtered(
-            src.db
-              .selectFrom('predictions')
-              .select([
-                (eb) => eb.fn.countAll<number>().as('count'),
-                sql<number>`sum(fallback)`.as('fallback'),
-                sql<number>`sum(case when confidence < ${threshold} then 1 else 0 end)`.as('low'),
-              ]),
-            r,
-            from,
-            to,
-          ),
-        [],
-      )
+  if (!Number.isFinite(threshold)) {
+    throw createError('ERR_INVALID_ARGUMENT', { detail: `low-confidence threshold must be a number, got ${threshold}` })
+  }
+  // The rollups hold confidence in bins of 0.05. Every bin below the threshold's bin counts whole, from them; of the
+  // threshold's own bin only the rows under it do, counted raw: a confidence band of at most 0.05, none on a bin edge.
+  const k = confidenceBin(threshold)
+  const lowBins = Array.from({ length: k }, (_, b) => b)
+  const rows = await aggregateRollups(
+    src,
+    r,
+    {
+      count: COUNT,
+      fallback: { sql: 'fallback_n', cell: (c) => c.fallback },
+      low: {
+        sql: k === 0 ? '0' : lowBins.map(confColumn).join(' + '),
+        cell: (c) => lowBins.reduce((a, b) => a + c.conf[b]!, 0),
+      },
+    },
+    [],
+  )
+  const binFloor = k === 0 ? undefined : k / CONFIDENCE_BINS
+  if (binFloor === undefined || threshold > binFloor) {
+    // `reviewed in (0, 1)` holds for every row; it lets the (reviewed, confidence, id) inbox index (or, with an
+    // intent, (intent, reviewed, confidence)) serve the band as two range scans.
+    let band = src.db
+      .selectFrom('predictions')
+      .select([bucketExpr(r.bucketMs).as('bucket'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where('reviewed', 'in', [0, 1])
+      .where('confidence', '<', threshold)
+    if (binFloor !== undefined) band = band.where('confidence', '>=', binFloor)
+    const extra = new Map<number, number>()
+    for (const row of await filtered(band, r).groupBy(sql.ref('bucket')).execute()) {
+      extra.set(Number(row.bucket), Number(row.n))
+    }
+    for (const row of rows) row.low = Number(row.low) + (extra.get(row.bucket) ?? 0)
+  }
   const counts = (total: number, fallback: number, low: number): RateCounts => ({
     total,
     fallback,
@@ -576,7 +548,10 @@ export async function corrections(
 
 // ── words and bigrams ────────────────────────────────────────────────────────
 
-/** Word counting reads at most this many of the most recent messages in the range (the result says when it did). */
+/**
+ * Word counting reads at most this many messages of the range; a range holding more is sampled uniformly over its
+ * whole span and the counts are scaled up (the result says so).
+ */
 export const DEFAULT_MAX_MESSAGES = 100_000
 
 export interface NgramCount {
@@ -584,17 +559,22 @@ export interface NgramCount {
   count: number
 }
 
-export interface TopNgrams {
+/** How the messages of a word count were read. */
+export interface TextSample {
+  /** Messages in the range (exact, from the rollups). */
+  messages: number
+  /** Messages read and tokenized: all of them, or a sample when the range holds more than `maxMessages`. */
+  sampleSize: number
+  /** True when sampled: every count (and per-intent `messages`) is then an estimate for the whole range. */
+  sampled: boolean
+}
+
+export interface TopNgrams extends TextSample {
   kind: 'ngrams'
   range: AnalyticsRange
-  /** Messages counted; `sampled` when the range held more than `maxMessages` and only the newest were read. */
-  messages: number
-  sampled: boolean
-  /** When sampled: the time of the oldest message read, so the counts describe `[readFrom, to)`, not the range. */
-  readFrom?: string
   words: NgramCount[]
   bigrams: NgramCount[]
-  /** The same per predicted intent (most frequent intents first). */
+  /** The same per predicted intent (most frequent intents first); `messages` estimated when sampled. */
   byIntent: Array<{ intent: string; messages: number; words: NgramCount[]; bigrams: NgramCount[] }>
 }
 
@@ -617,7 +597,7 @@ export class NgramCounter {
   /** Per distinct token: counted or skipped, so the stop-word and letter tests run once per word, not per use. */
   private readonly keep = new Map<string, boolean>()
 
-  /** Count one text `weight` times (a group of identical messages). */
+  /** Count one text `weight` times (a group of identical messages, scaled up when they are a sample). */
   add(text: string, weight = 1): void {
     const n = this.scanner.scan(text)
     let prev: string | undefined
@@ -647,47 +627,164 @@ export function topCounts(m: ReadonlyMap<string, number>, limit: number): NgramC
   return [...m]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, limit)
-    .map(([ngram, count]) => ({ ngram, count }))
+    .map(([ngram, count]) => ({ ngram, count: Math.round(count) }))
+}
+
+/** A stretch of one hour of the range, and how many of its first messages (by time) the sample reads. */
+interface Slice {
+  hour: number
+  from: number
+  to: number
+  take: number
+}
+
+/** The sample is read in about this many slices of the range, at most this many per hour. */
+const SAMPLE_SLICES = 2000
+const MAX_SLICES_PER_HOUR = 60
+/** Slices per SQLite statement, plus the rest of the last hour (a compound select holds at most 500 terms). */
+const SLICES_PER_QUERY = 400
+
+/**
+ * Where a sample of `max` messages is read from: each hour of the range gets a quota proportional to its count
+ * (systematic allocation over the running total, so the quotas add up to `max`), spread evenly over sub-slices of the
+ * hour. Every slice is an index range on `ts` read in time order up to its quota: cheap and deterministic.
+ */
+export function sampleSlices(
+  hours: ReadonlyArray<{ hour: number; from: number; to: number; count: number }>,
+  max: number,
+): Slice[] {
+  const total = hours.reduce((a, h) => a + h.count, 0)
+  const perHour = Math.max(1, Math.min(MAX_SLICES_PER_HOUR, Math.round(SAMPLE_SLICES / Math.max(1, hours.length))))
+  const slices: Slice[] = []
+  let seen = 0
+  for (const h of hours) {
+    const before = Math.floor((seen * max) / total)
+    seen += h.count
+    const quota = Math.floor((seen * max) / total) - before
+    if (quota <= 0) continue
+    const parts = Math.min(perHour, quota)
+    const width = (h.to - h.from) / parts
+    for (let k = 0; k < parts; k++) {
+      const from = k === 0 ? h.from : Math.floor(h.from + k * width)
+      const to = k === parts - 1 ? h.to : Math.floor(h.from + (k + 1) * width)
+      const take = Math.floor(((k + 1) * quota) / parts) - Math.floor((k * quota) / parts)
+      if (to > from && take > 0) slices.push({ hour: h.hour, from, to, take })
+    }
+  }
+  return slices
 }
 
 /**
- * Feeds the newest `maxMessages` messages of the range to `onText`, identical (text, intent) pairs grouped by the
- * database so each distinct text is tokenized once.
+ * Feeds the messages of the range to `onText`, identical (text, intent) pairs grouped by the database so each
+ * distinct text is tokenized once. A range of at most `maxMessages` is read whole; a larger one is sampled over its
+ * whole span ({@link sampleSlices}), each message read standing for `messages / maxMessages` of the range, so the
+ * counts estimate the whole range.
  */
-async function countRecentTexts(
+async function readTexts(
   src: AnalyticsSource,
   r: Resolved,
   maxMessages: number,
-  onText: (text: string, intent: string, count: number) => void,
-): Promise<{ messages: number; sampled: boolean; readFrom?: string }> {
-  const newest = filtered(src.db.selectFrom('predictions').select(['text', 'intent']), r)
-    .orderBy('ts', 'desc')
-    .orderBy('id', 'desc')
-    .limit(maxMessages)
-  const rows = await src.db
-    .selectFrom(newest.as('recent'))
-    .select(['text', 'intent', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy(['text', 'intent'])
-    .execute()
-  let messages = 0
-  for (const row of rows) {
-    const n = Number(row.n)
-    onText(row.text, row.intent, n)
-    messages += n
+  onText: (text: string, intent: string, weight: number) => void,
+): Promise<TextSample> {
+  // Per-hour counts: whole hours from the rollups, the partial edge hours from raw rows (exact either way).
+  const counts = await aggregateRollups(src, { ...r, bucketMs: HOUR_MS }, { count: COUNT }, [])
+  const hours = counts.map((c) => ({
+    hour: c.bucket,
+    from: Math.max(c.bucket, r.from),
+    to: Math.min(c.bucket + HOUR_MS, r.to),
+    count: Number(c.count),
+  }))
+  const messages = hours.reduce((a, h) => a + h.count, 0)
+  if (messages <= maxMessages) {
+    const rows = await filtered(
+      src.db.selectFrom('predictions').select(['text', 'intent', (eb) => eb.fn.countAll<number>().as('n')]),
+      r,
+    )
+      .groupBy(['text', 'intent'])
+      .execute()
+    let read = 0
+    for (const row of rows) {
+      onText(row.text, row.intent, Number(row.n))
+      read += Number(row.n)
+    }
+    return { messages, sampleSize: read, sampled: false }
   }
-  if (messages < maxMessages) return { messages, sampled: false }
-  // Full: the last message read and one past the cut say when the read window starts and whether it lost anything.
-  const edge = await filtered(src.db.selectFrom('predictions').select('ts'), r)
-    .orderBy('ts', 'desc')
-    .orderBy('id', 'desc')
-    .limit(2)
-    .offset(maxMessages - 1)
-    .execute()
-  const sampled = edge.length > 1
-  return { messages, sampled, ...(sampled ? { readFrom: iso(edge[0]!.ts) } : {}) }
+  const slices = sampleSlices(hours, maxMessages)
+  const quota = new Map<number, number>()
+  for (const x of slices) quota.set(x.hour, (quota.get(x.hour) ?? 0) + x.take)
+  // Each message read stands for messages/maxMessages of the range; an hour whose slices held fewer messages than
+  // their quotas (traffic bunched within the hour) weighs its messages up to the quota. The database sums the
+  // weights per distinct (text, intent), so each distinct text is tokenized once here.
+  const scale = sql.lit(messages / maxMessages)
+  const weight = sql`hq * 1.0 * ${scale} / count(*) over (partition by hour)`
+  type Row = { text: string; intent: string; n: number; weight: number }
+  const rows: Row[] = []
+  if (src.dialect === 'postgres') {
+    // One statement: the slices as a VALUES list, each read through a LATERAL index range scan.
+    const values = sql.join(
+      slices.map(
+        (x) => sql`(${sql.lit(x.hour)}, ${sql.lit(quota.get(x.hour)!)}, ${sql.lit(x.from)}, ${sql.lit(x.to)},
+          ${sql.lit(x.take)})`,
+      ),
+    )
+    const res = await sql<Row>`select text, intent, count(*) as n, sum(w) as weight from (select p.text, p.intent,
+      ${weight} as w from (values ${values}) as s(hour, hq, lo, hi, take) cross join lateral (select text, intent
+      from predictions where ts >= s.lo and ts < s.hi${sliceWhere(r)} order by ts, id limit s.take) p) x
+      group by text, intent`.execute(src.db)
+    rows.push(...res.rows)
+  } else {
+    // Compound selects of whole hours (at most 500 terms each), so the window counts an hour's reads in one place.
+    const batches: Slice[][] = [[]]
+    for (const x of slices) {
+      const last = batches[batches.length - 1]!
+      if (last.length >= SLICES_PER_QUERY && last[last.length - 1]!.hour !== x.hour) batches.push([x])
+      else last.push(x)
+    }
+    for (const batch of batches.filter((b) => b.length > 0)) {
+      const parts = batch.map(
+        (x) => sql`select ${sql.lit(x.hour)} as hour, ${sql.lit(quota.get(x.hour)!)} as hq, text, intent from (select
+          text, intent from predictions where ts >= ${sql.lit(x.from)} and ts < ${sql.lit(x.to)}${sliceWhere(r)}
+          order by ts, id limit ${sql.lit(x.take)})`,
+      )
+      const res = await sql<Row>`select text, intent, count(*) as n, sum(w) as weight from (select text, intent,
+        ${weight} as w from (${sql.join(parts, sql` union all `)})) group by text, intent`.execute(src.db)
+      rows.push(...res.rows)
+    }
+  }
+  const merged = new Map<string, Row>()
+  let sampleSize = 0
+  for (const row of rows) {
+    sampleSize += Number(row.n)
+    const key = `${row.text}\u0000${row.intent}`
+    const have = merged.get(key)
+    if (have) have.weight += Number(row.weight)
+    else merged.set(key, { ...row, weight: Number(row.weight) })
+  }
+  for (const row of merged.values()) onText(row.text, row.intent, row.weight)
+  return { messages, sampleSize, sampled: true }
 }
 
-/** Top words and bigrams, stop words removed, overall and per predicted intent. */
+/** The query's filters besides time, as SQL appended to a slice's `where` (deleted predictions never count). */
+function sliceWhere(r: Resolved) {
+  const parts = [sql` and ${countedPrediction()}`]
+  if (r.q.intent !== undefined) parts.push(sql` and intent = ${r.q.intent}`)
+  if (r.q.channel !== undefined) parts.push(sql` and channel = ${r.q.channel}`)
+  if (r.q.modelVersion !== undefined) parts.push(sql` and model_version = ${r.q.modelVersion}`)
+  return sql.join(parts, sql``)
+}
+
+function maxMessagesOf(max: number | undefined): number {
+  const m = max ?? DEFAULT_MAX_MESSAGES
+  if (!Number.isInteger(m) || m < 1) {
+    throw createError('ERR_INVALID_ARGUMENT', { detail: `maxMessages must be a positive integer, got ${m}` })
+  }
+  return m
+}
+
+/**
+ * Top words and bigrams, stop words removed, overall and per predicted intent. Over more than `maxMessages` messages
+ * the counts are estimates from a uniform sample of the range (`sampled`, `sampleSize`).
+ */
 export async function topNgrams(
   src: AnalyticsSource,
   query: AnalyticsQuery & { limit?: number; maxMessages?: number } = {},
@@ -697,33 +794,26 @@ export async function topNgrams(
   const limit = query.limit ?? 20
   const overall = new NgramCounter()
   const per = new Map<string, NgramCounter>()
-  const { messages, sampled, readFrom } = await countRecentTexts(
-    src,
-    r,
-    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
-    (text, intent, n) => {
-      overall.add(text, n)
-      let c = per.get(intent)
-      if (!c) {
-        c = new NgramCounter()
-        per.set(intent, c)
-      }
-      c.add(text, n)
-    },
-  )
+  const sample = await readTexts(src, r, maxMessagesOf(query.maxMessages), (text, intent, n) => {
+    overall.add(text, n)
+    let c = per.get(intent)
+    if (!c) {
+      c = new NgramCounter()
+      per.set(intent, c)
+    }
+    c.add(text, n)
+  })
   return {
     kind: 'ngrams',
     range: r.range,
-    messages,
-    sampled,
-    ...(readFrom ? { readFrom } : {}),
+    ...sample,
     words: topCounts(overall.words, limit),
     bigrams: topCounts(overall.bigrams, limit),
     byIntent: [...per]
       .sort((a, b) => b[1].messages - a[1].messages || (a[0] < b[0] ? -1 : 1))
       .map(([intent, c]) => ({
         intent,
-        messages: c.messages,
+        messages: Math.round(c.messages),
         words: topCounts(c.words, limit),
         bigrams: topCounts(c.bigrams, limit),
       })),
@@ -744,12 +834,9 @@ export interface EmergingNgram {
   lift: number
 }
 
-export interface EmergingNgrams {
+export interface EmergingNgrams extends TextSample {
   kind: 'emerging'
   range: AnalyticsRange
-  messages: number
-  sampled: boolean
-  readFrom?: string
   trainingExamples: number
   items: EmergingNgram[]
 }
@@ -767,20 +854,13 @@ export async function emergingNgrams(
 ): Promise<EmergingNgrams> {
   const r = resolve(query, now)
   const recent = new NgramCounter()
-  const { messages, sampled, readFrom } = await countRecentTexts(
-    src,
-    r,
-    query.maxMessages ?? DEFAULT_MAX_MESSAGES,
-    (t, _i, n) => recent.add(t, n),
-  )
+  const sample = await readTexts(src, r, maxMessagesOf(query.maxMessages), (t, _i, n) => recent.add(t, n))
   const train = new NgramCounter()
   for (const ex of training.examples) train.add(messageText(ex))
   return {
     kind: 'emerging',
     range: r.range,
-    messages,
-    sampled,
-    ...(readFrom ? { readFrom } : {}),
+    ...sample,
     trainingExamples: train.messages,
     items: emerging(recent, train, { limit: query.limit ?? 20, minCount: query.minCount ?? 3 }),
   }
@@ -804,7 +884,7 @@ export function emerging(
       const trainingCount = trainCounts.get(ngram) ?? 0
       const lift = (count + 1) / rm / ((trainingCount + 1) / tm)
       if (lift <= 1) continue
-      items.push({ ngram, n, count, perThousand: (1000 * count) / rm, trainingCount, lift })
+      items.push({ ngram, n, count: Math.round(count), perThousand: (1000 * count) / rm, trainingCount, lift })
     }
   }
   return items

@@ -233,7 +233,7 @@ export function topNgramsSpec(r: TopNgrams): TopLevelSpec {
   const bars = (xs: TopNgrams['words']) => xs.map((w) => ({ ngram: w.ngram, value: w.count, tip: { count: w.count } }))
   return {
     $schema: SCHEMA,
-    title: `Top words and bigrams, stop words removed (${r.messages} messages${r.sampled ? ', the newest' : ''})`,
+    title: `Top words and bigrams, stop words removed (${r.messages} messages${r.sampled ? `, estimated from a sample of ${r.sampleSize}` : ''})`,
     hconcat: [ngramBars('words', bars(r.words)), ngramBars('bigrams', bars(r.bigrams))],
     config: CONFIG,
   } as TopLevelSpec

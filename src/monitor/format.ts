@@ -2,7 +2,7 @@
  * Plain-text tables of analytics results and drift reports, for the terminal.
  * @module
  */
-import type { AnalyticsResult, NgramCount } from './analytics.js'
+import type { AnalyticsResult, NgramCount, TextSample } from './analytics.js'
 import type { DriftReport } from './drift.js'
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`
@@ -76,19 +76,14 @@ export function formatAnalytics(r: AnalyticsResult): string {
         r.byIntent.map((i) => [i.intent, i.reviewed, i.corrected, pct(i.correctionRate)]),
       )}\n`
     case 'ngrams': {
-      const parts = [
-        `top words and bigrams, ${head}: ${r.messages} messages${r.sampled ? ` (the newest, from ${r.readFrom})` : ''}`,
-        ngramTable(r.words, r.bigrams),
-      ]
+      const parts = [`top words and bigrams, ${head}: ${sampleNote(r)}`, ngramTable(r.words, r.bigrams)]
       for (const i of r.byIntent.slice(0, 10)) {
         parts.push('', `${i.intent} (${i.messages} messages)`, ngramTable(i.words.slice(0, 5), i.bigrams.slice(0, 5)))
       }
       return `${parts.join('\n')}\n`
     }
     case 'emerging':
-      return `emerging n-grams, ${head}: ${r.messages} messages${r.sampled ? ` (the newest, from ${r.readFrom})` : ''} against ${
-        r.trainingExamples
-      } training examples\n${table(
+      return `emerging n-grams, ${head}: ${sampleNote(r)} against ${r.trainingExamples} training examples\n${table(
         ['n-gram', 'count', 'per 1000', 'in training', 'lift'],
         r.items.map((i) => [i.ngram, i.count, i.perThousand.toFixed(1), i.trainingCount, i.lift.toFixed(1)]),
       )}\n`
@@ -103,4 +98,10 @@ export function formatDrift(r: DriftReport): string {
   for (const c of r.checks) lines.push(`  ${c.status.toUpperCase().padEnd(7)} ${c.name.padEnd(20)} ${c.message}`)
   lines.push(r.passed ? 'no drift' : `${r.failed.length} check(s) failed: ${r.failed.join(', ')}`)
   return `${lines.join('\n')}\n`
+}
+
+function sampleNote(r: TextSample): string {
+  return r.sampled
+    ? `${r.messages} messages (counts estimated from a sample of ${r.sampleSize} spread over the range)`
+    : `${r.messages} messages`
 }

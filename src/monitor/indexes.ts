@@ -1,43 +1,33 @@
 /**
- * The indexes analytics add to the store. `predictions_analytics` holds every column the aggregations read, after
- * `ts`, so a range of the log is aggregated from the index alone (no row lookups); `predictions_analytics_intent`
- * leads with the intent, so SQLite counts intents per bucket by skip-scan without sorting (channels use the store's
- * `(channel, ts)` index the same way). Created idempotently by the analytics entry points (CLI, HTTP plugin,
- * benchmark) rather than by a store migration, so the store's migration sequence stays its own. Since the hourly
- * rollups answer counts, rates and latency, they serve only what still reads raw rows (partial edge hours, a
- * low-confidence threshold off the rollups' grid).
+ * Analytics need no index of their own any more. Counts, rates and latency read the hourly rollups; what still reads
+ * raw rows is served by the store's own indexes: the partial edge hours of a range and the word-count sample are
+ * `ts` ranges (`predictions_ts`), and a low-confidence threshold off the rollups' grid counts one confidence band of
+ * at most 0.05 through `(reviewed, confidence, id)` (or `(intent, reviewed, confidence)` with an intent). The two
+ * indexes earlier versions created here, `predictions_analytics` (ts, intent, channel, confidence, fallback,
+ * latency_ms) and `predictions_analytics_intent` (intent, ts), cost every logged prediction two more index writes
+ * for queries that now take milliseconds without them, so they are dropped (docs/monitor.md has the measurements).
+ * Done by the analytics entry points (CLI, HTTP plugin, benchmark) that used to create them, not by a migration: the
+ * store never knew them.
  * @module
  */
 import { sql } from 'kysely'
 import type { AnalyticsSource } from './analytics.js'
 
-export const ANALYTICS_INDEX = 'predictions_analytics'
-export const ANALYTICS_INDEXES: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  predictions_analytics: ['ts', 'intent', 'channel', 'confidence', 'fallback', 'latency_ms'],
-  predictions_analytics_intent: ['intent', 'ts'],
-})
+/** The indexes earlier versions created for analytics, dropped by {@link ensureAnalyticsIndexes}. */
+export const RETIRED_ANALYTICS_INDEXES: readonly string[] = Object.freeze([
+  'predictions_analytics',
+  'predictions_analytics_intent',
+])
 
-/**
- * Creates the analytics indexes when missing, then refreshes the planner statistics the skip-scans depend on; a
- * no-op afterwards. On a large log the first call takes seconds.
- */
+/** Drops the retired analytics indexes when a store still has them; a cheap catalog lookup afterwards. */
 export async function ensureAnalyticsIndexes(src: AnalyticsSource): Promise<void> {
-  if (await hasAnalyticsIndex(src)) return
-  for (const [name, columns] of Object.entries(ANALYTICS_INDEXES)) {
-    await src.db.schema
-      .createIndex(name)
-      .ifNotExists()
-      .on('predictions')
-      .columns([...columns])
-      .execute()
-  }
-  // `analyze predictions` is the same statement on both: it reads only this table's indexes.
-  await sql`analyze predictions`.execute(src.db)
+  if (!(await hasAnalyticsIndex(src))) return
+  for (const name of RETIRED_ANALYTICS_INDEXES) await src.db.schema.dropIndex(name).ifExists().execute()
 }
 
-/** Whether the analytics indexes exist already (so a caller can say that creating them may take a while). */
+/** Whether a retired analytics index is still there (dropping one is quick; the CLI says nothing either way). */
 export async function hasAnalyticsIndex(src: AnalyticsSource): Promise<boolean> {
-  const names = Object.keys(ANALYTICS_INDEXES)
+  const names = [...RETIRED_ANALYTICS_INDEXES]
   const rows =
     src.dialect === 'postgres'
       ? await sql<{
@@ -48,5 +38,5 @@ export async function hasAnalyticsIndex(src: AnalyticsSource): Promise<boolean> 
       : await sql<{
           n: string
         }>`select name as n from sqlite_master where type = 'index' and name in (${sql.join(names)})`.execute(src.db)
-  return rows.rows.length === names.length
+  return rows.rows.length > 0
 }

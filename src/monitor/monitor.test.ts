@@ -90,6 +90,28 @@ describe('monitorDrift on a SQLite store', () => {
     expect(body.text).toMatch(/failed in last 7d \(700 messages\) against the 7d before/)
   })
 
+  it('leaves predictions deleted by review (junk, PII) out of the windows', async () => {
+    const week = await store.queryPredictions({ from: NOW - 21 * DAY, to: NOW - 14 * DAY, limit: 30 })
+    for (const [i, p] of week.items.slice(0, 25).entries()) {
+      const action = i < 20 ? 'delete' : 'confirm'
+      await store.addReview({
+        id: `d${i}`,
+        predictionId: p.id,
+        action,
+        previousIntent: p.intent,
+        reviewer: 'ann',
+        ts: NOW,
+      })
+    }
+    const reads: number[] = []
+    const r = await monitorDrift(store, training, config, {
+      now: NOW - 14 * DAY,
+      onProgress: (n, total) => reads.push(n, total),
+    })
+    expect(r.recent).toEqual({ label: 'last 7d', size: 680 })
+    expect(reads.slice(-2)).toEqual([680, 680])
+  })
+
   it('refuses a bad window', async () => {
     await expect(monitorDrift(store, training, config, { window: 'week' })).rejects.toMatchObject({
       code: 'ERR_MONITOR_WINDOW',

@@ -5,6 +5,7 @@
  */
 import type { MonitorConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
+import { countedPrediction } from '../store/rollups.js'
 import type { RetryOptions } from '../util/http.js'
 import { type DeliveryReport, notify, type WebhookTarget } from '../util/notify.js'
 import type { AnalyticsSource } from './analytics.js'
@@ -31,7 +32,10 @@ export interface MonitorOptions {
 
 const PAGE = 10_000
 
-/** Streams one window of the prediction log (text, intent, confidence) into a drift sample, in keyset pages. */
+/**
+ * Streams one window of the prediction log (text, intent, confidence) into a drift sample, in keyset pages.
+ * Predictions deleted by review (junk, PII) are not traffic to compare, as in analytics.
+ */
 export async function sampleWindow(
   src: AnalyticsSource,
   window: Pick<TimeWindow, 'from' | 'to'>,
@@ -46,6 +50,7 @@ export async function sampleWindow(
       .select(['ts', 'id', 'text', 'intent', 'confidence'])
       .where('ts', '>=', window.from)
       .where('ts', '<', window.to)
+      .where(countedPrediction())
     if (cursor) {
       const c = cursor
       qb = qb.where((eb) => eb.or([eb('ts', '>', c.ts), eb.and([eb('ts', '=', c.ts), eb('id', '>', c.id)])]))
@@ -67,6 +72,7 @@ async function countWindow(src: AnalyticsSource, w: Pick<TimeWindow, 'from' | 't
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('ts', '>=', w.from)
     .where('ts', '<', w.to)
+    .where(countedPrediction())
     .executeTakeFirstOrThrow()
   return Number(row.n)
 }

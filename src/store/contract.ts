@@ -10,6 +10,7 @@
 import { type Kysely, sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { isIntentopsError } from '../errors.js'
+import { exportPredictions } from './export.js'
 import { CONF_COLUMNS, HOUR_MS, LAT_COLUMNS, rebuildRollups } from './rollups.js'
 import { createMigrator } from './schema.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore, ReviewRecord } from './types.js'
@@ -701,6 +702,47 @@ export function testPredictionStore(
           expect(dump).not.toContain(token)
           expect(dump).not.toContain(token.slice(4, 30))
           expect(dump).toContain(record.id)
+        }
+      }),
+    )
+
+    it(
+      'leaves predictions deleted by review out of exports (unless asked) and out of the stats',
+      withStore(async (s) => {
+        await s.insertPredictions(Array.from({ length: 6 }, (_, i) => samplePrediction(i)))
+        const at = T0 + 2000 * MIN
+        const rv = (id: string, predictionId: string, action: ReviewRecord['action'], ts = at) =>
+          s.addReview({ id, predictionId, action, previousIntent: 'greet', reviewer: 'ann', ts })
+        await rv('r1', 'p-00001', 'delete')
+        await rv('r2', 'p-00002', 'delete')
+        await rv('r3', 'p-00003', 'confirm')
+        const lines: string[] = []
+        const write = (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean))
+        expect(await exportPredictions(s, {}, { format: 'jsonl', write })).toBe(4)
+        const ids = () => lines.map((l) => (JSON.parse(l) as PredictionRecord).id).sort()
+        expect(ids()).toEqual(['p-00000', 'p-00003', 'p-00004', 'p-00005'])
+        lines.length = 0
+        expect(await exportPredictions(s, {}, { format: 'jsonl', write, includeDeleted: true })).toBe(6)
+        const deleted = lines
+          .map((l) => JSON.parse(l) as PredictionRecord)
+          .filter((r) => r.reviewAction === 'delete')
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+        expect(deleted).toEqual([
+          expect.objectContaining({ id: 'p-00001', text: '' }),
+          expect.objectContaining({ id: 'p-00002', text: '' }),
+        ])
+        lines.length = 0
+        expect(await exportPredictions(s, { deleted: true }, { format: 'jsonl', write })).toBe(2)
+        expect(await exportPredictions(s, { reviewed: true }, { format: 'jsonl', write: () => {} })).toBe(1)
+        // A later review that is not a delete brings the prediction back.
+        await rv('r4', 'p-00002', 'confirm', at + 1)
+        expect(await exportPredictions(s, {}, { format: 'jsonl', write: () => {} })).toBe(5)
+        if ('stats' in s) {
+          const st = await (s as unknown as { stats(): Promise<Record<string, unknown>> }).stats()
+          expect(st).toMatchObject({ predictions: 5, deleted: 1, reviewed: 2, unreviewed: 3, reviews: 4 })
+          const byChannel = st.byChannel as Record<string, number>
+          expect(Object.values(byChannel).reduce((a, b) => a + b, 0)).toBe(5)
+          expect(byChannel.rasa).toBe(1) // p-00001 (rasa) deleted, p-00004 left
         }
       }),
     )

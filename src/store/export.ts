@@ -64,20 +64,28 @@ function csvRow(r: PredictionRecord): string {
 
 /**
  * Write every matching prediction, in time order, through `write` (which may return a promise to apply
- * backpressure). Returns how many were written.
+ * backpressure). Returns how many were written. Predictions deleted by review (junk, PII) are left out unless
+ * `includeDeleted` (an audit of what was deleted; their text and fields are already erased) or `query.deleted` says
+ * otherwise.
  */
 export async function exportPredictions(
   store: Pick<PredictionStore, 'streamPredictions'>,
   query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>,
-  options: { format: ExportFormat; write: (chunk: string) => void | Promise<void>; onProgress?: (n: number) => void },
+  options: {
+    format: ExportFormat
+    write: (chunk: string) => void | Promise<void>
+    onProgress?: (n: number) => void
+    includeDeleted?: boolean
+  },
 ): Promise<number> {
+  const q = exportQuery(query, options.includeDeleted)
   if (!EXPORT_FORMATS.includes(options.format)) {
     throw createError('ERR_CLI_USAGE', { detail: `unknown export format "${options.format}"; use jsonl or csv` })
   }
   if (options.format === 'csv') await options.write(stringify([[...CSV_COLUMNS]]))
   let n = 0
   let buffer = ''
-  for await (const r of store.streamPredictions(query)) {
+  for await (const r of store.streamPredictions(q)) {
     buffer += options.format === 'csv' ? csvRow(r) : `${JSON.stringify(r)}\n`
     n++
     if (buffer.length >= 64 * 1024) {
@@ -89,6 +97,14 @@ export async function exportPredictions(
   if (buffer) await options.write(buffer)
   options.onProgress?.(n)
   return n
+}
+
+/** The query an export runs: deleted predictions left out unless asked for. */
+export function exportQuery<Q extends Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>>(
+  query: Q,
+  includeDeleted = false,
+): Q {
+  return includeDeleted || query.deleted !== undefined ? query : { ...query, deleted: false }
 }
 
 /**

@@ -10,6 +10,7 @@ import { hashSender } from './redact.js'
 import {
   applyRollups,
   ceilHour,
+  countedPrediction,
   deleteRollupsBefore,
   floorHour,
   HOUR_MS,
@@ -58,7 +59,9 @@ export interface KyselyStoreOptions {
 }
 
 export interface StoreStats {
+  /** Every count but `deleted` and `reviews` leaves out predictions deleted by review (junk, PII). */
   predictions: number
+  deleted: number
   reviewed: number
   unreviewed: number
   fallback: number
@@ -566,6 +569,12 @@ export class KyselyPredictionStore implements PredictionStore {
         eb.fn.min('ts').as('oldest'),
         eb.fn.max('ts').as('newest'),
       ])
+      .where(countedPrediction())
+      .executeTakeFirstOrThrow()
+    const d = await this.db
+      .selectFrom('predictions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('review_action', '=', 'delete')
       .executeTakeFirstOrThrow()
     const r = await this.db
       .selectFrom('reviews')
@@ -580,6 +589,7 @@ export class KyselyPredictionStore implements PredictionStore {
       const rows = await this.db
         .selectFrom('predictions')
         .select([col, (eb) => eb.fn.countAll().as('n')])
+        .where(countedPrediction())
         .groupBy(col)
         .orderBy(col)
         .execute()
@@ -589,6 +599,7 @@ export class KyselyPredictionStore implements PredictionStore {
     const reviewed = Number(p.reviewed ?? 0)
     return {
       predictions,
+      deleted: Number(d.n),
       reviewed,
       unreviewed: predictions - reviewed,
       fallback: Number(p.fallback ?? 0),
@@ -682,6 +693,8 @@ function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'curso
   if (query.from !== undefined) where.push(eb('ts', '>=', query.from))
   if (query.to !== undefined) where.push(eb('ts', '<', query.to))
   if (query.reviewed !== undefined) where.push(eb('reviewed', '=', query.reviewed ? 1 : 0))
+  if (query.deleted === false) where.push(countedPrediction())
+  if (query.deleted === true) where.push(eb('review_action', '=', 'delete'))
   if (search && 'like' in search) where.push(...search.like)
   return where
 }

@@ -2,7 +2,15 @@
  * The shared backend: PostgreSQL through a `pg` pool, optionally inside its own schema.
  * @module
  */
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  Kysely,
+  PostgresDialect,
+  type SchemaMetadata,
+  sql,
+  type TableMetadata,
+} from 'kysely'
 import pg from 'pg'
 import { createError } from '../errors.js'
 import { KyselyPredictionStore, type KyselyStoreOptions } from './kysely-store.js'
@@ -63,7 +71,7 @@ export function openPostgresStore(options: PostgresStoreOptions): KyselyPredicti
   pool.on('connect', (client) => {
     client.on('error', () => {})
   })
-  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<StoreDatabase>({ dialect: new StorePostgresDialect({ pool }) })
   return new KyselyPredictionStore({
     ...rest,
     db,
@@ -80,5 +88,69 @@ async function createSchema(db: Kysely<StoreDatabase>, schema: string): Promise<
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code !== '23505' && code !== '42P06') throw err
+  }
+}
+
+/**
+ * Kysely's migrator asks the introspector whether its tables exist. The stock PostgreSQL introspector lists the
+ * tables of every schema of the database and calls `has_schema_privilege` and `pg_get_serial_sequence` on each by
+ * name: another store's schema dropped meanwhile (another service, a test) then fails our migration with `schema
+ * "theirs" does not exist`. The store only ever introspects its own schema, so only that one is read.
+ */
+class StorePostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db)
+  }
+}
+
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const res = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(this.db)
+    return res.rows.map((r) => ({ name: r.name }))
+  }
+
+  /** Tables and views of the connection's current schema (the migrator's own tables included). */
+  async getTables(): Promise<TableMetadata[]> {
+    const res = await sql<{
+      table: string
+      kind: string
+      schema: string
+      column: string
+      type: string
+      type_schema: string
+      not_null: boolean
+      has_default: boolean
+    }>`select c.relname as table, c.relkind as kind, ns.nspname as schema, a.attname as column,
+        typ.typname as type, tns.nspname as type_schema, a.attnotnull as not_null, a.atthasdef as has_default
+      from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+      join pg_catalog.pg_attribute a on a.attrelid = c.oid
+      join pg_catalog.pg_type typ on typ.oid = a.atttypid
+      join pg_catalog.pg_namespace tns on tns.oid = typ.typnamespace
+      where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p') and a.attnum >= 0 and not a.attisdropped
+      order by c.relname, a.attnum`.execute(this.db)
+    const tables = new Map<string, TableMetadata>()
+    for (const r of res.rows) {
+      let t = tables.get(r.table)
+      if (!t) {
+        t = { name: r.table, isView: r.kind === 'v', schema: r.schema, columns: [] }
+        tables.set(r.table, t)
+      }
+      t.columns.push({
+        name: r.column,
+        dataType: r.type,
+        dataTypeSchema: r.type_schema,
+        isNullable: !r.not_null,
+        isAutoIncrementing: false,
+        hasDefaultValue: r.has_default,
+      })
+    }
+    return [...tables.values()]
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() }
   }
 }

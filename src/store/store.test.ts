@@ -130,6 +130,41 @@ describe('migrations', () => {
     }
   })
 
+  // Kysely's stock introspector read every schema of the database by name; one dropped meanwhile failed our migration.
+  it('migrates on PostgreSQL while other schemas of the database come and go', async () => {
+    const admin = openPostgresStore({ url: DATABASE_URL!, poolSize: 1 })
+    let stop = false
+    let churned = 0
+    const churn = (async () => {
+      while (!stop) {
+        const other = `iops_churn_${process.pid}_${churned++}`
+        await sql`create schema ${sql.id(other)}`.execute(admin.db)
+        await sql`create table ${sql.id(other)}.t (id serial primary key)`.execute(admin.db)
+        await sql`drop schema ${sql.id(other)} cascade`.execute(admin.db)
+      }
+    })()
+    const names: string[] = []
+    try {
+      for (let round = 0; round < 4; round++) {
+        const schema = `iops_mig_${process.pid}_${randomBytes(4).toString('hex')}`
+        names.push(schema)
+        const stores = [0, 1].map(() => openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 2 }))
+        try {
+          await Promise.all(stores.map((s) => s.migrate()))
+          await check(stores[0]!)
+        } finally {
+          await Promise.all(stores.map((s) => s.close()))
+        }
+      }
+    } finally {
+      stop = true
+      await churn
+      for (const schema of names) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.db)
+      await admin.close()
+    }
+    expect(churned).toBeGreaterThan(0)
+  })
+
   // Rows logged before 0007 (after 0005, which the insert path needs) hold lower-cased raw text in search_text; the migration rewrites and indexes them.
   const backfill = async (store: KyselyPredictionStore, schema?: string) => {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db)

@@ -77,6 +77,11 @@ export interface PredictionQuery {
   search?: string
   /** `false`: only predictions nobody reviewed (the inbox); `true`: only reviewed ones. */
   reviewed?: boolean
+  /**
+   * `false`: leave out predictions deleted by review (junk, PII); `true`: only those; absent: both. Exports default
+   * to `false` (store/export.ts).
+   */
+  deleted?: boolean
   order?: InboxOrder
   limit?: number
   /** Opaque keyset cursor from the previous page. */

@@ -30,11 +30,9 @@ async function openProject(io: CliIO, configFile: string | undefined) {
     env: io.env,
     onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
   })
-  const { ensureAnalyticsIndexes, hasAnalyticsIndex } = await import('../../monitor/indexes.js')
-  if (!(await hasAnalyticsIndex(store))) {
-    io.stderr('creating the analytics index (once per store; a large log takes a few seconds)\n')
-    await ensureAnalyticsIndexes(store)
-  }
+  // drops the indexes earlier versions created for analytics (see monitor/indexes.ts)
+  const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
+  await ensureAnalyticsIndexes(store)
   const loadTraining = async () => {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
@@ -102,7 +100,11 @@ export function register(program: Command, io: CliIO): void {
     .option('--channel <name>', 'only predictions from this channel')
     .option('--model-version <v>', 'only predictions of this model version')
     .option('--limit <n>', 'entries of top lists (ngrams, emerging)', '20')
-    .option('--max-messages <n>', 'ngrams and emerging read at most this many of the newest messages', '100000')
+    .option(
+      '--max-messages <n>',
+      'ngrams and emerging tokenize at most this many messages (more: a sample over the range, counts estimated)',
+      '100000',
+    )
     .option('--json', 'print the result as JSON')
     .option('--svg <dir>', 'write each chart as an SVG file into this directory')
     .option('--html <file>', 'write one HTML page with the charts and the table')

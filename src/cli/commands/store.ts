@@ -132,15 +132,17 @@ export function register(program: Command, io: CliIO): void {
     .option('--search <text>', 'only messages with these words (each matches a word start; quote a phrase)')
     .option('--reviewed', 'only reviewed predictions')
     .option('--unreviewed', 'only predictions nobody reviewed')
-    .action(async (opts: StoreOptions & FilterOptions & { format: string; out?: string }) => {
+    .option('--include-deleted', 'also predictions deleted by review (junk, PII; their text is erased), for audits')
+    .action(async (opts: StoreOptions & FilterOptions & { format: string; out?: string; includeDeleted?: boolean }) => {
       const path = await import('node:path')
-      const { exportPredictions, writeStreamAtomic } = await import('../../store/export.js')
+      const { exportPredictions, exportQuery, writeStreamAtomic } = await import('../../store/export.js')
       const { createProgress } = await import('../progress.js')
       const format = opts.format as 'jsonl' | 'csv'
-      const query = await filters(opts)
+      const includeDeleted = opts.includeDeleted === true
+      const query = exportQuery(await filters(opts), includeDeleted)
       await withStore(io, opts, async (store) => {
         if (!opts.out) {
-          await exportPredictions(store, query, { format, write: (chunk) => io.stdout(chunk) })
+          await exportPredictions(store, query, { format, includeDeleted, write: (chunk) => io.stdout(chunk) })
           return
         }
         const out = path.resolve(io.cwd, opts.out)
@@ -150,6 +152,7 @@ export function register(program: Command, io: CliIO): void {
         const n = await writeStreamAtomic(out, (write) =>
           exportPredictions(store, query, {
             format,
+            includeDeleted,
             write,
             onProgress: (done) => {
               if (!bar && Date.now() - started > 1000) bar = createProgress(io, 'exporting', total)
@@ -174,6 +177,7 @@ export function register(program: Command, io: CliIO): void {
         const lines = [
           `store        ${store.dialect} ${store.location}`,
           `predictions  ${s.predictions} (${s.unreviewed} unreviewed, ${s.reviewed} reviewed, ${s.fallback} fallback)`,
+          `deleted      ${s.deleted} (by review: junk, PII; not counted above)`,
           `time range   ${iso(s.oldest)} … ${iso(s.newest)}`,
           `reviews      ${s.reviews} (${s.exportedReviews} exported)`,
           `live tokens  ${s.liveTokens}`,
