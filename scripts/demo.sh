@@ -7,7 +7,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cli="node $root/dist/cli/main.js"
-[ -f "$root/dist/cli/main.js" ] || (cd "$root" && npm run build --silent)
+# Build when dist is missing or older than any source, so a demo after a pull never runs yesterday's build.
+if [ ! -f "$root/dist/cli/main.js" ] || [ -n "$(find "$root/src" -newer "$root/dist/cli/main.js" -print -quit)" ]; then
+  (cd "$root" && npm run build --silent)
+fi
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(eval(process.argv[1]))})' "$1"; }
 
