@@ -145,6 +145,10 @@ describe('migrations', () => {
       await store.insertPredictions([samplePrediction(1, { text: 'Where is my parcel' }), samplePrediction(2)])
       await store.migrate()
       expect(await tables()).not.toContain('predictions_fts_docsize')
+      const automerge = await sql<{ v: number }>`select v from predictions_fts_config where k = 'automerge'`.execute(
+        store.db,
+      )
+      expect(automerge.rows[0]?.v).toBe(16)
       await store.insertPredictions([samplePrediction(3, { text: 'my parcel is late' })])
       const ids = async (search: string) => (await store.queryPredictions({ search })).items.map((p) => p.id).sort()
       expect(await ids('"my parc"')).toEqual(['p-00001', 'p-00003'])
