@@ -25,7 +25,7 @@ const store = openSqliteStore({
   ...(data.senderKey ? { senderKey: data.senderKey } : {}),
 })
 
-type Request = { type: 'insert'; id: number; records: PredictionRecord[] } | { type: 'close' }
+type Request = { type: 'insert'; id: number; records: string } | { type: 'close' }
 
 port.on('message', async (msg: Request) => {
   if (msg.type === 'close') {
@@ -34,7 +34,7 @@ port.on('message', async (msg: Request) => {
     return
   }
   try {
-    await store.insertPredictions(msg.records)
+    await store.insertPredictions(JSON.parse(msg.records) as PredictionRecord[])
     port.postMessage({ id: msg.id, ok: true })
   } catch (err) {
     const e = err as Error & { code?: string }

@@ -165,6 +165,37 @@ describe('migrations', () => {
     expect(churned).toBeGreaterThan(0)
   })
 
+  it('0008 rebuilds the SQLite text index without its size table, finding rows logged before it', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    const tables = async () =>
+      (
+        await sql<{ name: string }>`select name from sqlite_master where name like 'predictions_fts%'`.execute(store.db)
+      ).rows
+        .map((r) => r.name)
+        .sort()
+    try {
+      const migrator = createMigrator(store.db)
+      expect((await migrator.migrateTo('0007_text_search')).error).toBeUndefined()
+      expect(await tables()).toContain('predictions_fts_docsize')
+      await store.insertPredictions([samplePrediction(1, { text: 'Where is my parcel' }), samplePrediction(2)])
+      await store.migrate()
+      expect(await tables()).not.toContain('predictions_fts_docsize')
+      const automerge = await sql<{ v: number }>`select v from predictions_fts_config where k = 'automerge'`.execute(
+        store.db,
+      )
+      expect(automerge.rows[0]?.v).toBe(16)
+      await store.insertPredictions([samplePrediction(3, { text: 'my parcel is late' })])
+      const ids = async (search: string) => (await store.queryPredictions({ search })).items.map((p) => p.id).sort()
+      expect(await ids('"my parc"')).toEqual(['p-00001', 'p-00003'])
+      expect(await ids('"is my"')).toEqual(['p-00001'])
+      expect((await migrator.migrateTo('0007_text_search')).error).toBeUndefined()
+      expect(await tables()).toContain('predictions_fts_docsize')
+      expect(await ids('"is my"')).toEqual(['p-00001'])
+    } finally {
+      await store.close()
+    }
+  })
+
   // Rows logged before 0007 (after 0005, which the insert path needs) hold lower-cased raw text in search_text; the migration rewrites and indexes them.
   const backfill = async (store: KyselyPredictionStore, schema?: string) => {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db)

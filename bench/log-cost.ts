@@ -1,0 +1,184 @@
+/**
+ * Per-record CPU cost of the SQLite prediction log, split by where it is spent. Loads `--existing` rows, then writes
+ * `--records` more (a) in-process through `insertPredictions` (the writer thread's work, on this thread), (b) through
+ * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, and (c) in-process
+ * again without the FTS5 insert trigger, to price the text index. Also times handing a batch to a thread (structured
+ * clone). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
+ *
+ *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000]
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { sql } from 'kysely'
+import { PredictionLogQueue } from '../src/store/log-queue.js'
+import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
+import { openSqliteStore } from '../src/store/sqlite.js'
+import { SqliteWorkerWriter } from '../src/store/sqlite-writer.js'
+import type { PredictionRecord } from '../src/store/types.js'
+
+const { values } = parseArgs({
+  options: {
+    existing: { type: 'string', default: '200000' },
+    records: { type: 'string', default: '50000' },
+    batch: { type: 'string', default: '5000' },
+    out: { type: 'string' },
+  },
+})
+const EXISTING = Number(values.existing)
+const RECORDS = Number(values.records)
+const BATCH = Number(values.batch)
+
+const INTENTS = Array.from({ length: 30 }, (_, i) => `intent_${String(i).padStart(2, '0')}`)
+const WORDS =
+  'refund order card flight hotel cancel booking password reset account charge twice delivery late broken help please where when how my the a to for with on at today tomorrow invoice address change email'.split(
+    ' ',
+  )
+const CHANNELS = ['api', 'rasa', 'triage', 'ui']
+const T0 = Date.UTC(2026, 0, 1)
+let seed = 12345
+const rand = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0
+  let t = Math.imul(seed ^ (seed >>> 15), seed | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+/** Shaped like the server's records (toRecord in src/serve/predict.ts): time-ordered ids, top-3 ranking, a sender. */
+function record(i: number): PredictionRecord {
+  const intent = INTENTS[Math.floor(INTENTS.length * rand() ** 2)]!
+  const confidence = 1 - rand() ** 3 * 0.9
+  const words: string[] = []
+  for (let w = 4 + Math.floor(rand() * 10); w > 0; w--) words.push(WORDS[Math.floor(rand() * WORDS.length)]!)
+  const ts = T0 + i * 50
+  return {
+    id: `${ts.toString(16).padStart(12, '0')}-7000-8000-${i.toString(16).padStart(12, '0')}`,
+    ts,
+    senderId: `user-${i % 1000}`,
+    text: `${words.join(' ')} mail me at user${i % 97}@example.com`,
+    intent,
+    confidence,
+    margin: confidence / 2,
+    fallback: false,
+    ranking: [
+      { name: intent, confidence },
+      { name: INTENTS[(i + 1) % 30]!, confidence: confidence / 3 },
+      { name: INTENTS[(i + 2) % 30]!, confidence: confidence / 5 },
+    ],
+    entities: [
+      {
+        entity: 'thing',
+        value: words[0]!,
+        start: 0,
+        end: words[0]!.length,
+        extractor: 'regex_entities',
+        confidence_entity: 1,
+      },
+    ],
+    modelName: 'bench-bot',
+    modelVersion: '3',
+    latencyMs: 0.2 + rand(),
+    channel: CHANNELS[i % CHANNELS.length]!,
+  }
+}
+
+/** CPU seconds of each thread of this process, by thread id. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(tid, (Number(f[11]) + Number(f[12])) / 100)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
+}
+
+const cpuUs = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+const r1 = (x: number) => Math.round(x * 10) / 10
+
+const root = mkdtempSync(path.join(tmpdir(), 'intentops-logcost-'))
+const file = path.join(root, 'log.sqlite')
+const redact = createRedactor(DEFAULT_REDACTION_RULES)
+const senderKey = 'bench-sender-key-0123456789abcdef'
+const store = openSqliteStore({ file, redact, senderKey })
+const results: Record<string, number> = {}
+try {
+  await store.migrate()
+  let next = 0
+  const take = (n: number) => Array.from({ length: n }, () => record(next++))
+  const t0 = performance.now()
+  for (let done = 0; done < EXISTING; done += BATCH)
+    await store.insertPredictions(take(Math.min(BATCH, EXISTING - done)))
+  console.log(`loaded ${EXISTING} rows in ${r1((performance.now() - t0) / 1000)} s`)
+
+  // Handing a batch to a thread: structured clone of the record objects.
+  const sample = take(BATCH)
+  next -= BATCH
+  let c = cpuUs()
+  for (let k = 0; k < 5; k++) structuredClone(sample)
+  results.cloneUsPerRecord = (cpuUs() - c) / (5 * BATCH)
+
+  // (a) The writer's work on this thread: toRow (redaction, hashing, search text, JSON) + SQLite insert + rollups.
+  const batches = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
+  c = cpuUs()
+  for (const b of batches) await store.insertPredictions(b)
+  results.inProcessUsPerRecord = (cpuUs() - c) / RECORDS
+
+  // (b) The server's path: push (checkPrediction) on the event loop, insert on the writer thread.
+  const writer = new SqliteWorkerWriter({ file, redaction: DEFAULT_REDACTION_RULES, senderKey })
+  await writer.insertPredictions(take(1)) // start the thread outside the measurement
+  const queue = new PredictionLogQueue({ store: writer, batchSize: BATCH })
+  const records = take(RECORDS)
+  const before = threadCpu()
+  const main = String(process.pid)
+  const w0 = performance.now()
+  c = cpuUs()
+  for (const r of records) queue.push(r)
+  results.pushUsPerRecord = (cpuUs() - c) / RECORDS
+  await queue.flush()
+  const after = threadCpu()
+  results.queueTotalUsPerRecord = (cpuUs() - c) / RECORDS
+  results.queueWallUsPerRecord = ((performance.now() - w0) * 1000) / RECORDS
+  let mainCpu = 0
+  let otherCpu = 0
+  for (const [tid, s] of after) {
+    const d = s - (before.get(tid) ?? 0)
+    if (tid === main) mainCpu += d
+    else otherCpu += d
+  }
+  results.queueMainThreadUsPerRecord = (mainCpu * 1e6) / RECORDS
+  results.queueOtherThreadsUsPerRecord = (otherCpu * 1e6) / RECORDS
+  await writer.close()
+
+  // (c) As (a) without the FTS5 insert trigger: what the text index costs per row.
+  await sql`drop trigger predictions_fts_insert`.execute(store.db)
+  const noFts = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
+  c = cpuUs()
+  for (const b of noFts) await store.insertPredictions(b)
+  results.inProcessNoFtsUsPerRecord = (cpuUs() - c) / RECORDS
+
+  console.log(
+    `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+  )
+  console.log('CPU µs per record')
+  for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(32)} ${r1(v)}`)
+  const date = new Date().toISOString().slice(0, 10)
+  const out = values.out ?? path.join('bench', 'results', `log-cost-${date}.json`)
+  mkdirSync(path.dirname(out), { recursive: true })
+  writeFileSync(
+    `${out}.tmp`,
+    `${JSON.stringify({ date: new Date().toISOString(), EXISTING, RECORDS, BATCH, results }, null, 2)}\n`,
+  )
+  renameSync(`${out}.tmp`, out)
+} finally {
+  await store.close()
+  rmSync(root, { recursive: true, force: true })
+}
