@@ -260,18 +260,7 @@ const textSearch: Migration = {
       after = rows[rows.length - 1]!.id
     }
     if (db.getExecutor().adapter instanceof SqliteAdapter) {
-      await sql`create virtual table predictions_fts using fts5(search_text, content='predictions',
-        content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')`.execute(db)
-      await sql`insert into predictions_fts(predictions_fts, rank) values ('secure-delete', 1)`.execute(db)
-      await sql`insert into predictions_fts(predictions_fts) values ('rebuild')`.execute(db)
-      await sql`create trigger predictions_fts_insert after insert on predictions begin
-        insert into predictions_fts(rowid, search_text) values (new.rowid, new.search_text); end`.execute(db)
-      await sql`create trigger predictions_fts_delete after delete on predictions begin
-        insert into predictions_fts(predictions_fts, rowid, search_text) values ('delete', old.rowid, old.search_text);
-        end`.execute(db)
-      await sql`create trigger predictions_fts_update after update of search_text on predictions begin
-        insert into predictions_fts(predictions_fts, rowid, search_text) values ('delete', old.rowid, old.search_text);
-        insert into predictions_fts(rowid, search_text) values (new.rowid, new.search_text); end`.execute(db)
+      await recreateFts(db, '', undefined)
       return
     }
     const ext = await trigramSchema(db)
@@ -280,9 +269,7 @@ const textSearch: Migration = {
   },
   async down(db: AnyDb) {
     if (db.getExecutor().adapter instanceof SqliteAdapter) {
-      for (const t of ['insert', 'delete', 'update'])
-        await sql`drop trigger if exists ${sql.id(`predictions_fts_${t}`)}`.execute(db)
-      await sql`drop table if exists predictions_fts`.execute(db)
+      await dropFts(db)
     } else {
       await db.schema.dropIndex('predictions_search_trgm').ifExists().execute()
     }
@@ -301,13 +288,15 @@ const leanTextIndex: Migration = {
   down: (db: AnyDb) => recreateFts(db, '', undefined),
 }
 
+/**
+ * (Re)creates the SQLite FTS5 table over `search_text` with `options` appended to its definition, fills it from the
+ * rows, and the triggers that keep it in step whichever connection writes; no-op on PostgreSQL.
+ */
 async function recreateFts(db: AnyDb, options: string, automerge: number | undefined): Promise<void> {
   if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return
   // Kysely runs SQLite migrations outside a transaction: one of our own keeps the swap all or nothing.
   if (!db.isTransaction) return db.transaction().execute((trx) => recreateFts(trx, options, automerge))
-  for (const t of ['insert', 'delete', 'update'])
-    await sql`drop trigger if exists ${sql.id(`predictions_fts_${t}`)}`.execute(db)
-  await sql`drop table if exists predictions_fts`.execute(db)
+  await dropFts(db)
   await sql`create virtual table predictions_fts using fts5(search_text, content='predictions',
     content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'${sql.raw(options)})`.execute(db)
   await sql`insert into predictions_fts(predictions_fts, rank) values ('secure-delete', 1)`.execute(db)
@@ -325,6 +314,12 @@ async function recreateFts(db: AnyDb, options: string, automerge: number | undef
   await sql`create trigger predictions_fts_update after update of search_text on predictions begin
     insert into predictions_fts(predictions_fts, rowid, search_text) values ('delete', old.rowid, old.search_text);
     insert into predictions_fts(rowid, search_text) values (new.rowid, new.search_text); end`.execute(db)
+}
+
+async function dropFts(db: AnyDb): Promise<void> {
+  for (const t of ['insert', 'delete', 'update'])
+    await sql`drop trigger if exists ${sql.id(`predictions_fts_${t}`)}`.execute(db)
+  await sql`drop table if exists predictions_fts`.execute(db)
 }
 
 /** Where pg_trgm lives, installing it into `public` when the database lacks it (two stores may race to do so). */
