@@ -47,6 +47,13 @@ export function githubWorkflow(options: CiTemplateOptions = {}): string {
           restore-keys: |
             intentops-\${{ github.ref_name }}-
             intentops-${main}-`
+  // Pull requests and pushes to main run the same checks before they part ways.
+  const checks = `      - name: Validate
+        run: intentops pipeline run --until validate
+      - name: Train
+        run: intentops pipeline run --until train
+      - name: Test
+        run: intentops pipeline run --until test`
   const report = `      - name: Keep the report
         if: always()
         uses: actions/upload-artifact@v4
@@ -88,12 +95,7 @@ jobs:
     runs-on: ubuntu-latest
     steps:
 ${setup}
-      - name: Validate
-        run: intentops pipeline run --until validate
-      - name: Train
-        run: intentops pipeline run --until train
-      - name: Test
-        run: intentops pipeline run --until test
+${checks}
       - name: Compare with production and post the report
         run: intentops pipeline run --no-publish
         env:
@@ -105,12 +107,7 @@ ${report}
     runs-on: ubuntu-latest
     steps:
 ${setup}
-      - name: Validate
-        run: intentops pipeline run --until validate
-      - name: Train
-        run: intentops pipeline run --until train
-      - name: Test
-        run: intentops pipeline run --until test
+${checks}
       - name: Compare, gate, publish and promote
         run: intentops pipeline run
 ${report}
