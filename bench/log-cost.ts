@@ -1,8 +1,9 @@
 /**
  * Per-record CPU cost of the SQLite prediction log, split by where it is spent. Loads `--existing` rows, then writes
  * `--records` more (a) in-process through `insertPredictions` (the writer thread's work, on this thread), (b) through
- * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, and (c) in-process
- * again without the FTS5 insert trigger, to price the text index. Also times handing a batch to a thread (structured
+ * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
+ * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009), and
+ * (e) without the text index, to price it. Also times handing a batch to a thread (structured
  * clone). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
  *
  *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000]
@@ -158,8 +159,24 @@ try {
   results.queueOtherThreadsUsPerRecord = (otherCpu * 1e6) / RECORDS
   await writer.close()
 
-  // (c) As (a) without the FTS5 insert trigger: what the text index costs per row.
-  await sql`drop trigger predictions_fts_insert`.execute(store.db)
+  // (c) As (a) in batches of 1000: what smaller transactions cost per row (each dirties its own index pages).
+  const small = Array.from({ length: Math.ceil(RECORDS / 1000) }, () => take(1000))
+  c = cpuUs()
+  for (const b of small) await store.insertPredictions(b)
+  results.inProcessBatch1000UsPerRecord = (cpuUs() - c) / RECORDS
+
+  // (d) As (a) with the text index filled by an insert trigger, as before migration 0009.
+  await sql`create trigger predictions_fts_insert after insert on predictions begin
+    insert into predictions_fts(rowid, search_text) values (new.rowid, new.search_text); end`.execute(store.db)
+  const viaTrigger = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
+  c = cpuUs()
+  for (const b of viaTrigger) await store.insertPredictions(b)
+  results.inProcessFtsTriggerUsPerRecord = (cpuUs() - c) / RECORDS
+
+  // (e) As (a) without the text index: what it costs per row.
+  for (const t of ['insert', 'delete', 'update'])
+    await sql.raw(`drop trigger if exists predictions_fts_${t}`).execute(store.db)
+  await sql`drop table predictions_fts`.execute(store.db)
   const noFts = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
   c = cpuUs()
   for (const b of noFts) await store.insertPredictions(b)

@@ -71,6 +71,39 @@ describe('PredictionLogQueue on SQLite', () => {
     }
   })
 
+  it('under steady load writes once per interval, not again as soon as a write ends, unless a batch is full', async () => {
+    const writes: Array<{ start: number; end: number; size: number }> = []
+    const store = {
+      insertPredictions: async (batch: readonly unknown[]) => {
+        const start = performance.now()
+        await new Promise((r) => setTimeout(r, 30))
+        writes.push({ start, end: performance.now(), size: batch.length })
+      },
+    }
+    const q = new PredictionLogQueue({ store, batchSize: 40, flushIntervalMs: 80 })
+    try {
+      let i = 0
+      // Under 200 records/s for 0.8 s (too few to fill a batch in an interval); then a burst of two full batches.
+      const end = performance.now() + 800
+      while (performance.now() < end) {
+        q.push(samplePrediction(i++))
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      const steady = writes.length
+      for (let k = 0; k < 80; k++) q.push(samplePrediction(i++))
+      expect(await q.flush()).toBe(0)
+      expect(writes.reduce((n, w) => n + w.size, 0)).toBe(i)
+      // Without the pause the writer would go again after each 30 ms write, with a dozen records.
+      expect(steady).toBeLessThanOrEqual(8)
+      for (let k = 1; k < steady; k++) {
+        if (writes[k - 1]!.size < 40) expect(writes[k]!.start - writes[k - 1]!.end).toBeGreaterThanOrEqual(75)
+      }
+      expect(writes.slice(steady).some((w) => w.size === 40)).toBe(true)
+    } finally {
+      await q.close()
+    }
+  })
+
   it("retries while another connection's exclusive transaction locks the file, then lands every record once", async () => {
     const file = tmpFile()
     const store = openSqliteStore({ file, busyTimeoutMs: 10 })

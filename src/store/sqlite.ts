@@ -21,6 +21,12 @@ export interface SqliteStoreOptions
   readonly?: boolean
 }
 
+const TEXT_INDEX_STATE = `select
+  count(*) filter (where type = 'table' and name = 'predictions_fts') as fts,
+  count(*) filter (where type = 'trigger' and name = 'predictions_fts_insert') as "trigger"
+  from sqlite_master where name in ('predictions_fts', 'predictions_fts_insert')`
+const INSERT_TEXT = 'insert into predictions_fts(rowid, search_text) values (?, ?)'
+
 export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionStore {
   const { file, busyTimeoutMs = 5000, readonly = false, ...rest } = options
   let database: Database.Database
@@ -54,14 +60,24 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
   // runs it per row inside one transaction. Measured ~1.6× the multi-row insert, whose compile and prepare dominate.
   let insertOne: Database.Statement | undefined
   let upsertRollup: Database.Statement | undefined
+  let insertText: Database.Statement | undefined
   let columns: Array<keyof PredictionRow> = []
   const insertMany = database.transaction((rows: PredictionRow[]) => {
     const values: unknown[] = new Array(columns.length)
+    // The text index is written here rather than by a trigger since migration 0009 (see there); a store not yet
+    // migrated that far still has the trigger, and the text index must not get a row twice. Checked per batch:
+    // another process may migrate the file while this one runs.
+    const textIndex = database.prepare(TEXT_INDEX_STATE).get() as { fts: number; trigger: number }
+    const indexText = textIndex.fts > 0 && textIndex.trigger === 0
+    if (indexText) insertText ??= database.prepare(INSERT_TEXT)
     // The hourly rollups count what this transaction inserted (an existing id changes nothing).
     const rollups = new RollupAccumulator()
     for (const row of rows) {
       for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]!]
-      if (insertOne!.run(values).changes > 0) rollups.add(row)
+      const result = insertOne!.run(values)
+      if (result.changes === 0) continue
+      rollups.add(row)
+      if (indexText) insertText!.run(result.lastInsertRowid, row.search_text)
     }
     upsertRollup ??= database.prepare(sqliteUpsertStatement())
     for (const cell of rollups.cells.values()) upsertRollup.run(rollupCellValues(cell))

@@ -196,6 +196,47 @@ describe('migrations', () => {
     }
   })
 
+  it('0009 moves the text index insert from a trigger to the writer, each row indexed once across a migration by another connection', async () => {
+    const file = tmpFile()
+    const store = openSqliteStore({ file })
+    const other = openSqliteStore({ file })
+    const hasTrigger = async () =>
+      (
+        await sql<{ n: number }>`select count(*) as n from sqlite_master
+          where type = 'trigger' and name = 'predictions_fts_insert'`.execute(store.db)
+      ).rows[0]!.n === 1
+    // FTS5 compares its index with the rows: a row indexed twice, or not at all, fails the check.
+    const integrity = () =>
+      sql`insert into predictions_fts(predictions_fts, rank) values ('integrity-check', 1)`.execute(store.db)
+    const ids = async (search: string) => (await store.queryPredictions({ search })).items.map((p) => p.id).sort()
+    try {
+      const migrator = createMigrator(store.db)
+      expect((await migrator.migrateTo('0008_lean_text_index')).error).toBeUndefined()
+      expect(await hasTrigger()).toBe(true)
+      await store.insertPredictions([samplePrediction(1, { text: 'parcel one' })])
+      // Another process upgrades the file while this store keeps writing.
+      await other.migrate()
+      expect(await hasTrigger()).toBe(false)
+      await store.insertPredictions([samplePrediction(2, { text: 'parcel two' }), samplePrediction(1)])
+      await other.insertPredictions([samplePrediction(3, { text: 'parcel three' })])
+      await integrity()
+      expect(await ids('parcel')).toEqual(['p-00001', 'p-00002', 'p-00003'])
+      expect(await ids('two')).toEqual(['p-00002'])
+      await store.purgePredictions(Date.now() + 86_400_000)
+      await integrity()
+      expect(await ids('parcel')).toEqual([])
+      // Back down: the trigger returns and the writer stops indexing by itself.
+      expect((await migrator.migrateTo('0008_lean_text_index')).error).toBeUndefined()
+      expect(await hasTrigger()).toBe(true)
+      await store.insertPredictions([samplePrediction(4, { text: 'parcel four' })])
+      await integrity()
+      expect(await ids('parcel')).toEqual(['p-00004'])
+    } finally {
+      await other.close()
+      await store.close()
+    }
+  })
+
   // Rows logged before 0007 (after 0005, which the insert path needs) hold lower-cased raw text in search_text; the migration rewrites and indexes them.
   const backfill = async (store: KyselyPredictionStore, schema?: string) => {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db)
