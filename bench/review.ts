@@ -5,14 +5,14 @@
  * bench/results/review-<date>.json. Target (issue 7): the first page of 1M predictions in under 200 ms.
  *
  *   npx tsx bench/review.ts [--rows 1000000] [--rounds 5] [--backends sqlite,postgres]
- *                           [--sqlite FILE] [--pg-schema NAME]
+ *                           [--sqlite FILE] [--pg-schema NAME] [--out FILE]
  *
  * Without --sqlite / --pg-schema it seeds a temporary log of --rows synthetic predictions (a temporary SQLite file, a
  * temporary PostgreSQL database; both dropped afterwards); with
  * them it reads an already seeded log without writing to it (e.g. the one `bench/analytics.ts --keep` leaves:
  * /tmp/intentops-bench-analytics/sqlite-1000000.db and schema iops_bench_analytics_1000000).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'sqlite,postgres' },
     sqlite: { type: 'string' },
     'pg-schema': { type: 'string' },
+    out: { type: 'string' },
   },
 })
 const ROWS = Number(values.rows)
@@ -214,11 +215,13 @@ for (const t of timings.filter((x) => x.case.includes('search'))) {
   console.log(`text search, ${t.backend}: ${t.medianMs.toFixed(1)} ms${t.medianMs < 200 ? '' : ' (over 200 ms)'}`)
 }
 
-const outDir = path.resolve(import.meta.dirname, 'results')
-mkdirSync(outDir, { recursive: true })
-const file = path.join(outDir, `review-${new Date().toISOString().slice(0, 10)}.json`)
+const file = path.resolve(
+  values.out ?? path.join(import.meta.dirname, 'results', `review-${new Date().toISOString().slice(0, 10)}.json`),
+)
+mkdirSync(path.dirname(file), { recursive: true })
 writeFileSync(
-  file,
+  `${file}.tmp`,
   `${JSON.stringify({ benchmark: 'review-inbox', date: new Date().toISOString(), pageSize: PAGE, rounds: ROUNDS, node: process.version, timings }, null, 2)}\n`,
 )
+renameSync(`${file}.tmp`, file)
 console.log(`wrote ${path.relative(process.cwd(), file)}`)

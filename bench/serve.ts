@@ -7,11 +7,11 @@
  *   3. RSS of the server over a soak under load (5 minutes by default).
  * Prints a table and writes bench/results/serve-<date>.json. Models are trained from `templates/default`.
  *
- *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300]
+ *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--out FILE]
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -36,13 +36,15 @@ const { values } = parseArgs({
     swaps: { type: 'string', default: '20' },
     'soak-seconds': { type: 'string', default: '300' },
     rate: { type: 'string', default: '0' },
+    out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
 if (values.help) {
   process.stdout.write(
-    'npm run bench:serve -- [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R]\n' +
-      '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n',
+    'npm run bench:serve -- [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--out FILE]\n' +
+      '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n' +
+      '  --out: the JSON file to write (default bench/results/serve-<date>.json)\n',
   )
   process.exit(0)
 }
@@ -372,9 +374,10 @@ process.stdout.write(
 )
 
 const date = new Date().toISOString().slice(0, 10)
-const out = path.join(repo, 'bench/results', `serve-${date}.json`)
+const out = path.resolve(values.out ?? path.join(repo, 'bench/results', `serve-${date}.json`))
+mkdirSync(path.dirname(out), { recursive: true })
 writeFileSync(
-  out,
+  `${out}.tmp`,
   `${JSON.stringify(
     {
       benchmark: 'serve',
@@ -411,6 +414,7 @@ writeFileSync(
     2,
   )}\n`,
 )
+renameSync(`${out}.tmp`, out)
 process.stdout.write(`wrote ${path.relative(repo, out)}\n`)
 rmSync(work, { recursive: true, force: true })
 
