@@ -45,7 +45,8 @@ export async function reviewCharts(
   const reviewedRight: boolean[] = []
   const pairs = new Map<string, number>()
   let n = 0
-  for await (const p of store.streamPredictions({ from: now - span, to: now + 1 })) {
+  // Deleted messages are gone for every count, as in analytics; their reviews were removals, not labels.
+  for await (const p of store.streamPredictions({ from: now - span, to: now + 1, deleted: false })) {
     if (++n > max) break
     const b = Math.floor(p.ts / bucket) * bucket
     const key = `${b}\u0000${p.intent}`
@@ -56,7 +57,7 @@ export async function reviewCharts(
     fb.total++
     if (p.fallback || p.intent === options.fallbackIntent) fb.fallback++
     fallbackByBucket.set(b, fb)
-    if (p.label && p.reviewAction !== 'delete' && p.reviewAction !== 'skip') {
+    if (p.label && p.reviewAction !== 'skip') {
       reviewedConfidence.push(p.confidence)
       reviewedRight.push(p.label === p.intent)
       const pk = `${p.label}\u0000${p.intent}`
