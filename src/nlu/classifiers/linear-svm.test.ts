@@ -112,6 +112,39 @@ describe('linear classifiers', () => {
     await expect(train({ z: 2 })).rejects.toThrow(/classWeight names 'z', which is not an intent/)
     expect(() => linearSvmParams({ classWeight: { b: 0 } })).toThrow(/'classWeight' parameter of linear_svm/)
   })
+  it('logistic_regression weighs the named intents by classWeight', async () => {
+    const train = (classWeight: unknown) =>
+      new LogisticRegression(logisticRegressionParams({ workers: 0, calibration: 'none', classWeight })).fit(x, y, 6, {
+        seed: 2,
+        labels,
+      })
+    const plain = await train(null)
+    const mapped = await train({ b: 5 })
+    const balanced = await train('balanced')
+    // The toy classes are equal-sized, so 'balanced' weighs every row 1 and changes nothing.
+    expect(Array.from(balanced.weights)).toEqual(Array.from(plain.weights))
+    // Weighing b's messages up raises the probability the model gives b on them.
+    const meanProbOfB = (m: typeof plain) => {
+      let sum = 0
+      let n = 0
+      const v = new SparseVector()
+      for (let r = 0; r < x.rows; r++) {
+        if (y[r] !== 1) continue
+        v.clear()
+        for (let j = x.indptr[r]!; j < x.indptr[r + 1]!; j++) v.push(x.indices[j]!, x.values[j]!)
+        const out = new Float64Array(6)
+        m.predictProba(v, out)
+        sum += out[1]!
+        n++
+      }
+      return sum / n
+    }
+    expect(meanProbOfB(mapped)).toBeGreaterThan(meanProbOfB(plain) + 0.01)
+    await expect(train({ z: 2 })).rejects.toThrow(/classWeight names 'z', which is not an intent/)
+    expect(() => logisticRegressionParams({ classWeight: { b: 0 } })).toThrow(
+      /'classWeight' parameter of logistic_regression/,
+    )
+  })
   it('handles a single class and validates params', async () => {
     const one = await new LinearSvm(linearSvmParams({})).fit(x, new Int32Array(x.rows), 1, { seed: 1 })
     expect(one.nClasses).toBe(1)

@@ -25,17 +25,20 @@ export const CalibrationSchema = Type.Union([Type.Literal('temperature'), Type.L
   description: 'Fit a softmax temperature on held-out folds so confidences match accuracy; none uses T = 1.',
 })
 
-export const ClassWeightSchema = Type.Union(
-  [
-    Type.Literal('balanced'),
-    Type.Null(),
-    Type.Record(Type.String({ minLength: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
-  ],
-  {
-    default: null,
-    description:
-      "Multiplier of C for each class's positives: 'balanced' is n / (classes × n_class); a mapping of intent names to multipliers weighs the listed intents (e.g. `{oos: 2}`) and 1 the others; null weighs all classes equally.",
-  },
+/** Per-class weights by intent name; `description` says what a weight multiplies in the classifier at hand. */
+export function classWeightSchema(description: string) {
+  return Type.Union(
+    [
+      Type.Literal('balanced'),
+      Type.Null(),
+      Type.Record(Type.String({ minLength: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+    ],
+    { default: null, description },
+  )
+}
+
+export const ClassWeightSchema = classWeightSchema(
+  "Multiplier of C for each class's positives: 'balanced' is n / (classes × n_class); a mapping of intent names to multipliers weighs the listed intents (e.g. `{oos: 2}`) and 1 the others; null weighs all classes equally.",
 )
 
 export const LinearSvmParamsSchema = Type.Object(

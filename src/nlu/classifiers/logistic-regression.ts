@@ -16,7 +16,7 @@ import {
   FittedLinearClassifier,
   WeightPrecisionSchema,
 } from './linear-model.js'
-import { CalibrationSchema } from './linear-svm.js'
+import { CalibrationSchema, classWeightSchema, classWeights } from './linear-svm.js'
 import type { LogregJob, LogregShared } from './logreg-jobs.js'
 import { solveSag } from './sag-solver.js'
 import { weightMatrix } from './score-kernel.js'
@@ -36,6 +36,9 @@ export const LogisticRegressionParamsSchema = Type.Object(
       description: 'Stop when an epoch changes no weight by more than this fraction of the largest weight.',
     }),
     maxEpochs: Type.Integer({ minimum: 1, maximum: 10000, default: 30, description: 'Most passes over the data.' }),
+    classWeight: classWeightSchema(
+      "Weight of each class's messages in the loss: 'balanced' is n / (classes × n_class); a mapping of intent names to weights weighs the listed intents (e.g. `{oos: 2}`) and 1 the others; null weighs all classes equally.",
+    ),
     classBias: ClassBiasSchema,
     weightPrecision: WeightPrecisionSchema,
     calibration: CalibrationSchema,
@@ -84,6 +87,9 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
     }
     const calibrate = p.calibration === 'temperature' && N >= 2 * p.calibrationFolds
     const offsets = classOffsets(this.type, p.classBias, ctx.labels, K)
+    const counts = new Float64Array(K)
+    for (let i = 0; i < N; i++) counts[y[i]!]!++
+    const classWeight = classWeights(this.type, p.classWeight, counts, ctx.labels)
     const nWorkers = calibrate ? (p.workers ?? ctx.workers ?? defaultWorkerCount(N * K)) : 0
     const useWorkers = nWorkers > 1
     const alloc = (n: number) => (useWorkers ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n))
@@ -112,6 +118,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
       maxEpochs: p.maxEpochs,
       calibrationEpochs: p.calibrationEpochs,
       seed: ctx.seed,
+      classWeight,
     }
     const folds: LogregJob[] = calibrate
       ? Array.from({ length: p.calibrationFolds }, (_, f) => ({ kind: 'logreg', fold: f, options }))
@@ -120,7 +127,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
     const fullShare = calibrate ? 0.75 : 1
     const rows = new Int32Array(N)
     for (let i = 0; i < N; i++) rows[i] = i
-    const sagOptions = { c: p.C, tol: p.tol, maxEpochs: p.maxEpochs, seed: ctx.seed, warmStart: false }
+    const sagOptions = { c: p.C, tol: p.tol, maxEpochs: p.maxEpochs, seed: ctx.seed, warmStart: false, classWeight }
     solveSag(
       shared,
       rows,

@@ -26,7 +26,7 @@ export interface LogregShared {
 export interface LogregJob {
   kind: 'logreg'
   fold: number
-  options: { c: number; tol: number; maxEpochs: number; calibrationEpochs: number; seed: number }
+  options: { c: number; tol: number; maxEpochs: number; calibrationEpochs: number; seed: number; classWeight: number[] }
 }
 
 export function runLogregJob(s: LogregShared, job: LogregJob): void {
@@ -50,7 +50,14 @@ export function runLogregJob(s: LogregShared, job: LogregJob): void {
     s,
     train,
     K,
-    { c: o.c, tol: o.tol, maxEpochs: o.calibrationEpochs, seed: deriveSeed(o.seed, f + 1), warmStart: true },
+    {
+      c: o.c,
+      tol: o.tol,
+      maxEpochs: o.calibrationEpochs,
+      seed: deriveSeed(o.seed, f + 1),
+      warmStart: true,
+      classWeight: o.classWeight,
+    },
     w,
     b,
   )

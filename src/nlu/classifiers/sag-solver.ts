@@ -24,6 +24,8 @@ export interface SagOptions {
   seed: number
   /** Start from the given weights and initialise the gradient memory at them (one extra pass). */
   warmStart: boolean
+  /** Weight of each class's rows in the loss, by label (empty or absent: all 1), like scikit-learn's class_weight. */
+  classWeight?: readonly number[]
   /** Called after each epoch with its number; return false to stop. */
   onEpoch?: (epoch: number) => boolean | undefined
 }
@@ -52,8 +54,15 @@ export function solveSag(
     if (sq > maxSq) maxSq = sq
   }
   const alpha = 1 / (opt.c * n)
+  const cw = opt.classWeight !== undefined && opt.classWeight.length > 0 ? opt.classWeight : undefined
+  // A row's loss weight scales its gradient, so the step bound takes the largest weight among the rows.
+  let maxWeight = 1
+  if (cw) {
+    maxWeight = 0
+    for (let s = 0; s < n; s++) maxWeight = Math.max(maxWeight, cw[labels[rows[s]!]!] ?? 1)
+  }
   // Lipschitz constant of the multinomial log loss per sample (with an intercept), as scikit-learn's auto step.
-  const eta = 1 / (0.25 * (maxSq + 1) + alpha)
+  const eta = 1 / (maxWeight * 0.25 * (maxSq + 1) + alpha)
 
   const sumGrad = new Float64Array(F * K)
   const sumGradB = new Float64Array(K)
@@ -103,6 +112,10 @@ export function solveSag(
     }
     for (let k = 0; k < K; k++) g[k]! /= z
     g[labels[i]!]! -= 1
+    if (cw) {
+      const sw = cw[labels[i]!] ?? 1
+      for (let k = 0; k < K; k++) g[k]! *= sw
+    }
   }
 
   if (opt.warmStart) {

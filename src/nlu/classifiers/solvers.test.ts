@@ -113,6 +113,51 @@ describe('sag solver', () => {
     solveSag(p, rows, p.K, { c: C, tol: 1e-7, maxEpochs: 3, seed: 2, warmStart: true }, w2, b2)
     expect(loss(w2, b2)).toBeLessThan(loss(w, b) + 1e-5)
   })
+  it('with class weights, converges to the minimum of the weighted loss', () => {
+    const p = noisyProblem(9)
+    const rows = Int32Array.from({ length: p.N }, (_, i) => i)
+    const C = 1
+    const cw = [1, 3, 0.5]
+    // Per-row loss weights and their gradient: Σ cw[y] · ℓ / n + ‖W‖² / (2 C n).
+    const evaluate = (w: Float64Array, b: Float64Array, gw?: Float64Array, gb?: Float64Array) => {
+      let total = 0
+      const s = new Float64Array(p.K)
+      for (let i = 0; i < p.N; i++) {
+        const sw = cw[p.labels[i]!]!
+        s.set(b)
+        for (let j = p.indptr[i]!; j < p.indptr[i + 1]!; j++)
+          for (let k = 0; k < p.K; k++) s[k]! += p.values[j]! * w[p.indices[j]! * p.K + k]!
+        const m = Math.max(...s)
+        let z = 0
+        for (let k = 0; k < p.K; k++) z += Math.exp(s[k]! - m)
+        total += sw * (m + Math.log(z) - s[p.labels[i]!]!)
+        if (!gw || !gb) continue
+        for (let k = 0; k < p.K; k++) s[k] = (Math.exp(s[k]! - m) / z - (k === p.labels[i] ? 1 : 0)) * sw
+        for (let j = p.indptr[i]!; j < p.indptr[i + 1]!; j++)
+          for (let k = 0; k < p.K; k++) gw[p.indices[j]! * p.K + k]! += (p.values[j]! * s[k]!) / p.N
+        for (let k = 0; k < p.K; k++) gb[k]! += s[k]! / p.N
+      }
+      return total / p.N + w.reduce((r, x) => r + x * x, 0) / (2 * C * p.N)
+    }
+    const w0 = new Float64Array(p.cols * p.K)
+    const b0 = new Float64Array(p.K)
+    for (let it = 0; it < 4000; it++) {
+      const gw = new Float64Array(p.cols * p.K)
+      const gb = new Float64Array(p.K)
+      evaluate(w0, b0, gw, gb)
+      for (let q = 0; q < w0.length; q++) w0[q]! -= 0.2 * (gw[q]! + w0[q]! / (C * p.N))
+      for (let k = 0; k < p.K; k++) b0[k]! -= 0.2 * gb[k]!
+    }
+    const w = new Float64Array(p.cols * p.K)
+    const b = new Float64Array(p.K)
+    solveSag(p, rows, p.K, { c: C, tol: 1e-7, maxEpochs: 300, seed: 1, warmStart: false, classWeight: cw }, w, b)
+    expect(evaluate(w, b)).toBeLessThan(evaluate(w0, b0) + 1e-4)
+    // The unweighted solution is not the weighted minimum: the weights changed what was solved.
+    const wu = new Float64Array(p.cols * p.K)
+    const bu = new Float64Array(p.K)
+    solveSag(p, rows, p.K, { c: C, tol: 1e-7, maxEpochs: 300, seed: 1, warmStart: false }, wu, bu)
+    expect(evaluate(wu, bu)).toBeGreaterThan(evaluate(w, b) + 1e-3)
+  })
   it('separates separable toy data', () => {
     const { x, y } = toyClassification(3, 10)
     const w = new Float64Array(x.cols * 3)
