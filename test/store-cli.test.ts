@@ -129,6 +129,38 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(JSON.parse((await cli('log', 'purge', '--before', '2026-01-04', '--json')).out).purged).toBe(0)
   })
 
+  it('log rollups recounts the analytics rollups after rows were deleted outside intentops', async () => {
+    await seed(10)
+    const rolledUp = async () => {
+      const store = await openStore(defaultConfig().store, { root: dir })
+      try {
+        const r = await sql<{ n: number | null }>`select sum(n) as n from prediction_rollups`.execute(store.db)
+        return Number(r.rows[0]?.n ?? 0)
+      } finally {
+        await store.close()
+      }
+    }
+    const store = await openStore(defaultConfig().store, { root: dir })
+    await store.db
+      .deleteFrom('predictions')
+      .where('ts', '<', T0 + 3 * DAY)
+      .execute()
+    await store.close()
+    expect(await rolledUp()).toBe(10)
+    const res = await cli('log', 'rollups')
+    expect(res.code, res.err).toBe(0)
+    // From the oldest stale rollup hour (day 0) to the hour after the newest prediction (day 9).
+    expect(res.out).toBe(
+      `recounted ${9 * 24 + 1} hours (2026-01-01T00:00:00.000Z … 2026-01-10T01:00:00.000Z) from 7 predictions\n`,
+    )
+    expect(await rolledUp()).toBe(7)
+    const ranged = JSON.parse((await cli('log', 'rollups', '--from', '2026-01-05', '--to', '2026-01-06', '--json')).out)
+    expect(ranged).toEqual({ from: '2026-01-05T00:00:00.000Z', to: '2026-01-06T00:00:00.000Z', predictions: 1 })
+    const backwards = await cli('log', 'rollups', '--from', '2026-01-06', '--to', '2026-01-05')
+    expect(backwards.code).toBe(1)
+    expect(backwards.err).toContain('--to (2026-01-05T00:00:00.000Z) must be after --from')
+  })
+
   it('log purge uses store.retentionDays, and explains what is missing without it', async () => {
     await seed(3)
     const missing = await cli('log', 'purge')

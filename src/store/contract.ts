@@ -11,6 +11,7 @@ import { type Kysely, sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { isIntentopsError } from '../errors.js'
 import { exportPredictions } from './export.js'
+import type { KyselyPredictionStore } from './kysely-store.js'
 import { CONF_COLUMNS, HOUR_MS, LAT_COLUMNS, rebuildRollups } from './rollups.js'
 import { createMigrator } from './schema.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore, ReviewRecord } from './types.js'
@@ -467,6 +468,38 @@ export function testPredictionStore(
         expect((await s.listReviews({})).map((r) => r.id)).toEqual(['r-young'])
         expect(await s.purgePredictions(cut)).toBe(0)
         expect((await allPages(s, { limit: 1000 })).length).toBe(young.length)
+      }),
+    )
+
+    it(
+      'rebuilds the hourly rollups of a log changed behind its back, whole or by time range',
+      withStore(async (s) => {
+        const store = s as unknown as KyselyPredictionStore
+        expect(await store.rebuildRollups()).toBeUndefined()
+        const records = randomPredictions(500, 11)
+        await s.insertPredictions(records)
+        const db = dbOf(s)
+        // Rows gone without the store knowing: the rollups still count them.
+        await db
+          .deleteFrom('predictions')
+          .where('ts', '<', T0 + 3 * HOUR_MS)
+          .execute()
+        await db
+          .deleteFrom('predictions')
+          .where('ts', '>=', T0 + 20 * HOUR_MS)
+          .execute()
+        await expect(expectRollupsMatchRaw(s)).rejects.toThrow()
+        // A range recounts only its hours.
+        const part = await store.rebuildRollups({ from: T0 + 20 * HOUR_MS + 1, to: T0 + 40 * HOUR_MS })
+        expect(part).toEqual({ fromHour: T0 + 20 * HOUR_MS, toHour: T0 + 40 * HOUR_MS, predictions: 0 })
+        await expect(expectRollupsMatchRaw(s)).rejects.toThrow()
+        const progress: number[] = []
+        const whole = await store.rebuildRollups({ onProgress: (p) => progress.push(p.done) })
+        const kept = records.filter((r) => r.ts >= T0 + 3 * HOUR_MS && r.ts < T0 + 20 * HOUR_MS).length
+        expect(whole).toEqual({ fromHour: T0, toHour: T0 + 20 * HOUR_MS, predictions: kept })
+        expect(progress.at(-1)).toBe(kept)
+        await expectRollupsMatchRaw(s)
+        await expect(store.rebuildRollups({ from: Number.NaN })).rejects.toThrow(/finite time/)
       }),
     )
 

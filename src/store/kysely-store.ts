@@ -15,6 +15,7 @@ import {
   floorHour,
   HOUR_MS,
   type RebuildProgress,
+  ROLLUP_TABLE,
   RollupAccumulator,
   rebuildRollups,
 } from './rollups.js'
@@ -383,6 +384,51 @@ export class KyselyPredictionStore implements PredictionStore {
     })
     if (n > 0) await this.afterErase?.()
     return n
+  }
+
+  /**
+   * Recomputes the hourly rollups from the raw rows, in one transaction: of the hours overlapping `[from, to)`, or
+   * of every hour the log or the rollups hold. The store keeps them in step by itself; this is for a log changed
+   * behind its back (a manual `DELETE`, a table restored from a backup). Returns the hours and rows it read.
+   */
+  async rebuildRollups(
+    options: { from?: number; to?: number; onProgress?: (p: RebuildProgress) => void } = {},
+  ): Promise<{ fromHour: number; toHour: number; predictions: number } | undefined> {
+    for (const [name, v] of [
+      ['from', options.from],
+      ['to', options.to],
+    ] as const) {
+      if (v !== undefined && !Number.isFinite(v)) {
+        throw createError('ERR_INVALID_ARGUMENT', { detail: `rollup rebuild: ${name} must be a finite time` })
+      }
+    }
+    return this.db.transaction().execute(async (trx) => {
+      let lo = options.from
+      let hi = options.to
+      if (lo === undefined || hi === undefined) {
+        // Hours the rollups hold without rows count too: rows deleted behind the store's back leave them.
+        const raw = await trx
+          .selectFrom('predictions')
+          .select((eb) => [eb.fn.min('ts').as('lo'), eb.fn.max('ts').as('hi')])
+          .executeTakeFirst()
+        // biome-ignore lint/suspicious/noExplicitAny: the rollup table is not in the typed schema
+        const rolled = await (trx as unknown as Kysely<any>)
+          .selectFrom(ROLLUP_TABLE)
+          .select((eb) => [eb.fn.min('hour').as('lo'), eb.fn.max('hour').as('hi')])
+          .executeTakeFirst()
+        const ends = [raw, rolled].filter((r) => r?.lo !== null && r?.lo !== undefined)
+        if (ends.length === 0) return undefined
+        lo ??= Math.min(...ends.map((r) => Number(r!.lo)))
+        hi ??= Math.max(...ends.map((r) => Number(r!.hi))) + 1
+      }
+      if (hi <= lo) return { fromHour: floorHour(lo), toHour: floorHour(lo), predictions: 0 }
+      const fromHour = floorHour(lo)
+      const toHour = ceilHour(hi)
+      const predictions = await rebuildRollups(trx, this.dialect, fromHour, toHour, {
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      })
+      return { fromHour, toHour, predictions }
+    })
   }
 
   async addReview(review: ReviewRecord): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Prediction-log and token commands: `log purge|export|stats` and `tokens create|list|revoke`. Each opens the store
+ * Prediction-log and token commands: `log purge|export|stats|rollups` and `tokens create|list|revoke`. Each opens the store
  * from `intentops.yml` (or `--store`) and calls into `src/store/`, imported lazily.
  * @module
  */
@@ -99,7 +99,7 @@ async function filters(opts: FilterOptions) {
 const iso = (ms: number | undefined) => (ms === undefined ? '-' : new Date(ms).toISOString())
 
 export function register(program: Command, io: CliIO): void {
-  const log = program.command('log').description('the prediction log: purge, export, stats')
+  const log = program.command('log').description('the prediction log: purge, export, stats, rollups')
 
   common(log.command('purge').description('delete logged predictions (and their reviews) older than a date'))
     .option('--before <date>', 'cut-off: 2026-01-31, an ISO time, or an age like 90d (default: store.retentionDays)')
@@ -192,6 +192,50 @@ export function register(program: Command, io: CliIO): void {
           for (const [k, v] of entries) lines.push(`  ${k.padEnd(20)} ${v}`)
         }
         io.stdout(`${lines.join('\n')}\n`)
+      })
+    })
+
+  common(
+    log
+      .command('rollups')
+      .description(
+        'recount the hourly analytics rollups from the logged predictions (after rows were changed outside intentops)',
+      ),
+  )
+    .option('--from <date>', 'first time to recount (default: the oldest prediction or rollup)')
+    .option('--to <date>', 'recount before this time (default: after the newest)')
+    .option('--json', 'print JSON')
+    .action(async (opts: StoreOptions & { from?: string; to?: string }) => {
+      const { createError } = await import('../../errors.js')
+      const { createProgress } = await import('../progress.js')
+      const from = opts.from ? await parseTime(opts.from, '--from') : undefined
+      const to = opts.to ? await parseTime(opts.to, '--to') : undefined
+      if (from !== undefined && to !== undefined && to <= from) {
+        throw createError('ERR_CLI_USAGE', { detail: `--to (${iso(to)}) must be after --from (${iso(from)})` })
+      }
+      await withStore(io, opts, async (store) => {
+        const started = Date.now()
+        let bar: ReturnType<typeof createProgress> | undefined
+        const done = await store.rebuildRollups({
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          onProgress: ({ done, total }) => {
+            if (!bar && Date.now() - started > 1000) bar = createProgress(io, 'recounting', total)
+            bar?.update(done, total)
+          },
+        })
+        bar?.stop()
+        if (opts.json) {
+          io.stdout(
+            `${JSON.stringify(done ? { from: iso(done.fromHour), to: iso(done.toHour), predictions: done.predictions } : { predictions: 0 })}\n`,
+          )
+        } else if (!done) io.stdout('the log is empty: no rollups to recount\n')
+        else {
+          const hours = Math.round((done.toHour - done.fromHour) / 3_600_000)
+          io.stdout(
+            `recounted ${hours} hour${hours === 1 ? '' : 's'} (${iso(done.fromHour)} … ${iso(done.toHour)}) from ${done.predictions} prediction${done.predictions === 1 ? '' : 's'}\n`,
+          )
+        }
       })
     })
 
