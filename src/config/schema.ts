@@ -304,12 +304,13 @@ export const StoreConfigSchema = Type.Object(
       default: 5_000,
       minimum: 1,
       description:
-        'Most predictions written in one transaction; batches grow up to it only under load (a write starts at most flushIntervalMs after a prediction arrives).',
+        'Most predictions written in one transaction. A full batch is written at once, smaller ones an interval (flushIntervalMs) after the last write, so batches grow with the load.',
     }),
     flushIntervalMs: Type.Integer({
       default: 200,
       minimum: 1,
-      description: 'Longest time a prediction waits in the queue before a write, ms.',
+      description:
+        'Pause before writing less than a full batch, ms: how long a prediction waits in the queue while no write runs. Longer makes larger batches, which cost less per prediction; shorter shows predictions sooner.',
     }),
     retryMaxMs: Type.Integer({
       default: 30_000,
