@@ -54,6 +54,8 @@ export interface FittedEntityExtractor {
   toState(): ComponentState
   /** Entity types this extractor can return; when empty, it returns none and parsing skips it. */
   readonly entityTypes?: readonly string[]
+  /** False when `extract` ignores `tokens`: a pipeline whose extractors all say so does not tokenize. */
+  readonly usesTokens?: boolean
 }
 
 // ── featurizers ────────────────────────────────────────────────────────────────

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import type { PipelineStepConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
-import { buildPipeline, DEFAULT_PIPELINE } from './pipeline.js'
+import type { FittedEntityExtractor } from './component.js'
+import type { NluModel } from './model.js'
+import { buildPipeline, DEFAULT_PIPELINE, FittedPipeline, type FittedStep } from './pipeline.js'
 import { HOSTILE_TEXTS, toyTrainingData } from './testing.js'
 import { trainModel } from './train.js'
 import type { TrainedModel } from './types.js'
@@ -63,6 +65,38 @@ describe('parse', () => {
   let model: TrainedModel
   beforeAll(async () => {
     model = await trainModel(toyTrainingData(), { config: defaultConfig(), seed: 1, workers: 0 })
+  })
+  it('tokenizes for entity extraction only when an extractor reads tokens', () => {
+    const probe = (usesTokens: boolean | undefined) => {
+      const seen: string[][] = []
+      const fitted: FittedEntityExtractor = {
+        type: 'probe',
+        ...(usesTokens === undefined ? {} : { usesTokens }),
+        extract: (_text, tokens) => {
+          seen.push(tokens.map((t) => t.text))
+          return []
+        },
+        toState: () => ({ json: null, arrays: {} }),
+      }
+      return {
+        seen,
+        step: { name: 'probe', type: 'probe', params: {}, kind: 'entity_extractor', fitted } as FittedStep,
+      }
+    }
+    const pipeline = (model as NluModel).pipeline
+    const { labels, synonyms, fields } = pipeline
+    const steps = pipeline.steps.filter((s) => s.kind !== 'entity_extractor')
+    const textOnly = probe(false)
+    new FittedPipeline([...steps, textOnly.step], labels, synonyms, fields).extractEntities({ text: 'Fly to Paris' })
+    expect(textOnly.seen).toEqual([[]])
+    const reads = probe(undefined)
+    const both = probe(false)
+    new FittedPipeline([...steps, both.step, reads.step], labels, synonyms, fields).extractEntities({
+      text: 'Fly to Paris',
+    })
+    // One extractor that reads tokens (or does not say) gets them for every extractor.
+    expect(reads.seen).toEqual([['fly', 'to', 'paris']])
+    expect(both.seen).toEqual([['fly', 'to', 'paris']])
   })
   it('returns the Rasa /model/parse shape with a full ranking', () => {
     const r = model.parse('book me a flight to NYC')

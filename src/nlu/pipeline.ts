@@ -21,7 +21,7 @@ import type {
 import { mergeEntities, type RankedEntity } from './entities/merge.js'
 import { applySynonyms, buildSynonymMap, type SynonymMap } from './entities/synonyms.js'
 import { CsrBuilder, SparseVector } from './sparse.js'
-import { tokenize } from './tokenizer.js'
+import { type Token, tokenize } from './tokenizer.js'
 import type { EntityPrediction, ManifestStep } from './types.js'
 
 /**
@@ -297,11 +297,15 @@ export interface IntentScores {
   proba: Float64Array
 }
 
+const NO_TOKENS: readonly Token[] = Object.freeze([])
+
 /** A fitted pipeline: featurizers, classifier and entity extractors, ready to parse messages. */
 export class FittedPipeline {
   readonly classifier: FittedClassifier
   readonly entitySteps: ReadonlyArray<{ name: string; fitted: FittedEntityExtractor }>
   private readonly activeEntitySteps: ReadonlyArray<{ fitted: FittedEntityExtractor; priority: number }>
+  /** Whether an active extractor reads the tokenizer's output. */
+  private readonly entityTokens: boolean
   private readonly featurize: Featurize
   private readonly vector = new SparseVector()
   private readonly proba: Float64Array
@@ -328,6 +332,9 @@ export class FittedPipeline {
     this.activeEntitySteps = entitySteps
       .map((s, priority) => ({ fitted: s.fitted, priority }))
       .filter((s) => s.fitted.entityTypes === undefined || s.fitted.entityTypes.length > 0)
+    // Regex and lookup extractors match on the text: with only those, tokens (an object and a string per word)
+    // would be built for nothing on every parse.
+    this.entityTokens = this.activeEntitySteps.some((s) => s.fitted.usesTokens !== false)
     this.featurize = new Featurize(featurizers)
     this.proba = new Float64Array(Math.max(1, labels.length))
   }
@@ -361,7 +368,7 @@ export class FittedPipeline {
       : [{ field: undefined, text: message.text ?? '' }]
     for (const part of parts) {
       if (part.text === '') continue
-      const tokens = tokenize(part.text)
+      const tokens = this.entityTokens ? tokenize(part.text) : NO_TOKENS
       for (const { fitted, priority } of steps) {
         for (const e of fitted.extract(part.text, tokens)) {
           found.push({ entity: part.field !== undefined ? { ...e, field: part.field } : e, priority })

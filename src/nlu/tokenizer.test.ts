@@ -48,6 +48,12 @@ describe('tokenize', () => {
     expect(tokenize(long)).toEqual([{ text: long, start: 0, end: 200_000 }])
     expect(tokenize('ab '.repeat(50_000))).toHaveLength(50_000)
   })
+  it('gives the same normalised text for tokens on either side of the short-token path', () => {
+    for (const n of [1, 15, 16, 17, 4096, 4097]) {
+      const word = 'ÄbÇ'.repeat(Math.ceil(n / 3)).slice(0, n)
+      expect(tokenize(`${word} ${word}`).map((t) => t.text)).toEqual([word.toLowerCase(), word.toLowerCase()])
+    }
+  })
   it('the allocation-free scanner and tokenize agree on any text', () => {
     const scanner = new TextScanner({ lowercase: true, foldAccents: true })
     fc.assert(

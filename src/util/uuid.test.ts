@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { uuidv7, uuidv7Time } from './uuid.js'
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -23,8 +23,26 @@ describe('uuidv7', () => {
     for (const id of ids.slice(0, 1000)) expect(id).toMatch(V7)
   })
 
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('stays increasing when the clock steps back, and carries the time it last used', () => {
+    const now = vi.spyOn(Date, 'now').mockReturnValue(2_000_000_000_000)
+    const a = uuidv7()
+    now.mockReturnValue(1_999_999_999_000)
+    const b = uuidv7()
+    now.mockReturnValue(2_000_000_000_001)
+    const c = uuidv7()
+    expect(a < b && b < c).toBe(true)
+    expect(uuidv7Time(b)).toBe(2_000_000_000_000)
+    expect(uuidv7Time(c)).toBe(2_000_000_000_001)
+    for (const id of [a, b, c]) expect(id).toMatch(V7)
+  })
+
   it('varies in its random tail', () => {
-    const tails = new Set(Array.from({ length: 1000 }, () => uuidv7().slice(19)))
-    expect(tails.size).toBe(1000)
+    // Several times the ids one fill of random bytes serves: no tail comes back after a refill.
+    const tails = new Set(Array.from({ length: 2000 }, () => uuidv7().slice(19)))
+    expect(tails.size).toBe(2000)
   })
 })

@@ -164,6 +164,8 @@ export function mergeTables(lookups: readonly LookupTable[]): Array<{ name: stri
 
 export class FittedLookupEntities implements FittedEntityExtractor {
   readonly type = 'lookup_entities'
+  // Its matcher scans the text itself, with its own normalisation.
+  readonly usesTokens = false
   readonly entityTypes: readonly string[]
   private readonly matcher: LookupMatcher
 

@@ -105,6 +105,7 @@ export class RegexEntities implements EntityExtractor<RegexEntitiesParams> {
 
 export class FittedRegexEntities implements FittedEntityExtractor {
   readonly type = 'regex_entities'
+  readonly usesTokens = false
   readonly entityTypes: readonly string[]
   private readonly compiled: Array<{ name: string; re: RegExp }>
 
