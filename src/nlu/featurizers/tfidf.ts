@@ -220,7 +220,8 @@ export class FittedTfidf implements FittedFeaturizer {
     for (let i = 0; i < m; i++) {
       const f = touched[i]!
       const t = tf[f]!
-      const v = (sublinearTf ? 1 + Math.log(t) : t) * (useIdf ? idf[f]! : 1)
+      // Most n-grams of a short message occur once, and 1 + ln(1) is exactly 1: no logarithm for them.
+      const v = (sublinearTf ? (t === 1 ? 1 : 1 + Math.log(t)) : t) * (useIdf ? idf[f]! : 1)
       w[i] = v
       norm += v * v
       tf[f] = 0
