@@ -225,11 +225,24 @@ const RATE_TARGETS = [
   ['/v1/parse, log off', ports.logOff, '/v1/parse'],
   ['/v1/parse, log on (SQLite)', ports.logOn, '/v1/parse'],
 ] as const
-const rateRuns: Record<string, OpenLoopResult & { cpuUsPerRequest: number }> = {}
-for (const [name, port, p] of RATE_TARGETS) {
-  log(`fixed rate: ${name}, ${rate} req/s for ${duration} s at ${connections} connections ...`)
-  rateRuns[name] = await atRate(port, p, rate, duration)
+type RateRun = OpenLoopResult & { cpuUsPerRequest: number }
+// In rounds, like the saturation runs: one 5 s run's p99 is the ~200th worst answer, which a single pause of the
+// machine (the bare route's too) decides. The round with the median p99 counts; every round is printed and kept.
+const rateRounds: Record<string, RateRun[]> = Object.fromEntries(RATE_TARGETS.map(([name]) => [name, []]))
+for (let round = 1; round <= rounds; round++) {
+  for (const [name, port, p] of RATE_TARGETS) {
+    log(
+      `fixed rate: ${name}, round ${round}/${rounds}, ${rate} req/s for ${duration} s at ${connections} connections ...`,
+    )
+    rateRounds[name]!.push(await atRate(port, p, rate, duration))
+  }
 }
+const rateRuns: Record<string, RateRun> = Object.fromEntries(
+  Object.entries(rateRounds).map(([name, rs]) => [
+    name,
+    [...rs].sort((a, b) => a.fromSend.p99 - b.fromSend.p99)[rs.length >> 1]!,
+  ]),
+)
 const logOnOkWithRate = await answered200(ports.logOn)
 const rateDeadline = Date.now() + 30_000
 while (count() < logOnOkWithRate && Date.now() < rateDeadline) await new Promise((r) => setTimeout(r, 100))
@@ -350,13 +363,16 @@ const table = [
   `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
   `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
   '',
-  `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s; latency from send / from schedule)`,
+  `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
   `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | 2xx | non-2xx | errors | unfinished |`,
   `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...Object.entries(rateRuns).map(
     ([name, r]) =>
       `| ${name} | ${f(r.achievedRate, 0)} | ${f(r.fromSend.p50, 2)} | ${f(r.fromSend.p90, 2)} | ${f(r.fromSend.p99, 2)} | ${f(r.fromSend.max, 1)} | ${f(r.fromScheduled.p99, 2)} | ${f(r.cpuUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${r.unfinished} |`,
   ),
+  `p99 ms of every round: ${Object.entries(rateRounds)
+    .map(([name, rs]) => `${name} ${rs.map((r) => f(r.fromSend.p99, 2)).join(' / ')}`)
+    .join('; ')}`,
 ]
 const summary = [
   `| target | value | goal | |`,
@@ -395,6 +411,7 @@ writeFileSync(
       },
       runs,
       fixedRate: rateRuns,
+      fixedRateRounds: rateRounds,
       swap: { run: swapRun, halfLoaded, pickupMs: swapTimes, versionsSeen: [...seenVersions], loadsOk, loadsFailed },
       soak: { run: soakRun, rss, samples },
       log: {
