@@ -3,16 +3,27 @@
  * `--records` more (a) in-process through `insertPredictions` (the writer thread's work, on this thread), (b) through
  * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
  * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009), and
- * (e) without the text index, to price it. Also times handing a batch to a thread (structured
- * clone). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
+ * (e) without the text index, to price it, each on its own copy of the loaded log with the same new records. Also
+ * times handing a batch to a thread (structured clone). Prints µs of CPU per record and writes
+ * bench/results/log-cost-<date>.json.
  *
  *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000]
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
+import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
@@ -106,43 +117,63 @@ const cpuUs = () => {
 const r1 = (x: number) => Math.round(x * 10) / 10
 
 const root = mkdtempSync(path.join(tmpdir(), 'intentops-logcost-'))
-const file = path.join(root, 'log.sqlite')
+const base = path.join(root, 'base.sqlite')
 const redact = createRedactor(DEFAULT_REDACTION_RULES)
 const senderKey = 'bench-sender-key-0123456789abcdef'
-const store = openSqliteStore({ file, redact, senderKey })
 const results: Record<string, number> = {}
+const copies: KyselyPredictionStore[] = []
+/** A store on a fresh copy of the loaded log, with `setup` run on it: every variant starts from the same rows. */
+async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>) {
+  const file = path.join(root, `${name}.sqlite`)
+  copyFileSync(base, file)
+  const s = openSqliteStore({ file, redact, senderKey })
+  copies.push(s)
+  await setup?.(s.db)
+  return { s, file }
+}
+const chunks = <T>(xs: T[], n: number) =>
+  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n))
+/** CPU µs per record of inserting `fresh` in batches of `size` into `s`, on this thread. */
+async function inProcess(s: KyselyPredictionStore, size: number): Promise<number> {
+  const c = cpuUs()
+  for (const b of chunks(fresh, size)) await s.insertPredictions(b)
+  return (cpuUs() - c) / RECORDS
+}
+let fresh: PredictionRecord[] = []
 try {
-  await store.migrate()
   let next = 0
   const take = (n: number) => Array.from({ length: n }, () => record(next++))
-  const t0 = performance.now()
-  for (let done = 0; done < EXISTING; done += BATCH)
-    await store.insertPredictions(take(Math.min(BATCH, EXISTING - done)))
-  console.log(`loaded ${EXISTING} rows in ${r1((performance.now() - t0) / 1000)} s`)
+  {
+    const store = openSqliteStore({ file: base, redact, senderKey })
+    await store.migrate()
+    const t0 = performance.now()
+    for (let done = 0; done < EXISTING; done += BATCH)
+      await store.insertPredictions(take(Math.min(BATCH, EXISTING - done)))
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db)
+    await store.close()
+    console.log(`loaded ${EXISTING} rows in ${r1((performance.now() - t0) / 1000)} s`)
+  }
+  // The same new records go into every copy.
+  fresh = take(RECORDS)
 
   // Handing a batch to a thread: structured clone of the record objects.
-  const sample = take(BATCH)
-  next -= BATCH
   let c = cpuUs()
-  for (let k = 0; k < 5; k++) structuredClone(sample)
+  for (let k = 0; k < 5; k++) structuredClone(fresh.slice(0, BATCH))
   results.cloneUsPerRecord = (cpuUs() - c) / (5 * BATCH)
 
   // (a) The writer's work on this thread: toRow (redaction, hashing, search text, JSON) + SQLite insert + rollups.
-  const batches = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
-  c = cpuUs()
-  for (const b of batches) await store.insertPredictions(b)
-  results.inProcessUsPerRecord = (cpuUs() - c) / RECORDS
+  results.inProcessUsPerRecord = await inProcess((await copyOf('a')).s, BATCH)
 
   // (b) The server's path: push (checkPrediction) on the event loop, insert on the writer thread.
-  const writer = new SqliteWorkerWriter({ file, redaction: DEFAULT_REDACTION_RULES, senderKey })
-  await writer.insertPredictions(take(1)) // start the thread outside the measurement
+  const { file: fileB } = await copyOf('b')
+  const writer = new SqliteWorkerWriter({ file: fileB, redaction: DEFAULT_REDACTION_RULES, senderKey })
+  await writer.insertPredictions([{ ...fresh[0]!, id: 'warm-up' }]) // start the thread outside the measurement
   const queue = new PredictionLogQueue({ store: writer, batchSize: BATCH })
-  const records = take(RECORDS)
   const before = threadCpu()
   const main = String(process.pid)
   const w0 = performance.now()
   c = cpuUs()
-  for (const r of records) queue.push(r)
+  for (const r of fresh) queue.push(r)
   results.pushUsPerRecord = (cpuUs() - c) / RECORDS
   await queue.flush()
   const after = threadCpu()
@@ -160,32 +191,27 @@ try {
   await writer.close()
 
   // (c) As (a) in batches of 1000: what smaller transactions cost per row (each dirties its own index pages).
-  const small = Array.from({ length: Math.ceil(RECORDS / 1000) }, () => take(1000))
-  c = cpuUs()
-  for (const b of small) await store.insertPredictions(b)
-  results.inProcessBatch1000UsPerRecord = (cpuUs() - c) / RECORDS
+  results.inProcessBatch1000UsPerRecord = await inProcess((await copyOf('c')).s, 1000)
 
   // (d) As (a) with the text index filled by an insert trigger, as before migration 0009.
-  await sql`create trigger predictions_fts_insert after insert on predictions begin
-    insert into predictions_fts(rowid, search_text) values (new.rowid, new.search_text); end`.execute(store.db)
-  const viaTrigger = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
-  c = cpuUs()
-  for (const b of viaTrigger) await store.insertPredictions(b)
-  results.inProcessFtsTriggerUsPerRecord = (cpuUs() - c) / RECORDS
+  const trigger = await copyOf('d', async (db) => {
+    await sql`create trigger predictions_fts_insert after insert on predictions begin
+      insert into predictions_fts(rowid, search_text) values (new.rowid, new.search_text); end`.execute(db)
+  })
+  results.inProcessFtsTriggerUsPerRecord = await inProcess(trigger.s, BATCH)
 
   // (e) As (a) without the text index: what it costs per row.
-  for (const t of ['insert', 'delete', 'update'])
-    await sql.raw(`drop trigger if exists predictions_fts_${t}`).execute(store.db)
-  await sql`drop table predictions_fts`.execute(store.db)
-  const noFts = Array.from({ length: Math.ceil(RECORDS / BATCH) }, () => take(BATCH))
-  c = cpuUs()
-  for (const b of noFts) await store.insertPredictions(b)
-  results.inProcessNoFtsUsPerRecord = (cpuUs() - c) / RECORDS
+  const noFts = await copyOf('e', async (db) => {
+    for (const t of ['insert', 'delete', 'update'])
+      await sql.raw(`drop trigger if exists predictions_fts_${t}`).execute(db)
+    await sql`drop table predictions_fts`.execute(db)
+  })
+  results.inProcessNoFtsUsPerRecord = await inProcess(noFts.s, BATCH)
 
   console.log(
     `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
   )
-  console.log('CPU µs per record')
+  console.log('CPU µs per record (each variant on its own copy of the same loaded log, the same new records)')
   for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(32)} ${r1(v)}`)
   const date = new Date().toISOString().slice(0, 10)
   const out = values.out ?? path.join('bench', 'results', `log-cost-${date}.json`)
@@ -196,6 +222,6 @@ try {
   )
   renameSync(`${out}.tmp`, out)
 } finally {
-  await store.close()
+  for (const s of copies) await s.close().catch(() => {})
   rmSync(root, { recursive: true, force: true })
 }
