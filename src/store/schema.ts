@@ -291,8 +291,8 @@ const leanTextIndex: Migration = {
 /**
  * The log's writer inserts each row's words into the FTS5 table itself (sqlite.ts) instead of through an insert
  * trigger. A trigger makes every insert a statement over two tables, which SQLite must be able to undo alone, so it
- * copies each page the statement touches (a dozen index pages per row) into a statement journal: 137 µs of CPU per
- * logged row with the trigger, 66 without, the index kept the same (bench/log-cost.ts). The delete and update
+ * copies each page the statement touches (a dozen index pages per row) into a statement journal: on 200,000 rows,
+ * 185 µs of CPU per logged row with the trigger, 125 without, 113 with no text index at all (bench/log-cost.ts). The delete and update
  * triggers stay: those writes are rare. PostgreSQL is untouched.
  */
 const textIndexByWriter: Migration = {
