@@ -5,7 +5,7 @@ import { toyTrainingData } from '../testing.js'
 import { tokenize } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
 import { fromBilou, parseTag, toBilou } from './bilou.js'
-import { LookupEntities, lookupEntitiesParams } from './lookup.js'
+import { LookupEntities, LookupMatcher, lookupEntitiesParams, MAX_LOOKUP_TOKENS } from './lookup.js'
 import { compilePattern, RegexEntities, regexEntitiesParams } from './regex.js'
 import { applySynonyms, buildSynonymMap } from './synonyms.js'
 
@@ -125,6 +125,77 @@ describe('synonyms', () => {
       ['New York', ['synonyms']],
       ['Paris', undefined],
       ['constructor', undefined],
+    ])
+  })
+})
+
+describe('LookupMatcher', () => {
+  // The reference: every run of tokens that equals a phrase, found by comparing words.
+  const occurrences = (phrases: string[][][], words: string[]) => {
+    const out: Array<[number, number, number]> = []
+    for (let i = 0; i < words.length; i++) {
+      for (let j = i; j < Math.min(words.length, i + MAX_LOOKUP_TOKENS); j++) {
+        const run = words.slice(i, j + 1).join(' ')
+        phrases.forEach((table, t) => {
+          if (table.some((p) => p.join(' ') === run)) out.push([t, i, j])
+        })
+      }
+    }
+    return out
+  }
+  const leftmostLongest = (all: Array<[number, number, number]>) => {
+    const out: Array<[number, number, number]> = []
+    let from = 0
+    for (;;) {
+      const starts = all.filter(([, i]) => i >= from)
+      if (starts.length === 0) return out
+      const i = Math.min(...starts.map(([, s]) => s))
+      const last = Math.max(...starts.filter(([, s]) => s === i).map(([, , e]) => e))
+      for (const o of starts) if (o[1] === i && o[2] === last) out.push(o)
+      from = last + 1
+    }
+  }
+  const run = (m: LookupMatcher, text: string, longest: boolean) => {
+    const got: Array<[number, number, number]> = []
+    m.match(text, longest, (t, i, j) => got.push([t, i, j]))
+    return got.sort((x, y) => x[1] - y[1] || x[2] - y[2] || x[0] - y[0])
+  }
+  const sorted = (xs: Array<[number, number, number]>) =>
+    [...xs].sort((x, y) => x[1] - y[1] || x[2] - y[2] || x[0] - y[0])
+
+  it('finds every phrase occurrence, and the leftmost-longest ones, as comparing words does', () => {
+    const word = fc.constantFrom('new', 'york', 'city', 'big', 'apple', 'of')
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.array(word, { minLength: 1, maxLength: 7 }), { maxLength: 6 }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.array(word, { maxLength: 30 }),
+        (phrases, words) => {
+          const m = new LookupMatcher(
+            phrases.map((elements, t) => ({ name: `t${t}`, elements: elements.map((p) => p.join(' ')) })),
+            false,
+          )
+          const text = words.map((w, k) => (k % 3 === 0 ? w.toUpperCase() : w)).join(' ')
+          const all = occurrences(phrases, words)
+          expect(run(m, text, false)).toEqual(sorted(all))
+          expect(run(m, text, true)).toEqual(sorted(leftmostLongest(all)))
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    )
+  })
+
+  it('matches a phrase of the longest allowed length inside a long text, and never a longer one', () => {
+    const long = Array.from({ length: MAX_LOOKUP_TOKENS }, (_, k) => `w${k}`).join(' ')
+    const tooLong = `${long} w${MAX_LOOKUP_TOKENS}`
+    const m = new LookupMatcher([{ name: 'x', elements: [long, tooLong, 'w3 w4'] }], false)
+    const text = `start ${tooLong} end`
+    expect(run(m, text, true)).toEqual([[0, 1, MAX_LOOKUP_TOKENS]])
+    expect(run(m, text, false)).toEqual([
+      [0, 1, MAX_LOOKUP_TOKENS],
+      [0, 4, 5],
     ])
   })
 })

@@ -21,6 +21,8 @@ export const MAX_LOOKUP_TOKENS = 32
 export class LookupMatcher {
   readonly scanner: TextScanner
   private readonly keys = new KeyTable(64)
+  /** Keys of every proper prefix of a phrase: a run of tokens that is none stops the search from its first token. */
+  private readonly prefixes = new KeyTable(64)
   /** For each distinct phrase key, the tables that list it. */
   private readonly owners: number[][] = []
   private readonly maxLen: number
@@ -38,15 +40,16 @@ export class LookupMatcher {
       for (const el of table.elements) {
         const n = sc.scan(el)
         if (n === 0 || n > MAX_LOOKUP_TOKENS) continue
-        let a = H1_INIT ^ n
-        let b = H2_INIT ^ n
+        let a = H1_INIT
+        let b = H2_INIT
         for (let i = 0; i < n; i++) {
           const [x, y] = tokenHash(sc, i)
           a = step1(a, x)
           b = step2(b, y)
+          if (i < n - 1) this.prefixes.intern(runKeyA(a, i + 1), runKeyB(b, i + 1), 0)
         }
         const size = this.keys.size
-        const id = this.keys.intern(fmix32(a), fmix32(b), size)
+        const id = this.keys.intern(runKeyA(a, n), runKeyB(b, n), size)
         if (id === size) this.owners.push([])
         const owners = this.owners[id]!
         if (!owners.includes(t)) owners.push(t)
@@ -77,20 +80,23 @@ export class LookupMatcher {
       let bestId = -1
       let bestLast = -1
       const stop = Math.min(n, i + this.maxLen)
+      // The run's hash grows a token at a time; it ends where no phrase continues it (most runs: at its first token).
+      let a = H1_INIT
+      let b = H2_INIT
       for (let j = i; j < stop; j++) {
+        a = step1(a, this.ha[j]!)
+        b = step2(b, this.hb[j]!)
         const len = j - i + 1
-        let a = H1_INIT ^ len
-        let b = H2_INIT ^ len
-        for (let k = i; k <= j; k++) {
-          a = step1(a, this.ha[k]!)
-          b = step2(b, this.hb[k]!)
+        const ka = runKeyA(a, len)
+        const kb = runKeyB(b, len)
+        const id = this.keys.get(ka, kb)
+        if (id >= 0) {
+          if (longest) {
+            bestId = id
+            bestLast = j
+          } else for (const t of this.owners[id]!) onMatch(t, i, j)
         }
-        const id = this.keys.get(fmix32(a), fmix32(b))
-        if (id < 0) continue
-        if (longest) {
-          bestId = id
-          bestLast = j
-        } else for (const t of this.owners[id]!) onMatch(t, i, j)
+        if (this.prefixes.get(ka, kb) < 0) break
       }
       if (longest && bestId >= 0) {
         for (const t of this.owners[bestId]!) onMatch(t, i, bestLast)
@@ -98,6 +104,14 @@ export class LookupMatcher {
       }
     }
   }
+}
+
+/** The key of a run of `len` tokens from its rolled hashes; the length keeps runs of different sizes apart. */
+function runKeyA(a: number, len: number): number {
+  return fmix32(a ^ Math.imul(len, 0x9e3779b1))
+}
+function runKeyB(b: number, len: number): number {
+  return fmix32(b ^ Math.imul(len, 0x85ebca77))
 }
 
 function tokenHash(sc: TextScanner, i: number): [number, number] {
