@@ -61,13 +61,15 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
   let insertOne: Database.Statement | undefined
   let upsertRollup: Database.Statement | undefined
   let insertText: Database.Statement | undefined
+  let textIndexState: Database.Statement | undefined
   let columns: Array<keyof PredictionRow> = []
   const insertMany = database.transaction((rows: PredictionRow[]) => {
     const values: unknown[] = new Array(columns.length)
     // The text index is written here rather than by a trigger since migration 0009 (see there); a store not yet
     // migrated that far still has the trigger, and the text index must not get a row twice. Checked per batch:
     // another process may migrate the file while this one runs.
-    const textIndex = database.prepare(TEXT_INDEX_STATE).get() as { fts: number; trigger: number }
+    textIndexState ??= database.prepare(TEXT_INDEX_STATE)
+    const textIndex = textIndexState.get() as { fts: number; trigger: number }
     const indexText = textIndex.fts > 0 && textIndex.trigger === 0
     if (indexText) insertText ??= database.prepare(INSERT_TEXT)
     // The hourly rollups count what this transaction inserted (an existing id changes nothing).
