@@ -87,6 +87,9 @@ describe('POST /v1/parse', () => {
     ['neither text nor fields', { message_id: 'x' }, 400, 'ERR_SERVE_BAD_REQUEST'],
     ['both text and fields', { text: 'a', fields: { body: 'b' } }, 400, 'ERR_SERVE_BAD_REQUEST'],
     ['an array body', [1, 2], 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['a field name with a line break', { fields: { 'sub\nject': 'hi' } }, 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['an empty field name', { fields: { '': 'hi' } }, 400, 'ERR_SERVE_BAD_REQUEST'],
+    ['a field name over 64 characters', { fields: { ['f'.repeat(65)]: 'hi' } }, 400, 'ERR_SERVE_BAD_REQUEST'],
     ['a text over the limit', { text: 'a'.repeat(10_001) }, 413, 'ERR_SERVE_TEXT_TOO_LONG'],
   ])('answers %s with a JSON catalog error', async (_what, payload, status, code) => {
     const res = await post('/v1/parse', payload)
@@ -104,6 +107,8 @@ describe('POST /v1/parse', () => {
     expect(res.json().message).toContain("unknown key 'txet'")
     const res2 = await post('/v1/parse', { fields: { subject: 3 } })
     expect(res2.json().message).toContain('body.fields.subject')
+    const res3 = await post('/v1/parse', { fields: { 'sub\nject': 'hi' } })
+    expect(res3.json().message).toContain('body.fields has the field name "sub\\nject": a field name has 1 to 64')
   })
 
   it('refuses other content types with 415', async () => {

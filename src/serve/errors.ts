@@ -15,9 +15,13 @@ export function toCatalogError(err: unknown, limits: { bodyLimitBytes: number })
   if (e.validation) {
     const first = e.validation[0]
     const where = `${e.validationContext ?? 'body'}${first?.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`
+    const key = () => String((first?.params as { additionalProperty?: string }).additionalProperty)
     const detail = first
       ? first.keyword === 'additionalProperties'
-        ? `${where} has an unknown key '${String((first.params as { additionalProperty?: string }).additionalProperty)}'`
+        ? // A message's `fields` take any name that fits the name pattern; other objects have a fixed set of keys.
+          first.schemaPath.endsWith('/fields/additionalProperties')
+          ? `${where} has the field name ${JSON.stringify(key())}: a field name has 1 to 64 characters and no line break`
+          : `${where} has an unknown key '${key()}'`
         : `${where} ${first.message ?? 'is invalid'}`
       : e.message
     return createError('ERR_SERVE_BAD_REQUEST', { detail }, { cause: err })

@@ -36,8 +36,12 @@ export const ModelRefSchema = Type.Object(
   {},
 )
 
-const Fields = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String(), {
-  description: 'A multi-field message, e.g. `{ "subject": "...", "body": "..." }`.',
+// A record's key constraints only hold as a pattern: TypeBox turns a key schema without one into `^(.*)$`, and with
+// additional properties allowed, a name the pattern misses (one with a line break) went through unchecked.
+const Fields = Type.Record(Type.String({ pattern: '^.{1,64}$' }), Type.String(), {
+  additionalProperties: false,
+  description:
+    'A multi-field message, e.g. `{ "subject": "...", "body": "..." }`; field names have 1 to 64 characters and no line break.',
 })
 
 const MessageProps = {

@@ -1,0 +1,165 @@
+import fc from 'fast-check'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EntitySchema, type ParseResponse, ParseResponseSchema } from './schemas.js'
+import { ENTITY_KEYS, jsonString, PARSE_RESPONSE_KEYS, parseResponseJson } from './serialize.js'
+
+// Fastify's own schema serializer is the reference: an app that answers with whatever object the test hands it.
+let reference: FastifyInstance
+let next: ParseResponse
+beforeAll(async () => {
+  reference = Fastify({ logger: false })
+  reference.get('/', { schema: { response: { 200: ParseResponseSchema } } }, async () => next)
+  await reference.ready()
+})
+afterAll(async () => {
+  await reference.close()
+})
+
+async function schemaJson(r: ParseResponse): Promise<string> {
+  next = r
+  const res = await reference.inject({ method: 'GET', url: '/' })
+  expect(res.statusCode).toBe(200)
+  return res.body
+}
+
+// Strings with everything JSON escapes: quotes, backslashes, control characters, lone and paired surrogates.
+const text = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.string({
+    unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\ud83d', '\ude00', 'é', '\u2028'),
+    maxLength: 12,
+  }),
+  fc.string({ minLength: 60, maxLength: 200 }),
+)
+const confidence = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1, 1e-7, 0.5))
+const score = fc.record({ name: text, confidence })
+const entity = fc.record(
+  {
+    start: fc.integer({ min: 0, max: 10_000 }),
+    end: fc.integer({ min: 0, max: 10_000 }),
+    entity: text,
+    value: text,
+    role: text,
+    group: text,
+    field: text,
+    extractor: text,
+    confidence_entity: confidence,
+    processors: fc.array(text, { maxLength: 3 }),
+  },
+  { requiredKeys: ['start', 'end', 'entity', 'value', 'extractor', 'confidence_entity'] },
+)
+const response: fc.Arbitrary<ParseResponse> = fc.record(
+  {
+    request_id: fc.uuid(),
+    message_id: text,
+    text,
+    // The request schema refuses field names with a line break (its key pattern is `^(.*)$`, and `.` stops there).
+    fields: fc.dictionary(
+      text.filter((k) => k !== '__proto__' && !/[\n\r\u2028\u2029]/.test(k)),
+      text,
+      { maxKeys: 4 },
+    ),
+    intent: score,
+    intent_ranking: fc.array(score, { maxLength: 12 }),
+    entities: fc.array(entity, { maxLength: 4 }),
+    fallback: fc.boolean(),
+    model: fc.record({ name: text, version: text }),
+  },
+  { requiredKeys: ['request_id', 'text', 'intent', 'intent_ranking', 'entities', 'fallback', 'model'] },
+)
+
+describe('parseResponseJson', () => {
+  it('writes what the schema serializer writes, byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(response, async (r) => {
+        expect(parseResponseJson(r)).toBe(await schemaJson(r))
+      }),
+      { numRuns: 400 },
+    )
+  })
+
+  it('writes valid JSON that reads back as the answer', () => {
+    fc.assert(
+      fc.property(response, (r) => {
+        expect(JSON.parse(parseResponseJson(r))).toEqual(JSON.parse(JSON.stringify(r)))
+      }),
+    )
+  })
+
+  it('leaves out properties the schema does not have, as the schema serializer does', async () => {
+    const r = {
+      request_id: 'r',
+      text: 't',
+      intent: { name: 'a', confidence: 1, extra: 1 },
+      intent_ranking: [{ name: 'a', confidence: 1, extra: 2 }],
+      entities: [{ start: 0, end: 1, entity: 'e', value: 'v', extractor: 'x', confidence_entity: 1, internal: true }],
+      fallback: false,
+      model: { name: 'm', version: '1', digest: 'd' },
+      debug: 'not in the schema',
+    } as unknown as ParseResponse
+    expect(parseResponseJson(r)).toBe(await schemaJson(r))
+    expect(parseResponseJson(r)).not.toMatch(/"extra"|internal|digest|debug/)
+  })
+
+  it('keeps the same intent name prefix when a later answer names the same intents with other confidences', () => {
+    const base: ParseResponse = {
+      request_id: 'r',
+      text: 't',
+      intent: { name: 'greet', confidence: 0.9 },
+      intent_ranking: [
+        { name: 'greet', confidence: 0.9 },
+        { name: 'say "bye"', confidence: 0.1 },
+      ],
+      entities: [],
+      fallback: false,
+      model: { name: 'm', version: '1' },
+    }
+    const other = {
+      ...base,
+      intent: { name: 'say "bye"', confidence: 0.7 },
+      intent_ranking: [
+        { name: 'say "bye"', confidence: 0.7 },
+        { name: 'greet', confidence: 0.3 },
+      ],
+      model: { name: 'm', version: '2' },
+    }
+    for (const r of [base, other, base]) expect(JSON.parse(parseResponseJson(r))).toEqual(r)
+  })
+
+  it('writes a non-finite confidence as null', () => {
+    const r: ParseResponse = {
+      request_id: 'r',
+      text: 't',
+      intent: { name: 'a', confidence: Number.NaN },
+      intent_ranking: [{ name: 'a', confidence: Number.POSITIVE_INFINITY }],
+      entities: [],
+      fallback: false,
+      model: { name: 'm', version: '1' },
+    }
+    expect(JSON.parse(parseResponseJson(r))).toMatchObject({
+      intent: { confidence: null },
+      intent_ranking: [{ confidence: null }],
+    })
+  })
+
+  it('covers every property of the response and entity schemas: required ones first, each group in schema order', () => {
+    const order = (schema: { properties: object; required?: string[] }) => {
+      const keys = Object.keys(schema.properties)
+      const required = new Set(schema.required ?? [])
+      return [...keys.filter((k) => required.has(k)), ...keys.filter((k) => !required.has(k))]
+    }
+    expect([...PARSE_RESPONSE_KEYS]).toEqual(order(ParseResponseSchema))
+    expect([...ENTITY_KEYS]).toEqual(order(EntitySchema))
+  })
+
+  it('escapes strings as JSON.stringify does', () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(jsonString(s)).toBe(JSON.stringify(s))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})

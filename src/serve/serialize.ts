@@ -1,0 +1,135 @@
+/**
+ * The JSON of a parse answer, written by hand for the hot path. It is byte for byte what Fastify's schema serializer
+ * (fast-json-stringify with `ParseResponseSchema`) writes, with a third of its intermediate strings: every answer
+ * repeats the model's intent names, so each one's `{"name":…,"confidence":` prefix is escaped once and kept. On
+ * /v1/parse the schema serializer and the length count of its many-piece string cost about as much as the
+ * classifier (bench/README.md, "Serving").
+ * @module
+ */
+import type { FastifyReply } from 'fastify'
+import type { ParseResponse } from './schemas.js'
+
+/** The content type Fastify gives a serialised JSON answer. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
+
+/** Send JSON serialised here: a string with a JSON content type goes out as it is, past the schema serializer. */
+export function sendJson(reply: FastifyReply, json: string): void {
+  reply.type(JSON_CONTENT_TYPE).send(json)
+}
+
+/**
+ * The properties written, in the order fast-json-stringify writes them: the required ones in schema order, then the
+ * optional ones in schema order. A test keeps the lists in step with the schemas.
+ */
+export const PARSE_RESPONSE_KEYS = [
+  'request_id',
+  'text',
+  'intent',
+  'intent_ranking',
+  'entities',
+  'fallback',
+  'model',
+  'message_id',
+  'fields',
+] as const
+
+export const ENTITY_KEYS = [
+  'start',
+  'end',
+  'entity',
+  'value',
+  'extractor',
+  'confidence_entity',
+  'role',
+  'group',
+  'field',
+  'processors',
+] as const
+
+/** `JSON.stringify(s)`, without the native call for the usual short string that needs no escape. */
+export function jsonString(s: string): string {
+  const n = s.length
+  if (n > 64) return JSON.stringify(s)
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    // Control characters, `"`, `\` and surrogates (a lone one is escaped) take the general path.
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s)
+  }
+  return `"${s}"`
+}
+
+/** A number as JSON; a non-finite one (which a schema'd number cannot hold) as `null`, like `JSON.stringify`. */
+function jsonNumber(x: number): string {
+  return Number.isFinite(x) ? `${x}` : 'null'
+}
+
+const MAX_PREFIXES = 4096
+const prefixes = new Map<string, string>()
+
+/** `{"name":<name>,"confidence":`, escaped once per intent name; bounded, since names come from models. */
+function scorePrefix(name: string): string {
+  let p = prefixes.get(name)
+  if (p === undefined) {
+    if (prefixes.size >= MAX_PREFIXES) prefixes.clear()
+    p = `{"name":${jsonString(name)},"confidence":`
+    prefixes.set(name, p)
+  }
+  return p
+}
+
+let lastModel: { name: string; version: string; json: string } | undefined
+
+function modelJson(m: { name: string; version: string }): string {
+  const last = lastModel
+  if (last !== undefined && last.name === m.name && last.version === m.version) return last.json
+  const json = `{"name":${jsonString(m.name)},"version":${jsonString(m.version)}}`
+  lastModel = { name: m.name, version: m.version, json }
+  return json
+}
+
+function stringArrayJson(a: readonly string[]): string {
+  let s = '['
+  for (let i = 0; i < a.length; i++) s += (i === 0 ? '' : ',') + jsonString(a[i]!)
+  return `${s}]`
+}
+
+function entityJson(e: ParseResponse['entities'][number]): string {
+  let s = `{"start":${Math.trunc(e.start)},"end":${Math.trunc(e.end)},"entity":${jsonString(e.entity)},"value":${jsonString(e.value)},"extractor":${jsonString(e.extractor)},"confidence_entity":${jsonNumber(e.confidence_entity)}`
+  if (e.role !== undefined) s += `,"role":${jsonString(e.role)}`
+  if (e.group !== undefined) s += `,"group":${jsonString(e.group)}`
+  if (e.field !== undefined) s += `,"field":${jsonString(e.field)}`
+  if (e.processors !== undefined) s += `,"processors":${stringArrayJson(e.processors)}`
+  return `${s}}`
+}
+
+/** The JSON of a batch answer (`POST /v1/parse/batch`). */
+export function batchResponseJson(model: { name: string; version: string }, results: readonly ParseResponse[]): string {
+  let s = `{"model":${modelJson(model)},"results":[`
+  for (let i = 0; i < results.length; i++) s += (i === 0 ? '' : ',') + parseResponseJson(results[i]!)
+  return `${s}]}`
+}
+
+/** The JSON of one parse answer (`POST /v1/parse`, and each result of `/v1/parse/batch`). */
+export function parseResponseJson(r: ParseResponse): string {
+  let s = `{"request_id":${jsonString(r.request_id)},"text":${jsonString(r.text)},"intent":${scorePrefix(r.intent.name)}${jsonNumber(r.intent.confidence)}},"intent_ranking":[`
+  const ranking = r.intent_ranking
+  for (let i = 0; i < ranking.length; i++) {
+    const x = ranking[i]!
+    s += `${i === 0 ? '' : ','}${scorePrefix(x.name)}${jsonNumber(x.confidence)}}`
+  }
+  s += '],"entities":['
+  const entities = r.entities
+  for (let i = 0; i < entities.length; i++) s += (i === 0 ? '' : ',') + entityJson(entities[i]!)
+  s += `],"fallback":${r.fallback ? 'true' : 'false'},"model":${modelJson(r.model)}`
+  if (r.message_id !== undefined) s += `,"message_id":${jsonString(r.message_id)}`
+  if (r.fields !== undefined) {
+    let first = true
+    s += ',"fields":{'
+    for (const key of Object.keys(r.fields)) {
+      s += `${first ? '' : ','}${jsonString(key)}:${jsonString(r.fields[key]!)}`
+      first = false
+    }
+    s += '}'
+  }
+  return `${s}}`
+}
