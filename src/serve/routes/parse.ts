@@ -68,9 +68,10 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body
       checkMessage(body, config.maxTextLength, 'body')
       const s = served()
-      const p = predict(s, body, request.id)
+      const k = topK(body.top_k)
+      const p = predict(s, body, request.id, k)
       record(s, p, body, 'api')
-      sendJson(reply, parseResponseJson(toResponse(s, p, body, topK(body.top_k))))
+      sendJson(reply, parseResponseJson(toResponse(s, p, body, k)))
     },
   )
 
@@ -97,10 +98,11 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       checkBatch(messages.length)
       for (const [i, m] of messages.entries()) checkMessage(m, config.maxTextLength, `messages[${i}]`)
       const s = served()
+      const k = topK(top_k)
       const results = messages.map((m) => {
-        const p = predict(s, m)
+        const p = predict(s, m, undefined, k)
         record(s, p, m, 'api')
-        return toResponse(s, p, m, topK(top_k))
+        return toResponse(s, p, m, k)
       })
       sendJson(reply, batchResponseJson({ name: s.name, version: s.version }, results))
     },
@@ -139,7 +141,8 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       })
       const s = served()
       const classifications = inputs.map((m) => {
-        const p = predict(s, m)
+        // The answer names one category; the log keeps the best three.
+        const p = predict(s, m, undefined, 1)
         record(s, p, m, 'triage')
         return {
           id: m.message_id!,
