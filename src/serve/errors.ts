@@ -15,7 +15,7 @@ export function toCatalogError(err: unknown, limits: { bodyLimitBytes: number })
   if (e.validation) {
     const first = e.validation[0]
     const where = `${e.validationContext ?? 'body'}${first?.instancePath ? first.instancePath.replace(/\//g, '.') : ''}`
-    const key = () => String((first?.params as { additionalProperty?: string }).additionalProperty)
+    const key = () => String((first?.params as { additionalProperty?: string } | undefined)?.additionalProperty)
     const detail = first
       ? first.keyword === 'additionalProperties'
         ? // A message's `fields` take any name that fits the name pattern; other objects have a fixed set of keys.
