@@ -18,6 +18,7 @@ import type {
   FittedFeaturizer,
   JsonValue,
 } from './component.js'
+import { shareLookupMatchers } from './entities/lookup.js'
 import { mergeEntities, type RankedEntity } from './entities/merge.js'
 import { applySynonyms, buildSynonymMap, type SynonymMap } from './entities/synonyms.js'
 import { CsrBuilder, SparseVector } from './sparse.js'
@@ -337,6 +338,8 @@ export class FittedPipeline {
     this.entityTokens = this.activeEntitySteps.some((s) => s.fitted.usesTokens !== false)
     this.featurize = new Featurize(featurizers)
     this.proba = new Float64Array(Math.max(1, labels.length))
+    // Regex features and lookup entities usually match the same tables: one scan of each message serves both.
+    shareLookupMatchers(steps.map((s) => s.fitted))
   }
 
   /** Entity types any extractor can return, sorted. */
