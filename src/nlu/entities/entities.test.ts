@@ -15,7 +15,7 @@ import {
   MAX_LOOKUP_TOKENS,
   shareLookupMatchers,
 } from './lookup.js'
-import { compilePattern, RegexEntities, regexEntitiesParams } from './regex.js'
+import { compilePattern, FittedRegexEntities, RegexEntities, regexEntitiesParams } from './regex.js'
 import { applySynonyms, buildSynonymMap } from './synonyms.js'
 
 describe('BILOU', () => {
@@ -90,6 +90,24 @@ describe('regex and lookup entities', () => {
     ])
     const loose = new RegexEntities(regexEntitiesParams({ useWordBoundaries: false })).fit(data, { seed: 0 })
     expect(loose.extract('123456', []).map((e) => e.value)).toEqual(['12345'])
+  })
+  it('reports a span found by several patterns of one name once, sorted by position', () => {
+    const x = new FittedRegexEntities(regexEntitiesParams({}), [
+      { name: 'code', patterns: ['[a-z]+\\d', '\\d{3}', 'ab\\d'] },
+      { name: 'num', patterns: ['\\d{3}'] },
+      // A saved state may repeat a name: its spans are still reported once.
+      { name: 'code', patterns: ['\\d{3}', 'zz'] },
+    ])
+    const got = x.extract('ab1 zz 123 456 zz', []).map((e) => [e.entity, e.value, e.start])
+    expect(got).toEqual([
+      ['code', 'ab1', 0],
+      ['code', 'zz', 4],
+      ['code', '123', 7],
+      ['num', '123', 7],
+      ['code', '456', 11],
+      ['num', '456', 11],
+      ['code', 'zz', 15],
+    ])
   })
   it('matches lookup phrases on whole tokens, longest first, ignoring case', () => {
     const x = new LookupEntities(lookupEntitiesParams({})).fit(data, { seed: 0 })
