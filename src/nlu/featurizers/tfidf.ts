@@ -275,6 +275,8 @@ export class NgramExtractor {
   kb = new Uint32Array(1024)
   private ta = new Uint32Array(64)
   private tb = new Uint32Array(64)
+  /** One word of `char_wb` with its padding spaces. */
+  private padded = new Uint16Array(64)
   private readonly scanner: TextScanner
   private readonly stop: KeyTable | undefined
   private readonly word: boolean
@@ -309,6 +311,8 @@ export class NgramExtractor {
       this.ta = new Uint32Array(nTok * 2)
       this.tb = new Uint32Array(nTok * 2)
     }
+    // Character n-grams need no token hashes unless stop words are skipped.
+    if (!this.word && !this.stop) return this.charNgrams(nTok)
     const chars = sc.chars
     // Token hashes, without stop words.
     let t = 0
@@ -377,22 +381,31 @@ export class NgramExtractor {
     const chars = sc.chars
     const { nMin, nMax } = this
     let total = 0
-    for (let i = 0; i < nTok; i++) total += (sc.tokEnd[i]! - sc.tokStart[i]! + 2) * (nMax - nMin + 1) + 1
+    let longest = 0
+    for (let i = 0; i < nTok; i++) {
+      const len = sc.tokEnd[i]! - sc.tokStart[i]! + 2
+      total += len * (nMax - nMin + 1) + 1
+      if (len > longest) longest = len
+    }
     this.ensure(total)
+    if (this.padded.length < longest) this.padded = new Uint16Array(longest * 2)
     const { ka, kb } = this
+    const pad = this.padded
     let k = 0
     for (let i = 0; i < nTok; i++) {
       const s = sc.tokStart[i]!
       const e = sc.tokEnd[i]!
-      // Padded word: position -1 and (e - s) are spaces.
+      // The padded word, a space on each side, copied once so the n-gram loops read it without a test per character.
       const len = e - s + 2
+      pad[0] = SPACE
+      for (let q = 1; q < len - 1; q++) pad[q] = chars[s + q - 1]!
+      pad[len - 1] = SPACE
       if (len < nMin) {
         let a = H1_INIT ^ CHAR_SALT
         let b = H2_INIT ^ CHAR_SALT
         for (let p = 0; p < len; p++) {
-          const c = p === 0 || p === len - 1 ? SPACE : chars[s + p - 1]!
-          a = step1(a, c)
-          b = step2(b, c)
+          a = step1(a, pad[p]!)
+          b = step2(b, pad[p]!)
         }
         ka[k] = fmix32(a)
         kb[k] = fmix32(b)
@@ -403,15 +416,19 @@ export class NgramExtractor {
         let a = H1_INIT ^ CHAR_SALT
         let b = H2_INIT ^ CHAR_SALT
         const stop = Math.min(len, p + nMax)
-        for (let q = p; q < stop; q++) {
-          const c = q === 0 || q === len - 1 ? SPACE : chars[s + q - 1]!
-          a = step1(a, c)
-          b = step2(b, c)
-          if (q - p + 1 >= nMin) {
-            ka[k] = fmix32(a)
-            kb[k] = fmix32(b)
-            k++
-          }
+        const first = Math.min(stop, p + nMin - 1)
+        // The characters before the shortest n-gram's end, then one n-gram per further character.
+        let q = p
+        for (; q < first; q++) {
+          a = step1(a, pad[q]!)
+          b = step2(b, pad[q]!)
+        }
+        for (; q < stop; q++) {
+          a = step1(a, pad[q]!)
+          b = step2(b, pad[q]!)
+          ka[k] = fmix32(a)
+          kb[k] = fmix32(b)
+          k++
         }
       }
     }
