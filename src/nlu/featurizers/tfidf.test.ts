@@ -141,3 +141,32 @@ describe('character n-gram keys', () => {
     )
   })
 })
+
+describe('character n-gram columns remembered by word', () => {
+  it('give the vectors of looking every n-gram up, whatever the words seen before', () => {
+    const corpus = ['the flight to Lisbon', 'cancel my reservation please', 'how much luggage', 'Zürich and Zurich']
+    const params = { analyzer: 'char_wb', ngramMin: 2, ngramMax: 5 }
+    const cached = fitTfidf(corpus, params)
+    const plain = FittedTfidf.fromState(cached.toState())
+    // Without its word memory the featurizer looks each n-gram up in the vocabulary.
+    ;(plain as unknown as { words: undefined }).words = undefined
+    const vector = (f: FittedTfidf, text: string) => {
+      const v = new SparseVector()
+      f.transformOne(text, v, 7, 0.5)
+      return [Array.from(v.idx.subarray(0, v.n)), Array.from(v.val.subarray(0, v.n))]
+    }
+    const word = fc.oneof(
+      fc.constantFrom('the', 'The', 'flight', 'ZÜRICH', 'zurich', 'lisbon', 'a', 'my', 'reservations'),
+      fc.stringMatching(/^[a-eé]{1,24}$/),
+    )
+    fc.assert(
+      fc.property(fc.array(fc.array(word, { maxLength: 12 }), { minLength: 1, maxLength: 6 }), (messages) => {
+        for (const words of messages) {
+          const text = words.join(' ')
+          expect(vector(cached, text)).toEqual(vector(plain, text))
+        }
+      }),
+      { numRuns: 300, seed: 5 },
+    )
+  })
+})
