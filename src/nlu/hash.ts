@@ -28,6 +28,18 @@ export function fmix32(h: number): number {
   return h >>> 0
 }
 
+/**
+ * {@link fmix32}'s bits as a signed int32, for keys that are only stored in typed arrays or compared as bits: a
+ * result above 2^31 - 1 needs no heap number when the call is not inlined.
+ */
+export function fmix32i(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return h ^ (h >>> 16)
+}
+
 /** Hash of a whole string, the same as rolling `step1`/`step2` over its code units then `fmix32`. */
 export function hashString(s: string, salt = 0): [number, number] {
   let a = H1_INIT ^ salt

@@ -173,6 +173,11 @@ describe('entity extractors with nothing to match', () => {
     ])
     expect(entities(noRegex)).toEqual([['city', 'Berlin', 'lookup_entities']])
     expect(entities(lookupOnly)).toEqual(entities(noRegex))
+    // Regex features and lookup entities of the same tables scan a message once.
+    const matchers = (m: TrainedModel) =>
+      (m as NluModel).pipeline.steps.flatMap((s) => ('lookupMatcher' in s.fitted ? [s.fitted.lookupMatcher] : []))
+    expect(matchers(full)).toHaveLength(2)
+    expect(new Set(matchers(full)).size).toBe(1)
     const nothing = await trainModel(
       { ...toyTrainingData(), regexes: [], lookups: [] },
       { config, seed: 1, workers: 0 },

@@ -18,6 +18,7 @@ import type {
   FittedFeaturizer,
   JsonValue,
 } from './component.js'
+import { shareLookupMatchers } from './entities/lookup.js'
 import { mergeEntities, type RankedEntity } from './entities/merge.js'
 import { applySynonyms, buildSynonymMap, type SynonymMap } from './entities/synonyms.js'
 import { CsrBuilder, SparseVector } from './sparse.js'
@@ -309,6 +310,7 @@ export class FittedPipeline {
   private readonly featurize: Featurize
   private readonly vector = new SparseVector()
   private readonly proba: Float64Array
+  private readonly hasSynonyms: boolean
 
   constructor(
     readonly steps: readonly FittedStep[],
@@ -337,6 +339,9 @@ export class FittedPipeline {
     this.entityTokens = this.activeEntitySteps.some((s) => s.fitted.usesTokens !== false)
     this.featurize = new Featurize(featurizers)
     this.proba = new Float64Array(Math.max(1, labels.length))
+    this.hasSynonyms = Object.keys(synonyms).length > 0
+    // Regex features and lookup entities usually match the same tables: one scan of each message serves both.
+    shareLookupMatchers(steps.map((s) => s.fitted))
   }
 
   /** Entity types any extractor can return, sorted. */
@@ -358,26 +363,28 @@ export class FittedPipeline {
    * {@link mergeEntities}: the longer span wins, then the earlier step in the pipeline, then the higher confidence.
    */
   extractEntities(message: MessageInput): EntityPrediction[] {
-    const steps = this.activeEntitySteps
-    if (steps.length === 0) return []
+    if (this.activeEntitySteps.length === 0) return []
     const found: RankedEntity[] = []
-    const parts = message.fields
-      ? Object.keys(message.fields)
-          .sort()
-          .map((f) => ({ field: f as string | undefined, text: message.fields![f]! }))
-      : [{ field: undefined, text: message.text ?? '' }]
-    for (const part of parts) {
-      if (part.text === '') continue
-      const tokens = this.entityTokens ? tokenize(part.text) : NO_TOKENS
-      for (const { fitted, priority } of steps) {
-        for (const e of fitted.extract(part.text, tokens)) {
-          found.push({ entity: part.field !== undefined ? { ...e, field: part.field } : e, priority })
-        }
+    if (message.fields) {
+      for (const f of Object.keys(message.fields).sort()) this.extractPart(f, message.fields[f]!, found)
+    } else this.extractPart(undefined, message.text ?? '', found)
+    const out = mergeEntities(found)
+    if (out.length > 0 && this.hasSynonyms) applySynonyms(out, this.synonyms)
+    return out
+  }
+
+  private extractPart(field: string | undefined, text: string, found: RankedEntity[]): void {
+    if (text === '') return
+    const steps = this.activeEntitySteps
+    const tokens = this.entityTokens ? tokenize(text) : NO_TOKENS
+    for (let s = 0; s < steps.length; s++) {
+      const { fitted, priority } = steps[s]!
+      const entities = fitted.extract(text, tokens)
+      for (let i = 0; i < entities.length; i++) {
+        const e = entities[i]!
+        found.push({ entity: field !== undefined ? { ...e, field } : e, priority })
       }
     }
-    const out = mergeEntities(found)
-    applySynonyms(out, this.synonyms)
-    return out
   }
 
   /** Every step's state, by step name. */

@@ -1,12 +1,21 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EntityAnnotation } from '../../data/types.js'
+import { FittedRegexFeatures, regexFeaturesParams } from '../featurizers/regex-features.js'
+import { SparseVector } from '../sparse.js'
 import { toyTrainingData } from '../testing.js'
 import { tokenize } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
 import { fromBilou, parseTag, toBilou } from './bilou.js'
-import { LookupEntities, LookupMatcher, lookupEntitiesParams, MAX_LOOKUP_TOKENS } from './lookup.js'
-import { compilePattern, RegexEntities, regexEntitiesParams } from './regex.js'
+import {
+  FittedLookupEntities,
+  LookupEntities,
+  LookupMatcher,
+  lookupEntitiesParams,
+  MAX_LOOKUP_TOKENS,
+  shareLookupMatchers,
+} from './lookup.js'
+import { compilePattern, FittedRegexEntities, RegexEntities, regexEntitiesParams } from './regex.js'
 import { applySynonyms, buildSynonymMap } from './synonyms.js'
 
 describe('BILOU', () => {
@@ -81,6 +90,24 @@ describe('regex and lookup entities', () => {
     ])
     const loose = new RegexEntities(regexEntitiesParams({ useWordBoundaries: false })).fit(data, { seed: 0 })
     expect(loose.extract('123456', []).map((e) => e.value)).toEqual(['12345'])
+  })
+  it('reports a span found by several patterns of one name once, sorted by position', () => {
+    const x = new FittedRegexEntities(regexEntitiesParams({}), [
+      { name: 'code', patterns: ['[a-z]+\\d', '\\d{3}', 'ab\\d'] },
+      { name: 'num', patterns: ['\\d{3}'] },
+      // A saved state may repeat a name: its spans are still reported once.
+      { name: 'code', patterns: ['\\d{3}', 'zz'] },
+    ])
+    const got = x.extract('ab1 zz 123 456 zz', []).map((e) => [e.entity, e.value, e.start])
+    expect(got).toEqual([
+      ['code', 'ab1', 0],
+      ['code', 'zz', 4],
+      ['code', '123', 7],
+      ['num', '123', 7],
+      ['code', '456', 11],
+      ['num', '456', 11],
+      ['code', 'zz', 15],
+    ])
   })
   it('matches lookup phrases on whole tokens, longest first, ignoring case', () => {
     const x = new LookupEntities(lookupEntitiesParams({})).fit(data, { seed: 0 })
@@ -196,6 +223,76 @@ describe('LookupMatcher', () => {
     expect(run(m, text, false)).toEqual([
       [0, 1, MAX_LOOKUP_TOKENS],
       [0, 4, 5],
+    ])
+  })
+})
+
+describe('shared lookup matching', () => {
+  const city = { name: 'city', elements: ['New York', 'New York City', 'Paris', 'Zürich'] }
+  const landmark = { name: 'landmark', elements: ['York City Hall', 'Paris'] }
+  const texts = ['fly from New York City to Zurich', 'Zürich or PARIS', 'York City Hall tour in New York', '', 'paris']
+  const features = (f: FittedRegexFeatures, text: string) => {
+    const v = new SparseVector()
+    f.transformOne(text, v, 3, 0.5)
+    return [...v.idx.subarray(0, v.n)].map((i, k) => [i, v.val[k]])
+  }
+  const entities = (e: FittedLookupEntities, text: string) => e.extract(text, [])
+  // Each text is matched by the featurizer, then the extractor, as a pipeline does; then in the other order and
+  // with other texts in between, so a remembered scan of one text never answers for another.
+  const compare = (
+    feat: FittedRegexFeatures,
+    ent: FittedLookupEntities,
+    alone: () => [FittedRegexFeatures, FittedLookupEntities],
+  ) => {
+    const [f0, e0] = alone()
+    for (const text of [...texts, ...[...texts].reverse()]) {
+      expect(features(feat, text)).toEqual(features(f0, text))
+      expect(entities(ent, text)).toEqual(entities(e0, text))
+      expect(entities(ent, `${text} and Paris`)).toEqual(entities(e0, `${text} and Paris`))
+      expect(features(feat, text)).toEqual(features(f0, text))
+    }
+  }
+  const make = (tables: (typeof city)[], fold: boolean, entityTables: (typeof city)[], entityFold: boolean) => {
+    const feat = new FittedRegexFeatures(regexFeaturesParams({ foldAccents: fold }), [], tables)
+    const ent = new FittedLookupEntities(lookupEntitiesParams({ foldAccents: entityFold }), entityTables)
+    return [feat, ent] as [FittedRegexFeatures, FittedLookupEntities]
+  }
+
+  it('scans once for a featurizer and an extractor of the same tables, finding what each finds alone', () => {
+    for (const fold of [false, true]) {
+      const [feat, ent] = make([city, landmark], fold, [city, landmark], fold)
+      shareLookupMatchers([feat, ent])
+      expect(ent.lookupMatcher).toBe(feat.lookupMatcher)
+      compare(feat, ent, () => make([city, landmark], fold, [city, landmark], fold))
+    }
+  })
+
+  it('keeps separate matchers when the tables or the normalisation differ', () => {
+    const cases: Array<Parameters<typeof make>> = [
+      [[city, landmark], false, [city], false],
+      [[city], false, [city], true],
+      [[city, landmark], true, [landmark, city], true],
+      [[city], false, [{ ...city, elements: [...city.elements, 'Rome'] }], false],
+    ]
+    for (const c of cases) {
+      const [feat, ent] = make(...c)
+      shareLookupMatchers([feat, ent])
+      expect(ent.lookupMatcher).not.toBe(feat.lookupMatcher)
+      compare(feat, ent, () => make(...c))
+    }
+  })
+
+  it('shares only between lookup matchers, and finds phrases of one table inside those of another', () => {
+    const [feat, ent] = make([city, landmark], false, [city, landmark], false)
+    shareLookupMatchers([{}, feat, ent, { lookupMatcher: 'not a matcher' }])
+    expect(entities(ent, texts[0]!).map((e) => [e.entity, e.value])).toEqual([['city', 'New York City']])
+    expect(entities(ent, texts[2]!).map((e) => [e.entity, e.value])).toEqual([
+      ['landmark', 'York City Hall'],
+      ['city', 'New York'],
+    ])
+    expect(features(feat, texts[2]!)).toEqual([
+      [3, 0.5],
+      [4, 0.5],
     ])
   })
 })

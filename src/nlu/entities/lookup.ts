@@ -17,6 +17,9 @@ export const MAX_LOOKUP_TOKENS = 32
 /**
  * Matches the phrases of several lookup tables in a text, allocating nothing per call. A phrase matches a run of
  * whole tokens whose normalised forms equal the phrase's tokens.
+ *
+ * The occurrences of the last text are kept: a featurizer and an extractor that share one matcher (see
+ * {@link shareLookupMatchers}) scan each message once.
  */
 export class LookupMatcher {
   readonly scanner: TextScanner
@@ -28,10 +31,18 @@ export class LookupMatcher {
   private readonly maxLen: number
   private ha = new Uint32Array(64)
   private hb = new Uint32Array(64)
+  /** Occurrences in `lastText` (table, first and last token), by first token, then last token, then owner order. */
+  private occTable: Int32Array = new Int32Array(16)
+  private occFirst: Int32Array = new Int32Array(16)
+  private occLast: Int32Array = new Int32Array(16)
+  private occCount = 0
+  /** Indexes of the leftmost-longest occurrences, from {@link longest}. */
+  private sel: Int32Array = new Int32Array(16)
+  private lastText: string | undefined = undefined
 
   constructor(
     readonly tables: ReadonlyArray<{ name: string; elements: readonly string[] }>,
-    foldAccents: boolean,
+    readonly foldAccents: boolean,
   ) {
     this.scanner = new TextScanner({ lowercase: true, foldAccents })
     const sc = new TextScanner({ lowercase: true, foldAccents })
@@ -59,26 +70,113 @@ export class LookupMatcher {
     this.maxLen = maxLen
   }
 
+  /** Whether `other` matches exactly as this one: same tables, in the same order, and the same normalisation. */
+  sameAs(other: LookupMatcher): boolean {
+    if (other === this) return true
+    if (other.foldAccents !== this.foldAccents || other.tables.length !== this.tables.length) return false
+    for (let t = 0; t < this.tables.length; t++) {
+      const a = this.tables[t]!
+      const b = other.tables[t]!
+      if (a.name !== b.name || a.elements.length !== b.elements.length) return false
+      for (let e = 0; e < a.elements.length; e++) if (a.elements[e] !== b.elements[e]) return false
+    }
+    return true
+  }
+
+  /**
+   * Find every phrase occurrence in `text`; returns how many. Occurrence `k` is phrase table `tableOf(k)` over
+   * tokens `firstOf(k)..lastOf(k)`, in order of first token, then last token. Token offsets are in `this.scanner`.
+   */
+  find(text: string): number {
+    if (text === this.lastText) return this.occCount
+    this.lastText = undefined
+    this.occCount = 0
+    const sc = this.scanner
+    const n = sc.scan(text)
+    if (n > 0 && this.maxLen > 0) this.findAll(n)
+    this.lastText = text
+    return this.occCount
+  }
+
+  tableOf(k: number): number {
+    return this.occTable[k]!
+  }
+
+  firstOf(k: number): number {
+    return this.occFirst[k]!
+  }
+
+  lastOf(k: number): number {
+    return this.occLast[k]!
+  }
+
+  /**
+   * Find the leftmost-longest non-overlapping occurrences in `text`; returns how many. The `s`-th is occurrence
+   * `selected(s)` of {@link find}'s numbering.
+   */
+  longest(text: string): number {
+    const count = this.find(text)
+    if (this.sel.length < count) this.sel = new Int32Array(this.occTable.length)
+    const sel = this.sel
+    let m = 0
+    let from = 0
+    for (let k = 0; k < count; ) {
+      const first = this.occFirst[k]!
+      let end = k + 1
+      while (end < count && this.occFirst[end] === first) end++
+      if (first >= from) {
+        // The run's occurrences end with the longest, one per table that lists that phrase.
+        const last = this.occLast[end - 1]!
+        let s = end - 1
+        while (s > k && this.occLast[s - 1] === last) s--
+        for (; s < end; s++) sel[m++] = s
+        from = last + 1
+      }
+      k = end
+    }
+    return m
+  }
+
+  selected(s: number): number {
+    return this.sel[s]!
+  }
+
   /**
    * Call `onMatch(table, firstToken, lastToken)` for every phrase occurrence; with `longest`, keep only the
    * leftmost-longest non-overlapping occurrences. Token offsets are in `this.scanner` after the call.
    */
   match(text: string, longest: boolean, onMatch: (table: number, first: number, last: number) => void): void {
+    if (longest) {
+      const m = this.longest(text)
+      for (let s = 0; s < m; s++) {
+        const k = this.sel[s]!
+        onMatch(this.occTable[k]!, this.occFirst[k]!, this.occLast[k]!)
+      }
+      return
+    }
+    const count = this.find(text)
+    for (let k = 0; k < count; k++) onMatch(this.occTable[k]!, this.occFirst[k]!, this.occLast[k]!)
+  }
+
+  private findAll(n: number): void {
     const sc = this.scanner
-    const n = sc.scan(text)
-    if (n === 0 || this.maxLen === 0) return
     if (n > this.ha.length) {
       this.ha = new Uint32Array(n * 2)
       this.hb = new Uint32Array(n * 2)
     }
+    const chars = sc.chars
     for (let i = 0; i < n; i++) {
-      const [x, y] = tokenHash(sc, i)
-      this.ha[i] = x
-      this.hb[i] = y
+      // tokenHash inlined: its pair would be allocated per token.
+      let a = H1_INIT
+      let b = H2_INIT
+      for (let j = sc.tokStart[i]!; j < sc.tokEnd[i]!; j++) {
+        a = step1(a, chars[j]!)
+        b = step2(b, chars[j]!)
+      }
+      this.ha[i] = fmix32(a)
+      this.hb[i] = fmix32(b ^ 0x5bd1e995)
     }
     for (let i = 0; i < n; i++) {
-      let bestId = -1
-      let bestLast = -1
       const stop = Math.min(n, i + this.maxLen)
       // The run's hash grows a token at a time; it ends where no phrase continues it (most runs: at its first token).
       let a = H1_INIT
@@ -90,20 +188,50 @@ export class LookupMatcher {
         const ka = runKeyA(a, len)
         const kb = runKeyB(b, len)
         const id = this.keys.get(ka, kb)
-        if (id >= 0) {
-          if (longest) {
-            bestId = id
-            bestLast = j
-          } else for (const t of this.owners[id]!) onMatch(t, i, j)
-        }
+        if (id >= 0) for (const t of this.owners[id]!) this.push(t, i, j)
         if (this.prefixes.get(ka, kb) < 0) break
-      }
-      if (longest && bestId >= 0) {
-        for (const t of this.owners[bestId]!) onMatch(t, i, bestLast)
-        i = bestLast
       }
     }
   }
+
+  private push(table: number, first: number, last: number): void {
+    const k = this.occCount
+    if (k === this.occTable.length) {
+      this.occTable = grow(this.occTable)
+      this.occFirst = grow(this.occFirst)
+      this.occLast = grow(this.occLast)
+    }
+    this.occTable[k] = table
+    this.occFirst[k] = first
+    this.occLast[k] = last
+    this.occCount = k + 1
+  }
+}
+
+/** A component that matches lookup tables with a matcher that a pipeline may replace by an equivalent one. */
+interface LookupMatcherUser {
+  lookupMatcher: LookupMatcher
+}
+
+/**
+ * Let components whose lookup matchers match alike (same tables, same normalisation) use one matcher, so a message
+ * is scanned for phrases once for all of them. Components with different tables or params keep their own.
+ */
+export function shareLookupMatchers(components: readonly object[]): void {
+  const shared: LookupMatcher[] = []
+  for (const c of components) {
+    const own = (c as Partial<LookupMatcherUser>).lookupMatcher
+    if (!(own instanceof LookupMatcher)) continue
+    const same = shared.find((m) => m.sameAs(own))
+    if (same) (c as LookupMatcherUser).lookupMatcher = same
+    else shared.push(own)
+  }
+}
+
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2)
+  b.set(a)
+  return b
 }
 
 /** The key of a run of `len` tokens from its rolled hashes; the length keeps runs of different sizes apart. */
@@ -181,31 +309,35 @@ export class FittedLookupEntities implements FittedEntityExtractor {
   // Its matcher scans the text itself, with its own normalisation.
   readonly usesTokens = false
   readonly entityTypes: readonly string[]
-  private readonly matcher: LookupMatcher
+  /** Replaced by an equivalent matcher when a pipeline shares one (see {@link shareLookupMatchers}). */
+  lookupMatcher: LookupMatcher
 
   constructor(
     readonly params: Readonly<LookupEntitiesParams>,
     private readonly tables: Array<{ name: string; elements: string[] }>,
   ) {
-    this.matcher = new LookupMatcher(tables, params.foldAccents)
+    this.lookupMatcher = new LookupMatcher(tables, params.foldAccents)
     this.entityTypes = tables.map((t) => t.name)
   }
 
   extract(text: string, _tokens: readonly Token[]): EntityPrediction[] {
     const out: EntityPrediction[] = []
-    const sc = this.matcher.scanner
-    this.matcher.match(text, true, (t, first, last) => {
-      const start = sc.srcStart[first]!
-      const end = sc.srcEnd[last]!
+    const matcher = this.lookupMatcher
+    const m = matcher.longest(text)
+    const sc = matcher.scanner
+    for (let s = 0; s < m; s++) {
+      const k = matcher.selected(s)
+      const start = sc.srcStart[matcher.firstOf(k)]!
+      const end = sc.srcEnd[matcher.lastOf(k)]!
       out.push({
         start,
         end,
-        entity: this.tables[t]!.name,
+        entity: this.tables[matcher.tableOf(k)]!.name,
         value: text.slice(start, end),
         extractor: this.type,
         confidence_entity: 1,
       })
-    })
+    }
     return out
   }
 

@@ -20,10 +20,13 @@ export interface RankedEntity {
  * Returns the kept entities sorted by field, start and end; the inputs are not mutated.
  */
 export function mergeEntities(found: readonly RankedEntity[]): EntityPrediction[] {
+  // Most messages have no entity or one: nothing to resolve.
+  if (found.length === 0) return []
+  if (found.length === 1) return [{ ...found[0]!.entity }]
   const order = [...found].sort(compareCandidates)
   const kept: EntityPrediction[] = []
   for (const { entity: e } of order) {
-    const clash = kept.findIndex((k) => (k.field ?? '') === (e.field ?? '') && e.start < k.end && k.start < e.end)
+    const clash = findClash(kept, e)
     if (clash === -1) {
       kept.push({ ...e })
       continue
@@ -34,7 +37,21 @@ export function mergeEntities(found: readonly RankedEntity[]): EntityPrediction[
       if (k.group === undefined && e.group !== undefined) k.group = e.group
     }
   }
-  return kept.sort((a, b) => codeUnitOrder(a.field ?? '', b.field ?? '') || a.start - b.start || a.end - b.end)
+  return kept.sort(byPosition)
+}
+
+/** The index of a kept entity that overlaps `e` in the same field, or -1. */
+function findClash(kept: readonly EntityPrediction[], e: EntityPrediction): number {
+  const field = e.field ?? ''
+  for (let i = 0; i < kept.length; i++) {
+    const k = kept[i]!
+    if ((k.field ?? '') === field && e.start < k.end && k.start < e.end) return i
+  }
+  return -1
+}
+
+function byPosition(a: EntityPrediction, b: EntityPrediction): number {
+  return codeUnitOrder(a.field ?? '', b.field ?? '') || a.start - b.start || a.end - b.end
 }
 
 function compareCandidates(x: RankedEntity, y: RankedEntity): number {

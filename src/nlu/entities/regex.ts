@@ -107,17 +107,20 @@ export class FittedRegexEntities implements FittedEntityExtractor {
   readonly type = 'regex_entities'
   readonly usesTokens = false
   readonly entityTypes: readonly string[]
-  private readonly compiled: Array<{ name: string; re: RegExp }>
+  /** `dedupe`: an earlier pattern has the same name, so a span it found may come again. */
+  private readonly compiled: Array<{ name: string; re: RegExp; dedupe: boolean }>
 
   constructor(
     readonly params: Readonly<RegexEntitiesParams>,
     private readonly sets: PatternSet[],
   ) {
+    const names = new Set<string>()
     this.compiled = sets.flatMap((s) =>
-      s.patterns.map((p) => ({
-        name: s.name,
-        re: compilePattern(p, s.name, params.caseSensitive, params.useWordBoundaries),
-      })),
+      s.patterns.map((p) => {
+        const dedupe = names.has(s.name)
+        names.add(s.name)
+        return { name: s.name, re: compilePattern(p, s.name, params.caseSensitive, params.useWordBoundaries), dedupe }
+      }),
     )
     this.entityTypes = sets.map((s) => s.name)
   }
@@ -125,8 +128,15 @@ export class FittedRegexEntities implements FittedEntityExtractor {
   extract(text: string, _tokens: readonly Token[]): EntityPrediction[] {
     const input = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text
     const out: EntityPrediction[] = []
-    const seen = new Set<string>()
-    for (const { name, re } of this.compiled) {
+    // Spans found so far, built from the first pattern whose name came before: one pattern never finds a span twice
+    // (matches of a global regex start past the previous one), so a name with one pattern needs no set.
+    let seen: Set<string> | undefined
+    for (let c = 0; c < this.compiled.length; c++) {
+      const { name, re, dedupe } = this.compiled[c]!
+      if (dedupe && seen === undefined) {
+        seen = new Set()
+        for (const e of out) seen.add(spanKey(e.entity, e.start, e.end))
+      }
       re.lastIndex = 0
       for (let m = re.exec(input); m !== null; m = re.exec(input)) {
         if (m[0].length === 0) {
@@ -135,13 +145,15 @@ export class FittedRegexEntities implements FittedEntityExtractor {
         }
         const start = m.index
         const end = start + m[0].length
-        const key = `${name}\u0000${start}\u0000${end}`
-        if (seen.has(key)) continue
-        seen.add(key)
+        if (seen !== undefined) {
+          const key = spanKey(name, start, end)
+          if (seen.has(key)) continue
+          seen.add(key)
+        }
         out.push({ start, end, entity: name, value: m[0], extractor: this.type, confidence_entity: 1 })
       }
     }
-    return out.sort((a, b) => a.start - b.start || a.end - b.end)
+    return out.length > 1 ? out.sort(byStartEnd) : out
   }
 
   toState(): ComponentState {
@@ -155,6 +167,14 @@ export class FittedRegexEntities implements FittedEntityExtractor {
     const json = state.json as { params?: unknown; patterns?: unknown }
     return new FittedRegexEntities(regexEntitiesParams(json.params), checkPatternSets('regex_entities', json.patterns))
   }
+}
+
+function spanKey(name: string, start: number, end: number): string {
+  return `${name}\u0000${start}\u0000${end}`
+}
+
+function byStartEnd(a: EntityPrediction, b: EntityPrediction): number {
+  return a.start - b.start || a.end - b.end
 }
 
 /** Check the shape of saved pattern sets. */

@@ -39,7 +39,8 @@ export function synonymKey(text: string): string {
 /** Replace the value of every entity whose value is a known surface form; marks it with the processor name. */
 export function applySynonyms(entities: EntityPrediction[], map: Readonly<SynonymMap>): void {
   for (const e of entities) {
-    const canonical = Object.hasOwn(map, synonymKey(e.value)) ? map[synonymKey(e.value)] : undefined
+    const key = synonymKey(e.value)
+    const canonical = Object.hasOwn(map, key) ? map[key] : undefined
     if (canonical !== undefined && canonical !== e.value) {
       e.value = canonical
       e.processors = [...(e.processors ?? []), SYNONYM_PROCESSOR]

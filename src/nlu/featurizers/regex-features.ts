@@ -56,7 +56,8 @@ export class FittedRegexFeatures implements FittedFeaturizer {
   readonly type = 'regex_features'
   readonly dim: number
   private readonly regexes: RegExp[][]
-  private readonly matcher: LookupMatcher
+  /** Replaced by an equivalent matcher when a pipeline shares one (see {@link shareLookupMatchers}). */
+  lookupMatcher: LookupMatcher
   private readonly hit: Uint8Array
 
   constructor(
@@ -68,7 +69,7 @@ export class FittedRegexFeatures implements FittedFeaturizer {
       // Sticky-free, non-global copies: `test` must not carry lastIndex from one message to the next.
       s.patterns.map((p) => new RegExp(compilePattern(p, s.name, params.caseSensitive, false).source, flags(params))),
     )
-    this.matcher = new LookupMatcher(tables, params.foldAccents)
+    this.lookupMatcher = new LookupMatcher(tables, params.foldAccents)
     this.dim = patterns.length + tables.length
     this.hit = new Uint8Array(tables.length)
   }
@@ -79,17 +80,19 @@ export class FittedRegexFeatures implements FittedFeaturizer {
     if (this.regexes.length > 0) {
       const input = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text
       for (let r = 0; r < this.regexes.length; r++) {
-        if (this.regexes[r]!.some((re) => re.test(input))) out.push(offset + r, value)
+        if (anyTest(this.regexes[r]!, input)) out.push(offset + r, value)
       }
     }
     if (this.tables.length > 0) {
       const hit = this.hit
-      hit.fill(0)
-      this.matcher.match(text, false, (t) => {
-        hit[t] = 1
-      })
-      const base = offset + this.patterns.length
-      for (let t = 0; t < hit.length; t++) if (hit[t] === 1) out.push(base + t, value)
+      const matcher = this.lookupMatcher
+      const count = matcher.find(text)
+      if (count > 0) {
+        hit.fill(0)
+        for (let k = 0; k < count; k++) hit[matcher.tableOf(k)] = 1
+        const base = offset + this.patterns.length
+        for (let t = 0; t < hit.length; t++) if (hit[t] === 1) out.push(base + t, value)
+      }
     }
   }
 
@@ -112,6 +115,11 @@ export class FittedRegexFeatures implements FittedFeaturizer {
       checkTables('regex_features', json.tables),
     )
   }
+}
+
+function anyTest(res: readonly RegExp[], input: string): boolean {
+  for (let i = 0; i < res.length; i++) if (res[i]!.test(input)) return true
+  return false
 }
 
 function flags(p: Readonly<RegexFeaturesParams>): string {

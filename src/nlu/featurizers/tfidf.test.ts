@@ -1,8 +1,10 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { emptyTrainingData } from '../../data/types.js'
+import { fmix32, H1_INIT, H2_INIT, step1, step2 } from '../hash.js'
 import { paramError } from '../params.js'
 import { SparseVector } from '../sparse.js'
-import { FittedTfidf, TfidfFeaturizer, tfidfParams } from './tfidf.js'
+import { FittedTfidf, NgramExtractor, TfidfFeaturizer, tfidfParams } from './tfidf.js'
 
 const ctx = { seed: 0, data: emptyTrainingData() }
 const fitTfidf = (texts: string[], params: Record<string, unknown>) =>
@@ -91,6 +93,80 @@ describe('tfidf', () => {
     const state = fitTfidf(corpus, {}).toState()
     expect(() => FittedTfidf.fromState({ ...state, arrays: { ...state.arrays, idf: new Float32Array(1) } })).toThrow(
       paramError('tfidf', "The saved state of tfidf has a bad 'idf' section.").message,
+    )
+  })
+})
+
+describe('character n-gram keys', () => {
+  // The reference: every substring of each padded word of ngramMin..ngramMax characters (a padded word shorter than
+  // ngramMin, whole), hashed code unit by code unit.
+  const reference = (words: string[], nMin: number, nMax: number) => {
+    const out: string[] = []
+    const key = (s: string) => {
+      let a = H1_INIT ^ 0x9e3779b9
+      let b = H2_INIT ^ 0x9e3779b9
+      for (let i = 0; i < s.length; i++) {
+        a = step1(a, s.charCodeAt(i))
+        b = step2(b, s.charCodeAt(i))
+      }
+      return `${fmix32(a)}:${fmix32(b)}`
+    }
+    for (const w of words) {
+      const p = ` ${w} `
+      if (p.length < nMin) out.push(key(p))
+      else
+        for (let i = 0; i < p.length; i++)
+          for (let n = nMin; n <= nMax && i + n <= p.length; n++) out.push(key(p.slice(i, i + n)))
+    }
+    return out
+  }
+  it('are the hashes of the substrings of each padded word, with or without stop words', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z]{1,9}$/), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.boolean(),
+        (words, nMin, extra, stop) => {
+          const nMax = Math.min(8, nMin + extra)
+          const ex = new NgramExtractor(
+            tfidfParams({ analyzer: 'char_wb', ngramMin: nMin, ngramMax: nMax, stopWords: stop ? ['x9'] : null }),
+          )
+          const n = ex.extract(words.join(' '))
+          const got = Array.from({ length: n }, (_, k) => `${ex.ka[k]}:${ex.kb[k]}`)
+          expect(got).toEqual(reference(words, nMin, nMax))
+        },
+      ),
+      { numRuns: 300, seed: 3 },
+    )
+  })
+})
+
+describe('character n-gram columns remembered by word', () => {
+  it('give the vectors of looking every n-gram up, whatever the words seen before', () => {
+    const corpus = ['the flight to Lisbon', 'cancel my reservation please', 'how much luggage', 'Zürich and Zurich']
+    const params = { analyzer: 'char_wb', ngramMin: 2, ngramMax: 5 }
+    const cached = fitTfidf(corpus, params)
+    const plain = FittedTfidf.fromState(cached.toState())
+    // Without its word memory the featurizer looks each n-gram up in the vocabulary.
+    ;(plain as unknown as { words: undefined }).words = undefined
+    const vector = (f: FittedTfidf, text: string) => {
+      const v = new SparseVector()
+      f.transformOne(text, v, 7, 0.5)
+      return [Array.from(v.idx.subarray(0, v.n)), Array.from(v.val.subarray(0, v.n))]
+    }
+    const word = fc.oneof(
+      fc.constantFrom('the', 'The', 'flight', 'ZÜRICH', 'zurich', 'lisbon', 'a', 'my', 'reservations'),
+      fc.stringMatching(/^[a-eé]{1,24}$/),
+    )
+    fc.assert(
+      fc.property(fc.array(fc.array(word, { maxLength: 12 }), { minLength: 1, maxLength: 6 }), (messages) => {
+        for (const words of messages) {
+          const text = words.join(' ')
+          expect(vector(cached, text)).toEqual(vector(plain, text))
+        }
+      }),
+      { numRuns: 300, seed: 5 },
     )
   })
 })

@@ -7,7 +7,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
-import { fmix32, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
+import { fmix32, fmix32i, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
 import { Nullable, paramError, validateParams } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 import { ENGLISH_STOP_WORDS } from '../stop-words.js'
@@ -178,6 +178,8 @@ export class FittedTfidf implements FittedFeaturizer {
   private tf: Int32Array
   private touched = new Int32Array(256)
   private weights = new Float64Array(256)
+  /** With `char_wb` and a vocabulary: the columns of recently seen words. */
+  private readonly words: WordColumns | undefined
 
   constructor(
     readonly params: Readonly<TfidfParams>,
@@ -193,26 +195,16 @@ export class FittedTfidf implements FittedFeaturizer {
     if (keyA && keyB) {
       this.table = new KeyTable(dim)
       for (let f = 0; f < dim; f++) this.table.intern(keyA[f]!, keyB[f]!, f)
+      if (params.analyzer === 'char_wb') {
+        this.words = new WordColumns(WORD_ENTRIES, this.ex.charCapacity(WordColumns.MAX_WORD))
+      }
     }
   }
 
   transformOne(text: string, out: SparseVector, offset: number, scale: number): void {
-    const n = this.ex.extract(text)
-    if (n > this.touched.length) {
-      this.touched = new Int32Array(n)
-      this.weights = new Float64Array(n)
-    }
-    const { ka, kb } = this.ex
+    const m = this.words ? this.countWords(text) : this.countNgrams(text)
     const tf = this.tf
     const touched = this.touched
-    const table = this.table
-    let m = 0
-    for (let j = 0; j < n; j++) {
-      const f = table ? table.get(ka[j]!, kb[j]!) : ka[j]! & this.mask
-      if (f < 0) continue
-      if (tf[f] === 0) touched[m++] = f
-      tf[f]!++
-    }
     const { sublinearTf, useIdf } = this.params
     const idf = this.idf
     const w = this.weights
@@ -229,6 +221,93 @@ export class FittedTfidf implements FittedFeaturizer {
     let factor = scale * this.params.weight
     if (this.params.norm === 'l2' && norm > 0) factor /= Math.sqrt(norm)
     for (let i = 0; i < m; i++) out.push(offset + touched[i]!, w[i]! * factor)
+  }
+
+  /** Count the columns of the n-grams of `text` in `tf`, listing each in `touched` once; returns how many. */
+  private countNgrams(text: string): number {
+    const n = this.ex.extract(text)
+    this.reserve(n)
+    const { ka, kb } = this.ex
+    const tf = this.tf
+    const touched = this.touched
+    const table = this.table
+    let m = 0
+    for (let j = 0; j < n; j++) {
+      const f = table ? table.get(ka[j]!, kb[j]!) : ka[j]! & this.mask
+      if (f < 0) continue
+      if (tf[f] === 0) touched[m++] = f
+      tf[f]!++
+    }
+    return m
+  }
+
+  /**
+   * {@link countNgrams} for `char_wb` with a vocabulary, a word at a time: a word's columns (those of its n-grams
+   * in the vocabulary, in n-gram order) come from {@link WordColumns} when it was seen lately, else are looked up
+   * and remembered. The same columns in the same order, so the same counts and order of `touched`.
+   */
+  private countWords(text: string): number {
+    const ex = this.ex
+    const nTok = ex.tokens(text)
+    const sc = ex.scanner
+    let total = 0
+    for (let i = 0; i < nTok; i++) total += ex.charCapacity(sc.tokEnd[i]! - sc.tokStart[i]!)
+    this.reserve(total)
+    const words = this.words!
+    const table = this.table!
+    const tf = this.tf
+    const touched = this.touched
+    const chars = sc.chars
+    let m = 0
+    for (let i = 0; i < nTok; i++) {
+      const s = sc.tokStart[i]!
+      const e = sc.tokEnd[i]!
+      if (e - s > WordColumns.MAX_WORD) {
+        // Too long to remember: looked up n-gram by n-gram.
+        ex.ensure(ex.charCapacity(e - s))
+        const n = ex.wordCharNgrams(s, e, 0)
+        const { ka, kb } = ex
+        for (let j = 0; j < n; j++) {
+          const f = table.get(ka[j]!, kb[j]!)
+          if (f < 0) continue
+          if (tf[f] === 0) touched[m++] = f
+          tf[f]!++
+        }
+        continue
+      }
+      const h = wordHash(chars, s, e)
+      let w = words.find(chars, s, e, h)
+      if (w < 0) {
+        w = words.claim(chars, s, e, h)
+        ex.ensure(ex.charCapacity(e - s))
+        const n = ex.wordCharNgrams(s, e, 0)
+        const { ka, kb } = ex
+        const cols = words.cols
+        const base = w * words.stride
+        let c = 0
+        for (let j = 0; j < n; j++) {
+          const f = table.get(ka[j]!, kb[j]!)
+          if (f >= 0) cols[base + c++] = f
+        }
+        words.count[w] = c
+      }
+      const cols = words.cols
+      const base = w * words.stride
+      const end = base + words.count[w]!
+      for (let c = base; c < end; c++) {
+        const f = cols[c]!
+        if (tf[f] === 0) touched[m++] = f
+        tf[f]!++
+      }
+    }
+    return m
+  }
+
+  private reserve(n: number): void {
+    if (n > this.touched.length) {
+      this.touched = new Int32Array(n)
+      this.weights = new Float64Array(n)
+    }
   }
 
   toState(): ComponentState {
@@ -258,6 +337,66 @@ export class FittedTfidf implements FittedFeaturizer {
   }
 }
 
+/** Entries of {@link WordColumns} per featurizer. */
+const WORD_ENTRIES = 1024
+
+/**
+ * The vocabulary columns of the character n-grams of recently seen words, direct-mapped by a hash of the word: a
+ * word's n-grams depend only on its normalised characters, which the entry keeps and compares, so an entry is
+ * never used for another word. Most words of a message are common ones: reading a few contiguous columns replaces
+ * hashing each n-gram and probing the vocabulary for it, one scattered cache line each.
+ */
+class WordColumns {
+  /** Longer words are not remembered. */
+  static readonly MAX_WORD = 16
+  /** Per entry: the word's length + 1 (0: empty), its hash, and how many columns it has. */
+  private readonly len: Int32Array
+  private readonly hash: Int32Array
+  readonly count: Int32Array
+  /** Entry `w`'s characters are `chars[w * MAX_WORD..]`, its columns `cols[w * stride..]`. */
+  private readonly chars: Uint16Array
+  readonly cols: Int32Array
+  private readonly mask: number
+
+  constructor(
+    entries: number,
+    readonly stride: number,
+  ) {
+    this.len = new Int32Array(entries)
+    this.hash = new Int32Array(entries)
+    this.count = new Int32Array(entries)
+    this.chars = new Uint16Array(entries * WordColumns.MAX_WORD)
+    this.cols = new Int32Array(entries * stride)
+    this.mask = entries - 1
+  }
+
+  /** The entry of the word `text[s..e)` with hash `h`, or -1. */
+  find(text: Uint16Array, s: number, e: number, h: number): number {
+    const w = h & this.mask
+    if (this.len[w] !== e - s + 1 || this.hash[w] !== h) return -1
+    const at = w * WordColumns.MAX_WORD - s
+    for (let i = s; i < e; i++) if (this.chars[at + i] !== text[i]) return -1
+    return w
+  }
+
+  /** The entry for the word, emptied of whatever word it held; the caller fills `cols` and `count`. */
+  claim(text: Uint16Array, s: number, e: number, h: number): number {
+    const w = h & this.mask
+    this.len[w] = e - s + 1
+    this.hash[w] = h
+    this.count[w] = 0
+    const at = w * WordColumns.MAX_WORD - s
+    for (let i = s; i < e; i++) this.chars[at + i] = text[i]!
+    return w
+  }
+}
+
+function wordHash(chars: Uint16Array, s: number, e: number): number {
+  let h = H1_INIT
+  for (let i = s; i < e; i++) h = step1(h, chars[i]!)
+  return fmix32i(h)
+}
+
 function stateError(what: string) {
   return paramError('tfidf', `The saved state of tfidf has a bad '${what}' section.`)
 }
@@ -275,7 +414,9 @@ export class NgramExtractor {
   kb = new Uint32Array(1024)
   private ta = new Uint32Array(64)
   private tb = new Uint32Array(64)
-  private readonly scanner: TextScanner
+  /** One word of `char_wb` with its padding spaces. */
+  private padded = new Uint16Array(64)
+  readonly scanner: TextScanner
   private readonly stop: KeyTable | undefined
   private readonly word: boolean
   private readonly nMin: number
@@ -303,12 +444,23 @@ export class NgramExtractor {
 
   /** Extract the n-gram keys of `text`; returns how many were written. */
   extract(text: string): number {
+    const t = this.tokens(text)
+    return this.word ? this.wordNgrams(t) : this.charNgrams(t)
+  }
+
+  /**
+   * Scan `text` and drop stop words; returns how many tokens are left, token `i` being
+   * `scanner.chars[scanner.tokStart[i]..scanner.tokEnd[i])`.
+   */
+  tokens(text: string): number {
     const sc = this.scanner
     const nTok = sc.scan(text)
     if (nTok > this.ta.length) {
       this.ta = new Uint32Array(nTok * 2)
       this.tb = new Uint32Array(nTok * 2)
     }
+    // Character n-grams need no token hashes unless stop words are skipped.
+    if (!this.word && !this.stop) return nTok
     const chars = sc.chars
     // Token hashes, without stop words.
     let t = 0
@@ -321,8 +473,8 @@ export class NgramExtractor {
         a = step1(a, chars[j]!)
         b = step2(b, chars[j]!)
       }
-      a = fmix32(a)
-      b = fmix32(b ^ 0x5bd1e995)
+      a = fmix32i(a)
+      b = fmix32i(b ^ 0x5bd1e995)
       if (this.stop && this.stop.get(a, b) >= 0) continue
       // Reuse the scanner's arrays to remember which tokens survived.
       sc.tokStart[t] = s
@@ -331,10 +483,15 @@ export class NgramExtractor {
       this.tb[t] = b
       t++
     }
-    return this.word ? this.wordNgrams(t) : this.charNgrams(t)
+    return t
   }
 
-  private ensure(n: number): void {
+  /** Room for the n-gram keys of a word of `len` code units, with `char_wb`. */
+  charCapacity(len: number): number {
+    return (len + 2) * (this.nMax - this.nMin + 1) + 1
+  }
+
+  ensure(n: number): void {
     if (n <= this.ka.length) return
     let cap = this.ka.length * 2
     while (cap < n) cap *= 2
@@ -363,8 +520,8 @@ export class NgramExtractor {
             a = step1(a, ta[j]!)
             b = step2(b, tb[j]!)
           }
-          ka[k] = fmix32(a)
-          kb[k] = fmix32(b)
+          ka[k] = fmix32i(a)
+          kb[k] = fmix32i(b)
         }
         k++
       }
@@ -374,45 +531,56 @@ export class NgramExtractor {
 
   private charNgrams(nTok: number): number {
     const sc = this.scanner
-    const chars = sc.chars
-    const { nMin, nMax } = this
     let total = 0
-    for (let i = 0; i < nTok; i++) total += (sc.tokEnd[i]! - sc.tokStart[i]! + 2) * (nMax - nMin + 1) + 1
+    for (let i = 0; i < nTok; i++) total += this.charCapacity(sc.tokEnd[i]! - sc.tokStart[i]!)
     this.ensure(total)
-    const { ka, kb } = this
     let k = 0
-    for (let i = 0; i < nTok; i++) {
-      const s = sc.tokStart[i]!
-      const e = sc.tokEnd[i]!
-      // Padded word: position -1 and (e - s) are spaces.
-      const len = e - s + 2
-      if (len < nMin) {
-        let a = H1_INIT ^ CHAR_SALT
-        let b = H2_INIT ^ CHAR_SALT
-        for (let p = 0; p < len; p++) {
-          const c = p === 0 || p === len - 1 ? SPACE : chars[s + p - 1]!
-          a = step1(a, c)
-          b = step2(b, c)
-        }
-        ka[k] = fmix32(a)
-        kb[k] = fmix32(b)
-        k++
-        continue
-      }
+    for (let i = 0; i < nTok; i++) k = this.wordCharNgrams(sc.tokStart[i]!, sc.tokEnd[i]!, k)
+    return k
+  }
+
+  /**
+   * The `char_wb` n-gram keys of the token `scanner.chars[s..e)`, written from index `k` (room checked by the
+   * caller, see {@link charCapacity}); returns the index after the last.
+   */
+  wordCharNgrams(s: number, e: number, k: number): number {
+    const chars = this.scanner.chars
+    const { nMin, nMax, ka, kb } = this
+    // The padded word, a space on each side, copied once so the n-gram loops read it without a test per character.
+    const len = e - s + 2
+    if (this.padded.length < len) this.padded = new Uint16Array(len * 2)
+    const pad = this.padded
+    pad[0] = SPACE
+    for (let q = 1; q < len - 1; q++) pad[q] = chars[s + q - 1]!
+    pad[len - 1] = SPACE
+    if (len < nMin) {
+      let a = H1_INIT ^ CHAR_SALT
+      let b = H2_INIT ^ CHAR_SALT
       for (let p = 0; p < len; p++) {
-        let a = H1_INIT ^ CHAR_SALT
-        let b = H2_INIT ^ CHAR_SALT
-        const stop = Math.min(len, p + nMax)
-        for (let q = p; q < stop; q++) {
-          const c = q === 0 || q === len - 1 ? SPACE : chars[s + q - 1]!
-          a = step1(a, c)
-          b = step2(b, c)
-          if (q - p + 1 >= nMin) {
-            ka[k] = fmix32(a)
-            kb[k] = fmix32(b)
-            k++
-          }
-        }
+        a = step1(a, pad[p]!)
+        b = step2(b, pad[p]!)
+      }
+      ka[k] = fmix32i(a)
+      kb[k] = fmix32i(b)
+      return k + 1
+    }
+    for (let p = 0; p < len; p++) {
+      let a = H1_INIT ^ CHAR_SALT
+      let b = H2_INIT ^ CHAR_SALT
+      const stop = Math.min(len, p + nMax)
+      const first = Math.min(stop, p + nMin - 1)
+      // The characters before the shortest n-gram's end, then one n-gram per further character.
+      let q = p
+      for (; q < first; q++) {
+        a = step1(a, pad[q]!)
+        b = step2(b, pad[q]!)
+      }
+      for (; q < stop; q++) {
+        a = step1(a, pad[q]!)
+        b = step2(b, pad[q]!)
+        ka[k] = fmix32i(a)
+        kb[k] = fmix32i(b)
+        k++
       }
     }
     return k
