@@ -7,7 +7,15 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
 import { checkTables, LookupMatcher, mergeTables } from '../entities/lookup.js'
-import { checkPatternSets, checkPatterns, compilePattern, MAX_REGEX_INPUT, mergePatterns } from '../entities/regex.js'
+import {
+  asciiTwin,
+  checkPatternSets,
+  checkPatterns,
+  compilePattern,
+  isAscii,
+  MAX_REGEX_INPUT,
+  mergePatterns,
+} from '../entities/regex.js'
 import { validateParams } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 
@@ -56,6 +64,8 @@ export class FittedRegexFeatures implements FittedFeaturizer {
   readonly type = 'regex_features'
   readonly dim: number
   private readonly regexes: RegExp[][]
+  /** The same patterns for ASCII messages (see {@link asciiTwin}); a pattern without a twin keeps its own. */
+  private readonly asciiRegexes: RegExp[][]
   /** Replaced by an equivalent matcher when a pipeline shares one (see {@link shareLookupMatchers}). */
   lookupMatcher: LookupMatcher
   private readonly hit: Uint8Array
@@ -69,6 +79,9 @@ export class FittedRegexFeatures implements FittedFeaturizer {
       // Sticky-free, non-global copies: `test` must not carry lastIndex from one message to the next.
       s.patterns.map((p) => new RegExp(compilePattern(p, s.name, params.caseSensitive, false).source, flags(params))),
     )
+    this.asciiRegexes = patterns.map((s, i) =>
+      s.patterns.map((p, j) => asciiTwin(p, params.caseSensitive, false, false) ?? this.regexes[i]![j]!),
+    )
     this.lookupMatcher = new LookupMatcher(tables, params.foldAccents)
     this.dim = patterns.length + tables.length
     this.hit = new Uint8Array(tables.length)
@@ -79,8 +92,9 @@ export class FittedRegexFeatures implements FittedFeaturizer {
     const value = this.params.weight * scale
     if (this.regexes.length > 0) {
       const input = text.length > MAX_REGEX_INPUT ? text.slice(0, MAX_REGEX_INPUT) : text
-      for (let r = 0; r < this.regexes.length; r++) {
-        if (anyTest(this.regexes[r]!, input)) out.push(offset + r, value)
+      const regexes = isAscii(input) ? this.asciiRegexes : this.regexes
+      for (let r = 0; r < regexes.length; r++) {
+        if (anyTest(regexes[r]!, input)) out.push(offset + r, value)
       }
     }
     if (this.tables.length > 0) {
