@@ -7,7 +7,7 @@
  *   3. RSS of the server over a soak under load (5 minutes by default).
  * Prints a table and writes bench/results/serve-<date>.json. Models are trained from `templates/default`.
  *
- *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--out FILE]
+ *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE] [--out FILE]
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     swaps: { type: 'string', default: '20' },
     'soak-seconds': { type: 'string', default: '300' },
     rate: { type: 'string', default: '0' },
+    texts: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -44,6 +45,8 @@ if (values.help) {
   process.stdout.write(
     'npm run bench:serve -- [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--out FILE]\n' +
       '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n' +
+      '  --texts: JSONL of messages ({"text": ...} a line, as ../shared/datasets/clinc150/test.jsonl) sent in turn\n' +
+      '    across all connections, instead of six fixed sentences\n' +
       '  --out: the JSON file to write (default bench/results/serve-<date>.json)\n',
   )
   process.exit(0)
@@ -76,14 +79,21 @@ const bytesB = encodeModel(modelB)
 const modelFile = path.join(work, 'model.iom')
 writeFileSync(modelFile, bytesA)
 
-const TEXTS = [
-  'hi there',
-  'I want to book a flight to Lisbon next Friday',
-  'how much luggage can I take',
-  'cancel my reservation please',
-  'is flight BA117 on time',
-  'can I get my money back',
-]
+const textsFile = values.texts ? path.resolve(values.texts) : undefined
+const TEXTS = textsFile
+  ? readFileSync(textsFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => (JSON.parse(line) as { text: string }).text)
+  : [
+      'hi there',
+      'I want to book a flight to Lisbon next Friday',
+      'how much luggage can I take',
+      'cancel my reservation please',
+      'is flight BA117 on time',
+      'can I get my money back',
+    ]
+if (TEXTS.length === 0) throw new Error(`${textsFile}: no messages`)
 const bodies = TEXTS.map((text) => JSON.stringify({ text }))
 /** version → text → "intent confidence" that version predicts, to catch answers from a half-loaded model. */
 const expected: Record<string, Record<string, string>> = {
@@ -144,6 +154,7 @@ const cpuUs = () => {
   return (Number(f[11]) + Number(f[12])) * TICK_US
 }
 
+let nextBody = 0
 async function load(target: string, seconds: number, conns = connections, check?: (body: string) => void) {
   const cpuBefore = cpuUs()
   const result = await autocannon({
@@ -152,11 +163,21 @@ async function load(target: string, seconds: number, conns = connections, check?
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    requests: bodies.map((body) => ({
-      method: 'POST' as const,
-      body,
-      ...(check ? { onResponse: (_status: number, resBody: string) => check(resBody) } : {}),
-    })),
+    requests: textsFile
+      ? // Every connection would walk a list from its start in step with the others; one shared turn spreads the
+        // messages, so each is parsed once per pass rather than once per connection within a few milliseconds.
+        [
+          {
+            method: 'POST' as const,
+            setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies[nextBody++ % bodies.length]! }),
+            ...(check ? { onResponse: (_status: number, resBody: string) => check(resBody) } : {}),
+          },
+        ]
+      : bodies.map((body) => ({
+          method: 'POST' as const,
+          body,
+          ...(check ? { onResponse: (_status: number, resBody: string) => check(resBody) } : {}),
+        })),
   })
   return {
     requestsPerSec: result.requests.average,
@@ -406,7 +427,7 @@ writeFileSync(
         swapSeconds,
         swaps: swapCount,
         soakSeconds,
-        texts: TEXTS,
+        texts: textsFile ? { file: textsFile, count: TEXTS.length } : TEXTS,
         model: 'templates/default',
       },
       runs,
