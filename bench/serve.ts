@@ -97,8 +97,11 @@ if (TEXTS.length === 0) throw new Error(`${textsFile}: no messages`)
 const bodies = TEXTS.map((text) => JSON.stringify({ text }))
 /** version → text → "intent confidence" that version predicts, to catch answers from a half-loaded model. */
 const expected: Record<string, Record<string, string>> = {
-  '1': Object.fromEntries(TEXTS.map((t) => [t, sig(decodeModel(bytesA).parse(t).intent)])),
-  '2': Object.fromEntries(TEXTS.map((t) => [t, sig(decodeModel(bytesB).parse(t).intent)])),
+  '1': predictions(decodeModel(bytesA)),
+  '2': predictions(decodeModel(bytesB)),
+}
+function predictions(model: ReturnType<typeof decodeModel>) {
+  return Object.fromEntries(TEXTS.map((t) => [t, sig(model.parse(t).intent)]))
 }
 function sig(i: { name: string; confidence: number }) {
   return `${i.name} ${i.confidence}`
