@@ -1,24 +1,25 @@
 import fc from 'fast-check'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EntitySchema, type ParseResponse, ParseResponseSchema } from './schemas.js'
-import { ENTITY_KEYS, jsonString, PARSE_RESPONSE_KEYS, parseResponseJson } from './serialize.js'
+import { BatchResponseSchema, EntitySchema, type ParseResponse, ParseResponseSchema } from './schemas.js'
+import { batchResponseJson, ENTITY_KEYS, jsonString, PARSE_RESPONSE_KEYS, parseResponseJson } from './serialize.js'
 
 // Fastify's own schema serializer is the reference: an app that answers with whatever object the test hands it.
 let reference: FastifyInstance
-let next: ParseResponse
+let next: unknown
 beforeAll(async () => {
   reference = Fastify({ logger: false })
   reference.get('/', { schema: { response: { 200: ParseResponseSchema } } }, async () => next)
+  reference.get('/batch', { schema: { response: { 200: BatchResponseSchema } } }, async () => next)
   await reference.ready()
 })
 afterAll(async () => {
   await reference.close()
 })
 
-async function schemaJson(r: ParseResponse): Promise<string> {
+async function schemaJson(r: unknown, url = '/'): Promise<string> {
   next = r
-  const res = await reference.inject({ method: 'GET', url: '/' })
+  const res = await reference.inject({ method: 'GET', url })
   expect(res.statusCode).toBe(200)
   return res.body
 }
@@ -77,6 +78,19 @@ describe('parseResponseJson', () => {
         expect(parseResponseJson(r)).toBe(await schemaJson(r))
       }),
       { numRuns: 400 },
+    )
+  })
+
+  it('writes batch answers as the schema serializer does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ name: text, version: text }),
+        fc.array(response, { maxLength: 4 }),
+        async (model, results) => {
+          expect(batchResponseJson(model, results)).toBe(await schemaJson({ model, results }, '/batch'))
+        },
+      ),
+      { numRuns: 100 },
     )
   })
 
