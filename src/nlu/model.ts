@@ -72,7 +72,9 @@ export class NluModel implements TrainedModel {
       // As Rasa's FallbackClassifier: the fallback intent, with the threshold as its confidence, heads the ranking.
       intent = { name: fb.intent, confidence: fb.threshold }
       ranking.unshift({ ...intent })
-      if (options.topK !== undefined && ranking.length > topK) ranking.length = topK
+      // Cut to the K asked for, not to the intents there are: asking for more than exist keeps every entry, as
+      // without `topK`.
+      if (options.topK !== undefined) ranking.length = Math.min(ranking.length, Math.max(0, Math.floor(options.topK)))
     }
     const text = messageText(msg)
     const entities = this.pipeline.extractEntities(msg)

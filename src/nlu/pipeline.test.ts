@@ -129,6 +129,11 @@ describe('parse', () => {
     expect(r.intent).toEqual({ name: 'nope', confidence: 0.99 })
     expect(r.intent_ranking[0]).toEqual({ name: 'nope', confidence: 0.99 })
     expect(r.intent_ranking).toHaveLength(5)
+    // topK cuts the same ranking, the fallback entry included; more than there are keeps all of it.
+    const text = 'what about the weather or a flight'
+    for (const k of [1, 2, 4, 5, 6, 50])
+      expect(strict.parse(text, { topK: k }).intent_ranking).toEqual(r.intent_ranking.slice(0, k))
+    expect(strict.parse(text, { topK: 0 }).intent_ranking).toEqual([])
     expect(strict.parse('what about the weather or a flight', { fallback: false }).intent.name).not.toBe('nope')
   })
   it('survives hostile text: empty, 100 KB, emoji, mixed scripts, control characters', () => {
