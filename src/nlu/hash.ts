@@ -20,12 +20,7 @@ export function step2(h: number, c: number): number {
 
 /** MurmurHash3 finaliser: spreads every input bit over the output; returns an unsigned 32-bit value. */
 export function fmix32(h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
+  return fmix32i(h) >>> 0
 }
 
 /**
