@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isIntentopsError } from '../errors.js'
 import { ftsQuery, likePattern, parseSearch, searchText, searchWords } from './search.js'
@@ -17,6 +18,25 @@ describe('text search words', () => {
     ])
     expect(searchText('Hi there!', { subject: 'Re: Ünïcode' })).toBe(' hi there re unicode')
     expect(searchText('…', {})).toBe('')
+  })
+
+  it('finds the same words on ASCII text as the full Unicode path does', () => {
+    // The general path, as searchWords runs it on any text that is not ASCII.
+    const unicode = (t: string) =>
+      t
+        .normalize('NFKD')
+        .replace(/\p{M}+/gu, '')
+        .toLowerCase()
+        .match(/[\p{L}\p{N}]+/gu) ?? []
+    fc.assert(
+      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) }), (t) => {
+        expect(searchWords(t)).toEqual(unicode(t))
+      }),
+      { numRuns: 2000 },
+    )
+    // One character past ASCII takes the general path.
+    expect(searchWords('ABC déf')).toEqual(['abc', 'def'])
+    expect(searchText('Book 2 FLIGHTS, now!')).toBe(' book 2 flights now')
   })
 
   it('parses words, quoted phrases and punctuation-joined words, all required', () => {

