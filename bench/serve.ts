@@ -325,17 +325,26 @@ const logOnAnsweredTotal = await answered200(ports.logOn)
 // Warm-up: the first fifth of the soak (caches, JIT, SQLite page cache), at most 60 s.
 const warmup = Math.min(60, soakSeconds / 5)
 const steady = samples.filter((s) => s.t >= warmup).map((s) => s.rssMb)
-const window = Math.max(1, Math.floor(steady.length / 10))
+// Under load the V8 heap rises in a sawtooth, up to ~90 MB above its floor between full collections, one every
+// 20–60 s. A window's mean says where that sawtooth stood; what a leak raises is the floor the collections return to.
+// Drift compares the floors (10th percentile) of the first and last fifth of the steady samples, each long enough to
+// hold a full collection; the mean-based figure of a tenth is printed beside it.
+const fifth = Math.max(1, Math.floor(steady.length / 5))
+const tenth = Math.max(1, Math.floor(steady.length / 10))
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-const firstMean = mean(steady.slice(0, window))
-const lastMean = mean(steady.slice(-window))
+const floor = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 10)]!
+const firstFloor = floor(steady.slice(0, fifth))
+const lastFloor = floor(steady.slice(-fifth))
+const firstMean = mean(steady.slice(0, tenth))
+const lastMean = mean(steady.slice(-tenth))
 const rss = {
   warmupSeconds: warmup,
-  startMb: firstMean,
-  endMb: lastMean,
+  startMb: firstFloor,
+  endMb: lastFloor,
   minMb: Math.min(...steady),
   maxMb: Math.max(...steady),
-  driftPct: ((lastMean - firstMean) / firstMean) * 100,
+  driftPct: ((lastFloor - firstFloor) / firstFloor) * 100,
+  meanDriftPct: ((lastMean - firstMean) / firstMean) * 100,
   rangePct: ((Math.max(...steady) - Math.min(...steady)) / Math.min(...steady)) * 100,
 }
 
@@ -410,7 +419,7 @@ process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
 process.stdout.write(
   `logged with the log on: ${logged} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
-    `RSS after ${f(rss.warmupSeconds, 0)} s warm-up: ${f(rss.startMb)} → ${f(rss.endMb)} MB (min ${f(rss.minMb)}, max ${f(rss.maxMb)}, drift ${f(rss.driftPct, 2)}%)\n`,
+    `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n`,
 )
 
 const date = new Date().toISOString().slice(0, 10)
