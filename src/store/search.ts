@@ -7,6 +7,7 @@
  * @module
  */
 import { createError } from '../errors.js'
+import { isAscii } from '../util/text.js'
 
 const WORD = /[\p{L}\p{N}]+/gu
 const MARKS = /\p{M}+/gu
@@ -18,11 +19,6 @@ const ASCII_WORD = /[a-z0-9]+/g
 export function searchWords(text: string): string[] {
   if (isAscii(text)) return text.toLowerCase().match(ASCII_WORD) ?? []
   return text.normalize('NFKD').replace(MARKS, '').toLowerCase().match(WORD) ?? []
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
-  return true
 }
 
 /**

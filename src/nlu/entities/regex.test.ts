@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { asciiTwin, compilePattern, isAscii } from './regex.js'
+import { isAscii } from '../../util/text.js'
+import { asciiTwin, compilePattern } from './regex.js'
 
 // Patterns whose Unicode and plain readings could part ways: case-insensitive classes, word boundaries, `\w`/`\W`,
 // negated classes, back-references, lookarounds, byte escapes, and ranges over the characters Unicode case folding

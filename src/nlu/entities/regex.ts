@@ -7,6 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
+import { isAscii } from '../../util/text.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
 import type { Token } from '../tokenizer.js'
@@ -78,12 +79,6 @@ export function asciiTwin(
   } catch {
     return undefined
   }
-}
-
-/** Whether every code unit of `text` is ASCII. */
-export function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
-  return true
 }
 
 /** Regexes of the same name merged; patterns deduplicated and sorted so the state does not depend on data order. */

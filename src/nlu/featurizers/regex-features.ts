@@ -5,6 +5,7 @@
  * @module
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { isAscii } from '../../util/text.js'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
 import { checkTables, LookupMatcher, mergeTables } from '../entities/lookup.js'
 import {
@@ -12,7 +13,6 @@ import {
   checkPatternSets,
   checkPatterns,
   compilePattern,
-  isAscii,
   MAX_REGEX_INPUT,
   mergePatterns,
 } from '../entities/regex.js'
