@@ -351,12 +351,14 @@ export async function rates(
   )
   const binFloor = k === 0 ? undefined : k / CONFIDENCE_BINS
   if (binFloor === undefined || threshold > binFloor) {
-    // `reviewed in (0, 1)` holds for every row; it lets the (reviewed, confidence, id) inbox index (or, with an
-    // intent, (intent, reviewed, confidence)) serve the band as two range scans.
+    // `reviewed in (0, 1)` and `fallback in (0, 1)` hold for every row; they let the fallback-order inbox index
+    // (reviewed, fallback desc, confidence, id), or with an intent (intent, reviewed, fallback desc, …), serve the
+    // band as four range scans.
     let band = src.db
       .selectFrom('predictions')
       .select([bucketExpr(r.bucketMs).as('bucket'), (eb) => eb.fn.countAll<number>().as('n')])
       .where('reviewed', 'in', [0, 1])
+      .where('fallback', 'in', [0, 1])
       .where('confidence', '<', threshold)
     if (binFloor !== undefined) band = band.where('confidence', '>=', binFloor)
     const extra = new Map<number, number>()

@@ -285,10 +285,31 @@ export class KyselyPredictionStore implements PredictionStore {
       .selectAll()
       .where((eb) => eb.and(filters(eb, query, search)))
     if (after) q = q.where((eb) => afterCursor(eb, order, after))
+    if (order === 'confidence') {
+      // No index of its own (migration 0010): the fallback order's index holds (fallback, confidence, id), so the
+      // fallback rows and the others are each already in confidence order, and a page is the first `limit + 1` of
+      // the two merged. Each arm is a subquery because SQLite allows no ORDER BY or LIMIT on a compound's members.
+      const arm = (fallback: 0 | 1) =>
+        this.db
+          .selectFrom(
+            q
+              .where('fallback', '=', fallback)
+              .orderBy('confidence', 'asc')
+              .orderBy('id', 'asc')
+              .limit(limit + 1)
+              .as(`arm${fallback}`),
+          )
+          .selectAll()
+      const rows = (await this.db
+        .selectFrom(arm(1).unionAll(arm(0)).as('merged'))
+        .selectAll()
+        .orderBy('confidence', 'asc')
+        .orderBy('id', 'asc')
+        .limit(limit + 1)
+        .execute()) as PredictionRow[]
+      return this.page(order, rows, limit)
+    }
     switch (order) {
-      case 'confidence':
-        q = q.orderBy('confidence', 'asc').orderBy('id', 'asc')
-        break
       case 'margin':
         q = q.orderBy('margin', 'asc').orderBy('id', 'asc')
         break
@@ -299,7 +320,11 @@ export class KyselyPredictionStore implements PredictionStore {
         q = q.orderBy('ts', 'desc').orderBy('id', 'desc')
         break
     }
-    const rows = await q.limit(limit + 1).execute()
+    return this.page(order, await q.limit(limit + 1).execute(), limit)
+  }
+
+  /** A page of `limit` from up to `limit + 1` rows in order: the extra row says whether another page follows. */
+  private page(order: InboxOrder, rows: PredictionRow[], limit: number): Page<PredictionRecord> {
     const more = rows.length > limit
     const items = (more ? rows.slice(0, limit) : rows).map(fromRow)
     const last = more ? rows[limit - 1] : undefined

@@ -308,6 +308,26 @@ const textIndexByWriter: Migration = {
 }
 
 /**
+ * The confidence order loses its own two indexes, (reviewed, confidence, id) and (intent, reviewed, confidence, id):
+ * the fallback order's indexes hold (…, fallback desc, confidence, id), in which the fallback rows and the others are
+ * each already in confidence order, and the store merges the two (`queryPredictions`). Every logged row lands at a
+ * random place in each confidence-ordered index: on a 200,000-row log, dropping these two took the CPU per logged
+ * row from 170–174 to 119–120 µs in-process, 196–219 to 130–142 through the queue and writer thread
+ * (bench/log-cost.ts); inbox pages of 1M rows stay under 20 ms on both backends (bench/store.ts).
+ */
+const confidenceViaFallback: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.dropIndex('predictions_inbox_confidence').ifExists().execute()
+    await db.schema.dropIndex('predictions_intent_inbox').ifExists().execute()
+  },
+  async down(db: AnyDb) {
+    const idx = (name: string, cols: string[]) => db.schema.createIndex(name).on('predictions').columns(cols).execute()
+    await idx('predictions_inbox_confidence', ['reviewed', 'confidence', 'id'])
+    await idx('predictions_intent_inbox', ['intent', 'reviewed', 'confidence', 'id'])
+  },
+}
+
+/**
  * (Re)creates the SQLite FTS5 table over `search_text` with `options` appended to its definition, fills it from the
  * rows, and the triggers that keep it in step whichever connection writes; no-op on PostgreSQL.
  */
@@ -391,6 +411,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0007_text_search': textSearch,
   '0008_lean_text_index': leanTextIndex,
   '0009_text_index_by_writer': textIndexByWriter,
+  '0010_confidence_via_fallback': confidenceViaFallback,
 })
 
 /**

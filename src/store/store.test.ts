@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { sql } from 'kysely'
+import { CompiledQuery, sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { samplePrediction, testPredictionStore } from './contract.js'
@@ -10,7 +10,7 @@ import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
 import { createMigrator, MIGRATION_TABLE, MIGRATIONS } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
-import type { PredictionStore } from './types.js'
+import type { PredictionRecord, PredictionStore } from './types.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -233,6 +233,65 @@ describe('migrations', () => {
       expect(await ids('parcel')).toEqual(['p-00004'])
     } finally {
       await other.close()
+      await store.close()
+    }
+  })
+
+  it('0010 drops the confidence indexes; the confidence order then reads the fallback index twice, not the log', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    const indexes = async () =>
+      (
+        await sql<{ name: string }>`select name from sqlite_master
+          where type = 'index' and name in ('predictions_inbox_confidence', 'predictions_intent_inbox')`.execute(
+          store.db,
+        )
+      ).rows
+        .map((r) => r.name)
+        .sort()
+    // SQLite's plan for the confidence order's query, as the store builds and runs it.
+    const plan = async (query: { intent?: string }) => {
+      const executor = store.db.getExecutor()
+      const run = executor.executeQuery.bind(executor)
+      let seen: CompiledQuery | undefined
+      executor.executeQuery = ((q: CompiledQuery) => {
+        if (/order by/i.test(q.sql)) seen = q
+        return run(q)
+      }) as typeof executor.executeQuery
+      try {
+        await store.queryPredictions({ order: 'confidence', reviewed: false, ...query })
+      } finally {
+        executor.executeQuery = run
+      }
+      const rows = await store.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${seen!.sql}`, [...seen!.parameters]),
+      )
+      return rows.rows.map((r) => r.detail)
+    }
+    try {
+      const migrator = createMigrator(store.db)
+      expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
+      expect(await indexes()).toEqual(['predictions_inbox_confidence', 'predictions_intent_inbox'])
+      const records = Array.from({ length: 40 }, (_, i) => samplePrediction(i))
+      await store.insertPredictions(records)
+      await store.migrate()
+      expect(await indexes()).toEqual([])
+      const order = (rs: PredictionRecord[]) =>
+        [...rs].sort((a, b) => a.confidence - b.confidence || (a.id < b.id ? -1 : 1)).map((r) => r.id)
+      const page = await store.queryPredictions({ order: 'confidence', reviewed: false, limit: 40 })
+      expect(page.items.map((r) => r.id)).toEqual(order(records))
+      expect(records.some((r) => r.fallback) && records.some((r) => !r.fallback)).toBe(true)
+      for (const [query, index] of [
+        [{}, 'predictions_inbox_fallback'],
+        [{ intent: 'nlu_fallback' }, 'predictions_intent_fallback'],
+      ] as const) {
+        const steps = await plan(query)
+        // Two index searches, one per arm, and never a walk through the whole log.
+        expect(steps.filter((d) => d.includes(`USING INDEX ${index}`))).toHaveLength(2)
+        expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
+      }
+      expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
+      expect(await indexes()).toEqual(['predictions_inbox_confidence', 'predictions_intent_inbox'])
+    } finally {
       await store.close()
     }
   })
