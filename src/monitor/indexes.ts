@@ -2,7 +2,7 @@
  * Analytics need no index of their own any more. Counts, rates and latency read the hourly rollups; what still reads
  * raw rows is served by the store's own indexes: the partial edge hours of a range and the word-count sample are
  * `ts` ranges (`predictions_ts`), and a low-confidence threshold off the rollups' grid counts one confidence band of
- * at most 0.05 through `(reviewed, confidence, id)` (or `(intent, reviewed, confidence)` with an intent). The two
+ * at most 0.05 through the fallback-order index `(reviewed, fallback desc, confidence, id)` (or its `intent` twin). The two
  * indexes earlier versions created here, `predictions_analytics` (ts, intent, channel, confidence, fallback,
  * latency_ms) and `predictions_analytics_intent` (intent, ts), cost every logged prediction two more index writes
  * for queries that now take milliseconds without them, so they are dropped (docs/monitor.md has the measurements).
