@@ -84,6 +84,28 @@ function synthetic(i: number, rand: () => number): PredictionRecord {
   const n = 4 + Math.floor(rand() * 10)
   const words: string[] = []
   for (let w = 0; w < n; w++) words.push(WORDS[Math.floor(rand() * WORDS.length)]!)
+  // Every tenth message is the same greeting, as bots see: one long run of ties in every order of its intent.
+  if (i % 10 === 5) {
+    return {
+      id: `bench-${i.toString(36).padStart(6, '0')}`,
+      ts: T0 + Math.floor((i / ROWS) * 90 * DAY),
+      messageId: `m${i}`,
+      text: 'hi there',
+      intent: 'greet',
+      confidence: 0.93,
+      margin: 0.81,
+      fallback: false,
+      ranking: [
+        { name: 'greet', confidence: 0.93 },
+        { name: 'intent_00', confidence: 0.12 },
+      ],
+      entities: [],
+      modelName: 'bench-bot',
+      modelVersion: VERSIONS[Math.min(2, Math.floor((i / ROWS) * 3))]!,
+      latencyMs: 0.5 + rand() * 3,
+      channel: CHANNELS[Math.floor(rand() * CHANNELS.length)]!,
+    }
+  }
   return {
     id: `bench-${i.toString(36).padStart(6, '0')}`,
     ts: T0 + Math.floor((i / ROWS) * 90 * DAY),
@@ -198,6 +220,16 @@ async function run(backend: string): Promise<BackendResult> {
       await page(`${order} + last 24 h`, { reviewed: false, order, from: mid, to: mid + DAY })
       const first = await store.queryPredictions({ reviewed: false, order, limit: 50 })
       await page(`${order}, page 2 (cursor)`, { reviewed: false, order, cursor: first.nextCursor! })
+    }
+    // Halfway through the greeting's run of ties (a tenth of the log), by cursor: a page must seek there, not walk
+    // the run from its start.
+    for (const order of ['confidence', 'margin', 'fallback'] as InboxOrder[]) {
+      const q: PredictionQuery = { reviewed: false, order, intent: 'greet' }
+      let cursor: string | undefined
+      for (let seen = 0; seen < ROWS / 20; seen += 1000) {
+        cursor = (await store.queryPredictions({ ...q, limit: 1000, ...(cursor ? { cursor } : {}) })).nextCursor
+      }
+      await page(`${order} + intent, halfway through a run of ties (cursor)`, { ...q, cursor: cursor! })
     }
     await page('newest + text search', { reviewed: false, order: 'newest', search: 'refund twice' })
 

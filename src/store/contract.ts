@@ -420,6 +420,32 @@ export function testPredictionStore(
     }
 
     it(
+      'pages through long runs of ties among rows logged out of id order: every row once, ties in id order',
+      withStore(async (s) => {
+        // Few distinct keys, and ids that do not follow the order of logging: a page must never repeat or skip a
+        // row, and ties come in id order whatever order they were logged in.
+        const records = Array.from({ length: 240 }, (_, i) =>
+          samplePrediction(i, {
+            id: `t-${String((i * 97) % 240).padStart(3, '0')}`,
+            confidence: [0.3, 0.6, 0.9][i % 3]!,
+            margin: [0.1, 0.2][i % 2]!,
+            ts: T0 + (i % 4) * MIN,
+          }),
+        )
+        for (let i = 0; i < records.length; i += 60) await s.insertPredictions(records.slice(i, i + 60).reverse())
+        for (const order of ['confidence', 'margin', 'fallback', 'newest'] as const) {
+          for (const query of [{}, { intent: 'refund' }]) {
+            const want = records.filter((r) => !('intent' in query) || r.intent === query.intent)
+            const ids = await allPages(s, { ...query, order, limit: 7 })
+            expect(new Set(ids).size).toBe(ids.length)
+            expect([...ids].sort()).toEqual(want.map((r) => r.id).sort())
+            expect(ids).toEqual(expectedOrder(want, order))
+          }
+        }
+      }),
+    )
+
+    it(
       'refuses tampered cursors, cursors of another order and bad limits',
       withStore(async (s) => {
         await s.insertPredictions(Array.from({ length: 5 }, (_, i) => samplePrediction(i)))

@@ -3,7 +3,14 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, sql } from 'kysely'
+import {
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+} from 'kysely'
 import { createError, isIntentopsError } from '../errors.js'
 import type { Redactor } from './redact.js'
 import { hashSender } from './redact.js'
@@ -281,46 +288,50 @@ export class KyselyPredictionStore implements PredictionStore {
     const limit = pageSize(query.limit)
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
     const search = await this.searchPlan(query.search)
-    let q = this.from(search)
+    const base = this.from(search)
       .selectAll()
-      .where((eb) => eb.and(filters(eb, query, search)))
-    if (after) q = q.where((eb) => afterCursor(eb, order, after))
-    if (order === 'confidence') {
-      // No index of its own (migration 0010): the fallback order's index holds (fallback, confidence, id), so the
-      // fallback rows and the others are each already in confidence order, and a page is the first `limit + 1` of
-      // the two merged. Each arm is a subquery because SQLite allows no ORDER BY or LIMIT on a compound's members.
-      const arm = (fallback: 0 | 1) =>
-        this.db
-          .selectFrom(
-            q
-              .where('fallback', '=', fallback)
-              .orderBy('confidence', 'asc')
-              .orderBy('id', 'asc')
-              .limit(limit + 1)
-              .as(`arm${fallback}`),
-          )
-          .selectAll()
-      const rows = (await this.db
-        .selectFrom(arm(1).unionAll(arm(0)).as('merged'))
-        .selectAll()
-        .orderBy('confidence', 'asc')
-        .orderBy('id', 'asc')
-        .limit(limit + 1)
-        .execute()) as PredictionRow[]
-      return this.page(order, rows, limit)
+      .where((eb) => eb.and(filters(eb, query, search))) as ArmQuery
+    const keys = ORDER_KEYS[order]
+    // The confidence order has no index of its own (migration 0010): the fallback order's index holds (fallback,
+    // confidence, tie), so the fallback rows and the others are each already in confidence order, and a page is the
+    // first `limit + 1` of the two merged.
+    const parts = order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
+    const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1))
+    if (arms.length === 1) return this.page(order, (await arms[0]!.execute()) as PredictionRow[], limit)
+    // Each arm is a subquery because SQLite allows no ORDER BY or LIMIT on a compound's members.
+    const [first, ...rest] = arms.map((arm, i) => this.db.selectFrom(arm.as(`arm${i}`)).selectAll() as ArmQuery)
+    let merged = this.db.selectFrom(rest.reduce((u, arm) => u.unionAll(arm), first!).as('merged')).selectAll()
+    for (const k of keys) merged = merged.orderBy(k.column, k.desc ? 'desc' : 'asc')
+    merged = merged.orderBy('id', keys.at(-1)!.desc ? 'desc' : 'asc')
+    return this.page(order, (await merged.limit(limit + 1).execute()) as PredictionRow[], limit)
+  }
+
+  /**
+   * The queries whose results, merged in order, are the next `limit` rows after `after` in the order `keys` + id. The
+   * last key and the id are one row comparison, `(margin, id) > (m, t)`, which both backends seek on the order's
+   * index. Keys before it, which may run the other way (`fallback desc, confidence, id`), get one query each: (fallback
+   * = f and (confidence, id) > (c, t)), then (fallback < f). An `or` of the two in one query kept PostgreSQL from
+   * seeking the row comparison: it walked a run of 100,000 identical messages, 2.2 s a page on 1M rows
+   * (bench/store.ts). Splitting the last key from the id as well misled its planner the same way (1.2 s).
+   */
+  private keysetArms(part: ArmQuery, keys: readonly OrderKey[], after: CursorKey | undefined, limit: number) {
+    const ordered = (q: ArmQuery) => {
+      for (const k of keys) q = q.orderBy(k.column, k.desc ? 'desc' : 'asc')
+      return q.orderBy('id', keys.at(-1)!.desc ? 'desc' : 'asc').limit(limit)
     }
-    switch (order) {
-      case 'margin':
-        q = q.orderBy('margin', 'asc').orderBy('id', 'asc')
-        break
-      case 'fallback':
-        q = q.orderBy('fallback', 'desc').orderBy('confidence', 'asc').orderBy('id', 'asc')
-        break
-      case 'newest':
-        q = q.orderBy('ts', 'desc').orderBy('id', 'desc')
-        break
+    if (!after) return [ordered(part)]
+    const last = keys.length - 1
+    const columns = keys.map((k) => sql`${sql.ref(k.column)}`)
+    const values: unknown[] = after.slice(0, last)
+    columns[last] = sql`(${sql.ref(keys[last]!.column)}, ${sql.ref('predictions.id')})`
+    values[last] = sql`(${after[last]}, ${after[last + 1]})`
+    const arms: ArmQuery[] = []
+    for (let j = last; j >= 0; j--) {
+      let q = part
+      for (let i = 0; i < j; i++) q = q.where(sql<boolean>`${columns[i]} = ${values[i]}`)
+      arms.push(ordered(q.where(sql<boolean>`${columns[j]} ${sql.raw(keys[j]!.desc ? '<' : '>')} ${values[j]}`)))
     }
-    return this.page(order, await q.limit(limit + 1).execute(), limit)
+    return arms
   }
 
   /** A page of `limit` from up to `limit + 1` rows in order: the extra row says whether another page follows. */
@@ -328,7 +339,9 @@ export class KyselyPredictionStore implements PredictionStore {
     const more = rows.length > limit
     const items = (more ? rows.slice(0, limit) : rows).map(fromRow)
     const last = more ? rows[limit - 1] : undefined
-    return last ? { items, nextCursor: encodeCursor(order, cursorKey(order, last)) } : { items }
+    if (!last) return { items }
+    const key = [...ORDER_KEYS[order].map((k) => Number(last[k.column])), last.id]
+    return { items, nextCursor: encodeCursor(order, key) }
   }
 
   async countPredictions(query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'> = {}): Promise<number> {
@@ -789,38 +802,21 @@ function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'curso
 }
 
 type CursorKey = Array<number | string>
-
-function cursorKey(order: InboxOrder, row: PredictionRow): CursorKey {
-  switch (order) {
-    case 'confidence':
-      return [row.confidence, row.id]
-    case 'margin':
-      return [row.margin, row.id]
-    case 'fallback':
-      return [row.fallback, row.confidence, row.id]
-    case 'newest':
-      return [row.ts, row.id]
-  }
+// biome-ignore lint/suspicious/noExplicitAny: the arms are one select over predictions, merged untyped
+type ArmQuery = SelectQueryBuilder<StoreDatabase, 'predictions', any>
+interface OrderKey {
+  column: 'confidence' | 'margin' | 'fallback' | 'ts'
+  desc: boolean
 }
-
-function afterCursor(eb: Eb, order: InboxOrder, key: CursorKey) {
-  switch (order) {
-    case 'confidence':
-      return eb(eb.refTuple('confidence', 'id'), '>', eb.tuple(key[0] as number, key[1] as string))
-    case 'margin':
-      return eb(eb.refTuple('margin', 'id'), '>', eb.tuple(key[0] as number, key[1] as string))
-    case 'fallback':
-      // Mixed directions (fallback desc, then confidence and id asc) cannot be one row comparison.
-      return eb.or([
-        eb('fallback', '<', key[0] as number),
-        eb.and([
-          eb('fallback', '=', key[0] as number),
-          eb(eb.refTuple('confidence', 'id'), '>', eb.tuple(key[1] as number, key[2] as string)),
-        ]),
-      ])
-    case 'newest':
-      return eb(eb.refTuple('ts', 'id'), '<', eb.tuple(key[0] as number, key[1] as string))
-  }
+/** Each inbox order's sort keys; the id, which breaks ties, runs the way of the last one. */
+const ORDER_KEYS: Record<InboxOrder, readonly OrderKey[]> = {
+  confidence: [{ column: 'confidence', desc: false }],
+  margin: [{ column: 'margin', desc: false }],
+  fallback: [
+    { column: 'fallback', desc: true },
+    { column: 'confidence', desc: false },
+  ],
+  newest: [{ column: 'ts', desc: true }],
 }
 
 function encodeCursor(order: InboxOrder, key: CursorKey): string {
@@ -842,19 +838,12 @@ function decodeCursor(cursor: string, order: InboxOrder): CursorKey {
   if (!c || typeof c !== 'object' || !Array.isArray(c.k)) throw bad('it is not a cursor this store issued')
   if (c.o !== order) throw bad(`it belongs to order "${String(c.o)}", not "${order}"`)
   const key = c.k as unknown[]
-  const shape: Record<InboxOrder, string[]> = {
-    confidence: ['number', 'string'],
-    margin: ['number', 'string'],
-    fallback: ['number', 'number', 'string'],
-    newest: ['number', 'string'],
-  }
-  const want = shape[order]
-  if (
-    key.length !== want.length ||
-    key.some((v, i) => typeof v !== want[i] || (typeof v === 'number' && !Number.isFinite(v)))
-  ) {
-    throw bad('its key does not match the order')
-  }
+  const keys = ORDER_KEYS[order]
+  const valid =
+    key.length === keys.length + 1 &&
+    keys.every((_, i) => typeof key[i] === 'number' && Number.isFinite(key[i])) &&
+    typeof key[keys.length] === 'string'
+  if (!valid) throw bad('its key does not match the order')
   return key as CursorKey
 }
 

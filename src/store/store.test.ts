@@ -10,7 +10,7 @@ import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
 import { createMigrator, MIGRATION_TABLE, MIGRATIONS } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
-import type { PredictionRecord, PredictionStore } from './types.js'
+import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -291,6 +291,67 @@ describe('migrations', () => {
       }
       expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
       expect(await indexes()).toEqual(['predictions_inbox_confidence', 'predictions_intent_inbox'])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('seeks a page after a cursor inside a long run of ties on the order index, for every order', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    // Every query the store runs for one page, as SQLite plans it.
+    const plan = async (query: PredictionQuery) => {
+      const executor = store.db.getExecutor()
+      const run = executor.executeQuery.bind(executor)
+      let seen: CompiledQuery | undefined
+      executor.executeQuery = ((q: CompiledQuery) => {
+        if (/order by/i.test(q.sql)) seen = q
+        return run(q)
+      }) as typeof executor.executeQuery
+      let page: Awaited<ReturnType<typeof store.queryPredictions>>
+      try {
+        page = await store.queryPredictions(query)
+      } finally {
+        executor.executeQuery = run
+      }
+      const rows = await store.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${seen!.sql}`, [...seen!.parameters]),
+      )
+      return { page, steps: rows.rows.map((r) => r.detail) }
+    }
+    try {
+      await store.migrate()
+      // One message repeated: a single run of ties in every order, which a page must not walk from its start.
+      const records = Array.from({ length: 300 }, (_, i) =>
+        samplePrediction(i, { confidence: 0.5, margin: 0.25, ts: Date.UTC(2026, 0, 1), fallback: i % 2 === 0 }),
+      )
+      await store.insertPredictions(records)
+      const indexOf: Record<InboxOrder, string> = {
+        confidence: 'predictions_inbox_fallback',
+        margin: 'predictions_inbox_margin',
+        fallback: 'predictions_inbox_fallback',
+        newest: 'predictions_inbox_newest',
+      }
+      const seek: Record<InboxOrder, RegExp> = {
+        confidence: /\(confidence,id\)>\(\?,\?\)/,
+        margin: /\(margin,id\)>\(\?,\?\)/,
+        fallback: /fallback=\? AND \(confidence,id\)>\(\?,\?\)/,
+        newest: /\(ts,id\)<\(\?,\?\)/,
+      }
+      for (const order of ['confidence', 'margin', 'fallback', 'newest'] as const) {
+        const first = await store.queryPredictions({ order, reviewed: false, limit: 100 })
+        const { page, steps } = await plan({ order, reviewed: false, limit: 100, cursor: first.nextCursor! })
+        expect(page.items).toHaveLength(100)
+        expect(new Set([...first.items, ...page.items].map((r) => r.id)).size).toBe(200)
+        const searches = steps.filter((d) => d.startsWith('SEARCH predictions'))
+        expect(searches.length, steps.join('\n')).toBeGreaterThanOrEqual(1)
+        for (const d of searches) expect(d).toContain(`USING INDEX ${indexOf[order]}`)
+        // The range inside the run of ties seeks to the cursor's id, and nothing scans the log.
+        expect(
+          searches.some((d) => seek[order].test(d)),
+          steps.join('\n'),
+        ).toBe(true)
+        expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
+      }
     } finally {
       await store.close()
     }
