@@ -146,13 +146,15 @@ interface Run {
   timeouts: number
   /** Server CPU (every thread: the event loop, the SQLite writer, GC) per answered request, µs, from /proc. */
   cpuUsPerRequest: number
+  /** Of which the main thread (the event loop and what runs on it); the rest is the log writer, GC helpers, libuv. */
+  loopUsPerRequest: number
 }
 
 /** CPU time of the server process so far (user + system, all threads), µs. */
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100)
-const cpuUs = () => {
+const cpuUs = (thread?: number) => {
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${ports.pid}/stat`, 'utf8')
+  const stat = readFileSync(thread ? `/proc/${ports.pid}/task/${thread}/stat` : `/proc/${ports.pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(f[11]) + Number(f[12])) * TICK_US
 }
@@ -160,6 +162,7 @@ const cpuUs = () => {
 let nextBody = 0
 async function load(target: string, seconds: number, conns = connections, check?: (body: string) => void) {
   const cpuBefore = cpuUs()
+  const loopBefore = cpuUs(ports.pid)
   const result = await autocannon({
     url: target,
     connections: conns,
@@ -191,6 +194,7 @@ async function load(target: string, seconds: number, conns = connections, check?
     errors: result.errors,
     timeouts: result.timeouts,
     cpuUsPerRequest: (cpuUs() - cpuBefore) / Math.max(1, result.requests.total),
+    loopUsPerRequest: (cpuUs(ports.pid) - loopBefore) / Math.max(1, result.requests.total),
   } satisfies Run
 }
 
@@ -387,14 +391,14 @@ const pass = {
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
 const table = [
   `saturation (closed loop, autocannon, ${connections} connections; p50/p99 here are queueing at full load)`,
-  `| run | req/s | p50 ms | p99 ms | CPU µs/req | 2xx | non-2xx | errors |`,
-  `|---|---:|---:|---:|---:|---:|---:|---:|`,
+  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | 2xx | non-2xx | errors |`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...Object.entries(runs).map(
     ([name, r]) =>
-      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
+      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
   ),
-  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
-  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
+  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${f(swapRun.loopUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
+  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${f(soakRun.loopUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
   '',
   `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
   `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | 2xx | non-2xx | errors | unfinished |`,
