@@ -1,6 +1,7 @@
 /**
  * Store benchmark: load N synthetic predictions (default 1M) into SQLite and PostgreSQL side by side, then time the
- * first review-inbox page for every order (with and without filters), the next page by cursor, and a few aggregate
+ * first review-inbox page for every order (with and without filters), the next page by cursor, the page halfway
+ * through a run of ties (every tenth message is the same greeting), and a few aggregate
  * queries. Target (issue 7): the first inbox page of 1M rows in under 200 ms on both backends. Prints a table and
  * writes bench/results/store-<date>.json.
  *
