@@ -80,6 +80,27 @@ if (DATABASE_URL) {
   )
 }
 
+/** A page of `query`, and SQLite's plan of the query the store ran for it. */
+async function planOf(store: KyselyPredictionStore, query: PredictionQuery) {
+  const executor = store.db.getExecutor()
+  const run = executor.executeQuery.bind(executor)
+  let seen: CompiledQuery | undefined
+  executor.executeQuery = ((q: CompiledQuery) => {
+    if (/order by/i.test(q.sql)) seen = q
+    return run(q)
+  }) as typeof executor.executeQuery
+  let page: Awaited<ReturnType<typeof store.queryPredictions>>
+  try {
+    page = await store.queryPredictions(query)
+  } finally {
+    executor.executeQuery = run
+  }
+  const rows = await store.db.executeQuery<{ detail: string }>(
+    CompiledQuery.raw(`explain query plan ${seen!.sql}`, [...seen!.parameters]),
+  )
+  return { page, steps: rows.rows.map((r) => r.detail) }
+}
+
 describe('postgres connection', () => {
   it('reaches the DATABASE_URL server (fails, never skips, when it is set but down)', async () => {
     const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5000 })
@@ -249,24 +270,6 @@ describe('migrations', () => {
         .map((r) => r.name)
         .sort()
     // SQLite's plan for the confidence order's query, as the store builds and runs it.
-    const plan = async (query: { intent?: string }) => {
-      const executor = store.db.getExecutor()
-      const run = executor.executeQuery.bind(executor)
-      let seen: CompiledQuery | undefined
-      executor.executeQuery = ((q: CompiledQuery) => {
-        if (/order by/i.test(q.sql)) seen = q
-        return run(q)
-      }) as typeof executor.executeQuery
-      try {
-        await store.queryPredictions({ order: 'confidence', reviewed: false, ...query })
-      } finally {
-        executor.executeQuery = run
-      }
-      const rows = await store.db.executeQuery<{ detail: string }>(
-        CompiledQuery.raw(`explain query plan ${seen!.sql}`, [...seen!.parameters]),
-      )
-      return rows.rows.map((r) => r.detail)
-    }
     try {
       const migrator = createMigrator(store.db)
       expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
@@ -284,7 +287,7 @@ describe('migrations', () => {
         [{}, 'predictions_inbox_fallback'],
         [{ intent: 'nlu_fallback' }, 'predictions_intent_fallback'],
       ] as const) {
-        const steps = await plan(query)
+        const { steps } = await planOf(store, { order: 'confidence', reviewed: false, ...query })
         // Two index searches, one per arm, and never a walk through the whole log.
         expect(steps.filter((d) => d.includes(`USING INDEX ${index}`))).toHaveLength(2)
         expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
@@ -298,26 +301,6 @@ describe('migrations', () => {
 
   it('seeks a page after a cursor inside a long run of ties on the order index, for every order', async () => {
     const store = openSqliteStore({ file: tmpFile() })
-    // Every query the store runs for one page, as SQLite plans it.
-    const plan = async (query: PredictionQuery) => {
-      const executor = store.db.getExecutor()
-      const run = executor.executeQuery.bind(executor)
-      let seen: CompiledQuery | undefined
-      executor.executeQuery = ((q: CompiledQuery) => {
-        if (/order by/i.test(q.sql)) seen = q
-        return run(q)
-      }) as typeof executor.executeQuery
-      let page: Awaited<ReturnType<typeof store.queryPredictions>>
-      try {
-        page = await store.queryPredictions(query)
-      } finally {
-        executor.executeQuery = run
-      }
-      const rows = await store.db.executeQuery<{ detail: string }>(
-        CompiledQuery.raw(`explain query plan ${seen!.sql}`, [...seen!.parameters]),
-      )
-      return { page, steps: rows.rows.map((r) => r.detail) }
-    }
     try {
       await store.migrate()
       // One message repeated: a single run of ties in every order, which a page must not walk from its start.
@@ -339,7 +322,7 @@ describe('migrations', () => {
       }
       for (const order of ['confidence', 'margin', 'fallback', 'newest'] as const) {
         const first = await store.queryPredictions({ order, reviewed: false, limit: 100 })
-        const { page, steps } = await plan({ order, reviewed: false, limit: 100, cursor: first.nextCursor! })
+        const { page, steps } = await planOf(store, { order, reviewed: false, limit: 100, cursor: first.nextCursor! })
         expect(page.items).toHaveLength(100)
         expect(new Set([...first.items, ...page.items].map((r) => r.id)).size).toBe(200)
         const searches = steps.filter((d) => d.startsWith('SEARCH predictions'))
