@@ -293,7 +293,7 @@ export class KyselyPredictionStore implements PredictionStore {
       .where((eb) => eb.and(filters(eb, query, search))) as ArmQuery
     const keys = ORDER_KEYS[order]
     // The confidence order has no index of its own (migration 0010): the fallback order's index holds (fallback,
-    // confidence, tie), so the fallback rows and the others are each already in confidence order, and a page is the
+    // confidence, id), so the fallback rows and the others are each already in confidence order, and a page is the
     // first `limit + 1` of the two merged.
     const parts = order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
     const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1))
