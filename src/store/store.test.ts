@@ -269,7 +269,6 @@ describe('migrations', () => {
       ).rows
         .map((r) => r.name)
         .sort()
-    // SQLite's plan for the confidence order's query, as the store builds and runs it.
     try {
       const migrator = createMigrator(store.db)
       expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
