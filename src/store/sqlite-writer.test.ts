@@ -57,6 +57,37 @@ describe('SQLite log writer thread', () => {
     }
   })
 
+  it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    const config = defaultConfig().store
+    const store = await openStore(config, { root })
+    const writer = openLogWriter(config, store, { root })
+    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), flushIntervalMs: 60_000 })
+    try {
+      const record = samplePrediction(1, { text: 'as answered', entities: [] })
+      queue.push(record)
+      // A caller reusing its objects after the answer must not change what the log says was answered.
+      record.text = 'changed later'
+      record.entities.push({
+        entity: 'late',
+        value: 'x',
+        start: 0,
+        end: 1,
+        extractor: 'regex_entities',
+        confidence_entity: 1,
+      })
+      expect(await queue.flush()).toBe(0)
+      const stored = await store.getPrediction('p-00001')
+      expect(stored?.text).toBe('as answered')
+      expect(stored?.entities).toEqual([])
+    } finally {
+      await queue.close()
+      await writer.close()
+      await store.close()
+    }
+  })
+
   it('hands PostgreSQL writes to the store itself', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)
