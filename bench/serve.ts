@@ -1,17 +1,21 @@
 /**
- * Serving benchmark, one server process (spawned) on loopback, driven by autocannon, all in one run:
+ * Serving benchmark, one server process (spawned) on loopback, driven by wrk (or autocannon), all in one run:
  *   1. throughput and latency of a bare Fastify route returning a constant, `/v1/parse` with the prediction log off,
  *      and `/v1/parse` with the log on (SQLite), at 50 connections; then every logged prediction is counted;
  *   2. 20 model swaps (promotions and rollbacks of a watched alias) during a 30 s load: failed requests, and
  *      answers that do not match what the version they name predicts ("half-loaded");
  *   3. RSS of the server over a soak under load (5 minutes by default).
  * Prints a table and writes bench/results/serve-<date>.json. Models are trained from `templates/default`.
+ * Closed-loop load comes from wrk (Debian's, installed by bench/setup.sh) when it is there: on a machine whose cores
+ * the server shares with its load generator, wrk takes less of them than autocannon. The swap run always uses
+ * autocannon, which hands the bench every answer to check.
  *
- *   npm run bench:serve -- [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE] [--out FILE]
+ *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE] [--out FILE]
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -26,6 +30,7 @@ import { createFsBackend } from '../src/registry/backends/fs.js'
 import { ModelRegistry } from '../src/registry/registry.js'
 import { evalSummary, testSigner } from '../test/helpers/registry.js'
 import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
+import { wrk, wrkVersion } from './lib/wrk.js'
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +41,7 @@ const { values } = parseArgs({
     swaps: { type: 'string', default: '20' },
     'soak-seconds': { type: 'string', default: '300' },
     rate: { type: 'string', default: '0' },
+    driver: { type: 'string' },
     texts: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -43,7 +49,8 @@ const { values } = parseArgs({
 })
 if (values.help) {
   process.stdout.write(
-    'npm run bench:serve -- [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--out FILE]\n' +
+    'npm run bench:serve -- [--driver wrk|autocannon] [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--out FILE]\n' +
+      '  --driver: the closed-loop load generator; wrk when it is installed (bash bench/setup.sh), else autocannon\n' +
       '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n' +
       '  --texts: JSONL of messages ({"text": ...} a line, as ../shared/datasets/clinc150/test.jsonl) sent in turn\n' +
       '    across all connections, instead of six fixed sentences\n' +
@@ -58,6 +65,21 @@ const swapSeconds = Number(values['swap-seconds'])
 const swapCount = Number(values.swaps)
 const soakSeconds = Number(values['soak-seconds'])
 const fixedRate = Number(values.rate)
+const autocannonVersion = () =>
+  (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version
+const wrkFound = wrkVersion()
+const driver = values.driver ?? (wrkFound ? 'wrk' : 'autocannon')
+if (driver !== 'wrk' && driver !== 'autocannon') {
+  process.stderr.write(`--driver must be wrk or autocannon, got ${JSON.stringify(driver)}\n`)
+  process.exit(2)
+}
+if (driver === 'wrk' && !wrkFound) {
+  process.stderr.write('--driver wrk: no `wrk` on PATH; install it with `bash bench/setup.sh` (Debian package wrk)\n')
+  process.exit(2)
+}
+if (!wrkFound)
+  process.stderr.write('wrk not found (bash bench/setup.sh installs it): closed-loop load from autocannon\n')
+const driverVersion = driver === 'wrk' ? wrkFound! : `autocannon ${autocannonVersion()}`
 
 const repo = path.resolve(import.meta.dirname, '..')
 const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-serve-'))
@@ -148,6 +170,8 @@ interface Run {
   cpuUsPerRequest: number
   /** Of which the main thread (the event loop and what runs on it); the rest is the log writer, GC helpers, libuv. */
   loopUsPerRequest: number
+  /** The load generator's own CPU per request, µs: it shares the machine's cores with the server. */
+  generatorUsPerRequest: number
 }
 
 /** CPU time of the server process so far (user + system, all threads), µs. */
@@ -159,10 +183,28 @@ const cpuUs = (thread?: number) => {
   return (Number(f[11]) + Number(f[12])) * TICK_US
 }
 
+const usOf = (u: NodeJS.CpuUsage) => u.user + u.system
+
 let nextBody = 0
 async function load(target: string, seconds: number, conns = connections, check?: (body: string) => void) {
   const cpuBefore = cpuUs()
   const loopBefore = cpuUs(ports.pid)
+  const selfBefore = process.cpuUsage()
+  if (driver === 'wrk' && !check) {
+    const r = await wrk({ url: target, bodies, connections: conns, seconds })
+    return {
+      requestsPerSec: r.requestsPerSec,
+      p50: r.p50,
+      p99: r.p99,
+      ok: r.requests - r.non2xx,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      cpuUsPerRequest: (cpuUs() - cpuBefore) / Math.max(1, r.requests),
+      loopUsPerRequest: (cpuUs(ports.pid) - loopBefore) / Math.max(1, r.requests),
+      generatorUsPerRequest: r.cpuUsPerRequest,
+    } satisfies Run
+  }
   const result = await autocannon({
     url: target,
     connections: conns,
@@ -195,6 +237,7 @@ async function load(target: string, seconds: number, conns = connections, check?
     timeouts: result.timeouts,
     cpuUsPerRequest: (cpuUs() - cpuBefore) / Math.max(1, result.requests.total),
     loopUsPerRequest: (cpuUs(ports.pid) - loopBefore) / Math.max(1, result.requests.total),
+    generatorUsPerRequest: usOf(process.cpuUsage(selfBefore)) / Math.max(1, result.requests.total),
   } satisfies Run
 }
 
@@ -217,11 +260,27 @@ const TARGETS = [
   ['/v1/parse, log on (SQLite)', `${url(ports.logOn)}/v1/parse`],
 ] as const
 const all: Record<string, Run[]> = Object.fromEntries(TARGETS.map(([name]) => [name, []]))
+/**
+ * Waits until the log-on server's queue is empty, so that its writer thread's backlog from one run is not written
+ * during, and charged to, the next (the bare route's or the log-off app's). Returns how long that took, ms.
+ */
+async function logDrained(): Promise<number> {
+  const t = performance.now()
+  for (;;) {
+    const text = await (await fetch(`${url(ports.logOn)}/metrics`)).text()
+    if (/^intentops_prediction_log_queue_depth 0$/m.test(text)) return performance.now() - t
+    if (performance.now() - t > 60_000) throw new Error('the prediction log did not drain within 60 s')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+const drainMs: number[] = []
 for (const [, target] of TARGETS) await load(target, 2)
+await logDrained()
 for (let round = 1; round <= rounds; round++) {
   for (const [name, target] of TARGETS) {
     log(`load: ${name}, round ${round}/${rounds} (${duration} s at ${connections} connections) ...`)
     all[name]!.push(await load(target, duration))
+    if (target === TARGETS[2][1]) drainMs.push(await logDrained())
   }
 }
 /** The round with the median throughput of each target. */
@@ -390,15 +449,15 @@ const pass = {
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
 const table = [
-  `saturation (closed loop, autocannon, ${connections} connections; p50/p99 here are queueing at full load)`,
-  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | 2xx | non-2xx | errors |`,
-  `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  `saturation (closed loop, ${driverVersion}, ${connections} connections; p50/p99 here are queueing at full load; the swap run: autocannon)`,
+  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | generator CPU µs/req | 2xx | non-2xx | errors |`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...Object.entries(runs).map(
     ([name, r]) =>
-      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
+      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
   ),
-  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${f(swapRun.loopUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
-  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${f(soakRun.loopUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
+  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${f(swapRun.loopUsPerRequest, 0)} | ${f(swapRun.generatorUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
+  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${f(soakRun.loopUsPerRequest, 0)} | ${f(soakRun.generatorUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
   '',
   `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
   `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | 2xx | non-2xx | errors | unfinished |`,
@@ -422,6 +481,7 @@ const summary = [
 process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
 process.stdout.write(
   `logged with the log on: ${logged} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
+    `the log-on runs' queues drained ${drainMs.map((ms) => f(ms, 0)).join(' / ')} ms after their load stopped\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
     `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n`,
 )
@@ -437,6 +497,7 @@ writeFileSync(
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: process.platform },
       settings: {
+        driver: driverVersion,
         duration,
         connections,
         fixedRate: rate,
@@ -452,6 +513,7 @@ writeFileSync(
       swap: { run: swapRun, halfLoaded, pickupMs: swapTimes, versionsSeen: [...seenVersions], loadsOk, loadsFailed },
       soak: { run: soakRun, rss, samples },
       log: {
+        drainMsAfterRounds: drainMs,
         answered: logOnOk,
         logged,
         answeredWithRate: logOnOkWithRate,
