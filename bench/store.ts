@@ -10,8 +10,9 @@
  * PostgreSQL comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), in a schema of its own that
  * is dropped afterwards.
  */
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -24,7 +25,7 @@ import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { openPostgresStore } from '../src/store/postgres.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
-import { type LogWriter, SqliteWorkerWriter } from '../src/store/sqlite-writer.js'
+import { type LogWriter, SqliteWorkerWriter, WorkerLogWriter } from '../src/store/sqlite-writer.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord } from '../src/store/types.js'
 
 const { values } = parseArgs({
@@ -265,8 +266,18 @@ interface QueueResult {
   recordsPerSecond: number
   loopDelayP99Ms: number
   loopDelayMaxMs: number
+  /** CPU of the main thread (the event loop) per record, µs, making the records included (the same for every writer). */
+  loopCpuUsPerRecord: number
   dropped: number
 }
+
+/** CPU of this process's main thread so far, µs (Linux: the thread whose id is the process id). */
+function mainThreadCpuUs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100)
 
 /**
  * The log queue as the server drives it: records pushed from the event loop at full speed while the loop's delay is
@@ -282,6 +293,7 @@ async function queueRun(label: string, open: () => Promise<{ writer: LogWriter; 
   const queue = new PredictionLogQueue({ store: writer, maxSize: 1_000_000 })
   const h = monitorEventLoopDelay({ resolution: 1 })
   h.enable()
+  const loop0 = mainThreadCpuUs()
   const t0 = performance.now()
   for (let i = 0; i < QUEUE_RECORDS; i += 200) {
     for (let j = i; j < Math.min(QUEUE_RECORDS, i + 200); j++) queue.push({ ...synthetic(j, rand), id: `q-${j}` })
@@ -290,6 +302,7 @@ async function queueRun(label: string, open: () => Promise<{ writer: LogWriter; 
   }
   await queue.close()
   const seconds = (performance.now() - t0) / 1000
+  const loopUs = mainThreadCpuUs() - loop0
   h.disable()
   await writer.close()
   await close()
@@ -300,6 +313,7 @@ async function queueRun(label: string, open: () => Promise<{ writer: LogWriter; 
     recordsPerSecond: Math.round(QUEUE_RECORDS / seconds),
     loopDelayP99Ms: r1(h.percentile(99) / 1e6),
     loopDelayMaxMs: r1(h.max / 1e6),
+    loopCpuUsPerRecord: r1(loopUs / QUEUE_RECORDS),
     dropped: queue.dropped,
   } satisfies QueueResult
 }
@@ -330,26 +344,35 @@ for (const b of QUEUE_RECORDS > 0 ? BACKENDS : []) {
       )
     }
   } else {
-    queueResults.push(
-      await queueRun('postgres', async () => {
-        const schema = `iops_bench_q_${randomBytes(4).toString('hex')}`
-        const store = openPostgresStore({
-          url: DATABASE_URL,
-          schema,
-          poolSize: 4,
-          redact: createRedactor(DEFAULT_REDACTION_RULES),
-        })
-        await store.migrate()
-        return {
-          writer: { insertPredictions: (r) => store.insertPredictions(r), close: async () => {} },
-          close: async () => {
-            if ((await store.countPredictions()) !== QUEUE_RECORDS + 1) throw new Error('log queue lost records')
-            await sql`drop schema ${sql.id(schema)} cascade`.execute(store.db)
-            await store.close()
-          },
-        }
-      }),
-    )
+    for (const mode of ['same thread', 'writer thread'] as const) {
+      queueResults.push(
+        await queueRun(`postgres, ${mode}`, async () => {
+          const schema = `iops_bench_q_${randomBytes(4).toString('hex')}`
+          const store = openPostgresStore({
+            url: DATABASE_URL,
+            schema,
+            poolSize: 4,
+            redact: createRedactor(DEFAULT_REDACTION_RULES),
+          })
+          await store.migrate()
+          const writer: LogWriter =
+            mode === 'writer thread'
+              ? new WorkerLogWriter({
+                  target: { backend: 'postgres', url: DATABASE_URL, schema, poolSize: 2 },
+                  redaction: DEFAULT_REDACTION_RULES,
+                })
+              : { insertPredictions: (r) => store.insertPredictions(r), close: async () => {} }
+          return {
+            writer,
+            close: async () => {
+              if ((await store.countPredictions()) !== QUEUE_RECORDS + 1) throw new Error('log queue lost records')
+              await sql`drop schema ${sql.id(schema)} cascade`.execute(store.db)
+              await store.close()
+            },
+          }
+        }),
+      )
+    }
   }
   process.stderr.write(`log queue: ${queueResults.at(-1)!.writer} done\n`)
 }
@@ -393,12 +416,12 @@ if (queueResults.length > 0) {
   lines.push('')
   lines.push(`log queue: ${QUEUE_RECORDS.toLocaleString('en')} records pushed from the event loop, redaction on`)
   lines.push(
-    `${pad('writer', 34)}${lpad('records/s', 12)}${lpad('loop p99 ms', 14)}${lpad('loop max ms', 14)}${lpad('dropped', 10)}`,
+    `${pad('writer', 34)}${lpad('records/s', 12)}${lpad('loop p99 ms', 14)}${lpad('loop max ms', 14)}${lpad('loop CPU µs/rec', 17)}${lpad('dropped', 10)}`,
   )
 }
 for (const q of queueResults) {
   lines.push(
-    `${pad(q.writer, 34)}${lpad(q.recordsPerSecond.toLocaleString('en'), 12)}${lpad(q.loopDelayP99Ms, 14)}${lpad(q.loopDelayMaxMs, 14)}${lpad(q.dropped, 10)}`,
+    `${pad(q.writer, 34)}${lpad(q.recordsPerSecond.toLocaleString('en'), 12)}${lpad(q.loopDelayP99Ms, 14)}${lpad(q.loopDelayMaxMs, 14)}${lpad(q.loopCpuUsPerRecord, 17)}${lpad(q.dropped, 10)}`,
   )
 }
 const allUnder = results.every((r) => r.inbox.filter((q) => !q.query.includes('search')).every((q) => q.underTarget))

@@ -390,7 +390,14 @@ export {
 } from './store/redact.js'
 export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
-export { type LogWriter, SqliteWorkerWriter, type SqliteWorkerWriterOptions } from './store/sqlite-writer.js'
+export {
+  type LogWriter,
+  SqliteWorkerWriter,
+  type SqliteWorkerWriterOptions,
+  WorkerLogWriter,
+  type WorkerLogWriterOptions,
+  type WorkerStoreTarget,
+} from './store/sqlite-writer.js'
 export type {
   InboxOrder,
   Page,

@@ -10,7 +10,7 @@ import type { PredictionLogQueueOptions } from './log-queue.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
-import { type LogWriter, SqliteWorkerWriter } from './sqlite-writer.js'
+import { type LogWriter, WorkerLogWriter } from './sqlite-writer.js'
 
 export interface OpenStoreOptions {
   /** The project root; a relative `store.path` resolves against it. */
@@ -44,11 +44,9 @@ export async function openStore(
   }
   let store: KyselyPredictionStore
   if (config.backend === 'postgres') {
-    const url = config.url ? expandEnv(config.url, env) : env.DATABASE_URL
-    if (!url) throw createError('ERR_STORE_NO_URL')
     store = openPostgresStore({
       ...common,
-      url,
+      url: resolveUrl(config, env),
       poolSize: config.poolSize,
       ...(config.schema ? { schema: config.schema } : {}),
     })
@@ -70,30 +68,48 @@ export async function openStore(
   return store
 }
 
+function resolveUrl(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>): string {
+  const url = config.url ? expandEnv(config.url, env) : env.DATABASE_URL
+  if (!url) throw createError('ERR_STORE_NO_URL')
+  return url
+}
+
 function resolveSenderKey(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>) {
   return config.senderKey ? expandEnv(config.senderKey, env) : env.INTENTOPS_SENDER_KEY
 }
 
 /**
- * Where the prediction log queue should write. For SQLite, a writer thread with its own connection to the same file
- * (better-sqlite3 blocks the thread it runs on); for PostgreSQL, whose driver is asynchronous, `store` itself.
- * `store` must be the store opened (and migrated) from the same config. Closing the writer leaves `store` open.
+ * Where the prediction log queue should write: a writer thread with its own connection to the same store, which
+ * applies the same redaction and sender key. For SQLite, better-sqlite3 blocks the thread it runs on (WAL lets the
+ * writer write while the main thread reads); for PostgreSQL, making, compiling and binding the rows cost the event
+ * loop ~20 µs a record. `store` must be the store opened (and migrated) from the same config; closing the writer
+ * leaves it open.
  */
 export function openLogWriter(
   config: Readonly<StoreConfig>,
-  store: KyselyPredictionStore,
+  // Taken so that the store is opened and migrated before a thread writes to it; the thread connects on its own.
+  _store: KyselyPredictionStore,
   options: { root: string; env?: Readonly<Record<string, string | undefined>> },
 ): LogWriter {
-  if (config.backend === 'sqlite') {
-    const senderKey = resolveSenderKey(config, options.env ?? {})
-    return new SqliteWorkerWriter({
-      file: path.resolve(options.root, config.path),
-      busyTimeoutMs: config.busyTimeoutMs,
-      redaction: config.redaction,
-      ...(senderKey ? { senderKey } : {}),
+  const env = options.env ?? {}
+  const senderKey = resolveSenderKey(config, env)
+  const common = { redaction: config.redaction, ...(senderKey ? { senderKey } : {}) }
+  if (config.backend === 'postgres') {
+    return new WorkerLogWriter({
+      ...common,
+      // One write at a time (the queue's): one connection, and a spare for a retry while the first is torn down.
+      target: {
+        backend: 'postgres',
+        url: resolveUrl(config, env),
+        poolSize: 2,
+        ...(config.schema ? { schema: config.schema } : {}),
+      },
     })
   }
-  return { insertPredictions: (records) => store.insertPredictions(records), close: async () => {} }
+  return new WorkerLogWriter({
+    ...common,
+    target: { backend: 'sqlite', file: path.resolve(options.root, config.path), busyTimeoutMs: config.busyTimeoutMs },
+  })
 }
 
 /** The queue's sizes and timings from the `store` config section. */

@@ -1,29 +1,32 @@
 /**
- * Entry point of the SQLite log-writer thread: owns its own connection to the store file and runs the same
- * `insertPredictions` as the main thread would, so redaction, hashing, query compilation and SQLite's synchronous
- * work never hold the server's event loop.
+ * Entry point of the log-writer thread: owns its own connection to the store (the SQLite file, or a small
+ * PostgreSQL pool) and runs the same `insertPredictions` as the main thread would, so redaction, hashing, query
+ * compilation and SQLite's synchronous work never hold the server's event loop.
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { createRedactor, type RedactionRule } from './redact.js'
+import { openPostgresStore } from './postgres.js'
+import { createRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
+import type { WorkerData } from './sqlite-writer.js'
 import type { PredictionRecord } from './types.js'
 
-interface WriterData {
-  file: string
-  busyTimeoutMs: number
-  redaction: RedactionRule[]
-  senderKey?: string
-}
-
-const data = workerData as WriterData
+const data = workerData as WorkerData
 const port = parentPort!
-const store = openSqliteStore({
-  file: data.file,
-  busyTimeoutMs: data.busyTimeoutMs,
+const common = {
   redact: createRedactor(data.redaction),
   ...(data.senderKey ? { senderKey: data.senderKey } : {}),
-})
+}
+const { target } = data
+const store =
+  target.backend === 'postgres'
+    ? openPostgresStore({
+        ...common,
+        url: target.url,
+        poolSize: target.poolSize,
+        ...(target.schema ? { schema: target.schema } : {}),
+      })
+    : openSqliteStore({ ...common, file: target.file, busyTimeoutMs: target.busyTimeoutMs })
 
 type Request = { type: 'insert'; id: number; records: string } | { type: 'close' }
 

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
@@ -13,7 +15,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-describe('SQLite log writer thread', () => {
+describe('log writer thread', () => {
   it('writes through its own connection with the same redaction and sender key as the store', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)
@@ -88,18 +90,37 @@ describe('SQLite log writer thread', () => {
     }
   })
 
-  it('hands PostgreSQL writes to the store itself', async () => {
+  it('writes PostgreSQL through a thread of its own, with the same redaction and sender key as the store', async () => {
+    const url = process.env.DATABASE_URL
+    // The suite runs with DATABASE_URL set (.ci/run sets it); without it this test has nothing to reach.
+    expect(url, 'DATABASE_URL must point at the test PostgreSQL server').toBeTruthy()
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)
-    const config = defaultConfig().store
-    const store = await openStore(config, { root })
+    const schema = `iops_writer_${process.pid}_${randomBytes(4).toString('hex')}`
+    const config = { ...defaultConfig().store, backend: 'postgres' as const, schema }
+    const env = { DATABASE_URL: url }
+    const store = await openStore(config, { root, env })
+    const writer = openLogWriter(config, store, { root, env })
+    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), flushIntervalMs: 60_000 })
     try {
-      const writer = openLogWriter({ ...config, backend: 'postgres' }, store, { root })
-      await writer.insertPredictions([samplePrediction(1)])
-      expect(await store.countPredictions()).toBe(1)
-      await writer.close()
-      await store.ping()
+      await store.insertPredictions([samplePrediction(0, { senderId: 'alice' })])
+      for (let i = 1; i <= 600; i++) {
+        queue.push(
+          samplePrediction(i, { senderId: i === 1 ? 'alice' : `s${i}`, text: `mail me at user${i}@example.com` }),
+        )
+      }
+      expect(await queue.close()).toBe(0)
+      expect(queue.stats()).toMatchObject({ written: 600, dropped: 0, failedWrites: 0, healthy: true })
+      expect(await store.countPredictions()).toBe(601)
+      const one = await store.getPrediction('p-00001')
+      expect(one?.text).toBe('mail me at [email]')
+      // The key the store made and keeps in the database is the one the thread hashed with.
+      expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
+      expect(one?.senderHash).toMatch(/^[0-9a-f]{64}$/)
+      await expectRollupsMatchRaw(store)
     } finally {
+      await writer.close()
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
       await store.close()
     }
   })

@@ -1,7 +1,8 @@
 /**
- * A log writer for SQLite that runs in a worker thread. better-sqlite3 is synchronous, so writing the prediction log
- * on the server's own thread would stall every request for the length of each batch; here the main thread only
- * posts the records.
+ * A log writer that runs in a worker thread with a store connection of its own. better-sqlite3 is synchronous, so
+ * writing the prediction log on the server's own thread would stall every request for the length of each batch; on
+ * PostgreSQL the driver is asynchronous, but making, compiling and binding the rows still costs the event loop
+ * ~20 µs a record (bench/store.ts). Here the main thread only hands over each record's JSON text.
  * @module
  */
 import { createRequire } from 'node:module'
@@ -26,15 +27,33 @@ export interface SqliteWorkerWriterOptions {
   senderKey?: string
 }
 
+/** The store the thread connects to; the main thread's store must have migrated it. */
+export type WorkerStoreTarget =
+  | { backend: 'sqlite'; file: string; busyTimeoutMs: number }
+  | { backend: 'postgres'; url: string; schema?: string; poolSize: number }
+
+export interface WorkerLogWriterOptions {
+  target: WorkerStoreTarget
+  redaction: readonly RedactionRule[]
+  senderKey?: string
+}
+
+/** What the thread receives as `workerData`. */
+export interface WorkerData {
+  target: WorkerStoreTarget
+  redaction: RedactionRule[]
+  senderKey?: string
+}
+
 type Reply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string }
 
-export class SqliteWorkerWriter implements LogWriter, EncodingLogWriter<string> {
+export class WorkerLogWriter implements LogWriter, EncodingLogWriter<string> {
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
   private closed = false
 
-  constructor(private readonly options: SqliteWorkerWriterOptions) {}
+  constructor(private readonly options: WorkerLogWriterOptions) {}
 
   insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
     return this.post(records.length, () => JSON.stringify(records))
@@ -82,8 +101,9 @@ export class SqliteWorkerWriter implements LogWriter, EncodingLogWriter<string> 
 
   private spawn(): Worker {
     if (this.worker) return this.worker
-    const { file, busyTimeoutMs = 5000, redaction, senderKey } = this.options
-    const worker = startWorker({ file, busyTimeoutMs, redaction: [...redaction], ...(senderKey ? { senderKey } : {}) })
+    const { target, redaction, senderKey } = this.options
+    const data: WorkerData = { target, redaction: [...redaction], ...(senderKey ? { senderKey } : {}) }
+    const worker = startWorker(data)
     worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id)
       if (!p) return
@@ -108,10 +128,18 @@ export class SqliteWorkerWriter implements LogWriter, EncodingLogWriter<string> 
   }
 }
 
+/** The SQLite writer thread, from the options it has always taken. */
+export class SqliteWorkerWriter extends WorkerLogWriter {
+  constructor(options: SqliteWorkerWriterOptions) {
+    const { file, busyTimeoutMs = 5000, redaction, senderKey } = options
+    super({ target: { backend: 'sqlite', file, busyTimeoutMs }, redaction, ...(senderKey ? { senderKey } : {}) })
+  }
+}
+
 const SELF = import.meta.url
 const WORKER_URL = new URL(SELF.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', SELF)
 
-function startWorker(workerData: unknown): Worker {
+function startWorker(workerData: WorkerData): Worker {
   if (WORKER_URL.pathname.endsWith('.ts')) {
     // Running from TypeScript sources (tests, tsx): register the tsx loader inside the worker before loading it.
     const require = createRequire(SELF)
