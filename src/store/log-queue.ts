@@ -9,7 +9,7 @@ import { checkPrediction } from './kysely-store.js'
 import type { PredictionRecord, PredictionStore } from './types.js'
 
 /**
- * A writer that takes each record in a form of its own, made by `push`. The SQLite writer thread takes JSON text:
+ * A writer that takes each record in a form of its own, made by `push`. The log writer thread takes JSON text:
  * serializing a record as it is queued costs the event loop what serializing it in its batch would, but spread over
  * the requests rather than in one stall of up to ~15 ms per 5,000-record batch, and the queue then holds flat strings,
  * not object trees the garbage collector must trace while they wait.

@@ -2,7 +2,7 @@
  * A log writer that runs in a worker thread with a store connection of its own. better-sqlite3 is synchronous, so
  * writing the prediction log on the server's own thread would stall every request for the length of each batch; on
  * PostgreSQL the driver is asynchronous, but making, compiling and binding the rows still costs the event loop
- * ~20 µs a record (bench/store.ts). Here the main thread only hands over each record's JSON text.
+ * ~55 µs a record (bench/store.ts). Here the main thread only hands over each record's JSON text.
  * @module
  */
 import { createRequire } from 'node:module'
