@@ -25,10 +25,11 @@ import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
+import { SqliteWorkerWriter } from '../src/store/log-writer.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
-import { SqliteWorkerWriter } from '../src/store/sqlite-writer.js'
 import type { PredictionRecord } from '../src/store/types.js'
+import { cpuUs as procCpuUs } from './lib/proc.js'
 
 const { values } = parseArgs({
   options: {
@@ -100,9 +101,7 @@ function threadCpu(): Map<string, number> {
   const out = new Map<string, number>()
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(tid, (Number(f[11]) + Number(f[12])) / 100)
+      out.set(tid, procCpuUs('self', tid) / 1e6)
     } catch {
       // The thread ended between the listing and the read.
     }

@@ -13,7 +13,7 @@
  *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE] [--out FILE]
  * @module
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -30,6 +30,7 @@ import { createFsBackend } from '../src/registry/backends/fs.js'
 import { ModelRegistry } from '../src/registry/registry.js'
 import { evalSummary, testSigner } from '../test/helpers/registry.js'
 import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
+import { cpuUs as procCpuUs } from './lib/proc.js'
 import { wrk, wrkVersion } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -174,14 +175,8 @@ interface Run {
   generatorUsPerRequest: number
 }
 
-/** CPU time of the server process so far (user + system, all threads), µs. */
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100)
-const cpuUs = (thread?: number) => {
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(thread ? `/proc/${ports.pid}/task/${thread}/stat` : `/proc/${ports.pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * TICK_US
-}
+/** CPU time of the server process so far (user + system), µs: every thread, or the thread `thread` alone. */
+const cpuUs = (thread?: number) => procCpuUs(ports.pid, thread)
 
 const usOf = (u: NodeJS.CpuUsage) => u.user + u.system
 

@@ -10,9 +10,8 @@
  * PostgreSQL comes from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), in a schema of its own that
  * is dropped afterwards.
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -22,11 +21,12 @@ import type { CliIO } from '../src/cli/io.js'
 import { createProgress } from '../src/cli/progress.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
+import { type LogWriter, SqliteWorkerWriter, WorkerLogWriter } from '../src/store/log-writer.js'
 import { openPostgresStore } from '../src/store/postgres.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
-import { type LogWriter, SqliteWorkerWriter, WorkerLogWriter } from '../src/store/sqlite-writer.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord } from '../src/store/types.js'
+import { cpuUs } from './lib/proc.js'
 
 const { values } = parseArgs({
   options: {
@@ -272,12 +272,7 @@ interface QueueResult {
 }
 
 /** CPU of this process's main thread so far, µs (Linux: the thread whose id is the process id). */
-function mainThreadCpuUs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS
-}
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100)
+const mainThreadCpuUs = () => cpuUs('self', process.pid)
 
 /**
  * The log queue as the server drives it: records pushed from the event loop at full speed while the loop's delay is

@@ -379,6 +379,14 @@ export {
   type StoreStats,
 } from './store/kysely-store.js'
 export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
+export {
+  type LogWriter,
+  SqliteWorkerWriter,
+  type SqliteWorkerWriterOptions,
+  WorkerLogWriter,
+  type WorkerLogWriterOptions,
+  type WorkerStoreTarget,
+} from './store/log-writer.js'
 export { logQueueOptions, type OpenStoreOptions, openLogWriter, openStore } from './store/open.js'
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
 export {
@@ -390,14 +398,6 @@ export {
 } from './store/redact.js'
 export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
-export {
-  type LogWriter,
-  SqliteWorkerWriter,
-  type SqliteWorkerWriterOptions,
-  WorkerLogWriter,
-  type WorkerLogWriterOptions,
-  type WorkerStoreTarget,
-} from './store/sqlite-writer.js'
 export type {
   InboxOrder,
   Page,

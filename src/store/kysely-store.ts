@@ -85,7 +85,7 @@ export interface StoreStats {
 export const DEFAULT_PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 1000
 const TOKEN_PREFIX = 'iop_'
-/** Rows per multi-row insert (PostgreSQL): each chunk's rows are made, compiled and bound on the event loop in one go. */
+/** Rows per multi-row insert (PostgreSQL); each chunk's rows are made, compiled and bound in one go. */
 const INSERT_CHUNK = 200
 /** Ids per `in (…)` list. */
 const ID_CHUNK = 500
@@ -214,8 +214,8 @@ export class KyselyPredictionStore implements PredictionStore {
       // Only rows actually inserted count in the rollups: a retried batch must not count twice.
       const rollups = new RollupAccumulator()
       for (let i = 0; i < records.length; i += INSERT_CHUNK) {
-        // Rows are made a chunk at a time: this runs on the server's event loop (PostgreSQL), and making a whole
-        // batch's rows at once held it for tens of milliseconds.
+        // Rows are made a chunk at a time: on a caller's event loop (the review UI's, a library user's; the server's
+        // log goes through its writer thread), making a whole batch's rows at once held it for tens of milliseconds.
         const chunk = records.slice(i, i + INSERT_CHUNK).map((r) => this.toRow(r, key))
         const inserted = await trx
           .insertInto('predictions')

@@ -7,10 +7,10 @@ import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import type { PredictionLogQueueOptions } from './log-queue.js'
+import { type LogWriter, WorkerLogWriter } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
-import { type LogWriter, WorkerLogWriter } from './sqlite-writer.js'
 
 export interface OpenStoreOptions {
   /** The project root; a relative `store.path` resolves against it. */

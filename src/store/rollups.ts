@@ -155,8 +155,8 @@ function upsertSql(dialect: StoreDialect, valuesSql: string): string {
 }
 
 /**
- * Rows per upsert statement, 109 parameters each. On PostgreSQL the statement is bound on the event loop: 200 rows
- * (21,800 parameters) held it for ~15 ms, 50 take ~4 (bench/store.ts, the log queue's loop delay).
+ * Rows per upsert statement, 109 parameters each. On PostgreSQL the statement is bound on the caller's thread in one
+ * go: 200 rows (21,800 parameters) held an event loop for ~15 ms, 50 take ~4 (bench/store.ts, the log queue's delay).
  */
 const UPSERT_CHUNK = 50
 

@@ -137,7 +137,7 @@ export class SqliteWorkerWriter extends WorkerLogWriter {
 }
 
 const SELF = import.meta.url
-const WORKER_URL = new URL(SELF.endsWith('.ts') ? './sqlite-writer-worker.ts' : './sqlite-writer-worker.js', SELF)
+const WORKER_URL = new URL(SELF.endsWith('.ts') ? './log-writer-worker.ts' : './log-writer-worker.js', SELF)
 
 function startWorker(workerData: WorkerData): Worker {
   if (WORKER_URL.pathname.endsWith('.ts')) {

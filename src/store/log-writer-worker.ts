@@ -5,10 +5,10 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import type { WorkerData } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
-import type { WorkerData } from './sqlite-writer.js'
 import type { PredictionRecord } from './types.js'
 
 const data = workerData as WorkerData
