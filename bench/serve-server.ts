@@ -14,7 +14,7 @@ import { ModelRegistry } from '../src/registry/registry.js'
 import { parsePublicKey } from '../src/registry/signing.js'
 import { buildApp } from '../src/serve/app.js'
 import { resolveServeConfig } from '../src/serve/config.js'
-import { startServer } from '../src/serve/server.js'
+import { startServer, tuneHeapForServing } from '../src/serve/server.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { logQueueOptions, openLogWriter, openStore } from '../src/store/open.js'
 
@@ -24,6 +24,9 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   publicKey: string
   dbPath: string
 }
+
+// As `intentops serve` does.
+tuneHeapForServing()
 
 // Rate limiting stays on (its cost is part of every request) with a budget the benchmark cannot reach.
 const config = (overrides: Record<string, unknown>) =>

@@ -364,7 +364,7 @@ export {
   type ServedModel,
 } from './serve/model-holder.js'
 export { ModelManager, type ModelManagerOptions } from './serve/models.js'
-export { type RunningServer, type StartServerOptions, startServer } from './serve/server.js'
+export { type RunningServer, type StartServerOptions, startServer, tuneHeapForServing } from './serve/server.js'
 export { type UiOptions, uiPlugin } from './serve/ui/plugin.js'
 // ── end serve ──
 // ── store ──

@@ -5,22 +5,73 @@
  * has, so a batch whose commit succeeded but whose answer was lost is not written twice.
  * @module
  */
+import { JsonBacklog } from './json-backlog.js'
 import { checkPrediction } from './kysely-store.js'
 import type { PredictionRecord, PredictionStore } from './types.js'
 
 /**
- * A writer that takes each record in a form of its own, made by `push`. The log writer thread takes JSON text:
- * serializing a record as it is queued costs the event loop what serializing it in its batch would, but spread over
- * the requests rather than in one stall of up to ~15 ms per 5,000-record batch, and the queue then holds flat strings,
- * not object trees the garbage collector must trace while they wait.
+ * A writer that takes a batch as one JSON array of records, UTF-8, in a buffer the call owns (a thread writer
+ * transfers it instead of copying it). The queue then keeps each record as JSON text from `push` on, outside the
+ * JavaScript heap (`JsonBacklog`): serializing a record as it is queued costs the event loop what serializing it in
+ * its batch would, spread over the requests rather than in one stall of up to ~15 ms per 5,000-record batch; held
+ * records cost the garbage collector nothing; and a record logged is the record as answered.
  */
-export interface EncodingLogWriter<E = unknown> {
-  encode(record: PredictionRecord): E
-  /** Writes a batch of encoded records; the same contract as `insertPredictions` (ids it has are ignored). */
-  insertEncoded(batch: readonly E[]): Promise<void>
+export interface JsonBatchWriter {
+  /** Writes `count` records; the same contract as `insertPredictions` (ids it has are ignored). */
+  insertJson(batch: Uint8Array, count: number): Promise<void>
 }
 
-type QueueStore = Pick<PredictionStore, 'insertPredictions'> & Partial<EncodingLogWriter>
+type QueueStore = Pick<PredictionStore, 'insertPredictions'> & Partial<JsonBatchWriter>
+
+/** Where queued records wait: a FIFO the writer reads a leading run of, which stays until it is written. */
+interface Backlog {
+  readonly count: number
+  append(record: PredictionRecord): void
+  write(n: number): Promise<void>
+  shift(n: number): void
+  clear(): void
+}
+
+class RecordBacklog implements Backlog {
+  private records: PredictionRecord[] = []
+  constructor(private readonly store: Pick<PredictionStore, 'insertPredictions'>) {}
+  get count(): number {
+    return this.records.length
+  }
+  append(record: PredictionRecord): void {
+    this.records.push(record)
+  }
+  write(n: number): Promise<void> {
+    return this.store.insertPredictions(this.records.slice(0, n))
+  }
+  shift(n: number): void {
+    this.records.splice(0, n)
+  }
+  clear(): void {
+    this.records = []
+  }
+}
+
+class EncodedBacklog implements Backlog {
+  private readonly json = new JsonBacklog()
+  constructor(private readonly writer: JsonBatchWriter) {}
+  get count(): number {
+    return this.json.count
+  }
+  append(record: PredictionRecord): void {
+    this.json.append(record)
+  }
+  write(n: number): Promise<void> {
+    const count = Math.min(n, this.json.count)
+    return this.writer.insertJson(this.json.batch(count), count)
+  }
+  shift(n: number): void {
+    this.json.shift(n)
+  }
+  clear(): void {
+    this.json.clear()
+  }
+}
 
 export interface PredictionLogQueueOptions {
   store: QueueStore
@@ -55,13 +106,11 @@ export interface LogQueueStats {
 const DEFAULTS = { maxSize: 50_000, batchSize: 5_000, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
 
 export class PredictionLogQueue {
-  private readonly encode: (record: PredictionRecord) => unknown
-  private readonly write: (batch: unknown[]) => Promise<void>
+  private readonly backlog: Backlog
   private readonly options: typeof DEFAULTS
   private readonly onError: PredictionLogQueueOptions['onError']
-  /** Records as the store takes them: encoded when it encodes, else as pushed. */
-  private queue: unknown[] = []
-  private inflight: unknown[] = []
+  /** The first `inflight` records of the backlog are being written (or wait to be retried). */
+  private inflight = 0
   private running: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private sleeping: { timer: NodeJS.Timeout; wake: () => void } | undefined
@@ -73,14 +122,8 @@ export class PredictionLogQueue {
 
   constructor(options: PredictionLogQueueOptions) {
     const store = options.store
-    if (typeof store.encode === 'function' && typeof store.insertEncoded === 'function') {
-      const { encode, insertEncoded } = store as QueueStore & EncodingLogWriter
-      this.encode = (record) => encode.call(store, record)
-      this.write = (batch) => insertEncoded.call(store, batch)
-    } else {
-      this.encode = (record) => record
-      this.write = (batch) => store.insertPredictions(batch as PredictionRecord[])
-    }
+    this.backlog =
+      typeof store.insertJson === 'function' ? new EncodedBacklog(store as JsonBatchWriter) : new RecordBacklog(store)
     this.onError = options.onError
     const pick = (key: keyof typeof DEFAULTS, min: number) => {
       const v = options[key] ?? DEFAULTS[key]
@@ -109,14 +152,18 @@ export class PredictionLogQueue {
       this.counters.dropped++
       return false
     }
-    this.queue.push(this.encode(record))
-    if (this.queue.length >= this.options.batchSize) this.kick()
+    this.backlog.append(record)
+    if (this.waiting >= this.options.batchSize) this.kick()
     else this.schedule()
     return true
   }
 
   get depth(): number {
-    return this.queue.length + this.inflight.length
+    return this.backlog.count
+  }
+  /** Records queued and not yet being written. */
+  private get waiting(): number {
+    return this.backlog.count - this.inflight
   }
   get dropped(): number {
     return this.counters.dropped
@@ -168,8 +215,8 @@ export class PredictionLogQueue {
     // A write in progress at the deadline may still have landed; count only what is left after it.
     const abandoned = this.depth
     this.counters.dropped += abandoned
-    this.inflight = []
-    this.queue = []
+    this.inflight = 0
+    this.backlog.clear()
     return abandoned
   }
 
@@ -193,7 +240,7 @@ export class PredictionLogQueue {
     this.running = this.drain().finally(() => {
       this.running = undefined
       // Records that arrived while the last write finished wait for the next interval.
-      if (this.queue.length > 0 && !this.aborted) this.schedule()
+      if (this.waiting > 0 && !this.aborted) this.schedule()
     })
   }
 
@@ -207,24 +254,26 @@ export class PredictionLogQueue {
 
   /** The one writer: takes batches until the queue is empty, keeping a failed batch to retry it first. */
   private async drain(): Promise<void> {
-    while (!this.aborted && (this.inflight.length > 0 || this.queue.length > 0)) {
-      if (this.inflight.length === 0) this.inflight = this.queue.splice(0, this.options.batchSize)
+    while (!this.aborted && this.backlog.count > 0) {
+      if (this.inflight === 0) this.inflight = Math.min(this.options.batchSize, this.backlog.count)
       try {
-        await this.write(this.inflight)
-        this.counters.written += this.inflight.length
-        this.inflight = []
+        await this.backlog.write(this.inflight)
+        this.counters.written += this.inflight
+        this.backlog.shift(this.inflight)
+        this.inflight = 0
         this.attempt = 0
         this.healthy = true
         // What arrived during the write waits for the next interval unless it fills a batch (a flush keeps
         // kicking). A write's cost is mostly the index pages it dirties, which rows of one batch share: on a
         // 200,000-row SQLite log, 1000-row batches cost 21% more per row than 5000-row ones (bench/log-cost.ts).
-        if (this.queue.length < this.options.batchSize) return
+        if (this.waiting < this.options.batchSize) return
       } catch (err) {
         // By code, not class: errors from a writer thread arrive as plain errors carrying the code.
         if ((err as { code?: unknown } | null)?.code === 'ERR_STORE_INVALID_RECORD') {
           // Retrying cannot help; the records were checked at push, so only a writer stricter than ours gets here.
-          this.counters.invalid += this.inflight.length
-          this.inflight = []
+          this.counters.invalid += this.inflight
+          this.backlog.shift(this.inflight)
+          this.inflight = 0
           continue
         }
         this.counters.failedWrites++
@@ -233,7 +282,7 @@ export class PredictionLogQueue {
         const base = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.attempt - 1))
         const retryInMs = Math.round(base / 2 + (Math.random() * base) / 2)
         try {
-          this.onError?.(err, { attempt: this.attempt, batch: this.inflight.length, retryInMs })
+          this.onError?.(err, { attempt: this.attempt, batch: this.inflight, retryInMs })
         } catch {
           // A failing logger must not stop the writer.
         }

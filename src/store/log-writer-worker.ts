@@ -28,7 +28,9 @@ const store =
       })
     : openSqliteStore({ ...common, file: target.file, busyTimeoutMs: target.busyTimeoutMs })
 
-type Request = { type: 'insert'; id: number; records: string } | { type: 'close' }
+type Request = { type: 'insert'; id: number; json: Uint8Array } | { type: 'close' }
+
+const decoder = new TextDecoder()
 
 port.on('message', async (msg: Request) => {
   if (msg.type === 'close') {
@@ -37,7 +39,7 @@ port.on('message', async (msg: Request) => {
     return
   }
   try {
-    await store.insertPredictions(JSON.parse(msg.records) as PredictionRecord[])
+    await store.insertPredictions(JSON.parse(decoder.decode(msg.json)) as PredictionRecord[])
     port.postMessage({ id: msg.id, ok: true })
   } catch (err) {
     const e = err as Error & { code?: string }

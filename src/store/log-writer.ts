@@ -10,7 +10,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { createError } from '../errors.js'
-import type { EncodingLogWriter } from './log-queue.js'
+import type { JsonBatchWriter } from './log-queue.js'
 import type { RedactionRule } from './redact.js'
 import type { PredictionRecord } from './types.js'
 
@@ -47,7 +47,7 @@ export interface WorkerData {
 
 type Reply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string }
 
-export class WorkerLogWriter implements LogWriter, EncodingLogWriter<string> {
+export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
@@ -56,24 +56,17 @@ export class WorkerLogWriter implements LogWriter, EncodingLogWriter<string> {
   constructor(private readonly options: WorkerLogWriterOptions) {}
 
   insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
-    return this.post(records.length, () => JSON.stringify(records))
+    // A buffer of its own (TextEncoder never hands out a pooled one), so it can be transferred.
+    return this.insertJson(new TextEncoder().encode(JSON.stringify(records)), records.length)
   }
 
   /**
-   * A record as the thread takes it. JSON text rather than the record objects: structured clone costs ~10 µs a
-   * record across both threads, stringify + parse ~8.5 (bench/log-cost.ts). Records passed `checkPrediction`, so
-   * they are JSON-safe and what the store writes (it stringifies ranking, entities, fields and metadata itself) does
-   * not change.
+   * The thread takes a batch as JSON text, rather than as record objects: structured clone costs ~10 µs a record
+   * across both threads, stringify + parse ~8.5 (bench/log-cost.ts). The buffer is transferred, not copied: it
+   * belongs to the thread once this is called. Records passed `checkPrediction`, so they are JSON-safe and what the
+   * store writes (it stringifies ranking, entities, fields and metadata itself) does not change.
    */
-  encode(record: PredictionRecord): string {
-    return JSON.stringify(record)
-  }
-
-  insertEncoded(batch: readonly string[]): Promise<void> {
-    return this.post(batch.length, () => `[${batch.join(',')}]`)
-  }
-
-  private post(count: number, json: () => string): Promise<void> {
+  insertJson(batch: Uint8Array, count: number): Promise<void> {
     if (this.closed) return Promise.reject(createError('ERR_INTERNAL', { detail: 'the log writer is closed' }))
     if (count === 0) return Promise.resolve()
     const worker = this.spawn()
@@ -82,7 +75,11 @@ export class WorkerLogWriter implements LogWriter, EncodingLogWriter<string> {
       this.pending.set(id, { resolve, reject })
       // Held only while a write is in flight, so an idle writer never keeps the process alive.
       worker.ref()
-      worker.postMessage({ type: 'insert', id, records: json() })
+      // Transferring detaches the whole ArrayBuffer, so a view into a shared or larger one is copied first.
+      const whole =
+        batch.buffer instanceof ArrayBuffer && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength
+      const own = whole ? batch : new Uint8Array(batch)
+      worker.postMessage({ type: 'insert', id, json: own }, [own.buffer as ArrayBuffer])
     })
   }
 

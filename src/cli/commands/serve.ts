@@ -31,7 +31,8 @@ export function register(program: Command, io: CliIO): void {
       const { openRegistry } = await import('../../registry/open.js')
       const { resolveServeConfig } = await import('../../serve/config.js')
       const { buildApp } = await import('../../serve/app.js')
-      const { startServer } = await import('../../serve/server.js')
+      const { startServer, tuneHeapForServing } = await import('../../serve/server.js')
+      tuneHeapForServing()
 
       const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
       const serve = resolveServeConfig(loaded.config.serve, io.env, {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { JsonBacklog } from './json-backlog.js'
+
+const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown[]
+
+describe('JsonBacklog', () => {
+  it('gives any leading run of records back as one JSON array, and keeps them until shifted', () => {
+    const b = new JsonBacklog()
+    expect(decode(b.batch(10))).toEqual([])
+    for (let i = 0; i < 5; i++) b.append({ i, text: `record ${i}` })
+    expect(b.count).toBe(5)
+    expect(decode(b.batch(3))).toEqual([0, 1, 2].map((i) => ({ i, text: `record ${i}` })))
+    // Reading a batch is not taking it: a failed write reads the same records again.
+    expect(decode(b.batch(3))).toEqual([0, 1, 2].map((i) => ({ i, text: `record ${i}` })))
+    b.shift(3)
+    expect(b.count).toBe(2)
+    expect(decode(b.batch(10))).toEqual([3, 4].map((i) => ({ i, text: `record ${i}` })))
+    b.shift(10)
+    expect(b.count).toBe(0)
+    expect(b.byteLength).toBe(0)
+  })
+
+  it('keeps text in any script, escapes and lone surrogates exactly as JSON.parse(JSON.stringify(x)) would', () => {
+    const b = new JsonBacklog()
+    const values = [
+      { text: 'naïve café, 東京, emoji 🚀 and \u2028 line separator' },
+      { text: 'quotes " and \\ backslash, newline \n tab \t' },
+      { text: 'lone \ud800 surrogate' },
+      { nested: { list: [1, 2.5, -0.125, null, true] } },
+    ]
+    for (const v of values) b.append(v)
+    expect(decode(b.batch(values.length))).toEqual(values.map((v) => JSON.parse(JSON.stringify(v))))
+  })
+
+  it('hands out a buffer of its own that may be transferred, and later appends do not change it', () => {
+    const b = new JsonBacklog()
+    b.append({ a: 1 })
+    const batch = b.batch(1)
+    expect(batch.byteOffset).toBe(0)
+    expect(batch.byteLength).toBe(batch.buffer.byteLength)
+    for (let i = 0; i < 100; i++) b.append({ filler: 'x'.repeat(1000) })
+    b.shift(1)
+    expect(decode(batch)).toEqual([{ a: 1 }])
+  })
+
+  it('stays a FIFO through growth, sliding and shrinking, record for record', () => {
+    const b = new JsonBacklog()
+    let next = 0
+    let expected = 0
+    // Records of varied sizes, some far larger than the starting buffer, taken in uneven batches while more arrive.
+    const make = (i: number) => ({ i, pad: 'é'.repeat((i * 7919) % (i % 97 === 0 ? 600_000 : 2_000)) })
+    for (let round = 0; round < 60; round++) {
+      const add = (round * 37) % 400
+      for (let k = 0; k < add; k++) b.append(make(next++))
+      const take = Math.min(b.count, (round * 53) % 300)
+      const got = decode(b.batch(take)) as Array<{ i: number; pad: string }>
+      expect(got.map((r) => r.i)).toEqual(Array.from({ length: take }, (_, k) => expected + k))
+      for (const r of got) expect(r).toEqual(make(r.i))
+      b.shift(take)
+      expected += take
+      expect(b.count).toBe(next - expected)
+    }
+    const rest = decode(b.batch(b.count)) as Array<{ i: number }>
+    expect(rest.map((r) => r.i)).toEqual(Array.from({ length: next - expected }, (_, k) => expected + k))
+    b.clear()
+    expect(b.count).toBe(0)
+    b.append({ after: 'clear' })
+    expect(decode(b.batch(5))).toEqual([{ after: 'clear' }])
+  })
+})
