@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { JsonBacklog } from './json-backlog.js'
+import { JsonBacklog, parseJsonLines } from './json-backlog.js'
 
-const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown[]
+const decode = (bytes: Uint8Array) => parseJsonLines(bytes)
 
 describe('JsonBacklog', () => {
-  it('gives any leading run of records back as one JSON array, and keeps them until shifted', () => {
+  it('gives any leading run of records back as newline-delimited JSON, and keeps them until shifted', () => {
     const b = new JsonBacklog()
     expect(decode(b.batch(10))).toEqual([])
     for (let i = 0; i < 5; i++) b.append({ i, text: `record ${i}` })
@@ -38,6 +38,11 @@ describe('JsonBacklog', () => {
     const batch = b.batch(1)
     expect(batch.byteOffset).toBe(0)
     expect(batch.byteLength).toBe(batch.buffer.byteLength)
+    expect(new TextDecoder().decode(batch)).toBe('{"a":1}\n')
+    // copyTo fills a recycled buffer, and refuses one too small.
+    const into = new Uint8Array(64)
+    expect(b.copyTo(1, into)).toBe(8)
+    expect(() => b.copyTo(1, new Uint8Array(7))).toThrow(RangeError)
     for (let i = 0; i < 100; i++) b.append({ filler: 'x'.repeat(1000) })
     b.shift(1)
     expect(decode(batch)).toEqual([{ a: 1 }])
@@ -66,5 +71,28 @@ describe('JsonBacklog', () => {
     expect(b.count).toBe(0)
     b.append({ after: 'clear' })
     expect(decode(b.batch(5))).toEqual([{ after: 'clear' }])
+  })
+})
+
+describe('parseJsonLines', () => {
+  it('parses batches of many chunks, lines longer than a chunk, and text in any script', () => {
+    const values = Array.from({ length: 3000 }, (_, i) => ({
+      i,
+      text: i % 500 === 7 ? 'ü東🚀'.repeat(40_000) : `message ${i} naïve`,
+    }))
+    const bytes = new TextEncoder().encode(values.map((v) => `${JSON.stringify(v)}\n`).join(''))
+    expect(bytes.length).toBeGreaterThan(4 * 64 * 1024)
+    expect(parseJsonLines(bytes)).toEqual(values)
+    // A view into a larger buffer reads only its own bytes.
+    const padded = new Uint8Array(bytes.length + 10)
+    padded.set(bytes, 5)
+    expect(parseJsonLines(padded.subarray(5, 5 + bytes.length))).toEqual(values)
+    expect(parseJsonLines(new Uint8Array(0))).toEqual([])
+  })
+
+  it('refuses text that does not end with a newline or holds an invalid line', () => {
+    const enc = (s: string) => new TextEncoder().encode(s)
+    expect(() => parseJsonLines(enc('{"a":1}\n{"b":2}'))).toThrow(/end with a newline/)
+    expect(() => parseJsonLines(enc('{"a":1}\n{"b":\n'))).toThrow(SyntaxError)
   })
 })

@@ -5,6 +5,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { parseJsonLines } from './json-backlog.js'
 import type { WorkerData } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
@@ -28,9 +29,8 @@ const store =
       })
     : openSqliteStore({ ...common, file: target.file, busyTimeoutMs: target.busyTimeoutMs })
 
-type Request = { type: 'insert'; id: number; json: Uint8Array } | { type: 'close' }
-
-const decoder = new TextDecoder()
+/** A batch: newline-delimited JSON records in `buffer` (transferred), from `offset`, `length` bytes. */
+type Request = { type: 'insert'; id: number; buffer: ArrayBuffer; offset: number; length: number } | { type: 'close' }
 
 port.on('message', async (msg: Request) => {
   if (msg.type === 'close') {
@@ -38,11 +38,14 @@ port.on('message', async (msg: Request) => {
     port.close()
     return
   }
+  const { buffer } = msg
   try {
-    await store.insertPredictions(JSON.parse(decoder.decode(msg.json)) as PredictionRecord[])
-    port.postMessage({ id: msg.id, ok: true })
+    const records = parseJsonLines(new Uint8Array(buffer, msg.offset, msg.length)) as PredictionRecord[]
+    await store.insertPredictions(records)
+    // The buffer goes back for the next batch.
+    port.postMessage({ id: msg.id, ok: true, buffer }, [buffer])
   } catch (err) {
     const e = err as Error & { code?: string }
-    port.postMessage({ id: msg.id, ok: false, message: e.message ?? String(err), code: e.code })
+    port.postMessage({ id: msg.id, ok: false, message: e.message ?? String(err), code: e.code, buffer }, [buffer])
   }
 })

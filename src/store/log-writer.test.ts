@@ -59,6 +59,35 @@ describe('log writer thread', () => {
     }
   })
 
+  it('lands every record intact across many batches whose buffers go back and forth, small and large', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    const config = defaultConfig().store
+    const store = await openStore(config, { root })
+    const writer = openLogWriter(config, store, { root })
+    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), batchSize: 37 })
+    // Texts from a few bytes to beyond a recycled buffer's size and a parse chunk, in several scripts.
+    const text = (i: number) =>
+      i % 61 === 0 ? `long ${i} ${'東京 ü 🚀 '.repeat(9000)}` : `message ${i} ${'naïve '.repeat(i % 23)}`
+    try {
+      for (let i = 0; i < 700; i++) {
+        queue.push(samplePrediction(i, { text: text(i) }))
+        // Interleaved with the writes, so buffers come back while new batches are made.
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5))
+      }
+      expect(await queue.flush()).toBe(0)
+      expect(queue.stats()).toMatchObject({ written: 700, dropped: 0, failedWrites: 0 })
+      expect(await store.countPredictions()).toBe(700)
+      for (const i of [0, 1, 36, 37, 61, 62, 366, 427, 699]) {
+        expect((await store.getPrediction(`p-${String(i).padStart(5, '0')}`))?.text).toBe(text(i))
+      }
+    } finally {
+      await queue.close()
+      await writer.close()
+      await store.close()
+    }
+  })
+
   it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)

@@ -45,19 +45,39 @@ export interface WorkerData {
   senderKey?: string
 }
 
-type Reply = { id: number; ok: true } | { id: number; ok: false; message: string; code?: string }
+/** The thread's answer; it hands the batch's buffer back for the next batch. */
+type Reply = { id: number; buffer?: ArrayBuffer } & ({ ok: true } | { ok: false; message: string; code?: string })
+
+/** Smallest batch buffer made; sizes are rounded up to a power of two so a recycled one usually fits. */
+const MIN_BATCH_BUFFER = 64 * 1024
 
 export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
   private closed = false
+  /** A batch buffer the thread handed back, and every buffer this writer may transfer. */
+  private spare: ArrayBuffer | undefined
+  private readonly recyclable = new WeakSet<ArrayBuffer>()
 
   constructor(private readonly options: WorkerLogWriterOptions) {}
 
   insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
+    let text = ''
+    for (const r of records) text += `${JSON.stringify(r)}\n`
     // A buffer of its own (TextEncoder never hands out a pooled one), so it can be transferred.
-    return this.insertJson(new TextEncoder().encode(JSON.stringify(records)), records.length)
+    return this.insertJson(new TextEncoder().encode(text), records.length)
+  }
+
+  batchBuffer(bytes: number): Uint8Array {
+    let buffer = this.spare
+    if (buffer && buffer.byteLength >= bytes) {
+      this.spare = undefined
+    } else {
+      buffer = new ArrayBuffer(Math.max(MIN_BATCH_BUFFER, 2 ** Math.ceil(Math.log2(Math.max(1, bytes)))))
+      this.recyclable.add(buffer)
+    }
+    return new Uint8Array(buffer, 0, bytes)
   }
 
   /**
@@ -75,11 +95,15 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       this.pending.set(id, { resolve, reject })
       // Held only while a write is in flight, so an idle writer never keeps the process alive.
       worker.ref()
-      // Transferring detaches the whole ArrayBuffer, so a view into a shared or larger one is copied first.
-      const whole =
-        batch.buffer instanceof ArrayBuffer && batch.byteOffset === 0 && batch.byteLength === batch.buffer.byteLength
-      const own = whole ? batch : new Uint8Array(batch)
-      worker.postMessage({ type: 'insert', id, json: own }, [own.buffer as ArrayBuffer])
+      // Transferring detaches the whole ArrayBuffer: only one this writer made (or one wholly the batch's) may go.
+      const buffer = batch.buffer
+      const mine =
+        buffer instanceof ArrayBuffer &&
+        (this.recyclable.has(buffer) || (batch.byteOffset === 0 && batch.byteLength === buffer.byteLength))
+      const own = mine ? batch : new Uint8Array(batch)
+      worker.postMessage({ type: 'insert', id, buffer: own.buffer, offset: own.byteOffset, length: own.byteLength }, [
+        own.buffer as ArrayBuffer,
+      ])
     })
   }
 
@@ -102,6 +126,10 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     const data: WorkerData = { target, redaction: [...redaction], ...(senderKey ? { senderKey } : {}) }
     const worker = startWorker(data)
     worker.on('message', (reply: Reply) => {
+      if (reply.buffer && reply.buffer.byteLength > (this.spare?.byteLength ?? 0)) {
+        this.recyclable.add(reply.buffer)
+        this.spare = reply.buffer
+      }
       const p = this.pending.get(reply.id)
       if (!p) return
       this.pending.delete(reply.id)
