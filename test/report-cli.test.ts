@@ -56,6 +56,7 @@ describe('intentops report', () => {
     const srv = await startRecordingServer()
     close = srv.close
     const dir = mkdtempSync(path.join(tmpdir(), 'io-notify-'))
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own `${HOOK}` syntax, read from the environment
     writeFileSync(path.join(dir, 'intentops.yml'), 'notify:\n  webhooks:\n    - url: ${HOOK}\n      format: json\n')
     const io = memoryIO(dir, { HOOK: `${srv.url}/hook` })
     expect(await runCli(['report', 'notify', '--event', 'promoted', '--summary', 'v2 live'], io)).toBe(0)

@@ -80,6 +80,7 @@ export const NotifyConfigSchema = Type.Object(
         {
           url: Type.String({
             minLength: 1,
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the `${VAR}` users write in their config
             description: 'Webhook URL; `$VAR` or `${VAR}` reads it from the environment.',
           }),
           format: Type.Union([Type.Literal('slack'), Type.Literal('json')], { default: 'slack' }),
