@@ -4,13 +4,13 @@
  * thousand reviews), then times each query several times. Prints a table and writes
  * bench/results/analytics-<date>.json.
  *
- *   npx tsx bench/analytics.ts [--rows 1000000] [--rounds 3] [--backends sqlite,postgres] [--keep]
+ *   npx tsx bench/analytics.ts [--rows 1000000] [--rounds 3] [--backends sqlite,postgres] [--keep] [--out FILE]
  *
  * PostgreSQL is the DATABASE_URL server (default postgres://postgres@127.0.0.1:5432/test), in a database of its own
  * (`intentops_bench_analytics`, dropped afterwards). With --keep the seeded SQLite file and that database stay and
  * the next run reuses them.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     backends: { type: 'string', default: 'sqlite,postgres' },
     keep: { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 })
 const ROWS = Number(values.rows)
@@ -244,9 +245,13 @@ console.log(line(header))
 for (const r of rows) console.log(line(r))
 
 const date = new Date().toISOString().slice(0, 10)
-const out = path.join(path.dirname(new URL(import.meta.url).pathname), 'results', `analytics-${date}.json`)
+const out = values.out
+  ? path.resolve(values.out)
+  : path.join(path.dirname(new URL(import.meta.url).pathname), 'results', `analytics-${date}.json`)
+mkdirSync(path.dirname(out), { recursive: true })
+// Written beside and renamed, so an interrupted run never leaves half a file.
 writeFileSync(
-  out,
+  `${out}.tmp`,
   `${JSON.stringify(
     {
       benchmark: 'analytics',
@@ -266,4 +271,5 @@ writeFileSync(
     2,
   )}\n`,
 )
+renameSync(`${out}.tmp`, out)
 console.log(`wrote ${path.relative(process.cwd(), out)}`)
