@@ -4,7 +4,8 @@
  * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
  * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009), and
  * (e) without the text index, to price it, each on its own copy of the loaded log with the same new records. Also
- * times handing a batch to a thread (structured clone). Prints µs of CPU per record and writes
+ * times handing a batch to a thread: structured clone, and the text the queue hands over (copied into a fresh or a
+ * recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
  * bench/results/log-cost-<date>.json.
  *
  *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000]
@@ -23,6 +24,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
+import { JsonBacklog, parseJsonLines } from '../src/store/json-backlog.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { SqliteWorkerWriter } from '../src/store/log-writer.js'
@@ -159,6 +161,27 @@ try {
   let c = cpuUs()
   for (let k = 0; k < 5; k++) structuredClone(fresh.slice(0, BATCH))
   results.cloneUsPerRecord = (cpuUs() - c) / (5 * BATCH)
+
+  // Handing a batch over as text, as the queue does (JsonBacklog): its records copied into a fresh buffer or into one
+  // the thread handed back, then parsed on the other side as one string or 64 KiB of lines at a time.
+  {
+    const backlog = new JsonBacklog()
+    for (const r of fresh.slice(0, BATCH)) backlog.append(r)
+    const bytes = backlog.byteLengthOf(BATCH)
+    const recycled = new Uint8Array(bytes)
+    const timed = (f: () => unknown) => {
+      const c0 = cpuUs()
+      for (let k = 0; k < 10; k++) f()
+      return (cpuUs() - c0) / (10 * BATCH)
+    }
+    results.batchCopyFreshUsPerRecord = timed(() => backlog.batch(BATCH))
+    results.batchCopyRecycledUsPerRecord = timed(() => backlog.copyTo(BATCH, recycled))
+    const text = Buffer.from(recycled)
+    results.batchParseWholeUsPerRecord = timed(() =>
+      JSON.parse(`[${text.toString('utf8', 0, bytes - 1).replaceAll('\n', ',')}]`),
+    )
+    results.batchParseChunkedUsPerRecord = timed(() => parseJsonLines(recycled))
+  }
 
   // (a) The writer's work on this thread: toRow (redaction, hashing, search text, JSON) + SQLite insert + rollups.
   results.inProcessUsPerRecord = await inProcess((await copyOf('a')).s, BATCH)

@@ -7,6 +7,7 @@
  *   npx tsx bench/serve-server.ts '{"modelFile": "...", "registryDir": "...", "publicKey": "ed25519:...", "dbPath": "..."}'
  * @module
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import Fastify from 'fastify'
 import { defaultConfig } from '../src/config/load.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
@@ -32,8 +33,21 @@ tuneHeapForServing()
 const config = (overrides: Record<string, unknown>) =>
   resolveServeConfig({ ...defaultConfig().serve, logLevel: 'silent', rateLimit: 1_000_000_000, ...overrides }, {})
 
+// The process's garbage-collection pauses so far (the event loop waits through each), for the bench to difference
+// around each run.
+const gc = { pauseMs: 0, minorMs: 0, count: 0 }
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.pauseMs += e.duration
+    gc.count++
+    const kind = (e as { detail?: { kind?: number } }).detail?.kind
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minorMs += e.duration
+  }
+}).observe({ entryTypes: ['gc'] })
+
 const bare = Fastify({ logger: false })
 bare.post('/constant', async () => ({ ok: true }))
+bare.get('/gc', async () => gc)
 await bare.listen({ host: '127.0.0.1', port: 0 })
 
 const logOff = await buildApp({

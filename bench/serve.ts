@@ -173,6 +173,15 @@ interface Run {
   loopUsPerRequest: number
   /** The load generator's own CPU per request, µs: it shares the machine's cores with the server. */
   generatorUsPerRequest: number
+  /** The server's garbage-collection pauses per request, µs (the event loop waits through them), and their count. */
+  gcPauseUsPerRequest: number
+  gcPauses: number
+}
+
+/** The server process's garbage-collection pauses so far (served by serve-server.ts). */
+async function gcSoFar(): Promise<{ pauseMs: number; count: number }> {
+  const res = await fetch(`http://127.0.0.1:${ports.bare}/gc`)
+  return (await res.json()) as { pauseMs: number; count: number }
 }
 
 /** CPU time of the server process so far (user + system), µs: every thread, or the thread `thread` alone. */
@@ -182,9 +191,17 @@ const usOf = (u: NodeJS.CpuUsage) => u.user + u.system
 
 let nextBody = 0
 async function load(target: string, seconds: number, conns = connections, check?: (body: string) => void) {
+  const gcBefore = await gcSoFar()
   const cpuBefore = cpuUs()
   const loopBefore = cpuUs(ports.pid)
   const selfBefore = process.cpuUsage()
+  const gcOf = async (requests: number) => {
+    const after = await gcSoFar()
+    return {
+      gcPauseUsPerRequest: ((after.pauseMs - gcBefore.pauseMs) * 1000) / Math.max(1, requests),
+      gcPauses: after.count - gcBefore.count,
+    }
+  }
   if (driver === 'wrk' && !check) {
     const r = await wrk({ url: target, bodies, connections: conns, seconds })
     return {
@@ -198,6 +215,7 @@ async function load(target: string, seconds: number, conns = connections, check?
       cpuUsPerRequest: (cpuUs() - cpuBefore) / Math.max(1, r.requests),
       loopUsPerRequest: (cpuUs(ports.pid) - loopBefore) / Math.max(1, r.requests),
       generatorUsPerRequest: r.cpuUsPerRequest,
+      ...(await gcOf(r.requests)),
     } satisfies Run
   }
   const result = await autocannon({
@@ -233,6 +251,7 @@ async function load(target: string, seconds: number, conns = connections, check?
     cpuUsPerRequest: (cpuUs() - cpuBefore) / Math.max(1, result.requests.total),
     loopUsPerRequest: (cpuUs(ports.pid) - loopBefore) / Math.max(1, result.requests.total),
     generatorUsPerRequest: usOf(process.cpuUsage(selfBefore)) / Math.max(1, result.requests.total),
+    ...(await gcOf(result.requests.total)),
   } satisfies Run
 }
 
@@ -445,14 +464,14 @@ const pass = {
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
 const table = [
   `saturation (closed loop, ${driverVersion}, ${connections} connections; p50/p99 here are queueing at full load; the swap run: autocannon)`,
-  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | generator CPU µs/req | 2xx | non-2xx | errors |`,
-  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | GC pause µs/req (pauses) | generator CPU µs/req | 2xx | non-2xx | errors |`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...Object.entries(runs).map(
     ([name, r]) =>
-      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
+      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${f(r.gcPauseUsPerRequest)} (${r.gcPauses}) | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
   ),
-  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${f(swapRun.loopUsPerRequest, 0)} | ${f(swapRun.generatorUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
-  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${f(soakRun.loopUsPerRequest, 0)} | ${f(soakRun.generatorUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
+  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${f(swapRun.loopUsPerRequest, 0)} | ${f(swapRun.gcPauseUsPerRequest)} (${swapRun.gcPauses}) | ${f(swapRun.generatorUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
+  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${f(soakRun.loopUsPerRequest, 0)} | ${f(soakRun.gcPauseUsPerRequest)} (${soakRun.gcPauses}) | ${f(soakRun.generatorUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
   '',
   `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
   `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | 2xx | non-2xx | errors | unfinished |`,
