@@ -13,9 +13,9 @@ let heapTuned = false
  * Turns off V8's allocation-site pretenuring for this process; `intentops serve` calls it at start-up. A server's
  * objects live for one request, but a burst of slow requests can make V8 allocate a hot site's objects directly in
  * the old generation from then on. Every young object those reference then survives each scavenge until the next
- * full collection: under load with the log on, 30–50% of runs fell into that state, with scavenges of 11–17 ms
- * instead of ~1 ms, the collector's helper threads taking ~20 µs of CPU a request, and throughput down a quarter
- * (bench/serve.ts, "Log records off the heap"). Off, no run did. The flag only matters from the next collection on.
+ * full collection. Under load with the log on, 12 of 45 runs fell into that state, with scavenges of 11–17 ms
+ * instead of ~1 ms, the collector's helper threads taking ~20 µs of CPU a request, and throughput down a quarter;
+ * with the flag, 0 of 24 (bench/README.md, "Log records off the heap"). It matters from the next collection on.
  */
 export function tuneHeapForServing(): void {
   if (heapTuned) return
