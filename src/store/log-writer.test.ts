@@ -88,6 +88,37 @@ describe('log writer thread', () => {
     }
   })
 
+  it('survives its thread dying mid-write: the batch is retried on a new thread and every record lands once', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    const config = defaultConfig().store
+    const store = await openStore(config, { root })
+    const writer = openLogWriter(config, store, { root })
+    const queue = new PredictionLogQueue({
+      store: writer,
+      ...logQueueOptions(config),
+      batchSize: 100,
+      retryBaseMs: 10,
+      retryMaxMs: 50,
+    })
+    try {
+      for (let i = 0; i < 250; i++) queue.push(samplePrediction(i))
+      // A full batch went to the thread as it was pushed; end the thread under it (its buffer goes with it).
+      const thread = (writer as unknown as { worker?: { terminate(): Promise<number> } }).worker
+      expect(thread).toBeDefined()
+      await thread!.terminate()
+      for (let i = 250; i < 400; i++) queue.push(samplePrediction(i))
+      expect(await queue.close()).toBe(0)
+      expect(queue.stats().failedWrites).toBeGreaterThanOrEqual(1)
+      expect(queue.stats()).toMatchObject({ written: 400, dropped: 0, healthy: true })
+      expect(await store.countPredictions()).toBe(400)
+      await expectRollupsMatchRaw(store)
+    } finally {
+      await writer.close()
+      await store.close()
+    }
+  })
+
   it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)

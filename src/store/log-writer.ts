@@ -146,7 +146,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       }
     }
     worker.on('error', fail)
-    worker.on('exit', (code) => fail(new Error(`the SQLite log writer thread exited (code ${code})`)))
+    worker.on('exit', (code) => fail(new Error(`the log writer thread exited (code ${code})`)))
     worker.unref()
     this.worker = worker
     return worker
