@@ -48,8 +48,11 @@ describe('PredictionLogQueue on SQLite', () => {
       expect(await q.flush()).toBe(0)
       // A record that could never be stored is refused at the door, not left to fail its batch forever.
       expect(q.push({ ...samplePrediction(11), confidence: Number.NaN })).toBe(false)
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      expect(q.push(samplePrediction(12, { metadata: cyclic }))).toBe(false)
       expect(await q.flush()).toBe(0)
-      expect(q.stats()).toEqual({ depth: 0, dropped: 0, invalid: 1, written: 11, failedWrites: 0, healthy: true })
+      expect(q.stats()).toEqual({ depth: 0, dropped: 0, invalid: 2, written: 11, failedWrites: 0, healthy: true })
       expect(await store.countPredictions()).toBe(11)
     } finally {
       await q.close()

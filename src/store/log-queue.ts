@@ -45,6 +45,9 @@ class RecordBacklog implements Backlog {
     return this.records.length
   }
   append(record: PredictionRecord): void {
+    // The store serializes ranking, entities, fields and metadata when it writes: a record it cannot serialize would
+    // fail its batch on every retry, so it is refused here, as the encoded backlog refuses it.
+    JSON.stringify(record)
     this.records.push(record)
   }
   write(n: number): Promise<void> {
@@ -161,7 +164,13 @@ export class PredictionLogQueue {
       this.counters.dropped++
       return false
     }
-    this.backlog.append(record)
+    try {
+      this.backlog.append(record)
+    } catch {
+      // Not serializable (a cycle or a BigInt in metadata, say): invalid like any record the store could not take.
+      this.counters.invalid++
+      return false
+    }
     if (this.waiting >= this.options.batchSize) this.kick()
     else this.schedule()
     return true

@@ -119,6 +119,30 @@ describe('log writer thread', () => {
     }
   })
 
+  it('refuses a record JSON cannot hold at push, without throwing, and keeps writing the others', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    const config = defaultConfig().store
+    const store = await openStore(config, { root })
+    const writer = openLogWriter(config, store, { root })
+    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config) })
+    try {
+      const cyclic: Record<string, unknown> = { note: 'loops' }
+      cyclic.self = cyclic
+      expect(queue.push(samplePrediction(1))).toBe(true)
+      expect(queue.push(samplePrediction(2, { metadata: cyclic }))).toBe(false)
+      expect(queue.push(samplePrediction(3, { metadata: { big: 10n } }))).toBe(false)
+      expect(queue.push(samplePrediction(4))).toBe(true)
+      expect(await queue.close()).toBe(0)
+      expect(queue.stats()).toMatchObject({ written: 2, invalid: 2, dropped: 0, failedWrites: 0 })
+      expect((await store.getPrediction('p-00004'))?.text).toBe(samplePrediction(4).text)
+      expect(await store.countPredictions()).toBe(2)
+    } finally {
+      await writer.close()
+      await store.close()
+    }
+  })
+
   it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)
