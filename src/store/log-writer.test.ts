@@ -7,13 +7,36 @@ import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
-import { PredictionLogQueue } from './log-queue.js'
+import { PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
+import type { LogWriter } from './log-writer.js'
 import { logQueueOptions, openLogWriter, openStore } from './open.js'
 
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
+
+type Store = Awaited<ReturnType<typeof openStore>>
+
+/** A migrated SQLite store in a directory of its own, its writer thread and a queue writing through it. */
+async function withWriter(
+  queueOptions: Omit<PredictionLogQueueOptions, 'store'>,
+  body: (ctx: { store: Store; queue: PredictionLogQueue; writer: LogWriter }) => Promise<void>,
+): Promise<void> {
+  const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+  dirs.push(root)
+  const config = defaultConfig().store
+  const store = await openStore(config, { root })
+  const writer = openLogWriter(config, store, { root })
+  const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), ...queueOptions })
+  try {
+    await body({ store, queue, writer })
+  } finally {
+    await queue.close()
+    await writer.close()
+    await store.close()
+  }
+}
 
 describe('log writer thread', () => {
   it('writes through its own connection with the same redaction and sender key as the store', async () => {
@@ -60,16 +83,10 @@ describe('log writer thread', () => {
   })
 
   it('lands every record intact across many batches whose buffers go back and forth, small and large', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
-    dirs.push(root)
-    const config = defaultConfig().store
-    const store = await openStore(config, { root })
-    const writer = openLogWriter(config, store, { root })
-    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), batchSize: 37 })
-    // Texts from a few bytes to beyond a recycled buffer's size and a parse chunk, in several scripts.
-    const text = (i: number) =>
-      i % 61 === 0 ? `long ${i} ${'東京 ü 🚀 '.repeat(9000)}` : `message ${i} ${'naïve '.repeat(i % 23)}`
-    try {
+    await withWriter({ batchSize: 37 }, async ({ store, queue }) => {
+      // Texts from a few bytes to beyond a recycled buffer's size and a parse chunk, in several scripts.
+      const text = (i: number) =>
+        i % 61 === 0 ? `long ${i} ${'東京 ü 🚀 '.repeat(9000)}` : `message ${i} ${'naïve '.repeat(i % 23)}`
       for (let i = 0; i < 700; i++) {
         queue.push(samplePrediction(i, { text: text(i) }))
         // Interleaved with the writes, so buffers come back while new batches are made.
@@ -81,27 +98,11 @@ describe('log writer thread', () => {
       for (const i of [0, 1, 36, 37, 61, 62, 366, 427, 699]) {
         expect((await store.getPrediction(`p-${String(i).padStart(5, '0')}`))?.text).toBe(text(i))
       }
-    } finally {
-      await queue.close()
-      await writer.close()
-      await store.close()
-    }
+    })
   })
 
   it('survives its thread dying mid-write: the batch is retried on a new thread and every record lands once', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
-    dirs.push(root)
-    const config = defaultConfig().store
-    const store = await openStore(config, { root })
-    const writer = openLogWriter(config, store, { root })
-    const queue = new PredictionLogQueue({
-      store: writer,
-      ...logQueueOptions(config),
-      batchSize: 100,
-      retryBaseMs: 10,
-      retryMaxMs: 50,
-    })
-    try {
+    await withWriter({ batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 }, async ({ store, queue, writer }) => {
       for (let i = 0; i < 250; i++) queue.push(samplePrediction(i))
       // A full batch went to the thread as it was pushed; end the thread under it (its buffer goes with it).
       const thread = (writer as unknown as { worker?: { terminate(): Promise<number> } }).worker
@@ -113,20 +114,11 @@ describe('log writer thread', () => {
       expect(queue.stats()).toMatchObject({ written: 400, dropped: 0, healthy: true })
       expect(await store.countPredictions()).toBe(400)
       await expectRollupsMatchRaw(store)
-    } finally {
-      await writer.close()
-      await store.close()
-    }
+    })
   })
 
   it('refuses a record JSON cannot hold at push, without throwing, and keeps writing the others', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
-    dirs.push(root)
-    const config = defaultConfig().store
-    const store = await openStore(config, { root })
-    const writer = openLogWriter(config, store, { root })
-    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config) })
-    try {
+    await withWriter({}, async ({ store, queue }) => {
       const cyclic: Record<string, unknown> = { note: 'loops' }
       cyclic.self = cyclic
       expect(queue.push(samplePrediction(1))).toBe(true)
@@ -137,20 +129,11 @@ describe('log writer thread', () => {
       expect(queue.stats()).toMatchObject({ written: 2, invalid: 2, dropped: 0, failedWrites: 0 })
       expect((await store.getPrediction('p-00004'))?.text).toBe(samplePrediction(4).text)
       expect(await store.countPredictions()).toBe(2)
-    } finally {
-      await writer.close()
-      await store.close()
-    }
+    })
   })
 
   it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
-    dirs.push(root)
-    const config = defaultConfig().store
-    const store = await openStore(config, { root })
-    const writer = openLogWriter(config, store, { root })
-    const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), flushIntervalMs: 60_000 })
-    try {
+    await withWriter({ flushIntervalMs: 60_000 }, async ({ store, queue }) => {
       const record = samplePrediction(1, { text: 'as answered', entities: [] })
       queue.push(record)
       // A caller reusing its objects after the answer must not change what the log says was answered.
@@ -167,11 +150,7 @@ describe('log writer thread', () => {
       const stored = await store.getPrediction('p-00001')
       expect(stored?.text).toBe('as answered')
       expect(stored?.entities).toEqual([])
-    } finally {
-      await queue.close()
-      await writer.close()
-      await store.close()
-    }
+    })
   })
 
   it('writes PostgreSQL through a thread of its own, with the same redaction and sender key as the store', async () => {
