@@ -129,8 +129,8 @@ const PARSE_CHUNK = 64 * 1024
 /**
  * The values of newline-delimited JSON (each text followed by a newline, as `JsonBacklog` holds them), parsed a
  * chunk of whole lines at a time. One string for a whole batch (megabytes) is allocated in V8's large-object space,
- * fresh pages every time: decoding and parsing a 5,000-record batch in one piece cost ~3.5 µs a record, in 64 KiB
- * chunks ~1.5.
+ * fresh pages every time: decoding and parsing a 5,000-record batch in one piece cost 6.6–6.9 µs a record, in 64 KiB
+ * chunks 3.8–4.0 (bench/log-cost.ts).
  */
 export function parseJsonLines(bytes: Uint8Array): unknown[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
