@@ -7,8 +7,6 @@
 import v8 from 'node:v8'
 import type { ServeApp } from './app.js'
 
-let heapTuned = false
-
 /**
  * Turns off V8's allocation-site pretenuring for this process; `intentops serve` calls it at start-up. A server's
  * objects live for one request, but a burst of slow requests can make V8 allocate a hot site's objects directly in
@@ -18,9 +16,7 @@ let heapTuned = false
  * with the flag, 0 of 24 (bench/README.md, "Log records off the heap"). It matters from the next collection on.
  */
 export function tuneHeapForServing(): void {
-  if (heapTuned) return
   v8.setFlagsFromString('--no-allocation-site-pretenuring')
-  heapTuned = true
 }
 
 export interface StartServerOptions {

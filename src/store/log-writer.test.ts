@@ -38,6 +38,25 @@ async function withWriter(
   }
 }
 
+/**
+ * Logs record 0 of sender `alice` through the store itself, then records 1..n through the queue (record 1 from
+ * `alice` too, each text with an email address to redact).
+ */
+async function pushSenders(store: Store, queue: PredictionLogQueue, n: number): Promise<void> {
+  await store.insertPredictions([samplePrediction(0, { senderId: 'alice' })])
+  for (let i = 1; i <= n; i++) {
+    queue.push(samplePrediction(i, { senderId: i === 1 ? 'alice' : `s${i}`, text: `mail me at user${i}@example.com` }))
+  }
+}
+
+/** The thread redacted as the store does, and hashed senders with the key the store made and keeps. */
+async function expectRedactedWithStoreKey(store: Store): Promise<void> {
+  const one = await store.getPrediction('p-00001')
+  expect(one?.text).toBe('mail me at [email]')
+  expect(one?.senderHash).toMatch(/^[0-9a-f]{64}$/)
+  expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
+}
+
 describe('log writer thread', () => {
   it('writes through its own connection with the same redaction and sender key as the store', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
@@ -48,17 +67,10 @@ describe('log writer thread', () => {
     const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), retryBaseMs: 10, retryMaxMs: 50 })
     const other = new Database(path.join(root, config.path))
     try {
-      await store.insertPredictions([samplePrediction(0, { senderId: 'alice' })])
-      for (let i = 1; i <= 1500; i++) {
-        queue.push(
-          samplePrediction(i, { senderId: i === 1 ? 'alice' : `s${i}`, text: `mail me at user${i}@example.com` }),
-        )
-      }
+      await pushSenders(store, queue, 1500)
       expect(await queue.flush()).toBe(0)
       expect(await store.countPredictions()).toBe(1501)
-      const one = await store.getPrediction('p-00001')
-      expect(one?.text).toBe('mail me at [email]')
-      expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
+      await expectRedactedWithStoreKey(store)
 
       // A lock held by another connection fails the thread's writes; the queue retries until it is released.
       other.exec('BEGIN EXCLUSIVE')
@@ -166,20 +178,11 @@ describe('log writer thread', () => {
     const writer = openLogWriter(config, store, { root, env })
     const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), flushIntervalMs: 60_000 })
     try {
-      await store.insertPredictions([samplePrediction(0, { senderId: 'alice' })])
-      for (let i = 1; i <= 600; i++) {
-        queue.push(
-          samplePrediction(i, { senderId: i === 1 ? 'alice' : `s${i}`, text: `mail me at user${i}@example.com` }),
-        )
-      }
+      await pushSenders(store, queue, 600)
       expect(await queue.close()).toBe(0)
       expect(queue.stats()).toMatchObject({ written: 600, dropped: 0, failedWrites: 0, healthy: true })
       expect(await store.countPredictions()).toBe(601)
-      const one = await store.getPrediction('p-00001')
-      expect(one?.text).toBe('mail me at [email]')
-      // The key the store made and keeps in the database is the one the thread hashed with.
-      expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
-      expect(one?.senderHash).toMatch(/^[0-9a-f]{64}$/)
+      await expectRedactedWithStoreKey(store)
       await expectRollupsMatchRaw(store)
     } finally {
       await writer.close()
