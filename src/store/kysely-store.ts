@@ -63,7 +63,12 @@ export interface KyselyStoreOptions {
    * Writes converted rows in one transaction, ignoring existing ids, instead of the generic multi-row insert (a
    * backend's faster path for the one hot write; it must keep the same semantics).
    */
-  insertRows?: (rows: PredictionRow[]) => Promise<void>
+  insertRows?: (rows: LoggedRow[]) => Promise<{ waiting: number }>
+  /**
+   * SQLite: how many rows may wait outside the uncertainty indexes (migration 0011) before a write settles them.
+   * More makes the log cheaper to write and the uncertainty orders' pages slower to read, which sort the waiting rows.
+   */
+  settleRows?: number
 }
 
 export interface StoreStats {
@@ -96,6 +101,12 @@ const ID_CHUNK = 500
  */
 const DENSE_MATCHES = 2000
 const STREAM_BATCH = 1000
+/**
+ * Rows waiting outside the uncertainty indexes before a write settles them (SQLite). Each settle dirties most pages
+ * of those indexes once, however many rows it moves, so more rows per settle cost less per row; an inbox page sorts
+ * every waiting row that passes its filters (bench/store.ts).
+ */
+export const DEFAULT_SETTLE_ROWS = 10_000
 /** `lastUsedAt` is refreshed at most this often, so verifying a token is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
 const ROLES: readonly TokenRole[] = ['admin', 'annotator', 'client']
@@ -103,6 +114,8 @@ const ORDERS: readonly InboxOrder[] = ['confidence', 'margin', 'fallback', 'newe
 const ACTIONS: readonly ReviewAction[] = ['confirm', 'relabel', 'out_of_scope', 'entities', 'skip', 'delete']
 
 export type PredictionRow = Selectable<PredictionsTable>
+/** A row as the log writes it; whether it waits to be settled is the backend's business. */
+export type LoggedRow = Omit<PredictionRow, 'settled'>
 type Eb = ExpressionBuilder<StoreDatabase, 'predictions'>
 
 export class KyselyPredictionStore implements PredictionStore {
@@ -115,7 +128,10 @@ export class KyselyPredictionStore implements PredictionStore {
   private readonly onClose: (() => Promise<void>) | undefined
   private readonly beforeMigrate: (() => Promise<void>) | undefined
   private readonly afterErase: (() => Promise<void>) | undefined
-  private readonly insertRows: ((rows: PredictionRow[]) => Promise<void>) | undefined
+  private readonly insertRows: KyselyStoreOptions['insertRows']
+  private readonly settleRows: number
+  /** Rows this handle wrote since it last settled, counted from the table on first use (SQLite). */
+  private waiting: number | undefined
   private senderKeyPromise: Promise<string> | undefined
   private closed = false
 
@@ -129,6 +145,7 @@ export class KyselyPredictionStore implements PredictionStore {
     this.beforeMigrate = options.beforeMigrate
     this.afterErase = options.afterErase
     this.insertRows = options.insertRows
+    this.settleRows = Math.max(0, options.settleRows ?? DEFAULT_SETTLE_ROWS)
     if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
   }
 
@@ -207,7 +224,8 @@ export class KyselyPredictionStore implements PredictionStore {
     const needsKey = records.some((r) => r.senderHash === undefined && r.senderId !== undefined)
     const key = needsKey ? await this.senderKey() : ''
     if (this.insertRows) {
-      await this.insertRows(records.map((r) => this.toRow(r, key)))
+      const { waiting } = await this.insertRows(records.map((r) => this.toRow(r, key)))
+      if (waiting > 0) await this.settleIfDue(waiting)
       return
     }
     await this.db.transaction().execute(async (trx) => {
@@ -230,6 +248,36 @@ export class KyselyPredictionStore implements PredictionStore {
     })
   }
 
+  /** After `written` rows were logged to wait (SQLite's writer, on a store migrated past 0011). */
+  private async settleIfDue(written: number): Promise<void> {
+    if (this.waiting === undefined) {
+      const row = await this.db
+        .selectFrom('predictions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where(sql<boolean>`settled = 0`)
+        .executeTakeFirstOrThrow()
+      this.waiting = Number(row.n)
+    } else {
+      this.waiting += written
+    }
+    if (this.waiting >= this.settleRows) await this.settlePredictions()
+  }
+
+  async settlePredictions(): Promise<number> {
+    if (this.dialect !== 'sqlite') return 0
+    const scheme = await sql<{ n: number }>`select count(*) as n from sqlite_master
+      where type = 'index' and name = 'predictions_unsettled'`.execute(this.db)
+    if (Number(scheme.rows[0]?.n) === 0) return 0
+    // The literal lets SQLite find the rows through the partial index on `settled = 0`.
+    const res = await this.db
+      .updateTable('predictions')
+      .set({ settled: 1 })
+      .where(sql<boolean>`settled = 0`)
+      .executeTakeFirst()
+    this.waiting = 0
+    return Number(res.numUpdatedRows)
+  }
+
   /** Recent senders' hashes: the same users write again and again, and an HMAC costs ~4 µs a record. */
   private senderHashes = { key: '', map: new Map<string, string>() }
 
@@ -246,7 +294,7 @@ export class KyselyPredictionStore implements PredictionStore {
     return hash
   }
 
-  private toRow(r: PredictionRecord, senderKey: string): PredictionRow {
+  private toRow(r: PredictionRecord, senderKey: string): LoggedRow {
     const text = this.redact(r.text)
     const fields = r.fields
       ? Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, this.redact(v)]))
@@ -292,14 +340,20 @@ export class KyselyPredictionStore implements PredictionStore {
     const limit = pageSize(query.limit)
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
     const search = await this.searchPlan(query.search)
-    const base = this.from(search)
-      .selectAll()
-      .where((eb) => eb.and(filters(eb, query, search))) as ArmQuery
     const keys = ORDER_KEYS[order]
-    // The confidence order has no index of its own (migration 0010): the fallback order's index holds (fallback,
-    // confidence, id), so the fallback rows and the others are each already in confidence order, and a page is the
-    // first `limit + 1` of the two merged.
-    const parts = order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
+    // On SQLite the uncertainty orders' indexes hold only settled rows (migration 0011): the rows still waiting are
+    // read apart, sorted, and merged in. Text matches drive a search whatever the order, so they need no split.
+    const split = this.dialect === 'sqlite' && order !== 'newest' && !(search && 'fts' in search)
+    const sources: RowSource[] = split ? ['settled', 'waiting'] : ['all']
+    const parts = sources.flatMap((source) => {
+      const base = this.from(search, source)
+        .selectAll('predictions')
+        .where((eb) => eb.and(filters(eb, query, search))) as ArmQuery
+      // The confidence order has no index of its own (migration 0010): the fallback order's index holds (fallback,
+      // confidence, id), so the fallback rows and the others are each already in confidence order, and a page is the
+      // first `limit + 1` of the two merged.
+      return order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
+    })
     const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1))
     if (arms.length === 1) return this.page(order, (await arms[0]!.execute()) as PredictionRow[], limit)
     // Each arm is a subquery because SQLite allows no ORDER BY or LIMIT on a compound's members.
@@ -400,15 +454,29 @@ export class KyselyPredictionStore implements PredictionStore {
    * the matches drive the query; as `rowid in (…)`, a store without planner statistics walked an order index and
    * tested every row against the matches instead (a full inbox scan for a word no message holds).
    */
-  private from(search: SearchPlan | undefined) {
+  private from(search: SearchPlan | undefined, source: RowSource = 'all') {
     const all = this.db.selectFrom('predictions')
-    if (!search || !('fts' in search)) return all
-    const matches = sql`(select rowid as fts_rowid from predictions_fts where predictions_fts match ${search.fts})`
-    // the filters and orders name predictions' columns unqualified, and the match adds only `fts_rowid`
-    return this.db
-      .selectFrom(matches.as('fts'))
-      .crossJoin('predictions')
-      .where(sql<boolean>`predictions.rowid = fts.fts_rowid`) as unknown as typeof all
+    let from = all
+    if (search && 'fts' in search) {
+      const matches = sql`(select rowid as fts_rowid from predictions_fts where predictions_fts match ${search.fts})`
+      // the filters and orders name predictions' columns unqualified, and the match adds only `fts_rowid`
+      from = this.db
+        .selectFrom(matches.as('fts'))
+        .crossJoin('predictions')
+        .where(sql<boolean>`predictions.rowid = fts.fts_rowid`) as unknown as typeof all
+    } else if (source === 'waiting') {
+      // Driven from the partial index of waiting rows, as the matches drive a search: as a plain `settled = 0`, the
+      // planner walked the (reviewed, ts) index through every unreviewed row instead.
+      const waiting = sql`(select rowid as waiting_rowid from predictions where settled = 0)`
+      return this.db
+        .selectFrom(waiting.as('waiting'))
+        .crossJoin('predictions')
+        .where(sql<boolean>`predictions.rowid = waiting.waiting_rowid`) as unknown as typeof all
+    }
+    // Literals, so that SQLite proves the partial indexes usable (a bound parameter proves nothing).
+    if (source === 'settled') return from.where(sql<boolean>`settled = 1`)
+    if (source === 'waiting') return from.where(sql<boolean>`settled = 0`)
+    return from
   }
 
   async purgePredictions(before: number): Promise<number> {
@@ -790,6 +858,8 @@ function pageSize(limit: number | undefined): number {
 }
 
 type SearchPlan = { like: Array<RawBuilder<boolean>> } | { fts: string }
+/** Which rows a query reads: all, or on SQLite those settled into the uncertainty indexes or those still waiting. */
+type RowSource = 'all' | 'settled' | 'waiting'
 
 function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>, search?: SearchPlan) {
   const where = []

@@ -3,7 +3,15 @@
  * serves SQLite and PostgreSQL: times are epoch-ms integers, booleans 0/1 integers, JSON columns text.
  * @module
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely'
+import {
+  type Generated,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  SqliteAdapter,
+  sql,
+} from 'kysely'
 import { createRollupTable, type RebuildProgress, ROLLUP_TABLE } from './rollups.js'
 import { searchText } from './search.js'
 
@@ -33,6 +41,11 @@ export interface PredictionsTable {
   label: string | null
   review_action: string | null
   reviewed_at: number | null
+  /**
+   * SQLite: 0 while a row waits outside the uncertainty orders' indexes (migration 0011), 1 once settled into them.
+   * PostgreSQL rows are always 1. Only SQLite's writer sets it (sqlite.ts), so every other insert leaves it settled.
+   */
+  settled: Generated<number>
 }
 
 export interface ReviewsTable {
@@ -327,6 +340,72 @@ const confidenceViaFallback: Migration = {
   },
 }
 
+/** The uncertainty orders' indexes: every logged row lands at a random place in each. */
+const UNCERTAINTY_INDEXES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['predictions_inbox_margin', ['reviewed', 'margin', 'id']],
+  ['predictions_inbox_fallback', ['reviewed', 'fallback desc', 'confidence', 'id']],
+  ['predictions_intent_margin', ['intent', 'reviewed', 'margin', 'id']],
+  ['predictions_intent_fallback', ['intent', 'reviewed', 'fallback desc', 'confidence', 'id']],
+]
+
+/**
+ * SQLite writes every page a transaction dirtied to the WAL, two system calls each. A logged row lands at a random
+ * place in each of the four uncertainty indexes, so a batch dirtied about a page per row and index, and committing
+ * them was the largest part of the writer's CPU. New rows now wait outside them (`settled = 0`, listed by a small
+ * append-only index) and are settled in bulk every `settleRows` rows, many to a page. On a 100,000-row log, 2,000-row batches: 58.6 → 52 µs a row in-process, 80.3 → 64.7 in 1,000-row batches
+ * (bench/log-cost.ts, settling included). Inbox pages sort the waiting rows, at most `settleRows` and a batch:
+ * 4–13 ms at 1M rows with 9,999 waiting (bench/store.ts). Existing rows are settled. PostgreSQL is untouched: an
+ * update there writes a new tuple into every index, so settling would double its index work.
+ */
+const settledTail: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .alterTable('predictions')
+      .addColumn('settled', 'integer', (c) => c.notNull().defaultTo(1))
+      .execute()
+    if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return
+    // Kysely runs SQLite migrations outside a transaction: one of our own keeps the swap all or nothing.
+    if (!db.isTransaction) return db.transaction().execute((trx) => settledIndexes(trx))
+    await settledIndexes(db)
+  },
+  async down(db: AnyDb) {
+    if (db.getExecutor().adapter instanceof SqliteAdapter) {
+      const run = async (trx: AnyDb) => {
+        await trx.schema.dropIndex('predictions_unsettled').ifExists().execute()
+        for (const [name, cols] of UNCERTAINTY_INDEXES) {
+          await trx.schema.dropIndex(name).ifExists().execute()
+          await trx.schema
+            .createIndex(name)
+            .on('predictions')
+            .columns([...cols])
+            .execute()
+        }
+      }
+      if (db.isTransaction) await run(db)
+      else await db.transaction().execute(run)
+    }
+    await db.schema.alterTable('predictions').dropColumn('settled').execute()
+  },
+}
+
+async function settledIndexes(db: AnyDb): Promise<void> {
+  for (const [name, cols] of UNCERTAINTY_INDEXES) {
+    await db.schema.dropIndex(name).ifExists().execute()
+    await db.schema
+      .createIndex(name)
+      .on('predictions')
+      .columns([...cols])
+      .where(sql.ref('settled'), '=', sql.lit(1))
+      .execute()
+  }
+  await db.schema
+    .createIndex('predictions_unsettled')
+    .on('predictions')
+    .column('id')
+    .where(sql.ref('settled'), '=', sql.lit(0))
+    .execute()
+}
+
 /**
  * (Re)creates the SQLite FTS5 table over `search_text` with `options` appended to its definition, fills it from the
  * rows, and the triggers that keep it in step whichever connection writes; no-op on PostgreSQL.
@@ -412,6 +491,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0008_lean_text_index': leanTextIndex,
   '0009_text_index_by_writer': textIndexByWriter,
   '0010_confidence_via_fallback': confidenceViaFallback,
+  '0011_settled_tail': settledTail,
 })
 
 /**

@@ -287,14 +287,102 @@ describe('migrations', () => {
         [{ intent: 'nlu_fallback' }, 'predictions_intent_fallback'],
       ] as const) {
         const { steps } = await planOf(store, { order: 'confidence', reviewed: false, ...query })
-        // Two index searches, one per arm, and never a walk through the whole log.
+        // Two index searches, one per arm of settled rows, and never a walk through the whole log: the rows waiting
+        // to be settled (migration 0011) are read through their own index.
         expect(steps.filter((d) => d.includes(`USING INDEX ${index}`))).toHaveLength(2)
-        expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
+        expect(
+          steps.filter((d) => /^SCAN predictions\b/.test(d) && !d.includes('INDEX predictions_unsettled')),
+        ).toEqual([])
       }
       expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
       expect(await indexes()).toEqual(['predictions_inbox_confidence', 'predictions_intent_inbox'])
     } finally {
       await store.close()
+    }
+  })
+
+  it('0011 settles the rows logged before it, new rows wait until settled, and the way down restores the indexes', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    const state = async () => {
+      const indexes = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master
+        where type = 'index' and name in ('predictions_inbox_margin', 'predictions_inbox_fallback',
+          'predictions_intent_margin', 'predictions_intent_fallback', 'predictions_unsettled')`.execute(store.db)
+      const columns = await sql<{ name: string }>`select name from pragma_table_info('predictions')`.execute(store.db)
+      const settled = columns.rows.some((c) => c.name === 'settled')
+        ? (
+            await sql<{ settled: number; n: number }>`select settled, count(*) as n from predictions group by settled
+            order by settled`.execute(store.db)
+          ).rows.map((r) => `${r.settled}:${r.n}`)
+        : undefined
+      return {
+        partial: indexes.rows.filter((r) => /where "settled" = 1$/.test(r.sql)).length,
+        full: indexes.rows.filter((r) => !/where/i.test(r.sql)).length,
+        waitingIndex: indexes.rows.some((r) => r.name === 'predictions_unsettled'),
+        settled,
+      }
+    }
+    try {
+      const migrator = createMigrator(store.db)
+      expect((await migrator.migrateTo('0010_confidence_via_fallback')).error).toBeUndefined()
+      await store.insertPredictions(Array.from({ length: 12 }, (_, i) => samplePrediction(i)))
+      expect(await state()).toEqual({ partial: 0, full: 4, waitingIndex: false, settled: undefined })
+      // Nothing to settle before the migration.
+      expect(await store.settlePredictions()).toBe(0)
+      await store.migrate()
+      expect(await state()).toEqual({ partial: 4, full: 0, waitingIndex: true, settled: ['1:12'] })
+      await store.insertPredictions(Array.from({ length: 5 }, (_, i) => samplePrediction(100 + i)))
+      expect((await state()).settled).toEqual(['0:5', '1:12'])
+      const ids = async () => (await store.queryPredictions({ order: 'margin', limit: 100 })).items.map((r) => r.id)
+      const before = await ids()
+      expect(before).toHaveLength(17)
+      expect(await store.settlePredictions()).toBe(5)
+      expect(await ids()).toEqual(before)
+      await store.insertPredictions([samplePrediction(200)])
+      expect((await migrator.migrateTo('0010_confidence_via_fallback')).error).toBeUndefined()
+      expect(await state()).toEqual({ partial: 0, full: 4, waitingIndex: false, settled: undefined })
+      // The writer follows the schema down: rows go in without the column.
+      await store.insertPredictions([samplePrediction(201)])
+      const n = await sql<{ n: number }>`select count(*) as n from predictions`.execute(store.db)
+      expect(Number(n.rows[0]!.n)).toBe(19)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('settles the rows it logged every settleRows rows, counting those already waiting when it opens', async () => {
+    const file = tmpFile()
+    const waiting = async (s: KyselyPredictionStore) =>
+      Number(
+        (await sql<{ n: number }>`select count(*) as n from predictions where settled = 0`.execute(s.db)).rows[0]!.n,
+      )
+    const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => samplePrediction(from + i))
+    const first = openSqliteStore({ file, settleRows: 25 })
+    try {
+      await first.migrate()
+      await first.insertPredictions(batch(0, 10))
+      expect(await waiting(first)).toBe(10)
+      await first.insertPredictions(batch(10, 10))
+      expect(await waiting(first)).toBe(20)
+      // A retried batch inserts nothing and counts nothing.
+      await first.insertPredictions(batch(10, 10))
+      expect(await waiting(first)).toBe(20)
+      await first.insertPredictions(batch(20, 10))
+      expect(await waiting(first)).toBe(0)
+      await first.insertPredictions(batch(30, 15))
+      expect(await waiting(first)).toBe(15)
+    } finally {
+      await first.close()
+    }
+    const second = openSqliteStore({ file, settleRows: 25 })
+    try {
+      await second.insertPredictions(batch(45, 9))
+      expect(await waiting(second)).toBe(24)
+      await second.insertPredictions(batch(54, 1))
+      expect(await waiting(second)).toBe(0)
+      const page = await second.queryPredictions({ order: 'confidence', limit: 1000 })
+      expect(page.items).toHaveLength(55)
+    } finally {
+      await second.close()
     }
   })
 
@@ -307,6 +395,8 @@ describe('migrations', () => {
         samplePrediction(i, { confidence: 0.5, margin: 0.25, ts: Date.UTC(2026, 0, 1), fallback: i % 2 === 0 }),
       )
       await store.insertPredictions(records)
+      // Into the uncertainty indexes (migration 0011), where the run of ties must be sought.
+      expect(await store.settlePredictions()).toBe(300)
       const indexOf: Record<InboxOrder, string> = {
         confidence: 'predictions_inbox_fallback',
         margin: 'predictions_inbox_margin',
@@ -324,15 +414,21 @@ describe('migrations', () => {
         const { page, steps } = await planOf(store, { order, reviewed: false, limit: 100, cursor: first.nextCursor! })
         expect(page.items).toHaveLength(100)
         expect(new Set([...first.items, ...page.items].map((r) => r.id)).size).toBe(200)
-        const searches = steps.filter((d) => d.startsWith('SEARCH predictions'))
+        // Rows of the waiting arm are looked up by rowid; every other search reads the order's index.
+        const searches = steps.filter((d) => d.startsWith('SEARCH predictions') && !d.includes('(rowid=?)'))
         expect(searches.length, steps.join('\n')).toBeGreaterThanOrEqual(1)
         for (const d of searches) expect(d).toContain(`USING INDEX ${indexOf[order]}`)
-        // The range inside the run of ties seeks to the cursor's id, and nothing scans the log.
+        // The range inside the run of ties seeks to the cursor's id, and nothing scans the log; the uncertainty
+        // orders read the rows waiting to be settled through their own index.
         expect(
           searches.some((d) => seek[order].test(d)),
           steps.join('\n'),
         ).toBe(true)
-        expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
+        const scans = steps.filter((d) => /^SCAN predictions\b/.test(d))
+        expect(scans).toEqual(
+          order === 'newest' ? [] : scans.map(() => 'SCAN predictions USING COVERING INDEX predictions_unsettled'),
+        )
+        if (order !== 'newest') expect(scans.length).toBeGreaterThanOrEqual(1)
       }
     } finally {
       await store.close()
