@@ -2,10 +2,11 @@
  * Per-record CPU cost of the SQLite prediction log, split by where it is spent. Loads `--existing` rows, then writes
  * `--records` more (a) in-process through `insertPredictions` (the writer thread's work, on this thread), (b) through
  * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
- * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009), and
- * (e) without the text index, to price it, each on its own copy of the loaded log with the same new records. Also
- * times handing a batch to a thread: structured clone, and the text the queue hands over (copied into a fresh or a
- * recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
+ * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009),
+ * (e) without the text index, to price it, and (f) with every row written straight into the uncertainty indexes (as
+ * before migration 0011), in batches of `--batch` and of 1000; each on its own copy of the loaded log with the same
+ * new records. Also times handing a batch to a thread: structured clone, and the text the queue hands over (copied
+ * into a fresh or a recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
  * bench/results/log-cost-<date>.json.
  *
  *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000]
@@ -229,6 +230,26 @@ try {
     await sql`drop table predictions_fts`.execute(db)
   })
   results.inProcessNoFtsUsPerRecord = await inProcess(noFts.s, BATCH)
+
+  // (f) As (a) and (c) with every row written straight into the uncertainty indexes, as before migration 0011.
+  const unsettled = async (name: string) =>
+    (
+      await copyOf(name, async (db) => {
+        await sql`update predictions set settled = 1 where settled = 0`.execute(db)
+        await sql`drop index predictions_unsettled`.execute(db)
+        for (const [index, columns] of [
+          ['predictions_inbox_margin', 'reviewed, margin, id'],
+          ['predictions_inbox_fallback', 'reviewed, fallback desc, confidence, id'],
+          ['predictions_intent_margin', 'intent, reviewed, margin, id'],
+          ['predictions_intent_fallback', 'intent, reviewed, fallback desc, confidence, id'],
+        ]) {
+          await sql.raw(`drop index ${index}`).execute(db)
+          await sql.raw(`create index ${index} on predictions (${columns})`).execute(db)
+        }
+      })
+    ).s
+  results.inProcessUnsettledUsPerRecord = await inProcess(await unsettled('f'), BATCH)
+  results.inProcessUnsettledBatch1000UsPerRecord = await inProcess(await unsettled('g'), 1000)
 
   console.log(
     `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
