@@ -176,6 +176,11 @@ interface Run {
   /** The server's garbage-collection pauses per request, µs (the event loop waits through them), and their count. */
   gcPauseUsPerRequest: number
   gcPauses: number
+  /**
+   * Log-on runs: CPU of the log's writer thread (its own metric, Linux) from the run's start until its records were
+   * written, per answered request, µs. Part of `cpuUsPerRequest`, and more of it lands after the load stops.
+   */
+  writerUsPerRequest?: number
 }
 
 /** The server process's garbage-collection pauses so far (served by serve-server.ts). */
@@ -290,11 +295,22 @@ async function logDrained(): Promise<number> {
 const drainMs: number[] = []
 for (const [, target] of TARGETS) await load(target, 2)
 await logDrained()
+/** CPU seconds the log-on app's writer thread has used so far, from its /metrics. */
+async function writerCpuSeconds(): Promise<number> {
+  const text = await (await fetch(`${url(ports.logOn)}/metrics`)).text()
+  return Number(/^intentops_prediction_log_writer_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN)
+}
 for (let round = 1; round <= rounds; round++) {
   for (const [name, target] of TARGETS) {
     log(`load: ${name}, round ${round}/${rounds} (${duration} s at ${connections} connections) ...`)
-    all[name]!.push(await load(target, duration))
-    if (target === TARGETS[2][1]) drainMs.push(await logDrained())
+    const logOn = target === TARGETS[2][1]
+    const writerBefore = logOn ? await writerCpuSeconds() : 0
+    const run: Run = await load(target, duration)
+    if (logOn) {
+      drainMs.push(await logDrained())
+      run.writerUsPerRequest = (((await writerCpuSeconds()) - writerBefore) * 1e6) / Math.max(1, run.ok + run.non2xx)
+    }
+    all[name]!.push(run)
   }
 }
 /** The round with the median throughput of each target. */
@@ -464,14 +480,18 @@ const pass = {
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
 const table = [
   `saturation (closed loop, ${driverVersion}, ${connections} connections; p50/p99 here are queueing at full load; the swap run: autocannon)`,
-  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | GC pause µs/req (pauses) | generator CPU µs/req | 2xx | non-2xx | errors |`,
-  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
-  ...Object.entries(runs).map(
+  `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | of which log writer | GC pause µs/req (pauses) | generator CPU µs/req | 2xx | non-2xx | errors |`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ...(
+    [
+      ...Object.entries(runs),
+      [`swaps (${swapCount} in ${swapSeconds} s)`, swapRun],
+      [`soak (${soakSeconds} s, 10 connections, log on)`, soakRun],
+    ] as Array<[string, Run]>
+  ).map(
     ([name, r]) =>
-      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${f(r.gcPauseUsPerRequest)} (${r.gcPauses}) | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
+      `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${r.writerUsPerRequest === undefined ? '' : f(r.writerUsPerRequest, 0)} | ${f(r.gcPauseUsPerRequest)} (${r.gcPauses}) | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
   ),
-  `| swaps (${swapCount} in ${swapSeconds} s) | ${f(swapRun.requestsPerSec, 0)} | ${f(swapRun.p50)} | ${f(swapRun.p99)} | ${f(swapRun.cpuUsPerRequest, 0)} | ${f(swapRun.loopUsPerRequest, 0)} | ${f(swapRun.gcPauseUsPerRequest)} (${swapRun.gcPauses}) | ${f(swapRun.generatorUsPerRequest, 0)} | ${swapRun.ok} | ${swapRun.non2xx} | ${swapRun.errors + swapRun.timeouts} |`,
-  `| soak (${soakSeconds} s, 10 connections, log on) | ${f(soakRun.requestsPerSec, 0)} | ${f(soakRun.p50)} | ${f(soakRun.p99)} | ${f(soakRun.cpuUsPerRequest, 0)} | ${f(soakRun.loopUsPerRequest, 0)} | ${f(soakRun.gcPauseUsPerRequest)} (${soakRun.gcPauses}) | ${f(soakRun.generatorUsPerRequest, 0)} | ${soakRun.ok} | ${soakRun.non2xx} | ${soakRun.errors + soakRun.timeouts} |`,
   '',
   `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
   `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | 2xx | non-2xx | errors | unfinished |`,

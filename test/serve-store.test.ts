@@ -16,6 +16,7 @@ import { requireRole } from '../src/serve/auth.js'
 import { startServer } from '../src/serve/server.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
+import { SqliteWorkerWriter } from '../src/store/log-writer.js'
 import { openPostgresStore } from '../src/store/postgres.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
@@ -170,6 +171,50 @@ describe('the prediction log', () => {
     expect(metrics).toMatch(/intentops_predictions_total\{intent="greet"\} [1-9]/)
     expect(metrics).toMatch(/intentops_http_requests_total\{route="\/v1\/parse",method="POST",status="200"\} [1-9]/)
     expect(metrics).toMatch(/intentops_http_request_duration_seconds_bucket\{le="0.005",route="\/v1\/parse"/)
+  })
+})
+
+describe('the prediction log through its writer thread', () => {
+  it("reports the thread's CPU time in /metrics, and no such metric without a thread", async () => {
+    const writer = new SqliteWorkerWriter({
+      file: path.join(dir, 'store.db'),
+      senderKey: 'k',
+      redaction: DEFAULT_REDACTION_RULES,
+    })
+    const predictionLog = new PredictionLogQueue({ store: writer, flushIntervalMs: 10 })
+    const app = await readyApp({
+      config: serveConfig({ watchIntervalMs: 100 }),
+      root: dir,
+      registry,
+      modelName: 'bot',
+      store,
+      predictionLog,
+      logWriter: writer,
+    })
+    try {
+      const value = async () =>
+        /^intentops_prediction_log_writer_cpu_seconds_total (\S+)$/m.exec(
+          (await app.inject({ url: '/metrics' })).body,
+        )?.[1]
+      // Nothing written yet: the thread has told nothing.
+      expect(Number(await value())).toBe(0)
+      for (let i = 0; i < 30; i++) await app.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hello' } })
+      await predictionLog.flush()
+      const seconds = Number(await value())
+      expect(seconds).toBeGreaterThan(0)
+      // The thread's own time, not the process's.
+      const process_ = process.cpuUsage()
+      expect(seconds).toBeLessThan((process_.user + process_.system) / 1e6)
+      expect(writer.cpuSeconds()).toBeGreaterThanOrEqual(seconds)
+    } finally {
+      await app.close()
+    }
+    const { app: without } = await appWith()
+    try {
+      expect((await without.inject({ url: '/metrics' })).body).not.toContain('log_writer_cpu_seconds')
+    } finally {
+      await without.close()
+    }
   })
 })
 

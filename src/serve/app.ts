@@ -70,7 +70,7 @@ export interface BuildAppOptions {
   /** Where predictions go when `config.logPredictions` is on; flushed and closed with the app. */
   predictionLog?: PredictionLog
   /** What the log queue writes through (the store's SQLite writer thread); closed after the queue drained. */
-  logWriter?: { close(): Promise<void> }
+  logWriter?: { close(): Promise<void>; cpuSeconds?(): number | undefined }
   /** A pino logger, or false for none. Default: pino at `config.logLevel` on stdout. */
   logger?: FastifyBaseLogger | boolean
   /** Extra routes: each is registered after ours, and can use `requireRole`. */
@@ -159,6 +159,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
   const metrics = createServeMetrics({
     holder,
     ...(options.predictionLog ? { predictionLog: options.predictionLog } : {}),
+    ...(options.logWriter && config.logPredictions ? { logWriter: options.logWriter } : {}),
   })
   const context: ServeContext = {
     config,

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one app instance, on its own prom-client registry (two apps in one process do not share
  * counters): requests and latency by route and status, predictions by intent, fallbacks, the served model, model
- * load failures, and the prediction log's queue depth and dropped writes.
+ * load failures, and the prediction log's queue depth, dropped writes and its writer thread's CPU time.
  * @module
  */
 import { Counter, Gauge, type Metric, Registry } from 'prom-client'
@@ -16,6 +16,7 @@ export interface ServeMetrics {
 export function createServeMetrics(options: {
   holder: ModelHolder
   predictionLog?: { readonly depth: number; readonly dropped: number; readonly written: number }
+  logWriter?: { cpuSeconds?(): number | undefined }
 }): ServeMetrics {
   const registry = new Registry()
   // Per-request counts live in plain numbers below and reach prom-client only when /metrics is read: prom-client
@@ -112,6 +113,18 @@ export function createServeMetrics(options: {
       this.set(log?.written ?? 0)
     },
   })
+  const writer = options.logWriter
+  if (writer?.cpuSeconds) {
+    new Gauge({
+      name: 'intentops_prediction_log_writer_cpu_seconds_total',
+      help: 'CPU time the prediction log writer thread has used (Linux); per written prediction, what logging costs.',
+      registers: [registry],
+      collect() {
+        const s = writer.cpuSeconds?.()
+        if (s !== undefined) this.set(s)
+      },
+    })
+  }
   // The keys are bounded: routes × methods × statuses (unknown URLs are all "unmatched"), and the models' intents.
   return {
     registry,

@@ -129,6 +129,23 @@ describe('log writer thread', () => {
     })
   })
 
+  it("tells the CPU time its threads used, from the thread's own statistics, summed across a thread that died", async () => {
+    await withWriter({ batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 }, async ({ queue, writer }) => {
+      expect(writer.cpuSeconds?.()).toBeUndefined()
+      for (let i = 0; i < 300; i++) queue.push(samplePrediction(i))
+      await queue.flush()
+      const first = writer.cpuSeconds?.()
+      expect(first).toBeGreaterThan(0)
+      const own = process.cpuUsage()
+      expect(first).toBeLessThan((own.user + own.system) / 1e6)
+      const thread = (writer as unknown as { worker?: { terminate(): Promise<number> } }).worker
+      await thread!.terminate()
+      for (let i = 300; i < 600; i++) queue.push(samplePrediction(i))
+      await queue.flush()
+      expect(writer.cpuSeconds?.()).toBeGreaterThan(first!)
+    })
+  })
+
   it('refuses a record JSON cannot hold at push, without throwing, and keeps writing the others', async () => {
     await withWriter({}, async ({ store, queue }) => {
       const cyclic: Record<string, unknown> = { note: 'loops' }

@@ -17,6 +17,8 @@ import type { PredictionRecord } from './types.js'
 export interface LogWriter {
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>
   close(): Promise<void>
+  /** CPU seconds the writer has used, where it runs apart and can tell (a thread on Linux). */
+  cpuSeconds?(): number | undefined
 }
 
 export interface SqliteWorkerWriterOptions {
@@ -45,8 +47,11 @@ export interface WorkerData {
   senderKey?: string
 }
 
-/** The thread's answer; it hands the batch's buffer back for the next batch. */
-type Reply = { id: number; buffer?: ArrayBuffer } & ({ ok: true } | { ok: false; message: string; code?: string })
+/** The thread's answer; it hands the batch's buffer back for the next batch, and tells its CPU seconds so far. */
+type Reply = { id: number; buffer?: ArrayBuffer; cpu?: number } & (
+  | { ok: true }
+  | { ok: false; message: string; code?: string }
+)
 
 /** Smallest batch buffer made; sizes are rounded up to a power of two so a recycled one usually fits. */
 const MIN_BATCH_BUFFER = 64 * 1024
@@ -59,8 +64,16 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   /** A batch buffer the thread handed back, and every buffer this writer may transfer. */
   private spare: ArrayBuffer | undefined
   private readonly recyclable = new WeakSet<ArrayBuffer>()
+  /** CPU seconds of the threads that ended, and the latest the current one told. */
+  private cpuEnded = 0
+  private cpuCurrent: number | undefined
 
   constructor(private readonly options: WorkerLogWriterOptions) {}
+
+  cpuSeconds(): number | undefined {
+    if (this.cpuCurrent === undefined && this.cpuEnded === 0) return undefined
+    return this.cpuEnded + (this.cpuCurrent ?? 0)
+  }
 
   insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
     let text = ''
@@ -126,6 +139,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     const data: WorkerData = { target, redaction: [...redaction], ...(senderKey ? { senderKey } : {}) }
     const worker = startWorker(data)
     worker.on('message', (reply: Reply) => {
+      if (reply.cpu !== undefined && this.worker === worker) this.cpuCurrent = reply.cpu
       if (reply.buffer && reply.buffer.byteLength > (this.spare?.byteLength ?? 0)) {
         this.recyclable.add(reply.buffer)
         this.spare = reply.buffer
@@ -139,7 +153,11 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     })
     const fail = (err: Error) => {
       // A dead thread fails what it held; the next write starts a new one (the queue retries those batches).
-      if (this.worker === worker) this.worker = undefined
+      if (this.worker === worker) {
+        this.worker = undefined
+        this.cpuEnded += this.cpuCurrent ?? 0
+        this.cpuCurrent = undefined
+      }
       for (const [id, p] of this.pending) {
         this.pending.delete(id)
         p.reject(err)
