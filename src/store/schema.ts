@@ -363,47 +363,35 @@ const settledTail: Migration = {
       .alterTable('predictions')
       .addColumn('settled', 'integer', (c) => c.notNull().defaultTo(1))
       .execute()
-    if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return
-    // Kysely runs SQLite migrations outside a transaction: one of our own keeps the swap all or nothing.
-    if (!db.isTransaction) return db.transaction().execute((trx) => settledIndexes(trx))
-    await settledIndexes(db)
+    if (db.getExecutor().adapter instanceof SqliteAdapter) await uncertaintyIndexes(db, true)
   },
   async down(db: AnyDb) {
-    if (db.getExecutor().adapter instanceof SqliteAdapter) {
-      const run = async (trx: AnyDb) => {
-        await trx.schema.dropIndex('predictions_unsettled').ifExists().execute()
-        for (const [name, cols] of UNCERTAINTY_INDEXES) {
-          await trx.schema.dropIndex(name).ifExists().execute()
-          await trx.schema
-            .createIndex(name)
-            .on('predictions')
-            .columns([...cols])
-            .execute()
-        }
-      }
-      if (db.isTransaction) await run(db)
-      else await db.transaction().execute(run)
-    }
+    if (db.getExecutor().adapter instanceof SqliteAdapter) await uncertaintyIndexes(db, false)
     await db.schema.alterTable('predictions').dropColumn('settled').execute()
   },
 }
 
-async function settledIndexes(db: AnyDb): Promise<void> {
+/** Recreates the four uncertainty indexes: partial, with the index of waiting rows, or whole, without it. */
+async function uncertaintyIndexes(db: AnyDb, partial: boolean): Promise<void> {
+  // Kysely runs SQLite migrations outside a transaction: one of our own keeps the swap all or nothing.
+  if (!db.isTransaction) return db.transaction().execute((trx) => uncertaintyIndexes(trx, partial))
+  if (!partial) await db.schema.dropIndex('predictions_unsettled').ifExists().execute()
   for (const [name, cols] of UNCERTAINTY_INDEXES) {
     await db.schema.dropIndex(name).ifExists().execute()
-    await db.schema
+    const index = db.schema
       .createIndex(name)
       .on('predictions')
       .columns([...cols])
-      .where(sql.ref('settled'), '=', sql.lit(1))
+    await (partial ? index.where(sql.ref('settled'), '=', sql.lit(1)) : index).execute()
+  }
+  if (partial) {
+    await db.schema
+      .createIndex('predictions_unsettled')
+      .on('predictions')
+      .column('id')
+      .where(sql.ref('settled'), '=', sql.lit(0))
       .execute()
   }
-  await db.schema
-    .createIndex('predictions_unsettled')
-    .on('predictions')
-    .column('id')
-    .where(sql.ref('settled'), '=', sql.lit(0))
-    .execute()
 }
 
 /**
