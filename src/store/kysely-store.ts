@@ -342,7 +342,8 @@ export class KyselyPredictionStore implements PredictionStore {
     const search = await this.searchPlan(query.search)
     const keys = ORDER_KEYS[order]
     // On SQLite the uncertainty orders' indexes hold only settled rows (migration 0011): the rows still waiting are
-    // read apart, sorted, and merged in. Text matches drive a search whatever the order, so they need no split.
+    // read apart, sorted, and merged in. Text matches drive a search whatever the order, so they need no split
+    // (`from` ignores the source then).
     const split = this.dialect === 'sqlite' && order !== 'newest' && !(search && 'fts' in search)
     const sources: RowSource[] = split ? ['settled', 'waiting'] : ['all']
     const parts = sources.flatMap((source) => {
@@ -450,21 +451,22 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   /**
-   * The predictions a query reads: all of them, or those an FTS5 match lists. SQLite keeps a CROSS JOIN's order, so
+   * The predictions a query reads: all of them, those an FTS5 match lists, or (SQLite) those settled into the
+   * uncertainty indexes or those still waiting (`source`, migration 0011). SQLite keeps a CROSS JOIN's order, so
    * the matches drive the query; as `rowid in (…)`, a store without planner statistics walked an order index and
    * tested every row against the matches instead (a full inbox scan for a word no message holds).
    */
   private from(search: SearchPlan | undefined, source: RowSource = 'all') {
     const all = this.db.selectFrom('predictions')
-    let from = all
     if (search && 'fts' in search) {
       const matches = sql`(select rowid as fts_rowid from predictions_fts where predictions_fts match ${search.fts})`
       // the filters and orders name predictions' columns unqualified, and the match adds only `fts_rowid`
-      from = this.db
+      return this.db
         .selectFrom(matches.as('fts'))
         .crossJoin('predictions')
         .where(sql<boolean>`predictions.rowid = fts.fts_rowid`) as unknown as typeof all
-    } else if (source === 'waiting') {
+    }
+    if (source === 'waiting') {
       // Driven from the partial index of waiting rows, as the matches drive a search: as a plain `settled = 0`, the
       // planner walked the (reviewed, ts) index through every unreviewed row instead.
       const waiting = sql`(select rowid as waiting_rowid from predictions where settled = 0)`
@@ -473,10 +475,8 @@ export class KyselyPredictionStore implements PredictionStore {
         .crossJoin('predictions')
         .where(sql<boolean>`predictions.rowid = waiting.waiting_rowid`) as unknown as typeof all
     }
-    // Literals, so that SQLite proves the partial indexes usable (a bound parameter proves nothing).
-    if (source === 'settled') return from.where(sql<boolean>`settled = 1`)
-    if (source === 'waiting') return from.where(sql<boolean>`settled = 0`)
-    return from
+    // A literal, so that SQLite proves the partial indexes usable (a bound parameter proves nothing).
+    return source === 'settled' ? all.where(sql<boolean>`settled = 1`) : all
   }
 
   async purgePredictions(before: number): Promise<number> {
