@@ -30,6 +30,7 @@ import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { SqliteWorkerWriter } from '../src/store/log-writer.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
+import { createMigrator } from '../src/store/schema.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import type { PredictionRecord } from '../src/store/types.js'
 import { cpuUs as procCpuUs } from './lib/proc.js'
@@ -231,21 +232,13 @@ try {
   })
   results.inProcessNoFtsUsPerRecord = await inProcess(noFts.s, BATCH)
 
-  // (f) As (a) and (c) with every row written straight into the uncertainty indexes, as before migration 0011.
+  // (f) As (a) and (c) with every row written straight into the uncertainty indexes: the log migrated back to before
+  // 0011, whose writer then inserts without the `settled` column.
   const unsettled = async (name: string) =>
     (
       await copyOf(name, async (db) => {
-        await sql`update predictions set settled = 1 where settled = 0`.execute(db)
-        await sql`drop index predictions_unsettled`.execute(db)
-        for (const [index, columns] of [
-          ['predictions_inbox_margin', 'reviewed, margin, id'],
-          ['predictions_inbox_fallback', 'reviewed, fallback desc, confidence, id'],
-          ['predictions_intent_margin', 'intent, reviewed, margin, id'],
-          ['predictions_intent_fallback', 'intent, reviewed, fallback desc, confidence, id'],
-        ]) {
-          await sql.raw(`drop index ${index}`).execute(db)
-          await sql.raw(`create index ${index} on predictions (${columns})`).execute(db)
-        }
+        const { error } = await createMigrator(db).migrateTo('0010_confidence_via_fallback')
+        if (error) throw error
       })
     ).s
   results.inProcessUnsettledUsPerRecord = await inProcess(await unsettled('f'), BATCH)

@@ -352,10 +352,12 @@ const UNCERTAINTY_INDEXES: ReadonlyArray<readonly [string, readonly string[]]> =
  * SQLite writes every page a transaction dirtied to the WAL, two system calls each. A logged row lands at a random
  * place in each of the four uncertainty indexes, so a batch dirtied about a page per row and index, and committing
  * them was the largest part of the writer's CPU. New rows now wait outside them (`settled = 0`, listed by a small
- * append-only index) and are settled in bulk every `settleRows` rows, many to a page. On a 100,000-row log, 2,000-row batches: 58.6 → 52 µs a row in-process, 80.3 → 64.7 in 1,000-row batches
- * (bench/log-cost.ts, settling included). Inbox pages sort the waiting rows, at most `settleRows` and a batch:
- * 4–13 ms at 1M rows with 9,999 waiting (bench/store.ts). Existing rows are settled. PostgreSQL is untouched: an
- * update there writes a new tuple into every index, so settling would double its index work.
+ * append-only index) and are settled in bulk every `settleRows` rows, many to a page. On a 100,000-row log in
+ * 2,000-row batches: 58.6 → 52 µs a row in-process, 80.3 → 64.7 in 1,000-row batches (bench/log-cost.ts, settling
+ * included). Under serving load, whose batches are larger, the writer's CPU did not drop (bench/README.md). Inbox
+ * pages sort the waiting rows, at most `settleRows` and a batch: 4–13 ms at 1M rows with 9,999 waiting
+ * (bench/store.ts). Existing rows are settled. PostgreSQL is untouched: an update there writes a new tuple into
+ * every index, so settling would double its index work.
  */
 const settledTail: Migration = {
   async up(db: AnyDb) {
