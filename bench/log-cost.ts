@@ -3,13 +3,16 @@
  * `--records` more (a) in-process through `insertPredictions` (the writer thread's work, on this thread), (b) through
  * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
  * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009),
- * (e) without the text index, to price it, and (f) with every row written straight into the uncertainty indexes (as
- * before migration 0011), in batches of `--batch` and of 1000; each on its own copy of the loaded log with the same
- * new records. Also times handing a batch to a thread: structured clone, and the text the queue hands over (copied
- * into a fresh or a recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
- * bench/results/log-cost-<date>.json.
+ * (e) without the text index, to price it, (f) with every row written straight into the uncertainty indexes (as
+ * before migration 0011), in batches of `--batch` and of 1000, and (h) with no settle during the run, to price the
+ * settles; each on its own copy of the loaded log with the same new records. Also times handing a batch to a thread:
+ * structured clone, and the text the queue hands over (copied into a fresh or a recycled buffer, parsed whole or in
+ * 64 KiB chunks). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
  *
- *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000]
+ * `--texts FILE` (JSONL, `{"text": ...}` a line, as ../shared/datasets/clinc150/train.jsonl) logs those messages in
+ * turn instead of sentences drawn from 40 words. Confidences and margins are drawn the same way either way.
+ *
+ *   npx tsx bench/log-cost.ts [--existing 200000] [--records 50000] [--batch 5000] [--texts FILE]
  */
 import {
   copyFileSync,
@@ -40,12 +43,20 @@ const { values } = parseArgs({
     existing: { type: 'string', default: '200000' },
     records: { type: 'string', default: '50000' },
     batch: { type: 'string', default: '5000' },
+    texts: { type: 'string' },
     out: { type: 'string' },
   },
 })
 const EXISTING = Number(values.existing)
 const RECORDS = Number(values.records)
 const BATCH = Number(values.batch)
+const TEXTS = values.texts
+  ? readFileSync(values.texts, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => String((JSON.parse(line) as { text: unknown }).text))
+  : undefined
+if (TEXTS?.length === 0) throw new Error(`${values.texts}: no messages`)
 
 const INTENTS = Array.from({ length: 30 }, (_, i) => `intent_${String(i).padStart(2, '0')}`)
 const WORDS =
@@ -69,11 +80,12 @@ function record(i: number): PredictionRecord {
   const words: string[] = []
   for (let w = 4 + Math.floor(rand() * 10); w > 0; w--) words.push(WORDS[Math.floor(rand() * WORDS.length)]!)
   const ts = T0 + i * 50
+  const text = TEXTS ? TEXTS[i % TEXTS.length]! : `${words.join(' ')} mail me at user${i % 97}@example.com`
   return {
     id: `${ts.toString(16).padStart(12, '0')}-7000-8000-${i.toString(16).padStart(12, '0')}`,
     ts,
     senderId: `user-${i % 1000}`,
-    text: `${words.join(' ')} mail me at user${i % 97}@example.com`,
+    text,
     intent,
     confidence,
     margin: confidence / 2,
@@ -126,10 +138,10 @@ const senderKey = 'bench-sender-key-0123456789abcdef'
 const results: Record<string, number> = {}
 const copies: KyselyPredictionStore[] = []
 /** A store on a fresh copy of the loaded log, with `setup` run on it: every variant starts from the same rows. */
-async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>) {
+async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>, settleRows?: number) {
   const file = path.join(root, `${name}.sqlite`)
   copyFileSync(base, file)
-  const s = openSqliteStore({ file, redact, senderKey })
+  const s = openSqliteStore({ file, redact, senderKey, settleRows })
   copies.push(s)
   await setup?.(s.db)
   return { s, file }
@@ -244,8 +256,14 @@ try {
   results.inProcessUnsettledUsPerRecord = await inProcess(await unsettled('f'), BATCH)
   results.inProcessUnsettledBatch1000UsPerRecord = await inProcess(await unsettled('g'), 1000)
 
+  // (h) As (a) with no settle during the run: the rows wait, so this is (a) less the settles' share.
+  results.inProcessNoSettleUsPerRecord = await inProcess(
+    (await copyOf('h', undefined, Number.MAX_SAFE_INTEGER)).s,
+    BATCH,
+  )
+
   console.log(
-    `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+    `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, texts ${values.texts ?? 'sentences of 40 words'}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
   )
   console.log('CPU µs per record (each variant on its own copy of the same loaded log, the same new records)')
   for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(32)} ${r1(v)}`)
@@ -254,7 +272,7 @@ try {
   mkdirSync(path.dirname(out), { recursive: true })
   writeFileSync(
     `${out}.tmp`,
-    `${JSON.stringify({ date: new Date().toISOString(), EXISTING, RECORDS, BATCH, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), EXISTING, RECORDS, BATCH, texts: values.texts ?? null, results }, null, 2)}\n`,
   )
   renameSync(`${out}.tmp`, out)
 } finally {
