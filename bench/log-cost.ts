@@ -36,6 +36,7 @@ import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
 import { createMigrator } from '../src/store/schema.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import type { PredictionRecord } from '../src/store/types.js'
+import { readTexts } from './lib/dataset.js'
 import { cpuUs as procCpuUs } from './lib/proc.js'
 
 const { values } = parseArgs({
@@ -50,13 +51,7 @@ const { values } = parseArgs({
 const EXISTING = Number(values.existing)
 const RECORDS = Number(values.records)
 const BATCH = Number(values.batch)
-const TEXTS = values.texts
-  ? readFileSync(values.texts, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => String((JSON.parse(line) as { text: unknown }).text))
-  : undefined
-if (TEXTS?.length === 0) throw new Error(`${values.texts}: no messages`)
+const TEXTS = values.texts ? await readTexts(values.texts) : undefined
 
 const INTENTS = Array.from({ length: 30 }, (_, i) => `intent_${String(i).padStart(2, '0')}`)
 const WORDS =

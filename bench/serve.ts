@@ -29,6 +29,7 @@ import { trainModel } from '../src/nlu/train.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
 import { ModelRegistry } from '../src/registry/registry.js'
 import { evalSummary, testSigner } from '../test/helpers/registry.js'
+import { readTexts } from './lib/dataset.js'
 import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
 import { cpuUs as procCpuUs } from './lib/proc.js'
 import { wrk, wrkVersion } from './lib/wrk.js'
@@ -83,6 +84,19 @@ if (!wrkFound)
 const driverVersion = driver === 'wrk' ? wrkFound! : `autocannon ${autocannonVersion()}`
 
 const repo = path.resolve(import.meta.dirname, '..')
+// Read before anything is made, so a bad file fails at once.
+const textsFile = values.texts ? path.resolve(values.texts) : undefined
+const TEXTS = textsFile
+  ? await readTexts(textsFile)
+  : [
+      'hi there',
+      'I want to book a flight to Lisbon next Friday',
+      'how much luggage can I take',
+      'cancel my reservation please',
+      'is flight BA117 on time',
+      'can I get my money back',
+    ]
+const bodies = TEXTS.map((text) => JSON.stringify({ text }))
 const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-serve-'))
 const log = (s: string) => process.stderr.write(`${s}\n`)
 
@@ -102,22 +116,6 @@ const bytesB = encodeModel(modelB)
 const modelFile = path.join(work, 'model.iom')
 writeFileSync(modelFile, bytesA)
 
-const textsFile = values.texts ? path.resolve(values.texts) : undefined
-const TEXTS = textsFile
-  ? readFileSync(textsFile, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => (JSON.parse(line) as { text: string }).text)
-  : [
-      'hi there',
-      'I want to book a flight to Lisbon next Friday',
-      'how much luggage can I take',
-      'cancel my reservation please',
-      'is flight BA117 on time',
-      'can I get my money back',
-    ]
-if (TEXTS.length === 0) throw new Error(`${textsFile}: no messages`)
-const bodies = TEXTS.map((text) => JSON.stringify({ text }))
 /** version → text → "intent confidence" that version predicts, to catch answers from a half-loaded model. */
 const expected: Record<string, Record<string, string>> = {
   '1': predictions(decodeModel(bytesA)),

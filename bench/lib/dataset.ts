@@ -6,7 +6,7 @@
  */
 import path from 'node:path'
 import type { EntityAnnotation } from '../../src/data/types.js'
-import { createError } from '../../src/errors.js'
+import { createError, isIntentopsError } from '../../src/errors.js'
 import { pathExists, readTextFile } from '../../src/util/fs.js'
 
 export interface BenchExample {
@@ -77,6 +77,56 @@ export async function readSplit(file: string): Promise<BenchSplit> {
 export function parseSplit(text: string, file: string): BenchSplit {
   const examples: BenchExample[] = []
   let hasEntities = false
+  for (const { row: r, fail } of jsonlObjects(text, file, SPLIT_LINE)) {
+    if (typeof r.text !== 'string') throw fail('`text` must be a string')
+    if (typeof r.intent !== 'string' || r.intent === '') throw fail('`intent` must be a non-empty string')
+    const example: BenchExample = { text: r.text, intent: r.intent }
+    if (r.entities !== undefined) {
+      hasEntities = true
+      example.entities = parseEntities(r.entities, r.text, fail)
+    }
+    examples.push(example)
+  }
+  return { file, examples, hasEntities }
+}
+
+/**
+ * Messages to send or log, one `{"text": ...}` a line (other keys ignored, so a dataset split will do). A bad file
+ * ends the bench script with its file:line:column and exit code 2, as a bad flag does.
+ */
+export async function readTexts(file: string): Promise<string[]> {
+  try {
+    return parseTexts(await readTextFile(file, { maxBytes: MAX_SPLIT_BYTES }), file)
+  } catch (err) {
+    if (!isIntentopsError(err)) throw err
+    process.stderr.write(`--texts: error ${err.code}: ${err.describe()}\n${err.hint ? `  ${err.hint}\n` : ''}`)
+    process.exit(2)
+  }
+}
+
+/** Parse the text of a JSONL file of messages (exported for tests). */
+export function parseTexts(text: string, file: string): string[] {
+  const texts: string[] = []
+  for (const { row, fail } of jsonlObjects(text, file, '{"text": "..."}')) {
+    if (typeof row.text !== 'string') throw fail('`text` must be a string')
+    texts.push(row.text)
+  }
+  if (texts.length === 0) {
+    throw createError(
+      'ERR_INVALID_ARGUMENT',
+      { detail: 'no messages; each line must be {"text": "..."}' },
+      {
+        location: { file },
+      },
+    )
+  }
+  return texts
+}
+
+const SPLIT_LINE = '{"text": "...", "intent": "...", "entities"?: [...]}'
+
+/** Each non-blank line's object, with a `fail` that names its file, line and column and the shape expected. */
+function* jsonlObjects(text: string, file: string, shape: string) {
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!
@@ -85,7 +135,7 @@ export function parseSplit(text: string, file: string): BenchSplit {
     const fail = (detail: string, column = 1) =>
       createError(
         'ERR_INVALID_ARGUMENT',
-        { detail: `${detail}; each line must be {"text": "...", "intent": "...", "entities"?: [...]}` },
+        { detail: `${detail}; each line must be ${shape}` },
         { location: { file, line, column } },
       )
     let row: unknown
@@ -97,17 +147,8 @@ export function parseSplit(text: string, file: string): BenchSplit {
       throw fail(`invalid JSON: ${message}`, at ? Number(at[1]) + 1 : 1)
     }
     if (row === null || typeof row !== 'object' || Array.isArray(row)) throw fail('the line is not a JSON object')
-    const r = row as Record<string, unknown>
-    if (typeof r.text !== 'string') throw fail('`text` must be a string')
-    if (typeof r.intent !== 'string' || r.intent === '') throw fail('`intent` must be a non-empty string')
-    const example: BenchExample = { text: r.text, intent: r.intent }
-    if (r.entities !== undefined) {
-      hasEntities = true
-      example.entities = parseEntities(r.entities, r.text, fail)
-    }
-    examples.push(example)
+    yield { row: row as Record<string, unknown>, fail }
   }
-  return { file, examples, hasEntities }
 }
 
 function parseEntities(value: unknown, text: string, fail: (detail: string) => Error): EntityAnnotation[] {

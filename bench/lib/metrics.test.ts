@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseSplit } from './dataset.js'
+import { parseSplit, parseTexts } from './dataset.js'
 import { medianOf, scoreRun } from './evaluate.js'
 import {
   accuracy,
@@ -280,5 +280,19 @@ describe('dataset lines', () => {
     const s = parseSplit('{"text":"fly to Paris","intent":"x","entities":[{"start":7,"end":12,"entity":"city"}]}', 'f')
     expect(s.hasEntities).toBe(true)
     expect(s.examples[0]!.entities).toEqual([{ start: 7, end: 12, entity: 'city', value: 'Paris' }])
+  })
+
+  it('reads messages to send from text-only lines or a split, and says where one is not', () => {
+    expect(parseTexts('{"text":"hi"}\n\n{"text":"book a flight","intent":"book"}\n', 'm.jsonl')).toEqual([
+      'hi',
+      'book a flight',
+    ])
+    try {
+      parseTexts('{"text":"hi"}\n{"body":"no text"}\n', 'm.jsonl')
+      expect.unreachable()
+    } catch (err) {
+      expect((err as { describe(): string }).describe()).toMatch(/^m\.jsonl:2:1: .*`text` must be a string/)
+    }
+    expect(() => parseTexts('\n\n', 'empty.jsonl')).toThrow(/no messages/)
   })
 })
