@@ -3,9 +3,9 @@
  * `--records` more (a) in-process through `insertPredictions` (the writer thread's work, on this thread), (b) through
  * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
  * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009),
- * (e) without the text index, to price it, (f) with every row written straight into the uncertainty indexes (as
- * before migration 0011), in batches of `--batch` and of 1000, and (h) with no settle during the run, to price the
- * settles; each on its own copy of the loaded log with the same new records. Also times handing a batch to a thread:
+ * (e) without the text index, to price it, (f) with the four uncertainty indexes keyed on the uncertainty itself (as
+ * before migrations 0011 and 0012), in batches of `--batch` and of 1000, and (h) without the bucketed indexes and the
+ * intent index's extra columns, to price them; each on its own copy of the loaded log with the same new records. Also times handing a batch to a thread:
  * structured clone, and the text the queue hands over (copied into a fresh or a recycled buffer, parsed whole or in
  * 64 KiB chunks). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
  *
@@ -33,7 +33,7 @@ import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { SqliteWorkerWriter } from '../src/store/log-writer.js'
 import { createRedactor, DEFAULT_REDACTION_RULES } from '../src/store/redact.js'
-import { createMigrator } from '../src/store/schema.js'
+import { createMigrator, FALLBACK_BUCKET_INDEX, INTENT_INDEX, MARGIN_BUCKET_INDEX } from '../src/store/schema.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import type { PredictionRecord } from '../src/store/types.js'
 import { readTexts } from './lib/dataset.js'
@@ -133,10 +133,10 @@ const senderKey = 'bench-sender-key-0123456789abcdef'
 const results: Record<string, number> = {}
 const copies: KyselyPredictionStore[] = []
 /** A store on a fresh copy of the loaded log, with `setup` run on it: every variant starts from the same rows. */
-async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>, settleRows?: number) {
+async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>) {
   const file = path.join(root, `${name}.sqlite`)
   copyFileSync(base, file)
-  const s = openSqliteStore({ file, redact, senderKey, settleRows })
+  const s = openSqliteStore({ file, redact, senderKey })
   copies.push(s)
   await setup?.(s.db)
   return { s, file }
@@ -239,23 +239,26 @@ try {
   })
   results.inProcessNoFtsUsPerRecord = await inProcess(noFts.s, BATCH)
 
-  // (f) As (a) and (c) with every row written straight into the uncertainty indexes: the log migrated back to before
-  // 0011, whose writer then inserts without the `settled` column.
-  const unsettled = async (name: string) =>
+  // (f) As (a) and (c) with the uncertainty indexes of 0010, where every row lands at a random place in each: the log
+  // migrated back to before 0011.
+  const unbucketed = async (name: string) =>
     (
       await copyOf(name, async (db) => {
         const { error } = await createMigrator(db).migrateTo('0010_confidence_via_fallback')
         if (error) throw error
       })
     ).s
-  results.inProcessUnsettledUsPerRecord = await inProcess(await unsettled('f'), BATCH)
-  results.inProcessUnsettledBatch1000UsPerRecord = await inProcess(await unsettled('g'), 1000)
+  results.inProcessUnbucketedUsPerRecord = await inProcess(await unbucketed('f'), BATCH)
+  results.inProcessUnbucketedBatch1000UsPerRecord = await inProcess(await unbucketed('g'), 1000)
 
-  // (h) As (a) with no settle during the run: the rows wait, so this is (a) less the settles' share.
-  results.inProcessNoSettleUsPerRecord = await inProcess(
-    (await copyOf('h', undefined, Number.MAX_SAFE_INTEGER)).s,
-    BATCH,
-  )
+  // (h) As (a) without the bucketed indexes, and with the intent index as narrow as before 0012: what they cost.
+  const noBuckets = await copyOf('h', async (db) => {
+    await db.schema.dropIndex(MARGIN_BUCKET_INDEX).execute()
+    await db.schema.dropIndex(FALLBACK_BUCKET_INDEX).execute()
+    await db.schema.dropIndex(INTENT_INDEX).execute()
+    await db.schema.createIndex(INTENT_INDEX).on('predictions').columns(['intent', 'reviewed', 'ts', 'id']).execute()
+  })
+  results.inProcessNoBucketsUsPerRecord = await inProcess(noBuckets.s, BATCH)
 
   console.log(
     `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, texts ${values.texts ?? 'sentences of 40 words'}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,

@@ -394,13 +394,12 @@ export function testPredictionStore(
         `orders the inbox by ${order} and pages through it by keyset without duplicates or gaps`,
         withStore(async (s) => {
           const records = Array.from({ length: 103 }, (_, i) => samplePrediction(i))
-          // Rows settled into the uncertainty indexes and rows still waiting (SQLite) page as one order.
           await s.insertPredictions(records.slice(0, 60))
-          expect(await s.settlePredictions()).toBe(dbDialect(s) === 'sqlite' ? 60 : 0)
           await s.insertPredictions(records.slice(60))
           const first = await s.queryPredictions({ order, limit: 10 })
           expect(first.items.map((r) => r.id)).toEqual(expectedOrder(records, order).slice(0, 10))
           expect(await allPages(s, { order, limit: 7 })).toEqual(expectedOrder(records, order))
+          expect(await allPages(s, { order, limit: 7, reviewed: false })).toEqual(expectedOrder(records, order))
           expect(await allPages(s, { order, limit: 4, reviewed: false, channel: 'api' })).toEqual(
             expectedOrder(
               records.filter((r) => r.channel === 'api'),
@@ -437,16 +436,40 @@ export function testPredictionStore(
         )
         for (let i = 0; i < records.length; i += 60) {
           await s.insertPredictions(records.slice(i, i + 60).reverse())
-          // Runs of ties span the settled rows and those still waiting (SQLite).
-          if (i === 60) await s.settlePredictions()
         }
         for (const order of ['confidence', 'margin', 'fallback', 'newest'] as const) {
-          for (const query of [{}, { intent: 'refund' }]) {
+          for (const query of [{}, { intent: 'refund' }, { reviewed: false }, { reviewed: false, intent: 'refund' }]) {
             const want = records.filter((r) => !('intent' in query) || r.intent === query.intent)
             const ids = await allPages(s, { ...query, order, limit: 7 })
             expect(new Set(ids).size).toBe(ids.length)
             expect([...ids].sort()).toEqual(want.map((r) => r.id).sort())
             expect(ids).toEqual(expectedOrder(want, order))
+          }
+        }
+      }),
+    )
+
+    it(
+      'orders keys on and around the edges of hundredths, and beyond 0–1, as numbers',
+      withStore(async (s) => {
+        // An order may be read a range of hundredths at a time (SQLite's bucketed indexes): a key just under an edge,
+        // on it, or far outside 0–1 (a library caller's own scores) still sorts as a number, and a cursor on any of
+        // them resumes in the right place.
+        const keys = [-1e300, -2.5, -0.01, -0.0049, 0, 0.0049, 0.0099999, 0.01, 0.29, 0.3, 0.57, 0.999999, 1, 3, 1e300]
+        const records = keys.flatMap((k, i) =>
+          [0, 1, 2].map((j) =>
+            samplePrediction(i * 3 + j, {
+              id: `edge-${String(keys.length * 3 - i * 3 - j).padStart(3, '0')}`,
+              confidence: k,
+              margin: keys[keys.length - 1 - i]!,
+              fallback: j === 1,
+            }),
+          ),
+        )
+        await s.insertPredictions(records)
+        for (const order of ['confidence', 'margin', 'fallback'] as const) {
+          for (const limit of [1, 2, 5]) {
+            expect(await allPages(s, { order, limit, reviewed: false })).toEqual(expectedOrder(records, order))
           }
         }
       }),

@@ -26,7 +26,16 @@ import {
   RollupAccumulator,
   rebuildRollups,
 } from './rollups.js'
-import { createMigrator, type PredictionsTable, type StoreDatabase, type TokensTable } from './schema.js'
+import {
+  BUCKET_SCALE,
+  createMigrator,
+  FALLBACK_BUCKET_INDEX,
+  INTENT_INDEX,
+  MARGIN_BUCKET_INDEX,
+  type PredictionsTable,
+  type StoreDatabase,
+  type TokensTable,
+} from './schema.js'
 import { ftsQuery, likePattern, parseSearch, searchText } from './search.js'
 import type {
   InboxOrder,
@@ -63,12 +72,7 @@ export interface KyselyStoreOptions {
    * Writes converted rows in one transaction, ignoring existing ids, instead of the generic multi-row insert (a
    * backend's faster path for the one hot write; it must keep the same semantics).
    */
-  insertRows?: (rows: LoggedRow[]) => Promise<{ waiting: number }>
-  /**
-   * SQLite: how many rows may wait outside the uncertainty indexes (migration 0011) before a write settles them.
-   * More makes the log cheaper to write and the uncertainty orders' pages slower to read, which sort the waiting rows.
-   */
-  settleRows?: number
+  insertRows?: (rows: PredictionRow[]) => Promise<void>
 }
 
 export interface StoreStats {
@@ -101,12 +105,6 @@ const ID_CHUNK = 500
  */
 const DENSE_MATCHES = 2000
 const STREAM_BATCH = 1000
-/**
- * Rows waiting outside the uncertainty indexes before a write settles them (SQLite). Each settle dirties most pages
- * of those indexes once, however many rows it moves, so more rows per settle cost less per row; an inbox page sorts
- * every waiting row that passes its filters (bench/store.ts).
- */
-export const DEFAULT_SETTLE_ROWS = 10_000
 /** `lastUsedAt` is refreshed at most this often, so verifying a token is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
 const ROLES: readonly TokenRole[] = ['admin', 'annotator', 'client']
@@ -114,8 +112,6 @@ const ORDERS: readonly InboxOrder[] = ['confidence', 'margin', 'fallback', 'newe
 const ACTIONS: readonly ReviewAction[] = ['confirm', 'relabel', 'out_of_scope', 'entities', 'skip', 'delete']
 
 export type PredictionRow = Selectable<PredictionsTable>
-/** A row as the log writes it; whether it waits to be settled is the backend's business. */
-export type LoggedRow = Omit<PredictionRow, 'settled'>
 type Eb = ExpressionBuilder<StoreDatabase, 'predictions'>
 
 export class KyselyPredictionStore implements PredictionStore {
@@ -129,9 +125,6 @@ export class KyselyPredictionStore implements PredictionStore {
   private readonly beforeMigrate: (() => Promise<void>) | undefined
   private readonly afterErase: (() => Promise<void>) | undefined
   private readonly insertRows: KyselyStoreOptions['insertRows']
-  private readonly settleRows: number
-  /** Rows this handle wrote since it last settled, counted from the table on first use (SQLite). */
-  private waiting: number | undefined
   private senderKeyPromise: Promise<string> | undefined
   private closed = false
 
@@ -145,7 +138,6 @@ export class KyselyPredictionStore implements PredictionStore {
     this.beforeMigrate = options.beforeMigrate
     this.afterErase = options.afterErase
     this.insertRows = options.insertRows
-    this.settleRows = Math.max(0, options.settleRows ?? DEFAULT_SETTLE_ROWS)
     if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
   }
 
@@ -223,11 +215,7 @@ export class KyselyPredictionStore implements PredictionStore {
     }
     const needsKey = records.some((r) => r.senderHash === undefined && r.senderId !== undefined)
     const key = needsKey ? await this.senderKey() : ''
-    if (this.insertRows) {
-      const { waiting } = await this.insertRows(records.map((r) => this.toRow(r, key)))
-      if (waiting > 0) await this.settleIfDue(waiting)
-      return
-    }
+    if (this.insertRows) return this.insertRows(records.map((r) => this.toRow(r, key)))
     await this.db.transaction().execute(async (trx) => {
       // Only rows actually inserted count in the rollups: a retried batch must not count twice.
       const rollups = new RollupAccumulator()
@@ -248,36 +236,6 @@ export class KyselyPredictionStore implements PredictionStore {
     })
   }
 
-  /** After `written` rows were logged to wait (SQLite's writer, on a store migrated past 0011). */
-  private async settleIfDue(written: number): Promise<void> {
-    if (this.waiting === undefined) {
-      const row = await this.db
-        .selectFrom('predictions')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where(sql<boolean>`settled = 0`)
-        .executeTakeFirstOrThrow()
-      this.waiting = Number(row.n)
-    } else {
-      this.waiting += written
-    }
-    if (this.waiting >= this.settleRows) await this.settlePredictions()
-  }
-
-  async settlePredictions(): Promise<number> {
-    if (this.dialect !== 'sqlite') return 0
-    const scheme = await sql<{ n: number }>`select count(*) as n from sqlite_master
-      where type = 'index' and name = 'predictions_unsettled'`.execute(this.db)
-    if (Number(scheme.rows[0]?.n) === 0) return 0
-    // The literal lets SQLite find the rows through the partial index on `settled = 0`.
-    const res = await this.db
-      .updateTable('predictions')
-      .set({ settled: 1 })
-      .where(sql<boolean>`settled = 0`)
-      .executeTakeFirst()
-    this.waiting = 0
-    return Number(res.numUpdatedRows)
-  }
-
   /** Recent senders' hashes: the same users write again and again, and an HMAC costs ~4 µs a record. */
   private senderHashes = { key: '', map: new Map<string, string>() }
 
@@ -294,7 +252,7 @@ export class KyselyPredictionStore implements PredictionStore {
     return hash
   }
 
-  private toRow(r: PredictionRecord, senderKey: string): LoggedRow {
+  private toRow(r: PredictionRecord, senderKey: string): PredictionRow {
     const text = this.redact(r.text)
     const fields = r.fields
       ? Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, this.redact(v)]))
@@ -341,28 +299,46 @@ export class KyselyPredictionStore implements PredictionStore {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
     const search = await this.searchPlan(query.search)
     const keys = ORDER_KEYS[order]
-    // On SQLite the uncertainty orders' indexes hold only settled rows (migration 0011): the rows still waiting are
-    // read apart, sorted, and merged in. Text matches drive a search whatever the order, so they need no split
-    // (`from` ignores the source then).
-    const split = this.dialect === 'sqlite' && order !== 'newest' && !(search && 'fts' in search)
-    const sources: RowSource[] = split ? ['settled', 'waiting'] : ['all']
-    const parts = sources.flatMap((source) => {
-      const base = this.from(search, source)
-        .selectAll('predictions')
-        .where((eb) => eb.and(filters(eb, query, search))) as ArmQuery
-      // The confidence order has no index of its own (migration 0010): the fallback order's index holds (fallback,
-      // confidence, id), so the fallback rows and the others are each already in confidence order, and a page is the
-      // first `limit + 1` of the two merged.
-      return order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
-    })
-    const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1))
-    if (arms.length === 1) return this.page(order, (await arms[0]!.execute()) as PredictionRow[], limit)
-    // Each arm is a subquery because SQLite allows no ORDER BY or LIMIT on a compound's members.
-    const [first, ...rest] = arms.map((arm, i) => this.db.selectFrom(arm.as(`arm${i}`)).selectAll() as ArmQuery)
-    let merged = this.db.selectFrom(rest.reduce((u, arm) => u.unionAll(arm), first!).as('merged')).selectAll()
-    for (const k of keys) merged = merged.orderBy(k.column, k.desc ? 'desc' : 'asc')
-    merged = merged.orderBy('id', keys.at(-1)!.desc ? 'desc' : 'asc')
-    return this.page(order, (await merged.limit(limit + 1).execute()) as PredictionRow[], limit)
+    // SQLite reads the uncertainty orders through bucketed indexes (migration 0012), or one intent's through its own
+    // index; text matches drive a search whatever the order, and their rows are few enough to sort.
+    const index =
+      this.dialect === 'sqlite' && order !== 'newest' && !(search && 'fts' in search)
+        ? uncertaintyIndex(order, query)
+        : undefined
+    const from = index ? this.indexed(index) : this.from(search)
+    const selected = (index ? from.select(pageKeys(keys)) : from.selectAll('predictions')) as ArmQuery
+    const base = selected.where((eb) => eb.and(filters(eb, query, search)))
+    // The confidence order has no index of its own (migration 0010): the fallback order's indexes hold (fallback,
+    // confidence, id), so the fallback rows and the others are each already in confidence order, and a page is the
+    // first `limit + 1` of the two merged.
+    const parts = order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
+    const bucketed = index !== undefined && index !== INTENT_INDEX
+    const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1, bucketed))
+    let rows: ArmQuery
+    if (arms.length === 1) {
+      rows = arms[0]!
+    } else {
+      // Each arm is a subquery because SQLite allows no ORDER BY or LIMIT on a compound's members.
+      const [first, ...rest] = arms.map((arm, i) => this.db.selectFrom(arm.as(`arm${i}`)).selectAll() as ArmQuery)
+      rows = orderedBy(
+        this.db.selectFrom(rest.reduce((u, arm) => u.unionAll(arm), first!).as('merged')).selectAll() as ArmQuery,
+        keys,
+      ).limit(limit + 1)
+    }
+    // The indexes give the page's keys and rowids; only the page's own rows are read from the table. Selecting the
+    // whole row there made SQLite read every row of each bucket it sorted, in index order, which is no order on disk.
+    if (index) {
+      rows = orderedBy(
+        this.db
+          .selectFrom(rows.as('page'))
+          .crossJoin('predictions')
+          .where(sql<boolean>`predictions.rowid = page.page_rowid`)
+          .selectAll('predictions') as ArmQuery,
+        keys,
+        'page',
+      )
+    }
+    return this.page(order, (await rows.execute()) as PredictionRow[], limit)
   }
 
   /**
@@ -372,23 +348,34 @@ export class KyselyPredictionStore implements PredictionStore {
    * = f and (confidence, id) > (c, t)), then (fallback < f). An `or` of the two in one query kept PostgreSQL from
    * seeking the row comparison: it walked a run of 100,000 identical messages, 2.2 s a page on 1M rows
    * (bench/store.ts). Splitting the last key from the id as well misled its planner the same way (1.2 s).
+   * `bucketed` (SQLite, migration 0012): the index holds the last key's bucket before it, so rows come bucket by bucket,
+   * each sorted, and a cursor seeks to its own bucket.
    */
-  private keysetArms(part: ArmQuery, keys: readonly OrderKey[], after: CursorKey | undefined, limit: number) {
-    const ordered = (q: ArmQuery) => {
-      for (const k of keys) q = q.orderBy(k.column, k.desc ? 'desc' : 'asc')
-      return q.orderBy('id', keys.at(-1)!.desc ? 'desc' : 'asc').limit(limit)
-    }
+  private keysetArms(
+    part: ArmQuery,
+    keys: readonly OrderKey[],
+    after: CursorKey | undefined,
+    limit: number,
+    bucketed: boolean,
+  ) {
+    const ordered = (q: ArmQuery) => orderedBy(q, keys, undefined, bucketed).limit(limit)
     if (!after) return [ordered(part)]
     const last = keys.length - 1
+    const lastKey = keys[last]!
     const columns = keys.map((k) => sql`${sql.ref(k.column)}`)
     const values: unknown[] = after.slice(0, last)
-    columns[last] = sql`(${sql.ref(keys[last]!.column)}, ${sql.ref('predictions.id')})`
+    columns[last] = sql`(${sql.ref(lastKey.column)}, ${sql.ref('predictions.id')})`
     values[last] = sql`(${after[last]}, ${after[last + 1]})`
     const arms: ArmQuery[] = []
     for (let j = last; j >= 0; j--) {
       let q = part
       for (let i = 0; i < j; i++) q = q.where(sql<boolean>`${columns[i]} = ${values[i]}`)
-      arms.push(ordered(q.where(sql<boolean>`${columns[j]} ${sql.raw(keys[j]!.desc ? '<' : '>')} ${values[j]}`)))
+      const op = sql.raw(keys[j]!.desc ? '<' : '>')
+      // The bucket bound is implied by the row comparison; said out loud, it is what SQLite seeks on.
+      if (bucketed && j === last) {
+        q = q.where(sql<boolean>`${bucketOf(sql.ref(lastKey.column))} ${op}= ${bucketOf(sql`${after[last]}`)}`)
+      }
+      arms.push(ordered(q.where(sql<boolean>`${columns[j]} ${op} ${values[j]}`)))
     }
     return arms
   }
@@ -451,12 +438,11 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   /**
-   * The predictions a query reads: all of them, those an FTS5 match lists, or (SQLite) those settled into the
-   * uncertainty indexes or those still waiting (`source`, migration 0011). SQLite keeps a CROSS JOIN's order, so
+   * The predictions a query reads: all of them, or those an FTS5 match lists. SQLite keeps a CROSS JOIN's order, so
    * the matches drive the query; as `rowid in (…)`, a store without planner statistics walked an order index and
    * tested every row against the matches instead (a full inbox scan for a word no message holds).
    */
-  private from(search: SearchPlan | undefined, source: RowSource = 'all') {
+  private from(search: SearchPlan | undefined) {
     const all = this.db.selectFrom('predictions')
     if (search && 'fts' in search) {
       const matches = sql`(select rowid as fts_rowid from predictions_fts where predictions_fts match ${search.fts})`
@@ -466,17 +452,17 @@ export class KyselyPredictionStore implements PredictionStore {
         .crossJoin('predictions')
         .where(sql<boolean>`predictions.rowid = fts.fts_rowid`) as unknown as typeof all
     }
-    if (source === 'waiting') {
-      // Driven from the partial index of waiting rows, as the matches drive a search: as a plain `settled = 0`, the
-      // planner walked the (reviewed, ts) index through every unreviewed row instead.
-      const waiting = sql`(select rowid as waiting_rowid from predictions where settled = 0)`
-      return this.db
-        .selectFrom(waiting.as('waiting'))
-        .crossJoin('predictions')
-        .where(sql<boolean>`predictions.rowid = waiting.waiting_rowid`) as unknown as typeof all
-    }
-    // A literal, so that SQLite proves the partial indexes usable (a bound parameter proves nothing).
-    return source === 'settled' ? all.where(sql<boolean>`settled = 1`) : all
+    return all
+  }
+
+  /**
+   * The predictions read through one index (SQLite's `INDEXED BY`). Left to itself, SQLite's planner priced a page of
+   * the bucketed order as a sort of every unreviewed row, as it would any other index's, and took another: a
+   * skip-scan of the intent index and a sort, 135 ms on 1M rows against 2.5 through the buckets (the 2026-11-24 entry
+   * in bench/README.md).
+   */
+  private indexed(index: string) {
+    return this.db.selectFrom(sql`predictions`.as<'predictions'>(sql`predictions indexed by ${sql.id(index)}`))
   }
 
   async purgePredictions(before: number): Promise<number> {
@@ -858,8 +844,38 @@ function pageSize(limit: number | undefined): number {
 }
 
 type SearchPlan = { like: Array<RawBuilder<boolean>> } | { fts: string }
-/** Which rows a query reads: all, or on SQLite those settled into the uncertainty indexes or those still waiting. */
-type RowSource = 'all' | 'settled' | 'waiting'
+
+/**
+ * The index SQLite reads an uncertainty order through (migration 0012): one intent's, whose rows are sorted, or the
+ * order's bucketed one. Without a `reviewed` filter neither gives the order, and the planner chooses.
+ */
+function uncertaintyIndex(order: InboxOrder, query: PredictionQuery): string | undefined {
+  if (query.intent !== undefined) return INTENT_INDEX
+  if (query.reviewed === undefined) return undefined
+  return order === 'margin' ? MARGIN_BUCKET_INDEX : FALLBACK_BUCKET_INDEX
+}
+
+/** A bucket of an uncertainty key, as the bucketed indexes compute it (the text must match theirs). */
+const bucketOf = (value: RawBuilder<unknown> | ReturnType<typeof sql.ref>) =>
+  sql`cast(${value} * ${sql.lit(BUCKET_SCALE)} as integer)`
+
+/** What a page's arms select when its rows are read afterwards: the rowid, the order's keys and the id. */
+const pageKeys = (keys: readonly OrderKey[]) => [
+  sql<number>`predictions.rowid`.as('page_rowid'),
+  sql.ref('predictions.id').as('id'),
+  ...keys.map((k) => sql.ref(`predictions.${k.column}`).as(k.column)),
+]
+
+/** `q` ordered by `keys` and then the id (of `table` when given), bucket first when `bucketed`. */
+function orderedBy(q: ArmQuery, keys: readonly OrderKey[], table?: string, bucketed = false): ArmQuery {
+  const ref = (column: string) => sql.ref(table ? `${table}.${column}` : column)
+  for (const [i, k] of keys.entries()) {
+    const dir = k.desc ? 'desc' : 'asc'
+    if (bucketed && i === keys.length - 1) q = q.orderBy(bucketOf(ref(k.column)), dir)
+    q = q.orderBy(ref(k.column), dir)
+  }
+  return q.orderBy(ref('id'), keys.at(-1)!.desc ? 'desc' : 'asc')
+}
 
 function filters(eb: Eb, query: Omit<PredictionQuery, 'order' | 'limit' | 'cursor'>, search?: SearchPlan) {
   const where = []

@@ -8,7 +8,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { createError } from '../errors.js'
-import { KyselyPredictionStore, type KyselyStoreOptions, type LoggedRow } from './kysely-store.js'
+import { KyselyPredictionStore, type KyselyStoreOptions, type PredictionRow } from './kysely-store.js'
 import { RollupAccumulator, rollupCellValues, sqliteUpsertStatement } from './rollups.js'
 import type { StoreDatabase } from './schema.js'
 
@@ -23,9 +23,8 @@ export interface SqliteStoreOptions
 
 const SCHEMA_STATE = `select
   count(*) filter (where type = 'table' and name = 'predictions_fts') as fts,
-  count(*) filter (where type = 'trigger' and name = 'predictions_fts_insert') as "trigger",
-  count(*) filter (where type = 'index' and name = 'predictions_unsettled') as waiting
-  from sqlite_master where name in ('predictions_fts', 'predictions_fts_insert', 'predictions_unsettled')`
+  count(*) filter (where type = 'trigger' and name = 'predictions_fts_insert') as "trigger"
+  from sqlite_master where name in ('predictions_fts', 'predictions_fts_insert')`
 const INSERT_TEXT = 'insert into predictions_fts(rowid, search_text) values (?, ?)'
 
 export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionStore {
@@ -60,56 +59,44 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
   // The prediction log's hot write: Kysely compiles the one-row insert once, better-sqlite3 prepares it once and
   // runs it per row inside one transaction. Measured ~1.6× the multi-row insert, whose compile and prepare dominate.
   let insertOne: Database.Statement | undefined
-  let insertWaiting: Database.Statement | undefined
   let upsertRollup: Database.Statement | undefined
   let insertText: Database.Statement | undefined
   let schemaState: Database.Statement | undefined
-  let columns: Array<keyof LoggedRow> = []
-  const prepareInsert = (row: LoggedRow, settled: boolean) =>
-    database.prepare(
-      db
-        .insertInto('predictions')
-        // the last value, so the row's values bind in `columns` order followed by it
-        .values(settled ? row : { ...row, settled: 0 })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .compile().sql,
-    )
-  /** Inserts the rows, returning how many were new and wait to be settled. */
-  const insertMany = database.transaction((rows: LoggedRow[]): number => {
-    // Both checked per batch: another process may migrate the file while this one runs.
+  let columns: Array<keyof PredictionRow> = []
+  const insertMany = database.transaction((rows: PredictionRow[]) => {
+    // Checked per batch: another process may migrate the file while this one runs. The text index is written here
+    // rather than by a trigger since migration 0009 (see there); a store not yet migrated that far still has the
+    // trigger, and the text index must not get a row twice.
     schemaState ??= database.prepare(SCHEMA_STATE)
-    const state = schemaState.get() as { fts: number; trigger: number; waiting: number }
-    // The text index is written here rather than by a trigger since migration 0009 (see there); a store not yet
-    // migrated that far still has the trigger, and the text index must not get a row twice.
+    const state = schemaState.get() as { fts: number; trigger: number }
     const indexText = state.fts > 0 && state.trigger === 0
     if (indexText) insertText ??= database.prepare(INSERT_TEXT)
-    // Since migration 0011 new rows wait outside the uncertainty indexes; before it, the column does not exist.
-    const waiting = state.waiting > 0
-    if (waiting) insertWaiting ??= prepareInsert(rows[0]!, false)
-    const insert = waiting ? insertWaiting! : insertOne!
-    const values: unknown[] = new Array(columns.length + (waiting ? 1 : 0)).fill(0)
+    const values: unknown[] = new Array(columns.length).fill(0)
     // The hourly rollups count what this transaction inserted (an existing id changes nothing).
     const rollups = new RollupAccumulator()
-    let inserted = 0
     for (const row of rows) {
       for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]!]
-      const result = insert.run(values)
+      const result = insertOne!.run(values)
       if (result.changes === 0) continue
-      inserted++
       rollups.add(row)
       if (indexText) insertText!.run(result.lastInsertRowid, row.search_text)
     }
     upsertRollup ??= database.prepare(sqliteUpsertStatement())
     for (const cell of rollups.cells.values()) upsertRollup.run(rollupCellValues(cell))
-    return waiting ? inserted : 0
   })
-  const insertRows = async (rows: LoggedRow[]) => {
+  const insertRows = async (rows: PredictionRow[]) => {
     if (!insertOne) {
-      columns = Object.keys(rows[0]!) as Array<keyof LoggedRow>
-      insertOne = prepareInsert(rows[0]!, true)
+      columns = Object.keys(rows[0]!) as Array<keyof PredictionRow>
+      insertOne = database.prepare(
+        db
+          .insertInto('predictions')
+          .values(rows[0]!)
+          .onConflict((oc) => oc.column('id').doNothing())
+          .compile().sql,
+      )
     }
     // Holding Kysely's connection keeps this transaction apart from any other query on the same connection.
-    return { waiting: await db.connection().execute(async () => insertMany(rows)) }
+    await db.connection().execute(async () => insertMany(rows))
   }
   return new KyselyPredictionStore({
     ...rest,

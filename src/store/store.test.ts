@@ -283,16 +283,13 @@ describe('migrations', () => {
       expect(page.items.map((r) => r.id)).toEqual(order(records))
       expect(records.some((r) => r.fallback) && records.some((r) => !r.fallback)).toBe(true)
       for (const [query, index] of [
-        [{}, 'predictions_inbox_fallback'],
-        [{ intent: 'nlu_fallback' }, 'predictions_intent_fallback'],
+        [{}, 'predictions_fallback_bucket'],
+        [{ intent: 'nlu_fallback' }, 'predictions_intent_newest'],
       ] as const) {
         const { steps } = await planOf(store, { order: 'confidence', reviewed: false, ...query })
-        // Two index searches, one per arm of settled rows, and never a walk through the whole log: the rows waiting
-        // to be settled (migration 0011) are read through their own index.
-        expect(steps.filter((d) => d.includes(`USING INDEX ${index}`))).toHaveLength(2)
-        expect(
-          steps.filter((d) => /^SCAN predictions\b/.test(d) && !d.includes('INDEX predictions_unsettled')),
-        ).toEqual([])
+        // Two index searches, one per arm, and never a walk through the whole log.
+        expect(steps.filter((d) => d.includes(`COVERING INDEX ${index} `))).toHaveLength(2)
+        expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
       }
       expect((await migrator.migrateTo('0009_text_index_by_writer')).error).toBeUndefined()
       expect(await indexes()).toEqual(['predictions_inbox_confidence', 'predictions_intent_inbox'])
@@ -301,112 +298,111 @@ describe('migrations', () => {
     }
   })
 
-  it('0011 settles the rows logged before it, new rows wait until settled, and the way down restores the indexes', async () => {
+  it('0012 drops the settling and buckets the uncertainty indexes, keeping every row, and the way down restores 0011', async () => {
     const store = openSqliteStore({ file: tmpFile() })
     const state = async () => {
       const indexes = await sql<{ name: string; sql: string }>`select name, sql from sqlite_master
-        where type = 'index' and name in ('predictions_inbox_margin', 'predictions_inbox_fallback',
-          'predictions_intent_margin', 'predictions_intent_fallback', 'predictions_unsettled')`.execute(store.db)
+        where type = 'index' and tbl_name = 'predictions' and sql is not null order by name`.execute(store.db)
       const columns = await sql<{ name: string }>`select name from pragma_table_info('predictions')`.execute(store.db)
-      const settled = columns.rows.some((c) => c.name === 'settled')
-        ? (
-            await sql<{ settled: number; n: number }>`select settled, count(*) as n from predictions group by settled
-            order by settled`.execute(store.db)
-          ).rows.map((r) => `${r.settled}:${r.n}`)
-        : undefined
+      const keys = (name: string) =>
+        indexes.rows
+          .find((r) => r.name === name)
+          ?.sql.replace(/^[^(]*/, '')
+          .replace(/\s+/g, ' ')
       return {
-        partial: indexes.rows.filter((r) => /where "settled" = 1$/.test(r.sql)).length,
-        full: indexes.rows.filter((r) => !/where/i.test(r.sql)).length,
-        waitingIndex: indexes.rows.some((r) => r.name === 'predictions_unsettled'),
-        settled,
+        partial: indexes.rows.filter((r) => /where "settled" = [01]$/.test(r.sql)).map((r) => r.name),
+        bucketed: indexes.rows.filter((r) => /cast\(\w+ \* 100 as integer\)/.test(r.sql)).map((r) => r.name),
+        intent: keys('predictions_intent_newest'),
+        newest: keys('predictions_inbox_newest'),
+        settled: columns.rows.some((c) => c.name === 'settled'),
       }
+    }
+    const at0011 = {
+      partial: [
+        'predictions_inbox_fallback',
+        'predictions_inbox_margin',
+        'predictions_intent_fallback',
+        'predictions_intent_margin',
+        'predictions_unsettled',
+      ],
+      bucketed: [],
+      intent: '("intent", "reviewed", "ts", "id")',
+      newest: '("reviewed", "ts", "id")',
+      settled: true,
     }
     try {
       const migrator = createMigrator(store.db)
-      expect((await migrator.migrateTo('0010_confidence_via_fallback')).error).toBeUndefined()
-      await store.insertPredictions(Array.from({ length: 12 }, (_, i) => samplePrediction(i)))
-      expect(await state()).toEqual({ partial: 0, full: 4, waitingIndex: false, settled: undefined })
-      // Nothing to settle before the migration.
-      expect(await store.settlePredictions()).toBe(0)
+      expect((await migrator.migrateTo('0011_settled_tail')).error).toBeUndefined()
+      const records = Array.from({ length: 30 }, (_, i) => samplePrediction(i, { text: `parcel number ${i}` }))
+      await store.insertPredictions(records)
+      // Some rows still waiting to be settled, as a server running 0011 leaves them.
+      await sql`update predictions set settled = 0 where id > 'p-00019'`.execute(store.db)
+      expect(await state()).toEqual(at0011)
       await store.migrate()
-      expect(await state()).toEqual({ partial: 4, full: 0, waitingIndex: true, settled: ['1:12'] })
-      await store.insertPredictions(Array.from({ length: 5 }, (_, i) => samplePrediction(100 + i)))
-      expect((await state()).settled).toEqual(['0:5', '1:12'])
-      const ids = async () => (await store.queryPredictions({ order: 'margin', limit: 100 })).items.map((r) => r.id)
-      const before = await ids()
-      expect(before).toHaveLength(17)
-      expect(await store.settlePredictions()).toBe(5)
-      expect(await ids()).toEqual(before)
-      await store.insertPredictions([samplePrediction(200)])
-      expect((await migrator.migrateTo('0010_confidence_via_fallback')).error).toBeUndefined()
-      expect(await state()).toEqual({ partial: 0, full: 4, waitingIndex: false, settled: undefined })
-      // The writer follows the schema down: rows go in without the column.
-      await store.insertPredictions([samplePrediction(201)])
-      const n = await sql<{ n: number }>`select count(*) as n from predictions`.execute(store.db)
-      expect(Number(n.rows[0]!.n)).toBe(19)
+      expect(await state()).toEqual({
+        partial: [],
+        bucketed: ['predictions_fallback_bucket', 'predictions_margin_bucket'],
+        intent: '(intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)',
+        newest: '(reviewed, ts, id, channel, model_version)',
+        settled: false,
+      })
+      for (const order of ['margin', 'fallback', 'confidence'] as const) {
+        const page = await store.queryPredictions({ order, reviewed: false, limit: 100 })
+        const byKey = [...records].sort((a, b) =>
+          order === 'margin'
+            ? a.margin - b.margin || (a.id < b.id ? -1 : 1)
+            : (order === 'fallback' ? Number(b.fallback) - Number(a.fallback) : 0) ||
+              a.confidence - b.confidence ||
+              (a.id < b.id ? -1 : 1),
+        )
+        expect(page.items.map((r) => r.id)).toEqual(byKey.map((r) => r.id))
+      }
+      // The column went by rewriting the table: its rowids, which the text index points at, stayed.
+      const found = await store.queryPredictions({ search: 'parcel 27', limit: 10 })
+      expect(found.items.map((r) => r.id)).toEqual(['p-00027'])
+      expect(
+        (await sql<{ integrity_check: string }>`pragma integrity_check`.execute(store.db)).rows[0]!.integrity_check,
+      ).toBe('ok')
+      await store.insertPredictions([samplePrediction(100)])
+      expect((await migrator.migrateTo('0011_settled_tail')).error).toBeUndefined()
+      expect(await state()).toEqual(at0011)
+      const settled = await sql<{ settled: number; n: number }>`select settled, count(*) as n from predictions
+        group by settled`.execute(store.db)
+      expect(settled.rows).toEqual([{ settled: 1, n: 31 }])
+      // The writer follows the schema down: rows go in, settled by the column's default.
+      await store.insertPredictions([samplePrediction(101)])
+      expect((await migrator.migrateToLatest()).error).toBeUndefined()
+      expect((await store.queryPredictions({ order: 'margin', reviewed: false, limit: 100 })).items).toHaveLength(32)
     } finally {
       await store.close()
     }
   })
 
-  it('settles the rows it logged every settleRows rows, counting those already waiting when it opens', async () => {
-    const file = tmpFile()
-    const waiting = async (s: KyselyPredictionStore) =>
-      Number(
-        (await sql<{ n: number }>`select count(*) as n from predictions where settled = 0`.execute(s.db)).rows[0]!.n,
-      )
-    const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => samplePrediction(from + i))
-    const first = openSqliteStore({ file, settleRows: 25 })
-    try {
-      await first.migrate()
-      await first.insertPredictions(batch(0, 10))
-      expect(await waiting(first)).toBe(10)
-      await first.insertPredictions(batch(10, 10))
-      expect(await waiting(first)).toBe(20)
-      // A retried batch inserts nothing and counts nothing.
-      await first.insertPredictions(batch(10, 10))
-      expect(await waiting(first)).toBe(20)
-      await first.insertPredictions(batch(20, 10))
-      expect(await waiting(first)).toBe(0)
-      await first.insertPredictions(batch(30, 15))
-      expect(await waiting(first)).toBe(15)
-    } finally {
-      await first.close()
-    }
-    const second = openSqliteStore({ file, settleRows: 25 })
-    try {
-      await second.insertPredictions(batch(45, 9))
-      expect(await waiting(second)).toBe(24)
-      await second.insertPredictions(batch(54, 1))
-      expect(await waiting(second)).toBe(0)
-      const page = await second.queryPredictions({ order: 'confidence', limit: 1000 })
-      expect(page.items).toHaveLength(55)
-    } finally {
-      await second.close()
-    }
-  })
-
-  it('seeks a page after a cursor inside a long run of ties on the order index, for every order', async () => {
+  it('reads a page after a cursor from the index: a bucket on for the uncertainty orders, the key itself for newest', async () => {
     const store = openSqliteStore({ file: tmpFile() })
     try {
       await store.migrate()
-      // One message repeated: a single run of ties in every order, which a page must not walk from its start.
+      // Two messages repeated: long runs of ties in every order, in two buckets of the uncertainty indexes.
       const records = Array.from({ length: 300 }, (_, i) =>
-        samplePrediction(i, { confidence: 0.5, margin: 0.25, ts: Date.UTC(2026, 0, 1), fallback: i % 2 === 0 }),
+        samplePrediction(i, {
+          confidence: i % 3 ? 0.5 : 0.75,
+          margin: i % 3 ? 0.25 : 0.5,
+          ts: Date.UTC(2026, 0, 1),
+          fallback: i % 2 === 0,
+        }),
       )
       await store.insertPredictions(records)
-      // Into the uncertainty indexes (migration 0011), where the run of ties must be sought.
-      expect(await store.settlePredictions()).toBe(300)
       const indexOf: Record<InboxOrder, string> = {
-        confidence: 'predictions_inbox_fallback',
-        margin: 'predictions_inbox_margin',
-        fallback: 'predictions_inbox_fallback',
-        newest: 'predictions_inbox_newest',
+        confidence: 'COVERING INDEX predictions_fallback_bucket',
+        margin: 'COVERING INDEX predictions_margin_bucket',
+        fallback: 'COVERING INDEX predictions_fallback_bucket',
+        newest: 'INDEX predictions_inbox_newest',
       }
+      // The cursor's bucket is sought (`<expr>` is the bucket); newest seeks the cursor's own key.
       const seek: Record<InboxOrder, RegExp> = {
-        confidence: /\(confidence,id\)>\(\?,\?\)/,
-        margin: /\(margin,id\)>\(\?,\?\)/,
-        fallback: /fallback=\? AND \(confidence,id\)>\(\?,\?\)/,
+        confidence: /\(reviewed=\? AND fallback=\? AND <expr>>\?\)/,
+        margin: /\(reviewed=\? AND <expr>>\?\)/,
+        fallback: /\(reviewed=\? AND fallback=\? AND <expr>>\?\)/,
         newest: /\(ts,id\)<\(\?,\?\)/,
       }
       for (const order of ['confidence', 'margin', 'fallback', 'newest'] as const) {
@@ -414,21 +410,25 @@ describe('migrations', () => {
         const { page, steps } = await planOf(store, { order, reviewed: false, limit: 100, cursor: first.nextCursor! })
         expect(page.items).toHaveLength(100)
         expect(new Set([...first.items, ...page.items].map((r) => r.id)).size).toBe(200)
-        // Rows of the waiting arm are looked up by rowid; every other search reads the order's index.
+        // The page's rows are then read by rowid; every other search reads the order's index, and nothing scans.
         const searches = steps.filter((d) => d.startsWith('SEARCH predictions') && !d.includes('(rowid=?)'))
         expect(searches.length, steps.join('\n')).toBeGreaterThanOrEqual(1)
-        for (const d of searches) expect(d).toContain(`USING INDEX ${indexOf[order]}`)
-        // The range inside the run of ties seeks to the cursor's id, and nothing scans the log; the uncertainty
-        // orders read the rows waiting to be settled through their own index.
+        for (const d of searches) expect(d).toContain(`USING ${indexOf[order]} `)
         expect(
           searches.some((d) => seek[order].test(d)),
           steps.join('\n'),
         ).toBe(true)
-        const scans = steps.filter((d) => /^SCAN predictions\b/.test(d))
-        expect(scans).toEqual(
-          order === 'newest' ? [] : scans.map(() => 'SCAN predictions USING COVERING INDEX predictions_unsettled'),
-        )
-        if (order !== 'newest') expect(scans.length).toBeGreaterThanOrEqual(1)
+        expect(steps.filter((d) => /^SCAN predictions\b/.test(d))).toEqual([])
+      }
+      // One intent's uncertainty orders read its own index, whatever the other filters, and sort its rows there.
+      for (const order of ['confidence', 'margin', 'fallback'] as const) {
+        const query = { order, reviewed: false, intent: 'refund', channel: 'rasa', modelVersion: 'v2', from: 0 }
+        const { page, steps } = await planOf(store, query)
+        expect(page.items.length).toBeGreaterThan(0)
+        const searches = steps.filter((d) => d.startsWith('SEARCH predictions') && !d.includes('(rowid=?)'))
+        expect(searches.length).toBeGreaterThanOrEqual(1)
+        for (const d of searches)
+          expect(d).toMatch(/USING COVERING INDEX predictions_intent_newest \(intent=\? AND reviewed=\? AND ts>\?\)/)
       }
     } finally {
       await store.close()

@@ -111,12 +111,6 @@ export interface PredictionStore {
   ping(): Promise<void>
   /** Writes a batch in one transaction; records whose id exists are ignored, so retries are safe. */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>
-  /**
-   * Moves the rows logged since the last call into the inbox's uncertainty indexes (SQLite; a no-op on PostgreSQL)
-   * and returns how many. The store does this by itself every `settleRows` rows it writes; queries see every row
-   * either way.
-   */
-  settlePredictions(): Promise<number>
   getPrediction(id: string): Promise<PredictionRecord | undefined>
   queryPredictions(query: PredictionQuery): Promise<Page<PredictionRecord>>
   /** Streams matching records in time order, for export and analytics jobs. */
