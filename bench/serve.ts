@@ -5,16 +5,17 @@
  *   2. 20 model swaps (promotions and rollbacks of a watched alias) during a 30 s load: failed requests, and
  *      answers that do not match what the version they name predicts ("half-loaded");
  *   3. RSS of the server over a soak under load (5 minutes by default).
- * Prints a table and writes bench/results/serve-<date>.json. Models are trained from `templates/default`.
+ * Prints a table and writes bench/results/serve-<date>.json. Models are trained from `templates/default`. The
+ * requests carry CLINC150's test messages (../shared/datasets) when they are there, else six fixed sentences.
  * Closed-loop load comes from wrk (Debian's, installed by bench/setup.sh) when it is there: on a machine whose cores
  * the server shares with its load generator, wrk takes less of them than autocannon. The swap run always uses
  * autocannon, which hands the bench every answer to check.
  *
- *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE] [--out FILE]
+ *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE | --six-sentences] [--out FILE]
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     driver: { type: 'string' },
     texts: { type: 'string' },
+    'six-sentences': { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -54,8 +56,9 @@ if (values.help) {
     'npm run bench:serve -- [--driver wrk|autocannon] [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--out FILE]\n' +
       '  --driver: the closed-loop load generator; wrk when it is installed (bash bench/setup.sh), else autocannon\n' +
       '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n' +
-      '  --texts: JSONL of messages ({"text": ...} a line, as ../shared/datasets/clinc150/test.jsonl) sent in turn\n' +
-      '    across all connections, instead of six fixed sentences\n' +
+      '  --texts: JSONL of messages ({"text": ...} a line) sent in turn across all connections; default\n' +
+      '    ../shared/datasets/clinc150/test.jsonl when it is there\n' +
+      '  --six-sentences: send six fixed sentences instead (six margins: runs of ties in the log indexes)\n' +
       '  --out: the JSON file to write (default bench/results/serve-<date>.json)\n',
   )
   process.exit(0)
@@ -84,8 +87,26 @@ if (!wrkFound)
 const driverVersion = driver === 'wrk' ? wrkFound! : `autocannon ${autocannonVersion()}`
 
 const repo = path.resolve(import.meta.dirname, '..')
+// Real messages by default: each has its own margin and confidence, and the log's uncertainty indexes cost what they
+// cost in production. Six sentences give six margins, and hid a writer that fell behind (bench/README.md).
+const clincTest = path.resolve(repo, '..', 'shared', 'datasets', 'clinc150', 'test.jsonl')
+if (values.texts && values['six-sentences']) {
+  process.stderr.write('--texts and --six-sentences exclude each other\n')
+  process.exit(2)
+}
+const textsFile = values.texts
+  ? path.resolve(values.texts)
+  : !values['six-sentences'] && existsSync(clincTest)
+    ? clincTest
+    : undefined
+if (!values.texts && !values['six-sentences']) {
+  process.stderr.write(
+    textsFile
+      ? `messages: ${path.relative(process.cwd(), textsFile)} (--six-sentences for the fixed six)\n`
+      : `messages: six fixed sentences (${path.relative(process.cwd(), clincTest)} not found; --texts FILE for real ones)\n`,
+  )
+}
 // Read before anything is made, so a bad file fails at once.
-const textsFile = values.texts ? path.resolve(values.texts) : undefined
 const TEXTS = textsFile
   ? await readTexts(textsFile)
   : [
