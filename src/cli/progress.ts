@@ -3,6 +3,7 @@
  * @module
  */
 import cliProgress from 'cli-progress'
+import type { MigrationProgress } from '../store/schema.js'
 import type { CliIO } from './io.js'
 
 export interface Progress {
@@ -11,16 +12,27 @@ export interface Progress {
 }
 
 /**
- * Progress of a store migration's data backfill (the rollups of migration 0005), shown only when there is enough to
- * wait for: a large log takes seconds to a minute, a small one finishes before a bar would draw.
+ * Progress of a store migration on a large log, shown only when there is enough to wait for: the rollup backfill of
+ * migration 0005 (rows; a small log finishes before a bar would draw) and the steps of one that rebuilds indexes,
+ * which reports only on a large log. One bar per task.
  */
-export function migrationProgress(io: CliIO): (p: { done: number; total: number }) => void {
+export function migrationProgress(io: CliIO): (p: MigrationProgress) => void {
   let bar: Progress | undefined
-  return ({ done, total }) => {
-    if (total < 100_000) return
-    bar ??= createProgress(io, 'backfilling analytics rollups (rows)', total)
-    bar.update(done, total)
-    if (done >= total) bar.stop()
+  let current: string | undefined
+  return ({ done, total, task, note }) => {
+    if (task === undefined && total < 100_000) return
+    const label = task ?? 'backfilling analytics rollups (rows)'
+    if (label !== current) {
+      bar?.stop()
+      bar = createProgress(io, label, total)
+      current = label
+    }
+    bar!.update(done, total, note)
+    if (done >= total) {
+      bar!.stop()
+      bar = undefined
+      current = undefined
+    }
   }
 }
 

@@ -32,6 +32,7 @@ import {
   FALLBACK_BUCKET_INDEX,
   INTENT_INDEX,
   MARGIN_BUCKET_INDEX,
+  type MigrationProgress,
   type PredictionsTable,
   type StoreDatabase,
   type TokensTable,
@@ -141,8 +142,8 @@ export class KyselyPredictionStore implements PredictionStore {
     if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
   }
 
-  /** @param options.onProgress reports long data migrations (the rollup backfill of a large log) */
-  async migrate(options: { onProgress?: (p: RebuildProgress) => void } = {}): Promise<void> {
+  /** @param options.onProgress reports long migrations on a large log (the rollup backfill, index rebuilds) */
+  async migrate(options: { onProgress?: (p: MigrationProgress) => void } = {}): Promise<void> {
     // Kysely's migrator holds a lock row, so replicas starting together on one PostgreSQL schema run each step once.
     await this.ping()
     try {

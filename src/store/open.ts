@@ -10,6 +10,7 @@ import type { PredictionLogQueueOptions } from './log-queue.js'
 import { type LogWriter, WorkerLogWriter } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
+import type { MigrationProgress } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
 
 export interface OpenStoreOptions {
@@ -21,7 +22,7 @@ export interface OpenStoreOptions {
   /** The clock (epoch ms), for tests. */
   now?: () => number
   /** Reports a migration's data backfill (rows done of total), e.g. the analytics rollups on a large log. */
-  onMigrationProgress?: (p: { done: number; total: number }) => void
+  onMigrationProgress?: (p: MigrationProgress) => void
 }
 
 /** `$VAR` / `${VAR}` from the environment, so secrets stay out of the config file. */

@@ -402,43 +402,74 @@ export const INTENT_INDEX = 'predictions_intent_newest'
 const NEWEST_INDEX = 'predictions_inbox_newest'
 const FILTER_COLUMNS = 'ts, channel, model_version'
 
-const bucketedIndexes = async (db: AnyDb) => {
-  await sql`create index ${sql.id(MARGIN_BUCKET_INDEX)} on predictions
-    (reviewed, cast(margin * ${sql.lit(BUCKET_SCALE)} as integer), id, margin, ${sql.raw(FILTER_COLUMNS)})`.execute(db)
-  await sql`create index ${sql.id(FALLBACK_BUCKET_INDEX)} on predictions (reviewed, fallback desc,
-    cast(confidence * ${sql.lit(BUCKET_SCALE)} as integer), id, confidence, ${sql.raw(FILTER_COLUMNS)})`.execute(db)
-  await db.schema.dropIndex(INTENT_INDEX).execute()
-  await sql`create index ${sql.id(INTENT_INDEX)} on predictions
+/** The steps of 0012 on SQLite, each a statement that reads every row on a large log. */
+const BUCKETED_STEPS: ReadonlyArray<readonly [string, (db: AnyDb) => Promise<unknown>]> = [
+  ['the settled column', (db) => db.schema.alterTable('predictions').dropColumn('settled').execute()],
+  [
+    MARGIN_BUCKET_INDEX,
+    (db) =>
+      sql`create index ${sql.id(MARGIN_BUCKET_INDEX)} on predictions
+    (reviewed, cast(margin * ${sql.lit(BUCKET_SCALE)} as integer), id, margin, ${sql.raw(FILTER_COLUMNS)})`.execute(db),
+  ],
+  [
+    FALLBACK_BUCKET_INDEX,
+    (db) =>
+      sql`create index ${sql.id(FALLBACK_BUCKET_INDEX)} on predictions (reviewed, fallback desc,
+    cast(confidence * ${sql.lit(BUCKET_SCALE)} as integer), id, confidence, ${sql.raw(FILTER_COLUMNS)})`.execute(db),
+  ],
+  [
+    INTENT_INDEX,
+    async (db) => {
+      await db.schema.dropIndex(INTENT_INDEX).execute()
+      await sql`create index ${sql.id(INTENT_INDEX)} on predictions
     (intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)`.execute(db)
-  await db.schema.dropIndex(NEWEST_INDEX).execute()
-  await sql`create index ${sql.id(NEWEST_INDEX)} on predictions (reviewed, ts, id, channel, model_version)`.execute(db)
-}
+    },
+  ],
+  [
+    NEWEST_INDEX,
+    async (db) => {
+      await db.schema.dropIndex(NEWEST_INDEX).execute()
+      await sql`create index ${sql.id(NEWEST_INDEX)} on predictions (reviewed, ts, id, channel, model_version)`.execute(
+        db,
+      )
+    },
+  ],
+]
+
+/** Logs smaller than this migrate in well under a second: no progress for them. */
+const PROGRESS_ROWS = 100_000
 
 /**
  * Replaces 0011's settling on SQLite. On real messages, whose margins all differ, every logged row landed at a random
  * place in each of the four uncertainty indexes, settled in bulk or not: at 7,000 requests a second the writer fell
  * behind as the log grew and a 300 s soak dropped 15 % of its records (bench/README.md). The bucketed indexes above
  * take the two global orders; the orders of one intent read the intent's index, made covering, and sort its rows.
- * The `settled` column goes on both backends. PostgreSQL keeps its indexes.
+ * The `settled` column goes on both backends. PostgreSQL keeps its indexes. About 10 s on a 1M-row SQLite log.
+ * @param onProgress reports the steps on large logs
  */
-const bucketedUncertainty: Migration = {
-  async up(db: AnyDb) {
+export function bucketedUncertainty(onProgress?: (p: MigrationProgress) => void): Migration {
+  const up = async (db: AnyDb): Promise<void> => {
     if (!(db.getExecutor().adapter instanceof SqliteAdapter)) {
       await db.schema.alterTable('predictions').dropColumn('settled').execute()
       return
     }
     // Kysely runs SQLite migrations outside a transaction: one of our own keeps the swap all or nothing.
-    if (!db.isTransaction) return db.transaction().execute((trx) => bucketedUncertainty.up(trx))
+    if (!db.isTransaction) return db.transaction().execute(up)
     await db.schema.dropIndex('predictions_unsettled').ifExists().execute()
     for (const [name] of UNCERTAINTY_INDEXES) await db.schema.dropIndex(name).ifExists().execute()
-    await db.schema.alterTable('predictions').dropColumn('settled').execute()
-    await bucketedIndexes(db)
-  },
-  async down(db: AnyDb) {
-    if (db.getExecutor().adapter instanceof SqliteAdapter && !db.isTransaction) {
-      return db.transaction().execute((trx) => bucketedUncertainty.down!(trx))
+    const rows = onProgress ? await countRows(db) : 0
+    const task = 'rebuilding the inbox indexes (steps)'
+    const report = rows >= PROGRESS_ROWS ? onProgress : undefined
+    for (const [i, [note, step]] of BUCKETED_STEPS.entries()) {
+      report?.({ task, done: i, total: BUCKETED_STEPS.length, note })
+      await step(db)
     }
-    if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    report?.({ task, done: BUCKETED_STEPS.length, total: BUCKETED_STEPS.length })
+  }
+  const down = async (db: AnyDb): Promise<void> => {
+    const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
+    if (sqlite && !db.isTransaction) return db.transaction().execute(down)
+    if (sqlite) {
       await db.schema.dropIndex(MARGIN_BUCKET_INDEX).execute()
       await db.schema.dropIndex(FALLBACK_BUCKET_INDEX).execute()
       for (const [name, columns] of [
@@ -457,8 +488,17 @@ const bucketedUncertainty: Migration = {
       .alterTable('predictions')
       .addColumn('settled', 'integer', (c) => c.notNull().defaultTo(1))
       .execute()
-    if (db.getExecutor().adapter instanceof SqliteAdapter) await uncertaintyIndexes(db, true)
-  },
+    if (sqlite) await uncertaintyIndexes(db, true)
+  }
+  return { up, down }
+}
+
+async function countRows(db: AnyDb): Promise<number> {
+  const row = await db
+    .selectFrom('predictions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
 }
 
 /**
@@ -525,6 +565,18 @@ async function trigramSchema(db: AnyDb): Promise<string> {
 }
 
 /**
+ * A long migration's progress: `done` of `total` units of `task`, which names its unit. Without a task it is the
+ * rollup backfill's rows, reported whatever the log's size.
+ */
+export interface MigrationProgress {
+  done: number
+  total: number
+  task?: string
+  /** What the step under way is doing. */
+  note?: string
+}
+
+/**
  * Hourly rollups for analytics (see rollups.ts), backfilled from the rows already logged, in batches.
  * @param onProgress reports the backfill (rows read of rows to read) on large logs
  */
@@ -547,7 +599,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0009_text_index_by_writer': textIndexByWriter,
   '0010_confidence_via_fallback': confidenceViaFallback,
   '0011_settled_tail': settledTail,
-  '0012_bucketed_uncertainty': bucketedUncertainty,
+  '0012_bucketed_uncertainty': bucketedUncertainty(),
 })
 
 /**
@@ -557,11 +609,16 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
 export function createMigrator(
   db: Kysely<StoreDatabase>,
   schema?: string,
-  onProgress?: (p: RebuildProgress) => void,
+  onProgress?: (p: MigrationProgress) => void,
 ): Migrator {
   const migrations = {
     ...MIGRATIONS,
-    ...(onProgress ? { '0005_prediction_rollups': predictionRollups(onProgress) } : {}),
+    ...(onProgress
+      ? {
+          '0005_prediction_rollups': predictionRollups(onProgress),
+          '0012_bucketed_uncertainty': bucketedUncertainty(onProgress),
+        }
+      : {}),
   }
   const provider: MigrationProvider = { getMigrations: async () => migrations }
   return new Migrator({

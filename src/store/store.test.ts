@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { samplePrediction, testPredictionStore } from './contract.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
-import { createMigrator, MIGRATION_TABLE, MIGRATIONS } from './schema.js'
+import { createMigrator, MIGRATION_TABLE, MIGRATIONS, type MigrationProgress } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
@@ -375,6 +375,35 @@ describe('migrations', () => {
       expect((await store.queryPredictions({ order: 'margin', reviewed: false, limit: 100 })).items).toHaveLength(32)
     } finally {
       await store.close()
+    }
+  })
+
+  it('0012 reports its steps on a large log, and none on a small one', async () => {
+    for (const rows of [1000, 100_000]) {
+      const store = openSqliteStore({ file: tmpFile() })
+      try {
+        expect((await createMigrator(store.db).migrateTo('0011_settled_tail')).error).toBeUndefined()
+        // Rows made in SQL: a hundred thousand through the store would take the test seconds.
+        await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${rows})
+          insert into predictions (id, ts, text, search_text, intent, confidence, margin, fallback, ranking,
+            entities, model_name, model_version, latency_ms, channel)
+          select printf('r-%06d', i), i, 'x', 'x', 'greet', (i % 97) / 97.0, (i % 89) / 89.0, 0, '[]', '[]', 'bot',
+            '1', 1, 'api' from n`.execute(store.db)
+        const seen: MigrationProgress[] = []
+        const { error } = await createMigrator(store.db, undefined, (p) => seen.push(p)).migrateToLatest()
+        expect(error).toBeUndefined()
+        const steps = seen.filter((p) => p.task === 'rebuilding the inbox indexes (steps)')
+        if (rows < 100_000) {
+          expect(steps).toEqual([])
+        } else {
+          expect(steps.map((p) => `${p.done}/${p.total}`)).toEqual(['0/5', '1/5', '2/5', '3/5', '4/5', '5/5'])
+          expect(steps[1]!.note).toBe('predictions_margin_bucket')
+        }
+        const page = await store.queryPredictions({ order: 'margin', reviewed: false, limit: 3 })
+        expect(page.items.map((r) => r.margin)).toEqual([0, 0, 0])
+      } finally {
+        await store.close()
+      }
     }
   })
 
