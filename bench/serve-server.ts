@@ -1,6 +1,7 @@
 /**
  * The server process of `bench/serve.ts`: one Node process hosting, on loopback ports, a bare Fastify route that
- * returns a constant, the intentops app with the prediction log off, the app with the log on (SQLite), and the app
+ * returns a constant, the intentops app with the prediction log off, the app with the log on (SQLite, or PostgreSQL
+ * given `storeUrl` and `storeSchema`), and the app
  * serving a watched registry alias (for swaps). Prints the ports as one JSON line; SIGTERM closes everything,
  * flushing the log.
  *
@@ -24,6 +25,8 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   registryDir: string
   publicKey: string
   dbPath: string
+  storeUrl?: string
+  storeSchema?: string
 }
 
 // As `intentops serve` does.
@@ -59,7 +62,9 @@ const logOff = await buildApp({
 await logOff.ready()
 
 // As `intentops serve` does: the store as configured (default redaction), the log written by its writer thread.
-const storeConfig = { ...defaultConfig().store, path: args.dbPath }
+const storeConfig = args.storeUrl
+  ? { ...defaultConfig().store, backend: 'postgres' as const, url: args.storeUrl, schema: args.storeSchema }
+  : { ...defaultConfig().store, path: args.dbPath }
 const store = await openStore(storeConfig, { root: process.cwd() })
 const writer = openLogWriter(storeConfig, store, { root: process.cwd() })
 let lastError = ''

@@ -1,7 +1,8 @@
 /**
  * Serving benchmark, one server process (spawned) on loopback, driven by wrk (or autocannon), all in one run:
  *   1. throughput and latency of a bare Fastify route returning a constant, `/v1/parse` with the prediction log off,
- *      and `/v1/parse` with the log on (SQLite), at 50 connections; then every logged prediction is counted;
+ *      and `/v1/parse` with the log on (SQLite, or PostgreSQL with `--store-url`), at 50 connections; then every
+ *      logged prediction is counted;
  *   2. 20 model swaps (promotions and rollbacks of a watched alias) during a 30 s load: failed requests, and
  *      answers that do not match what the version they name predicts ("half-loaded");
  *   3. RSS of the server over a soak under load (5 minutes by default).
@@ -11,7 +12,7 @@
  * the server shares with its load generator, wrk takes less of them than autocannon. The swap run always uses
  * autocannon, which hands the bench every answer to check.
  *
- *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE | --six-sentences] [--out FILE]
+ *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE | --six-sentences] [--store-url URL] [--out FILE]
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -23,6 +24,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { loadConfig } from '../src/config/load.js'
 import { loadTrainingData } from '../src/data/load.js'
 import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     driver: { type: 'string' },
     texts: { type: 'string' },
     'six-sentences': { type: 'boolean', default: false },
+    'store-url': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -59,6 +62,7 @@ if (values.help) {
       '  --texts: JSONL of messages ({"text": ...} a line) sent in turn across all connections; default\n' +
       '    ../shared/datasets/clinc150/test.jsonl when it is there\n' +
       '  --six-sentences: send six fixed sentences instead (six margins: runs of ties in the log indexes)\n' +
+      '  --store-url: log into this PostgreSQL database (a schema of its own, dropped after) instead of SQLite\n' +
       '  --out: the JSON file to write (default bench/results/serve-<date>.json)\n',
   )
   process.exit(0)
@@ -165,11 +169,20 @@ await registry.promote({ name: 'bench', version: 1, alias: 'production', policy,
 
 // ── the server process ──
 const dbPath = path.join(work, 'store.db')
+const storeUrl = values['store-url']
+const storeSchema = `bench_serve_${process.pid}`
+const LOG_ON = `/v1/parse, log on (${storeUrl ? 'PostgreSQL' : 'SQLite'})`
 const child: ChildProcess = spawn(
   path.join(repo, 'node_modules/.bin/tsx'),
   [
     path.join(repo, 'bench/serve-server.ts'),
-    JSON.stringify({ modelFile, registryDir, publicKey: key.signer.publicKey, dbPath }),
+    JSON.stringify({
+      modelFile,
+      registryDir,
+      publicKey: key.signer.publicKey,
+      dbPath,
+      ...(storeUrl ? { storeUrl, storeSchema } : {}),
+    }),
   ],
   { cwd: work, stdio: ['ignore', 'pipe', 'inherit'] },
 )
@@ -295,7 +308,7 @@ const rssMb = () => {
 const TARGETS = [
   ['bare Fastify (constant)', `${url(ports.bare)}/constant`],
   ['/v1/parse, log off', `${url(ports.logOff)}/v1/parse`],
-  ['/v1/parse, log on (SQLite)', `${url(ports.logOn)}/v1/parse`],
+  [LOG_ON, `${url(ports.logOn)}/v1/parse`],
 ] as const
 const all: Record<string, Run[]> = Object.fromEntries(TARGETS.map(([name]) => [name, []]))
 /**
@@ -339,8 +352,8 @@ const runs: Record<string, Run> = Object.fromEntries(
     [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[rs.length >> 1]!,
   ]),
 )
-const db = new Database(dbPath, { readonly: true, fileMustExist: true })
-const count = () => (db.prepare('select count(*) as n from predictions').get() as { n: number }).n
+const logged = await loggedCounter()
+const count = logged.count
 /** Successful parses the server itself counted (autocannon stops counting answers still in flight at its deadline). */
 const answered200 = async (port: number) => {
   await new Promise((r) => setTimeout(r, 500))
@@ -351,15 +364,15 @@ const answered200 = async (port: number) => {
 }
 const logOnOk = await answered200(ports.logOn)
 const deadline = Date.now() + 30_000
-while (count() < logOnOk && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-const logged = count()
+while ((await count()) < logOnOk && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+const loggedAfterSaturation = await count()
 
 // ── 1b. latency at a fixed offered rate (open loop), below saturation: what a latency SLO measures ──
 const rate = Math.round(fixedRate > 0 ? fixedRate : runs['/v1/parse, log off']!.requestsPerSec / 2)
 const RATE_TARGETS = [
   ['bare Fastify (constant)', ports.bare, '/constant'],
   ['/v1/parse, log off', ports.logOff, '/v1/parse'],
-  ['/v1/parse, log on (SQLite)', ports.logOn, '/v1/parse'],
+  [LOG_ON, ports.logOn, '/v1/parse'],
 ] as const
 type RateRun = OpenLoopResult & { cpuUsPerRequest: number }
 // In rounds, like the saturation runs: one 5 s run's p99 is the ~200th worst answer, which a single pause of the
@@ -381,8 +394,8 @@ const rateRuns: Record<string, RateRun> = Object.fromEntries(
 )
 const logOnOkWithRate = await answered200(ports.logOn)
 const rateDeadline = Date.now() + 30_000
-while (count() < logOnOkWithRate && Date.now() < rateDeadline) await new Promise((r) => setTimeout(r, 100))
-const loggedWithRate = count()
+while ((await count()) < logOnOkWithRate && Date.now() < rateDeadline) await new Promise((r) => setTimeout(r, 100))
+const loggedWithRate = await count()
 
 // ── 2. swaps under load ──
 log(`swaps: ${swapCount} during ${swapSeconds} s of load ...`)
@@ -473,13 +486,13 @@ const closed = JSON.parse(await nextLine()) as {
   failedWrites: number
   lastError: string
 }
-const totalLogged = count()
-db.close()
+const totalLogged = await count()
+await logged.close()
 
 // ── report ──
 const bare = runs['bare Fastify (constant)']!
 const off = runs['/v1/parse, log off']!
-const on = runs['/v1/parse, log on (SQLite)']!
+const on = runs[LOG_ON]!
 const targets = {
   parseVsBare: { value: off.requestsPerSec / bare.requestsPerSec, target: '>= 0.60' },
   parseP99MsAtRate: { value: rateRuns['/v1/parse, log off']!.fromSend.p99, target: '< 5' },
@@ -538,7 +551,7 @@ const summary = [
 ]
 process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
 process.stdout.write(
-  `logged with the log on: ${logged} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
+  `logged with the log on: ${loggedAfterSaturation} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
     `the log-on runs' queues drained ${drainMs.map((ms) => f(ms, 0)).join(' / ')} ms after their load stopped\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
     `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n`,
@@ -572,8 +585,9 @@ writeFileSync(
       soak: { run: soakRun, rss, samples },
       log: {
         drainMsAfterRounds: drainMs,
+        store: storeUrl ? 'postgres' : 'sqlite',
         answered: logOnOk,
-        logged,
+        logged: loggedAfterSaturation,
         answeredWithRate: logOnOkWithRate,
         loggedWithRate,
         answeredWithSoak: logOnAnsweredTotal,
@@ -591,6 +605,27 @@ writeFileSync(
 renameSync(`${out}.tmp`, out)
 process.stdout.write(`wrote ${path.relative(repo, out)}\n`)
 rmSync(work, { recursive: true, force: true })
+
+/** Counts the rows logged so far, in the SQLite file or the PostgreSQL schema (dropped by `close`). */
+async function loggedCounter(): Promise<{ count: () => Promise<number>; close: () => Promise<void> }> {
+  if (!storeUrl) {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true })
+    return {
+      count: async () => (db.prepare('select count(*) as n from predictions').get() as { n: number }).n,
+      close: async () => void db.close(),
+    }
+  }
+  const client = new pg.Client({ connectionString: storeUrl })
+  await client.connect()
+  const table = `${client.escapeIdentifier(storeSchema)}.predictions`
+  return {
+    count: async () => Number((await client.query(`select count(*) as n from ${table}`)).rows[0].n),
+    close: async () => {
+      await client.query(`drop schema if exists ${client.escapeIdentifier(storeSchema)} cascade`)
+      await client.end()
+    },
+  }
+}
 
 function percentile(xs: number[], p: number) {
   const s = [...xs].sort((a, b) => a - b)

@@ -459,8 +459,7 @@ export class KyselyPredictionStore implements PredictionStore {
   /**
    * The predictions read through one index (SQLite's `INDEXED BY`). Left to itself, SQLite's planner priced a page of
    * the bucketed order as a sort of every unreviewed row, as it would any other index's, and took another: a
-   * skip-scan of the intent index and a sort, 135 ms on 1M rows against 2.5 through the buckets (the 2026-11-24 entry
-   * in bench/README.md).
+   * skip-scan of the intent index and a sort, 135 ms on 1M rows against 2.5 through the buckets (docs/store.md).
    */
   private indexed(index: string) {
     return this.db.selectFrom(sql`predictions`.as<'predictions'>(sql`predictions indexed by ${sql.id(index)}`))
