@@ -300,21 +300,19 @@ export class KyselyPredictionStore implements PredictionStore {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
     const search = await this.searchPlan(query.search)
     const keys = ORDER_KEYS[order]
-    // SQLite reads the uncertainty orders through bucketed indexes (migration 0012), or one intent's through its own
-    // index; text matches drive a search whatever the order, and their rows are few enough to sort.
-    const index =
-      this.dialect === 'sqlite' && order !== 'newest' && !(search && 'fts' in search)
-        ? uncertaintyIndex(order, query)
-        : undefined
-    const from = index ? this.indexed(index) : this.from(search)
-    const selected = (index ? from.select(pageKeys(keys)) : from.selectAll('predictions')) as ArmQuery
+    // The uncertainty orders read bucketed indexes (migrations 0012 and 0013), or one intent's index, sorted; text
+    // matches drive a search whatever the order, and their rows are few enough to sort.
+    const plan =
+      order !== 'newest' && !(search && 'fts' in search) ? uncertaintyPlan(this.dialect, order, query) : undefined
+    const from = plan?.index ? this.indexed(plan.index) : this.from(search)
+    const selected = (plan ? from.select(pageKeys(keys, this.dialect)) : from.selectAll('predictions')) as ArmQuery
     const base = selected.where((eb) => eb.and(filters(eb, query, search)))
     // The confidence order has no index of its own (migration 0010): the fallback order's indexes hold (fallback,
     // confidence, id), so the fallback rows and the others are each already in confidence order, and a page is the
     // first `limit + 1` of the two merged.
     const parts = order === 'confidence' ? [base.where('fallback', '=', 1), base.where('fallback', '=', 0)] : [base]
-    const bucketed = index !== undefined && index !== INTENT_INDEX
-    const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1, bucketed))
+    const bucket = plan?.bucketed ? this.bucketOf : undefined
+    const arms = parts.flatMap((part) => this.keysetArms(part, keys, after, limit + 1, bucket))
     let rows: ArmQuery
     if (arms.length === 1) {
       rows = arms[0]!
@@ -326,14 +324,16 @@ export class KyselyPredictionStore implements PredictionStore {
         keys,
       ).limit(limit + 1)
     }
-    // The indexes give the page's keys and rowids; only the page's own rows are read from the table. Selecting the
-    // whole row there made SQLite read every row of each bucket it sorted, in index order, which is no order on disk.
-    if (index) {
+    // The indexes give the page's keys; only the page's own rows are read from the table. Selecting the whole row
+    // there made SQLite read every row of each bucket it sorted, in index order, which is no order on disk.
+    if (plan) {
       rows = orderedBy(
         this.db
           .selectFrom(rows.as('page'))
           .crossJoin('predictions')
-          .where(sql<boolean>`predictions.rowid = page.page_rowid`)
+          .where(
+            sql<boolean>`${sql.ref(this.dialect === 'sqlite' ? 'predictions.rowid' : 'predictions.id')} = page.page_row`,
+          )
           .selectAll('predictions') as ArmQuery,
         keys,
         'page',
@@ -349,17 +349,17 @@ export class KyselyPredictionStore implements PredictionStore {
    * = f and (confidence, id) > (c, t)), then (fallback < f). An `or` of the two in one query kept PostgreSQL from
    * seeking the row comparison: it walked a run of 100,000 identical messages, 2.2 s a page on 1M rows
    * (bench/store.ts). Splitting the last key from the id as well misled its planner the same way (1.2 s).
-   * `bucketed` (SQLite, migration 0012): the index holds the last key's bucket before it, so rows come bucket by bucket,
-   * each sorted, and a cursor seeks to its own bucket.
+   * `bucket` (migrations 0012 and 0013): the index holds the last key's bucket before it, so rows come bucket by
+   * bucket, each sorted, and a cursor seeks to its own bucket.
    */
   private keysetArms(
     part: ArmQuery,
     keys: readonly OrderKey[],
     after: CursorKey | undefined,
     limit: number,
-    bucketed: boolean,
+    bucket: Bucket | undefined,
   ) {
-    const ordered = (q: ArmQuery) => orderedBy(q, keys, undefined, bucketed).limit(limit)
+    const ordered = (q: ArmQuery) => orderedBy(q, keys, undefined, bucket).limit(limit)
     if (!after) return [ordered(part)]
     const last = keys.length - 1
     const lastKey = keys[last]!
@@ -373,8 +373,8 @@ export class KyselyPredictionStore implements PredictionStore {
       for (let i = 0; i < j; i++) q = q.where(sql<boolean>`${columns[i]} = ${values[i]}`)
       const op = sql.raw(keys[j]!.desc ? '<' : '>')
       // The bucket bound is implied by the row comparison; said out loud, it is what SQLite seeks on.
-      if (bucketed && j === last) {
-        q = q.where(sql<boolean>`${bucketOf(sql.ref(lastKey.column))} ${op}= ${bucketOf(sql`${after[last]}`)}`)
+      if (bucket && j === last) {
+        q = q.where(sql<boolean>`${bucket(sql.ref(lastKey.column))} ${op}= ${bucket(sql`${after[last]}`, true)}`)
       }
       arms.push(ordered(q.where(sql<boolean>`${columns[j]} ${op} ${values[j]}`)))
     }
@@ -461,6 +461,13 @@ export class KyselyPredictionStore implements PredictionStore {
    * the bucketed order as a sort of every unreviewed row, as it would any other index's, and took another: a
    * skip-scan of the intent index and a sort, 135 ms on 1M rows against 2.5 through the buckets (docs/store.md).
    */
+  /** A bucket of an uncertainty key, as this backend's bucketed indexes compute it (the text must match theirs). */
+  private readonly bucketOf: Bucket = (value, parameter = false) =>
+    this.dialect === 'sqlite'
+      ? sql`cast(${value} * ${sql.lit(BUCKET_SCALE)} as integer)`
+      : // A bound value needs its type: `$1 * 100` would make it an integer.
+        sql`floor(${parameter ? sql`cast(${value} as double precision)` : value} * ${sql.lit(BUCKET_SCALE)})`
+
   private indexed(index: string) {
     return this.db.selectFrom(sql`predictions`.as<'predictions'>(sql`predictions indexed by ${sql.id(index)}`))
   }
@@ -773,12 +780,14 @@ export class KyselyPredictionStore implements PredictionStore {
 
   /**
    * Refresh the planner's statistics after bulk loads or purges, so filtered inbox queries pick the right index.
-   * PostgreSQL's autovacuum does this on its own eventually; SQLite never does.
+   * PostgreSQL's autovacuum does this on its own eventually; SQLite never does. On PostgreSQL a vacuum also marks the
+   * loaded pages all-visible, so that one intent's inbox reads its covering index alone: on 1M freshly loaded rows
+   * those pages took 120–220 ms fetching every row of the intent from the table, 6–32 ms after (migration 0013).
    */
   async optimize(): Promise<void> {
     // A bare ANALYZE on PostgreSQL would visit every table of the database, not just ours.
     if (this.dialect === 'postgres')
-      await sql`analyze predictions, prediction_rollups, reviews, tokens`.execute(this.db)
+      await sql`vacuum (analyze) predictions, prediction_rollups, reviews, tokens`.execute(this.db)
     else await sql`analyze`.execute(this.db)
   }
 
@@ -845,33 +854,39 @@ function pageSize(limit: number | undefined): number {
 
 type SearchPlan = { like: Array<RawBuilder<boolean>> } | { fts: string }
 
+/** A key's bucket, SQL, of a column or of a bound value (`parameter`). */
+type Bucket = (value: RawBuilder<unknown> | ReturnType<typeof sql.ref>, parameter?: boolean) => RawBuilder<unknown>
+
 /**
- * The index SQLite reads an uncertainty order through (migration 0012): one intent's, whose rows are sorted, or the
- * order's bucketed one. Without a `reviewed` filter neither gives the order, and the planner chooses.
+ * How an uncertainty order is read (migrations 0012 and 0013): through one intent's index, whose rows are sorted, or
+ * bucket by bucket through the order's bucketed index. SQLite names the index (`index`); PostgreSQL's planner
+ * chooses. Without a `reviewed` filter neither index gives the order, and the query is left to the planner.
  */
-function uncertaintyIndex(order: InboxOrder, query: PredictionQuery): string | undefined {
-  if (query.intent !== undefined) return INTENT_INDEX
+function uncertaintyPlan(
+  dialect: StoreDialect,
+  order: InboxOrder,
+  query: PredictionQuery,
+): { index?: string; bucketed: boolean } | undefined {
+  const sqlite = dialect === 'sqlite'
+  if (query.intent !== undefined) return { ...(sqlite ? { index: INTENT_INDEX } : {}), bucketed: false }
   if (query.reviewed === undefined) return undefined
-  return order === 'margin' ? MARGIN_BUCKET_INDEX : FALLBACK_BUCKET_INDEX
+  const index = order === 'margin' ? MARGIN_BUCKET_INDEX : FALLBACK_BUCKET_INDEX
+  return { ...(sqlite ? { index } : {}), bucketed: true }
 }
 
-/** A bucket of an uncertainty key, as the bucketed indexes compute it (the text must match theirs). */
-const bucketOf = (value: RawBuilder<unknown> | ReturnType<typeof sql.ref>) =>
-  sql`cast(${value} * ${sql.lit(BUCKET_SCALE)} as integer)`
-
-/** What a page's arms select when its rows are read afterwards: the rowid, the order's keys and the id. */
-const pageKeys = (keys: readonly OrderKey[]) => [
-  sql<number>`predictions.rowid`.as('page_rowid'),
+/** What a page's arms select when its rows are read afterwards: the row's handle, the order's keys and the id. */
+const pageKeys = (keys: readonly OrderKey[], dialect: StoreDialect) => [
+  sql.ref(dialect === 'sqlite' ? 'predictions.rowid' : 'predictions.id').as('page_row'),
   sql.ref('predictions.id').as('id'),
   ...keys.map((k) => sql.ref(`predictions.${k.column}`).as(k.column)),
 ]
 
-/** `q` ordered by `keys` and then the id (of `table` when given), bucket first when `bucketed`. */
-function orderedBy(q: ArmQuery, keys: readonly OrderKey[], table?: string, bucketed = false): ArmQuery {
+/** `q` ordered by `keys` and then the id (of `table` when given), the last key's `bucket` first when given. */
+function orderedBy(q: ArmQuery, keys: readonly OrderKey[], table?: string, bucket?: Bucket): ArmQuery {
   const ref = (column: string) => sql.ref(table ? `${table}.${column}` : column)
   for (const [i, k] of keys.entries()) {
     const dir = k.desc ? 'desc' : 'asc'
-    if (bucketed && i === keys.length - 1) q = q.orderBy(bucketOf(ref(k.column)), dir)
+    if (bucket && i === keys.length - 1) q = q.orderBy(bucket(ref(k.column)), dir)
     q = q.orderBy(ref(k.column), dir)
   }
   return q.orderBy(ref('id'), keys.at(-1)!.desc ? 'desc' : 'asc')
