@@ -500,6 +500,52 @@ describe('migrations', () => {
     }
   })
 
+  it('0013 buckets the uncertainty indexes on PostgreSQL, keeping every row, and the way down restores them', async () => {
+    const schema = `iops_mig_${process.pid}_${randomBytes(4).toString('hex')}`
+    const store = openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 2 })
+    const state = async () => {
+      const indexes = await sql<{ name: string; def: string }>`select indexname as name, indexdef as def
+        from pg_indexes where schemaname = ${schema} and tablename = 'predictions' order by indexname`.execute(store.db)
+      const options = await sql<{ options: string[] | null }>`select reloptions as options from pg_class
+        where oid = ${`${schema}.predictions`}::regclass`.execute(store.db)
+      const def = (name: string) => indexes.rows.find((r) => r.name === name)?.def.replace(/^.*USING btree /, '')
+      return {
+        margin: def('predictions_inbox_margin') ?? def('predictions_margin_bucket'),
+        intentMargin: def('predictions_intent_margin'),
+        intent: def('predictions_intent_newest'),
+        options: options.rows[0]!.options,
+      }
+    }
+    try {
+      await store.migrate()
+      expect(await state()).toEqual({
+        margin: '(reviewed, floor((margin * (100)::double precision)), id, margin, ts, channel, model_version)',
+        intentMargin: undefined,
+        intent: '(intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)',
+        options: ['autovacuum_vacuum_insert_scale_factor=0.05'],
+      })
+      const records = Array.from({ length: 40 }, (_, i) => samplePrediction(i))
+      await store.insertPredictions(records)
+      const ids = async () =>
+        (await store.queryPredictions({ order: 'margin', reviewed: false, limit: 100 })).items.map((r) => r.id)
+      const before = await ids()
+      expect(before).toHaveLength(40)
+      const migrator = createMigrator(store.db, schema)
+      expect((await migrator.migrateTo('0012_bucketed_uncertainty')).error).toBeUndefined()
+      expect(await state()).toEqual({
+        margin: '(reviewed, margin, id)',
+        intentMargin: '(intent, reviewed, margin, id)',
+        intent: '(intent, reviewed, ts, id)',
+        options: null,
+      })
+      expect((await migrator.migrateToLatest()).error).toBeUndefined()
+      expect(await ids()).toEqual(before)
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db)
+      await store.close()
+    }
+  })
+
   it('keeps stores in different schemas of one database apart, migrating side by side', async () => {
     const names = [0, 1, 2, 3].map((i) => `iops_mig_${process.pid}_${i}_${randomBytes(3).toString('hex')}`)
     const stores = names.map((schema) => openPostgresStore({ url: DATABASE_URL!, schema, poolSize: 1 }))
