@@ -327,13 +327,12 @@ export class KyselyPredictionStore implements PredictionStore {
     // The indexes give the page's keys; only the page's own rows are read from the table. Selecting the whole row
     // there made SQLite read every row of each bucket it sorted, in index order, which is no order on disk.
     if (plan) {
+      const handle = sql.ref(rowHandle(this.dialect))
       rows = orderedBy(
         this.db
           .selectFrom(rows.as('page'))
           .crossJoin('predictions')
-          .where(
-            sql<boolean>`${sql.ref(this.dialect === 'sqlite' ? 'predictions.rowid' : 'predictions.id')} = page.page_row`,
-          )
+          .where(sql<boolean>`${handle} = page.page_row`)
           .selectAll('predictions') as ArmQuery,
         keys,
         'page',
@@ -874,9 +873,12 @@ function uncertaintyPlan(
   return { ...(sqlite ? { index } : {}), bucketed: true }
 }
 
+/** What finds a row fastest: SQLite's rowid, PostgreSQL's primary key. */
+const rowHandle = (dialect: StoreDialect) => (dialect === 'sqlite' ? 'predictions.rowid' : 'predictions.id')
+
 /** What a page's arms select when its rows are read afterwards: the row's handle, the order's keys and the id. */
 const pageKeys = (keys: readonly OrderKey[], dialect: StoreDialect) => [
-  sql.ref(dialect === 'sqlite' ? 'predictions.rowid' : 'predictions.id').as('page_row'),
+  sql.ref(rowHandle(dialect)).as('page_row'),
   sql.ref('predictions.id').as('id'),
   ...keys.map((k) => sql.ref(`predictions.${k.column}`).as(k.column)),
 ]

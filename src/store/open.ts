@@ -21,7 +21,7 @@ export interface OpenStoreOptions {
   migrate?: boolean
   /** The clock (epoch ms), for tests. */
   now?: () => number
-  /** Reports a migration's data backfill (rows done of total), e.g. the analytics rollups on a large log. */
+  /** Reports long migrations on a large log: the analytics rollups' backfill (rows), an index rebuild (steps). */
   onMigrationProgress?: (p: MigrationProgress) => void
 }
 

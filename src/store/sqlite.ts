@@ -42,7 +42,8 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     // When each logged row landed at a random place in several inbox indexes (before migration 0012), a batch
     // dirtied hundreds of pages per index. SQLite's 2 MiB default cache spilled them to the WAL mid-transaction and
     // the 1000-page auto-checkpoint copied them back every few batches: 4,400 rows/s at 100k rows, against 19,000
-    // with these (bench/store.ts). A batch still dirties a page per bucket and intent, and the indexes grow with the log.
+    // with these (bench/store.ts). A batch still dirties a page per bucket and intent, and the indexes grow with the
+    // log.
     // The cache grows only as pages are used; the WAL is truncated back to 64 MiB after a checkpoint.
     database.pragma('cache_size = -65536')
     if (!readonly) {
