@@ -27,7 +27,7 @@ import {
   rebuildRollups,
 } from './rollups.js'
 import {
-  BUCKET_SCALE,
+  bucketOf,
   createMigrator,
   FALLBACK_BUCKET_INDEX,
   INTENT_INDEX,
@@ -455,18 +455,14 @@ export class KyselyPredictionStore implements PredictionStore {
     return all
   }
 
+  /** A bucket of an uncertainty key, as this backend's bucketed indexes hold it. */
+  private readonly bucketOf: Bucket = (value, parameter) => bucketOf(this.dialect === 'sqlite', value, parameter)
+
   /**
    * The predictions read through one index (SQLite's `INDEXED BY`). Left to itself, SQLite's planner priced a page of
    * the bucketed order as a sort of every unreviewed row, as it would any other index's, and took another: a
    * skip-scan of the intent index and a sort, 135 ms on 1M rows against 2.5 through the buckets (docs/store.md).
    */
-  /** A bucket of an uncertainty key, as this backend's bucketed indexes compute it (the text must match theirs). */
-  private readonly bucketOf: Bucket = (value, parameter = false) =>
-    this.dialect === 'sqlite'
-      ? sql`cast(${value} * ${sql.lit(BUCKET_SCALE)} as integer)`
-      : // A bound value needs its type: `$1 * 100` would make it an integer.
-        sql`floor(${parameter ? sql`cast(${value} as double precision)` : value} * ${sql.lit(BUCKET_SCALE)})`
-
   private indexed(index: string) {
     return this.db.selectFrom(sql`predictions`.as<'predictions'>(sql`predictions indexed by ${sql.id(index)}`))
   }

@@ -3,7 +3,15 @@
  * serves SQLite and PostgreSQL: times are epoch-ms integers, booleans 0/1 integers, JSON columns text.
  * @module
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely'
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  type RawBuilder,
+  SqliteAdapter,
+  sql,
+} from 'kysely'
 import { createRollupTable, type RebuildProgress, ROLLUP_TABLE } from './rollups.js'
 import { searchText } from './search.js'
 
@@ -392,7 +400,7 @@ async function uncertaintyIndexes(db: AnyDb, partial: boolean): Promise<void> {
  * turn and sorts each (by key and id) until it has its rows. The filters' columns ride along, here and in the newest
  * order's index, so that a filtered page tests them in the index rather than in the table: a page whose filter
  * matched nothing read every unreviewed row from the table, 0.5 s for newest on 1M rows and 2.4–3 s through the
- * buckets, whose order is no order on disk; 70 ms in the index. The text must match the queries' (`bucketOf`).
+ * buckets, whose order is no order on disk; 70 ms in the index.
  */
 export const BUCKET_SCALE = 100
 export const MARGIN_BUCKET_INDEX = 'predictions_margin_bucket'
@@ -402,38 +410,48 @@ export const INTENT_INDEX = 'predictions_intent_newest'
 const NEWEST_INDEX = 'predictions_inbox_newest'
 const FILTER_COLUMNS = 'ts, channel, model_version'
 
+/**
+ * A bucket of an uncertainty key, as the bucketed indexes hold it: the indexes and the queries (kysely-store.ts) both
+ * build it here, since a planner uses an expression index only for the same expression. SQLite truncates with a cast;
+ * PostgreSQL's cast rounds, which would order as well, but overflows past ±2^31/100, so it takes `floor`. A bound
+ * value (`parameter`) needs its type on PostgreSQL: `$1 * 100` would make it an integer.
+ */
+export function bucketOf(
+  sqlite: boolean,
+  value: RawBuilder<unknown> | ReturnType<typeof sql.ref>,
+  parameter = false,
+): RawBuilder<unknown> {
+  const scale = sql.lit(BUCKET_SCALE)
+  if (sqlite) return sql`cast(${value} * ${scale} as integer)`
+  return sql`floor(${parameter ? sql`cast(${value} as double precision)` : value} * ${scale})`
+}
+
+/** The index steps of 0012 (SQLite) and 0013 (PostgreSQL), named for progress; each reads every row. */
+function bucketedIndexSteps(sqlite: boolean): Array<readonly [string, (db: AnyDb) => Promise<unknown>]> {
+  const bucket = (column: string) => bucketOf(sqlite, sql.ref(column))
+  const create = (name: string, columns: RawBuilder<unknown>) => async (db: AnyDb) => {
+    await db.schema.dropIndex(name).ifExists().execute()
+    await sql`create index ${sql.id(name)} on predictions (${columns})`.execute(db)
+  }
+  const filters = sql.raw(FILTER_COLUMNS)
+  return [
+    [MARGIN_BUCKET_INDEX, create(MARGIN_BUCKET_INDEX, sql`reviewed, ${bucket('margin')}, id, margin, ${filters}`)],
+    [
+      FALLBACK_BUCKET_INDEX,
+      create(FALLBACK_BUCKET_INDEX, sql`reviewed, fallback desc, ${bucket('confidence')}, id, confidence, ${filters}`),
+    ],
+    [
+      INTENT_INDEX,
+      create(INTENT_INDEX, sql`intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version`),
+    ],
+    [NEWEST_INDEX, create(NEWEST_INDEX, sql`reviewed, ts, id, channel, model_version`)],
+  ]
+}
+
 /** The steps of 0012 on SQLite, each a statement that reads every row on a large log. */
 const BUCKETED_STEPS: ReadonlyArray<readonly [string, (db: AnyDb) => Promise<unknown>]> = [
   ['the settled column', (db) => db.schema.alterTable('predictions').dropColumn('settled').execute()],
-  [
-    MARGIN_BUCKET_INDEX,
-    (db) =>
-      sql`create index ${sql.id(MARGIN_BUCKET_INDEX)} on predictions
-    (reviewed, cast(margin * ${sql.lit(BUCKET_SCALE)} as integer), id, margin, ${sql.raw(FILTER_COLUMNS)})`.execute(db),
-  ],
-  [
-    FALLBACK_BUCKET_INDEX,
-    (db) =>
-      sql`create index ${sql.id(FALLBACK_BUCKET_INDEX)} on predictions (reviewed, fallback desc,
-    cast(confidence * ${sql.lit(BUCKET_SCALE)} as integer), id, confidence, ${sql.raw(FILTER_COLUMNS)})`.execute(db),
-  ],
-  [
-    INTENT_INDEX,
-    async (db) => {
-      await db.schema.dropIndex(INTENT_INDEX).execute()
-      await sql`create index ${sql.id(INTENT_INDEX)} on predictions
-    (intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)`.execute(db)
-    },
-  ],
-  [
-    NEWEST_INDEX,
-    async (db) => {
-      await db.schema.dropIndex(NEWEST_INDEX).execute()
-      await sql`create index ${sql.id(NEWEST_INDEX)} on predictions (reviewed, ts, id, channel, model_version)`.execute(
-        db,
-      )
-    },
-  ],
+  ...bucketedIndexSteps(true),
 ]
 
 /** Logs smaller than this migrate in well under a second: no progress for them. */
@@ -472,7 +490,7 @@ export function bucketedUncertainty(onProgress?: (p: MigrationProgress) => void)
     if (sqlite) {
       await db.schema.dropIndex(MARGIN_BUCKET_INDEX).execute()
       await db.schema.dropIndex(FALLBACK_BUCKET_INDEX).execute()
-      await narrowIndexes(db)
+      await plainIndexes(db, NARROW_INDEXES)
     }
     await db.schema
       .alterTable('predictions')
@@ -492,18 +510,7 @@ const postgresBuckets: Migration = {
   async up(db: AnyDb) {
     if (db.getExecutor().adapter instanceof SqliteAdapter) return
     for (const [name] of UNCERTAINTY_INDEXES) await db.schema.dropIndex(name).ifExists().execute()
-    const scale = sql.lit(BUCKET_SCALE)
-    await sql`create index ${sql.id(MARGIN_BUCKET_INDEX)} on predictions
-      (reviewed, floor(margin * ${scale}), id, margin, ${sql.raw(FILTER_COLUMNS)})`.execute(db)
-    await sql`create index ${sql.id(FALLBACK_BUCKET_INDEX)} on predictions
-      (reviewed, fallback desc, floor(confidence * ${scale}), id, confidence, ${sql.raw(FILTER_COLUMNS)})`.execute(db)
-    await db.schema.dropIndex(INTENT_INDEX).execute()
-    await sql`create index ${sql.id(INTENT_INDEX)} on predictions
-      (intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)`.execute(db)
-    await db.schema.dropIndex(NEWEST_INDEX).execute()
-    await sql`create index ${sql.id(NEWEST_INDEX)} on predictions (reviewed, ts, id, channel, model_version)`.execute(
-      db,
-    )
+    for (const [, step] of bucketedIndexSteps(false)) await step(db)
     // One intent's orders read its covering index alone only where the table's pages are marked all-visible, which a
     // vacuum does; by default autovacuum visits an insert-only table after it grew by a fifth, and every row logged
     // since is fetched from the table. A twentieth keeps that tail short; each visit reads only the new pages.
@@ -514,24 +521,20 @@ const postgresBuckets: Migration = {
     await sql`alter table predictions reset (autovacuum_vacuum_insert_scale_factor)`.execute(db)
     await db.schema.dropIndex(MARGIN_BUCKET_INDEX).execute()
     await db.schema.dropIndex(FALLBACK_BUCKET_INDEX).execute()
-    await narrowIndexes(db)
-    for (const [name, cols] of UNCERTAINTY_INDEXES) {
-      await db.schema
-        .createIndex(name)
-        .on('predictions')
-        .columns([...cols])
-        .execute()
-    }
+    await plainIndexes(db, [...NARROW_INDEXES, ...UNCERTAINTY_INDEXES])
   },
 }
 
 /** The intent and newest indexes as they were before 0012. */
-async function narrowIndexes(db: AnyDb): Promise<void> {
-  for (const [name, columns] of [
-    [INTENT_INDEX, ['intent', 'reviewed', 'ts', 'id']],
-    [NEWEST_INDEX, ['reviewed', 'ts', 'id']],
-  ] as const) {
-    await db.schema.dropIndex(name).execute()
+const NARROW_INDEXES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  [INTENT_INDEX, ['intent', 'reviewed', 'ts', 'id']],
+  [NEWEST_INDEX, ['reviewed', 'ts', 'id']],
+]
+
+/** (Re)creates each index on the plain columns listed. */
+async function plainIndexes(db: AnyDb, indexes: ReadonlyArray<readonly [string, readonly string[]]>): Promise<void> {
+  for (const [name, columns] of indexes) {
+    await db.schema.dropIndex(name).ifExists().execute()
     await db.schema
       .createIndex(name)
       .on('predictions')

@@ -311,7 +311,7 @@ describe('migrations', () => {
           .replace(/\s+/g, ' ')
       return {
         partial: indexes.rows.filter((r) => /where "settled" = [01]$/.test(r.sql)).map((r) => r.name),
-        bucketed: indexes.rows.filter((r) => /cast\(\w+ \* 100 as integer\)/.test(r.sql)).map((r) => r.name),
+        bucketed: indexes.rows.filter((r) => /cast\("?\w+"? \* 100 as integer\)/.test(r.sql)).map((r) => r.name),
         intent: keys('predictions_intent_newest'),
         newest: keys('predictions_inbox_newest'),
         settled: columns.rows.some((c) => c.name === 'settled'),
