@@ -58,9 +58,14 @@ export function jsonString(s: string): string {
   return `"${s}"`
 }
 
-/** A number as JSON; a non-finite one (which a schema'd number cannot hold) as `null`, like `JSON.stringify`. */
+/**
+ * A number as JSON; a non-finite one (which a schema'd number cannot hold) as `null`. The same digits as `${x}` at
+ * half the cost: V8 writes a number inside `JSON.stringify` directly, where a template goes through the runtime and
+ * its number-to-string cache, which a fresh confidence always misses (~200 against ~380–430 ns; an answer holds
+ * eleven confidences).
+ */
 function jsonNumber(x: number): string {
-  return Number.isFinite(x) ? `${x}` : 'null'
+  return JSON.stringify(x)
 }
 
 const MAX_PREFIXES = 4096
