@@ -15,13 +15,13 @@
  *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE | --six-sentences] [--store-url URL] [--out FILE]
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import pg from 'pg'
@@ -33,8 +33,8 @@ import { createFsBackend } from '../src/registry/backends/fs.js'
 import { ModelRegistry } from '../src/registry/registry.js'
 import { evalSummary, testSigner } from '../test/helpers/registry.js'
 import { readTexts } from './lib/dataset.js'
-import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
-import { cpuUs as procCpuUs } from './lib/proc.js'
+import type { OpenLoopResult } from './lib/open-loop.js'
+import { cpuAffinity, cpuList, cpuUs as procCpuUs, setCpuAffinity } from './lib/proc.js'
 import { wrk, wrkVersion } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -50,19 +50,22 @@ const { values } = parseArgs({
     texts: { type: 'string' },
     'six-sentences': { type: 'boolean', default: false },
     'store-url': { type: 'string' },
+    unpinned: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
 if (values.help) {
   process.stdout.write(
-    'npm run bench:serve -- [--driver wrk|autocannon] [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--out FILE]\n' +
+    'npm run bench:serve -- [--driver wrk|autocannon] [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--texts FILE | --six-sentences] [--store-url URL] [--unpinned] [--out FILE]\n' +
       '  --driver: the closed-loop load generator; wrk when it is installed (bash bench/setup.sh), else autocannon\n' +
       '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n' +
       '  --texts: JSONL of messages ({"text": ...} a line) sent in turn across all connections; default\n' +
       '    ../shared/datasets/clinc150/test.jsonl when it is there\n' +
       '  --six-sentences: send six fixed sentences instead (six margins: runs of ties in the log indexes)\n' +
       '  --store-url: log into this PostgreSQL database (a schema of its own, dropped after) instead of SQLite\n' +
+      "  --unpinned: run the fixed-rate rows with the server and the generator on any CPU (default: the server's event\n" +
+      '    loop on the last CPU, the generator on the others, when taskset is there and the machine has two or more)\n' +
       '  --out: the JSON file to write (default bench/results/serve-<date>.json)\n',
   )
   process.exit(0)
@@ -123,6 +126,10 @@ const TEXTS = textsFile
     ]
 const bodies = TEXTS.map((text) => JSON.stringify({ text }))
 const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-serve-'))
+// For the open-loop generator's process (bench/open-loop-run.ts).
+const bodiesFile = path.join(work, 'bodies.txt')
+writeFileSync(bodiesFile, `${bodies.join('\n')}\n`)
+const execFileAsync = promisify(execFile)
 const log = (s: string) => process.stderr.write(`${s}\n`)
 
 // ── models from the default template ──
@@ -216,9 +223,9 @@ interface Run {
 }
 
 /** The server process's garbage-collection pauses so far (served by serve-server.ts). */
-async function gcSoFar(): Promise<{ pauseMs: number; count: number }> {
+async function gcSoFar(): Promise<{ pauseMs: number; count: number; longestMs: number }> {
   const res = await fetch(`http://127.0.0.1:${ports.bare}/gc`)
-  return (await res.json()) as { pauseMs: number; count: number }
+  return (await res.json()) as { pauseMs: number; count: number; longestMs: number }
 }
 
 /** CPU time of the server process so far (user + system), µs: every thread, or the thread `thread` alone. */
@@ -293,10 +300,28 @@ async function load(target: string, seconds: number, conns = connections, check?
 }
 
 /** Open-loop requests at a fixed offered rate, with the server's CPU per request. */
-async function atRate(port: number, path: string, rate: number, seconds: number) {
+async function atRate(port: number, urlPath: string, rate: number, seconds: number) {
+  await fetch(`http://127.0.0.1:${ports.bare}/gc?longest=reset`)
+  const gcBefore = await gcSoFar()
   const cpuBefore = cpuUs()
-  const r = await openLoop({ host: '127.0.0.1', port, path, bodies, connections, rate, seconds })
-  return { ...r, cpuUsPerRequest: (cpuUs() - cpuBefore) / Math.max(1, r.ok + r.non2xx) }
+  const options = { host: '127.0.0.1', port, path: urlPath, bodiesFile, connections, rate, seconds }
+  const generator = [path.join(repo, 'node_modules/.bin/tsx'), path.join(repo, 'bench/open-loop-run.ts')]
+  const { stdout } = await execFileAsync(
+    pinned ? 'taskset' : generator[0]!,
+    [...(pinned ? ['-c', pinned.generator, ...generator] : generator.slice(1)), JSON.stringify(options)],
+    { maxBuffer: 1 << 20 },
+  )
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as OpenLoopResult
+  const cpuAfter = cpuUs()
+  const gcAfter = await gcSoFar()
+  const answered = Math.max(1, r.ok + r.non2xx)
+  return {
+    ...r,
+    cpuUsPerRequest: (cpuAfter - cpuBefore) / answered,
+    gcPauseUsPerRequest: ((gcAfter.pauseMs - gcBefore.pauseMs) * 1000) / answered,
+    gcPauses: gcAfter.count - gcBefore.count,
+    gcLongestMs: gcAfter.longestMs,
+  }
 }
 
 const rssMb = () => {
@@ -374,7 +399,30 @@ const RATE_TARGETS = [
   ['/v1/parse, log off', ports.logOff, '/v1/parse'],
   [LOG_ON, ports.logOn, '/v1/parse'],
 ] as const
-type RateRun = OpenLoopResult & { cpuUsPerRequest: number }
+type RateRun = OpenLoopResult & {
+  cpuUsPerRequest: number
+  gcPauseUsPerRequest: number
+  gcPauses: number
+  /** The server's longest garbage-collection pause during the run, ms. */
+  gcLongestMs: number
+}
+/**
+ * The open-loop generator runs in a process of its own (bench/open-loop-run.ts). For these rows, the server's event
+ * loop (its main thread) runs on the last CPU and the generator on the others: sharing a core, each waits for the
+ * other's time slice, and the generator's turn lands in the server's latency. The server's other threads (the log
+ * writer, which also fills the text index after its queue drained, GC helpers, libuv) stay free to run on any CPU, as
+ * they do unpinned. The server's affinity is restored afterwards.
+ */
+const affinityBefore = cpuAffinity(ports.pid)
+const cpusBefore = affinityBefore ? cpuList(affinityBefore) : []
+const pinned =
+  !values.unpinned && cpusBefore.length >= 2
+    ? { eventLoop: String(cpusBefore.at(-1)), generator: cpusBefore.slice(0, -1).join(',') }
+    : undefined
+if (pinned) {
+  setCpuAffinity(ports.pid, pinned.eventLoop, { mainThreadOnly: true })
+  log(`fixed rate: the server's event loop on CPU ${pinned.eventLoop}, the generator on CPU ${pinned.generator}`)
+}
 // In rounds, like the saturation runs: one 5 s run's p99 is the ~200th worst answer, which a single pause of the
 // machine (the bare route's too) decides. The round with the median p99 counts; every round is printed and kept.
 const rateRounds: Record<string, RateRun[]> = Object.fromEntries(RATE_TARGETS.map(([name]) => [name, []]))
@@ -384,8 +432,11 @@ for (let round = 1; round <= rounds; round++) {
       `fixed rate: ${name}, round ${round}/${rounds}, ${rate} req/s for ${duration} s at ${connections} connections ...`,
     )
     rateRounds[name]!.push(await atRate(port, p, rate, duration))
+    // As after the saturation rows: the writer thread's backlog is not left to the next row.
+    if (port === ports.logOn) await logDrained()
   }
 }
+if (pinned) setCpuAffinity(ports.pid, affinityBefore!, { mainThreadOnly: true })
 const rateRuns: Record<string, RateRun> = Object.fromEntries(
   Object.entries(rateRounds).map(([name, rs]) => [
     name,
@@ -530,12 +581,12 @@ const table = [
       `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${r.writerUsPerRequest === undefined ? '' : f(r.writerUsPerRequest, 0)} | ${f(r.gcPauseUsPerRequest)} (${r.gcPauses}) | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
   ),
   '',
-  `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
-  `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | 2xx | non-2xx | errors | unfinished |`,
-  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, ${pinned ? `event loop on CPU ${pinned.eventLoop}, generator on CPU ${pinned.generator}` : 'unpinned'}, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
+  `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | GC pauses (longest ms) | generator late p99 / max ms | 2xx | non-2xx | errors | unfinished |`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ...Object.entries(rateRuns).map(
     ([name, r]) =>
-      `| ${name} | ${f(r.achievedRate, 0)} | ${f(r.fromSend.p50, 2)} | ${f(r.fromSend.p90, 2)} | ${f(r.fromSend.p99, 2)} | ${f(r.fromSend.max, 1)} | ${f(r.fromScheduled.p99, 2)} | ${f(r.cpuUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${r.unfinished} |`,
+      `| ${name} | ${f(r.achievedRate, 0)} | ${f(r.fromSend.p50, 2)} | ${f(r.fromSend.p90, 2)} | ${f(r.fromSend.p99, 2)} | ${f(r.fromSend.max, 1)} | ${f(r.fromScheduled.p99, 2)} | ${f(r.cpuUsPerRequest, 0)} | ${r.gcPauses} (${f(r.gcLongestMs, 1)}) | ${f(r.generatorLoopDelay.p99, 1)} / ${f(r.generatorLoopDelay.max, 1)} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${r.unfinished} |`,
   ),
   `p99 ms of every round: ${Object.entries(rateRounds)
     .map(([name, rs]) => `${name} ${rs.map((r) => f(r.fromSend.p99, 2)).join(' / ')}`)
@@ -572,6 +623,7 @@ writeFileSync(
         duration,
         connections,
         fixedRate: rate,
+        fixedRatePinned: pinned ?? false,
         swapSeconds,
         swaps: swapCount,
         soakSeconds,
