@@ -1,8 +1,22 @@
 import fc from 'fast-check'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BatchResponseSchema, EntitySchema, type ParseResponse, ParseResponseSchema } from './schemas.js'
-import { batchResponseJson, ENTITY_KEYS, jsonString, PARSE_RESPONSE_KEYS, parseResponseJson } from './serialize.js'
+import {
+  BatchResponseSchema,
+  EntitySchema,
+  type ParseResponse,
+  ParseResponseSchema,
+  RasaParseResultSchema,
+} from './schemas.js'
+import {
+  batchResponseJson,
+  ENTITY_KEYS,
+  jsonString,
+  PARSE_RESPONSE_KEYS,
+  parseResponseJson,
+  RASA_PARSE_RESULT_KEYS,
+  rasaParseResultJson,
+} from './serialize.js'
 
 // Fastify's own schema serializer is the reference: an app that answers with whatever object the test hands it.
 let reference: FastifyInstance
@@ -11,6 +25,7 @@ beforeAll(async () => {
   reference = Fastify({ logger: false })
   reference.get('/', { schema: { response: { 200: ParseResponseSchema } } }, async () => next)
   reference.get('/batch', { schema: { response: { 200: BatchResponseSchema } } }, async () => next)
+  reference.get('/rasa', { schema: { response: { 200: RasaParseResultSchema } } }, async () => next)
   await reference.ready()
 })
 afterAll(async () => {
@@ -166,6 +181,7 @@ describe('parseResponseJson', () => {
     }
     expect([...PARSE_RESPONSE_KEYS]).toEqual(order(ParseResponseSchema))
     expect([...ENTITY_KEYS]).toEqual(order(EntitySchema))
+    expect([...RASA_PARSE_RESULT_KEYS]).toEqual(order(RasaParseResultSchema))
   })
 
   it('escapes strings as JSON.stringify does', () => {
@@ -175,5 +191,45 @@ describe('parseResponseJson', () => {
       }),
       { numRuns: 2000 },
     )
+  })
+})
+
+describe('rasaParseResultJson', () => {
+  // The route hands the serializer its entities as they are; the schema serializer reads `confidence` from each.
+  const rasa = fc.record(
+    {
+      text,
+      intent: score,
+      intent_ranking: fc.array(score, { maxLength: 12 }),
+      entities: fc.array(entity, { maxLength: 4 }),
+      message_id: text,
+    },
+    { requiredKeys: ['text', 'intent', 'intent_ranking', 'entities'] },
+  )
+
+  it("writes Rasa's ParseResult as the schema serializer does, each entity's confidence its confidence_entity", async () => {
+    await fc.assert(
+      fc.asyncProperty(rasa, async (r) => {
+        const withConfidence = { ...r, entities: r.entities.map((e) => ({ ...e, confidence: e.confidence_entity })) }
+        expect(rasaParseResultJson(r)).toBe(await schemaJson(withConfidence, '/rasa'))
+      }),
+      { numRuns: 400 },
+    )
+  })
+
+  it('leaves out message_id when the request had none', () => {
+    const r = {
+      text: 't',
+      intent: { name: 'a', confidence: 1 },
+      intent_ranking: [],
+      entities: [],
+      message_id: undefined,
+    }
+    expect(JSON.parse(rasaParseResultJson(r))).toEqual({
+      text: 't',
+      intent: { name: 'a', confidence: 1 },
+      intent_ranking: [],
+      entities: [],
+    })
   })
 })

@@ -7,6 +7,7 @@
  * @module
  */
 import type { FastifyReply } from 'fastify'
+import type { IntentScore } from '../nlu/types.js'
 import type { ParseResponse } from './schemas.js'
 
 /** The content type Fastify gives a serialised JSON answer. */
@@ -32,6 +33,8 @@ export const PARSE_RESPONSE_KEYS = [
   'message_id',
   'fields',
 ] as const
+
+export const RASA_PARSE_RESULT_KEYS = ['text', 'intent', 'intent_ranking', 'entities', 'message_id'] as const
 
 export const ENTITY_KEYS = [
   'start',
@@ -98,8 +101,10 @@ function stringArrayJson(a: readonly string[]): string {
   return `${s}]`
 }
 
-function entityJson(e: ParseResponse['entities'][number]): string {
+/** An entity; Rasa's answer repeats `confidence_entity` as `confidence`, a required key written after it. */
+function entityJson(e: ParseResponse['entities'][number], rasa = false): string {
   let s = `{"start":${Math.trunc(e.start)},"end":${Math.trunc(e.end)},"entity":${jsonString(e.entity)},"value":${jsonString(e.value)},"extractor":${jsonString(e.extractor)},"confidence_entity":${jsonNumber(e.confidence_entity)}`
+  if (rasa) s += `,"confidence":${jsonNumber(e.confidence_entity)}`
   if (e.role !== undefined) s += `,"role":${jsonString(e.role)}`
   if (e.group !== undefined) s += `,"group":${jsonString(e.group)}`
   if (e.field !== undefined) s += `,"field":${jsonString(e.field)}`
@@ -114,18 +119,27 @@ export function batchResponseJson(model: { name: string; version: string }, resu
   return `${s}]}`
 }
 
-/** The JSON of one parse answer (`POST /v1/parse`, and each result of `/v1/parse/batch`). */
-export function parseResponseJson(r: ParseResponse): string {
-  let s = `{"request_id":${jsonString(r.request_id)},"text":${jsonString(r.text)},"intent":${scorePrefix(r.intent.name)}${jsonNumber(r.intent.confidence)}},"intent_ranking":[`
-  const ranking = r.intent_ranking
+/** `"intent":{…},"intent_ranking":[…],"entities":[…]`, shared by both parse answers. */
+function scoresJson(
+  intent: IntentScore,
+  ranking: readonly IntentScore[],
+  entities: ParseResponse['entities'],
+  rasa: boolean,
+): string {
+  let s = `"intent":${scorePrefix(intent.name)}${jsonNumber(intent.confidence)}},"intent_ranking":[`
   for (let i = 0; i < ranking.length; i++) {
     const x = ranking[i]!
     s += `${i === 0 ? '' : ','}${scorePrefix(x.name)}${jsonNumber(x.confidence)}}`
   }
   s += '],"entities":['
-  const entities = r.entities
-  for (let i = 0; i < entities.length; i++) s += (i === 0 ? '' : ',') + entityJson(entities[i]!)
-  s += `],"fallback":${r.fallback ? 'true' : 'false'},"model":${modelJson(r.model)}`
+  for (let i = 0; i < entities.length; i++) s += (i === 0 ? '' : ',') + entityJson(entities[i]!, rasa)
+  return `${s}]`
+}
+
+/** The JSON of one parse answer (`POST /v1/parse`, and each result of `/v1/parse/batch`). */
+export function parseResponseJson(r: ParseResponse): string {
+  let s = `{"request_id":${jsonString(r.request_id)},"text":${jsonString(r.text)},${scoresJson(r.intent, r.intent_ranking, r.entities, false)}`
+  s += `,"fallback":${r.fallback ? 'true' : 'false'},"model":${modelJson(r.model)}`
   if (r.message_id !== undefined) s += `,"message_id":${jsonString(r.message_id)}`
   if (r.fields !== undefined) {
     let first = true
@@ -136,5 +150,21 @@ export function parseResponseJson(r: ParseResponse): string {
     }
     s += '}'
   }
+  return `${s}}`
+}
+
+/**
+ * Rasa's `ParseResult` (`POST /model/parse`), byte for byte what the schema serializer writes with
+ * `RasaParseResultSchema`; each entity's `confidence` is its `confidence_entity`.
+ */
+export function rasaParseResultJson(r: {
+  text: string
+  intent: IntentScore
+  intent_ranking: readonly IntentScore[]
+  entities: ParseResponse['entities']
+  message_id?: string | undefined
+}): string {
+  let s = `{"text":${jsonString(r.text)},${scoresJson(r.intent, r.intent_ranking, r.entities, true)}`
+  if (r.message_id !== undefined) s += `,"message_id":${jsonString(r.message_id)}`
   return `${s}}`
 }

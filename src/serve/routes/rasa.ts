@@ -18,6 +18,7 @@ import {
   RasaStatusSchema,
   RasaVersionSchema,
 } from '../schemas.js'
+import { rasaParseResultJson, sendJson } from '../serialize.js'
 
 const errors = { '4xx': RasaErrorSchema, '5xx': RasaErrorSchema }
 /** The oldest Rasa server version whose clients this API answers correctly. */
@@ -46,7 +47,8 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RasaParseResultSchema, ...errors },
       },
     },
-    async (request) => {
+    // Synchronous and serialised by hand, as /v1/parse is (serialize.ts; a test holds it to the schema serializer).
+    (request, reply) => {
       const body = request.body
       if (body.text.length > config.maxTextLength) {
         throw createError('ERR_SERVE_TEXT_TOO_LONG', {
@@ -61,14 +63,17 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const p = predict(s, message, request.id, config.rankingLength > 0 ? config.rankingLength : undefined)
       ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
       ctx.predictionLog?.push(toRecord(s, p, message, 'rasa'))
-      return {
-        text: p.result.text,
-        intent: p.result.intent,
-        intent_ranking:
-          config.rankingLength > 0 ? p.result.intent_ranking.slice(0, config.rankingLength) : p.result.intent_ranking,
-        entities: p.result.entities.map((e) => ({ ...e, confidence: e.confidence_entity })),
-        ...(body.message_id !== undefined ? { message_id: body.message_id } : {}),
-      }
+      sendJson(
+        reply,
+        rasaParseResultJson({
+          text: p.result.text,
+          intent: p.result.intent,
+          intent_ranking:
+            config.rankingLength > 0 ? p.result.intent_ranking.slice(0, config.rankingLength) : p.result.intent_ranking,
+          entities: p.result.entities,
+          message_id: body.message_id,
+        }),
+      )
     },
   )
 
