@@ -12,7 +12,7 @@
  * the server shares with its load generator, wrk takes less of them than autocannon. The swap run always uses
  * autocannon, which hands the bench every answer to check.
  *
- *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--texts FILE | --six-sentences] [--store-url URL] [--out FILE]
+ *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 3] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--rate R] [--texts FILE | --six-sentences] [--store-url URL] [--unpinned] [--out FILE]
  * @module
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
