@@ -8,17 +8,9 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { openLoop } from './lib/open-loop.js'
+import { type OpenLoopOptions, openLoop } from './lib/open-loop.js'
 
-const o = JSON.parse(process.argv[2] ?? '{}') as {
-  host: string
-  port: number
-  path: string
-  bodiesFile: string
-  connections: number
-  rate: number
-  seconds: number
-}
+const o = JSON.parse(process.argv[2] ?? '{}') as Omit<OpenLoopOptions, 'bodies'> & { bodiesFile: string }
 const bodies = readFileSync(o.bodiesFile, 'utf8')
   .split('\n')
   .filter((l) => l !== '')

@@ -299,18 +299,18 @@ async function load(target: string, seconds: number, conns = connections, check?
   } satisfies Run
 }
 
-/** Open-loop requests at a fixed offered rate, with the server's CPU per request. */
-async function atRate(port: number, urlPath: string, rate: number, seconds: number) {
+/**
+ * Open-loop requests at a fixed offered rate from a generator process (on `generatorCpus` when given), with the
+ * server's CPU and GC pauses per request.
+ */
+async function atRate(port: number, urlPath: string, rate: number, seconds: number, generatorCpus?: string) {
   await fetch(`http://127.0.0.1:${ports.bare}/gc?longest=reset`)
   const gcBefore = await gcSoFar()
   const cpuBefore = cpuUs()
   const options = { host: '127.0.0.1', port, path: urlPath, bodiesFile, connections, rate, seconds }
   const generator = [path.join(repo, 'node_modules/.bin/tsx'), path.join(repo, 'bench/open-loop-run.ts')]
-  const { stdout } = await execFileAsync(
-    pinned ? 'taskset' : generator[0]!,
-    [...(pinned ? ['-c', pinned.generator, ...generator] : generator.slice(1)), JSON.stringify(options)],
-    { maxBuffer: 1 << 20 },
-  )
+  const [command, ...args] = generatorCpus ? ['taskset', '-c', generatorCpus, ...generator] : generator
+  const { stdout } = await execFileAsync(command!, [...args, JSON.stringify(options)], { maxBuffer: 1 << 20 })
   const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as OpenLoopResult
   const cpuAfter = cpuUs()
   const gcAfter = await gcSoFar()
@@ -431,7 +431,7 @@ for (let round = 1; round <= rounds; round++) {
     log(
       `fixed rate: ${name}, round ${round}/${rounds}, ${rate} req/s for ${duration} s at ${connections} connections ...`,
     )
-    rateRounds[name]!.push(await atRate(port, p, rate, duration))
+    rateRounds[name]!.push(await atRate(port, p, rate, duration, pinned?.generator))
     // As after the saturation rows: the writer thread's backlog is not left to the next row.
     if (port === ports.logOn) await logDrained()
   }
