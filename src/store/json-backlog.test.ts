@@ -72,6 +72,45 @@ describe('JsonBacklog', () => {
     b.append({ after: 'clear' })
     expect(decode(b.batch(5))).toEqual([{ after: 'clear' }])
   })
+
+  it('keeps its buffer through the steady cycle of appends and batches, and gives back what a burst grew', () => {
+    const b = new JsonBacklog()
+    const record = { text: 'x'.repeat(480) }
+    const cycle = (records: number, batch: number) => {
+      for (let i = 0; i < records; i++) b.append(record)
+      b.shift(batch)
+    }
+    // A batch of ~2.5 MB in flight while the next fills: the buffer grows once, then is reused.
+    for (let i = 0; i < 5; i++) cycle(5000, 5000)
+    const steady = b.capacity
+    expect(steady).toBeGreaterThan(5000 * 481)
+    for (let i = 0; i < 100; i++) cycle(5000, 5000)
+    expect(b.capacity).toBe(steady)
+    // The backlog emptying is no reason to give the buffer back either.
+    b.shift(b.count)
+    for (let i = 0; i < 10; i++) cycle(5000, 5000)
+    expect(b.capacity).toBe(steady)
+
+    // A burst (the store down for a while), then small batches again: the buffer shrinks once they have shown the
+    // load, to twice the most they held, and the records survive the move.
+    for (let i = 0; i < 60_000; i++) b.append({ i, text: 'y'.repeat(480) })
+    const burst = b.capacity
+    expect(burst).toBeGreaterThan(60_000 * 490)
+    b.shift(b.count)
+    for (let i = 0; i < 100; i++) b.append(record)
+    const sizes: number[] = []
+    for (let i = 0; i < 40; i++) {
+      cycle(200, 200)
+      sizes.push(b.capacity)
+    }
+    expect(sizes.slice(0, 14).every((s) => s === burst)).toBe(true)
+    expect(b.capacity).toBeLessThan(burst)
+    expect(b.capacity).toBe(1 << 20)
+    expect(new Set(sizes.slice(-20)).size).toBe(1)
+    const left = decode(b.batch(b.count))
+    expect(left).toHaveLength(100)
+    expect(left.every((r) => JSON.stringify(r) === JSON.stringify(record))).toBe(true)
+  })
 })
 
 describe('parseJsonLines', () => {

@@ -8,9 +8,15 @@
  */
 
 const NEWLINE = 0x0a
-/** Bytes the buffer starts with, and shrinks back to once a burst has drained. */
+/** Bytes the buffer starts with, and the least it shrinks back to. */
 const INITIAL_BYTES = 1 << 20
 const INITIAL_RECORDS = 1024
+/**
+ * Batches taken in a row, each while the buffer held less than a quarter of its size, before the buffer is cut to
+ * twice the most they held. A buffer is replaced only after a burst, never in the steady cycle of appends and
+ * batches: each new one is fresh memory, and the event loop then takes a page fault for every 4 KiB it writes.
+ */
+const SHRINK_AFTER = 16
 
 /**
  * A FIFO of records, each stored as its JSON text followed by a newline (JSON text never holds a raw one), so any
@@ -25,6 +31,11 @@ export class JsonBacklog {
   private lengths = new Uint32Array(INITIAL_RECORDS)
   private first = 0
   private size = 0
+  /** The most bytes held since the last batch was shifted out, and over the current run of such batches. */
+  private peak = 0
+  private runPeak = 0
+  /** Batches shifted in a row while the buffer was more than four times the most held. */
+  private oversized = 0
 
   get count(): number {
     return this.size
@@ -33,6 +44,11 @@ export class JsonBacklog {
   /** Bytes held, newlines included. */
   get byteLength(): number {
     return this.tail - this.head
+  }
+
+  /** The buffer's size in bytes. */
+  get capacity(): number {
+    return this.bytes.length
   }
 
   /** Appends `value` as JSON text; it must be JSON-safe (no cycles, no BigInt). */
@@ -46,6 +62,7 @@ export class JsonBacklog {
     if (this.size === this.lengths.length) this.growLengths()
     this.lengths[(this.first + this.size) % this.lengths.length] = n + 1
     this.size++
+    if (this.tail - this.head > this.peak) this.peak = this.tail - this.head
   }
 
   /** The size in bytes of the first `n` records. */
@@ -80,7 +97,12 @@ export class JsonBacklog {
     this.head += this.byteLengthOf(count)
     this.first = (this.first + count) % this.lengths.length
     this.size -= count
-    if (this.size === 0) this.clear()
+    if (this.size === 0) {
+      this.head = 0
+      this.tail = 0
+      this.first = 0
+    }
+    this.settle()
   }
 
   /** Drops every record, and gives back the memory a burst grew. */
@@ -89,30 +111,50 @@ export class JsonBacklog {
     this.tail = 0
     this.first = 0
     this.size = 0
+    this.peak = 0
+    this.runPeak = 0
+    this.oversized = 0
     if (this.bytes.length > INITIAL_BYTES) this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES)
     if (this.lengths.length > INITIAL_RECORDS) this.lengths = new Uint32Array(INITIAL_RECORDS)
+  }
+
+  /** After a batch: gives back a buffer that a run of batches has shown to be far larger than the load needs. */
+  private settle(): void {
+    if (this.bytes.length > 4 * Math.max(INITIAL_BYTES / 2, this.peak)) {
+      if (this.peak > this.runPeak) this.runPeak = this.peak
+      if (++this.oversized >= SHRINK_AFTER) this.resize(Math.max(INITIAL_BYTES, 2 * this.runPeak))
+    } else {
+      this.oversized = 0
+      this.runPeak = 0
+    }
+    this.peak = this.tail - this.head
+  }
+
+  /** Moves the records to the front of a new buffer of `bytes` (at least what they take). */
+  private resize(bytes: number): void {
+    const live = this.tail - this.head
+    const next = Buffer.allocUnsafeSlow(Math.max(bytes, live))
+    this.bytes.copy(next, 0, this.head, this.tail)
+    this.bytes = next
+    this.head = 0
+    this.tail = live
+    this.oversized = 0
+    this.runPeak = 0
   }
 
   /** Makes room for `need` more bytes past `tail`: slides the records to the front, or grows the buffer. */
   private reserve(need: number): void {
     if (this.tail + need <= this.bytes.length) return
     const live = this.tail - this.head
-    if (this.bytes.length > INITIAL_BYTES && (live + need) * 4 < this.bytes.length) {
-      // Under steady load the backlog seldom empties, so a buffer a burst grew is given back here.
-      const next = Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, (live + need) * 2))
-      this.bytes.copy(next, 0, this.head, this.tail)
-      this.bytes = next
-    } else if (live + need <= this.bytes.length && this.head >= live) {
+    if (live + need <= this.bytes.length && this.head >= live) {
       // Sliding costs a copy of what is held; done only when the free front is at least as large, so a record's
       // bytes are moved a bounded number of times however long it waits.
       this.bytes.copyWithin(0, this.head, this.tail)
+      this.head = 0
+      this.tail = live
     } else {
-      const next = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, live + need))
-      this.bytes.copy(next, 0, this.head, this.tail)
-      this.bytes = next
+      this.resize(Math.max(this.bytes.length * 2, live + need))
     }
-    this.head = 0
-    this.tail = live
   }
 
   private growLengths(): void {
