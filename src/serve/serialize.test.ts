@@ -11,7 +11,6 @@ import {
 import {
   batchResponseJson,
   ENTITY_KEYS,
-  jsonString,
   PARSE_RESPONSE_KEYS,
   parseResponseJson,
   RASA_PARSE_RESULT_KEYS,
@@ -182,15 +181,6 @@ describe('parseResponseJson', () => {
     expect([...PARSE_RESPONSE_KEYS]).toEqual(order(ParseResponseSchema))
     expect([...ENTITY_KEYS]).toEqual(order(EntitySchema))
     expect([...RASA_PARSE_RESULT_KEYS]).toEqual(order(RasaParseResultSchema))
-  })
-
-  it('escapes strings as JSON.stringify does', () => {
-    fc.assert(
-      fc.property(text, (s) => {
-        expect(jsonString(s)).toBe(JSON.stringify(s))
-      }),
-      { numRuns: 2000 },
-    )
   })
 })
 

@@ -1,7 +1,7 @@
 /**
  * The JSON of a parse answer (/v1/parse and Rasa's /model/parse), written by hand for the hot path. It is byte for
  * byte what Fastify's schema serializer (fast-json-stringify with `ParseResponseSchema` or `RasaParseResultSchema`)
- * writes, with a third of its intermediate strings and numbers at half the cost (`jsonNumber`): every answer
+ * writes, with a third of its intermediate strings and numbers at half the cost (util/json.ts): every answer
  * repeats the model's intent names, so each one's `{"name":…,"confidence":` prefix is escaped once and kept. On
  * /v1/parse the schema serializer and the length count of its many-piece string cost about as much as the
  * classifier (bench/README.md, "Serving").
@@ -9,6 +9,7 @@
  */
 import type { FastifyReply } from 'fastify'
 import type { IntentScore } from '../nlu/types.js'
+import { jsonNumber, jsonString, scorePrefix } from '../util/json.js'
 import type { ParseResponse } from './schemas.js'
 
 /** The content type Fastify gives a serialised JSON answer. */
@@ -49,42 +50,6 @@ export const ENTITY_KEYS = [
   'field',
   'processors',
 ] as const
-
-/** `JSON.stringify(s)`, without the native call for the usual short string that needs no escape. */
-export function jsonString(s: string): string {
-  const n = s.length
-  if (n > 64) return JSON.stringify(s)
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i)
-    // Control characters, `"`, `\` and surrogates (a lone one is escaped) take the general path.
-    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s)
-  }
-  return `"${s}"`
-}
-
-/**
- * A number as JSON; a non-finite one (which a schema'd number cannot hold) as `null`. The same digits as `${x}` at
- * half the cost: V8 writes a number inside `JSON.stringify` directly, where a template goes through the runtime and
- * its number-to-string cache, which a fresh confidence always misses (~200 against ~380–430 ns; an answer holds
- * eleven confidences).
- */
-function jsonNumber(x: number): string {
-  return JSON.stringify(x)
-}
-
-const MAX_PREFIXES = 4096
-const prefixes = new Map<string, string>()
-
-/** `{"name":<name>,"confidence":`, escaped once per intent name; bounded, since names come from models. */
-function scorePrefix(name: string): string {
-  let p = prefixes.get(name)
-  if (p === undefined) {
-    if (prefixes.size >= MAX_PREFIXES) prefixes.clear()
-    p = `{"name":${jsonString(name)},"confidence":`
-    prefixes.set(name, p)
-  }
-  return p
-}
 
 let lastModel: { name: string; version: string; json: string } | undefined
 

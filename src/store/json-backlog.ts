@@ -53,7 +53,11 @@ export class JsonBacklog {
 
   /** Appends `value` as JSON text; it must be JSON-safe (no cycles, no BigInt). */
   append(value: unknown): void {
-    const text = JSON.stringify(value)
+    this.appendJson(JSON.stringify(value))
+  }
+
+  /** Appends one JSON text, which must not hold a raw newline (`JSON.stringify` never writes one). */
+  appendJson(text: string): void {
     // A UTF-16 code unit never takes more than 3 bytes in UTF-8 (a surrogate pair takes 4 for 2 units).
     this.reserve(text.length * 3 + 1)
     const n = this.bytes.write(text, this.tail)

@@ -7,6 +7,7 @@
  */
 import { JsonBacklog } from './json-backlog.js'
 import { checkPrediction } from './kysely-store.js'
+import { predictionJson } from './record-json.js'
 import type { PredictionRecord, PredictionStore } from './types.js'
 
 /**
@@ -68,7 +69,7 @@ class EncodedBacklog implements Backlog {
     return this.json.count
   }
   append(record: PredictionRecord): void {
-    this.json.append(record)
+    this.json.appendJson(predictionJson(record))
   }
   write(n: number): Promise<void> {
     const count = Math.min(n, this.json.count)
