@@ -566,6 +566,13 @@ const pass = {
 }
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
+/**
+ * Each throughput ratio within one round, whose runs followed each other within seconds. The targets divide each
+ * route's median round, which may come from different rounds; on a machine whose speed drifts over a minute, the
+ * spread of the paired ratios shows how much of a ratio is the machine.
+ */
+const roundRatios = (a: string, b: string) =>
+  all[a]!.map((r, i) => f(r.requestsPerSec / all[b]![i]!.requestsPerSec, 3)).join(' / ')
 const table = [
   `saturation (closed loop, ${driverVersion}, ${connections} connections; p50/p99 here are queueing at full load; the swap run: autocannon)`,
   `| run | req/s | p50 ms | p99 ms | CPU µs/req | of which event loop | of which log writer | GC pause µs/req (pauses) | generator CPU µs/req | 2xx | non-2xx | errors |`,
@@ -580,6 +587,7 @@ const table = [
     ([name, r]) =>
       `| ${name} | ${f(r.requestsPerSec, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerRequest, 0)} | ${f(r.loopUsPerRequest, 0)} | ${r.writerUsPerRequest === undefined ? '' : f(r.writerUsPerRequest, 0)} | ${f(r.gcPauseUsPerRequest)} (${r.gcPauses}) | ${f(r.generatorUsPerRequest, 0)} | ${r.ok} | ${r.non2xx} | ${r.errors + r.timeouts} |`,
   ),
+  `throughput ratios within each round: /v1/parse to bare ${roundRatios('/v1/parse, log off', 'bare Fastify (constant)')}; log on to log off ${roundRatios(LOG_ON, '/v1/parse, log off')}`,
   '',
   `fixed offered rate (open loop, ${rate} req/s, ${connections} connections, ${duration} s, ${pinned ? `event loop on CPU ${pinned.eventLoop}, generator on CPU ${pinned.generator}` : 'unpinned'}, the round with the median p99 of ${rounds}; latency from send / from schedule)`,
   `| run | answered/s | p50 ms | p90 ms | p99 ms | max ms | p99 from schedule | CPU µs/req | GC pauses (longest ms) | generator late p99 / max ms | 2xx | non-2xx | errors | unfinished |`,
