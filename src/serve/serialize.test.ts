@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { anyEntity } from '../../test/helpers/json-text.js'
 import {
   BatchResponseSchema,
   EntitySchema,
@@ -50,21 +51,7 @@ const text = fc.oneof(
 )
 const confidence = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1, 1e-7, 0.5))
 const score = fc.record({ name: text, confidence })
-const entity = fc.record(
-  {
-    start: fc.integer({ min: 0, max: 10_000 }),
-    end: fc.integer({ min: 0, max: 10_000 }),
-    entity: text,
-    value: text,
-    role: text,
-    group: text,
-    field: text,
-    extractor: text,
-    confidence_entity: confidence,
-    processors: fc.array(text, { maxLength: 3 }),
-  },
-  { requiredKeys: ['start', 'end', 'entity', 'value', 'extractor', 'confidence_entity'] },
-)
+const entity = anyEntity(text, confidence)
 const response: fc.Arbitrary<ParseResponse> = fc.record(
   {
     request_id: fc.uuid(),

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { anyText } from '../../test/helpers/json-text.js'
+import { anyEntity, anyText } from '../../test/helpers/json-text.js'
 import { trainedModelBytes } from '../../test/helpers/registry.js'
 import { decodeModel } from '../nlu/model-file.js'
 import type { ServedModel } from '../serve/model-holder.js'
@@ -11,19 +11,7 @@ import type { PredictionRecord } from './types.js'
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true })
 const score = fc.record({ name: anyText, confidence: fc.oneof(finite, fc.double()) })
-const entity = fc.record(
-  {
-    start: fc.nat(),
-    end: fc.nat(),
-    entity: anyText,
-    value: anyText,
-    extractor: anyText,
-    confidence_entity: finite,
-    role: anyText,
-    processors: fc.array(anyText, { maxLength: 2 }),
-  },
-  { requiredKeys: ['start', 'end', 'entity', 'value', 'extractor', 'confidence_entity'] },
-)
+const entity = anyEntity(anyText, finite)
 const json = fc.jsonValue({ maxDepth: 2 })
 
 /** Records with their keys in the order `toRecord` sets them, every optional key present or not. */
