@@ -134,6 +134,7 @@ export const TriageResponseSchema = Type.Object(
   },
   {},
 )
+export type TriageResponse = Static<typeof TriageResponseSchema>
 
 export const ErrorSchema = Type.Object(
   {

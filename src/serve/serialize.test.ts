@@ -8,6 +8,7 @@ import {
   type ParseResponse,
   ParseResponseSchema,
   RasaParseResultSchema,
+  TriageResponseSchema,
 } from './schemas.js'
 import {
   batchResponseJson,
@@ -16,6 +17,9 @@ import {
   parseResponseJson,
   RASA_PARSE_RESULT_KEYS,
   rasaParseResultJson,
+  TRIAGE_CLASSIFICATION_KEYS,
+  TRIAGE_RESPONSE_KEYS,
+  triageResponseJson,
 } from './serialize.js'
 
 // Fastify's own schema serializer is the reference: an app that answers with whatever object the test hands it.
@@ -26,6 +30,7 @@ beforeAll(async () => {
   reference.get('/', { schema: { response: { 200: ParseResponseSchema } } }, async () => next)
   reference.get('/batch', { schema: { response: { 200: BatchResponseSchema } } }, async () => next)
   reference.get('/rasa', { schema: { response: { 200: RasaParseResultSchema } } }, async () => next)
+  reference.get('/triage', { schema: { response: { 200: TriageResponseSchema } } }, async () => next)
   await reference.ready()
 })
 afterAll(async () => {
@@ -168,6 +173,8 @@ describe('parseResponseJson', () => {
     expect([...PARSE_RESPONSE_KEYS]).toEqual(order(ParseResponseSchema))
     expect([...ENTITY_KEYS]).toEqual(order(EntitySchema))
     expect([...RASA_PARSE_RESULT_KEYS]).toEqual(order(RasaParseResultSchema))
+    expect([...TRIAGE_RESPONSE_KEYS]).toEqual(order(TriageResponseSchema))
+    expect([...TRIAGE_CLASSIFICATION_KEYS]).toEqual(order(TriageResponseSchema.properties.classifications.items))
   })
 })
 
@@ -207,6 +214,39 @@ describe('rasaParseResultJson', () => {
       intent: { name: 'a', confidence: 1 },
       intent_ranking: [],
       entities: [],
+    })
+  })
+})
+
+describe('triageResponseJson', () => {
+  const triage = fc.record({
+    classifications: fc.array(fc.record({ id: text, category: text, confidence, request_id: fc.uuid() }), {
+      maxLength: 6,
+    }),
+    model: fc.record({ name: text, version: text }),
+  })
+
+  it('writes the triage answer as the schema serializer does, byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(triage, async (r) => {
+        expect(triageResponseJson(r)).toBe(await schemaJson(r, '/triage'))
+      }),
+      { numRuns: 400 },
+    )
+  })
+
+  it('leaves out properties the schema does not have, and writes a non-finite confidence as null', async () => {
+    const r = {
+      classifications: [{ id: 'm1', category: 'refund', confidence: 0.25, request_id: 'r', debug: 1 }],
+      model: { name: 'm', version: '1', digest: 'd' },
+    }
+    expect(triageResponseJson(r)).toBe(await schemaJson(r, '/triage'))
+    expect(triageResponseJson(r)).not.toMatch(/debug|digest/)
+    // The schema serializer refuses a NaN outright (a 500); the answer writes null, as the parse answers do.
+    r.classifications[0]!.confidence = Number.NaN
+    expect(JSON.parse(triageResponseJson(r))).toEqual({
+      classifications: [{ id: 'm1', category: 'refund', confidence: null, request_id: 'r' }],
+      model: { name: 'm', version: '1' },
     })
   })
 })

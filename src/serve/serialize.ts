@@ -10,7 +10,7 @@
 import type { FastifyReply } from 'fastify'
 import type { IntentScore } from '../nlu/types.js'
 import { jsonNumber, jsonString, scorePrefix } from '../util/json.js'
-import type { ParseResponse } from './schemas.js'
+import type { ParseResponse, TriageResponse } from './schemas.js'
 
 /** The content type Fastify gives a serialised JSON answer. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
@@ -37,6 +37,9 @@ export const PARSE_RESPONSE_KEYS = [
 ] as const
 
 export const RASA_PARSE_RESULT_KEYS = ['text', 'intent', 'intent_ranking', 'entities', 'message_id'] as const
+
+export const TRIAGE_RESPONSE_KEYS = ['classifications', 'model'] as const
+export const TRIAGE_CLASSIFICATION_KEYS = ['id', 'category', 'confidence', 'request_id'] as const
 
 export const ENTITY_KEYS = [
   'start',
@@ -133,4 +136,18 @@ export function rasaParseResultJson(r: {
   let s = `{"text":${jsonString(r.text)},${scoresJson(r.intent, r.intent_ranking, r.entities, true)}`
   if (r.message_id !== undefined) s += `,"message_id":${jsonString(r.message_id)}`
   return `${s}}`
+}
+
+/**
+ * The triage answer (`POST /v1/messages`), byte for byte what the schema serializer writes with
+ * `TriageResponseSchema`, its confidences through `jsonNumber`.
+ */
+export function triageResponseJson(r: TriageResponse): string {
+  let s = '{"classifications":['
+  const items = r.classifications
+  for (let i = 0; i < items.length; i++) {
+    const c = items[i]!
+    s += `${i === 0 ? '' : ','}{"id":${jsonString(c.id)},"category":${jsonString(c.category)},"confidence":${jsonNumber(c.confidence)},"request_id":${jsonString(c.request_id)}}`
+  }
+  return `${s}],"model":${modelJson(r.model)}}`
 }

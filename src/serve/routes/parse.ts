@@ -18,7 +18,7 @@ import {
   TriageRequestSchema,
   TriageResponseSchema,
 } from '../schemas.js'
-import { batchResponseJson, parseResponseJson, sendJson } from '../serialize.js'
+import { batchResponseJson, parseResponseJson, sendJson, triageResponseJson } from '../serialize.js'
 
 const errors = { '4xx': ErrorSchema, '5xx': ErrorSchema }
 
@@ -125,7 +125,8 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (Array.isArray(msgs)) checkBatch(msgs.length)
       },
     },
-    (request) => {
+    // Synchronous and serialised by hand, as /v1/parse is.
+    (request, reply) => {
       const { messages } = request.body
       checkBatch(messages.length)
       const inputs: MessageIn[] = messages.map((m, i) => {
@@ -151,7 +152,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
           request_id: p.id,
         }
       })
-      return { classifications, model: { name: s.name, version: s.version } }
+      sendJson(reply, triageResponseJson({ classifications, model: { name: s.name, version: s.version } }))
     },
   )
 }
