@@ -1,10 +1,10 @@
 /**
- * The JSON of a parse answer (/v1/parse and Rasa's /model/parse), written by hand for the hot path. It is byte for
- * byte what Fastify's schema serializer (fast-json-stringify with `ParseResponseSchema` or `RasaParseResultSchema`)
- * writes, with a third of its intermediate strings and numbers at half the cost (util/json.ts): every answer
- * repeats the model's intent names, so each one's `{"name":…,"confidence":` prefix is escaped once and kept. On
- * /v1/parse the schema serializer and the length count of its many-piece string cost about as much as the
- * classifier (bench/README.md, "Serving").
+ * The JSON of the parse answers (/v1/parse, its batch and Rasa's /model/parse) and of the triage answer
+ * (/v1/messages), written by hand for the hot path. It is byte for byte what Fastify's schema serializer
+ * (fast-json-stringify with the route's response schema) writes, with a third of its intermediate strings and
+ * numbers at half the cost (util/json.ts): every answer repeats the model's intent names, so each one's
+ * `{"name":…,"confidence":` prefix is escaped once and kept. On /v1/parse the schema serializer and the length count
+ * of its many-piece string cost about as much as the classifier (bench/README.md, "Serving").
  * @module
  */
 import type { FastifyReply } from 'fastify'
