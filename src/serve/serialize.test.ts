@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { anyEntity } from '../../test/helpers/json-text.js'
+import { anyEntity, anyText } from '../../test/helpers/json-text.js'
 import {
   BatchResponseSchema,
   EntitySchema,
@@ -44,16 +44,7 @@ async function schemaJson(r: unknown, url = '/'): Promise<string> {
   return res.body
 }
 
-// Strings with everything JSON escapes: quotes, backslashes, control characters, lone and paired surrogates.
-const text = fc.oneof(
-  fc.string({ maxLength: 80 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.string({
-    unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\ud83d', '\ude00', 'é', '\u2028'),
-    maxLength: 12,
-  }),
-  fc.string({ minLength: 60, maxLength: 200 }),
-)
+const text = anyText
 const confidence = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1, 1e-7, 0.5))
 const score = fc.record({ name: text, confidence })
 const entity = anyEntity(text, confidence)

@@ -14,6 +14,8 @@ export const anyText = fc.oneof(
     unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', '\u007f', '\ud83d', '\ude00', 'é', '\u2028'),
     maxLength: 12,
   }),
+  // Past the 64 units below which `jsonString` scans a string itself.
+  fc.string({ minLength: 60, maxLength: 200 }),
 )
 
 /** An entity as the model reports one, each optional key present or not. */
