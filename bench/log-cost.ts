@@ -5,9 +5,10 @@
  * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009),
  * (e) without the text index, to price it, (f) with the four uncertainty indexes keyed on the uncertainty itself (as
  * before migrations 0011 and 0012), in batches of `--batch` and of 1000, and (h) without the bucketed indexes and the
- * intent index's extra columns, to price them; each on its own copy of the loaded log with the same new records. Also times handing a batch to a thread:
- * structured clone, and the text the queue hands over (copied into a fresh or a recycled buffer, parsed whole or in
- * 64 KiB chunks). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
+ * intent index's extra columns, to price them, and (i) in 4 KiB pages, SQLite's default, against the store's 16 KiB,
+ * the same batches to each in turn over several checkpoints; each on its own copy of the loaded log with the same new records. Also times handing a
+ * batch to a thread: structured clone, and the text the queue hands over (copied into a fresh or a recycled buffer,
+ * parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
  *
  * `--texts FILE` (JSONL, `{"text": ...}` a line, as ../shared/datasets/clinc150/train.jsonl) logs those messages in
  * turn instead of sentences drawn from 40 words. Confidences and margins are drawn the same way either way.
@@ -27,6 +28,7 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { JsonBacklog, parseJsonLines } from '../src/store/json-backlog.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
@@ -51,6 +53,9 @@ const { values } = parseArgs({
 const EXISTING = Number(values.existing)
 const RECORDS = Number(values.records)
 const BATCH = Number(values.batch)
+/** Batches of the page-size comparison (i), after its warm-up batches. */
+const PAGE_BATCHES = 24
+const PAGE_WARM_BATCHES = 4
 const TEXTS = values.texts ? await readTexts(values.texts) : undefined
 
 const INTENTS = Array.from({ length: 30 }, (_, i) => `intent_${String(i).padStart(2, '0')}`)
@@ -125,6 +130,10 @@ const cpuUs = () => {
   return u.user + u.system
 }
 const r1 = (x: number) => Math.round(x * 10) / 10
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
 
 const root = mkdtempSync(path.join(tmpdir(), 'intentops-logcost-'))
 const base = path.join(root, 'base.sqlite')
@@ -153,16 +162,30 @@ let fresh: PredictionRecord[] = []
 try {
   let next = 0
   const take = (n: number) => Array.from({ length: n }, () => record(next++))
-  {
-    const store = openSqliteStore({ file: base, redact, senderKey })
+  /** The log of `EXISTING` rows in `file`, the same rows every time; `pageSize` makes the file first. */
+  const load = async (file: string, pageSize?: number) => {
+    seed = 12345
+    next = 0
+    if (pageSize !== undefined) {
+      // A table fixes the page size before the store's own `page_size` pragma could change it.
+      const d = new Database(file)
+      d.pragma(`page_size = ${pageSize}`)
+      d.pragma('journal_mode = WAL')
+      d.exec('create table fix_page_size(x); drop table fix_page_size')
+      d.close()
+    }
+    const store = openSqliteStore({ file, redact, senderKey })
     await store.migrate()
     const t0 = performance.now()
     for (let done = 0; done < EXISTING; done += BATCH)
       await store.insertPredictions(take(Math.min(BATCH, EXISTING - done)))
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db)
+    const size = (await sql<{ page_size: number }>`pragma page_size`.execute(store.db)).rows[0]!.page_size
     await store.close()
-    console.log(`loaded ${EXISTING} rows in ${r1((performance.now() - t0) / 1000)} s`)
+    console.log(`loaded ${EXISTING} rows (${size}-byte pages) in ${r1((performance.now() - t0) / 1000)} s`)
   }
+  await load(path.join(root, 'base-4k.sqlite'), 4096)
+  await load(base)
   // The same new records go into every copy.
   fresh = take(RECORDS)
 
@@ -194,6 +217,42 @@ try {
 
   // (a) The writer's work on this thread: toRow (redaction, hashing, search text, JSON) + SQLite insert + rollups.
   results.inProcessUsPerRecord = await inProcess((await copyOf('a')).s, BATCH)
+
+  // (i) Each page size on its own copy of the same rows: 4 KiB, SQLite's default and the store's before, and the
+  // store's 16 KiB. Both take the same batches in turn, long enough to take several checkpoints each (a checkpoint
+  // every 80 MiB of WAL, which one batch in 5–15 pays for): a few batches would price the page size by where the
+  // checkpoints fell. Warm-up batches first, so both caches hold their working set.
+  {
+    const sizes = [
+      ['4KiB', 'base-4k'],
+      ['16KiB', 'base'],
+    ] as const
+    const stores = sizes.map(([, name]) => {
+      const file = path.join(root, `i-${name}.sqlite`)
+      copyFileSync(path.join(root, `${name}.sqlite`), file)
+      const s = openSqliteStore({ file, redact, senderKey })
+      copies.push(s)
+      return s
+    })
+    const spent = [0, 0]
+    const perBatch: number[][] = [[], []]
+    for (let b = 0; b < PAGE_WARM_BATCHES + PAGE_BATCHES; b++) {
+      const batch = take(BATCH)
+      for (const k of b % 2 ? [1, 0] : [0, 1]) {
+        const c0 = cpuUs()
+        await stores[k]!.insertPredictions(batch)
+        const us = cpuUs() - c0
+        if (b < PAGE_WARM_BATCHES) continue
+        spent[k]! += us
+        perBatch[k]!.push(us / BATCH)
+      }
+    }
+    sizes.forEach(([label], k) => {
+      results[`pages${label}UsPerRecord`] = spent[k]! / (PAGE_BATCHES * BATCH)
+      results[`pages${label}MedianBatchUsPerRecord`] = median(perBatch[k]!)
+    })
+    results.pages16KiBOver4KiB = spent[1]! / spent[0]!
+  }
 
   // (b) The server's path: push (checkPrediction) on the event loop, insert on the writer thread.
   const { file: fileB } = await copyOf('b')
@@ -264,7 +323,7 @@ try {
     `existing ${EXISTING}, records ${RECORDS}, batch ${BATCH}, texts ${values.texts ?? 'sentences of 40 words'}, load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
   )
   console.log('CPU µs per record (each variant on its own copy of the same loaded log, the same new records)')
-  for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(32)} ${r1(v)}`)
+  for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(36)} ${v < 10 ? v.toFixed(3) : r1(v)}`)
   const date = new Date().toISOString().slice(0, 10)
   const out = values.out ?? path.join('bench', 'results', `log-cost-${date}.json`)
   mkdirSync(path.dirname(out), { recursive: true })

@@ -25,6 +25,10 @@ const SCHEMA_STATE = `select
   count(*) filter (where type = 'table' and name = 'predictions_fts') as fts,
   count(*) filter (where type = 'trigger' and name = 'predictions_fts_insert') as "trigger"
   from sqlite_master where name in ('predictions_fts', 'predictions_fts_insert')`
+/** The page size a new database file gets (SQLite's default is 4096). */
+export const PAGE_SIZE = 16384
+/** WAL bytes between automatic checkpoints, whatever the file's page size. */
+const CHECKPOINT_BYTES = 80 * 1024 * 1024
 const INSERT_TEXT = 'insert into predictions_fts(rowid, search_text) values (?, ?)'
 
 export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionStore {
@@ -34,6 +38,11 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     if (file !== ':memory:' && !readonly) mkdirSync(path.dirname(file), { recursive: true })
     database = new Database(file, { readonly, fileMustExist: readonly })
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`)
+    // Only a new, empty file takes it; an existing file keeps its pages (WAL mode cannot change them). A batch's rows
+    // share the pages they dirty, so larger pages carry the same bytes in a quarter of the WAL frames, writes and
+    // checkpoint copies: 10–13 % less writer CPU per row on a 300,000-row log, nearly all of it in the checkpoints
+    // (bench/log-cost.ts).
+    if (!readonly) database.pragma(`page_size = ${PAGE_SIZE}`)
     if (!readonly) database.pragma('journal_mode = WAL')
     // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
     database.pragma('synchronous = NORMAL')
@@ -47,7 +56,8 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     // The cache grows only as pages are used; the WAL is truncated back to 64 MiB after a checkpoint.
     database.pragma('cache_size = -65536')
     if (!readonly) {
-      database.pragma('wal_autocheckpoint = 20000')
+      const pageSize = database.pragma('page_size', { simple: true }) as number
+      database.pragma(`wal_autocheckpoint = ${Math.round(CHECKPOINT_BYTES / pageSize)}`)
       database.pragma('journal_size_limit = 67108864')
     }
   } catch (err) {

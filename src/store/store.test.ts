@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import { CompiledQuery, sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -9,7 +10,7 @@ import { samplePrediction, testPredictionStore } from './contract.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
 import { createMigrator, MIGRATION_TABLE, MIGRATIONS, type MigrationProgress } from './schema.js'
-import { openSqliteStore } from './sqlite.js'
+import { openSqliteStore, PAGE_SIZE } from './sqlite.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
 const dirs: string[] = []
@@ -136,6 +137,53 @@ describe('postgres connection', () => {
       expect((await client.query('select 1 as one')).rows[0].one).toBe(1)
     } finally {
       await client.end()
+    }
+  })
+})
+
+describe('sqlite file settings', () => {
+  const pragma = async (store: KyselyPredictionStore, name: string) =>
+    Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as Record<string, number>)[0]
+
+  it('gives a new file 16 KiB pages and a checkpoint every 80 MiB of WAL', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    try {
+      await store.migrate()
+      expect(await pragma(store, 'page_size')).toBe(PAGE_SIZE)
+      expect(PAGE_SIZE).toBe(16384)
+      expect(await pragma(store, 'wal_autocheckpoint')).toBe((80 * 1024 * 1024) / PAGE_SIZE)
+      expect(await pragma(store, 'journal_mode')).toBe('wal')
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('keeps the pages of a file made before, and scales its checkpoint to them', async () => {
+    const file = tmpFile()
+    mkdirSync(path.dirname(file), { recursive: true })
+    // A store file as every earlier release made it: SQLite's default 4 KiB pages, in WAL mode, with rows.
+    const old = new Database(file)
+    old.pragma('page_size = 4096')
+    old.pragma('journal_mode = WAL')
+    old.close()
+    const first = openSqliteStore({ file })
+    await first.migrate()
+    await first.insertPredictions([samplePrediction(1, { text: 'parcel one' })])
+    await first.close()
+    // A later open's 16 KiB pragma must leave the file as it is.
+    const store = openSqliteStore({ file })
+    try {
+      await store.migrate()
+      await store.insertPredictions([samplePrediction(2, { text: 'parcel two' })])
+      expect(await pragma(store, 'page_size')).toBe(4096)
+      expect(await pragma(store, 'wal_autocheckpoint')).toBe((80 * 1024 * 1024) / 4096)
+      expect(
+        (await sql<{ integrity_check: string }>`pragma integrity_check`.execute(store.db)).rows[0]!.integrity_check,
+      ).toBe('ok')
+      const found = await store.queryPredictions({ search: 'parcel' })
+      expect(found.items.map((p) => p.id).sort()).toEqual(['p-00001', 'p-00002'])
+    } finally {
+      await store.close()
     }
   })
 })
