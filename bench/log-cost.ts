@@ -6,9 +6,10 @@
  * (e) without the text index, to price it, (f) with the four uncertainty indexes keyed on the uncertainty itself (as
  * before migrations 0011 and 0012), in batches of `--batch` and of 1000, and (h) without the bucketed indexes and the
  * intent index's extra columns, to price them, and (i) in 4 KiB pages, SQLite's default, against the store's 16 KiB,
- * the same batches to each in turn over several checkpoints; each on its own copy of the loaded log with the same new records. Also times handing a
- * batch to a thread: structured clone, and the text the queue hands over (copied into a fresh or a recycled buffer,
- * parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes bench/results/log-cost-<date>.json.
+ * the same batches to each in turn over several checkpoints; each on its own copy of the loaded log with the same new
+ * records. Also times handing a batch to a thread: structured clone, and the text the queue hands over (copied into a
+ * fresh or a recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
+ * bench/results/log-cost-<date>.json.
  *
  * `--texts FILE` (JSONL, `{"text": ...}` a line, as ../shared/datasets/clinc150/train.jsonl) logs those messages in
  * turn instead of sentences drawn from 40 words. Confidences and margins are drawn the same way either way.
@@ -167,11 +168,10 @@ try {
     seed = 12345
     next = 0
     if (pageSize !== undefined) {
-      // A table fixes the page size before the store's own `page_size` pragma could change it.
+      // Switching to WAL writes the header, which fixes the page size before the store's own pragma could change it.
       const d = new Database(file)
       d.pragma(`page_size = ${pageSize}`)
       d.pragma('journal_mode = WAL')
-      d.exec('create table fix_page_size(x); drop table fix_page_size')
       d.close()
     }
     const store = openSqliteStore({ file, redact, senderKey })

@@ -40,8 +40,8 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`)
     // Only a new, empty file takes it; an existing file keeps its pages (WAL mode cannot change them). A batch's rows
     // share the pages they dirty, so larger pages carry the same bytes in a quarter of the WAL frames, writes and
-    // checkpoint copies: 10–13 % less writer CPU per row on a 300,000-row log, nearly all of it in the checkpoints
-    // (bench/log-cost.ts).
+    // checkpoint copies: 10–13 % less writer CPU per row on a 300,000-row log in batches of 5,000, nearly all of it in
+    // the checkpoints, and the same in batches of 500 (bench/log-cost.ts, bench/README.md).
     if (!readonly) database.pragma(`page_size = ${PAGE_SIZE}`)
     if (!readonly) database.pragma('journal_mode = WAL')
     // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.

@@ -143,7 +143,7 @@ describe('postgres connection', () => {
 
 describe('sqlite file settings', () => {
   const pragma = async (store: KyselyPredictionStore, name: string) =>
-    Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as Record<string, number>)[0]
+    Object.values((await sql.raw(`pragma ${name}`).execute(store.db)).rows[0] as Record<string, unknown>)[0]
 
   it('gives a new file 16 KiB pages and a checkpoint every 80 MiB of WAL', async () => {
     const store = openSqliteStore({ file: tmpFile() })
@@ -161,7 +161,8 @@ describe('sqlite file settings', () => {
   it('keeps the pages of a file made before, and scales its checkpoint to them', async () => {
     const file = tmpFile()
     mkdirSync(path.dirname(file), { recursive: true })
-    // A store file as every earlier release made it: SQLite's default 4 KiB pages, in WAL mode, with rows.
+    // A store file as every earlier release made it: SQLite's default 4 KiB pages, in WAL mode (switching to WAL
+    // writes the header, which fixes the page size); the first open below gives it a row.
     const old = new Database(file)
     old.pragma('page_size = 4096')
     old.pragma('journal_mode = WAL')
