@@ -4,10 +4,11 @@
  * the server's path, PredictionLogQueue + the writer thread, reading each thread's CPU from /proc, then in-process
  * again (c) in batches of 1000, (d) with the text index filled by an insert trigger (as before migration 0009),
  * (e) without the text index, to price it, (f) with the four uncertainty indexes keyed on the uncertainty itself (as
- * before migrations 0011 and 0012), in batches of `--batch` and of 1000, and (h) without the bucketed indexes and the
- * intent index's extra columns, to price them, and (i) in 4 KiB pages, SQLite's default, against the store's 16 KiB,
- * the same batches to each in turn over several checkpoints; each on its own copy of the loaded log with the same new
- * records. Also times handing a batch to a thread: structured clone, and the text the queue hands over (copied into a
+ * before migrations 0011 and 0012), in batches of `--batch` and of 1000, (h) without the bucketed indexes and the
+ * intent index's extra columns, to price them, (i) in 4 KiB pages, SQLite's default, against the store's 16 KiB, the
+ * same batches to each in turn over several checkpoints, and (j) with the bucketed indexes in twentieths, as shipped,
+ * against hundredths (before migration 0014), in turn as (i), in batches of `--batch` and of 500; each on its own copy
+ * of the loaded log with the same new records. Also times handing a batch to a thread: structured clone, and the text the queue hands over (copied into a
  * fresh or a recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
  * bench/results/log-cost-<date>.json.
  *
@@ -159,10 +160,49 @@ async function inProcess(s: KyselyPredictionStore, size: number): Promise<number
   for (const b of chunks(fresh, size)) await s.insertPredictions(b)
   return (cpuUs() - c) / RECORDS
 }
+let next = 0
+/** The next `n` records: the load and every variant draw from one sequence. */
+const take = (n: number) => Array.from({ length: n }, () => record(next++))
+/**
+ * CPU µs per record of the same `batches` new batches of `size` given to a copy of each loaded file in turn, the
+ * first in each pair alternating, after `warm` batches: the mean over every batch, and the median batch's.
+ */
+async function inTurn(
+  files: readonly string[],
+  size: number,
+  batches: number,
+  warm: number,
+  setups: ReadonlyArray<((db: KyselyPredictionStore['db']) => Promise<void>) | undefined> = [],
+): Promise<Array<{ mean: number; median: number }>> {
+  const stores: KyselyPredictionStore[] = []
+  for (const [k, name] of files.entries()) {
+    const file = path.join(root, `turn-${k}-${name}.sqlite`)
+    copyFileSync(path.join(root, `${name}.sqlite`), file)
+    const s = openSqliteStore({ file, redact, senderKey })
+    copies.push(s)
+    await setups[k]?.(s.db)
+    stores.push(s)
+  }
+  const spent = files.map(() => 0)
+  const perBatch: number[][] = files.map(() => [])
+  for (let b = 0; b < warm + batches; b++) {
+    const batch = take(size)
+    const order = stores.map((_, k) => k)
+    if (b % 2) order.reverse()
+    for (const k of order) {
+      const c0 = cpuUs()
+      await stores[k]!.insertPredictions(batch)
+      const us = cpuUs() - c0
+      if (b < warm) continue
+      spent[k]! += us
+      perBatch[k]!.push(us / size)
+    }
+  }
+  for (const s of stores) await s.close()
+  return spent.map((us, k) => ({ mean: us / (batches * size), median: median(perBatch[k]!) }))
+}
 let fresh: PredictionRecord[] = []
 try {
-  let next = 0
-  const take = (n: number) => Array.from({ length: n }, () => record(next++))
   /** The log of `EXISTING` rows in `file`, the same rows every time; `pageSize` makes the file first. */
   const load = async (file: string, pageSize?: number) => {
     seed = 12345
@@ -223,35 +263,33 @@ try {
   // every 80 MiB of WAL, which one batch in 5–15 pays for): a few batches would price the page size by where the
   // checkpoints fell. Warm-up batches first, so both caches hold their working set.
   {
-    const sizes = [
-      ['4KiB', 'base-4k'],
-      ['16KiB', 'base'],
-    ] as const
-    const stores = sizes.map(([, name]) => {
-      const file = path.join(root, `i-${name}.sqlite`)
-      copyFileSync(path.join(root, `${name}.sqlite`), file)
-      const s = openSqliteStore({ file, redact, senderKey })
-      copies.push(s)
-      return s
+    const [small, large] = await inTurn(['base-4k', 'base'], BATCH, PAGE_BATCHES, PAGE_WARM_BATCHES)
+    Object.assign(results, {
+      pages4KiBUsPerRecord: small!.mean,
+      pages4KiBMedianBatchUsPerRecord: small!.median,
+      pages16KiBUsPerRecord: large!.mean,
+      pages16KiBMedianBatchUsPerRecord: large!.median,
+      pages16KiBOver4KiB: large!.mean / small!.mean,
     })
-    const spent = [0, 0]
-    const perBatch: number[][] = [[], []]
-    for (let b = 0; b < PAGE_WARM_BATCHES + PAGE_BATCHES; b++) {
-      const batch = take(BATCH)
-      for (const k of b % 2 ? [1, 0] : [0, 1]) {
-        const c0 = cpuUs()
-        await stores[k]!.insertPredictions(batch)
-        const us = cpuUs() - c0
-        if (b < PAGE_WARM_BATCHES) continue
-        spent[k]! += us
-        perBatch[k]!.push(us / BATCH)
-      }
-    }
-    sizes.forEach(([label], k) => {
-      results[`pages${label}UsPerRecord`] = spent[k]! / (PAGE_BATCHES * BATCH)
-      results[`pages${label}MedianBatchUsPerRecord`] = median(perBatch[k]!)
+  }
+  for (const [size, batches, warm, label] of [
+    [BATCH, PAGE_BATCHES, PAGE_WARM_BATCHES, ''],
+    [500, 10 * PAGE_BATCHES, 10 * PAGE_WARM_BATCHES, 'Batch500'],
+  ] as const) {
+    const [twentieths, hundredths] = await inTurn(['base', 'base'], size, batches, warm, [
+      undefined,
+      async (db) => {
+        const { error } = await createMigrator(db).migrateTo('0013_postgres_buckets')
+        if (error) throw error
+      },
+    ])
+    Object.assign(results, {
+      [`buckets20${label}UsPerRecord`]: twentieths!.mean,
+      [`buckets20${label}MedianBatchUsPerRecord`]: twentieths!.median,
+      [`buckets100${label}UsPerRecord`]: hundredths!.mean,
+      [`buckets100${label}MedianBatchUsPerRecord`]: hundredths!.median,
+      [`buckets20Over100${label}`]: twentieths!.mean / hundredths!.mean,
     })
-    results.pages16KiBOver4KiB = spent[1]! / spent[0]!
   }
 
   // (b) The server's path: push (checkPrediction) on the event loop, insert on the writer thread.

@@ -13,7 +13,7 @@ import { isIntentopsError } from '../errors.js'
 import { exportPredictions } from './export.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { CONF_COLUMNS, HOUR_MS, LAT_COLUMNS, rebuildRollups } from './rollups.js'
-import { createMigrator } from './schema.js'
+import { BUCKET_SCALE, createMigrator } from './schema.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore, ReviewRecord } from './types.js'
 
 export interface PredictionStoreSuiteOptions {
@@ -55,7 +55,8 @@ export function samplePrediction(i: number, over: Partial<PredictionRecord> = {}
   }
 }
 
-function expectedOrder(records: PredictionRecord[], order: InboxOrder): string[] {
+/** The ids of `records` in an inbox order, as the stores must return them. */
+export function expectedOrder(records: PredictionRecord[], order: InboxOrder): string[] {
   const cmp = (a: number | string, b: number | string) => (a < b ? -1 : a > b ? 1 : 0)
   const sorted = [...records].sort((a, b) => {
     switch (order) {
@@ -72,7 +73,8 @@ function expectedOrder(records: PredictionRecord[], order: InboxOrder): string[]
   return sorted.map((r) => r.id)
 }
 
-async function allPages(store: PredictionStore, query: PredictionQuery): Promise<string[]> {
+/** Every id a query's pages return, following cursors to the end. */
+export async function allPages(store: PredictionStore, query: PredictionQuery): Promise<string[]> {
   const ids: string[] = []
   let cursor: string | undefined
   for (let pages = 0; pages < 10_000; pages++) {
@@ -450,12 +452,13 @@ export function testPredictionStore(
     )
 
     it(
-      'orders keys on and around the edges of hundredths, and beyond 0–1, as numbers',
+      'orders keys on and around the edges of buckets, and beyond 0–1, as numbers',
       withStore(async (s) => {
-        // An order may be read a range of hundredths at a time (SQLite's bucketed indexes): a key just under an edge,
-        // on it, or far outside 0–1 (a library caller's own scores) still sorts as a number, and a cursor on any of
-        // them resumes in the right place.
-        const keys = [-1e300, -2.5, -0.01, -0.0049, 0, 0.0049, 0.0099999, 0.01, 0.29, 0.3, 0.57, 0.999999, 1, 3, 1e300]
+        // An order may be read a bucket of keys at a time (the bucketed indexes): a key just under an edge, on it, or
+        // far outside 0–1 (a library caller's own scores) still sorts as a number, and a cursor on any of them
+        // resumes in the right place.
+        const w = 1 / BUCKET_SCALE
+        const keys = [-1e300, -2.5, -w, -w / 2, 0, w / 2, w * (1 - 1e-6), w, 0.29, 0.3, 0.57, 0.999999, 1, 3, 1e300]
         const records = keys.flatMap((k, i) =>
           [0, 1, 2].map((j) =>
             samplePrediction(i * 3 + j, {

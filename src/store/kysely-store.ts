@@ -300,7 +300,7 @@ export class KyselyPredictionStore implements PredictionStore {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, order)
     const search = await this.searchPlan(query.search)
     const keys = ORDER_KEYS[order]
-    // The uncertainty orders read bucketed indexes (migrations 0012 and 0013), or one intent's index, sorted; text
+    // The uncertainty orders read bucketed indexes (migrations 0012 to 0014), or one intent's index, sorted; text
     // matches drive a search whatever the order, and their rows are few enough to sort.
     const plan =
       order !== 'newest' && !(search && 'fts' in search) ? uncertaintyPlan(this.dialect, order, query) : undefined
@@ -348,7 +348,7 @@ export class KyselyPredictionStore implements PredictionStore {
    * = f and (confidence, id) > (c, t)), then (fallback < f). An `or` of the two in one query kept PostgreSQL from
    * seeking the row comparison: it walked a run of 100,000 identical messages, 2.2 s a page on 1M rows
    * (bench/store.ts). Splitting the last key from the id as well misled its planner the same way (1.2 s).
-   * `bucket` (migrations 0012 and 0013): the index holds the last key's bucket before it, so rows come bucket by
+   * `bucket` (migrations 0012 to 0014): the index holds the last key's bucket before it, so rows come bucket by
    * bucket, each sorted, and a cursor seeks to its own bucket.
    */
   private keysetArms(
@@ -853,7 +853,7 @@ type SearchPlan = { like: Array<RawBuilder<boolean>> } | { fts: string }
 type Bucket = (value: RawBuilder<unknown> | ReturnType<typeof sql.ref>, parameter?: boolean) => RawBuilder<unknown>
 
 /**
- * How an uncertainty order is read (migrations 0012 and 0013): through one intent's index, whose rows are sorted, or
+ * How an uncertainty order is read (migrations 0012 to 0014): through one intent's index, whose rows are sorted, or
  * bucket by bucket through the order's bucketed index. SQLite names the index (`index`); PostgreSQL's planner
  * chooses. Without a `reviewed` filter neither index gives the order, and the query is left to the planner.
  */

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import { CompiledQuery, sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { samplePrediction, testPredictionStore } from './contract.js'
+import { allPages, expectedOrder, samplePrediction, testPredictionStore } from './contract.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { openPostgresStore } from './postgres.js'
 import { createMigrator, MIGRATION_TABLE, MIGRATIONS, type MigrationProgress } from './schema.js'
@@ -387,7 +387,10 @@ describe('migrations', () => {
           .replace(/\s+/g, ' ')
       return {
         partial: indexes.rows.filter((r) => /where "settled" = [01]$/.test(r.sql)).map((r) => r.name),
-        bucketed: indexes.rows.filter((r) => /cast\("?\w+"? \* 100 as integer\)/.test(r.sql)).map((r) => r.name),
+        bucketed: indexes.rows.flatMap((r) => {
+          const scale = /cast\("?\w+"? \* (\d+) as integer\)/.exec(r.sql)?.[1]
+          return scale ? [`${r.name} × ${scale}`] : []
+        }),
         intent: keys('predictions_intent_newest'),
         newest: keys('predictions_inbox_newest'),
         settled: columns.rows.some((c) => c.name === 'settled'),
@@ -414,13 +417,20 @@ describe('migrations', () => {
       // Some rows still waiting to be settled, as a server running 0011 leaves them.
       await sql`update predictions set settled = 0 where id > 'p-00019'`.execute(store.db)
       expect(await state()).toEqual(at0011)
-      await store.migrate()
-      expect(await state()).toEqual({
+      const at0012 = {
         partial: [],
-        bucketed: ['predictions_fallback_bucket', 'predictions_margin_bucket'],
+        bucketed: ['predictions_fallback_bucket × 100', 'predictions_margin_bucket × 100'],
         intent: '(intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)',
         newest: '(reviewed, ts, id, channel, model_version)',
         settled: false,
+      }
+      expect((await migrator.migrateTo('0012_bucketed_uncertainty')).error).toBeUndefined()
+      expect(await state()).toEqual(at0012)
+      // 0014 then makes the buckets coarser, which the queries below read.
+      await store.migrate()
+      expect(await state()).toEqual({
+        ...at0012,
+        bucketed: ['predictions_fallback_bucket × 20', 'predictions_margin_bucket × 20'],
       })
       for (const order of ['margin', 'fallback', 'confidence'] as const) {
         const page = await store.queryPredictions({ order, reviewed: false, limit: 100 })
@@ -475,11 +485,54 @@ describe('migrations', () => {
           expect(steps.map((p) => `${p.done}/${p.total}`)).toEqual(['0/5', '1/5', '2/5', '3/5', '4/5', '5/5'])
           expect(steps[1]!.note).toBe('predictions_margin_bucket')
         }
+        // 0014 rebuilds two of those indexes, and reports them on the same terms.
+        const rebuilt = seen.filter((p) => p.task === 'rebuilding the uncertainty indexes (indexes)')
+        expect(rebuilt.map((p) => `${p.done}/${p.total} ${p.note ?? ''}`)).toEqual(
+          rows < 100_000 ? [] : ['0/2 predictions_margin_bucket', '1/2 predictions_fallback_bucket', '2/2 '],
+        )
         const page = await store.queryPredictions({ order: 'margin', reviewed: false, limit: 3 })
         expect(page.items.map((r) => r.margin)).toEqual([0, 0, 0])
       } finally {
         await store.close()
       }
+    }
+  })
+
+  it('0014 rebuilds the bucketed indexes in twentieths, keeping every row and order, and the way down restores hundredths', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    const scales = async () =>
+      (
+        await sql<{ name: string; sql: string }>`select name, sql from sqlite_master
+          where type = 'index' and name like 'predictions_%_bucket' order by name`.execute(store.db)
+      ).rows.map((r) => `${r.name} × ${/ \* (\d+) as integer/.exec(r.sql)?.[1]}`)
+    try {
+      await store.migrate()
+      expect(await scales()).toEqual(['predictions_fallback_bucket × 20', 'predictions_margin_bucket × 20'])
+      // Keys on both sides of twentieths and hundredths, and ties across them.
+      const records = Array.from({ length: 60 }, (_, i) =>
+        samplePrediction(i, { confidence: [0.049, 0.05, 0.051, 0.5, 0.01, 0.0999][i % 6]!, margin: (i % 7) / 20 }),
+      )
+      await store.insertPredictions(records)
+      const pages = async () => {
+        const out: Record<string, string[]> = {}
+        for (const order of ['confidence', 'margin', 'fallback'] as const)
+          out[order] = await allPages(store, { order, limit: 7, reviewed: false })
+        return out
+      }
+      const before = await pages()
+      expect(before.confidence).toEqual(expectedOrder(records, 'confidence'))
+      expect(before.margin).toEqual(expectedOrder(records, 'margin'))
+      const migrator = createMigrator(store.db)
+      expect((await migrator.migrateTo('0013_postgres_buckets')).error).toBeUndefined()
+      expect(await scales()).toEqual(['predictions_fallback_bucket × 100', 'predictions_margin_bucket × 100'])
+      expect((await migrator.migrateToLatest()).error).toBeUndefined()
+      expect(await scales()).toEqual(['predictions_fallback_bucket × 20', 'predictions_margin_bucket × 20'])
+      expect(await pages()).toEqual(before)
+      expect(
+        (await sql<{ integrity_check: string }>`pragma integrity_check`.execute(store.db)).rows[0]!.integrity_check,
+      ).toBe('ok')
+    } finally {
+      await store.close()
     }
   })
 
@@ -647,7 +700,7 @@ describe('migrations', () => {
     try {
       await store.migrate()
       expect(await state()).toEqual({
-        margin: '(reviewed, floor((margin * (100)::double precision)), id, margin, ts, channel, model_version)',
+        margin: '(reviewed, floor((margin * (20)::double precision)), id, margin, ts, channel, model_version)',
         intentMargin: undefined,
         intent: '(intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)',
         options: ['autovacuum_vacuum_insert_scale_factor=0.05'],
@@ -659,6 +712,11 @@ describe('migrations', () => {
       const before = await ids()
       expect(before).toHaveLength(40)
       const migrator = createMigrator(store.db, schema)
+      // 0014's way down: hundredths, as 0013 made them.
+      expect((await migrator.migrateTo('0013_postgres_buckets')).error).toBeUndefined()
+      expect((await state()).margin).toBe(
+        '(reviewed, floor((margin * (100)::double precision)), id, margin, ts, channel, model_version)',
+      )
       expect((await migrator.migrateTo('0012_bucketed_uncertainty')).error).toBeUndefined()
       expect(await state()).toEqual({
         margin: '(reviewed, margin, id)',
