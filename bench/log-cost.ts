@@ -8,9 +8,9 @@
  * intent index's extra columns, to price them, (i) in 4 KiB pages, SQLite's default, against the store's 16 KiB, the
  * same batches to each in turn over several checkpoints, and (j) with the bucketed indexes in twentieths, as shipped,
  * against hundredths (before migration 0014), in turn as (i), in batches of `--batch` and of 500; each on its own copy
- * of the loaded log with the same new records. Also times handing a batch to a thread: structured clone, and the text the queue hands over (copied into a
- * fresh or a recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of CPU per record and writes
- * bench/results/log-cost-<date>.json.
+ * of the loaded log with the same new records. Also times handing a batch to a thread: structured clone, and the
+ * text the queue hands over (copied into a fresh or a recycled buffer, parsed whole or in 64 KiB chunks). Prints µs of
+ * CPU per record and writes bench/results/log-cost-<date>.json.
  *
  * `--texts FILE` (JSONL, `{"text": ...}` a line, as ../shared/datasets/clinc150/train.jsonl) logs those messages in
  * turn instead of sentences drawn from 40 words. Confidences and margins are drawn the same way either way.
@@ -25,6 +25,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -58,6 +59,8 @@ const BATCH = Number(values.batch)
 /** Batches of the page-size comparison (i), after its warm-up batches. */
 const PAGE_BATCHES = 24
 const PAGE_WARM_BATCHES = 4
+/** Batches whose WAL is weighed after the timed ones of (i) and (j). */
+const WAL_BATCHES = 5
 const TEXTS = values.texts ? await readTexts(values.texts) : undefined
 
 const INTENTS = Array.from({ length: 30 }, (_, i) => `intent_${String(i).padStart(2, '0')}`)
@@ -165,7 +168,9 @@ let next = 0
 const take = (n: number) => Array.from({ length: n }, () => record(next++))
 /**
  * CPU µs per record of the same `batches` new batches of `size` given to a copy of each loaded file in turn, the
- * first in each pair alternating, after `warm` batches: the mean over every batch, and the median batch's.
+ * first in each pair alternating, after `warm` batches: the mean over every batch, and the median batch's. Then the
+ * WAL bytes a record of `WAL_BATCHES` more batches, the same to each copy, with no checkpoint among them: what the
+ * CPU time, on a noisy machine, measures less steadily.
  */
 async function inTurn(
   files: readonly string[],
@@ -173,8 +178,9 @@ async function inTurn(
   batches: number,
   warm: number,
   setups: ReadonlyArray<((db: KyselyPredictionStore['db']) => Promise<void>) | undefined> = [],
-): Promise<Array<{ mean: number; median: number }>> {
+): Promise<Array<{ mean: number; median: number; walBytes: number }>> {
   const stores: KyselyPredictionStore[] = []
+  const paths: string[] = []
   for (const [k, name] of files.entries()) {
     const file = path.join(root, `turn-${k}-${name}.sqlite`)
     copyFileSync(path.join(root, `${name}.sqlite`), file)
@@ -182,6 +188,7 @@ async function inTurn(
     copies.push(s)
     await setups[k]?.(s.db)
     stores.push(s)
+    paths.push(file)
   }
   const spent = files.map(() => 0)
   const perBatch: number[][] = files.map(() => [])
@@ -198,8 +205,19 @@ async function inTurn(
       perBatch[k]!.push(us / size)
     }
   }
-  for (const s of stores) await s.close()
-  return spent.map((us, k) => ({ mean: us / (batches * size), median: median(perBatch[k]!) }))
+  const walBatches = Array.from({ length: WAL_BATCHES }, () => take(size))
+  const walBytes: number[] = []
+  for (const [k, s] of stores.entries()) {
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(s.db)
+    await sql`pragma wal_autocheckpoint = 0`.execute(s.db)
+    for (const batch of walBatches) await s.insertPredictions(batch)
+    // The WAL: a 32-byte header, then a 24-byte header and a page a frame.
+    const { page_size } = (await sql<{ page_size: number }>`pragma page_size`.execute(s.db)).rows[0]!
+    const frames = (statSync(`${paths[k]}-wal`).size - 32) / (page_size + 24)
+    walBytes.push((frames * page_size) / (WAL_BATCHES * size))
+    await s.close()
+  }
+  return spent.map((us, k) => ({ mean: us / (batches * size), median: median(perBatch[k]!), walBytes: walBytes[k]! }))
 }
 let fresh: PredictionRecord[] = []
 try {
@@ -270,18 +288,29 @@ try {
       pages16KiBUsPerRecord: large!.mean,
       pages16KiBMedianBatchUsPerRecord: large!.median,
       pages16KiBOver4KiB: large!.mean / small!.mean,
+      pages4KiBWalBytesPerRecord: small!.walBytes,
+      pages16KiBWalBytesPerRecord: large!.walBytes,
     })
+  }
+  // (j) The bucketed indexes in twentieths, as shipped, against hundredths, in turn as (i): in batches of `--batch`,
+  // and of 500, about what a server logging a few thousand requests a second writes. Both copies go back to 0013 and
+  // one comes up again, so that each has its indexes freshly built by a migration: a built index's pages are full
+  // and split at a bucket's first new rows, a grown one's are not.
+  const migrated = async (db: KyselyPredictionStore['db'], name?: string) => {
+    const migrator = createMigrator(db)
+    const { error } = await (name ? migrator.migrateTo(name) : migrator.migrateToLatest())
+    if (error) throw error
   }
   for (const [size, batches, warm, label] of [
     [BATCH, PAGE_BATCHES, PAGE_WARM_BATCHES, ''],
     [500, 10 * PAGE_BATCHES, 10 * PAGE_WARM_BATCHES, 'Batch500'],
   ] as const) {
     const [twentieths, hundredths] = await inTurn(['base', 'base'], size, batches, warm, [
-      undefined,
       async (db) => {
-        const { error } = await createMigrator(db).migrateTo('0013_postgres_buckets')
-        if (error) throw error
+        await migrated(db, '0013_postgres_buckets')
+        await migrated(db)
       },
+      (db) => migrated(db, '0013_postgres_buckets'),
     ])
     Object.assign(results, {
       [`buckets20${label}UsPerRecord`]: twentieths!.mean,
@@ -289,6 +318,8 @@ try {
       [`buckets100${label}UsPerRecord`]: hundredths!.mean,
       [`buckets100${label}MedianBatchUsPerRecord`]: hundredths!.median,
       [`buckets20Over100${label}`]: twentieths!.mean / hundredths!.mean,
+      [`buckets20${label}WalBytesPerRecord`]: twentieths!.walBytes,
+      [`buckets100${label}WalBytesPerRecord`]: hundredths!.walBytes,
     })
   }
 

@@ -457,8 +457,26 @@ export function testPredictionStore(
         // An order may be read a bucket of keys at a time (the bucketed indexes): a key just under an edge, on it, or
         // far outside 0–1 (a library caller's own scores) still sorts as a number, and a cursor on any of them
         // resumes in the right place.
-        const w = 1 / BUCKET_SCALE
-        const keys = [-1e300, -2.5, -w, -w / 2, 0, w / 2, w * (1 - 1e-6), w, 0.29, 0.3, 0.57, 0.999999, 1, 3, 1e300]
+        const [w, h] = [1 / BUCKET_SCALE.sqlite, 1 / BUCKET_SCALE.postgres]
+        const keys = [
+          -1e300,
+          -2.5,
+          -w,
+          -h,
+          -h / 2,
+          0,
+          h / 2,
+          h * (1 - 1e-6),
+          h,
+          w * (1 - 1e-6),
+          w,
+          0.3,
+          0.57,
+          0.999999,
+          1,
+          3,
+          1e300,
+        ]
         const records = keys.flatMap((k, i) =>
           [0, 1, 2].map((j) =>
             samplePrediction(i * 3 + j, {

@@ -394,20 +394,21 @@ async function uncertaintyIndexes(db: AnyDb, partial: boolean): Promise<void> {
 
 /**
  * The uncertainty orders read these (kysely-store.ts). An index entry's position is its row's bucket, the order key
- * times `BUCKET_SCALE` truncated, and then its id: ids grow with time (UUIDv7), so a logged row lands at the end of its
- * bucket, one of about twenty places in the index, where an index on the key itself took every row at a random place.
- * A batch then dirties a page per bucket rather than a page per row. A page of an order reads its buckets in
+ * times the backend's `BUCKET_SCALE` truncated, and then its id: ids grow with time (UUIDv7), so a logged row lands at
+ * the end of its bucket, one of twenty or a hundred places in the index, where an index on the key itself took every
+ * row at a random place. A batch then dirties a page per bucket rather than a page per row. A page of an order reads its buckets in
  * turn and sorts each (by key and id) until it has its rows. The filters' columns ride along, here and in the newest
  * order's index, so that a filtered page tests them in the index rather than in the table: a page whose filter
  * matched nothing read every unreviewed row from the table, 0.5 s for newest on 1M rows and 2.4–3 s through the
  * buckets, whose order is no order on disk; 70 ms in the index.
  */
-export const BUCKET_SCALE = 20
+export const BUCKET_SCALE = { sqlite: 20, postgres: 100 } as const
 /**
- * The buckets of 0012 and 0013. A batch rewrote the last page of nearly every one of them, most holding a few of its
- * rows: 0014's twentieths cost the writer 18 % less CPU a row in batches of 5,000 and 27 % less in batches of 500.
+ * 0012's buckets on SQLite. A batch rewrote the last page of nearly every one, most holding a few of its rows; in
+ * 0014's twentieths it writes 35–40 % fewer WAL bytes a row. PostgreSQL keeps hundredths: its pages sorted five
+ * times the rows in twentieths, and its first inbox page of 1M rows took 66–149 ms against 3–4 (bench/README.md).
  */
-const HUNDREDTHS = 100
+const HUNDREDTHS = BUCKET_SCALE.postgres
 export const MARGIN_BUCKET_INDEX = 'predictions_margin_bucket'
 export const FALLBACK_BUCKET_INDEX = 'predictions_fallback_bucket'
 /** Read, with the intent's rows sorted, by the uncertainty orders of one intent; also serves its newest order. */
@@ -425,7 +426,7 @@ export function bucketOf(
   sqlite: boolean,
   value: RawBuilder<unknown> | ReturnType<typeof sql.ref>,
   parameter = false,
-  buckets = BUCKET_SCALE,
+  buckets: number = sqlite ? BUCKET_SCALE.sqlite : BUCKET_SCALE.postgres,
 ): RawBuilder<unknown> {
   const scale = sql.lit(buckets)
   if (sqlite) return sql`cast(${value} * ${scale} as integer)`
@@ -538,17 +539,17 @@ const postgresBuckets: Migration = {
 }
 
 /**
- * The two bucketed indexes rebuilt in twentieths (`BUCKET_SCALE`) on both backends; the way down rebuilds hundredths.
- * Each reads every row: about 5 s on a 1M-row SQLite log.
+ * SQLite's two bucketed indexes rebuilt in twentieths (`BUCKET_SCALE`); the way down rebuilds hundredths. Each reads
+ * every row. PostgreSQL keeps hundredths (see `HUNDREDTHS`).
  * @param onProgress reports the two indexes on large logs
  */
 export function coarserBuckets(onProgress?: (p: MigrationProgress) => void): Migration {
   const rebuild = (buckets: number) => {
     const run = async (db: AnyDb): Promise<void> => {
-      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return
       // Kysely runs SQLite migrations outside a transaction: one of our own keeps the swap all or nothing.
-      if (sqlite && !db.isTransaction) return db.transaction().execute(run)
-      const steps = bucketedIndexSteps(sqlite, buckets).filter(([name]) => BUCKETED.includes(name))
+      if (!db.isTransaction) return db.transaction().execute(run)
+      const steps = bucketedIndexSteps(true, buckets).filter(([name]) => BUCKETED.includes(name))
       const report = onProgress && (await countRows(db)) >= PROGRESS_ROWS ? onProgress : undefined
       const task = 'rebuilding the uncertainty indexes (indexes)'
       for (const [i, [note, step]] of steps.entries()) {
@@ -559,7 +560,7 @@ export function coarserBuckets(onProgress?: (p: MigrationProgress) => void): Mig
     }
     return run
   }
-  return { up: rebuild(BUCKET_SCALE), down: rebuild(HUNDREDTHS) }
+  return { up: rebuild(BUCKET_SCALE.sqlite), down: rebuild(HUNDREDTHS) }
 }
 const BUCKETED: readonly string[] = [MARGIN_BUCKET_INDEX, FALLBACK_BUCKET_INDEX]
 

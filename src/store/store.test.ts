@@ -498,7 +498,7 @@ describe('migrations', () => {
     }
   })
 
-  it('0014 rebuilds the bucketed indexes in twentieths, keeping every row and order, and the way down restores hundredths', async () => {
+  it("0014 rebuilds SQLite's bucketed indexes in twentieths, keeping every row and order, and the way down restores hundredths", async () => {
     const store = openSqliteStore({ file: tmpFile() })
     const scales = async () =>
       (
@@ -700,7 +700,7 @@ describe('migrations', () => {
     try {
       await store.migrate()
       expect(await state()).toEqual({
-        margin: '(reviewed, floor((margin * (20)::double precision)), id, margin, ts, channel, model_version)',
+        margin: '(reviewed, floor((margin * (100)::double precision)), id, margin, ts, channel, model_version)',
         intentMargin: undefined,
         intent: '(intent, reviewed, ts, id, margin, confidence, fallback, channel, model_version)',
         options: ['autovacuum_vacuum_insert_scale_factor=0.05'],
@@ -712,7 +712,7 @@ describe('migrations', () => {
       const before = await ids()
       expect(before).toHaveLength(40)
       const migrator = createMigrator(store.db, schema)
-      // 0014's way down: hundredths, as 0013 made them.
+      // 0014 leaves PostgreSQL's hundredths as they were, both ways.
       expect((await migrator.migrateTo('0013_postgres_buckets')).error).toBeUndefined()
       expect((await state()).margin).toBe(
         '(reviewed, floor((margin * (100)::double precision)), id, margin, ts, channel, model_version)',
