@@ -392,23 +392,24 @@ async function uncertaintyIndexes(db: AnyDb, partial: boolean): Promise<void> {
   }
 }
 
+/** The buckets to a unit of key of 0012 and 0013; migrations build with the scale they shipped with. */
+const HUNDREDTHS = 100
 /**
  * The uncertainty orders read these (kysely-store.ts). An index entry's position is its row's bucket, the order key
  * times the backend's `BUCKET_SCALE` truncated, and then its id: ids grow with time (UUIDv7), so a logged row lands at
  * the end of its bucket, one of twenty or a hundred places in the index, where an index on the key itself took every
- * row at a random place. A batch then dirties a page per bucket rather than a page per row. A page of an order reads its buckets in
- * turn and sorts each (by key and id) until it has its rows. The filters' columns ride along, here and in the newest
- * order's index, so that a filtered page tests them in the index rather than in the table: a page whose filter
- * matched nothing read every unreviewed row from the table, 0.5 s for newest on 1M rows and 2.4–3 s through the
- * buckets, whose order is no order on disk; 70 ms in the index.
+ * row at a random place. A batch then dirties a page per bucket rather than a page per row. A page of an order reads
+ * its buckets in turn and sorts each (by key and id) until it has its rows. The filters' columns ride along, here
+ * and in the newest order's index, so that a filtered page tests them in the index rather than in the table: a page
+ * whose filter matched nothing read every unreviewed row from the table, 0.5 s for newest on 1M rows and 2.4–3 s
+ * through the buckets, whose order is no order on disk; 70 ms in the index.
  */
-export const BUCKET_SCALE = { sqlite: 20, postgres: 100 } as const
 /**
- * 0012's buckets on SQLite. A batch rewrote the last page of nearly every one, most holding a few of its rows; in
- * 0014's twentieths it writes 35–40 % fewer WAL bytes a row. PostgreSQL keeps hundredths: its pages sorted five
- * times the rows in twentieths, and its first inbox page of 1M rows took 66–149 ms against 3–4 (bench/README.md).
+ * In hundredths, SQLite's writer rewrote the last page of nearly every bucket a batch, most holding a few of its rows;
+ * in 0014's twentieths it writes 35–40 % fewer WAL bytes a row. PostgreSQL keeps hundredths: in twentieths its pages
+ * sorted five times the rows, and its first inbox pages of 1M rows took 66–149 ms against 3–4 (bench/README.md).
  */
-const HUNDREDTHS = BUCKET_SCALE.postgres
+export const BUCKET_SCALE = { sqlite: 20, postgres: HUNDREDTHS } as const
 export const MARGIN_BUCKET_INDEX = 'predictions_margin_bucket'
 export const FALLBACK_BUCKET_INDEX = 'predictions_fallback_bucket'
 /** Read, with the intent's rows sorted, by the uncertainty orders of one intent; also serves its newest order. */
@@ -434,8 +435,8 @@ export function bucketOf(
 }
 
 /**
- * The index steps of 0012 (SQLite) and 0013 (PostgreSQL), named for progress, each reading every row; `buckets` a
- * unit of key, the first two of them (0014's). Migrations build with the scale they shipped with, never the current.
+ * The index steps of 0012 (SQLite) and 0013 (PostgreSQL), named for progress, each reading every row, with `buckets`
+ * to a unit of key. The first two are the bucketed indexes, which 0014 rebuilds.
  */
 function bucketedIndexSteps(
   sqlite: boolean,
