@@ -338,18 +338,26 @@ const TARGETS = [
 const all: Record<string, Run[]> = Object.fromEntries(TARGETS.map(([name]) => [name, []]))
 /**
  * Waits until the log-on server's queue is empty, so that its writer thread's backlog from one run is not written
- * during, and charged to, the next (the bare route's or the log-off app's). Returns how long that took, ms.
+ * during, and charged to, the next (the bare route's or the log-off app's), then until the kernel has written the
+ * dirty pages out (`sync`): it writes them back ~30 s after they were dirtied, in whatever run is under way then. With
+ * the rounds' order reversed every other round, a log-off row right after a log-on one read up to 1.06 times the
+ * log-on throughput. Returns how long the queue took to drain, ms; the sync's time goes to `syncMs`.
  */
 async function logDrained(): Promise<number> {
   const t = performance.now()
   for (;;) {
     const text = await (await fetch(`${url(ports.logOn)}/metrics`)).text()
-    if (/^intentops_prediction_log_queue_depth 0$/m.test(text)) return performance.now() - t
+    if (/^intentops_prediction_log_queue_depth 0$/m.test(text)) break
     if (performance.now() - t > 60_000) throw new Error('the prediction log did not drain within 60 s')
     await new Promise((r) => setTimeout(r, 20))
   }
+  const drained = performance.now() - t
+  await execFileAsync('sync')
+  syncMs.push(performance.now() - t - drained)
+  return drained
 }
 const drainMs: number[] = []
+const syncMs: number[] = []
 for (const [, target] of TARGETS) await load(target, 2)
 await logDrained()
 /** CPU seconds the log-on app's writer thread has used so far, from its /metrics. */
@@ -622,7 +630,7 @@ const summary = [
 process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
 process.stdout.write(
   `logged with the log on: ${loggedAfterSaturation} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
-    `the log-on runs' queues drained ${drainMs.map((ms) => f(ms, 0)).join(' / ')} ms after their load stopped\n` +
+    `the log-on runs' queues drained ${drainMs.map((ms) => f(ms, 0)).join(' / ')} ms after their load stopped; each sync then took ${syncMs.map((ms) => f(ms, 0)).join(' / ')} ms\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
     `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n`,
 )
@@ -656,6 +664,7 @@ writeFileSync(
       soak: { run: soakRun, rss, samples },
       log: {
         drainMsAfterRounds: drainMs,
+        syncMsAfterDrains: syncMs,
         store: storeUrl ? 'postgres' : 'sqlite',
         answered: logOnOk,
         logged: loggedAfterSaturation,
