@@ -339,9 +339,9 @@ const all: Record<string, Run[]> = Object.fromEntries(TARGETS.map(([name]) => [n
 /**
  * Waits until the log-on server's queue is empty, so that its writer thread's backlog from one run is not written
  * during, and charged to, the next (the bare route's or the log-off app's), then until the kernel has written the
- * dirty pages out (`sync`): it writes them back ~30 s after they were dirtied, in whatever run is under way then. With
- * the rounds' order reversed every other round, a log-off row right after a log-on one read up to 1.06 times the
- * log-on throughput. Returns how long the queue took to drain, ms; the sync's time goes to `syncMs`.
+ * dirty pages out (`sync`), which it would otherwise do during a later run. Without the sync, a log-off row right
+ * after a log-on one (the rounds run in reverse every other round) read up to 1.06 times the log-on throughput
+ * (bench/README.md, 2026-11-24). Returns how long the queue took to drain, ms; the sync's time goes to `syncMs`.
  */
 async function logDrained(): Promise<number> {
   const t = performance.now()
