@@ -147,9 +147,9 @@ const senderKey = 'bench-sender-key-0123456789abcdef'
 const results: Record<string, number> = {}
 const copies: KyselyPredictionStore[] = []
 /** A store on a fresh copy of the loaded log, with `setup` run on it: every variant starts from the same rows. */
-async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>) {
+async function copyOf(name: string, setup?: (db: KyselyPredictionStore['db']) => Promise<void>, from = base) {
   const file = path.join(root, `${name}.sqlite`)
-  copyFileSync(base, file)
+  copyFileSync(from, file)
   const s = openSqliteStore({ file, redact, senderKey })
   copies.push(s)
   await setup?.(s.db)
@@ -182,11 +182,7 @@ async function inTurn(
   const stores: KyselyPredictionStore[] = []
   const paths: string[] = []
   for (const [k, name] of files.entries()) {
-    const file = path.join(root, `turn-${k}-${name}.sqlite`)
-    copyFileSync(path.join(root, `${name}.sqlite`), file)
-    const s = openSqliteStore({ file, redact, senderKey })
-    copies.push(s)
-    await setups[k]?.(s.db)
+    const { s, file } = await copyOf(`turn-${k}-${name}`, setups[k], path.join(root, `${name}.sqlite`))
     stores.push(s)
     paths.push(file)
   }
