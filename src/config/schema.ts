@@ -272,6 +272,13 @@ export const StoreConfigSchema = Type.Object(
       minimum: 0,
       description: 'How long a SQLite writer waits for another connection’s lock, ms.',
     }),
+    writerNice: Type.Integer({
+      default: 10,
+      minimum: 0,
+      maximum: 19,
+      description:
+        "How far below the server's own CPU priority the prediction log's writer thread runs (Linux: added to the thread's nice value, capped at 19; 0 keeps it level). Requests then take a core the writer shares, and the writer catches up in the time they leave; a machine whose every core is busy writes the log slower, and a queue that fills drops and counts records.",
+    }),
     redaction: Type.Array(RedactionRuleSchema, {
       default: [
         {

@@ -4,7 +4,8 @@
  * compilation and SQLite's synchronous work never hold the server's event loop.
  * @module
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
+import os from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseJsonLines } from './json-backlog.js'
 import type { WorkerData } from './log-writer.js'
@@ -15,6 +16,25 @@ import type { PredictionRecord } from './types.js'
 
 const data = workerData as WorkerData
 const port = parentPort!
+
+/**
+ * Lowers this thread's CPU priority by `nice`, as databases lower their compaction threads'. At an even priority,
+ * a batch written on a core the event loop (or anything else serving requests) also wants takes turns with it of
+ * milliseconds, and every request waiting meanwhile pays for them (bench/README.md, "The log writer's priority").
+ * Linux only: there `setpriority` on a thread id renices that thread alone, where elsewhere it would renice the
+ * whole process. A priority it cannot set leaves the thread level.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0 || process.platform !== 'linux') return
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
+    if (!Number.isInteger(tid) || tid <= 0 || tid === process.pid) return
+    os.setPriority(tid, Math.min(19, os.getPriority(tid) + nice))
+  } catch {
+    // No /proc, or a sandbox that refuses: the thread runs at the server's priority.
+  }
+}
+lowerPriority(data.nice ?? 0)
 const common = {
   redact: createRedactor(data.redaction),
   ...(data.senderKey ? { senderKey: data.senderKey } : {}),

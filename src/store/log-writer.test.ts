@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
+import type { StoreConfig } from '../config/schema.js'
 import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
 import { PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
 import type { LogWriter } from './log-writer.js'
@@ -22,10 +23,11 @@ type Store = Awaited<ReturnType<typeof openStore>>
 async function withWriter(
   queueOptions: Omit<PredictionLogQueueOptions, 'store'>,
   body: (ctx: { store: Store; queue: PredictionLogQueue; writer: LogWriter }) => Promise<void>,
+  storeOptions: Partial<StoreConfig> = {},
 ): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
   dirs.push(root)
-  const config = defaultConfig().store
+  const config = { ...defaultConfig().store, ...storeOptions }
   const store = await openStore(config, { root })
   const writer = openLogWriter(config, store, { root })
   const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), ...queueOptions })
@@ -55,6 +57,23 @@ async function expectRedactedWithStoreKey(store: Store): Promise<void> {
   expect(one?.text).toBe('mail me at [email]')
   expect(one?.senderHash).toMatch(/^[0-9a-f]{64}$/)
   expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
+}
+
+/** The nice value of each thread of this process, by thread id, from Linux's `/proc/self/task/<tid>/stat`. */
+function threadNices(): Map<number, number> {
+  const nices = new Map<number, number>()
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // the thread ended meanwhile
+    }
+    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, nice field 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    nices.set(Number(tid), Number(fields[19 - 3]))
+  }
+  return nices
 }
 
 describe('log writer thread', () => {
@@ -128,6 +147,30 @@ describe('log writer thread', () => {
       await expectRollupsMatchRaw(store)
     })
   })
+
+  it.runIf(process.platform === 'linux')(
+    "runs below the server's priority by store.writerNice, that thread alone, and level at 0",
+    async () => {
+      const base = os.getPriority()
+      const lowered = (nices: Map<number, number>) => [...nices].filter(([, nice]) => nice !== base)
+      for (const writerNice of [7, 0]) {
+        await withWriter(
+          {},
+          async ({ store, queue }) => {
+            expect(lowered(threadNices())).toEqual([])
+            for (let i = 0; i < 50; i++) queue.push(samplePrediction(i))
+            await queue.flush()
+            expect(await store.countPredictions()).toBe(50)
+            const nices = threadNices()
+            expect(nices.get(process.pid)).toBe(base)
+            const expected = writerNice === 0 ? [] : [Math.min(19, base + writerNice)]
+            expect(lowered(nices).map(([, nice]) => nice)).toEqual(expected)
+          },
+          { writerNice },
+        )
+      }
+    },
+  )
 
   it("tells the CPU time its threads used, from the thread's own statistics, summed across a thread that died", async () => {
     await withWriter({ batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 }, async ({ queue, writer }) => {

@@ -38,6 +38,8 @@ export interface WorkerLogWriterOptions {
   target: WorkerStoreTarget
   redaction: readonly RedactionRule[]
   senderKey?: string
+  /** Added to the thread's nice value (Linux), so that requests come first on a core it shares; 0 or none: level. */
+  nice?: number
 }
 
 /** What the thread receives as `workerData`. */
@@ -45,6 +47,7 @@ export interface WorkerData {
   target: WorkerStoreTarget
   redaction: RedactionRule[]
   senderKey?: string
+  nice?: number
 }
 
 /** The thread's answer; it hands the batch's buffer back for the next batch, and tells its CPU seconds so far. */
@@ -135,8 +138,13 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
 
   private spawn(): Worker {
     if (this.worker) return this.worker
-    const { target, redaction, senderKey } = this.options
-    const data: WorkerData = { target, redaction: [...redaction], ...(senderKey ? { senderKey } : {}) }
+    const { target, redaction, senderKey, nice } = this.options
+    const data: WorkerData = {
+      target,
+      redaction: [...redaction],
+      ...(senderKey ? { senderKey } : {}),
+      ...(nice ? { nice } : {}),
+    }
     const worker = startWorker(data)
     worker.on('message', (reply: Reply) => {
       if (reply.cpu !== undefined && this.worker === worker) this.cpuCurrent = reply.cpu

@@ -94,7 +94,7 @@ export function openLogWriter(
 ): LogWriter {
   const env = options.env ?? {}
   const senderKey = resolveSenderKey(config, env)
-  const common = { redaction: config.redaction, ...(senderKey ? { senderKey } : {}) }
+  const common = { redaction: config.redaction, nice: config.writerNice, ...(senderKey ? { senderKey } : {}) }
   if (config.backend === 'postgres') {
     return new WorkerLogWriter({
       ...common,
