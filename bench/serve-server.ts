@@ -5,7 +5,7 @@
  * serving a watched registry alias (for swaps). Prints the ports as one JSON line; SIGTERM closes everything,
  * flushing the log.
  *
- *   npx tsx bench/serve-server.ts '{"modelFile": "...", "registryDir": "...", "publicKey": "ed25519:...", "dbPath": "..."}'
+ *   npx tsx bench/serve-server.ts '{"modelFile": "...", "registryDir": "...", "publicKey": "ed25519:...", "dbPath": "...", "writerNice": 10}'
  * @module
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks'
@@ -25,6 +25,7 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   registryDir: string
   publicKey: string
   dbPath: string
+  writerNice: number
   storeUrl?: string
   storeSchema?: string
 }
@@ -68,8 +69,14 @@ await logOff.ready()
 
 // As `intentops serve` does: the store as configured (default redaction), the log written by its writer thread.
 const storeConfig = args.storeUrl
-  ? { ...defaultConfig().store, backend: 'postgres' as const, url: args.storeUrl, schema: args.storeSchema }
-  : { ...defaultConfig().store, path: args.dbPath }
+  ? {
+      ...defaultConfig().store,
+      backend: 'postgres' as const,
+      url: args.storeUrl,
+      schema: args.storeSchema,
+      writerNice: args.writerNice,
+    }
+  : { ...defaultConfig().store, path: args.dbPath, writerNice: args.writerNice }
 const store = await openStore(storeConfig, { root: process.cwd() })
 const writer = openLogWriter(storeConfig, store, { root: process.cwd() })
 let lastError = ''

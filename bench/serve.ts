@@ -12,7 +12,7 @@
  * the server shares with its load generator, wrk takes less of them than autocannon. The swap run always uses
  * autocannon, which hands the bench every answer to check.
  *
- *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 5] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--rate R] [--texts FILE | --six-sentences] [--store-url URL] [--unpinned] [--out FILE]
+ *   npm run bench:serve -- [--driver wrk|autocannon] [--duration 5] [--rounds 5] [--connections 50] [--swap-seconds 30] [--swaps 20] [--soak-seconds 300] [--rate R] [--texts FILE | --six-sentences] [--store-url URL] [--writer-nice N] [--unpinned] [--out FILE]
  * @module
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
@@ -25,7 +25,7 @@ import { parseArgs, promisify } from 'node:util'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { loadConfig } from '../src/config/load.js'
+import { defaultConfig, loadConfig } from '../src/config/load.js'
 import { loadTrainingData } from '../src/data/load.js'
 import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
 import { trainModel } from '../src/nlu/train.js'
@@ -50,6 +50,7 @@ const { values } = parseArgs({
     texts: { type: 'string' },
     'six-sentences': { type: 'boolean', default: false },
     'store-url': { type: 'string' },
+    'writer-nice': { type: 'string' },
     unpinned: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -57,13 +58,14 @@ const { values } = parseArgs({
 })
 if (values.help) {
   process.stdout.write(
-    'npm run bench:serve -- [--driver wrk|autocannon] [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--texts FILE | --six-sentences] [--store-url URL] [--unpinned] [--out FILE]\n' +
+    'npm run bench:serve -- [--driver wrk|autocannon] [--duration S] [--rounds N] [--connections N] [--swap-seconds S] [--swaps N] [--soak-seconds S] [--rate R] [--texts FILE | --six-sentences] [--store-url URL] [--writer-nice N] [--unpinned] [--out FILE]\n' +
       '  --driver: the closed-loop load generator; wrk when it is installed (bash bench/setup.sh), else autocannon\n' +
       '  --rate: offered req/s of the fixed-rate (open-loop) latency runs; 0 (default) = half the measured /v1/parse capacity\n' +
       '  --texts: JSONL of messages ({"text": ...} a line) sent in turn across all connections; default\n' +
       '    ../shared/datasets/clinc150/test.jsonl when it is there\n' +
       '  --six-sentences: send six fixed sentences instead (six margins: runs of ties in the log indexes)\n' +
       '  --store-url: log into this PostgreSQL database (a schema of its own, dropped after) instead of SQLite\n' +
+      "  --writer-nice: store.writerNice of the log-on server (default: the config's default)\n" +
       "  --unpinned: run the fixed-rate rows with the server and the generator on any CPU (default: the server's event\n" +
       '    loop on the last CPU, the generator on the others, when taskset is there and the machine has two or more)\n' +
       '  --out: the JSON file to write (default bench/results/serve-<date>.json)\n',
@@ -77,6 +79,12 @@ const swapSeconds = Number(values['swap-seconds'])
 const swapCount = Number(values.swaps)
 const soakSeconds = Number(values['soak-seconds'])
 const fixedRate = Number(values.rate)
+const writerNice =
+  values['writer-nice'] === undefined ? defaultConfig().store.writerNice : Number(values['writer-nice'])
+if (!Number.isInteger(writerNice) || writerNice < 0 || writerNice > 19) {
+  process.stderr.write(`--writer-nice must be an integer from 0 to 19, got ${JSON.stringify(values['writer-nice'])}\n`)
+  process.exit(2)
+}
 const autocannonVersion = () =>
   (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version
 const wrkFound = wrkVersion()
@@ -188,6 +196,7 @@ const child: ChildProcess = spawn(
       registryDir,
       publicKey: key.signer.publicKey,
       dbPath,
+      writerNice,
       ...(storeUrl ? { storeUrl, storeSchema } : {}),
     }),
   ],
@@ -629,7 +638,7 @@ const summary = [
 ]
 process.stdout.write(`\n${table.join('\n')}\n\n${summary.join('\n')}\n\n`)
 process.stdout.write(
-  `logged with the log on: ${loggedAfterSaturation} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
+  `logged with the log on (its writer thread at nice +${writerNice}): ${loggedAfterSaturation} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
     `the log-on runs' queues drained ${drainMs.map((ms) => f(ms, 0)).join(' / ')} ms after their load stopped; each sync then took ${syncMs.map((ms) => f(ms, 0)).join(' / ')} ms\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
     `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n`,
@@ -666,6 +675,7 @@ writeFileSync(
         drainMsAfterRounds: drainMs,
         syncMsAfterDrains: syncMs,
         store: storeUrl ? 'postgres' : 'sqlite',
+        writerNice,
         answered: logOnOk,
         logged: loggedAfterSaturation,
         answeredWithRate: logOnOkWithRate,
