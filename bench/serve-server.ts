@@ -68,15 +68,10 @@ const logOff = await buildApp({
 await logOff.ready()
 
 // As `intentops serve` does: the store as configured (default redaction), the log written by its writer thread.
+const storeDefaults = { ...defaultConfig().store, writerNice: args.writerNice }
 const storeConfig = args.storeUrl
-  ? {
-      ...defaultConfig().store,
-      backend: 'postgres' as const,
-      url: args.storeUrl,
-      schema: args.storeSchema,
-      writerNice: args.writerNice,
-    }
-  : { ...defaultConfig().store, path: args.dbPath, writerNice: args.writerNice }
+  ? { ...storeDefaults, backend: 'postgres' as const, url: args.storeUrl, schema: args.storeSchema }
+  : { ...storeDefaults, path: args.dbPath }
 const store = await openStore(storeConfig, { root: process.cwd() })
 const writer = openLogWriter(storeConfig, store, { root: process.cwd() })
 let lastError = ''
