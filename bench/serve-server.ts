@@ -3,12 +3,15 @@
  * returns a constant, the intentops app with the prediction log off, the app with the log on (SQLite, or PostgreSQL
  * given `storeUrl` and `storeSchema`), and the app
  * serving a watched registry alias (for swaps). Prints the ports as one JSON line; SIGTERM closes everything,
- * flushing the log.
+ * flushing the log. For `bench/serve-instructions.ts`: `stages` mounts on the log-off app the routes that stop
+ * `/v1/parse` after each of its stages (see `stageRoutes`), and `swap: false` leaves out the watched alias, whose
+ * polls would run on the event loop while requests are counted.
  *
  *   npx tsx bench/serve-server.ts '{"modelFile": "...", "registryDir": "...", "publicKey": "ed25519:...", "dbPath": "...", "writerNice": 10}'
  * @module
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import { defaultConfig } from '../src/config/load.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
@@ -16,18 +19,24 @@ import { ModelRegistry } from '../src/registry/registry.js'
 import { parsePublicKey } from '../src/registry/signing.js'
 import { buildApp } from '../src/serve/app.js'
 import { resolveServeConfig } from '../src/serve/config.js'
+import { checkMessage, predict, toResponse } from '../src/serve/predict.js'
+import { ParseRequestSchema } from '../src/serve/schemas.js'
+import { parseResponseJson, sendJson } from '../src/serve/serialize.js'
 import { startServer, tuneHeapForServing } from '../src/serve/server.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
 import { logQueueOptions, openLogWriter, openStore } from '../src/store/open.js'
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
   modelFile: string
-  registryDir: string
-  publicKey: string
+  /** The registry and its key, for the swap app. */
+  registryDir?: string
+  publicKey?: string
   dbPath: string
   writerNice: number
   storeUrl?: string
   storeSchema?: string
+  stages?: boolean
+  swap?: boolean
 }
 
 // As `intentops serve` does.
@@ -59,11 +68,40 @@ bare.get<{ Querystring: { longest?: string } }>('/gc', async (request) => {
 })
 await bare.listen({ host: '127.0.0.1', port: 0 })
 
+/**
+ * `/v1/parse` cut short after each of its stages, every one answering a constant: the app's request path with no
+ * body schema; then the body validated; then the model run (`predict`); then the answer built and serialised (and
+ * the prediction counted) but not sent. Each differs from the next by one stage of the handler in routes/parse.ts,
+ * so differences between them price the stages.
+ */
+const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.intentops
+  const ok = '{"ok":true}'
+  const k = ctx.config.rankingLength > 0 ? ctx.config.rankingLength : undefined
+  const body = { body: ParseRequestSchema }
+  app.post('/stage/constant', (_request, reply) => sendJson(reply, ok))
+  app.post('/stage/validated', { schema: body }, (_request, reply) => sendJson(reply, ok))
+  app.post('/stage/predict', { schema: body }, (request, reply) => {
+    checkMessage(request.body, ctx.config.maxTextLength, 'body')
+    predict(ctx.holder.current!, request.body, request.id, k)
+    sendJson(reply, ok)
+  })
+  app.post('/stage/answer', { schema: body }, (request, reply) => {
+    checkMessage(request.body, ctx.config.maxTextLength, 'body')
+    const s = ctx.holder.current!
+    const p = predict(s, request.body, request.id, k)
+    ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
+    parseResponseJson(toResponse(s, p, request.body, k))
+    sendJson(reply, ok)
+  })
+}
+
 const logOff = await buildApp({
   config: config({ model: args.modelFile, logPredictions: false }),
   root: process.cwd(),
   modelName: 'bench',
   logger: false,
+  ...(args.stages ? { plugins: [stageRoutes] } : {}),
 })
 await logOff.ready()
 
@@ -94,22 +132,27 @@ const logOn = await buildApp({
 })
 await logOn.ready()
 
-const registry = new ModelRegistry(createFsBackend({ root: args.registryDir }), {
-  trust: { trustedKeys: [parsePublicKey(args.publicKey, 'bench key')], allowUnsigned: false },
-})
-const swap = await buildApp({
-  config: config({ logPredictions: false, watchIntervalMs: 200 }),
-  root: process.cwd(),
-  modelName: 'bench',
-  registry,
-  logger: false,
-})
-await swap.ready()
+const apps = [logOff, logOn]
+if (args.swap !== false) {
+  if (!args.registryDir || !args.publicKey) throw new Error('the swap app needs registryDir and publicKey')
+  const registry = new ModelRegistry(createFsBackend({ root: args.registryDir }), {
+    trust: { trustedKeys: [parsePublicKey(args.publicKey, 'bench key')], allowUnsigned: false },
+  })
+  const swap = await buildApp({
+    config: config({ logPredictions: false, watchIntervalMs: 200 }),
+    root: process.cwd(),
+    modelName: 'bench',
+    registry,
+    logger: false,
+  })
+  await swap.ready()
+  apps.push(swap)
+}
 
-const servers = await Promise.all([logOff, logOn, swap].map((app) => startServer(app, { port: 0, signals: [] })))
+const servers = await Promise.all(apps.map((app) => startServer(app, { port: 0, signals: [] })))
 const port = (a: typeof bare) => (a.server.address() as { port: number }).port
 process.stdout.write(
-  `${JSON.stringify({ pid: process.pid, bare: port(bare), logOff: servers[0]!.port, logOn: servers[1]!.port, swap: servers[2]!.port })}\n`,
+  `${JSON.stringify({ pid: process.pid, bare: port(bare), logOff: servers[0]!.port, logOn: servers[1]!.port, swap: servers[2]?.port })}\n`,
 )
 
 process.once('SIGTERM', () => {
