@@ -27,6 +27,26 @@ describe('JSON pieces', () => {
     expect(jsonNumber(Number.POSITIVE_INFINITY)).toBe('null')
   })
 
+  it('writes a number again from memory, and never another number that shares its slot', () => {
+    // Doubles whose two 32-bit halves XOR to the same low six bits share a slot of the memory.
+    const slot = (x: number) => {
+      const w = new Uint32Array(new Float64Array([x]).buffer)
+      return (w[0]! ^ w[1]!) & 63
+    }
+    const seen = new Map<number, number>()
+    let pair: [number, number] | undefined
+    for (let i = 0; !pair; i++) {
+      const x = (i * 0.6180339887498949) % 1
+      const other = seen.get(slot(x))
+      if (other !== undefined && other !== x) pair = [other, x]
+      seen.set(slot(x), x)
+    }
+    const [a, b] = pair
+    for (const x of [a, a, b, a, b, b, -0, 0, -0, Number.NaN, Number.NaN, 1e21, 1e21]) {
+      expect(jsonNumber(x)).toBe(JSON.stringify(x))
+    }
+  })
+
   it('opens an intent score as JSON.stringify writes one, name escaped', () => {
     fc.assert(
       fc.property(anyText, fc.double(), (name, confidence) => {
