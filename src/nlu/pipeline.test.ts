@@ -183,6 +183,14 @@ describe('entity extractors with nothing to match', () => {
       (m as NluModel).pipeline.steps.flatMap((s) => ('lookupMatcher' in s.fitted ? [s.fitted.lookupMatcher] : []))
     expect(matchers(full)).toHaveLength(2)
     expect(new Set(matchers(full)).size).toBe(1)
+    // The featurizers and the matcher normalise alike: one scanner tokenizes each message for all of them.
+    const scanners = (m: TrainedModel) =>
+      (m as NluModel).pipeline.steps.flatMap((s) => {
+        const f = s.fitted as unknown as { ex?: { scanner: object }; lookupMatcher?: { scanner: object } }
+        return f.ex ? [f.ex.scanner] : f.lookupMatcher ? [f.lookupMatcher.scanner] : []
+      })
+    expect(scanners(full)).toHaveLength(4)
+    expect(new Set(scanners(full)).size).toBe(1)
     const nothing = await trainModel(
       { ...toyTrainingData(), regexes: [], lookups: [] },
       { config, seed: 1, workers: 0 },
@@ -216,6 +224,45 @@ describe('multi-field messages', () => {
       lookups: [],
     }
   }
+  it("finds each field's entities at that field's offsets when components share one scanner", async () => {
+    const toy = toyTrainingData()
+    const data = {
+      ...toy,
+      examples: toy.examples.map((e) => ({ ...e, fields: { subject: e.text, body: 'hello team' } })),
+    }
+    const fields = { subject: 'fly to Paris on 75001', body: 'we meet in Berlin, Rome or Tokyo' }
+    const off = { fallback: false } as const
+    const key = (e: { field?: string; start: number }) => `${e.field}:${String(e.start).padStart(4, '0')}`
+    // With and without regex features, whose phrase search comes between the featurizers' scans and the entities.
+    for (const pipeline of [
+      [],
+      steps([
+        { type: 'tfidf' },
+        { type: 'tfidf', analyzer: 'char_wb' },
+        { type: 'linear_svm' },
+        { type: 'regex_entities' },
+        { type: 'lookup_entities' },
+      ]),
+    ]) {
+      const m = await trainModel(data, { config: { ...defaultConfig(), pipeline }, seed: 1, workers: 0 })
+      // The body alone last: the matcher then holds its phrases while the message's featurizers scan the subject
+      // after the body. Every field is featurized before any field's entities are extracted.
+      const perField = Object.entries(fields).flatMap(([field, text]) =>
+        m.parse(text, off).entities.map((e) => ({ ...e, field })),
+      )
+      const got = m.parse({ fields }, off).entities
+      expect(got.map((e) => [e.field, e.value, e.start, e.end])).toEqual([
+        ['body', 'Berlin', 11, 17],
+        ['body', 'Rome', 19, 23],
+        ['body', 'Tokyo', 27, 32],
+        ['subject', 'Paris', 7, 12],
+        ['subject', '75001', 16, 21],
+      ])
+      expect([...got].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+        [...perField].sort((a, b) => key(a).localeCompare(key(b))),
+      )
+    }
+  })
   it('weighs fields as configured and reports per-field entities', async () => {
     const base = defaultConfig()
     const subjectHeavy = await trainModel(data(), {

@@ -22,7 +22,7 @@ import { shareLookupMatchers } from './entities/lookup.js'
 import { mergeEntities, type RankedEntity } from './entities/merge.js'
 import { applySynonyms, buildSynonymMap, type SynonymMap } from './entities/synonyms.js'
 import { CsrBuilder, SparseVector } from './sparse.js'
-import { type Token, tokenize } from './tokenizer.js'
+import { shareScanners, type Token, tokenize } from './tokenizer.js'
 import type { EntityPrediction, ManifestStep } from './types.js'
 
 /**
@@ -340,8 +340,11 @@ export class FittedPipeline {
     this.featurize = new Featurize(featurizers)
     this.proba = new Float64Array(Math.max(1, labels.length))
     this.hasSynonyms = Object.keys(synonyms).length > 0
-    // Regex features and lookup entities usually match the same tables: one scan of each message serves both.
-    shareLookupMatchers(steps.map((s) => s.fitted))
+    // Regex features and lookup entities usually match the same tables: one phrase search of each message serves
+    // both; and the featurizers and matchers that normalise alike tokenize each message once.
+    const components = steps.map((s) => s.fitted)
+    shareLookupMatchers(components)
+    shareScanners(components)
   }
 
   /** Entity types any extractor can return, sorted. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { TextScanner, tokenize } from './tokenizer.js'
+import { TextScanner, tokenize, tokenKey } from './tokenizer.js'
 
 describe('tokenize', () => {
   it('keeps offsets into the original text and normalises apostrophes', () => {
@@ -53,6 +53,40 @@ describe('tokenize', () => {
       const word = 'ÄbÇ'.repeat(Math.ceil(n / 3)).slice(0, n)
       expect(tokenize(`${word} ${word}`).map((t) => t.text)).toEqual([word.toLowerCase(), word.toLowerCase()])
     }
+  })
+  it('scanOnce rescans only for another text, and token keys follow the text scanned', () => {
+    const scanner = new TextScanner()
+    const tokens = () => Array.from({ length: scanner.count }, (_, i) => scanner.tokenText(i))
+    const keys = () => {
+      scanner.hashTokens()
+      return Array.from({ length: scanner.count }, (_, i) => [scanner.tokHashA[i]! >>> 0, scanner.tokHashB[i]! >>> 0])
+    }
+    const expected = () =>
+      Array.from({ length: scanner.count }, (_, i) => tokenKey(scanner.chars, scanner.tokStart[i]!, scanner.tokEnd[i]!))
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), (a, b) => {
+        scanner.scanOnce(a)
+        const aTokens = tokens()
+        const aKeys = keys()
+        expect(aKeys).toEqual(expected())
+        expect(tokens()).toEqual(tokenize(a).map((t) => t.text))
+        scanner.scanOnce(b)
+        expect(tokens()).toEqual(tokenize(b).map((t) => t.text))
+        expect(keys()).toEqual(expected())
+        // Back to the first text: scanned again, keys computed again.
+        expect(scanner.scanOnce(a)).toBe(aTokens.length)
+        expect(tokens()).toEqual(aTokens)
+        expect(keys()).toEqual(aKeys)
+      }),
+      { numRuns: 300 },
+    )
+    // The same text is not scanned again: the arrays are left as they are.
+    scanner.scan('book a flight')
+    scanner.tokEnd[0] = scanner.tokStart[0]! + 1
+    scanner.scanOnce('book a flight')
+    expect(scanner.tokenText(0)).toBe('b')
+    scanner.scanOnce('book a train')
+    expect(scanner.tokenText(0)).toBe('book')
   })
   it('the allocation-free scanner and tokenize agree on any text', () => {
     const scanner = new TextScanner({ lowercase: true, foldAccents: true })

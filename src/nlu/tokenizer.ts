@@ -8,6 +8,7 @@
  * @module
  */
 import { astralCharClass, CH_APOSTROPHE, CH_MARK, CH_SURROGATE, CH_WORD, charTables } from './chars.js'
+import { fmix32i, H1_INIT, H2_INIT, step1, step2 } from './hash.js'
 
 export interface Token {
   /** Normalised form (lowercased / accent-folded as configured; apostrophes become `'`). */
@@ -33,9 +34,10 @@ export const DEFAULT_TOKENIZER_PARAMS: Readonly<TokenizerParams> = Object.freeze
 const APOSTROPHE = 39
 
 /**
- * Scans text into tokens held in reusable typed arrays. One instance is not reentrant; each fitted component owns
- * its own. After `scan(text)`, token `i` is `chars[tokStart[i]..tokEnd[i])` (normalised code units) and covers
- * `text[srcStart[i]..srcEnd[i])`.
+ * Scans text into tokens held in reusable typed arrays. One instance is not reentrant. After `scan(text)`, token `i`
+ * is `chars[tokStart[i]..tokEnd[i])` (normalised code units) and covers `text[srcStart[i]..srcEnd[i])`. The arrays
+ * are read-only to everyone but the scanner: the components of a fitted pipeline that normalise alike share one
+ * scanner (see {@link ScannerPool}), and {@link scanOnce} then scans each message once for all of them.
  */
 export class TextScanner {
   chars = new Uint16Array(256)
@@ -43,17 +45,53 @@ export class TextScanner {
   tokEnd = new Int32Array(64)
   srcStart = new Int32Array(64)
   srcEnd = new Int32Array(64)
+  /** After {@link hashTokens}: token `i`'s 64-bit key, two int32 halves (see {@link tokenKey}). */
+  tokHashA = new Int32Array(64)
+  tokHashB = new Int32Array(64)
   count = 0
-  private readonly lowercase: boolean
-  private readonly foldAccents: boolean
+  readonly lowercase: boolean
+  readonly foldAccents: boolean
+  /** The text the arrays describe, and whether its token keys are computed. */
+  private held: string | undefined = undefined
+  private hashed = false
 
   constructor(params: Readonly<TokenizerParams> = DEFAULT_TOKENIZER_PARAMS) {
     this.lowercase = params.lowercase
     this.foldAccents = params.foldAccents
   }
 
+  /** {@link scan}, unless the arrays already describe `text`. */
+  scanOnce(text: string): number {
+    return text === this.held ? this.count : this.scan(text)
+  }
+
+  /** Compute `tokHashA/B` for the tokens of the last scan, unless they are. */
+  hashTokens(): void {
+    if (this.hashed) return
+    const n = this.count
+    if (this.tokHashA.length < n) {
+      this.tokHashA = new Int32Array(n * 2)
+      this.tokHashB = new Int32Array(n * 2)
+    }
+    const { chars, tokStart, tokEnd, tokHashA, tokHashB } = this
+    for (let i = 0; i < n; i++) {
+      let a = H1_INIT
+      let b = H2_INIT
+      const e = tokEnd[i]!
+      for (let j = tokStart[i]!; j < e; j++) {
+        a = step1(a, chars[j]!)
+        b = step2(b, chars[j]!)
+      }
+      tokHashA[i] = fmix32i(a)
+      tokHashB[i] = fmix32i(b ^ TOKEN_SALT)
+    }
+    this.hashed = true
+  }
+
   /** Tokenize `text`; returns the number of tokens. */
   scan(text: string): number {
+    this.held = undefined
+    this.hashed = false
     const { cls, lower, fold } = charTables()
     const n = text.length
     if (this.chars.length < n + 2) this.chars = new Uint16Array(Math.max(n + 2, this.chars.length * 2))
@@ -124,6 +162,7 @@ export class TextScanner {
       count++
     }
     this.count = count
+    this.held = text
     return count
   }
 
@@ -159,6 +198,52 @@ export class TextScanner {
   }
 }
 
+/** Mixed into a token key's second half. */
+const TOKEN_SALT = 0x5bd1e995
+
+/**
+ * The 64-bit key of the normalised code units `chars[s..e)` as unsigned halves: the key {@link TextScanner.hashTokens}
+ * computes for a token (there as int32 bits).
+ */
+export function tokenKey(chars: Uint16Array, s: number, e: number): [number, number] {
+  let a = H1_INIT
+  let b = H2_INIT
+  for (let j = s; j < e; j++) {
+    a = step1(a, chars[j]!)
+    b = step2(b, chars[j]!)
+  }
+  return [fmix32i(a) >>> 0, fmix32i(b ^ TOKEN_SALT) >>> 0]
+}
+
+/**
+ * One scanner per normalisation for the components of one fitted pipeline, which run one at a time on the same
+ * message: the first to read a message scans it, the others find it scanned.
+ */
+export class ScannerPool {
+  private readonly scanners = new Map<string, TextScanner>()
+
+  get(params: Readonly<TokenizerParams>): TextScanner {
+    const key = `${params.lowercase ? 1 : 0}${params.foldAccents ? 1 : 0}`
+    let scanner = this.scanners.get(key)
+    if (!scanner) {
+      scanner = new TextScanner(params)
+      this.scanners.set(key, scanner)
+    }
+    return scanner
+  }
+}
+
+/** A component whose scanners a pipeline may replace by shared ones of the same normalisation. */
+export interface ScannerUser {
+  useScanners(pool: ScannerPool): void
+}
+
+/** Give every component of a pipeline that reads text through a {@link TextScanner} the pool's scanners. */
+export function shareScanners(components: readonly object[]): void {
+  const pool = new ScannerPool()
+  for (const c of components) (c as Partial<ScannerUser>).useScanners?.(pool)
+}
+
 function isWordStart(text: string, i: number, cls: Uint8Array): boolean {
   const k = cls[text.charCodeAt(i)]!
   if (k === CH_WORD) return true
@@ -167,17 +252,12 @@ function isWordStart(text: string, i: number, cls: Uint8Array): boolean {
   return cp > 0xffff && astralCharClass(cp) === CH_WORD
 }
 
-const sharedScanners = new Map<string, TextScanner>()
+const tokenizeScanners = new ScannerPool()
 
 /** Split text into word tokens with offsets into the original string. */
 export function tokenize(text: string, params: Readonly<TokenizerParams> = DEFAULT_TOKENIZER_PARAMS): Token[] {
-  const key = `${params.lowercase ? 1 : 0}${params.foldAccents ? 1 : 0}`
-  let scanner = sharedScanners.get(key)
-  if (!scanner) {
-    scanner = new TextScanner(params)
-    sharedScanners.set(key, scanner)
-  }
-  const count = scanner.scan(text)
+  const scanner = tokenizeScanners.get(params)
+  const count = scanner.scanOnce(text)
   const tokens: Token[] = new Array(count)
   for (let t = 0; t < count; t++) {
     tokens[t] = { text: scanner.tokenText(t), start: scanner.srcStart[t]!, end: scanner.srcEnd[t]! }

@@ -8,7 +8,7 @@ import type { LookupTable, TrainingData } from '../../data/types.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { fmix32, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
 import { Nullable, paramError, validateParams } from '../params.js'
-import { TextScanner, type Token } from '../tokenizer.js'
+import { type ScannerPool, type ScannerUser, TextScanner, type Token, tokenKey } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
 
 /** Phrases longer than this many tokens are never matched. */
@@ -22,15 +22,14 @@ export const MAX_LOOKUP_TOKENS = 32
  * {@link shareLookupMatchers}) scan each message once.
  */
 export class LookupMatcher {
-  readonly scanner: TextScanner
+  /** Replaced by a pipeline's shared scanner (see {@link useScanners}). */
+  scanner: TextScanner
   private readonly keys = new KeyTable(64)
   /** Keys of every proper prefix of a phrase: a run of tokens that is none stops the search from its first token. */
   private readonly prefixes = new KeyTable(64)
   /** For each distinct phrase key, the tables that list it. */
   private readonly owners: number[][] = []
   private readonly maxLen: number
-  private ha = new Uint32Array(64)
-  private hb = new Uint32Array(64)
   /** Occurrences in `lastText` (table, first and last token), by first token, then last token, then owner order. */
   private occTable: Int32Array = new Int32Array(16)
   private occFirst: Int32Array = new Int32Array(16)
@@ -54,7 +53,7 @@ export class LookupMatcher {
         let a = H1_INIT
         let b = H2_INIT
         for (let i = 0; i < n; i++) {
-          const [x, y] = tokenHash(sc, i)
+          const [x, y] = tokenKey(sc.chars, sc.tokStart[i]!, sc.tokEnd[i]!)
           a = step1(a, x)
           b = step2(b, y)
           if (i < n - 1) this.prefixes.intern(runKeyA(a, i + 1), runKeyB(b, i + 1), 0)
@@ -68,6 +67,11 @@ export class LookupMatcher {
       }
     })
     this.maxLen = maxLen
+  }
+
+  /** Scan with the pool's scanner of this matcher's normalisation. */
+  useScanners(pool: ScannerPool): void {
+    this.scanner = pool.get({ lowercase: true, foldAccents: this.foldAccents })
   }
 
   /** Whether `other` matches exactly as this one: same tables, in the same order, and the same normalisation. */
@@ -88,11 +92,11 @@ export class LookupMatcher {
    * tokens `firstOf(k)..lastOf(k)`, in order of first token, then last token. Token offsets are in `this.scanner`.
    */
   find(text: string): number {
+    // Scanned again if another text went through a shared scanner since: callers read token offsets from it.
+    const n = this.scanner.scanOnce(text)
     if (text === this.lastText) return this.occCount
     this.lastText = undefined
     this.occCount = 0
-    const sc = this.scanner
-    const n = sc.scan(text)
     if (n > 0 && this.maxLen > 0) this.findAll(n)
     this.lastText = text
     return this.occCount
@@ -160,30 +164,17 @@ export class LookupMatcher {
 
   private findAll(n: number): void {
     const sc = this.scanner
-    if (n > this.ha.length) {
-      this.ha = new Uint32Array(n * 2)
-      this.hb = new Uint32Array(n * 2)
-    }
-    const chars = sc.chars
-    for (let i = 0; i < n; i++) {
-      // tokenHash inlined: its pair would be allocated per token.
-      let a = H1_INIT
-      let b = H2_INIT
-      for (let j = sc.tokStart[i]!; j < sc.tokEnd[i]!; j++) {
-        a = step1(a, chars[j]!)
-        b = step2(b, chars[j]!)
-      }
-      this.ha[i] = fmix32(a)
-      this.hb[i] = fmix32(b ^ 0x5bd1e995)
-    }
+    sc.hashTokens()
+    const ha = sc.tokHashA
+    const hb = sc.tokHashB
     for (let i = 0; i < n; i++) {
       const stop = Math.min(n, i + this.maxLen)
       // The run's hash grows a token at a time; it ends where no phrase continues it (most runs: at its first token).
       let a = H1_INIT
       let b = H2_INIT
       for (let j = i; j < stop; j++) {
-        a = step1(a, this.ha[j]!)
-        b = step2(b, this.hb[j]!)
+        a = step1(a, ha[j]!)
+        b = step2(b, hb[j]!)
         const len = j - i + 1
         const ka = runKeyA(a, len)
         const kb = runKeyB(b, len)
@@ -242,16 +233,6 @@ function runKeyB(b: number, len: number): number {
   return fmix32(b ^ Math.imul(len, 0x85ebca77))
 }
 
-function tokenHash(sc: TextScanner, i: number): [number, number] {
-  let a = H1_INIT
-  let b = H2_INIT
-  for (let j = sc.tokStart[i]!; j < sc.tokEnd[i]!; j++) {
-    a = step1(a, sc.chars[j]!)
-    b = step2(b, sc.chars[j]!)
-  }
-  return [fmix32(a), fmix32(b ^ 0x5bd1e995)]
-}
-
 // ── the entity extractor ─────────────────────────────────────────────────────────
 
 export const LookupEntitiesParamsSchema = Type.Object(
@@ -304,7 +285,7 @@ export function mergeTables(lookups: readonly LookupTable[]): Array<{ name: stri
   return [...byName.keys()].sort().map((name) => ({ name, elements: [...byName.get(name)!].sort() }))
 }
 
-export class FittedLookupEntities implements FittedEntityExtractor {
+export class FittedLookupEntities implements FittedEntityExtractor, ScannerUser {
   readonly type = 'lookup_entities'
   // Its matcher scans the text itself, with its own normalisation.
   readonly usesTokens = false
@@ -318,6 +299,10 @@ export class FittedLookupEntities implements FittedEntityExtractor {
   ) {
     this.lookupMatcher = new LookupMatcher(tables, params.foldAccents)
     this.entityTypes = tables.map((t) => t.name)
+  }
+
+  useScanners(pool: ScannerPool): void {
+    this.lookupMatcher.useScanners(pool)
   }
 
   extract(text: string, _tokens: readonly Token[]): EntityPrediction[] {

@@ -18,6 +18,7 @@ import {
 } from '../entities/regex.js'
 import { validateParams } from '../params.js'
 import type { SparseVector } from '../sparse.js'
+import type { ScannerPool, ScannerUser } from '../tokenizer.js'
 
 export const RegexFeaturesParamsSchema = Type.Object(
   {
@@ -60,7 +61,7 @@ export class RegexFeaturizer implements Featurizer<RegexFeaturesParams> {
   }
 }
 
-export class FittedRegexFeatures implements FittedFeaturizer {
+export class FittedRegexFeatures implements FittedFeaturizer, ScannerUser {
   readonly type = 'regex_features'
   readonly dim: number
   private readonly regexes: RegExp[][]
@@ -85,6 +86,10 @@ export class FittedRegexFeatures implements FittedFeaturizer {
     this.lookupMatcher = new LookupMatcher(tables, params.foldAccents)
     this.dim = patterns.length + tables.length
     this.hit = new Uint8Array(tables.length)
+  }
+
+  useScanners(pool: ScannerPool): void {
+    this.lookupMatcher.useScanners(pool)
   }
 
   transformOne(text: string, out: SparseVector, offset: number, scale: number): void {

@@ -7,11 +7,11 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
-import { fmix32, fmix32i, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
+import { fmix32i, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
 import { Nullable, paramError, validateParams } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 import { ENGLISH_STOP_WORDS } from '../stop-words.js'
-import { TextScanner } from '../tokenizer.js'
+import { type ScannerPool, type ScannerUser, TextScanner, tokenKey } from '../tokenizer.js'
 
 export const TfidfParamsSchema = Type.Object(
   {
@@ -169,7 +169,7 @@ export class TfidfFeaturizer implements Featurizer<TfidfParams> {
 }
 
 /** A fitted TF-IDF featurizer: the vocabulary (n-gram hash keys) and idf weights. */
-export class FittedTfidf implements FittedFeaturizer {
+export class FittedTfidf implements FittedFeaturizer, ScannerUser {
   readonly type = 'tfidf'
   private readonly table: KeyTable | undefined
   private readonly mask: number
@@ -199,6 +199,10 @@ export class FittedTfidf implements FittedFeaturizer {
         this.words = new WordColumns(WORD_ENTRIES, this.ex.charCapacity(WordColumns.MAX_WORD))
       }
     }
+  }
+
+  useScanners(pool: ScannerPool): void {
+    this.ex.scanner = pool.get(this.params)
   }
 
   transformOne(text: string, out: SparseVector, offset: number, scale: number): void {
@@ -248,20 +252,20 @@ export class FittedTfidf implements FittedFeaturizer {
    */
   private countWords(text: string): number {
     const ex = this.ex
-    const nTok = ex.tokens(text)
-    const sc = ex.scanner
+    const nTok = ex.tokens(text, true)
+    const { starts, ends, ta } = ex
     let total = 0
-    for (let i = 0; i < nTok; i++) total += ex.charCapacity(sc.tokEnd[i]! - sc.tokStart[i]!)
+    for (let i = 0; i < nTok; i++) total += ex.charCapacity(ends[i]! - starts[i]!)
     this.reserve(total)
     const words = this.words!
     const table = this.table!
     const tf = this.tf
     const touched = this.touched
-    const chars = sc.chars
+    const chars = ex.scanner.chars
     let m = 0
     for (let i = 0; i < nTok; i++) {
-      const s = sc.tokStart[i]!
-      const e = sc.tokEnd[i]!
+      const s = starts[i]!
+      const e = ends[i]!
       if (e - s > WordColumns.MAX_WORD) {
         // Too long to remember: looked up n-gram by n-gram.
         ex.ensure(ex.charCapacity(e - s))
@@ -275,7 +279,8 @@ export class FittedTfidf implements FittedFeaturizer {
         }
         continue
       }
-      const h = wordHash(chars, s, e)
+      // The token's key's first half hashes the word.
+      const h = ta[i]!
       let w = words.find(chars, s, e, h)
       if (w < 0) {
         w = words.claim(chars, s, e, h)
@@ -391,12 +396,6 @@ class WordColumns {
   }
 }
 
-function wordHash(chars: Uint16Array, s: number, e: number): number {
-  let h = H1_INIT
-  for (let i = s; i < e; i++) h = step1(h, chars[i]!)
-  return fmix32i(h)
-}
-
 function stateError(what: string) {
   return paramError('tfidf', `The saved state of tfidf has a bad '${what}' section.`)
 }
@@ -412,11 +411,19 @@ const SPACE = 32
 export class NgramExtractor {
   ka = new Uint32Array(1024)
   kb = new Uint32Array(1024)
-  private ta = new Uint32Array(64)
-  private tb = new Uint32Array(64)
+  /**
+   * After {@link tokens}: token `i` (stop words left out) is `scanner.chars[starts[i]..ends[i])` and its key is
+   * `ta[i]`, `tb[i]` (when asked for). The scanner's own arrays when no stop word is skipped, else those below.
+   */
+  starts: Int32Array
+  ends: Int32Array
+  ta: Int32Array
+  tb: Int32Array
+  private kept: { starts: Int32Array; ends: Int32Array; ta: Int32Array; tb: Int32Array } | undefined
   /** One word of `char_wb` with its padding spaces. */
   private padded = new Uint16Array(64)
-  readonly scanner: TextScanner
+  /** Replaced by a pipeline's shared scanner of the same normalisation (see `shareScanners`). */
+  scanner: TextScanner
   private readonly stop: KeyTable | undefined
   private readonly word: boolean
   private readonly nMin: number
@@ -424,6 +431,10 @@ export class NgramExtractor {
 
   constructor(p: Readonly<TfidfParams>) {
     this.scanner = new TextScanner({ lowercase: p.lowercase, foldAccents: p.foldAccents })
+    this.starts = this.scanner.tokStart
+    this.ends = this.scanner.tokEnd
+    this.ta = this.scanner.tokHashA
+    this.tb = this.scanner.tokHashB
     this.word = p.analyzer === 'word'
     this.nMin = p.ngramMin
     this.nMax = p.ngramMax
@@ -435,7 +446,7 @@ export class NgramExtractor {
         // A stop word is matched token by token; a multi-token entry ("it's" is one token) adds each part.
         const count = sc.scan(w)
         for (let t = 0; t < count; t++) {
-          const [a, b] = tokenHash(sc.chars, sc.tokStart[t]!, sc.tokEnd[t]!)
+          const [a, b] = tokenKey(sc.chars, sc.tokStart[t]!, sc.tokEnd[t]!)
           this.stop.intern(a, b, 0)
         }
       }
@@ -444,45 +455,56 @@ export class NgramExtractor {
 
   /** Extract the n-gram keys of `text`; returns how many were written. */
   extract(text: string): number {
-    const t = this.tokens(text)
+    const t = this.tokens(text, this.word)
     return this.word ? this.wordNgrams(t) : this.charNgrams(t)
   }
 
   /**
-   * Scan `text` and drop stop words; returns how many tokens are left, token `i` being
-   * `scanner.chars[scanner.tokStart[i]..scanner.tokEnd[i])`.
+   * Scan `text` (unless the scanner holds it) and drop stop words; returns how many tokens are left, token `i`
+   * being `scanner.chars[starts[i]..ends[i])`, with its key in `ta[i]`, `tb[i]` when `keys` is set.
    */
-  tokens(text: string): number {
+  tokens(text: string, keys: boolean): number {
     const sc = this.scanner
-    const nTok = sc.scan(text)
-    if (nTok > this.ta.length) {
-      this.ta = new Uint32Array(nTok * 2)
-      this.tb = new Uint32Array(nTok * 2)
+    const nTok = sc.scanOnce(text)
+    if (!this.stop) {
+      this.starts = sc.tokStart
+      this.ends = sc.tokEnd
+      if (keys) {
+        sc.hashTokens()
+        this.ta = sc.tokHashA
+        this.tb = sc.tokHashB
+      }
+      return nTok
     }
-    // Character n-grams need no token hashes unless stop words are skipped.
-    if (!this.word && !this.stop) return nTok
-    const chars = sc.chars
-    // Token hashes, without stop words.
+    // The scanner's arrays may be shared: the tokens that are no stop words are copied out.
+    sc.hashTokens()
+    let kept = this.kept
+    if (!kept || kept.starts.length < nTok) {
+      const size = Math.max(64, nTok * 2)
+      kept = {
+        starts: new Int32Array(size),
+        ends: new Int32Array(size),
+        ta: new Int32Array(size),
+        tb: new Int32Array(size),
+      }
+      this.kept = kept
+    }
+    const { tokStart, tokEnd, tokHashA, tokHashB } = sc
     let t = 0
     for (let i = 0; i < nTok; i++) {
-      const s = sc.tokStart[i]!
-      const e = sc.tokEnd[i]!
-      let a = H1_INIT
-      let b = H2_INIT
-      for (let j = s; j < e; j++) {
-        a = step1(a, chars[j]!)
-        b = step2(b, chars[j]!)
-      }
-      a = fmix32i(a)
-      b = fmix32i(b ^ 0x5bd1e995)
-      if (this.stop && this.stop.get(a, b) >= 0) continue
-      // Reuse the scanner's arrays to remember which tokens survived.
-      sc.tokStart[t] = s
-      sc.tokEnd[t] = e
-      this.ta[t] = a
-      this.tb[t] = b
+      const a = tokHashA[i]!
+      const b = tokHashB[i]!
+      if (this.stop.get(a, b) >= 0) continue
+      kept.starts[t] = tokStart[i]!
+      kept.ends[t] = tokEnd[i]!
+      kept.ta[t] = a
+      kept.tb[t] = b
       t++
     }
+    this.starts = kept.starts
+    this.ends = kept.ends
+    this.ta = kept.ta
+    this.tb = kept.tb
     return t
   }
 
@@ -530,12 +552,12 @@ export class NgramExtractor {
   }
 
   private charNgrams(nTok: number): number {
-    const sc = this.scanner
+    const { starts, ends } = this
     let total = 0
-    for (let i = 0; i < nTok; i++) total += this.charCapacity(sc.tokEnd[i]! - sc.tokStart[i]!)
+    for (let i = 0; i < nTok; i++) total += this.charCapacity(ends[i]! - starts[i]!)
     this.ensure(total)
     let k = 0
-    for (let i = 0; i < nTok; i++) k = this.wordCharNgrams(sc.tokStart[i]!, sc.tokEnd[i]!, k)
+    for (let i = 0; i < nTok; i++) k = this.wordCharNgrams(starts[i]!, ends[i]!, k)
     return k
   }
 
@@ -585,16 +607,6 @@ export class NgramExtractor {
     }
     return k
   }
-}
-
-function tokenHash(chars: Uint16Array, s: number, e: number): [number, number] {
-  let a = H1_INIT
-  let b = H2_INIT
-  for (let j = s; j < e; j++) {
-    a = step1(a, chars[j]!)
-    b = step2(b, chars[j]!)
-  }
-  return [fmix32(a), fmix32(b ^ 0x5bd1e995)]
 }
 
 function growU32(a: Uint32Array): Uint32Array {
