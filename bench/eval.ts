@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { sharedDatasets } from './lib/dataset.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, '..')
@@ -36,7 +37,7 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(flag)
     return i >= 0 ? argv[i + 1] : undefined
   }
-  const base = process.env.INTENTOPS_BENCH_DATASETS ?? findShared()
+  const base = sharedDatasets(repo)
   return {
     dataset: path.resolve(get('--dataset') ?? path.join(base, 'banking77')),
     folds: Number(get('--folds') ?? 5),
@@ -44,18 +45,6 @@ function parseArgs(argv: string[]): Args {
     peers: !argv.includes('--no-peers'),
     repeat: Math.max(1, Number(get('--repeat') ?? 2)),
     measure: get('--measure') as Args['measure'],
-  }
-}
-
-/** The nearest `shared/datasets` above the repository. */
-function findShared(): string {
-  let dir = repo
-  for (;;) {
-    const cand = path.join(dir, 'shared', 'datasets')
-    if (existsSync(cand)) return cand
-    const up = path.dirname(dir)
-    if (up === dir) return path.join(repo, 'shared', 'datasets')
-    dir = up
   }
 }
 

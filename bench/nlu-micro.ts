@@ -21,10 +21,14 @@ import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
 import { trainModel } from '../src/nlu/train.js'
 import type { TrainedModel } from '../src/nlu/types.js'
 import { writeFileAtomic } from '../src/util/fs.js'
+import { sharedDatasets } from './lib/dataset.js'
 
 const { values: args } = parseArgs({
   options: {
-    dataset: { type: 'string', default: path.resolve(import.meta.dirname, '../../../shared/datasets/clinc150') },
+    dataset: {
+      type: 'string',
+      default: path.join(sharedDatasets(path.resolve(import.meta.dirname, '..')), 'clinc150'),
+    },
     phase: { type: 'string', default: 'both' },
     model: { type: 'string' },
     passes: { type: 'string', default: '1' },

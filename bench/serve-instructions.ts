@@ -32,7 +32,7 @@ import { defaultConfig, loadConfig } from '../src/config/load.js'
 import { loadTrainingData } from '../src/data/load.js'
 import { encodeModel } from '../src/nlu/model-file.js'
 import { trainModel } from '../src/nlu/train.js'
-import { readTexts } from './lib/dataset.js'
+import { readTexts, sharedDatasets } from './lib/dataset.js'
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +66,7 @@ for (const tool of ['valgrind', 'callgrind_control']) {
 }
 
 const repo = path.resolve(import.meta.dirname, '..')
-const clincTest = path.resolve(repo, '..', 'shared', 'datasets', 'clinc150', 'test.jsonl')
+const clincTest = path.join(sharedDatasets(repo), 'clinc150', 'test.jsonl')
 const textsFile = values.texts ? path.resolve(values.texts) : existsSync(clincTest) ? clincTest : undefined
 const TEXTS = textsFile
   ? await readTexts(textsFile)

@@ -32,7 +32,7 @@ import { trainModel } from '../src/nlu/train.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
 import { ModelRegistry } from '../src/registry/registry.js'
 import { evalSummary, testSigner } from '../test/helpers/registry.js'
-import { readTexts } from './lib/dataset.js'
+import { readTexts, sharedDatasets } from './lib/dataset.js'
 import type { OpenLoopResult } from './lib/open-loop.js'
 import { cpuAffinity, cpuList, cpuUs as procCpuUs, setCpuAffinity } from './lib/proc.js'
 import { wrk, wrkVersion } from './lib/wrk.js'
@@ -104,7 +104,7 @@ const driverVersion = driver === 'wrk' ? wrkFound! : `autocannon ${autocannonVer
 const repo = path.resolve(import.meta.dirname, '..')
 // Real messages by default: each has its own margin and confidence, and the log's uncertainty indexes cost what they
 // cost in production. Six sentences give six margins, and hid a writer that fell behind (bench/README.md).
-const clincTest = path.resolve(repo, '..', 'shared', 'datasets', 'clinc150', 'test.jsonl')
+const clincTest = path.join(sharedDatasets(repo), 'clinc150', 'test.jsonl')
 if (values.texts && values['six-sentences']) {
   process.stderr.write('--texts and --six-sentences exclude each other\n')
   process.exit(2)

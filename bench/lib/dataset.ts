@@ -4,6 +4,7 @@
  * peers can read the files without checks of their own.
  * @module
  */
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { EntityAnnotation } from '../../src/data/types.js'
 import { createError, isIntentopsError } from '../../src/errors.js'
@@ -35,6 +36,20 @@ export interface BenchDataset {
 }
 
 const MAX_SPLIT_BYTES = 500 * 1024 * 1024
+
+/**
+ * `$INTENTOPS_BENCH_DATASETS`, else the nearest `shared/datasets` directory at or above `from` (the repository),
+ * else `shared/datasets` under `from`, which a caller then finds missing.
+ */
+export function sharedDatasets(from: string): string {
+  const env = process.env.INTENTOPS_BENCH_DATASETS
+  if (env) return path.resolve(env)
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'datasets')
+    if (existsSync(candidate)) return candidate
+    if (path.dirname(dir) === dir) return path.join(path.resolve(from), 'shared', 'datasets')
+  }
+}
 
 /** Read and validate a dataset directory. `oosLabel` is the label that marks out-of-scope messages (`oos`). */
 export async function readDataset(dir: string, options: { oosLabel: string }): Promise<BenchDataset> {
