@@ -20,18 +20,25 @@
  *   npx tsx bench/serve-instructions.ts [--warmup 4000] [--requests 4000] [--passes 2] [--connections 10] [--texts FILE]
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { defaultConfig, loadConfig } from '../src/config/load.js'
 import { loadTrainingData } from '../src/data/load.js'
 import { encodeModel } from '../src/nlu/model-file.js'
 import { trainModel } from '../src/nlu/train.js'
+import {
+  callgrindCommand,
+  callgrindControl,
+  missingValgrindTool,
+  readDumps,
+  type ThreadCounts,
+  valgrindVersion,
+} from './lib/callgrind.js'
 import { readTexts, sharedDatasets } from './lib/dataset.js'
 
 const { values } = parseArgs({
@@ -58,11 +65,10 @@ const PASSES = count('passes', 1)
 const CONNECTIONS = count('connections', 1)
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
-for (const tool of ['valgrind', 'callgrind_control']) {
-  if (spawnSync(tool, ['--version'], { encoding: 'utf8' }).error) {
-    log(`${tool} not found: install valgrind (bash bench/setup.sh does)`)
-    process.exit(2)
-  }
+const missing = missingValgrindTool()
+if (missing) {
+  log(`${missing} not found: install valgrind (bash bench/setup.sh does)`)
+  process.exit(2)
 }
 
 const repo = path.resolve(import.meta.dirname, '..')
@@ -88,8 +94,6 @@ const dumps = path.join(work, 'callgrind')
 mkdirSync(dumps)
 
 // ── the server, under callgrind ──
-// Node itself, not tsx's launcher (which would run the server in a child process valgrind does not follow).
-const tsx = fileURLToPath(import.meta.resolve('tsx'))
 const serverArgs = {
   modelFile,
   dbPath: path.join(work, 'store.db'),
@@ -100,16 +104,7 @@ const serverArgs = {
 const started = Date.now()
 const child: ChildProcess = spawn(
   'valgrind',
-  [
-    '--tool=callgrind',
-    '--separate-threads=yes',
-    `--callgrind-out-file=${path.join(dumps, 'cg.%p')}`,
-    process.execPath,
-    '--import',
-    tsx,
-    path.join(repo, 'bench/serve-server.ts'),
-    JSON.stringify(serverArgs),
-  ],
+  callgrindCommand(dumps, path.join(repo, 'bench/serve-server.ts'), [JSON.stringify(serverArgs)]),
   { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] },
 )
 let valgrindLog = ''
@@ -195,8 +190,11 @@ async function fire(route: Route, n: number): Promise<number> {
 }
 
 function control(...args: string[]): void {
-  const r = spawnSync('callgrind_control', [...args, String(ports.pid)], { encoding: 'utf8' })
-  if (r.status !== 0) fail(`callgrind_control ${args.join(' ')} failed: ${r.stderr || r.stdout}`)
+  try {
+    callgrindControl(ports.pid, ...args)
+  } catch (err) {
+    fail((err as Error).message)
+  }
 }
 
 if (WARMUP > 0) {
@@ -218,27 +216,10 @@ for (let pass = 1; pass <= PASSES; pass++) {
 child.kill('SIGTERM')
 await exited
 
-// ── the dumps: one file per dump and thread, `cg.<pid>.<dump>-<thread>`, each opening with its trigger and total ──
-interface Counts {
-  eventLoop: number
-  otherThreads: number
-}
-const counts = new Map<string, Counts>()
-for (const file of readdirSync(dumps)) {
-  const m = /^cg\.\d+\.\d+-(\d+)$/.exec(file)
-  if (!m) continue
-  const head = readFileSync(path.join(dumps, file), 'utf8').slice(0, 8192)
-  const label = /^desc: Trigger: dump (\S+)$/m.exec(head)?.[1]
-  const summary = /^summary: (\d+)$/m.exec(head)?.[1]
-  if (!label?.startsWith('pass') || summary === undefined) continue
-  const c = counts.get(label) ?? { eventLoop: 0, otherThreads: 0 }
-  if (Number(m[1]) === 1) c.eventLoop += Number(summary)
-  else c.otherThreads += Number(summary)
-  counts.set(label, c)
-}
+const counts = readDumps(dumps, 'pass')
 rmSync(work, { recursive: true, force: true })
 
-const perRequest = (pass: number, key: string): Counts => {
+const perRequest = (pass: number, key: string): ThreadCounts => {
   const c = counts.get(`pass${pass}-${key}`)
   if (!c) fail(`no callgrind dump for pass ${pass}, ${key}`)
   return { eventLoop: c!.eventLoop / REQUESTS, otherThreads: c!.otherThreads / REQUESTS }
@@ -308,7 +289,7 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       node: process.version,
-      valgrind: spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+      valgrind: valgrindVersion(),
       messages: textsFile ? { file: path.relative(repo, textsFile), count: TEXTS.length } : TEXTS,
       warmup: WARMUP,
       requests: REQUESTS,
