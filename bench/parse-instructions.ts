@@ -1,38 +1,18 @@
-/**
- * Instructions a `model.parse` runs, and each of its stages, counted by valgrind's callgrind in a tight loop over
- * real messages: the model's share of `bench/serve-instructions.ts`'s count, without the server, so that a change to
- * the NLU engine shows in a few minutes and whatever else the machine runs.
- *
- * One child process (this file with `--child`) runs under callgrind. It loads the model and the messages and warms
- * up every stage; then, for each pass and stage, the counters are zeroed, the child calls the stage once a message
- * for `--calls` messages in turn, and the counters are dumped. A stage's count a call is its dump divided by the
- * calls, less the loop's own (the `loop` stage, which only walks the messages). The stages: `model.parse` as
- * serving calls it (the ranking cut to `--top-k`, the fallback rule applied by the caller), the classification
- * (featurizers and classifier), the entity extractors, and each featurizer alone. A featurizer alone tokenizes the
- * message itself; in a parse the featurizers and lookup matchers that normalise alike share that work, so the
- * stages add up to more than the parse.
- *
- * Prints instructions a call and writes bench/results/parse-instructions-<date>.json. Takes two to three minutes;
- * needs valgrind (`bash bench/setup.sh`).
- *
- *   npx tsx bench/parse-instructions.ts [--model FILE] [--texts FILE] [--calls 20000] [--warmup 20000] [--passes 2]
- *                                       [--top-k 10] [--out FILE]
- * @module
- */
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../src/config/load.js'
-import { loadTrainingData } from '../src/data/load.js'
 import type { NluModel } from '../src/nlu/model.js'
-import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
+import { decodeModel } from '../src/nlu/model-file.js'
 import { SparseVector } from '../src/nlu/sparse.js'
-import { trainModel } from '../src/nlu/train.js'
-import { callgrindCommand, callgrindControl, missingValgrindTool, readDumps, valgrindVersion } from './lib/callgrind.js'
-import { readTexts, sharedDatasets } from './lib/dataset.js'
+import {
+  benchMessages,
+  CallgrindRun,
+  countOption,
+  requireValgrind,
+  valgrindVersion,
+  writeTemplateModel,
+} from './lib/callgrind.js'
 
 interface ChildArgs {
   modelFile: string
@@ -108,101 +88,40 @@ async function parent(): Promise<void> {
       out: { type: 'string' },
     },
   })
-  const count = (name: 'calls' | 'warmup' | 'passes' | 'top-k', min: number) => {
-    const n = Number(values[name])
-    if (!Number.isInteger(n) || n < min) {
-      process.stderr.write(`--${name} must be an integer of at least ${min}, got '${values[name]}'\n`)
-      process.exit(2)
-    }
-    return n
-  }
-  const calls = count('calls', 1)
-  const warmup = count('warmup', 0)
-  const passes = count('passes', 1)
-  const topK = count('top-k', 1)
+  const calls = countOption(values, 'calls', 1)
+  const warmup = countOption(values, 'warmup', 0)
+  const passes = countOption(values, 'passes', 1)
+  const topK = countOption(values, 'top-k', 1)
   const log = (s: string) => process.stderr.write(`${s}\n`)
-  const missing = missingValgrindTool()
-  if (missing) {
-    log(`${missing} not found: install valgrind (bash bench/setup.sh does)`)
-    process.exit(2)
-  }
+  requireValgrind()
 
   const repo = path.resolve(import.meta.dirname, '..')
-  const clincTest = path.join(sharedDatasets(repo), 'clinc150', 'test.jsonl')
-  const textsFile = values.texts ? path.resolve(values.texts) : existsSync(clincTest) ? clincTest : undefined
-  const texts = textsFile
-    ? await readTexts(textsFile)
-    : ['hi there', 'I want to book a flight to Lisbon next Friday', 'cancel my reservation please']
-  log(`messages: ${textsFile ? path.relative(process.cwd(), textsFile) : 'three fixed sentences'} (${texts.length})`)
+  const { file: textsFile, texts } = await benchMessages(repo, values.texts)
 
-  const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-parse-instructions-'))
-  const dumps = path.join(work, 'callgrind')
-  mkdirSync(dumps)
-  let modelFile = values.model ? path.resolve(values.model) : undefined
-  if (!modelFile) {
-    log('training a model on templates/default ...')
-    const { config, root } = await loadConfig({ dir: path.join(repo, 'templates/default') })
-    const data = await loadTrainingData(
-      config.data.map((p) => path.resolve(root, p)),
-      { root },
-    )
-    const model = await trainModel(data, { config: { ...config, name: 'bench' }, seed: 1, workers: 0 })
-    modelFile = path.join(work, 'model.iom')
-    writeFileSync(modelFile, encodeModel(model))
-  }
-
-  const args: ChildArgs = { modelFile, textsFile: path.join(work, 'texts.json'), warmup, calls, topK }
+  const run = new CallgrindRun('intentops-bench-parse-instructions-')
+  const modelFile = values.model ? path.resolve(values.model) : path.join(run.work, 'model.iom')
+  if (!values.model) await writeTemplateModel(repo, modelFile)
+  const args: ChildArgs = { modelFile, textsFile: path.join(run.work, 'texts.json'), warmup, calls, topK }
   writeFileSync(args.textsFile, JSON.stringify(texts))
-  const started = Date.now()
-  const ticker = setInterval(() => log(`  ... ${Math.round((Date.now() - started) / 1000)} s`), 15_000)
-  const proc = spawn('valgrind', callgrindCommand(dumps, import.meta.filename, ['--child', JSON.stringify(args)]), {
-    cwd: work,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let valgrindLog = ''
-  proc.stderr.on('data', (chunk: Buffer) => {
-    valgrindLog = (valgrindLog + chunk.toString()).slice(-4000)
-  })
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
-  const fail = (message: string): never => {
-    log(`${message}\nvalgrind's last output:\n${valgrindLog}`)
-    proc.kill('SIGKILL')
-    rmSync(work, { recursive: true, force: true })
-    process.exit(1)
-  }
-  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]()
-  const nextLine = async (): Promise<string> => {
-    const r = await Promise.race([lines.next(), exited.then((code) => ({ done: true as const, value: code }))])
-    return r.done ? fail(`the child exited (code ${r.value}) early`) : (r.value as string)
-  }
-  log(`loading the model and warming up every stage under callgrind (${warmup} calls each) ...`)
-  const ready = JSON.parse(await nextLine()) as { pid: number; stages: string[] }
-  clearInterval(ticker)
-  log(`ready after ${Math.round((Date.now() - started) / 1000)} s`)
-  const control = (...a: string[]) => {
-    try {
-      callgrindControl(ready.pid, ...a)
-    } catch (err) {
-      fail((err as Error).message)
-    }
-  }
+  const ready = await run.start<{ pid: number; stages: string[] }>(
+    import.meta.filename,
+    ['--child', JSON.stringify(args)],
+    `loading the model and warming up every stage (${warmup} calls each)`,
+  )
   for (let pass = 1; pass <= passes; pass++) {
     for (const stage of ready.stages) {
-      control('--zero')
-      proc.stdin.write(`run ${stage}\n`)
-      if ((await nextLine()) !== 'done') fail(`the child did not finish ${stage}`)
-      control(`--dump=pass${pass}-${stage}`)
+      run.control('--zero')
+      run.write(`run ${stage}`)
+      if ((await run.nextLine()) !== 'done') run.fail(`the child did not finish ${stage}`)
+      run.control(`--dump=pass${pass}-${stage}`)
     }
     log(`pass ${pass}/${passes} done`)
   }
-  proc.stdin.write('exit\n')
-  await exited
-  const counts = readDumps(dumps, 'pass')
-  rmSync(work, { recursive: true, force: true })
+  const counts = await run.finish('pass', () => run.write('exit'))
 
   const perCall = (pass: number, stage: string): number => {
     const c = counts.get(`pass${pass}-${stage}`)
-    if (!c) return fail(`no callgrind dump for pass ${pass}, ${stage}`)
+    if (!c) throw new Error(`no callgrind dump for pass ${pass}, ${stage}`)
     return (c.eventLoop + c.otherThreads) / calls
   }
   const passList = Array.from({ length: passes }, (_, i) => i + 1)

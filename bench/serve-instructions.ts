@@ -1,45 +1,17 @@
-/**
- * Instructions the server executes per request, counted by valgrind's callgrind: the same count for the same code
- * and requests however busy the machine is, where a wall-clock or CPU-time figure on a shared two-vCPU machine moved
- * by a third between rounds minutes apart (bench/README.md). It says whether a change makes the server do less work,
- * not how fast it runs: kernel time (the socket writes), cache misses and the CPU's speed are not in it.
- *
- * One server process (`bench/serve-server.ts`, without the swap app, whose alias polls would run between requests)
- * runs under callgrind with a count per thread. It hosts the bare Fastify route, the app with the log off, and with
- * it on (SQLite, through the writer thread). The log-off app also mounts `/v1/parse` cut short after each stage
- * (`stageRoutes` in serve-server.ts), so differences between routes price the stages: the app's request path, body
- * validation, the model, building and serialising the answer, sending it, and the log. Every route is warmed up
- * first (V8's optimizing compiler must have run), then for each pass and route the counters are zeroed, a fixed
- * number of requests sent, and the counters dumped. The parse routes' counts repeat within about 1 % between passes;
- * the bare and constant routes', which allocate least, move by up to a fifth with the garbage collection cycle an
- * earlier route left running (a full collection before each count made every route's count larger and less even).
- * Prints instructions per request, of the event loop (the main thread) and of every other thread (the log's writer,
- * V8's helpers), and writes bench/results/serve-instructions-<date>.json. Takes about ten minutes; needs valgrind
- * (`bash bench/setup.sh`).
- *
- *   npx tsx bench/serve-instructions.ts [--warmup 4000] [--requests 4000] [--passes 2] [--connections 10] [--texts FILE]
- * @module
- */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import http from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { defaultConfig, loadConfig } from '../src/config/load.js'
-import { loadTrainingData } from '../src/data/load.js'
-import { encodeModel } from '../src/nlu/model-file.js'
-import { trainModel } from '../src/nlu/train.js'
+import { defaultConfig } from '../src/config/load.js'
 import {
-  callgrindCommand,
-  callgrindControl,
-  missingValgrindTool,
-  readDumps,
+  benchMessages,
+  CallgrindRun,
+  countOption,
+  requireValgrind,
   type ThreadCounts,
   valgrindVersion,
+  writeTemplateModel,
 } from './lib/callgrind.js'
-import { readTexts, sharedDatasets } from './lib/dataset.js'
 
 const { values } = parseArgs({
   options: {
@@ -51,85 +23,35 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 })
-const count = (name: 'warmup' | 'requests' | 'passes' | 'connections', min: number) => {
-  const v = Number(values[name])
-  if (!Number.isInteger(v) || v < min) {
-    process.stderr.write(`--${name} must be an integer of at least ${min}, got '${values[name]}'\n`)
-    process.exit(2)
-  }
-  return v
-}
-const WARMUP = count('warmup', 0)
-const REQUESTS = count('requests', 1)
-const PASSES = count('passes', 1)
-const CONNECTIONS = count('connections', 1)
+const WARMUP = countOption(values, 'warmup', 0)
+const REQUESTS = countOption(values, 'requests', 1)
+const PASSES = countOption(values, 'passes', 1)
+const CONNECTIONS = countOption(values, 'connections', 1)
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
-const missing = missingValgrindTool()
-if (missing) {
-  log(`${missing} not found: install valgrind (bash bench/setup.sh does)`)
-  process.exit(2)
-}
+requireValgrind()
 
 const repo = path.resolve(import.meta.dirname, '..')
-const clincTest = path.join(sharedDatasets(repo), 'clinc150', 'test.jsonl')
-const textsFile = values.texts ? path.resolve(values.texts) : existsSync(clincTest) ? clincTest : undefined
-const TEXTS = textsFile
-  ? await readTexts(textsFile)
-  : ['hi there', 'I want to book a flight to Lisbon next Friday', 'cancel my reservation please']
-log(`messages: ${textsFile ? path.relative(process.cwd(), textsFile) : 'three fixed sentences'} (${TEXTS.length})`)
+const { file: textsFile, texts: TEXTS } = await benchMessages(repo, values.texts)
 const bodies = TEXTS.map((text) => JSON.stringify({ text }))
 
-log('training a model on templates/default ...')
-const { config, root } = await loadConfig({ dir: path.join(repo, 'templates/default') })
-const data = await loadTrainingData(
-  config.data.map((p) => path.resolve(root, p)),
-  { root },
-)
-const model = await trainModel(data, { config: { ...config, name: 'bench' }, seed: 1, workers: 0 })
-const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-instructions-'))
-const modelFile = path.join(work, 'model.iom')
-writeFileSync(modelFile, encodeModel(model))
-const dumps = path.join(work, 'callgrind')
-mkdirSync(dumps)
+const run = new CallgrindRun('intentops-bench-instructions-')
+const modelFile = path.join(run.work, 'model.iom')
+await writeTemplateModel(repo, modelFile)
 
 // ── the server, under callgrind ──
 const serverArgs = {
   modelFile,
-  dbPath: path.join(work, 'store.db'),
+  dbPath: path.join(run.work, 'store.db'),
   writerNice: defaultConfig().store.writerNice,
   stages: true,
   swap: false,
 }
-const started = Date.now()
-const child: ChildProcess = spawn(
-  'valgrind',
-  callgrindCommand(dumps, path.join(repo, 'bench/serve-server.ts'), [JSON.stringify(serverArgs)]),
-  { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] },
+const ports = await run.start<{ pid: number; bare: number; logOff: number; logOn: number }>(
+  path.join(repo, 'bench/serve-server.ts'),
+  [JSON.stringify(serverArgs)],
+  'starting the server (a minute or two)',
 )
-let valgrindLog = ''
-child.stderr!.on('data', (chunk: Buffer) => {
-  valgrindLog = (valgrindLog + chunk.toString()).slice(-4000)
-})
-const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-const fail = (message: string): never => {
-  log(`${message}\nvalgrind's last output:\n${valgrindLog}`)
-  child.kill('SIGKILL')
-  rmSync(work, { recursive: true, force: true })
-  process.exit(1)
-}
-const ticker = setInterval(() => log(`  ... ${Math.round((Date.now() - started) / 1000)} s`), 15_000)
-log('starting the server under callgrind (a minute or two: every instruction is simulated) ...')
-let listening = false
-const firstLine = await Promise.race([
-  new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
-  // The race's loser still runs: once the server listened, its exit at the end is expected.
-  exited.then((code) => (listening ? '' : fail(`the server exited (code ${code}) before it listened`))),
-])
-listening = true
-clearInterval(ticker)
-const ports = JSON.parse(firstLine) as { pid: number; bare: number; logOff: number; logOn: number }
-log(`server up after ${Math.round((Date.now() - started) / 1000)} s`)
 
 interface Route {
   key: string
@@ -184,17 +106,9 @@ async function fire(route: Route, n: number): Promise<number> {
       req.end(body)
     }
     for (let i = 0; i < Math.min(CONNECTIONS, n); i++) one()
-  }).catch((err: Error) => fail(err.message))
+  }).catch((err: Error) => run.fail(err.message))
   agent.destroy()
   return n / ((performance.now() - t0) / 1000)
-}
-
-function control(...args: string[]): void {
-  try {
-    callgrindControl(ports.pid, ...args)
-  } catch (err) {
-    fail((err as Error).message)
-  }
 }
 
 if (WARMUP > 0) {
@@ -207,22 +121,18 @@ if (WARMUP > 0) {
 }
 for (let pass = 1; pass <= PASSES; pass++) {
   for (const [i, route] of ROUTES.entries()) {
-    control('--zero')
+    run.control('--zero')
     const rate = await fire(route, REQUESTS)
-    control(`--dump=pass${pass}-${route.key}`)
+    run.control(`--dump=pass${pass}-${route.key}`)
     log(`pass ${pass}/${PASSES}, ${i + 1}/${ROUTES.length}: ${route.name} (${rate.toFixed(0)} req/s under callgrind)`)
   }
 }
-child.kill('SIGTERM')
-await exited
-
-const counts = readDumps(dumps, 'pass')
-rmSync(work, { recursive: true, force: true })
+const counts = await run.finish('pass')
 
 const perRequest = (pass: number, key: string): ThreadCounts => {
   const c = counts.get(`pass${pass}-${key}`)
-  if (!c) fail(`no callgrind dump for pass ${pass}, ${key}`)
-  return { eventLoop: c!.eventLoop / REQUESTS, otherThreads: c!.otherThreads / REQUESTS }
+  if (!c) throw new Error(`no callgrind dump for pass ${pass}, ${key}`)
+  return { eventLoop: c.eventLoop / REQUESTS, otherThreads: c.otherThreads / REQUESTS }
 }
 const passes = Array.from({ length: PASSES }, (_, i) => i + 1)
 const k = (n: number) => `${(n / 1000).toFixed(1)}k`
