@@ -1,3 +1,24 @@
+/**
+ * Instructions a `model.parse` runs, and each of its stages, counted by valgrind's callgrind in a tight loop over
+ * real messages: the model's share of `bench/serve-instructions.ts`'s count, without the server, so that a change to
+ * the NLU engine shows in a few minutes and whatever else the machine runs.
+ *
+ * One child process (this file with `--child`) runs under callgrind. It loads the model and the messages and warms
+ * up every stage; then, for each pass and stage, the counters are zeroed, the child calls the stage once a message
+ * for `--calls` messages in turn, and the counters are dumped. A stage's count a call is its dump divided by the
+ * calls, less the loop's own (the `loop` stage, which only walks the messages). The stages: `model.parse` as
+ * serving calls it (the ranking cut to `--top-k`, the fallback rule applied by the caller), the classification
+ * (featurizers and classifier), the entity extractors, and each featurizer alone. A featurizer alone tokenizes the
+ * message itself; in a parse the featurizers and lookup matchers that normalise alike share that work, so the
+ * stages add up to more than the parse.
+ *
+ * Prints instructions a call and writes bench/results/parse-instructions-<date>.json. Takes about four minutes;
+ * needs valgrind (`bash bench/setup.sh`).
+ *
+ *   npx tsx bench/parse-instructions.ts [--model FILE] [--texts FILE] [--calls 20000] [--warmup 20000] [--passes 2]
+ *                                       [--top-k 10] [--out FILE]
+ * @module
+ */
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'

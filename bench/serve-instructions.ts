@@ -1,3 +1,25 @@
+/**
+ * Instructions the server executes per request, counted by valgrind's callgrind: the same count for the same code
+ * and requests however busy the machine is, where a wall-clock or CPU-time figure on a shared two-vCPU machine moved
+ * by a third between rounds minutes apart (bench/README.md). It says whether a change makes the server do less work,
+ * not how fast it runs: kernel time (the socket writes), cache misses and the CPU's speed are not in it.
+ *
+ * One server process (`bench/serve-server.ts`, without the swap app, whose alias polls would run between requests)
+ * runs under callgrind with a count per thread. It hosts the bare Fastify route, the app with the log off, and with
+ * it on (SQLite, through the writer thread). The log-off app also mounts `/v1/parse` cut short after each stage
+ * (`stageRoutes` in serve-server.ts), so differences between routes price the stages: the app's request path, body
+ * validation, the model, building and serialising the answer, sending it, and the log. Every route is warmed up
+ * first (V8's optimizing compiler must have run), then for each pass and route the counters are zeroed, a fixed
+ * number of requests sent, and the counters dumped. The parse routes' counts repeat within about 1 % between passes;
+ * the bare and constant routes', which allocate least, move by up to a fifth with the garbage collection cycle an
+ * earlier route left running (a full collection before each count made every route's count larger and less even).
+ * Prints instructions per request, of the event loop (the main thread) and of every other thread (the log's writer,
+ * V8's helpers), and writes bench/results/serve-instructions-<date>.json. Takes about ten minutes; needs valgrind
+ * (`bash bench/setup.sh`).
+ *
+ *   npx tsx bench/serve-instructions.ts [--warmup 4000] [--requests 4000] [--passes 2] [--connections 10] [--texts FILE]
+ * @module
+ */
 import { writeFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
