@@ -35,16 +35,21 @@ export function fmix32i(h: number): number {
   return h ^ (h >>> 16)
 }
 
-/** Hash of a whole string, the same as rolling `step1`/`step2` over its code units then `fmix32`. */
-export function hashString(s: string, salt = 0): [number, number] {
-  let a = H1_INIT ^ salt
-  let b = H2_INIT ^ salt
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    a = step1(a, c)
-    b = step2(b, c)
+/** Mixed into a key's second half before its finaliser. */
+export const KEY_B_SALT = 0x5bd1e995
+
+/**
+ * The 64-bit key of the code units `chars[s..e)`, as unsigned halves: `step1`/`step2` rolled over them, then
+ * `fmix32`. A token's key (`TextScanner.hashTokens` computes the same bits as int32).
+ */
+export function hashCodeUnits(chars: Uint16Array, s: number, e: number): [number, number] {
+  let a = H1_INIT
+  let b = H2_INIT
+  for (let j = s; j < e; j++) {
+    a = step1(a, chars[j]!)
+    b = step2(b, chars[j]!)
   }
-  return [fmix32(a), fmix32(b ^ 0x5bd1e995)]
+  return [fmix32(a), fmix32(b ^ KEY_B_SALT)]
 }
 
 /**

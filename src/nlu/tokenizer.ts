@@ -8,7 +8,7 @@
  * @module
  */
 import { astralCharClass, CH_APOSTROPHE, CH_MARK, CH_SURROGATE, CH_WORD, charTables } from './chars.js'
-import { fmix32i, H1_INIT, H2_INIT, step1, step2 } from './hash.js'
+import { fmix32i, H1_INIT, H2_INIT, KEY_B_SALT, step1, step2 } from './hash.js'
 
 export interface Token {
   /** Normalised form (lowercased / accent-folded as configured; apostrophes become `'`). */
@@ -45,7 +45,7 @@ export class TextScanner {
   tokEnd = new Int32Array(64)
   srcStart = new Int32Array(64)
   srcEnd = new Int32Array(64)
-  /** After {@link hashTokens}: token `i`'s 64-bit key, two int32 halves (see {@link tokenKey}). */
+  /** After {@link hashTokens}: token `i`'s 64-bit key, two int32 halves (see `hashCodeUnits`). */
   tokHashA = new Int32Array(64)
   tokHashB = new Int32Array(64)
   count = 0
@@ -83,7 +83,7 @@ export class TextScanner {
         b = step2(b, chars[j]!)
       }
       tokHashA[i] = fmix32i(a)
-      tokHashB[i] = fmix32i(b ^ TOKEN_SALT)
+      tokHashB[i] = fmix32i(b ^ KEY_B_SALT)
     }
     this.hashed = true
   }
@@ -196,23 +196,6 @@ export class TextScanner {
     this.srcStart = grow(this.srcStart)
     this.srcEnd = grow(this.srcEnd)
   }
-}
-
-/** Mixed into a token key's second half. */
-const TOKEN_SALT = 0x5bd1e995
-
-/**
- * The 64-bit key of the normalised code units `chars[s..e)` as unsigned halves: the key {@link TextScanner.hashTokens}
- * computes for a token (there as int32 bits).
- */
-export function tokenKey(chars: Uint16Array, s: number, e: number): [number, number] {
-  let a = H1_INIT
-  let b = H2_INIT
-  for (let j = s; j < e; j++) {
-    a = step1(a, chars[j]!)
-    b = step2(b, chars[j]!)
-  }
-  return [fmix32i(a) >>> 0, fmix32i(b ^ TOKEN_SALT) >>> 0]
 }
 
 /**

@@ -6,9 +6,9 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { LookupTable, TrainingData } from '../../data/types.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
-import { fmix32, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
+import { fmix32, H1_INIT, H2_INIT, hashCodeUnits, KeyTable, step1, step2 } from '../hash.js'
 import { Nullable, paramError, validateParams } from '../params.js'
-import { type ScannerPool, type ScannerUser, TextScanner, type Token, tokenKey } from '../tokenizer.js'
+import { type ScannerPool, type ScannerUser, TextScanner, type Token } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
 
 /** Phrases longer than this many tokens are never matched. */
@@ -53,7 +53,7 @@ export class LookupMatcher {
         let a = H1_INIT
         let b = H2_INIT
         for (let i = 0; i < n; i++) {
-          const [x, y] = tokenKey(sc.chars, sc.tokStart[i]!, sc.tokEnd[i]!)
+          const [x, y] = hashCodeUnits(sc.chars, sc.tokStart[i]!, sc.tokEnd[i]!)
           a = step1(a, x)
           b = step2(b, y)
           if (i < n - 1) this.prefixes.intern(runKeyA(a, i + 1), runKeyB(b, i + 1), 0)

@@ -7,11 +7,11 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
-import { fmix32i, H1_INIT, H2_INIT, KeyTable, step1, step2 } from '../hash.js'
+import { fmix32i, H1_INIT, H2_INIT, hashCodeUnits, KeyTable, step1, step2 } from '../hash.js'
 import { Nullable, paramError, validateParams } from '../params.js'
 import type { SparseVector } from '../sparse.js'
 import { ENGLISH_STOP_WORDS } from '../stop-words.js'
-import { type ScannerPool, type ScannerUser, TextScanner, tokenKey } from '../tokenizer.js'
+import { type ScannerPool, type ScannerUser, TextScanner } from '../tokenizer.js'
 
 export const TfidfParamsSchema = Type.Object(
   {
@@ -446,7 +446,7 @@ export class NgramExtractor {
         // A stop word is matched token by token; a multi-token entry ("it's" is one token) adds each part.
         const count = sc.scan(w)
         for (let t = 0; t < count; t++) {
-          const [a, b] = tokenKey(sc.chars, sc.tokStart[t]!, sc.tokEnd[t]!)
+          const [a, b] = hashCodeUnits(sc.chars, sc.tokStart[t]!, sc.tokEnd[t]!)
           this.stop.intern(a, b, 0)
         }
       }
