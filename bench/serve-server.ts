@@ -3,9 +3,9 @@
  * returns a constant, the intentops app with the prediction log off, the app with the log on (SQLite, or PostgreSQL
  * given `storeUrl` and `storeSchema`), and the app
  * serving a watched registry alias (for swaps). Prints the ports as one JSON line; SIGTERM closes everything,
- * flushing the log. For `bench/serve-instructions.ts`: `stages` mounts on the log-off app the routes that stop
- * `/v1/parse` after each of its stages (see `stageRoutes`), and `swap: false` leaves out the watched alias, whose
- * polls would run on the event loop while requests are counted.
+ * flushing the log. For `bench/serve-instructions.ts` and `bench/serve-stages.ts`: `stages` mounts on the log-off
+ * app the routes that stop `/v1/parse` after each of its stages (see `stageRoutes`), and `swap: false` leaves out
+ * the watched alias, whose polls would run on the event loop while requests are measured.
  *
  *   npx tsx bench/serve-server.ts '{"modelFile": "...", "registryDir": "...", "publicKey": "ed25519:...", "dbPath": "...", "writerNice": 10}'
  * @module
@@ -59,8 +59,18 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] })
 
+/** The model's own wall time in `/stage/predict` (`predict`'s), summed until `GET /stage/model-time` reads it. */
+const modelTime = { ms: 0, calls: 0 }
+
 const bare = Fastify({ logger: false })
 bare.post('/constant', async () => ({ ok: true }))
+// Read and reset by bench/serve-stages.ts around each run of `/stage/predict`.
+bare.get('/stage/model-time', async () => {
+  const r = { ...modelTime }
+  modelTime.ms = 0
+  modelTime.calls = 0
+  return r
+})
 bare.get<{ Querystring: { longest?: string } }>('/gc', async (request) => {
   const now = { ...gc }
   if (request.query.longest === 'reset') gc.longestMs = 0
@@ -83,7 +93,9 @@ const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/stage/validated', { schema: body }, (_request, reply) => sendJson(reply, ok))
   app.post('/stage/predict', { schema: body }, (request, reply) => {
     checkMessage(request.body, ctx.config.maxTextLength, 'body')
-    predict(ctx.holder.current!, request.body, request.id, k)
+    const p = predict(ctx.holder.current!, request.body, request.id, k)
+    modelTime.ms += p.latencyMs
+    modelTime.calls++
     sendJson(reply, ok)
   })
   app.post('/stage/answer', { schema: body }, (request, reply) => {
