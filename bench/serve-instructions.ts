@@ -34,6 +34,7 @@ import {
   valgrindVersion,
   writeTemplateModel,
 } from './lib/callgrind.js'
+import { type Route, stageRoutes } from './lib/stage-routes.js'
 
 const { values } = parseArgs({
   options: {
@@ -75,19 +76,8 @@ const ports = await run.start<{ pid: number; bare: number; logOff: number; logOn
   'starting the server (a minute or two)',
 )
 
-interface Route {
-  key: string
-  name: string
-  port: number
-  path: string
-}
 const ROUTES: Route[] = [
-  { key: 'bare', name: 'bare Fastify (constant)', port: ports.bare, path: '/constant' },
-  { key: 'appConstant', name: 'app: request path, constant answer', port: ports.logOff, path: '/stage/constant' },
-  { key: 'validated', name: 'app: + body validated', port: ports.logOff, path: '/stage/validated' },
-  { key: 'predict', name: 'app: + model (predict)', port: ports.logOff, path: '/stage/predict' },
-  { key: 'answer', name: 'app: + answer built and serialised', port: ports.logOff, path: '/stage/answer' },
-  { key: 'logOff', name: '/v1/parse, log off', port: ports.logOff, path: '/v1/parse' },
+  ...stageRoutes(ports),
   { key: 'logOn', name: '/v1/parse, log on (SQLite)', port: ports.logOn, path: '/v1/parse' },
 ]
 

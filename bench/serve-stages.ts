@@ -32,6 +32,7 @@ import { decodeModel } from '../src/nlu/model-file.js'
 import { benchMessages, countOption, writeTemplateModel } from './lib/callgrind.js'
 import { median } from './lib/metrics.js'
 import { cpuUs } from './lib/proc.js'
+import { type Route, stageRoutes } from './lib/stage-routes.js'
 import { wrk, wrkVersion } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -110,20 +111,7 @@ if (first.done) {
 }
 const ports = JSON.parse(first.value) as { pid: number; bare: number; logOff: number }
 
-interface Route {
-  key: string
-  name: string
-  port: number
-  path: string
-}
-const ROUTES: Route[] = [
-  { key: 'bare', name: 'bare Fastify (constant)', port: ports.bare, path: '/constant' },
-  { key: 'appConstant', name: 'app: request path, constant answer', port: ports.logOff, path: '/stage/constant' },
-  { key: 'validated', name: 'app: + body validated', port: ports.logOff, path: '/stage/validated' },
-  { key: 'predict', name: 'app: + model (predict)', port: ports.logOff, path: '/stage/predict' },
-  { key: 'answer', name: 'app: + answer built and serialised', port: ports.logOff, path: '/stage/answer' },
-  { key: 'logOff', name: '/v1/parse, log off', port: ports.logOff, path: '/v1/parse' },
-]
+const ROUTES = stageRoutes(ports)
 
 interface Run {
   reqPerSec: number
