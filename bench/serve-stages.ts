@@ -107,6 +107,7 @@ const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
 const first = await lines.next()
 if (first.done) {
   log('the server exited before it printed its ports')
+  rmSync(work, { recursive: true, force: true })
   process.exit(1)
 }
 const ports = JSON.parse(first.value) as { pid: number; bare: number; logOff: number }
