@@ -1,0 +1,166 @@
+/**
+ * Refusing regular expressions that can backtrack catastrophically. V8 runs a regex on the event loop and cannot
+ * interrupt it, so one pattern such as `(a+)+$` and one crafted message can freeze `predict` or the server for good.
+ * The verdict is safe-regex2's star-height check (also what Fastify's router uses); this module only shapes a pattern
+ * for it and explains a refusal.
+ * @module
+ */
+import safeRegex from 'safe-regex2'
+
+/** safe-regex2's default cap on the quantifiers of one pattern, named so a refusal can state it. */
+export const MAX_QUANTIFIERS = 25
+
+/**
+ * Why `pattern` can take exponential (or high-polynomial) time on some inputs, e.g. "nested quantifier `(a+)+`", or
+ * undefined when it cannot. Meant for patterns that already compile with the `u` flag.
+ *
+ * @example
+ * regexRisk('(a+)+$') // 'nested quantifier `(a+)+`'
+ * regexRisk('[A-Z]{2}\\d{6}') // undefined
+ */
+export function regexRisk(pattern: string): string | undefined {
+  const tokens = tokenize(pattern)
+  const { shaped, quantifiers } = shape(tokens)
+  if (safeRegex(shaped, { limit: MAX_QUANTIFIERS })) return undefined
+  // Inner groups close first, so the first unsafe one is the smallest that shows the problem; each is shaped on its
+  // own, as a pattern by itself.
+  for (const g of repeatedGroups(pattern, tokens)) {
+    if (!safeRegex(shape(tokenize(g)).shaped, { limit: MAX_QUANTIFIERS })) return `nested quantifier \`${g}\``
+  }
+  if (quantifiers > MAX_QUANTIFIERS) return `${quantifiers} quantifiers, more than the ${MAX_QUANTIFIERS} allowed`
+  return 'a construct the exponential-time check cannot read'
+}
+
+type Token =
+  | { kind: 'atom' | 'other' | 'close'; at: number; text: string }
+  | { kind: 'open'; at: number; text: string; close?: number }
+  | { kind: 'quant'; at: number; text: string; optional: boolean; exact: boolean }
+
+const COUNT = /^\{(\d+)(?:(,)(\d*))?\}/
+
+/**
+ * Split a pattern into atoms (a character, escape or class), group openings and closings, quantifiers (with their
+ * lazy `?`) and the rest (`|`, `^`, `$`). Lookbehinds open as lookaheads, which safe-regex2's parser reads and which
+ * nest alike.
+ */
+function tokenize(pattern: string): Token[] {
+  const out: Token[] = []
+  const open: number[] = []
+  const n = pattern.length
+  let i = 0
+  while (i < n) {
+    const c = pattern[i]!
+    const at = i
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? ''
+      let end = i + 2
+      // `\u{…}`, `\p{…}`, `\P{…}` and `\k<…>` are one escape: their braces are not a count.
+      if ((next === 'u' || next === 'p' || next === 'P') && pattern[end] === '{') end = pattern.indexOf('}', end) + 1
+      else if (next === 'k' && pattern[end] === '<') end = pattern.indexOf('>', end) + 1
+      if (end <= i) end = n
+      out.push({ kind: 'atom', at, text: pattern.slice(i, end) })
+      i = end
+    } else if (c === '[') {
+      let j = i + 1
+      while (j < n && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1
+      out.push({ kind: 'atom', at, text: pattern.slice(i, j + 1) })
+      i = j + 1
+    } else if (c === '(') {
+      let end = i + 1
+      let text: string | undefined
+      if (pattern.startsWith('(?<=', i) || pattern.startsWith('(?<!', i)) {
+        end = i + 4
+        text = `(?${pattern[i + 3]}`
+      } else if (pattern.startsWith('(?<', i)) end = pattern.indexOf('>', i) + 1 || n
+      else if (pattern[i + 1] === '?') end = i + 3
+      open.push(out.length)
+      out.push({ kind: 'open', at, text: text ?? pattern.slice(i, end) })
+      i = end
+    } else if (c === ')') {
+      const o = open.pop()
+      const opening = o === undefined ? undefined : out[o]
+      if (opening?.kind === 'open') opening.close = out.length
+      out.push({ kind: 'close', at, text: ')' })
+      i += 1
+    } else {
+      const q = quantifierAt(pattern, i)
+      if (q) {
+        out.push({ kind: 'quant', at, ...q })
+        i += q.text.length
+      } else {
+        out.push({ kind: c === '|' || c === '^' || c === '$' ? 'other' : 'atom', at, text: c })
+        i += 1
+      }
+    }
+  }
+  return out
+}
+
+/** The quantifier starting at `i` with its lazy `?`, if any; `optional` when it repeats at most once. */
+function quantifierAt(pattern: string, i: number): { text: string; optional: boolean; exact: boolean } | undefined {
+  const c = pattern[i]
+  let text: string
+  let optional = false
+  let exact = false
+  if (c === '?' || c === '*' || c === '+') {
+    text = c
+    optional = c === '?'
+  } else if (c === '{') {
+    const m = COUNT.exec(pattern.slice(i))
+    if (!m) return undefined
+    text = m[0]
+    exact = m[2] === undefined || m[1] === m[3]
+    const max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Number.POSITIVE_INFINITY : Number(m[3])
+    optional = max <= 1
+  } else {
+    return undefined
+  }
+  if (pattern[i + text.length] === '?') text += '?'
+  return { text, optional, exact }
+}
+
+/** Whether the token after a group's closing is a quantifier that repeats it more than once. */
+function repeats(tokens: readonly Token[], close: number | undefined): boolean {
+  const q = close === undefined ? undefined : tokens[close + 1]
+  return q?.kind === 'quant' && !q.optional
+}
+
+/**
+ * The pattern as safe-regex2 should see it. Its check counts every quantifier as a loop, but some cannot multiply
+ * the ways a loop matches and are removed: an exact count on one character or class (`\d{3}` is a fixed sequence),
+ * and, outside every repeated group, `?` (zero or one time). That keeps common safe patterns such as
+ * `(\+\d{1,2}\s)?` and `\d{1,3}(,\d{3})*` accepted, while `(a?a?)+` still counts as nested.
+ */
+function shape(tokens: readonly Token[]): { shaped: string; quantifiers: number } {
+  let out = ''
+  let quantifiers = 0
+  const loops: boolean[] = []
+  let depth = 0
+  for (let t = 0; t < tokens.length; t++) {
+    const tok = tokens[t]!
+    if (tok.kind === 'open') {
+      const loop = repeats(tokens, tok.close)
+      loops.push(loop)
+      if (loop) depth++
+    } else if (tok.kind === 'close') {
+      if (loops.pop()) depth--
+    } else if (tok.kind === 'quant') {
+      const prev = tokens[t - 1]
+      if ((tok.optional && depth === 0) || (tok.exact && prev?.kind === 'atom')) continue
+      quantifiers++
+    }
+    out += tok.text
+  }
+  return { shaped: out, quantifiers }
+}
+
+/** The text of every group repeated more than once, with its quantifier, innermost first. */
+function repeatedGroups(pattern: string, tokens: readonly Token[]): string[] {
+  const out: Array<{ close: number; text: string }> = []
+  for (const tok of tokens) {
+    if (tok.kind !== 'open' || !repeats(tokens, tok.close)) continue
+    const q = tokens[tok.close! + 1]!
+    out.push({ close: tok.close!, text: pattern.slice(tok.at, q.at + q.text.length) })
+  }
+  return out.sort((a, b) => a.close - b.close).map((g) => g.text)
+}
