@@ -144,6 +144,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'No training data files in {path}',
     hint: 'Add data/nlu.yml (see docs/data-format.md), or run `intentops init`.',
   },
+  ERR_DATA_UNSAFE_REGEX: {
+    status: 400,
+    message: 'Regex {name}: the pattern can take exponential time on some inputs: {detail}',
+    hint: 'Rewrite it without a quantified group that holds another quantifier (`(a+)+$` matches what `a+$` does), or split a long pattern into several patterns under the same regex name.',
+  },
   ERR_MUST_PASS_UNKNOWN_INTENT: {
     status: 400,
     message: 'Must-pass case expects intent {intent}, which has no training examples',

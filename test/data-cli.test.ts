@@ -94,6 +94,9 @@ describe('intentops data validate', () => {
       'data/duplicate.yml:7:7: error ERR_DATA_DUPLICATE_EXAMPLE: Duplicate example "Hello there!" in intent greet (first at data/duplicate.yml:5:7)\n  hint: Delete one of the two lines.\n',
     )
     expect(v.out).toContain('data/bad-regex.yml:6:7: error ERR_DATA_BAD_REGEX:')
+    expect(v.out).toContain(
+      'data/unsafe-regex.yml:6:7: error ERR_DATA_UNSAFE_REGEX: Regex x: the pattern can take exponential time on some inputs: nested quantifier `(a+)+`\n  hint: Rewrite it without a quantified group that holds another quantifier (`(a+)+$` matches what `a+$` does)',
+    )
     expect(v.out).toContain('data/yaml-syntax.yml:6:1: error ERR_YAML_SYNTAX:')
     expect(v.out).not.toContain('    at ')
   })

@@ -64,6 +64,12 @@ const cases: Array<[string, string, string, RegExp, Record<string, number>?]> = 
   ],
   ['bad-regex.yml', 'ERR_DATA_BAD_REGEX', '6:7', /^Regex zipcode does not compile: .*Unterminated character class/],
   [
+    'unsafe-regex.yml',
+    'ERR_DATA_UNSAFE_REGEX',
+    '6:7',
+    /^Regex x: the pattern can take exponential time on some inputs: nested quantifier `\(a\+\)\+`$/,
+  ],
+  [
     'missing-lookup.yml',
     'ERR_DATA_LOOKUP_NOT_FOUND',
     '4:13',

@@ -1,12 +1,13 @@
 /**
  * Validation of a training set: duplicates, conflicts between intents, synonym conflicts, regexes that do not
- * compile, small or unbalanced intents, rare entities and near-duplicates across intents. Every check returns
- * diagnostics with positions; nothing throws. Near-duplicate search uses prefix filtering on token sets, so it
+ * compile or can backtrack catastrophically, small or unbalanced intents, rare entities and near-duplicates across
+ * intents. Every check returns diagnostics with positions; nothing throws. Near-duplicate search uses prefix filtering on token sets, so it
  * stays close to linear on 100k examples instead of comparing every pair.
  * @module
  */
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
+import { regexRisk } from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
 import type { Example, SourceRef, TrainingData } from './types.js'
@@ -216,6 +217,13 @@ function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
       } catch (err) {
         const detail = (err as Error).message.replace(/^Invalid regular expression: /, '')
         out.push(errorDiagnostic('ERR_DATA_BAD_REGEX', { name: r.name, detail }, where(r.sources?.[i] ?? r.source)))
+        return
+      }
+      const risk = regexRisk(p)
+      if (risk !== undefined) {
+        out.push(
+          errorDiagnostic('ERR_DATA_UNSAFE_REGEX', { name: r.name, detail: risk }, where(r.sources?.[i] ?? r.source)),
+        )
       }
     })
   }
