@@ -422,6 +422,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: "The out-of-scope intent '{intent}' has no examples in {where}",
     hint: 'Add examples of out-of-scope messages under that intent, name the right one with --oos-intent, or use --max-fallback, which needs none.',
   },
+  ERR_NLU_REGEX_UNSAFE: {
+    status: 400,
+    message: "The regex '{name}' has a pattern /{pattern}/ that can take exponential time on some inputs: {detail}",
+    hint: 'Rewrite it without a quantified group that holds another quantifier (`(a+)+$` matches what `a+$` does), or split a long pattern into several patterns under the same regex name.',
+  },
   ERR_TRAIN_ABORTED: { status: 499, message: 'Training was interrupted' },
 
   // ── model file ───────────────────────────────────────────────────────────────
@@ -454,6 +459,12 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message: '{source} is malformed: {detail}',
     hint: 'The file passed its checksum but its contents are inconsistent; it was not written by intentops. Retrain.',
+  },
+  ERR_MODEL_UNSAFE_REGEX: {
+    status: 400,
+    message:
+      "{source} is refused: step '{step}' has the regex '{name}' /{pattern}/, which can take exponential time on some inputs: {detail}",
+    hint: 'Fix the pattern in the training data (`intentops data validate` points at it) and retrain. Rewrite it without a quantified group that holds another quantifier.',
   },
   ERR_MODEL_UNKNOWN_COMPONENT: {
     status: 400,

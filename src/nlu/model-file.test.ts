@@ -159,6 +159,19 @@ describe('model file', () => {
     refused(() => decodeModel(forge((h) => delete h.manifest.fallback)), 'ERR_MODEL_CORRUPT', /header does not match/)
     refused(() => decodeModel(forge((h) => (h.components[0].json.dim = 3))), 'ERR_MODEL_CORRUPT', /bad 'idf' section/)
   })
+  it('refuses a model whose regex can backtrack catastrophically, even with a valid digest', () => {
+    for (const type of ['regex_features', 'regex_entities']) {
+      const forged = forge((h) => {
+        const step = h.manifest.steps.find((s: AnyHeader) => s.type === type)
+        h.components.find((c: AnyHeader) => c.name === step.name).json.patterns[0].patterns = ['(a+)+$']
+      })
+      refused(
+        () => decodeModel(forged, { source: 'model.iom' }),
+        'ERR_MODEL_UNSAFE_REGEX',
+        /^model\.iom is refused: step '[\w-]+' has the regex '\w+' \/\(a\+\)\+\$\/, which can take exponential time on some inputs: nested quantifier `\(a\+\)\+`$/,
+      )
+    }
+  })
   it('refuses files that are not model files', () => {
     refused(() => decodeModel(new TextEncoder().encode('{"json": true}')), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)
     refused(() => decodeModel(new Uint8Array(0)), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)

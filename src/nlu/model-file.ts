@@ -318,6 +318,11 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Tra
     try {
       fitted = entry.fromState(state)
     } catch (err) {
+      // Not "malformed": an older intentops wrote such files; the data needs fixing, not the file.
+      if (isIntentopsError(err) && err.code === 'ERR_NLU_REGEX_UNSAFE') {
+        const { name, pattern, detail } = err.params
+        fail('ERR_MODEL_UNSAFE_REGEX', source, { step: step.name, name, pattern, detail })
+      }
       const detail = isIntentopsError(err) ? err.message : String((err as Error)?.message ?? err)
       fail('ERR_MODEL_CORRUPT', source, { detail: `step '${step.name}' (${step.type}): ${detail}` })
     }

@@ -26,6 +26,24 @@ function withOos(): TrainingData {
 }
 
 describe('trainModel', () => {
+  it('refuses a regex that can backtrack catastrophically, with its data file position', async () => {
+    const data = toyTrainingData()
+    data.regexes.push({
+      name: 'x',
+      patterns: ['\\d{5}', '(a+)+$'],
+      source: { file: 'data/nlu.yml', line: 10, column: 3 },
+      sources: [
+        { file: 'data/nlu.yml', line: 12, column: 7 },
+        { file: 'data/nlu.yml', line: 13, column: 7 },
+      ],
+    })
+    await expect(trainModel(data, { config, seed: 2, workers: 0 })).rejects.toMatchObject({
+      code: 'ERR_NLU_REGEX_UNSAFE',
+      message:
+        "The regex 'x' has a pattern /(a+)+$/ that can take exponential time on some inputs: nested quantifier `(a+)+`",
+      location: { file: 'data/nlu.yml', line: 13, column: 7 },
+    })
+  })
   it('records fingerprints and lineage, and does not mutate its input', async () => {
     const data = toyTrainingData()
     const before = structuredClone(data)

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { EntityAnnotation } from '../../data/types.js'
-import { FittedRegexFeatures, regexFeaturesParams } from '../featurizers/regex-features.js'
+import { FittedRegexFeatures, RegexFeaturizer, regexFeaturesParams } from '../featurizers/regex-features.js'
 import { SparseVector } from '../sparse.js'
 import { toyTrainingData } from '../testing.js'
 import { tokenize } from '../tokenizer.js'
@@ -135,6 +135,16 @@ describe('regex and lookup entities', () => {
       expect.objectContaining({ code: 'ERR_NLU_REGEX_INVALID', location: { file: 'nlu.yml', line: 7 } }),
     )
     expect(() => compilePattern('[', 'x', false, true)).toThrow(/The regex 'x' has an invalid pattern \/\[\//)
+  })
+  it('refuses a pattern that can backtrack catastrophically, in every step that compiles patterns', () => {
+    const slow = {
+      ...data,
+      regexes: [{ name: 'zipcode', patterns: ['(\\d+\\s?)+$'], source: { file: 'nlu.yml', line: 7 } }],
+    }
+    const refused = expect.objectContaining({ code: 'ERR_NLU_REGEX_UNSAFE', location: { file: 'nlu.yml', line: 7 } })
+    expect(() => new RegexEntities(regexEntitiesParams({})).fit(slow, { seed: 0 })).toThrow(refused)
+    expect(() => new RegexFeaturizer(regexFeaturesParams({})).fit([], { data: slow, seed: 0 })).toThrow(refused)
+    expect(() => compilePattern('(a|b+)*c', 'x', false, true)).toThrow(/nested quantifier `\(a\|b\+\)\*`/)
   })
 })
 

@@ -7,6 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
+import { regexRisk } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
@@ -28,7 +29,9 @@ export interface PatternSet {
 
 /**
  * Compile a pattern with Unicode semantics; `wordBoundaries` requires the match not to touch a letter or digit on
- * either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID with the data file position.
+ * either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID, or ERR_NLU_REGEX_UNSAFE for a pattern that
+ * can backtrack catastrophically, with the data file position. Every pattern of training data and model files goes
+ * through here, so a model with such a pattern can neither be trained nor loaded.
  */
 export function compilePattern(
   pattern: string,
@@ -38,17 +41,22 @@ export function compilePattern(
   source?: RegexFeature['source'],
 ): RegExp {
   const body = wordBoundaries ? `(?<![\\p{L}\\p{N}_])(?:${pattern})(?![\\p{L}\\p{N}_])` : pattern
+  const location = source ? { location: source } : {}
+  let compiled: RegExp
   try {
     // Validate the bare pattern first so an error message shows the user's pattern, not our wrapper.
     new RegExp(pattern, 'u')
-    return new RegExp(body, caseSensitive ? 'gu' : 'giu')
+    compiled = new RegExp(body, caseSensitive ? 'gu' : 'giu')
   } catch (err) {
     throw createError(
       'ERR_NLU_REGEX_INVALID',
       { name, pattern, detail: (err as Error).message },
-      { cause: err, ...(source ? { location: source } : {}) },
+      { cause: err, ...location },
     )
   }
+  const risk = regexRisk(pattern)
+  if (risk !== undefined) throw createError('ERR_NLU_REGEX_UNSAFE', { name, pattern, detail: risk }, location)
+  return compiled
 }
 
 /**
@@ -92,9 +100,13 @@ export function mergePatterns(regexes: readonly RegexFeature[]): PatternSet[] {
   return [...byName.keys()].sort().map((name) => ({ name, patterns: [...byName.get(name)!].sort() }))
 }
 
-/** Check every pattern of the training data compiles, reporting the first bad one with its file position. */
+/** Check every pattern of the training data compiles and is safe, reporting the first bad one with its position. */
 export function checkPatterns(regexes: readonly RegexFeature[], caseSensitive: boolean): void {
-  for (const r of regexes) for (const p of r.patterns) compilePattern(p, r.name, caseSensitive, false, r.source)
+  for (const r of regexes) {
+    for (let i = 0; i < r.patterns.length; i++) {
+      compilePattern(r.patterns[i]!, r.name, caseSensitive, false, r.sources?.[i] ?? r.source)
+    }
+  }
 }
 
 export const RegexEntitiesParamsSchema = Type.Object(
