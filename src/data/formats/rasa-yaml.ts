@@ -88,6 +88,15 @@ class Walker {
     const root = this.parsed.doc.contents
     if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
       this.out.isNlu = false
+      if (this.text.trim() !== '' && path.posix.basename(this.file) !== 'intentops.yml') {
+        this.out.diagnostics.push(
+          warningDiagnostic(
+            'WARN_DATA_IGNORED_FILE',
+            { path: this.file, reason: 'it is empty apart from comments' },
+            this.loc(root),
+          ),
+        )
+      }
       return this.out
     }
     if (!isMap(root)) {
