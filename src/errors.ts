@@ -159,6 +159,16 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'git {command} failed: {detail}',
     hint: 'Run inside a git repository and check the ref with `git log --oneline`.',
   },
+  ERR_DATA_TEXT_LOOKS_ANNOTATED: {
+    status: 400,
+    message: 'Example "{text}" cannot be written as Rasa YAML: {detail}',
+    hint: 'Rasa\'s inline entity syntax has no escape for brackets: rephrase the text or drop the brackets (e.g. "press ok" for "press [ok](btn)").',
+  },
+  ERR_DATA_NO_EXAMPLES: {
+    status: 400,
+    message: 'The training data has no examples: {detail}',
+    hint: 'Add `- intent:` blocks with examples to a data file (see docs/data-format.md), or point --data or `data` in intentops.yml at the files that have them.',
+  },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────
   ERR_PUBLISH_NO_TARGET: {

@@ -223,6 +223,82 @@ describe('intentops data stats, split and convert', () => {
   })
 })
 
+describe('intentops data convert: what the target cannot hold', () => {
+  it('refuses plain text that Rasa YAML would read as an entity, and writes nothing', async () => {
+    put(
+      'tricky.jsonl',
+      '{"text":"book a flight","intent":"a"}\n{"text":"press [ok](btn) now","intent":"a"}\n{"text":"a [ lone bracket","intent":"a"}\n',
+    )
+    const c = await run(['data', 'convert', 'tricky.jsonl', '--to', 'yaml', '--out', 'tricky.yml'])
+    expect(c.code).toBe(1)
+    expect(c.err).toMatch(
+      /^error ERR_DATA_TEXT_LOOKS_ANNOTATED: tricky\.jsonl:2:1: Example "press \[ok\]\(btn\) now" cannot be written as Rasa YAML: .*marking "ok" as entity btn\n {2}hint: Rasa's inline entity syntax has no escape/,
+    )
+    expect(existsSync(path.join(dir, 'tricky.yml'))).toBe(false)
+  })
+
+  it('writes a [ that is never closed as it is; it reads back with a warning, as in Rasa', async () => {
+    put('lone.jsonl', '{"text":"a [ lone bracket","intent":"a"}\n{"text":"see [note] below","intent":"a"}\n')
+    expect((await run(['data', 'convert', 'lone.jsonl', '--to', 'yaml', '--out', 'lone.yml'])).code).toBe(0)
+    const back = await loadTrainingData(['lone.yml'], { root: dir })
+    expect(back.examples.map((e) => [e.text, e.entities])).toEqual([
+      ['a [ lone bracket', []],
+      ['see [note] below', []],
+    ])
+    const v = await run(['data', 'validate', '--data', 'lone.yml'])
+    expect(v.code).toBe(0)
+    expect(v.out).toContain("lone.yml:5:9: warning WARN_DATA_UNCLOSED_BRACKET: A '[' is never closed")
+  })
+
+  it('says how many entity annotations an NLP.js corpus leaves out', async () => {
+    cpSync(rasaProject, dir, { recursive: true })
+    const data = await loadTrainingData(['data'], { root: dir })
+    const annotated = data.examples.filter((e) => e.entities.length)
+    const spans = annotated.reduce((n, e) => n + e.entities.length, 0)
+    expect(annotated.length).toBeGreaterThan(1)
+    const c = await run(['data', 'convert', 'data', '--to', 'nlpjs', '--out', 'n.json'])
+    expect(c.code).toBe(0)
+    expect(c.err).toContain(
+      `warning: nlpjs cannot hold entity annotations; ${spans} annotations in ${annotated.length} examples are left out`,
+    )
+    const plain = await run(['data', 'convert', 'data', '--to', 'rasa-json', '--out', 'r.json'])
+    expect(plain.err).not.toContain('entity annotations')
+  })
+
+  it.each([
+    ['an unsupported extension', 'x.txt', 'hello\n', /x\.txt holds no NLU training data \(unknown extension "\.txt"\)/],
+    ['an empty file', 'empty.yml', '', /empty\.yml holds no NLU training data \(the file is empty\)/],
+    ['a file with no examples', 'none.yml', 'version: "3.1"\nnlu: []\n', /read none\.yml/],
+  ])('fails on %s instead of writing zero examples', async (_name, file, content, why) => {
+    put(file, content)
+    const c = await run(['data', 'convert', file, '--to', 'jsonl', '--out', 'x.jsonl'])
+    expect(c.code).toBe(1)
+    expect(c.err).toMatch(/^error ERR_DATA_NO_EXAMPLES: The training data has no examples: /)
+    expect(c.err).toMatch(why)
+    expect(c.out).toBe('')
+    expect(existsSync(path.join(dir, 'x.jsonl'))).toBe(false)
+  })
+})
+
+describe('intentops data validate on empty data', () => {
+  it.each([
+    ['a 0-byte file', '', true],
+    ['a file with only comments', '# nothing yet\n', true],
+    ['a file with only a version', 'version: "3.1"\n', false],
+    ['an empty nlu list', 'version: "3.1"\nnlu: []\n', false],
+  ])('fails on %s, as train would', async (_name, content, ignored) => {
+    mkdirSync(path.join(dir, 'cases'))
+    put('cases/empty.yml', content)
+    const v = await run(['data', 'validate', '--data', 'cases/empty.yml'])
+    expect(v.code).toBe(1)
+    expect(v.out).toContain(
+      'cases/empty.yml: error ERR_DATA_NO_EXAMPLES: The training data has no examples: read cases/empty.yml\n  hint: Add `- intent:` blocks',
+    )
+    expect(v.out.includes('warning WARN_DATA_IGNORED_FILE: cases/empty.yml holds no NLU training data')).toBe(ignored)
+    expect(v.out).not.toContain('training data is valid')
+  })
+})
+
 describe('intentops data validate on many problems', () => {
   it('prints the first 50 of each code for people and every one with --json', async () => {
     mkdirSync(path.join(dir, 'data'))

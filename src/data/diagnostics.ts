@@ -36,6 +36,10 @@ export const WARNING_CATALOG = Object.freeze({
     message: '{path} holds no NLU training data ({reason}); ignored',
     hint: 'Move the file out of the data directory, or give it an `nlu:` list.',
   },
+  WARN_DATA_UNCLOSED_BRACKET: {
+    message: "A '[' is never closed, so it is read as plain text, as Rasa does",
+    hint: "To annotate an entity, write [text](entity); otherwise remove the '[' or leave it: the example is kept.",
+  },
   WARN_DATA_UNKNOWN_FIELD: {
     message: 'Field {field} has no weight in intentops.yml `fields` (known: {known})',
     hint: 'Add the field to `fields` in intentops.yml, or rename it.',

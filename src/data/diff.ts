@@ -5,7 +5,7 @@
  * @module
  */
 import { canonicalJson, fingerprintTrainingData } from './fingerprint.js'
-import { formatAnnotatedText } from './inline-entities.js'
+import { showAnnotatedText } from './inline-entities.js'
 import type { Example, SourceRef, TrainingData } from './types.js'
 
 export interface DiffExample {
@@ -77,14 +77,14 @@ export function displayExample(ex: Example): string {
     return Object.entries(ex.fields)
       .map(
         ([k, v]) =>
-          `${k}: ${formatAnnotatedText(
+          `${k}: ${showAnnotatedText(
             v,
             ex.entities.filter((e) => e.field === k),
           )}`,
       )
       .join(' | ')
   }
-  return formatAnnotatedText(ex.text, ex.entities)
+  return showAnnotatedText(ex.text, ex.entities)
 }
 
 function ref(ex: Example): DiffExample {

@@ -30,7 +30,6 @@ describe('parseAnnotatedText', () => {
     expect(r).toEqual({ text: 'see [note] below', entities: [], issues: [] })
   })
   it.each([
-    ['an unclosed [', 'book [Paris', 5, /'\[' is never closed/],
     ['an unclosed (', 'book [Paris](city', 12, /'\(' after \[Paris\] is never closed/],
     ['bad JSON', 'book [Paris]{"entity": city}', 12, /bad JSON/],
     ['an empty span', 'book [](city) now', 5, /empty entity span/],
@@ -43,6 +42,61 @@ describe('parseAnnotatedText', () => {
     expect(r.issues.length).toBeGreaterThan(0)
     expect(r.issues[0]!.offset).toBe(offset)
     expect(r.issues[0]!.message).toMatch(message)
+  })
+})
+
+describe('a [ that is never closed', () => {
+  it('is plain text with a warning, as in Rasa', () => {
+    const r = parseAnnotatedText('book [Paris now')
+    expect(r.text).toBe('book [Paris now')
+    expect(r.entities).toEqual([])
+    expect(r.issues).toEqual([
+      { message: expect.stringMatching(/'\[' is never closed/), offset: 5, severity: 'warning' },
+    ])
+  })
+  it('keeps the entities before it', () => {
+    const r = parseAnnotatedText('[Rome](city) or [somewhere')
+    expect(r.text).toBe('Rome or [somewhere')
+    expect(r.entities).toEqual([{ start: 0, end: 4, entity: 'city', value: 'Rome' }])
+    expect(r.issues.map((i) => i.severity)).toEqual(['warning'])
+  })
+})
+
+describe('formatAnnotatedText', () => {
+  const fails = (text: string, entities: EntityAnnotation[] = []) => {
+    try {
+      formatAnnotatedText(text, entities, { file: 'in.jsonl', line: 3 })
+    } catch (err) {
+      return err as { code: string; message: string; location: unknown }
+    }
+    throw new Error(`formatAnnotatedText(${JSON.stringify(text)}) did not throw`)
+  }
+  it.each([
+    ['markup in plain text', 'press [ok](btn) now', [], /marking "ok" as entity btn/],
+    ['a JSON label in plain text', 'see [x]{"entity": "e"}', [], /marking "x" as entity e/],
+    ['brackets that would break the line', 'a [b [c](d)', [], /broken entity markup.*cannot nest/],
+    ['an unclosed label after brackets', 'see [x](y', [], /broken entity markup/],
+    [
+      'brackets next to an entity',
+      'go to [ Rome',
+      [{ start: 8, end: 12, entity: 'city', value: 'Rome' }],
+      /broken entity markup/,
+    ],
+  ])('refuses %s instead of changing its meaning', (_name, text, entities, detail) => {
+    const err = fails(text, entities as EntityAnnotation[])
+    expect(err.code).toBe('ERR_DATA_TEXT_LOOKS_ANNOTATED')
+    expect(err.message).toContain(`Example "${text}" cannot be written as Rasa YAML`)
+    expect(err.message).toMatch(detail)
+    expect(err.location).toEqual({ file: 'in.jsonl', line: 3 })
+  })
+  it('writes brackets Rasa reads as text unchanged', () => {
+    for (const text of ['a [ lone bracket', 'see [note] below', 'x ] y', 'f(x) = [1, 2]']) {
+      expect(formatAnnotatedText(text, [])).toBe(text)
+      expect(parseAnnotatedText(text).text).toBe(text)
+    }
+    expect(formatAnnotatedText('fly to Rome [soon', [{ start: 7, end: 11, entity: 'city', value: 'Rome' }])).toBe(
+      'fly to [Rome](city) [soon',
+    )
   })
 })
 

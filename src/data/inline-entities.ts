@@ -5,12 +5,15 @@
  * caller can turn them into file:line:column.
  * @module
  */
-import type { EntityAnnotation } from './types.js'
+import { createError } from '../errors.js'
+import type { EntityAnnotation, SourceRef } from './types.js'
 
 export interface InlineIssue {
   message: string
   /** 0-based UTF-16 offset into the annotated string. */
   offset: number
+  /** A warning keeps the example (the text is read as Rasa reads it); absent means an error. */
+  severity?: 'warning'
 }
 
 export interface ParsedAnnotatedText {
@@ -42,9 +45,11 @@ export function parseAnnotatedText(source: string): ParsedAnnotatedText {
     }
     const close = findSpanEnd(source, i + 1)
     if (close === -1) {
+      // Rasa reads a '[' that is never closed as plain text, so a Rasa project holding one must load.
       issues.push({
-        message: "unbalanced brackets: '[' is never closed; write an entity as [text](entity), or remove the '['",
+        message: "'[' is never closed, so it is read as plain text (as Rasa does)",
         offset: i,
+        severity: 'warning',
       })
       text += source.slice(i)
       break
@@ -202,9 +207,36 @@ function parseLabel(label: string, offset: number, issues: InlineIssue[]): Label
   return out
 }
 
-/** Write text with entities back in the inline syntax: the shortest form that keeps every field. */
-export function formatAnnotatedText(text: string, entities: readonly EntityAnnotation[]): string {
+/**
+ * Write text with entities back in the inline syntax: the shortest form that keeps every field. Throws
+ * ERR_DATA_TEXT_LOOKS_ANNOTATED when the result would not read back as the same text and entities: the syntax has
+ * no escape, so plain text such as `press [ok](btn)` would turn into an entity. `source` names the example.
+ */
+export function formatAnnotatedText(text: string, entities: readonly EntityAnnotation[], source?: SourceRef): string {
+  const { out, written } = renderAnnotatedText(text, entities)
+  const problem = roundTripProblem(out, text, written)
+  if (problem) {
+    const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text
+    throw createError(
+      'ERR_DATA_TEXT_LOOKS_ANNOTATED',
+      { text: shown.replace(/\n/g, '\\n'), detail: problem },
+      source ? { location: source } : {},
+    )
+  }
+  return out
+}
+
+/** The inline form without the round-trip check, for showing examples to people (diffs). */
+export function showAnnotatedText(text: string, entities: readonly EntityAnnotation[]): string {
+  return renderAnnotatedText(text, entities).out
+}
+
+function renderAnnotatedText(
+  text: string,
+  entities: readonly EntityAnnotation[],
+): { out: string; written: EntityAnnotation[] } {
   const sorted = [...entities].sort((a, b) => a.start - b.start || a.end - b.end)
+  const written: EntityAnnotation[] = []
   let out = ''
   let pos = 0
   let k = 0
@@ -218,9 +250,35 @@ export function formatAnnotatedText(text: string, entities: readonly EntityAnnot
     const span = text.slice(first.start, first.end)
     out += text.slice(pos, first.start)
     out += `[${span}]${formatLabel(span, same)}`
+    written.push(...same)
     pos = first.end
   }
-  return out + text.slice(pos)
+  return { out: out + text.slice(pos), written }
+}
+
+/** Why `annotated` does not read back as `text` with `entities`, or undefined when it does. */
+function roundTripProblem(annotated: string, text: string, entities: readonly EntityAnnotation[]): string | undefined {
+  const back = parseAnnotatedText(annotated)
+  const error = back.issues.find((i) => i.severity !== 'warning')
+  if (error) return `it would be read as broken entity markup (${error.message})`
+  const same = (a: EntityAnnotation, b: EntityAnnotation) =>
+    a.start === b.start &&
+    a.end === b.end &&
+    a.entity === b.entity &&
+    a.value === b.value &&
+    a.role === b.role &&
+    a.group === b.group
+  const extra = back.entities.find((e) => !entities.some((o) => same(o, e)))
+  if (extra) {
+    const span = `"${back.text.slice(extra.start, extra.end)}"`
+    return entities.some((o) => o.start === extra.start && o.end === extra.end)
+      ? `the annotation of ${span} would read back differently (entity ${extra.entity})`
+      : `the brackets in it would be read as an entity annotation, marking ${span} as entity ${extra.entity}`
+  }
+  if (back.text !== text || back.entities.length !== entities.length) {
+    return 'its brackets would be read as entity markup and change the text'
+  }
+  return undefined
 }
 
 function formatLabel(span: string, labels: EntityAnnotation[]): string {

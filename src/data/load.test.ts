@@ -36,12 +36,22 @@ describe('loadTrainingData', () => {
     expect(data.synonyms).toMatchObject([{ value: 'NY', examples: ['nyc', 'new york'] }])
   })
 
+  it('loads a Rasa example with a [ that is never closed as text, with a warning', async () => {
+    put('data/a.yml', 'version: "3.1"\nnlu:\n- intent: a\n  examples: |\n    - a [ lone bracket\n    - hi\n')
+    const data = await loadTrainingData(['data'], { root: dir })
+    expect(data.examples.map((e) => e.text)).toEqual(['a [ lone bracket', 'hi'])
+    const r = await loadTrainingDataDetailed(['data'], { root: dir })
+    expect(r.diagnostics.map((d) => [d.code, d.severity, d.location.line, d.location.column])).toEqual([
+      ['WARN_DATA_UNCLOSED_BRACKET', 'warning', 5, 9],
+    ])
+  })
+
   it('throws the first error with its position; the detailed loader collects them all', async () => {
-    put('data/a.yml', 'version: "3.1"\nnlu:\n- intent: a\n  examples: |\n    - [x(e)\n')
+    put('data/a.yml', 'version: "3.1"\nnlu:\n- intent: a\n  examples: |\n    - [x](e\n')
     put('data/b.yml', 'nlu: [\n')
     await expect(loadTrainingData(['data'], { root: dir })).rejects.toMatchObject({
       code: 'ERR_DATA_BAD_ANNOTATION',
-      location: { file: 'data/a.yml', line: 5, column: 7 },
+      location: { file: 'data/a.yml', line: 5, column: 10 },
     })
     const r = await loadTrainingDataDetailed(['data'], { root: dir })
     expect(r.diagnostics.map((d) => d.code)).toEqual(['ERR_DATA_BAD_ANNOTATION', 'ERR_YAML_SYNTAX'])

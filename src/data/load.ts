@@ -108,7 +108,8 @@ export async function loadFile(
   } catch (err) {
     return { parsed: failed(diagnosticFromError(err, file)), format: undefined }
   }
-  const detected = detectFormat(file, text)
+  const detected: ReturnType<typeof detectFormat> =
+    text.trim() === '' ? { reason: 'the file is empty' } : detectFormat(file, text)
   if (!('format' in detected)) {
     const parsed = failed(
       warningDiagnostic('WARN_DATA_IGNORED_FILE', { path: file, reason: detected.reason }, { file }),

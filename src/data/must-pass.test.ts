@@ -64,7 +64,7 @@ must_pass:
         5,
         'unknown key `colour` in a must-pass case; allowed: text, fields, intent, min_confidence, allow_failure',
       ],
-      ['ERR_DATA_BAD_ANNOTATION', 7, 18, expect.stringContaining("'[' is never closed")],
+      ['WARN_DATA_UNCLOSED_BRACKET', 7, 18, expect.stringContaining("'[' is never closed")],
     ])
   })
 

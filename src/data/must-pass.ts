@@ -136,13 +136,12 @@ export function parseMustPass(
       const quoted = isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')
       if (quoted && start.column !== undefined) start.column++
       for (const issue of r.issues) {
-        out.diagnostics.push(
-          errorDiagnostic(
-            'ERR_DATA_BAD_ANNOTATION',
-            { detail: issue.message },
-            { ...start, column: (start.column ?? 1) + issue.offset },
-          ),
-        )
+        const at = { ...start, column: (start.column ?? 1) + issue.offset }
+        if (issue.severity === 'warning') {
+          out.diagnostics.push(warningDiagnostic('WARN_DATA_UNCLOSED_BRACKET', {}, at))
+          continue
+        }
+        out.diagnostics.push(errorDiagnostic('ERR_DATA_BAD_ANNOTATION', { detail: issue.message }, at))
         ok = false
       }
       for (const e of r.entities) entities.push(field === undefined ? e : { ...e, field })

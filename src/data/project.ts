@@ -4,7 +4,7 @@
  * @module
  */
 import type { ValidationConfig } from '../config/schema.js'
-import { compareDiagnostics, type Diagnostic } from './diagnostics.js'
+import { compareDiagnostics, type Diagnostic, errorDiagnostic } from './diagnostics.js'
 import { type LoadedFile, loadTrainingDataDetailed } from './load.js'
 import { loadMustPassDetailed, validateMustPass } from './must-pass.js'
 import { fsSource } from './source.js'
@@ -44,6 +44,11 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   })
   const diagnostics = [...loaded.diagnostics]
+  // Training refuses data without examples; when loading already failed, that error says why.
+  if (loaded.data.examples.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
+    const detail = `read ${describeFiles(loaded.files.length ? loaded.files.map((f) => f.file) : options.data)}`
+    diagnostics.push(errorDiagnostic('ERR_DATA_NO_EXAMPLES', { detail }, { file: options.data[0] ?? '.' }))
+  }
   diagnostics.push(
     ...validateTrainingData(loaded.data, { validation: options.validation, fields: options.fields ?? {} }),
   )
@@ -74,4 +79,11 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
     },
     data: loaded.data,
   }
+}
+
+/** A list of paths for a message, the first few by name. */
+export function describeFiles(files: readonly string[]): string {
+  if (files.length === 0) return 'no files'
+  const shown = files.slice(0, 5).join(', ')
+  return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown
 }

@@ -53,7 +53,19 @@ const cases: Array<[string, string, string, RegExp, Record<string, number>?]> = 
     '10:7',
     /^Example "Hey there" is labelled goodbye here and greet at conflict\.yml:6:7$/,
   ],
-  ['bad-annotation-bracket.yml', 'ERR_DATA_BAD_ANNOTATION', '5:14', /unbalanced brackets: '\[' is never closed/],
+  [
+    'bad-annotation-bracket.yml',
+    'ERR_DATA_BAD_ANNOTATION',
+    '5:21',
+    /unbalanced brackets: '\(' after \[Paris\] is never closed with '\)'/,
+  ],
+  // Rasa reads a '[' that is never closed as text: a warning, and the example is kept
+  [
+    'unclosed-bracket.yml',
+    'WARN_DATA_UNCLOSED_BRACKET',
+    '5:14',
+    /^A '\[' is never closed, so it is read as plain text/,
+  ],
   ['bad-annotation-json.yml', 'ERR_DATA_BAD_ANNOTATION', '5:21', /bad JSON in entity annotation \{"entity": city\}/],
   ['bad-annotation-empty.yml', 'ERR_DATA_BAD_ANNOTATION', '5:14', /empty entity span/],
   [

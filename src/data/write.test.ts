@@ -100,7 +100,7 @@ describe('addExamples', () => {
   })
 
   it('refuses bad annotations and paths outside the project', async () => {
-    await expect(addExamples('data/nlu.yml', 'greet', ['fly to [Paris(city)'], { root: dir })).rejects.toMatchObject({
+    await expect(addExamples('data/nlu.yml', 'greet', ['fly to [Paris](city'], { root: dir })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
     })
     await expect(addExamples('../x.yml', 'greet', ['hi'], { root: dir })).rejects.toMatchObject({

@@ -197,6 +197,31 @@ nlu:
     expect(repo.git('diff', 'main', 'reviews-1', '--', 'data/nlu.yml')).toContain('+    - fly me to [Paris](city)')
   })
 
+  it('skips a message whose text would read as entity markup, with a warning, and exports the rest', async () => {
+    await store.insertPredictions([
+      prediction('m1', 'press [ok](btn) to book', 'book_flight', 0.3),
+      prediction('m2', 'a [ lone bracket hello', 'greet', 0.3),
+    ])
+    await decide(store, { predictionIds: ['m1', 'm2'], action: 'confirm', reviewer: 'ann' }, ctx)
+    const m1Review = (await store.listReviews({ predictionId: 'm1' }))[0]!.id
+    const res = await exportReviews(store, { root: repo.dir, config })
+    expect(res.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^message m1 \\(review ${m1Review}\\) is not exported: Example "press \\[ok\\]\\(btn\\) to book" cannot be written as Rasa YAML: .*marking "ok" as entity btn\\. Rasa's inline entity syntax has no escape`,
+        ),
+      ),
+    ])
+    expect(res.written.map((w) => w.predictionId)).toEqual(['a', 'b', 'e', 'f', 'm2'])
+    const nlu = read('data/nlu.yml')
+    expect(nlu).not.toContain('[ok]')
+    expect(nlu).toContain('    - a [ lone bracket hello\n')
+    // the skipped message stays pending; every other review is marked
+    const pending = await store.listReviews({ exported: false })
+    expect(pending.map((r) => r.predictionId)).toEqual(expect.arrayContaining(['m1', 'd']))
+    expect(pending.map((r) => r.predictionId)).not.toContain('m2')
+  })
+
   it('refuses an export file that is not YAML or lies outside the project', async () => {
     for (const file of ['data/reviewed.csv', '../elsewhere.yml']) {
       const err = await exportReviews(store, { root: repo.dir, config, file }).catch((e) => e)

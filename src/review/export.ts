@@ -219,7 +219,23 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     if (f && !f.startsWith('(') && isYaml(f)) intentFile.set(ex.intent, f)
   }
 
-  const { candidates, settled } = await plan(store, options.onProgress)
+  const planned = await plan(store, options.onProgress)
+  const { settled } = planned
+  // A text the inline syntax cannot hold would be written as a fake entity or a broken line: it waits, the rest go.
+  const candidates = planned.candidates.filter((c) => {
+    try {
+      toNewExample(c.prediction, c.entities)
+      return true
+    } catch (err) {
+      if (!isIntentopsError(err) || err.code !== 'ERR_DATA_TEXT_LOOKS_ANNOTATED') throw err
+      const reviews = c.reviewIds.length === 1 ? `review ${c.reviewIds[0]}` : `reviews ${c.reviewIds.join(', ')}`
+      warnings.push(
+        `message ${c.prediction.id} (${reviews}) is not exported: ${err.message}. ${err.hint ?? ''} ` +
+          'It stays unexported until a later decision skips or deletes the message.',
+      )
+      return false
+    }
+  })
   const toMark = [...settled]
   const duplicates: SkippedExample[] = []
   const conflicts: SkippedExample[] = []

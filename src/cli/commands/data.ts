@@ -230,16 +230,49 @@ export function register(program: Command, io: CliIO): void {
       const first = loaded.diagnostics.find((d) => d.severity === 'error')
       if (first) throw diagnosticToError(first)
       const data = loaded.data
-      const lost = DATA_FORMATS[opts.to].lossy.filter((k) =>
+      const lossy = DATA_FORMATS[opts.to].lossy
+      const kept =
+        data.examples.length +
+        (['synonyms', 'regexes', 'lookups'] as const).reduce((n, k) => n + (lossy.includes(k) ? 0 : data[k].length), 0)
+      if (kept === 0) {
+        // nothing to write: say which files were skipped and why instead of writing an empty file
+        const { describeFiles } = await import('../../data/project.js')
+        const ignored = loaded.diagnostics
+          .filter((d) => d.code === 'WARN_DATA_IGNORED_FILE')
+          .map((d) => d.message.replace(/; ignored$/, ''))
+        const read = loaded.files.filter((f) => f.isNlu).map((f) => f.file)
+        const why = ignored.length ? ` (${ignored.slice(0, 5).join('; ')})` : ''
+        throw createError(
+          'ERR_DATA_NO_EXAMPLES',
+          {
+            detail: `${read.length ? `read ${describeFiles(read)}` : 'no training data file was read'}${why}; nothing was written`,
+          },
+          {
+            hint: 'Convert a .yml/.yaml, .json, .csv or .jsonl file (or a directory of them) that holds examples; see docs/data-format.md.',
+          },
+        )
+      }
+      const lost = lossy.filter((k) =>
         k === 'metadata'
           ? data.examples.some((e) => e.metadata)
           : k === 'intent metadata'
             ? data.intents.some((i) => i.metadata)
             : k === 'fields'
               ? data.examples.some((e) => e.fields)
-              : data[k].length > 0,
+              : k === 'entities'
+                ? data.examples.some((e) => e.entities.length)
+                : data[k].length > 0,
       )
-      for (const k of lost) io.stderr(`warning: ${opts.to} cannot hold ${k}; they are left out\n`)
+      for (const k of lost) {
+        if (k === 'entities') {
+          const annotated = data.examples.filter((e) => e.entities.length)
+          const spans = annotated.reduce((n, e) => n + e.entities.length, 0)
+          io.stderr(
+            `warning: ${opts.to} cannot hold entity annotations; ${spans} annotation${spans === 1 ? '' : 's'} in ` +
+              `${annotated.length} example${annotated.length === 1 ? '' : 's'} are left out (the examples keep their plain text)\n`,
+          )
+        } else io.stderr(`warning: ${opts.to} cannot hold ${k}; they are left out\n`)
+      }
       const out = path.resolve(io.cwd, opts.out)
       const outDir = path.relative(root, path.dirname(out)).split(path.sep).join('/')
       await writeFileAtomic(

@@ -27,7 +27,7 @@ export interface FormatSpec {
   /** File extension written by default. */
   extension: string
   /** What the format cannot hold, for a warning on conversion. */
-  lossy: ReadonlyArray<'synonyms' | 'regexes' | 'lookups' | 'metadata' | 'intent metadata' | 'fields'>
+  lossy: ReadonlyArray<'synonyms' | 'regexes' | 'lookups' | 'metadata' | 'intent metadata' | 'fields' | 'entities'>
   parse(text: string, file: string): ParsedDataFile
   format(data: TrainingData, options?: FormatOptions): string
 }
@@ -38,7 +38,8 @@ export const DATA_FORMATS: Readonly<Record<DataFormat, FormatSpec>> = Object.fre
   'rasa-json': { extension: '.json', lossy: ['intent metadata'], parse: parseRasaJson, format: formatRasaJson },
   nlpjs: {
     extension: '.json',
-    lossy: ['metadata', 'intent metadata', 'fields'],
+    // a corpus marks entities only as @name placeholders that replace the words, so annotated spans cannot be kept
+    lossy: ['metadata', 'intent metadata', 'fields', 'entities'],
     parse: parseNlpjs,
     format: formatNlpjs,
   },

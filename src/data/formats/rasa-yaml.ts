@@ -10,7 +10,7 @@ import { isMap, isScalar, isSeq, type LineCounter, type Node, type Pair, type Sc
 import type { SourceLocation } from '../../errors.js'
 import { nodeLocation, type ParsedYaml, parseYaml } from '../../util/yaml.js'
 import { diagnosticFromError, errorDiagnostic, warningDiagnostic } from '../diagnostics.js'
-import { formatAnnotatedText, parseAnnotatedText } from '../inline-entities.js'
+import { formatAnnotatedText, type InlineIssue, parseAnnotatedText } from '../inline-entities.js'
 import type { EntityAnnotation, Example, IntentInfo, SourceRef, TrainingData } from '../types.js'
 import { emptyParsedFile, type ParsedDataFile } from './parsed-file.js'
 
@@ -88,6 +88,15 @@ class Walker {
     const root = this.parsed.doc.contents
     if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
       this.out.isNlu = false
+      if (this.text.trim() !== '' && path.posix.basename(this.file) !== 'intentops.yml') {
+        this.out.diagnostics.push(
+          warningDiagnostic(
+            'WARN_DATA_IGNORED_FILE',
+            { path: this.file, reason: 'it is empty apart from comments' },
+            this.loc(root),
+          ),
+        )
+      }
       return this.out
     }
     if (!isMap(root)) {
@@ -313,10 +322,7 @@ class Walker {
       }
       const where = this.textLocation(v)
       const parsed = parseAnnotatedText(String(v.value).trim())
-      for (const issue of parsed.issues) {
-        this.error('ERR_DATA_BAD_ANNOTATION', { detail: issue.message }, shift(where, issue.offset))
-        ok = false
-      }
+      if (this.issues(parsed.issues, where)) ok = false
       fields[k] = parsed.text
       for (const e of parsed.entities) entities.push({ ...e, field: k })
     }
@@ -342,12 +348,7 @@ class Walker {
       return
     }
     const parsed = parseAnnotatedText(annotated)
-    if (parsed.issues.length) {
-      for (const issue of parsed.issues) {
-        this.error('ERR_DATA_BAD_ANNOTATION', { detail: issue.message }, shift(at, issue.offset))
-      }
-      return
-    }
+    if (this.issues(parsed.issues, at)) return
     if (parsed.text.trim() === '') {
       this.error('ERR_DATA_EMPTY_EXAMPLE', { intent }, at)
       return
@@ -355,6 +356,20 @@ class Walker {
     const ex: Example = { text: parsed.text, intent, entities: parsed.entities, source: at }
     if (metadata) ex.metadata = metadata
     this.out.data.examples.push(ex)
+  }
+
+  /** Report the inline-markup issues of a text that starts at `at`; returns whether any is an error. */
+  issues(issues: readonly InlineIssue[], at: SourceRef): boolean {
+    let failed = false
+    for (const issue of issues) {
+      if (issue.severity === 'warning') {
+        this.out.diagnostics.push(warningDiagnostic('WARN_DATA_UNCLOSED_BRACKET', {}, shift(at, issue.offset)))
+      } else {
+        this.error('ERR_DATA_BAD_ANNOTATION', { detail: issue.message }, shift(at, issue.offset))
+        failed = true
+      }
+    }
+    return failed
   }
 
   listBlock(kind: Exclude<BlockKind, 'intent'>, name: string, examplesPair: Pair, source: SourceLocation) {
@@ -544,10 +559,15 @@ function indent(text: string, by: string): string {
 /** Whether an example can be one `- line` of an `examples: |` block and read back identically. */
 export function fitsBlockLine(ex: Example): boolean {
   if (ex.fields || ex.metadata) return false
-  const line = formatAnnotatedText(ex.text, ex.entities)
+  const line = formatAnnotatedText(ex.text, ex.entities, ex.source)
   if (line.includes('\n') || line !== line.trim() || line === '') return false
   const back = parseAnnotatedText(line)
-  if (back.issues.length || back.text !== ex.text || back.entities.length !== ex.entities.length) return false
+  if (
+    back.issues.some((i) => i.severity !== 'warning') ||
+    back.text !== ex.text ||
+    back.entities.length !== ex.entities.length
+  )
+    return false
   return back.entities.every((e, i) => {
     const o = ex.entities[i]!
     return (
@@ -563,7 +583,7 @@ export function fitsBlockLine(ex: Example): boolean {
 
 /** The lines of one example inside an `examples: |` block, without indentation. */
 export function exampleLine(ex: Example): string {
-  return `- ${formatAnnotatedText(ex.text, ex.entities)}`
+  return `- ${formatAnnotatedText(ex.text, ex.entities, ex.source)}`
 }
 
 /** Render one example as a list item (`- text: ...` / `- fields: ...`), without indentation. */
@@ -575,10 +595,11 @@ export function exampleListItem(ex: Example): string {
       fields[k] = formatAnnotatedText(
         v,
         ex.entities.filter((e) => e.field === k),
+        ex.source,
       )
     }
     obj.fields = fields
-  } else obj.text = formatAnnotatedText(ex.text, ex.entities)
+  } else obj.text = formatAnnotatedText(ex.text, ex.entities, ex.source)
   if (ex.metadata) obj.metadata = ex.metadata
   return stringify([obj], { lineWidth: 0 }).trimEnd()
 }
