@@ -129,6 +129,17 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(JSON.parse((await cli('log', 'purge', '--before', '2026-01-04', '--json')).out).purged).toBe(0)
   })
 
+  it('log purge --before refuses a day that does not exist and deletes nothing', async () => {
+    await seed(5)
+    for (const before of ['2026-11-31', '2026-02-30', '99999999d']) {
+      const res = await cli('log', 'purge', '--before', before)
+      expect(res.code).not.toBe(0)
+      expect(res.err).toContain(`--before "${before}"`)
+      expect(res.err).toContain('2026-01-31T12:00:00Z')
+    }
+    expect(JSON.parse((await cli('log', 'stats', '--json')).out).predictions).toBe(5)
+  })
+
   it('log rollups recounts the analytics rollups after rows were deleted outside intentops', async () => {
     await seed(10)
     const rolledUp = async () => {
