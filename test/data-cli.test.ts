@@ -198,6 +198,13 @@ describe('intentops data stats, split and convert', () => {
     expect((await run(['data', 'split', '--test-fraction', '1.5'])).err).toContain(
       '--test-fraction must be between 0 and 1',
     )
+    // The same seeds as `train --seed`: integers from 0 to 2^32 - 1, in decimal.
+    for (const seed of ['-3', '0x10', '1.5']) {
+      const bad = await run(['data', 'split', '--seed', seed, '--out', 'bad'])
+      expect(bad.code).toBe(1)
+      expect(bad.err).toContain(`--seed must be an integer in [0, 4294967295], got "${seed}"`)
+    }
+    expect(existsSync(path.join(dir, 'bad'))).toBe(false)
   })
 
   it('converts between formats and says what a format cannot hold', async () => {

@@ -89,6 +89,30 @@ describe('intentops pipeline status', () => {
   })
 })
 
+describe('pipeline options', () => {
+  it('refuses --from after --until, and limits that are not positive integers, before running anything', async () => {
+    const dir = project()
+    const run = await cli(dir, ['pipeline', 'run', '--from', 'test', '--until', 'validate'])
+    expect(run.code).toBe(1)
+    expect(run.err).toContain('ERR_CLI_USAGE: --from test comes after --until validate')
+    expect(run.out).not.toContain('passed')
+    const runs = await cli(dir, ['runs', 'list', '--json'])
+    expect(JSON.parse(runs.out)).toEqual([])
+    for (const args of [
+      ['runs', 'list', '-n', 'abc'],
+      ['runs', 'list', '-n', '0'],
+      ['runs', 'list', '-n', '-1'],
+      ['metrics', 'history', '-n', 'abc'],
+      ['metrics', 'history', '-n', '0x10'],
+    ]) {
+      const res = await cli(dir, args)
+      expect(res.code, args.join(' ')).toBe(1)
+      expect(res.err).toContain(`ERR_CLI_USAGE: --limit must be an integer ≥ 1, got "${args[3]}"`)
+    }
+    expect((await cli(dir, ['runs', 'list', '-n', '3'])).code).toBe(0)
+  })
+})
+
 describe('a failing stage', () => {
   it('stops with a catalog error, publishes nothing and moves no alias', async () => {
     const dir = project('pipeline:\n  - type: NoSuchFeaturizer\n')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { intOption } from '../options.js'
 
 interface ProjectOpts {
   config?: string
@@ -141,14 +142,12 @@ export function register(program: Command, io: CliIO): void {
         const { formatTrainingData } = await import('../../data/write.js')
         const { writeFileAtomic } = await import('../../util/fs.js')
         const fraction = Number(opts.testFraction)
-        const seed = Number(opts.seed)
+        const seed = await intOption('--seed', opts.seed, 0, 0xffffffff)
         if (!(fraction > 0 && fraction < 1)) {
           throw createError('ERR_CLI_USAGE', {
             detail: `--test-fraction must be between 0 and 1, got "${opts.testFraction}"`,
           })
         }
-        if (!Number.isInteger(seed))
-          throw createError('ERR_CLI_USAGE', { detail: `--seed must be an integer, got "${opts.seed}"` })
         if (opts.format !== undefined && !isDataFormat(opts.format)) {
           throw createError('ERR_CLI_USAGE', {
             detail: `--format must be one of ${Object.keys(DATA_FORMATS).join(', ')}`,
