@@ -235,6 +235,30 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
   })
 })
 
+describe('store locations with another scheme', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-scheme-'))
+    dirs.push(dir)
+  })
+
+  it('are usage errors naming the scheme and the supported locations, and create nothing', async () => {
+    const flag = await cli('log', 'stats', '--store', 'redis://h/0')
+    expect(flag.code).toBe(1)
+    expect(flag.err).toContain('ERR_CLI_USAGE: --store "redis://h/0" has the scheme redis:')
+    expect(flag.err).toContain('a SQLite file path, or a postgres:// or postgresql:// URL')
+    const io = memoryIO(dir, { INTENTOPS_STORE: 'mysql://x' })
+    expect(await runCli(['log', 'stats'], io)).toBe(1)
+    expect(io.err()).toContain('INTENTOPS_STORE "mysql://x" has the scheme mysql:')
+    writeFileSync(path.join(dir, 'intentops.yml'), 'version: 1\nstore:\n  path: mysql://x\n')
+    const configured = await cli('log', 'stats')
+    expect(configured.code).toBe(1)
+    expect(configured.err).toContain(
+      'ERR_CONFIG_INVALID: Invalid config: `store.path` "mysql://x" has the scheme mysql:',
+    )
+    expect(readdirSync(dir)).toEqual(['intentops.yml'])
+  })
+})
+
 describe('log and tokens commands on PostgreSQL', () => {
   it('creates a token, exports and purges through the configured PostgreSQL schema', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-pg-'))

@@ -67,12 +67,19 @@ async function withStore<T>(
   ) => Promise<T>,
 ): Promise<T> {
   const { loadConfig } = await import('../../config/load.js')
-  const { openStore } = await import('../../store/open.js')
+  const { openStore, unsupportedStoreScheme, STORE_LOCATIONS } = await import('../../store/open.js')
   const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
   let config = loaded.config.store
   const location = opts.store ?? io.env.INTENTOPS_STORE
   if (location) {
-    const pg = /^postgres(ql)?:\/\//.test(location)
+    const scheme = unsupportedStoreScheme(location)
+    if (scheme) {
+      const { createError } = await import('../../errors.js')
+      throw createError('ERR_CLI_USAGE', {
+        detail: `${opts.store !== undefined ? '--store' : 'INTENTOPS_STORE'} "${location}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (./ before a file name with a colon)`,
+      })
+    }
+    const pg = /^postgres(ql)?:/i.test(location)
     config = pg
       ? { ...config, backend: 'postgres', url: location }
       : { ...config, backend: 'sqlite', path: (await import('node:path')).resolve(io.cwd, location) }
