@@ -111,6 +111,17 @@ describe('pipeline options', () => {
     }
     expect((await cli(dir, ['runs', 'list', '-n', '3'])).code).toBe(0)
   })
+
+  it('fails validation when a must-pass path in intentops.yml does not exist, instead of gating on no cases', async () => {
+    const dir = project('tests:\n  - tset\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'])
+    expect(res.code).toBe(1)
+    expect(res.err).toContain('Stage validate failed: ERR_FILE_NOT_FOUND')
+    expect(res.err).toContain('`tests` in intentops.yml lists "tset"')
+    const record = JSON.parse(res.out) as RunRecord
+    expect(record.stages[0]).toMatchObject({ name: 'validate', status: 'failed' })
+    expect(record.stages.find((s) => s.name === 'publish')!.status).not.toBe('ran')
+  })
 })
 
 describe('a failing stage', () => {

@@ -15,7 +15,7 @@ async function project(io: CliIO, opts: ProjectOpts) {
   const root = loaded.root
   const rel = (p: string) => path.relative(root, path.resolve(io.cwd, p)).split(path.sep).join('/') || '.'
   const data = opts.data?.length ? opts.data.map(rel) : [...loaded.config.data]
-  return { root, config: loaded.config, data, rel }
+  return { root, config: loaded.config, file: loaded.file, data, rel }
 }
 
 /** Progress for loading that appears only once loading has taken over a second. */
@@ -60,12 +60,13 @@ export function register(program: Command, io: CliIO): void {
       const { validateProject } = await import('../../data/project.js')
       const { formatLocation } = await import('../../errors.js')
       const pc = (await import('picocolors')).default.createColors(io.isTTY && !opts.json)
-      const { root, config, data: paths } = await project(io, opts)
+      const { root, config, file, data: paths } = await project(io, opts)
       const progress = await loadProgress(io, 'loading data')
       const report = await validateProject({
         root,
         data: paths,
         tests: [...config.tests],
+        ...(file ? { configFile: file } : {}),
         validation: config.validation,
         fields: config.fields,
         onProgress: progress.onProgress,

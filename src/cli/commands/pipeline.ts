@@ -65,7 +65,7 @@ export async function runAndPrint(
   const { loadConfig } = await import('../../config/load.js')
   const { readTextFile } = await import('../../util/fs.js')
   const { runPipeline, pipelineError } = await import('../../pipeline/run.js')
-  const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+  const { config, root, file } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
   const eventPath = io.env.GITHUB_EVENT_PATH
   const eventPayload = eventPath ? JSON.parse(await readTextFile(eventPath).catch(() => 'null')) : undefined
   const progress = await stageProgress(io, opts.json)
@@ -76,6 +76,7 @@ export async function runAndPrint(
     record = await runPipeline({
       root,
       config,
+      ...(file ? { configFile: file } : {}),
       env: io.env,
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.until ? { until: opts.until } : {}),
