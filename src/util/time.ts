@@ -39,7 +39,8 @@ export function calendarProblem(value: string): string | undefined {
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])]
   if (month < 1 || month > 12) return `there is no month ${m[2]}`
   const days = daysInMonth(year, month)
-  if (day < 1 || day > days) return `${MONTHS[month - 1]} ${m[1]} has no day ${m[3]} (it has ${days} days)`
+  if (day < 1) return `there is no day ${m[3]}`
+  if (day > days) return `${MONTHS[month - 1]} ${m[1]} has only ${days} days`
   if (m[4] !== undefined && Number(m[4]) > 23) return `there is no hour ${m[4]}`
   if (m[5] !== undefined && Number(m[5]) > 59) return `there is no minute ${m[5]}`
   if (m[6] !== undefined && Number(m[6]) > 59) return `there is no second ${m[6]}`
