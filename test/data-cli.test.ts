@@ -86,6 +86,22 @@ describe('intentops data validate', () => {
     })
   })
 
+  it('refuses a must-pass path in intentops.yml that does not exist, at its line, and accepts a missing default', async () => {
+    await run(['init', 'demo'])
+    const demo = path.join(dir, 'demo')
+    const config = path.join(demo, 'intentops.yml')
+    const text = readFileSync(config, 'utf8')
+    writeFileSync(config, text.replace('tests:\n  - tests\n', 'tests:\n  - tset\n'))
+    const v = await run(['data', 'validate'], demo)
+    expect(v.code).toBe(1)
+    expect(v.out).toMatch(/^intentops\.yml:\d+:5: error ERR_FILE_NOT_FOUND: File not found: .*tset\n/m)
+    expect(v.out).toContain('hint: `tests` in intentops.yml lists "tset"')
+    // Without a tests key the default tests/ is optional.
+    writeFileSync(config, text.replace('tests:\n  - tests\n', ''))
+    rmSync(path.join(demo, 'tests'), { recursive: true })
+    expect((await run(['data', 'validate'], demo)).code).toBe(0)
+  })
+
   it('lists every problem with file:line:column and a hint, and exits 1', async () => {
     cpSync(new URL('./fixtures/validation/', import.meta.url).pathname, path.join(dir, 'data'), { recursive: true })
     const v = await run(['data', 'validate'])
@@ -201,6 +217,13 @@ describe('intentops data stats, split and convert', () => {
     expect((await run(['data', 'split', '--test-fraction', '1.5'])).err).toContain(
       '--test-fraction must be between 0 and 1',
     )
+    // The same seeds as `train --seed`: integers from 0 to 2^32 - 1, in decimal.
+    for (const seed of ['-3', '0x10', '1.5']) {
+      const bad = await run(['data', 'split', '--seed', seed, '--out', 'bad'])
+      expect(bad.code).toBe(1)
+      expect(bad.err).toContain(`--seed must be an integer in [0, 4294967295], got "${seed}"`)
+    }
+    expect(existsSync(path.join(dir, 'bad'))).toBe(false)
   })
 
   it('converts between formats and says what a format cannot hold', async () => {

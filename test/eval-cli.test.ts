@@ -115,6 +115,21 @@ describe('intentops test', () => {
     expect(missing.err).toContain('error ERR_FILE_NOT_FOUND')
     expect(existsSync(path.join(p.dir, 'results'))).toBe(false)
   })
+
+  it('refuses a must-pass path in intentops.yml that does not exist, pointing at the config', async () => {
+    const p = writeTravelProject({ perIntent: 5, config: 'version: 1\ndata: [data]\ntests:\n  - tset\n' })
+    await trainModelFile(p.dir, 'model.iom', 1)
+    const r = await cli(p.dir, ['test', '--model', 'model.iom', '--test', p.test, '--out', 'out'])
+    expect(r.code).toBe(1)
+    expect(r.err).toContain(`error ERR_FILE_NOT_FOUND: ${path.join(p.dir, 'intentops.yml')}:4:5: File not found:`)
+    expect(r.err).toContain('`tests` in intentops.yml lists "tset"')
+    expect(existsSync(path.join(p.dir, 'out'))).toBe(false)
+    // The default tests/ may be missing: a project without must-pass cases.
+    writeFileSync(path.join(p.dir, 'intentops.yml'), 'version: 1\ndata: [data]\n')
+    rmSync(path.join(p.dir, 'tests'), { recursive: true })
+    const none = await cli(p.dir, ['test', '--model', 'model.iom', '--test', p.test, '--out', 'out'])
+    expect(none.code, none.err).toBe(0)
+  })
 })
 
 describe('intentops compare', () => {

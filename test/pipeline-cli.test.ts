@@ -89,6 +89,41 @@ describe('intentops pipeline status', () => {
   })
 })
 
+describe('pipeline options', () => {
+  it('refuses --from after --until, and limits that are not positive integers, before running anything', async () => {
+    const dir = project()
+    const run = await cli(dir, ['pipeline', 'run', '--from', 'test', '--until', 'validate'])
+    expect(run.code).toBe(1)
+    expect(run.err).toContain('ERR_CLI_USAGE: --from test comes after --until validate')
+    expect(run.out).not.toContain('passed')
+    const runs = await cli(dir, ['runs', 'list', '--json'])
+    expect(JSON.parse(runs.out)).toEqual([])
+    for (const args of [
+      ['runs', 'list', '-n', 'abc'],
+      ['runs', 'list', '-n', '0'],
+      ['runs', 'list', '-n', '-1'],
+      ['metrics', 'history', '-n', 'abc'],
+      ['metrics', 'history', '-n', '0x10'],
+    ]) {
+      const res = await cli(dir, args)
+      expect(res.code, args.join(' ')).toBe(1)
+      expect(res.err).toContain(`ERR_CLI_USAGE: --limit must be an integer ≥ 1, got "${args[3]}"`)
+    }
+    expect((await cli(dir, ['runs', 'list', '-n', '3'])).code).toBe(0)
+  })
+
+  it('fails validation when a must-pass path in intentops.yml does not exist, instead of gating on no cases', async () => {
+    const dir = project('tests:\n  - tset\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'])
+    expect(res.code).toBe(1)
+    expect(res.err).toContain('Stage validate failed: ERR_FILE_NOT_FOUND')
+    expect(res.err).toContain('`tests` in intentops.yml lists "tset"')
+    const record = JSON.parse(res.out) as RunRecord
+    expect(record.stages[0]).toMatchObject({ name: 'validate', status: 'failed' })
+    expect(record.stages.find((s) => s.name === 'publish')!.status).not.toBe('ran')
+  })
+})
+
 describe('a failing stage', () => {
   it('stops with a catalog error, publishes nothing and moves no alias', async () => {
     const dir = project('pipeline:\n  - type: NoSuchFeaturizer\n')

@@ -129,6 +129,17 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(JSON.parse((await cli('log', 'purge', '--before', '2026-01-04', '--json')).out).purged).toBe(0)
   })
 
+  it('log purge --before refuses a day that does not exist and deletes nothing', async () => {
+    await seed(5)
+    for (const before of ['2026-11-31', '2026-02-30', '99999999d']) {
+      const res = await cli('log', 'purge', '--before', before)
+      expect(res.code).not.toBe(0)
+      expect(res.err).toContain(`--before "${before}"`)
+      expect(res.err).toContain('2026-01-31T12:00:00Z')
+    }
+    expect(JSON.parse((await cli('log', 'stats', '--json')).out).predictions).toBe(5)
+  })
+
   it('log rollups recounts the analytics rollups after rows were deleted outside intentops', async () => {
     await seed(10)
     const rolledUp = async () => {
@@ -221,6 +232,30 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(res.code, res.err).toBe(0)
     expect(existsSync(path.join(dir, 'elsewhere.db'))).toBe(true)
     expect(existsSync(path.join(dir, '.intentops', 'store.db'))).toBe(false)
+  })
+})
+
+describe('store locations with another scheme', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-scheme-'))
+    dirs.push(dir)
+  })
+
+  it('are usage errors naming the scheme and the supported locations, and create nothing', async () => {
+    const flag = await cli('log', 'stats', '--store', 'redis://h/0')
+    expect(flag.code).toBe(1)
+    expect(flag.err).toContain('ERR_CLI_USAGE: --store "redis://h/0" has the scheme redis:')
+    expect(flag.err).toContain('a SQLite file path, or a postgres:// or postgresql:// URL')
+    const io = memoryIO(dir, { INTENTOPS_STORE: 'mysql://x' })
+    expect(await runCli(['log', 'stats'], io)).toBe(1)
+    expect(io.err()).toContain('INTENTOPS_STORE "mysql://x" has the scheme mysql:')
+    writeFileSync(path.join(dir, 'intentops.yml'), 'version: 1\nstore:\n  path: mysql://x\n')
+    const configured = await cli('log', 'stats')
+    expect(configured.code).toBe(1)
+    expect(configured.err).toContain(
+      'ERR_CONFIG_INVALID: Invalid config: `store.path` "mysql://x" has the scheme mysql:',
+    )
+    expect(readdirSync(dir)).toEqual(['intentops.yml'])
   })
 })
 

@@ -13,9 +13,27 @@ export async function usage(detail: string): Promise<IntentopsError> {
   return createError('ERR_CLI_USAGE', { detail })
 }
 
-export async function intOption(flag: string, value: string | undefined, min: number): Promise<number | undefined> {
+/**
+ * An integer flag in [min, max], written in decimal digits: `Number` alone would also take `0x10`, `1e3` and ` 5 `.
+ */
+export async function intOption(flag: string, value: string, min: number, max?: number): Promise<number>
+export async function intOption(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max?: number,
+): Promise<number | undefined>
+export async function intOption(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): Promise<number | undefined> {
   if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw await usage(`${flag} must be an integer ≥ ${min}, got "${value}"`)
+  const n = /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`
+    throw await usage(`${flag} must be an integer ${range}, got "${value}"`)
+  }
   return n
 }

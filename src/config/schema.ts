@@ -582,7 +582,11 @@ export const ConfigSchema = Type.Object(
     name: Type.String({ default: 'intentops-bot', minLength: 1, description: 'Model name in the registry.' }),
     language: Type.String({ default: 'en', minLength: 2, description: 'Language code of the training data.' }),
     data: Type.Array(Type.String({ minLength: 1 }), { default: ['data'], description: 'Training data paths.' }),
-    tests: Type.Array(Type.String({ minLength: 1 }), { default: ['tests'], description: 'Must-pass test paths.' }),
+    tests: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['tests'],
+      description:
+        'Must-pass test paths. Each must exist (`ERR_FILE_NOT_FOUND` at its line otherwise); only the default `tests` may be missing.',
+    }),
     fields: Type.Record(Type.String(), Type.Number({ minimum: 0 }), {
       default: {},
       description: 'Weights of message fields (e.g. subject: 2, body: 1).',

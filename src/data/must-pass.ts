@@ -3,9 +3,13 @@
  * The format is fixed by the "Must-pass sentences" contract in docs/architecture.md.
  * @module
  */
+
+import path from 'node:path'
 import { isMap, isScalar, isSeq, type Node } from 'yaml'
-import type { SourceLocation } from '../errors.js'
-import { nodeLocation, type ParsedYaml, parseYaml } from '../util/yaml.js'
+import { CONFIG_FILE_NAME, defaultConfig } from '../config/load.js'
+import { createError, type IntentopsError, isIntentopsError, type SourceLocation } from '../errors.js'
+import { readTextFile } from '../util/fs.js'
+import { nodeLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
 import {
   type Diagnostic,
   diagnosticFromError,
@@ -32,6 +36,58 @@ export interface MustPassLoadResult {
 }
 
 const CASE_KEYS = new Set(['text', 'fields', 'intent', 'min_confidence', 'allow_failure'])
+
+export interface ConfiguredTestsOptions {
+  /** Project root; the paths resolve against it. */
+  root: string
+  /** The config file that lists them (default: intentops.yml in the root), for the error's location. */
+  configFile?: string
+  source?: DataSource
+}
+
+/**
+ * The `tests` paths of the config that exist, and an ERR_FILE_NOT_FOUND at its place in the config for each that
+ * does not. Only the default `tests` may be missing (a project without must-pass cases): a mistyped path would
+ * otherwise turn the must-pass checks, and the pipeline's mustPass gate, off without a word.
+ */
+export async function configuredMustPassPaths(
+  tests: readonly string[],
+  options: ConfiguredTestsOptions,
+): Promise<{ paths: string[]; missing: IntentopsError[] }> {
+  const source = options.source ?? fsSource(options.root)
+  const isDefault = JSON.stringify(tests) === JSON.stringify(defaultConfig().tests)
+  const configFile = options.configFile ?? path.join(options.root, CONFIG_FILE_NAME)
+  const out = { paths: [] as string[], missing: [] as IntentopsError[] }
+  for (const [i, p] of tests.entries()) {
+    try {
+      await source.list(p)
+      out.paths.push(p)
+    } catch (err) {
+      if (!isIntentopsError(err) || err.code !== 'ERR_FILE_NOT_FOUND') throw err
+      if (isDefault) continue
+      out.missing.push(
+        createError(
+          'ERR_FILE_NOT_FOUND',
+          { path: path.resolve(options.root, p) },
+          {
+            cause: err,
+            location: await configLocation(configFile, `/tests/${i}`),
+            hint: `\`tests\` in ${path.basename(configFile)} lists "${p}": correct the path, create it, or remove it from the list.`,
+          },
+        ),
+      )
+    }
+  }
+  return out
+}
+
+async function configLocation(file: string, pointer: string): Promise<SourceLocation> {
+  try {
+    return pointerLocation(parseYaml(await readTextFile(file), file), pointer)
+  } catch {
+    return { file }
+  }
+}
 
 /** Load every must-pass case under `paths` (files or directories); throws the first problem. */
 export async function loadMustPass(paths: string[], options: MustPassLoadOptions = {}): Promise<MustPassCase[]> {

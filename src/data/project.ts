@@ -3,10 +3,11 @@
  * every check, and return one report. This is what `intentops data validate` prints.
  * @module
  */
+import path from 'node:path'
 import type { ValidationConfig } from '../config/schema.js'
-import { compareDiagnostics, type Diagnostic, errorDiagnostic } from './diagnostics.js'
+import { compareDiagnostics, type Diagnostic, diagnosticFromError, errorDiagnostic } from './diagnostics.js'
 import { type LoadedFile, loadTrainingDataDetailed } from './load.js'
-import { loadMustPassDetailed, validateMustPass } from './must-pass.js'
+import { configuredMustPassPaths, loadMustPassDetailed, validateMustPass } from './must-pass.js'
 import { fsSource } from './source.js'
 import type { TrainingData } from './types.js'
 import { validateTrainingData } from './validate.js'
@@ -16,8 +17,10 @@ export interface ValidateProjectOptions {
   root: string
   /** Data paths relative to the root. */
   data: string[]
-  /** Must-pass paths relative to the root; paths that do not exist are skipped. */
+  /** The config's `tests` paths, relative to the root; one that does not exist is an error, unless it is the default. */
   tests?: string[]
+  /** The config file that lists them, for that error's location (default: intentops.yml in the root). */
+  configFile?: string
   validation: ValidationConfig
   fields?: Readonly<Record<string, number>>
   onProgress?: (done: number, total: number) => void
@@ -52,16 +55,18 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
   diagnostics.push(
     ...validateTrainingData(loaded.data, { validation: options.validation, fields: options.fields ?? {} }),
   )
-  const testPaths: string[] = []
-  for (const p of options.tests ?? []) {
-    try {
-      await source.list(p)
-      testPaths.push(p)
-    } catch {
-      // A project without tests/ is fine; must-pass files are optional.
-    }
+  const configured = await configuredMustPassPaths(options.tests ?? [], {
+    root: options.root,
+    source,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+  })
+  for (const err of configured.missing) {
+    const d = diagnosticFromError(err, '')
+    // Root-relative, as the data files' diagnostics are.
+    const file = path.relative(options.root, d.location.file).split(path.sep).join('/')
+    diagnostics.push({ ...d, location: { ...d.location, file } })
   }
-  const tests = await loadMustPassDetailed(testPaths, { source })
+  const tests = await loadMustPassDetailed(configured.paths, { source })
   diagnostics.push(...tests.diagnostics, ...validateMustPass(tests.cases, loaded.data))
   diagnostics.sort(compareDiagnostics)
   const errorCount = diagnostics.filter((d) => d.severity === 'error').length

@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../config/schema.js'
 import { loadTrainingData } from '../data/load.js'
-import { loadMustPass } from '../data/must-pass.js'
+import { configuredMustPassPaths, loadMustPass } from '../data/must-pass.js'
 import type { MustPassCase, TrainingData } from '../data/types.js'
 import { createError } from '../errors.js'
 import { decodeModel, loadModel } from '../nlu/model-file.js'
@@ -40,6 +40,8 @@ export interface TestRunOptions {
   seed?: number
   /** Must-pass files; default the config's `tests` (skipped silently when the default directory is absent). */
   mustPassPaths?: string[]
+  /** The config file, named by the error for a configured `tests` path that does not exist. */
+  configFile?: string
   concurrency?: number
   zeroDivision?: ZeroDivision
   signal?: AbortSignal
@@ -54,12 +56,19 @@ export interface TestRun {
 }
 
 async function mustPassCases(options: TestRunOptions): Promise<MustPassCase[]> {
-  const explicit = options.mustPassPaths !== undefined
-  const paths = options.mustPassPaths ?? [...options.config.tests]
   const present: string[] = []
-  for (const p of paths) {
-    if (await pathExists(path.resolve(options.root, p))) present.push(p)
-    else if (explicit) throw createError('ERR_FILE_NOT_FOUND', { path: path.resolve(options.root, p) })
+  if (options.mustPassPaths) {
+    for (const p of options.mustPassPaths) {
+      if (await pathExists(path.resolve(options.root, p))) present.push(p)
+      else throw createError('ERR_FILE_NOT_FOUND', { path: path.resolve(options.root, p) })
+    }
+  } else {
+    const configured = await configuredMustPassPaths(options.config.tests, {
+      root: options.root,
+      ...(options.configFile ? { configFile: options.configFile } : {}),
+    })
+    if (configured.missing[0]) throw configured.missing[0]
+    present.push(...configured.paths)
   }
   return present.length === 0 ? [] : loadMustPass(present, { root: options.root })
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { createError } from '../errors.js'
+import { calendarProblem, inIsoYearRange } from '../util/time.js'
 
 const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
   m: 60_000,
@@ -40,8 +41,14 @@ export function recentWindow(spec: string, now: number): TimeWindow {
 
 function parseTime(value: string, spec: string): number {
   const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-  if (!Number.isFinite(t)) {
-    throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: `"${value}" is not a date` })
+  const problem = calendarProblem(value)
+  if (!inIsoYearRange(t) || problem) {
+    const why = problem ? ` (${problem})` : ''
+    throw createError('ERR_MONITOR_WINDOW', {
+      what: 'reference',
+      value: spec,
+      detail: `"${value}" is not a date${why}`,
+    })
   }
   return t
 }
@@ -65,8 +72,12 @@ export function parseReference(spec: string, recent: TimeWindow): ReferenceSpec 
 /** An ISO date or epoch ms from a CLI option or query parameter. */
 export function parseInstant(value: string, what: string): number {
   const t = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value)
-  if (!Number.isFinite(t)) {
-    throw createError('ERR_INVALID_ARGUMENT', { detail: `${what} "${value}" is not an ISO date or epoch milliseconds` })
+  const problem = calendarProblem(value)
+  if (!inIsoYearRange(t) || problem) {
+    const why = problem ? ` (${problem})` : ''
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `${what} "${value}" is not an ISO date or epoch milliseconds${why}`,
+    })
   }
   return t
 }

@@ -15,6 +15,8 @@ import { PIPELINE_STAGES, type PipelineContext, type StageName, summarizeRun } f
 export interface PipelineOptions {
   root: string
   config: Readonly<Config>
+  /** The config file, when it is not intentops.yml in the root: errors about its settings name it. */
+  configFile?: string
   env?: Readonly<Record<string, string | undefined>>
   from?: string
   until?: string
@@ -56,6 +58,7 @@ function context(options: PipelineOptions): { ctx: PipelineContext; close: () =>
   const ctx: PipelineContext = {
     root: options.root,
     config: options.config,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
     stateDir: stateDirOf(options.root),
     env,
     registry: open,

@@ -156,6 +156,12 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
   const startedAt = new Date()
   const from = indexOfStage(stages, opts.from, '--from') ?? 0
   const until = indexOfStage(stages, opts.until, '--until') ?? stages.length - 1
+  // Otherwise every stage is skipped and the empty run reports "passed".
+  if (from > until) {
+    throw createError('ERR_CLI_USAGE', {
+      detail: `--from ${opts.from} comes after --until ${opts.until}; stages run in the order ${stages.map((s) => s.name).join(', ')}`,
+    })
+  }
   const record: RunRecord = {
     id: `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`,
     startedAt: startedAt.toISOString(),

@@ -11,7 +11,7 @@ import path from 'node:path'
 import type { Config } from '../config/schema.js'
 import { canonicalJson, fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
 import { loadTrainingData, loadTrainingDataDetailed } from '../data/load.js'
-import { loadMustPass, validateMustPass } from '../data/must-pass.js'
+import { configuredMustPassPaths, loadMustPass, validateMustPass } from '../data/must-pass.js'
 import type { MustPassCase, TrainingData } from '../data/types.js'
 import { validateTrainingData } from '../data/validate.js'
 import { createError } from '../errors.js'
@@ -39,6 +39,8 @@ export interface PipelineContext {
   /** Project root (where `intentops.yml` is). */
   root: string
   config: Readonly<Config>
+  /** The config file, when it is not intentops.yml in the root: errors about its settings name it. */
+  configFile?: string
   /** `.intentops` of the project: cache, runs, working files. */
   stateDir: string
   env: Readonly<Record<string, string | undefined>>
@@ -69,11 +71,15 @@ async function trainingData(ctx: PipelineContext): Promise<TrainingData> {
   return ctx.memo.data
 }
 
-/** Must-pass cases of the config's `tests` paths that exist (a project without tests has none). */
+/** Must-pass cases of the config's `tests` paths (a project without the default tests/ has none). */
 async function mustPassCases(ctx: PipelineContext): Promise<MustPassCase[]> {
   if (!ctx.memo.cases) {
-    const present: string[] = []
-    for (const p of ctx.config.tests) if (await pathExists(path.resolve(ctx.root, p))) present.push(p)
+    const configured = await configuredMustPassPaths(ctx.config.tests, {
+      root: ctx.root,
+      ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
+    })
+    if (configured.missing[0]) throw configured.missing[0]
+    const present = configured.paths
     ctx.memo.cases = present.length ? await loadMustPass(present, { root: ctx.root }) : []
   }
   return ctx.memo.cases

@@ -5,6 +5,7 @@
  * @module
  */
 import { createError } from '../errors.js'
+import { calendarProblem } from '../util/time.js'
 import { failedRules } from './gate.js'
 import type { AliasMove } from './layout.js'
 import type { ModelRegistry } from './registry.js'
@@ -160,7 +161,8 @@ export function parseTimeQuery(text: string): TimeQuery {
     }
   } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(trimmed)) {
     const instant = new Date(trimmed.replace(' ', 'T'))
-    if (!Number.isNaN(instant.getTime())) return { start: instant, end: instant, day: false }
+    if (!Number.isNaN(instant.getTime()) && calendarProblem(trimmed) === undefined)
+      return { start: instant, end: instant, day: false }
   }
   throw createError('ERR_INVALID_ARGUMENT', {
     detail: `invalid date "${text}": use YYYY-MM-DD (a whole UTC day) or an ISO-8601 time such as 2024-05-01T14:30:00Z`,

@@ -35,6 +35,10 @@ describe('resolveServeConfig', () => {
   it.each([
     [{ INTENTOPS_SERVE_PORT: 'eighty' }, {}, /serve\.port.*\$INTENTOPS_SERVE_PORT/],
     [{ INTENTOPS_SERVE_PORT: '70000' }, {}, /serve\.port.*65535/],
+    // Environment numbers follow the flags' rules: decimal digits only.
+    [{ INTENTOPS_SERVE_PORT: '0x10' }, {}, /serve\.port.*\$INTENTOPS_SERVE_PORT.*"0x10"/],
+    [{ INTENTOPS_SERVE_PORT: '8e3' }, {}, /serve\.port.*\$INTENTOPS_SERVE_PORT.*"8e3"/],
+    [{}, { port: '0x1F90' }, /serve\.port` \(from --port\)/],
     [{ INTENTOPS_SERVE_LOG_PREDICTIONS: 'maybe' }, {}, /serve\.logPredictions.*\$INTENTOPS_SERVE_LOG_PREDICTIONS/],
     [{}, { port: '-1' }, /serve\.port` \(from --port\)/],
     [{}, { alias: 'Not An Alias' }, /serve\.alias` \(from --alias\)/],

@@ -36,8 +36,11 @@ export function serveEnvVars(): Array<{ name: string; key: string }> {
 function fromEnv(raw: string, node: Node): unknown {
   const type = node.type ?? (node.anyOf ? 'string' : undefined)
   if (type === 'integer' || type === 'number') {
-    const n = Number(raw.trim())
-    return raw.trim() === '' || !Number.isFinite(n) ? raw : n
+    // Decimal only, as for the flags: `Number` alone reads 0x10 as 16 and 1e3 as 1000. Anything else stays a string,
+    // which the schema then refuses, naming the variable.
+    const v = raw.trim()
+    const decimal = type === 'integer' ? /^[+-]?\d+$/ : /^[+-]?(\d+(\.\d*)?|\.\d+)$/
+    return decimal.test(v) ? Number(v) : raw
   }
   if (type === 'boolean') {
     const v = raw.trim().toLowerCase()

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig, parseConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
 import { samplePrediction } from './contract.js'
-import { openStore } from './open.js'
+import { openStore, unsupportedStoreScheme } from './open.js'
 import { createRedactor, DEFAULT_REDACTION_RULES, hashSender } from './redact.js'
 
 const dirs: string[] = []
@@ -192,5 +192,24 @@ describe('store config', () => {
     expect(() => parseConfig('store:\n  schema: "a;drop"\n', 'intentops.yml')).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
     )
+  })
+})
+
+describe('store locations', () => {
+  it('knows the schemes that are neither PostgreSQL nor a file path', () => {
+    expect(unsupportedStoreScheme('mysql://x')).toBe('mysql')
+    expect(unsupportedStoreScheme('redis://h/0')).toBe('redis')
+    expect(unsupportedStoreScheme('file:log.db')).toBe('file')
+    for (const ok of ['postgres://u@h/db', 'postgresql://h/db', 'logs/io.db', '/var/io.db', './a:b.db', 'C:\\io.db'])
+      expect(unsupportedStoreScheme(ok), ok).toBeUndefined()
+  })
+
+  it('refuses a store.path with a scheme and creates nothing', async () => {
+    const root = tmpRoot()
+    await expect(openStore(storeConfig({ path: 'mysql://x' }), { root })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('`store.path` "mysql://x" has the scheme mysql:'),
+    })
+    expect(readdirSync(root)).toEqual([])
   })
 })

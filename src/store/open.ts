@@ -25,6 +25,19 @@ export interface OpenStoreOptions {
   onMigrationProgress?: (p: MigrationProgress) => void
 }
 
+/** What `--store`, `INTENTOPS_STORE` and `store.path` may hold, for error messages. */
+export const STORE_LOCATIONS = 'a SQLite file path, or a postgres:// or postgresql:// URL'
+
+/**
+ * The scheme of a store location that is neither a PostgreSQL URL nor a file path (`mysql://h`, `redis://h/0`,
+ * `file:x.db`), or undefined. Opened as a SQLite path, such a location would create a database in a directory named
+ * after the scheme. Schemes of one letter are Windows drives (`C:\\logs\\io.db`).
+ */
+export function unsupportedStoreScheme(location: string): string | undefined {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(location)?.[1]
+  return scheme && !/^postgres(ql)?$/i.test(scheme) ? scheme : undefined
+}
+
 /** `$VAR` / `${VAR}` from the environment, so secrets stay out of the config file. */
 function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>): string {
   return value.replace(/\$\{?([A-Z0-9_]+)\}?/gi, (_, name: string) => env[name] ?? '')
@@ -52,6 +65,12 @@ export async function openStore(
       ...(config.schema ? { schema: config.schema } : {}),
     })
   } else {
+    const scheme = unsupportedStoreScheme(config.path)
+    if (scheme) {
+      throw createError('ERR_CONFIG_INVALID', {
+        detail: `\`store.path\` "${config.path}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (with \`store.backend: postgres\` and \`store.url\`), or ./ before a file name with a colon`,
+      })
+    }
     store = openSqliteStore({
       ...common,
       file: path.resolve(options.root, config.path),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { intOption } from '../options.js'
 
 interface ProjectOpts {
   config?: string
@@ -14,7 +15,7 @@ async function project(io: CliIO, opts: ProjectOpts) {
   const root = loaded.root
   const rel = (p: string) => path.relative(root, path.resolve(io.cwd, p)).split(path.sep).join('/') || '.'
   const data = opts.data?.length ? opts.data.map(rel) : [...loaded.config.data]
-  return { root, config: loaded.config, data, rel }
+  return { root, config: loaded.config, file: loaded.file, data, rel }
 }
 
 /** Progress for loading that appears only once loading has taken over a second. */
@@ -59,12 +60,13 @@ export function register(program: Command, io: CliIO): void {
       const { validateProject } = await import('../../data/project.js')
       const { formatLocation } = await import('../../errors.js')
       const pc = (await import('picocolors')).default.createColors(io.isTTY && !opts.json)
-      const { root, config, data: paths } = await project(io, opts)
+      const { root, config, file, data: paths } = await project(io, opts)
       const progress = await loadProgress(io, 'loading data')
       const report = await validateProject({
         root,
         data: paths,
         tests: [...config.tests],
+        ...(file ? { configFile: file } : {}),
         validation: config.validation,
         fields: config.fields,
         onProgress: progress.onProgress,
@@ -141,14 +143,12 @@ export function register(program: Command, io: CliIO): void {
         const { formatTrainingData } = await import('../../data/write.js')
         const { writeFileAtomic } = await import('../../util/fs.js')
         const fraction = Number(opts.testFraction)
-        const seed = Number(opts.seed)
+        const seed = await intOption('--seed', opts.seed, 0, 0xffffffff)
         if (!(fraction > 0 && fraction < 1)) {
           throw createError('ERR_CLI_USAGE', {
             detail: `--test-fraction must be between 0 and 1, got "${opts.testFraction}"`,
           })
         }
-        if (!Number.isInteger(seed))
-          throw createError('ERR_CLI_USAGE', { detail: `--seed must be an integer, got "${opts.seed}"` })
         if (opts.format !== undefined && !isDataFormat(opts.format)) {
           throw createError('ERR_CLI_USAGE', {
             detail: `--format must be one of ${Object.keys(DATA_FORMATS).join(', ')}`,

@@ -84,7 +84,8 @@ export function register(program: Command, io: CliIO): void {
         if (opts.zeroDivision !== '0' && opts.zeroDivision !== '1') {
           throw await usage(`--zero-division must be 0 or 1, got "${opts.zeroDivision}"`)
         }
-        const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+        const loaded = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+        const { config, root } = loaded
         // With nothing to score on, the honest default is cross-validation: scoring on the training data would
         // flatter the model.
         if (!opts.model && !opts.test && !opts.crossValidation && !opts.learningCurve) {
@@ -99,6 +100,7 @@ export function register(program: Command, io: CliIO): void {
           run = await runTest({
             root,
             config,
+            ...(loaded.file ? { configFile: loaded.file } : {}),
             seed: seed!,
             zeroDivision: opts.zeroDivision === '1' ? 1 : 0,
             ...(opts.model ? { modelFile: path.resolve(io.cwd, opts.model) } : {}),

@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { createError, isIntentopsError } from '../../errors.js'
 import type { CliIO } from '../io.js'
-import { collect } from '../options.js'
+import { collect, intOption } from '../options.js'
 
 /** Where `train` writes and `predict`/`shell` read when no path is given, relative to the project root. */
 export const DEFAULT_MODEL_PATH = 'models/model.iom'
@@ -51,8 +51,8 @@ export function register(program: Command, io: CliIO): void {
         const { trainModel } = await import('../../nlu/train.js')
         const { saveModel } = await import('../../nlu/model-file.js')
         const { createProgress } = await import('../progress.js')
-        const seed = intOption('--seed', opts.seed, 0, 0xffffffff)
-        const workers = opts.workers === undefined ? undefined : intOption('--workers', opts.workers, 0, 64)
+        const seed = await intOption('--seed', opts.seed, 0, 0xffffffff)
+        const workers = opts.workers === undefined ? undefined : await intOption('--workers', opts.workers, 0, 64)
         const target =
           opts.targetOosRecall === undefined ? undefined : fraction('--target-oos-recall', opts.targetOosRecall)
         const budget = opts.maxFallback === undefined ? undefined : fraction('--max-fallback', opts.maxFallback)
@@ -150,7 +150,7 @@ export function register(program: Command, io: CliIO): void {
         if ((opts.text === undefined) === (opts.file === undefined)) {
           throw createError('ERR_CLI_USAGE', { detail: 'give exactly one of --text or --file' })
         }
-        const topK = opts.topK === undefined ? undefined : intOption('--top-k', opts.topK, 0, 1_000_000)
+        const topK = opts.topK === undefined ? undefined : await intOption('--top-k', opts.topK, 0, 1_000_000)
         const model = await openModel(io, opts)
         const parseOptions = { fallback: opts.fallback, ...(topK !== undefined ? { topK } : {}) }
         const lines: string[] = []
@@ -202,7 +202,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--top-k <n>', 'intents shown in intent_ranking', '5')
     .action(async (opts: { model?: string; config?: string; topK: string }) => {
       const readline = await import('node:readline')
-      const topK = intOption('--top-k', opts.topK, 0, 1_000_000)
+      const topK = await intOption('--top-k', opts.topK, 0, 1_000_000)
       const model = await openModel(io, opts)
       if (!io.stdin) throw createError('ERR_CLI_USAGE', { detail: 'intentops shell needs an input stream' })
       io.stderr(
@@ -226,14 +226,6 @@ async function openModel(io: CliIO, opts: { model?: string; config?: string }) {
   const { loadConfig } = await import('../../config/load.js')
   const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
   return loadModel(path.resolve(loaded.root, DEFAULT_MODEL_PATH))
-}
-
-function intOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
-    throw usage(`${name} must be an integer in [${min}, ${max}], got "${value}"`)
-  }
-  return n
 }
 
 function fraction(name: string, value: string): number {

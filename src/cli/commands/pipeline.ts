@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { intOption } from '../options.js'
 
 type Progress = import('../progress.js').Progress
 type RunRecord = import('../../pipeline/runner.js').RunRecord
@@ -64,7 +65,7 @@ export async function runAndPrint(
   const { loadConfig } = await import('../../config/load.js')
   const { readTextFile } = await import('../../util/fs.js')
   const { runPipeline, pipelineError } = await import('../../pipeline/run.js')
-  const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
+  const { config, root, file } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
   const eventPath = io.env.GITHUB_EVENT_PATH
   const eventPayload = eventPath ? JSON.parse(await readTextFile(eventPath).catch(() => 'null')) : undefined
   const progress = await stageProgress(io, opts.json)
@@ -75,6 +76,7 @@ export async function runAndPrint(
     record = await runPipeline({
       root,
       config,
+      ...(file ? { configFile: file } : {}),
       env: io.env,
       ...(opts.from ? { from: opts.from } : {}),
       ...(opts.until ? { until: opts.until } : {}),
@@ -184,7 +186,8 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: { limit: string; json?: boolean }) => {
       const { listRuns } = await import('../../pipeline/runner.js')
       const { stateDirOf } = await import('../../pipeline/run.js')
-      const list = (await listRuns(stateDirOf(await findRoot(io)))).slice(0, Math.max(1, Number(opts.limit) || 20))
+      const limit = await intOption('--limit', opts.limit, 1)
+      const list = (await listRuns(stateDirOf(await findRoot(io)))).slice(0, limit)
       if (opts.json) {
         io.stdout(`${JSON.stringify(list, null, 2)}\n`)
         return
@@ -253,8 +256,9 @@ export function register(program: Command, io: CliIO): void {
       const { renderSvg } = await import('../../eval/render/svg.js')
       const { writeFileAtomic } = await import('../../util/fs.js')
       const { stateDirOf } = await import('../../pipeline/run.js')
+      const limit = await intOption('--limit', opts.limit, 1)
       const root = await findRoot(io)
-      const points = await metricsHistory(stateDirOf(root), Math.max(1, Number(opts.limit) || 50))
+      const points = await metricsHistory(stateDirOf(root), limit)
       let chart: string | undefined
       if (points.length > 0) {
         chart = path.resolve(root, opts.out)

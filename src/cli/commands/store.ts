@@ -37,12 +37,22 @@ function common(cmd: Command): Command {
  */
 export async function parseTime(value: string, flag: string, now = Date.now()): Promise<number> {
   const { createError } = await import('../../errors.js')
+  const { calendarProblem, inIsoYearRange } = await import('../../util/time.js')
+  const forms = 'use 2026-01-31, 2026-01-31T12:00:00Z, or an age such as 30d or 12h'
   const age = /^(\d+(?:\.\d+)?)([dh])$/.exec(value)
-  if (age) return now - Number(age[1]) * (age[2] === 'd' ? DAY_MS : 3_600_000)
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value)
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
+  const ms = age
+    ? now - Number(age[1]) * (age[2] === 'd' ? DAY_MS : 3_600_000)
+    : /^\d{4}-\d{2}-\d{2}$/.test(value)
+      ? Date.parse(`${value}T00:00:00Z`)
+      : Date.parse(value)
+  if (!age && (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms))) {
+    throw createError('ERR_CLI_USAGE', { detail: `${flag} "${value}" is not a date: ${forms}` })
+  }
+  const problem = age ? undefined : calendarProblem(value)
+  if (problem) throw createError('ERR_CLI_USAGE', { detail: `${flag} "${value}" is not a date (${problem}): ${forms}` })
+  if (!inIsoYearRange(ms)) {
     throw createError('ERR_CLI_USAGE', {
-      detail: `${flag} "${value}" is not a date: use 2026-01-31, 2026-01-31T12:00:00Z, or an age such as 30d or 12h`,
+      detail: `${flag} "${value}" lies outside the years 0000 to 9999: ${forms}`,
     })
   }
   return ms
@@ -57,12 +67,19 @@ async function withStore<T>(
   ) => Promise<T>,
 ): Promise<T> {
   const { loadConfig } = await import('../../config/load.js')
-  const { openStore } = await import('../../store/open.js')
+  const { openStore, unsupportedStoreScheme, STORE_LOCATIONS } = await import('../../store/open.js')
   const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
   let config = loaded.config.store
   const location = opts.store ?? io.env.INTENTOPS_STORE
   if (location) {
-    const pg = /^postgres(ql)?:\/\//.test(location)
+    const scheme = unsupportedStoreScheme(location)
+    if (scheme) {
+      const { createError } = await import('../../errors.js')
+      throw createError('ERR_CLI_USAGE', {
+        detail: `${opts.store !== undefined ? '--store' : 'INTENTOPS_STORE'} "${location}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (./ before a file name with a colon)`,
+      })
+    }
+    const pg = /^postgres(ql)?:/i.test(location)
     config = pg
       ? { ...config, backend: 'postgres', url: location }
       : { ...config, backend: 'sqlite', path: (await import('node:path')).resolve(io.cwd, location) }
