@@ -36,6 +36,7 @@ import { adminRoutes } from './routes/admin.js'
 import { parseRoutes } from './routes/parse.js'
 import { rasaRoutes } from './routes/rasa.js'
 import { statusRoutes } from './routes/status.js'
+import { schemaController } from './validation.js'
 
 /** A plugin other modules mount on the server (review UI, analytics), with its options. */
 export type ServePlugin =
@@ -129,7 +130,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     // Two log lines per request cost more than parsing does; requests are logged once, at debug, in onResponse.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    schemaController: schemaController(),
     // The Node server enforces the hard limits: a request that never completes is cut by requestTimeout.
     serverFactory: (handler) =>
       http.createServer(
