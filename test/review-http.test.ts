@@ -252,6 +252,11 @@ describe('web UI files', () => {
     expect(embed.headers['content-type']).toMatch(/javascript/)
     expect((await call('GET', '/ui/inbox')).headers['content-type']).toMatch(/text\/html/)
     expect((await call('GET', '/ui/../package.json')).statusCode).toBe(404)
-    expect((await call('GET', '/ui/nope.js')).statusCode).toBe(404)
+    const nope = await call('GET', '/ui/nope.js')
+    expect([nope.statusCode, nope.json().code, nope.json().message]).toEqual([
+      404,
+      'ERR_SERVE_ROUTE_NOT_FOUND',
+      'No route GET /ui/nope.js',
+    ])
   })
 })
