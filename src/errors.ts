@@ -621,6 +621,21 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The server is shutting down',
     hint: 'Retry on another replica.',
   },
+  ERR_SERVE_UNSUPPORTED_ENCODING: {
+    status: 415,
+    message: 'Unsupported content encoding {encoding}',
+    hint: 'Send the body uncompressed, without a Content-Encoding header (or with `Content-Encoding: identity`).',
+  },
+  ERR_SERVE_PATH_FORBIDDEN: {
+    status: 403,
+    message: 'The path {url} is not allowed',
+    hint: 'Static files are served only from inside their directory: drop `..` segments (plain or encoded).',
+  },
+  ERR_SERVE_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    message: 'The requested range of {url} is outside the file',
+    hint: 'Ask for bytes within the file, or send no Range header.',
+  },
 
   // ── store ────────────────────────────────────────────────────────────────────
   ERR_STORE_UNAVAILABLE: {

@@ -205,6 +205,39 @@ describe('review API', () => {
   })
 })
 
+describe('query parameters', () => {
+  it('reads numbers and booleans from the querystring, and keeps JSON bodies strictly typed', async () => {
+    const inbox = await call('GET', '/v1/review/inbox?pageSize=1', 'annotator')
+    expect(inbox.statusCode).toBe(200)
+    expect(inbox.json().groups).toHaveLength(1)
+    const audit = await call('GET', '/v1/review/audit?limit=10', 'annotator')
+    expect(audit.statusCode).toBe(200)
+    const emerging = await call('GET', '/v1/analytics/emerging?limit=3', 'annotator')
+    expect(emerging.statusCode).toBe(200)
+    expect((await call('GET', '/v1/analytics/ngrams?maxMessages=100', 'annotator')).statusCode).toBe(200)
+    const charts = await call('GET', '/v1/analytics/intents?charts=true', 'annotator')
+    expect(charts.statusCode).toBe(200)
+    expect(charts.json().charts).toEqual(expect.any(Object))
+    expect((await call('GET', '/v1/analytics/intents?charts=false', 'annotator')).json().charts).toBeUndefined()
+
+    const notANumber = await call('GET', '/v1/review/inbox?pageSize=ten', 'annotator')
+    expect([notANumber.statusCode, notANumber.json().message]).toEqual([
+      400,
+      'Invalid request: querystring.pageSize must be integer',
+    ])
+    expect((await call('GET', '/v1/review/audit?limit=0', 'annotator')).statusCode).toBe(400)
+    const typed = await call('POST', '/v1/review/try', 'annotator', { text: 5 })
+    expect([typed.statusCode, typed.json().message]).toEqual([400, 'Invalid request: body.text must be string'])
+    const flag = await call('POST', '/v1/review/decisions', 'annotator', {
+      predictionIds: ['p3'],
+      action: 'relabel',
+      intent: 'greet',
+      newIntent: 'true',
+    })
+    expect([flag.statusCode, flag.json().message]).toEqual([400, 'Invalid request: body.newIntent must be boolean'])
+  })
+})
+
 describe('web UI files', () => {
   it('serves the pages and the chart libraries locally, with a strict content security policy', async () => {
     expect((await call('GET', '/ui')).statusCode).toBe(302)
@@ -219,6 +252,11 @@ describe('web UI files', () => {
     expect(embed.headers['content-type']).toMatch(/javascript/)
     expect((await call('GET', '/ui/inbox')).headers['content-type']).toMatch(/text\/html/)
     expect((await call('GET', '/ui/../package.json')).statusCode).toBe(404)
-    expect((await call('GET', '/ui/nope.js')).statusCode).toBe(404)
+    const nope = await call('GET', '/ui/nope.js')
+    expect([nope.statusCode, nope.json().code, nope.json().message]).toEqual([
+      404,
+      'ERR_SERVE_ROUTE_NOT_FOUND',
+      'No route GET /ui/nope.js',
+    ])
   })
 })

@@ -5,6 +5,7 @@
 
 import { rmSync } from 'node:fs'
 import net from 'node:net'
+import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServeApp } from '../src/serve/app.js'
@@ -113,6 +114,112 @@ describe('oversized bodies', () => {
     const { status, body } = statusAndJson(text)
     expect(status).toBe(408)
     expect(body.code).toBe('ERR_SERVE_BODY_TIMEOUT')
+  })
+})
+
+/** One request on its own connection, sent as written (no path normalisation); the headers and the JSON body. */
+async function request(
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body: Buffer | string = '',
+) {
+  const lines = Object.entries({ Host: 'x', Connection: 'close', 'Content-Length': String(body.length), ...headers })
+  const head = `${method} ${target} HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`
+  const { text } = await raw([head, body])
+  const end = text.indexOf('\r\n\r\n')
+  const headerLines = text.slice(0, end).split('\r\n').slice(1)
+  const responseHeaders = Object.fromEntries(
+    headerLines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  )
+  return { ...statusAndJson(text), headers: responseHeaders }
+}
+
+describe('content types and encodings', () => {
+  it('names the content type it refuses, or none', async () => {
+    const json = { 'Content-Type': 'application/json' }
+    for (const [type, named] of [
+      ['text/plain', 'text/plain'],
+      ['multipart/form-data; boundary=xyz', 'multipart/form-data'],
+      [undefined, 'none'],
+    ] as const) {
+      const res = await request('POST', '/v1/parse', type ? { 'Content-Type': type } : {}, 'text=hi')
+      expect([res.status, res.body.code, res.body.message]).toEqual([
+        415,
+        'ERR_SERVE_UNSUPPORTED_MEDIA_TYPE',
+        `Unsupported content type ${named}`,
+      ])
+    }
+    expect((await request('POST', '/v1/parse', json, '{"text":"hi"}')).status).toBe(200)
+  })
+
+  it('refuses compressed bodies with 415 and says to send them uncompressed', async () => {
+    const body = JSON.stringify({ text: 'hello there' })
+    const gzip = await request(
+      'POST',
+      '/v1/parse',
+      { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      gzipSync(body),
+    )
+    expect(gzip.status).toBe(415)
+    expect(gzip.body).toMatchObject({
+      code: 'ERR_SERVE_UNSUPPORTED_ENCODING',
+      message: 'Unsupported content encoding gzip',
+      hint: expect.stringContaining('uncompressed'),
+    })
+    // A plain body that claims another encoding is refused too, not read as if it were plain.
+    const br = await request(
+      'POST',
+      '/v1/parse',
+      { 'Content-Type': 'application/json', 'Content-Encoding': 'br' },
+      body,
+    )
+    expect([br.status, br.body.code]).toEqual([415, 'ERR_SERVE_UNSUPPORTED_ENCODING'])
+    const rasa = await request(
+      'POST',
+      '/model/parse',
+      { 'Content-Type': 'application/json', 'Content-Encoding': 'br' },
+      body,
+    )
+    expect([rasa.status, rasa.body.reason]).toEqual([415, 'ERR_SERVE_UNSUPPORTED_ENCODING'])
+    const identity = await request(
+      'POST',
+      '/v1/parse',
+      { 'Content-Type': 'application/json', 'Content-Encoding': 'identity' },
+      body,
+    )
+    expect(identity.status).toBe(200)
+    await healthy()
+  })
+})
+
+describe('errors outside the routes', () => {
+  it('answers a malformed percent-encoding with a catalog 400 and a request id, in Rasa shape on Rasa paths', async () => {
+    const res = await request('POST', '/v1/parse%ZZ', { 'Content-Type': 'application/json' }, '{"text":"hi"}')
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({
+      code: 'ERR_SERVE_BAD_REQUEST',
+      message: 'Invalid request: the URL path /v1/parse%ZZ is not valid percent-encoding',
+      hint: expect.stringContaining('%25'),
+    })
+    expect(res.headers['x-request-id']).toBe(res.body.request_id)
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    const rasa = await request('POST', '/model/parse%ZZ', { 'Content-Type': 'application/json' }, '{"text":"hi"}')
+    expect(rasa.status).toBe(400)
+    expect(rasa.body).toMatchObject({ status: 'failure', reason: 'ERR_SERVE_BAD_REQUEST', code: 400 })
+    await healthy()
+  })
+
+  it("keeps the static files' 403 and 404 with catalog codes", async () => {
+    for (const target of ['/docs/static/../../../package.json', '/docs/static/%2e%2e/%2e%2e/package.json']) {
+      const res = await request('GET', target)
+      expect([target, res.status, res.body.code]).toEqual([target, 403, 'ERR_SERVE_PATH_FORBIDDEN'])
+      expect(res.body.message).toBe(`The path ${target} is not allowed`)
+    }
+    const missing = await request('GET', '/docs/static/nope.js')
+    expect([missing.status, missing.body.code]).toEqual([404, 'ERR_SERVE_ROUTE_NOT_FOUND'])
+    const range = await request('GET', '/docs/static/swagger-ui.css', { Range: 'bytes=99999999-' })
+    expect([range.status, range.body.code]).toEqual([416, 'ERR_SERVE_RANGE_NOT_SATISFIABLE'])
   })
 })
 

@@ -366,6 +366,60 @@ describe('admin routes', () => {
   })
 })
 
+describe('bad model references', () => {
+  let app: ServeApp
+  beforeAll(async () => {
+    ;({ app } = await appWith())
+  })
+  afterAll(() => app.close())
+
+  it('answers 400 with the rule and a hint, naming no registry key or server path', async () => {
+    const activate = (payload: unknown) =>
+      app.inject({ method: 'PUT', url: '/v1/models/active', payload: payload as object, headers: bearer('admin') })
+    const huge = await activate({ version: 1e300 })
+    expect([huge.statusCode, huge.json().code]).toEqual([400, 'ERR_SERVE_BAD_REQUEST'])
+    expect(huge.json().message).toContain('body.version')
+    expect(huge.body).not.toContain('models/')
+    const long = await activate({ version: '9999999999999' })
+    expect([long.statusCode, long.json().code]).toEqual([400, 'ERR_REGISTRY_INVALID_REF'])
+    expect(long.json().message).toBe('Invalid version "9999999999999": versions are integers from 1 to 999999999999')
+    expect(long.json().hint).toContain('`3` or `v3`')
+
+    const put = (model_file: string) =>
+      app.inject({ method: 'PUT', url: '/model', payload: { model_file }, headers: bearer('admin') })
+    const blank = await put('  ')
+    expect([blank.statusCode, blank.json().reason]).toEqual([400, 'ERR_SERVE_BAD_REQUEST'])
+    expect(blank.json().message).toContain('body.model_file is blank')
+    expect(blank.body).not.toContain(dir)
+    for (const ref of ['0', 'v0']) {
+      const zero = await put(ref)
+      expect([zero.statusCode, zero.json().reason]).toEqual([400, 'ERR_REGISTRY_INVALID_REF'])
+      expect(zero.json().message).toBe(`Invalid version "${ref}": versions are integers from 1 to 999999999999`)
+      expect(zero.json().help).toContain('an alias, which starts with a lowercase letter')
+    }
+    const alias = await activate({ version: 'Prod!' })
+    expect([alias.statusCode, alias.json().code]).toEqual([400, 'ERR_REGISTRY_INVALID_REF'])
+    expect(alias.json().hint).toContain('`3` or `v3`')
+    expect(app.intentops.holder.current?.version).toBe('1')
+  })
+
+  it('answers 401 with WWW-Authenticate: Bearer', async () => {
+    const none = await app.inject({ method: 'PUT', url: '/model', payload: { model_file: '2' } })
+    expect(none.statusCode).toBe(401)
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="intentops"')
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/models/reload',
+      headers: { authorization: 'Bearer iop_not-a-token' },
+    })
+    expect(unknown.statusCode).toBe(401)
+    expect(unknown.headers['www-authenticate']).toBe('Bearer realm="intentops", error="invalid_token"')
+    const forbidden = await app.inject({ method: 'POST', url: '/v1/models/reload', headers: bearer('client') })
+    expect(forbidden.statusCode).toBe(403)
+    expect(forbidden.headers['www-authenticate']).toBeUndefined()
+  })
+})
+
 describe('rate limiting', () => {
   it('limits each token (or address) to serve.rateLimit requests per window with a catalog 429', async () => {
     const { app } = await appWith({ rateLimit: 3, rateLimitWindowMs: 60_000 })

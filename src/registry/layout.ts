@@ -13,7 +13,7 @@
  * @module
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
-import { createError } from '../errors.js'
+import { createError, type ErrorOptions } from '../errors.js'
 import { EvalSummarySchema, firstSchemaProblem } from './eval-summary.js'
 
 /** The registry format this code writes and the newest it reads. */
@@ -41,15 +41,22 @@ export function assertModelName(name: string): void {
 }
 
 /** Throw `ERR_REGISTRY_INVALID_REF` unless `alias` can name an alias (lowercase, never `latest` or a number). */
-export function assertAliasName(alias: string): void {
+export function assertAliasName(alias: string, options: ErrorOptions = {}): void {
   if (!ALIAS.test(alias) || RESERVED_ALIASES.has(alias)) {
-    throw createError('ERR_REGISTRY_INVALID_REF', {
-      what: 'alias',
-      value: alias,
-      rule: 'use lowercase letters, digits, `_` or `-`, starting with a letter (and not `latest`)',
-    })
+    throw createError(
+      'ERR_REGISTRY_INVALID_REF',
+      {
+        what: 'alias',
+        value: alias,
+        rule: 'use lowercase letters, digits, `_` or `-`, starting with a letter (and not `latest`)',
+      },
+      options,
+    )
   }
 }
+
+/** The highest version number: version keys hold 12 digits. */
+export const MAX_VERSION = 10 ** SEQ_DIGITS - 1
 
 /** True for a `sha256:<64 hex>` digest. */
 export function isDigest(value: string): boolean {

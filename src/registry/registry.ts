@@ -27,6 +27,7 @@ import {
   FormatFileSchema,
   type GitInfo,
   keys,
+  MAX_VERSION,
   modelOfKey,
   parseDocument,
   REGISTRY_FORMAT_VERSION,
@@ -180,6 +181,9 @@ export function rollbackTarget(history: readonly AliasMove[]): number | null {
   }
   return stack.length >= 2 ? stack[stack.length - 2]! : null
 }
+
+const REF_HINT =
+  'Name a version as a positive integer (`3` or `v3`) or `latest`, or an alias, which starts with a lowercase letter (`production`).'
 
 function parseRef(ref: string): { kind: 'number'; version: number } | { kind: 'latest' } | { kind: 'alias' } {
   const m = /^v?(\d{1,12})$/i.exec(ref)
@@ -336,13 +340,15 @@ export class ModelRegistry {
   async resolveVersion(name: string, ref: string | number): Promise<number> {
     assertModelName(name)
     const parsed = typeof ref === 'number' ? ({ kind: 'number', version: ref } as const) : parseRef(ref.trim())
+    const invalidVersion = () =>
+      createError(
+        'ERR_REGISTRY_INVALID_REF',
+        { what: 'version', value: String(ref).trim(), rule: `versions are integers from 1 to ${MAX_VERSION}` },
+        { hint: REF_HINT },
+      )
     if (parsed.kind === 'number') {
-      if (!Number.isInteger(parsed.version) || parsed.version < 1) {
-        throw createError('ERR_REGISTRY_INVALID_REF', {
-          what: 'version',
-          value: String(ref),
-          rule: 'versions are positive integers',
-        })
+      if (!Number.isInteger(parsed.version) || parsed.version < 1 || parsed.version > MAX_VERSION) {
+        throw invalidVersion()
       }
       return parsed.version
     }
@@ -353,7 +359,9 @@ export class ModelRegistry {
       return last
     }
     const alias = String(ref).trim()
-    assertAliasName(alias)
+    // `0`, `v0` or a 13-digit number read as versions, not as (invalid) alias names.
+    if (/^v?\d+$/i.test(alias)) throw invalidVersion()
+    assertAliasName(alias, { hint: REF_HINT })
     const state = await this.readAlias(name, alias)
     if (!state) throw createError('ERR_REGISTRY_ALIAS_NOT_SET', { name, alias })
     return state.version

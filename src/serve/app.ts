@@ -26,7 +26,7 @@ import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
 import { authenticate, bearerToken, TokenVerifier } from './auth.js'
 import { installJsonParser } from './body.js'
-import { sendError, toCatalogError } from './errors.js'
+import { isRasaPath, sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
 import { ModelManager } from './models.js'
@@ -36,6 +36,7 @@ import { adminRoutes } from './routes/admin.js'
 import { parseRoutes } from './routes/parse.js'
 import { rasaRoutes } from './routes/rasa.js'
 import { statusRoutes } from './routes/status.js'
+import { schemaController } from './validation.js'
 
 /** A plugin other modules mount on the server (review UI, analytics), with its options. */
 export type ServePlugin =
@@ -129,7 +130,13 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     // Two log lines per request cost more than parsing does; requests are logged once, at debug, in onResponse.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    schemaController: schemaController(),
+    // Errors met before routing (a malformed percent-encoding) get the catalog's answer like any other.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id)
+      request.log.info({ code: err.code }, err.message)
+      return sendError(toCatalogError(err, config, request), request, reply, isRasaPath(request.url))
+    },
     // The Node server enforces the hard limits: a request that never completes is cut by requestTimeout.
     serverFactory: (handler) =>
       http.createServer(
@@ -180,7 +187,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
   installJsonParser(app, config)
 
   app.setErrorHandler((err, request, reply) => {
-    const e = toCatalogError(err, config)
+    const e = toCatalogError(err, config, request)
     if (e.statusCode >= 500) request.log.error({ err }, e.message)
     else request.log.info({ code: e.code }, e.message)
     return sendError(e, request, reply)
@@ -218,7 +225,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       credentials: config.corsCredentials,
       methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['content-type', 'authorization'],
-      exposedHeaders: ['x-request-id', 'retry-after'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
     })
   }
   if (config.rateLimit > 0) {

@@ -1,7 +1,7 @@
 /**
  * The JSON body parser: a byte limit checked against Content-Length and while reading, a deadline for the whole
- * body (slow uploads get 408 and lose their connection), strict UTF-8, and Fastify's prototype-poisoning-safe JSON
- * parse.
+ * body (slow uploads get 408 and lose their connection), no Content-Encoding but `identity` (415), strict UTF-8, and
+ * Fastify's prototype-poisoning-safe JSON parse.
  * @module
  */
 import type { IncomingMessage } from 'node:http'
@@ -24,6 +24,13 @@ export function installJsonParser(app: FastifyInstance, limits: BodyLimits): voi
     payload: IncomingMessage,
     done: (err: Error | null, body?: unknown) => void,
   ) => {
+    // Compressed bodies are refused, not inflated: a small gzip body can inflate past the byte limit.
+    const encoding = request.headers['content-encoding']?.trim()
+    if (encoding && encoding.toLowerCase() !== 'identity') {
+      markClose(request)
+      done(createError('ERR_SERVE_UNSUPPORTED_ENCODING', { encoding: encoding.slice(0, 100) }))
+      return
+    }
     readBody(request, payload, limits, (err, buf) => {
       if (err) {
         done(err)

@@ -8,8 +8,12 @@ import { createError, type IntentopsError, isIntentopsError } from '../errors.js
 import { VERSION } from '../version.js'
 import { mustClose } from './body.js'
 
-/** Map a Fastify, parser or plugin error onto the catalog. */
-export function toCatalogError(err: unknown, limits: { bodyLimitBytes: number }): IntentopsError {
+/** Map a Fastify, parser or plugin error onto the catalog; `request` names the content type or URL it was about. */
+export function toCatalogError(
+  err: unknown,
+  limits: { bodyLimitBytes: number },
+  request?: Pick<FastifyRequest, 'method' | 'url' | 'headers'>,
+): IntentopsError {
   if (isIntentopsError(err)) return err
   const e = err as FastifyError & { validationContext?: string; statusCode?: number }
   if (e.validation) {
@@ -30,20 +34,49 @@ export function toCatalogError(err: unknown, limits: { bodyLimitBytes: number })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return createError('ERR_SERVE_BODY_TOO_LARGE', { limit: limits.bodyLimitBytes }, { cause: err })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return createError('ERR_SERVE_UNSUPPORTED_MEDIA_TYPE', { type: e.message.replace(/^.*: /, '') }, { cause: err })
+      return createError('ERR_SERVE_UNSUPPORTED_MEDIA_TYPE', { type: mediaType(request) }, { cause: err })
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return createError('ERR_SERVE_INVALID_JSON', { detail: 'the body is empty' }, { cause: err })
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return createError('ERR_SERVE_BAD_REQUEST', { detail: 'the body length does not match Content-Length' })
+    case 'FST_ERR_BAD_URL':
+      return createError(
+        'ERR_SERVE_BAD_REQUEST',
+        { detail: `the URL path ${clip(request?.url ?? '')} is not valid percent-encoding` },
+        { cause: err, hint: 'Percent-encode the path: `%` starts two hex digits, and a literal `%` is `%25`.' },
+      )
   }
   if (e instanceof SyntaxError || e.name === 'SyntaxError') {
     return createError('ERR_SERVE_INVALID_JSON', { detail: e.message }, { cause: err })
   }
   if (e.statusCode === 408) return createError('ERR_SERVE_BODY_TIMEOUT', { ms: '?' }, { cause: err })
+  // A plugin's refusal (the static files of /docs) keeps its status.
+  const url = clip(request?.url ?? '')
+  if (e.statusCode === 403) return createError('ERR_SERVE_PATH_FORBIDDEN', { url }, { cause: err })
+  if (e.statusCode === 404) {
+    return createError('ERR_SERVE_ROUTE_NOT_FOUND', { method: request?.method ?? '?', url }, { cause: err })
+  }
+  if (e.statusCode === 416) return createError('ERR_SERVE_RANGE_NOT_SATISFIABLE', { url }, { cause: err })
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return createError('ERR_SERVE_BAD_REQUEST', { detail: e.message }, { cause: err })
   }
   return createError('ERR_INTERNAL', { detail: e?.message ?? String(err) }, { cause: err })
+}
+
+/** The media type a request sent (without parameters such as a multipart boundary), or `none`. */
+function mediaType(request: Pick<FastifyRequest, 'headers'> | undefined): string {
+  const type = request?.headers['content-type']?.split(';')[0]?.trim()
+  return type ? clip(type) : 'none'
+}
+
+/** Cut what a client sent before it goes into a message. */
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}
+
+/** The Rasa-compatible routes' paths: errors there answer in Rasa's shape even when no route matched the URL. */
+export function isRasaPath(url: string): boolean {
+  return /^\/(?:model|status|version)(?:[/%?]|$)/.test(url)
 }
 
 export function errorBody(err: IntentopsError, request: FastifyRequest, rasa: boolean) {
@@ -61,11 +94,18 @@ export function errorBody(err: IntentopsError, request: FastifyRequest, rasa: bo
   return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), request_id: request.id }
 }
 
-/** Send a catalog error the way the route speaks. */
-export function sendError(err: IntentopsError, request: FastifyRequest, reply: FastifyReply) {
-  const rasa = (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true
+/** Send a catalog error the way the route speaks (`rasa` decides it for a request that matched no route). */
+export function sendError(err: IntentopsError, request: FastifyRequest, reply: FastifyReply, rasaShape?: boolean) {
+  const rasa = rasaShape ?? (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true
   // The body was not read to the end: the connection cannot carry another request.
   if (mustClose(request)) reply.header('connection', 'close')
+  // RFC 6750: a 401 names the scheme it wants; a token that was sent and refused is an invalid one.
+  if (err.statusCode === 401) {
+    reply.header(
+      'www-authenticate',
+      request.headers.authorization ? 'Bearer realm="intentops", error="invalid_token"' : 'Bearer realm="intentops"',
+    )
+  }
   if (err.statusCode === 429 && err.params.retryAfter !== undefined) {
     reply.header('retry-after', String(err.params.retryAfter))
   }

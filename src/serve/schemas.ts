@@ -4,6 +4,7 @@
  * @module
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { MAX_VERSION } from '../registry/layout.js'
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, description })
 
@@ -255,7 +256,12 @@ export const ModelsResponseSchema = Type.Object(
 export const ActivateRequestSchema = Type.Union(
   [
     Type.Object(
-      { version: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1, maxLength: 64 })]) },
+      {
+        version: Type.Union([
+          Type.Integer({ minimum: 1, maximum: MAX_VERSION }),
+          Type.String({ minLength: 1, maxLength: 64 }),
+        ]),
+      },
       { additionalProperties: false },
     ),
     Type.Object(

@@ -93,6 +93,11 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      if (request.body.model_file.trim() === '') {
+        throw createError('ERR_SERVE_BAD_REQUEST', {
+          detail: 'body.model_file is blank: name a registry version (`7`, `v7`, `latest`), an alias or a model file',
+        })
+      }
       await ctx.models.replace(request.body.model_file)
       return reply.code(204).send(null)
     },

@@ -132,7 +132,7 @@ export const uiPlugin: FastifyPluginAsync<UiOptions> = async (app, options) => {
     if (!files.has(name) && !VENDOR.includes(name)) {
       // unknown paths are pages of the single-page app
       if (!path.extname(name)) return send('index.html', reply)
-      throw createError('ERR_REVIEW_NOT_FOUND', { id: `/ui/${name}` })
+      throw createError('ERR_SERVE_ROUTE_NOT_FOUND', { method: req.method, url: req.url })
     }
     return send(name, reply)
   })
