@@ -51,6 +51,8 @@ export interface PredictionLog extends PredictionSink {
   close(options?: { timeoutMs?: number }): Promise<number>
   readonly depth: number
   readonly dropped: number
+  /** Records refused because they could never be stored. */
+  readonly invalid: number
   readonly written: number
 }
 
