@@ -543,7 +543,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_SERVE_METADATA_TOO_DEEP: {
     status: 400,
     message: '{where} nests deeper than {limit} levels of objects and arrays',
-    hint: 'Flatten the metadata: it is kept with the logged prediction, which takes at most {limit} levels.',
+    hint: 'Flatten the metadata, or send the deep part as a JSON string: the logged prediction keeps it as JSON.',
   },
   ERR_SERVE_BATCH_TOO_LARGE: {
     status: 413,
