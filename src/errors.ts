@@ -566,6 +566,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{where} is {length} characters, over the {limit}-character limit',
     hint: 'Shorten the message, or raise `serve.maxTextLength`.',
   },
+  ERR_SERVE_METADATA_TOO_DEEP: {
+    status: 400,
+    message: '{where} nests deeper than {limit} levels of objects and arrays',
+    hint: 'Flatten the metadata, or send the deep part as a JSON string: the logged prediction keeps it as JSON.',
+  },
   ERR_SERVE_BATCH_TOO_LARGE: {
     status: 413,
     message: 'The batch holds {size} messages, over the limit of {limit}',

@@ -164,6 +164,62 @@ describe('the prediction log', () => {
     }
   })
 
+  it('refuses metadata nested deeper than 32 levels with a 400 naming where, and logs metadata up to the limit', async () => {
+    // `metadata` is level 1, so 31 arrays under one of its keys reach the limit and 32 pass it. The bodies are
+    // written by hand: encoding 5000 levels with JSON.stringify is what runs out of stack.
+    const nested = (levels: number) => `${'['.repeat(levels)}"leaf"${']'.repeat(levels)}`
+    const post = (url: string, body: string) =>
+      app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json' } })
+    const parse = (metadata: string) => post('/v1/parse', `{"text":"hi","metadata":${metadata}}`)
+    const atLimit = await parse(`{"a":${nested(31)}}`)
+    expect(atLimit.statusCode).toBe(200)
+    await log.flush()
+    const logged = await store.getPrediction(atLimit.json().request_id)
+    expect(logged?.metadata).toEqual(JSON.parse(`{"a":${nested(31)}}`))
+
+    for (const levels of [32, 5000]) {
+      const res = await parse(`{"ok":1,"a":${nested(levels)}}`)
+      expect(res.statusCode).toBe(400)
+      expect(res.json()).toMatchObject({
+        code: 'ERR_SERVE_METADATA_TOO_DEEP',
+        message: 'body.metadata.a nests deeper than 32 levels of objects and arrays',
+        hint: expect.not.stringContaining('{'),
+      })
+    }
+    const objects = await parse(`{"trace id":${'{"x":'.repeat(40)}1${'}'.repeat(40)}}`)
+    expect(objects.json()).toMatchObject({ message: expect.stringContaining('body.metadata["trace id"] nests deeper') })
+    const batch = await post(
+      '/v1/parse/batch',
+      `{"messages":[{"text":"hi","metadata":{"a":${nested(31)}}},{"text":"hi","metadata":{"b":${nested(5000)}}}]}`,
+    )
+    expect(batch.statusCode).toBe(400)
+    expect(batch.json()).toMatchObject({
+      code: 'ERR_SERVE_METADATA_TOO_DEEP',
+      message: expect.stringContaining('messages[1].metadata.b nests deeper than 32 levels'),
+    })
+    // Rasa's route takes no metadata: whatever else the body holds is neither read nor logged.
+    const rasa = await post('/model/parse', `{"text":"hi","metadata":{"a":${nested(5000)}}}`)
+    expect(rasa.statusCode).toBe(200)
+    await log.flush()
+    expect((await store.getPrediction(rasa.headers['x-request-id'] as string))?.metadata).toBeUndefined()
+  })
+
+  it('counts a record the log refuses in /metrics', async () => {
+    const metric = async () =>
+      Number(/^intentops_prediction_log_invalid_total (\S+)$/m.exec((await app.inject({ url: '/metrics' })).body)?.[1])
+    expect(await metric()).toBe(0)
+    const res = await app.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    // What no request can send any more, but a plugin's record could carry.
+    app.intentops.predictionLog!.push({
+      ...(await store.getPrediction(res.json().request_id))!,
+      id: 'p-cyclic',
+      metadata: cyclic,
+    })
+    expect(await metric()).toBe(1)
+  })
+
   it('reports the store in /ready and the log counters in /metrics', async () => {
     expect((await app.inject({ url: '/ready' })).json()).toMatchObject({ status: 'ready', store: 'ok' })
     const metrics = (await app.inject({ url: '/metrics' })).body

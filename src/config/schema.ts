@@ -427,7 +427,8 @@ export const ServeConfigSchema = Type.Object(
     rateLimit: Type.Integer({
       default: 6000,
       minimum: 0,
-      description: 'Requests allowed per window for each token (or client address without one); 0 turns it off.',
+      description:
+        'Requests allowed per window for each token (or client address without one); 0 turns it off. `/health`, `/ready` and `/metrics` are not limited.',
     }),
     rateLimitWindowMs: Type.Integer({ default: 60_000, minimum: 1000, description: 'The rate-limit window, ms.' }),
   },

@@ -52,6 +52,8 @@ export interface PredictionLog extends PredictionSink {
   close(options?: { timeoutMs?: number }): Promise<number>
   readonly depth: number
   readonly dropped: number
+  /** Records refused because they could never be stored. */
+  readonly invalid: number
   readonly written: number
 }
 
@@ -100,6 +102,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route speaks Rasa: errors in Rasa's shape, `?token=` accepted. */
     rasa?: boolean
+    /** False: `serve.rateLimit` does not count or limit the route (the health, readiness and metrics probes). */
+    rateLimit?: boolean
   }
 }
 
@@ -248,6 +252,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     // Per route, as @fastify/rate-limit did: unknown URLs (404) are not counted, every route mounted later is, and a
     // route's hook runs after the global ones (CORS), so a 429 still carries the CORS headers.
     app.addHook('onRoute', (route) => {
+      if (route.config?.rateLimit === false) return
       const rasa = route.config?.rasa === true
       const hook: onRequestHookHandler = (request, reply, done) => {
         // No token (the usual parse request): keyed by address, decided without a promise.

@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one app instance, on its own prom-client registry (two apps in one process do not share
  * counters): requests and latency by route and status, predictions by intent, fallbacks, the served model, model
- * load failures, and the prediction log's queue depth, dropped writes and its writer thread's CPU time.
+ * load failures, and the prediction log's queue depth, dropped and refused records and its writer thread's CPU time.
  * @module
  */
 import { Counter, Gauge, type Metric, Registry } from 'prom-client'
@@ -15,7 +15,12 @@ export interface ServeMetrics {
 
 export function createServeMetrics(options: {
   holder: ModelHolder
-  predictionLog?: { readonly depth: number; readonly dropped: number; readonly written: number }
+  predictionLog?: {
+    readonly depth: number
+    readonly dropped: number
+    readonly invalid: number
+    readonly written: number
+  }
   logWriter?: { cpuSeconds?(): number | undefined }
 }): ServeMetrics {
   const registry = new Registry()
@@ -103,6 +108,14 @@ export function createServeMetrics(options: {
     registers: [registry],
     collect() {
       this.set(log?.dropped ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'intentops_prediction_log_invalid_total',
+    help: 'Predictions answered but not logged because their record could never be stored (the server logs each).',
+    registers: [registry],
+    collect() {
+      this.set(log?.invalid ?? 0)
     },
   })
   new Gauge({

@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { createError } from '../errors.js'
 import { readModelBytes } from '../nlu/model-file.js'
 import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
-import { watchAlias } from '../registry/watch.js'
+import { type AliasChange, watchAlias } from '../registry/watch.js'
 import { assertInside } from '../util/fs.js'
 import type { ModelHolder, ModelSource, ServedModel } from './model-holder.js'
 
@@ -32,15 +32,27 @@ export interface ModelManagerOptions {
 
 type Current = { kind: 'alias'; alias: string } | { kind: 'version'; version: number } | { kind: 'file'; path: string }
 
+interface Watch {
+  alias: string
+  controller: AbortController
+  done: Promise<void>
+}
+
 export class ModelManager {
   readonly holder: ModelHolder
   readonly registry: ModelRegistry | undefined
   readonly name: string
   #options: ModelManagerOptions
   #current: Current | undefined
-  #watch: AbortController | undefined
-  #watchDone: Promise<void> | undefined
+  /** Every watch loop not yet ended; all but the newest are aborted and only winding down. */
+  #watches = new Set<Watch>()
   #recheck: Promise<void> | undefined
+  /**
+   * Changes of what is served (admin switches, `PUT /model`, reloads, the watch's pick-ups) run one at a time
+   * through this chain: overlapping switches would each start a watch, and a watch could swap in between.
+   */
+  #chain: Promise<unknown> = Promise.resolve()
+  #stopped = false
 
   constructor(options: ModelManagerOptions) {
     this.#options = options
@@ -56,6 +68,11 @@ export class ModelManager {
     return this.#current?.kind === 'alias' ? this.#current.alias : undefined
   }
 
+  /** The aliases of the live (not stopped) watches: at most one. */
+  get watching(): string[] {
+    return [...this.#watches].filter((w) => !w.controller.signal.aborted).map((w) => w.alias)
+  }
+
   /**
    * Load the configured model. A file must load (the server refuses to start otherwise); an alias is watched, and
    * this resolves once its current holder loaded or failed, so a server starts serving at once when it can.
@@ -63,29 +80,46 @@ export class ModelManager {
   async start(): Promise<void> {
     const current = this.#current
     if (current?.kind === 'file') {
-      await this.#swapFile(current.path, true)
+      const file = current.path
+      await this.#exclusive(() => this.#serveFile(file))
     } else if (current?.kind === 'alias' && this.registry) {
+      // Not inside the chain: the watch's first pick-up goes through it.
       await this.#startWatch(current.alias)
     }
   }
 
+  /** Stop watching for good; a change in flight finishes, and starts no watch. */
   async stop(): Promise<void> {
-    this.#watch?.abort()
-    await this.#watchDone
+    this.#stopped = true
+    this.#abortWatches()
+    await this.#exclusive(async () => undefined)
+    this.#abortWatches()
+    await Promise.all([...this.#watches].map((w) => w.done))
     await this.#recheck
-    this.#watch = undefined
-    this.#watchDone = undefined
+  }
+
+  #exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(change)
+    this.#chain = next.catch(() => undefined)
+    return next
+  }
+
+  #abortWatches(): void {
+    for (const w of this.#watches) w.controller.abort()
   }
 
   /** Serve a version (`7`, `v7`, `latest` or an alias name, resolved once); the alias watch stops. */
-  async activateVersion(ref: string | number): Promise<ServedModel> {
+  activateVersion(ref: string | number): Promise<ServedModel> {
     const registry = this.#requireRegistry()
-    const version = await registry.resolveVersion(this.name, ref)
-    return this.#switchTo(
-      `${this.name} v${version}`,
-      async () => fromVerified(await registry.loadVersion(this.name, version)),
-      () => ({ kind: 'version', version }),
-    )
+    // Resolved in turn: an alias named here means its holder once the changes queued before are done.
+    return this.#exclusive(async () => {
+      const version = await registry.resolveVersion(this.name, ref)
+      return this.#switchNow(
+        `${this.name} v${version}`,
+        async () => fromVerified(await registry.loadVersion(this.name, version)),
+        () => ({ kind: 'version', version }),
+      )
+    })
   }
 
   /** Serve and watch another alias. */
@@ -99,16 +133,26 @@ export class ModelManager {
   }
 
   /**
-   * Change what is served. The watch stops first, so it cannot swap in between; it resumes on the new alias, or on
-   * the old one when the load fails (the old model keeps serving).
+   * Change what is served, after every change queued before. The watch is aborted first, so its pick-ups queued
+   * behind this change do nothing; a watch resumes on the new alias, or on the old one when the load fails (the
+   * old model keeps serving).
    */
-  async #switchTo(
+  #switchTo(
+    label: string,
+    load: () => Promise<{ bytes: Uint8Array; source: ModelSource }>,
+    next: (served: ServedModel) => Current,
+  ): Promise<ServedModel> {
+    return this.#exclusive(() => this.#switchNow(label, load, next))
+  }
+
+  /** `#switchTo`'s work, for a caller already inside the chain. */
+  async #switchNow(
     label: string,
     load: () => Promise<{ bytes: Uint8Array; source: ModelSource }>,
     next: (served: ServedModel) => Current,
   ): Promise<ServedModel> {
     const previous = this.#current
-    await this.stop()
+    this.#abortWatches()
     let served: ServedModel
     try {
       served = await this.holder.swap(label, load)
@@ -134,14 +178,18 @@ export class ModelManager {
     }
     const file = path.resolve(this.#options.root, ref)
     assertInside(this.#options.root, file)
-    return this.#swapFile(file, false)
+    return this.#swapFile(file)
   }
 
   /** Load the current source again (the alias holder, the pinned version or the file). */
-  async reload(): Promise<ServedModel> {
+  reload(): Promise<ServedModel> {
+    return this.#exclusive(() => this.#reloadNow())
+  }
+
+  async #reloadNow(): Promise<ServedModel> {
     const current = this.#current
     if (!current) throw createError('ERR_SERVE_NO_MODEL', { detail: 'nothing is configured to serve' })
-    if (current.kind === 'file') return this.#swapFile(current.path, true)
+    if (current.kind === 'file') return this.#serveFile(current.path)
     const registry = this.#requireRegistry()
     if (current.kind === 'version') {
       return this.holder.swap(`${this.name} v${current.version}`, async () =>
@@ -153,23 +201,34 @@ export class ModelManager {
     )
   }
 
-  /** Serve a file. `trusted`: the operator named it at start (only its digest is checked). */
-  async #swapFile(file: string, trusted: boolean): Promise<ServedModel> {
-    const label = path.relative(this.#options.root, file) || file
+  /** Serve a file from `PUT /model`: it must match a signed version unless unsigned files are allowed. */
+  #swapFile(file: string): Promise<ServedModel> {
+    const label = this.#fileLabel(file)
     let verified: VerifiedModel | undefined
     const load = async (): Promise<{ bytes: Uint8Array; source: ModelSource }> => {
       const bytes = await readModelBytes(file)
-      if (trusted || this.#options.allowUnsignedFiles) return { bytes, source: { kind: 'file', path: file } }
+      if (this.#options.allowUnsignedFiles) return { bytes, source: { kind: 'file', path: file } }
       verified = await this.#findSigned(bytes)
       if (!verified) throw createError('ERR_SERVE_MODEL_UNTRUSTED_FILE', { path: label })
       return fromVerified(verified)
     }
     const next = (): Current =>
       verified ? { kind: 'version', version: verified.version } : { kind: 'file', path: file }
-    if (!trusted) return this.#switchTo(label, load, next)
-    const served = await this.holder.swap(label, load)
-    this.#current = next()
+    return this.#switchTo(label, load, next)
+  }
+
+  /** Serve the file the operator named at start (only its digest is checked); runs inside the chain. */
+  async #serveFile(file: string): Promise<ServedModel> {
+    const served = await this.holder.swap(this.#fileLabel(file), async () => ({
+      bytes: await readModelBytes(file),
+      source: { kind: 'file', path: file },
+    }))
+    this.#current = { kind: 'file', path: file }
     return served
+  }
+
+  #fileLabel(file: string): string {
+    return path.relative(this.#options.root, file) || file
   }
 
   /** The registry version holding exactly these bytes, loaded and verified; newest first. */
@@ -191,52 +250,63 @@ export class ModelManager {
     return this.registry
   }
 
-  /** Watch `alias`; resolves after the first report (the current holder, or an error) was handled. */
+  /**
+   * Watch `alias`, the only live watch from now on; resolves after the first report (the current holder, or an
+   * error) was handled. Each report is handled inside the chain, and not at all once the watch was aborted.
+   */
   #startWatch(alias: string, initial = true): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
     const registry = this.#requireRegistry()
+    this.#abortWatches()
     const controller = new AbortController()
-    this.#watch = controller
     const log = this.#options.log
     let firstHandled: () => void = () => undefined
     const first = new Promise<void>((resolve) => {
       firstHandled = resolve
     })
-    this.#watchDone = (async () => {
+    const handle = async (change: AliasChange): Promise<void> => {
+      if (controller.signal.aborted) return
+      if (change.type === 'error') {
+        log.error({ err: change.error, alias, version: change.version }, 'alias watch: the new holder was refused')
+        this.holder.fail(`${this.name}@${alias}`, change.error)
+        this.#clearWhenBack(alias, controller.signal)
+      } else if (change.model) {
+        const model = change.model
+        const current = this.holder.current
+        if (current?.source.kind === 'registry' && current.source.version === model.version) {
+          // The alias came back to what we serve: nothing to load, and no failure stands.
+          this.holder.lastError = undefined
+        } else {
+          await this.holder
+            .swap(`${this.name} v${model.version}`, async () => fromVerified(model, alias))
+            .then(
+              (s) => log.info({ version: s.version, alias }, 'serving a new model'),
+              (err) => log.error({ err, alias }, 'model load failed; the old model keeps serving'),
+            )
+        }
+      } else if (change.version === null) {
+        log.warn({ alias, name: this.name }, 'the served alias is not set; waiting for a promotion')
+      }
+    }
+    const watch: Watch = { alias, controller, done: Promise.resolve() }
+    watch.done = (async () => {
       try {
         for await (const change of watchAlias(registry, this.name, alias, {
           signal: controller.signal,
           intervalMs: this.#options.watchIntervalMs,
           initial,
         })) {
-          if (change.type === 'error') {
-            log.error({ err: change.error, alias, version: change.version }, 'alias watch: the new holder was refused')
-            this.holder.fail(`${this.name}@${alias}`, change.error)
-            this.#clearWhenBack(alias, controller.signal)
-          } else if (change.model) {
-            const model = change.model
-            const current = this.holder.current
-            if (current?.source.kind === 'registry' && current.source.version === model.version) {
-              // The alias came back to what we serve: nothing to load, and no failure stands.
-              this.holder.lastError = undefined
-            } else {
-              await this.holder
-                .swap(`${this.name} v${model.version}`, async () => fromVerified(model, alias))
-                .then(
-                  (s) => log.info({ version: s.version, alias }, 'serving a new model'),
-                  (err) => log.error({ err, alias }, 'model load failed; the old model keeps serving'),
-                )
-            }
-          } else if (change.version === null) {
-            log.warn({ alias, name: this.name }, 'the served alias is not set; waiting for a promotion')
-          }
+          await this.#exclusive(() => handle(change))
           firstHandled()
         }
       } catch (err) {
         log.error({ err }, 'alias watch stopped')
       } finally {
         firstHandled()
+        this.#watches.delete(watch)
       }
     })()
+    this.#watches.add(watch)
     return initial ? first : Promise.resolve()
   }
 

@@ -35,8 +35,15 @@ export interface Prediction {
   latencyMs: number
 }
 
+/**
+ * Levels of objects and arrays a message's `metadata` may nest, itself the first. The log keeps metadata as JSON,
+ * and encoding a value thousands of levels deep runs out of stack: the prediction would be answered and not logged.
+ */
+export const MAX_METADATA_DEPTH = 32
+
 /** Check a message's shape and size before parsing; `where` names it in errors (`messages[3]`). */
 export function checkMessage(message: MessageIn, maxTextLength: number, where: string): void {
+  if (message.metadata !== undefined) checkMetadataDepth(message.metadata, where)
   if (message.fields !== undefined) {
     if (message.text !== undefined) {
       throw createError('ERR_SERVE_BAD_REQUEST', { detail: `${where}: give \`text\` or \`fields\`, not both` })
@@ -61,6 +68,29 @@ export function checkMessage(message: MessageIn, maxTextLength: number, where: s
       limit: maxTextLength,
     })
   }
+}
+
+function checkMetadataDepth(metadata: Record<string, unknown>, where: string): void {
+  for (const key in metadata) {
+    const value = metadata[key]
+    if (value !== null && typeof value === 'object' && nestsDeeper(value, 2)) {
+      const at = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+      throw createError('ERR_SERVE_METADATA_TOO_DEEP', { where: `${where}.metadata${at}`, limit: MAX_METADATA_DEPTH })
+    }
+  }
+}
+
+/** Whether `root`, at level `depth`, holds an object or array below level MAX_METADATA_DEPTH; no recursion. */
+function nestsDeeper(root: object, depth: number): boolean {
+  const stack: [object, number][] = [[root, depth]]
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, level] = item
+    if (level > MAX_METADATA_DEPTH) return true
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === 'object') stack.push([child, level + 1])
+    }
+  }
+  return false
 }
 
 /** Intents of the ranking a log record keeps. */

@@ -108,4 +108,23 @@ describe('rate limiting over HTTP', () => {
     // The server is healthy throughout.
     expect((await fetch(`${server.url}/health`)).status).not.toBe(500)
   })
+
+  it('neither counts nor limits the health, readiness and metrics probes', async () => {
+    // Far over the budget of 2, from the one address parse requests also come from.
+    for (let i = 0; i < 5; i++) {
+      for (const [method, url] of [
+        ['GET', '/health'],
+        ['HEAD', '/health'],
+        ['GET', '/ready'],
+        ['GET', '/metrics'],
+      ]) {
+        const res = await fetch(`${server.url}${url}`, { method })
+        expect(res.status, `${method} ${url}`).toBe(200)
+        expect(res.headers.get('x-ratelimit-limit')).toBeNull()
+      }
+    }
+    // Parse requests still are limited.
+    const statuses = [(await parse()).status, (await parse()).status, (await parse()).status]
+    expect(statuses).toContain(429)
+  })
 })

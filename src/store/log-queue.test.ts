@@ -60,6 +60,35 @@ describe('PredictionLogQueue on SQLite', () => {
     }
   })
 
+  it('tells onInvalid about each record it refuses, and counts them', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const refused: Array<{ id: string; detail: string }> = []
+    const q = new PredictionLogQueue({
+      store,
+      flushIntervalMs: 60_000,
+      onInvalid: (detail, record) => refused.push({ id: record.id, detail }),
+    })
+    try {
+      // Deep enough that encoding it runs out of stack.
+      let deep: unknown = 'leaf'
+      for (let i = 0; i < 100_000; i++) deep = [deep]
+      expect(q.push(samplePrediction(1, { metadata: { deep } }))).toBe(false)
+      expect(q.push({ ...samplePrediction(2), confidence: Number.NaN })).toBe(false)
+      expect(q.push(samplePrediction(3))).toBe(true)
+      expect(refused).toEqual([
+        { id: 'p-00001', detail: expect.stringMatching(/^it cannot be written as JSON: .*call stack/) },
+        { id: 'p-00002', detail: '`confidence` must be a finite number' },
+      ])
+      expect(q.invalid).toBe(2)
+      expect(await q.flush()).toBe(0)
+      expect(await store.countPredictions()).toBe(1)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
   it('writes on the interval without a flush', async () => {
     const store = openSqliteStore({ file: tmpFile() })
     await store.migrate()

@@ -99,6 +99,8 @@ export interface PredictionLogQueueOptions {
   retryMaxMs?: number
   /** Called on each failed write attempt (for logs); the batch is kept and retried. */
   onError?: (error: unknown, info: { attempt: number; batch: number; retryInMs: number }) => void
+  /** Called when `push` refuses a record that could never be stored (for logs): why, and the record. */
+  onInvalid?: (detail: string, record: PredictionRecord) => void
 }
 
 export interface LogQueueStats {
@@ -122,6 +124,7 @@ export class PredictionLogQueue {
   private readonly backlog: Backlog
   private readonly options: typeof DEFAULTS
   private readonly onError: PredictionLogQueueOptions['onError']
+  private readonly onInvalid: PredictionLogQueueOptions['onInvalid']
   /** The first `inflight` records of the backlog are being written (or wait to be retried). */
   private inflight = 0
   private running: Promise<void> | undefined
@@ -138,6 +141,7 @@ export class PredictionLogQueue {
     this.backlog =
       typeof store.insertJson === 'function' ? new EncodedBacklog(store as JsonBatchWriter) : new RecordBacklog(store)
     this.onError = options.onError
+    this.onInvalid = options.onInvalid
     const pick = (key: keyof typeof DEFAULTS, min: number) => {
       const v = options[key] ?? DEFAULTS[key]
       if (!Number.isFinite(v) || v < min) throw new RangeError(`log queue ${key} must be at least ${min}, got ${v}`)
@@ -157,8 +161,9 @@ export class PredictionLogQueue {
    * invalid (counted apart, because a record that cannot be stored would fail its whole batch on every retry).
    */
   push(record: PredictionRecord): boolean {
-    if (checkPrediction(record) !== undefined) {
-      this.counters.invalid++
+    const problem = checkPrediction(record)
+    if (problem !== undefined) {
+      this.refuse(problem, record)
       return false
     }
     if (this.closed || this.depth >= this.options.maxSize) {
@@ -167,9 +172,10 @@ export class PredictionLogQueue {
     }
     try {
       this.backlog.append(record)
-    } catch {
-      // Not serializable (a cycle or a BigInt in metadata, say): invalid like any record the store could not take.
-      this.counters.invalid++
+    } catch (err) {
+      // Not serializable (a cycle, a BigInt or nesting too deep for the stack in metadata, say): invalid like any
+      // record the store could not take.
+      this.refuse(`it cannot be written as JSON: ${(err as Error).message}`, record)
       return false
     }
     if (this.waiting >= this.options.batchSize) this.kick()
@@ -186,6 +192,18 @@ export class PredictionLogQueue {
   }
   get dropped(): number {
     return this.counters.dropped
+  }
+  get invalid(): number {
+    return this.counters.invalid
+  }
+
+  private refuse(detail: string, record: PredictionRecord): void {
+    this.counters.invalid++
+    try {
+      this.onInvalid?.(detail, record)
+    } catch {
+      // A failing logger must not make push throw.
+    }
   }
   get written(): number {
     return this.counters.written

@@ -66,6 +66,8 @@ export function register(program: Command, io: CliIO): void {
             ...logQueueOptions(storeConfig),
             store: writer,
             onError: (err, info) => logger.warn({ err, ...info }, 'prediction log write failed; retrying'),
+            onInvalid: (detail, record) =>
+              logger.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
           })
         : undefined
       let app: Awaited<ReturnType<typeof buildApp>>

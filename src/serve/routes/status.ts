@@ -23,18 +23,25 @@ export function describeServed(s: ServedModel) {
   }
 }
 
+/**
+ * Probes are not rate limited: behind a load balancer every client shares one address, and parse traffic would
+ * otherwise fail the liveness and readiness checks and blind the scraper.
+ */
+const PROBE = { rateLimit: false } as const
+
 export const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.intentops
 
   app.get(
     '/health',
-    { schema: { summary: 'Liveness', tags: ['status'], response: { 200: HealthSchema } } },
+    { config: PROBE, schema: { summary: 'Liveness', tags: ['status'], response: { 200: HealthSchema } } },
     async () => ({ status: 'ok' as const }),
   )
 
   app.get(
     '/ready',
     {
+      config: PROBE,
       schema: {
         summary: 'Readiness: a model is loaded and the store answers',
         tags: ['status'],
@@ -76,7 +83,10 @@ export const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics', tags: ['status'], response: { 200: Type.String() } } },
+    {
+      config: PROBE,
+      schema: { summary: 'Prometheus metrics', tags: ['status'], response: { 200: Type.String() } },
+    },
     async (_request, reply) => {
       reply.type(ctx.metrics.registry.contentType)
       return ctx.metrics.registry.metrics()
