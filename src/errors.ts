@@ -87,6 +87,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{dir} already contains {file}',
     hint: 'Choose an empty directory, or pass --force to overwrite the scaffold files.',
   },
+  ERR_CLI_ABORTED: {
+    status: 499,
+    message: 'Interrupted by {signal}',
+    hint: 'Files it was writing were removed and their old versions kept; run the command again.',
+  },
 
   // ── data ─────────────────────────────────────────────────────────────────────
   ERR_DATA_SCHEMA: {
@@ -171,7 +176,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Cannot start --from {from}: stage {stage} has no cached result',
     hint: 'Run the pipeline once without --from.',
   },
-  ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+  ERR_PIPELINE_ABORTED: {
+    status: 499,
+    message: 'The pipeline run was interrupted',
+    hint: 'Run it again: the stages that finished come from the cache.',
+  },
   ERR_PIPELINE_DATA_INVALID: {
     status: 400,
     message: 'The training data has {count} error(s); the first: {first}',
@@ -344,7 +353,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'No test data: {detail}',
     hint: 'Pass --test PATH with labelled examples, or --cross-validation to evaluate on the training data.',
   },
-  ERR_EVAL_ABORTED: { status: 499, message: 'The evaluation was interrupted' },
+  ERR_EVAL_ABORTED: {
+    status: 499,
+    message: 'The evaluation was interrupted',
+    hint: 'No report was written; run the command again.',
+  },
   ERR_EVAL_FOLDS: {
     status: 400,
     message: 'Cannot run {folds}-fold cross-validation: {detail}',
@@ -417,7 +430,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: "The out-of-scope intent '{intent}' has no examples in {where}",
     hint: 'Add examples of out-of-scope messages under that intent, name the right one with --oos-intent, or use --max-fallback, which needs none.',
   },
-  ERR_TRAIN_ABORTED: { status: 499, message: 'Training was interrupted' },
+  ERR_TRAIN_ABORTED: {
+    status: 499,
+    message: 'Training was interrupted',
+    hint: 'No model file was written; run the command again.',
+  },
 
   // ── model file ───────────────────────────────────────────────────────────────
   ERR_MODEL_NOT_A_MODEL: {
