@@ -87,6 +87,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{dir} already contains {file}',
     hint: 'Choose an empty directory, or pass --force to overwrite the scaffold files.',
   },
+  ERR_INIT_PATH_CONFLICT: {
+    status: 409,
+    message: 'Cannot create {file} in {dir}: {path} is {what}',
+    hint: 'Move or remove that path, or choose another directory; nothing was written.',
+  },
   ERR_CLI_ABORTED: {
     status: 499,
     message: 'Interrupted by {signal}',
