@@ -87,6 +87,16 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{dir} already contains {file}',
     hint: 'Choose an empty directory, or pass --force to overwrite the scaffold files.',
   },
+  ERR_INIT_PATH_CONFLICT: {
+    status: 409,
+    message: 'Cannot create {file} in {dir}: {path} is {what}',
+    hint: 'Move or remove that path, or choose another directory; nothing was written.',
+  },
+  ERR_CLI_ABORTED: {
+    status: 499,
+    message: 'Interrupted by {signal}',
+    hint: 'Files it was writing were removed and their old versions kept; run the command again.',
+  },
 
   // ── data ─────────────────────────────────────────────────────────────────────
   ERR_DATA_SCHEMA: {
@@ -186,7 +196,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Cannot start --from {from}: stage {stage} has no cached result',
     hint: 'Run the pipeline once without --from.',
   },
-  ERR_PIPELINE_ABORTED: { status: 499, message: 'The pipeline run was interrupted' },
+  ERR_PIPELINE_ABORTED: {
+    status: 499,
+    message: 'The pipeline run was interrupted',
+    hint: 'Run it again: the stages that finished come from the cache.',
+  },
   ERR_PIPELINE_DATA_INVALID: {
     status: 400,
     message: 'The training data has {count} error(s); the first: {first}',
@@ -359,7 +373,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'No test data: {detail}',
     hint: 'Pass --test PATH with labelled examples, or --cross-validation to evaluate on the training data.',
   },
-  ERR_EVAL_ABORTED: { status: 499, message: 'The evaluation was interrupted' },
+  ERR_EVAL_ABORTED: {
+    status: 499,
+    message: 'The evaluation was interrupted',
+    hint: 'No report was written; run the command again.',
+  },
   ERR_EVAL_FOLDS: {
     status: 400,
     message: 'Cannot run {folds}-fold cross-validation: {detail}',
@@ -437,7 +455,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: "The regex '{name}' has a pattern /{pattern}/ that can take exponential time on some inputs: {detail}",
     hint: 'Rewrite it without a quantified group that holds another quantifier (`(a+)+$` matches what `a+$` does), or split a long pattern into several patterns under the same regex name.',
   },
-  ERR_TRAIN_ABORTED: { status: 499, message: 'Training was interrupted' },
+  ERR_TRAIN_ABORTED: {
+    status: 499,
+    message: 'Training was interrupted',
+    hint: 'No model file was written; run the command again.',
+  },
 
   // ── model file ───────────────────────────────────────────────────────────────
   ERR_MODEL_NOT_A_MODEL: {

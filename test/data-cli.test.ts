@@ -1,4 +1,14 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -50,6 +60,42 @@ describe('intentops init', () => {
     expect(again.code).toBe(1)
     expect(again.err).toMatch(/^error ERR_INIT_NOT_EMPTY: .*demo already contains data\/lookups\/cities\.txt\n/)
     expect((await run(['init', 'demo', '--force'])).code).toBe(0)
+  })
+
+  it('refuses before writing anything when a path is in the way, and then succeeds once it is moved', async () => {
+    mkdirSync(path.join(dir, 'partial'))
+    writeFileSync(path.join(dir, 'partial', 'tests'), '')
+    const r = await run(['init', 'partial'])
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(
+      /^error ERR_INIT_PATH_CONFLICT: Cannot create tests\/must-pass\.yml in .*partial: tests is a file, not a directory\n {2}hint: Move or remove that path/,
+    )
+    expect(readdirSync(path.join(dir, 'partial'))).toEqual(['tests'])
+    rmSync(path.join(dir, 'partial', 'tests'))
+    expect((await run(['init', 'partial'])).code).toBe(0)
+
+    // a directory where a file goes, with --force too; and a file where the project directory would be
+    mkdirSync(path.join(dir, 'd', 'intentops.yml'), { recursive: true })
+    const dirInWay = await run(['init', 'd', '--force'])
+    expect(dirInWay.err).toMatch(/ERR_INIT_PATH_CONFLICT: .*intentops\.yml is a directory, not a file/)
+    expect(readdirSync(path.join(dir, 'd'))).toEqual(['intentops.yml'])
+    writeFileSync(path.join(dir, 'f'), '')
+    expect((await run(['init', 'f/bot'])).err).toMatch(/ERR_INIT_PATH_CONFLICT: .*f is a file, not a directory/)
+  })
+
+  it('removes the files and directories it created when a write fails after the checks', async () => {
+    // a directory that takes no new file, even for root: the checks pass, and the write of tests/must-pass.yml fails
+    // after four files and two directories were created
+    mkdirSync(path.join(dir, 'partial'))
+    symlinkSync('/proc', path.join(dir, 'partial', 'tests'))
+    const r = await run(['init', 'partial', '--ci', 'github'])
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/^error ERR_WRITE_FAILED: Cannot write .*partial\/tests\/must-pass\.yml/)
+    expect(readdirSync(path.join(dir, 'partial'))).toEqual(['tests'])
+    rmSync(path.join(dir, 'partial', 'tests'))
+    const again = await run(['init', 'partial', '--ci', 'github'])
+    expect(again.code).toBe(0)
+    expect(again.out).toContain('created partial/.github/workflows/intentops.yml')
   })
 
   it('scaffolds the multi-field triage template', async () => {

@@ -63,6 +63,18 @@ describe('intentops test', () => {
     expect(printed.summary.macroF1).toBe(report.intent.macroAvg.f1)
   })
 
+  it('stops cross-validation on Ctrl-C with ERR_EVAL_ABORTED, a hint and exit code 130, writing no report', async () => {
+    const p = writeTravelProject({ perIntent: 20 })
+    const ac = new AbortController()
+    ac.abort()
+    const r = await cli(p.dir, ['test', '--cross-validation', '--folds', '3', '--out', 'out'], (io) => {
+      io.interrupt = () => ac.signal
+    })
+    expect(r.code).toBe(130)
+    expect(r.err).toMatch(/error ERR_EVAL_ABORTED: The evaluation was interrupted\n {2}hint: No report was written/)
+    expect(existsSync(path.join(p.dir, 'out'))).toBe(false)
+  })
+
   it('adds a learning curve scored on the test set', async () => {
     const p = writeTravelProject({ perIntent: 20 })
     const r = await cli(p.dir, ['test', '--test', p.test, '--learning-curve', '25,100', '--concurrency', '1'])
@@ -245,7 +257,9 @@ describe('intentops tune', () => {
     )
     clearInterval(watcher)
     expect(r.code).toBe(130)
-    expect(r.err).toMatch(/interrupted: \d+ of 40 trials finished/)
+    expect(r.err).toMatch(
+      /error ERR_EVAL_ABORTED: The evaluation was interrupted\n {2}hint: \d+ of 40 trials finished; partial results are in out\/tune\.json\n$/,
+    )
     const partial = JSON.parse(readFileSync(file, 'utf8')) as TuneReport
     expect(partial.status).toBe('interrupted')
     expect(partial.trials.length).toBeGreaterThanOrEqual(1)

@@ -148,6 +148,16 @@ describe('a failing stage', () => {
     expect((await cli(dir, ['models', 'show', 'production'])).code).toBe(1)
   })
 
+  it('an interrupted run ends with ERR_PIPELINE_ABORTED, a hint and exit code 130', async () => {
+    const dir = project()
+    const io = memoryIO(dir, { INTENTOPS_AUTHOR: 'test' })
+    io.interrupt = () => AbortSignal.abort()
+    expect(await runCli(['pipeline', 'run'], io)).toBe(130)
+    expect(io.err()).toMatch(
+      /^error ERR_PIPELINE_ABORTED: The pipeline run was interrupted\n {2}hint: Run it again: the stages that finished come from the cache\.\n$/,
+    )
+  })
+
   it('points at the file and line of broken data', async () => {
     const dir = project()
     writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)

@@ -1,26 +1,21 @@
 #!/usr/bin/env node
 /**
- * The process edge: the only place that reads process.argv and sets the exit code.
+ * The process edge: the only place that reads process.argv, handles SIGINT and SIGTERM, and sets the exit code.
  * @module
  */
-import { runCli } from './program.js'
+import { createError } from '../errors.js'
+import { removePendingTempFilesSync } from '../util/fs.js'
+import type { CliIO } from './io.js'
+import { EXIT_INTERRUPTED, reportError, runCli } from './program.js'
+
+type StopSignal = 'SIGINT' | 'SIGTERM'
+/** 128 + the signal's number, as a shell reports a process that the signal ended. */
+const SIGNAL_EXIT: Readonly<Record<StopSignal, number>> = { SIGINT: EXIT_INTERRUPTED, SIGTERM: 143 }
 
 let interruptController: AbortController | undefined
+let received: StopSignal | undefined
 
-/** Install the SIGINT handler only for commands that ask for it; the second Ctrl-C exits at once. */
-function interrupt(): AbortSignal {
-  if (!interruptController) {
-    const controller = new AbortController()
-    interruptController = controller
-    process.once('SIGINT', () => {
-      controller.abort()
-      process.once('SIGINT', () => process.exit(130))
-    })
-  }
-  return interruptController.signal
-}
-
-const code = await runCli(process.argv.slice(2), {
+const io: CliIO = {
   cwd: process.cwd(),
   env: process.env,
   stdout: (t) => process.stdout.write(t),
@@ -28,5 +23,30 @@ const code = await runCli(process.argv.slice(2), {
   isTTY: Boolean(process.stderr.isTTY),
   stdin: process.stdin,
   interrupt,
-})
-process.exitCode = code
+}
+
+/** Commands that ask for it stop on their own at the first signal; the second ends the process at once. */
+function interrupt(): AbortSignal {
+  interruptController ??= new AbortController()
+  return interruptController.signal
+}
+
+/**
+ * Ending the process here skips every `finally`, so the temporary files of writes still in progress are removed
+ * first: an interrupted command leaves no partial file behind.
+ */
+function onSignal(signal: StopSignal): void {
+  received ??= signal
+  if (interruptController && !interruptController.signal.aborted) {
+    interruptController.abort()
+    return
+  }
+  removePendingTempFilesSync()
+  reportError(createError('ERR_CLI_ABORTED', { signal }), io)
+  process.exit(SIGNAL_EXIT[signal])
+}
+process.on('SIGINT', onSignal)
+process.on('SIGTERM', onSignal)
+
+const code = await runCli(process.argv.slice(2), io)
+process.exitCode = code === EXIT_INTERRUPTED && received ? SIGNAL_EXIT[received] : code

@@ -44,6 +44,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/** The exit code of a command stopped by Ctrl-C, as a shell reports a process ended by SIGINT (128 + 2). */
+export const EXIT_INTERRUPTED = 130
+
 /** Print an error for a person: code, position, message, hint. No stack trace unless INTENTOPS_DEBUG is set. */
 export function reportError(err: unknown, io: CliIO): number {
   if (err instanceof CommanderError) {
@@ -57,7 +60,7 @@ export function reportError(err: unknown, io: CliIO): number {
     io.stderr(`error ${err.code}: ${where}${err.message}\n`)
     if (err.hint) io.stderr(`  hint: ${err.hint}\n`)
     if (io.env.INTENTOPS_DEBUG && err.cause instanceof Error) io.stderr(`${err.cause.stack}\n`)
-    return 1
+    return err.code.endsWith('_ABORTED') ? EXIT_INTERRUPTED : 1
   }
   const e = err as Error
   io.stderr(`error ERR_INTERNAL: ${e?.message ?? String(err)}\n`)

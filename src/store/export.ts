@@ -3,11 +3,11 @@
  * written atomically when it goes to a file.
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import { createWriteStream, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import { createError, isIntentopsError } from '../errors.js'
+import { releaseTempPath, tempPathFor } from '../util/fs.js'
 import type { PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
 export type ExportFormat = 'jsonl' | 'csv'
@@ -116,7 +116,7 @@ export async function writeStreamAtomic<T>(
   produce: (write: (chunk: string) => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const dir = path.dirname(file)
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = tempPathFor(file)
   const fail = (err: unknown) => {
     const e = err as NodeJS.ErrnoException
     return createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
@@ -124,6 +124,7 @@ export async function writeStreamAtomic<T>(
   try {
     await fsp.mkdir(dir, { recursive: true })
   } catch (err) {
+    releaseTempPath(tmp)
     throw fail(err)
   }
   const out = createWriteStream(tmp, { flags: 'wx' })
@@ -163,5 +164,7 @@ export async function writeStreamAtomic<T>(
     out.destroy()
     await fsp.rm(tmp, { force: true }).catch(() => {})
     throw isIntentopsError(err) ? err : fail(err)
+  } finally {
+    releaseTempPath(tmp)
   }
 }

@@ -3,7 +3,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { promises as fsp } from 'node:fs'
+import { promises as fsp, rmSync } from 'node:fs'
 import path from 'node:path'
 import { createError } from '../errors.js'
 
@@ -74,10 +74,45 @@ export function assertInside(root: string, file: string): void {
   }
 }
 
+/**
+ * Temporary files of atomic writes in progress in this process. A signal handler that ends the process removes them
+ * (`removePendingTempFilesSync`), since no `finally` runs after `process.exit`.
+ */
+const pendingTempFiles = new Set<string>()
+
+/** A fresh temporary path beside `file`, registered as in progress until `releaseTempPath`. */
+export function tempPathFor(file: string): string {
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  )
+  pendingTempFiles.add(tmp)
+  return tmp
+}
+
+/** The write that owned `tmp` renamed or removed it. */
+export function releaseTempPath(tmp: string): void {
+  pendingTempFiles.delete(tmp)
+}
+
+/** Remove the temporary files of every write still in progress; returns their paths. For the CLI's signal handler. */
+export function removePendingTempFilesSync(): string[] {
+  const removed = [...pendingTempFiles]
+  for (const tmp of removed) {
+    try {
+      rmSync(tmp, { force: true })
+    } catch {
+      // best effort: the process is ending
+    }
+  }
+  pendingTempFiles.clear()
+  return removed
+}
+
 /** Write atomically: a crash leaves either the old file or the new one, never half of it. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file)
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = tempPathFor(file)
   try {
     await fsp.mkdir(dir, { recursive: true })
     const fh = await fsp.open(tmp, 'w')
@@ -92,6 +127,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fsp.rm(tmp, { force: true }).catch(() => {})
     const e = err as NodeJS.ErrnoException
     throw createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
+  } finally {
+    releaseTempPath(tmp)
   }
 }
 

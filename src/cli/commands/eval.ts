@@ -377,11 +377,16 @@ export function register(program: Command, io: CliIO): void {
           io.stderr(`warning: ${failed.length} trials failed; the first: ${failed[0]!.error?.message}\n`)
         }
         if (report.status === 'interrupted') {
-          io.stderr(
-            `interrupted: ${report.trials.length} of ${report.plannedTrials} trials finished; partial results are in ${path.relative(io.cwd, files.json)}\n`,
+          const { createError } = await import('../../errors.js')
+          throw createError(
+            'ERR_EVAL_ABORTED',
+            {},
+            {
+              hint: `${report.trials.length} of ${report.plannedTrials} trials finished; partial results are in ${path.relative(io.cwd, files.json)}`,
+            },
           )
-          io.exitCode = 130
-        } else if (!report.best) {
+        }
+        if (!report.best) {
           io.exitCode = 1
         }
       },

@@ -32,14 +32,17 @@ export function register(program: Command, io: CliIO): void {
         }
       }
       // ── end pipeline ──
+      // the CI file is written with the scaffold, so its path is checked before anything is written too
+      const extraFiles: Record<string, string> = {}
+      if (ci) {
+        const { CI_FILES, githubWorkflow, gitlabCi } = await import('../../pipeline/ci-templates.js')
+        extraFiles[CI_FILES[ci]] = ci === 'github' ? githubWorkflow() : gitlabCi()
+      }
       const files = await scaffoldProject(target, {
         template: opts.template as 'default',
         force: opts.force === true,
+        extraFiles,
       })
-      if (ci) {
-        const { writeCiTemplate } = await import('../../pipeline/ci-templates.js')
-        files.push(await writeCiTemplate(target, ci, { force: opts.force === true }))
-      }
       for (const f of files) io.stdout(`created ${path.join(shown, f)}\n`)
       const cd = shown === '.' ? '' : `cd ${shown} && `
       io.stdout(`\nnext: ${cd}intentops data validate && intentops data stats\n`)

@@ -69,6 +69,7 @@ export function register(program: Command, io: CliIO): void {
           : undefined
         const out = path.resolve(opts.out ? io.cwd : loaded.root, opts.out ?? DEFAULT_MODEL_PATH)
         const progress = createProgress(io, 'train', 100)
+        const signal = io.interrupt?.()
         let model: Awaited<ReturnType<typeof trainModel>>
         try {
           model = await trainModel(data, {
@@ -79,11 +80,14 @@ export function register(program: Command, io: CliIO): void {
             ...(budget !== undefined ? { maxInScopeFallback: budget } : {}),
             oosIntent: opts.oosIntent,
             ...(validation ? { validation } : {}),
+            ...(signal ? { signal } : {}),
             onProgress: (p) => progress.update(Math.round(p.fraction * 100), 100, p.stage),
           })
         } finally {
           progress.stop()
         }
+        // The last steps of training do not look at the signal; a model trained after Ctrl-C is not written.
+        if (signal?.aborted) throw createError('ERR_TRAIN_ABORTED')
         await saveModel(out, model)
         const m = model.manifest
         const summary = {

@@ -101,7 +101,9 @@ export function register(program: Command, io: CliIO): void {
         await app.close().catch(() => undefined)
         throw err
       }
-      const server = await startServer(app)
+      // Under the CLI entry SIGTERM and SIGINT reach the server through `io.interrupt`: the entry owns the signals.
+      const server = await startServer(app, io.interrupt ? { signals: [] } : {})
+      io.interrupt?.().addEventListener('abort', () => void server.close('signal'), { once: true })
       const served = app.intentops.holder.current
       io.stderr(
         `intentops serve: listening on ${server.url}, ${

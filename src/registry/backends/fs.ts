@@ -4,12 +4,12 @@
  * a partial object; locks are `proper-lockfile` lock directories that a crashed holder's successor takes over.
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError, isIntentopsError } from '../../errors.js'
+import { releaseTempPath, tempPathFor } from '../../util/fs.js'
 import {
   assertValidKey,
   backendError,
@@ -129,7 +129,7 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       assertValidKey(key)
       const file = fileOf(key)
       const dir = path.dirname(file)
-      const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+      const tmp = tempPathFor(file)
       try {
         await fsp.mkdir(dir, { recursive: true })
         const fh = await fsp.open(tmp, 'wx', 0o644)
@@ -158,6 +158,8 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       } catch (err) {
         await fsp.rm(tmp, { force: true }).catch(() => {})
         throw fail('put', key, err)
+      } finally {
+        releaseTempPath(tmp)
       }
     },
 
