@@ -16,7 +16,7 @@ interface CatalogEntry {
   status: number
   /** Message template; `{name}` placeholders are filled from params. */
   message: string
-  /** How to fix it, shown under the message. */
+  /** How to fix it, shown under the message; a template like `message`. */
   hint?: string
 }
 
@@ -685,7 +685,7 @@ export class IntentopsError extends Error {
     this.statusCode = entry.status
     this.params = Object.freeze({ ...params })
     this.location = options.location
-    this.hint = options.hint ?? entry.hint
+    this.hint = options.hint ?? (entry.hint === undefined ? undefined : formatTemplate(entry.hint, params))
   }
 
   /** `file:line:column: message` when the error has a location. */

@@ -240,6 +240,7 @@ describe('registry commands', () => {
     expect(alias.err).toMatch(/^error ERR_REGISTRY_INVALID_REF: Invalid alias "Prod Env"/)
     const unset = await cli('rollback', 'staging')
     expect(unset.err).toContain('ERR_REGISTRY_ALIAS_NOT_SET')
+    expect(unset.err).toContain('hint: Promote a version first: `intentops promote <version> --to staging`.')
     const other = mkdtempSync(path.join(tmpdir(), 'io-regcli-new-'))
     writeFileSync(path.join(other, 'format.json'), JSON.stringify({ format: 'intentops-registry', version: 9 }))
     const newer = await cli('models', 'list', '--registry', other)
