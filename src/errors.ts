@@ -53,7 +53,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{path} is outside the project directory {root}',
     hint: 'Data paths must stay inside the project; copy the file into it.',
   },
-  ERR_WRITE_FAILED: { status: 500, message: 'Cannot write {path}: {detail}' },
+  ERR_WRITE_FAILED: {
+    status: 500,
+    message: 'Cannot write {path}: {detail}',
+    hint: 'Check that the directory exists and you may write to it, and that no part of the path is a file; or choose another path.',
+  },
 
   // ── config ───────────────────────────────────────────────────────────────────
   ERR_CONFIG_INVALID: {

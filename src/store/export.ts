@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { stringify } from 'csv-stringify/sync'
-import { createError, isIntentopsError } from '../errors.js'
+import { createError } from '../errors.js'
+import { writeError } from '../util/fs.js'
 import type { PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
 export type ExportFormat = 'jsonl' | 'csv'
@@ -117,14 +118,10 @@ export async function writeStreamAtomic<T>(
 ): Promise<T> {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  const fail = (err: unknown) => {
-    const e = err as NodeJS.ErrnoException
-    return createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
-  }
   try {
     await fsp.mkdir(dir, { recursive: true })
   } catch (err) {
-    throw fail(err)
+    throw await writeError(file, err)
   }
   const out = createWriteStream(tmp, { flags: 'wx' })
   let streamError: unknown
@@ -162,6 +159,6 @@ export async function writeStreamAtomic<T>(
   } catch (err) {
     out.destroy()
     await fsp.rm(tmp, { force: true }).catch(() => {})
-    throw isIntentopsError(err) ? err : fail(err)
+    throw await writeError(file, err)
   }
 }
