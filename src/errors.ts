@@ -599,6 +599,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The server is shutting down',
     hint: 'Retry on another replica.',
   },
+  ERR_SERVE_LISTEN_FAILED: {
+    status: 500,
+    message: 'Cannot listen on {address}: {detail}',
+    hint: 'Choose another `--port` (or `serve.port`; 0 picks a free one), or stop the process using it; for an unknown host, check `--host` (or `serve.host`).',
+  },
 
   // ── store ────────────────────────────────────────────────────────────────────
   ERR_STORE_UNAVAILABLE: {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -73,6 +74,29 @@ describe('intentops serve', () => {
     expect(code).toBe(1)
     expect(io.err()).toMatch(/ERR_CONFIG_INVALID.*serve\.port.*INTENTOPS_SERVE_PORT/)
   })
+
+  it('exits 1 with ERR_SERVE_LISTEN_FAILED when its port is taken, closing the store and the alias watch', async () => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as AddressInfo).port
+    try {
+      // Alias mode: the watch, the store and the log writer thread are open when the listen fails.
+      const failed = spawnServe(['--port', String(port)])
+      failed.url.catch(() => undefined)
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000).unref())
+      const exit = await Promise.race([failed.exit, timeout])
+      if (exit === 'still running') failed.child.kill('SIGKILL')
+      expect(exit).toBe(1)
+      const { stderr } = failed.output()
+      expect(stderr).toContain(
+        `error ERR_SERVE_LISTEN_FAILED: Cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)\n`,
+      )
+      expect(stderr).toMatch(/hint: Choose another `--port`/)
+      expect(stderr).not.toContain('ERR_INTERNAL')
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
+  }, 30_000)
 
   it('refuses to start on a model file that does not load', async () => {
     const bad = path.join(dir, 'not-a-model.iom')
