@@ -99,16 +99,13 @@ const LISTEN_REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied (ports below 1024 need privileges)',
   EADDRNOTAVAIL: "the address is not one of this machine's",
   ENOTFOUND: 'unknown host',
-  EAI_AGAIN: 'the host name could not be resolved (DNS lookup timed out)',
+  EAI_AGAIN: 'the host name could not be resolved for now',
   EAI_FAIL: 'the host name could not be resolved',
 }
 
 function listenError(err: unknown, host: string, port: number): IntentopsError {
   const code = (err as NodeJS.ErrnoException)?.code
-  const detail = (code && LISTEN_REASONS[code]) ?? (err as Error)?.message ?? String(err)
-  return createError(
-    'ERR_SERVE_LISTEN_FAILED',
-    { address: hostPort(host, port), detail: code && LISTEN_REASONS[code] ? `${detail} (${code})` : detail },
-    { cause: err },
-  )
+  const reason = code ? LISTEN_REASONS[code] : undefined
+  const detail = reason ? `${reason} (${code})` : ((err as Error)?.message ?? String(err))
+  return createError('ERR_SERVE_LISTEN_FAILED', { address: hostPort(host, port), detail }, { cause: err })
 }
