@@ -599,6 +599,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The server is shutting down',
     hint: 'Retry on another replica.',
   },
+  ERR_SERVE_MODEL_FILE_FAILED: {
+    status: 400,
+    message: 'Model file {source} could not be loaded, so the server did not start: {detail}',
+    hint: 'Check the path given to `--model` (or `serve.model`); `intentops train --out FILE` writes a model file.',
+  },
   ERR_SERVE_LISTEN_FAILED: {
     status: 500,
     message: 'Cannot listen on {address}: {detail}',

@@ -104,6 +104,19 @@ describe('intentops serve', () => {
     const io = memoryIO(dir, {})
     const code = await runCli(['serve', '--model', bad, '--port', '0'], io)
     expect(code).toBe(1)
-    expect(io.err()).toMatch(/ERR_SERVE_MODEL_LOAD_FAILED.*not-a-model\.iom/)
+    expect(io.err()).toMatch(
+      /^error ERR_SERVE_MODEL_FILE_FAILED: Model file not-a-model\.iom could not be loaded, so the server did not start: ERR_MODEL_NOT_A_MODEL/,
+    )
+  })
+
+  it('refuses to start on a model file that does not exist, with a hint about the path', async () => {
+    const io = memoryIO(dir, {})
+    const code = await runCli(['serve', '--model', 'nope.iom', '--port', '0'], io)
+    expect(code).toBe(1)
+    expect(io.err()).toBe(
+      `error ERR_SERVE_MODEL_FILE_FAILED: Model file nope.iom could not be loaded, so the server did not start: ERR_FILE_NOT_FOUND: File not found: ${path.join(dir, 'nope.iom')}\n` +
+        '  hint: Check the path given to `--model` (or `serve.model`); `intentops train --out FILE` writes a model file.\n',
+    )
+    expect(io.err()).not.toContain('keeps serving')
   })
 })

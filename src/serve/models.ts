@@ -11,7 +11,7 @@ import { readModelBytes } from '../nlu/model-file.js'
 import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
 import { watchAlias } from '../registry/watch.js'
 import { assertInside } from '../util/fs.js'
-import type { ModelHolder, ModelSource, ServedModel } from './model-holder.js'
+import type { LoadFailureCode, ModelHolder, ModelSource, ServedModel } from './model-holder.js'
 
 export interface ModelManagerOptions {
   holder: ModelHolder
@@ -63,7 +63,7 @@ export class ModelManager {
   async start(): Promise<void> {
     const current = this.#current
     if (current?.kind === 'file') {
-      await this.#swapFile(current.path, true)
+      await this.#swapFile(current.path, true, 'ERR_SERVE_MODEL_FILE_FAILED')
     } else if (current?.kind === 'alias' && this.registry) {
       await this.#startWatch(current.alias)
     }
@@ -153,8 +153,11 @@ export class ModelManager {
     )
   }
 
-  /** Serve a file. `trusted`: the operator named it at start (only its digest is checked). */
-  async #swapFile(file: string, trusted: boolean): Promise<ServedModel> {
+  /**
+   * Serve a file. `trusted`: the operator named it at start (only its digest is checked). `failure`: the code a
+   * failed load is reported with (at start-up nothing serves yet, so the server does not start).
+   */
+  async #swapFile(file: string, trusted: boolean, failure?: LoadFailureCode): Promise<ServedModel> {
     const label = path.relative(this.#options.root, file) || file
     let verified: VerifiedModel | undefined
     const load = async (): Promise<{ bytes: Uint8Array; source: ModelSource }> => {
@@ -167,7 +170,7 @@ export class ModelManager {
     const next = (): Current =>
       verified ? { kind: 'version', version: verified.version } : { kind: 'file', path: file }
     if (!trusted) return this.#switchTo(label, load, next)
-    const served = await this.holder.swap(label, load)
+    const served = await this.holder.swap(label, load, failure ? { failure } : {})
     this.#current = next()
     return served
   }
