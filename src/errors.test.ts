@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { createError, ERROR_CATALOG, IntentopsError } from './errors.js'
+import { createError, ERROR_CATALOG, type ErrorCode, IntentopsError } from './errors.js'
 
 const docs = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
 const documented = new Set([...docs.matchAll(/^### (ERR_[A-Z0-9_]+)\s*$/gm)].map((m) => m[1]))
@@ -25,6 +25,25 @@ describe('error catalog', () => {
     expect(e.statusCode).toBe(413)
     expect(e.describe()).toBe('a.yml:3:2: a.yml is 10 bytes, over the 5-byte limit')
     expect(e.toJSON()).toMatchObject({ code: 'ERR_FILE_TOO_LARGE', location: { line: 3 } })
+  })
+  it('fills every placeholder of each message and hint from the params they name', () => {
+    const placeholder = /\{(\w+)\}/g
+    const unfilled: string[] = []
+    for (const [code, entry] of Object.entries(ERROR_CATALOG) as [ErrorCode, { message: string; hint?: string }][]) {
+      const names = [...`${entry.message} ${entry.hint ?? ''}`.matchAll(placeholder)].map((m) => m[1]!)
+      const e = createError(code, Object.fromEntries(names.map((n) => [n, `<${n}>`])))
+      for (const text of [e.message, e.hint ?? '']) {
+        const left = text.match(placeholder)
+        if (left) unfilled.push(`${code}: ${left.join(', ')}`)
+      }
+      for (const n of names) expect(`${e.message} ${e.hint ?? ''}`).toContain(`<${n}>`)
+    }
+    expect(unfilled).toEqual([])
+  })
+  it('fills the hint from the params', () => {
+    const e = createError('ERR_REGISTRY_ALIAS_NOT_SET', { name: 'bot', alias: 'staging' })
+    expect(e.hint).toBe('Promote a version first: `intentops promote <version> --to staging`.')
+    expect(e.toJSON().hint).toBe(e.hint)
   })
   it('uses valid HTTP statuses and non-empty messages', () => {
     for (const [code, entry] of Object.entries(ERROR_CATALOG)) {

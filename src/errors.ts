@@ -16,7 +16,7 @@ interface CatalogEntry {
   status: number
   /** Message template; `{name}` placeholders are filled from params. */
   message: string
-  /** How to fix it, shown under the message. */
+  /** How to fix it, shown under the message; a template like `message`. */
   hint?: string
 }
 
@@ -53,7 +53,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{path} is outside the project directory {root}',
     hint: 'Data paths must stay inside the project; copy the file into it.',
   },
-  ERR_WRITE_FAILED: { status: 500, message: 'Cannot write {path}: {detail}' },
+  ERR_WRITE_FAILED: {
+    status: 500,
+    message: 'Cannot write {path}: {detail}',
+    hint: 'Check that the directory exists and you may write to it, and that no part of the path is a file; or choose another path.',
+  },
 
   // ── config ───────────────────────────────────────────────────────────────────
   ERR_CONFIG_INVALID: {
@@ -663,6 +667,16 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The requested range of {url} is outside the file',
     hint: 'Ask for bytes within the file, or send no Range header.',
   },
+  ERR_SERVE_MODEL_FILE_FAILED: {
+    status: 400,
+    message: 'Model file {source} could not be loaded, so the server did not start: {detail}',
+    hint: 'Check the path given to `--model` (or `serve.model`); `intentops train --out FILE` writes a model file.',
+  },
+  ERR_SERVE_LISTEN_FAILED: {
+    status: 500,
+    message: 'Cannot listen on {address}: {detail}',
+    hint: 'Choose another `--port` (or `serve.port`; 0 picks a free one), or stop the process using it; for an unknown host, check `--host` (or `serve.host`).',
+  },
 
   // ── store ────────────────────────────────────────────────────────────────────
   ERR_STORE_UNAVAILABLE: {
@@ -753,7 +767,7 @@ export class IntentopsError extends Error {
     this.statusCode = entry.status
     this.params = Object.freeze({ ...params })
     this.location = options.location
-    this.hint = options.hint ?? entry.hint
+    this.hint = options.hint ?? (entry.hint === undefined ? undefined : formatTemplate(entry.hint, params))
   }
 
   /** `file:line:column: message` when the error has a location. */

@@ -92,6 +92,23 @@ describe('intentops analytics', () => {
     expect(io.err()).toContain(`wrote ${path.join(dir, 'out', 'ngrams.html')}`)
   })
 
+  it('explains an --svg or --html path that runs through a file', async () => {
+    for (const args of [
+      ['--svg', 'train.jsonl'],
+      ['--svg', 'train.jsonl/charts'],
+      ['--html', 'train.jsonl/page.html'],
+    ]) {
+      const io = memoryIO(dir)
+      expect(await runCli(['analytics', 'intents', '-c', 'shifted.yml', ...args], io)).toBe(1)
+      expect(io.err()).toMatch(
+        new RegExp(
+          `^error ERR_WRITE_FAILED: Cannot write .*: ${path.join(dir, 'train.jsonl')} is a file, not a directory \\(E[A-Z]+\\)\n  hint: `,
+        ),
+      )
+    }
+    expect(readFileSync(path.join(dir, 'train.jsonl'), 'utf8')).toMatch(/^\{"text"/)
+  })
+
   it('finds emerging words against the project training data', async () => {
     const io = memoryIO(dir)
     expect(await runCli(['analytics', 'emerging', '-c', 'shifted.yml', '--json', '--limit', '5'], io)).toBe(0)

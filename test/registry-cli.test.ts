@@ -86,6 +86,20 @@ describe('registry commands', () => {
     expect(text.out).toContain(shown.publicKey)
   })
 
+  it('keys generate explains an --out that is, or runs through, a file', async () => {
+    for (const [out, code] of [
+      ['intentops.yml', 'EEXIST'],
+      ['intentops.yml/keys', 'ENOTDIR'],
+    ] as const) {
+      const res = await cli('keys', 'generate', '--out', out)
+      expect(res.code).toBe(1)
+      expect(res.err).toBe(
+        `error ERR_WRITE_FAILED: Cannot write ${path.join(dir, out)}: ${path.join(dir, 'intentops.yml')} is a file, not a directory (${code})\n` +
+          '  hint: Check that the directory exists and you may write to it, and that no part of the path is a file; or choose another path.\n',
+      )
+    }
+  })
+
   it('models list shows every version with metrics and signer', async () => {
     const res = await cli('models', 'list')
     expect(res.code, res.err).toBe(0)
@@ -240,6 +254,7 @@ describe('registry commands', () => {
     expect(alias.err).toMatch(/^error ERR_REGISTRY_INVALID_REF: Invalid alias "Prod Env"/)
     const unset = await cli('rollback', 'staging')
     expect(unset.err).toContain('ERR_REGISTRY_ALIAS_NOT_SET')
+    expect(unset.err).toContain('hint: Promote a version first: `intentops promote <version> --to staging`.')
     const other = mkdtempSync(path.join(tmpdir(), 'io-regcli-new-'))
     writeFileSync(path.join(other, 'format.json'), JSON.stringify({ format: 'intentops-registry', version: 9 }))
     const newer = await cli('models', 'list', '--registry', other)

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -74,12 +75,48 @@ describe('intentops serve', () => {
     expect(io.err()).toMatch(/ERR_CONFIG_INVALID.*serve\.port.*INTENTOPS_SERVE_PORT/)
   })
 
+  it('exits 1 with ERR_SERVE_LISTEN_FAILED when its port is taken, closing the store and the alias watch', async () => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as AddressInfo).port
+    try {
+      // Alias mode: the watch, the store and the log writer thread are open when the listen fails.
+      const failed = spawnServe(['--port', String(port)])
+      failed.url.catch(() => undefined)
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000).unref())
+      const exit = await Promise.race([failed.exit, timeout])
+      if (exit === 'still running') failed.child.kill('SIGKILL')
+      expect(exit).toBe(1)
+      const { stderr } = failed.output()
+      expect(stderr).toContain(
+        `error ERR_SERVE_LISTEN_FAILED: Cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)\n`,
+      )
+      expect(stderr).toMatch(/hint: Choose another `--port`/)
+      expect(stderr).not.toContain('ERR_INTERNAL')
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
+  }, 30_000)
+
   it('refuses to start on a model file that does not load', async () => {
     const bad = path.join(dir, 'not-a-model.iom')
     writeFileSync(bad, 'hello')
     const io = memoryIO(dir, {})
     const code = await runCli(['serve', '--model', bad, '--port', '0'], io)
     expect(code).toBe(1)
-    expect(io.err()).toMatch(/ERR_SERVE_MODEL_LOAD_FAILED.*not-a-model\.iom/)
+    expect(io.err()).toMatch(
+      /^error ERR_SERVE_MODEL_FILE_FAILED: Model file not-a-model\.iom could not be loaded, so the server did not start: ERR_MODEL_NOT_A_MODEL/,
+    )
+  })
+
+  it('refuses to start on a model file that does not exist, with a hint about the path', async () => {
+    const io = memoryIO(dir, {})
+    const code = await runCli(['serve', '--model', 'nope.iom', '--port', '0'], io)
+    expect(code).toBe(1)
+    expect(io.err()).toBe(
+      `error ERR_SERVE_MODEL_FILE_FAILED: Model file nope.iom could not be loaded, so the server did not start: ERR_FILE_NOT_FOUND: File not found: ${path.join(dir, 'nope.iom')}\n` +
+        '  hint: Check the path given to `--model` (or `serve.model`); `intentops train --out FILE` writes a model file.\n',
+    )
+    expect(io.err()).not.toContain('keeps serving')
   })
 })

@@ -37,6 +37,24 @@ describe('diagnostics', () => {
     expect(err.code).toBe('ERR_DATA_EMPTY_EXAMPLE')
     expect(err.describe()).toBe('a.yml:3:7: Empty example in intent greet')
   })
+  it('fill every placeholder of each message and hint from the params they name', () => {
+    const placeholder = /\{(\w+)\}/g
+    const params = (entry: { message: string; hint?: string }) =>
+      Object.fromEntries(
+        [...`${entry.message} ${entry.hint ?? ''}`.matchAll(placeholder)].map((m) => [m[1]!, `<${m[1]}>`]),
+      )
+    const at = { file: 'a.yml' }
+    const made = [
+      ...Object.entries(ERROR_CATALOG).map(([code, entry]) =>
+        errorDiagnostic(code as keyof typeof ERROR_CATALOG, params(entry), at),
+      ),
+      ...Object.entries(WARNING_CATALOG).map(([code, entry]) =>
+        warningDiagnostic(code as keyof typeof WARNING_CATALOG, params(entry), at),
+      ),
+    ]
+    const unfilled = made.filter((d) => /\{\w+\}/.test(`${d.message} ${d.hint ?? ''}`)).map((d) => d.code)
+    expect(unfilled).toEqual([])
+  })
   it('sort by file, line, column, errors first', () => {
     const w = warningDiagnostic(
       'WARN_DATA_FEW_EXAMPLES',

@@ -76,7 +76,7 @@ export function errorDiagnostic(
   hint?: string,
 ): Diagnostic {
   const entry: { message: string; hint?: string } = ERROR_CATALOG[code]
-  const h = hint ?? entry.hint
+  const h = hint ?? (entry.hint === undefined ? undefined : fill(entry.hint, params))
   return { severity: 'error', code, message: fill(entry.message, params), location, ...(h ? { hint: h } : {}) }
 }
 
@@ -87,7 +87,7 @@ export function warningDiagnostic(
   location: SourceLocation,
 ): Diagnostic {
   const entry = WARNING_CATALOG[code]
-  return { severity: 'warning', code, message: fill(entry.message, params), location, hint: entry.hint }
+  return { severity: 'warning', code, message: fill(entry.message, params), location, hint: fill(entry.hint, params) }
 }
 
 /** Turn a thrown error (unreadable file, YAML syntax, ...) into a diagnostic for `file`. */

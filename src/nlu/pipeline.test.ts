@@ -59,6 +59,16 @@ describe('buildPipeline', () => {
       expect.objectContaining({ code, message: expect.stringContaining(message) }),
     )
   })
+  it('lists the known step types in the hint for an unknown one', () => {
+    expect(() => buildPipeline(steps([{ type: 'bert' }]))).toThrow(
+      expect.objectContaining({
+        hint: expect.stringMatching(/^Known types: [a-z_]+(, [a-z_]+)*\. See docs\/nlu\.md\.$/),
+      }),
+    )
+    expect(() => buildPipeline(steps([{ type: 'bert' }]))).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('tfidf') }),
+    )
+  })
 })
 
 describe('parse', () => {

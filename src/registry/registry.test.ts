@@ -245,11 +245,13 @@ describe('ModelRegistry: promote and rollback', () => {
     expect(r2).toMatchObject({ from: 2, to: 1 })
     await expect(registry.rollback({ name: 'bot', alias: 'production', actor: 'oncall' })).rejects.toMatchObject({
       code: 'ERR_REGISTRY_NO_ROLLBACK_TARGET',
+      hint: 'Promote a version explicitly: `intentops promote <version> --to production`.',
     })
     const explicit = await registry.rollback({ name: 'bot', alias: 'production', actor: 'oncall', to: 3 })
     expect(explicit).toMatchObject({ from: 1, to: 3 })
     await expect(registry.rollback({ name: 'bot', alias: 'candidate', actor: 'x' })).rejects.toMatchObject({
       code: 'ERR_REGISTRY_ALIAS_NOT_SET',
+      hint: 'Promote a version first: `intentops promote <version> --to candidate`.',
     })
   })
 

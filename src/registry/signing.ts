@@ -16,7 +16,7 @@ import {
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { createError } from '../errors.js'
-import { pathExists, writeFileAtomic } from '../util/fs.js'
+import { ensureDir, pathExists, writeFileAtomic } from '../util/fs.js'
 import { canonicalize } from './canonical.js'
 import type { Signature, SignedVersion, VersionRecord } from './layout.js'
 
@@ -141,7 +141,7 @@ export async function generateSigningKeys(dir: string, options: { force?: boolea
   const info = describePublicKey(publicKey)
   const privatePem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
   const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString()
-  await fsp.mkdir(dir, { recursive: true })
+  await ensureDir(dir)
   await writeFileAtomic(privateKeyPath, privatePem)
   await fsp.chmod(privateKeyPath, 0o600)
   await writeFileAtomic(publicKeyPath, `${publicPem}${info.text}\n`)

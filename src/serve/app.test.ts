@@ -378,8 +378,27 @@ describe('without a model', () => {
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 40) ^ 0xff, bytes.length - 40)
     writeFileSync(bad, bytes)
     await expect(readyApp({ config: serveConfig({ model: bad }), root: dir })).rejects.toMatchObject({
-      code: 'ERR_SERVE_MODEL_LOAD_FAILED',
-      message: expect.stringContaining('ERR_MODEL_DIGEST'),
+      code: 'ERR_SERVE_MODEL_FILE_FAILED',
+      message: expect.stringMatching(
+        /^Model file bad\.iom could not be loaded, so the server did not start: ERR_MODEL_DIGEST/,
+      ),
     })
+  })
+
+  it('keeps serving the started file when a reload of it fails', async () => {
+    const copy = path.join(dir, 'reloaded.iom')
+    writeFileSync(copy, readFileSync(file))
+    const started = await readyApp({ config: serveConfig({ model: copy }), root: dir })
+    try {
+      const served = started.intentops.holder.current
+      writeFileSync(copy, 'not a model')
+      await expect(started.intentops.models.reload()).rejects.toMatchObject({
+        code: 'ERR_SERVE_MODEL_LOAD_FAILED',
+        message: expect.stringContaining('reloaded.iom was not loaded, the current model keeps serving'),
+      })
+      expect(started.intentops.holder.current).toBe(served)
+    } finally {
+      await started.close()
+    }
   })
 })

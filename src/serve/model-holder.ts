@@ -107,9 +107,13 @@ export class ModelHolder {
 
   /**
    * Load a model through `load` and serve it. Resolves with the served model; rejects with
-   * ERR_SERVE_MODEL_LOAD_FAILED (the old model keeps serving).
+   * ERR_SERVE_MODEL_LOAD_FAILED (the old model keeps serving), or the code `options.failure` names.
    */
-  swap(label: string, load: () => Promise<{ bytes: Uint8Array; source: ModelSource }>): Promise<ServedModel> {
+  swap(
+    label: string,
+    load: () => Promise<{ bytes: Uint8Array; source: ModelSource }>,
+    options: { failure?: LoadFailureCode } = {},
+  ): Promise<ServedModel> {
     const run = async (): Promise<ServedModel> => {
       const started = performance.now()
       try {
@@ -120,17 +124,7 @@ export class ModelHolder {
         this.#emit({ ok: true, source: label, served, ms: performance.now() - started })
         return served
       } catch (err) {
-        const error =
-          isIntentopsError(err) && err.code === 'ERR_SERVE_MODEL_LOAD_FAILED'
-            ? err
-            : createError(
-                'ERR_SERVE_MODEL_LOAD_FAILED',
-                {
-                  source: label,
-                  detail: isIntentopsError(err) ? `${err.code}: ${err.message}` : (err as Error).message,
-                },
-                { cause: err },
-              )
+        const error = loadError(label, err, options.failure)
         this.lastError = error
         this.#emit({ ok: false, source: label, error, ms: performance.now() - started })
         throw error
@@ -159,8 +153,18 @@ export class ModelHolder {
   }
 }
 
-function loadError(label: string, err: unknown): IntentopsError {
-  if (isIntentopsError(err) && err.code === 'ERR_SERVE_MODEL_LOAD_FAILED') return err
+/**
+ * How a failed load is reported: ERR_SERVE_MODEL_LOAD_FAILED while another model (or none, waiting) keeps the
+ * server up; ERR_SERVE_MODEL_FILE_FAILED for the model file a server must load to start.
+ */
+export type LoadFailureCode = 'ERR_SERVE_MODEL_LOAD_FAILED' | 'ERR_SERVE_MODEL_FILE_FAILED'
+
+function loadError(label: string, err: unknown, code: LoadFailureCode = 'ERR_SERVE_MODEL_LOAD_FAILED'): IntentopsError {
+  if (isIntentopsError(err) && err.code === code) return err
+  // prepareModel's own failures already carry the cause in words.
+  if (isIntentopsError(err) && err.code === 'ERR_SERVE_MODEL_LOAD_FAILED') {
+    return createError(code, { source: label, detail: err.params.detail }, { cause: err.cause ?? err })
+  }
   const detail = isIntentopsError(err) ? `${err.code}: ${err.message}` : (err as Error).message
-  return createError('ERR_SERVE_MODEL_LOAD_FAILED', { source: label, detail }, { cause: err })
+  return createError(code, { source: label, detail }, { cause: err })
 }

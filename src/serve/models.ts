@@ -11,7 +11,7 @@ import { readModelBytes } from '../nlu/model-file.js'
 import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
 import { type AliasChange, watchAlias } from '../registry/watch.js'
 import { assertInside } from '../util/fs.js'
-import type { ModelHolder, ModelSource, ServedModel } from './model-holder.js'
+import type { LoadFailureCode, ModelHolder, ModelSource, ServedModel } from './model-holder.js'
 
 export interface ModelManagerOptions {
   holder: ModelHolder
@@ -81,7 +81,7 @@ export class ModelManager {
     const current = this.#current
     if (current?.kind === 'file') {
       const file = current.path
-      await this.#exclusive(() => this.#serveFile(file))
+      await this.#exclusive(() => this.#serveFile(file, 'ERR_SERVE_MODEL_FILE_FAILED'))
     } else if (current?.kind === 'alias' && this.registry) {
       // Not inside the chain: the watch's first pick-up goes through it.
       await this.#startWatch(current.alias)
@@ -217,12 +217,19 @@ export class ModelManager {
     return this.#switchTo(label, load, next)
   }
 
-  /** Serve the file the operator named at start (only its digest is checked); runs inside the chain. */
-  async #serveFile(file: string): Promise<ServedModel> {
-    const served = await this.holder.swap(this.#fileLabel(file), async () => ({
-      bytes: await readModelBytes(file),
-      source: { kind: 'file', path: file },
-    }))
+  /**
+   * Serve the file the operator named at start (only its digest is checked); runs inside the chain. `failure`: the
+   * code a failed load is reported with (at start-up nothing serves yet, so the server does not start).
+   */
+  async #serveFile(file: string, failure?: LoadFailureCode): Promise<ServedModel> {
+    const served = await this.holder.swap(
+      this.#fileLabel(file),
+      async () => ({
+        bytes: await readModelBytes(file),
+        source: { kind: 'file', path: file },
+      }),
+      failure ? { failure } : {},
+    )
     this.#current = { kind: 'file', path: file }
     return served
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import v8 from 'node:v8'
+import { createError, type IntentopsError } from '../errors.js'
 import type { ServeApp } from './app.js'
 
 /**
@@ -41,10 +42,17 @@ export async function startServer(app: ServeApp, options: StartServerOptions = {
   const config = app.intentops.config
   const host = options.host ?? config.host
   const port = options.port ?? config.port
-  await app.listen({ host, port })
+  try {
+    await app.listen({ host, port })
+  } catch (err) {
+    // The app already holds the store, the log writer thread and the alias watch: without closing them the
+    // process would never exit.
+    await app.close().catch(() => undefined)
+    throw listenError(err, host, port)
+  }
   const address = app.server.address()
   const bound = typeof address === 'object' && address ? address.port : port
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`
+  const url = `http://${hostPort(host, bound)}`
 
   let resolveClosed: () => void = () => undefined
   const closed = new Promise<void>((r) => {
@@ -79,4 +87,25 @@ export async function startServer(app: ServeApp, options: StartServerOptions = {
   }
 
   return { app, url, port: bound, close, closed }
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** What a failed listen means, in words. */
+const LISTEN_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: "the address is not one of this machine's",
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'the host name could not be resolved for now',
+  EAI_FAIL: 'the host name could not be resolved',
+}
+
+function listenError(err: unknown, host: string, port: number): IntentopsError {
+  const code = (err as NodeJS.ErrnoException)?.code
+  const reason = code ? LISTEN_REASONS[code] : undefined
+  const detail = reason ? `${reason} (${code})` : ((err as Error)?.message ?? String(err))
+  return createError('ERR_SERVE_LISTEN_FAILED', { address: hostPort(host, port), detail }, { cause: err })
 }

@@ -6,8 +6,8 @@
 import { createWriteStream, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { stringify } from 'csv-stringify/sync'
-import { createError, isIntentopsError } from '../errors.js'
-import { releaseTempPath, tempPathFor } from '../util/fs.js'
+import { createError } from '../errors.js'
+import { releaseTempPath, tempPathFor, writeError } from '../util/fs.js'
 import type { PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
 export type ExportFormat = 'jsonl' | 'csv'
@@ -117,15 +117,11 @@ export async function writeStreamAtomic<T>(
 ): Promise<T> {
   const dir = path.dirname(file)
   const tmp = tempPathFor(file)
-  const fail = (err: unknown) => {
-    const e = err as NodeJS.ErrnoException
-    return createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
-  }
   try {
     await fsp.mkdir(dir, { recursive: true })
   } catch (err) {
     releaseTempPath(tmp)
-    throw fail(err)
+    throw await writeError(file, err)
   }
   const out = createWriteStream(tmp, { flags: 'wx' })
   let streamError: unknown
@@ -163,7 +159,7 @@ export async function writeStreamAtomic<T>(
   } catch (err) {
     out.destroy()
     await fsp.rm(tmp, { force: true }).catch(() => {})
-    throw isIntentopsError(err) ? err : fail(err)
+    throw await writeError(file, err)
   } finally {
     releaseTempPath(tmp)
   }

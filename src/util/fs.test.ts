@@ -1,43 +1,42 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { writeStreamAtomic } from '../store/export.js'
-import { removePendingTempFilesSync, writeFileAtomic } from './fs.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureDir, writeFileAtomic } from './fs.js'
 
-const dir = mkdtempSync(path.join(tmpdir(), 'io-fs-'))
+let dir: string
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'io-fs-'))
+  writeFileSync(path.join(dir, 'a.yml'), 'x: 1\n')
+  mkdirSync(path.join(dir, 'sub'))
+})
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-describe('temporary files of atomic writes', () => {
-  it('are registered while a write is in progress, so a signal handler can remove them', async () => {
-    const file = path.join(dir, 'out.jsonl')
-    let during: string[] = []
-    await expect(
-      writeStreamAtomic(file, async (write) => {
-        await write('{"a":1}\n')
-        const temps = () => readdirSync(dir).filter((f) => f.endsWith('.tmp'))
-        // the stream opens its file asynchronously
-        while (temps().length === 0) await new Promise((r) => setTimeout(r, 1))
-        const tmp = temps()
-        expect(tmp).toHaveLength(1)
-        during = removePendingTempFilesSync()
-        expect(during).toEqual([path.join(dir, tmp[0]!)])
-        expect(existsSync(during[0]!)).toBe(false)
-        throw new Error('the process would have ended here')
-      }),
-    ).rejects.toThrow('the process would have ended here')
-    expect(existsSync(file)).toBe(false)
-    expect(readdirSync(dir)).toEqual([])
+describe('output paths that cannot be written', () => {
+  it.each([
+    ['a file as the directory', 'a.yml', /a\.yml is a file, not a directory \(EEXIST\)$/],
+    ['a file as a parent directory', 'a.yml/charts', /a\.yml is a file, not a directory \(ENOTDIR\)$/],
+    ['a name over the system limit', `sub/${'n'.repeat(300)}`, /: the name is too long \(ENAMETOOLONG\)$/],
+  ])('ensureDir names the path and the reason for %s', async (_what, rel, reason) => {
+    const target = path.join(dir, rel)
+    const err = await ensureDir(target).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_WRITE_FAILED', message: expect.stringMatching(reason) })
+    expect((err as Error).message.startsWith(`Cannot write ${target}: `)).toBe(true)
+    expect((err as { hint?: string }).hint).toMatch(/writ.*no part of the path is a file/)
   })
 
-  it('are released when the write ends, renamed or failed', async () => {
-    const file = path.join(dir, 'a', 'b.txt')
-    await writeFileAtomic(file, 'done\n')
-    await writeStreamAtomic(path.join(dir, 'c.txt'), async (write) => write('x'))
-    await expect(writeFileAtomic(path.join(file, 'under-a-file'), 'x')).rejects.toMatchObject({
+  it('writeFileAtomic names the file, the file in the way, and leaves nothing behind', async () => {
+    const target = path.join(dir, 'a.yml', 'chart.svg')
+    await expect(writeFileAtomic(target, '<svg/>')).rejects.toMatchObject({
       code: 'ERR_WRITE_FAILED',
+      message: `Cannot write ${target}: ${path.join(dir, 'a.yml')} is a file, not a directory (EEXIST)`,
     })
-    expect(removePendingTempFilesSync()).toEqual([])
-    expect(readFileSync(file, 'utf8')).toBe('done\n')
+    const over = path.join(dir, 'sub')
+    await expect(writeFileAtomic(over, 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_FAILED',
+      message: `Cannot write ${over}: it is a directory (EISDIR)`,
+    })
+    expect(readdirSync(dir).sort()).toEqual(['a.yml', 'sub'])
+    expect(readdirSync(over)).toEqual([])
   })
 })

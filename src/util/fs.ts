@@ -3,9 +3,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { promises as fsp, rmSync } from 'node:fs'
+import { constants as fsConstants, promises as fsp, rmSync } from 'node:fs'
 import path from 'node:path'
-import { createError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 
 /** Data and config files larger than this are refused before they are parsed. */
 export const DEFAULT_MAX_TEXT_FILE_BYTES = 20 * 1024 * 1024
@@ -109,6 +109,64 @@ export function removePendingTempFilesSync(): string[] {
   return removed
 }
 
+/** Create a directory and its parents for output; ERR_WRITE_FAILED names it and says why it cannot be made. */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw await writeError(dir, err)
+  }
+}
+
+/** ERR_WRITE_FAILED for `file`, with the system's reason in words (and its code, for searching). */
+export async function writeError(file: string, err: unknown): Promise<IntentopsError> {
+  if (isIntentopsError(err)) return err
+  return createError('ERR_WRITE_FAILED', { path: file, detail: await writeFailureReason(file, err) }, { cause: err })
+}
+
+/** What the system's error codes mean for a write, in words. */
+const WRITE_REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EISDIR: 'it is a directory',
+  ENAMETOOLONG: 'the name is too long',
+  ENOENT: 'a directory on the path does not exist',
+}
+
+async function writeFailureReason(file: string, err: unknown): Promise<string> {
+  const e = err as NodeJS.ErrnoException
+  // Recursive mkdir reports a file in the way as EEXIST or ENOTDIR, and a directory it may not write to (a
+  // read-only mount) as ENOENT: the nearest existing ancestor tells which.
+  if (e.code === 'ENOTDIR' || e.code === 'ENOENT' || (e.code === 'EEXIST' && e.syscall === 'mkdir')) {
+    const ancestor = await nearestExisting(file)
+    if (ancestor && !ancestor.isDirectory) return `${ancestor.path} is a file, not a directory (${e.code})`
+    if (ancestor && e.code === 'ENOENT') {
+      const denied = await fsp.access(ancestor.path, fsConstants.W_OK).then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => err.code,
+      )
+      if (denied) return `${ancestor.path} is not writable: ${WRITE_REASONS[denied] ?? denied} (${denied})`
+    }
+  }
+  const words = e.code ? WRITE_REASONS[e.code] : undefined
+  if (words) return `${words} (${e.code})`
+  // Node's messages read "CODE: reason, syscall 'path'": keep the reason and the code.
+  const reason = /^[A-Z0-9]+: ([^,]+)/.exec(e.message ?? '')?.[1]
+  return reason && e.code ? `${reason} (${e.code})` : (e.code ?? e.message ?? String(err))
+}
+
+/** `p` or its nearest ancestor that exists. */
+async function nearestExisting(p: string): Promise<{ path: string; isDirectory: boolean } | undefined> {
+  for (let cur = path.resolve(p); ; cur = path.dirname(cur)) {
+    const stat = await fsp.stat(cur).catch((err: NodeJS.ErrnoException) => err)
+    if (!(stat instanceof Error)) return { path: cur, isDirectory: stat.isDirectory() }
+    if ((stat.code !== 'ENOENT' && stat.code !== 'ENOTDIR') || path.dirname(cur) === cur) return undefined
+  }
+}
+
 /** Write atomically: a crash leaves either the old file or the new one, never half of it. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file)
@@ -125,8 +183,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fsp.rename(tmp, file)
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => {})
-    const e = err as NodeJS.ErrnoException
-    throw createError('ERR_WRITE_FAILED', { path: file, detail: e.code ?? e.message }, { cause: err })
+    throw await writeError(file, err)
   } finally {
     releaseTempPath(tmp)
   }

@@ -48,13 +48,12 @@ async function writeOutputs(
   opts: { svg?: string; html?: string },
 ): Promise<string[]> {
   const path = await import('node:path')
-  const { mkdir } = await import('node:fs/promises')
-  const { writeFileAtomic } = await import('../../util/fs.js')
+  const { ensureDir, writeFileAtomic } = await import('../../util/fs.js')
   const { renderCharts, renderHtmlPage } = await import('../../monitor/render.js')
   const written: string[] = []
   if (opts.svg) {
     const dir = path.resolve(io.cwd, opts.svg)
-    await mkdir(dir, { recursive: true })
+    await ensureDir(dir)
     for (const [chart, svg] of Object.entries(await renderCharts(result))) {
       const file = path.join(dir, `${name}-${chart}.svg`)
       await writeFileAtomic(file, svg)
@@ -63,7 +62,6 @@ async function writeOutputs(
   }
   if (opts.html) {
     const file = path.resolve(io.cwd, opts.html)
-    await mkdir(path.dirname(file), { recursive: true })
     await writeFileAtomic(file, await renderHtmlPage(result))
     written.push(file)
   }

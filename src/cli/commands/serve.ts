@@ -48,71 +48,74 @@ export function register(program: Command, io: CliIO): void {
         env: io.env,
         ...(location ? { location } : {}),
       })
-      const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
-      const { openStore, openLogWriter, logQueueOptions } = await import('../../store/open.js')
-      const { PredictionLogQueue } = await import('../../store/log-queue.js')
-      const storeConfig = loaded.config.store
-      const store = await openStore(storeConfig, {
-        root: loaded.root,
-        env: io.env,
-        onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
-      })
-      // SQLite writes happen on a writer thread, so a batch never stalls requests.
-      const writer = serve.logPredictions
-        ? openLogWriter(storeConfig, store, { root: loaded.root, env: io.env })
-        : undefined
-      const predictionLog = writer
-        ? new PredictionLogQueue({
-            ...logQueueOptions(storeConfig),
-            store: writer,
-            onError: (err, info) => logger.warn({ err, ...info }, 'prediction log write failed; retrying'),
-            onInvalid: (detail, record) =>
-              logger.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
-          })
-        : undefined
-      let app: Awaited<ReturnType<typeof buildApp>>
       try {
-        app = await buildApp({
-          config: serve,
+        const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
+        const { openStore, openLogWriter, logQueueOptions } = await import('../../store/open.js')
+        const { PredictionLogQueue } = await import('../../store/log-queue.js')
+        const storeConfig = loaded.config.store
+        const store = await openStore(storeConfig, {
           root: loaded.root,
-          modelName: loaded.config.name,
-          registry,
-          allowUnsigned: loaded.config.registry.allowUnsigned,
-          store,
-          ownsStore: true,
-          ...(predictionLog ? { predictionLog } : {}),
-          ...(writer ? { logWriter: writer } : {}),
-          logger,
-          // ── review ──
-          plugins: (await import('../review-plugins.js')).reviewPlugins({
-            config: loaded.config,
-            root: loaded.root,
-            registry,
-          }),
+          env: io.env,
+          onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
         })
-      } catch (err) {
-        await writer?.close().catch(() => undefined)
-        await store.close().catch(() => undefined)
-        throw err
+        // SQLite writes happen on a writer thread, so a batch never stalls requests.
+        const writer = serve.logPredictions
+          ? openLogWriter(storeConfig, store, { root: loaded.root, env: io.env })
+          : undefined
+        const predictionLog = writer
+          ? new PredictionLogQueue({
+              ...logQueueOptions(storeConfig),
+              store: writer,
+              onError: (err, info) => logger.warn({ err, ...info }, 'prediction log write failed; retrying'),
+              onInvalid: (detail, record) =>
+                logger.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
+            })
+          : undefined
+        let app: Awaited<ReturnType<typeof buildApp>>
+        try {
+          app = await buildApp({
+            config: serve,
+            root: loaded.root,
+            modelName: loaded.config.name,
+            registry,
+            allowUnsigned: loaded.config.registry.allowUnsigned,
+            store,
+            ownsStore: true,
+            ...(predictionLog ? { predictionLog } : {}),
+            ...(writer ? { logWriter: writer } : {}),
+            logger,
+            // ── review ──
+            plugins: (await import('../review-plugins.js')).reviewPlugins({
+              config: loaded.config,
+              root: loaded.root,
+              registry,
+            }),
+          })
+        } catch (err) {
+          await writer?.close().catch(() => undefined)
+          await store.close().catch(() => undefined)
+          throw err
+        }
+        try {
+          await app.ready()
+        } catch (err) {
+          await app.close().catch(() => undefined)
+          throw err
+        }
+        // Under the CLI entry SIGTERM and SIGINT reach the server through `io.interrupt`: the entry owns the signals.
+        const server = await startServer(app, io.interrupt ? { signals: [] } : {})
+        io.interrupt?.().addEventListener('abort', () => void server.close('signal'), { once: true })
+        const served = app.intentops.holder.current
+        io.stderr(
+          `intentops serve: listening on ${server.url}, ${
+            served
+              ? `serving ${served.name} ${served.version}`
+              : `no model yet (waiting for ${loaded.config.name}@${serve.alias})`
+          }\n`,
+        )
+        await server.closed
+      } finally {
+        await registry.backend.close?.()
       }
-      try {
-        await app.ready()
-      } catch (err) {
-        await app.close().catch(() => undefined)
-        throw err
-      }
-      // Under the CLI entry SIGTERM and SIGINT reach the server through `io.interrupt`: the entry owns the signals.
-      const server = await startServer(app, io.interrupt ? { signals: [] } : {})
-      io.interrupt?.().addEventListener('abort', () => void server.close('signal'), { once: true })
-      const served = app.intentops.holder.current
-      io.stderr(
-        `intentops serve: listening on ${server.url}, ${
-          served
-            ? `serving ${served.name} ${served.version}`
-            : `no model yet (waiting for ${loaded.config.name}@${serve.alias})`
-        }\n`,
-      )
-      await server.closed
-      await registry.backend.close?.()
     })
 }

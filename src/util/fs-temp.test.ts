@@ -1,0 +1,43 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { writeStreamAtomic } from '../store/export.js'
+import { removePendingTempFilesSync, writeFileAtomic } from './fs.js'
+
+const dir = mkdtempSync(path.join(tmpdir(), 'io-fs-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('temporary files of atomic writes', () => {
+  it('are registered while a write is in progress, so a signal handler can remove them', async () => {
+    const file = path.join(dir, 'out.jsonl')
+    let during: string[] = []
+    await expect(
+      writeStreamAtomic(file, async (write) => {
+        await write('{"a":1}\n')
+        const temps = () => readdirSync(dir).filter((f) => f.endsWith('.tmp'))
+        // the stream opens its file asynchronously
+        while (temps().length === 0) await new Promise((r) => setTimeout(r, 1))
+        const tmp = temps()
+        expect(tmp).toHaveLength(1)
+        during = removePendingTempFilesSync()
+        expect(during).toEqual([path.join(dir, tmp[0]!)])
+        expect(existsSync(during[0]!)).toBe(false)
+        throw new Error('the process would have ended here')
+      }),
+    ).rejects.toThrow('the process would have ended here')
+    expect(existsSync(file)).toBe(false)
+    expect(readdirSync(dir)).toEqual([])
+  })
+
+  it('are released when the write ends, renamed or failed', async () => {
+    const file = path.join(dir, 'a', 'b.txt')
+    await writeFileAtomic(file, 'done\n')
+    await writeStreamAtomic(path.join(dir, 'c.txt'), async (write) => write('x'))
+    await expect(writeFileAtomic(path.join(file, 'under-a-file'), 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_FAILED',
+    })
+    expect(removePendingTempFilesSync()).toEqual([])
+    expect(readFileSync(file, 'utf8')).toBe('done\n')
+  })
+})
