@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readyApp, serveConfig, tempDir, writeModelFile } from '../../test/helpers/serve.js'
 import { VERSION } from '../version.js'
@@ -365,9 +366,40 @@ describe('without a model', () => {
       const res = await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
       expect(res.statusCode).toBe(503)
       expect(res.json().code).toBe('ERR_SERVE_NO_MODEL')
-      expect((await empty.inject({ url: '/ready' })).statusCode).toBe(503)
+      expect(res.json().message).toBe('No model is loaded yet: waiting for the alias bot@production to name a version')
+      expect(res.headers['retry-after']).toBe('5')
+      const rasa = await empty.inject({ method: 'POST', url: '/model/parse', payload: { text: 'hi' } })
+      expect([rasa.statusCode, rasa.headers['retry-after']]).toEqual([503, '5'])
+      expect(rasa.json().message).toBe(res.json().message)
+      const ready = await empty.inject({ url: '/ready' })
+      expect([ready.statusCode, ready.headers['retry-after']]).toEqual([503, '5'])
+      expect(ready.json().message).toBe(res.json().message)
       expect((await empty.inject({ url: '/health' })).statusCode).toBe(200)
     } finally {
+      await empty.close()
+    }
+  })
+
+  it('logs 503s for no model and for shutting down at info without a stack, and says when to retry', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    const empty = await readyApp({ config: serveConfig(), root: path.join(dir, 'none'), logger })
+    try {
+      expect((await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })).statusCode).toBe(503)
+      empty.intentops.closing = true
+      const res = await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
+      expect(res.statusCode).toBe(503)
+      expect(res.json().code).toBe('ERR_SERVE_SHUTTING_DOWN')
+      expect(res.headers['retry-after']).toBe('1')
+      expect(res.headers.connection).toBe('close')
+      const refusals = lines.filter((l) => l.code === 'ERR_SERVE_NO_MODEL' || l.code === 'ERR_SERVE_SHUTTING_DOWN')
+      expect(refusals.map((l) => [l.code, l.level, 'err' in l])).toEqual([
+        ['ERR_SERVE_NO_MODEL', 30, false],
+        ['ERR_SERVE_SHUTTING_DOWN', 30, false],
+      ])
+      expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([])
+    } finally {
+      empty.intentops.closing = false
       await empty.close()
     }
   })

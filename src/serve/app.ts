@@ -26,7 +26,7 @@ import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
 import { authenticate, bearerToken, TokenVerifier } from './auth.js'
 import { installJsonParser } from './body.js'
-import { isRasaPath, sendError, toCatalogError } from './errors.js'
+import { isRasaPath, OPERATIONAL_CODES, sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
 import { ModelManager } from './models.js'
@@ -192,7 +192,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
 
   app.setErrorHandler((err, request, reply) => {
     const e = toCatalogError(err, config, request)
-    if (e.statusCode >= 500) request.log.error({ err }, e.message)
+    if (e.statusCode >= 500 && !OPERATIONAL_CODES.has(e.code)) request.log.error({ err }, e.message)
     else request.log.info({ code: e.code }, e.message)
     return sendError(e, request, reply)
   })

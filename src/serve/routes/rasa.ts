@@ -58,7 +58,7 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })
       }
       const s = ctx.holder.current
-      if (!s) throw createError('ERR_SERVE_NO_MODEL', { detail: 'none loaded' })
+      if (!s) throw ctx.models.noModelError()
       const message = { text: body.text, ...(body.message_id !== undefined ? { message_id: body.message_id } : {}) }
       const p = predict(s, message, request.id, config.rankingLength > 0 ? config.rankingLength : undefined)
       ctx.metrics.observePrediction(p.result.intent.name, p.fallback)
