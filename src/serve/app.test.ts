@@ -312,6 +312,40 @@ describe('CORS and metrics', () => {
     }
   })
 
+  it('exposes the rate-limit headers to browsers; a 429 resets when the bucket is full, retries when a token is back', async () => {
+    const limited = await readyApp({
+      config: serveConfig({
+        model: file,
+        corsOrigins: ['https://bot.example'],
+        rateLimit: 2,
+        rateLimitWindowMs: 60_000,
+      }),
+      root: dir,
+    })
+    try {
+      const parse = () =>
+        limited.inject({
+          method: 'POST',
+          url: '/v1/parse',
+          payload: { text: 'hi' },
+          headers: { origin: 'https://bot.example' },
+        })
+      const first = await parse()
+      const exposed = String(first.headers['access-control-expose-headers']).split(/, */)
+      expect(exposed).toEqual(
+        expect.arrayContaining(['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']),
+      )
+      expect([first.headers['x-ratelimit-remaining'], first.headers['x-ratelimit-reset']]).toEqual(['1', '30'])
+      await parse()
+      const refused = await parse()
+      expect(refused.statusCode).toBe(429)
+      expect(refused.headers['retry-after']).toBe('30')
+      expect([refused.headers['x-ratelimit-remaining'], refused.headers['x-ratelimit-reset']]).toEqual(['0', '60'])
+    } finally {
+      await limited.close()
+    }
+  })
+
   it('counts requests by route and status, predictions by intent, fallbacks and the served model', async () => {
     const fresh = await readyApp({ config: serveConfig({ model: file }), root: dir })
     try {

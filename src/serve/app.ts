@@ -229,7 +229,15 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       credentials: config.corsCredentials,
       methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['content-type', 'authorization'],
-      exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
+      // A browser client reads its rate-limit budget only through these.
+      exposedHeaders: [
+        'x-request-id',
+        'retry-after',
+        'www-authenticate',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+      ],
     })
   }
   if (config.rateLimit > 0) {
@@ -246,7 +254,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       }
       const retry = limiter.retryAfterSeconds(key)
       reply.header('x-ratelimit-remaining', 0)
-      reply.header('x-ratelimit-reset', retry)
+      // Seconds until the bucket is full, as on every other answer; `retry-after` is when the next request may go.
+      reply.header('x-ratelimit-reset', limiter.resetSeconds(0))
       return createError('ERR_SERVE_RATE_LIMITED', { max: limiter.max, window, retry: `${retry} s`, retryAfter: retry })
     }
     // Per route, as @fastify/rate-limit did: unknown URLs (404) are not counted, every route mounted later is, and a
