@@ -364,7 +364,8 @@ export const ServeConfigSchema = Type.Object(
     maxTextLength: Type.Integer({
       default: 10_000,
       minimum: 1,
-      description: 'Longest message text (or sum of field lengths), in characters.',
+      description:
+        'Longest message text (or sum of field lengths), in characters (Unicode code points: an emoji counts as one).',
     }),
     maxBatchSize: Type.Integer({
       default: 1000,

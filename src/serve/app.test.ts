@@ -103,6 +103,22 @@ describe('POST /v1/parse', () => {
     expect(body.request_id).toBe(res.headers['x-request-id'])
   })
 
+  it('counts serve.maxTextLength in characters, so an emoji counts once', async () => {
+    const emoji = '\u{1F600}'
+    for (const [url, where] of [
+      ['/v1/parse', 'text'],
+      ['/model/parse', 'text'],
+    ] as const) {
+      expect((await post(url, { text: emoji.repeat(10_000) })).statusCode).toBe(200)
+      const over = await post(url, { text: emoji.repeat(10_001) })
+      expect(over.statusCode).toBe(413)
+      expect(over.json().message).toContain(`${where} is 10001 characters, over the 10000-character limit`)
+    }
+    const fields = (n: number) => post('/v1/parse', { fields: { subject: emoji.repeat(n), body: 'a'.repeat(5000) } })
+    expect((await fields(5000)).statusCode).toBe(200)
+    expect((await fields(5001)).json().message).toContain('is 10001 characters')
+  })
+
   it('names the offending key in validation errors', async () => {
     const res = await post('/v1/parse', { text: 'hi', txet: 'hi' })
     expect(res.json().message).toContain("unknown key 'txet'")
