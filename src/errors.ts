@@ -609,7 +609,7 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_SERVE_NO_MODEL: {
     status: 503,
-    message: 'No model is loaded yet ({detail})',
+    message: 'No model is loaded yet: {detail}',
     hint: 'Promote a version to the served alias, or start with `intentops serve --model FILE`.',
   },
   ERR_SERVE_UNAUTHORIZED: {
@@ -619,7 +619,7 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_SERVE_FORBIDDEN: {
     status: 403,
-    message: 'A {role} token cannot use this route; it needs {required}',
+    message: 'A token with the role {role} cannot use this route: it needs the role {required}',
     hint: 'Use a token with the right role (`intentops tokens create --role ...`).',
   },
   ERR_SERVE_AUTH_UNAVAILABLE: {

@@ -152,6 +152,8 @@ describe('review API', () => {
     expect(saved.statusCode).toBe(201)
     const { prediction: p, review } = saved.json()
     expect(p.channel).toBe('ui')
+    // A UUIDv7 like every other prediction id: version nibble 7, RFC 9562 variant.
+    expect(p.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(review).toMatchObject({
       predictionId: p.id,
       intent: 'book_flight',

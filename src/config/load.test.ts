@@ -48,6 +48,29 @@ describe('config', () => {
     const e = catchErr(() => parseConfig(`${bomb.join('\n')}\n`, 'c.yml'))
     expect(e.code).toBe('ERR_YAML_ALIAS_BOMB')
   })
+  it('refuses a redaction rule that can backtrack catastrophically, naming its path and the rewrite', () => {
+    const text = [
+      'store:',
+      '  redaction:',
+      "    - { pattern: '\\b\\d{6}\\b', replacement: '[id]' }",
+      "    - { pattern: '(a+)+$', replacement: '[x]' }",
+      '',
+    ].join('\n')
+    const e = catchErr(() => parseConfig(text, 'c.yml'))
+    expect(e.code).toBe('ERR_CONFIG_INVALID')
+    expect(e.location).toMatchObject({ file: 'c.yml', line: 4 })
+    expect(e.message).toContain('`store.redaction.1.pattern` /(a+)+$/ can take exponential time')
+    expect(e.message).toContain('nested quantifier `(a+)+`')
+    expect(e.message).toContain('rewrite it without a quantified group')
+  })
+  it('refuses a redaction rule that does not compile, and keeps the built-in rules when copied', () => {
+    const e = catchErr(() => parseConfig("store:\n  redaction:\n    - { pattern: '(', replacement: x }\n", 'c.yml'))
+    expect(e.code).toBe('ERR_CONFIG_INVALID')
+    expect(e.message).toContain('`store.redaction.0.pattern` /(/ does not compile')
+    const copied = defaultConfig().store.redaction.map((r) => `    - ${JSON.stringify(r)}`)
+    const c = parseConfig(`store:\n  redaction:\n${copied.join('\n')}\n`, 'c.yml')
+    expect(c.store.redaction).toEqual(defaultConfig().store.redaction)
+  })
   it('uses defaults when there is no intentops.yml', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'io-cfg-'))
     const loaded = await loadConfig({ dir })

@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
+import { redactionRuleProblem } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
 import { keyLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
 import { type Config, ConfigSchema } from './schema.js'
@@ -88,7 +89,20 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
       : `${where}: ${err.message.toLowerCase()}`
     issues.push({ message, location })
   }
+  if (issues.length === 0) checkRedaction(candidate as Config, parsed, issues)
   return issues
+}
+
+/** Redaction rules the schema accepts but that would not compile, or could freeze the log writer. */
+function checkRedaction(config: Config, parsed: ParsedYaml, issues: ConfigIssue[]): void {
+  config.store.redaction.forEach((rule, i) => {
+    const problem = redactionRuleProblem(rule)
+    if (problem === undefined) return
+    issues.push({
+      message: `\`store.redaction.${i}.pattern\` /${rule.pattern}/ ${problem}`,
+      location: pointerLocation(parsed, `/store/redaction/${i}/pattern`),
+    })
+  })
 }
 
 function deepFreeze<T>(value: T): T {

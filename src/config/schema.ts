@@ -293,7 +293,7 @@ export const StoreConfigSchema = Type.Object(
         },
       ],
       description:
-        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off.',
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can take exponential time on some inputs (a quantified group holding another quantifier, such as `(a+)+$`), is refused at start with `ERR_CONFIG_INVALID`.',
     }),
     senderKey: Type.Optional(
       Type.String({
@@ -364,7 +364,8 @@ export const ServeConfigSchema = Type.Object(
     maxTextLength: Type.Integer({
       default: 10_000,
       minimum: 1,
-      description: 'Longest message text (or sum of field lengths), in characters.',
+      description:
+        'Longest message text (or sum of field lengths), in characters (Unicode code points: an emoji counts as one).',
     }),
     maxBatchSize: Type.Integer({
       default: 1000,

@@ -5,7 +5,6 @@
  * the store committed them.
  * @module
  */
-import { randomUUID } from 'node:crypto'
 import type {} from '@fastify/swagger'
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
@@ -13,6 +12,7 @@ import type { Config } from '../config/schema.js'
 import { loadTrainingData } from '../data/load.js'
 import { createError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, TokenRecord } from '../store/types.js'
+import { uuidv7 } from '../util/uuid.js'
 import { checkEntitySpans, decide, REVIEW_ACTIONS } from './actions.js'
 import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
@@ -259,7 +259,8 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
       const parsed = options.parse?.(text)
       // the message enters the log like any other, from the `ui` channel, then takes the reviewer's label
       const record: PredictionRecord = {
-        id: randomUUID(),
+        // Time-ordered like the server's request ids: the log's primary-key index appends.
+        id: uuidv7(),
         ts: now(),
         text,
         intent: parsed?.intent ?? b.intent,

@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readyApp, serveConfig, tempDir, writeModelFile } from '../../test/helpers/serve.js'
 import { VERSION } from '../version.js'
@@ -100,6 +101,22 @@ describe('POST /v1/parse', () => {
     expect(body.message.length).toBeGreaterThan(10)
     expect(body.hint).toBeTruthy()
     expect(body.request_id).toBe(res.headers['x-request-id'])
+  })
+
+  it('counts serve.maxTextLength in characters, so an emoji counts once', async () => {
+    const emoji = '\u{1F600}'
+    for (const [url, where] of [
+      ['/v1/parse', 'text'],
+      ['/model/parse', 'text'],
+    ] as const) {
+      expect((await post(url, { text: emoji.repeat(10_000) })).statusCode).toBe(200)
+      const over = await post(url, { text: emoji.repeat(10_001) })
+      expect(over.statusCode).toBe(413)
+      expect(over.json().message).toContain(`${where} is 10001 characters, over the 10000-character limit`)
+    }
+    const fields = (n: number) => post('/v1/parse', { fields: { subject: emoji.repeat(n), body: 'a'.repeat(5000) } })
+    expect((await fields(5000)).statusCode).toBe(200)
+    expect((await fields(5001)).json().message).toContain('is 10001 characters')
   })
 
   it('names the offending key in validation errors', async () => {
@@ -311,6 +328,40 @@ describe('CORS and metrics', () => {
     }
   })
 
+  it('exposes the rate-limit headers to browsers; a 429 resets when the bucket is full, retries when a token is back', async () => {
+    const limited = await readyApp({
+      config: serveConfig({
+        model: file,
+        corsOrigins: ['https://bot.example'],
+        rateLimit: 2,
+        rateLimitWindowMs: 60_000,
+      }),
+      root: dir,
+    })
+    try {
+      const parse = () =>
+        limited.inject({
+          method: 'POST',
+          url: '/v1/parse',
+          payload: { text: 'hi' },
+          headers: { origin: 'https://bot.example' },
+        })
+      const first = await parse()
+      const exposed = String(first.headers['access-control-expose-headers']).split(/, */)
+      expect(exposed).toEqual(
+        expect.arrayContaining(['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']),
+      )
+      expect([first.headers['x-ratelimit-remaining'], first.headers['x-ratelimit-reset']]).toEqual(['1', '30'])
+      await parse()
+      const refused = await parse()
+      expect(refused.statusCode).toBe(429)
+      expect(refused.headers['retry-after']).toBe('30')
+      expect([refused.headers['x-ratelimit-remaining'], refused.headers['x-ratelimit-reset']]).toEqual(['0', '60'])
+    } finally {
+      await limited.close()
+    }
+  })
+
   it('counts requests by route and status, predictions by intent, fallbacks and the served model', async () => {
     const fresh = await readyApp({ config: serveConfig({ model: file }), root: dir })
     try {
@@ -365,9 +416,40 @@ describe('without a model', () => {
       const res = await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
       expect(res.statusCode).toBe(503)
       expect(res.json().code).toBe('ERR_SERVE_NO_MODEL')
-      expect((await empty.inject({ url: '/ready' })).statusCode).toBe(503)
+      expect(res.json().message).toBe('No model is loaded yet: waiting for the alias bot@production to name a version')
+      expect(res.headers['retry-after']).toBe('5')
+      const rasa = await empty.inject({ method: 'POST', url: '/model/parse', payload: { text: 'hi' } })
+      expect([rasa.statusCode, rasa.headers['retry-after']]).toEqual([503, '5'])
+      expect(rasa.json().message).toBe(res.json().message)
+      const ready = await empty.inject({ url: '/ready' })
+      expect([ready.statusCode, ready.headers['retry-after']]).toEqual([503, '5'])
+      expect(ready.json().message).toBe(res.json().message)
       expect((await empty.inject({ url: '/health' })).statusCode).toBe(200)
     } finally {
+      await empty.close()
+    }
+  })
+
+  it('logs 503s for no model and for shutting down at info without a stack, and says when to retry', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    const empty = await readyApp({ config: serveConfig(), root: path.join(dir, 'none'), logger })
+    try {
+      expect((await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })).statusCode).toBe(503)
+      empty.intentops.closing = true
+      const res = await empty.inject({ method: 'POST', url: '/v1/parse', payload: { text: 'hi' } })
+      expect(res.statusCode).toBe(503)
+      expect(res.json().code).toBe('ERR_SERVE_SHUTTING_DOWN')
+      expect(res.headers['retry-after']).toBe('1')
+      expect(res.headers.connection).toBe('close')
+      const refusals = lines.filter((l) => l.code === 'ERR_SERVE_NO_MODEL' || l.code === 'ERR_SERVE_SHUTTING_DOWN')
+      expect(refusals.map((l) => [l.code, l.level, 'err' in l])).toEqual([
+        ['ERR_SERVE_NO_MODEL', 30, false],
+        ['ERR_SERVE_SHUTTING_DOWN', 30, false],
+      ])
+      expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([])
+    } finally {
+      empty.intentops.closing = false
       await empty.close()
     }
   })

@@ -26,7 +26,7 @@ import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
 import { authenticate, bearerToken, TokenVerifier } from './auth.js'
 import { installJsonParser } from './body.js'
-import { isRasaPath, sendError, toCatalogError } from './errors.js'
+import { isRasaPath, OPERATIONAL_CODES, sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
 import { ModelManager } from './models.js'
@@ -192,7 +192,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
 
   app.setErrorHandler((err, request, reply) => {
     const e = toCatalogError(err, config, request)
-    if (e.statusCode >= 500) request.log.error({ err }, e.message)
+    if (e.statusCode >= 500 && !OPERATIONAL_CODES.has(e.code)) request.log.error({ err }, e.message)
     else request.log.info({ code: e.code }, e.message)
     return sendError(e, request, reply)
   })
@@ -229,7 +229,15 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       credentials: config.corsCredentials,
       methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['content-type', 'authorization'],
-      exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
+      // A browser client reads its rate-limit budget only through these.
+      exposedHeaders: [
+        'x-request-id',
+        'retry-after',
+        'www-authenticate',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+      ],
     })
   }
   if (config.rateLimit > 0) {
@@ -246,7 +254,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       }
       const retry = limiter.retryAfterSeconds(key)
       reply.header('x-ratelimit-remaining', 0)
-      reply.header('x-ratelimit-reset', retry)
+      // Seconds until the bucket is full, as on every other answer; `retry-after` is when the next request may go.
+      reply.header('x-ratelimit-reset', limiter.resetSeconds(0))
       return createError('ERR_SERVE_RATE_LIMITED', { max: limiter.max, window, retry: `${retry} s`, retryAfter: retry })
     }
     // Per route, as @fastify/rate-limit did: unknown URLs (404) are not counted, every route mounted later is, and a

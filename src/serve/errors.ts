@@ -94,6 +94,20 @@ export function errorBody(err: IntentopsError, request: FastifyRequest, rasa: bo
   return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), request_id: request.id }
 }
 
+/**
+ * Seconds a client should wait before retrying a 503 (RFC 9110 §10.2.3). A replica shutting down is replaced at once
+ * behind a load balancer, so retry soon; a model or store that is not there yet takes longer.
+ */
+function retryAfter503(code: string): number {
+  return code === 'ERR_SERVE_SHUTTING_DOWN' ? 1 : 5
+}
+
+/**
+ * 5xx answers that describe the server's state, not a fault: a request refused during a rolling restart, or before
+ * the first model loaded. They are logged at info, without a stack.
+ */
+export const OPERATIONAL_CODES: ReadonlySet<string> = new Set(['ERR_SERVE_SHUTTING_DOWN', 'ERR_SERVE_NO_MODEL'])
+
 /** Send a catalog error the way the route speaks (`rasa` decides it for a request that matched no route). */
 export function sendError(err: IntentopsError, request: FastifyRequest, reply: FastifyReply, rasaShape?: boolean) {
   const rasa = rasaShape ?? (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true
@@ -108,6 +122,8 @@ export function sendError(err: IntentopsError, request: FastifyRequest, reply: F
   }
   if (err.statusCode === 429 && err.params.retryAfter !== undefined) {
     reply.header('retry-after', String(err.params.retryAfter))
+  } else if (err.statusCode === 503) {
+    reply.header('retry-after', String(err.params.retryAfter ?? retryAfter503(err.code)))
   }
   return reply
     .code(err.statusCode)

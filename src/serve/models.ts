@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
-import { createError } from '../errors.js'
+import { createError, type IntentopsError } from '../errors.js'
 import { readModelBytes } from '../nlu/model-file.js'
 import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
 import { type AliasChange, watchAlias } from '../registry/watch.js'
@@ -66,6 +66,28 @@ export class ModelManager {
   /** The alias being watched, if any. */
   get alias(): string | undefined {
     return this.#current?.kind === 'alias' ? this.#current.alias : undefined
+  }
+
+  /** What is served, as its loads name it (`bot@production`, `bot v3`, the file), or undefined when nothing is. */
+  get label(): string | undefined {
+    const c = this.#current
+    if (!c) return undefined
+    return c.kind === 'file' ? c.path : c.kind === 'version' ? `${this.name} v${c.version}` : `${this.name}@${c.alias}`
+  }
+
+  /** The 503 for a request that needs a model while none is loaded: what it waits for, or why the last load failed. */
+  noModelError(): IntentopsError {
+    const label = this.label
+    const failed = this.holder.lastError
+    const detail =
+      label === undefined
+        ? 'no model file or alias is configured'
+        : failed
+          ? `loading ${label} failed: ${failed.message}`
+          : this.#current?.kind === 'alias'
+            ? `waiting for the alias ${label} to name a version`
+            : `waiting for ${label} to load`
+    return createError('ERR_SERVE_NO_MODEL', { detail })
   }
 
   /** The aliases of the live (not stopped) watches: at most one. */
@@ -188,7 +210,7 @@ export class ModelManager {
 
   async #reloadNow(): Promise<ServedModel> {
     const current = this.#current
-    if (!current) throw createError('ERR_SERVE_NO_MODEL', { detail: 'nothing is configured to serve' })
+    if (!current) throw this.noModelError()
     if (current.kind === 'file') return this.#serveFile(current.path)
     const registry = this.#requireRegistry()
     if (current.kind === 'version') {

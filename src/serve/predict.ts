@@ -7,6 +7,7 @@ import { createError } from '../errors.js'
 import { isFallback } from '../nlu/model.js'
 import type { IntentScore, ParseResult } from '../nlu/types.js'
 import type { PredictionRecord } from '../store/types.js'
+import { codePointLength } from '../util/text.js'
 import { uuidv7 } from '../util/uuid.js'
 import type { ServedModel } from './model-holder.js'
 import type { ParseResponse } from './schemas.js'
@@ -54,19 +55,23 @@ export function checkMessage(message: MessageIn, maxTextLength: number, where: s
     let length = 0
     for (const v of Object.values(message.fields)) length += v.length
     if (length > maxTextLength) {
-      throw createError('ERR_SERVE_TEXT_TOO_LONG', { where: `${where}.fields`, length, limit: maxTextLength })
+      length = 0
+      for (const v of Object.values(message.fields)) length += codePointLength(v)
+      if (length > maxTextLength) {
+        throw createError('ERR_SERVE_TEXT_TOO_LONG', { where: `${where}.fields`, length, limit: maxTextLength })
+      }
     }
     return
   }
   if (message.text === undefined) {
     throw createError('ERR_SERVE_BAD_REQUEST', { detail: `${where} needs \`text\` or \`fields\`` })
   }
+  // UTF-16 length first: a text can be over it in code units and still within it in characters, never the reverse.
   if (message.text.length > maxTextLength) {
-    throw createError('ERR_SERVE_TEXT_TOO_LONG', {
-      where: `${where}.text`,
-      length: message.text.length,
-      limit: maxTextLength,
-    })
+    const length = codePointLength(message.text)
+    if (length > maxTextLength) {
+      throw createError('ERR_SERVE_TEXT_TOO_LONG', { where: `${where}.text`, length, limit: maxTextLength })
+    }
   }
 }
 

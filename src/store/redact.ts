@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto'
 import { createError } from '../errors.js'
+import { regexRisk } from '../util/regex-safety.js'
 
 export interface RedactionRule {
   /** JavaScript regular expression source; every match is replaced. */
@@ -29,6 +30,27 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
 ])
 
 export type Redactor = (text: string) => string
+
+const DEFAULT_PATTERNS = new Set(DEFAULT_REDACTION_RULES.map((r) => r.pattern))
+
+/**
+ * Why a rule cannot be used, in words that say how to fix it, or undefined when it can. A rule runs on every logged
+ * message on the log writer's thread (or the server's), and V8 cannot interrupt a regex: one that backtracks
+ * catastrophically would stall logging for good. The built-in rules are exempt: the check reads their nested groups
+ * as risky, but each repetition there starts with a character (`.`, a digit) the inner loop cannot take, so a text
+ * splits into repetitions one way only.
+ */
+export function redactionRuleProblem(rule: RedactionRule): string | undefined {
+  try {
+    new RegExp(rule.pattern, `g${(rule.flags ?? '').replace(/g/g, '')}`)
+  } catch (err) {
+    return `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`
+  }
+  if (DEFAULT_PATTERNS.has(rule.pattern)) return undefined
+  const risk = regexRisk(rule.pattern)
+  if (risk === undefined) return undefined
+  return `can take exponential time on some inputs (${risk}), and redaction runs on every logged message; rewrite it without a quantified group that holds another quantifier (\`(a+)+$\` matches what \`a+$\` does)`
+}
 
 /** Compile the rules once; a rule that does not compile is a config error naming its index. */
 export function createRedactor(rules: readonly RedactionRule[], where = 'store.redaction'): Redactor {

@@ -30,11 +30,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const served = (): ServedModel => {
     const s = ctx.holder.current
-    if (!s) {
-      throw createError('ERR_SERVE_NO_MODEL', {
-        detail: ctx.holder.lastError ? `the last load failed: ${ctx.holder.lastError.message}` : 'none loaded',
-      })
-    }
+    if (!s) throw ctx.models.noModelError()
     return s
   }
   const record = (s: ServedModel, p: Prediction, m: MessageIn, channel: string) => {

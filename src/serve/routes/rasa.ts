@@ -7,6 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createError } from '../../errors.js'
+import { codePointLength } from '../../util/text.js'
 import { VERSION } from '../../version.js'
 import { requireRole } from '../auth.js'
 import { predict, toRecord } from '../predict.js'
@@ -51,14 +52,13 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     (request, reply) => {
       const body = request.body
       if (body.text.length > config.maxTextLength) {
-        throw createError('ERR_SERVE_TEXT_TOO_LONG', {
-          where: 'text',
-          length: body.text.length,
-          limit: config.maxTextLength,
-        })
+        const length = codePointLength(body.text)
+        if (length > config.maxTextLength) {
+          throw createError('ERR_SERVE_TEXT_TOO_LONG', { where: 'text', length, limit: config.maxTextLength })
+        }
       }
       const s = ctx.holder.current
-      if (!s) throw createError('ERR_SERVE_NO_MODEL', { detail: 'none loaded' })
+      if (!s) throw ctx.models.noModelError()
       const message = { text: body.text, ...(body.message_id !== undefined ? { message_id: body.message_id } : {}) }
       const p = predict(s, message, request.id, config.rankingLength > 0 ? config.rankingLength : undefined)
       ctx.metrics.observePrediction(p.result.intent.name, p.fallback)

@@ -64,14 +64,9 @@ export const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
           }
         }
       }
-      if (!s) {
-        const last = ctx.holder.lastError
-        problem = {
-          code: 'ERR_SERVE_NO_MODEL',
-          message: last ? `No model is loaded yet (the last load failed: ${last.message})` : 'No model is loaded yet',
-        }
-      }
+      if (!s) problem = { code: 'ERR_SERVE_NO_MODEL', message: ctx.models.noModelError().message }
       const ready = s !== undefined && store !== 'unreachable'
+      if (!ready) reply.header('retry-after', '5')
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not_ready',
         model: s ? { name: s.name, version: s.version } : null,
