@@ -221,6 +221,12 @@ describe('intentops deploy', () => {
     expect(usage.code).toBe(1)
     expect(usage.err).toContain('give one of --version, --alias and --model-file')
     expect((await cli(dir, ['deploy', '--server', srv.url])).err).toContain('--token (or INTENTOPS_ADMIN_TOKEN)')
+    for (const retries of ['0x10', '1e3', ' ']) {
+      const bad = await cli(dir, ['deploy', '--server', srv.url, '--token', 't', '--retries', retries])
+      expect(bad.code).toBe(1)
+      expect(bad.err).toContain(`error ERR_CLI_USAGE: --retries must be an integer ≥ 1, got "${retries}"`)
+    }
+    expect(srv.requests).toHaveLength(3)
   })
 })
 
