@@ -368,6 +368,32 @@ describe('intentops data validate on empty data', () => {
   })
 })
 
+describe('an intent block with no examples', () => {
+  it.each([
+    ['an empty string', '  examples: ""\n'],
+    ['a block of comments', '  examples: |\n    # to do\n\n'],
+    ['an empty list', '  examples: []\n'],
+  ])('is an error at its line for %s, in validate and train', async (_name, examples) => {
+    mkdirSync(path.join(dir, 'cases'))
+    put(
+      'cases/nlu.yml',
+      `version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n    - hello\n- intent: later\n${examples}`,
+    )
+    const v = await run(['data', 'validate', '--data', 'cases'])
+    expect(v.code).toBe(1)
+    expect(v.out).toContain(
+      'cases/nlu.yml:7:3: error ERR_DATA_SCHEMA: intent `later` has no examples\n  hint: Add at least one example under `examples: |`, one "- sentence" per line, or remove the `- intent: later` block.\n',
+    )
+    expect(v.out).not.toContain('Intent later has 0 examples')
+    // an intent with a few examples stays a warning
+    expect(v.out).toContain('warning WARN_DATA_FEW_EXAMPLES: Intent greet has 2 examples')
+    const t = await run(['train', '--data', 'cases', '--out', 'model.iom'])
+    expect(t.code).toBe(1)
+    expect(t.err).toContain('error ERR_DATA_SCHEMA: cases/nlu.yml:7:3: intent `later` has no examples')
+    expect(existsSync(path.join(dir, 'model.iom'))).toBe(false)
+  })
+})
+
 describe('intentops data validate on many problems', () => {
   it('prints the first 50 of each code for people and every one with --json', async () => {
     mkdirSync(path.join(dir, 'data'))

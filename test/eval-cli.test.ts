@@ -199,6 +199,11 @@ describe('intentops compare', () => {
     const r = await cli(p.dir, ['compare', 'r1/report.json', 'r2/report.json'])
     expect(r.code).toBe(1)
     expect(r.err).toContain('error ERR_EVAL_TEST_SET_MISMATCH')
+    for (const alpha of ['5e-2', '0x1', '1', ' 0.05']) {
+      const bad = await cli(p.dir, ['compare', 'r1/report.json', 'r1/report.json', '--alpha', alpha])
+      expect(bad.code).toBe(1)
+      expect(bad.err).toContain(`error ERR_CLI_USAGE: --alpha must be a number in (0, 1), got "${alpha}"`)
+    }
   })
 })
 

@@ -245,6 +245,18 @@ describe('registry commands', () => {
     const usage = await cli('models', 'gc', '--keep', '0')
     expect(usage.code).toBe(1)
     expect(usage.err).toContain('ERR_CLI_USAGE')
+    // hex, exponents and blanks are not numbers here, as for every number flag
+    for (const [flag, value, message] of [
+      ['--keep', '0x10', '--keep must be an integer ≥ 1, got "0x10"'],
+      ['--keep', ' 2', '--keep must be an integer ≥ 1, got " 2"'],
+      ['--grace-hours', '1e3', '--grace-hours must be a number ≥ 0, got "1e3"'],
+      ['--grace-hours', '', '--grace-hours must be a number ≥ 0, got ""'],
+    ] as const) {
+      const args = flag === '--keep' ? ['--keep', value] : ['--keep', '1', flag, value]
+      const bad = await cli('models', 'gc', ...args, '--dry-run')
+      expect(bad.code, `${flag} ${value}`).toBe(1)
+      expect(bad.err).toContain(`error ERR_CLI_USAGE: ${message}`)
+    }
   })
 
   it('explains unknown versions, bad aliases and a registry written by a newer format', async () => {

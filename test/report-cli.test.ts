@@ -50,6 +50,9 @@ describe('intentops report', () => {
     expect(lax.err()).toContain('warning: listing comments failed')
     const strict = memoryIO(dir, env)
     expect(await runCli(['report', 'publish', '-f', 'r.md', '--retries', '1', '--strict'], strict)).toBe(1)
+    const hex = memoryIO(dir, env)
+    expect(await runCli(['report', 'publish', '-f', 'r.md', '--retries', '0x10'], hex)).toBe(1)
+    expect(hex.err()).toContain('error ERR_CLI_USAGE: --retries must be an integer ≥ 1, got "0x10"')
   })
 
   it('notify posts to the configured webhook with the URL taken from the environment', async () => {

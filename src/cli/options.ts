@@ -37,3 +37,25 @@ export async function intOption(
   }
   return n
 }
+
+/**
+ * A decimal number flag (`0.05`, `2`, `.5`) in a range, open at both ends when `open` is set: `Number` alone would
+ * also take `0x10`, `1e3`, ` 5 ` and `Infinity`.
+ */
+export async function floatOption(
+  flag: string,
+  value: string,
+  range: { min: number; max?: number; open?: boolean },
+): Promise<number> {
+  const { min, max = Number.POSITIVE_INFINITY, open = false } = range
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : Number.NaN
+  const inside = open ? n > min && n < max : n >= min && n <= max
+  if (!Number.isFinite(n) || !inside) {
+    const bounds =
+      max === Number.POSITIVE_INFINITY
+        ? `${open ? '>' : '≥'} ${min}`
+        : `in ${open ? '(' : '['}${min}, ${max}${open ? ')' : ']'}`
+    throw await usage(`${flag} must be a number ${bounds}, got "${value}"`)
+  }
+  return n
+}

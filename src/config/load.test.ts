@@ -39,6 +39,17 @@ describe('config', () => {
     expect(e.code).toBe('ERR_YAML_SYNTAX')
     expect(e.location?.line).toBe(2)
   })
+  it('refuses a file of two YAML documents at the second marker', () => {
+    const e = catchErr(() => parseConfig('---\nname: x\n---\nname: y\n', 'c.yml'))
+    expect(e.code).toBe('ERR_YAML_SYNTAX')
+    expect(e.message).toBe('YAML syntax error: the file holds more than one YAML document; only one is allowed')
+    expect(e.location).toEqual({ file: 'c.yml', line: 3, column: 1 })
+  })
+  it('refuses YAML nested thousands deep with ERR_YAML_TOO_DEEP and a position', () => {
+    const e = catchErr(() => parseConfig(`name: x\nextra:\n  ${'- '.repeat(3000)}x\n`, 'c.yml'))
+    expect(e.code).toBe('ERR_YAML_TOO_DEEP')
+    expect(e.location).toMatchObject({ file: 'c.yml', line: 3 })
+  })
   it('refuses alias bombs', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
     for (let i = 0; i < 8; i++)

@@ -3,7 +3,7 @@
  * @module
  */
 import path from 'node:path'
-import { Value } from '@sinclair/typebox/value'
+import { Value, type ValueError } from '@sinclair/typebox/value'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { redactionRuleProblem } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
@@ -86,7 +86,7 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
     const where = err.path === '' ? 'the config' : `\`${parts.join('.')}\``
     const message = isUnknown
       ? `unknown key ${where}; check its spelling against docs/configuration.md`
-      : `${where}: ${err.message.toLowerCase()}`
+      : `${where}: ${schemaErrorText(err)}${allowedLiterals(err.schema) ? `, got ${JSON.stringify(err.value)}` : ''}`
     issues.push({ message, location })
   }
   if (issues.length === 0) checkRedaction(candidate as Config, parsed, issues)
@@ -103,6 +103,23 @@ function checkRedaction(config: Config, parsed: ParsedYaml, issues: ConfigIssue[
       location: pointerLocation(parsed, `/store/redaction/${i}/pattern`),
     })
   })
+}
+
+/**
+ * The values a union of literals allows, for messages: TypeBox reports only "Expected union value", which does not
+ * tell the reader what to write. Undefined for any other schema.
+ */
+export function allowedLiterals(schema: unknown): string[] | undefined {
+  const branches = (schema as { anyOf?: unknown[] } | undefined)?.anyOf
+  if (!Array.isArray(branches) || branches.length === 0) return undefined
+  if (!branches.every((b) => typeof b === 'object' && b !== null && 'const' in b)) return undefined
+  return branches.map((b) => String((b as { const: unknown }).const))
+}
+
+/** A schema error in words: the allowed values of a union of literals, or TypeBox's message. */
+export function schemaErrorText(err: ValueError): string {
+  const allowed = allowedLiterals(err.schema)
+  return allowed ? `must be one of: ${allowed.join(', ')}` : err.message.toLowerCase()
 }
 
 function deepFreeze<T>(value: T): T {

@@ -249,6 +249,8 @@ function checkCounts(data: TrainingData, v: ValidationConfig, out: Diagnostic[])
     }
   }
   for (const [name, n] of counts) {
+    // an intent declared with no examples at all is already an error where it is declared
+    if (n === 0) continue
     const at = where(firstAt.get(name))
     if (n < v.minExamples) {
       out.push(

@@ -5,11 +5,11 @@
  */
 import path from 'node:path'
 import type { Config } from '../config/schema.js'
-import { createError, type IntentopsError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import type { ModelRegistry } from '../registry/registry.js'
 import type { RetryOptions } from '../util/http.js'
 import { withPipelineLock } from './lock.js'
-import { type RunRecord, runStages, type StageRecord, type StageState, stageStatus } from './runner.js'
+import { type RunRecord, runStages, STAGE_ERROR, type StageRecord, type StageState, stageStatus } from './runner.js'
 import { PIPELINE_STAGES, type PipelineContext, type StageName, summarizeRun } from './stages.js'
 
 export interface PipelineOptions {
@@ -128,7 +128,9 @@ export function pipelineError(record: RunRecord): IntentopsError | undefined {
       failed: ((gate?.outputs?.failed as string[] | undefined) ?? [failed.reason ?? '']).join('; '),
     })
   }
-  // The stage's own code stays visible: it is the one docs/errors.md explains.
+  // The stage's own error, code, position and hint, is the one docs/errors.md explains: rethrow it unchanged.
+  const thrown = failed[STAGE_ERROR]
+  if (isIntentopsError(thrown) && thrown.code !== 'ERR_INTERNAL') return thrown
   const code = failed.error?.code
   if (code && code !== 'ERR_INTERNAL') {
     const hint = failed.error!.hint

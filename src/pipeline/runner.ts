@@ -62,6 +62,8 @@ export interface RunSoFar {
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'stopped'
 
+export const STAGE_ERROR: unique symbol = Symbol('intentops.stageError')
+
 export interface StageRecord {
   name: string
   status: StageStatus
@@ -71,6 +73,8 @@ export interface StageRecord {
   /** Why it ran (which inputs changed), why it was skipped, or why it failed. */
   reason?: string
   error?: { code: string; message: string; hint?: string }
+  /** The error the stage threw; a symbol key, so it stays out of the JSON record and the caller can rethrow it. */
+  [STAGE_ERROR]?: unknown
 }
 
 export interface RunRecord {
@@ -254,6 +258,7 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
         ...(e.hint ? { hint: e.hint } : {}),
       }
       rec.reason = rec.error.message
+      rec[STAGE_ERROR] = err
       halted = 'failed'
     }
     rec.durationMs = performance.now() - t0

@@ -163,12 +163,10 @@ const validate: Stage<PipelineContext> = {
     const errors = diagnostics.filter((d) => d.severity === 'error')
     if (errors.length > 0) {
       const first = errors[0]!
-      const where = first.location
-        ? `${first.location.file}${first.location.line ? `:${first.location.line}` : ''}: `
-        : ''
+      // the error's location already names the file and line of the first problem
       throw createError(
         'ERR_PIPELINE_DATA_INVALID',
-        { count: errors.length, first: `${where}${first.message}` },
+        { count: errors.length, first: first.message },
         first.location ? { location: first.location } : {},
       )
     }

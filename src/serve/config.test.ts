@@ -42,6 +42,12 @@ describe('resolveServeConfig', () => {
     [{ INTENTOPS_SERVE_LOG_PREDICTIONS: 'maybe' }, {}, /serve\.logPredictions.*\$INTENTOPS_SERVE_LOG_PREDICTIONS/],
     [{}, { port: '-1' }, /serve\.port` \(from --port\)/],
     [{}, { alias: 'Not An Alias' }, /serve\.alias` \(from --alias\)/],
+    // a union of literals lists what it takes instead of TypeBox's "expected union value"
+    [
+      { INTENTOPS_SERVE_LOG_LEVEL: 'loud' },
+      {},
+      /`serve\.logLevel` \(from \$INTENTOPS_SERVE_LOG_LEVEL\): must be one of: fatal, error, warn, info, debug, trace, silent, got "loud"/,
+    ],
   ])('refuses bad values with ERR_CONFIG_INVALID naming the source: %j %j', (env, flags, pattern) => {
     expect(() => resolveServeConfig(base, env, flags)).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringMatching(pattern) }),

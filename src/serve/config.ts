@@ -5,6 +5,7 @@
  * @module
  */
 import { Value } from '@sinclair/typebox/value'
+import { schemaErrorText } from '../config/load.js'
 import { type ServeConfig, ServeConfigSchema } from '../config/schema.js'
 import { createError } from '../errors.js'
 
@@ -107,7 +108,7 @@ export function resolveServeConfig(
   for (const err of Value.Errors(ServeConfigSchema, withDefaults)) {
     const key = `serve${err.path.replace(/\//g, '.')}`
     const source = sources.get(err.path) ?? 'intentops.yml'
-    problems.push(`\`${key}\` (from ${source}): ${err.message.toLowerCase()}, got ${JSON.stringify(err.value)}`)
+    problems.push(`\`${key}\` (from ${source}): ${schemaErrorText(err)}, got ${JSON.stringify(err.value)}`)
     if (problems.length >= 5) break
   }
   if (problems.length > 0) {

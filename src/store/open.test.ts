@@ -6,6 +6,7 @@ import { sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig, parseConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
+import type { IntentopsError } from '../errors.js'
 import { samplePrediction } from './contract.js'
 import { openStore, unsupportedStoreScheme } from './open.js'
 import { createRedactor, DEFAULT_REDACTION_RULES, hashSender } from './redact.js'
@@ -183,11 +184,27 @@ describe('openStore', () => {
 })
 
 describe('store config', () => {
+  it('names an environment variable in store.url that is not set, instead of saying no URL is set', async () => {
+    const c = parseConfig('store:\n  backend: postgres\n  url: $NOPE_VAR\n', 'intentops.yml')
+    for (const env of [{}, { NOPE_VAR: '' }]) {
+      const err = await openStore(c.store, { root: tmpRoot(), env }).catch((e: unknown) => e as IntentopsError)
+      expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID' })
+      expect((err as IntentopsError).message).toMatch(
+        /^Invalid config: `store.url` refers to the environment variable NOPE_VAR, which is (not set|empty)$/,
+      )
+      expect((err as IntentopsError).hint).toContain('NOPE_VAR')
+    }
+  })
+
   it('validates the backend and fills defaults', () => {
     const c = parseConfig('store:\n  backend: postgres\n  url: $DATABASE_URL\n  retentionDays: 30\n', 'intentops.yml')
     expect(c.store).toMatchObject({ backend: 'postgres', url: '$DATABASE_URL', retentionDays: 30, queueSize: 50_000 })
     expect(() => parseConfig('store:\n  backend: mysql\n', 'intentops.yml')).toThrow(
-      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: 'Invalid config: `store.backend`: must be one of: sqlite, postgres, got "mysql"',
+        location: { file: 'intentops.yml', line: 2, column: 12 },
+      }),
     )
     expect(() => parseConfig('store:\n  schema: "a;drop"\n', 'intentops.yml')).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),

@@ -38,9 +38,24 @@ export function unsupportedStoreScheme(location: string): string | undefined {
   return scheme && !/^postgres(ql)?$/i.test(scheme) ? scheme : undefined
 }
 
-/** `$VAR` / `${VAR}` from the environment, so secrets stay out of the config file. */
-function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>): string {
-  return value.replace(/\$\{?([A-Z0-9_]+)\}?/gi, (_, name: string) => env[name] ?? '')
+/**
+ * `$VAR` / `${VAR}` from the environment, so secrets stay out of the config file. A variable that is not set is an
+ * error naming it: expanded to nothing, it would read as a missing setting.
+ */
+function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>, key: string): string {
+  return value.replace(/\$\{?([A-Z0-9_]+)\}?/gi, (_, name: string) => {
+    const v = env[name]
+    if (v === undefined || v === '') {
+      throw createError(
+        'ERR_CONFIG_INVALID',
+        {
+          detail: `\`${key}\` refers to the environment variable ${name}, which is ${v === undefined ? 'not set' : 'empty'}`,
+        },
+        { hint: `Set ${name} in the environment (export ${name}=...), or change \`${key}\` in intentops.yml.` },
+      )
+    }
+    return v
+  })
 }
 
 /** The store for the `store` section of the config: SQLite under the project by default, or PostgreSQL. */
@@ -89,13 +104,13 @@ export async function openStore(
 }
 
 function resolveUrl(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>): string {
-  const url = config.url ? expandEnv(config.url, env) : env.DATABASE_URL
+  const url = config.url ? expandEnv(config.url, env, 'store.url') : env.DATABASE_URL
   if (!url) throw createError('ERR_STORE_NO_URL')
   return url
 }
 
 function resolveSenderKey(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>) {
-  return config.senderKey ? expandEnv(config.senderKey, env) : env.INTENTOPS_SENDER_KEY
+  return config.senderKey ? expandEnv(config.senderKey, env, 'store.senderKey') : env.INTENTOPS_SENDER_KEY
 }
 
 /**

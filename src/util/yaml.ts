@@ -4,6 +4,8 @@
  * @module
  */
 import {
+  Composer,
+  type CST,
   type Document,
   isMap,
   isNode,
@@ -12,7 +14,7 @@ import {
   isSeq,
   LineCounter,
   type Node,
-  parseDocument,
+  Parser,
   visit,
 } from 'yaml'
 import { createError, type SourceLocation } from '../errors.js'
@@ -32,18 +34,43 @@ export interface ParsedYaml {
 /** Parse one YAML document. Syntax errors, alias bombs and deep nesting become IntentopsErrors with positions. */
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false })
+  const at = (offset: number): SourceLocation => {
+    const pos = lineCounter.linePos(offset)
+    return { file, line: pos.line, column: pos.col }
+  }
+  // The parser keeps its own stack, but composing recurses once per level: measure the depth on the parsed
+  // tokens first, so deep input is refused at its position instead of overflowing the call stack.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text))
+  const docTokens = tokens.filter((t): t is CST.Document => t.type === 'document')
+  for (const t of docTokens) {
+    const tooDeep = firstTooDeep(t)
+    if (tooDeep !== undefined)
+      throw createError('ERR_YAML_TOO_DEEP', { limit: MAX_YAML_DEPTH }, { location: at(tooDeep) })
+  }
+  const composer = new Composer({ uniqueKeys: true, keepSourceTokens: false })
+  let doc: Document.Parsed | undefined
+  for (const d of composer.compose(tokens, true, text.length)) {
+    doc ??= d
+    if (d !== doc) break
+  }
+  if (!doc) throw createError('ERR_YAML_SYNTAX', { detail: 'the file holds no YAML document' }, { location: { file } })
   const first = doc.errors[0]
   if (first) {
-    const pos = lineCounter.linePos(first.pos[0])
     const detail = first.message.split('\n')[0] ?? first.message
+    throw createError('ERR_YAML_SYNTAX', { detail }, { location: at(first.pos[0]), hint: yamlHint(first.code) })
+  }
+  const second = docTokens[1]
+  if (second) {
+    const marker = second.start.find((s) => s.type === 'doc-start')
     throw createError(
       'ERR_YAML_SYNTAX',
-      { detail },
-      { location: { file, line: pos.line, column: pos.col }, hint: yamlHint(first.code) },
+      { detail: 'the file holds more than one YAML document; only one is allowed' },
+      {
+        location: at(marker?.offset ?? second.offset),
+        hint: 'A line of "---" (or "..." followed by more text) starts another document: remove it, or move what follows into its own file.',
+      },
     )
   }
-  checkDepth(doc.contents, 0, file, lineCounter)
   let value: unknown
   try {
     value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT })
@@ -79,13 +106,29 @@ function yamlHint(code: string): string {
   }
 }
 
-function checkDepth(node: unknown, depth: number, file: string, lc: LineCounter): void {
-  if (depth > MAX_YAML_DEPTH) {
-    const loc = nodeLocation(node as Node, file, lc)
-    throw createError('ERR_YAML_TOO_DEEP', { limit: MAX_YAML_DEPTH }, { location: loc })
+/**
+ * Offset of the first item nested deeper than MAX_YAML_DEPTH (the document's top node is level 0, its items level 1),
+ * or undefined. Walks the parser's tokens with an explicit stack, so any depth is safe to measure.
+ */
+function firstTooDeep(doc: CST.Document): number | undefined {
+  const stack: Array<{ token: CST.Token | null | undefined; depth: number }> = [{ token: doc.value, depth: 0 }]
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const { token, depth } = top
+    if (!token || (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection'))
+      continue
+    const first = token.items[0]
+    if (first && depth + 1 > MAX_YAML_DEPTH) {
+      const offsets = [first.start[0]?.offset, first.key?.offset, first.sep?.[0]?.offset, first.value?.offset]
+      const found = offsets.filter((o): o is number => o !== undefined)
+      return found.length > 0 ? Math.min(...found) : token.offset
+    }
+    // reversed, so the stack hands items back in file order and the first deep spot is the one reported
+    for (let i = token.items.length - 1; i >= 0; i--) {
+      const item = token.items[i]!
+      stack.push({ token: item.value, depth: depth + 1 }, { token: item.key, depth: depth + 1 })
+    }
   }
-  if (isMap(node)) for (const item of node.items) checkDepth(item.value, depth + 1, file, lc)
-  else if (isSeq(node)) for (const item of node.items) checkDepth(item, depth + 1, file, lc)
+  return undefined
 }
 
 /** Location of a node's start, 1-based. */

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
-import { collect, intOption, usage } from '../options.js'
+import { collect, floatOption, intOption, usage } from '../options.js'
 import type { Progress } from '../progress.js'
 
 /** One progress bar per stage; a new stage closes the previous bar. */
@@ -210,8 +210,7 @@ export function register(program: Command, io: CliIO): void {
         const { runCompare } = await import('../../eval/compare-run.js')
         const { renderComparisonMarkdown } = await import('../../eval/render/compare-markdown.js')
         const { writeFileAtomic } = await import('../../util/fs.js')
-        const alpha = Number(opts.alpha)
-        if (!(alpha > 0 && alpha < 1)) throw await usage(`--alpha must be in (0, 1), got "${opts.alpha}"`)
+        const alpha = await floatOption('--alpha', opts.alpha, { min: 0, max: 1, open: true })
         const { root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
         const progress = await stagedProgress(io)
         let comparison: Awaited<ReturnType<typeof runCompare>>

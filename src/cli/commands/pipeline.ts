@@ -314,10 +314,7 @@ export function register(program: Command, io: CliIO): void {
         if (!/^https?:\/\//.test(opts.server)) {
           throw createError('ERR_CLI_USAGE', { detail: `--server must be an http(s) URL, got "${opts.server}"` })
         }
-        const attempts = Number(opts.retries)
-        if (!Number.isInteger(attempts) || attempts < 1) {
-          throw createError('ERR_CLI_USAGE', { detail: `--retries must be a positive integer, got "${opts.retries}"` })
-        }
+        const attempts = await intOption('--retries', opts.retries, 1)
         const model = chosen[0] ?? 'production'
         const res = await deployModel({ server: opts.server, token, model }, { attempts })
         if (opts.json) io.stdout(`${JSON.stringify({ model, ...res }, null, 2)}\n`)

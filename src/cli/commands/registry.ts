@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
-import { collect } from '../options.js'
+import { collect, floatOption, intOption } from '../options.js'
 
 interface CommonOptions {
   config?: string
@@ -387,19 +387,9 @@ export function register(program: Command, io: CliIO): void {
       withRegistry(io, opts, false, async ({ registry, root, name }) => {
         const { collectGarbage } = await import('../../registry/gc.js')
         const { resolveActor } = await import('../../registry/lineage.js')
-        const { createError } = await import('../../errors.js')
-        const keep = Number(opts.keep)
-        const grace = Number(opts.graceHours)
-        if (!Number.isInteger(keep) || keep < 1) {
-          throw createError('ERR_CLI_USAGE', {
-            detail: `--keep must be a whole number of at least 1, got "${opts.keep}"`,
-          })
-        }
-        if (!Number.isFinite(grace) || grace < 0) {
-          throw createError('ERR_CLI_USAGE', {
-            detail: `--grace-hours must be a number >= 0, got "${opts.graceHours}"`,
-          })
-        }
+        const keep = await intOption('--keep', opts.keep, 1)
+        // hours may be fractional (0.5), but in plain decimals like every number flag
+        const grace = await floatOption('--grace-hours', opts.graceHours, { min: 0 })
         const report = await collectGarbage(registry, {
           keep,
           dryRun: opts.dryRun === true,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { intOption } from '../options.js'
 
 export function register(program: Command, io: CliIO): void {
   const report = program.command('report').description('pull-request reports and notifications')
@@ -33,16 +34,13 @@ export function register(program: Command, io: CliIO): void {
         if (opts.status !== 'pass' && opts.status !== 'fail') {
           throw createError('ERR_CLI_USAGE', { detail: `--status must be pass or fail, got "${opts.status}"` })
         }
+        const attempts = await intOption('--retries', opts.retries, 1)
         const markdown = await readTextFile(path.resolve(io.cwd, opts.file), { maxBytes: 1024 * 1024 })
         const eventPath = io.env.GITHUB_EVENT_PATH
         const payload = eventPath ? JSON.parse(await readTextFile(eventPath)) : undefined
         const target = detectPrTarget(io.env, payload)
         const passed = opts.status === 'pass'
         const summary = opts.summary ?? (passed ? 'intentops: gate passed' : 'intentops: gate failed')
-        const attempts = Number(opts.retries)
-        if (!Number.isInteger(attempts) || attempts < 1) {
-          throw createError('ERR_CLI_USAGE', { detail: `--retries must be a positive integer, got "${opts.retries}"` })
-        }
         const res = await publishPrReport(
           target,
           { markdown, passed, summary, targetUrl: opts.targetUrl },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { intOption } from '../options.js'
 
 interface StoreOpts {
   config?: string
@@ -72,12 +73,7 @@ export function register(program: Command, io: CliIO): void {
         if (opts.order !== undefined && !orders.includes(opts.order as (typeof orders)[number])) {
           throw createError('ERR_CLI_USAGE', { detail: `--order must be one of ${orders.join(', ')}` })
         }
-        const limit = opts.limit === undefined ? undefined : Number(opts.limit)
-        if (limit !== undefined && !(Number.isInteger(limit) && limit > 0 && limit <= 10_000)) {
-          throw createError('ERR_CLI_USAGE', {
-            detail: `--limit must be an integer from 1 to 10000, got "${opts.limit}"`,
-          })
-        }
+        const limit = await intOption('--limit', opts.limit, 1, 10_000)
         const from = parseTime(opts.from, '--from')
         const to = parseTime(opts.to, '--to')
         await withStore(io, opts, async ({ config, store }) => {
@@ -138,13 +134,9 @@ export function register(program: Command, io: CliIO): void {
           json?: boolean
         },
       ) => {
-        const { createError } = await import('../../errors.js')
         const { listAudit } = await import('../../review/audit.js')
         const { parseTime } = await import('../../review/time.js')
-        const limit = Number(opts.limit)
-        if (!(Number.isInteger(limit) && limit > 0)) {
-          throw createError('ERR_CLI_USAGE', { detail: `--limit must be a positive integer, got "${opts.limit}"` })
-        }
+        const limit = await intOption('--limit', opts.limit, 1)
         const from = parseTime(opts.from, '--from')
         const to = parseTime(opts.to, '--to')
         await withStore(io, opts, async ({ store }) => {

@@ -52,6 +52,17 @@ describe('format round trips', () => {
     expect(corpus.data.regexes).toMatchObject([{ name: 'zip', patterns: ['\\d{5}'] }])
   })
 
+  it('NLP.js: an intent with no utterances is an error at its item', () => {
+    const r = parseNlpjs(
+      '{"data": [\n  {"intent": "greet", "utterances": ["hi"]},\n  {"intent": "later", "utterances": []}\n]}',
+      'c.json',
+    )
+    expect(r.diagnostics).toMatchObject([
+      { code: 'ERR_DATA_SCHEMA', severity: 'error', location: { file: 'c.json', line: 3 } },
+    ])
+    expect(r.diagnostics[0]!.message).toContain('intent "later" has no utterances')
+  })
+
   it('multi-field CSV and JSONL: columns and keys other than text become fields', () => {
     const csv = parseCsv('subject,body,intent\nRefund,charged twice,billing\n', 't.csv')
     expect(csv.data.examples).toEqual([

@@ -26,6 +26,8 @@ export function parseNlpjs(text: string, file: string): ParsedDataFile {
       continue
     }
     const intent = item.intent
+    if (item.utterances.length === 0)
+      schema(`intent "${intent}" has no utterances: add at least one, or remove the item`, ['data', i])
     if (!out.data.intents.some((x) => x.name === intent))
       out.data.intents.push({ name: intent, source: doc.at(['data', i]) })
     for (const [j, u] of item.utterances.entries()) {

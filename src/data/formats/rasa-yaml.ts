@@ -231,12 +231,22 @@ class Walker {
       return
     }
     const v = examplesPair.value as Node | null
+    // An intent block without a single example line is a mistake like a missing `examples:` key, not a small intent:
+    // training would drop the intent without a word.
+    const noExamples = () =>
+      this.schema(
+        `intent \`${name}\` has no examples`,
+        source,
+        `Add at least one example under \`examples: |\`, one "- sentence" per line, or remove the \`- intent: ${name}\` block.`,
+      )
     if (isScalar(v) && typeof v.value === 'string') {
+      let exampleLines = 0
       for (const line of this.lines(v)) {
         // index arithmetic instead of trim/slice chains: this runs once per example line
         const raw = line.text
         const first = leadingSpaces(raw)
         if (first === raw.length || raw.charCodeAt(first) === 35 /* # */) continue
+        exampleLines++
         if (raw.charCodeAt(first) !== 45 /* - */) {
           this.schema(
             `example line must start with "- " in intent \`${name}\``,
@@ -251,9 +261,11 @@ class Walker {
         while (e > b && /\s/.test(raw[e - 1]!)) e--
         this.example(name, raw.slice(b, e), { file: this.file, line: line.line, column: line.column + b })
       }
+      if (exampleLines === 0) noExamples()
       return
     }
     if (isSeq(v)) {
+      if (v.items.length === 0) noExamples()
       for (const ex of v.items) this.listExample(name, ex as Node)
       return
     }
