@@ -290,6 +290,33 @@ describe('status routes', () => {
     const res = await app.inject({ url: '/v2/nothing' })
     expect(res.statusCode).toBe(404)
     expect(res.json().code).toBe('ERR_SERVE_ROUTE_NOT_FOUND')
+    expect(res.headers.allow).toBeUndefined()
+  })
+
+  it('answers a known path asked with another method with 405 and Allow, in Rasa shape on Rasa routes', async () => {
+    const get = await app.inject({ method: 'GET', url: '/v1/parse?x=1' })
+    expect([get.statusCode, get.headers.allow]).toEqual([405, 'POST'])
+    expect(get.json()).toMatchObject({
+      code: 'ERR_SERVE_METHOD_NOT_ALLOWED',
+      message: 'POST /v1/parse only; this request used GET',
+      hint: expect.stringContaining('Allow'),
+      request_id: get.headers['x-request-id'],
+    })
+    const del = await app.inject({ method: 'DELETE', url: '/health' })
+    expect([del.statusCode, del.headers.allow]).toEqual([405, 'GET, HEAD'])
+    expect(del.json().message).toBe('GET or HEAD /health only; this request used DELETE')
+    // Without CORS nothing answers OPTIONS: the path is known, the method is not.
+    const options = await app.inject({ method: 'OPTIONS', url: '/v1/parse' })
+    expect([options.statusCode, options.headers.allow]).toEqual([405, 'POST'])
+    const rasa = await app.inject({ method: 'GET', url: '/model/parse' })
+    expect([rasa.statusCode, rasa.headers.allow]).toEqual([405, 'POST'])
+    expect(rasa.json()).toMatchObject({ status: 'failure', reason: 'ERR_SERVE_METHOD_NOT_ALLOWED', code: 405 })
+    const model = await app.inject({ method: 'POST', url: '/model' })
+    expect([model.statusCode, model.headers.allow]).toEqual([405, 'PUT'])
+    // Parametric and wildcard routes count too; an unknown path stays a 404 whatever the method.
+    const docs = await app.inject({ method: 'POST', url: '/docs/static/swagger-ui.css' })
+    expect([docs.statusCode, docs.headers.allow]).toEqual([405, 'GET, HEAD'])
+    expect((await app.inject({ method: 'DELETE', url: '/v1/parse/nothing' })).statusCode).toBe(404)
   })
 })
 
@@ -300,6 +327,10 @@ describe('CORS and metrics', () => {
       root: dir,
     })
     try {
+      // The preflight route takes OPTIONS on every path, yet only a known path gets a 405 (which lists it).
+      const wrong = await cors.inject({ method: 'GET', url: '/v1/parse' })
+      expect([wrong.statusCode, wrong.headers.allow]).toEqual([405, 'OPTIONS, POST'])
+      expect((await cors.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404)
       const preflight = (origin: string) =>
         cors.inject({
           method: 'OPTIONS',
