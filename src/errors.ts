@@ -687,6 +687,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Unsupported charset {charset}: a JSON body is UTF-8',
     hint: 'Encode the body as UTF-8 and send `Content-Type: application/json` (or `; charset=utf-8`): JSON is UTF-8 (RFC 8259).',
   },
+  ERR_SERVE_UNKNOWN_FIELD: {
+    status: 400,
+    message: '{where} has the field {field}, which the served model does not know; it knows {known}',
+    hint: 'Send only the fields the model was trained on (`fields` in intentops.yml); names are case-sensitive.',
+  },
   ERR_SERVE_MALFORMED_HTTP: {
     status: 400,
     message: 'The request is not valid HTTP/1.1: {detail}',

@@ -3,6 +3,10 @@ import path from 'node:path'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readyApp, serveConfig, tempDir, writeModelFile } from '../../test/helpers/serve.js'
+import { defaultConfig } from '../config/load.js'
+import { encodeModel } from '../nlu/model-file.js'
+import { toyTrainingData } from '../nlu/testing.js'
+import { trainModel } from '../nlu/train.js'
 import { VERSION } from '../version.js'
 import type { ServeApp } from './app.js'
 
@@ -513,5 +517,55 @@ describe('without a model', () => {
     } finally {
       await started.close()
     }
+  })
+})
+
+describe('a model trained on named fields', () => {
+  let fielded: ServeApp
+  beforeAll(async () => {
+    const data = toyTrainingData()
+    data.examples = data.examples.map((e) => ({ ...e, fields: { subject: e.text, body: 'hello team' } }))
+    const model = await trainModel(data, {
+      config: { ...defaultConfig(), fields: { subject: 2, body: 1 } },
+      seed: 1,
+      workers: 0,
+    })
+    const fieldedFile = path.join(dir, 'fielded.iom')
+    writeFileSync(fieldedFile, encodeModel(model))
+    fielded = await readyApp({ config: serveConfig({ model: fieldedFile }), root: dir })
+  })
+  afterAll(() => fielded.close())
+
+  const send = (url: string, payload: unknown) =>
+    fielded.inject({ method: 'POST', url, payload: payload as string, headers: { 'content-type': 'application/json' } })
+
+  it('refuses a field it does not know with 400 naming the field and the ones it knows', async () => {
+    expect((await send('/v1/parse', { fields: { subject: 'weather', body: 'rain?' } })).statusCode).toBe(200)
+    expect((await send('/v1/parse', { fields: { body: 'rain?' } })).statusCode).toBe(200)
+    for (const name of ['other', 'SUBJECT', 'constructor', '__proto__x']) {
+      const res = await send('/v1/parse', { fields: { subject: 'weather', [name]: 'rain?' } })
+      expect([name, res.statusCode]).toEqual([name, 400])
+      expect(res.json()).toMatchObject({
+        code: 'ERR_SERVE_UNKNOWN_FIELD',
+        message: `body.fields has the field "${name}", which the served model does not know; it knows "body", "subject"`,
+        hint: expect.stringContaining('case-sensitive'),
+      })
+    }
+    const batch = await send('/v1/parse/batch', {
+      messages: [{ fields: { subject: 'hi' } }, { fields: { Body: 'hi' } }],
+    })
+    expect([batch.statusCode, batch.json().message]).toEqual([
+      400,
+      'messages[1].fields has the field "Body", which the served model does not know; it knows "body", "subject"',
+    ])
+    expect((await send('/v1/messages', { messages: [{ id: '1', subject: 'hi', body: 'weather' }] })).statusCode).toBe(
+      200,
+    )
+    // Rasa's route takes text only, as before.
+    expect((await send('/model/parse', { text: 'hello' })).statusCode).toBe(200)
+  })
+
+  it('takes any field when the model named none', async () => {
+    expect((await post('/v1/parse', { fields: { other: 'weather', SUBJECT: 'rain' } })).statusCode).toBe(200)
   })
 })
