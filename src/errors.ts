@@ -677,6 +677,36 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Cannot listen on {address}: {detail}',
     hint: 'Choose another `--port` (or `serve.port`; 0 picks a free one), or stop the process using it; for an unknown host, check `--host` (or `serve.host`).',
   },
+  ERR_SERVE_METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: '{methods} {path} only; this request used {method}',
+    hint: 'Send the request with a method the Allow header lists; see docs/http-api.md for the routes.',
+  },
+  ERR_SERVE_UNSUPPORTED_CHARSET: {
+    status: 415,
+    message: 'Unsupported charset {charset}: a JSON body is UTF-8',
+    hint: 'Encode the body as UTF-8 and send `Content-Type: application/json` (or `; charset=utf-8`): JSON is UTF-8 (RFC 8259).',
+  },
+  ERR_SERVE_UNKNOWN_FIELD: {
+    status: 400,
+    message: '{where} has the field {field}, which the served model does not know; it knows {known}',
+    hint: 'Send only the fields the model was trained on (`fields` in intentops.yml); names are case-sensitive.',
+  },
+  ERR_SERVE_MALFORMED_HTTP: {
+    status: 400,
+    message: 'The request is not valid HTTP/1.1: {detail}',
+    hint: 'Check the client or the proxy in front of the server: one Content-Length or `Transfer-Encoding: chunked` (not both), well-formed chunks, a standard method.',
+  },
+  ERR_SERVE_HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'The request line and headers are over the {limit}-byte limit',
+    hint: 'Send fewer or shorter headers (cookies and a long URL count too).',
+  },
+  ERR_SERVE_HEADERS_TIMEOUT: {
+    status: 408,
+    message: 'The request headers were not received within {ms} ms',
+    hint: 'Send the request line and headers at once; slow clients are cut off (`serve.requestTimeoutMs`).',
+  },
 
   // ── store ────────────────────────────────────────────────────────────────────
   ERR_STORE_UNAVAILABLE: {

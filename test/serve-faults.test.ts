@@ -153,6 +153,47 @@ describe('content types and encodings', () => {
     expect((await request('POST', '/v1/parse', json, '{"text":"hi"}')).status).toBe(200)
   })
 
+  it('refuses a charset other than UTF-8 with 415 naming it, and takes utf-8 in any spelling', async () => {
+    const body = JSON.stringify({ text: 'café' })
+    for (const charset of ['latin1', 'ISO-8859-1', '"utf-16"', '']) {
+      const res = await request(
+        'POST',
+        '/v1/parse',
+        { 'Content-Type': `application/json; charset=${charset}` },
+        Buffer.from(body),
+      )
+      const named = charset === '' ? '""' : charset.replace(/"/g, '')
+      expect([charset, res.status, res.body.code, res.body.message]).toEqual([
+        charset,
+        415,
+        'ERR_SERVE_UNSUPPORTED_CHARSET',
+        `Unsupported charset ${named}: a JSON body is UTF-8`,
+      ])
+      expect(res.body.hint).toContain('RFC 8259')
+    }
+    const rasa = await request(
+      'POST',
+      '/model/parse',
+      { 'Content-Type': 'application/json;charset=latin1' },
+      Buffer.from(body),
+    )
+    expect([rasa.status, rasa.body.reason]).toEqual([415, 'ERR_SERVE_UNSUPPORTED_CHARSET'])
+    for (const type of [
+      'application/json; charset=utf-8',
+      'application/json;CHARSET="UTF8"',
+      'application/json; q=1',
+    ]) {
+      const res = await request('POST', '/v1/parse', { 'Content-Type': type }, Buffer.from(body))
+      // `raw` reads the answer as latin1: decode the text's bytes as the UTF-8 they are.
+      expect([type, res.status, Buffer.from(String(res.body.text), 'latin1').toString('utf8')]).toEqual([
+        type,
+        200,
+        'café',
+      ])
+    }
+    await healthy()
+  })
+
   it('refuses compressed bodies with 415 and says to send them uncompressed', async () => {
     const body = JSON.stringify({ text: 'hello there' })
     const gzip = await request(
@@ -223,6 +264,44 @@ describe('errors outside the routes', () => {
   })
 })
 
+describe("what Node's HTTP parser refuses", () => {
+  const post = (headers: string, body = '') =>
+    `POST /v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n${body}`
+
+  it('answers malformed HTTP with a catalog 400 and closes', async () => {
+    const cases: Array<[string, string, string]> = [
+      [
+        'Content-Length with Transfer-Encoding',
+        post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'),
+        'comes with Content-Length',
+      ],
+      ['two Content-Lengths', post('Content-Length: 2\r\nContent-Length: 3\r\n', '{}'), 'appears twice'],
+      ['a bad chunk size', post('Transfer-Encoding: chunked\r\n', 'zz\r\n{}\r\n0\r\n\r\n'), 'not a hex number'],
+      ['an unknown method', 'FETCH /v1/parse HTTP/1.1\r\nHost: x\r\n\r\n', 'the method is not one HTTP defines'],
+      ['a bad version', 'GET /health HTTP/7.1\r\nHost: x\r\n\r\n', 'Invalid HTTP version'],
+    ]
+    for (const [what, bytes, detail] of cases) {
+      const { text, closed } = await raw([bytes])
+      const { status, body } = statusAndJson(text)
+      expect([what, status, body.code, closed]).toEqual([what, 400, 'ERR_SERVE_MALFORMED_HTTP', true])
+      expect(body.message).toContain(`The request is not valid HTTP/1.1: `)
+      expect(body.message).toContain(detail)
+      expect(body.hint).toEqual(expect.any(String))
+      expect(text).toMatch(/\r\nconnection: close\r\n/i)
+      expect(text).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i)
+    }
+    await healthy()
+  })
+
+  it('answers headers over the size limit with a catalog 431', async () => {
+    const { text, closed } = await raw([`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`])
+    const { status, body } = statusAndJson(text)
+    expect([status, body.code, closed]).toEqual([431, 'ERR_SERVE_HEADERS_TOO_LARGE', true])
+    expect(body.message).toBe('The request line and headers are over the 16384-byte limit')
+    await healthy()
+  })
+})
+
 describe('slow clients', () => {
   it('cuts a slowloris body with 408 JSON and closes the connection', async () => {
     const payload = JSON.stringify({ text: 'hello there, this body arrives one byte at a time' })
@@ -246,7 +325,12 @@ describe('slow clients', () => {
     ]
     const { text, closed } = await raw(lines, 200, 10_000)
     expect(closed).toBe(true)
-    expect(text).toMatch(/^HTTP\/1\.1 408/)
+    const { status, body } = statusAndJson(text)
+    expect([status, body.code, body.message]).toEqual([
+      408,
+      'ERR_SERVE_HEADERS_TIMEOUT',
+      'The request headers were not received within 2000 ms',
+    ])
     expect(Date.now() - started).toBeLessThan(5000)
     await healthy()
   })

@@ -279,6 +279,11 @@ describe('tokens and roles', () => {
   beforeAll(async () => {
     const plugin: FastifyPluginAsync = async (instance) => {
       instance.get('/v1/review/ping', { preHandler: requireRole('annotator') }, async () => ({ ok: true }))
+      instance.post(
+        '/v1/review/echo',
+        { preHandler: requireRole('annotator'), schema: { body: { type: 'object' } } },
+        async (request) => ({ body: request.body }),
+      )
     }
     ;({ app } = await appWith({}, { plugins: [plugin] }))
   })
@@ -303,6 +308,70 @@ describe('tokens and roles', () => {
       'A token with the role annotator cannot use this route: it needs the role admin or higher',
     )
     expect((await put(bearer('admin'))).statusCode).toBe(200)
+  })
+
+  it('checks the token before the body: 401/403 whatever the body holds, 400 only for an admin', async () => {
+    const put = (headers: Record<string, string>, payload = '{"version": ') =>
+      app.inject({
+        method: 'PUT',
+        url: '/v1/models/active',
+        payload,
+        headers: { 'content-type': 'application/json', ...headers },
+      })
+    const none = await put({})
+    expect([none.statusCode, none.json().code]).toEqual([401, 'ERR_SERVE_UNAUTHORIZED'])
+    // The body was never read: the connection closes after the answer.
+    expect(none.headers.connection).toBe('close')
+    expect((await put({ authorization: 'Bearer nope' })).statusCode).toBe(401)
+    const oversized = await put({ 'content-length': String(10 * 1024 * 1024) }, '{}')
+    expect([oversized.statusCode, oversized.json().code]).toEqual([401, 'ERR_SERVE_UNAUTHORIZED'])
+    const latin1 = await put({ 'content-type': 'application/json; charset=latin1' }, '{}')
+    expect(latin1.statusCode).toBe(401)
+    const annotator = await put(bearer('annotator'))
+    expect([annotator.statusCode, annotator.json().code]).toEqual([403, 'ERR_SERVE_FORBIDDEN'])
+    const admin = await put(bearer('admin'))
+    expect([admin.statusCode, admin.json().code]).toEqual([400, 'ERR_SERVE_INVALID_JSON'])
+    // Plugin routes with requireRole, and Rasa's PUT /model, check first too.
+    const rasa = await app.inject({
+      method: 'PUT',
+      url: '/model',
+      payload: 'not json',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect([rasa.statusCode, rasa.json().reason]).toEqual([401, 'ERR_SERVE_UNAUTHORIZED'])
+    const plugin = await app.inject({
+      method: 'POST',
+      url: '/v1/review/echo',
+      payload: 'not json',
+      headers: { 'content-type': 'application/json', ...bearer('client') },
+    })
+    expect([plugin.statusCode, plugin.json().code]).toEqual([403, 'ERR_SERVE_FORBIDDEN'])
+    // A request without a body keeps its connection.
+    expect((await app.inject({ method: 'POST', url: '/v1/models/reload' })).headers.connection).not.toBe('close')
+  })
+
+  it('a keep-alive client gets its 401, then a fresh connection serves the retry with a token', async () => {
+    const { app: own } = await appWith()
+    const server = await startServer(own, { port: 0, signals: [] })
+    const base = server.url
+    try {
+      const body = JSON.stringify({ version: 1 })
+      const first = await fetch(`${base}/v1/models/active`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      expect([first.status, first.headers.get('connection')]).toEqual([401, 'close'])
+      await first.text()
+      const second = await fetch(`${base}/v1/models/active`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...bearer('admin') },
+        body,
+      })
+      expect(second.status).toBe(200)
+    } finally {
+      await server.close()
+    }
   })
 
   it('a revoked token is refused', async () => {
@@ -384,6 +453,24 @@ describe('admin routes', () => {
     ])
     const reload = await app.inject({ method: 'POST', url: '/v1/models/reload', headers: admin() })
     expect(reload.json().active.version).toBe('1')
+    // A bodyless POST with a JSON content type, as many HTTP clients send it: the route takes no body.
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/v1/models/reload',
+      payload: '',
+      headers: { ...admin(), 'content-type': 'application/json' },
+    })
+    expect([empty.statusCode, empty.json().active?.version]).toEqual([200, '1'])
+    // Routes that take a body still refuse an empty one.
+    for (const url of ['/v1/models/active', '/v1/parse']) {
+      const res = await app.inject({
+        method: url === '/v1/parse' ? 'POST' : 'PUT',
+        url,
+        payload: '',
+        headers: { ...admin(), 'content-type': 'application/json' },
+      })
+      expect([url, res.statusCode, res.json().code]).toEqual([url, 400, 'ERR_SERVE_INVALID_JSON'])
+    }
     const missing = await app.inject({
       method: 'PUT',
       url: '/v1/models/active',

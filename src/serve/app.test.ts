@@ -3,6 +3,10 @@ import path from 'node:path'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readyApp, serveConfig, tempDir, writeModelFile } from '../../test/helpers/serve.js'
+import { defaultConfig } from '../config/load.js'
+import { encodeModel } from '../nlu/model-file.js'
+import { toyTrainingData } from '../nlu/testing.js'
+import { trainModel } from '../nlu/train.js'
 import { VERSION } from '../version.js'
 import type { ServeApp } from './app.js'
 
@@ -290,6 +294,33 @@ describe('status routes', () => {
     const res = await app.inject({ url: '/v2/nothing' })
     expect(res.statusCode).toBe(404)
     expect(res.json().code).toBe('ERR_SERVE_ROUTE_NOT_FOUND')
+    expect(res.headers.allow).toBeUndefined()
+  })
+
+  it('answers a known path asked with another method with 405 and Allow, in Rasa shape on Rasa routes', async () => {
+    const get = await app.inject({ method: 'GET', url: '/v1/parse?x=1' })
+    expect([get.statusCode, get.headers.allow]).toEqual([405, 'POST'])
+    expect(get.json()).toMatchObject({
+      code: 'ERR_SERVE_METHOD_NOT_ALLOWED',
+      message: 'POST /v1/parse only; this request used GET',
+      hint: expect.stringContaining('Allow'),
+      request_id: get.headers['x-request-id'],
+    })
+    const del = await app.inject({ method: 'DELETE', url: '/health' })
+    expect([del.statusCode, del.headers.allow]).toEqual([405, 'GET, HEAD'])
+    expect(del.json().message).toBe('GET or HEAD /health only; this request used DELETE')
+    // Without CORS nothing answers OPTIONS: the path is known, the method is not.
+    const options = await app.inject({ method: 'OPTIONS', url: '/v1/parse' })
+    expect([options.statusCode, options.headers.allow]).toEqual([405, 'POST'])
+    const rasa = await app.inject({ method: 'GET', url: '/model/parse' })
+    expect([rasa.statusCode, rasa.headers.allow]).toEqual([405, 'POST'])
+    expect(rasa.json()).toMatchObject({ status: 'failure', reason: 'ERR_SERVE_METHOD_NOT_ALLOWED', code: 405 })
+    const model = await app.inject({ method: 'POST', url: '/model' })
+    expect([model.statusCode, model.headers.allow]).toEqual([405, 'PUT'])
+    // Parametric and wildcard routes count too; an unknown path stays a 404 whatever the method.
+    const docs = await app.inject({ method: 'POST', url: '/docs/static/swagger-ui.css' })
+    expect([docs.statusCode, docs.headers.allow]).toEqual([405, 'GET, HEAD'])
+    expect((await app.inject({ method: 'DELETE', url: '/v1/parse/nothing' })).statusCode).toBe(404)
   })
 })
 
@@ -300,6 +331,10 @@ describe('CORS and metrics', () => {
       root: dir,
     })
     try {
+      // The preflight route takes OPTIONS on every path, yet only a known path gets a 405 (which lists it).
+      const wrong = await cors.inject({ method: 'GET', url: '/v1/parse' })
+      expect([wrong.statusCode, wrong.headers.allow]).toEqual([405, 'OPTIONS, POST'])
+      expect((await cors.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404)
       const preflight = (origin: string) =>
         cors.inject({
           method: 'OPTIONS',
@@ -482,5 +517,55 @@ describe('without a model', () => {
     } finally {
       await started.close()
     }
+  })
+})
+
+describe('a model trained on named fields', () => {
+  let fielded: ServeApp
+  beforeAll(async () => {
+    const data = toyTrainingData()
+    data.examples = data.examples.map((e) => ({ ...e, fields: { subject: e.text, body: 'hello team' } }))
+    const model = await trainModel(data, {
+      config: { ...defaultConfig(), fields: { subject: 2, body: 1 } },
+      seed: 1,
+      workers: 0,
+    })
+    const fieldedFile = path.join(dir, 'fielded.iom')
+    writeFileSync(fieldedFile, encodeModel(model))
+    fielded = await readyApp({ config: serveConfig({ model: fieldedFile }), root: dir })
+  })
+  afterAll(() => fielded.close())
+
+  const send = (url: string, payload: unknown) =>
+    fielded.inject({ method: 'POST', url, payload: payload as string, headers: { 'content-type': 'application/json' } })
+
+  it('refuses a field it does not know with 400 naming the field and the ones it knows', async () => {
+    expect((await send('/v1/parse', { fields: { subject: 'weather', body: 'rain?' } })).statusCode).toBe(200)
+    expect((await send('/v1/parse', { fields: { body: 'rain?' } })).statusCode).toBe(200)
+    for (const name of ['other', 'SUBJECT', 'constructor', '__proto__x']) {
+      const res = await send('/v1/parse', { fields: { subject: 'weather', [name]: 'rain?' } })
+      expect([name, res.statusCode]).toEqual([name, 400])
+      expect(res.json()).toMatchObject({
+        code: 'ERR_SERVE_UNKNOWN_FIELD',
+        message: `body.fields has the field "${name}", which the served model does not know; it knows "body", "subject"`,
+        hint: expect.stringContaining('case-sensitive'),
+      })
+    }
+    const batch = await send('/v1/parse/batch', {
+      messages: [{ fields: { subject: 'hi' } }, { fields: { Body: 'hi' } }],
+    })
+    expect([batch.statusCode, batch.json().message]).toEqual([
+      400,
+      'messages[1].fields has the field "Body", which the served model does not know; it knows "body", "subject"',
+    ])
+    expect((await send('/v1/messages', { messages: [{ id: '1', subject: 'hi', body: 'weather' }] })).statusCode).toBe(
+      200,
+    )
+    // Rasa's route takes text only, as before.
+    expect((await send('/model/parse', { text: 'hello' })).statusCode).toBe(200)
+  })
+
+  it('takes any field when the model named none', async () => {
+    expect((await post('/v1/parse', { fields: { other: 'weather', SUBJECT: 'rain' } })).statusCode).toBe(200)
   })
 })

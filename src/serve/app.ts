@@ -24,14 +24,16 @@ import type { ModelRegistry } from '../registry/registry.js'
 import type { PredictionStore } from '../store/types.js'
 import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
-import { authenticate, bearerToken, TokenVerifier } from './auth.js'
-import { installJsonParser } from './body.js'
+import { authenticate, bearerToken, isRoleCheck, TokenVerifier } from './auth.js'
+import { installJsonParser, markClose } from './body.js'
+import { clientErrorHandler } from './client-error.js'
 import { isRasaPath, OPERATIONAL_CODES, sendError, toCatalogError } from './errors.js'
 import { createServeMetrics, type ServeMetrics } from './metrics.js'
 import { ModelHolder } from './model-holder.js'
 import { ModelManager } from './models.js'
 import type { PredictionSink } from './predict.js'
 import { RateLimiter } from './rate-limit.js'
+import { RouteMethods } from './route-methods.js'
 import { adminRoutes } from './routes/admin.js'
 import { parseRoutes } from './routes/parse.js'
 import { rasaRoutes } from './routes/rasa.js'
@@ -125,6 +127,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
         ? { logger: false }
         : { loggerInstance: options.logger }
 
+  const headersTimeoutMs = Math.min(config.requestTimeoutMs, 20_000)
   const app = Fastify({
     ...loggerOption,
     // Time-ordered: the request id is the prediction's key in the log, whose primary-key index then appends.
@@ -146,12 +149,15 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       http.createServer(
         {
           requestTimeout: config.requestTimeoutMs,
-          headersTimeout: Math.min(config.requestTimeoutMs, 20_000),
+          headersTimeout: headersTimeoutMs,
           keepAliveTimeout: config.keepAliveTimeoutMs,
           connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
         },
         handler,
       ),
+    // What Node's HTTP parser refuses (bad framing, huge headers, headers that never finish) is answered from the
+    // catalog too.
+    clientErrorHandler: clientErrorHandler({ headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs }),
     connectionTimeout: config.connectionTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -196,9 +202,32 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
     else request.log.info({ code: e.code }, e.message)
     return sendError(e, request, reply)
   })
-  app.setNotFoundHandler((request, reply) =>
-    sendError(createError('ERR_SERVE_ROUTE_NOT_FOUND', { method: request.method, url: request.url }), request, reply),
-  )
+  // Every route's methods by path, for the 405 of a known path asked with another method; read only on that path.
+  const routeMethods = new RouteMethods()
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method))
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = routeMethods.allowed(request.url)
+    if (allowed.length === 0 || allowed.includes(request.method)) {
+      return sendError(
+        createError('ERR_SERVE_ROUTE_NOT_FOUND', { method: request.method, url: request.url }),
+        request,
+        reply,
+      )
+    }
+    reply.header('allow', allowed.join(', '))
+    const path = request.url.split('?', 1)[0]!
+    const methods = allowed.length === 1 ? allowed[0] : `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`
+    return sendError(
+      createError('ERR_SERVE_METHOD_NOT_ALLOWED', {
+        methods,
+        path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
+        method: request.method,
+      }),
+      request,
+      reply,
+      isRasaPath(request.url),
+    )
+  })
 
   // Callback-style hooks: on the hot path, three promises less per request.
   app.addHook('onRequest', (request, reply, done) => {
@@ -278,6 +307,31 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       route.onRequest = route.onRequest === undefined ? [hook] : [...[route.onRequest].flat(), hook]
     })
   }
+  // Registered after the rate limiter's, so a route's token is checked after its budget: `requireRole` runs at
+  // onRequest, before the body is read, and a client without the role never gets its body parsed.
+  app.addHook('onRoute', (route) => {
+    if (route.preHandler === undefined) return
+    const pre = [route.preHandler].flat()
+    const checks = pre.filter(isRoleCheck)
+    if (checks.length === 0) return
+    const onRequest = checks.map(
+      (check): onRequestHookHandler =>
+        async function roleOnRequest(this: FastifyInstance, request, reply) {
+          try {
+            await check.call(this, request, reply)
+          } catch (err) {
+            // The body is left unread: the connection cannot carry another request.
+            const length = request.headers['content-length']
+            if (request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) {
+              markClose(request)
+            }
+            throw err
+          }
+        },
+    )
+    route.preHandler = pre.filter((h) => !isRoleCheck(h))
+    route.onRequest = route.onRequest === undefined ? onRequest : [...[route.onRequest].flat(), ...onRequest]
+  })
   if (config.docs) {
     await app.register(fastifySwagger, {
       openapi: {

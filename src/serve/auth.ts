@@ -1,6 +1,7 @@
 /**
  * Bearer tokens checked against the store, with roles. `requireRole(role)` is the preHandler every protected route
- * uses, ours and those of plugins (review UI, analytics) mounted through `buildApp({ plugins })`.
+ * uses, ours and those of plugins (review UI, analytics) mounted through `buildApp({ plugins })`; `buildApp` moves it
+ * to onRequest.
  * @module
  */
 import { createHash } from 'node:crypto'
@@ -89,20 +90,29 @@ export function authenticate(request: FastifyRequest): Promise<TokenRecord | und
   return state[kAuth]
 }
 
+const kRole = Symbol('intentops.requireRole')
+
 /**
  * A preHandler that lets a request through only with a live token of `role` or a higher one: 401 without a
- * (valid) token, 403 with a weaker role.
+ * (valid) token, 403 with a weaker role. On an app from `buildApp` it runs as an onRequest hook instead (see
+ * {@link isRoleCheck}), so a request without the role is refused before its body is read.
  * @example
  * app.get('/v1/review/inbox', { preHandler: requireRole('annotator') }, handler)
  */
 export function requireRole(role: TokenRole): preHandlerAsyncHookHandler {
-  return async function checkRole(request: FastifyRequest, _reply: FastifyReply) {
+  const checkRole = async function checkRole(request: FastifyRequest, _reply: FastifyReply) {
     const record = await authenticate(request)
     if (!record) throw createError('ERR_SERVE_UNAUTHORIZED', { detail: 'send `Authorization: Bearer <token>`' })
     if (RANK[record.role] < RANK[role]) {
       throw createError('ERR_SERVE_FORBIDDEN', { role: record.role, required: `${role} or higher` })
     }
   }
+  return Object.assign(checkRole, { [kRole]: role })
+}
+
+/** Whether a hook is a `requireRole` check. */
+export function isRoleCheck(hook: unknown): hook is preHandlerAsyncHookHandler {
+  return typeof hook === 'function' && (hook as { [kRole]?: TokenRole })[kRole] !== undefined
 }
 
 /** The token record of a request that passed `requireRole` (or sent a valid token), else undefined. */

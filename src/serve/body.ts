@@ -31,9 +31,25 @@ export function installJsonParser(app: FastifyInstance, limits: BodyLimits): voi
       done(createError('ERR_SERVE_UNSUPPORTED_ENCODING', { encoding: encoding.slice(0, 100) }))
       return
     }
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread, so it is refused. Parameters are
+    // rare, and looked at only when there are some.
+    const type = request.headers['content-type']
+    if (type?.includes(';')) {
+      const charset = otherCharset(type)
+      if (charset !== undefined) {
+        markClose(request)
+        done(createError('ERR_SERVE_UNSUPPORTED_CHARSET', { charset: charset.slice(0, 100) }))
+        return
+      }
+    }
     readBody(request, payload, limits, (err, buf) => {
       if (err) {
         done(err)
+        return
+      }
+      // A bodyless POST often carries a JSON content type anyway; a route that takes no body accepts it empty.
+      if (buf!.length === 0 && request.routeOptions.schema?.body === undefined) {
+        done(null, undefined)
         return
       }
       let text: string
@@ -48,6 +64,15 @@ export function installJsonParser(app: FastifyInstance, limits: BodyLimits): voi
   }
   app.addContentTypeParser('application/json', handler)
   app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, handler)
+}
+
+/** The charset a Content-Type names when it is not UTF-8 (`utf-8`/`utf8`, any case, quoted or not), else undefined. */
+export function otherCharset(contentType: string): string | undefined {
+  const m = /;\s*charset\s*=\s*("([^"]*)"|[^;\s]*)/i.exec(contentType)
+  if (!m) return undefined
+  const charset = m[2] ?? m[1]!
+  if (/^utf-?8$/i.test(charset)) return undefined
+  return charset === '' ? '""' : charset
 }
 
 function toSyntaxError(err: Error): Error {
@@ -132,7 +157,8 @@ function readBody(
 
 const kClose = Symbol('intentops.closeConnection')
 
-function markClose(request: FastifyRequest): void {
+/** Close the connection after the answer to this request: its body is not (or not wholly) read. */
+export function markClose(request: FastifyRequest): void {
   ;(request as unknown as Record<symbol, boolean>)[kClose] = true
 }
 

@@ -75,6 +75,29 @@ export function checkMessage(message: MessageIn, maxTextLength: number, where: s
   }
 }
 
+/**
+ * Refuse a field the served model does not know, when its config named fields (`fields` in intentops.yml): the
+ * model would parse it with the default weight and a typo (`Subject`) would go unnoticed. A model that named none
+ * takes any field. `where` names the message in the error (`body`, `messages[3]`).
+ */
+export function checkFieldNames(served: ServedModel, fields: Record<string, string>, where: string): void {
+  const known = served.model.manifest.fields
+  for (const name in fields) {
+    if (!Object.hasOwn(known, name)) {
+      const names = Object.keys(known)
+      if (names.length === 0) return
+      throw createError('ERR_SERVE_UNKNOWN_FIELD', {
+        where,
+        field: JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name),
+        known: names
+          .sort()
+          .map((n) => JSON.stringify(n))
+          .join(', '),
+      })
+    }
+  }
+}
+
 function checkMetadataDepth(metadata: Record<string, unknown>, where: string): void {
   for (const key in metadata) {
     const value = metadata[key]

@@ -8,7 +8,15 @@ import type { FastifyRequest } from 'fastify'
 import { createError } from '../../errors.js'
 import { requireRole } from '../auth.js'
 import type { ServedModel } from '../model-holder.js'
-import { checkMessage, type MessageIn, type Prediction, predict, toRecord, toResponse } from '../predict.js'
+import {
+  checkFieldNames,
+  checkMessage,
+  type MessageIn,
+  type Prediction,
+  predict,
+  toRecord,
+  toResponse,
+} from '../predict.js'
 import {
   BatchRequestSchema,
   BatchResponseSchema,
@@ -64,6 +72,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body
       checkMessage(body, config.maxTextLength, 'body')
       const s = served()
+      if (body.fields !== undefined) checkFieldNames(s, body.fields, 'body.fields')
       const k = topK(body.top_k)
       const p = predict(s, body, request.id, k)
       record(s, p, body, 'api')
@@ -94,6 +103,9 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       checkBatch(messages.length)
       for (const [i, m] of messages.entries()) checkMessage(m, config.maxTextLength, `messages[${i}]`)
       const s = served()
+      for (const [i, m] of messages.entries()) {
+        if (m.fields !== undefined) checkFieldNames(s, m.fields, `messages[${i}].fields`)
+      }
       const k = topK(top_k)
       const results = messages.map((m) => {
         const p = predict(s, m, undefined, k)
@@ -137,6 +149,7 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return input
       })
       const s = served()
+      for (const [i, m] of inputs.entries()) checkFieldNames(s, m.fields!, `messages[${i}]`)
       const classifications = inputs.map((m) => {
         // The answer names one category; the log keeps the best three.
         const p = predict(s, m, undefined, 1)
