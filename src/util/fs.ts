@@ -167,15 +167,31 @@ async function nearestExisting(p: string): Promise<{ path: string; isDirectory: 
   }
 }
 
+export interface WriteFileAtomicOptions {
+  /**
+   * The file's permission bits (e.g. 0o600 for a private key). The temporary file is created with them before any
+   * byte is written, and the rename keeps them, so the content is never readable more widely. Default: 0o666 less the
+   * umask.
+   */
+  mode?: number
+}
+
 /** Write atomically: a crash leaves either the old file or the new one, never half of it. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array | AsyncIterable<string | Uint8Array>,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
   const dir = path.dirname(file)
   const tmp = tempPathFor(file)
   try {
     await fsp.mkdir(dir, { recursive: true })
-    const fh = await fsp.open(tmp, 'w')
+    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode.
+    const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o666)
     try {
-      await fh.writeFile(data)
+      // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+      if (options.mode !== undefined) await fh.chmod(options.mode)
+      await fsp.writeFile(fh, data)
       await fh.sync()
     } finally {
       await fh.close()
