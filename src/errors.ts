@@ -370,6 +370,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: '{path} evaluates another model than {what}: {detail}',
     hint: 'Evaluate this model file (`intentops test --model <file>`) and pass that report.json.',
   },
+  ERR_REGISTRY_NOT_FOUND: {
+    status: 404,
+    message: 'No model registry yet at {location}',
+    hint: 'Publishing a model creates it (`intentops train`, then `intentops publish <model file>`). If the registry is elsewhere, check --registry, INTENTOPS_REGISTRY or `registry.path` in intentops.yml.',
+  },
 
   // ── eval ─────────────────────────────────────────────────────────────────────
   ERR_EVAL_NO_TEST_DATA: {
@@ -753,6 +758,11 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message: 'Redaction rule {where} does not compile: {detail}',
     hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+  },
+  ERR_STORE_NOT_FOUND: {
+    status: 404,
+    message: 'No prediction log yet at {location}',
+    hint: 'Start `intentops serve` to record predictions; it creates the log. If the log is elsewhere, check --store, INTENTOPS_STORE or `store.path` in intentops.yml.',
   },
 
   // ── monitor ──────────────────────────────────────────────────────────────────

@@ -145,8 +145,10 @@ describe('a failing stage', () => {
       'ran',
       'ran',
     ])
+    // Nothing was published, so there is no registry at all.
     const models = await cli(dir, ['models', 'list', '--json'])
-    expect(JSON.parse(models.out).models).toEqual([])
+    expect(models.code).toBe(1)
+    expect(models.err).toContain('ERR_REGISTRY_NOT_FOUND')
     expect((await cli(dir, ['models', 'show', 'production'])).code).toBe(1)
   })
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -274,6 +274,21 @@ describe('registry commands', () => {
     expect(newer.err).toMatch(/^error ERR_REGISTRY_FORMAT_NEWER: .*format version 9/)
     expect(newer.err).toContain('hint: Upgrade intentops')
     rmSync(other, { recursive: true, force: true })
+  })
+
+  it('read commands refuse a registry directory that does not exist, and create none', async () => {
+    const typo = path.join(dir, 'no', 'such-registry')
+    for (const argv of [
+      ['models', 'list'],
+      ['models', 'history', 'production'],
+      ['promote', '1', '--to', 'production'],
+    ]) {
+      const res = await cli(...argv, '--registry', typo)
+      expect(res.code, argv.join(' ')).toBe(1)
+      expect(res.err).toMatch(new RegExp(`^error ERR_REGISTRY_NOT_FOUND: No model registry yet at ${typo}\n`))
+      expect(res.err).toContain('hint: Publishing a model creates it')
+    }
+    expect(existsSync(path.join(dir, 'no'))).toBe(false)
   })
 })
 

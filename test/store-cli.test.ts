@@ -235,6 +235,39 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
   })
 })
 
+describe('commands that read or tend a log that does not exist', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-missing-'))
+    dirs.push(dir)
+  })
+
+  it('refuse it with ERR_STORE_NOT_FOUND naming the path, and create nothing', async () => {
+    const typo = path.join(dir, 'typo', 'deep', 'x.db')
+    for (const argv of [
+      ['log', 'stats', '--store', typo],
+      ['log', 'export', '--store', typo],
+      ['log', 'purge', '--before', '2026-01-01', '--store', typo],
+      ['tokens', 'list', '--store', typo],
+    ]) {
+      const res = await cli(...argv)
+      expect(res.code, argv.join(' ')).toBe(1)
+      expect(res.err).toContain(`ERR_STORE_NOT_FOUND: No prediction log yet at ${typo}`)
+      expect(res.err).toMatch(/hint: Start `intentops serve`.*check --store, INTENTOPS_STORE or `store\.path`/)
+    }
+    // The default location of a project whose server never ran.
+    const fresh = await cli('log', 'stats')
+    expect(fresh.code).toBe(1)
+    expect(fresh.err).toContain(`No prediction log yet at ${path.join(dir, '.intentops', 'store.db')}`)
+    expect(readdirSync(dir)).toEqual([])
+  })
+
+  it('tokens create still starts a log', async () => {
+    const res = await cli('tokens', 'create', '--name', 'a', '--role', 'client', '--store', 'new/x.db')
+    expect(res.code, res.err).toBe(0)
+    expect((await cli('log', 'stats', '--store', 'new/x.db', '--json')).code).toBe(0)
+  })
+})
+
 describe('store locations with another scheme', () => {
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-scheme-'))

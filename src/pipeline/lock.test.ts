@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, utimesSync } from 'node:fs'
+import { existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -30,6 +30,22 @@ describe('withPipelineLock', () => {
     })
     release()
     await holder
+  })
+
+  it('a state directory it cannot make is ERR_WRITE_FAILED naming the file in the way', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-lock-'))
+    writeFileSync(path.join(dir, '.intentops'), 'not a directory\n')
+    const stateDir = path.join(dir, '.intentops', 'state')
+    let ran = false
+    const err = await withPipelineLock(stateDir, async () => {
+      ran = true
+    }).catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      code: 'ERR_WRITE_FAILED',
+      message: `Cannot write ${stateDir}: ${path.join(dir, '.intentops')} is a file, not a directory (ENOTDIR)`,
+      hint: expect.stringContaining('no part of the path is a file'),
+    })
+    expect(ran).toBe(false)
   })
 
   it('takes over the lock of a process that was killed', async () => {

@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError } from '../errors.js'
+import { ensureDir, writeError } from '../util/fs.js'
 
 export interface LockOptions {
   /** How long to wait for another run to finish, in ms. Default 10 minutes. */
@@ -17,9 +18,13 @@ export interface LockOptions {
 
 /** Run `fn` while holding the project's pipeline lock; waits for a concurrent run to finish first. */
 export async function withPipelineLock<T>(stateDir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  await fsp.mkdir(stateDir, { recursive: true })
+  await ensureDir(stateDir)
   const target = path.join(stateDir, 'pipeline')
-  await fsp.writeFile(target, '', { flag: 'a' })
+  try {
+    await fsp.writeFile(target, '', { flag: 'a' })
+  } catch (err) {
+    throw await writeError(target, err)
+  }
   const waitMs = opts.waitMs ?? 10 * 60_000
   const retries = Math.max(0, Math.ceil(waitMs / 250))
   let release: () => Promise<void>

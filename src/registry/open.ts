@@ -2,6 +2,7 @@
  * Open the registry a project's `intentops.yml` describes: its backend, the trusted public keys and the signing key.
  * @module
  */
+import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { RegistryConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
@@ -24,6 +25,11 @@ export interface OpenRegistryOptions {
   signingKey?: boolean | string
   /** The clock, for tests. */
   now?: () => Date
+  /**
+   * Refuse a registry directory that does not exist (ERR_REGISTRY_NOT_FOUND): for commands that read or change
+   * published models, where an empty registry would hide a mistyped path. Only publishing creates one.
+   */
+  mustExist?: boolean
 }
 
 /** The backend for a registry config, or for an explicit location (`s3://bucket/prefix` or a directory). */
@@ -99,6 +105,14 @@ export async function loadSigner(
 export async function openRegistry(options: OpenRegistryOptions): Promise<ModelRegistry> {
   const { config, root } = options
   const backend = backendFromConfig(config, root, options.location)
+  // An S3 prefix has no existence of its own: an empty one reads as a registry with no models.
+  if (options.mustExist && backend.kind === 'fs') {
+    const missing = await fsp.stat(backend.location).then(
+      () => false,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
+    )
+    if (missing) throw createError('ERR_REGISTRY_NOT_FOUND', { location: backend.location })
+  }
   const trust = await loadTrustPolicy(config, root)
   const signer = options.signingKey
     ? await loadSigner(

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, watch } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -45,6 +45,33 @@ describe('signing', () => {
     await expect(generateSigningKeys(dir)).rejects.toMatchObject({ code: 'ERR_REGISTRY_KEYS_EXIST' })
     const replaced = await generateSigningKeys(dir, { force: true })
     expect(replaced.keyId).not.toBe(pair.keyId)
+  })
+
+  it('never lets the private key exist with a wider mode, even under umask 0', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-keys-'))
+    const seen = new Map<string, number>()
+    // Every file that appears in the directory is looked at as soon as it does: the temporary file while it is
+    // written and synced, the key file once renamed into place.
+    const watcher = watch(dir, (_event, name) => {
+      if (!name?.includes('.key')) return
+      try {
+        const mode = statSync(path.join(dir, name)).mode & 0o777
+        seen.set(name, Math.max(seen.get(name) ?? 0, mode))
+      } catch {
+        // renamed or removed meanwhile
+      }
+    })
+    const umask = process.umask(0)
+    try {
+      const pair = await generateSigningKeys(dir)
+      expect(statSync(pair.privateKeyPath).mode & 0o777).toBe(0o600)
+      await new Promise((r) => setTimeout(r, 50))
+    } finally {
+      process.umask(umask)
+      watcher.close()
+    }
+    expect(seen.size).toBeGreaterThan(0)
+    for (const [name, mode] of seen) expect({ name, mode: mode.toString(8) }).toEqual({ name, mode: '600' })
   })
 
   it('verifies its own signature and accepts base64 with padding', () => {

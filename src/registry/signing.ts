@@ -13,7 +13,6 @@ import {
   sign,
   verify,
 } from 'node:crypto'
-import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { createError } from '../errors.js'
 import { ensureDir, pathExists, writeFileAtomic } from '../util/fs.js'
@@ -142,8 +141,7 @@ export async function generateSigningKeys(dir: string, options: { force?: boolea
   const privatePem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
   const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString()
   await ensureDir(dir)
-  await writeFileAtomic(privateKeyPath, privatePem)
-  await fsp.chmod(privateKeyPath, 0o600)
+  await writeFileAtomic(privateKeyPath, privatePem, { mode: 0o600 })
   await writeFileAtomic(publicKeyPath, `${publicPem}${info.text}\n`)
   return { privateKeyPath, publicKeyPath, keyId: info.keyId, publicKey: info.text }
 }

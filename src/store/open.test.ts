@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
@@ -151,12 +151,14 @@ describe('openStore', () => {
     expect((err as Error).message).not.toContain('s3cret')
   })
 
-  it('reports a SQLite file that cannot be created', async () => {
+  it('reports a SQLite file whose directory cannot be made as a write failure naming the file in the way', async () => {
     const root = tmpRoot()
     const blocker = path.join(root, 'file')
-    await import('node:fs/promises').then((fs) => fs.writeFile(blocker, 'x'))
+    writeFileSync(blocker, 'x')
     await expect(openStore(storeConfig({ path: 'file/store.db' }), { root })).rejects.toMatchObject({
-      code: 'ERR_STORE_UNAVAILABLE',
+      code: 'ERR_WRITE_FAILED',
+      message: `Cannot write ${blocker}: ${blocker} is a file, not a directory (EEXIST)`,
+      hint: expect.stringContaining('no part of the path is a file'),
     })
   })
 
@@ -226,6 +228,15 @@ describe('store locations', () => {
     await expect(openStore(storeConfig({ path: 'mysql://x' }), { root })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
       message: expect.stringContaining('`store.path` "mysql://x" has the scheme mysql:'),
+    })
+    expect(readdirSync(root)).toEqual([])
+  })
+
+  it('mustExist refuses a SQLite file that does not exist and creates nothing', async () => {
+    const root = tmpRoot()
+    await expect(openStore(storeConfig({ path: 'deep/io.db' }), { root, mustExist: true })).rejects.toMatchObject({
+      code: 'ERR_STORE_NOT_FOUND',
+      message: `No prediction log yet at ${path.join(root, 'deep', 'io.db')}`,
     })
     expect(readdirSync(root)).toEqual([])
   })

@@ -2,6 +2,7 @@
  * Open the store a project's `intentops.yml` describes.
  * @module
  */
+import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
@@ -23,6 +24,11 @@ export interface OpenStoreOptions {
   now?: () => number
   /** Reports long migrations on a large log: the analytics rollups' backfill (rows), an index rebuild (steps). */
   onMigrationProgress?: (p: MigrationProgress) => void
+  /**
+   * Refuse a SQLite file that does not exist (ERR_STORE_NOT_FOUND) instead of creating it: for commands that only
+   * read or tend a log, where a new empty one would hide a mistyped path.
+   */
+  mustExist?: boolean
 }
 
 /** What `--store`, `INTENTOPS_STORE` and `store.path` may hold, for error messages. */
@@ -86,9 +92,11 @@ export async function openStore(
         detail: `\`store.path\` "${config.path}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (with \`store.backend: postgres\` and \`store.url\`), or ./ before a file name with a colon`,
       })
     }
+    const file = path.resolve(options.root, config.path)
+    if (options.mustExist) await assertStoreFileExists(file)
     store = openSqliteStore({
       ...common,
-      file: path.resolve(options.root, config.path),
+      file,
       busyTimeoutMs: config.busyTimeoutMs,
     })
   }
@@ -101,6 +109,16 @@ export async function openStore(
     }
   }
   return store
+}
+
+async function assertStoreFileExists(file: string): Promise<void> {
+  try {
+    await fsp.stat(file)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw createError('ERR_STORE_NOT_FOUND', { location: file })
+    // Anything else (permission, a loop) is for the open to report.
+  }
 }
 
 function resolveUrl(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>): string {

@@ -3,11 +3,11 @@
  * review UI's readers do not block each other.
  * @module
  */
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { createError } from '../errors.js'
+import { ensureDirSync } from '../util/fs.js'
 import { KyselyPredictionStore, type KyselyStoreOptions, type PredictionRow } from './kysely-store.js'
 import { RollupAccumulator, rollupCellValues, sqliteUpsertStatement } from './rollups.js'
 import type { StoreDatabase } from './schema.js'
@@ -33,9 +33,10 @@ const INSERT_TEXT = 'insert into predictions_fts(rowid, search_text) values (?, 
 
 export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionStore {
   const { file, busyTimeoutMs = 5000, readonly = false, ...rest } = options
+  // Outside the try: a directory that cannot be made is a write failure with its reason, not an unreachable store.
+  if (file !== ':memory:' && !readonly) ensureDirSync(path.dirname(file))
   let database: Database.Database
   try {
-    if (file !== ':memory:' && !readonly) mkdirSync(path.dirname(file), { recursive: true })
     database = new Database(file, { readonly, fileMustExist: readonly })
     database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`)
     // Only a new, empty file takes it; an existing file keeps its pages (WAL mode cannot change them). A batch's rows

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,5 +38,44 @@ describe('output paths that cannot be written', () => {
     })
     expect(readdirSync(dir).sort()).toEqual(['a.yml', 'sub'])
     expect(readdirSync(over)).toEqual([])
+  })
+})
+
+describe('writeFileAtomic with a mode', () => {
+  it('creates the temporary file with the mode before the first byte, whatever the umask', async () => {
+    const out = path.join(dir, 'modes')
+    mkdirSync(out)
+    const file = path.join(out, 'secret.key')
+    const seen: number[] = []
+    async function* produce() {
+      // Runs once the temporary file is open and before anything is written to it.
+      const tmp = readdirSync(out).filter((f) => f.endsWith('.tmp'))
+      expect(tmp).toHaveLength(1)
+      seen.push(statSync(path.join(out, tmp[0]!)).mode & 0o777)
+      yield 'private\n'
+    }
+    const umask = process.umask(0)
+    try {
+      await writeFileAtomic(file, produce(), { mode: 0o600 })
+      await writeFileAtomic(path.join(out, 'public.txt'), 'shared\n')
+    } finally {
+      process.umask(umask)
+    }
+    expect(seen).toEqual([0o600])
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readFileSync(file, 'utf8')).toBe('private\n')
+    // Without a mode, the usual 0666 less the umask (here none).
+    expect(statSync(path.join(out, 'public.txt')).mode & 0o777).toBe(0o666)
+  })
+
+  it('sets the exact mode even when the umask would narrow it', async () => {
+    const file = path.join(dir, 'modes', 'shared.txt')
+    const umask = process.umask(0o077)
+    try {
+      await writeFileAtomic(file, 'x', { mode: 0o640 })
+    } finally {
+      process.umask(umask)
+    }
+    expect(statSync(file).mode & 0o777).toBe(0o640)
   })
 })

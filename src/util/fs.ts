@@ -3,7 +3,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsConstants, promises as fsp, rmSync } from 'node:fs'
+import { accessSync, constants as fsConstants, promises as fsp, mkdirSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 
@@ -118,10 +118,24 @@ export async function ensureDir(dir: string): Promise<void> {
   }
 }
 
+/** `ensureDir` for synchronous code (opening a SQLite file). */
+export function ensureDirSync(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (err) {
+    throw writeErrorSync(dir, err)
+  }
+}
+
 /** ERR_WRITE_FAILED for `file`, with the system's reason in words (and its code, for searching). */
 export async function writeError(file: string, err: unknown): Promise<IntentopsError> {
+  return writeErrorSync(file, err)
+}
+
+/** `writeError` for synchronous code. It looks at the file system only after a failure, so blocking is no cost. */
+export function writeErrorSync(file: string, err: unknown): IntentopsError {
   if (isIntentopsError(err)) return err
-  return createError('ERR_WRITE_FAILED', { path: file, detail: await writeFailureReason(file, err) }, { cause: err })
+  return createError('ERR_WRITE_FAILED', { path: file, detail: writeFailureReason(file, err) }, { cause: err })
 }
 
 /** What the system's error codes mean for a write, in words. */
@@ -136,18 +150,20 @@ const WRITE_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'a directory on the path does not exist',
 }
 
-async function writeFailureReason(file: string, err: unknown): Promise<string> {
+function writeFailureReason(file: string, err: unknown): string {
   const e = err as NodeJS.ErrnoException
   // Recursive mkdir reports a file in the way as EEXIST or ENOTDIR, and a directory it may not write to (a
   // read-only mount) as ENOENT: the nearest existing ancestor tells which.
   if (e.code === 'ENOTDIR' || e.code === 'ENOENT' || (e.code === 'EEXIST' && e.syscall === 'mkdir')) {
-    const ancestor = await nearestExisting(file)
+    const ancestor = nearestExisting(file)
     if (ancestor && !ancestor.isDirectory) return `${ancestor.path} is a file, not a directory (${e.code})`
     if (ancestor && e.code === 'ENOENT') {
-      const denied = await fsp.access(ancestor.path, fsConstants.W_OK).then(
-        () => undefined,
-        (err: NodeJS.ErrnoException) => err.code,
-      )
+      let denied: string | undefined
+      try {
+        accessSync(ancestor.path, fsConstants.W_OK)
+      } catch (err) {
+        denied = (err as NodeJS.ErrnoException).code
+      }
       if (denied) return `${ancestor.path} is not writable: ${WRITE_REASONS[denied] ?? denied} (${denied})`
     }
   }
@@ -159,23 +175,42 @@ async function writeFailureReason(file: string, err: unknown): Promise<string> {
 }
 
 /** `p` or its nearest ancestor that exists. */
-async function nearestExisting(p: string): Promise<{ path: string; isDirectory: boolean } | undefined> {
+function nearestExisting(p: string): { path: string; isDirectory: boolean } | undefined {
   for (let cur = path.resolve(p); ; cur = path.dirname(cur)) {
-    const stat = await fsp.stat(cur).catch((err: NodeJS.ErrnoException) => err)
-    if (!(stat instanceof Error)) return { path: cur, isDirectory: stat.isDirectory() }
-    if ((stat.code !== 'ENOENT' && stat.code !== 'ENOTDIR') || path.dirname(cur) === cur) return undefined
+    try {
+      return { path: cur, isDirectory: statSync(cur).isDirectory() }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(cur) === cur) return undefined
+    }
   }
 }
 
+export interface WriteFileAtomicOptions {
+  /**
+   * The file's permission bits (e.g. 0o600 for a private key). The temporary file is created with them before any
+   * byte is written, and the rename keeps them, so the content is never readable more widely. Default: 0o666 less the
+   * umask.
+   */
+  mode?: number
+}
+
 /** Write atomically: a crash leaves either the old file or the new one, never half of it. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array | AsyncIterable<string | Uint8Array>,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
   const dir = path.dirname(file)
   const tmp = tempPathFor(file)
   try {
     await fsp.mkdir(dir, { recursive: true })
-    const fh = await fsp.open(tmp, 'w')
+    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode.
+    const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o666)
     try {
-      await fh.writeFile(data)
+      // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+      if (options.mode !== undefined) await fh.chmod(options.mode)
+      await fsp.writeFile(fh, data)
       await fh.sync()
     } finally {
       await fh.close()

@@ -28,6 +28,7 @@ async function openProject(io: CliIO, configFile: string | undefined) {
   const store = await openStore(loaded.config.store, {
     root: loaded.root,
     env: io.env,
+    mustExist: true,
     onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
   })
   // drops the indexes earlier versions created for analytics (see monitor/indexes.ts)

@@ -32,6 +32,8 @@ async function context(io: CliIO, opts: CommonOptions, signing: boolean | string
     root: loaded.root,
     env: io.env,
     signingKey: signing,
+    // Only publishing (the one command that signs) creates a registry.
+    mustExist: signing === false,
     ...(location ? { location } : {}),
   })
   return { registry, config: loaded.config, root: loaded.root, name: opts.model ?? loaded.config.name }

@@ -14,6 +14,7 @@ async function open(io: CliIO, opts: StoreOpts) {
   const store = await openStore(loaded.config.store, {
     root: loaded.root,
     env: io.env,
+    mustExist: true,
     onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
   })
   return { root: loaded.root, config: loaded.config, store }

@@ -58,6 +58,10 @@ export async function parseTime(value: string, flag: string, now = Date.now()): 
   return ms
 }
 
+/**
+ * Open the store for `fn`. Only `tokens create` may start a new log (`create`); the others read or tend one, so a
+ * missing file is a mistyped path or a server that never ran, not a reason to make an empty database.
+ */
 async function withStore<T>(
   io: CliIO,
   opts: StoreOptions,
@@ -65,6 +69,7 @@ async function withStore<T>(
     store: import('../../store/kysely-store.js').KyselyPredictionStore,
     config: import('../../config/schema.js').StoreConfig,
   ) => Promise<T>,
+  { create = false }: { create?: boolean } = {},
 ): Promise<T> {
   const { loadConfig } = await import('../../config/load.js')
   const { openStore, unsupportedStoreScheme, STORE_LOCATIONS } = await import('../../store/open.js')
@@ -87,6 +92,7 @@ async function withStore<T>(
   const store = await openStore(config, {
     root: loaded.root,
     env: io.env,
+    mustExist: !create,
     onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
   })
   try {
@@ -263,15 +269,20 @@ export function register(program: Command, io: CliIO): void {
     .requiredOption('--role <role>', 'admin, annotator or client')
     .option('--json', 'print JSON')
     .action(async (opts: StoreOptions & { name: string; role: string }) => {
-      await withStore(io, opts, async (store) => {
-        const { token, record } = await store.createToken({
-          name: opts.name,
-          role: opts.role as 'admin' | 'annotator' | 'client',
-        })
-        if (opts.json) io.stdout(`${JSON.stringify({ token, ...record })}\n`)
-        else io.stdout(`${token}\n`)
-        io.stderr(`created ${record.role} token ${record.name} (${record.id}); copy it now, it is not shown again\n`)
-      })
+      await withStore(
+        io,
+        opts,
+        async (store) => {
+          const { token, record } = await store.createToken({
+            name: opts.name,
+            role: opts.role as 'admin' | 'annotator' | 'client',
+          })
+          if (opts.json) io.stdout(`${JSON.stringify({ token, ...record })}\n`)
+          else io.stdout(`${token}\n`)
+          io.stderr(`created ${record.role} token ${record.name} (${record.id}); copy it now, it is not shown again\n`)
+        },
+        { create: true },
+      )
     })
 
   common(tokens.command('list').description('list tokens (never their values)'))
