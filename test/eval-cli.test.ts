@@ -119,7 +119,7 @@ describe('intentops test', () => {
   it('explains bad input with a catalog error and a non-zero exit', async () => {
     const p = writeTravelProject({ perIntent: 5 })
     const folds = await cli(p.dir, ['test', '--cross-validation', '--folds', '1'])
-    expect(folds.code).toBe(1)
+    expect(folds.code).toBe(2)
     expect(folds.err).toContain('--folds must be an integer ≥ 2')
     const both = await cli(p.dir, ['test', '--model', 'x.iom', '--cross-validation'])
     expect(both.err).toContain('pick one')

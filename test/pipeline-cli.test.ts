@@ -93,7 +93,7 @@ describe('pipeline options', () => {
   it('refuses --from after --until, and limits that are not positive integers, before running anything', async () => {
     const dir = project()
     const run = await cli(dir, ['pipeline', 'run', '--from', 'test', '--until', 'validate'])
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(run.err).toContain('ERR_CLI_USAGE: --from test comes after --until validate')
     expect(run.out).not.toContain('passed')
     const runs = await cli(dir, ['runs', 'list', '--json'])
@@ -106,7 +106,7 @@ describe('pipeline options', () => {
       ['metrics', 'history', '-n', '0x10'],
     ]) {
       const res = await cli(dir, args)
-      expect(res.code, args.join(' ')).toBe(1)
+      expect(res.code, args.join(' ')).toBe(2)
       expect(res.err).toContain(`ERR_CLI_USAGE: --limit must be an integer ≥ 1, got "${args[3]}"`)
     }
     expect((await cli(dir, ['runs', 'list', '-n', '3'])).code).toBe(0)
@@ -217,7 +217,7 @@ describe('intentops deploy', () => {
     expect(srv.requests).toHaveLength(3)
 
     const usage = await cli(dir, ['deploy', '--server', srv.url, '--token', 't', '--version', '1', '--alias', 'p'])
-    expect(usage.code).toBe(1)
+    expect(usage.code).toBe(2)
     expect(usage.err).toContain('give one of --version, --alias and --model-file')
     expect((await cli(dir, ['deploy', '--server', srv.url])).err).toContain('--token (or INTENTOPS_ADMIN_TOKEN)')
   })

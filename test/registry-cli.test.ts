@@ -243,7 +243,7 @@ describe('registry commands', () => {
     expect(res.out).toContain('support-bot: deleted v2; kept v1 v3 (v1: holder of production)')
     expect(res.out).toContain('model files: deleted 1')
     const usage = await cli('models', 'gc', '--keep', '0')
-    expect(usage.code).toBe(1)
+    expect(usage.code).toBe(2)
     expect(usage.err).toContain('ERR_CLI_USAGE')
   })
 

@@ -62,7 +62,7 @@ describe('intentops report', () => {
     expect(await runCli(['report', 'notify', '--event', 'promoted', '--summary', 'v2 live'], io)).toBe(0)
     expect(srv.requests[0]).toMatchObject({ path: '/hook', json: { kind: 'promoted', summary: 'v2 live' } })
     const bad = memoryIO(dir, {})
-    expect(await runCli(['report', 'notify', '--event', 'nope', '--summary', 'x'], bad)).toBe(1)
+    expect(await runCli(['report', 'notify', '--event', 'nope', '--summary', 'x'], bad)).toBe(2)
     expect(bad.err()).toContain('--event must be one of')
   })
 })
