@@ -53,4 +53,20 @@ describe('cli', () => {
     expect(io.err()).toContain('hint:')
     expect(io.err()).not.toContain('    at ')
   })
+  it('`config` refuses a pipeline step that `train` would refuse, at its line and column', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-cli-'))
+    writeFileSync(
+      path.join(dir, 'intentops.yml'),
+      'version: 1\npipeline:\n  - type: tfidf\n    ngramMax: 99\n  - type: linear_svm\n',
+    )
+    const io = memoryIO(dir)
+    expect(await runCli(['config'], io)).toBe(1)
+    expect(io.err()).toContain(
+      `error ERR_NLU_PARAM_INVALID: ${path.join(dir, 'intentops.yml')}:4:5: Invalid params for step 'tfidf' (pipeline[0], tfidf): The 'ngramMax' parameter`,
+    )
+    writeFileSync(path.join(dir, 'intentops.yml'), 'version: 1\npipeline: [{type: nonexistent_component}]\n')
+    const unknown = memoryIO(dir)
+    expect(await runCli(['config'], unknown)).toBe(1)
+    expect(unknown.err()).toContain(`error ERR_NLU_UNKNOWN_COMPONENT: ${path.join(dir, 'intentops.yml')}:2:13:`)
+  })
 })

@@ -125,11 +125,20 @@ describe('pipeline options', () => {
 })
 
 describe('a failing stage', () => {
-  it('stops with a catalog error, publishes nothing and moves no alias', async () => {
+  it('refuses a pipeline step of unknown type before any stage runs, at its position in intentops.yml', async () => {
     const dir = project('pipeline:\n  - type: NoSuchFeaturizer\n')
     const res = await cli(dir, ['pipeline', 'run', '--json'])
     expect(res.code).toBe(1)
-    expect(res.err).toMatch(/error ERR_PIPELINE_STAGE_FAILED: Stage train failed: ERR_NLU_UNKNOWN_COMPONENT/)
+    expect(res.err).toContain(`error ERR_NLU_UNKNOWN_COMPONENT: ${path.join(dir, 'intentops.yml')}:8:5:`)
+    expect(res.out).toBe('')
+  })
+
+  it('stops with a catalog error, publishes nothing and moves no alias', async () => {
+    // Valid in the config; only training finds that the class weight names no intent of the data.
+    const dir = project('pipeline:\n  - type: tfidf\n  - type: linear_svm\n    classWeight: {no_such_intent: 2}\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'])
+    expect(res.code).toBe(1)
+    expect(res.err).toMatch(/error ERR_PIPELINE_STAGE_FAILED: Stage train failed: ERR_NLU_PARAM_INVALID/)
     const record = JSON.parse(res.out) as RunRecord
     expect(record.stages.map((s) => s.status)).toEqual([
       'ran',
