@@ -60,6 +60,14 @@ describe('intentops train', () => {
     io = memoryIO(dir)
     expect(await runCli(['train', '-d', 'train.jsonl', '--target-oos-recall', '1.5'], io)).toBe(2)
     expect(io.err()).toContain('--target-oos-recall must be a number in [0, 1]')
+    io = memoryIO(dir)
+    expect(
+      await runCli(['train', '-d', 'train.jsonl', '--target-oos-recall', '0.9', '--max-fallback', '0.1'], io),
+    ).toBe(2)
+    expect(io.err()).toContain(
+      'error ERR_CLI_USAGE: --target-oos-recall and --max-fallback choose the fallback threshold in different ways',
+    )
+    expect(io.err()).toContain('give only one of them')
     writeFileSync(path.join(dir, 'bad.yml'), 'pipeline:\n  - type: tfidf\n    ngramMax: 9\n  - type: linear_svm\n')
     io = memoryIO(dir)
     expect(await runCli(['train', '-c', 'bad.yml', '-d', 'train.jsonl'], io)).toBe(1)
