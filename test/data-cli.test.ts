@@ -266,7 +266,7 @@ describe('intentops data stats, split and convert', () => {
     // The same seeds as `train --seed`: integers from 0 to 2^32 - 1, in decimal.
     for (const seed of ['-3', '0x10', '1.5']) {
       const bad = await run(['data', 'split', '--seed', seed, '--out', 'bad'])
-      expect(bad.code).toBe(1)
+      expect(bad.code).toBe(2)
       expect(bad.err).toContain(`--seed must be an integer in [0, 4294967295], got "${seed}"`)
     }
     expect(existsSync(path.join(dir, 'bad'))).toBe(false)
@@ -285,7 +285,7 @@ describe('intentops data stats, split and convert', () => {
     )
     const csv = await run(['data', 'convert', 'data', '--to', 'csv', '--out', 'nlu.csv'])
     expect(csv.err).toContain('warning: csv cannot hold synonyms; they are left out')
-    expect((await run(['data', 'convert', 'data', '--to', 'xml', '--out', 'x'])).code).toBe(1)
+    expect((await run(['data', 'convert', 'data', '--to', 'xml', '--out', 'x'])).code).toBe(2)
     const outside = new URL('./fixtures/diff-v1.yml', import.meta.url).pathname
     const fromOutside = await run(['data', 'convert', outside, '--to', 'jsonl', '--out', 'v1.jsonl'])
     expect(fromOutside.out).toBe('wrote v1.jsonl (7 examples, jsonl)\n')

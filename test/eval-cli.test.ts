@@ -116,10 +116,38 @@ describe('intentops test', () => {
     expect(report.crossValidation.folds).toBe(3)
   })
 
+  it('warns about test intents the model does not know, with their example counts, since they all count as wrong', async () => {
+    const p = writeTravelProject({ perIntent: 5, skipIntents: ['weather', 'goodbye'] })
+    await trainModelFile(p.dir, 'model.iom', 1)
+    const test = await loadTrainingData([p.test], { root: p.dir })
+    const count = (intent: string) => test.examples.filter((e) => e.intent === intent).length
+    const r = await cli(p.dir, ['test', '--model', 'model.iom', '--test', p.test, '--out', 'out'])
+    expect(r.code).toBe(0)
+    const listed = [
+      ['weather', count('weather')],
+      ['goodbye', count('goodbye')],
+    ].sort((a, b) => Number(b[1]) - Number(a[1]) || String(a[0]).localeCompare(String(b[0])))
+    expect(r.err).toContain(
+      `warning: the model does not know 2 intents of the test set, so all ${count('weather') + count('goodbye')} of their examples count as wrong: ${listed.map(([i, n]) => `${i} (${n})`).join(', ')};`,
+    )
+    // More than ten: the ten with most examples, and how many more.
+    const unknown = Array.from({ length: 12 }, (_, i) => ({ annotated: `made up sentence ${i}`, intent: `zz_${i}` }))
+    unknown.push({ annotated: 'another made up sentence', intent: 'zz_11' })
+    writeNlu(p.dir, 'eval/unknown.yml', unknown)
+    const many = await cli(p.dir, ['test', '--model', 'model.iom', '--test', 'eval/unknown.yml', '--out', 'out2'])
+    expect(many.err).toContain(
+      'warning: the model does not know 12 intents of the test set, so all 13 of their examples count as wrong: zz_11 (2), zz_0 (1), zz_1 (1), zz_10 (1), zz_2 (1),',
+    )
+    expect(many.err).toContain('zz_7 (1), and 2 more;')
+    // Every intent known: no warning.
+    const known = await cli(p.dir, ['test', '--test', 'data/nlu.yml', '--out', 'out3'])
+    expect(known.err).not.toContain('does not know')
+  })
+
   it('explains bad input with a catalog error and a non-zero exit', async () => {
     const p = writeTravelProject({ perIntent: 5 })
     const folds = await cli(p.dir, ['test', '--cross-validation', '--folds', '1'])
-    expect(folds.code).toBe(1)
+    expect(folds.code).toBe(2)
     expect(folds.err).toContain('--folds must be an integer ≥ 2')
     const both = await cli(p.dir, ['test', '--model', 'x.iom', '--cross-validation'])
     expect(both.err).toContain('pick one')
@@ -201,7 +229,7 @@ describe('intentops compare', () => {
     expect(r.err).toContain('error ERR_EVAL_TEST_SET_MISMATCH')
     for (const alpha of ['5e-2', '0x1', '1', ' 0.05']) {
       const bad = await cli(p.dir, ['compare', 'r1/report.json', 'r1/report.json', '--alpha', alpha])
-      expect(bad.code).toBe(1)
+      expect(bad.code).toBe(2)
       expect(bad.err).toContain(`error ERR_CLI_USAGE: --alpha must be a number in (0, 1), got "${alpha}"`)
     }
   })

@@ -123,7 +123,7 @@ describe('intentops analytics', () => {
     expect(io.err()).toContain('ERR_ANALYTICS_UNKNOWN')
     expect(io.err()).toContain('intents, channels, rates')
     io = memoryIO(dir)
-    expect(await runCli(['analytics', 'intents', '-c', 'calm.yml', '--bucket', 'week'], io)).toBe(1)
+    expect(await runCli(['analytics', 'intents', '-c', 'calm.yml', '--bucket', 'week'], io)).toBe(2)
     expect(io.err()).toContain('--bucket must be day or hour')
     io = memoryIO(dir)
     expect(

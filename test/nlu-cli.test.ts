@@ -50,16 +50,24 @@ describe('intentops train', () => {
     expect(io.out()).toContain('fallback threshold 0 chosen')
     expect(io.out()).toContain('note: the ambiguity threshold (0.99) alone sends more than 25% of in-scope messages')
     io = memoryIO(dir)
-    expect(await runCli(['train', '-d', 'train.jsonl', '--max-fallback', '2'], io)).toBe(1)
+    expect(await runCli(['train', '-d', 'train.jsonl', '--max-fallback', '2'], io)).toBe(2)
     expect(io.err()).toContain('--max-fallback must be a number in [0, 1]')
   })
   it('refuses bad options and bad pipelines with clear errors', async () => {
     let io = memoryIO(dir)
-    expect(await runCli(['train', '-d', 'train.jsonl', '--seed', 'x'], io)).toBe(1)
+    expect(await runCli(['train', '-d', 'train.jsonl', '--seed', 'x'], io)).toBe(2)
     expect(io.err()).toContain('error ERR_CLI_USAGE: --seed must be an integer in [0, 4294967295], got "x"')
     io = memoryIO(dir)
-    expect(await runCli(['train', '-d', 'train.jsonl', '--target-oos-recall', '1.5'], io)).toBe(1)
+    expect(await runCli(['train', '-d', 'train.jsonl', '--target-oos-recall', '1.5'], io)).toBe(2)
     expect(io.err()).toContain('--target-oos-recall must be a number in [0, 1]')
+    io = memoryIO(dir)
+    expect(
+      await runCli(['train', '-d', 'train.jsonl', '--target-oos-recall', '0.9', '--max-fallback', '0.1'], io),
+    ).toBe(2)
+    expect(io.err()).toContain(
+      'error ERR_CLI_USAGE: --target-oos-recall and --max-fallback choose the fallback threshold in different ways',
+    )
+    expect(io.err()).toContain('give only one of them')
     writeFileSync(path.join(dir, 'bad.yml'), 'pipeline:\n  - type: tfidf\n    ngramMax: 9\n  - type: linear_svm\n')
     io = memoryIO(dir)
     expect(await runCli(['train', '-c', 'bad.yml', '-d', 'train.jsonl'], io)).toBe(1)
@@ -102,7 +110,7 @@ describe('intentops predict', () => {
     expect(await runCli(['predict', '-f', 'bad.jsonl'], io)).toBe(1)
     expect(io.err()).toContain(`error ERR_NLU_MESSAGE_INVALID: ${path.join(dir, 'bad.jsonl')}:2:1: Invalid message`)
     const io2 = memoryIO(dir)
-    expect(await runCli(['predict', '--text', 'a', '--file', 'bad.jsonl'], io2)).toBe(1)
+    expect(await runCli(['predict', '--text', 'a', '--file', 'bad.jsonl'], io2)).toBe(2)
     expect(io2.err()).toContain('give exactly one of --text or --file')
   })
   it('refuses a damaged model file', async () => {

@@ -93,7 +93,7 @@ describe('pipeline options', () => {
   it('refuses --from after --until, and limits that are not positive integers, before running anything', async () => {
     const dir = project()
     const run = await cli(dir, ['pipeline', 'run', '--from', 'test', '--until', 'validate'])
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(run.err).toContain('ERR_CLI_USAGE: --from test comes after --until validate')
     expect(run.out).not.toContain('passed')
     const runs = await cli(dir, ['runs', 'list', '--json'])
@@ -106,7 +106,7 @@ describe('pipeline options', () => {
       ['metrics', 'history', '-n', '0x10'],
     ]) {
       const res = await cli(dir, args)
-      expect(res.code, args.join(' ')).toBe(1)
+      expect(res.code, args.join(' ')).toBe(2)
       expect(res.err).toContain(`ERR_CLI_USAGE: --limit must be an integer ≥ 1, got "${args[3]}"`)
     }
     expect((await cli(dir, ['runs', 'list', '-n', '3'])).code).toBe(0)
@@ -125,12 +125,21 @@ describe('pipeline options', () => {
 })
 
 describe('a failing stage', () => {
-  it('stops with a catalog error, publishes nothing and moves no alias', async () => {
+  it('refuses a pipeline step of unknown type before any stage runs, at its position in intentops.yml', async () => {
     const dir = project('pipeline:\n  - type: NoSuchFeaturizer\n')
     const res = await cli(dir, ['pipeline', 'run', '--json'])
     expect(res.code).toBe(1)
+    expect(res.err).toContain(`error ERR_NLU_UNKNOWN_COMPONENT: ${path.join(dir, 'intentops.yml')}:8:5:`)
+    expect(res.out).toBe('')
+  })
+
+  it('stops with a catalog error, publishes nothing and moves no alias', async () => {
+    // Valid in the config; only training finds that the class weight names no intent of the data.
+    const dir = project('pipeline:\n  - type: tfidf\n  - type: linear_svm\n    classWeight: {no_such_intent: 2}\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'])
+    expect(res.code).toBe(1)
     // the failing stage's own code, as docs/pipeline.md promises, not a wrapper
-    expect(res.err).toMatch(/^error ERR_NLU_UNKNOWN_COMPONENT: /)
+    expect(res.err).toMatch(/^error ERR_NLU_PARAM_INVALID: /)
     expect(res.err).not.toContain('ERR_PIPELINE_STAGE_FAILED')
     const record = JSON.parse(res.out) as RunRecord
     expect(record.stages.map((s) => s.status)).toEqual([
@@ -230,12 +239,12 @@ describe('intentops deploy', () => {
     expect(srv.requests).toHaveLength(3)
 
     const usage = await cli(dir, ['deploy', '--server', srv.url, '--token', 't', '--version', '1', '--alias', 'p'])
-    expect(usage.code).toBe(1)
+    expect(usage.code).toBe(2)
     expect(usage.err).toContain('give one of --version, --alias and --model-file')
     expect((await cli(dir, ['deploy', '--server', srv.url])).err).toContain('--token (or INTENTOPS_ADMIN_TOKEN)')
     for (const retries of ['0x10', '1e3', ' ']) {
       const bad = await cli(dir, ['deploy', '--server', srv.url, '--token', 't', '--retries', retries])
-      expect(bad.code).toBe(1)
+      expect(bad.code).toBe(2)
       expect(bad.err).toContain(`error ERR_CLI_USAGE: --retries must be an integer ≥ 1, got "${retries}"`)
     }
     expect(srv.requests).toHaveLength(3)

@@ -243,7 +243,7 @@ describe('registry commands', () => {
     expect(res.out).toContain('support-bot: deleted v2; kept v1 v3 (v1: holder of production)')
     expect(res.out).toContain('model files: deleted 1')
     const usage = await cli('models', 'gc', '--keep', '0')
-    expect(usage.code).toBe(1)
+    expect(usage.code).toBe(2)
     expect(usage.err).toContain('ERR_CLI_USAGE')
     // hex, exponents and blanks are not numbers here, as for every number flag
     for (const [flag, value, message] of [
@@ -254,7 +254,7 @@ describe('registry commands', () => {
     ] as const) {
       const args = flag === '--keep' ? ['--keep', value] : ['--keep', '1', flag, value]
       const bad = await cli('models', 'gc', ...args, '--dry-run')
-      expect(bad.code, `${flag} ${value}`).toBe(1)
+      expect(bad.code, `${flag} ${value}`).toBe(2)
       expect(bad.err).toContain(`error ERR_CLI_USAGE: ${message}`)
     }
   })

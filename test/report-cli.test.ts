@@ -51,7 +51,7 @@ describe('intentops report', () => {
     const strict = memoryIO(dir, env)
     expect(await runCli(['report', 'publish', '-f', 'r.md', '--retries', '1', '--strict'], strict)).toBe(1)
     const hex = memoryIO(dir, env)
-    expect(await runCli(['report', 'publish', '-f', 'r.md', '--retries', '0x10'], hex)).toBe(1)
+    expect(await runCli(['report', 'publish', '-f', 'r.md', '--retries', '0x10'], hex)).toBe(2)
     expect(hex.err()).toContain('error ERR_CLI_USAGE: --retries must be an integer ≥ 1, got "0x10"')
   })
 
@@ -65,7 +65,7 @@ describe('intentops report', () => {
     expect(await runCli(['report', 'notify', '--event', 'promoted', '--summary', 'v2 live'], io)).toBe(0)
     expect(srv.requests[0]).toMatchObject({ path: '/hook', json: { kind: 'promoted', summary: 'v2 live' } })
     const bad = memoryIO(dir, {})
-    expect(await runCli(['report', 'notify', '--event', 'nope', '--summary', 'x'], bad)).toBe(1)
+    expect(await runCli(['report', 'notify', '--event', 'nope', '--summary', 'x'], bad)).toBe(2)
     expect(bad.err()).toContain('--event must be one of')
   })
 })

@@ -53,7 +53,7 @@ describe('intentops review', () => {
     const json = JSON.parse((await run(['review', 'list', '--order', 'confidence', '--json'])).out)
     expect(json.groups[0].members.map((m: { id: string }) => m.id)).toEqual(['m1', 'm2'])
     const bad = await run(['review', 'list', '--order', 'loudest'])
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2)
     expect(bad.err).toContain('ERR_CLI_USAGE')
   })
 

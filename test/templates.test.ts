@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { memoryIO } from '../src/cli/io.js'
-import { runCli } from '../src/cli/program.js'
+import { buildProgram, runCli } from '../src/cli/program.js'
 import { parseReport } from '../src/eval/report-files.js'
 import { loadModel } from '../src/nlu/model-file.js'
 
@@ -39,6 +39,21 @@ describe('every template trains with its default pipeline and passes its own mus
       expect(report.mustPass!.total).toBeGreaterThanOrEqual(6)
     })
   }
+
+  it('names only commands that exist in the comments of the files they scaffold', async () => {
+    const program = await buildProgram(memoryIO(root))
+    const commands = new Set(program.commands.map((c) => c.name()))
+    for (const template of templates) {
+      const dir = new URL(`../templates/${template}/`, import.meta.url)
+      for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.yml')) continue
+        const text = readFileSync(new URL(file, dir), 'utf8')
+        for (const m of text.matchAll(/`intentops ([a-z][\w-]*)/g)) {
+          expect(commands.has(m[1]!), `${template}/${file}: intentops ${m[1]}`).toBe(true)
+        }
+      }
+    }
+  })
 
   it('default: regexes do not take ordinary words or flight numbers for booking references', async () => {
     const model = await loadModel(path.join(root, 'default', 'models', 'model.iom'))

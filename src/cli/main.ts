@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The process edge: the only place that reads process.argv, handles SIGINT and SIGTERM, and sets the exit code.
+ * The process edge: the only place that reads process.argv, handles SIGINT, SIGTERM and a closed stdout, and sets
+ * the exit code.
  * @module
  */
 import { createError } from '../errors.js'
@@ -47,6 +48,21 @@ function onSignal(signal: StopSignal): void {
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
+
+/**
+ * A reader that stops early (`intentops data stats | head -1`) closes the pipe; the output nobody reads is not an
+ * error, so the command ends quietly with 0, as Node CLIs do, instead of dying on EPIPE with a stack.
+ */
+function onOutputError(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err
+  removePendingTempFilesSync()
+  process.exit(0)
+}
+process.stdout.on('error', onOutputError)
+// A closed stderr loses the messages, not the exit code.
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+})
 
 const code = await runCli(process.argv.slice(2), io)
 process.exitCode = code === EXIT_INTERRUPTED && received ? SIGNAL_EXIT[received] : code

@@ -44,22 +44,22 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/** The exit code of a usage error (a bad flag or value, a missing subcommand), as commander and git use. */
+export const EXIT_USAGE = 2
+
 /** The exit code of a command stopped by Ctrl-C, as a shell reports a process ended by SIGINT (128 + 2). */
 export const EXIT_INTERRUPTED = 130
 
 /** Print an error for a person: code, position, message, hint. No stack trace unless INTENTOPS_DEBUG is set. */
 export function reportError(err: unknown, io: CliIO): number {
-  if (err instanceof CommanderError) {
-    // help and version "errors" are successful exits
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
-      return 0
-    return err.exitCode === 0 ? 0 : 2
-  }
+  // --help, `help` and --version exit 0; help shown because a subcommand is missing is a usage error.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE
   if (isIntentopsError(err)) {
     const where = err.location ? `${formatLocation(err.location)}: ` : ''
     io.stderr(`error ${err.code}: ${where}${err.message}\n`)
     if (err.hint) io.stderr(`  hint: ${err.hint}\n`)
     if (io.env.INTENTOPS_DEBUG && err.cause instanceof Error) io.stderr(`${err.cause.stack}\n`)
+    if (err.code === 'ERR_CLI_USAGE') return EXIT_USAGE
     return err.code.endsWith('_ABORTED') ? EXIT_INTERRUPTED : 1
   }
   const e = err as Error

@@ -34,6 +34,24 @@ describe('config', () => {
     expect(e.message).toContain('c.yml:1:7: `data`: expected array')
     expect(e.message).toContain('c.yml:3:14: `fallback.threshold`')
   })
+  it('checks the pipeline components at load, pointing at the offending step or parameter', () => {
+    const unknown = catchErr(() => parseConfig('name: x\npipeline:\n  - type: nonexistent_component\n', 'c.yml'))
+    expect(unknown.code).toBe('ERR_NLU_UNKNOWN_COMPONENT')
+    expect(unknown.location).toEqual({ file: 'c.yml', line: 3, column: 5 })
+    const range = catchErr(() =>
+      parseConfig('pipeline:\n  - type: tfidf\n    name: words\n    ngramMax: 99\n  - type: linear_svm\n', 'c.yml'),
+    )
+    expect(range.code).toBe('ERR_NLU_PARAM_INVALID')
+    expect(range.location).toEqual({ file: 'c.yml', line: 4, column: 5 })
+    expect(range.message).toContain("The 'ngramMax' parameter of tfidf must be an int in [1, 8]. Got 99 instead.")
+    const order = catchErr(() => parseConfig('pipeline:\n  - type: linear_svm\n  - {type: tfidf}\n', 'c.yml'))
+    expect(order.code).toBe('ERR_NLU_PIPELINE_INVALID')
+    expect(order.location).toEqual({ file: 'c.yml', line: 3, column: 5 })
+    const none = catchErr(() => parseConfig('name: x\npipeline:\n  - type: tfidf\n', 'c.yml'))
+    expect(none.message).toContain('found 0')
+    expect(none.location).toEqual({ file: 'c.yml', line: 2, column: 1 })
+    expect(parseConfig('pipeline:\n  - type: tfidf\n  - type: linear_svm\n', 'c.yml').pipeline).toHaveLength(2)
+  })
   it('reports YAML syntax errors with a position', () => {
     const e = catchErr(() => parseConfig('name: x\nname: y\n', 'c.yml'))
     expect(e.code).toBe('ERR_YAML_SYNTAX')

@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
+import { buildPipeline } from '../nlu/pipeline.js'
 import { redactionRuleProblem } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
 import { keyLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
@@ -58,6 +59,17 @@ export function parseConfig(text: string, file: string): Readonly<Config> {
     throw createError('ERR_CONFIG_INVALID', { detail }, { location: first.location })
   }
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw)) as Config
+  // Component types and params are checked here, at start-up, rather than by `train` minutes later.
+  if (withDefaults.pipeline.length > 0) {
+    buildPipeline(withDefaults.pipeline, (index, key) =>
+      keyLocation(
+        parsed.doc,
+        ['pipeline', ...(index === undefined ? [] : [index]), ...(key === undefined ? [] : [key])],
+        parsed.file,
+        parsed.lineCounter,
+      ),
+    )
+  }
   return deepFreeze(withDefaults)
 }
 

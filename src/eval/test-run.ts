@@ -15,7 +15,7 @@ import { trainModel } from '../nlu/train.js'
 import type { TrainedModel } from '../nlu/types.js'
 import { pathExists } from '../util/fs.js'
 import { crossValidate } from './cross-validate.js'
-import { buildReport, evaluate, fingerprintTestSet, modelInfo } from './evaluate.js'
+import { buildReport, evaluate, fallbackIntentOf, fingerprintTestSet, modelInfo } from './evaluate.js'
 import { learningCurve } from './learning-curve.js'
 import type { ZeroDivision } from './metrics.js'
 import { runMustPass } from './must-pass.js'
@@ -53,6 +53,26 @@ export interface TestRun {
   report: EvalReport
   /** The model the must-pass sentences ran against, when there was one. */
   model?: TrainedModel
+  /**
+   * Intents of the test set that the scored model never learned (its fallback intent aside), most examples first:
+   * every one of their examples counts as wrong. Empty when there are none or no test set was scored.
+   */
+  unknownIntents: UnknownIntent[]
+}
+
+export interface UnknownIntent {
+  intent: string
+  /** Test examples labelled with it. */
+  examples: number
+}
+
+/** The test set's intents outside `known`, with their example counts, most examples first. */
+export function unknownIntents(examples: readonly { intent: string }[], known: ReadonlySet<string>): UnknownIntent[] {
+  const counts = new Map<string, number>()
+  for (const e of examples) if (!known.has(e.intent)) counts.set(e.intent, (counts.get(e.intent) ?? 0) + 1)
+  return [...counts]
+    .map(([intent, n]) => ({ intent, examples: n }))
+    .sort((a, b) => b.examples - a.examples || (a.intent < b.intent ? -1 : a.intent > b.intent ? 1 : 0))
 }
 
 async function mustPassCases(options: TestRunOptions): Promise<MustPassCase[]> {
@@ -185,7 +205,14 @@ export async function runTest(options: TestRunOptions): Promise<TestRun> {
     report!.mustPass = runMustPass(model, cases, options.signal ? { signal: options.signal } : {})
     options.onProgress?.('must-pass', 1)
   }
-  const run: TestRun = { report: report! }
+  // Cross-validation scores its own folds, not the test set.
+  const run: TestRun = {
+    report: report!,
+    unknownIntents:
+      testData && model && !options.crossValidation
+        ? unknownIntents(testData.examples, new Set([...model.labels, fallbackIntentOf(model)]))
+        : [],
+  }
   if (model) run.model = model
   return run
 }

@@ -17,7 +17,7 @@ import { writeBestConfig } from './tune-write.js'
 
 const pipeline: Array<PipelineStepConfig & Record<string, unknown>> = [
   { type: 'tfidf', ngramMax: 2 },
-  { type: 'logreg', name: 'classifier', C: 1 },
+  { type: 'logistic_regression', name: 'classifier', C: 1 },
 ]
 const p = (x: Partial<TuneParam> & { step: string; param: string }): TuneParam => ({
   log: false,
@@ -69,9 +69,9 @@ describe('search space', () => {
     ])
     expect(out).toEqual([
       { type: 'tfidf', ngramMax: 3 },
-      { type: 'logreg', name: 'classifier', C: 10 },
+      { type: 'logistic_regression', name: 'classifier', C: 10 },
     ])
-    expect(pipeline[1]).toEqual({ type: 'logreg', name: 'classifier', C: 1 })
+    expect(pipeline[1]).toEqual({ type: 'logistic_regression', name: 'classifier', C: 1 })
   })
 
   it('rejects unknown steps, missing values, bad ranges, with the position', () => {
@@ -132,7 +132,7 @@ describe('writeBestConfig', () => {
         'pipeline:',
         '  - type: tfidf # word n-grams',
         '    ngramMax: 2',
-        '  - type: logreg',
+        '  - type: logistic_regression',
         '    name: classifier',
         '    C: 1 # regularisation',
         'tune:',
@@ -158,7 +158,7 @@ describe('writeBestConfig', () => {
     const cfg = parseConfig(readFileSync(file, 'utf8'), file)
     expect(cfg.pipeline).toEqual([
       { type: 'tfidf', ngramMax: 3 },
-      { type: 'logreg', name: 'classifier', C: 1 },
+      { type: 'logistic_regression', name: 'classifier', C: 1 },
     ])
     expect(readFileSync(file, 'utf8')).toContain('# keep me')
     const fresh = path.join(dir, 'new', 'intentops.yml')

@@ -20,6 +20,7 @@ export function validateParams<S extends TObject>(component: string, schema: S, 
       throw paramError(
         component,
         `${component} has no parameter '${key}'. Its parameters are: ${known.map((k) => `'${k}'`).join(', ')}.`,
+        key,
       )
     }
   }
@@ -32,15 +33,16 @@ export function validateParams<S extends TObject>(component: string, schema: S, 
       throw paramError(
         component,
         `The '${key}' parameter of ${component} must be ${describeSchema(prop)}. Got ${formatValue(value)} instead.`,
+        key,
       )
     }
   }
   return withDefaults as Static<S>
 }
 
-/** An ERR_NLU_PARAM_INVALID error with a ready message. */
-export function paramError(component: string, detail: string) {
-  return createError('ERR_NLU_PARAM_INVALID', { component, detail })
+/** An ERR_NLU_PARAM_INVALID error with a ready message; `param` names the offending parameter, for its position. */
+export function paramError(component: string, detail: string, param?: string) {
+  return createError('ERR_NLU_PARAM_INVALID', { component, detail, ...(param !== undefined ? { param } : {}) })
 }
 
 /** What a schema accepts, in words: "an int in [1, 8]", "one of 'word', 'char_wb'", "a list of strings". */

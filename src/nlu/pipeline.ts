@@ -6,7 +6,7 @@
  */
 import type { PipelineStepConfig } from '../config/schema.js'
 import type { Example, MessageInput, TrainingData } from '../data/types.js'
-import { createError, isIntentopsError } from '../errors.js'
+import { createError, isIntentopsError, type SourceLocation } from '../errors.js'
 import { catalogEntry, componentTypes } from './catalog.js'
 import type {
   Classifier,
@@ -71,11 +71,23 @@ export interface PipelineFitOptions {
 }
 
 /**
- * Build a pipeline from config steps (`{type, name?, ...params}`); an empty list gives {@link DEFAULT_PIPELINE}.
- * Validates every step's params and the order of steps.
+ * Where a step (by index; undefined for the whole list) or one of its keys sits in the config file, so that
+ * errors read `intentops.yml:line:column`.
  */
-export function buildPipeline(steps: readonly Readonly<PipelineStepConfig>[]): Pipeline {
+export type StepLocator = (index: number | undefined, key?: string) => SourceLocation | undefined
+
+/**
+ * Build a pipeline from config steps (`{type, name?, ...params}`); an empty list gives {@link DEFAULT_PIPELINE}.
+ * Validates every step's params and the order of steps. Config loading calls it with `locate` to check the
+ * pipeline at start-up.
+ */
+export function buildPipeline(steps: readonly Readonly<PipelineStepConfig>[], locate?: StepLocator): Pipeline {
   const source = steps.length === 0 ? DEFAULT_PIPELINE : steps
+  // The default pipeline is not in the file: its errors (none expected) get no position.
+  const at = (index: number | undefined, key?: string) => {
+    const location = steps.length === 0 ? undefined : locate?.(index, key)
+    return location ? { location } : {}
+  }
   const built: PipelineStep[] = []
   const names = new Set<string>()
   source.forEach((raw, i) => {
@@ -83,17 +95,27 @@ export function buildPipeline(steps: readonly Readonly<PipelineStepConfig>[]): P
     const where = `pipeline[${i}]`
     const entry = typeof type === 'string' ? catalogEntry(type) : undefined
     if (!entry) {
-      throw createError('ERR_NLU_UNKNOWN_COMPONENT', { type: String(type), where, known: componentTypes().join(', ') })
+      throw createError(
+        'ERR_NLU_UNKNOWN_COMPONENT',
+        { type: String(type), where, known: componentTypes().join(', ') },
+        at(i, 'type'),
+      )
     }
     if (name !== undefined && (typeof name !== 'string' || name === '')) {
-      throw createError('ERR_NLU_PIPELINE_INVALID', { detail: `the 'name' of ${where} must be a non-empty string` })
+      throw createError(
+        'ERR_NLU_PIPELINE_INVALID',
+        { detail: `the 'name' of ${where} must be a non-empty string` },
+        at(i, 'name'),
+      )
     }
     let stepName = name ?? type
     for (let n = 2; name === undefined && names.has(stepName); n++) stepName = `${type}_${n}`
     if (names.has(stepName)) {
-      throw createError('ERR_NLU_PIPELINE_INVALID', {
-        detail: `two steps are named '${stepName}'; names must be unique`,
-      })
+      throw createError(
+        'ERR_NLU_PIPELINE_INVALID',
+        { detail: `two steps are named '${stepName}'; names must be unique` },
+        at(i, name === undefined ? undefined : 'name'),
+      )
     }
     names.add(stepName)
     let component: Featurizer | Classifier | EntityExtractor
@@ -104,7 +126,7 @@ export function buildPipeline(steps: readonly Readonly<PipelineStepConfig>[]): P
         throw createError(
           'ERR_NLU_PARAM_INVALID',
           { component: `step '${stepName}' (${where}, ${type})`, detail: err.params.detail },
-          { cause: err },
+          { cause: err, ...at(i, typeof err.params.param === 'string' ? err.params.param : undefined) },
         )
       }
       throw err
@@ -114,17 +136,24 @@ export function buildPipeline(steps: readonly Readonly<PipelineStepConfig>[]): P
   const classifiers = built.filter((s) => s.kind === 'classifier')
   const firstClassifier = built.findIndex((s) => s.kind === 'classifier')
   if (classifiers.length !== 1) {
-    throw createError('ERR_NLU_PIPELINE_INVALID', {
-      detail: `it needs exactly one classifier step, found ${classifiers.length}`,
-    })
+    const second = built.findIndex((s, i) => s.kind === 'classifier' && i > firstClassifier)
+    throw createError(
+      'ERR_NLU_PIPELINE_INVALID',
+      { detail: `it needs exactly one classifier step, found ${classifiers.length}` },
+      at(second === -1 ? undefined : second),
+    )
   }
   const featurizers = built.filter((s) => s.kind === 'featurizer')
-  if (featurizers.length === 0) throw createError('ERR_NLU_PIPELINE_INVALID', { detail: 'it has no featurizer step' })
+  if (featurizers.length === 0) {
+    throw createError('ERR_NLU_PIPELINE_INVALID', { detail: 'it has no featurizer step' }, at(undefined))
+  }
   const late = built.findIndex((s, i) => s.kind === 'featurizer' && i > firstClassifier)
   if (late !== -1) {
-    throw createError('ERR_NLU_PIPELINE_INVALID', {
-      detail: `the featurizer '${built[late]!.name}' comes after the classifier; featurizers must come first`,
-    })
+    throw createError(
+      'ERR_NLU_PIPELINE_INVALID',
+      { detail: `the featurizer '${built[late]!.name}' comes after the classifier; featurizers must come first` },
+      at(late),
+    )
   }
   return new Pipeline(built)
 }

@@ -117,6 +117,16 @@ export function register(program: Command, io: CliIO): void {
           progress.stop()
         }
         const { report } = run
+        if (run.unknownIntents.length > 0) {
+          const shown = run.unknownIntents.slice(0, 10)
+          const total = run.unknownIntents.reduce((n, u) => n + u.examples, 0)
+          const more = run.unknownIntents.length - shown.length
+          io.stderr(
+            `warning: the model does not know ${run.unknownIntents.length} intent${run.unknownIntents.length === 1 ? '' : 's'} of the test set, so all ${total} of their examples count as wrong: ` +
+              `${shown.map((u) => `${u.intent} (${u.examples})`).join(', ')}${more > 0 ? `, and ${more} more` : ''}; ` +
+              'check the intent names, or retrain the model on data that has them\n',
+          )
+        }
         const outDir = path.resolve(io.cwd, opts.out)
         progress.update('writing reports', 0)
         const files = await writeReports(report, outDir)

@@ -51,6 +51,11 @@ export function register(program: Command, io: CliIO): void {
         const { trainModel } = await import('../../nlu/train.js')
         const { saveModel } = await import('../../nlu/model-file.js')
         const { createProgress } = await import('../progress.js')
+        if (opts.targetOosRecall !== undefined && opts.maxFallback !== undefined) {
+          throw usage(
+            '--target-oos-recall and --max-fallback choose the fallback threshold in different ways (a share of out-of-scope messages caught, or a share of in-scope messages sent to the fallback); give only one of them',
+          )
+        }
         const seed = await intOption('--seed', opts.seed, 0, 0xffffffff)
         const workers = opts.workers === undefined ? undefined : await intOption('--workers', opts.workers, 0, 64)
         const target =

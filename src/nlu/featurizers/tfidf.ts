@@ -71,6 +71,7 @@ export function tfidfParams(raw: unknown, component = 'tfidf'): TfidfParams {
     throw paramError(
       component,
       `The 'ngramMin' parameter of ${component} must be at most 'ngramMax' (${p.ngramMax}). Got ${p.ngramMin} instead.`,
+      'ngramMin',
     )
   }
   if (p.hashBits !== null && p.maxFeatures !== null) {
