@@ -116,7 +116,9 @@ describe('pipeline options', () => {
     const dir = project('tests:\n  - tset\n')
     const res = await cli(dir, ['pipeline', 'run', '--json'])
     expect(res.code).toBe(1)
-    expect(res.err).toMatch(/^error ERR_FILE_NOT_FOUND: .*intentops\.yml:\d+:\d+: /)
+    expect(res.err).toMatch(
+      /^error ERR_PIPELINE_DATA_INVALID: intentops\.yml:\d+:\d+: The training data has 1 error\(s\); the first, ERR_FILE_NOT_FOUND: /,
+    )
     expect(res.err).toContain('`tests` in intentops.yml lists "tset"')
     const record = JSON.parse(res.out) as RunRecord
     expect(record.stages[0]).toMatchObject({ name: 'validate', status: 'failed' })
@@ -165,7 +167,7 @@ describe('a failing stage', () => {
     writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)
     const res = await cli(dir, ['pipeline', 'run'])
     expect(res.code).toBe(1)
-    expect(res.err).toMatch(/^error ERR_YAML_SYNTAX: data\/nlu\.yml:\d+:\d+: /)
+    expect(res.err).toMatch(/^error ERR_PIPELINE_DATA_INVALID: data\/nlu\.yml:\d+:\d+: .+ the first, ERR_YAML_SYNTAX: /)
     expect(res.err).toMatch(/hint: /)
     expect(res.out).toMatch(/train\s+skipped\s+an earlier stage failed/)
   })
@@ -176,9 +178,52 @@ describe('a failing stage', () => {
     const res = await cli(dir, ['pipeline', 'run'])
     expect(res.code).toBe(1)
     expect(res.err).toMatch(
-      /^error ERR_PIPELINE_DATA_INVALID: data\/nlu\.yml:\d+:\d+: The training data has 1 error\(s\); the first: Duplicate example "one more thing"/,
+      /^error ERR_PIPELINE_DATA_INVALID: data\/nlu\.yml:\d+:\d+: The training data has 1 error\(s\); the first, ERR_DATA_\w+: Duplicate example "one more thing"/,
     )
-    expect(res.err).toContain('hint: Run `intentops data validate`')
+    expect(res.err).toContain('Run `intentops data validate` to see every problem')
+  })
+
+  it('fails data without examples at validate, as `data validate` does, instead of at train', async () => {
+    for (const text of ['', 'version: "3.1"\nnlu: []\n']) {
+      const dir = project()
+      writeFileSync(path.join(dir, 'data', 'nlu.yml'), text)
+      const res = await cli(dir, ['pipeline', 'run', '--json'])
+      expect(res.code).toBe(1)
+      expect(res.err).toMatch(/^error ERR_PIPELINE_DATA_INVALID: .+ the first, ERR_DATA_NO_EXAMPLES: /)
+      expect(res.err).not.toContain('ERR_NLU_NO_TRAINING_DATA')
+      const record = JSON.parse(res.out) as RunRecord
+      expect(record.stages.slice(0, 2).map((s) => [s.name, s.status])).toEqual([
+        ['validate', 'failed'],
+        ['train', 'skipped'],
+      ])
+    }
+  })
+
+  it('counts and orders the problems as `data validate` does, must-pass files included', async () => {
+    const dir = project('tests:\n  - tests\n')
+    const regex = '- regex: code\n  examples: |\n    - (a+)+$\n'
+    writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}${regex}`)
+    mkdirSync(path.join(dir, 'tests'))
+    writeFileSync(
+      path.join(dir, 'tests', 'must-pass.yml'),
+      'must_pass:\n  - text: hello\n    intent: no_such_intent\n  - text: hi\n    intnt: greet\n',
+    )
+    const validate = await cli(dir, ['data', 'validate', '--json'])
+    expect(validate.code).toBe(1)
+    const report = JSON.parse(validate.out) as {
+      errorCount: number
+      diagnostics: Array<{ severity: string; code: string; location: { file: string; line?: number } }>
+    }
+    const errors = report.diagnostics.filter((d) => d.severity === 'error')
+    expect(errors.map((d) => d.code)).toContain('ERR_DATA_UNSAFE_REGEX')
+    expect(errors.map((d) => d.code)).toContain('ERR_MUST_PASS_UNKNOWN_INTENT')
+    const res = await cli(dir, ['pipeline', 'run'])
+    expect(res.code).toBe(1)
+    const first = errors[0]!
+    expect(res.err).toContain(
+      `error ERR_PIPELINE_DATA_INVALID: ${first.location.file}:${first.location.line}:` +
+        `${(first.location as { column?: number }).column}: The training data has ${report.errorCount} error(s); the first, ${first.code}: `,
+    )
   })
 })
 
