@@ -162,6 +162,49 @@ describe('a failing stage', () => {
     )
   })
 
+  it('after Ctrl-C during training still writes the report and notifies that the run was aborted there', async () => {
+    const srv = await startRecordingServer()
+    servers.push(srv)
+    const dir = project(`notify:\n  retries: 1\n  webhooks:\n    - url: ${srv.url}/hook\n      format: json\n`)
+    const { loadConfig } = await import('../src/config/load.js')
+    const { runPipeline, pipelineError } = await import('../src/pipeline/run.js')
+    const { config, root } = await loadConfig({ dir })
+    const controller = new AbortController()
+    const record = await runPipeline({
+      root,
+      config,
+      env: { INTENTOPS_AUTHOR: 'test' },
+      signal: controller.signal,
+      onProgress: (stage) => {
+        if (stage === 'train') controller.abort()
+      },
+    })
+    expect(record.status).toBe('aborted')
+    expect(record.interrupted).toBe('train')
+    expect(record.stages.map((s) => [s.name, s.status])).toEqual([
+      ['validate', 'ran'],
+      ['train', 'failed'],
+      ['test', 'skipped'],
+      ['compare', 'skipped'],
+      ['gate', 'skipped'],
+      ['publish', 'skipped'],
+      ['promote', 'skipped'],
+      ['deploy', 'skipped'],
+      ['report', 'ran'],
+      ['notify', 'ran'],
+    ])
+    expect(pipelineError(record)?.code).toBe('ERR_PIPELINE_ABORTED')
+    const report = readFileSync(path.join(dir, String(record.summary!.report)), 'utf8')
+    expect(report).toMatch(/pipeline aborted: interrupted during train/)
+    expect(report).toContain('train (interrupted)')
+    expect(srv.requests).toHaveLength(1)
+    expect(srv.requests[0]!.json).toMatchObject({
+      kind: 'pipeline_failed',
+      summary: 'pizza: the run was aborted during stage train',
+      details: { aborted: true, stage: 'train', error: 'ERR_PIPELINE_ABORTED' },
+    })
+  })
+
   it('points at the file and line of broken data', async () => {
     const dir = project()
     writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)

@@ -553,9 +553,9 @@ const notifyStage: Stage<PipelineContext> = {
   cache: false,
   always: true,
   inputs: () => ({}),
-  async run(ctx, up, _signal, run) {
+  async run(ctx, up, signal, run) {
     const { deliverNotifications } = await import('./deliver.js')
-    const out = await deliverNotifications(ctx, up, run)
+    const out = await deliverNotifications(ctx, up, run, signal)
     if (ctx.strictNotify && out.failures.length > 0) {
       throw createError('ERR_PIPELINE_NOTIFY_FAILED', { count: out.failures.length, detail: out.failures.join('; ') })
     }

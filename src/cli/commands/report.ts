@@ -119,7 +119,11 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.out ? { outDir: path.resolve(io.cwd, opts.out) } : {}),
         },
         outputs,
-        { stages: run.stages, ...(halted ? { halted } : {}) },
+        {
+          stages: run.stages,
+          ...(halted ? { halted } : {}),
+          ...(run.interrupted ? { interrupted: run.interrupted } : {}),
+        },
       )
       if (opts.print) io.stdout(await readTextFile(written.markdown))
       io.stdout(
