@@ -292,6 +292,55 @@ describe('notifications', () => {
   })
 })
 
+describe('environment variables in deploy and webhook URLs', () => {
+  it('refuses a deploy target whose variable is not set, before publishing anything', async () => {
+    const srv = await startRecordingServer(() => ({ status: 204 }))
+    servers.push(srv)
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own `${VAR}` syntax
+    const dir = project('  deploy:\n    - url: ${NLU_HOST}/nlu\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'], { INTENTOPS_ADMIN_TOKEN: 'tok' })
+    expect(res.code).toBe(1)
+    expect(res.err).toMatch(
+      /^error ERR_CONFIG_INVALID: .*`stages\.deploy\.0\.url` refers to the environment variable NLU_HOST, which is not set/,
+    )
+    expect(res.err).toContain('hint: Set NLU_HOST in the environment')
+    const record = JSON.parse(res.out) as RunRecord
+    expect(record.stages.find((s) => s.name === 'publish')!.status).toBe('failed')
+    expect(JSON.parse((await cli(dir, ['models', 'list', '--json'])).out).models).toEqual([])
+    // set, the same target deploys; an unset token is named the same way
+    const host = srv.url.replace('http://', '')
+    const ok = await cli(dir, ['pipeline', 'run'], { NLU_HOST: `http://${host}`, INTENTOPS_ADMIN_TOKEN: 'tok' })
+    expect(ok.code, ok.err).toBe(0)
+    expect(srv.requests.map((r) => [r.method, r.path, r.headers.authorization])).toEqual([
+      ['PUT', '/nlu/model', 'Bearer tok'],
+    ])
+    const noToken = await cli(dir, ['pipeline', 'run', '--registry', path.join(dir, 'other')], {
+      NLU_HOST: `http://${host}`,
+    })
+    expect(noToken.err).toContain('`stages.deploy.0.token` refers to the environment variable INTENTOPS_ADMIN_TOKEN')
+  })
+
+  it('names a webhook whose variable is not set instead of posting to a cut URL', async () => {
+    const srv = await startRecordingServer()
+    servers.push(srv)
+    const dir = project(
+      `notify:\n  retries: 1\n  webhooks:\n    - url: ${srv.url}/hooks/$HOOK_TOKEN\n      format: json\n`,
+    )
+    const ok = await cli(dir, ['pipeline', 'run'])
+    expect(ok.code, ok.err).toBe(0)
+    expect(ok.err).toContain(
+      'warning: webhook not sent: Invalid config: `notify.webhooks.0.url` refers to the environment variable HOOK_TOKEN, which is not set',
+    )
+    expect(srv.requests).toEqual([])
+    const strict = await cli(dir, ['pipeline', 'run', '--strict-notify', '--registry', path.join(dir, 'other')])
+    expect(strict.code).toBe(1)
+    expect(strict.err).toMatch(/^error ERR_PIPELINE_NOTIFY_FAILED: .*HOOK_TOKEN, which is not set/m)
+    const set = await cli(dir, ['pipeline', 'run', '--registry', path.join(dir, 'third')], { HOOK_TOKEN: 'abc' })
+    expect(set.code, set.err).toBe(0)
+    expect(srv.requests.map((r) => r.path)).toEqual(['/hooks/abc'])
+  })
+})
+
 describe('intentops deploy', () => {
   it('PUTs the model on the admin API with the bearer token and expects 204', async () => {
     let status = 204

@@ -85,7 +85,9 @@ export async function deliverNotifications(
   const event = runEvent(ctx, up, soFar)
   if (event) {
     out.event = event.kind
-    const reports = await notify(webhookTargets(ctx.config.notify, ctx.env), event, {
+    const { targets, unresolved } = webhookTargets(ctx.config.notify, ctx.env)
+    for (const e of unresolved) out.failures.push(`webhook not sent: ${e.message}`)
+    const reports = await notify(targets, event, {
       attempts: ctx.config.notify.retries,
       ...retry,
     })

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
+import { expandEnv } from '../config/env.js'
 import type { Config } from '../config/schema.js'
 import { canonicalJson, fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
 import { loadTrainingData } from '../data/load.js'
@@ -422,6 +423,17 @@ const gate: Stage<PipelineContext> = {
   },
 }
 
+/**
+ * `stages.deploy` with its `$VAR`s expanded (tokens and URLs belong in CI variables). One that is not set is
+ * ERR_CONFIG_INVALID naming it: expanded to nothing it would send the model to another URL, or without a token.
+ */
+function deployTargets(ctx: PipelineContext): Array<{ server: string; token: string }> {
+  return ctx.config.stages.deploy.map((t, i) => ({
+    server: expandEnv(t.url, ctx.env, `stages.deploy.${i}.url`),
+    token: expandEnv(t.token, ctx.env, `stages.deploy.${i}.token`),
+  }))
+}
+
 // ── publish ──
 const publish: Stage<PipelineContext> = {
   name: 'publish',
@@ -429,6 +441,8 @@ const publish: Stage<PipelineContext> = {
   inputs: () => ({}),
   async run(ctx, up) {
     if (!ctx.publish) return { outputs: { skipped: '--no-publish' } }
+    // A deploy target that cannot be resolved fails the run before anything is published or promoted.
+    if (ctx.promote) deployTargets(ctx)
     const { readModelBytes, readManifest } = await import('../nlu/model-file.js')
     const { trainingLineage } = await import('../registry/model-lineage.js')
     const { gitInfo, resolveActor } = await import('../registry/lineage.js')
@@ -503,16 +517,11 @@ const deploy: Stage<PipelineContext> = {
   cache: false,
   inputs: () => ({}),
   async run(ctx, up) {
-    const targets = ctx.config.stages.deploy
-    if (!up.promote?.promoted || targets.length === 0) return { outputs: { servers: 0 } }
-    const { deployModel, expandEnv } = await import('./deploy.js')
+    if (!up.promote?.promoted || ctx.config.stages.deploy.length === 0) return { outputs: { servers: 0 } }
+    const { deployModel } = await import('./deploy.js')
     const results = []
-    for (const t of targets) {
-      const server = expandEnv(t.url, ctx.env)
-      const res = await deployModel(
-        { server, token: expandEnv(t.token, ctx.env), model: `v${up.promote.version}` },
-        ctx.retry,
-      )
+    for (const { server, token } of deployTargets(ctx)) {
+      const res = await deployModel({ server, token, model: `v${up.promote.version}` }, ctx.retry)
       results.push({ server, ok: res.ok, status: res.status, error: res.error ?? null })
     }
     const bad = results.filter((r) => !r.ok)
