@@ -207,7 +207,7 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_PIPELINE_DATA_INVALID: {
     status: 400,
-    message: 'The training data has {count} error(s); the first: {first}',
+    message: 'The training data has {count} error(s); the first, {code}: {first}',
     hint: 'Run `intentops data validate` to see every problem with its file and line.',
   },
   ERR_PIPELINE_GATE_FAILED: {

@@ -116,7 +116,9 @@ describe('pipeline options', () => {
     const dir = project('tests:\n  - tset\n')
     const res = await cli(dir, ['pipeline', 'run', '--json'])
     expect(res.code).toBe(1)
-    expect(res.err).toMatch(/^error ERR_FILE_NOT_FOUND: .*intentops\.yml:\d+:\d+: /)
+    expect(res.err).toMatch(
+      /^error ERR_PIPELINE_DATA_INVALID: intentops\.yml:\d+:\d+: The training data has 1 error\(s\); the first, ERR_FILE_NOT_FOUND: /,
+    )
     expect(res.err).toContain('`tests` in intentops.yml lists "tset"')
     const record = JSON.parse(res.out) as RunRecord
     expect(record.stages[0]).toMatchObject({ name: 'validate', status: 'failed' })
@@ -171,12 +173,55 @@ describe('a failing stage', () => {
     )
   })
 
+  it('after Ctrl-C during training still writes the report and notifies that the run was aborted there', async () => {
+    const srv = await startRecordingServer()
+    servers.push(srv)
+    const dir = project(`notify:\n  retries: 1\n  webhooks:\n    - url: ${srv.url}/hook\n      format: json\n`)
+    const { loadConfig } = await import('../src/config/load.js')
+    const { runPipeline, pipelineError } = await import('../src/pipeline/run.js')
+    const { config, root } = await loadConfig({ dir })
+    const controller = new AbortController()
+    const record = await runPipeline({
+      root,
+      config,
+      env: { INTENTOPS_AUTHOR: 'test' },
+      signal: controller.signal,
+      onProgress: (stage) => {
+        if (stage === 'train') controller.abort()
+      },
+    })
+    expect(record.status).toBe('aborted')
+    expect(record.interrupted).toBe('train')
+    expect(record.stages.map((s) => [s.name, s.status])).toEqual([
+      ['validate', 'ran'],
+      ['train', 'failed'],
+      ['test', 'skipped'],
+      ['compare', 'skipped'],
+      ['gate', 'skipped'],
+      ['publish', 'skipped'],
+      ['promote', 'skipped'],
+      ['deploy', 'skipped'],
+      ['report', 'ran'],
+      ['notify', 'ran'],
+    ])
+    expect(pipelineError(record)?.code).toBe('ERR_PIPELINE_ABORTED')
+    const report = readFileSync(path.join(dir, String(record.summary!.report)), 'utf8')
+    expect(report).toMatch(/pipeline aborted: interrupted during train/)
+    expect(report).toContain('train (interrupted)')
+    expect(srv.requests).toHaveLength(1)
+    expect(srv.requests[0]!.json).toMatchObject({
+      kind: 'pipeline_failed',
+      summary: 'pizza: the run was aborted during stage train',
+      details: { aborted: true, stage: 'train', error: 'ERR_PIPELINE_ABORTED' },
+    })
+  })
+
   it('points at the file and line of broken data', async () => {
     const dir = project()
     writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)
     const res = await cli(dir, ['pipeline', 'run'])
     expect(res.code).toBe(1)
-    expect(res.err).toMatch(/^error ERR_YAML_SYNTAX: data\/nlu\.yml:\d+:\d+: /)
+    expect(res.err).toMatch(/^error ERR_PIPELINE_DATA_INVALID: data\/nlu\.yml:\d+:\d+: .+ the first, ERR_YAML_SYNTAX: /)
     expect(res.err).toMatch(/hint: /)
     expect(res.out).toMatch(/train\s+skipped\s+an earlier stage failed/)
   })
@@ -187,9 +232,52 @@ describe('a failing stage', () => {
     const res = await cli(dir, ['pipeline', 'run'])
     expect(res.code).toBe(1)
     expect(res.err).toMatch(
-      /^error ERR_PIPELINE_DATA_INVALID: data\/nlu\.yml:\d+:\d+: The training data has 1 error\(s\); the first: Duplicate example "one more thing"/,
+      /^error ERR_PIPELINE_DATA_INVALID: data\/nlu\.yml:\d+:\d+: The training data has 1 error\(s\); the first, ERR_DATA_\w+: Duplicate example "one more thing"/,
     )
-    expect(res.err).toContain('hint: Run `intentops data validate`')
+    expect(res.err).toContain('Run `intentops data validate` to see every problem')
+  })
+
+  it('fails data without examples at validate, as `data validate` does, instead of at train', async () => {
+    for (const text of ['', 'version: "3.1"\nnlu: []\n']) {
+      const dir = project()
+      writeFileSync(path.join(dir, 'data', 'nlu.yml'), text)
+      const res = await cli(dir, ['pipeline', 'run', '--json'])
+      expect(res.code).toBe(1)
+      expect(res.err).toMatch(/^error ERR_PIPELINE_DATA_INVALID: .+ the first, ERR_DATA_NO_EXAMPLES: /)
+      expect(res.err).not.toContain('ERR_NLU_NO_TRAINING_DATA')
+      const record = JSON.parse(res.out) as RunRecord
+      expect(record.stages.slice(0, 2).map((s) => [s.name, s.status])).toEqual([
+        ['validate', 'failed'],
+        ['train', 'skipped'],
+      ])
+    }
+  })
+
+  it('counts and orders the problems as `data validate` does, must-pass files included', async () => {
+    const dir = project('tests:\n  - tests\n')
+    const regex = '- regex: code\n  examples: |\n    - (a+)+$\n'
+    writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}${regex}`)
+    mkdirSync(path.join(dir, 'tests'))
+    writeFileSync(
+      path.join(dir, 'tests', 'must-pass.yml'),
+      'must_pass:\n  - text: hello\n    intent: no_such_intent\n  - text: hi\n    intnt: greet\n',
+    )
+    const validate = await cli(dir, ['data', 'validate', '--json'])
+    expect(validate.code).toBe(1)
+    const report = JSON.parse(validate.out) as {
+      errorCount: number
+      diagnostics: Array<{ severity: string; code: string; location: { file: string; line?: number } }>
+    }
+    const errors = report.diagnostics.filter((d) => d.severity === 'error')
+    expect(errors.map((d) => d.code)).toContain('ERR_DATA_UNSAFE_REGEX')
+    expect(errors.map((d) => d.code)).toContain('ERR_MUST_PASS_UNKNOWN_INTENT')
+    const res = await cli(dir, ['pipeline', 'run'])
+    expect(res.code).toBe(1)
+    const first = errors[0]!
+    expect(res.err).toContain(
+      `error ERR_PIPELINE_DATA_INVALID: ${first.location.file}:${first.location.line}:` +
+        `${(first.location as { column?: number }).column}: The training data has ${report.errorCount} error(s); the first, ${first.code}: `,
+    )
   })
 })
 
@@ -212,6 +300,55 @@ describe('notifications', () => {
     expect(strict.err).toMatch(/^error ERR_PIPELINE_NOTIFY_FAILED: /m)
     // the promotion itself happened: notification problems never undo it
     expect(strict.out).toContain('pizza v1 is now production')
+  })
+})
+
+describe('environment variables in deploy and webhook URLs', () => {
+  it('refuses a deploy target whose variable is not set, before publishing anything', async () => {
+    const srv = await startRecordingServer(() => ({ status: 204 }))
+    servers.push(srv)
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own `${VAR}` syntax
+    const dir = project('  deploy:\n    - url: ${NLU_HOST}/nlu\n')
+    const res = await cli(dir, ['pipeline', 'run', '--json'], { INTENTOPS_ADMIN_TOKEN: 'tok' })
+    expect(res.code).toBe(1)
+    expect(res.err).toMatch(
+      /^error ERR_CONFIG_INVALID: .*`stages\.deploy\.0\.url` refers to the environment variable NLU_HOST, which is not set/,
+    )
+    expect(res.err).toContain('hint: Set NLU_HOST in the environment')
+    const record = JSON.parse(res.out) as RunRecord
+    expect(record.stages.find((s) => s.name === 'publish')!.status).toBe('failed')
+    expect(JSON.parse((await cli(dir, ['models', 'list', '--json'])).out).models).toEqual([])
+    // set, the same target deploys; an unset token is named the same way
+    const host = srv.url.replace('http://', '')
+    const ok = await cli(dir, ['pipeline', 'run'], { NLU_HOST: `http://${host}`, INTENTOPS_ADMIN_TOKEN: 'tok' })
+    expect(ok.code, ok.err).toBe(0)
+    expect(srv.requests.map((r) => [r.method, r.path, r.headers.authorization])).toEqual([
+      ['PUT', '/nlu/model', 'Bearer tok'],
+    ])
+    const noToken = await cli(dir, ['pipeline', 'run', '--registry', path.join(dir, 'other')], {
+      NLU_HOST: `http://${host}`,
+    })
+    expect(noToken.err).toContain('`stages.deploy.0.token` refers to the environment variable INTENTOPS_ADMIN_TOKEN')
+  })
+
+  it('names a webhook whose variable is not set instead of posting to a cut URL', async () => {
+    const srv = await startRecordingServer()
+    servers.push(srv)
+    const dir = project(
+      `notify:\n  retries: 1\n  webhooks:\n    - url: ${srv.url}/hooks/$HOOK_TOKEN\n      format: json\n`,
+    )
+    const ok = await cli(dir, ['pipeline', 'run'])
+    expect(ok.code, ok.err).toBe(0)
+    expect(ok.err).toContain(
+      'warning: webhook not sent: Invalid config: `notify.webhooks.0.url` refers to the environment variable HOOK_TOKEN, which is not set',
+    )
+    expect(srv.requests).toEqual([])
+    const strict = await cli(dir, ['pipeline', 'run', '--strict-notify', '--registry', path.join(dir, 'other')])
+    expect(strict.code).toBe(1)
+    expect(strict.err).toMatch(/^error ERR_PIPELINE_NOTIFY_FAILED: .*HOOK_TOKEN, which is not set/m)
+    const set = await cli(dir, ['pipeline', 'run', '--registry', path.join(dir, 'third')], { HOOK_TOKEN: 'abc' })
+    expect(set.code, set.err).toBe(0)
+    expect(srv.requests.map((r) => r.path)).toEqual(['/hooks/abc'])
   })
 })
 

@@ -67,5 +67,13 @@ describe('intentops report', () => {
     const bad = memoryIO(dir, {})
     expect(await runCli(['report', 'notify', '--event', 'nope', '--summary', 'x'], bad)).toBe(2)
     expect(bad.err()).toContain('--event must be one of')
+    // HOOK not set: named, nothing posted, and a failure with --strict
+    const unset = memoryIO(dir, {})
+    expect(await runCli(['report', 'notify', '--event', 'promoted', '--summary', 'x'], unset)).toBe(0)
+    expect(unset.err()).toContain('`notify.webhooks.0.url` refers to the environment variable HOOK, which is not set')
+    expect(unset.err()).not.toContain('no webhooks configured')
+    const strict = memoryIO(dir, {})
+    expect(await runCli(['report', 'notify', '--event', 'promoted', '--summary', 'x', '--strict'], strict)).toBe(1)
+    expect(srv.requests).toHaveLength(1)
   })
 })

@@ -9,7 +9,7 @@ import { compareDiagnostics, type Diagnostic, diagnosticFromError, errorDiagnost
 import { type LoadedFile, loadTrainingDataDetailed } from './load.js'
 import { configuredMustPassPaths, loadMustPassDetailed, validateMustPass } from './must-pass.js'
 import { fsSource } from './source.js'
-import type { TrainingData } from './types.js'
+import type { MustPassCase, TrainingData } from './types.js'
 import { validateTrainingData } from './validate.js'
 
 export interface ValidateProjectOptions {
@@ -37,6 +37,8 @@ export interface ValidationReport {
   testFiles: string[]
   counts: { examples: number; intents: number; mustPass: number }
   data: TrainingData
+  /** The must-pass cases that loaded. */
+  cases: MustPassCase[]
 }
 
 /** Load, check and report a whole project: data files, must-pass files, every check. */
@@ -83,6 +85,7 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
       mustPass: tests.cases.length,
     },
     data: loaded.data,
+    cases: tests.cases,
   }
 }
 

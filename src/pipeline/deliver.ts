@@ -32,6 +32,14 @@ export function runEvent(
   const details: NotifyEvent['details'] = { model: name, run: run.id }
   const f1 = (up.test?.summary as { macroF1?: number } | undefined)?.macroF1
   if (f1 !== undefined) details.macroF1 = Number(f1.toFixed(4))
+  if (run.halted === 'aborted') {
+    const at = run.interrupted ?? failed?.name ?? null
+    return {
+      kind: 'pipeline_failed',
+      summary: `${name}: the run was aborted${at ? ` during stage ${at}` : ''}`,
+      details: { ...details, aborted: true, stage: at, error: 'ERR_PIPELINE_ABORTED', reason: failed?.reason ?? null },
+    }
+  }
   if (failed?.name === 'gate' || (failed?.name === 'promote' && !failed.error)) {
     const rules = (up.gate?.failed as string[] | undefined) ?? []
     return {
@@ -69,15 +77,19 @@ export async function deliverNotifications(
   ctx: PipelineContext,
   up: Readonly<Record<string, JsonRecord>>,
   run: RunSoFar | undefined,
+  signal?: AbortSignal,
 ): Promise<Deliveries> {
+  const retry = { ...ctx.retry, ...(signal ? { signal } : {}) }
   const soFar = run ?? { id: '', stages: [] }
   const out: Deliveries = { event: null, webhooks: [], pr: null, prSkipped: null, failures: [] }
   const event = runEvent(ctx, up, soFar)
   if (event) {
     out.event = event.kind
-    const reports = await notify(webhookTargets(ctx.config.notify, ctx.env), event, {
+    const { targets, unresolved } = webhookTargets(ctx.config.notify, ctx.env)
+    for (const e of unresolved) out.failures.push(`webhook not sent: ${e.message}`)
+    const reports = await notify(targets, event, {
       attempts: ctx.config.notify.retries,
-      ...ctx.retry,
+      ...retry,
     })
     for (const r of reports) {
       const host = new URL(r.url).host
@@ -112,7 +124,7 @@ export async function deliverNotifications(
           passed: verdict !== 'failed',
           summary: `intentops: ${headline.replace(/^\S+ /, '')}`.slice(0, 140),
         },
-        ctx.retry ?? {},
+        retry,
       )
       out.pr = {
         provider: res.provider,

@@ -18,11 +18,6 @@ export interface DeployResult extends HttpResult {
   url: string
 }
 
-/** `$VAR` / `${VAR}` from the environment: tokens and URLs belong in CI variables. */
-export function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>): string {
-  return value.replace(/\$\{?([A-Z0-9_]+)\}?/gi, (_, name: string) => env[name] ?? '')
-}
-
 /** Never throws for a server's answer: `ok` is true only for the 204 the admin API promises. */
 export async function deployModel(req: DeployRequest, retry: RetryOptions = {}): Promise<DeployResult> {
   const url = `${req.server.replace(/\/+$/, '')}/model`

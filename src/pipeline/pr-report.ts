@@ -12,7 +12,7 @@ import type { Comparison } from '../eval/compare.js'
 import type { EvalReport } from '../eval/types.js'
 import type { GateRuleResult } from '../registry/gate.js'
 import { writeFileAtomic } from '../util/fs.js'
-import type { JsonRecord, StageRecord } from './runner.js'
+import type { Halt, JsonRecord, StageRecord } from './runner.js'
 
 export interface PrReportInput {
   root: string
@@ -25,7 +25,9 @@ export interface PrReportInput {
 }
 
 export interface PrRunView {
-  halted?: 'failed' | 'stopped' | undefined
+  halted?: Halt | undefined
+  /** The stage an interruption stopped. */
+  interrupted?: string | undefined
   stages: readonly StageRecord[]
 }
 
@@ -74,6 +76,13 @@ export function verdictOf(
 ): { verdict: WrittenPrReport['verdict']; headline: string } {
   const failed = run.stages.find((s) => s.status === 'failed')
   const alias = String(outputs.gate?.alias ?? outputs.compare?.alias ?? 'production')
+  if (run.halted === 'aborted') {
+    const at = run.interrupted ?? failed?.name
+    return {
+      verdict: 'failed',
+      headline: `⏹️ pipeline aborted: interrupted${at ? ` during ${at}` : ''}, nothing after it ran`,
+    }
+  }
   if (failed?.name === 'gate' || (failed?.name === 'promote' && !failed.error)) {
     return { verdict: 'failed', headline: `🔴 gate failed: the candidate does not replace ${alias}` }
   }
@@ -104,7 +113,10 @@ export async function writePrReport(
   const md: string[] = [`## intentops: ${headline}`, '']
   const timings = run.stages
     .filter((s) => s.status !== 'skipped')
-    .map((s) => `${s.name} ${s.status === 'cached' ? '(cached)' : s.status === 'failed' ? '(failed)' : ''}`.trim())
+    .map((s) => {
+      const failed = s.name === run.interrupted ? '(interrupted)' : '(failed)'
+      return `${s.name} ${s.status === 'cached' ? '(cached)' : s.status === 'failed' ? failed : ''}`.trim()
+    })
   if (timings.length) md.push(`Stages: ${timings.join(' → ')}`, '')
 
   // Gate

@@ -117,10 +117,10 @@ export async function pipelineStatus(options: PipelineOptions): Promise<StageSta
 
 /** The catalog error of a failed run: the failing stage's own error, or the gate failure. */
 export function pipelineError(record: RunRecord): IntentopsError | undefined {
+  // A stage stopped by Ctrl-C did not fail: the run reports the interruption, so the CLI exits as interrupted.
+  if (record.status === 'aborted') return createError('ERR_PIPELINE_ABORTED')
   const failed = record.stages.find((s) => s.status === 'failed')
   if (!failed) return undefined
-  // A stage stopped by Ctrl-C did not fail: the run reports the interruption, so the CLI exits as interrupted.
-  if (failed.error?.code.endsWith('_ABORTED')) return createError('ERR_PIPELINE_ABORTED')
   const gate = record.stages.find((s) => s.name === 'gate')
   if (failed.name === 'gate' || (failed.name === 'promote' && !failed.error)) {
     return createError('ERR_PIPELINE_GATE_FAILED', {

@@ -170,6 +170,78 @@ describe('runStages', () => {
     expect(seen).toEqual(['failed'])
   })
 
+  it('after an interruption still runs the always stages, each with a live signal of its own, and records aborted', async () => {
+    const controller = new AbortController()
+    const seen: Array<{ stage: string; aborted: boolean | undefined; halted?: string; interrupted?: string }> = []
+    const always = (name: string): Stage<Ctx> => ({
+      name,
+      cache: false,
+      always: true,
+      inputs: () => ({}),
+      async run(_c, _up, signal, run) {
+        seen.push({
+          stage: name,
+          aborted: signal?.aborted,
+          ...(run?.halted ? { halted: run.halted } : {}),
+          ...(run?.interrupted ? { interrupted: run.interrupted } : {}),
+        })
+        return { outputs: { halted: run?.halted ?? null } }
+      },
+    })
+    const slow: Stage<Ctx> = {
+      name: 'train',
+      cache: true,
+      inputs: () => ({}),
+      // Waits for the signal as a long training loop would, and is interrupted halfway.
+      run: (_c, _up, signal) =>
+        new Promise((_resolve, reject) => {
+          signal!.addEventListener('abort', () =>
+            reject(Object.assign(new Error('stopped'), { code: 'ERR_X_ABORTED' })),
+          )
+          setTimeout(() => controller.abort(), 20)
+        }),
+    }
+    const interrupted = await runStages([stages[0]!, slow, stages[2]!, always('report'), always('notify')], ctx, {
+      stateDir,
+      signal: controller.signal,
+    })
+    expect(interrupted.status).toBe('aborted')
+    expect(interrupted.interrupted).toBe('train')
+    expect(interrupted.stages.map((s) => s.status)).toEqual(['ran', 'failed', 'skipped', 'ran', 'ran'])
+    expect(interrupted.stages[2]!.reason).toBe('the run was interrupted at train')
+    expect(seen).toEqual([
+      { stage: 'report', aborted: false, halted: 'aborted', interrupted: 'train' },
+      { stage: 'notify', aborted: false, halted: 'aborted', interrupted: 'train' },
+    ])
+    const [onDisk] = await listRuns(stateDir)
+    expect(onDisk).toMatchObject({ id: interrupted.id, status: 'aborted', interrupted: 'train' })
+
+    // A signal aborted before the run: the first stage is the interrupted one, and the always stages still run,
+    // within their own deadline.
+    seen.length = 0
+    const late: Stage<Ctx> = {
+      ...always('report'),
+      run: (_c, _up, signal) =>
+        new Promise((_resolve, reject) => {
+          signal!.addEventListener('abort', () => reject(Object.assign(new Error('deadline'), { code: 'ERR_X' })))
+        }),
+    }
+    const t0 = Date.now()
+    const before = await runStages([stages[0]!, late, always('notify')], ctx, {
+      stateDir,
+      signal: AbortSignal.abort(),
+      afterAbortMs: 50,
+    })
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(before.status).toBe('aborted')
+    expect(before.stages.map((s) => [s.name, s.status, s.error?.code])).toEqual([
+      ['validate', 'failed', 'ERR_PIPELINE_ABORTED'],
+      ['report', 'failed', 'ERR_X'],
+      ['notify', 'ran', undefined],
+    ])
+    expect(seen).toEqual([{ stage: 'notify', aborted: false, halted: 'aborted', interrupted: 'validate' }])
+  })
+
   it('re-runs a cached stage whose outputs no longer exist', async () => {
     const artifact = path.join(ctx.dir, 'model.bin')
     const producing: Stage<Ctx>[] = [

@@ -36,7 +36,8 @@ export interface Stage<C> {
   /** Fingerprints of what the stage reads; `upstream` holds earlier stages' outputs. */
   /**
    * Runs even after an earlier stage failed or stopped the run (reports and notifications must say so), though never
-   * past `--until`. `run.halted` tells it what happened.
+   * past `--until`. `run.halted` tells it what happened. After an interruption it gets a fresh signal with a short
+   * deadline of its own (`RunOptions.afterAbortMs`) instead of the aborted one.
    */
   always?: boolean
   /**
@@ -53,10 +54,15 @@ export interface Stage<C> {
   ): Promise<StageResult>
 }
 
+/** Why the run ended early: a stage failed, one stopped it, or it was interrupted (the signal aborted). */
+export type Halt = 'failed' | 'stopped' | 'aborted'
+
 /** What an `always` stage learns about the run so far. */
 export interface RunSoFar {
   id: string
-  halted?: 'failed' | 'stopped'
+  halted?: Halt
+  /** The stage the interruption stopped, when `halted` is `aborted` and it stopped one. */
+  interrupted?: string
   stages: readonly StageRecord[]
 }
 
@@ -81,7 +87,9 @@ export interface RunRecord {
   id: string
   startedAt: string
   finishedAt: string
-  status: 'passed' | 'failed' | 'stopped'
+  status: 'passed' | Halt
+  /** The stage the interruption stopped, when `status` is `aborted` and it stopped one. */
+  interrupted?: string
   stages: StageRecord[]
   /** Free-form: gate decision, report paths... copied from stage outputs by the caller. */
   summary?: JsonRecord
@@ -93,6 +101,8 @@ export interface RunOptions {
   from?: string
   until?: string
   signal?: AbortSignal
+  /** After `signal` aborted, how long each `always` stage may take, ms. Default 5000. */
+  afterAbortMs?: number
   onStage?: (event: { name: string; phase: 'start' | 'end'; record?: StageRecord }) => void
   /** Fills the run record's `summary` from the finished stages, before the record is written. */
   summarize?: (record: RunRecord) => JsonRecord
@@ -175,21 +185,36 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
   }
   const upstream: Record<string, JsonRecord> = {}
   const keys: Record<string, string> = {}
-  let halted: 'failed' | 'stopped' | undefined
+  let halted: Halt | undefined
+  let interrupted: string | undefined
+  // A failure after an interruption (a report that ran out of time) does not hide the interruption.
+  const halt = (why: Halt) => {
+    if (halted !== 'aborted') halted = why
+  }
 
   for (let i = 0; i < stages.length; i++) {
     const stage = stages[i]!
     const t0 = performance.now()
     const rec: StageRecord = { name: stage.name, status: 'skipped', durationMs: 0 }
     if ((halted && !stage.always) || i > until) {
-      rec.reason = i > until ? `after --until ${opts.until}` : `an earlier stage ${halted}`
+      rec.reason =
+        i > until
+          ? `after --until ${opts.until}`
+          : halted === 'aborted'
+            ? `the run was interrupted${interrupted ? ` at ${interrupted}` : ''}`
+            : `an earlier stage ${halted}`
       record.stages.push(rec)
       opts.onStage?.({ name: stage.name, phase: 'end', record: rec })
       continue
     }
+    // The report and notifications must still say that the run was interrupted: after Ctrl-C they get a short
+    // deadline of their own rather than the aborted signal (a second Ctrl-C ends the process).
+    const late = stage.always === true && opts.signal?.aborted === true
+    if (late) halted ??= 'aborted'
+    const signal = late ? AbortSignal.timeout(opts.afterAbortMs ?? 5000) : opts.signal
     opts.onStage?.({ name: stage.name, phase: 'start' })
     try {
-      if (opts.signal?.aborted) throw createError('ERR_PIPELINE_ABORTED', {})
+      if (signal?.aborted) throw createError('ERR_PIPELINE_ABORTED', {})
       const inputs = await stage.inputs(ctx, upstream)
       const upstreamKeys = { ...keys }
       const key = stageKey(stage, inputs, upstreamKeys)
@@ -220,19 +245,24 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
           : stage.cache
             ? staleReason(prev, inputs, upstreamKeys)
             : 'always runs'
-        const soFar: RunSoFar = { id: record.id, stages: record.stages, ...(halted ? { halted } : {}) }
-        const result = await stage.run(ctx, upstream, opts.signal, soFar)
+        const soFar: RunSoFar = {
+          id: record.id,
+          stages: record.stages,
+          ...(halted ? { halted } : {}),
+          ...(interrupted ? { interrupted } : {}),
+        }
+        const result = await stage.run(ctx, upstream, signal, soFar)
         rec.outputs = result.outputs
         keys[stage.name] = key
         if (result.fail) {
           rec.status = 'failed'
           rec.reason = result.fail
-          halted = 'failed'
+          halt('failed')
         } else {
           rec.status = 'ran'
           if (result.stop) {
             rec.reason = result.stop
-            halted = 'stopped'
+            halt('stopped')
           }
           if (stage.cache) {
             const entry: CacheEntry = {
@@ -259,13 +289,18 @@ export async function runStages<C>(stages: readonly Stage<C>[], ctx: C, opts: Ru
       }
       rec.reason = rec.error.message
       rec[STAGE_ERROR] = err
-      halted = 'failed'
+      // Whatever a stage throws once the run's signal aborted (its own *_ABORTED error, say), the run was interrupted.
+      if (!late && opts.signal?.aborted) {
+        halted = 'aborted'
+        interrupted = stage.name
+      } else halt('failed')
     }
     rec.durationMs = performance.now() - t0
     record.stages.push(rec)
     opts.onStage?.({ name: stage.name, phase: 'end', record: rec })
   }
-  record.status = halted === 'failed' ? 'failed' : halted === 'stopped' ? 'stopped' : 'passed'
+  record.status = halted ?? 'passed'
+  if (interrupted) record.interrupted = interrupted
   record.finishedAt = new Date().toISOString()
   if (opts.summarize) record.summary = opts.summarize(record)
   await writeFileAtomic(path.join(opts.stateDir, 'runs', `${record.id}.json`), `${JSON.stringify(record, null, 2)}\n`)

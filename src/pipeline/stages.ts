@@ -8,13 +8,14 @@
 import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
+import { expandEnv } from '../config/env.js'
 import type { Config } from '../config/schema.js'
 import { canonicalJson, fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
-import { loadTrainingData, loadTrainingDataDetailed } from '../data/load.js'
-import { configuredMustPassPaths, loadMustPass, validateMustPass } from '../data/must-pass.js'
+import { loadTrainingData } from '../data/load.js'
+import { configuredMustPassPaths, loadMustPass } from '../data/must-pass.js'
+import { type ValidationReport, validateProject } from '../data/project.js'
 import type { MustPassCase, TrainingData } from '../data/types.js'
-import { validateTrainingData } from '../data/validate.js'
-import { createError } from '../errors.js'
+import { createError, ERROR_CATALOG } from '../errors.js'
 import type { EvalReport, EvalSummary } from '../eval/types.js'
 import type { ModelRegistry } from '../registry/registry.js'
 import { pathExists, writeFileAtomic } from '../util/fs.js'
@@ -59,7 +60,12 @@ export interface PipelineContext {
   retry?: RetryOptions
   onProgress?: (stage: StageName, fraction: number, note?: string) => void
   /** Filled while running: loaded once, shared by the stages. */
-  memo: { data?: TrainingData; cases?: MustPassCase[]; split?: { train: TrainingData; test: TrainingData } }
+  memo: {
+    validation?: ValidationReport
+    data?: TrainingData
+    cases?: MustPassCase[]
+    split?: { train: TrainingData; test: TrainingData }
+  }
 }
 
 const sha = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`
@@ -67,12 +73,16 @@ const rel = (ctx: PipelineContext, file: string) => path.relative(ctx.root, file
 const work = (ctx: PipelineContext, ...parts: string[]) => path.join(ctx.stateDir, 'work', ...parts)
 
 async function trainingData(ctx: PipelineContext): Promise<TrainingData> {
-  ctx.memo.data ??= await loadTrainingData([...ctx.config.data], { root: ctx.root })
+  // What validate checked; loading again only when it failed (a `--from` run past it), to throw the first error.
+  const report = await projectValidation(ctx)
+  ctx.memo.data ??= report.ok ? report.data : await loadTrainingData([...ctx.config.data], { root: ctx.root })
   return ctx.memo.data
 }
 
 /** Must-pass cases of the config's `tests` paths (a project without the default tests/ has none). */
 async function mustPassCases(ctx: PipelineContext): Promise<MustPassCase[]> {
+  const report = await projectValidation(ctx)
+  if (report.ok) ctx.memo.cases ??= report.cases
   if (!ctx.memo.cases) {
     const configured = await configuredMustPassPaths(ctx.config.tests, {
       root: ctx.root,
@@ -141,41 +151,58 @@ function summaryOf(upstream: Readonly<Record<string, JsonRecord>>, stage: string
 }
 
 // ── validate ──
+/**
+ * The whole project checked by `validateProject`, as `intentops data validate` does, once per run. Loading problems
+ * are diagnostics here, not throws, so every data problem fails the validate stage the same way.
+ */
+async function projectValidation(ctx: PipelineContext): Promise<ValidationReport> {
+  ctx.memo.validation ??= await validateProject({
+    root: ctx.root,
+    data: [...ctx.config.data],
+    tests: [...ctx.config.tests],
+    ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
+    validation: ctx.config.validation,
+    fields: ctx.config.fields,
+    onProgress: (done, total) => ctx.onProgress?.('validate', done / total, 'loading data'),
+  })
+  return ctx.memo.validation
+}
+
 const validate: Stage<PipelineContext> = {
   name: 'validate',
   cache: true,
   async inputs(ctx) {
+    const report = await projectValidation(ctx)
+    const errors = report.diagnostics.filter((d) => d.severity === 'error')
     return {
-      data: fingerprintTrainingData(await trainingData(ctx)),
-      tests: sha(canonicalJson(await mustPassCases(ctx))),
+      data: fingerprintTrainingData(report.data),
+      tests: sha(canonicalJson(report.cases)),
       rules: sha(canonicalJson({ validation: ctx.config.validation, fields: ctx.config.fields })),
+      // Data that fails a check (or loads only in part) can fingerprint like data that passed before, under older
+      // checks too: its errors keep the keys apart, and valid data keeps its key, so nothing retrains for this.
+      ...(errors.length > 0 ? { errors: sha(canonicalJson(errors)) } : {}),
     }
   },
   async run(ctx) {
-    ctx.onProgress?.('validate', 0)
-    const loaded = await loadTrainingDataDetailed([...ctx.config.data], { root: ctx.root })
-    const diagnostics = [
-      ...loaded.diagnostics,
-      ...validateTrainingData(loaded.data, { validation: ctx.config.validation, fields: ctx.config.fields }),
-      ...validateMustPass(await mustPassCases(ctx), loaded.data),
-    ]
+    const report = await projectValidation(ctx)
     ctx.onProgress?.('validate', 1)
-    const errors = diagnostics.filter((d) => d.severity === 'error')
-    if (errors.length > 0) {
-      const first = errors[0]!
-      // the error's location already names the file and line of the first problem
+    const first = report.diagnostics.find((d) => d.severity === 'error')
+    if (first) {
+      // The first problem's code, position and fix; `data validate` lists the rest.
+      const more = ERROR_CATALOG.ERR_PIPELINE_DATA_INVALID.hint
       throw createError(
         'ERR_PIPELINE_DATA_INVALID',
-        { count: errors.length, first: first.message },
-        first.location ? { location: first.location } : {},
+        { count: report.errorCount, code: first.code, first: first.message },
+        { location: first.location, hint: first.hint ? `${first.hint} ${more}` : more },
       )
     }
     return {
       outputs: {
-        examples: loaded.data.examples.length,
-        intents: new Set(loaded.data.examples.map((e) => e.intent)).size,
-        warnings: diagnostics.filter((d) => d.severity === 'warning').length,
-        dataFingerprint: fingerprintTrainingData(loaded.data),
+        examples: report.counts.examples,
+        intents: report.counts.intents,
+        mustPass: report.counts.mustPass,
+        warnings: report.warningCount,
+        dataFingerprint: fingerprintTrainingData(report.data),
       },
     }
   },
@@ -396,6 +423,17 @@ const gate: Stage<PipelineContext> = {
   },
 }
 
+/**
+ * `stages.deploy` with its `$VAR`s expanded (tokens and URLs belong in CI variables). One that is not set is
+ * ERR_CONFIG_INVALID naming it: expanded to nothing it would send the model to another URL, or without a token.
+ */
+function deployTargets(ctx: PipelineContext): Array<{ server: string; token: string }> {
+  return ctx.config.stages.deploy.map((t, i) => ({
+    server: expandEnv(t.url, ctx.env, `stages.deploy.${i}.url`),
+    token: expandEnv(t.token, ctx.env, `stages.deploy.${i}.token`),
+  }))
+}
+
 // ── publish ──
 const publish: Stage<PipelineContext> = {
   name: 'publish',
@@ -403,6 +441,8 @@ const publish: Stage<PipelineContext> = {
   inputs: () => ({}),
   async run(ctx, up) {
     if (!ctx.publish) return { outputs: { skipped: '--no-publish' } }
+    // A deploy target that cannot be resolved fails the run before anything is published or promoted.
+    if (ctx.promote) deployTargets(ctx)
     const { readModelBytes, readManifest } = await import('../nlu/model-file.js')
     const { trainingLineage } = await import('../registry/model-lineage.js')
     const { gitInfo, resolveActor } = await import('../registry/lineage.js')
@@ -477,16 +517,11 @@ const deploy: Stage<PipelineContext> = {
   cache: false,
   inputs: () => ({}),
   async run(ctx, up) {
-    const targets = ctx.config.stages.deploy
-    if (!up.promote?.promoted || targets.length === 0) return { outputs: { servers: 0 } }
-    const { deployModel, expandEnv } = await import('./deploy.js')
+    if (!up.promote?.promoted || ctx.config.stages.deploy.length === 0) return { outputs: { servers: 0 } }
+    const { deployModel } = await import('./deploy.js')
     const results = []
-    for (const t of targets) {
-      const server = expandEnv(t.url, ctx.env)
-      const res = await deployModel(
-        { server, token: expandEnv(t.token, ctx.env), model: `v${up.promote.version}` },
-        ctx.retry,
-      )
+    for (const { server, token } of deployTargets(ctx)) {
+      const res = await deployModel({ server, token, model: `v${up.promote.version}` }, ctx.retry)
       results.push({ server, ok: res.ok, status: res.status, error: res.error ?? null })
     }
     const bad = results.filter((r) => !r.ok)
@@ -527,9 +562,9 @@ const notifyStage: Stage<PipelineContext> = {
   cache: false,
   always: true,
   inputs: () => ({}),
-  async run(ctx, up, _signal, run) {
+  async run(ctx, up, signal, run) {
     const { deliverNotifications } = await import('./deliver.js')
-    const out = await deliverNotifications(ctx, up, run)
+    const out = await deliverNotifications(ctx, up, run, signal)
     if (ctx.strictNotify && out.failures.length > 0) {
       throw createError('ERR_PIPELINE_NOTIFY_FAILED', { count: out.failures.length, detail: out.failures.join('; ') })
     }

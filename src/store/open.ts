@@ -4,6 +4,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
+import { expandEnv } from '../config/env.js'
 import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
@@ -42,26 +43,6 @@ export const STORE_LOCATIONS = 'a SQLite file path, or a postgres:// or postgres
 export function unsupportedStoreScheme(location: string): string | undefined {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(location)?.[1]
   return scheme && !/^postgres(ql)?$/i.test(scheme) ? scheme : undefined
-}
-
-/**
- * `$VAR` / `${VAR}` from the environment, so secrets stay out of the config file. A variable that is not set is an
- * error naming it: expanded to nothing, it would read as a missing setting.
- */
-function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>, key: string): string {
-  return value.replace(/\$\{?([A-Z0-9_]+)\}?/gi, (_, name: string) => {
-    const v = env[name]
-    if (v === undefined || v === '') {
-      throw createError(
-        'ERR_CONFIG_INVALID',
-        {
-          detail: `\`${key}\` refers to the environment variable ${name}, which is ${v === undefined ? 'not set' : 'empty'}`,
-        },
-        { hint: `Set ${name} in the environment (export ${name}=...), or change \`${key}\` in intentops.yml.` },
-      )
-    }
-    return v
-  })
 }
 
 /** The store for the `store` section of the config: SQLite under the project by default, or PostgreSQL. */

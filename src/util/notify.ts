@@ -4,6 +4,8 @@
  * notification problem cannot fail a pipeline whose gate passed (unless the caller decides so).
  * @module
  */
+import { expandEnv } from '../config/env.js'
+import { type IntentopsError, isIntentopsError } from '../errors.js'
 import { fetchWithRetry, type HttpResult, type RetryOptions } from './http.js'
 
 export type NotifyEventKind = 'promoted' | 'gate_failed' | 'pipeline_failed' | 'drift_alert' | 'pipeline_passed'
@@ -63,14 +65,24 @@ export async function notify(
 
 /**
  * Webhook targets from the config, with `$VAR` / `${VAR}` expanded from the environment (webhook URLs are secrets
- * and belong in CI variables, not in git). `INTENTOPS_WEBHOOK_URL` adds one Slack-shaped target.
+ * and belong in CI variables, not in git). `INTENTOPS_WEBHOOK_URL` adds one Slack-shaped target. A webhook whose
+ * variable is not set is left out and named in `unresolved` (ERR_CONFIG_INVALID), for the caller to report like an
+ * undelivered notification: expanded to nothing it would post to another URL, or be dropped without a word.
  */
 export function webhookTargets(
   config: { webhooks: ReadonlyArray<{ url: string; format: 'slack' | 'json' }> },
   env: Readonly<Record<string, string | undefined>>,
-): WebhookTarget[] {
-  const expand = (u: string) => u.replace(/\$\{?([A-Z0-9_]+)\}?/gi, (_, name: string) => env[name] ?? '')
-  const targets = config.webhooks.map((w) => ({ url: expand(w.url), format: w.format }))
-  if (env.INTENTOPS_WEBHOOK_URL) targets.push({ url: env.INTENTOPS_WEBHOOK_URL, format: 'slack' })
-  return targets.filter((t) => /^https?:\/\//.test(t.url))
+): { targets: WebhookTarget[]; unresolved: IntentopsError[] } {
+  const out = { targets: [] as WebhookTarget[], unresolved: [] as IntentopsError[] }
+  for (const [i, w] of config.webhooks.entries()) {
+    try {
+      out.targets.push({ url: expandEnv(w.url, env, `notify.webhooks.${i}.url`), format: w.format })
+    } catch (err) {
+      if (!isIntentopsError(err)) throw err
+      out.unresolved.push(err)
+    }
+  }
+  if (env.INTENTOPS_WEBHOOK_URL) out.targets.push({ url: env.INTENTOPS_WEBHOOK_URL, format: 'slack' })
+  out.targets = out.targets.filter((t) => /^https?:\/\//.test(t.url))
+  return out
 }

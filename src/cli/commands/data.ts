@@ -74,7 +74,7 @@ export function register(program: Command, io: CliIO): void {
       progress.stop()
       const failed = report.errorCount > 0 || (opts.strict === true && report.warningCount > 0)
       if (opts.json) {
-        const { data: _data, ...rest } = report
+        const { data: _data, cases: _cases, ...rest } = report
         io.stdout(`${JSON.stringify({ ...rest, strict: opts.strict === true, passed: !failed }, null, 2)}\n`)
       } else {
         // A person reads the first few of each kind; --json has them all.

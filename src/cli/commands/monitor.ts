@@ -205,8 +205,10 @@ export function register(program: Command, io: CliIO): void {
         if (!report.passed) {
           io.exitCode = 1
           if (opts.notify) {
+            const configured = webhookTargets(config.notify, io.env)
+            for (const e of configured.unresolved) io.stderr(`warning: alert not sent: ${e.message}\n`)
             const targets = [
-              ...webhookTargets(config.notify, io.env),
+              ...configured.targets,
               ...(opts.webhook ?? []).map((url) => ({ url, format: 'slack' as const })),
             ]
             const deliveries = await alertDrift(report, targets, { attempts: config.notify.retries })

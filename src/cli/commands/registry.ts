@@ -571,7 +571,8 @@ async function sendNotification(
   details: Record<string, string | number | boolean | null>,
 ): Promise<void> {
   const { notify, webhookTargets } = await import('../../util/notify.js')
-  const targets = webhookTargets(notifyConfig, io.env)
+  const { targets, unresolved } = webhookTargets(notifyConfig, io.env)
+  for (const e of unresolved) io.stderr(`warning: notification not sent: ${e.message}\n`)
   if (targets.length === 0) return
   const reports = await notify(targets, { kind, summary, details }, { attempts: notifyConfig.retries })
   for (const r of reports) {

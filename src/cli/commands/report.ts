@@ -72,9 +72,12 @@ export function register(program: Command, io: CliIO): void {
       const kind = kinds.find((k) => k === opts.event)
       if (!kind) throw createError('ERR_CLI_USAGE', { detail: `--event must be one of ${kinds.join(', ')}` })
       const { config } = await loadConfig({ dir: io.cwd, explicit: opts.config })
-      const targets = webhookTargets(config.notify, io.env)
+      const { targets, unresolved } = webhookTargets(config.notify, io.env)
+      for (const e of unresolved) io.stderr(`warning: not sent: ${e.message}\n`)
+      if (opts.strict && unresolved.length > 0) io.exitCode = 1
       if (targets.length === 0) {
-        io.stderr('warning: no webhooks configured (notify.webhooks in intentops.yml or INTENTOPS_WEBHOOK_URL)\n')
+        if (unresolved.length === 0)
+          io.stderr('warning: no webhooks configured (notify.webhooks in intentops.yml or INTENTOPS_WEBHOOK_URL)\n')
         return
       }
       const reports = await notify(targets, { kind, summary: opts.summary }, { attempts: config.notify.retries })
@@ -119,7 +122,11 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.out ? { outDir: path.resolve(io.cwd, opts.out) } : {}),
         },
         outputs,
-        { stages: run.stages, ...(halted ? { halted } : {}) },
+        {
+          stages: run.stages,
+          ...(halted ? { halted } : {}),
+          ...(run.interrupted ? { interrupted: run.interrupted } : {}),
+        },
       )
       if (opts.print) io.stdout(await readTextFile(written.markdown))
       io.stdout(
