@@ -149,7 +149,7 @@ describe('intentops init --ci', () => {
     expect(await runCli(['init', '--ci', 'gitlab'], gitlab)).toBe(0)
     expect(gitlab.out()).toContain('created .gitlab-ci.yml')
     const bad = memoryIO(dir)
-    expect(await runCli(['init', '--ci', 'jenkins'], bad)).toBe(1)
+    expect(await runCli(['init', '--ci', 'jenkins'], bad)).toBe(2)
     expect(bad.err()).toContain('--ci must be github or gitlab')
   })
 })
