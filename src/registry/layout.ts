@@ -28,6 +28,8 @@ const SEQ_DIGITS = 12
 
 /** Reserved words that read as version references, never as alias names. */
 const RESERVED_ALIASES = new Set(['latest'])
+/** `v3` reads as version 3 wherever a version or an alias is taken, so no alias may look like it. */
+const VERSION_LIKE = /^v\d+$/
 
 /** Throw `ERR_REGISTRY_INVALID_REF` unless `name` can name a model (it becomes a key segment). */
 export function assertModelName(name: string): void {
@@ -42,13 +44,13 @@ export function assertModelName(name: string): void {
 
 /** Throw `ERR_REGISTRY_INVALID_REF` unless `alias` can name an alias (lowercase, never `latest` or a number). */
 export function assertAliasName(alias: string, options: ErrorOptions = {}): void {
-  if (!ALIAS.test(alias) || RESERVED_ALIASES.has(alias)) {
+  if (!ALIAS.test(alias) || RESERVED_ALIASES.has(alias) || VERSION_LIKE.test(alias)) {
     throw createError(
       'ERR_REGISTRY_INVALID_REF',
       {
         what: 'alias',
         value: alias,
-        rule: 'use lowercase letters, digits, `_` or `-`, starting with a letter (and not `latest`)',
+        rule: 'use lowercase letters, digits, `_` or `-`, starting with a letter (and not `latest` or `v` and digits, which name versions)',
       },
       options,
     )

@@ -100,6 +100,13 @@ describe('ModelRegistry: publish and load', () => {
     await expect(
       registry.publish({ name: 'bot', bytes: modelBytes('x'), author: 'a', tags: { 'bad key': 'v' } }),
     ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    // `v2` would read as version 2 wherever a version or an alias is taken
+    await registry.publish({ name: 'bot', bytes: modelBytes('x'), author: 'a' })
+    for (const alias of ['v2', 'v10', 'latest']) {
+      await expect(
+        registry.promote({ name: 'bot', version: 1, alias, policy: gates, actor: 'x' }),
+      ).rejects.toMatchObject({ code: 'ERR_REGISTRY_INVALID_REF' })
+    }
   })
 
   it('never gives two concurrent publishes the same number, across separate processes on one directory', async () => {

@@ -179,9 +179,10 @@ nlu:
       'ERR_REVIEW_GIT_BRANCH_EXISTS',
     )
     repo.write('data/nlu.yml', `${NLU}\n`)
-    expect(await errorCode(exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-1', env }))).toBe(
-      'ERR_REVIEW_GIT_DIRTY',
-    )
+    const dirty = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-1', env }).catch((e) => e)
+    expect(dirty).toMatchObject({ code: 'ERR_REVIEW_GIT_DIRTY' })
+    // the path whole: the porcelain line of a change not staged starts with a space
+    expect((dirty as Error).message).toMatch(/: data\/nlu\.yml$/)
     repo.git('checkout', '--', 'data/nlu.yml')
     // nothing was marked by the refused runs
     expect(await store.listReviews({ exported: true })).toEqual([])

@@ -343,15 +343,12 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     const name = options.gitBranch
     await git(['check-ref-format', '--branch', name], root, options.env)
     if (await branchExists(name, root, options.env)) throw createError('ERR_REVIEW_GIT_BRANCH_EXISTS', { branch: name })
-    const dirty = (await git(['status', '--porcelain', '--', ...files], root, options.env)).trim()
-    if (dirty) {
-      throw createError('ERR_REVIEW_GIT_DIRTY', {
-        files: dirty
-          .split('\n')
-          .map((l) => l.slice(3))
-          .join(', '),
-      })
-    }
+    // Porcelain lines are `XY path`: X is a space for a change not staged, so the lines are not trimmed.
+    const dirty = (await git(['status', '--porcelain', '--', ...files], root, options.env))
+      .split('\n')
+      .filter((l) => l.length > 3)
+      .map((l) => l.slice(3))
+    if (dirty.length) throw createError('ERR_REVIEW_GIT_DIRTY', { files: dirty.join(', ') })
     await git(['checkout', '-q', '-b', name], root, options.env)
     branch = name
   }
