@@ -15,7 +15,7 @@
 import { charTables } from '../chars.js'
 import { firstTokenEndingAfter } from './crf-tags.js'
 import { LookupMatcher } from './lookup.js'
-import { compilePattern, MAX_REGEX_INPUT } from './regex.js'
+import { compilePattern, MAX_REGEX_INPUT, pastEmptyMatch } from './regex.js'
 
 /** Token boundaries into the text; features read the characters from the text itself. */
 export interface FeatureToken {
@@ -325,7 +325,7 @@ export class CrfFeaturizer {
           const ms = m.index
           const me = ms + m[0].length
           if (me === ms) {
-            re.lastIndex++
+            re.lastIndex = pastEmptyMatch(input, re)
             continue
           }
           for (let t = firstTokenEndingAfter(tokens, ms); t < n && tokens[t]!.start < me; t++)

@@ -160,6 +160,16 @@ describe('CrfEntityExtractor', () => {
     expect(simple(tagger, 'Please book Madrid for me')).toEqual([['Madrid', 'city']])
   })
 
+  it('tags with a regex that can match empty text, past emoji', () => {
+    const input = travelData()
+    input.regexes.push({ name: 'maybe', patterns: ['\\d*', '(?:)'] })
+    const tagger = crf({ maxIterations: 20 }).fit(input, { seed: 1 })
+    // each of these looped forever on the empty match before the emoji
+    for (const text of ['😀', 'fly to Rome 😀', '😀12 nights in Oslo😀']) {
+      expect(run(tagger, text).every((e) => e.end <= text.length)).toBe(true)
+    }
+  })
+
   it('is deterministic for a seed and does not mutate its input', () => {
     const input = travelData()
     input.lookups.push({ name: 'city', elements: ['Paris', 'Rome'] })

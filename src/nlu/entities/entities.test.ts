@@ -129,6 +129,17 @@ describe('regex and lookup entities', () => {
       'fruit',
     ])
   })
+  it('steps over a whole emoji after an empty match, instead of finding the same empty match forever', () => {
+    const x = new FittedRegexEntities(regexEntitiesParams({ useWordBoundaries: false }), [
+      { name: 'code', patterns: ['a*', '(?:)'] },
+    ])
+    expect(x.extract('😀', [])).toEqual([])
+    expect(x.extract('aa 😀 a😀😀aaa', []).map((e) => [e.value, e.start, e.end])).toEqual([
+      ['aa', 0, 2],
+      ['a', 6, 7],
+      ['aaa', 11, 14],
+    ])
+  })
   it('reports a bad pattern with its data file position', () => {
     const bad = { ...data, regexes: [{ name: 'zipcode', patterns: ['(\\d{5}'], source: { file: 'nlu.yml', line: 7 } }] }
     expect(() => new RegexEntities(regexEntitiesParams({})).fit(bad, { seed: 0 })).toThrow(

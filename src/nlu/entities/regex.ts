@@ -194,7 +194,7 @@ export class FittedRegexEntities implements FittedEntityExtractor {
       re.lastIndex = 0
       for (let m = re.exec(input); m !== null; m = re.exec(input)) {
         if (m[0].length === 0) {
-          re.lastIndex++
+          re.lastIndex = pastEmptyMatch(input, re)
           continue
         }
         const start = m.index
@@ -221,6 +221,24 @@ export class FittedRegexEntities implements FittedEntityExtractor {
     const json = state.json as { params?: unknown; patterns?: unknown }
     return new FittedRegexEntities(regexEntitiesParams(json.params), checkPatternSets('regex_entities', json.patterns))
   }
+}
+
+/**
+ * Where a global regex searches next after an empty match at `re.lastIndex`. In unicode mode the engine moves an index
+ * that falls inside a surrogate pair back to the pair's start, so stepping one code unit past an empty match before
+ * an emoji finds the same empty match again, forever: step over the whole code point, as `String.prototype.matchAll`
+ * does (AdvanceStringIndex).
+ */
+export function pastEmptyMatch(input: string, re: RegExp): number {
+  const i = re.lastIndex
+  if (re.unicode && i + 1 < input.length) {
+    const c = input.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = input.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) return i + 2
+    }
+  }
+  return i + 1
 }
 
 function spanKey(name: string, start: number, end: number): string {
