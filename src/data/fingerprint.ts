@@ -74,6 +74,35 @@ export function fingerprintTrainingData(data: TrainingData): string {
   return digest(parts)
 }
 
+/**
+ * The training set in the order its fingerprint reads it: examples by their canonical text, everything else by name.
+ * Training takes its data through this, so two sets with one fingerprint train the same model with the same seed
+ * however their examples and files are ordered (the classifiers' folds and passes follow example order).
+ */
+export function canonicalOrder(data: TrainingData): TrainingData {
+  const keyed = data.examples.map((ex) => ({ ex, key: canonicalExample(ex) }))
+  keyed.sort((a, b) => compareStrings(a.key, b.key))
+  const byName =
+    <T>(name: (x: T) => string) =>
+    (a: T, b: T) =>
+      compareStrings(name(a), name(b))
+  const sortedStrings = (xs: readonly string[]) => [...xs].sort(compareStrings)
+  return {
+    intents: [...data.intents].sort(byName((i) => i.name)),
+    examples: keyed.map((k) => k.ex),
+    // Inner lists keep their order (a regex's `sources` run beside its patterns); the steps that use them sort them.
+    synonyms: [...data.synonyms].sort(
+      byName((syn) => canonicalJson({ synonym: syn.value, examples: sortedStrings(syn.examples) })),
+    ),
+    regexes: [...data.regexes].sort(
+      byName((r) => canonicalJson({ regex: r.name, patterns: sortedStrings(r.patterns) })),
+    ),
+    lookups: [...data.lookups].sort(
+      byName((l) => canonicalJson({ lookup: l.name, elements: sortedStrings(l.elements) })),
+    ),
+  }
+}
+
 /** The config keys that change what training produces; gates, notify and paths do not. */
 export const TRAINING_CONFIG_KEYS = ['language', 'pipeline', 'fields', 'fallback'] as const
 

@@ -64,6 +64,24 @@ describe('trainModel', () => {
     expect(strip(encodeModel(a))).toEqual(strip(encodeModel(b)))
     for (const text of ['fly to Rome', 'bye bye', 'is it cold']) expect(b.parse(text)).toEqual(a.parse(text))
   })
+  it('trains the same model from the same data in any order, as the data fingerprint promises', async () => {
+    const strip = (b: Uint8Array) => ({ ...readManifest(b), trainedAt: '', trainingMs: 0 })
+    const data = withOos()
+    const shuffled: TrainingData = {
+      intents: [...data.intents].reverse(),
+      examples: data.examples.filter((_, i) => i % 2 === 1).concat(data.examples.filter((_, i) => i % 2 === 0)),
+      synonyms: [...data.synonyms].reverse(),
+      regexes: [...data.regexes].reverse(),
+      lookups: [...data.lookups].reverse(),
+    }
+    expect(fingerprintTrainingData(shuffled)).toBe(fingerprintTrainingData(data))
+    const a = await trainModel(data, { config, seed: 3, workers: 0 })
+    const b = await trainModel(shuffled, { config, seed: 3, workers: 0 })
+    expect(strip(encodeModel(b))).toEqual(strip(encodeModel(a)))
+    for (const text of [...data.examples.map((e) => e.text), 'fly to Rome tomorrow', 'what is the weather']) {
+      expect(b.parse(text)).toEqual(a.parse(text))
+    }
+  })
   it('reports progress through every stage', async () => {
     const stages: string[] = []
     let last = -1

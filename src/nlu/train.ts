@@ -3,7 +3,7 @@
  * @module
  */
 import type { Config } from '../config/schema.js'
-import { fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
+import { canonicalOrder, fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
 import type { TrainingData } from '../data/types.js'
 import { createError, isIntentopsError } from '../errors.js'
 import { VERSION } from '../version.js'
@@ -56,20 +56,22 @@ export interface TrainReport {
 export type TrainResult = TrainedModel & { readonly report: TrainReport }
 
 /**
- * Train a model. Never mutates `data` or the config.
+ * Train a model. Never mutates the data or the config.
  * @example
  * const data = await loadTrainingData(['data'])
  * const model = await trainModel(data, { config: (await loadConfig({ dir: '.' })).config })
  * await saveModel('models/model.iom', model)
  */
-export async function trainModel(data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+export async function trainModel(input: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const started = performance.now()
   const config = options.config
   const seed = options.seed ?? 0
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw createError('ERR_INVALID_ARGUMENT', { detail: `the seed must be an integer in [0, 4294967295], got ${seed}` })
   }
-  checkData(data)
+  checkData(input)
+  // One fingerprint, one model: the order of examples and files does not reach the classifiers' folds and passes.
+  const data = canonicalOrder(input)
   const pipeline = buildPipeline(config.pipeline)
   const oosIntent = options.oosIntent ?? 'oos'
   const target = options.targetOosRecall
