@@ -256,19 +256,24 @@ function renderAnnotatedText(
   return { out: out + text.slice(pos), written }
 }
 
-/** Why `annotated` does not read back as `text` with `entities`, or undefined when it does. */
-function roundTripProblem(annotated: string, text: string, entities: readonly EntityAnnotation[]): string | undefined {
-  const back = parseAnnotatedText(annotated)
-  const error = back.issues.find((i) => i.severity !== 'warning')
-  if (error) return `it would be read as broken entity markup (${error.message})`
-  const same = (a: EntityAnnotation, b: EntityAnnotation) =>
+/** Whether two annotations say the same of the same span (the field aside: inline markup belongs to one text). */
+export function sameAnnotation(a: EntityAnnotation, b: EntityAnnotation): boolean {
+  return (
     a.start === b.start &&
     a.end === b.end &&
     a.entity === b.entity &&
     a.value === b.value &&
     a.role === b.role &&
     a.group === b.group
-  const extra = back.entities.find((e) => !entities.some((o) => same(o, e)))
+  )
+}
+
+/** Why `annotated` does not read back as `text` with `entities`, or undefined when it does. */
+function roundTripProblem(annotated: string, text: string, entities: readonly EntityAnnotation[]): string | undefined {
+  const back = parseAnnotatedText(annotated)
+  const error = back.issues.find((i) => i.severity !== 'warning')
+  if (error) return `it would be read as broken entity markup (${error.message})`
+  const extra = back.entities.find((e) => !entities.some((o) => sameAnnotation(o, e)))
   if (extra) {
     const span = `"${back.text.slice(extra.start, extra.end)}"`
     return entities.some((o) => o.start === extra.start && o.end === extra.end)

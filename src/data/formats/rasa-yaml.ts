@@ -10,7 +10,7 @@ import { isMap, isScalar, isSeq, type LineCounter, type Node, type Pair, type Sc
 import type { SourceLocation } from '../../errors.js'
 import { nodeLocation, type ParsedYaml, parseYaml } from '../../util/yaml.js'
 import { diagnosticFromError, errorDiagnostic, warningDiagnostic } from '../diagnostics.js'
-import { formatAnnotatedText, type InlineIssue, parseAnnotatedText } from '../inline-entities.js'
+import { formatAnnotatedText, type InlineIssue, parseAnnotatedText, sameAnnotation } from '../inline-entities.js'
 import type { EntityAnnotation, Example, IntentInfo, SourceRef, TrainingData } from '../types.js'
 import { emptyParsedFile, type ParsedDataFile } from './parsed-file.js'
 
@@ -580,17 +580,7 @@ export function fitsBlockLine(ex: Example): boolean {
     back.entities.length !== ex.entities.length
   )
     return false
-  return back.entities.every((e, i) => {
-    const o = ex.entities[i]!
-    return (
-      e.start === o.start &&
-      e.end === o.end &&
-      e.entity === o.entity &&
-      e.value === o.value &&
-      e.role === o.role &&
-      e.group === o.group
-    )
-  })
+  return back.entities.every((e, i) => sameAnnotation(e, ex.entities[i]!))
 }
 
 /** The lines of one example inside an `examples: |` block, without indentation. */
