@@ -2,17 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { IntentopsError } from '../errors.js'
+import { catchError } from '../../test/helpers/catch-error.js'
 import { defaultConfig, loadConfig, parseConfig } from './load.js'
-
-function catchErr(fn: () => unknown): IntentopsError {
-  try {
-    fn()
-  } catch (e) {
-    return e as IntentopsError
-  }
-  throw new Error('expected an error')
-}
 
 describe('config', () => {
   it('applies defaults and deep-freezes', () => {
@@ -23,48 +14,48 @@ describe('config', () => {
     expect(Object.isFrozen(c.fallback)).toBe(true)
   })
   it('points unknown keys at their line and column', () => {
-    const e = catchErr(() => parseConfig('name: x\nfallback:\n  threshhold: 0.2\n', 'intentops.yml'))
+    const e = catchError(() => parseConfig('name: x\nfallback:\n  threshhold: 0.2\n', 'intentops.yml'))
     expect(e.code).toBe('ERR_CONFIG_INVALID')
     expect(e.location).toEqual({ file: 'intentops.yml', line: 3, column: 3 })
     expect(e.message).toContain('unknown key `fallback.threshhold`')
   })
   it('reports wrong types and ranges with positions', () => {
-    const e = catchErr(() => parseConfig('data: 3\nfallback:\n  threshold: 2\n', 'c.yml'))
+    const e = catchError(() => parseConfig('data: 3\nfallback:\n  threshold: 2\n', 'c.yml'))
     expect(e.message).toContain('2 problems')
     expect(e.message).toContain('c.yml:1:7: `data`: expected array')
     expect(e.message).toContain('c.yml:3:14: `fallback.threshold`')
   })
   it('checks the pipeline components at load, pointing at the offending step or parameter', () => {
-    const unknown = catchErr(() => parseConfig('name: x\npipeline:\n  - type: nonexistent_component\n', 'c.yml'))
+    const unknown = catchError(() => parseConfig('name: x\npipeline:\n  - type: nonexistent_component\n', 'c.yml'))
     expect(unknown.code).toBe('ERR_NLU_UNKNOWN_COMPONENT')
     expect(unknown.location).toEqual({ file: 'c.yml', line: 3, column: 5 })
-    const range = catchErr(() =>
+    const range = catchError(() =>
       parseConfig('pipeline:\n  - type: tfidf\n    name: words\n    ngramMax: 99\n  - type: linear_svm\n', 'c.yml'),
     )
     expect(range.code).toBe('ERR_NLU_PARAM_INVALID')
     expect(range.location).toEqual({ file: 'c.yml', line: 4, column: 5 })
     expect(range.message).toContain("The 'ngramMax' parameter of tfidf must be an int in [1, 8]. Got 99 instead.")
-    const order = catchErr(() => parseConfig('pipeline:\n  - type: linear_svm\n  - {type: tfidf}\n', 'c.yml'))
+    const order = catchError(() => parseConfig('pipeline:\n  - type: linear_svm\n  - {type: tfidf}\n', 'c.yml'))
     expect(order.code).toBe('ERR_NLU_PIPELINE_INVALID')
     expect(order.location).toEqual({ file: 'c.yml', line: 3, column: 5 })
-    const none = catchErr(() => parseConfig('name: x\npipeline:\n  - type: tfidf\n', 'c.yml'))
+    const none = catchError(() => parseConfig('name: x\npipeline:\n  - type: tfidf\n', 'c.yml'))
     expect(none.message).toContain('found 0')
     expect(none.location).toEqual({ file: 'c.yml', line: 2, column: 1 })
     expect(parseConfig('pipeline:\n  - type: tfidf\n  - type: linear_svm\n', 'c.yml').pipeline).toHaveLength(2)
   })
   it('reports YAML syntax errors with a position', () => {
-    const e = catchErr(() => parseConfig('name: x\nname: y\n', 'c.yml'))
+    const e = catchError(() => parseConfig('name: x\nname: y\n', 'c.yml'))
     expect(e.code).toBe('ERR_YAML_SYNTAX')
     expect(e.location?.line).toBe(2)
   })
   it('refuses a file of two YAML documents at the second marker', () => {
-    const e = catchErr(() => parseConfig('---\nname: x\n---\nname: y\n', 'c.yml'))
+    const e = catchError(() => parseConfig('---\nname: x\n---\nname: y\n', 'c.yml'))
     expect(e.code).toBe('ERR_YAML_SYNTAX')
     expect(e.message).toBe('YAML syntax error: the file holds more than one YAML document; only one is allowed')
     expect(e.location).toEqual({ file: 'c.yml', line: 3, column: 1 })
   })
   it('refuses YAML nested thousands deep with ERR_YAML_TOO_DEEP and a position', () => {
-    const e = catchErr(() => parseConfig(`name: x\nextra:\n  ${'- '.repeat(3000)}x\n`, 'c.yml'))
+    const e = catchError(() => parseConfig(`name: x\nextra:\n  ${'- '.repeat(3000)}x\n`, 'c.yml'))
     expect(e.code).toBe('ERR_YAML_TOO_DEEP')
     expect(e.location).toMatchObject({ file: 'c.yml', line: 3 })
   })
@@ -74,7 +65,7 @@ describe('config', () => {
       bomb.push(
         `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
       )
-    const e = catchErr(() => parseConfig(`${bomb.join('\n')}\n`, 'c.yml'))
+    const e = catchError(() => parseConfig(`${bomb.join('\n')}\n`, 'c.yml'))
     expect(e.code).toBe('ERR_YAML_ALIAS_BOMB')
   })
   it('refuses a redaction rule that can backtrack catastrophically, naming its path and the rewrite', () => {
@@ -85,7 +76,7 @@ describe('config', () => {
       "    - { pattern: '(a+)+$', replacement: '[x]' }",
       '',
     ].join('\n')
-    const e = catchErr(() => parseConfig(text, 'c.yml'))
+    const e = catchError(() => parseConfig(text, 'c.yml'))
     expect(e.code).toBe('ERR_CONFIG_INVALID')
     expect(e.location).toMatchObject({ file: 'c.yml', line: 4 })
     expect(e.message).toContain('`store.redaction.1.pattern` /(a+)+$/ can take exponential time')
@@ -93,7 +84,7 @@ describe('config', () => {
     expect(e.message).toContain('rewrite it without a quantified group')
   })
   it('refuses a redaction rule that does not compile, and keeps the built-in rules when copied', () => {
-    const e = catchErr(() => parseConfig("store:\n  redaction:\n    - { pattern: '(', replacement: x }\n", 'c.yml'))
+    const e = catchError(() => parseConfig("store:\n  redaction:\n    - { pattern: '(', replacement: x }\n", 'c.yml'))
     expect(e.code).toBe('ERR_CONFIG_INVALID')
     expect(e.message).toContain('`store.redaction.0.pattern` /(/ does not compile')
     const copied = defaultConfig().store.redaction.map((r) => `    - ${JSON.stringify(r)}`)

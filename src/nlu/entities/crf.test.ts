@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { catchError } from '../../../test/helpers/catch-error.js'
 import type { EntityAnnotation, Example, TrainingData } from '../../data/types.js'
-import { IntentopsError } from '../../errors.js'
 import type { ComponentState } from '../component.js'
 import { roundTripState } from '../testing.js'
 import { tokenize } from '../tokenizer.js'
@@ -416,13 +416,3 @@ describe('crf state', () => {
     expect(catchError(() => crfFromState(state)).code).toBe('ERR_NLU_REGEX_INVALID')
   })
 })
-
-function catchError(fn: () => unknown): IntentopsError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof IntentopsError) return err
-    throw err
-  }
-  throw new Error('expected an IntentopsError')
-}
