@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -22,11 +22,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Start `intentops serve` in a child process; resolves with its URL once it listens. */
-function spawnServe(args: string[], env: Record<string, string> = {}) {
+function spawnServe(args: string[], env: Record<string, string> = {}, cwd = dir) {
   // tsx as a loader of this very process (not its wrapper process), so signals reach the server directly.
   const tsx = pathToFileURL(path.join(repo, 'node_modules/tsx/dist/esm/index.mjs')).href
   const child = spawn(process.execPath, ['--import', tsx, main, 'serve', ...args], {
-    cwd: dir,
+    cwd,
     env: { ...process.env, ...env },
   })
   let stderr = ''
@@ -64,9 +64,41 @@ describe('intentops serve', () => {
     expect(((await res.json()) as { intent: { name: string } }).intent.name).toBe('greet')
     const rasa = await fetch(`${url}/model/parse`, { method: 'POST', body: JSON.stringify({ text: 'bye for now' }) })
     expect(rasa.status).toBe(415)
+    // The log it started holds the message: its files are for the owner alone, from the first byte.
+    const log = path.join(dir, '.intentops', 'store.db')
+    for (const f of [log, `${log}-wal`, `${log}-shm`]) expect([f, statSync(f).mode & 0o777]).toEqual([f, 0o600])
     server.child.kill('SIGTERM')
     expect(await server.exit).toBe(0)
+    expect(server.output().stdout).not.toContain('other users may open')
   })
+
+  it('warns at start when other users may open the log files, and leaves their mode alone', async () => {
+    const own = tempDir()
+    try {
+      writeFileSync(path.join(own, 'intentops.yml'), 'name: bot\nserve:\n  logLevel: warn\n')
+      const log = path.join(own, '.intentops', 'store.db')
+      mkdirSync(path.dirname(log))
+      // A log made before intentops created it 0600 (an empty file is a new SQLite database).
+      writeFileSync(log, '')
+      chmodSync(log, 0o644)
+      const wide = spawnServe(['--model', file, '--port', '0'], {}, own)
+      await wide.url
+      wide.child.kill('SIGTERM')
+      expect(await wide.exit).toBe(0)
+      const warnings = wide
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.includes('other users may open'))
+        .map((l) => JSON.parse(l) as { level: number; files: string[]; msg: string })
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatchObject({ level: 40, msg: expect.stringContaining('`chmod 600` them') })
+      // SQLite gives the side files it makes the database file's mode.
+      expect(warnings[0]!.files).toEqual([`${log} (0644)`, `${log}-wal (0644)`, `${log}-shm (0644)`])
+      expect(statSync(log).mode & 0o777).toBe(0o644)
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
+  }, 30_000)
 
   it('refuses to start on bad config, naming the source', async () => {
     const io = memoryIO(dir, { INTENTOPS_SERVE_PORT: 'http' })

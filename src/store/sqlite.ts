@@ -3,6 +3,7 @@
  * review UI's readers do not block each other.
  * @module
  */
+import { closeSync, fchmodSync, openSync, statSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
@@ -31,10 +32,61 @@ export const PAGE_SIZE = 16384
 const CHECKPOINT_BYTES = 80 * 1024 * 1024
 const INSERT_TEXT = 'insert into predictions_fts(rowid, search_text) values (?, ?)'
 
+/** The permission bits of a log file this store creates: the log holds message text, for the owner alone. */
+export const STORE_FILE_MODE = 0o600
+
+/**
+ * Creates the database file empty with STORE_FILE_MODE when it does not exist yet, before SQLite opens it: a file
+ * SQLite created would take the umask's mode (0644 as a rule) and be readable by every local user from its first
+ * write. SQLite gives the files it adds beside a database (`-wal`, `-shm`, a `-journal`) the database file's mode,
+ * so they follow. An existing file keeps its mode: an operator may have widened it on purpose (a group that runs
+ * the review UI or the backups), and `exposedStoreFiles` lets the server warn about it instead.
+ */
+function createPrivateFile(file: string): void {
+  let fd: number
+  try {
+    // `wx` (O_EXCL): a file that exists, or a link in its place, is left alone.
+    fd = openSync(file, 'wx', STORE_FILE_MODE)
+  } catch {
+    // It exists (or another process made it a moment ago); anything else SQLite's own open reports with its reason.
+    return
+  }
+  try {
+    // The umask only narrows the mode open applies (077 would keep 0600, 0277 would take the owner's write away).
+    fchmodSync(fd, STORE_FILE_MODE)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Suffixes of the files SQLite keeps beside a database in WAL mode (and briefly a rollback journal). */
+const SIDE_FILES = ['', '-wal', '-shm', '-journal'] as const
+
+/**
+ * The database file and the files beside it that exist and that the group or others may read or write, with their
+ * permission bits: logs made before intentops created them 0600, or widened by hand.
+ */
+export function exposedStoreFiles(file: string): Array<{ path: string; mode: number }> {
+  if (file === ':memory:' || file === '') return []
+  const exposed: Array<{ path: string; mode: number }> = []
+  for (const suffix of SIDE_FILES) {
+    try {
+      const mode = statSync(`${file}${suffix}`).mode & 0o777
+      if (mode & 0o077) exposed.push({ path: `${file}${suffix}`, mode })
+    } catch {
+      // Absent: nothing to expose.
+    }
+  }
+  return exposed
+}
+
 export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionStore {
   const { file, busyTimeoutMs = 5000, readonly = false, ...rest } = options
   // Outside the try: a directory that cannot be made is a write failure with its reason, not an unreachable store.
-  if (file !== ':memory:' && !readonly) ensureDirSync(path.dirname(file))
+  if (file !== ':memory:' && file !== '' && !readonly) {
+    ensureDirSync(path.dirname(file))
+    createPrivateFile(file)
+  }
   let database: Database.Database
   try {
     database = new Database(file, { readonly, fileMustExist: readonly })

@@ -58,6 +58,17 @@ export function register(program: Command, io: CliIO): void {
           env: io.env,
           onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
         })
+        if (store.dialect === 'sqlite') {
+          const { exposedStoreFiles } = await import('../../store/sqlite.js')
+          const exposed = exposedStoreFiles(store.location)
+          // Left as they are (a group may read them on purpose), but the log holds message text: say so at start.
+          if (exposed.length > 0) {
+            logger.warn(
+              { files: exposed.map((f) => `${f.path} (${f.mode.toString(8).padStart(4, '0')})`) },
+              'the prediction log holds message text, and other users may open these files of it: `chmod 600` them unless that is intended',
+            )
+          }
+        }
         // SQLite writes happen on a writer thread, so a batch never stalls requests.
         const writer = serve.logPredictions
           ? openLogWriter(storeConfig, store, { root: loaded.root, env: io.env })

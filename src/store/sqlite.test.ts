@@ -1,0 +1,92 @@
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { samplePrediction } from './contract.js'
+import { exposedStoreFiles, openSqliteStore } from './sqlite.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+function tmpFile(name = 'log.db'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'intentops-sqlite-'))
+  dirs.push(dir)
+  return path.join(dir, name)
+}
+const mode = (file: string) => statSync(file).mode & 0o777
+const umask = process.umask()
+afterEach(() => {
+  process.umask(umask)
+})
+
+/** Opens a store on `file`, writes a few predictions and returns the modes of the files while it is still open. */
+async function modesWhileOpen(file: string): Promise<Record<string, number>> {
+  const store = openSqliteStore({ file })
+  try {
+    await store.migrate()
+    await store.insertPredictions([samplePrediction(1), samplePrediction(2)])
+    // WAL mode: both side files exist while a connection is open.
+    expect(existsSync(`${file}-wal`) && existsSync(`${file}-shm`)).toBe(true)
+    return { db: mode(file), wal: mode(`${file}-wal`), shm: mode(`${file}-shm`) }
+  } finally {
+    await store.close()
+  }
+}
+
+describe('the permissions of a SQLite log', () => {
+  it('creates the database 0600, and SQLite gives its -wal and -shm the same, under a umask that would allow more', async () => {
+    process.umask(0)
+    const file = tmpFile()
+    expect(await modesWhileOpen(file)).toEqual({ db: 0o600, wal: 0o600, shm: 0o600 })
+    expect(exposedStoreFiles(file)).toEqual([])
+  })
+
+  it('keeps the owner able to write under a umask that would take that away too', async () => {
+    process.umask(0o277)
+    const file = tmpFile()
+    expect(await modesWhileOpen(file)).toEqual({ db: 0o600, wal: 0o600, shm: 0o600 })
+    process.umask(umask)
+    // Opened again, it is a log like any other.
+    const store = openSqliteStore({ file })
+    try {
+      expect(await store.countPredictions()).toBe(2)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('creates the directories on the way, and a new log in them 0600', async () => {
+    process.umask(0o002)
+    const file = path.join(path.dirname(tmpFile()), 'deep', 'er', 'store.db')
+    expect((await modesWhileOpen(file)).db).toBe(0o600)
+  })
+
+  it("leaves an existing file's mode alone; SQLite gives the side files that mode, and both are reported", async () => {
+    process.umask(0o022)
+    const file = tmpFile()
+    writeFileSync(file, '', { mode: 0o640 })
+    expect(await modesWhileOpen(file)).toEqual({ db: 0o640, wal: 0o640, shm: 0o640 })
+    // Open again to list the side files too (closing the last connection removes them).
+    const store = openSqliteStore({ file })
+    try {
+      await store.countPredictions()
+      expect(exposedStoreFiles(file)).toEqual([
+        { path: file, mode: 0o640 },
+        { path: `${file}-wal`, mode: 0o640 },
+        { path: `${file}-shm`, mode: 0o640 },
+      ])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('creates nothing for a read-only open of a missing file, and reports nothing for it', () => {
+    const file = tmpFile()
+    expect(() => openSqliteStore({ file, readonly: true })).toThrow(
+      expect.objectContaining({ code: 'ERR_STORE_UNAVAILABLE' }),
+    )
+    expect(existsSync(file)).toBe(false)
+    expect(exposedStoreFiles(file)).toEqual([])
+  })
+})
