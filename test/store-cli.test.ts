@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'csv-parse/sync'
@@ -107,6 +107,30 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     })
     expect(JSON.parse(rows[0]!.ranking!)[0]).toMatchObject({ name: 'greet' })
     expect(readdirSync(path.join(dir, 'out'))).toEqual(['log.csv'])
+  })
+
+  it('log export --out writes a file only its owner may open, whatever the umask and the mode of a file it replaces', async () => {
+    await seed(3)
+    const umask = process.umask(0)
+    try {
+      for (const format of ['jsonl', 'csv']) {
+        const res = await cli('log', 'export', '--format', format, '--out', `private.${format}`)
+        expect(res.code, res.err).toBe(0)
+        expect(statSync(path.join(dir, `private.${format}`)).mode & 0o777).toBe(0o600)
+      }
+      const shared = path.join(dir, 'shared.jsonl')
+      writeFileSync(shared, 'old\n')
+      chmodSync(shared, 0o644)
+      expect((await cli('log', 'export', '--out', 'shared.jsonl')).code).toBe(0)
+      expect(statSync(shared).mode & 0o777).toBe(0o600)
+      expect(readFileSync(shared, 'utf8').trim().split('\n')).toHaveLength(3)
+      // A umask that would leave the owner unable to write: the file is still exactly 0600.
+      process.umask(0o277)
+      expect((await cli('log', 'export', '--out', 'narrow.jsonl')).code).toBe(0)
+      expect(statSync(path.join(dir, 'narrow.jsonl')).mode & 0o777).toBe(0o600)
+    } finally {
+      process.umask(umask)
+    }
   })
 
   it('log export keeps the old file when the export fails', async () => {

@@ -3,7 +3,8 @@
  * written atomically when it goes to a file.
  * @module
  */
-import { createWriteStream, promises as fsp } from 'node:fs'
+import { promises as fsp } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import { createError } from '../errors.js'
@@ -107,23 +108,37 @@ export function exportQuery<Q extends Omit<PredictionQuery, 'order' | 'limit' | 
   return includeDeleted || query.deleted !== undefined ? query : { ...query, deleted: false }
 }
 
+/** The permission bits of an export file: it holds message text, for the owner alone. */
+export const EXPORT_FILE_MODE = 0o600
+
 /**
  * Stream into a temporary file beside `file`, fsync, then rename over it: readers see the old file or the complete
- * new one, never a partial export. On failure the temporary file is removed and the old file kept.
+ * new one, never a partial export. On failure the temporary file is removed and the old file kept. The temporary
+ * file is created with `mode` (default 0600, whatever the umask) before its first byte, and the rename keeps it, so
+ * the export is never readable more widely; a file it replaces does not pass its own mode on.
  */
 export async function writeStreamAtomic<T>(
   file: string,
   produce: (write: (chunk: string) => Promise<void>) => Promise<T>,
+  options: { mode?: number } = {},
 ): Promise<T> {
+  const mode = options.mode ?? EXPORT_FILE_MODE
   const dir = path.dirname(file)
   const tmp = tempPathFor(file)
+  let fh: FileHandle | undefined
   try {
     await fsp.mkdir(dir, { recursive: true })
+    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode.
+    fh = await fsp.open(tmp, 'wx', mode)
+    // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+    await fh.chmod(mode)
   } catch (err) {
+    await fh?.close().catch(() => {})
+    if (fh) await fsp.rm(tmp, { force: true }).catch(() => {})
     releaseTempPath(tmp)
     throw await writeError(file, err)
   }
-  const out = createWriteStream(tmp, { flags: 'wx' })
+  const out = fh.createWriteStream()
   let streamError: unknown
   out.on('error', (err) => {
     streamError = err
@@ -148,11 +163,11 @@ export async function writeStreamAtomic<T>(
       out.end((err?: Error | null) => (err ? reject(err) : resolve()))
     })
     if (streamError) throw streamError
-    const fh = await fsp.open(tmp, 'r+')
+    const synced = await fsp.open(tmp, 'r+')
     try {
-      await fh.sync()
+      await synced.sync()
     } finally {
-      await fh.close()
+      await synced.close()
     }
     await fsp.rename(tmp, file)
     return result
