@@ -101,6 +101,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Interrupted by {signal}',
     hint: 'Files it was writing were removed and their old versions kept; run the command again.',
   },
+  ERR_CLI_CONFIRMATION_REQUIRED: {
+    status: 428,
+    message: '`{command}` needs confirmation: {detail}',
+    hint: 'Nothing was done. Pass --yes to go ahead without being asked, or run the command in a terminal to be asked; --dry-run shows what it would do.',
+  },
 
   // ── data ─────────────────────────────────────────────────────────────────────
   ERR_DATA_SCHEMA: {

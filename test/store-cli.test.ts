@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PassThrough } from 'node:stream'
 import { parse } from 'csv-parse/sync'
 import { sql } from 'kysely'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
@@ -153,6 +155,60 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(JSON.parse((await cli('log', 'purge', '--before', '2026-01-04', '--json')).out).purged).toBe(0)
   })
 
+  it('log purge --dry-run counts what a purge would delete and deletes nothing', async () => {
+    await seed(10)
+    const res = await cli('log', 'purge', '--before', '2026-01-04', '--dry-run')
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toBe('would purge 3 predictions logged before 2026-01-04T00:00:00.000Z\n')
+    const all = JSON.parse((await cli('log', 'purge', '--before', '0d', '--dry-run', '--json')).out)
+    expect(all).toMatchObject({ purged: 10, dryRun: true })
+    expect(JSON.parse((await cli('log', 'stats', '--json')).out)).toMatchObject({ predictions: 10, reviews: 1 })
+  })
+
+  it('log purge that would empty the log asks on a terminal, and does only what the answer says', async () => {
+    await seed(10)
+    const ask = async (answer: string | undefined, ...argv: string[]) => {
+      const stdin = Object.assign(new PassThrough(), { isTTY: true })
+      const io = { ...memoryIO(dir, {}), isTTY: true, stdin }
+      if (answer === undefined) stdin.end()
+      else stdin.end(`${answer}\n`)
+      const code = await runCli(['log', 'purge', ...argv], io)
+      return { code, out: io.out(), err: io.err() }
+    }
+    const predictions = async () => JSON.parse((await cli('log', 'stats', '--json')).out).predictions
+    for (const answer of ['n', '', 'maybe', undefined]) {
+      const res = await ask(answer, '--before', '0d')
+      expect([answer, res.code]).toEqual([answer, 1])
+      expect(res.err).toMatch(
+        /^--before 0d \(\S+\) is not in the past: delete all 10 predictions in the log and their reviews\? \[y\/N\] nothing purged\n$/,
+      )
+      expect(res.out).toBe('')
+    }
+    expect(await predictions()).toBe(10)
+    // After the newest prediction, though in the past: it empties the log all the same.
+    const yes = await ask('YES', '--before', '2026-06-01')
+    expect(yes.code, yes.err).toBe(0)
+    expect(yes.err).toContain(
+      '--before 2026-06-01 (2026-06-01T00:00:00.000Z) is after the newest prediction: delete all 10 predictions in the log and their reviews? [y/N] ',
+    )
+    expect(yes.out).toBe('purged 10 predictions logged before 2026-06-01T00:00:00.000Z\n')
+    expect(await predictions()).toBe(0)
+  })
+
+  it('log purge that keeps some predictions, or that retention asks for, goes ahead without asking', async () => {
+    await seed(10)
+    const partial = await cli('log', 'purge', '--before', '2026-01-10')
+    expect(partial.code, partial.err).toBe(0)
+    expect(partial.out).toContain('purged 9 predictions')
+    // The configured retention is the decision; it runs from cron, where nobody could answer.
+    writeFileSync(path.join(dir, 'intentops.yml'), 'store:\n  retentionDays: 1\n')
+    const retention = await cli('log', 'purge')
+    expect(retention.code, retention.err).toBe(0)
+    expect(retention.out).toContain('purged 1 prediction ')
+    // Nothing left to delete: nothing to ask about.
+    expect((await cli('log', 'purge', '--before', '0d')).code).toBe(0)
+  })
+
   it('log purge --before refuses a day that does not exist and deletes nothing', async () => {
     await seed(5)
     for (const before of ['2026-11-31', '2026-02-30', '99999999d']) {
@@ -257,6 +313,54 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(existsSync(path.join(dir, 'elsewhere.db'))).toBe(true)
     expect(existsSync(path.join(dir, '.intentops', 'store.db'))).toBe(false)
   })
+})
+
+describe('log purge in a real intentops process without a terminal', () => {
+  const repo = path.resolve(import.meta.dirname, '..')
+  const run = (...args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', path.join(repo, 'node_modules/tsx/dist/loader.mjs'), path.join(repo, 'src/cli/main.ts'), ...args],
+        // stdin a pipe nobody writes to, as in cron or CI: a prompt would wait for ever.
+        { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] },
+      )
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+      })
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString()
+      })
+      child.once('close', (code) => resolve({ code, out, err }))
+    })
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-purge-'))
+    dirs.push(dir)
+  })
+
+  it('refuses a purge that would empty the log unless --yes is given, saying how many would go', async () => {
+    await seed(10)
+    const refused = await run('log', 'purge', '--before', '0d')
+    expect(refused.code).toBe(2)
+    expect(refused.err).toMatch(
+      /^error ERR_CLI_CONFIRMATION_REQUIRED: `log purge` needs confirmation: --before 0d \(\S+Z\) is not in the past: it would delete all 10 predictions in the log and their reviews\n {2}hint: Nothing was done\. Pass --yes to go ahead/,
+    )
+    expect(refused.out).toBe('')
+    // The same refusal, in process, for a cut-off in the future and one after the newest prediction.
+    for (const before of ['2099-01-01', '2026-02-01']) {
+      const res = await cli('log', 'purge', '--before', before)
+      expect([before, res.code]).toEqual([before, 2])
+      expect(res.err).toContain('it would delete all 10 predictions in the log and their reviews')
+    }
+    expect(JSON.parse((await cli('log', 'stats', '--json')).out)).toMatchObject({ predictions: 10, reviews: 1 })
+    const confirmed = await run('log', 'purge', '--before', '0d', '--yes', '--json')
+    expect(confirmed.code, confirmed.err).toBe(0)
+    expect(JSON.parse(confirmed.out)).toMatchObject({ purged: 10, dryRun: false })
+    expect(JSON.parse((await cli('log', 'stats', '--json')).out)).toMatchObject({ predictions: 0, reviews: 0 })
+  }, 60_000)
 })
 
 describe('commands that read or tend a log that does not exist', () => {

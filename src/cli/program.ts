@@ -59,7 +59,8 @@ export function reportError(err: unknown, io: CliIO): number {
     io.stderr(`error ${err.code}: ${where}${err.message}\n`)
     if (err.hint) io.stderr(`  hint: ${err.hint}\n`)
     if (io.env.INTENTOPS_DEBUG && err.cause instanceof Error) io.stderr(`${err.cause.stack}\n`)
-    if (err.code === 'ERR_CLI_USAGE') return EXIT_USAGE
+    // A confirmation that could not be asked for is a missing flag (--yes), as a usage error is.
+    if (err.code === 'ERR_CLI_USAGE' || err.code === 'ERR_CLI_CONFIRMATION_REQUIRED') return EXIT_USAGE
     return err.code.endsWith('_ABORTED') ? EXIT_INTERRUPTED : 1
   }
   const e = err as Error

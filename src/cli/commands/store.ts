@@ -126,21 +126,56 @@ export function register(program: Command, io: CliIO): void {
 
   common(log.command('purge').description('delete logged predictions (and their reviews) older than a date'))
     .option('--before <date>', 'cut-off: 2026-01-31, an ISO time, or an age like 90d (default: store.retentionDays)')
+    .option('--dry-run', 'count what would be deleted, delete nothing')
+    .option('-y, --yes', 'delete without asking, even when the purge would empty the log')
     .option('--json', 'print JSON')
-    .action(async (opts: StoreOptions & { before?: string }) => {
+    .action(async (opts: StoreOptions & { before?: string; dryRun?: boolean; yes?: boolean }) => {
       const { createError } = await import('../../errors.js')
+      const { confirm } = await import('../confirm.js')
       await withStore(io, opts, async (store, config) => {
+        const now = Date.now()
         let before: number
-        if (opts.before) before = await parseTime(opts.before, '--before')
-        else if (config.retentionDays !== undefined) before = Date.now() - config.retentionDays * DAY_MS
+        if (opts.before) before = await parseTime(opts.before, '--before', now)
+        else if (config.retentionDays !== undefined) before = now - config.retentionDays * DAY_MS
         else {
           throw createError('ERR_CLI_USAGE', {
             detail: 'give --before DATE, or set store.retentionDays in intentops.yml',
           })
         }
-        const purged = await store.purgePredictions(before)
-        if (opts.json) io.stdout(`${JSON.stringify({ purged, before: iso(before) })}\n`)
-        else io.stdout(`purged ${purged} prediction${purged === 1 ? '' : 's'} logged before ${iso(before)}\n`)
+        const plural = (n: number) => `${n} prediction${n === 1 ? '' : 's'}`
+        const report = (purged: number, dryRun: boolean) => {
+          if (opts.json) io.stdout(`${JSON.stringify({ purged, before: iso(before), dryRun })}\n`)
+          else io.stdout(`${dryRun ? 'would purge' : 'purged'} ${plural(purged)} logged before ${iso(before)}\n`)
+        }
+        const doomed = await store.countPredictions({ to: before })
+        if (opts.dryRun) return report(doomed, true)
+        // A cut-off typed by hand that reaches now (`0d`, a date in the future) or past the newest prediction empties
+        // the log: asked for, not assumed. The configured retention is a standing decision and never asks, so that a
+        // scheduled purge keeps the promise it makes even when the log went quiet for longer than it.
+        if (opts.before && doomed > 0) {
+          const total = await store.countPredictions()
+          const reason =
+            before >= now
+              ? `--before ${opts.before} (${iso(before)}) is not in the past`
+              : doomed === total
+                ? `--before ${opts.before} (${iso(before)}) is after the newest prediction`
+                : undefined
+          if (reason) {
+            const what = `${doomed === total ? `all ${plural(doomed)} in the log` : `${plural(doomed)} of ${total}`} and their reviews`
+            const go = await confirm(io, {
+              yes: opts.yes === true,
+              command: 'log purge',
+              detail: `${reason}: it would delete ${what}`,
+              question: `${reason}: delete ${what}?`,
+            })
+            if (!go) {
+              io.stderr('nothing purged\n')
+              io.exitCode = 1
+              return
+            }
+          }
+        }
+        report(await store.purgePredictions(before), false)
       })
     })
 
