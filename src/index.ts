@@ -378,7 +378,12 @@ export {
   type StoreDialect,
   type StoreStats,
 } from './store/kysely-store.js'
-export { type LogQueueStats, PredictionLogQueue, type PredictionLogQueueOptions } from './store/log-queue.js'
+export {
+  type LogQueueStats,
+  PredictionLogQueue,
+  type PredictionLogQueueOptions,
+  type RefusedBatches,
+} from './store/log-queue.js'
 export {
   type LogWriter,
   SqliteWorkerWriter,
@@ -387,7 +392,14 @@ export {
   type WorkerLogWriterOptions,
   type WorkerStoreTarget,
 } from './store/log-writer.js'
-export { logQueueOptions, type OpenStoreOptions, openLogWriter, openStore } from './store/open.js'
+export {
+  logQueueOptions,
+  logQueueWarnings,
+  type OpenStoreOptions,
+  openLogWriter,
+  openStore,
+  type WarnLogger,
+} from './store/open.js'
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
 export {
   createRedactor,

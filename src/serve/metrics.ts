@@ -112,7 +112,7 @@ export function createServeMetrics(options: {
   })
   new Gauge({
     name: 'intentops_prediction_log_invalid_total',
-    help: 'Predictions answered but not logged because their record could never be stored (the server logs each).',
+    help: 'Predictions answered but not logged because their record could never be stored (the server logs warnings).',
     registers: [registry],
     collect() {
       this.set(log?.invalid ?? 0)

@@ -101,6 +101,24 @@ export interface PredictionLogQueueOptions {
   onError?: (error: unknown, info: { attempt: number; batch: number; retryInMs: number }) => void
   /** Called when `push` refuses a record that could never be stored (for logs): why, and the record. */
   onInvalid?: (detail: string, record: PredictionRecord) => void
+  /**
+   * Called when the writer refuses whole batches as invalid (ERR_STORE_INVALID_RECORD, which a retry cannot mend),
+   * for logs: those records are counted in `invalid` and dropped. The first refusal is reported at once; more within
+   * `refusedReportMs` of a report are added up into one report at the end of that time (or at `close`), so a writer
+   * that refuses every batch cannot flood the log.
+   */
+  onRefused?: (report: RefusedBatches) => void
+  /** Least time between two `onRefused` reports, ms (default 60,000). */
+  refusedReportMs?: number
+}
+
+/** Batches the writer refused since the last report. */
+export interface RefusedBatches {
+  /** The writer's error for the latest of them: its message names a record and what is wrong with it. */
+  error: unknown
+  batches: number
+  /** The records they held, all dropped. */
+  records: number
 }
 
 export interface LogQueueStats {
@@ -119,12 +137,18 @@ export interface LogQueueStats {
 }
 
 const DEFAULTS = { maxSize: 50_000, batchSize: 5_000, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
+const REFUSED_REPORT_MS = 60_000
 
 export class PredictionLogQueue {
   private readonly backlog: Backlog
   private readonly options: typeof DEFAULTS
   private readonly onError: PredictionLogQueueOptions['onError']
   private readonly onInvalid: PredictionLogQueueOptions['onInvalid']
+  private readonly onRefused: PredictionLogQueueOptions['onRefused']
+  private readonly refusedReportMs: number
+  /** Set while refusals are being added up rather than reported; what was added up so far. */
+  private refusedQuiet: NodeJS.Timeout | undefined
+  private refusedPending: RefusedBatches | undefined
   /** The first `inflight` records of the backlog are being written (or wait to be retried). */
   private inflight = 0
   private running: Promise<void> | undefined
@@ -142,6 +166,11 @@ export class PredictionLogQueue {
       typeof store.insertJson === 'function' ? new EncodedBacklog(store as JsonBatchWriter) : new RecordBacklog(store)
     this.onError = options.onError
     this.onInvalid = options.onInvalid
+    this.onRefused = options.onRefused
+    this.refusedReportMs = options.refusedReportMs ?? REFUSED_REPORT_MS
+    if (!Number.isFinite(this.refusedReportMs) || this.refusedReportMs < 0) {
+      throw new RangeError(`log queue refusedReportMs must be at least 0, got ${this.refusedReportMs}`)
+    }
     const pick = (key: keyof typeof DEFAULTS, min: number) => {
       const v = options[key] ?? DEFAULTS[key]
       if (!Number.isFinite(v) || v < min) throw new RangeError(`log queue ${key} must be at least ${min}, got ${v}`)
@@ -245,7 +274,10 @@ export class PredictionLogQueue {
     this.closed = true
     const left = await this.flush(options)
     this.clearTimer()
-    if (left === 0) return 0
+    if (left === 0) {
+      this.reportRefusedNow()
+      return 0
+    }
     this.aborted = true
     this.sleeping?.wake()
     await this.running
@@ -254,7 +286,34 @@ export class PredictionLogQueue {
     this.counters.dropped += abandoned
     this.inflight = 0
     this.backlog.clear()
+    this.reportRefusedNow()
     return abandoned
+  }
+
+  /** Reports refused batches: at once after a quiet time, else added up until the quiet time ends. */
+  private refused(error: unknown, records: number): void {
+    if (!this.onRefused) return
+    const pending = this.refusedPending
+    this.refusedPending = { error, batches: (pending?.batches ?? 0) + 1, records: (pending?.records ?? 0) + records }
+    if (!this.refusedQuiet) this.reportRefusedNow()
+  }
+
+  /** Reports what was added up, if anything, and starts a quiet time after it (none once closed). */
+  private reportRefusedNow(): void {
+    if (this.refusedQuiet) clearTimeout(this.refusedQuiet)
+    this.refusedQuiet = undefined
+    const report = this.refusedPending
+    if (!report) return
+    this.refusedPending = undefined
+    try {
+      this.onRefused?.(report)
+    } catch {
+      // A failing logger must not stop the writer.
+    }
+    if (this.closed) return
+    this.refusedQuiet = setTimeout(() => this.reportRefusedNow(), this.refusedReportMs)
+    // A report still due must not keep a finished process alive; `close` makes it at once.
+    this.refusedQuiet.unref?.()
   }
 
   private schedule(): void {
@@ -307,8 +366,10 @@ export class PredictionLogQueue {
       } catch (err) {
         // By code, not class: errors from a writer thread arrive as plain errors carrying the code.
         if ((err as { code?: unknown } | null)?.code === 'ERR_STORE_INVALID_RECORD') {
-          // Retrying cannot help; the records were checked at push, so only a writer stricter than ours gets here.
+          // Retrying cannot help. The records were checked at push, so only a writer stricter than ours, or a record
+          // whose JSON reads back as something else (a `toJSON`, a Date as metadata), gets here.
           this.counters.invalid += this.inflight
+          this.refused(err, this.inflight)
           this.backlog.shift(this.inflight)
           this.inflight = 0
           continue

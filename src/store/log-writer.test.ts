@@ -4,13 +4,14 @@ import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { sql } from 'kysely'
+import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
 import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
 import { PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
 import type { LogWriter } from './log-writer.js'
-import { logQueueOptions, openLogWriter, openStore } from './open.js'
+import { logQueueOptions, logQueueWarnings, openLogWriter, openStore } from './open.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -202,6 +203,53 @@ describe('log writer thread', () => {
       expect((await store.getPrediction('p-00004'))?.text).toBe(samplePrediction(4).text)
       expect(await store.countPredictions()).toBe(2)
     })
+  })
+
+  it('warns about a batch the thread refuses as invalid at once, then adds later ones up into one line', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    // A Date passes `push`'s check (an object), but its JSON is a string: the thread reads a record it must refuse.
+    const dated = (i: number) =>
+      samplePrediction(i, { metadata: new Date(Date.UTC(2026, 0, 1)) as unknown as Record<string, unknown> })
+    const refusals = () => lines.filter((l) => typeof l.batches === 'number')
+    await withWriter(
+      { flushIntervalMs: 60_000, refusedReportMs: 400, ...logQueueWarnings(logger) },
+      async ({ queue }) => {
+        queue.push(samplePrediction(1))
+        expect(queue.push(dated(2))).toBe(true)
+        await queue.flush()
+        expect(refusals()).toEqual([
+          expect.objectContaining({
+            level: 40,
+            code: 'ERR_STORE_INVALID_RECORD',
+            reason: 'Prediction record "p-00002" cannot be logged: `metadata` must be an object',
+            batches: 1,
+            records: 2,
+            msg: '2 predictions not logged: the log writer refused a batch as invalid',
+          }),
+        ])
+        // Within the quiet time after a report, refusals are added up, not written one by one.
+        for (const i of [3, 4]) {
+          queue.push(dated(i))
+          await queue.flush()
+        }
+        expect(refusals()).toHaveLength(1)
+        const t0 = Date.now()
+        while (refusals().length < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20))
+        expect(refusals()[1]).toMatchObject({
+          batches: 2,
+          records: 2,
+          msg: '2 predictions not logged: the log writer refused 2 batches as invalid',
+        })
+        // What is still added up when the queue closes is reported by `close`, not lost.
+        queue.push(dated(5))
+        await queue.flush()
+        expect(refusals()).toHaveLength(2)
+        await queue.close()
+        expect(refusals()[2]).toMatchObject({ batches: 1, records: 1, reason: expect.stringContaining('p-00005') })
+        expect(queue.stats()).toMatchObject({ invalid: 5, written: 0, failedWrites: 0, healthy: true })
+      },
+    )
   })
 
   it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {

@@ -146,6 +146,38 @@ export function openLogWriter(
   })
 }
 
+/** What the queue's warnings need of a logger (pino's or Fastify's). */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void
+}
+
+/**
+ * The queue's callbacks that tell a server's log what went wrong: a failed write (retried), a record `push`
+ * refused, and batches the writer refused, added up to at most one line a minute (`refusedReportMs`).
+ */
+export function logQueueWarnings(
+  log: WarnLogger,
+): Pick<PredictionLogQueueOptions, 'onError' | 'onInvalid' | 'onRefused'> {
+  return {
+    onError: (err, info) => log.warn({ err, ...info }, 'prediction log write failed; retrying'),
+    onInvalid: (detail, record) =>
+      log.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
+    onRefused: ({ error, batches, records }) => {
+      // From the writer thread the error is a plain one rebuilt here: its stack says nothing, its message all.
+      const e = error as { message?: unknown; code?: unknown } | null
+      log.warn(
+        {
+          code: typeof e?.code === 'string' ? e.code : undefined,
+          reason: typeof e?.message === 'string' ? e.message : String(error),
+          batches,
+          records,
+        },
+        `${records} prediction${records === 1 ? '' : 's'} not logged: the log writer refused ${batches === 1 ? 'a batch' : `${batches} batches`} as invalid`,
+      )
+    },
+  }
+}
+
 /** The queue's sizes and timings from the `store` config section. */
 export function logQueueOptions(config: Readonly<StoreConfig>): Omit<PredictionLogQueueOptions, 'store'> {
   return {

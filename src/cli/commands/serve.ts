@@ -50,7 +50,7 @@ export function register(program: Command, io: CliIO): void {
       })
       try {
         const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
-        const { openStore, openLogWriter, logQueueOptions } = await import('../../store/open.js')
+        const { openStore, openLogWriter, logQueueOptions, logQueueWarnings } = await import('../../store/open.js')
         const { PredictionLogQueue } = await import('../../store/log-queue.js')
         const storeConfig = loaded.config.store
         const store = await openStore(storeConfig, {
@@ -77,9 +77,7 @@ export function register(program: Command, io: CliIO): void {
           ? new PredictionLogQueue({
               ...logQueueOptions(storeConfig),
               store: writer,
-              onError: (err, info) => logger.warn({ err, ...info }, 'prediction log write failed; retrying'),
-              onInvalid: (detail, record) =>
-                logger.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
+              ...logQueueWarnings(logger),
             })
           : undefined
         let app: Awaited<ReturnType<typeof buildApp>>
