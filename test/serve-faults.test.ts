@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs'
 import net from 'node:net'
 import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServeApp } from '../src/serve/app.js'
 import { type RunningServer, startServer } from '../src/serve/server.js'
@@ -16,6 +17,8 @@ let dir: string
 let app: ServeApp
 let server: RunningServer
 let port: number
+/** The server's log lines at info and above, parsed. */
+const logLines: Array<Record<string, unknown>> = []
 
 beforeAll(async () => {
   dir = tempDir()
@@ -23,6 +26,7 @@ beforeAll(async () => {
   app = await readyApp({
     config: serveConfig({ model: file, bodyLimitBytes: 64 * 1024, bodyTimeoutMs: 600, requestTimeoutMs: 2000 }),
     root: dir,
+    logger: pino({ level: 'info' }, { write: (line: string) => logLines.push(JSON.parse(line)) }),
   })
   server = await startServer(app, { port: 0, signals: [] })
   port = server.port
@@ -264,6 +268,22 @@ describe('errors outside the routes', () => {
   })
 })
 
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+/**
+ * The request id of an answer the parser's handler wrote: a uuid v7 as Fastify's are, the same in `x-request-id` and
+ * `request_id`, and on the one log line (at info) that tells of the error.
+ */
+function expectRequestId(text: string, body: Record<string, unknown>): string {
+  const header = /\r\nx-request-id: ([^\r]*)\r\n/i.exec(text)?.[1]
+  expect(header).toMatch(UUID_V7)
+  expect(body.request_id).toBe(header)
+  expect(logLines.filter((l) => l.reqId === header)).toEqual([
+    expect.objectContaining({ level: 30, code: body.code, msg: body.message }),
+  ])
+  return header!
+}
+
 describe("what Node's HTTP parser refuses", () => {
   const post = (headers: string, body = '') =>
     `POST /v1/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n${body}`
@@ -280,16 +300,19 @@ describe("what Node's HTTP parser refuses", () => {
       ['an unknown method', 'FETCH /v1/parse HTTP/1.1\r\nHost: x\r\n\r\n', 'the method is not one HTTP defines'],
       ['a bad version', 'GET /health HTTP/7.1\r\nHost: x\r\n\r\n', 'Invalid HTTP version'],
     ]
+    const ids = new Set<string>()
     for (const [what, bytes, detail] of cases) {
       const { text, closed } = await raw([bytes])
       const { status, body } = statusAndJson(text)
       expect([what, status, body.code, closed]).toEqual([what, 400, 'ERR_SERVE_MALFORMED_HTTP', true])
+      ids.add(expectRequestId(text, body))
       expect(body.message).toContain(`The request is not valid HTTP/1.1: `)
       expect(body.message).toContain(detail)
       expect(body.hint).toEqual(expect.any(String))
       expect(text).toMatch(/\r\nconnection: close\r\n/i)
       expect(text).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i)
     }
+    expect(ids.size).toBe(cases.length)
     await healthy()
   })
 
@@ -298,6 +321,7 @@ describe("what Node's HTTP parser refuses", () => {
     const { status, body } = statusAndJson(text)
     expect([status, body.code, closed]).toEqual([431, 'ERR_SERVE_HEADERS_TOO_LARGE', true])
     expect(body.message).toBe('The request line and headers are over the 16384-byte limit')
+    expectRequestId(text, body)
     await healthy()
   })
 })
@@ -331,6 +355,7 @@ describe('slow clients', () => {
       'ERR_SERVE_HEADERS_TIMEOUT',
       'The request headers were not received within 2000 ms',
     ])
+    expectRequestId(text, body)
     expect(Date.now() - started).toBeLessThan(5000)
     await healthy()
   })

@@ -1,12 +1,14 @@
 /**
  * Answers to requests Node's HTTP parser refuses before Fastify sees them (malformed HTTP, headers over the size
- * limit, headers that never finish): a catalog error as JSON, then the connection closes.
+ * limit, headers that never finish): a catalog error as JSON with a request id of its own, as every other answer
+ * has, then the connection closes.
  * @module
  */
 import http from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { createError, type IntentopsError } from '../errors.js'
+import { uuidv7 } from '../util/uuid.js'
 
 export interface ClientErrorLimits {
   /** The server's `headersTimeout`, ms. */
@@ -50,8 +52,10 @@ function inFlight(socket: Socket): boolean {
 }
 
 /**
- * Fastify's `clientErrorHandler`: writes the catalog's `{code, message, hint}` with the error's status and
- * `connection: close`, when nothing of another answer went out on the socket yet, then destroys it.
+ * Fastify's `clientErrorHandler`: writes the catalog's `{code, message, hint, request_id}` with the error's status,
+ * `x-request-id` and `connection: close`, when nothing of another answer went out on the socket yet, then destroys
+ * it. The request never became a Fastify request, so it gets an id here, made as Fastify's are, and is logged with
+ * it (`reqId`, as request logs name it), at info like the other answers to a client's mistake.
  */
 export function clientErrorHandler(limits: ClientErrorLimits) {
   return function onClientError(
@@ -62,14 +66,21 @@ export function clientErrorHandler(limits: ClientErrorLimits) {
     // A reset connection has nobody to answer.
     if (err.code === 'ECONNRESET' || socket.destroyed) return
     const e = clientErrorToCatalog(err, socket, limits)
-    this.log.debug({ code: e.code, parserCode: err.code }, e.message)
+    const id = uuidv7()
+    this.log.info({ reqId: id, code: e.code, parserCode: err.code, remoteAddress: socket.remoteAddress }, e.message)
     // As Node's own handler: never write into an answer that has begun, it would corrupt what the client reads.
     const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
     if (socket.writable && !response?.headersSent) {
-      const body = JSON.stringify({ code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) })
+      const body = JSON.stringify({
+        code: e.code,
+        message: e.message,
+        ...(e.hint ? { hint: e.hint } : {}),
+        request_id: id,
+      })
       socket.write(
         `HTTP/1.1 ${e.statusCode} ${http.STATUS_CODES[e.statusCode]}\r\n` +
           'Content-Type: application/json; charset=utf-8\r\n' +
+          `X-Request-Id: ${id}\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\n` +
           'Connection: close\r\n\r\n' +
           body,
