@@ -125,6 +125,32 @@ describe("errors under Rasa's paths", () => {
     expect((await call(server.url, 'GET', '/status')).body).toMatchObject({ model_id: 'bot@1' })
   })
 
+  it('refuses `latest` before any version, and an unset alias named as a version, as a missing version: 422', async () => {
+    const empty = await serve('empty')
+    try {
+      const latest = await call(empty.url, 'PUT', '/model', { model_file: 'latest' })
+      expect(latest.status).toBe(422)
+      expect(latest.body).toEqual(
+        rasaError(
+          422,
+          'ERR_SERVE_MODEL_LOAD_FAILED',
+          /^Model empty latest was not loaded.*ERR_REGISTRY_MODEL_NOT_FOUND/,
+        ),
+      )
+    } finally {
+      await empty.close()
+    }
+    // The admin route resolves the same way, in intentops' shape; the watch and the served model stay.
+    const pinned = await call(server.url, 'PUT', '/v1/models/active', { version: 'staging' })
+    expect([pinned.status, pinned.body.code]).toEqual([422, 'ERR_SERVE_MODEL_LOAD_FAILED'])
+    expect(pinned.body.message).toMatch(/^Model bot@staging was not loaded.*ERR_REGISTRY_ALIAS_NOT_SET/)
+    expect(server.app.intentops.models.watching).toEqual(['production'])
+    expect(server.app.intentops.holder.current?.version).toBe('1')
+    // A reference that is no version at all stays the client's 400.
+    const zero = await call(server.url, 'PUT', '/model', { model_file: 'v0' })
+    expect([zero.status, zero.body.reason]).toEqual([400, 'ERR_REGISTRY_INVALID_REF'])
+  })
+
   it('answers on an unknown Rasa path in Rasa shape while the server shuts down', async () => {
     const closing = await serve('bot')
     try {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
-import { createError, type IntentopsError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import { readModelBytes } from '../nlu/model-file.js'
 import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
 import { type AliasChange, watchAlias } from '../registry/watch.js'
@@ -135,7 +135,16 @@ export class ModelManager {
     const registry = this.#requireRegistry()
     // Resolved in turn: an alias named here means its holder once the changes queued before are done.
     return this.#exclusive(async () => {
-      const version = await registry.resolveVersion(this.name, ref)
+      let version: number
+      try {
+        version = await registry.resolveVersion(this.name, ref)
+      } catch (err) {
+        // A reference that is not a version (`0`, `Prod!`) is the client's mistake. One that names nothing (`latest`
+        // before any version, an alias that is not set) is refused as a version that does not exist is: a 422
+        // naming the cause, the old model serving.
+        if (isIntentopsError(err) && err.code === 'ERR_REGISTRY_INVALID_REF') throw err
+        return this.holder.swap(this.#refLabel(ref), () => Promise.reject(err))
+      }
       return this.#switchNow(
         `${this.name} v${version}`,
         async () => fromVerified(await registry.loadVersion(this.name, version)),
@@ -254,6 +263,13 @@ export class ModelManager {
     )
     this.#current = { kind: 'file', path: file }
     return served
+  }
+
+  /** How a load names a reference before it is resolved: `bot v7`, `bot latest`, `bot@production`. */
+  #refLabel(ref: string | number): string {
+    const r = String(ref).trim()
+    if (/^v?\d+$/.test(r)) return `${this.name} v${r.replace(/^v/, '')}`
+    return r === 'latest' ? `${this.name} latest` : `${this.name}@${r}`
   }
 
   #fileLabel(file: string): string {
