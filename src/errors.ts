@@ -700,7 +700,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_SERVE_UNKNOWN_FIELD: {
     status: 400,
     message: '{where} has the field {field}, which the served model does not know; it knows {known}',
-    hint: 'Send only the fields the model was trained on (`fields` in intentops.yml); names are case-sensitive.',
+    hint: 'Send only the fields the model was trained on (the field names of its training examples); names are case-sensitive.',
   },
   ERR_SERVE_MALFORMED_HTTP: {
     status: 400,

@@ -166,6 +166,7 @@ export {
 } from './nlu/entities/crf.js'
 // ── end crf ──
 export { chooseThreshold, chooseThresholdForFallbackBudget, type ThresholdChoice } from './nlu/fallback.js'
+export { trainedFieldNames } from './nlu/model.js'
 export {
   DEFAULT_MAX_MODEL_BYTES,
   type DecodeOptions,

@@ -5,7 +5,10 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../src/config/load.js'
-import type { ModelRegistry } from '../src/registry/registry.js'
+import type { RegistryBackend } from '../src/registry/backend.js'
+import { createMemoryBackend } from '../src/registry/backends/memory.js'
+import { keys } from '../src/registry/layout.js'
+import { ModelRegistry } from '../src/registry/registry.js'
 import type { ServeApp } from '../src/serve/app.js'
 import { evalSummary, signedRegistry, trainedModelBytes } from './helpers/registry.js'
 import { readyApp, serveConfig, tempDir, waitFor } from './helpers/serve.js'
@@ -15,6 +18,8 @@ const INTERVAL_MS = 50
 
 let dir: string
 let registry: ModelRegistry
+/** The model files of versions 1 and 2. */
+const files: Uint8Array[] = []
 
 const point = (alias: string, version: number) =>
   registry.promote({ name: 'bot', version, alias, policy: gates, actor: 't', force: true, reason: 'test' })
@@ -27,6 +32,7 @@ beforeAll(async () => {
     [2, 0.9],
   ] as const) {
     const { bytes } = await trainedModelBytes({ seed, drop: seed === 2 ? 3 : 0 })
+    files.push(bytes)
     await registry.publish({ name: 'bot', bytes, author: 'test', eval: evalSummary(f1) })
   }
 })
@@ -109,6 +115,69 @@ describe('overlapping model switches', () => {
       await point('canary', 2)
       await pause(INTERVAL_MS * 10)
       expect(app.intentops.holder.current?.version).toBe('1')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("a switch cancels the old alias's re-check poll at once: nothing reads the old alias afterwards", async () => {
+    // The registry's own reads, counted per alias file: a real memory backend under a counting front.
+    const backend = createMemoryBackend()
+    const reads = new Map<string, number>()
+    const counting: RegistryBackend = {
+      ...backend,
+      get: ((key: string, options?: { ifNoneMatch?: string }) => {
+        reads.set(key, (reads.get(key) ?? 0) + 1)
+        return backend.get(key, options ?? {})
+      }) as RegistryBackend['get'],
+    }
+    const { registry: own } = signedRegistry(counting)
+    await own.publish({ name: 'bot', bytes: files[0]!, author: 'test', eval: evalSummary(0.8) })
+    const unsigned = new ModelRegistry(backend, { trust: { trustedKeys: [], allowUnsigned: true } })
+    await unsigned.publish({ name: 'bot', bytes: files[1]!, author: 'rogue', eval: evalSummary(0.9) })
+    for (const [alias, version] of [
+      ['production', 1],
+      ['canary', 1],
+    ] as const) {
+      await own.promote({ name: 'bot', version, alias, policy: gates, actor: 't', force: true, reason: 'test' })
+    }
+    const interval = 50
+    const app = await readyApp({
+      config: serveConfig({ watchIntervalMs: interval }),
+      root: dir,
+      registry: own,
+      modelName: 'bot',
+    })
+    try {
+      const models = app.intentops.models
+      const production = keys.alias('bot', 'production')
+      const readsOf = (key: string) => reads.get(key) ?? 0
+      // An unsigned holder is refused: the failure stands, and the alias is re-checked every interval until it
+      // comes back to the served version.
+      await unsigned.promote({
+        name: 'bot',
+        version: 2,
+        alias: 'production',
+        policy: gates,
+        actor: 'rogue',
+        force: true,
+        reason: 'test',
+      })
+      await waitFor(() => app.intentops.holder.lastError !== undefined, 'the unsigned holder to be refused')
+      const refused = readsOf(production)
+      await waitFor(() => readsOf(production) >= refused + 4, 'the alias to be polled and re-checked')
+
+      const switching = models.activateAlias('canary')
+      // Nothing has been read since the call: from here on, any read of production is a stale poll.
+      const atSwitch = readsOf(production)
+      expect((await switching).version).toBe('1')
+      expect(models.watching).toEqual(['canary'])
+      await pause(interval * 8)
+      expect(readsOf(production)).toBe(atSwitch)
+      // The new watch polls its own alias.
+      const canary = readsOf(keys.alias('bot', 'canary'))
+      await pause(interval * 4)
+      expect(readsOf(keys.alias('bot', 'canary'))).toBeGreaterThan(canary)
     } finally {
       await app.close()
     }

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import type { ErrorCode } from '../errors.js'
 import { halfBits, halfValue } from './half.js'
-import type { NluModel } from './model.js'
+import { type NluModel, trainedFieldNames } from './model.js'
 import {
   decodeComponentState,
   decodeModel,
@@ -32,7 +32,7 @@ beforeAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: the test rewrites arbitrary header fields
 type AnyHeader = any
 
-function forge(mutate: (header: AnyHeader) => void, opts: { major?: number } = {}): Uint8Array {
+function forge(mutate: (header: AnyHeader) => void, opts: { major?: number; minor?: number } = {}): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const headerLength = view.getUint32(16, true)
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + headerLength)))
@@ -49,6 +49,7 @@ function forge(mutate: (header: AnyHeader) => void, opts: { major?: number } = {
   v.setUint32(16, json.length, true)
   v.setBigUint64(24, BigInt(out.length), true)
   if (opts.major !== undefined) v.setUint16(8, opts.major, true)
+  if (opts.minor !== undefined) v.setUint16(10, opts.minor, true)
   out.set(
     createHash('sha256')
       .update(out.subarray(0, out.length - 32))
@@ -82,8 +83,9 @@ describe('model file', () => {
     const m = readManifest(bytes)
     expect(m).toMatchObject({
       format: 'intentops-model',
-      formatVersion: { major: 1, minor: 1 },
+      formatVersion: { major: 1, minor: 2 },
       labels: ['book_flight', 'goodbye', 'greet', 'weather'],
+      trainedFields: [],
       entities: ['city', 'zipcode'],
       seed: 3,
       examples: 20,
@@ -119,7 +121,7 @@ describe('model file', () => {
     refused(
       () => decodeModel(forge(() => {}, { major: 2 })),
       'ERR_MODEL_VERSION',
-      /has model format 2\.1; this intentops reads format 1\.x/,
+      /has model format 2\.2; this intentops reads format 1\.x/,
     )
     expect(decodeModel(forge(() => {})).labels).toEqual(model.labels)
   })
@@ -190,9 +192,9 @@ describe('model file', () => {
     expect(loaded.parse('see you later').intent.name).toBe('goodbye')
     await expect(loadModel(path.join(dir, 'missing.iom'))).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' })
   })
-  it('stores linear weights as half precision (format 1.1) and predicts the same after loading', async () => {
+  it('stores linear weights as half precision (format 1.1 on) and predicts the same after loading', async () => {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    expect([view.getUint16(8, true), view.getUint16(10, true)]).toEqual([1, 1])
+    expect([view.getUint16(8, true), view.getUint16(10, true)]).toEqual([1, 2])
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + view.getUint32(16, true))))
     const classifier = header.components.find((c: AnyHeader) => c.name === 'classifier')
     const stored = classifier.arrays.find((a: AnyHeader) => a.name === 'weights' || a.name === 'weightValues')
@@ -216,9 +218,13 @@ describe('model file', () => {
     const values = (m: TrainedModel) => (state(m).arrays.weights ?? state(m).arrays.weightValues)!
     expect(values(f16).length).toBe(values(f32).length)
     expect(b32.length - b16.length).toBeGreaterThanOrEqual(values(f32).byteLength / 2 - 64)
-    // files without f16 sections are format 1.0, which older readers load
-    expect(new DataView(b32.buffer).getUint16(10, true)).toBe(0)
-    expect(f32.manifest.formatVersion).toEqual({ major: 1, minor: 0 })
+    // Without f16 sections, readers of 1.0 load the file too: they read any 1.x and pass over trainedFields.
+    expect(new DataView(b32.buffer).getUint16(10, true)).toBe(2)
+    expect(f32.manifest.formatVersion).toEqual({ major: 1, minor: 2 })
+    const header32 = JSON.parse(
+      new TextDecoder().decode(b32.subarray(32, 32 + new DataView(b32.buffer).getUint32(16, true))),
+    )
+    expect(header32.components.flatMap((c: AnyHeader) => c.arrays.map((a: AnyHeader) => a.dtype))).not.toContain('f16')
     const loaded = decodeModel(b16)
     expect(Buffer.from(encodeModel(loaded)).equals(Buffer.from(b16))).toBe(true)
     for (const text of ['book a flight to Rome', 'hello', 'zip 10115 forecast', 'weather in Paris']) {
@@ -234,8 +240,53 @@ describe('model file', () => {
     const loaded = decodeModel(old)
     expect(loaded.manifest.formatVersion).toEqual({ major: 1, minor: 0 })
     expect(Buffer.from(encodeModel(loaded)).equals(Buffer.from(old))).toBe(true)
+    // It records no trained field names: the fields its config weighted (none) stand in.
+    expect(loaded.manifest.trainedFields).toBeUndefined()
+    expect(trainedFieldNames(loaded.manifest)).toEqual([])
     const probes = ['book a flight to Rome', 'hello', 'zip 10115 forecast', '', 'weather in Paris tomorrow']
     expect(probes.map((t) => loaded.parse(t))).toEqual(expected)
+  })
+  it('records the field names the model was trained on, whatever the config weighs (format 1.2)', async () => {
+    const data = toyTrainingData()
+    data.examples = data.examples.map((e, i) =>
+      i % 2 === 0 ? { ...e, fields: { subject: e.text, body: 'thanks', ...(i % 4 === 0 ? { sig: 'bob' } : {}) } } : e,
+    )
+    const fielded = await trainModel(data, {
+      config: { ...defaultConfig(), fields: { subject: 2, title: 1 } },
+      workers: 0,
+    })
+    expect(fielded.manifest.trainedFields).toEqual(['body', 'sig', 'subject'])
+    expect(fielded.manifest.fields).toEqual({ subject: 2, title: 1 })
+    const back = decodeModel(encodeModel(fielded))
+    expect(back.manifest.trainedFields).toEqual(['body', 'sig', 'subject'])
+    expect(trainedFieldNames(back.manifest)).toEqual(['body', 'sig', 'subject'])
+  })
+  it('loads a format 1.1 file, which records no trained fields, bit-exactly; their config weights stand in', () => {
+    // What the previous release wrote: f16 weights, format 1.1, no trainedFields.
+    const older = forge(
+      (h) => {
+        delete h.manifest.trainedFields
+        h.manifest.formatVersion = { major: 1, minor: 1 }
+        h.manifest.fields = { subject: 2, body: 1 }
+      },
+      { minor: 1 },
+    )
+    const loaded = decodeModel(older)
+    expect(Buffer.from(encodeModel(loaded)).equals(Buffer.from(older))).toBe(true)
+    expect(trainedFieldNames(loaded.manifest)).toEqual(['body', 'subject'])
+    expect(loaded.parse('book a flight to Rome')).toEqual(model.parse('book a flight to Rome'))
+  })
+  it('refuses a format 1.2 file whose manifest lacks the trained fields', () => {
+    refused(
+      () => decodeModel(forge((h) => delete h.manifest.trainedFields)),
+      'ERR_MODEL_CORRUPT',
+      /its manifest lacks trainedFields, which format 1\.2 records/,
+    )
+    refused(
+      () => decodeModel(forge((h) => (h.manifest.trainedFields = 'subject'))),
+      'ERR_MODEL_CORRUPT',
+      /header does not match the format \(\/manifest\/trainedFields/,
+    )
   })
   it('refuses half-precision weights whose params say f32, and non-finite weights', () => {
     refused(

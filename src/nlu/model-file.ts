@@ -35,19 +35,16 @@ import { FittedPipeline, type FittedStep } from './pipeline.js'
 import type { ModelManifest, TrainedModel } from './types.js'
 
 /**
- * The format this version writes; files with the same major and any minor are read. 1.1 added `f16` sections;
- * a file without them is written as the version its manifest records, so a 1.0 file round-trips bit-exactly.
+ * The format this version writes; files with the same major and any minor are read. 1.1 added `f16` sections, 1.2
+ * the manifest's `trainedFields`. A file is written as the lowest version that holds what it uses, and never lower
+ * than its manifest records, so a 1.0 or 1.1 file round-trips bit-exactly.
  */
-export const MODEL_FORMAT_VERSION = Object.freeze({ major: 1, minor: 1 })
+export const MODEL_FORMAT_VERSION = Object.freeze({ major: 1, minor: 2 })
 
 /** The first minor version with `f16` sections. */
 const HALF_MINOR = 1
-
-/** The format version a fitted pipeline is saved in: 1.1 when a state has `f16` sections, else 1.0. */
-export function formatVersionFor(pipeline: FittedPipeline): { major: number; minor: number } {
-  const half = pipeline.states().some((s) => (s.state.half ?? []).length > 0)
-  return { major: MODEL_FORMAT_VERSION.major, minor: half ? HALF_MINOR : 0 }
-}
+/** The first minor version whose manifest records `trainedFields`. */
+const TRAINED_FIELDS_MINOR = 2
 
 /** Files larger than this are refused unless the caller raises the limit. */
 export const DEFAULT_MAX_MODEL_BYTES = 1024 * 1024 * 1024
@@ -80,6 +77,7 @@ const ManifestSchema = Type.Object({
     Type.Object({ name: Type.String(), type: Type.String(), params: Type.Record(Type.String(), Type.Unknown()) }),
   ),
   fields: Type.Record(Type.String(), Type.Number()),
+  trainedFields: Type.Optional(Type.Array(Type.String())),
   fallback: Type.Object({ intent: Type.String(), threshold: Type.Number(), ambiguityThreshold: Type.Number() }),
   language: Type.String(),
   dataFingerprint: Type.String(),
@@ -162,6 +160,7 @@ export function encodeModel(model: TrainedModel): Uint8Array {
   const minor = Math.max(
     recorded.major === MODEL_FORMAT_VERSION.major ? Math.min(recorded.minor, MODEL_FORMAT_VERSION.minor) : 0,
     half ? HALF_MINOR : 0,
+    model.manifest.trainedFields !== undefined ? TRAINED_FIELDS_MINOR : 0,
   )
   buf.set(MAGIC, 0)
   view.setUint16(8, MODEL_FORMAT_VERSION.major, true)
@@ -225,8 +224,11 @@ function fail(code: ErrorCode, source: string, params: Record<string, unknown> =
   throw createError(code, { source, ...params })
 }
 
-/** Verify size, magic, length, digest and version; return the parsed header JSON and the data start. */
-function verifyContainer(bytes: Uint8Array, options: DecodeOptions): { raw: unknown; dataStart: number } {
+/** Verify size, magic, length, digest and version; return the parsed header JSON, the data start and the minor. */
+function verifyContainer(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+): { raw: unknown; dataStart: number; minor: number } {
   const source = options.source ?? 'the model file'
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES
   if (bytes.length > maxBytes) fail('ERR_MODEL_TOO_LARGE', source, { size: bytes.length, limit: maxBytes })
@@ -266,13 +268,13 @@ function verifyContainer(bytes: Uint8Array, options: DecodeOptions): { raw: unkn
   } catch (err) {
     fail('ERR_MODEL_CORRUPT', source, { detail: `its header is not valid JSON (${(err as Error).message})` })
   }
-  return { raw, dataStart: align8(FIXED + headerLength) }
+  return { raw, dataStart: align8(FIXED + headerLength), minor }
 }
 
 /** Verify the container and check the header against the model format. */
 function readHeader(bytes: Uint8Array, options: DecodeOptions): { header: Header; dataStart: number } {
   const source = options.source ?? 'the model file'
-  const { raw, dataStart } = verifyContainer(bytes, options)
+  const { raw, dataStart, minor } = verifyContainer(bytes, options)
   if (new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(12, true) !== 0) {
     fail('ERR_MODEL_NOT_A_MODEL', source, { detail: 'it holds a single component state, not a model' })
   }
@@ -280,6 +282,12 @@ function readHeader(bytes: Uint8Array, options: DecodeOptions): { header: Header
     const first = Value.Errors(HeaderSchema, raw).First()
     fail('ERR_MODEL_CORRUPT', source, {
       detail: `its header does not match the format (${first ? `${first.path || '/'}: ${first.message}` : 'unknown'})`,
+    })
+  }
+  // From 1.2 on the trained field names are part of the model: without them the server could not tell a typo.
+  if (minor >= TRAINED_FIELDS_MINOR && raw.manifest.trainedFields === undefined) {
+    fail('ERR_MODEL_CORRUPT', source, {
+      detail: `its manifest lacks trainedFields, which format 1.${minor} records`,
     })
   }
   return { header: raw, dataStart }

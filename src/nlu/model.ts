@@ -41,6 +41,14 @@ export function isFallback(
   return top < fallback.threshold || top - second < fallback.ambiguityThreshold
 }
 
+/**
+ * The field names a model was trained on, sorted; empty when it was trained on plain text only. A file written before
+ * format 1.2 does not record them: for it, the fields its config weighted stand in (what servers checked before).
+ */
+export function trainedFieldNames(manifest: ModelManifest): readonly string[] {
+  return manifest.trainedFields ?? Object.keys(manifest.fields).sort()
+}
+
 export class NluModel implements TrainedModel {
   private order: Int32Array
 

@@ -9,7 +9,7 @@ import { createError, isIntentopsError } from '../errors.js'
 import { VERSION } from '../version.js'
 import { chooseThreshold, chooseThresholdForFallbackBudget, type ThresholdChoice } from './fallback.js'
 import { NluModel } from './model.js'
-import { formatVersionFor } from './model-file.js'
+import { MODEL_FORMAT_VERSION } from './model-file.js'
 import { buildPipeline, type PipelineProgress } from './pipeline.js'
 import type { ModelManifest, TrainedModel } from './types.js'
 
@@ -171,12 +171,13 @@ export async function trainModel(input: TrainingData, options: TrainOptions): Pr
 
   const manifest: ModelManifest = {
     format: 'intentops-model',
-    formatVersion: formatVersionFor(fitted),
+    formatVersion: { ...MODEL_FORMAT_VERSION },
     name: config.name ?? 'intentops-bot',
     labels: [...fitted.labels],
     entities: fitted.entityTypes,
     steps: pipeline.getParams(),
     fields: { ...config.fields },
+    trainedFields: fieldNames(data),
     fallback,
     language: config.language ?? 'en',
     dataFingerprint: fingerprintTrainingData(data),
@@ -194,6 +195,13 @@ export async function trainModel(input: TrainingData, options: TrainOptions): Pr
     examples: data.examples.length,
   }
   return Object.assign(new NluModel(manifest, fitted), { report })
+}
+
+/** The names of the examples' fields, sorted: what a multi-field message to this model may name. */
+function fieldNames(data: TrainingData): string[] {
+  const names = new Set<string>()
+  for (const e of data.examples) if (e.fields) for (const f of Object.keys(e.fields)) names.add(f)
+  return [...names].sort()
 }
 
 function checkData(data: TrainingData): void {

@@ -77,8 +77,13 @@ export interface ModelManifest {
   /** Entity types the model can extract. */
   entities: string[]
   steps: ManifestStep[]
-  /** Field weights for multi-field messages. */
+  /** Field weights for multi-field messages (`fields` of the config). */
   fields: Record<string, number>
+  /**
+   * The field names of the training examples' `fields`, sorted; empty when every example was plain text. Format 1.2
+   * on; files before it do not record them (see `trainedFieldNames`).
+   */
+  trainedFields?: string[]
   fallback: { intent: string; threshold: number; ambiguityThreshold: number }
   language: string
   /** `fingerprintTrainingData` of the data the model was trained on. */

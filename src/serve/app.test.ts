@@ -565,7 +565,7 @@ describe('a model trained on named fields', () => {
     expect((await send('/model/parse', { text: 'hello' })).statusCode).toBe(200)
   })
 
-  it('takes any field when the model named none', async () => {
+  it('takes any field when the model was trained on plain text', async () => {
     expect((await post('/v1/parse', { fields: { other: 'weather', SUBJECT: 'rain' } })).statusCode).toBe(200)
   })
 })

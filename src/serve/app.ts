@@ -225,7 +225,6 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
       }),
       request,
       reply,
-      isRasaPath(request.url),
     )
   })
 

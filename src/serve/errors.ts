@@ -108,9 +108,17 @@ function retryAfter503(code: string): number {
  */
 export const OPERATIONAL_CODES: ReadonlySet<string> = new Set(['ERR_SERVE_SHUTTING_DOWN', 'ERR_SERVE_NO_MODEL'])
 
-/** Send a catalog error the way the route speaks (`rasa` decides it for a request that matched no route). */
+/**
+ * Send a catalog error the way the route speaks. A request that matched no route (a 404, or a 503 while shutting
+ * down) speaks Rasa when its path is under a Rasa prefix: a Rasa client reads every answer there in one shape.
+ * `rasaShape` decides it for errors met before routing.
+ */
 export function sendError(err: IntentopsError, request: FastifyRequest, reply: FastifyReply, rasaShape?: boolean) {
-  const rasa = rasaShape ?? (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true
+  const rasa =
+    rasaShape ??
+    (request.is404
+      ? isRasaPath(request.url)
+      : (request.routeOptions?.config as { rasa?: boolean } | undefined)?.rasa === true)
   // The body was not read to the end: the connection cannot carry another request.
   if (mustClose(request)) reply.header('connection', 'close')
   // RFC 6750: a 401 names the scheme it wants; a token that was sent and refused is an invalid one.

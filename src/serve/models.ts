@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
-import { createError, type IntentopsError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import { readModelBytes } from '../nlu/model-file.js'
 import type { ModelRegistry, VerifiedModel } from '../registry/registry.js'
 import { type AliasChange, watchAlias } from '../registry/watch.js'
@@ -34,8 +34,12 @@ type Current = { kind: 'alias'; alias: string } | { kind: 'version'; version: nu
 
 interface Watch {
   alias: string
+  /** Aborting it ends the alias poll and the re-check poll at once, timers included. */
   controller: AbortController
+  /** Settles when the watch loop ended. */
   done: Promise<void>
+  /** The re-check poll after refused holders (`#clearWhenBack`), while one runs. */
+  recheck: Promise<void> | undefined
 }
 
 export class ModelManager {
@@ -44,9 +48,10 @@ export class ModelManager {
   readonly name: string
   #options: ModelManagerOptions
   #current: Current | undefined
-  /** Every watch loop not yet ended; all but the newest are aborted and only winding down. */
-  #watches = new Set<Watch>()
-  #recheck: Promise<void> | undefined
+  /** The one live watch. */
+  #watch: Watch | undefined
+  /** Aborted watches whose loop or last registry read has not returned yet; `stop` waits for them. */
+  #ending = new Set<Promise<unknown>>()
   /**
    * Changes of what is served (admin switches, `PUT /model`, reloads, the watch's pick-ups) run one at a time
    * through this chain: overlapping switches would each start a watch, and a watch could swap in between.
@@ -90,9 +95,9 @@ export class ModelManager {
     return createError('ERR_SERVE_NO_MODEL', { detail })
   }
 
-  /** The aliases of the live (not stopped) watches: at most one. */
+  /** The alias of the live watch, if any: never more than one. */
   get watching(): string[] {
-    return [...this.#watches].filter((w) => !w.controller.signal.aborted).map((w) => w.alias)
+    return this.#watch ? [this.#watch.alias] : []
   }
 
   /**
@@ -113,11 +118,10 @@ export class ModelManager {
   /** Stop watching for good; a change in flight finishes, and starts no watch. */
   async stop(): Promise<void> {
     this.#stopped = true
-    this.#abortWatches()
+    this.#abortWatch()
     await this.#exclusive(async () => undefined)
-    this.#abortWatches()
-    await Promise.all([...this.#watches].map((w) => w.done))
-    await this.#recheck
+    this.#abortWatch()
+    await Promise.all([...this.#ending])
   }
 
   #exclusive<T>(change: () => Promise<T>): Promise<T> {
@@ -126,8 +130,18 @@ export class ModelManager {
     return next
   }
 
-  #abortWatches(): void {
-    for (const w of this.#watches) w.controller.abort()
+  /**
+   * End the live watch: its alias poll and its re-check poll are cancelled at once (a pending timer never fires), so
+   * nothing reads the old alias after a switch. A registry read already in flight finishes, and its answer is dropped.
+   */
+  #abortWatch(): void {
+    const w = this.#watch
+    if (!w) return
+    this.#watch = undefined
+    w.controller.abort()
+    const ended = Promise.all([w.done, w.recheck])
+    this.#ending.add(ended)
+    void ended.then(() => this.#ending.delete(ended))
   }
 
   /** Serve a version (`7`, `v7`, `latest` or an alias name, resolved once); the alias watch stops. */
@@ -135,7 +149,16 @@ export class ModelManager {
     const registry = this.#requireRegistry()
     // Resolved in turn: an alias named here means its holder once the changes queued before are done.
     return this.#exclusive(async () => {
-      const version = await registry.resolveVersion(this.name, ref)
+      let version: number
+      try {
+        version = await registry.resolveVersion(this.name, ref)
+      } catch (err) {
+        // A reference that is not a version (`0`, `Prod!`) is the client's mistake. One that names nothing (`latest`
+        // before any version, an alias that is not set) is refused as a version that does not exist is: a 422
+        // naming the cause, the old model serving.
+        if (isIntentopsError(err) && err.code === 'ERR_REGISTRY_INVALID_REF') throw err
+        return this.holder.swap(this.#refLabel(ref), () => Promise.reject(err))
+      }
       return this.#switchNow(
         `${this.name} v${version}`,
         async () => fromVerified(await registry.loadVersion(this.name, version)),
@@ -174,7 +197,7 @@ export class ModelManager {
     next: (served: ServedModel) => Current,
   ): Promise<ServedModel> {
     const previous = this.#current
-    this.#abortWatches()
+    this.#abortWatch()
     let served: ServedModel
     try {
       served = await this.holder.swap(label, load)
@@ -256,6 +279,13 @@ export class ModelManager {
     return served
   }
 
+  /** How a load names a reference before it is resolved: `bot v7`, `bot latest`, `bot@production`. */
+  #refLabel(ref: string | number): string {
+    const r = String(ref).trim()
+    if (/^v?\d+$/.test(r)) return `${this.name} v${r.replace(/^v/, '')}`
+    return r === 'latest' ? `${this.name} latest` : `${this.name}@${r}`
+  }
+
   #fileLabel(file: string): string {
     return path.relative(this.#options.root, file) || file
   }
@@ -286,8 +316,9 @@ export class ModelManager {
   #startWatch(alias: string, initial = true): Promise<void> {
     if (this.#stopped) return Promise.resolve()
     const registry = this.#requireRegistry()
-    this.#abortWatches()
+    this.#abortWatch()
     const controller = new AbortController()
+    const watch: Watch = { alias, controller, done: Promise.resolve(), recheck: undefined }
     const log = this.#options.log
     let firstHandled: () => void = () => undefined
     const first = new Promise<void>((resolve) => {
@@ -298,7 +329,7 @@ export class ModelManager {
       if (change.type === 'error') {
         log.error({ err: change.error, alias, version: change.version }, 'alias watch: the new holder was refused')
         this.holder.fail(`${this.name}@${alias}`, change.error)
-        this.#clearWhenBack(alias, controller.signal)
+        this.#clearWhenBack(watch)
       } else if (change.model) {
         const model = change.model
         const current = this.holder.current
@@ -317,7 +348,6 @@ export class ModelManager {
         log.warn({ alias, name: this.name }, 'the served alias is not set; waiting for a promotion')
       }
     }
-    const watch: Watch = { alias, controller, done: Promise.resolve() }
     watch.done = (async () => {
       try {
         for await (const change of watchAlias(registry, this.name, alias, {
@@ -332,10 +362,11 @@ export class ModelManager {
         log.error({ err }, 'alias watch stopped')
       } finally {
         firstHandled()
-        this.#watches.delete(watch)
+        // A loop that ended by itself takes its re-check poll with it.
+        if (this.#watch === watch) this.#abortWatch()
       }
     })()
-    this.#watches.add(watch)
+    this.#watch = watch
     return initial ? first : Promise.resolve()
   }
 
@@ -343,22 +374,44 @@ export class ModelManager {
    * The watch reports nothing when, after refused holders, the alias moves back to the version we still serve
    * (for the watch, that version never changed). Poll the alias until then, and clear the failure.
    */
-  #clearWhenBack(alias: string, signal: AbortSignal): void {
-    if (this.#recheck) return
+  #clearWhenBack(watch: Watch): void {
+    if (watch.recheck) return
     const registry = this.#requireRegistry()
-    this.#recheck = (async () => {
+    const { alias } = watch
+    const signal = watch.controller.signal
+    watch.recheck = (async () => {
       while (!signal.aborted && this.holder.lastError) {
-        await new Promise((r) => setTimeout(r, this.#options.watchIntervalMs))
+        await abortableDelay(this.#options.watchIntervalMs, signal)
+        if (signal.aborted) return
         const state = await registry.readAlias(this.name, alias).catch(() => null)
+        // Switched away during the read: the answer is about an alias no longer served.
+        if (signal.aborted) return
         const current = this.holder.current
         if (state && current?.source.kind === 'registry' && current.source.version === state.version) {
           this.holder.lastError = undefined
         }
       }
     })().finally(() => {
-      this.#recheck = undefined
+      watch.recheck = undefined
     })
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared then). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve()
+      return
+    }
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 function fromVerified(model: VerifiedModel, alias?: string): { bytes: Uint8Array; source: ModelSource } {

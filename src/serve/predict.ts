@@ -4,7 +4,7 @@
  * @module
  */
 import { createError } from '../errors.js'
-import { isFallback } from '../nlu/model.js'
+import { isFallback, trainedFieldNames } from '../nlu/model.js'
 import type { IntentScore, ParseResult } from '../nlu/types.js'
 import type { PredictionRecord } from '../store/types.js'
 import { codePointLength } from '../util/text.js'
@@ -76,23 +76,21 @@ export function checkMessage(message: MessageIn, maxTextLength: number, where: s
 }
 
 /**
- * Refuse a field the served model does not know, when its config named fields (`fields` in intentops.yml): the
- * model would parse it with the default weight and a typo (`Subject`) would go unnoticed. A model that named none
- * takes any field. `where` names the message in the error (`body`, `messages[3]`).
+ * Refuse a field the served model was not trained on: it would parse it with the default weight, and a typo
+ * (`Subject`) would go unnoticed. The names are those of the training examples' fields (`trainedFieldNames`), not
+ * of the config's weights: a config may weigh only `subject` of data with `subject` and `body`. A model trained on
+ * plain text only knows no field names, and takes any. `where` names the message in the error (`body`,
+ * `messages[3]`).
  */
 export function checkFieldNames(served: ServedModel, fields: Record<string, string>, where: string): void {
-  const known = served.model.manifest.fields
+  const known = trainedFieldNames(served.model.manifest)
+  if (known.length === 0) return
   for (const name in fields) {
-    if (!Object.hasOwn(known, name)) {
-      const names = Object.keys(known)
-      if (names.length === 0) return
+    if (!known.includes(name)) {
       throw createError('ERR_SERVE_UNKNOWN_FIELD', {
         where,
         field: JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name),
-        known: names
-          .sort()
-          .map((n) => JSON.stringify(n))
-          .join(', '),
+        known: known.map((n) => JSON.stringify(n)).join(', '),
       })
     }
   }
