@@ -223,6 +223,44 @@ nlu:
     expect(pending.map((r) => r.predictionId)).not.toContain('m2')
   })
 
+  it('skips a message whose intent or entity name validation would refuse, with a warning, and exports the rest', async () => {
+    // reviews recorded before names were checked, and a model label that breaks the rules
+    await store.insertPredictions([
+      prediction('n1', 'where is my parcel', 'greet', 0.3),
+      prediction('n2', 'I want a ticket', 'greet', 0.3),
+      prediction('n3', 'what is up', 'what is up', 0.3),
+    ])
+    const review = (id: string, intent: string, entities?: Array<{ start: number; end: number; entity: string }>) =>
+      store.addReview({
+        id: `r-${id}`,
+        predictionId: id,
+        action: 'relabel',
+        intent,
+        previousIntent: 'greet',
+        ...(entities ? { entities: entities.map((e) => ({ ...e, value: 'want' })) } : {}),
+        reviewer: 'ann',
+        ts: ++clock,
+      })
+    await review('n1', 'a:b')
+    await review('n2', 'book_flight', [{ start: 2, end: 6, entity: 'Bad Name' }])
+    await decide(store, { predictionIds: ['n3'], action: 'confirm', reviewer: 'ann' }, ctx)
+    const res = await exportReviews(store, { root: repo.dir, config })
+    expect(res.warnings).toEqual([
+      expect.stringMatching(
+        /^message n1 \(review r-n1\) is not exported: The intent name 'a:b' cannot be used: it contains ':'\. Intent names are .* Rename it, e\.g\. to a_b\. It stays unexported until a later decision gives it a valid name/,
+      ),
+      expect.stringMatching(
+        /^message n2 \(review r-n2\) is not exported: The entity name 'Bad Name' cannot be used: it contains a space\. .*Rename it, e\.g\. to Bad_Name\./,
+      ),
+      expect.stringMatching(/^message n3 \(review .*\) is not exported: The intent name 'what is up' cannot be used/),
+    ])
+    expect(res.written.map((w) => w.predictionId)).toEqual(['a', 'b', 'e', 'f'])
+    const all = ['data/nlu.yml', 'data/cancel.yml', 'data/reviewed.yml'].map(read).join('\n')
+    expect(all).not.toMatch(/a:b|Bad Name|what is up/)
+    const pending = (await store.listReviews({ exported: false })).map((r) => r.predictionId)
+    expect(pending.sort()).toEqual(['d', 'n1', 'n2', 'n3'])
+  })
+
   it('refuses an export file that is not YAML or lies outside the project', async () => {
     for (const file of ['data/reviewed.csv', '../elsewhere.yml']) {
       const err = await exportReviews(store, { root: repo.dir, config, file }).catch((e) => e)

@@ -14,10 +14,11 @@ import { type DataDiff, diffTrainingData, renderDiffMarkdown } from '../data/dif
 import { formatForPath } from '../data/formats/index.js'
 import { formatAnnotatedText } from '../data/inline-entities.js'
 import { loadTrainingData } from '../data/load.js'
+import { type NameKind, nameHint, nameProblem } from '../data/names.js'
 import { toRootRelative } from '../data/source.js'
 import type { EntityAnnotation, Example, SourceRef, TrainingData } from '../data/types.js'
 import { addExamples, type NewExample } from '../data/write.js'
-import { createError, isIntentopsError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, ReviewRecord } from '../store/types.js'
 import { latestReview } from './actions.js'
 import { normalizeMessage } from './group.js'
@@ -96,6 +97,26 @@ function toNewExample(p: PredictionRecord, entities: readonly EntityAnnotation[]
     p.text,
     entities.filter((e) => e.field === undefined),
   )
+}
+
+/** Why a candidate cannot be written as it is: a name the validator refuses, or text that reads as markup. */
+function unwritable(c: Candidate): IntentopsError | undefined {
+  const names: Array<[NameKind, string]> = [
+    ['intent', c.intent],
+    ...c.entities.map((e): [NameKind, string] => ['entity', e.entity]),
+  ]
+  for (const [kind, name] of names) {
+    const detail = nameProblem(kind, name)
+    if (detail !== undefined)
+      return createError('ERR_REVIEW_BAD_NAME', { kind, name, detail, advice: nameHint(kind, name) })
+  }
+  try {
+    toNewExample(c.prediction, c.entities)
+    return undefined
+  } catch (err) {
+    if (isIntentopsError(err) && err.code === 'ERR_DATA_TEXT_LOOKS_ANNOTATED') return err
+    throw err
+  }
 }
 
 function isYaml(file: string): boolean {
@@ -221,20 +242,22 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
 
   const planned = await plan(store, options.onProgress)
   const { settled } = planned
-  // A text the inline syntax cannot hold would be written as a fake entity or a broken line: it waits, the rest go.
+  // A name the data validator refuses (one reviewed before the rules, or the model's own label), or a text the
+  // inline syntax cannot hold, would make the data fail validation or read back as something else: it waits, the
+  // rest go.
   const candidates = planned.candidates.filter((c) => {
-    try {
-      toNewExample(c.prediction, c.entities)
-      return true
-    } catch (err) {
-      if (!isIntentopsError(err) || err.code !== 'ERR_DATA_TEXT_LOOKS_ANNOTATED') throw err
-      const reviews = c.reviewIds.length === 1 ? `review ${c.reviewIds[0]}` : `reviews ${c.reviewIds.join(', ')}`
-      warnings.push(
-        `message ${c.prediction.id} (${reviews}) is not exported: ${err.message}. ${err.hint ?? ''} ` +
-          'It stays unexported until a later decision skips or deletes the message.',
-      )
-      return false
-    }
+    const problem = unwritable(c)
+    if (!problem) return true
+    const reviews = c.reviewIds.length === 1 ? `review ${c.reviewIds[0]}` : `reviews ${c.reviewIds.join(', ')}`
+    const until =
+      problem.code === 'ERR_REVIEW_BAD_NAME'
+        ? 'a later decision gives it a valid name (relabel it, or correct its entities) or skips or deletes it'
+        : 'a later decision skips or deletes the message'
+    warnings.push(
+      `message ${c.prediction.id} (${reviews}) is not exported: ${problem.message}. ${problem.hint ?? ''} ` +
+        `It stays unexported until ${until}.`,
+    )
+    return false
   })
   const toMark = [...settled]
   const duplicates: SkippedExample[] = []
