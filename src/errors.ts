@@ -562,8 +562,8 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_REVIEW_GIT_DIRTY: {
     status: 409,
-    message: 'Data files have uncommitted changes: {files}',
-    hint: 'Commit or stash them first: --git-branch commits only what the export writes.',
+    message: 'Files the export reads or writes have uncommitted changes: {files}',
+    hint: 'Commit, stash or discard them first: the branch starts from HEAD, and its commit must hold only what the export adds.',
   },
   ERR_REVIEW_BAD_NAME: {
     status: 400,

@@ -151,6 +151,34 @@ async function branchExists(name: string, cwd: string, env?: NodeJS.ProcessEnv):
   }
 }
 
+/**
+ * What must have no uncommitted change for a git export: the data paths whole (every file training reads, and a
+ * data file deleted or not yet added), the file new intents go to, and the lookup files the data names, which may
+ * lie outside the data paths. Otherwise the branch would carry someone's edits uncommitted, the commit would mix
+ * them into the export's, or the export would be checked against data the commit does not hold.
+ */
+function watchedPaths(dataPaths: readonly string[], fallbackFile: string, data: TrainingData): string[] {
+  const paths = new Set([...dataPaths, fallbackFile])
+  for (const l of data.lookups) {
+    if (l.file) paths.add(l.file)
+    for (const s of l.sources ?? []) paths.add(s.file)
+  }
+  return [...paths].sort()
+}
+
+/** Refuse a branch name git would refuse, a branch that exists, and uncommitted changes to `paths`. */
+async function checkGit(name: string, paths: readonly string[], root: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  await git(['check-ref-format', '--branch', name], root, env)
+  if (await branchExists(name, root, env)) throw createError('ERR_REVIEW_GIT_BRANCH_EXISTS', { branch: name })
+  // Porcelain lines are `XY path`: X is a space for a change not staged, so the lines are not trimmed. Data paths
+  // are names, not patterns, so `*` or `:` in one means itself.
+  const dirty = (await git(['status', '--porcelain', '--', ...paths.map((p) => `:(literal)${p}`)], root, env))
+    .split('\n')
+    .filter((l) => l.length > 3)
+    .map((l) => l.slice(3))
+  if (dirty.length) throw createError('ERR_REVIEW_GIT_DIRTY', { files: dirty.join(', ') })
+}
+
 /** Gather the unexported reviews: one candidate example per message whose latest decision gives it a label. */
 async function plan(store: PredictionStore, onProgress?: (done: number, total: number) => void) {
   const pending = await store.listReviews({ exported: false, limit: 1_000_000 })
@@ -239,6 +267,11 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     const f = ex.source?.file
     if (f && !f.startsWith('(') && isYaml(f)) intentFile.set(ex.intent, f)
   }
+
+  // The git options are checked before anything else is decided, so a misuse fails the same way whether or not
+  // there is something to write, and a dry run reports what the real run would refuse.
+  if (options.gitBranch)
+    await checkGit(options.gitBranch, watchedPaths(dataPaths, fallbackFile, before), root, options.env)
 
   const planned = await plan(store, options.onProgress)
   const { settled } = planned
@@ -362,18 +395,10 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
   }
 
   let branch: string | undefined
+  // with nothing to write there is nothing to commit, so no branch is made
   if (options.gitBranch && files.length) {
-    const name = options.gitBranch
-    await git(['check-ref-format', '--branch', name], root, options.env)
-    if (await branchExists(name, root, options.env)) throw createError('ERR_REVIEW_GIT_BRANCH_EXISTS', { branch: name })
-    // Porcelain lines are `XY path`: X is a space for a change not staged, so the lines are not trimmed.
-    const dirty = (await git(['status', '--porcelain', '--', ...files], root, options.env))
-      .split('\n')
-      .filter((l) => l.length > 3)
-      .map((l) => l.slice(3))
-    if (dirty.length) throw createError('ERR_REVIEW_GIT_DIRTY', { files: dirty.join(', ') })
-    await git(['checkout', '-q', '-b', name], root, options.env)
-    branch = name
+    await git(['checkout', '-q', '-b', options.gitBranch], root, options.env)
+    branch = options.gitBranch
   }
 
   // existing files first, so a file created here does not shift the diff of the others
