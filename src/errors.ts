@@ -188,6 +188,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The training data has no examples: {detail}',
     hint: 'Add `- intent:` blocks with examples to a data file (see docs/data-format.md), or point --data or `data` in intentops.yml at the files that have them.',
   },
+  ERR_DATA_BAD_NAME: {
+    status: 400,
+    message: "Invalid {kind} name '{name}': {detail}",
+    hint: '{advice}',
+  },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────
   ERR_PUBLISH_NO_TARGET: {
@@ -538,7 +543,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_REVIEW_UNKNOWN_INTENT: {
     status: 400,
     message: "The intent '{intent}' is not in the training data",
-    hint: 'Pick an existing intent, or create it on purpose (`newIntent: true`, `--new-intent`).',
+    hint: 'Pick an existing intent, or create it on purpose (`newIntent: true` in the API, "Create new intent" in the UI).',
   },
   ERR_REVIEW_BAD_ENTITY: {
     status: 400,
@@ -562,8 +567,13 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_REVIEW_GIT_DIRTY: {
     status: 409,
-    message: 'Data files have uncommitted changes: {files}',
-    hint: 'Commit or stash them first: --git-branch commits only what the export writes.',
+    message: 'Files the export reads or writes have uncommitted changes: {files}',
+    hint: 'Commit, stash or discard them first: the branch starts from HEAD, and its commit must hold only what the export adds.',
+  },
+  ERR_REVIEW_BAD_NAME: {
+    status: 400,
+    message: "The {kind} name '{name}' cannot be used: {detail}",
+    hint: '{advice}',
   },
 
   // ── serve ────────────────────────────────────────────────────────────────────

@@ -246,6 +246,7 @@ export {
 } from './registry/open.js'
 export {
   type AliasState,
+  type DamagedAlias,
   ModelRegistry,
   type PromoteInput,
   type PromoteResult,

@@ -233,6 +233,28 @@ describe('registry commands', () => {
     expect(promote.err).toMatch(/^error ERR_REGISTRY_BLOB_CORRUPT/)
     writeFileSync(blob, original)
     expect((await cli('models', 'verify', '2')).code).toBe(0)
+
+    // a damaged alias file is named by its alias and the version it still names, with what is wrong and the fix
+    const aliasFile = path.join(root, '.intentops/registry', ...keys.alias('support-bot', 'production').split('/'))
+    const aliasBytes = readFileSync(aliasFile)
+    const doc = JSON.parse(aliasBytes.toString('utf8'))
+    doc.history[0].at = '2001-01-01T00:00:00.000Z'
+    writeFileSync(aliasFile, JSON.stringify(doc))
+    const damaged = await cli('models', 'verify')
+    expect(damaged.code).toBe(1)
+    expect(damaged.out).toContain(
+      `FAIL  support-bot/production → v${doc.version}  ERR_REGISTRY_RECORD_INVALID: the alias file models/support-bot/aliases/production.json is damaged: the history was rewritten before move 2; nothing can load the alias until it is repaired\n`,
+    )
+    expect(damaged.out).toContain(
+      `      fix: Restore models/support-bot/aliases/production.json from a backup of the registry (${path.join(root, '.intentops/registry')}), or from an earlier object version on S3; or delete the file, which loses the alias's move history, and point the alias again with \`intentops promote ${doc.version} --to production --model support-bot\`. The damaged file still names v${doc.version}; check that this is the version meant before promoting it.\n`,
+    )
+    expect(damaged.out).not.toContain('/?')
+    const listed = await cli('models', 'list')
+    expect(listed.out).toContain(
+      '  warning: alias production: Registry entry models/support-bot/aliases/production.json is invalid',
+    )
+    writeFileSync(aliasFile, aliasBytes)
+    expect((await cli('models', 'verify')).code).toBe(0)
   })
 
   it('models gc keeps alias holders and rollback targets', async () => {

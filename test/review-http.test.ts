@@ -135,6 +135,38 @@ describe('review API', () => {
       entities: [{ start: 7, end: 99, entity: 'city' }],
     })
     expect([span.statusCode, span.json().code]).toEqual([400, 'ERR_REVIEW_BAD_ENTITY'])
+    // names the data validator refuses are refused here, with what is wrong and how to fix it
+    for (const [intent, detail] of [
+      ['a:b', "it contains ':'"],
+      ['null', 'YAML reads it as null, not as a name, wherever it is unquoted'],
+      ['#c', "it contains '#'"],
+      ['book flight', 'it contains a space'],
+    ]) {
+      const res = await call('POST', '/v1/review/decisions', 'annotator', {
+        predictionIds: ['p3'],
+        action: 'relabel',
+        intent,
+        newIntent: true,
+      })
+      expect([res.statusCode, res.json().code, res.json().message]).toEqual([
+        400,
+        'ERR_REVIEW_BAD_NAME',
+        `The intent name '${intent}' cannot be used: ${detail}`,
+      ])
+      expect(res.json().hint).toMatch(/^Intent names are letters, digits, `_`, `-` and `\.`/)
+    }
+    const entity = await call('POST', '/v1/review/decisions', 'annotator', {
+      predictionIds: ['p3'],
+      action: 'entities',
+      entities: [{ start: 0, end: 2, entity: 'Bad Name' }],
+    })
+    expect([entity.statusCode, entity.json().code, entity.json().message, entity.json().hint]).toEqual([
+      400,
+      'ERR_REVIEW_BAD_NAME',
+      "The entity name 'Bad Name' cannot be used: it contains a space",
+      expect.stringMatching(/Rename it, e\.g\. to Bad_Name\.$/),
+    ])
+    expect(await store.listReviews({ predictionId: 'p3' })).toEqual([])
     expect((await call('GET', '/health')).statusCode).toBe(200)
   })
 
@@ -170,6 +202,15 @@ describe('review API', () => {
     })
     expect(created.statusCode).toBe(201)
     expect((await call('GET', '/v1/review/intents', 'annotator')).json().intents).toContain('time')
+    // a refused name logs nothing
+    const logged = (await store.queryPredictions({ limit: 100 })).items.length
+    const badName = await call('POST', '/v1/review/examples', 'annotator', {
+      text: 'what day is it',
+      intent: 'time:day',
+      newIntent: true,
+    })
+    expect([badName.statusCode, badName.json().code]).toEqual([400, 'ERR_REVIEW_BAD_NAME'])
+    expect((await store.queryPredictions({ limit: 100 })).items.length).toBe(logged)
   })
 
   it('serves the charts of the Analytics page as Vega-Lite specs', async () => {

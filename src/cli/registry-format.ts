@@ -220,11 +220,13 @@ export function renderVerify(report: VerifyReport): string {
     )
   }
   for (const a of report.aliases) {
-    out.push(
-      a.ok
-        ? `ok    ${a.name}/${a.alias} → v${a.version}`
-        : `FAIL  ${a.name}/${a.alias}  ${a.problems.map((p) => `${p.code}: ${p.message}`).join('; ')}`,
-    )
+    if (a.ok) {
+      out.push(`ok    ${a.name}/${a.alias} → v${a.version}`)
+      continue
+    }
+    const to = a.version === null ? '' : ` → v${a.version}`
+    out.push(`FAIL  ${a.name}/${a.alias}${to}  ${a.problems.map((p) => `${p.code}: ${p.message}`).join('; ')}`)
+    for (const p of a.problems) if (p.hint) out.push(`      fix: ${p.hint}`)
   }
   const bad =
     report.versions.filter((v) => !v.ok).length + report.aliases.filter((a) => !a.ok).length + report.problems.length

@@ -118,6 +118,8 @@ const cases: Array<[string, string, string, RegExp, Record<string, number>?]> = 
     { subject: 2, body: 1 },
   ],
   ['not-nlu.yml', 'WARN_DATA_IGNORED_FILE', '2:1', /^not-nlu\.yml holds no NLU training data/],
+  ['bad-intent-name.yml', 'ERR_DATA_BAD_NAME', '6:3', /^Invalid intent name 'a:b': it contains ':'$/],
+  ['bad-entity-name.yml', 'ERR_DATA_BAD_NAME', '6:7', /^Invalid entity name 'Bad Name': it contains a space$/],
 ]
 
 describe('validation checks', () => {

@@ -9,6 +9,7 @@ import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
 import { regexRisk } from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
+import { type NameKind, nameHint, nameProblem } from './names.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
 import type { Example, SourceRef, TrainingData } from './types.js'
 
@@ -99,6 +100,7 @@ export function validateTrainingData(data: TrainingData, options: ValidateOption
   // Tokens and normalised keys are computed once and shared by the duplicate and near-duplicate checks.
   const prepared = prepare(data.examples)
   const repeated = checkDuplicates(data, prepared, out)
+  checkNames(data, out)
   checkSynonyms(data, out)
   checkRegexes(data, out)
   checkCounts(data, options.validation, out)
@@ -172,6 +174,24 @@ function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): Ui
     }
   }
   return repeated
+}
+
+/** Intent and entity names must follow the naming rules (names.ts); each bad name is reported once, where it first is. */
+function checkNames(data: TrainingData, out: Diagnostic[]): void {
+  const seen = new Set<string>()
+  const check = (kind: NameKind, name: string, at: SourceRef | undefined) => {
+    const key = `${kind}\u0000${name}`
+    if (seen.has(key)) return
+    seen.add(key)
+    const detail = nameProblem(kind, name)
+    if (detail === undefined) return
+    out.push(errorDiagnostic('ERR_DATA_BAD_NAME', { kind, name, detail, advice: nameHint(kind, name) }, where(at)))
+  }
+  for (const i of data.intents) check('intent', i.name, i.source)
+  for (const ex of data.examples) {
+    check('intent', ex.intent, ex.source)
+    for (const e of ex.entities) check('entity', e.entity, ex.source)
+  }
 }
 
 /** A text may map to one canonical value, whether the mapping comes from a synonym block or an annotation. */

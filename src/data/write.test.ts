@@ -108,6 +108,20 @@ describe('addExamples', () => {
     })
   })
 
+  it('refuses intent and entity names that validation would refuse, and writes nothing', async () => {
+    const before = read('data/nlu.yml')
+    await expect(addExamples('data/nlu.yml', 'a:b', ['hi'], { root: dir })).rejects.toMatchObject({
+      code: 'ERR_DATA_BAD_NAME',
+      message: "Invalid intent name 'a:b': it contains ':'",
+    })
+    await expect(addExamples('data/nlu.yml', 'greet', ['I [want](Bad Name) it'], { root: dir })).rejects.toMatchObject({
+      code: 'ERR_DATA_BAD_NAME',
+      message: "Invalid entity name 'Bad Name': it contains a space",
+      hint: expect.stringMatching(/Rename it, e\.g\. to Bad_Name\.$/),
+    })
+    expect(read('data/nlu.yml')).toBe(before)
+  })
+
   it('refuses to edit a file with errors rather than guess', async () => {
     writeFileSync(path.join(dir, 'data/bad.yml'), 'version: "3.1"\nnlu:\n- intent: a\n  examples: 3\n')
     await expect(addExamples('data/bad.yml', 'a', ['hi'], { root: dir })).rejects.toMatchObject({

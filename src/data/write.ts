@@ -23,6 +23,7 @@ import {
   scalar,
 } from './formats/rasa-yaml.js'
 import { loadFile } from './load.js'
+import { type NameKind, nameHint, nameProblem } from './names.js'
 import { type DataSource, fsSource, toRootRelative } from './source.js'
 import { type Example, emptyTrainingData, type MessageInput, type TrainingData } from './types.js'
 
@@ -482,6 +483,8 @@ export async function addExamples(
     throw createError('ERR_DATA_UNSUPPORTED_FORMAT', { path: rel, detail: 'addExamples writes YAML files (.yml)' })
   }
   if (!intent.trim()) throw createError('ERR_INVALID_ARGUMENT', { detail: 'intent must be a non-empty name' })
+  // a name validation would refuse never reaches a file: the writer checks what its callers should have
+  assertName('intent', intent)
   const source = fsSource(root)
   const existing = (await readIfExists(source, rel)) ?? ''
   // one parse serves both the current content and the edit
@@ -495,6 +498,7 @@ export async function addExamples(
     have.add(key)
     return true
   })
+  for (const ex of parsedNew) for (const e of ex.entities) assertName('entity', e.entity)
   if (parsedNew.length === 0) return 0
   const data = current?.data ?? emptyTrainingData()
   // lookups that read files: keep the reference as written
@@ -506,6 +510,11 @@ export async function addExamples(
   const next = editModel(model, data, path.posix.dirname(rel))
   if (next !== existing) await writeFileAtomic(path.join(root, rel), next)
   return parsedNew.length
+}
+
+function assertName(kind: NameKind, name: string): void {
+  const detail = nameProblem(kind, name)
+  if (detail !== undefined) throw createError('ERR_DATA_BAD_NAME', { kind, name, detail, advice: nameHint(kind, name) })
 }
 
 function toExamples(intent: string, examples: readonly NewExample[], file: string): Example[] {

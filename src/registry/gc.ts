@@ -69,7 +69,7 @@ export async function collectGarbage(registry: ModelRegistry, options: GcOptions
           deleted: [],
           kept: versions,
           protected: [],
-          skipped: `an alias file is damaged (${problems[0]!.message}); repair it first`,
+          skipped: `the file of alias ${problems[0]!.alias} is damaged (${problems[0]!.error.message}); repair it first (\`intentops models verify\` says how)`,
         })
         continue
       }

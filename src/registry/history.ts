@@ -59,7 +59,7 @@ export async function auditLog(
   if (versions.length === 0 && aliasList.aliases.length === 0 && aliasList.problems.length === 0) {
     throw createError('ERR_REGISTRY_MODEL_NOT_FOUND', { name, location: registry.location })
   }
-  problems.push(...aliasList.problems)
+  problems.push(...aliasList.problems.map((d) => d.error))
   for (const version of versions) {
     try {
       const { record, signatures } = await registry.readVersion(name, version)

@@ -96,6 +96,17 @@ export interface AliasState extends AliasFile {
   etag: string
 }
 
+/** An alias file that could not be read: which alias it is, what it still says, and why it was refused. */
+export interface DamagedAlias {
+  /** The alias, from the file's name. */
+  alias: string
+  /** The version the file names, when its JSON still says one; null when not even that can be read. */
+  version: number | null
+  /** The registry key of the file, e.g. `models/bot/aliases/production.json`. */
+  key: string
+  error: Error
+}
+
 export interface PromoteInput {
   name: string
   version: number
@@ -416,12 +427,12 @@ export class ModelRegistry {
     return doc
   }
 
-  /** Every alias of a model with its holder. Damaged alias files are reported in `problems`. */
-  async listAliases(name: string): Promise<{ aliases: AliasState[]; problems: Error[] }> {
+  /** Every alias of a model with its holder. Damaged alias files are reported in `problems`, each with its alias. */
+  async listAliases(name: string): Promise<{ aliases: AliasState[]; problems: DamagedAlias[] }> {
     assertModelName(name)
     await this.checkFormat()
     const aliases: AliasState[] = []
-    const problems: Error[] = []
+    const problems: DamagedAlias[] = []
     for (const o of await this.backend.list(keys.aliases(name))) {
       const m = /\/([^/]+)\.json$/.exec(o.key)
       if (!m) continue
@@ -429,10 +440,21 @@ export class ModelRegistry {
         const state = await this.readAlias(name, m[1]!)
         if (state) aliases.push(state)
       } catch (err) {
-        problems.push(err as Error)
+        problems.push({ alias: m[1]!, version: await this.peekAliasVersion(o.key), key: o.key, error: err as Error })
       }
     }
     return { aliases, problems }
+  }
+
+  /** The `version` a damaged alias file still names, if its JSON parses that far; it is not to be trusted. */
+  private async peekAliasVersion(key: string): Promise<number | null> {
+    try {
+      const obj = await this.backend.get(key)
+      const version: unknown = obj ? JSON.parse(new TextDecoder().decode(obj.data))?.version : undefined
+      return Number.isSafeInteger(version) && (version as number) > 0 ? (version as number) : null
+    } catch {
+      return null
+    }
   }
 
   /**

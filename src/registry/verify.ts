@@ -5,12 +5,13 @@
  * @module
  */
 import { isIntentopsError } from '../errors.js'
-import type { ModelRegistry, VerifiedModel } from './registry.js'
+import type { DamagedAlias, ModelRegistry, VerifiedModel } from './registry.js'
 
-/** One thing wrong, with its error code. */
+/** One thing wrong, with its error code, and how to fix it where the code alone does not say. */
 export interface Problem {
   code: string
   message: string
+  hint?: string
 }
 
 /** What checking one version found. */
@@ -58,6 +59,43 @@ function problemOf(err: unknown): Problem {
   return { code: 'ERR_INTERNAL', message: (err as Error)?.message ?? String(err) }
 }
 
+/**
+ * What is wrong with an alias file that could not be read, and how to repair it. No command rewrites a damaged
+ * alias file (promote and rollback read it first), so the fix is a restore, or a delete and a fresh promotion.
+ */
+export function damagedAliasProblem(location: string, name: string, d: DamagedAlias): Problem {
+  const err = d.error
+  const code = isIntentopsError(err) ? err.code : 'ERR_INTERNAL'
+  if (isIntentopsError(err) && err.code === 'ERR_REGISTRY_FORMAT_NEWER') {
+    return {
+      code,
+      message: `the alias file ${d.key} was written by a newer intentops: ${err.message}`,
+      ...(err.hint ? { hint: err.hint } : {}),
+    }
+  }
+  if (isIntentopsError(err) && err.code === 'ERR_REGISTRY_INVALID_REF') {
+    return {
+      code,
+      message: `the file ${d.key} is not named after an alias: ${err.message}`,
+      hint: `Nothing reads it as an alias: rename it to <alias>.json (lowercase letters, digits, \`_\` or \`-\`, starting with a letter), or delete it from the registry (${location}).`,
+    }
+  }
+  const detail =
+    isIntentopsError(err) && err.code === 'ERR_REGISTRY_RECORD_INVALID' ? String(err.params.detail) : err.message
+  const promote = `intentops promote ${d.version ?? '<version>'} --to ${d.alias} --model ${name}`
+  const held =
+    d.version !== null
+      ? ` The damaged file still names v${d.version}; check that this is the version meant before promoting it.`
+      : ''
+  return {
+    code,
+    message: `the alias file ${d.key} is damaged: ${detail}; nothing can load the alias until it is repaired`,
+    hint:
+      `Restore ${d.key} from a backup of the registry (${location}), or from an earlier object version on S3; or delete ` +
+      `the file, which loses the alias's move history, and point the alias again with \`${promote}\`.${held}`,
+  }
+}
+
 /** Verify the registry; `ok` is true only when nothing is wrong. */
 export async function verifyRegistry(registry: ModelRegistry, options: VerifyOptions = {}): Promise<VerifyReport> {
   const report: VerifyReport = { ok: true, location: registry.location, problems: [], versions: [], aliases: [] }
@@ -92,8 +130,14 @@ export async function verifyRegistry(registry: ModelRegistry, options: VerifyOpt
   if (options.version === undefined) {
     for (const name of names) {
       const { aliases, problems } = await registry.listAliases(name)
-      for (const p of problems) {
-        report.aliases.push({ name, alias: '?', version: null, ok: false, problems: [problemOf(p)] })
+      for (const d of problems) {
+        report.aliases.push({
+          name,
+          alias: d.alias,
+          version: d.version,
+          ok: false,
+          problems: [damagedAliasProblem(registry.location, name, d)],
+        })
       }
       for (const a of aliases) {
         const holder = report.versions.find((v) => v.name === name && v.version === a.version)

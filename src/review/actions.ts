@@ -5,6 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto'
+import { type NameKind, nameHint, nameProblem } from '../data/names.js'
 import { createError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, ReviewAction, ReviewRecord } from '../store/types.js'
 
@@ -62,6 +63,16 @@ export function latestReview(reviews: readonly ReviewRecord[]): ReviewRecord | u
   return best
 }
 
+/**
+ * Refuse a name a reviewer typed that the training data validator would refuse (data/names.ts), before anything
+ * is written: the export could not write it, and training data holding it would fail validation.
+ */
+export function checkReviewName(kind: NameKind, name: string): void {
+  const detail = nameProblem(kind, name)
+  if (detail !== undefined)
+    throw createError('ERR_REVIEW_BAD_NAME', { kind, name, detail, advice: nameHint(kind, name) })
+}
+
 /** Check corrected spans against a message; returns them with `value` filled from the covered text. */
 export function checkEntitySpans(
   p: Pick<PredictionRecord, 'text' | 'fields'>,
@@ -74,6 +85,7 @@ export function checkEntitySpans(
     const text = s.field === undefined ? p.text : p.fields?.[s.field]
     if (text === undefined) throw bad(s, `the message has no field '${s.field}'`)
     if (!s.entity?.trim()) throw bad(s, 'the entity name is empty')
+    checkReviewName('entity', s.entity.trim())
     if (!Number.isInteger(s.start) || !Number.isInteger(s.end) || s.start < 0 || s.end > text.length)
       throw bad(s, `offsets must be integers within 0-${text.length}`)
     if (s.end <= s.start) throw bad(s, 'the span is empty')
@@ -108,7 +120,7 @@ function validate(d: ReviewDecision, ctx: ReviewContext): void {
   if (d.action === 'relabel') {
     const intent = d.intent?.trim()
     if (!intent) throw invalid('relabel needs the new intent')
-    if (/\s/.test(intent)) throw invalid(`intent names have no spaces: '${intent}'`)
+    checkReviewName('intent', intent)
     if (!d.newIntent && !ctx.intents.has(intent)) throw createError('ERR_REVIEW_UNKNOWN_INTENT', { intent })
   } else if (d.intent !== undefined && d.action !== 'entities') {
     throw invalid(`only relabel takes an intent, not ${d.action}`)

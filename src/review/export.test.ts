@@ -40,6 +40,14 @@ const ctx: ReviewContext = {
   now: () => ++clock,
 }
 const config = { data: ['data'], review: { exportFile: 'data/reviewed.yml' } }
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+}
 
 beforeEach(async () => {
   repo = gitRepo('io-review-export-')
@@ -161,14 +169,7 @@ nlu:
   })
 
   it('commits on a new git branch, and refuses an existing branch or dirty data files', async () => {
-    const env = {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Test',
-      GIT_AUTHOR_EMAIL: 'test@example.com',
-      GIT_COMMITTER_NAME: 'Test',
-      GIT_COMMITTER_EMAIL: 'test@example.com',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-    }
+    const env = gitEnv
     const errorCode = async (p: Promise<unknown>) =>
       p.then(
         () => 'no error',
@@ -198,6 +199,77 @@ nlu:
     expect(repo.git('diff', 'main', 'reviews-1', '--', 'data/nlu.yml')).toContain('+    - fly me to [Paris](city)')
   })
 
+  it('checks the git options the same way when there is nothing to export, and in a dry run', async () => {
+    const env = gitEnv
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'no error',
+        (e) => (isIntentopsError(e) ? e.code : String(e)),
+      )
+    repo.git('branch', 'taken')
+    // with reviews pending, a dry run refuses what the real run would
+    expect(await code(exportReviews(store, { root: repo.dir, config, gitBranch: 'taken', dryRun: true, env }))).toBe(
+      'ERR_REVIEW_GIT_BRANCH_EXISTS',
+    )
+    await exportReviews(store, { root: repo.dir, config })
+    repo.commit('reviews')
+    // only the conflict is left: nothing to write
+    expect(await code(exportReviews(store, { root: repo.dir, config, gitBranch: 'taken', env }))).toBe(
+      'ERR_REVIEW_GIT_BRANCH_EXISTS',
+    )
+    expect(await code(exportReviews(store, { root: repo.dir, config, gitBranch: 'bad..name', env }))).toBe(
+      'ERR_REVIEW_GIT',
+    )
+    repo.write('data/cancel.yml', `${OTHER}      - call it off\n`)
+    const dirty = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-2', env }).catch((e) => e)
+    expect([dirty.code, dirty.message]).toEqual([
+      'ERR_REVIEW_GIT_DIRTY',
+      'Files the export reads or writes have uncommitted changes: data/cancel.yml',
+    ])
+    repo.git('checkout', '--', 'data/cancel.yml')
+    const none = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-2', env })
+    expect([none.written, none.branch, none.commit]).toEqual([[], undefined, undefined])
+    // nothing to commit: no branch is made and HEAD stays where it was
+    expect(repo.git('branch', '--list', 'reviews-2')).toBe('')
+    expect(repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('main')
+  })
+
+  it('refuses uncommitted changes to lookup files, data files it does not write, and new data files', async () => {
+    const env = gitEnv
+    repo.write(
+      'data/lookups.yml',
+      'version: "3.1"\nnlu:\n- lookup: city\n  examples: ../lookups/cities.txt\n- lookup: airline\n  examples: airlines.txt\n',
+    )
+    repo.write('lookups/cities.txt', 'Rome\nParis\n')
+    repo.write('data/airlines.txt', 'KLM\n')
+    repo.commit('lookups')
+    const refused = async () => {
+      const err = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-3', env }).catch((e) => e)
+      return isIntentopsError(err) && err.code === 'ERR_REVIEW_GIT_DIRTY' ? err.message.split(': ')[1] : String(err)
+    }
+    // a lookup file outside the data paths, which the export neither writes nor lists as data
+    repo.write('lookups/cities.txt', 'Rome\nParis\nOslo\n')
+    expect(await refused()).toBe('lookups/cities.txt')
+    repo.git('checkout', '--', 'lookups/cities.txt')
+    // a data file the export does not write
+    repo.write('data/airlines.txt', 'KLM\nSAS\n')
+    expect(await refused()).toBe('data/airlines.txt')
+    repo.git('checkout', '--', 'data/airlines.txt')
+    // a data file not yet added: the export would read it, the commit would not hold it
+    repo.write('data/more.yml', 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - howdy\n')
+    expect(await refused()).toBe('data/more.yml')
+    rmSync(path.join(repo.dir, 'data/more.yml'))
+    // a data file deleted but not committed
+    rmSync(path.join(repo.dir, 'data/lookups.yml'))
+    expect(await refused()).toBe('data/lookups.yml')
+    repo.git('checkout', '--', 'data/lookups.yml')
+    expect(await store.listReviews({ exported: true })).toEqual([])
+
+    const res = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-3', env })
+    expect(res.branch).toBe('reviews-3')
+    expect(repo.git('status', '--porcelain').trim()).toBe('')
+  })
+
   it('skips a message whose text would read as entity markup, with a warning, and exports the rest', async () => {
     await store.insertPredictions([
       prediction('m1', 'press [ok](btn) to book', 'book_flight', 0.3),
@@ -221,6 +293,44 @@ nlu:
     const pending = await store.listReviews({ exported: false })
     expect(pending.map((r) => r.predictionId)).toEqual(expect.arrayContaining(['m1', 'd']))
     expect(pending.map((r) => r.predictionId)).not.toContain('m2')
+  })
+
+  it('skips a message whose intent or entity name validation would refuse, with a warning, and exports the rest', async () => {
+    // reviews recorded before names were checked, and a model label that breaks the rules
+    await store.insertPredictions([
+      prediction('n1', 'where is my parcel', 'greet', 0.3),
+      prediction('n2', 'I want a ticket', 'greet', 0.3),
+      prediction('n3', 'what is up', 'what is up', 0.3),
+    ])
+    const review = (id: string, intent: string, entities?: Array<{ start: number; end: number; entity: string }>) =>
+      store.addReview({
+        id: `r-${id}`,
+        predictionId: id,
+        action: 'relabel',
+        intent,
+        previousIntent: 'greet',
+        ...(entities ? { entities: entities.map((e) => ({ ...e, value: 'want' })) } : {}),
+        reviewer: 'ann',
+        ts: ++clock,
+      })
+    await review('n1', 'a:b')
+    await review('n2', 'book_flight', [{ start: 2, end: 6, entity: 'Bad Name' }])
+    await decide(store, { predictionIds: ['n3'], action: 'confirm', reviewer: 'ann' }, ctx)
+    const res = await exportReviews(store, { root: repo.dir, config })
+    expect(res.warnings).toEqual([
+      expect.stringMatching(
+        /^message n1 \(review r-n1\) is not exported: The intent name 'a:b' cannot be used: it contains ':'\. Intent names are .* Rename it, e\.g\. to a_b\. It stays unexported until a later decision gives it a valid name/,
+      ),
+      expect.stringMatching(
+        /^message n2 \(review r-n2\) is not exported: The entity name 'Bad Name' cannot be used: it contains a space\. .*Rename it, e\.g\. to Bad_Name\./,
+      ),
+      expect.stringMatching(/^message n3 \(review .*\) is not exported: The intent name 'what is up' cannot be used/),
+    ])
+    expect(res.written.map((w) => w.predictionId)).toEqual(['a', 'b', 'e', 'f'])
+    const all = ['data/nlu.yml', 'data/cancel.yml', 'data/reviewed.yml'].map(read).join('\n')
+    expect(all).not.toMatch(/a:b|Bad Name|what is up/)
+    const pending = (await store.listReviews({ exported: false })).map((r) => r.predictionId)
+    expect(pending.sort()).toEqual(['d', 'n1', 'n2', 'n3'])
   })
 
   it('refuses an export file that is not YAML or lies outside the project', async () => {

@@ -14,10 +14,11 @@ import { type DataDiff, diffTrainingData, renderDiffMarkdown } from '../data/dif
 import { formatForPath } from '../data/formats/index.js'
 import { formatAnnotatedText } from '../data/inline-entities.js'
 import { loadTrainingData } from '../data/load.js'
+import { type NameKind, nameHint, nameProblem } from '../data/names.js'
 import { toRootRelative } from '../data/source.js'
 import type { EntityAnnotation, Example, SourceRef, TrainingData } from '../data/types.js'
 import { addExamples, type NewExample } from '../data/write.js'
-import { createError, isIntentopsError } from '../errors.js'
+import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, ReviewRecord } from '../store/types.js'
 import { latestReview } from './actions.js'
 import { normalizeMessage } from './group.js'
@@ -98,6 +99,26 @@ function toNewExample(p: PredictionRecord, entities: readonly EntityAnnotation[]
   )
 }
 
+/** Why a candidate cannot be written as it is: a name the validator refuses, or text that reads as markup. */
+function unwritable(c: Candidate): IntentopsError | undefined {
+  const names: Array<[NameKind, string]> = [
+    ['intent', c.intent],
+    ...c.entities.map((e): [NameKind, string] => ['entity', e.entity]),
+  ]
+  for (const [kind, name] of names) {
+    const detail = nameProblem(kind, name)
+    if (detail !== undefined)
+      return createError('ERR_REVIEW_BAD_NAME', { kind, name, detail, advice: nameHint(kind, name) })
+  }
+  try {
+    toNewExample(c.prediction, c.entities)
+    return undefined
+  } catch (err) {
+    if (isIntentopsError(err) && err.code === 'ERR_DATA_TEXT_LOOKS_ANNOTATED') return err
+    throw err
+  }
+}
+
 function isYaml(file: string): boolean {
   return formatForPath(file) === 'yaml'
 }
@@ -128,6 +149,34 @@ async function branchExists(name: string, cwd: string, env?: NodeJS.ProcessEnv):
   } catch {
     return false
   }
+}
+
+/**
+ * What must have no uncommitted change for a git export: the data paths whole (every file training reads, and a
+ * data file deleted or not yet added), the file new intents go to, and the lookup files the data names, which may
+ * lie outside the data paths. Otherwise the branch would carry someone's edits uncommitted, the commit would mix
+ * them into the export's, or the export would be checked against data the commit does not hold.
+ */
+function watchedPaths(dataPaths: readonly string[], fallbackFile: string, data: TrainingData): string[] {
+  const paths = new Set([...dataPaths, fallbackFile])
+  for (const l of data.lookups) {
+    if (l.file) paths.add(l.file)
+    for (const s of l.sources ?? []) paths.add(s.file)
+  }
+  return [...paths].sort()
+}
+
+/** Refuse a branch name git would refuse, a branch that exists, and uncommitted changes to `paths`. */
+async function checkGit(name: string, paths: readonly string[], root: string, env?: NodeJS.ProcessEnv): Promise<void> {
+  await git(['check-ref-format', '--branch', name], root, env)
+  if (await branchExists(name, root, env)) throw createError('ERR_REVIEW_GIT_BRANCH_EXISTS', { branch: name })
+  // Porcelain lines are `XY path`: X is a space for a change not staged, so the lines are not trimmed. Data paths
+  // are names, not patterns, so `*` or `:` in one means itself.
+  const dirty = (await git(['status', '--porcelain', '--', ...paths.map((p) => `:(literal)${p}`)], root, env))
+    .split('\n')
+    .filter((l) => l.length > 3)
+    .map((l) => l.slice(3))
+  if (dirty.length) throw createError('ERR_REVIEW_GIT_DIRTY', { files: dirty.join(', ') })
 }
 
 /** Gather the unexported reviews: one candidate example per message whose latest decision gives it a label. */
@@ -219,22 +268,29 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     if (f && !f.startsWith('(') && isYaml(f)) intentFile.set(ex.intent, f)
   }
 
+  // The git options are checked before anything else is decided, so a misuse fails the same way whether or not
+  // there is something to write, and a dry run reports what the real run would refuse.
+  if (options.gitBranch)
+    await checkGit(options.gitBranch, watchedPaths(dataPaths, fallbackFile, before), root, options.env)
+
   const planned = await plan(store, options.onProgress)
   const { settled } = planned
-  // A text the inline syntax cannot hold would be written as a fake entity or a broken line: it waits, the rest go.
+  // A name the data validator refuses (one reviewed before the rules, or the model's own label), or a text the
+  // inline syntax cannot hold, would make the data fail validation or read back as something else: it waits, the
+  // rest go.
   const candidates = planned.candidates.filter((c) => {
-    try {
-      toNewExample(c.prediction, c.entities)
-      return true
-    } catch (err) {
-      if (!isIntentopsError(err) || err.code !== 'ERR_DATA_TEXT_LOOKS_ANNOTATED') throw err
-      const reviews = c.reviewIds.length === 1 ? `review ${c.reviewIds[0]}` : `reviews ${c.reviewIds.join(', ')}`
-      warnings.push(
-        `message ${c.prediction.id} (${reviews}) is not exported: ${err.message}. ${err.hint ?? ''} ` +
-          'It stays unexported until a later decision skips or deletes the message.',
-      )
-      return false
-    }
+    const problem = unwritable(c)
+    if (!problem) return true
+    const reviews = c.reviewIds.length === 1 ? `review ${c.reviewIds[0]}` : `reviews ${c.reviewIds.join(', ')}`
+    const until =
+      problem.code === 'ERR_REVIEW_BAD_NAME'
+        ? 'a later decision gives it a valid name (relabel it, or correct its entities) or skips or deletes it'
+        : 'a later decision skips or deletes the message'
+    warnings.push(
+      `message ${c.prediction.id} (${reviews}) is not exported: ${problem.message}. ${problem.hint ?? ''} ` +
+        `It stays unexported until ${until}.`,
+    )
+    return false
   })
   const toMark = [...settled]
   const duplicates: SkippedExample[] = []
@@ -339,18 +395,10 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
   }
 
   let branch: string | undefined
+  // with nothing to write there is nothing to commit, so no branch is made
   if (options.gitBranch && files.length) {
-    const name = options.gitBranch
-    await git(['check-ref-format', '--branch', name], root, options.env)
-    if (await branchExists(name, root, options.env)) throw createError('ERR_REVIEW_GIT_BRANCH_EXISTS', { branch: name })
-    // Porcelain lines are `XY path`: X is a space for a change not staged, so the lines are not trimmed.
-    const dirty = (await git(['status', '--porcelain', '--', ...files], root, options.env))
-      .split('\n')
-      .filter((l) => l.length > 3)
-      .map((l) => l.slice(3))
-    if (dirty.length) throw createError('ERR_REVIEW_GIT_DIRTY', { files: dirty.join(', ') })
-    await git(['checkout', '-q', '-b', name], root, options.env)
-    branch = name
+    await git(['checkout', '-q', '-b', options.gitBranch], root, options.env)
+    branch = options.gitBranch
   }
 
   // existing files first, so a file created here does not shift the diff of the others

@@ -13,7 +13,7 @@ import { loadTrainingData } from '../data/load.js'
 import { createError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, TokenRecord } from '../store/types.js'
 import { uuidv7 } from '../util/uuid.js'
-import { checkEntitySpans, decide, REVIEW_ACTIONS } from './actions.js'
+import { checkEntitySpans, checkReviewName, decide, REVIEW_ACTIONS } from './actions.js'
 import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
 import { parseTime } from './time.js'
@@ -50,7 +50,8 @@ const Entity = Type.Object({
   field: Type.Optional(Type.String({ maxLength: 200 })),
 })
 
-const IntentName = Type.String({ minLength: 1, maxLength: 200, pattern: '^\\S+$' })
+// The naming rules are checked by the handlers (checkReviewName), whose error says what is wrong and how to fix it.
+const IntentName = Type.String({ minLength: 1, maxLength: 200 })
 
 const InboxQuery = Type.Object({
   order: Type.Optional(
@@ -276,6 +277,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
       }
       const known = new Set(b.newIntent ? [] : await intents())
       // check before the message is logged, so a refused decision leaves nothing behind
+      checkReviewName('intent', b.intent)
       if (!b.newIntent && !known.has(b.intent)) throw createError('ERR_REVIEW_UNKNOWN_INTENT', { intent: b.intent })
       if (b.entities) checkEntitySpans(record, b.entities)
       await store.insertPredictions([record])

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTempDatabase } from '../../test/helpers/pg-database.js'
-import { isIntentopsError } from '../errors.js'
+import { type IntentopsError, isIntentopsError } from '../errors.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import { openPostgresStore } from '../store/postgres.js'
 import { openSqliteStore } from '../store/sqlite.js'
@@ -210,6 +210,47 @@ describe.each(BACKENDS)('review on $name', ({ open }) => {
         ['ann', 'weather', 'other'],
       ])
       expect((await store.getPrediction('p6'))?.label).toBe('other')
+    })
+
+    it('refuses intent and entity names the data validator refuses, saying why and how to fix it, writing nothing', async () => {
+      const refused = (d: Partial<Parameters<typeof decide>[1]>) =>
+        decide(store, { predictionIds: ['p1'], action: 'relabel', reviewer: 'ann', newIntent: true, ...d }, ctx).then(
+          () => undefined,
+          (e: IntentopsError) => [e.code, e.statusCode, e.message, e.hint],
+        )
+      for (const [intent, detail] of [
+        ['a:b', "it contains ':'"],
+        ['null', 'YAML reads it as null, not as a name, wherever it is unquoted'],
+        ['#c', "it contains '#'"],
+        ['book flight', 'it contains a space'],
+      ]) {
+        expect(await refused({ intent })).toEqual([
+          'ERR_REVIEW_BAD_NAME',
+          400,
+          `The intent name '${intent}' cannot be used: ${detail}`,
+          expect.stringMatching(/^Intent names are letters, digits/),
+        ])
+      }
+      expect(
+        await refused({
+          action: 'entities',
+          intent: undefined,
+          entities: [{ start: 17, end: 22, entity: 'Bad Name' }],
+        }),
+      ).toEqual([
+        'ERR_REVIEW_BAD_NAME',
+        400,
+        "The entity name 'Bad Name' cannot be used: it contains a space",
+        expect.stringMatching(/Rename it, e\.g\. to Bad_Name\.$/),
+      ])
+      expect(await store.listReviews({})).toEqual([])
+      // a retrieval intent is a name
+      await decide(
+        store,
+        { predictionIds: ['p1'], action: 'relabel', intent: 'faq/hours', newIntent: true, reviewer: 'ann' },
+        ctx,
+      )
+      expect((await store.getPrediction('p1'))?.label).toBe('faq/hours')
     })
 
     it('out of scope takes the fallback intent; skip leaves the message in the inbox', async () => {

@@ -275,9 +275,10 @@ export function register(program: Command, io: CliIO): void {
               rows.push([`v${v}`, `unreadable: ${e.code ?? 'error'}`, '', '', '', held.join(',') || '-', ''])
             }
           }
-          out.push({ name: model, versions, problems: problems.map((p) => p.message) })
+          const said = problems.map((p) => `alias ${p.alias}: ${p.error.message}`)
+          out.push({ name: model, versions, problems: said })
           text += `${model}  (${versions.length} version${versions.length === 1 ? '' : 's'})\n${table(rows, '  ')}\n`
-          for (const p of problems) text += `  warning: ${p.message}\n`
+          for (const p of said) text += `  warning: ${p} (\`intentops models verify\` says how to repair it)\n`
         }
         print(io, opts.json, { location: registry.location, models: out }, () =>
           names.length ? text : `no models in ${registry.location}\n`,

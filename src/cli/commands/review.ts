@@ -221,6 +221,10 @@ export function register(program: Command, io: CliIO): void {
           )
         }
         if (res.branch) io.stdout(`committed ${res.commit?.slice(0, 12)} on branch ${res.branch}\n`)
+        else if (opts.gitBranch && res.files.length && opts.dryRun)
+          io.stdout(`would commit on a new branch ${opts.gitBranch}\n`)
+        else if (opts.gitBranch && !res.files.length)
+          io.stdout(`nothing to commit, so branch ${opts.gitBranch} was not created\n`)
         io.stdout(`\n${res.markdown}\n`)
       })
     })

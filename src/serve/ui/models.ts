@@ -45,7 +45,7 @@ export async function listModelViews(
   for (const name of await registry.listModels()) {
     const problems: string[] = []
     const { aliases, problems: aliasProblems } = await registry.listAliases(name)
-    problems.push(...aliasProblems.map((e) => e.message))
+    problems.push(...aliasProblems.map((d) => `alias ${d.alias}: ${d.error.message}`))
     const holders = new Map<number, string[]>()
     for (const a of aliases) holders.set(a.version, [...(holders.get(a.version) ?? []), a.alias])
     const numbers = (await registry.versionNumbers(name)).sort((a, b) => b - a).slice(0, max)
