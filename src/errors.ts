@@ -183,6 +183,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'The training data has no examples: {detail}',
     hint: 'Add `- intent:` blocks with examples to a data file (see docs/data-format.md), or point --data or `data` in intentops.yml at the files that have them.',
   },
+  ERR_DATA_INVALID: {
+    status: 400,
+    message: 'The training data has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
+    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training.',
+  },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────
   ERR_PUBLISH_NO_TARGET: {
