@@ -193,6 +193,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: "Invalid {kind} name '{name}': {detail}",
     hint: '{advice}',
   },
+  ERR_DATA_INVALID: {
+    status: 400,
+    message: 'The training data has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
+    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training.',
+  },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────
   ERR_PUBLISH_NO_TARGET: {

@@ -389,7 +389,14 @@ describe('an intent block with no examples', () => {
     expect(v.out).toContain('warning WARN_DATA_FEW_EXAMPLES: Intent greet has 2 examples')
     const t = await run(['train', '--data', 'cases', '--out', 'model.iom'])
     expect(t.code).toBe(1)
-    expect(t.err).toContain('error ERR_DATA_SCHEMA: cases/nlu.yml:7:3: intent `later` has no examples')
+    // train checks first and prints the problems as validate does, warnings included
+    expect(t.err).toContain(
+      'cases/nlu.yml:7:3: error ERR_DATA_SCHEMA: intent `later` has no examples\n  hint: Add at least one example',
+    )
+    expect(t.err).toContain('warning WARN_DATA_FEW_EXAMPLES: Intent greet has 2 examples')
+    expect(t.err).toContain(
+      'error ERR_DATA_INVALID: cases/nlu.yml:7:3: The training data has 1 error(s), listed above; the first, ERR_DATA_SCHEMA: intent `later` has no examples. Nothing was trained\n',
+    )
     expect(existsSync(path.join(dir, 'model.iom'))).toBe(false)
   })
 })

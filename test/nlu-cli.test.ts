@@ -21,6 +21,48 @@ beforeAll(async () => {
 })
 
 describe('intentops train', () => {
+  it('checks the data first as data validate does: errors stop it with exit 1, warnings are shown', async () => {
+    const rows = toyTrainingData().examples.map((e) => JSON.stringify({ text: e.text, intent: e.intent }))
+    const first = JSON.parse(rows[0]!) as { text: string; intent: string }
+    const other = toyTrainingData().examples.find((e) => e.intent !== first.intent)!.intent
+    // the same sentence under two intents: an error of data validate
+    writeFileSync(
+      path.join(dir, 'conflict.jsonl'),
+      `${[...rows, JSON.stringify({ ...first, intent: other })].join('\n')}\n`,
+    )
+    const validate = memoryIO(dir)
+    expect(await runCli(['data', 'validate', '-d', 'conflict.jsonl'], validate)).toBe(1)
+    const problems = validate.out().slice(0, validate.out().lastIndexOf('✖'))
+    expect(problems).toContain('conflict.jsonl:21:1: error ERR_DATA_CONFLICT: ')
+    const io = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'conflict.jsonl', '-o', 'out/conflict.iom', '--workers', '0'], io)).toBe(1)
+    expect(io.err()).toBe(
+      `${problems}error ERR_DATA_INVALID: conflict.jsonl:21:1: The training data has 1 error(s), listed above; the first, ERR_DATA_CONFLICT: ${/ERR_DATA_CONFLICT: (.*)\n/.exec(problems)![1]}. Nothing was trained\n` +
+        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training.\n',
+    )
+    expect(io.out()).toBe('')
+    expect(existsSync(path.join(dir, 'out', 'conflict.iom'))).toBe(false)
+    // --no-validate trains anyway
+    const unchecked = memoryIO(dir)
+    const args = ['train', '-d', 'conflict.jsonl', '-o', 'out/conflict.iom', '--workers', '0', '--no-validate']
+    expect(await runCli(args, unchecked)).toBe(0)
+    expect(unchecked.err()).not.toContain('ERR_DATA')
+    expect(existsSync(path.join(dir, 'out', 'conflict.iom'))).toBe(true)
+
+    // an intent with two examples: a warning, printed, and training goes on
+    const few = [
+      ...rows,
+      JSON.stringify({ text: 'what time is it', intent: 'time' }),
+      JSON.stringify({ text: 'the time please', intent: 'time' }),
+    ]
+    writeFileSync(path.join(dir, 'few.jsonl'), `${few.join('\n')}\n`)
+    const warned = memoryIO(dir)
+    expect(await runCli(['train', '-d', 'few.jsonl', '-o', 'out/few.iom', '--workers', '0'], warned)).toBe(0)
+    expect(warned.err()).toMatch(
+      /^few\.jsonl:21:1: warning WARN_DATA_FEW_EXAMPLES: Intent time has 2 examples, fewer than \d+\n {2}hint: /,
+    )
+    expect(warned.out()).toMatch(/trained 'intentops-bot' on 22 examples, 5 intents/)
+  })
   it('works outside a project, with the default pipeline, and writes the default model path', () => {
     expect(existsSync(path.join(dir, 'models', 'model.iom'))).toBe(true)
   })

@@ -216,6 +216,54 @@ describe('a failing stage', () => {
     })
   })
 
+  it('after Ctrl-C the pull-request comment stops retrying at the deadline instead of waiting out its backoff', async () => {
+    const api = await startRecordingServer(() => ({ status: 503, body: { message: 'unavailable' } }))
+    servers.push(api)
+    const dir = project()
+    const { loadConfig } = await import('../src/config/load.js')
+    const { runPipeline } = await import('../src/pipeline/run.js')
+    const { config, root } = await loadConfig({ dir })
+    const controller = new AbortController()
+    let abortedAt = 0
+    const record = await runPipeline({
+      root,
+      config,
+      env: {
+        INTENTOPS_AUTHOR: 'test',
+        GITHUB_ACTIONS: 'true',
+        GITHUB_REPOSITORY: 'acme/bot',
+        GITHUB_TOKEN: 'token',
+        GITHUB_REF: 'refs/pull/7/merge',
+        GITHUB_SHA: 'abc123',
+        GITHUB_API_URL: api.url,
+      },
+      // Each retry would first wait a minute; the report and notify stages have 400 ms each after Ctrl-C.
+      retry: { attempts: 4, baseDelayMs: 60_000 },
+      afterAbortMs: 400,
+      signal: controller.signal,
+      onProgress: (stage) => {
+        if (stage === 'train' && !abortedAt) {
+          abortedAt = Date.now()
+          controller.abort()
+        }
+      },
+    })
+    expect(Date.now() - abortedAt).toBeLessThan(4000)
+    expect(record.status).toBe('aborted')
+    expect(record.stages.slice(-2).map((s) => [s.name, s.status])).toEqual([
+      ['report', 'ran'],
+      ['notify', 'ran'],
+    ])
+    // one attempt at listing the comments, then the deadline: no retry, no comment, no status
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /repos/acme/bot/issues/7/comments?per_page=100&page=1',
+    ])
+    expect(record.stages.at(-1)!.outputs).toMatchObject({
+      pr: { provider: 'github', number: 7, ok: false, action: null, statusSet: false },
+      failures: ['github #7: listing comments failed: HTTP 503; stopped: out of time'],
+    })
+  })
+
   it('points at the file and line of broken data', async () => {
     const dir = project()
     writeFileSync(path.join(dir, 'data', 'nlu.yml'), `${yaml(INTENTS)}- intent: [broken\n`)

@@ -92,6 +92,13 @@ describe('review API', () => {
     const filtered = (await call('GET', '/v1/review/inbox?channel=web&order=newest', 'annotator')).json()
     expect(filtered.groups.map((g: { id: string }) => g.id)).toEqual(['p3'])
     expect((await call('GET', '/v1/review/inbox?from=yesterday', 'annotator')).json().code).toBe('ERR_REVIEW_INVALID')
+    // Date.parse would read this as 2 March 2026
+    const rolled = await call('GET', `/v1/review/inbox?to=${encodeURIComponent('Feb 30 2026')}`, 'annotator')
+    expect(rolled.statusCode).toBe(400)
+    expect(rolled.json()).toMatchObject({
+      code: 'ERR_REVIEW_INVALID',
+      message: expect.stringContaining('to "Feb 30 2026" is not a date (an unrecognised form): use a date (2026-01-31'),
+    })
     const searched = (
       await call('GET', `/v1/review/inbox?search=${encodeURIComponent('"HELLO the"')}`, 'annotator')
     ).json()

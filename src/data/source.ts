@@ -72,10 +72,16 @@ export function fsSource(root: string): DataSource {
   }
 }
 
-/** Run git in `cwd`; resolves stdout as a Buffer, rejects with ERR_GIT. */
-export function git(cwd: string, args: string[], maxBuffer = DEFAULT_MAX_TEXT_FILE_BYTES * 2): Promise<Buffer> {
+/** Run git in `cwd`; resolves stdout as a Buffer, rejects with ERR_GIT. `signal` ends the git process. */
+export function git(
+  cwd: string,
+  args: string[],
+  maxBuffer = DEFAULT_MAX_TEXT_FILE_BYTES * 2,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, encoding: 'buffer', maxBuffer }, (err, stdout, stderr) => {
+    const options = { cwd, encoding: 'buffer' as const, maxBuffer, ...(signal ? { signal } : {}) }
+    execFile('git', args, options, (err, stdout, stderr) => {
       if (err) {
         const detail = (stderr?.toString('utf8').trim().split('\n')[0] || err.message).slice(0, 300)
         reject(createError('ERR_GIT', { command: args.slice(0, 2).join(' '), detail }, { cause: err }))
@@ -84,15 +90,19 @@ export function git(cwd: string, args: string[], maxBuffer = DEFAULT_MAX_TEXT_FI
   })
 }
 
-/** Data as committed at `ref` (a branch, tag or commit), read with `git ls-tree` and `git show`. */
-export async function gitSource(root: string, ref: string): Promise<DataSource> {
+/**
+ * Data as committed at `ref` (a branch, tag or commit), read with `git ls-tree` and `git show`; `signal` ends the git
+ * process under way.
+ */
+export async function gitSource(root: string, ref: string, signal?: AbortSignal): Promise<DataSource> {
   const absRoot = path.resolve(root)
   if (ref.startsWith('-')) throw createError('ERR_GIT', { command: 'rev-parse', detail: `"${ref}" is not a ref` })
-  await git(absRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => {
+  const gitIn = (args: string[]) => git(absRoot, args, undefined, signal)
+  await gitIn(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => {
     throw createError('ERR_GIT', { command: 'rev-parse', detail: `unknown revision "${ref}"` })
   })
   // ls-tree paths are relative to the repository top; the project may sit in a subdirectory of it.
-  const prefix = (await git(absRoot, ['rev-parse', '--show-prefix'])).toString('utf8').trim()
+  const prefix = (await gitIn(['rev-parse', '--show-prefix'])).toString('utf8').trim()
   return {
     root: absRoot,
     label: ref,
@@ -100,7 +110,7 @@ export async function gitSource(root: string, ref: string): Promise<DataSource> 
       const rel = toRootRelative(absRoot, relPath)
       const spec = rel === '.' ? '.' : rel
       const out = (
-        await git(absRoot, [
+        await gitIn([
           'ls-tree',
           '-r',
           '-z',
@@ -124,7 +134,7 @@ export async function gitSource(root: string, ref: string): Promise<DataSource> 
     },
     async read(relPath) {
       const rel = toRootRelative(absRoot, relPath)
-      const buf = await git(absRoot, ['show', `${ref}:${prefix}${rel}`]).catch((err) => {
+      const buf = await gitIn(['show', `${ref}:${prefix}${rel}`]).catch((err) => {
         throw createError('ERR_FILE_NOT_FOUND', { path: `${ref}:${rel}` }, { cause: err })
       })
       if (buf.length > DEFAULT_MAX_TEXT_FILE_BYTES) {

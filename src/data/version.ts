@@ -16,11 +16,12 @@ export interface DataVersion {
 
 /**
  * `spec` undefined: the working tree at `paths`. A spec naming an existing file or directory (relative to `cwd`):
- * that path. Anything else: a git revision, read at `paths` with `git show`. Throws the first loading error.
+ * that path. Anything else: a git revision, read at `paths` with `git show` (`signal` ends git). Throws the first
+ * loading error.
  */
 export async function loadDataVersion(
   spec: string | undefined,
-  options: { root: string; paths: string[]; cwd?: string },
+  options: { root: string; paths: string[]; cwd?: string; signal?: AbortSignal },
 ): Promise<DataVersion> {
   const root = path.resolve(options.root)
   if (spec === undefined) {
@@ -38,7 +39,7 @@ export async function loadDataVersion(
     const p = inside ? rel || '.' : path.basename(asPath)
     return { label: spec, data: await loadOrThrow([p], fsSource(base)) }
   }
-  return { label: spec, data: await loadOrThrow(options.paths, await gitSource(root, spec)) }
+  return { label: spec, data: await loadOrThrow(options.paths, await gitSource(root, spec, options.signal)) }
 }
 
 async function loadOrThrow(paths: string[], source: DataSource) {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { generateExamples, removeTravelProjects, writeTravelProject } from '../../test/helpers/travel-data.js'
 import { defaultConfig } from '../config/load.js'
+import { fingerprintTrainingData } from '../data/fingerprint.js'
 import { loadTrainingData } from '../data/load.js'
 import { crossValidate } from './cross-validate.js'
 
@@ -24,6 +25,29 @@ describe('crossValidate', () => {
     // another seed, another fold plan: a different test-set fingerprint
     const other = await crossValidate(data, { config, folds: 3, seed: 6, concurrency: 1 })
     expect(other.report.testSet.fingerprint).not.toBe(inThread.report.testSet.fingerprint)
+  })
+
+  it('gives the same folds and report for the same data in another order, as training does', async () => {
+    const p = writeTravelProject({ perIntent: 10 })
+    const data = await loadTrainingData([p.train], { root: p.dir })
+    const reordered = {
+      ...data,
+      intents: [...data.intents].reverse(),
+      examples: data.examples
+        .filter((_, i) => i % 3 === 2)
+        .concat(data.examples.filter((_, i) => i % 3 !== 2).reverse()),
+    }
+    expect(fingerprintTrainingData(reordered)).toBe(fingerprintTrainingData(data))
+    const config = defaultConfig()
+    const a = await crossValidate(data, { config, folds: 3, seed: 7, concurrency: 1 })
+    const b = await crossValidate(reordered, { config, folds: 3, seed: 7, concurrency: 1 })
+    const strip = (r: typeof a.report) => ({
+      predictions: r.predictions,
+      intent: r.intent,
+      folds: r.crossValidation!.perFold.map(({ trainingMs: _, ...rest }) => rest),
+      fingerprint: r.testSet.fingerprint,
+    })
+    expect(strip(b.report)).toEqual(strip(a.report))
   })
 
   it('refuses impossible fold counts', async () => {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config } from '../config/schema.js'
+import { canonicalOrder } from '../data/fingerprint.js'
 import type { TrainingData } from '../data/types.js'
 import { createError } from '../errors.js'
 import { buildReport, fingerprintTestSet, headlineScores } from './evaluate.js'
@@ -46,7 +47,10 @@ export interface CrossValidationRun {
  * const { report } = await crossValidate(data, { config, folds: 5, seed: 1 })
  * report.crossValidation.mean.macroF1
  */
-export async function crossValidate(data: TrainingData, options: CrossValidateOptions): Promise<CrossValidationRun> {
+export async function crossValidate(input: TrainingData, options: CrossValidateOptions): Promise<CrossValidationRun> {
+  // Folds are dealt in example order: taking the order the data fingerprint reads gives data with one fingerprint
+  // one fold plan, and so one report, for a seed, however its examples and files are ordered.
+  const data = canonicalOrder(input)
   const folds = options.folds ?? 5
   const seed = options.seed ?? 42
   if (data.examples.length === 0) throw createError('ERR_EVAL_NO_TEST_DATA', { detail: 'the training data is empty' })

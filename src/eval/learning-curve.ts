@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config } from '../config/schema.js'
+import { canonicalOrder } from '../data/fingerprint.js'
 import type { Example, TrainingData } from '../data/types.js'
 import { createError } from '../errors.js'
 import { headlineScores } from './evaluate.js'
@@ -53,7 +54,9 @@ export function parsePercents(text: string): number[] {
  * @example
  * const { curve } = await learningCurve(data, { config, percents: [10, 25, 50, 100], test: testData.examples })
  */
-export async function learningCurve(data: TrainingData, options: LearningCurveOptions): Promise<LearningCurveRun> {
+export async function learningCurve(input: TrainingData, options: LearningCurveOptions): Promise<LearningCurveRun> {
+  // The hold-out and the nested subsets are dealt in example order; see crossValidate.
+  const data = canonicalOrder(input)
   const seed = options.seed ?? 42
   const percents = [...options.percents].sort((a, b) => a - b)
   if (percents.length === 0) throw createError('ERR_INVALID_ARGUMENT', { detail: 'no learning-curve points' })

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Config, PipelineStepConfig } from '../config/schema.js'
-import { fingerprintTrainingData } from '../data/fingerprint.js'
+import { canonicalOrder, fingerprintTrainingData } from '../data/fingerprint.js'
 import type { TrainingData } from '../data/types.js'
 import { createError, isIntentopsError } from '../errors.js'
 import { DEFAULT_PIPELINE } from '../nlu/pipeline.js'
@@ -110,7 +110,9 @@ function better(a: TrialResult, b: TrialResult | undefined): boolean {
  * const report = await tune(data, { config, pipeline, space, method: 'grid', folds: 3, seed: 1 })
  * report.best?.assignments
  */
-export async function tune(data: TrainingData, options: TuneOptions): Promise<TuneReport> {
+export async function tune(input: TrainingData, options: TuneOptions): Promise<TuneReport> {
+  // Every trial's folds are dealt in example order; see crossValidate.
+  const data = canonicalOrder(input)
   const specs = planTrials(data, options)
   const concurrency = options.concurrency ?? defaultConcurrency(specs.length)
   const folds = options.folds ?? 3

@@ -107,6 +107,15 @@ describe('analyticsRoutes', () => {
     const range = await get('/v1/analytics/intents?from=2026-11-10&to=2026-11-01', 'annotator')
     expect(range.statusCode).toBe(400)
     expect(range.json().code).toBe('ERR_ANALYTICS_RANGE')
+    // Date.parse would read this as 2 March 2026
+    const rolled = await get(`/v1/analytics/intents?from=${encodeURIComponent('Feb 30 2026')}`, 'annotator')
+    expect(rolled.statusCode).toBe(400)
+    expect(rolled.json()).toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('from "Feb 30 2026" is not a date (an unrecognised form): use a date'),
+    })
+    const impossible = await get('/v1/analytics/intents?to=2026-02-30', 'annotator')
+    expect(impossible.json().message).toContain('to "2026-02-30" is not a date (February 2026 has only 28 days)')
     const window = await get('/v1/analytics/drift?window=forever', 'annotator')
     expect(window.statusCode).toBe(400)
     expect(window.json().code).toBe('ERR_MONITOR_WINDOW')

@@ -4,7 +4,9 @@
  * @module
  */
 import { createError } from '../errors.js'
-import { calendarProblem, inIsoYearRange } from '../util/time.js'
+import { badTimeDetail, parseTimeInput, type TimeForms } from '../util/time.js'
+
+const FORMS: TimeForms = { epochMs: true }
 
 const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
   m: 60_000,
@@ -39,18 +41,16 @@ export function recentWindow(spec: string, now: number): TimeWindow {
   return { from: now - ms, to: now, label: `last ${spec.trim()}` }
 }
 
-function parseTime(value: string, spec: string): number {
-  const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-  const problem = calendarProblem(value)
-  if (!inIsoYearRange(t) || problem) {
-    const why = problem ? ` (${problem})` : ''
+function parseTime(value: string, spec: string, end: 'FROM' | 'TO'): number {
+  const t = parseTimeInput(value, FORMS)
+  if (!t.ok) {
     throw createError('ERR_MONITOR_WINDOW', {
       what: 'reference',
       value: spec,
-      detail: `"${value}" is not a date${why}`,
+      detail: badTimeDetail(end, value, t.problem, FORMS),
     })
   }
-  return t
+  return t.ms
 }
 
 /** `training`, a duration (the window of that length just before `recent`), or `FROM..TO`. */
@@ -59,8 +59,8 @@ export function parseReference(spec: string, recent: TimeWindow): ReferenceSpec 
   if (s === 'training') return { kind: 'training', label: 'training data' }
   if (s.includes('..')) {
     const [a = '', b = ''] = s.split('..')
-    const from = parseTime(a.trim(), spec)
-    const to = parseTime(b.trim(), spec)
+    const from = parseTime(a.trim(), spec, 'FROM')
+    const to = parseTime(b.trim(), spec, 'TO')
     if (from >= to)
       throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: 'FROM must be before TO' })
     return { kind: 'window', from, to, label: `${new Date(from).toISOString()} .. ${new Date(to).toISOString()}` }
@@ -69,15 +69,9 @@ export function parseReference(spec: string, recent: TimeWindow): ReferenceSpec 
   return { kind: 'window', from: recent.from - ms, to: recent.from, label: `the ${s} before` }
 }
 
-/** An ISO date or epoch ms from a CLI option or query parameter. */
+/** An ISO date or date-time, or epoch ms, from a CLI option or query parameter; `what` names it in the error. */
 export function parseInstant(value: string, what: string): number {
-  const t = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value)
-  const problem = calendarProblem(value)
-  if (!inIsoYearRange(t) || problem) {
-    const why = problem ? ` (${problem})` : ''
-    throw createError('ERR_INVALID_ARGUMENT', {
-      detail: `${what} "${value}" is not an ISO date or epoch milliseconds${why}`,
-    })
-  }
-  return t
+  const t = parseTimeInput(value, FORMS)
+  if (!t.ok) throw createError('ERR_INVALID_ARGUMENT', { detail: badTimeDetail(what, value, t.problem, FORMS) })
+  return t.ms
 }

@@ -98,11 +98,31 @@ export function verdictOf(
   return { verdict: 'passed', headline: '⚪ no gate decision in this run' }
 }
 
-/** Build report.md and its charts from a run's stage outputs. Never throws for a missing part: it says so. */
+/** Settles as `work` does, or rejects with OUT_OF_TIME once `signal` aborts, leaving `work` to end on its own. */
+const OUT_OF_TIME = Symbol('out of time')
+function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work
+  if (signal.aborted) {
+    work.catch(() => {})
+    return Promise.reject(OUT_OF_TIME)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(OUT_OF_TIME)
+    signal.addEventListener('abort', stop, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop))
+  })
+}
+
+/**
+ * Build report.md and its charts from a run's stage outputs. Never throws for a missing part: it says so. Once
+ * `signal` aborts (the report's deadline after Ctrl-C), the slow parts, the data comparison (git) and the charts
+ * (the first render loads vega), are left out with a note, and report.md is written with what there is.
+ */
 export async function writePrReport(
   input: PrReportInput,
   outputs: Readonly<Record<string, JsonRecord>>,
   run: PrRunView,
+  signal?: AbortSignal,
 ): Promise<WrittenPrReport> {
   const { readReport } = await import('../eval/report-files.js')
   const { renderComparisonMarkdown } = await import('../eval/render/compare-markdown.js')
@@ -179,6 +199,7 @@ export async function writePrReport(
   const base = baseRevision(input, (outputs.compare?.baseline as { git?: string | null } | null)?.git)
   let dataDiff: DataDiff | undefined
   md.push('### Data changes', '')
+  const outOfTime = 'the time left after the interruption ran out'
   if (!base) {
     md.push('No base revision to compare the data with (set `stages.baseRef` or run in a pull request).', '')
   } else {
@@ -186,14 +207,22 @@ export async function writePrReport(
       const { loadDataVersion } = await import('../data/version.js')
       const { diffTrainingData, renderDiffMarkdown } = await import('../data/diff.js')
       const paths = [...input.config.data]
-      const [before, after] = await Promise.all([
-        loadDataVersion(base, { root: input.root, paths }),
-        loadDataVersion(undefined, { root: input.root, paths }),
-      ])
+      const [before, after] = await beforeDeadline(
+        Promise.all([
+          loadDataVersion(base, { root: input.root, paths, ...(signal ? { signal } : {}) }),
+          loadDataVersion(undefined, { root: input.root, paths }),
+        ]),
+        signal,
+      )
       dataDiff = diffTrainingData(before.data, after.data, { from: base, to: 'this change' })
       md.push(renderDiffMarkdown(dataDiff).replace(/^#+ /gm, '#### ').trimEnd(), '')
     } catch (err) {
-      md.push(`Could not read the data at \`${base}\`: ${esc((err as Error).message)}`, '')
+      md.push(
+        err === OUT_OF_TIME
+          ? `The data was not compared with \`${base}\`: ${outOfTime}.`
+          : `Could not read the data at \`${base}\`: ${esc((err as Error).message)}`,
+        '',
+      )
     }
   }
 
@@ -215,8 +244,16 @@ export async function writePrReport(
   if (chartFiles.length) {
     md.push('### Charts', '')
     for (const [name, title, spec] of chartFiles) {
+      let svg: string
+      try {
+        svg = await beforeDeadline(renderSvg(spec), signal)
+      } catch (err) {
+        if (err !== OUT_OF_TIME) throw err
+        md.push(`Charts left out: ${outOfTime}.`)
+        break
+      }
       const file = path.join(outDir, 'charts', name)
-      await writeFileAtomic(file, await renderSvg(spec))
+      await writeFileAtomic(file, svg)
       charts.push(file)
       md.push(`![${title}](charts/${name})`)
     }

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   eventPayload?: unknown
   retry?: RetryOptions
   signal?: AbortSignal
+  /** After `signal` aborted, how long the report and notify stages each may take, ms. Default 5000. */
+  afterAbortMs?: number
   /** How long to wait for another run holding the lock, ms. */
   lockWaitMs?: number
   onStage?: (event: { name: string; phase: 'start' | 'end'; record?: StageRecord }) => void
@@ -96,6 +98,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
           ...(options.from ? { from: options.from } : {}),
           ...(options.until ? { until: options.until } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.afterAbortMs !== undefined ? { afterAbortMs: options.afterAbortMs } : {}),
           ...(options.onStage ? { onStage: options.onStage } : {}),
         }),
       options.lockWaitMs !== undefined ? { waitMs: options.lockWaitMs } : {},

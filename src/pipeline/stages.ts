@@ -543,9 +543,15 @@ const report: Stage<PipelineContext> = {
   cache: false,
   always: true,
   inputs: () => ({}),
-  async run(ctx, up, _signal, run) {
+  async run(ctx, up, signal, run) {
     const { writePrReport } = await import('./pr-report.js')
-    const written = await writePrReport({ root: ctx.root, config: ctx.config, env: ctx.env }, up, run ?? { stages: [] })
+    // After Ctrl-C the signal is the report's own deadline: the slow parts give way to it, and the report is written.
+    const written = await writePrReport(
+      { root: ctx.root, config: ctx.config, env: ctx.env },
+      up,
+      run ?? { stages: [] },
+      signal,
+    )
     return {
       outputs: {
         ...written,

@@ -5,7 +5,7 @@
  * @module
  */
 import { createError } from '../errors.js'
-import { calendarProblem } from '../util/time.js'
+import { badTimeDetail, parseTimeInput } from '../util/time.js'
 import { failedRules } from './gate.js'
 import type { AliasMove } from './layout.js'
 import type { ModelRegistry } from './registry.js'
@@ -153,20 +153,14 @@ export interface TimeQuery {
  * Parse `--at`: `2024-05-01` means that whole day (UTC), `2024-05-01T14:30:00Z` (or with an offset) an instant.
  */
 export function parseTimeQuery(text: string): TimeQuery {
-  const trimmed = text.trim()
-  if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
-    const start = new Date(`${trimmed}T00:00:00.000Z`)
-    if (!Number.isNaN(start.getTime()) && start.toISOString().startsWith(trimmed)) {
-      return { start, end: new Date(start.getTime() + 86_400_000), day: true }
-    }
-  } else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(trimmed)) {
-    const instant = new Date(trimmed.replace(' ', 'T'))
-    if (!Number.isNaN(instant.getTime()) && calendarProblem(trimmed) === undefined)
-      return { start: instant, end: instant, day: false }
+  const t = parseTimeInput(text)
+  if (!t.ok) {
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `${badTimeDetail('--at', text, t.problem)}; a date means that whole UTC day`,
+    })
   }
-  throw createError('ERR_INVALID_ARGUMENT', {
-    detail: `invalid date "${text}": use YYYY-MM-DD (a whole UTC day) or an ISO-8601 time such as 2024-05-01T14:30:00Z`,
-  })
+  const start = new Date(t.ms)
+  return t.day ? { start, end: new Date(t.ms + 86_400_000), day: true } : { start, end: start, day: false }
 }
 
 /**

@@ -1,15 +1,12 @@
 import { createError } from '../errors.js'
-import { calendarProblem, inIsoYearRange } from '../util/time.js'
+import { badTimeDetail, parseTimeInput, type TimeForms } from '../util/time.js'
 
-/** A time filter: epoch ms, or an ISO date/time. */
+const FORMS: TimeForms = { epochMs: true }
+
+/** A time filter (`--from`, `?from=`): an ISO date or date-time, or epoch ms; `name` names the option in the error. */
 export function parseTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-  const problem = calendarProblem(value)
-  if (!inIsoYearRange(ms) || problem) {
-    throw createError('ERR_REVIEW_INVALID', {
-      detail: `${name} must be an ISO date or epoch milliseconds, got "${value}"${problem ? ` (${problem})` : ''}`,
-    })
-  }
-  return ms
+  const t = parseTimeInput(value, FORMS)
+  if (!t.ok) throw createError('ERR_REVIEW_INVALID', { detail: badTimeDetail(name, value, t.problem, FORMS) })
+  return t.ms
 }

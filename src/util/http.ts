@@ -2,6 +2,7 @@
  * Outbound HTTP with bounded retries and exponential backoff with jitter, for webhooks and code-host APIs.
  * @module
  */
+import { setTimeout as delay } from 'node:timers/promises'
 
 export interface RetryOptions {
   /** Attempts in total, including the first. Default 4. */
@@ -10,9 +11,10 @@ export interface RetryOptions {
   baseDelayMs?: number
   /** Per-attempt timeout in milliseconds. Default 10 000. */
   timeoutMs?: number
+  /** Ends the attempt under way and the backoff before the next one: nothing is retried after it aborts. */
   signal?: AbortSignal
-  /** Injected for tests that must not wait. */
-  sleep?: (ms: number) => Promise<void>
+  /** Injected for tests that must not wait; given `signal`, and should settle when it aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 export interface HttpResult {
@@ -27,7 +29,7 @@ export interface HttpResult {
 export async function fetchWithRetry(url: string, init: RequestInit, opts: RetryOptions = {}): Promise<HttpResult> {
   const attempts = Math.max(1, opts.attempts ?? 4)
   const base = opts.baseDelayMs ?? 500
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const sleep = opts.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, signal ? { signal } : {}))
   let last: HttpResult = { ok: false, status: 0, attempts: 0, body: '', error: 'not attempted' }
   for (let i = 1; i <= attempts; i++) {
     if (opts.signal?.aborted) break
@@ -43,7 +45,22 @@ export async function fetchWithRetry(url: string, init: RequestInit, opts: Retry
       const e = err as Error & { cause?: { code?: string } }
       last = { ok: false, status: 0, attempts: i, body: '', error: e.cause?.code ?? e.message }
     }
-    if (i < attempts) await sleep(base * 2 ** (i - 1) * (0.75 + Math.random() * 0.5))
+    if (i < attempts) {
+      // A deadline (the pipeline's few seconds after Ctrl-C) must not wait out a backoff of many seconds.
+      try {
+        await sleep(base * 2 ** (i - 1) * (0.75 + Math.random() * 0.5), opts.signal)
+      } catch (err) {
+        if (opts.signal?.aborted) break
+        throw err
+      }
+    }
   }
+  if (opts.signal?.aborted && !last.ok)
+    last.error = `${last.error ?? 'not attempted'}; stopped: ${abortReason(opts.signal)}`
   return last
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r = signal.reason as { name?: string; message?: string } | undefined
+  return r?.name === 'TimeoutError' ? 'out of time' : 'interrupted'
 }

@@ -3,7 +3,7 @@ import { parseTime } from '../cli/commands/store.js'
 import { parseInstant, parseReference } from '../monitor/window.js'
 import { parseTimeQuery } from '../registry/history.js'
 import { parseTime as parseReviewTime } from '../review/time.js'
-import { calendarProblem, EARLIEST_TIME, inIsoYearRange, LATEST_TIME } from './time.js'
+import { calendarProblem, EARLIEST_TIME, inIsoYearRange, LATEST_TIME, parseTimeInput } from './time.js'
 
 describe('calendarProblem', () => {
   it('accepts the days that exist, leap days included', () => {
@@ -43,13 +43,13 @@ describe('the date parsers refuse days that do not exist instead of rolling them
     await expect(parseTime('2026-11-31', '--before', now)).rejects.toMatchObject({
       code: 'ERR_CLI_USAGE',
       message: expect.stringMatching(
-        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use 2026-01-31, 2026-01-31T12/,
+        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time \(2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), or an age \(30d, 12h: that long before now\)$/,
       ),
     })
     await expect(parseTime('2026-02-30T08:00:00Z', '--from', now)).rejects.toMatchObject({ code: 'ERR_CLI_USAGE' })
     await expect(parseTime('99999999d', '--before', now)).rejects.toMatchObject({
       code: 'ERR_CLI_USAGE',
-      message: expect.stringContaining('--before "99999999d" lies outside the years 0000 to 9999'),
+      message: expect.stringContaining('--before "99999999d" is not a date (it lies before the year 0000)'),
     })
     expect(await parseTime('2026-11-30', '--before', now)).toBe(Date.UTC(2026, 10, 30))
     expect(await parseTime('2d', '--before', now)).toBe(now - 2 * 86_400_000)
@@ -59,12 +59,75 @@ describe('the date parsers refuse days that do not exist instead of rolling them
 
   it('review, monitor and registry parsers', () => {
     expect(() => parseReviewTime('2026-02-30', 'from')).toThrow(/February 2026 has only 28 days/)
-    expect(() => parseReviewTime('99999999999999999', 'from')).toThrow(/ISO date or epoch/)
+    expect(() => parseReviewTime('99999999999999999', 'from')).toThrow(
+      /from "99999999999999999" is not a date \(it lies after the year 9999\): use .*or epoch milliseconds/,
+    )
     expect(() => parseInstant('2026-04-31', '--from')).toThrow(/April 2026 has only 30 days/)
     expect(() => parseReference('2026-02-30..2026-03-05', { from: now, to: now, label: '' })).toThrow(
       /February 2026 has only 28 days/,
     )
-    expect(() => parseTimeQuery('2026-02-30T10:00:00Z')).toThrow(/invalid date/)
+    expect(() => parseTimeQuery('2026-02-30T10:00:00Z')).toThrow(
+      /--at "2026-02-30T10:00:00Z" is not a date \(February 2026 has only 28 days\)/,
+    )
     expect(parseInstant('2026-04-30', '--from')).toBe(Date.UTC(2026, 3, 30))
+  })
+})
+
+describe('parseTimeInput, the one parser of every date option and query parameter', () => {
+  const now = Date.UTC(2026, 10, 24, 12)
+
+  it('reads the documented forms exactly', () => {
+    expect(parseTimeInput('2026-02-28')).toEqual({ ok: true, ms: Date.UTC(2026, 1, 28), day: true })
+    expect(parseTimeInput(' 2026-02-28T10:00:00Z ')).toEqual({ ok: true, ms: Date.UTC(2026, 1, 28, 10), day: false })
+    expect(parseTimeInput('2026-02-28t10:00z')).toMatchObject({ ms: Date.UTC(2026, 1, 28, 10) })
+    expect(parseTimeInput('2026-02-28 10:00:05.1234+05:30')).toMatchObject({
+      ms: Date.UTC(2026, 1, 28, 4, 30, 5, 123),
+    })
+    expect(parseTimeInput('2026-02-28T10:00-0100')).toMatchObject({ ms: Date.UTC(2026, 1, 28, 11) })
+    expect(parseTimeInput('2026-02-28T10:00')).toMatchObject({ ms: new Date(2026, 1, 28, 10).getTime() })
+    expect(parseTimeInput('1772236800000', { epochMs: true })).toMatchObject({ ms: 1772236800000 })
+    expect(parseTimeInput('2d', { ages: true }, now)).toMatchObject({ ms: now - 2 * 86_400_000 })
+    expect(parseTimeInput('1.5h', { ages: true }, now)).toMatchObject({ ms: now - 5_400_000 })
+  })
+
+  it('refuses what Date.parse would guess or roll over, naming why', () => {
+    // Date.parse reads each of these, the first three as 2 March 2026
+    for (const v of ['Feb 30 2026', '2026/02/30', 'February 30, 2026', 'March 3', 'Tue, 03 Mar 2026 10:00:00 GMT'])
+      expect(parseTimeInput(v, { epochMs: true, ages: true }, now), v).toEqual({
+        ok: false,
+        problem: 'an unrecognised form',
+      })
+    expect(parseTimeInput('2026-02-30')).toEqual({ ok: false, problem: 'February 2026 has only 28 days' })
+    expect(parseTimeInput('2026-02-28T10:61Z')).toEqual({ ok: false, problem: 'there is no minute 61' })
+    expect(parseTimeInput('2026-02-28T10:00+24:00')).toEqual({ ok: false, problem: 'there is no offset +24:00' })
+    expect(parseTimeInput('2026-2-28')).toEqual({ ok: false, problem: 'an unrecognised form' })
+    expect(parseTimeInput('')).toEqual({ ok: false, problem: 'it is empty' })
+    // the forms an option does not take
+    expect(parseTimeInput('1772236800000')).toEqual({ ok: false, problem: 'an unrecognised form' })
+    expect(parseTimeInput('30d')).toEqual({ ok: false, problem: 'an unrecognised form' })
+    expect(parseTimeInput('9999-12-31T23:59:59-01:00')).toEqual({
+      ok: false,
+      problem: 'it lies outside the years 0000 to 9999',
+    })
+  })
+
+  it('is what every surface uses: Feb 30 2026 is refused everywhere, naming the option and the forms', async () => {
+    const forms = /use a date \(2026-01-31, midnight UTC\), an ISO date-time/
+    await expect(parseTime('Feb 30 2026', '--from', now)).rejects.toMatchObject({
+      code: 'ERR_CLI_USAGE',
+      message: expect.stringMatching(/^--from "Feb 30 2026" is not a date \(an unrecognised form\): use a date/),
+    })
+    expect(() => parseReviewTime('Feb 30 2026', '--to')).toThrow(/--to "Feb 30 2026" is not a date/)
+    expect(() => parseReviewTime('Feb 30 2026', '--to')).toThrow(forms)
+    expect(() => parseInstant('Feb 30 2026', 'from')).toThrow(/^from "Feb 30 2026" is not a date .*epoch milliseconds/)
+    expect(() => parseReference('2026-03-01..Feb 30 2026', { from: now, to: now, label: '' })).toThrow(
+      /TO "Feb 30 2026" is not a date \(an unrecognised form\)/,
+    )
+    expect(() => parseTimeQuery('Feb 30 2026')).toThrow(/--at "Feb 30 2026" is not a date/)
+    expect(parseTimeQuery('2026-03-01')).toEqual({
+      start: new Date(Date.UTC(2026, 2, 1)),
+      end: new Date(Date.UTC(2026, 2, 2)),
+      day: true,
+    })
   })
 })

@@ -1,7 +1,8 @@
 /**
- * Checks shared by the date parsers of the CLI, the review API and the monitor: `Date.parse` rolls days that do not
- * exist over into the next month (2026-02-30 becomes 2026-03-02), and an age far enough back leaves the years an ISO
- * date can write.
+ * The one parser of the times people give the CLI, the review API and the monitor (`--from`, `--to`, `--before`,
+ * `--at`, `?from=`, a monitor reference `FROM..TO`). It reads only the forms it documents, strictly: `Date.parse`
+ * would also take `Feb 30 2026` or `2026/02/30` and roll a day that does not exist over into the next month
+ * (2026-02-30 becomes 2026-03-02), and an age far enough back leaves the years an ISO date can write.
  * @module
  */
 
@@ -50,4 +51,72 @@ export function calendarProblem(value: string): string | undefined {
 /** Whether epoch ms `ms` lies within the years 0000 to 9999. */
 export function inIsoYearRange(ms: number): boolean {
   return Number.isFinite(ms) && ms >= EARLIEST_TIME && ms <= LATEST_TIME
+}
+
+/** The forms a time input may take beyond ISO dates and date-times, per option. */
+export interface TimeForms {
+  /** Digits only: milliseconds since 1970-01-01T00:00:00Z. */
+  epochMs?: boolean
+  /** `30d` or `12h` (decimals allowed): that long before `now`. */
+  ages?: boolean
+}
+
+/** What a time input read as. `day`: a date without a time, read as midnight UTC starting that whole day. */
+export type TimeInput = { ok: true; ms: number; day: boolean } | { ok: false; problem: string }
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/
+const AGE = /^(\d+(?:\.\d+)?)([dh])$/
+const HOUR_MS = 3_600_000
+
+/** The accepted forms, for messages: `a date (2026-01-31, midnight UTC), an ISO date-time (...), or ...`. */
+export function describeTimeForms(forms: TimeForms = {}): string {
+  const all = [
+    'a date (2026-01-31, midnight UTC)',
+    'an ISO date-time (2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00)',
+    ...(forms.epochMs ? ['epoch milliseconds (1769860800000)'] : []),
+    ...(forms.ages ? ['an age (30d, 12h: that long before now)'] : []),
+  ]
+  return `${all.slice(0, -1).join(', ')}${all.length > 2 ? ',' : ''} or ${all[all.length - 1]}`
+}
+
+/**
+ * Read a time strictly: `YYYY-MM-DD` (midnight UTC), an ISO date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or an
+ * offset (without one, local time, as JavaScript reads it; a space may stand for the `T`), and, where `forms` allow,
+ * epoch milliseconds or an age. A day, hour or offset that does not exist, any other form, and a time outside the
+ * years 0000 to 9999 are refused with the reason.
+ */
+export function parseTimeInput(value: string, forms: TimeForms = {}, now = Date.now()): TimeInput {
+  const text = value.trim()
+  if (text === '') return { ok: false, problem: 'it is empty' }
+  if (forms.epochMs && /^\d+$/.test(text)) {
+    const ms = Number(text)
+    return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies after the year 9999' }
+  }
+  const age = forms.ages ? AGE.exec(text) : null
+  if (age) {
+    const ms = now - Number(age[1]) * (age[2] === 'd' ? 24 * HOUR_MS : HOUR_MS)
+    return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies before the year 0000' }
+  }
+  const m = ISO.exec(text)
+  if (!m) return { ok: false, problem: 'an unrecognised form' }
+  const problem = calendarProblem(text.replace(/t/, 'T'))
+  if (problem) return { ok: false, problem }
+  const [, y, mo, d, hh, mi, ss = '00', frac = '', z, sign, oh, om] = m
+  if (hh === undefined) {
+    return { ok: true, ms: Date.parse(`${y}-${mo}-${d}T00:00:00.000Z`), day: true }
+  }
+  if (sign && (Number(oh) > 23 || Number(om) > 59))
+    return { ok: false, problem: `there is no offset ${sign}${oh}:${om}` }
+  const zone = z ? 'Z' : sign ? `${sign}${oh}:${om}` : ''
+  // Every field was checked above, so this canonical form parses to exactly the moment written.
+  const ms = Date.parse(`${y}-${mo}-${d}T${hh}:${mi}:${ss}.${frac.padEnd(3, '0').slice(0, 3)}${zone}`)
+  return inIsoYearRange(ms)
+    ? { ok: true, ms, day: false }
+    : { ok: false, problem: 'it lies outside the years 0000 to 9999' }
+}
+
+/** `what "value" is not a date (why): use FORMS`, the detail of every caller's error. */
+export function badTimeDetail(what: string, value: string, problem: string, forms: TimeForms = {}): string {
+  return `${what} "${value}" is not a date (${problem}): use ${describeTimeForms(forms)}`
 }

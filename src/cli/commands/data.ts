@@ -35,9 +35,6 @@ async function loadProgress(io: CliIO, label: string) {
   }
 }
 
-/** Diagnostics of one code printed for people before the rest are summarised. */
-const MAX_PER_CODE = 50
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
@@ -58,7 +55,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--strict', 'treat warnings as errors')
     .action(async (opts: ProjectOpts & { json?: boolean; strict?: boolean }) => {
       const { validateProject } = await import('../../data/project.js')
-      const { formatLocation } = await import('../../errors.js')
+      const { renderDiagnostics } = await import('../diagnostics.js')
       const pc = (await import('picocolors')).default.createColors(io.isTTY && !opts.json)
       const { root, config, file, data: paths } = await project(io, opts)
       const progress = await loadProgress(io, 'loading data')
@@ -77,19 +74,7 @@ export function register(program: Command, io: CliIO): void {
         const { data: _data, cases: _cases, ...rest } = report
         io.stdout(`${JSON.stringify({ ...rest, strict: opts.strict === true, passed: !failed }, null, 2)}\n`)
       } else {
-        // A person reads the first few of each kind; --json has them all.
-        const shown = new Map<string, number>()
-        for (const d of report.diagnostics) {
-          const n = (shown.get(d.code) ?? 0) + 1
-          shown.set(d.code, n)
-          if (n > MAX_PER_CODE) continue
-          const sev = d.severity === 'error' ? pc.red('error') : pc.yellow('warning')
-          io.stdout(`${formatLocation(d.location)}: ${sev} ${pc.dim(d.code)}: ${d.message}\n`)
-          if (d.hint) io.stdout(`  ${pc.dim(`hint: ${d.hint}`)}\n`)
-        }
-        for (const [code, n] of shown) {
-          if (n > MAX_PER_CODE) io.stdout(`… and ${n - MAX_PER_CODE} more ${code} (--json lists every one)\n`)
-        }
+        io.stdout(renderDiagnostics(report.diagnostics, pc))
         const nluFiles = report.files.filter((f) => f.isNlu).length
         const s = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`
         const summary =

@@ -10,6 +10,40 @@ import { collect, intOption } from '../options.js'
 /** Where `train` writes and `predict`/`shell` read when no path is given, relative to the project root. */
 export const DEFAULT_MODEL_PATH = 'models/model.iom'
 
+/**
+ * The training data, checked first as `intentops data validate` and the pipeline's validate stage check it: the
+ * problems go to stderr as `data validate` prints them, and an error stops training with exit code 1, as it fails
+ * `data validate`; warnings do not.
+ */
+async function validatedData(
+  io: CliIO,
+  loaded: Awaited<ReturnType<typeof import('../../config/load.js').loadConfig>>,
+  dataPaths: readonly string[],
+): Promise<import('../../data/types.js').TrainingData> {
+  const path = await import('node:path')
+  const { validateProject } = await import('../../data/project.js')
+  const { renderDiagnostics } = await import('../diagnostics.js')
+  const pc = (await import('picocolors')).default.createColors(io.isTTY)
+  const report = await validateProject({
+    root: loaded.root,
+    data: dataPaths.map((p) => path.relative(loaded.root, p).split(path.sep).join('/') || '.'),
+    tests: [...loaded.config.tests],
+    ...(loaded.file ? { configFile: loaded.file } : {}),
+    validation: loaded.config.validation,
+    fields: loaded.config.fields,
+  })
+  io.stderr(renderDiagnostics(report.diagnostics, pc, '`intentops data validate --json` lists every one'))
+  const first = report.diagnostics.find((d) => d.severity === 'error')
+  if (first) {
+    throw createError(
+      'ERR_DATA_INVALID',
+      { count: report.errorCount, code: first.code, first: first.message },
+      { location: first.location },
+    )
+  }
+  return report.data
+}
+
 export function register(program: Command, io: CliIO): void {
   program
     .command('train')
@@ -31,11 +65,13 @@ export function register(program: Command, io: CliIO): void {
       collect,
     )
     .option('--json', 'print the training summary as JSON')
+    .option('--no-validate', 'train without first checking the data as `intentops data validate` does')
     .action(
       async (opts: {
         config?: string
         data?: string[]
         out?: string
+        validate: boolean
         seed: string
         workers?: string
         targetOosRecall?: string
@@ -65,7 +101,9 @@ export function register(program: Command, io: CliIO): void {
         const dataPaths = (opts.data ?? [...loaded.config.data]).map((p) =>
           path.resolve(opts.data ? io.cwd : loaded.root, p),
         )
-        const data = await loadTrainingData(dataPaths, { root: loaded.root })
+        const data = opts.validate
+          ? await validatedData(io, loaded, dataPaths)
+          : await loadTrainingData(dataPaths, { root: loaded.root })
         const validation = opts.validation
           ? await loadTrainingData(
               opts.validation.map((p) => path.resolve(io.cwd, p)),

@@ -37,25 +37,10 @@ function common(cmd: Command): Command {
  */
 export async function parseTime(value: string, flag: string, now = Date.now()): Promise<number> {
   const { createError } = await import('../../errors.js')
-  const { calendarProblem, inIsoYearRange } = await import('../../util/time.js')
-  const forms = 'use 2026-01-31, 2026-01-31T12:00:00Z, or an age such as 30d or 12h'
-  const age = /^(\d+(?:\.\d+)?)([dh])$/.exec(value)
-  const ms = age
-    ? now - Number(age[1]) * (age[2] === 'd' ? DAY_MS : 3_600_000)
-    : /^\d{4}-\d{2}-\d{2}$/.test(value)
-      ? Date.parse(`${value}T00:00:00Z`)
-      : Date.parse(value)
-  if (!age && (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms))) {
-    throw createError('ERR_CLI_USAGE', { detail: `${flag} "${value}" is not a date: ${forms}` })
-  }
-  const problem = age ? undefined : calendarProblem(value)
-  if (problem) throw createError('ERR_CLI_USAGE', { detail: `${flag} "${value}" is not a date (${problem}): ${forms}` })
-  if (!inIsoYearRange(ms)) {
-    throw createError('ERR_CLI_USAGE', {
-      detail: `${flag} "${value}" lies outside the years 0000 to 9999: ${forms}`,
-    })
-  }
-  return ms
+  const { badTimeDetail, parseTimeInput } = await import('../../util/time.js')
+  const t = parseTimeInput(value, { ages: true }, now)
+  if (!t.ok) throw createError('ERR_CLI_USAGE', { detail: badTimeDetail(flag, value, t.problem, { ages: true }) })
+  return t.ms
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * JSON read through the YAML parser (JSON is a subset of YAML 1.2), so every value keeps its line and column.
+ * JSON read through the YAML parser (JSON is a subset of YAML 1.2), so every value keeps its line and column. The
+ * text is checked as strict JSON first, since YAML would accept comments, trailing commas and bare keys.
  * @module
  */
 import { isMap, isScalar, isSeq, type Node } from 'yaml'
 import { isIntentopsError, type SourceLocation } from '../../errors.js'
 import { nodeLocation, type ParsedYaml, parseYaml } from '../../util/yaml.js'
 import { type Diagnostic, diagnosticFromError, errorDiagnostic } from '../diagnostics.js'
+import { jsonSyntaxProblem, lineColumn } from './json-syntax.js'
 
 export interface JsonDoc {
   parsed: ParsedYaml
@@ -14,8 +16,14 @@ export interface JsonDoc {
   at(path: ReadonlyArray<string | number>): SourceLocation
 }
 
-/** Parse JSON keeping positions; a syntax error becomes an ERR_DATA_SYNTAX diagnostic. */
+/** Parse strict JSON keeping positions; a syntax error becomes an ERR_DATA_SYNTAX diagnostic at its line and column. */
 export function parseJsonDoc(text: string, file: string, diags: Diagnostic[]): JsonDoc | undefined {
+  const problem = jsonSyntaxProblem(text)
+  if (problem) {
+    const at = { file, ...lineColumn(text, problem.offset) }
+    diags.push(errorDiagnostic('ERR_DATA_SYNTAX', { format: 'JSON', detail: problem.detail }, at, problem.hint))
+    return undefined
+  }
   let parsed: ParsedYaml
   try {
     parsed = parseYaml(text, file)
@@ -26,6 +34,8 @@ export function parseJsonDoc(text: string, file: string, diags: Diagnostic[]): J
           'ERR_DATA_SYNTAX',
           { format: 'JSON', detail: String(err.params.detail) },
           err.location ?? { file },
+          // What is left after the strict check is a repeated key, whose YAML hint fits JSON as well.
+          err.hint,
         ),
       )
     } else diags.push(diagnosticFromError(err, file))

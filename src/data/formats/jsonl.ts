@@ -6,6 +6,7 @@
 import { errorDiagnostic } from '../diagnostics.js'
 import type { TrainingData } from '../types.js'
 import { exampleFromRecord, exampleToRecord } from './common.js'
+import { jsonSyntaxProblem, lineColumn } from './json-syntax.js'
 import { emptyParsedFile, type ParsedDataFile } from './parsed-file.js'
 
 /** Parse JSON Lines training data, one example per line. */
@@ -13,18 +14,20 @@ export function parseJsonl(text: string, file: string): ParsedDataFile {
   const out = emptyParsedFile()
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim()
-    if (!line) continue
-    const at = { file, line: i + 1, column: 1 }
-    let row: unknown
-    try {
-      row = JSON.parse(line)
-    } catch (err) {
+    const line = lines[i]!
+    if (!line.trim()) continue
+    const problem = jsonSyntaxProblem(line)
+    if (problem) {
+      const column = lineColumn(line, problem.offset).column
+      const where = { file, line: i + 1, column }
+      const hint = `${problem.hint} Each line holds one whole JSON object.`
       out.diagnostics.push(
-        errorDiagnostic('ERR_DATA_SYNTAX', { format: 'JSON line', detail: (err as Error).message }, at),
+        errorDiagnostic('ERR_DATA_SYNTAX', { format: 'JSON line', detail: problem.detail }, where, hint),
       )
       continue
     }
+    const at = { file, line: i + 1, column: 1 + (line.length - line.trimStart().length) }
+    const row: unknown = JSON.parse(line)
     if (!row || typeof row !== 'object' || Array.isArray(row)) {
       out.diagnostics.push(
         errorDiagnostic('ERR_DATA_SCHEMA', { detail: 'each line must be a JSON object {"text", "intent"}' }, at),
