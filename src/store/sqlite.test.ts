@@ -1,6 +1,10 @@
+import { once } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { samplePrediction } from './contract.js'
 import { exposedStoreFiles, openSqliteStore } from './sqlite.js'
@@ -88,5 +92,47 @@ describe('the permissions of a SQLite log', () => {
     )
     expect(existsSync(file)).toBe(false)
     expect(exposedStoreFiles(file)).toEqual([])
+  })
+})
+
+describe('transactions against another writer', () => {
+  it('take the write lock first, so a commit by another connection after their first read is waited for, not a "database is locked" failure', async () => {
+    const file = tmpFile()
+    const store = openSqliteStore({ file })
+    await store.migrate()
+    // Another writer on the same file, on a thread of its own as the server's log writer is.
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads')
+       const db = new (require(workerData.driver))(workerData.file)
+       db.pragma('busy_timeout = 5000')
+       parentPort.on('message', () => {
+         try {
+           db.prepare('insert into store_meta (key, value) values (?, ?)').run('other', 'writer')
+           parentPort.postMessage('committed')
+         } catch (err) {
+           parentPort.postMessage('failed: ' + err.message)
+         }
+       })`,
+      { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } },
+    )
+    try {
+      const next = () => once(worker, 'message').then(([m]) => m as string)
+      const seenDuring = await store.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('store_meta').selectAll().execute()
+        const reply = next()
+        worker.postMessage('write')
+        // The other writer commits at once if this transaction holds no write lock yet.
+        const during = await Promise.race([reply, delay(300).then(() => 'waiting')])
+        await trx.insertInto('store_meta').values({ key: 'mine', value: 'written' }).execute()
+        return { during, reply }
+      })
+      expect(seenDuring.during).toBe('waiting')
+      expect(await seenDuring.reply).toBe('committed')
+      const keys = (await store.db.selectFrom('store_meta').select('key').execute()).map((r) => r.key)
+      expect(keys).toEqual(expect.arrayContaining(['mine', 'other']))
+    } finally {
+      await worker.terminate()
+      await store.close()
+    }
   })
 })

@@ -6,7 +6,7 @@
 import { closeSync, fchmodSync, openSync, statSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect, sql } from 'kysely'
+import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely'
 import { createError } from '../errors.js'
 import { ensureDirSync } from '../util/fs.js'
 import { KyselyPredictionStore, type KyselyStoreOptions, type PredictionRow } from './kysely-store.js'
@@ -31,6 +31,29 @@ export const PAGE_SIZE = 16384
 /** WAL bytes between automatic checkpoints, whatever the file's page size. */
 const CHECKPOINT_BYTES = 80 * 1024 * 1024
 const INSERT_TEXT = 'insert into predictions_fts(rowid, search_text) values (?, ?)'
+
+/**
+ * Every transaction this store opens writes, and SQLite's default `begin` (deferred) takes the write lock only at
+ * the first write: if another connection (the server's log writer, a second process) commits after the
+ * transaction's first read, the upgrade fails at once with SQLITE_BUSY ("database is locked") without waiting on
+ * `busy_timeout`. `begin immediate` takes the write lock first, so a concurrent writer is waited for instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0]
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config)
+    this.#config = config
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.#config)
+  }
+}
 
 /** The permission bits of a log file this store creates: the log holds message text, for the owner alone. */
 export const STORE_FILE_MODE = 0o600
@@ -120,7 +143,7 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
       { cause: err },
     )
   }
-  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }) })
   // The prediction log's hot write: Kysely compiles the one-row insert once, better-sqlite3 prepares it once and
   // runs it per row inside one transaction. Measured ~1.6× the multi-row insert, whose compile and prepare dominate.
   let insertOne: Database.Statement | undefined
