@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { gitRepo } from '../../test/helpers/git-repo.js'
+import { gitEnv, gitRepo } from '../../test/helpers/git-repo.js'
 import { isIntentopsError } from '../errors.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import { openSqliteStore } from '../store/sqlite.js'
@@ -40,14 +40,6 @@ const ctx: ReviewContext = {
   now: () => ++clock,
 }
 const config = { data: ['data'], review: { exportFile: 'data/reviewed.yml' } }
-const gitEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.com',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-}
 
 beforeEach(async () => {
   repo = gitRepo('io-review-export-')
