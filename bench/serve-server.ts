@@ -11,6 +11,7 @@
  * @module
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks'
+import v8 from 'node:v8'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import { defaultConfig } from '../src/config/load.js'
@@ -75,6 +76,22 @@ bare.get<{ Querystring: { longest?: string } }>('/gc', async (request) => {
   const now = { ...gc }
   if (request.query.longest === 'reset') gc.longestMs = 0
   return now
+})
+// The process's memory by part, for bench/serve.ts to tell what an RSS step over the soak was: V8's heap (by space),
+// memory outside it that V8 knows of (Buffers, typed arrays), or native memory it does not (malloc arenas, SQLite's
+// page cache in the log writer thread).
+bare.get('/memory', async () => {
+  const m = process.memoryUsage()
+  const spaces: Record<string, number> = {}
+  for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_size
+  return {
+    rss: m.rss,
+    heapTotal: m.heapTotal,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    spaces,
+  }
 })
 await bare.listen({ host: '127.0.0.1', port: 0 })
 

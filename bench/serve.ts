@@ -514,9 +514,29 @@ log(`soak: ${soakSeconds} s of load on the log-on server, sampling RSS ...`)
 const samples: Array<{ t: number; rssMb: number }> = []
 const started = Date.now()
 const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rssMb: rssMb() }), 1000)
+// The process's memory by part every 5 s (one request to the bare server, which shares the process), to say what
+// a change of RSS over the soak was made of.
+interface MemorySample {
+  t: number
+  rss: number
+  heapTotal: number
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+  spaces: Record<string, number>
+}
+const memory: MemorySample[] = []
+const memorySampler = setInterval(() => {
+  const t = (Date.now() - started) / 1000
+  fetch(`${url(ports.bare)}/memory`)
+    .then((r) => r.json() as Promise<Omit<MemorySample, 't'>>)
+    .then((m) => memory.push({ t, ...m }))
+    .catch(() => {})
+}, 5000)
 const soakWriterBefore = await writerCpuSeconds()
 const soakRun: Run = await load(`${url(ports.logOn)}/v1/parse`, soakSeconds, 10)
 clearInterval(sampler)
+clearInterval(memorySampler)
 await logDrained()
 // Over millions of rows the log's indexes outgrow a batch, which the saturation runs' small log does not show.
 soakRun.writerUsPerRequest =
@@ -547,6 +567,26 @@ const rss = {
   meanDriftPct: ((lastMean - firstMean) / firstMean) * 100,
   rangePct: ((Math.max(...steady) - Math.min(...steady)) / Math.min(...steady)) * 100,
 }
+
+// What the RSS between the first and last fifth of the steady part was made of: medians of each part's samples in
+// those windows, MB. V8's heap by space; memory outside the heap that V8 knows of (Buffers, typed arrays); and the
+// rest of RSS, native memory V8 does not see (malloc arenas, SQLite's page cache in the log writer thread, code).
+const MB = 1024 * 1024
+const steadyMemory = memory.filter((m) => m.t >= warmup)
+const memFifth = Math.max(1, Math.floor(steadyMemory.length / 5))
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+const memoryParts = (ms: MemorySample[]) => {
+  const parts: Record<string, number> = {
+    rss: median(ms.map((m) => m.rss)) / MB,
+    'V8 heap': median(ms.map((m) => m.heapTotal)) / MB,
+    external: median(ms.map((m) => m.external)) / MB,
+    'native (rest of RSS)': median(ms.map((m) => m.rss - m.heapTotal - m.external)) / MB,
+  }
+  for (const space of Object.keys(ms[0]?.spaces ?? {})) parts[space] = median(ms.map((m) => m.spaces[space] ?? 0)) / MB
+  return parts
+}
+const memoryFirst = steadyMemory.length > 0 ? memoryParts(steadyMemory.slice(0, memFifth)) : {}
+const memoryLast = steadyMemory.length > 0 ? memoryParts(steadyMemory.slice(-memFifth)) : {}
 
 // ── shutdown: the log-on server flushes everything it answered ──
 child.kill('SIGTERM')
@@ -641,7 +681,13 @@ process.stdout.write(
   `logged with the log on (its writer thread at nice +${writerNice}): ${loggedAfterSaturation} of ${logOnOk} answered after the saturation runs, ${loggedWithRate} of ${logOnOkWithRate} after the fixed-rate ones; after the soak and SIGTERM: ${totalLogged} of ${logOnAnsweredTotal} (written ${closed.written}, dropped ${closed.dropped}, failed writes ${closed.failedWrites}${closed.lastError ? `: ${closed.lastError}` : ''})\n` +
     `the log-on runs' queues drained ${drainMs.map((ms) => f(ms, 0)).join(' / ')} ms after their load stopped; each sync then took ${syncMs.map((ms) => f(ms, 0)).join(' / ')} ms\n` +
     `swaps: ${swapCount}, picked up in p50 ${f(percentile(swapTimes, 50), 0)} ms / max ${f(Math.max(...swapTimes), 0)} ms; versions answered ${[...seenVersions].sort().join(', ')}; model loads ok ${loadsOk}, failed ${loadsFailed}\n` +
-    `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n`,
+    `RSS after ${f(rss.warmupSeconds, 0)} s warm-up, floor (10th percentile) of the first and last fifth: ${f(rss.startMb)} → ${f(rss.endMb)} MB, drift ${f(rss.driftPct, 2)}% (min ${f(rss.minMb)}, max ${f(rss.maxMb)}; means of the first and last tenth: drift ${f(rss.meanDriftPct, 2)}%)\n` +
+    `memory by part, medians of the first and last fifth after warm-up (MB, ${steadyMemory.length} samples): ${Object.keys(
+      memoryFirst,
+    )
+      .filter((k) => (memoryFirst[k] ?? 0) > 0.05 || (memoryLast[k] ?? 0) > 0.05)
+      .map((k) => `${k} ${f(memoryFirst[k]!)} → ${f(memoryLast[k]!)}`)
+      .join('; ')}\n`,
 )
 
 const date = new Date().toISOString().slice(0, 10)
@@ -670,7 +716,7 @@ writeFileSync(
       fixedRate: rateRuns,
       fixedRateRounds: rateRounds,
       swap: { run: swapRun, halfLoaded, pickupMs: swapTimes, versionsSeen: [...seenVersions], loadsOk, loadsFailed },
-      soak: { run: soakRun, rss, samples },
+      soak: { run: soakRun, rss, samples, memory: { first: memoryFirst, last: memoryLast, samples: memory } },
       log: {
         drainMsAfterRounds: drainMs,
         syncMsAfterDrains: syncMs,
