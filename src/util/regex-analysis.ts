@@ -64,6 +64,8 @@ interface Builder {
   sets: Ranges[]
   setIndex: Map<string, number>
   loops: number
+  /** Loops read from a count of two or more over a body that can match empty: V8 lets those iterations be empty. */
+  unchecked: Set<number>
   looks: Array<RegexNode & { t: 'look' }>
 }
 
@@ -75,6 +77,23 @@ function node(b: Builder, kind: number, edges: number[] = []): number {
   b.span.push([0, 0])
   b.around.push([])
   return b.kind.length - 1
+}
+
+function canBeEmpty(n: RegexNode): boolean {
+  switch (n.t) {
+    case 'set':
+      return false
+    case 'seq':
+      return n.items.every(canBeEmpty)
+    case 'alt':
+      return n.alts.some(canBeEmpty)
+    case 'group':
+      return canBeEmpty(n.body)
+    case 'repeat':
+      return n.min === 0 || canBeEmpty(n.body)
+    default:
+      return true
+  }
 }
 
 function isSingle(n: RegexNode): boolean {
@@ -144,6 +163,8 @@ function build(b: Builder, root: RegexNode): number {
       case 'repeat': {
         let { min, max } = n
         const single = isSingle(n.body)
+        // `(?:a?){100}` must iterate 100 times, empty or not, so "a" × 50 splits C(100, 50) ways.
+        const unchecked = min >= 2 && !single && canBeEmpty(n.body)
         if (max > 1 && (!single || max > MAX_UNROLL)) {
           min = Math.min(min, 1)
           max = Number.POSITIVE_INFINITY
@@ -156,6 +177,7 @@ function build(b: Builder, root: RegexNode): number {
           const back = node(b, BACK, [loop])
           b.loopOf[loop] = b.loops
           b.loopOf[back] = b.loops
+          if (unchecked) b.unchecked.add(b.loops)
           b.loops++
           const body = go(n.body, back)
           b.edges[loop] = [body, next]
@@ -191,6 +213,7 @@ function closure(b: Builder, from: number, atStart: boolean, budget: { steps: nu
   const targets = new Map<number, number>()
   let accepts = false
   const begun: number[] = []
+  const passed: number[] = []
   const walk = (at: number, blocked: boolean, ended: boolean): void => {
     if (--budget.steps < 0) throw new AnalysisTooLarge()
     const k = b.kind[at]!
@@ -203,7 +226,18 @@ function closure(b: Builder, from: number, atStart: boolean, budget: { steps: nu
       return
     }
     if (k === START && !atStart) return
-    if (k === BACK && begun.includes(b.loopOf[at]!)) return
+    if (k === BACK) {
+      const loop = b.loopOf[at]!
+      // An unchecked loop may end two iterations on one ε-path: an empty one shows the second way, and the walk ends.
+      if (b.unchecked.has(loop) ? passed.filter((l) => l === loop).length >= 2 : begun.includes(loop)) return
+      passed.push(loop)
+      walkEdges(at, k, blocked, ended)
+      passed.pop()
+      return
+    }
+    walkEdges(at, k, blocked, ended)
+  }
+  const walkEdges = (at: number, k: number, blocked: boolean, ended: boolean): void => {
     const edges = b.edges[at]!
     const nextBlocked = blocked || k === END || k === GUARD
     const nextEnded = ended || k === END
@@ -272,6 +306,7 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     sets: [],
     setIndex: new Map(),
     loops: 0,
+    unchecked: new Set(),
     looks: [],
   }
   const entry = build(b, parsed.root)

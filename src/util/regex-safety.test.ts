@@ -19,6 +19,8 @@ describe('dataRegexRisk', () => {
     // Counted repetitions are finite but can still take 2^30 steps.
     ['(?:\\w|\\d){1,30}$', '(?:\\w|\\d){1,30}'],
     ['(?:a|a){30}x', '(?:a|a){30}'],
+    // Iterations up to the minimum may be empty, so "a" × 15 splits C(30, 15) ways.
+    ['(?:a?){30}x', '(?:a?){30}'],
     ['(?:\\s*\\w+){1,20}$', '(?:\\s*\\w+){1,20}'],
     ['(ab{2}|abb)+$', '(ab{2}|abb)+'],
     ['(?=(a+)+$)', '(a+)+'],
