@@ -165,8 +165,8 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_DATA_UNSAFE_REGEX: {
     status: 400,
-    message: 'Regex {name}: the pattern can take exponential time on some inputs: {detail}',
-    hint: 'Rewrite it without a quantified group that holds another quantifier (`(a+)+$` matches what `a+$` does), or split a long pattern into several patterns under the same regex name.',
+    message: 'Regex {name}: the pattern can take too long on some inputs: {detail}',
+    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`. Time that grows as the square of the text length is accepted; faster growth is refused.',
   },
   ERR_MUST_PASS_UNKNOWN_INTENT: {
     status: 400,
@@ -476,8 +476,8 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_NLU_REGEX_UNSAFE: {
     status: 400,
-    message: "The regex '{name}' has a pattern /{pattern}/ that can take exponential time on some inputs: {detail}",
-    hint: 'Rewrite it without a quantified group that holds another quantifier (`(a+)+$` matches what `a+$` does), or split a long pattern into several patterns under the same regex name.',
+    message: "The regex '{name}' has a pattern /{pattern}/ that can take too long on some inputs: {detail}",
+    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`. Time that grows as the square of the text length is accepted; faster growth is refused.',
   },
   ERR_TRAIN_ABORTED: {
     status: 499,
@@ -519,8 +519,8 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_MODEL_UNSAFE_REGEX: {
     status: 400,
     message:
-      "{source} is refused: step '{step}' has the regex '{name}' /{pattern}/, which can take exponential time on some inputs: {detail}",
-    hint: 'Fix the pattern in the training data (`intentops data validate` points at it) and retrain. Rewrite it without a quantified group that holds another quantifier.',
+      "{source} is refused: step '{step}' has the regex '{name}' /{pattern}/, which can take too long on some inputs: {detail}",
+    hint: 'Fix the pattern in the training data (`intentops data validate` points at it) and retrain. Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`.',
   },
   ERR_MODEL_UNKNOWN_COMPONENT: {
     status: 400,
@@ -778,6 +778,11 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message: 'Redaction rule {where} does not compile: {detail}',
     hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+  },
+  ERR_STORE_REDACTION_UNSAFE: {
+    status: 400,
+    message: 'Redaction rule {where} /{pattern}/ can take too long on some inputs: {detail}',
+    hint: 'Redaction runs on every logged message. Make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`); time that grows as the square of the text length is accepted, faster growth is refused.',
   },
   ERR_STORE_NOT_FOUND: {
     status: 404,

@@ -293,7 +293,7 @@ export const StoreConfigSchema = Type.Object(
         },
       ],
       description:
-        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can take exponential time on some inputs (a quantified group holding another quantifier, such as `(a+)+$`), is refused at start with `ERR_CONFIG_INVALID`.',
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, or time growing faster than the square of the text length), is refused at start with `ERR_CONFIG_INVALID`.',
     }),
     senderKey: Type.Optional(
       Type.String({

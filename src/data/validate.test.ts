@@ -79,7 +79,7 @@ const cases: Array<[string, string, string, RegExp, Record<string, number>?]> = 
     'unsafe-regex.yml',
     'ERR_DATA_UNSAFE_REGEX',
     '6:7',
-    /^Regex x: the pattern can take exponential time on some inputs: nested quantifier `\(a\+\)\+`$/,
+    /^Regex x: the pattern can take too long on some inputs: exponential backtracking in `\(a\+\)\+`, which can match a repeated "a" in more than one way: a text like "a" \+ "a"\.repeat\(30\) \+ "0" takes over 2\^30 steps$/,
   ],
   [
     'missing-lookup.yml',
@@ -132,6 +132,21 @@ describe('validation checks', () => {
     expect(hit!.message).toMatch(message)
     expect(hit!.hint).toBeTruthy()
     expect(hit!.severity).toBe(code.startsWith('WARN') ? 'warning' : 'error')
+  })
+
+  it('refuses overlapping repetitions and accepts unambiguous ones, at their lines', async () => {
+    const r = await loadTrainingDataDetailed(['nlu.yml'], {
+      root: new URL('../../test/fixtures/regex-safety/', import.meta.url).pathname,
+    })
+    const unsafe = validateTrainingData(r.data, { validation, fields: {} }).filter(
+      (d) => d.code === 'ERR_DATA_UNSAFE_REGEX',
+    )
+    // Lines 8 and 9 (`\w+(?:\s\w+)*`, `(\d{3}-)*\d{4}`) pass: the old star-height check refused both.
+    expect(unsafe.map((d) => `${d.location.line}:${d.location.column}`)).toEqual(['10:7', '11:7'])
+    expect(unsafe[0]!.message).toContain('exponential backtracking in `(a|aa)+`')
+    expect(unsafe[1]!.message).toContain('exponential backtracking in `(\\w|\\d)+`')
+    expect(unsafe[1]!.message).toMatch(/a text like "0" \+ "00"\.repeat\(30\) \+ "!"/)
+    expect(unsafe[0]!.hint).toContain('`(a|aa)+` → `a+`')
   })
 
   it('reports unknown intents (error) and entities (warning) in must-pass files', async () => {

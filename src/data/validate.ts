@@ -7,7 +7,7 @@
  */
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
-import { regexRisk } from '../util/regex-safety.js'
+import { dataRegexRisk } from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
 import { type NameKind, nameHint, nameProblem } from './names.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
@@ -239,10 +239,14 @@ function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
         out.push(errorDiagnostic('ERR_DATA_BAD_REGEX', { name: r.name, detail }, where(r.sources?.[i] ?? r.source)))
         return
       }
-      const risk = regexRisk(p)
+      const risk = dataRegexRisk(p)
       if (risk !== undefined) {
         out.push(
-          errorDiagnostic('ERR_DATA_UNSAFE_REGEX', { name: r.name, detail: risk }, where(r.sources?.[i] ?? r.source)),
+          errorDiagnostic(
+            'ERR_DATA_UNSAFE_REGEX',
+            { name: r.name, detail: risk.detail },
+            where(r.sources?.[i] ?? r.source),
+          ),
         )
       }
     })

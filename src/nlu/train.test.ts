@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import { fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
+import { loadTrainingDataDetailed } from '../data/load.js'
 import { emptyTrainingData, type TrainingData } from '../data/types.js'
 import { chooseThreshold, chooseThresholdForFallbackBudget } from './fallback.js'
 import { encodeModel, readManifest } from './model-file.js'
@@ -40,9 +41,30 @@ describe('trainModel', () => {
     await expect(trainModel(data, { config, seed: 2, workers: 0 })).rejects.toMatchObject({
       code: 'ERR_NLU_REGEX_UNSAFE',
       message:
-        "The regex 'x' has a pattern /(a+)+$/ that can take exponential time on some inputs: nested quantifier `(a+)+`",
+        'The regex \'x\' has a pattern /(a+)+$/ that can take too long on some inputs: exponential backtracking in `(a+)+`, which can match a repeated "a" in more than one way: a text like "a" + "a".repeat(30) + "0" takes over 2^30 steps',
       location: { file: 'data/nlu.yml', line: 13, column: 7 },
     })
+  })
+  it('refuses overlapping alternatives in a repetition and trains with unambiguous repetitions', async () => {
+    const loaded = await loadTrainingDataDetailed(['nlu.yml'], {
+      root: new URL('../../test/fixtures/regex-safety/', import.meta.url).pathname,
+    })
+    const data = toyTrainingData()
+    const words = loaded.data.regexes[0]!
+    data.regexes.push(words)
+    await expect(trainModel(data, { config, seed: 2, workers: 0 })).rejects.toMatchObject({
+      code: 'ERR_NLU_REGEX_UNSAFE',
+      message: expect.stringContaining('/(a|aa)+/ that can take too long on some inputs: exponential backtracking'),
+      location: { file: 'nlu.yml', line: 10, column: 7 },
+    })
+    // `\w+(?:\s\w+)*` and `(\d{3}-)*\d{4}`, which the old star-height check refused, train.
+    data.regexes[data.regexes.length - 1] = {
+      ...words,
+      patterns: words.patterns.slice(0, 2),
+      sources: words.sources!.slice(0, 2),
+    }
+    const model = await trainModel(data, { config, seed: 2, workers: 0 })
+    expect(model.parse({ text: 'call 555-123-4567' }).intent.name).toBeTruthy()
   })
   it('records fingerprints and lineage, and does not mutate its input', async () => {
     const data = toyTrainingData()

@@ -53,6 +53,24 @@ describe('default redaction rules', () => {
     expect(redact(input)).toBe(input)
   })
 
+  it('refuse a pattern that can backtrack catastrophically, naming the rule, when called as a library', () => {
+    for (const pattern of ['(a+)+$', '(\\w|\\d)+$', '(?:\\s*\\w+){1,20}$']) {
+      expect(() =>
+        createRedactor([
+          { pattern: '\\d{6}', replacement: '[id]' },
+          { pattern, replacement: 'x' },
+        ]),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'ERR_STORE_REDACTION_UNSAFE',
+          message: expect.stringMatching(/^Redaction rule store\.redaction\[1\] .* exponential backtracking in/),
+        }),
+      )
+    }
+    const redact = createRedactor([{ pattern: '(\\d{3}-)*\\d{4}', replacement: '[n]' }])
+    expect(redact('call 555-123-4567 now')).toBe('call [n] now')
+  })
+
   it('refuse a pattern that does not compile, naming the rule', () => {
     expect(() => createRedactor([{ pattern: '(', replacement: 'x' }])).toThrow(
       expect.objectContaining({ code: 'ERR_STORE_REDACTION_INVALID', message: expect.stringContaining('[0]') }),

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto'
 import { createError } from '../errors.js'
-import { regexRisk } from '../util/regex-safety.js'
+import { type RegexRisk, regexRisk } from '../util/regex-safety.js'
 
 export interface RedactionRule {
   /** JavaScript regular expression source; every match is replaced. */
@@ -31,33 +31,41 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
 
 export type Redactor = (text: string) => string
 
-const DEFAULT_PATTERNS = new Set(DEFAULT_REDACTION_RULES.map((r) => r.pattern))
+function flagsOf(rule: RedactionRule): string {
+  return `g${(rule.flags ?? '').replace(/g/g, '')}`
+}
 
 /**
- * Why a rule cannot be used, in words that say how to fix it, or undefined when it can. A rule runs on every logged
- * message on the log writer's thread (or the server's), and V8 cannot interrupt a regex: one that backtracks
- * catastrophically would stall logging for good. The built-in rules are exempt: the check reads their nested groups
- * as risky, but each repetition there starts with a character (`.`, a digit) the inner loop cannot take, so a text
- * splits into repetitions one way only.
+ * Why a rule's pattern can take too long on some text, or undefined. A rule runs on every logged message on the log
+ * writer's thread (or the server's), and V8 cannot interrupt a regex: one that backtracks catastrophically would
+ * stall logging for good.
  */
+function redactionRisk(rule: RedactionRule): RegexRisk | undefined {
+  return regexRisk(rule.pattern, flagsOf(rule))
+}
+
+/** Why a rule cannot be used, in words that say how to fix it, or undefined when it can. */
 export function redactionRuleProblem(rule: RedactionRule): string | undefined {
   try {
-    new RegExp(rule.pattern, `g${(rule.flags ?? '').replace(/g/g, '')}`)
+    new RegExp(rule.pattern, flagsOf(rule))
   } catch (err) {
     return `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`
   }
-  if (DEFAULT_PATTERNS.has(rule.pattern)) return undefined
-  const risk = regexRisk(rule.pattern)
+  const risk = redactionRisk(rule)
   if (risk === undefined) return undefined
-  return `can take exponential time on some inputs (${risk}), and redaction runs on every logged message; rewrite it without a quantified group that holds another quantifier (\`(a+)+$\` matches what \`a+$\` does)`
+  return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; make each part match a text one way only (\`(a|aa)+\` → \`a+\`, \`(\\w|\\d)+\` → \`\\w+\`)`
 }
 
-/** Compile the rules once; a rule that does not compile is a config error naming its index. */
+/**
+ * Compile the rules once. A rule that does not compile is ERR_STORE_REDACTION_INVALID and one that can backtrack
+ * catastrophically ERR_STORE_REDACTION_UNSAFE, naming its index: config loading refuses both first, and a library
+ * caller gets the same check.
+ */
 export function createRedactor(rules: readonly RedactionRule[], where = 'store.redaction'): Redactor {
   const compiled = rules.map((rule, i) => {
-    const flags = `g${(rule.flags ?? '').replace(/g/g, '')}`
+    let re: RegExp
     try {
-      return { re: new RegExp(rule.pattern, flags), replacement: rule.replacement }
+      re = new RegExp(rule.pattern, flagsOf(rule))
     } catch (err) {
       throw createError(
         'ERR_STORE_REDACTION_INVALID',
@@ -65,6 +73,15 @@ export function createRedactor(rules: readonly RedactionRule[], where = 'store.r
         { cause: err },
       )
     }
+    const risk = redactionRisk(rule)
+    if (risk !== undefined) {
+      throw createError('ERR_STORE_REDACTION_UNSAFE', {
+        where: `${where}[${i}]`,
+        pattern: rule.pattern,
+        detail: risk.detail,
+      })
+    }
+    return { re, replacement: rule.replacement }
   })
   if (compiled.length === 0) return (text) => text
   return (text) => {

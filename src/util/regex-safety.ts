@@ -1,34 +1,131 @@
 /**
  * Refusing regular expressions that can backtrack catastrophically. V8 runs a regex on the event loop and cannot
  * interrupt it, so one pattern such as `(a+)+$` and one crafted message can freeze `predict` or the server for good.
- * The verdict is safe-regex2's star-height check (also what Fastify's router uses); this module only shapes a pattern
- * for it and explains a refusal.
+ * The verdict comes from the ambiguity of the pattern's automaton (`regex-analysis.ts`): exponential backtracking is
+ * refused, and so is polynomial backtracking above {@link MAX_DEGREE}. Time that grows as the square of the text is
+ * accepted: texts are bounded (10,000 characters for the regex steps and by default for the server), where a
+ * quadratic pattern costs tens of milliseconds at worst, and such patterns are common (`\d+\.\d+`, e-mail shapes).
+ * A pattern the analysis cannot read falls back to safe-regex2's star-height check.
  * @module
  */
 import safeRegex from 'safe-regex2'
+import { AnalysisTooLarge, type Attack, analyseBacktracking, MAX_POSITIONS } from './regex-analysis.js'
+import { RegexSyntaxUnsupported } from './regex-parse.js'
 
-/** safe-regex2's default cap on the quantifiers of one pattern, named so a refusal can state it. */
+/** The highest power of the text length a pattern's backtracking may grow as. */
+export const MAX_DEGREE = 2
+
+/** safe-regex2's default cap on the quantifiers of one pattern, named so a fallback refusal can state it. */
 export const MAX_QUANTIFIERS = 25
 
+/** Why a pattern can take too long, for an error message. */
+export interface RegexRisk {
+  /** `unanalysed`: too large or unusual for the analysis, and refused by the fallback check. */
+  complexity: 'exponential' | 'polynomial' | 'unanalysed'
+  /** For `polynomial`: time grows as the text length to this power. */
+  degree?: number
+  /** An input that shows it, as a JavaScript expression. */
+  attack?: string
+  detail: string
+}
+
+/** Verdicts by flags and source: training, validation and each model load of a server check the same patterns. */
+const verdicts = new Map<string, RegexRisk | null>()
+const MAX_VERDICTS = 10_000
+
+/** How a data regex runs between word boundaries in `regex_entities` (see `compilePattern`), as a plain pattern. */
+function betweenWordBoundaries(pattern: string): string {
+  return `(?:^|[^\\p{L}\\p{N}_])(?:${pattern})(?:[^\\p{L}\\p{N}_]|$)`
+}
+
 /**
- * Why `pattern` can take exponential (or high-polynomial) time on some inputs, e.g. "nested quantifier `(a+)+`", or
- * undefined when it cannot. Meant for patterns that already compile with the `u` flag.
+ * Why a training-data regex can take too long, or undefined when it cannot. It is checked as the pipeline may run
+ * it: alone (`regex_features`, `crf`) and between word boundaries (`regex_entities`), ignoring case, which can only
+ * add ways to match; so `intentops data validate`, training and loading a model agree whatever the steps.
  *
  * @example
- * regexRisk('(a+)+$') // 'nested quantifier `(a+)+`'
- * regexRisk('[A-Z]{2}\\d{6}') // undefined
+ * dataRegexRisk('(a+)+$')?.complexity // 'exponential'
+ * dataRegexRisk('[A-Z]{2}\\d{6}') // undefined
  */
-export function regexRisk(pattern: string): string | undefined {
+export function dataRegexRisk(pattern: string): RegexRisk | undefined {
+  return regexRisk(pattern, 'iu') ?? regexRisk(betweenWordBoundaries(pattern), 'iu', pattern)
+}
+
+/**
+ * Why `source`, run with `flags` by `exec`, `test` or `replace`, can take too long on some text, or undefined when it
+ * cannot. `shown` is the pattern to name in the message when `source` wraps it.
+ */
+export function regexRisk(source: string, flags: string, shown = source): RegexRisk | undefined {
+  const key = `${flags}/${source}`
+  const known = verdicts.get(key)
+  if (known !== undefined) return known ?? undefined
+  const risk = judge(source, flags, shown)
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+  verdicts.set(key, risk ?? null)
+  return risk
+}
+
+function judge(source: string, flags: string, shown: string): RegexRisk | undefined {
+  let found: ReturnType<typeof analyseBacktracking>
+  try {
+    found = analyseBacktracking(source, flags.replace(/[gdy]/g, ''), { search: !flags.includes('y') })
+  } catch (err) {
+    if (!(err instanceof AnalysisTooLarge) && !(err instanceof RegexSyntaxUnsupported)) throw err
+    const why =
+      err instanceof AnalysisTooLarge
+        ? `too large for the exact check (over ${MAX_POSITIONS} characters and classes once counts are unrolled)`
+        : `outside what the exact check reads (${err.message})`
+    const nested = heuristicRisk(shown)
+    return nested === undefined ? undefined : { complexity: 'unanalysed', detail: `${why}, and ${nested}` }
+  }
+  if (found === undefined) return undefined
+  if (found.kind === 'exponential') {
+    const attack = render(found.attack, 30)
+    return {
+      complexity: 'exponential',
+      attack,
+      detail: `exponential backtracking in \`${found.culprit}\`, which can match a repeated ${JSON.stringify(found.attack.pump)} in more than one way: a text like ${attack} takes over 2^30 steps`,
+    }
+  }
+  if (found.degree <= MAX_DEGREE) return undefined
+  const attack = found.attack ? render(found.attack, 10_000) : undefined
+  const parts =
+    found.culprits.length > 0 ? ` in ${[...new Set(found.culprits)].map((c) => `\`${c}\``).join(' and ')}` : ''
+  const example = attack ? `: a text like ${attack} takes about 10^${4 * found.degree} steps` : ''
+  return {
+    complexity: 'polynomial',
+    degree: found.degree,
+    ...(attack ? { attack } : {}),
+    detail: `backtracking time that grows as the text length to the power ${found.degree}${parts}, which can split the same text in many ways${example}`,
+  }
+}
+
+function render(a: Attack, times: number): string {
+  const parts = [
+    a.prefix ? JSON.stringify(a.prefix) : '',
+    `${JSON.stringify(a.pump)}.repeat(${times})`,
+    JSON.stringify(a.suffix),
+  ]
+  return parts.filter((p) => p !== '').join(' + ')
+}
+
+/**
+ * The fallback: safe-regex2's star-height check, which refuses a quantified group holding another quantifier (with
+ * the shaping below), for patterns the exact analysis does not read. Returns e.g. "nested quantifier `(a+)+`".
+ */
+export function heuristicRisk(pattern: string): string | undefined {
   const tokens = tokenize(pattern)
   const { shaped, quantifiers } = shape(tokens)
   if (safeRegex(shaped, { limit: MAX_QUANTIFIERS })) return undefined
   // Inner groups close first, so the first unsafe one is the smallest that shows the problem; each is shaped on its
   // own, as a pattern by itself.
   for (const g of repeatedGroups(pattern, tokens)) {
-    if (!safeRegex(shape(tokenize(g)).shaped, { limit: MAX_QUANTIFIERS })) return `nested quantifier \`${g}\``
+    if (!safeRegex(shape(tokenize(g)).shaped, { limit: MAX_QUANTIFIERS }))
+      return `the fallback check finds a nested quantifier \`${g}\``
   }
-  if (quantifiers > MAX_QUANTIFIERS) return `${quantifiers} quantifiers, more than the ${MAX_QUANTIFIERS} allowed`
-  return 'a construct the exponential-time check cannot read'
+  if (quantifiers > MAX_QUANTIFIERS)
+    return `the fallback check counts ${quantifiers} quantifiers, more than the ${MAX_QUANTIFIERS} it allows`
+  return 'the fallback check cannot read it'
 }
 
 type Token =

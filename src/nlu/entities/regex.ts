@@ -7,7 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
-import { regexRisk } from '../../util/regex-safety.js'
+import { dataRegexRisk } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
@@ -54,8 +54,9 @@ export function compilePattern(
       { cause: err, ...location },
     )
   }
-  const risk = regexRisk(pattern)
-  if (risk !== undefined) throw createError('ERR_NLU_REGEX_UNSAFE', { name, pattern, detail: risk }, location)
+  // Checked as every step may run it, whatever this one does, so validation, training and loading agree.
+  const risk = dataRegexRisk(pattern)
+  if (risk !== undefined) throw createError('ERR_NLU_REGEX_UNSAFE', { name, pattern, detail: risk.detail }, location)
   return compiled
 }
 
