@@ -15,6 +15,7 @@ import { parse } from 'yaml'
 import { defaultConfig } from '../src/config/load.js'
 import { loadTrainingDataDetailed } from '../src/data/load.js'
 import { findNearDuplicates, findNearDuplicatesBruteForce, validateTrainingData } from '../src/data/validate.js'
+import { dataRegexRisk } from '../src/util/regex-safety.js'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -136,6 +137,34 @@ const shortDiagnostics = validateTrainingData(
 )
 const ts1 = performance.now()
 
+// The backtracking check of data regexes, on 200 distinct patterns of typical shapes (each checked once: results are
+// cached by pattern), beside compiling the same patterns as the floor. The first check builds Unicode tables.
+const REGEX_SHAPES = [
+  '[A-Z]{2}\\d{6}',
+  '\\d{5}(?:-\\d{4})?',
+  '\\b\\d{4}-\\d{2}-\\d{2}\\b',
+  '(?:\\+?1[-. ]?)?\\(?\\d{3}\\)?[-. ]?\\d{3}[-. ]?\\d{4}',
+  '\\d{1,3}(,\\d{3})*(\\.\\d+)?',
+  '[\\w.+-]+@[\\w-]+\\.[\\w.]+',
+  '\\w+(?:\\s\\w+)*',
+  '(?:\\d{1,3}\\.){3}\\d{1,3}',
+  '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
+  'https?://[^\\s]+',
+]
+const regexPatterns = Array.from({ length: 200 }, (_, i) => `${REGEX_SHAPES[i % REGEX_SHAPES.length]}x${i}`)
+const tr0 = performance.now()
+dataRegexRisk('first')
+const tr1 = performance.now()
+const regexTimes = regexPatterns.map((p) => {
+  const start = performance.now()
+  dataRegexRisk(p)
+  return performance.now() - start
+})
+const tr2 = performance.now()
+for (const p of regexPatterns) new RegExp(p, 'u')
+const tr3 = performance.now()
+const sortedRegexTimes = [...regexTimes].sort((a, b) => a - b)
+
 const total = t2 - t0
 const result = {
   date: new Date().toISOString(),
@@ -160,6 +189,14 @@ const result = {
   bareYamlParseMs: tp1 - tp0,
   stressShortCommands: { examples: N, vocabulary: 40, validateMs: ts1 - ts0, diagnostics: shortDiagnostics.length },
   nearDuplicates: nearDup,
+  regexCheck: {
+    patterns: regexPatterns.length,
+    firstCheckMs: tr1 - tr0,
+    totalMs: tr2 - tr1,
+    p50Ms: sortedRegexTimes[sortedRegexTimes.length >> 1],
+    maxMs: sortedRegexTimes[sortedRegexTimes.length - 1],
+    compileOnlyMs: tr3 - tr2,
+  },
 }
 
 const ms = (x: number) => `${x.toFixed(0).padStart(7)} ms`
@@ -176,6 +213,9 @@ console.log(`  memory (RSS growth)                              ${rssMb.toFixed(
 console.log(`  peer: bare yaml.parse of the same files          ${ms(result.bareYamlParseMs)}`)
 console.log(
   `  stress: validate ${N} short repeated commands      ${ms(ts1 - ts0)}   (${shortDiagnostics.length} diagnostics)`,
+)
+console.log(
+  `  regex backtracking check: ${regexPatterns.length} patterns ${ms(tr2 - tr1)} (p50 ${sortedRegexTimes[sortedRegexTimes.length >> 1]!.toFixed(2)} ms, max ${sortedRegexTimes[sortedRegexTimes.length - 1]!.toFixed(1)} ms; first check ${(tr1 - tr0).toFixed(0)} ms); peer: compiling them ${ms(tr3 - tr2)}`,
 )
 console.log('near-duplicate search, prefix filtering vs all pairs:')
 console.log('  examples   prefix filter     all pairs   pairs  same result')

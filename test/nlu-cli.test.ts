@@ -38,7 +38,7 @@ describe('intentops train', () => {
     expect(await runCli(['train', '-d', 'conflict.jsonl', '-o', 'out/conflict.iom', '--workers', '0'], io)).toBe(1)
     expect(io.err()).toBe(
       `${problems}error ERR_DATA_INVALID: conflict.jsonl:21:1: The training data has 1 error(s), listed above; the first, ERR_DATA_CONFLICT: ${/ERR_DATA_CONFLICT: (.*)\n/.exec(problems)![1]}. Nothing was trained\n` +
-        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training.\n',
+        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.\n',
     )
     expect(io.out()).toBe('')
     expect(existsSync(path.join(dir, 'out', 'conflict.iom'))).toBe(false)

@@ -88,7 +88,8 @@ describe('the registry story, end to end', () => {
       ['large', 'large.jsonl', '1'],
       ['small-again', 'small.jsonl', '2'],
     ] as const) {
-      await ok('train', '--data', data, '--out', `${name}.iom`, '--seed', seed, '--workers', '0')
+      // Slices of a public benchmark repeat a few sentences within an intent, which `data validate` refuses.
+      await ok('train', '--data', data, '--no-validate', '--out', `${name}.iom`, '--seed', seed, '--workers', '0')
       // Every model is evaluated on the same test set; the report carries the test-set fingerprint.
       const res = await ok('test', '--model', `${name}.iom`, '--test', 'test.jsonl', '--out', `eval-${name}`, '--json')
       summaries[name] = JSON.parse(res.out).summary

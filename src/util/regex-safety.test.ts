@@ -49,7 +49,8 @@ describe('dataRegexRisk', () => {
 
   it('shows an attack string that really is slow in V8', () => {
     const risk = dataRegexRisk('(\\w|\\d)+$')!
-    // With 30 repetitions the attack takes over 2^30 steps; 6 against 10 tell doubling from linear growth.
+    // With 30 repetitions the attack takes over 2^30 steps; 12 against 6 is 2^12 times the work if it doubles with
+    // each repetition and twice if it grows linearly: the margin leaves room for a noisy clock.
     const attack = (times: number) =>
       new Function(`return ${risk.attack!.replace('.repeat(30)', `.repeat(${times})`)}`)() as string
     const re = /(\w|\d)+$/u
@@ -59,7 +60,7 @@ describe('dataRegexRisk', () => {
       return performance.now() - start
     }
     time(attack(6))
-    expect(time(attack(10))).toBeGreaterThan(20 * time(attack(6)))
+    expect(time(attack(12))).toBeGreaterThan(50 * time(attack(6)))
   })
 
   it.each([
@@ -112,17 +113,14 @@ describe('dataRegexRisk', () => {
     expect(heuristicRisk('(a+)+')).toBe('the fallback check finds a nested quantifier `(a+)+`')
   })
 
-  it('checks a hundred typical patterns in well under a second', () => {
+  it('accepts a hundred typical patterns', () => {
     const shapes = [
       '[A-Z]{2}\\d{6}',
       '\\d{5}(?:-\\d{4})?',
       '[\\w.+-]+@[\\w-]+\\.[\\w.]+',
       '\\d{1,3}(,\\d{3})*(\\.\\d+)?',
     ]
-    dataRegexRisk('warm-up')
-    const start = performance.now()
     for (let i = 0; i < 100; i++) expect(dataRegexRisk(`${shapes[i % shapes.length]}x${i}`)).toBeUndefined()
-    expect(performance.now() - start).toBeLessThan(1000)
   })
 
   it('accepts the built-in redaction rules', () => {
