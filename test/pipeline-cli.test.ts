@@ -12,7 +12,7 @@ import type { RunRecord } from '../src/pipeline/runner.js'
 import { decide } from '../src/review/actions.js'
 import { prediction } from '../src/review/testing.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
-import { gitRepo } from './helpers/git-repo.js'
+import { gitIdentity, gitRepo } from './helpers/git-repo.js'
 import { startRecordingServer } from './helpers/recording-server.js'
 
 const servers: Array<{ close: () => Promise<void> }> = []
@@ -476,15 +476,8 @@ describe('intentops retrain with a review store', () => {
       repo.write(f, readFileSync(path.join(proj, f), 'utf8'))
     repo.write('.gitignore', '.intentops/\n')
     repo.commit('the pizza bot')
-    const env = {
-      GIT_AUTHOR_NAME: 'Test',
-      GIT_AUTHOR_EMAIL: 'test@example.com',
-      GIT_COMMITTER_NAME: 'Test',
-      GIT_COMMITTER_EMAIL: 'test@example.com',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_CONFIG_NOSYSTEM: '1',
-      PATH: process.env.PATH ?? '',
-    }
+    // Only PATH from this process: a CI runner's own variables (GITHUB_*, CI) would change what the pipeline does.
+    const env = { ...gitIdentity, PATH: process.env.PATH ?? '' }
     expect((await cli(dir, ['pipeline', 'run'], env)).code).toBe(0)
 
     // traffic was logged and reviewed: one misclassified pizza order relabelled, one greeting confirmed

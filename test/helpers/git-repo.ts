@@ -3,16 +3,18 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
-/** An environment for git that names a test author and reads no user or system config. */
-export const gitEnv: NodeJS.ProcessEnv = {
-  ...process.env,
+/** Git settings that name a test author and read no user or system config. */
+export const gitIdentity = {
   GIT_AUTHOR_NAME: 'Test',
   GIT_AUTHOR_EMAIL: 'test@example.com',
   GIT_COMMITTER_NAME: 'Test',
   GIT_COMMITTER_EMAIL: 'test@example.com',
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_CONFIG_NOSYSTEM: '1',
-}
+} as const
+
+/** This process's environment with {@link gitIdentity}. */
+export const gitEnv: NodeJS.ProcessEnv = { ...process.env, ...gitIdentity }
 
 /** A throwaway git repository with helpers to write files and commit them. */
 export function gitRepo(prefix = 'io-git-') {
