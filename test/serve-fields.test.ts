@@ -53,10 +53,17 @@ async function post(base: string, url: string, body: unknown) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
+/** The field names `GET /v1/models` says the served model takes. */
+async function listedFields(base: string): Promise<unknown> {
+  const res = await fetch(`${base}/v1/models`)
+  return ((await res.json()) as { active: { fields: unknown } }).active.fields
+}
+
 describe('the fields a served model takes', () => {
   it('takes the fields it was trained on, weighted or not, and refuses others, a weighted one included', async () => {
     expect(fielded.manifest.trainedFields).toEqual(['body', 'subject'])
     const url = await serveFile('fielded.iom', encodeModel(fielded))
+    expect(await listedFields(url)).toEqual(['body', 'subject'])
     for (const fields of [{ subject: 'weather', body: 'will it rain in Paris' }, { body: 'will it rain in Paris' }]) {
       const ok = await post(url, '/v1/parse', { fields })
       expect([Object.keys(fields), ok.status]).toEqual([Object.keys(fields), 200])
@@ -90,6 +97,7 @@ describe('the fields a served model takes', () => {
     expect(new DataView(older.buffer, older.byteOffset).getUint16(10, true)).toBe(1)
     expect(decodeModel(older).manifest.trainedFields).toBeUndefined()
     const url = await serveFile('older.iom', older)
+    expect(await listedFields(url)).toEqual(['subject', 'title'])
     expect((await post(url, '/v1/parse', { fields: { subject: 'weather', title: 'rain' } })).status).toBe(200)
     const body = await post(url, '/v1/parse', { fields: { subject: 'weather', body: 'rain' } })
     expect([body.status, body.body.message]).toEqual([
@@ -101,6 +109,7 @@ describe('the fields a served model takes', () => {
   it('serves a format 1.0 file trained on plain text, which takes any field', async () => {
     const fixture = new URL('fixtures/models/model-1.0.iom', import.meta.url)
     const url = await serveFile('model-1.0.iom', new Uint8Array(readFileSync(fixture)))
+    expect(await listedFields(url)).toEqual([])
     const res = await post(url, '/v1/parse', { fields: { subject: 'weather', anything: 'will it rain in Paris' } })
     expect(res.status).toBe(200)
     expect(res.body.intent).toMatchObject({ name: 'weather' })

@@ -230,6 +230,10 @@ export const ServedModelSchema = Type.Object(
     path: Type.Optional(Type.String()),
     signed_by: Type.Array(Type.String(), { description: 'Key ids of the trusted signatures checked at load.' }),
     labels: Type.Array(Type.String()),
+    fields: Type.Array(Type.String(), {
+      description:
+        "Field names a message's `fields` may use: those of the training examples. Empty when the model was trained on plain text, which takes any.",
+    }),
     trained_at: Type.String(),
     loaded_at: Type.String(),
   },

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { isIntentopsError } from '../../errors.js'
+import { trainedFieldNames } from '../../nlu/model.js'
 import type { ServedModel } from '../model-holder.js'
 import { ErrorSchema, HealthSchema, ModelsResponseSchema, ReadySchema } from '../schemas.js'
 
@@ -18,6 +19,7 @@ export function describeServed(s: ServedModel) {
     ...(s.source.kind === 'file' ? { path: s.source.path } : {}),
     signed_by: s.source.kind === 'registry' ? s.source.signedBy : [],
     labels: [...s.model.labels],
+    fields: [...trainedFieldNames(s.model.manifest)],
     trained_at: s.model.manifest.trainedAt,
     loaded_at: new Date(s.loadedAt).toISOString(),
   }
