@@ -659,7 +659,7 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_SERVE_MODEL_LOAD_FAILED: {
     status: 422,
-    message: 'Model {source} was not loaded, the current model keeps serving: {detail}',
+    message: 'Model {source} was not loaded, {outcome}: {detail}',
     hint: 'Check the model with `intentops models verify`; the server log has the cause.',
   },
   ERR_SERVE_MODEL_UNTRUSTED_FILE: {

@@ -465,6 +465,28 @@ describe('without a model', () => {
     }
   })
 
+  it('says no model is served when a load fails before any model is, and that the current one keeps serving after', async () => {
+    const empty = await readyApp({ config: serveConfig(), root: path.join(dir, 'none') })
+    try {
+      const holder = empty.intentops.holder
+      const broken = async () => ({ bytes: new Uint8Array([1, 2, 3]), source: { kind: 'file' as const, path: 'x' } })
+      await expect(holder.swap('broken.iom', broken)).rejects.toMatchObject({
+        code: 'ERR_SERVE_MODEL_LOAD_FAILED',
+        message: expect.stringMatching(/^Model broken\.iom was not loaded, and no model is served until one loads: /),
+      })
+      const good = async () => ({
+        bytes: new Uint8Array(readFileSync(file)),
+        source: { kind: 'file' as const, path: file },
+      })
+      await holder.swap('good.iom', good)
+      await expect(holder.swap('broken.iom', broken)).rejects.toMatchObject({
+        message: expect.stringMatching(/^Model broken\.iom was not loaded, the current model keeps serving: /),
+      })
+    } finally {
+      await empty.close()
+    }
+  })
+
   it('logs 503s for no model and for shutting down at info without a stack, and says when to retry', async () => {
     const lines: Array<Record<string, unknown>> = []
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) })

@@ -46,7 +46,11 @@ export function prepareModel(bytes: Uint8Array, source: ModelSource, label: stri
   } catch (err) {
     throw createError(
       'ERR_SERVE_MODEL_LOAD_FAILED',
-      { source: label, detail: isIntentopsError(err) ? `${err.code}: ${err.message}` : (err as Error).message },
+      {
+        source: label,
+        outcome: KEEPS_SERVING,
+        detail: isIntentopsError(err) ? `${err.code}: ${err.message}` : (err as Error).message,
+      },
       { cause: err },
     )
   }
@@ -78,6 +82,7 @@ function smokeTest(model: TrainedModel, label: string): void {
     if (detail) {
       throw createError('ERR_SERVE_MODEL_LOAD_FAILED', {
         source: label,
+        outcome: KEEPS_SERVING,
         detail: `smoke prediction of ${JSON.stringify(text.slice(0, 20))} failed: ${detail}`,
       })
     }
@@ -124,7 +129,7 @@ export class ModelHolder {
         this.#emit({ ok: true, source: label, served, ms: performance.now() - started })
         return served
       } catch (err) {
-        const error = loadError(label, err, options.failure)
+        const error = loadError(label, err, this.#current !== undefined, options.failure)
         this.lastError = error
         this.#emit({ ok: false, source: label, error, ms: performance.now() - started })
         throw error
@@ -137,7 +142,7 @@ export class ModelHolder {
 
   /** Record a failure that happened before a load could start (a watch that could not read the alias). */
   fail(label: string, err: Error): void {
-    const error = loadError(label, err)
+    const error = loadError(label, err, this.#current !== undefined)
     this.lastError = error
     this.#emit({ ok: false, source: label, error, ms: 0 })
   }
@@ -159,12 +164,22 @@ export class ModelHolder {
  */
 export type LoadFailureCode = 'ERR_SERVE_MODEL_LOAD_FAILED' | 'ERR_SERVE_MODEL_FILE_FAILED'
 
-function loadError(label: string, err: unknown, code: LoadFailureCode = 'ERR_SERVE_MODEL_LOAD_FAILED'): IntentopsError {
-  if (isIntentopsError(err) && err.code === code) return err
+/** What ERR_SERVE_MODEL_LOAD_FAILED says of the server after a failed load, with and without a model served. */
+const KEEPS_SERVING = 'the current model keeps serving'
+const NONE_SERVED = 'and no model is served until one loads'
+
+function loadError(
+  label: string,
+  err: unknown,
+  serving: boolean,
+  code: LoadFailureCode = 'ERR_SERVE_MODEL_LOAD_FAILED',
+): IntentopsError {
+  const outcome = serving ? KEEPS_SERVING : NONE_SERVED
+  if (isIntentopsError(err) && err.code === code && (code !== 'ERR_SERVE_MODEL_LOAD_FAILED' || serving)) return err
   // prepareModel's own failures already carry the cause in words.
   if (isIntentopsError(err) && err.code === 'ERR_SERVE_MODEL_LOAD_FAILED') {
-    return createError(code, { source: label, detail: err.params.detail }, { cause: err.cause ?? err })
+    return createError(code, { source: label, outcome, detail: err.params.detail }, { cause: err.cause ?? err })
   }
   const detail = isIntentopsError(err) ? `${err.code}: ${err.message}` : (err as Error).message
-  return createError(code, { source: label, detail }, { cause: err })
+  return createError(code, { source: label, outcome, detail }, { cause: err })
 }
