@@ -8,12 +8,12 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../src/config/load.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
-import { ModelRegistry } from '../src/registry/registry.js'
+import type { ModelRegistry } from '../src/registry/registry.js'
 import { type RunningServer, startServer } from '../src/serve/server.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
 import { VERSION } from '../src/version.js'
-import { evalSummary, testSigner } from './helpers/registry.js'
+import { evalSummary, signedRegistry } from './helpers/registry.js'
 import { readyApp, serveConfig, tempDir, writeModelFile } from './helpers/serve.js'
 
 let dir: string
@@ -24,11 +24,7 @@ let server: RunningServer
 
 beforeAll(async () => {
   dir = tempDir()
-  const key = testSigner()
-  registry = new ModelRegistry(createFsBackend({ root: path.join(dir, 'registry') }), {
-    trust: { trustedKeys: [key.publicKey], allowUnsigned: false },
-    signer: key.signer,
-  })
+  registry = signedRegistry(createFsBackend({ root: path.join(dir, 'registry') })).registry
   const { bytes } = await writeModelFile(dir, 'a.iom', { seed: 1, name: 'bot' })
   await registry.publish({ name: 'bot', bytes, author: 't', eval: evalSummary(0.8) })
   await registry.promote({ name: 'bot', version: 1, alias: 'production', policy: defaultConfig().gates, actor: 't' })
