@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRandom } from '../../eval/random.js'
-import { jsonSyntaxProblem, lineColumn } from './json-syntax.js'
+import { jsonSyntaxProblem, lineColumn, scanForProblem } from './json-syntax.js'
 import { parseJsonl } from './jsonl.js'
 import { parseNlpjs } from './nlpjs.js'
 import { parseRasaJson } from './rasa-json.js'
@@ -54,9 +54,13 @@ describe('jsonSyntaxProblem', () => {
     expect(jsonSyntaxProblem(VALID)).toBeUndefined()
     expect(jsonSyntaxProblem(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)).toBeUndefined()
     expect(jsonSyntaxProblem('[-0, 1E5, 2e-3, "", {}, []]')).toBeUndefined()
+    // The scan alone, which JSON.parse spares a valid text, accepts them too.
+    expect(scanForProblem(VALID)).toBeUndefined()
+    expect(scanForProblem(`${'['.repeat(100_000)}${']'.repeat(100_000)}`)).toBeUndefined()
+    expect(scanForProblem('[-0, 1E5, 2e-3, "", {}, []]')).toBeUndefined()
   })
 
-  it('agrees with JSON.parse on every one-character change of a valid document', () => {
+  it('agrees with JSON.parse on every one-character change of a valid document, the scan alone too', () => {
     const random = createRandom(11)
     const alphabet = [...'{}[],:"\'/ *#\\\n\tu0123456789.eE+-abtnrfxlsN']
     let changed = 0
@@ -72,6 +76,8 @@ describe('jsonSyntaxProblem', () => {
             : VALID.slice(0, at) + c + VALID.slice(at + 1)
       const p = jsonSyntaxProblem(text)
       expect(p === undefined, `${JSON.stringify(text)}: ${JSON.stringify(p)}`).toBe(parses(text))
+      const scanned = scanForProblem(text)
+      expect(scanned === undefined, `scan of ${JSON.stringify(text)}: ${JSON.stringify(scanned)}`).toBe(parses(text))
       if (p) {
         changed++
         expect(p.offset).toBeGreaterThanOrEqual(0)

@@ -40,6 +40,18 @@ const HINT = {
 
 /** The first reason `text` is not strict JSON, or undefined when it is. */
 export function jsonSyntaxProblem(text: string): JsonSyntaxProblem | undefined {
+  // The engine's parser accepts the same language about ten times faster than the scan, which only a text with a
+  // problem needs, for its position and words.
+  try {
+    JSON.parse(text)
+    return undefined
+  } catch (err) {
+    return scanForProblem(text) ?? { offset: 0, detail: (err as Error).message, hint: HINT.value }
+  }
+}
+
+/** The scan behind {@link jsonSyntaxProblem}: the first problem of `text` as strict JSON, or undefined. */
+export function scanForProblem(text: string): JsonSyntaxProblem | undefined {
   let i = 0
   const n = text.length
   const problem = (offset: number, detail: string, hint: string): JsonSyntaxProblem => ({ offset, detail, hint })
