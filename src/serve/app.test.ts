@@ -420,6 +420,7 @@ describe('CORS and metrics', () => {
       expect(m).toContain('intentops_model_loads_total{result="ok"} 1')
       expect(m).toContain('intentops_prediction_log_queue_depth 0')
       expect(m).toContain('intentops_prediction_log_dropped_total 0')
+      expect(m).toContain('intentops_prediction_log_behind 0')
       // No writer thread here: nothing to time.
       expect(m).not.toContain('log_writer_cpu_seconds')
     } finally {

@@ -57,6 +57,8 @@ export interface PredictionLog extends PredictionSink {
   /** Records refused because they could never be stored. */
   readonly invalid: number
   readonly written: number
+  /** Whether the queue is falling behind its writer (past a quarter full, until back under a twentieth). */
+  readonly behind?: boolean
 }
 
 export interface BuildAppOptions {

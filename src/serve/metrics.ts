@@ -20,6 +20,7 @@ export function createServeMetrics(options: {
     readonly dropped: number
     readonly invalid: number
     readonly written: number
+    readonly behind?: boolean
   }
   logWriter?: { cpuSeconds?(): number | undefined }
 }): ServeMetrics {
@@ -124,6 +125,14 @@ export function createServeMetrics(options: {
     registers: [registry],
     collect() {
       this.set(log?.written ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'intentops_prediction_log_behind',
+    help: "1 while the log queue is falling behind (past a quarter full, until back under a twentieth): its writer thread then runs at the server's priority.",
+    registers: [registry],
+    collect() {
+      this.set(log?.behind ? 1 : 0)
     },
   })
   const writer = options.logWriter

@@ -52,7 +52,15 @@ describe('PredictionLogQueue on SQLite', () => {
       cyclic.self = cyclic
       expect(q.push(samplePrediction(12, { metadata: cyclic }))).toBe(false)
       expect(await q.flush()).toBe(0)
-      expect(q.stats()).toEqual({ depth: 0, dropped: 0, invalid: 2, written: 11, failedWrites: 0, healthy: true })
+      expect(q.stats()).toEqual({
+        depth: 0,
+        dropped: 0,
+        invalid: 2,
+        written: 11,
+        failedWrites: 0,
+        healthy: true,
+        behind: false,
+      })
       expect(await store.countPredictions()).toBe(11)
     } finally {
       await q.close()
@@ -195,6 +203,39 @@ describe('PredictionLogQueue on SQLite', () => {
       if (other.inTransaction) other.exec('ROLLBACK')
       other.close()
       await store.close()
+    }
+  })
+
+  it('tells its writer when it falls behind (a quarter full) and when it has caught up (a twentieth), once each way', async () => {
+    const sqlite = openSqliteStore({ file: tmpFile() })
+    await sqlite.migrate()
+    const told: boolean[] = []
+    // The real store, told of the backlog as a writer thread would be.
+    const store = Object.assign(Object.create(sqlite) as typeof sqlite, {
+      setBehind: (behind: boolean) => told.push(behind),
+    })
+    const q = new PredictionLogQueue({ store, maxSize: 100, batchSize: 10, flushIntervalMs: 60_000 })
+    try {
+      // A batch being written stays queued until its write resolves, which takes a turn of the event loop at least:
+      // the 25th record pushed in one go finds 25 queued.
+      for (const r of records(0, 24)) q.push(r)
+      expect(told).toEqual([])
+      q.push(samplePrediction(24))
+      expect(told).toEqual([true])
+      expect(q.stats().behind).toBe(true)
+      for (const r of records(25, 30)) q.push(r)
+      expect(told).toEqual([true])
+      // Written down to 5 (a twentieth of 100) and below, it has caught up: told once.
+      expect(await q.flush()).toBe(0)
+      expect(told).toEqual([true, false])
+      expect(q.behind).toBe(false)
+      for (const r of records(55, 24)) q.push(r)
+      expect(await q.flush()).toBe(0)
+      expect(told).toEqual([true, false])
+      expect(await sqlite.countPredictions()).toBe(79)
+    } finally {
+      await q.close()
+      await sqlite.close()
     }
   })
 

@@ -28,7 +28,15 @@ export interface JsonBatchWriter {
   batchBuffer?(bytes: number): Uint8Array
 }
 
-type QueueStore = Pick<PredictionStore, 'insertPredictions'> & Partial<JsonBatchWriter>
+/**
+ * A writer told when the queue falls behind: past a quarter of its size, until it is back under a twentieth. One
+ * that yields the CPU to requests stops yielding meanwhile, since a queue that fills drops records.
+ */
+export interface BacklogAware {
+  setBehind?(behind: boolean): void
+}
+
+type QueueStore = Pick<PredictionStore, 'insertPredictions'> & Partial<JsonBatchWriter> & BacklogAware
 
 /** Where queued records wait: a FIFO the writer reads a leading run of, which stays until it is written. */
 interface Backlog {
@@ -134,6 +142,8 @@ export interface LogQueueStats {
   failedWrites: number
   /** False from a failed write until the next successful one. */
   healthy: boolean
+  /** True from when the queue holds a quarter of `maxSize` until it is back under a twentieth. */
+  behind: boolean
 }
 
 const DEFAULTS = { maxSize: 50_000, batchSize: 5_000, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
@@ -159,6 +169,11 @@ export class PredictionLogQueue {
   private attempt = 0
   private counters = { dropped: 0, invalid: 0, written: 0, failedWrites: 0 }
   private healthy = true
+  private readonly store: QueueStore
+  /** Falling behind from `behindAt` records queued, caught up again at `caughtUpAt` (hysteresis: one change each way). */
+  private isBehind = false
+  private readonly behindAt: number
+  private readonly caughtUpAt: number
 
   constructor(options: PredictionLogQueueOptions) {
     const store = options.store
@@ -183,6 +198,9 @@ export class PredictionLogQueue {
       retryBaseMs: pick('retryBaseMs', 1),
       retryMaxMs: pick('retryMaxMs', 1),
     }
+    this.store = store
+    this.behindAt = Math.max(1, Math.ceil(this.options.maxSize / 4))
+    this.caughtUpAt = Math.floor(this.options.maxSize / 20)
   }
 
   /**
@@ -207,9 +225,29 @@ export class PredictionLogQueue {
       this.refuse(`it cannot be written as JSON: ${(err as Error).message}`, record)
       return false
     }
+    if (!this.isBehind && this.backlog.count >= this.behindAt) this.setBehind(true)
     if (this.waiting >= this.options.batchSize) this.kick()
     else this.schedule()
     return true
+  }
+
+  /** Whether the queue is behind: see {@link LogQueueStats.behind}. */
+  get behind(): boolean {
+    return this.isBehind
+  }
+
+  private setBehind(behind: boolean): void {
+    this.isBehind = behind
+    try {
+      this.store.setBehind?.(behind)
+    } catch {
+      // The writer's priority is an optimisation: failing to change it must not fail a request or the writer.
+    }
+  }
+
+  /** After records left the queue (written, refused or abandoned). */
+  private shifted(): void {
+    if (this.isBehind && this.backlog.count <= this.caughtUpAt) this.setBehind(false)
   }
 
   get depth(): number {
@@ -239,7 +277,7 @@ export class PredictionLogQueue {
   }
 
   stats(): LogQueueStats {
-    return { depth: this.depth, ...this.counters, healthy: this.healthy }
+    return { depth: this.depth, ...this.counters, healthy: this.healthy, behind: this.isBehind }
   }
 
   /**
@@ -286,6 +324,7 @@ export class PredictionLogQueue {
     this.counters.dropped += abandoned
     this.inflight = 0
     this.backlog.clear()
+    this.shifted()
     this.reportRefusedNow()
     return abandoned
   }
@@ -357,6 +396,7 @@ export class PredictionLogQueue {
         this.counters.written += this.inflight
         this.backlog.shift(this.inflight)
         this.inflight = 0
+        this.shifted()
         this.attempt = 0
         this.healthy = true
         // What arrived during the write waits for the next interval unless it fills a batch (a flush keeps
@@ -372,6 +412,7 @@ export class PredictionLogQueue {
           this.refused(err, this.inflight)
           this.backlog.shift(this.inflight)
           this.inflight = 0
+          this.shifted()
           continue
         }
         this.counters.failedWrites++

@@ -8,7 +8,7 @@ import { readFileSync, readlinkSync } from 'node:fs'
 import os from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { parseJsonLines } from './json-backlog.js'
-import type { WorkerData } from './log-writer.js'
+import type { ThreadPriority, WorkerData } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
@@ -22,19 +22,25 @@ const port = parentPort!
  * a batch written on a core the event loop (or anything else serving requests) also wants takes turns with it of
  * milliseconds, and every request waiting meanwhile pays for them (bench/README.md, "The log writer's priority").
  * Linux only: there `setpriority` on a thread id renices that thread alone, where elsewhere it would renice the
- * whole process. A priority it cannot set leaves the thread level.
+ * whole process. A priority it cannot set leaves the thread level. Returns the thread id and both priorities, so
+ * the server can put the thread back at its own priority while the log falls behind (`WorkerLogWriter.setBehind`).
  */
-function lowerPriority(nice: number): void {
-  if (nice <= 0 || process.platform !== 'linux') return
+function lowerPriority(nice: number): ThreadPriority | undefined {
+  if (nice <= 0 || process.platform !== 'linux') return undefined
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
-    if (!Number.isInteger(tid) || tid <= 0 || tid === process.pid) return
-    os.setPriority(tid, Math.min(19, os.getPriority(tid) + nice))
+    if (!Number.isInteger(tid) || tid <= 0 || tid === process.pid) return undefined
+    const base = os.getPriority(tid)
+    const lowered = Math.min(19, base + nice)
+    os.setPriority(tid, lowered)
+    return { tid, base, lowered }
   } catch {
     // No /proc, or a sandbox that refuses: the thread runs at the server's priority.
+    return undefined
   }
 }
-lowerPriority(data.nice ?? 0)
+const priority = lowerPriority(data.nice ?? 0)
+if (priority) port.postMessage({ type: 'priority', ...priority })
 const common = {
   redact: createRedactor(data.redaction),
   ...(data.senderKey ? { senderKey: data.senderKey } : {}),

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { pino } from 'pino'
@@ -10,9 +12,10 @@ import { defaultConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
 import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
 import { PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
-import type { LogWriter } from './log-writer.js'
+import type { LogWriter, PriorityEvent, WorkerLogWriter } from './log-writer.js'
 import { logQueueOptions, logQueueWarnings, openLogWriter, openStore } from './open.js'
 
+const execFileP = promisify(execFile)
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -61,6 +64,21 @@ async function expectRedactedWithStoreKey(store: Store): Promise<void> {
 }
 
 /** The nice value of each thread of this process, by thread id, from Linux's `/proc/self/task/<tid>/stat`. */
+/** The writer thread's id, once it told it. */
+function tidOf(writer: WorkerLogWriter): number {
+  const tid = (writer as unknown as { priority?: { tid: number } }).priority?.tid
+  if (tid === undefined) throw new Error('the writer thread has not told its id')
+  return tid
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 function threadNices(): Map<number, number> {
   const nices = new Map<number, number>()
   for (const tid of readdirSync('/proc/self/task')) {
@@ -170,6 +188,103 @@ describe('log writer thread', () => {
           { writerNice },
         )
       }
+    },
+  )
+
+  it.runIf(process.platform === 'linux')(
+    "runs at the server's priority while the queue is behind, and below it again once caught up, a new thread too",
+    async () => {
+      const base = os.getPriority()
+      const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+      dirs.push(root)
+      const config = { ...defaultConfig().store, writerNice: 7 }
+      const store = await openStore(config, { root })
+      const events: PriorityEvent[] = []
+      const writer = openLogWriter(config, store, { root, onPriority: (e) => events.push(e) }) as WorkerLogWriter
+      // Behind from 10 queued, caught up at 2 or fewer; nothing is written before a flush.
+      const queue = new PredictionLogQueue({ store: writer, maxSize: 40, batchSize: 1000, flushIntervalMs: 60_000 })
+      const writerNice = () => threadNices().get(tidOf(writer))
+      try {
+        queue.push(samplePrediction(0))
+        await queue.flush()
+        await waitUntil(() => writer.threadNice() !== undefined)
+        expect(writerNice()).toBe(Math.min(19, base + 7))
+        for (let i = 1; i < 10; i++) queue.push(samplePrediction(i))
+        expect(writerNice()).toBe(Math.min(19, base + 7))
+        queue.push(samplePrediction(10))
+        // Renice by thread id from this thread: in force at once, whatever the writer thread is doing.
+        expect(writerNice()).toBe(base)
+        expect(writer.threadNice()).toBe(base)
+        expect(events).toEqual([{ behind: true, ok: true, nice: base }])
+        await queue.flush()
+        expect(writerNice()).toBe(Math.min(19, base + 7))
+        expect(events.at(-1)).toEqual({ behind: false, ok: true, nice: Math.min(19, base + 7) })
+
+        // A thread that dies while the queue is behind is replaced by one that starts lowered: put back level.
+        for (let i = 11; i < 25; i++) queue.push(samplePrediction(i))
+        expect(queue.behind).toBe(true)
+        const dead = tidOf(writer)
+        await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate()
+        const flushed = queue.flush()
+        await waitUntil(() => writer.threadNice() !== undefined && tidOf(writer) !== dead)
+        await flushed
+        expect(await store.countPredictions()).toBe(25)
+        // Level for the old thread, then for the new one once it told its id, then lowered after the flush.
+        expect(events.slice(2)).toEqual([
+          { behind: true, ok: true, nice: base },
+          { behind: true, ok: true, nice: base },
+          { behind: false, ok: true, nice: Math.min(19, base + 7) },
+        ])
+        expect(writerNice()).toBe(Math.min(19, base + 7))
+      } finally {
+        await queue.close()
+        await writer.close()
+        await store.close()
+      }
+    },
+  )
+
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))(
+    'where the thread may not be raised back (an unprivileged user), stays lowered, writes on, and warns once',
+    async () => {
+      const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+      dirs.push(root)
+      chmodSync(root, 0o777)
+      const repo = path.resolve(import.meta.dirname, '../..')
+      const { stdout } = await execFileP(
+        '/usr/bin/setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          path.join(repo, 'node_modules/tsx/dist/cli.mjs'),
+          path.join(repo, 'test/fixtures/scripts/writer-priority.ts'),
+          root,
+        ],
+        { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: root } },
+      )
+      const out = JSON.parse(stdout) as {
+        events: Array<{ behind: boolean; ok: boolean; nice: number; error?: string }>
+        logged: Array<{ level: string; msg: string }>
+        written: number
+      }
+      expect(out.written).toBe(21)
+      // Raising it back fails each time the queue falls behind; lowering it "again" to where it is succeeds.
+      expect(out.events.map((e) => [e.behind, e.ok])).toEqual([
+        [true, false],
+        [false, true],
+        [true, false],
+        [false, true],
+      ])
+      expect(out.events[0]!.error).toMatch(/EACCES|EPERM|permission/i)
+      expect(out.logged.filter((l) => l.level === 'warn')).toEqual([
+        {
+          level: 'warn',
+          msg: expect.stringMatching(/could not return to the server's priority.*store\.writerNice to 0/),
+        },
+      ])
+      expect(out.logged.filter((l) => l.level === 'debug')).toHaveLength(1)
     },
   )
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { createRequire } from 'node:module'
+import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -40,7 +41,23 @@ export interface WorkerLogWriterOptions {
   senderKey?: string
   /** Added to the thread's nice value (Linux), so that requests come first on a core it shares; 0 or none: level. */
   nice?: number
+  /** Told each time the thread's priority changes with `setBehind`, or fails to (for logs). */
+  onPriority?: (event: PriorityEvent) => void
 }
+
+/** The writer thread's id and priorities (nice values), as it lowered itself at start. */
+export interface ThreadPriority {
+  tid: number
+  /** The server's priority, which the thread started at. */
+  base: number
+  /** What the thread lowered itself to. */
+  lowered: number
+}
+
+/** A change of the writer thread's priority: back to the server's while the log is behind, and down again after. */
+export type PriorityEvent =
+  | { behind: boolean; ok: true; nice: number }
+  | { behind: boolean; ok: false; nice: number; error: Error }
 
 /** What the thread receives as `workerData`. */
 export interface WorkerData {
@@ -56,6 +73,9 @@ type Reply = { id: number; buffer?: ArrayBuffer; cpu?: number } & (
   | { ok: false; message: string; code?: string }
 )
 
+/** Sent once by a thread that lowered its priority at start. */
+type PriorityMessage = { type: 'priority' } & ThreadPriority
+
 /** Smallest batch buffer made; sizes are rounded up to a power of two so a recycled one usually fits. */
 const MIN_BATCH_BUFFER = 64 * 1024
 
@@ -70,12 +90,53 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   /** CPU seconds of the threads that ended, and the latest the current one told. */
   private cpuEnded = 0
   private cpuCurrent: number | undefined
+  /** The live thread's priorities, once it told them (Linux, with `nice`). */
+  private priority: ThreadPriority | undefined
+  private behind = false
 
   constructor(private readonly options: WorkerLogWriterOptions) {}
 
   cpuSeconds(): number | undefined {
     if (this.cpuCurrent === undefined && this.cpuEnded === 0) return undefined
     return this.cpuEnded + (this.cpuCurrent ?? 0)
+  }
+
+  /**
+   * The queue is falling behind (or has caught up): the thread runs at the server's priority until it catches up,
+   * then below it again. A thread niced below everything else on a busy machine writes too slowly to keep up, and a
+   * full queue drops records; a record lost costs more than the latency the writer adds to requests meanwhile.
+   * The main thread renices the writer by its thread id, so the change holds at once, even during a batch. Raising
+   * a priority back needs CAP_SYS_NICE or an RLIMIT_NICE that allows it (`LimitNICE=` in a systemd unit); without
+   * them the thread stays lowered, and `onPriority` says why.
+   */
+  setBehind(behind: boolean): void {
+    if (this.behind === behind) return
+    this.behind = behind
+    this.applyPriority()
+  }
+
+  /** The writer thread's current nice value, where it lowered itself (Linux); undefined otherwise. */
+  threadNice(): number | undefined {
+    const p = this.priority
+    if (!p) return undefined
+    try {
+      return os.getPriority(p.tid)
+    } catch {
+      return undefined
+    }
+  }
+
+  private applyPriority(): void {
+    const p = this.priority
+    if (!p || p.base === p.lowered) return
+    const nice = this.behind ? p.base : p.lowered
+    const behind = this.behind
+    try {
+      os.setPriority(p.tid, nice)
+      this.options.onPriority?.({ behind, ok: true, nice })
+    } catch (err) {
+      this.options.onPriority?.({ behind, ok: false, nice, error: err as Error })
+    }
   }
 
   insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
@@ -146,7 +207,16 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       ...(nice ? { nice } : {}),
     }
     const worker = startWorker(data)
-    worker.on('message', (reply: Reply) => {
+    worker.on('message', (message: Reply | PriorityMessage) => {
+      if ('type' in message) {
+        if (this.worker !== worker) return
+        const { tid, base, lowered } = message
+        this.priority = { tid, base, lowered }
+        // A queue already behind when this thread started (a thread that died is replaced mid-backlog).
+        if (this.behind) this.applyPriority()
+        return
+      }
+      const reply = message
       if (reply.cpu !== undefined && this.worker === worker) this.cpuCurrent = reply.cpu
       if (reply.buffer && reply.buffer.byteLength > (this.spare?.byteLength ?? 0)) {
         this.recyclable.add(reply.buffer)
@@ -163,6 +233,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       // A dead thread fails what it held; the next write starts a new one (the queue retries those batches).
       if (this.worker === worker) {
         this.worker = undefined
+        this.priority = undefined
         this.cpuEnded += this.cpuCurrent ?? 0
         this.cpuCurrent = undefined
       }

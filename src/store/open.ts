@@ -9,7 +9,7 @@ import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import type { PredictionLogQueueOptions } from './log-queue.js'
-import { type LogWriter, WorkerLogWriter } from './log-writer.js'
+import { type LogWriter, type PriorityEvent, WorkerLogWriter } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import type { MigrationProgress } from './schema.js'
@@ -123,11 +123,21 @@ export function openLogWriter(
   config: Readonly<StoreConfig>,
   // Taken so that the store is opened and migrated before a thread writes to it; the thread connects on its own.
   _store: KyselyPredictionStore,
-  options: { root: string; env?: Readonly<Record<string, string | undefined>> },
+  options: {
+    root: string
+    env?: Readonly<Record<string, string | undefined>>
+    /** Told when the writer thread's priority changes as the log falls behind and catches up (`writerPriorityLog`). */
+    onPriority?: (event: PriorityEvent) => void
+  },
 ): LogWriter {
   const env = options.env ?? {}
   const senderKey = resolveSenderKey(config, env)
-  const common = { redaction: config.redaction, nice: config.writerNice, ...(senderKey ? { senderKey } : {}) }
+  const common = {
+    redaction: config.redaction,
+    nice: config.writerNice,
+    ...(senderKey ? { senderKey } : {}),
+    ...(options.onPriority ? { onPriority: options.onPriority } : {}),
+  }
   if (config.backend === 'postgres') {
     return new WorkerLogWriter({
       ...common,
@@ -149,6 +159,38 @@ export function openLogWriter(
 /** What the queue's warnings need of a logger (pino's or Fastify's). */
 export interface WarnLogger {
   warn(obj: object, msg: string): void
+}
+
+/**
+ * The writer thread's priority changes, for a server's log: each change at info (they come with the queue passing a
+ * quarter full and getting back under a twentieth, so rarely), and the first failure to raise it back as a warning
+ * with the fix; later failures, which say the same, at debug.
+ */
+export function writerPriorityLog(
+  log: WarnLogger & { info(obj: object, msg: string): void; debug(obj: object, msg: string): void },
+): (event: PriorityEvent) => void {
+  let warned = false
+  return (event) => {
+    if (event.ok) {
+      log.info(
+        { nice: event.nice },
+        event.behind
+          ? "the prediction log is falling behind: its writer runs at the server's priority until it catches up"
+          : 'the prediction log caught up: its writer runs below the server again',
+      )
+      return
+    }
+    const fields = { nice: event.nice, err: event.error }
+    if (warned) {
+      log.debug(fields, 'the prediction log writer could not change its priority')
+      return
+    }
+    warned = true
+    log.warn(
+      fields,
+      "the prediction log is falling behind and its writer could not return to the server's priority, so a full queue may drop records: allow it (CAP_SYS_NICE, or RLIMIT_NICE such as systemd's LimitNICE=0) or set store.writerNice to 0",
+    )
+  }
 }
 
 /**

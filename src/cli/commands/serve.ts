@@ -50,7 +50,9 @@ export function register(program: Command, io: CliIO): void {
       })
       try {
         const logger = pino({ level: serve.logLevel }, { write: (line: string) => io.stdout(line) })
-        const { openStore, openLogWriter, logQueueOptions, logQueueWarnings } = await import('../../store/open.js')
+        const { openStore, openLogWriter, logQueueOptions, logQueueWarnings, writerPriorityLog } = await import(
+          '../../store/open.js'
+        )
         const { PredictionLogQueue } = await import('../../store/log-queue.js')
         const storeConfig = loaded.config.store
         const store = await openStore(storeConfig, {
@@ -71,7 +73,11 @@ export function register(program: Command, io: CliIO): void {
         }
         // SQLite writes happen on a writer thread, so a batch never stalls requests.
         const writer = serve.logPredictions
-          ? openLogWriter(storeConfig, store, { root: loaded.root, env: io.env })
+          ? openLogWriter(storeConfig, store, {
+              root: loaded.root,
+              env: io.env,
+              onPriority: writerPriorityLog(logger),
+            })
           : undefined
         const predictionLog = writer
           ? new PredictionLogQueue({
