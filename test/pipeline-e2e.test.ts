@@ -10,7 +10,7 @@ import { runCli } from '../src/cli/program.js'
 import type { RunRecord } from '../src/pipeline/runner.js'
 import { gitRepo } from './helpers/git-repo.js'
 import { type RecordedRequest, startRecordingServer } from './helpers/recording-server.js'
-import { generateExamples, nluYaml } from './helpers/travel-data.js'
+import { generateExamples, nluYaml, sentenceKey } from './helpers/travel-data.js'
 
 const servers: Array<{ close: () => Promise<void> }> = []
 afterAll(async () => {
@@ -80,20 +80,10 @@ describe('intentops pipeline, end to end', () => {
     const gitlab = await startRecordingServer(codeHost())
     servers.push(hooks, model, github, gitlab)
 
-    // Validation refuses duplicates up to case and punctuation, which the generator may produce.
-    const key = (s: string) =>
-      s
-        .replace(/\[([^\]]+)\]\([^)]+\)/g, '$1')
-        .toLowerCase()
-        .replace(/[^a-z0-9 ]/g, '')
-        .replace(/\s+/g, ' ')
-        .trim()
-    const unique = <T extends { annotated: string }>(xs: T[]) =>
-      xs.filter((e, i) => xs.findIndex((x) => key(x.annotated) === key(e.annotated)) === i)
-    const train = unique(generateExamples(25, 7))
-    const held = new Set(train.map((e) => key(e.annotated)))
-    const test = unique(generateExamples(20, 1007))
-      .filter((e) => !held.has(key(e.annotated)))
+    const train = generateExamples(25, 7)
+    const held = new Set(train.map((e) => sentenceKey(e.annotated)))
+    const test = generateExamples(20, 1007)
+      .filter((e) => !held.has(sentenceKey(e.annotated)))
       .filter((e, i, all) => all.slice(0, i).filter((x) => x.intent === e.intent).length < 8)
     repo.write('intentops.yml', CONFIG)
     repo.write('data/nlu.yml', nluYaml(train, true))

@@ -39,8 +39,8 @@ beforeEach(async () => {
 })
 afterEach(() => rmSync(repo.dir, { recursive: true, force: true }))
 
-async function run(argv: string[]) {
-  const io = memoryIO(repo.dir, env)
+async function run(argv: string[], cwd = repo.dir) {
+  const io = memoryIO(cwd, env)
   const code = await runCli(argv, io)
   return { code, out: io.out(), err: io.err() }
 }
@@ -83,5 +83,18 @@ describe('intentops review', () => {
     const missing = await run(['review', 'export', '--file', 'data/x.json'])
     expect(missing.code).toBe(1)
     expect(missing.err).toContain('ERR_REVIEW_EXPORT_FILE')
+  })
+
+  it('names uncommitted data files relative to the directory it runs in, with the hint', async () => {
+    repo.write('data/nlu.yml', `${readFileSync(path.join(repo.dir, 'data/nlu.yml'), 'utf8')}    - ciao\n`)
+    const res = await run(
+      ['review', 'export', '-c', '../intentops.yml', '--git-branch', 'r'],
+      path.join(repo.dir, 'data'),
+    )
+    expect(res.code).toBe(1)
+    expect(res.err).toContain(
+      'ERR_REVIEW_GIT_DIRTY: Files the export reads or writes have uncommitted changes: nlu.yml\n',
+    )
+    expect(res.err).toContain('Commit, stash or discard them first')
   })
 })

@@ -209,6 +209,25 @@ describe('review API', () => {
     })
     expect(created.statusCode).toBe(201)
     expect((await call('GET', '/v1/review/intents', 'annotator')).json().intents).toContain('time')
+    // the intent and entity names are trimmed as a decision's are, before they are checked and stored
+    const padded = await call('POST', '/v1/review/examples', 'annotator', {
+      text: 'fly me to Lima',
+      intent: ' book_flight ',
+      entities: [{ start: 10, end: 14, entity: ' city ' }],
+    })
+    expect(padded.statusCode).toBe(201)
+    expect(padded.json().review).toMatchObject({
+      intent: 'book_flight',
+      entities: [{ start: 10, end: 14, entity: 'city', value: 'Lima' }],
+    })
+    expect((await store.getPrediction(padded.json().prediction.id))?.label).toBe('book_flight')
+    const paddedNew = await call('POST', '/v1/review/examples', 'annotator', {
+      text: 'what month is it',
+      intent: '  month\t',
+      newIntent: true,
+    })
+    expect([paddedNew.statusCode, paddedNew.json().review.intent]).toEqual([201, 'month'])
+    expect((await call('GET', '/v1/review/intents', 'annotator')).json().intents).not.toContain('  month\t')
     // a refused name logs nothing
     const logged = (await store.queryPredictions({ limit: 100 })).items.length
     const badName = await call('POST', '/v1/review/examples', 'annotator', {

@@ -326,6 +326,81 @@ describe("what Node's HTTP parser refuses", () => {
   })
 })
 
+describe("what Node's HTTP parser refuses on the Rasa paths", () => {
+  /** Rasa's error shape for a catalog error, with the answer's id only in `x-request-id` and on the log line. */
+  function expectRasaError(text: string, status: number, reason: string): Record<string, unknown> {
+    const { status: got, body } = statusAndJson(text)
+    expect([got, body]).toEqual([
+      status,
+      {
+        version: expect.any(String),
+        status: 'failure',
+        reason,
+        message: expect.any(String),
+        details: {},
+        help: expect.any(String),
+        code: status,
+      },
+    ])
+    const id = /\r\nx-request-id: ([^\r]*)\r\n/i.exec(text)?.[1]
+    expect(id).toMatch(UUID_V7)
+    expect(logLines.filter((l) => l.reqId === id)).toEqual([
+      expect.objectContaining({ level: 30, code: reason, msg: body.message }),
+    ])
+    expect(text).toMatch(/\r\nconnection: close\r\n/i)
+    return body
+  }
+
+  it('answers malformed HTTP in Rasa shape when the request line names a Rasa path', async () => {
+    const cases: Array<[string, string]> = [
+      [
+        'two Content-Lengths',
+        'POST /model/parse HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
+      ],
+      ['a bad version', 'GET /status HTTP/7.1\r\nHost: x\r\n\r\n'],
+      ['an unknown method', 'FETCH /version HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['a query', 'GET /model?token=t HTTP/7.1\r\nHost: x\r\n\r\n'],
+    ]
+    for (const [what, bytes] of cases) {
+      const { text, closed } = await raw([bytes])
+      const body = expectRasaError(text, 400, 'ERR_SERVE_MALFORMED_HTTP')
+      expect([what, body.message, closed]).toEqual([what, expect.stringContaining('not valid HTTP/1.1'), true])
+    }
+    // a bad chunk in the body of a request whose head was read and routed
+    const chunked = await raw(
+      [
+        'POST /model/parse HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        'zz\r\n{}\r\n0\r\n\r\n',
+      ],
+      50,
+    )
+    expect(expectRasaError(chunked.text, 400, 'ERR_SERVE_MALFORMED_HTTP').message).toContain('not a hex number')
+    // pipelined after a good request, in one read: the line of the request that failed counts
+    const pipelined = await raw(['GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /status HTTP/7.1\r\nHost: x\r\n\r\n'])
+    expectRasaError(pipelined.text, 400, 'ERR_SERVE_MALFORMED_HTTP')
+    // a path that only starts like a Rasa one keeps the catalog shape
+    const other = statusAndJson((await raw(['GET /statusx HTTP/7.1\r\nHost: x\r\n\r\n'])).text)
+    expect([other.status, other.body.code, other.body.status]).toEqual([400, 'ERR_SERVE_MALFORMED_HTTP', undefined])
+    await healthy()
+  })
+
+  it('answers headers over the size limit on a Rasa path in Rasa shape', async () => {
+    const { text, closed } = await raw([`GET /version HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`])
+    const body = expectRasaError(text, 431, 'ERR_SERVE_HEADERS_TOO_LARGE')
+    expect([body.message, closed]).toEqual(['The request line and headers are over the 16384-byte limit', true])
+    // many headers over several reads: Node hands the URL over once 32 headers are in
+    const many = await raw(
+      [
+        'GET /model/parse HTTP/1.1\r\nHost: x\r\n',
+        ...Array.from({ length: 80 }, (_, i) => `X-Many-${i}: ${'b'.repeat(300)}\r\n`),
+      ],
+      10,
+    )
+    expectRasaError(many.text, 431, 'ERR_SERVE_HEADERS_TOO_LARGE')
+    await healthy()
+  })
+})
+
 describe('slow clients', () => {
   it('cuts a slowloris body with 408 JSON and closes the connection', async () => {
     const payload = JSON.stringify({ text: 'hello there, this body arrives one byte at a time' })

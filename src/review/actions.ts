@@ -64,13 +64,16 @@ export function latestReview(reviews: readonly ReviewRecord[]): ReviewRecord | u
 }
 
 /**
- * Refuse a name a reviewer typed that the training data validator would refuse (data/names.ts), before anything
- * is written: the export could not write it, and training data holding it would fail validation.
+ * The name a reviewer typed, trimmed (a picker or a paste easily adds spaces around it), or an error when the
+ * training data validator would refuse it (data/names.ts), before anything is written: the export could not write
+ * it, and training data holding it would fail validation. Every review path takes names through here.
  */
-export function checkReviewName(kind: NameKind, name: string): void {
+export function checkReviewName(kind: NameKind, typed: string): string {
+  const name = typed.trim()
   const detail = nameProblem(kind, name)
   if (detail !== undefined)
     throw createError('ERR_REVIEW_BAD_NAME', { kind, name, detail, advice: nameHint(kind, name) })
+  return name
 }
 
 /** Check corrected spans against a message; returns them with `value` filled from the covered text. */
@@ -85,7 +88,7 @@ export function checkEntitySpans(
     const text = s.field === undefined ? p.text : p.fields?.[s.field]
     if (text === undefined) throw bad(s, `the message has no field '${s.field}'`)
     if (!s.entity?.trim()) throw bad(s, 'the entity name is empty')
-    checkReviewName('entity', s.entity.trim())
+    const entity = checkReviewName('entity', s.entity)
     if (!Number.isInteger(s.start) || !Number.isInteger(s.end) || s.start < 0 || s.end > text.length)
       throw bad(s, `offsets must be integers within 0-${text.length}`)
     if (s.end <= s.start) throw bad(s, 'the span is empty')
@@ -94,7 +97,7 @@ export function checkEntitySpans(
     out.push({
       start: s.start,
       end: s.end,
-      entity: s.entity.trim(),
+      entity,
       value: s.value ?? covered,
       ...(s.role ? { role: s.role } : {}),
       ...(s.group ? { group: s.group } : {}),
@@ -118,9 +121,8 @@ function validate(d: ReviewDecision, ctx: ReviewContext): void {
   if (!d.predictionIds.length) throw invalid('no prediction ids')
   if (!d.reviewer?.trim()) throw invalid('the reviewer is missing')
   if (d.action === 'relabel') {
-    const intent = d.intent?.trim()
-    if (!intent) throw invalid('relabel needs the new intent')
-    checkReviewName('intent', intent)
+    if (!d.intent?.trim()) throw invalid('relabel needs the new intent')
+    const intent = checkReviewName('intent', d.intent)
     if (!d.newIntent && !ctx.intents.has(intent)) throw createError('ERR_REVIEW_UNKNOWN_INTENT', { intent })
   } else if (d.intent !== undefined && d.action !== 'entities') {
     throw invalid(`only relabel takes an intent, not ${d.action}`)
@@ -165,7 +167,7 @@ export async function decide(
     const previousIntent = await currentLabel(store, p)
     const intent =
       decision.action === 'relabel'
-        ? decision.intent!.trim()
+        ? checkReviewName('intent', decision.intent!)
         : decision.action === 'confirm'
           ? previousIntent
           : decision.action === 'out_of_scope'

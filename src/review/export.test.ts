@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -224,6 +225,46 @@ nlu:
     // nothing to commit: no branch is made and HEAD stays where it was
     expect(repo.git('branch', '--list', 'reviews-2')).toBe('')
     expect(repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('main')
+  })
+
+  it('names the uncommitted files relative to the directory it runs in, as git status does', async () => {
+    const env = gitEnv
+    const dirtyFiles = async (root: string, cwd?: string) => {
+      const err = await exportReviews(store, { root, config, gitBranch: 'reviews-4', env, ...(cwd ? { cwd } : {}) })
+        .then(() => undefined)
+        .catch((e) => e)
+      expect(err).toMatchObject({ code: 'ERR_REVIEW_GIT_DIRTY', hint: expect.stringContaining('Commit, stash') })
+      return (err as Error).message.replace('Files the export reads or writes have uncommitted changes: ', '')
+    }
+    /** What `git status --short` prints in `cwd` for `files`, in its order, a name with a space unquoted. */
+    const gitStatus = (cwd: string, files: string[]) =>
+      execFileSync(
+        'git',
+        ['-c', 'core.quotePath=false', 'status', '--short', '--', ...files.map((f) => path.join(repo.dir, f))],
+        { cwd, env },
+      )
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(3).replace(/^"(.*)"$/, '$1'))
+        .join(', ')
+    repo.write('data/nlu.yml', `${NLU}\n`)
+    repo.write('data/café notes.yml', OTHER)
+    const changed = ['data/café notes.yml', 'data/nlu.yml']
+    for (const cwd of [repo.dir, path.join(repo.dir, 'data'), path.join(repo.dir, '.intentops')]) {
+      expect(await dirtyFiles(repo.dir, cwd)).toBe(gitStatus(cwd, changed))
+    }
+    expect(await dirtyFiles(repo.dir, path.join(repo.dir, 'data'))).toBe('nlu.yml, café notes.yml')
+    expect(await dirtyFiles(repo.dir, path.join(repo.dir, '.intentops'))).toBe(
+      '../data/nlu.yml, ../data/café notes.yml',
+    )
+    // a project in a subdirectory of the repository: by default, relative to the project
+    repo.write('bot/data/nlu.yml', NLU)
+    repo.git('add', 'bot')
+    repo.git('commit', '-q', '-m', 'bot')
+    repo.write('bot/data/nlu.yml', `${NLU}\n`)
+    expect(await dirtyFiles(path.join(repo.dir, 'bot'))).toBe('data/nlu.yml')
+    expect(await dirtyFiles(path.join(repo.dir, 'bot'), repo.dir)).toBe('bot/data/nlu.yml')
   })
 
   it('refuses uncommitted changes to lookup files, data files it does not write, and new data files', async () => {

@@ -36,6 +36,8 @@ export interface ExportOptions {
   now?: () => number
   /** Environment of the git commands (tests pin the author). */
   env?: NodeJS.ProcessEnv
+  /** The directory the command runs in: messages name files relative to it, as `git status` does. Default `root`. */
+  cwd?: string
   /** Called as reviewed messages are read, for progress displays. */
   onProgress?: (done: number, total: number) => void
 }
@@ -166,17 +168,38 @@ function watchedPaths(dataPaths: readonly string[], fallbackFile: string, data: 
   return [...paths].sort()
 }
 
-/** Refuse a branch name git would refuse, a branch that exists, and uncommitted changes to `paths`. */
-async function checkGit(name: string, paths: readonly string[], root: string, env?: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Refuse a branch name git would refuse, a branch that exists, and uncommitted changes to `paths`. The changed files
+ * are named relative to `cwd`, as `git status` names them there; porcelain names them from the repository's top.
+ */
+async function checkGit(
+  name: string,
+  paths: readonly string[],
+  root: string,
+  cwd: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<void> {
   await git(['check-ref-format', '--branch', name], root, env)
   if (await branchExists(name, root, env)) throw createError('ERR_REVIEW_GIT_BRANCH_EXISTS', { branch: name })
-  // Porcelain lines are `XY path`: X is a space for a change not staged, so the lines are not trimmed. Data paths
-  // are names, not patterns, so `*` or `:` in one means itself.
-  const dirty = (await git(['status', '--porcelain', '--', ...paths.map((p) => `:(literal)${p}`)], root, env))
-    .split('\n')
-    .filter((l) => l.length > 3)
-    .map((l) => l.slice(3))
-  if (dirty.length) throw createError('ERR_REVIEW_GIT_DIRTY', { files: dirty.join(', ') })
+  // Entries are `XY path`, NUL-terminated and unquoted: X is a space for a change not staged, so they are not
+  // trimmed, and a rename or copy is followed by its source path. Data paths are names, not patterns, so `*` or
+  // `:` in one means itself.
+  const entries = (
+    await git(['status', '--porcelain', '-z', '--', ...paths.map((p) => `:(literal)${p}`)], root, env)
+  ).split('\0')
+  const dirty: string[] = []
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!
+    if (entry.length <= 3) continue
+    dirty.push(entry.slice(3))
+    if (/[RC]/.test(entry.slice(0, 2))) i++
+  }
+  if (!dirty.length) return
+  // --show-cdup spells the top from `root` as `root` is spelled, where --show-toplevel resolves symbolic links
+  const top = path.resolve(root, (await git(['rev-parse', '--show-cdup'], root, env)).trim())
+  // an untracked directory keeps its trailing `/`, as git shows it
+  const files = dirty.map((f) => `${path.relative(cwd, path.join(top, f)) || '.'}${f.endsWith('/') ? '/' : ''}`)
+  throw createError('ERR_REVIEW_GIT_DIRTY', { files: files.join(', ') })
 }
 
 /** Gather the unexported reviews: one candidate example per message whose latest decision gives it a label. */
@@ -271,7 +294,13 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
   // The git options are checked before anything else is decided, so a misuse fails the same way whether or not
   // there is something to write, and a dry run reports what the real run would refuse.
   if (options.gitBranch)
-    await checkGit(options.gitBranch, watchedPaths(dataPaths, fallbackFile, before), root, options.env)
+    await checkGit(
+      options.gitBranch,
+      watchedPaths(dataPaths, fallbackFile, before),
+      root,
+      path.resolve(root, options.cwd ?? '.'),
+      options.env,
+    )
 
   const planned = await plan(store, options.onProgress)
   const { settled } = planned

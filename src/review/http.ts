@@ -257,6 +257,8 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
       const b = req.body
       const who = await reviewer(req)
       const text = b.text.trim()
+      // everything is checked before the message is logged, so a refused decision leaves nothing behind
+      const intent = checkReviewName('intent', b.intent)
       const parsed = options.parse?.(text)
       // the message enters the log like any other, from the `ui` channel, then takes the reviewer's label
       const record: PredictionRecord = {
@@ -264,7 +266,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         id: uuidv7(),
         ts: now(),
         text,
-        intent: parsed?.intent ?? b.intent,
+        intent: parsed?.intent ?? intent,
         confidence: parsed?.confidence ?? 0,
         margin: parsed?.margin ?? 0,
         fallback: parsed?.fallback ?? false,
@@ -276,17 +278,15 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         channel: 'ui',
       }
       const known = new Set(b.newIntent ? [] : await intents())
-      // check before the message is logged, so a refused decision leaves nothing behind
-      checkReviewName('intent', b.intent)
-      if (!b.newIntent && !known.has(b.intent)) throw createError('ERR_REVIEW_UNKNOWN_INTENT', { intent: b.intent })
+      if (!b.newIntent && !known.has(intent)) throw createError('ERR_REVIEW_UNKNOWN_INTENT', { intent })
       if (b.entities) checkEntitySpans(record, b.entities)
       await store.insertPredictions([record])
       const result = await decide(
         store,
         {
           predictionIds: [record.id],
-          action: record.intent === b.intent ? 'confirm' : 'relabel',
-          ...(record.intent === b.intent ? {} : { intent: b.intent, newIntent: true }),
+          action: record.intent === intent ? 'confirm' : 'relabel',
+          ...(record.intent === intent ? {} : { intent, newIntent: true }),
           ...(b.entities ? { entities: b.entities } : {}),
           reviewer: who,
           note: 'saved from Try it',

@@ -1,14 +1,15 @@
 /**
  * Answers to requests Node's HTTP parser refuses before Fastify sees them (malformed HTTP, headers over the size
  * limit, headers that never finish): a catalog error as JSON with a request id of its own, as every other answer
- * has, then the connection closes.
+ * has, in Rasa's shape when the request line names a Rasa-compatible path, then the connection closes.
  * @module
  */
-import http from 'node:http'
+import http, { type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { createError, type IntentopsError } from '../errors.js'
 import { uuidv7 } from '../util/uuid.js'
+import { errorBody, isRasaPath } from './errors.js'
 
 export interface ClientErrorLimits {
   /** The server's `headersTimeout`, ms. */
@@ -51,11 +52,43 @@ function inFlight(socket: Socket): boolean {
   return (socket as Socket & { _httpMessage?: unknown })._httpMessage != null
 }
 
+/** A request line's target in origin form (`POST /model/parse HTTP/1.1`); the version may be missing or bad. */
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\/\S*)/
+
 /**
- * Fastify's `clientErrorHandler`: writes the catalog's `{code, message, hint, request_id}` with the error's status,
- * `x-request-id` and `connection: close`, when nothing of another answer went out on the socket yet, then destroys
- * it. The request never became a Fastify request, so it gets an id here, made as Fastify's are, and is logged with
- * it (`reqId`, as request logs name it), at info like the other answers to a client's mistake.
+ * The target of the request a parser error is about, where what the server holds still tells it, else undefined.
+ * A request whose head was parsed and whose body was not finished (a bad chunk, a body timeout) is the parser's
+ * current message. Otherwise the error is in a head: its request line is the last one starting before the error
+ * in the bytes the parser failed on (earlier pipelined requests may precede it; header lines never look like one),
+ * or the URL Node's parser handed over early when the head has more than 32 headers. A head split over several
+ * reads, or one that never finished, leaves nothing to read.
+ */
+export function failedRequestTarget(
+  err: NodeJS.ErrnoException & { rawPacket?: unknown; bytesParsed?: unknown },
+  socket: Socket,
+): string | undefined {
+  const parser = (socket as Socket & { parser?: { incoming?: IncomingMessage | null; _url?: unknown } | null }).parser
+  const incoming = parser?.incoming
+  if (incoming && !incoming.complete) return incoming.url
+  if (Buffer.isBuffer(err.rawPacket)) {
+    const text = err.rawPacket.toString('latin1')
+    const at = typeof err.bytesParsed === 'number' ? Math.min(err.bytesParsed, text.length) : text.length
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1
+    const lines = [text.slice(lineStart).split('\n', 1)[0]!, ...text.slice(0, lineStart).split('\n').reverse()]
+    for (const line of lines) {
+      const target = REQUEST_LINE.exec(line)?.[1]
+      if (target !== undefined) return target
+    }
+  }
+  return typeof parser?._url === 'string' && parser._url !== '' ? parser._url : undefined
+}
+
+/**
+ * Fastify's `clientErrorHandler`: writes the catalog's `{code, message, hint, request_id}` (Rasa's shape when the
+ * request names a Rasa path, as every other answer there is) with the error's status, `x-request-id` and
+ * `connection: close`, when nothing of another answer went out on the socket yet, then destroys it. The request
+ * never became a Fastify request, so it gets an id here, made as Fastify's are, and is logged with it (`reqId`, as
+ * request logs name it), at info like the other answers to a client's mistake.
  */
 export function clientErrorHandler(limits: ClientErrorLimits) {
   return function onClientError(
@@ -71,12 +104,8 @@ export function clientErrorHandler(limits: ClientErrorLimits) {
     // As Node's own handler: never write into an answer that has begun, it would corrupt what the client reads.
     const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
     if (socket.writable && !response?.headersSent) {
-      const body = JSON.stringify({
-        code: e.code,
-        message: e.message,
-        ...(e.hint ? { hint: e.hint } : {}),
-        request_id: id,
-      })
+      const target = failedRequestTarget(err, socket)
+      const body = JSON.stringify(errorBody(e, { id }, target !== undefined && isRasaPath(target)))
       socket.write(
         `HTTP/1.1 ${e.statusCode} ${http.STATUS_CODES[e.statusCode]}\r\n` +
           'Content-Type: application/json; charset=utf-8\r\n' +

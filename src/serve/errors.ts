@@ -79,7 +79,11 @@ export function isRasaPath(url: string): boolean {
   return /^\/(?:model|status|version)(?:[/%?]|$)/.test(url)
 }
 
-export function errorBody(err: IntentopsError, request: FastifyRequest, rasa: boolean) {
+/**
+ * The JSON of an error: Rasa's shape, or the catalog's with the request id. `request` is anything with the id, as
+ * the answers Node's parser refuses have no Fastify request.
+ */
+export function errorBody(err: IntentopsError, request: Pick<FastifyRequest, 'id'>, rasa: boolean) {
   if (rasa) {
     return {
       version: VERSION,

@@ -1,11 +1,13 @@
 /**
  * A small, deterministic travel-assistant project for end-to-end evaluation tests: Rasa-style nlu.yml with inline
  * entity annotations, a held-out test file and must-pass sentences. Sentences come from templates and slot values
- * picked by a seeded generator, so train and test differ but share the vocabulary of each intent.
+ * picked by a seeded generator, so train and test differ but share the vocabulary of each intent. No two sentences
+ * are the same as `data validate` compares them, so the data trains without `--no-validate`.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { normalizeExample } from '../../src/data/validate.js'
 import { createRandom } from '../../src/eval/random.js'
 
 const CITIES = ['Paris', 'Berlin', 'Lisbon', 'Madrid', 'Rome', 'Vienna', 'Prague', 'Oslo', 'Dublin', 'Athens']
@@ -77,18 +79,32 @@ function fill(template: string, random: () => number): string {
     .replace(/\{date\}/g, () => `[${DATES[Math.floor(random() * DATES.length)]}](date)`)
 }
 
-/** `perIntent` annotated examples of each intent, reproducible for a seed, without duplicates. */
+/**
+ * An annotated sentence as `data validate` compares examples: without the entity markup, and without the case,
+ * punctuation and spacing that the prefixes and suffixes vary (`hey, hi?` is `hey hi`).
+ */
+export function sentenceKey(annotated: string): string {
+  return normalizeExample({ text: annotated.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') })
+}
+
+/**
+ * `perIntent` annotated examples of each intent, reproducible for a seed, no two with the same {@link sentenceKey},
+ * within an intent or across intents: `data validate` refuses either as a duplicate or a conflict.
+ */
 export function generateExamples(perIntent: number, seed: number, skipIntents: string[] = []): Generated[] {
   const random = createRandom(seed)
   const out: Generated[] = []
+  const seen = new Set<string>()
   for (const [intent, templates] of Object.entries(TEMPLATES)) {
     if (skipIntents.includes(intent)) continue
-    const seen = new Set<string>()
-    for (let tries = 0; seen.size < perIntent && tries < perIntent * 30; tries++) {
+    let count = 0
+    for (let tries = 0; count < perIntent && tries < perIntent * 30; tries++) {
       const t = templates[Math.floor(random() * templates.length)]!
       const annotated = fill(t, random)
-      if (seen.has(annotated)) continue
-      seen.add(annotated)
+      const key = sentenceKey(annotated)
+      if (seen.has(key)) continue
+      seen.add(key)
+      count++
       out.push({ annotated, intent })
     }
   }
@@ -146,10 +162,10 @@ export function writeTravelProject(
   mkdirSync(path.join(dir, 'tests'))
   const seed = options.seed ?? 1
   const train = generateExamples(options.perIntent ?? 30, seed, options.skipIntents)
-  const trainSet = new Set(train.map((e) => e.annotated))
+  const trainSet = new Set(train.map((e) => sentenceKey(e.annotated)))
   // held out: generated with another seed, without the sentences training already has
   const test = generateExamples((options.testPerIntent ?? 12) * 2, seed + 1000)
-    .filter((e) => !trainSet.has(e.annotated))
+    .filter((e) => !trainSet.has(sentenceKey(e.annotated)))
     .filter((e, i, all) => all.slice(0, i).filter((x) => x.intent === e.intent).length < (options.testPerIntent ?? 12))
   writeFileSync(path.join(dir, 'data', 'nlu.yml'), nluYaml(train, true))
   writeFileSync(path.join(dir, 'eval', 'test.yml'), nluYaml(test))

@@ -196,6 +196,7 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
           ...(opts.dryRun ? { dryRun: true } : {}),
           env: { ...process.env, ...io.env },
+          cwd: io.cwd,
         })
         bar?.stop()
         if (opts.json) {
