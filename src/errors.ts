@@ -146,7 +146,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_DATA_BAD_REGEX: {
     status: 400,
     message: 'Regex {name} does not compile: {detail}',
-    hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+    hint: '{advice}',
   },
   ERR_DATA_LOOKUP_NOT_FOUND: {
     status: 400,
@@ -452,7 +452,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_NLU_REGEX_INVALID: {
     status: 400,
     message: "The regex '{name}' has an invalid pattern /{pattern}/: {detail}",
-    hint: 'Patterns use JavaScript regular-expression syntax with the u flag.',
+    hint: '{advice}',
   },
   ERR_NLU_NO_TRAINING_DATA: {
     status: 400,

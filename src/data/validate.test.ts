@@ -149,6 +149,25 @@ describe('validation checks', () => {
     expect(unsafe[0]!.hint).toContain('`(a|aa)+` → `a+`')
   })
 
+  it('compiles regexes in Unicode mode, as training does, and says how to fix what only plain mode accepts', async () => {
+    const diags = (await check('regex-unicode.yml')).filter((d) => d.code === 'ERR_DATA_BAD_REGEX')
+    // `\p{Lu}\p{Ll}+` and `\u{1F600}` (lines 7 and 8) compile, and mean a letter class and one emoji, as in training.
+    expect(diags.map((d) => [`${d.location.line}:${d.location.column}`, d.message])).toEqual([
+      ['5:7', 'Regex code does not compile: /[A-Z]\\-\\d{4}/u: Invalid escape'],
+      ['6:7', 'Regex code does not compile: /[\\w-.]+@example\\.com/u: Invalid character class'],
+      ['9:7', 'Regex code does not compile: /a{2/u: Incomplete quantifier'],
+    ])
+    const mode =
+      'It compiles without the `u` flag, but every step runs data regexes in Unicode mode (`u`), where it does not.'
+    expect(diags.map((d) => d.hint?.startsWith(mode))).toEqual([true, true, true])
+    expect(diags[0]!.hint).toContain('`\\-` is allowed inside `[...]` only')
+    expect(diags[1]!.hint).toContain('write the `-` first or last (`[\\w.-]`)')
+    expect(diags[2]!.hint).toContain('write a literal `{` as `\\{`')
+    // a pattern no mode accepts gets the advice without the note on the `u` flag
+    const [plain] = (await check('bad-regex.yml')).filter((d) => d.code === 'ERR_DATA_BAD_REGEX')
+    expect(plain!.hint).toBe('Patterns are JavaScript regular expressions in Unicode mode (the `u` flag).')
+  })
+
   it('reports unknown intents (error) and entities (warning) in must-pass files', async () => {
     const tests = await loadMustPassDetailed(['must-pass-unknown.yml'], { root })
     const data = (await loadTrainingDataDetailed(['few-examples.yml'], { root })).data

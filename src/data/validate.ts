@@ -7,7 +7,7 @@
  */
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
-import { dataRegexRisk } from '../util/regex-safety.js'
+import { dataRegexRisk, dataRegexSyntaxError } from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
 import { type NameKind, nameHint, nameProblem } from './names.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
@@ -229,14 +229,19 @@ function checkSynonyms(data: TrainingData, out: Diagnostic[]): void {
   }
 }
 
+/** Each pattern compiled and judged as training compiles and judges it (regex-safety.ts), so the verdicts agree. */
 function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
   for (const r of data.regexes) {
     r.patterns.forEach((p, i) => {
-      try {
-        new RegExp(p)
-      } catch (err) {
-        const detail = (err as Error).message.replace(/^Invalid regular expression: /, '')
-        out.push(errorDiagnostic('ERR_DATA_BAD_REGEX', { name: r.name, detail }, where(r.sources?.[i] ?? r.source)))
+      const bad = dataRegexSyntaxError(p)
+      if (bad !== undefined) {
+        out.push(
+          errorDiagnostic(
+            'ERR_DATA_BAD_REGEX',
+            { name: r.name, detail: bad.detail, advice: bad.advice },
+            where(r.sources?.[i] ?? r.source),
+          ),
+        )
         return
       }
       const risk = dataRegexRisk(p)
