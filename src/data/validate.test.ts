@@ -134,6 +134,28 @@ describe('validation checks', () => {
     expect(hit!.severity).toBe(code.startsWith('WARN') ? 'warning' : 'error')
   })
 
+  it('holds entity roles and groups to the rules of entity names, each bad one once, where it first is', async () => {
+    const diags = (await check('bad-role-name.yml')).filter((d) => d.code === 'ERR_DATA_BAD_NAME')
+    expect(diags.map((d) => [`${d.location.line}:${d.location.column}`, d.message, d.hint])).toEqual([
+      [
+        '5:7',
+        "Invalid role name 'from city': it contains a space",
+        'Entity roles follow the rules of entity names: letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; a number is allowed (1, 2), but not YAML keywords (null, true) or numbers written otherwise (01, 1e3). Rename it, e.g. to from_city.',
+      ],
+      [
+        '6:7',
+        "Invalid group name 'null': YAML reads it as null, not as a name, wherever it is unquoted",
+        'Entity groups follow the rules of entity names: letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; a number is allowed (1, 2), but not YAML keywords (null, true) or numbers written otherwise (01, 1e3). Rename it.',
+      ],
+      // Rasa numbers groups: "1" passes, "01" (which YAML reads as 1) does not
+      [
+        '8:7',
+        "Invalid group name '01': YAML reads it as 1, not as a name, wherever it is unquoted",
+        expect.any(String),
+      ],
+    ])
+  })
+
   it('refuses overlapping repetitions and accepts unambiguous ones, at their lines', async () => {
     const r = await loadTrainingDataDetailed(['nlu.yml'], {
       root: new URL('../../test/fixtures/regex-safety/', import.meta.url).pathname,

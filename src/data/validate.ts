@@ -176,7 +176,10 @@ function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): Ui
   return repeated
 }
 
-/** Intent and entity names must follow the naming rules (names.ts); each bad name is reported once, where it first is. */
+/**
+ * Intent and entity names, and entity roles and groups, must follow the naming rules (names.ts); each bad name is
+ * reported once, where it first is.
+ */
 function checkNames(data: TrainingData, out: Diagnostic[]): void {
   const seen = new Set<string>()
   const check = (kind: NameKind, name: string, at: SourceRef | undefined) => {
@@ -190,7 +193,11 @@ function checkNames(data: TrainingData, out: Diagnostic[]): void {
   for (const i of data.intents) check('intent', i.name, i.source)
   for (const ex of data.examples) {
     check('intent', ex.intent, ex.source)
-    for (const e of ex.entities) check('entity', e.entity, ex.source)
+    for (const e of ex.entities) {
+      check('entity', e.entity, ex.source)
+      if (e.role !== undefined) check('role', e.role, ex.source)
+      if (e.group !== undefined) check('group', e.group, ex.source)
+    }
   }
 }
 
