@@ -195,8 +195,8 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_DATA_INVALID: {
     status: 400,
-    message: 'The training data has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
-    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.',
+    message: 'The {what} has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
+    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training (`-d FILE` for a --validation file). To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.',
   },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────
