@@ -146,7 +146,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_DATA_BAD_REGEX: {
     status: 400,
     message: 'Regex {name} does not compile: {detail}',
-    hint: 'Patterns use JavaScript regular-expression syntax; escape special characters with a backslash.',
+    hint: '{advice}',
   },
   ERR_DATA_LOOKUP_NOT_FOUND: {
     status: 400,
@@ -195,8 +195,8 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_DATA_INVALID: {
     status: 400,
-    message: 'The training data has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
-    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.',
+    message: 'The {what} has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
+    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training (`-d FILE` for a --validation file). To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.',
   },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────
@@ -452,7 +452,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_NLU_REGEX_INVALID: {
     status: 400,
     message: "The regex '{name}' has an invalid pattern /{pattern}/: {detail}",
-    hint: 'Patterns use JavaScript regular-expression syntax with the u flag.',
+    hint: '{advice}',
   },
   ERR_NLU_NO_TRAINING_DATA: {
     status: 400,

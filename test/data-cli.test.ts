@@ -163,6 +163,28 @@ describe('intentops data validate', () => {
     expect(v.out).not.toContain('    at ')
   })
 
+  it('refuses a regex that only plain JavaScript accepts, at the line where training refuses it', async () => {
+    const intents = ['greet', 'bye'].map(
+      (i) => `- intent: ${i}\n  examples: |\n${[1, 2, 3, 4, 5].map((n) => `    - ${i} ${n}\n`).join('')}`,
+    )
+    put('nlu.yml', `version: "3.1"\nnlu:\n${intents.join('')}- regex: code\n  examples: |\n    - [A-Z]\\-\\d{4}\n`)
+    const v = await run(['data', 'validate', '-d', 'nlu.yml'])
+    expect(v.code).toBe(1)
+    expect(v.out).toContain(
+      'nlu.yml:19:7: error ERR_DATA_BAD_REGEX: Regex code does not compile: /[A-Z]\\-\\d{4}/u: Invalid escape\n' +
+        '  hint: It compiles without the `u` flag, but every step runs data regexes in Unicode mode (`u`), where it does not. Escape only',
+    )
+    const t = await run(['train', '-d', 'nlu.yml', '-o', 'm.iom', '--workers', '0', '--no-validate'])
+    expect(t.code).toBe(1)
+    expect(t.err).toContain(
+      "error ERR_NLU_REGEX_INVALID: nlu.yml:19:7: The regex 'code' has an invalid pattern /[A-Z]\\-\\d{4}/: /[A-Z]\\-\\d{4}/u: Invalid escape\n  hint: It compiles without the `u` flag",
+    )
+    // fixed as the hint says, it validates and trains
+    put('nlu.yml', `version: "3.1"\nnlu:\n${intents.join('')}- regex: code\n  examples: |\n    - [A-Z]-\\d{4}\n`)
+    expect((await run(['data', 'validate', '-d', 'nlu.yml'])).code).toBe(0)
+    expect((await run(['train', '-d', 'nlu.yml', '-o', 'm.iom', '--workers', '0'])).code).toBe(0)
+  })
+
   it('takes --data paths relative to the working directory and thresholds from intentops.yml', async () => {
     mkdirSync(path.join(dir, 'nlu'))
     writeFileSync(

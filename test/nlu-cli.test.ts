@@ -38,7 +38,7 @@ describe('intentops train', () => {
     expect(await runCli(['train', '-d', 'conflict.jsonl', '-o', 'out/conflict.iom', '--workers', '0'], io)).toBe(1)
     expect(io.err()).toBe(
       `${problems}error ERR_DATA_INVALID: conflict.jsonl:21:1: The training data has 1 error(s), listed above; the first, ERR_DATA_CONFLICT: ${/ERR_DATA_CONFLICT: (.*)\n/.exec(problems)![1]}. Nothing was trained\n` +
-        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.\n',
+        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training (`-d FILE` for a --validation file). To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.\n',
     )
     expect(io.out()).toBe('')
     expect(existsSync(path.join(dir, 'out', 'conflict.iom'))).toBe(false)
@@ -62,6 +62,50 @@ describe('intentops train', () => {
       /^few\.jsonl:21:1: warning WARN_DATA_FEW_EXAMPLES: Intent time has 2 examples, fewer than \d+\n {2}hint: /,
     )
     expect(warned.out()).toMatch(/trained 'intentops-bot' on 22 examples, 5 intents/)
+  })
+  it('checks the --validation files as it checks the training data, and --no-validate skips both', async () => {
+    const rows = toyTrainingData().examples.map((e) => JSON.stringify({ text: e.text, intent: e.intent }))
+    const [a, b] = [JSON.parse(rows[0]!), JSON.parse(rows.at(-1)!)] as Array<{ text: string; intent: string }>
+    // held-out data: the same sentence under two intents, an error of data validate
+    const held = [
+      JSON.stringify({ text: 'is it going to rain', intent: a!.intent }),
+      JSON.stringify({ text: 'book me a table', intent: b!.intent }),
+      JSON.stringify({ text: 'Is it going to rain?', intent: b!.intent }),
+    ]
+    writeFileSync(path.join(dir, 'held.jsonl'), `${held.join('\n')}\n`)
+    const args = ['train', '-d', 'train.jsonl', '-o', 'out/held.iom', '--workers', '0', '--max-fallback', '0.2']
+    const io = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'held.jsonl'], io)).toBe(1)
+    expect(io.err()).toContain(
+      `held.jsonl:3:1: error ERR_DATA_CONFLICT: Example "Is it going to rain?" is labelled ${b!.intent} here and ${a!.intent} at held.jsonl:1:1\n`,
+    )
+    expect(io.err()).toContain(
+      `error ERR_DATA_INVALID: held.jsonl:3:1: The --validation data has 1 error(s), listed above; the first, ERR_DATA_CONFLICT: Example "Is it going to rain?" is labelled ${b!.intent} here and ${a!.intent} at held.jsonl:1:1. Nothing was trained\n`,
+    )
+    expect(io.out()).toBe('')
+    expect(existsSync(path.join(dir, 'out', 'held.iom'))).toBe(false)
+    // with errors in both, the count covers both and the first error is the training data's
+    writeFileSync(
+      path.join(dir, 'train-conflict.jsonl'),
+      `${[...rows, JSON.stringify({ ...a, intent: b!.intent })].join('\n')}\n`,
+    )
+    const both = memoryIO(dir)
+    const conflict = ['train', '-d', 'train-conflict.jsonl', '-o', 'out/held.iom', '--workers', '0']
+    expect(await runCli([...conflict, '--validation', 'held.jsonl'], both)).toBe(1)
+    expect(both.err()).toMatch(
+      /error ERR_DATA_INVALID: train-conflict\.jsonl:21:1: The training and --validation data has 2 error\(s\), listed above; the first, ERR_DATA_CONFLICT: /,
+    )
+    // --no-validate trains on both as they are
+    const unchecked = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'held.jsonl', '--no-validate'], unchecked)).toBe(0)
+    expect(unchecked.err()).not.toContain('ERR_DATA')
+    expect(unchecked.out()).toMatch(/fallback threshold [\d.]+ chosen on the validation and held-out folds/)
+    expect(existsSync(path.join(dir, 'out', 'held.iom'))).toBe(true)
+    // once fixed, the held-out file passes the check
+    writeFileSync(path.join(dir, 'held.jsonl'), `${held.slice(0, 2).join('\n')}\n`)
+    const fixed = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'held.jsonl'], fixed)).toBe(0)
+    expect(fixed.err()).not.toContain('error ')
   })
   it('works outside a project, with the default pipeline, and writes the default model path', () => {
     expect(existsSync(path.join(dir, 'models', 'model.iom'))).toBe(true)

@@ -25,6 +25,20 @@ describe('config', () => {
     expect(e.message).toContain('c.yml:1:7: `data`: expected array')
     expect(e.message).toContain('c.yml:3:14: `fallback.threshold`')
   })
+  it('holds the fallback intent to the intent naming rules, at its position', () => {
+    const e = catchError(() => parseConfig('name: x\nfallback:\n  intent: out of scope\n', 'c.yml'))
+    expect(e.code).toBe('ERR_CONFIG_INVALID')
+    expect(e.location).toEqual({ file: 'c.yml', line: 3, column: 11 })
+    expect(e.message).toBe(
+      "Invalid config: `fallback.intent` 'out of scope' is not a valid intent name: it contains a space. Intent names are letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; one `/` may join two such names (faq/opening_hours); YAML keywords and numbers (null, true, 42) are not names. Rename it, e.g. to out_of_scope.",
+    )
+    const keyword = catchError(() => parseConfig("fallback:\n  intent: 'null'\n", 'c.yml'))
+    expect(keyword.message).toContain("`fallback.intent` 'null' is not a valid intent name: YAML reads it as null")
+    // listed with the other problems of the file
+    const both = catchError(() => parseConfig('data: 3\nfallback:\n  intent: "a:b"\n', 'c.yml'))
+    expect(both.message).toContain('c.yml:1:7: `data`: expected array')
+    expect(parseConfig('fallback:\n  intent: faq/out_of_scope\n', 'c.yml').fallback.intent).toBe('faq/out_of_scope')
+  })
   it('checks the pipeline components at load, pointing at the offending step or parameter', () => {
     const unknown = catchError(() => parseConfig('name: x\npipeline:\n  - type: nonexistent_component\n', 'c.yml'))
     expect(unknown.code).toBe('ERR_NLU_UNKNOWN_COMPONENT')

@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { Value, type ValueError } from '@sinclair/typebox/value'
+import { nameHint, nameProblem } from '../data/names.js'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { buildPipeline } from '../nlu/pipeline.js'
 import { redactionRuleProblem } from '../store/redact.js'
@@ -101,8 +102,25 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
       : `${where}: ${schemaErrorText(err)}${allowedLiterals(err.schema) ? `, got ${JSON.stringify(err.value)}` : ''}`
     issues.push({ message, location })
   }
+  checkFallbackIntent(candidate, parsed, issues)
   if (issues.length === 0) checkRedaction(candidate as Config, parsed, issues)
   return issues
+}
+
+/**
+ * The fallback intent is an intent name like any other: predictions carry it, and the review export files
+ * out-of-scope messages under it, so a name the data validator would refuse is refused here, once, at start-up.
+ */
+function checkFallbackIntent(candidate: unknown, parsed: ParsedYaml, issues: ConfigIssue[]): void {
+  // Listed with the schema's problems, so one run shows them all; a fallback.intent that is not text is one of those.
+  const name = (candidate as { fallback?: { intent?: unknown } }).fallback?.intent
+  if (typeof name !== 'string' || name === '') return
+  const problem = nameProblem('intent', name)
+  if (problem === undefined) return
+  issues.push({
+    message: `\`fallback.intent\` '${name}' is not a valid intent name: ${problem}. ${nameHint('intent', name)}`,
+    location: pointerLocation(parsed, '/fallback/intent'),
+  })
 }
 
 /** Redaction rules the schema accepts but that would not compile, or could freeze the log writer. */

@@ -11,7 +11,12 @@ const Step = Type.Object(
 
 export const FallbackConfigSchema = Type.Object(
   {
-    intent: Type.String({ default: 'nlu_fallback', minLength: 1, description: 'Intent name predicted on fallback.' }),
+    intent: Type.String({
+      default: 'nlu_fallback',
+      minLength: 1,
+      description:
+        'Intent name predicted on fallback; it follows the intent naming rules of the training data (docs/data-format.md).',
+    }),
     threshold: Type.Number({
       default: 0.3,
       minimum: 0,

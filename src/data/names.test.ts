@@ -21,6 +21,31 @@ describe('intent and entity names', () => {
     expect(nameProblem('entity', 'faq/opening_hours')).toBe("it contains '/'")
   })
 
+  it('holds entity roles and groups to the entity rules, but lets them be numbers, as Rasa numbers groups', () => {
+    for (const kind of ['role', 'group'] as const) {
+      expect(['departure', '1', '2', '10', 'trip.1'].map((n) => nameProblem(kind, n))).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ])
+      expect(['from city', 'a/b', '01', '1e3', 'null', 'true'].map((n) => nameProblem(kind, n))).toEqual([
+        'it contains a space',
+        "it contains '/'",
+        'YAML reads it as 1, not as a name, wherever it is unquoted',
+        'YAML reads it as 1000, not as a name, wherever it is unquoted',
+        'YAML reads it as null, not as a name, wherever it is unquoted',
+        'YAML reads it as true, not as a name, wherever it is unquoted',
+      ])
+    }
+    // entities and intents stay as they were
+    expect(nameProblem('entity', '1')).toBe('YAML reads it as 1, not as a name, wherever it is unquoted')
+    expect(nameHint('group', 'a b')).toMatch(
+      /^Entity groups follow the rules of entity names: .* Rename it, e\.g\. to a_b\.$/,
+    )
+  })
+
   it('says what is wrong with each refused name', () => {
     const cases: Array<[string, string]> = [
       ['', 'it is empty'],

@@ -1,7 +1,9 @@
 /**
  * The rules for intent and entity names, in one place: the data validator applies them to the training data, and
  * everything that makes a new name (review decisions, the review export) applies the same ones, so a name that
- * would fail validation never reaches a data file.
+ * would fail validation never reaches a data file. Entity roles and groups (`[Berlin]{"entity": "city", "role":
+ * "departure"}`) follow the entity rules, as Rasa lists them in the domain and stories as it lists entities, except
+ * that they may be numbers, as Rasa's groups usually are.
  *
  * A name is letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; an intent may join two such
  * names with one `/` (a Rasa retrieval intent, `faq/opening_hours`). Spaces, `:`, `#`, brackets, quotes and the
@@ -12,12 +14,15 @@
  */
 import { parse } from 'yaml'
 
-export type NameKind = 'intent' | 'entity'
+export type NameKind = 'intent' | 'entity' | 'role' | 'group'
 
 const PART = String.raw`[\p{L}\p{N}_][\p{L}\p{M}\p{N}_.\-]*`
+const ENTITY_PATTERN = new RegExp(`^${PART}$`, 'u')
 const NAME_PATTERNS: Readonly<Record<NameKind, RegExp>> = {
   intent: new RegExp(`^${PART}(?:/${PART})?$`, 'u'),
-  entity: new RegExp(`^${PART}$`, 'u'),
+  entity: ENTITY_PATTERN,
+  role: ENTITY_PATTERN,
+  group: ENTITY_PATTERN,
 }
 const NAME_CHAR = /^[\p{L}\p{M}\p{N}_.-]$/u
 const NAME_START = /^[\p{L}\p{N}_]$/u
@@ -28,6 +33,9 @@ export const NAME_RULE: Readonly<Record<NameKind, string>> = {
     'Intent names are letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; one `/` may join two such names (faq/opening_hours); YAML keywords and numbers (null, true, 42) are not names.',
   entity:
     'Entity names are letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; YAML keywords and numbers (null, true, 42) are not names.',
+  role: 'Entity roles follow the rules of entity names: letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; a number is allowed (1, 2), but not YAML keywords (null, true) or numbers written otherwise (01, 1e3).',
+  group:
+    'Entity groups follow the rules of entity names: letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; a number is allowed (1, 2), but not YAML keywords (null, true) or numbers written otherwise (01, 1e3).',
 }
 
 /** What is wrong with a name, in words (`it contains ':'`), or undefined when it follows the rules. */
@@ -35,6 +43,9 @@ export function nameProblem(kind: NameKind, name: string): string | undefined {
   if (name === '') return 'it is empty'
   if (!NAME_PATTERNS[kind].test(name)) return patternProblem(kind, name)
   const value: unknown = parse(name)
+  // Rasa numbers groups (`"group": "1"`) and lists them unquoted in the domain, which reads a number back as the same
+  // text; `01` or `1e3` would not.
+  if (typeof value === 'number' && (kind === 'role' || kind === 'group') && String(value) === name) return undefined
   if (typeof value !== 'string')
     return `YAML reads it as ${JSON.stringify(value)}, not as a name, wherever it is unquoted`
   return undefined

@@ -134,6 +134,28 @@ describe('validation checks', () => {
     expect(hit!.severity).toBe(code.startsWith('WARN') ? 'warning' : 'error')
   })
 
+  it('holds entity roles and groups to the rules of entity names, each bad one once, where it first is', async () => {
+    const diags = (await check('bad-role-name.yml')).filter((d) => d.code === 'ERR_DATA_BAD_NAME')
+    expect(diags.map((d) => [`${d.location.line}:${d.location.column}`, d.message, d.hint])).toEqual([
+      [
+        '5:7',
+        "Invalid role name 'from city': it contains a space",
+        'Entity roles follow the rules of entity names: letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; a number is allowed (1, 2), but not YAML keywords (null, true) or numbers written otherwise (01, 1e3). Rename it, e.g. to from_city.',
+      ],
+      [
+        '6:7',
+        "Invalid group name 'null': YAML reads it as null, not as a name, wherever it is unquoted",
+        'Entity groups follow the rules of entity names: letters, digits, `_`, `-` and `.`, starting with a letter, digit or `_`; a number is allowed (1, 2), but not YAML keywords (null, true) or numbers written otherwise (01, 1e3). Rename it.',
+      ],
+      // Rasa numbers groups: "1" passes, "01" (which YAML reads as 1) does not
+      [
+        '8:7',
+        "Invalid group name '01': YAML reads it as 1, not as a name, wherever it is unquoted",
+        expect.any(String),
+      ],
+    ])
+  })
+
   it('refuses overlapping repetitions and accepts unambiguous ones, at their lines', async () => {
     const r = await loadTrainingDataDetailed(['nlu.yml'], {
       root: new URL('../../test/fixtures/regex-safety/', import.meta.url).pathname,
@@ -147,6 +169,25 @@ describe('validation checks', () => {
     expect(unsafe[1]!.message).toContain('exponential backtracking in `(\\w|\\d)+`')
     expect(unsafe[1]!.message).toMatch(/a text like "0" \+ "00"\.repeat\(30\) \+ "!"/)
     expect(unsafe[0]!.hint).toContain('`(a|aa)+` → `a+`')
+  })
+
+  it('compiles regexes in Unicode mode, as training does, and says how to fix what only plain mode accepts', async () => {
+    const diags = (await check('regex-unicode.yml')).filter((d) => d.code === 'ERR_DATA_BAD_REGEX')
+    // `\p{Lu}\p{Ll}+` and `\u{1F600}` (lines 7 and 8) compile, and mean a letter class and one emoji, as in training.
+    expect(diags.map((d) => [`${d.location.line}:${d.location.column}`, d.message])).toEqual([
+      ['5:7', 'Regex code does not compile: /[A-Z]\\-\\d{4}/u: Invalid escape'],
+      ['6:7', 'Regex code does not compile: /[\\w-.]+@example\\.com/u: Invalid character class'],
+      ['9:7', 'Regex code does not compile: /a{2/u: Incomplete quantifier'],
+    ])
+    const mode =
+      'It compiles without the `u` flag, but every step runs data regexes in Unicode mode (`u`), where it does not.'
+    expect(diags.map((d) => d.hint?.startsWith(mode))).toEqual([true, true, true])
+    expect(diags[0]!.hint).toContain('`\\-` is allowed inside `[...]` only')
+    expect(diags[1]!.hint).toContain('write the `-` first or last (`[\\w.-]`)')
+    expect(diags[2]!.hint).toContain('write a literal `{` as `\\{`')
+    // a pattern no mode accepts gets the advice without the note on the `u` flag
+    const [plain] = (await check('bad-regex.yml')).filter((d) => d.code === 'ERR_DATA_BAD_REGEX')
+    expect(plain!.hint).toBe('Patterns are JavaScript regular expressions in Unicode mode (the `u` flag).')
   })
 
   it('reports unknown intents (error) and entities (warning) in must-pass files', async () => {

@@ -7,7 +7,7 @@
  */
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
-import { dataRegexRisk } from '../util/regex-safety.js'
+import { dataRegexRisk, dataRegexSyntaxError } from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
 import { type NameKind, nameHint, nameProblem } from './names.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
@@ -176,7 +176,10 @@ function checkDuplicates(data: TrainingData, p: Prepared, out: Diagnostic[]): Ui
   return repeated
 }
 
-/** Intent and entity names must follow the naming rules (names.ts); each bad name is reported once, where it first is. */
+/**
+ * Intent and entity names, and entity roles and groups, must follow the naming rules (names.ts); each bad name is
+ * reported once, where it first is.
+ */
 function checkNames(data: TrainingData, out: Diagnostic[]): void {
   const seen = new Set<string>()
   const check = (kind: NameKind, name: string, at: SourceRef | undefined) => {
@@ -190,7 +193,11 @@ function checkNames(data: TrainingData, out: Diagnostic[]): void {
   for (const i of data.intents) check('intent', i.name, i.source)
   for (const ex of data.examples) {
     check('intent', ex.intent, ex.source)
-    for (const e of ex.entities) check('entity', e.entity, ex.source)
+    for (const e of ex.entities) {
+      check('entity', e.entity, ex.source)
+      if (e.role !== undefined) check('role', e.role, ex.source)
+      if (e.group !== undefined) check('group', e.group, ex.source)
+    }
   }
 }
 
@@ -229,14 +236,19 @@ function checkSynonyms(data: TrainingData, out: Diagnostic[]): void {
   }
 }
 
+/** Each pattern compiled and judged as training compiles and judges it (regex-safety.ts), so the verdicts agree. */
 function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
   for (const r of data.regexes) {
     r.patterns.forEach((p, i) => {
-      try {
-        new RegExp(p)
-      } catch (err) {
-        const detail = (err as Error).message.replace(/^Invalid regular expression: /, '')
-        out.push(errorDiagnostic('ERR_DATA_BAD_REGEX', { name: r.name, detail }, where(r.sources?.[i] ?? r.source)))
+      const bad = dataRegexSyntaxError(p)
+      if (bad !== undefined) {
+        out.push(
+          errorDiagnostic(
+            'ERR_DATA_BAD_REGEX',
+            { name: r.name, detail: bad.detail, advice: bad.advice },
+            where(r.sources?.[i] ?? r.source),
+          ),
+        )
         return
       }
       const risk = dataRegexRisk(p)

@@ -29,6 +29,80 @@ export interface RegexRisk {
   detail: string
 }
 
+/**
+ * The flags every regex of the training data runs with, whatever the step: Unicode mode. In it `\p{L}` is a letter
+ * and `\u{1F600}` one code point, where without it they are the literal texts `p{L}` and `u{1F600}`; and an escape
+ * with no meaning (`\-` outside `[...]`, `\_`), a lone `{`, `}` or `]`, or a range next to `\w` is an error rather
+ * than a plain character.
+ */
+export const DATA_REGEX_FLAGS = 'u'
+
+/**
+ * Compile a training-data pattern as the pipeline runs it, with `extra` flags (`g`, `i`) added. `intentops data
+ * validate`, training and loading a model all compile data regexes here, so a pattern that validates also trains,
+ * and matches the same. Throws the engine's SyntaxError; {@link dataRegexSyntaxError} says it for people.
+ */
+export function compileDataRegex(pattern: string, extra = ''): RegExp {
+  return new RegExp(pattern, DATA_REGEX_FLAGS + extra)
+}
+
+/** Why a data pattern does not compile, for a message, and how to fix it, for a hint. */
+export interface RegexSyntaxProblem {
+  /** The engine's words with the pattern and flags, e.g. `/\-/u: Invalid escape`. */
+  detail: string
+  advice: string
+}
+
+/** Advice by the engine's (V8's) reason; a reason not listed gets the general advice alone. */
+const SYNTAX_ADVICE: ReadonlyArray<readonly [RegExp, string]> = [
+  [
+    /Invalid escape$/,
+    'Escape only characters that mean something in a pattern (`\\.`, `\\(`, `\\[`, `\\{`, `\\\\`, ...): write `-`, `_`, a space or a letter without `\\`; `\\-` is allowed inside `[...]` only, and a back-reference such as `\\2` needs that many groups in the pattern.',
+  ],
+  [/Lone quantifier brackets$/, 'Write a literal `{`, `}` or `]` as `\\{`, `\\}` or `\\]`.'],
+  [/Incomplete quantifier$/, '`{` starts a count such as `{2}` or `{1,3}`; write a literal `{` as `\\{`.'],
+  [
+    /Invalid character class$/,
+    'A `-` between two members of `[...]` makes a range (`a-z`), and a class such as `\\w` or `\\d` cannot end one: write the `-` first or last (`[\\w.-]`), or escape it (`[\\w\\-.]`).',
+  ],
+  [
+    /Invalid Unicode escape$/,
+    'Write `\\u` with four hex digits (`\\u00e9`) or with braces (`\\u{1F600}`), and `\\c` with a letter (`\\cJ`).',
+  ],
+  [
+    /Invalid property name$/,
+    '`\\p{...}` and `\\P{...}` take a Unicode property: `\\p{L}` (letters), `\\p{N}` (numbers), `\\p{Script=Greek}`; write a literal `p` without `\\`.',
+  ],
+  [/Invalid named capture referenced$/, '`\\k<name>` must name a group `(?<name>...)` of the same pattern.'],
+  [/Invalid decimal escape$/, 'Write NUL as `\\0` alone; `\\01` and the like are not escapes in Unicode mode.'],
+]
+
+/**
+ * Why `pattern` does not compile as the pipeline runs data regexes ({@link compileDataRegex}), or undefined when it
+ * compiles. The advice says when the pattern compiles without the `u` flag, since that is what a pattern tried in a
+ * browser console or an online tester usually was.
+ */
+export function dataRegexSyntaxError(pattern: string): RegexSyntaxProblem | undefined {
+  try {
+    compileDataRegex(pattern)
+    return undefined
+  } catch (err) {
+    const detail = (err as Error).message.replace(/^Invalid regular expression: /, '')
+    const specific = SYNTAX_ADVICE.find(([reason]) => reason.test(detail))?.[1]
+    let plain = true
+    try {
+      new RegExp(pattern)
+    } catch {
+      plain = false
+    }
+    const mode = plain
+      ? 'It compiles without the `u` flag, but every step runs data regexes in Unicode mode (`u`), where it does not. '
+      : ''
+    const general = 'Patterns are JavaScript regular expressions in Unicode mode (the `u` flag).'
+    return { detail, advice: `${mode}${specific ?? general}` }
+  }
+}
+
 /** Verdicts by flags and source: training, validation and each model load of a server check the same patterns. */
 const verdicts = new Map<string, RegexRisk | null>()
 const MAX_VERDICTS = 10_000
@@ -48,7 +122,8 @@ function betweenWordBoundaries(pattern: string): string {
  * dataRegexRisk('[A-Z]{2}\\d{6}') // undefined
  */
 export function dataRegexRisk(pattern: string): RegexRisk | undefined {
-  return regexRisk(pattern, 'iu') ?? regexRisk(betweenWordBoundaries(pattern), 'iu', pattern)
+  const flags = `${DATA_REGEX_FLAGS}i`
+  return regexRisk(pattern, flags) ?? regexRisk(betweenWordBoundaries(pattern), flags, pattern)
 }
 
 /**

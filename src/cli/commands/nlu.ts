@@ -11,37 +11,53 @@ import { collect, intOption } from '../options.js'
 export const DEFAULT_MODEL_PATH = 'models/model.iom'
 
 /**
- * The training data, checked first as `intentops data validate` and the pipeline's validate stage check it: the
- * problems go to stderr as `data validate` prints them, and an error stops training with exit code 1, as it fails
- * `data validate`; warnings do not.
+ * The training data and the `--validation` data, checked first as `intentops data validate` and the pipeline's
+ * validate stage check data: the problems go to stderr as `data validate` prints them, and an error in either stops
+ * training with exit code 1, as it fails `data validate`; warnings do not. The held-out files are checked on their
+ * own (they are not training data, so an example in both is no conflict) and without the must-pass cases, which
+ * are about the training data.
  */
 async function validatedData(
   io: CliIO,
   loaded: Awaited<ReturnType<typeof import('../../config/load.js').loadConfig>>,
   dataPaths: readonly string[],
-): Promise<import('../../data/types.js').TrainingData> {
+  heldOutPaths: readonly string[] | undefined,
+): Promise<{
+  data: import('../../data/types.js').TrainingData
+  heldOut: import('../../data/types.js').TrainingData | undefined
+}> {
   const path = await import('node:path')
   const { validateProject } = await import('../../data/project.js')
+  const { compareDiagnostics } = await import('../../data/diagnostics.js')
   const { renderDiagnostics } = await import('../diagnostics.js')
   const pc = (await import('picocolors')).default.createColors(io.isTTY)
+  const rel = (paths: readonly string[]) =>
+    paths.map((p) => path.relative(loaded.root, p).split(path.sep).join('/') || '.')
+  const common = { root: loaded.root, validation: loaded.config.validation, fields: loaded.config.fields }
   const report = await validateProject({
-    root: loaded.root,
-    data: dataPaths.map((p) => path.relative(loaded.root, p).split(path.sep).join('/') || '.'),
+    ...common,
+    data: rel(dataPaths),
     tests: [...loaded.config.tests],
     ...(loaded.file ? { configFile: loaded.file } : {}),
-    validation: loaded.config.validation,
-    fields: loaded.config.fields,
   })
-  io.stderr(renderDiagnostics(report.diagnostics, pc, '`intentops data validate --json` lists every one'))
-  const first = report.diagnostics.find((d) => d.severity === 'error')
+  const heldOut = heldOutPaths ? await validateProject({ ...common, data: rel(heldOutPaths), tests: [] }) : undefined
+  const diagnostics = [...report.diagnostics, ...(heldOut?.diagnostics ?? [])].sort(compareDiagnostics)
+  io.stderr(renderDiagnostics(diagnostics, pc, '`intentops data validate --json` lists every one'))
+  const first = diagnostics.find((d) => d.severity === 'error')
   if (first) {
+    const inTraining = report.errorCount > 0
+    const inHeldOut = (heldOut?.errorCount ?? 0) > 0
+    const what =
+      inTraining && inHeldOut ? 'training and --validation data' : inTraining ? 'training data' : '--validation data'
+    // The first error of the training data when it has one, as without --validation.
+    const shown = inTraining ? report.diagnostics.find((d) => d.severity === 'error')! : first
     throw createError(
       'ERR_DATA_INVALID',
-      { count: report.errorCount, code: first.code, first: first.message },
-      { location: first.location },
+      { what, count: report.errorCount + (heldOut?.errorCount ?? 0), code: shown.code, first: shown.message },
+      { location: shown.location },
     )
   }
-  return report.data
+  return { data: report.data, heldOut: heldOut?.data }
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -65,7 +81,10 @@ export function register(program: Command, io: CliIO): void {
       collect,
     )
     .option('--json', 'print the training summary as JSON')
-    .option('--no-validate', 'train without first checking the data as `intentops data validate` does')
+    .option(
+      '--no-validate',
+      'train without first checking the data and --validation data as `intentops data validate` does',
+    )
     .action(
       async (opts: {
         config?: string
@@ -101,15 +120,13 @@ export function register(program: Command, io: CliIO): void {
         const dataPaths = (opts.data ?? [...loaded.config.data]).map((p) =>
           path.resolve(opts.data ? io.cwd : loaded.root, p),
         )
-        const data = opts.validate
-          ? await validatedData(io, loaded, dataPaths)
-          : await loadTrainingData(dataPaths, { root: loaded.root })
-        const validation = opts.validation
-          ? await loadTrainingData(
-              opts.validation.map((p) => path.resolve(io.cwd, p)),
-              { root: loaded.root },
-            )
-          : undefined
+        const heldOutPaths = opts.validation?.map((p) => path.resolve(io.cwd, p))
+        const { data, heldOut: validation } = opts.validate
+          ? await validatedData(io, loaded, dataPaths, heldOutPaths)
+          : {
+              data: await loadTrainingData(dataPaths, { root: loaded.root }),
+              heldOut: heldOutPaths ? await loadTrainingData(heldOutPaths, { root: loaded.root }) : undefined,
+            }
         const out = path.resolve(opts.out ? io.cwd : loaded.root, opts.out ?? DEFAULT_MODEL_PATH)
         const progress = createProgress(io, 'train', 100)
         const signal = io.interrupt?.()

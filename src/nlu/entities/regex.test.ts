@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { validateTrainingData } from '../../data/validate.js'
+import { IntentopsError } from '../../errors.js'
 import { isAscii } from '../../util/text.js'
-import { asciiTwin, compilePattern } from './regex.js'
+import { asciiTwin, checkPatterns, compilePattern } from './regex.js'
 
 // Patterns whose Unicode and plain readings could part ways: case-insensitive classes, word boundaries, `\w`/`\W`,
 // negated classes, back-references, lookarounds, byte escapes, and ranges over the characters Unicode case folding
@@ -85,5 +87,43 @@ describe('asciiTwin', () => {
     expect(isAscii('caf\u00e9')).toBe(false)
     expect(isAscii('\u007f')).toBe(true)
     expect(isAscii('\u0080')).toBe(false)
+  })
+})
+
+describe('data validate and training', () => {
+  /** What `data validate` says of a pattern, and what training says: the code each reports, or 'ok'. */
+  function verdicts(pattern: string): [string, string] {
+    const regexes = [{ name: 'r', patterns: [pattern], source: { file: 'nlu.yml', line: 5, column: 7 } }]
+    const diags = validateTrainingData(
+      { intents: [], examples: [], synonyms: [], regexes, lookups: [] },
+      { validation: { minExamples: 0, imbalanceRatio: 10, minEntityExamples: 0, nearDuplicateThreshold: 1 } },
+    )
+    const validated = diags.find((d) => d.code.includes('REGEX'))?.code ?? 'ok'
+    let trained = 'ok'
+    try {
+      checkPatterns(regexes, false)
+    } catch (err) {
+      if (!(err instanceof IntentopsError)) throw err
+      trained = err.code
+    }
+    return [validated, trained]
+  }
+  const same = { ok: 'ok', ERR_DATA_BAD_REGEX: 'ERR_NLU_REGEX_INVALID', ERR_DATA_UNSAFE_REGEX: 'ERR_NLU_REGEX_UNSAFE' }
+
+  it('agree on every pattern, including those only plain JavaScript accepts', () => {
+    const plainOnly = ['\\-', '\\_', 'a{', '}', ']', '[\\w-.]', '\\c', '\\k<x>', '\\01', '\\2(a)', '\\xZ', '\\ ']
+    for (const p of plainOnly) expect([p, ...verdicts(p)]).toEqual([p, 'ERR_DATA_BAD_REGEX', 'ERR_NLU_REGEX_INVALID'])
+    for (const p of ['\\p{L}+', '\\u{1F600}', '[-\\w.]+', '\\{\\d+\\}', '(a+)+$'])
+      expect(same[verdicts(p)[0] as keyof typeof same]).toBe(verdicts(p)[1])
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'\\-_{}[]()pLu1a.w+*?|^$<>k,2'.split('')), maxLength: 10 }),
+        (p) => {
+          const [validated, trained] = verdicts(p)
+          expect(same[validated as keyof typeof same], p).toBe(trained)
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })

@@ -7,7 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
-import { dataRegexRisk } from '../../util/regex-safety.js'
+import { compileDataRegex, dataRegexRisk, dataRegexSyntaxError } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
@@ -28,8 +28,8 @@ export interface PatternSet {
 }
 
 /**
- * Compile a pattern with Unicode semantics; `wordBoundaries` requires the match not to touch a letter or digit on
- * either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID, or ERR_NLU_REGEX_UNSAFE for a pattern that
+ * Compile a pattern as every data regex compiles (`compileDataRegex`: Unicode mode); `wordBoundaries` requires the
+ * match not to touch a letter or digit on either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID, or ERR_NLU_REGEX_UNSAFE for a pattern that
  * can backtrack catastrophically, with the data file position. Every pattern of training data and model files goes
  * through here, so a model with such a pattern can neither be trained nor loaded.
  */
@@ -42,18 +42,13 @@ export function compilePattern(
 ): RegExp {
   const body = wordBoundaries ? `(?<![\\p{L}\\p{N}_])(?:${pattern})(?![\\p{L}\\p{N}_])` : pattern
   const location = source ? { location: source } : {}
-  let compiled: RegExp
-  try {
-    // Validate the bare pattern first so an error message shows the user's pattern, not our wrapper.
-    new RegExp(pattern, 'u')
-    compiled = new RegExp(body, caseSensitive ? 'gu' : 'giu')
-  } catch (err) {
-    throw createError(
-      'ERR_NLU_REGEX_INVALID',
-      { name, pattern, detail: (err as Error).message },
-      { cause: err, ...location },
-    )
+  // The bare pattern first, so an error message shows the user's pattern, not our wrapper; a pattern that compiles
+  // alone compiles wrapped.
+  const bad = dataRegexSyntaxError(pattern)
+  if (bad !== undefined) {
+    throw createError('ERR_NLU_REGEX_INVALID', { name, pattern, detail: bad.detail, advice: bad.advice }, location)
   }
+  const compiled = compileDataRegex(body, caseSensitive ? 'g' : 'gi')
   // Checked as every step may run it, whatever this one does, so validation, training and loading agree.
   const risk = dataRegexRisk(pattern)
   if (risk !== undefined) throw createError('ERR_NLU_REGEX_UNSAFE', { name, pattern, detail: risk.detail }, location)

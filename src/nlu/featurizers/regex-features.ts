@@ -5,6 +5,7 @@
  * @module
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { compileDataRegex } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
 import { checkTables, LookupMatcher, mergeTables } from '../entities/lookup.js'
@@ -78,7 +79,12 @@ export class FittedRegexFeatures implements FittedFeaturizer, ScannerUser {
   ) {
     this.regexes = patterns.map((s) =>
       // Sticky-free, non-global copies: `test` must not carry lastIndex from one message to the next.
-      s.patterns.map((p) => new RegExp(compilePattern(p, s.name, params.caseSensitive, false).source, flags(params))),
+      s.patterns.map((p) =>
+        compileDataRegex(
+          compilePattern(p, s.name, params.caseSensitive, false).source,
+          params.caseSensitive ? '' : 'i',
+        ),
+      ),
     )
     this.asciiRegexes = patterns.map((s, i) =>
       s.patterns.map((p, j) => asciiTwin(p, params.caseSensitive, false, false) ?? this.regexes[i]![j]!),
@@ -139,8 +145,4 @@ export class FittedRegexFeatures implements FittedFeaturizer, ScannerUser {
 function anyTest(res: readonly RegExp[], input: string): boolean {
   for (let i = 0; i < res.length; i++) if (res[i]!.test(input)) return true
   return false
-}
-
-function flags(p: Readonly<RegexFeaturesParams>): string {
-  return p.caseSensitive ? 'u' : 'iu'
 }
