@@ -25,6 +25,7 @@ import { ParseRequestSchema } from '../src/serve/schemas.js'
 import { parseResponseJson, sendJson } from '../src/serve/serialize.js'
 import { startServer, tuneHeapForServing } from '../src/serve/server.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
+import type { WorkerLogWriter } from '../src/store/log-writer.js'
 import { logQueueOptions, openLogWriter, openStore } from '../src/store/open.js'
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
@@ -38,6 +39,13 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   storeSchema?: string
   stages?: boolean
   swap?: boolean
+  /**
+   * false: the queue is not told when it falls behind, so the writer thread stays at `writerNice` whatever the
+   * backlog (the behaviour before the writer's priority followed the queue; `bench/writer-priority.ts` compares).
+   */
+  catchUp?: boolean
+  /** store.queueSize of the log-on app (default: the config's). */
+  queueSize?: number
 }
 
 // As `intentops serve` does.
@@ -135,16 +143,37 @@ const logOff = await buildApp({
 await logOff.ready()
 
 // As `intentops serve` does: the store as configured (default redaction), the log written by its writer thread.
-const storeDefaults = { ...defaultConfig().store, writerNice: args.writerNice }
+const storeDefaults = {
+  ...defaultConfig().store,
+  writerNice: args.writerNice,
+  ...(args.queueSize ? { queueSize: args.queueSize } : {}),
+}
 const storeConfig = args.storeUrl
   ? { ...storeDefaults, backend: 'postgres' as const, url: args.storeUrl, schema: args.storeSchema }
   : { ...storeDefaults, path: args.dbPath }
 const store = await openStore(storeConfig, { root: process.cwd() })
-const writer = openLogWriter(storeConfig, store, { root: process.cwd() })
+/** The writer thread's priority changes as the queue falls behind and catches up, and the failures among them. */
+const priority = { changes: 0, failed: 0, lastNice: undefined as number | undefined }
+const writer = openLogWriter(storeConfig, store, {
+  root: process.cwd(),
+  onPriority: (e) => {
+    priority.changes++
+    if (!e.ok) priority.failed++
+    priority.lastNice = e.nice
+  },
+})
 let lastError = ''
 const predictionLog = new PredictionLogQueue({
   ...logQueueOptions(storeConfig),
-  store: writer,
+  // Without `setBehind` the queue has no one to tell.
+  store:
+    args.catchUp === false
+      ? {
+          insertPredictions: (r) => writer.insertPredictions(r),
+          insertJson: (b: Uint8Array, n: number) => (writer as WorkerLogWriter).insertJson(b, n),
+          batchBuffer: (n: number) => (writer as WorkerLogWriter).batchBuffer(n),
+        }
+      : writer,
   onError: (err) => {
     lastError = (err as Error).message
   },
@@ -188,6 +217,6 @@ process.once('SIGTERM', () => {
   void (async () => {
     await bare.close()
     await Promise.all(servers.map((s) => s.close('SIGTERM')))
-    process.stdout.write(`${JSON.stringify({ closed: true, ...predictionLog.stats(), lastError })}\n`)
+    process.stdout.write(`${JSON.stringify({ closed: true, ...predictionLog.stats(), priority, lastError })}\n`)
   })()
 })

@@ -1,0 +1,215 @@
+/**
+ * The prediction log under CPU contention: does the log keep every record when other work at the server's priority
+ * takes every core? Spawns the server of `bench/serve.ts` (log on, SQLite) and, beside it, one busy loop per core at
+ * nice 0 (the work of other replicas or processes on the machine), then offers /v1/parse a fixed rate for a while,
+ * stops the loops, shuts the server down with SIGTERM and counts what the log wrote and dropped. Three settings, in
+ * turn within each round, so they share the machine's mood:
+ *   - `catch-up`: store.writerNice 10, and the writer runs level while the queue is behind (the default);
+ *   - `fixed +10`: store.writerNice 10 whatever the backlog (the queue is not told it is behind);
+ *   - `level`: store.writerNice 0.
+ * Prints a table and writes bench/results/writer-priority-<date>.json.
+ *
+ *   npm run bench:writer-priority -- [--rate 3000] [--seconds 60] [--rounds 2] [--hogs N] [--queue-size 50000] [--out FILE]
+ * @module
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { defaultConfig, loadConfig } from '../src/config/load.js'
+import { loadTrainingData } from '../src/data/load.js'
+import { encodeModel } from '../src/nlu/model-file.js'
+import { trainModel } from '../src/nlu/train.js'
+import { readTexts, sharedDatasets } from './lib/dataset.js'
+import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '3000' },
+    seconds: { type: 'string', default: '60' },
+    rounds: { type: 'string', default: '2' },
+    hogs: { type: 'string' },
+    'queue-size': { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+})
+if (values.help) {
+  process.stdout.write(
+    'npm run bench:writer-priority -- [--rate R] [--seconds S] [--rounds N] [--hogs N] [--queue-size N] [--out FILE]\n' +
+      '  --rate: offered /v1/parse requests a second (default 3000)\n' +
+      '  --hogs: busy loops at nice 0 beside the server (default: one per core)\n' +
+      "  --queue-size: store.queueSize of the server (default: the config's)\n",
+  )
+  process.exit(0)
+}
+const rate = Number(values.rate)
+const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
+const hogs = values.hogs === undefined ? os.availableParallelism() : Number(values.hogs)
+const queueSize = values['queue-size'] === undefined ? defaultConfig().store.queueSize : Number(values['queue-size'])
+for (const [name, v] of Object.entries({ rate, seconds, rounds, queueSize })) {
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number, got ${v}`)
+}
+if (!Number.isInteger(hogs) || hogs < 0) throw new Error(`--hogs must be a whole number, got ${hogs}`)
+
+const repo = path.resolve(import.meta.dirname, '..')
+const log = (s: string) => process.stderr.write(`${s}\n`)
+const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-writer-'))
+
+const clincTest = path.join(sharedDatasets(repo), 'clinc150', 'test.jsonl')
+const texts = await readTexts(clincTest).catch(() => ['hi there', 'I want to book a flight to Lisbon next Friday'])
+const bodies = texts.map((text) => JSON.stringify({ text }))
+
+log('training a model on templates/default ...')
+const { config, root } = await loadConfig({ dir: path.join(repo, 'templates/default') })
+const data = await loadTrainingData(
+  config.data.map((p) => path.resolve(root, p)),
+  { root },
+)
+const model = await trainModel(data, { config: { ...config, name: 'bench' }, seed: 1, workers: 0 })
+const modelFile = path.join(work, 'model.iom')
+writeFileSync(modelFile, encodeModel(model))
+
+interface Setting {
+  name: string
+  writerNice: number
+  catchUp: boolean
+}
+const SETTINGS: Setting[] = [
+  { name: 'catch-up (+10, level while behind)', writerNice: 10, catchUp: true },
+  { name: 'fixed +10', writerNice: 10, catchUp: false },
+  { name: 'level (0)', writerNice: 0, catchUp: true },
+]
+
+interface Closed {
+  written: number
+  dropped: number
+  invalid: number
+  failedWrites: number
+  priority: { changes: number; failed: number }
+}
+
+interface RunResult {
+  setting: string
+  round: number
+  answered: number
+  logged: number
+  dropped: number
+  priorityChanges: number
+  priorityFailures: number
+  achievedRate: number
+  p50: number
+  p99: number
+  p99FromScheduled: number
+  errors: number
+}
+
+function startHogs(n: number): ChildProcess[] {
+  return Array.from({ length: n }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore', detached: false }),
+  )
+}
+
+async function run(setting: Setting, round: number): Promise<RunResult> {
+  const dir = path.join(work, `${round}-${setting.writerNice}-${setting.catchUp}`)
+  mkdirSync(dir)
+  const child = spawn(
+    path.join(repo, 'node_modules/.bin/tsx'),
+    [
+      path.join(repo, 'bench/serve-server.ts'),
+      JSON.stringify({
+        modelFile,
+        dbPath: path.join(dir, 'store.db'),
+        writerNice: setting.writerNice,
+        catchUp: setting.catchUp,
+        queueSize,
+        swap: false,
+      }),
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  const lines = createInterface({ input: child.stdout! })
+  const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve))
+  const ports = JSON.parse(await nextLine()) as { logOn: number }
+  // Warm the model and the writer thread before the contention starts.
+  const warm = await openLoop({
+    host: '127.0.0.1',
+    port: ports.logOn,
+    path: '/v1/parse',
+    bodies,
+    connections: 10,
+    rate: 500,
+    seconds: 2,
+  })
+  const busy = startHogs(hogs)
+  let result: OpenLoopResult
+  try {
+    result = await openLoop({
+      host: '127.0.0.1',
+      port: ports.logOn,
+      path: '/v1/parse',
+      bodies,
+      connections: 50,
+      rate,
+      seconds,
+    })
+  } finally {
+    for (const h of busy) h.kill('SIGKILL')
+  }
+  const closedLine = nextLine()
+  child.kill('SIGTERM')
+  const closed = JSON.parse(await closedLine) as Closed
+  await new Promise((resolve) => child.once('exit', resolve))
+  return {
+    setting: setting.name,
+    round,
+    answered: warm.ok + result.ok,
+    logged: closed.written,
+    dropped: closed.dropped,
+    priorityChanges: closed.priority.changes,
+    priorityFailures: closed.priority.failed,
+    achievedRate: Math.round(result.achievedRate),
+    p50: result.fromSend.p50,
+    p99: result.fromSend.p99,
+    p99FromScheduled: result.fromScheduled.p99,
+    errors: result.errors + result.non2xx,
+  }
+}
+
+const results: RunResult[] = []
+for (let round = 1; round <= rounds; round++) {
+  for (const setting of SETTINGS) {
+    log(`round ${round}/${rounds}: ${setting.name}, ${rate} req/s for ${seconds} s beside ${hogs} busy loops ...`)
+    results.push(await run(setting, round))
+  }
+}
+
+const lines: string[] = []
+lines.push(
+  `log on (SQLite), ${rate} req/s offered for ${seconds} s at 50 connections, beside ${hogs} busy loops at nice 0 on ${os.availableParallelism()} CPUs; queue ${queueSize}; "answered" and "logged" count a 2 s warm-up at 500 req/s before it too`,
+)
+lines.push(
+  '| setting | round | answered/s | p50 ms | p99 ms | p99 from schedule | answered | logged | dropped | priority changes (failed) | errors |',
+)
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+for (const r of results) {
+  lines.push(
+    `| ${r.setting} | ${r.round} | ${r.achievedRate} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p99FromScheduled.toFixed(2)} | ${r.answered} | ${r.logged} | ${r.dropped} | ${r.priorityChanges} (${r.priorityFailures}) | ${r.errors} |`,
+  )
+}
+process.stdout.write(`${lines.join('\n')}\n`)
+
+const outFile =
+  values.out ?? path.join(repo, 'bench/results', `writer-priority-${new Date().toISOString().slice(0, 10)}.json`)
+mkdirSync(path.dirname(outFile), { recursive: true })
+const tmp = `${outFile}.tmp-${process.pid}`
+writeFileSync(
+  tmp,
+  `${JSON.stringify({ date: new Date().toISOString(), rate, seconds, hogs, queueSize, cpus: os.availableParallelism(), results }, null, 2)}\n`,
+)
+renameSync(tmp, outFile)
+rmSync(work, { recursive: true, force: true })
+log(`wrote ${path.relative(process.cwd(), outFile)}`)
