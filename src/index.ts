@@ -384,7 +384,7 @@ export {
   type LogQueueStats,
   PredictionLogQueue,
   type PredictionLogQueueOptions,
-  type RefusedBatches,
+  type RefusedRecords,
 } from './store/log-queue.js'
 export {
   type LogWriter,

@@ -40,6 +40,7 @@ import {
 import { ftsQuery, likePattern, parseSearch, searchText } from './search.js'
 import type {
   InboxOrder,
+  InsertOutcome,
   Page,
   PredictionQuery,
   PredictionRecord,
@@ -209,11 +210,35 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
-    if (records.length === 0) return
-    for (const r of records) {
+    const invalid = firstInvalidPrediction(records)
+    if (invalid) throw invalid
+    await this.insertChecked(records)
+  }
+
+  async insertValidPredictions(records: readonly PredictionRecord[]): Promise<InsertOutcome> {
+    // A copy of the batch is made only from the first record left out.
+    let valid: PredictionRecord[] | undefined
+    let error: Error | undefined
+    let refused = 0
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
       const problem = checkPrediction(r)
-      if (problem) throw createError('ERR_STORE_INVALID_RECORD', { id: recordId(r), detail: problem })
+      if (problem === undefined) {
+        valid?.push(r)
+        continue
+      }
+      if (refused++ === 0) {
+        error = invalidRecordError(r, problem)
+        valid = records.slice(0, i)
+      }
     }
+    await this.insertChecked(valid ?? records)
+    return error ? { refused, error } : { refused }
+  }
+
+  /** Writes records that passed `checkPrediction`. */
+  private async insertChecked(records: readonly PredictionRecord[]): Promise<void> {
+    if (records.length === 0) return
     const needsKey = records.some((r) => r.senderHash === undefined && r.senderId !== undefined)
     const key = needsKey ? await this.senderKey() : ''
     if (this.insertRows) return this.insertRows(records.map((r) => this.toRow(r, key)))
@@ -797,6 +822,18 @@ export class KyselyPredictionStore implements PredictionStore {
 const recordId = (r: unknown) => {
   const id = (r as { id?: unknown } | null)?.id
   return typeof id === 'string' ? JSON.stringify(id.slice(0, 100)) : '(without id)'
+}
+
+const invalidRecordError = (r: unknown, problem: string) =>
+  createError('ERR_STORE_INVALID_RECORD', { id: recordId(r), detail: problem })
+
+/** ERR_STORE_INVALID_RECORD for the first of `records` that `checkPrediction` refuses, or undefined. */
+export function firstInvalidPrediction(records: readonly PredictionRecord[]): Error | undefined {
+  for (const r of records) {
+    const problem = checkPrediction(r)
+    if (problem !== undefined) return invalidRecordError(r, problem)
+  }
+  return undefined
 }
 
 /**

@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { samplePrediction } from './contract.js'
-import { PredictionLogQueue } from './log-queue.js'
+import { PredictionLogQueue, type RefusedRecords } from './log-queue.js'
 import { openPostgresStore } from './postgres.js'
 import { openSqliteStore } from './sqlite.js'
 
@@ -83,6 +83,35 @@ describe('PredictionLogQueue on SQLite', () => {
       expect(q.invalid).toBe(2)
       expect(await q.flush()).toBe(0)
       expect(await store.countPredictions()).toBe(1)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
+  it('keeps the good records of a batch the store refuses one of, and counts only the refused one', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const reports: RefusedRecords[] = []
+    const q = new PredictionLogQueue({ store, flushIntervalMs: 60_000, onRefused: (r) => reports.push(r) })
+    try {
+      const batch = records(0, 5)
+      for (const r of batch) expect(q.push(r)).toBe(true)
+      // A caller that reuses its objects after push: the queue holds them as they are, and the store checks them.
+      batch[2]!.confidence = Number.NaN
+      expect(await q.flush()).toBe(0)
+      expect(q.stats()).toEqual({ depth: 0, dropped: 0, invalid: 1, written: 4, failedWrites: 0, healthy: true })
+      expect(await store.countPredictions()).toBe(4)
+      expect(await store.getPrediction('p-00002')).toBeUndefined()
+      expect(reports).toEqual([
+        {
+          records: 1,
+          error: expect.objectContaining({
+            code: 'ERR_STORE_INVALID_RECORD',
+            message: 'Prediction record "p-00002" cannot be logged: `confidence` must be a finite number',
+          }),
+        },
+      ])
     } finally {
       await q.close()
       await store.close()

@@ -8,7 +8,7 @@
 import { JsonBacklog } from './json-backlog.js'
 import { checkPrediction } from './kysely-store.js'
 import { predictionJson } from './record-json.js'
-import type { PredictionRecord, PredictionStore } from './types.js'
+import type { InsertOutcome, PredictionRecord, PredictionStore } from './types.js'
 
 /**
  * A writer that takes a batch as newline-delimited JSON: each record's JSON text and a newline, UTF-8, in a buffer
@@ -19,8 +19,11 @@ import type { PredictionRecord, PredictionStore } from './types.js'
  * answered.
  */
 export interface JsonBatchWriter {
-  /** Writes `count` records; the same contract as `insertPredictions` (ids it has are ignored). */
-  insertJson(batch: Uint8Array, count: number): Promise<void>
+  /**
+   * Writes `count` records; the same contract as `insertValidPredictions` (ids it has are ignored, invalid records
+   * are left out and counted).
+   */
+  insertJson(batch: Uint8Array, count: number): Promise<InsertOutcome>
   /**
    * A buffer of exactly `bytes` for the next batch, when the writer recycles them (a thread hands each one back with
    * its answer: copying a batch into a fresh buffer of megabytes cost ~2 µs a record, into a recycled one ~0.1).
@@ -28,20 +31,28 @@ export interface JsonBatchWriter {
   batchBuffer?(bytes: number): Uint8Array
 }
 
-type QueueStore = Pick<PredictionStore, 'insertPredictions'> & Partial<JsonBatchWriter>
+/**
+ * What the queue writes to. A store without `insertValidPredictions` (or `insertJson`) cannot say which records of a
+ * batch it refuses as invalid: its refusal drops the whole batch.
+ */
+type QueueStore = Pick<PredictionStore, 'insertPredictions'> &
+  Partial<Pick<PredictionStore, 'insertValidPredictions'>> &
+  Partial<JsonBatchWriter>
+
+const NONE_REFUSED: InsertOutcome = { refused: 0 }
 
 /** Where queued records wait: a FIFO the writer reads a leading run of, which stays until it is written. */
 interface Backlog {
   readonly count: number
   append(record: PredictionRecord): void
-  write(n: number): Promise<void>
+  write(n: number): Promise<InsertOutcome>
   shift(n: number): void
   clear(): void
 }
 
 class RecordBacklog implements Backlog {
   private records: PredictionRecord[] = []
-  constructor(private readonly store: Pick<PredictionStore, 'insertPredictions'>) {}
+  constructor(private readonly store: QueueStore) {}
   get count(): number {
     return this.records.length
   }
@@ -51,8 +62,11 @@ class RecordBacklog implements Backlog {
     JSON.stringify(record)
     this.records.push(record)
   }
-  write(n: number): Promise<void> {
-    return this.store.insertPredictions(this.records.slice(0, n))
+  write(n: number): Promise<InsertOutcome> {
+    const batch = this.records.slice(0, n)
+    // The records were checked at push, but they are the caller's objects, which it may have changed since.
+    if (this.store.insertValidPredictions) return this.store.insertValidPredictions(batch)
+    return this.store.insertPredictions(batch).then(() => NONE_REFUSED)
   }
   shift(n: number): void {
     this.records.splice(0, n)
@@ -71,7 +85,7 @@ class EncodedBacklog implements Backlog {
   append(record: PredictionRecord): void {
     this.json.appendJson(predictionJson(record))
   }
-  write(n: number): Promise<void> {
+  write(n: number): Promise<InsertOutcome> {
     const count = Math.min(n, this.json.count)
     const bytes = this.json.byteLengthOf(count)
     const batch = this.writer.batchBuffer?.(bytes) ?? new Uint8Array(bytes)
@@ -102,22 +116,21 @@ export interface PredictionLogQueueOptions {
   /** Called when `push` refuses a record that could never be stored (for logs): why, and the record. */
   onInvalid?: (detail: string, record: PredictionRecord) => void
   /**
-   * Called when the writer refuses whole batches as invalid (ERR_STORE_INVALID_RECORD, which a retry cannot mend),
-   * for logs: those records are counted in `invalid` and dropped. The first refusal is reported at once; more within
-   * `refusedReportMs` of a report are added up into one report at the end of that time (or at `close`), so a writer
-   * that refuses every batch cannot flood the log.
+   * Called when the writer refuses records as invalid (ERR_STORE_INVALID_RECORD, which a retry cannot mend), for
+   * logs: those records are counted in `invalid` and dropped, and the rest of their batch written. The first refusal
+   * is reported at once; more within `refusedReportMs` of a report are added up into one report at the end of that
+   * time (or at `close`), so a writer that refuses records in every batch cannot flood the log.
    */
-  onRefused?: (report: RefusedBatches) => void
+  onRefused?: (report: RefusedRecords) => void
   /** Least time between two `onRefused` reports, ms (default 60,000). */
   refusedReportMs?: number
 }
 
-/** Batches the writer refused since the last report. */
-export interface RefusedBatches {
-  /** The writer's error for the latest of them: its message names a record and what is wrong with it. */
+/** Records the writer refused since the last report. */
+export interface RefusedRecords {
+  /** The writer's error for the latest refusal: its message names a record and what is wrong with it. */
   error: unknown
-  batches: number
-  /** The records they held, all dropped. */
+  /** How many, all dropped. */
   records: number
 }
 
@@ -126,7 +139,7 @@ export interface LogQueueStats {
   depth: number
   /** Records refused because the queue was full or closed, or abandoned by `close` at its deadline. */
   dropped: number
-  /** Records refused by `push` because they could never be stored (see `checkPrediction`). */
+  /** Records refused because they could never be stored (see `checkPrediction`): by `push`, or by the writer. */
   invalid: number
   /** Records the store confirmed. */
   written: number
@@ -148,7 +161,7 @@ export class PredictionLogQueue {
   private readonly refusedReportMs: number
   /** Set while refusals are being added up rather than reported; what was added up so far. */
   private refusedQuiet: NodeJS.Timeout | undefined
-  private refusedPending: RefusedBatches | undefined
+  private refusedPending: RefusedRecords | undefined
   /** The first `inflight` records of the backlog are being written (or wait to be retried). */
   private inflight = 0
   private running: Promise<void> | undefined
@@ -187,7 +200,7 @@ export class PredictionLogQueue {
 
   /**
    * Queue one record; never blocks or throws. False when it was dropped (queue full or closed) or refused as
-   * invalid (counted apart, because a record that cannot be stored would fail its whole batch on every retry).
+   * invalid (counted apart: a record that could never be stored is refused before it takes room in the queue).
    */
   push(record: PredictionRecord): boolean {
     const problem = checkPrediction(record)
@@ -290,11 +303,11 @@ export class PredictionLogQueue {
     return abandoned
   }
 
-  /** Reports refused batches: at once after a quiet time, else added up until the quiet time ends. */
+  /** Reports refused records: at once after a quiet time, else added up until the quiet time ends. */
   private refused(error: unknown, records: number): void {
+    this.counters.invalid += records
     if (!this.onRefused) return
-    const pending = this.refusedPending
-    this.refusedPending = { error, batches: (pending?.batches ?? 0) + 1, records: (pending?.records ?? 0) + records }
+    this.refusedPending = { error, records: (this.refusedPending?.records ?? 0) + records }
     if (!this.refusedQuiet) this.reportRefusedNow()
   }
 
@@ -353,8 +366,9 @@ export class PredictionLogQueue {
     while (!this.aborted && this.backlog.count > 0) {
       if (this.inflight === 0) this.inflight = Math.min(this.options.batchSize, this.backlog.count)
       try {
-        await this.backlog.write(this.inflight)
-        this.counters.written += this.inflight
+        const { refused, error } = await this.backlog.write(this.inflight)
+        this.counters.written += this.inflight - refused
+        if (refused > 0) this.refused(error, refused)
         this.backlog.shift(this.inflight)
         this.inflight = 0
         this.attempt = 0
@@ -366,9 +380,8 @@ export class PredictionLogQueue {
       } catch (err) {
         // By code, not class: errors from a writer thread arrive as plain errors carrying the code.
         if ((err as { code?: unknown } | null)?.code === 'ERR_STORE_INVALID_RECORD') {
-          // Retrying cannot help. The records were checked at push, so only a writer stricter than ours, or a record
-          // whose JSON reads back as something else (a `toJSON`, a Date as metadata), gets here.
-          this.counters.invalid += this.inflight
+          // Retrying cannot help, and a writer that throws rather than leaving the records out cannot say which of
+          // the batch it refuses: all of them go.
           this.refused(err, this.inflight)
           this.backlog.shift(this.inflight)
           this.inflight = 0
