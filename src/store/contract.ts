@@ -299,6 +299,33 @@ export function testPredictionStore(
     )
 
     it(
+      'refuses metadata and fields that are not plain objects, whose JSON would read back as something else',
+      withStore(async (s) => {
+        class Meta {
+          tenant = 'x'
+        }
+        const notPlain: unknown[] = [
+          new Date(T0),
+          { tenant: 'x', toJSON: () => 'x' },
+          Object.assign(Object.create(null), { toJSON: () => ({ other: 1 }) }),
+          new Map([['tenant', 'x']]),
+          new Meta(),
+        ]
+        for (const [k, value] of notPlain.entries()) {
+          for (const over of [{ metadata: value }, { fields: value }] as Array<Partial<PredictionRecord>>) {
+            const err = await s.insertPredictions([samplePrediction(1, over)]).catch((e: unknown) => e)
+            expect(isIntentopsError(err) && err.code, `${Object.keys(over)[0]} #${k}`).toBe('ERR_STORE_INVALID_RECORD')
+          }
+        }
+        // An object without a prototype is plain: its JSON is its properties.
+        const bare = () => Object.assign(Object.create(null) as Record<string, string>, { tenant: 'x' })
+        await s.insertPredictions([samplePrediction(1, { metadata: bare(), fields: bare() })])
+        expect(await s.getPrediction('p-00001')).toMatchObject({ metadata: { tenant: 'x' }, fields: { tenant: 'x' } })
+        expect(await allPages(s, {})).toEqual(['p-00001'])
+      }),
+    )
+
+    it(
       'hashes a raw sender id with a stable key and never stores the id',
       withStore(async (s) => {
         await s.insertPredictions([

@@ -859,17 +859,25 @@ export function checkPrediction(r: PredictionRecord): string | undefined {
   if (!Array.isArray(r.ranking)) return '`ranking` must be a list'
   if (!Array.isArray(r.entities)) return '`entities` must be a list'
   if (r.fields !== undefined) {
-    if (r.fields === null || typeof r.fields !== 'object' || Array.isArray(r.fields))
-      return '`fields` must be an object'
+    if (!isPlainObject(r.fields)) return `\`fields\` must be a plain object${notPlain}`
     for (const v of Object.values(r.fields)) if (typeof v !== 'string') return '`fields` values must be strings'
   }
-  if (
-    r.metadata !== undefined &&
-    (r.metadata === null || typeof r.metadata !== 'object' || Array.isArray(r.metadata))
-  ) {
-    return '`metadata` must be an object'
-  }
+  if (r.metadata !== undefined && !isPlainObject(r.metadata)) return `\`metadata\` must be a plain object${notPlain}`
   return undefined
+}
+
+const notPlain = ' (not a list, Date, Map or class instance, and without a `toJSON` method)'
+
+/**
+ * Whether `x` is an object whose JSON is an object of its own properties: one made by `{}`, `JSON.parse` or
+ * `Object.create(null)`, without a `toJSON` method. The queue's `push` checks a record's objects and the log writer
+ * their JSON, and the two must agree: a Date's JSON is a string, which the writer would refuse after `push` took it,
+ * and a Map's is `{}`, which would log something other than what was pushed.
+ */
+function isPlainObject(x: unknown): boolean {
+  if (x === null || typeof x !== 'object') return false
+  const proto = Object.getPrototypeOf(x)
+  return (proto === Object.prototype || proto === null) && typeof (x as { toJSON?: unknown }).toJSON !== 'function'
 }
 
 export function hashToken(token: string): string {

@@ -89,6 +89,41 @@ describe('PredictionLogQueue on SQLite', () => {
     }
   })
 
+  it('refuses metadata and fields that are not plain objects at push, as the store refuses them', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const q = new PredictionLogQueue({ store, flushIntervalMs: 60_000 })
+    class Meta {
+      tenant = 'x'
+    }
+    const notPlain: unknown[] = [
+      new Date(Date.UTC(2026, 0, 1)),
+      { tenant: 'x', toJSON: () => 'x' },
+      new Map([['tenant', 'x']]),
+      new Meta(),
+    ]
+    try {
+      for (const [k, value] of notPlain.entries()) {
+        const metadata = samplePrediction(k, { metadata: value as Record<string, unknown> })
+        const fields = samplePrediction(10 + k, { fields: value as Record<string, string> })
+        expect(q.push(metadata)).toBe(false)
+        expect(q.push(fields)).toBe(false)
+        // The store, and so the writer whichever thread it runs on, refuses the same records.
+        await expect(store.insertPredictions([metadata])).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_RECORD' })
+        await expect(store.insertPredictions([fields])).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_RECORD' })
+      }
+      expect(q.invalid).toBe(8)
+      const bare = Object.assign(Object.create(null) as Record<string, unknown>, { tenant: 'x' })
+      expect(q.push(samplePrediction(20, { metadata: bare }))).toBe(true)
+      expect(await q.flush()).toBe(0)
+      expect((await store.getPrediction('p-00020'))?.metadata).toEqual({ tenant: 'x' })
+      expect(await store.countPredictions()).toBe(1)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
   it('keeps the good records of a batch the store refuses one of, and counts only the refused one', async () => {
     const store = openSqliteStore({ file: tmpFile() })
     await store.migrate()

@@ -217,8 +217,13 @@ describe('log writer thread', () => {
       expect(queue.push(samplePrediction(2, { metadata: cyclic }))).toBe(false)
       expect(queue.push(samplePrediction(3, { metadata: { big: 10n } }))).toBe(false)
       expect(queue.push(samplePrediction(4))).toBe(true)
+      // Metadata whose JSON is not the object pushed (a Date's is a string): the thread would read a record it must
+      // refuse, so push refuses it.
+      const dated = new Date(Date.UTC(2026, 0, 1)) as unknown as Record<string, unknown>
+      expect(queue.push(samplePrediction(5, { metadata: dated }))).toBe(false)
+      expect(queue.push(samplePrediction(6, { metadata: { toJSON: () => [1] } }))).toBe(false)
       expect(await queue.close()).toBe(0)
-      expect(queue.stats()).toMatchObject({ written: 2, invalid: 2, dropped: 0, failedWrites: 0 })
+      expect(queue.stats()).toMatchObject({ written: 2, invalid: 4, dropped: 0, failedWrites: 0 })
       expect((await store.getPrediction('p-00004'))?.text).toBe(samplePrediction(4).text)
       expect(await store.countPredictions()).toBe(2)
     })
