@@ -381,6 +381,7 @@ export {
   type StoreStats,
 } from './store/kysely-store.js'
 export {
+  type InvalidRecords,
   type LogQueueStats,
   PredictionLogQueue,
   type PredictionLogQueueOptions,

@@ -113,17 +113,30 @@ export interface PredictionLogQueueOptions {
   retryMaxMs?: number
   /** Called on each failed write attempt (for logs); the batch is kept and retried. */
   onError?: (error: unknown, info: { attempt: number; batch: number; retryInMs: number }) => void
-  /** Called when `push` refuses a record that could never be stored (for logs): why, and the record. */
-  onInvalid?: (detail: string, record: PredictionRecord) => void
+  /**
+   * Called when `push` refuses records that could never be stored, for logs. The first refusal is reported at once;
+   * more within `refusedReportMs` of a report are added up into one report at the end of that time (or at `close`),
+   * so a client sending bad records cannot flood the log.
+   */
+  onInvalid?: (report: InvalidRecords) => void
   /**
    * Called when the writer refuses records as invalid (ERR_STORE_INVALID_RECORD, which a retry cannot mend), for
-   * logs: those records are counted in `invalid` and dropped, and the rest of their batch written. The first refusal
-   * is reported at once; more within `refusedReportMs` of a report are added up into one report at the end of that
-   * time (or at `close`), so a writer that refuses records in every batch cannot flood the log.
+   * logs: those records are counted in `invalid` and dropped, and the rest of their batch written. Reported as
+   * `onInvalid` is, apart from it, so a writer that refuses records in every batch cannot flood the log either.
    */
   onRefused?: (report: RefusedRecords) => void
-  /** Least time between two `onRefused` reports, ms (default 60,000). */
+  /** Least time between two `onInvalid` reports, and between two `onRefused` reports, ms (default 60,000). */
   refusedReportMs?: number
+}
+
+/** Records `push` refused since the last report. */
+export interface InvalidRecords {
+  /** How many. */
+  records: number
+  /** What is wrong with the latest of them. */
+  detail: string
+  /** The latest one's id, when it has one (cut to 200 characters). */
+  id?: string
 }
 
 /** Records the writer refused since the last report. */
@@ -156,12 +169,8 @@ export class PredictionLogQueue {
   private readonly backlog: Backlog
   private readonly options: typeof DEFAULTS
   private readonly onError: PredictionLogQueueOptions['onError']
-  private readonly onInvalid: PredictionLogQueueOptions['onInvalid']
-  private readonly onRefused: PredictionLogQueueOptions['onRefused']
-  private readonly refusedReportMs: number
-  /** Set while refusals are being added up rather than reported; what was added up so far. */
-  private refusedQuiet: NodeJS.Timeout | undefined
-  private refusedPending: RefusedRecords | undefined
+  private readonly invalidReports: Reports<InvalidRecords>
+  private readonly refusedReports: Reports<RefusedRecords>
   /** The first `inflight` records of the backlog are being written (or wait to be retried). */
   private inflight = 0
   private running: Promise<void> | undefined
@@ -178,12 +187,12 @@ export class PredictionLogQueue {
     this.backlog =
       typeof store.insertJson === 'function' ? new EncodedBacklog(store as JsonBatchWriter) : new RecordBacklog(store)
     this.onError = options.onError
-    this.onInvalid = options.onInvalid
-    this.onRefused = options.onRefused
-    this.refusedReportMs = options.refusedReportMs ?? REFUSED_REPORT_MS
-    if (!Number.isFinite(this.refusedReportMs) || this.refusedReportMs < 0) {
-      throw new RangeError(`log queue refusedReportMs must be at least 0, got ${this.refusedReportMs}`)
+    const reportMs = options.refusedReportMs ?? REFUSED_REPORT_MS
+    if (!Number.isFinite(reportMs) || reportMs < 0) {
+      throw new RangeError(`log queue refusedReportMs must be at least 0, got ${reportMs}`)
     }
+    this.invalidReports = new Reports(options.onInvalid, reportMs)
+    this.refusedReports = new Reports(options.onRefused, reportMs)
     const pick = (key: keyof typeof DEFAULTS, min: number) => {
       const v = options[key] ?? DEFAULTS[key]
       if (!Number.isFinite(v) || v < min) throw new RangeError(`log queue ${key} must be at least ${min}, got ${v}`)
@@ -241,11 +250,10 @@ export class PredictionLogQueue {
 
   private refuse(detail: string, record: PredictionRecord): void {
     this.counters.invalid++
-    try {
-      this.onInvalid?.(detail, record)
-    } catch {
-      // A failing logger must not make push throw.
-    }
+    const id = (record as { id?: unknown } | null)?.id
+    this.invalidReports.add(
+      typeof id === 'string' ? { records: 1, detail, id: id.slice(0, 200) } : { records: 1, detail },
+    )
   }
   get written(): number {
     return this.counters.written
@@ -288,7 +296,7 @@ export class PredictionLogQueue {
     const left = await this.flush(options)
     this.clearTimer()
     if (left === 0) {
-      this.reportRefusedNow()
+      this.closeReports()
       return 0
     }
     this.aborted = true
@@ -299,34 +307,18 @@ export class PredictionLogQueue {
     this.counters.dropped += abandoned
     this.inflight = 0
     this.backlog.clear()
-    this.reportRefusedNow()
+    this.closeReports()
     return abandoned
   }
 
-  /** Reports refused records: at once after a quiet time, else added up until the quiet time ends. */
   private refused(error: unknown, records: number): void {
     this.counters.invalid += records
-    if (!this.onRefused) return
-    this.refusedPending = { error, records: (this.refusedPending?.records ?? 0) + records }
-    if (!this.refusedQuiet) this.reportRefusedNow()
+    this.refusedReports.add({ error, records })
   }
 
-  /** Reports what was added up, if anything, and starts a quiet time after it (none once closed). */
-  private reportRefusedNow(): void {
-    if (this.refusedQuiet) clearTimeout(this.refusedQuiet)
-    this.refusedQuiet = undefined
-    const report = this.refusedPending
-    if (!report) return
-    this.refusedPending = undefined
-    try {
-      this.onRefused?.(report)
-    } catch {
-      // A failing logger must not stop the writer.
-    }
-    if (this.closed) return
-    this.refusedQuiet = setTimeout(() => this.reportRefusedNow(), this.refusedReportMs)
-    // A report still due must not keep a finished process alive; `close` makes it at once.
-    this.refusedQuiet.unref?.()
+  private closeReports(): void {
+    this.invalidReports.close()
+    this.refusedReports.close()
   }
 
   private schedule(): void {
@@ -414,5 +406,50 @@ export class PredictionLogQueue {
       if (!this.closed) timer.unref?.()
       this.sleeping = { timer, wake }
     })
+  }
+}
+
+/**
+ * Reports of refused records, for logs: the first at once; those within `quietMs` of a report added up into one at
+ * the end of that time (the latest one's details, the records summed), so a flood of refusals cannot flood a log.
+ */
+class Reports<R extends { records: number }> {
+  private quiet: NodeJS.Timeout | undefined
+  private pending: R | undefined
+  private closed = false
+
+  constructor(
+    private readonly report: ((r: R) => void) | undefined,
+    private readonly quietMs: number,
+  ) {}
+
+  add(latest: R): void {
+    if (!this.report) return
+    this.pending = this.pending ? { ...latest, records: this.pending.records + latest.records } : latest
+    if (!this.quiet) this.now()
+  }
+
+  /** Reports what was added up, if anything, and starts a quiet time after it (none once closed). */
+  now(): void {
+    if (this.quiet) clearTimeout(this.quiet)
+    this.quiet = undefined
+    const report = this.pending
+    if (!report) return
+    this.pending = undefined
+    try {
+      this.report?.(report)
+    } catch {
+      // A failing logger must not make push throw or stop the writer.
+    }
+    if (this.closed) return
+    this.quiet = setTimeout(() => this.now(), this.quietMs)
+    // A report still due must not keep a finished process alive; `close` makes it at once.
+    this.quiet.unref?.()
+  }
+
+  /** Makes the report still due; from now on each refusal is reported at once. */
+  close(): void {
+    this.closed = true
+    this.now()
   }
 }

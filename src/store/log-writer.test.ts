@@ -282,6 +282,35 @@ describe('log writer thread', () => {
     })
   })
 
+  it('warns about the records push refuses at once, then adds later ones up into one line', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    await withWriter({ flushIntervalMs: 60_000, ...logQueueWarnings(logger) }, async ({ queue }) => {
+      expect(queue.push({ ...samplePrediction(1), confidence: Number.NaN })).toBe(false)
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 40,
+          id: 'p-00001',
+          detail: '`confidence` must be a finite number',
+          records: 1,
+          msg: '1 prediction not logged: its record cannot be stored',
+        }),
+      ])
+      // A client sending bad records does not get a line each: the default quiet time is a minute.
+      for (let i = 2; i < 500; i++) queue.push({ ...samplePrediction(i), latencyMs: -Infinity })
+      expect(lines).toHaveLength(1)
+      await queue.close()
+      expect(lines).toHaveLength(2)
+      expect(lines[1]).toMatchObject({
+        id: 'p-00499',
+        detail: '`latencyMs` must be a finite number',
+        records: 498,
+        msg: '498 predictions not logged: their records cannot be stored',
+      })
+      expect(queue.invalid).toBe(499)
+    })
+  })
+
   it('as a store, refuses a batch holding an invalid record whole, as the store does', async () => {
     await withWriter({}, async ({ store, writer }) => {
       const bad = { ...samplePrediction(2), metadata: new Date(0) as unknown as Record<string, unknown> }

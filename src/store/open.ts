@@ -152,16 +152,21 @@ export interface WarnLogger {
 }
 
 /**
- * The queue's callbacks that tell a server's log what went wrong: a failed write (retried), a record `push`
- * refused, and records the writer refused, added up to at most one line a minute (`refusedReportMs`).
+ * The queue's callbacks that tell a server's log what went wrong: a failed write (retried), and records `push` or
+ * the writer refused, each kind added up to at most one line a minute (`refusedReportMs`).
  */
 export function logQueueWarnings(
   log: WarnLogger,
 ): Pick<PredictionLogQueueOptions, 'onError' | 'onInvalid' | 'onRefused'> {
   return {
     onError: (err, info) => log.warn({ err, ...info }, 'prediction log write failed; retrying'),
-    onInvalid: (detail, record) =>
-      log.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
+    onInvalid: ({ records, detail, id }) =>
+      log.warn(
+        { id, detail, records },
+        records === 1
+          ? '1 prediction not logged: its record cannot be stored'
+          : `${records} predictions not logged: their records cannot be stored`,
+      ),
     onRefused: ({ error, records }) => {
       // From the writer thread the error is a plain one rebuilt here: its stack says nothing, its message all.
       const e = error as { message?: unknown; code?: unknown } | null
