@@ -381,10 +381,11 @@ export {
   type StoreStats,
 } from './store/kysely-store.js'
 export {
+  type InvalidRecords,
   type LogQueueStats,
   PredictionLogQueue,
   type PredictionLogQueueOptions,
-  type RefusedBatches,
+  type RefusedRecords,
 } from './store/log-queue.js'
 export {
   type LogWriter,

@@ -273,6 +273,59 @@ export function testPredictionStore(
     )
 
     it(
+      'writes the valid records of a batch and leaves out the invalid ones, counting them and naming the first',
+      withStore(async (s) => {
+        const bad2 = { ...samplePrediction(2), confidence: Number.NaN }
+        const bad4 = { ...samplePrediction(4), text: undefined as unknown as string }
+        const outcome = await s.insertValidPredictions([
+          samplePrediction(1),
+          bad2,
+          samplePrediction(3),
+          bad4,
+          samplePrediction(5),
+        ])
+        expect(outcome.refused).toBe(2)
+        expect(outcome.error).toMatchObject({
+          code: 'ERR_STORE_INVALID_RECORD',
+          message: 'Prediction record "p-00002" cannot be logged: `confidence` must be a finite number',
+        })
+        expect((await allPages(s, {})).sort()).toEqual(['p-00001', 'p-00003', 'p-00005'])
+        await expectRollupsMatchRaw(s)
+        expect(await s.insertValidPredictions([samplePrediction(6), samplePrediction(1)])).toEqual({ refused: 0 })
+        expect(await s.insertValidPredictions([bad2, bad4])).toMatchObject({ refused: 2 })
+        expect(await s.insertValidPredictions([])).toEqual({ refused: 0 })
+        expect((await allPages(s, {})).sort()).toEqual(['p-00001', 'p-00003', 'p-00005', 'p-00006'])
+      }),
+    )
+
+    it(
+      'refuses metadata and fields that are not plain objects, whose JSON would read back as something else',
+      withStore(async (s) => {
+        class Meta {
+          tenant = 'x'
+        }
+        const notPlain: unknown[] = [
+          new Date(T0),
+          { tenant: 'x', toJSON: () => 'x' },
+          Object.assign(Object.create(null), { toJSON: () => ({ other: 1 }) }),
+          new Map([['tenant', 'x']]),
+          new Meta(),
+        ]
+        for (const [k, value] of notPlain.entries()) {
+          for (const over of [{ metadata: value }, { fields: value }] as Array<Partial<PredictionRecord>>) {
+            const err = await s.insertPredictions([samplePrediction(1, over)]).catch((e: unknown) => e)
+            expect(isIntentopsError(err) && err.code, `${Object.keys(over)[0]} #${k}`).toBe('ERR_STORE_INVALID_RECORD')
+          }
+        }
+        // An object without a prototype is plain: its JSON is its properties.
+        const bare = () => Object.assign(Object.create(null) as Record<string, string>, { tenant: 'x' })
+        await s.insertPredictions([samplePrediction(1, { metadata: bare(), fields: bare() })])
+        expect(await s.getPrediction('p-00001')).toMatchObject({ metadata: { tenant: 'x' }, fields: { tenant: 'x' } })
+        expect(await allPages(s, {})).toEqual(['p-00001'])
+      }),
+    )
+
+    it(
       'hashes a raw sender id with a stable key and never stores the id',
       withStore(async (s) => {
         await s.insertPredictions([

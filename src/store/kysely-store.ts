@@ -40,6 +40,7 @@ import {
 import { ftsQuery, likePattern, parseSearch, searchText } from './search.js'
 import type {
   InboxOrder,
+  InsertOutcome,
   Page,
   PredictionQuery,
   PredictionRecord,
@@ -209,11 +210,35 @@ export class KyselyPredictionStore implements PredictionStore {
   }
 
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
-    if (records.length === 0) return
-    for (const r of records) {
+    const invalid = firstInvalidPrediction(records)
+    if (invalid) throw invalid
+    await this.insertChecked(records)
+  }
+
+  async insertValidPredictions(records: readonly PredictionRecord[]): Promise<InsertOutcome> {
+    // A copy of the batch is made only from the first record left out.
+    let valid: PredictionRecord[] | undefined
+    let error: Error | undefined
+    let refused = 0
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
       const problem = checkPrediction(r)
-      if (problem) throw createError('ERR_STORE_INVALID_RECORD', { id: recordId(r), detail: problem })
+      if (problem === undefined) {
+        valid?.push(r)
+        continue
+      }
+      if (refused++ === 0) {
+        error = invalidRecordError(r, problem)
+        valid = records.slice(0, i)
+      }
     }
+    await this.insertChecked(valid ?? records)
+    return error ? { refused, error } : { refused }
+  }
+
+  /** Writes records that passed `checkPrediction`. */
+  private async insertChecked(records: readonly PredictionRecord[]): Promise<void> {
+    if (records.length === 0) return
     const needsKey = records.some((r) => r.senderHash === undefined && r.senderId !== undefined)
     const key = needsKey ? await this.senderKey() : ''
     if (this.insertRows) return this.insertRows(records.map((r) => this.toRow(r, key)))
@@ -799,6 +824,18 @@ const recordId = (r: unknown) => {
   return typeof id === 'string' ? JSON.stringify(id.slice(0, 100)) : '(without id)'
 }
 
+const invalidRecordError = (r: unknown, problem: string) =>
+  createError('ERR_STORE_INVALID_RECORD', { id: recordId(r), detail: problem })
+
+/** ERR_STORE_INVALID_RECORD for the first of `records` that `checkPrediction` refuses, or undefined. */
+export function firstInvalidPrediction(records: readonly PredictionRecord[]): Error | undefined {
+  for (const r of records) {
+    const problem = checkPrediction(r)
+    if (problem !== undefined) return invalidRecordError(r, problem)
+  }
+  return undefined
+}
+
 /**
  * What is wrong with a prediction record, or undefined when it can be stored. Cheap enough to run on every request,
  * so a bad record is refused at the door instead of failing (and blocking) a whole batch later.
@@ -822,17 +859,25 @@ export function checkPrediction(r: PredictionRecord): string | undefined {
   if (!Array.isArray(r.ranking)) return '`ranking` must be a list'
   if (!Array.isArray(r.entities)) return '`entities` must be a list'
   if (r.fields !== undefined) {
-    if (r.fields === null || typeof r.fields !== 'object' || Array.isArray(r.fields))
-      return '`fields` must be an object'
+    if (!isPlainObject(r.fields)) return `\`fields\` must be a plain object${notPlain}`
     for (const v of Object.values(r.fields)) if (typeof v !== 'string') return '`fields` values must be strings'
   }
-  if (
-    r.metadata !== undefined &&
-    (r.metadata === null || typeof r.metadata !== 'object' || Array.isArray(r.metadata))
-  ) {
-    return '`metadata` must be an object'
-  }
+  if (r.metadata !== undefined && !isPlainObject(r.metadata)) return `\`metadata\` must be a plain object${notPlain}`
   return undefined
+}
+
+const notPlain = ' (not a list, Date, Map or class instance, and without a `toJSON` method)'
+
+/**
+ * Whether `x` is an object whose JSON is an object of its own properties: one made by `{}`, `JSON.parse` or
+ * `Object.create(null)`, without a `toJSON` method. The queue's `push` checks a record's objects and the log writer
+ * their JSON, and the two must agree: a Date's JSON is a string, which the writer would refuse after `push` took it,
+ * and a Map's is `{}`, which would log something other than what was pushed.
+ */
+function isPlainObject(x: unknown): boolean {
+  if (x === null || typeof x !== 'object') return false
+  const proto = Object.getPrototypeOf(x)
+  return (proto === Object.prototype || proto === null) && typeof (x as { toJSON?: unknown }).toJSON !== 'function'
 }
 
 export function hashToken(token: string): string {

@@ -8,7 +8,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { samplePrediction } from './contract.js'
-import { PredictionLogQueue } from './log-queue.js'
+import { type InvalidRecords, PredictionLogQueue, type RefusedRecords } from './log-queue.js'
 import { openPostgresStore } from './postgres.js'
 import { openSqliteStore } from './sqlite.js'
 
@@ -68,29 +68,113 @@ describe('PredictionLogQueue on SQLite', () => {
     }
   })
 
-  it('tells onInvalid about each record it refuses, and counts them', async () => {
+  it('reports the records push refuses: the first at once, later ones added up per interval and at close', async () => {
     const store = openSqliteStore({ file: tmpFile() })
     await store.migrate()
-    const refused: Array<{ id: string; detail: string }> = []
+    const reports: InvalidRecords[] = []
     const q = new PredictionLogQueue({
       store,
       flushIntervalMs: 60_000,
-      onInvalid: (detail, record) => refused.push({ id: record.id, detail }),
+      refusedReportMs: 300,
+      onInvalid: (report) => reports.push(report),
     })
     try {
       // Deep enough that encoding it runs out of stack.
       let deep: unknown = 'leaf'
       for (let i = 0; i < 100_000; i++) deep = [deep]
       expect(q.push(samplePrediction(1, { metadata: { deep } }))).toBe(false)
+      expect(reports).toEqual([
+        { records: 1, id: 'p-00001', detail: expect.stringMatching(/^it cannot be written as JSON: .*call stack/) },
+      ])
+      // Within the quiet time after a report, refusals are added up rather than reported one by one.
       expect(q.push({ ...samplePrediction(2), confidence: Number.NaN })).toBe(false)
       expect(q.push(samplePrediction(3))).toBe(true)
-      expect(refused).toEqual([
-        { id: 'p-00001', detail: expect.stringMatching(/^it cannot be written as JSON: .*call stack/) },
-        { id: 'p-00002', detail: '`confidence` must be a finite number' },
-      ])
-      expect(q.invalid).toBe(2)
+      expect(q.push({ ...samplePrediction(4), text: 4 as unknown as string })).toBe(false)
+      expect(reports).toHaveLength(1)
+      await waitFor(() => reports.length === 2, 'the added-up report')
+      expect(reports[1]).toEqual({ records: 2, id: 'p-00004', detail: '`text` must be a string' })
+      // A record without a usable id is reported without one.
+      expect(q.push({ ...samplePrediction(5), id: 5 as unknown as string })).toBe(false)
+      expect(reports).toHaveLength(2)
+      expect(q.invalid).toBe(4)
       expect(await q.flush()).toBe(0)
       expect(await store.countPredictions()).toBe(1)
+      // What is still added up when the queue closes is reported by `close`, not lost.
+      await q.close()
+      expect(reports[2]).toEqual({ records: 1, detail: '`id` must be a string of 1–200 characters' })
+      expect(reports).toHaveLength(3)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
+  it('refuses metadata and fields that are not plain objects at push, as the store refuses them', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const q = new PredictionLogQueue({ store, flushIntervalMs: 60_000 })
+    class Meta {
+      tenant = 'x'
+    }
+    const notPlain: unknown[] = [
+      new Date(Date.UTC(2026, 0, 1)),
+      { tenant: 'x', toJSON: () => 'x' },
+      new Map([['tenant', 'x']]),
+      new Meta(),
+    ]
+    try {
+      for (const [k, value] of notPlain.entries()) {
+        const metadata = samplePrediction(k, { metadata: value as Record<string, unknown> })
+        const fields = samplePrediction(10 + k, { fields: value as Record<string, string> })
+        expect(q.push(metadata)).toBe(false)
+        expect(q.push(fields)).toBe(false)
+        // The store, and so the writer whichever thread it runs on, refuses the same records.
+        await expect(store.insertPredictions([metadata])).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_RECORD' })
+        await expect(store.insertPredictions([fields])).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_RECORD' })
+      }
+      expect(q.invalid).toBe(8)
+      const bare = Object.assign(Object.create(null) as Record<string, unknown>, { tenant: 'x' })
+      expect(q.push(samplePrediction(20, { metadata: bare }))).toBe(true)
+      expect(await q.flush()).toBe(0)
+      expect((await store.getPrediction('p-00020'))?.metadata).toEqual({ tenant: 'x' })
+      expect(await store.countPredictions()).toBe(1)
+    } finally {
+      await q.close()
+      await store.close()
+    }
+  })
+
+  it('keeps the good records of a batch the store refuses one of, and counts only the refused one', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    const reports: RefusedRecords[] = []
+    const q = new PredictionLogQueue({ store, flushIntervalMs: 60_000, onRefused: (r) => reports.push(r) })
+    try {
+      const batch = records(0, 5)
+      for (const r of batch) expect(q.push(r)).toBe(true)
+      // A caller that reuses its objects after push: the queue holds them as they are, and the store checks them.
+      batch[2]!.confidence = Number.NaN
+      expect(await q.flush()).toBe(0)
+      expect(q.stats()).toEqual({
+        depth: 0,
+        dropped: 0,
+        invalid: 1,
+        written: 4,
+        failedWrites: 0,
+        healthy: true,
+        behind: false,
+      })
+      expect(await store.countPredictions()).toBe(4)
+      expect(await store.getPrediction('p-00002')).toBeUndefined()
+      expect(reports).toEqual([
+        {
+          records: 1,
+          error: expect.objectContaining({
+            code: 'ERR_STORE_INVALID_RECORD',
+            message: 'Prediction record "p-00002" cannot be logged: `confidence` must be a finite number',
+          }),
+        },
+      ])
     } finally {
       await q.close()
       await store.close()

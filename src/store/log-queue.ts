@@ -8,7 +8,7 @@
 import { JsonBacklog } from './json-backlog.js'
 import { checkPrediction } from './kysely-store.js'
 import { predictionJson } from './record-json.js'
-import type { PredictionRecord, PredictionStore } from './types.js'
+import type { InsertOutcome, PredictionRecord, PredictionStore } from './types.js'
 
 /**
  * A writer that takes a batch as newline-delimited JSON: each record's JSON text and a newline, UTF-8, in a buffer
@@ -19,8 +19,11 @@ import type { PredictionRecord, PredictionStore } from './types.js'
  * answered.
  */
 export interface JsonBatchWriter {
-  /** Writes `count` records; the same contract as `insertPredictions` (ids it has are ignored). */
-  insertJson(batch: Uint8Array, count: number): Promise<void>
+  /**
+   * Writes `count` records; the same contract as `insertValidPredictions` (ids it has are ignored, invalid records
+   * are left out and counted).
+   */
+  insertJson(batch: Uint8Array, count: number): Promise<InsertOutcome>
   /**
    * A buffer of exactly `bytes` for the next batch, when the writer recycles them (a thread hands each one back with
    * its answer: copying a batch into a fresh buffer of megabytes cost ~2 µs a record, into a recycled one ~0.1).
@@ -36,20 +39,29 @@ export interface BacklogAware {
   setBehind?(behind: boolean): void
 }
 
-type QueueStore = Pick<PredictionStore, 'insertPredictions'> & Partial<JsonBatchWriter> & BacklogAware
+/**
+ * What the queue writes to. A store without `insertValidPredictions` (or `insertJson`) cannot say which records of a
+ * batch it refuses as invalid: its refusal drops the whole batch.
+ */
+type QueueStore = Pick<PredictionStore, 'insertPredictions'> &
+  Partial<Pick<PredictionStore, 'insertValidPredictions'>> &
+  Partial<JsonBatchWriter> &
+  BacklogAware
+
+const NONE_REFUSED: InsertOutcome = { refused: 0 }
 
 /** Where queued records wait: a FIFO the writer reads a leading run of, which stays until it is written. */
 interface Backlog {
   readonly count: number
   append(record: PredictionRecord): void
-  write(n: number): Promise<void>
+  write(n: number): Promise<InsertOutcome>
   shift(n: number): void
   clear(): void
 }
 
 class RecordBacklog implements Backlog {
   private records: PredictionRecord[] = []
-  constructor(private readonly store: Pick<PredictionStore, 'insertPredictions'>) {}
+  constructor(private readonly store: QueueStore) {}
   get count(): number {
     return this.records.length
   }
@@ -59,8 +71,11 @@ class RecordBacklog implements Backlog {
     JSON.stringify(record)
     this.records.push(record)
   }
-  write(n: number): Promise<void> {
-    return this.store.insertPredictions(this.records.slice(0, n))
+  write(n: number): Promise<InsertOutcome> {
+    const batch = this.records.slice(0, n)
+    // The records were checked at push, but they are the caller's objects, which it may have changed since.
+    if (this.store.insertValidPredictions) return this.store.insertValidPredictions(batch)
+    return this.store.insertPredictions(batch).then(() => NONE_REFUSED)
   }
   shift(n: number): void {
     this.records.splice(0, n)
@@ -79,7 +94,7 @@ class EncodedBacklog implements Backlog {
   append(record: PredictionRecord): void {
     this.json.appendJson(predictionJson(record))
   }
-  write(n: number): Promise<void> {
+  write(n: number): Promise<InsertOutcome> {
     const count = Math.min(n, this.json.count)
     const bytes = this.json.byteLengthOf(count)
     const batch = this.writer.batchBuffer?.(bytes) ?? new Uint8Array(bytes)
@@ -107,25 +122,37 @@ export interface PredictionLogQueueOptions {
   retryMaxMs?: number
   /** Called on each failed write attempt (for logs); the batch is kept and retried. */
   onError?: (error: unknown, info: { attempt: number; batch: number; retryInMs: number }) => void
-  /** Called when `push` refuses a record that could never be stored (for logs): why, and the record. */
-  onInvalid?: (detail: string, record: PredictionRecord) => void
   /**
-   * Called when the writer refuses whole batches as invalid (ERR_STORE_INVALID_RECORD, which a retry cannot mend),
-   * for logs: those records are counted in `invalid` and dropped. The first refusal is reported at once; more within
-   * `refusedReportMs` of a report are added up into one report at the end of that time (or at `close`), so a writer
-   * that refuses every batch cannot flood the log.
+   * Called when `push` refuses records that could never be stored, for logs. The first refusal is reported at once;
+   * more within `refusedReportMs` of a report are added up into one report at the end of that time (or at `close`),
+   * so a client sending bad records cannot flood the log.
    */
-  onRefused?: (report: RefusedBatches) => void
-  /** Least time between two `onRefused` reports, ms (default 60,000). */
+  onInvalid?: (report: InvalidRecords) => void
+  /**
+   * Called when the writer refuses records as invalid (ERR_STORE_INVALID_RECORD, which a retry cannot mend), for
+   * logs: those records are counted in `invalid` and dropped, and the rest of their batch written. Reported as
+   * `onInvalid` is, apart from it, so a writer that refuses records in every batch cannot flood the log either.
+   */
+  onRefused?: (report: RefusedRecords) => void
+  /** Least time between two `onInvalid` reports, and between two `onRefused` reports, ms (default 60,000). */
   refusedReportMs?: number
 }
 
-/** Batches the writer refused since the last report. */
-export interface RefusedBatches {
-  /** The writer's error for the latest of them: its message names a record and what is wrong with it. */
+/** Records `push` refused since the last report. */
+export interface InvalidRecords {
+  /** How many. */
+  records: number
+  /** What is wrong with the latest of them. */
+  detail: string
+  /** The latest one's id, when it has one (cut to 200 characters). */
+  id?: string
+}
+
+/** Records the writer refused since the last report. */
+export interface RefusedRecords {
+  /** The writer's error for the latest refusal: its message names a record and what is wrong with it. */
   error: unknown
-  batches: number
-  /** The records they held, all dropped. */
+  /** How many, all dropped. */
   records: number
 }
 
@@ -134,7 +161,7 @@ export interface LogQueueStats {
   depth: number
   /** Records refused because the queue was full or closed, or abandoned by `close` at its deadline. */
   dropped: number
-  /** Records refused by `push` because they could never be stored (see `checkPrediction`). */
+  /** Records refused because they could never be stored (see `checkPrediction`): by `push`, or by the writer. */
   invalid: number
   /** Records the store confirmed. */
   written: number
@@ -153,12 +180,8 @@ export class PredictionLogQueue {
   private readonly backlog: Backlog
   private readonly options: typeof DEFAULTS
   private readonly onError: PredictionLogQueueOptions['onError']
-  private readonly onInvalid: PredictionLogQueueOptions['onInvalid']
-  private readonly onRefused: PredictionLogQueueOptions['onRefused']
-  private readonly refusedReportMs: number
-  /** Set while refusals are being added up rather than reported; what was added up so far. */
-  private refusedQuiet: NodeJS.Timeout | undefined
-  private refusedPending: RefusedBatches | undefined
+  private readonly invalidReports: Reports<InvalidRecords>
+  private readonly refusedReports: Reports<RefusedRecords>
   /** The first `inflight` records of the backlog are being written (or wait to be retried). */
   private inflight = 0
   private running: Promise<void> | undefined
@@ -180,12 +203,12 @@ export class PredictionLogQueue {
     this.backlog =
       typeof store.insertJson === 'function' ? new EncodedBacklog(store as JsonBatchWriter) : new RecordBacklog(store)
     this.onError = options.onError
-    this.onInvalid = options.onInvalid
-    this.onRefused = options.onRefused
-    this.refusedReportMs = options.refusedReportMs ?? REFUSED_REPORT_MS
-    if (!Number.isFinite(this.refusedReportMs) || this.refusedReportMs < 0) {
-      throw new RangeError(`log queue refusedReportMs must be at least 0, got ${this.refusedReportMs}`)
+    const reportMs = options.refusedReportMs ?? REFUSED_REPORT_MS
+    if (!Number.isFinite(reportMs) || reportMs < 0) {
+      throw new RangeError(`log queue refusedReportMs must be at least 0, got ${reportMs}`)
     }
+    this.invalidReports = new Reports(options.onInvalid, reportMs)
+    this.refusedReports = new Reports(options.onRefused, reportMs)
     const pick = (key: keyof typeof DEFAULTS, min: number) => {
       const v = options[key] ?? DEFAULTS[key]
       if (!Number.isFinite(v) || v < min) throw new RangeError(`log queue ${key} must be at least ${min}, got ${v}`)
@@ -205,7 +228,7 @@ export class PredictionLogQueue {
 
   /**
    * Queue one record; never blocks or throws. False when it was dropped (queue full or closed) or refused as
-   * invalid (counted apart, because a record that cannot be stored would fail its whole batch on every retry).
+   * invalid (counted apart: a record that could never be stored is refused before it takes room in the queue).
    */
   push(record: PredictionRecord): boolean {
     const problem = checkPrediction(record)
@@ -266,11 +289,10 @@ export class PredictionLogQueue {
 
   private refuse(detail: string, record: PredictionRecord): void {
     this.counters.invalid++
-    try {
-      this.onInvalid?.(detail, record)
-    } catch {
-      // A failing logger must not make push throw.
-    }
+    const id = (record as { id?: unknown } | null)?.id
+    this.invalidReports.add(
+      typeof id === 'string' ? { records: 1, detail, id: id.slice(0, 200) } : { records: 1, detail },
+    )
   }
   get written(): number {
     return this.counters.written
@@ -313,7 +335,7 @@ export class PredictionLogQueue {
     const left = await this.flush(options)
     this.clearTimer()
     if (left === 0) {
-      this.reportRefusedNow()
+      this.closeReports()
       return 0
     }
     this.aborted = true
@@ -325,34 +347,18 @@ export class PredictionLogQueue {
     this.inflight = 0
     this.backlog.clear()
     this.shifted()
-    this.reportRefusedNow()
+    this.closeReports()
     return abandoned
   }
 
-  /** Reports refused batches: at once after a quiet time, else added up until the quiet time ends. */
   private refused(error: unknown, records: number): void {
-    if (!this.onRefused) return
-    const pending = this.refusedPending
-    this.refusedPending = { error, batches: (pending?.batches ?? 0) + 1, records: (pending?.records ?? 0) + records }
-    if (!this.refusedQuiet) this.reportRefusedNow()
+    this.counters.invalid += records
+    this.refusedReports.add({ error, records })
   }
 
-  /** Reports what was added up, if anything, and starts a quiet time after it (none once closed). */
-  private reportRefusedNow(): void {
-    if (this.refusedQuiet) clearTimeout(this.refusedQuiet)
-    this.refusedQuiet = undefined
-    const report = this.refusedPending
-    if (!report) return
-    this.refusedPending = undefined
-    try {
-      this.onRefused?.(report)
-    } catch {
-      // A failing logger must not stop the writer.
-    }
-    if (this.closed) return
-    this.refusedQuiet = setTimeout(() => this.reportRefusedNow(), this.refusedReportMs)
-    // A report still due must not keep a finished process alive; `close` makes it at once.
-    this.refusedQuiet.unref?.()
+  private closeReports(): void {
+    this.invalidReports.close()
+    this.refusedReports.close()
   }
 
   private schedule(): void {
@@ -392,8 +398,9 @@ export class PredictionLogQueue {
     while (!this.aborted && this.backlog.count > 0) {
       if (this.inflight === 0) this.inflight = Math.min(this.options.batchSize, this.backlog.count)
       try {
-        await this.backlog.write(this.inflight)
-        this.counters.written += this.inflight
+        const { refused, error } = await this.backlog.write(this.inflight)
+        this.counters.written += this.inflight - refused
+        if (refused > 0) this.refused(error, refused)
         this.backlog.shift(this.inflight)
         this.inflight = 0
         this.shifted()
@@ -406,9 +413,8 @@ export class PredictionLogQueue {
       } catch (err) {
         // By code, not class: errors from a writer thread arrive as plain errors carrying the code.
         if ((err as { code?: unknown } | null)?.code === 'ERR_STORE_INVALID_RECORD') {
-          // Retrying cannot help. The records were checked at push, so only a writer stricter than ours, or a record
-          // whose JSON reads back as something else (a `toJSON`, a Date as metadata), gets here.
-          this.counters.invalid += this.inflight
+          // Retrying cannot help, and a writer that throws rather than leaving the records out cannot say which of
+          // the batch it refuses: all of them go.
           this.refused(err, this.inflight)
           this.backlog.shift(this.inflight)
           this.inflight = 0
@@ -442,5 +448,50 @@ export class PredictionLogQueue {
       if (!this.closed) timer.unref?.()
       this.sleeping = { timer, wake }
     })
+  }
+}
+
+/**
+ * Reports of refused records, for logs: the first at once; those within `quietMs` of a report added up into one at
+ * the end of that time (the latest one's details, the records summed), so a flood of refusals cannot flood a log.
+ */
+class Reports<R extends { records: number }> {
+  private quiet: NodeJS.Timeout | undefined
+  private pending: R | undefined
+  private closed = false
+
+  constructor(
+    private readonly report: ((r: R) => void) | undefined,
+    private readonly quietMs: number,
+  ) {}
+
+  add(latest: R): void {
+    if (!this.report) return
+    this.pending = this.pending ? { ...latest, records: this.pending.records + latest.records } : latest
+    if (!this.quiet) this.now()
+  }
+
+  /** Reports what was added up, if anything, and starts a quiet time after it (none once closed). */
+  now(): void {
+    if (this.quiet) clearTimeout(this.quiet)
+    this.quiet = undefined
+    const report = this.pending
+    if (!report) return
+    this.pending = undefined
+    try {
+      this.report?.(report)
+    } catch {
+      // A failing logger must not make push throw or stop the writer.
+    }
+    if (this.closed) return
+    this.quiet = setTimeout(() => this.now(), this.quietMs)
+    // A report still due must not keep a finished process alive; `close` makes it at once.
+    this.quiet.unref?.()
+  }
+
+  /** Makes the report still due; from now on each refusal is reported at once. */
+  close(): void {
+    this.closed = true
+    this.now()
   }
 }

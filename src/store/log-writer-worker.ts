@@ -1,6 +1,6 @@
 /**
  * Entry point of the log-writer thread: owns its own connection to the store (the SQLite file, or a small
- * PostgreSQL pool) and runs the same `insertPredictions` as the main thread would, so redaction, hashing, query
+ * PostgreSQL pool) and runs the same inserts as the main thread would, so redaction, hashing, query
  * compilation and SQLite's synchronous work never hold the server's event loop.
  * @module
  */
@@ -81,9 +81,12 @@ port.on('message', async (msg: Request) => {
   const { buffer } = msg
   try {
     const records = parseJsonLines(new Uint8Array(buffer, msg.offset, msg.length)) as PredictionRecord[]
-    await store.insertPredictions(records)
+    // `push` checked each record's object; this checks its JSON form, which is what gets written. A record refused
+    // here is left out and counted, and the rest of its batch written.
+    const { refused, error } = await store.insertValidPredictions(records)
+    const problem = error ? { message: error.message, code: (error as { code?: string }).code } : {}
     // The buffer goes back for the next batch.
-    port.postMessage({ id: msg.id, ok: true, buffer, cpu: threadCpuSeconds() }, [buffer])
+    port.postMessage({ id: msg.id, ok: true, refused, ...problem, buffer, cpu: threadCpuSeconds() }, [buffer])
   } catch (err) {
     const e = err as Error & { code?: string }
     const reply = {

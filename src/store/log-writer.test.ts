@@ -10,8 +10,8 @@ import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
-import { expectRollupsMatchRaw, samplePrediction } from './contract.js'
-import { PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
+import { allPages, expectRollupsMatchRaw, samplePrediction } from './contract.js'
+import { type JsonBatchWriter, PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
 import type { LogWriter, PriorityEvent, WorkerLogWriter } from './log-writer.js'
 import { logQueueOptions, logQueueWarnings, openLogWriter, openStore } from './open.js'
 
@@ -93,6 +93,25 @@ function threadNices(): Map<number, number> {
     nices.set(Number(tid), Number(fields[19 - 3]))
   }
   return nices
+}
+
+/**
+ * The thread writer with the records whose metadata says `poison` made invalid on their way to it (their confidence
+ * turned to null), as a writer stricter than `push` would find them.
+ */
+function poisoning(writer: WorkerLogWriter): JsonBatchWriter & Pick<LogWriter, 'insertPredictions'> {
+  return {
+    insertPredictions: (records) => writer.insertPredictions(records),
+    insertJson: (batch, count) => {
+      let text = ''
+      for (const line of new TextDecoder().decode(batch).split('\n').slice(0, -1)) {
+        const record = JSON.parse(line)
+        if (record.metadata?.poison) record.confidence = null
+        text += `${JSON.stringify(record)}\n`
+      }
+      return writer.insertJson(new TextEncoder().encode(text), count)
+    },
+  }
 }
 
 describe('log writer thread', () => {
@@ -313,58 +332,110 @@ describe('log writer thread', () => {
       expect(queue.push(samplePrediction(2, { metadata: cyclic }))).toBe(false)
       expect(queue.push(samplePrediction(3, { metadata: { big: 10n } }))).toBe(false)
       expect(queue.push(samplePrediction(4))).toBe(true)
+      // Metadata whose JSON is not the object pushed (a Date's is a string): the thread would read a record it must
+      // refuse, so push refuses it.
+      const dated = new Date(Date.UTC(2026, 0, 1)) as unknown as Record<string, unknown>
+      expect(queue.push(samplePrediction(5, { metadata: dated }))).toBe(false)
+      expect(queue.push(samplePrediction(6, { metadata: { toJSON: () => [1] } }))).toBe(false)
       expect(await queue.close()).toBe(0)
-      expect(queue.stats()).toMatchObject({ written: 2, invalid: 2, dropped: 0, failedWrites: 0 })
+      expect(queue.stats()).toMatchObject({ written: 2, invalid: 4, dropped: 0, failedWrites: 0 })
       expect((await store.getPrediction('p-00004'))?.text).toBe(samplePrediction(4).text)
       expect(await store.countPredictions()).toBe(2)
     })
   })
 
-  it('warns about a batch the thread refuses as invalid at once, then adds later ones up into one line', async () => {
+  it('writes the good records of a batch the thread refuses some of, and warns about the refused ones in few lines', async () => {
     const lines: Array<Record<string, unknown>> = []
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) })
-    // A Date passes `push`'s check (an object), but its JSON is a string: the thread reads a record it must refuse.
-    const dated = (i: number) =>
-      samplePrediction(i, { metadata: new Date(Date.UTC(2026, 0, 1)) as unknown as Record<string, unknown> })
-    const refusals = () => lines.filter((l) => typeof l.batches === 'number')
-    await withWriter(
-      { flushIntervalMs: 60_000, refusedReportMs: 400, ...logQueueWarnings(logger) },
-      async ({ queue }) => {
-        queue.push(samplePrediction(1))
-        expect(queue.push(dated(2))).toBe(true)
-        await queue.flush()
+    const refusals = () => lines.filter((l) => typeof l.reason === 'string')
+    await withWriter({}, async ({ store, writer }) => {
+      const queue = new PredictionLogQueue({
+        store: poisoning(writer as WorkerLogWriter),
+        flushIntervalMs: 60_000,
+        refusedReportMs: 400,
+        ...logQueueWarnings(logger),
+      })
+      const poisoned = (i: number) => samplePrediction(i, { metadata: { poison: true } })
+      try {
+        for (const r of [samplePrediction(1), poisoned(2), samplePrediction(3)]) expect(queue.push(r)).toBe(true)
+        expect(await queue.flush()).toBe(0)
+        expect(queue.stats()).toMatchObject({ written: 2, invalid: 1, failedWrites: 0, healthy: true })
         expect(refusals()).toEqual([
           expect.objectContaining({
             level: 40,
             code: 'ERR_STORE_INVALID_RECORD',
-            reason: 'Prediction record "p-00002" cannot be logged: `metadata` must be an object',
-            batches: 1,
-            records: 2,
-            msg: '2 predictions not logged: the log writer refused a batch as invalid',
+            reason: 'Prediction record "p-00002" cannot be logged: `confidence` must be a finite number',
+            records: 1,
+            msg: '1 prediction not logged: the log writer refused its record as invalid',
           }),
         ])
         // Within the quiet time after a report, refusals are added up, not written one by one.
-        for (const i of [3, 4]) {
-          queue.push(dated(i))
-          await queue.flush()
-        }
+        for (const r of [poisoned(4), samplePrediction(5), poisoned(6)]) queue.push(r)
+        await queue.flush()
+        queue.push(poisoned(7))
+        await queue.flush()
         expect(refusals()).toHaveLength(1)
         const t0 = Date.now()
         while (refusals().length < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20))
         expect(refusals()[1]).toMatchObject({
-          batches: 2,
-          records: 2,
-          msg: '2 predictions not logged: the log writer refused 2 batches as invalid',
+          records: 3,
+          reason: expect.stringContaining('"p-00007"'),
+          msg: '3 predictions not logged: the log writer refused their records as invalid',
         })
         // What is still added up when the queue closes is reported by `close`, not lost.
-        queue.push(dated(5))
+        queue.push(poisoned(8))
         await queue.flush()
         expect(refusals()).toHaveLength(2)
         await queue.close()
-        expect(refusals()[2]).toMatchObject({ batches: 1, records: 1, reason: expect.stringContaining('p-00005') })
-        expect(queue.stats()).toMatchObject({ invalid: 5, written: 0, failedWrites: 0, healthy: true })
-      },
-    )
+        expect(refusals()[2]).toMatchObject({ records: 1, reason: expect.stringContaining('"p-00008"') })
+        expect(queue.stats()).toMatchObject({ invalid: 5, written: 3, failedWrites: 0, healthy: true })
+        expect((await allPages(store, {})).sort()).toEqual(['p-00001', 'p-00003', 'p-00005'])
+        await expectRollupsMatchRaw(store)
+      } finally {
+        await queue.close()
+      }
+    })
+  })
+
+  it('warns about the records push refuses at once, then adds later ones up into one line', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    await withWriter({ flushIntervalMs: 60_000, ...logQueueWarnings(logger) }, async ({ queue }) => {
+      expect(queue.push({ ...samplePrediction(1), confidence: Number.NaN })).toBe(false)
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 40,
+          id: 'p-00001',
+          detail: '`confidence` must be a finite number',
+          records: 1,
+          msg: '1 prediction not logged: its record cannot be stored',
+        }),
+      ])
+      // A client sending bad records does not get a line each: the default quiet time is a minute.
+      for (let i = 2; i < 500; i++) queue.push({ ...samplePrediction(i), latencyMs: -Infinity })
+      expect(lines).toHaveLength(1)
+      await queue.close()
+      expect(lines).toHaveLength(2)
+      expect(lines[1]).toMatchObject({
+        id: 'p-00499',
+        detail: '`latencyMs` must be a finite number',
+        records: 498,
+        msg: '498 predictions not logged: their records cannot be stored',
+      })
+      expect(queue.invalid).toBe(499)
+    })
+  })
+
+  it('as a store, refuses a batch holding an invalid record whole, as the store does', async () => {
+    await withWriter({}, async ({ store, writer }) => {
+      const bad = { ...samplePrediction(2), metadata: new Date(0) as unknown as Record<string, unknown> }
+      await expect(writer.insertPredictions([samplePrediction(1), bad])).rejects.toMatchObject({
+        code: 'ERR_STORE_INVALID_RECORD',
+        message: expect.stringContaining('"p-00002"'),
+      })
+      await writer.insertPredictions([samplePrediction(1)])
+      expect(await allPages(store, {})).toEqual(['p-00001'])
+    })
   })
 
   it('takes each record as the queue received it: encoded at push, not when its batch is written', async () => {

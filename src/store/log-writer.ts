@@ -11,11 +11,13 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { createError } from '../errors.js'
+import { firstInvalidPrediction } from './kysely-store.js'
 import type { JsonBatchWriter } from './log-queue.js'
 import type { RedactionRule } from './redact.js'
-import type { PredictionRecord } from './types.js'
+import type { InsertOutcome, PredictionRecord } from './types.js'
 
 export interface LogWriter {
+  /** The store's `insertPredictions`: a batch holding an invalid record is refused whole. */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>
   close(): Promise<void>
   /** CPU seconds the writer has used, where it runs apart and can tell (a thread on Linux). */
@@ -67,9 +69,12 @@ export interface WorkerData {
   nice?: number
 }
 
-/** The thread's answer; it hands the batch's buffer back for the next batch, and tells its CPU seconds so far. */
+/**
+ * The thread's answer; it hands the batch's buffer back for the next batch, and tells its CPU seconds so far. A
+ * write that left records out says how many, and the error for the first of them.
+ */
 type Reply = { id: number; buffer?: ArrayBuffer; cpu?: number } & (
-  | { ok: true }
+  | { ok: true; refused: number; message?: string; code?: string }
   | { ok: false; message: string; code?: string }
 )
 
@@ -82,7 +87,7 @@ const MIN_BATCH_BUFFER = 64 * 1024
 export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   private worker: Worker | undefined
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
+  private readonly pending = new Map<number, { resolve: (o: InsertOutcome) => void; reject: (e: Error) => void }>()
   private closed = false
   /** A batch buffer the thread handed back, and every buffer this writer may transfer. */
   private spare: ArrayBuffer | undefined
@@ -139,11 +144,15 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     }
   }
 
-  insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
+  async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
+    // The thread leaves invalid records out; as a store, this refuses their batch before any of it is written.
+    const invalid = firstInvalidPrediction(records)
+    if (invalid) throw invalid
     let text = ''
     for (const r of records) text += `${JSON.stringify(r)}\n`
     // A buffer of its own (TextEncoder never hands out a pooled one), so it can be transferred.
-    return this.insertJson(new TextEncoder().encode(text), records.length)
+    const { error } = await this.insertJson(new TextEncoder().encode(text), records.length)
+    if (error) throw error
   }
 
   batchBuffer(bytes: number): Uint8Array {
@@ -160,15 +169,15 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   /**
    * The thread takes a batch as JSON text, rather than as record objects: structured clone costs ~10 µs a record
    * across both threads, stringify + parse ~8.5 (bench/log-cost.ts). The buffer is transferred, not copied: it
-   * belongs to the thread once this is called. Records passed `checkPrediction`, so they are JSON-safe and what the
-   * store writes (it stringifies ranking, entities, fields and metadata itself) does not change.
+   * belongs to the thread once this is called. The thread runs `checkPrediction` on each record as it reads it, and
+   * leaves out (and counts) those it refuses.
    */
-  insertJson(batch: Uint8Array, count: number): Promise<void> {
+  insertJson(batch: Uint8Array, count: number): Promise<InsertOutcome> {
     if (this.closed) return Promise.reject(createError('ERR_INTERNAL', { detail: 'the log writer is closed' }))
-    if (count === 0) return Promise.resolve()
+    if (count === 0) return Promise.resolve({ refused: 0 })
     const worker = this.spawn()
     const id = this.nextId++
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<InsertOutcome>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       // Held only while a write is in flight, so an idle writer never keeps the process alive.
       worker.ref()
@@ -226,8 +235,11 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       if (!p) return
       this.pending.delete(reply.id)
       if (this.pending.size === 0) worker.unref()
-      if (reply.ok) p.resolve()
-      else p.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}))
+      // Errors are rebuilt from their message and code: a thread's error does not cross as itself.
+      const error = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {})
+      if (!reply.ok) p.reject(error(reply.message, reply.code))
+      else if (reply.refused > 0) p.resolve({ refused: reply.refused, error: error(reply.message ?? '', reply.code) })
+      else p.resolve({ refused: 0 })
     })
     const fail = (err: Error) => {
       // A dead thread fails what it held; the next write starts a new one (the queue retries those batches).

@@ -194,27 +194,33 @@ export function writerPriorityLog(
 }
 
 /**
- * The queue's callbacks that tell a server's log what went wrong: a failed write (retried), a record `push`
- * refused, and batches the writer refused, added up to at most one line a minute (`refusedReportMs`).
+ * The queue's callbacks that tell a server's log what went wrong: a failed write (retried), and records `push` or
+ * the writer refused, each kind added up to at most one line a minute (`refusedReportMs`).
  */
 export function logQueueWarnings(
   log: WarnLogger,
 ): Pick<PredictionLogQueueOptions, 'onError' | 'onInvalid' | 'onRefused'> {
   return {
     onError: (err, info) => log.warn({ err, ...info }, 'prediction log write failed; retrying'),
-    onInvalid: (detail, record) =>
-      log.warn({ id: record.id, detail }, 'prediction not logged: its record cannot be stored'),
-    onRefused: ({ error, batches, records }) => {
+    onInvalid: ({ records, detail, id }) =>
+      log.warn(
+        { id, detail, records },
+        records === 1
+          ? '1 prediction not logged: its record cannot be stored'
+          : `${records} predictions not logged: their records cannot be stored`,
+      ),
+    onRefused: ({ error, records }) => {
       // From the writer thread the error is a plain one rebuilt here: its stack says nothing, its message all.
       const e = error as { message?: unknown; code?: unknown } | null
       log.warn(
         {
           code: typeof e?.code === 'string' ? e.code : undefined,
           reason: typeof e?.message === 'string' ? e.message : String(error),
-          batches,
           records,
         },
-        `${records} prediction${records === 1 ? '' : 's'} not logged: the log writer refused ${batches === 1 ? 'a batch' : `${batches} batches`} as invalid`,
+        records === 1
+          ? '1 prediction not logged: the log writer refused its record as invalid'
+          : `${records} predictions not logged: the log writer refused their records as invalid`,
       )
     },
   }

@@ -104,13 +104,29 @@ export interface TokenRecord {
   lastUsedAt?: number
 }
 
+/** What `insertValidPredictions` left out; it wrote every other record. */
+export interface InsertOutcome {
+  /** Records refused as invalid. */
+  refused: number
+  /** ERR_STORE_INVALID_RECORD for the first of them, when there are any: its message names it and what is wrong. */
+  error?: Error
+}
+
 export interface PredictionStore {
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>
   /** Throws when the backend is unreachable (readiness). */
   ping(): Promise<void>
-  /** Writes a batch in one transaction; records whose id exists are ignored, so retries are safe. */
+  /**
+   * Writes a batch in one transaction; records whose id exists are ignored, so retries are safe. A batch holding a
+   * record `checkPrediction` refuses is refused whole (ERR_STORE_INVALID_RECORD, naming it).
+   */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>
+  /**
+   * `insertPredictions` for the prediction log's writer: the records `checkPrediction` refuses are left out and
+   * counted, and the others written, so that one bad record never costs its batch.
+   */
+  insertValidPredictions(records: readonly PredictionRecord[]): Promise<InsertOutcome>
   getPrediction(id: string): Promise<PredictionRecord | undefined>
   queryPredictions(query: PredictionQuery): Promise<Page<PredictionRecord>>
   /** Streams matching records in time order, for export and analytics jobs. */
