@@ -107,6 +107,34 @@ describe('intentops train', () => {
     expect(await runCli([...args, '--validation', 'held.jsonl'], fixed)).toBe(0)
     expect(fixed.err()).not.toContain('error ')
   })
+  it('leaves the warnings about how many examples there are out for the --validation files', async () => {
+    const rows = toyTrainingData().examples.map((e) => JSON.stringify({ text: e.text, intent: e.intent }))
+    const few = [...rows, JSON.stringify({ text: 'what time is it', intent: 'time' })]
+    writeFileSync(path.join(dir, 'few-train.jsonl'), `${few.join('\n')}\n`)
+    // held-out data, small on purpose: one example per intent, and an unclosed bracket
+    writeFileSync(
+      path.join(dir, 'small-held.yml'),
+      'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello friend\n- intent: goodbye\n  examples: |\n    - bye [for now\n',
+    )
+    // data validate, which checks training data, warns about the counts
+    const asTraining = memoryIO(dir)
+    expect(await runCli(['data', 'validate', '-d', 'small-held.yml'], asTraining)).toBe(0)
+    expect(asTraining.out()).toContain('small-held.yml:3:3: warning WARN_DATA_FEW_EXAMPLES: Intent greet has 1 example')
+    const args = ['train', '-d', 'few-train.jsonl', '-o', 'out/small.iom', '--workers', '0', '--max-fallback', '0.5']
+    const io = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'small-held.yml'], io)).toBe(0)
+    const unclosed = 'small-held.yml:8:11: warning WARN_DATA_UNCLOSED_BRACKET: '
+    expect(io.err()).toMatch(
+      /^few-train\.jsonl:21:1: warning WARN_DATA_FEW_EXAMPLES: Intent time has 1 example, fewer than 5\n {2}hint: .*\n/,
+    )
+    expect(io.err()).toContain(unclosed)
+    expect(io.err()).not.toMatch(/small-held\.yml.*WARN_DATA_(FEW_EXAMPLES|IMBALANCE|FEW_ENTITY_EXAMPLES)/)
+    // data validate --held-out checks a file as train checks its --validation files
+    const heldOut = memoryIO(dir)
+    expect(await runCli(['data', 'validate', '--held-out', '-d', 'small-held.yml'], heldOut)).toBe(0)
+    expect(heldOut.out()).toContain(unclosed)
+    expect(heldOut.out()).not.toContain('WARN_DATA_FEW_EXAMPLES')
+  })
   it('works outside a project, with the default pipeline, and writes the default model path', () => {
     expect(existsSync(path.join(dir, 'models', 'model.iom'))).toBe(true)
   })

@@ -23,6 +23,12 @@ export interface ValidateProjectOptions {
   configFile?: string
   validation: ValidationConfig
   fields?: Readonly<Record<string, number>>
+  /**
+   * The files are held-out data (`train --validation`), checked as `train` checks them: without the must-pass cases,
+   * which are about the training data, and without the warnings about how many examples there are, since a held-out
+   * set is small on purpose.
+   */
+  heldOut?: boolean
   onProgress?: (done: number, total: number) => void
 }
 
@@ -55,9 +61,13 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
     diagnostics.push(errorDiagnostic('ERR_DATA_NO_EXAMPLES', { detail }, { file: options.data[0] ?? '.' }))
   }
   diagnostics.push(
-    ...validateTrainingData(loaded.data, { validation: options.validation, fields: options.fields ?? {} }),
+    ...validateTrainingData(loaded.data, {
+      validation: options.validation,
+      fields: options.fields ?? {},
+      heldOut: options.heldOut === true,
+    }),
   )
-  const configured = await configuredMustPassPaths(options.tests ?? [], {
+  const configured = await configuredMustPassPaths(options.heldOut ? [] : (options.tests ?? []), {
     root: options.root,
     source,
     ...(options.configFile ? { configFile: options.configFile } : {}),
