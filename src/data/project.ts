@@ -58,7 +58,16 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
   // Training refuses data without examples; when loading already failed, that error says why.
   if (loaded.data.examples.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
     const detail = `read ${describeFiles(loaded.files.length ? loaded.files.map((f) => f.file) : options.data)}`
-    diagnostics.push(errorDiagnostic('ERR_DATA_NO_EXAMPLES', { detail }, { file: options.data[0] ?? '.' }))
+    diagnostics.push(
+      errorDiagnostic(
+        'ERR_DATA_NO_EXAMPLES',
+        { what: options.heldOut ? 'held-out data (--validation)' : 'training data', detail },
+        { file: options.data[0] ?? '.' },
+        options.heldOut
+          ? 'Give --validation files that hold labelled examples, or leave --validation out to choose the fallback threshold on the calibration folds of the training data alone.'
+          : undefined,
+      ),
+    )
   }
   diagnostics.push(
     ...validateTrainingData(loaded.data, {

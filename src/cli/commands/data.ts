@@ -236,6 +236,7 @@ export function register(program: Command, io: CliIO): void {
         throw createError(
           'ERR_DATA_NO_EXAMPLES',
           {
+            what: 'training data',
             detail: `${read.length ? `read ${describeFiles(read)}` : 'no training data file was read'}${why}; nothing was written`,
           },
           {

@@ -54,9 +54,17 @@ async function validatedData(
       inTraining && inHeldOut ? 'training and --validation data' : inTraining ? 'training data' : '--validation data'
     // The first error of the training data when it has one, as without --validation.
     const shown = inTraining ? report.diagnostics.find((d) => d.severity === 'error')! : first
+    // `data validate -d FILE` alone would check a held-out file as training data, must-pass cases included.
+    const heldOutCommand = '`intentops data validate --held-out -d FILE`'
+    const check =
+      inTraining && inHeldOut
+        ? `\`intentops data validate\` checks the training data again without training, and ${heldOutCommand} a --validation file as train does`
+        : inTraining
+          ? '`intentops data validate` checks the data again without training'
+          : `${heldOutCommand} checks a --validation file again as train does`
     throw createError(
       'ERR_DATA_INVALID',
-      { what, count: report.errorCount + (heldOut?.errorCount ?? 0), code: shown.code, first: shown.message },
+      { what, count: report.errorCount + (heldOut?.errorCount ?? 0), code: shown.code, first: shown.message, check },
       { location: shown.location },
     )
   }
