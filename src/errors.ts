@@ -185,7 +185,7 @@ export const ERROR_CATALOG = Object.freeze({
   },
   ERR_DATA_NO_EXAMPLES: {
     status: 400,
-    message: 'The training data has no examples: {detail}',
+    message: 'The {what} has no examples: {detail}',
     hint: 'Add `- intent:` blocks with examples to a data file (see docs/data-format.md), or point --data or `data` in intentops.yml at the files that have them.',
   },
   ERR_DATA_BAD_NAME: {
@@ -196,7 +196,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_DATA_INVALID: {
     status: 400,
     message: 'The {what} has {count} error(s), listed above; the first, {code}: {first}. Nothing was trained',
-    hint: 'Fix each problem at its file:line:column; `intentops data validate` checks the data again without training (`-d FILE` for a --validation file). To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.',
+    hint: 'Fix each problem at its file:line:column; {check}. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.',
   },
 
   // ── pipeline ─────────────────────────────────────────────────────────────────

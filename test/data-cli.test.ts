@@ -371,6 +371,27 @@ describe('intentops data convert: what the target cannot hold', () => {
   })
 })
 
+describe('intentops data validate --held-out', () => {
+  it('checks files as train checks its --validation files: no must-pass cases, no warnings about counts', async () => {
+    expect((await run(['init', 'demo'])).code).toBe(0)
+    const demo = path.join(dir, 'demo')
+    writeFileSync(
+      path.join(demo, 'held.yml'),
+      'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello there\n    - good evening\n- intent: goodbye\n  examples: |\n    - bye now\n',
+    )
+    // as training data, the held-out file fails the must-pass cases and is too small
+    const asTraining = await run(['data', 'validate', '-d', 'held.yml'], demo)
+    expect(asTraining.code).toBe(1)
+    expect(asTraining.out).toContain('error ERR_MUST_PASS_UNKNOWN_INTENT')
+    expect(asTraining.out).toContain('held.yml:3:3: warning WARN_DATA_FEW_EXAMPLES: Intent greet has 2 examples')
+    const heldOut = await run(['data', 'validate', '--held-out', '-d', 'held.yml'], demo)
+    expect([heldOut.code, heldOut.out]).toEqual([
+      0,
+      '✔ 0 errors, 0 warnings in 1 data file (3 examples, 2 intents, 0 must-pass cases)\nheld-out data is valid\n',
+    ])
+  })
+})
+
 describe('intentops data validate on empty data', () => {
   it.each([
     ['a 0-byte file', '', true],

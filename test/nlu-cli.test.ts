@@ -38,7 +38,7 @@ describe('intentops train', () => {
     expect(await runCli(['train', '-d', 'conflict.jsonl', '-o', 'out/conflict.iom', '--workers', '0'], io)).toBe(1)
     expect(io.err()).toBe(
       `${problems}error ERR_DATA_INVALID: conflict.jsonl:21:1: The training data has 1 error(s), listed above; the first, ERR_DATA_CONFLICT: ${/ERR_DATA_CONFLICT: (.*)\n/.exec(problems)![1]}. Nothing was trained\n` +
-        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training (`-d FILE` for a --validation file). To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.\n',
+        '  hint: Fix each problem at its file:line:column; `intentops data validate` checks the data again without training. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.\n',
     )
     expect(io.out()).toBe('')
     expect(existsSync(path.join(dir, 'out', 'conflict.iom'))).toBe(false)
@@ -93,7 +93,7 @@ describe('intentops train', () => {
     const conflict = ['train', '-d', 'train-conflict.jsonl', '-o', 'out/held.iom', '--workers', '0']
     expect(await runCli([...conflict, '--validation', 'held.jsonl'], both)).toBe(1)
     expect(both.err()).toMatch(
-      /error ERR_DATA_INVALID: train-conflict\.jsonl:21:1: The training and --validation data has 2 error\(s\), listed above; the first, ERR_DATA_CONFLICT: /,
+      /error ERR_DATA_INVALID: train-conflict\.jsonl:21:1: The training and --validation data has 2 error\(s\), listed above; the first, ERR_DATA_CONFLICT: .*\n {2}hint: Fix each problem at its file:line:column; `intentops data validate` checks the training data again without training, and `intentops data validate --held-out -d FILE` a --validation file as train does\. /,
     )
     // --no-validate trains on both as they are
     const unchecked = memoryIO(dir)
@@ -106,6 +106,53 @@ describe('intentops train', () => {
     const fixed = memoryIO(dir)
     expect(await runCli([...args, '--validation', 'held.jsonl'], fixed)).toBe(0)
     expect(fixed.err()).not.toContain('error ')
+  })
+  it('leaves the warnings about how many examples there are out for the --validation files', async () => {
+    const rows = toyTrainingData().examples.map((e) => JSON.stringify({ text: e.text, intent: e.intent }))
+    const few = [...rows, JSON.stringify({ text: 'what time is it', intent: 'time' })]
+    writeFileSync(path.join(dir, 'few-train.jsonl'), `${few.join('\n')}\n`)
+    // held-out data, small on purpose: one example per intent, and an unclosed bracket
+    writeFileSync(
+      path.join(dir, 'small-held.yml'),
+      'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello friend\n- intent: goodbye\n  examples: |\n    - bye [for now\n',
+    )
+    // data validate, which checks training data, warns about the counts
+    const asTraining = memoryIO(dir)
+    expect(await runCli(['data', 'validate', '-d', 'small-held.yml'], asTraining)).toBe(0)
+    expect(asTraining.out()).toContain('small-held.yml:3:3: warning WARN_DATA_FEW_EXAMPLES: Intent greet has 1 example')
+    const args = ['train', '-d', 'few-train.jsonl', '-o', 'out/small.iom', '--workers', '0', '--max-fallback', '0.5']
+    const io = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'small-held.yml'], io)).toBe(0)
+    const unclosed = 'small-held.yml:8:11: warning WARN_DATA_UNCLOSED_BRACKET: '
+    expect(io.err()).toMatch(
+      /^few-train\.jsonl:21:1: warning WARN_DATA_FEW_EXAMPLES: Intent time has 1 example, fewer than 5\n {2}hint: .*\n/,
+    )
+    expect(io.err()).toContain(unclosed)
+    expect(io.err()).not.toMatch(/small-held\.yml.*WARN_DATA_(FEW_EXAMPLES|IMBALANCE|FEW_ENTITY_EXAMPLES)/)
+    // data validate --held-out checks a file as train checks its --validation files
+    const heldOut = memoryIO(dir)
+    expect(await runCli(['data', 'validate', '--held-out', '-d', 'small-held.yml'], heldOut)).toBe(0)
+    expect(heldOut.out()).toContain(unclosed)
+    expect(heldOut.out()).not.toContain('WARN_DATA_FEW_EXAMPLES')
+  })
+  it('names the held-out data when a --validation file has no examples, and how to check it again', async () => {
+    const args = ['train', '-d', 'train.jsonl', '-o', 'out/empty.iom', '--workers', '0']
+    writeFileSync(path.join(dir, 'empty-held.yml'), '')
+    const empty = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'empty-held.yml'], empty)).toBe(1)
+    expect(empty.err()).toContain(
+      'empty-held.yml: error ERR_DATA_NO_EXAMPLES: The held-out data (--validation) has no examples: read empty-held.yml\n' +
+        '  hint: Give --validation files that hold labelled examples, or leave --validation out to choose the fallback threshold on the calibration folds of the training data alone.\n',
+    )
+    expect(empty.err()).toContain(
+      'error ERR_DATA_INVALID: empty-held.yml: The --validation data has 1 error(s), listed above; the first, ERR_DATA_NO_EXAMPLES: The held-out data (--validation) has no examples: read empty-held.yml. Nothing was trained\n' +
+        '  hint: Fix each problem at its file:line:column; `intentops data validate --held-out -d FILE` checks a --validation file again as train does. To train on the data as it is (a public dataset you do not edit, say), pass --no-validate.\n',
+    )
+    const emptyHeldOut = memoryIO(dir)
+    expect(await runCli(['data', 'validate', '--held-out', '-d', 'empty-held.yml'], emptyHeldOut)).toBe(1)
+    expect(emptyHeldOut.out()).toContain(
+      'empty-held.yml: error ERR_DATA_NO_EXAMPLES: The held-out data (--validation) has no examples',
+    )
   })
   it('works outside a project, with the default pipeline, and writes the default model path', () => {
     expect(existsSync(path.join(dir, 'models', 'model.iom'))).toBe(true)

@@ -6,16 +6,9 @@ import { runCli } from '../src/cli/program.js'
 import { decide } from '../src/review/actions.js'
 import { prediction } from '../src/review/testing.js'
 import { openSqliteStore } from '../src/store/sqlite.js'
-import { gitRepo } from './helpers/git-repo.js'
+import { gitIdentity, gitRepo } from './helpers/git-repo.js'
 
 let repo: ReturnType<typeof gitRepo>
-const env = {
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.com',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-}
 
 beforeEach(async () => {
   repo = gitRepo('io-review-cli-')
@@ -40,7 +33,8 @@ beforeEach(async () => {
 afterEach(() => rmSync(repo.dir, { recursive: true, force: true }))
 
 async function run(argv: string[], cwd = repo.dir) {
-  const io = memoryIO(cwd, env)
+  // the CLI runs git with its environment over this process's, as with an identity set in the shell
+  const io = memoryIO(cwd, gitIdentity)
   const code = await runCli(argv, io)
   return { code, out: io.out(), err: io.err() }
 }

@@ -173,6 +173,32 @@ describe('review API', () => {
       "The entity name 'Bad Name' cannot be used: it contains a space",
       expect.stringMatching(/Rename it, e\.g\. to Bad_Name\.$/),
     ])
+    // an entity's role and group are held to the same rules, with a corrected relabel as with an entities decision
+    for (const [extra, message, hint] of [
+      [
+        { role: 'to city' },
+        "The role name 'to city' cannot be used: it contains a space",
+        /^Entity roles follow the rules of entity names: .* Rename it, e\.g\. to to_city\.$/,
+      ],
+      [
+        { role: 'destination', group: 'true' },
+        "The group name 'true' cannot be used: YAML reads it as true, not as a name, wherever it is unquoted",
+        /^Entity groups follow the rules of entity names: .* Rename it\.$/,
+      ],
+    ] as const) {
+      const res = await call('POST', '/v1/review/decisions', 'annotator', {
+        predictionIds: ['p3'],
+        action: 'relabel',
+        intent: 'book_flight',
+        entities: [{ start: 7, end: 11, entity: 'city', ...extra }],
+      })
+      expect([res.statusCode, res.json().code, res.json().message, res.json().hint]).toEqual([
+        400,
+        'ERR_REVIEW_BAD_NAME',
+        message,
+        expect.stringMatching(hint),
+      ])
+    }
     expect(await store.listReviews({ predictionId: 'p3' })).toEqual([])
     expect((await call('GET', '/health')).statusCode).toBe(200)
   })
@@ -236,6 +262,16 @@ describe('review API', () => {
       newIntent: true,
     })
     expect([badName.statusCode, badName.json().code]).toEqual([400, 'ERR_REVIEW_BAD_NAME'])
+    const badRole = await call('POST', '/v1/review/examples', 'annotator', {
+      text: 'fly me to Quito',
+      intent: 'book_flight',
+      entities: [{ start: 10, end: 15, entity: 'city', role: 'to:city' }],
+    })
+    expect([badRole.statusCode, badRole.json().code, badRole.json().message]).toEqual([
+      400,
+      'ERR_REVIEW_BAD_NAME',
+      "The role name 'to:city' cannot be used: it contains ':'",
+    ])
     expect((await store.queryPredictions({ limit: 100 })).items.length).toBe(logged)
   })
 

@@ -23,6 +23,12 @@ export interface ValidateProjectOptions {
   configFile?: string
   validation: ValidationConfig
   fields?: Readonly<Record<string, number>>
+  /**
+   * The files are held-out data (`train --validation`), checked as `train` checks them: without the must-pass cases,
+   * which are about the training data, and without the warnings about how many examples there are, since a held-out
+   * set is small on purpose.
+   */
+  heldOut?: boolean
   onProgress?: (done: number, total: number) => void
 }
 
@@ -52,12 +58,25 @@ export async function validateProject(options: ValidateProjectOptions): Promise<
   // Training refuses data without examples; when loading already failed, that error says why.
   if (loaded.data.examples.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
     const detail = `read ${describeFiles(loaded.files.length ? loaded.files.map((f) => f.file) : options.data)}`
-    diagnostics.push(errorDiagnostic('ERR_DATA_NO_EXAMPLES', { detail }, { file: options.data[0] ?? '.' }))
+    diagnostics.push(
+      errorDiagnostic(
+        'ERR_DATA_NO_EXAMPLES',
+        { what: options.heldOut ? 'held-out data (--validation)' : 'training data', detail },
+        { file: options.data[0] ?? '.' },
+        options.heldOut
+          ? 'Give --validation files that hold labelled examples, or leave --validation out to choose the fallback threshold on the calibration folds of the training data alone.'
+          : undefined,
+      ),
+    )
   }
   diagnostics.push(
-    ...validateTrainingData(loaded.data, { validation: options.validation, fields: options.fields ?? {} }),
+    ...validateTrainingData(loaded.data, {
+      validation: options.validation,
+      fields: options.fields ?? {},
+      heldOut: options.heldOut === true,
+    }),
   )
-  const configured = await configuredMustPassPaths(options.tests ?? [], {
+  const configured = await configuredMustPassPaths(options.heldOut ? [] : (options.tests ?? []), {
     root: options.root,
     source,
     ...(options.configFile ? { configFile: options.configFile } : {}),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { ValidationConfig } from '../config/schema.js'
 import { loadTrainingDataDetailed } from './load.js'
 import { loadMustPassDetailed, validateMustPass } from './must-pass.js'
-import type { Example } from './types.js'
+import { type Example, emptyTrainingData, type TrainingData } from './types.js'
 import {
   exampleTokens,
   findNearDuplicates,
@@ -132,6 +132,40 @@ describe('validation checks', () => {
     expect(hit!.message).toMatch(message)
     expect(hit!.hint).toBeTruthy()
     expect(hit!.severity).toBe(code.startsWith('WARN') ? 'warning' : 'error')
+  })
+
+  it('leaves out the warnings about how many examples there are for held-out data, keeping every other problem', () => {
+    let line = 0
+    const ex = (text: string, intent: string, entities: Example['entities'] = []): Example => ({
+      text,
+      intent,
+      entities,
+      source: { file: 'held.yml', line: ++line, column: 7 },
+    })
+    const data: TrainingData = {
+      ...emptyTrainingData(),
+      examples: [
+        // one greeting: too few; three weather questions against twenty-two bookings: unbalanced
+        ex('hello there', 'greet'),
+        ex('is it raining', 'weather'),
+        ex('will it snow', 'weather'),
+        ex('is it sunny', 'weather'),
+        ...Array.from({ length: 20 }, (_, i) => ex(`flight number ${i + 1}`, 'book_flight')),
+        // a city annotated once: too few entity examples
+        ex('fly to Oslo', 'book_flight', [{ start: 7, end: 11, entity: 'city', value: 'Oslo' }]),
+        // nearly the same sentence under two intents, and a duplicate
+        ex('book a table for two people tonight', 'restaurant'),
+        ex('book a table for two people tonight please', 'book_flight'),
+        ex('is it sunny', 'weather'),
+      ],
+    }
+    const codes = (heldOut: boolean) =>
+      [...new Set(validateTrainingData(data, { validation, heldOut }).map((d) => d.code))].sort()
+    const others = ['ERR_DATA_DUPLICATE_EXAMPLE', 'WARN_DATA_NEAR_DUPLICATE']
+    expect(codes(false)).toEqual(
+      [...others, 'WARN_DATA_FEW_ENTITY_EXAMPLES', 'WARN_DATA_FEW_EXAMPLES', 'WARN_DATA_IMBALANCE'].sort(),
+    )
+    expect(codes(true)).toEqual(others)
   })
 
   it('holds entity roles and groups to the rules of entity names, each bad one once, where it first is', async () => {

@@ -89,6 +89,9 @@ export function checkEntitySpans(
     if (text === undefined) throw bad(s, `the message has no field '${s.field}'`)
     if (!s.entity?.trim()) throw bad(s, 'the entity name is empty')
     const entity = checkReviewName('entity', s.entity)
+    // Held to the same rules as entity names: `data validate` refuses a role or group that breaks them.
+    const role = s.role ? checkReviewName('role', s.role) : undefined
+    const group = s.group ? checkReviewName('group', s.group) : undefined
     if (!Number.isInteger(s.start) || !Number.isInteger(s.end) || s.start < 0 || s.end > text.length)
       throw bad(s, `offsets must be integers within 0-${text.length}`)
     if (s.end <= s.start) throw bad(s, 'the span is empty')
@@ -99,8 +102,8 @@ export function checkEntitySpans(
       end: s.end,
       entity,
       value: s.value ?? covered,
-      ...(s.role ? { role: s.role } : {}),
-      ...(s.group ? { group: s.group } : {}),
+      ...(role !== undefined ? { role } : {}),
+      ...(group !== undefined ? { group } : {}),
       ...(s.field !== undefined ? { field: s.field } : {}),
     })
   }

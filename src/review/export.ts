@@ -101,12 +101,17 @@ function toNewExample(p: PredictionRecord, entities: readonly EntityAnnotation[]
   )
 }
 
-/** Why a candidate cannot be written as it is: a name the validator refuses, or text that reads as markup. */
+/**
+ * Why a candidate cannot be written as it is: a name the validator refuses (its intent, or an entity's name, role or
+ * group), or text that reads as markup.
+ */
 function unwritable(c: Candidate): IntentopsError | undefined {
-  const names: Array<[NameKind, string]> = [
-    ['intent', c.intent],
-    ...c.entities.map((e): [NameKind, string] => ['entity', e.entity]),
-  ]
+  const names: Array<[NameKind, string]> = [['intent', c.intent]]
+  for (const e of c.entities) {
+    names.push(['entity', e.entity])
+    if (e.role !== undefined) names.push(['role', e.role])
+    if (e.group !== undefined) names.push(['group', e.group])
+  }
   for (const [kind, name] of names) {
     const detail = nameProblem(kind, name)
     if (detail !== undefined)

@@ -243,7 +243,32 @@ describe.each(BACKENDS)('review on $name', ({ open }) => {
         "The entity name 'Bad Name' cannot be used: it contains a space",
         expect.stringMatching(/Rename it, e\.g\. to Bad_Name\.$/),
       ])
+      // roles and groups follow the entity rules, numbers allowed (Rasa numbers groups), and are trimmed as names are
+      const span = { start: 17, end: 22, entity: 'city' }
+      expect(await refused({ action: 'entities', intent: undefined, entities: [{ ...span, role: '#to' }] })).toEqual([
+        'ERR_REVIEW_BAD_NAME',
+        400,
+        "The role name '#to' cannot be used: it contains '#'",
+        expect.stringMatching(/^Entity roles follow the rules of entity names: .* Rename it, e\.g\. to to\.$/),
+      ])
+      expect(await refused({ action: 'entities', intent: undefined, entities: [{ ...span, group: '01' }] })).toEqual([
+        'ERR_REVIEW_BAD_NAME',
+        400,
+        "The group name '01' cannot be used: YAML reads it as 1, not as a name, wherever it is unquoted",
+        expect.stringMatching(/^Entity groups follow the rules of entity names: /),
+      ])
       expect(await store.listReviews({})).toEqual([])
+      const { reviews } = await decide(
+        store,
+        {
+          predictionIds: ['p1'],
+          action: 'entities',
+          entities: [{ ...span, role: ' destination ', group: '1' }],
+          reviewer: 'ann',
+        },
+        ctx,
+      )
+      expect(reviews[0]!.entities).toEqual([{ ...span, value: 'Paris', role: 'destination', group: '1' }])
       // a retrieval intent is a name
       await decide(
         store,

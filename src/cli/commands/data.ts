@@ -53,7 +53,11 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file (default: ./intentops.yml when present)')
     .option('--json', 'print the report as JSON')
     .option('--strict', 'treat warnings as errors')
-    .action(async (opts: ProjectOpts & { json?: boolean; strict?: boolean }) => {
+    .option(
+      '--held-out',
+      'check held-out data as `train --validation` does: no must-pass cases, no warnings about how many examples there are',
+    )
+    .action(async (opts: ProjectOpts & { json?: boolean; strict?: boolean; heldOut?: boolean }) => {
       const { validateProject } = await import('../../data/project.js')
       const { renderDiagnostics } = await import('../diagnostics.js')
       const pc = (await import('picocolors')).default.createColors(io.isTTY && !opts.json)
@@ -66,6 +70,7 @@ export function register(program: Command, io: CliIO): void {
         ...(file ? { configFile: file } : {}),
         validation: config.validation,
         fields: config.fields,
+        heldOut: opts.heldOut === true,
         onProgress: progress.onProgress,
       })
       progress.stop()
@@ -81,7 +86,8 @@ export function register(program: Command, io: CliIO): void {
           `${s(report.errorCount, 'error')}, ${s(report.warningCount, 'warning')} in ${s(nluFiles, 'data file')}` +
           ` (${s(report.counts.examples, 'example')}, ${s(report.counts.intents, 'intent')}, ${s(report.counts.mustPass, 'must-pass case')})`
         io.stdout(`${failed ? pc.red('✖') : pc.green('✔')} ${summary}\n`)
-        if (!failed && report.warningCount === 0) io.stdout('training data is valid\n')
+        if (!failed && report.warningCount === 0)
+          io.stdout(`${opts.heldOut ? 'held-out data' : 'training data'} is valid\n`)
       }
       if (failed) io.exitCode = 1
     })
@@ -230,6 +236,7 @@ export function register(program: Command, io: CliIO): void {
         throw createError(
           'ERR_DATA_NO_EXAMPLES',
           {
+            what: 'training data',
             detail: `${read.length ? `read ${describeFiles(read)}` : 'no training data file was read'}${why}; nothing was written`,
           },
           {

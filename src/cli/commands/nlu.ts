@@ -14,8 +14,9 @@ export const DEFAULT_MODEL_PATH = 'models/model.iom'
  * The training data and the `--validation` data, checked first as `intentops data validate` and the pipeline's
  * validate stage check data: the problems go to stderr as `data validate` prints them, and an error in either stops
  * training with exit code 1, as it fails `data validate`; warnings do not. The held-out files are checked on their
- * own (they are not training data, so an example in both is no conflict) and without the must-pass cases, which
- * are about the training data.
+ * own (they are not training data, so an example in both is no conflict) and as held-out data, as `data validate
+ * --held-out` checks them: without the must-pass cases, which are about the training data, and without the warnings
+ * about how many examples there are, since a held-out set is small on purpose.
  */
 async function validatedData(
   io: CliIO,
@@ -40,7 +41,9 @@ async function validatedData(
     tests: [...loaded.config.tests],
     ...(loaded.file ? { configFile: loaded.file } : {}),
   })
-  const heldOut = heldOutPaths ? await validateProject({ ...common, data: rel(heldOutPaths), tests: [] }) : undefined
+  const heldOut = heldOutPaths
+    ? await validateProject({ ...common, data: rel(heldOutPaths), heldOut: true })
+    : undefined
   const diagnostics = [...report.diagnostics, ...(heldOut?.diagnostics ?? [])].sort(compareDiagnostics)
   io.stderr(renderDiagnostics(diagnostics, pc, '`intentops data validate --json` lists every one'))
   const first = diagnostics.find((d) => d.severity === 'error')
@@ -51,9 +54,17 @@ async function validatedData(
       inTraining && inHeldOut ? 'training and --validation data' : inTraining ? 'training data' : '--validation data'
     // The first error of the training data when it has one, as without --validation.
     const shown = inTraining ? report.diagnostics.find((d) => d.severity === 'error')! : first
+    // `data validate -d FILE` alone would check a held-out file as training data, must-pass cases included.
+    const heldOutCommand = '`intentops data validate --held-out -d FILE`'
+    const check =
+      inTraining && inHeldOut
+        ? `\`intentops data validate\` checks the training data again without training, and ${heldOutCommand} a --validation file as train does`
+        : inTraining
+          ? '`intentops data validate` checks the data again without training'
+          : `${heldOutCommand} checks a --validation file again as train does`
     throw createError(
       'ERR_DATA_INVALID',
-      { what, count: report.errorCount + (heldOut?.errorCount ?? 0), code: shown.code, first: shown.message },
+      { what, count: report.errorCount + (heldOut?.errorCount ?? 0), code: shown.code, first: shown.message, check },
       { location: shown.location },
     )
   }
