@@ -134,6 +134,17 @@ describe('intentops train', () => {
     expect(await runCli(['data', 'validate', '--held-out', '-d', 'small-held.yml'], heldOut)).toBe(0)
     expect(heldOut.out()).toContain(unclosed)
     expect(heldOut.out()).not.toContain('WARN_DATA_FEW_EXAMPLES')
+    // more problems of a kind than are printed: the note says how to list those of the --validation file
+    const many = Array.from({ length: 52 }, (_, i) => `    - bye [now ${i}`).join('\n')
+    writeFileSync(
+      path.join(dir, 'many-held.yml'),
+      `version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello friend\n- intent: goodbye\n  examples: |\n${many}\n`,
+    )
+    const truncated = memoryIO(dir)
+    expect(await runCli([...args, '--validation', 'many-held.yml'], truncated)).toBe(0)
+    expect(truncated.err()).toContain(
+      '… and 2 more WARN_DATA_UNCLOSED_BRACKET (`intentops data validate --json` lists every one, `--held-out -d FILE --json` those of a --validation file)',
+    )
   })
   it('names the held-out data when a --validation file has no examples, and how to check it again', async () => {
     const args = ['train', '-d', 'train.jsonl', '-o', 'out/empty.iom', '--workers', '0']

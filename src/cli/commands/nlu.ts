@@ -45,7 +45,10 @@ async function validatedData(
     ? await validateProject({ ...common, data: rel(heldOutPaths), heldOut: true })
     : undefined
   const diagnostics = [...report.diagnostics, ...(heldOut?.diagnostics ?? [])].sort(compareDiagnostics)
-  io.stderr(renderDiagnostics(diagnostics, pc, '`intentops data validate --json` lists every one'))
+  const everyOne = heldOut
+    ? '`intentops data validate --json` lists every one, `--held-out -d FILE --json` those of a --validation file'
+    : '`intentops data validate --json` lists every one'
+  io.stderr(renderDiagnostics(diagnostics, pc, everyOne))
   const first = diagnostics.find((d) => d.severity === 'error')
   if (first) {
     const inTraining = report.errorCount > 0
