@@ -18,11 +18,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { defaultConfig, loadConfig } from '../src/config/load.js'
-import { loadTrainingData } from '../src/data/load.js'
-import { encodeModel } from '../src/nlu/model-file.js'
-import { trainModel } from '../src/nlu/train.js'
-import { readTexts, sharedDatasets } from './lib/dataset.js'
+import { defaultConfig } from '../src/config/load.js'
+import { benchMessages, countOption, writeTemplateModel } from './lib/callgrind.js'
 import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
 
 const { values } = parseArgs({
@@ -45,33 +42,21 @@ if (values.help) {
   )
   process.exit(0)
 }
-const rate = Number(values.rate)
-const seconds = Number(values.seconds)
-const rounds = Number(values.rounds)
-const hogs = values.hogs === undefined ? os.availableParallelism() : Number(values.hogs)
-const queueSize = values['queue-size'] === undefined ? defaultConfig().store.queueSize : Number(values['queue-size'])
-for (const [name, v] of Object.entries({ rate, seconds, rounds, queueSize })) {
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number, got ${v}`)
-}
-if (!Number.isInteger(hogs) || hogs < 0) throw new Error(`--hogs must be a whole number, got ${hogs}`)
+const rate = countOption(values, 'rate', 1)
+const seconds = countOption(values, 'seconds', 1)
+const rounds = countOption(values, 'rounds', 1)
+const hogs = values.hogs === undefined ? os.availableParallelism() : countOption(values, 'hogs', 0)
+const queueSize =
+  values['queue-size'] === undefined ? defaultConfig().store.queueSize : countOption(values, 'queue-size', 1)
 
 const repo = path.resolve(import.meta.dirname, '..')
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const work = mkdtempSync(path.join(os.tmpdir(), 'intentops-bench-writer-'))
 
-const clincTest = path.join(sharedDatasets(repo), 'clinc150', 'test.jsonl')
-const texts = await readTexts(clincTest).catch(() => ['hi there', 'I want to book a flight to Lisbon next Friday'])
+const { texts } = await benchMessages(repo)
 const bodies = texts.map((text) => JSON.stringify({ text }))
-
-log('training a model on templates/default ...')
-const { config, root } = await loadConfig({ dir: path.join(repo, 'templates/default') })
-const data = await loadTrainingData(
-  config.data.map((p) => path.resolve(root, p)),
-  { root },
-)
-const model = await trainModel(data, { config: { ...config, name: 'bench' }, seed: 1, workers: 0 })
 const modelFile = path.join(work, 'model.iom')
-writeFileSync(modelFile, encodeModel(model))
+await writeTemplateModel(repo, modelFile)
 
 interface Setting {
   name: string
