@@ -134,6 +134,15 @@ describe('intentops train', () => {
     expect(await runCli(['data', 'validate', '--held-out', '-d', 'small-held.yml'], heldOut)).toBe(0)
     expect(heldOut.out()).toContain(unclosed)
     expect(heldOut.out()).not.toContain('WARN_DATA_FEW_EXAMPLES')
+    // the JSON report says which check it was
+    for (const [flags, held] of [
+      [['--held-out'], true],
+      [[], false],
+    ] as const) {
+      const json = memoryIO(dir)
+      expect(await runCli(['data', 'validate', ...flags, '--json', '-d', 'small-held.yml'], json)).toBe(0)
+      expect(JSON.parse(json.out())).toMatchObject({ heldOut: held, strict: false, passed: true })
+    }
     // more problems of a kind than are printed: the note says how to list those of the --validation file
     const many = Array.from({ length: 52 }, (_, i) => `    - bye [now ${i}`).join('\n')
     writeFileSync(

@@ -317,6 +317,12 @@ export function testPredictionStore(
             expect(isIntentopsError(err) && err.code, `${Object.keys(over)[0]} #${k}`).toBe('ERR_STORE_INVALID_RECORD')
           }
         }
+        // Lists likewise: one with a `toJSON` of its own would be logged as what that returns.
+        for (const key of ['ranking', 'entities'] as const) {
+          const list = Object.assign([], { toJSON: () => 'x' })
+          const err = await s.insertPredictions([samplePrediction(1, { [key]: list })]).catch((e: unknown) => e)
+          expect(isIntentopsError(err) && err.code, key).toBe('ERR_STORE_INVALID_RECORD')
+        }
         // An object without a prototype is plain: its JSON is its properties.
         const bare = () => Object.assign(Object.create(null) as Record<string, string>, { tenant: 'x' })
         await s.insertPredictions([samplePrediction(1, { metadata: bare(), fields: bare() })])

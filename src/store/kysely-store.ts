@@ -856,8 +856,9 @@ export function checkPrediction(r: PredictionRecord): string | undefined {
     if (r[key] !== undefined && typeof r[key] !== 'string') return `\`${key}\` must be a string when given`
   }
   if (typeof r.fallback !== 'boolean') return '`fallback` must be true or false'
-  if (!Array.isArray(r.ranking)) return '`ranking` must be a list'
-  if (!Array.isArray(r.entities)) return '`entities` must be a list'
+  // A list with a `toJSON` of its own would be logged as whatever that returns, which the writer may refuse.
+  if (!isPlainList(r.ranking)) return '`ranking` must be a list (without a `toJSON` method)'
+  if (!isPlainList(r.entities)) return '`entities` must be a list (without a `toJSON` method)'
   if (r.fields !== undefined) {
     if (!isPlainObject(r.fields)) return `\`fields\` must be a plain object${notPlain}`
     for (const v of Object.values(r.fields)) if (typeof v !== 'string') return '`fields` values must be strings'
@@ -874,6 +875,10 @@ const notPlain = ' (not a list, Date, Map or class instance, and without a `toJS
  * their JSON, and the two must agree: a Date's JSON is a string, which the writer would refuse after `push` took it,
  * and a Map's is `{}`, which would log something other than what was pushed.
  */
+function isPlainList(x: unknown): boolean {
+  return Array.isArray(x) && typeof (x as { toJSON?: unknown }).toJSON !== 'function'
+}
+
 function isPlainObject(x: unknown): boolean {
   if (x === null || typeof x !== 'object') return false
   const proto = Object.getPrototypeOf(x)

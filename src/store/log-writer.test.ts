@@ -337,8 +337,11 @@ describe('log writer thread', () => {
       const dated = new Date(Date.UTC(2026, 0, 1)) as unknown as Record<string, unknown>
       expect(queue.push(samplePrediction(5, { metadata: dated }))).toBe(false)
       expect(queue.push(samplePrediction(6, { metadata: { toJSON: () => [1] } }))).toBe(false)
+      // Likewise a list whose JSON is not a list.
+      const entities = Object.assign([], { toJSON: () => 'none' })
+      expect(queue.push(samplePrediction(7, { entities }))).toBe(false)
       expect(await queue.close()).toBe(0)
-      expect(queue.stats()).toMatchObject({ written: 2, invalid: 4, dropped: 0, failedWrites: 0 })
+      expect(queue.stats()).toMatchObject({ written: 2, invalid: 5, dropped: 0, failedWrites: 0 })
       expect((await store.getPrediction('p-00004'))?.text).toBe(samplePrediction(4).text)
       expect(await store.countPredictions()).toBe(2)
     })

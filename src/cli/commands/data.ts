@@ -77,7 +77,8 @@ export function register(program: Command, io: CliIO): void {
       const failed = report.errorCount > 0 || (opts.strict === true && report.warningCount > 0)
       if (opts.json) {
         const { data: _data, cases: _cases, ...rest } = report
-        io.stdout(`${JSON.stringify({ ...rest, strict: opts.strict === true, passed: !failed }, null, 2)}\n`)
+        const checked = { strict: opts.strict === true, heldOut: opts.heldOut === true }
+        io.stdout(`${JSON.stringify({ ...rest, ...checked, passed: !failed }, null, 2)}\n`)
       } else {
         io.stdout(renderDiagnostics(report.diagnostics, pc))
         const nluFiles = report.files.filter((f) => f.isNlu).length
