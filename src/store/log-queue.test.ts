@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../../test/helpers/serve.js'
 import { samplePrediction } from './contract.js'
 import { type InvalidRecords, PredictionLogQueue, type RefusedRecords } from './log-queue.js'
 import { openPostgresStore } from './postgres.js'
@@ -20,14 +21,6 @@ function tmpFile(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'intentops-queue-'))
   dirs.push(dir)
   return path.join(dir, 'store.db')
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 const records = (from: number, n: number) => Array.from({ length: n }, (_, i) => samplePrediction(from + i))

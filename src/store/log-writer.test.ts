@@ -8,6 +8,7 @@ import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../../test/helpers/serve.js'
 import { defaultConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
 import { allPages, expectRollupsMatchRaw, samplePrediction } from './contract.js'
@@ -69,14 +70,6 @@ function tidOf(writer: WorkerLogWriter): number {
   const tid = (writer as unknown as { priority?: { tid: number } }).priority?.tid
   if (tid === undefined) throw new Error('the writer thread has not told its id')
   return tid
-}
-
-async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 5))
-  }
 }
 
 function threadNices(): Map<number, number> {
@@ -226,7 +219,7 @@ describe('log writer thread', () => {
       try {
         queue.push(samplePrediction(0))
         await queue.flush()
-        await waitUntil(() => writer.threadNice() !== undefined)
+        await waitFor(() => writer.threadNice() !== undefined, 'the writer thread to tell its id')
         expect(writerNice()).toBe(Math.min(19, base + 7))
         for (let i = 1; i < 10; i++) queue.push(samplePrediction(i))
         expect(writerNice()).toBe(Math.min(19, base + 7))
@@ -245,7 +238,7 @@ describe('log writer thread', () => {
         const dead = tidOf(writer)
         await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate()
         const flushed = queue.flush()
-        await waitUntil(() => writer.threadNice() !== undefined && tidOf(writer) !== dead)
+        await waitFor(() => writer.threadNice() !== undefined && tidOf(writer) !== dead, 'a new writer thread')
         await flushed
         expect(await store.countPredictions()).toBe(25)
         // Level for the old thread, then for the new one once it told its id, then lowered after the flush.
