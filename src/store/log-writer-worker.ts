@@ -25,21 +25,22 @@ const port = parentPort!
  * whole process. A priority it cannot set leaves the thread level. Returns the thread id and both priorities, so
  * the server can put the thread back at its own priority while the log falls behind (`WorkerLogWriter.setBehind`).
  */
-function lowerPriority(nice: number): ThreadPriority | undefined {
+function lowerPriority(nice: number, startLevel: boolean): ThreadPriority | undefined {
   if (nice <= 0 || process.platform !== 'linux') return undefined
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
     if (!Number.isInteger(tid) || tid <= 0 || tid === process.pid) return undefined
     const base = os.getPriority(tid)
     const lowered = Math.min(19, base + nice)
-    os.setPriority(tid, lowered)
+    // Started to take over from a thread the process could not raise back: the server lowers it once caught up.
+    if (!startLevel) os.setPriority(tid, lowered)
     return { tid, base, lowered }
   } catch {
     // No /proc, or a sandbox that refuses: the thread runs at the server's priority.
     return undefined
   }
 }
-const priority = lowerPriority(data.nice ?? 0)
+const priority = lowerPriority(data.nice ?? 0, data.startLevel === true)
 if (priority) port.postMessage({ type: 'priority', ...priority })
 const common = {
   redact: createRedactor(data.redaction),

@@ -56,9 +56,13 @@ export interface ThreadPriority {
   lowered: number
 }
 
-/** A change of the writer thread's priority: back to the server's while the log is behind, and down again after. */
+/**
+ * A change of the writer thread's priority: back to the server's while the log is behind, and down again after.
+ * `replaced`: the process may not raise a thread's priority back, so a new thread, which starts at the server's
+ * priority, took over the writes (see `WorkerLogWriter.setBehind`).
+ */
 export type PriorityEvent =
-  | { behind: boolean; ok: true; nice: number }
+  | { behind: boolean; ok: true; nice: number; replaced?: true }
   | { behind: boolean; ok: false; nice: number; error: Error }
 
 /** What the thread receives as `workerData`. */
@@ -67,6 +71,8 @@ export interface WorkerData {
   redaction: RedactionRule[]
   senderKey?: string
   nice?: number
+  /** Starts at the server's priority and reports `nice` as the one to lower to (a thread started while behind). */
+  startLevel?: boolean
 }
 
 /**
@@ -84,26 +90,47 @@ type PriorityMessage = { type: 'priority' } & ThreadPriority
 /** Smallest batch buffer made; sizes are rounded up to a power of two so a recycled one usually fits. */
 const MIN_BATCH_BUFFER = 64 * 1024
 
+/** One writer thread and what the writer knows of it. */
+interface WriterThread {
+  worker: Worker
+  /** Ids of the writes it holds. */
+  pending: Set<number>
+  /** Its id and priorities, once it told them (Linux, with `nice`). */
+  priority?: ThreadPriority
+  /** Its nice value as last set (the one it started at until then). */
+  nice?: number
+  /** CPU seconds it told so far. */
+  cpu?: number
+  /** Replaced: it finishes the writes it holds, then closes. */
+  retiring: boolean
+  exited: Promise<void>
+}
+
 export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
-  private worker: Worker | undefined
+  /** The thread new writes go to. */
+  private current: WriterThread | undefined
+  /** Threads replaced while they still held writes, and the current one: every thread alive. */
+  private readonly threads = new Set<WriterThread>()
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: (o: InsertOutcome) => void; reject: (e: Error) => void }>()
+  private readonly pending = new Map<
+    number,
+    { resolve: (o: InsertOutcome) => void; reject: (e: Error) => void; thread: WriterThread }
+  >()
   private closed = false
   /** A batch buffer the thread handed back, and every buffer this writer may transfer. */
   private spare: ArrayBuffer | undefined
   private readonly recyclable = new WeakSet<ArrayBuffer>()
-  /** CPU seconds of the threads that ended, and the latest the current one told. */
+  /** CPU seconds of the threads that ended. */
   private cpuEnded = 0
-  private cpuCurrent: number | undefined
-  /** The live thread's priorities, once it told them (Linux, with `nice`). */
-  private priority: ThreadPriority | undefined
   private behind = false
 
   constructor(private readonly options: WorkerLogWriterOptions) {}
 
   cpuSeconds(): number | undefined {
-    if (this.cpuCurrent === undefined && this.cpuEnded === 0) return undefined
-    return this.cpuEnded + (this.cpuCurrent ?? 0)
+    let live: number | undefined
+    for (const t of this.threads) if (t.cpu !== undefined) live = (live ?? 0) + t.cpu
+    if (live === undefined && this.cpuEnded === 0) return undefined
+    return this.cpuEnded + (live ?? 0)
   }
 
   /**
@@ -111,8 +138,10 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
    * then below it again. A thread niced below everything else on a busy machine writes too slowly to keep up, and a
    * full queue drops records; a record lost costs more than the latency the writer adds to requests meanwhile.
    * The main thread renices the writer by its thread id, so the change holds at once, even during a batch. Raising
-   * a priority back needs CAP_SYS_NICE or an RLIMIT_NICE that allows it (`LimitNICE=` in a systemd unit); without
-   * them the thread stays lowered, and `onPriority` says why.
+   * a priority back needs CAP_SYS_NICE or an RLIMIT_NICE that allows it, which most services lack (a container's
+   * root, a systemd unit without `LimitNICE=`). Lowering one never does, and a new thread starts at the priority of
+   * the thread that made it, the server's: so where the raise is refused, a new thread takes over the writes and the
+   * lowered one closes once it has finished those it holds. `onPriority` says which happened.
    */
   setBehind(behind: boolean): void {
     if (this.behind === behind) return
@@ -120,9 +149,9 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     this.applyPriority()
   }
 
-  /** The writer thread's current nice value, where it lowered itself (Linux); undefined otherwise. */
+  /** The current writer thread's nice value, where it told its priorities (Linux); undefined otherwise. */
   threadNice(): number | undefined {
-    const p = this.priority
+    const p = this.current?.priority
     if (!p) return undefined
     try {
       return os.getPriority(p.tid)
@@ -132,16 +161,38 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   }
 
   private applyPriority(): void {
-    const p = this.priority
-    if (!p || p.base === p.lowered) return
+    const thread = this.current
+    const p = thread?.priority
+    if (!thread || !p || p.base === p.lowered) return
     const nice = this.behind ? p.base : p.lowered
+    if (thread.nice === nice) return
     const behind = this.behind
     try {
       os.setPriority(p.tid, nice)
+      thread.nice = nice
       this.options.onPriority?.({ behind, ok: true, nice })
     } catch (err) {
+      if (behind && !this.closed) {
+        this.retire(thread)
+        this.spawn()
+        this.options.onPriority?.({ behind, ok: true, nice, replaced: true })
+        return
+      }
       this.options.onPriority?.({ behind, ok: false, nice, error: err as Error })
     }
+  }
+
+  /** New writes go to another thread; this one closes once it has answered those it holds. */
+  private retire(thread: WriterThread): void {
+    thread.retiring = true
+    if (this.current === thread) this.current = undefined
+    if (thread.pending.size === 0) this.closeThread(thread)
+  }
+
+  private closeThread(thread: WriterThread): void {
+    // Keep the process alive until the thread has closed its connection.
+    thread.worker.ref()
+    thread.worker.postMessage({ type: 'close' })
   }
 
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
@@ -175,10 +226,12 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   insertJson(batch: Uint8Array, count: number): Promise<InsertOutcome> {
     if (this.closed) return Promise.reject(createError('ERR_INTERNAL', { detail: 'the log writer is closed' }))
     if (count === 0) return Promise.resolve({ refused: 0 })
-    const worker = this.spawn()
+    const thread = this.current ?? this.spawn()
+    const { worker } = thread
     const id = this.nextId++
     return new Promise<InsertOutcome>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+      this.pending.set(id, { resolve, reject, thread })
+      thread.pending.add(id)
       // Held only while a write is in flight, so an idle writer never keeps the process alive.
       worker.ref()
       // Transferring detaches the whole ArrayBuffer: only one this writer made (or one wholly the batch's) may go.
@@ -196,37 +249,44 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const worker = this.worker
-    if (!worker) return
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve())
-      // Keep the process alive until the thread has closed its connection.
-      worker.ref()
-      worker.postMessage({ type: 'close' })
-    })
+    const threads = [...this.threads]
+    // A replaced thread still writing closes itself once it has answered (`retire`).
+    for (const thread of threads) if (!thread.retiring) this.closeThread(thread)
+    this.current = undefined
+    await Promise.all(threads.map((t) => t.exited))
   }
 
-  private spawn(): Worker {
-    if (this.worker) return this.worker
+  /** A new current thread: at the server's priority from the start while the queue is behind. */
+  private spawn(): WriterThread {
     const { target, redaction, senderKey, nice } = this.options
     const data: WorkerData = {
       target,
       redaction: [...redaction],
       ...(senderKey ? { senderKey } : {}),
       ...(nice ? { nice } : {}),
+      ...(nice && this.behind ? { startLevel: true } : {}),
     }
     const worker = startWorker(data)
+    let exited!: () => void
+    const thread: WriterThread = {
+      worker,
+      pending: new Set(),
+      retiring: false,
+      exited: new Promise<void>((resolve) => {
+        exited = resolve
+      }),
+    }
     worker.on('message', (message: Reply | PriorityMessage) => {
       if ('type' in message) {
-        if (this.worker !== worker) return
         const { tid, base, lowered } = message
-        this.priority = { tid, base, lowered }
-        // A queue already behind when this thread started (a thread that died is replaced mid-backlog).
-        if (this.behind) this.applyPriority()
+        thread.priority = { tid, base, lowered }
+        thread.nice = data.startLevel ? base : lowered
+        // The queue may have fallen behind, or caught up, while the thread started.
+        if (this.current === thread) this.applyPriority()
         return
       }
       const reply = message
-      if (reply.cpu !== undefined && this.worker === worker) this.cpuCurrent = reply.cpu
+      if (reply.cpu !== undefined) thread.cpu = reply.cpu
       if (reply.buffer && reply.buffer.byteLength > (this.spare?.byteLength ?? 0)) {
         this.recyclable.add(reply.buffer)
         this.spare = reply.buffer
@@ -234,7 +294,11 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       const p = this.pending.get(reply.id)
       if (!p) return
       this.pending.delete(reply.id)
-      if (this.pending.size === 0) worker.unref()
+      thread.pending.delete(reply.id)
+      if (thread.pending.size === 0) {
+        if (thread.retiring) this.closeThread(thread)
+        else worker.unref()
+      }
       // Errors are rebuilt from their message and code: a thread's error does not cross as itself.
       const error = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {})
       if (!reply.ok) p.reject(error(reply.message, reply.code))
@@ -243,22 +307,24 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     })
     const fail = (err: Error) => {
       // A dead thread fails what it held; the next write starts a new one (the queue retries those batches).
-      if (this.worker === worker) {
-        this.worker = undefined
-        this.priority = undefined
-        this.cpuEnded += this.cpuCurrent ?? 0
-        this.cpuCurrent = undefined
+      if (this.threads.delete(thread)) {
+        this.cpuEnded += thread.cpu ?? 0
+        exited()
       }
-      for (const [id, p] of this.pending) {
+      if (this.current === thread) this.current = undefined
+      for (const id of thread.pending) {
+        const p = this.pending.get(id)
         this.pending.delete(id)
-        p.reject(err)
+        p?.reject(err)
       }
+      thread.pending.clear()
     }
     worker.on('error', fail)
     worker.on('exit', (code) => fail(new Error(`the log writer thread exited (code ${code})`)))
     worker.unref()
-    this.worker = worker
-    return worker
+    this.threads.add(thread)
+    this.current = thread
+    return thread
   }
 }
 

@@ -163,8 +163,8 @@ export interface WarnLogger {
 
 /**
  * The writer thread's priority changes, for a server's log: each change at info (they come with the queue passing a
- * quarter full and getting back under a twentieth, so rarely), and the first failure to raise it back as a warning
- * with the fix; later failures, which say the same, at debug.
+ * quarter full and getting back under a twentieth, so rarely), and the first failure as a warning with the fix;
+ * later failures, which say the same, at debug.
  */
 export function writerPriorityLog(
   log: WarnLogger & { info(obj: object, msg: string): void; debug(obj: object, msg: string): void },
@@ -174,9 +174,11 @@ export function writerPriorityLog(
     if (event.ok) {
       log.info(
         { nice: event.nice },
-        event.behind
-          ? "the prediction log is falling behind: its writer runs at the server's priority until it catches up"
-          : 'the prediction log caught up: its writer runs below the server again',
+        event.replaced
+          ? "the prediction log is falling behind: a new writer thread at the server's priority takes over until it catches up (this process may not raise a thread's priority back)"
+          : event.behind
+            ? "the prediction log is falling behind: its writer runs at the server's priority until it catches up"
+            : 'the prediction log caught up: its writer runs below the server again',
       )
       return
     }
@@ -188,7 +190,9 @@ export function writerPriorityLog(
     warned = true
     log.warn(
       fields,
-      "the prediction log is falling behind and its writer could not return to the server's priority, so a full queue may drop records: allow it (CAP_SYS_NICE, or RLIMIT_NICE such as systemd's LimitNICE=0) or set store.writerNice to 0",
+      event.behind
+        ? "the prediction log is falling behind and its writer could not return to the server's priority, so a full queue may drop records; set store.writerNice to 0 to keep it level"
+        : "the prediction log caught up but its writer could not go back below the server's priority, so it takes turns with requests; set store.writerNice to 0 to make that the rule",
     )
   }
 }
