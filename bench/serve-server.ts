@@ -152,13 +152,17 @@ const storeConfig = args.storeUrl
   ? { ...storeDefaults, backend: 'postgres' as const, url: args.storeUrl, schema: args.storeSchema }
   : { ...storeDefaults, path: args.dbPath }
 const store = await openStore(storeConfig, { root: process.cwd() })
-/** The writer thread's priority changes as the queue falls behind and catches up, and the failures among them. */
-const priority = { changes: 0, failed: 0, lastNice: undefined as number | undefined }
+/**
+ * The writer thread's priority changes as the queue falls behind and catches up, the failures among them, and the
+ * times a new thread took over where the old one could not be raised back.
+ */
+const priority = { changes: 0, failed: 0, replaced: 0, lastNice: undefined as number | undefined }
 const writer = openLogWriter(storeConfig, store, {
   root: process.cwd(),
   onPriority: (e) => {
     priority.changes++
     if (!e.ok) priority.failed++
+    else if (e.replaced) priority.replaced++
     priority.lastNice = e.nice
   },
 })

@@ -6,14 +6,16 @@
  * turn within each round, so they share the machine's mood:
  *   - `catch-up`: store.writerNice 10, and the writer runs level while the queue is behind (the default);
  *   - `fixed +10`: store.writerNice 10 whatever the backlog (the queue is not told it is behind);
- *   - `level`: store.writerNice 0.
+ *   - `level`: store.writerNice 0;
+ *   - `catch-up, unprivileged`: the default again, with the server run as user `nobody` through `setpriv` (run as
+ *     root with setpriv at hand only), where the writer cannot be raised back and a new thread takes over instead.
  * Prints a table and writes bench/results/writer-priority-<date>.json.
  *
  *   npm run bench:writer-priority -- [--rate 3000] [--seconds 60] [--rounds 2] [--hogs N] [--queue-size 50000] [--out FILE]
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -62,19 +64,33 @@ interface Setting {
   name: string
   writerNice: number
   catchUp: boolean
+  /** Run the server as `nobody`, which may lower a thread's priority but not raise it back. */
+  unprivileged?: boolean
 }
 const SETTINGS: Setting[] = [
   { name: 'catch-up (+10, level while behind)', writerNice: 10, catchUp: true },
   { name: 'fixed +10', writerNice: 10, catchUp: false },
   { name: 'level (0)', writerNice: 0, catchUp: true },
 ]
+const SETPRIV = '/usr/bin/setpriv'
+if (process.getuid?.() === 0 && existsSync(SETPRIV)) {
+  SETTINGS.push({
+    name: 'catch-up, unprivileged (new thread)',
+    writerNice: 10,
+    catchUp: true,
+    unprivileged: true,
+  })
+  // The server, as nobody, reads the model and writes its store under the work directory.
+  chmodSync(work, 0o755)
+  chmodSync(modelFile, 0o644)
+}
 
 interface Closed {
   written: number
   dropped: number
   invalid: number
   failedWrites: number
-  priority: { changes: number; failed: number }
+  priority: { changes: number; failed: number; replaced: number }
 }
 
 interface RunResult {
@@ -85,6 +101,7 @@ interface RunResult {
   dropped: number
   priorityChanges: number
   priorityFailures: number
+  threadsReplaced: number
   achievedRate: number
   p50: number
   p99: number
@@ -99,23 +116,28 @@ function startHogs(n: number): ChildProcess[] {
 }
 
 async function run(setting: Setting, round: number): Promise<RunResult> {
-  const dir = path.join(work, `${round}-${setting.writerNice}-${setting.catchUp}`)
+  const dir = path.join(work, `${round}-${SETTINGS.indexOf(setting)}`)
   mkdirSync(dir)
-  const child = spawn(
-    path.join(repo, 'node_modules/.bin/tsx'),
-    [
-      path.join(repo, 'bench/serve-server.ts'),
-      JSON.stringify({
-        modelFile,
-        dbPath: path.join(dir, 'store.db'),
-        writerNice: setting.writerNice,
-        catchUp: setting.catchUp,
-        queueSize,
-        swap: false,
-      }),
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
-  )
+  const server = [
+    path.join(repo, 'node_modules/tsx/dist/cli.mjs'),
+    path.join(repo, 'bench/serve-server.ts'),
+    JSON.stringify({
+      modelFile,
+      dbPath: path.join(dir, 'store.db'),
+      writerNice: setting.writerNice,
+      catchUp: setting.catchUp,
+      queueSize,
+      swap: false,
+    }),
+  ]
+  if (setting.unprivileged) chmodSync(dir, 0o777)
+  const child = setting.unprivileged
+    ? spawn(SETPRIV, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...server], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { PATH: process.env.PATH ?? '', HOME: dir },
+      })
+    : spawn(process.execPath, server, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })
   const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve))
   const ports = JSON.parse(await nextLine()) as { logOn: number }
@@ -156,6 +178,7 @@ async function run(setting: Setting, round: number): Promise<RunResult> {
     dropped: closed.dropped,
     priorityChanges: closed.priority.changes,
     priorityFailures: closed.priority.failed,
+    threadsReplaced: closed.priority.replaced,
     achievedRate: Math.round(result.achievedRate),
     p50: result.fromSend.p50,
     p99: result.fromSend.p99,
@@ -177,12 +200,12 @@ lines.push(
   `log on (SQLite), ${rate} req/s offered for ${seconds} s at 50 connections, beside ${hogs} busy loops at nice 0 on ${os.availableParallelism()} CPUs; queue ${queueSize}; "answered" and "logged" count a 2 s warm-up at 500 req/s before it too`,
 )
 lines.push(
-  '| setting | round | answered/s | p50 ms | p99 ms | p99 from schedule | answered | logged | dropped | priority changes (failed) | errors |',
+  '| setting | round | answered/s | p50 ms | p99 ms | p99 from schedule | answered | logged | dropped | priority changes (failed) | new threads | errors |',
 )
-lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for (const r of results) {
   lines.push(
-    `| ${r.setting} | ${r.round} | ${r.achievedRate} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p99FromScheduled.toFixed(2)} | ${r.answered} | ${r.logged} | ${r.dropped} | ${r.priorityChanges} (${r.priorityFailures}) | ${r.errors} |`,
+    `| ${r.setting} | ${r.round} | ${r.achievedRate} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p99FromScheduled.toFixed(2)} | ${r.answered} | ${r.logged} | ${r.dropped} | ${r.priorityChanges} (${r.priorityFailures}) | ${r.threadsReplaced} | ${r.errors} |`,
   )
 }
 process.stdout.write(`${lines.join('\n')}\n`)
