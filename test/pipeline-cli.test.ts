@@ -2,7 +2,7 @@
  * The pipeline commands around the run itself: status, deploy, notification failures, retrain, report pr, and a
  * failing stage that must leave the registry untouched. Real files, real registry, real HTTP on loopback.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -509,8 +509,16 @@ describe('intentops retrain with a review store', () => {
     expect(shown.record.version).toBe(2)
     expect(shown.record.git.commit).toBe(repo.git('rev-parse', 'HEAD').trim())
 
+    expect(res.err).not.toContain('other users may open')
+
+    // The export opened the log: one others may read is named, with the fix, as every command that opens it does.
+    const log = path.join(dir, '.intentops', 'store.db')
+    chmodSync(log, 0o644)
     const again = await cli(dir, ['retrain'], env)
     expect(again.code, again.err).toBe(0)
+    expect(again.err).toContain(
+      `warning: the prediction log holds message text, and other users may open these files of it: ${log} (0644); \`chmod 600 ${log}\` unless that is intended\n`,
+    )
     expect(again.out).toMatch(/^nothing to export: no reviewed corrections waiting/m)
     expect(again.out).toContain('trained nothing')
   })

@@ -91,9 +91,13 @@ describe('intentops serve', () => {
         .filter((l) => l.includes('other users may open'))
         .map((l) => JSON.parse(l) as { level: number; files: string[]; msg: string })
       expect(warnings).toHaveLength(1)
-      expect(warnings[0]).toMatchObject({ level: 40, msg: expect.stringContaining('`chmod 600` them') })
-      // SQLite gives the side files it makes the database file's mode.
-      expect(warnings[0]!.files).toEqual([`${log} (0644)`, `${log}-wal (0644)`, `${log}-shm (0644)`])
+      // SQLite gives the side files it makes the database file's mode; they exist while the server runs.
+      const files = [log, `${log}-wal`, `${log}-shm`]
+      expect(warnings[0]).toMatchObject({
+        level: 40,
+        files: files.map((f) => `${f} (0644)`),
+        msg: `the prediction log holds message text, and other users may open these files of it: ${files.map((f) => `${f} (0644)`).join(', ')}; \`chmod 600 ${files.join(' ')}\` unless that is intended`,
+      })
       expect(statSync(log).mode & 0o777).toBe(0o644)
     } finally {
       rmSync(own, { recursive: true, force: true })

@@ -20,10 +20,11 @@ async function slowNote<T>(io: CliIO, note: string, work: Promise<T>): Promise<T
   }
 }
 
-/** The project's config and its store, opened (and migrated) for reading. */
+/** The project's config and its store, opened (and migrated) for reading; `close` closes the store. */
 async function openProject(io: CliIO, configFile: string | undefined) {
   const { loadConfig } = await import('../../config/load.js')
   const { openStore } = await import('../../store/open.js')
+  const { warnIfLogExposed } = await import('../log-files.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(configFile ? { explicit: configFile } : {}) })
   const store = await openStore(loaded.config.store, {
     root: loaded.root,
@@ -38,7 +39,11 @@ async function openProject(io: CliIO, configFile: string | undefined) {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
   }
-  return { config: loaded.config, root: loaded.root, store, loadTraining }
+  const close = async () => {
+    await store.close()
+    warnIfLogExposed(io, store)
+  }
+  return { config: loaded.config, root: loaded.root, store, close, loadTraining }
 }
 
 /** Writes charts as `<dir>/<what>-<chart>.svg` and/or one HTML page; returns the paths written. */
@@ -127,7 +132,7 @@ export function register(program: Command, io: CliIO): void {
         ...(opts.channel ? { channel: opts.channel } : {}),
         ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}),
       }
-      const { config, store, loadTraining } = await openProject(io, opts.config)
+      const { config, store, close, loadTraining } = await openProject(io, opts.config)
       try {
         const result = await slowNote(
           io,
@@ -144,7 +149,7 @@ export function register(program: Command, io: CliIO): void {
         else io.stdout(formatAnalytics(result))
         for (const f of written) io.stderr(`wrote ${f}\n`)
       } finally {
-        await store.close()
+        await close()
       }
     })
 
@@ -179,7 +184,7 @@ export function register(program: Command, io: CliIO): void {
         const { formatDrift } = await import('../../monitor/format.js')
         const { webhookTargets } = await import('../../util/notify.js')
         const { createProgress } = await import('../progress.js')
-        const { config, store, loadTraining } = await openProject(io, opts.config)
+        const { config, store, close, loadTraining } = await openProject(io, opts.config)
         let report: import('../../monitor/drift.js').DriftReport
         try {
           const training = await loadTraining()
@@ -196,7 +201,7 @@ export function register(program: Command, io: CliIO): void {
           })
           bar?.stop()
         } finally {
-          await store.close()
+          await close()
         }
         const written = await writeOutputs(io, report, 'drift', opts)
         if (opts.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)

@@ -344,12 +344,22 @@ export function register(program: Command, io: CliIO): void {
       const { loadConfig } = await import('../../config/load.js')
       const { retrainExport } = await import('../../pipeline/retrain.js')
       const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
-      const exported = await retrainExport({
-        root,
-        config,
-        env: io.env,
-        ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
-      })
+      const path = await import('node:path')
+      const { warnIfLogExposed } = await import('../log-files.js')
+      let exported: Awaited<ReturnType<typeof retrainExport>>
+      try {
+        exported = await retrainExport({
+          root,
+          config,
+          env: io.env,
+          ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
+        })
+      } finally {
+        // The export opened and closed the log; a project that never served has none, and nothing is said.
+        if (config.store.backend === 'sqlite') {
+          warnIfLogExposed(io, { dialect: 'sqlite', location: path.resolve(root, config.store.path) })
+        }
+      }
       if (!opts.json) io.stdout(`${exported.message}\n`)
       await runAndPrint(io, opts, {
         ...(opts.json ? { json: (run) => ({ export: exported, run }) } : { heading: 'running the pipeline' }),

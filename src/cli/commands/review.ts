@@ -21,11 +21,13 @@ async function open(io: CliIO, opts: StoreOpts) {
 }
 
 async function withStore<T>(io: CliIO, opts: StoreOpts, fn: (p: Awaited<ReturnType<typeof open>>) => Promise<T>) {
+  const { warnIfLogExposed } = await import('../log-files.js')
   const p = await open(io, opts)
   try {
     return await fn(p)
   } finally {
     await p.store.close()
+    warnIfLogExposed(io, p.store)
   }
 }
 

@@ -60,17 +60,9 @@ export function register(program: Command, io: CliIO): void {
           env: io.env,
           onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
         })
-        if (store.dialect === 'sqlite') {
-          const { exposedStoreFiles } = await import('../../store/sqlite.js')
-          const exposed = exposedStoreFiles(store.location)
-          // Left as they are (a group may read them on purpose), but the log holds message text: say so at start.
-          if (exposed.length > 0) {
-            logger.warn(
-              { files: exposed.map((f) => `${f.path} (${f.mode.toString(8).padStart(4, '0')})`) },
-              'the prediction log holds message text, and other users may open these files of it: `chmod 600` them unless that is intended',
-            )
-          }
-        }
+        // Checked once it is open: its -wal and -shm files exist while it serves, and keep their own mode.
+        const exposed = (await import('../log-files.js')).exposedLogWarning(store)
+        if (exposed) logger.warn({ files: exposed.files }, exposed.message)
         // SQLite writes happen on a writer thread, so a batch never stalls requests.
         const writer = serve.logPredictions
           ? openLogWriter(storeConfig, store, {

@@ -58,6 +58,7 @@ async function withStore<T>(
 ): Promise<T> {
   const { loadConfig } = await import('../../config/load.js')
   const { openStore, unsupportedStoreScheme, STORE_LOCATIONS } = await import('../../store/open.js')
+  const { warnIfLogExposed } = await import('../log-files.js')
   const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
   let config = loaded.config.store
   const location = opts.store ?? io.env.INTENTOPS_STORE
@@ -84,6 +85,7 @@ async function withStore<T>(
     return await fn(store, config)
   } finally {
     await store.close()
+    warnIfLogExposed(io, store)
   }
 }
 
