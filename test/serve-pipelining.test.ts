@@ -259,6 +259,21 @@ describe('answers pipelined before a request the parser refuses', () => {
     expect(JSON.parse(got.answers[1]!.body).message).toContain('not a hex number')
   })
 
+  it('names the headers in the 408 for a head that never finishes behind a route still running', async () => {
+    slow.close()
+    const logged = logLines.length
+    const c = connect()
+    c.write(`${slowGet}GET /health HTTP/1.1\r\nHost: x\r\n`)
+    await waitFor(errorLogged('ERR_SERVE_HEADERS_TIMEOUT', logged), 'the error', REQUEST_TIMEOUT_MS * 3)
+    expect(c.text()).toBe('')
+    slow.open()
+    const { text, closed } = await c.done
+    const got = answers(text)
+    expect([got.answers.length, got.rest, closed]).toEqual([2, '', true])
+    expect(JSON.parse(got.answers[0]!.body)).toEqual({ slow: true })
+    expectCatalogError(got.answers[1], 408, 'ERR_SERVE_HEADERS_TIMEOUT')
+  })
+
   it('closes without the error when the answer before it is still unfinished after the request timeout', async () => {
     slow.close()
     const logged = logLines.length

@@ -40,17 +40,14 @@ export function clientErrorToCatalog(
     return createError('ERR_SERVE_HEADERS_TOO_LARGE', { limit: limits.maxHeaderSize ?? http.maxHeaderSize })
   }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    // With a request in flight the headers had arrived: it is the body that did not, within requestTimeout.
-    return inFlight(socket)
+    // With the parser inside a request its head had arrived: it is the body that did not, within requestTimeout. An
+    // answer in progress is no sign of that: it may be an earlier pipelined request's.
+    return unfinishedRequest(socket)
       ? createError('ERR_SERVE_BODY_TIMEOUT', { ms: limits.requestTimeoutMs })
       : createError('ERR_SERVE_HEADERS_TIMEOUT', { ms: limits.headersTimeoutMs })
   }
   const detail = (err.code && DETAILS[err.code]) ?? err.reason ?? err.message
   return createError('ERR_SERVE_MALFORMED_HTTP', { detail: detail.slice(0, 200) }, { cause: err })
-}
-
-function inFlight(socket: Socket): boolean {
-  return (socket as Socket & { _httpMessage?: unknown })._httpMessage != null
 }
 
 /** The request whose head the parser has read and whose body it has not finished, if any. */
