@@ -34,7 +34,13 @@ async function openProject(io: CliIO, configFile: string | undefined) {
   })
   // drops the indexes earlier versions created for analytics (see monitor/indexes.ts)
   const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
-  await ensureAnalyticsIndexes(store)
+  try {
+    await ensureAnalyticsIndexes(store)
+  } catch (err) {
+    // A store left open would hold its pool (PostgreSQL) and keep the process from exiting with the error.
+    await store.close().catch(() => {})
+    throw err
+  }
   const loadTraining = async () => {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
