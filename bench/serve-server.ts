@@ -154,15 +154,15 @@ const storeConfig = args.storeUrl
 const store = await openStore(storeConfig, { root: process.cwd() })
 /**
  * The writer thread's priority changes as the queue falls behind and catches up, the failures among them, and the
- * times a new thread took over where the old one could not be raised back.
+ * threads started to take over where the writing one could not be raised back.
  */
-const priority = { changes: 0, failed: 0, replaced: 0, lastNice: undefined as number | undefined }
+const priority = { changes: 0, failed: 0, started: 0, lastNice: undefined as number | undefined }
 const writer = openLogWriter(storeConfig, store, {
   root: process.cwd(),
   onPriority: (e) => {
     priority.changes++
     if (!e.ok) priority.failed++
-    else if (e.replaced) priority.replaced++
+    else if (e.thread === 'new') priority.started++
     priority.lastNice = e.nice
   },
 })

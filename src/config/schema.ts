@@ -282,7 +282,7 @@ export const StoreConfigSchema = Type.Object(
       minimum: 0,
       maximum: 19,
       description:
-        "How far below the server's own CPU priority the prediction log's writer thread runs (Linux: added to the thread's nice value, capped at 19; 0 keeps it level). Requests then take a core the writer shares, and the writer catches up in the time they leave. While the queue is behind (a quarter of store.queueSize, until back under a twentieth) the writer runs level: raised back where the system allows it (CAP_SYS_NICE or RLIMIT_NICE), else replaced by a new thread that starts level.",
+        "How far below the server's own CPU priority the prediction log's writer thread runs (Linux: added to the thread's nice value, capped at 19; 0 keeps it level). Requests then take a core the writer shares, and the writer catches up in the time they leave. While the queue is behind (a quarter of store.queueSize, until back under a twentieth) the writer runs level: raised back where the system allows it (CAP_SYS_NICE or RLIMIT_NICE), else through a second writer thread kept at the server's priority.",
     }),
     redaction: Type.Array(RedactionRuleSchema, {
       default: [

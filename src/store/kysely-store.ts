@@ -70,6 +70,8 @@ export interface KyselyStoreOptions {
   beforeMigrate?: () => Promise<void>
   /** Runs after text was erased (a `delete` review, a purge), to push the old bytes out of journals. */
   afterErase?: () => Promise<void>
+  /** Frees what the connection caches (`releaseMemory`); none: nothing to free. */
+  releaseMemory?: () => void
   /**
    * Writes converted rows in one transaction, ignoring existing ids, instead of the generic multi-row insert (a
    * backend's faster path for the one hot write; it must keep the same semantics).
@@ -126,6 +128,7 @@ export class KyselyPredictionStore implements PredictionStore {
   private readonly onClose: (() => Promise<void>) | undefined
   private readonly beforeMigrate: (() => Promise<void>) | undefined
   private readonly afterErase: (() => Promise<void>) | undefined
+  private readonly release: (() => void) | undefined
   private readonly insertRows: KyselyStoreOptions['insertRows']
   private senderKeyPromise: Promise<string> | undefined
   private closed = false
@@ -139,6 +142,7 @@ export class KyselyPredictionStore implements PredictionStore {
     this.onClose = options.onClose
     this.beforeMigrate = options.beforeMigrate
     this.afterErase = options.afterErase
+    this.release = options.releaseMemory
     this.insertRows = options.insertRows
     if (options.senderKey) this.senderKeyPromise = Promise.resolve(options.senderKey)
   }
@@ -809,6 +813,14 @@ export class KyselyPredictionStore implements PredictionStore {
     if (this.dialect === 'postgres')
       await sql`vacuum (analyze) predictions, prediction_rollups, reviews, tokens`.execute(this.db)
     else await sql`analyze`.execute(this.db)
+  }
+
+  /**
+   * Frees the connection's page cache (SQLite), for a connection that will sit idle for a while: a log writer
+   * thread kept in reserve (`WorkerLogWriter`). The cache grows back with use.
+   */
+  releaseMemory(): void {
+    if (!this.closed) this.release?.()
   }
 
   async close(): Promise<void> {

@@ -70,13 +70,23 @@ function threadCpuSeconds(): number | undefined {
   }
 }
 
-/** A batch: newline-delimited JSON records in `buffer` (transferred), from `offset`, `length` bytes. */
-type Request = { type: 'insert'; id: number; buffer: ArrayBuffer; offset: number; length: number } | { type: 'close' }
+/**
+ * A batch: newline-delimited JSON records in `buffer` (transferred), from `offset`, `length` bytes. `idle`: kept in
+ * reserve for a while, the thread frees its connection's cache.
+ */
+type Request =
+  | { type: 'insert'; id: number; buffer: ArrayBuffer; offset: number; length: number }
+  | { type: 'close' }
+  | { type: 'idle' }
 
 port.on('message', async (msg: Request) => {
   if (msg.type === 'close') {
     await store.close().catch(() => {})
     port.close()
+    return
+  }
+  if (msg.type === 'idle') {
+    store.releaseMemory()
     return
   }
   const { buffer } = msg

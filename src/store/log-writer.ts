@@ -57,12 +57,13 @@ export interface ThreadPriority {
 }
 
 /**
- * A change of the writer thread's priority: back to the server's while the log is behind, and down again after.
- * `replaced`: the process may not raise a thread's priority back, so a new thread, which starts at the server's
- * priority, took over the writes (see `WorkerLogWriter.setBehind`).
+ * A change of the writer's priority: back to the server's while the log is behind, and down again after. `thread`
+ * says where the process may not raise a thread's priority back, and so the writes moved to another thread instead
+ * (see `WorkerLogWriter.setBehind`): `new`, one started for it, at the server's priority; `kept`, the one kept at
+ * the priority wanted since then.
  */
 export type PriorityEvent =
-  | { behind: boolean; ok: true; nice: number; replaced?: true }
+  | { behind: boolean; ok: true; nice: number; thread?: 'new' | 'kept' }
   | { behind: boolean; ok: false; nice: number; error: Error }
 
 /** What the thread receives as `workerData`. */
@@ -101,15 +102,19 @@ interface WriterThread {
   nice?: number
   /** CPU seconds it told so far. */
   cpu?: number
-  /** Replaced: it finishes the writes it holds, then closes. */
-  retiring: boolean
+  /** Closes once it has answered the writes it holds. */
+  closing: boolean
+  /** Kept in reserve: frees its connection's cache once it has answered the writes it holds. */
+  resting: boolean
   exited: Promise<void>
 }
 
 export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   /** The thread new writes go to. */
   private current: WriterThread | undefined
-  /** Threads replaced while they still held writes, and the current one: every thread alive. */
+  /** A thread kept at the other priority, where the process may not raise a thread back (see `setBehind`). */
+  private reserve: WriterThread | undefined
+  /** Every thread alive: the current one, the reserve, and any closing once it has answered. */
   private readonly threads = new Set<WriterThread>()
   private nextId = 1
   private readonly pending = new Map<
@@ -137,11 +142,14 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
    * The queue is falling behind (or has caught up): the thread runs at the server's priority until it catches up,
    * then below it again. A thread niced below everything else on a busy machine writes too slowly to keep up, and a
    * full queue drops records; a record lost costs more than the latency the writer adds to requests meanwhile.
-   * The main thread renices the writer by its thread id, so the change holds at once, even during a batch. Raising
-   * a priority back needs CAP_SYS_NICE or an RLIMIT_NICE that allows it, which most services lack (a container's
-   * root, a systemd unit without `LimitNICE=`). Lowering one never does, and a new thread starts at the priority of
-   * the thread that made it, the server's: so where the raise is refused, a new thread takes over the writes and the
-   * lowered one closes once it has finished those it holds. `onPriority` says which happened.
+   * The main thread renices the writer by its thread id, so the change holds at once, even during a batch.
+   *
+   * Raising a priority back needs CAP_SYS_NICE or an RLIMIT_NICE that allows it, which most services lack (a
+   * container's root, a systemd unit without `LimitNICE=`). Lowering one never does, and a new thread starts at the
+   * priority of the thread that made it, the server's. So where the raise is refused, a new thread takes over the
+   * writes and the lowered one is kept: from then on the writes move between the two as the queue falls behind and
+   * catches up, since starting a thread costs ~250 ms of CPU (its modules and connection), spent when the machine
+   * has none to spare. The one not writing only frees its cache. `onPriority` says which happened.
    */
   setBehind(behind: boolean): void {
     if (this.behind === behind) return
@@ -167,29 +175,46 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     const nice = this.behind ? p.base : p.lowered
     if (thread.nice === nice) return
     const behind = this.behind
+    const reserve = this.reserve
+    if (reserve && reserve.nice === nice) {
+      this.reserve = thread
+      this.current = reserve
+      reserve.resting = false
+      this.rest(thread)
+      this.options.onPriority?.({ behind, ok: true, nice, thread: 'kept' })
+      return
+    }
     try {
       os.setPriority(p.tid, nice)
       thread.nice = nice
       this.options.onPriority?.({ behind, ok: true, nice })
     } catch (err) {
       if (behind && !this.closed) {
-        this.retire(thread)
+        if (reserve) this.closeThread(reserve)
+        this.reserve = thread
+        this.current = undefined
+        this.rest(thread)
         this.spawn()
-        this.options.onPriority?.({ behind, ok: true, nice, replaced: true })
+        this.options.onPriority?.({ behind, ok: true, nice, thread: 'new' })
         return
       }
       this.options.onPriority?.({ behind, ok: false, nice, error: err as Error })
     }
   }
 
-  /** New writes go to another thread; this one closes once it has answered those it holds. */
-  private retire(thread: WriterThread): void {
-    thread.retiring = true
-    if (this.current === thread) this.current = undefined
-    if (thread.pending.size === 0) this.closeThread(thread)
+  /** A thread kept in reserve frees its connection's cache, once it has answered what it holds. */
+  private rest(thread: WriterThread): void {
+    thread.resting = true
+    if (thread.pending.size === 0) thread.worker.postMessage({ type: 'idle' })
   }
 
+  /** Closes the thread once it has answered what it holds. */
   private closeThread(thread: WriterThread): void {
+    if (thread.closing) return
+    thread.closing = true
+    if (this.reserve === thread) this.reserve = undefined
+    if (this.current === thread) this.current = undefined
+    if (thread.pending.size > 0) return
     // Keep the process alive until the thread has closed its connection.
     thread.worker.ref()
     thread.worker.postMessage({ type: 'close' })
@@ -250,9 +275,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     if (this.closed) return
     this.closed = true
     const threads = [...this.threads]
-    // A replaced thread still writing closes itself once it has answered (`retire`).
-    for (const thread of threads) if (!thread.retiring) this.closeThread(thread)
-    this.current = undefined
+    for (const thread of threads) this.closeThread(thread)
     await Promise.all(threads.map((t) => t.exited))
   }
 
@@ -271,7 +294,8 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     const thread: WriterThread = {
       worker,
       pending: new Set(),
-      retiring: false,
+      closing: false,
+      resting: false,
       exited: new Promise<void>((resolve) => {
         exited = resolve
       }),
@@ -296,8 +320,13 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       this.pending.delete(reply.id)
       thread.pending.delete(reply.id)
       if (thread.pending.size === 0) {
-        if (thread.retiring) this.closeThread(thread)
-        else worker.unref()
+        if (thread.closing) {
+          worker.ref()
+          worker.postMessage({ type: 'close' })
+        } else {
+          worker.unref()
+          if (thread.resting) worker.postMessage({ type: 'idle' })
+        }
       }
       // Errors are rebuilt from their message and code: a thread's error does not cross as itself.
       const error = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {})
@@ -312,6 +341,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
         exited()
       }
       if (this.current === thread) this.current = undefined
+      if (this.reserve === thread) this.reserve = undefined
       for (const id of thread.pending) {
         const p = this.pending.get(id)
         this.pending.delete(id)

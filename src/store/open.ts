@@ -161,6 +161,20 @@ export interface WarnLogger {
   warn(obj: object, msg: string): void
 }
 
+function priorityMessage(behind: boolean, thread: 'new' | 'kept' | undefined): string {
+  if (thread === 'new') {
+    return "the prediction log is falling behind: a second writer thread, at the server's priority, takes over until it catches up (this process may not raise a thread's priority back; the lowered one is kept for after)"
+  }
+  if (thread === 'kept') {
+    return behind
+      ? "the prediction log is falling behind: the writer thread kept at the server's priority takes over until it catches up"
+      : 'the prediction log caught up: the writer thread kept below the server takes over again'
+  }
+  return behind
+    ? "the prediction log is falling behind: its writer runs at the server's priority until it catches up"
+    : 'the prediction log caught up: its writer runs below the server again'
+}
+
 /**
  * The writer thread's priority changes, for a server's log: each change at info (they come with the queue passing a
  * quarter full and getting back under a twentieth, so rarely), and the first failure as a warning with the fix;
@@ -172,14 +186,7 @@ export function writerPriorityLog(
   let warned = false
   return (event) => {
     if (event.ok) {
-      log.info(
-        { nice: event.nice },
-        event.replaced
-          ? "the prediction log is falling behind: a new writer thread at the server's priority takes over until it catches up (this process may not raise a thread's priority back)"
-          : event.behind
-            ? "the prediction log is falling behind: its writer runs at the server's priority until it catches up"
-            : 'the prediction log caught up: its writer runs below the server again',
-      )
+      log.info({ nice: event.nice }, priorityMessage(event.behind, event.thread))
       return
     }
     const fields = { nice: event.nice, err: event.error }

@@ -38,6 +38,20 @@ async function modesWhileOpen(file: string): Promise<Record<string, number>> {
   }
 }
 
+describe('releaseMemory', () => {
+  it('frees the cache of a connection that keeps working after it, and is a no-op once closed', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    await store.migrate()
+    await store.insertPredictions(Array.from({ length: 500 }, (_, i) => samplePrediction(i)))
+    store.releaseMemory()
+    await store.insertPredictions(Array.from({ length: 500 }, (_, i) => samplePrediction(500 + i)))
+    expect(await store.countPredictions()).toBe(1000)
+    expect((await store.getPrediction('p-00042'))?.text).toBe(samplePrediction(42).text)
+    await store.close()
+    expect(() => store.releaseMemory()).not.toThrow()
+  })
+})
+
 describe('the permissions of a SQLite log', () => {
   it('creates the database 0600, and SQLite gives its -wal and -shm the same, under a umask that would allow more', async () => {
     process.umask(0)

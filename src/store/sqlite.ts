@@ -194,6 +194,7 @@ export function openSqliteStore(options: SqliteStoreOptions): KyselyPredictionSt
     // The WAL still holds the pre-erase page images until a checkpoint; truncating it drops them (best effort: a
     // long-running reader can hold the checkpoint back, and the next one then clears it).
     afterErase: async () => void (await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db)),
+    releaseMemory: () => void database.pragma('shrink_memory'),
     insertRows,
   })
 }
