@@ -160,9 +160,20 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
   const names = new Map<string, number>()
   const n = source.length
 
+  // Every set of a pattern is closed under case, and the same sets recur (`\d`, `[a-z]`): each is closed once.
+  const closed = new Map<string, Ranges>()
+  const folded = (ranges: Ranges): Ranges => {
+    const key = ranges.join(',')
+    let r = closed.get(key)
+    if (!r) {
+      r = caseClosure(ranges)
+      closed.set(key, r)
+    }
+    return r
+  }
   const set = (ranges: Ranges, start: number): RegexNode => ({
     t: 'set',
-    ranges: ignoreCase ? caseClosure(ranges) : ranges,
+    ranges: ignoreCase ? folded(ranges) : ranges,
     start,
     end: pos,
   })
