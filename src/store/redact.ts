@@ -53,7 +53,7 @@ export function redactionRuleProblem(rule: RedactionRule): string | undefined {
   }
   const risk = redactionRisk(rule)
   if (risk === undefined) return undefined
-  return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; make each part match a text one way only (\`(a|aa)+\` → \`a+\`, \`(\\w|\\d)+\` → \`\\w+\`)`
+  return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; make each part match a text one way only (\`(a|aa)+\` → \`a+\`, \`(\\w|\\d)+\` → \`\\w+\`, \`a?a?a?aaa\` → \`a{3,6}\`)`
 }
 
 /**

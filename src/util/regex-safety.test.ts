@@ -3,7 +3,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
-import { dataRegexRisk, heuristicRisk, regexRisk } from './regex-safety.js'
+import { dataRegexRisk, heuristicRisk, MAX_CHECKED_TEXT, MAX_MATCH_STEPS, regexRisk } from './regex-safety.js'
 
 const repo = new URL('../../', import.meta.url).pathname
 
@@ -45,6 +45,55 @@ describe('dataRegexRisk', () => {
     expect(risk).toMatchObject({ complexity: 'polynomial', degree })
     expect(risk!.detail).toContain(`to the power ${degree}`)
     expect(risk!.attack).toContain('.repeat(10000)')
+  })
+
+  it.each([
+    // n optional items before n required ones: a run of a's splits C(2n, n) ways, with no repetition at all.
+    ['a?'.repeat(16) + 'a'.repeat(16), 'a?'.repeat(16) + 'a'.repeat(16), 'a{16,32}'],
+    ['\\d?'.repeat(12) + '\\d'.repeat(12), '\\d?'.repeat(12) + '\\d'.repeat(12), '\\d{12,24}'],
+    ['[a-z]{1,32}'.repeat(6), '[a-z]{1,32}'.repeat(6), '[a-z]{6,192}'],
+    // Optional items beside a repetition of the same characters multiply the n² of a search along a long run.
+    ['\\d?\\d?\\d+x', '\\d?\\d?\\d+', '\\d+'],
+    ['\\d+\\d?\\d?\\d?x', '\\d+\\d?\\d?\\d?', '\\d+'],
+  ])('refuses %s, whose items split a text in many ways, and says how to write it', (pattern, run, rewrite) => {
+    new RegExp(pattern, 'u')
+    const risk = dataRegexRisk(pattern)
+    expect(risk).toMatchObject({ complexity: 'combinatorial' })
+    expect(risk!.steps).toBeGreaterThan(MAX_MATCH_STEPS)
+    expect(risk!.detail).toContain(`write \`${run}\` as \`${rewrite}\``)
+    // The text shown fits the bound the check assumes, and the rewrite it suggests passes.
+    const attack = new Function(`return ${risk!.attack}`)() as string
+    expect(attack.length).toBeGreaterThan(MAX_CHECKED_TEXT / 2)
+    expect(attack.length).toBeLessThanOrEqual(MAX_CHECKED_TEXT)
+    expect(dataRegexRisk(pattern.replace(run, rewrite))).toBeUndefined()
+  })
+
+  it.each([
+    [`${'(?:a|a?)'.repeat(12)}x`, '(?:a|a?)(?:a|a?)'],
+    [`${'(?:[a-m]?[f-z]?)'.repeat(20)}x`, '(?:[a-m]?[f-z]?)(?:[a-m]?[f-z]?)'],
+    // Three alternatives each run over the same digits: three times the n² of one.
+    ['\\d+a|\\d+b|\\d+c', '\\d+a|\\d+b'],
+    // An optional separator lets the digits of a long run be grouped three ways.
+    ['\\d{1,3}(?:[ ,.]?\\d{3})* ?(?:EUR|USD)', '\\d{1,3}(?:[ ,.]?\\d{3})'],
+  ])('refuses %s, naming %s, with the general way to write it', (pattern, culprit) => {
+    const risk = dataRegexRisk(pattern)
+    expect(risk).toMatchObject({ complexity: 'combinatorial' })
+    expect(risk!.detail).toContain(`\`${culprit}`)
+    expect(risk!.detail).toContain('make its items match a text one way only')
+    expect(risk!.detail).toContain('over the 1.25×10^8 allowed on 10,000 characters')
+  })
+
+  it('counts one attempt for a sticky pattern and one for a pattern anchored at the start', () => {
+    expect(regexRisk('\\d?\\d?\\d+x', 'g')).toMatchObject({ complexity: 'combinatorial' })
+    expect(regexRisk('\\d?\\d?\\d+x', 'y')).toBeUndefined()
+    expect(dataRegexRisk(`^${'a?'.repeat(12)}${'a'.repeat(12)}`)).toBeUndefined()
+  })
+
+  it('refuses a pattern whose ways to match are too many to count', () => {
+    // Four overlapping runs of up to 30 letters: V8 takes seconds on a few thousand letters.
+    const risk = dataRegexRisk('[\\p{L}\\p{N}]{0,30}[\\p{Lu}]{0,30}[\\p{Ll}\\d]{0,30}[\\p{Script=Greek}\\w]{0,30}x')
+    expect(risk).toMatchObject({ complexity: 'unanalysed' })
+    expect(risk!.detail).toContain('too many ways for the check to count')
   })
 
   it('shows an attack string that really is slow in V8', () => {
@@ -92,6 +141,21 @@ describe('dataRegexRisk', () => {
     'x(?:y(\\w+\\s)*z)',
     '(?<word>\\p{L}+\\s)+$',
     '[A-Z][a-z]+\\s?[A-Z][a-z]+',
+    '[A-Z]{2}\\d{3,4}',
+    // Near the limit on steps: two ways through a quadratic part, or ten optional items.
+    '[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}',
+    '\\d?\\d+x',
+    '\\d+a|\\d+b',
+    'a?'.repeat(10) + 'a'.repeat(10),
+    '\\d{1,3}(?:[ ,.]\\d{3})* ?(?:EUR|USD)',
+    '\\d{1,3}(?:[ ,.]?\\d{3})*',
+    '(0?[1-9]|1[0-2])/(0?[1-9]|[12]\\d|3[01])/(\\d{2}|\\d{4})',
+    '(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?',
+    '\\+?\\d{1,3}[\\s-]?\\(?\\d{1,4}\\)?[\\s-]?\\d{1,4}[\\s-]?\\d{1,9}',
+    '\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\\b',
+    '\\b(?:\\d[ -]?){12,18}\\d\\b',
+    // Counted repetitions run as counted: `{1,256}` is not `+`.
+    'https?:\\/\\/(?:www\\.)?[-a-zA-Z0-9@:%._\\+~#=]{1,256}\\.[a-zA-Z0-9()]{1,6}\\b(?:[-a-zA-Z0-9()@:%_\\+.~#?&\\/=]*)',
   ])('accepts %s', (pattern) => {
     new RegExp(pattern, 'u')
     expect(dataRegexRisk(pattern)).toBeUndefined()
@@ -111,6 +175,17 @@ describe('dataRegexRisk', () => {
       detail: expect.stringContaining('the fallback check finds a nested quantifier `([\\w--\\d]+)+`'),
     })
     expect(heuristicRisk('(a+)+')).toBe('the fallback check finds a nested quantifier `(a+)+`')
+  })
+
+  it('falls back to counting variable-length items in a row, which the star-height check lets through', () => {
+    expect(heuristicRisk(`${'a?'.repeat(11)}b`)).toContain('11 items of variable length in a row')
+    expect(heuristicRisk(`${'a?'.repeat(10)}b`)).toBeUndefined()
+    expect(heuristicRisk('\\d{3}[- ]?\\d{4}[- ]?\\d{4}')).toBeUndefined()
+    // Too large for the exact check: 3,000 optional items, each a group.
+    expect(dataRegexRisk('(?:a?)'.repeat(3000))).toMatchObject({
+      complexity: 'unanalysed',
+      detail: expect.stringContaining('3000 items of variable length in a row'),
+    })
   })
 
   it('accepts a hundred typical patterns', () => {

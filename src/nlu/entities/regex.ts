@@ -7,7 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
-import { compileDataRegex, dataRegexRisk, dataRegexSyntaxError } from '../../util/regex-safety.js'
+import { compileDataRegex, dataRegexRisk, dataRegexSyntaxError, MAX_CHECKED_TEXT } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
@@ -17,9 +17,9 @@ import { annotatedEntityTypes } from './lookup.js'
 
 /**
  * Patterns are run on at most this many leading characters of a message, bounding the time a slow pattern can take
- * on a huge message.
+ * on a huge message; the safety check judges patterns at this length.
  */
-export const MAX_REGEX_INPUT = 10_000
+export const MAX_REGEX_INPUT = MAX_CHECKED_TEXT
 
 /** One named group of patterns, as stored in a model file. */
 export interface PatternSet {
