@@ -72,6 +72,7 @@ interface Builder {
   group: Array<[number, number] | undefined>
   sets: Ranges[]
   setIndex: Map<string, number>
+  setOf: Map<Ranges, number>
   loops: number
   /** Loops read from a count of two or more over a body that can match empty: V8 lets those iterations be empty. */
   unchecked: Set<number>
@@ -137,12 +138,17 @@ function build(b: Builder, root: RegexNode, unrollCounted = false): number {
     switch (n.t) {
       case 'set': {
         if (b.kind.length > MAX_POSITIONS * 4) throw new AnalysisTooLarge()
-        const key = n.ranges.join(',')
-        let s = b.setIndex.get(key)
+        // Equal classes often share one array (the parser remembers classes): looked up by identity, then contents.
+        let s = b.setOf.get(n.ranges)
         if (s === undefined) {
-          s = b.sets.length
-          b.sets.push(n.ranges)
-          b.setIndex.set(key, s)
+          const key = n.ranges.join(',')
+          s = b.setIndex.get(key)
+          if (s === undefined) {
+            s = b.sets.length
+            b.sets.push(n.ranges)
+            b.setIndex.set(key, s)
+          }
+          b.setOf.set(n.ranges, s)
         }
         const p = node(b, POS, [next])
         b.set[p] = s
@@ -340,6 +346,7 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     group: [],
     sets: [],
     setIndex: new Map(),
+    setOf: new Map(),
     loops: 0,
     unchecked: new Set(),
     looks: [],
