@@ -58,6 +58,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Cannot write {path}: {detail}',
     hint: 'Check that the directory exists and you may write to it, and that no part of the path is a file; or choose another path.',
   },
+  ERR_REGEX_CHECK_LIMIT: {
+    status: 400,
+    message: 'Too many regex patterns to check in {where}: {detail}',
+    hint: 'One check (the regexes of a data set, of one step of a model, or the redaction rules of a config) judges at most 1,000 patterns and spends at most 2×10^7 steps on them, about ten seconds; a typical pattern takes a few thousand. Use a lookup table for lists of words, drop patterns that repeat others, or simplify the patterns that take the most.',
+  },
 
   // ── config ───────────────────────────────────────────────────────────────────
   ERR_CONFIG_INVALID: {

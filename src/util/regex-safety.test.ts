@@ -3,7 +3,18 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
-import { dataRegexRisk, heuristicRisk, MAX_CHECKED_TEXT, MAX_MATCH_STEPS, regexRisk } from './regex-safety.js'
+import {
+  dataRegexRisk,
+  heuristicRisk,
+  MAX_CHECK_STEPS,
+  MAX_CHECKED_PATTERNS,
+  MAX_CHECKED_TEXT,
+  MAX_MATCH_STEPS,
+  MAX_PATTERN_LENGTH,
+  newRegexCheckTally,
+  regexCheckLimit,
+  regexRisk,
+} from './regex-safety.js'
 
 const repo = new URL('../../', import.meta.url).pathname
 
@@ -225,5 +236,49 @@ describe('dataRegexRisk', () => {
     })
     expect(compiling.length).toBeGreaterThanOrEqual(6)
     expect(compiling.filter((p) => dataRegexRisk(p) !== undefined)).toEqual([])
+  })
+})
+
+describe('checks of many patterns', () => {
+  it('charges each pattern what judging it cost, the same when the verdict is remembered', () => {
+    const first = newRegexCheckTally()
+    const pattern = '(?<order>[A-Z]{2}\\d{3,4})-\\d{2}'
+    dataRegexRisk(pattern, first)
+    expect(first.patterns).toBe(1)
+    // Two verdicts (alone, between word boundaries), each at least its parse.
+    expect(first.steps).toBeGreaterThan(2 * 4 * pattern.length)
+    const again = newRegexCheckTally()
+    dataRegexRisk(pattern, again)
+    expect(again).toEqual(first)
+    // A pattern refused alone is not judged between word boundaries: one verdict.
+    const refused = newRegexCheckTally()
+    dataRegexRisk('(a+)+$', refused)
+    const alone = newRegexCheckTally()
+    regexRisk('(a+)+$', 'iu', '(a+)+$', 0, alone)
+    expect(refused).toEqual({ patterns: 1, steps: alone.steps })
+  })
+
+  it('says when a check may judge no further pattern: past its patterns or its steps', () => {
+    expect(regexCheckLimit({ patterns: MAX_CHECKED_PATTERNS - 1, steps: MAX_CHECK_STEPS - 1 })).toBeUndefined()
+    expect(regexCheckLimit({ patterns: MAX_CHECKED_PATTERNS, steps: 0 })).toBe(
+      'it has checked 1,000 patterns, as many as one check may',
+    )
+    expect(regexCheckLimit({ patterns: 12, steps: MAX_CHECK_STEPS })).toBe(
+      'its 12 patterns so far took 2×10^7 steps to check, over the 2×10^7 one check may spend',
+    )
+  })
+
+  it('refuses a pattern longer than the check reads, before reading it', () => {
+    const words = Array.from({ length: 9000 }, (_, i) => `w${i}`).join('|')
+    expect(words.length).toBeGreaterThan(MAX_PATTERN_LENGTH)
+    const tally = newRegexCheckTally()
+    expect(dataRegexRisk(`(?:${words})`, tally)).toMatchObject({
+      complexity: 'unanalysed',
+      detail: expect.stringContaining(
+        'more than the 50,000 the check reads; put a long list of words in a lookup table',
+      ),
+    })
+    // Charged its length, which is what reading it would have cost.
+    expect(tally.steps).toBeLessThan(5 * (words.length + 4))
   })
 })

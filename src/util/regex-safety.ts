@@ -50,12 +50,56 @@ export const MAX_MATCH_STEPS = 1.25e8
  */
 export const MAX_JUDGE_STEPS = 1_000_000
 
+/**
+ * The longest pattern the check reads, in characters: parsing one takes about a microsecond per character, which
+ * the steps do not count. Lists of words that long belong in a lookup table.
+ */
+export const MAX_PATTERN_LENGTH = 50_000
+
+/**
+ * Patterns one check of many may judge: the regexes of a data set, of one step of a model, or a config's redaction
+ * rules. With {@link MAX_CHECK_STEPS} it bounds how long a file full of patterns can hold up validation, training,
+ * a model load or a server start.
+ */
+export const MAX_CHECKED_PATTERNS = 1000
+
+/**
+ * Steps one check of many may spend in all, each pattern charged what judging it cost (also when the verdict is
+ * remembered, so the total does not depend on what was checked before): about ten seconds at most. A typical
+ * pattern costs a few thousand; only patterns near {@link MAX_JUDGE_STEPS} each use it up in tens.
+ */
+export const MAX_CHECK_STEPS = 20_000_000
+
+/** What a check of many patterns has spent so far: start one per data set, model step or config. */
+export interface RegexCheckTally {
+  patterns: number
+  steps: number
+}
+
+export function newRegexCheckTally(): RegexCheckTally {
+  return { patterns: 0, steps: 0 }
+}
+
+/**
+ * Why a check of many patterns may judge no further pattern after what `tally` counts, or undefined while it may.
+ * Callers ask before each pattern and stop with ERR_REGEX_CHECK_LIMIT.
+ */
+export function regexCheckLimit(tally: RegexCheckTally): string | undefined {
+  if (tally.patterns >= MAX_CHECKED_PATTERNS) {
+    return `it has checked ${MAX_CHECKED_PATTERNS.toLocaleString('en-US')} patterns, as many as one check may`
+  }
+  if (tally.steps >= MAX_CHECK_STEPS) {
+    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${scientific(tally.steps)} steps to check, over the ${scientific(MAX_CHECK_STEPS)} one check may spend`
+  }
+  return undefined
+}
+
 /** Why a pattern can take too long, for an error message. */
 export interface RegexRisk {
   /**
    * `combinatorial`: no repetition makes the time grow faster than the square of the text, but items that split the
    * same text in many ways multiply it past {@link MAX_MATCH_STEPS}. `unanalysed`: too large or unusual for the
-   * analysis, and refused by the fallback check; or too many ways to count.
+   * analysis, and refused by the fallback check; too many ways to count; or longer than {@link MAX_PATTERN_LENGTH}.
    */
   complexity: 'exponential' | 'polynomial' | 'combinatorial' | 'unanalysed'
   /** For `polynomial`: time grows as the text length to this power. */
@@ -141,8 +185,11 @@ export function dataRegexSyntaxError(pattern: string): RegexSyntaxProblem | unde
   }
 }
 
-/** Verdicts by flags and source: training, validation and each model load of a server check the same patterns. */
-const verdicts = new Map<string, RegexRisk | null>()
+/**
+ * Verdicts by flags and source, with the steps each cost: training, validation and each model load of a server check
+ * the same patterns.
+ */
+const verdicts = new Map<string, { risk: RegexRisk | undefined; steps: number }>()
 const MAX_VERDICTS = 10_000
 
 const BEFORE_WORD = '(?:^|[^\\p{L}\\p{N}_])(?:'
@@ -161,30 +208,57 @@ function betweenWordBoundaries(pattern: string): string {
  * dataRegexRisk('(a+)+$')?.complexity // 'exponential'
  * dataRegexRisk('[A-Z]{2}\\d{6}') // undefined
  */
-export function dataRegexRisk(pattern: string): RegexRisk | undefined {
+export function dataRegexRisk(pattern: string, tally?: RegexCheckTally): RegexRisk | undefined {
   const flags = `${DATA_REGEX_FLAGS}i`
-  return regexRisk(pattern, flags) ?? regexRisk(betweenWordBoundaries(pattern), flags, pattern, BEFORE_WORD.length)
+  if (tally) tally.patterns++
+  return (
+    regexRisk(pattern, flags, pattern, 0, tally) ??
+    regexRisk(betweenWordBoundaries(pattern), flags, pattern, BEFORE_WORD.length, tally)
+  )
 }
 
 /**
  * Why `source`, run with `flags` by `exec`, `test` or `replace`, can take too long on some text, or undefined when it
- * cannot. `shown` is the pattern to name in the message when `source` wraps it, starting at index `at` of it.
+ * cannot. `shown` is the pattern to name in the message when `source` wraps it, starting at index `at` of it; `tally`
+ * is charged what the verdict cost.
  */
-export function regexRisk(source: string, flags: string, shown = source, at = 0): RegexRisk | undefined {
+export function regexRisk(
+  source: string,
+  flags: string,
+  shown = source,
+  at = 0,
+  tally?: RegexCheckTally,
+): RegexRisk | undefined {
   const key = `${flags}/${source}`
-  const known = verdicts.get(key)
-  if (known !== undefined) return known ?? undefined
-  const risk = judge(source, flags, shown, at)
-  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-  verdicts.set(key, risk ?? null)
-  return risk
+  let verdict = verdicts.get(key)
+  if (verdict === undefined) {
+    const budget = { steps: MAX_JUDGE_STEPS }
+    const risk = judge(source, flags, shown, at, budget)
+    // Parsing and building the automaton are not counted in steps; they take about four steps' time per character.
+    verdict = { risk, steps: Math.min(MAX_JUDGE_STEPS, MAX_JUDGE_STEPS - budget.steps) + 4 * source.length }
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+    verdicts.set(key, verdict)
+  }
+  if (tally) tally.steps += verdict.steps
+  return verdict.risk
 }
 
-function judge(source: string, flags: string, shown: string, at: number): RegexRisk | undefined {
+function judge(
+  source: string,
+  flags: string,
+  shown: string,
+  at: number,
+  budget: { steps: number },
+): RegexRisk | undefined {
+  if (source.length > MAX_PATTERN_LENGTH) {
+    return {
+      complexity: 'unanalysed',
+      detail: `it is ${shown.length.toLocaleString('en-US')} characters long, more than the ${MAX_PATTERN_LENGTH.toLocaleString('en-US')} the check reads; put a long list of words in a lookup table`,
+    }
+  }
   let found: ReturnType<typeof analyseBacktracking>
   const runFlags = flags.replace(/[gdy]/g, '')
   const search = !flags.includes('y')
-  const budget = { steps: MAX_JUDGE_STEPS }
   try {
     found = analyseBacktracking(source, runFlags, { search }, budget)
   } catch (err) {
