@@ -171,7 +171,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_DATA_UNSAFE_REGEX: {
     status: 400,
     message: 'Regex {name}: the pattern can take too long on some inputs: {detail}',
-    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`; optional items in a row as one count, `a?a?a?aaa` → `a{3,6}`; no optional item beside a repetition of the same characters, `\\d?\\d+` → `\\d+`. Time that grows as the square of the text length is accepted up to 1.25×10^8 steps on 10,000 characters; faster growth, and more steps, are refused.',
+    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`; optional items in a row as one count, `a?a?a?aaa` → `a{3,6}`; no optional item beside a repetition of the same characters, `\\d?\\d+` → `\\d+`. Time that grows as the square of the text length is accepted up to 2.5×10^8 steps on 10,000 characters; faster growth, and more steps, are refused.',
   },
   ERR_MUST_PASS_UNKNOWN_INTENT: {
     status: 400,
@@ -482,7 +482,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_NLU_REGEX_UNSAFE: {
     status: 400,
     message: "The regex '{name}' has a pattern /{pattern}/ that can take too long on some inputs: {detail}",
-    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`; optional items in a row as one count, `a?a?a?aaa` → `a{3,6}`; no optional item beside a repetition of the same characters, `\\d?\\d+` → `\\d+`. Time that grows as the square of the text length is accepted up to 1.25×10^8 steps on 10,000 characters; faster growth, and more steps, are refused.',
+    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`; optional items in a row as one count, `a?a?a?aaa` → `a{3,6}`; no optional item beside a repetition of the same characters, `\\d?\\d+` → `\\d+`. Time that grows as the square of the text length is accepted up to 2.5×10^8 steps on 10,000 characters; faster growth, and more steps, are refused.',
   },
   ERR_TRAIN_ABORTED: {
     status: 499,
@@ -787,7 +787,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_STORE_REDACTION_UNSAFE: {
     status: 400,
     message: 'Redaction rule {where} /{pattern}/ can take too long on some inputs: {detail}',
-    hint: 'Redaction runs on every logged message. Make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `a?a?a?aaa` → `a{3,6}`, `\\d?\\d+` → `\\d+`); time that grows as the square of the text length is accepted up to 1.25×10^8 steps on 10,000 characters, faster growth and more steps are refused.',
+    hint: 'Redaction runs on every logged message. Make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `a?a?a?aaa` → `a{3,6}`, `\\d?\\d+` → `\\d+`); time that grows as the square of the text length is accepted up to 2.5×10^8 steps on 10,000 characters, faster growth and more steps are refused.',
   },
   ERR_STORE_NOT_FOUND: {
     status: 404,
