@@ -58,6 +58,11 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Cannot write {path}: {detail}',
     hint: 'Check that the directory exists and you may write to it, and that no part of the path is a file; or choose another path.',
   },
+  ERR_REGEX_CHECK_LIMIT: {
+    status: 400,
+    message: 'Too many regex patterns to check in {where}: {detail}',
+    hint: 'One check (the regexes of a data set, of one step of a model, or the redaction rules of a config) judges at most 1,000 patterns and spends at most 2×10^7 steps on them, about ten seconds; a typical pattern takes a few thousand. Use a lookup table for lists of words, drop patterns that repeat others, or simplify the patterns that take the most.',
+  },
 
   // ── config ───────────────────────────────────────────────────────────────────
   ERR_CONFIG_INVALID: {
@@ -166,7 +171,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_DATA_UNSAFE_REGEX: {
     status: 400,
     message: 'Regex {name}: the pattern can take too long on some inputs: {detail}',
-    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`. Time that grows as the square of the text length is accepted; faster growth is refused.',
+    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`; optional items in a row as one count, `a?a?a?aaa` → `a{3,6}`; no optional item beside a repetition of the same characters, `\\d?\\d+` → `\\d+`. Time that grows as the square of the text length is accepted up to 2.5×10^8 steps on 10,000 characters; faster growth, and more steps, are refused.',
   },
   ERR_MUST_PASS_UNKNOWN_INTENT: {
     status: 400,
@@ -477,7 +482,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_NLU_REGEX_UNSAFE: {
     status: 400,
     message: "The regex '{name}' has a pattern /{pattern}/ that can take too long on some inputs: {detail}",
-    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`. Time that grows as the square of the text length is accepted; faster growth is refused.',
+    hint: 'Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `(\\d+\\s?)+` → `\\d+(?:\\s\\d+)*`; optional items in a row as one count, `a?a?a?aaa` → `a{3,6}`; no optional item beside a repetition of the same characters, `\\d?\\d+` → `\\d+`. Time that grows as the square of the text length is accepted up to 2.5×10^8 steps on 10,000 characters; faster growth, and more steps, are refused.',
   },
   ERR_TRAIN_ABORTED: {
     status: 499,
@@ -520,7 +525,7 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message:
       "{source} is refused: step '{step}' has the regex '{name}' /{pattern}/, which can take too long on some inputs: {detail}",
-    hint: 'Fix the pattern in the training data (`intentops data validate` points at it) and retrain. Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`.',
+    hint: 'Fix the pattern in the training data (`intentops data validate` points at it) and retrain. Make each part of the pattern match a text one way only: `(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `a?a?a?aaa` → `a{3,6}`, `\\d?\\d+` → `\\d+`.',
   },
   ERR_MODEL_UNKNOWN_COMPONENT: {
     status: 400,
@@ -782,7 +787,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_STORE_REDACTION_UNSAFE: {
     status: 400,
     message: 'Redaction rule {where} /{pattern}/ can take too long on some inputs: {detail}',
-    hint: 'Redaction runs on every logged message. Make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`); time that grows as the square of the text length is accepted, faster growth is refused.',
+    hint: 'Redaction runs on every logged message. Make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `a?a?a?aaa` → `a{3,6}`, `\\d?\\d+` → `\\d+`); time that grows as the square of the text length is accepted up to 2.5×10^8 steps on 10,000 characters, faster growth and more steps are refused.',
   },
   ERR_STORE_NOT_FOUND: {
     status: 404,

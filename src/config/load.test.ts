@@ -101,6 +101,14 @@ describe('config', () => {
     const words = parseConfig(text.replace('(a+)+$', '\\w+(?:\\s\\w+)*'), 'c.yml')
     expect(words.store.redaction[1]!.pattern).toBe('\\w+(?:\\s\\w+)*')
   })
+  it('stops checking redaction rules past what one check may judge, at the first rule not checked', () => {
+    const rules = Array.from({ length: 1001 }, (_, i) => `    - { pattern: '\\b\\d{6}\\b', replacement: '[id${i}]' }`)
+    const e = catchError(() => parseConfig(`store:\n  redaction:\n${rules.join('\n')}\n`, 'c.yml'))
+    expect(e.code).toBe('ERR_CONFIG_INVALID')
+    expect(e.location).toMatchObject({ file: 'c.yml', line: 1003 })
+    expect(e.message).toContain('`store.redaction.1000` and the rules after it are not checked')
+    expect(e.message).toContain('it has checked 1,000 patterns')
+  })
   it('refuses a redaction rule that does not compile, and keeps the built-in rules when copied', () => {
     const e = catchError(() => parseConfig("store:\n  redaction:\n    - { pattern: '(', replacement: x }\n", 'c.yml'))
     expect(e.code).toBe('ERR_CONFIG_INVALID')

@@ -9,6 +9,7 @@ import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { buildPipeline } from '../nlu/pipeline.js'
 import { redactionRuleProblem } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
+import { newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
 import { keyLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
 import { type Config, ConfigSchema } from './schema.js'
 
@@ -125,14 +126,23 @@ function checkFallbackIntent(candidate: unknown, parsed: ParsedYaml, issues: Con
 
 /** Redaction rules the schema accepts but that would not compile, or could freeze the log writer. */
 function checkRedaction(config: Config, parsed: ParsedYaml, issues: ConfigIssue[]): void {
-  config.store.redaction.forEach((rule, i) => {
-    const problem = redactionRuleProblem(rule)
-    if (problem === undefined) return
+  const tally = newRegexCheckTally()
+  for (const [i, rule] of config.store.redaction.entries()) {
+    const limit = regexCheckLimit(tally)
+    if (limit !== undefined) {
+      issues.push({
+        message: `\`store.redaction.${i}\` and the rules after it are not checked: there are too many redaction rules to check (${limit}, see ERR_REGEX_CHECK_LIMIT); keep fewer rules, each matching more`,
+        location: pointerLocation(parsed, `/store/redaction/${i}`),
+      })
+      return
+    }
+    const problem = redactionRuleProblem(rule, tally)
+    if (problem === undefined) continue
     issues.push({
       message: `\`store.redaction.${i}.pattern\` /${rule.pattern}/ ${problem}`,
       location: pointerLocation(parsed, `/store/redaction/${i}/pattern`),
     })
-  })
+  }
 }
 
 /**

@@ -298,7 +298,7 @@ export const StoreConfigSchema = Type.Object(
         },
       ],
       description:
-        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, or time growing faster than the square of the text length), is refused at start with `ERR_CONFIG_INVALID`.',
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on a 10,000-character text, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`.',
     }),
     senderKey: Type.Optional(
       Type.String({

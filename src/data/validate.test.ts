@@ -198,11 +198,15 @@ describe('validation checks', () => {
       (d) => d.code === 'ERR_DATA_UNSAFE_REGEX',
     )
     // Lines 8 and 9 (`\w+(?:\s\w+)*`, `(\d{3}-)*\d{4}`) pass: the old star-height check refused both.
-    expect(unsafe.map((d) => `${d.location.line}:${d.location.column}`)).toEqual(['10:7', '11:7'])
+    expect(unsafe.map((d) => `${d.location.line}:${d.location.column}`)).toEqual(['10:7', '11:7', '12:7'])
     expect(unsafe[0]!.message).toContain('exponential backtracking in `(a|aa)+`')
     expect(unsafe[1]!.message).toContain('exponential backtracking in `(\\w|\\d)+`')
     expect(unsafe[1]!.message).toMatch(/a text like "0" \+ "00"\.repeat\(30\) \+ "!"/)
     expect(unsafe[0]!.hint).toContain('`(a|aa)+` → `a+`')
+    // Line 12, `\d?\d?\d?\d+ ?kg`, has no ambiguous repetition, but tries `\d+` eight ways from every start.
+    expect(unsafe[2]!.message).toContain('`\\d?\\d?\\d?\\d+` can match the same text in 8 ways')
+    expect(unsafe[2]!.message).toContain('write `\\d?\\d?\\d?\\d+` as `\\d+`')
+    expect(unsafe[2]!.hint).toContain('`a?a?a?aaa` → `a{3,6}`')
   })
 
   it('compiles regexes in Unicode mode, as training does, and says how to fix what only plain mode accepts', async () => {

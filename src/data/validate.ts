@@ -7,7 +7,7 @@
  */
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
-import { dataRegexRisk, dataRegexSyntaxError } from '../util/regex-safety.js'
+import { dataRegexRisk, dataRegexSyntaxError, newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
 import { type NameKind, nameHint, nameProblem } from './names.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
@@ -243,32 +243,31 @@ function checkSynonyms(data: TrainingData, out: Diagnostic[]): void {
   }
 }
 
-/** Each pattern compiled and judged as training compiles and judges it (regex-safety.ts), so the verdicts agree. */
+/**
+ * Each pattern compiled and judged as training compiles and judges it (regex-safety.ts), so the verdicts agree; as
+ * there, the check stops at the first pattern past the limits of one check.
+ */
 function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
+  const tally = newRegexCheckTally()
   for (const r of data.regexes) {
-    r.patterns.forEach((p, i) => {
+    for (let i = 0; i < r.patterns.length; i++) {
+      const p = r.patterns[i]!
+      const at = where(r.sources?.[i] ?? r.source)
       const bad = dataRegexSyntaxError(p)
       if (bad !== undefined) {
-        out.push(
-          errorDiagnostic(
-            'ERR_DATA_BAD_REGEX',
-            { name: r.name, detail: bad.detail, advice: bad.advice },
-            where(r.sources?.[i] ?? r.source),
-          ),
-        )
+        out.push(errorDiagnostic('ERR_DATA_BAD_REGEX', { name: r.name, detail: bad.detail, advice: bad.advice }, at))
+        continue
+      }
+      const limit = regexCheckLimit(tally)
+      if (limit !== undefined) {
+        out.push(errorDiagnostic('ERR_REGEX_CHECK_LIMIT', { where: 'the training data', detail: limit }, at))
         return
       }
-      const risk = dataRegexRisk(p)
+      const risk = dataRegexRisk(p, tally)
       if (risk !== undefined) {
-        out.push(
-          errorDiagnostic(
-            'ERR_DATA_UNSAFE_REGEX',
-            { name: r.name, detail: risk.detail },
-            where(r.sources?.[i] ?? r.source),
-          ),
-        )
+        out.push(errorDiagnostic('ERR_DATA_UNSAFE_REGEX', { name: r.name, detail: risk.detail }, at))
       }
-    })
+    }
   }
 }
 

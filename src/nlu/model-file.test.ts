@@ -187,6 +187,17 @@ describe('model file', () => {
     )
     const loaded = decodeModel(withPatterns(['\\w+(?:\\s\\w+)*', '(\\d{3}-)*\\d{4}']), { source: 'model.iom' })
     expect(loaded.parse({ text: 'hello there' }).intent.name).toBeTruthy()
+    refused(
+      () => decodeModel(withPatterns([`${'a?'.repeat(16)}${'a'.repeat(16)}`]), { source: 'model.iom' }),
+      'ERR_MODEL_UNSAFE_REGEX',
+      /can match the same text in 65,535 ways, each tried in turn/,
+    )
+    // A step with more patterns than one check may judge stops the load, whatever the patterns.
+    refused(
+      () => decodeModel(withPatterns(Array.from({ length: 1001 }, () => '\\d{5}')), { source: 'model.iom' }),
+      'ERR_REGEX_CHECK_LIMIT',
+      /^Too many regex patterns to check in step '[\w-]+' of model\.iom: it has checked 1,000 patterns/,
+    )
   })
   it('refuses files that are not model files', () => {
     refused(() => decodeModel(new TextEncoder().encode('{"json": true}')), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)

@@ -331,6 +331,9 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Tra
         const { name, pattern, detail } = err.params
         fail('ERR_MODEL_UNSAFE_REGEX', source, { step: step.name, name, pattern, detail })
       }
+      if (isIntentopsError(err) && err.code === 'ERR_REGEX_CHECK_LIMIT') {
+        fail('ERR_REGEX_CHECK_LIMIT', source, { where: `step '${step.name}' of ${source}`, detail: err.params.detail })
+      }
       const detail = isIntentopsError(err) ? err.message : String((err as Error)?.message ?? err)
       fail('ERR_MODEL_CORRUPT', source, { detail: `step '${step.name}' (${step.type}): ${detail}` })
     }

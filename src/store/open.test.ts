@@ -71,6 +71,23 @@ describe('default redaction rules', () => {
     expect(redact('call 555-123-4567 now')).toBe('call [n] now')
   })
 
+  it('refuse optional items that split a text in many ways, and more rules than one check may judge', () => {
+    expect(() => createRedactor([{ pattern: '\\d?\\d?\\d?\\d+ ?kg', replacement: '[w]' }])).toThrow(
+      expect.objectContaining({
+        code: 'ERR_STORE_REDACTION_UNSAFE',
+        message: expect.stringContaining('write `\\d?\\d?\\d?\\d+` as `\\d+`'),
+      }),
+    )
+    const many = Array.from({ length: 1001 }, () => ({ pattern: '\\d{6}', replacement: '[id]' }))
+    expect(() => createRedactor(many)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_REGEX_CHECK_LIMIT',
+        message: expect.stringContaining('store.redaction[1000]'),
+      }),
+    )
+    expect(createRedactor(many.slice(0, 1000))('id 123456')).toBe('id [id]')
+  })
+
   it('refuse a pattern that does not compile, naming the rule', () => {
     expect(() => createRedactor([{ pattern: '(', replacement: 'x' }])).toThrow(
       expect.objectContaining({ code: 'ERR_STORE_REDACTION_INVALID', message: expect.stringContaining('[0]') }),

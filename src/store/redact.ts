@@ -5,7 +5,13 @@
  */
 import { createHmac } from 'node:crypto'
 import { createError } from '../errors.js'
-import { type RegexRisk, regexRisk } from '../util/regex-safety.js'
+import {
+  newRegexCheckTally,
+  type RegexCheckTally,
+  type RegexRisk,
+  regexCheckLimit,
+  regexRisk,
+} from '../util/regex-safety.js'
 
 export interface RedactionRule {
   /** JavaScript regular expression source; every match is replaced. */
@@ -40,20 +46,27 @@ function flagsOf(rule: RedactionRule): string {
  * writer's thread (or the server's), and V8 cannot interrupt a regex: one that backtracks catastrophically would
  * stall logging for good.
  */
-function redactionRisk(rule: RedactionRule): RegexRisk | undefined {
-  return regexRisk(rule.pattern, flagsOf(rule))
+function redactionRisk(rule: RedactionRule, tally: RegexCheckTally): RegexRisk | undefined {
+  tally.patterns++
+  return regexRisk(rule.pattern, flagsOf(rule), rule.pattern, 0, tally)
 }
 
-/** Why a rule cannot be used, in words that say how to fix it, or undefined when it can. */
-export function redactionRuleProblem(rule: RedactionRule): string | undefined {
+/**
+ * Why a rule cannot be used, in words that say how to fix it, or undefined when it can. The rules of one config share
+ * a `tally`, which the caller asks `regexCheckLimit` about before each rule.
+ */
+export function redactionRuleProblem(
+  rule: RedactionRule,
+  tally: RegexCheckTally = newRegexCheckTally(),
+): string | undefined {
   try {
     new RegExp(rule.pattern, flagsOf(rule))
   } catch (err) {
     return `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`
   }
-  const risk = redactionRisk(rule)
+  const risk = redactionRisk(rule, tally)
   if (risk === undefined) return undefined
-  return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; make each part match a text one way only (\`(a|aa)+\` → \`a+\`, \`(\\w|\\d)+\` → \`\\w+\`)`
+  return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; make each part match a text one way only (\`(a|aa)+\` → \`a+\`, \`(\\w|\\d)+\` → \`\\w+\`, \`a?a?a?aaa\` → \`a{3,6}\`)`
 }
 
 /**
@@ -62,6 +75,7 @@ export function redactionRuleProblem(rule: RedactionRule): string | undefined {
  * caller gets the same check.
  */
 export function createRedactor(rules: readonly RedactionRule[], where = 'store.redaction'): Redactor {
+  const tally = newRegexCheckTally()
   const compiled = rules.map((rule, i) => {
     let re: RegExp
     try {
@@ -73,7 +87,9 @@ export function createRedactor(rules: readonly RedactionRule[], where = 'store.r
         { cause: err },
       )
     }
-    const risk = redactionRisk(rule)
+    const limit = regexCheckLimit(tally)
+    if (limit !== undefined) throw createError('ERR_REGEX_CHECK_LIMIT', { where: `${where}[${i}]`, detail: limit })
+    const risk = redactionRisk(rule, tally)
     if (risk !== undefined) {
       throw createError('ERR_STORE_REDACTION_UNSAFE', {
         where: `${where}[${i}]`,

@@ -19,8 +19,13 @@ import { complement, contains, MAX_CODE_POINT, parseRegex, type Ranges, type Reg
 export const MAX_UNROLL = 32
 /** Positions (characters and classes after unrolling) analysed at most; larger patterns are not analysed. */
 export const MAX_POSITIONS = 2000
-/** Steps of the product-automaton searches at most. */
-const MAX_STEPS = 3_000_000
+/** Steps of the searches below at most, by default, for one pattern. */
+export const MAX_STEPS = 3_000_000
+
+/** What a caller lets the analysis of a pattern spend; each step is a few hundred nanoseconds. */
+export interface Budget {
+  steps: number
+}
 
 export class AnalysisTooLarge extends Error {}
 
@@ -40,6 +45,8 @@ export interface AnalyseOptions {
   search: boolean
   /** Assume a match can fail after any prefix, ignoring that reaching the end of the pattern ends the search. */
   failAnywhere?: boolean
+  /** Unroll counted repetitions of bodies longer than one character (see `build`). */
+  unrollCounted?: boolean
 }
 
 // ── the automaton ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -61,12 +68,17 @@ interface Builder {
   set: number[]
   span: Array<[number, number]>
   around: Array<Array<[number, number]>>
+  /** For a position: the source span of the innermost group around it, if any. */
+  group: Array<[number, number] | undefined>
   sets: Ranges[]
   setIndex: Map<string, number>
+  setOf: Map<Ranges, number>
   loops: number
   /** Loops read from a count of two or more over a body that can match empty: V8 lets those iterations be empty. */
   unchecked: Set<number>
   looks: Array<RegexNode & { t: 'look' }>
+  /** The guard node of each lookaround: its index in `looks`. */
+  lookAt: Map<number, number>
 }
 
 function node(b: Builder, kind: number, edges: number[] = []): number {
@@ -76,6 +88,7 @@ function node(b: Builder, kind: number, edges: number[] = []): number {
   b.set.push(-1)
   b.span.push([0, 0])
   b.around.push([])
+  b.group.push(undefined)
   return b.kind.length - 1
 }
 
@@ -100,7 +113,12 @@ function isSingle(n: RegexNode): boolean {
   return n.t === 'set' || (n.t === 'group' && isSingle(n.body))
 }
 
-function build(b: Builder, root: RegexNode): number {
+/**
+ * The automaton of `root`; `unrollCounted` unrolls every counted repetition as V8 runs it, where the backtracking
+ * analysis reads those of longer bodies or larger counts as unbounded (see the module comment). A body that can match
+ * nothing is never unrolled: V8 ends a repetition at an empty iteration, which an unrolled copy would not.
+ */
+function build(b: Builder, root: RegexNode, unrollCounted = false): number {
   const groups = new Map<number | string, RegexNode>()
   const collect = (n: RegexNode): void => {
     if (n.t === 'group') {
@@ -113,23 +131,30 @@ function build(b: Builder, root: RegexNode): number {
   }
   collect(root)
   const around: Array<[number, number]> = []
+  const inGroups: Array<[number, number]> = []
   const open = new Set<RegexNode>()
 
   const go = (n: RegexNode, next: number): number => {
     switch (n.t) {
       case 'set': {
         if (b.kind.length > MAX_POSITIONS * 4) throw new AnalysisTooLarge()
-        const key = n.ranges.join(',')
-        let s = b.setIndex.get(key)
+        // Equal classes often share one array (the parser remembers classes): looked up by identity, then contents.
+        let s = b.setOf.get(n.ranges)
         if (s === undefined) {
-          s = b.sets.length
-          b.sets.push(n.ranges)
-          b.setIndex.set(key, s)
+          const key = n.ranges.join(',')
+          s = b.setIndex.get(key)
+          if (s === undefined) {
+            s = b.sets.length
+            b.sets.push(n.ranges)
+            b.setIndex.set(key, s)
+          }
+          b.setOf.set(n.ranges, s)
         }
         const p = node(b, POS, [next])
         b.set[p] = s
         b.span[p] = [n.start, n.end]
         b.around[p] = [...around]
+        b.group[p] = inGroups[inGroups.length - 1]
         return p
       }
       case 'seq': {
@@ -145,13 +170,18 @@ function build(b: Builder, root: RegexNode): number {
         )
       case 'group': {
         open.add(n.body)
+        inGroups.push([n.start, n.end])
         const entry = go(n.body, next)
+        inGroups.pop()
         open.delete(n.body)
         return entry
       }
-      case 'look':
+      case 'look': {
+        const guard = node(b, GUARD, [next])
+        b.lookAt.set(guard, b.looks.length)
         b.looks.push(n)
-        return node(b, GUARD, [next])
+        return guard
+      }
       case 'assert':
         return node(b, n.kind === 'start' ? START : n.kind === 'end' ? END : GUARD, [next])
       case 'backref': {
@@ -165,7 +195,10 @@ function build(b: Builder, root: RegexNode): number {
         const single = isSingle(n.body)
         // `(?:a?){100}` must iterate 100 times, empty or not, so "a" × 50 splits C(100, 50) ways.
         const unchecked = min >= 2 && !single && canBeEmpty(n.body)
-        if (max > 1 && (!single || max > MAX_UNROLL)) {
+        const unroll = unrollCounted
+          ? max <= MAX_POSITIONS && (single || !canBeEmpty(n.body))
+          : max <= MAX_UNROLL && single
+        if (max > 1 && !unroll) {
           min = Math.min(min, 1)
           max = Number.POSITIVE_INFINITY
         }
@@ -199,10 +232,12 @@ function build(b: Builder, root: RegexNode): number {
 }
 
 interface Closure {
-  /** Positions reached, each with the number of distinct ε-paths (capped at 2). */
+  /** Positions reached, each with the number of distinct ε-paths: V8 tries each of them. */
   targets: Map<number, number>
   /** Whether the end of the pattern is reached without an assertion that could fail. */
   accepts: boolean
+  /** Lookarounds tried on the way, by index in `looks`, each with the number of ε-paths that try it. */
+  looks: Map<number, number>
 }
 
 /**
@@ -211,6 +246,7 @@ interface Closure {
  */
 function closure(b: Builder, from: number, atStart: boolean, budget: { steps: number }): Closure {
   const targets = new Map<number, number>()
+  const looks = new Map<number, number>()
   let accepts = false
   const begun: number[] = []
   const passed: number[] = []
@@ -218,9 +254,11 @@ function closure(b: Builder, from: number, atStart: boolean, budget: { steps: nu
     if (--budget.steps < 0) throw new AnalysisTooLarge()
     const k = b.kind[at]!
     if (k === POS) {
-      if (!ended) targets.set(at, Math.min(2, (targets.get(at) ?? 0) + 1))
+      if (!ended) targets.set(at, (targets.get(at) ?? 0) + 1)
       return
     }
+    const look = b.lookAt.get(at)
+    if (look !== undefined) looks.set(look, (looks.get(look) ?? 0) + 1)
     if (k === ACCEPT) {
       if (!blocked) accepts = true
       return
@@ -249,7 +287,7 @@ function closure(b: Builder, from: number, atStart: boolean, budget: { steps: nu
     }
   }
   walk(from, false, false)
-  return { targets, accepts }
+  return { targets, accepts, looks }
 }
 
 // ── sets ──────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -286,6 +324,8 @@ interface Graph {
   b: Builder
   /** Nodes: positions, then the search loop and the initial state. */
   out: Array<Array<{ to: number; count: number }>>
+  /** Lookarounds tried between a node and the next positions (see {@link Closure}). */
+  looks: Array<Map<number, number> | undefined>
   label: Ranges[]
   nullable: boolean[]
   search: number
@@ -303,13 +343,16 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     set: [],
     span: [],
     around: [],
+    group: [],
     sets: [],
     setIndex: new Map(),
+    setOf: new Map(),
     loops: 0,
     unchecked: new Set(),
     looks: [],
+    lookAt: new Map(),
   }
-  const entry = build(b, parsed.root)
+  const entry = build(b, parsed.root, options.unrollCounted)
   const positions = b.kind.reduce((acc, k) => acc + (k === POS ? 1 : 0), 0)
   if (positions > MAX_POSITIONS) throw new AnalysisTooLarge()
   const n = b.kind.length
@@ -318,8 +361,10 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
   const out: Graph['out'] = Array.from({ length: n + 2 }, () => [])
   const label: Ranges[] = []
   const nullable: boolean[] = []
+  const looks: Graph['looks'] = []
   const fill = (from: number, c: Closure): void => {
     for (const [to, count] of c.targets) out[from]!.push({ to, count })
+    if (c.looks.size > 0) looks[from] = c.looks
   }
   for (let p = 0; p < n; p++) {
     if (b.kind[p] !== POS) continue
@@ -339,7 +384,7 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     out[search]!.push({ to: search, count: 1 })
     fill(search, closure(b, entry, false, budget))
   }
-  return { b, out, label, nullable, search, init }
+  return { b, out, looks, label, nullable, search, init }
 }
 
 /** Strongly connected components (iterative Tarjan), in reverse topological order. */
@@ -395,11 +440,20 @@ interface Ctx {
   g: Graph
   inGraph: (v: number) => boolean
   budget: { steps: number }
-  meet: Map<string, Ranges>
+  /** Intersections of labels, by the pair of sets: positions of the same set share their label. */
+  meet: Map<number, Ranges>
+}
+
+/** The index of a node's label among the sets, the search loop's and the initial state's coming last. */
+function labelIndex(g: Graph, v: number): number {
+  const n = g.b.sets.length
+  return v === g.search ? n : v === g.init ? n + 1 : g.b.set[v]!
 }
 
 function meet(ctx: Ctx, a: number, c: number): Ranges {
-  const key = a < c ? `${a},${c}` : `${c},${a}`
+  const la = labelIndex(ctx.g, a)
+  const lc = labelIndex(ctx.g, c)
+  const key = la < lc ? la * (ctx.g.b.sets.length + 2) + lc : lc * (ctx.g.b.sets.length + 2) + la
   let r = ctx.meet.get(key)
   if (!r) {
     r = intersect(ctx.g.label[a]!, ctx.g.label[c]!)
@@ -413,20 +467,22 @@ function exponentialWitness(ctx: Ctx, members: number[]): { state: number; word:
   const { g } = ctx
   const local = new Map(members.map((v, i) => [v, i]))
   const m = members.length
-  const edgesOf = (v: number) => g.out[v]!.filter((e) => local.has(e.to))
+  const inside = members.map((v) => g.out[v]!.filter((e) => local.has(e.to)))
   const id = (i: number, j: number) => i * m + j
-  type PEdge = { to: number; char: string; diverging: boolean }
+  // The characters of an edge, picked only for the edges of a witness: picking is slower than the search.
+  type PEdge = { to: number; common: Ranges; diverging: boolean }
   const productOut = (p: number): PEdge[] => {
     const i = Math.floor(p / m)
     const j = p % m
     const res: PEdge[] = []
-    for (const e1 of edgesOf(members[i]!)) {
-      for (const e2 of edgesOf(members[j]!)) {
+    const second = inside[j]!
+    for (const e1 of inside[i]!) {
+      for (const e2 of second) {
         if (--ctx.budget.steps < 0) throw new AnalysisTooLarge()
         const common = meet(ctx, e1.to, e2.to)
         if (common.length === 0) continue
         const diverging = i === j && (e1 !== e2 || e1.count > 1)
-        res.push({ to: id(local.get(e1.to)!, local.get(e2.to)!), char: pick(common), diverging })
+        res.push({ to: id(local.get(e1.to)!, local.get(e2.to)!), common, diverging })
       }
     }
     return res
@@ -447,19 +503,19 @@ function exponentialWitness(ctx: Ctx, members: number[]): { state: number; word:
     const inComp = (p: number) => comp[p] === c
     // A diverging step inside the component, or an off-diagonal pair in it, gives two paths d → d.
     const bfs = (from: number, goal: (p: number, via?: PEdge) => boolean): string | undefined => {
-      const prev = new Map<number, { from: number; char: string }>([[from, { from: -1, char: '' }]])
+      const prev = new Map<number, { from: number; common: Ranges }>([[from, { from: -1, common: [] }]])
       const queue = [from]
       for (let qi = 0; qi < queue.length; qi++) {
         const p = queue[qi]!
         for (const e of pout(p)) {
           if (!inComp(e.to)) continue
           if (goal(e.to, e)) {
-            let word = e.char
-            for (let at = p; at !== from; at = prev.get(at)!.from) word = prev.get(at)!.char + word
+            let word = pick(e.common)
+            for (let at = p; at !== from; at = prev.get(at)!.from) word = pick(prev.get(at)!.common) + word
             return word
           }
           if (prev.has(e.to)) continue
-          prev.set(e.to, { from: p, char: e.char })
+          prev.set(e.to, { from: p, common: e.common })
           queue.push(e.to)
         }
       }
@@ -539,8 +595,11 @@ function prefixTo(g: Graph, target: number): string {
 
 /** A character none of `states` can go on with, so the match fails there. */
 function failing(g: Graph, states: Iterable<number>): string {
+  // Labels are shared by every position of a set: each is added once.
+  const labels = new Set<Ranges>()
+  for (const v of states) for (const e of g.out[v]!) labels.add(g.label[e.to]!)
   let taken: Ranges = []
-  for (const v of states) for (const e of g.out[v]!) taken = taken.concat(g.label[e.to]!)
+  for (const r of labels) taken = taken.concat(r)
   const free = complement(normalizeLoose(taken))
   return free.length === 0 ? '!' : pick(free)
 }
@@ -670,8 +729,13 @@ function total(source: string, flags: string, options: AnalyseOptions, budget: {
  * {@link AnalysisTooLarge} for a pattern too large to analyse, and `RegexSyntaxUnsupported` for syntax the model
  * does not read.
  */
-export function analyseBacktracking(source: string, flags: string, options: AnalyseOptions): Backtracking | undefined {
-  const t = total(source, flags, options, { steps: MAX_STEPS })
+export function analyseBacktracking(
+  source: string,
+  flags: string,
+  options: AnalyseOptions,
+  budget: Budget = { steps: MAX_STEPS },
+): Backtracking | undefined {
+  const t = total(source, flags, options, budget)
   if ('exponential' in t) return t.exponential
   if (t.degree <= 1) return undefined
   const { core } = t
@@ -702,4 +766,549 @@ function exponential(source: string, flags: string, r: CoreResult, budget: { ste
     }
   }
   return { kind: 'exponential', culprit: source, attack }
+}
+
+// ── work on a bounded text ────────────────────────────────────────────────────────────────────────────────────
+
+/** Distinct sets of live paths explored at most; a pattern with more is too large to estimate. */
+const MAX_VECTORS = 20_000
+/** Path counts are capped here: beyond it no text of any length can be searched in time. */
+const MAX_COUNT = 1e15
+
+/** What running a pattern over a text of a given length costs at most. */
+export interface Work {
+  /** Steps (one path of the backtracking search taking one character) of all the attempts on the text together. */
+  steps: number
+  /** The most paths alive at once in one attempt: the ways the pattern can match one piece of text. */
+  ways: number
+  /** The part of the pattern where those paths part ways, and where it is in the source. */
+  culprit: string
+  span: [number, number]
+  /**
+   * A text that shows it. With an empty `pump`, `prefix + suffix` is one costly attempt; with an empty `prefix` and
+   * `suffix`, `pump` is, and the search starts one at each repetition of it; else `pump` is what a long text repeats.
+   */
+  attack: Attack
+}
+
+/** Steps of one attempt: `fixed`, plus `perChar` for each character of text after its start. */
+interface AttemptCost {
+  fixed: number
+  perChar: number
+}
+
+/** The paths alive after some text: at each position, how many there are. */
+interface Vector {
+  states: number[]
+  counts: number[]
+  /** Whether an attempt after the first can reach it, as far as known when it was expanded. */
+  later: boolean
+  /** Steps these paths cost: one each plus the lookarounds they try, the latter part per character of text left. */
+  steps: number
+  looking: number
+  /** Both, on a text of the length estimated. */
+  weight: number
+  ways: number
+  next: number[]
+  chars: string[]
+  /** For each next vector: whether its character can also start an attempt. */
+  entry: boolean[]
+  /** The vector it was first reached from, and on which character. */
+  parent: number
+  via: string
+}
+
+interface Block {
+  members: Set<number>
+  char: string
+  ranges: Ranges
+}
+
+/** The blocks of characters that the sets `sets` (indices into `b.sets`) tell apart, each with the sets holding it. */
+function minterms(b: Builder, sets: number[], budget: Budget): Block[] {
+  const points = new Set<number>()
+  for (const s of sets) {
+    const r = b.sets[s]!
+    for (let i = 0; i < r.length; i += 2) points.add(r[i]!).add(r[i + 1]! + 1)
+  }
+  budget.steps -= points.size * sets.length
+  if (budget.steps < 0) throw new AnalysisTooLarge()
+  const sorted = [...points].sort((x, y) => x - y)
+  const blocks = new Map<string, { members: number[]; ranges: Ranges }>()
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const from = sorted[i]!
+    const members = sets.filter((s) => contains(b.sets[s]!, from))
+    if (members.length === 0) continue
+    const key = members.join(',')
+    let block = blocks.get(key)
+    if (!block) {
+      block = { members, ranges: [] }
+      blocks.set(key, block)
+    }
+    block.ranges.push(from, sorted[i + 1]! - 1)
+  }
+  return [...blocks.values()].map((bl) => ({ members: new Set(bl.members), char: pick(bl.ranges), ranges: bl.ranges }))
+}
+
+interface Explored {
+  vs: Vector[]
+  /** Set when a vector alone took more than `stopAbove` steps: exploring stopped there. */
+  exceeded?: boolean
+  /** The vector before the first attempt, and before each later one unless the pattern is anchored at the start. */
+  first: { vector: number; cost: AttemptCost }
+  later?: { vector: number; cost: AttemptCost }
+}
+
+/**
+ * Every set of paths an attempt can have alive after some text: a subset construction that keeps how many paths
+ * reach each position, over the blocks of characters the next positions tell apart. A path that can end the match
+ * is dropped, as in the analysis above (the search would stop there). The counts must be bounded: one attempt must
+ * take linear time (see `attempts`).
+ */
+function explore(
+  g: Graph,
+  length: number,
+  lookCost: (look: number) => AttemptCost,
+  budget: { steps: number },
+  stopAbove: number,
+): Explored {
+  const { b } = g
+  const costOfLooks = (passes: Map<number, number> | undefined): AttemptCost => {
+    const c = { fixed: 0, perChar: 0 }
+    for (const [look, times] of passes ?? []) {
+      const l = lookCost(look)
+      c.fixed += times * l.fixed
+      c.perChar += times * l.perChar
+    }
+    return c
+  }
+  const stepCost = new Map<number, AttemptCost>()
+  const costOf = (p: number): AttemptCost => {
+    let c = stepCost.get(p)
+    if (c === undefined) {
+      c = costOfLooks(g.looks[p])
+      c.fixed += 1
+      stepCost.set(p, c)
+    }
+    return c
+  }
+  const vs: Vector[] = []
+  const index = new Map<string, number>()
+  const blocksOf = new Map<string, Block[]>()
+  const add = (states: number[], counts: number[], parent: number, via: string, later: boolean): number => {
+    const key = states.map((s, i) => `${s}:${counts[i]}`).join(',')
+    const known = index.get(key)
+    if (known !== undefined) return known
+    budget.steps -= states.length
+    if (vs.length >= MAX_VECTORS || budget.steps < 0) throw new AnalysisTooLarge()
+    let steps = 0
+    let looking = 0
+    let ways = 0
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!
+      if (s === g.init || s === g.search) continue
+      const c = costOf(s)
+      steps += counts[i]! * c.fixed
+      looking += counts[i]! * c.perChar
+      ways += counts[i]!
+    }
+    const weight = steps + looking * length
+    vs.push({ states, counts, later, steps, looking, weight, ways, next: [], chars: [], entry: [], parent, via })
+    index.set(key, vs.length - 1)
+    // Its weight alone, paid by one attempt or by every one, already says the pattern is too slow; counts this large
+    // say it cannot be run at all.
+    if (weight * (later ? length - 1 : 1) > stopAbove || ways >= MAX_COUNT) result.exceeded = true
+    return vs.length - 1
+  }
+  const result: Explored = { vs, first: { vector: -1, cost: costOfLooks(g.looks[g.init]) } }
+  result.first.vector = add([g.init], [1], -1, '', false)
+  result.first.cost.fixed += 1
+  // The characters a later attempt can start on: a path that stays alive through none of them keeps no attempt
+  // started after it alive beside it.
+  let entry: Ranges = []
+  if (g.out[g.search]!.some((e) => e.to !== g.search)) {
+    result.later = { vector: add([g.search], [1], -1, '', true), cost: costOfLooks(g.looks[g.search]) }
+    result.later.cost.fixed += 1
+    for (const e of g.out[g.search]!) if (e.to !== g.search) entry = entry.concat(g.label[e.to]!)
+    entry = normalizeLoose(entry)
+  }
+  const expanded = new Set<number>()
+  let heaviest = -1
+  const expand = (at: number): void => {
+    expanded.add(at)
+    const v = vs[at]!
+    const sets = new Set<number>()
+    for (const p of v.states) for (const e of g.out[p]!) if (e.to !== g.search) sets.add(b.set[e.to]!)
+    if (sets.size === 0) return
+    const setKey = [...sets].sort((x, y) => x - y).join(',')
+    let blocks = blocksOf.get(setKey)
+    if (!blocks) {
+      blocks = minterms(b, [...sets], budget)
+      blocksOf.set(setKey, blocks)
+    }
+    for (const block of blocks) {
+      const next = new Map<number, number>()
+      for (let i = 0; i < v.states.length; i++) {
+        for (const e of g.out[v.states[i]!]!) {
+          if (--budget.steps < 0) throw new AnalysisTooLarge()
+          if (e.to === g.search || g.nullable[e.to] || !block.members.has(b.set[e.to]!)) continue
+          next.set(e.to, Math.min(MAX_COUNT, (next.get(e.to) ?? 0) + v.counts[i]! * e.count))
+        }
+      }
+      if (next.size === 0) continue
+      const states = [...next.keys()].sort((x, y) => x - y)
+      const to = add(
+        states,
+        states.map((s) => next.get(s)!),
+        at,
+        block.char,
+        v.later,
+      )
+      // A vector met again from a later attempt counts as one if it is still to be expanded.
+      if (v.later && !expanded.has(to)) vs[to]!.later = true
+      v.next.push(to)
+      v.chars.push(block.char)
+      v.entry.push(intersect(block.ranges, entry).length > 0)
+      if (heaviest < 0 || vs[to]!.weight > vs[heaviest]!.weight) heaviest = to
+    }
+  }
+  for (let at = 0; at < vs.length && !result.exceeded; at++) expand(at)
+  if (result.exceeded) {
+    // Exploring stopped at the first set of paths too heavy: follow the heaviest next ones while they grow, so the
+    // text shown is one that really takes long.
+    for (let k = 0, at = heaviest; k < 64 && at >= 0 && vs[at]!.ways < MAX_COUNT; k++) {
+      if (!expanded.has(at)) expand(at)
+      const v = vs[at]!
+      const next = v.next.reduce((x, y) => (x < 0 || vs[y]!.weight > vs[x]!.weight ? y : x), -1)
+      if (next < 0 || vs[next]!.weight <= v.weight) break
+      at = next
+    }
+  }
+  return result
+}
+
+/** Max mean weight of a cycle of a strongly connected part of the vector graph (Karp's algorithm). */
+function maxMeanCycle(vs: Vector[], members: number[], budget: { steps: number }): number {
+  const n = members.length
+  const local = new Map(members.map((v, i) => [v, i]))
+  let edges = 0
+  for (const v of members) edges += vs[v]!.next.length
+  // Karp takes n·m steps; a larger part is judged by its heaviest vector, which no cycle's mean can exceed.
+  if (n * edges > 1_000_000) return Math.max(...members.map((v) => vs[v]!.weight))
+  const rows: Float64Array[] = [new Float64Array(n).fill(Number.NEGATIVE_INFINITY)]
+  rows[0]![0] = 0
+  for (let k = 1; k <= n; k++) {
+    const prev = rows[k - 1]!
+    const row = new Float64Array(n).fill(Number.NEGATIVE_INFINITY)
+    for (let i = 0; i < n; i++) {
+      if (prev[i] === Number.NEGATIVE_INFINITY) continue
+      for (const w of vs[members[i]!]!.next) {
+        const j = local.get(w)
+        if (j === undefined) continue
+        if (--budget.steps < 0) throw new AnalysisTooLarge()
+        row[j] = Math.max(row[j]!, prev[i]! + vs[w]!.weight)
+      }
+    }
+    rows.push(row)
+  }
+  let best = 0
+  for (let j = 0; j < n; j++) {
+    const last = rows[n]![j]!
+    if (last === Number.NEGATIVE_INFINITY) continue
+    let worst = Number.POSITIVE_INFINITY
+    for (let k = 0; k < n; k++) {
+      const dk = rows[k]![j]!
+      if (dk !== Number.NEGATIVE_INFINITY) worst = Math.min(worst, (last - dk) / (n - k))
+    }
+    best = Math.max(best, worst)
+  }
+  return best
+}
+
+/** The parts of the vector graph (strongly connected components) and what each costs. */
+interface Parts {
+  comp: Int32Array
+  list: number[][]
+  /** Whether a part has a cycle, its heaviest cycle's mean weight, and its heaviest vector. */
+  loops: boolean[]
+  mean: Float64Array
+  top: Int32Array
+  /** Whether a cycle of the part takes a character an attempt can start on. */
+  entry: boolean[]
+}
+
+function partsOf(vs: Vector[], budget: { steps: number }): Parts {
+  const { comp, list } = sccs(vs.length, (v) => vs[v]!.next)
+  const loops: boolean[] = []
+  const mean = new Float64Array(list.length)
+  const top = new Int32Array(list.length)
+  const entry: boolean[] = []
+  for (let c = 0; c < list.length; c++) {
+    const members = list[c]!
+    top[c] = members.reduce((x, y) => (vs[y]!.weight > vs[x]!.weight ? y : x))
+    loops[c] = members.length > 1 || vs[top[c]!]!.next.includes(top[c]!)
+    entry[c] = false
+    if (!loops[c]) continue
+    mean[c] = maxMeanCycle(vs, members, budget)
+    for (const v of members) {
+      const { next } = vs[v]!
+      for (let i = 0; i < next.length && !entry[c]; i++) entry[c] = comp[next[i]!] === c && vs[v]!.entry[i]!
+    }
+  }
+  return { comp, list, loops, mean, top, entry }
+}
+
+/** What the attempts from one start cost, and the vectors that show it. */
+interface Attempt {
+  /** Steps that do not grow with the text, and those of lookarounds, which grow with the text left. */
+  fixed: number
+  looking: number
+  /** Steps per character of a single attempt: the heaviest cycle it can reach. */
+  perChar: number
+  /**
+   * For attempts at every start, the steps per character their overlap costs: `overlap` × n²/2 in all. A cycle that
+   * takes a character an attempt can start on may hold every attempt started in it; one that takes none holds only
+   * attempts started before it and never returned to, at most n²/4 of them in all (half the weight); one that only
+   * the first few characters of an attempt lead to holds at most `near` × n of them.
+   */
+  overlap: number
+  near: number
+  /** The heaviest vector it can reach, and the heaviest vectors of the cycles that set `perChar` and the overlap. */
+  heaviest: number
+  cyclic: number
+  overlapping: number
+}
+
+function attemptFrom(vs: Vector[], parts: Parts, start: number, cost: AttemptCost): Attempt {
+  const { comp, list, loops, mean, top } = parts
+  const n = list.length
+  // Forward over the parts from the start's part: parts are in reverse topological order.
+  const reached = new Uint8Array(n)
+  const fixed = new Float64Array(n).fill(-1)
+  const looking = new Float64Array(n).fill(-1)
+  const fromEntry = new Uint8Array(n)
+  const depth = new Int32Array(n)
+  const s = comp[start]!
+  reached[s] = 1
+  const out: Attempt = {
+    fixed: 0,
+    looking: 0,
+    perChar: 0,
+    overlap: 0,
+    near: 0,
+    heaviest: start,
+    cyclic: -1,
+    overlapping: -1,
+  }
+  const weightOf = (c: number) => (loops[c] ? list[c]!.length : 1)
+  fixed[s] = vs[top[s]!]!.steps * weightOf(s)
+  looking[s] = vs[top[s]!]!.looking * weightOf(s)
+  for (let c = s; c >= 0; c--) {
+    if (!reached[c]) continue
+    const top_ = top[c]!
+    if (loops[c]) {
+      if (parts.entry[c]) fromEntry[c] = 1
+      if (mean[c]! > out.perChar) {
+        out.perChar = mean[c]!
+        out.cyclic = top_
+      }
+      const overlap = parts.entry[c] ? mean[c]! : fromEntry[c] ? mean[c]! / 2 : 0
+      if (overlap > out.overlap) {
+        out.overlap = overlap
+        out.overlapping = top_
+      }
+      if (!fromEntry[c] && mean[c]! * (depth[c]! + 1) > out.near) {
+        out.near = mean[c]! * (depth[c]! + 1)
+        if (out.overlap === 0) out.overlapping = top_
+      }
+    } else depth[c]! += 1
+    if (vs[top_]!.weight > vs[out.heaviest]!.weight) out.heaviest = top_
+    out.fixed = Math.max(out.fixed, fixed[c]!)
+    out.looking = Math.max(out.looking, looking[c]!)
+    for (const v of list[c]!) {
+      for (const w of vs[v]!.next) {
+        const d = comp[w]!
+        if (d === c) continue
+        reached[d] = 1
+        const k = weightOf(d)
+        fixed[d] = Math.max(fixed[d]!, fixed[c]! + vs[top[d]!]!.steps * k)
+        looking[d] = Math.max(looking[d]!, looking[c]! + vs[top[d]!]!.looking * k)
+        if (fromEntry[c]) fromEntry[d] = 1
+        depth[d] = Math.max(depth[d]!, depth[c]!)
+      }
+    }
+  }
+  out.fixed += cost.fixed
+  out.looking += cost.perChar
+  return out
+}
+
+interface Attempts {
+  g: Graph
+  vs: Vector[]
+  comp: Int32Array
+  first: Attempt
+  later?: Attempt
+}
+
+/**
+ * The vector graph of one attempt and what the attempts cost, or undefined when one attempt takes polynomial time by
+ * itself: its counts would grow with the text, and the degree found by the analysis above is what judges it.
+ */
+function attempts(
+  source: string,
+  flags: string,
+  options: AnalyseOptions,
+  length: number,
+  budget: { steps: number },
+  stopAbove: number,
+): Attempts | undefined {
+  const alone = analyseCore(source, flags, { search: false }, budget)
+  if (alone.exponential || alone.degree > 1) return undefined
+  const g = graphOf(source, flags, options, budget)
+  const looks = new Map<number, AttemptCost>()
+  let polynomialLook = false
+  const lookCost = (look: number): AttemptCost => {
+    let c = looks.get(look)
+    if (!c) {
+      const n = g.b.looks[look]!
+      const body = source.slice(n.start + (n.behind ? 4 : 3), n.end - 1)
+      const r = attempts(body, flags, { ...options, search: false }, length, budget, Number.POSITIVE_INFINITY)
+      if (!r) polynomialLook = true
+      c = r ? { fixed: r.first.fixed, perChar: r.first.perChar + r.first.looking } : { fixed: 0, perChar: 0 }
+      looks.set(look, c)
+    }
+    return c
+  }
+  const explored = explore(g, length, lookCost, budget, stopAbove)
+  if (polynomialLook) return undefined
+  const { vs } = explored
+  const parts = partsOf(vs, budget)
+  const result: Attempts = {
+    g,
+    vs,
+    comp: parts.comp,
+    first: attemptFrom(vs, parts, explored.first.vector, explored.first.cost),
+  }
+  if (explored.later) result.later = attemptFrom(vs, parts, explored.later.vector, explored.later.cost)
+  return result
+}
+
+/** The text that leads from a start to vector `v`. */
+function wordTo(vs: Vector[], v: number): string {
+  let word = ''
+  for (let at = v; vs[at]!.parent >= 0; at = vs[at]!.parent) word = vs[at]!.via + word
+  return word
+}
+
+/** A text that leads from vector `v` back to itself within its strongly connected part. */
+function cycleWord(vs: Vector[], comp: Int32Array, v: number): string {
+  const prev = new Map<number, { from: number; char: string }>()
+  const queue = [v]
+  for (let qi = 0; qi < queue.length; qi++) {
+    const u = queue[qi]!
+    const node = vs[u]!
+    for (let i = 0; i < node.next.length; i++) {
+      const w = node.next[i]!
+      if (comp[w] !== comp[v] || prev.has(w)) continue
+      prev.set(w, { from: u, char: node.chars[i]! })
+      if (w === v) {
+        let word = ''
+        let at = v
+        do {
+          const p = prev.get(at)!
+          word = p.char + word
+          at = p.from
+        } while (at !== v)
+        return word
+      }
+      queue.push(w)
+    }
+  }
+  return ''
+}
+
+/**
+ * The part of the pattern where the paths that lead to vector `v` part ways: the positions of every vector on the way
+ * that holds more than one path, each widened to the innermost group or repetition around it.
+ */
+function culpritOf(g: Graph, vs: Vector[], v: number): [number, number] {
+  const states = new Set<number>()
+  for (let at = v; at >= 0; at = vs[at]!.parent) if (vs[at]!.ways > 1) for (const p of vs[at]!.states) states.add(p)
+  if (states.size === 0) for (const p of vs[v]!.states) states.add(p)
+  let from = Number.POSITIVE_INFINITY
+  let to = -1
+  for (const p of states) {
+    if (g.b.kind[p] !== POS) continue
+    const rep = innermost(g, p)
+    const grp = g.b.group[p]
+    let span = rep ?? grp ?? g.b.span[p]!
+    if (rep && grp && grp[0] <= rep[0] && rep[1] <= grp[1]) span = grp
+    from = Math.min(from, span[0])
+    to = Math.max(to, span[1])
+  }
+  return to < 0 ? [0, 0] : [from, to]
+}
+
+/**
+ * The steps a backtracking matcher takes at most to run `source` with `flags` over any text of `length` characters,
+ * counted on the pattern's automaton: each path alive after each character is a step. A pattern whose items can
+ * split the same text in many ways costs many steps even when no repetition makes it exponential (`a?a?a?…aaa`, or
+ * `\d?\d?\d+` before something that fails). An attempt starts at each character unless the pattern is anchored at
+ * the start. Counted repetitions are unrolled as V8 runs them. Returns undefined when a single attempt takes
+ * polynomial time (a pattern anchored at the start), which {@link analyseBacktracking} judges; throws
+ * {@link AnalysisTooLarge} when counting would take too many steps. Counting stops as soon as one set of live paths
+ * shows more than `stopAbove` steps; the count returned is then a part of the whole, already above it.
+ */
+export function estimateWork(
+  source: string,
+  flags: string,
+  options: AnalyseOptions,
+  length: number,
+  stopAbove = Number.POSITIVE_INFINITY,
+  budget: Budget = { steps: MAX_STEPS },
+): Work | undefined {
+  let r: Attempts | undefined
+  try {
+    r = attempts(source, flags, { ...options, unrollCounted: true }, length, budget, stopAbove)
+  } catch (err) {
+    // Unrolled counts may make the pattern too large to build; read as repetitions they still give an upper bound.
+    // A count that ran out of steps would run out again.
+    if (!(err instanceof AnalysisTooLarge) || budget.steps < 0) throw err
+    r = attempts(source, flags, options, length, budget, stopAbove)
+  }
+  if (!r) return undefined
+  const { g, vs, first, later } = r
+  const pairs = (length * (length - 1)) / 2
+  const terms = {
+    first: first.fixed + (first.looking + first.perChar) * length,
+    fixed: later ? later.fixed * (length - 1) + later.looking * pairs : 0,
+    overlap: later ? later.overlap * pairs + later.near * length : 0,
+  }
+  let ways = 0
+  for (const v of vs) ways = Math.max(ways, v.ways)
+  // Show the term that weighs most.
+  let attack: Attack
+  let shown: number
+  if (later && terms.overlap >= terms.fixed && terms.overlap >= terms.first && later.overlapping >= 0) {
+    shown = later.overlapping
+    attack = { prefix: wordTo(vs, shown), pump: cycleWord(vs, r.comp, shown), suffix: failing(g, vs[shown]!.states) }
+  } else if (later && terms.fixed >= terms.first) {
+    shown = later.heaviest
+    attack = { prefix: '', pump: wordTo(vs, shown) + failing(g, vs[shown]!.states), suffix: '' }
+  } else if (first.cyclic >= 0 && first.perChar * length >= first.fixed) {
+    shown = first.cyclic
+    attack = { prefix: wordTo(vs, shown), pump: cycleWord(vs, r.comp, shown), suffix: failing(g, vs[shown]!.states) }
+  } else {
+    shown = first.heaviest
+    attack = { prefix: wordTo(vs, shown), pump: '', suffix: failing(g, vs[shown]!.states) }
+  }
+  const span = culpritOf(g, vs, shown)
+  return {
+    steps: terms.first + terms.fixed + terms.overlap,
+    ways,
+    culprit: span[1] > span[0] ? source.slice(span[0], span[1]) : source,
+    span: span[1] > span[0] ? span : [0, source.length],
+    attack,
+  }
 }

@@ -133,6 +133,28 @@ function caseGroupList(): number[][] {
   return caseGroups
 }
 
+/**
+ * Case closures already computed, by class: the same classes recur within a pattern (`\d`, `[a-z]`) and across the
+ * patterns a check wraps alike (`[^\p{L}\p{N}_]`), and closing a large one takes milliseconds. Equal classes get
+ * the same array, which lets the analysis tell them apart by identity.
+ */
+const closures = new Map<string, Ranges>()
+const MAX_CLOSURES = 1000
+/** Classes already read, by their text and flags, for the same reasons. */
+const classes = new Map<string, Ranges>()
+const MAX_CLASSES = 1000
+
+function foldedCase(ranges: Ranges): Ranges {
+  const key = ranges.join(',')
+  let r = closures.get(key)
+  if (!r) {
+    r = caseClosure(ranges)
+    if (closures.size >= MAX_CLOSURES) closures.clear()
+    closures.set(key, r)
+  }
+  return r
+}
+
 /** `r` with every code point's other cases added. */
 export function caseClosure(r: Ranges): Ranges {
   const extra: number[] = []
@@ -162,7 +184,7 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
 
   const set = (ranges: Ranges, start: number): RegexNode => ({
     t: 'set',
-    ranges: ignoreCase ? caseClosure(ranges) : ranges,
+    ranges: ignoreCase ? foldedCase(ranges) : ranges,
     start,
     end: pos,
   })
@@ -275,6 +297,24 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
   }
 
   const readClass = (start: number): RegexNode => {
+    // A class means the same wherever it is: the wrapped forms of every checked pattern share theirs.
+    let close = start + 1
+    while (close < n && source[close] !== ']') close += source[close] === '\\' ? 2 : 1
+    const key = `${ignoreCase ? 'i' : ''}${unicode ? 'u' : ''}${source.slice(start, close + 1)}`
+    const known = classes.get(key)
+    if (known && close < n) {
+      pos = close + 1
+      return { t: 'set', ranges: known, start, end: pos }
+    }
+    const node = readClassFresh(start)
+    if (node.t === 'set') {
+      if (classes.size >= MAX_CLASSES) classes.clear()
+      classes.set(key, node.ranges)
+    }
+    return node
+  }
+
+  const readClassFresh = (start: number): RegexNode => {
     pos++ // [
     let negate = false
     if (source[pos] === '^') {
@@ -311,7 +351,7 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
     pos++ // ]
     const ranges = normalize(acc)
     // Case closure comes before the complement, as V8 matches `[^a]` with `i` against neither a nor A.
-    const closed = ignoreCase ? caseClosure(ranges) : ranges
+    const closed = ignoreCase ? foldedCase(ranges) : ranges
     return { t: 'set', ranges: negate ? complement(closed) : closed, start, end: pos }
   }
 

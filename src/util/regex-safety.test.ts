@@ -3,7 +3,18 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
-import { dataRegexRisk, heuristicRisk, regexRisk } from './regex-safety.js'
+import {
+  dataRegexRisk,
+  heuristicRisk,
+  MAX_CHECK_STEPS,
+  MAX_CHECKED_PATTERNS,
+  MAX_CHECKED_TEXT,
+  MAX_MATCH_STEPS,
+  MAX_PATTERN_LENGTH,
+  newRegexCheckTally,
+  regexCheckLimit,
+  regexRisk,
+} from './regex-safety.js'
 
 const repo = new URL('../../', import.meta.url).pathname
 
@@ -45,6 +56,53 @@ describe('dataRegexRisk', () => {
     expect(risk).toMatchObject({ complexity: 'polynomial', degree })
     expect(risk!.detail).toContain(`to the power ${degree}`)
     expect(risk!.attack).toContain('.repeat(10000)')
+  })
+
+  it.each([
+    // n optional items before n required ones: a run of a's splits C(2n, n) ways, with no repetition at all.
+    ['a?'.repeat(16) + 'a'.repeat(16), 'a?'.repeat(16) + 'a'.repeat(16), 'a{16,32}'],
+    ['\\d?'.repeat(12) + '\\d'.repeat(12), '\\d?'.repeat(12) + '\\d'.repeat(12), '\\d{12,24}'],
+    ['[a-z]{1,32}'.repeat(6), '[a-z]{1,32}'.repeat(6), '[a-z]{6,192}'],
+    // Optional items beside a repetition of the same characters multiply the n² of a search along a long run.
+    ['\\d?\\d?\\d?\\d+x', '\\d?\\d?\\d?\\d+', '\\d+'],
+    ['\\d+\\d?\\d?\\d?x', '\\d+\\d?\\d?\\d?', '\\d+'],
+  ])('refuses %s, whose items split a text in many ways, and says how to write it', (pattern, run, rewrite) => {
+    new RegExp(pattern, 'u')
+    const risk = dataRegexRisk(pattern)
+    expect(risk).toMatchObject({ complexity: 'combinatorial' })
+    expect(risk!.steps).toBeGreaterThan(MAX_MATCH_STEPS)
+    expect(risk!.detail).toContain(`write \`${run}\` as \`${rewrite}\``)
+    // The text shown fits the bound the check assumes, and the rewrite it suggests passes.
+    const attack = new Function(`return ${risk!.attack}`)() as string
+    expect(attack.length).toBeGreaterThan(MAX_CHECKED_TEXT / 2)
+    expect(attack.length).toBeLessThanOrEqual(MAX_CHECKED_TEXT)
+    expect(dataRegexRisk(pattern.replace(run, rewrite))).toBeUndefined()
+  })
+
+  it.each([
+    [`${'(?:a|a?)'.repeat(12)}x`, '(?:a|a?)(?:a|a?)'],
+    [`${'(?:[a-m]?[f-z]?)'.repeat(20)}x`, '(?:[a-m]?[f-z]?)(?:[a-m]?[f-z]?)'],
+    // Six alternatives each run over the same digits: six times the n² of one.
+    ['\\d+a|\\d+b|\\d+c|\\d+d|\\d+e|\\d+f', '\\d+a|\\d+b|\\d+c|\\d+d|\\d+e|\\d+'],
+  ])('refuses %s, naming %s, with the general way to write it', (pattern, culprit) => {
+    const risk = dataRegexRisk(pattern)
+    expect(risk).toMatchObject({ complexity: 'combinatorial' })
+    expect(risk!.detail).toContain(`\`${culprit}`)
+    expect(risk!.detail).toContain('make its items match a text one way only')
+    expect(risk!.detail).toContain('over the 2.5×10^8 allowed on 10,000 characters')
+  })
+
+  it('counts one attempt for a sticky pattern and one for a pattern anchored at the start', () => {
+    expect(regexRisk('\\d?\\d?\\d?\\d+x', 'g')).toMatchObject({ complexity: 'combinatorial' })
+    expect(regexRisk('\\d?\\d?\\d?\\d+x', 'y')).toBeUndefined()
+    expect(dataRegexRisk(`^${'a?'.repeat(12)}${'a'.repeat(12)}`)).toBeUndefined()
+  })
+
+  it('refuses a pattern whose ways to match are too many to count', () => {
+    // Four overlapping runs of up to 30 letters: V8 takes seconds on a few thousand letters.
+    const risk = dataRegexRisk('[\\p{L}\\p{N}]{0,30}[\\p{Lu}]{0,30}[\\p{Ll}\\d]{0,30}[\\p{Script=Greek}\\w]{0,30}x')
+    expect(risk).toMatchObject({ complexity: 'unanalysed' })
+    expect(risk!.detail).toContain('too many ways for the check to count')
   })
 
   it('shows an attack string that really is slow in V8', () => {
@@ -92,6 +150,25 @@ describe('dataRegexRisk', () => {
     'x(?:y(\\w+\\s)*z)',
     '(?<word>\\p{L}+\\s)+$',
     '[A-Z][a-z]+\\s?[A-Z][a-z]+',
+    '[A-Z]{2}\\d{3,4}',
+    // Near the limit on steps: up to four ways through a quadratic part, or ten optional items.
+    '[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}',
+    "(?:[a-z0-9!#$%&'*+/=?^_{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_{|}~-]+)*)@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+    '\\d?\\d+x',
+    '\\d?\\d?\\d+x',
+    '\\d+a|\\d+b',
+    '\\d+a|\\d+b|\\d+c',
+    '\\d{1,3}(?:[ ,.]?\\d{3})* ?(?:EUR|USD)',
+    'a?'.repeat(10) + 'a'.repeat(10),
+    '\\d{1,3}(?:[ ,.]\\d{3})* ?(?:EUR|USD)',
+    '\\d{1,3}(?:[ ,.]?\\d{3})*',
+    '(0?[1-9]|1[0-2])/(0?[1-9]|[12]\\d|3[01])/(\\d{2}|\\d{4})',
+    '(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?',
+    '\\+?\\d{1,3}[\\s-]?\\(?\\d{1,4}\\)?[\\s-]?\\d{1,4}[\\s-]?\\d{1,9}',
+    '\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\\b',
+    '\\b(?:\\d[ -]?){12,18}\\d\\b',
+    // Counted repetitions run as counted: `{1,256}` is not `+`.
+    'https?:\\/\\/(?:www\\.)?[-a-zA-Z0-9@:%._\\+~#=]{1,256}\\.[a-zA-Z0-9()]{1,6}\\b(?:[-a-zA-Z0-9()@:%_\\+.~#?&\\/=]*)',
   ])('accepts %s', (pattern) => {
     new RegExp(pattern, 'u')
     expect(dataRegexRisk(pattern)).toBeUndefined()
@@ -111,6 +188,17 @@ describe('dataRegexRisk', () => {
       detail: expect.stringContaining('the fallback check finds a nested quantifier `([\\w--\\d]+)+`'),
     })
     expect(heuristicRisk('(a+)+')).toBe('the fallback check finds a nested quantifier `(a+)+`')
+  })
+
+  it('falls back to counting variable-length items in a row, which the star-height check lets through', () => {
+    expect(heuristicRisk(`${'a?'.repeat(11)}b`)).toContain('11 items of variable length in a row')
+    expect(heuristicRisk(`${'a?'.repeat(10)}b`)).toBeUndefined()
+    expect(heuristicRisk('\\d{3}[- ]?\\d{4}[- ]?\\d{4}')).toBeUndefined()
+    // Too large for the exact check: 3,000 optional items, each a group.
+    expect(dataRegexRisk('(?:a?)'.repeat(3000))).toMatchObject({
+      complexity: 'unanalysed',
+      detail: expect.stringContaining('3000 items of variable length in a row'),
+    })
   })
 
   it('accepts a hundred typical patterns', () => {
@@ -150,5 +238,49 @@ describe('dataRegexRisk', () => {
     })
     expect(compiling.length).toBeGreaterThanOrEqual(6)
     expect(compiling.filter((p) => dataRegexRisk(p) !== undefined)).toEqual([])
+  })
+})
+
+describe('checks of many patterns', () => {
+  it('charges each pattern what judging it cost, the same when the verdict is remembered', () => {
+    const first = newRegexCheckTally()
+    const pattern = '(?<order>[A-Z]{2}\\d{3,4})-\\d{2}'
+    dataRegexRisk(pattern, first)
+    expect(first.patterns).toBe(1)
+    // Two verdicts (alone, between word boundaries), each at least its parse.
+    expect(first.steps).toBeGreaterThan(2 * 4 * pattern.length)
+    const again = newRegexCheckTally()
+    dataRegexRisk(pattern, again)
+    expect(again).toEqual(first)
+    // A pattern refused alone is not judged between word boundaries: one verdict.
+    const refused = newRegexCheckTally()
+    dataRegexRisk('(a+)+$', refused)
+    const alone = newRegexCheckTally()
+    regexRisk('(a+)+$', 'iu', '(a+)+$', 0, alone)
+    expect(refused).toEqual({ patterns: 1, steps: alone.steps })
+  })
+
+  it('says when a check may judge no further pattern: past its patterns or its steps', () => {
+    expect(regexCheckLimit({ patterns: MAX_CHECKED_PATTERNS - 1, steps: MAX_CHECK_STEPS - 1 })).toBeUndefined()
+    expect(regexCheckLimit({ patterns: MAX_CHECKED_PATTERNS, steps: 0 })).toBe(
+      'it has checked 1,000 patterns, as many as one check may',
+    )
+    expect(regexCheckLimit({ patterns: 12, steps: MAX_CHECK_STEPS })).toBe(
+      'its 12 patterns so far took 2×10^7 steps to check, over the 2×10^7 one check may spend',
+    )
+  })
+
+  it('refuses a pattern longer than the check reads, before reading it', () => {
+    const words = Array.from({ length: 9000 }, (_, i) => `w${i}`).join('|')
+    expect(words.length).toBeGreaterThan(MAX_PATTERN_LENGTH)
+    const tally = newRegexCheckTally()
+    expect(dataRegexRisk(`(?:${words})`, tally)).toMatchObject({
+      complexity: 'unanalysed',
+      detail: expect.stringContaining(
+        'more than the 50,000 the check reads; put a long list of words in a lookup table',
+      ),
+    })
+    // Charged its length, which is what reading it would have cost.
+    expect(tally.steps).toBeLessThan(5 * (words.length + 4))
   })
 })

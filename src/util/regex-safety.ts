@@ -3,13 +3,24 @@
  * interrupt it, so one pattern such as `(a+)+$` and one crafted message can freeze `predict` or the server for good.
  * The verdict comes from the ambiguity of the pattern's automaton (`regex-analysis.ts`): exponential backtracking is
  * refused, and so is polynomial backtracking above {@link MAX_DEGREE}. Time that grows as the square of the text is
- * accepted: texts are bounded (10,000 characters for the regex steps and by default for the server), where a
- * quadratic pattern costs tens of milliseconds at worst, and such patterns are common (`\d+\.\d+`, e-mail shapes).
- * A pattern the analysis cannot read falls back to safe-regex2's star-height check.
+ * accepted: texts are bounded ({@link MAX_CHECKED_TEXT} characters for the regex steps and by default for the
+ * server), where a quadratic pattern costs tens of milliseconds, and such patterns are common (`\d+\.\d+`, e-mail
+ * shapes). What the growth leaves out is then counted: the steps a pattern can take on a text of that length, which
+ * items that split the same text in many ways multiply without any repetition (`a?a?a?…aaa`, `\d?\d?\d+x`), are
+ * refused above {@link MAX_MATCH_STEPS}. A pattern the analysis cannot read falls back to safe-regex2's star-height
+ * check and a count of variable-length items in a row; one whose steps cannot be counted within
+ * {@link MAX_JUDGE_STEPS} is refused.
  * @module
  */
 import safeRegex from 'safe-regex2'
-import { AnalysisTooLarge, type Attack, analyseBacktracking, MAX_POSITIONS } from './regex-analysis.js'
+import {
+  AnalysisTooLarge,
+  type Attack,
+  analyseBacktracking,
+  estimateWork,
+  MAX_POSITIONS,
+  type Work,
+} from './regex-analysis.js'
 import { RegexSyntaxUnsupported } from './regex-parse.js'
 
 /** The highest power of the text length a pattern's backtracking may grow as. */
@@ -18,12 +29,85 @@ export const MAX_DEGREE = 2
 /** safe-regex2's default cap on the quantifiers of one pattern, named so a fallback refusal can state it. */
 export const MAX_QUANTIFIERS = 25
 
+/**
+ * The text length patterns are judged at: the regex steps read at most this many characters of a message
+ * (`MAX_REGEX_INPUT`), and the server's `serve.maxTextLength` is this by default.
+ */
+export const MAX_CHECKED_TEXT = 10_000
+
+/**
+ * The most backtracking steps a pattern may take on a text of {@link MAX_CHECKED_TEXT} characters: five times the
+ * n²/2 = 5·10^7 of a plain quadratic pattern such as `\d+\.\d+`, which V8 runs in 50 to 80 ms on such a text. Four
+ * ways through a quadratic part pass: the common e-mail shapes, `[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.` (1.0·10^8,
+ * about 150 ms measured) and the RFC 5322 one with dotted parts (2.0·10^8, about 140 ms), and `\d?\d?\d+x` (2.0·10^8,
+ * 200 to 245 ms). Eight ways (`\d?\d?\d?\d+x`, 4·10^8) do not, nor do sixteen optional `a?` before sixteen `a`
+ * (6·10^9, a second measured) or eight `\d?` before `\d+x` (1.3·10^10, 21 s). The estimate counts steps, where V8 runs
+ * some much faster (a run of one letter): `a?` twelve times before twelve `a` is refused at 4.9·10^8, measured 27 ms.
+ */
+export const MAX_MATCH_STEPS = 2.5e8
+
+/**
+ * The steps the check may spend on one pattern as run (a data pattern is checked twice: alone and between word
+ * boundaries), a few hundred nanoseconds each: half a second at most. Typical patterns take a few thousand.
+ */
+export const MAX_JUDGE_STEPS = 1_000_000
+
+/**
+ * The longest pattern the check reads, in characters: parsing one takes about a microsecond per character, which
+ * the steps do not count. Lists of words that long belong in a lookup table.
+ */
+export const MAX_PATTERN_LENGTH = 50_000
+
+/**
+ * Patterns one check of many may judge: the regexes of a data set, of one step of a model, or a config's redaction
+ * rules. With {@link MAX_CHECK_STEPS} it bounds how long a file full of patterns can hold up validation, training,
+ * a model load or a server start.
+ */
+export const MAX_CHECKED_PATTERNS = 1000
+
+/**
+ * Steps one check of many may spend in all, each pattern charged what judging it cost (also when the verdict is
+ * remembered, so the total does not depend on what was checked before): about ten seconds at most. A typical
+ * pattern costs a few thousand; only patterns near {@link MAX_JUDGE_STEPS} each use it up in tens.
+ */
+export const MAX_CHECK_STEPS = 20_000_000
+
+/** What a check of many patterns has spent so far: start one per data set, model step or config. */
+export interface RegexCheckTally {
+  patterns: number
+  steps: number
+}
+
+export function newRegexCheckTally(): RegexCheckTally {
+  return { patterns: 0, steps: 0 }
+}
+
+/**
+ * Why a check of many patterns may judge no further pattern after what `tally` counts, or undefined while it may.
+ * Callers ask before each pattern and stop with ERR_REGEX_CHECK_LIMIT.
+ */
+export function regexCheckLimit(tally: RegexCheckTally): string | undefined {
+  if (tally.patterns >= MAX_CHECKED_PATTERNS) {
+    return `it has checked ${MAX_CHECKED_PATTERNS.toLocaleString('en-US')} patterns, as many as one check may`
+  }
+  if (tally.steps >= MAX_CHECK_STEPS) {
+    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${scientific(tally.steps)} steps to check, over the ${scientific(MAX_CHECK_STEPS)} one check may spend`
+  }
+  return undefined
+}
+
 /** Why a pattern can take too long, for an error message. */
 export interface RegexRisk {
-  /** `unanalysed`: too large or unusual for the analysis, and refused by the fallback check. */
-  complexity: 'exponential' | 'polynomial' | 'unanalysed'
+  /**
+   * `combinatorial`: no repetition makes the time grow faster than the square of the text, but items that split the
+   * same text in many ways multiply it past {@link MAX_MATCH_STEPS}. `unanalysed`: too large or unusual for the
+   * analysis, and refused by the fallback check; too many ways to count; or longer than {@link MAX_PATTERN_LENGTH}.
+   */
+  complexity: 'exponential' | 'polynomial' | 'combinatorial' | 'unanalysed'
   /** For `polynomial`: time grows as the text length to this power. */
   degree?: number
+  /** For `combinatorial`: the steps counted on a text of {@link MAX_CHECKED_TEXT} characters. */
+  steps?: number
   /** An input that shows it, as a JavaScript expression. */
   attack?: string
   detail: string
@@ -103,13 +187,18 @@ export function dataRegexSyntaxError(pattern: string): RegexSyntaxProblem | unde
   }
 }
 
-/** Verdicts by flags and source: training, validation and each model load of a server check the same patterns. */
-const verdicts = new Map<string, RegexRisk | null>()
+/**
+ * Verdicts by flags and source, with the steps each cost: training, validation and each model load of a server check
+ * the same patterns.
+ */
+const verdicts = new Map<string, { risk: RegexRisk | undefined; steps: number }>()
 const MAX_VERDICTS = 10_000
+
+const BEFORE_WORD = '(?:^|[^\\p{L}\\p{N}_])(?:'
 
 /** How a data regex runs between word boundaries in `regex_entities` (see `compilePattern`), as a plain pattern. */
 function betweenWordBoundaries(pattern: string): string {
-  return `(?:^|[^\\p{L}\\p{N}_])(?:${pattern})(?:[^\\p{L}\\p{N}_]|$)`
+  return `${BEFORE_WORD}${pattern})(?:[^\\p{L}\\p{N}_]|$)`
 }
 
 /**
@@ -121,39 +210,85 @@ function betweenWordBoundaries(pattern: string): string {
  * dataRegexRisk('(a+)+$')?.complexity // 'exponential'
  * dataRegexRisk('[A-Z]{2}\\d{6}') // undefined
  */
-export function dataRegexRisk(pattern: string): RegexRisk | undefined {
+export function dataRegexRisk(pattern: string, tally?: RegexCheckTally): RegexRisk | undefined {
   const flags = `${DATA_REGEX_FLAGS}i`
-  return regexRisk(pattern, flags) ?? regexRisk(betweenWordBoundaries(pattern), flags, pattern)
+  if (tally) tally.patterns++
+  return (
+    regexRisk(pattern, flags, pattern, 0, tally) ??
+    regexRisk(betweenWordBoundaries(pattern), flags, pattern, BEFORE_WORD.length, tally)
+  )
 }
 
 /**
  * Why `source`, run with `flags` by `exec`, `test` or `replace`, can take too long on some text, or undefined when it
- * cannot. `shown` is the pattern to name in the message when `source` wraps it.
+ * cannot. `shown` is the pattern to name in the message when `source` wraps it, starting at index `at` of it; `tally`
+ * is charged what the verdict cost.
  */
-export function regexRisk(source: string, flags: string, shown = source): RegexRisk | undefined {
+export function regexRisk(
+  source: string,
+  flags: string,
+  shown = source,
+  at = 0,
+  tally?: RegexCheckTally,
+): RegexRisk | undefined {
   const key = `${flags}/${source}`
-  const known = verdicts.get(key)
-  if (known !== undefined) return known ?? undefined
-  const risk = judge(source, flags, shown)
-  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
-  verdicts.set(key, risk ?? null)
-  return risk
+  let verdict = verdicts.get(key)
+  if (verdict === undefined) {
+    const budget = { steps: MAX_JUDGE_STEPS }
+    const risk = judge(source, flags, shown, at, budget)
+    // Parsing and building the automaton are not counted in steps; they take about four steps' time per character.
+    verdict = { risk, steps: Math.min(MAX_JUDGE_STEPS, MAX_JUDGE_STEPS - budget.steps) + 4 * source.length }
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+    verdicts.set(key, verdict)
+  }
+  if (tally) tally.steps += verdict.steps
+  return verdict.risk
 }
 
-function judge(source: string, flags: string, shown: string): RegexRisk | undefined {
+function judge(
+  source: string,
+  flags: string,
+  shown: string,
+  at: number,
+  budget: { steps: number },
+): RegexRisk | undefined {
+  if (source.length > MAX_PATTERN_LENGTH) {
+    return {
+      complexity: 'unanalysed',
+      detail: `it is ${shown.length.toLocaleString('en-US')} characters long, more than the ${MAX_PATTERN_LENGTH.toLocaleString('en-US')} the check reads; put a long list of words in a lookup table`,
+    }
+  }
   let found: ReturnType<typeof analyseBacktracking>
+  const runFlags = flags.replace(/[gdy]/g, '')
+  const search = !flags.includes('y')
   try {
-    found = analyseBacktracking(source, flags.replace(/[gdy]/g, ''), { search: !flags.includes('y') })
+    found = analyseBacktracking(source, runFlags, { search }, budget)
   } catch (err) {
     if (!(err instanceof AnalysisTooLarge) && !(err instanceof RegexSyntaxUnsupported)) throw err
     const why =
-      err instanceof AnalysisTooLarge
-        ? `too large for the exact check (over ${MAX_POSITIONS} characters and classes once counts are unrolled)`
-        : `outside what the exact check reads (${err.message})`
+      err instanceof RegexSyntaxUnsupported
+        ? `outside what the exact check reads (${err.message})`
+        : budget.steps < 0
+          ? `too costly for the exact check (over ${MAX_JUDGE_STEPS.toLocaleString('en-US')} steps)`
+          : `too large for the exact check (over ${MAX_POSITIONS} characters and classes once counts are unrolled)`
     const nested = heuristicRisk(shown)
     return nested === undefined ? undefined : { complexity: 'unanalysed', detail: `${why}, and ${nested}` }
   }
-  if (found === undefined) return undefined
+  if (found === undefined || (found.kind === 'polynomial' && found.degree <= MAX_DEGREE)) {
+    let work: Work | undefined
+    try {
+      work = estimateWork(source, runFlags, { search }, MAX_CHECKED_TEXT, MAX_MATCH_STEPS, budget)
+    } catch (err) {
+      if (!(err instanceof AnalysisTooLarge)) throw err
+      // The automaton was small enough for the analysis above, so what the count could not follow is the number of
+      // ways its items split texts: too many to judge, and refused rather than run blind.
+      return {
+        complexity: 'unanalysed',
+        detail: `its items can split a text in too many ways for the check to count the steps they take (${GENERIC_ADVICE})`,
+      }
+    }
+    return work !== undefined && work.steps > MAX_MATCH_STEPS ? combinatorial(work, shown, at) : undefined
+  }
   if (found.kind === 'exponential') {
     const attack = render(found.attack, 30)
     return {
@@ -162,7 +297,6 @@ function judge(source: string, flags: string, shown: string): RegexRisk | undefi
       detail: `exponential backtracking in \`${found.culprit}\`, which can match a repeated ${JSON.stringify(found.attack.pump)} in more than one way: a text like ${attack} takes over 2^30 steps`,
     }
   }
-  if (found.degree <= MAX_DEGREE) return undefined
   const attack = found.attack ? render(found.attack, 10_000) : undefined
   const parts =
     found.culprits.length > 0 ? ` in ${[...new Set(found.culprits)].map((c) => `\`${c}\``).join(' and ')}` : ''
@@ -175,11 +309,58 @@ function judge(source: string, flags: string, shown: string): RegexRisk | undefi
   }
 }
 
+const GENERIC_ADVICE =
+  'make its items match a text one way only: one counted repetition for optional items in a row (`a?a?a?` → `a{0,3}`), no optional item beside a repetition of the same characters (`\\d?\\d+` → `\\d+`), alternatives that start differently (`\\d+a|\\d+b` → `\\d+[ab]`)'
+
+/** The risk of a pattern whose steps `work` counts; `shown` starts at `offset` in the source counted. */
+function combinatorial(work: Work, shown: string, offset: number): RegexRisk {
+  const attack = renderFilled(work.attack)
+  const ways = work.ways >= 1e15 ? 'more than 10^15' : work.ways.toLocaleString('en-US')
+  let from = Math.max(0, work.span[0] - offset)
+  let to = Math.min(shown.length, work.span[1] - offset)
+  if (to <= from) [from, to] = [0, shown.length]
+  const rewrite = rewriteOf(shown, from, to)
+  if (rewrite) [from, to] = [Math.min(from, rewrite.start), Math.max(to, rewrite.end)]
+  const culprit = excerpt(shown.slice(from, to))
+  const advice = rewrite
+    ? `write \`${excerpt(shown.slice(rewrite.start, rewrite.end))}\` as \`${rewrite.to}\``
+    : GENERIC_ADVICE
+  return {
+    complexity: 'combinatorial',
+    steps: work.steps,
+    attack,
+    detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: a text like ${attack} takes ${work.steps >= 1e15 ? 'more than 10^15' : `about ${scientific(work.steps)}`} steps, over the ${scientific(MAX_MATCH_STEPS)} allowed on ${MAX_CHECKED_TEXT.toLocaleString('en-US')} characters; ${advice}`,
+  }
+}
+
+/** A part of a pattern short enough to quote in a message. */
+function excerpt(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 60)}…${text.slice(-15)}`
+}
+
+/** `4×10^8`, `2.5×10^8`, or `10^8` for a round power. */
+function scientific(n: number): string {
+  let exp = Math.floor(Math.log10(n))
+  let mantissa = Number((n / 10 ** exp).toPrecision(3))
+  if (mantissa >= 10) {
+    mantissa /= 10
+    exp += 1
+  }
+  return mantissa === 1 ? `10^${exp}` : `${mantissa}×10^${exp}`
+}
+
+/** An attack of {@link estimateWork} as a JavaScript expression of about {@link MAX_CHECKED_TEXT} characters. */
+function renderFilled(a: Attack): string {
+  if (a.pump === '') return JSON.stringify(a.prefix + a.suffix)
+  const times = Math.max(1, Math.floor((MAX_CHECKED_TEXT - a.prefix.length - a.suffix.length) / a.pump.length))
+  return render(a, times)
+}
+
 function render(a: Attack, times: number): string {
   const parts = [
     a.prefix ? JSON.stringify(a.prefix) : '',
     `${JSON.stringify(a.pump)}.repeat(${times})`,
-    JSON.stringify(a.suffix),
+    a.suffix ? JSON.stringify(a.suffix) : '',
   ]
   return parts.filter((p) => p !== '').join(' + ')
 }
@@ -190,6 +371,11 @@ function render(a: Attack, times: number): string {
  */
 export function heuristicRisk(pattern: string): string | undefined {
   const tokens = tokenize(pattern)
+  const run = longestVariableRun(tokens)
+  if (run.length > MAX_VARIABLE_RUN) {
+    const text = excerpt(pattern.slice(run.start, run.end))
+    return `the fallback check finds ${run.length} items of variable length in a row (\`${text}\`), which can split a text in more ways than it can tell apart`
+  }
   const { shaped, quantifiers } = shape(tokens)
   if (safeRegex(shaped, { limit: MAX_QUANTIFIERS })) return undefined
   // Inner groups close first, so the first unsafe one is the smallest that shows the problem; each is shaped on its
@@ -201,6 +387,51 @@ export function heuristicRisk(pattern: string): string | undefined {
   if (quantifiers > MAX_QUANTIFIERS)
     return `the fallback check counts ${quantifiers} quantifiers, more than the ${MAX_QUANTIFIERS} it allows`
   return 'the fallback check cannot read it'
+}
+
+/**
+ * Items of variable length in a row the fallback accepts: without the exact analysis it cannot tell whether they can
+ * take the same characters, as in `a?a?a?…aaa`, where each one doubles the ways.
+ */
+export const MAX_VARIABLE_RUN = 10
+
+/**
+ * The longest run of items in a row that each match a variable number of characters: a quantified item (`a?`, `\d*`,
+ * `(ab)?`) or a group holding one or alternatives (`(?:a?)`, `(a|bc)`).
+ */
+function longestVariableRun(tokens: readonly Token[]): { length: number; start: number; end: number } {
+  let best = { length: 0, start: 0, end: 0 }
+  type Frame = { length: number; start: number; variable: boolean }
+  const frames: Frame[] = [{ length: 0, start: 0, variable: false }]
+  const item = (from: number, to: number, variable: boolean, next: Token | undefined) => {
+    const frame = frames[frames.length - 1]!
+    const quantified = next?.kind === 'quant' && !next.exact
+    if (!variable && !quantified) {
+      frame.length = 0
+      return
+    }
+    frame.variable = true
+    if (frame.length === 0) frame.start = from
+    frame.length++
+    const end = quantified ? next.at + next.text.length : to
+    if (frame.length > best.length) best = { length: frame.length, start: frame.start, end }
+  }
+  const openAt = new Map<number, number>()
+  for (const tok of tokens) if (tok.kind === 'open' && tok.close !== undefined) openAt.set(tok.close, tok.at)
+  for (let t = 0; t < tokens.length; t++) {
+    const tok = tokens[t]!
+    if (tok.kind === 'open') frames.push({ length: 0, start: 0, variable: false })
+    else if (tok.kind === 'close') {
+      const inner = frames.length > 1 ? frames.pop()! : undefined
+      item(openAt.get(t) ?? tok.at, tok.at + 1, inner?.variable ?? false, tokens[t + 1])
+    } else if (tok.kind === 'atom') item(tok.at, tok.at + tok.text.length, false, tokens[t + 1])
+    else if (tok.kind === 'other') {
+      const frame = frames[frames.length - 1]!
+      frame.length = 0
+      if (tok.text === '|') frame.variable = true
+    }
+  }
+  return best
 }
 
 type Token =
@@ -335,4 +566,57 @@ function repeatedGroups(pattern: string, tokens: readonly Token[]): string[] {
     out.push({ close: tok.close!, text: pattern.slice(tok.at, q.at + q.text.length) })
   }
   return out.sort((a, b) => a.close - b.close).map((g) => g.text)
+}
+
+/**
+ * The first run of one character or class quantified several times in a row (`\d?\d?\d+`, `a?a?aa`) that overlaps
+ * `pattern.slice(from, to)`, with the one counted repetition that matches the same texts in one way each. Undefined
+ * when there is none.
+ */
+function rewriteOf(pattern: string, from: number, to: number): { start: number; end: number; to: string } | undefined {
+  const tokens = tokenize(pattern)
+  type Item = { atom: string; min: number; max: number; start: number; end: number }
+  const runs: Item[][] = []
+  let run: Item[] = []
+  const close = () => {
+    const overlaps = run.length > 0 && run[0]!.start < to && run[run.length - 1]!.end > from
+    if (overlaps && run.length > 1 && run.filter((i) => i.min < i.max).length >= 2) runs.push(run)
+    run = []
+  }
+  for (let t = 0; t < tokens.length; t++) {
+    const tok = tokens[t]!
+    if (tok.kind !== 'atom') {
+      close()
+      continue
+    }
+    const q = tokens[t + 1]
+    const bounds = q?.kind === 'quant' ? boundsOf(q.text) : { min: 1, max: 1 }
+    if (bounds === undefined) {
+      close()
+      continue
+    }
+    const end = q?.kind === 'quant' ? q.at + q.text.length : tok.at + tok.text.length
+    if (run.length > 0 && run[0]!.atom !== tok.text) close()
+    run.push({ atom: tok.text, ...bounds, start: tok.at, end })
+    if (q?.kind === 'quant') t++
+  }
+  close()
+  const first = runs[0]
+  if (!first) return undefined
+  const min = first.reduce((s, i) => s + i.min, 0)
+  const max = first.reduce((s, i) => s + i.max, 0)
+  const count = max === Number.POSITIVE_INFINITY ? (min === 0 ? '*' : min === 1 ? '+' : `{${min},}`) : `{${min},${max}}`
+  return { start: first[0]!.start, end: first[first.length - 1]!.end, to: first[0]!.atom + count }
+}
+
+/** The counts of a greedy quantifier; undefined for a lazy one, whose rewrite would change what it matches first. */
+function boundsOf(q: string): { min: number; max: number } | undefined {
+  if (q.length > 1 && q.endsWith('?')) return undefined
+  if (q === '?') return { min: 0, max: 1 }
+  if (q === '*') return { min: 0, max: Number.POSITIVE_INFINITY }
+  if (q === '+') return { min: 1, max: Number.POSITIVE_INFINITY }
+  const m = COUNT.exec(q)
+  if (!m) return undefined
+  const min = Number(m[1])
+  return { min, max: m[2] === undefined ? min : m[3] === '' ? Number.POSITIVE_INFINITY : Number(m[3]) }
 }

@@ -12,6 +12,8 @@
  * compiled by `compilePattern`, as the `lookup_entities`, `regex_entities` and `regex_features` steps do.
  * @module
  */
+
+import { newRegexCheckTally } from '../../util/regex-safety.js'
 import { charTables } from '../chars.js'
 import { firstTokenEndingAfter } from './crf-tags.js'
 import { LookupMatcher } from './lookup.js'
@@ -133,7 +135,10 @@ export class CrfFeaturizer {
     this.lookupNames = lookups.map((l) => l.name)
     this.regexNames = regexes.map((r) => r.name)
     this.matcher = new LookupMatcher(lookups, false)
-    this.regexes = regexes.map((r) => r.patterns.map((p) => compilePattern(p, r.name, caseSensitive, false)))
+    const tally = newRegexCheckTally()
+    this.regexes = regexes.map((r) =>
+      r.patterns.map((p) => compilePattern(p, r.name, caseSensitive, false, undefined, tally)),
+    )
   }
 
   /** Upper bound on the number of features of one token. */

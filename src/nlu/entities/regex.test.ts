@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { validateTrainingData } from '../../data/validate.js'
 import { IntentopsError } from '../../errors.js'
+import { MAX_CHECKED_PATTERNS } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import { asciiTwin, checkPatterns, compilePattern } from './regex.js'
 
@@ -113,7 +114,7 @@ describe('data validate and training', () => {
   it('agree on every pattern, including those only plain JavaScript accepts', () => {
     const plainOnly = ['\\-', '\\_', 'a{', '}', ']', '[\\w-.]', '\\c', '\\k<x>', '\\01', '\\2(a)', '\\xZ', '\\ ']
     for (const p of plainOnly) expect([p, ...verdicts(p)]).toEqual([p, 'ERR_DATA_BAD_REGEX', 'ERR_NLU_REGEX_INVALID'])
-    for (const p of ['\\p{L}+', '\\u{1F600}', '[-\\w.]+', '\\{\\d+\\}', '(a+)+$'])
+    for (const p of ['\\p{L}+', '\\u{1F600}', '[-\\w.]+', '\\{\\d+\\}', '(a+)+$', '\\d?\\d?\\d+x'])
       expect(same[verdicts(p)[0] as keyof typeof same]).toBe(verdicts(p)[1])
     fc.assert(
       fc.property(
@@ -125,5 +126,29 @@ describe('data validate and training', () => {
       ),
       { numRuns: 500 },
     )
+  })
+
+  it('stop at the same pattern once the patterns are more than one check may judge', () => {
+    const patterns = Array.from({ length: MAX_CHECKED_PATTERNS + 5 }, () => '\\d{5}')
+    const sources = patterns.map((_, i) => ({ file: 'nlu.yml', line: i + 3, column: 7 }))
+    const regexes = [{ name: 'zip', patterns, sources }]
+    const diags = validateTrainingData(
+      { intents: [], examples: [], synonyms: [], regexes, lookups: [] },
+      { validation: { minExamples: 0, imbalanceRatio: 10, minEntityExamples: 0, nearDuplicateThreshold: 1 } },
+    ).filter((d) => d.code.includes('REGEX'))
+    expect(diags).toMatchObject([
+      {
+        code: 'ERR_REGEX_CHECK_LIMIT',
+        message:
+          'Too many regex patterns to check in the training data: it has checked 1,000 patterns, as many as one check may',
+        location: sources[MAX_CHECKED_PATTERNS],
+      },
+    ])
+    expect(() => checkPatterns(regexes, false)).toThrow(
+      expect.objectContaining({ code: 'ERR_REGEX_CHECK_LIMIT', location: sources[MAX_CHECKED_PATTERNS] }),
+    )
+    expect(() =>
+      checkPatterns([{ ...regexes[0]!, patterns: patterns.slice(0, MAX_CHECKED_PATTERNS) }], false),
+    ).not.toThrow()
   })
 })

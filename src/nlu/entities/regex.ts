@@ -7,7 +7,15 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
-import { compileDataRegex, dataRegexRisk, dataRegexSyntaxError } from '../../util/regex-safety.js'
+import {
+  compileDataRegex,
+  dataRegexRisk,
+  dataRegexSyntaxError,
+  MAX_CHECKED_TEXT,
+  newRegexCheckTally,
+  type RegexCheckTally,
+  regexCheckLimit,
+} from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
@@ -17,9 +25,9 @@ import { annotatedEntityTypes } from './lookup.js'
 
 /**
  * Patterns are run on at most this many leading characters of a message, bounding the time a slow pattern can take
- * on a huge message.
+ * on a huge message; the safety check judges patterns at this length.
  */
-export const MAX_REGEX_INPUT = 10_000
+export const MAX_REGEX_INPUT = MAX_CHECKED_TEXT
 
 /** One named group of patterns, as stored in a model file. */
 export interface PatternSet {
@@ -31,7 +39,8 @@ export interface PatternSet {
  * Compile a pattern as every data regex compiles (`compileDataRegex`: Unicode mode); `wordBoundaries` requires the
  * match not to touch a letter or digit on either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID, or ERR_NLU_REGEX_UNSAFE for a pattern that
  * can backtrack catastrophically, with the data file position. Every pattern of training data and model files goes
- * through here, so a model with such a pattern can neither be trained nor loaded.
+ * through here, so a model with such a pattern can neither be trained nor loaded. The patterns of one step share a
+ * `tally` (see `regexCheckLimit`): past its limits this throws ERR_REGEX_CHECK_LIMIT.
  */
 export function compilePattern(
   pattern: string,
@@ -39,6 +48,7 @@ export function compilePattern(
   caseSensitive: boolean,
   wordBoundaries: boolean,
   source?: RegexFeature['source'],
+  tally: RegexCheckTally = newRegexCheckTally(),
 ): RegExp {
   const body = wordBoundaries ? `(?<![\\p{L}\\p{N}_])(?:${pattern})(?![\\p{L}\\p{N}_])` : pattern
   const location = source ? { location: source } : {}
@@ -49,8 +59,16 @@ export function compilePattern(
     throw createError('ERR_NLU_REGEX_INVALID', { name, pattern, detail: bad.detail, advice: bad.advice }, location)
   }
   const compiled = compileDataRegex(body, caseSensitive ? 'g' : 'gi')
+  const limit = regexCheckLimit(tally)
+  if (limit !== undefined) {
+    throw createError(
+      'ERR_REGEX_CHECK_LIMIT',
+      { where: `the regexes of one step (at '${name}')`, detail: limit },
+      location,
+    )
+  }
   // Checked as every step may run it, whatever this one does, so validation, training and loading agree.
-  const risk = dataRegexRisk(pattern)
+  const risk = dataRegexRisk(pattern, tally)
   if (risk !== undefined) throw createError('ERR_NLU_REGEX_UNSAFE', { name, pattern, detail: risk.detail }, location)
   return compiled
 }
@@ -98,9 +116,10 @@ export function mergePatterns(regexes: readonly RegexFeature[]): PatternSet[] {
 
 /** Check every pattern of the training data compiles and is safe, reporting the first bad one with its position. */
 export function checkPatterns(regexes: readonly RegexFeature[], caseSensitive: boolean): void {
+  const tally = newRegexCheckTally()
   for (const r of regexes) {
     for (let i = 0; i < r.patterns.length; i++) {
-      compilePattern(r.patterns[i]!, r.name, caseSensitive, false, r.sources?.[i] ?? r.source)
+      compilePattern(r.patterns[i]!, r.name, caseSensitive, false, r.sources?.[i] ?? r.source, tally)
     }
   }
 }
@@ -157,13 +176,14 @@ export class FittedRegexEntities implements FittedEntityExtractor {
     private readonly sets: PatternSet[],
   ) {
     const names = new Set<string>()
+    const tally = newRegexCheckTally()
     this.compiled = sets.flatMap((s) =>
       s.patterns.map((p) => {
         const dedupe = names.has(s.name)
         names.add(s.name)
         return {
           name: s.name,
-          re: compilePattern(p, s.name, params.caseSensitive, params.useWordBoundaries),
+          re: compilePattern(p, s.name, params.caseSensitive, params.useWordBoundaries, undefined, tally),
           ascii: asciiTwin(p, params.caseSensitive, params.useWordBoundaries, true),
           dedupe,
         }

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Static, Type } from '@sinclair/typebox'
-import { compileDataRegex } from '../../util/regex-safety.js'
+import { compileDataRegex, newRegexCheckTally } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
 import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
 import { checkTables, LookupMatcher, mergeTables } from '../entities/lookup.js'
@@ -77,11 +77,12 @@ export class FittedRegexFeatures implements FittedFeaturizer, ScannerUser {
     private readonly patterns: ReturnType<typeof mergePatterns>,
     private readonly tables: ReturnType<typeof mergeTables>,
   ) {
+    const tally = newRegexCheckTally()
     this.regexes = patterns.map((s) =>
       // Sticky-free, non-global copies: `test` must not carry lastIndex from one message to the next.
       s.patterns.map((p) =>
         compileDataRegex(
-          compilePattern(p, s.name, params.caseSensitive, false).source,
+          compilePattern(p, s.name, params.caseSensitive, false, undefined, tally).source,
           params.caseSensitive ? '' : 'i',
         ),
       ),

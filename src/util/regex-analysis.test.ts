@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { estimateWork } from './regex-analysis.js'
+
+const n = 10_000
+const work = (pattern: string, search = true) => estimateWork(pattern, 'u', { search }, n)
+
+describe('estimateWork', () => {
+  it('counts the n²/2 steps of a search along a run that one repetition takes and the end refuses', () => {
+    const w = work('\\d+x')!
+    expect(w.ways).toBe(1)
+    expect(w.steps).toBeGreaterThanOrEqual((n * (n - 1)) / 2)
+    expect(w.steps).toBeLessThan(0.51 * n * n)
+    expect(w.attack).toEqual({ prefix: '0', pump: '0', suffix: 'a' })
+  })
+
+  it('multiplies that by the ways an optional item beside the repetition adds', () => {
+    const one = work('\\d+x')!.steps
+    expect(work('\\d?\\d+x')!.steps / one).toBeCloseTo(2, 1)
+    expect(work('\\d?\\d?\\d+x')!.steps / one).toBeCloseTo(4, 1)
+    expect(work('\\d?\\d?\\d+x')!.culprit).toBe('\\d?\\d?\\d+')
+  })
+
+  it('counts the ways of optional items in a row, which no repetition makes', () => {
+    // A run of k a's after five a? and before five a: every subset of the a? that takes some of them.
+    const w = work(`${'a?'.repeat(5)}${'a'.repeat(5)}`)!
+    expect(w.ways).toBe(31)
+    // Each attempt, at every start, costs the same bounded number of steps.
+    expect(w.steps).toBeLessThan(200 * n)
+    expect(w.attack.prefix).toBe('')
+    expect(w.attack.pump).toMatch(/^a+[^a]$/)
+  })
+
+  it('makes one attempt of a pattern anchored at the start, or searched with the sticky flag', () => {
+    expect(work(`^${'a?'.repeat(5)}${'a'.repeat(5)}`)!.steps).toBeLessThan(200)
+    expect(work('\\d?\\d?\\d+x', false)!.steps).toBeLessThan(5 * n)
+  })
+
+  it('runs a counted repetition as counted, so an attempt ends after its count', () => {
+    expect(work('(?:\\d[ -]?){12,18}\\d')!.steps).toBeLessThan(100 * n)
+    expect(work('[a-z]{1,256}\\.')!.steps).toBeLessThan(300 * n)
+  })
+
+  it('adds the steps of a lookahead at every attempt', () => {
+    // `[A-Z]*` runs to the end of a long run from each start: n²/2, where the pattern alone takes 7n.
+    expect(work('[A-Z0-9]{6}')!.steps).toBeLessThan(10 * n)
+    expect(work('(?=[A-Z]*\\d)[A-Z0-9]{6}')!.steps).toBeGreaterThan((n * (n - 1)) / 2)
+  })
+
+  it('keeps a long-lived part that no attempt can start in out of the n² of the search', () => {
+    // Three ways to group a run of digits, but an attempt starts only after a character that is not one: the n² of
+    // the search is paid once per way of the groups, not three times.
+    const grouped = '(?:^|[^\\w])(?:\\d{1,3}(?:[ ,.]?\\d{3})*)(?:[^\\w]|$)'
+    expect(work(grouped)!.ways).toBe(3)
+    expect(work(grouped)!.steps).toBeLessThan(0.6 * n * n)
+    expect(work('\\d{1,3}(?:[ ,.]?\\d{3})*!')!.steps).toBeGreaterThan(1.4 * n * n)
+  })
+
+  it('leaves a pattern whose single attempt is polynomial to the degree of the analysis', () => {
+    expect(work('^\\d+\\d+x')).toBeUndefined()
+  })
+
+  it('drops paths that can end the match, as the search stops there', () => {
+    expect(work('\\d+')!.ways).toBe(0)
+  })
+})
