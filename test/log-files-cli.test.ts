@@ -2,7 +2,6 @@
  * Every command that opens a SQLite prediction log warns, once and on stderr, when other users may open its files,
  * the way `intentops serve` does (test/serve-cli.test.ts); its exit code and stdout stay those of a private log.
  */
-import { spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -10,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../src/config/load.js'
 import { samplePrediction } from '../src/store/contract.js'
 import { openStore } from '../src/store/open.js'
+import { spawnCli } from './helpers/cli-process.js'
 
-const repo = path.resolve(import.meta.dirname, '..')
 const T0 = Date.UTC(2026, 0, 1)
 const DAY = 86_400_000
 
@@ -55,25 +54,7 @@ beforeAll(async () => {
 })
 afterAll(() => rmSync(base, { recursive: true, force: true }))
 
-/** `intentops ...args` in its own process, without a terminal. */
-function run(cwd: string, args: string[]) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', path.join(repo, 'node_modules/tsx/dist/loader.mjs'), path.join(repo, 'src/cli/main.ts'), ...args],
-      { cwd, stdio: ['pipe', 'pipe', 'pipe'] },
-    )
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString()
-    })
-    child.once('close', (code) => resolve({ code, out, err }))
-  })
-}
+const run = spawnCli
 
 const iso = (ms: number) => new Date(ms).toISOString()
 

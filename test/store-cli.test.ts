@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,6 +12,7 @@ import { defaultConfig } from '../src/config/load.js'
 import { samplePrediction } from '../src/store/contract.js'
 import { hashToken } from '../src/store/kysely-store.js'
 import { openStore } from '../src/store/open.js'
+import { spawnCli } from './helpers/cli-process.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -316,25 +316,7 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
 })
 
 describe('log purge in a real intentops process without a terminal', () => {
-  const repo = path.resolve(import.meta.dirname, '..')
-  const run = (...args: string[]) =>
-    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', path.join(repo, 'node_modules/tsx/dist/loader.mjs'), path.join(repo, 'src/cli/main.ts'), ...args],
-        // stdin a pipe nobody writes to, as in cron or CI: a prompt would wait for ever.
-        { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] },
-      )
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString()
-      })
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString()
-      })
-      child.once('close', (code) => resolve({ code, out, err }))
-    })
+  const run = (...args: string[]) => spawnCli(dir, args)
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-purge-'))

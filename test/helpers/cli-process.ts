@@ -1,0 +1,30 @@
+/**
+ * `intentops ...args` in a process of its own, as from cron or CI: no terminal, and stdin a pipe nobody writes to
+ * (a prompt would wait for ever). tsx runs as a loader of that process, not as a wrapper process around it.
+ */
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+
+const repo = path.resolve(import.meta.dirname, '../..')
+
+export function spawnCli(
+  cwd: string,
+  args: readonly string[],
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', path.join(repo, 'node_modules/tsx/dist/loader.mjs'), path.join(repo, 'src/cli/main.ts'), ...args],
+      { cwd, stdio: ['pipe', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    child.once('close', (code) => resolve({ code, out, err }))
+  })
+}
