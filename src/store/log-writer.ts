@@ -205,7 +205,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   /** A thread kept in reserve frees its connection's cache, once it has answered what it holds. */
   private rest(thread: WriterThread): void {
     thread.resting = true
-    if (thread.pending.size === 0) thread.worker.postMessage({ type: 'idle' })
+    this.whenIdle(thread)
   }
 
   /** Closes the thread once it has answered what it holds. */
@@ -214,10 +214,22 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
     thread.closing = true
     if (this.reserve === thread) this.reserve = undefined
     if (this.current === thread) this.current = undefined
+    this.whenIdle(thread)
+  }
+
+  /** What a thread does once it holds no write: close, free its cache (kept in reserve), or wait unreferenced. */
+  private whenIdle(thread: WriterThread): void {
     if (thread.pending.size > 0) return
-    // Keep the process alive until the thread has closed its connection.
-    thread.worker.ref()
-    thread.worker.postMessage({ type: 'close' })
+    const { worker } = thread
+    if (thread.closing) {
+      // Keep the process alive until the thread has closed its connection.
+      worker.ref()
+      worker.postMessage({ type: 'close' })
+      return
+    }
+    // An idle writer never keeps the process alive.
+    worker.unref()
+    if (thread.resting) worker.postMessage({ type: 'idle' })
   }
 
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
@@ -319,15 +331,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       if (!p) return
       this.pending.delete(reply.id)
       thread.pending.delete(reply.id)
-      if (thread.pending.size === 0) {
-        if (thread.closing) {
-          worker.ref()
-          worker.postMessage({ type: 'close' })
-        } else {
-          worker.unref()
-          if (thread.resting) worker.postMessage({ type: 'idle' })
-        }
-      }
+      this.whenIdle(thread)
       // Errors are rebuilt from their message and code: a thread's error does not cross as itself.
       const error = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {})
       if (!reply.ok) p.reject(error(reply.message, reply.code))
