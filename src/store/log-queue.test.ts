@@ -316,6 +316,86 @@ describe('PredictionLogQueue on SQLite', () => {
     }
   })
 
+  it('falls behind and catches up at the shares of maxSize it is given, rounded outwards', async () => {
+    const sqlite = openSqliteStore({ file: tmpFile() })
+    await sqlite.migrate()
+    // The queue's depth each time it tells the real store, as a writer thread would be told.
+    let told: Array<[boolean, number]> = []
+    let q: PredictionLogQueue | undefined
+    const store = Object.assign(Object.create(sqlite) as typeof sqlite, {
+      setBehind: (behind: boolean) => told.push([behind, q!.depth]),
+    })
+    try {
+      // Half full and back at three tenths: batches of 10 take 50 queued down to 40, then 30, where it has caught up.
+      q = new PredictionLogQueue({
+        store,
+        maxSize: 100,
+        batchSize: 10,
+        flushIntervalMs: 60_000,
+        behindAt: 0.5,
+        caughtUpAt: 0.3,
+      })
+      for (const r of records(0, 49)) q.push(r)
+      expect(told).toEqual([])
+      q.push(samplePrediction(49))
+      expect(told).toEqual([[true, 50]])
+      expect(q.stats().behind).toBe(true)
+      expect(await q.flush()).toBe(0)
+      expect(told).toEqual([
+        [true, 50],
+        [false, 30],
+      ])
+      await q.close()
+      // 100 × 0.07 is 7.000000000000001 and 100 × 0.03 is 3 in floating point: behind at 7 (not 8), caught up at 3.
+      told = []
+      q = new PredictionLogQueue({
+        store,
+        maxSize: 100,
+        batchSize: 2,
+        flushIntervalMs: 60_000,
+        behindAt: 0.07,
+        caughtUpAt: 0.03,
+      })
+      for (const r of records(100, 6)) q.push(r)
+      expect(told).toEqual([])
+      q.push(samplePrediction(106))
+      expect(told).toEqual([[true, 7]])
+      expect(await q.flush()).toBe(0)
+      // Written two at a time: 7, 5, then 3.
+      expect(told).toEqual([
+        [true, 7],
+        [false, 3],
+      ])
+      await q.close()
+      expect(await sqlite.countPredictions()).toBe(57)
+    } finally {
+      await q?.close()
+      await sqlite.close()
+    }
+  })
+
+  it('refuses shares out of range, or caught up not below behind, naming the option', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    try {
+      const make = (o: { behindAt?: number; caughtUpAt?: number }) => () => new PredictionLogQueue({ store, ...o })
+      for (const [options, detail] of [
+        [{ behindAt: 0 }, 'log queue behindAt must be a share of maxSize above 0 and at most 1, got 0'],
+        [{ behindAt: 1.5 }, 'log queue behindAt must be a share of maxSize above 0 and at most 1, got 1.5'],
+        [{ caughtUpAt: Number.NaN }, 'log queue caughtUpAt must be a share of maxSize above 0 and at most 1, got NaN'],
+        [{ behindAt: 0.04 }, 'log queue caughtUpAt (0.05) must be below behindAt (0.04)'],
+        [{ behindAt: 0.5, caughtUpAt: 0.5 }, 'log queue caughtUpAt (0.5) must be below behindAt (0.5)'],
+      ] as const) {
+        expect(make(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+        expect(make(options)).toThrow(detail)
+      }
+      // At 1 the queue counts as behind only once full, and any share below it may be the caught-up one.
+      const full = new PredictionLogQueue({ store, behindAt: 1, caughtUpAt: 0.99 })
+      await full.close()
+    } finally {
+      await store.close()
+    }
+  })
+
   it('close with a deadline abandons what the store could not take, and counts it', async () => {
     const file = tmpFile()
     const store = openSqliteStore({ file, busyTimeoutMs: 5 })

@@ -5,6 +5,7 @@
  * has, so a batch whose commit succeeded but whose answer was lost is not written twice.
  * @module
  */
+import { createError } from '../errors.js'
 import { JsonBacklog } from './json-backlog.js'
 import { checkPrediction } from './kysely-store.js'
 import { predictionJson } from './record-json.js'
@@ -32,8 +33,9 @@ export interface JsonBatchWriter {
 }
 
 /**
- * A writer told when the queue falls behind: past a quarter of its size, until it is back under a twentieth. One
- * that yields the CPU to requests stops yielding meanwhile, since a queue that fills drops records.
+ * A writer told when the queue falls behind: from `behindAt` of its size queued (a quarter by default), until it is
+ * back at `caughtUpAt` (a twentieth) or under. One that yields the CPU to requests stops yielding meanwhile, since a
+ * queue that fills drops records.
  */
 export interface BacklogAware {
   setBehind?(behind: boolean): void
@@ -136,6 +138,17 @@ export interface PredictionLogQueueOptions {
   onRefused?: (report: RefusedRecords) => void
   /** Least time between two `onInvalid` reports, and between two `onRefused` reports, ms (default 60,000). */
   refusedReportMs?: number
+  /**
+   * The share of `maxSize` queued from which the queue counts as behind and tells its writer (`setBehind(true)`),
+   * in (0, 1]; default 0.25. At least one record.
+   */
+  behindAt?: number
+  /**
+   * The share of `maxSize` queued at or under which a queue that was behind counts as caught up again
+   * (`setBehind(false)`), in (0, 1) and below `behindAt`; default 0.05. The gap between the two keeps the writer
+   * from flapping.
+   */
+  caughtUpAt?: number
 }
 
 /** Records `push` refused since the last report. */
@@ -169,12 +182,18 @@ export interface LogQueueStats {
   failedWrites: number
   /** False from a failed write until the next successful one. */
   healthy: boolean
-  /** True from when the queue holds a quarter of `maxSize` until it is back under a twentieth. */
+  /**
+   * True from when the queue holds `behindAt` of `maxSize` (a quarter by default) until it is back at `caughtUpAt`
+   * (a twentieth) or under.
+   */
   behind: boolean
 }
 
 const DEFAULTS = { maxSize: 50_000, batchSize: 5_000, flushIntervalMs: 200, retryBaseMs: 100, retryMaxMs: 30_000 }
 const REFUSED_REPORT_MS = 60_000
+/** Shares of `maxSize` at which the queue falls behind and catches up (the config defaults to the same). */
+const BEHIND_AT = 0.25
+const CAUGHT_UP_AT = 0.05
 
 export class PredictionLogQueue {
   private readonly backlog: Backlog
@@ -193,10 +212,10 @@ export class PredictionLogQueue {
   private counters = { dropped: 0, invalid: 0, written: 0, failedWrites: 0 }
   private healthy = true
   private readonly store: QueueStore
-  /** Falling behind from `behindAt` records queued, caught up again at `caughtUpAt` (hysteresis: one change each way). */
+  /** Falling behind from `behindCount` records queued, caught up again at `caughtUpCount` (hysteresis). */
   private isBehind = false
-  private readonly behindAt: number
-  private readonly caughtUpAt: number
+  private readonly behindCount: number
+  private readonly caughtUpCount: number
 
   constructor(options: PredictionLogQueueOptions) {
     const store = options.store
@@ -222,8 +241,12 @@ export class PredictionLogQueue {
       retryMaxMs: pick('retryMaxMs', 1),
     }
     this.store = store
-    this.behindAt = Math.max(1, Math.ceil(this.options.maxSize / 4))
-    this.caughtUpAt = Math.floor(this.options.maxSize / 20)
+    const { behindAt, caughtUpAt } = backlogShares(options)
+    // Behind rounds up and caught up down, past floating-point noise (100 × 0.07 is 7.000000000000001); caught up
+    // stays below behind, or a queue would count as behind and caught up at once.
+    const count = (share: number) => Number((this.options.maxSize * share).toPrecision(12))
+    this.behindCount = Math.max(1, Math.ceil(count(behindAt)))
+    this.caughtUpCount = Math.min(this.behindCount - 1, Math.floor(count(caughtUpAt)))
   }
 
   /**
@@ -248,7 +271,7 @@ export class PredictionLogQueue {
       this.refuse(`it cannot be written as JSON: ${(err as Error).message}`, record)
       return false
     }
-    if (!this.isBehind && this.backlog.count >= this.behindAt) this.setBehind(true)
+    if (!this.isBehind && this.backlog.count >= this.behindCount) this.setBehind(true)
     if (this.waiting >= this.options.batchSize) this.kick()
     else this.schedule()
     return true
@@ -270,7 +293,7 @@ export class PredictionLogQueue {
 
   /** After records left the queue (written, refused or abandoned). */
   private shifted(): void {
-    if (this.isBehind && this.backlog.count <= this.caughtUpAt) this.setBehind(false)
+    if (this.isBehind && this.backlog.count <= this.caughtUpCount) this.setBehind(false)
   }
 
   get depth(): number {
@@ -449,6 +472,34 @@ export class PredictionLogQueue {
       this.sleeping = { timer, wake }
     })
   }
+}
+
+/**
+ * The queue's `behindAt` and `caughtUpAt`, defaults applied; ERR_INVALID_ARGUMENT naming the option when either is
+ * outside its range or caught up is not below behind (the config checks `store.writerBehindAt` and
+ * `store.writerCaughtUpAt` the same way at load, with their positions).
+ */
+function backlogShares(options: Pick<PredictionLogQueueOptions, 'behindAt' | 'caughtUpAt'>): {
+  behindAt: number
+  caughtUpAt: number
+} {
+  const behindAt = options.behindAt ?? BEHIND_AT
+  const caughtUpAt = options.caughtUpAt ?? CAUGHT_UP_AT
+  const share = (name: string, v: number) => {
+    if (!(Number.isFinite(v) && v > 0 && v <= 1)) {
+      throw createError('ERR_INVALID_ARGUMENT', {
+        detail: `log queue ${name} must be a share of maxSize above 0 and at most 1, got ${v}`,
+      })
+    }
+  }
+  share('behindAt', behindAt)
+  share('caughtUpAt', caughtUpAt)
+  if (caughtUpAt >= behindAt) {
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `log queue caughtUpAt (${caughtUpAt}) must be below behindAt (${behindAt}): a queue that fell behind counts as caught up only once it holds less than it did then`,
+    })
+  }
+  return { behindAt, caughtUpAt }
 }
 
 /**
