@@ -17,6 +17,8 @@ interface SchemaNode {
   enum?: unknown[]
   minimum?: number
   maximum?: number
+  exclusiveMinimum?: number
+  exclusiveMaximum?: number
   patternProperties?: Record<string, SchemaNode>
 }
 
@@ -62,7 +64,9 @@ function row(key: string, n: SchemaNode): string {
 function range(n: SchemaNode): string {
   const parts: string[] = []
   if (n.minimum !== undefined) parts.push(`min ${n.minimum}`)
+  if (n.exclusiveMinimum !== undefined) parts.push(`above ${n.exclusiveMinimum}`)
   if (n.maximum !== undefined) parts.push(`max ${n.maximum}`)
+  if (n.exclusiveMaximum !== undefined) parts.push(`below ${n.exclusiveMaximum}`)
   return parts.length ? ` (${parts.join(', ')})` : ''
 }
 

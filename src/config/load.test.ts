@@ -117,6 +117,28 @@ describe('config', () => {
     const c = parseConfig(`store:\n  redaction:\n${copied.join('\n')}\n`, 'c.yml')
     expect(c.store.redaction).toEqual(defaultConfig().store.redaction)
   })
+  it('takes the log queue shares of store.writerBehindAt and writerCaughtUpAt, caught up below behind', () => {
+    expect(defaultConfig().store).toMatchObject({ writerBehindAt: 0.25, writerCaughtUpAt: 0.05 })
+    const c = parseConfig('store:\n  writerBehindAt: 0.5\n  writerCaughtUpAt: 0.1\n', 'c.yml')
+    expect(c.store).toMatchObject({ writerBehindAt: 0.5, writerCaughtUpAt: 0.1 })
+    expect(parseConfig('store:\n  writerBehindAt: 1\n', 'c.yml').store.writerBehindAt).toBe(1)
+    // Out of range, each at its own key.
+    const range = catchError(() => parseConfig('store:\n  writerBehindAt: 1.5\n  writerCaughtUpAt: 0\n', 'c.yml'))
+    expect(range.code).toBe('ERR_CONFIG_INVALID')
+    expect(range.message).toContain('2 problems')
+    expect(range.message).toContain('c.yml:2:19: `store.writerBehindAt`: expected number to be less or equal to 1')
+    expect(range.message).toContain('c.yml:3:21: `store.writerCaughtUpAt`: expected number to be greater than 0')
+    // In range alone, but caught up not below behind: at caught up when the file sets it, else at behind.
+    const crossed = catchError(() => parseConfig('store:\n  writerBehindAt: 0.2\n  writerCaughtUpAt: 0.2\n', 'c.yml'))
+    expect(crossed.code).toBe('ERR_CONFIG_INVALID')
+    expect(crossed.location).toEqual({ file: 'c.yml', line: 3, column: 21 })
+    expect(crossed.message).toBe(
+      'Invalid config: `store.writerCaughtUpAt` (0.2) must be below `store.writerBehindAt` (0.2): the log counts as behind from the first share of store.queueSize and as caught up again at the second, so lower writerCaughtUpAt or raise writerBehindAt',
+    )
+    const low = catchError(() => parseConfig('store:\n  queueSize: 100\n  writerBehindAt: 0.04\n', 'c.yml'))
+    expect(low.location).toEqual({ file: 'c.yml', line: 3, column: 19 })
+    expect(low.message).toContain('`store.writerCaughtUpAt` (0.05) must be below `store.writerBehindAt` (0.04)')
+  })
   it('uses defaults when there is no intentops.yml', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'io-cfg-'))
     const loaded = await loadConfig({ dir })

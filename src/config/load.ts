@@ -104,6 +104,7 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
     issues.push({ message, location })
   }
   checkFallbackIntent(candidate, parsed, issues)
+  checkWriterShares(candidate, parsed, issues)
   if (issues.length === 0) checkRedaction(candidate as Config, parsed, issues)
   return issues
 }
@@ -121,6 +122,24 @@ function checkFallbackIntent(candidate: unknown, parsed: ParsedYaml, issues: Con
   issues.push({
     message: `\`fallback.intent\` '${name}' is not a valid intent name: ${problem}. ${nameHint('intent', name)}`,
     location: pointerLocation(parsed, '/fallback/intent'),
+  })
+}
+
+/**
+ * The log queue counts as behind from `store.writerBehindAt` and as caught up at `store.writerCaughtUpAt`: a
+ * caught-up share at or above the behind one would have it both at once. The schema holds each in range; the pair is
+ * checked here, at the key the file sets (caught up, when it sets both).
+ */
+function checkWriterShares(candidate: unknown, parsed: ParsedYaml, issues: ConfigIssue[]): void {
+  const store = (candidate as { store?: { writerBehindAt?: unknown; writerCaughtUpAt?: unknown } }).store
+  const behind = store?.writerBehindAt
+  const caughtUp = store?.writerCaughtUpAt
+  if (typeof behind !== 'number' || typeof caughtUp !== 'number' || caughtUp < behind) return
+  const raw = (parsed.value as { store?: Record<string, unknown> } | null)?.store
+  const key = raw && 'writerCaughtUpAt' in raw ? 'writerCaughtUpAt' : 'writerBehindAt'
+  issues.push({
+    message: `\`store.writerCaughtUpAt\` (${caughtUp}) must be below \`store.writerBehindAt\` (${behind}): the log counts as behind from the first share of store.queueSize and as caught up again at the second, so lower writerCaughtUpAt or raise writerBehindAt`,
+    location: pointerLocation(parsed, `/store/${key}`),
   })
 }
 

@@ -282,7 +282,21 @@ export const StoreConfigSchema = Type.Object(
       minimum: 0,
       maximum: 19,
       description:
-        "How far below the server's own CPU priority the prediction log's writer thread runs (Linux: added to the thread's nice value, capped at 19; 0 keeps it level). Requests then take a core the writer shares, and the writer catches up in the time they leave. While the queue is behind (a quarter of store.queueSize, until back under a twentieth) the writer runs level: raised back where the system allows it (CAP_SYS_NICE or RLIMIT_NICE), else through a second writer thread kept at the server's priority.",
+        "How far below the server's own CPU priority the prediction log's writer thread runs (Linux: added to the thread's nice value, capped at 19; 0 keeps it level). Requests then take a core the writer shares, and the writer catches up in the time they leave. While the queue is behind (from store.writerBehindAt of store.queueSize, until back at store.writerCaughtUpAt) the writer runs level: raised back where the system allows it (CAP_SYS_NICE or RLIMIT_NICE), else through a second writer thread kept at the server's priority.",
+    }),
+    writerBehindAt: Type.Number({
+      default: 0.25,
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description:
+        "Share of store.queueSize queued from which the prediction log counts as behind: its writer then runs at the server's priority (see writerNice), and intentops_prediction_log_behind is 1. Lower gives up the lower priority sooner in a burst; at 1, only once the queue is full and drops records. Must be above writerCaughtUpAt.",
+    }),
+    writerCaughtUpAt: Type.Number({
+      default: 0.05,
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description:
+        "Share of store.queueSize queued at or under which a log that fell behind counts as caught up, and its writer goes back below the server's priority. Must be below writerBehindAt: the gap keeps the writer from changing priority at every batch.",
     }),
     redaction: Type.Array(RedactionRuleSchema, {
       default: [

@@ -262,6 +262,59 @@ describe('log writer thread', () => {
     },
   )
 
+  it.runIf(process.platform === 'linux')(
+    'changes priority at the shares store.writerBehindAt and store.writerCaughtUpAt give, through logQueueOptions',
+    async () => {
+      const base = os.getPriority()
+      const lowered = Math.min(19, base + 7)
+      const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+      dirs.push(root)
+      const config = {
+        ...defaultConfig().store,
+        writerNice: 7,
+        queueSize: 100,
+        batchSize: 10,
+        flushIntervalMs: 60_000,
+        writerBehindAt: 0.4,
+        writerCaughtUpAt: 0.2,
+      }
+      const store = await openStore(config, { root })
+      // Each change with the queue's depth when it was made.
+      const changes: Array<{ behind: boolean; nice: number; depth: number }> = []
+      let queue: PredictionLogQueue | undefined
+      const writer = openLogWriter(config, store, {
+        root,
+        onPriority: (e) => changes.push({ behind: e.behind, nice: e.nice, depth: queue!.depth }),
+      }) as WorkerLogWriter
+      queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config) })
+      try {
+        queue.push(samplePrediction(0))
+        await queue.flush()
+        await waitFor(() => writer.threadNice() !== undefined, 'the writer thread to tell its id')
+        expect(writer.threadNice()).toBe(lowered)
+        // 39 queued is under 0.4 of 100; the 40th makes it behind (the default would have been 25).
+        for (let i = 1; i < 40; i++) queue.push(samplePrediction(i))
+        expect(changes).toEqual([])
+        expect(writer.threadNice()).toBe(lowered)
+        queue.push(samplePrediction(40))
+        expect(changes).toEqual([{ behind: true, nice: base, depth: 40 }])
+        expect(threadNices().get(tidOf(writer))).toBe(base)
+        // Written 10 at a time, it has caught up at 20 queued (the default would have waited for 5).
+        expect(await queue.flush()).toBe(0)
+        expect(changes).toEqual([
+          { behind: true, nice: base, depth: 40 },
+          { behind: false, nice: lowered, depth: 20 },
+        ])
+        expect(threadNices().get(tidOf(writer))).toBe(lowered)
+        expect(await store.countPredictions()).toBe(41)
+      } finally {
+        await queue.close()
+        await writer.close()
+        await store.close()
+      }
+    },
+  )
+
   it.runIf(process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))(
     'where a thread may not be raised back (an unprivileged user), a second thread kept level takes the writes while behind',
     async () => {

@@ -176,9 +176,9 @@ function priorityMessage(behind: boolean, thread: 'new' | 'kept' | undefined): s
 }
 
 /**
- * The writer thread's priority changes, for a server's log: each change at info (they come with the queue passing a
- * quarter full and getting back under a twentieth, so rarely), and the first failure as a warning with the fix;
- * later failures, which say the same, at debug.
+ * The writer thread's priority changes, for a server's log: each change at info (they come with the queue falling
+ * behind and catching up, `store.writerBehindAt` and `store.writerCaughtUpAt` apart, so rarely), and the first
+ * failure as a warning with the fix; later failures, which say the same, at debug.
  */
 export function writerPriorityLog(
   log: WarnLogger & { info(obj: object, msg: string): void; debug(obj: object, msg: string): void },
@@ -244,5 +244,7 @@ export function logQueueOptions(config: Readonly<StoreConfig>): Omit<PredictionL
     batchSize: config.batchSize,
     flushIntervalMs: config.flushIntervalMs,
     retryMaxMs: config.retryMaxMs,
+    behindAt: config.writerBehindAt,
+    caughtUpAt: config.writerCaughtUpAt,
   }
 }
