@@ -57,7 +57,7 @@ export interface PredictionLog extends PredictionSink {
   /** Records refused because they could never be stored. */
   readonly invalid: number
   readonly written: number
-  /** Whether the queue is falling behind its writer (past a quarter full, until back under a twentieth). */
+  /** Whether the queue is falling behind its writer (from `store.writerBehindAt` of its size, until back under `store.writerCaughtUpAt`). */
   readonly behind?: boolean
 }
 

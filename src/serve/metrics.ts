@@ -129,7 +129,7 @@ export function createServeMetrics(options: {
   })
   new Gauge({
     name: 'intentops_prediction_log_behind',
-    help: "1 while the log queue is falling behind (past a quarter full, until back under a twentieth): its writer thread then runs at the server's priority.",
+    help: "1 while the log queue is falling behind (from store.writerBehindAt of its size, until back under store.writerCaughtUpAt): its writer thread then runs at the server's priority.",
     registers: [registry],
     collect() {
       this.set(log?.behind ? 1 : 0)
