@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parseTime } from '../cli/commands/store.js'
-import { parseInstant, parseReference } from '../monitor/window.js'
-import { parseTimeQuery } from '../registry/history.js'
-import { parseTime as parseReviewTime } from '../review/time.js'
+import { LOG_TIME_FORMS, parseTime } from '../cli/commands/store.js'
+import { IntentopsError } from '../errors.js'
+import { MONITOR_TIME_FORMS, parseInstant, parseReference } from '../monitor/window.js'
+import { AT_TIME_FORMS, parseTimeQuery } from '../registry/history.js'
+import { parseTime as parseReviewTime, REVIEW_TIME_FORMS } from '../review/time.js'
 import {
   calendarProblem,
   describeTimeForms,
@@ -159,5 +161,47 @@ describe('parseTimeInput, the one parser of every date option and query paramete
       end: new Date(Date.UTC(2026, 2, 2)),
       day: true,
     })
+  })
+})
+
+describe('the error codes of a bad time', () => {
+  const now = Date.UTC(2026, 10, 24)
+  const errorOf = async (f: () => unknown): Promise<IntentopsError> => {
+    try {
+      await f()
+    } catch (err) {
+      if (err instanceof IntentopsError) return err
+      throw err
+    }
+    throw new Error('no error')
+  }
+  const reference = (spec: string) => parseReference(spec, { from: now, to: now, label: '' })
+  // Every surface that reads a time, with the forms it passes the parser.
+  const surfaces = [
+    { code: 'ERR_CLI_USAGE', forms: LOG_TIME_FORMS, read: () => parseTime('Feb 30 2026', '--before', now) },
+    { code: 'ERR_REVIEW_INVALID', forms: REVIEW_TIME_FORMS, read: () => parseReviewTime('Feb 30 2026', 'from') },
+    { code: 'ERR_INVALID_ARGUMENT', forms: MONITOR_TIME_FORMS, read: () => parseInstant('Feb 30 2026', '--from') },
+    { code: 'ERR_INVALID_ARGUMENT', forms: AT_TIME_FORMS, read: () => parseTimeQuery('Feb 30 2026') },
+    { code: 'ERR_MONITOR_WINDOW', forms: MONITOR_TIME_FORMS, read: () => reference('2026-03-01..Feb 30 2026') },
+  ] as const
+
+  it('list in their messages the forms their parser takes', async () => {
+    for (const s of surfaces) {
+      const err = await errorOf(s.read)
+      expect([err.code, err.message]).toEqual([s.code, expect.stringContaining(`: use ${describeTimeForms(s.forms)}`)])
+    }
+  })
+
+  it('are listed in docs/errors.md with exactly those forms, and the monitor hint gives them too', async () => {
+    const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
+    const section = docs.slice(docs.indexOf('## Dates and times'), docs.indexOf('## General and files'))
+    const rows = [...section.matchAll(/^\| `(ERR_\w+)` \| [^|]+ \| ([^|]+) \|$/gm)].map((m) => [m[1], m[2]])
+    expect(rows).toEqual(surfaces.map((s) => [s.code, describeTimeForms(s.forms)]))
+    expect(section.replace(/\s+/g, ' ')).toContain('A date-time without `Z` or an offset is UTC')
+    const monitor = docs.slice(docs.indexOf('### ERR_MONITOR_WINDOW'), docs.indexOf('### ERR_ANALYTICS_UNKNOWN'))
+    expect(monitor.replace(/\s+/g, ' ')).toContain(describeTimeForms(MONITOR_TIME_FORMS))
+    expect((await errorOf(() => reference('7 days'))).hint).toContain(
+      `\`FROM..TO\`, each ${describeTimeForms(MONITOR_TIME_FORMS)}.`,
+    )
   })
 })
