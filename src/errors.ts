@@ -4,6 +4,8 @@
  * @module
  */
 
+import { describeTimeForms } from './util/time.js'
+
 /** Where in a data or config file an error points. Lines and columns are 1-based. */
 export interface SourceLocation {
   file: string
@@ -799,12 +801,13 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_ANALYTICS_RANGE: {
     status: 400,
     message: 'The analytics range {from} .. {to} is empty or too long ({detail})',
-    hint: '`--from` must be before `--to` (ISO dates or epoch ms); use `--bucket day` for long ranges.',
+    hint: '`--from` must be before `--to`; use `--bucket day` for long ranges.',
   },
   ERR_MONITOR_WINDOW: {
     status: 400,
     message: 'Cannot read the {what} "{value}": {detail}',
-    hint: 'Use a duration such as `7d`, `24h`, `30m` or `2w`, or (for --reference) `training` or `FROM..TO` with ISO dates.',
+    // The forms of monitor/window.ts (MONITOR_TIME_FORMS), which cannot be imported here: it imports this module.
+    hint: `Use a duration such as \`7d\`, \`24h\`, \`30m\` or \`2w\`, or (for --reference) \`training\` or \`FROM..TO\`, each ${describeTimeForms({ epochMs: true })}.`,
   },
   ERR_ANALYTICS_UNKNOWN: {
     status: 404,

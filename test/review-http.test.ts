@@ -125,6 +125,39 @@ describe('review API', () => {
     expect((await call('GET', '/v1/review/inbox', 'annotator')).json().groups).toHaveLength(1)
   })
 
+  it('describes every time query parameter in the OpenAPI document with the forms it takes, UTC without an offset', async () => {
+    const doc = (await app.inject({ url: '/docs/json' })).json()
+    const described: Record<string, string> = {}
+    for (const [route, methods] of Object.entries<Record<string, { parameters?: Array<Record<string, string>> }>>(
+      doc.paths,
+    )) {
+      // the `from` and `to` of a model comparison are versions, not times
+      if (route.endsWith('/compare')) continue
+      for (const p of methods.get?.parameters ?? []) {
+        if (p.in === 'query' && ['from', 'to', 'reference'].includes(p.name!))
+          described[`${route}?${p.name}`] = p.description!
+      }
+    }
+    expect(Object.keys(described).sort()).toEqual([
+      '/v1/analytics/drift?reference',
+      '/v1/analytics/{what}?from',
+      '/v1/analytics/{what}?to',
+      '/v1/review/audit?from',
+      '/v1/review/audit?to',
+      '/v1/review/inbox?from',
+      '/v1/review/inbox?to',
+    ])
+    for (const [param, description] of Object.entries(described)) {
+      expect([param, description]).toEqual([
+        param,
+        expect.stringContaining(
+          'a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, ',
+        ),
+      ])
+      expect(description).toContain('or epoch milliseconds (1769860800000)')
+    }
+  })
+
   it('answers bad decisions with catalog errors and stays up', async () => {
     const unknown = await call('POST', '/v1/review/decisions', 'annotator', {
       predictionIds: ['p3'],

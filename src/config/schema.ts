@@ -467,7 +467,7 @@ export const MonitorConfigSchema = Type.Object(
       default: 'training',
       minLength: 1,
       description:
-        'What the window is compared with: `training` (the training data), a duration (the window just before) or `FROM..TO` (ISO dates).',
+        'What the window is compared with: `training` (the training data), a duration (the window just before) or `FROM..TO` (ISO dates, ISO date-times in UTC unless they have an offset, or epoch ms).',
     }),
     minSamples: Type.Integer({
       default: 50,

@@ -9,11 +9,12 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify'
 import type { MonitorConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
+import { describeTimeForms } from '../util/time.js'
 import { ANALYTICS_KINDS, type AnalyticsQuery, type AnalyticsSource, runAnalytics } from './analytics.js'
 import { analyticsCharts, driftSpec } from './charts.js'
 import { ensureAnalyticsIndexes } from './indexes.js'
 import { monitorDrift } from './monitor.js'
-import { parseInstant } from './window.js'
+import { MONITOR_TIME_FORMS, parseInstant } from './window.js'
 
 export interface AnalyticsRoutesOptions {
   /** The store (a `KyselyPredictionStore`). */
@@ -30,8 +31,12 @@ export interface AnalyticsRoutesOptions {
 
 export const AnalyticsQuerySchema = Type.Object(
   {
-    from: Type.Optional(Type.String({ maxLength: 40, description: 'Start, inclusive: ISO date or epoch ms.' })),
-    to: Type.Optional(Type.String({ maxLength: 40, description: 'End, exclusive: ISO date or epoch ms.' })),
+    from: Type.Optional(
+      Type.String({ maxLength: 40, description: `Start, inclusive: ${describeTimeForms(MONITOR_TIME_FORMS)}.` }),
+    ),
+    to: Type.Optional(
+      Type.String({ maxLength: 40, description: `End, exclusive: ${describeTimeForms(MONITOR_TIME_FORMS)}.` }),
+    ),
     bucket: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('hour')])),
     intent: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     channel: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -46,7 +51,12 @@ export const AnalyticsQuerySchema = Type.Object(
 export const DriftQuerySchema = Type.Object(
   {
     window: Type.Optional(Type.String({ maxLength: 20 })),
-    reference: Type.Optional(Type.String({ maxLength: 100 })),
+    reference: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description: `\`training\`, a duration such as \`14d\` (the window of that length just before the recent one), or FROM..TO, each ${describeTimeForms(MONITOR_TIME_FORMS)}.`,
+      }),
+    ),
     charts: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

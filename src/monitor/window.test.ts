@@ -22,14 +22,20 @@ describe('windows', () => {
     expect(before).toMatchObject({ kind: 'window', from: recent.from - 14 * 86_400_000, to: recent.from })
     const range = parseReference('2026-11-01..2026-11-08', recent)
     expect(range).toMatchObject({ kind: 'window', from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 8) })
+    expect(parseReference('2026-11-01T06:00..2026-11-08 06:00+01:00', recent)).toMatchObject({
+      from: Date.UTC(2026, 10, 1, 6),
+      to: Date.UTC(2026, 10, 8, 5),
+      label: '2026-11-01T06:00:00.000Z .. 2026-11-08T05:00:00.000Z',
+    })
     expect(() => parseReference('2026-11-08..2026-11-01', recent)).toThrow(/FROM must be before TO/)
     expect(() => parseReference('yesterday..today', recent)).toThrow(
       expect.objectContaining({ code: 'ERR_MONITOR_WINDOW' }),
     )
   })
 
-  it('parse instants as ISO dates or epoch ms', () => {
+  it('parse instants as ISO dates, date-times (UTC without an offset) or epoch ms', () => {
     expect(parseInstant('2026-11-01T00:00:00Z', '--from')).toBe(Date.UTC(2026, 10, 1))
+    expect(parseInstant('2026-11-01T09:30', '--from')).toBe(Date.UTC(2026, 10, 1, 9, 30))
     expect(parseInstant(String(NOW), '--to')).toBe(NOW)
     expect(() => parseInstant('soon', '--from')).toThrow(/--from "soon"/)
   })

@@ -1,12 +1,13 @@
 /**
  * Time windows of `intentops monitor`: durations (`30m`, `24h`, `7d`, `2w`) and reference specs (`training`, a
- * duration meaning the window just before the recent one, or `FROM..TO` with ISO dates).
+ * duration meaning the window just before the recent one, or `FROM..TO` with ISO dates, date-times or epoch ms).
  * @module
  */
 import { createError } from '../errors.js'
 import { badTimeDetail, parseTimeInput, type TimeForms } from '../util/time.js'
 
-const FORMS: TimeForms = { epochMs: true }
+/** The forms of `FROM..TO` and of `--from`/`--to`, for the parser and for the descriptions of the query parameters. */
+export const MONITOR_TIME_FORMS: TimeForms = Object.freeze({ epochMs: true })
 
 const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
   m: 60_000,
@@ -42,12 +43,12 @@ export function recentWindow(spec: string, now: number): TimeWindow {
 }
 
 function parseTime(value: string, spec: string, end: 'FROM' | 'TO'): number {
-  const t = parseTimeInput(value, FORMS)
+  const t = parseTimeInput(value, MONITOR_TIME_FORMS)
   if (!t.ok) {
     throw createError('ERR_MONITOR_WINDOW', {
       what: 'reference',
       value: spec,
-      detail: badTimeDetail(end, value, t.problem, FORMS),
+      detail: badTimeDetail(end, value, t.problem, MONITOR_TIME_FORMS),
     })
   }
   return t.ms
@@ -69,9 +70,13 @@ export function parseReference(spec: string, recent: TimeWindow): ReferenceSpec 
   return { kind: 'window', from: recent.from - ms, to: recent.from, label: `the ${s} before` }
 }
 
-/** An ISO date or date-time, or epoch ms, from a CLI option or query parameter; `what` names it in the error. */
+/**
+ * An ISO date, an ISO date-time (UTC unless it has an offset) or epoch ms, from a CLI option or query parameter;
+ * `what` names it in the error.
+ */
 export function parseInstant(value: string, what: string): number {
-  const t = parseTimeInput(value, FORMS)
-  if (!t.ok) throw createError('ERR_INVALID_ARGUMENT', { detail: badTimeDetail(what, value, t.problem, FORMS) })
+  const t = parseTimeInput(value, MONITOR_TIME_FORMS)
+  if (!t.ok)
+    throw createError('ERR_INVALID_ARGUMENT', { detail: badTimeDetail(what, value, t.problem, MONITOR_TIME_FORMS) })
   return t.ms
 }

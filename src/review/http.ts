@@ -12,11 +12,12 @@ import type { Config } from '../config/schema.js'
 import { loadTrainingData } from '../data/load.js'
 import { createError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, TokenRecord } from '../store/types.js'
+import { describeTimeForms } from '../util/time.js'
 import { uuidv7 } from '../util/uuid.js'
 import { checkEntitySpans, checkReviewName, decide, REVIEW_ACTIONS } from './actions.js'
 import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
-import { parseTime } from './time.js'
+import { parseTime, REVIEW_TIME_FORMS } from './time.js'
 
 /** What a "Try it" parse gives: the prediction fields of a log record. */
 export type TryParse = Pick<
@@ -53,6 +54,10 @@ const Entity = Type.Object({
 // The naming rules are checked by the handlers (checkReviewName), whose error says what is wrong and how to fix it.
 const IntentName = Type.String({ minLength: 1, maxLength: 200 })
 
+/** A `from` or `to` query parameter; its description lists the forms the parser takes. */
+const timeParam = (edge: string) =>
+  Type.Optional(Type.String({ maxLength: 40, description: `${edge}: ${describeTimeForms(REVIEW_TIME_FORMS)}.` }))
+
 const InboxQuery = Type.Object({
   order: Type.Optional(
     Type.Union([Type.Literal('confidence'), Type.Literal('margin'), Type.Literal('fallback'), Type.Literal('newest')]),
@@ -60,8 +65,8 @@ const InboxQuery = Type.Object({
   intent: Type.Optional(Type.String({ maxLength: 200 })),
   modelVersion: Type.Optional(Type.String({ maxLength: 200 })),
   channel: Type.Optional(Type.String({ maxLength: 200 })),
-  from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or time, or epoch ms (inclusive)' })),
-  to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or time, or epoch ms (exclusive)' })),
+  from: timeParam('Start, inclusive'),
+  to: timeParam('End, exclusive'),
   search: Type.Optional(Type.String({ maxLength: 500 })),
   cursor: Type.Optional(Type.String({ maxLength: 2000 })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
@@ -79,8 +84,8 @@ const Decision = Type.Object({
 const AuditQuery = Type.Object({
   reviewer: Type.Optional(Type.String({ maxLength: 200 })),
   predictionId: Type.Optional(Type.String({ maxLength: 200 })),
-  from: Type.Optional(Type.String({ maxLength: 40 })),
-  to: Type.Optional(Type.String({ maxLength: 40 })),
+  from: timeParam('Start, inclusive'),
+  to: timeParam('End, exclusive'),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 })
 

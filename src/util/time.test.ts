@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parseTime } from '../cli/commands/store.js'
-import { parseInstant, parseReference } from '../monitor/window.js'
-import { parseTimeQuery } from '../registry/history.js'
-import { parseTime as parseReviewTime } from '../review/time.js'
-import { calendarProblem, EARLIEST_TIME, inIsoYearRange, LATEST_TIME, parseTimeInput } from './time.js'
+import { LOG_TIME_FORMS, parseTime } from '../cli/commands/store.js'
+import { IntentopsError } from '../errors.js'
+import { MONITOR_TIME_FORMS, parseInstant, parseReference } from '../monitor/window.js'
+import { AT_TIME_FORMS, parseTimeQuery } from '../registry/history.js'
+import { parseTime as parseReviewTime, REVIEW_TIME_FORMS } from '../review/time.js'
+import {
+  calendarProblem,
+  describeTimeForms,
+  EARLIEST_TIME,
+  inIsoYearRange,
+  LATEST_TIME,
+  parseTimeInput,
+} from './time.js'
 
 describe('calendarProblem', () => {
   it('accepts the days that exist, leap days included', () => {
@@ -43,7 +52,7 @@ describe('the date parsers refuse days that do not exist instead of rolling them
     await expect(parseTime('2026-11-31', '--before', now)).rejects.toMatchObject({
       code: 'ERR_CLI_USAGE',
       message: expect.stringMatching(
-        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time \(2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), or an age \(30d, 12h: that long before now\)$/,
+        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), or an age \(30d, 12h: that long before now\)$/,
       ),
     })
     await expect(parseTime('2026-02-30T08:00:00Z', '--from', now)).rejects.toMatchObject({ code: 'ERR_CLI_USAGE' })
@@ -84,10 +93,33 @@ describe('parseTimeInput, the one parser of every date option and query paramete
       ms: Date.UTC(2026, 1, 28, 4, 30, 5, 123),
     })
     expect(parseTimeInput('2026-02-28T10:00-0100')).toMatchObject({ ms: Date.UTC(2026, 1, 28, 11) })
-    expect(parseTimeInput('2026-02-28T10:00')).toMatchObject({ ms: new Date(2026, 1, 28, 10).getTime() })
     expect(parseTimeInput('1772236800000', { epochMs: true })).toMatchObject({ ms: 1772236800000 })
     expect(parseTimeInput('2d', { ages: true }, now)).toMatchObject({ ms: now - 2 * 86_400_000 })
     expect(parseTimeInput('1.5h', { ages: true }, now)).toMatchObject({ ms: now - 5_400_000 })
+  })
+
+  it('reads a date-time without an offset as UTC, as it reads a date, whatever the zone of the process', () => {
+    // This process's zone is whatever the machine's is; test/time-zone-cli.test.ts runs the CLI in zones far from UTC.
+    expect(parseTimeInput('2026-02-28T10:00')).toEqual({ ok: true, ms: Date.UTC(2026, 1, 28, 10), day: false })
+    expect(parseTimeInput('2026-02-28 10:00:05')).toMatchObject({ ms: Date.UTC(2026, 1, 28, 10, 0, 5) })
+    expect(parseTimeInput('2026-02-28t10:00:05.25')).toMatchObject({ ms: Date.UTC(2026, 1, 28, 10, 0, 5, 250) })
+    expect(parseTimeInput('2026-02-28T00:00')).toMatchObject({ ms: Date.UTC(2026, 1, 28), day: false })
+    // the ends of the years 0000 to 9999 are inside them in every zone, not only where the offset is 0
+    expect(parseTimeInput('0000-01-01T00:00')).toMatchObject({ ok: true, ms: EARLIEST_TIME })
+    expect(parseTimeInput('9999-12-31 23:59:59.999')).toMatchObject({ ok: true, ms: LATEST_TIME })
+  })
+
+  it('says so wherever it lists the forms', () => {
+    expect(describeTimeForms()).toBe(
+      'a date (2026-01-31, midnight UTC) or an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00)',
+    )
+    expect(describeTimeForms({ epochMs: true, ages: true })).toMatch(
+      /^a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(.*\), epoch milliseconds \(1769860800000\), or an age \(30d, 12h: that long before now\)$/,
+    )
+    // each example it gives reads as the form it illustrates
+    for (const example of ['2026-01-31', '2026-01-31T12:00', '2026-01-31T12:00:00Z', '2026-01-31T12:00+02:00'])
+      expect(parseTimeInput(example), example).toMatchObject({ ok: true })
+    expect(parseTimeInput('1769860800000', { epochMs: true })).toMatchObject({ ms: Date.UTC(2026, 0, 31, 12) })
   })
 
   it('refuses what Date.parse would guess or roll over, naming why', () => {
@@ -112,7 +144,7 @@ describe('parseTimeInput, the one parser of every date option and query paramete
   })
 
   it('is what every surface uses: Feb 30 2026 is refused everywhere, naming the option and the forms', async () => {
-    const forms = /use a date \(2026-01-31, midnight UTC\), an ISO date-time/
+    const forms = /use a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset/
     await expect(parseTime('Feb 30 2026', '--from', now)).rejects.toMatchObject({
       code: 'ERR_CLI_USAGE',
       message: expect.stringMatching(/^--from "Feb 30 2026" is not a date \(an unrecognised form\): use a date/),
@@ -129,5 +161,47 @@ describe('parseTimeInput, the one parser of every date option and query paramete
       end: new Date(Date.UTC(2026, 2, 2)),
       day: true,
     })
+  })
+})
+
+describe('the error codes of a bad time', () => {
+  const now = Date.UTC(2026, 10, 24)
+  const errorOf = async (f: () => unknown): Promise<IntentopsError> => {
+    try {
+      await f()
+    } catch (err) {
+      if (err instanceof IntentopsError) return err
+      throw err
+    }
+    throw new Error('no error')
+  }
+  const reference = (spec: string) => parseReference(spec, { from: now, to: now, label: '' })
+  // Every surface that reads a time, with the forms it passes the parser.
+  const surfaces = [
+    { code: 'ERR_CLI_USAGE', forms: LOG_TIME_FORMS, read: () => parseTime('Feb 30 2026', '--before', now) },
+    { code: 'ERR_REVIEW_INVALID', forms: REVIEW_TIME_FORMS, read: () => parseReviewTime('Feb 30 2026', 'from') },
+    { code: 'ERR_INVALID_ARGUMENT', forms: MONITOR_TIME_FORMS, read: () => parseInstant('Feb 30 2026', '--from') },
+    { code: 'ERR_INVALID_ARGUMENT', forms: AT_TIME_FORMS, read: () => parseTimeQuery('Feb 30 2026') },
+    { code: 'ERR_MONITOR_WINDOW', forms: MONITOR_TIME_FORMS, read: () => reference('2026-03-01..Feb 30 2026') },
+  ] as const
+
+  it('list in their messages the forms their parser takes', async () => {
+    for (const s of surfaces) {
+      const err = await errorOf(s.read)
+      expect([err.code, err.message]).toEqual([s.code, expect.stringContaining(`: use ${describeTimeForms(s.forms)}`)])
+    }
+  })
+
+  it('are listed in docs/errors.md with exactly those forms, and the monitor hint gives them too', async () => {
+    const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
+    const section = docs.slice(docs.indexOf('## Dates and times'), docs.indexOf('## General and files'))
+    const rows = [...section.matchAll(/^\| `(ERR_\w+)` \| [^|]+ \| ([^|]+) \|$/gm)].map((m) => [m[1], m[2]])
+    expect(rows).toEqual(surfaces.map((s) => [s.code, describeTimeForms(s.forms)]))
+    expect(section.replace(/\s+/g, ' ')).toContain('A date-time without `Z` or an offset is UTC')
+    const monitor = docs.slice(docs.indexOf('### ERR_MONITOR_WINDOW'), docs.indexOf('### ERR_ANALYTICS_UNKNOWN'))
+    expect(monitor.replace(/\s+/g, ' ')).toContain(describeTimeForms(MONITOR_TIME_FORMS))
+    expect((await errorOf(() => reference('7 days'))).hint).toContain(
+      `\`FROM..TO\`, each ${describeTimeForms(MONITOR_TIME_FORMS)}.`,
+    )
   })
 })

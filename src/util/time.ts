@@ -2,7 +2,9 @@
  * The one parser of the times people give the CLI, the review API and the monitor (`--from`, `--to`, `--before`,
  * `--at`, `?from=`, a monitor reference `FROM..TO`). It reads only the forms it documents, strictly: `Date.parse`
  * would also take `Feb 30 2026` or `2026/02/30` and roll a day that does not exist over into the next month
- * (2026-02-30 becomes 2026-03-02), and an age far enough back leaves the years an ISO date can write.
+ * (2026-02-30 becomes 2026-03-02), and an age far enough back leaves the years an ISO date can write. A time without
+ * an offset is UTC, as a date is: JavaScript would read it in the zone of the process, so the same `--before` would
+ * purge different rows on a laptop and in CI, and a server would read a remote caller's `?from=` in its own zone.
  * @module
  */
 
@@ -69,11 +71,11 @@ const ISO =
 const AGE = /^(\d+(?:\.\d+)?)([dh])$/
 const HOUR_MS = 3_600_000
 
-/** The accepted forms, for messages: `a date (2026-01-31, midnight UTC), an ISO date-time (...), or ...`. */
+/** The accepted forms, for messages and docs: `a date (2026-01-31, midnight UTC), an ISO date-time, ... or ...`. */
 export function describeTimeForms(forms: TimeForms = {}): string {
   const all = [
     'a date (2026-01-31, midnight UTC)',
-    'an ISO date-time (2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00)',
+    'an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00)',
     ...(forms.epochMs ? ['epoch milliseconds (1769860800000)'] : []),
     ...(forms.ages ? ['an age (30d, 12h: that long before now)'] : []),
   ]
@@ -81,8 +83,8 @@ export function describeTimeForms(forms: TimeForms = {}): string {
 }
 
 /**
- * Read a time strictly: `YYYY-MM-DD` (midnight UTC), an ISO date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or an
- * offset (without one, local time, as JavaScript reads it; a space may stand for the `T`), and, where `forms` allow,
+ * Read a time strictly: `YYYY-MM-DD` (midnight UTC), an ISO date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` in UTC, or at
+ * the offset it ends with (`Z`, `+02:00`, `-0100`; a space may stand for the `T`), and, where `forms` allow,
  * epoch milliseconds or an age. A day, hour or offset that does not exist, any other form, and a time outside the
  * years 0000 to 9999 are refused with the reason.
  */
@@ -102,13 +104,13 @@ export function parseTimeInput(value: string, forms: TimeForms = {}, now = Date.
   if (!m) return { ok: false, problem: 'an unrecognised form' }
   const problem = calendarProblem(text.replace(/t/, 'T'))
   if (problem) return { ok: false, problem }
-  const [, y, mo, d, hh, mi, ss = '00', frac = '', z, sign, oh, om] = m
+  const [, y, mo, d, hh, mi, ss = '00', frac = '', , sign, oh, om] = m
   if (hh === undefined) {
     return { ok: true, ms: Date.parse(`${y}-${mo}-${d}T00:00:00.000Z`), day: true }
   }
   if (sign && (Number(oh) > 23 || Number(om) > 59))
     return { ok: false, problem: `there is no offset ${sign}${oh}:${om}` }
-  const zone = z ? 'Z' : sign ? `${sign}${oh}:${om}` : ''
+  const zone = sign ? `${sign}${oh}:${om}` : 'Z'
   // Every field was checked above, so this canonical form parses to exactly the moment written.
   const ms = Date.parse(`${y}-${mo}-${d}T${hh}:${mi}:${ss}.${frac.padEnd(3, '0').slice(0, 3)}${zone}`)
   return inIsoYearRange(ms)

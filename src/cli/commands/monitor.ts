@@ -103,8 +103,14 @@ export function register(program: Command, io: CliIO): void {
     )
     .argument('<what>', 'intents | channels | rates | ngrams | emerging | corrections | latency')
     .option('-c, --config <file>', 'config file (default: intentops.yml)')
-    .option('--from <time>', 'start, inclusive: ISO date or epoch ms (default: 7 days before --to)')
-    .option('--to <time>', 'end, exclusive: ISO date or epoch ms (default: now)')
+    .option(
+      '--from <time>',
+      'start, inclusive: ISO date, ISO time (UTC unless it has an offset) or epoch ms (default: 7 days before --to)',
+    )
+    .option(
+      '--to <time>',
+      'end, exclusive: ISO date, ISO time (UTC unless it has an offset) or epoch ms (default: now)',
+    )
     .option('--bucket <day|hour>', 'time bucket of series', 'day')
     .option('--intent <name>', 'only predictions of this intent')
     .option('--channel <name>', 'only predictions from this channel')
@@ -168,7 +174,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--window <duration>', 'recent window ending now, e.g. 24h, 7d, 2w (default: monitor.window)')
     .option(
       '--reference <spec>',
-      'training | a duration (the window just before) | FROM..TO with ISO dates (default: monitor.reference)',
+      'training | a duration (the window just before) | FROM..TO with ISO dates, ISO times (UTC unless they have an offset) or epoch ms (default: monitor.reference)',
     )
     .option('--webhook <url>', 'also post failures here, Slack-compatible {"text": ...} (repeatable)', collect)
     .option('--no-notify', 'do not post to any webhook')

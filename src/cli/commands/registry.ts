@@ -423,7 +423,10 @@ export function register(program: Command, io: CliIO): void {
       .description('every move of an alias, or what it pointed at on a date')
       .argument('<alias>', 'alias, e.g. production'),
   )
-    .option('--at <date>', 'YYYY-MM-DD (a whole UTC day) or an ISO time: which versions held the alias then')
+    .option(
+      '--at <date>',
+      'YYYY-MM-DD (a whole UTC day) or an ISO time (UTC unless it has an offset): which versions held the alias then',
+    )
     .action(async (alias: string, opts: CommonOptions & { at?: string }) =>
       withRegistry(io, opts, false, async ({ registry, name }) => {
         const { holdersDuring, parseTimeQuery, auditLog } = await import('../../registry/history.js')

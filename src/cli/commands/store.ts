@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from 'commander'
+import type { TimeForms } from '../../util/time.js'
 import type { CliIO } from '../io.js'
 
 interface StoreOptions {
@@ -31,15 +32,18 @@ function common(cmd: Command): Command {
     .option('--store <location>', 'SQLite file or postgres:// URL (default: `store` in intentops.yml)')
 }
 
+/** The forms of the `log` commands' times: dates, date-times and ages, not epoch ms. */
+export const LOG_TIME_FORMS: TimeForms = Object.freeze({ ages: true })
+
 /**
- * A time for `--before`, `--from`, `--to`: an ISO date (`2026-01-31`, midnight UTC), an ISO date-time, or an age
- * such as `30d` or `12h` (that long before now).
+ * A time for `--before`, `--from`, `--to`: an ISO date (`2026-01-31`, midnight UTC), an ISO date-time (UTC unless it
+ * has an offset), or an age such as `30d` or `12h` (that long before now).
  */
 export async function parseTime(value: string, flag: string, now = Date.now()): Promise<number> {
   const { createError } = await import('../../errors.js')
   const { badTimeDetail, parseTimeInput } = await import('../../util/time.js')
-  const t = parseTimeInput(value, { ages: true }, now)
-  if (!t.ok) throw createError('ERR_CLI_USAGE', { detail: badTimeDetail(flag, value, t.problem, { ages: true }) })
+  const t = parseTimeInput(value, LOG_TIME_FORMS, now)
+  if (!t.ok) throw createError('ERR_CLI_USAGE', { detail: badTimeDetail(flag, value, t.problem, LOG_TIME_FORMS) })
   return t.ms
 }
 
@@ -112,7 +116,10 @@ export function register(program: Command, io: CliIO): void {
   const log = program.command('log').description('the prediction log: purge, export, stats, rollups')
 
   common(log.command('purge').description('delete logged predictions (and their reviews) older than a date'))
-    .option('--before <date>', 'cut-off: 2026-01-31, an ISO time, or an age like 90d (default: store.retentionDays)')
+    .option(
+      '--before <date>',
+      'cut-off: 2026-01-31, an ISO time (UTC unless it has an offset), or an age like 90d (default: store.retentionDays)',
+    )
     .option('--dry-run', 'count what would be deleted, delete nothing')
     .option('-y, --yes', 'delete without asking, even when the purge would empty the log')
     .option('--json', 'print JSON')
