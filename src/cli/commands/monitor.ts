@@ -52,7 +52,10 @@ async function openProject(io: CliIO, configFile: string | undefined) {
   return { config: loaded.config, root: loaded.root, store, close, loadTraining }
 }
 
-/** Writes charts as `<dir>/<what>-<chart>.svg` and/or one HTML page; returns the paths written. */
+/**
+ * Writes charts as `<dir>/<what>-<chart>.svg` and/or one HTML page; returns the paths written. They show words of
+ * logged messages (top n-grams, unseen tokens), so only their owner may read them, as an export of the log.
+ */
 async function writeOutputs(
   io: CliIO,
   result: import('../../monitor/analytics.js').AnalyticsResult | import('../../monitor/drift.js').DriftReport,
@@ -60,7 +63,7 @@ async function writeOutputs(
   opts: { svg?: string; html?: string },
 ): Promise<string[]> {
   const path = await import('node:path')
-  const { ensureDir, writeFileAtomic } = await import('../../util/fs.js')
+  const { ensureDir, PRIVATE_FILE_MODE: mode, writeFileAtomic } = await import('../../util/fs.js')
   const { renderCharts, renderHtmlPage } = await import('../../monitor/render.js')
   const written: string[] = []
   if (opts.svg) {
@@ -68,13 +71,13 @@ async function writeOutputs(
     await ensureDir(dir)
     for (const [chart, svg] of Object.entries(await renderCharts(result))) {
       const file = path.join(dir, `${name}-${chart}.svg`)
-      await writeFileAtomic(file, svg)
+      await writeFileAtomic(file, svg, { mode })
       written.push(file)
     }
   }
   if (opts.html) {
     const file = path.resolve(io.cwd, opts.html)
-    await writeFileAtomic(file, await renderHtmlPage(result))
+    await writeFileAtomic(file, await renderHtmlPage(result), { mode })
     written.push(file)
   }
   return written

@@ -168,7 +168,7 @@ export function register(program: Command, io: CliIO): void {
 
   common(log.command('export').description('write logged predictions as JSONL or CSV, oldest first'))
     .option('--format <format>', 'jsonl or csv', 'jsonl')
-    .option('-o, --out <file>', 'write to this file, atomically (default: stdout)')
+    .option('-o, --out <file>', 'write to this file, atomically, readable by its owner alone (default and -: stdout)')
     .option('--from <date>', 'only predictions at or after this time')
     .option('--to <date>', 'only predictions before this time')
     .option('--intent <name>', 'only this predicted intent')
@@ -186,7 +186,7 @@ export function register(program: Command, io: CliIO): void {
       const includeDeleted = opts.includeDeleted === true
       const query = exportQuery(await filters(opts), includeDeleted)
       await withStore(io, opts, async (store) => {
-        if (!opts.out) {
+        if (!opts.out || opts.out === '-') {
           await exportPredictions(store, query, { format, includeDeleted, write: (chunk) => io.stdout(chunk) })
           return
         }
