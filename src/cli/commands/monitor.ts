@@ -20,18 +20,13 @@ async function slowNote<T>(io: CliIO, note: string, work: Promise<T>): Promise<T
   }
 }
 
-/** The project's config and its store, opened (and migrated) for reading; `close` closes the store. */
+/**
+ * The project's config and its store, opened (and migrated) for reading after any warning about the log's files;
+ * `close` closes the store.
+ */
 async function openProject(io: CliIO, configFile: string | undefined) {
-  const { loadConfig } = await import('../../config/load.js')
-  const { openStore } = await import('../../store/open.js')
-  const { warnIfLogExposed } = await import('../log-files.js')
-  const loaded = await loadConfig({ dir: io.cwd, ...(configFile ? { explicit: configFile } : {}) })
-  const store = await openStore(loaded.config.store, {
-    root: loaded.root,
-    env: io.env,
-    mustExist: true,
-    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
-  })
+  const { openLog } = await import('../log-files.js')
+  const { loaded, store } = await openLog(io, { ...(configFile ? { config: configFile } : {}) })
   // drops the indexes earlier versions created for analytics (see monitor/indexes.ts)
   const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
   try {
@@ -45,11 +40,7 @@ async function openProject(io: CliIO, configFile: string | undefined) {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
   }
-  const close = async () => {
-    await store.close()
-    warnIfLogExposed(io, store)
-  }
-  return { config: loaded.config, root: loaded.root, store, close, loadTraining }
+  return { config: loaded.config, root: loaded.root, store, close: () => store.close(), loadTraining }
 }
 
 /**

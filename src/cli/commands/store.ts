@@ -44,8 +44,9 @@ export async function parseTime(value: string, flag: string, now = Date.now()): 
 }
 
 /**
- * Open the store for `fn`. Only `tokens create` may start a new log (`create`); the others read or tend one, so a
- * missing file is a mistyped path or a server that never ran, not a reason to make an empty database.
+ * Open the store for `fn` (`--store`, else INTENTOPS_STORE, else the config's). Only `tokens create` may start a new
+ * log (`create`); the others read or tend one, so a missing file is a mistyped path or a server that never ran, not a
+ * reason to make an empty database.
  */
 async function withStore<T>(
   io: CliIO,
@@ -56,36 +57,12 @@ async function withStore<T>(
   ) => Promise<T>,
   { create = false }: { create?: boolean } = {},
 ): Promise<T> {
-  const { loadConfig } = await import('../../config/load.js')
-  const { openStore, unsupportedStoreScheme, STORE_LOCATIONS } = await import('../../store/open.js')
-  const { warnIfLogExposed } = await import('../log-files.js')
-  const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
-  let config = loaded.config.store
-  const location = opts.store ?? io.env.INTENTOPS_STORE
-  if (location) {
-    const scheme = unsupportedStoreScheme(location)
-    if (scheme) {
-      const { createError } = await import('../../errors.js')
-      throw createError('ERR_CLI_USAGE', {
-        detail: `${opts.store !== undefined ? '--store' : 'INTENTOPS_STORE'} "${location}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (./ before a file name with a colon)`,
-      })
-    }
-    const pg = /^postgres(ql)?:/i.test(location)
-    config = pg
-      ? { ...config, backend: 'postgres', url: location }
-      : { ...config, backend: 'sqlite', path: (await import('node:path')).resolve(io.cwd, location) }
-  }
-  const store = await openStore(config, {
-    root: loaded.root,
-    env: io.env,
-    mustExist: !create,
-    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
-  })
+  const { openLog } = await import('../log-files.js')
+  const { loaded, store } = await openLog(io, opts, { create })
   try {
-    return await fn(store, config)
+    return await fn(store, loaded.config.store)
   } finally {
     await store.close()
-    warnIfLogExposed(io, store)
   }
 }
 
