@@ -380,6 +380,7 @@ export {
   type StoreDialect,
   type StoreStats,
 } from './store/kysely-store.js'
+export { type ResolveStoreOptions, resolveStoreTarget, type StoreTarget } from './store/location.js'
 export {
   type InvalidRecords,
   type LogQueueStats,

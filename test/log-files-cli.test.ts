@@ -1,6 +1,7 @@
 /**
  * Every command that opens a SQLite prediction log warns, once and on stderr, when other users may open its files,
- * the way `intentops serve` does (test/serve-cli.test.ts); its exit code and stdout stay those of a private log.
+ * the way `intentops serve` does (test/serve-cli.test.ts); its exit code and stdout stay those of a private log, and
+ * the warning comes before anything the command prints.
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../src/config/load.js'
 import { samplePrediction } from '../src/store/contract.js'
 import { openStore } from '../src/store/open.js'
-import { spawnCli } from './helpers/cli-process.js'
+import { spawnCli, spawnCliMerged } from './helpers/cli-process.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 const DAY = 86_400_000
@@ -85,6 +86,21 @@ describe('a prediction log other users may open', () => {
       if (args.includes('--json')) expect(() => JSON.parse(exposed.out)).not.toThrow()
       // The warning leaves the mode alone: a group may read the log on purpose.
       expect(statSync(log).mode & 0o777).toBe(0o644)
+    },
+    30_000,
+  )
+
+  it.each(COMMANDS.map((c) => [c.join(' '), c] as const))(
+    '`%s` gives the warning before its output, on one terminal or file that takes both',
+    async (_, args) => {
+      const log = path.join(wide, '.intentops', 'store.db')
+      const warning = `warning: the prediction log holds message text, and other users may open these files of it: ${log} (0644); \`chmod 600 ${log}\` unless that is intended\n`
+      const [merged, apart] = [await spawnCliMerged(wide, args), await run(wide, args)]
+      expect([merged.code, apart.code], merged.both).toEqual([0, 0])
+      expect(merged.both.startsWith(warning), merged.both).toBe(true)
+      // All the output follows it, as it is when stdout is read alone.
+      expect(merged.both.slice(warning.length)).toContain(apart.out)
+      expect(merged.both.split('other users may open')).toHaveLength(2)
     },
     30_000,
   )

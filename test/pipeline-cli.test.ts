@@ -449,6 +449,15 @@ describe('intentops retrain and report pr', () => {
     const parsed = JSON.parse(json.out) as { export: { exported: number; message: string }; run: RunRecord }
     expect(parsed.export).toMatchObject({ exported: 0, branch: null })
     expect(parsed.run.stages.find((s) => s.name === 'train')!.status).toBe('cached')
+    // It looks for the log where every other command would, INTENTOPS_STORE included, and refuses what they refuse.
+    const moved = await cli(dir, ['retrain', '--json'], { INTENTOPS_STORE: 'logs/io.db' })
+    expect(moved.code, moved.err).toBe(0)
+    expect(JSON.parse(moved.out).export.message).toBe(
+      `nothing to export: no review store at ${path.join('logs', 'io.db')}; retraining on the data as it is`,
+    )
+    const memory = await cli(dir, ['retrain'], { INTENTOPS_STORE: ':memory:' })
+    expect(memory.code).toBe(2)
+    expect(memory.err).toContain('ERR_CLI_USAGE: INTENTOPS_STORE ":memory:" would be an in-memory SQLite database')
   })
 
   it('report pr rebuilds the comment from the latest run, and says when there is none', async () => {
@@ -514,12 +523,26 @@ describe('intentops retrain with a review store', () => {
     // The export opened the log: one others may read is named, with the fix, as every command that opens it does.
     const log = path.join(dir, '.intentops', 'store.db')
     chmodSync(log, 0o644)
-    const again = await cli(dir, ['retrain'], env)
-    expect(again.code, again.err).toBe(0)
-    expect(again.err).toContain(
+    // Both streams into one, as a terminal shows them: the warning comes before the export's line and the run's.
+    const io = memoryIO(dir, { INTENTOPS_AUTHOR: 'test', ...env })
+    const both: string[] = []
+    const merged = {
+      ...io,
+      stdout: (t: string) => {
+        both.push(t)
+        io.stdout(t)
+      },
+      stderr: (t: string) => {
+        both.push(t)
+        io.stderr(t)
+      },
+    }
+    expect(await runCli(['retrain'], merged), io.err()).toBe(0)
+    expect(io.err()).toContain(
       `warning: the prediction log holds message text, and other users may open these files of it: ${log} (0644); \`chmod 600 ${log}\` unless that is intended\n`,
     )
-    expect(again.out).toMatch(/^nothing to export: no reviewed corrections waiting/m)
-    expect(again.out).toContain('trained nothing')
+    expect(both[0]).toMatch(/^warning: the prediction log holds message text/)
+    expect(io.out()).toMatch(/^nothing to export: no reviewed corrections waiting/)
+    expect(io.out()).toContain('trained nothing')
   })
 })

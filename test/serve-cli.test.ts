@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -103,6 +103,51 @@ describe('intentops serve', () => {
       rmSync(own, { recursive: true, force: true })
     }
   }, 30_000)
+
+  it('logs where INTENTOPS_STORE says, from its writer thread, and the other commands read that log', async () => {
+    const own = tempDir()
+    try {
+      writeFileSync(path.join(own, 'intentops.yml'), 'name: bot\nserve:\n  logLevel: warn\n')
+      const env = { INTENTOPS_STORE: 'elsewhere/log.db' }
+      const served = spawnServe(['--model', file, '--port', '0'], env, own)
+      const url = await served.url
+      const res = await fetch(`${url}/v1/parse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'hello there' }),
+      })
+      expect(res.status).toBe(200)
+      served.child.kill('SIGTERM')
+      expect(await served.exit).toBe(0)
+      expect(existsSync(path.join(own, '.intentops', 'store.db'))).toBe(false)
+      for (const argv of [
+        ['log', 'stats', '--json'],
+        ['review', 'list', '--json'],
+      ]) {
+        const io = memoryIO(own, env)
+        expect(await runCli(argv, io), io.err()).toBe(0)
+        expect(io.out(), argv.join(' ')).toMatch(/"predictions": 1|"messages": 1/)
+      }
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
+  }, 30_000)
+
+  it('refuses store.path ":memory:" before it starts, and makes no file of that name', async () => {
+    const own = tempDir()
+    try {
+      writeFileSync(path.join(own, 'intentops.yml'), 'name: bot\nstore:\n  path: ":memory:"\n')
+      const io = memoryIO(own, {})
+      expect(await runCli(['serve', '--model', file, '--port', '0'], io)).toBe(1)
+      expect(io.err()).toContain(
+        `ERR_CONFIG_INVALID: ${path.join(own, 'intentops.yml')}:3:9: Invalid config: \`store.path\` ":memory:" would be an in-memory`,
+      )
+      expect(io.err()).not.toContain('listening')
+      expect(readdirSync(own)).toEqual(['intentops.yml'])
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
+  })
 
   it('refuses to start on bad config, naming the source', async () => {
     const io = memoryIO(dir, { INTENTOPS_SERVE_PORT: 'http' })

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -395,10 +405,79 @@ describe('store locations with another scheme', () => {
     writeFileSync(path.join(dir, 'intentops.yml'), 'version: 1\nstore:\n  path: mysql://x\n')
     const configured = await cli('log', 'stats')
     expect(configured.code).toBe(1)
+    // Refused at config load now, at its line, rather than when the store is opened.
     expect(configured.err).toContain(
-      'ERR_CONFIG_INVALID: Invalid config: `store.path` "mysql://x" has the scheme mysql:',
+      `ERR_CONFIG_INVALID: ${path.join(dir, 'intentops.yml')}:3:9: Invalid config: \`store.path\` "mysql://x" has the scheme mysql:`,
     )
     expect(readdirSync(dir)).toEqual(['intentops.yml'])
+  })
+})
+
+describe('where the log is, as every command finds it', () => {
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'io-storecli-where-'))
+    dirs.push(dir)
+  })
+
+  it('refuses :memory: from the config, --store and INTENTOPS_STORE, saying why, and makes no file of that name', async () => {
+    const commands = [
+      ['log', 'stats'],
+      ['tokens', 'create', '--name', 'a', '--role', 'client'],
+      ['review', 'list'],
+      ['analytics', 'intents'],
+      ['monitor', '--no-notify'],
+      ['retrain'],
+    ]
+    writeFileSync(path.join(dir, 'intentops.yml'), 'name: bot\nstore:\n  path: ":memory:"\n')
+    for (const argv of commands) {
+      const res = await cli(...argv)
+      expect(res.code, argv.join(' ')).toBe(1)
+      expect(res.err, argv.join(' ')).toContain(
+        `ERR_CONFIG_INVALID: ${path.join(dir, 'intentops.yml')}:3:9: Invalid config: \`store.path\` ":memory:" would be an in-memory SQLite database`,
+      )
+    }
+    writeFileSync(path.join(dir, 'intentops.yml'), 'name: bot\n')
+    const flag = await cli('tokens', 'create', '--name', 'a', '--role', 'client', '--store', ':memory:')
+    expect(flag.code).toBe(2)
+    expect(flag.err).toContain('ERR_CLI_USAGE: --store ":memory:" would be an in-memory SQLite database')
+    const empty = await cli('log', 'stats', '--store', '')
+    expect(empty.code).toBe(2)
+    expect(empty.err).toContain('ERR_CLI_USAGE: --store is empty')
+    for (const argv of commands.slice(0, 5)) {
+      const io = memoryIO(dir, { INTENTOPS_STORE: ':memory:' })
+      expect(await runCli(argv, io), argv.join(' ')).toBe(2)
+      expect(io.err()).toContain('ERR_CLI_USAGE: INTENTOPS_STORE ":memory:" would be an in-memory SQLite database')
+    }
+    expect(readdirSync(dir)).toEqual(['intentops.yml'])
+  })
+
+  it('INTENTOPS_STORE, relative to the working directory, names the log of every command, not just log and tokens', async () => {
+    const project = path.join(dir, 'project')
+    const work = path.join(dir, 'work')
+    for (const d of [project, work]) mkdirSync(d)
+    writeFileSync(path.join(project, 'intentops.yml'), 'name: bot\n')
+    const elsewhere = path.join(work, 'logs', 'io.db')
+    const store = await openStore(defaultConfig().store, { root: dir, target: { backend: 'sqlite', file: elsewhere } })
+    try {
+      await store.insertPredictions(Array.from({ length: 5 }, (_, i) => samplePrediction(i, { ts: T0 + i * DAY })))
+    } finally {
+      await store.close()
+    }
+    const env = { INTENTOPS_STORE: 'logs/io.db' }
+    const run = async (...argv: string[]) => {
+      const io = memoryIO(work, env)
+      const code = await runCli([...argv, '--config', path.join(project, 'intentops.yml')], io)
+      expect(code, `${argv.join(' ')}: ${io.err()}`).toBe(0)
+      return JSON.parse(io.out())
+    }
+    expect(await run('log', 'stats', '--json')).toMatchObject({ location: elsewhere, predictions: 5 })
+    expect(await run('review', 'list', '--json')).toMatchObject({ messages: 5 })
+    const from = new Date(T0).toISOString()
+    expect(
+      await run('analytics', 'intents', '--from', from, '--to', new Date(T0 + 10 * DAY).toISOString(), '--json'),
+    ).toMatchObject({ total: 5 })
+    // The project's own default log was never made.
+    expect(existsSync(path.join(project, '.intentops'))).toBe(false)
   })
 })
 

@@ -69,7 +69,7 @@ describe.each([
 
   it('log purge --before 2026-01-31T12:00 deletes exactly the predictions logged before 12:00 UTC', async () => {
     const dir = await seededLog()
-    const res = await spawnCli(dir, ['log', 'purge', '--before', '2026-01-31T12:00', '--json'], env)
+    const res = await spawnCli(dir, ['log', 'purge', '--before', '2026-01-31T12:00', '--json'], { env })
     expect(res.code, res.err).toBe(0)
     expect(JSON.parse(res.out)).toEqual({ purged: 12, before: '2026-01-31T12:00:00.000Z', dryRun: false })
     expect(await exportedIds(dir)).toEqual(ids(12, 24))
@@ -80,7 +80,7 @@ describe.each([
     const exported = await spawnCli(
       dir,
       ['log', 'export', '--from', '2026-01-31 18:00:00', '--to', '2026-01-31T20:30'],
-      env,
+      { env },
     )
     expect(exported.code, exported.err).toBe(0)
     expect(
@@ -92,7 +92,7 @@ describe.each([
     const analytics = await spawnCli(
       dir,
       ['analytics', 'intents', '--from', '2026-01-31T06:00', '--to', '2026-01-31 09:00', '--bucket', 'hour', '--json'],
-      env,
+      { env },
     )
     expect(analytics.code, analytics.err).toBe(0)
     const result = JSON.parse(analytics.out)

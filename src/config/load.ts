@@ -7,6 +7,7 @@ import { Value, type ValueError } from '@sinclair/typebox/value'
 import { nameHint, nameProblem } from '../data/names.js'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { buildPipeline } from '../nlu/pipeline.js'
+import { sqliteLocationProblem } from '../store/location.js'
 import { redactionRuleProblem } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
 import { newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
@@ -90,7 +91,7 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
   const seen = new Set<string>()
   for (const err of Value.Errors(ConfigSchema, candidate)) {
     const key = `${err.path}|${err.message}`
-    if (seen.has(key)) continue
+    if (seen.has(key) || (err.path === '/store/path' && sqliteStorePath(candidate) !== undefined)) continue
     seen.add(key)
     const parts = err.path.split('/').slice(1)
     const isUnknown = /unexpected property/i.test(err.message) || /additional/i.test(err.message)
@@ -105,6 +106,7 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
   }
   checkFallbackIntent(candidate, parsed, issues)
   checkWriterShares(candidate, parsed, issues)
+  checkStorePath(candidate, parsed, issues)
   if (issues.length === 0) checkRedaction(candidate as Config, parsed, issues)
   return issues
 }
@@ -141,6 +143,22 @@ function checkWriterShares(candidate: unknown, parsed: ParsedYaml, issues: Confi
     message: `\`store.writerCaughtUpAt\` (${caughtUp}) must be below \`store.writerBehindAt\` (${behind}): the log counts as behind from the first share of store.queueSize and as caught up again at the second, so lower writerCaughtUpAt or raise writerBehindAt`,
     location: pointerLocation(parsed, `/store/${key}`),
   })
+}
+
+/**
+ * A SQLite `store.path` that names no file (`:memory:`, a URL of another scheme) is refused here, at start-up, with
+ * the reason, rather than opened as a file of that name by one command and not found by the next.
+ */
+function checkStorePath(candidate: unknown, parsed: ParsedYaml, issues: ConfigIssue[]): void {
+  const file = sqliteStorePath(candidate)
+  const problem = file === undefined ? undefined : sqliteLocationProblem('`store.path`', file)
+  if (problem) issues.push({ message: problem, location: pointerLocation(parsed, '/store/path') })
+}
+
+/** The `store.path` of a SQLite store, when it is text: its problems, an empty one's too, are `checkStorePath`'s. */
+function sqliteStorePath(candidate: unknown): string | undefined {
+  const store = (candidate as { store?: { backend?: unknown; path?: unknown } }).store
+  return store?.backend === 'sqlite' && typeof store.path === 'string' ? store.path : undefined
 }
 
 /** Redaction rules the schema accepts but that would not compile, or could freeze the log writer. */

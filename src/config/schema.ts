@@ -257,7 +257,8 @@ export const StoreConfigSchema = Type.Object(
     path: Type.String({
       default: '.intentops/store.db',
       minLength: 1,
-      description: 'SQLite database file, relative to the project.',
+      description:
+        "SQLite database file, relative to the project. `INTENTOPS_STORE` (a file path or a postgres:// URL) replaces the store's location for every command. Not `:memory:`: the server's log writer thread and each command open the log on connections of their own, and an in-memory database is seen by one connection only.",
     }),
     url: Type.Optional(
       Type.String({

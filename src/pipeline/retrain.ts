@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import type { Config } from '../config/schema.js'
+import { resolveStoreTarget, type StoreTarget } from '../store/location.js'
 import { pathExists } from '../util/fs.js'
 
 export interface RetrainExportOptions {
@@ -14,6 +15,8 @@ export interface RetrainExportOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Commit the exported examples on this new branch. */
   gitBranch?: string
+  /** Where the store is, when the caller resolved it (`locateLog`); default: the config's `store` section. */
+  target?: StoreTarget
 }
 
 export interface RetrainExportResult {
@@ -33,18 +36,17 @@ const nothing = (message: string): RetrainExportResult => ({ exported: 0, branch
 /** The store configured in `intentops.yml` (`store` section), exported with the review module's `exportReviews`. */
 export const exportFromStore: ReviewExporter = async (options) => {
   const store = options.config.store
-  if (store.backend === 'sqlite') {
-    const file = path.resolve(options.root, store.path)
-    // A project that never served has no store; creating an empty one just to find nothing in it helps nobody.
-    if (!(await pathExists(file))) {
-      return nothing(
-        `nothing to export: no review store at ${path.relative(options.root, file)}; retraining on the data as it is`,
-      )
-    }
+  const env = options.env ? { env: options.env } : {}
+  const target = options.target ?? resolveStoreTarget(store, { root: options.root, ...env })
+  // A project that never served has no store; creating an empty one just to find nothing in it helps nobody.
+  if (target.backend === 'sqlite' && !(await pathExists(target.file))) {
+    return nothing(
+      `nothing to export: no review store at ${path.relative(options.root, target.file)}; retraining on the data as it is`,
+    )
   }
   const { openStore } = await import('../store/open.js')
   const { exportReviews } = await import('../review/export.js')
-  const opened = await openStore(store, { root: options.root, ...(options.env ? { env: options.env } : {}) })
+  const opened = await openStore(store, { root: options.root, ...env, target })
   try {
     const res = await exportReviews(opened, {
       root: options.root,

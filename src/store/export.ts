@@ -4,11 +4,9 @@
  * @module
  */
 import { promises as fsp } from 'node:fs'
-import type { FileHandle } from 'node:fs/promises'
-import path from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import { createError } from '../errors.js'
-import { releaseTempPath, tempPathFor, writeError } from '../util/fs.js'
+import { openTempFile, PRIVATE_FILE_MODE, releaseTempPath, writeError } from '../util/fs.js'
 import type { PredictionQuery, PredictionRecord, PredictionStore } from './types.js'
 
 export type ExportFormat = 'jsonl' | 'csv'
@@ -109,70 +107,33 @@ export function exportQuery<Q extends Omit<PredictionQuery, 'order' | 'limit' | 
 }
 
 /** The permission bits of an export file: it holds message text, for the owner alone. */
-export const EXPORT_FILE_MODE = 0o600
+export const EXPORT_FILE_MODE = PRIVATE_FILE_MODE
 
 /**
  * Stream into a temporary file beside `file`, fsync, then rename over it: readers see the old file or the complete
  * new one, never a partial export. On failure the temporary file is removed and the old file kept. The temporary
  * file is created with `mode` (default 0600, whatever the umask) before its first byte, and the rename keeps it, so
- * the export is never readable more widely; a file it replaces does not pass its own mode on.
+ * the export is never readable more widely; a file it replaces passes on none of its bits but those it lacks (a 0644
+ * file becomes 0600, a 0400 one stays 0400).
  */
 export async function writeStreamAtomic<T>(
   file: string,
   produce: (write: (chunk: string) => Promise<void>) => Promise<T>,
   options: { mode?: number } = {},
 ): Promise<T> {
-  const mode = options.mode ?? EXPORT_FILE_MODE
-  const dir = path.dirname(file)
-  const tmp = tempPathFor(file)
-  let fh: FileHandle | undefined
+  const { tmp, fh } = await openTempFile(file, options.mode ?? EXPORT_FILE_MODE)
+  let open = true
   try {
-    await fsp.mkdir(dir, { recursive: true })
-    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode.
-    fh = await fsp.open(tmp, 'wx', mode)
-    // The umask only narrows the mode open applies; set it exactly, still before the first byte.
-    await fh.chmod(mode)
-  } catch (err) {
-    await fh?.close().catch(() => {})
-    if (fh) await fsp.rm(tmp, { force: true }).catch(() => {})
-    releaseTempPath(tmp)
-    throw await writeError(file, err)
-  }
-  const out = fh.createWriteStream()
-  let streamError: unknown
-  out.on('error', (err) => {
-    streamError = err
-  })
-  const write = (chunk: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (streamError) return reject(streamError)
-      if (out.write(chunk)) return resolve()
-      const onDrain = () => {
-        out.off('error', onError)
-        resolve()
-      }
-      const onError = (err: unknown) => {
-        out.off('drain', onDrain)
-        reject(err)
-      }
-      out.once('drain', onDrain).once('error', onError)
-    })
-  try {
-    const result = await produce(write)
-    await new Promise<void>((resolve, reject) => {
-      out.end((err?: Error | null) => (err ? reject(err) : resolve()))
-    })
-    if (streamError) throw streamError
-    const synced = await fsp.open(tmp, 'r+')
-    try {
-      await synced.sync()
-    } finally {
-      await synced.close()
-    }
+    // Each chunk is written whole before the next is asked for: the handle's own backpressure.
+    const result = await produce((chunk) => fh.writeFile(chunk))
+    // Synced through the handle that wrote it: a file the mode leaves unwritable (0400) cannot be opened again.
+    await fh.sync()
+    open = false
+    await fh.close()
     await fsp.rename(tmp, file)
     return result
   } catch (err) {
-    out.destroy()
+    if (open) await fh.close().catch(() => {})
     await fsp.rm(tmp, { force: true }).catch(() => {})
     throw await writeError(file, err)
   } finally {

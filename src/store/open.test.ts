@@ -8,7 +8,8 @@ import { defaultConfig, parseConfig } from '../config/load.js'
 import type { StoreConfig } from '../config/schema.js'
 import type { IntentopsError } from '../errors.js'
 import { samplePrediction } from './contract.js'
-import { openStore, unsupportedStoreScheme } from './open.js'
+import { resolveStoreTarget, storeTargetOf } from './location.js'
+import { openLogWriter, openStore, unsupportedStoreScheme } from './open.js'
 import { createRedactor, DEFAULT_REDACTION_RULES, hashSender } from './redact.js'
 
 const dirs: string[] = []
@@ -275,4 +276,114 @@ describe('store locations', () => {
     })
     expect(readdirSync(root)).toEqual([])
   })
+
+  it('refuses :memory:, an empty path and a PostgreSQL URL as store.path, at config load and when opened, and creates nothing', async () => {
+    const root = tmpRoot()
+    for (const [yaml, said] of [
+      [
+        '":memory:"',
+        /`store\.path` ":memory:" would be an in-memory SQLite database, which only the connection that opens it can see: the server's log writer thread.*Give a file path.*`serve\.logPredictions: false`/,
+      ],
+      ['""', /^Invalid config: `store\.path` is empty; give the SQLite file's path/],
+      ['"postgres://u:s3cret@h/db"', /`store\.path` is a PostgreSQL URL.*`store\.backend: postgres`/],
+    ] as const) {
+      const err = catchConfig(`store:\n  path: ${yaml}\n`)
+      expect(err, yaml).toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+        location: { file: 'intentops.yml', line: 2, column: 9 },
+      })
+      expect(err.message).toMatch(said)
+      expect(err.message).not.toContain('s3cret')
+    }
+    // A config built in code skips the loader: opening it refuses the same way.
+    for (const p of [':memory:', '', 'postgres://h/db']) {
+      await expect(openStore(storeConfig({ path: p }), { root }), p).rejects.toMatchObject({
+        code: 'ERR_CONFIG_INVALID',
+      })
+    }
+    // Nor does the log writer's thread, with a connection of its own, open one.
+    const other = await openStore(storeConfig(), { root: tmpRoot() })
+    try {
+      expect(() => openLogWriter(storeConfig({ path: ':memory:' }), other, { root })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      )
+    } finally {
+      await other.close()
+    }
+    expect(readdirSync(root)).toEqual([])
+    // Only the path of a SQLite store is one: PostgreSQL's leaves it unused.
+    expect(parseConfig('store:\n  backend: postgres\n  path: ":memory:"\n', 'intentops.yml').store.backend).toBe(
+      'postgres',
+    )
+  })
 })
+
+describe('resolveStoreTarget and storeTargetOf', () => {
+  it('resolve a config the one way openStore, the log writer and retrain use', () => {
+    const root = tmpRoot()
+    expect(resolveStoreTarget(storeConfig(), { root })).toEqual({
+      backend: 'sqlite',
+      file: path.join(root, '.intentops', 'store.db'),
+    })
+    expect(resolveStoreTarget(storeConfig({ path: '../logs/io.db' }), { root })).toEqual({
+      backend: 'sqlite',
+      file: path.resolve(root, '../logs/io.db'),
+    })
+    expect(resolveStoreTarget(storeConfig({ path: '/var/io.db' }), { root }).backend).toBe('sqlite')
+    // A file whose name starts with a colon is still one, written as a path.
+    expect(resolveStoreTarget(storeConfig({ path: './:memory:' }), { root })).toEqual({
+      backend: 'sqlite',
+      file: path.join(root, ':memory:'),
+    })
+    const pg = storeConfig({ backend: 'postgres' })
+    expect(
+      resolveStoreTarget(
+        { ...pg, url: '$PGURL' },
+        { root, env: { PGURL: 'postgres://a/b', DATABASE_URL: 'postgres://c/d' } },
+      ),
+    ).toEqual({
+      backend: 'postgres',
+      url: 'postgres://a/b',
+    })
+    expect(resolveStoreTarget(pg, { root, env: { DATABASE_URL: 'postgres://c/d' } })).toEqual({
+      backend: 'postgres',
+      url: 'postgres://c/d',
+    })
+    expect(() => resolveStoreTarget(pg, { root, env: {} })).toThrow(
+      expect.objectContaining({ code: 'ERR_STORE_NO_URL' }),
+    )
+  })
+
+  it('take a location given in place of the config relative to the working directory, a URL as it is', () => {
+    const cwd = tmpRoot()
+    expect(storeTargetOf('--store', 'logs/io.db', cwd)).toEqual({
+      backend: 'sqlite',
+      file: path.join(cwd, 'logs', 'io.db'),
+    })
+    // No `$VAR` expansion: the URL was typed or set whole, and a password may hold a `$`.
+    expect(storeTargetOf('INTENTOPS_STORE', 'postgresql://u:pa$word@h/db', cwd)).toEqual({
+      backend: 'postgres',
+      url: 'postgresql://u:pa$word@h/db',
+    })
+    for (const [location, said] of [
+      [':memory:', '--store ":memory:" would be an in-memory SQLite database'],
+      ['', '--store is empty; give a SQLite file path, or a postgres:// or postgresql:// URL'],
+      ['  ', '--store is empty'],
+      ['mysql://x', '--store "mysql://x" has the scheme mysql:'],
+    ]) {
+      expect(() => storeTargetOf('--store', location!, cwd), location).toThrow(
+        expect.objectContaining({ code: 'ERR_CLI_USAGE', message: expect.stringContaining(said!) }),
+      )
+    }
+    expect(readdirSync(cwd)).toEqual([])
+  })
+})
+
+function catchConfig(text: string): IntentopsError {
+  try {
+    parseConfig(text, 'intentops.yml')
+  } catch (err) {
+    return err as IntentopsError
+  }
+  throw new Error('the config was accepted')
+}

@@ -3,17 +3,19 @@
  * @module
  */
 import { promises as fsp } from 'node:fs'
-import path from 'node:path'
 import { expandEnv } from '../config/env.js'
 import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
+import { resolveStoreTarget, type StoreTarget } from './location.js'
 import type { PredictionLogQueueOptions } from './log-queue.js'
 import { type LogWriter, type PriorityEvent, WorkerLogWriter } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import type { MigrationProgress } from './schema.js'
 import { openSqliteStore } from './sqlite.js'
+
+export { STORE_LOCATIONS, type StoreTarget, unsupportedStoreScheme } from './location.js'
 
 export interface OpenStoreOptions {
   /** The project root; a relative `store.path` resolves against it. */
@@ -30,19 +32,11 @@ export interface OpenStoreOptions {
    * read or tend a log, where a new empty one would hide a mistyped path.
    */
   mustExist?: boolean
-}
-
-/** What `--store`, `INTENTOPS_STORE` and `store.path` may hold, for error messages. */
-export const STORE_LOCATIONS = 'a SQLite file path, or a postgres:// or postgresql:// URL'
-
-/**
- * The scheme of a store location that is neither a PostgreSQL URL nor a file path (`mysql://h`, `redis://h/0`,
- * `file:x.db`), or undefined. Opened as a SQLite path, such a location would create a database in a directory named
- * after the scheme. Schemes of one letter are Windows drives (`C:\\logs\\io.db`).
- */
-export function unsupportedStoreScheme(location: string): string | undefined {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(location)?.[1]
-  return scheme && !/^postgres(ql)?$/i.test(scheme) ? scheme : undefined
+  /**
+   * Where the store is, when the caller resolved it (a location the command line gives in place of the config's);
+   * default: `resolveStoreTarget(config, options)`. The config still gives the rest (schema, pool size, redaction).
+   */
+  target?: StoreTarget
 }
 
 /** The store for the `store` section of the config: SQLite under the project by default, or PostgreSQL. */
@@ -58,26 +52,20 @@ export async function openStore(
     ...(senderKey ? { senderKey } : {}),
     ...(options.now ? { now: options.now } : {}),
   }
+  const target = options.target ?? resolveStoreTarget(config, options)
   let store: KyselyPredictionStore
-  if (config.backend === 'postgres') {
+  if (target.backend === 'postgres') {
     store = openPostgresStore({
       ...common,
-      url: resolveUrl(config, env),
+      url: target.url,
       poolSize: config.poolSize,
       ...(config.schema ? { schema: config.schema } : {}),
     })
   } else {
-    const scheme = unsupportedStoreScheme(config.path)
-    if (scheme) {
-      throw createError('ERR_CONFIG_INVALID', {
-        detail: `\`store.path\` "${config.path}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (with \`store.backend: postgres\` and \`store.url\`), or ./ before a file name with a colon`,
-      })
-    }
-    const file = path.resolve(options.root, config.path)
-    if (options.mustExist) await assertStoreFileExists(file)
+    if (options.mustExist) await assertStoreFileExists(target.file)
     store = openSqliteStore({
       ...common,
-      file,
+      file: target.file,
       busyTimeoutMs: config.busyTimeoutMs,
     })
   }
@@ -102,12 +90,6 @@ async function assertStoreFileExists(file: string): Promise<void> {
   }
 }
 
-function resolveUrl(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>): string {
-  const url = config.url ? expandEnv(config.url, env, 'store.url') : env.DATABASE_URL
-  if (!url) throw createError('ERR_STORE_NO_URL')
-  return url
-}
-
 function resolveSenderKey(config: Readonly<StoreConfig>, env: Readonly<Record<string, string | undefined>>) {
   return config.senderKey ? expandEnv(config.senderKey, env, 'store.senderKey') : env.INTENTOPS_SENDER_KEY
 }
@@ -128,9 +110,12 @@ export function openLogWriter(
     env?: Readonly<Record<string, string | undefined>>
     /** Told when the writer thread's priority changes as the log falls behind and catches up (`writerPriorityLog`). */
     onPriority?: (event: PriorityEvent) => void
+    /** The `target` the store was opened with, if it was given one. */
+    target?: StoreTarget
   },
 ): LogWriter {
   const env = options.env ?? {}
+  const target = options.target ?? resolveStoreTarget(config, options)
   const senderKey = resolveSenderKey(config, env)
   const common = {
     redaction: config.redaction,
@@ -138,13 +123,13 @@ export function openLogWriter(
     ...(senderKey ? { senderKey } : {}),
     ...(options.onPriority ? { onPriority: options.onPriority } : {}),
   }
-  if (config.backend === 'postgres') {
+  if (target.backend === 'postgres') {
     return new WorkerLogWriter({
       ...common,
       // One write at a time (the queue's): one connection, and a spare for a retry while the first is torn down.
       target: {
         backend: 'postgres',
-        url: resolveUrl(config, env),
+        url: target.url,
         poolSize: 2,
         ...(config.schema ? { schema: config.schema } : {}),
       },
@@ -152,7 +137,7 @@ export function openLogWriter(
   }
   return new WorkerLogWriter({
     ...common,
-    target: { backend: 'sqlite', file: path.resolve(options.root, config.path), busyTimeoutMs: config.busyTimeoutMs },
+    target: { backend: 'sqlite', file: target.file, busyTimeoutMs: config.busyTimeoutMs },
   })
 }
 

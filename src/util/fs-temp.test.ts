@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -39,5 +39,20 @@ describe('temporary files of atomic writes', () => {
     })
     expect(removePendingTempFilesSync()).toEqual([])
     expect(readFileSync(file, 'utf8')).toBe('done\n')
+  })
+
+  it('an export keeps a stricter mode of the file it replaces and can still sync it', async () => {
+    const file = path.join(dir, 'strict.jsonl')
+    writeFileSync(file, 'old\n')
+    chmodSync(file, 0o400)
+    const n = await writeStreamAtomic(file, async (write) => {
+      await write('{"a":1}\n')
+      await write('{"a":2}\n')
+      return 2
+    })
+    expect(n).toBe(2)
+    expect(statSync(file).mode & 0o777).toBe(0o400)
+    expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"a":2}\n')
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
   })
 })

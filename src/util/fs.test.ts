@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -77,5 +77,22 @@ describe('writeFileAtomic with a mode', () => {
       process.umask(umask)
     }
     expect(statSync(file).mode & 0o777).toBe(0o640)
+  })
+
+  it('never opens a file it replaces wider than it was, and narrows a wider one to the mode', async () => {
+    const out = path.join(dir, 'replaced')
+    mkdirSync(out)
+    const strict = path.join(out, 'strict.txt')
+    const wide = path.join(out, 'wide.txt')
+    writeFileSync(strict, 'old\n')
+    writeFileSync(wide, 'old\n')
+    chmodSync(strict, 0o400)
+    chmodSync(wide, 0o644)
+    await writeFileAtomic(strict, 'new\n', { mode: 0o600 })
+    await writeFileAtomic(wide, 'new\n', { mode: 0o600 })
+    expect(statSync(strict).mode & 0o777).toBe(0o400)
+    expect(statSync(wide).mode & 0o777).toBe(0o600)
+    expect([readFileSync(strict, 'utf8'), readFileSync(wide, 'utf8')]).toEqual(['new\n', 'new\n'])
+    expect(readdirSync(out).sort()).toEqual(['strict.txt', 'wide.txt'])
   })
 })

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { accessSync, constants as fsConstants, promises as fsp, mkdirSync, rmSync, statSync } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 
@@ -186,13 +187,54 @@ function nearestExisting(p: string): { path: string; isDirectory: boolean } | un
   }
 }
 
+/** Permission bits of files that hold logged messages (exports of the log, reports made from it): the owner's alone. */
+export const PRIVATE_FILE_MODE = 0o600
+
 export interface WriteFileAtomicOptions {
   /**
    * The file's permission bits (e.g. 0o600 for a private key). The temporary file is created with them before any
-   * byte is written, and the rename keeps them, so the content is never readable more widely. Default: 0o666 less the
-   * umask.
+   * byte is written, and the rename keeps them, so the content is never readable more widely. A file the write
+   * replaces that lacks some of these bits keeps lacking them (0o400 stays 0o400): a replacement never opens a file
+   * wider than it was. Default: 0o666 less the umask.
    */
   mode?: number
+}
+
+/**
+ * A fresh temporary file beside `file`, open for writing and registered as in progress: the caller writes, syncs,
+ * closes and renames it, removes it on failure, and calls `releaseTempPath`. With a `mode`, see
+ * `WriteFileAtomicOptions.mode`. A failure here leaves nothing behind and is ERR_WRITE_FAILED naming `file`.
+ */
+export async function openTempFile(file: string, mode?: number): Promise<{ tmp: string; fh: FileHandle }> {
+  const tmp = tempPathFor(file)
+  let fh: FileHandle | undefined
+  try {
+    await fsp.mkdir(path.dirname(file), { recursive: true })
+    const bits = mode === undefined ? undefined : mode & (await existingModeBits(file))
+    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
+    // whatever the mode: only later opens are checked against it.
+    fh = await fsp.open(tmp, 'wx', bits ?? 0o666)
+    // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+    if (bits !== undefined) await fh.chmod(bits)
+    return { tmp, fh }
+  } catch (err) {
+    if (fh) {
+      await fh.close().catch(() => {})
+      await fsp.rm(tmp, { force: true }).catch(() => {})
+    }
+    releaseTempPath(tmp)
+    throw await writeError(file, err)
+  }
+}
+
+/** The permission bits of the regular file at `file`, or all of them when there is none to keep. */
+async function existingModeBits(file: string): Promise<number> {
+  try {
+    const stat = await fsp.stat(file)
+    return stat.isFile() ? stat.mode & 0o777 : 0o777
+  } catch {
+    return 0o777
+  }
 }
 
 /** Write atomically: a crash leaves either the old file or the new one, never half of it. */
@@ -201,15 +243,9 @@ export async function writeFileAtomic(
   data: string | Uint8Array | AsyncIterable<string | Uint8Array>,
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
-  const dir = path.dirname(file)
-  const tmp = tempPathFor(file)
+  const { tmp, fh } = await openTempFile(file, options.mode)
   try {
-    await fsp.mkdir(dir, { recursive: true })
-    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode.
-    const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o666)
     try {
-      // The umask only narrows the mode open applies; set it exactly, still before the first byte.
-      if (options.mode !== undefined) await fh.chmod(options.mode)
       await fsp.writeFile(fh, data)
       await fh.sync()
     } finally {

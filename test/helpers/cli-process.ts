@@ -4,21 +4,31 @@
  * added to this process's environment: a variable Node reads only as it starts, such as `TZ`, takes effect there.
  */
 import { spawn } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 const repo = path.resolve(import.meta.dirname, '../..')
 
+export interface SpawnCliOptions {
+  /** The process's umask, set by a shell that then becomes the CLI (`exec`), as a login shell's `umask 022` would. */
+  umask?: number
+  /** Variables added to the environment. */
+  env?: Record<string, string>
+}
+
 export function spawnCli(
   cwd: string,
   args: readonly string[],
-  env: Readonly<Record<string, string>> = {},
+  options: SpawnCliOptions = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', path.join(repo, 'node_modules/tsx/dist/loader.mjs'), path.join(repo, 'src/cli/main.ts'), ...args],
-      { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-    )
+    const [command, argv] = commandLine(args, options)
+    const child = spawn(command, argv, {
+      cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => {
@@ -29,4 +39,41 @@ export function spawnCli(
     })
     child.once('close', (code) => resolve({ code, out, err }))
   })
+}
+
+/**
+ * The same with stdout and stderr on one file, as `intentops … >log 2>&1` or a terminal shows them: `both` holds
+ * what the two said in the order they said it.
+ */
+export async function spawnCliMerged(
+  cwd: string,
+  args: readonly string[],
+  options: SpawnCliOptions = {},
+): Promise<{ code: number | null; both: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'io-cli-out-'))
+  const file = path.join(dir, 'out')
+  const fd = openSync(file, 'w')
+  try {
+    const [command, argv] = commandLine(args, options)
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(command, argv, { cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', fd, fd] })
+      child.once('close', resolve)
+    })
+    return { code, both: readFileSync(file, 'utf8') }
+  } finally {
+    closeSync(fd)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function commandLine(args: readonly string[], options: SpawnCliOptions): [string, string[]] {
+  const node = [
+    process.execPath,
+    '--import',
+    path.join(repo, 'node_modules/tsx/dist/loader.mjs'),
+    path.join(repo, 'src/cli/main.ts'),
+    ...args,
+  ]
+  if (options.umask === undefined) return [node[0]!, node.slice(1)]
+  return ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...node]]
 }

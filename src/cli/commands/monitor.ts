@@ -20,18 +20,13 @@ async function slowNote<T>(io: CliIO, note: string, work: Promise<T>): Promise<T
   }
 }
 
-/** The project's config and its store, opened (and migrated) for reading; `close` closes the store. */
+/**
+ * The project's config and its store, opened (and migrated) for reading after any warning about the log's files;
+ * `close` closes the store.
+ */
 async function openProject(io: CliIO, configFile: string | undefined) {
-  const { loadConfig } = await import('../../config/load.js')
-  const { openStore } = await import('../../store/open.js')
-  const { warnIfLogExposed } = await import('../log-files.js')
-  const loaded = await loadConfig({ dir: io.cwd, ...(configFile ? { explicit: configFile } : {}) })
-  const store = await openStore(loaded.config.store, {
-    root: loaded.root,
-    env: io.env,
-    mustExist: true,
-    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
-  })
+  const { openLog } = await import('../log-files.js')
+  const { loaded, store } = await openLog(io, { ...(configFile ? { config: configFile } : {}) })
   // drops the indexes earlier versions created for analytics (see monitor/indexes.ts)
   const { ensureAnalyticsIndexes } = await import('../../monitor/indexes.js')
   try {
@@ -45,14 +40,13 @@ async function openProject(io: CliIO, configFile: string | undefined) {
     const { loadTrainingData } = await import('../../data/load.js')
     return loadTrainingData([...loaded.config.data], { root: loaded.root })
   }
-  const close = async () => {
-    await store.close()
-    warnIfLogExposed(io, store)
-  }
-  return { config: loaded.config, root: loaded.root, store, close, loadTraining }
+  return { config: loaded.config, root: loaded.root, store, close: () => store.close(), loadTraining }
 }
 
-/** Writes charts as `<dir>/<what>-<chart>.svg` and/or one HTML page; returns the paths written. */
+/**
+ * Writes charts as `<dir>/<what>-<chart>.svg` and/or one HTML page; returns the paths written. They show words of
+ * logged messages (top n-grams, unseen tokens), so only their owner may read them, as an export of the log.
+ */
 async function writeOutputs(
   io: CliIO,
   result: import('../../monitor/analytics.js').AnalyticsResult | import('../../monitor/drift.js').DriftReport,
@@ -60,7 +54,7 @@ async function writeOutputs(
   opts: { svg?: string; html?: string },
 ): Promise<string[]> {
   const path = await import('node:path')
-  const { ensureDir, writeFileAtomic } = await import('../../util/fs.js')
+  const { ensureDir, PRIVATE_FILE_MODE: mode, writeFileAtomic } = await import('../../util/fs.js')
   const { renderCharts, renderHtmlPage } = await import('../../monitor/render.js')
   const written: string[] = []
   if (opts.svg) {
@@ -68,13 +62,13 @@ async function writeOutputs(
     await ensureDir(dir)
     for (const [chart, svg] of Object.entries(await renderCharts(result))) {
       const file = path.join(dir, `${name}-${chart}.svg`)
-      await writeFileAtomic(file, svg)
+      await writeFileAtomic(file, svg, { mode })
       written.push(file)
     }
   }
   if (opts.html) {
     const file = path.resolve(io.cwd, opts.html)
-    await writeFileAtomic(file, await renderHtmlPage(result))
+    await writeFileAtomic(file, await renderHtmlPage(result), { mode })
     written.push(file)
   }
   return written

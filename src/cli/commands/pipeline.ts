@@ -341,25 +341,22 @@ export function register(program: Command, io: CliIO): void {
     .option('--registry <path>', 'registry location (default: INTENTOPS_REGISTRY or registry.path)')
     .option('--json', 'print the export result and the run record as JSON')
     .action(async (opts: RunFlags & { gitBranch?: string }) => {
-      const { loadConfig } = await import('../../config/load.js')
       const { retrainExport } = await import('../../pipeline/retrain.js')
-      const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
-      const path = await import('node:path')
-      const { warnIfLogExposed } = await import('../log-files.js')
-      let exported: Awaited<ReturnType<typeof retrainExport>>
-      try {
-        exported = await retrainExport({
-          root,
-          config,
-          env: io.env,
-          ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
-        })
-      } finally {
-        // The export opened and closed the log; a project that never served has none, and nothing is said.
-        if (config.store.backend === 'sqlite') {
-          warnIfLogExposed(io, { dialect: 'sqlite', location: path.resolve(root, config.store.path) })
-        }
-      }
+      const { locateLog, warnIfLogExposed } = await import('../log-files.js')
+      const {
+        loaded: { config, root },
+        target,
+      } = await locateLog(io, { ...(opts.config ? { config: opts.config } : {}) })
+      // Before the export opens the log and anything is printed; a project that never served has none, and nothing
+      // is said.
+      warnIfLogExposed(io, target)
+      const exported = await retrainExport({
+        root,
+        config,
+        env: io.env,
+        target,
+        ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
+      })
       if (!opts.json) io.stdout(`${exported.message}\n`)
       await runAndPrint(io, opts, {
         ...(opts.json ? { json: (run) => ({ export: exported, run }) } : { heading: 'running the pipeline' }),

@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import type { Config } from '../../config/schema.js'
+import type { KyselyPredictionStore } from '../../store/kysely-store.js'
 import type { CliIO } from '../io.js'
 import { intOption } from '../options.js'
 
@@ -6,28 +8,18 @@ interface StoreOpts {
   config?: string
 }
 
-/** The project's config and its store, opened and migrated; the caller closes the store. */
-async function open(io: CliIO, opts: StoreOpts) {
-  const { loadConfig } = await import('../../config/load.js')
-  const { openStore } = await import('../../store/open.js')
-  const loaded = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
-  const store = await openStore(loaded.config.store, {
-    root: loaded.root,
-    env: io.env,
-    mustExist: true,
-    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
-  })
-  return { root: loaded.root, config: loaded.config, store }
-}
-
-async function withStore<T>(io: CliIO, opts: StoreOpts, fn: (p: Awaited<ReturnType<typeof open>>) => Promise<T>) {
-  const { warnIfLogExposed } = await import('../log-files.js')
-  const p = await open(io, opts)
+/** The project's config and its store (opened and migrated, after any warning about the log's files) for `fn`. */
+async function withStore<T>(
+  io: CliIO,
+  opts: StoreOpts,
+  fn: (p: { root: string; config: Readonly<Config>; store: KyselyPredictionStore }) => Promise<T>,
+) {
+  const { openLog } = await import('../log-files.js')
+  const { loaded, store } = await openLog(io, opts)
   try {
-    return await fn(p)
+    return await fn({ root: loaded.root, config: loaded.config, store })
   } finally {
-    await p.store.close()
-    warnIfLogExposed(io, p.store)
+    await store.close()
   }
 }
 

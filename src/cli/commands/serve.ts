@@ -27,14 +27,14 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: ServeOptions) => {
       const path = await import('node:path')
       const { pino } = await import('pino')
-      const { loadConfig } = await import('../../config/load.js')
       const { openRegistry } = await import('../../registry/open.js')
       const { resolveServeConfig } = await import('../../serve/config.js')
       const { buildApp } = await import('../../serve/app.js')
       const { startServer, tuneHeapForServing } = await import('../../serve/server.js')
       tuneHeapForServing()
 
-      const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
+      // The log is found as every command finds it (INTENTOPS_STORE, `store`), and refused before anything starts.
+      const { loaded, target } = await (await import('../log-files.js')).locateLog(io, opts)
       const serve = resolveServeConfig(loaded.config.serve, io.env, {
         ...(opts.host !== undefined ? { host: opts.host } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
@@ -58,6 +58,7 @@ export function register(program: Command, io: CliIO): void {
         const store = await openStore(storeConfig, {
           root: loaded.root,
           env: io.env,
+          target,
           onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
         })
         // Checked once it is open: its -wal and -shm files exist while it serves, and keep their own mode.
@@ -68,6 +69,7 @@ export function register(program: Command, io: CliIO): void {
           ? openLogWriter(storeConfig, store, {
               root: loaded.root,
               env: io.env,
+              target,
               onPriority: writerPriorityLog(logger),
             })
           : undefined

@@ -48,8 +48,9 @@ export async function parseTime(value: string, flag: string, now = Date.now()): 
 }
 
 /**
- * Open the store for `fn`. Only `tokens create` may start a new log (`create`); the others read or tend one, so a
- * missing file is a mistyped path or a server that never ran, not a reason to make an empty database.
+ * Open the store for `fn` (`--store`, else INTENTOPS_STORE, else the config's). Only `tokens create` may start a new
+ * log (`create`); the others read or tend one, so a missing file is a mistyped path or a server that never ran, not a
+ * reason to make an empty database.
  */
 async function withStore<T>(
   io: CliIO,
@@ -60,36 +61,12 @@ async function withStore<T>(
   ) => Promise<T>,
   { create = false }: { create?: boolean } = {},
 ): Promise<T> {
-  const { loadConfig } = await import('../../config/load.js')
-  const { openStore, unsupportedStoreScheme, STORE_LOCATIONS } = await import('../../store/open.js')
-  const { warnIfLogExposed } = await import('../log-files.js')
-  const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
-  let config = loaded.config.store
-  const location = opts.store ?? io.env.INTENTOPS_STORE
-  if (location) {
-    const scheme = unsupportedStoreScheme(location)
-    if (scheme) {
-      const { createError } = await import('../../errors.js')
-      throw createError('ERR_CLI_USAGE', {
-        detail: `${opts.store !== undefined ? '--store' : 'INTENTOPS_STORE'} "${location}" has the scheme ${scheme}:, which intentops does not support; use ${STORE_LOCATIONS} (./ before a file name with a colon)`,
-      })
-    }
-    const pg = /^postgres(ql)?:/i.test(location)
-    config = pg
-      ? { ...config, backend: 'postgres', url: location }
-      : { ...config, backend: 'sqlite', path: (await import('node:path')).resolve(io.cwd, location) }
-  }
-  const store = await openStore(config, {
-    root: loaded.root,
-    env: io.env,
-    mustExist: !create,
-    onMigrationProgress: (await import('../progress.js')).migrationProgress(io),
-  })
+  const { openLog } = await import('../log-files.js')
+  const { loaded, store } = await openLog(io, opts, { create })
   try {
-    return await fn(store, config)
+    return await fn(store, loaded.config.store)
   } finally {
     await store.close()
-    warnIfLogExposed(io, store)
   }
 }
 
@@ -175,7 +152,7 @@ export function register(program: Command, io: CliIO): void {
 
   common(log.command('export').description('write logged predictions as JSONL or CSV, oldest first'))
     .option('--format <format>', 'jsonl or csv', 'jsonl')
-    .option('-o, --out <file>', 'write to this file, atomically (default: stdout)')
+    .option('-o, --out <file>', 'write to this file, atomically, readable by its owner alone (default and -: stdout)')
     .option('--from <date>', 'only predictions at or after this time')
     .option('--to <date>', 'only predictions before this time')
     .option('--intent <name>', 'only this predicted intent')
@@ -193,7 +170,7 @@ export function register(program: Command, io: CliIO): void {
       const includeDeleted = opts.includeDeleted === true
       const query = exportQuery(await filters(opts), includeDeleted)
       await withStore(io, opts, async (store) => {
-        if (!opts.out) {
+        if (!opts.out || opts.out === '-') {
           await exportPredictions(store, query, { format, includeDeleted, write: (chunk) => io.stdout(chunk) })
           return
         }
