@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -17,6 +18,30 @@ import {
 } from './regex-safety.js'
 
 const repo = new URL('../../', import.meta.url).pathname
+
+/**
+ * Whether V8 backtracks more than `limit` times running `pattern` (no flags) over `text`, in a process of its own:
+ * with these flags V8 counts a match's backtracks and, past `limit`, hands the match to its linear-time engine and
+ * says so on stdout. A count, not a clock, so the answer is the same on a busy machine; and the handover bounds the
+ * run, which would otherwise take as long as the backtracking.
+ */
+function backtracksOver(pattern: string, text: string, limit: number): boolean {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--enable-experimental-regexp-engine-on-excessive-backtracks',
+      `--regexp-backtracks-before-fallback=${limit}`,
+      '--trace-experimental-regexp-engine',
+      '-e',
+      'new RegExp(process.argv[1]).test(process.argv[2])',
+      pattern,
+      text,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  )
+  expect(run.status, run.stderr).toBe(0)
+  return run.stdout.includes('Experimental execution')
+}
 
 describe('dataRegexRisk', () => {
   it.each([
@@ -105,20 +130,21 @@ describe('dataRegexRisk', () => {
     expect(risk!.detail).toContain('too many ways for the check to count')
   })
 
-  it('shows an attack string that really is slow in V8', () => {
+  it('shows an attack string that really makes V8 backtrack exponentially', () => {
     const risk = dataRegexRisk('(\\w|\\d)+$')!
-    // With 30 repetitions the attack takes over 2^30 steps; 12 against 6 is 2^12 times the work if it doubles with
-    // each repetition and twice if it grows linearly: the margin leaves room for a noisy clock.
+    expect(risk.attack).toContain('.repeat(30)')
     const attack = (times: number) =>
       new Function(`return ${risk.attack!.replace('.repeat(30)', `.repeat(${times})`)}`)() as string
-    const re = /(\w|\d)+$/u
-    const time = (s: string) => {
-      const start = performance.now()
-      re.test(s)
-      return performance.now() - start
-    }
-    time(attack(6))
-    expect(time(attack(12))).toBeGreaterThan(50 * time(attack(6)))
+    // Run without the data flags `iu`: Node 20's linear engine takes neither, and V8 would never hand the match over.
+    // On digits `\w` and `\d` match the same with or without them, and V8 backtracks the same.
+    const pattern = '(\\w|\\d)+$'
+    // Each repetition of the pump multiplies V8's backtracks by four: past 2^10 at 4, not 2^12, and past 2^18 at 8.
+    expect(backtracksOver(pattern, attack(4), 2 ** 10)).toBe(true)
+    expect(backtracksOver(pattern, attack(4), 2 ** 12)).toBe(false)
+    expect(backtracksOver(pattern, attack(8), 2 ** 18)).toBe(true)
+    // The text shown goes far past what can be counted here, and the rewrite the hint gives takes it in a few.
+    expect(backtracksOver(pattern, attack(30), 2 ** 20)).toBe(true)
+    expect(backtracksOver('\\w+$', attack(30), 2 ** 10)).toBe(false)
   })
 
   it.each([
