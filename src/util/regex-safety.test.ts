@@ -7,6 +7,7 @@ import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
 import {
   dataRegexRisk,
   heuristicRisk,
+  longestTextWithin,
   MAX_CHECK_STEPS,
   MAX_CHECKED_PATTERNS,
   MAX_CHECKED_TEXT,
@@ -237,8 +238,15 @@ describe('dataRegexRisk', () => {
     for (let i = 0; i < 100; i++) expect(dataRegexRisk(`${shapes[i % shapes.length]}x${i}`)).toBeUndefined()
   })
 
-  it('accepts the built-in redaction rules', () => {
-    for (const rule of DEFAULT_REDACTION_RULES) expect(regexRisk(rule.pattern, 'g')).toBeUndefined()
+  it('accepts the built-in redaction rules, up to the default body limit', () => {
+    for (const rule of DEFAULT_REDACTION_RULES) {
+      expect(regexRisk(rule.pattern, 'g')).toBeUndefined()
+      expect(regexRisk(rule.pattern, 'g', { textLength: 1_048_576 })).toBeUndefined()
+    }
+    // The e-mail rule as it was, searched from each character of a long run: fine on 10,000 characters, not 20,000.
+    const unguarded = '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}'
+    expect(regexRisk(unguarded, 'g')).toBeUndefined()
+    expect(regexRisk(unguarded, 'g', { textLength: 20_000 })).toMatchObject({ complexity: 'combinatorial' })
   })
 
   it('accepts every regex of the bundled templates and the test fixtures', async () => {
@@ -267,6 +275,36 @@ describe('dataRegexRisk', () => {
   })
 })
 
+describe('patterns judged on longer texts', () => {
+  it('counts the steps on the length asked for, and says so', () => {
+    // Tried again from each digit of a run: n²/2 steps, 5×10^7 on 10,000 characters and 5×10^9 on 100,000.
+    expect(regexRisk('\\d+\\.\\d+', 'g')).toBeUndefined()
+    const risk = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000 })!
+    expect(risk).toMatchObject({ complexity: 'combinatorial', steps: expect.closeTo(5e9, -8) })
+    expect(risk.detail).toContain('`\\d+` is tried again from each character of a long run it matches')
+    expect(risk.detail).toContain('over the 2.5×10^8 allowed on 100,000 characters')
+    expect(risk.detail).toContain('`\\d+\\.\\d+` → `(?:^|\\D)\\d+\\.\\d+`')
+    const attack = new Function(`return ${risk.attack}`)() as string
+    expect(attack.length).toBeGreaterThan(99_000)
+    expect(attack.length).toBeLessThanOrEqual(100_000)
+    // The rewrite it gives goes through each run once.
+    expect(regexRisk('(?:^|\\D)\\d+\\.\\d+', 'g', { textLength: 1_048_576 })).toBeUndefined()
+  })
+
+  it('finds the longest text, in thousands of characters, a pattern passes on', () => {
+    const tally = newRegexCheckTally()
+    const longest = longestTextWithin('\\d+\\.\\d+', 'g', MAX_CHECKED_TEXT, 100_000, tally)
+    expect(longest % 1000).toBe(0)
+    expect(regexRisk('\\d+\\.\\d+', 'g', { textLength: longest })).toBeUndefined()
+    expect(regexRisk('\\d+\\.\\d+', 'g', { textLength: longest + 1000 })).toBeDefined()
+    // √(2 · 2.5×10^8) ≈ 22,360
+    expect(longest).toBe(22_000)
+    expect(tally.steps).toBeGreaterThan(0)
+    // Nothing longer than the start passes: the start.
+    expect(longestTextWithin('\\d?\\d?\\d?\\d+x', 'g', MAX_CHECKED_TEXT, 100_000)).toBe(MAX_CHECKED_TEXT)
+  })
+})
+
 describe('checks of many patterns', () => {
   it('charges each pattern what judging it cost, the same when the verdict is remembered', () => {
     const first = newRegexCheckTally()
@@ -282,7 +320,7 @@ describe('checks of many patterns', () => {
     const refused = newRegexCheckTally()
     dataRegexRisk('(a+)+$', refused)
     const alone = newRegexCheckTally()
-    regexRisk('(a+)+$', 'iu', '(a+)+$', 0, alone)
+    regexRisk('(a+)+$', 'iu', { tally: alone })
     expect(refused).toEqual({ patterns: 1, steps: alone.steps })
   })
 
