@@ -156,6 +156,54 @@ describe('intentops serve', () => {
     expect(io.err()).toMatch(/ERR_CONFIG_INVALID.*serve\.port.*INTENTOPS_SERVE_PORT/)
   })
 
+  it('refuses to start when a redaction rule is too slow for the longest text it lets through, naming the fix', async () => {
+    const own = tempDir()
+    try {
+      const rule = "store:\n  redaction:\n    - { pattern: '\\d+\\.\\d+', replacement: '[n]' }\n"
+      writeFileSync(path.join(own, 'intentops.yml'), `name: bot\nserve:\n  maxTextLength: 100000\n${rule}`)
+      const io = memoryIO(own, {})
+      expect(await runCli(['serve', '--model', file, '--port', '0'], io)).toBe(1)
+      expect(io.err()).toMatch(
+        /^error ERR_CONFIG_INVALID: .*intentops\.yml:6:\d+: Invalid config: `store\.redaction\.0\.pattern`/,
+      )
+      expect(io.err()).toContain('can take too long on the texts of up to 100,000 characters the server can log')
+      expect(io.err()).toContain('set `serve.maxTextLength` to 22,000 or less')
+      // Fine on the default 10,000 characters, until the environment raises it.
+      writeFileSync(path.join(own, 'intentops.yml'), `name: bot\n${rule}`)
+      const env = memoryIO(own, { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '100000' })
+      expect(await runCli(['serve', '--model', file, '--port', '0'], env)).toBe(1)
+      expect(env.err()).toContain(
+        'with `serve.maxTextLength` 100000 (from $INTENTOPS_SERVE_MAX_TEXT_LENGTH), `store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long',
+      )
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
+  })
+
+  it('serves texts longer than the default with the built-in redaction rules, and masks them in the log', async () => {
+    const own = tempDir()
+    try {
+      writeFileSync(path.join(own, 'intentops.yml'), 'name: bot\nserve:\n  logLevel: warn\n  maxTextLength: 200000\n')
+      const long = spawnServe(['--model', file, '--port', '0'], {}, own)
+      const url = await long.url
+      const text = `${'hello there '.repeat(10_000)}write to ann.lee@example.org or 0176 12345678`
+      const res = await fetch(`${url}/v1/parse`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      })
+      expect(res.status).toBe(200)
+      long.child.kill('SIGTERM')
+      expect(await long.exit).toBe(0)
+      const io = memoryIO(own, {})
+      expect(await runCli(['log', 'export'], io)).toBe(0)
+      const logged = JSON.parse(io.out().trim()) as { text: string }
+      expect(logged.text).toBe(`${'hello there '.repeat(10_000)}write to [email] or [phone]`)
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
+  }, 30_000)
+
   it('exits 1 with ERR_SERVE_LISTEN_FAILED when its port is taken, closing the store and the alias watch', async () => {
     const holder = createServer()
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { catchError } from '../../test/helpers/catch-error.js'
+import type { IntentopsError } from '../errors.js'
 import { defaultConfig, loadConfig, parseConfig } from './load.js'
 
 describe('config', () => {
@@ -108,6 +109,37 @@ describe('config', () => {
     expect(e.location).toMatchObject({ file: 'c.yml', line: 1003 })
     expect(e.message).toContain('`store.redaction.1000` and the rules after it are not checked')
     expect(e.message).toContain('it has checked 1,000 patterns')
+  })
+  it('judges redaction rules on the longest text the server takes, and says how long a text they pass on', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-cfg-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const write = (serve: string) => {
+      const yml = `name: bot\nserve:\n${serve}store:\n  redaction:\n    - { pattern: '\\d+\\.\\d+', replacement: '[n]' }\n`
+      writeFileSync(path.join(dir, 'intentops.yml'), yml)
+    }
+    // Tried from each digit of a long run: n²/2 steps, within the limit on 10,000 characters, not on 100,000.
+    write('  maxTextLength: 100000\n')
+    const e = await loadConfig({ dir }).then(
+      () => expect.fail('the config loaded'),
+      (err: unknown) => err as IntentopsError,
+    )
+    expect(e).toMatchObject({ code: 'ERR_CONFIG_INVALID', location: { line: 6 } })
+    expect(e.message).toContain(
+      '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters the server can log',
+    )
+    expect(e.message).toContain('over the 2.5×10^8 allowed on 100,000 characters')
+    expect(e.message).toContain(
+      'it passes on texts of up to 22,000 characters: set `serve.maxTextLength` to 22,000 or less',
+    )
+    expect(e.message).toContain('such as `(^|[^…])`, needs `$1` at the start of the replacement to keep it')
+    // Its own advice passes; and a body limit below the text limit bounds the texts as well.
+    write('  maxTextLength: 22000\n')
+    expect((await loadConfig({ dir })).config.serve.maxTextLength).toBe(22_000)
+    write('  maxTextLength: 100000\n  bodyLimitBytes: 20000\n')
+    expect((await loadConfig({ dir })).config.serve.bodyLimitBytes).toBe(20_000)
+    // The default rules pass on any text the default body limit holds.
+    writeFileSync(path.join(dir, 'intentops.yml'), 'name: bot\nserve:\n  maxTextLength: 1000000000\n')
+    expect((await loadConfig({ dir })).config.store.redaction).toEqual(defaultConfig().store.redaction)
   })
   it('refuses a redaction rule that does not compile, and keeps the built-in rules when copied', () => {
     const e = catchError(() => parseConfig("store:\n  redaction:\n    - { pattern: '(', replacement: x }\n", 'c.yml'))

@@ -8,7 +8,7 @@ import { nameHint, nameProblem } from '../data/names.js'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { buildPipeline } from '../nlu/pipeline.js'
 import { sqliteLocationProblem } from '../store/location.js'
-import { redactionRuleProblem } from '../store/redact.js'
+import { longestRedactedText, redactionRuleProblem } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
 import { newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
 import { keyLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
@@ -161,9 +161,13 @@ function sqliteStorePath(candidate: unknown): string | undefined {
   return store?.backend === 'sqlite' && typeof store.path === 'string' ? store.path : undefined
 }
 
-/** Redaction rules the schema accepts but that would not compile, or could freeze the log writer. */
+/**
+ * Redaction rules the schema accepts but that would not compile, or could freeze the log writer on the longest text
+ * the server takes with this config (`serve` options from the environment are judged again as the server starts).
+ */
 function checkRedaction(config: Config, parsed: ParsedYaml, issues: ConfigIssue[]): void {
   const tally = newRegexCheckTally()
+  const textLength = longestRedactedText(config.serve)
   for (const [i, rule] of config.store.redaction.entries()) {
     const limit = regexCheckLimit(tally)
     if (limit !== undefined) {
@@ -173,7 +177,7 @@ function checkRedaction(config: Config, parsed: ParsedYaml, issues: ConfigIssue[
       })
       return
     }
-    const problem = redactionRuleProblem(rule, tally)
+    const problem = redactionRuleProblem(rule, tally, textLength)
     if (problem === undefined) continue
     issues.push({
       message: `\`store.redaction.${i}.pattern\` /${rule.pattern}/ ${problem}`,

@@ -242,7 +242,9 @@ export const ReviewConfigSchema = Type.Object(
 export const RedactionRuleSchema = Type.Object(
   {
     pattern: Type.String({ minLength: 1, description: 'JavaScript regular expression; every match is replaced.' }),
-    replacement: Type.String({ description: 'Text written instead of each match.' }),
+    replacement: Type.String({
+      description: 'Text written instead of each match; `$1`, `$2`… put back what a group of the pattern matched.',
+    }),
     flags: Type.Optional(Type.String({ pattern: '^[imsuy]*$', description: 'Extra regex flags (`g` is implied).' })),
   },
   { additionalProperties: false },
@@ -302,8 +304,8 @@ export const StoreConfigSchema = Type.Object(
     redaction: Type.Array(RedactionRuleSchema, {
       default: [
         {
-          pattern: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
-          replacement: '[email]',
+          pattern: '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+          replacement: '$1[email]',
         },
         { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
         {
@@ -313,7 +315,7 @@ export const StoreConfigSchema = Type.Object(
         },
       ],
       description:
-        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on a 10,000-character text, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`.',
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on the longest text the server takes, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`. That text is `serve.maxTextLength` characters long, or `serve.bodyLimitBytes` if that is smaller, and never judged shorter than 10,000: raising them can refuse a rule that passed, such as `\\d+\\.\\d+`, tried again from each digit of a long run, past 22,000 characters. The default rules pass up to the default body limit.',
     }),
     senderKey: Type.Optional(
       Type.String({
@@ -385,7 +387,7 @@ export const ServeConfigSchema = Type.Object(
       default: 10_000,
       minimum: 1,
       description:
-        'Longest message text (or sum of field lengths), in characters (Unicode code points: an emoji counts as one).',
+        'Longest message text (or sum of field lengths), in characters (Unicode code points: an emoji counts as one). Redaction rules (`store.redaction`) are judged at this length when it is longer than 10,000 (and `serve.bodyLimitBytes` not smaller): a rule too slow for it is refused at start.',
     }),
     maxBatchSize: Type.Integer({
       default: 1000,

@@ -54,6 +54,31 @@ describe('resolveServeConfig', () => {
     )
   })
 
+  it('judges the redaction rules again when the environment lets the server take longer texts', () => {
+    const config = parseConfig("store:\n  redaction:\n    - { pattern: '\\d+\\.\\d+', replacement: '[n]' }\n", 'c.yml')
+    const redaction = config.store.redaction
+    expect(
+      resolveServeConfig(config.serve, { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '20000' }, {}, { redaction }),
+    ).toMatchObject({ maxTextLength: 20_000 })
+    const env = { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '100000' }
+    expect(() => resolveServeConfig(config.serve, env, {}, { redaction })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: expect.stringContaining(
+          'with `serve.maxTextLength` 100000 (from $INTENTOPS_SERVE_MAX_TEXT_LENGTH), `store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters',
+        ),
+      }),
+    )
+    // The body limit bounds the texts too; without the rules the caller has judged them itself.
+    const small = { ...env, INTENTOPS_SERVE_BODY_LIMIT_BYTES: '20000' }
+    expect(resolveServeConfig(config.serve, small, {}, { redaction }).maxTextLength).toBe(100_000)
+    expect(resolveServeConfig(config.serve, env).maxTextLength).toBe(100_000)
+    // The built-in rules pass on every text the default body limit holds.
+    const defaults = defaultConfig()
+    const big = { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '1000000000' }
+    expect(resolveServeConfig(defaults.serve, big, {}, { redaction: defaults.store.redaction }).maxTextLength).toBe(1e9)
+  })
+
   it('refuses unknown keys in the serve section of intentops.yml', () => {
     expect(() => parseConfig('serve:\n  prot: 80\n', 'intentops.yml')).toThrow(/unknown key `serve.prot`/)
   })

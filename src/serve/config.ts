@@ -8,6 +8,8 @@ import { Value } from '@sinclair/typebox/value'
 import { schemaErrorText } from '../config/load.js'
 import { type ServeConfig, ServeConfigSchema } from '../config/schema.js'
 import { createError } from '../errors.js'
+import { longestRedactedText, type RedactionRule, redactionRuleProblem } from '../store/redact.js'
+import { newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
 
 interface Node {
   type?: string
@@ -65,15 +67,24 @@ export interface ServeFlags {
   model?: string
 }
 
+export interface ResolveServeOptions {
+  /**
+   * The config's `store.redaction`, which the config loader judged on the longest text `base` lets the server log:
+   * judged again if the environment lets longer texts through.
+   */
+  redaction?: readonly RedactionRule[]
+}
+
 /**
  * Merge and validate. `base` is the `serve` section of the loaded config (defaults applied).
  * @example
- * const serve = resolveServeConfig(config.serve, process.env, { port: opts.port })
+ * const serve = resolveServeConfig(config.serve, process.env, { port: opts.port }, { redaction: config.store.redaction })
  */
 export function resolveServeConfig(
   base: Readonly<ServeConfig>,
   env: Readonly<Record<string, string | undefined>>,
   flags: ServeFlags = {},
+  options: ResolveServeOptions = {},
 ): Readonly<ServeConfig> {
   const merged = structuredClone(base) as unknown as Record<string, unknown>
   const sources = new Map<string, string>()
@@ -111,10 +122,43 @@ export function resolveServeConfig(
     problems.push(`\`${key}\` (from ${source}): ${schemaErrorText(err)}, got ${JSON.stringify(err.value)}`)
     if (problems.length >= 5) break
   }
+  if (problems.length === 0 && options.redaction) {
+    problems.push(...redactionProblems(options.redaction, base, withDefaults as ServeConfig, sources))
+  }
   if (problems.length > 0) {
     throw createError('ERR_CONFIG_INVALID', { detail: problems.join('; ') })
   }
   return deepFreeze(withDefaults as ServeConfig)
+}
+
+/** Redaction rules too slow for the longer texts the environment lets the server log, each naming where that came from. */
+function redactionProblems(
+  rules: readonly RedactionRule[],
+  base: Readonly<ServeConfig>,
+  resolved: ServeConfig,
+  sources: ReadonlyMap<string, string>,
+): string[] {
+  const textLength = longestRedactedText(resolved)
+  if (textLength <= longestRedactedText(base)) return []
+  const raised = (['maxTextLength', 'bodyLimitBytes'] as const)
+    .filter((k) => sources.has(`/${k}`))
+    .map((k) => `\`serve.${k}\` ${resolved[k]} (from ${sources.get(`/${k}`)})`)
+    .join(' and ')
+  const tally = newRegexCheckTally()
+  const problems: string[] = []
+  for (const [i, rule] of rules.entries()) {
+    const limit = regexCheckLimit(tally)
+    if (limit !== undefined) {
+      problems.push(
+        `with ${raised}, \`store.redaction.${i}\` and the rules after it are not checked: there are too many redaction rules to check (${limit}, see ERR_REGEX_CHECK_LIMIT)`,
+      )
+      break
+    }
+    const problem = redactionRuleProblem(rule, tally, textLength)
+    if (problem !== undefined)
+      problems.push(`with ${raised}, \`store.redaction.${i}.pattern\` /${rule.pattern}/ ${problem}`)
+  }
+  return problems
 }
 
 function deepFreeze<T>(value: T): T {

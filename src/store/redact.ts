@@ -6,6 +6,8 @@
 import { createHmac } from 'node:crypto'
 import { createError } from '../errors.js'
 import {
+  longestTextWithin,
+  MAX_CHECKED_TEXT,
   newRegexCheckTally,
   type RegexCheckTally,
   type RegexRisk,
@@ -24,9 +26,15 @@ export interface RedactionRule {
 /**
  * E-mail addresses, card-like digit runs (13–19 digits, spaces or dashes allowed), then phone numbers: `+` and 8–20
  * digits, North-American `(555) 123-4567` shapes, or national numbers with a leading 0. Dates and short numbers stay.
+ * An address starts after a character it cannot hold, put back by `$1`: searched from each character of a long run
+ * instead, it would take time that grows as the square of the text, too long for texts past 18,000 characters. As it
+ * is, every rule passes the check on texts up to the default body limit (1 MiB).
  */
 export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
-  { pattern: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}', replacement: '[email]' },
+  {
+    pattern: '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+    replacement: '$1[email]',
+  },
   { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
   {
     pattern:
@@ -42,31 +50,56 @@ function flagsOf(rule: RedactionRule): string {
 }
 
 /**
- * Why a rule's pattern can take too long on some text, or undefined. A rule runs on every logged message on the log
- * writer's thread (or the server's), and V8 cannot interrupt a regex: one that backtracks catastrophically would
- * stall logging for good.
+ * The longest text, in characters, the server can hand to redaction: a message's text, one of its fields, or an
+ * entity value found in it. `serve.maxTextLength` bounds them, and so does `serve.bodyLimitBytes`, as a JSON body
+ * holds fewer characters than bytes. Never less than the length every other pattern is judged at.
  */
-function redactionRisk(rule: RedactionRule, tally: RegexCheckTally): RegexRisk | undefined {
-  tally.patterns++
-  return regexRisk(rule.pattern, flagsOf(rule), rule.pattern, 0, tally)
+export function longestRedactedText(serve: { maxTextLength: number; bodyLimitBytes: number }): number {
+  return Math.max(MAX_CHECKED_TEXT, Math.min(serve.maxTextLength, serve.bodyLimitBytes))
 }
 
 /**
- * Why a rule cannot be used, in words that say how to fix it, or undefined when it can. The rules of one config share
- * a `tally`, which the caller asks `regexCheckLimit` about before each rule.
+ * Why a rule's pattern can take too long on some text of up to `textLength` characters, or undefined. A rule runs on
+ * every logged message on the log writer's thread (or the server's), and V8 cannot interrupt a regex: one that
+ * backtracks catastrophically would stall logging for good.
+ */
+function redactionRisk(
+  rule: RedactionRule,
+  tally: RegexCheckTally,
+  textLength = MAX_CHECKED_TEXT,
+): RegexRisk | undefined {
+  return regexRisk(rule.pattern, flagsOf(rule), { tally, textLength })
+}
+
+const REWRITE_ADVICE =
+  'make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `a?a?a?aaa` → `a{3,6}`)'
+
+/**
+ * Why a rule cannot be used on texts of up to `textLength` characters (see {@link longestRedactedText}), in words that
+ * say how to fix it, or undefined when it can. The rules of one config share a `tally`, which the caller asks
+ * `regexCheckLimit` about before each rule.
  */
 export function redactionRuleProblem(
   rule: RedactionRule,
   tally: RegexCheckTally = newRegexCheckTally(),
+  textLength = MAX_CHECKED_TEXT,
 ): string | undefined {
   try {
     new RegExp(rule.pattern, flagsOf(rule))
   } catch (err) {
     return `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`
   }
+  tally.patterns++
   const risk = redactionRisk(rule, tally)
-  if (risk === undefined) return undefined
-  return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; make each part match a text one way only (\`(a|aa)+\` → \`a+\`, \`(\\w|\\d)+\` → \`\\w+\`, \`a?a?a?aaa\` → \`a{3,6}\`)`
+  if (risk !== undefined) {
+    return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; ${REWRITE_ADVICE}`
+  }
+  if (textLength <= MAX_CHECKED_TEXT) return undefined
+  const long = redactionRisk(rule, tally, textLength)
+  if (long === undefined) return undefined
+  const fits = longestTextWithin(rule.pattern, flagsOf(rule), MAX_CHECKED_TEXT, textLength, tally)
+  const n = (x: number) => x.toLocaleString('en-US')
+  return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or rewrite it (a group in front that takes a character, such as \`(^|[^…])\`, needs \`$1\` at the start of the replacement to keep it)`
 }
 
 /**
@@ -89,6 +122,7 @@ export function createRedactor(rules: readonly RedactionRule[], where = 'store.r
     }
     const limit = regexCheckLimit(tally)
     if (limit !== undefined) throw createError('ERR_REGEX_CHECK_LIMIT', { where: `${where}[${i}]`, detail: limit })
+    tally.patterns++
     const risk = redactionRisk(rule, tally)
     if (risk !== undefined) {
       throw createError('ERR_STORE_REDACTION_UNSAFE', {

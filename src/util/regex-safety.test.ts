@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -6,6 +7,7 @@ import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
 import {
   dataRegexRisk,
   heuristicRisk,
+  longestTextWithin,
   MAX_CHECK_STEPS,
   MAX_CHECKED_PATTERNS,
   MAX_CHECKED_TEXT,
@@ -17,6 +19,30 @@ import {
 } from './regex-safety.js'
 
 const repo = new URL('../../', import.meta.url).pathname
+
+/**
+ * Whether V8 backtracks more than `limit` times running `pattern` (no flags) over `text`, in a process of its own:
+ * with these flags V8 counts a match's backtracks and, past `limit`, hands the match to its linear-time engine and
+ * says so on stdout. A count, not a clock, so the answer is the same on a busy machine; and the handover bounds the
+ * run, which would otherwise take as long as the backtracking.
+ */
+function backtracksOver(pattern: string, text: string, limit: number): boolean {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--enable-experimental-regexp-engine-on-excessive-backtracks',
+      `--regexp-backtracks-before-fallback=${limit}`,
+      '--trace-experimental-regexp-engine',
+      '-e',
+      'new RegExp(process.argv[1]).test(process.argv[2])',
+      pattern,
+      text,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  )
+  expect(run.status, run.stderr).toBe(0)
+  return run.stdout.includes('Experimental execution')
+}
 
 describe('dataRegexRisk', () => {
   it.each([
@@ -105,20 +131,21 @@ describe('dataRegexRisk', () => {
     expect(risk!.detail).toContain('too many ways for the check to count')
   })
 
-  it('shows an attack string that really is slow in V8', () => {
+  it('shows an attack string that really makes V8 backtrack exponentially', () => {
     const risk = dataRegexRisk('(\\w|\\d)+$')!
-    // With 30 repetitions the attack takes over 2^30 steps; 12 against 6 is 2^12 times the work if it doubles with
-    // each repetition and twice if it grows linearly: the margin leaves room for a noisy clock.
+    expect(risk.attack).toContain('.repeat(30)')
     const attack = (times: number) =>
       new Function(`return ${risk.attack!.replace('.repeat(30)', `.repeat(${times})`)}`)() as string
-    const re = /(\w|\d)+$/u
-    const time = (s: string) => {
-      const start = performance.now()
-      re.test(s)
-      return performance.now() - start
-    }
-    time(attack(6))
-    expect(time(attack(12))).toBeGreaterThan(50 * time(attack(6)))
+    // Run without the data flags `iu`: Node 20's linear engine takes neither, and V8 would never hand the match over.
+    // On digits `\w` and `\d` match the same with or without them, and V8 backtracks the same.
+    const pattern = '(\\w|\\d)+$'
+    // Each repetition of the pump multiplies V8's backtracks by four: past 2^10 at 4, not 2^12, and past 2^18 at 8.
+    expect(backtracksOver(pattern, attack(4), 2 ** 10)).toBe(true)
+    expect(backtracksOver(pattern, attack(4), 2 ** 12)).toBe(false)
+    expect(backtracksOver(pattern, attack(8), 2 ** 18)).toBe(true)
+    // The text shown goes far past what can be counted here, and the rewrite the hint gives takes it in a few.
+    expect(backtracksOver(pattern, attack(30), 2 ** 20)).toBe(true)
+    expect(backtracksOver('\\w+$', attack(30), 2 ** 10)).toBe(false)
   })
 
   it.each([
@@ -211,8 +238,15 @@ describe('dataRegexRisk', () => {
     for (let i = 0; i < 100; i++) expect(dataRegexRisk(`${shapes[i % shapes.length]}x${i}`)).toBeUndefined()
   })
 
-  it('accepts the built-in redaction rules', () => {
-    for (const rule of DEFAULT_REDACTION_RULES) expect(regexRisk(rule.pattern, 'g')).toBeUndefined()
+  it('accepts the built-in redaction rules, up to the default body limit', () => {
+    for (const rule of DEFAULT_REDACTION_RULES) {
+      expect(regexRisk(rule.pattern, 'g')).toBeUndefined()
+      expect(regexRisk(rule.pattern, 'g', { textLength: 1_048_576 })).toBeUndefined()
+    }
+    // The e-mail rule as it was, searched from each character of a long run: fine on 10,000 characters, not 20,000.
+    const unguarded = '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}'
+    expect(regexRisk(unguarded, 'g')).toBeUndefined()
+    expect(regexRisk(unguarded, 'g', { textLength: 20_000 })).toMatchObject({ complexity: 'combinatorial' })
   })
 
   it('accepts every regex of the bundled templates and the test fixtures', async () => {
@@ -241,6 +275,36 @@ describe('dataRegexRisk', () => {
   })
 })
 
+describe('patterns judged on longer texts', () => {
+  it('counts the steps on the length asked for, and says so', () => {
+    // Tried again from each digit of a run: n²/2 steps, 5×10^7 on 10,000 characters and 5×10^9 on 100,000.
+    expect(regexRisk('\\d+\\.\\d+', 'g')).toBeUndefined()
+    const risk = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000 })!
+    expect(risk).toMatchObject({ complexity: 'combinatorial', steps: expect.closeTo(5e9, -8) })
+    expect(risk.detail).toContain('`\\d+` is tried again from each character of a long run it matches')
+    expect(risk.detail).toContain('over the 2.5×10^8 allowed on 100,000 characters')
+    expect(risk.detail).toContain('`\\d+\\.\\d+` → `(?:^|\\D)\\d+\\.\\d+`')
+    const attack = new Function(`return ${risk.attack}`)() as string
+    expect(attack.length).toBeGreaterThan(99_000)
+    expect(attack.length).toBeLessThanOrEqual(100_000)
+    // The rewrite it gives goes through each run once.
+    expect(regexRisk('(?:^|\\D)\\d+\\.\\d+', 'g', { textLength: 1_048_576 })).toBeUndefined()
+  })
+
+  it('finds the longest text, in thousands of characters, a pattern passes on', () => {
+    const tally = newRegexCheckTally()
+    const longest = longestTextWithin('\\d+\\.\\d+', 'g', MAX_CHECKED_TEXT, 100_000, tally)
+    expect(longest % 1000).toBe(0)
+    expect(regexRisk('\\d+\\.\\d+', 'g', { textLength: longest })).toBeUndefined()
+    expect(regexRisk('\\d+\\.\\d+', 'g', { textLength: longest + 1000 })).toBeDefined()
+    // √(2 · 2.5×10^8) ≈ 22,360
+    expect(longest).toBe(22_000)
+    expect(tally.steps).toBeGreaterThan(0)
+    // Nothing longer than the start passes: the start.
+    expect(longestTextWithin('\\d?\\d?\\d?\\d+x', 'g', MAX_CHECKED_TEXT, 100_000)).toBe(MAX_CHECKED_TEXT)
+  })
+})
+
 describe('checks of many patterns', () => {
   it('charges each pattern what judging it cost, the same when the verdict is remembered', () => {
     const first = newRegexCheckTally()
@@ -256,7 +320,7 @@ describe('checks of many patterns', () => {
     const refused = newRegexCheckTally()
     dataRegexRisk('(a+)+$', refused)
     const alone = newRegexCheckTally()
-    regexRisk('(a+)+$', 'iu', '(a+)+$', 0, alone)
+    regexRisk('(a+)+$', 'iu', { tally: alone })
     expect(refused).toEqual({ patterns: 1, steps: alone.steps })
   })
 

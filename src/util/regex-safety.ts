@@ -30,8 +30,9 @@ export const MAX_DEGREE = 2
 export const MAX_QUANTIFIERS = 25
 
 /**
- * The text length patterns are judged at: the regex steps read at most this many characters of a message
- * (`MAX_REGEX_INPUT`), and the server's `serve.maxTextLength` is this by default.
+ * The text length patterns are judged at unless longer texts reach them: the regex steps read at most this many
+ * characters of a message (`MAX_REGEX_INPUT`), and the server's `serve.maxTextLength` is this by default. Redaction
+ * rules run on whole texts, so they are judged at the longest the server takes when that is longer.
  */
 export const MAX_CHECKED_TEXT = 10_000
 
@@ -106,7 +107,7 @@ export interface RegexRisk {
   complexity: 'exponential' | 'polynomial' | 'combinatorial' | 'unanalysed'
   /** For `polynomial`: time grows as the text length to this power. */
   degree?: number
-  /** For `combinatorial`: the steps counted on a text of {@link MAX_CHECKED_TEXT} characters. */
+  /** For `combinatorial`: the steps counted on a text of the length judged ({@link MAX_CHECKED_TEXT} by default). */
   steps?: number
   /** An input that shows it, as a JavaScript expression. */
   attack?: string
@@ -214,28 +215,32 @@ export function dataRegexRisk(pattern: string, tally?: RegexCheckTally): RegexRi
   const flags = `${DATA_REGEX_FLAGS}i`
   if (tally) tally.patterns++
   return (
-    regexRisk(pattern, flags, pattern, 0, tally) ??
-    regexRisk(betweenWordBoundaries(pattern), flags, pattern, BEFORE_WORD.length, tally)
+    regexRisk(pattern, flags, { tally }) ??
+    regexRisk(betweenWordBoundaries(pattern), flags, { shown: pattern, at: BEFORE_WORD.length, tally })
   )
+}
+
+export interface RegexRiskOptions {
+  /** The pattern to name in the message when the source judged wraps it, starting at index `at` of it. */
+  shown?: string
+  at?: number
+  /** Charged what the verdict cost. */
+  tally?: RegexCheckTally
+  /** The longest text the pattern runs on, in characters; {@link MAX_CHECKED_TEXT} by default. */
+  textLength?: number
 }
 
 /**
  * Why `source`, run with `flags` by `exec`, `test` or `replace`, can take too long on some text, or undefined when it
- * cannot. `shown` is the pattern to name in the message when `source` wraps it, starting at index `at` of it; `tally`
- * is charged what the verdict cost.
+ * cannot.
  */
-export function regexRisk(
-  source: string,
-  flags: string,
-  shown = source,
-  at = 0,
-  tally?: RegexCheckTally,
-): RegexRisk | undefined {
-  const key = `${flags}/${source}`
+export function regexRisk(source: string, flags: string, options: RegexRiskOptions = {}): RegexRisk | undefined {
+  const { shown = source, at = 0, tally, textLength = MAX_CHECKED_TEXT } = options
+  const key = `${flags}/${textLength}/${source}`
   let verdict = verdicts.get(key)
   if (verdict === undefined) {
     const budget = { steps: MAX_JUDGE_STEPS }
-    const risk = judge(source, flags, shown, at, budget)
+    const risk = judge(source, flags, shown, at, textLength, budget)
     // Parsing and building the automaton are not counted in steps; they take about four steps' time per character.
     verdict = { risk, steps: Math.min(MAX_JUDGE_STEPS, MAX_JUDGE_STEPS - budget.steps) + 4 * source.length }
     if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
@@ -245,11 +250,35 @@ export function regexRisk(
   return verdict.risk
 }
 
+/**
+ * The longest text on which `source`, run with `flags`, stays within the steps allowed, as a multiple of 1,000
+ * characters from `from` up to `to`, given that it does on `from` and not on `to`. Its steps grow with the text, so a
+ * bisection finds it; each length judged is charged to `tally`.
+ */
+export function longestTextWithin(
+  source: string,
+  flags: string,
+  from: number,
+  to: number,
+  tally?: RegexCheckTally,
+): number {
+  // In thousands of characters: `ok` passes, `over` does not.
+  let ok = Math.floor(from / 1000)
+  let over = Math.ceil(to / 1000)
+  while (over - ok > 1) {
+    const mid = Math.floor((ok + over) / 2)
+    if (regexRisk(source, flags, { tally, textLength: mid * 1000 }) === undefined) ok = mid
+    else over = mid
+  }
+  return Math.max(from, ok * 1000)
+}
+
 function judge(
   source: string,
   flags: string,
   shown: string,
   at: number,
+  textLength: number,
   budget: { steps: number },
 ): RegexRisk | undefined {
   if (source.length > MAX_PATTERN_LENGTH) {
@@ -277,7 +306,7 @@ function judge(
   if (found === undefined || (found.kind === 'polynomial' && found.degree <= MAX_DEGREE)) {
     let work: Work | undefined
     try {
-      work = estimateWork(source, runFlags, { search }, MAX_CHECKED_TEXT, MAX_MATCH_STEPS, budget)
+      work = estimateWork(source, runFlags, { search }, textLength, MAX_MATCH_STEPS, budget)
     } catch (err) {
       if (!(err instanceof AnalysisTooLarge)) throw err
       // The automaton was small enough for the analysis above, so what the count could not follow is the number of
@@ -287,7 +316,7 @@ function judge(
         detail: `its items can split a text in too many ways for the check to count the steps they take (${GENERIC_ADVICE})`,
       }
     }
-    return work !== undefined && work.steps > MAX_MATCH_STEPS ? combinatorial(work, shown, at) : undefined
+    return work !== undefined && work.steps > MAX_MATCH_STEPS ? combinatorial(work, shown, at, textLength) : undefined
   }
   if (found.kind === 'exponential') {
     const attack = render(found.attack, 30)
@@ -312,9 +341,15 @@ function judge(
 const GENERIC_ADVICE =
   'make its items match a text one way only: one counted repetition for optional items in a row (`a?a?a?` → `a{0,3}`), no optional item beside a repetition of the same characters (`\\d?\\d+` → `\\d+`), alternatives that start differently (`\\d+a|\\d+b` → `\\d+[ab]`)'
 
-/** The risk of a pattern whose steps `work` counts; `shown` starts at `offset` in the source counted. */
-function combinatorial(work: Work, shown: string, offset: number): RegexRisk {
-  const attack = renderFilled(work.attack)
+const SEARCH_ADVICE =
+  'let a match start only after a character the pattern cannot start with, as a group such as `(?:^|[^…])` in front does (`\\d+\\.\\d+` → `(?:^|\\D)\\d+\\.\\d+`), so that each run is gone through from its start alone'
+
+/**
+ * The risk of a pattern whose steps `work` counts on `textLength` characters; `shown` starts at `offset` in the source
+ * counted.
+ */
+function combinatorial(work: Work, shown: string, offset: number, textLength: number): RegexRisk {
+  const attack = renderFilled(work.attack, textLength)
   const ways = work.ways >= 1e15 ? 'more than 10^15' : work.ways.toLocaleString('en-US')
   let from = Math.max(0, work.span[0] - offset)
   let to = Math.min(shown.length, work.span[1] - offset)
@@ -322,6 +357,17 @@ function combinatorial(work: Work, shown: string, offset: number): RegexRisk {
   const rewrite = rewriteOf(shown, from, to)
   if (rewrite) [from, to] = [Math.min(from, rewrite.start), Math.max(to, rewrite.end)]
   const culprit = excerpt(shown.slice(from, to))
+  const cost = `a text like ${attack} takes ${work.steps >= 1e15 ? 'more than 10^15' : `about ${scientific(work.steps)}`} steps, over the ${scientific(MAX_MATCH_STEPS)} allowed on ${textLength.toLocaleString('en-US')} characters`
+  // One way to match: only the search's new attempt at each character of a long run, over texts longer than the
+  // default, adds up.
+  if (work.ways <= 1) {
+    return {
+      complexity: 'combinatorial',
+      steps: work.steps,
+      attack,
+      detail: `\`${culprit}\` is tried again from each character of a long run it matches: ${cost}; ${SEARCH_ADVICE}`,
+    }
+  }
   const advice = rewrite
     ? `write \`${excerpt(shown.slice(rewrite.start, rewrite.end))}\` as \`${rewrite.to}\``
     : GENERIC_ADVICE
@@ -329,7 +375,7 @@ function combinatorial(work: Work, shown: string, offset: number): RegexRisk {
     complexity: 'combinatorial',
     steps: work.steps,
     attack,
-    detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: a text like ${attack} takes ${work.steps >= 1e15 ? 'more than 10^15' : `about ${scientific(work.steps)}`} steps, over the ${scientific(MAX_MATCH_STEPS)} allowed on ${MAX_CHECKED_TEXT.toLocaleString('en-US')} characters; ${advice}`,
+    detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: ${cost}; ${advice}`,
   }
 }
 
@@ -349,10 +395,10 @@ function scientific(n: number): string {
   return mantissa === 1 ? `10^${exp}` : `${mantissa}×10^${exp}`
 }
 
-/** An attack of {@link estimateWork} as a JavaScript expression of about {@link MAX_CHECKED_TEXT} characters. */
-function renderFilled(a: Attack): string {
+/** An attack of {@link estimateWork} as a JavaScript expression of about `length` characters. */
+function renderFilled(a: Attack, length: number): string {
   if (a.pump === '') return JSON.stringify(a.prefix + a.suffix)
-  const times = Math.max(1, Math.floor((MAX_CHECKED_TEXT - a.prefix.length - a.suffix.length) / a.pump.length))
+  const times = Math.max(1, Math.floor((length - a.prefix.length - a.suffix.length) / a.pump.length))
   return render(a, times)
 }
 

@@ -35,12 +35,17 @@ export function register(program: Command, io: CliIO): void {
 
       // The log is found as every command finds it (INTENTOPS_STORE, `store`), and refused before anything starts.
       const { loaded, target } = await (await import('../log-files.js')).locateLog(io, opts)
-      const serve = resolveServeConfig(loaded.config.serve, io.env, {
-        ...(opts.host !== undefined ? { host: opts.host } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
-        ...(opts.model !== undefined ? { model: path.resolve(io.cwd, opts.model) } : {}),
-      })
+      const serve = resolveServeConfig(
+        loaded.config.serve,
+        io.env,
+        {
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
+          ...(opts.model !== undefined ? { model: path.resolve(io.cwd, opts.model) } : {}),
+        },
+        { redaction: loaded.config.store.redaction },
+      )
       const location = opts.registry ?? io.env.INTENTOPS_REGISTRY
       const registry = await openRegistry({
         config: loaded.config.registry,
