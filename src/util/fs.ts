@@ -190,6 +190,20 @@ function nearestExisting(p: string): { path: string; isDirectory: boolean } | un
 /** Permission bits of files that hold logged messages (exports of the log, reports made from it): the owner's alone. */
 export const PRIVATE_FILE_MODE = 0o600
 
+/**
+ * The mode for a file that repeats what `input` holds (messages, say): undefined, the usual mode, when its group and
+ * others may all read `input`, else PRIVATE_FILE_MODE (an export of the prediction log is 0600, a 0640 file is kept
+ * from others). So a copy is never readable by people who could not read its source.
+ */
+export async function modeOfCopy(input: string): Promise<number | undefined> {
+  try {
+    return ((await fsp.stat(input)).mode & 0o044) === 0o044 ? undefined : PRIVATE_FILE_MODE
+  } catch {
+    // Unreadable by now: nobody can tell who could read it, so the copy is private.
+    return PRIVATE_FILE_MODE
+  }
+}
+
 export interface WriteFileAtomicOptions {
   /**
    * The file's permission bits (e.g. 0o600 for a private key), whatever the umask. A file the write replaces that
