@@ -396,6 +396,45 @@ describe('PredictionLogQueue on SQLite', () => {
     }
   })
 
+  it('refuses sizes and times out of range with ERR_INVALID_ARGUMENT naming the option, value and range', async () => {
+    const store = openSqliteStore({ file: tmpFile() })
+    try {
+      for (const [options, detail] of [
+        [{ maxSize: 0 }, 'log queue maxSize must be a finite number of at least 1, got 0'],
+        [{ batchSize: Number.NaN }, 'log queue batchSize must be a finite number of at least 1, got NaN'],
+        [{ flushIntervalMs: -1 }, 'log queue flushIntervalMs must be a finite number of at least 0, got -1'],
+        [{ retryBaseMs: 0.5 }, 'log queue retryBaseMs must be a finite number of at least 1, got 0.5'],
+        [
+          { retryMaxMs: Number.POSITIVE_INFINITY },
+          'log queue retryMaxMs must be a finite number of at least 1, got Infinity',
+        ],
+        [{ refusedReportMs: -5 }, 'log queue refusedReportMs must be a finite number of at least 0, got -5'],
+      ] as const) {
+        let err: unknown
+        try {
+          new PredictionLogQueue({ store, ...options })
+        } catch (e) {
+          err = e
+        }
+        expect(err).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: detail })
+        expect(err).not.toBeInstanceOf(RangeError)
+      }
+      // The least values are allowed.
+      const least = new PredictionLogQueue({
+        store,
+        maxSize: 1,
+        batchSize: 1,
+        flushIntervalMs: 0,
+        retryBaseMs: 1,
+        retryMaxMs: 1,
+        refusedReportMs: 0,
+      })
+      await least.close()
+    } finally {
+      await store.close()
+    }
+  })
+
   it('close with a deadline abandons what the store could not take, and counts it', async () => {
     const file = tmpFile()
     const store = openSqliteStore({ file, busyTimeoutMs: 5 })

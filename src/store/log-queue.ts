@@ -223,14 +223,12 @@ export class PredictionLogQueue {
       typeof store.insertJson === 'function' ? new EncodedBacklog(store as JsonBatchWriter) : new RecordBacklog(store)
     this.onError = options.onError
     const reportMs = options.refusedReportMs ?? REFUSED_REPORT_MS
-    if (!Number.isFinite(reportMs) || reportMs < 0) {
-      throw new RangeError(`log queue refusedReportMs must be at least 0, got ${reportMs}`)
-    }
+    atLeast('refusedReportMs', reportMs, 0)
     this.invalidReports = new Reports(options.onInvalid, reportMs)
     this.refusedReports = new Reports(options.onRefused, reportMs)
     const pick = (key: keyof typeof DEFAULTS, min: number) => {
       const v = options[key] ?? DEFAULTS[key]
-      if (!Number.isFinite(v) || v < min) throw new RangeError(`log queue ${key} must be at least ${min}, got ${v}`)
+      atLeast(key, v, min)
       return Math.floor(v)
     }
     this.options = {
@@ -470,6 +468,15 @@ export class PredictionLogQueue {
       // While open, a retry pause must not keep a finished process alive; while closing, it must.
       if (!this.closed) timer.unref?.()
       this.sleeping = { timer, wake }
+    })
+  }
+}
+
+/** ERR_INVALID_ARGUMENT naming the option, its value and its range, unless `v` is a finite number of at least `min`. */
+function atLeast(name: string, v: number, min: number): void {
+  if (!(Number.isFinite(v) && v >= min)) {
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `log queue ${name} must be a finite number of at least ${min}, got ${v}`,
     })
   }
 }

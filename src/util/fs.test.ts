@@ -1,8 +1,24 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureDir, writeFileAtomic } from './fs.js'
+import { createTempFileFor, ensureDir, writeFileAtomic } from './fs.js'
+
+const execFileP = promisify(execFile)
+const modeOf = (f: string) => statSync(f).mode & 0o777
 
 let dir: string
 beforeAll(() => {
@@ -95,4 +111,126 @@ describe('writeFileAtomic with a mode', () => {
     expect([readFileSync(strict, 'utf8'), readFileSync(wide, 'utf8')]).toEqual(['new\n', 'new\n'])
     expect(readdirSync(out).sort()).toEqual(['strict.txt', 'wide.txt'])
   })
+})
+
+describe('writeFileAtomic without a mode', () => {
+  it('keeps the permission bits of a file it replaces, whatever the umask, and gives a new file the umask', async () => {
+    const out = path.join(dir, 'kept')
+    mkdirSync(out)
+    const bits = [0o600, 0o640, 0o755, 0o400, 0o664]
+    for (const b of bits) {
+      const f = path.join(out, `${b.toString(8)}.yml`)
+      writeFileSync(f, 'old\n')
+      chmodSync(f, b)
+    }
+    const umask = process.umask(0o022)
+    try {
+      for (const b of bits) await writeFileAtomic(path.join(out, `${b.toString(8)}.yml`), 'new\n')
+      await writeFileAtomic(path.join(out, 'fresh.yml'), 'new\n')
+    } finally {
+      process.umask(umask)
+    }
+    expect(bits.map((b) => modeOf(path.join(out, `${b.toString(8)}.yml`)))).toEqual(bits)
+    expect(modeOf(path.join(out, 'fresh.yml'))).toBe(0o644)
+    for (const f of readdirSync(out)) expect(readFileSync(path.join(out, f), 'utf8'), f).toBe('new\n')
+    expect(readdirSync(out)).toHaveLength(bits.length + 1)
+  })
+
+  it('creates the temporary file no more open than the file it replaces, before the first byte', async () => {
+    const out = path.join(dir, 'kept-tmp')
+    mkdirSync(out)
+    const seen: number[] = []
+    async function* produce() {
+      const tmp = readdirSync(out).filter((f) => f.endsWith('.tmp'))
+      expect(tmp).toHaveLength(1)
+      seen.push(modeOf(path.join(out, tmp[0]!)))
+      yield 'new\n'
+    }
+    for (const b of [0o600, 0o640]) {
+      const f = path.join(out, `${b.toString(8)}.jsonl`)
+      writeFileSync(f, 'old\n')
+      chmodSync(f, b)
+    }
+    // No umask to narrow what open gives: the bits are the helper's alone.
+    const umask = process.umask(0)
+    try {
+      await writeFileAtomic(path.join(out, '600.jsonl'), produce())
+      await writeFileAtomic(path.join(out, '640.jsonl'), produce())
+    } finally {
+      process.umask(umask)
+    }
+    expect(seen).toEqual([0o600, 0o640])
+  })
+
+  it('gives the replacement the group of the file it replaces', async () => {
+    const file = path.join(dir, 'grouped.yml')
+    writeFileSync(file, 'old\n')
+    // Root may give any group; another user only one of its own.
+    const gid =
+      process.getuid?.() === 0
+        ? 4242
+        : (process.getgroups?.().find((g) => g !== process.getgid?.()) ?? process.getgid?.() ?? 0)
+    chownSync(file, statSync(file).uid, gid)
+    chmodSync(file, 0o660)
+    await writeFileAtomic(file, 'new\n')
+    expect([statSync(file).gid, modeOf(file), readFileSync(file, 'utf8')]).toEqual([gid, 0o660, 'new\n'])
+  })
+
+  it('never opens a temporary name that exists, and leaves that file alone', async () => {
+    const file = path.join(dir, 'tmp-exists.yml')
+    const tmp = path.join(dir, '.tmp-exists.yml.taken.tmp')
+    writeFileSync(tmp, 'someone else\n')
+    // `wx`: a temporary name that exists is never opened, so its owner and mode cannot leak into the write.
+    await expect(createTempFileFor(file, tmp)).rejects.toMatchObject({ code: 'EEXIST' })
+    expect(readFileSync(tmp, 'utf8')).toBe('someone else\n')
+    rmSync(tmp)
+  })
+
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))(
+    'drops the bits of a group the writer cannot give (not a member) rather than hand them to its own group',
+    async () => {
+      const out = mkdtempSync(path.join(tmpdir(), 'io-fs-group-'))
+      try {
+        chmodSync(out, 0o777)
+        const files = { groupRead: 0o640, allRead: 0o644 }
+        for (const [name, bits] of Object.entries(files)) {
+          const f = path.join(out, name)
+          writeFileSync(f, 'old\n')
+          // The writer (nobody) owns the file, but it is in root's group, which nobody is not a member of.
+          chownSync(f, 65534, 0)
+          chmodSync(f, bits)
+        }
+        const repo = path.resolve(import.meta.dirname, '../..')
+        const script = `import { writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
+for (const f of process.argv.slice(1)) await writeFileAtomic(f, 'new\\n')`
+        await execFileP(
+          '/usr/bin/setpriv',
+          [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            process.execPath,
+            '--import',
+            path.join(repo, 'node_modules/tsx/dist/loader.mjs'),
+            '--input-type=module',
+            '-e',
+            script,
+            ...Object.keys(files).map((n) => path.join(out, n)),
+          ],
+          { cwd: out, env: { PATH: process.env.PATH ?? '', HOME: out } },
+        )
+        const after = Object.keys(files).map((n) => {
+          const st = statSync(path.join(out, n))
+          return [st.gid, st.mode & 0o777, readFileSync(path.join(out, n), 'utf8')]
+        })
+        expect(after).toEqual([
+          [65534, 0o600, 'new\n'],
+          [65534, 0o604, 'new\n'],
+        ])
+        expect(readdirSync(out).sort()).toEqual(['allRead', 'groupRead'])
+      } finally {
+        rmSync(out, { recursive: true, force: true })
+      }
+    },
+  )
 })

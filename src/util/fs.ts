@@ -190,50 +190,95 @@ function nearestExisting(p: string): { path: string; isDirectory: boolean } | un
 /** Permission bits of files that hold logged messages (exports of the log, reports made from it): the owner's alone. */
 export const PRIVATE_FILE_MODE = 0o600
 
+/**
+ * The mode for a file that repeats what `input` holds (messages, say): undefined, the usual mode, when its group and
+ * others may all read `input`, else PRIVATE_FILE_MODE (an export of the prediction log is 0600, a 0640 file is kept
+ * from others). So a copy is never readable by people who could not read its source.
+ */
+export async function modeOfCopy(input: string): Promise<number | undefined> {
+  try {
+    return ((await fsp.stat(input)).mode & 0o044) === 0o044 ? undefined : PRIVATE_FILE_MODE
+  } catch {
+    // Unreadable by now: nobody can tell who could read it, so the copy is private.
+    return PRIVATE_FILE_MODE
+  }
+}
+
 export interface WriteFileAtomicOptions {
   /**
-   * The file's permission bits (e.g. 0o600 for a private key). The temporary file is created with them before any
-   * byte is written, and the rename keeps them, so the content is never readable more widely. A file the write
-   * replaces that lacks some of these bits keeps lacking them (0o400 stays 0o400): a replacement never opens a file
-   * wider than it was. Default: 0o666 less the umask.
+   * The file's permission bits (e.g. 0o600 for a private key), whatever the umask. A file the write replaces that
+   * lacks some of these bits keeps lacking them (0o400 stays 0o400): a replacement never opens a file wider than it
+   * was. Without a mode, a new file gets 0o666 less the umask and a replaced file keeps its permission bits. See
+   * `createTempFileFor` for when the bits are set.
    */
   mode?: number
 }
 
 /**
  * A fresh temporary file beside `file`, open for writing and registered as in progress: the caller writes, syncs,
- * closes and renames it, removes it on failure, and calls `releaseTempPath`. With a `mode`, see
- * `WriteFileAtomicOptions.mode`. A failure here leaves nothing behind and is ERR_WRITE_FAILED naming `file`.
+ * closes and renames it, removes it on failure, and calls `releaseTempPath`. Its permission bits are those of
+ * `createTempFileFor`. A failure here leaves nothing behind and is ERR_WRITE_FAILED naming `file`.
  */
 export async function openTempFile(file: string, mode?: number): Promise<{ tmp: string; fh: FileHandle }> {
   const tmp = tempPathFor(file)
-  let fh: FileHandle | undefined
   try {
     await fsp.mkdir(path.dirname(file), { recursive: true })
-    const bits = mode === undefined ? undefined : mode & (await existingModeBits(file))
-    // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
-    // whatever the mode: only later opens are checked against it.
-    fh = await fsp.open(tmp, 'wx', bits ?? 0o666)
-    // The umask only narrows the mode open applies; set it exactly, still before the first byte.
-    if (bits !== undefined) await fh.chmod(bits)
-    return { tmp, fh }
+    return { tmp, fh: await createTempFileFor(file, tmp, mode) }
   } catch (err) {
-    if (fh) {
-      await fh.close().catch(() => {})
-      await fsp.rm(tmp, { force: true }).catch(() => {})
-    }
     releaseTempPath(tmp)
     throw await writeError(file, err)
   }
 }
 
-/** The permission bits of the regular file at `file`, or all of them when there is none to keep. */
-async function existingModeBits(file: string): Promise<number> {
+/**
+ * Create `tmp`, which must not exist, to be written and renamed over `file`, with the permission bits `file` is to
+ * end with (see `WriteFileAtomicOptions.mode`), set before the first byte is written. When `file` exists, the bits
+ * are its own (narrowed to `mode` when there is one), and the temporary file takes its group; when that group cannot
+ * be given (the writer is not a member), the group's bits are dropped rather than handed to the writer's group.
+ * Until its group and bits are set the file is its owner's alone, so nobody can open it more widely than the file
+ * it becomes. Failures are the system's errors; on one, `tmp` is removed.
+ */
+export async function createTempFileFor(file: string, tmp: string, mode?: number): Promise<FileHandle> {
+  const old = await regularFileStat(file)
+  // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
+  // whatever the mode: only later opens are checked against it.
+  if (!old && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
+  let bits = mode === undefined ? old!.mode & 0o777 : old ? mode & old.mode & 0o777 : mode
+  const fh = await fsp.open(tmp, 'wx', bits & 0o700)
+  try {
+    if (old && bits & 0o070) {
+      const own = await fh.stat()
+      if (own.gid !== old.gid) {
+        try {
+          await fh.chown(own.uid, old.gid)
+        } catch {
+          bits &= ~0o070
+        }
+      }
+    }
+    try {
+      // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+      await fh.chmod(bits)
+    } catch (err) {
+      // Some mounts (FAT, some network shares) refuse chmod: the bits open gave are never wider than the file
+      // replaced, so only a mode the caller asked for must hold.
+      if (mode !== undefined) throw err
+    }
+    return fh
+  } catch (err) {
+    await fh.close().catch(() => {})
+    await fsp.rm(tmp, { force: true }).catch(() => {})
+    throw err
+  }
+}
+
+/** The status of the regular file at `file`, if there is one to replace. */
+async function regularFileStat(file: string): Promise<import('node:fs').Stats | undefined> {
   try {
     const stat = await fsp.stat(file)
-    return stat.isFile() ? stat.mode & 0o777 : 0o777
+    return stat.isFile() ? stat : undefined
   } catch {
-    return 0o777
+    return undefined
   }
 }
 

@@ -209,7 +209,7 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file that locates the project (default: ./intentops.yml)')
     .option('-t, --text <text>', 'one message to parse')
     .option('-f, --file <in.jsonl>', 'messages to parse, one JSON object a line: {"text": ...} or {"fields": {...}}')
-    .option('-o, --out <file>', 'write the results here instead of stdout')
+    .option('-o, --out <file>', 'write the results here instead of stdout (0600 unless everyone may read the --file)')
     .option('--top-k <n>', 'keep only the best N intents in intent_ranking')
     .option('--no-fallback', 'report the best intent even below the fallback threshold')
     .action(
@@ -223,7 +223,7 @@ export function register(program: Command, io: CliIO): void {
         fallback: boolean
       }) => {
         const path = await import('node:path')
-        const { readTextFile, writeFileAtomic } = await import('../../util/fs.js')
+        const { modeOfCopy, readTextFile, writeFileAtomic } = await import('../../util/fs.js')
         const { createProgress } = await import('../progress.js')
         if ((opts.text === undefined) === (opts.file === undefined)) {
           throw createError('ERR_CLI_USAGE', { detail: 'give exactly one of --text or --file' })
@@ -267,8 +267,11 @@ export function register(program: Command, io: CliIO): void {
           progress?.stop()
         }
         const text = lines.length ? `${lines.join('\n')}\n` : ''
-        if (opts.out) await writeFileAtomic(path.resolve(io.cwd, opts.out), text)
-        else io.stdout(text)
+        if (opts.out) {
+          // The results repeat the messages' texts: readable by no more people than the file they came from.
+          const mode = opts.file === undefined ? undefined : await modeOfCopy(path.resolve(io.cwd, opts.file))
+          await writeFileAtomic(path.resolve(io.cwd, opts.out), text, { mode })
+        } else io.stdout(text)
       },
     )
 

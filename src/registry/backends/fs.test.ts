@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -42,6 +42,22 @@ describe('fs backend', () => {
     // A temp file of a writer that crashed mid-write is invisible.
     writeFileSync(path.join(root, 'a', '.x.json.123.abc.tmp'), 'half')
     expect((await b.list('a/')).map((o) => o.key)).toEqual(['a/x.json'])
+  })
+
+  it('keeps the permission bits of an object it replaces; a new object gets the umask', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    const umask = process.umask(0o022)
+    try {
+      await b.put('aliases/prod.json', new TextEncoder().encode('{"v":1}'))
+      expect(statSync(path.join(root, 'aliases', 'prod.json')).mode & 0o777).toBe(0o644)
+      chmodSync(path.join(root, 'aliases', 'prod.json'), 0o640)
+      await b.put('aliases/prod.json', new TextEncoder().encode('{"v":2}'))
+    } finally {
+      process.umask(umask)
+    }
+    const file = path.join(root, 'aliases', 'prod.json')
+    expect([statSync(file).mode & 0o777, readFileSync(file, 'utf8')]).toEqual([0o640, '{"v":2}'])
   })
 
   it('creates the registry directory on first write only', async () => {

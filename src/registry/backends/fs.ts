@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError, isIntentopsError } from '../../errors.js'
-import { releaseTempPath, tempPathFor } from '../../util/fs.js'
+import { createTempFileFor, releaseTempPath, tempPathFor } from '../../util/fs.js'
 import {
   assertValidKey,
   backendError,
@@ -132,7 +132,8 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       const tmp = tempPathFor(file)
       try {
         await fsp.mkdir(dir, { recursive: true })
-        const fh = await fsp.open(tmp, 'wx', 0o644)
+        // An object it replaces (an alias, say) keeps its permission bits and group.
+        const fh = await createTempFileFor(file, tmp)
         try {
           await fh.writeFile(data)
           await fh.sync()
