@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { samplePrediction } from '../store/contract.js'
 import { openSqliteStore } from '../store/sqlite.js'
-import { reviewCharts } from './charts.js'
+import { reviewCharts, windowMs } from './charts.js'
 
 describe('review charts', () => {
   it('count every logged message of the window but the deleted ones', async () => {
@@ -35,6 +35,21 @@ describe('review charts', () => {
       expect(Object.fromEntries(values('channels').map((v) => [v.channel, v.count]))).toEqual({ web: 2, email: 1 })
     } finally {
       await store.close()
+    }
+  })
+})
+
+describe('windowMs', () => {
+  it('reads hours and days, and refuses anything else with a catalog error', () => {
+    expect(windowMs('24h')).toBe(86_400_000)
+    expect(windowMs('7d')).toBe(7 * 86_400_000)
+    for (const bad of ['0d', '7w', '10000h', '7 d', '']) {
+      expect(() => windowMs(bad)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARGUMENT',
+          message: expect.stringContaining('such as 24h or 7d'),
+        }),
+      )
     }
   })
 })

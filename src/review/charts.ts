@@ -6,6 +6,7 @@
  * @module
  */
 import type { TopLevelSpec } from 'vega-lite'
+import { createError } from '../errors.js'
 import { confidenceHistogram } from '../eval/calibration.js'
 import { CONFIG, confidenceHistogramSpec, confusionHeatmapSpec, SCHEMA } from '../eval/charts.js'
 import type { PredictionStore } from '../store/types.js'
@@ -24,7 +25,10 @@ const TOP_INTENTS = 8
 /** `7d`, `24h` → milliseconds. */
 export function windowMs(window: string): number {
   const m = /^([1-9]\d{0,3})([hd])$/.exec(window)
-  if (!m) throw new RangeError(`window must look like 24h or 7d, got "${window}"`)
+  if (!m)
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `window "${window}" is not a window: use hours or days from 1 to 9999, such as 24h or 7d`,
+    })
   return Number(m[1]) * (m[2] === 'h' ? 3_600_000 : DAY)
 }
 

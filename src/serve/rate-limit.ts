@@ -6,6 +6,8 @@
  * @module
  */
 
+import { createError } from '../errors.js'
+
 interface Bucket {
   tokens: number
   /** When `tokens` was last brought up to date, ms. */
@@ -35,7 +37,9 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     if (!(options.max >= 1) || !(options.windowMs > 0)) {
-      throw new RangeError(`rate limit needs max >= 1 and windowMs > 0, got ${options.max} / ${options.windowMs}`)
+      throw createError('ERR_INVALID_ARGUMENT', {
+        detail: `rate limit needs max >= 1 and windowMs > 0, got ${options.max} / ${options.windowMs}`,
+      })
     }
     this.max = options.max
     this.windowMs = options.windowMs
