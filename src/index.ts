@@ -136,7 +136,13 @@ export type {
 } from './eval/types.js'
 // ── end eval ─────────────────────────────────────────────────────────────────────
 // ── nlu ──────────────────────────────────────────────────────────────────────────
-export { type CatalogEntry, COMPONENT_CATALOG, catalogEntry, componentTypes } from './nlu/catalog.js'
+export {
+  type CatalogEntry,
+  COMPONENT_CATALOG,
+  catalogEntry,
+  componentTypes,
+  newLoadContext,
+} from './nlu/catalog.js'
 export type {
   Classifier,
   ClassifierFitContext,
@@ -148,6 +154,7 @@ export type {
   FittedClassifier,
   FittedEntityExtractor,
   FittedFeaturizer,
+  LoadContext,
 } from './nlu/component.js'
 export { type BilouSpan, fromBilou, toBilou } from './nlu/entities/bilou.js'
 // ── nlu: crf entity tagger ──
