@@ -417,7 +417,9 @@ export {
   DEFAULT_REDACTION_RULES,
   hashSender,
   type RedactionRule,
+  type RedactionRuleIssue,
   type Redactor,
+  redactionRuleIssues,
 } from './store/redact.js'
 export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
