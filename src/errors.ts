@@ -63,7 +63,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_REGEX_CHECK_LIMIT: {
     status: 400,
     message: 'Too many regex patterns to check in {where}: {detail}',
-    hint: 'One check (the regexes of a data set, of one step of a model, or the redaction rules of a config) judges at most 1,000 patterns and spends at most 2×10^7 steps on them, about ten seconds; a typical pattern takes a few thousand. Use a lookup table for lists of words, drop patterns that repeat others, or simplify the patterns that take the most.',
+    hint: 'One check (the regexes of a data set or of a training run, those of every step of a model file together, or the redaction rules of a config) judges at most 1,000 distinct patterns and spends at most 2×10^7 steps on them, about ten seconds; a typical pattern takes a few thousand, and a pattern several steps use is charged once. Use a lookup table for lists of words, or simplify the patterns that take the most, and retrain a model that is refused.',
   },
 
   // ── config ───────────────────────────────────────────────────────────────────
@@ -454,7 +454,7 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_NLU_PIPELINE_INVALID: {
     status: 400,
     message: 'Invalid pipeline: {detail}',
-    hint: 'A pipeline needs at least one featurizer, then exactly one classifier; see docs/nlu.md.',
+    hint: 'A pipeline needs at least one featurizer, then exactly one classifier, and has at most 64 steps; see docs/nlu.md.',
   },
   ERR_NLU_REGEX_INVALID: {
     status: 400,

@@ -136,7 +136,13 @@ export type {
 } from './eval/types.js'
 // ── end eval ─────────────────────────────────────────────────────────────────────
 // ── nlu ──────────────────────────────────────────────────────────────────────────
-export { type CatalogEntry, COMPONENT_CATALOG, catalogEntry, componentTypes } from './nlu/catalog.js'
+export {
+  type CatalogEntry,
+  COMPONENT_CATALOG,
+  catalogEntry,
+  componentTypes,
+  newLoadContext,
+} from './nlu/catalog.js'
 export type {
   Classifier,
   ClassifierFitContext,
@@ -148,6 +154,7 @@ export type {
   FittedClassifier,
   FittedEntityExtractor,
   FittedFeaturizer,
+  LoadContext,
 } from './nlu/component.js'
 export { type BilouSpan, fromBilou, toBilou } from './nlu/entities/bilou.js'
 // ── nlu: crf entity tagger ──
@@ -410,7 +417,9 @@ export {
   DEFAULT_REDACTION_RULES,
   hashSender,
   type RedactionRule,
+  type RedactionRuleIssue,
   type Redactor,
+  redactionRuleIssues,
 } from './store/redact.js'
 export { MIGRATIONS, type StoreDatabase } from './store/schema.js'
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite.js'

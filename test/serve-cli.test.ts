@@ -167,7 +167,7 @@ describe('intentops serve', () => {
         /^error ERR_CONFIG_INVALID: .*intentops\.yml:6:\d+: Invalid config: `store\.redaction\.0\.pattern`/,
       )
       expect(io.err()).toContain('can take too long on the texts of up to 100,000 characters the server can log')
-      expect(io.err()).toContain('set `serve.maxTextLength` to 22,000 or less')
+      expect(io.err()).toContain('set `serve.maxTextLength` to 11,000 or less')
       // Fine on the default 10,000 characters, until the environment raises it.
       writeFileSync(path.join(own, 'intentops.yml'), `name: bot\n${rule}`)
       const env = memoryIO(own, { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '100000' })

@@ -274,6 +274,59 @@ describe('the prediction log through its writer thread', () => {
   })
 })
 
+describe('redaction rules on the longest text the server takes', () => {
+  it('are judged as the app is built, from the store or its writer thread, without resolveServeConfig seeing them', async () => {
+    // Fine on 10,000 characters and on 22,000 code units (11,000 characters), not on 100,000 characters.
+    const slow = [{ pattern: '\\d+\\.\\d+', replacement: '[n]' }]
+    const file = path.join(dir, 'slow.db')
+    const slowStore = openSqliteStore({ file, senderKey: 'k', redact: createRedactor(slow) })
+    await slowStore.migrate()
+    const writer = new SqliteWorkerWriter({ file, senderKey: 'k', redaction: slow })
+    // The app closes its queue: one each.
+    const build = (overrides: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      readyApp({
+        config: serveConfig(overrides),
+        root: dir,
+        registry,
+        modelName: 'bot',
+        store: slowStore,
+        predictionLog: new PredictionLogQueue({ store: slowStore, flushIntervalMs: 10 }),
+        ...extra,
+      })
+    const refusal = expect.objectContaining({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining(
+        '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters the server can log, which it reads as up to 200,000 code units',
+      ),
+    })
+    try {
+      expect(slowStore.redaction).toEqual(slow)
+      await expect(build({ maxTextLength: 100_000 })).rejects.toEqual(refusal)
+      await expect(build({ maxTextLength: 100_000 }, { logWriter: writer })).rejects.toEqual(refusal)
+      // The writer thread's rules are those that redact what the queue writes through it.
+      const safeWriter = new SqliteWorkerWriter({ file, senderKey: 'k', redaction: DEFAULT_REDACTION_RULES })
+      const viaWriter = await build({ maxTextLength: 100_000 }, { logWriter: safeWriter })
+      await viaWriter.close()
+      // Nothing is redacted when nothing is logged; and the advice of the message passes.
+      await (await build({ maxTextLength: 100_000, logPredictions: false })).close()
+      const predictionLog = new PredictionLogQueue({ store: slowStore, flushIntervalMs: 10 })
+      const fits = await build({ maxTextLength: 11_000 }, { predictionLog })
+      try {
+        const text = `${'1'.repeat(10_990)}.5`
+        const res = await fits.inject({ method: 'POST', url: '/v1/parse', payload: { text } })
+        expect(res.statusCode).toBe(200)
+        await predictionLog.flush()
+        expect((await slowStore.getPrediction(res.json().request_id))?.text).toBe('[n]')
+      } finally {
+        await fits.close()
+      }
+    } finally {
+      await writer.close()
+      await slowStore.close()
+    }
+  })
+})
+
 describe('tokens and roles', () => {
   let app: ServeApp
   beforeAll(async () => {

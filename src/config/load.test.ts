@@ -103,7 +103,7 @@ describe('config', () => {
     expect(words.store.redaction[1]!.pattern).toBe('\\w+(?:\\s\\w+)*')
   })
   it('stops checking redaction rules past what one check may judge, at the first rule not checked', () => {
-    const rules = Array.from({ length: 1001 }, (_, i) => `    - { pattern: '\\b\\d{6}\\b', replacement: '[id${i}]' }`)
+    const rules = Array.from({ length: 1001 }, (_, i) => `    - { pattern: '\\b\\d{6}-${i}\\b', replacement: '[id]' }`)
     const e = catchError(() => parseConfig(`store:\n  redaction:\n${rules.join('\n')}\n`, 'c.yml'))
     expect(e.code).toBe('ERR_CONFIG_INVALID')
     expect(e.location).toMatchObject({ file: 'c.yml', line: 1003 })
@@ -124,17 +124,18 @@ describe('config', () => {
       (err: unknown) => err as IntentopsError,
     )
     expect(e).toMatchObject({ code: 'ERR_CONFIG_INVALID', location: { line: 6 } })
+    // Without the `u` flag the rule reads an emoji as two: 100,000 characters can be 200,000 code units.
     expect(e.message).toContain(
-      '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters the server can log',
+      '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters the server can log, which it reads as up to 200,000 code units',
     )
-    expect(e.message).toContain('over the 2.5×10^8 allowed on 100,000 characters')
+    expect(e.message).toContain('over the 2.5×10^8 allowed on 200,000 characters')
     expect(e.message).toContain(
-      'it passes on texts of up to 22,000 characters: set `serve.maxTextLength` to 22,000 or less',
+      'it passes on texts of up to 11,000 characters, 22,000 code units: set `serve.maxTextLength` to 11,000 or less',
     )
     expect(e.message).toContain('such as `(^|[^…])`, needs `$1` at the start of the replacement to keep it')
     // Its own advice passes; and a body limit below the text limit bounds the texts as well.
-    write('  maxTextLength: 22000\n')
-    expect((await loadConfig({ dir })).config.serve.maxTextLength).toBe(22_000)
+    write('  maxTextLength: 11000\n')
+    expect((await loadConfig({ dir })).config.serve.maxTextLength).toBe(11_000)
     write('  maxTextLength: 100000\n  bodyLimitBytes: 20000\n')
     expect((await loadConfig({ dir })).config.serve.bodyLimitBytes).toBe(20_000)
     // The default rules pass on any text the default body limit holds.

@@ -8,9 +8,8 @@ import { nameHint, nameProblem } from '../data/names.js'
 import { createError, formatLocation, type SourceLocation } from '../errors.js'
 import { buildPipeline } from '../nlu/pipeline.js'
 import { sqliteLocationProblem } from '../store/location.js'
-import { longestRedactedText, redactionRuleProblem } from '../store/redact.js'
+import { redactionRuleIssues } from '../store/redact.js'
 import { pathExists, readTextFile } from '../util/fs.js'
-import { newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
 import { keyLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'
 import { type Config, ConfigSchema } from './schema.js'
 
@@ -166,23 +165,18 @@ function sqliteStorePath(candidate: unknown): string | undefined {
  * the server takes with this config (`serve` options from the environment are judged again as the server starts).
  */
 function checkRedaction(config: Config, parsed: ParsedYaml, issues: ConfigIssue[]): void {
-  const tally = newRegexCheckTally()
-  const textLength = longestRedactedText(config.serve)
-  for (const [i, rule] of config.store.redaction.entries()) {
-    const limit = regexCheckLimit(tally)
-    if (limit !== undefined) {
-      issues.push({
-        message: `\`store.redaction.${i}\` and the rules after it are not checked: there are too many redaction rules to check (${limit}, see ERR_REGEX_CHECK_LIMIT); keep fewer rules, each matching more`,
-        location: pointerLocation(parsed, `/store/redaction/${i}`),
-      })
-      return
-    }
-    const problem = redactionRuleProblem(rule, tally, textLength)
-    if (problem === undefined) continue
-    issues.push({
-      message: `\`store.redaction.${i}.pattern\` /${rule.pattern}/ ${problem}`,
-      location: pointerLocation(parsed, `/store/redaction/${i}/pattern`),
-    })
+  for (const { index: i, kind, message } of redactionRuleIssues(config.store.redaction, config.serve)) {
+    issues.push(
+      kind === 'limit'
+        ? {
+            message: `\`store.redaction.${i}\` and the rules after it are not checked: there are too many redaction rules to check (${message}, see ERR_REGEX_CHECK_LIMIT); keep fewer rules, each matching more`,
+            location: pointerLocation(parsed, `/store/redaction/${i}`),
+          }
+        : {
+            message: `\`store.redaction.${i}.pattern\` ${message}`,
+            location: pointerLocation(parsed, `/store/redaction/${i}/pattern`),
+          },
+    )
   }
 }
 

@@ -315,7 +315,7 @@ export const StoreConfigSchema = Type.Object(
         },
       ],
       description:
-        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on the longest text the server takes, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`. That text is `serve.maxTextLength` characters long, or `serve.bodyLimitBytes` if that is smaller, and never judged shorter than 10,000: raising them can refuse a rule that passed, such as `\\d+\\.\\d+`, tried again from each digit of a long run, past 22,000 characters. The default rules pass up to the default body limit.',
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on the longest text the server takes, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`. That text is `serve.maxTextLength` characters long, or `serve.bodyLimitBytes` if that is smaller, and never judged shorter than 10,000; a rule without the `u` flag reads a character past U+FFFF, such as an emoji, as two, so it is judged on twice `serve.maxTextLength` (within `serve.bodyLimitBytes`). Raising them can refuse a rule that passed, such as `\\d+\\.\\d+`, tried again from each digit of a long run, past 22,000 code units (`serve.maxTextLength` 11,000). The default rules pass up to the default body limit.',
     }),
     senderKey: Type.Optional(
       Type.String({
@@ -387,7 +387,7 @@ export const ServeConfigSchema = Type.Object(
       default: 10_000,
       minimum: 1,
       description:
-        'Longest message text (or sum of field lengths), in characters (Unicode code points: an emoji counts as one). Redaction rules (`store.redaction`) are judged at this length when it is longer than 10,000 (and `serve.bodyLimitBytes` not smaller): a rule too slow for it is refused at start.',
+        'Longest message text (or sum of field lengths), in characters (Unicode code points: an emoji counts as one). Redaction rules (`store.redaction`) are judged at this length (twice it for a rule without the `u` flag, which reads an emoji as two), within `serve.bodyLimitBytes` and never below 10,000: a rule too slow for it is refused at start.',
     }),
     maxBatchSize: Type.Integer({
       default: 1000,

@@ -7,7 +7,13 @@
  */
 import type { ValidationConfig } from '../config/schema.js'
 import { formatLocation, type SourceLocation } from '../errors.js'
-import { dataRegexRisk, dataRegexSyntaxError, newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
+import {
+  dataRegexJudged,
+  dataRegexRisk,
+  dataRegexSyntaxError,
+  newRegexCheckTally,
+  regexCheckLimit,
+} from '../util/regex-safety.js'
 import { compareDiagnostics, type Diagnostic, errorDiagnostic, warningDiagnostic } from './diagnostics.js'
 import { type NameKind, nameHint, nameProblem } from './names.js'
 import { exampleTokens, indexTokens, type TokenIndex } from './token-index.js'
@@ -245,7 +251,8 @@ function checkSynonyms(data: TrainingData, out: Diagnostic[]): void {
 
 /**
  * Each pattern compiled and judged as training compiles and judges it (regex-safety.ts), so the verdicts agree; as
- * there, the check stops at the first pattern past the limits of one check.
+ * there, a pattern written twice is charged once, and the check stops at the first pattern past the limits of one
+ * check.
  */
 function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
   const tally = newRegexCheckTally()
@@ -258,7 +265,7 @@ function checkRegexes(data: TrainingData, out: Diagnostic[]): void {
         out.push(errorDiagnostic('ERR_DATA_BAD_REGEX', { name: r.name, detail: bad.detail, advice: bad.advice }, at))
         continue
       }
-      const limit = regexCheckLimit(tally)
+      const limit = dataRegexJudged(tally, p) ? undefined : regexCheckLimit(tally)
       if (limit !== undefined) {
         out.push(errorDiagnostic('ERR_REGEX_CHECK_LIMIT', { where: 'the training data', detail: limit }, at))
         return

@@ -1,10 +1,12 @@
 /**
  * The frozen component catalog: the only place a pipeline step's `type` (from `intentops.yml` or from a model
  * file) turns into code. `create` validates params and returns an untrained component; `fromState` rebuilds a
- * fitted one from the JSON and typed arrays of a model file. An unknown type is an error, never a lookup of code.
+ * fitted one from the JSON and typed arrays of a model file, given what the steps of one load share (`LoadContext`).
+ * An unknown type is an error, never a lookup of code.
  * @module
  */
 import type { TObject } from '@sinclair/typebox'
+import { newRegexCheckTally } from '../util/regex-safety.js'
 import { FittedLinearClassifier } from './classifiers/linear-model.js'
 import { LinearSvm, LinearSvmParamsSchema, linearSvmParams } from './classifiers/linear-svm.js'
 import {
@@ -20,6 +22,7 @@ import type {
   FittedClassifier,
   FittedEntityExtractor,
   FittedFeaturizer,
+  LoadContext,
 } from './component.js'
 import { CrfEntityExtractor, CrfParamsSchema, crfFromState, crfParams } from './entities/crf.js'
 import {
@@ -47,19 +50,19 @@ interface EntryBase {
 export interface FeaturizerEntry extends EntryBase {
   kind: 'featurizer'
   create(params: unknown): Featurizer
-  fromState(state: ComponentState): FittedFeaturizer
+  fromState(state: ComponentState, ctx: LoadContext): FittedFeaturizer
 }
 
 export interface ClassifierEntry extends EntryBase {
   kind: 'classifier'
   create(params: unknown): Classifier
-  fromState(state: ComponentState): FittedClassifier
+  fromState(state: ComponentState, ctx: LoadContext): FittedClassifier
 }
 
 export interface EntityExtractorEntry extends EntryBase {
   kind: 'entity_extractor'
   create(params: unknown): EntityExtractor
-  fromState(state: ComponentState): FittedEntityExtractor
+  fromState(state: ComponentState, ctx: LoadContext): FittedEntityExtractor
 }
 
 export type CatalogEntry = FeaturizerEntry | ClassifierEntry | EntityExtractorEntry
@@ -78,7 +81,7 @@ export const COMPONENT_CATALOG: Readonly<Record<string, Readonly<CatalogEntry>>>
     description: 'One binary feature per regex and per lookup table of the training data.',
     schema: RegexFeaturesParamsSchema,
     create: (params: unknown) => new RegexFeaturizer(regexFeaturesParams(params)),
-    fromState: (state: ComponentState) => FittedRegexFeatures.fromState(state),
+    fromState: (state: ComponentState, ctx: LoadContext) => FittedRegexFeatures.fromState(state, ctx),
   }),
   linear_svm: Object.freeze({
     kind: 'classifier',
@@ -99,7 +102,7 @@ export const COMPONENT_CATALOG: Readonly<Record<string, Readonly<CatalogEntry>>>
     description: "Entities from the training data's regexes named like annotated entities.",
     schema: RegexEntitiesParamsSchema,
     create: (params: unknown) => new RegexEntities(regexEntitiesParams(params)),
-    fromState: (state: ComponentState) => FittedRegexEntities.fromState(state),
+    fromState: (state: ComponentState, ctx: LoadContext) => FittedRegexEntities.fromState(state, ctx),
   }),
   lookup_entities: Object.freeze({
     kind: 'entity_extractor',
@@ -115,9 +118,14 @@ export const COMPONENT_CATALOG: Readonly<Record<string, Readonly<CatalogEntry>>>
       'features; learns roles and groups, and gives each entity the marginal probability of its span.',
     schema: CrfParamsSchema,
     create: (params: unknown) => new CrfEntityExtractor(crfParams(params)),
-    fromState: (state: ComponentState) => crfFromState(state),
+    fromState: (state: ComponentState, ctx: LoadContext) => crfFromState(state, ctx),
   }),
 } satisfies Record<string, CatalogEntry>)
+
+/** A context for one model load: pass the same one to the `fromState` of each of its steps. */
+export function newLoadContext(): LoadContext {
+  return { regexTally: newRegexCheckTally() }
+}
 
 /** The catalog entry of `type`, or undefined. Own keys only: `constructor` or `__proto__` are not types. */
 export function catalogEntry(type: string): Readonly<CatalogEntry> | undefined {

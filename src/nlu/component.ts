@@ -9,6 +9,7 @@
  * @module
  */
 import type { TrainingData } from '../data/types.js'
+import type { RegexCheckTally } from '../util/regex-safety.js'
 import type { CsrMatrix, SparseVector } from './sparse.js'
 import type { Token } from './tokenizer.js'
 import type { EntityPrediction } from './types.js'
@@ -34,6 +35,20 @@ export interface FitContext {
   /** Reports progress in [0, 1] for long fits. */
   onProgress?: (fraction: number) => void
   signal?: AbortSignal
+  /**
+   * The regex safety check's budget, shared by every step of one training run so that patterns several steps use
+   * are charged once (see `regexCheckLimit`). Default: one of the step's own.
+   */
+  regexTally?: RegexCheckTally
+}
+
+/**
+ * What the steps of one model load share, passed to the catalog's `fromState`: the regex safety check's budget, so
+ * that a model file with many regex steps costs at most what one check may, and patterns several steps use are
+ * charged once.
+ */
+export interface LoadContext {
+  readonly regexTally: RegexCheckTally
 }
 
 // ── entity extractors ───────────────────────────────────────────────────────────

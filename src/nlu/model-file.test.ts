@@ -16,6 +16,7 @@ import {
   readManifest,
   saveModel,
 } from './model-file.js'
+import { MAX_PIPELINE_STEPS } from './pipeline.js'
 import { toyTrainingData } from './testing.js'
 import { trainModel } from './train.js'
 import type { TrainedModel } from './types.js'
@@ -32,17 +33,21 @@ beforeAll(async () => {
 // biome-ignore lint/suspicious/noExplicitAny: the test rewrites arbitrary header fields
 type AnyHeader = any
 
-function forge(mutate: (header: AnyHeader) => void, opts: { major?: number; minor?: number } = {}): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+function forge(
+  mutate: (header: AnyHeader) => void,
+  opts: { major?: number; minor?: number } = {},
+  from = bytes,
+): Uint8Array {
+  const view = new DataView(from.buffer, from.byteOffset, from.byteLength)
   const headerLength = view.getUint32(16, true)
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(32, 32 + headerLength)))
+  const header = JSON.parse(new TextDecoder().decode(from.subarray(32, 32 + headerLength)))
   mutate(header)
   const json = new TextEncoder().encode(JSON.stringify(header))
   const oldDataStart = Math.ceil((32 + headerLength) / 8) * 8
   const newDataStart = Math.ceil((32 + json.length) / 8) * 8
-  const data = bytes.subarray(oldDataStart, bytes.length - 32)
+  const data = from.subarray(oldDataStart, from.length - 32)
   const out = new Uint8Array(newDataStart + data.length + 32)
-  out.set(bytes.subarray(0, 32))
+  out.set(from.subarray(0, 32))
   out.set(json, 32)
   out.set(data, newDataStart)
   const v = new DataView(out.buffer)
@@ -192,12 +197,9 @@ describe('model file', () => {
       'ERR_MODEL_UNSAFE_REGEX',
       /can match the same text in 65,535 ways, each tried in turn/,
     )
-    // A step with more patterns than one check may judge stops the load, whatever the patterns.
-    refused(
-      () => decodeModel(withPatterns(Array.from({ length: 1001 }, () => '\\d{5}')), { source: 'model.iom' }),
-      'ERR_REGEX_CHECK_LIMIT',
-      /^Too many regex patterns to check in step '[\w-]+' of model\.iom: it has checked 1,000 patterns/,
-    )
+    // The same pattern written many times is judged, and charged, once.
+    const same = decodeModel(withPatterns(Array.from({ length: 1001 }, () => '\\d{5}')), { source: 'model.iom' })
+    expect(same.parse('zip 10115').entities.map((e) => e.value)).toContain('10115')
   })
   it('refuses files that are not model files', () => {
     refused(() => decodeModel(new TextEncoder().encode('{"json": true}')), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)
@@ -361,5 +363,83 @@ describe('model file', () => {
       expect(back.arrays[k]!.constructor).toBe(a.constructor)
       expect(Buffer.from(back.arrays[k]!.buffer).equals(Buffer.from(a.buffer))).toBe(true)
     }
+  })
+})
+
+describe('the regex check of a model load', () => {
+  /** Distinct patterns, more than half of what one check may judge. */
+  const distinct = (tag: string) => Array.from({ length: 600 }, (_, i) => `${tag}${i}\\d{5}`)
+  let shared: Uint8Array
+  const regexSteps = ['regexes_1', 'regexes_2', 'entities_1', 'entities_2', 'tagger']
+
+  beforeAll(async () => {
+    const data = toyTrainingData()
+    data.regexes = [{ name: 'zipcode', patterns: ['\\d{5}', ...distinct('z')] }]
+    const pipeline = [
+      { type: 'tfidf', name: 'words' },
+      { type: 'regex_features', name: 'regexes_1' },
+      { type: 'regex_features', name: 'regexes_2', useLookups: false },
+      { type: 'linear_svm', name: 'classifier' },
+      { type: 'regex_entities', name: 'entities_1' },
+      { type: 'regex_entities', name: 'entities_2', useWordBoundaries: false },
+      { type: 'crf', name: 'tagger', maxIterations: 5 },
+    ]
+    // Five steps use the same 601 patterns: one training run charges them once, or it would stop past 1,000.
+    shared = encodeModel(await trainModel(data, { config: { ...defaultConfig(), pipeline }, seed: 3, workers: 0 }))
+  })
+
+  /** The model with the patterns of each named step replaced (`crf` keeps them under `regexes`). */
+  const withStepPatterns = (patterns: Record<string, string[]>) =>
+    forge(
+      (h) => {
+        for (const [name, list] of Object.entries(patterns)) {
+          const json = h.components.find((c: AnyHeader) => c.name === name).json
+          ;(json.patterns ?? json.regexes)[0].patterns = list
+        }
+      },
+      {},
+      shared,
+    )
+
+  it('charges the patterns its steps share once: five steps of 601 patterns load', () => {
+    const header = readManifest(shared)
+    expect(header.steps.map((s) => s.name)).toEqual([
+      'words',
+      ...regexSteps.slice(0, 2),
+      'classifier',
+      ...regexSteps.slice(2),
+    ])
+    const loaded = decodeModel(shared, { source: 'model.iom' })
+    expect(loaded.parse('weather in 10115').entities.map((e) => e.value)).toContain('10115')
+  })
+
+  it('refuses distinct patterns past one check across its steps, at the step where the budget ran out', () => {
+    // 601 in regexes_1, then 600 new ones in regexes_2 (the limit falls at its 400th), and 600 more in the tagger,
+    // which the load never reaches.
+    const forged = withStepPatterns({ regexes_2: distinct('y'), tagger: distinct('x') })
+    refused(
+      () => decodeModel(forged, { source: 'model.iom' }),
+      'ERR_REGEX_CHECK_LIMIT',
+      /^Too many regex patterns to check in model\.iom \(its steps share one check, which ran out in step 'regexes_2'\): it has checked 1,000 patterns, as many as one check may$/,
+    )
+  })
+
+  it('refuses a manifest with more steps than a pipeline may have, before building any', () => {
+    refused(
+      () =>
+        decodeModel(
+          forge(
+            (h) => {
+              const step = h.manifest.steps.find((s: AnyHeader) => s.name === 'regexes_1')
+              h.manifest.steps.push(...Array.from({ length: MAX_PIPELINE_STEPS }, () => step))
+            },
+            {},
+            shared,
+          ),
+          { source: 'model.iom' },
+        ),
+      'ERR_MODEL_CORRUPT',
+      /^model\.iom is malformed: it has 71 pipeline steps, more than the 64 a model may have$/,
+    )
   })
 })

@@ -27,11 +27,11 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createError, type ErrorCode, isIntentopsError } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
-import { catalogEntry } from './catalog.js'
+import { catalogEntry, newLoadContext } from './catalog.js'
 import type { ComponentState, NumericArray } from './component.js'
 import { fromHalfBits, toHalfBits } from './half.js'
 import { NluModel } from './model.js'
-import { FittedPipeline, type FittedStep } from './pipeline.js'
+import { FittedPipeline, type FittedStep, MAX_PIPELINE_STEPS } from './pipeline.js'
 import type { ModelManifest, TrainedModel } from './types.js'
 
 /**
@@ -290,6 +290,17 @@ function readHeader(bytes: Uint8Array, options: DecodeOptions): { header: Header
       detail: `its manifest lacks trainedFields, which format 1.${minor} records`,
     })
   }
+  // Training never writes more; the bound keeps a crafted file from making the loader build steps without end.
+  for (const [what, n] of [
+    ['pipeline steps', raw.manifest.steps.length],
+    ['component states', raw.components.length],
+  ] as const) {
+    if (n > MAX_PIPELINE_STEPS) {
+      fail('ERR_MODEL_CORRUPT', source, {
+        detail: `it has ${n} ${what}, more than the ${MAX_PIPELINE_STEPS} a model may have`,
+      })
+    }
+  }
   return { header: raw, dataStart }
 }
 
@@ -317,6 +328,8 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Tra
     byName.set(c.name, readComponent(bytes, c, dataStart, source))
   }
   const steps: FittedStep[] = []
+  // One regex check for the whole file: its steps together judge no more patterns than one check may.
+  const load = newLoadContext()
   for (const step of manifest.steps) {
     const entry = catalogEntry(step.type)
     if (!entry) fail('ERR_MODEL_UNKNOWN_COMPONENT', source, { type: step.type })
@@ -324,7 +337,7 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Tra
     if (!state) fail('ERR_MODEL_CORRUPT', source, { detail: `step '${step.name}' has no saved state` })
     let fitted: FittedStep['fitted']
     try {
-      fitted = entry.fromState(state)
+      fitted = entry.fromState(state, load)
     } catch (err) {
       // Not "malformed": an older intentops wrote such files; the data needs fixing, not the file.
       if (isIntentopsError(err) && err.code === 'ERR_NLU_REGEX_UNSAFE') {
@@ -332,7 +345,10 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Tra
         fail('ERR_MODEL_UNSAFE_REGEX', source, { step: step.name, name, pattern, detail })
       }
       if (isIntentopsError(err) && err.code === 'ERR_REGEX_CHECK_LIMIT') {
-        fail('ERR_REGEX_CHECK_LIMIT', source, { where: `step '${step.name}' of ${source}`, detail: err.params.detail })
+        fail('ERR_REGEX_CHECK_LIMIT', source, {
+          where: `${source} (its steps share one check, which ran out in step '${step.name}')`,
+          detail: err.params.detail,
+        })
       }
       const detail = isIntentopsError(err) ? err.message : String((err as Error)?.message ?? err)
       fail('ERR_MODEL_CORRUPT', source, { detail: `step '${step.name}' (${step.type}): ${detail}` })

@@ -4,7 +4,7 @@ import type { PipelineStepConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
 import type { FittedEntityExtractor } from './component.js'
 import type { NluModel } from './model.js'
-import { buildPipeline, DEFAULT_PIPELINE, FittedPipeline, type FittedStep } from './pipeline.js'
+import { buildPipeline, DEFAULT_PIPELINE, FittedPipeline, type FittedStep, MAX_PIPELINE_STEPS } from './pipeline.js'
 import { HOSTILE_TEXTS, toyTrainingData } from './testing.js'
 import { trainModel } from './train.js'
 import type { TrainedModel } from './types.js'
@@ -53,6 +53,11 @@ describe('buildPipeline', () => {
       ],
       'ERR_NLU_PIPELINE_INVALID',
       "two steps are named 'x'",
+    ],
+    [
+      [...Array.from({ length: MAX_PIPELINE_STEPS }, () => ({ type: 'regex_features' })), { type: 'linear_svm' }],
+      'ERR_NLU_PIPELINE_INVALID',
+      'it has 65 steps, more than the 64 a pipeline may have',
     ],
   ])('refuses %j with %s', (config, code, message) => {
     expect(() => buildPipeline(steps(config))).toThrow(

@@ -7,6 +7,7 @@
 import type { PipelineStepConfig } from '../config/schema.js'
 import type { Example, MessageInput, TrainingData } from '../data/types.js'
 import { createError, isIntentopsError, type SourceLocation } from '../errors.js'
+import { newRegexCheckTally } from '../util/regex-safety.js'
 import { catalogEntry, componentTypes } from './catalog.js'
 import type {
   Classifier,
@@ -38,6 +39,13 @@ export const DEFAULT_PIPELINE: readonly Readonly<PipelineStepConfig>[] = Object.
   { type: 'regex_entities', name: 'regex_entities' },
   { type: 'lookup_entities', name: 'lookup_entities' },
 ])
+
+/**
+ * The most steps a pipeline, and so a model file, may have. Each regex step checks its patterns for catastrophic
+ * backtracking; one budget for the whole pipeline bounds that work, and this bounds the rest of a model load.
+ * Pipelines have a handful of steps.
+ */
+export const MAX_PIPELINE_STEPS = 64
 
 type Untrained =
   | { kind: 'featurizer'; component: Featurizer }
@@ -87,6 +95,13 @@ export function buildPipeline(steps: readonly Readonly<PipelineStepConfig>[], lo
   const at = (index: number | undefined, key?: string) => {
     const location = steps.length === 0 ? undefined : locate?.(index, key)
     return location ? { location } : {}
+  }
+  if (source.length > MAX_PIPELINE_STEPS) {
+    throw createError(
+      'ERR_NLU_PIPELINE_INVALID',
+      { detail: `it has ${source.length} steps, more than the ${MAX_PIPELINE_STEPS} a pipeline may have` },
+      at(MAX_PIPELINE_STEPS),
+    )
   }
   const built: PipelineStep[] = []
   const names = new Set<string>()
@@ -191,7 +206,12 @@ export class Pipeline {
     const labelIndex = new Map(labels.map((l, i) => [l, i]))
     const report = (stage: PipelineProgress['stage'], fraction: number) =>
       options.onProgress?.({ stage, fraction: Math.min(1, Math.max(0, fraction)) })
-    const ctxBase = { seed: options.seed, ...(options.signal ? { signal: options.signal } : {}) }
+    // One regex check for the whole run: a pattern several steps use is charged once.
+    const ctxBase = {
+      seed: options.seed,
+      regexTally: newRegexCheckTally(),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }
 
     // Featurizers learn from every text of every example (each field of a multi-field example counts as one).
     report('featurize', 0)

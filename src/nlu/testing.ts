@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict'
 import type { TrainingData } from '../data/types.js'
-import { catalogEntry } from './catalog.js'
+import { catalogEntry, newLoadContext } from './catalog.js'
 import type { Classifier, ComponentState, EntityExtractor, Featurizer, FittedFeaturizer } from './component.js'
 import { decodeComponentState, encodeComponentState } from './model-file.js'
 import { CsrBuilder, type CsrMatrix, SparseVector } from './sparse.js'
@@ -94,7 +94,7 @@ export function roundTripState(state: ComponentState): ComponentState {
 function fromState(type: string, state: ComponentState) {
   const entry = catalogEntry(type)
   assert.ok(entry, `'${type}' is in the component catalog`)
-  return entry.fromState(roundTripState(state))
+  return entry.fromState(roundTripState(state), newLoadContext())
 }
 
 function sameState(a: ComponentState, b: ComponentState, message: string): void {

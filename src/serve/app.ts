@@ -21,6 +21,7 @@ import Fastify, {
 import type { ServeConfig } from '../config/schema.js'
 import { createError, type IntentopsError } from '../errors.js'
 import type { ModelRegistry } from '../registry/registry.js'
+import { type RedactionRule, redactionRuleIssues } from '../store/redact.js'
 import type { PredictionStore } from '../store/types.js'
 import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
@@ -71,13 +72,23 @@ export interface BuildAppOptions {
   registry?: ModelRegistry
   /** `registry.allowUnsigned`: serve model files that match no signed version. */
   allowUnsigned?: boolean
-  /** The store: tokens, readiness; closed with the app when `ownsStore`. */
+  /**
+   * The store: tokens, readiness; closed with the app when `ownsStore`. When predictions are logged, the redaction
+   * rules it knows (`openStore` keeps them) are judged on the longest text `config` lets through.
+   */
   store?: PredictionStore
   ownsStore?: boolean
   /** Where predictions go when `config.logPredictions` is on; flushed and closed with the app. */
   predictionLog?: PredictionLog
-  /** What the log queue writes through (the store's SQLite writer thread); closed after the queue drained. */
-  logWriter?: { close(): Promise<void>; cpuSeconds?(): number | undefined }
+  /**
+   * What the log queue writes through (the store's writer thread, `openLogWriter`); closed after the queue drained.
+   * Its redaction rules, when it tells them, are judged in place of the store's.
+   */
+  logWriter?: {
+    close(): Promise<void>
+    cpuSeconds?(): number | undefined
+    readonly redaction?: readonly RedactionRule[]
+  }
   /** A pino logger, or false for none. Default: pino at `config.logLevel` on stdout. */
   logger?: FastifyBaseLogger | boolean
   /** Extra routes: each is registered after ours, and can use `requireRole`. */
@@ -122,6 +133,9 @@ export type ServeApp = FastifyInstance
  */
 export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
   const config = options.config
+  if (config.logPredictions && options.predictionLog) {
+    checkRedaction(options.logWriter?.redaction ?? options.store?.redaction ?? [], config)
+  }
   const loggerOption: Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> =
     options.logger === undefined || options.logger === true
       ? { logger: { level: config.logLevel } }
@@ -384,4 +398,18 @@ export async function buildApp(options: BuildAppOptions): Promise<ServeApp> {
 function logsDebug(log: FastifyBaseLogger): boolean {
   const enabled = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled
   return enabled ? enabled.call(log, 'debug') : log.level !== undefined
+}
+
+/**
+ * Refuse redaction rules too slow for the longest text the server takes: the store and its writer thread judged them
+ * on 10,000 characters only. Config loading judges them the same way first, so verdicts are remembered and this costs
+ * little there; a library caller that raised `maxTextLength` gets the check here.
+ */
+function checkRedaction(rules: readonly RedactionRule[], config: Readonly<ServeConfig>): void {
+  const problems = redactionRuleIssues(rules, config).map(({ index, kind, message }) =>
+    kind === 'limit'
+      ? `\`store.redaction.${index}\` and the rules after it are not checked: there are too many redaction rules to check (${message}, see ERR_REGEX_CHECK_LIMIT)`
+      : `\`store.redaction.${index}.pattern\` ${message}`,
+  )
+  if (problems.length > 0) throw createError('ERR_CONFIG_INVALID', { detail: problems.join('; ') })
 }

@@ -58,8 +58,8 @@ describe('resolveServeConfig', () => {
     const config = parseConfig("store:\n  redaction:\n    - { pattern: '\\d+\\.\\d+', replacement: '[n]' }\n", 'c.yml')
     const redaction = config.store.redaction
     expect(
-      resolveServeConfig(config.serve, { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '20000' }, {}, { redaction }),
-    ).toMatchObject({ maxTextLength: 20_000 })
+      resolveServeConfig(config.serve, { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '11000' }, {}, { redaction }),
+    ).toMatchObject({ maxTextLength: 11_000 })
     const env = { INTENTOPS_SERVE_MAX_TEXT_LENGTH: '100000' }
     expect(() => resolveServeConfig(config.serve, env, {}, { redaction })).toThrow(
       expect.objectContaining({

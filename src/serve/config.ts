@@ -8,8 +8,7 @@ import { Value } from '@sinclair/typebox/value'
 import { schemaErrorText } from '../config/load.js'
 import { type ServeConfig, ServeConfigSchema } from '../config/schema.js'
 import { createError } from '../errors.js'
-import { longestRedactedText, type RedactionRule, redactionRuleProblem } from '../store/redact.js'
-import { newRegexCheckTally, regexCheckLimit } from '../util/regex-safety.js'
+import { longestRedactedText, type RedactionRule, redactionRuleIssues } from '../store/redact.js'
 
 interface Node {
   type?: string
@@ -138,27 +137,18 @@ function redactionProblems(
   resolved: ServeConfig,
   sources: ReadonlyMap<string, string>,
 ): string[] {
-  const textLength = longestRedactedText(resolved)
-  if (textLength <= longestRedactedText(base)) return []
+  const now = longestRedactedText(resolved)
+  const before = longestRedactedText(base)
+  if (now.characters <= before.characters && now.units <= before.units) return []
   const raised = (['maxTextLength', 'bodyLimitBytes'] as const)
     .filter((k) => sources.has(`/${k}`))
     .map((k) => `\`serve.${k}\` ${resolved[k]} (from ${sources.get(`/${k}`)})`)
     .join(' and ')
-  const tally = newRegexCheckTally()
-  const problems: string[] = []
-  for (const [i, rule] of rules.entries()) {
-    const limit = regexCheckLimit(tally)
-    if (limit !== undefined) {
-      problems.push(
-        `with ${raised}, \`store.redaction.${i}\` and the rules after it are not checked: there are too many redaction rules to check (${limit}, see ERR_REGEX_CHECK_LIMIT)`,
-      )
-      break
-    }
-    const problem = redactionRuleProblem(rule, tally, textLength)
-    if (problem !== undefined)
-      problems.push(`with ${raised}, \`store.redaction.${i}.pattern\` /${rule.pattern}/ ${problem}`)
-  }
-  return problems
+  return redactionRuleIssues(rules, resolved).map(({ index: i, kind, message }) =>
+    kind === 'limit'
+      ? `with ${raised}, \`store.redaction.${i}\` and the rules after it are not checked: there are too many redaction rules to check (${message}, see ERR_REGEX_CHECK_LIMIT)`
+      : `with ${raised}, \`store.redaction.${i}.pattern\` ${message}`,
+  )
 }
 
 function deepFreeze<T>(value: T): T {

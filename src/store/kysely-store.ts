@@ -12,7 +12,7 @@ import {
   sql,
 } from 'kysely'
 import { createError, isIntentopsError } from '../errors.js'
-import type { Redactor } from './redact.js'
+import type { RedactionRule, Redactor } from './redact.js'
 import { hashSender } from './redact.js'
 import {
   applyRollups,
@@ -124,6 +124,8 @@ export class KyselyPredictionStore implements PredictionStore {
   readonly dialect: StoreDialect
   readonly location: string
   private readonly redact: Redactor
+  /** The rules of `redact`, when it came from `createRedactor`. */
+  readonly redaction?: readonly RedactionRule[]
   private readonly now: () => number
   private readonly onClose: (() => Promise<void>) | undefined
   private readonly beforeMigrate: (() => Promise<void>) | undefined
@@ -138,6 +140,7 @@ export class KyselyPredictionStore implements PredictionStore {
     this.dialect = options.dialect
     this.location = options.location ?? options.dialect
     this.redact = options.redact ?? ((t) => t)
+    if (this.redact.rules) this.redaction = this.redact.rules
     this.now = options.now ?? Date.now
     this.onClose = options.onClose
     this.beforeMigrate = options.beforeMigrate

@@ -22,6 +22,8 @@ export interface LogWriter {
   close(): Promise<void>
   /** CPU seconds the writer has used, where it runs apart and can tell (a thread on Linux). */
   cpuSeconds?(): number | undefined
+  /** The redaction rules it applies before writing, for a server to judge on the longest text it takes. */
+  readonly redaction?: readonly RedactionRule[]
 }
 
 export interface SqliteWorkerWriterOptions {
@@ -130,6 +132,10 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   private behind = false
 
   constructor(private readonly options: WorkerLogWriterOptions) {}
+
+  get redaction(): readonly RedactionRule[] {
+    return this.options.redaction
+  }
 
   cpuSeconds(): number | undefined {
     let live: number | undefined

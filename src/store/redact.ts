@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto'
 import { createError } from '../errors.js'
 import {
+  judgedBefore,
   longestTextWithin,
   MAX_CHECKED_TEXT,
   newRegexCheckTally,
@@ -43,19 +44,43 @@ export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
   },
 ])
 
-export type Redactor = (text: string) => string
+/**
+ * Masks the PII of a text. One from {@link createRedactor} keeps its `rules`, so that a server can judge them on the
+ * longest text it takes (`buildApp` does), longer than the 10,000 characters they were judged on.
+ */
+export type Redactor = ((text: string) => string) & { readonly rules?: readonly RedactionRule[] }
 
 function flagsOf(rule: RedactionRule): string {
   return `g${(rule.flags ?? '').replace(/g/g, '')}`
 }
 
+/** The longest text the server can hand to redaction (see {@link longestRedactedText}). */
+export interface RedactedTextLength {
+  /** In characters (Unicode code points), as `serve.maxTextLength` counts them. */
+  characters: number
+  /**
+   * In UTF-16 code units, as a rule without the `u` (or `v`) flag reads a text: a character past U+FFFF, such as an
+   * emoji, is two to it.
+   */
+  units: number
+}
+
 /**
- * The longest text, in characters, the server can hand to redaction: a message's text, one of its fields, or an
- * entity value found in it. `serve.maxTextLength` bounds them, and so does `serve.bodyLimitBytes`, as a JSON body
- * holds fewer characters than bytes. Never less than the length every other pattern is judged at.
+ * The longest text the server can hand to redaction: a message's text, one of its fields, or an entity value found
+ * in it. `serve.maxTextLength` bounds its characters, so its code units at twice that, and `serve.bodyLimitBytes`
+ * bounds both, as a JSON body holds no more characters or code units than bytes (a character past U+FFFF is four
+ * bytes in UTF-8). Rules are never judged on less than the length every other pattern is judged at.
  */
-export function longestRedactedText(serve: { maxTextLength: number; bodyLimitBytes: number }): number {
-  return Math.max(MAX_CHECKED_TEXT, Math.min(serve.maxTextLength, serve.bodyLimitBytes))
+export function longestRedactedText(serve: { maxTextLength: number; bodyLimitBytes: number }): RedactedTextLength {
+  return {
+    characters: Math.min(serve.maxTextLength, serve.bodyLimitBytes),
+    units: Math.min(2 * serve.maxTextLength, serve.bodyLimitBytes),
+  }
+}
+
+/** Whether a rule reads a text by code points (the `u` or `v` flag) rather than by UTF-16 code units. */
+function readsCodePoints(rule: RedactionRule): boolean {
+  return /[uv]/.test(rule.flags ?? '')
 }
 
 /**
@@ -75,37 +100,84 @@ const REWRITE_ADVICE =
   'make each part match a text one way only (`(a|aa)+` → `a+`, `(\\w|\\d)+` → `\\w+`, `a?a?a?aaa` → `a{3,6}`)'
 
 /**
- * Why a rule cannot be used on texts of up to `textLength` characters (see {@link longestRedactedText}), in words that
- * say how to fix it, or undefined when it can. The rules of one config share a `tally`, which the caller asks
+ * Why a rule cannot be used on the texts of `lengths` (see {@link longestRedactedText}), in words that say how to fix
+ * it, or undefined when it can. A rule without the `u` flag is judged on their code units, and its message speaks of
+ * characters all the same. The rules of one config share a `tally`, which {@link redactionRuleIssues} asks
  * `regexCheckLimit` about before each rule.
  */
 export function redactionRuleProblem(
   rule: RedactionRule,
   tally: RegexCheckTally = newRegexCheckTally(),
-  textLength = MAX_CHECKED_TEXT,
+  lengths: RedactedTextLength = { characters: MAX_CHECKED_TEXT, units: MAX_CHECKED_TEXT },
 ): string | undefined {
   try {
     new RegExp(rule.pattern, flagsOf(rule))
   } catch (err) {
     return `does not compile: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`
   }
-  tally.patterns++
+  if (!judgedBefore(tally, rule.pattern, flagsOf(rule))) tally.patterns++
   const risk = redactionRisk(rule, tally)
   if (risk !== undefined) {
     return `can take too long on some inputs (${risk.detail}), and redaction runs on every logged message; ${REWRITE_ADVICE}`
   }
+  const byCodePoint = readsCodePoints(rule)
+  const textLength = Math.max(MAX_CHECKED_TEXT, byCodePoint ? lengths.characters : lengths.units)
   if (textLength <= MAX_CHECKED_TEXT) return undefined
   const long = redactionRisk(rule, tally, textLength)
   if (long === undefined) return undefined
   const fits = longestTextWithin(rule.pattern, flagsOf(rule), MAX_CHECKED_TEXT, textLength, tally)
   const n = (x: number) => x.toLocaleString('en-US')
-  return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or rewrite it (a group in front that takes a character, such as \`(^|[^…])\`, needs \`$1\` at the start of the replacement to keep it)`
+  const rewrite =
+    'rewrite it (a group in front that takes a character, such as `(^|[^…])`, needs `$1` at the start of the replacement to keep it)'
+  if (byCodePoint) {
+    return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or ${rewrite}`
+  }
+  // Without `u`, a text of n characters can be 2n code units long: emoji.
+  const fitsCharacters = Math.floor(fits / 2)
+  return `can take too long on the texts of up to ${n(lengths.characters)} characters the server can log, which it reads as up to ${n(textLength)} code units: without the \`u\` flag a rule reads a character past U+FFFF, such as an emoji, as two (${long.detail}); it passes on texts of up to ${n(fitsCharacters)} characters, ${n(fits)} code units: set \`serve.maxTextLength\` to ${n(fitsCharacters)} or less, give the rule the \`u\` flag, or ${rewrite}`
+}
+
+/** What keeps a rule of a list from use (see {@link redactionRuleIssues}). */
+export interface RedactionRuleIssue {
+  /** The rule's index in the list. */
+  index: number
+  /**
+   * `rule`: `message` is the rule's pattern and its problem (`/\d+\.\d+/ can take too long …`). `limit`: the check
+   * stopped before this rule, past what one check may judge, and `message` says why (see ERR_REGEX_CHECK_LIMIT).
+   */
+  kind: 'rule' | 'limit'
+  message: string
+}
+
+/**
+ * What keeps each of `rules` from redacting every text a server with the `serve` options can log, as one check of
+ * many patterns: config loading, `resolveServeConfig` and `buildApp` all judge rules here. A rule written twice is
+ * judged once, and verdicts are remembered, so judging the same rules again in a process costs little.
+ */
+export function redactionRuleIssues(
+  rules: readonly RedactionRule[],
+  serve: { maxTextLength: number; bodyLimitBytes: number },
+): RedactionRuleIssue[] {
+  const tally = newRegexCheckTally()
+  const lengths = longestRedactedText(serve)
+  const issues: RedactionRuleIssue[] = []
+  for (const [index, rule] of rules.entries()) {
+    const limit = judgedBefore(tally, rule.pattern, flagsOf(rule)) ? undefined : regexCheckLimit(tally)
+    if (limit !== undefined) {
+      issues.push({ index, kind: 'limit', message: limit })
+      break
+    }
+    const problem = redactionRuleProblem(rule, tally, lengths)
+    if (problem !== undefined) issues.push({ index, kind: 'rule', message: `/${rule.pattern}/ ${problem}` })
+  }
+  return issues
 }
 
 /**
  * Compile the rules once. A rule that does not compile is ERR_STORE_REDACTION_INVALID and one that can backtrack
- * catastrophically ERR_STORE_REDACTION_UNSAFE, naming its index: config loading refuses both first, and a library
- * caller gets the same check.
+ * catastrophically on 10,000 characters ERR_STORE_REDACTION_UNSAFE, naming its index: config loading refuses both
+ * first, and a library caller gets the same check. Longer texts are the server's to judge
+ * ({@link redactionRuleIssues}), which knows how long a text it takes.
  */
 export function createRedactor(rules: readonly RedactionRule[], where = 'store.redaction'): Redactor {
   const tally = newRegexCheckTally()
@@ -120,9 +192,11 @@ export function createRedactor(rules: readonly RedactionRule[], where = 'store.r
         { cause: err },
       )
     }
-    const limit = regexCheckLimit(tally)
-    if (limit !== undefined) throw createError('ERR_REGEX_CHECK_LIMIT', { where: `${where}[${i}]`, detail: limit })
-    tally.patterns++
+    if (!judgedBefore(tally, rule.pattern, flagsOf(rule))) {
+      const limit = regexCheckLimit(tally)
+      if (limit !== undefined) throw createError('ERR_REGEX_CHECK_LIMIT', { where: `${where}[${i}]`, detail: limit })
+      tally.patterns++
+    }
     const risk = redactionRisk(rule, tally)
     if (risk !== undefined) {
       throw createError('ERR_STORE_REDACTION_UNSAFE', {
@@ -133,15 +207,16 @@ export function createRedactor(rules: readonly RedactionRule[], where = 'store.r
     }
     return { re, replacement: rule.replacement }
   })
-  if (compiled.length === 0) return (text) => text
-  return (text) => {
+  const kept = { rules: Object.freeze(rules.map((r) => Object.freeze({ ...r }))) }
+  if (compiled.length === 0) return Object.assign((text: string) => text, kept)
+  return Object.assign((text: string) => {
     let out = text
     for (const { re, replacement } of compiled) {
       re.lastIndex = 0
       out = out.replace(re, replacement)
     }
     return out
-  }
+  }, kept)
 }
 
 /** HMAC-SHA-256 of the sender id under the store's key, hex. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { EntityPrediction, IntentScore } from '../nlu/types.js'
+import type { RedactionRule } from './redact.js'
 
 /** One logged prediction. Times are epoch milliseconds (UTC) so both backends sort and bucket them the same way. */
 export interface PredictionRecord {
@@ -113,6 +114,11 @@ export interface InsertOutcome {
 }
 
 export interface PredictionStore {
+  /**
+   * The redaction rules applied before writing, when the store knows them, for a server to judge on the longest
+   * text it takes (see `buildApp`).
+   */
+  readonly redaction?: readonly RedactionRule[]
   /** Brings the schema up to date; safe to call on every start. */
   migrate(): Promise<void>
   /** Throws when the backend is unreachable (readiness). */

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
 import {
+  dataRegexJudged,
   dataRegexRisk,
   heuristicRisk,
+  judgedBefore,
   longestTextWithin,
   MAX_CHECK_STEPS,
   MAX_CHECKED_PATTERNS,
@@ -321,7 +323,28 @@ describe('checks of many patterns', () => {
     dataRegexRisk('(a+)+$', refused)
     const alone = newRegexCheckTally()
     regexRisk('(a+)+$', 'iu', { tally: alone })
-    expect(refused).toEqual({ patterns: 1, steps: alone.steps })
+    expect(refused).toMatchObject({ patterns: 1, steps: alone.steps })
+  })
+
+  it('charges a pattern once per check, however many times it is judged', () => {
+    const tally = newRegexCheckTally()
+    const pattern = '(?<order>[A-Z]{2}\\d{3,4})-\\d{2}'
+    expect(dataRegexJudged(tally, pattern)).toBe(false)
+    dataRegexRisk(pattern, tally)
+    const once = { patterns: tally.patterns, steps: tally.steps }
+    expect(dataRegexJudged(tally, pattern)).toBe(true)
+    dataRegexRisk(pattern, tally)
+    expect(tally).toMatchObject(once)
+    // Another length or other flags make another verdict, charged on its own.
+    expect(judgedBefore(tally, pattern, 'iu')).toBe(true)
+    expect(judgedBefore(tally, pattern, 'iu', 20_000)).toBe(false)
+    regexRisk(pattern, 'iu', { tally, textLength: 20_000 })
+    expect(tally.steps).toBeGreaterThan(once.steps)
+    expect(judgedBefore(tally, pattern, 'iu', 20_000)).toBe(true)
+    // A new check charges it again, what the first did.
+    const next = newRegexCheckTally()
+    dataRegexRisk(pattern, next)
+    expect(next).toMatchObject(once)
   })
 
   it('says when a check may judge no further pattern: past its patterns or its steps', () => {

@@ -60,34 +60,41 @@ export const MAX_JUDGE_STEPS = 1_000_000
 export const MAX_PATTERN_LENGTH = 50_000
 
 /**
- * Patterns one check of many may judge: the regexes of a data set, of one step of a model, or a config's redaction
- * rules. With {@link MAX_CHECK_STEPS} it bounds how long a file full of patterns can hold up validation, training,
- * a model load or a server start.
+ * Distinct patterns one check of many may judge: the regexes of a data set, of a training run or of a model file
+ * (all its steps together), or a config's redaction rules. With {@link MAX_CHECK_STEPS} it bounds how long a file
+ * full of patterns can hold up validation, training, a model load or a server start.
  */
 export const MAX_CHECKED_PATTERNS = 1000
 
 /**
- * Steps one check of many may spend in all, each pattern charged what judging it cost (also when the verdict is
- * remembered, so the total does not depend on what was checked before): about ten seconds at most. A typical
- * pattern costs a few thousand; only patterns near {@link MAX_JUDGE_STEPS} each use it up in tens.
+ * Steps one check of many may spend in all, each distinct pattern charged what judging it cost (also when the
+ * verdict is remembered, so the total does not depend on what was checked before): about ten seconds at most. A
+ * typical pattern costs a few thousand; only patterns near {@link MAX_JUDGE_STEPS} each use it up in tens.
  */
 export const MAX_CHECK_STEPS = 20_000_000
 
-/** What a check of many patterns has spent so far: start one per data set, model step or config. */
+/**
+ * What a check of many patterns has spent so far: start one per data set, training run, model load or config. A
+ * pattern the check has judged before (same source, flags and text length) is not charged again, so steps that
+ * share their patterns cost what one of them does.
+ */
 export interface RegexCheckTally {
   patterns: number
   steps: number
+  /** The verdicts charged, by {@link verdictKey}. */
+  readonly judged: Set<string>
 }
 
 export function newRegexCheckTally(): RegexCheckTally {
-  return { patterns: 0, steps: 0 }
+  return { patterns: 0, steps: 0, judged: new Set() }
 }
 
 /**
  * Why a check of many patterns may judge no further pattern after what `tally` counts, or undefined while it may.
- * Callers ask before each pattern and stop with ERR_REGEX_CHECK_LIMIT.
+ * Callers ask before each pattern the check has not judged yet ({@link judgedBefore}, {@link dataRegexJudged}) and
+ * stop with ERR_REGEX_CHECK_LIMIT.
  */
-export function regexCheckLimit(tally: RegexCheckTally): string | undefined {
+export function regexCheckLimit(tally: Pick<RegexCheckTally, 'patterns' | 'steps'>): string | undefined {
   if (tally.patterns >= MAX_CHECKED_PATTERNS) {
     return `it has checked ${MAX_CHECKED_PATTERNS.toLocaleString('en-US')} patterns, as many as one check may`
   }
@@ -95,6 +102,16 @@ export function regexCheckLimit(tally: RegexCheckTally): string | undefined {
     return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${scientific(tally.steps)} steps to check, over the ${scientific(MAX_CHECK_STEPS)} one check may spend`
   }
   return undefined
+}
+
+/** Whether the check of `tally` has judged `source` run with `flags` on `textLength` characters: again, it is free. */
+export function judgedBefore(
+  tally: RegexCheckTally,
+  source: string,
+  flags: string,
+  textLength = MAX_CHECKED_TEXT,
+): boolean {
+  return tally.judged.has(verdictKey(source, flags, textLength))
 }
 
 /** Why a pattern can take too long, for an error message. */
@@ -202,6 +219,14 @@ function betweenWordBoundaries(pattern: string): string {
   return `${BEFORE_WORD}${pattern})(?:[^\\p{L}\\p{N}_]|$)`
 }
 
+/** The flags a data regex is judged with: those it runs with, ignoring case, which can only add ways to match. */
+const DATA_CHECK_FLAGS = `${DATA_REGEX_FLAGS}i`
+
+/** Whether the check of `tally` has judged `pattern` as a data regex ({@link dataRegexRisk}): again, it is free. */
+export function dataRegexJudged(tally: RegexCheckTally, pattern: string): boolean {
+  return judgedBefore(tally, pattern, DATA_CHECK_FLAGS)
+}
+
 /**
  * Why a training-data regex can take too long, or undefined when it cannot. It is checked as the pipeline may run
  * it: alone (`regex_features`, `crf`) and between word boundaries (`regex_entities`), ignoring case, which can only
@@ -212,8 +237,8 @@ function betweenWordBoundaries(pattern: string): string {
  * dataRegexRisk('[A-Z]{2}\\d{6}') // undefined
  */
 export function dataRegexRisk(pattern: string, tally?: RegexCheckTally): RegexRisk | undefined {
-  const flags = `${DATA_REGEX_FLAGS}i`
-  if (tally) tally.patterns++
+  const flags = DATA_CHECK_FLAGS
+  if (tally && !dataRegexJudged(tally, pattern)) tally.patterns++
   return (
     regexRisk(pattern, flags, { tally }) ??
     regexRisk(betweenWordBoundaries(pattern), flags, { shown: pattern, at: BEFORE_WORD.length, tally })
@@ -224,7 +249,7 @@ export interface RegexRiskOptions {
   /** The pattern to name in the message when the source judged wraps it, starting at index `at` of it. */
   shown?: string
   at?: number
-  /** Charged what the verdict cost. */
+  /** Charged what the verdict cost, once: a verdict it was charged already is free. */
   tally?: RegexCheckTally
   /** The longest text the pattern runs on, in characters; {@link MAX_CHECKED_TEXT} by default. */
   textLength?: number
@@ -236,7 +261,7 @@ export interface RegexRiskOptions {
  */
 export function regexRisk(source: string, flags: string, options: RegexRiskOptions = {}): RegexRisk | undefined {
   const { shown = source, at = 0, tally, textLength = MAX_CHECKED_TEXT } = options
-  const key = `${flags}/${textLength}/${source}`
+  const key = verdictKey(source, flags, textLength)
   let verdict = verdicts.get(key)
   if (verdict === undefined) {
     const budget = { steps: MAX_JUDGE_STEPS }
@@ -246,8 +271,16 @@ export function regexRisk(source: string, flags: string, options: RegexRiskOptio
     if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
     verdicts.set(key, verdict)
   }
-  if (tally) tally.steps += verdict.steps
+  if (tally && !tally.judged.has(key)) {
+    tally.judged.add(key)
+    tally.steps += verdict.steps
+  }
   return verdict.risk
+}
+
+/** Flags in any order name the same verdict. */
+function verdictKey(source: string, flags: string, textLength: number): string {
+  return `${[...flags].sort().join('')}/${textLength}/${source}`
 }
 
 /**

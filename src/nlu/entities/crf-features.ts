@@ -13,7 +13,7 @@
  * @module
  */
 
-import { newRegexCheckTally } from '../../util/regex-safety.js'
+import { newRegexCheckTally, type RegexCheckTally } from '../../util/regex-safety.js'
 import { charTables } from '../chars.js'
 import { firstTokenEndingAfter } from './crf-tags.js'
 import { LookupMatcher } from './lookup.js'
@@ -121,13 +121,18 @@ export class CrfFeaturizer {
   private current: readonly FeatureToken[] = []
   private readonly onLookup = (table: number, first: number, last: number) => this.markLookup(table, first, last)
 
-  /** Throws ERR_NLU_REGEX_INVALID for a pattern that does not compile (with the `u` flag, as every regex step). */
+  /**
+   * Throws ERR_NLU_REGEX_INVALID for a pattern that does not compile (with the `u` flag, as every regex step), and
+   * what `compilePattern` throws for one that is unsafe or past the limits of `tally` (the training run's or model
+   * load's).
+   */
   constructor(
     hashBits: number,
     window: number,
     lookups: readonly CrfLookupSource[],
     regexes: readonly CrfRegexSource[],
     caseSensitive: boolean,
+    tally: RegexCheckTally = newRegexCheckTally(),
   ) {
     this.hashBits = hashBits
     this.window = window
@@ -135,7 +140,6 @@ export class CrfFeaturizer {
     this.lookupNames = lookups.map((l) => l.name)
     this.regexNames = regexes.map((r) => r.name)
     this.matcher = new LookupMatcher(lookups, false)
-    const tally = newRegexCheckTally()
     this.regexes = regexes.map((r) =>
       r.patterns.map((p) => compilePattern(p, r.name, caseSensitive, false, undefined, tally)),
     )

@@ -11,12 +11,14 @@
 import { type Static, Type } from '@sinclair/typebox'
 import type { EntityAnnotation, Example, TrainingData } from '../../data/types.js'
 import { createError, type IntentopsError } from '../../errors.js'
+import { newRegexCheckTally } from '../../util/regex-safety.js'
 import type {
   ComponentState,
   EntityExtractor,
   FitContext,
   FittedEntityExtractor,
   JsonValue,
+  LoadContext,
   NumericArray,
 } from '../component.js'
 import { paramError, validateParams } from '../params.js'
@@ -189,10 +191,11 @@ export class CrfEntityExtractor implements EntityExtractor<CrfParams> {
       ctx.onProgress?.(1)
       return new FittedCrfEntityExtractor(emptyModel(params, sequences.length))
     }
-    checkPatterns(data.regexes, params.caseSensitive)
+    const tally = ctx.regexTally ?? newRegexCheckTally()
+    checkPatterns(data.regexes, params.caseSensitive, tally)
     const lookups = mergeTables(data.lookups)
     const regexes = mergePatterns(data.regexes)
-    const featurizer = new CrfFeaturizer(params.hashBits, params.window, lookups, regexes, params.caseSensitive)
+    const featurizer = new CrfFeaturizer(params.hashBits, params.window, lookups, regexes, params.caseSensitive, tally)
     const corpus = buildCorpus(sequences, labels, featurizer, ctx.signal)
     const weights = train(corpus, params, ctx)
     const L = corpus.L
@@ -775,9 +778,10 @@ function allFinite(a: Float32Array, name: string): void {
  * Rebuilds a fitted tagger from `toState()` output (as read back from a model file). Every array's type and length
  * is checked against the JSON header and every index against its range before anything is derived from them, so
  * a damaged or hostile state throws ERR_NLU_PARAM_INVALID ("The saved state of crf is invalid: …"; the model loader
- * reports it as ERR_MODEL_CORRUPT) and never allocates more than the state's own size.
+ * reports it as ERR_MODEL_CORRUPT) and never allocates more than the state's own size. Its regexes are checked on
+ * the budget of `ctx`, the model load's, when given.
  */
-export function crfFromState(state: ComponentState): FittedCrfEntityExtractor {
+export function crfFromState(state: ComponentState, ctx?: LoadContext): FittedCrfEntityExtractor {
   if (!isRecord(state) || !isRecord(state.json) || !isRecord(state.arrays)) {
     throw invalid('expected { json: object, arrays: object }')
   }
@@ -863,5 +867,13 @@ export function crfFromState(state: ComponentState): FittedCrfEntityExtractor {
       droppedAnnotations: num(fit.droppedAnnotations),
     },
   }
-  return new FittedCrfEntityExtractor(model)
+  const featurizer = new CrfFeaturizer(
+    params.hashBits,
+    params.window,
+    lookups,
+    regexes,
+    params.caseSensitive,
+    ctx?.regexTally,
+  )
+  return new FittedCrfEntityExtractor(model, featurizer)
 }

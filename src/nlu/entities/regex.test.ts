@@ -128,8 +128,9 @@ describe('data validate and training', () => {
     )
   })
 
-  it('stop at the same pattern once the patterns are more than one check may judge', () => {
-    const patterns = Array.from({ length: MAX_CHECKED_PATTERNS + 5 }, () => '\\d{5}')
+  it('stop at the same pattern once the distinct patterns are more than one check may judge', () => {
+    // Every pattern twice: a pattern judged once is free the second time.
+    const patterns = Array.from({ length: 2 * MAX_CHECKED_PATTERNS + 5 }, (_, i) => `\\d{5}-${i >> 1}`)
     const sources = patterns.map((_, i) => ({ file: 'nlu.yml', line: i + 3, column: 7 }))
     const regexes = [{ name: 'zip', patterns, sources }]
     const diags = validateTrainingData(
@@ -141,14 +142,14 @@ describe('data validate and training', () => {
         code: 'ERR_REGEX_CHECK_LIMIT',
         message:
           'Too many regex patterns to check in the training data: it has checked 1,000 patterns, as many as one check may',
-        location: sources[MAX_CHECKED_PATTERNS],
+        location: sources[2 * MAX_CHECKED_PATTERNS],
       },
     ])
     expect(() => checkPatterns(regexes, false)).toThrow(
-      expect.objectContaining({ code: 'ERR_REGEX_CHECK_LIMIT', location: sources[MAX_CHECKED_PATTERNS] }),
+      expect.objectContaining({ code: 'ERR_REGEX_CHECK_LIMIT', location: sources[2 * MAX_CHECKED_PATTERNS] }),
     )
     expect(() =>
-      checkPatterns([{ ...regexes[0]!, patterns: patterns.slice(0, MAX_CHECKED_PATTERNS) }], false),
+      checkPatterns([{ ...regexes[0]!, patterns: patterns.slice(0, 2 * MAX_CHECKED_PATTERNS) }], false),
     ).not.toThrow()
   })
 })

@@ -9,6 +9,7 @@ import type { RegexFeature, TrainingData } from '../../data/types.js'
 import { createError } from '../../errors.js'
 import {
   compileDataRegex,
+  dataRegexJudged,
   dataRegexRisk,
   dataRegexSyntaxError,
   MAX_CHECKED_TEXT,
@@ -17,7 +18,14 @@ import {
   regexCheckLimit,
 } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
-import type { ComponentState, EntityExtractor, FitContext, FittedEntityExtractor, JsonValue } from '../component.js'
+import type {
+  ComponentState,
+  EntityExtractor,
+  FitContext,
+  FittedEntityExtractor,
+  JsonValue,
+  LoadContext,
+} from '../component.js'
 import { Nullable, paramError, validateParams } from '../params.js'
 import type { Token } from '../tokenizer.js'
 import type { EntityPrediction } from '../types.js'
@@ -39,8 +47,9 @@ export interface PatternSet {
  * Compile a pattern as every data regex compiles (`compileDataRegex`: Unicode mode); `wordBoundaries` requires the
  * match not to touch a letter or digit on either side (Unicode-aware, unlike `\b`). Throws ERR_NLU_REGEX_INVALID, or ERR_NLU_REGEX_UNSAFE for a pattern that
  * can backtrack catastrophically, with the data file position. Every pattern of training data and model files goes
- * through here, so a model with such a pattern can neither be trained nor loaded. The patterns of one step share a
- * `tally` (see `regexCheckLimit`): past its limits this throws ERR_REGEX_CHECK_LIMIT.
+ * through here, so a model with such a pattern can neither be trained nor loaded. The patterns of one training run
+ * or model load share a `tally` (see `regexCheckLimit`), which charges a pattern once however many steps use it:
+ * past its limits this throws ERR_REGEX_CHECK_LIMIT.
  */
 export function compilePattern(
   pattern: string,
@@ -59,11 +68,11 @@ export function compilePattern(
     throw createError('ERR_NLU_REGEX_INVALID', { name, pattern, detail: bad.detail, advice: bad.advice }, location)
   }
   const compiled = compileDataRegex(body, caseSensitive ? 'g' : 'gi')
-  const limit = regexCheckLimit(tally)
+  const limit = dataRegexJudged(tally, pattern) ? undefined : regexCheckLimit(tally)
   if (limit !== undefined) {
     throw createError(
       'ERR_REGEX_CHECK_LIMIT',
-      { where: `the regexes of one step (at '${name}')`, detail: limit },
+      { where: `the pipeline's regexes (at '${name}')`, detail: limit },
       location,
     )
   }
@@ -114,9 +123,15 @@ export function mergePatterns(regexes: readonly RegexFeature[]): PatternSet[] {
   return [...byName.keys()].sort().map((name) => ({ name, patterns: [...byName.get(name)!].sort() }))
 }
 
-/** Check every pattern of the training data compiles and is safe, reporting the first bad one with its position. */
-export function checkPatterns(regexes: readonly RegexFeature[], caseSensitive: boolean): void {
-  const tally = newRegexCheckTally()
+/**
+ * Check every pattern of the training data compiles and is safe, reporting the first bad one with its position;
+ * `tally` is the training run's (see {@link compilePattern}).
+ */
+export function checkPatterns(
+  regexes: readonly RegexFeature[],
+  caseSensitive: boolean,
+  tally: RegexCheckTally = newRegexCheckTally(),
+): void {
   for (const r of regexes) {
     for (let i = 0; i < r.patterns.length; i++) {
       compilePattern(r.patterns[i]!, r.name, caseSensitive, false, r.sources?.[i] ?? r.source, tally)
@@ -153,11 +168,12 @@ export class RegexEntities implements EntityExtractor<RegexEntitiesParams> {
     return structuredClone(this.params) as unknown as Record<string, JsonValue>
   }
 
-  fit(data: TrainingData, _ctx: FitContext): FittedRegexEntities {
+  fit(data: TrainingData, ctx: FitContext): FittedRegexEntities {
     const wanted = this.params.entities ? new Set(this.params.entities) : annotatedEntityTypes(data)
     const chosen = data.regexes.filter((r) => wanted.has(r.name))
-    checkPatterns(chosen, this.params.caseSensitive)
-    return new FittedRegexEntities(this.params, mergePatterns(chosen))
+    const tally = ctx.regexTally ?? newRegexCheckTally()
+    checkPatterns(chosen, this.params.caseSensitive, tally)
+    return new FittedRegexEntities(this.params, mergePatterns(chosen), tally)
   }
 }
 
@@ -171,12 +187,13 @@ export class FittedRegexEntities implements FittedEntityExtractor {
    */
   private readonly compiled: Array<{ name: string; re: RegExp; ascii: RegExp | undefined; dedupe: boolean }>
 
+  /** `tally`: the training run's or model load's (see {@link compilePattern}). */
   constructor(
     readonly params: Readonly<RegexEntitiesParams>,
     private readonly sets: PatternSet[],
+    tally: RegexCheckTally = newRegexCheckTally(),
   ) {
     const names = new Set<string>()
-    const tally = newRegexCheckTally()
     this.compiled = sets.flatMap((s) =>
       s.patterns.map((p) => {
         const dedupe = names.has(s.name)
@@ -233,9 +250,13 @@ export class FittedRegexEntities implements FittedEntityExtractor {
     }
   }
 
-  static fromState(state: ComponentState): FittedRegexEntities {
+  static fromState(state: ComponentState, ctx?: LoadContext): FittedRegexEntities {
     const json = state.json as { params?: unknown; patterns?: unknown }
-    return new FittedRegexEntities(regexEntitiesParams(json.params), checkPatternSets('regex_entities', json.patterns))
+    return new FittedRegexEntities(
+      regexEntitiesParams(json.params),
+      checkPatternSets('regex_entities', json.patterns),
+      ctx?.regexTally,
+    )
   }
 }
 

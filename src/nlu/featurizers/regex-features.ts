@@ -5,9 +5,16 @@
  * @module
  */
 import { type Static, Type } from '@sinclair/typebox'
-import { compileDataRegex, newRegexCheckTally } from '../../util/regex-safety.js'
+import { compileDataRegex, newRegexCheckTally, type RegexCheckTally } from '../../util/regex-safety.js'
 import { isAscii } from '../../util/text.js'
-import type { ComponentState, Featurizer, FeaturizerFitContext, FittedFeaturizer, JsonValue } from '../component.js'
+import type {
+  ComponentState,
+  Featurizer,
+  FeaturizerFitContext,
+  FittedFeaturizer,
+  JsonValue,
+  LoadContext,
+} from '../component.js'
 import { checkTables, LookupMatcher, mergeTables } from '../entities/lookup.js'
 import {
   asciiTwin,
@@ -53,11 +60,13 @@ export class RegexFeaturizer implements Featurizer<RegexFeaturesParams> {
 
   fit(_texts: readonly string[], ctx: FeaturizerFitContext): FittedRegexFeatures {
     const p = this.params
-    if (p.useRegexes) checkPatterns(ctx.data.regexes, p.caseSensitive)
+    const tally = ctx.regexTally ?? newRegexCheckTally()
+    if (p.useRegexes) checkPatterns(ctx.data.regexes, p.caseSensitive, tally)
     return new FittedRegexFeatures(
       p,
       p.useRegexes ? mergePatterns(ctx.data.regexes) : [],
       p.useLookups ? mergeTables(ctx.data.lookups) : [],
+      tally,
     )
   }
 }
@@ -72,12 +81,13 @@ export class FittedRegexFeatures implements FittedFeaturizer, ScannerUser {
   lookupMatcher: LookupMatcher
   private readonly hit: Uint8Array
 
+  /** `tally`: the training run's or model load's (see `compilePattern`). */
   constructor(
     readonly params: Readonly<RegexFeaturesParams>,
     private readonly patterns: ReturnType<typeof mergePatterns>,
     private readonly tables: ReturnType<typeof mergeTables>,
+    tally: RegexCheckTally = newRegexCheckTally(),
   ) {
-    const tally = newRegexCheckTally()
     this.regexes = patterns.map((s) =>
       // Sticky-free, non-global copies: `test` must not carry lastIndex from one message to the next.
       s.patterns.map((p) =>
@@ -133,12 +143,13 @@ export class FittedRegexFeatures implements FittedFeaturizer, ScannerUser {
     }
   }
 
-  static fromState(state: ComponentState): FittedRegexFeatures {
+  static fromState(state: ComponentState, ctx?: LoadContext): FittedRegexFeatures {
     const json = state.json as { params?: unknown; patterns?: unknown; tables?: unknown }
     return new FittedRegexFeatures(
       regexFeaturesParams(json.params),
       checkPatternSets('regex_features', json.patterns),
       checkTables('regex_features', json.tables),
+      ctx?.regexTally,
     )
   }
 }
