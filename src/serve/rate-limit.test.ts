@@ -50,8 +50,12 @@ describe('RateLimiter', () => {
   })
 
   it('refuses a bad configuration', () => {
-    expect(() => new RateLimiter({ max: 0, windowMs: 1000 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
-    expect(() => new RateLimiter({ max: 1, windowMs: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => new RateLimiter({ max: 0, windowMs: 1000 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    )
+    expect(() => new RateLimiter({ max: 1, windowMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    )
   })
 })
 
