@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createError, ERROR_CATALOG, type ErrorCode, IntentopsError } from './errors.js'
+import { MONITOR_TIME_FORMS } from './monitor/window.js'
+import { describeTimeForms } from './util/time.js'
 
 const docs = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
 const documented = new Set([...docs.matchAll(/^### (ERR_[A-Z0-9_]+)\s*$/gm)].map((m) => m[1]))
@@ -13,6 +15,9 @@ describe('error catalog', () => {
   it('documents no code that does not exist', () => {
     const extra = [...documented].filter((c) => c !== undefined && !(c in ERROR_CATALOG))
     expect(extra).toEqual([])
+  })
+  it('lists the time forms the monitor window reads in its hint, as util/time.ts describes them', () => {
+    expect(ERROR_CATALOG.ERR_MONITOR_WINDOW.hint).toContain(`each ${describeTimeForms(MONITOR_TIME_FORMS)}.`)
   })
   it('fills templates, keeps status and location', () => {
     const e = createError(

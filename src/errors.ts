@@ -4,8 +4,6 @@
  * @module
  */
 
-import { describeTimeForms } from './util/time.js'
-
 /** Where in a data or config file an error points. Lines and columns are 1-based. */
 export interface SourceLocation {
   file: string
@@ -806,8 +804,8 @@ export const ERROR_CATALOG = Object.freeze({
   ERR_MONITOR_WINDOW: {
     status: 400,
     message: 'Cannot read the {what} "{value}": {detail}',
-    // The forms of monitor/window.ts (MONITOR_TIME_FORMS), which cannot be imported here: it imports this module.
-    hint: `Use a duration such as \`7d\`, \`24h\`, \`30m\` or \`2w\`, or (for --reference) \`training\` or \`FROM..TO\`, each ${describeTimeForms({ epochMs: true })}.`,
+    // describeTimeForms(MONITOR_TIME_FORMS) written out: the catalog imports nothing of ours. errors.test.ts compares.
+    hint: 'Use a duration such as `7d`, `24h`, `30m` or `2w`, or (for --reference) `training` or `FROM..TO`, each a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), or epoch milliseconds (1769860800000).',
   },
   ERR_ANALYTICS_UNKNOWN: {
     status: 404,
