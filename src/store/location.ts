@@ -5,9 +5,9 @@
  * @module
  */
 import path from 'node:path'
-import { expandEnv } from '../config/env.js'
 import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
+import { expandEnv } from '../util/env.js'
 
 /** What `--store`, `INTENTOPS_STORE` and `store.path` may hold, for error messages. */
 export const STORE_LOCATIONS = 'a SQLite file path, or a postgres:// or postgresql:// URL'

@@ -3,9 +3,9 @@
  * @module
  */
 import { promises as fsp } from 'node:fs'
-import { expandEnv } from '../config/env.js'
 import type { StoreConfig } from '../config/schema.js'
 import { createError } from '../errors.js'
+import { expandEnv } from '../util/env.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { resolveStoreTarget, type StoreTarget } from './location.js'
 import type { PredictionLogQueueOptions } from './log-queue.js'

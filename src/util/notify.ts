@@ -4,8 +4,8 @@
  * notification problem cannot fail a pipeline whose gate passed (unless the caller decides so).
  * @module
  */
-import { expandEnv } from '../config/env.js'
 import { type IntentopsError, isIntentopsError } from '../errors.js'
+import { expandEnv } from './env.js'
 import { fetchWithRetry, type HttpResult, type RetryOptions } from './http.js'
 
 export type NotifyEventKind = 'promoted' | 'gate_failed' | 'pipeline_failed' | 'drift_alert' | 'pipeline_passed'
