@@ -1,6 +1,7 @@
 /**
  * The training-data model shared by every module: intents, examples (single- or multi-field), entities,
- * synonyms, regexes and lookup tables. Every element remembers where it came from.
+ * synonyms, regexes and lookup tables. Every element remembers where it came from. Also the predicted intent and
+ * entity shapes, which the engine returns and the prediction log keeps.
  * @module
  */
 
@@ -26,6 +27,30 @@ export interface EntityAnnotation {
   group?: string
   /** For multi-field messages: which field the offsets refer to. Absent means `text`. */
   field?: string
+}
+
+/** An intent and its confidence, as the engine predicts it (and the prediction log keeps it). */
+export interface IntentScore {
+  name: string
+  confidence: number
+}
+
+/** An entity the engine found in a message (the prediction log keeps these too). Offsets as in `EntityAnnotation`. */
+export interface EntityPrediction {
+  start: number
+  end: number
+  entity: string
+  /** Canonical value (after synonym mapping). */
+  value: string
+  role?: string
+  group?: string
+  /** For multi-field messages: the field the offsets refer to. */
+  field?: string
+  /** The pipeline step type that found it, e.g. `regex_entities`, `lookup_entities`, `crf`. */
+  extractor: string
+  confidence_entity: number
+  /** Present when a synonym replaced the covered text. */
+  processors?: string[]
 }
 
 /** A message is either plain text or a set of named fields (e.g. subject and body) with weights in the config. */

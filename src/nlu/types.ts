@@ -3,29 +3,10 @@
  * like Rasa's `/model/parse` response, so its keys are snake_case on purpose: Rasa clients read them unchanged.
  * @module
  */
-import type { MessageInput } from '../data/types.js'
+import type { EntityPrediction, IntentScore, MessageInput } from '../data/types.js'
 
-export interface IntentScore {
-  name: string
-  confidence: number
-}
-
-export interface EntityPrediction {
-  start: number
-  end: number
-  entity: string
-  /** Canonical value (after synonym mapping). */
-  value: string
-  role?: string
-  group?: string
-  /** For multi-field messages: the field the offsets refer to. */
-  field?: string
-  /** The pipeline step type that found it, e.g. `regex_entities`, `lookup_entities`, `crf`. */
-  extractor: string
-  confidence_entity: number
-  /** Present when a synonym replaced the covered text. */
-  processors?: string[]
-}
+// Defined beside the training data, so the prediction log (store/) holds predictions without importing the engine.
+export type { EntityPrediction, IntentScore }
 
 export interface ParseResult {
   text: string

@@ -4,7 +4,7 @@
  * predictions; the review inbox, analytics and drift read them; review export turns reviews into training data.
  * @module
  */
-import type { EntityPrediction, IntentScore } from '../nlu/types.js'
+import type { EntityPrediction, IntentScore } from '../data/types.js'
 import type { RedactionRule } from './redact.js'
 
 /** One logged prediction. Times are epoch milliseconds (UTC) so both backends sort and bucket them the same way. */
