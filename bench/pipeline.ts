@@ -14,10 +14,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
-import { parseConfig } from '../src/config/load.js'
 import { normalizeExample } from '../src/data/validate.js'
 import { runPipeline } from '../src/pipeline/run.js'
 import type { RunRecord } from '../src/pipeline/runner.js'
+import { parseConfig } from '../src/project/config.js'
 import { writeFileAtomic } from '../src/util/fs.js'
 
 function datasetDir(): string {

@@ -2,7 +2,7 @@
  * intentops: the library entry point. Named re-exports only.
  * @module
  */
-export { defaultConfig, loadConfig, parseConfig } from './config/load.js'
+export { defaultConfig } from './config/load.js'
 export type { Config, FallbackConfig, GateConfig, PipelineStepConfig, ValidationConfig } from './config/schema.js'
 export { ConfigSchema } from './config/schema.js'
 export {
@@ -198,6 +198,7 @@ export type {
   ParseResult,
   TrainedModel,
 } from './nlu/types.js'
+export { loadConfig, parseConfig } from './project/config.js'
 // ── registry ──
 export type {
   GetOptions,

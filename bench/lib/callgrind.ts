@@ -11,10 +11,10 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { loadConfig } from '../../src/config/load.js'
 import { loadTrainingData } from '../../src/data/load.js'
 import { encodeModel } from '../../src/nlu/model-file.js'
 import { trainModel } from '../../src/nlu/train.js'
+import { loadConfig } from '../../src/project/config.js'
 import { readTexts, sharedDatasets } from './dataset.js'
 
 const log = (s: string) => process.stderr.write(`${s}\n`)

@@ -6,9 +6,10 @@
  * @module
  */
 import path from 'node:path'
-import { defaultConfig, loadConfig } from '../../src/config/load.js'
+import { defaultConfig } from '../../src/config/load.js'
 import { encodeModel } from '../../src/nlu/model-file.js'
 import { trainModel } from '../../src/nlu/train.js'
+import { loadConfig } from '../../src/project/config.js'
 import { writeFileAtomic } from '../../src/util/fs.js'
 import { VERSION } from '../../src/version.js'
 import type { PeerPrediction } from '../lib/protocol.js'

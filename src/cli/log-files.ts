@@ -4,7 +4,7 @@
  * may read them on purpose); the warning says which they are and how to make them private.
  * @module
  */
-import type { LoadedConfig } from '../config/load.js'
+import type { LoadedConfig } from '../project/config.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import type { StoreTarget } from '../store/location.js'
 import { exposedStoreFiles } from '../store/sqlite.js'
@@ -31,7 +31,7 @@ export interface LocatedLog {
  * so that a relative path, `INTENTOPS_STORE`, `store.url` or DATABASE_URL mean the same to all of them.
  */
 export async function locateLog(io: CliIO, opts: LogOptions): Promise<LocatedLog> {
-  const { loadConfig } = await import('../config/load.js')
+  const { loadConfig } = await import('../project/config.js')
   const { resolveStoreTarget, storeTargetOf } = await import('../store/location.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
   // An empty variable is an unset one, as for INTENTOPS_REGISTRY; an empty --store is a mistake.

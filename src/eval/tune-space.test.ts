@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../config/load.js'
 import type { PipelineStepConfig } from '../config/schema.js'
+import { parseConfig } from '../project/config.js'
 import {
   applyAssignments,
   gridPoints,

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseConfig } from '../config/load.js'
+import { parseConfig } from '../project/config.js'
 import { backendFromConfig, loadSigner, loadTrustPolicy, openRegistry } from './open.js'
 import { generateSigningKeys } from './signing.js'
 

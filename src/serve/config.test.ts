@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defaultConfig, parseConfig } from '../config/load.js'
+import { defaultConfig } from '../config/load.js'
+import { parseConfig } from '../project/config.js'
 import { envName, resolveServeConfig, serveEnvVars } from './config.js'
 
 const base = defaultConfig().serve

@@ -8,7 +8,7 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
     .option('--json', 'print JSON instead of YAML')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const { loadConfig } = await import('../../config/load.js')
+      const { loadConfig } = await import('../../project/config.js')
       const { stringify } = await import('yaml')
       const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
       io.stdout(opts.json ? `${JSON.stringify(loaded.config, null, 2)}\n` : stringify(loaded.config))

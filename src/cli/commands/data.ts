@@ -10,7 +10,7 @@ interface ProjectOpts {
 /** The project root, its config and the data paths (root-relative) a data command works on. */
 async function project(io: CliIO, opts: ProjectOpts) {
   const path = await import('node:path')
-  const { loadConfig } = await import('../../config/load.js')
+  const { loadConfig } = await import('../../project/config.js')
   const loaded = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
   const root = loaded.root
   const rel = (p: string) => path.relative(root, path.resolve(io.cwd, p)).split(path.sep).join('/') || '.'

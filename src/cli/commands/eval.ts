@@ -71,7 +71,7 @@ export function register(program: Command, io: CliIO): void {
         json?: boolean
       }) => {
         const path = await import('node:path')
-        const { loadConfig } = await import('../../config/load.js')
+        const { loadConfig } = await import('../../project/config.js')
         const { runTest } = await import('../../eval/test-run.js')
         const { writeReports } = await import('../../eval/report-files.js')
         const { summarize } = await import('../../eval/summary.js')
@@ -216,7 +216,7 @@ export function register(program: Command, io: CliIO): void {
         },
       ) => {
         const path = await import('node:path')
-        const { loadConfig } = await import('../../config/load.js')
+        const { loadConfig } = await import('../../project/config.js')
         const { runCompare } = await import('../../eval/compare-run.js')
         const { renderComparisonMarkdown } = await import('../../eval/render/compare-markdown.js')
         const { writeFileAtomic } = await import('../../util/fs.js')
@@ -292,7 +292,8 @@ export function register(program: Command, io: CliIO): void {
         json?: boolean
       }) => {
         const path = await import('node:path')
-        const { loadConfig, CONFIG_FILE_NAME } = await import('../../config/load.js')
+        const { CONFIG_FILE_NAME } = await import('../../config/load.js')
+        const { loadConfig } = await import('../../project/config.js')
         const { loadTrainingData } = await import('../../data/load.js')
         const { tune, effectivePipeline } = await import('../../eval/tune.js')
         const { parseParamFlag, formatAssignment } = await import('../../eval/tune-space.js')

@@ -20,7 +20,7 @@ export const DEFAULT_MODEL_PATH = 'models/model.iom'
  */
 async function validatedData(
   io: CliIO,
-  loaded: Awaited<ReturnType<typeof import('../../config/load.js').loadConfig>>,
+  loaded: Awaited<ReturnType<typeof import('../../project/config.js').loadConfig>>,
   dataPaths: readonly string[],
   heldOutPaths: readonly string[] | undefined,
 ): Promise<{
@@ -115,7 +115,7 @@ export function register(program: Command, io: CliIO): void {
       }) => {
         const path = await import('node:path')
         const { statSync } = await import('node:fs')
-        const { loadConfig } = await import('../../config/load.js')
+        const { loadConfig } = await import('../../project/config.js')
         const { loadTrainingData } = await import('../../data/load.js')
         const { trainModel } = await import('../../nlu/train.js')
         const { saveModel } = await import('../../nlu/model-file.js')
@@ -304,7 +304,7 @@ async function openModel(io: CliIO, opts: { model?: string; config?: string }) {
   const path = await import('node:path')
   const { loadModel } = await import('../../nlu/model-file.js')
   if (opts.model) return loadModel(path.resolve(io.cwd, opts.model))
-  const { loadConfig } = await import('../../config/load.js')
+  const { loadConfig } = await import('../../project/config.js')
   const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
   return loadModel(path.resolve(loaded.root, DEFAULT_MODEL_PATH))
 }

@@ -12,7 +12,7 @@ type RunRecord = import('../../pipeline/runner.js').RunRecord
 
 /** The project root: where intentops.yml is, else the working directory. */
 async function findRoot(io: CliIO): Promise<string> {
-  const { loadConfig } = await import('../../config/load.js')
+  const { loadConfig } = await import('../../project/config.js')
   return (await loadConfig({ dir: io.cwd })).root
 }
 
@@ -62,7 +62,7 @@ export async function runAndPrint(
   opts: RunFlags,
   extra: { heading?: string; json?: (record: RunRecord) => unknown } = {},
 ) {
-  const { loadConfig } = await import('../../config/load.js')
+  const { loadConfig } = await import('../../project/config.js')
   const { readTextFile } = await import('../../util/fs.js')
   const { runPipeline, pipelineError } = await import('../../pipeline/run.js')
   const { config, root, file } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
@@ -159,7 +159,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--registry <path>', 'registry location (default: INTENTOPS_REGISTRY or registry.path)')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; registry?: string; json?: boolean }) => {
-      const { loadConfig } = await import('../../config/load.js')
+      const { loadConfig } = await import('../../project/config.js')
       const { pipelineStatus } = await import('../../pipeline/run.js')
       const { config, root } = await loadConfig({ dir: io.cwd, ...(opts.config ? { explicit: opts.config } : {}) })
       const location = opts.registry ?? io.env.INTENTOPS_REGISTRY

@@ -23,7 +23,7 @@ function common(cmd: Command): Command {
 }
 
 async function context(io: CliIO, opts: CommonOptions, signing: boolean | string = false) {
-  const { loadConfig } = await import('../../config/load.js')
+  const { loadConfig } = await import('../../project/config.js')
   const { openRegistry } = await import('../../registry/open.js')
   const loaded = await loadConfig({ dir: io.cwd, explicit: opts.config })
   const location = opts.registry ?? io.env.INTENTOPS_REGISTRY
@@ -497,7 +497,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--json', 'print JSON')
     .action(async (opts: { key?: string; config?: string; json?: boolean }) => {
       const path = await import('node:path')
-      const { loadConfig } = await import('../../config/load.js')
+      const { loadConfig } = await import('../../project/config.js')
       const { loadSigner } = await import('../../registry/open.js')
       const { parsePublicKey } = await import('../../registry/signing.js')
       const { readTextFile } = await import('../../util/fs.js')

@@ -65,7 +65,7 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file')
     .option('--strict', 'exit 1 when a webhook cannot be reached')
     .action(async (opts: { event: string; summary: string; config?: string; strict?: boolean }) => {
-      const { loadConfig } = await import('../../config/load.js')
+      const { loadConfig } = await import('../../project/config.js')
       const { createError } = await import('../../errors.js')
       const { notify, webhookTargets } = await import('../../util/notify.js')
       const kinds = ['promoted', 'gate_failed', 'pipeline_failed', 'pipeline_passed', 'drift_alert'] as const
@@ -104,7 +104,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--print', 'also print the Markdown')
     .action(async (opts: { config?: string; run?: string; base?: string; out?: string; print?: boolean }) => {
       const path = await import('node:path')
-      const { loadConfig } = await import('../../config/load.js')
+      const { loadConfig } = await import('../../project/config.js')
       const { findRun } = await import('../../pipeline/history.js')
       const { stateDirOf } = await import('../../pipeline/run.js')
       const { writePrReport } = await import('../../pipeline/pr-report.js')

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { catchError } from '../../test/helpers/catch-error.js'
+import { defaultConfig } from '../config/load.js'
 import type { IntentopsError } from '../errors.js'
-import { defaultConfig, loadConfig, parseConfig } from './load.js'
+import { loadConfig, parseConfig } from './config.js'
 
 describe('config', () => {
   it('applies defaults and deep-freezes', () => {
