@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createError, ERROR_CATALOG, type ErrorCode, IntentopsError } from './errors.js'
-import { MONITOR_TIME_FORMS } from './monitor/window.js'
 import { describeTimeForms } from './util/time.js'
 
 const docs = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
@@ -17,7 +16,7 @@ describe('error catalog', () => {
     expect(extra).toEqual([])
   })
   it('lists the time forms the monitor window reads in its hint, as util/time.ts describes them', () => {
-    expect(ERROR_CATALOG.ERR_MONITOR_WINDOW.hint).toContain(`each ${describeTimeForms(MONITOR_TIME_FORMS)}.`)
+    expect(ERROR_CATALOG.ERR_MONITOR_WINDOW.hint).toContain(`each ${describeTimeForms()}.`)
   })
   it('fills templates, keeps status and location', () => {
     const e = createError(

@@ -157,6 +157,30 @@ describe('intentops monitor', () => {
     expect(existsSync(path.join(dir, 'drift.html'))).toBe(true)
   })
 
+  it('compares with FROM..TO written as ages, while a duration alone stays the window just before', async () => {
+    const before = Date.now()
+    let io = memoryIO(dir)
+    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '14d..7d', '--no-notify', '--json'], io)).toBe(0)
+    const after = Date.now()
+    const aged = JSON.parse(io.out()).reference
+    const [from, to] = (aged.label as string).split(' .. ').map((t) => Date.parse(t))
+    expect(from).toBeGreaterThanOrEqual(before - 14 * DAY)
+    expect(from).toBeLessThanOrEqual(after - 14 * DAY)
+    expect(to! - from!).toBe(7 * DAY)
+    // the first week of traffic, less what the seconds since it was seeded moved past its edges
+    expect(aged.size).toBeGreaterThan(550)
+    expect(aged.size).toBeLessThanOrEqual(600)
+    io = memoryIO(dir)
+    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '7d', '--no-notify', '--json'], io)).toBe(0)
+    expect(JSON.parse(io.out()).reference).toMatchObject({ kind: 'window', label: 'the 7d before' })
+    io = memoryIO(dir)
+    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '2w..1w'], io)).toBe(1)
+    expect(io.err()).toContain(
+      'error ERR_MONITOR_WINDOW: Cannot read the reference "2w..1w": FROM "2w" is not a date (an age counts days (d) or hours (h))',
+    )
+    expect(io.err()).toContain('`14d` alone is a length; `30d..7d` runs from 30 days ago to 7 days ago.')
+  })
+
   it('refuses a bad window', async () => {
     const io = memoryIO(dir)
     expect(await runCli(['monitor', '-c', 'calm.yml', '--window', 'soon'], io)).toBe(1)

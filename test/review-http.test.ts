@@ -12,6 +12,8 @@ import { readyApp, serveConfig, tempDir, writeModelFile } from './helpers/serve.
 let dir: string
 let app: ServeApp
 let store: KyselyPredictionStore
+/** When the predictions were logged: p1, p2 and p3 are 60, 50 and 40 seconds before it. */
+let loggedAt: number
 const tokens: Record<'admin' | 'annotator' | 'client', string> = { admin: '', annotator: '', client: '' }
 
 beforeAll(async () => {
@@ -26,10 +28,11 @@ beforeAll(async () => {
   for (const role of ['admin', 'annotator', 'client'] as const) {
     tokens[role] = (await store.createToken({ name: `${role}-1`, role })).token
   }
+  loggedAt = Date.now()
   await store.insertPredictions([
-    prediction('p1', 'hello there', 'greet', 0.5, { ts: Date.now() - 60_000 }),
-    prediction('p2', 'Hello there!', 'greet', 0.6, { ts: Date.now() - 50_000 }),
-    prediction('p3', 'fly to Rome', 'greet', 0.3, { ts: Date.now() - 40_000, channel: 'web' }),
+    prediction('p1', 'hello there', 'greet', 0.5, { ts: loggedAt - 60_000 }),
+    prediction('p2', 'Hello there!', 'greet', 0.6, { ts: loggedAt - 50_000 }),
+    prediction('p3', 'fly to Rome', 'greet', 0.3, { ts: loggedAt - 40_000, channel: 'web' }),
   ])
   const { file } = await writeModelFile(dir)
   const config = { ...defaultConfig(), data: ['data'] }
@@ -81,6 +84,30 @@ describe('review API', () => {
     expect(await store.listReviews({})).toEqual([])
     expect((await call('GET', '/v1/review/me', 'annotator')).json()).toEqual({ name: 'annotator-1', role: 'annotator' })
     expect((await call('GET', '/v1/review/me', 'admin')).statusCode).toBe(200)
+  })
+
+  it('reads from and to as every time option does: ages and epoch ms too, over real HTTP', async () => {
+    const base = await app.listen({ host: '127.0.0.1', port: 0 })
+    const ids = async (query: string) => {
+      const res = await fetch(`${base}/v1/review/inbox?${query}`, {
+        headers: { authorization: `Bearer ${tokens.annotator}` },
+      })
+      const body = (await res.json()) as { groups?: Array<{ members: Array<{ id: string }> }>; code?: string }
+      return res.status === 200 ? body.groups!.flatMap((g) => g.members.map((m) => m.id)).sort() : [res.status, body]
+    }
+    // the three were logged under a minute ago: after an hour ago, and not before it
+    expect(await ids('from=1h')).toEqual(['p1', 'p2', 'p3'])
+    expect(await ids('from=0.5d&to=0h')).toEqual(['p1', 'p2', 'p3'])
+    expect(await ids('to=1h')).toEqual([])
+    expect(await ids(`from=${loggedAt - 50_000}`)).toEqual(['p2', 'p3'])
+    expect(await ids(`from=${loggedAt - 60_000}&to=${loggedAt - 45_000}`)).toEqual(['p1', 'p2'])
+    expect(await ids('from=7days')).toEqual([
+      400,
+      expect.objectContaining({
+        code: 'ERR_REVIEW_INVALID',
+        message: expect.stringContaining('from "7days" is not a date (an unrecognised form): use a date'),
+      }),
+    ])
   })
 
   it('lists the inbox grouped, decides for the group, and shows it in the audit', async () => {
@@ -154,8 +181,9 @@ describe('review API', () => {
           'a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, ',
         ),
       ])
-      expect(description).toContain('or epoch milliseconds (1769860800000)')
+      expect(description).toContain(', epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now)')
     }
+    expect(described['/v1/analytics/drift?reference']).toContain('`30d..7d` runs from 30 days ago to 7 days ago')
   })
 
   it('answers bad decisions with catalog errors and stays up', async () => {

@@ -257,6 +257,9 @@ describe('log and tokens commands (SQLite under .intentops/)', () => {
     expect(await rolledUp()).toBe(7)
     const ranged = JSON.parse((await cli('log', 'rollups', '--from', '2026-01-05', '--to', '2026-01-06', '--json')).out)
     expect(ranged).toEqual({ from: '2026-01-05T00:00:00.000Z', to: '2026-01-06T00:00:00.000Z', predictions: 1 })
+    // epoch ms, as the review and analytics commands take them
+    const epoch = await cli('log', 'rollups', '--from', String(Date.UTC(2026, 0, 5)), '--to', '1767657600000', '--json')
+    expect(JSON.parse(epoch.out)).toEqual(ranged)
     const backwards = await cli('log', 'rollups', '--from', '2026-01-06', '--to', '2026-01-05')
     expect(backwards.code).toBe(2)
     expect(backwards.err).toContain('--to (2026-01-05T00:00:00.000Z) must be after --from')

@@ -470,7 +470,7 @@ export const MonitorConfigSchema = Type.Object(
       default: 'training',
       minLength: 1,
       description:
-        'What the window is compared with: `training` (the training data), a duration (the window just before) or `FROM..TO` (ISO dates, ISO date-times in UTC unless they have an offset, or epoch ms).',
+        'What the window is compared with: `training` (the training data), a duration (`14d`: the window of that length just before) or `FROM..TO`, each a date, an ISO date-time in UTC unless it has an offset, epoch ms or an age (`30d..7d`: from 30 days before the run to 7 days before it).',
     }),
     minSamples: Type.Integer({
       default: 50,

@@ -23,7 +23,7 @@ import { parseReference, recentWindow, type TimeWindow } from './window.js'
 export interface MonitorOptions {
   /** Recent window duration; default `config.window`. */
   window?: string
-  /** `training`, a duration, or `FROM..TO`; default `config.reference`. */
+  /** `training`, a duration, or `FROM..TO` (ages on either side count back from `now`); default `config.reference`. */
   reference?: string
   now?: number
   /** Called after each page of predictions read: messages so far, and how many the windows hold. */
@@ -86,7 +86,7 @@ export async function monitorDrift(
 ): Promise<DriftReport> {
   const now = options.now ?? Date.now()
   const recentSpec = recentWindow(options.window ?? config.window, now)
-  const refSpec = parseReference(options.reference ?? config.reference, recentSpec)
+  const refSpec = parseReference(options.reference ?? config.reference, recentSpec, now)
   const sampleOptions = { maxTexts: config.domainSamples, seed: config.seed }
   const train = trainingSample(training, sampleOptions)
   const windows = refSpec.kind === 'training' ? [recentSpec] : [recentSpec, refSpec]

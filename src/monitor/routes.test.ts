@@ -91,6 +91,36 @@ describe('analyticsRoutes', () => {
     expect(filtered.channels.map((c: { channel: string }) => c.channel)).toEqual(['api'])
   })
 
+  it('reads ages and epoch ms in from, to and a reference FROM..TO, counted back from the server clock', async () => {
+    const aged = (await get('/v1/analytics/intents?from=3d&to=1.5d', 'annotator')).json()
+    expect(aged.range).toMatchObject({
+      from: new Date(NOW - 3 * DAY).toISOString(),
+      to: new Date(NOW - 1.5 * DAY).toISOString(),
+    })
+    const all = (await get('/v1/analytics/intents', 'annotator')).json()
+    expect(aged.total).toBeGreaterThan(0)
+    expect(aged.total).toBeLessThan(all.total)
+    const epoch = (await get(`/v1/analytics/intents?from=${NOW - 3 * DAY}&to=${NOW - 1.5 * DAY}`, 'annotator')).json()
+    expect(epoch).toEqual(aged)
+    const drift = (await get('/v1/analytics/drift?window=3d&reference=7d..3d', 'annotator')).json()
+    expect(drift.reference).toMatchObject({
+      kind: 'window',
+      label: `${new Date(NOW - 7 * DAY).toISOString()} .. ${new Date(NOW - 3 * DAY).toISOString()}`,
+    })
+    expect(drift.reference.size).toBeGreaterThan(0)
+    const lone = await get('/v1/analytics/drift?reference=2026-11-01', 'annotator')
+    expect([lone.statusCode, lone.json().code, lone.json().message]).toEqual([
+      400,
+      'ERR_MONITOR_WINDOW',
+      expect.stringContaining('expected `training`, a duration such as 14d'),
+    ])
+    const weeks = await get('/v1/analytics/intents?from=2w', 'annotator')
+    expect([weeks.statusCode, weeks.json().message]).toEqual([
+      400,
+      expect.stringContaining('from "2w" is not a date (an age counts days (d) or hours (h))'),
+    ])
+  })
+
   it('runs the drift checks', async () => {
     const body = (await get('/v1/analytics/drift?window=7d&charts=true', 'annotator')).json()
     expect(body.format).toBe('intentops-drift-report')

@@ -14,7 +14,7 @@ import { ANALYTICS_KINDS, type AnalyticsQuery, type AnalyticsSource, runAnalytic
 import { analyticsCharts, driftSpec } from './charts.js'
 import { ensureAnalyticsIndexes } from './indexes.js'
 import { monitorDrift } from './monitor.js'
-import { MONITOR_TIME_FORMS, parseInstant } from './window.js'
+import { parseInstant } from './window.js'
 
 export interface AnalyticsRoutesOptions {
   /** The store (a `KyselyPredictionStore`). */
@@ -31,12 +31,8 @@ export interface AnalyticsRoutesOptions {
 
 export const AnalyticsQuerySchema = Type.Object(
   {
-    from: Type.Optional(
-      Type.String({ maxLength: 40, description: `Start, inclusive: ${describeTimeForms(MONITOR_TIME_FORMS)}.` }),
-    ),
-    to: Type.Optional(
-      Type.String({ maxLength: 40, description: `End, exclusive: ${describeTimeForms(MONITOR_TIME_FORMS)}.` }),
-    ),
+    from: Type.Optional(Type.String({ maxLength: 40, description: `Start, inclusive: ${describeTimeForms()}.` })),
+    to: Type.Optional(Type.String({ maxLength: 40, description: `End, exclusive: ${describeTimeForms()}.` })),
     bucket: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('hour')])),
     intent: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     channel: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -54,7 +50,7 @@ export const DriftQuerySchema = Type.Object(
     reference: Type.Optional(
       Type.String({
         maxLength: 100,
-        description: `\`training\`, a duration such as \`14d\` (the window of that length just before the recent one), or FROM..TO, each ${describeTimeForms(MONITOR_TIME_FORMS)}.`,
+        description: `\`training\`, a duration such as \`14d\` (the window of that length just before the recent one), or FROM..TO, each ${describeTimeForms()}: \`30d..7d\` runs from 30 days ago to 7 days ago.`,
       }),
     ),
     charts: Type.Optional(Type.Boolean()),
@@ -62,10 +58,10 @@ export const DriftQuerySchema = Type.Object(
   { additionalProperties: false },
 )
 
-function toQuery(q: Static<typeof AnalyticsQuerySchema>): AnalyticsQuery {
+function toQuery(q: Static<typeof AnalyticsQuerySchema>, now: number): AnalyticsQuery {
   return {
-    ...(q.from !== undefined ? { from: parseInstant(q.from, 'from') } : {}),
-    ...(q.to !== undefined ? { to: parseInstant(q.to, 'to') } : {}),
+    ...(q.from !== undefined ? { from: parseInstant(q.from, 'from', now) } : {}),
+    ...(q.to !== undefined ? { to: parseInstant(q.to, 'to', now) } : {}),
     ...(q.bucket !== undefined ? { bucket: q.bucket } : {}),
     ...(q.intent !== undefined ? { intent: q.intent } : {}),
     ...(q.channel !== undefined ? { channel: q.channel } : {}),
@@ -103,10 +99,11 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async
     { schema: { querystring: AnalyticsQuerySchema } },
     async (request) => {
       const q = request.query
-      const result = await runAnalytics(options.source, request.params.what, toQuery(q), {
+      const at = now()
+      const result = await runAnalytics(options.source, request.params.what, toQuery(q, at), {
         lowConfidence: options.monitor.lowConfidence,
         loadTraining: options.loadTraining,
-        now: now(),
+        now: at,
         ...(q.limit !== undefined ? { limit: q.limit } : {}),
         ...(q.maxMessages !== undefined ? { maxMessages: q.maxMessages } : {}),
       })

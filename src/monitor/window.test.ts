@@ -33,10 +33,61 @@ describe('windows', () => {
     )
   })
 
-  it('parse instants as ISO dates, date-times (UTC without an offset) or epoch ms', () => {
+  it('read ages on either side of FROM..TO, counted back from now, while a duration alone keeps its meaning', () => {
+    const DAY = 86_400_000
+    const recent = recentWindow('7d', NOW)
+    expect(parseReference('30d..7d', recent)).toEqual({
+      kind: 'window',
+      from: NOW - 30 * DAY,
+      to: NOW - 7 * DAY,
+      label: `${new Date(NOW - 30 * DAY).toISOString()} .. ${new Date(NOW - 7 * DAY).toISOString()}`,
+    })
+    // the same 14d: alone the 14 days just before the recent window, as FROM the instant 14 days before now
+    expect(parseReference('14d', recent)).toMatchObject({ from: NOW - 21 * DAY, to: NOW - 7 * DAY })
+    expect(parseReference('14d..7d', recent)).toMatchObject({ from: NOW - 14 * DAY, to: NOW - 7 * DAY })
+    expect(parseReference(' 1.5d .. 12h ', recent)).toMatchObject({
+      from: NOW - 36 * 3_600_000,
+      to: NOW - 12 * 3_600_000,
+    })
+    // ages count from the now the monitor runs at, given or the end of the recent window
+    expect(parseReference('3d..1d', recent, NOW + DAY)).toMatchObject({ from: NOW - 2 * DAY, to: NOW })
+    // mixed with the other forms
+    expect(parseReference(`2026-11-01..${NOW - DAY}`, recent)).toMatchObject({
+      from: Date.UTC(2026, 10, 1),
+      to: NOW - DAY,
+    })
+    expect(parseReference('2026-11-01..7d', recent)).toMatchObject({ from: Date.UTC(2026, 10, 1), to: NOW - 7 * DAY })
+    expect(() => parseReference('7d..30d', recent)).toThrow(/FROM must be before TO/)
+  })
+
+  it('say what a reference may be when it is none of them', () => {
+    const recent = recentWindow('7d', NOW)
+    const refused = (spec: string) => {
+      try {
+        parseReference(spec, recent)
+      } catch (err) {
+        return (err as Error & { code: string }).code === 'ERR_MONITOR_WINDOW' ? (err as Error).message : `${err}`
+      }
+      return 'accepted'
+    }
+    // an age alone would read as a length; a time alone is neither
+    for (const spec of ['2026-11-01', '1.5d', String(NOW), 'last week'])
+      expect(refused(spec)).toBe(
+        `Cannot read the reference "${spec}": expected \`training\`, a duration such as 14d (the window of that length just before the recent one), or FROM..TO (30d..7d: from 30 days ago to 7 days ago)`,
+      )
+    expect(refused('0d')).toBe('Cannot read the reference "0d": expected a positive number and m, h, d or w')
+    expect(refused('30d..14d..7d')).toBe('Cannot read the reference "30d..14d..7d": FROM..TO has one `..`')
+    expect(refused('2w..1w')).toMatch(
+      /^Cannot read the reference "2w\.\.1w": FROM "2w" is not a date \(an age counts days \(d\) or hours \(h\)\): use a date/,
+    )
+    expect(refused('30d..')).toMatch(/TO "" is not a date \(it is empty\)/)
+  })
+
+  it('parse instants as ISO dates, date-times (UTC without an offset), epoch ms or ages', () => {
     expect(parseInstant('2026-11-01T00:00:00Z', '--from')).toBe(Date.UTC(2026, 10, 1))
     expect(parseInstant('2026-11-01T09:30', '--from')).toBe(Date.UTC(2026, 10, 1, 9, 30))
     expect(parseInstant(String(NOW), '--to')).toBe(NOW)
+    expect(parseInstant('7d', '--from', NOW)).toBe(NOW - 7 * 86_400_000)
     expect(() => parseInstant('soon', '--from')).toThrow(/--from "soon"/)
   })
 })

@@ -1,13 +1,11 @@
 /**
  * Time windows of `intentops monitor`: durations (`30m`, `24h`, `7d`, `2w`) and reference specs (`training`, a
- * duration meaning the window just before the recent one, or `FROM..TO` with ISO dates, date-times or epoch ms).
+ * duration meaning the window just before the recent one, or `FROM..TO`, each end a time as util/time.ts reads it:
+ * a date, a date-time, epoch ms or an age).
  * @module
  */
 import { createError } from '../errors.js'
-import { badTimeDetail, parseTimeInput, type TimeForms } from '../util/time.js'
-
-/** The forms of `FROM..TO` and of `--from`/`--to`, for the parser and for the descriptions of the query parameters. */
-export const MONITOR_TIME_FORMS: TimeForms = Object.freeze({ epochMs: true })
+import { badTimeDetail, parseTimeInput } from '../util/time.js'
 
 const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
   m: 60_000,
@@ -16,9 +14,11 @@ const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
   w: 7 * 86_400_000,
 })
 
+const DURATION = /^\s*(\d+)\s*([mhdw])\s*$/
+
 /** Milliseconds of a duration such as `7d`; `what` names the option in the error. */
 export function parseDuration(value: string, what = 'window'): number {
-  const m = /^\s*(\d+)\s*([mhdw])\s*$/.exec(value)
+  const m = DURATION.exec(value)
   if (!m || Number(m[1]) <= 0) {
     throw createError('ERR_MONITOR_WINDOW', { what, value, detail: 'expected a positive number and m, h, d or w' })
   }
@@ -42,41 +42,52 @@ export function recentWindow(spec: string, now: number): TimeWindow {
   return { from: now - ms, to: now, label: `last ${spec.trim()}` }
 }
 
-function parseTime(value: string, spec: string, end: 'FROM' | 'TO'): number {
-  const t = parseTimeInput(value, MONITOR_TIME_FORMS)
+function parseTime(value: string, spec: string, end: 'FROM' | 'TO', now: number): number {
+  const t = parseTimeInput(value, now)
   if (!t.ok) {
     throw createError('ERR_MONITOR_WINDOW', {
       what: 'reference',
       value: spec,
-      detail: badTimeDetail(end, value, t.problem, MONITOR_TIME_FORMS),
+      detail: badTimeDetail(end, value, t.problem),
     })
   }
   return t.ms
 }
 
-/** `training`, a duration (the window of that length just before `recent`), or `FROM..TO`. */
-export function parseReference(spec: string, recent: TimeWindow): ReferenceSpec {
+const REFERENCE_FORMS =
+  'expected `training`, a duration such as 14d (the window of that length just before the recent one), or FROM..TO (30d..7d: from 30 days ago to 7 days ago)'
+
+/**
+ * `training`, a duration (the window of that length just before `recent`), or `FROM..TO`. A `..` is what makes two
+ * times of `14d`: alone it is a length, on either side of `..` an age, counted back from `now` (the end of the
+ * recent window).
+ */
+export function parseReference(spec: string, recent: TimeWindow, now = recent.to): ReferenceSpec {
   const s = spec.trim()
   if (s === 'training') return { kind: 'training', label: 'training data' }
   if (s.includes('..')) {
-    const [a = '', b = ''] = s.split('..')
-    const from = parseTime(a.trim(), spec, 'FROM')
-    const to = parseTime(b.trim(), spec, 'TO')
+    const parts = s.split('..')
+    if (parts.length > 2)
+      throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: 'FROM..TO has one `..`' })
+    const [a = '', b = ''] = parts
+    const from = parseTime(a.trim(), spec, 'FROM', now)
+    const to = parseTime(b.trim(), spec, 'TO', now)
     if (from >= to)
       throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: 'FROM must be before TO' })
     return { kind: 'window', from, to, label: `${new Date(from).toISOString()} .. ${new Date(to).toISOString()}` }
   }
+  if (!DURATION.test(s))
+    throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: REFERENCE_FORMS })
   const ms = parseDuration(s, 'reference')
   return { kind: 'window', from: recent.from - ms, to: recent.from, label: `the ${s} before` }
 }
 
 /**
- * An ISO date, an ISO date-time (UTC unless it has an offset) or epoch ms, from a CLI option or query parameter;
- * `what` names it in the error.
+ * A date, an ISO date-time (UTC unless it has an offset), epoch ms or an age (that long before `now`), from a CLI
+ * option or query parameter; `what` names it in the error.
  */
-export function parseInstant(value: string, what: string): number {
-  const t = parseTimeInput(value, MONITOR_TIME_FORMS)
-  if (!t.ok)
-    throw createError('ERR_INVALID_ARGUMENT', { detail: badTimeDetail(what, value, t.problem, MONITOR_TIME_FORMS) })
+export function parseInstant(value: string, what: string, now = Date.now()): number {
+  const t = parseTimeInput(value, now)
+  if (!t.ok) throw createError('ERR_INVALID_ARGUMENT', { detail: badTimeDetail(what, value, t.problem) })
   return t.ms
 }

@@ -74,8 +74,27 @@ describe('audit log and history', () => {
     expect(day[1]).toMatchObject({ version: 1, until: null, move: { action: 'rollback', actor: 'oncall' } })
   })
 
+  it('reads epoch ms and ages as instants, ages counting back from now', async () => {
+    const registry = await story()
+    const { history } = (await registry.readAlias('bot', 'production'))!
+    const now = Date.UTC(2024, 4, 3, 12)
+    const at = (q: string) => holdersDuring(history, parseTimeQuery(q, now)).map((h) => h.version)
+    expect(at(String(Date.UTC(2024, 4, 1, 7, 59, 59, 999)))).toEqual([])
+    expect(at(String(Date.UTC(2024, 4, 1, 8)))).toEqual([1])
+    expect(at('2d')).toEqual([2]) // 2024-05-01T12:00Z, the moment v2 was promoted
+    expect(at('2.0001d')).toEqual([1])
+    expect(at('36h')).toEqual([2]) // 2024-05-02T00:00Z: an age names that instant, not the day it falls in
+    expect(at('1d')).toEqual([1]) // after the rollback at 09:00
+    expect(at('3d')).toEqual([])
+    expect(parseTimeQuery('36h', now)).toEqual({
+      start: new Date(Date.UTC(2024, 4, 2)),
+      end: new Date(Date.UTC(2024, 4, 2)),
+      day: false,
+    })
+  })
+
   it('rejects dates it cannot read', () => {
-    for (const bad of ['yesterday', '2024-13-01', '2024-02-30', '01/05/2024']) {
+    for (const bad of ['yesterday', '2024-13-01', '2024-02-30', '01/05/2024', '2w', '3 days']) {
       expect(() => parseTimeQuery(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     }
   })

@@ -5,7 +5,7 @@
  * @module
  */
 import { createError } from '../errors.js'
-import { badTimeDetail, parseTimeInput, type TimeForms } from '../util/time.js'
+import { badTimeDetail, parseTimeInput } from '../util/time.js'
 import { failedRules } from './gate.js'
 import type { AliasMove } from './layout.js'
 import type { ModelRegistry } from './registry.js'
@@ -149,18 +149,15 @@ export interface TimeQuery {
   day: boolean
 }
 
-/** The forms `--at` takes: a date or a date-time, not epoch ms or an age. */
-export const AT_TIME_FORMS: TimeForms = Object.freeze({})
-
 /**
- * Parse `--at`: `2024-05-01` means that whole day (UTC), `2024-05-01T14:30` (UTC) or `2024-05-01T14:30+02:00` an
- * instant.
+ * Parse `--at`: `2024-05-01` means that whole day (UTC); `2024-05-01T14:30` (UTC), `2024-05-01T14:30+02:00`, epoch
+ * ms and an age (`3d`: that long before `now`) an instant.
  */
-export function parseTimeQuery(text: string): TimeQuery {
-  const t = parseTimeInput(text, AT_TIME_FORMS)
+export function parseTimeQuery(text: string, now = Date.now()): TimeQuery {
+  const t = parseTimeInput(text, now)
   if (!t.ok) {
     throw createError('ERR_INVALID_ARGUMENT', {
-      detail: `${badTimeDetail('--at', text, t.problem, AT_TIME_FORMS)}; a date means that whole UTC day`,
+      detail: `${badTimeDetail('--at', text, t.problem)}; a date means that whole UTC day`,
     })
   }
   const start = new Date(t.ms)

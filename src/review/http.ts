@@ -17,7 +17,7 @@ import { uuidv7 } from '../util/uuid.js'
 import { checkEntitySpans, checkReviewName, decide, REVIEW_ACTIONS } from './actions.js'
 import { listAudit } from './audit.js'
 import { findGroup, listInbox } from './inbox.js'
-import { parseTime, REVIEW_TIME_FORMS } from './time.js'
+import { parseTime } from './time.js'
 
 /** What a "Try it" parse gives: the prediction fields of a log record. */
 export type TryParse = Pick<
@@ -56,7 +56,7 @@ const IntentName = Type.String({ minLength: 1, maxLength: 200 })
 
 /** A `from` or `to` query parameter; its description lists the forms the parser takes. */
 const timeParam = (edge: string) =>
-  Type.Optional(Type.String({ maxLength: 40, description: `${edge}: ${describeTimeForms(REVIEW_TIME_FORMS)}.` }))
+  Type.Optional(Type.String({ maxLength: 40, description: `${edge}: ${describeTimeForms()}.` }))
 
 const InboxQuery = Type.Object({
   order: Type.Optional(
@@ -141,8 +141,9 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
     },
     async (req) => {
       const q = req.query
-      const from = parseTime(q.from, 'from')
-      const to = parseTime(q.to, 'to')
+      const at = now()
+      const from = parseTime(q.from, 'from', at)
+      const to = parseTime(q.to, 'to', at)
       return listInbox(
         store,
         {
@@ -220,8 +221,9 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
     },
     async (req) => {
       const q = req.query
-      const from = parseTime(q.from, 'from')
-      const to = parseTime(q.to, 'to')
+      const at = now()
+      const from = parseTime(q.from, 'from', at)
+      const to = parseTime(q.to, 'to', at)
       const items = await listAudit(store, {
         ...(q.reviewer ? { reviewer: q.reviewer } : {}),
         ...(q.predictionId ? { predictionId: q.predictionId } : {}),

@@ -1,17 +1,13 @@
 import { createError } from '../errors.js'
-import { badTimeDetail, parseTimeInput, type TimeForms } from '../util/time.js'
-
-/** The forms of a review time filter, for the parser and for the descriptions of the query parameters. */
-export const REVIEW_TIME_FORMS: TimeForms = Object.freeze({ epochMs: true })
+import { badTimeDetail, parseTimeInput } from '../util/time.js'
 
 /**
- * A time filter (`--from`, `?from=`): an ISO date, an ISO date-time (UTC unless it has an offset) or epoch ms;
- * `name` names the option in the error.
+ * A time filter (`--from`, `?from=`): a date, an ISO date-time (UTC unless it has an offset), epoch ms or an age
+ * (that long before `now`); `name` names the option in the error.
  */
-export function parseTime(value: string | undefined, name: string): number | undefined {
+export function parseTime(value: string | undefined, name: string, now = Date.now()): number | undefined {
   if (value === undefined || value === '') return undefined
-  const t = parseTimeInput(value, REVIEW_TIME_FORMS)
-  if (!t.ok)
-    throw createError('ERR_REVIEW_INVALID', { detail: badTimeDetail(name, value, t.problem, REVIEW_TIME_FORMS) })
+  const t = parseTimeInput(value, now)
+  if (!t.ok) throw createError('ERR_REVIEW_INVALID', { detail: badTimeDetail(name, value, t.problem) })
   return t.ms
 }

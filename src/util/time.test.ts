@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { LOG_TIME_FORMS, parseTime } from '../cli/commands/store.js'
+import { parseTime } from '../cli/commands/store.js'
 import { IntentopsError } from '../errors.js'
-import { MONITOR_TIME_FORMS, parseInstant, parseReference } from '../monitor/window.js'
-import { AT_TIME_FORMS, parseTimeQuery } from '../registry/history.js'
-import { parseTime as parseReviewTime, REVIEW_TIME_FORMS } from '../review/time.js'
+import { parseInstant, parseReference } from '../monitor/window.js'
+import { parseTimeQuery } from '../registry/history.js'
+import { parseTime as parseReviewTime } from '../review/time.js'
 import {
   calendarProblem,
   describeTimeForms,
@@ -52,7 +52,7 @@ describe('the date parsers refuse days that do not exist instead of rolling them
     await expect(parseTime('2026-11-31', '--before', now)).rejects.toMatchObject({
       code: 'ERR_CLI_USAGE',
       message: expect.stringMatching(
-        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), or an age \(30d, 12h: that long before now\)$/,
+        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), epoch milliseconds \(1769860800000\), or an age \(30d, 12h: that long before now\)$/,
       ),
     })
     await expect(parseTime('2026-02-30T08:00:00Z', '--from', now)).rejects.toMatchObject({ code: 'ERR_CLI_USAGE' })
@@ -69,7 +69,7 @@ describe('the date parsers refuse days that do not exist instead of rolling them
   it('review, monitor and registry parsers', () => {
     expect(() => parseReviewTime('2026-02-30', 'from')).toThrow(/February 2026 has only 28 days/)
     expect(() => parseReviewTime('99999999999999999', 'from')).toThrow(
-      /from "99999999999999999" is not a date \(it lies after the year 9999\): use .*or epoch milliseconds/,
+      /from "99999999999999999" is not a date \(it lies after the year 9999\): use .*, epoch milliseconds/,
     )
     expect(() => parseInstant('2026-04-31', '--from')).toThrow(/April 2026 has only 30 days/)
     expect(() => parseReference('2026-02-30..2026-03-05', { from: now, to: now, label: '' })).toThrow(
@@ -93,9 +93,11 @@ describe('parseTimeInput, the one parser of every date option and query paramete
       ms: Date.UTC(2026, 1, 28, 4, 30, 5, 123),
     })
     expect(parseTimeInput('2026-02-28T10:00-0100')).toMatchObject({ ms: Date.UTC(2026, 1, 28, 11) })
-    expect(parseTimeInput('1772236800000', { epochMs: true })).toMatchObject({ ms: 1772236800000 })
-    expect(parseTimeInput('2d', { ages: true }, now)).toMatchObject({ ms: now - 2 * 86_400_000 })
-    expect(parseTimeInput('1.5h', { ages: true }, now)).toMatchObject({ ms: now - 5_400_000 })
+    expect(parseTimeInput('1772236800000')).toEqual({ ok: true, ms: 1772236800000, day: false })
+    expect(parseTimeInput('0')).toEqual({ ok: true, ms: 0, day: false })
+    expect(parseTimeInput('2d', now)).toEqual({ ok: true, ms: now - 2 * 86_400_000, day: false })
+    expect(parseTimeInput(' 1.5h ', now)).toEqual({ ok: true, ms: now - 5_400_000, day: false })
+    expect(parseTimeInput('0d', now)).toEqual({ ok: true, ms: now, day: false })
   })
 
   it('reads a date-time without an offset as UTC, as it reads a date, whatever the zone of the process', () => {
@@ -111,21 +113,20 @@ describe('parseTimeInput, the one parser of every date option and query paramete
 
   it('says so wherever it lists the forms', () => {
     expect(describeTimeForms()).toBe(
-      'a date (2026-01-31, midnight UTC) or an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00)',
-    )
-    expect(describeTimeForms({ epochMs: true, ages: true })).toMatch(
-      /^a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(.*\), epoch milliseconds \(1769860800000\), or an age \(30d, 12h: that long before now\)$/,
+      'a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now)',
     )
     // each example it gives reads as the form it illustrates
     for (const example of ['2026-01-31', '2026-01-31T12:00', '2026-01-31T12:00:00Z', '2026-01-31T12:00+02:00'])
       expect(parseTimeInput(example), example).toMatchObject({ ok: true })
-    expect(parseTimeInput('1769860800000', { epochMs: true })).toMatchObject({ ms: Date.UTC(2026, 0, 31, 12) })
+    expect(parseTimeInput('1769860800000')).toMatchObject({ ms: Date.UTC(2026, 0, 31, 12) })
+    expect(parseTimeInput('30d', now)).toMatchObject({ ms: now - 30 * 86_400_000 })
+    expect(parseTimeInput('12h', now)).toMatchObject({ ms: now - 12 * 3_600_000 })
   })
 
   it('refuses what Date.parse would guess or roll over, naming why', () => {
     // Date.parse reads each of these, the first three as 2 March 2026
     for (const v of ['Feb 30 2026', '2026/02/30', 'February 30, 2026', 'March 3', 'Tue, 03 Mar 2026 10:00:00 GMT'])
-      expect(parseTimeInput(v, { epochMs: true, ages: true }, now), v).toEqual({
+      expect(parseTimeInput(v, now), v).toEqual({
         ok: false,
         problem: 'an unrecognised form',
       })
@@ -134,9 +135,13 @@ describe('parseTimeInput, the one parser of every date option and query paramete
     expect(parseTimeInput('2026-02-28T10:00+24:00')).toEqual({ ok: false, problem: 'there is no offset +24:00' })
     expect(parseTimeInput('2026-2-28')).toEqual({ ok: false, problem: 'an unrecognised form' })
     expect(parseTimeInput('')).toEqual({ ok: false, problem: 'it is empty' })
-    // the forms an option does not take
-    expect(parseTimeInput('1772236800000')).toEqual({ ok: false, problem: 'an unrecognised form' })
-    expect(parseTimeInput('30d')).toEqual({ ok: false, problem: 'an unrecognised form' })
+    // units an age does not take, the monitor's durations among them, are named as such
+    for (const v of ['30m', '2w', '1y', '3mo', '90s', '30D', '1.5H'])
+      expect(parseTimeInput(v, now), v).toEqual({ ok: false, problem: 'an age counts days (d) or hours (h)' })
+    for (const v of ['1e3', '-3d', '3 d', '.5d', '3d ago', '0x10'])
+      expect(parseTimeInput(v, now), v).toEqual({ ok: false, problem: 'an unrecognised form' })
+    expect(parseTimeInput('99999999d', now)).toEqual({ ok: false, problem: 'it lies before the year 0000' })
+    expect(parseTimeInput('253402300800000')).toEqual({ ok: false, problem: 'it lies after the year 9999' })
     expect(parseTimeInput('9999-12-31T23:59:59-01:00')).toEqual({
       ok: false,
       problem: 'it lies outside the years 0000 to 9999',
@@ -162,6 +167,36 @@ describe('parseTimeInput, the one parser of every date option and query paramete
       day: true,
     })
   })
+
+  it('reads every form the same way on every surface, ages counting back from the now it is given', async () => {
+    const recent = { from: now - 7 * 86_400_000, to: now, label: 'last 7d' }
+    const forms: Array<[string, number]> = [
+      ['2026-01-31', Date.UTC(2026, 0, 31)],
+      ['2026-01-31T12:00', Date.UTC(2026, 0, 31, 12)],
+      ['2026-01-31T12:00+02:00', Date.UTC(2026, 0, 31, 10)],
+      ['1769860800000', 1769860800000],
+      ['30d', now - 30 * 86_400_000],
+      ['1.5h', now - 5_400_000],
+    ]
+    for (const [v, ms] of forms) {
+      const read = [
+        await parseTime(v, '--before', now),
+        parseReviewTime(v, 'from', now),
+        parseInstant(v, '--from', now),
+        parseTimeQuery(v, now).start.getTime(),
+        (parseReference(`${v}..0h`, recent) as { from: number }).from,
+        (parseReference(`2026-01-01..${v}`, recent) as { to: number }).to,
+      ]
+      expect([v, read]).toEqual([v, read.map(() => ms)])
+    }
+    // only a date names a whole day for --at; epoch ms and an age name an instant, as a date-time does
+    expect(parseTimeQuery('3d', now)).toEqual({
+      start: new Date(now - 3 * 86_400_000),
+      end: new Date(now - 3 * 86_400_000),
+      day: false,
+    })
+    expect(parseTimeQuery('1769860800000', now)).toMatchObject({ day: false, start: new Date(1769860800000) })
+  })
 })
 
 describe('the error codes of a bad time', () => {
@@ -176,32 +211,32 @@ describe('the error codes of a bad time', () => {
     throw new Error('no error')
   }
   const reference = (spec: string) => parseReference(spec, { from: now, to: now, label: '' })
-  // Every surface that reads a time, with the forms it passes the parser.
+  // Every surface that reads a time.
   const surfaces = [
-    { code: 'ERR_CLI_USAGE', forms: LOG_TIME_FORMS, read: () => parseTime('Feb 30 2026', '--before', now) },
-    { code: 'ERR_REVIEW_INVALID', forms: REVIEW_TIME_FORMS, read: () => parseReviewTime('Feb 30 2026', 'from') },
-    { code: 'ERR_INVALID_ARGUMENT', forms: MONITOR_TIME_FORMS, read: () => parseInstant('Feb 30 2026', '--from') },
-    { code: 'ERR_INVALID_ARGUMENT', forms: AT_TIME_FORMS, read: () => parseTimeQuery('Feb 30 2026') },
-    { code: 'ERR_MONITOR_WINDOW', forms: MONITOR_TIME_FORMS, read: () => reference('2026-03-01..Feb 30 2026') },
+    { code: 'ERR_CLI_USAGE', read: () => parseTime('Feb 30 2026', '--before', now) },
+    { code: 'ERR_REVIEW_INVALID', read: () => parseReviewTime('Feb 30 2026', 'from') },
+    { code: 'ERR_INVALID_ARGUMENT', read: () => parseInstant('Feb 30 2026', '--from') },
+    { code: 'ERR_INVALID_ARGUMENT', read: () => parseTimeQuery('Feb 30 2026') },
+    { code: 'ERR_MONITOR_WINDOW', read: () => reference('2026-03-01..Feb 30 2026') },
   ] as const
 
-  it('list in their messages the forms their parser takes', async () => {
+  it('list in their messages the forms the parser takes', async () => {
     for (const s of surfaces) {
       const err = await errorOf(s.read)
-      expect([err.code, err.message]).toEqual([s.code, expect.stringContaining(`: use ${describeTimeForms(s.forms)}`)])
+      expect([err.code, err.message]).toEqual([s.code, expect.stringContaining(`: use ${describeTimeForms()}`)])
     }
   })
 
-  it('are listed in docs/errors.md with exactly those forms, and the monitor hint gives them too', async () => {
+  it('are listed in docs/errors.md with those forms, and the monitor hint gives them too', async () => {
     const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8')
     const section = docs.slice(docs.indexOf('## Dates and times'), docs.indexOf('## General and files'))
-    const rows = [...section.matchAll(/^\| `(ERR_\w+)` \| [^|]+ \| ([^|]+) \|$/gm)].map((m) => [m[1], m[2]])
-    expect(rows).toEqual(surfaces.map((s) => [s.code, describeTimeForms(s.forms)]))
-    expect(section.replace(/\s+/g, ' ')).toContain('A date-time without `Z` or an offset is UTC')
+    const rows = [...section.matchAll(/^\| `(ERR_\w+)` \| [^|]+ \|$/gm)].map((m) => m[1])
+    expect(rows).toEqual(surfaces.map((s) => s.code))
+    const text = section.replace(/\s+/g, ' ')
+    expect(text).toContain(`takes ${describeTimeForms()}.`)
+    expect(text).toContain('A date-time without `Z` or an offset is UTC')
     const monitor = docs.slice(docs.indexOf('### ERR_MONITOR_WINDOW'), docs.indexOf('### ERR_ANALYTICS_UNKNOWN'))
-    expect(monitor.replace(/\s+/g, ' ')).toContain(describeTimeForms(MONITOR_TIME_FORMS))
-    expect((await errorOf(() => reference('7 days'))).hint).toContain(
-      `\`FROM..TO\`, each ${describeTimeForms(MONITOR_TIME_FORMS)}.`,
-    )
+    expect(monitor.replace(/\s+/g, ' ')).toContain(describeTimeForms())
+    expect((await errorOf(() => reference('7 days'))).hint).toContain(`\`FROM..TO\`, each ${describeTimeForms()}.`)
   })
 })

@@ -1,8 +1,9 @@
 /**
  * The one parser of the times people give the CLI, the review API and the monitor (`--from`, `--to`, `--before`,
- * `--at`, `?from=`, a monitor reference `FROM..TO`). It reads only the forms it documents, strictly: `Date.parse`
- * would also take `Feb 30 2026` or `2026/02/30` and roll a day that does not exist over into the next month
- * (2026-02-30 becomes 2026-03-02), and an age far enough back leaves the years an ISO date can write. A time without
+ * `--at`, `?from=`, a monitor reference `FROM..TO`). Every one of them takes the same forms, so that a time that
+ * works for one command works for the next. It reads only the forms it documents, strictly: `Date.parse` would also
+ * take `Feb 30 2026` or `2026/02/30` and roll a day that does not exist over into the next month (2026-02-30 becomes
+ * 2026-03-02), and an age far enough back leaves the years an ISO date can write. A time without
  * an offset is UTC, as a date is: JavaScript would read it in the zone of the process, so the same `--before` would
  * purge different rows on a laptop and in CI, and a server would read a remote caller's `?from=` in its own zone.
  * @module
@@ -55,51 +56,44 @@ export function inIsoYearRange(ms: number): boolean {
   return Number.isFinite(ms) && ms >= EARLIEST_TIME && ms <= LATEST_TIME
 }
 
-/** The forms a time input may take beyond ISO dates and date-times, per option. */
-export interface TimeForms {
-  /** Digits only: milliseconds since 1970-01-01T00:00:00Z. */
-  epochMs?: boolean
-  /** `30d` or `12h` (decimals allowed): that long before `now`. */
-  ages?: boolean
-}
-
 /** What a time input read as. `day`: a date without a time, read as midnight UTC starting that whole day. */
 export type TimeInput = { ok: true; ms: number; day: boolean } | { ok: false; problem: string }
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/
 const AGE = /^(\d+(?:\.\d+)?)([dh])$/
+// A number and a unit an age does not take: one of the monitor's durations (`30m`, `2w`), `30D`, or a guess (`1y`).
+const OTHER_UNIT = /^\d+(?:\.\d+)?(?:s|m|min|h|d|w|mo|y)$/i
 const HOUR_MS = 3_600_000
 
-/** The accepted forms, for messages and docs: `a date (2026-01-31, midnight UTC), an ISO date-time, ... or ...`. */
-export function describeTimeForms(forms: TimeForms = {}): string {
-  const all = [
-    'a date (2026-01-31, midnight UTC)',
-    'an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00)',
-    ...(forms.epochMs ? ['epoch milliseconds (1769860800000)'] : []),
-    ...(forms.ages ? ['an age (30d, 12h: that long before now)'] : []),
-  ]
-  return `${all.slice(0, -1).join(', ')}${all.length > 2 ? ',' : ''} or ${all[all.length - 1]}`
+/** The accepted forms, for messages, `--help`, the OpenAPI descriptions and docs. */
+export function describeTimeForms(): string {
+  return (
+    'a date (2026-01-31, midnight UTC), ' +
+    'an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), ' +
+    'epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now)'
+  )
 }
 
 /**
  * Read a time strictly: `YYYY-MM-DD` (midnight UTC), an ISO date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` in UTC, or at
- * the offset it ends with (`Z`, `+02:00`, `-0100`; a space may stand for the `T`), and, where `forms` allow,
- * epoch milliseconds or an age. A day, hour or offset that does not exist, any other form, and a time outside the
- * years 0000 to 9999 are refused with the reason.
+ * the offset it ends with (`Z`, `+02:00`, `-0100`; a space may stand for the `T`), epoch milliseconds (digits only),
+ * or an age (`30d`, `1.5h`: that long before `now`). A day, hour or offset that does not exist, any other form, and
+ * a time outside the years 0000 to 9999 are refused with the reason.
  */
-export function parseTimeInput(value: string, forms: TimeForms = {}, now = Date.now()): TimeInput {
+export function parseTimeInput(value: string, now = Date.now()): TimeInput {
   const text = value.trim()
   if (text === '') return { ok: false, problem: 'it is empty' }
-  if (forms.epochMs && /^\d+$/.test(text)) {
+  if (/^\d+$/.test(text)) {
     const ms = Number(text)
     return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies after the year 9999' }
   }
-  const age = forms.ages ? AGE.exec(text) : null
+  const age = AGE.exec(text)
   if (age) {
     const ms = now - Number(age[1]) * (age[2] === 'd' ? 24 * HOUR_MS : HOUR_MS)
     return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies before the year 0000' }
   }
+  if (OTHER_UNIT.test(text)) return { ok: false, problem: 'an age counts days (d) or hours (h)' }
   const m = ISO.exec(text)
   if (!m) return { ok: false, problem: 'an unrecognised form' }
   const problem = calendarProblem(text.replace(/t/, 'T'))
@@ -119,6 +113,6 @@ export function parseTimeInput(value: string, forms: TimeForms = {}, now = Date.
 }
 
 /** `what "value" is not a date (why): use FORMS`, the detail of every caller's error. */
-export function badTimeDetail(what: string, value: string, problem: string, forms: TimeForms = {}): string {
-  return `${what} "${value}" is not a date (${problem}): use ${describeTimeForms(forms)}`
+export function badTimeDetail(what: string, value: string, problem: string): string {
+  return `${what} "${value}" is not a date (${problem}): use ${describeTimeForms()}`
 }

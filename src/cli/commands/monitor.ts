@@ -99,11 +99,11 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file (default: intentops.yml)')
     .option(
       '--from <time>',
-      'start, inclusive: ISO date, ISO time (UTC unless it has an offset) or epoch ms (default: 7 days before --to)',
+      'start, inclusive: a date, ISO time (UTC unless it has an offset), epoch ms or age like 30d (default: 7 days before --to)',
     )
     .option(
       '--to <time>',
-      'end, exclusive: ISO date, ISO time (UTC unless it has an offset) or epoch ms (default: now)',
+      'end, exclusive: a date, ISO time (UTC unless it has an offset), epoch ms or age like 1d (default: now)',
     )
     .option('--bucket <day|hour>', 'time bucket of series', 'day')
     .option('--intent <name>', 'only predictions of this intent')
@@ -130,10 +130,11 @@ export function register(program: Command, io: CliIO): void {
       }
       const limit = await intOption('--limit', opts.limit, 1)
       const maxMessages = await intOption('--max-messages', opts.maxMessages, 1)
+      const now = Date.now()
       const query = {
         bucket: opts.bucket as 'day' | 'hour',
-        ...(opts.from ? { from: parseInstant(opts.from, '--from') } : {}),
-        ...(opts.to ? { to: parseInstant(opts.to, '--to') } : {}),
+        ...(opts.from ? { from: parseInstant(opts.from, '--from', now) } : {}),
+        ...(opts.to ? { to: parseInstant(opts.to, '--to', now) } : {}),
         ...(opts.intent ? { intent: opts.intent } : {}),
         ...(opts.channel ? { channel: opts.channel } : {}),
         ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}),
@@ -168,7 +169,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--window <duration>', 'recent window ending now, e.g. 24h, 7d, 2w (default: monitor.window)')
     .option(
       '--reference <spec>',
-      'training | a duration (the window just before) | FROM..TO with ISO dates, ISO times (UTC unless they have an offset) or epoch ms (default: monitor.reference)',
+      'training | a duration like 14d (the window just before) | FROM..TO, each a date, ISO time (UTC unless it has an offset), epoch ms or age: 30d..7d is 30 to 7 days ago (default: monitor.reference)',
     )
     .option('--webhook <url>', 'also post failures here, Slack-compatible {"text": ...} (repeatable)', collect)
     .option('--no-notify', 'do not post to any webhook')

@@ -42,8 +42,14 @@ export function register(program: Command, io: CliIO): void {
     .option('--intent <name>', 'only messages the model gave this intent')
     .option('--model-version <v>', 'only messages of this model version')
     .option('--channel <name>', 'only messages from this channel')
-    .option('--from <time>', 'from this ISO date, ISO time (UTC unless it has an offset) or epoch ms (inclusive)')
-    .option('--to <time>', 'until this ISO date, ISO time (UTC unless it has an offset) or epoch ms (exclusive)')
+    .option(
+      '--from <time>',
+      'from this date, ISO time (UTC unless it has an offset), epoch ms or age like 7d (inclusive)',
+    )
+    .option(
+      '--to <time>',
+      'until this date, ISO time (UTC unless it has an offset), epoch ms or age like 1h (exclusive)',
+    )
     .option('--search <text>', 'only messages with these words (each matches a word start; quote a phrase)')
     .option('--limit <n>', 'messages to read (default: review.pageSize)')
     .option('--json', 'print the page as JSON')
@@ -69,8 +75,9 @@ export function register(program: Command, io: CliIO): void {
           throw createError('ERR_CLI_USAGE', { detail: `--order must be one of ${orders.join(', ')}` })
         }
         const limit = await intOption('--limit', opts.limit, 1, 10_000)
-        const from = parseTime(opts.from, '--from')
-        const to = parseTime(opts.to, '--to')
+        const now = Date.now()
+        const from = parseTime(opts.from, '--from', now)
+        const to = parseTime(opts.to, '--to', now)
         await withStore(io, opts, async ({ config, store }) => {
           const page = await listInbox(
             store,
@@ -114,8 +121,14 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
     .option('--reviewer <name>', 'only this reviewer')
     .option('--prediction <id>', 'only reviews of this message')
-    .option('--from <time>', 'from this ISO date, ISO time (UTC unless it has an offset) or epoch ms (inclusive)')
-    .option('--to <time>', 'until this ISO date, ISO time (UTC unless it has an offset) or epoch ms (exclusive)')
+    .option(
+      '--from <time>',
+      'from this date, ISO time (UTC unless it has an offset), epoch ms or age like 7d (inclusive)',
+    )
+    .option(
+      '--to <time>',
+      'until this date, ISO time (UTC unless it has an offset), epoch ms or age like 1h (exclusive)',
+    )
     .option('--limit <n>', 'most reviews to show, newest first', '100')
     .option('--json', 'print JSON')
     .action(
@@ -132,8 +145,9 @@ export function register(program: Command, io: CliIO): void {
         const { listAudit } = await import('../../review/audit.js')
         const { parseTime } = await import('../../review/time.js')
         const limit = await intOption('--limit', opts.limit, 1)
-        const from = parseTime(opts.from, '--from')
-        const to = parseTime(opts.to, '--to')
+        const now = Date.now()
+        const from = parseTime(opts.from, '--from', now)
+        const to = parseTime(opts.to, '--to', now)
         await withStore(io, opts, async ({ store }) => {
           const items = await listAudit(store, {
             ...(opts.reviewer ? { reviewer: opts.reviewer } : {}),

@@ -4,7 +4,6 @@
  * @module
  */
 import type { Command } from 'commander'
-import type { TimeForms } from '../../util/time.js'
 import type { CliIO } from '../io.js'
 
 interface StoreOptions {
@@ -32,18 +31,15 @@ function common(cmd: Command): Command {
     .option('--store <location>', 'SQLite file or postgres:// URL (default: `store` in intentops.yml)')
 }
 
-/** The forms of the `log` commands' times: dates, date-times and ages, not epoch ms. */
-export const LOG_TIME_FORMS: TimeForms = Object.freeze({ ages: true })
-
 /**
  * A time for `--before`, `--from`, `--to`: an ISO date (`2026-01-31`, midnight UTC), an ISO date-time (UTC unless it
- * has an offset), or an age such as `30d` or `12h` (that long before now).
+ * has an offset), epoch ms, or an age such as `30d` or `12h` (that long before now).
  */
 export async function parseTime(value: string, flag: string, now = Date.now()): Promise<number> {
   const { createError } = await import('../../errors.js')
   const { badTimeDetail, parseTimeInput } = await import('../../util/time.js')
-  const t = parseTimeInput(value, LOG_TIME_FORMS, now)
-  if (!t.ok) throw createError('ERR_CLI_USAGE', { detail: badTimeDetail(flag, value, t.problem, LOG_TIME_FORMS) })
+  const t = parseTimeInput(value, now)
+  if (!t.ok) throw createError('ERR_CLI_USAGE', { detail: badTimeDetail(flag, value, t.problem) })
   return t.ms
 }
 
@@ -75,9 +71,10 @@ async function filters(opts: FilterOptions) {
   if (opts.reviewed && opts.unreviewed) {
     throw createError('ERR_CLI_USAGE', { detail: '--reviewed and --unreviewed exclude each other' })
   }
+  const now = Date.now()
   return {
-    ...(opts.from ? { from: await parseTime(opts.from, '--from') } : {}),
-    ...(opts.to ? { to: await parseTime(opts.to, '--to') } : {}),
+    ...(opts.from ? { from: await parseTime(opts.from, '--from', now) } : {}),
+    ...(opts.to ? { to: await parseTime(opts.to, '--to', now) } : {}),
     ...(opts.intent ? { intent: opts.intent } : {}),
     ...(opts.modelVersion ? { modelVersion: opts.modelVersion } : {}),
     ...(opts.channel ? { channel: opts.channel } : {}),
@@ -95,7 +92,7 @@ export function register(program: Command, io: CliIO): void {
   common(log.command('purge').description('delete logged predictions (and their reviews) older than a date'))
     .option(
       '--before <date>',
-      'cut-off: 2026-01-31, an ISO time (UTC unless it has an offset), or an age like 90d (default: store.retentionDays)',
+      'cut-off: 2026-01-31, an ISO time (UTC unless it has an offset), epoch ms or an age like 90d (default: store.retentionDays)',
     )
     .option('--dry-run', 'count what would be deleted, delete nothing')
     .option('-y, --yes', 'delete without asking, even when the purge would empty the log')
@@ -153,8 +150,8 @@ export function register(program: Command, io: CliIO): void {
   common(log.command('export').description('write logged predictions as JSONL or CSV, oldest first'))
     .option('--format <format>', 'jsonl or csv', 'jsonl')
     .option('-o, --out <file>', 'write to this file, atomically, readable by its owner alone (default and -: stdout)')
-    .option('--from <date>', 'only predictions at or after this time')
-    .option('--to <date>', 'only predictions before this time')
+    .option('--from <date>', 'only predictions at or after this time (a date, ISO time, epoch ms or age like 30d)')
+    .option('--to <date>', 'only predictions before this time (a date, ISO time, epoch ms or age like 12h)')
     .option('--intent <name>', 'only this predicted intent')
     .option('--model-version <version>', 'only this model version')
     .option('--channel <name>', 'only this channel')
@@ -231,14 +228,18 @@ export function register(program: Command, io: CliIO): void {
         'recount the hourly analytics rollups from the logged predictions (after rows were changed outside intentops)',
       ),
   )
-    .option('--from <date>', 'first time to recount (default: the oldest prediction or rollup)')
-    .option('--to <date>', 'recount before this time (default: after the newest)')
+    .option(
+      '--from <date>',
+      'first time to recount: a date, ISO time, epoch ms or age (default: the oldest prediction or rollup)',
+    )
+    .option('--to <date>', 'recount before this time: a date, ISO time, epoch ms or age (default: after the newest)')
     .option('--json', 'print JSON')
     .action(async (opts: StoreOptions & { from?: string; to?: string }) => {
       const { createError } = await import('../../errors.js')
       const { createProgress } = await import('../progress.js')
-      const from = opts.from ? await parseTime(opts.from, '--from') : undefined
-      const to = opts.to ? await parseTime(opts.to, '--to') : undefined
+      const now = Date.now()
+      const from = opts.from ? await parseTime(opts.from, '--from', now) : undefined
+      const to = opts.to ? await parseTime(opts.to, '--to', now) : undefined
       if (from !== undefined && to !== undefined && to <= from) {
         throw createError('ERR_CLI_USAGE', { detail: `--to (${iso(to)}) must be after --from (${iso(from)})` })
       }
