@@ -197,6 +197,39 @@ describe('registry commands', () => {
     expect(bad.err).toContain('ERR_INVALID_ARGUMENT')
   })
 
+  it('models history --at takes epoch ms and an age as every time option does', async () => {
+    const { entries } = await json('models', 'history', 'production')
+    const v3 = entries.find((e: { to?: number; kind: string }) => e.kind === 'promote' && e.to === 3)
+    expect(v3).toBeDefined()
+    // the instant v1 → v3 was promoted, as epoch ms: v3 held production then
+    const ms = Date.parse(v3.at)
+    const atMs = await json('models', 'history', 'production', '--at', String(ms))
+    expect(atMs).toMatchObject({ at: String(ms), start: v3.at, end: v3.at })
+    expect(atMs.holders.map((h: { version: number }) => h.version)).toEqual([3])
+    const text = await cli('models', 'history', 'production', '--at', String(ms))
+    expect(text.out).toMatch(
+      new RegExp(`^production at ${ms} \\(${v3.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}\\):\n +v3 `),
+    )
+    // "what production was three days ago": nothing, this registry is minutes old; and now (0h), v1 after the rollback
+    const threeDays = await cli('models', 'history', 'production', '--at', '3d')
+    expect(threeDays.code, threeDays.err).toBe(0)
+    expect(threeDays.out).toMatch(/^production pointed at no version at 3d \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\)\n$/)
+    const before = Date.now()
+    const aged = await json('models', 'history', 'production', '--at', '3d')
+    expect(aged.holders).toEqual([])
+    expect(Date.parse(aged.start)).toBeGreaterThanOrEqual(before - 3 * 86_400_000)
+    expect(Date.parse(aged.start)).toBeLessThanOrEqual(Date.now() - 3 * 86_400_000)
+    const now = await json('models', 'history', 'production', '--at', '0h')
+    expect(now.holders.map((h: { version: number }) => h.version)).toEqual([1])
+    const weeks = await cli('models', 'history', 'production', '--at', '2w')
+    expect([weeks.code, weeks.err]).toEqual([
+      1,
+      expect.stringContaining(
+        '--at "2w" is not a date (an age counts days (d) or hours (h)): use a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now); a date means that whole UTC day',
+      ),
+    ])
+  })
+
   it('models audit lists every publish, gate decision, move and rollback', async () => {
     const { entries } = await json('models', 'audit')
     expect(entries.map((e: { kind: string }) => e.kind)).toEqual([

@@ -425,18 +425,23 @@ export function register(program: Command, io: CliIO): void {
   )
     .option(
       '--at <date>',
-      'YYYY-MM-DD (a whole UTC day) or an ISO time (UTC unless it has an offset): which versions held the alias then',
+      'YYYY-MM-DD (a whole UTC day), an ISO time (UTC unless it has an offset), epoch ms or an age like 3d: which versions held the alias then',
     )
     .action(async (alias: string, opts: CommonOptions & { at?: string }) =>
       withRegistry(io, opts, false, async ({ registry, name }) => {
         const { holdersDuring, parseTimeQuery, auditLog } = await import('../../registry/history.js')
-        const { renderHolders, renderAudit } = await import('../registry-format.js')
+        const { renderHolders, renderAudit, when } = await import('../registry-format.js')
         const { createError } = await import('../../errors.js')
         const query = opts.at !== undefined ? parseTimeQuery(opts.at) : undefined
         const state = await registry.readAlias(name, alias)
-        if (query) {
+        if (query && opts.at !== undefined) {
           const holders = state ? holdersDuring(state.history, query) : []
-          print(io, opts.json, { name, alias, at: opts.at, holders }, () => renderHolders(alias, opts.at!, holders))
+          const [start, end] = [query.start.toISOString(), query.end.toISOString()]
+          // An age or epoch ms names no calendar time, so the answer says which instant it was read as.
+          const label = /^\d{4}-/.test(opts.at.trim()) ? opts.at : `${opts.at} (${when(start)})`
+          print(io, opts.json, { name, alias, at: opts.at, start, end, holders }, () =>
+            renderHolders(alias, label, holders),
+          )
           return
         }
         if (!state) throw createError('ERR_REGISTRY_ALIAS_NOT_SET', { name, alias })
