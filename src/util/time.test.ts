@@ -123,6 +123,22 @@ describe('parseTimeInput, the one parser of every date option and query paramete
     expect(parseTimeInput('12h', now)).toMatchObject({ ms: now - 12 * 3_600_000 })
   })
 
+  it('refuses digits that are more likely a compact date or epoch seconds than epoch milliseconds', () => {
+    expect(parseTimeInput('20260131')).toEqual({
+      ok: false,
+      problem: 'it looks like a date without dashes: write 2026-01-31',
+    })
+    expect(parseTimeInput('1769860800')).toEqual({
+      ok: false,
+      problem:
+        'it looks like epoch seconds (as seconds, 2026-01-31T12:00:00.000Z), not milliseconds, which have 13 digits today: write 1769860800000',
+    })
+    expect(parseTimeInput('999999999')).toMatchObject({ ok: false, problem: expect.stringContaining('epoch seconds') })
+    // Eight digits that name no day, and the lengths epoch milliseconds of any year from 1970 take, stay milliseconds.
+    for (const v of ['20261331', '0', '86400000', '999999999999', '1769860800000'])
+      expect(parseTimeInput(v), v).toEqual({ ok: true, ms: Number(v), day: false })
+  })
+
   it('refuses what Date.parse would guess or roll over, naming why', () => {
     // Date.parse reads each of these, the first three as 2 March 2026
     for (const v of ['Feb 30 2026', '2026/02/30', 'February 30, 2026', 'March 3', 'Tue, 03 Mar 2026 10:00:00 GMT'])

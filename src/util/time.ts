@@ -85,6 +85,8 @@ export function parseTimeInput(value: string, now = Date.now()): TimeInput {
   const text = value.trim()
   if (text === '') return { ok: false, problem: 'it is empty' }
   if (/^\d+$/.test(text)) {
+    const misread = misreadDigits(text)
+    if (misread) return { ok: false, problem: misread }
     const ms = Number(text)
     return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies after the year 9999' }
   }
@@ -110,6 +112,24 @@ export function parseTimeInput(value: string, now = Date.now()): TimeInput {
   return inIsoYearRange(ms)
     ? { ok: true, ms, day: false }
     : { ok: false, problem: 'it lies outside the years 0000 to 9999' }
+}
+
+/**
+ * Why digits that epoch milliseconds could read are more likely something else, or undefined. Eight digits are a
+ * compact date (`20260131`), nine to eleven epoch seconds (`1769860800`); as milliseconds both name a moment in
+ * January 1970, and a purge or an export before or after it would do nothing or everything without a word.
+ */
+function misreadDigits(text: string): string | undefined {
+  if (text.length === 8) {
+    const iso = `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}`
+    if (calendarProblem(iso) === undefined) return `it looks like a date without dashes: write ${iso}`
+  }
+  if (text.length >= 9 && text.length <= 11) {
+    const asSeconds = Number(text) * 1000
+    const as = inIsoYearRange(asSeconds) ? ` (as seconds, ${new Date(asSeconds).toISOString()})` : ''
+    return `it looks like epoch seconds${as}, not milliseconds, which have 13 digits today: write ${text}000`
+  }
+  return undefined
 }
 
 /** `what "value" is not a date (why): use FORMS`, the detail of every caller's error. */
