@@ -20,7 +20,7 @@ const MAY_IMPORT = {
   eval: ['data', 'nlu'],
   registry: ['nlu', 'eval'],
   store: ['data'],
-  project: ['config', 'data', 'nlu', 'store'],
+  project: ['config', 'data', 'nlu', 'store', 'monitor'],
   serve: ['registry', 'store', 'nlu'],
   review: ['store', 'data', 'eval'],
   monitor: ['store', 'data', 'eval'],

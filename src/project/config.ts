@@ -9,7 +9,8 @@ import { Value } from '@sinclair/typebox/value'
 import { allowedLiterals, CONFIG_FILE_NAME, deepFreeze, defaultConfig, schemaErrorText } from '../config/load.js'
 import { type Config, ConfigSchema } from '../config/schema.js'
 import { nameHint, nameProblem } from '../data/names.js'
-import { createError, formatLocation, type SourceLocation } from '../errors.js'
+import { createError, formatLocation, IntentopsError, type SourceLocation } from '../errors.js'
+import { parseReference, recentWindow } from '../monitor/window.js'
 import { buildPipeline } from '../nlu/pipeline.js'
 import { sqliteLocationProblem } from '../store/location.js'
 import { redactionRuleIssues } from '../store/redact.js'
@@ -103,6 +104,7 @@ export function validateConfigValue(raw: unknown, parsed: ParsedYaml): ConfigIss
   checkWriterShares(candidate, parsed, issues)
   checkStorePath(candidate, parsed, issues)
   if (issues.length === 0) checkRedaction(candidate as Config, parsed, issues)
+  if (issues.length === 0) checkMonitorWindows(candidate as Config, parsed, issues)
   return issues
 }
 
@@ -154,6 +156,24 @@ function checkStorePath(candidate: unknown, parsed: ParsedYaml, issues: ConfigIs
 function sqliteStorePath(candidate: unknown): string | undefined {
   const store = (candidate as { store?: { backend?: unknown; path?: unknown } }).store
   return store?.backend === 'sqlite' && typeof store.path === 'string' ? store.path : undefined
+}
+
+/**
+ * `monitor.window` and `monitor.reference` as `intentops monitor` reads them, so a reference that names no window
+ * (`2026-02-30..3d`, `7d..30d`, a time alone) fails when the config loads rather than when monitoring first runs.
+ * Ages are read against the time of loading; which window they give is the run's business, whether they give one is
+ * not.
+ */
+function checkMonitorWindows(config: Config, parsed: ParsedYaml, issues: ConfigIssue[]): void {
+  let key = 'window'
+  try {
+    const recent = recentWindow(config.monitor.window, Date.now())
+    key = 'reference'
+    parseReference(config.monitor.reference, recent)
+  } catch (err) {
+    if (!(err instanceof IntentopsError)) throw err
+    issues.push({ message: `\`monitor.${key}\`: ${err.message}`, location: pointerLocation(parsed, `/monitor/${key}`) })
+  }
 }
 
 /**
