@@ -129,7 +129,8 @@ describe('config', () => {
     expect(e.message).toContain(
       '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters the server can log, which it reads as up to 200,000 code units',
     )
-    expect(e.message).toContain('over the 2.5×10^8 allowed on 200,000 characters')
+    // The length judged is in the unit the rule reads.
+    expect(e.message).toContain('over the 2.5×10^8 allowed on 200,000 UTF-16 code units;')
     expect(e.message).toContain(
       'it passes on texts of up to 11,000 characters, 22,000 code units: set `serve.maxTextLength` to 11,000 or less',
     )

@@ -84,16 +84,21 @@ function readsCodePoints(rule: RedactionRule): boolean {
 }
 
 /**
- * Why a rule's pattern can take too long on some text of up to `textLength` characters, or undefined. A rule runs on
- * every logged message on the log writer's thread (or the server's), and V8 cannot interrupt a regex: one that
- * backtracks catastrophically would stall logging for good.
+ * Why a rule's pattern can take too long on some text of up to `textLength` characters (code units for a rule
+ * without the `u` flag, which reads them), or undefined. A rule runs on every logged message on the log writer's
+ * thread (or the server's), and V8 cannot interrupt a regex: one that backtracks catastrophically would stall logging
+ * for good.
  */
 function redactionRisk(
   rule: RedactionRule,
   tally: RegexCheckTally,
   textLength = MAX_CHECKED_TEXT,
 ): RegexRisk | undefined {
-  return regexRisk(rule.pattern, flagsOf(rule), { tally, textLength })
+  return regexRisk(rule.pattern, flagsOf(rule), {
+    tally,
+    textLength,
+    unit: readsCodePoints(rule) ? 'characters' : 'code units',
+  })
 }
 
 const REWRITE_ADVICE =
@@ -101,9 +106,9 @@ const REWRITE_ADVICE =
 
 /**
  * Why a rule cannot be used on the texts of `lengths` (see {@link longestRedactedText}), in words that say how to fix
- * it, or undefined when it can. A rule without the `u` flag is judged on their code units, and its message speaks of
- * characters all the same. The rules of one config share a `tally`, which {@link redactionRuleIssues} asks
- * `regexCheckLimit` about before each rule.
+ * it, or undefined when it can. A rule without the `u` flag is judged on their code units, and its message says so. The
+ * rules of one config share a `tally`, which {@link redactionRuleIssues} asks `regexCheckLimit` about before each
+ * rule.
  */
 export function redactionRuleProblem(
   rule: RedactionRule,

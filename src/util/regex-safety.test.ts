@@ -360,6 +360,17 @@ describe('patterns judged on longer texts', () => {
     expect(regexRisk('(?:^|\\D)\\d+\\.\\d+', 'g', { textLength: 1_048_576 })).toBeUndefined()
   })
 
+  it('says the length in the unit the caller counts it in, with the same verdict and charge', () => {
+    const tally = newRegexCheckTally()
+    const inCharacters = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000, tally })!
+    const charged = tally.steps
+    const inUnits = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000, tally, unit: 'code units' })!
+    expect(inUnits.detail).toContain('over the 2.5×10^8 allowed on 100,000 UTF-16 code units;')
+    expect(inUnits.detail).toBe(inCharacters.detail.replace('100,000 characters', '100,000 UTF-16 code units'))
+    expect(inUnits).toMatchObject({ complexity: inCharacters.complexity, steps: inCharacters.steps })
+    expect(tally.steps).toBe(charged)
+  })
+
   it('finds the longest text, in thousands of characters, a pattern passes on', () => {
     const tally = newRegexCheckTally()
     const longest = longestTextWithin('\\d+\\.\\d+', 'g', MAX_CHECKED_TEXT, 100_000, tally)
