@@ -133,7 +133,7 @@ export function redactionRuleProblem(
   const fits = longestTextWithin(rule.pattern, flagsOf(rule), MAX_CHECKED_TEXT, textLength, tally)
   const n = (x: number) => x.toLocaleString('en-US')
   const rewrite =
-    'rewrite it (a group in front that takes a character, such as `(^|[^…])`, needs `$1` at the start of the replacement to keep it)'
+    'rewrite it (a lookbehind in front, such as `(?<![…])`, takes no character, so the replacement stays as it is)'
   if (byCodePoint) {
     return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or ${rewrite}`
   }

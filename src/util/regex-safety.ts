@@ -390,7 +390,7 @@ const GENERIC_ADVICE =
   'make its items match a text one way only: one counted repetition for optional items in a row (`a?a?a?` → `a{0,3}`), no optional item beside a repetition of the same characters (`\\d?\\d+` → `\\d+`), alternatives that start differently (`\\d+a|\\d+b` → `\\d+[ab]`)'
 
 const SEARCH_ADVICE =
-  'let a match start only after a character the pattern cannot start with, as a group such as `(?:^|[^…])` in front does (`\\d+\\.\\d+` → `(?:^|\\D)\\d+\\.\\d+`), so that each run is gone through from its start alone'
+  'let a match start only after a character such a run cannot hold, with a lookbehind in front (`\\d+\\.\\d+` → `(?<!\\d)\\d+\\.\\d+`), so that each run is gone through from its start alone'
 
 /**
  * The risk of a pattern whose steps `work` counts on a text of `textLength`, in the words of the unit the caller counts
