@@ -304,8 +304,8 @@ export const StoreConfigSchema = Type.Object(
     redaction: Type.Array(RedactionRuleSchema, {
       default: [
         {
-          pattern: '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
-          replacement: '$1[email]',
+          pattern: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+          replacement: '[email]',
         },
         { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
         {
