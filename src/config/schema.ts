@@ -304,8 +304,8 @@ export const StoreConfigSchema = Type.Object(
     redaction: Type.Array(RedactionRuleSchema, {
       default: [
         {
-          pattern: '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
-          replacement: '$1[email]',
+          pattern: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+          replacement: '[email]',
         },
         { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
         {
@@ -315,7 +315,7 @@ export const StoreConfigSchema = Type.Object(
         },
       ],
       description:
-        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on the longest text the server takes, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`. That text is `serve.maxTextLength` characters long, or `serve.bodyLimitBytes` if that is smaller, and never judged shorter than 10,000; a rule without the `u` flag reads a character past U+FFFF, such as an emoji, as two, so it is judged on twice `serve.maxTextLength` (within `serve.bodyLimitBytes`). Raising them can refuse a rule that passed, such as `\\d+\\.\\d+`, tried again from each digit of a long run, past 22,000 code units (`serve.maxTextLength` 11,000). The default rules pass up to the default body limit.',
+        'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on the longest text the server takes, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`. That text is `serve.maxTextLength` characters long, or `serve.bodyLimitBytes` if that is smaller, and never judged shorter than 10,000; a rule without the `u` flag reads a character past U+FFFF, such as an emoji, as two, so it is judged on twice `serve.maxTextLength` (within `serve.bodyLimitBytes`). Raising them can refuse a rule that passed, such as `\\d+\\.\\d+`, tried again from each digit of a long run, past 22,000 code units (`serve.maxTextLength` 11,000); `(?<!\\d)\\d+\\.\\d+`, which its lookbehind keeps from starting inside a run, passes on any. The default rules pass up to the default body limit.',
     }),
     senderKey: Type.Optional(
       Type.String({

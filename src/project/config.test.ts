@@ -144,14 +144,21 @@ describe('config', () => {
     expect(e.message).toContain(
       '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 100,000 characters the server can log, which it reads as up to 200,000 code units',
     )
-    expect(e.message).toContain('over the 2.5×10^8 allowed on 200,000 characters')
+    // The length judged is in the unit the rule reads.
+    expect(e.message).toContain('over the 2.5×10^8 allowed on 200,000 UTF-16 code units;')
     expect(e.message).toContain(
       'it passes on texts of up to 11,000 characters, 22,000 code units: set `serve.maxTextLength` to 11,000 or less',
     )
-    expect(e.message).toContain('such as `(^|[^…])`, needs `$1` at the start of the replacement to keep it')
-    // Its own advice passes; and a body limit below the text limit bounds the texts as well.
+    expect(e.message).toContain('with a lookbehind in front (`\\d+\\.\\d+` → `(?<!\\d)\\d+\\.\\d+`)')
+    expect(e.message).toContain('a lookbehind in front, such as `(?<![…])`, takes no character')
+    // Both fixes it gives pass, shorter texts and the lookbehind; and a body limit below the text limit bounds texts too.
     write('  maxTextLength: 11000\n')
     expect((await loadConfig({ dir })).config.serve.maxTextLength).toBe(11_000)
+    writeFileSync(
+      path.join(dir, 'intentops.yml'),
+      "name: bot\nserve:\n  maxTextLength: 100000\nstore:\n  redaction:\n    - { pattern: '(?<!\\d)\\d+\\.\\d+', replacement: '[n]' }\n",
+    )
+    expect((await loadConfig({ dir })).config.store.redaction[0]!.pattern).toBe('(?<!\\d)\\d+\\.\\d+')
     write('  maxTextLength: 100000\n  bodyLimitBytes: 20000\n')
     expect((await loadConfig({ dir })).config.serve.bodyLimitBytes).toBe(20_000)
     // The default rules pass on any text the default body limit holds.

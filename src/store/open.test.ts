@@ -35,6 +35,10 @@ describe('default redaction rules', () => {
 
   it.each([
     ['write to john.doe+refunds@mail.example.co.uk today', 'write to [email] today'],
+    ['a@b.com c@d.org', '[email] [email]'],
+    ['mail:a@b.com;c@d.org,<e@f.io>', 'mail:[email];[email],<[email]>'],
+    // An address starts only after a character it cannot hold: one glued to the end of another is left.
+    ['a@b.com.c@d.org', '[email].c@d.org'],
     ['my card is 4111 1111 1111 1111, expiry soon', 'my card is [card], expiry soon'],
     ['card 4111-1111-1111-1111', 'card [card]'],
     ['call +1 (555) 123-4567 now', 'call [phone] now'],

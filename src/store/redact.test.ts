@@ -28,6 +28,7 @@ describe('redactionRuleIssues', () => {
     expect(issue!.message).toContain(
       `/${EMAIL}/ can take too long on the texts of up to 10,000 characters the server can log, which it reads as up to 20,000 code units: without the \`u\` flag a rule reads a character past U+FFFF, such as an emoji, as two (`,
     )
+    expect(issue!.message).toContain('over the 2.5×10^8 allowed on 20,000 UTF-16 code units;')
     expect(issue!.message).toContain(
       'it passes on texts of up to 7,500 characters, 15,000 code units: set `serve.maxTextLength` to 7,500 or less, give the rule the `u` flag, or rewrite it',
     )
@@ -36,9 +37,13 @@ describe('redactionRuleIssues', () => {
     expect(redactionRuleIssues([{ ...rule, flags: 'u' }], serve(10_000))).toEqual([])
     expect(redactionRuleIssues([rule], serve(10_000, 15_000))).toEqual([])
     // With `u`, characters are what counts: the same rule fails past the same length in characters.
-    expect(redactionRuleIssues([{ ...rule, flags: 'iu' }], serve(20_000))[0]?.message).toContain(
+    const [byCharacter] = redactionRuleIssues([{ ...rule, flags: 'iu' }], serve(20_000))
+    expect(byCharacter?.message).toContain(
       'can take too long on the texts of up to 20,000 characters the server can log (',
     )
+    expect(byCharacter?.message).toContain('over the 2.5×10^8 allowed on 20,000 characters;')
+    // A lookbehind in front lets a search go through each run once: the rewrite the message asks for.
+    expect(redactionRuleIssues([{ ...rule, pattern: `(?<![A-Za-z0-9._%+-])${EMAIL}` }], serve(1_000_000))).toEqual([])
   })
 
   it('judges a rule written twice once, and stops past what one check may judge', () => {
@@ -66,6 +71,20 @@ describe('redactionRuleIssues', () => {
 })
 
 describe('createRedactor', () => {
+  it('says a rule was judged on code units, or on characters with the `u` flag', () => {
+    const unsafe = (flags?: string) => {
+      try {
+        createRedactor([{ pattern: '\\d?\\d?\\d?\\d+x', replacement: '[n]', ...(flags ? { flags } : {}) }])
+      } catch (err) {
+        return err as Error & { code: string }
+      }
+      return expect.fail('the rule was taken')
+    }
+    expect(unsafe()).toMatchObject({ code: 'ERR_STORE_REDACTION_UNSAFE' })
+    expect(unsafe().message).toContain('allowed on 10,000 UTF-16 code units;')
+    expect(unsafe('u').message).toContain('allowed on 10,000 characters;')
+  })
+
   it('keeps its rules, for the server to judge on its longest text', () => {
     const rules = [{ pattern: '\\d{6}', replacement: '[id]', flags: 'i' }]
     const redact = createRedactor(rules)

@@ -27,14 +27,14 @@ export interface RedactionRule {
 /**
  * E-mail addresses, card-like digit runs (13–19 digits, spaces or dashes allowed), then phone numbers: `+` and 8–20
  * digits, North-American `(555) 123-4567` shapes, or national numbers with a leading 0. Dates and short numbers stay.
- * An address starts after a character it cannot hold, put back by `$1`: searched from each character of a long run
- * instead, it would take time that grows as the square of the text, too long for texts past 18,000 characters. As it
- * is, every rule passes the check on texts up to the default body limit (1 MiB).
+ * An address starts only after a character it cannot hold (the lookbehind): searched from each character of a long
+ * run instead, it would take time that grows as the square of the text, too long for texts past 18,000 characters. As
+ * it is, every rule passes the check on texts up to the default body limit (1 MiB).
  */
 export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
   {
-    pattern: '(^|[^A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
-    replacement: '$1[email]',
+    pattern: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+    replacement: '[email]',
   },
   { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
   {
@@ -84,16 +84,21 @@ function readsCodePoints(rule: RedactionRule): boolean {
 }
 
 /**
- * Why a rule's pattern can take too long on some text of up to `textLength` characters, or undefined. A rule runs on
- * every logged message on the log writer's thread (or the server's), and V8 cannot interrupt a regex: one that
- * backtracks catastrophically would stall logging for good.
+ * Why a rule's pattern can take too long on some text of up to `textLength` characters (code units for a rule
+ * without the `u` flag, which reads them), or undefined. A rule runs on every logged message on the log writer's
+ * thread (or the server's), and V8 cannot interrupt a regex: one that backtracks catastrophically would stall logging
+ * for good.
  */
 function redactionRisk(
   rule: RedactionRule,
   tally: RegexCheckTally,
   textLength = MAX_CHECKED_TEXT,
 ): RegexRisk | undefined {
-  return regexRisk(rule.pattern, flagsOf(rule), { tally, textLength })
+  return regexRisk(rule.pattern, flagsOf(rule), {
+    tally,
+    textLength,
+    unit: readsCodePoints(rule) ? 'characters' : 'code units',
+  })
 }
 
 const REWRITE_ADVICE =
@@ -101,9 +106,9 @@ const REWRITE_ADVICE =
 
 /**
  * Why a rule cannot be used on the texts of `lengths` (see {@link longestRedactedText}), in words that say how to fix
- * it, or undefined when it can. A rule without the `u` flag is judged on their code units, and its message speaks of
- * characters all the same. The rules of one config share a `tally`, which {@link redactionRuleIssues} asks
- * `regexCheckLimit` about before each rule.
+ * it, or undefined when it can. A rule without the `u` flag is judged on their code units, and its message says so. The
+ * rules of one config share a `tally`, which {@link redactionRuleIssues} asks `regexCheckLimit` about before each
+ * rule.
  */
 export function redactionRuleProblem(
   rule: RedactionRule,
@@ -128,7 +133,7 @@ export function redactionRuleProblem(
   const fits = longestTextWithin(rule.pattern, flagsOf(rule), MAX_CHECKED_TEXT, textLength, tally)
   const n = (x: number) => x.toLocaleString('en-US')
   const rewrite =
-    'rewrite it (a group in front that takes a character, such as `(^|[^…])`, needs `$1` at the start of the replacement to keep it)'
+    'rewrite it (a lookbehind in front, such as `(?<![…])`, takes no character, so the replacement stays as it is)'
   if (byCodePoint) {
     return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or ${rewrite}`
   }

@@ -55,6 +55,42 @@ describe('estimateWork', () => {
     expect(work('\\d{1,3}(?:[ ,.]?\\d{3})*!')!.steps).toBeGreaterThan(1.4 * n * n)
   })
 
+  it('starts a run once where a lookbehind in front refuses every character of it', () => {
+    // After a character of the run, the lookbehind fails at once: only the attempt at the run's start goes through it.
+    for (const guarded of [
+      '(?<![a-z])[a-z]+@',
+      '(?<![a-z0-9])[a-z]+@',
+      '(?<=\\s)[a-z]+x',
+      '(?<!a|b)[ab]+x',
+      '(?<!a)(?<!b)[ab]+x',
+      '(?=[a-z])(?<![a-z])(?:[a-z]+@)',
+      '(?:(?<![ab])a+x|(?<![ab])b+y)',
+      // Every later run of the pattern is refused too.
+      '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}',
+      '(?<!\\d)\\d+\\.\\d+',
+    ]) {
+      expect(work(guarded)!.steps, guarded).toBeLessThan(20 * n)
+    }
+  })
+
+  it('keeps the n² of the search where a lookbehind lets an attempt start inside a run', () => {
+    for (const near of [
+      // The run takes a character the lookbehind lets through: a digit, an `a`.
+      '(?<![a-z])[a-z0-9]+@',
+      '(?<=[\\sa])[a-z]+x',
+      // A run after the first takes any character.
+      '(?<![a-z])[a-z]+-.*x',
+      // Not clearly covered: one way into the pattern passes no lookbehind, or one of more than a character, or a
+      // lookahead; or something takes a character before it.
+      '(?:(?<!a)a+x|b+y)',
+      '(?<![a-z]{2})[a-z]+@',
+      '(?![a-z])[a-z]+@',
+      'x?(?<![a-z])[a-z]+@',
+    ]) {
+      expect(work(near)!.steps, near).toBeGreaterThan((n * (n - 1)) / 2)
+    }
+  })
+
   it('leaves a pattern whose single attempt is polynomial to the degree of the analysis', () => {
     expect(work('^\\d+\\d+x')).toBeUndefined()
   })

@@ -10,10 +10,22 @@
  * counted repetitions of more than one character (and any count over {@link MAX_UNROLL}) are read as unbounded,
  * since `(a|a){1,30}` takes 2^30 steps although it is finite. It follows V8 where that matters for common
  * patterns: a match that can end at a state ends the search there (so `(a|aa)+` alone is quick, while
- * `(a|aa)+$` is not), and a repetition whose iteration matched nothing stops (so `(a?)*` is linear).
+ * `(a|aa)+$` is not), a repetition whose iteration matched nothing stops (so `(a?)*` is linear), and a lookbehind of
+ * one character in front of the pattern fails every attempt after a character it refuses, so the steps counted on a
+ * text have a search go through a run of those from its start alone (`(?<![a-z])[a-z]+@` takes linear time where
+ * `[a-z]+@` takes quadratic; see {@link leadingGuard}).
  * @module
  */
-import { complement, contains, MAX_CODE_POINT, parseRegex, type Ranges, type RegexNode } from './regex-parse.js'
+import {
+  caseFoldingDifferences,
+  complement,
+  contains,
+  MAX_CODE_POINT,
+  normalize,
+  parseRegex,
+  type Ranges,
+  type RegexNode,
+} from './regex-parse.js'
 
 /** Counted repetitions of one character up to this bound are unrolled; larger ones are read as unbounded. */
 export const MAX_UNROLL = 32
@@ -330,9 +342,90 @@ interface Graph {
   nullable: boolean[]
   search: number
   init: number
+  /** The characters outside {@link leadingGuard}: after one of them an attempt can get past the pattern's start. */
+  opensAfter: Ranges
 }
 
 const ALL: Ranges = [0, MAX_CODE_POINT]
+
+/** The characters a lookaround of one character tests, or undefined for any other body. */
+function oneCharacter(n: RegexNode): Ranges | undefined {
+  if (n.t === 'set') return n.ranges
+  if (n.t === 'group') return oneCharacter(n.body)
+  if (n.t !== 'alt') return undefined
+  const parts = n.alts.map(oneCharacter)
+  return parts.every((r) => r !== undefined) ? normalize(parts.flat()) : undefined
+}
+
+/**
+ * The characters after which an attempt fails before it takes any, because every way into the pattern first passes a
+ * lookbehind of one character that refuses them: the class of `(?<![…])`, everything outside that of `(?<=[…])`, as
+ * `tested` reads a lookbehind's class. Empty when the pattern starts with no such lookbehind.
+ */
+function leadingGuard(n: RegexNode, tested: (look: RegexNode & { t: 'look' }) => Ranges | undefined): Ranges {
+  switch (n.t) {
+    case 'group':
+      return leadingGuard(n.body, tested)
+    case 'alt':
+      // An attempt fails at once only where every alternative does.
+      return n.alts.map((alt) => leadingGuard(alt, tested)).reduce(intersect)
+    case 'look': {
+      const r = n.behind ? tested(n) : undefined
+      if (r === undefined) return []
+      return n.negative ? r : complement(r)
+    }
+    case 'seq': {
+      let guard: Ranges = []
+      // Lookarounds and assertions take no character, so the lookbehinds after them still look before the start.
+      for (const item of n.items) {
+        guard = normalize([...guard, ...leadingGuard(item, tested)])
+        if (item.t !== 'look' && item.t !== 'assert') break
+      }
+      return guard
+    }
+    default:
+      return []
+  }
+}
+
+/**
+ * {@link leadingGuard} of the pattern `source` as V8 runs it with `flags`, its automaton built in `b`. Ignoring case,
+ * V8 folds a few characters otherwise than the model's classes (`caseFoldingDifferences`), which would not matter
+ * elsewhere but could make a lookbehind look stricter than it is: for those V8 itself says what each lookbehind and
+ * each class of the pattern matches. The guard holds if every one of them the pattern can take is refused; one it
+ * cannot take may count as refused, as no run holds it.
+ */
+function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Ranges {
+  if (!flags.includes('i')) return leadingGuard(root, (look) => oneCharacter(look.body))
+  const differ = caseFoldingDifferences(/[uv]/.test(flags))
+  const chars: string[] = []
+  for (let i = 0; i < differ.length; i += 2)
+    for (let cp = differ[i]!; cp <= differ[i + 1]!; cp++) chars.push(String.fromCodePoint(cp))
+  const runFlags = flags.replace(/[gdy]/g, '')
+  /** The characters of `chars` that the pattern text `atom` matches in V8, or undefined if it does not compile alone. */
+  const matched = (atom: string): Ranges | undefined => {
+    let re: RegExp
+    try {
+      re = new RegExp(`^(?:${atom})$`, runFlags)
+    } catch {
+      return undefined
+    }
+    return normalize(chars.filter((c) => re.test(c)).flatMap((c) => [c.codePointAt(0)!, c.codePointAt(0)!]))
+  }
+  const guard = leadingGuard(root, (look) => {
+    const model = oneCharacter(look.body)
+    const exact = model && matched(source.slice(look.start + 4, look.end - 1))
+    return exact && normalize([...intersect(model, complement(differ)), ...exact])
+  })
+  if (guard.length === 0) return guard
+  // Each class as written: two that V8 reads apart can make one set of the model.
+  const atoms = new Set<string>()
+  for (let p = 0; p < b.kind.length; p++) if (b.kind[p] === POS) atoms.add(source.slice(b.span[p]![0], b.span[p]![1]))
+  let taken: Ranges = []
+  for (const atom of atoms) taken = normalize([...taken, ...(matched(atom) ?? differ)])
+  if (intersect(taken, complement(guard)).length > 0) return []
+  return normalize([...guard, ...intersect(differ, complement(taken))])
+}
 
 function graphOf(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): Graph {
   const parsed = parseRegex(source, flags)
@@ -384,7 +477,8 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     out[search]!.push({ to: search, count: 1 })
     fill(search, closure(b, entry, false, budget))
   }
-  return { b, out, looks, label, nullable, search, init }
+  const guard = options.search ? guardOf(b, parsed.root, source, flags) : []
+  return { b, out, looks, label, nullable, search, init, opensAfter: complement(guard) }
 }
 
 /** Strongly connected components (iterative Tarjan), in reverse topological order. */
@@ -813,6 +907,8 @@ interface Vector {
   chars: string[]
   /** For each next vector: whether its character can also start an attempt. */
   entry: boolean[]
+  /** For each next vector: whether an attempt can get past the pattern's start after its character. */
+  opens: boolean[]
   /** The vector it was first reached from, and on which character. */
   parent: number
   via: string
@@ -913,7 +1009,21 @@ function explore(
       ways += counts[i]!
     }
     const weight = steps + looking * length
-    vs.push({ states, counts, later, steps, looking, weight, ways, next: [], chars: [], entry: [], parent, via })
+    vs.push({
+      states,
+      counts,
+      later,
+      steps,
+      looking,
+      weight,
+      ways,
+      next: [],
+      chars: [],
+      entry: [],
+      opens: [],
+      parent,
+      via,
+    })
     index.set(key, vs.length - 1)
     // Its weight alone, paid by one attempt or by every one, already says the pattern is too slow; counts this large
     // say it cannot be run at all.
@@ -969,6 +1079,7 @@ function explore(
       v.next.push(to)
       v.chars.push(block.char)
       v.entry.push(intersect(block.ranges, entry).length > 0)
+      v.opens.push(intersect(block.ranges, g.opensAfter).length > 0)
       if (heaviest < 0 || vs[to]!.weight > vs[heaviest]!.weight) heaviest = to
     }
   }
@@ -1035,6 +1146,12 @@ interface Parts {
   top: Int32Array
   /** Whether a cycle of the part takes a character an attempt can start on. */
   entry: boolean[]
+  /**
+   * Whether it would, but every character of its cycles is one after which the lookbehind at the pattern's start fails
+   * (see {@link leadingGuard}): an attempt that starts inside such a cycle's stretch of text fails there at once, so
+   * each attempt that goes round it lets at most one more begin beside it, on its first character.
+   */
+  guarded: boolean[]
 }
 
 function partsOf(vs: Vector[], budget: { steps: number }): Parts {
@@ -1043,19 +1160,29 @@ function partsOf(vs: Vector[], budget: { steps: number }): Parts {
   const mean = new Float64Array(list.length)
   const top = new Int32Array(list.length)
   const entry: boolean[] = []
+  const guarded: boolean[] = []
   for (let c = 0; c < list.length; c++) {
     const members = list[c]!
     top[c] = members.reduce((x, y) => (vs[y]!.weight > vs[x]!.weight ? y : x))
     loops[c] = members.length > 1 || vs[top[c]!]!.next.includes(top[c]!)
     entry[c] = false
+    guarded[c] = false
     if (!loops[c]) continue
     mean[c] = maxMeanCycle(vs, members, budget)
+    let starts = false
+    let opens = false
     for (const v of members) {
       const { next } = vs[v]!
-      for (let i = 0; i < next.length && !entry[c]; i++) entry[c] = comp[next[i]!] === c && vs[v]!.entry[i]!
+      for (let i = 0; i < next.length; i++) {
+        if (comp[next[i]!] !== c) continue
+        starts ||= vs[v]!.entry[i]!
+        opens ||= vs[v]!.opens[i]!
+      }
     }
+    entry[c] = starts && opens
+    guarded[c] = starts && !opens
   }
-  return { comp, list, loops, mean, top, entry }
+  return { comp, list, loops, mean, top, entry, guarded }
 }
 
 /** What the attempts from one start cost, and the vectors that show it. */
@@ -1117,8 +1244,10 @@ function attemptFrom(vs: Vector[], parts: Parts, start: number, cost: AttemptCos
         out.overlap = overlap
         out.overlapping = top_
       }
-      if (!fromEntry[c] && mean[c]! * (depth[c]! + 1) > out.near) {
-        out.near = mean[c]! * (depth[c]! + 1)
+      // Attempts that reach it within the first few characters, one more for an attempt on its first character.
+      const near = mean[c]! * (depth[c]! + (parts.guarded[c] ? 2 : 1))
+      if (!fromEntry[c] && near > out.near) {
+        out.near = near
         if (out.overlap === 0) out.overlapping = top_
       }
     } else depth[c]! += 1

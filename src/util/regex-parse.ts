@@ -14,7 +14,7 @@ export type RegexNode =
   | { t: 'seq'; items: RegexNode[] }
   | { t: 'alt'; alts: RegexNode[] }
   | { t: 'group'; body: RegexNode; index?: number; name?: string; start: number; end: number }
-  | { t: 'look'; body: RegexNode; behind: boolean; start: number; end: number }
+  | { t: 'look'; body: RegexNode; behind: boolean; negative: boolean; start: number; end: number }
   | { t: 'repeat'; body: RegexNode; min: number; max: number; start: number; end: number }
   | { t: 'assert'; kind: 'start' | 'end' | 'boundary' }
   | { t: 'backref'; ref: number | string; start: number; end: number }
@@ -152,6 +152,32 @@ function foldedCase(ranges: Ranges): Ranges {
     if (closures.size >= MAX_CLOSURES) closures.clear()
     closures.set(key, r)
   }
+  return r
+}
+
+const unjoined = new Map<boolean, Ranges>()
+
+/**
+ * The characters of the case groups that V8, ignoring case with (`unicode`) or without the `u` flag, does not join
+ * whole: where {@link caseClosure} may hold a character V8 does not match (`ı` with `i`, and without `u`, `ſ` with `s`,
+ * the Kelvin sign with `k`), or a negated class lack one it does. Elsewhere the closure is what V8 matches.
+ */
+export function caseFoldingDifferences(unicode: boolean): Ranges {
+  const known = unjoined.get(unicode)
+  if (known) return known
+  const out: number[] = []
+  for (const g of caseGroupList()) {
+    // Without `u` a pattern reads code units: a character past U+FFFF is two, and no class holds it.
+    const members = unicode ? g : g.filter((cp) => cp <= 0xffff)
+    if (members.length < 2) continue
+    const re = new RegExp(`^[\\u{${members[0]!.toString(16)}}]$`, 'iu')
+    const plain = new RegExp(`^[\\u${members[0]!.toString(16).padStart(4, '0')}]$`, 'i')
+    if (!members.every((cp) => (unicode ? re : plain).test(String.fromCodePoint(cp)))) {
+      for (const cp of members) out.push(cp, cp)
+    }
+  }
+  const r = normalize(out)
+  unjoined.set(unicode, r)
   return r
 }
 
@@ -405,12 +431,14 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
       } else if (c === '(') {
         pos++
         if (source.startsWith('?=', pos) || source.startsWith('?!', pos)) {
+          const negative = source[pos + 1] === '!'
           pos += 2
-          atom = { t: 'look', body: parseAlt(), behind: false, start, end: 0 }
+          atom = { t: 'look', body: parseAlt(), behind: false, negative, start, end: 0 }
           quantifiable = !unicode
         } else if (source.startsWith('?<=', pos) || source.startsWith('?<!', pos)) {
+          const negative = source[pos + 2] === '!'
           pos += 3
-          atom = { t: 'look', body: parseAlt(), behind: true, start, end: 0 }
+          atom = { t: 'look', body: parseAlt(), behind: true, negative, start, end: 0 }
           quantifiable = false
         } else if (source.startsWith('?:', pos)) {
           pos += 2

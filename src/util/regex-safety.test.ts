@@ -46,6 +46,30 @@ function backtracksOver(pattern: string, text: string, limit: number): boolean {
   return run.stdout.includes('Experimental execution')
 }
 
+/**
+ * Whether V8 finds the only match of `pattern` with `flags`, at the end of `text`, within `limit` backtracks of the
+ * whole search, in a process of its own. {@link backtracksOver} cannot count a pattern with a lookaround: V8 hands a
+ * match over only to a linear engine that can run it, and Node 20's runs none. A regex made by the V8 intrinsic
+ * `%NewRegExpWithBacktrackLimit` gives up instead, as if it found nothing. A count, not a clock.
+ */
+function findsWithin(pattern: string, text: string, limit: number, flags = ''): boolean {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--allow-natives-syntax',
+      '-e',
+      'const [p, f, t, l] = process.argv.slice(1); console.log(%NewRegExpWithBacktrackLimit(p, f, Number(l)).exec(t) !== null)',
+      pattern,
+      flags,
+      text,
+      String(limit),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  )
+  expect(run.status, run.stderr).toBe(0)
+  return run.stdout.trim() === 'true'
+}
+
 describe('dataRegexRisk', () => {
   it.each([
     ['(a+)+$', '(a+)+'],
@@ -245,10 +269,13 @@ describe('dataRegexRisk', () => {
       expect(regexRisk(rule.pattern, 'g')).toBeUndefined()
       expect(regexRisk(rule.pattern, 'g', { textLength: 1_048_576 })).toBeUndefined()
     }
-    // The e-mail rule as it was, searched from each character of a long run: fine on 10,000 characters, not 20,000.
-    const unguarded = '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}'
-    expect(regexRisk(unguarded, 'g')).toBeUndefined()
-    expect(regexRisk(unguarded, 'g', { textLength: 20_000 })).toMatchObject({ complexity: 'combinatorial' })
+    // The e-mail rule without its lookbehind, searched from each character of a long run: fine on 10,000 characters,
+    // not 20,000; and so with a lookbehind that lets an attempt start after a `.`, which the address can hold.
+    const address = '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}'
+    for (const unguarded of [address, `(?<![A-Za-z0-9_%+-])${address}`]) {
+      expect(regexRisk(unguarded, 'g')).toBeUndefined()
+      expect(regexRisk(unguarded, 'g', { textLength: 20_000 })).toMatchObject({ complexity: 'combinatorial' })
+    }
   })
 
   it('accepts every regex of the bundled templates and the test fixtures', async () => {
@@ -277,6 +304,49 @@ describe('dataRegexRisk', () => {
   })
 })
 
+describe('lookbehinds in front of a run', () => {
+  // Runs of a group, which V8 backtracks a step at a time (a plain class it goes back over without counting), on texts
+  // that only match at their end: a long run of what the pump repeats, then what the pattern needs.
+  const n = 2000
+  const email = (guard: string) =>
+    `(?<![${guard}])([A-Za-z0-9._%+-])+@([A-Za-z0-9-])+(?:\\.([A-Za-z0-9-])+)*\\.[A-Za-z]{2,}`
+  it.each([
+    // The run takes a digit, which the lookbehind lets through.
+    { guarded: '(?<![a-z])([a-z])+@', near: '(?<![a-z])([a-z0-9])+@', pumps: ['a', '0'], tail: ' b@' },
+    { guarded: '(?<=\\s)([a-z])+x', near: '(?<=[\\sa])([a-z])+x', pumps: ['a', 'a'], tail: ' ax' },
+    // An address may hold a `.`, which the lookbehind lets through.
+    { guarded: email('A-Za-z0-9._%+-'), near: email('A-Za-z0-9_%+-'), pumps: ['.a', '.a'], tail: ' a@b.co' },
+  ])(
+    'passes $guarded, where V8 goes through a run once, and refuses $near on 1 MiB',
+    ({ guarded, near, pumps, tail }) => {
+      const [ok, slow] = pumps.map((pump) => pump!.repeat(n / pump!.length) + tail)
+      // A search from each character of the run takes n²/2 backtracks; one from its start, a few per character.
+      expect(findsWithin(guarded, ok!, 4 * n)).toBe(true)
+      expect(findsWithin(near, slow!, (n * n) / 8)).toBe(false)
+      expect(regexRisk(guarded, 'g', { textLength: 1_048_576 })).toBeUndefined()
+      expect(regexRisk(near, 'g', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
+      // Quadratic, so fine on the 10,000 characters the check takes by default.
+      expect(regexRisk(near, 'g')).toBeUndefined()
+    },
+  )
+
+  it('asks V8 how it folds the characters it folds otherwise than the check', () => {
+    // Ignoring case without `u`, V8 matches `ſ` with `[ſ]` but not with `[s]`, which it does with `u`: after an `ſ`
+    // the lookbehind lets an attempt through, and the run takes it.
+    const pattern = '(?<![s])([sſ])+@'
+    const text = `${'ſ'.repeat(n)} s@`
+    expect(findsWithin(pattern, text, 4 * n, 'iu')).toBe(true)
+    expect(findsWithin(pattern, text, (n * n) / 8, 'i')).toBe(false)
+    expect(regexRisk(pattern, 'giu', { textLength: 1_048_576 })).toBeUndefined()
+    expect(regexRisk(pattern, 'gi', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
+    // The guard stays where what V8 folds otherwise is refused or taken by no class: `ı`, which the check folds with
+    // `i` and V8 does not, is in no `[a-z]` to V8.
+    for (const flags of ['gi', 'giu']) {
+      expect(regexRisk('(?<![a-z])([a-z])+@', flags, { textLength: 1_048_576 })).toBeUndefined()
+    }
+  })
+})
+
 describe('patterns judged on longer texts', () => {
   it('counts the steps on the length asked for, and says so', () => {
     // Tried again from each digit of a run: n²/2 steps, 5×10^7 on 10,000 characters and 5×10^9 on 100,000.
@@ -285,12 +355,24 @@ describe('patterns judged on longer texts', () => {
     expect(risk).toMatchObject({ complexity: 'combinatorial', steps: expect.closeTo(5e9, -8) })
     expect(risk.detail).toContain('`\\d+` is tried again from each character of a long run it matches')
     expect(risk.detail).toContain('over the 2.5×10^8 allowed on 100,000 characters')
-    expect(risk.detail).toContain('`\\d+\\.\\d+` → `(?:^|\\D)\\d+\\.\\d+`')
+    expect(risk.detail).toContain('`\\d+\\.\\d+` → `(?<!\\d)\\d+\\.\\d+`')
     const attack = new Function(`return ${risk.attack}`)() as string
     expect(attack.length).toBeGreaterThan(99_000)
     expect(attack.length).toBeLessThanOrEqual(100_000)
-    // The rewrite it gives goes through each run once.
+    // The rewrite it gives goes through each run once, as a group in front that takes a character does.
+    expect(regexRisk('(?<!\\d)\\d+\\.\\d+', 'g', { textLength: 1_048_576 })).toBeUndefined()
     expect(regexRisk('(?:^|\\D)\\d+\\.\\d+', 'g', { textLength: 1_048_576 })).toBeUndefined()
+  })
+
+  it('says the length in the unit the caller counts it in, with the same verdict and charge', () => {
+    const tally = newRegexCheckTally()
+    const inCharacters = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000, tally })!
+    const charged = tally.steps
+    const inUnits = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000, tally, unit: 'code units' })!
+    expect(inUnits.detail).toContain('over the 2.5×10^8 allowed on 100,000 UTF-16 code units;')
+    expect(inUnits.detail).toBe(inCharacters.detail.replace('100,000 characters', '100,000 UTF-16 code units'))
+    expect(inUnits).toMatchObject({ complexity: inCharacters.complexity, steps: inCharacters.steps })
+    expect(tally.steps).toBe(charged)
   })
 
   it('finds the longest text, in thousands of characters, a pattern passes on', () => {

@@ -209,7 +209,10 @@ export function dataRegexSyntaxError(pattern: string): RegexSyntaxProblem | unde
  * Verdicts by flags and source, with the steps each cost: training, validation and each model load of a server check
  * the same patterns.
  */
-const verdicts = new Map<string, { risk: RegexRisk | undefined; steps: number }>()
+const verdicts = new Map<string, { risk: Judged; steps: number }>()
+
+/** A verdict; a risk whose words depend on what the text length counts is worded for each caller. */
+type Judged = RegexRisk | ((unit: TextUnit) => RegexRisk) | undefined
 const MAX_VERDICTS = 10_000
 
 const BEFORE_WORD = '(?:^|[^\\p{L}\\p{N}_])(?:'
@@ -245,14 +248,26 @@ export function dataRegexRisk(pattern: string, tally?: RegexCheckTally): RegexRi
   )
 }
 
+/**
+ * What a text length counts: `characters` (Unicode code points) or UTF-16 `code units`, where a character past
+ * U+FFFF, such as an emoji, is two. A pattern with the `u` or `v` flag reads a text by characters, one without by code
+ * units.
+ */
+export type TextUnit = 'characters' | 'code units'
+
 export interface RegexRiskOptions {
   /** The pattern to name in the message when the source judged wraps it, starting at index `at` of it. */
   shown?: string
   at?: number
   /** Charged what the verdict cost, once: a verdict it was charged already is free. */
   tally?: RegexCheckTally
-  /** The longest text the pattern runs on, in characters; {@link MAX_CHECKED_TEXT} by default. */
+  /** The longest text the pattern runs on, in `unit`s; {@link MAX_CHECKED_TEXT} by default. */
   textLength?: number
+  /**
+   * What `textLength` counts, as the message says it; `characters` by default. The verdict does not depend on it: the
+   * check counts a step per character the pattern reads, which without the `u` or `v` flag is a code unit.
+   */
+  unit?: TextUnit
 }
 
 /**
@@ -260,7 +275,7 @@ export interface RegexRiskOptions {
  * cannot.
  */
 export function regexRisk(source: string, flags: string, options: RegexRiskOptions = {}): RegexRisk | undefined {
-  const { shown = source, at = 0, tally, textLength = MAX_CHECKED_TEXT } = options
+  const { shown = source, at = 0, tally, textLength = MAX_CHECKED_TEXT, unit = 'characters' } = options
   const key = verdictKey(source, flags, textLength)
   let verdict = verdicts.get(key)
   if (verdict === undefined) {
@@ -275,7 +290,7 @@ export function regexRisk(source: string, flags: string, options: RegexRiskOptio
     tally.judged.add(key)
     tally.steps += verdict.steps
   }
-  return verdict.risk
+  return typeof verdict.risk === 'function' ? verdict.risk(unit) : verdict.risk
 }
 
 /** Flags in any order name the same verdict. */
@@ -313,7 +328,7 @@ function judge(
   at: number,
   textLength: number,
   budget: { steps: number },
-): RegexRisk | undefined {
+): Judged {
   if (source.length > MAX_PATTERN_LENGTH) {
     return {
       complexity: 'unanalysed',
@@ -375,13 +390,13 @@ const GENERIC_ADVICE =
   'make its items match a text one way only: one counted repetition for optional items in a row (`a?a?a?` → `a{0,3}`), no optional item beside a repetition of the same characters (`\\d?\\d+` → `\\d+`), alternatives that start differently (`\\d+a|\\d+b` → `\\d+[ab]`)'
 
 const SEARCH_ADVICE =
-  'let a match start only after a character the pattern cannot start with, as a group such as `(?:^|[^…])` in front does (`\\d+\\.\\d+` → `(?:^|\\D)\\d+\\.\\d+`), so that each run is gone through from its start alone'
+  'let a match start only after a character such a run cannot hold, with a lookbehind in front (`\\d+\\.\\d+` → `(?<!\\d)\\d+\\.\\d+`), so that each run is gone through from its start alone'
 
 /**
- * The risk of a pattern whose steps `work` counts on `textLength` characters; `shown` starts at `offset` in the source
- * counted.
+ * The risk of a pattern whose steps `work` counts on a text of `textLength`, in the words of the unit the caller counts
+ * it in; `shown` starts at `offset` in the source counted.
  */
-function combinatorial(work: Work, shown: string, offset: number, textLength: number): RegexRisk {
+function combinatorial(work: Work, shown: string, offset: number, textLength: number): (unit: TextUnit) => RegexRisk {
   const attack = renderFilled(work.attack, textLength)
   const ways = work.ways >= 1e15 ? 'more than 10^15' : work.ways.toLocaleString('en-US')
   let from = Math.max(0, work.span[0] - offset)
@@ -390,26 +405,27 @@ function combinatorial(work: Work, shown: string, offset: number, textLength: nu
   const rewrite = rewriteOf(shown, from, to)
   if (rewrite) [from, to] = [Math.min(from, rewrite.start), Math.max(to, rewrite.end)]
   const culprit = excerpt(shown.slice(from, to))
-  const cost = `a text like ${attack} takes ${work.steps >= 1e15 ? 'more than 10^15' : `about ${scientific(work.steps)}`} steps, over the ${scientific(MAX_MATCH_STEPS)} allowed on ${textLength.toLocaleString('en-US')} characters`
+  const cost = (unit: TextUnit) =>
+    `a text like ${attack} takes ${work.steps >= 1e15 ? 'more than 10^15' : `about ${scientific(work.steps)}`} steps, over the ${scientific(MAX_MATCH_STEPS)} allowed on ${textLength.toLocaleString('en-US')} ${unit === 'code units' ? 'UTF-16 code units' : 'characters'}`
   // One way to match: only the search's new attempt at each character of a long run, over texts longer than the
   // default, adds up.
   if (work.ways <= 1) {
-    return {
+    return (unit) => ({
       complexity: 'combinatorial',
       steps: work.steps,
       attack,
-      detail: `\`${culprit}\` is tried again from each character of a long run it matches: ${cost}; ${SEARCH_ADVICE}`,
-    }
+      detail: `\`${culprit}\` is tried again from each character of a long run it matches: ${cost(unit)}; ${SEARCH_ADVICE}`,
+    })
   }
   const advice = rewrite
     ? `write \`${excerpt(shown.slice(rewrite.start, rewrite.end))}\` as \`${rewrite.to}\``
     : GENERIC_ADVICE
-  return {
+  return (unit) => ({
     complexity: 'combinatorial',
     steps: work.steps,
     attack,
-    detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: ${cost}; ${advice}`,
-  }
+    detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: ${cost(unit)}; ${advice}`,
+  })
 }
 
 /** A part of a pattern short enough to quote in a message. */
