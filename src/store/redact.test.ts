@@ -46,6 +46,19 @@ describe('redactionRuleIssues', () => {
     expect(redactionRuleIssues([{ ...rule, pattern: `(?<![A-Za-z0-9._%+-])${EMAIL}` }], serve(1_000_000))).toEqual([])
   })
 
+  it('refuses a rule one attempt of which is quadratic, on the longest text the server takes', () => {
+    const rule: RedactionRule = { pattern: '^\\d+\\d+x', flags: 'u', replacement: '[n]' }
+    expect(redactionRuleIssues([rule], serve(10_000))).toEqual([])
+    const [issue, ...rest] = redactionRuleIssues([rule], serve(1_048_576))
+    expect(rest).toEqual([])
+    expect(issue).toMatchObject({ index: 0, kind: 'rule' })
+    expect(issue!.message).toContain('can take too long on the texts of up to 1,048,576 characters the server can log')
+    expect(issue!.message).toContain('"0" + "0".repeat(1048574) + "a" takes about 5.5×10^11 steps')
+    expect(issue!.message).toContain('write `\\d+\\d+` as `\\d{2,}`')
+    expect(issue!.message).toContain('it passes on texts of up to 22,000 characters')
+    expect(redactionRuleIssues([{ ...rule, pattern: '^\\d{2,}x' }], serve(1_048_576))).toEqual([])
+  })
+
   it('judges a rule written twice once, and stops past what one check may judge', () => {
     // Texts short enough that each rule is judged on 10,000 code units alone.
     const short = serve(5_000)

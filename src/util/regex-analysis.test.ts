@@ -91,8 +91,16 @@ describe('estimateWork', () => {
     }
   })
 
-  it('leaves a pattern whose single attempt is polynomial to the degree of the analysis', () => {
-    expect(work('^\\d+\\d+x')).toBeUndefined()
+  it('counts a single attempt that is polynomial by itself as n^d/d! for its degree d, one way per split', () => {
+    const w = work('^\\d+\\d+x')
+    expect(w.steps).toBe((n * (n - 1)) / 2)
+    expect(w.ways).toBe(n)
+    expect(w.culprit).toBe('\\d+\\d+')
+    expect(w.attack).toEqual({ prefix: '0', pump: '0', suffix: 'a' })
+    // Found again from each start of a search where no anchor holds it to one.
+    expect(work('a\\d+\\d+x').steps).toBe((n * (n - 1)) / 2)
+    // Split between three runs, as the degree the analysis finds without a search.
+    expect(work('\\d+\\d+\\d+x', false).steps).toBe((n * (n - 1) * (n - 2)) / 6)
   })
 
   it('drops paths that can end the match, as the search stops there', () => {

@@ -1384,9 +1384,10 @@ function culpritOf(g: Graph, vs: Vector[], v: number): [number, number] {
  * counted on the pattern's automaton: each path alive after each character is a step. A pattern whose items can
  * split the same text in many ways costs many steps even when no repetition makes it exponential (`a?a?a?…aaa`, or
  * `\d?\d?\d+` before something that fails). An attempt starts at each character unless the pattern is anchored at
- * the start. Counted repetitions are unrolled as V8 runs them. Returns undefined when a single attempt takes
- * polynomial time (a pattern anchored at the start), which {@link analyseBacktracking} judges; throws
- * {@link AnalysisTooLarge} when counting would take too many steps. Counting stops as soon as one set of live paths
+ * the start. Counted repetitions are unrolled as V8 runs them. When a single attempt takes polynomial time by itself
+ * (`^\d+\d+x`), its paths grow with the text and cannot be counted one by one: the steps are then those of the
+ * degree the analysis finds (see `polynomialWork`). Throws {@link AnalysisTooLarge} when counting would take too many
+ * steps. Counting stops as soon as one set of live paths
  * shows more than `stopAbove` steps; the count returned is then a part of the whole, already above it.
  */
 export function estimateWork(
@@ -1396,7 +1397,7 @@ export function estimateWork(
   length: number,
   stopAbove = Number.POSITIVE_INFINITY,
   budget: Budget = { steps: MAX_STEPS },
-): Work | undefined {
+): Work {
   let r: Attempts | undefined
   try {
     r = attempts(source, flags, { ...options, unrollCounted: true }, length, budget, stopAbove)
@@ -1406,7 +1407,7 @@ export function estimateWork(
     if (!(err instanceof AnalysisTooLarge) || budget.steps < 0) throw err
     r = attempts(source, flags, options, length, budget, stopAbove)
   }
-  if (!r) return undefined
+  if (!r) return polynomialWork(source, flags, options, length, budget)
   const { g, vs, first, later } = r
   const pairs = (length * (length - 1)) / 2
   const terms = {
@@ -1438,6 +1439,51 @@ export function estimateWork(
     ways,
     culprit: span[1] > span[0] ? source.slice(span[0], span[1]) : source,
     span: span[1] > span[0] ? span : [0, source.length],
+    attack,
+  }
+}
+
+/**
+ * The steps of a pattern one attempt of which takes polynomial time: a run split between `d` repetitions that can
+ * each take its characters (`\d+\d+`) is tried every way, about n^d/d! steps on n characters (n²/2 for two), the
+ * attempts of a search included, since a degree found with the search counts them. The split points are the ways.
+ */
+function polynomialWork(
+  source: string,
+  flags: string,
+  options: AnalyseOptions,
+  length: number,
+  budget: { steps: number },
+): Work {
+  const t = total(source, flags, options, budget)
+  let degree: number
+  let attack: Attack
+  let span: [number, number] = [0, source.length]
+  if ('exponential' in t) {
+    degree = Number.POSITIVE_INFINITY
+    attack = t.exponential.attack ?? { prefix: '', pump: '', suffix: '' }
+  } else {
+    degree = Math.max(2, t.degree)
+    const chain = t.core.chain
+    attack = chain ? chain.attack : { prefix: '', pump: '', suffix: '' }
+    if (chain) {
+      const spans = [chain.p, chain.q].map((s) => innermost(t.core.g, s)).filter((s) => s !== undefined)
+      if (spans.length > 0) {
+        span = [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))]
+      }
+    }
+  }
+  const splits = (d: number) => {
+    if (!Number.isFinite(d)) return MAX_COUNT
+    let n = 1
+    for (let i = 1; i <= d; i++) n *= (length - i + 1) / i
+    return Math.min(MAX_COUNT, Math.max(1, n))
+  }
+  return {
+    steps: splits(degree),
+    ways: splits(degree - 1),
+    culprit: source.slice(span[0], span[1]),
+    span,
     attack,
   }
 }

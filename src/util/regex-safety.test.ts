@@ -364,6 +364,23 @@ describe('patterns judged on longer texts', () => {
     expect(regexRisk('(?:^|\\D)\\d+\\.\\d+', 'g', { textLength: 1_048_576 })).toBeUndefined()
   })
 
+  it('counts the n²/2 steps of a single attempt that splits a run between two repetitions', () => {
+    // Anchored: one attempt, which tries each split of the digits between the runs before the end refuses them.
+    // n²/2 = 5×10^7 on 10,000 characters, within the steps allowed; 5.5×10^11 on 1 MiB, far over them.
+    expect(dataRegexRisk('^\\d+\\d+x')).toBeUndefined()
+    expect(regexRisk('^\\d+\\d+x', 'y')).toBeUndefined()
+    const risk = regexRisk('^\\d+\\d+x', 'g', { textLength: 1_048_576 })!
+    expect(risk).toMatchObject({ complexity: 'combinatorial', steps: (1_048_576 * 1_048_575) / 2 })
+    expect(risk.attack).toBe('"0" + "0".repeat(1048574) + "a"')
+    expect(risk.detail).toContain('`\\d+\\d+` can match the same text in 1,048,576 ways, each tried in turn')
+    expect(risk.detail).toContain('over the 2.5×10^8 allowed on 1,048,576 characters')
+    expect(risk.detail).toContain('write `\\d+\\d+` as `\\d{2,}`')
+    // The same for a sticky pattern, and the rewrite passes.
+    expect(regexRisk('\\d+\\d+x', 'y', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
+    expect(regexRisk('^\\d{2,}x', 'g', { textLength: 1_048_576 })).toBeUndefined()
+    expect(longestTextWithin('^\\d+\\d+x', 'g', MAX_CHECKED_TEXT, 1_048_576)).toBe(22_000)
+  })
+
   it('says the length in the unit the caller counts it in, with the same verdict and charge', () => {
     const tally = newRegexCheckTally()
     const inCharacters = regexRisk('\\d+\\.\\d+', 'g', { textLength: 100_000, tally })!

@@ -6,7 +6,8 @@
  * accepted: texts are bounded ({@link MAX_CHECKED_TEXT} characters for the regex steps and by default for the
  * server), where a quadratic pattern costs tens of milliseconds, and such patterns are common (`\d+\.\d+`, e-mail
  * shapes). What the growth leaves out is then counted: the steps a pattern can take on a text of that length, which
- * items that split the same text in many ways multiply without any repetition (`a?a?a?…aaa`, `\d?\d?\d+x`), are
+ * items that split the same text in many ways multiply without any repetition (`a?a?a?…aaa`, `\d?\d?\d+x`), and
+ * the n²/2 of a single attempt that is quadratic by itself (`^\d+\d+x`), which only one start does not bound, are
  * refused above {@link MAX_MATCH_STEPS}. A pattern the analysis cannot read falls back to safe-regex2's star-height
  * check and a count of variable-length items in a row; one whose steps cannot be counted within
  * {@link MAX_JUDGE_STEPS} is refused.
@@ -352,7 +353,7 @@ function judge(
     return nested === undefined ? undefined : { complexity: 'unanalysed', detail: `${why}, and ${nested}` }
   }
   if (found === undefined || (found.kind === 'polynomial' && found.degree <= MAX_DEGREE)) {
-    let work: Work | undefined
+    let work: Work
     try {
       work = estimateWork(source, runFlags, { search }, textLength, MAX_MATCH_STEPS, budget)
     } catch (err) {
@@ -364,7 +365,7 @@ function judge(
         detail: `its items can split a text in too many ways for the check to count the steps they take (${GENERIC_ADVICE})`,
       }
     }
-    return work !== undefined && work.steps > MAX_MATCH_STEPS ? combinatorial(work, shown, at, textLength) : undefined
+    return work.steps > MAX_MATCH_STEPS ? combinatorial(work, shown, at, textLength) : undefined
   }
   if (found.kind === 'exponential') {
     const attack = render(found.attack, 30)
