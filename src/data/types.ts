@@ -35,17 +35,8 @@ export interface IntentScore {
   confidence: number
 }
 
-/** An entity the engine found in a message (the prediction log keeps these too). Offsets as in `EntityAnnotation`. */
-export interface EntityPrediction {
-  start: number
-  end: number
-  entity: string
-  /** Canonical value (after synonym mapping). */
-  value: string
-  role?: string
-  group?: string
-  /** For multi-field messages: the field the offsets refer to. */
-  field?: string
+/** An entity the engine found in a message, which the prediction log keeps too: a span as annotated, and its finder. */
+export interface EntityPrediction extends EntityAnnotation {
   /** The pipeline step type that found it, e.g. `regex_entities`, `lookup_entities`, `crf`. */
   extractor: string
   confidence_entity: number
