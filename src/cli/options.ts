@@ -6,6 +6,9 @@
 import type { IntentopsError } from '../errors.js'
 
 /** commander reducer for a repeatable option. */
+/** The time forms every `--from`, `--to`, `--before` and `--at` takes, for their help (one parser reads them all). */
+export const TIME_FORMS_HELP = 'a date, ISO time (UTC unless it has an offset), epoch ms or age'
+
 export const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 export async function usage(detail: string): Promise<IntentopsError> {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
-import { collect, intOption, usage } from '../options.js'
+import { collect, intOption, TIME_FORMS_HELP, usage } from '../options.js'
 
 /**
  * Prints what is going on when `work` takes over a second (a query has no progress to count). Only asynchronous
@@ -97,14 +97,8 @@ export function register(program: Command, io: CliIO): void {
     )
     .argument('<what>', 'intents | channels | rates | ngrams | emerging | corrections | latency')
     .option('-c, --config <file>', 'config file (default: intentops.yml)')
-    .option(
-      '--from <time>',
-      'start, inclusive: a date, ISO time (UTC unless it has an offset), epoch ms or age like 30d (default: 7 days before --to)',
-    )
-    .option(
-      '--to <time>',
-      'end, exclusive: a date, ISO time (UTC unless it has an offset), epoch ms or age like 1d (default: now)',
-    )
+    .option('--from <time>', `start, inclusive: ${TIME_FORMS_HELP} like 30d (default: 7 days before --to)`)
+    .option('--to <time>', `end, exclusive: ${TIME_FORMS_HELP} like 1d (default: now)`)
     .option('--bucket <day|hour>', 'time bucket of series', 'day')
     .option('--intent <name>', 'only predictions of this intent')
     .option('--channel <name>', 'only predictions from this channel')
@@ -169,7 +163,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--window <duration>', 'recent window ending now, e.g. 24h, 7d, 2w (default: monitor.window)')
     .option(
       '--reference <spec>',
-      'training | a duration like 14d (the window just before) | FROM..TO, each a date, ISO time (UTC unless it has an offset), epoch ms or age: 30d..7d is 30 to 7 days ago (default: monitor.reference)',
+      `training | a duration like 14d (the window just before) | FROM..TO, each ${TIME_FORMS_HELP}: 30d..7d is 30 to 7 days ago (default: monitor.reference)`,
     )
     .option('--webhook <url>', 'also post failures here, Slack-compatible {"text": ...} (repeatable)', collect)
     .option('--no-notify', 'do not post to any webhook')

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { Config } from '../../config/schema.js'
 import type { KyselyPredictionStore } from '../../store/kysely-store.js'
 import type { CliIO } from '../io.js'
-import { intOption } from '../options.js'
+import { intOption, TIME_FORMS_HELP } from '../options.js'
 
 interface StoreOpts {
   config?: string
@@ -42,14 +42,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--intent <name>', 'only messages the model gave this intent')
     .option('--model-version <v>', 'only messages of this model version')
     .option('--channel <name>', 'only messages from this channel')
-    .option(
-      '--from <time>',
-      'from this date, ISO time (UTC unless it has an offset), epoch ms or age like 7d (inclusive)',
-    )
-    .option(
-      '--to <time>',
-      'until this date, ISO time (UTC unless it has an offset), epoch ms or age like 1h (exclusive)',
-    )
+    .option('--from <time>', `from this time (inclusive): ${TIME_FORMS_HELP} like 7d`)
+    .option('--to <time>', `until this time (exclusive): ${TIME_FORMS_HELP} like 1h`)
     .option('--search <text>', 'only messages with these words (each matches a word start; quote a phrase)')
     .option('--limit <n>', 'messages to read (default: review.pageSize)')
     .option('--json', 'print the page as JSON')
@@ -121,14 +115,8 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file (default: ./intentops.yml)')
     .option('--reviewer <name>', 'only this reviewer')
     .option('--prediction <id>', 'only reviews of this message')
-    .option(
-      '--from <time>',
-      'from this date, ISO time (UTC unless it has an offset), epoch ms or age like 7d (inclusive)',
-    )
-    .option(
-      '--to <time>',
-      'until this date, ISO time (UTC unless it has an offset), epoch ms or age like 1h (exclusive)',
-    )
+    .option('--from <time>', `from this time (inclusive): ${TIME_FORMS_HELP} like 7d`)
+    .option('--to <time>', `until this time (exclusive): ${TIME_FORMS_HELP} like 1h`)
     .option('--limit <n>', 'most reviews to show, newest first', '100')
     .option('--json', 'print JSON')
     .action(

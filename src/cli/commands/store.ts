@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { TIME_FORMS_HELP } from '../options.js'
 
 interface StoreOptions {
   config?: string
@@ -90,10 +91,7 @@ export function register(program: Command, io: CliIO): void {
   const log = program.command('log').description('the prediction log: purge, export, stats, rollups')
 
   common(log.command('purge').description('delete logged predictions (and their reviews) older than a date'))
-    .option(
-      '--before <date>',
-      'cut-off: 2026-01-31, an ISO time (UTC unless it has an offset), epoch ms or an age like 90d (default: store.retentionDays)',
-    )
+    .option('--before <date>', `cut-off: ${TIME_FORMS_HELP} like 90d (default: store.retentionDays)`)
     .option('--dry-run', 'count what would be deleted, delete nothing')
     .option('-y, --yes', 'delete without asking, even when the purge would empty the log')
     .option('--json', 'print JSON')
@@ -150,8 +148,8 @@ export function register(program: Command, io: CliIO): void {
   common(log.command('export').description('write logged predictions as JSONL or CSV, oldest first'))
     .option('--format <format>', 'jsonl or csv', 'jsonl')
     .option('-o, --out <file>', 'write to this file, atomically, readable by its owner alone (default and -: stdout)')
-    .option('--from <date>', 'only predictions at or after this time (a date, ISO time, epoch ms or age like 30d)')
-    .option('--to <date>', 'only predictions before this time (a date, ISO time, epoch ms or age like 12h)')
+    .option('--from <date>', `only predictions at or after this time: ${TIME_FORMS_HELP} like 30d`)
+    .option('--to <date>', `only predictions before this time: ${TIME_FORMS_HELP} like 12h`)
     .option('--intent <name>', 'only this predicted intent')
     .option('--model-version <version>', 'only this model version')
     .option('--channel <name>', 'only this channel')
@@ -228,11 +226,8 @@ export function register(program: Command, io: CliIO): void {
         'recount the hourly analytics rollups from the logged predictions (after rows were changed outside intentops)',
       ),
   )
-    .option(
-      '--from <date>',
-      'first time to recount: a date, ISO time, epoch ms or age (default: the oldest prediction or rollup)',
-    )
-    .option('--to <date>', 'recount before this time: a date, ISO time, epoch ms or age (default: after the newest)')
+    .option('--from <date>', `first time to recount: ${TIME_FORMS_HELP} (default: the oldest prediction or rollup)`)
+    .option('--to <date>', `recount before this time: ${TIME_FORMS_HELP} (default: after the newest)`)
     .option('--json', 'print JSON')
     .action(async (opts: StoreOptions & { from?: string; to?: string }) => {
       const { createError } = await import('../../errors.js')
