@@ -27,6 +27,25 @@ export function defaultWorkerCount(work: number, threshold = 200_000): number {
   return Math.min(4, Math.max(1, availableParallelism()))
 }
 
+/**
+ * Array makers for a job's inputs and outputs: over SharedArrayBuffers when workers will read them, plain otherwise
+ * (a SharedArrayBuffer costs more to make and is not needed by the calling thread alone).
+ */
+export function jobArrays(useWorkers: boolean): {
+  float64(n: number): Float64Array
+  share<T extends Int32Array | Float32Array | Float64Array>(a: T): T
+} {
+  return {
+    float64: (n) => (useWorkers ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n)),
+    share: (a) => {
+      if (!useWorkers) return a
+      const b = new (a.constructor as { new (buf: SharedArrayBuffer): typeof a })(new SharedArrayBuffer(a.byteLength))
+      b.set(a as never)
+      return b
+    },
+  }
+}
+
 /** Runs jobs in the calling thread, one after another, yielding between jobs so an abort can land. */
 export function inThreadRunner(shared: unknown, signal?: AbortSignal): JobRunner {
   return {

@@ -5,7 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import type { Classifier, ClassifierFitContext, JsonValue } from '../component.js'
-import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from '../parallel.js'
+import { defaultWorkerCount, inThreadRunner, type JobRunner, jobArrays, workerRunner } from '../parallel.js'
 import { Nullable, paramError, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
 import { fitTemperature, foldRows, softmaxInPlace, stratifiedFolds } from './calibration.js'
@@ -116,13 +116,7 @@ export class LinearSvm implements Classifier<LinearSvmParams> {
     const calibrate = p.calibration === 'temperature' && N >= 2 * p.calibrationFolds
     const nWorkers = p.workers ?? ctx.workers ?? defaultWorkerCount(N * K)
     const useWorkers = nWorkers > 1
-    const alloc64 = (n: number) => (useWorkers ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n))
-    const share = <T extends Int32Array | Float32Array | Float64Array>(a: T): T => {
-      if (!useWorkers) return a
-      const b = new (a.constructor as { new (buf: SharedArrayBuffer): T })(new SharedArrayBuffer(a.byteLength))
-      b.set(a as never)
-      return b
-    }
+    const { float64: alloc64, share } = jobArrays(useWorkers)
     const counts = new Float64Array(K)
     for (let i = 0; i < N; i++) counts[y[i]!]!++
     const classWeight = classWeights(this.type, p.classWeight, counts, ctx.labels)

@@ -5,7 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox'
 import type { Classifier, ClassifierFitContext, JsonValue } from '../component.js'
-import { defaultWorkerCount, inThreadRunner, type JobRunner, workerRunner } from '../parallel.js'
+import { defaultWorkerCount, inThreadRunner, type JobRunner, jobArrays, workerRunner } from '../parallel.js'
 import { Nullable, validateParams } from '../params.js'
 import type { CsrMatrix } from '../sparse.js'
 import { fitTemperature, softmaxInPlace, stratifiedFolds } from './calibration.js'
@@ -92,13 +92,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
     const classWeight = classWeights(this.type, p.classWeight, counts, ctx.labels)
     const nWorkers = calibrate ? (p.workers ?? ctx.workers ?? defaultWorkerCount(N * K)) : 0
     const useWorkers = nWorkers > 1
-    const alloc = (n: number) => (useWorkers ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n))
-    const share = <T extends Int32Array | Float32Array>(a: T): T => {
-      if (!useWorkers) return a
-      const b = new (a.constructor as { new (buf: SharedArrayBuffer): T })(new SharedArrayBuffer(a.byteLength))
-      b.set(a as never)
-      return b
-    }
+    const { float64: alloc, share } = jobArrays(useWorkers)
     const shared: LogregShared = {
       indptr: share(x.indptr),
       indices: share(x.indices),
