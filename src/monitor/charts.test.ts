@@ -120,5 +120,8 @@ describe('drift chart and page', () => {
     const html = await renderHtmlPage(report)
     expect(html).toContain('<svg')
     expect(html).toContain('FAIL    oov_share')
+    // the page runs nothing, so its policy allows no script at all
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`)
+    expect(html).not.toContain('<script')
   }, 60_000)
 })

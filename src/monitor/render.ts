@@ -4,6 +4,7 @@
  * @module
  */
 import { htmlText as esc } from '../eval/render/format.js'
+import { htmlPage } from '../eval/render/page.js'
 import { renderSvg } from '../eval/render/svg.js'
 import type { AnalyticsResult } from './analytics.js'
 import { analyticsCharts, driftSpec } from './charts.js'
@@ -35,20 +36,13 @@ export async function renderHtmlPage(r: AnalyticsResult | DriftReport): Promise<
     .map((svg) => `<figure>${svg}</figure>`)
     .join('\n')
   const text = isDrift ? formatDrift(r) : formatAnalytics(r)
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body><main>
+  return htmlPage({
+    title,
+    css: CSS,
+    body: `<main>
 <h1>${esc(title)}</h1>
 ${figures}
 <pre>${esc(text)}</pre>
-</main></body>
-</html>
-`
+</main>`,
+  })
 }

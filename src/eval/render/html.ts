@@ -8,6 +8,7 @@ import { describeMustPassFailure } from '../must-pass.js'
 import type { EvalReport } from '../types.js'
 import { htmlText as esc, ms, percent, score } from './format.js'
 import { topConfusionPairs } from './markdown.js'
+import { htmlPage, SORT_SCRIPT, SORTABLE_CSS } from './page.js'
 import { renderSvgs } from './svg.js'
 
 export interface HtmlOptions {
@@ -16,7 +17,7 @@ export interface HtmlOptions {
   maxErrors?: number
 }
 
-const CSS = `
+const CSS = `${SORTABLE_CSS}
 :root { color-scheme: light; --fg: #1d2329; --muted: #5c6670; --line: #e3e7ea; --bad: #c9302c; --good: #2e7d32; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0; }
@@ -32,24 +33,9 @@ figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 8px; pad
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-th { position: sticky; top: 0; background: #f7f9fa; cursor: pointer; user-select: none; }
-th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
+th { position: sticky; top: 0; }
 tr.fail td { background: #fdf0ef; } code { font-size: 12px; }
 .scroll { max-height: 520px; overflow: auto; border: 1px solid var(--line); border-radius: 8px; }
-`
-
-// Click a header to sort its table; numbers sort numerically. Kept tiny and inline so the file stays self-contained.
-const SORT_SCRIPT = `
-document.querySelectorAll('table.sortable th').forEach((th, col) => th.addEventListener('click', () => {
-  const table = th.closest('table'); const body = table.tBodies[0];
-  const asc = th.getAttribute('aria-sort') !== 'ascending';
-  table.querySelectorAll('th').forEach((h) => h.removeAttribute('aria-sort'));
-  th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-  const idx = Array.prototype.indexOf.call(th.parentNode.children, th);
-  const key = (tr) => { const c = tr.children[idx]; const v = c.dataset.v ?? c.textContent; const n = Number(v); return Number.isNaN(n) ? v : n; };
-  [...body.rows].sort((a, b) => { const x = key(a), y = key(b); const r = x < y ? -1 : x > y ? 1 : 0; return asc ? r : -r; })
-    .forEach((tr) => body.appendChild(tr));
-}));
 `
 
 function num(x: number, text = score(x)): string {
@@ -251,21 +237,5 @@ export async function renderHtml(report: EvalReport, options: HtmlOptions = {}):
     )
   }
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${parts.join('\n')}
-</main>
-<script>${SORT_SCRIPT}</script>
-</body>
-</html>
-`
+  return htmlPage({ title, css: CSS, body: `<main>\n${parts.join('\n')}\n</main>`, script: SORT_SCRIPT })
 }

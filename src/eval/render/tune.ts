@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../util/fs.js'
 import type { TrialResult } from '../jobs.js'
 import type { TuneReport } from '../tune.js'
 import { htmlText as esc, mdCode, mdText, score } from './format.js'
+import { htmlPage, SORT_SCRIPT, SORTABLE_CSS } from './page.js'
 import { renderSvg } from './svg.js'
 
 interface Column {
@@ -155,6 +156,11 @@ export function tuneScoresSpec(report: TuneReport): TopLevelSpec {
   } as TopLevelSpec
 }
 
+const TUNE_CSS = `body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2329; } table { border-collapse: collapse; }
+th, td { border-bottom: 1px solid #e3e7ea; padding: 4px 10px; text-align: left; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }${SORTABLE_CSS}`
+
+/** The trials as one sortable page, with the scores chart. */
 export async function renderTuneHtml(report: TuneReport): Promise<string> {
   const cols = columns(report)
   const chart = report.trials.some((t) => t.status === 'ok') ? await renderSvg(tuneScoresSpec(report)) : ''
@@ -169,31 +175,15 @@ export async function renderTuneHtml(report: TuneReport): Promise<string> {
         })
         .join('')}</tr>`,
   )
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>Tuning</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d2329}table{border-collapse:collapse}
-th,td{border-bottom:1px solid #e3e7ea;padding:4px 10px;text-align:left}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-th{cursor:pointer;background:#f7f9fa}th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}</style>
-</head><body>
-<h1>Tuning</h1><p>${esc(headline(report))}</p>
+  return htmlPage({
+    title: 'Tuning',
+    css: TUNE_CSS,
+    body: `<h1>Tuning</h1><p>${esc(headline(report))}</p>
 <figure data-chart="scores">${chart}</figure>
 <table class="sortable" id="trials"><thead><tr>${cols.map((c) => `<th${c.numeric ? ' class="n"' : ''}>${esc(c.header)}</th>`).join('')}</tr></thead>
-<tbody>${rows.join('\n')}</tbody></table>
-<script>
-document.querySelectorAll('table.sortable th').forEach((th) => th.addEventListener('click', () => {
-  const table = th.closest('table'); const body = table.tBodies[0];
-  const asc = th.getAttribute('aria-sort') !== 'ascending';
-  table.querySelectorAll('th').forEach((h) => h.removeAttribute('aria-sort'));
-  th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-  const idx = Array.prototype.indexOf.call(th.parentNode.children, th);
-  const key = (tr) => { const c = tr.children[idx]; const v = c.dataset.v ?? c.textContent; const n = Number(v); return v === '' || Number.isNaN(n) ? v : n; };
-  [...body.rows].sort((a, b) => { const x = key(a), y = key(b); const r = x < y ? -1 : x > y ? 1 : 0; return asc ? r : -r; })
-    .forEach((tr) => body.appendChild(tr));
-}));
-</script></body></html>
-`
+<tbody>${rows.join('\n')}</tbody></table>`,
+    script: SORT_SCRIPT,
+  })
 }
 
 export interface TuneFiles {
