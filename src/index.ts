@@ -398,11 +398,15 @@ export {
 } from './store/log-queue.js'
 export {
   type LogWriter,
+  type LogWriterState,
   SqliteWorkerWriter,
   type SqliteWorkerWriterOptions,
+  startWriterThread,
+  type WorkerData,
   WorkerLogWriter,
   type WorkerLogWriterOptions,
   type WorkerStoreTarget,
+  type WriterThreadState,
 } from './store/log-writer.js'
 export {
   logQueueOptions,
