@@ -123,9 +123,9 @@ describe('check-deps', () => {
       'src/serve/app.ts':
         "export async function start(port: number): Promise<number> {\n  const { main } = (await import('../cli/main.js')) as { main: number }\n  return port + main\n}\n",
       // a config that imports data, which imports config: a cycle across two modules
-      'src/config/load.ts': "import { again } from '../data/cycle.js'\nexport const check = (): number => again\n",
+      'src/config/defaults.ts': "import { again } from '../data/cycle.js'\nexport const check = (): number => again\n",
       'src/data/cycle.ts':
-        "import { check } from '../config/load.js'\nexport const again = 1\nexport const twice = check\n",
+        "import { check } from '../config/defaults.js'\nexport const again = 1\nexport const twice = check\n",
       'src/newmod/x.ts': "import { F } from '../util/fs.js'\nexport const x = F\n",
       'src/util/helper-user.ts': "import { h } from '../../test/helpers/h.js'\nexport const u = h\n",
       'src/util/broken.ts': "import { gone } from './gone.js'\nexport const b = gone\n",
@@ -140,14 +140,14 @@ describe('check-deps', () => {
       'error layer-data: src/data/reexport.ts → src/store/types.ts',
       'error layer-nlu: src/nlu/lazy.ts → src/eval/e.ts',
       'error layer-serve: src/serve/app.ts → src/cli/main.ts',
-      'error layer-config: src/config/load.ts → src/data/cycle.ts',
+      'error layer-config: src/config/defaults.ts → src/data/cycle.ts',
       'error layer-unknown: src/newmod/x.ts → src/util/fs.ts',
       'error not-to-test: src/util/helper-user.ts → test/helpers/h.ts',
     ]) {
       expect(out).toContain(line)
     }
     expect(out).toMatch(/error not-to-unresolvable: src\/util\/broken\.ts → \.\/gone\.js/)
-    expect(out).toMatch(/error no-circular: src\/(config\/load|data\/cycle)\.ts →/)
+    expect(out).toMatch(/error no-circular: src\/(config\/defaults|data\/cycle)\.ts →/)
     expect(out).not.toContain('src/util/fs.test.ts')
     expect(out).not.toMatch(/no-circular: src\/util\//)
   })

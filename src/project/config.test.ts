@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { catchError } from '../../test/helpers/catch-error.js'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import type { IntentopsError } from '../errors.js'
 import { loadConfig, parseConfig } from './config.js'
 
