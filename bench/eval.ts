@@ -59,7 +59,7 @@ const cpuMs = () => {
 
 async function load(args: Args) {
   const { loadTrainingData } = (await import(dist('data/load.js'))) as typeof import('../src/data/load.js')
-  const { defaultConfig } = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js')
+  const { defaultConfig } = (await import(dist('config/defaults.js'))) as typeof import('../src/config/defaults.js')
   const train = await loadTrainingData(['train.jsonl'], { root: args.dataset })
   const test = existsSync(path.join(args.dataset, 'test.jsonl'))
     ? await loadTrainingData(['test.jsonl'], { root: args.dataset })

@@ -24,7 +24,7 @@ import { writeFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import {
   benchMessages,
   CallgrindRun,

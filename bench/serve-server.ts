@@ -14,7 +14,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
 import { ModelRegistry } from '../src/registry/registry.js'
 import { parsePublicKey } from '../src/registry/signing.js'
@@ -25,7 +25,6 @@ import { ParseRequestSchema } from '../src/serve/schemas.js'
 import { parseResponseJson, sendJson } from '../src/serve/serialize.js'
 import { startServer, tuneHeapForServing } from '../src/serve/server.js'
 import { PredictionLogQueue } from '../src/store/log-queue.js'
-import type { WorkerLogWriter } from '../src/store/log-writer.js'
 import { logQueueOptions, openLogWriter, openStore } from '../src/store/open.js'
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
@@ -174,8 +173,8 @@ const predictionLog = new PredictionLogQueue({
     args.catchUp === false
       ? {
           insertPredictions: (r) => writer.insertPredictions(r),
-          insertJson: (b: Uint8Array, n: number) => (writer as WorkerLogWriter).insertJson(b, n),
-          batchBuffer: (n: number) => (writer as WorkerLogWriter).batchBuffer(n),
+          insertJson: (b: Uint8Array, n: number) => writer.insertJson(b, n),
+          batchBuffer: (n: number) => writer.batchBuffer(n),
         }
       : writer,
   onError: (err) => {

@@ -21,7 +21,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { benchMessages, countOption, writeTemplateModel } from './lib/callgrind.js'
 import { type OpenLoopResult, openLoop } from './lib/open-loop.js'
 

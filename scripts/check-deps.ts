@@ -7,7 +7,9 @@
  * JavaScript: every .ts file of src/ and test/ turned into JavaScript by esbuild, under its own name, in a temporary
  * copy of the tree (with tsconfig.json, and node_modules linked, for resolution). The imports esbuild erases because
  * they name types only (`import type`, `export type ... from`, `typeof import(...)`) are kept as plain imports: a
- * type from another module is a dependency on it as much as a value is.
+ * type from another module is a dependency on it as much as a value is. So is a module file named by
+ * `new URL('./worker.js', import.meta.url)`, which is how a worker thread's entry is handed to `new Worker`: the
+ * thread runs that file, which dependency-cruiser would not see as an import of the file that starts it.
  *
  * Usage: tsx scripts/check-deps.ts, in the project's root. Exits non-zero on a violation.
  */
@@ -35,7 +37,49 @@ const TYPE_ONLY_STATEMENT = /^[ \t]*(?:import|export)[ \t]+type\b[^;'"=()]*?\bfr
 // `typeof import('./x.js')` in a type (and dynamic imports, which esbuild keeps anyway).
 const IMPORT_CALL = /\bimport[ \t]*\([ \t]*(['"])([^'"\n]+)\1[ \t]*\)/g
 
-/** The file as JavaScript, with an `import "x"` added for each module it names in types only. */
+// A relative specifier of a module file as a string: `"./worker.js"`, `'../eval/worker-host.ts'`.
+const RELATIVE_MODULE = /(['"])(\.\.?\/[^'"\n]+\.[cm]?[jt]s)\1/g
+
+/**
+ * The relative module files `code` names as the first argument of a `new URL(..., base)`: a worker thread's entry,
+ * given to `new Worker` directly, through a constant, or inside the code of an eval'd worker that imports it. The
+ * argument may choose between names (`self.endsWith('.ts') ? './worker.ts' : './worker.js'`); a URL of a directory
+ * or of data (`'../templates/'`, `'./x.json'`) names no module.
+ */
+function moduleUrls(code: string): string[] {
+  const found: string[] = []
+  for (const m of code.matchAll(/\bnew\s+URL\s*\(/g)) {
+    const arg = firstArgument(code, m.index + m[0].length)
+    if (arg === undefined) continue
+    for (const s of arg.matchAll(RELATIVE_MODULE)) found.push(s[2]!)
+  }
+  return found
+}
+
+/**
+ * The text of a call's first argument, from `start` (just after the `(`) to its top-level comma; undefined when the
+ * call has one argument only (no base: not a module's URL).
+ */
+function firstArgument(code: string, start: number): string | undefined {
+  let depth = 0
+  for (let i = start; i < code.length; i++) {
+    const c = code[i]!
+    if (c === '"' || c === "'" || c === '`') {
+      // past the string, whose commas and brackets are text
+      for (i++; i < code.length && code[i] !== c; i++) if (code[i] === '\\') i++
+    } else if (c === '(' || c === '[' || c === '{') depth++
+    else if (c === ')' || c === ']' || c === '}') {
+      if (depth === 0) return undefined
+      depth--
+    } else if (c === ',' && depth === 0) return code.slice(start, i)
+  }
+  return undefined
+}
+
+/**
+ * The file as JavaScript, with an `import "x"` added for each module it names in types only, and for each module
+ * file it names by URL (`moduleUrls`).
+ */
 function toJavaScript(source: string, file: string): string {
   const { code } = transformSync(source, {
     loader: 'ts',
@@ -44,10 +88,11 @@ function toJavaScript(source: string, file: string): string {
     // Keeps every value import as written, used or not, as tsc does under the project's verbatimModuleSyntax.
     tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
   })
-  const typeOnly = new Set<string>()
-  for (const m of source.matchAll(TYPE_ONLY_STATEMENT)) typeOnly.add(m[2]!)
-  for (const m of source.matchAll(IMPORT_CALL)) typeOnly.add(m[2]!)
-  return `${code}\n${[...typeOnly].map((s) => `import ${JSON.stringify(s)};`).join('\n')}\n`
+  const added = new Set<string>()
+  for (const m of source.matchAll(TYPE_ONLY_STATEMENT)) added.add(m[2]!)
+  for (const m of source.matchAll(IMPORT_CALL)) added.add(m[2]!)
+  for (const url of moduleUrls(code)) added.add(url)
+  return `${code}\n${[...added].map((s) => `import ${JSON.stringify(s)};`).join('\n')}\n`
 }
 
 function copyAsJavaScript(root: string, mirror: string, tree: string): number {

@@ -805,7 +805,7 @@ export const ERROR_CATALOG = Object.freeze({
     status: 400,
     message: 'Cannot read the {what} "{value}": {detail}',
     // describeTimeForms() written out: the catalog imports nothing of ours. errors.test.ts compares.
-    hint: 'Use a duration such as `7d`, `24h`, `30m` or `2w`, or (for --reference) `training`, a duration (the window of that length just before the recent one) or `FROM..TO`, each a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now). `14d` alone is a length; `30d..7d` runs from 30 days ago to 7 days ago.',
+    hint: 'Use a duration such as `7d`, `24h`, `30m` or `2w`, or (for --reference) `training`, a duration (the window of that length just before the recent one) or `FROM..TO`, each a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h, 30m, 2w: that long before now; m is minutes, not months). `14d` alone is a length; `30d..7d` runs from 30 days ago to 7 days ago.',
   },
   ERR_ANALYTICS_UNKNOWN: {
     status: 404,

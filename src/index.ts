@@ -2,7 +2,7 @@
  * intentops: the library entry point. Named re-exports only.
  * @module
  */
-export { defaultConfig } from './config/load.js'
+export { defaultConfig } from './config/defaults.js'
 export type { Config, FallbackConfig, GateConfig, PipelineStepConfig, ValidationConfig } from './config/schema.js'
 export { ConfigSchema } from './config/schema.js'
 export {
@@ -398,11 +398,15 @@ export {
 } from './store/log-queue.js'
 export {
   type LogWriter,
+  type LogWriterState,
   SqliteWorkerWriter,
   type SqliteWorkerWriterOptions,
+  startWriterThread,
+  type WorkerData,
   WorkerLogWriter,
   type WorkerLogWriterOptions,
   type WorkerStoreTarget,
+  type WriterThreadState,
 } from './store/log-writer.js'
 export {
   logQueueOptions,

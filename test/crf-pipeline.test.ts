@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import type { EntityAnnotation, TrainingData } from '../src/data/types.js'
 import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
 import { trainModel } from '../src/nlu/train.js'

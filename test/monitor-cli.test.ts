@@ -173,10 +173,24 @@ describe('intentops monitor', () => {
     io = memoryIO(dir)
     expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '7d', '--no-notify', '--json'], io)).toBe(0)
     expect(JSON.parse(io.out()).reference).toMatchObject({ kind: 'window', label: 'the 7d before' })
+    // an age takes a duration's units: 2w..1w is the same week as 14d..7d, 2w alone the two weeks before the window
     io = memoryIO(dir)
-    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '2w..1w'], io)).toBe(1)
+    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '2w..10080m', '--no-notify', '--json'], io)).toBe(
+      0,
+    )
+    const weeks = JSON.parse(io.out()).reference
+    const [wFrom, wTo] = (weeks.label as string).split(' .. ').map((t) => Date.parse(t))
+    expect(wFrom).toBeGreaterThanOrEqual(before - 14 * DAY)
+    expect(wTo! - wFrom!).toBe(7 * DAY)
+    expect(weeks.size).toBeGreaterThan(550)
+    expect(weeks.size).toBeLessThanOrEqual(600)
+    io = memoryIO(dir)
+    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '1w', '--no-notify', '--json'], io)).toBe(0)
+    expect(JSON.parse(io.out()).reference).toMatchObject({ kind: 'window', label: 'the 1w before' })
+    io = memoryIO(dir)
+    expect(await runCli(['monitor', '-c', 'calm.yml', '--reference', '2mo..1mo'], io)).toBe(1)
     expect(io.err()).toContain(
-      'error ERR_MONITOR_WINDOW: Cannot read the reference "2w..1w": FROM "2w" is not a date (an age counts days (d) or hours (h))',
+      'error ERR_MONITOR_WINDOW: Cannot read the reference "2mo..1mo": FROM "2mo" is not a date ("mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks))',
     )
     expect(io.err()).toContain('`14d` alone is a length; `30d..7d` runs from 30 days ago to 7 days ago.')
   })

@@ -221,11 +221,17 @@ describe('registry commands', () => {
     expect(Date.parse(aged.start)).toBeLessThanOrEqual(Date.now() - 3 * 86_400_000)
     const now = await json('models', 'history', 'production', '--at', '0h')
     expect(now.holders.map((h: { version: number }) => h.version)).toEqual([1])
+    // ages in minutes and weeks too: 0m is now, 2w before the registry existed
+    const nowInMinutes = await json('models', 'history', 'production', '--at', '0m')
+    expect(nowInMinutes.holders.map((h: { version: number }) => h.version)).toEqual([1])
     const weeks = await cli('models', 'history', 'production', '--at', '2w')
-    expect([weeks.code, weeks.err]).toEqual([
+    expect(weeks.code, weeks.err).toBe(0)
+    expect(weeks.out).toMatch(/^production pointed at no version at 2w \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\)\n$/)
+    const months = await cli('models', 'history', 'production', '--at', '2mo')
+    expect([months.code, months.err]).toEqual([
       1,
       expect.stringContaining(
-        '--at "2w" is not a date (an age counts days (d) or hours (h)): use a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now); a date means that whole UTC day',
+        '--at "2mo" is not a date ("mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)): use a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h, 30m, 2w: that long before now; m is minutes, not months); a date means that whole UTC day',
       ),
     ])
   })

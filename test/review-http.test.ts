@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reviewPlugins } from '../src/cli/review-plugins.js'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { prediction } from '../src/review/testing.js'
 import type { ServeApp } from '../src/serve/app.js'
 import type { KyselyPredictionStore } from '../src/store/kysely-store.js'
@@ -99,13 +99,18 @@ describe('review API', () => {
     expect(await ids('from=1h')).toEqual(['p1', 'p2', 'p3'])
     expect(await ids('from=0.5d&to=0h')).toEqual(['p1', 'p2', 'p3'])
     expect(await ids('to=1h')).toEqual([])
+    // minutes and weeks as well, m being minutes
+    expect(await ids('from=90m')).toEqual(['p1', 'p2', 'p3'])
+    expect(await ids('from=1w&to=60m')).toEqual([])
     expect(await ids(`from=${loggedAt - 50_000}`)).toEqual(['p2', 'p3'])
     expect(await ids(`from=${loggedAt - 60_000}&to=${loggedAt - 45_000}`)).toEqual(['p1', 'p2'])
     expect(await ids('from=7days')).toEqual([
       400,
       expect.objectContaining({
         code: 'ERR_REVIEW_INVALID',
-        message: expect.stringContaining('from "7days" is not a date (an unrecognised form): use a date'),
+        message: expect.stringContaining(
+          'from "7days" is not a date ("days" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)): use a date',
+        ),
       }),
     ])
   })
@@ -181,7 +186,9 @@ describe('review API', () => {
           'a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, ',
         ),
       ])
-      expect(description).toContain(', epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now)')
+      expect(description).toContain(
+        ', epoch milliseconds (1769860800000), or an age (30d, 12h, 30m, 2w: that long before now; m is minutes, not months)',
+      )
     }
     expect(described['/v1/analytics/drift?reference']).toContain('`30d..7d` runs from 30 days ago to 7 days ago')
   })

@@ -5,7 +5,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { NluModel } from '../src/nlu/model.js'
 import { decodeModel, encodeModel } from '../src/nlu/model-file.js'
 import { toyTrainingData } from '../src/nlu/testing.js'

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'
 import type { ModelRegistry } from '../src/registry/registry.js'
 import { type RunningServer, startServer } from '../src/serve/server.js'

@@ -5,7 +5,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { decodeModel } from '../src/nlu/model-file.js'
 import { toyTrainingData } from '../src/nlu/testing.js'
 import { createFsBackend } from '../src/registry/backends/fs.js'

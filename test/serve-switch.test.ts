@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import type { RegistryBackend } from '../src/registry/backend.js'
 import { createMemoryBackend } from '../src/registry/backends/memory.js'
 import { keys } from '../src/registry/layout.js'

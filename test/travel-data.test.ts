@@ -3,7 +3,7 @@
  * `--no-validate` for it, and its held-out sentences are not training sentences in other punctuation.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { loadTrainingData } from '../src/data/load.js'
 import { validateProject } from '../src/data/project.js'
 import { removeTravelProjects, sentenceKey, writeTravelProject } from './helpers/travel-data.js'

@@ -6,7 +6,7 @@
  * @module
  */
 import path from 'node:path'
-import { defaultConfig } from '../../src/config/load.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import { encodeModel } from '../../src/nlu/model-file.js'
 import { trainModel } from '../../src/nlu/train.js'
 import { loadConfig } from '../../src/project/config.js'

@@ -5,10 +5,14 @@
  */
 import type { IntentopsError } from '../errors.js'
 
-/** commander reducer for a repeatable option. */
-/** The time forms every `--from`, `--to`, `--before` and `--at` takes, for their help (one parser reads them all). */
-export const TIME_FORMS_HELP = 'a date, ISO time (UTC unless it has an offset), epoch ms or age'
+/**
+ * The time forms every `--from`, `--to`, `--before` and `--at` takes, for their help (one parser reads them all,
+ * util/time.ts, whose `describeTimeForms` says the same at length).
+ */
+export const TIME_FORMS_HELP =
+  'a date, ISO time (UTC unless it has an offset), epoch ms or age in m (minutes), h, d or w'
 
+/** commander reducer for a repeatable option. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 export async function usage(detail: string): Promise<IntentopsError> {

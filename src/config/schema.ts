@@ -463,14 +463,17 @@ export const MonitorConfigSchema = Type.Object(
   {
     window: Type.String({
       default: '7d',
-      pattern: '^[0-9]+[mhdw]$',
-      description: 'Recent window `intentops monitor` checks, ending now: a number and `m`, `h`, `d` or `w`.',
+      // read when the config loads by the parser intentops monitor uses (src/project/config.ts), whose refusal names
+      // what is wrong with a unit, where a pattern here would only print itself
+      minLength: 1,
+      description:
+        'Recent window `intentops monitor` checks, ending now: a whole number and `m` (minutes, not months), `h`, `d` or `w`, the units of an age.',
     }),
     reference: Type.String({
       default: 'training',
       minLength: 1,
       description:
-        'What the window is compared with: `training` (the training data), a duration (`14d`: the window of that length just before) or `FROM..TO`, each a date, an ISO date-time in UTC unless it has an offset, epoch ms or an age (`30d..7d`: from 30 days before the run to 7 days before it).',
+        'What the window is compared with: `training` (the training data), a duration (`14d`: the window of that length just before) or `FROM..TO`, each a date, an ISO date-time in UTC unless it has an offset, epoch ms or an age in the units of `window` (`30d..7d`: from 30 days before the run to 7 days before it; `2w..90m`).',
     }),
     minSamples: Type.Integer({
       default: 50,

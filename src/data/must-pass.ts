@@ -6,7 +6,7 @@
 
 import path from 'node:path'
 import { isMap, isScalar, isSeq, type Node } from 'yaml'
-import { CONFIG_FILE_NAME, defaultConfig } from '../config/load.js'
+import { CONFIG_FILE_NAME, defaultConfig } from '../config/defaults.js'
 import { createError, type IntentopsError, isIntentopsError, type SourceLocation } from '../errors.js'
 import { readTextFile } from '../util/fs.js'
 import { nodeLocation, type ParsedYaml, parseYaml, pointerLocation } from '../util/yaml.js'

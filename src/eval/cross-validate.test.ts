@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { generateExamples, removeTravelProjects, writeTravelProject } from '../../test/helpers/travel-data.js'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import { fingerprintTrainingData } from '../data/fingerprint.js'
 import { loadTrainingData } from '../data/load.js'
 import { crossValidate } from './cross-validate.js'

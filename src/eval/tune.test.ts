@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { removeTravelProjects, writeTravelProject } from '../../test/helpers/travel-data.js'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import { loadTrainingData } from '../data/load.js'
 import { runTrial } from './jobs.js'
 import { effectivePipeline, planTrials } from './tune.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import type { KyselyPredictionStore } from '../store/kysely-store.js'
 import { openSqliteStore } from '../store/sqlite.js'
 import type { TokenRole } from '../store/types.js'
@@ -114,10 +114,21 @@ describe('analyticsRoutes', () => {
       'ERR_MONITOR_WINDOW',
       expect.stringContaining('expected `training`, a duration such as 14d'),
     ])
-    const weeks = await get('/v1/analytics/intents?from=2w', 'annotator')
-    expect([weeks.statusCode, weeks.json().message]).toEqual([
+    // ages take the units of a duration: weeks and minutes too, m being minutes
+    const weeks = (await get('/v1/analytics/intents?from=2w&to=2160m', 'annotator')).json()
+    expect(weeks.range).toMatchObject({
+      from: new Date(NOW - 14 * DAY).toISOString(),
+      to: new Date(NOW - 1.5 * DAY).toISOString(),
+    })
+    expect(weeks).toEqual((await get('/v1/analytics/intents?from=14d&to=36h', 'annotator')).json())
+    const weekDrift = (await get('/v1/analytics/drift?window=3d&reference=1w..4320m', 'annotator')).json()
+    expect(weekDrift.reference).toEqual(drift.reference)
+    const months = await get('/v1/analytics/intents?from=3mo', 'annotator')
+    expect([months.statusCode, months.json().message]).toEqual([
       400,
-      expect.stringContaining('from "2w" is not a date (an age counts days (d) or hours (h))'),
+      expect.stringContaining(
+        'from "3mo" is not a date ("mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks))',
+      ),
     ])
   })
 

@@ -9,9 +9,16 @@ describe('windows', () => {
     expect(parseDuration('24h')).toBe(86_400_000)
     expect(parseDuration('7d')).toBe(7 * 86_400_000)
     expect(parseDuration('2w')).toBe(14 * 86_400_000)
-    for (const bad of ['7', 'd', '0d', '-1d', '7y', '1.5d']) {
-      expect(() => parseDuration(bad)).toThrow(expect.objectContaining({ code: 'ERR_MONITOR_WINDOW' }))
+    expect(parseDuration(' 90m ')).toBe(90 * 60_000)
+    for (const bad of ['7', 'd', '0d', '-1d', '7y', '1.5d', '1.0d', '7 d', '30M', '']) {
+      expect(() => parseDuration(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_MONITOR_WINDOW' }))
     }
+    expect(() => parseDuration('1.5d')).toThrow(
+      'Cannot read the window "1.5d": expected a positive whole number and m (minutes, not months), h (hours), d (days) or w (weeks)',
+    )
+    expect(() => parseDuration('3mo')).toThrow(
+      'Cannot read the window "3mo": "mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)',
+    )
   })
 
   it('resolve references: training, the window just before, or an explicit range', () => {
@@ -60,6 +67,23 @@ describe('windows', () => {
     expect(() => parseReference('7d..30d', recent)).toThrow(/FROM must be before TO/)
   })
 
+  it('read ages in every unit of a duration on either side of FROM..TO, while each alone is still a length', () => {
+    const DAY = 86_400_000
+    const recent = recentWindow('7d', NOW)
+    expect(parseReference('2w..1w', recent)).toMatchObject({ from: NOW - 14 * DAY, to: NOW - 7 * DAY })
+    expect(parseReference('90m..30m', recent)).toMatchObject({ from: NOW - 90 * 60_000, to: NOW - 30 * 60_000 })
+    expect(parseReference('1.5w..36h', recent)).toMatchObject({ from: NOW - 10.5 * DAY, to: NOW - 1.5 * DAY })
+    // alone, each is the window of that length just before the recent one: 14d, 2w and 20160m alike
+    for (const spec of ['14d', '2w', '336h', '20160m'])
+      expect(parseReference(spec, recent), spec).toMatchObject({
+        kind: 'window',
+        from: NOW - 21 * DAY,
+        to: NOW - 7 * DAY,
+        label: `the ${spec} before`,
+      })
+    expect(recentWindow('30m', NOW)).toEqual({ from: NOW - 30 * 60_000, to: NOW, label: 'last 30m' })
+  })
+
   it('say what a reference may be when it is none of them', () => {
     const recent = recentWindow('7d', NOW)
     const refused = (spec: string) => {
@@ -75,10 +99,19 @@ describe('windows', () => {
       expect(refused(spec)).toBe(
         `Cannot read the reference "${spec}": expected \`training\`, a duration such as 14d (the window of that length just before the recent one), or FROM..TO (30d..7d: from 30 days ago to 7 days ago)`,
       )
-    expect(refused('0d')).toBe('Cannot read the reference "0d": expected a positive number and m, h, d or w')
+    expect(refused('0d')).toBe(
+      'Cannot read the reference "0d": expected a positive whole number and m (minutes, not months), h (hours), d (days) or w (weeks)',
+    )
     expect(refused('30d..14d..7d')).toBe('Cannot read the reference "30d..14d..7d": FROM..TO has one `..`')
-    expect(refused('2w..1w')).toMatch(
-      /^Cannot read the reference "2w\.\.1w": FROM "2w" is not a date \(an age counts days \(d\) or hours \(h\)\): use a date/,
+    // a unit neither an age nor a duration takes is named, alone or on either side of the `..`
+    expect(refused('2mo')).toBe(
+      'Cannot read the reference "2mo": "mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)',
+    )
+    expect(refused('2mo..1mo')).toMatch(
+      /^Cannot read the reference "2mo\.\.1mo": FROM "2mo" is not a date \("mo" is not a unit of time: use m \(minutes, not months\), h \(hours\), d \(days\) or w \(weeks\)\): use a date/,
+    )
+    expect(refused('7d..30M')).toMatch(
+      /TO "30M" is not a date \("M" is not a unit of time: use m \(minutes, not months\)/,
     )
     expect(refused('30d..')).toMatch(/TO "" is not a date \(it is empty\)/)
   })

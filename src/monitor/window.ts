@@ -1,28 +1,18 @@
 /**
  * Time windows of `intentops monitor`: durations (`30m`, `24h`, `7d`, `2w`) and reference specs (`training`, a
  * duration meaning the window just before the recent one, or `FROM..TO`, each end a time as util/time.ts reads it:
- * a date, a date-time, epoch ms or an age).
+ * a date, a date-time, epoch ms or an age). A duration is written as an age is (`parseTimeLength`), in whole units.
  * @module
  */
 import { createError } from '../errors.js'
-import { badTimeDetail, parseTimeInput } from '../util/time.js'
+import { badTimeDetail, parseTimeInput, parseTimeLength, TIME_UNITS_TEXT } from '../util/time.js'
 
-const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-})
-
-const DURATION = /^\s*(\d+)\s*([mhdw])\s*$/
-
-/** Milliseconds of a duration such as `7d`; `what` names the option in the error. */
+/** Milliseconds of a duration such as `7d`: a positive whole number of a unit; `what` names the option in the error. */
 export function parseDuration(value: string, what = 'window'): number {
-  const m = DURATION.exec(value)
-  if (!m || Number(m[1]) <= 0) {
-    throw createError('ERR_MONITOR_WINDOW', { what, value, detail: 'expected a positive number and m, h, d or w' })
-  }
-  return Number(m[1]) * UNIT_MS[m[2]!]!
+  const length = parseTimeLength(value)
+  if (length?.ok && !length.fraction && length.amount > 0) return length.ms
+  const detail = length?.ok === false ? length.problem : `expected a positive whole number and ${TIME_UNITS_TEXT}`
+  throw createError('ERR_MONITOR_WINDOW', { what, value, detail })
 }
 
 export interface TimeWindow {
@@ -76,7 +66,9 @@ export function parseReference(spec: string, recent: TimeWindow, now = recent.to
       throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: 'FROM must be before TO' })
     return { kind: 'window', from, to, label: `${new Date(from).toISOString()} .. ${new Date(to).toISOString()}` }
   }
-  if (!DURATION.test(s))
+  // An age alone (`1.5d`) would read as a length nobody meant; a length with a bad unit (`2mo`) is named as such.
+  const length = parseTimeLength(s)
+  if (length === undefined || (length.ok && length.fraction))
     throw createError('ERR_MONITOR_WINDOW', { what: 'reference', value: spec, detail: REFERENCE_FORMS })
   const ms = parseDuration(s, 'reference')
   return { kind: 'window', from: recent.from - ms, to: recent.from, label: `the ${s} before` }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import type { PipelineStepConfig } from '../config/schema.js'
 import type { TrainingData } from '../data/types.js'
 import type { FittedEntityExtractor } from './component.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import { fingerprintConfig, fingerprintTrainingData } from '../data/fingerprint.js'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { emptyTrainingData, type TrainingData } from '../data/types.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { catchError } from '../../test/helpers/catch-error.js'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import type { IntentopsError } from '../errors.js'
 import { loadConfig, parseConfig } from './config.js'
 
@@ -53,8 +53,25 @@ describe('config', () => {
     expect(alone.location).toEqual({ file: 'c.yml', line: 2, column: 14 })
     const window = catchError(() => parseConfig('monitor:\n  window: 0d\n', 'c.yml'))
     expect(window.message).toContain('`monitor.window`')
-    for (const reference of ['training', '14d', '30d..7d', '2026-01-01..2026-02-01T12:00Z'])
+    for (const reference of ['training', '14d', '30d..7d', '2026-01-01..2026-02-01T12:00Z', '2w', '2w..90m'])
       expect(parseConfig(`monitor:\n  reference: ${reference}\n`, 'c.yml').monitor.reference).toBe(reference)
+    for (const window of ['30m', '24h', '7d', '2w'])
+      expect(parseConfig(`monitor:\n  window: ${window}\n`, 'c.yml').monitor.window).toBe(window)
+    // an age takes the units of a duration, no others: `mo` is named, at its line
+    const months = catchError(() => parseConfig('monitor:\n  reference: 2mo..1w\n', 'c.yml'))
+    expect([months.code, months.location]).toEqual(['ERR_CONFIG_INVALID', { file: 'c.yml', line: 2, column: 14 }])
+    expect(months.message).toContain(
+      'FROM "2mo" is not a date ("mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks))',
+    )
+    const upper = catchError(() => parseConfig('monitor:\n  window: 30M\n', 'c.yml'))
+    expect([upper.code, upper.location]).toEqual(['ERR_CONFIG_INVALID', { file: 'c.yml', line: 2, column: 11 }])
+    expect(upper.message).toContain(
+      '`monitor.window`: Cannot read the window "30M": "M" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)',
+    )
+    const fraction = catchError(() => parseConfig('monitor:\n  window: 1.5d\n', 'c.yml'))
+    expect(fraction.message).toContain(
+      '`monitor.window`: Cannot read the window "1.5d": expected a positive whole number',
+    )
   })
   it('checks the pipeline components at load, pointing at the offending step or parameter', () => {
     const unknown = catchError(() => parseConfig('name: x\npipeline:\n  - type: nonexistent_component\n', 'c.yml'))

@@ -6,7 +6,7 @@
  */
 import path from 'node:path'
 import { Value } from '@sinclair/typebox/value'
-import { allowedLiterals, CONFIG_FILE_NAME, deepFreeze, defaultConfig, schemaErrorText } from '../config/load.js'
+import { allowedLiterals, CONFIG_FILE_NAME, deepFreeze, defaultConfig, schemaErrorText } from '../config/defaults.js'
 import { type Config, ConfigSchema } from '../config/schema.js'
 import { nameHint, nameProblem } from '../data/names.js'
 import { createError, formatLocation, IntentopsError, type SourceLocation } from '../errors.js'

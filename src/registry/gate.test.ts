@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import type { GateConfig } from '../config/schema.js'
 import type { EvalSummary } from '../eval/types.js'
 import { evaluateGate, failedRules } from './gate.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { evalSummary, modelBytes, signedRegistry } from '../../test/helpers/registry.js'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import { createMemoryBackend } from './backends/memory.js'
 import { keys } from './layout.js'
 import { verifyRegistry } from './verify.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import { parseConfig } from '../project/config.js'
 import { envName, resolveServeConfig, serveEnvVars } from './config.js'
 

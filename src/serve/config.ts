@@ -5,7 +5,7 @@
  * @module
  */
 import { Value } from '@sinclair/typebox/value'
-import { schemaErrorText } from '../config/load.js'
+import { schemaErrorText } from '../config/defaults.js'
 import { type ServeConfig, ServeConfigSchema } from '../config/schema.js'
 import { createError } from '../errors.js'
 import { longestRedactedText, type RedactionRule, redactionRuleIssues } from '../store/redact.js'

@@ -4,16 +4,18 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import type { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../test/helpers/serve.js'
-import { defaultConfig } from '../config/load.js'
+import { defaultConfig } from '../config/defaults.js'
 import type { StoreConfig } from '../config/schema.js'
 import { allPages, expectRollupsMatchRaw, samplePrediction } from './contract.js'
+import { resolveStoreTarget } from './location.js'
 import { type JsonBatchWriter, PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
-import type { LogWriter, PriorityEvent, WorkerLogWriter } from './log-writer.js'
+import { type LogWriter, type PriorityEvent, startWriterThread, WorkerLogWriter } from './log-writer.js'
 import { logQueueOptions, logQueueWarnings, openLogWriter, openStore } from './open.js'
 
 const execFileP = promisify(execFile)
@@ -24,20 +26,27 @@ afterAll(() => {
 
 type Store = Awaited<ReturnType<typeof openStore>>
 
-/** A migrated SQLite store in a directory of its own, its writer thread and a queue writing through it. */
+/**
+ * A migrated SQLite store in a directory of its own, its writer thread and a queue writing through it. With
+ * `keepThreads`, the writer keeps each thread it starts in `threads` (`writerKeepingThreads`); else it is
+ * `openLogWriter`'s and `threads` stays empty.
+ */
 async function withWriter(
   queueOptions: Omit<PredictionLogQueueOptions, 'store'>,
-  body: (ctx: { store: Store; queue: PredictionLogQueue; writer: LogWriter }) => Promise<void>,
+  body: (ctx: { store: Store; queue: PredictionLogQueue; writer: WorkerLogWriter; threads: Worker[] }) => Promise<void>,
   storeOptions: Partial<StoreConfig> = {},
+  { keepThreads = false } = {},
 ): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
   dirs.push(root)
   const config = { ...defaultConfig().store, ...storeOptions }
   const store = await openStore(config, { root })
-  const writer = openLogWriter(config, store, { root })
+  const { writer, threads } = keepThreads
+    ? writerKeepingThreads(config, root)
+    : { writer: openLogWriter(config, store, { root }), threads: [] }
   const queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config), ...queueOptions })
   try {
-    await body({ store, queue, writer })
+    await body({ store, queue, writer, threads })
   } finally {
     await queue.close()
     await writer.close()
@@ -64,19 +73,40 @@ async function expectRedactedWithStoreKey(store: Store): Promise<void> {
   expect(one?.senderHash).toBe((await store.getPrediction('p-00000'))?.senderHash)
 }
 
-/** The nice value of each thread of this process, by thread id, from Linux's `/proc/self/task/<tid>/stat`. */
-/** The thread new writes go to, if one runs. */
-function currentWorker(writer: unknown): { terminate(): Promise<number> } | undefined {
-  return (writer as { current?: { worker: { terminate(): Promise<number> } } }).current?.worker
+/**
+ * The writer `openLogWriter` makes for the SQLite store `config` names under `root`, starting its threads as it
+ * does, but keeping each one it starts in `threads`, oldest first, so that a test can end one under it.
+ */
+function writerKeepingThreads(
+  config: StoreConfig,
+  root: string,
+  onPriority?: (e: PriorityEvent) => void,
+): { writer: WorkerLogWriter; threads: Worker[] } {
+  const target = resolveStoreTarget(config, { root })
+  if (target.backend !== 'sqlite') throw new Error('a SQLite store was expected')
+  const threads: Worker[] = []
+  const writer = new WorkerLogWriter({
+    target: { backend: 'sqlite', file: target.file, busyTimeoutMs: config.busyTimeoutMs },
+    redaction: config.redaction,
+    nice: config.writerNice,
+    ...(onPriority ? { onPriority } : {}),
+    startThread: (data) => {
+      const thread = startWriterThread(data)
+      threads.push(thread)
+      return thread
+    },
+  })
+  return { writer, threads }
 }
 
-/** The writer thread's id, once it told it. */
+/** The writing thread's id, once it told it. */
 function tidOf(writer: WorkerLogWriter): number {
-  const tid = (writer as unknown as { current?: { priority?: { tid: number } } }).current?.priority?.tid
+  const tid = writer.state().writing?.tid
   if (tid === undefined) throw new Error('the writer thread has not told its id')
   return tid
 }
 
+/** The nice value of each thread of this process, by thread id, from Linux's `/proc/self/task/<tid>/stat`. */
 function threadNices(): Map<number, number> {
   const nices = new Map<number, number>()
   for (const tid of readdirSync('/proc/self/task')) {
@@ -169,19 +199,31 @@ describe('log writer thread', () => {
   })
 
   it('survives its thread dying mid-write: the batch is retried on a new thread and every record lands once', async () => {
-    await withWriter({ batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 }, async ({ store, queue, writer }) => {
-      for (let i = 0; i < 250; i++) queue.push(samplePrediction(i))
-      // A full batch went to the thread as it was pushed; end the thread under it (its buffer goes with it).
-      const thread = currentWorker(writer)
-      expect(thread).toBeDefined()
-      await thread!.terminate()
-      for (let i = 250; i < 400; i++) queue.push(samplePrediction(i))
-      expect(await queue.close()).toBe(0)
-      expect(queue.stats().failedWrites).toBeGreaterThanOrEqual(1)
-      expect(queue.stats()).toMatchObject({ written: 400, dropped: 0, healthy: true })
-      expect(await store.countPredictions()).toBe(400)
-      await expectRollupsMatchRaw(store)
-    })
+    await withWriter(
+      { batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 },
+      async ({ store, queue, writer, threads }) => {
+        expect(writer.state()).toEqual({ threads: 0, started: 0, inFlight: 0, behind: false, closed: false })
+        for (let i = 0; i < 250; i++) queue.push(samplePrediction(i))
+        // A full batch went to the thread as it was pushed; end the thread under it (its buffer goes with it).
+        expect(threads).toHaveLength(1)
+        expect(writer.state()).toMatchObject({ writing: { inFlight: 1 }, threads: 1, started: 1, inFlight: 1 })
+        await threads[0]!.terminate()
+        expect(writer.state()).toMatchObject({ threads: 0, started: 1, inFlight: 0 })
+        expect(writer.state().writing).toBeUndefined()
+        for (let i = 250; i < 400; i++) queue.push(samplePrediction(i))
+        expect(await queue.close()).toBe(0)
+        expect(threads).toHaveLength(2)
+        expect(writer.state()).toMatchObject({ writing: { inFlight: 0 }, threads: 1, started: 2, inFlight: 0 })
+        expect(queue.stats().failedWrites).toBeGreaterThanOrEqual(1)
+        expect(queue.stats()).toMatchObject({ written: 400, dropped: 0, healthy: true })
+        expect(await store.countPredictions()).toBe(400)
+        await expectRollupsMatchRaw(store)
+        await writer.close()
+        expect(writer.state()).toEqual({ threads: 0, started: 2, inFlight: 0, behind: false, closed: true })
+      },
+      {},
+      { keepThreads: true },
+    )
   })
 
   it.runIf(process.platform === 'linux')(
@@ -217,7 +259,7 @@ describe('log writer thread', () => {
       const config = { ...defaultConfig().store, writerNice: 7 }
       const store = await openStore(config, { root })
       const events: PriorityEvent[] = []
-      const writer = openLogWriter(config, store, { root, onPriority: (e) => events.push(e) }) as WorkerLogWriter
+      const { writer, threads } = writerKeepingThreads(config, root, (e) => events.push(e))
       // Behind from 10 queued, caught up at 2 or fewer; nothing is written before a flush.
       const queue = new PredictionLogQueue({ store: writer, maxSize: 40, batchSize: 1000, flushIntervalMs: 60_000 })
       const writerNice = () => threadNices().get(tidOf(writer))
@@ -241,9 +283,8 @@ describe('log writer thread', () => {
         for (let i = 11; i < 25; i++) queue.push(samplePrediction(i))
         expect(queue.behind).toBe(true)
         const dead = tidOf(writer)
-        await (
-          writer as unknown as { current: { worker: { terminate(): Promise<number> } } }
-        ).current.worker.terminate()
+        expect(writer.state()).toMatchObject({ writing: { tid: dead, nice: base }, behind: true, started: 1 })
+        await threads.at(-1)!.terminate()
         const flushed = queue.flush()
         await waitFor(() => writer.threadNice() !== undefined && tidOf(writer) !== dead, 'a new writer thread')
         await flushed
@@ -254,6 +295,12 @@ describe('log writer thread', () => {
           { behind: false, ok: true, nice: Math.min(19, base + 7) },
         ])
         expect(writerNice()).toBe(Math.min(19, base + 7))
+        expect(writer.state()).toMatchObject({
+          writing: { tid: tidOf(writer), nice: Math.min(19, base + 7) },
+          behind: false,
+          threads: 1,
+          started: 2,
+        })
       } finally {
         await queue.close()
         await writer.close()
@@ -285,7 +332,7 @@ describe('log writer thread', () => {
       const writer = openLogWriter(config, store, {
         root,
         onPriority: (e) => changes.push({ behind: e.behind, nice: e.nice, depth: queue!.depth }),
-      }) as WorkerLogWriter
+      })
       queue = new PredictionLogQueue({ store: writer, ...logQueueOptions(config) })
       try {
         queue.push(samplePrediction(0))
@@ -344,7 +391,14 @@ describe('log writer thread', () => {
           behind: { tid: number; nice: number; moved: boolean }
           caughtUp: { tid: number; nice: number }
         }>
-        inFlight: { moved: boolean; alive: number; dropped: number; failedWrites: number }
+        inFlight: {
+          moved: boolean
+          held: boolean
+          alive: number
+          started: number
+          dropped: number
+          failedWrites: number
+        }
         base: number
       }
       const lowered = Math.min(19, out.base + 7)
@@ -367,7 +421,7 @@ describe('log writer thread', () => {
         { behind: { tid: level, nice: out.base, moved: true }, caughtUp: { tid: out.first, nice: lowered } },
       ])
       // Behind with a batch in flight: the lowered thread wrote it, the level one the rest; nothing lost or retried.
-      expect(out.inFlight).toEqual({ moved: true, alive: 2, dropped: 0, failedWrites: 0 })
+      expect(out.inFlight).toEqual({ moved: true, held: true, alive: 2, started: 2, dropped: 0, failedWrites: 0 })
       expect(out.logged.filter((l) => l.level !== 'info')).toEqual([])
       expect(out.logged.filter((l) => /second writer thread/.test(l.msg))).toHaveLength(1)
       expect(out.logged.filter((l) => /thread kept/.test(l.msg))).toHaveLength(5)
@@ -375,20 +429,25 @@ describe('log writer thread', () => {
   )
 
   it("tells the CPU time its threads used, from the thread's own statistics, summed across a thread that died", async () => {
-    await withWriter({ batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 }, async ({ queue, writer }) => {
-      expect(writer.cpuSeconds?.()).toBeUndefined()
-      for (let i = 0; i < 300; i++) queue.push(samplePrediction(i))
-      await queue.flush()
-      const first = writer.cpuSeconds?.()
-      expect(first).toBeGreaterThan(0)
-      const own = process.cpuUsage()
-      expect(first).toBeLessThan((own.user + own.system) / 1e6)
-      const thread = currentWorker(writer)
-      await thread!.terminate()
-      for (let i = 300; i < 600; i++) queue.push(samplePrediction(i))
-      await queue.flush()
-      expect(writer.cpuSeconds?.()).toBeGreaterThan(first!)
-    })
+    await withWriter(
+      { batchSize: 100, retryBaseMs: 10, retryMaxMs: 50 },
+      async ({ queue, writer, threads }) => {
+        expect(writer.cpuSeconds()).toBeUndefined()
+        for (let i = 0; i < 300; i++) queue.push(samplePrediction(i))
+        await queue.flush()
+        const first = writer.cpuSeconds()
+        expect(first).toBeGreaterThan(0)
+        const own = process.cpuUsage()
+        expect(first).toBeLessThan((own.user + own.system) / 1e6)
+        await threads.at(-1)!.terminate()
+        for (let i = 300; i < 600; i++) queue.push(samplePrediction(i))
+        await queue.flush()
+        expect(threads).toHaveLength(2)
+        expect(writer.cpuSeconds()).toBeGreaterThan(first!)
+      },
+      {},
+      { keepThreads: true },
+    )
   })
 
   it('refuses a record JSON cannot hold at push, without throwing, and keeps writing the others', async () => {
@@ -420,7 +479,7 @@ describe('log writer thread', () => {
     const refusals = () => lines.filter((l) => typeof l.reason === 'string')
     await withWriter({}, async ({ store, writer }) => {
       const queue = new PredictionLogQueue({
-        store: poisoning(writer as WorkerLogWriter),
+        store: poisoning(writer),
         flushIntervalMs: 60_000,
         refusedReportMs: 400,
         ...logQueueWarnings(logger),

@@ -47,6 +47,44 @@ export interface WorkerLogWriterOptions {
   nice?: number
   /** Told each time the thread's priority changes with `setBehind`, or fails to (for logs). */
   onPriority?: (event: PriorityEvent) => void
+  /**
+   * Starts one writer thread (default `startWriterThread`, the log-writer-worker module next to this one). A test
+   * passes one that keeps each `Worker` it starts, to end it under the writer as a crash would.
+   */
+  startThread?: (data: WorkerData) => Worker
+}
+
+/** One writer thread as `WorkerLogWriter.state` tells it. */
+export interface WriterThreadState {
+  /** Its thread id, once it told it (Linux, with `nice`). */
+  tid?: number
+  /** Its nice value as the writer last set it, once it told its priorities (`threadNice` reads the thread's own). */
+  nice?: number
+  /** Writes it holds: sent to it and not yet answered. */
+  inFlight: number
+}
+
+/**
+ * What a `WorkerLogWriter` is doing, for logs, benchmarks and tests: a copy taken when asked, which changing it
+ * does not affect.
+ */
+export interface LogWriterState {
+  /** The thread new writes go to; none before the first write, after its thread died, or once closed. */
+  writing?: WriterThreadState
+  /** The thread kept at the other priority, where the process may not raise one back (see `setBehind`). */
+  reserve?: WriterThreadState
+  /** Threads alive: the writing one, the reserve, and any closing once it has answered what it holds. */
+  threads: number
+  /**
+   * Threads started since the writer was made: the first, each that replaced one that died, and the one started to
+   * take the writes where the writing one could not be raised back.
+   */
+  started: number
+  /** Writes sent to any thread and not yet answered. */
+  inFlight: number
+  /** As the queue last said with `setBehind`. */
+  behind: boolean
+  closed: boolean
 }
 
 /** The writer thread's id and priorities (nice values), as it lowered itself at start. */
@@ -130,6 +168,7 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   /** CPU seconds of the threads that ended. */
   private cpuEnded = 0
   private behind = false
+  private started = 0
 
   constructor(private readonly options: WorkerLogWriterOptions) {}
 
@@ -171,6 +210,27 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       return os.getPriority(p.tid)
     } catch {
       return undefined
+    }
+  }
+
+  /** Which threads run, which one writes, and what they hold: a snapshot, read-only. */
+  state(): LogWriterState {
+    const of = (t: WriterThread | undefined): WriterThreadState | undefined =>
+      t && {
+        ...(t.priority ? { tid: t.priority.tid } : {}),
+        ...(t.nice !== undefined ? { nice: t.nice } : {}),
+        inFlight: t.pending.size,
+      }
+    const writing = of(this.current)
+    const reserve = of(this.reserve)
+    return {
+      ...(writing ? { writing } : {}),
+      ...(reserve ? { reserve } : {}),
+      threads: this.threads.size,
+      started: this.started,
+      inFlight: this.pending.size,
+      behind: this.behind,
+      closed: this.closed,
     }
   }
 
@@ -307,7 +367,8 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
       ...(nice ? { nice } : {}),
       ...(nice && this.behind ? { startLevel: true } : {}),
     }
-    const worker = startWorker(data)
+    const worker = (this.options.startThread ?? startWriterThread)(data)
+    this.started++
     let exited!: () => void
     const thread: WriterThread = {
       worker,
@@ -379,7 +440,8 @@ export class SqliteWorkerWriter extends WorkerLogWriter {
 const SELF = import.meta.url
 const WORKER_URL = new URL(SELF.endsWith('.ts') ? './log-writer-worker.ts' : './log-writer-worker.js', SELF)
 
-function startWorker(workerData: WorkerData): Worker {
+/** Starts a writer thread on `workerData`: the log-writer-worker module next to this one (through tsx from sources). */
+export function startWriterThread(workerData: WorkerData): Worker {
   if (WORKER_URL.pathname.endsWith('.ts')) {
     // Running from TypeScript sources (tests, tsx): register the tsx loader inside the worker before loading it.
     const require = createRequire(SELF)

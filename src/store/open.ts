@@ -9,7 +9,7 @@ import { expandEnv } from '../util/env.js'
 import type { KyselyPredictionStore } from './kysely-store.js'
 import { resolveStoreTarget, type StoreTarget } from './location.js'
 import type { PredictionLogQueueOptions } from './log-queue.js'
-import { type LogWriter, type PriorityEvent, WorkerLogWriter } from './log-writer.js'
+import { type PriorityEvent, WorkerLogWriter } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
 import { createRedactor } from './redact.js'
 import type { MigrationProgress } from './schema.js'
@@ -113,7 +113,7 @@ export function openLogWriter(
     /** The `target` the store was opened with, if it was given one. */
     target?: StoreTarget
   },
-): LogWriter {
+): WorkerLogWriter {
   const env = options.env ?? {}
   const target = options.target ?? resolveStoreTarget(config, options)
   const senderKey = resolveSenderKey(config, env)

@@ -12,6 +12,9 @@ import {
   inIsoYearRange,
   LATEST_TIME,
   parseTimeInput,
+  parseTimeLength,
+  TIME_UNIT_MS,
+  TIME_UNITS_TEXT,
 } from './time.js'
 
 describe('calendarProblem', () => {
@@ -52,7 +55,7 @@ describe('the date parsers refuse days that do not exist instead of rolling them
     await expect(parseTime('2026-11-31', '--before', now)).rejects.toMatchObject({
       code: 'ERR_CLI_USAGE',
       message: expect.stringMatching(
-        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), epoch milliseconds \(1769860800000\), or an age \(30d, 12h: that long before now\)$/,
+        /--before "2026-11-31" is not a date \(November 2026 has only 30 days\): use a date \(2026-01-31, midnight UTC\), an ISO date-time in UTC unless it has an offset \(2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00\+02:00\), epoch milliseconds \(1769860800000\), or an age \(30d, 12h, 30m, 2w: that long before now; m is minutes, not months\)$/,
       ),
     })
     await expect(parseTime('2026-02-30T08:00:00Z', '--from', now)).rejects.toMatchObject({ code: 'ERR_CLI_USAGE' })
@@ -79,6 +82,32 @@ describe('the date parsers refuse days that do not exist instead of rolling them
       /--at "2026-02-30T10:00:00Z" is not a date \(February 2026 has only 28 days\)/,
     )
     expect(parseInstant('2026-04-30', '--from')).toBe(Date.UTC(2026, 3, 30))
+  })
+})
+
+describe('parseTimeLength, the one grammar of ages and durations', () => {
+  it('reads a number and a unit: minutes, hours, days or weeks', () => {
+    expect(parseTimeLength('30m')).toEqual({ ok: true, amount: 30, unit: 'm', ms: 30 * 60_000, fraction: false })
+    expect(parseTimeLength(' 1.5h ')).toEqual({ ok: true, amount: 1.5, unit: 'h', ms: 5_400_000, fraction: true })
+    expect(parseTimeLength('7d')).toMatchObject({ ok: true, ms: 7 * 86_400_000, fraction: false })
+    expect(parseTimeLength('2w')).toMatchObject({ ok: true, ms: 14 * 86_400_000 })
+    expect(parseTimeLength('1.0d')).toMatchObject({ ok: true, amount: 1, fraction: true })
+    expect(parseTimeLength('0h')).toMatchObject({ ok: true, ms: 0 })
+    expect(Object.keys(TIME_UNIT_MS)).toEqual(['m', 'h', 'd', 'w'])
+  })
+
+  it('reads m as minutes, never months, and takes units in lower case only', () => {
+    expect(parseTimeLength('30m')).toMatchObject({ ms: 1_800_000 })
+    for (const v of ['1M', '2mo', '1y'])
+      expect(parseTimeLength(v), v).toMatchObject({
+        ok: false,
+        problem: expect.stringContaining('m (minutes, not months)'),
+      })
+  })
+
+  it('leaves what is not digits and letters to the caller', () => {
+    for (const v of ['', '30', 'd', '3 d', '.5d', '-3d', '1e3', '0x10', '3d ago', '2026-01-31'])
+      expect(parseTimeLength(v), v).toBeUndefined()
   })
 })
 
@@ -113,7 +142,7 @@ describe('parseTimeInput, the one parser of every date option and query paramete
 
   it('says so wherever it lists the forms', () => {
     expect(describeTimeForms()).toBe(
-      'a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now)',
+      'a date (2026-01-31, midnight UTC), an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), epoch milliseconds (1769860800000), or an age (30d, 12h, 30m, 2w: that long before now; m is minutes, not months)',
     )
     // each example it gives reads as the form it illustrates
     for (const example of ['2026-01-31', '2026-01-31T12:00', '2026-01-31T12:00:00Z', '2026-01-31T12:00+02:00'])
@@ -121,6 +150,8 @@ describe('parseTimeInput, the one parser of every date option and query paramete
     expect(parseTimeInput('1769860800000')).toMatchObject({ ms: Date.UTC(2026, 0, 31, 12) })
     expect(parseTimeInput('30d', now)).toMatchObject({ ms: now - 30 * 86_400_000 })
     expect(parseTimeInput('12h', now)).toMatchObject({ ms: now - 12 * 3_600_000 })
+    expect(parseTimeInput('30m', now)).toMatchObject({ ms: now - 30 * 60_000 })
+    expect(parseTimeInput('2w', now)).toMatchObject({ ms: now - 14 * 86_400_000 })
   })
 
   it('refuses digits that are more likely a compact date or epoch seconds than epoch milliseconds', () => {
@@ -151,9 +182,21 @@ describe('parseTimeInput, the one parser of every date option and query paramete
     expect(parseTimeInput('2026-02-28T10:00+24:00')).toEqual({ ok: false, problem: 'there is no offset +24:00' })
     expect(parseTimeInput('2026-2-28')).toEqual({ ok: false, problem: 'an unrecognised form' })
     expect(parseTimeInput('')).toEqual({ ok: false, problem: 'it is empty' })
-    // units an age does not take, the monitor's durations among them, are named as such
-    for (const v of ['30m', '2w', '1y', '3mo', '90s', '30D', '1.5H'])
-      expect(parseTimeInput(v, now), v).toEqual({ ok: false, problem: 'an age counts days (d) or hours (h)' })
+    // units an age does not take are named, with the ones it does
+    for (const [v, unit] of <Array<[string, string]>>[
+      ['1y', 'y'],
+      ['3mo', 'mo'],
+      ['90s', 's'],
+      ['30D', 'D'],
+      ['1.5H', 'H'],
+      ['30M', 'M'],
+      ['5min', 'min'],
+      ['2weeks', 'weeks'],
+    ])
+      expect(parseTimeInput(v, now), v).toEqual({
+        ok: false,
+        problem: `"${unit}" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)`,
+      })
     for (const v of ['1e3', '-3d', '3 d', '.5d', '3d ago', '0x10'])
       expect(parseTimeInput(v, now), v).toEqual({ ok: false, problem: 'an unrecognised form' })
     expect(parseTimeInput('99999999d', now)).toEqual({ ok: false, problem: 'it lies before the year 0000' })
@@ -251,8 +294,13 @@ describe('the error codes of a bad time', () => {
     const text = section.replace(/\s+/g, ' ')
     expect(text).toContain(`takes ${describeTimeForms()}.`)
     expect(text).toContain('A date-time without `Z` or an offset is UTC')
+    // the units the one grammar takes, ages and durations alike
+    expect(text).toContain(`in ${TIME_UNITS_TEXT}, the units of a monitor duration`)
     const monitor = docs.slice(docs.indexOf('### ERR_MONITOR_WINDOW'), docs.indexOf('### ERR_ANALYTICS_UNKNOWN'))
     expect(monitor.replace(/\s+/g, ' ')).toContain(describeTimeForms())
+    expect(monitor.replace(/\s+/g, ' ')).toContain(
+      `a positive whole number and ${TIME_UNITS_TEXT}, the units of an age`,
+    )
     expect((await errorOf(() => reference('7 days'))).hint).toContain(`\`FROM..TO\`, each ${describeTimeForms()}.`)
   })
 })

@@ -6,6 +6,8 @@
  * 2026-03-02), and an age far enough back leaves the years an ISO date can write. A time without
  * an offset is UTC, as a date is: JavaScript would read it in the zone of the process, so the same `--before` would
  * purge different rows on a laptop and in CI, and a server would read a remote caller's `?from=` in its own zone.
+ * Ages (`30d`: that long before now) and the monitor's durations (`monitor.window: 2w`) are lengths of time written
+ * in one grammar, `parseTimeLength`, so that a unit one takes the other takes too.
  * @module
  */
 
@@ -61,24 +63,59 @@ export type TimeInput = { ok: true; ms: number; day: boolean } | { ok: false; pr
 
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/
-const AGE = /^(\d+(?:\.\d+)?)([dh])$/
-// A number and a unit an age does not take: one of the monitor's durations (`30m`, `2w`), `30D`, or a guess (`1y`).
-const OTHER_UNIT = /^\d+(?:\.\d+)?(?:s|m|min|h|d|w|mo|y)$/i
-const HOUR_MS = 3_600_000
+
+/**
+ * The units of a length of time and their milliseconds. Lower case only, and `m` is minutes, never months: a month has no
+ * one length, and `M`, which some tools read as months, is refused rather than guessed at.
+ */
+export type TimeUnit = 'm' | 'h' | 'd' | 'w'
+export const TIME_UNIT_MS: Readonly<Record<TimeUnit, number>> = Object.freeze({
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+})
+
+/** The units, for messages and docs. */
+export const TIME_UNITS_TEXT = 'm (minutes, not months), h (hours), d (days) or w (weeks)'
+
+/** A length of time as written: `amount` of `unit`, `ms` long; `fraction` when the amount has a decimal point. */
+export type TimeLength =
+  | { ok: true; amount: number; unit: TimeUnit; ms: number; fraction: boolean }
+  | { ok: false; problem: string }
+
+// Digits, an optional decimal fraction and letters, nothing between them: `30m`, `1.5h`, but also `3mo` or `30D`,
+// which the unit check then names. Anything else (`3 d`, `.5d`, `1e3`, `-3d`) is not a length at all.
+const LENGTH = /^(\d+(?:\.\d+)?)([A-Za-z]+)$/
+
+/**
+ * Read a length of time (`30m`, `1.5h`, `7d`, `2w`): the one grammar of ages and durations. Undefined when `value`
+ * is not digits followed by letters; a problem naming the units when the letters are not one of them.
+ */
+export function parseTimeLength(value: string): TimeLength | undefined {
+  const m = LENGTH.exec(value.trim())
+  if (!m) return undefined
+  const [, digits = '', unit = ''] = m
+  if (!Object.hasOwn(TIME_UNIT_MS, unit))
+    return { ok: false, problem: `"${unit}" is not a unit of time: use ${TIME_UNITS_TEXT}` }
+  const amount = Number(digits)
+  const ms = amount * TIME_UNIT_MS[unit as TimeUnit]
+  return { ok: true, amount, unit: unit as TimeUnit, ms, fraction: digits.includes('.') }
+}
 
 /** The accepted forms, for messages, `--help`, the OpenAPI descriptions and docs. */
 export function describeTimeForms(): string {
   return (
     'a date (2026-01-31, midnight UTC), ' +
     'an ISO date-time in UTC unless it has an offset (2026-01-31T12:00, 2026-01-31T12:00:00Z, 2026-01-31T12:00+02:00), ' +
-    'epoch milliseconds (1769860800000), or an age (30d, 12h: that long before now)'
+    'epoch milliseconds (1769860800000), or an age (30d, 12h, 30m, 2w: that long before now; m is minutes, not months)'
   )
 }
 
 /**
  * Read a time strictly: `YYYY-MM-DD` (midnight UTC), an ISO date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` in UTC, or at
  * the offset it ends with (`Z`, `+02:00`, `-0100`; a space may stand for the `T`), epoch milliseconds (digits only),
- * or an age (`30d`, `1.5h`: that long before `now`). A day, hour or offset that does not exist, any other form, and
+ * or an age (`30m`, `1.5h`, `7d`, `2w`: that long before `now`, in the units of `parseTimeLength`). A day, hour or offset that does not exist, any other form, and
  * a time outside the years 0000 to 9999 are refused with the reason.
  */
 export function parseTimeInput(value: string, now = Date.now()): TimeInput {
@@ -90,12 +127,12 @@ export function parseTimeInput(value: string, now = Date.now()): TimeInput {
     const ms = Number(text)
     return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies after the year 9999' }
   }
-  const age = AGE.exec(text)
+  const age = parseTimeLength(text)
   if (age) {
-    const ms = now - Number(age[1]) * (age[2] === 'd' ? 24 * HOUR_MS : HOUR_MS)
+    if (!age.ok) return age
+    const ms = now - age.ms
     return inIsoYearRange(ms) ? { ok: true, ms, day: false } : { ok: false, problem: 'it lies before the year 0000' }
   }
-  if (OTHER_UNIT.test(text)) return { ok: false, problem: 'an age counts days (d) or hours (h)' }
   const m = ISO.exec(text)
   if (!m) return { ok: false, problem: 'an unrecognised form' }
   const problem = calendarProblem(text.replace(/t/, 'T'))

@@ -70,7 +70,7 @@ export function evalSummary(macroF1: number, extra: Partial<EvalSummary> = {}): 
  * bytes of its model file.
  */
 export async function trainedModelBytes(options: { seed?: number; drop?: number; name?: string } = {}) {
-  const { defaultConfig } = await import('../../src/config/load.js')
+  const { defaultConfig } = await import('../../src/config/defaults.js')
   const { trainModel } = await import('../../src/nlu/train.js')
   const { encodeModel } = await import('../../src/nlu/model-file.js')
   const { toyTrainingData } = await import('../../src/nlu/testing.js')

@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { defaultConfig } from '../../src/config/load.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import type { ServeConfig } from '../../src/config/schema.js'
 import { type BuildAppOptions, buildApp, type ServeApp } from '../../src/serve/app.js'
 import { resolveServeConfig } from '../../src/serve/config.js'

@@ -292,7 +292,7 @@ export function register(program: Command, io: CliIO): void {
         json?: boolean
       }) => {
         const path = await import('node:path')
-        const { CONFIG_FILE_NAME } = await import('../../config/load.js')
+        const { CONFIG_FILE_NAME } = await import('../../config/defaults.js')
         const { loadConfig } = await import('../../project/config.js')
         const { loadTrainingData } = await import('../../data/load.js')
         const { tune, effectivePipeline } = await import('../../eval/tune.js')

@@ -160,7 +160,10 @@ export function register(program: Command, io: CliIO): void {
       'drift checks: compare recent traffic with the training data or a reference window; exit 1 and post to webhooks when a check fails',
     )
     .option('-c, --config <file>', 'config file (default: intentops.yml)')
-    .option('--window <duration>', 'recent window ending now, e.g. 24h, 7d, 2w (default: monitor.window)')
+    .option(
+      '--window <duration>',
+      'recent window ending now: a whole number of m (minutes), h, d or w, e.g. 30m, 24h, 7d, 2w (default: monitor.window)',
+    )
     .option(
       '--reference <spec>',
       `training | a duration like 14d (the window just before) | FROM..TO, each ${TIME_FORMS_HELP}: 30d..7d is 30 to 7 days ago (default: monitor.reference)`,

@@ -425,7 +425,7 @@ export function register(program: Command, io: CliIO): void {
   )
     .option(
       '--at <date>',
-      'YYYY-MM-DD (a whole UTC day), an ISO time (UTC unless it has an offset), epoch ms or an age like 3d: which versions held the alias then',
+      'YYYY-MM-DD (a whole UTC day), an ISO time (UTC unless it has an offset), epoch ms or an age in m (minutes), h, d or w like 3d: which versions held the alias then',
     )
     .action(async (alias: string, opts: CommonOptions & { at?: string }) =>
       withRegistry(io, opts, false, async ({ registry, name }) => {

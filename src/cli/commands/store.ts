@@ -34,7 +34,7 @@ function common(cmd: Command): Command {
 
 /**
  * A time for `--before`, `--from`, `--to`: an ISO date (`2026-01-31`, midnight UTC), an ISO date-time (UTC unless it
- * has an offset), epoch ms, or an age such as `30d` or `12h` (that long before now).
+ * has an offset), epoch ms, or an age such as `30d`, `12h` or `30m` (that long before now; `m` is minutes).
  */
 export async function parseTime(value: string, flag: string, now = Date.now()): Promise<number> {
   const { createError } = await import('../../errors.js')

@@ -1,7 +1,8 @@
 /**
- * What loading `intentops.yml` needs from the schema alone: the file's name, the defaults, schema errors in words and
- * deep-freezing. `loadConfig` (src/project/config.ts) loads and validates the file, against the schema and against
- * the rules of the modules the config's sections configure, which this module may not import.
+ * The schema's defaults and what loading `intentops.yml` needs from the schema alone: the file's name, a config of
+ * defaults only, schema errors in words and deep-freezing. It loads nothing: `loadConfig` (src/project/config.ts)
+ * reads and validates the file, against the schema and against the rules of the modules the config's sections
+ * configure, which this module may not import.
  * @module
  */
 import { Value, type ValueError } from '@sinclair/typebox/value'
