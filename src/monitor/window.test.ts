@@ -19,6 +19,13 @@ describe('windows', () => {
     expect(() => parseDuration('3mo')).toThrow(
       'Cannot read the window "3mo": "mo" is not a unit of time: use m (minutes, not months), h (hours), d (days) or w (weeks)',
     )
+    // as long as ten thousand years, and no longer: past that, no date can be taken from a window's start
+    expect(parseDuration('520000w')).toBe(520_000 * 7 * 86_400_000)
+    for (const huge of ['99999999999w', '530000w', `${'9'.repeat(400)}d`]) {
+      expect(() => parseDuration(huge), huge).toThrow(
+        `Cannot read the window "${huge}": it is longer than the years 0000 to 9999 hold; write at most 520000w`,
+      )
+    }
   })
 
   it('resolve references: training, the window just before, or an explicit range', () => {

@@ -5,13 +5,27 @@
  * @module
  */
 import { createError } from '../errors.js'
-import { badTimeDetail, parseTimeInput, parseTimeLength, TIME_UNITS_TEXT } from '../util/time.js'
+import {
+  badTimeDetail,
+  EARLIEST_TIME,
+  LATEST_TIME,
+  parseTimeInput,
+  parseTimeLength,
+  TIME_UNITS_TEXT,
+} from '../util/time.js'
 
 /** Milliseconds of a duration such as `7d`: a positive whole number of a unit; `what` names the option in the error. */
 export function parseDuration(value: string, what = 'window'): number {
   const length = parseTimeLength(value)
-  if (length?.ok && !length.fraction && length.amount > 0) return length.ms
-  const detail = length?.ok === false ? length.problem : `expected a positive whole number and ${TIME_UNITS_TEXT}`
+  // No window may reach past what the years 0000 to 9999 hold: 99999999999w would be a number of milliseconds no
+  // date can be taken from, and every time sum after it NaN or beyond the log.
+  if (length?.ok && !length.fraction && length.amount > 0 && length.ms <= LATEST_TIME - EARLIEST_TIME) return length.ms
+  const detail =
+    length?.ok === false
+      ? length.problem
+      : length?.ok && length.ms > LATEST_TIME - EARLIEST_TIME
+        ? 'it is longer than the years 0000 to 9999 hold; write at most 520000w'
+        : `expected a positive whole number and ${TIME_UNITS_TEXT}`
   throw createError('ERR_MONITOR_WINDOW', { what, value, detail })
 }
 

@@ -115,8 +115,8 @@ export function describeTimeForms(): string {
 /**
  * Read a time strictly: `YYYY-MM-DD` (midnight UTC), an ISO date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` in UTC, or at
  * the offset it ends with (`Z`, `+02:00`, `-0100`; a space may stand for the `T`), epoch milliseconds (digits only),
- * or an age (`30m`, `1.5h`, `7d`, `2w`: that long before `now`, in the units of `parseTimeLength`). A day, hour or offset that does not exist, any other form, and
- * a time outside the years 0000 to 9999 are refused with the reason.
+ * or an age (`30m`, `1.5h`, `7d`, `2w`: that long before `now`, in the units of `parseTimeLength`). A day, hour or
+ * offset that does not exist, any other form, and a time outside the years 0000 to 9999 are refused with the reason.
  */
 export function parseTimeInput(value: string, now = Date.now()): TimeInput {
   const text = value.trim()
