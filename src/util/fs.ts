@@ -233,10 +233,10 @@ export async function openTempFile(file: string, mode?: number): Promise<{ tmp: 
 /**
  * Create `tmp`, which must not exist, to be written and renamed over `file`, with the permission bits `file` is to
  * end with (see `WriteFileAtomicOptions.mode`), set before the first byte is written. When `file` exists, the bits
- * are its own (narrowed to `mode` when there is one), and the temporary file takes its group; when that group cannot
- * be given (the writer is not a member), the group's bits are dropped rather than handed to the writer's group.
- * Until its group and bits are set the file is its owner's alone, so nobody can open it more widely than the file
- * it becomes. Failures are the system's errors; on one, `tmp` is removed.
+ * are its own (narrowed to `mode` when there is one), and the temporary file takes its owner and group (see
+ * `giveOwnership`: the owner only where the writer may give files away, the group's bits dropped where it may not
+ * give the group). Until its owner, group and bits are set the file is its owner's alone, so nobody can open it more
+ * widely than the file it becomes. Failures are the system's errors; on one, `tmp` is removed.
  */
 export async function createTempFileFor(file: string, tmp: string, mode?: number): Promise<FileHandle> {
   const old = await regularFileStat(file)
@@ -246,18 +246,10 @@ export async function createTempFileFor(file: string, tmp: string, mode?: number
   let bits = mode === undefined ? old!.mode & 0o777 : old ? mode & old.mode & 0o777 : mode
   const fh = await fsp.open(tmp, 'wx', bits & 0o700)
   try {
-    if (old && bits & 0o070) {
-      const own = await fh.stat()
-      if (own.gid !== old.gid) {
-        try {
-          await fh.chown(own.uid, old.gid)
-        } catch {
-          bits &= ~0o070
-        }
-      }
-    }
+    if (old) bits = await giveOwnership(fh, old, bits)
     try {
-      // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+      // The umask only narrows the mode open applies; set it exactly, still before the first byte. After the owner:
+      // a group given later would find the bits already open to it.
       await fh.chmod(bits)
     } catch (err) {
       // Some mounts (FAT, some network shares) refuse chmod: the bits open gave are never wider than the file
@@ -269,6 +261,32 @@ export async function createTempFileFor(file: string, tmp: string, mode?: number
     await fh.close().catch(() => {})
     await fsp.rm(tmp, { force: true }).catch(() => {})
     throw err
+  }
+}
+
+/**
+ * Give the open file `fh` the owner and group of `like` as far as the writer may, and return the permission bits it
+ * may then have. Only a writer that may give files away (root, or a process with CAP_CHOWN) can give the owner, so
+ * root rewriting a user's data file leaves it the user's; trying is the one test that holds everywhere (capabilities,
+ * user namespaces, NFS root squashing). A writer that may not keeps the file, and gives it the group only when it is
+ * a member: else the group's bits are dropped rather than handed to the writer's own group.
+ */
+async function giveOwnership(fh: FileHandle, like: { uid: number; gid: number }, bits: number): Promise<number> {
+  const own = await fh.stat()
+  if (like.uid !== own.uid) {
+    try {
+      await fh.chown(like.uid, like.gid)
+      return bits
+    } catch {
+      // not allowed to give the file away: the writer keeps it
+    }
+  }
+  if (like.gid === own.gid) return bits
+  try {
+    await fh.chown(own.uid, like.gid)
+    return bits
+  } catch {
+    return bits & ~0o070
   }
 }
 
