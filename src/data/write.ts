@@ -358,7 +358,7 @@ export async function writeTrainingDataFile(
   else next = formatTrainingData(data, format, { dir })
   let wrote = false
   if (next !== existing) {
-    await writeFileAtomic(abs, next)
+    await writeFileAtomic(abs, next, { root })
     wrote = true
   }
   if (format === 'yaml') {
@@ -372,7 +372,7 @@ export async function writeTrainingDataFile(
         .filter((x) => x && !x.startsWith('#'))
         .map((x) => (x.startsWith('- ') ? x.slice(2).trim() : x))
       if (!sameJson(currentElements, l.elements)) {
-        await writeFileAtomic(path.join(root, toRootRelative(root, l.file)), body)
+        await writeFileAtomic(path.join(root, toRootRelative(root, l.file)), body, { root })
         wrote = true
       }
     }
@@ -508,7 +508,7 @@ export async function addExamples(
   data.examples.push(...parsedNew)
   if (!data.intents.some((i) => i.name === intent)) data.intents.push({ name: intent })
   const next = editModel(model, data, path.posix.dirname(rel))
-  if (next !== existing) await writeFileAtomic(path.join(root, rel), next)
+  if (next !== existing) await writeFileAtomic(path.join(root, rel), next, { root })
   return parsedNew.length
 }
 

@@ -3,12 +3,17 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -254,6 +259,123 @@ describe('the owner of a file replaced', () => {
     await writeFileAtomic(path.join(out, 'fresh.yml'), 'x\n')
     expect(statSync(path.join(out, 'fresh.yml')).uid).toBe(0)
     expect(readdirSync(out).sort()).toEqual(['fresh.yml', 'nlu.yml'])
+  })
+})
+
+describe('writeFileAtomic through a symbolic link', () => {
+  const linked = () => {
+    const out = mkdtempSync(path.join(dir, 'links-'))
+    mkdirSync(path.join(out, 'shared'))
+    mkdirSync(path.join(out, 'project'))
+    return out
+  }
+  const isLink = (f: string) => lstatSync(f).isSymbolicLink()
+
+  it('replaces the file the link leads to, with a temporary file beside it, and keeps the link', async () => {
+    const out = linked()
+    const target = path.join(out, 'shared', 'nlu.yml')
+    const link = path.join(out, 'project', 'nlu.yml')
+    writeFileSync(target, 'old\n')
+    chmodSync(target, 0o640)
+    symlinkSync('../shared/nlu.yml', link)
+    const seen: string[][] = []
+    async function* produce() {
+      const temps = (d: string) => readdirSync(path.join(out, d)).filter((f) => f.endsWith('.tmp'))
+      seen.push(temps('shared'), temps('project'))
+      yield 'new\n'
+    }
+    await writeFileAtomic(link, produce())
+    expect(seen.map((t) => t.length)).toEqual([1, 0])
+    expect([isLink(link), readlinkSync(link), readFileSync(link, 'utf8')]).toEqual([true, '../shared/nlu.yml', 'new\n'])
+    expect([readFileSync(target, 'utf8'), modeOf(target)]).toEqual(['new\n', 0o640])
+    // Through a chain of links, and with a mode, likewise; `root` lets a link inside it through.
+    symlinkSync('nlu.yml', path.join(out, 'project', 'again.yml'))
+    await writeFileAtomic(path.join(out, 'project', 'again.yml'), 'newer\n', { mode: 0o600, root: out })
+    expect([isLink(path.join(out, 'project', 'again.yml')), readFileSync(target, 'utf8'), modeOf(target)]).toEqual([
+      true,
+      'newer\n',
+      0o600,
+    ])
+    expect(readdirSync(path.join(out, 'shared'))).toEqual(['nlu.yml'])
+    expect(readdirSync(path.join(out, 'project')).sort()).toEqual(['again.yml', 'nlu.yml'])
+  })
+
+  it('reads a relative link from the directory a linked directory leads to, as the system does', async () => {
+    const out = linked()
+    mkdirSync(path.join(out, 'shared', 'deep'))
+    writeFileSync(path.join(out, 'shared', 'nlu.yml'), 'old\n')
+    symlinkSync('../nlu.yml', path.join(out, 'shared', 'deep', 'nlu.yml'))
+    // project/data -> shared/deep: `..` from there is shared/, not project/.
+    symlinkSync('../shared/deep', path.join(out, 'project', 'data'))
+    await writeFileAtomic(path.join(out, 'project', 'data', 'nlu.yml'), 'new\n')
+    expect(readFileSync(path.join(out, 'shared', 'nlu.yml'), 'utf8')).toBe('new\n')
+    expect(readdirSync(path.join(out, 'project'))).toEqual(['data'])
+  })
+
+  it('writes the file a dangling link names when its directory exists, and keeps the link', async () => {
+    const out = linked()
+    const link = path.join(out, 'project', 'reviewed.yml')
+    symlinkSync('../shared/reviewed.yml', link)
+    await writeFileAtomic(link, 'new\n')
+    expect([isLink(link), readFileSync(path.join(out, 'shared', 'reviewed.yml'), 'utf8')]).toEqual([true, 'new\n'])
+  })
+
+  it('refuses a dangling link whose directory does not exist, and makes none', async () => {
+    const out = linked()
+    const link = path.join(out, 'project', 'nlu.yml')
+    const target = path.join(out, 'unmounted', 'nlu.yml')
+    symlinkSync(target, link)
+    const err = await writeFileAtomic(link, 'new\n').catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      code: 'ERR_WRITE_DANGLING_LINK',
+      message: `Cannot write ${link}: it is a symbolic link to ${target}, and ${path.join(out, 'unmounted')} does not exist`,
+    })
+    expect((err as { hint: string }).hint).toMatch(/not mounted.*remove the link/)
+    writeFileSync(path.join(out, 'shared', 'file'), '')
+    symlinkSync('../shared/file/nlu.yml', path.join(out, 'project', 'under-a-file.yml'))
+    await expect(writeFileAtomic(path.join(out, 'project', 'under-a-file.yml'), 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_DANGLING_LINK',
+      message: expect.stringMatching(/shared\/file is a file, not a directory$/),
+    })
+    expect(readdirSync(out).sort()).toEqual(['project', 'shared'])
+    expect(isLink(link)).toBe(true)
+  })
+
+  it('refuses a loop of links, and a link that leads out of `root`', async () => {
+    const out = linked()
+    const a = path.join(out, 'project', 'a.yml')
+    symlinkSync('b.yml', a)
+    symlinkSync('a.yml', path.join(out, 'project', 'b.yml'))
+    await expect(writeFileAtomic(a, 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_FAILED',
+      message: `Cannot write ${a}: its symbolic links lead round in a loop (or through more than 40 links) (ELOOP)`,
+    })
+    const target = path.join(out, 'shared', 'nlu.yml')
+    writeFileSync(target, 'old\n')
+    const link = path.join(out, 'project', 'nlu.yml')
+    symlinkSync(target, link)
+    const root = path.join(out, 'project')
+    await expect(writeFileAtomic(link, 'new\n', { root })).rejects.toMatchObject({
+      code: 'ERR_PATH_OUTSIDE_PROJECT',
+      message: `${link} (${realpathSync(target)}) is outside the project directory ${root}`,
+    })
+    // A linked directory leads out as well, for a new file too.
+    symlinkSync('../shared', path.join(root, 'data'))
+    await expect(writeFileAtomic(path.join(root, 'data', 'new', 'x.yml'), 'x', { root })).rejects.toMatchObject({
+      code: 'ERR_PATH_OUTSIDE_PROJECT',
+    })
+    expect([readFileSync(target, 'utf8'), readdirSync(path.join(out, 'shared'))]).toEqual(['old\n', ['nlu.yml']])
+  })
+
+  it('cannot keep a hard link: the other name keeps the old content', async () => {
+    const out = linked()
+    const file = path.join(out, 'project', 'nlu.yml')
+    const other = path.join(out, 'shared', 'nlu.yml')
+    writeFileSync(file, 'old\n')
+    linkSync(file, other)
+    await writeFileAtomic(file, 'new\n')
+    expect([readFileSync(file, 'utf8'), readFileSync(other, 'utf8')]).toEqual(['new\n', 'old\n'])
+    expect([statSync(file).nlink, statSync(other).nlink]).toEqual([1, 1])
   })
 })
 

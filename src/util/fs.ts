@@ -149,6 +149,7 @@ const WRITE_REASONS: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory',
   ENAMETOOLONG: 'the name is too long',
   ENOENT: 'a directory on the path does not exist',
+  ELOOP: 'its symbolic links lead round in a loop (or through more than 40 links)',
 }
 
 function writeFailureReason(file: string, err: unknown): string {
@@ -212,18 +213,100 @@ export interface WriteFileAtomicOptions {
    * `createTempFileFor` for when the bits are set.
    */
   mode?: number
+  /**
+   * When set, the file written must lie inside this directory once symbolic links are followed, those of its
+   * directories too, else ERR_PATH_OUTSIDE_PROJECT: a link in the project never leads a write out of it, as the data
+   * loader never reads through one.
+   */
+  root?: string
+}
+
+/** Links followed one after another before a write gives up, as the kernel does (ELOOP). */
+const MAX_LINK_HOPS = 40
+
+/**
+ * The file a write to `file` replaces: `file` itself, or, when it is a symbolic link, the file it leads to (through a
+ * chain of links), so that the rename replaces that file and the link survives, showing the new content. A link to
+ * a file that does not exist leads to a new file there when its directory exists; else ERR_WRITE_DANGLING_LINK,
+ * since a missing directory may be a share not mounted, where none should be made. Other failures are the system's
+ * errors (ELOOP for a loop of links).
+ */
+export async function writeTarget(file: string): Promise<string> {
+  let cur = file
+  for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {
+    const st = await fsp.lstat(cur).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined
+      throw err
+    })
+    if (st?.isSymbolicLink()) {
+      // A relative link is read from the link's real directory, as the system reads it: `..` after a linked
+      // directory leaves the directory linked to, not the link.
+      cur = path.resolve(await fsp.realpath(path.dirname(cur)), await fsp.readlink(cur))
+      continue
+    }
+    // `file` itself missing is a new file, its directories made as for any output.
+    if (st || cur === file) return cur
+    const dir = path.dirname(cur)
+    const isDir = await fsp.stat(dir).then(
+      (d) => d.isDirectory(),
+      () => undefined,
+    )
+    if (isDir) return cur
+    const detail = isDir === false ? `${dir} is a file, not a directory` : `${dir} does not exist`
+    throw createError('ERR_WRITE_DANGLING_LINK', { path: file, target: cur, detail })
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, '${file}'`), { code: 'ELOOP' })
+}
+
+/** Throw ERR_PATH_OUTSIDE_PROJECT unless `target`, a write's file, lies inside `root` once links are followed. */
+async function assertWriteInside(root: string, file: string, target: string): Promise<void> {
+  const realRoot = await realLocation(root)
+  const real = await realLocation(target)
+  const rel = path.relative(realRoot, real)
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw createError('ERR_PATH_OUTSIDE_PROJECT', {
+      path: real === path.resolve(file) ? file : `${file} (${real})`,
+      root,
+    })
+  }
+}
+
+/** `p` with the links of its nearest existing ancestor resolved, and the names below that, which do not exist yet. */
+async function realLocation(p: string): Promise<string> {
+  const rest: string[] = []
+  for (let cur = path.resolve(p); ; cur = path.dirname(cur)) {
+    try {
+      return path.join(await fsp.realpath(cur), ...rest)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(cur) === cur) return path.resolve(p)
+      rest.unshift(path.basename(cur))
+    }
+  }
 }
 
 /**
- * A fresh temporary file beside `file`, open for writing and registered as in progress: the caller writes, syncs,
- * closes and renames it, removes it on failure, and calls `releaseTempPath`. Its permission bits are those of
- * `createTempFileFor`. A failure here leaves nothing behind and is ERR_WRITE_FAILED naming `file`.
+ * A fresh temporary file to replace `file`, open for writing and registered as in progress: the caller writes,
+ * syncs, closes and renames it over `target`, removes it on failure, and calls `releaseTempPath`. `target` is
+ * `file`, or the file a symbolic link there leads to (see `writeTarget`), and the temporary file lies beside it, on
+ * its file system. Its permission bits are those of `createTempFileFor`. A failure here leaves nothing behind and is
+ * a catalog error naming `file` (ERR_WRITE_FAILED, or ERR_WRITE_DANGLING_LINK, ERR_PATH_OUTSIDE_PROJECT).
  */
-export async function openTempFile(file: string, mode?: number): Promise<{ tmp: string; fh: FileHandle }> {
-  const tmp = tempPathFor(file)
+export async function openTempFile(
+  file: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<{ tmp: string; fh: FileHandle; target: string }> {
+  let target: string
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true })
-    return { tmp, fh: await createTempFileFor(file, tmp, mode) }
+    target = await writeTarget(file)
+    if (options.root !== undefined) await assertWriteInside(options.root, file, target)
+  } catch (err) {
+    throw await writeError(file, err)
+  }
+  const tmp = tempPathFor(target)
+  try {
+    await fsp.mkdir(path.dirname(target), { recursive: true })
+    return { tmp, fh: await createTempFileFor(target, tmp, options.mode), target }
   } catch (err) {
     releaseTempPath(tmp)
     throw await writeError(file, err)
@@ -300,13 +383,17 @@ async function regularFileStat(file: string): Promise<import('node:fs').Stats | 
   }
 }
 
-/** Write atomically: a crash leaves either the old file or the new one, never half of it. */
+/**
+ * Write atomically: a crash leaves either the old file or the new one, never half of it. A symbolic link at `file`
+ * is kept and the file it leads to replaced (see `writeTarget`). A hard link cannot be kept: the file's other names
+ * keep the old content, since the rename puts a new file in place of the old one.
+ */
 export async function writeFileAtomic(
   file: string,
   data: string | Uint8Array | AsyncIterable<string | Uint8Array>,
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
-  const { tmp, fh } = await openTempFile(file, options.mode)
+  const { tmp, fh, target } = await openTempFile(file, options)
   try {
     try {
       await fsp.writeFile(fh, data)
@@ -314,7 +401,7 @@ export async function writeFileAtomic(
     } finally {
       await fh.close()
     }
-    await fsp.rename(tmp, file)
+    await fsp.rename(tmp, target)
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => {})
     throw await writeError(file, err)
