@@ -1,9 +1,22 @@
 /**
- * Files the CLI replaces stay where and whose they were: root rewriting a user's data file leaves it the user's, and
- * a writer that may not give files away keeps today's rule (the file is its own, the bits of a group it cannot give
- * dropped).
+ * Files the CLI replaces stay where and whose they were: root rewriting a user's data file leaves it the user's, a
+ * writer that may not give files away keeps the older rule (the file is its own, the bits of a group it cannot give
+ * dropped), and a data file linked to shared data stays a link. A new export file follows the data beside it.
  */
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -24,8 +37,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
-/** A project with `nlu.yml` and one review waiting to be exported into it. */
-async function project(): Promise<string> {
+/**
+ * A project with `nlu.yml` and one review waiting to be exported: into `nlu.yml`, or, with another intent, into the
+ * export file `data/reviewed.yml`.
+ */
+async function project(intent = 'refund'): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'io-replaced-'))
   dirs.push(dir)
   writeFileSync(path.join(dir, 'intentops.yml'), 'name: bot\ndata: [nlu.yml]\n')
@@ -34,7 +50,7 @@ async function project(): Promise<string> {
   try {
     await store.insertPredictions([prediction('m1', 'give me my cash back', 'greet', 0.4, { ts: 1_000 })])
     const ctx = { intents: new Set(['greet', 'refund']), outOfScopeIntent: 'nlu_fallback', now: () => 5_000 }
-    await decide(store, { predictionIds: ['m1'], action: 'relabel', intent: 'refund', reviewer: 'ann' }, ctx)
+    await decide(store, { predictionIds: ['m1'], action: 'relabel', intent, newIntent: true, reviewer: 'ann' }, ctx)
   } finally {
     await store.close()
   }
@@ -93,5 +109,29 @@ describe.runIf(asRoot)("root rewriting a user's files", () => {
     expect(res.code, res.err).toBe(0)
     expect(readFileSync(data, 'utf8')).toContain('- give me my cash back')
     expect(owner(data)).toEqual([NOBODY, NOBODY, 0o600])
+  }, 30_000)
+})
+
+describe('review export, under umask 022', () => {
+  it('writes through a data file linked to shared data, keeping the link', async () => {
+    const dir = await project()
+    mkdirSync(path.join(dir, 'shared'))
+    renameSync(path.join(dir, 'nlu.yml'), path.join(dir, 'shared', 'nlu.yml'))
+    symlinkSync('shared/nlu.yml', path.join(dir, 'nlu.yml'))
+    const res = await run(dir, ['review', 'export'])
+    expect(res.code, res.err).toBe(0)
+    expect(res.out).toMatch(/^added 1 example to nlu\.yml/)
+    expect(lstatSync(path.join(dir, 'nlu.yml')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(path.join(dir, 'shared', 'nlu.yml'), 'utf8')).toContain('- give me my cash back')
+  }, 30_000)
+
+  it('creates the export file for a new intent with the mode of the data beside it, not the umask', async () => {
+    const dir = await project('money')
+    chmodSync(path.join(dir, 'nlu.yml'), 0o600)
+    const res = await run(dir, ['review', 'export'])
+    expect(res.code, res.err).toBe(0)
+    const created = path.join(dir, 'data', 'reviewed.yml')
+    expect(readFileSync(created, 'utf8')).toContain('- give me my cash back')
+    expect(owner(created)[2]).toBe(0o600)
   }, 30_000)
 })

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTempFileFor, ensureDir, writeFileAtomic } from './fs.js'
+import { commonAttributes, createTempFileFor, ensureDir, writeFileAtomic } from './fs.js'
 
 const execFileP = promisify(execFile)
 const modeOf = (f: string) => statSync(f).mode & 0o777
@@ -259,6 +259,60 @@ describe('the owner of a file replaced', () => {
     await writeFileAtomic(path.join(out, 'fresh.yml'), 'x\n')
     expect(statSync(path.join(out, 'fresh.yml')).uid).toBe(0)
     expect(readdirSync(out).sort()).toEqual(['fresh.yml', 'nlu.yml'])
+  })
+})
+
+describe('a new file like others', () => {
+  it('takes the bits every one of the files has, and no group bits when their groups differ', async () => {
+    const out = mkdtempSync(path.join(dir, 'like-'))
+    const files = { a: 0o640, b: 0o604, c: 0o664 }
+    for (const [name, bits] of Object.entries(files)) {
+      writeFileSync(path.join(out, name), 'x\n')
+      chmodSync(path.join(out, name), bits)
+    }
+    const of = (...names: string[]) => commonAttributes(names.map((n) => path.join(out, n)))
+    const own = { uid: process.getuid?.(), gid: process.getgid?.() }
+    expect(await of('a', 'c')).toEqual({ mode: 0o640, ...own })
+    expect(await of('a', 'b', 'c')).toEqual({ mode: 0o600, ...own })
+    // Missing files and directories are left out; with nothing left, there is nothing to follow.
+    expect(await of('c', 'missing', '.')).toEqual({ mode: 0o664, ...own })
+    expect(await of('missing')).toBeUndefined()
+    if (asRoot) {
+      chownSync(path.join(out, 'c'), 65534, 4242)
+      expect(await of('a', 'c')).toEqual({ mode: 0o600 })
+      chownSync(path.join(out, 'a'), 65534, 4243)
+      expect(await of('a', 'c')).toEqual({ mode: 0o600, uid: 65534 })
+    }
+  })
+
+  it('is created with those bits whatever the umask, narrowed by a mode, and a file that exists keeps its own', async () => {
+    const out = mkdtempSync(path.join(dir, 'like-'))
+    const seen: number[] = []
+    async function* produce() {
+      const tmp = readdirSync(out).filter((f) => f.endsWith('.tmp'))
+      seen.push(modeOf(path.join(out, tmp[0]!)))
+      yield 'new\n'
+    }
+    writeFileSync(path.join(out, 'kept.yml'), 'old\n')
+    chmodSync(path.join(out, 'kept.yml'), 0o644)
+    const umask = process.umask(0)
+    try {
+      await writeFileAtomic(path.join(out, 'new.yml'), produce(), { newFileLike: { mode: 0o640 } })
+      await writeFileAtomic(path.join(out, 'narrowed.yml'), 'new\n', { newFileLike: { mode: 0o644 }, mode: 0o600 })
+      await writeFileAtomic(path.join(out, 'kept.yml'), 'new\n', { newFileLike: { mode: 0o600 } })
+    } finally {
+      process.umask(umask)
+    }
+    expect(seen).toEqual([0o640])
+    expect(['new.yml', 'narrowed.yml', 'kept.yml'].map((f) => modeOf(path.join(out, f)))).toEqual([0o640, 0o600, 0o644])
+  })
+
+  it.runIf(asRoot)('is given their owner and group by a writer that may give files away', async () => {
+    const out = mkdtempSync(path.join(dir, 'like-'))
+    const file = path.join(out, 'reviewed.yml')
+    await writeFileAtomic(file, 'new\n', { newFileLike: { mode: 0o640, uid: 65534, gid: 4242 } })
+    const st = statSync(file)
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([65534, 4242, 0o640])
   })
 })
 

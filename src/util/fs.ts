@@ -205,6 +205,38 @@ export async function modeOfCopy(input: string): Promise<number | undefined> {
   }
 }
 
+/** Who owns a file and who may open it: what a replaced file passes on to its replacement. */
+export interface FileAttributes {
+  /** Permission bits (0o777 at most). */
+  mode: number
+  /** Owner; undefined: the writer. */
+  uid?: number
+  /** Group; undefined: the writer's. */
+  gid?: number
+}
+
+/**
+ * What a new file placed among `files` takes from them (see `WriteFileAtomicOptions.newFileLike`): the permission
+ * bits every one of them has, so the new file is open to nobody who could not open each of them; their owner when
+ * they all have one; their group when they all have one, else no group bits. Files that are gone or not regular are
+ * left out; undefined when none is left. Symbolic links are followed.
+ */
+export async function commonAttributes(files: readonly string[]): Promise<FileAttributes | undefined> {
+  let common: FileAttributes | undefined
+  for (const file of files) {
+    const st = await regularFileStat(file)
+    if (!st) continue
+    if (!common) common = { mode: st.mode & 0o777, uid: st.uid, gid: st.gid }
+    else {
+      common.mode &= st.mode
+      if (common.uid !== st.uid) delete common.uid
+      if (common.gid !== st.gid) delete common.gid
+    }
+  }
+  if (common && common.gid === undefined) common.mode &= ~0o070
+  return common
+}
+
 export interface WriteFileAtomicOptions {
   /**
    * The file's permission bits (e.g. 0o600 for a private key), whatever the umask. A file the write replaces that
@@ -213,6 +245,12 @@ export interface WriteFileAtomicOptions {
    * `createTempFileFor` for when the bits are set.
    */
   mode?: number
+  /**
+   * For a file that does not exist yet: the permission bits, owner and group it is created with, whatever the umask,
+   * as a replaced file keeps its own (the owner only where the writer may give files away, the group's bits dropped
+   * where it may not give the group; see `createTempFileFor`). `mode`, when set too, narrows these bits.
+   */
+  newFileLike?: FileAttributes
   /**
    * When set, the file written must lie inside this directory once symbolic links are followed, those of its
    * directories too, else ERR_PATH_OUTSIDE_PROJECT: a link in the project never leads a write out of it, as the data
@@ -306,7 +344,7 @@ export async function openTempFile(
   const tmp = tempPathFor(target)
   try {
     await fsp.mkdir(path.dirname(target), { recursive: true })
-    return { tmp, fh: await createTempFileFor(target, tmp, options.mode), target }
+    return { tmp, fh: await createTempFileFor(target, tmp, options), target }
   } catch (err) {
     releaseTempPath(tmp)
     throw await writeError(file, err)
@@ -318,18 +356,27 @@ export async function openTempFile(
  * end with (see `WriteFileAtomicOptions.mode`), set before the first byte is written. When `file` exists, the bits
  * are its own (narrowed to `mode` when there is one), and the temporary file takes its owner and group (see
  * `giveOwnership`: the owner only where the writer may give files away, the group's bits dropped where it may not
- * give the group). Until its owner, group and bits are set the file is its owner's alone, so nobody can open it more
- * widely than the file it becomes. Failures are the system's errors; on one, `tmp` is removed.
+ * give the group); a new file takes them from `newFileLike` the same way, when there is one. Until its owner, group
+ * and bits are set the file is its owner's alone, so nobody can open it more widely than the file it becomes.
+ * Failures are the system's errors; on one, `tmp` is removed.
  */
-export async function createTempFileFor(file: string, tmp: string, mode?: number): Promise<FileHandle> {
+export async function createTempFileFor(
+  file: string,
+  tmp: string,
+  options: Pick<WriteFileAtomicOptions, 'mode' | 'newFileLike'> = {},
+): Promise<FileHandle> {
+  const { mode } = options
   const old = await regularFileStat(file)
+  const like: FileAttributes | undefined = old
+    ? { mode: old.mode & 0o777, uid: old.uid, gid: old.gid }
+    : options.newFileLike
   // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
   // whatever the mode: only later opens are checked against it.
-  if (!old && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
-  let bits = mode === undefined ? old!.mode & 0o777 : old ? mode & old.mode & 0o777 : mode
+  if (!like && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
+  let bits = like ? (mode ?? 0o777) & like.mode & 0o777 : mode! & 0o777
   const fh = await fsp.open(tmp, 'wx', bits & 0o700)
   try {
-    if (old) bits = await giveOwnership(fh, old, bits)
+    if (like) bits = await giveOwnership(fh, like, bits)
     try {
       // The umask only narrows the mode open applies; set it exactly, still before the first byte. After the owner:
       // a group given later would find the bits already open to it.
@@ -354,19 +401,20 @@ export async function createTempFileFor(file: string, tmp: string, mode?: number
  * user namespaces, NFS root squashing). A writer that may not keeps the file, and gives it the group only when it is
  * a member: else the group's bits are dropped rather than handed to the writer's own group.
  */
-async function giveOwnership(fh: FileHandle, like: { uid: number; gid: number }, bits: number): Promise<number> {
+async function giveOwnership(fh: FileHandle, like: FileAttributes, bits: number): Promise<number> {
   const own = await fh.stat()
-  if (like.uid !== own.uid) {
+  const gid = like.gid ?? own.gid
+  if (like.uid !== undefined && like.uid !== own.uid) {
     try {
-      await fh.chown(like.uid, like.gid)
+      await fh.chown(like.uid, gid)
       return bits
     } catch {
       // not allowed to give the file away: the writer keeps it
     }
   }
-  if (like.gid === own.gid) return bits
+  if (gid === own.gid) return bits
   try {
-    await fh.chown(own.uid, like.gid)
+    await fh.chown(own.uid, gid)
     return bits
   } catch {
     return bits & ~0o070
