@@ -6,6 +6,7 @@
 import {
   chmodSync,
   chownSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -134,4 +135,19 @@ describe('review export, under umask 022', () => {
     expect(readFileSync(created, 'utf8')).toContain('- give me my cash back')
     expect(owner(created)[2]).toBe(0o600)
   }, 30_000)
+
+  it('retrain, as review export, warns that a data file with another hard link parts from it', async () => {
+    const dir = await project()
+    linkSync(path.join(dir, 'nlu.yml'), path.join(dir, 'nlu-copy.yml'))
+    // the run publishes what it trains: no key to sign it with here
+    writeFileSync(path.join(dir, 'intentops.yml'), 'name: bot\ndata: [nlu.yml]\nregistry:\n  allowUnsigned: true\n')
+    const warning =
+      'warning: nlu.yml has 1 other hard link: the export writes a new file in its place, so that name keeps the old content; share a data file with a symbolic link instead\n'
+    const res = await run(dir, ['retrain'])
+    expect(res.code, res.err).toBe(0)
+    expect(res.err).toContain(warning)
+    expect(res.out).toMatch(/^exported 1 reviewed example into nlu\.yml$/m)
+    expect(readFileSync(path.join(dir, 'nlu.yml'), 'utf8')).toContain('- give me my cash back')
+    expect(readFileSync(path.join(dir, 'nlu-copy.yml'), 'utf8')).toBe(NLU)
+  }, 60_000)
 })
