@@ -3,6 +3,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -419,6 +420,40 @@ describe('writeFileAtomic through a symbolic link', () => {
       code: 'ERR_PATH_OUTSIDE_PROJECT',
     })
     expect([readFileSync(target, 'utf8'), readdirSync(path.join(out, 'shared'))]).toEqual(['old\n', ['nlu.yml']])
+  })
+
+  it.runIf(asRoot)("follows another user's link only to what that user owns", async () => {
+    const out = linked()
+    const own = path.join(out, 'shared', 'users.yml')
+    const roots = path.join(out, 'shared', 'roots.yml')
+    writeFileSync(own, 'old\n')
+    writeFileSync(roots, 'old\n')
+    chownSync(own, 65534, 65534)
+    const link = (name: string, to: string) => {
+      const l = path.join(out, 'project', name)
+      symlinkSync(to, l)
+      lchownSync(l, 65534, 65534)
+      return l
+    }
+    await writeFileAtomic(link('users.yml', own), 'new\n')
+    expect([readFileSync(own, 'utf8'), statSync(own).uid]).toEqual(['new\n', 65534])
+    const toRoots = link('roots.yml', roots)
+    await expect(writeFileAtomic(toRoots, 'new\n')).rejects.toMatchObject({
+      code: 'ERR_WRITE_LINK_UNTRUSTED',
+      message: `Cannot write ${toRoots}: it is a symbolic link of user 65534, and ${roots}, where it leads, is user 0's`,
+    })
+    // Nor through a link of root's on the way, nor to a new file in a directory of root's.
+    const chain = path.join(out, 'project', 'chain.yml')
+    symlinkSync(roots, chain)
+    await expect(writeFileAtomic(link('via.yml', chain), 'new\n')).rejects.toMatchObject({
+      code: 'ERR_WRITE_LINK_UNTRUSTED',
+    })
+    await expect(writeFileAtomic(link('new.yml', path.join(out, 'shared', 'new.yml')), 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_LINK_UNTRUSTED',
+      message: expect.stringContaining(`${path.join(out, 'shared')}, where it leads, is user 0's`),
+    })
+    expect(readFileSync(roots, 'utf8')).toBe('old\n')
+    expect(readdirSync(path.join(out, 'shared')).sort()).toEqual(['roots.yml', 'users.yml'])
   })
 
   it('cannot keep a hard link: the other name keeps the old content', async () => {

@@ -241,7 +241,8 @@ export interface WriteFileAtomicOptions {
   /**
    * The file's permission bits (e.g. 0o600 for a private key), whatever the umask. A file the write replaces that
    * lacks some of these bits keeps lacking them (0o400 stays 0o400): a replacement never opens a file wider than it
-   * was. Without a mode, a new file gets 0o666 less the umask and a replaced file keeps its permission bits. See
+   * was. Without a mode (or `newFileLike`), a new file gets 0o666 less the umask and a replaced file keeps its
+   * permission bits. See
    * `createTempFileFor` for when the bits are set.
    */
   mode?: number
@@ -266,17 +267,28 @@ const MAX_LINK_HOPS = 40
  * The file a write to `file` replaces: `file` itself, or, when it is a symbolic link, the file it leads to (through a
  * chain of links), so that the rename replaces that file and the link survives, showing the new content. A link to
  * a file that does not exist leads to a new file there when its directory exists; else ERR_WRITE_DANGLING_LINK,
- * since a missing directory may be a share not mounted, where none should be made. Other failures are the system's
- * errors (ELOOP for a loop of links).
+ * since a missing directory may be a share not mounted, where none should be made. A link another user made is
+ * followed only to what that user owns (ERR_WRITE_LINK_UNTRUSTED). Other failures are the system's errors (ELOOP
+ * for a loop of links).
  */
 export async function writeTarget(file: string): Promise<string> {
+  const writer = process.geteuid?.()
   let cur = file
+  // The owner of the last link followed, when it is not the writer: what it leads to must be that user's too.
+  let linkOwner: number | undefined
+  const trust = (owner: number, what: string) => {
+    if (linkOwner !== undefined && owner !== linkOwner) {
+      throw createError('ERR_WRITE_LINK_UNTRUSTED', { path: file, target: what, linkOwner, owner })
+    }
+  }
   for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {
     const st = await fsp.lstat(cur).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined
       throw err
     })
+    if (st) trust(st.uid, cur)
     if (st?.isSymbolicLink()) {
+      linkOwner = writer === undefined || st.uid === writer ? undefined : st.uid
       // A relative link is read from the link's real directory, as the system reads it: `..` after a linked
       // directory leaves the directory linked to, not the link.
       cur = path.resolve(await fsp.realpath(path.dirname(cur)), await fsp.readlink(cur))
@@ -285,12 +297,12 @@ export async function writeTarget(file: string): Promise<string> {
     // `file` itself missing is a new file, its directories made as for any output.
     if (st || cur === file) return cur
     const dir = path.dirname(cur)
-    const isDir = await fsp.stat(dir).then(
-      (d) => d.isDirectory(),
-      () => undefined,
-    )
-    if (isDir) return cur
-    const detail = isDir === false ? `${dir} is a file, not a directory` : `${dir} does not exist`
+    const dirStat = await fsp.stat(dir).catch(() => undefined)
+    if (dirStat?.isDirectory()) {
+      trust(dirStat.uid, dir)
+      return cur
+    }
+    const detail = dirStat ? `${dir} is a file, not a directory` : `${dir} does not exist`
     throw createError('ERR_WRITE_DANGLING_LINK', { path: file, target: cur, detail })
   }
   throw Object.assign(new Error(`ELOOP: too many symbolic links, '${file}'`), { code: 'ELOOP' })
