@@ -58,6 +58,17 @@ export const ERROR_CATALOG = Object.freeze({
     message: 'Cannot write {path}: {detail}',
     hint: 'Check that the directory exists and you may write to it, and that no part of the path is a file; or choose another path.',
   },
+  ERR_WRITE_DANGLING_LINK: {
+    status: 500,
+    message: 'Cannot write {path}: it is a symbolic link to {target}, and {detail}',
+    hint: 'A write through a symbolic link replaces the file it leads to, and makes no directory for it: a missing one may be a share that is not mounted. Mount or create the directory, point the link at an existing file, or remove the link to write a file in its place.',
+  },
+  ERR_WRITE_LINK_UNTRUSTED: {
+    status: 500,
+    message:
+      "Cannot write {path}: it is a symbolic link of user {linkOwner}, and {target}, where it leads, is user {owner}'s",
+    hint: "A write follows a symbolic link another user made only to a file (or, for a missing file, a directory) that user owns, so a link cannot steer a write onto somebody else's file. Have the owner of the file make the link, or write to the file itself.",
+  },
   ERR_REGEX_CHECK_LIMIT: {
     status: 400,
     message: 'Too many regex patterns to check in {where}: {detail}',

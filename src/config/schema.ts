@@ -232,7 +232,8 @@ export const ReviewConfigSchema = Type.Object(
     exportFile: Type.String({
       default: 'data/reviewed.yml',
       minLength: 1,
-      description: 'Where `intentops review export` writes examples of intents that have no YAML file yet.',
+      description:
+        'Where `intentops review export` writes examples of intents that have no YAML file yet. Created with the permission bits every training data file has (and their owner and group where they share them), not the umask.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'The review inbox and the export of reviews.' },

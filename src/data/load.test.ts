@@ -84,6 +84,31 @@ describe('loadTrainingData', () => {
 })
 
 describe('symlinks', () => {
+  it('reads a link to a data file in a data directory as that file, and refuses one that leads out', async () => {
+    const { symlinkSync } = await import('node:fs')
+    mkdirSync(path.join(dir, 'shared'))
+    put('shared/nlu.yml', 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n')
+    put('data/own.yml', 'version: "3.1"\nnlu:\n- intent: bye\n  examples: |\n    - bye\n')
+    symlinkSync('../shared/nlu.yml', path.join(dir, 'data/nlu.yml'))
+    // Links to nothing and to directories are not data files.
+    symlinkSync('../shared/missing.yml', path.join(dir, 'data/gone.yml'))
+    symlinkSync('../shared', path.join(dir, 'data/shared.yml'))
+    const data = await loadTrainingData(['data'], { root: dir })
+    expect(data.examples.map((e) => [e.text, e.source?.file])).toEqual([
+      ['hi', 'data/nlu.yml'],
+      ['bye', 'data/own.yml'],
+    ])
+    const outside = mkdtempSync(path.join(tmpdir(), 'io-outside-'))
+    try {
+      writeFileSync(path.join(outside, 'secret.yml'), 'nlu: []\n')
+      symlinkSync(path.join(outside, 'secret.yml'), path.join(dir, 'data/secret.yml'))
+      const r = await loadTrainingDataDetailed(['data'], { root: dir })
+      expect(r.diagnostics).toMatchObject([{ code: 'ERR_PATH_OUTSIDE_PROJECT' }])
+    } finally {
+      rmSync(outside, { recursive: true, force: true })
+    }
+  })
+
   it('refuses a data file that links outside the project', async () => {
     const { symlinkSync } = await import('node:fs')
     const outside = mkdtempSync(path.join(tmpdir(), 'io-outside-'))

@@ -55,9 +55,19 @@ export function fsSource(root: string): DataSource {
           const child = dir === '.' ? e.name : `${dir}/${e.name}`
           if (e.isDirectory()) {
             if (!SKIP_DIRS.has(e.name)) await walk(child)
-          } else if (e.isFile() && DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(child)
+          } else if (DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase()) && (await isFileOrLinkToOne(e, child)))
+            out.push(child)
         }
       }
+      // A symbolic link to a data file (shared NLU data) is data, as it is when a data path names it; a link to a
+      // directory is not walked, so no loop of links can hold a walk.
+      const isFileOrLinkToOne = async (e: import('node:fs').Dirent, child: string) =>
+        e.isFile() ||
+        (e.isSymbolicLink() &&
+          (await fsp.stat(abs(child)).then(
+            (st) => st.isFile(),
+            () => false,
+          )))
       await walk(rel)
       return out.sort()
     },

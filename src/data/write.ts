@@ -7,7 +7,7 @@
 import path from 'node:path'
 import { isMap, isScalar, isSeq, type Node, type Scalar } from 'yaml'
 import { createError, isIntentopsError } from '../errors.js'
-import { writeFileAtomic } from '../util/fs.js'
+import { type FileAttributes, writeFileAtomic } from '../util/fs.js'
 import { diagnosticToError } from './diagnostics.js'
 import { canonicalExample, fingerprintTrainingData } from './fingerprint.js'
 import { DATA_FORMATS, type DataFormat, type FormatOptions, formatForPath } from './formats/index.js'
@@ -358,7 +358,7 @@ export async function writeTrainingDataFile(
   else next = formatTrainingData(data, format, { dir })
   let wrote = false
   if (next !== existing) {
-    await writeFileAtomic(abs, next)
+    await writeFileAtomic(abs, next, { root })
     wrote = true
   }
   if (format === 'yaml') {
@@ -372,7 +372,7 @@ export async function writeTrainingDataFile(
         .filter((x) => x && !x.startsWith('#'))
         .map((x) => (x.startsWith('- ') ? x.slice(2).trim() : x))
       if (!sameJson(currentElements, l.elements)) {
-        await writeFileAtomic(path.join(root, toRootRelative(root, l.file)), body)
+        await writeFileAtomic(path.join(root, toRootRelative(root, l.file)), body, { root })
         wrote = true
       }
     }
@@ -469,13 +469,14 @@ export type NewExample = string | (MessageInput & { metadata?: Record<string, un
 /**
  * Append examples to an intent in a YAML file, creating the file or the intent block when absent. Existing bytes
  * are kept: the new lines go after the intent's last example. Examples the intent already has in the file are
- * skipped, so appending twice changes nothing. Returns the number of examples appended.
+ * skipped, so appending twice changes nothing. Returns the number of examples appended. A file created here gets
+ * the permission bits, owner and group of `newFileLike` when given (see `WriteFileAtomicOptions`), else the umask's.
  */
 export async function addExamples(
   file: string,
   intent: string,
   examples: readonly NewExample[],
-  options: { root?: string } = {},
+  options: { root?: string; newFileLike?: FileAttributes } = {},
 ): Promise<number> {
   const root = path.resolve(options.root ?? process.cwd())
   const rel = toRootRelative(root, file)
@@ -508,7 +509,12 @@ export async function addExamples(
   data.examples.push(...parsedNew)
   if (!data.intents.some((i) => i.name === intent)) data.intents.push({ name: intent })
   const next = editModel(model, data, path.posix.dirname(rel))
-  if (next !== existing) await writeFileAtomic(path.join(root, rel), next)
+  if (next !== existing) {
+    await writeFileAtomic(path.join(root, rel), next, {
+      root,
+      ...(options.newFileLike ? { newFileLike: options.newFileLike } : {}),
+    })
+  }
   return parsedNew.length
 }
 

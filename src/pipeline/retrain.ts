@@ -26,12 +26,20 @@ export interface RetrainExportResult {
   commit: string | null
   /** One line for people: what was exported, or why nothing was. */
   message: string
+  /** The export's warnings (messages left unexported, a file outside the data paths, a hard link parted from). */
+  warnings: string[]
 }
 
 /** Exports reviews; injected by tests, and replaced by the real export once the store is configured. */
 export type ReviewExporter = (options: RetrainExportOptions) => Promise<RetrainExportResult>
 
-const nothing = (message: string): RetrainExportResult => ({ exported: 0, branch: null, commit: null, message })
+const nothing = (message: string): RetrainExportResult => ({
+  exported: 0,
+  branch: null,
+  commit: null,
+  message,
+  warnings: [],
+})
 
 /** The store configured in `intentops.yml` (`store` section), exported with the review module's `exportReviews`. */
 export const exportFromStore: ReviewExporter = async (options) => {
@@ -63,6 +71,7 @@ export const exportFromStore: ReviewExporter = async (options) => {
         n === 0
           ? `nothing to export: no reviewed corrections waiting${res.marked ? ` (${res.marked} reviews settled without new examples)` : ''}`
           : `exported ${n} reviewed example${n === 1 ? '' : 's'} into ${res.files.join(', ')}${res.branch ? ` on branch ${res.branch} (${res.commit?.slice(0, 12)})` : ''}`,
+      warnings: res.warnings,
     }
   } finally {
     await opened.close()

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, linkSync, lstatSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { gitEnv, gitRepo } from '../../test/helpers/git-repo.js'
@@ -416,5 +416,109 @@ nlu:
     expect(res.warnings[0]).toMatch(/extra\/reviewed.yml is outside the training data paths/)
     expect(res.diff.summary.added).toBe(4)
     expect(read('extra/reviewed.yml')).toContain('what is the weather like')
+  })
+})
+
+describe('the files review export writes', () => {
+  const mode = (f: string) => statSync(path.join(repo.dir, f)).mode & 0o777
+  const asRoot = process.platform === 'linux' && process.getuid?.() === 0
+  const exportUnder = async (umask: number, options: Partial<Parameters<typeof exportReviews>[1]> = {}) => {
+    const old = process.umask(umask)
+    try {
+      return await exportReviews(store, { root: repo.dir, config, ...options })
+    } finally {
+      process.umask(old)
+    }
+  }
+
+  it('creates the export file with the bits every data file has, whatever the umask', async () => {
+    chmodSync(path.join(repo.dir, 'data/nlu.yml'), 0o600)
+    chmodSync(path.join(repo.dir, 'data/cancel.yml'), 0o640)
+    const res = await exportUnder(0o022)
+    expect(res.files).toContain('data/reviewed.yml')
+    expect(read('data/reviewed.yml')).toContain('- what is the weather like')
+    expect([mode('data/reviewed.yml'), mode('data/nlu.yml'), mode('data/cancel.yml')]).toEqual([0o600, 0o600, 0o640])
+  })
+
+  it('follows data files that others may read, not a stricter umask, and keeps an export file that exists', async () => {
+    chmodSync(path.join(repo.dir, 'data/nlu.yml'), 0o664)
+    chmodSync(path.join(repo.dir, 'data/cancel.yml'), 0o644)
+    await exportUnder(0o077)
+    expect(mode('data/reviewed.yml')).toBe(0o644)
+    // One that exists keeps its own mode, as any file replaced does.
+    chmodSync(path.join(repo.dir, 'data/reviewed.yml'), 0o600)
+    await store.insertPredictions([prediction('w2', 'will it rain', 'greet', 0.3)])
+    await decide(
+      store,
+      { predictionIds: ['w2'], action: 'relabel', intent: 'weather', newIntent: true, reviewer: 'ann' },
+      ctx,
+    )
+    await exportUnder(0o022)
+    expect(read('data/reviewed.yml')).toContain('- will it rain')
+    expect(mode('data/reviewed.yml')).toBe(0o600)
+  })
+
+  it.runIf(asRoot)(
+    "gives the export file the data files' owner and group, and no group bits when groups differ",
+    async () => {
+      for (const f of ['data/nlu.yml', 'data/cancel.yml']) {
+        chownSync(path.join(repo.dir, f), 65534, 4242)
+        chmodSync(path.join(repo.dir, f), 0o640)
+      }
+      await exportUnder(0o022)
+      const st = statSync(path.join(repo.dir, 'data/reviewed.yml'))
+      expect([st.uid, st.gid, st.mode & 0o777]).toEqual([65534, 4242, 0o640])
+
+      rmSync(path.join(repo.dir, 'data/reviewed.yml'))
+      chownSync(path.join(repo.dir, 'data/cancel.yml'), 65534, 4243)
+      await store.insertPredictions([prediction('w2', 'will it rain', 'greet', 0.3)])
+      await decide(
+        store,
+        { predictionIds: ['w2'], action: 'relabel', intent: 'weather', newIntent: true, reviewer: 'ann' },
+        ctx,
+      )
+      await exportUnder(0o022)
+      const again = statSync(path.join(repo.dir, 'data/reviewed.yml'))
+      expect([again.uid, again.gid, again.mode & 0o777]).toEqual([65534, 0, 0o600])
+    },
+  )
+
+  it('writes a data file linked to shared data where the link leads, and commits that file', async () => {
+    const env = gitEnv
+    repo.write('shared/nlu.yml', NLU)
+    rmSync(path.join(repo.dir, 'data/nlu.yml'))
+    symlinkSync('../shared/nlu.yml', path.join(repo.dir, 'data/nlu.yml'))
+    repo.commit('share the data')
+    // The file the link leads to is watched like the data files.
+    repo.write('shared/nlu.yml', `${NLU}\n`)
+    await expect(exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-1', env })).rejects.toMatchObject({
+      code: 'ERR_REVIEW_GIT_DIRTY',
+      message: expect.stringMatching(/: shared\/nlu\.yml$/),
+    })
+    repo.git('checkout', '--', 'shared/nlu.yml')
+
+    const res = await exportReviews(store, { root: repo.dir, config, gitBranch: 'reviews-1', env })
+    expect(res.files).toEqual(['data/cancel.yml', 'data/nlu.yml', 'data/reviewed.yml'])
+    expect([lstatSync(path.join(repo.dir, 'data/nlu.yml')).isSymbolicLink(), read('shared/nlu.yml')]).toEqual([
+      true,
+      expect.stringContaining('- fly me to [Paris](city)'),
+    ])
+    expect(repo.git('status', '--porcelain').trim()).toBe('')
+    expect(repo.git('show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual([
+      'data/cancel.yml',
+      'data/reviewed.yml',
+      'shared/nlu.yml',
+    ])
+  })
+
+  it('warns that a data file with another hard link parts from it, in a dry run too', async () => {
+    linkSync(path.join(repo.dir, 'data/nlu.yml'), path.join(repo.dir, 'nlu-copy.yml'))
+    const warning =
+      'data/nlu.yml has 1 other hard link: the export writes a new file in its place, so that name keeps the old content; share a data file with a symbolic link instead'
+    expect((await exportReviews(store, { root: repo.dir, config, dryRun: true })).warnings).toEqual([warning])
+    const res = await exportReviews(store, { root: repo.dir, config })
+    expect(res.warnings).toEqual([warning])
+    expect(read('data/nlu.yml')).toContain('- fly me to [Paris](city)')
+    expect(read('nlu-copy.yml')).toBe(NLU)
   })
 })

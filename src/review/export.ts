@@ -7,19 +7,21 @@
  * @module
  */
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../config/schema.js'
+import { diagnosticToError } from '../data/diagnostics.js'
 import { type DataDiff, diffTrainingData, renderDiffMarkdown } from '../data/diff.js'
 import { formatForPath } from '../data/formats/index.js'
 import { formatAnnotatedText } from '../data/inline-entities.js'
-import { loadTrainingData } from '../data/load.js'
+import { loadTrainingData, loadTrainingDataDetailed } from '../data/load.js'
 import { type NameKind, nameHint, nameProblem } from '../data/names.js'
 import { toRootRelative } from '../data/source.js'
 import type { EntityAnnotation, Example, SourceRef, TrainingData } from '../data/types.js'
 import { addExamples, type NewExample } from '../data/write.js'
 import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
 import type { PredictionRecord, PredictionStore, ReviewRecord } from '../store/types.js'
+import { commonAttributes, type FileAttributes, writeTarget } from '../util/fs.js'
 import { latestReview } from './actions.js'
 import { normalizeMessage } from './group.js'
 
@@ -159,17 +161,52 @@ async function branchExists(name: string, cwd: string, env?: NodeJS.ProcessEnv):
 }
 
 /**
+ * The files the symbolic links among `files` (root-relative) lead to, root-relative, where they lie inside the
+ * project: a write replaces those files and keeps the links, so git must watch and commit them, not the links alone.
+ */
+async function linkTargets(root: string, files: readonly string[]): Promise<string[]> {
+  const realRoot = await fsp.realpath(root).catch(() => root)
+  const out = new Set<string>()
+  for (const f of files) {
+    const abs = path.join(root, f)
+    const target = await writeTarget(abs).catch(() => abs)
+    if (target === abs) continue
+    const rel = path.relative(realRoot, target)
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) out.add(rel.split(path.sep).join('/'))
+  }
+  return [...out]
+}
+
+/**
+ * What a new export file is created with: the permission bits every training data file has, their owner and their
+ * group where they share them (`commonAttributes`), so reviewed messages are open to nobody who could not read the
+ * data they join. Undefined, the umask, when there is no data file to follow.
+ */
+async function exportFileAttributes(root: string, dataFiles: readonly string[]): Promise<FileAttributes | undefined> {
+  return commonAttributes(dataFiles.map((f) => path.join(root, f)))
+}
+
+/**
  * What must have no uncommitted change for a git export: the data paths whole (every file training reads, and a
  * data file deleted or not yet added), the file new intents go to, and the lookup files the data names, which may
  * lie outside the data paths. Otherwise the branch would carry someone's edits uncommitted, the commit would mix
- * them into the export's, or the export would be checked against data the commit does not hold.
+ * them into the export's, or the export would be checked against data the commit does not hold. The files that data
+ * files linked to shared data lead to count too.
  */
-function watchedPaths(dataPaths: readonly string[], fallbackFile: string, data: TrainingData): string[] {
+async function watchedPaths(
+  root: string,
+  dataPaths: readonly string[],
+  fallbackFile: string,
+  data: TrainingData,
+  dataFiles: readonly string[],
+): Promise<string[]> {
   const paths = new Set([...dataPaths, fallbackFile])
   for (const l of data.lookups) {
     if (l.file) paths.add(l.file)
     for (const s of l.sources ?? []) paths.add(s.file)
   }
+  // a data file linked to shared data is written where it leads
+  for (const t of await linkTargets(root, [...dataFiles, ...paths])) paths.add(t)
   return [...paths].sort()
 }
 
@@ -283,7 +320,11 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     if (existsSync(path.join(root, fallbackFile))) loadPaths.push(fallbackFile)
   }
 
-  const before = await loadTrainingData(loadPaths, { root })
+  const loaded = await loadTrainingDataDetailed(loadPaths, { root })
+  const firstError = loaded.diagnostics.find((d) => d.severity === 'error')
+  if (firstError) throw diagnosticToError(firstError)
+  const before = loaded.data
+  const dataFiles = loaded.files.filter((f) => f.isNlu).map((f) => f.file)
   const existing = new Map<string, Example>()
   for (const ex of before.examples) {
     const key = normalizeMessage(ex)
@@ -301,7 +342,7 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
   if (options.gitBranch)
     await checkGit(
       options.gitBranch,
-      watchedPaths(dataPaths, fallbackFile, before),
+      await watchedPaths(root, dataPaths, fallbackFile, before, dataFiles),
       root,
       path.resolve(root, options.cwd ?? '.'),
       options.env,
@@ -403,6 +444,16 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     file: intentFile.get(c.intent) ?? fallbackFile,
   }))
 
+  // A rename cannot keep a hard link: the file's other names would keep the old content, unseen by whoever uses them.
+  for (const file of files) {
+    const st = await fsp.stat(path.join(root, file)).catch(() => undefined)
+    if (st && st.nlink > 1) {
+      warnings.push(
+        `${file} has ${st.nlink - 1} other hard link${st.nlink === 2 ? '' : 's'}: the export writes a new file in its place, so ${st.nlink === 2 ? 'that name keeps' : 'those names keep'} the old content; share a data file with a symbolic link instead`,
+      )
+    }
+  }
+
   const result = (diff: DataDiff, extra: Partial<ExportResult> = {}): ExportResult => ({
     written,
     duplicates,
@@ -435,10 +486,15 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
     branch = options.gitBranch
   }
 
+  // A new export file holds reviewed messages: it follows the data files' permission bits and owner, not the umask.
+  const newFileLike =
+    files.includes(fallbackFile) && !existsSync(path.join(root, fallbackFile))
+      ? await exportFileAttributes(root, dataFiles)
+      : undefined
   // existing files first, so a file created here does not shift the diff of the others
   for (const file of files) {
     for (const [intent, list] of byFile.get(file)!) {
-      await addExamples(file, intent, list.map(show), { root })
+      await addExamples(file, intent, list.map(show), { root, ...(newFileLike ? { newFileLike } : {}) })
     }
   }
   const afterPaths = outside && !loadPaths.includes(fallbackFile) && files.includes(fallbackFile)
@@ -452,8 +508,9 @@ export async function exportReviews(store: PredictionStore, options: ExportOptio
   if (branch) {
     const n = written.length
     const message = `Add ${n} reviewed example${n === 1 ? '' : 's'} to the training data\n\n${renderDiffMarkdown(diff, { maxExamples: 50 })}`
-    await git(['add', '--', ...files], root, options.env)
-    await git(['commit', '-q', '-m', message, '--', ...files], root, options.env)
+    const paths = [...files, ...(await linkTargets(root, files))]
+    await git(['add', '--', ...paths], root, options.env)
+    await git(['commit', '-q', '-m', message, '--', ...paths], root, options.env)
     commit = (await git(['rev-parse', 'HEAD'], root, options.env)).trim()
   }
 

@@ -114,14 +114,15 @@ export const EXPORT_FILE_MODE = PRIVATE_FILE_MODE
  * new one, never a partial export. On failure the temporary file is removed and the old file kept. The temporary
  * file is created with `mode` (default 0600, whatever the umask) before its first byte, and the rename keeps it, so
  * the export is never readable more widely; a file it replaces passes on none of its bits but those it lacks (a 0644
- * file becomes 0600, a 0400 one stays 0400).
+ * file becomes 0600, a 0400 one stays 0400), and its owner and group as `writeFileAtomic` does. A symbolic link at
+ * `file` is kept and the file it leads to replaced.
  */
 export async function writeStreamAtomic<T>(
   file: string,
   produce: (write: (chunk: string) => Promise<void>) => Promise<T>,
   options: { mode?: number } = {},
 ): Promise<T> {
-  const { tmp, fh } = await openTempFile(file, options.mode ?? EXPORT_FILE_MODE)
+  const { tmp, fh, target } = await openTempFile(file, { mode: options.mode ?? EXPORT_FILE_MODE })
   let open = true
   try {
     // Each chunk is written whole before the next is asked for: the handle's own backpressure.
@@ -130,7 +131,7 @@ export async function writeStreamAtomic<T>(
     await fh.sync()
     open = false
     await fh.close()
-    await fsp.rename(tmp, file)
+    await fsp.rename(tmp, target)
     return result
   } catch (err) {
     if (open) await fh.close().catch(() => {})

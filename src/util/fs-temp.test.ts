@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -55,4 +65,17 @@ describe('temporary files of atomic writes', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"a":2}\n')
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([])
   })
+
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0)(
+    "an export root writes over another user's file stays that user's, 0600",
+    async () => {
+      const file = path.join(dir, 'users.jsonl')
+      writeFileSync(file, 'old\n')
+      chownSync(file, 65534, 4242)
+      chmodSync(file, 0o644)
+      await writeStreamAtomic(file, (write) => write('{"a":1}\n'))
+      const st = statSync(file)
+      expect([st.uid, st.gid, st.mode & 0o777, readFileSync(file, 'utf8')]).toEqual([65534, 4242, 0o600, '{"a":1}\n'])
+    },
+  )
 })

@@ -3,22 +3,30 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTempFileFor, ensureDir, writeFileAtomic } from './fs.js'
+import { commonAttributes, createTempFileFor, ensureDir, writeFileAtomic } from './fs.js'
 
 const execFileP = promisify(execFile)
 const modeOf = (f: string) => statSync(f).mode & 0o777
+/** Root may give files away and create files owned by others; the tests of owners need it. */
+const asRoot = process.platform === 'linux' && process.getuid?.() === 0
 
 let dir: string
 beforeAll(() => {
@@ -186,51 +194,299 @@ describe('writeFileAtomic without a mode', () => {
     rmSync(tmp)
   })
 
-  it.runIf(process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/setpriv'))(
-    'drops the bits of a group the writer cannot give (not a member) rather than hand them to its own group',
+  it.runIf(asRoot && existsSync('/usr/bin/setpriv'))(
+    'a writer that may not give files away keeps the file, and drops the bits of a group it cannot give',
     async () => {
       const out = mkdtempSync(path.join(tmpdir(), 'io-fs-group-'))
       try {
         chmodSync(out, 0o777)
-        const files = { groupRead: 0o640, allRead: 0o644 }
-        for (const [name, bits] of Object.entries(files)) {
+        // The writer (nobody) owns the first two, in root's group, which nobody is not a member of; the third is
+        // another user's, in that user's group.
+        const files = { groupRead: [65534, 0, 0o640], allRead: [65534, 0, 0o644], othersFile: [4242, 4242, 0o664] }
+        for (const [name, [uid, gid, bits]] of Object.entries(files)) {
           const f = path.join(out, name)
           writeFileSync(f, 'old\n')
-          // The writer (nobody) owns the file, but it is in root's group, which nobody is not a member of.
-          chownSync(f, 65534, 0)
-          chmodSync(f, bits)
+          chownSync(f, uid!, gid!)
+          chmodSync(f, bits!)
         }
-        const repo = path.resolve(import.meta.dirname, '../..')
-        const script = `import { writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
-for (const f of process.argv.slice(1)) await writeFileAtomic(f, 'new\\n')`
-        await execFileP(
-          '/usr/bin/setpriv',
-          [
-            '--reuid=65534',
-            '--regid=65534',
-            '--clear-groups',
-            process.execPath,
-            '--import',
-            path.join(repo, 'node_modules/tsx/dist/loader.mjs'),
-            '--input-type=module',
-            '-e',
-            script,
-            ...Object.keys(files).map((n) => path.join(out, n)),
-          ],
-          { cwd: out, env: { PATH: process.env.PATH ?? '', HOME: out } },
+        await asNobody(
+          out,
+          Object.keys(files).map((n) => path.join(out, n)),
         )
         const after = Object.keys(files).map((n) => {
           const st = statSync(path.join(out, n))
-          return [st.gid, st.mode & 0o777, readFileSync(path.join(out, n), 'utf8')]
+          return [st.uid, st.gid, st.mode & 0o777, readFileSync(path.join(out, n), 'utf8')]
         })
         expect(after).toEqual([
-          [65534, 0o600, 'new\n'],
-          [65534, 0o604, 'new\n'],
+          [65534, 65534, 0o600, 'new\n'],
+          [65534, 65534, 0o604, 'new\n'],
+          [65534, 65534, 0o604, 'new\n'],
         ])
-        expect(readdirSync(out).sort()).toEqual(['allRead', 'groupRead'])
+        expect(readdirSync(out).sort()).toEqual(['allRead', 'groupRead', 'othersFile'])
       } finally {
         rmSync(out, { recursive: true, force: true })
       }
     },
   )
 })
+
+describe('the owner of a file replaced', () => {
+  it.runIf(asRoot)("stays the file's when root rewrites another user's file, from before the first byte", async () => {
+    const out = path.join(dir, 'owned')
+    mkdirSync(out)
+    const file = path.join(out, 'nlu.yml')
+    writeFileSync(file, 'old\n')
+    chownSync(file, 65534, 4242)
+    chmodSync(file, 0o640)
+    const seen: number[][] = []
+    async function* produce() {
+      const tmp = readdirSync(out).filter((f) => f.endsWith('.tmp'))
+      expect(tmp).toHaveLength(1)
+      const st = statSync(path.join(out, tmp[0]!))
+      seen.push([st.uid, st.gid, st.mode & 0o777])
+      yield 'new\n'
+    }
+    await writeFileAtomic(file, produce())
+    const owner = (f: string) => {
+      const st = statSync(f)
+      return [st.uid, st.gid, st.mode & 0o777, readFileSync(f, 'utf8')]
+    }
+    expect(seen).toEqual([[65534, 4242, 0o640]])
+    expect(owner(file)).toEqual([65534, 4242, 0o640, 'new\n'])
+    // With a mode as well (a private key regenerated by root stays its owner's).
+    await writeFileAtomic(file, 'newer\n', { mode: 0o600 })
+    expect(owner(file)).toEqual([65534, 4242, 0o600, 'newer\n'])
+    // A new file is the writer's.
+    await writeFileAtomic(path.join(out, 'fresh.yml'), 'x\n')
+    expect(statSync(path.join(out, 'fresh.yml')).uid).toBe(0)
+    expect(readdirSync(out).sort()).toEqual(['fresh.yml', 'nlu.yml'])
+  })
+})
+
+describe('a new file like others', () => {
+  it('takes the bits every one of the files has, and no group bits when their groups differ', async () => {
+    const out = mkdtempSync(path.join(dir, 'like-'))
+    const files = { a: 0o640, b: 0o604, c: 0o664 }
+    for (const [name, bits] of Object.entries(files)) {
+      writeFileSync(path.join(out, name), 'x\n')
+      chmodSync(path.join(out, name), bits)
+    }
+    const of = (...names: string[]) => commonAttributes(names.map((n) => path.join(out, n)))
+    const own = { uid: process.getuid?.(), gid: process.getgid?.() }
+    expect(await of('a', 'c')).toEqual({ mode: 0o640, ...own })
+    expect(await of('a', 'b', 'c')).toEqual({ mode: 0o600, ...own })
+    // Missing files and directories are left out; with nothing left, there is nothing to follow.
+    expect(await of('c', 'missing', '.')).toEqual({ mode: 0o664, ...own })
+    expect(await of('missing')).toBeUndefined()
+    if (asRoot) {
+      chownSync(path.join(out, 'c'), 65534, 4242)
+      expect(await of('a', 'c')).toEqual({ mode: 0o600 })
+      chownSync(path.join(out, 'a'), 65534, 4243)
+      expect(await of('a', 'c')).toEqual({ mode: 0o600, uid: 65534 })
+    }
+  })
+
+  it('is created with those bits whatever the umask, narrowed by a mode, and a file that exists keeps its own', async () => {
+    const out = mkdtempSync(path.join(dir, 'like-'))
+    const seen: number[] = []
+    async function* produce() {
+      const tmp = readdirSync(out).filter((f) => f.endsWith('.tmp'))
+      seen.push(modeOf(path.join(out, tmp[0]!)))
+      yield 'new\n'
+    }
+    writeFileSync(path.join(out, 'kept.yml'), 'old\n')
+    chmodSync(path.join(out, 'kept.yml'), 0o644)
+    const umask = process.umask(0)
+    try {
+      await writeFileAtomic(path.join(out, 'new.yml'), produce(), { newFileLike: { mode: 0o640 } })
+      await writeFileAtomic(path.join(out, 'narrowed.yml'), 'new\n', { newFileLike: { mode: 0o644 }, mode: 0o600 })
+      await writeFileAtomic(path.join(out, 'kept.yml'), 'new\n', { newFileLike: { mode: 0o600 } })
+    } finally {
+      process.umask(umask)
+    }
+    expect(seen).toEqual([0o640])
+    expect(['new.yml', 'narrowed.yml', 'kept.yml'].map((f) => modeOf(path.join(out, f)))).toEqual([0o640, 0o600, 0o644])
+  })
+
+  it.runIf(asRoot)('is given their owner and group by a writer that may give files away', async () => {
+    const out = mkdtempSync(path.join(dir, 'like-'))
+    const file = path.join(out, 'reviewed.yml')
+    await writeFileAtomic(file, 'new\n', { newFileLike: { mode: 0o640, uid: 65534, gid: 4242 } })
+    const st = statSync(file)
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([65534, 4242, 0o640])
+  })
+})
+
+describe('writeFileAtomic through a symbolic link', () => {
+  const linked = () => {
+    const out = mkdtempSync(path.join(dir, 'links-'))
+    mkdirSync(path.join(out, 'shared'))
+    mkdirSync(path.join(out, 'project'))
+    return out
+  }
+  const isLink = (f: string) => lstatSync(f).isSymbolicLink()
+
+  it('replaces the file the link leads to, with a temporary file beside it, and keeps the link', async () => {
+    const out = linked()
+    const target = path.join(out, 'shared', 'nlu.yml')
+    const link = path.join(out, 'project', 'nlu.yml')
+    writeFileSync(target, 'old\n')
+    chmodSync(target, 0o640)
+    symlinkSync('../shared/nlu.yml', link)
+    const seen: string[][] = []
+    async function* produce() {
+      const temps = (d: string) => readdirSync(path.join(out, d)).filter((f) => f.endsWith('.tmp'))
+      seen.push(temps('shared'), temps('project'))
+      yield 'new\n'
+    }
+    await writeFileAtomic(link, produce())
+    expect(seen.map((t) => t.length)).toEqual([1, 0])
+    expect([isLink(link), readlinkSync(link), readFileSync(link, 'utf8')]).toEqual([true, '../shared/nlu.yml', 'new\n'])
+    expect([readFileSync(target, 'utf8'), modeOf(target)]).toEqual(['new\n', 0o640])
+    // Through a chain of links, and with a mode, likewise; `root` lets a link inside it through.
+    symlinkSync('nlu.yml', path.join(out, 'project', 'again.yml'))
+    await writeFileAtomic(path.join(out, 'project', 'again.yml'), 'newer\n', { mode: 0o600, root: out })
+    expect([isLink(path.join(out, 'project', 'again.yml')), readFileSync(target, 'utf8'), modeOf(target)]).toEqual([
+      true,
+      'newer\n',
+      0o600,
+    ])
+    expect(readdirSync(path.join(out, 'shared'))).toEqual(['nlu.yml'])
+    expect(readdirSync(path.join(out, 'project')).sort()).toEqual(['again.yml', 'nlu.yml'])
+  })
+
+  it('reads a relative link from the directory a linked directory leads to, as the system does', async () => {
+    const out = linked()
+    mkdirSync(path.join(out, 'shared', 'deep'))
+    writeFileSync(path.join(out, 'shared', 'nlu.yml'), 'old\n')
+    symlinkSync('../nlu.yml', path.join(out, 'shared', 'deep', 'nlu.yml'))
+    // project/data -> shared/deep: `..` from there is shared/, not project/.
+    symlinkSync('../shared/deep', path.join(out, 'project', 'data'))
+    await writeFileAtomic(path.join(out, 'project', 'data', 'nlu.yml'), 'new\n')
+    expect(readFileSync(path.join(out, 'shared', 'nlu.yml'), 'utf8')).toBe('new\n')
+    expect(readdirSync(path.join(out, 'project'))).toEqual(['data'])
+  })
+
+  it('writes the file a dangling link names when its directory exists, and keeps the link', async () => {
+    const out = linked()
+    const link = path.join(out, 'project', 'reviewed.yml')
+    symlinkSync('../shared/reviewed.yml', link)
+    await writeFileAtomic(link, 'new\n')
+    expect([isLink(link), readFileSync(path.join(out, 'shared', 'reviewed.yml'), 'utf8')]).toEqual([true, 'new\n'])
+  })
+
+  it('refuses a dangling link whose directory does not exist, and makes none', async () => {
+    const out = linked()
+    const link = path.join(out, 'project', 'nlu.yml')
+    const target = path.join(out, 'unmounted', 'nlu.yml')
+    symlinkSync(target, link)
+    const err = await writeFileAtomic(link, 'new\n').catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      code: 'ERR_WRITE_DANGLING_LINK',
+      message: `Cannot write ${link}: it is a symbolic link to ${target}, and ${path.join(out, 'unmounted')} does not exist`,
+    })
+    expect((err as { hint: string }).hint).toMatch(/not mounted.*remove the link/)
+    writeFileSync(path.join(out, 'shared', 'file'), '')
+    symlinkSync('../shared/file/nlu.yml', path.join(out, 'project', 'under-a-file.yml'))
+    await expect(writeFileAtomic(path.join(out, 'project', 'under-a-file.yml'), 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_DANGLING_LINK',
+      message: expect.stringMatching(/shared\/file is a file, not a directory$/),
+    })
+    expect(readdirSync(out).sort()).toEqual(['project', 'shared'])
+    expect(isLink(link)).toBe(true)
+  })
+
+  it('refuses a loop of links, and a link that leads out of `root`', async () => {
+    const out = linked()
+    const a = path.join(out, 'project', 'a.yml')
+    symlinkSync('b.yml', a)
+    symlinkSync('a.yml', path.join(out, 'project', 'b.yml'))
+    await expect(writeFileAtomic(a, 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_FAILED',
+      message: `Cannot write ${a}: its symbolic links lead round in a loop (or through more than 40 links) (ELOOP)`,
+    })
+    const target = path.join(out, 'shared', 'nlu.yml')
+    writeFileSync(target, 'old\n')
+    const link = path.join(out, 'project', 'nlu.yml')
+    symlinkSync(target, link)
+    const root = path.join(out, 'project')
+    await expect(writeFileAtomic(link, 'new\n', { root })).rejects.toMatchObject({
+      code: 'ERR_PATH_OUTSIDE_PROJECT',
+      message: `${link} (${realpathSync(target)}) is outside the project directory ${root}`,
+    })
+    // A linked directory leads out as well, for a new file too.
+    symlinkSync('../shared', path.join(root, 'data'))
+    await expect(writeFileAtomic(path.join(root, 'data', 'new', 'x.yml'), 'x', { root })).rejects.toMatchObject({
+      code: 'ERR_PATH_OUTSIDE_PROJECT',
+    })
+    expect([readFileSync(target, 'utf8'), readdirSync(path.join(out, 'shared'))]).toEqual(['old\n', ['nlu.yml']])
+  })
+
+  it.runIf(asRoot)("follows another user's link only to what that user owns", async () => {
+    const out = linked()
+    const own = path.join(out, 'shared', 'users.yml')
+    const roots = path.join(out, 'shared', 'roots.yml')
+    writeFileSync(own, 'old\n')
+    writeFileSync(roots, 'old\n')
+    chownSync(own, 65534, 65534)
+    const link = (name: string, to: string) => {
+      const l = path.join(out, 'project', name)
+      symlinkSync(to, l)
+      lchownSync(l, 65534, 65534)
+      return l
+    }
+    await writeFileAtomic(link('users.yml', own), 'new\n')
+    expect([readFileSync(own, 'utf8'), statSync(own).uid]).toEqual(['new\n', 65534])
+    const toRoots = link('roots.yml', roots)
+    await expect(writeFileAtomic(toRoots, 'new\n')).rejects.toMatchObject({
+      code: 'ERR_WRITE_LINK_UNTRUSTED',
+      message: `Cannot write ${toRoots}: it is a symbolic link of user 65534, and ${roots}, where it leads, is user 0's`,
+    })
+    // Nor through a link of root's on the way, nor to a new file in a directory of root's.
+    const chain = path.join(out, 'project', 'chain.yml')
+    symlinkSync(roots, chain)
+    await expect(writeFileAtomic(link('via.yml', chain), 'new\n')).rejects.toMatchObject({
+      code: 'ERR_WRITE_LINK_UNTRUSTED',
+    })
+    await expect(writeFileAtomic(link('new.yml', path.join(out, 'shared', 'new.yml')), 'x')).rejects.toMatchObject({
+      code: 'ERR_WRITE_LINK_UNTRUSTED',
+      message: expect.stringContaining(`${path.join(out, 'shared')}, where it leads, is user 0's`),
+    })
+    expect(readFileSync(roots, 'utf8')).toBe('old\n')
+    expect(readdirSync(path.join(out, 'shared')).sort()).toEqual(['roots.yml', 'users.yml'])
+  })
+
+  it('cannot keep a hard link: the other name keeps the old content', async () => {
+    const out = linked()
+    const file = path.join(out, 'project', 'nlu.yml')
+    const other = path.join(out, 'shared', 'nlu.yml')
+    writeFileSync(file, 'old\n')
+    linkSync(file, other)
+    await writeFileAtomic(file, 'new\n')
+    expect([readFileSync(file, 'utf8'), readFileSync(other, 'utf8')]).toEqual(['new\n', 'old\n'])
+    expect([statSync(file).nlink, statSync(other).nlink]).toEqual([1, 1])
+  })
+})
+
+/** Run writeFileAtomic as nobody (uid and gid 65534, no other groups) on each of `files`, writing `new\n`. */
+async function asNobody(cwd: string, files: string[]): Promise<void> {
+  const repo = path.resolve(import.meta.dirname, '../..')
+  const script = `import { writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
+for (const f of process.argv.slice(1)) await writeFileAtomic(f, 'new\\n')`
+  await execFileP(
+    '/usr/bin/setpriv',
+    [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      '--import',
+      path.join(repo, 'node_modules/tsx/dist/loader.mjs'),
+      '--input-type=module',
+      '-e',
+      script,
+      ...files,
+    ],
+    { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd } },
+  )
+}

@@ -149,6 +149,7 @@ const WRITE_REASONS: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory',
   ENAMETOOLONG: 'the name is too long',
   ENOENT: 'a directory on the path does not exist',
+  ELOOP: 'its symbolic links lead round in a loop (or through more than 40 links)',
 }
 
 function writeFailureReason(file: string, err: unknown): string {
@@ -204,26 +205,158 @@ export async function modeOfCopy(input: string): Promise<number | undefined> {
   }
 }
 
+/** Who owns a file and who may open it: what a replaced file passes on to its replacement. */
+export interface FileAttributes {
+  /** Permission bits (0o777 at most). */
+  mode: number
+  /** Owner; undefined: the writer. */
+  uid?: number
+  /** Group; undefined: the writer's. */
+  gid?: number
+}
+
+/**
+ * What a new file placed among `files` takes from them (see `WriteFileAtomicOptions.newFileLike`): the permission
+ * bits every one of them has, so the new file is open to nobody who could not open each of them; their owner when
+ * they all have one; their group when they all have one, else no group bits. Files that are gone or not regular are
+ * left out; undefined when none is left. Symbolic links are followed.
+ */
+export async function commonAttributes(files: readonly string[]): Promise<FileAttributes | undefined> {
+  let common: FileAttributes | undefined
+  for (const file of files) {
+    const st = await regularFileStat(file)
+    if (!st) continue
+    if (!common) common = { mode: st.mode & 0o777, uid: st.uid, gid: st.gid }
+    else {
+      common.mode &= st.mode
+      if (common.uid !== st.uid) delete common.uid
+      if (common.gid !== st.gid) delete common.gid
+    }
+  }
+  if (common && common.gid === undefined) common.mode &= ~0o070
+  return common
+}
+
 export interface WriteFileAtomicOptions {
   /**
    * The file's permission bits (e.g. 0o600 for a private key), whatever the umask. A file the write replaces that
    * lacks some of these bits keeps lacking them (0o400 stays 0o400): a replacement never opens a file wider than it
-   * was. Without a mode, a new file gets 0o666 less the umask and a replaced file keeps its permission bits. See
+   * was. Without a mode (or `newFileLike`), a new file gets 0o666 less the umask and a replaced file keeps its
+   * permission bits. See
    * `createTempFileFor` for when the bits are set.
    */
   mode?: number
+  /**
+   * For a file that does not exist yet: the permission bits, owner and group it is created with, whatever the umask,
+   * as a replaced file keeps its own (the owner only where the writer may give files away, the group's bits dropped
+   * where it may not give the group; see `createTempFileFor`). `mode`, when set too, narrows these bits.
+   */
+  newFileLike?: FileAttributes
+  /**
+   * When set, the file written must lie inside this directory once symbolic links are followed, those of its
+   * directories too, else ERR_PATH_OUTSIDE_PROJECT: a link in the project never leads a write out of it, as the data
+   * loader never reads through one.
+   */
+  root?: string
+}
+
+/** Links followed one after another before a write gives up, as the kernel does (ELOOP). */
+const MAX_LINK_HOPS = 40
+
+/**
+ * The file a write to `file` replaces: `file` itself, or, when it is a symbolic link, the file it leads to (through a
+ * chain of links), so that the rename replaces that file and the link survives, showing the new content. A link to
+ * a file that does not exist leads to a new file there when its directory exists; else ERR_WRITE_DANGLING_LINK,
+ * since a missing directory may be a share not mounted, where none should be made. A link another user made is
+ * followed only to what that user owns (ERR_WRITE_LINK_UNTRUSTED). Other failures are the system's errors (ELOOP
+ * for a loop of links).
+ */
+export async function writeTarget(file: string): Promise<string> {
+  const writer = process.geteuid?.()
+  let cur = file
+  // The owner of the last link followed, when it is not the writer: what it leads to must be that user's too.
+  let linkOwner: number | undefined
+  const trust = (owner: number, what: string) => {
+    if (linkOwner !== undefined && owner !== linkOwner) {
+      throw createError('ERR_WRITE_LINK_UNTRUSTED', { path: file, target: what, linkOwner, owner })
+    }
+  }
+  for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {
+    const st = await fsp.lstat(cur).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined
+      throw err
+    })
+    if (st) trust(st.uid, cur)
+    if (st?.isSymbolicLink()) {
+      linkOwner = writer === undefined || st.uid === writer ? undefined : st.uid
+      // A relative link is read from the link's real directory, as the system reads it: `..` after a linked
+      // directory leaves the directory linked to, not the link.
+      cur = path.resolve(await fsp.realpath(path.dirname(cur)), await fsp.readlink(cur))
+      continue
+    }
+    // `file` itself missing is a new file, its directories made as for any output.
+    if (st || cur === file) return cur
+    const dir = path.dirname(cur)
+    const dirStat = await fsp.stat(dir).catch(() => undefined)
+    if (dirStat?.isDirectory()) {
+      trust(dirStat.uid, dir)
+      return cur
+    }
+    const detail = dirStat ? `${dir} is a file, not a directory` : `${dir} does not exist`
+    throw createError('ERR_WRITE_DANGLING_LINK', { path: file, target: cur, detail })
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, '${file}'`), { code: 'ELOOP' })
+}
+
+/** Throw ERR_PATH_OUTSIDE_PROJECT unless `target`, a write's file, lies inside `root` once links are followed. */
+async function assertWriteInside(root: string, file: string, target: string): Promise<void> {
+  const realRoot = await realLocation(root)
+  const real = await realLocation(target)
+  const rel = path.relative(realRoot, real)
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw createError('ERR_PATH_OUTSIDE_PROJECT', {
+      path: real === path.resolve(file) ? file : `${file} (${real})`,
+      root,
+    })
+  }
+}
+
+/** `p` with the links of its nearest existing ancestor resolved, and the names below that, which do not exist yet. */
+async function realLocation(p: string): Promise<string> {
+  const rest: string[] = []
+  for (let cur = path.resolve(p); ; cur = path.dirname(cur)) {
+    try {
+      return path.join(await fsp.realpath(cur), ...rest)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(cur) === cur) return path.resolve(p)
+      rest.unshift(path.basename(cur))
+    }
+  }
 }
 
 /**
- * A fresh temporary file beside `file`, open for writing and registered as in progress: the caller writes, syncs,
- * closes and renames it, removes it on failure, and calls `releaseTempPath`. Its permission bits are those of
- * `createTempFileFor`. A failure here leaves nothing behind and is ERR_WRITE_FAILED naming `file`.
+ * A fresh temporary file to replace `file`, open for writing and registered as in progress: the caller writes,
+ * syncs, closes and renames it over `target`, removes it on failure, and calls `releaseTempPath`. `target` is
+ * `file`, or the file a symbolic link there leads to (see `writeTarget`), and the temporary file lies beside it, on
+ * its file system. Its permission bits are those of `createTempFileFor`. A failure here leaves nothing behind and is
+ * a catalog error naming `file` (ERR_WRITE_FAILED, or ERR_WRITE_DANGLING_LINK, ERR_PATH_OUTSIDE_PROJECT).
  */
-export async function openTempFile(file: string, mode?: number): Promise<{ tmp: string; fh: FileHandle }> {
-  const tmp = tempPathFor(file)
+export async function openTempFile(
+  file: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<{ tmp: string; fh: FileHandle; target: string }> {
+  let target: string
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true })
-    return { tmp, fh: await createTempFileFor(file, tmp, mode) }
+    target = await writeTarget(file)
+    if (options.root !== undefined) await assertWriteInside(options.root, file, target)
+  } catch (err) {
+    throw await writeError(file, err)
+  }
+  const tmp = tempPathFor(target)
+  try {
+    await fsp.mkdir(path.dirname(target), { recursive: true })
+    return { tmp, fh: await createTempFileFor(target, tmp, options), target }
   } catch (err) {
     releaseTempPath(tmp)
     throw await writeError(file, err)
@@ -233,31 +366,32 @@ export async function openTempFile(file: string, mode?: number): Promise<{ tmp: 
 /**
  * Create `tmp`, which must not exist, to be written and renamed over `file`, with the permission bits `file` is to
  * end with (see `WriteFileAtomicOptions.mode`), set before the first byte is written. When `file` exists, the bits
- * are its own (narrowed to `mode` when there is one), and the temporary file takes its group; when that group cannot
- * be given (the writer is not a member), the group's bits are dropped rather than handed to the writer's group.
- * Until its group and bits are set the file is its owner's alone, so nobody can open it more widely than the file
- * it becomes. Failures are the system's errors; on one, `tmp` is removed.
+ * are its own (narrowed to `mode` when there is one), and the temporary file takes its owner and group (see
+ * `giveOwnership`: the owner only where the writer may give files away, the group's bits dropped where it may not
+ * give the group); a new file takes them from `newFileLike` the same way, when there is one. Until its owner, group
+ * and bits are set the file is its owner's alone, so nobody can open it more widely than the file it becomes.
+ * Failures are the system's errors; on one, `tmp` is removed.
  */
-export async function createTempFileFor(file: string, tmp: string, mode?: number): Promise<FileHandle> {
+export async function createTempFileFor(
+  file: string,
+  tmp: string,
+  options: Pick<WriteFileAtomicOptions, 'mode' | 'newFileLike'> = {},
+): Promise<FileHandle> {
+  const { mode } = options
   const old = await regularFileStat(file)
+  const like: FileAttributes | undefined = old
+    ? { mode: old.mode & 0o777, uid: old.uid, gid: old.gid }
+    : options.newFileLike
   // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
   // whatever the mode: only later opens are checked against it.
-  if (!old && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
-  let bits = mode === undefined ? old!.mode & 0o777 : old ? mode & old.mode & 0o777 : mode
+  if (!like && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
+  let bits = like ? (mode ?? 0o777) & like.mode & 0o777 : mode! & 0o777
   const fh = await fsp.open(tmp, 'wx', bits & 0o700)
   try {
-    if (old && bits & 0o070) {
-      const own = await fh.stat()
-      if (own.gid !== old.gid) {
-        try {
-          await fh.chown(own.uid, old.gid)
-        } catch {
-          bits &= ~0o070
-        }
-      }
-    }
+    if (like) bits = await giveOwnership(fh, like, bits)
     try {
-      // The umask only narrows the mode open applies; set it exactly, still before the first byte.
+      // The umask only narrows the mode open applies; set it exactly, still before the first byte. After the owner:
+      // a group given later would find the bits already open to it.
       await fh.chmod(bits)
     } catch (err) {
       // Some mounts (FAT, some network shares) refuse chmod: the bits open gave are never wider than the file
@@ -272,6 +406,33 @@ export async function createTempFileFor(file: string, tmp: string, mode?: number
   }
 }
 
+/**
+ * Give the open file `fh` the owner and group of `like` as far as the writer may, and return the permission bits it
+ * may then have. Only a writer that may give files away (root, or a process with CAP_CHOWN) can give the owner, so
+ * root rewriting a user's data file leaves it the user's; trying is the one test that holds everywhere (capabilities,
+ * user namespaces, NFS root squashing). A writer that may not keeps the file, and gives it the group only when it is
+ * a member: else the group's bits are dropped rather than handed to the writer's own group.
+ */
+async function giveOwnership(fh: FileHandle, like: FileAttributes, bits: number): Promise<number> {
+  const own = await fh.stat()
+  const gid = like.gid ?? own.gid
+  if (like.uid !== undefined && like.uid !== own.uid) {
+    try {
+      await fh.chown(like.uid, gid)
+      return bits
+    } catch {
+      // not allowed to give the file away: the writer keeps it
+    }
+  }
+  if (gid === own.gid) return bits
+  try {
+    await fh.chown(own.uid, gid)
+    return bits
+  } catch {
+    return bits & ~0o070
+  }
+}
+
 /** The status of the regular file at `file`, if there is one to replace. */
 async function regularFileStat(file: string): Promise<import('node:fs').Stats | undefined> {
   try {
@@ -282,13 +443,17 @@ async function regularFileStat(file: string): Promise<import('node:fs').Stats | 
   }
 }
 
-/** Write atomically: a crash leaves either the old file or the new one, never half of it. */
+/**
+ * Write atomically: a crash leaves either the old file or the new one, never half of it. A symbolic link at `file`
+ * is kept and the file it leads to replaced (see `writeTarget`). A hard link cannot be kept: the file's other names
+ * keep the old content, since the rename puts a new file in place of the old one.
+ */
 export async function writeFileAtomic(
   file: string,
   data: string | Uint8Array | AsyncIterable<string | Uint8Array>,
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
-  const { tmp, fh } = await openTempFile(file, options.mode)
+  const { tmp, fh, target } = await openTempFile(file, options)
   try {
     try {
       await fsp.writeFile(fh, data)
@@ -296,7 +461,7 @@ export async function writeFileAtomic(
     } finally {
       await fh.close()
     }
-    await fsp.rename(tmp, file)
+    await fsp.rename(tmp, target)
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => {})
     throw await writeError(file, err)

@@ -15,6 +15,11 @@ export interface SpawnCliOptions {
   umask?: number
   /** Variables added to the environment. */
   env?: Record<string, string>
+  /**
+   * Run as this user id, with the group of the same id and no other groups (`setpriv`, Linux, from root): a writer
+   * that may not give files away.
+   */
+  uid?: number
 }
 
 export function spawnCli(
@@ -74,6 +79,10 @@ function commandLine(args: readonly string[], options: SpawnCliOptions): [string
     path.join(repo, 'src/cli/main.ts'),
     ...args,
   ]
-  if (options.umask === undefined) return [node[0]!, node.slice(1)]
-  return ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...node]]
+  const as =
+    options.uid === undefined
+      ? node
+      : ['/usr/bin/setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...node]
+  if (options.umask === undefined) return [as[0]!, as.slice(1)]
+  return ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...as]]
 }

@@ -357,7 +357,10 @@ export function register(program: Command, io: CliIO): void {
         target,
         ...(opts.gitBranch ? { gitBranch: opts.gitBranch } : {}),
       })
-      if (!opts.json) io.stdout(`${exported.message}\n`)
+      if (!opts.json) {
+        for (const w of exported.warnings) io.stderr(`warning: ${w}\n`)
+        io.stdout(`${exported.message}\n`)
+      }
       await runAndPrint(io, opts, {
         ...(opts.json ? { json: (run) => ({ export: exported, run }) } : { heading: 'running the pipeline' }),
       })

@@ -1,4 +1,17 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -58,6 +71,33 @@ describe('fs backend', () => {
     }
     const file = path.join(root, 'aliases', 'prod.json')
     expect([statSync(file).mode & 0o777, readFileSync(file, 'utf8')]).toEqual([0o640, '{"v":2}'])
+  })
+
+  it('replaces an object that is a symbolic link where the link leads, keeping its owner; create-only refuses it', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    const shared = path.join(path.dirname(root), 'shared.json')
+    writeFileSync(shared, '{"v":1}')
+    chmodSync(shared, 0o640)
+    const asRoot = process.platform === 'linux' && process.getuid?.() === 0
+    if (asRoot) chownSync(shared, 65534, 4242)
+    mkdirSync(path.join(root, 'aliases'), { recursive: true })
+    const alias = path.join(root, 'aliases', 'prod.json')
+    symlinkSync(shared, alias)
+    const info = await b.put('aliases/prod.json', new TextEncoder().encode('{"v":2}'))
+    expect([lstatSync(alias).isSymbolicLink(), readFileSync(shared, 'utf8'), statSync(shared).mode & 0o777]).toEqual([
+      true,
+      '{"v":2}',
+      0o640,
+    ])
+    if (asRoot) expect([statSync(shared).uid, statSync(shared).gid]).toEqual([65534, 4242])
+    expect((await b.head('aliases/prod.json'))?.etag).toBe(info.etag)
+    symlinkSync(path.join(path.dirname(root), 'missing.json'), path.join(root, 'aliases', 'dev.json'))
+    await expect(b.put('aliases/dev.json', new TextEncoder().encode('{}'), { ifNoneMatch: '*' })).rejects.toMatchObject(
+      { code: 'ERR_REGISTRY_PRECONDITION' },
+    )
+    expect(readdirSync(path.join(root, 'aliases')).sort()).toEqual(['dev.json', 'prod.json'])
+    expect(readdirSync(path.dirname(root)).sort()).toEqual(['registry', 'shared.json'])
   })
 
   it('creates the registry directory on first write only', async () => {

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError, isIntentopsError } from '../../errors.js'
-import { createTempFileFor, releaseTempPath, tempPathFor } from '../../util/fs.js'
+import { createTempFileFor, releaseTempPath, tempPathFor, writeTarget } from '../../util/fs.js'
 import {
   assertValidKey,
   backendError,
@@ -128,12 +128,20 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
     async put(key, data, opts: PutOptions = {}) {
       assertValidKey(key)
       const file = fileOf(key)
-      const dir = path.dirname(file)
-      const tmp = tempPathFor(file)
+      let target: string
+      try {
+        // An object that is a symbolic link is replaced where the link leads. A create-only write links the name
+        // itself: a link there, even to nothing, is an object that exists.
+        target = opts.ifNoneMatch === '*' ? file : await writeTarget(file)
+      } catch (err) {
+        throw fail('put', key, err)
+      }
+      const dir = path.dirname(target)
+      const tmp = tempPathFor(target)
       try {
         await fsp.mkdir(dir, { recursive: true })
-        // An object it replaces (an alias, say) keeps its permission bits and group.
-        const fh = await createTempFileFor(file, tmp)
+        // An object it replaces (an alias, say) keeps its permission bits, owner and group.
+        const fh = await createTempFileFor(target, tmp)
         try {
           await fh.writeFile(data)
           await fh.sync()
@@ -152,7 +160,7 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
             await fsp.rm(tmp, { force: true })
           }
         } else {
-          await fsp.rename(tmp, file)
+          await fsp.rename(tmp, target)
         }
         await syncDir(dir)
         return infoOf(key, await fsp.stat(file, { bigint: true }))
