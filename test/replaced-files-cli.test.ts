@@ -21,7 +21,7 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config/load.js'
+import { defaultConfig } from '../src/config/defaults.js'
 import { decide } from '../src/review/actions.js'
 import { prediction } from '../src/review/testing.js'
 import { openStore } from '../src/store/open.js'
