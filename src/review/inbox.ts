@@ -3,7 +3,6 @@
  * duplicates and near duplicates take one decision.
  * @module
  */
-import type { EntityPrediction, IntentScore } from '../nlu/types.js'
 import { searchWords } from '../store/search.js'
 import type { InboxOrder, PredictionQuery, PredictionRecord, PredictionStore } from '../store/types.js'
 import { groupNearDuplicates, jaccard, normalizeMessage, shingles } from './group.js'
@@ -18,33 +17,33 @@ export interface InboxOptions {
   nearDuplicateThreshold: number
 }
 
-/** One message of a group. */
-export interface InboxMember {
-  id: string
-  ts: number
-  text: string
-  fields?: Record<string, string>
-  channel: string
-  modelVersion: string
-  confidence: number
-}
+/** One message of a group: the log's fields a reviewer sees beside each duplicate. */
+export type InboxMember = Pick<
+  PredictionRecord,
+  'id' | 'ts' | 'text' | 'fields' | 'channel' | 'modelVersion' | 'confidence'
+>
 
-/** Messages that take one decision; the first (most uncertain) member speaks for the group. */
-export interface InboxGroup {
-  /** The id of the first member. */
-  id: string
-  text: string
-  fields?: Record<string, string>
-  intent: string
-  confidence: number
-  margin: number
-  fallback: boolean
-  ranking: IntentScore[]
-  entities: EntityPrediction[]
-  modelName: string
-  modelVersion: string
-  channel: string
-  ts: number
+/**
+ * Messages that take one decision. The first (most uncertain) member speaks for the group: the prediction's fields
+ * are its own, `id` included.
+ */
+export interface InboxGroup
+  extends Pick<
+    PredictionRecord,
+    | 'id'
+    | 'text'
+    | 'fields'
+    | 'intent'
+    | 'confidence'
+    | 'margin'
+    | 'fallback'
+    | 'ranking'
+    | 'entities'
+    | 'modelName'
+    | 'modelVersion'
+    | 'channel'
+    | 'ts'
+  > {
   /** How many messages the group holds (members.length). */
   size: number
   members: InboxMember[]
