@@ -151,21 +151,35 @@ export function encodeModel(model: TrainedModel): Uint8Array {
     components.push({ name: s.name, json: s.state.json, arrays })
   }
   const header: Header = { manifest: model.manifest, components, synonyms: { ...model.pipeline.synonyms } }
-  const json = new TextEncoder().encode(JSON.stringify(header))
-  const dataStart = align8(FIXED + json.length)
-  const total = dataStart + align8(offset) + DIGEST
-  const buf = new Uint8Array(total)
-  const view = new DataView(buf.buffer)
   const recorded = model.manifest.formatVersion
   const minor = Math.max(
     recorded.major === MODEL_FORMAT_VERSION.major ? Math.min(recorded.minor, MODEL_FORMAT_VERSION.minor) : 0,
     half ? HALF_MINOR : 0,
     model.manifest.trainedFields !== undefined ? TRAINED_FIELDS_MINOR : 0,
   )
+  return sealFile(header, minor, 0, offset, blobs)
+}
+
+/**
+ * The file around a JSON header and its sections: the fixed part (magic, format version, flags, header length,
+ * total length), the header, each section little-endian at its 8-aligned offset, and the SHA-256 of all before it.
+ */
+function sealFile(
+  header: unknown,
+  minor: number,
+  flags: number,
+  sectionsEnd: number,
+  blobs: ReadonlyArray<{ offset: number; array: NumericArray }>,
+): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header))
+  const dataStart = align8(FIXED + json.length)
+  const total = dataStart + align8(sectionsEnd) + DIGEST
+  const buf = new Uint8Array(total)
+  const view = new DataView(buf.buffer)
   buf.set(MAGIC, 0)
   view.setUint16(8, MODEL_FORMAT_VERSION.major, true)
   view.setUint16(10, minor, true)
-  view.setUint32(12, 0, true)
+  view.setUint32(12, flags, true)
   view.setUint32(16, json.length, true)
   view.setUint32(20, 0, true)
   view.setBigUint64(24, BigInt(total), true)
@@ -481,26 +495,8 @@ export async function readModelBytes(file: string, maxBytes = DEFAULT_MAX_MODEL_
 export function encodeComponentState(state: ComponentState): Uint8Array {
   const blobs: Array<{ offset: number; array: NumericArray }> = []
   const { arrays, end: offset } = layoutSections(state, 0, blobs)
-  const json = new TextEncoder().encode(JSON.stringify({ json: state.json, arrays }))
-  const dataStart = align8(FIXED + json.length)
-  const total = dataStart + align8(offset) + DIGEST
-  const buf = new Uint8Array(total)
-  const view = new DataView(buf.buffer)
-  buf.set(MAGIC, 0)
-  view.setUint16(8, MODEL_FORMAT_VERSION.major, true)
-  view.setUint16(10, arrays.some((a) => a.dtype === 'f16') ? HALF_MINOR : 0, true)
-  view.setUint32(12, COMPONENT_FLAG, true)
-  view.setUint32(16, json.length, true)
-  view.setBigUint64(24, BigInt(total), true)
-  buf.set(json, FIXED)
-  for (const { offset: off, array } of blobs) writeLittleEndian(buf, dataStart + off, array)
-  buf.set(
-    createHash('sha256')
-      .update(buf.subarray(0, total - DIGEST))
-      .digest(),
-    total - DIGEST,
-  )
-  return buf
+  const minor = arrays.some((a) => a.dtype === 'f16') ? HALF_MINOR : 0
+  return sealFile({ json: state.json, arrays }, minor, COMPONENT_FLAG, offset, blobs)
 }
 
 /** Read bytes written by {@link encodeComponentState}. */
