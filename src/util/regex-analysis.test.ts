@@ -68,6 +68,13 @@ describe('estimateWork', () => {
       // Every later run of the pattern is refused too.
       '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}',
       '(?<!\\d)\\d+\\.\\d+',
+      // `\b` fails between two word characters, so inside a run of them.
+      '\\b[a-z]+@',
+      '\\b\\w+@',
+      '\\b\\d+\\.\\d+',
+      '(?<![.])\\b[a-z]+@',
+      // And between two others.
+      '\\b[.,]+@',
     ]) {
       expect(work(guarded)!.steps, guarded).toBeLessThan(20 * n)
     }
@@ -86,6 +93,12 @@ describe('estimateWork', () => {
       '(?<![a-z]{2})[a-z]+@',
       '(?![a-z])[a-z]+@',
       'x?(?<![a-z])[a-z]+@',
+      // A run of word characters and others, where every character is a boundary, even with a lookbehind that refuses
+      // the others; `\B`, which passes inside a run; `\b` on one way in only.
+      '\\b[a-z.]+@',
+      '(?<![.])\\b[a-z.]+@',
+      '\\B\\w+@',
+      '(?:\\b|x)[a-z]+@',
     ]) {
       expect(work(near)!.steps, near).toBeGreaterThan((n * (n - 1)) / 2)
     }

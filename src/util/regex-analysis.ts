@@ -11,13 +11,15 @@
  * since `(a|a){1,30}` takes 2^30 steps although it is finite. It follows V8 where that matters for common
  * patterns: a match that can end at a state ends the search there (so `(a|aa)+` alone is quick, while
  * `(a|aa)+$` is not), a repetition whose iteration matched nothing stops (so `(a?)*` is linear), and a lookbehind of
- * one character in front of the pattern fails every attempt after a character it refuses, so the steps counted on a
- * text have a search go through a run of those from its start alone (`(?<![a-z])[a-z]+@` takes linear time where
- * `[a-z]+@` takes quadratic; see {@link leadingGuard}).
+ * one character in front of the pattern fails every attempt after a character it refuses, as `\b` in front fails every
+ * attempt between two word characters, so the steps counted on a text have a search go through a run of those from
+ * its start alone (`(?<![a-z])[a-z]+@` and `\b[a-z]+@` take linear time where `[a-z]+@` takes quadratic; see
+ * {@link leadingGuard}).
  * @module
  */
 import {
   caseFoldingDifferences,
+  caseRelated,
   complement,
   contains,
   MAX_CODE_POINT,
@@ -342,8 +344,8 @@ interface Graph {
   nullable: boolean[]
   search: number
   init: number
-  /** The characters outside {@link leadingGuard}: after one of them an attempt can get past the pattern's start. */
-  opensAfter: Ranges
+  /** What makes an attempt fail before it takes a character ({@link leadingGuard}); none without a search. */
+  guard: Guard
 }
 
 const ALL: Ranges = [0, MAX_CODE_POINT]
@@ -358,45 +360,116 @@ function oneCharacter(n: RegexNode): Ranges | undefined {
 }
 
 /**
- * The characters after which an attempt fails before it takes any, because every way into the pattern first passes a
- * lookbehind of one character that refuses them: the class of `(?<![…])`, everything outside that of `(?<=[…])`, as
- * `tested` reads a lookbehind's class. Empty when the pattern starts with no such lookbehind.
+ * What makes an attempt fail before it takes a character, by the character before its start (`c1`) and the one at it
+ * (`c2`): it fails when `c1` is in `behind` (a lookbehind of one character refuses it), or when `c1` and `c2` are in
+ * the same one of `sides` (`\b` between two word characters, or two others). Inside a stretch of text that only holds
+ * characters of `behind`, or only of one side, every attempt but the one at its start fails at once.
  */
-function leadingGuard(n: RegexNode, tested: (look: RegexNode & { t: 'look' }) => Ranges | undefined): Ranges {
+interface GuardOption {
+  behind: Ranges
+  sides: Ranges[]
+}
+
+/**
+ * What makes an attempt fail at once: all of its options, each of which must hold for a stretch of text (an attempt
+ * fails where every alternative into the pattern does). {@link NO_GUARD}, one option of no set, holds for none.
+ */
+type Guard = GuardOption[]
+
+const NO_GUARD: Guard = [{ behind: [], sides: [] }]
+/** Options and sets a guard keeps at most: each set is a bit of a mask (see `guardMask`). */
+const MAX_GUARD_SETS = 30
+
+function guardSets(g: Guard): number {
+  return g.reduce((sum, o) => sum + 1 + o.sides.length, 0)
+}
+
+/** The guard of two checks at one place, either of which fails the attempt: each option of one with each of the other's. */
+function bothGuards(a: Guard, c: Guard): Guard {
+  const out: Guard = []
+  for (const x of a) {
+    for (const y of c) {
+      const sides = [...x.sides]
+      for (const side of y.sides) if (!sides.some((z) => z.join() === side.join())) sides.push(side)
+      out.push({ behind: normalize([...x.behind, ...y.behind]), sides })
+    }
+  }
+  return guardSets(out) > MAX_GUARD_SETS ? NO_GUARD : out
+}
+
+/**
+ * What every way into the pattern checks before it takes a character, so that an attempt fails at once: a lookbehind
+ * of one character (the class of `(?<![…])`, everything outside that of `(?<=[…])`, as `tested` reads it) fails it
+ * after a character it refuses, and `\b` between two characters on the same side of `word` (what V8 counts as word
+ * characters). `\B` guards no run: it passes between any two word characters. {@link NO_GUARD} when the pattern
+ * starts with none of them.
+ */
+function leadingGuard(
+  n: RegexNode,
+  tested: (look: RegexNode & { t: 'look' }) => Ranges | undefined,
+  word: Ranges,
+): Guard {
   switch (n.t) {
     case 'group':
-      return leadingGuard(n.body, tested)
-    case 'alt':
+      return leadingGuard(n.body, tested, word)
+    case 'alt': {
       // An attempt fails at once only where every alternative does.
-      return n.alts.map((alt) => leadingGuard(alt, tested)).reduce(intersect)
+      const out = n.alts.flatMap((alt) => leadingGuard(alt, tested, word))
+      return guardSets(out) > MAX_GUARD_SETS ? NO_GUARD : out
+    }
     case 'look': {
       const r = n.behind ? tested(n) : undefined
-      if (r === undefined) return []
-      return n.negative ? r : complement(r)
+      if (r === undefined) return NO_GUARD
+      return [{ behind: n.negative ? r : complement(r), sides: [] }]
     }
+    case 'assert':
+      return n.kind === 'word' ? [{ behind: [], sides: [word, complement(word)] }] : NO_GUARD
     case 'seq': {
-      let guard: Ranges = []
-      // Lookarounds and assertions take no character, so the lookbehinds after them still look before the start.
+      let guard = NO_GUARD
+      // Lookarounds and assertions take no character, so the checks after them still look at the start.
       for (const item of n.items) {
-        guard = normalize([...guard, ...leadingGuard(item, tested)])
+        guard = bothGuards(guard, leadingGuard(item, tested, word))
         if (item.t !== 'look' && item.t !== 'assert') break
       }
       return guard
     }
     default:
-      return []
+      return NO_GUARD
   }
 }
 
+/** The word characters of `\b` as V8 runs it with `flags`, by flags: with `i` and `u`, `ſ` and the Kelvin sign too. */
+const wordCharacters = new Map<string, Ranges>()
+
+function wordOf(flags: string): Ranges {
+  const key = `${flags.includes('i') ? 'i' : ''}${/[uv]/.test(flags) ? 'u' : ''}`
+  let r = wordCharacters.get(key)
+  if (!r) {
+    const boundary = new RegExp('\\b', key)
+    const cased = caseRelated(key.includes('u'))
+    const extra: number[] = []
+    for (let i = 0; i < cased.length; i += 2) {
+      for (let cp = cased[i]!; cp <= cased[i + 1]!; cp++)
+        if (boundary.test(String.fromCodePoint(cp))) extra.push(cp, cp)
+    }
+    r = normalize([...WORD_CHARACTERS, ...extra])
+    wordCharacters.set(key, r)
+  }
+  return r
+}
+
+const WORD_CHARACTERS: Ranges = [0x30, 0x39, 0x41, 0x5a, 0x5f, 0x5f, 0x61, 0x7a]
+
 /**
- * {@link leadingGuard} of the pattern `source` as V8 runs it with `flags`, its automaton built in `b`. Ignoring case,
- * V8 folds a few characters otherwise than the model's classes (`caseFoldingDifferences`), which would not matter
- * elsewhere but could make a lookbehind look stricter than it is: for those V8 itself says what each lookbehind and
- * each class of the pattern matches. The guard holds if every one of them the pattern can take is refused; one it
- * cannot take may count as refused, as no run holds it.
+ * {@link leadingGuard} of the pattern `source` as V8 runs it with `flags`. Ignoring case, V8 folds a few characters
+ * otherwise than the model's classes (`caseFoldingDifferences`), where a class may hold one V8 does not match (never
+ * the other way round: a negated class asks V8); that would not matter elsewhere, but could make a lookbehind look
+ * stricter than it is. So V8 itself says what each lookbehind matches of those, and which of them the pattern's
+ * classes take: one no class takes is in no run, and may count as refused by every option.
  */
-function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Ranges {
-  if (!flags.includes('i')) return leadingGuard(root, (look) => oneCharacter(look.body))
+function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Guard {
+  const word = wordOf(flags)
+  if (!flags.includes('i')) return leadingGuard(root, (look) => oneCharacter(look.body), word)
   const differ = caseFoldingDifferences(/[uv]/.test(flags))
   const chars: string[] = []
   for (let i = 0; i < differ.length; i += 2)
@@ -412,19 +485,54 @@ function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Ra
     }
     return normalize(chars.filter((c) => re.test(c)).flatMap((c) => [c.codePointAt(0)!, c.codePointAt(0)!]))
   }
-  const guard = leadingGuard(root, (look) => {
-    const model = oneCharacter(look.body)
-    const exact = model && matched(source.slice(look.start + 4, look.end - 1))
-    return exact && normalize([...intersect(model, complement(differ)), ...exact])
-  })
-  if (guard.length === 0) return guard
+  const guard = leadingGuard(
+    root,
+    (look) => {
+      const model = oneCharacter(look.body)
+      const exact = model && matched(source.slice(look.start + 4, look.end - 1))
+      return exact && normalize([...intersect(model, complement(differ)), ...exact])
+    },
+    word,
+  )
+  if (guard === NO_GUARD) return guard
   // Each class as written: two that V8 reads apart can make one set of the model.
   const atoms = new Set<string>()
   for (let p = 0; p < b.kind.length; p++) if (b.kind[p] === POS) atoms.add(source.slice(b.span[p]![0], b.span[p]![1]))
   let taken: Ranges = []
   for (const atom of atoms) taken = normalize([...taken, ...(matched(atom) ?? differ)])
-  if (intersect(taken, complement(guard)).length > 0) return []
-  return normalize([...guard, ...intersect(differ, complement(taken))])
+  const untaken = intersect(differ, complement(taken))
+  return guard.map((o) => ({
+    behind: normalize([...o.behind, ...untaken]),
+    sides: o.sides.map((side) => normalize([...side, ...untaken])),
+  }))
+}
+
+/**
+ * A mask of the sets of `guard` that `chars` are not all in, one bit per set in order: where the masks of a stretch's
+ * characters together leave some option a bit clear, the stretch is guarded (see {@link guards}).
+ */
+function guardMask(guard: Guard, chars: Ranges): number {
+  let mask = 0
+  let bit = 0
+  for (const o of guard) {
+    for (const set of [o.behind, ...o.sides]) {
+      if (intersect(chars, complement(set)).length > 0) mask |= 1 << bit
+      bit++
+    }
+  }
+  return mask
+}
+
+/** Whether a stretch whose characters' masks make `mask` has every option of `guard` hold for it. */
+function guards(guard: Guard, mask: number): boolean {
+  let bit = 0
+  for (const o of guard) {
+    const sets = 1 + o.sides.length
+    const all = ((1 << sets) - 1) << bit
+    if ((mask & all) === all) return false
+    bit += sets
+  }
+  return true
 }
 
 function graphOf(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): Graph {
@@ -477,8 +585,8 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     out[search]!.push({ to: search, count: 1 })
     fill(search, closure(b, entry, false, budget))
   }
-  const guard = options.search ? guardOf(b, parsed.root, source, flags) : []
-  return { b, out, looks, label, nullable, search, init, opensAfter: complement(guard) }
+  const guard = options.search ? guardOf(b, parsed.root, source, flags) : NO_GUARD
+  return { b, out, looks, label, nullable, search, init, guard }
 }
 
 /** Strongly connected components (iterative Tarjan), in reverse topological order. */
@@ -907,8 +1015,8 @@ interface Vector {
   chars: string[]
   /** For each next vector: whether its character can also start an attempt. */
   entry: boolean[]
-  /** For each next vector: whether an attempt can get past the pattern's start after its character. */
-  opens: boolean[]
+  /** For each next vector: the {@link guardMask} of its characters. */
+  opens: number[]
   /** The vector it was first reached from, and on which character. */
   parent: number
   via: string
@@ -991,6 +1099,15 @@ function explore(
   const vs: Vector[] = []
   const index = new Map<string, number>()
   const blocksOf = new Map<string, Block[]>()
+  const masks = new Map<Block, number>()
+  const maskOf = (block: Block): number => {
+    let m = masks.get(block)
+    if (m === undefined) {
+      m = guardMask(g.guard, block.ranges)
+      masks.set(block, m)
+    }
+    return m
+  }
   const add = (states: number[], counts: number[], parent: number, via: string, later: boolean): number => {
     const key = states.map((s, i) => `${s}:${counts[i]}`).join(',')
     const known = index.get(key)
@@ -1079,7 +1196,7 @@ function explore(
       v.next.push(to)
       v.chars.push(block.char)
       v.entry.push(intersect(block.ranges, entry).length > 0)
-      v.opens.push(intersect(block.ranges, g.opensAfter).length > 0)
+      v.opens.push(maskOf(block))
       if (heaviest < 0 || vs[to]!.weight > vs[heaviest]!.weight) heaviest = to
     }
   }
@@ -1147,14 +1264,14 @@ interface Parts {
   /** Whether a cycle of the part takes a character an attempt can start on. */
   entry: boolean[]
   /**
-   * Whether it would, but every character of its cycles is one after which the lookbehind at the pattern's start fails
+   * Whether it would, but the characters of its cycles are ones between which the checks at the pattern's start fail
    * (see {@link leadingGuard}): an attempt that starts inside such a cycle's stretch of text fails there at once, so
    * each attempt that goes round it lets at most one more begin beside it, on its first character.
    */
   guarded: boolean[]
 }
 
-function partsOf(vs: Vector[], budget: { steps: number }): Parts {
+function partsOf(vs: Vector[], guard: Guard, budget: { steps: number }): Parts {
   const { comp, list } = sccs(vs.length, (v) => vs[v]!.next)
   const loops: boolean[] = []
   const mean = new Float64Array(list.length)
@@ -1170,17 +1287,18 @@ function partsOf(vs: Vector[], budget: { steps: number }): Parts {
     if (!loops[c]) continue
     mean[c] = maxMeanCycle(vs, members, budget)
     let starts = false
-    let opens = false
+    let mask = 0
     for (const v of members) {
       const { next } = vs[v]!
       for (let i = 0; i < next.length; i++) {
         if (comp[next[i]!] !== c) continue
         starts ||= vs[v]!.entry[i]!
-        opens ||= vs[v]!.opens[i]!
+        mask |= vs[v]!.opens[i]!
       }
     }
-    entry[c] = starts && opens
-    guarded[c] = starts && !opens
+    const holds = guards(guard, mask)
+    entry[c] = starts && !holds
+    guarded[c] = starts && holds
   }
   return { comp, list, loops, mean, top, entry, guarded }
 }
@@ -1312,7 +1430,7 @@ function attempts(
   const explored = explore(g, length, lookCost, budget, stopAbove)
   if (polynomialLook) return undefined
   const { vs } = explored
-  const parts = partsOf(vs, budget)
+  const parts = partsOf(vs, g.guard, budget)
   const result: Attempts = {
     g,
     vs,

@@ -16,7 +16,8 @@ export type RegexNode =
   | { t: 'group'; body: RegexNode; index?: number; name?: string; start: number; end: number }
   | { t: 'look'; body: RegexNode; behind: boolean; negative: boolean; start: number; end: number }
   | { t: 'repeat'; body: RegexNode; min: number; max: number; start: number; end: number }
-  | { t: 'assert'; kind: 'start' | 'end' | 'boundary' }
+  /** `^` and `$` without the m flag, `^` and `$` with it (`line`), `\b` (`word`) and `\B` (`nonword`). */
+  | { t: 'assert'; kind: 'start' | 'end' | 'line' | 'word' | 'nonword' }
   | { t: 'backref'; ref: number | string; start: number; end: number }
 
 export class RegexSyntaxUnsupported extends Error {}
@@ -474,11 +475,11 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
       let quantifiable = true
       if (c === '^') {
         pos++
-        atom = { t: 'assert', kind: multiline ? 'boundary' : 'start' }
+        atom = { t: 'assert', kind: multiline ? 'line' : 'start' }
         quantifiable = false
       } else if (c === '$') {
         pos++
-        atom = { t: 'assert', kind: multiline ? 'boundary' : 'end' }
+        atom = { t: 'assert', kind: multiline ? 'line' : 'end' }
         quantifiable = false
       } else if (c === '.') {
         pos++
@@ -519,8 +520,8 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
       } else if (c === '\\') {
         pos++
         if (source[pos] === 'b' || source[pos] === 'B') {
+          atom = { t: 'assert', kind: source[pos] === 'b' ? 'word' : 'nonword' }
           pos++
-          atom = { t: 'assert', kind: 'boundary' }
           quantifiable = false
         } else {
           const e = readEscape(false)

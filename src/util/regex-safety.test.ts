@@ -304,7 +304,7 @@ describe('dataRegexRisk', () => {
   })
 })
 
-describe('lookbehinds in front of a run', () => {
+describe('lookbehinds and \\b in front of a run', () => {
   // Runs of a group, which V8 backtracks a step at a time (a plain class it goes back over without counting), on texts
   // that only match at their end: a long run of what the pump repeats, then what the pattern needs.
   const n = 2000
@@ -316,6 +316,10 @@ describe('lookbehinds in front of a run', () => {
     { guarded: '(?<=\\s)([a-z])+x', near: '(?<=[\\sa])([a-z])+x', pumps: ['a', 'a'], tail: ' ax' },
     // An address may hold a `.`, which the lookbehind lets through.
     { guarded: email('A-Za-z0-9._%+-'), near: email('A-Za-z0-9_%+-'), pumps: ['.a', '.a'], tail: ' a@b.co' },
+    // `\b` fails between two word characters: an attempt inside a run of them fails at once. Not so inside a run that
+    // holds a `.`, where every character is a boundary, nor for `\B`, which passes between two word characters.
+    { guarded: '\\b([a-z])+@', near: '\\b([a-z.])+@', pumps: ['a', '.a'], tail: ' b@' },
+    { guarded: '\\b(\\w)+@', near: '\\B(\\w)+@', pumps: ['a', 'a'], tail: ' bb@' },
   ])(
     'passes $guarded, where V8 goes through a run once, and refuses $near on 1 MiB',
     ({ guarded, near, pumps, tail }) => {
@@ -329,6 +333,22 @@ describe('lookbehinds in front of a run', () => {
       expect(regexRisk(near, 'g')).toBeUndefined()
     },
   )
+
+  it('counts as word characters for \\b what V8 does, which ignoring case with u holds ſ', () => {
+    // With `iu`, `ſ` (U+017F) is a word character to `\b` and a run of `aſ` one word; with `i` alone it is not, and
+    // every character of the run is a boundary.
+    const pattern = '\\b([a-zſ])+@'
+    const text = `${'aſ'.repeat(n / 2)} b@`
+    expect(findsWithin(pattern, text, 4 * n, 'iu')).toBe(true)
+    expect(findsWithin(pattern, text, (n * n) / 8, 'i')).toBe(false)
+    expect(regexRisk(pattern, 'giu', { textLength: 1_048_576 })).toBeUndefined()
+    expect(regexRisk(pattern, 'gi', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
+    // Without `ſ` in the class, `\b` guards a run of `[a-z]` with either: the check's `[a-z]` holds `ſ` with `i`, but
+    // V8's does not, so no run holds it.
+    for (const flags of ['gi', 'giu']) {
+      expect(regexRisk('\\b([a-z])+@', flags, { textLength: 1_048_576 })).toBeUndefined()
+    }
+  })
 
   it('asks V8 how it folds the characters it folds otherwise than the check', () => {
     // Ignoring case without `u`, V8 matches `ſ` with `[ſ]` but not with `[s]`, which it does with `u`: after an `ſ`
