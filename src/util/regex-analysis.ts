@@ -5,15 +5,15 @@
  * pumped string in exponentially many ways takes exponential time, and one with a chain of k loops that can share a
  * pumped string takes time n^k. The search over start positions is one more loop in front of the pattern.
  *
- * The model over-approximates V8 where it must: lookarounds and `\b` may pass or fail as the text likes (their
- * bodies are analysed on their own and their cost added), a back-reference may match anything its group could,
- * counted repetitions of more than one character (and any count over {@link MAX_UNROLL}) are read as unbounded,
- * since `(a|a){1,30}` takes 2^30 steps although it is finite. It follows V8 where that matters for common
- * patterns: a match that can end at a state ends the search there (so `(a|aa)+` alone is quick, while
- * `(a|aa)+$` is not), a repetition whose iteration matched nothing stops (so `(a?)*` is linear), and a lookbehind of
- * one character in front of the pattern fails every attempt after a character it refuses, as `\b` in front fails every
- * attempt between two word characters, so the steps counted on a text have a search go through a run of those from
- * its start alone (`(?<![a-z])[a-z]+@` and `\b[a-z]+@` take linear time where `[a-z]+@` takes quadratic; see
+ * The model over-approximates V8 where it must: lookarounds and `\b` may pass or fail as the text likes (their bodies
+ * are analysed on their own, their cost counted as often as the pattern can try them), a back-reference may match
+ * anything its group could, counted repetitions of more than one character (and any count over {@link MAX_UNROLL}) are
+ * read as unbounded, since `(a|a){1,30}` takes 2^30 steps although it is finite. It follows V8 where that matters for
+ * common patterns: a match that can end at a state ends the search there (so `(a|aa)+` alone is quick, while `(a|aa)+$`
+ * is not), a repetition whose iteration matched nothing stops (so `(a?)*` is linear), and a lookbehind of one character
+ * in front of the pattern fails every attempt after a character it refuses, as `\b` in front fails every attempt
+ * between two word characters, so the steps counted on a text have a search go through a run of those from its start
+ * alone (`(?<![a-z])[a-z]+@` and `\b[a-z]+@` take linear time where `[a-z]+@` takes quadratic; see
  * {@link leadingGuard}).
  * @module
  */
@@ -384,7 +384,7 @@ function guardSets(g: Guard): number {
   return g.reduce((sum, o) => sum + 1 + o.sides.length, 0)
 }
 
-/** The guard of two checks at one place, either of which fails the attempt: each option of one with each of the other's. */
+/** The guard of two checks in a row, either of which fails the attempt: each option of one with each of the other. */
 function bothGuards(a: Guard, c: Guard): Guard {
   const out: Guard = []
   for (const x of a) {
@@ -823,6 +823,12 @@ interface CoreResult {
   degree: number
   chain?: { p: number; q: number; attack: Attack }
   g: Graph
+  /**
+   * How often an attempt (or the search, with all its attempts) can pass node `v` of the graph, as a power of the text
+   * length: the longest chain of repetitions that can share a pumped text before it, as `degree` counts the longest
+   * chain of all. A lookaround tried there runs that many times.
+   */
+  tries?: (v: number) => number
 }
 
 function analyseCore(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): CoreResult {
@@ -855,31 +861,41 @@ function analyseCore(source: string, flags: string, options: AnalyseOptions, bud
           for (const r of reach[comp[w]!]!) reach[c]!.add(r)
         }
   }
+  const looping = (c: number) => cyclic[c]! && inGraph(list[c]![0]!)
+  /** A text that repetition part `c` and part `d` after it can both take again and again, as a witness; memoised. */
+  const links = new Map<number, { p: number; q: number; word: string } | undefined>()
+  const link = (c: number, d: number) => {
+    const key = c * list.length + d
+    if (links.has(key)) return links.get(key)
+    const s1 = new Set(list[c]!)
+    const s2 = new Set(list[d]!)
+    const between = new Set<number>()
+    for (let e = 0; e < list.length; e++) {
+      if ((e === c || reach[c]!.has(e)) && (e === d || reach[e]!.has(d))) for (const v of list[e]!) between.add(v)
+    }
+    let found: { p: number; q: number; word: string } | undefined
+    for (const p of s1) {
+      for (const q of s2) {
+        const word = polynomialWitness(ctx, p, q, between, s1, s2)
+        if (word !== undefined) {
+          found = { p, q, word }
+          break
+        }
+      }
+      if (found) break
+    }
+    links.set(key, found)
+    return found
+  }
   const chain = new Array<number>(list.length).fill(0)
   const via = new Array<{ p: number; q: number; word: string } | undefined>(list.length)
   const nextOf = new Array<number>(list.length).fill(-1)
   for (let c = 0; c < list.length; c++) {
-    if (!cyclic[c] || !inGraph(list[c]![0]!)) continue
+    if (!looping(c)) continue
     chain[c] = 1
-    const s1 = new Set(list[c]!)
     for (const d of reach[c]!) {
       if (!cyclic[d] || chain[d]! + 1 <= chain[c]!) continue
-      const s2 = new Set(list[d]!)
-      const between = new Set<number>()
-      for (let e = 0; e < list.length; e++) {
-        if ((e === c || reach[c]!.has(e)) && (e === d || reach[e]!.has(d))) for (const v of list[e]!) between.add(v)
-      }
-      let found: { p: number; q: number; word: string } | undefined
-      for (const p of s1) {
-        for (const q of s2) {
-          const word = polynomialWitness(ctx, p, q, between, s1, s2)
-          if (word !== undefined) {
-            found = { p, q, word }
-            break
-          }
-        }
-        if (found) break
-      }
+      const found = link(c, d)
       if (found) {
         chain[c] = chain[d]! + 1
         via[c] = found
@@ -887,19 +903,50 @@ function analyseCore(source: string, flags: string, options: AnalyseOptions, bud
       }
     }
   }
+  // The longest chain ending at each part, in topological order (the reverse of `list`'s), once a lookaround asks.
+  let chainTo: number[] | undefined
+  let into: number[][] | undefined
+  const tries = (v: number): number => {
+    if (!chainTo || !into) {
+      chainTo = new Array<number>(list.length).fill(0)
+      for (let c = list.length - 1; c >= 0; c--) {
+        if (!looping(c)) continue
+        chainTo[c] = Math.max(chainTo[c]!, 1)
+        for (const d of reach[c]!)
+          if (looping(d) && chainTo[c]! + 1 > chainTo[d]! && link(c, d)) chainTo[d] = chainTo[c]! + 1
+      }
+      into = Array.from({ length: size }, () => [])
+      for (let u = 0; u < size; u++) for (const e of g.out[u]!) into[e.to]!.push(u)
+    }
+    // Every part from which `v` can be reached, through any edge: a node that ends the match is reached too.
+    let most = 0
+    const seen = new Set<number>([v])
+    const queue = [v]
+    for (let qi = 0; qi < queue.length; qi++) {
+      const u = queue[qi]!
+      if (--budget.steps < 0) throw new AnalysisTooLarge()
+      most = Math.max(most, chainTo[comp[u]!]!)
+      for (const w of into[u]!) {
+        if (seen.has(w)) continue
+        seen.add(w)
+        queue.push(w)
+      }
+    }
+    return most
+  }
   let best = -1
   for (let c = 0; c < list.length; c++) if (best < 0 || chain[c]! > chain[best]!) best = c
   const degree = best < 0 ? 0 : chain[best]!
   // Show the first step of the longest chain that is not the search loop itself.
   let step = best
   while (step >= 0 && via[step] && via[step]!.p === g.search) step = nextOf[step]!
-  const link = step >= 0 ? via[step] : undefined
-  const result: CoreResult = { degree, g }
-  if (link) {
+  const shown = step >= 0 ? via[step] : undefined
+  const result: CoreResult = { degree, g, tries }
+  if (shown) {
     result.chain = {
-      p: link.p,
-      q: link.q,
-      attack: { prefix: prefixTo(g, link.p), pump: link.word, suffix: failing(g, [link.q]) },
+      p: shown.p,
+      q: shown.q,
+      attack: { prefix: prefixTo(g, shown.p), pump: shown.word, suffix: failing(g, [shown.q]) },
     }
   }
   return result
@@ -910,20 +957,46 @@ function innermost(g: Graph, state: number): [number, number] | undefined {
   return around && around.length > 0 ? around[around.length - 1] : undefined
 }
 
-type Total = { exponential: Backtracking } | { degree: number; core: CoreResult; source: string }
+/**
+ * The degree of a pattern with its lookarounds, and the pattern whose chain shows it: the main one, or the body of a
+ * lookaround at `offset` in the source, which a text reaches after `prefix`.
+ */
+type Total = { exponential: Backtracking } | { degree: number; core: CoreResult; offset: number; prefix: string }
 
-/** The main pattern's degree plus that of its costliest lookaround, which runs anchored wherever it is tried. */
+/**
+ * The main pattern's degree, or that of its costliest lookaround if higher: a lookaround runs anchored wherever it is
+ * tried, its own degree each time, and is tried as often as the chain of repetitions before it lets (`tries`). So
+ * `(?=\d+\d+x)` costs n³ on a search, tried at every start, and `^(?=\d+\d+x)` n², tried once.
+ */
 function total(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): Total {
   const core = analyseCore(source, flags, options, budget)
   if (core.exponential) return { exponential: exponential(source, flags, core, budget) }
-  let extra = 0
-  for (const look of core.g.b.looks) {
-    const body = source.slice(look.start + (look.behind ? 4 : 3), look.end - 1)
-    const inner = total(body, flags, { search: false }, budget)
+  let best: Total = { degree: core.degree, core, offset: 0, prefix: '' }
+  const { g } = core
+  for (const [index, look] of g.b.looks.entries()) {
+    const offset = look.start + (look.behind ? 4 : 3)
+    const inner = total(source.slice(offset, look.end - 1), flags, { search: false }, budget)
     if ('exponential' in inner) return inner
-    extra = Math.max(extra, inner.degree)
+    if (inner.degree === 0) continue
+    // The nodes after which it is tried: where the most tries are, and the shortest text there.
+    let tries = -1
+    let at = -1
+    for (let v = 0; v < g.out.length; v++) {
+      if (!g.looks[v]?.has(index)) continue
+      const t = core.tries!(v)
+      if (t > tries) [tries, at] = [t, v]
+    }
+    if (at < 0 || tries + inner.degree <= best.degree) continue
+    // A lookbehind reads the text before it backwards: its text is its own.
+    const before = look.behind || at === g.init || at === g.search ? '' : prefixTo(g, at)
+    best = {
+      degree: tries + inner.degree,
+      core: inner.core,
+      offset: offset + inner.offset,
+      prefix: before + inner.prefix,
+    }
   }
-  return { degree: core.degree + extra, core, source }
+  return best
 }
 
 /**
@@ -940,17 +1013,24 @@ export function analyseBacktracking(
   const t = total(source, flags, options, budget)
   if ('exponential' in t) return t.exponential
   if (t.degree <= 1) return undefined
-  const { core } = t
-  const culprits: string[] = []
-  if (core.chain) {
-    for (const s of [core.chain.p, core.chain.q]) {
-      const span = innermost(core.g, s)
-      if (span) culprits.push(source.slice(span[0], span[1]))
-    }
+  const shown = chainOf(t)
+  if (!shown) return { kind: 'polynomial', degree: t.degree, culprits: [] }
+  const culprits = shown.spans.map((span) => source.slice(span[0], span[1]))
+  return { kind: 'polynomial', degree: t.degree, culprits, attack: shown.attack }
+}
+
+/** The repetitions of the chain that shows a degree, where they are in the whole source, and a text that shows it. */
+function chainOf(
+  t: Extract<Total, { core: CoreResult }>,
+): { spans: Array<[number, number]>; attack: Attack } | undefined {
+  const { chain, g } = t.core
+  if (!chain) return undefined
+  const spans: Array<[number, number]> = []
+  for (const s of [chain.p, chain.q]) {
+    const span = innermost(g, s)
+    if (span) spans.push([span[0] + t.offset, span[1] + t.offset])
   }
-  return core.chain
-    ? { kind: 'polynomial', degree: t.degree, culprits, attack: core.chain.attack }
-    : { kind: 'polynomial', degree: t.degree, culprits }
+  return { spans, attack: { ...chain.attack, prefix: t.prefix + chain.attack.prefix } }
 }
 
 /** Name the smallest repetition around the ambiguous state that is exponential by itself. */
@@ -1582,13 +1662,10 @@ function polynomialWork(
     attack = t.exponential.attack ?? { prefix: '', pump: '', suffix: '' }
   } else {
     degree = Math.max(2, t.degree)
-    const chain = t.core.chain
-    attack = chain ? chain.attack : { prefix: '', pump: '', suffix: '' }
-    if (chain) {
-      const spans = [chain.p, chain.q].map((s) => innermost(t.core.g, s)).filter((s) => s !== undefined)
-      if (spans.length > 0) {
-        span = [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))]
-      }
+    const shown = chainOf(t)
+    attack = shown ? shown.attack : { prefix: '', pump: '', suffix: '' }
+    if (shown && shown.spans.length > 0) {
+      span = [Math.min(...shown.spans.map((s) => s[0])), Math.max(...shown.spans.map((s) => s[1]))]
     }
   }
   const splits = (d: number) => {

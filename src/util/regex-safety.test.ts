@@ -367,6 +367,30 @@ describe('lookbehinds and \\b in front of a run', () => {
   })
 })
 
+describe('lookaheads', () => {
+  it('count a lookahead as often as it is tried: once where an anchor allows one attempt, at every start otherwise', () => {
+    // The lookahead splits a run of digits between two repetitions, n²/2 ways, each time it is tried. Anchored, it is
+    // tried once; the search then goes on to find `y` at the end. Without the anchor it is tried at every digit: n³/6.
+    const n = 2000
+    const text = `${'0'.repeat(n)}ay`
+    const anchored = '(?:^(?=(\\d)+(\\d)+x)|y$)'
+    const searched = '(?:(?=(\\d)+(\\d)+x)|y$)'
+    expect(findsWithin(anchored, text, n * n)).toBe(true)
+    expect(findsWithin(anchored, text, (n * n) / 4)).toBe(false)
+    expect(findsWithin(searched, text, 4 * n * n)).toBe(false)
+    expect(regexRisk(anchored, 'g')).toBeUndefined()
+    expect(regexRisk(searched, 'g')).toMatchObject({ complexity: 'polynomial', degree: 3 })
+    // Quadratic within its one attempt: fine on 10,000 characters, not on 1 MiB, where the message shows the
+    // lookahead's repetitions and a text that makes them split a run.
+    expect(regexRisk('^(?=\\d+\\d+x)', 'g')).toBeUndefined()
+    const risk = regexRisk('^(?=\\d+\\d+x)', 'g', { textLength: 1_048_576 })!
+    expect(risk).toMatchObject({ complexity: 'combinatorial', attack: '"0" + "0".repeat(1048574) + "a"' })
+    expect(risk.steps).toBeGreaterThan(MAX_MATCH_STEPS)
+    expect(risk.detail).toContain('write `\\d+\\d+` as `\\d{2,}`')
+    expect(regexRisk('(?=\\d+\\d+x)', 'g')).toMatchObject({ complexity: 'polynomial', degree: 3 })
+  })
+})
+
 describe('negated classes ignoring case', () => {
   it('sees the two ways a negated class and a letter it takes in V8 match the same character', () => {
     // Without `u`, V8 folds `ſ` (U+017F) to nothing of a-z, so `[^a-z]` takes it, and so does `ſ`: each `ſ` of a run
