@@ -1643,8 +1643,12 @@ export function estimateWork(
 
 /**
  * The steps of a pattern one attempt of which takes polynomial time: a run split between `d` repetitions that can
- * each take its characters (`\d+\d+`) is tried every way, about n^d/d! steps on n characters (n²/2 for two), the
- * attempts of a search included, since a degree found with the search counts them. The split points are the ways.
+ * each take its characters (`\d+\d+`) is tried every way, about n^d/d! splits on n characters, and each item beside
+ * them that can take a character of the run or not (`\d?\d+\d+`) doubles that. The paths cannot be counted one set at
+ * a time as `explore` does, since their counts grow with the text; so they are counted on the text that shows the
+ * chain, up to {@link SIMULATED_TEXT} characters, where a search's attempts are counted too (a degree found with the
+ * search counts them), and what they grow as carried over to the length asked for (see {@link countPaths}). A
+ * lookaround that shows the degree is counted on its own, times how often it is tried.
  */
 function polynomialWork(
   source: string,
@@ -1654,31 +1658,132 @@ function polynomialWork(
   budget: { steps: number },
 ): Work {
   const t = total(source, flags, options, budget)
-  let degree: number
-  let attack: Attack
-  let span: [number, number] = [0, source.length]
-  if ('exponential' in t) {
-    degree = Number.POSITIVE_INFINITY
-    attack = t.exponential.attack ?? { prefix: '', pump: '', suffix: '' }
-  } else {
-    degree = Math.max(2, t.degree)
-    const shown = chainOf(t)
-    attack = shown ? shown.attack : { prefix: '', pump: '', suffix: '' }
-    if (shown && shown.spans.length > 0) {
-      span = [Math.min(...shown.spans.map((s) => s[0])), Math.max(...shown.spans.map((s) => s[1]))]
-    }
-  }
   const splits = (d: number) => {
     if (!Number.isFinite(d)) return MAX_COUNT
     let n = 1
     for (let i = 1; i <= d; i++) n *= (length - i + 1) / i
     return Math.min(MAX_COUNT, Math.max(1, n))
   }
+  if ('exponential' in t) {
+    return {
+      steps: MAX_COUNT,
+      ways: MAX_COUNT,
+      culprit: source,
+      span: [0, source.length],
+      attack: t.exponential.attack ?? { prefix: '', pump: '', suffix: '' },
+    }
+  }
+  const degree = Math.max(2, t.degree)
+  const shown = chainOf(t)
+  const chain = t.core.chain
+  if (!shown || !chain) {
+    return {
+      steps: splits(degree),
+      ways: splits(degree - 1),
+      culprit: source,
+      span: [0, source.length],
+      attack: shown?.attack ?? { prefix: '', pump: '', suffix: '' },
+    }
+  }
+  const span: [number, number] =
+    shown.spans.length > 0
+      ? [Math.min(...shown.spans.map((s) => s[0])), Math.max(...shown.spans.map((s) => s[1]))]
+      : [0, source.length]
+  const own = Math.max(1, t.core.degree)
+  const counted = countPaths(t.core.g, chain.attack, own, length - t.prefix.length, budget)
+  // A lookaround tried after repetitions of the main pattern runs once for each way to reach it.
+  const tries = splits(degree - own)
   return {
-    steps: splits(degree),
-    ways: splits(degree - 1),
+    steps: Math.min(MAX_COUNT, counted.steps * (degree > own ? tries : 1)),
+    ways: Math.min(MAX_COUNT, counted.ways),
     culprit: source.slice(span[0], span[1]),
     span,
-    attack,
+    attack: shown.attack,
+  }
+}
+
+/** The longest text {@link countPaths} runs paths over; longer ones are reckoned from it. */
+const SIMULATED_TEXT = 1000
+
+/**
+ * The steps of a backtracking search over `attack` filled to `length` characters (the prefix, the pump as often as it
+ * fits, the suffix) on the automaton `g`, whose paths grow as the text to the power `degree - 1`: each path alive after
+ * a character is a step, as `explore` counts, and `ways` is the most alive at once. Over a text longer than
+ * {@link SIMULATED_TEXT}, the counts taken after equally spaced numbers of pumps are a polynomial of the number of
+ * pumps, of that degree (`ways` of one less), and are carried over to the number asked for through it.
+ */
+function countPaths(
+  g: Graph,
+  attack: Attack,
+  degree: number,
+  length: number,
+  budget: { steps: number },
+): { steps: number; ways: number } {
+  const pumpLength = Math.max(1, [...attack.pump].length)
+  const fixed = [...attack.prefix].length + [...attack.suffix].length
+  const wanted = Math.max(1, Math.floor((length - fixed) / pumpLength))
+  const most = Math.max(4 * (degree + 1), Math.floor((SIMULATED_TEXT - fixed) / pumpLength))
+  const run = Math.min(wanted, most)
+  let live = new Map<number, number>([[g.init, 1]])
+  let steps = 0
+  let ways = 0
+  const step = (from: Map<number, number>, ch: string): Map<number, number> => {
+    const cp = ch.codePointAt(0)!
+    const next = new Map<number, number>()
+    let alive = 0
+    for (const [u, count] of from) {
+      for (const e of g.out[u]!) {
+        if (--budget.steps < 0) throw new AnalysisTooLarge()
+        if (e.to === g.search) {
+          next.set(e.to, 1)
+          continue
+        }
+        if (g.nullable[e.to] || !contains(g.label[e.to]!, cp)) continue
+        const c = Math.min(MAX_COUNT, count * e.count)
+        next.set(e.to, Math.min(MAX_COUNT, (next.get(e.to) ?? 0) + c))
+        alive += c
+      }
+    }
+    steps = Math.min(MAX_COUNT, steps + alive)
+    ways = Math.max(ways, Math.min(MAX_COUNT, alive))
+    return next
+  }
+  for (const ch of attack.prefix) live = step(live, ch)
+  // After each number of pumps in `samples`: the steps of the whole text so far with the suffix, and the paths alive.
+  const spacing = Math.max(1, Math.floor(run / (2 * (degree + 1))))
+  const samples = new Map<number, { steps: number; ways: number }>()
+  for (let k = 1; k <= run; k++) {
+    for (const ch of attack.pump) live = step(live, ch)
+    if (k === run || (wanted > run && (run - k) % spacing === 0 && run - k <= degree * spacing)) {
+      // The suffix ends this text only: the steps go on from before it.
+      const before = steps
+      let alive = 0
+      for (const [v, count] of live) if (v !== g.search) alive += count
+      let end = live
+      for (const ch of attack.suffix) end = step(end, ch)
+      samples.set(k, { steps, ways: alive })
+      steps = before
+    }
+  }
+  const last = samples.get(run)!
+  if (wanted <= run) return { steps: last.steps, ways }
+  const points = [...samples.entries()].sort((x, y) => x[0] - y[0]).slice(-(degree + 1))
+  const at = (pick: (s: { steps: number; ways: number }) => number, d: number) => {
+    const used = points.slice(-(d + 1))
+    // Lagrange through the points, at `wanted`; never below the last count, which only grows.
+    let value = 0
+    for (const [i, [ki, si]] of used.entries()) {
+      let term = pick(si)
+      for (const [j, [kj]] of used.entries()) if (j !== i) term *= (wanted - kj) / (ki - kj)
+      value += term
+    }
+    return Math.min(MAX_COUNT, Math.max(pick(last), Math.round(value)))
+  }
+  return {
+    steps: at((s) => s.steps, degree),
+    ways: Math.max(
+      ways,
+      at((s) => s.ways, degree - 1),
+    ),
   }
 }

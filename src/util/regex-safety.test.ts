@@ -4,6 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
+import { estimateWork } from './regex-analysis.js'
 import {
   dataRegexJudged,
   dataRegexRisk,
@@ -429,13 +430,29 @@ describe('patterns judged on longer texts', () => {
     const risk = regexRisk('^\\d+\\d+x', 'g', { textLength: 1_048_576 })!
     expect(risk).toMatchObject({ complexity: 'combinatorial', steps: (1_048_576 * 1_048_575) / 2 })
     expect(risk.attack).toBe('"0" + "0".repeat(1048574) + "a"')
-    expect(risk.detail).toContain('`\\d+\\d+` can match the same text in 1,048,576 ways, each tried in turn')
+    expect(risk.detail).toContain('`\\d+\\d+` can match the same text in 1,048,575 ways, each tried in turn')
     expect(risk.detail).toContain('over the 2.5×10^8 allowed on 1,048,576 characters')
     expect(risk.detail).toContain('write `\\d+\\d+` as `\\d{2,}`')
     // The same for a sticky pattern, and the rewrite passes.
     expect(regexRisk('\\d+\\d+x', 'y', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
     expect(regexRisk('^\\d{2,}x', 'g', { textLength: 1_048_576 })).toBeUndefined()
     expect(longestTextWithin('^\\d+\\d+x', 'g', MAX_CHECKED_TEXT, 1_048_576)).toBe(22_000)
+  })
+
+  it('counts the steps of a single quadratic attempt within a small factor of what V8 backtracks', () => {
+    // Runs of a group, which V8 backtracks a step at a time, over n digits and a letter that ends every attempt.
+    const n = 1000
+    const text = `${'0'.repeat(n)}a`
+    for (const pattern of [
+      '^(\\d)+(\\d)+x',
+      '^(\\d)?(\\d)+(\\d)+x',
+      '^(\\d)+(\\d)+(\\d)?x',
+      '^(\\d)?(\\d)?(\\d)+(\\d)+x',
+    ]) {
+      const { steps } = estimateWork(pattern, '', { search: true }, text.length)
+      expect(backtracksOver(pattern, text, Math.floor(steps / 2)), pattern).toBe(true)
+      expect(backtracksOver(pattern, text, 2 * steps), pattern).toBe(false)
+    }
   })
 
   it('says the length in the unit the caller counts it in, with the same verdict and charge', () => {

@@ -7,10 +7,10 @@
  * server), where a quadratic pattern costs tens of milliseconds, and such patterns are common (`\d+\.\d+`, e-mail
  * shapes). What the growth leaves out is then counted: the steps a pattern can take on a text of that length, which
  * items that split the same text in many ways multiply without any repetition (`a?a?a?…aaa`, `\d?\d?\d+x`), and
- * the n²/2 of a single attempt that is quadratic by itself (`^\d+\d+x`), which only one start does not bound, are
- * refused above {@link MAX_MATCH_STEPS}. A pattern the analysis cannot read falls back to safe-regex2's star-height
- * check and a count of variable-length items in a row; one whose steps cannot be counted within
- * {@link MAX_JUDGE_STEPS} is refused.
+ * the n²/2 of a single attempt that is quadratic by itself (`^\d+\d+x`; n² for `^\d?\d+\d+x`), which only one
+ * start does not bound, are refused above {@link MAX_MATCH_STEPS}. A pattern the analysis cannot read falls back to
+ * safe-regex2's star-height check and a count of variable-length items in a row; one whose steps cannot be counted
+ * within {@link MAX_JUDGE_STEPS} is refused.
  * @module
  */
 import safeRegex from 'safe-regex2'
