@@ -132,8 +132,12 @@ export function redactionRuleProblem(
   if (long === undefined) return undefined
   const fits = longestTextWithin(rule.pattern, flagsOf(rule), MAX_CHECKED_TEXT, textLength, tally)
   const n = (x: number) => x.toLocaleString('en-US')
+  // A lookbehind stops a search from going through a run again from each character; it does nothing for a rule one
+  // attempt of which splits a run many ways, which the detail says how to write instead.
   const rewrite =
-    'rewrite it (a lookbehind in front, such as `(?<![…])`, takes no character, so the replacement stays as it is)'
+    long.cause === 'search'
+      ? 'rewrite it (a lookbehind in front, such as `(?<![…])`, takes no character, so the replacement stays as it is)'
+      : 'rewrite it as above, so that it can match a text one way only'
   if (byCodePoint) {
     return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or ${rewrite}`
   }

@@ -1071,6 +1071,12 @@ export interface Work {
    * `suffix`, `pump` is, and the search starts one at each repetition of it; else `pump` is what a long text repeats.
    */
   attack: Attack
+  /**
+   * What the steps mostly are: `search`, attempts begun at many characters of one long run and each going through the
+   * rest of it, which a lookbehind in front that fails inside such a run stops; `attempt`, the ways one attempt can
+   * take, a few characters' worth at each start or a whole run's in one, which only matching one way stops.
+   */
+  cause: 'search' | 'attempt'
 }
 
 /** Steps of one attempt: `fixed`, plus `perChar` for each character of text after its start. */
@@ -1618,7 +1624,9 @@ export function estimateWork(
   // Show the term that weighs most.
   let attack: Attack
   let shown: number
+  let cause: Work['cause'] = 'attempt'
   if (later && terms.overlap >= terms.fixed && terms.overlap >= terms.first && later.overlapping >= 0) {
+    cause = 'search'
     shown = later.overlapping
     attack = { prefix: wordTo(vs, shown), pump: cycleWord(vs, r.comp, shown), suffix: failing(g, vs[shown]!.states) }
   } else if (later && terms.fixed >= terms.first) {
@@ -1635,6 +1643,7 @@ export function estimateWork(
   return {
     steps: terms.first + terms.fixed + terms.overlap,
     ways,
+    cause,
     culprit: span[1] > span[0] ? source.slice(span[0], span[1]) : source,
     span: span[1] > span[0] ? span : [0, source.length],
     attack,
@@ -1671,6 +1680,7 @@ function polynomialWork(
       culprit: source,
       span: [0, source.length],
       attack: t.exponential.attack ?? { prefix: '', pump: '', suffix: '' },
+      cause: 'attempt',
     }
   }
   const degree = Math.max(2, t.degree)
@@ -1683,6 +1693,7 @@ function polynomialWork(
       culprit: source,
       span: [0, source.length],
       attack: shown?.attack ?? { prefix: '', pump: '', suffix: '' },
+      cause: 'attempt',
     }
   }
   const span: [number, number] =
@@ -1699,6 +1710,7 @@ function polynomialWork(
     culprit: source.slice(span[0], span[1]),
     span,
     attack: shown.attack,
+    cause: 'attempt',
   }
 }
 

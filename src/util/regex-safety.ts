@@ -127,6 +127,12 @@ export interface RegexRisk {
   degree?: number
   /** For `combinatorial`: the steps counted on a text of the length judged ({@link MAX_CHECKED_TEXT} by default). */
   steps?: number
+  /**
+   * For `combinatorial`: `search` when the steps are mostly a search's attempts along one long run, each going through
+   * the rest of it, which a lookbehind in front that fails inside such a run stops; `attempt` when they are the ways
+   * each attempt can match (a whole run's in one attempt, as `^\d+\d+x` splits it), which only matching one way stops.
+   */
+  cause?: 'search' | 'attempt'
   /** An input that shows it, as a JavaScript expression. */
   attack?: string
   detail: string
@@ -414,6 +420,7 @@ function combinatorial(work: Work, shown: string, offset: number, textLength: nu
     return (unit) => ({
       complexity: 'combinatorial',
       steps: work.steps,
+      cause: work.cause,
       attack,
       detail: `\`${culprit}\` is tried again from each character of a long run it matches: ${cost(unit)}; ${SEARCH_ADVICE}`,
     })
@@ -424,6 +431,7 @@ function combinatorial(work: Work, shown: string, offset: number, textLength: nu
   return (unit) => ({
     complexity: 'combinatorial',
     steps: work.steps,
+    cause: work.cause,
     attack,
     detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: ${cost(unit)}; ${advice}`,
   })
