@@ -528,6 +528,12 @@ describe('checks of many patterns', () => {
     expect(regexCheckLimit({ patterns: 12, steps: MAX_CHECK_STEPS })).toBe(
       'its 12 patterns so far took 2×10^7 steps to check, over the 2×10^7 one check may spend',
     )
+    // A check made with fewer steps stops at those.
+    const small = { ...newRegexCheckTally({ maxSteps: 1000 }), patterns: 1, steps: 999 }
+    expect(regexCheckLimit(small)).toBeUndefined()
+    expect(regexCheckLimit({ ...small, steps: 4321 })).toBe(
+      'its 1 patterns so far took 4,321 steps to check, over the 1,000 one check may spend',
+    )
   })
 
   it('refuses a pattern longer than the check reads, before reading it', () => {

@@ -84,10 +84,13 @@ export interface RegexCheckTally {
   steps: number
   /** The verdicts charged, by {@link verdictKey}. */
   readonly judged: Set<string>
+  /** The steps this check may spend in all: {@link MAX_CHECK_STEPS} unless it was made with fewer. */
+  readonly maxSteps: number
 }
 
-export function newRegexCheckTally(): RegexCheckTally {
-  return { patterns: 0, steps: 0, judged: new Set() }
+/** `maxSteps`: the steps the check may spend in all, {@link MAX_CHECK_STEPS} by default. */
+export function newRegexCheckTally(options: { maxSteps?: number } = {}): RegexCheckTally {
+  return { patterns: 0, steps: 0, judged: new Set(), maxSteps: options.maxSteps ?? MAX_CHECK_STEPS }
 }
 
 /**
@@ -95,12 +98,16 @@ export function newRegexCheckTally(): RegexCheckTally {
  * Callers ask before each pattern the check has not judged yet ({@link judgedBefore}, {@link dataRegexJudged}) and
  * stop with ERR_REGEX_CHECK_LIMIT.
  */
-export function regexCheckLimit(tally: Pick<RegexCheckTally, 'patterns' | 'steps'>): string | undefined {
+export function regexCheckLimit(
+  tally: Pick<RegexCheckTally, 'patterns' | 'steps'> & { readonly maxSteps?: number },
+): string | undefined {
   if (tally.patterns >= MAX_CHECKED_PATTERNS) {
     return `it has checked ${MAX_CHECKED_PATTERNS.toLocaleString('en-US')} patterns, as many as one check may`
   }
-  if (tally.steps >= MAX_CHECK_STEPS) {
-    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${scientific(tally.steps)} steps to check, over the ${scientific(MAX_CHECK_STEPS)} one check may spend`
+  const most = tally.maxSteps ?? MAX_CHECK_STEPS
+  if (tally.steps >= most) {
+    const count = (n: number) => (n < 100_000 ? n.toLocaleString('en-US') : scientific(n))
+    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${count(tally.steps)} steps to check, over the ${count(most)} one check may spend`
   }
   return undefined
 }
