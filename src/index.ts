@@ -141,6 +141,7 @@ export {
   COMPONENT_CATALOG,
   catalogEntry,
   componentTypes,
+  type LoadContextOptions,
   newLoadContext,
 } from './nlu/catalog.js'
 export type {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { TObject } from '@sinclair/typebox'
+import { createError } from '../errors.js'
 import { newRegexCheckTally } from '../util/regex-safety.js'
 import { FittedLinearClassifier } from './classifiers/linear-model.js'
 import { LinearSvm, LinearSvmParamsSchema, linearSvmParams } from './classifiers/linear-svm.js'
@@ -122,9 +123,25 @@ export const COMPONENT_CATALOG: Readonly<Record<string, Readonly<CatalogEntry>>>
   }),
 } satisfies Record<string, CatalogEntry>)
 
+/** What one model load may spend (see {@link newLoadContext}). */
+export interface LoadContextOptions {
+  /**
+   * The steps the regex safety check of all the load's steps together may spend, a positive integer: `MAX_CHECK_STEPS`
+   * (2×10^7, about ten seconds) by default. Past it the load stops with ERR_REGEX_CHECK_LIMIT.
+   */
+  regexCheckSteps?: number
+}
+
 /** A context for one model load: pass the same one to the `fromState` of each of its steps. */
-export function newLoadContext(): LoadContext {
-  return { regexTally: newRegexCheckTally() }
+export function newLoadContext(options: LoadContextOptions = {}): LoadContext {
+  const { regexCheckSteps } = options
+  if (regexCheckSteps === undefined) return { regexTally: newRegexCheckTally() }
+  if (!Number.isSafeInteger(regexCheckSteps) || regexCheckSteps < 1) {
+    throw createError('ERR_INVALID_ARGUMENT', {
+      detail: `regexCheckSteps must be a positive integer, got ${String(regexCheckSteps)}`,
+    })
+  }
+  return { regexTally: newRegexCheckTally({ maxSteps: regexCheckSteps }) }
 }
 
 /** The catalog entry of `type`, or undefined. Own keys only: `constructor` or `__proto__` are not types. */

@@ -201,6 +201,29 @@ describe('model file', () => {
     const same = decodeModel(withPatterns(Array.from({ length: 1001 }, () => '\\d{5}')), { source: 'model.iom' })
     expect(same.parse('zip 10115').entities.map((e) => e.value)).toContain('10115')
   })
+  it('stops loading where the regex check of all its steps runs out of the steps it may spend', async () => {
+    // A model trained from three patterns, saved to a file: loading judges each once, for all its regex steps.
+    const data = toyTrainingData()
+    data.regexes = [{ name: 'code', patterns: ['\\d{5}', '[A-Z]{2}\\d{4}', '\\d{3}-\\d{4}'] }]
+    const trained = await trainModel(data, { config: defaultConfig(), seed: 3, workers: 0 })
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'io-model-')), 'model.iom')
+    await saveModel(file, trained)
+    expect((await loadModel(file)).parse('see you later').intent.name).toBe('goodbye')
+    // Judging the first pattern takes thousands of steps, over a budget of 1,000: the second is not judged.
+    const first = trained.manifest.steps.find((s) => s.type.startsWith('regex_'))!
+    await expect(loadModel(file, { regexCheckSteps: 1000 })).rejects.toMatchObject({
+      code: 'ERR_REGEX_CHECK_LIMIT',
+      message: expect.stringMatching(
+        new RegExp(
+          `^Too many regex patterns to check in ${file.replace(/[.\\]/g, '\\$&')} \\(its steps share one check, which ran out in step '${first.name}'\\): its 1 patterns so far took [\\d,]+ steps to check, over the 1,000 one check may spend$`,
+        ),
+      ),
+    })
+    await expect(loadModel(file, { regexCheckSteps: 0 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'regexCheckSteps must be a positive integer, got 0',
+    })
+  })
   it('refuses files that are not model files', () => {
     refused(() => decodeModel(new TextEncoder().encode('{"json": true}')), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)
     refused(() => decodeModel(new Uint8Array(0)), 'ERR_MODEL_NOT_A_MODEL', /magic bytes/)

@@ -27,7 +27,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createError, type ErrorCode, isIntentopsError } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
-import { catalogEntry, newLoadContext } from './catalog.js'
+import { catalogEntry, type LoadContextOptions, newLoadContext } from './catalog.js'
 import type { ComponentState, NumericArray } from './component.js'
 import { fromHalfBits, toHalfBits } from './half.js'
 import { NluModel } from './model.js'
@@ -111,7 +111,7 @@ const HeaderSchema = Type.Object({
 
 type Header = Static<typeof HeaderSchema>
 
-export interface DecodeOptions {
+export interface DecodeOptions extends LoadContextOptions {
   /** How errors name the file (a path, a registry reference). Default: "the model file". */
   source?: string
   /** Refuse inputs larger than this. Default {@link DEFAULT_MAX_MODEL_BYTES}. */
@@ -334,6 +334,8 @@ export function readManifest(bytes: Uint8Array, options: DecodeOptions = {}): Mo
  */
 export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): TrainedModel {
   const source = options.source ?? 'the model file'
+  // One regex check for the whole file: its steps together judge no more patterns than one check may.
+  const load = newLoadContext(options.regexCheckSteps === undefined ? {} : { regexCheckSteps: options.regexCheckSteps })
   const { header, dataStart } = readHeader(bytes, options)
   const manifest = header.manifest as ModelManifest
   const byName = new Map<string, ComponentState>()
@@ -342,8 +344,6 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Tra
     byName.set(c.name, readComponent(bytes, c, dataStart, source))
   }
   const steps: FittedStep[] = []
-  // One regex check for the whole file: its steps together judge no more patterns than one check may.
-  const load = newLoadContext()
   for (const step of manifest.steps) {
     const entry = catalogEntry(step.type)
     if (!entry) fail('ERR_MODEL_UNKNOWN_COMPONENT', source, { type: step.type })

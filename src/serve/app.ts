@@ -21,7 +21,7 @@ import Fastify, {
 import type { ServeConfig } from '../config/schema.js'
 import { createError, type IntentopsError } from '../errors.js'
 import type { ModelRegistry } from '../registry/registry.js'
-import { type RedactionRule, redactionRuleIssues } from '../store/redact.js'
+import { assertRedactionRules, type RedactionRule } from '../store/redact.js'
 import type { PredictionStore } from '../store/types.js'
 import { uuidv7 } from '../util/uuid.js'
 import { VERSION } from '../version.js'
@@ -401,15 +401,10 @@ function logsDebug(log: FastifyBaseLogger): boolean {
 }
 
 /**
- * Refuse redaction rules too slow for the longest text the server takes: the store and its writer thread judged them
- * on 10,000 characters only. Config loading judges them the same way first, so verdicts are remembered and this costs
- * little there; a library caller that raised `maxTextLength` gets the check here.
+ * Refuse redaction rules too slow for the longest text the server takes: the store judged them on 10,000 characters
+ * only, and a log writer on the lengths it was given, if any. Config loading judges them the same way first, so
+ * verdicts are remembered and this costs little there; a library caller that raised `maxTextLength` gets the check here.
  */
 function checkRedaction(rules: readonly RedactionRule[], config: Readonly<ServeConfig>): void {
-  const problems = redactionRuleIssues(rules, config).map(({ index, kind, message }) =>
-    kind === 'limit'
-      ? `\`store.redaction.${index}\` and the rules after it are not checked: there are too many redaction rules to check (${message}, see ERR_REGEX_CHECK_LIMIT)`
-      : `\`store.redaction.${index}.pattern\` ${message}`,
-  )
-  if (problems.length > 0) throw createError('ERR_CONFIG_INVALID', { detail: problems.join('; ') })
+  assertRedactionRules(rules, config)
 }

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { parseJsonLines } from './json-backlog.js'
 import type { ThreadPriority, WorkerData } from './log-writer.js'
 import { openPostgresStore } from './postgres.js'
-import { createRedactor } from './redact.js'
+import { compileJudgedRedactor } from './redact.js'
 import { openSqliteStore } from './sqlite.js'
 import type { PredictionRecord } from './types.js'
 
@@ -43,7 +43,8 @@ function lowerPriority(nice: number, startLevel: boolean): ThreadPriority | unde
 const priority = lowerPriority(data.nice ?? 0, data.startLevel === true)
 if (priority) port.postMessage({ type: 'priority', ...priority })
 const common = {
-  redact: createRedactor(data.redaction),
+  // The writer that started this thread judged the rules, on the lengths the server takes.
+  redact: compileJudgedRedactor(data.redaction),
   ...(data.senderKey ? { senderKey: data.senderKey } : {}),
 }
 const { target } = data

@@ -15,7 +15,13 @@ import type { StoreConfig } from '../config/schema.js'
 import { allPages, expectRollupsMatchRaw, samplePrediction } from './contract.js'
 import { resolveStoreTarget } from './location.js'
 import { type JsonBatchWriter, PredictionLogQueue, type PredictionLogQueueOptions } from './log-queue.js'
-import { type LogWriter, type PriorityEvent, startWriterThread, WorkerLogWriter } from './log-writer.js'
+import {
+  type LogWriter,
+  type PriorityEvent,
+  SqliteWorkerWriter,
+  startWriterThread,
+  WorkerLogWriter,
+} from './log-writer.js'
 import { logQueueOptions, logQueueWarnings, openLogWriter, openStore } from './open.js'
 
 const execFileP = promisify(execFile)
@@ -143,6 +149,48 @@ function poisoning(writer: WorkerLogWriter): JsonBatchWriter & Pick<LogWriter, '
 }
 
 describe('log writer thread', () => {
+  it("judges its redaction rules on the server's lengths, and its thread applies them as judged", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
+    dirs.push(root)
+    // Tried again from each digit of a run: n²/2 steps, within the limit on 10,000 characters, far over it on 1 MiB.
+    // The lookbehind makes a search go through a run once: fine on any length.
+    const searched = { pattern: '\\d+\\.\\d+', flags: 'u', replacement: '[n]' }
+    const guarded = { pattern: '(?<!\\d)\\d+\\.\\d+', flags: 'u', replacement: '[n]' }
+    const serve = { maxTextLength: 1_048_576, bodyLimitBytes: 2_097_152 }
+    const config = { ...defaultConfig().store, redaction: [searched] }
+    const store = await openStore(config, { root })
+    try {
+      expect(() => openLogWriter(config, store, { root })).not.toThrow()
+      // Refused as the server refuses it (buildApp, config loading), before any thread starts.
+      expect(() => openLogWriter(config, store, { root, serve })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_CONFIG_INVALID',
+          message: expect.stringContaining(
+            '`store.redaction.0.pattern` /\\d+\\.\\d+/ can take too long on the texts of up to 1,048,576 characters',
+          ),
+        }),
+      )
+      // One the server takes at that length, the thread applies; one unsafe on any text is refused at once.
+      const rules = [{ ...guarded }]
+      const file = path.join(root, config.path)
+      const writer = new SqliteWorkerWriter({ file, redaction: rules, serve })
+      expect(() => new SqliteWorkerWriter({ file, redaction: [{ pattern: '(a+)+$', replacement: '' }] })).toThrow(
+        expect.objectContaining({ code: 'ERR_STORE_REDACTION_UNSAFE' }),
+      )
+      try {
+        // What the caller changes after the writer judged its rules never reaches the thread.
+        rules[0]!.pattern = '(a+)+$'
+        expect(writer.redaction).toEqual([guarded])
+        await writer.insertPredictions([samplePrediction(1, { text: 'pi is 3.14, not aaaa' })])
+        expect((await store.getPrediction('p-00001'))?.text).toBe('pi is [n], not aaaa')
+      } finally {
+        await writer.close()
+      }
+    } finally {
+      await store.close()
+    }
+  })
+
   it('writes through its own connection with the same redaction and sender key as the store', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'intentops-writer-'))
     dirs.push(root)

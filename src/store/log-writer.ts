@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads'
 import { createError } from '../errors.js'
 import { firstInvalidPrediction } from './kysely-store.js'
 import type { JsonBatchWriter } from './log-queue.js'
-import type { RedactionRule } from './redact.js'
+import { assertRedactionRules, createRedactor, type RedactionRule } from './redact.js'
 import type { InsertOutcome, PredictionRecord } from './types.js'
 
 export interface LogWriter {
@@ -26,12 +26,23 @@ export interface LogWriter {
   readonly redaction?: readonly RedactionRule[]
 }
 
+/**
+ * The longest texts the server hands the log (`serve.maxTextLength`, `serve.bodyLimitBytes`): a writer judges its
+ * redaction rules on them, as `buildApp` does.
+ */
+export interface RedactedTextLimits {
+  maxTextLength: number
+  bodyLimitBytes: number
+}
+
 export interface SqliteWorkerWriterOptions {
   /** The store file; the main thread's store must have migrated it. */
   file: string
   busyTimeoutMs?: number
   redaction: readonly RedactionRule[]
   senderKey?: string
+  /** Judge the rules on the texts the server takes, not on 10,000 characters alone. */
+  serve?: RedactedTextLimits
 }
 
 /** The store the thread connects to; the main thread's store must have migrated it. */
@@ -41,7 +52,14 @@ export type WorkerStoreTarget =
 
 export interface WorkerLogWriterOptions {
   target: WorkerStoreTarget
+  /**
+   * Judged here, on the calling thread, when the writer is made (ERR_STORE_REDACTION_INVALID or
+   * ERR_STORE_REDACTION_UNSAFE as from `createRedactor`, and ERR_CONFIG_INVALID as from `buildApp` on the lengths of
+   * `serve`); the thread applies them as judged.
+   */
   redaction: readonly RedactionRule[]
+  /** Judge the rules on the texts the server takes, not on 10,000 characters alone. */
+  serve?: RedactedTextLimits
   senderKey?: string
   /** Added to the thread's nice value (Linux), so that requests come first on a core it shares; 0 or none: level. */
   nice?: number
@@ -109,6 +127,7 @@ export type PriorityEvent =
 /** What the thread receives as `workerData`. */
 export interface WorkerData {
   target: WorkerStoreTarget
+  /** Judged by the writer that starts the thread (see `WorkerLogWriterOptions.redaction`). */
   redaction: RedactionRule[]
   senderKey?: string
   nice?: number
@@ -170,10 +189,21 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
   private behind = false
   private started = 0
 
-  constructor(private readonly options: WorkerLogWriterOptions) {}
+  /** The rules as judged: a copy, so that what the caller changes later never reaches a thread unjudged. */
+  private readonly rules: readonly RedactionRule[]
+
+  constructor(private readonly options: WorkerLogWriterOptions) {
+    const rules = Object.freeze(options.redaction.map((r) => Object.freeze({ ...r })))
+    // Judged once, here, where the server (or config loading) judged them already, so that verdicts are remembered; the
+    // thread trusts them. Judging them again there would take its own time on each thread started, up to seconds,
+    // from verdicts of its own, and on 10,000 characters rather than the server's lengths.
+    createRedactor(rules)
+    if (options.serve) assertRedactionRules(rules, options.serve)
+    this.rules = rules
+  }
 
   get redaction(): readonly RedactionRule[] {
-    return this.options.redaction
+    return this.rules
   }
 
   cpuSeconds(): number | undefined {
@@ -359,10 +389,10 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
 
   /** A new current thread: at the server's priority from the start while the queue is behind. */
   private spawn(): WriterThread {
-    const { target, redaction, senderKey, nice } = this.options
+    const { target, senderKey, nice } = this.options
     const data: WorkerData = {
       target,
-      redaction: [...redaction],
+      redaction: [...this.rules],
       ...(senderKey ? { senderKey } : {}),
       ...(nice ? { nice } : {}),
       ...(nice && this.behind ? { startLevel: true } : {}),
@@ -432,8 +462,13 @@ export class WorkerLogWriter implements LogWriter, JsonBatchWriter {
 /** The SQLite writer thread, from the options it has always taken. */
 export class SqliteWorkerWriter extends WorkerLogWriter {
   constructor(options: SqliteWorkerWriterOptions) {
-    const { file, busyTimeoutMs = 5000, redaction, senderKey } = options
-    super({ target: { backend: 'sqlite', file, busyTimeoutMs }, redaction, ...(senderKey ? { senderKey } : {}) })
+    const { file, busyTimeoutMs = 5000, redaction, senderKey, serve } = options
+    super({
+      target: { backend: 'sqlite', file, busyTimeoutMs },
+      redaction,
+      ...(senderKey ? { senderKey } : {}),
+      ...(serve ? { serve } : {}),
+    })
   }
 }
 

@@ -112,6 +112,11 @@ export function openLogWriter(
     onPriority?: (event: PriorityEvent) => void
     /** The `target` the store was opened with, if it was given one. */
     target?: StoreTarget
+    /**
+     * The server's text limits (its `serve` config): the redaction rules are judged on the longest text it takes, as
+     * `buildApp` judges them (ERR_CONFIG_INVALID), rather than on 10,000 characters alone.
+     */
+    serve?: { maxTextLength: number; bodyLimitBytes: number }
   },
 ): WorkerLogWriter {
   const env = options.env ?? {}
@@ -119,6 +124,7 @@ export function openLogWriter(
   const senderKey = resolveSenderKey(config, env)
   const common = {
     redaction: config.redaction,
+    ...(options.serve ? { serve: options.serve } : {}),
     nice: config.writerNice,
     ...(senderKey ? { senderKey } : {}),
     ...(options.onPriority ? { onPriority: options.onPriority } : {}),

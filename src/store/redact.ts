@@ -132,8 +132,12 @@ export function redactionRuleProblem(
   if (long === undefined) return undefined
   const fits = longestTextWithin(rule.pattern, flagsOf(rule), MAX_CHECKED_TEXT, textLength, tally)
   const n = (x: number) => x.toLocaleString('en-US')
+  // A lookbehind stops a search from going through a run again from each character; it does nothing for a rule one
+  // attempt of which splits a run many ways, which the detail says how to write instead.
   const rewrite =
-    'rewrite it (a lookbehind in front, such as `(?<![…])`, takes no character, so the replacement stays as it is)'
+    long.cause === 'search'
+      ? 'rewrite it (a lookbehind in front, such as `(?<![…])`, takes no character, so the replacement stays as it is)'
+      : 'rewrite it as above, so that it can match a text one way only'
   if (byCodePoint) {
     return `can take too long on the texts of up to ${n(textLength)} characters the server can log (${long.detail}); it passes on texts of up to ${n(fits)} characters: set \`serve.maxTextLength\` to ${n(fits)} or less, or ${rewrite}`
   }
@@ -179,6 +183,23 @@ export function redactionRuleIssues(
 }
 
 /**
+ * Refuse `rules` that cannot redact every text a server with the `serve` options can log ({@link redactionRuleIssues}),
+ * with ERR_CONFIG_INVALID naming each rule's key under `store.redaction`: `buildApp` and a log writer thread given the
+ * server's lengths (`WorkerLogWriter`) judge them here, so both say the same.
+ */
+export function assertRedactionRules(
+  rules: readonly RedactionRule[],
+  serve: { maxTextLength: number; bodyLimitBytes: number },
+): void {
+  const problems = redactionRuleIssues(rules, serve).map(({ index, kind, message }) =>
+    kind === 'limit'
+      ? `\`store.redaction.${index}\` and the rules after it are not checked: there are too many redaction rules to check (${message}, see ERR_REGEX_CHECK_LIMIT)`
+      : `\`store.redaction.${index}.pattern\` ${message}`,
+  )
+  if (problems.length > 0) throw createError('ERR_CONFIG_INVALID', { detail: problems.join('; ') })
+}
+
+/**
  * Compile the rules once. A rule that does not compile is ERR_STORE_REDACTION_INVALID and one that can backtrack
  * catastrophically on 10,000 characters ERR_STORE_REDACTION_UNSAFE, naming its index: config loading refuses both
  * first, and a library caller gets the same check. Longer texts are the server's to judge
@@ -212,6 +233,25 @@ export function createRedactor(rules: readonly RedactionRule[], where = 'store.r
     }
     return { re, replacement: rule.replacement }
   })
+  return redactorOf(rules, compiled)
+}
+
+/**
+ * The redactor of `rules` that {@link createRedactor} judged in the thread that hands them over, compiled without
+ * judging them again: the log writer thread's (see `WorkerLogWriter`), whose rules its writer judged on the main
+ * thread, on the lengths the server takes, before starting it. Not for rules from anywhere else.
+ */
+export function compileJudgedRedactor(rules: readonly RedactionRule[]): Redactor {
+  return redactorOf(
+    rules,
+    rules.map((rule) => ({ re: new RegExp(rule.pattern, flagsOf(rule)), replacement: rule.replacement })),
+  )
+}
+
+function redactorOf(
+  rules: readonly RedactionRule[],
+  compiled: ReadonlyArray<{ re: RegExp; replacement: string }>,
+): Redactor {
   const kept = { rules: Object.freeze(rules.map((r) => Object.freeze({ ...r }))) }
   if (compiled.length === 0) return Object.assign((text: string) => text, kept)
   return Object.assign((text: string) => {

@@ -5,19 +5,21 @@
  * pumped string in exponentially many ways takes exponential time, and one with a chain of k loops that can share a
  * pumped string takes time n^k. The search over start positions is one more loop in front of the pattern.
  *
- * The model over-approximates V8 where it must: lookarounds and `\b` may pass or fail as the text likes (their
- * bodies are analysed on their own and their cost added), a back-reference may match anything its group could,
- * counted repetitions of more than one character (and any count over {@link MAX_UNROLL}) are read as unbounded,
- * since `(a|a){1,30}` takes 2^30 steps although it is finite. It follows V8 where that matters for common
- * patterns: a match that can end at a state ends the search there (so `(a|aa)+` alone is quick, while
- * `(a|aa)+$` is not), a repetition whose iteration matched nothing stops (so `(a?)*` is linear), and a lookbehind of
- * one character in front of the pattern fails every attempt after a character it refuses, so the steps counted on a
- * text have a search go through a run of those from its start alone (`(?<![a-z])[a-z]+@` takes linear time where
- * `[a-z]+@` takes quadratic; see {@link leadingGuard}).
+ * The model over-approximates V8 where it must: lookarounds and `\b` may pass or fail as the text likes (their bodies
+ * are analysed on their own, their cost counted as often as the pattern can try them), a back-reference may match
+ * anything its group could, counted repetitions of more than one character (and any count over {@link MAX_UNROLL}) are
+ * read as unbounded, since `(a|a){1,30}` takes 2^30 steps although it is finite. It follows V8 where that matters for
+ * common patterns: a match that can end at a state ends the search there (so `(a|aa)+` alone is quick, while `(a|aa)+$`
+ * is not), a repetition whose iteration matched nothing stops (so `(a?)*` is linear), and a lookbehind of one character
+ * in front of the pattern fails every attempt after a character it refuses, as `\b` in front fails every attempt
+ * between two word characters, so the steps counted on a text have a search go through a run of those from its start
+ * alone (`(?<![a-z])[a-z]+@` and `\b[a-z]+@` take linear time where `[a-z]+@` takes quadratic; see
+ * {@link leadingGuard}).
  * @module
  */
 import {
   caseFoldingDifferences,
+  caseRelated,
   complement,
   contains,
   MAX_CODE_POINT,
@@ -342,8 +344,8 @@ interface Graph {
   nullable: boolean[]
   search: number
   init: number
-  /** The characters outside {@link leadingGuard}: after one of them an attempt can get past the pattern's start. */
-  opensAfter: Ranges
+  /** What makes an attempt fail before it takes a character ({@link leadingGuard}); none without a search. */
+  guard: Guard
 }
 
 const ALL: Ranges = [0, MAX_CODE_POINT]
@@ -358,45 +360,116 @@ function oneCharacter(n: RegexNode): Ranges | undefined {
 }
 
 /**
- * The characters after which an attempt fails before it takes any, because every way into the pattern first passes a
- * lookbehind of one character that refuses them: the class of `(?<![…])`, everything outside that of `(?<=[…])`, as
- * `tested` reads a lookbehind's class. Empty when the pattern starts with no such lookbehind.
+ * What makes an attempt fail before it takes a character, by the character before its start (`c1`) and the one at it
+ * (`c2`): it fails when `c1` is in `behind` (a lookbehind of one character refuses it), or when `c1` and `c2` are in
+ * the same one of `sides` (`\b` between two word characters, or two others). Inside a stretch of text that only holds
+ * characters of `behind`, or only of one side, every attempt but the one at its start fails at once.
  */
-function leadingGuard(n: RegexNode, tested: (look: RegexNode & { t: 'look' }) => Ranges | undefined): Ranges {
+interface GuardOption {
+  behind: Ranges
+  sides: Ranges[]
+}
+
+/**
+ * What makes an attempt fail at once: all of its options, each of which must hold for a stretch of text (an attempt
+ * fails where every alternative into the pattern does). {@link NO_GUARD}, one option of no set, holds for none.
+ */
+type Guard = GuardOption[]
+
+const NO_GUARD: Guard = [{ behind: [], sides: [] }]
+/** Options and sets a guard keeps at most: each set is a bit of a mask (see `guardMask`). */
+const MAX_GUARD_SETS = 30
+
+function guardSets(g: Guard): number {
+  return g.reduce((sum, o) => sum + 1 + o.sides.length, 0)
+}
+
+/** The guard of two checks in a row, either of which fails the attempt: each option of one with each of the other. */
+function bothGuards(a: Guard, c: Guard): Guard {
+  const out: Guard = []
+  for (const x of a) {
+    for (const y of c) {
+      const sides = [...x.sides]
+      for (const side of y.sides) if (!sides.some((z) => z.join() === side.join())) sides.push(side)
+      out.push({ behind: normalize([...x.behind, ...y.behind]), sides })
+    }
+  }
+  return guardSets(out) > MAX_GUARD_SETS ? NO_GUARD : out
+}
+
+/**
+ * What every way into the pattern checks before it takes a character, so that an attempt fails at once: a lookbehind
+ * of one character (the class of `(?<![…])`, everything outside that of `(?<=[…])`, as `tested` reads it) fails it
+ * after a character it refuses, and `\b` between two characters on the same side of `word` (what V8 counts as word
+ * characters). `\B` guards no run: it passes between any two word characters. {@link NO_GUARD} when the pattern
+ * starts with none of them.
+ */
+function leadingGuard(
+  n: RegexNode,
+  tested: (look: RegexNode & { t: 'look' }) => Ranges | undefined,
+  word: Ranges,
+): Guard {
   switch (n.t) {
     case 'group':
-      return leadingGuard(n.body, tested)
-    case 'alt':
+      return leadingGuard(n.body, tested, word)
+    case 'alt': {
       // An attempt fails at once only where every alternative does.
-      return n.alts.map((alt) => leadingGuard(alt, tested)).reduce(intersect)
+      const out = n.alts.flatMap((alt) => leadingGuard(alt, tested, word))
+      return guardSets(out) > MAX_GUARD_SETS ? NO_GUARD : out
+    }
     case 'look': {
       const r = n.behind ? tested(n) : undefined
-      if (r === undefined) return []
-      return n.negative ? r : complement(r)
+      if (r === undefined) return NO_GUARD
+      return [{ behind: n.negative ? r : complement(r), sides: [] }]
     }
+    case 'assert':
+      return n.kind === 'word' ? [{ behind: [], sides: [word, complement(word)] }] : NO_GUARD
     case 'seq': {
-      let guard: Ranges = []
-      // Lookarounds and assertions take no character, so the lookbehinds after them still look before the start.
+      let guard = NO_GUARD
+      // Lookarounds and assertions take no character, so the checks after them still look at the start.
       for (const item of n.items) {
-        guard = normalize([...guard, ...leadingGuard(item, tested)])
+        guard = bothGuards(guard, leadingGuard(item, tested, word))
         if (item.t !== 'look' && item.t !== 'assert') break
       }
       return guard
     }
     default:
-      return []
+      return NO_GUARD
   }
 }
 
+/** The word characters of `\b` as V8 runs it with `flags`, by flags: with `i` and `u`, `ſ` and the Kelvin sign too. */
+const wordCharacters = new Map<string, Ranges>()
+
+function wordOf(flags: string): Ranges {
+  const key = `${flags.includes('i') ? 'i' : ''}${/[uv]/.test(flags) ? 'u' : ''}`
+  let r = wordCharacters.get(key)
+  if (!r) {
+    const boundary = new RegExp('\\b', key)
+    const cased = caseRelated(key.includes('u'))
+    const extra: number[] = []
+    for (let i = 0; i < cased.length; i += 2) {
+      for (let cp = cased[i]!; cp <= cased[i + 1]!; cp++)
+        if (boundary.test(String.fromCodePoint(cp))) extra.push(cp, cp)
+    }
+    r = normalize([...WORD_CHARACTERS, ...extra])
+    wordCharacters.set(key, r)
+  }
+  return r
+}
+
+const WORD_CHARACTERS: Ranges = [0x30, 0x39, 0x41, 0x5a, 0x5f, 0x5f, 0x61, 0x7a]
+
 /**
- * {@link leadingGuard} of the pattern `source` as V8 runs it with `flags`, its automaton built in `b`. Ignoring case,
- * V8 folds a few characters otherwise than the model's classes (`caseFoldingDifferences`), which would not matter
- * elsewhere but could make a lookbehind look stricter than it is: for those V8 itself says what each lookbehind and
- * each class of the pattern matches. The guard holds if every one of them the pattern can take is refused; one it
- * cannot take may count as refused, as no run holds it.
+ * {@link leadingGuard} of the pattern `source` as V8 runs it with `flags`. Ignoring case, V8 folds a few characters
+ * otherwise than the model's classes (`caseFoldingDifferences`), where a class may hold one V8 does not match (never
+ * the other way round: a negated class asks V8); that would not matter elsewhere, but could make a lookbehind look
+ * stricter than it is. So V8 itself says what each lookbehind matches of those, and which of them the pattern's
+ * classes take: one no class takes is in no run, and may count as refused by every option.
  */
-function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Ranges {
-  if (!flags.includes('i')) return leadingGuard(root, (look) => oneCharacter(look.body))
+function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Guard {
+  const word = wordOf(flags)
+  if (!flags.includes('i')) return leadingGuard(root, (look) => oneCharacter(look.body), word)
   const differ = caseFoldingDifferences(/[uv]/.test(flags))
   const chars: string[] = []
   for (let i = 0; i < differ.length; i += 2)
@@ -412,19 +485,54 @@ function guardOf(b: Builder, root: RegexNode, source: string, flags: string): Ra
     }
     return normalize(chars.filter((c) => re.test(c)).flatMap((c) => [c.codePointAt(0)!, c.codePointAt(0)!]))
   }
-  const guard = leadingGuard(root, (look) => {
-    const model = oneCharacter(look.body)
-    const exact = model && matched(source.slice(look.start + 4, look.end - 1))
-    return exact && normalize([...intersect(model, complement(differ)), ...exact])
-  })
-  if (guard.length === 0) return guard
+  const guard = leadingGuard(
+    root,
+    (look) => {
+      const model = oneCharacter(look.body)
+      const exact = model && matched(source.slice(look.start + 4, look.end - 1))
+      return exact && normalize([...intersect(model, complement(differ)), ...exact])
+    },
+    word,
+  )
+  if (guard === NO_GUARD) return guard
   // Each class as written: two that V8 reads apart can make one set of the model.
   const atoms = new Set<string>()
   for (let p = 0; p < b.kind.length; p++) if (b.kind[p] === POS) atoms.add(source.slice(b.span[p]![0], b.span[p]![1]))
   let taken: Ranges = []
   for (const atom of atoms) taken = normalize([...taken, ...(matched(atom) ?? differ)])
-  if (intersect(taken, complement(guard)).length > 0) return []
-  return normalize([...guard, ...intersect(differ, complement(taken))])
+  const untaken = intersect(differ, complement(taken))
+  return guard.map((o) => ({
+    behind: normalize([...o.behind, ...untaken]),
+    sides: o.sides.map((side) => normalize([...side, ...untaken])),
+  }))
+}
+
+/**
+ * A mask of the sets of `guard` that `chars` are not all in, one bit per set in order: where the masks of a stretch's
+ * characters together leave some option a bit clear, the stretch is guarded (see {@link guards}).
+ */
+function guardMask(guard: Guard, chars: Ranges): number {
+  let mask = 0
+  let bit = 0
+  for (const o of guard) {
+    for (const set of [o.behind, ...o.sides]) {
+      if (intersect(chars, complement(set)).length > 0) mask |= 1 << bit
+      bit++
+    }
+  }
+  return mask
+}
+
+/** Whether a stretch whose characters' masks make `mask` has every option of `guard` hold for it. */
+function guards(guard: Guard, mask: number): boolean {
+  let bit = 0
+  for (const o of guard) {
+    const sets = 1 + o.sides.length
+    const all = ((1 << sets) - 1) << bit
+    if ((mask & all) === all) return false
+    bit += sets
+  }
+  return true
 }
 
 function graphOf(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): Graph {
@@ -477,8 +585,8 @@ function graphOf(source: string, flags: string, options: AnalyseOptions, budget:
     out[search]!.push({ to: search, count: 1 })
     fill(search, closure(b, entry, false, budget))
   }
-  const guard = options.search ? guardOf(b, parsed.root, source, flags) : []
-  return { b, out, looks, label, nullable, search, init, opensAfter: complement(guard) }
+  const guard = options.search ? guardOf(b, parsed.root, source, flags) : NO_GUARD
+  return { b, out, looks, label, nullable, search, init, guard }
 }
 
 /** Strongly connected components (iterative Tarjan), in reverse topological order. */
@@ -715,6 +823,12 @@ interface CoreResult {
   degree: number
   chain?: { p: number; q: number; attack: Attack }
   g: Graph
+  /**
+   * How often an attempt (or the search, with all its attempts) can pass node `v` of the graph, as a power of the text
+   * length: the longest chain of repetitions that can share a pumped text before it, as `degree` counts the longest
+   * chain of all. A lookaround tried there runs that many times.
+   */
+  tries?: (v: number) => number
 }
 
 function analyseCore(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): CoreResult {
@@ -747,31 +861,41 @@ function analyseCore(source: string, flags: string, options: AnalyseOptions, bud
           for (const r of reach[comp[w]!]!) reach[c]!.add(r)
         }
   }
+  const looping = (c: number) => cyclic[c]! && inGraph(list[c]![0]!)
+  /** A text that repetition part `c` and part `d` after it can both take again and again, as a witness; memoised. */
+  const links = new Map<number, { p: number; q: number; word: string } | undefined>()
+  const link = (c: number, d: number) => {
+    const key = c * list.length + d
+    if (links.has(key)) return links.get(key)
+    const s1 = new Set(list[c]!)
+    const s2 = new Set(list[d]!)
+    const between = new Set<number>()
+    for (let e = 0; e < list.length; e++) {
+      if ((e === c || reach[c]!.has(e)) && (e === d || reach[e]!.has(d))) for (const v of list[e]!) between.add(v)
+    }
+    let found: { p: number; q: number; word: string } | undefined
+    for (const p of s1) {
+      for (const q of s2) {
+        const word = polynomialWitness(ctx, p, q, between, s1, s2)
+        if (word !== undefined) {
+          found = { p, q, word }
+          break
+        }
+      }
+      if (found) break
+    }
+    links.set(key, found)
+    return found
+  }
   const chain = new Array<number>(list.length).fill(0)
   const via = new Array<{ p: number; q: number; word: string } | undefined>(list.length)
   const nextOf = new Array<number>(list.length).fill(-1)
   for (let c = 0; c < list.length; c++) {
-    if (!cyclic[c] || !inGraph(list[c]![0]!)) continue
+    if (!looping(c)) continue
     chain[c] = 1
-    const s1 = new Set(list[c]!)
     for (const d of reach[c]!) {
       if (!cyclic[d] || chain[d]! + 1 <= chain[c]!) continue
-      const s2 = new Set(list[d]!)
-      const between = new Set<number>()
-      for (let e = 0; e < list.length; e++) {
-        if ((e === c || reach[c]!.has(e)) && (e === d || reach[e]!.has(d))) for (const v of list[e]!) between.add(v)
-      }
-      let found: { p: number; q: number; word: string } | undefined
-      for (const p of s1) {
-        for (const q of s2) {
-          const word = polynomialWitness(ctx, p, q, between, s1, s2)
-          if (word !== undefined) {
-            found = { p, q, word }
-            break
-          }
-        }
-        if (found) break
-      }
+      const found = link(c, d)
       if (found) {
         chain[c] = chain[d]! + 1
         via[c] = found
@@ -779,19 +903,50 @@ function analyseCore(source: string, flags: string, options: AnalyseOptions, bud
       }
     }
   }
+  // The longest chain ending at each part, in topological order (the reverse of `list`'s), once a lookaround asks.
+  let chainTo: number[] | undefined
+  let into: number[][] | undefined
+  const tries = (v: number): number => {
+    if (!chainTo || !into) {
+      chainTo = new Array<number>(list.length).fill(0)
+      for (let c = list.length - 1; c >= 0; c--) {
+        if (!looping(c)) continue
+        chainTo[c] = Math.max(chainTo[c]!, 1)
+        for (const d of reach[c]!)
+          if (looping(d) && chainTo[c]! + 1 > chainTo[d]! && link(c, d)) chainTo[d] = chainTo[c]! + 1
+      }
+      into = Array.from({ length: size }, () => [])
+      for (let u = 0; u < size; u++) for (const e of g.out[u]!) into[e.to]!.push(u)
+    }
+    // Every part from which `v` can be reached, through any edge: a node that ends the match is reached too.
+    let most = 0
+    const seen = new Set<number>([v])
+    const queue = [v]
+    for (let qi = 0; qi < queue.length; qi++) {
+      const u = queue[qi]!
+      if (--budget.steps < 0) throw new AnalysisTooLarge()
+      most = Math.max(most, chainTo[comp[u]!]!)
+      for (const w of into[u]!) {
+        if (seen.has(w)) continue
+        seen.add(w)
+        queue.push(w)
+      }
+    }
+    return most
+  }
   let best = -1
   for (let c = 0; c < list.length; c++) if (best < 0 || chain[c]! > chain[best]!) best = c
   const degree = best < 0 ? 0 : chain[best]!
   // Show the first step of the longest chain that is not the search loop itself.
   let step = best
   while (step >= 0 && via[step] && via[step]!.p === g.search) step = nextOf[step]!
-  const link = step >= 0 ? via[step] : undefined
-  const result: CoreResult = { degree, g }
-  if (link) {
+  const shown = step >= 0 ? via[step] : undefined
+  const result: CoreResult = { degree, g, tries }
+  if (shown) {
     result.chain = {
-      p: link.p,
-      q: link.q,
-      attack: { prefix: prefixTo(g, link.p), pump: link.word, suffix: failing(g, [link.q]) },
+      p: shown.p,
+      q: shown.q,
+      attack: { prefix: prefixTo(g, shown.p), pump: shown.word, suffix: failing(g, [shown.q]) },
     }
   }
   return result
@@ -802,20 +957,46 @@ function innermost(g: Graph, state: number): [number, number] | undefined {
   return around && around.length > 0 ? around[around.length - 1] : undefined
 }
 
-type Total = { exponential: Backtracking } | { degree: number; core: CoreResult; source: string }
+/**
+ * The degree of a pattern with its lookarounds, and the pattern whose chain shows it: the main one, or the body of a
+ * lookaround at `offset` in the source, which a text reaches after `prefix`.
+ */
+type Total = { exponential: Backtracking } | { degree: number; core: CoreResult; offset: number; prefix: string }
 
-/** The main pattern's degree plus that of its costliest lookaround, which runs anchored wherever it is tried. */
+/**
+ * The main pattern's degree, or that of its costliest lookaround if higher: a lookaround runs anchored wherever it is
+ * tried, its own degree each time, and is tried as often as the chain of repetitions before it lets (`tries`). So
+ * `(?=\d+\d+x)` costs n³ on a search, tried at every start, and `^(?=\d+\d+x)` n², tried once.
+ */
 function total(source: string, flags: string, options: AnalyseOptions, budget: { steps: number }): Total {
   const core = analyseCore(source, flags, options, budget)
   if (core.exponential) return { exponential: exponential(source, flags, core, budget) }
-  let extra = 0
-  for (const look of core.g.b.looks) {
-    const body = source.slice(look.start + (look.behind ? 4 : 3), look.end - 1)
-    const inner = total(body, flags, { search: false }, budget)
+  let best: Total = { degree: core.degree, core, offset: 0, prefix: '' }
+  const { g } = core
+  for (const [index, look] of g.b.looks.entries()) {
+    const offset = look.start + (look.behind ? 4 : 3)
+    const inner = total(source.slice(offset, look.end - 1), flags, { search: false }, budget)
     if ('exponential' in inner) return inner
-    extra = Math.max(extra, inner.degree)
+    if (inner.degree === 0) continue
+    // The nodes after which it is tried: where the most tries are, and the shortest text there.
+    let tries = -1
+    let at = -1
+    for (let v = 0; v < g.out.length; v++) {
+      if (!g.looks[v]?.has(index)) continue
+      const t = core.tries!(v)
+      if (t > tries) [tries, at] = [t, v]
+    }
+    if (at < 0 || tries + inner.degree <= best.degree) continue
+    // A lookbehind reads the text before it backwards: its text is its own.
+    const before = look.behind || at === g.init || at === g.search ? '' : prefixTo(g, at)
+    best = {
+      degree: tries + inner.degree,
+      core: inner.core,
+      offset: offset + inner.offset,
+      prefix: before + inner.prefix,
+    }
   }
-  return { degree: core.degree + extra, core, source }
+  return best
 }
 
 /**
@@ -832,17 +1013,24 @@ export function analyseBacktracking(
   const t = total(source, flags, options, budget)
   if ('exponential' in t) return t.exponential
   if (t.degree <= 1) return undefined
-  const { core } = t
-  const culprits: string[] = []
-  if (core.chain) {
-    for (const s of [core.chain.p, core.chain.q]) {
-      const span = innermost(core.g, s)
-      if (span) culprits.push(source.slice(span[0], span[1]))
-    }
+  const shown = chainOf(t)
+  if (!shown) return { kind: 'polynomial', degree: t.degree, culprits: [] }
+  const culprits = shown.spans.map((span) => source.slice(span[0], span[1]))
+  return { kind: 'polynomial', degree: t.degree, culprits, attack: shown.attack }
+}
+
+/** The repetitions of the chain that shows a degree, where they are in the whole source, and a text that shows it. */
+function chainOf(
+  t: Extract<Total, { core: CoreResult }>,
+): { spans: Array<[number, number]>; attack: Attack } | undefined {
+  const { chain, g } = t.core
+  if (!chain) return undefined
+  const spans: Array<[number, number]> = []
+  for (const s of [chain.p, chain.q]) {
+    const span = innermost(g, s)
+    if (span) spans.push([span[0] + t.offset, span[1] + t.offset])
   }
-  return core.chain
-    ? { kind: 'polynomial', degree: t.degree, culprits, attack: core.chain.attack }
-    : { kind: 'polynomial', degree: t.degree, culprits }
+  return { spans, attack: { ...chain.attack, prefix: t.prefix + chain.attack.prefix } }
 }
 
 /** Name the smallest repetition around the ambiguous state that is exponential by itself. */
@@ -883,6 +1071,12 @@ export interface Work {
    * `suffix`, `pump` is, and the search starts one at each repetition of it; else `pump` is what a long text repeats.
    */
   attack: Attack
+  /**
+   * What the steps mostly are: `search`, attempts begun at many characters of one long run and each going through the
+   * rest of it, which a lookbehind in front that fails inside such a run stops; `attempt`, the ways one attempt can
+   * take, a few characters' worth at each start or a whole run's in one, which only matching one way stops.
+   */
+  cause: 'search' | 'attempt'
 }
 
 /** Steps of one attempt: `fixed`, plus `perChar` for each character of text after its start. */
@@ -907,8 +1101,8 @@ interface Vector {
   chars: string[]
   /** For each next vector: whether its character can also start an attempt. */
   entry: boolean[]
-  /** For each next vector: whether an attempt can get past the pattern's start after its character. */
-  opens: boolean[]
+  /** For each next vector: the {@link guardMask} of its characters. */
+  opens: number[]
   /** The vector it was first reached from, and on which character. */
   parent: number
   via: string
@@ -991,6 +1185,15 @@ function explore(
   const vs: Vector[] = []
   const index = new Map<string, number>()
   const blocksOf = new Map<string, Block[]>()
+  const masks = new Map<Block, number>()
+  const maskOf = (block: Block): number => {
+    let m = masks.get(block)
+    if (m === undefined) {
+      m = guardMask(g.guard, block.ranges)
+      masks.set(block, m)
+    }
+    return m
+  }
   const add = (states: number[], counts: number[], parent: number, via: string, later: boolean): number => {
     const key = states.map((s, i) => `${s}:${counts[i]}`).join(',')
     const known = index.get(key)
@@ -1079,7 +1282,7 @@ function explore(
       v.next.push(to)
       v.chars.push(block.char)
       v.entry.push(intersect(block.ranges, entry).length > 0)
-      v.opens.push(intersect(block.ranges, g.opensAfter).length > 0)
+      v.opens.push(maskOf(block))
       if (heaviest < 0 || vs[to]!.weight > vs[heaviest]!.weight) heaviest = to
     }
   }
@@ -1147,14 +1350,14 @@ interface Parts {
   /** Whether a cycle of the part takes a character an attempt can start on. */
   entry: boolean[]
   /**
-   * Whether it would, but every character of its cycles is one after which the lookbehind at the pattern's start fails
+   * Whether it would, but the characters of its cycles are ones between which the checks at the pattern's start fail
    * (see {@link leadingGuard}): an attempt that starts inside such a cycle's stretch of text fails there at once, so
    * each attempt that goes round it lets at most one more begin beside it, on its first character.
    */
   guarded: boolean[]
 }
 
-function partsOf(vs: Vector[], budget: { steps: number }): Parts {
+function partsOf(vs: Vector[], guard: Guard, budget: { steps: number }): Parts {
   const { comp, list } = sccs(vs.length, (v) => vs[v]!.next)
   const loops: boolean[] = []
   const mean = new Float64Array(list.length)
@@ -1170,17 +1373,18 @@ function partsOf(vs: Vector[], budget: { steps: number }): Parts {
     if (!loops[c]) continue
     mean[c] = maxMeanCycle(vs, members, budget)
     let starts = false
-    let opens = false
+    let mask = 0
     for (const v of members) {
       const { next } = vs[v]!
       for (let i = 0; i < next.length; i++) {
         if (comp[next[i]!] !== c) continue
         starts ||= vs[v]!.entry[i]!
-        opens ||= vs[v]!.opens[i]!
+        mask |= vs[v]!.opens[i]!
       }
     }
-    entry[c] = starts && opens
-    guarded[c] = starts && !opens
+    const holds = guards(guard, mask)
+    entry[c] = starts && !holds
+    guarded[c] = starts && holds
   }
   return { comp, list, loops, mean, top, entry, guarded }
 }
@@ -1312,7 +1516,7 @@ function attempts(
   const explored = explore(g, length, lookCost, budget, stopAbove)
   if (polynomialLook) return undefined
   const { vs } = explored
-  const parts = partsOf(vs, budget)
+  const parts = partsOf(vs, g.guard, budget)
   const result: Attempts = {
     g,
     vs,
@@ -1420,7 +1624,9 @@ export function estimateWork(
   // Show the term that weighs most.
   let attack: Attack
   let shown: number
+  let cause: Work['cause'] = 'attempt'
   if (later && terms.overlap >= terms.fixed && terms.overlap >= terms.first && later.overlapping >= 0) {
+    cause = 'search'
     shown = later.overlapping
     attack = { prefix: wordTo(vs, shown), pump: cycleWord(vs, r.comp, shown), suffix: failing(g, vs[shown]!.states) }
   } else if (later && terms.fixed >= terms.first) {
@@ -1437,6 +1643,7 @@ export function estimateWork(
   return {
     steps: terms.first + terms.fixed + terms.overlap,
     ways,
+    cause,
     culprit: span[1] > span[0] ? source.slice(span[0], span[1]) : source,
     span: span[1] > span[0] ? span : [0, source.length],
     attack,
@@ -1445,8 +1652,12 @@ export function estimateWork(
 
 /**
  * The steps of a pattern one attempt of which takes polynomial time: a run split between `d` repetitions that can
- * each take its characters (`\d+\d+`) is tried every way, about n^d/d! steps on n characters (n²/2 for two), the
- * attempts of a search included, since a degree found with the search counts them. The split points are the ways.
+ * each take its characters (`\d+\d+`) is tried every way, about n^d/d! splits on n characters, and each item beside
+ * them that can take a character of the run or not (`\d?\d+\d+`) doubles that. The paths cannot be counted one set at
+ * a time as `explore` does, since their counts grow with the text; so they are counted on the text that shows the
+ * chain, up to {@link SIMULATED_TEXT} characters, where a search's attempts are counted too (a degree found with the
+ * search counts them), and what they grow as carried over to the length asked for (see {@link countPaths}). A
+ * lookaround that shows the degree is counted on its own, times how often it is tried.
  */
 function polynomialWork(
   source: string,
@@ -1456,34 +1667,135 @@ function polynomialWork(
   budget: { steps: number },
 ): Work {
   const t = total(source, flags, options, budget)
-  let degree: number
-  let attack: Attack
-  let span: [number, number] = [0, source.length]
-  if ('exponential' in t) {
-    degree = Number.POSITIVE_INFINITY
-    attack = t.exponential.attack ?? { prefix: '', pump: '', suffix: '' }
-  } else {
-    degree = Math.max(2, t.degree)
-    const chain = t.core.chain
-    attack = chain ? chain.attack : { prefix: '', pump: '', suffix: '' }
-    if (chain) {
-      const spans = [chain.p, chain.q].map((s) => innermost(t.core.g, s)).filter((s) => s !== undefined)
-      if (spans.length > 0) {
-        span = [Math.min(...spans.map((s) => s[0])), Math.max(...spans.map((s) => s[1]))]
-      }
-    }
-  }
   const splits = (d: number) => {
     if (!Number.isFinite(d)) return MAX_COUNT
     let n = 1
     for (let i = 1; i <= d; i++) n *= (length - i + 1) / i
     return Math.min(MAX_COUNT, Math.max(1, n))
   }
+  if ('exponential' in t) {
+    return {
+      steps: MAX_COUNT,
+      ways: MAX_COUNT,
+      culprit: source,
+      span: [0, source.length],
+      attack: t.exponential.attack ?? { prefix: '', pump: '', suffix: '' },
+      cause: 'attempt',
+    }
+  }
+  const degree = Math.max(2, t.degree)
+  const shown = chainOf(t)
+  const chain = t.core.chain
+  if (!shown || !chain) {
+    return {
+      steps: splits(degree),
+      ways: splits(degree - 1),
+      culprit: source,
+      span: [0, source.length],
+      attack: shown?.attack ?? { prefix: '', pump: '', suffix: '' },
+      cause: 'attempt',
+    }
+  }
+  const span: [number, number] =
+    shown.spans.length > 0
+      ? [Math.min(...shown.spans.map((s) => s[0])), Math.max(...shown.spans.map((s) => s[1]))]
+      : [0, source.length]
+  const own = Math.max(1, t.core.degree)
+  const counted = countPaths(t.core.g, chain.attack, own, length - t.prefix.length, budget)
+  // A lookaround tried after repetitions of the main pattern runs once for each way to reach it.
+  const tries = splits(degree - own)
   return {
-    steps: splits(degree),
-    ways: splits(degree - 1),
+    steps: Math.min(MAX_COUNT, counted.steps * (degree > own ? tries : 1)),
+    ways: Math.min(MAX_COUNT, counted.ways),
     culprit: source.slice(span[0], span[1]),
     span,
-    attack,
+    attack: shown.attack,
+    cause: 'attempt',
+  }
+}
+
+/** The longest text {@link countPaths} runs paths over; longer ones are reckoned from it. */
+const SIMULATED_TEXT = 1000
+
+/**
+ * The steps of a backtracking search over `attack` filled to `length` characters (the prefix, the pump as often as it
+ * fits, the suffix) on the automaton `g`, whose paths grow as the text to the power `degree - 1`: each path alive after
+ * a character is a step, as `explore` counts, and `ways` is the most alive at once. Over a text longer than
+ * {@link SIMULATED_TEXT}, the counts taken after equally spaced numbers of pumps are a polynomial of the number of
+ * pumps, of that degree (`ways` of one less), and are carried over to the number asked for through it.
+ */
+function countPaths(
+  g: Graph,
+  attack: Attack,
+  degree: number,
+  length: number,
+  budget: { steps: number },
+): { steps: number; ways: number } {
+  const pumpLength = Math.max(1, [...attack.pump].length)
+  const fixed = [...attack.prefix].length + [...attack.suffix].length
+  const wanted = Math.max(1, Math.floor((length - fixed) / pumpLength))
+  const most = Math.max(4 * (degree + 1), Math.floor((SIMULATED_TEXT - fixed) / pumpLength))
+  const run = Math.min(wanted, most)
+  let live = new Map<number, number>([[g.init, 1]])
+  let steps = 0
+  let ways = 0
+  const step = (from: Map<number, number>, ch: string): Map<number, number> => {
+    const cp = ch.codePointAt(0)!
+    const next = new Map<number, number>()
+    let alive = 0
+    for (const [u, count] of from) {
+      for (const e of g.out[u]!) {
+        if (--budget.steps < 0) throw new AnalysisTooLarge()
+        if (e.to === g.search) {
+          next.set(e.to, 1)
+          continue
+        }
+        if (g.nullable[e.to] || !contains(g.label[e.to]!, cp)) continue
+        const c = Math.min(MAX_COUNT, count * e.count)
+        next.set(e.to, Math.min(MAX_COUNT, (next.get(e.to) ?? 0) + c))
+        alive += c
+      }
+    }
+    steps = Math.min(MAX_COUNT, steps + alive)
+    ways = Math.max(ways, Math.min(MAX_COUNT, alive))
+    return next
+  }
+  for (const ch of attack.prefix) live = step(live, ch)
+  // After each number of pumps in `samples`: the steps of the whole text so far with the suffix, and the paths alive.
+  const spacing = Math.max(1, Math.floor(run / (2 * (degree + 1))))
+  const samples = new Map<number, { steps: number; ways: number }>()
+  for (let k = 1; k <= run; k++) {
+    for (const ch of attack.pump) live = step(live, ch)
+    if (k === run || (wanted > run && (run - k) % spacing === 0 && run - k <= degree * spacing)) {
+      // The suffix ends this text only: the steps go on from before it.
+      const before = steps
+      let alive = 0
+      for (const [v, count] of live) if (v !== g.search) alive += count
+      let end = live
+      for (const ch of attack.suffix) end = step(end, ch)
+      samples.set(k, { steps, ways: alive })
+      steps = before
+    }
+  }
+  const last = samples.get(run)!
+  if (wanted <= run) return { steps: last.steps, ways }
+  const points = [...samples.entries()].sort((x, y) => x[0] - y[0]).slice(-(degree + 1))
+  const at = (pick: (s: { steps: number; ways: number }) => number, d: number) => {
+    const used = points.slice(-(d + 1))
+    // Lagrange through the points, at `wanted`; never below the last count, which only grows.
+    let value = 0
+    for (const [i, [ki, si]] of used.entries()) {
+      let term = pick(si)
+      for (const [j, [kj]] of used.entries()) if (j !== i) term *= (wanted - kj) / (ki - kj)
+      value += term
+    }
+    return Math.min(MAX_COUNT, Math.max(pick(last), Math.round(value)))
+  }
+  return {
+    steps: at((s) => s.steps, degree),
+    ways: Math.max(
+      ways,
+      at((s) => s.ways, degree - 1),
+    ),
   }
 }

@@ -16,7 +16,8 @@ export type RegexNode =
   | { t: 'group'; body: RegexNode; index?: number; name?: string; start: number; end: number }
   | { t: 'look'; body: RegexNode; behind: boolean; negative: boolean; start: number; end: number }
   | { t: 'repeat'; body: RegexNode; min: number; max: number; start: number; end: number }
-  | { t: 'assert'; kind: 'start' | 'end' | 'boundary' }
+  /** `^` and `$` without the m flag, `^` and `$` with it (`line`), `\b` (`word`) and `\B` (`nonword`). */
+  | { t: 'assert'; kind: 'start' | 'end' | 'line' | 'word' | 'nonword' }
   | { t: 'backref'; ref: number | string; start: number; end: number }
 
 export class RegexSyntaxUnsupported extends Error {}
@@ -96,7 +97,8 @@ let caseGroups: number[][] | undefined
 
 /**
  * Groups of code points that match each other when a pattern ignores case, from `toLowerCase`/`toUpperCase`. This
- * is a superset of what V8's canonicalisation joins, which only makes the analysis more careful.
+ * is a superset of what V8's canonicalisation joins, which only makes a class more careful; a negated class, the
+ * complement, would be narrower, and asks V8 instead (see {@link caseRelated}).
  */
 function caseGroupList(): number[][] {
   if (caseGroups) return caseGroups
@@ -113,6 +115,9 @@ function caseGroupList(): number[][] {
     const rb = find(b)
     if (ra !== rb) parent.set(ra, rb)
   }
+  // Characters whose capital is several (ΐ U+0390 and ΐ U+1FD3 are both Ϊ́): Unicode's simple case folding joins
+  // some of those, which V8 follows with the `u` flag.
+  const capitals = new Map<string, number>()
   // Cased letters live below U+20000 (the BMP, Deseret, Osage, Adlam, …).
   for (let cp = 0; cp < 0x20000; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue
@@ -120,6 +125,12 @@ function caseGroupList(): number[][] {
     for (const v of [s.toLowerCase(), s.toUpperCase()]) {
       const c = v.codePointAt(0)!
       if (v.length === String.fromCodePoint(c).length && c !== cp) join(cp, c)
+    }
+    const upper = s.toUpperCase()
+    if (upper.length > String.fromCodePoint(upper.codePointAt(0)!).length) {
+      const other = capitals.get(upper)
+      if (other === undefined) capitals.set(upper, cp)
+      else join(cp, other)
     }
   }
   const groups = new Map<number, number[]>()
@@ -160,7 +171,8 @@ const unjoined = new Map<boolean, Ranges>()
 /**
  * The characters of the case groups that V8, ignoring case with (`unicode`) or without the `u` flag, does not join
  * whole: where {@link caseClosure} may hold a character V8 does not match (`ı` with `i`, and without `u`, `ſ` with `s`,
- * the Kelvin sign with `k`), or a negated class lack one it does. Elsewhere the closure is what V8 matches.
+ * the Kelvin sign with `k`). Elsewhere the closure is what V8 matches. (A negated class asks V8 about every character
+ * of a case group: see {@link caseRelated}.)
  */
 export function caseFoldingDifferences(unicode: boolean): Ranges {
   const known = unjoined.get(unicode)
@@ -179,6 +191,50 @@ export function caseFoldingDifferences(unicode: boolean): Ranges {
   const r = normalize(out)
   unjoined.set(unicode, r)
   return r
+}
+
+const related = new Map<boolean, Ranges>()
+
+/**
+ * Every code point of a case group ({@link caseGroupList}), for a pattern that reads characters (`unicode`) or code
+ * units: outside them ignoring case changes nothing, in V8 or in the check.
+ */
+export function caseRelated(unicode: boolean): Ranges {
+  const known = related.get(unicode)
+  if (known) return known
+  const out: number[] = []
+  for (const g of caseGroupList()) {
+    const members = unicode ? g : g.filter((cp) => cp <= 0xffff)
+    if (members.length > 1) for (const cp of members) out.push(cp, cp)
+  }
+  const r = normalize(out)
+  related.set(unicode, r)
+  return r
+}
+
+/**
+ * The characters the negated class `text` (`[^…]`) matches ignoring case, given `closed`, the case closure of what
+ * it lists. V8 matches a character when none of the class's members folds to what it folds to; the complement of the
+ * closure is that wherever the closure joins what V8 joins, but where V8 joins less (without `u`, `ſ` is no `s`; with
+ * it, `ı` is no `i`) it lacks characters V8 matches, and the check could miss a way to match. So V8 says what the
+ * class matches among the characters of a case group, and the complement holds outside them. A class V8 does not
+ * compile alone takes every one of them.
+ */
+function negatedIgnoringCase(text: string, closed: Ranges, unicode: boolean): Ranges {
+  const cased = caseRelated(unicode)
+  const outside = complement(normalize([...closed, ...cased]))
+  let re: RegExp | undefined
+  try {
+    re = new RegExp(`^${text}$`, unicode ? 'iu' : 'i')
+  } catch {
+    re = undefined
+  }
+  if (!re) return normalize([...outside, ...cased])
+  const inside: number[] = []
+  for (let i = 0; i < cased.length; i += 2) {
+    for (let cp = cased[i]!; cp <= cased[i + 1]!; cp++) if (re.test(String.fromCodePoint(cp))) inside.push(cp, cp)
+  }
+  return normalize([...outside, ...inside])
 }
 
 /** `r` with every code point's other cases added. */
@@ -378,7 +434,9 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
     const ranges = normalize(acc)
     // Case closure comes before the complement, as V8 matches `[^a]` with `i` against neither a nor A.
     const closed = ignoreCase ? foldedCase(ranges) : ranges
-    return { t: 'set', ranges: negate ? complement(closed) : closed, start, end: pos }
+    if (!negate) return { t: 'set', ranges: closed, start, end: pos }
+    const negated = ignoreCase ? negatedIgnoringCase(source.slice(start, pos), closed, unicode) : complement(closed)
+    return { t: 'set', ranges: negated, start, end: pos }
   }
 
   const readQuantifier = (): { min: number; max: number } | undefined => {
@@ -417,11 +475,11 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
       let quantifiable = true
       if (c === '^') {
         pos++
-        atom = { t: 'assert', kind: multiline ? 'boundary' : 'start' }
+        atom = { t: 'assert', kind: multiline ? 'line' : 'start' }
         quantifiable = false
       } else if (c === '$') {
         pos++
-        atom = { t: 'assert', kind: multiline ? 'boundary' : 'end' }
+        atom = { t: 'assert', kind: multiline ? 'line' : 'end' }
         quantifiable = false
       } else if (c === '.') {
         pos++
@@ -462,8 +520,8 @@ export function parseRegex(source: string, flags: string): ParsedRegex {
       } else if (c === '\\') {
         pos++
         if (source[pos] === 'b' || source[pos] === 'B') {
+          atom = { t: 'assert', kind: source[pos] === 'b' ? 'word' : 'nonword' }
           pos++
-          atom = { t: 'assert', kind: 'boundary' }
           quantifiable = false
         } else {
           const e = readEscape(false)

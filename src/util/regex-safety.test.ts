@@ -4,6 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadTrainingDataDetailed } from '../data/load.js'
 import { DEFAULT_REDACTION_RULES } from '../store/redact.js'
+import { estimateWork } from './regex-analysis.js'
 import {
   dataRegexJudged,
   dataRegexRisk,
@@ -304,7 +305,7 @@ describe('dataRegexRisk', () => {
   })
 })
 
-describe('lookbehinds in front of a run', () => {
+describe('lookbehinds and \\b in front of a run', () => {
   // Runs of a group, which V8 backtracks a step at a time (a plain class it goes back over without counting), on texts
   // that only match at their end: a long run of what the pump repeats, then what the pattern needs.
   const n = 2000
@@ -316,6 +317,10 @@ describe('lookbehinds in front of a run', () => {
     { guarded: '(?<=\\s)([a-z])+x', near: '(?<=[\\sa])([a-z])+x', pumps: ['a', 'a'], tail: ' ax' },
     // An address may hold a `.`, which the lookbehind lets through.
     { guarded: email('A-Za-z0-9._%+-'), near: email('A-Za-z0-9_%+-'), pumps: ['.a', '.a'], tail: ' a@b.co' },
+    // `\b` fails between two word characters: an attempt inside a run of them fails at once. Not so inside a run that
+    // holds a `.`, where every character is a boundary, nor for `\B`, which passes between two word characters.
+    { guarded: '\\b([a-z])+@', near: '\\b([a-z.])+@', pumps: ['a', '.a'], tail: ' b@' },
+    { guarded: '\\b(\\w)+@', near: '\\B(\\w)+@', pumps: ['a', 'a'], tail: ' bb@' },
   ])(
     'passes $guarded, where V8 goes through a run once, and refuses $near on 1 MiB',
     ({ guarded, near, pumps, tail }) => {
@@ -329,6 +334,22 @@ describe('lookbehinds in front of a run', () => {
       expect(regexRisk(near, 'g')).toBeUndefined()
     },
   )
+
+  it('counts as word characters for \\b what V8 does, which ignoring case with u holds ſ', () => {
+    // With `iu`, `ſ` (U+017F) is a word character to `\b` and a run of `aſ` one word; with `i` alone it is not, and
+    // every character of the run is a boundary.
+    const pattern = '\\b([a-zſ])+@'
+    const text = `${'aſ'.repeat(n / 2)} b@`
+    expect(findsWithin(pattern, text, 4 * n, 'iu')).toBe(true)
+    expect(findsWithin(pattern, text, (n * n) / 8, 'i')).toBe(false)
+    expect(regexRisk(pattern, 'giu', { textLength: 1_048_576 })).toBeUndefined()
+    expect(regexRisk(pattern, 'gi', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
+    // Without `ſ` in the class, `\b` guards a run of `[a-z]` with either: the check's `[a-z]` holds `ſ` with `i`, but
+    // V8's does not, so no run holds it.
+    for (const flags of ['gi', 'giu']) {
+      expect(regexRisk('\\b([a-z])+@', flags, { textLength: 1_048_576 })).toBeUndefined()
+    }
+  })
 
   it('asks V8 how it folds the characters it folds otherwise than the check', () => {
     // Ignoring case without `u`, V8 matches `ſ` with `[ſ]` but not with `[s]`, which it does with `u`: after an `ſ`
@@ -344,6 +365,43 @@ describe('lookbehinds in front of a run', () => {
     for (const flags of ['gi', 'giu']) {
       expect(regexRisk('(?<![a-z])([a-z])+@', flags, { textLength: 1_048_576 })).toBeUndefined()
     }
+  })
+})
+
+describe('lookaheads', () => {
+  it('count a lookahead as often as it is tried: once where an anchor allows one attempt, at every start otherwise', () => {
+    // The lookahead splits a run of digits between two repetitions, n²/2 ways, each time it is tried. Anchored, it is
+    // tried once; the search then goes on to find `y` at the end. Without the anchor it is tried at every digit: n³/6.
+    const n = 2000
+    const text = `${'0'.repeat(n)}ay`
+    const anchored = '(?:^(?=(\\d)+(\\d)+x)|y$)'
+    const searched = '(?:(?=(\\d)+(\\d)+x)|y$)'
+    expect(findsWithin(anchored, text, n * n)).toBe(true)
+    expect(findsWithin(anchored, text, (n * n) / 4)).toBe(false)
+    expect(findsWithin(searched, text, 4 * n * n)).toBe(false)
+    expect(regexRisk(anchored, 'g')).toBeUndefined()
+    expect(regexRisk(searched, 'g')).toMatchObject({ complexity: 'polynomial', degree: 3 })
+    // Quadratic within its one attempt: fine on 10,000 characters, not on 1 MiB, where the message shows the
+    // lookahead's repetitions and a text that makes them split a run.
+    expect(regexRisk('^(?=\\d+\\d+x)', 'g')).toBeUndefined()
+    const risk = regexRisk('^(?=\\d+\\d+x)', 'g', { textLength: 1_048_576 })!
+    expect(risk).toMatchObject({ complexity: 'combinatorial', attack: '"0" + "0".repeat(1048574) + "a"' })
+    expect(risk.steps).toBeGreaterThan(MAX_MATCH_STEPS)
+    expect(risk.detail).toContain('write `\\d+\\d+` as `\\d{2,}`')
+    expect(regexRisk('(?=\\d+\\d+x)', 'g')).toMatchObject({ complexity: 'polynomial', degree: 3 })
+  })
+})
+
+describe('negated classes ignoring case', () => {
+  it('sees the two ways a negated class and a letter it takes in V8 match the same character', () => {
+    // Without `u`, V8 folds `ſ` (U+017F) to nothing of a-z, so `[^a-z]` takes it, and so does `ſ`: each `ſ` of a run
+    // matches two ways. With `u` it folds to s, and only `ſ` takes it.
+    const pattern = '(?:[^a-z]|ſ)+$'
+    const text = `${'ſ'.repeat(16)}a!`
+    expect(findsWithin(pattern, text, 2 ** 16, 'i')).toBe(false)
+    expect(findsWithin(pattern, text, 1000, 'iu')).toBe(true)
+    expect(regexRisk(pattern, 'gi')).toMatchObject({ complexity: 'exponential' })
+    expect(regexRisk(pattern, 'giu')).toBeUndefined()
   })
 })
 
@@ -372,13 +430,29 @@ describe('patterns judged on longer texts', () => {
     const risk = regexRisk('^\\d+\\d+x', 'g', { textLength: 1_048_576 })!
     expect(risk).toMatchObject({ complexity: 'combinatorial', steps: (1_048_576 * 1_048_575) / 2 })
     expect(risk.attack).toBe('"0" + "0".repeat(1048574) + "a"')
-    expect(risk.detail).toContain('`\\d+\\d+` can match the same text in 1,048,576 ways, each tried in turn')
+    expect(risk.detail).toContain('`\\d+\\d+` can match the same text in 1,048,575 ways, each tried in turn')
     expect(risk.detail).toContain('over the 2.5×10^8 allowed on 1,048,576 characters')
     expect(risk.detail).toContain('write `\\d+\\d+` as `\\d{2,}`')
     // The same for a sticky pattern, and the rewrite passes.
     expect(regexRisk('\\d+\\d+x', 'y', { textLength: 1_048_576 })).toMatchObject({ complexity: 'combinatorial' })
     expect(regexRisk('^\\d{2,}x', 'g', { textLength: 1_048_576 })).toBeUndefined()
     expect(longestTextWithin('^\\d+\\d+x', 'g', MAX_CHECKED_TEXT, 1_048_576)).toBe(22_000)
+  })
+
+  it('counts the steps of a single quadratic attempt within a small factor of what V8 backtracks', () => {
+    // Runs of a group, which V8 backtracks a step at a time, over n digits and a letter that ends every attempt.
+    const n = 1000
+    const text = `${'0'.repeat(n)}a`
+    for (const pattern of [
+      '^(\\d)+(\\d)+x',
+      '^(\\d)?(\\d)+(\\d)+x',
+      '^(\\d)+(\\d)+(\\d)?x',
+      '^(\\d)?(\\d)?(\\d)+(\\d)+x',
+    ]) {
+      const { steps } = estimateWork(pattern, '', { search: true }, text.length)
+      expect(backtracksOver(pattern, text, Math.floor(steps / 2)), pattern).toBe(true)
+      expect(backtracksOver(pattern, text, 2 * steps), pattern).toBe(false)
+    }
   })
 
   it('says the length in the unit the caller counts it in, with the same verdict and charge', () => {
@@ -453,6 +527,12 @@ describe('checks of many patterns', () => {
     )
     expect(regexCheckLimit({ patterns: 12, steps: MAX_CHECK_STEPS })).toBe(
       'its 12 patterns so far took 2×10^7 steps to check, over the 2×10^7 one check may spend',
+    )
+    // A check made with fewer steps stops at those.
+    const small = { ...newRegexCheckTally({ maxSteps: 1000 }), patterns: 1, steps: 999 }
+    expect(regexCheckLimit(small)).toBeUndefined()
+    expect(regexCheckLimit({ ...small, steps: 4321 })).toBe(
+      'its 1 patterns so far took 4,321 steps to check, over the 1,000 one check may spend',
     )
   })
 

@@ -7,10 +7,10 @@
  * server), where a quadratic pattern costs tens of milliseconds, and such patterns are common (`\d+\.\d+`, e-mail
  * shapes). What the growth leaves out is then counted: the steps a pattern can take on a text of that length, which
  * items that split the same text in many ways multiply without any repetition (`a?a?a?…aaa`, `\d?\d?\d+x`), and
- * the n²/2 of a single attempt that is quadratic by itself (`^\d+\d+x`), which only one start does not bound, are
- * refused above {@link MAX_MATCH_STEPS}. A pattern the analysis cannot read falls back to safe-regex2's star-height
- * check and a count of variable-length items in a row; one whose steps cannot be counted within
- * {@link MAX_JUDGE_STEPS} is refused.
+ * the n²/2 of a single attempt that is quadratic by itself (`^\d+\d+x`; n² for `^\d?\d+\d+x`), which only one
+ * start does not bound, are refused above {@link MAX_MATCH_STEPS}. A pattern the analysis cannot read falls back to
+ * safe-regex2's star-height check and a count of variable-length items in a row; one whose steps cannot be counted
+ * within {@link MAX_JUDGE_STEPS} is refused.
  * @module
  */
 import safeRegex from 'safe-regex2'
@@ -84,10 +84,13 @@ export interface RegexCheckTally {
   steps: number
   /** The verdicts charged, by {@link verdictKey}. */
   readonly judged: Set<string>
+  /** The steps this check may spend in all: {@link MAX_CHECK_STEPS} unless it was made with fewer. */
+  readonly maxSteps: number
 }
 
-export function newRegexCheckTally(): RegexCheckTally {
-  return { patterns: 0, steps: 0, judged: new Set() }
+/** `maxSteps`: the steps the check may spend in all, {@link MAX_CHECK_STEPS} by default. */
+export function newRegexCheckTally(options: { maxSteps?: number } = {}): RegexCheckTally {
+  return { patterns: 0, steps: 0, judged: new Set(), maxSteps: options.maxSteps ?? MAX_CHECK_STEPS }
 }
 
 /**
@@ -95,12 +98,16 @@ export function newRegexCheckTally(): RegexCheckTally {
  * Callers ask before each pattern the check has not judged yet ({@link judgedBefore}, {@link dataRegexJudged}) and
  * stop with ERR_REGEX_CHECK_LIMIT.
  */
-export function regexCheckLimit(tally: Pick<RegexCheckTally, 'patterns' | 'steps'>): string | undefined {
+export function regexCheckLimit(
+  tally: Pick<RegexCheckTally, 'patterns' | 'steps'> & { readonly maxSteps?: number },
+): string | undefined {
   if (tally.patterns >= MAX_CHECKED_PATTERNS) {
     return `it has checked ${MAX_CHECKED_PATTERNS.toLocaleString('en-US')} patterns, as many as one check may`
   }
-  if (tally.steps >= MAX_CHECK_STEPS) {
-    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${scientific(tally.steps)} steps to check, over the ${scientific(MAX_CHECK_STEPS)} one check may spend`
+  const most = tally.maxSteps ?? MAX_CHECK_STEPS
+  if (tally.steps >= most) {
+    const count = (n: number) => (n < 100_000 ? n.toLocaleString('en-US') : scientific(n))
+    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${count(tally.steps)} steps to check, over the ${count(most)} one check may spend`
   }
   return undefined
 }
@@ -127,6 +134,12 @@ export interface RegexRisk {
   degree?: number
   /** For `combinatorial`: the steps counted on a text of the length judged ({@link MAX_CHECKED_TEXT} by default). */
   steps?: number
+  /**
+   * For `combinatorial`: `search` when the steps are mostly a search's attempts along one long run, each going through
+   * the rest of it, which a lookbehind in front that fails inside such a run stops; `attempt` when they are the ways
+   * each attempt can match (a whole run's in one attempt, as `^\d+\d+x` splits it), which only matching one way stops.
+   */
+  cause?: 'search' | 'attempt'
   /** An input that shows it, as a JavaScript expression. */
   attack?: string
   detail: string
@@ -414,6 +427,7 @@ function combinatorial(work: Work, shown: string, offset: number, textLength: nu
     return (unit) => ({
       complexity: 'combinatorial',
       steps: work.steps,
+      cause: work.cause,
       attack,
       detail: `\`${culprit}\` is tried again from each character of a long run it matches: ${cost(unit)}; ${SEARCH_ADVICE}`,
     })
@@ -424,6 +438,7 @@ function combinatorial(work: Work, shown: string, offset: number, textLength: nu
   return (unit) => ({
     complexity: 'combinatorial',
     steps: work.steps,
+    cause: work.cause,
     attack,
     detail: `\`${culprit}\` can match the same text in ${ways} ways, each tried in turn: ${cost(unit)}; ${advice}`,
   })

@@ -76,6 +76,7 @@ export function register(program: Command, io: CliIO): void {
               env: io.env,
               target,
               onPriority: writerPriorityLog(logger),
+              serve,
             })
           : undefined
         const predictionLog = writer
