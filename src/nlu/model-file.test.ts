@@ -215,7 +215,7 @@ describe('model file', () => {
       code: 'ERR_REGEX_CHECK_LIMIT',
       message: expect.stringMatching(
         new RegExp(
-          `^Too many regex patterns to check in ${file.replace(/[.\\]/g, '\\$&')} \\(its steps share one check, which ran out in step '${first.name}'\\): its 1 patterns so far took [\\d,]+ steps to check, over the 1,000 one check may spend$`,
+          `^Too many regex patterns to check in ${file.replace(/[.\\]/g, '\\$&')} \\(its steps share one check, which ran out in step '${first.name}'\\): its 1 pattern so far took [\\d,]+ steps to check, over the 1,000 one check may spend$`,
         ),
       ),
     })

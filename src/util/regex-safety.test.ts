@@ -532,7 +532,7 @@ describe('checks of many patterns', () => {
     const small = { ...newRegexCheckTally({ maxSteps: 1000 }), patterns: 1, steps: 999 }
     expect(regexCheckLimit(small)).toBeUndefined()
     expect(regexCheckLimit({ ...small, steps: 4321 })).toBe(
-      'its 1 patterns so far took 4,321 steps to check, over the 1,000 one check may spend',
+      'its 1 pattern so far took 4,321 steps to check, over the 1,000 one check may spend',
     )
   })
 

@@ -107,7 +107,8 @@ export function regexCheckLimit(
   const most = tally.maxSteps ?? MAX_CHECK_STEPS
   if (tally.steps >= most) {
     const count = (n: number) => (n < 100_000 ? n.toLocaleString('en-US') : scientific(n))
-    return `its ${tally.patterns.toLocaleString('en-US')} patterns so far took ${count(tally.steps)} steps to check, over the ${count(most)} one check may spend`
+    const patterns = tally.patterns === 1 ? 'its 1 pattern' : `its ${tally.patterns.toLocaleString('en-US')} patterns`
+    return `${patterns} so far took ${count(tally.steps)} steps to check, over the ${count(most)} one check may spend`
   }
   return undefined
 }

@@ -70,15 +70,21 @@ export function register(program: Command, io: CliIO): void {
         const exposed = (await import('../log-files.js')).exposedLogWarning(store)
         if (exposed) logger.warn({ files: exposed.files }, exposed.message)
         // SQLite writes happen on a writer thread, so a batch never stalls requests.
-        const writer = serve.logPredictions
-          ? openLogWriter(storeConfig, store, {
-              root: loaded.root,
-              env: io.env,
-              target,
-              onPriority: writerPriorityLog(logger),
-              serve,
-            })
-          : undefined
+        let writer: ReturnType<typeof openLogWriter> | undefined
+        try {
+          writer = serve.logPredictions
+            ? openLogWriter(storeConfig, store, {
+                root: loaded.root,
+                env: io.env,
+                target,
+                onPriority: writerPriorityLog(logger),
+                serve,
+              })
+            : undefined
+        } catch (err) {
+          await store.close().catch(() => undefined)
+          throw err
+        }
         const predictionLog = writer
           ? new PredictionLogQueue({
               ...logQueueOptions(storeConfig),
