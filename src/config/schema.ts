@@ -251,6 +251,26 @@ export const RedactionRuleSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/**
+ * E-mail addresses, card-like digit runs (13–19 digits, spaces or dashes allowed), then phone numbers: `+` and 8–20
+ * digits, North-American `(555) 123-4567` shapes, or national numbers with a leading 0. Dates and short numbers stay.
+ * An address starts only after a character it cannot hold (the lookbehind): searched from each character of a long
+ * run instead, it would take time that grows as the square of the text, too long for texts past 18,000 characters. As
+ * it is, every rule passes the check on texts up to the default body limit (1 MiB).
+ */
+export const DEFAULT_REDACTION_RULES: ReadonlyArray<Readonly<Static<typeof RedactionRuleSchema>>> = Object.freeze([
+  Object.freeze({
+    pattern: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+    replacement: '[email]',
+  }),
+  Object.freeze({ pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' }),
+  Object.freeze({
+    pattern:
+      '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
+    replacement: '[phone]',
+  }),
+])
+
 export const StoreConfigSchema = Type.Object(
   {
     backend: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
@@ -303,18 +323,7 @@ export const StoreConfigSchema = Type.Object(
         "Share of store.queueSize queued at or under which a log that fell behind counts as caught up, and its writer goes back below the server's priority. Must be below writerBehindAt: the gap keeps the writer from changing priority at every batch.",
     }),
     redaction: Type.Array(RedactionRuleSchema, {
-      default: [
-        {
-          pattern: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
-          replacement: '[email]',
-        },
-        { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
-        {
-          pattern:
-            '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
-          replacement: '[phone]',
-        },
-      ],
+      default: DEFAULT_REDACTION_RULES.map((rule) => ({ ...rule })),
       description:
         'PII masks applied to text, fields and entity values before a prediction is written (default: e-mail addresses, card-like digit runs, phone numbers). `[]` turns redaction off. A pattern that does not compile, or that can backtrack catastrophically (exponential time, such as `(a+)+$` or `(\\w|\\d)+$`, time growing faster than the square of the text length, or more than 2.5×10^8 steps on the longest text the server takes, as optional items in a row such as `a?a?a?…aaa` can take), is refused at start with `ERR_CONFIG_INVALID`. That text is `serve.maxTextLength` characters long, or `serve.bodyLimitBytes` if that is smaller, and never judged shorter than 10,000; a rule without the `u` flag reads a character past U+FFFF, such as an emoji, as two, so it is judged on twice `serve.maxTextLength` (within `serve.bodyLimitBytes`). Raising them can refuse a rule that passed, such as `\\d+\\.\\d+`, tried again from each digit of a long run, past 22,000 code units (`serve.maxTextLength` 11,000); `(?<!\\d)\\d+\\.\\d+`, which its lookbehind keeps from starting inside a run, passes on any. The default rules pass up to the default body limit.',
     }),

@@ -24,25 +24,8 @@ export interface RedactionRule {
   flags?: string
 }
 
-/**
- * E-mail addresses, card-like digit runs (13–19 digits, spaces or dashes allowed), then phone numbers: `+` and 8–20
- * digits, North-American `(555) 123-4567` shapes, or national numbers with a leading 0. Dates and short numbers stay.
- * An address starts only after a character it cannot hold (the lookbehind): searched from each character of a long
- * run instead, it would take time that grows as the square of the text, too long for texts past 18,000 characters. As
- * it is, every rule passes the check on texts up to the default body limit (1 MiB).
- */
-export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = Object.freeze([
-  {
-    pattern: '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
-    replacement: '[email]',
-  },
-  { pattern: '\\b(?:\\d[ -]?){12,18}\\d\\b', replacement: '[card]' },
-  {
-    pattern:
-      '(?<![\\w+])(?:\\+\\d[\\d ()./-]{6,18}\\d|\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}|0\\d{2,4}[ /-]?\\d{5,9})(?!\\w)',
-    replacement: '[phone]',
-  },
-])
+/** The rules `store.redaction` defaults to (see the config schema for what each masks and why it is safe). */
+export { DEFAULT_REDACTION_RULES } from '../config/schema.js'
 
 /**
  * Masks the PII of a text. One from {@link createRedactor} keeps its `rules`, so that a server can judge them on the
