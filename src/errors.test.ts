@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { WARNING_CATALOG } from './data/diagnostics.js'
 import { createError, ERROR_CATALOG, type ErrorCode, IntentopsError } from './errors.js'
 import { describeTimeForms } from './util/time.js'
 
@@ -14,6 +15,24 @@ describe('error catalog', () => {
   it('documents no code that does not exist', () => {
     const extra = [...documented].filter((c) => c !== undefined && !(c in ERROR_CATALOG))
     expect(extra).toEqual([])
+  })
+  it('gives each code of docs/errors.md one section, headed by the code alone', () => {
+    // a heading the two checks above skip (`### ERR_X (removed)`, `### \`ERR_X\``) would hide a code from both
+    const headings = [...docs.matchAll(/^### (.*)$/gm)].map((m) => m[1]!.trim())
+    const known = (h: string) => h in ERROR_CATALOG || h in WARNING_CATALOG
+    expect(headings.filter((h) => !known(h))).toEqual([])
+    expect(headings.filter((h, i) => headings.indexOf(h) !== i)).toEqual([])
+  })
+  it('names in the docs and README only codes that exist', () => {
+    const root = new URL('../', import.meta.url)
+    const files = ['README.md', ...readdirSync(new URL('docs/', root)).map((f) => `docs/${f}`)]
+    const unknown = files.flatMap((file) =>
+      [...readFileSync(new URL(file, root), 'utf8').matchAll(/\b(?:ERR|WARN)_[A-Z0-9_]*[A-Z0-9]\b/g)]
+        .map((m) => m[0])
+        .filter((code) => !(code in ERROR_CATALOG) && !(code in WARNING_CATALOG))
+        .map((code) => `${file}: ${code}`),
+    )
+    expect(unknown).toEqual([])
   })
   it('lists the time forms the monitor window reads in its hint, as util/time.ts describes them', () => {
     expect(ERROR_CATALOG.ERR_MONITOR_WINDOW.hint).toContain(`each ${describeTimeForms()}.`)
