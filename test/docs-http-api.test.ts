@@ -240,6 +240,25 @@ describe('docs/http-api.md', () => {
     expect(wrong).toEqual([])
   })
 
+  it('marks in the OpenAPI document exactly the routes that ask for a token', async () => {
+    const wrong: string[] = []
+    for (const mode of ['plain', 'parseToken'] as const) {
+      const doc = apps[mode]!.swagger() as { paths: Record<string, Record<string, { security?: unknown[] }>> }
+      for (const [route, item] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(item)) {
+          const role = await weakestRole(apps[mode]!, method.toUpperCase() as Method, route)
+          const marked = (op.security?.length ?? 0) > 0
+          if (marked !== (role !== 'none')) {
+            wrong.push(
+              `${method.toUpperCase()} ${route} (${mode}): takes ${role}, security ${marked ? 'set' : 'absent'}`,
+            )
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
   it('reads a role from the server’s answers, and an auth cell in each form, refusing one it cannot read', async () => {
     expect(await weakestRole(apps.plain!, 'PUT', '/model')).toBe('admin')
     expect(await weakestRole(apps.plain!, 'GET', '/v1/review/me')).toBe('annotator')

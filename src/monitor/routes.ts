@@ -76,13 +76,14 @@ function toQuery(q: Static<typeof AnalyticsQuerySchema>, now: number): Analytics
 export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async (app, options) => {
   const now = options.now ?? Date.now
   await ensureAnalyticsIndexes(options.source)
-  app.addHook('preHandler', options.auth)
+  // On each route, not as a plugin-wide hook: the server runs a route's role check before the body is read.
+  const pre = { preHandler: options.auth }
 
-  app.get('/v1/analytics', async () => ({ analytics: [...ANALYTICS_KINDS], drift: '/v1/analytics/drift' }))
+  app.get('/v1/analytics', pre, async () => ({ analytics: [...ANALYTICS_KINDS], drift: '/v1/analytics/drift' }))
 
   app.get<{ Querystring: Static<typeof DriftQuerySchema> }>(
     '/v1/analytics/drift',
-    { schema: { querystring: DriftQuerySchema } },
+    { ...pre, schema: { querystring: DriftQuerySchema } },
     async (request) => {
       const q = request.query
       const report = await monitorDrift(options.source, await options.loadTraining(), options.monitor, {
@@ -96,7 +97,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async
 
   app.get<{ Params: { what: string }; Querystring: Static<typeof AnalyticsQuerySchema> }>(
     '/v1/analytics/:what',
-    { schema: { querystring: AnalyticsQuerySchema } },
+    { ...pre, schema: { querystring: AnalyticsQuerySchema } },
     async (request) => {
       const q = request.query
       const at = now()

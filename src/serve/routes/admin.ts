@@ -22,7 +22,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Serve a version (pinned) or another alias (watched)',
         tags: ['models', 'admin'],
-        security: [{ bearer: [] }],
         body: ActivateRequestSchema,
         response: { 200: Type.Object({ active: ServedModelSchema }), ...errors },
       },
@@ -43,7 +42,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Load the current source again (alias holder, pinned version or file)',
         tags: ['models', 'admin'],
-        security: [{ bearer: [] }],
         response: { 200: Type.Object({ active: ServedModelSchema }), ...errors },
       },
     },

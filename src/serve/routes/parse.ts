@@ -34,7 +34,6 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.intentops
   const { config } = ctx
   const guard = config.requireTokenForParse ? { preHandler: requireRole('client') } : {}
-  const security = config.requireTokenForParse ? [{ bearer: [] }] : []
 
   const served = (): ServedModel => {
     const s = ctx.holder.current
@@ -61,7 +60,6 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Parse one message',
         description: 'Classify `text` (or multi-field `fields`) and extract entities; the prediction is logged.',
         tags: ['parse'],
-        security,
         body: ParseRequestSchema,
         response: { 200: ParseResponseSchema, ...errors },
       },
@@ -88,7 +86,6 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Parse several messages',
         description: 'Up to `serve.maxBatchSize` messages, all parsed by the same model.',
         tags: ['parse'],
-        security,
         body: BatchRequestSchema,
         response: { 200: BatchResponseSchema, ...errors },
       },
@@ -124,7 +121,6 @@ export const parseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Triage messages',
         description: 'Classify `{id, subject, body}` messages into categories (intents).',
         tags: ['parse'],
-        security,
         body: TriageRequestSchema,
         response: { 200: TriageResponseSchema, ...errors },
       },

@@ -87,7 +87,6 @@ export const rasaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           '`model_file` names a registry version (`7`, `v7`, `latest`), an alias, or a model file in the project. The new model is verified before it serves; 204 once it does.',
         tags: ['rasa', 'admin'],
-        security: [{ bearer: [] }],
         body: RasaReplaceModelSchema,
         response: { 204: Type.Null(), ...errors },
       },
