@@ -100,6 +100,30 @@ describe('fs backend', () => {
     expect(readdirSync(path.dirname(root)).sort()).toEqual(['registry', 'shared.json'])
   })
 
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0)(
+    "makes the directories of a registry in a user's project the user's when root writes",
+    async () => {
+      const b = fresh()
+      const root = roots.get(b)!
+      chownSync(path.dirname(root), 65534, 4242)
+      chmodSync(path.dirname(root), 0o750)
+      const umask = process.umask(0o022)
+      try {
+        await b.put('models/m/aliases/prod.json', new TextEncoder().encode('{}'))
+        await (await b.lock('registry', { waitMs: 0, staleMs: 30_000 })).release()
+      } finally {
+        process.umask(umask)
+      }
+      const attrs = (rel: string) => {
+        const st = statSync(path.join(root, rel))
+        return [rel, st.uid, st.gid, st.mode & 0o777]
+      }
+      expect(['.', 'models', 'models/m', 'models/m/aliases', '.locks'].map(attrs)).toEqual(
+        ['.', 'models', 'models/m', 'models/m/aliases', '.locks'].map((rel) => [rel, 65534, 4242, 0o750]),
+      )
+    },
+  )
+
   it('creates the registry directory on first write only', async () => {
     const b = fresh()
     const root = roots.get(b)!

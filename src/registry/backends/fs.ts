@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError, isIntentopsError } from '../../errors.js'
-import { createTempFileFor, releaseTempPath, tempPathFor, writeTarget } from '../../util/fs.js'
+import { createTempFileFor, makeOutputDir, releaseTempPath, tempPathFor, writeTarget } from '../../util/fs.js'
 import {
   assertValidKey,
   backendError,
@@ -139,7 +139,8 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       const dir = path.dirname(target)
       const tmp = tempPathFor(target)
       try {
-        await fsp.mkdir(dir, { recursive: true })
+        // A directory it makes takes the owner of the one it is made in, where the writer may give it (root).
+        await makeOutputDir(dir)
         // An object it replaces (an alias, say) keeps its permission bits, owner and group.
         const fh = await createTempFileFor(target, tmp)
         try {
@@ -199,7 +200,7 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       const lockRoot = path.join(root, LOCK_DIR)
       const target = path.join(lockRoot, name)
       try {
-        await fsp.mkdir(lockRoot, { recursive: true })
+        await makeOutputDir(lockRoot)
       } catch (err) {
         throw fail('lock', name, err)
       }
