@@ -1,7 +1,8 @@
 /**
  * Files the CLI replaces stay where and whose they were: root rewriting a user's data file leaves it the user's, a
  * writer that may not give files away keeps the older rule (the file is its own, the bits of a group it cannot give
- * dropped), and a data file linked to shared data stays a link. A new export file follows the data beside it.
+ * dropped), and a data file linked to shared data stays a link. A new export file follows the data beside it, and
+ * a folder root makes in a user's project is the user's.
  */
 import {
   chmodSync,
@@ -110,6 +111,44 @@ describe.runIf(asRoot)("root rewriting a user's files", () => {
     expect(res.code, res.err).toBe(0)
     expect(readFileSync(data, 'utf8')).toContain('- give me my cash back')
     expect(owner(data)).toEqual([NOBODY, NOBODY, 0o600])
+  }, 30_000)
+})
+
+describe.runIf(asRoot)('folders made for new outputs', () => {
+  it("are the user's when root makes them in the user's project, no more open than it", async () => {
+    const dir = await project('money')
+    chownSync(dir, NOBODY, 4242)
+    chmodSync(dir, 0o750)
+    chownSync(path.join(dir, 'nlu.yml'), NOBODY, 4242)
+    const split = await run(dir, ['data', 'split', '--out', 'reports/split', '--test-fraction', '0.5'])
+    expect(split.code, split.err).toBe(0)
+    const exported = await run(dir, ['review', 'export'])
+    expect(exported.code, exported.err).toBe(0)
+    expect([owner(path.join(dir, 'reports')), owner(path.join(dir, 'reports', 'split'))]).toEqual([
+      [NOBODY, 4242, 0o750],
+      [NOBODY, 4242, 0o750],
+    ])
+    // The folder of the new export file, and the file, which follows the training data.
+    expect([owner(path.join(dir, 'data')), owner(path.join(dir, 'data', 'reviewed.yml'))]).toEqual([
+      [NOBODY, 4242, 0o750],
+      [NOBODY, 4242, 0o644],
+    ])
+    // A new output file is the writer's, as before.
+    expect(owner(path.join(dir, 'reports', 'split', 'train.yml'))).toEqual([0, 0, 0o644])
+  }, 30_000)
+
+  it('are made as mkdir -p makes them by a user who may not give them away', async () => {
+    const dir = await project()
+    chmodSync(dir, 0o777)
+    const res = await run(dir, ['data', 'split', '--out', 'out/split', '--test-fraction', '0.5'], {
+      uid: NOBODY,
+      env: { HOME: dir },
+    })
+    expect(res.code, res.err).toBe(0)
+    expect([owner(path.join(dir, 'out')), owner(path.join(dir, 'out', 'split'))]).toEqual([
+      [NOBODY, NOBODY, 0o755],
+      [NOBODY, NOBODY, 0o755],
+    ])
   }, 30_000)
 })
 

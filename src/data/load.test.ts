@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -90,7 +90,7 @@ describe('symlinks', () => {
     put('shared/nlu.yml', 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n')
     put('data/own.yml', 'version: "3.1"\nnlu:\n- intent: bye\n  examples: |\n    - bye\n')
     symlinkSync('../shared/nlu.yml', path.join(dir, 'data/nlu.yml'))
-    // Links to nothing and to directories are not data files.
+    // A link to nothing is no data file; a linked directory is walked, and the file it holds again is read once.
     symlinkSync('../shared/missing.yml', path.join(dir, 'data/gone.yml'))
     symlinkSync('../shared', path.join(dir, 'data/shared.yml'))
     const data = await loadTrainingData(['data'], { root: dir })
@@ -109,6 +109,76 @@ describe('symlinks', () => {
     }
   })
 
+  const nlu = (intent: string, text: string) =>
+    `version: "3.1"\nnlu:\n- intent: ${intent}\n  examples: |\n    - ${text}\n`
+
+  it('walks a linked directory, in name order, reading a file reached twice once under its own name', async () => {
+    mkdirSync(path.join(dir, 'shared/intents/more'), { recursive: true })
+    put('shared/intents/a.yml', nlu('greet', 'hi'))
+    put('shared/intents/more/b.yml', nlu('bye', 'bye'))
+    put('data/sub/s.yml', nlu('thanks', 'thanks'))
+    put('data/z.yml', nlu('help', 'help'))
+    symlinkSync('../shared/intents', path.join(dir, 'data/common'))
+    // The shared folder links back to a file of the data directory, and the data directory to a folder of its own.
+    symlinkSync('../../data/z.yml', path.join(dir, 'shared/intents/more/c.yml'))
+    symlinkSync('sub', path.join(dir, 'data/a-sub'))
+    // Skipped by name, as directories of those names are.
+    symlinkSync('../shared/intents', path.join(dir, 'data/node_modules'))
+    symlinkSync('../shared/intents', path.join(dir, 'data/.hidden'))
+    const r = await loadTrainingDataDetailed(['data'], { root: dir })
+    expect(r.diagnostics).toEqual([])
+    expect(r.files.map((f) => f.file)).toEqual([
+      'data/common/a.yml',
+      'data/common/more/b.yml',
+      'data/sub/s.yml',
+      'data/z.yml',
+    ])
+    expect(r.data.examples.map((e) => e.text)).toEqual(['hi', 'bye', 'thanks', 'help'])
+  })
+
+  it('walks a loop of directory links once, and skips links that go round in a loop', async () => {
+    put('data/a.yml', nlu('greet', 'hi'))
+    put('data/sub/b.yml', nlu('bye', 'bye'))
+    symlinkSync('..', path.join(dir, 'data/sub/up'))
+    symlinkSync('.', path.join(dir, 'data/sub/self'))
+    symlinkSync('../data', path.join(dir, 'data/again'))
+    symlinkSync('l2', path.join(dir, 'data/l1.yml'))
+    symlinkSync('l1.yml', path.join(dir, 'data/l2'))
+    const r = await loadTrainingDataDetailed(['data'], { root: dir })
+    expect([r.diagnostics, r.files.map((f) => f.file)]).toEqual([[], ['data/a.yml', 'data/sub/b.yml']])
+  })
+
+  it('refuses a directory link that leads out of the project, naming the link and where it leads', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'io-outside-'))
+    try {
+      writeFileSync(path.join(outside, 'secret.yml'), nlu('secret', 'the secret'))
+      put('data/a.yml', nlu('greet', 'hi'))
+      symlinkSync(outside, path.join(dir, 'data/sub/ext'))
+      const real = realpathSync(outside)
+      const root = path.resolve(dir)
+      const r = await loadTrainingDataDetailed(['data'], { root: dir })
+      expect(r.diagnostics).toEqual([
+        expect.objectContaining({
+          code: 'ERR_PATH_OUTSIDE_PROJECT',
+          message: `data/sub/ext (${real}) is outside the project directory ${root}`,
+          location: { file: 'data/sub/ext' },
+        }),
+      ])
+      expect(r.data.examples).toEqual([])
+      await expect(loadTrainingData(['data'], { root: dir })).rejects.toMatchObject({
+        code: 'ERR_PATH_OUTSIDE_PROJECT',
+      })
+      // A data path that is such a link is refused the same way.
+      symlinkSync(outside, path.join(dir, 'linked'))
+      await expect(loadTrainingData(['linked'], { root: dir })).rejects.toMatchObject({
+        code: 'ERR_PATH_OUTSIDE_PROJECT',
+        message: `linked (${real}) is outside the project directory ${root}`,
+      })
+    } finally {
+      rmSync(outside, { recursive: true, force: true })
+    }
+  })
+
   it('refuses a data file that links outside the project', async () => {
     const { symlinkSync } = await import('node:fs')
     const outside = mkdtempSync(path.join(tmpdir(), 'io-outside-'))
@@ -116,7 +186,14 @@ describe('symlinks', () => {
     symlinkSync(path.join(outside, 'secret.yml'), path.join(dir, 'data/link.yml'))
     try {
       const r = await loadTrainingDataDetailed(['data/link.yml'], { root: dir })
-      expect(r.diagnostics).toMatchObject([{ code: 'ERR_PATH_OUTSIDE_PROJECT' }])
+      const real = realpathSync(path.join(outside, 'secret.yml'))
+      expect(r.diagnostics).toMatchObject([
+        {
+          code: 'ERR_PATH_OUTSIDE_PROJECT',
+          message: `data/link.yml (${real}) is outside the project directory ${path.resolve(dir)}`,
+          location: { file: 'data/link.yml' },
+        },
+      ])
     } finally {
       rmSync(outside, { recursive: true, force: true })
     }

@@ -47,39 +47,93 @@ export function fsSource(root: string): DataSource {
         throw createError('ERR_FILE_NOT_FOUND', { path: rel }, { cause: err })
       }
       if (!stat.isDirectory()) return [rel]
-      const out: string[] = []
-      const walk = async (dir: string) => {
-        const entries = await fsp.readdir(abs(dir), { withFileTypes: true })
+      const realRoot = await fsp.realpath(absRoot).catch(() => absRoot)
+      // Real paths of the directories walked: a directory reached again, through a link back up (a loop) or under a
+      // second name, is not walked again.
+      const walked = new Set<string>()
+      // Links to directories, walked after the directories themselves, so that a directory inside the walk is read
+      // under its own name rather than a link's.
+      const linkedDirs: string[] = []
+      const found: string[] = []
+      const enter = async (dir: string) => {
+        const real = await fsp.realpath(abs(dir))
+        if (!isInside(realRoot, real)) {
+          throw createError(
+            'ERR_PATH_OUTSIDE_PROJECT',
+            { path: `${dir} (${real})`, root: absRoot },
+            { location: { file: dir } },
+          )
+        }
+        if (walked.has(real)) return
+        walked.add(real)
+        // In name order, so the walk, and the name a file reached twice is read under, never depend on the file system.
+        const entries = (await fsp.readdir(abs(dir), { withFileTypes: true })).sort((a, b) => compare(a.name, b.name))
         for (const e of entries) {
           if (e.name.startsWith('.')) continue
           const child = dir === '.' ? e.name : `${dir}/${e.name}`
+          const isData = DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase())
           if (e.isDirectory()) {
-            if (!SKIP_DIRS.has(e.name)) await walk(child)
-          } else if (DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase()) && (await isFileOrLinkToOne(e, child)))
-            out.push(child)
+            if (!SKIP_DIRS.has(e.name)) await enter(child)
+          } else if (e.isFile()) {
+            if (isData) found.push(child)
+          } else if (e.isSymbolicLink()) {
+            // A link to a data file is data, as when a data path names it; a link to a directory (a shared folder of
+            // NLU files) is walked. A link to nothing, or round in a loop, is neither.
+            const st = await fsp.stat(abs(child)).catch(() => undefined)
+            if (st?.isDirectory()) {
+              if (!SKIP_DIRS.has(e.name)) linkedDirs.push(child)
+            } else if (st?.isFile() && isData) found.push(child)
+          }
         }
       }
-      // A symbolic link to a data file (shared NLU data) is data, as it is when a data path names it; a link to a
-      // directory is not walked, so no loop of links can hold a walk.
-      const isFileOrLinkToOne = async (e: import('node:fs').Dirent, child: string) =>
-        e.isFile() ||
-        (e.isSymbolicLink() &&
-          (await fsp.stat(abs(child)).then(
-            (st) => st.isFile(),
-            () => false,
-          )))
-      await walk(rel)
-      return out.sort()
+      await enter(rel)
+      // Walking a linked directory may meet more links: they join the end of the list.
+      for (let i = 0; i < linkedDirs.length; i++) await enter(linkedDirs[i]!)
+      return readOnce(found.sort(compare), absRoot, realRoot)
     },
     async read(relPath) {
-      const file = abs(toRootRelative(absRoot, relPath))
+      const rel = toRootRelative(absRoot, relPath)
+      const file = abs(rel)
       // A symlink inside the project may point outside it: check where it really leads.
       const real = await fsp.realpath(file).catch(() => file)
       const realRoot = await fsp.realpath(absRoot).catch(() => absRoot)
-      if (real !== file) assertInside(realRoot, real)
+      if (real !== file && !isInside(realRoot, real)) {
+        throw createError('ERR_PATH_OUTSIDE_PROJECT', { path: `${rel} (${real})`, root: absRoot })
+      }
       return readTextFile(file, { root: absRoot })
     },
   }
+}
+
+/** Compare by UTF-16 code units, as `Array.prototype.sort` does by default: the same order everywhere. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p)
+  return !rel.startsWith('..') && !path.isAbsolute(rel)
+}
+
+/**
+ * `names` (root-relative, in order) with each file reached under several names through links kept once: under its
+ * own name, the one with no link on the way, when that is among them, else under the first. So a shared file is read
+ * once, not once per link. A name whose file cannot be resolved is kept, for reading to report. Keeps the order.
+ */
+async function readOnce(names: readonly string[], absRoot: string, realRoot: string): Promise<string[]> {
+  const chosen = new Map<string, string>()
+  const unresolved = new Set<string>()
+  for (const name of names) {
+    const real = await fsp.realpath(path.join(absRoot, ...name.split('/'))).catch(() => undefined)
+    if (real === undefined) {
+      unresolved.add(name)
+      continue
+    }
+    const own = path.relative(realRoot, real).split(path.sep).join('/') === name
+    if (!chosen.has(real) || own) chosen.set(real, name)
+  }
+  const kept = new Set(chosen.values())
+  return names.filter((n) => kept.has(n) || unresolved.has(n))
 }
 
 /** Run git in `cwd`; resolves stdout as a Buffer, rejects with ERR_GIT. `signal` ends the git process. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -47,6 +47,34 @@ describe('withPipelineLock', () => {
     })
     expect(ran).toBe(false)
   })
+
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0)(
+    "lets the user run after root ran in the user's project",
+    async () => {
+      const project = mkdtempSync(path.join(tmpdir(), 'io-lock-'))
+      chownSync(project, 65534, 65534)
+      const stateDir = path.join(project, '.intentops')
+      await withPipelineLock(stateDir, async () => {})
+      expect([statSync(stateDir).uid, statSync(path.join(stateDir, 'pipeline')).uid]).toEqual([65534, 0])
+      const lockUrl = new URL('./lock.ts', import.meta.url).pathname
+      const script = `import { withPipelineLock } from ${JSON.stringify(lockUrl)}
+        await withPipelineLock(${JSON.stringify(stateDir)}, async () => console.log('ran'))`
+      const argv = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx']
+      const child = spawn('/usr/bin/setpriv', [...argv, '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+      })
+      child.stderr.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+      })
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+      expect([code, out]).toEqual([0, 'ran\n'])
+    },
+    30_000,
+  )
 
   it('takes over the lock of a process that was killed', async () => {
     // The holder must stay alive on its own: the lock library's refresh timer is unref'd, so a holder waiting on a

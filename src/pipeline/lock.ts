@@ -21,9 +21,10 @@ export async function withPipelineLock<T>(stateDir: string, fn: () => Promise<T>
   await ensureDir(stateDir)
   const target = path.join(stateDir, 'pipeline')
   try {
-    await fsp.writeFile(target, '', { flag: 'a' })
+    // Created when missing, never opened when there: another user's run (root's cron) may have made it theirs.
+    await fsp.writeFile(target, '', { flag: 'wx' })
   } catch (err) {
-    throw await writeError(target, err)
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw await writeError(target, err)
   }
   const waitMs = opts.waitMs ?? 10 * 60_000
   const retries = Math.max(0, Math.ceil(waitMs / 250))

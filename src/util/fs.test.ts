@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commonAttributes, createTempFileFor, ensureDir, writeFileAtomic } from './fs.js'
+import { commonAttributes, createTempFileFor, ensureDir, ensureDirSync, writeFileAtomic } from './fs.js'
 
 const execFileP = promisify(execFile)
 const modeOf = (f: string) => statSync(f).mode & 0o777
@@ -260,6 +260,81 @@ describe('the owner of a file replaced', () => {
     await writeFileAtomic(path.join(out, 'fresh.yml'), 'x\n')
     expect(statSync(path.join(out, 'fresh.yml')).uid).toBe(0)
     expect(readdirSync(out).sort()).toEqual(['fresh.yml', 'nlu.yml'])
+  })
+})
+
+describe('directories made for an output', () => {
+  const attrs = (d: string) => {
+    const st = statSync(d)
+    return [st.uid, st.gid, st.mode & 0o7777]
+  }
+  const withUmask = async <T>(umask: number, fn: () => Promise<T> | T): Promise<T> => {
+    const old = process.umask(umask)
+    try {
+      return await fn()
+    } finally {
+      process.umask(old)
+    }
+  }
+
+  it.runIf(asRoot)(
+    "take the owner, group and at most the bits of the user's directory root makes them in",
+    async () => {
+      const user = mkdtempSync(path.join(dir, 'user-'))
+      chownSync(user, 65534, 4242)
+      chmodSync(user, 0o750)
+      await withUmask(0o022, async () => {
+        await ensureDir(path.join(user, 'reports', 'charts'))
+        await writeFileAtomic(path.join(user, 'split', 'a', 'train.yml'), 'x\n')
+      })
+      for (const d of ['reports', 'reports/charts', 'split', 'split/a'])
+        expect([d, ...attrs(path.join(user, d))]).toEqual([d, 65534, 4242, 0o750])
+      // The file is new: the writer's, as before.
+      expect(attrs(path.join(user, 'split', 'a', 'train.yml'))).toEqual([0, 0, 0o644])
+
+      // The umask still narrows; a set-group-ID directory passes its bit on, as the system does.
+      const shared = path.join(user, 'shared')
+      mkdirSync(shared)
+      chownSync(shared, 65534, 4242)
+      chmodSync(shared, 0o2775)
+      await withUmask(0o027, () => ensureDirSync(path.join(shared, 'sync', 'deeper')))
+      expect([attrs(path.join(shared, 'sync')), attrs(path.join(shared, 'sync', 'deeper'))]).toEqual([
+        [65534, 4242, 0o2750],
+        [65534, 4242, 0o2750],
+      ])
+      // A private directory gives no one more than it had.
+      const own = path.join(user, 'own')
+      mkdirSync(own)
+      chownSync(own, 65534, 65534)
+      chmodSync(own, 0o700)
+      await withUmask(0o022, () => ensureDir(path.join(own, 'out')))
+      expect(attrs(path.join(own, 'out'))).toEqual([65534, 65534, 0o700])
+      // A directory that exists is left as it is.
+      chownSync(path.join(user, 'reports'), 0, 0)
+      chmodSync(path.join(user, 'reports'), 0o755)
+      await ensureDir(path.join(user, 'reports', 'charts'))
+      expect(attrs(path.join(user, 'reports'))).toEqual([0, 0, 0o755])
+    },
+  )
+
+  it("are made as mkdir -p makes them in a directory of the writer's own", async () => {
+    const own = mkdtempSync(path.join(dir, 'own-'))
+    chmodSync(own, 0o700)
+    await withUmask(0o022, () => writeFileAtomic(path.join(own, 'a', 'b', 'c.txt'), 'x\n'))
+    const me = [process.getuid?.(), process.getgid?.()]
+    expect([attrs(path.join(own, 'a')), attrs(path.join(own, 'a', 'b'))]).toEqual([
+      [...me, 0o755],
+      [...me, 0o755],
+    ])
+  })
+
+  it('are refused with the reason when a file is in the way, and nothing is made', async () => {
+    const base = mkdtempSync(path.join(dir, 'way-'))
+    writeFileSync(path.join(base, 'file'), 'x\n')
+    expect(() => ensureDirSync(path.join(base, 'file', 'sub'))).toThrow(
+      `Cannot write ${path.join(base, 'file', 'sub')}: ${path.join(base, 'file')} is a file, not a directory (ENOTDIR)`,
+    )
+    expect(readdirSync(base)).toEqual(['file'])
   })
 })
 

@@ -3,7 +3,21 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants as fsConstants, promises as fsp, mkdirSync, rmSync, statSync } from 'node:fs'
+import {
+  accessSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  constants as fsConstants,
+  promises as fsp,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  type Stats,
+  statSync,
+} from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { createError, type IntentopsError, isIntentopsError } from '../errors.js'
@@ -110,10 +124,13 @@ export function removePendingTempFilesSync(): string[] {
   return removed
 }
 
-/** Create a directory and its parents for output; ERR_WRITE_FAILED names it and says why it cannot be made. */
+/**
+ * Create a directory and its parents for output (see `makeOutputDir`); ERR_WRITE_FAILED names it and says why it
+ * cannot be made.
+ */
 export async function ensureDir(dir: string): Promise<void> {
   try {
-    await fsp.mkdir(dir, { recursive: true })
+    await makeOutputDir(dir)
   } catch (err) {
     throw await writeError(dir, err)
   }
@@ -122,9 +139,118 @@ export async function ensureDir(dir: string): Promise<void> {
 /** `ensureDir` for synchronous code (opening a SQLite file). */
 export function ensureDirSync(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true })
+    makeOutputDirSync(dir)
   } catch (err) {
     throw writeErrorSync(dir, err)
+  }
+}
+
+/**
+ * Create `dir` and its missing parents, for output in a project. Each directory made inside another user's directory
+ * is given that directory's owner and group, where the writer may give files away (root, CAP_CHOWN), with permission
+ * bits no wider than that directory's nor than the umask allows: root (cron, CI) making a report folder in a user's
+ * project leaves one the user can write into, not one of root's. A writer that may not, and any writer in a directory
+ * of its own, makes directories as `mkdir -p` does. Failures are the system's errors.
+ */
+export async function makeOutputDir(dir: string): Promise<void> {
+  const { parent, missing } = await missingDirs(path.resolve(dir))
+  // A file in the way, or a path that cannot be looked at: mkdir says why, as it always did.
+  if (!parent?.isDirectory()) return void (await fsp.mkdir(dir, { recursive: true }))
+  for (const d of missing) {
+    try {
+      await fsp.mkdir(d)
+    } catch (err) {
+      // Made meanwhile by another writer: its directory, left as it is.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await fsp.stat(d)).isDirectory()) continue
+      throw err
+    }
+    if (parent.uid === (await fsp.lstat(d)).uid) continue
+    // Through a handle of the directory itself: a link put in its place meanwhile is not followed (ELOOP), so no
+    // other file is ever given away.
+    const dh = await fsp.open(d, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW)
+    try {
+      const made = await dh.stat()
+      const bits = adoptedDirBits(made, parent)
+      if (bits === undefined) continue
+      try {
+        await dh.chown(parent.uid, parent.gid)
+      } catch {
+        continue // not allowed to give it away: the writer keeps it, as mkdir made it
+      }
+      // After the owner, as for files. A mount that allowed chown but refuses chmod leaves the umask's bits.
+      await dh.chmod(bits).catch(() => {})
+    } finally {
+      await dh.close()
+    }
+  }
+}
+
+/** `makeOutputDir` for synchronous code. */
+export function makeOutputDirSync(dir: string): void {
+  const { parent, missing } = missingDirsSync(path.resolve(dir))
+  if (!parent?.isDirectory()) return void mkdirSync(dir, { recursive: true })
+  for (const d of missing) {
+    try {
+      mkdirSync(d)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue
+      throw err
+    }
+    if (parent.uid === lstatSync(d).uid) continue
+    const fd = openSync(d, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW)
+    try {
+      const bits = adoptedDirBits(fstatSync(fd), parent)
+      if (bits === undefined) continue
+      try {
+        fchownSync(fd, parent.uid, parent.gid)
+      } catch {
+        continue
+      }
+      try {
+        fchmodSync(fd, bits)
+      } catch {
+        // as in makeOutputDir
+      }
+    } finally {
+      closeSync(fd)
+    }
+  }
+}
+
+/**
+ * The permission bits a directory just `made` takes when given to the owner of `parent`, the nearest directory that
+ * existed: its own (the umask's) narrowed to the parent's, keeping the set-group-ID bit the system gave it. Undefined
+ * when `parent` is the writer's own, where nothing is given away, or `made` is not a directory of the writer's.
+ */
+function adoptedDirBits(made: Stats, parent: Stats): number | undefined {
+  if (!made.isDirectory() || parent.uid === made.uid || made.uid !== process.geteuid?.()) return undefined
+  return (made.mode & 0o7000) | (made.mode & parent.mode & 0o777)
+}
+
+/** The nearest ancestor of `dir` (or `dir`) that exists, if it can be looked at, and the directories below it to make. */
+async function missingDirs(dir: string): Promise<{ parent: Stats | undefined; missing: string[] }> {
+  const missing: string[] = []
+  for (let cur = dir; ; cur = path.dirname(cur)) {
+    try {
+      return { parent: await fsp.stat(cur), missing }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(cur) === cur) return { parent: undefined, missing }
+      missing.unshift(cur)
+    }
+  }
+}
+
+function missingDirsSync(dir: string): { parent: Stats | undefined; missing: string[] } {
+  const missing: string[] = []
+  for (let cur = dir; ; cur = path.dirname(cur)) {
+    try {
+      return { parent: statSync(cur), missing }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(cur) === cur) return { parent: undefined, missing }
+      missing.unshift(cur)
+    }
   }
 }
 
@@ -355,7 +481,7 @@ export async function openTempFile(
   }
   const tmp = tempPathFor(target)
   try {
-    await fsp.mkdir(path.dirname(target), { recursive: true })
+    await makeOutputDir(path.dirname(target))
     return { tmp, fh: await createTempFileFor(target, tmp, options), target }
   } catch (err) {
     releaseTempPath(tmp)

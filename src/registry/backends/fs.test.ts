@@ -100,6 +100,65 @@ describe('fs backend', () => {
     expect(readdirSync(path.dirname(root)).sort()).toEqual(['registry', 'shared.json'])
   })
 
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0)(
+    "makes the directories of a registry in a user's project the user's when root writes",
+    async () => {
+      const b = fresh()
+      const root = roots.get(b)!
+      chownSync(path.dirname(root), 65534, 4242)
+      chmodSync(path.dirname(root), 0o750)
+      const umask = process.umask(0o022)
+      try {
+        await b.put('models/m/aliases/prod.json', new TextEncoder().encode('{}'))
+        await (await b.lock('registry', { waitMs: 0, staleMs: 30_000 })).release()
+      } finally {
+        process.umask(umask)
+      }
+      const attrs = (rel: string) => {
+        const st = statSync(path.join(root, rel))
+        return [rel, st.uid, st.gid, st.mode & 0o777]
+      }
+      expect(['.', 'models', 'models/m', 'models/m/aliases', '.locks'].map(attrs)).toEqual(
+        ['.', 'models', 'models/m', 'models/m/aliases', '.locks'].map((rel) => [rel, 65534, 4242, 0o750]),
+      )
+    },
+  )
+
+  it('lists what reads find through symbolic links: a linked file as the object, a linked directory walked', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    const outside = path.dirname(root)
+    const bytes = (t: string) => new TextEncoder().encode(t)
+    await b.put('blobs/own', bytes('own'))
+    await b.put('models/m/versions/1.json', bytes('{"v":1}'))
+    writeFileSync(path.join(outside, 'shared-blob'), 'shared')
+    mkdirSync(path.join(outside, 'big-disk'))
+    writeFileSync(path.join(outside, 'big-disk', 'a'), 'a')
+    symlinkSync(path.join(outside, 'shared-blob'), path.join(root, 'blobs', 'linked'))
+    symlinkSync(path.join(outside, 'missing'), path.join(root, 'blobs', 'dangling'))
+    symlinkSync('loop-b', path.join(root, 'blobs', 'loop-a'))
+    symlinkSync('loop-a', path.join(root, 'blobs', 'loop-b'))
+    symlinkSync(path.join(outside, 'big-disk'), path.join(root, 'blobs', 'moved'))
+    // Links back up, to the registry and to a directory being walked, are not walked again.
+    symlinkSync('../..', path.join(root, 'models', 'm', 'root'))
+    symlinkSync('.', path.join(root, 'models', 'm', 'versions', 'self'))
+    const keys = async (prefix: string) => (await b.list(prefix)).map((o) => o.key)
+    expect(await keys('')).toEqual(['blobs/linked', 'blobs/moved/a', 'blobs/own', 'models/m/versions/1.json'])
+    expect(await keys('blobs/moved/')).toEqual(['blobs/moved/a'])
+    // A prefix below such a link lists what the whole listing does there: nothing.
+    expect(await keys('models/m/root/')).toEqual([])
+    expect(await keys('models/m/versions/self/')).toEqual([])
+    // What is listed reads with the same ETag; what is not is not found.
+    for (const info of await b.list('blobs/')) {
+      const got = await b.get(info.key)
+      expect(got && 'data' in got ? [got.etag, got.size] : null).toEqual([info.etag, info.size])
+    }
+    expect([await b.head('blobs/dangling'), await b.get('blobs/dangling')]).toEqual([null, null])
+    // Deleting a linked object deletes the link, not the file it leads to.
+    await b.delete('blobs/linked')
+    expect([await keys('blobs/l'), readFileSync(path.join(outside, 'shared-blob'), 'utf8')]).toEqual([[], 'shared'])
+  })
+
   it('creates the registry directory on first write only', async () => {
     const b = fresh()
     const root = roots.get(b)!

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError, isIntentopsError } from '../../errors.js'
-import { createTempFileFor, releaseTempPath, tempPathFor, writeTarget } from '../../util/fs.js'
+import { createTempFileFor, makeOutputDir, releaseTempPath, tempPathFor, writeTarget } from '../../util/fs.js'
 import {
   assertValidKey,
   backendError,
@@ -84,28 +84,48 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
     await dh.close()
   }
 
-  async function walk(dir: string, rel: string, out: ObjectInfo[]): Promise<void> {
+  /**
+   * The objects below `dir`, whose key is `rel`, as reads see them: a symbolic link to a regular file is an object (its
+   * size, time and ETag those of the file, as `head` and `get` give them), and a link to a directory is walked as a
+   * directory, since every key below it can be read and written through it. A link to nothing is no object, as `get`
+   * and `head` find none there (a create-only `put` still finds the name taken); nor is a loop of links, which they
+   * refuse. `walking` holds the real paths of the directories being walked: a link back to one of them is not walked again,
+   * else the keys would never end.
+   */
+  async function walk(dir: string, rel: string, out: ObjectInfo[], walking = new Set<string>()): Promise<void> {
+    let real: string
     let entries: import('node:fs').Dirent[]
     try {
+      real = await fsp.realpath(dir)
+      if (walking.has(real)) return
       entries = await fsp.readdir(dir, { withFileTypes: true })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return
       throw err
     }
-    for (const e of entries) {
-      // Hidden names are temp files and lock directories, never objects.
-      if (e.name.startsWith('.')) continue
-      const key = rel ? `${rel}/${e.name}` : e.name
-      const full = path.join(dir, e.name)
-      if (e.isDirectory()) await walk(full, key, out)
-      else if (e.isFile()) {
+    walking.add(real)
+    try {
+      for (const e of entries) {
+        // Hidden names are temp files and lock directories, never objects.
+        if (e.name.startsWith('.')) continue
+        const key = rel ? `${rel}/${e.name}` : e.name
+        const full = path.join(dir, e.name)
+        if (e.isDirectory()) {
+          await walk(full, key, out, walking)
+          continue
+        }
+        if (!e.isFile() && !e.isSymbolicLink()) continue
         const st = await fsp.stat(full, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') return null
+          // Gone meanwhile, or a link to nothing: no object.
+          if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ELOOP') return null
           throw err
         })
-        if (st) out.push(infoOf(key, st))
+        if (st?.isFile()) out.push(infoOf(key, st))
+        else if (st?.isDirectory() && e.isSymbolicLink()) await walk(full, key, out, walking)
       }
+    } finally {
+      walking.delete(real)
     }
   }
 
@@ -139,7 +159,8 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       const dir = path.dirname(target)
       const tmp = tempPathFor(target)
       try {
-        await fsp.mkdir(dir, { recursive: true })
+        // A directory it makes takes the owner of the one it is made in, where the writer may give it (root).
+        await makeOutputDir(dir)
         // An object it replaces (an alias, say) keeps its permission bits, owner and group.
         const fh = await createTempFileFor(target, tmp)
         try {
@@ -178,7 +199,15 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       const dirKey = slash === -1 ? '' : prefix.slice(0, slash)
       const out: ObjectInfo[] = []
       try {
-        await walk(dirKey ? fileOf(dirKey) : root, dirKey, out)
+        // The directories above `dirKey` count as being walked, as in a listing of everything: a prefix below a link
+        // back up lists what that listing does.
+        const above = new Set<string>()
+        const parts = dirKey ? dirKey.split('/') : []
+        for (let i = 0; i < parts.length; i++) {
+          const real = await fsp.realpath(path.join(root, ...parts.slice(0, i))).catch(() => undefined)
+          if (real !== undefined) above.add(real)
+        }
+        await walk(dirKey ? fileOf(dirKey) : root, dirKey, out, above)
       } catch (err) {
         throw fail('list', prefix, err)
       }
@@ -199,7 +228,7 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
       const lockRoot = path.join(root, LOCK_DIR)
       const target = path.join(lockRoot, name)
       try {
-        await fsp.mkdir(lockRoot, { recursive: true })
+        await makeOutputDir(lockRoot)
       } catch (err) {
         throw fail('lock', name, err)
       }
