@@ -94,9 +94,16 @@ describe('audit log and history', () => {
   })
 
   it('rejects dates it cannot read', () => {
-    for (const bad of ['yesterday', '2024-13-01', '2024-02-30', '01/05/2024', '2w', '3 days']) {
+    for (const bad of ['yesterday', '2024-13-01', '2024-02-30', '01/05/2024', '2mo', '3 days', '2W']) {
       expect(() => parseTimeQuery(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     }
+    // an age in weeks is a time: two weeks before now
+    const now = Date.UTC(2026, 10, 25, 12)
+    expect(parseTimeQuery('2w', now)).toEqual({
+      start: new Date(now - 14 * 86_400_000),
+      end: new Date(now - 14 * 86_400_000),
+      day: false,
+    })
   })
 
   it('filters by alias and reports unknown models', async () => {
