@@ -2,7 +2,7 @@
  * Files the CLI replaces stay where and whose they were: root rewriting a user's data file leaves it the user's, a
  * writer that may not give files away keeps the older rule (the file is its own, the bits of a group it cannot give
  * dropped), and a data file linked to shared data stays a link. A new export file follows the data beside it, and
- * a folder root makes in a user's project is the user's.
+ * a folder or file root makes in a user's project (the prediction log, a signing key) is the user's.
  */
 import {
   chmodSync,
@@ -133,8 +133,8 @@ describe.runIf(asRoot)('folders made for new outputs', () => {
       [NOBODY, 4242, 0o750],
       [NOBODY, 4242, 0o644],
     ])
-    // A new output file is the writer's, as before.
-    expect(owner(path.join(dir, 'reports', 'split', 'train.yml'))).toEqual([0, 0, 0o644])
+    // A new output file in them is the user's too, no more open than the project.
+    expect(owner(path.join(dir, 'reports', 'split', 'train.yml'))).toEqual([NOBODY, 4242, 0o640])
   }, 30_000)
 
   it('are made as mkdir -p makes them by a user who may not give them away', async () => {
@@ -150,6 +150,55 @@ describe.runIf(asRoot)('folders made for new outputs', () => {
       [NOBODY, NOBODY, 0o755],
     ])
   }, 30_000)
+})
+
+describe.runIf(asRoot)("files root creates in a user's project", () => {
+  /** A project of the user's, in the user's group 4242, 0750, with nothing made by root yet. */
+  const usersProject = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'io-users-'))
+    dirs.push(dir)
+    writeFileSync(path.join(dir, 'intentops.yml'), 'name: bot\ndata: [nlu.yml]\n')
+    writeFileSync(path.join(dir, 'nlu.yml'), NLU)
+    for (const f of [dir, path.join(dir, 'intentops.yml'), path.join(dir, 'nlu.yml')]) chownSync(f, NOBODY, 4242)
+    chmodSync(dir, 0o750)
+    return dir
+  }
+  const asUser = { uid: NOBODY, env: { HOME: '/nonexistent' } }
+
+  it("a prediction log root starts is the user's, and the user can write it afterwards", async () => {
+    const dir = usersProject()
+    const made = await run(dir, ['tokens', 'create', '--name', 'cron', '--role', 'client'])
+    expect(made.code, made.err).toBe(0)
+    const store = path.join(dir, '.intentops', 'store.db')
+    expect([owner(path.join(dir, '.intentops')), owner(store)]).toEqual([
+      [NOBODY, 4242, 0o750],
+      [NOBODY, 4242, 0o600],
+    ])
+    const mine = await run(dir, ['tokens', 'create', '--name', 'mine', '--role', 'admin'], asUser)
+    expect(mine.code, mine.err).toBe(0)
+    const list = await run(dir, ['tokens', 'list', '--json'], asUser)
+    expect(list.code, list.err).toBe(0)
+    expect((JSON.parse(list.out) as Array<{ name: string }>).map((t) => t.name).sort()).toEqual(['cron', 'mine'])
+    // An export root writes of it is the user's, and private.
+    const exported = await run(dir, ['log', 'export', '--out', 'exports/log.jsonl'])
+    expect(exported.code, exported.err).toBe(0)
+    expect(owner(path.join(dir, 'exports', 'log.jsonl'))).toEqual([NOBODY, 4242, 0o600])
+  }, 60_000)
+
+  it("a signing key root generates is the user's, private, and the user can use it", async () => {
+    const dir = usersProject()
+    const made = await run(dir, ['keys', 'generate'])
+    expect(made.code, made.err).toBe(0)
+    const keys = path.join(dir, '.intentops', 'keys')
+    expect([keys, 'intentops-signing.key', 'intentops-signing.pub'].map((f) => owner(path.resolve(keys, f)))).toEqual([
+      [NOBODY, 4242, 0o750],
+      [NOBODY, 4242, 0o600],
+      [NOBODY, 4242, 0o640],
+    ])
+    const shown = await run(dir, ['keys', 'show', '--key', '.intentops/keys/intentops-signing.key'], asUser)
+    expect(shown.code, shown.err).toBe(0)
+    expect(made.out).toContain(shown.out.match(/ed25519:[A-Za-z0-9_-]+/)?.[0] ?? 'no key shown')
+  }, 60_000)
 })
 
 describe('review export, under umask 022', () => {

@@ -55,7 +55,9 @@ describe('withPipelineLock', () => {
       chownSync(project, 65534, 65534)
       const stateDir = path.join(project, '.intentops')
       await withPipelineLock(stateDir, async () => {})
-      expect([statSync(stateDir).uid, statSync(path.join(stateDir, 'pipeline')).uid]).toEqual([65534, 0])
+      expect([statSync(stateDir).uid, statSync(path.join(stateDir, 'pipeline')).uid]).toEqual([65534, 65534])
+      // As an earlier release left it: root's, which the user's run must not need to open.
+      chownSync(path.join(stateDir, 'pipeline'), 0, 0)
       const lockUrl = new URL('./lock.ts', import.meta.url).pathname
       const script = `import { withPipelineLock } from ${JSON.stringify(lockUrl)}
         await withPipelineLock(${JSON.stringify(stateDir)}, async () => console.log('ran'))`

@@ -3,11 +3,10 @@
  * stale when its holder died (proper-lockfile's mtime protocol), so a crashed run never blocks the next one.
  * @module
  */
-import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { createError } from '../errors.js'
-import { ensureDir, writeError } from '../util/fs.js'
+import { createEmptyFileSync, ensureDir, writeError } from '../util/fs.js'
 
 export interface LockOptions {
   /** How long to wait for another run to finish, in ms. Default 10 minutes. */
@@ -21,10 +20,11 @@ export async function withPipelineLock<T>(stateDir: string, fn: () => Promise<T>
   await ensureDir(stateDir)
   const target = path.join(stateDir, 'pipeline')
   try {
-    // Created when missing, never opened when there: another user's run (root's cron) may have made it theirs.
-    await fsp.writeFile(target, '', { flag: 'wx' })
+    // Created when missing, never opened when there: another user's run (root's cron) may have made it theirs, as
+    // it makes it the project's owner's in the owner's directory.
+    createEmptyFileSync(target, 0o666 & ~process.umask())
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw await writeError(target, err)
+    throw await writeError(target, err)
   }
   const waitMs = opts.waitMs ?? 10 * 60_000
   const retries = Math.max(0, Math.ceil(waitMs / 250))

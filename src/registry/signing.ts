@@ -124,7 +124,9 @@ export interface GeneratedKeyPair {
 
 /**
  * Generate an ed25519 key pair into `dir`: the private key with mode 0600, the public key as PEM plus the
- * one-line form. Refuses to overwrite existing files unless `force`.
+ * one-line form. Refuses to overwrite existing files unless `force`. Root writing them into a user's directory gives
+ * them to that user, as any new file there (`writeFileAtomic`): the directory's owner could replace a key of root's
+ * there anyway, and the project's owner signs with it.
  * @example
  * const { publicKey, privateKeyPath } = await generateSigningKeys('.intentops/keys')
  */

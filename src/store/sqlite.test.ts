@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { samplePrediction } from './contract.js'
@@ -19,6 +21,10 @@ function tmpFile(name = 'log.db'): string {
   return path.join(dir, name)
 }
 const mode = (file: string) => statSync(file).mode & 0o777
+const execFileP = promisify(execFile)
+/** Root may give files away; the tests of owners need it. */
+const asRoot = process.platform === 'linux' && process.getuid?.() === 0
+const NOBODY = 65534
 const umask = process.umask()
 afterEach(() => {
   process.umask(umask)
@@ -108,6 +114,83 @@ describe('the permissions of a SQLite log', () => {
     expect(exposedStoreFiles(file)).toEqual([])
   })
 })
+
+describe.runIf(asRoot && existsSync('/usr/bin/setpriv'))("a log root starts in a user's directory", () => {
+  it("is the user's, its -wal and -shm too, and the user can write it while root has it open and after", async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'intentops-sqlite-user-'))
+    dirs.push(project)
+    chownSync(project, NOBODY, 4242)
+    chmodSync(project, 0o750)
+    process.umask(0o022)
+    const file = path.join(project, '.intentops', 'store.db')
+    const owner = (f: string) => {
+      const st = statSync(f)
+      return [st.uid, st.gid, st.mode & 0o777]
+    }
+    const store = openSqliteStore({ file })
+    try {
+      await store.migrate()
+      await store.insertPredictions([samplePrediction(1)])
+      expect([file, `${file}-wal`, `${file}-shm`, path.dirname(file)].map(owner)).toEqual([
+        [NOBODY, 4242, 0o600],
+        [NOBODY, 4242, 0o600],
+        [NOBODY, 4242, 0o600],
+        [NOBODY, 4242, 0o750],
+      ])
+      // The user's own CLI writing beside root's server.
+      expect(await insertAsNobody(file, 2)).toBe('2\n')
+      expect(await store.countPredictions()).toBe(2)
+    } finally {
+      await store.close()
+    }
+    expect(await insertAsNobody(file, 3)).toBe('3\n')
+    // Closing removed the side files; opened again by root, the log stays the user's, and so do the side files
+    // SQLite makes anew.
+    expect([existsSync(`${file}-wal`), existsSync(`${file}-shm`)]).toEqual([false, false])
+    const again = openSqliteStore({ file })
+    try {
+      await again.insertPredictions([samplePrediction(4)])
+      expect([file, `${file}-wal`, `${file}-shm`].map(owner)).toEqual([
+        [NOBODY, 4242, 0o600],
+        [NOBODY, 4242, 0o600],
+        [NOBODY, 4242, 0o600],
+      ])
+      expect(await again.countPredictions()).toBe(4)
+    } finally {
+      await again.close()
+    }
+  }, 30_000)
+})
+
+/** As nobody (uid and gid 65534, no other groups): open the log at `file`, add prediction `i`, print the count. */
+async function insertAsNobody(file: string, i: number): Promise<string> {
+  const repo = path.resolve(import.meta.dirname, '../..')
+  const script = `import { openSqliteStore } from ${JSON.stringify(path.join(repo, 'src/store/sqlite.ts'))}
+import { samplePrediction } from ${JSON.stringify(path.join(repo, 'src/store/contract.ts'))}
+const store = openSqliteStore({ file: process.argv[1] })
+await store.insertPredictions([samplePrediction(Number(process.argv[2]))])
+console.log(await store.countPredictions())
+await store.close()`
+  const loader = path.join(repo, 'node_modules/tsx/dist/loader.mjs')
+  const { stdout } = await execFileP(
+    '/usr/bin/setpriv',
+    [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      '--import',
+      loader,
+      '--input-type=module',
+      '-e',
+      script,
+      file,
+      String(i),
+    ],
+    { cwd: path.dirname(file), env: { PATH: process.env.PATH ?? '', HOME: path.dirname(file) } },
+  )
+  return stdout
+}
 
 describe('transactions against another writer', () => {
   it('take the write lock first, so a commit by another connection after their first read is waited for, not a "database is locked" failure', async () => {

@@ -3,12 +3,12 @@
  * review UI's readers do not block each other.
  * @module
  */
-import { closeSync, fchmodSync, openSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely'
 import { createError } from '../errors.js'
-import { ensureDirSync } from '../util/fs.js'
+import { createEmptyFileSync, ensureDirSync } from '../util/fs.js'
 import { KyselyPredictionStore, type KyselyStoreOptions, type PredictionRow } from './kysely-store.js'
 import { RollupAccumulator, rollupCellValues, sqliteUpsertStatement } from './rollups.js'
 import type { StoreDatabase } from './schema.js'
@@ -62,23 +62,17 @@ export const STORE_FILE_MODE = 0o600
  * Creates the database file empty with STORE_FILE_MODE when it does not exist yet, before SQLite opens it: a file
  * SQLite created would take the umask's mode (0644 as a rule) and be readable by every local user from its first
  * write. SQLite gives the files it adds beside a database (`-wal`, `-shm`, a `-journal`) the database file's mode,
- * so they follow. An existing file keeps its mode: an operator may have widened it on purpose (a group that runs
- * the review UI or the backups), and `exposedStoreFiles` lets the server warn about it instead.
+ * so they follow. In another user's directory root gives the new file that user (`createEmptyFileSync`), so the
+ * project's owner can open a log that root's cron or a `serve` run as root started; SQLite running as root gives
+ * the files it adds beside a database the database file's owner, so they follow that too. An existing file keeps
+ * its mode and owner: an operator may have widened it on purpose (a group that runs the review UI or the backups),
+ * and `exposedStoreFiles` lets the server warn about it instead.
  */
 function createPrivateFile(file: string): void {
-  let fd: number
   try {
-    // `wx` (O_EXCL): a file that exists, or a link in its place, is left alone.
-    fd = openSync(file, 'wx', STORE_FILE_MODE)
+    createEmptyFileSync(file, STORE_FILE_MODE)
   } catch {
-    // It exists (or another process made it a moment ago); anything else SQLite's own open reports with its reason.
-    return
-  }
-  try {
-    // The umask only narrows the mode open applies (077 would keep 0600, 0277 would take the owner's write away).
-    fchmodSync(fd, STORE_FILE_MODE)
-  } finally {
-    closeSync(fd)
+    // Whatever kept it from being made, SQLite's own open reports with its reason.
   }
 }
 

@@ -21,7 +21,14 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commonAttributes, createTempFileFor, ensureDir, ensureDirSync, writeFileAtomic } from './fs.js'
+import {
+  commonAttributes,
+  createEmptyFileSync,
+  createTempFileFor,
+  ensureDir,
+  ensureDirSync,
+  writeFileAtomic,
+} from './fs.js'
 
 const execFileP = promisify(execFile)
 const modeOf = (f: string) => statSync(f).mode & 0o777
@@ -289,8 +296,8 @@ describe('directories made for an output', () => {
       })
       for (const d of ['reports', 'reports/charts', 'split', 'split/a'])
         expect([d, ...attrs(path.join(user, d))]).toEqual([d, 65534, 4242, 0o750])
-      // The file is new: the writer's, as before.
-      expect(attrs(path.join(user, 'split', 'a', 'train.yml'))).toEqual([0, 0, 0o644])
+      // The new file is the user's too, no more open than the directory.
+      expect(attrs(path.join(user, 'split', 'a', 'train.yml'))).toEqual([65534, 4242, 0o640])
 
       // The umask still narrows; a set-group-ID directory passes its bit on, as the system does.
       const shared = path.join(user, 'shared')
@@ -336,6 +343,147 @@ describe('directories made for an output', () => {
     )
     expect(readdirSync(base)).toEqual(['file'])
   })
+})
+
+describe("a new file in another user's directory", () => {
+  const attrs = (f: string) => {
+    const st = statSync(f)
+    return [st.uid, st.gid, st.mode & 0o7777]
+  }
+  /** A directory of user 65534 and group 4242 with the permission `bits`. */
+  const usersDir = (bits: number) => {
+    const d = mkdtempSync(path.join(dir, 'users-'))
+    chownSync(d, 65534, 4242)
+    chmodSync(d, bits)
+    return d
+  }
+
+  it.runIf(asRoot)(
+    "is the directory's owner's and group's when root writes it, no more open than the directory, from before the first byte",
+    async () => {
+      const user = usersDir(0o750)
+      const seen: number[][] = []
+      async function* produce() {
+        const tmp = readdirSync(user).filter((f) => f.endsWith('.tmp'))
+        expect(tmp).toHaveLength(1)
+        seen.push(attrs(path.join(user, tmp[0]!)))
+        yield 'new\n'
+      }
+      const old = process.umask(0o022)
+      try {
+        await writeFileAtomic(path.join(user, 'report.md'), produce())
+        // A private file stays private, the user's.
+        await writeFileAtomic(path.join(user, 'signing.key'), 'k\n', { mode: 0o600 })
+        // Files to follow still decide, as `review export` gives them.
+        await writeFileAtomic(path.join(user, 'reviewed.yml'), 'x\n', { newFileLike: { mode: 0o644, uid: 4243 } })
+      } finally {
+        process.umask(old)
+      }
+      expect(seen).toEqual([[65534, 4242, 0o640]])
+      expect([attrs(path.join(user, 'report.md')), readFileSync(path.join(user, 'report.md'), 'utf8')]).toEqual([
+        [65534, 4242, 0o640],
+        'new\n',
+      ])
+      expect(attrs(path.join(user, 'signing.key'))).toEqual([65534, 4242, 0o600])
+      expect(attrs(path.join(user, 'reviewed.yml'))).toEqual([4243, 0, 0o644])
+
+      // The group gets what the directory's group has, the file's mode allowing: not write in a 0755 directory, write
+      // in a 0775 one only where the mode gives it; a 0700 directory's files are the owner's alone.
+      const old2 = process.umask(0o002)
+      try {
+        for (const [bits, want] of [
+          [0o755, 0o644],
+          [0o775, 0o664],
+          [0o700, 0o600],
+        ] as const) {
+          const d = usersDir(bits)
+          await writeFileAtomic(path.join(d, 'out.txt'), 'x\n')
+          expect([bits, ...attrs(path.join(d, 'out.txt'))]).toEqual([bits, 65534, 4242, want])
+        }
+      } finally {
+        process.umask(old2)
+      }
+      // In a directory of root's own, root's, as before.
+      const own = mkdtempSync(path.join(dir, 'roots-'))
+      await writeFileAtomic(path.join(own, 'out.txt'), 'x\n', { mode: 0o640 })
+      expect(attrs(path.join(own, 'out.txt'))).toEqual([0, 0, 0o640])
+      expect(readdirSync(user).sort()).toEqual(['report.md', 'reviewed.yml', 'signing.key'])
+    },
+  )
+
+  it.runIf(asRoot && existsSync('/usr/bin/setpriv'))(
+    "is the writer's, as before, when it may not give files away, and the directory's owner's when it may",
+    async () => {
+      const other = othersOpenDir()
+      const bits = 0o666 & ~process.umask()
+      await asNobody(other, [path.join(other, 'plain.txt')])
+      // A member of the directory's group may give it the group, not the owner: the file stays as it was.
+      await asNobody(other, [path.join(other, 'member.txt')], { groups: [4243] })
+      expect([attrs(path.join(other, 'plain.txt')), attrs(path.join(other, 'member.txt'))]).toEqual([
+        [65534, 65534, bits],
+        [65534, 65534, bits],
+      ])
+      // A process that may give files away and no more (CAP_CHOWN): it writes through the handle it opened.
+      await asNobody(other, [path.join(other, 'given.txt')], { chown: true })
+      expect(attrs(path.join(other, 'given.txt'))).toEqual([4243, 4243, bits])
+      expect(readFileSync(path.join(other, 'given.txt'), 'utf8')).toBe('new\n')
+    },
+  )
+})
+
+describe('an empty file made for a program to open', () => {
+  it('is made with exactly the bits, whatever the umask, and a name that exists, a link too, is left alone', () => {
+    const out = mkdtempSync(path.join(dir, 'empty-'))
+    const file = path.join(out, 'store.db')
+    const old = process.umask(0o277)
+    try {
+      expect(createEmptyFileSync(file, 0o600)).toBe(true)
+    } finally {
+      process.umask(old)
+    }
+    expect([modeOf(file), readFileSync(file, 'utf8')]).toEqual([0o600, ''])
+    writeFileSync(file, 'data')
+    expect(createEmptyFileSync(file, 0o644)).toBe(false)
+    expect([modeOf(file), readFileSync(file, 'utf8')]).toEqual([0o600, 'data'])
+    symlinkSync('missing.db', path.join(out, 'link.db'))
+    expect(createEmptyFileSync(path.join(out, 'link.db'), 0o600)).toBe(false)
+    expect(readdirSync(out).sort()).toEqual(['link.db', 'store.db'])
+  })
+
+  it.runIf(asRoot)("is the user's in the user's directory, and a link there gives nothing away", () => {
+    const user = mkdtempSync(path.join(dir, 'users-'))
+    chownSync(user, 65534, 4242)
+    chmodSync(user, 0o750)
+    expect(createEmptyFileSync(path.join(user, 'store.db'), 0o600)).toBe(true)
+    expect(createEmptyFileSync(path.join(user, 'pipeline'), 0o664)).toBe(true)
+    const st = (f: string) => [statSync(f).uid, statSync(f).gid, modeOf(f)]
+    expect([st(path.join(user, 'store.db')), st(path.join(user, 'pipeline'))]).toEqual([
+      [65534, 4242, 0o600],
+      [65534, 4242, 0o640],
+    ])
+    const roots = path.join(dir, 'roots-file')
+    writeFileSync(roots, 'x')
+    symlinkSync(roots, path.join(user, 'planted.db'))
+    expect(createEmptyFileSync(path.join(user, 'planted.db'), 0o600)).toBe(false)
+    expect(st(roots)).toEqual([0, 0, 0o644 & ~process.umask()])
+  })
+
+  it.runIf(asRoot && existsSync('/usr/bin/setpriv'))(
+    'is kept by a writer that may give it away but could then not open it itself',
+    async () => {
+      const other = othersOpenDir()
+      await asNobody(other, [path.join(other, 'private.db'), path.join(other, 'open.db')], {
+        chown: true,
+        script: `createEmptyFileSync(f, f.endsWith('private.db') ? 0o600 : 0o666)`,
+      })
+      const st = (f: string) => [statSync(f).uid, statSync(f).gid, modeOf(f)]
+      // 0600 given to user 4243 would shut the writer out: it keeps it. 0666 it could still open: given.
+      expect([st(path.join(other, 'private.db')), st(path.join(other, 'open.db'))]).toEqual([
+        [65534, 65534, 0o600],
+        [4243, 4243, 0o666],
+      ])
+    },
+  )
 })
 
 describe('a new file like others', () => {
@@ -543,17 +691,39 @@ describe('writeFileAtomic through a symbolic link', () => {
   })
 })
 
-/** Run writeFileAtomic as nobody (uid and gid 65534, no other groups) on each of `files`, writing `new\n`. */
-async function asNobody(cwd: string, files: string[]): Promise<void> {
+/** A directory of user 4243 that anyone may write into, where nobody can reach it (`dir` is root's alone). */
+function othersOpenDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'io-fs-others-'))
+  otherDirs.push(d)
+  chownSync(d, 4243, 4243)
+  chmodSync(d, 0o777)
+  return d
+}
+const otherDirs: string[] = []
+afterAll(() => {
+  for (const d of otherDirs) rmSync(d, { recursive: true, force: true })
+})
+
+/**
+ * Run `script` (by default writeFileAtomic writing `new\n`) as nobody (uid and gid 65534, no other groups) on each of
+ * `files`, as `f`; with `chown`, nobody may give files away (CAP_CHOWN) and no more; with `groups`, it is a member
+ * of those.
+ */
+async function asNobody(
+  cwd: string,
+  files: string[],
+  options: { chown?: boolean; script?: string; groups?: number[] } = {},
+): Promise<void> {
   const repo = path.resolve(import.meta.dirname, '../..')
-  const script = `import { writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
-for (const f of process.argv.slice(1)) await writeFileAtomic(f, 'new\\n')`
+  const script = `import { createEmptyFileSync, writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
+for (const f of process.argv.slice(1)) await ${options.script ?? "writeFileAtomic(f, 'new\\n')"}`
   await execFileP(
     '/usr/bin/setpriv',
     [
       '--reuid=65534',
       '--regid=65534',
-      '--clear-groups',
+      options.groups ? `--groups=${options.groups.join(',')}` : '--clear-groups',
+      ...(options.chown ? ['--inh-caps=+chown', '--ambient-caps=+chown'] : []),
       process.execPath,
       '--import',
       path.join(repo, 'node_modules/tsx/dist/loader.mjs'),

@@ -368,8 +368,8 @@ export interface WriteFileAtomicOptions {
    * The file's permission bits (e.g. 0o600 for a private key), whatever the umask. A file the write replaces that
    * lacks some of these bits keeps lacking them (0o400 stays 0o400): a replacement never opens a file wider than it
    * was. Without a mode (or `newFileLike`), a new file gets 0o666 less the umask and a replaced file keeps its
-   * permission bits. See
-   * `createTempFileFor` for when the bits are set.
+   * permission bits. A new file in another user's directory may be narrowed further and given away: see
+   * `createTempFileFor`, which also says when the bits are set.
    */
   mode?: number
   /**
@@ -494,8 +494,9 @@ export async function openTempFile(
  * end with (see `WriteFileAtomicOptions.mode`), set before the first byte is written. When `file` exists, the bits
  * are its own (narrowed to `mode` when there is one), and the temporary file takes its owner and group (see
  * `giveOwnership`: the owner only where the writer may give files away, the group's bits dropped where it may not
- * give the group); a new file takes them from `newFileLike` the same way, when there is one. Until its owner, group
- * and bits are set the file is its owner's alone, so nobody can open it more widely than the file it becomes.
+ * give the group); a new file takes them from `newFileLike` the same way, when there is one, and else, in another
+ * user's directory, that directory's owner and group (see `adoptedFileAttributes`). Until its owner, group and bits
+ * are set the file is its owner's alone, so nobody can open it more widely than the file it becomes.
  * Failures are the system's errors; on one, `tmp` is removed.
  */
 export async function createTempFileFor(
@@ -508,9 +509,9 @@ export async function createTempFileFor(
   const like: FileAttributes | undefined = old
     ? { mode: old.mode & 0o777, uid: old.uid, gid: old.gid }
     : options.newFileLike
+  if (!like) return createNewTempFile(tmp, mode)
   // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
   // whatever the mode: only later opens are checked against it.
-  if (!like && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
   let bits = like ? (mode ?? 0o777) & like.mode & 0o777 : mode! & 0o777
   const fh = await fsp.open(tmp, 'wx', bits & 0o700)
   try {
@@ -530,6 +531,132 @@ export async function createTempFileFor(
     await fsp.rm(tmp, { force: true }).catch(() => {})
     throw err
   }
+}
+
+/**
+ * The temporary file of a new file that follows no other: the writer's, with `mode` or else the umask's bits, unless
+ * its directory is another user's and the writer may give it away (see `adoptedFileAttributes`). Owner, group and
+ * bits are set before the first byte, through the handle `wx` opened, which never follows a link at the name.
+ */
+async function createNewTempFile(tmp: string, mode: number | undefined): Promise<FileHandle> {
+  const bits = mode === undefined ? 0o666 & ~process.umask() : mode & 0o777
+  const dir = await fsp.stat(path.dirname(tmp)).catch(() => undefined)
+  const adopted = dir && adoptedFileAttributes(dir, bits)
+  // The handle may write whatever the mode: only later opens are checked against it.
+  if (!adopted && mode === undefined) return fsp.open(tmp, 'wx', 0o666)
+  const fh = await fsp.open(tmp, 'wx', bits & 0o700)
+  try {
+    const chmod = (b: number) => {
+      try {
+        fchmodSync(fh.fd, b)
+      } catch (err) {
+        // As in createTempFileFor: a mount that refuses chmod keeps what open gave, the owner's bits alone.
+        if (mode !== undefined) throw err
+      }
+    }
+    // Calls on the descriptor, as for the SQLite file: a few of them, on a file nobody has written to yet.
+    if (!adopted || !giveNewFileSync(fh.fd, await fh.stat(), adopted, chmod)) chmod(bits)
+    return fh
+  } catch (err) {
+    await fh.close().catch(() => {})
+    await fsp.rm(tmp, { force: true }).catch(() => {})
+    throw err
+  }
+}
+
+/**
+ * What a file the writer creates in `dir`, to have the permission `bits`, takes from that directory when it is
+ * another user's: its owner and group, and the bits narrowed to the directory's for the group and for others (a
+ * 0644 file in a 0750 directory is 0640, a 0600 file stays 0600), as a directory made there is (`makeOutputDir`).
+ * So root's cron or CI writing a new report, model or log in a user's project leaves it the user's. Undefined in a
+ * directory of the writer's own, where a new file is the writer's.
+ */
+function adoptedFileAttributes(dir: Stats, bits: number): Required<FileAttributes> | undefined {
+  const writer = process.geteuid?.()
+  if (writer === undefined || !dir.isDirectory() || dir.uid === writer) return undefined
+  return { uid: dir.uid, gid: dir.gid, mode: bits & (0o700 | (dir.mode & 0o077)) }
+}
+
+/**
+ * Give the new file open at `fd`, of the writer (`own`), the owner, group and bits of `adopted`, where the writer may
+ * give files away: true when it did. Else false, and the file is as it was but for its bits, which the caller sets
+ * again. The group first, then the bits, both while the file is still the writer's (a process that may give files
+ * away and no more, `CAP_CHOWN`, may not change a file's bits once it is another's), and the owner last: the bits
+ * are never open to a group the file is not to have.
+ */
+function giveNewFileSync(
+  fd: number,
+  own: { uid: number; gid: number },
+  adopted: Required<FileAttributes>,
+  chmod: (bits: number) => void,
+): boolean {
+  // A writer that may not give the file away may still give it a group it is a member of: undone below.
+  if (adopted.gid !== own.gid && !tryFchown(fd, own.uid, adopted.gid)) return false
+  chmod(adopted.mode)
+  if (tryFchown(fd, adopted.uid, adopted.gid)) return true
+  fchownSync(fd, own.uid, own.gid)
+  return false
+}
+
+function tryFchown(fd: number, uid: number, gid: number): boolean {
+  try {
+    fchownSync(fd, uid, gid)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Create `file` empty with exactly the permission `bits`, whatever the umask, for another program to open by name
+ * (SQLite's database file, a lock file). In another user's directory it takes that directory's owner, group and bits
+ * as any new file there (`adoptedFileAttributes`), but only where the writer can still open it for reading and
+ * writing afterwards: root can, while a process that may give files away and no more (`CAP_CHOWN`) would shut
+ * itself out of a 0600 file, and keeps it. A name that exists, even as a symbolic link, is left alone: false. Other
+ * failures are the system's errors.
+ */
+export function createEmptyFileSync(file: string, bits: number): boolean {
+  let fd: number
+  try {
+    // O_EXCL: never a file that exists, nor one a link at the name leads to.
+    fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, bits & 0o700)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
+  try {
+    let dir: Stats | undefined
+    try {
+      dir = statSync(path.dirname(file))
+    } catch {
+      dir = undefined
+    }
+    const adopted = dir && adoptedFileAttributes(dir, bits)
+    const own = fstatSync(fd)
+    const chmod = (b: number) => fchmodSync(fd, b)
+    if (adopted && giveNewFileSync(fd, own, adopted, chmod)) {
+      if (canOpenForWriting(file)) return true
+      fchownSync(fd, own.uid, own.gid)
+    }
+    // The umask only narrows the mode open applies (077 would keep 0600, 0277 would take the owner's write away).
+    chmod(bits)
+    return true
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Whether this process may open `file` for reading and writing, as the program it is made for will. */
+function canOpenForWriting(file: string): boolean {
+  let fd: number
+  try {
+    fd = openSync(file, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    return code !== 'EACCES' && code !== 'EPERM'
+  }
+  closeSync(fd)
+  return true
 }
 
 /**
