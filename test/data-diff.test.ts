@@ -92,6 +92,26 @@ describe('intentops data diff', () => {
     expect(paths.out()).toContain('**+2 −1** examples (7 → 8)')
   })
 
+  it('reads a data file that is a symbolic link, and a linked directory, at a revision as the working tree does', async () => {
+    const linked = gitRepo()
+    try {
+      const { symlinkSync } = await import('node:fs')
+      linked.write('shared/nlu.yml', v1)
+      linked.write('shared/more/thanks.yml', 'version: "3.1"\nnlu:\n- intent: thanks\n  examples: |\n    - cheers\n')
+      linked.write('intentops.yml', 'name: bot\ndata: [data]\n')
+      linked.write('data/.keep', '')
+      symlinkSync('../shared/nlu.yml', `${linked.dir}/data/nlu.yml`)
+      symlinkSync('../shared/more', `${linked.dir}/data/more`)
+      linked.commit('linked data')
+      const io = memoryIO(linked.dir)
+      expect(await runCli(['data', 'diff', 'HEAD', '--json'], io), io.err()).toBe(0)
+      const diff = JSON.parse(io.out()) as DataDiff
+      expect(diff.summary).toMatchObject({ added: 0, removed: 0, examplesBefore: 8, examplesAfter: 8 })
+    } finally {
+      rmSync(linked.dir, { recursive: true, force: true })
+    }
+  })
+
   it('reports an unknown ref in one line, exit 1', async () => {
     const io = memoryIO(repo.dir)
     expect(await runCli(['data', 'diff', 'no-such-branch'], io)).toBe(1)

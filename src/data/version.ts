@@ -16,7 +16,7 @@ export interface DataVersion {
 
 /**
  * `spec` undefined: the working tree at `paths`. A spec naming an existing file or directory (relative to `cwd`):
- * that path. Anything else: a git revision, read at `paths` with `git show` (`signal` ends git). Throws the first
+ * that path. Anything else: a git revision, read at `paths` from git (`gitSource`; `signal` ends git). Throws the first
  * loading error.
  */
 export async function loadDataVersion(
