@@ -2,6 +2,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -10,6 +11,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -158,6 +160,64 @@ describe('fs backend', () => {
     await b.delete('blobs/linked')
     expect([await keys('blobs/l'), readFileSync(path.join(outside, 'shared-blob'), 'utf8')]).toEqual([[], 'shared'])
   })
+
+  it('removes old temp files in a linked directory too, each directory once, and nothing a link leads to', async () => {
+    const b = fresh()
+    const root = roots.get(b)!
+    const outside = path.dirname(root)
+    await b.put('blobs/own', new TextEncoder().encode('own'))
+    await b.put('models/m/versions/1.json', new TextEncoder().encode('{"v":1}'))
+    mkdirSync(path.join(outside, 'big-disk'))
+    symlinkSync(path.join(outside, 'big-disk'), path.join(root, 'blobs', 'moved'))
+    // The same folder under a second name, and links back up: swept once.
+    symlinkSync('moved', path.join(root, 'blobs', 'again'))
+    symlinkSync('../..', path.join(root, 'models', 'm', 'root'))
+    const old = new Date(Date.now() - 2 * 3_600_000)
+    const leave = (file: string, stale: boolean) => {
+      writeFileSync(file, 'half')
+      if (stale) utimesSync(file, old, old)
+    }
+    leave(path.join(outside, 'big-disk', '.a.1.aa.tmp'), true)
+    leave(path.join(outside, 'big-disk', '.b.2.bb.tmp'), false)
+    leave(path.join(root, 'blobs', '.own.3.cc.tmp'), true)
+    // A link with a temp file's name is no temp file: neither it nor its file goes.
+    leave(path.join(outside, 'kept.tmp'), true)
+    symlinkSync(path.join(outside, 'kept.tmp'), path.join(root, 'blobs', '.link.4.dd.tmp'))
+    expect(await b.removeLeftovers!(new Date(Date.now() - 3_600_000))).toBe(2)
+    expect(readdirSync(path.join(outside, 'big-disk'))).toEqual(['.b.2.bb.tmp'])
+    expect(readdirSync(path.join(root, 'blobs')).sort()).toEqual(['.link.4.dd.tmp', 'again', 'moved', 'own'])
+    expect(existsSync(path.join(outside, 'kept.tmp'))).toBe(true)
+    expect((await b.list('')).map((o) => o.key)).toEqual(['blobs/own', 'models/m/versions/1.json'])
+  })
+
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0)(
+    "follows another user's link only to a directory of that user's",
+    async () => {
+      const b = fresh()
+      const root = roots.get(b)!
+      const outside = path.dirname(root)
+      await b.put('blobs/own', new TextEncoder().encode('own'))
+      const old = new Date(Date.now() - 2 * 3_600_000)
+      for (const [name, owner] of [
+        ['users', 65534],
+        ['roots', 0],
+      ] as const) {
+        const d = path.join(outside, name)
+        mkdirSync(d)
+        chownSync(d, owner, owner)
+        writeFileSync(path.join(d, '.x.1.aa.tmp'), 'half')
+        utimesSync(path.join(d, '.x.1.aa.tmp'), old, old)
+        const l = path.join(root, 'blobs', name)
+        symlinkSync(d, l)
+        lchownSync(l, 65534, 65534)
+      }
+      expect(await b.removeLeftovers!(new Date(Date.now() - 3_600_000))).toBe(1)
+      expect([readdirSync(path.join(outside, 'users')), readdirSync(path.join(outside, 'roots'))]).toEqual([
+        [],
+        ['.x.1.aa.tmp'],
+      ])
+    },
+  )
 
   it('creates the registry directory on first write only', async () => {
     const b = fresh()

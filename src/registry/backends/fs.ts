@@ -273,18 +273,34 @@ export function createFsBackend(options: FsBackendOptions): RegistryBackend {
 
     async removeLeftovers(before) {
       let removed = 0
+      // Real paths of the directories swept: each once, whether reached under its own name or through links (a
+      // folder of blobs on another disk, a link back up).
+      const swept = new Set<string>()
+      const writer = process.geteuid?.()
       const sweep = async (dir: string): Promise<void> => {
         let entries: import('node:fs').Dirent[]
         try {
+          const real = await fsp.realpath(dir)
+          if (swept.has(real)) return
+          swept.add(real)
           entries = await fsp.readdir(dir, { withFileTypes: true })
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+          const code = (err as NodeJS.ErrnoException).code
+          if (code === 'ENOENT' || code === 'ENOTDIR') return
           throw err
         }
         for (const e of entries) {
           const full = path.join(dir, e.name)
-          if (e.isDirectory() && e.name !== LOCK_DIR) await sweep(full)
-          else if (e.isFile() && e.name.startsWith('.') && e.name.endsWith('.tmp')) {
+          if (e.name === LOCK_DIR) continue
+          if (e.isDirectory()) await sweep(full)
+          else if (e.isSymbolicLink()) {
+            // A linked directory holds the temp files of writes through it (`put` writes beside the file a link
+            // leads to), as `list` walks it. Another user's link is followed only to a directory of that user's, as
+            // writes are: a link planted in a user's registry never steers root's deletes elsewhere. A link to a
+            // file is never removed, nor what it leads to.
+            const [link, st] = await Promise.all([fsp.lstat(full).catch(() => null), fsp.stat(full).catch(() => null)])
+            if (link && st?.isDirectory() && (link.uid === writer || link.uid === st.uid)) await sweep(full)
+          } else if (e.isFile() && e.name.startsWith('.') && e.name.endsWith('.tmp')) {
             const st = await fsp.stat(full).catch(() => null)
             if (st && st.mtime < before) {
               await fsp.rm(full, { force: true })
