@@ -431,6 +431,30 @@ describe("a new file in another user's directory", () => {
   )
 })
 
+describe('a writer that may give files away and no more (CAP_CHOWN)', () => {
+  it.runIf(asRoot && existsSync('/usr/bin/setpriv'))(
+    "sets a replaced file's bits and a made directory's before it gives them away, when it still may",
+    async () => {
+      const other = othersOpenDir()
+      const shared = path.join(other, 'shared.yml')
+      writeFileSync(shared, 'old\n')
+      chownSync(shared, 4243, 4243)
+      chmodSync(shared, 0o664)
+      const script = `(f.endsWith('.yml') ? writeFileAtomic(f, 'new\\n') : makeOutputDir(f))`
+      await asNobody(other, [shared, path.join(other, 'made')], { chown: true, script })
+      const st = (f: string) => {
+        const s = statSync(f)
+        return [s.uid, s.gid, s.mode & 0o777]
+      }
+      // Given back to its owner and group with its own bits, where chmod after chown left it 0600.
+      expect(st(shared)).toEqual([4243, 4243, 0o664])
+      expect(readFileSync(shared, 'utf8')).toBe('new\n')
+      // The directory's owner and group, the bits mkdir gave narrowed to the directory's (0777 here).
+      expect(st(path.join(other, 'made'))).toEqual([4243, 4243, 0o777 & ~0o022])
+    },
+  )
+})
+
 describe('an empty file made for a program to open', () => {
   it('is made with exactly the bits, whatever the umask, and a name that exists, a link too, is left alone', () => {
     const out = mkdtempSync(path.join(dir, 'empty-'))
@@ -715,7 +739,7 @@ async function asNobody(
   options: { chown?: boolean; script?: string; groups?: number[] } = {},
 ): Promise<void> {
   const repo = path.resolve(import.meta.dirname, '../..')
-  const script = `import { createEmptyFileSync, writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
+  const script = `import { createEmptyFileSync, makeOutputDir, writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
 for (const f of process.argv.slice(1)) await ${options.script ?? "writeFileAtomic(f, 'new\\n')"}`
   await execFileP(
     '/usr/bin/setpriv',

@@ -172,13 +172,17 @@ export async function makeOutputDir(dir: string): Promise<void> {
       const made = await dh.stat()
       const bits = adoptedDirBits(made, parent)
       if (bits === undefined) continue
+      // The group, then the bits, while the directory is still the writer's (a process that may give files away and
+      // no more, CAP_CHOWN, may not change the bits of another's), the owner last. A mount that refuses chmod leaves
+      // the umask's bits. A writer that may not give it away keeps it, as mkdir made it.
       try {
+        if (made.gid !== parent.gid) await dh.chown(made.uid, parent.gid)
+        await dh.chmod(bits).catch(() => {})
         await dh.chown(parent.uid, parent.gid)
       } catch {
-        continue // not allowed to give it away: the writer keeps it, as mkdir made it
+        await dh.chown(made.uid, made.gid).catch(() => {})
+        await dh.chmod(made.mode & 0o7777).catch(() => {})
       }
-      // After the owner, as for files. A mount that allowed chown but refuses chmod leaves the umask's bits.
-      await dh.chmod(bits).catch(() => {})
     } finally {
       await dh.close()
     }
@@ -199,17 +203,24 @@ export function makeOutputDirSync(dir: string): void {
     if (parent.uid === lstatSync(d).uid) continue
     const fd = openSync(d, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW)
     try {
-      const bits = adoptedDirBits(fstatSync(fd), parent)
+      const made = fstatSync(fd)
+      const bits = adoptedDirBits(made, parent)
       if (bits === undefined) continue
-      try {
-        fchownSync(fd, parent.uid, parent.gid)
-      } catch {
-        continue
+      // In the order, and with the fallbacks, of makeOutputDir.
+      const chmod = (mode: number) => {
+        try {
+          fchmodSync(fd, mode)
+        } catch {
+          // a mount that refuses chmod
+        }
       }
       try {
-        fchmodSync(fd, bits)
+        if (made.gid !== parent.gid) fchownSync(fd, made.uid, parent.gid)
+        chmod(bits)
+        fchownSync(fd, parent.uid, parent.gid)
       } catch {
-        // as in makeOutputDir
+        tryFchown(fd, made.uid, made.gid)
+        chmod(made.mode & 0o7777)
       }
     } finally {
       closeSync(fd)
@@ -512,19 +523,21 @@ export async function createTempFileFor(
   if (!like) return createNewTempFile(tmp, mode)
   // `wx`: the fresh name must not exist, else open would keep that file's owner and mode. The handle may write
   // whatever the mode: only later opens are checked against it.
-  let bits = like ? (mode ?? 0o777) & like.mode & 0o777 : mode! & 0o777
+  const bits = (mode ?? 0o777) & like.mode & 0o777
   const fh = await fsp.open(tmp, 'wx', bits & 0o700)
   try {
-    if (like) bits = await giveOwnership(fh, like, bits)
-    try {
-      // The umask only narrows the mode open applies; set it exactly, still before the first byte. After the owner:
-      // a group given later would find the bits already open to it.
-      await fh.chmod(bits)
-    } catch (err) {
-      // Some mounts (FAT, some network shares) refuse chmod: the bits open gave are never wider than the file
-      // replaced, so only a mode the caller asked for must hold.
-      if (mode !== undefined) throw err
+    // The umask only narrows the mode open applies; set it exactly, still before the first byte. After the group:
+    // a group given later would find the bits already open to it.
+    const chmod = async (b: number) => {
+      try {
+        await fh.chmod(b)
+      } catch (err) {
+        // Some mounts (FAT, some network shares) refuse chmod: the bits open gave are never wider than the file
+        // replaced, so only a mode the caller asked for must hold.
+        if (mode !== undefined) throw err
+      }
     }
+    await giveOwnership(fh, like, bits, chmod)
     return fh
   } catch (err) {
     await fh.close().catch(() => {})
@@ -660,29 +673,38 @@ function canOpenForWriting(file: string): boolean {
 }
 
 /**
- * Give the open file `fh` the owner and group of `like` as far as the writer may, and return the permission bits it
- * may then have. Only a writer that may give files away (root, or a process with CAP_CHOWN) can give the owner, so
- * root rewriting a user's data file leaves it the user's; trying is the one test that holds everywhere (capabilities,
+ * Give the open file `fh` the owner and group of `like` as far as the writer may, and its permission `bits` (through
+ * `chmod`). Only a writer that may give files away (root, or a process with CAP_CHOWN) can give the owner, so root
+ * rewriting a user's data file leaves it the user's; trying is the one test that holds everywhere (capabilities,
  * user namespaces, NFS root squashing). A writer that may not keeps the file, and gives it the group only when it is
- * a member: else the group's bits are dropped rather than handed to the writer's own group.
+ * a member: else the group's bits are dropped rather than handed to the writer's own group. The group and the bits
+ * are set while the file is still the writer's, the owner last: a process that may give files away and no more
+ * (CAP_CHOWN) may not change a file's bits once it is another's.
  */
-async function giveOwnership(fh: FileHandle, like: FileAttributes, bits: number): Promise<number> {
+async function giveOwnership(
+  fh: FileHandle,
+  like: FileAttributes,
+  bits: number,
+  chmod: (bits: number) => Promise<void>,
+): Promise<void> {
   const own = await fh.stat()
   const gid = like.gid ?? own.gid
+  let groupGiven = gid === own.gid
+  if (!groupGiven) {
+    try {
+      await fh.chown(own.uid, gid)
+      groupGiven = true
+    } catch {
+      // not a member, nor allowed to give files away
+    }
+  }
+  await chmod(groupGiven ? bits : bits & ~0o070)
   if (like.uid !== undefined && like.uid !== own.uid) {
     try {
       await fh.chown(like.uid, gid)
-      return bits
     } catch {
       // not allowed to give the file away: the writer keeps it
     }
-  }
-  if (gid === own.gid) return bits
-  try {
-    await fh.chown(own.uid, gid)
-    return bits
-  } catch {
-    return bits & ~0o070
   }
 }
 
