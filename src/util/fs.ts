@@ -153,60 +153,34 @@ export function ensureDirSync(dir: string): void {
  * of its own, makes directories as `mkdir -p` does. Failures are the system's errors.
  */
 export async function makeOutputDir(dir: string): Promise<void> {
-  const { parent, missing } = await missingDirs(path.resolve(dir))
-  // A file in the way, or a path that cannot be looked at: mkdir says why, as it always did.
-  if (!parent?.isDirectory()) return void (await fsp.mkdir(dir, { recursive: true }))
-  for (const d of missing) {
-    try {
-      await fsp.mkdir(d)
-    } catch (err) {
-      // Made meanwhile by another writer: its directory, left as it is.
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await fsp.stat(d)).isDirectory()) continue
-      throw err
-    }
-    if (parent.uid === (await fsp.lstat(d)).uid) continue
-    // Through a handle of the directory itself: a link put in its place meanwhile is not followed (ELOOP), so no
-    // other file is ever given away.
-    const dh = await fsp.open(d, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW)
-    try {
-      const made = await dh.stat()
-      const bits = adoptedDirBits(made, parent)
-      if (bits === undefined) continue
-      // The group, then the bits, while the directory is still the writer's (a process that may give files away and
-      // no more, CAP_CHOWN, may not change the bits of another's), the owner last. A mount that refuses chmod leaves
-      // the umask's bits. A writer that may not give it away keeps it, as mkdir made it.
-      try {
-        if (made.gid !== parent.gid) await dh.chown(made.uid, parent.gid)
-        await dh.chmod(bits).catch(() => {})
-        await dh.chown(parent.uid, parent.gid)
-      } catch {
-        await dh.chown(made.uid, made.gid).catch(() => {})
-        await dh.chmod(made.mode & 0o7777).catch(() => {})
-      }
-    } finally {
-      await dh.close()
-    }
-  }
+  // A few system calls, once an output folder: the synchronous walk serves both, so the two cannot part.
+  makeOutputDirSync(dir)
 }
 
-/** `makeOutputDir` for synchronous code. */
+/** `makeOutputDir` for synchronous code (opening a SQLite file). */
 export function makeOutputDirSync(dir: string): void {
   const { parent, missing } = missingDirsSync(path.resolve(dir))
+  // A file in the way, or a path that cannot be looked at: mkdir says why, as it always did.
   if (!parent?.isDirectory()) return void mkdirSync(dir, { recursive: true })
   for (const d of missing) {
     try {
       mkdirSync(d)
     } catch (err) {
+      // Made meanwhile by another writer: its directory, left as it is.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue
       throw err
     }
     if (parent.uid === lstatSync(d).uid) continue
+    // Through a descriptor of the directory itself: a link put in its place meanwhile is not followed (ELOOP), so no
+    // other file is ever given away.
     const fd = openSync(d, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW)
     try {
       const made = fstatSync(fd)
       const bits = adoptedDirBits(made, parent)
       if (bits === undefined) continue
-      // In the order, and with the fallbacks, of makeOutputDir.
+      // The group, then the bits, while the directory is still the writer's (a process that may give files away and
+      // no more, CAP_CHOWN, may not change the bits of another's), the owner last. A mount that refuses chmod leaves
+      // the umask's bits. A writer that may not give it away keeps it, as mkdir made it.
       const chmod = (mode: number) => {
         try {
           fchmodSync(fd, mode)
@@ -239,19 +213,6 @@ function adoptedDirBits(made: Stats, parent: Stats): number | undefined {
 }
 
 /** The nearest ancestor of `dir` (or `dir`) that exists, if it can be looked at, and the directories below it to make. */
-async function missingDirs(dir: string): Promise<{ parent: Stats | undefined; missing: string[] }> {
-  const missing: string[] = []
-  for (let cur = dir; ; cur = path.dirname(cur)) {
-    try {
-      return { parent: await fsp.stat(cur), missing }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || path.dirname(cur) === cur) return { parent: undefined, missing }
-      missing.unshift(cur)
-    }
-  }
-}
-
 function missingDirsSync(dir: string): { parent: Stats | undefined; missing: string[] } {
   const missing: string[] = []
   for (let cur = dir; ; cur = path.dirname(cur)) {
