@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdtempSync, statSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runScriptAs } from '../../test/helpers/as-user.js'
 import { withPipelineLock } from './lock.js'
 
 describe('withPipelineLock', () => {
@@ -61,19 +62,8 @@ describe('withPipelineLock', () => {
       const lockUrl = new URL('./lock.ts', import.meta.url).pathname
       const script = `import { withPipelineLock } from ${JSON.stringify(lockUrl)}
         await withPipelineLock(${JSON.stringify(stateDir)}, async () => console.log('ran'))`
-      const argv = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx']
-      const child = spawn('/usr/bin/setpriv', [...argv, '--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let out = ''
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-      })
-      child.stderr.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-      })
-      const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
-      expect([code, out]).toEqual([0, 'ran\n'])
+      const { stdout, stderr } = await runScriptAs(script, [], { cwd: project })
+      expect([stdout, stderr]).toEqual(['ran\n', ''])
     },
     30_000,
   )

@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os, { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import type { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runFileAs } from '../../test/helpers/as-user.js'
 import { waitFor } from '../../test/helpers/serve.js'
 import { defaultConfig } from '../config/defaults.js'
 import type { StoreConfig } from '../config/schema.js'
@@ -24,7 +23,6 @@ import {
 } from './log-writer.js'
 import { logQueueOptions, logQueueWarnings, openLogWriter, openStore } from './open.js'
 
-const execFileP = promisify(execFile)
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -417,19 +415,9 @@ describe('log writer thread', () => {
       dirs.push(root)
       chmodSync(root, 0o777)
       const repo = path.resolve(import.meta.dirname, '../..')
-      const { stdout } = await execFileP(
-        '/usr/bin/setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          path.join(repo, 'node_modules/tsx/dist/cli.mjs'),
-          path.join(repo, 'test/fixtures/scripts/writer-priority.ts'),
-          root,
-        ],
-        { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: root } },
-      )
+      const { stdout } = await runFileAs(path.join(repo, 'test/fixtures/scripts/writer-priority.ts'), [root], {
+        cwd: root,
+      })
       const out = JSON.parse(stdout) as {
         events: Array<{ behind: boolean; ok: boolean; nice: number; thread?: string; error?: string }>
         logged: Array<{ level: string; msg: string }>

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { runScriptAs } from '../../test/helpers/as-user.js'
 import { samplePrediction } from './contract.js'
 import { exposedStoreFiles, openSqliteStore } from './sqlite.js'
 
@@ -21,7 +20,6 @@ function tmpFile(name = 'log.db'): string {
   return path.join(dir, name)
 }
 const mode = (file: string) => statSync(file).mode & 0o777
-const execFileP = promisify(execFile)
 /** Root may give files away; the tests of owners need it. */
 const asRoot = process.platform === 'linux' && process.getuid?.() === 0
 const NOBODY = 65534
@@ -171,24 +169,7 @@ const store = openSqliteStore({ file: process.argv[1] })
 await store.insertPredictions([samplePrediction(Number(process.argv[2]))])
 console.log(await store.countPredictions())
 await store.close()`
-  const loader = path.join(repo, 'node_modules/tsx/dist/loader.mjs')
-  const { stdout } = await execFileP(
-    '/usr/bin/setpriv',
-    [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      process.execPath,
-      '--import',
-      loader,
-      '--input-type=module',
-      '-e',
-      script,
-      file,
-      String(i),
-    ],
-    { cwd: path.dirname(file), env: { PATH: process.env.PATH ?? '', HOME: path.dirname(file) } },
-  )
+  const { stdout } = await runScriptAs(script, [file, String(i)], { cwd: path.dirname(file) })
   return stdout
 }
 

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import {
   chmodSync,
   chownSync,
@@ -19,8 +18,8 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runScriptAs } from '../../test/helpers/as-user.js'
 import {
   commonAttributes,
   createEmptyFileSync,
@@ -30,7 +29,6 @@ import {
   writeFileAtomic,
 } from './fs.js'
 
-const execFileP = promisify(execFile)
 const modeOf = (f: string) => statSync(f).mode & 0o777
 /** Root may give files away and create files owned by others; the tests of owners need it. */
 const asRoot = process.platform === 'linux' && process.getuid?.() === 0
@@ -741,21 +739,5 @@ async function asNobody(
   const repo = path.resolve(import.meta.dirname, '../..')
   const script = `import { createEmptyFileSync, makeOutputDir, writeFileAtomic } from ${JSON.stringify(path.join(repo, 'src/util/fs.ts'))}
 for (const f of process.argv.slice(1)) await ${options.script ?? "writeFileAtomic(f, 'new\\n')"}`
-  await execFileP(
-    '/usr/bin/setpriv',
-    [
-      '--reuid=65534',
-      '--regid=65534',
-      options.groups ? `--groups=${options.groups.join(',')}` : '--clear-groups',
-      ...(options.chown ? ['--inh-caps=+chown', '--ambient-caps=+chown'] : []),
-      process.execPath,
-      '--import',
-      path.join(repo, 'node_modules/tsx/dist/loader.mjs'),
-      '--input-type=module',
-      '-e',
-      script,
-      ...files,
-    ],
-    { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd } },
-  )
+  await runScriptAs(script, files, { cwd, ...(options.groups ? { groups: options.groups } : {}), chown: options.chown })
 }

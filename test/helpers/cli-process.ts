@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { SETPRIV, setprivArgs, tsNode } from './as-user.js'
 
 const repo = path.resolve(import.meta.dirname, '../..')
 
@@ -72,17 +73,8 @@ export async function spawnCliMerged(
 }
 
 function commandLine(args: readonly string[], options: SpawnCliOptions): [string, string[]] {
-  const node = [
-    process.execPath,
-    '--import',
-    path.join(repo, 'node_modules/tsx/dist/loader.mjs'),
-    path.join(repo, 'src/cli/main.ts'),
-    ...args,
-  ]
-  const as =
-    options.uid === undefined
-      ? node
-      : ['/usr/bin/setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', ...node]
+  const node = tsNode(path.join(repo, 'src/cli/main.ts'), ...args)
+  const as = options.uid === undefined ? node : [SETPRIV, ...setprivArgs({ uid: options.uid }), ...node]
   if (options.umask === undefined) return [as[0]!, as.slice(1)]
   return ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$@"`, 'sh', ...as]]
 }
